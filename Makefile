@@ -1,0 +1,31 @@
+# Two commands on a fresh Debian 12 machine:
+#   make demo   install dependencies, build, run a day of returns on the embedded default
+#   make test   install dependencies, build, run every test suite
+BUILD ?= build
+JOBS ?= 2
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build test demo bench clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+configure: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+demo: build
+	./examples/demo.sh $(BUILD)/rmaflow
+
+bench: build
+	$(BUILD)/rmaflow bench --instances 20000 --steps 5
+
+clean:
+	rm -rf $(BUILD)

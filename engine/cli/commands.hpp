@@ -1,0 +1,20 @@
+// The rmaflow subcommands. Each register_* adds one subcommand to the app; its callback
+// returns the process exit code through `exit_code`. Errors the user can fix are reported
+// by throwing rmaflow::Error (main prints its message as one sentence and exits 1).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace rmaflow::cli {
+
+// Exit codes shared by every subcommand.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // invalid, refused, or an error
+inline constexpr int kExitUsage = 2;
+
+void register_validate(CLI::App& app, int& exit_code);
+void register_run(CLI::App& app, int& exit_code);
+void register_queries(CLI::App& app, int& exit_code);  // list, show, history
+void register_bench(CLI::App& app, int& exit_code);
+
+}  // namespace rmaflow::cli

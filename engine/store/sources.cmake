@@ -1,0 +1,2 @@
+set(RMAFLOW_STORE_SOURCES
+)

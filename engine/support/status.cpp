@@ -1,0 +1,80 @@
+#include "rmaflow/status.hpp"
+
+#include <array>
+#include <utility>
+
+namespace rmaflow {
+
+namespace {
+
+constexpr std::array<std::pair<InstanceStatus, std::string_view>, 10> kStatuses{{
+    {InstanceStatus::running, "running"},
+    {InstanceStatus::waiting, "waiting"},
+    {InstanceStatus::suspended, "suspended"},
+    {InstanceStatus::compensating, "compensating"},
+    {InstanceStatus::completed, "completed"},
+    {InstanceStatus::rejected, "rejected"},
+    {InstanceStatus::expired, "expired"},
+    {InstanceStatus::cancelled, "cancelled"},
+    {InstanceStatus::failed, "failed"},
+    {InstanceStatus::compensated, "compensated"},
+}};
+
+constexpr std::array<std::pair<EventType, std::string_view>, 18> kEvents{{
+    {EventType::instance_started, "instance_started"},
+    {EventType::step_entered, "step_entered"},
+    {EventType::attempt_started, "attempt_started"},
+    {EventType::step_completed, "step_completed"},
+    {EventType::attempt_failed, "attempt_failed"},
+    {EventType::retry_scheduled, "retry_scheduled"},
+    {EventType::catch_routed, "catch_routed"},
+    {EventType::incident_opened, "incident_opened"},
+    {EventType::instance_ended, "instance_ended"},
+    {EventType::signal_received, "signal_received"},
+    {EventType::signal_consumed, "signal_consumed"},
+    {EventType::timer_set, "timer_set"},
+    {EventType::timer_fired, "timer_fired"},
+    {EventType::compensation_started, "compensation_started"},
+    {EventType::compensation_step_completed, "compensation_step_completed"},
+    {EventType::compensation_finished, "compensation_finished"},
+    {EventType::operator_action, "operator_action"},
+    {EventType::incident_resolved, "incident_resolved"},
+}};
+
+}  // namespace
+
+std::string_view to_string(InstanceStatus s) {
+  for (const auto& [value, name] : kStatuses)
+    if (value == s) return name;
+  return "unknown";
+}
+
+std::optional<InstanceStatus> parse_instance_status(std::string_view s) {
+  for (const auto& [value, name] : kStatuses)
+    if (name == s) return value;
+  return std::nullopt;
+}
+
+std::string_view to_string(Phase p) {
+  switch (p) {
+    case Phase::idle: return "idle";
+    case Phase::invoking: return "invoking";
+    case Phase::backoff: return "backoff";
+    case Phase::waiting: return "waiting";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(EventType t) {
+  for (const auto& [value, name] : kEvents)
+    if (value == t) return name;
+  return "unknown";
+}
+
+std::optional<EventType> parse_event_type(std::string_view s) {
+  for (const auto& [value, name] : kEvents)
+    if (name == s) return value;
+  return std::nullopt;
+}
+
+}  // namespace rmaflow

@@ -1,0 +1,184 @@
+// The workflow definition model: what a workflow YAML file means once loaded and validated.
+//
+// A Definition is immutable once loaded and shared (std::shared_ptr<const Definition>) between
+// the engine and every instance pinned to it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rmaflow/expression.hpp"
+#include "rmaflow/status.hpp"
+#include "rmaflow/time.hpp"
+
+namespace rmaflow {
+
+// 1-based line and column in the YAML source; 0 when unknown.
+struct SourceLocation {
+  int line = 0;
+  int column = 0;
+};
+
+enum class Jitter { none, full };
+
+struct RetryPolicy {
+  int max_attempts = 5;  // counts every attempt; 1 means no retry
+  Duration interval = Duration(2000);
+  double backoff = 2.0;
+  Duration max_interval = Duration(5 * 60 * 1000);
+  Jitter jitter = Jitter::none;
+  // Error codes retried. "any" stands for every retryable error (Transient, Timeout, ...);
+  // a non-retryable code is retried only when named here.
+  std::vector<std::string> errors = {"any"};
+
+  // The delay before attempt `failed_attempt + 1`, before jitter:
+  // min(interval * backoff^(failed_attempt-1), max_interval).
+  Duration delay_after(int failed_attempt) const;
+  bool retries(const std::string& code, bool retryable) const;
+};
+
+struct CatchRule {
+  std::vector<std::string> errors;  // codes, or "any"
+  std::string next;
+  SourceLocation where;
+  bool matches(const std::string& code) const;
+};
+
+struct Compensation {
+  std::string adapter;
+  std::string operation;
+  Template with;
+  RetryPolicy retry;
+  Duration timeout{0};
+  SourceLocation where;
+};
+
+struct TaskStep {
+  std::string adapter;    // "erp" in erp.authorize_return
+  std::string operation;  // "authorize_return"
+  Template with;
+  RetryPolicy retry;      // the step's policy merged over the workflow defaults
+  Duration timeout{0};    // per attempt
+  std::vector<CatchRule> catches;
+  std::optional<Compensation> compensate;
+  bool pivot = false;
+};
+
+struct SwitchCase {
+  Expression condition;
+  std::string next;
+  SourceLocation where;
+};
+
+struct SwitchStep {
+  std::vector<SwitchCase> cases;
+  std::string default_next;  // empty when absent
+};
+
+struct WaitStep {
+  std::string signal;                 // empty for a pure duration wait
+  std::optional<Duration> duration;   // wait: {duration: D}
+  std::optional<Duration> timeout;    // wait: {signal: S, timeout: D}
+  std::string on_timeout;             // step to go to on timeout; empty = error Timeout
+};
+
+struct SetStep {
+  // Each key lands at .<key> in the context, in file order.
+  std::vector<std::pair<std::string, Template>> assignments;
+};
+
+struct EndStep {
+  InstanceStatus status = InstanceStatus::completed;
+  bool compensate = false;
+};
+
+enum class StepKind { task, switch_, wait, set, end };
+
+struct Step {
+  std::string name;
+  SourceLocation where;
+  std::string next;    // task, wait, set; empty for switch and end
+  std::string result;  // task, wait: where the output lands in the context; empty = discarded
+  std::variant<TaskStep, SwitchStep, WaitStep, SetStep, EndStep> body;
+
+  StepKind kind() const { return static_cast<StepKind>(body.index()); }
+  const TaskStep* task() const { return std::get_if<TaskStep>(&body); }
+  // Every step name this step can transition to (next, catch targets, switch targets, on_timeout).
+  std::vector<std::string> successors() const;
+};
+
+enum class FailurePolicy { suspend, compensate };
+
+struct Definition {
+  std::string name;
+  int version = 0;
+  std::string description;
+  std::optional<nlohmann::json> input_schema;  // resolved: a path in the YAML is loaded at load time
+  std::optional<Expression> business_key;
+  FailurePolicy on_failure = FailurePolicy::suspend;
+  std::optional<Duration> sla;
+  RetryPolicy default_retry;
+  Duration default_timeout = Duration(30000);
+  std::string start;
+  std::vector<Step> steps;  // in file order
+
+  // The YAML text it was loaded from, and the SHA-256 (hex) of its canonical content:
+  // the document as JSON with sorted keys plus the resolved input schema, so comments and
+  // formatting do not change it.
+  std::string source;
+  std::string content_hash;
+  std::string file;  // as given to the loader, for messages
+
+  const Step* find(const std::string& step) const;
+  // Rebuilds the name index find() uses; call after filling `steps`.
+  void index_steps();
+
+ private:
+  std::map<std::string, std::size_t, std::less<>> index_;
+};
+
+enum class Severity { error, warning };
+
+struct Diagnostic {
+  std::string file;
+  SourceLocation where;
+  Severity severity = Severity::error;
+  std::string code;  // stable, e.g. "unknown-key"
+  std::string message;
+};
+
+// "FILE:LINE:COL: error[CODE]: message"
+std::string format_diagnostic(const Diagnostic& d);
+
+struct LoadResult {
+  std::shared_ptr<const Definition> definition;  // null when any error was found
+  std::vector<Diagnostic> diagnostics;           // every problem found, errors and warnings
+  bool ok() const { return definition != nullptr; }
+};
+
+// Loads and validates a workflow from YAML text. `file` names it in diagnostics; relative
+// paths inside it (the input schema) resolve against `base_dir`. Never throws for bad input:
+// every problem becomes a diagnostic.
+LoadResult load_definition(const std::string& yaml, const std::string& file,
+                           const std::string& base_dir = ".");
+
+// Reads `path` and loads it; a missing or unreadable file is an "io" diagnostic.
+LoadResult load_definition_file(const std::string& path);
+
+// Throws DefinitionError unless the result loaded.
+class DefinitionError : public Error {
+ public:
+  explicit DefinitionError(std::vector<Diagnostic> diagnostics);
+  const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+
+ private:
+  std::vector<Diagnostic> diagnostics_;
+};
+
+}  // namespace rmaflow

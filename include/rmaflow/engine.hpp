@@ -1,0 +1,106 @@
+// Engine: runs workflow instances durably.
+//
+// The engine owns one writer Store and runs every instance as a state machine on one thread.
+// Each transition is appended to the instance's history and applied to its row in the same
+// transaction; transitions of many instances share a transaction (group commit). Nothing is
+// acknowledged to a caller and no adapter is invoked before the transition that caused it is
+// committed. Opening an engine on an existing database resumes every unfinished instance.
+//
+// Thread-safety: deploy(), start() and stop() may be called from any thread. run() and
+// run_until_idle() drive the engine on the calling thread; call one of them from one thread.
+// Errors: a failed commit is fatal to the engine (run*, throws Error(storage)); the database
+// keeps the last committed state and a new engine resumes from it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "rmaflow/adapter.hpp"
+#include "rmaflow/clock.hpp"
+#include "rmaflow/definition.hpp"
+#include "rmaflow/store.hpp"
+
+namespace rmaflow {
+
+struct EngineOptions {
+  // The database: either a path (opened as SQLite with `sync`), or a Store built by the caller.
+  std::string db_path;
+  SyncMode sync = SyncMode::full;
+  std::unique_ptr<Store> store;
+
+  std::shared_ptr<Clock> clock;                 // default: the system clock
+  std::shared_ptr<AdapterRegistry> adapters;    // default: only `builtin`
+  std::uint64_t seed = 0;                       // for retry jitter; 0 = random
+  std::size_t max_batch_events = 8192;          // a commit is cut once this many events wait
+  // Stops the set/switch steps of one instance from looping forever without a task or wait.
+  int max_steps_per_turn = 1000;
+};
+
+struct DeployResult {
+  std::string workflow;
+  int version = 0;
+  bool created = false;  // false: the identical definition was already deployed
+};
+
+struct StartRequest {
+  std::string workflow;
+  std::optional<int> version;               // default: the newest deployed version
+  nlohmann::json input = nlohmann::json::object();
+  std::optional<std::string> business_key;  // default: the workflow's business_key expression
+  std::string correlation_id;               // default: the instance id
+};
+
+struct StartResult {
+  std::string instance_id;
+  int version = 0;
+  bool created = false;  // false: an instance with this business key and input already existed
+};
+
+struct EngineStats {
+  std::uint64_t commits = 0;
+  std::uint64_t events = 0;
+  std::uint64_t invocations = 0;
+  std::size_t active_instances = 0;  // held in memory
+  std::size_t in_flight = 0;         // adapter calls not yet answered
+};
+
+class Engine {
+ public:
+  // Opens the store, loads what must resume. Throws Error.
+  static std::unique_ptr<Engine> open(EngineOptions options);
+  virtual ~Engine() = default;
+
+  // Stores a definition (idempotent). Throws Error(conflict) for the same name and version
+  // with other content.
+  virtual DeployResult deploy(std::shared_ptr<const Definition> definition) = 0;
+
+  // Starts an instance. The future is fulfilled once the start is committed, or holds an
+  // Error: not_found (workflow), invalid_input (not an object, fails the schema), conflict
+  // (same business key, other input). Requires the engine to be running (run/run_until_idle).
+  virtual std::future<StartResult> start(StartRequest request) = 0;
+
+  // Runs on the calling thread until nothing can progress without an outside event: every
+  // instance is finished, waiting or suspended, and no adapter call is in flight. Retry
+  // delays are waited out on a real clock; on a manual clock it returns when only timers
+  // remain (advance the clock and call again).
+  virtual void run_until_idle() = 0;
+
+  // Runs on the calling thread until stop() is called from any thread; commits in flight finish.
+  virtual void run() = 0;
+  virtual void stop() = 0;
+
+  // The earliest pending timer, if any (a manual-clock driver advances to it).
+  virtual std::optional<TimePoint> next_timer() const = 0;
+
+  virtual EngineStats stats() const = 0;
+  virtual Store& store() = 0;
+};
+
+}  // namespace rmaflow

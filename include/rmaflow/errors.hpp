@@ -1,0 +1,38 @@
+// Errors reported by the rmaflow library.
+//
+// Every failure the library reports to its caller is an rmaflow::Error carrying an
+// Errc the caller can switch on. Library exceptions (SQLite, yaml-cpp, jq) are caught at
+// the boundary that owns them and turned into one of these; nothing else escapes.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace rmaflow {
+
+enum class Errc {
+  invalid_argument,    // the caller passed something malformed (bad JSON, bad name)
+  not_found,           // no such workflow, version, instance or step
+  conflict,            // clashes with what is stored (same key, other input; same version, other content)
+  invalid_definition,  // a workflow definition does not load or validate (see DefinitionError)
+  invalid_input,       // a start input fails the workflow's input schema
+  refused,             // the operation makes no sense in the instance's current state
+  storage,             // the database failed or is not an rmaflow database
+  adapter_config,      // an adapters file is malformed or names an unknown adapter type
+  io,                  // a file could not be read or written
+};
+
+std::string_view to_string(Errc code);
+
+class Error : public std::runtime_error {
+ public:
+  Error(Errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  Errc code() const noexcept { return code_; }
+
+ private:
+  Errc code_;
+};
+
+}  // namespace rmaflow

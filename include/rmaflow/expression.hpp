@@ -1,0 +1,71 @@
+// jq expressions and JSON templates, the DSL's way of reading the instance context.
+//
+// Thread-safety: an Expression may be copied freely; evaluating one is not thread-safe
+// (jq keeps state per compiled program). The engine evaluates on its own thread only.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rmaflow/errors.hpp"
+
+namespace rmaflow {
+
+// Raised when an expression does not compile or fails at run time (jq error, no output).
+class ExpressionError : public Error {
+ public:
+  explicit ExpressionError(const std::string& message) : Error(Errc::invalid_argument, message) {}
+};
+
+class Expression {
+ public:
+  // Compiles a jq program (the text inside `${ }`, or a switch condition).
+  // Throws ExpressionError carrying jq's own message.
+  static Expression compile(const std::string& source);
+
+  const std::string& source() const;
+
+  // The first value the program outputs for `input`; null when it outputs nothing.
+  // Throws ExpressionError when jq raises an error.
+  nlohmann::json evaluate(const nlohmann::json& input) const;
+
+  // jq truthiness of the first output: false and null (and no output) are false.
+  bool test(const nlohmann::json& input) const;
+
+ private:
+  struct Impl;
+  explicit Expression(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<Impl> impl_;
+};
+
+// A JSON value in which every string that is exactly `${ jq }` is an expression. Rendering
+// replaces each such string with the expression's result, keeping its JSON type.
+class Template {
+ public:
+  Template() = default;
+  // Compiles the expressions found in `value`. Throws ExpressionError naming the JSON Pointer
+  // of the first one that does not compile.
+  static Template compile(const nlohmann::json& value);
+
+  // True if `s` is exactly `${ ... }`; `inner` receives the jq text.
+  static bool is_expression(const std::string& s, std::string* inner = nullptr);
+
+  nlohmann::json render(const nlohmann::json& context) const;
+  const nlohmann::json& raw() const { return raw_; }
+  bool is_constant() const { return holes_.empty(); }
+
+  struct Hole {
+    nlohmann::json::json_pointer where;
+    Expression expr;
+  };
+  const std::vector<Hole>& holes() const { return holes_; }
+
+ private:
+  nlohmann::json raw_;
+  std::vector<Hole> holes_;
+};
+
+}  // namespace rmaflow

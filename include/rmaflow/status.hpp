@@ -1,0 +1,63 @@
+// Instance statuses and event types. Both are stored in the database as the integers given
+// here: never renumber them, only add new values.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace rmaflow {
+
+enum class InstanceStatus : int {
+  running = 1,
+  waiting = 2,
+  suspended = 3,     // an incident: needs an operator
+  compensating = 4,
+  // Final statuses.
+  completed = 10,
+  rejected = 11,
+  expired = 12,
+  cancelled = 13,
+  failed = 14,
+  compensated = 15,
+};
+
+std::string_view to_string(InstanceStatus s);
+std::optional<InstanceStatus> parse_instance_status(std::string_view s);
+inline bool is_final(InstanceStatus s) { return static_cast<int>(s) >= 10; }
+
+// Where an unfinished instance stands inside its current step.
+enum class Phase : int {
+  idle = 0,      // finished, suspended, or about to enter its next step
+  invoking = 1,  // an attempt was started and its outcome is not recorded yet
+  backoff = 2,   // a retry is scheduled (timer "retry")
+  waiting = 3,   // a wait step is waiting for its signal or duration
+};
+
+std::string_view to_string(Phase p);
+
+enum class EventType : int {
+  instance_started = 1,
+  step_entered = 2,
+  attempt_started = 3,
+  step_completed = 4,
+  attempt_failed = 5,
+  retry_scheduled = 6,
+  catch_routed = 7,
+  incident_opened = 8,
+  instance_ended = 9,
+  // Issue-3 semantics (signals, timers, compensation, operator actions) take 20 and up.
+  signal_received = 20,
+  signal_consumed = 21,
+  timer_set = 22,
+  timer_fired = 23,
+  compensation_started = 24,
+  compensation_step_completed = 25,
+  compensation_finished = 26,
+  operator_action = 30,
+  incident_resolved = 31,
+};
+
+std::string_view to_string(EventType t);
+std::optional<EventType> parse_event_type(std::string_view s);
+
+}  // namespace rmaflow

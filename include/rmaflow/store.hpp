@@ -1,0 +1,179 @@
+// Store: where definitions, instances, their event history and durable timers live.
+//
+// The engine is the only writer: every transition reaches the store through commit(), which
+// applies a WriteBatch atomically (all of it or nothing), so transitions of many instances
+// share one transaction (group commit). Readers (CLI, API threads) open their own Store on
+// the same database.
+//
+// Thread-safety: a Store object is used by one thread at a time.
+// Errors: every failure is an rmaflow::Error (Errc::storage, or Errc::conflict where stated).
+// A failed commit() leaves the database as it was before the call.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rmaflow/status.hpp"
+#include "rmaflow/time.hpp"
+
+namespace rmaflow {
+
+struct DefinitionRow {
+  std::string name;
+  int version = 0;
+  std::string content_hash;  // SHA-256 hex of the canonical content
+  std::string source;        // the YAML text
+  std::string input_schema;  // resolved JSON Schema text; empty when none
+  std::string file;          // where it was deployed from, for messages
+  TimePoint deployed_at;
+};
+
+// The current state of one instance. JSON-valued fields hold JSON text.
+struct InstanceRow {
+  std::string id;
+  std::string workflow;
+  int version = 0;
+  InstanceStatus status = InstanceStatus::running;
+  Phase phase = Phase::idle;
+  std::string step;            // the current step (the last one, once finished)
+  int attempt = 0;             // attempts started at the current visit of the step
+  std::string visits = "{}";   // JSON object: step name -> times entered
+  std::string context = "{}";  // JSON object: .input, .instance, results
+  std::string step_input;      // JSON of the current task's rendered input; empty when none
+  std::string business_key;    // empty when none
+  std::string correlation_id;
+  std::string input_hash;      // SHA-256 hex of the start input, for idempotent start
+  std::string incident;        // JSON object when suspended; empty otherwise
+  std::int64_t last_seq = 0;   // seq of its newest event
+  TimePoint created_at;
+  TimePoint updated_at;
+  std::optional<TimePoint> ended_at;
+  std::optional<TimePoint> deadline;  // the running attempt times out at this instant
+};
+
+struct EventRow {
+  std::string instance_id;
+  std::int64_t seq = 0;  // 1, 2, 3, ... per instance, no gaps
+  EventType type = EventType::instance_started;
+  std::string step;
+  TimePoint at;
+  std::string data = "{}";  // JSON object
+};
+
+// A durable timer; at most one per (instance, name). Names: "retry", "wait", "timeout".
+struct TimerRow {
+  std::string instance_id;
+  std::string name;
+  TimePoint due;
+};
+
+struct WriteBatch {
+  std::vector<InstanceRow> instances;  // inserted or replaced whole, by id
+  std::vector<EventRow> events;        // appended
+  std::vector<TimerRow> timers_set;    // inserted or replaced, by (instance, name)
+  std::vector<std::pair<std::string, std::string>> timers_cleared;  // (instance, name)
+
+  bool empty() const {
+    return instances.empty() && events.empty() && timers_set.empty() && timers_cleared.empty();
+  }
+  void clear() {
+    instances.clear();
+    events.clear();
+    timers_set.clear();
+    timers_cleared.clear();
+  }
+};
+
+struct InstanceFilter {
+  std::vector<InstanceStatus> statuses;  // any of these; empty = all
+  std::string workflow;                  // empty = all
+  std::optional<int> version;
+  std::string step;
+  std::string business_key;
+  std::string after_id;                  // keyset cursor: ids strictly greater
+  std::size_t limit = 100;
+};
+
+enum class PutResult { inserted, unchanged };
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Stores a definition. Returns unchanged when the same name, version and content hash is
+  // already there; throws Error(conflict) when the same name and version has other content.
+  virtual PutResult put_definition(const DefinitionRow& row) = 0;
+  virtual std::optional<DefinitionRow> get_definition(const std::string& name, int version) = 0;
+  virtual std::optional<DefinitionRow> latest_definition(const std::string& name) = 0;
+  virtual std::vector<DefinitionRow> list_definitions() = 0;
+
+  // Applies the batch in one transaction, durably per the store's synchronous setting.
+  virtual void commit(const WriteBatch& batch) = 0;
+
+  virtual std::optional<InstanceRow> get_instance(const std::string& id) = 0;
+  virtual std::optional<InstanceRow> find_by_business_key(const std::string& workflow,
+                                                          const std::string& key) = 0;
+  // Ordered by id (ids sort by creation time).
+  virtual std::vector<InstanceRow> list_instances(const InstanceFilter& filter) = 0;
+  // Instances the engine must hold in memory to resume: status running or compensating.
+  virtual std::vector<InstanceRow> active_instances() = 0;
+  // The whole history of an instance, by seq.
+  virtual std::vector<EventRow> history(const std::string& id) = 0;
+
+  // Timers due at or before `until`, earliest first, at most `limit`.
+  virtual std::vector<TimerRow> due_timers(TimePoint until, std::size_t limit) = 0;
+};
+
+enum class SyncMode { full, normal };
+
+struct StoreOptions {
+  SyncMode sync = SyncMode::full;
+  bool read_only = false;  // open an existing database for queries only
+};
+
+// Opens (creating and migrating as needed) a SQLite database in WAL mode. Throws
+// Error(storage) when the file is not an rmaflow database or is newer than this binary.
+std::unique_ptr<Store> open_sqlite_store(const std::string& path, const StoreOptions& options = {});
+
+// Forwards every call to another Store, so that a test can override one method (fail the
+// Nth commit, say) and keep the rest.
+class StoreWrapper : public Store {
+ public:
+  explicit StoreWrapper(std::unique_ptr<Store> target) : target_(std::move(target)) {}
+  PutResult put_definition(const DefinitionRow& r) override { return target_->put_definition(r); }
+  std::optional<DefinitionRow> get_definition(const std::string& n, int v) override {
+    return target_->get_definition(n, v);
+  }
+  std::optional<DefinitionRow> latest_definition(const std::string& n) override {
+    return target_->latest_definition(n);
+  }
+  std::vector<DefinitionRow> list_definitions() override { return target_->list_definitions(); }
+  void commit(const WriteBatch& b) override { target_->commit(b); }
+  std::optional<InstanceRow> get_instance(const std::string& id) override {
+    return target_->get_instance(id);
+  }
+  std::optional<InstanceRow> find_by_business_key(const std::string& w,
+                                                  const std::string& k) override {
+    return target_->find_by_business_key(w, k);
+  }
+  std::vector<InstanceRow> list_instances(const InstanceFilter& f) override {
+    return target_->list_instances(f);
+  }
+  std::vector<InstanceRow> active_instances() override { return target_->active_instances(); }
+  std::vector<EventRow> history(const std::string& id) override { return target_->history(id); }
+  std::vector<TimerRow> due_timers(TimePoint until, std::size_t limit) override {
+    return target_->due_timers(until, limit);
+  }
+
+ protected:
+  Store& target() { return *target_; }
+
+ private:
+  std::unique_ptr<Store> target_;
+};
+
+}  // namespace rmaflow

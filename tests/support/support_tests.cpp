@@ -1,0 +1,72 @@
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "engine/support/ids.hpp"
+#include "engine/support/sha256.hpp"
+#include "rmaflow/status.hpp"
+#include "rmaflow/time.hpp"
+
+using namespace rmaflow;
+
+TEST_CASE("Support.Sha256.KnownVectors") {
+  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  std::string million(1'000'000, 'a');
+  CHECK(sha256_hex(million) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST_CASE("Support.Duration.Parse") {
+  CHECK(parse_duration("250ms") == Duration(250));
+  CHECK(parse_duration("30s") == Duration(30'000));
+  CHECK(parse_duration("5m") == Duration(300'000));
+  CHECK(parse_duration("2h") == Duration(7'200'000));
+  CHECK(parse_duration("14d") == Duration(14LL * 86'400'000));
+  CHECK_FALSE(parse_duration("").has_value());
+  CHECK_FALSE(parse_duration("10").has_value());
+  CHECK_FALSE(parse_duration("-5s").has_value());
+  CHECK_FALSE(parse_duration("5 s").has_value());
+  CHECK_FALSE(parse_duration("1.5h").has_value());
+  CHECK_FALSE(parse_duration("5w").has_value());
+  CHECK_FALSE(parse_duration("99999999999999999999d").has_value());
+}
+
+TEST_CASE("Support.Duration.FormatRoundTrips") {
+  for (auto text : {"250ms", "30s", "90s", "5m", "2h", "14d", "1500ms"}) {
+    auto d = parse_duration(text);
+    REQUIRE(d);
+    CHECK(format_duration(*d) == text);
+  }
+  CHECK(format_duration(Duration(120'000)) == "2m");
+}
+
+TEST_CASE("Support.Time.Rfc3339") {
+  CHECK(format_time(from_millis(0)) == "1970-01-01T00:00:00.000Z");
+  CHECK(format_time(from_millis(1'795'734'000'123)) == "2026-11-26T23:00:00.123Z");
+}
+
+TEST_CASE("Support.Ids.SortableAndUnique") {
+  IdGenerator gen(42);
+  std::set<std::string> seen;
+  std::string prev;
+  for (int i = 0; i < 10'000; ++i) {
+    auto id = gen.next(from_millis(1'700'000'000'000 + i / 100));
+    CHECK(id.size() == 26);
+    CHECK(id > prev);
+    prev = id;
+    seen.insert(id);
+  }
+  CHECK(seen.size() == 10'000);
+}
+
+TEST_CASE("Support.Status.NamesRoundTrip") {
+  for (auto s : {InstanceStatus::running, InstanceStatus::suspended, InstanceStatus::completed,
+                 InstanceStatus::compensated}) {
+    CHECK(parse_instance_status(to_string(s)) == s);
+  }
+  CHECK_FALSE(parse_instance_status("bogus").has_value());
+  CHECK(is_final(InstanceStatus::expired));
+  CHECK_FALSE(is_final(InstanceStatus::suspended));
+}
