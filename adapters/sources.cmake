@@ -1,2 +1,3 @@
 set(RMAFLOW_ADAPTER_SOURCES
+  adapters/registry.cpp
 )

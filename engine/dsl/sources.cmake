@@ -1,2 +1,3 @@
 set(RMAFLOW_DSL_SOURCES
+  engine/dsl/definition.cpp
 )

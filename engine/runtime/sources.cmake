@@ -1,2 +1,3 @@
 set(RMAFLOW_RUNTIME_SOURCES
+  engine/runtime/engine_impl.cpp
 )

@@ -1,2 +1,3 @@
 set(RMAFLOW_STORE_SOURCES
+  engine/store/sqlite_store.cpp
 )

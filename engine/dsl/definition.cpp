@@ -1,0 +1,76 @@
+// The parts of the definition model that do not depend on how it was loaded.
+#include "rmaflow/definition.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace rmaflow {
+
+Duration RetryPolicy::delay_after(int failed_attempt) const {
+  double factor = std::pow(backoff, std::max(0, failed_attempt - 1));
+  double millis = static_cast<double>(interval.count()) * factor;
+  double cap = static_cast<double>(max_interval.count());
+  if (!(millis < cap)) millis = cap;  // also catches overflow to inf
+  return Duration(static_cast<Duration::rep>(millis));
+}
+
+bool RetryPolicy::retries(const std::string& code, bool retryable) const {
+  for (const auto& e : errors) {
+    if (e == code) return true;
+    if (e == "any" && retryable) return true;
+  }
+  return false;
+}
+
+bool CatchRule::matches(const std::string& code) const {
+  return std::any_of(errors.begin(), errors.end(),
+                     [&](const std::string& e) { return e == "any" || e == code; });
+}
+
+std::vector<std::string> Step::successors() const {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& s) {
+    if (!s.empty() && std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  };
+  add(next);
+  if (auto* t = std::get_if<TaskStep>(&body)) {
+    for (const auto& c : t->catches) add(c.next);
+  } else if (auto* s = std::get_if<SwitchStep>(&body)) {
+    for (const auto& c : s->cases) add(c.next);
+    add(s->default_next);
+  } else if (auto* w = std::get_if<WaitStep>(&body)) {
+    add(w->on_timeout);
+  }
+  return out;
+}
+
+const Step* Definition::find(const std::string& step) const {
+  auto it = index_.find(step);
+  return it == index_.end() ? nullptr : &steps[it->second];
+}
+
+void Definition::index_steps() {
+  index_.clear();
+  for (std::size_t i = 0; i < steps.size(); ++i) index_.emplace(steps[i].name, i);
+}
+
+std::string format_diagnostic(const Diagnostic& d) {
+  return fmt::format("{}:{}:{}: {}[{}]: {}", d.file, d.where.line, d.where.column,
+                     d.severity == Severity::error ? "error" : "warning", d.code, d.message);
+}
+
+namespace {
+std::string first_error_message(const std::vector<Diagnostic>& diagnostics) {
+  for (const auto& d : diagnostics)
+    if (d.severity == Severity::error) return format_diagnostic(d);
+  return "the workflow definition is invalid";
+}
+}  // namespace
+
+DefinitionError::DefinitionError(std::vector<Diagnostic> diagnostics)
+    : Error(Errc::invalid_definition, first_error_message(diagnostics)),
+      diagnostics_(std::move(diagnostics)) {}
+
+}  // namespace rmaflow

@@ -1,0 +1,1 @@
+#include "rmaflow/engine.hpp"
