@@ -1,0 +1,41 @@
+// Test helper: runs a program (usually the real rmaflow binary) and captures what it did.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace rmaflow::testing {
+
+struct ProcessResult {
+  int exit_code = -1;   // -1 when killed by a signal
+  int signal = 0;       // the signal that ended it, 0 when it exited
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] with the given arguments, extra environment entries ("NAME=value") added to
+// the current environment, and `input` on its standard input. Waits for it to end.
+ProcessResult run_process(const std::vector<std::string>& argv,
+                          const std::vector<std::string>& env = {}, const std::string& input = "");
+
+// The real binary and the source tree, as the build registered them.
+std::string rmaflow_binary();
+std::string source_dir();
+
+// A fresh, empty directory under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  // Writes `content` to `name` inside the directory and returns the full path.
+  std::string write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+}  // namespace rmaflow::testing
