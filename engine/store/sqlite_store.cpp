@@ -1,11 +1,183 @@
-#include "rmaflow/store.hpp"
+#include "engine/store/sqlite_store.hpp"
 
-#include "rmaflow/errors.hpp"
+#include <limits>
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+
+#include "engine/store/connection.hpp"
+#include "engine/store/instance_query.hpp"
+#include "engine/store/row_codec.hpp"
+#include "engine/store/sqlite_error.hpp"
 
 namespace rmaflow {
 
-std::unique_ptr<Store> open_sqlite_store(const std::string& path, const StoreOptions&) {
-  throw Error(Errc::storage, "the SQLite store is not built yet: " + path);
+std::unique_ptr<Store> open_sqlite_store(const std::string& path, const StoreOptions& options) {
+  return std::make_unique<store::SqliteStore>(path, options);
 }
+
+namespace store {
+
+namespace {
+
+// Every row a statement yields, through `read`.
+template <class Read>
+auto read_all(SQLite::Statement& statement, Read read) {
+  std::vector<decltype(read(statement))> rows;
+  while (statement.executeStep()) rows.push_back(read(statement));
+  return rows;
+}
+
+// The first row a statement yields, if any.
+template <class Read>
+auto read_one(SQLite::Statement& statement, Read read) -> std::optional<decltype(read(statement))> {
+  if (!statement.executeStep()) return std::nullopt;
+  return read(statement);
+}
+
+std::string select_from(const char* columns, const char* table, const char* rest) {
+  return fmt::format("SELECT {} FROM {} {}", columns, table, rest);
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path, const StoreOptions& options)
+    : path_(path), db_(open_connection(path, options)) {
+  if (!options.read_only) {
+    guard(path_, "prepare statements on", [&] { writer_.emplace(db_); });
+  }
+}
+
+void SqliteStore::require_writable(const char* action) const {
+  if (!writer_) {
+    throw Error(Errc::storage,
+                fmt::format("cannot {} {}: the store was opened read-only", action, path_));
+  }
+}
+
+PutResult SqliteStore::put_definition(const DefinitionRow& row) {
+  require_writable("deploy a definition to");
+  return guard(path_, "deploy a definition to", [&] {
+    SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement existing(db_,
+                               "SELECT content_hash FROM definitions WHERE name = ? AND version = ?");
+    existing.bind(1, row.name);
+    existing.bind(2, row.version);
+    if (existing.executeStep()) {
+      if (existing.getColumn(0).getString() == row.content_hash) return PutResult::unchanged;
+      throw Error(Errc::conflict,
+                  fmt::format("workflow {} version {} is already deployed with different content; "
+                              "deploy the change as a new version",
+                              row.name, row.version));
+    }
+    SQLite::Statement insert(
+        db_, fmt::format("INSERT INTO definitions ({}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         kDefinitionColumns));
+    bind_definition(insert, row);
+    insert.exec();
+    tx.commit();
+    return PutResult::inserted;
+  });
+}
+
+std::optional<DefinitionRow> SqliteStore::get_definition(const std::string& name, int version) {
+  return guard(path_, "read definitions from", [&] {
+    SQLite::Statement s(db_, select_from(kDefinitionColumns, "definitions",
+                                         "WHERE name = ? AND version = ?"));
+    s.bind(1, name);
+    s.bind(2, version);
+    return read_one(s, read_definition);
+  });
+}
+
+std::optional<DefinitionRow> SqliteStore::latest_definition(const std::string& name) {
+  return guard(path_, "read definitions from", [&] {
+    SQLite::Statement s(db_, select_from(kDefinitionColumns, "definitions",
+                                         "WHERE name = ? ORDER BY version DESC LIMIT 1"));
+    s.bind(1, name);
+    return read_one(s, read_definition);
+  });
+}
+
+std::vector<DefinitionRow> SqliteStore::list_definitions() {
+  return guard(path_, "read definitions from", [&] {
+    SQLite::Statement s(db_,
+                        select_from(kDefinitionColumns, "definitions", "ORDER BY name, version"));
+    return read_all(s, read_definition);
+  });
+}
+
+void SqliteStore::commit(const WriteBatch& batch) {
+  require_writable("commit to");
+  if (batch.empty()) return;
+  guard(path_, "commit to", [&] {
+    SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+    writer_->apply(batch);
+    tx.commit();
+  });
+}
+
+std::optional<InstanceRow> SqliteStore::get_instance(const std::string& id) {
+  return guard(path_, "read instances from", [&] {
+    SQLite::Statement s(db_, select_from(kInstanceColumns, "instances", "WHERE id = ?"));
+    s.bind(1, id);
+    return read_one(s, read_instance);
+  });
+}
+
+std::optional<InstanceRow> SqliteStore::find_by_business_key(const std::string& workflow,
+                                                             const std::string& key) {
+  if (key.empty()) return std::nullopt;  // an empty key means "none" and identifies nothing
+  return guard(path_, "read instances from", [&] {
+    // The literal `business_key <> ''` lets SQLite use the partial unique index.
+    SQLite::Statement s(db_, select_from(kInstanceColumns, "instances",
+                                         "WHERE workflow = ? AND business_key = ? "
+                                         "AND business_key <> ''"));
+    s.bind(1, workflow);
+    s.bind(2, key);
+    return read_one(s, read_instance);
+  });
+}
+
+std::vector<InstanceRow> SqliteStore::list_instances(const InstanceFilter& filter) {
+  return guard(path_, "read instances from", [&] {
+    SQLite::Statement s = select_instances(db_, filter);
+    return read_all(s, read_instance);
+  });
+}
+
+std::vector<InstanceRow> SqliteStore::active_instances() {
+  InstanceFilter filter;
+  filter.statuses = {InstanceStatus::running, InstanceStatus::compensating};
+  filter.limit = std::numeric_limits<std::size_t>::max();  // all of them
+  return list_instances(filter);
+}
+
+std::vector<EventRow> SqliteStore::history(const std::string& id) {
+  return guard(path_, "read the history from", [&] {
+    SQLite::Statement s(db_,
+                        select_from(kEventColumns, "events", "WHERE instance_id = ? ORDER BY seq"));
+    s.bind(1, id);
+    return read_all(s, read_event);
+  });
+}
+
+std::vector<TimerRow> SqliteStore::due_timers(TimePoint until, std::size_t limit) {
+  return guard(path_, "read timers from", [&] {
+    SQLite::Statement s(db_, select_from(kTimerColumns, "timers",
+                                         "WHERE due <= ? ORDER BY due, instance_id, name LIMIT ?"));
+    s.bind(1, static_cast<std::int64_t>(to_millis(until)));
+    s.bind(2, static_cast<std::int64_t>(limit));
+    return read_all(s, read_timer);
+  });
+}
+
+std::string SqliteStore::pragma(const std::string& name) {
+  return guard(path_, "read a pragma from",
+               [&] { return db_.execAndGet(fmt::format("PRAGMA {}", name)).getString(); });
+}
+
+}  // namespace store
 
 }  // namespace rmaflow

@@ -1,0 +1,65 @@
+#include "engine/store/batch_writer.hpp"
+
+#include <fmt/format.h>
+
+#include "engine/store/row_codec.hpp"
+
+namespace rmaflow::store {
+
+namespace {
+
+std::string insert_sql(const char* table, const char* columns, int count) {
+  std::string params;
+  for (int i = 1; i <= count; ++i) params += fmt::format("{}?{}", i == 1 ? "" : ", ", i);
+  return fmt::format("INSERT INTO {} ({}) VALUES ({})", table, columns, params);
+}
+
+// An instance row is replaced whole: every column but the key takes the new value.
+std::string upsert_instance_sql() {
+  return insert_sql("instances", kInstanceColumns, kInstanceColumnCount) +
+         " ON CONFLICT (id) DO UPDATE SET"
+         " workflow = excluded.workflow, version = excluded.version,"
+         " status = excluded.status, phase = excluded.phase, step = excluded.step,"
+         " attempt = excluded.attempt, visits = excluded.visits, context = excluded.context,"
+         " step_input = excluded.step_input, business_key = excluded.business_key,"
+         " correlation_id = excluded.correlation_id, input_hash = excluded.input_hash,"
+         " incident = excluded.incident, last_seq = excluded.last_seq,"
+         " created_at = excluded.created_at, updated_at = excluded.updated_at,"
+         " ended_at = excluded.ended_at, deadline = excluded.deadline";
+}
+
+std::string upsert_timer_sql() {
+  return insert_sql("timers", kTimerColumns, kTimerColumnCount) +
+         " ON CONFLICT (instance_id, name) DO UPDATE SET due = excluded.due";
+}
+
+// Runs a write statement once with the parameters `bind` sets. The reset comes first so that
+// a statement left failed by an earlier, rolled-back batch is usable again.
+template <class Row, class Bind>
+void run(SQLite::Statement& statement, const Row& row, Bind bind) {
+  statement.tryReset();
+  bind(statement, row);
+  statement.exec();
+}
+
+}  // namespace
+
+BatchWriter::BatchWriter(SQLite::Database& db)
+    : upsert_instance_(db, upsert_instance_sql()),
+      insert_event_(db, insert_sql("events", kEventColumns, kEventColumnCount)),
+      upsert_timer_(db, upsert_timer_sql()),
+      delete_timer_(db, "DELETE FROM timers WHERE instance_id = ?1 AND name = ?2") {}
+
+void BatchWriter::apply(const WriteBatch& batch) {
+  for (const auto& row : batch.instances) run(upsert_instance_, row, bind_instance);
+  for (const auto& row : batch.events) run(insert_event_, row, bind_event);
+  for (const auto& [instance, name] : batch.timers_cleared) {
+    delete_timer_.tryReset();
+    delete_timer_.bindNoCopy(1, instance);
+    delete_timer_.bindNoCopy(2, name);
+    delete_timer_.exec();
+  }
+  for (const auto& row : batch.timers_set) run(upsert_timer_, row, bind_timer);
+}
+
+}  // namespace rmaflow::store

@@ -1,0 +1,58 @@
+#include "engine/store/connection.hpp"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "engine/store/schema.hpp"
+#include "engine/store/sqlite_error.hpp"
+
+namespace rmaflow::store {
+
+namespace {
+
+// WAL lets readers (CLI, API) run beside the single writer and turns each commit into one
+// sequential append. FULL syncs the WAL on every commit, so an acknowledged transition survives
+// power loss; NORMAL syncs only at checkpoints (survives a crash of the process, not of the OS).
+void set_pragmas(SQLite::Database& db, const std::string& path, SyncMode sync) {
+  const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
+  if (mode != "wal") {
+    throw Error(Errc::storage,
+                fmt::format("cannot switch {} to WAL mode (SQLite kept journal_mode={})", path,
+                            mode));
+  }
+  db.exec(sync == SyncMode::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+  // The engine's batches touch many index pages; a larger cache (negative = KiB) avoids
+  // re-reading them between commits.
+  db.exec("PRAGMA cache_size = -32768");
+  db.exec("PRAGMA temp_store = MEMORY");
+}
+
+SQLite::Database open_writable(const std::string& path, const StoreOptions& options) {
+  SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, kBusyTimeoutMs);
+  // Check before any pragma writes to the file: someone else's database is left untouched.
+  check_schema(db, path, /*read_only=*/false);
+  set_pragmas(db, path, options.sync);
+  migrate(db, path);
+  return db;
+}
+
+SQLite::Database open_read_only(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    throw Error(Errc::not_found, fmt::format("no database at {}", path));
+  }
+  SQLite::Database db(path, SQLite::OPEN_READONLY, kBusyTimeoutMs);
+  check_schema(db, path, /*read_only=*/true);
+  return db;
+}
+
+}  // namespace
+
+SQLite::Database open_connection(const std::string& path, const StoreOptions& options) {
+  return guard(path, "open", [&] {
+    return options.read_only ? open_read_only(path) : open_writable(path, options);
+  });
+}
+
+}  // namespace rmaflow::store

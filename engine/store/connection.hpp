@@ -1,0 +1,23 @@
+// Opening a SQLite connection the way the store needs it.
+#pragma once
+
+#include <string>
+
+#include <SQLiteCpp/Database.h>
+
+#include "rmaflow/store.hpp"
+
+namespace rmaflow::store {
+
+// How long a connection waits for another's lock before failing with "database is locked".
+inline constexpr int kBusyTimeoutMs = 5000;
+
+// Opens `path` and makes it ready for use:
+// - writable: creates the file if missing, refuses foreign or newer databases, switches it to
+//   WAL, sets `synchronous` from options.sync and migrates the schema to this binary's version;
+// - read-only: the file must exist (Error(not_found) "no database at PATH") and be at this
+//   binary's schema version; nothing is written.
+// Throws rmaflow::Error; never SQLite::Exception.
+SQLite::Database open_connection(const std::string& path, const StoreOptions& options);
+
+}  // namespace rmaflow::store

@@ -1,0 +1,133 @@
+#include "engine/store/row_codec.hpp"
+
+#include <optional>
+
+namespace rmaflow::store {
+
+namespace {
+
+TimePoint time_at(const SQLite::Statement& s, int i) { return from_millis(s.getColumn(i).getInt64()); }
+
+std::optional<TimePoint> optional_time_at(const SQLite::Statement& s, int i) {
+  auto column = s.getColumn(i);
+  if (column.isNull()) return std::nullopt;
+  return from_millis(column.getInt64());
+}
+
+void bind_time(SQLite::Statement& s, int i, TimePoint t) {
+  s.bind(i, static_cast<std::int64_t>(to_millis(t)));
+}
+
+void bind_optional_time(SQLite::Statement& s, int i, const std::optional<TimePoint>& t) {
+  if (t) {
+    bind_time(s, i, *t);
+  } else {
+    s.bind(i);  // NULL
+  }
+}
+
+}  // namespace
+
+DefinitionRow read_definition(const SQLite::Statement& s) {
+  DefinitionRow row;
+  row.name = s.getColumn(0).getString();
+  row.version = s.getColumn(1).getInt();
+  row.content_hash = s.getColumn(2).getString();
+  row.source = s.getColumn(3).getString();
+  row.input_schema = s.getColumn(4).getString();
+  row.file = s.getColumn(5).getString();
+  row.deployed_at = time_at(s, 6);
+  return row;
+}
+
+InstanceRow read_instance(const SQLite::Statement& s) {
+  InstanceRow row;
+  row.id = s.getColumn(0).getString();
+  row.workflow = s.getColumn(1).getString();
+  row.version = s.getColumn(2).getInt();
+  row.status = static_cast<InstanceStatus>(s.getColumn(3).getInt());
+  row.phase = static_cast<Phase>(s.getColumn(4).getInt());
+  row.step = s.getColumn(5).getString();
+  row.attempt = s.getColumn(6).getInt();
+  row.visits = s.getColumn(7).getString();
+  row.context = s.getColumn(8).getString();
+  row.step_input = s.getColumn(9).getString();
+  row.business_key = s.getColumn(10).getString();
+  row.correlation_id = s.getColumn(11).getString();
+  row.input_hash = s.getColumn(12).getString();
+  row.incident = s.getColumn(13).getString();
+  row.last_seq = s.getColumn(14).getInt64();
+  row.created_at = time_at(s, 15);
+  row.updated_at = time_at(s, 16);
+  row.ended_at = optional_time_at(s, 17);
+  row.deadline = optional_time_at(s, 18);
+  return row;
+}
+
+EventRow read_event(const SQLite::Statement& s) {
+  EventRow row;
+  row.instance_id = s.getColumn(0).getString();
+  row.seq = s.getColumn(1).getInt64();
+  row.type = static_cast<EventType>(s.getColumn(2).getInt());
+  row.step = s.getColumn(3).getString();
+  row.at = time_at(s, 4);
+  row.data = s.getColumn(5).getString();
+  return row;
+}
+
+TimerRow read_timer(const SQLite::Statement& s) {
+  TimerRow row;
+  row.instance_id = s.getColumn(0).getString();
+  row.name = s.getColumn(1).getString();
+  row.due = time_at(s, 2);
+  return row;
+}
+
+void bind_definition(SQLite::Statement& s, const DefinitionRow& row) {
+  s.bindNoCopy(1, row.name);
+  s.bind(2, row.version);
+  s.bindNoCopy(3, row.content_hash);
+  s.bindNoCopy(4, row.source);
+  s.bindNoCopy(5, row.input_schema);
+  s.bindNoCopy(6, row.file);
+  bind_time(s, 7, row.deployed_at);
+}
+
+void bind_instance(SQLite::Statement& s, const InstanceRow& row) {
+  s.bindNoCopy(1, row.id);
+  s.bindNoCopy(2, row.workflow);
+  s.bind(3, row.version);
+  s.bind(4, static_cast<int>(row.status));
+  s.bind(5, static_cast<int>(row.phase));
+  s.bindNoCopy(6, row.step);
+  s.bind(7, row.attempt);
+  s.bindNoCopy(8, row.visits);
+  s.bindNoCopy(9, row.context);
+  s.bindNoCopy(10, row.step_input);
+  s.bindNoCopy(11, row.business_key);
+  s.bindNoCopy(12, row.correlation_id);
+  s.bindNoCopy(13, row.input_hash);
+  s.bindNoCopy(14, row.incident);
+  s.bind(15, static_cast<std::int64_t>(row.last_seq));
+  bind_time(s, 16, row.created_at);
+  bind_time(s, 17, row.updated_at);
+  bind_optional_time(s, 18, row.ended_at);
+  bind_optional_time(s, 19, row.deadline);
+}
+
+void bind_event(SQLite::Statement& s, const EventRow& row) {
+  s.bindNoCopy(1, row.instance_id);
+  s.bind(2, static_cast<std::int64_t>(row.seq));
+  s.bind(3, static_cast<int>(row.type));
+  s.bindNoCopy(4, row.step);
+  bind_time(s, 5, row.at);
+  s.bindNoCopy(6, row.data);
+}
+
+void bind_timer(SQLite::Statement& s, const TimerRow& row) {
+  s.bindNoCopy(1, row.instance_id);
+  s.bindNoCopy(2, row.name);
+  bind_time(s, 3, row.due);
+}
+
+}  // namespace rmaflow::store

@@ -1,0 +1,142 @@
+#include "engine/store/schema.hpp"
+
+#include <array>
+#include <chrono>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+
+#include "rmaflow/errors.hpp"
+
+namespace rmaflow::store {
+
+namespace {
+
+// Times are integer milliseconds since the Unix epoch (UTC). Statuses, phases and event types
+// are the integers of the enums in rmaflow/status.hpp. Text columns hold '' rather than NULL
+// for "none", except the optional times, which are NULL.
+// clang-format off
+constexpr std::array<Migration, 1> kMigrations{{
+  {1, "definitions, instances, events, timers", R"sql(
+    CREATE TABLE schema_version (
+      version    INTEGER PRIMARY KEY,
+      applied_at INTEGER NOT NULL
+    );
+    CREATE TABLE definitions (
+      name         TEXT    NOT NULL,
+      version      INTEGER NOT NULL,
+      content_hash TEXT    NOT NULL,
+      source       TEXT    NOT NULL,
+      input_schema TEXT    NOT NULL DEFAULT '',
+      file         TEXT    NOT NULL DEFAULT '',
+      deployed_at  INTEGER NOT NULL,
+      PRIMARY KEY (name, version)
+    );
+    CREATE TABLE instances (
+      id             TEXT    NOT NULL PRIMARY KEY,
+      workflow       TEXT    NOT NULL,
+      version        INTEGER NOT NULL,
+      status         INTEGER NOT NULL,
+      phase          INTEGER NOT NULL,
+      step           TEXT    NOT NULL DEFAULT '',
+      attempt        INTEGER NOT NULL DEFAULT 0,
+      visits         TEXT    NOT NULL DEFAULT '{}',
+      context        TEXT    NOT NULL DEFAULT '{}',
+      step_input     TEXT    NOT NULL DEFAULT '',
+      business_key   TEXT    NOT NULL DEFAULT '',
+      correlation_id TEXT    NOT NULL DEFAULT '',
+      input_hash     TEXT    NOT NULL DEFAULT '',
+      incident       TEXT    NOT NULL DEFAULT '',
+      last_seq       INTEGER NOT NULL DEFAULT 0,
+      created_at     INTEGER NOT NULL,
+      updated_at     INTEGER NOT NULL,
+      ended_at       INTEGER,
+      deadline       INTEGER
+    );
+    CREATE UNIQUE INDEX instances_business_key ON instances (workflow, business_key)
+      WHERE business_key <> '';
+    CREATE INDEX instances_status ON instances (status);
+    CREATE TABLE events (
+      instance_id TEXT    NOT NULL,
+      seq         INTEGER NOT NULL,
+      type        INTEGER NOT NULL,
+      step        TEXT    NOT NULL DEFAULT '',
+      at          INTEGER NOT NULL,
+      data        TEXT    NOT NULL DEFAULT '{}',
+      PRIMARY KEY (instance_id, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE timers (
+      instance_id TEXT    NOT NULL,
+      name        TEXT    NOT NULL,
+      due         INTEGER NOT NULL,
+      PRIMARY KEY (instance_id, name)
+    ) WITHOUT ROWID;
+    CREATE INDEX timers_due ON timers (due);
+  )sql"},
+}};
+// clang-format on
+
+std::int64_t now_millis() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+bool has_user_tables(SQLite::Database& db) {
+  return db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
+             .getInt() > 0;
+}
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+int latest_schema_version() { return kMigrations.back().version; }
+
+int stored_schema_version(SQLite::Database& db) {
+  if (!db.tableExists("schema_version")) return 0;
+  return db.execAndGet("SELECT coalesce(max(version), 0) FROM schema_version").getInt();
+}
+
+void check_schema(SQLite::Database& db, const std::string& path, bool read_only) {
+  const int stored = stored_schema_version(db);
+  if (stored == 0 && has_user_tables(db)) {
+    throw Error(Errc::storage,
+                fmt::format("{} is a SQLite database but not an rmaflow database", path));
+  }
+  if (stored > latest_schema_version()) {
+    throw Error(Errc::storage,
+                fmt::format("{} has schema version {}, newer than this rmaflow supports ({}); "
+                            "use a newer rmaflow",
+                            path, stored, latest_schema_version()));
+  }
+  if (read_only && stored < latest_schema_version()) {
+    throw Error(Errc::storage,
+                fmt::format("{} has schema version {} and needs migrating to {}; open it once "
+                            "read-write (run the engine on it) first",
+                            path, stored, latest_schema_version()));
+  }
+}
+
+void migrate(SQLite::Database& db, const std::string& path) {
+  for (const Migration& m : kMigrations) {
+    if (stored_schema_version(db) >= m.version) continue;
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    // Re-read under the write lock: another process may have applied it meanwhile.
+    const int stored = stored_schema_version(db);
+    if (stored >= m.version) continue;
+    if (stored != m.version - 1) {
+      throw Error(Errc::storage, fmt::format("{} is at schema version {}, cannot apply migration {}",
+                                             path, stored, m.version));
+    }
+    db.exec(m.sql);
+    SQLite::Statement record(db, "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)");
+    record.bind(1, m.version);
+    record.bind(2, static_cast<std::int64_t>(now_millis()));
+    record.exec();
+    tx.commit();
+  }
+}
+
+}  // namespace rmaflow::store

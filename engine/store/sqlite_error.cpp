@@ -1,0 +1,17 @@
+#include "engine/store/sqlite_error.hpp"
+
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+
+namespace rmaflow::store {
+
+Error storage_error(const std::string& path, std::string_view action, const SQLite::Exception& e) {
+  if (e.getErrorCode() == SQLITE_NOTADB) {
+    return Error(Errc::storage,
+                 fmt::format("{} is not an rmaflow database (SQLite: {})", path, e.what()));
+  }
+  return Error(Errc::storage, fmt::format("cannot {} {} (SQLite: {})", action, path, e.what()));
+}
+
+}  // namespace rmaflow::store

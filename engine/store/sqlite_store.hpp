@@ -1,0 +1,50 @@
+// SqliteStore: the Store on one SQLite database file, through one connection.
+//
+// A writable SqliteStore is the database's single writer (the engine); read-only ones may be
+// opened beside it by other processes and threads and see every committed batch.
+// Thread-safety: as Store, one thread at a time.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <SQLiteCpp/Database.h>
+
+#include "engine/store/batch_writer.hpp"
+#include "rmaflow/store.hpp"
+
+namespace rmaflow::store {
+
+class SqliteStore final : public Store {
+ public:
+  // See open_sqlite_store() in rmaflow/store.hpp.
+  SqliteStore(const std::string& path, const StoreOptions& options);
+
+  PutResult put_definition(const DefinitionRow& row) override;
+  std::optional<DefinitionRow> get_definition(const std::string& name, int version) override;
+  std::optional<DefinitionRow> latest_definition(const std::string& name) override;
+  std::vector<DefinitionRow> list_definitions() override;
+
+  void commit(const WriteBatch& batch) override;
+
+  std::optional<InstanceRow> get_instance(const std::string& id) override;
+  std::optional<InstanceRow> find_by_business_key(const std::string& workflow,
+                                                  const std::string& key) override;
+  std::vector<InstanceRow> list_instances(const InstanceFilter& filter) override;
+  std::vector<InstanceRow> active_instances() override;
+  std::vector<EventRow> history(const std::string& id) override;
+  std::vector<TimerRow> due_timers(TimePoint until, std::size_t limit) override;
+
+  // The value of a PRAGMA on this store's connection ("journal_mode", "synchronous"), for
+  // diagnostics and tests.
+  std::string pragma(const std::string& name);
+
+ private:
+  void require_writable(const char* action) const;
+
+  std::string path_;
+  SQLite::Database db_;
+  std::optional<BatchWriter> writer_;  // absent when read-only
+};
+
+}  // namespace rmaflow::store

@@ -1,0 +1,246 @@
+// commit(): round trips, upserts, timers and atomicity of a WriteBatch.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "tests/store/store_rows.hpp"
+#include "tests/support/process.hpp"
+
+using namespace rmaflow;
+using rmaflow::testing::TempDir;
+
+namespace {
+
+void check_same(const InstanceRow& a, const InstanceRow& b) {
+  CHECK(a.id == b.id);
+  CHECK(a.workflow == b.workflow);
+  CHECK(a.version == b.version);
+  CHECK(a.status == b.status);
+  CHECK(a.phase == b.phase);
+  CHECK(a.step == b.step);
+  CHECK(a.attempt == b.attempt);
+  CHECK(a.visits == b.visits);
+  CHECK(a.context == b.context);
+  CHECK(a.step_input == b.step_input);
+  CHECK(a.business_key == b.business_key);
+  CHECK(a.correlation_id == b.correlation_id);
+  CHECK(a.input_hash == b.input_hash);
+  CHECK(a.incident == b.incident);
+  CHECK(a.last_seq == b.last_seq);
+  CHECK(a.created_at == b.created_at);
+  CHECK(a.updated_at == b.updated_at);
+  CHECK(a.ended_at == b.ended_at);
+  CHECK(a.deadline == b.deadline);
+}
+
+}  // namespace
+
+TEST_CASE("Store.Commit.RoundTripsEveryField") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("rt.db"));
+
+  InstanceRow finished = testing::instance_row("i-1");
+  finished.status = InstanceStatus::compensated;
+  finished.phase = Phase::waiting;
+  finished.business_key = "RMA-1";
+  finished.incident = R"({"step":"refund","error":"Timeout"})";
+  finished.last_seq = 42;
+  finished.ended_at = from_millis(1'700'000'123'456);
+  finished.deadline = std::nullopt;
+  finished.context = "{\"note\":\"unicode \xC3\xA9 and quotes \\\" ok\"}";
+
+  InstanceRow plain = testing::instance_row("i-2");  // no key, no incident, no ended_at
+
+  EventRow event = testing::event_row("i-1", 7);
+  event.type = EventType::incident_resolved;
+  event.step = "refund";
+  event.data = R"({"actor":"ops","reason":"fixed"})";
+
+  WriteBatch batch;
+  batch.instances = {finished, plain};
+  batch.events = {event};
+  batch.timers_set = {testing::timer_row("i-1", "timeout", 1'700'000'999'000)};
+  s->commit(batch);
+
+  auto got = s->get_instance("i-1");
+  REQUIRE(got);
+  check_same(*got, finished);
+  auto got_plain = s->get_instance("i-2");
+  REQUIRE(got_plain);
+  check_same(*got_plain, plain);
+
+  auto history = s->history("i-1");
+  REQUIRE(history.size() == 1);
+  CHECK(history[0].instance_id == event.instance_id);
+  CHECK(history[0].seq == event.seq);
+  CHECK(history[0].type == event.type);
+  CHECK(history[0].step == event.step);
+  CHECK(history[0].at == event.at);
+  CHECK(history[0].data == event.data);
+
+  auto timers = s->due_timers(from_millis(1'700'000'999'000), 10);
+  REQUIRE(timers.size() == 1);
+  CHECK(timers[0].instance_id == "i-1");
+  CHECK(timers[0].name == "timeout");
+  CHECK(timers[0].due == from_millis(1'700'000'999'000));
+
+  CHECK_FALSE(s->get_instance("nope").has_value());
+  CHECK(s->history("nope").empty());
+}
+
+TEST_CASE("Store.Commit.UpsertReplacesInstance") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("upsert.db"));
+  s->commit(testing::start_batch("i-1"));
+
+  InstanceRow next = testing::instance_row("i-1");
+  next.status = InstanceStatus::completed;
+  next.phase = Phase::idle;
+  next.step = "done";
+  next.attempt = 0;
+  next.step_input = "";
+  next.deadline = std::nullopt;
+  next.ended_at = from_millis(1'700'000'050'000);
+  next.last_seq = 2;
+  WriteBatch batch;
+  batch.instances = {next};
+  batch.events = {testing::event_row("i-1", 2)};
+  s->commit(batch);
+
+  auto got = s->get_instance("i-1");
+  REQUIRE(got);
+  check_same(*got, next);
+  CHECK(s->list_instances({}).size() == 1);
+  CHECK(s->history("i-1").size() == 2);
+}
+
+TEST_CASE("Store.Commit.TimersSetClearAndDueOrder") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("timers.db"));
+  WriteBatch batch;
+  batch.timers_set = {testing::timer_row("b", "wait", 300), testing::timer_row("a", "retry", 100),
+                      testing::timer_row("c", "timeout", 200),
+                      testing::timer_row("a", "timeout", 900)};
+  s->commit(batch);
+
+  auto due = s->due_timers(from_millis(300), 10);
+  REQUIRE(due.size() == 3);
+  CHECK(due[0].instance_id == "a");
+  CHECK(due[1].instance_id == "c");
+  CHECK(due[2].instance_id == "b");
+  CHECK(s->due_timers(from_millis(99), 10).empty());
+  CHECK(s->due_timers(from_millis(1000), 2).size() == 2);
+
+  SUBCASE("set again replaces the due time") {
+    WriteBatch later;
+    later.timers_set = {testing::timer_row("a", "retry", 500)};
+    s->commit(later);
+    auto now = s->due_timers(from_millis(500), 10);
+    REQUIRE(now.size() == 3);
+    CHECK(now[0].instance_id == "c");
+    CHECK(now[1].instance_id == "b");
+    CHECK(now[2].instance_id == "a");
+    CHECK(now[2].due == from_millis(500));
+  }
+  SUBCASE("clear removes only the named timer") {
+    WriteBatch clear;
+    clear.timers_cleared = {{"a", "retry"}, {"nobody", "wait"}};
+    s->commit(clear);
+    auto all = s->due_timers(from_millis(1000), 10);
+    REQUIRE(all.size() == 3);
+    CHECK(all[0].instance_id == "c");
+    CHECK(all[2].instance_id == "a");
+    CHECK(all[2].name == "timeout");
+  }
+  SUBCASE("clear and set of one timer in a batch leaves it set") {
+    WriteBatch both;
+    both.timers_cleared = {{"a", "retry"}};
+    both.timers_set = {testing::timer_row("a", "retry", 150)};
+    s->commit(both);
+    auto all = s->due_timers(from_millis(150), 10);
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].due == from_millis(150));
+  }
+}
+
+TEST_CASE("Store.Commit.AtomicOnDuplicateEvent") {
+  TempDir dir;
+  const auto path = dir.file("atomic.db");
+  auto s = open_sqlite_store(path);
+  s->commit(testing::start_batch("i-1", 2));
+
+  WriteBatch bad = testing::start_batch("i-2", 1);
+  bad.instances.push_back(testing::instance_row("i-1"));
+  bad.instances.back().step = "changed";
+  bad.events.push_back(testing::event_row("i-1", 3));
+  bad.events.push_back(testing::event_row("i-1", 2));  // already stored
+  bad.timers_set = {testing::timer_row("i-2", "wait", 10)};
+  try {
+    s->commit(bad);
+    FAIL("the duplicate event was accepted");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::storage);
+    CHECK(std::string(e.what()).find("cannot commit to " + path) == 0);
+  }
+
+  CHECK_FALSE(s->get_instance("i-2").has_value());
+  CHECK(s->get_instance("i-1")->step == "authorize");
+  CHECK(s->history("i-1").size() == 2);
+  CHECK(s->history("i-2").empty());
+  CHECK(s->due_timers(from_millis(10), 10).empty());
+
+  // The store stays usable, statements included.
+  WriteBatch good = testing::start_batch("i-2", 1);
+  good.events.push_back(testing::event_row("i-1", 3));
+  good.timers_set = {testing::timer_row("i-2", "wait", 10)};
+  s->commit(good);
+  CHECK(s->history("i-1").size() == 3);
+  CHECK(s->history("i-2").size() == 1);
+  CHECK(s->due_timers(from_millis(10), 10).size() == 1);
+}
+
+TEST_CASE("Store.Commit.EmptyBatchIsNoOp") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("empty.db"));
+  s->commit(WriteBatch{});
+  CHECK(s->list_instances({}).empty());
+}
+
+// Not a timed test: run by hand (store_tests -tc=Store.Bench.* --no-skip) to see the rate.
+TEST_CASE("Store.Bench.CommitThroughput" * doctest::skip()) {
+  TempDir dir;
+  for (SyncMode sync : {SyncMode::normal, SyncMode::full}) {
+    auto s = open_sqlite_store(dir.file(sync == SyncMode::full ? "full.db" : "normal.db"),
+                               testing::sync_option(sync));
+    constexpr int kBatches = 200;
+    constexpr int kInstancesPerBatch = 250;
+    constexpr int kEventsPerInstance = 4;  // ~1000 events per batch
+    // Rows are built before the clock starts: only the store is measured.
+    std::vector<WriteBatch> batches(kBatches);
+    for (int b = 0; b < kBatches; ++b) {
+      for (int i = 0; i < kInstancesPerBatch; ++i) {
+        char id[32];
+        std::snprintf(id, sizeof id, "01J%09d%06d", b, i);
+        batches[b].instances.push_back(testing::instance_row(id));
+        for (int e = 1; e <= kEventsPerInstance; ++e) {
+          batches[b].events.push_back(testing::event_row(id, e));
+        }
+        batches[b].timers_set.push_back(testing::timer_row(id, "timeout", 1'700'000'000'000 + b));
+      }
+    }
+    std::int64_t events = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (const WriteBatch& batch : batches) {
+      s->commit(batch);
+      events += static_cast<std::int64_t>(batch.events.size());
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    MESSAGE((sync == SyncMode::full ? "FULL" : "NORMAL") << ": " << events / seconds
+            << " events/s (" << kInstancesPerBatch << " instance upserts, "
+            << kInstancesPerBatch * kEventsPerInstance << " events and " << kInstancesPerBatch
+            << " timer upserts per commit)");
+  }
+}

@@ -1,0 +1,193 @@
+// Opening databases: creation, migration, pragmas, and refusing files that are not ours.
+#include <doctest/doctest.h>
+
+#include <SQLiteCpp/Database.h>
+
+#include <random>
+
+#include "engine/store/schema.hpp"
+#include "engine/store/sqlite_store.hpp"
+#include "tests/store/store_rows.hpp"
+#include "tests/support/process.hpp"
+
+using namespace rmaflow;
+using rmaflow::testing::TempDir;
+
+namespace {
+
+store::SqliteStore& as_sqlite(Store& s) { return dynamic_cast<store::SqliteStore&>(s); }
+
+int schema_version_of(const std::string& path) {
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  return store::stored_schema_version(db);
+}
+
+// Runs `fn`, which must throw rmaflow::Error, and returns it.
+template <class Fn>
+Error error_from(Fn fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e;
+  }
+  FAIL("no rmaflow::Error thrown");
+  return Error(Errc::io, "unreachable");
+}
+
+}  // namespace
+
+TEST_CASE("Store.Open.CreatesAndMigratesFreshFile") {
+  TempDir dir;
+  const auto path = dir.file("new.db");
+  {
+    auto s = open_sqlite_store(path);
+    CHECK(s->list_definitions().empty());
+    CHECK(s->active_instances().empty());
+  }
+  CHECK(schema_version_of(path) == store::latest_schema_version());
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  for (const char* table : {"schema_version", "definitions", "instances", "events", "timers"}) {
+    CHECK_MESSAGE(db.tableExists(table), table);
+  }
+}
+
+TEST_CASE("Store.Open.EmptyFileIsMigrated") {
+  TempDir dir;
+  const auto path = dir.write("empty.db", "");
+  open_sqlite_store(path);
+  CHECK(schema_version_of(path) == store::latest_schema_version());
+}
+
+TEST_CASE("Store.Open.ReopenKeepsData") {
+  TempDir dir;
+  const auto path = dir.file("keep.db");
+  open_sqlite_store(path)->commit(testing::start_batch("i-1", 3));
+  auto reopened = open_sqlite_store(path);
+  REQUIRE(reopened->get_instance("i-1").has_value());
+  CHECK(reopened->history("i-1").size() == 3);
+  CHECK(schema_version_of(path) == store::latest_schema_version());
+}
+
+TEST_CASE("Store.Open.PragmasFollowOptions") {
+  TempDir dir;
+  SUBCASE("full by default") {
+    auto s = open_sqlite_store(dir.file("full.db"));
+    CHECK(as_sqlite(*s).pragma("journal_mode") == "wal");
+    CHECK(as_sqlite(*s).pragma("synchronous") == "2");
+  }
+  SUBCASE("normal on request") {
+    auto s = open_sqlite_store(dir.file("normal.db"), testing::sync_option(SyncMode::normal));
+    CHECK(as_sqlite(*s).pragma("journal_mode") == "wal");
+    CHECK(as_sqlite(*s).pragma("synchronous") == "1");
+  }
+}
+
+TEST_CASE("Store.Open.NotADatabaseRefused") {
+  TempDir dir;
+  std::mt19937 random(42);
+  std::string noise(4096, '\0');
+  for (char& c : noise) c = static_cast<char>(random());
+  const auto path = dir.write("noise.db", noise);
+
+  auto e = error_from([&] { open_sqlite_store(path); });
+  CHECK(e.code() == Errc::storage);
+  CHECK(std::string(e.what()) == path + " is not an rmaflow database (SQLite: file is not a database)");
+
+  auto ro = error_from([&] { open_sqlite_store(path, testing::read_only_option()); });
+  CHECK(ro.code() == Errc::storage);
+}
+
+TEST_CASE("Store.Open.ForeignSqliteRefused") {
+  TempDir dir;
+  const auto path = dir.file("foreign.db");
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)");
+  }
+  auto e = error_from([&] { open_sqlite_store(path); });
+  CHECK(e.code() == Errc::storage);
+  CHECK(std::string(e.what()) == path + " is a SQLite database but not an rmaflow database");
+
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "delete");  // left untouched
+}
+
+TEST_CASE("Store.Open.NewerSchemaRefused") {
+  TempDir dir;
+  const auto path = dir.file("future.db");
+  open_sqlite_store(path);
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("INSERT INTO schema_version (version, applied_at) VALUES (999, 0)");
+  }
+  for (bool read_only : {false, true}) {
+    CAPTURE(read_only);
+    auto e = error_from([&] { open_sqlite_store(path, read_only ? testing::read_only_option() : StoreOptions{}); });
+    CHECK(e.code() == Errc::storage);
+    CHECK(std::string(e.what()).find("newer than this rmaflow") != std::string::npos);
+    CHECK(std::string(e.what()).find(path) != std::string::npos);
+  }
+}
+
+TEST_CASE("Store.Open.ReadOnlyMissingFileIsNotFound") {
+  TempDir dir;
+  const auto path = dir.file("missing.db");
+  auto e = error_from([&] { open_sqlite_store(path, testing::read_only_option()); });
+  CHECK(e.code() == Errc::not_found);
+  CHECK(std::string(e.what()) == "no database at " + path);
+}
+
+TEST_CASE("Store.ReadOnly.SeesCommitsOfWriter") {
+  TempDir dir;
+  const auto path = dir.file("shared.db");
+  auto writer = open_sqlite_store(path);
+  auto reader = open_sqlite_store(path, testing::read_only_option());
+  CHECK_FALSE(reader->get_instance("i-1").has_value());
+
+  writer->commit(testing::start_batch("i-1", 2));
+  REQUIRE(reader->get_instance("i-1").has_value());
+  CHECK(reader->history("i-1").size() == 2);
+
+  auto e = error_from([&] { reader->commit(testing::start_batch("i-2")); });
+  CHECK(e.code() == Errc::storage);
+  CHECK(std::string(e.what()).find("read-only") != std::string::npos);
+  CHECK_FALSE(writer->get_instance("i-2").has_value());
+}
+
+namespace {
+
+// Fails the nth commit (1-based) without touching the database: how engine tests inject faults.
+class FailNthCommit : public StoreWrapper {
+ public:
+  FailNthCommit(std::unique_ptr<Store> target, int n) : StoreWrapper(std::move(target)), n_(n) {}
+  void commit(const WriteBatch& batch) override {
+    if (++commits_ == n_) throw Error(Errc::storage, "injected failure");
+    StoreWrapper::commit(batch);
+  }
+
+ private:
+  int n_;
+  int commits_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("Store.Wrapper.ForwardsAndOverrides") {
+  TempDir dir;
+  FailNthCommit s(open_sqlite_store(dir.file("wrapped.db")), 2);
+  s.commit(testing::start_batch("i-1"));
+  CHECK_THROWS_AS(s.commit(testing::start_batch("i-2")), Error);
+  s.commit(testing::start_batch("i-3"));
+
+  CHECK(s.get_instance("i-1").has_value());
+  CHECK_FALSE(s.get_instance("i-2").has_value());
+  CHECK(s.list_instances({}).size() == 2);
+  CHECK(s.active_instances().size() == 2);
+  CHECK(s.history("i-3").size() == 1);
+  CHECK(s.put_definition(testing::definition_row("returns", 1, "h")) == PutResult::inserted);
+  CHECK(s.get_definition("returns", 1).has_value());
+  CHECK(s.latest_definition("returns").has_value());
+  CHECK(s.list_definitions().size() == 1);
+  CHECK_FALSE(s.find_by_business_key("returns", "none").has_value());
+  CHECK(s.due_timers(from_millis(0), 10).empty());
+}

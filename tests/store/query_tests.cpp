@@ -1,0 +1,153 @@
+// Queries: business keys, list filters, keyset pagination, active instances, history order.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "tests/store/store_rows.hpp"
+#include "tests/support/process.hpp"
+
+using namespace rmaflow;
+using rmaflow::testing::TempDir;
+
+namespace {
+
+using Ids = std::vector<std::string>;
+
+Ids ids_of(const std::vector<InstanceRow>& rows) {
+  Ids ids;
+  for (const auto& row : rows) ids.push_back(row.id);
+  return ids;
+}
+
+// The ids list_instances() returns for a default filter changed by `set`.
+template <class Set>
+Ids listed(Store& s, Set set) {
+  InstanceFilter filter;
+  set(filter);
+  return ids_of(s.list_instances(filter));
+}
+
+}  // namespace
+
+TEST_CASE("Store.BusinessKey.LookupAndUniqueness") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("keys.db"));
+  WriteBatch batch;
+  batch.instances = {testing::instance_row("i-1"), testing::instance_row("i-2"),
+                     testing::instance_row("i-3"), testing::instance_row("i-4")};
+  batch.instances[0].business_key = "RMA-1";
+  batch.instances[1].business_key = "RMA-1";
+  batch.instances[1].workflow = "exchange";  // same key, other workflow: allowed
+  // i-3 and i-4 have no key: many keyless instances are allowed.
+  s->commit(batch);
+
+  CHECK(s->find_by_business_key("returns", "RMA-1")->id == "i-1");
+  CHECK(s->find_by_business_key("exchange", "RMA-1")->id == "i-2");
+  CHECK_FALSE(s->find_by_business_key("returns", "RMA-2").has_value());
+  CHECK_FALSE(s->find_by_business_key("returns", "").has_value());
+
+  WriteBatch clash;
+  clash.instances = {testing::instance_row("i-5")};
+  clash.instances[0].business_key = "RMA-1";
+  CHECK_THROWS_AS(s->commit(clash), Error);
+  CHECK_FALSE(s->get_instance("i-5").has_value());
+
+  // Re-committing the same instance with its own key is an update, not a clash.
+  WriteBatch same;
+  same.instances = {*s->get_instance("i-1")};
+  s->commit(same);
+}
+
+TEST_CASE("Store.List.Filters") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("list.db"));
+  WriteBatch batch;
+  for (int i = 0; i < 6; ++i) batch.instances.push_back(testing::instance_row("i-" + std::to_string(i)));
+  batch.instances[1].status = InstanceStatus::suspended;
+  batch.instances[2].status = InstanceStatus::completed;
+  batch.instances[3].workflow = "exchange";
+  batch.instances[4].version = 2;
+  batch.instances[4].step = "inspect";
+  batch.instances[5].business_key = "RMA-5";
+  batch.instances[5].status = InstanceStatus::compensating;
+  s->commit(batch);
+
+  CHECK(listed(*s, [](auto&) {}) == Ids{"i-0", "i-1", "i-2", "i-3", "i-4", "i-5"});
+  CHECK(listed(*s, [](auto& f) { f.statuses = {InstanceStatus::suspended}; }) == Ids{"i-1"});
+  CHECK(listed(*s, [](auto& f) {
+          f.statuses = {InstanceStatus::completed, InstanceStatus::suspended};
+        }) == Ids{"i-1", "i-2"});
+  CHECK(listed(*s, [](auto& f) { f.workflow = "exchange"; }) == Ids{"i-3"});
+  CHECK(listed(*s, [](auto& f) { f.version = 2; }) == Ids{"i-4"});
+  CHECK(listed(*s, [](auto& f) { f.step = "inspect"; }) == Ids{"i-4"});
+  CHECK(listed(*s, [](auto& f) { f.business_key = "RMA-5"; }) == Ids{"i-5"});
+  CHECK(listed(*s, [](auto& f) {
+          f.workflow = "returns";
+          f.version = 1;
+          f.step = "authorize";
+        }) == Ids{"i-0", "i-1", "i-2", "i-5"});
+  CHECK(listed(*s, [](auto& f) {
+          f.after_id = "i-3";
+          f.limit = 1;
+        }) == Ids{"i-4"});
+  CHECK(listed(*s, [](auto& f) { f.limit = 0; }).empty());
+
+  CHECK(ids_of(s->active_instances()) == Ids{"i-0", "i-3", "i-4", "i-5"});
+}
+
+TEST_CASE("Store.List.KeysetPaginationWhileWriting") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("pages.db"));
+  WriteBatch batch;
+  for (int i = 0; i < 95; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "id-%03d", i * 2);  // even ids now, odd ones later
+    batch.instances.push_back(testing::instance_row(id));
+  }
+  s->commit(batch);
+
+  std::vector<std::string> seen;
+  InstanceFilter filter;
+  filter.limit = 10;
+  int page = 0;
+  for (;;) {
+    auto rows = s->list_instances(filter);
+    if (rows.empty()) break;
+    CHECK(rows.size() <= 10);
+    for (const auto& row : rows) seen.push_back(row.id);
+    filter.after_id = rows.back().id;
+    if (++page == 3) {
+      // Rows behind the cursor and updates of rows ahead must not cause gaps or repeats.
+      WriteBatch more;
+      more.instances = {testing::instance_row("id-001"), testing::instance_row("id-189"),
+                        testing::instance_row("id-100")};
+      more.instances[2].status = InstanceStatus::waiting;
+      s->commit(more);
+    }
+  }
+  std::set<std::string> unique(seen.begin(), seen.end());
+  CHECK(unique.size() == seen.size());
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+  CHECK(seen.size() == 96);  // the 95 even ids and id-189, which was ahead of the cursor
+  CHECK(unique.count("id-001") == 0);
+  CHECK(unique.count("id-189") == 1);
+}
+
+TEST_CASE("Store.History.OrderedBySeq") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("history.db"));
+  WriteBatch batch;
+  batch.instances = {testing::instance_row("i-1"), testing::instance_row("i-2")};
+  for (int seq : {3, 1, 2}) batch.events.push_back(testing::event_row("i-1", seq));
+  batch.events.push_back(testing::event_row("i-2", 1));
+  s->commit(batch);
+
+  auto history = s->history("i-1");
+  REQUIRE(history.size() == 3);
+  for (std::size_t i = 0; i < history.size(); ++i) {
+    CHECK(history[i].seq == static_cast<std::int64_t>(i + 1));
+    CHECK(history[i].instance_id == "i-1");
+  }
+}

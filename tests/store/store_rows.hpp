@@ -1,0 +1,23 @@
+// Row factories for the store tests: rows with every field set to something distinctive.
+#pragma once
+
+#include <string>
+
+#include "rmaflow/errors.hpp"
+#include "rmaflow/store.hpp"
+
+namespace rmaflow::testing {
+
+// A running instance "id" of workflow "returns" v1, at step "authorize", created at `ms`.
+InstanceRow instance_row(const std::string& id, std::int64_t ms = 1'700'000'000'000);
+EventRow event_row(const std::string& instance_id, std::int64_t seq);
+TimerRow timer_row(const std::string& instance_id, const std::string& name, std::int64_t due_ms);
+DefinitionRow definition_row(const std::string& name, int version, const std::string& hash);
+
+StoreOptions sync_option(SyncMode sync);
+StoreOptions read_only_option();
+
+// A batch that creates instance `id` with `events` events (seq 1..events).
+WriteBatch start_batch(const std::string& id, int events = 1);
+
+}  // namespace rmaflow::testing
