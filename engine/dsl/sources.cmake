@@ -1,3 +1,16 @@
 set(RMAFLOW_DSL_SOURCES
   engine/dsl/definition.cpp
+  engine/dsl/diagnostic_sink.cpp
+  engine/dsl/expression.cpp
+  engine/dsl/graph_checks.cpp
+  engine/dsl/jq_bounds.cpp
+  engine/dsl/jv_json.cpp
+  engine/dsl/loader.cpp
+  engine/dsl/map_reader.cpp
+  engine/dsl/policy_reader.cpp
+  engine/dsl/step_parser.cpp
+  engine/dsl/syntax_hint.cpp
+  engine/dsl/template_reader.cpp
+  engine/dsl/workflow_parser.cpp
+  engine/dsl/yaml_values.cpp
 )

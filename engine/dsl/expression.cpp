@@ -1,0 +1,212 @@
+// Expression: one compiled jq program (libjq 1.6), evaluated on demand. Template: a JSON value
+// whose `${ jq }` strings are expressions.
+#include "rmaflow/expression.hpp"
+
+extern "C" {
+#include <jq.h>
+}
+
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "engine/dsl/jv_json.hpp"
+
+namespace rmaflow {
+
+namespace {
+
+// jq reports a compile error as "jq: error: <what> at <top-level>, line 1:\n<program>" and then
+// "jq: N compile error(s)". Keep only <what>: the program is named by our own message.
+std::string clean_jq_message(std::string text) {
+  if (auto nl = text.find('\n'); nl != std::string::npos) text.resize(nl);
+  for (std::string_view prefix : {"jq: error: ", "jq: "}) {
+    if (text.starts_with(prefix)) {
+      text.erase(0, prefix.size());
+      break;
+    }
+  }
+  for (std::string_view noise : {" (Unix shell quoting issues?)", " at <top-level>, line 1:"}) {
+    if (auto at = text.find(noise); at != std::string::npos) text.erase(at, noise.size());
+  }
+  if (!text.empty() && text.back() == ':') text.pop_back();
+  return text;
+}
+
+void collect_compile_error(void* data, jv message) {
+  auto* errors = static_cast<std::string*>(data);
+  std::string text = dsl::jv_message(message);
+  if (text.find("compile error") != std::string::npos && text.starts_with("jq: ")) return;
+  text = clean_jq_message(std::move(text));
+  if (text.empty()) return;
+  if (!errors->empty()) errors->append("; ");
+  errors->append(text);
+}
+
+}  // namespace
+
+struct Expression::Impl {
+  std::string source;
+  jq_state* jq = nullptr;
+
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() {
+    if (jq != nullptr) jq_teardown(&jq);
+  }
+};
+
+Expression Expression::compile(const std::string& source) {
+  auto impl = std::make_shared<Impl>();
+  impl->source = source;
+  impl->jq = jq_init();
+  if (impl->jq == nullptr) throw ExpressionError("jq could not be initialised (out of memory)");
+  std::string errors;
+  jq_set_error_cb(impl->jq, collect_compile_error, &errors);
+  bool compiled = jq_compile(impl->jq, source.c_str()) != 0;
+  // The callback's data pointer dies with this frame; run-time errors come back from jq_next.
+  jq_set_error_cb(impl->jq, nullptr, nullptr);
+  if (!compiled) {
+    if (errors.empty()) errors = "syntax error";
+    throw ExpressionError(fmt::format("jq expression \"{}\" does not compile: {}", source, errors));
+  }
+  return Expression(std::move(impl));
+}
+
+const std::string& Expression::source() const { return impl_->source; }
+
+nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
+  jq_state* jq = impl_->jq;
+  jq_start(jq, dsl::to_jv(input), 0);
+  jv out = jq_next(jq);
+  nlohmann::json result;
+  std::string failure;
+  if (jv_is_valid(out)) {
+    result = dsl::from_jv(out);
+  } else if (jq_halted(jq)) {
+    jv_free(out);
+    jv message = jq_get_error_message(jq);
+    failure = jv_is_valid(message) && jv_get_kind(message) != JV_KIND_NULL
+                  ? dsl::jv_message(message)
+                  : (jv_free(message), std::string("the program halted"));
+  } else {
+    jv message = jv_invalid_get_msg(out);
+    // An invalid without a message is the end of the outputs: the program output nothing.
+    if (jv_get_kind(message) != JV_KIND_NULL)
+      failure = dsl::jv_message(message);
+    else
+      jv_free(message);
+  }
+  // Restart on null so the compiled program does not keep the caller's (possibly large)
+  // input alive until the next evaluation.
+  jq_start(jq, jv_null(), 0);
+  if (!failure.empty())
+    throw ExpressionError(fmt::format("jq expression \"{}\" failed: {}", impl_->source, failure));
+  return result;
+}
+
+bool Expression::test(const nlohmann::json& input) const {
+  nlohmann::json value = evaluate(input);
+  return !(value.is_null() || (value.is_boolean() && !value.get<bool>()));
+}
+
+namespace {
+
+// The index just past the `}` that closes the `${` opening at `s[0]`, or npos. Braces inside jq
+// string literals (and their `\( )` interpolations) do not count.
+std::size_t template_end(std::string_view s) {
+  int depth = 0;        // open { (the template's own included)
+  std::vector<int> in;  // a stack: >= 0 is a string whose interpolation has this paren depth
+  int parens = 0;
+  bool in_string = false;
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_string) {
+      if (c == '\\' && i + 1 < s.size()) {
+        if (s[i + 1] == '(') {  // interpolation: code again until the matching )
+          in.push_back(parens);
+          ++parens;
+          in_string = false;
+        }
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': in_string = true; break;
+      case '(': ++parens; break;
+      case ')':
+        --parens;
+        if (!in.empty() && in.back() == parens) {
+          in.pop_back();
+          in_string = true;
+        }
+        break;
+      case '{': ++depth; break;
+      case '}':
+        if (--depth == 0) return i + 1;
+        break;
+      default: break;
+    }
+  }
+  return std::string_view::npos;
+}
+
+std::string_view trim(std::string_view s) {
+  auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  auto last = s.find_last_not_of(" \t\r\n");
+  return s.substr(first, last - first + 1);
+}
+
+void find_holes(const nlohmann::json& value, const nlohmann::json::json_pointer& where,
+                std::vector<Template::Hole>& holes) {
+  if (value.is_string()) {
+    std::string inner;
+    if (!Template::is_expression(value.get_ref<const std::string&>(), &inner)) return;
+    try {
+      holes.push_back({where, Expression::compile(inner)});
+    } catch (const ExpressionError& e) {
+      throw ExpressionError(fmt::format("at \"{}\": {}", where.to_string(), e.what()));
+    }
+  } else if (value.is_array()) {
+    for (std::size_t i = 0; i < value.size(); ++i) find_holes(value[i], where / i, holes);
+  } else if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) find_holes(item, where / key, holes);
+  }
+}
+
+}  // namespace
+
+bool Template::is_expression(const std::string& s, std::string* inner) {
+  if (!s.starts_with("${") || template_end(s) != s.size()) return false;
+  std::string_view program = trim(std::string_view(s).substr(2, s.size() - 3));
+  if (program.empty()) return false;
+  if (inner != nullptr) *inner = std::string(program);
+  return true;
+}
+
+Template Template::compile(const nlohmann::json& value) {
+  Template t;
+  t.raw_ = value;
+  find_holes(t.raw_, nlohmann::json::json_pointer(), t.holes_);
+  return t;
+}
+
+nlohmann::json Template::render(const nlohmann::json& context) const {
+  if (holes_.empty()) return raw_;
+  nlohmann::json out = raw_;
+  for (const auto& hole : holes_) {
+    if (hole.where.empty())
+      out = hole.expr.evaluate(context);
+    else
+      out[hole.where] = hole.expr.evaluate(context);
+  }
+  return out;
+}
+
+}  // namespace rmaflow

@@ -1,0 +1,178 @@
+#include "engine/dsl/graph_checks.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "engine/dsl/map_reader.hpp"
+
+namespace rmaflow::dsl {
+
+namespace {
+
+using Graph = std::vector<std::vector<std::size_t>>;  // successors by step index
+
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::vector<std::string> quoted;
+  for (const auto& n : names) quoted.push_back("\"" + n + "\"");
+  return fmt::format("{}", fmt::join(quoted, ", "));
+}
+
+void check_targets(const Definition& d, const std::vector<Transition>& transitions,
+                   const std::set<std::string>& declared, DiagnosticSink& sink) {
+  std::vector<std::string_view> names;
+  for (const auto& s : d.steps) names.push_back(s.name);
+  for (const auto& t : transitions) {
+    if (t.to.empty() || declared.count(t.to) > 0) continue;
+    std::string near = closest_match(t.to, names);
+    std::string hint = near.empty() ? "" : fmt::format("; did you mean \"{}\"?", near);
+    if (t.from.empty())
+      sink.error(t.where, "unknown-target",
+                 fmt::format("\"start\" names \"{}\", which is not a step{}", t.to, hint));
+    else
+      sink.error(t.where, "unknown-target",
+                 fmt::format("\"{}\" in step \"{}\" names \"{}\", which is not a step{}", t.key,
+                             t.from, t.to, hint));
+  }
+}
+
+// Tarjan's strongly connected components over the steps in `members`.
+class Components {
+ public:
+  Components(const Graph& g, const std::vector<bool>& members) : g_(g), members_(members) {
+    index_.assign(g.size(), -1);
+    low_.assign(g.size(), 0);
+    on_stack_.assign(g.size(), false);
+    component_.assign(g.size(), -1);
+    for (std::size_t v = 0; v < g.size(); ++v)
+      if (members_[v] && index_[v] < 0) visit(v);
+  }
+  int of(std::size_t v) const { return component_[v]; }
+  int count() const { return count_; }
+
+ private:
+  void visit(std::size_t v) {
+    index_[v] = low_[v] = next_index_++;
+    stack_.push_back(v);
+    on_stack_[v] = true;
+    for (auto w : g_[v]) {
+      if (!members_[w]) continue;
+      if (index_[w] < 0) {
+        visit(w);
+        low_[v] = std::min(low_[v], low_[w]);
+      } else if (on_stack_[w]) {
+        low_[v] = std::min(low_[v], index_[w]);
+      }
+    }
+    if (low_[v] != index_[v]) return;
+    std::size_t w;
+    do {
+      w = stack_.back();
+      stack_.pop_back();
+      on_stack_[w] = false;
+      component_[w] = count_;
+    } while (w != v);
+    ++count_;
+  }
+
+  const Graph& g_;
+  const std::vector<bool>& members_;
+  std::vector<int> index_, low_, component_;
+  std::vector<bool> on_stack_;
+  std::vector<std::size_t> stack_;
+  int next_index_ = 0;
+  int count_ = 0;
+};
+
+void check_reachable(const Definition& d, const Graph& g, DiagnosticSink& sink) {
+  const Step* start = d.find(d.start);
+  if (start == nullptr) return;  // already an unknown-target; every step would be unreachable
+  std::vector<bool> seen(d.steps.size(), false);
+  std::vector<std::size_t> todo = {static_cast<std::size_t>(start - d.steps.data())};
+  seen[todo.front()] = true;
+  while (!todo.empty()) {
+    auto v = todo.back();
+    todo.pop_back();
+    for (auto w : g[v])
+      if (!seen[w]) todo.push_back(w), seen[w] = true;
+  }
+  for (std::size_t v = 0; v < d.steps.size(); ++v) {
+    if (!seen[v])
+      sink.error(d.steps[v].where, "unreachable-step",
+                 fmt::format("step \"{}\" is not reachable from the start step \"{}\"",
+                             d.steps[v].name, d.start));
+  }
+}
+
+void check_ends(const Definition& d, const Graph& g, DiagnosticSink& sink) {
+  std::size_t n = d.steps.size();
+  // Steps that may end: end steps, and (to avoid repeating an error already reported) steps
+  // with a transition to no step or no transition at all. Then everything leading to them.
+  std::vector<bool> may_end(n, false);
+  Graph reverse(n);
+  for (std::size_t v = 0; v < n; ++v) {
+    const Step& s = d.steps[v];
+    for (auto w : g[v]) reverse[w].push_back(v);
+    auto successors = s.successors();
+    bool dangling = std::any_of(successors.begin(), successors.end(),
+                                [&](const std::string& to) { return d.find(to) == nullptr; });
+    may_end[v] = s.kind() == StepKind::end || successors.empty() || dangling;
+  }
+  std::vector<std::size_t> todo;
+  for (std::size_t v = 0; v < n; ++v)
+    if (may_end[v]) todo.push_back(v);
+  while (!todo.empty()) {
+    auto v = todo.back();
+    todo.pop_back();
+    for (auto w : reverse[v])
+      if (!may_end[w]) may_end[w] = true, todo.push_back(w);
+  }
+  std::vector<bool> stuck(n);
+  for (std::size_t v = 0; v < n; ++v) stuck[v] = !may_end[v];
+  Components components(g, stuck);
+  // A stuck component is reported when it is a sink: all its steps lead only into itself.
+  std::vector<bool> sink_component(static_cast<std::size_t>(components.count()), true);
+  std::map<int, std::vector<std::size_t>> members;
+  for (std::size_t v = 0; v < n; ++v) {
+    if (!stuck[v]) continue;
+    members[components.of(v)].push_back(v);
+    for (auto w : g[v])
+      if (components.of(w) != components.of(v))
+        sink_component[static_cast<std::size_t>(components.of(v))] = false;
+  }
+  for (const auto& [component, steps] : members) {
+    if (!sink_component[static_cast<std::size_t>(component)]) continue;
+    const Step& first = d.steps[steps.front()];  // steps are in file order
+    if (steps.size() == 1) {
+      sink.error(first.where, "no-path-to-end",
+                 fmt::format("step \"{}\" only leads back to itself; no end step is reachable "
+                             "from it",
+                             first.name));
+    } else {
+      std::vector<std::string> names;
+      for (auto v : steps) names.push_back(d.steps[v].name);
+      sink.error(first.where, "no-path-to-end",
+                 fmt::format("steps {} only lead to one another; no end step is reachable from "
+                             "them",
+                             quoted_list(names)));
+    }
+  }
+}
+
+}  // namespace
+
+void check_graph(const Definition& d, const std::vector<Transition>& transitions,
+                 const std::set<std::string>& declared, DiagnosticSink& sink) {
+  check_targets(d, transitions, declared, sink);
+  Graph g(d.steps.size());
+  for (std::size_t v = 0; v < d.steps.size(); ++v) {
+    for (const auto& to : d.steps[v].successors()) {
+      if (const Step* s = d.find(to)) g[v].push_back(static_cast<std::size_t>(s - d.steps.data()));
+    }
+  }
+  check_reachable(d, g, sink);
+  check_ends(d, g, sink);
+}
+
+}  // namespace rmaflow::dsl

@@ -1,0 +1,25 @@
+// Conversion between jq's values (jv) and nlohmann::json, without going through text.
+//
+// Ownership follows jq's rule: every jv passed in is consumed, every jv returned is owned by
+// the caller. Internal to engine/dsl: jq types never appear in the public headers.
+#pragma once
+
+extern "C" {
+#include <jv.h>
+}
+
+#include <nlohmann/json.hpp>
+
+namespace rmaflow::dsl {
+
+// A new jv holding `value`. Numbers become jq numbers (doubles).
+jv to_jv(const nlohmann::json& value);
+
+// Consumes `value`. Numbers that are integral (and exactly representable) come back as JSON
+// integers, so `.qty * 2` stays an integer; NaN becomes null, as jq prints it. `value` must be valid.
+nlohmann::json from_jv(jv value);
+
+// Consumes `value`: a string as is, anything else as compact JSON text (jq error payloads).
+std::string jv_message(jv value);
+
+}  // namespace rmaflow::dsl

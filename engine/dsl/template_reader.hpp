@@ -1,0 +1,30 @@
+// Reading the DSL's expression positions: values that may hold `${ jq }` templates (`with`,
+// `set`, compensation `with`) and bare expressions (switch `if`, `business_key`). Each problem
+// is reported at the scalar that holds the expression:
+//   jq-compile          jq cannot compile it
+//   jq-unbounded        it uses a construct that may not terminate (see jq_bounds.hpp)
+//   template-in-string  (warning) a string contains `${` but is not exactly one template
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <yaml-cpp/yaml.h>
+
+#include "engine/dsl/diagnostic_sink.hpp"
+#include "rmaflow/expression.hpp"
+
+namespace rmaflow::dsl {
+
+// `label` and `context` name the value in messages: "with" of step "refund". `where` is used
+// for parts of `value` without a position of their own. nullopt when any expression is bad.
+std::optional<Template> read_template(const YAML::Node& value, SourceLocation where,
+                                      const std::string& label, const std::string& context,
+                                      DiagnosticSink& sink);
+
+// An expression position takes bare jq (`.authorization.returnless`) or one `${ jq }`.
+std::optional<Expression> read_expression(const YAML::Node& value, SourceLocation where,
+                                          const std::string& label, const std::string& context,
+                                          DiagnosticSink& sink);
+
+}  // namespace rmaflow::dsl

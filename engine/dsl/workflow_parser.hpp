@@ -1,0 +1,27 @@
+// Parses a workflow document (the YAML's top-level mapping) into the definition model, reporting
+// every problem to the sink. The result is meaningful only when the sink holds no errors.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "engine/dsl/diagnostic_sink.hpp"
+#include "engine/dsl/step_parser.hpp"
+#include "rmaflow/definition.hpp"
+
+namespace rmaflow::dsl {
+
+struct ParsedWorkflow {
+  Definition definition;                // steps indexed
+  std::vector<Transition> transitions;  // start and every step transition, as written
+  std::set<std::string> declared;       // every step name in the file, parsed or not
+};
+
+// `base_dir` resolves a relative `input:` schema path.
+ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& base_dir,
+                              DiagnosticSink& sink);
+
+}  // namespace rmaflow::dsl
