@@ -1,10 +1,95 @@
+// rmaflow validate FILE... [--format text|json]
+//
+// Loads and checks each workflow file. Everything goes to stdout, so the report can be piped
+// as a whole:
+//   text: one line per diagnostic, "FILE:LINE:COL: error[CODE]: message" (or warning[CODE]),
+//         then for each valid file "FILE: ok (workflow NAME version V, N steps)".
+//   json: one array with one object per file:
+//         {"file", "valid", "workflow"?, "version"?, "steps"?, "diagnostics": [
+//            {"file", "line", "column", "severity", "code", "message"}, ...]}
+// Exit 0 when every file is valid (warnings allowed), 1 when any file has an error, 2 on a
+// usage error.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 #include "engine/cli/commands.hpp"
+#include "rmaflow/definition.hpp"
 
 namespace rmaflow::cli {
 
+namespace {
+
+struct ValidateOptions {
+  std::vector<std::string> files;
+  std::string format = "text";
+};
+
+nlohmann::ordered_json to_json(const Diagnostic& d) {
+  return {{"file", d.file},
+          {"line", d.where.line},
+          {"column", d.where.column},
+          {"severity", d.severity == Severity::error ? "error" : "warning"},
+          {"code", d.code},
+          {"message", d.message}};
+}
+
+void print_text(const std::string& file, const LoadResult& result) {
+  for (const auto& d : result.diagnostics) fmt::print("{}\n", format_diagnostic(d));
+  if (result.ok()) {
+    const Definition& def = *result.definition;
+    fmt::print("{}: ok (workflow {} version {}, {} steps)\n", file, def.name, def.version,
+               def.steps.size());
+  }
+}
+
+nlohmann::ordered_json file_report(const std::string& file, const LoadResult& result) {
+  nlohmann::ordered_json report = {{"file", file}, {"valid", result.ok()}};
+  if (result.ok()) {
+    report["workflow"] = result.definition->name;
+    report["version"] = result.definition->version;
+    report["steps"] = result.definition->steps.size();
+  }
+  report["diagnostics"] = nlohmann::ordered_json::array();
+  for (const auto& d : result.diagnostics) report["diagnostics"].push_back(to_json(d));
+  return report;
+}
+
+int run_validate(const ValidateOptions& options) {
+  bool all_valid = true;
+  nlohmann::ordered_json reports = nlohmann::ordered_json::array();
+  for (const auto& file : options.files) {
+    LoadResult result = load_definition_file(file);
+    all_valid = all_valid && result.ok();
+    if (options.format == "json")
+      reports.push_back(file_report(file, result));
+    else
+      print_text(file, result);
+  }
+  if (options.format == "json") fmt::print("{}\n", reports.dump(2));
+  std::fflush(stdout);
+  return all_valid ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
 void register_validate(CLI::App& app, int& exit_code) {
-  (void)app;
-  (void)exit_code;
+  auto options = std::make_shared<ValidateOptions>();
+  auto* cmd = app.add_subcommand(
+      "validate",
+      "Load and check workflow definitions. Diagnostics and results go to stdout, one line each "
+      "(FILE:LINE:COL: error[CODE]: message), or as one JSON array with --format json. Exit 0 "
+      "when every file is valid, 1 when any has an error, 2 on usage errors.");
+  cmd->add_option("files", options->files, "Workflow YAML files")->required();
+  cmd->add_option("--format", options->format,
+                  "text (default), or json: [{file, valid, workflow, version, steps, "
+                  "diagnostics: [{file, line, column, severity, code, message}]}]")
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->callback([options, &exit_code] { exit_code = run_validate(*options); });
 }
 
 }  // namespace rmaflow::cli

@@ -32,8 +32,8 @@ void check_targets(const Definition& d, const std::vector<Transition>& transitio
                  fmt::format("\"start\" names \"{}\", which is not a step{}", t.to, hint));
     else
       sink.error(t.where, "unknown-target",
-                 fmt::format("\"{}\" in step \"{}\" names \"{}\", which is not a step{}", t.key,
-                             t.from, t.to, hint));
+                 fmt::format("\"{}\" in {} names \"{}\", which is not a step{}", t.key,
+                             t.context, t.to, hint));
   }
 }
 

@@ -30,10 +30,11 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::string closest_match(std::string_view key, const std::vector<std::string_view>& allowed) {
   std::string best;
-  std::size_t best_distance = std::max<std::size_t>(2, key.size() / 3) + 1;
+  // A likely typo changes at most half of the word, and does not replace all of the candidate.
+  std::size_t best_distance = std::max<std::size_t>(2, key.size() / 2) + 1;
   for (auto candidate : allowed) {
     std::size_t d = edit_distance(key, candidate);
-    if (d < best_distance) {
+    if (d < best_distance && d < candidate.size()) {
       best_distance = d;
       best = std::string(candidate);
     }

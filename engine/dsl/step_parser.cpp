@@ -128,7 +128,7 @@ class StepReader {
   std::string target(MapReader& r, const MapEntry& e) {
     auto to = r.string(e);
     if (!to) return "";
-    transitions_.push_back({name_, *to, e.key, e.where});
+    transitions_.push_back({name_, *to, e.key, r.context(), e.where});
     return *to;
   }
 

@@ -16,7 +16,8 @@ namespace rmaflow::dsl {
 struct Transition {
   std::string from;  // the step; empty for the workflow's `start`
   std::string to;
-  std::string key;   // the key that names it: "next", "default", "on_timeout", "start"
+  std::string key;      // the key that names it: "next", "default", "on_timeout", "start"
+  std::string context;  // where that key is, for messages: "catch entry 1 of step \"a\""
   SourceLocation where;
 };
 

@@ -58,21 +58,29 @@ std::optional<Template> read_template(const YAML::Node& value, SourceLocation wh
   std::size_t errors_before = sink.error_count();
   nlohmann::json raw = to_json(value, &sink, fmt::format("{} of {}", label, context), visit);
   bool ok = sink.error_count() == errors_before;
-  for (const auto& site : sites) ok = bounded(site, context, sink) && ok;
-  if (!ok) return std::nullopt;
-  try {
-    return Template::compile(raw);
-  } catch (const ExpressionError&) {
-    // Compile one by one, so that every bad expression is reported where it is written.
-    for (const auto& site : sites) {
-      try {
-        Expression::compile(site.program);
-      } catch (const ExpressionError& e) {
-        report_compile_error(site, context, e, sink);
-      }
-    }
-    return std::nullopt;
+  std::vector<const Site*> compilable;
+  for (const auto& site : sites) {
+    if (bounded(site, context, sink))
+      compilable.push_back(&site);
+    else
+      ok = false;
   }
+  if (ok) {
+    try {
+      return Template::compile(raw);
+    } catch (const ExpressionError&) {
+      // Reported below, where each bad expression is written.
+    }
+  }
+  // Something is wrong: compile one by one, so that every bad expression is reported.
+  for (const Site* site : compilable) {
+    try {
+      Expression::compile(site->program);
+    } catch (const ExpressionError& e) {
+      report_compile_error(*site, context, e, sink);
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<Expression> read_expression(const YAML::Node& value, SourceLocation where,

@@ -127,7 +127,7 @@ ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& bas
   if (auto* e = r.require("start")) {
     if (auto start = r.string(*e)) {
       d.start = *start;
-      out.transitions.push_back({"", *start, "start", e->where});
+      out.transitions.push_back({"", *start, "start", "the workflow", e->where});
     }
   }
   if (auto* e = r.require("steps")) read_steps(*e, defaults, sink, out);
