@@ -154,6 +154,15 @@ TEST_CASE("Store.ReadOnly.SeesCommitsOfWriter") {
   CHECK_FALSE(writer->get_instance("i-2").has_value());
 }
 
+TEST_CASE("Store.ReadOnly.OpensAfterWriterClosed") {
+  TempDir dir;
+  const auto path = dir.file("closed.db");
+  open_sqlite_store(path)->commit(testing::start_batch("i-1", 2));
+  auto reader = open_sqlite_store(path, testing::read_only_option());
+  REQUIRE(reader->get_instance("i-1").has_value());
+  CHECK(reader->history("i-1").size() == 2);
+}
+
 namespace {
 
 // Fails the nth commit (1-based) without touching the database: how engine tests inject faults.
