@@ -1,8 +1,8 @@
 #include "engine/store/connection.hpp"
 
-#include <filesystem>
-
 #include <fmt/format.h>
+
+#include <filesystem>
 
 #include "engine/store/schema.hpp"
 #include "engine/store/sqlite_error.hpp"
@@ -17,9 +17,9 @@ namespace {
 void set_pragmas(SQLite::Database& db, const std::string& path, SyncMode sync) {
   const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
   if (mode != "wal") {
-    throw Error(Errc::storage,
-                fmt::format("cannot switch {} to WAL mode (SQLite kept journal_mode={})", path,
-                            mode));
+    throw Error(
+        Errc::storage,
+        fmt::format("cannot switch {} to WAL mode (SQLite kept journal_mode={})", path, mode));
   }
   db.exec(sync == SyncMode::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
   // The engine's batches touch many index pages; a larger cache (negative = KiB) avoids

@@ -1,9 +1,9 @@
 // Opening a SQLite connection the way the store needs it.
 #pragma once
 
-#include <string>
-
 #include <SQLiteCpp/Database.h>
+
+#include <string>
 
 #include "rmaflow/store.hpp"
 

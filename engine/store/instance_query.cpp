@@ -1,11 +1,11 @@
 #include "engine/store/instance_query.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <functional>
 #include <limits>
 #include <vector>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "engine/store/row_codec.hpp"
 
@@ -43,8 +43,8 @@ SQLite::Statement select_instances(SQLite::Database& db, const InstanceFilter& f
   for (const auto& bind : binders) bind(statement, index++);
   // SQLite reads a negative LIMIT as "no limit"; a limit past int64 means the same.
   constexpr auto kMaxLimit = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-  statement.bind(index, filter.limit > kMaxLimit ? std::int64_t{-1}
-                                                 : static_cast<std::int64_t>(filter.limit));
+  statement.bind(
+      index, filter.limit > kMaxLimit ? std::int64_t{-1} : static_cast<std::int64_t>(filter.limit));
   return statement;
 }
 

@@ -1,15 +1,14 @@
 #include "engine/store/raw_append_bench.hpp"
 
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <random>
-
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
-#include <fmt/format.h>
 
 #include "engine/store/sqlite_error.hpp"
 
@@ -62,7 +61,8 @@ class Appender {
 
  private:
   static constexpr const char* kInstance = "01JDQX3Z8M4K7V2N9P5R6T0W1Y";
-  static constexpr const char* kData = R"({"attempt":1,"idempotency_key":"01JDQX3Z8M4K7V2N9P5R6T0W1Y:inspect_item:1"})";
+  static constexpr const char* kData =
+      R"({"attempt":1,"idempotency_key":"01JDQX3Z8M4K7V2N9P5R6T0W1Y:inspect_item:1"})";
   std::string table_;
   SQLite::Statement insert_;
   std::int64_t seq_ = 0;

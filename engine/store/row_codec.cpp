@@ -6,7 +6,9 @@ namespace rmaflow::store {
 
 namespace {
 
-TimePoint time_at(const SQLite::Statement& s, int i) { return from_millis(s.getColumn(i).getInt64()); }
+TimePoint time_at(const SQLite::Statement& s, int i) {
+  return from_millis(s.getColumn(i).getInt64());
+}
 
 std::optional<TimePoint> optional_time_at(const SQLite::Statement& s, int i) {
   auto column = s.getColumn(i);

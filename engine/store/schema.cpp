@@ -1,12 +1,12 @@
 #include "engine/store/schema.hpp"
 
-#include <array>
-#include <chrono>
-
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
+
+#include <array>
+#include <chrono>
 
 #include "rmaflow/errors.hpp"
 
@@ -90,9 +90,13 @@ bool has_user_tables(SQLite::Database& db) {
 
 }  // namespace
 
-std::span<const Migration> migrations() { return kMigrations; }
+std::span<const Migration> migrations() {
+  return kMigrations;
+}
 
-int latest_schema_version() { return kMigrations.back().version; }
+int latest_schema_version() {
+  return kMigrations.back().version;
+}
 
 int stored_schema_version(SQLite::Database& db) {
   if (!db.tableExists("schema_version")) return 0;
@@ -127,8 +131,9 @@ void migrate(SQLite::Database& db, const std::string& path) {
     const int stored = stored_schema_version(db);
     if (stored >= m.version) continue;
     if (stored != m.version - 1) {
-      throw Error(Errc::storage, fmt::format("{} is at schema version {}, cannot apply migration {}",
-                                             path, stored, m.version));
+      throw Error(Errc::storage,
+                  fmt::format("{} is at schema version {}, cannot apply migration {}", path, stored,
+                              m.version));
     }
     db.exec(m.sql);
     SQLite::Statement record(db, "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)");

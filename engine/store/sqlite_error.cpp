@@ -1,8 +1,7 @@
 #include "engine/store/sqlite_error.hpp"
 
-#include <sqlite3.h>
-
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 namespace rmaflow::store {
 

@@ -4,10 +4,10 @@
 // knows which file is at fault; SQLite's own wording follows in parentheses.
 #pragma once
 
+#include <SQLiteCpp/Exception.h>
+
 #include <string>
 #include <string_view>
-
-#include <SQLiteCpp/Exception.h>
 
 #include "rmaflow/errors.hpp"
 

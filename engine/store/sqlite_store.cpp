@@ -1,10 +1,10 @@
 #include "engine/store/sqlite_store.hpp"
 
-#include <limits>
-
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
+
+#include <limits>
 
 #include "engine/store/connection.hpp"
 #include "engine/store/instance_query.hpp"
@@ -60,8 +60,8 @@ PutResult SqliteStore::put_definition(const DefinitionRow& row) {
   require_writable("deploy a definition to");
   return guard(path_, "deploy a definition to", [&] {
     SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement existing(db_,
-                               "SELECT content_hash FROM definitions WHERE name = ? AND version = ?");
+    SQLite::Statement existing(
+        db_, "SELECT content_hash FROM definitions WHERE name = ? AND version = ?");
     existing.bind(1, row.name);
     existing.bind(2, row.version);
     if (existing.executeStep()) {
@@ -83,8 +83,8 @@ PutResult SqliteStore::put_definition(const DefinitionRow& row) {
 
 std::optional<DefinitionRow> SqliteStore::get_definition(const std::string& name, int version) {
   return guard(path_, "read definitions from", [&] {
-    SQLite::Statement s(db_, select_from(kDefinitionColumns, "definitions",
-                                         "WHERE name = ? AND version = ?"));
+    SQLite::Statement s(
+        db_, select_from(kDefinitionColumns, "definitions", "WHERE name = ? AND version = ?"));
     s.bind(1, name);
     s.bind(2, version);
     return read_one(s, read_definition);

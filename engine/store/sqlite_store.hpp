@@ -5,10 +5,10 @@
 // Thread-safety: as Store, one thread at a time.
 #pragma once
 
+#include <SQLiteCpp/Database.h>
+
 #include <optional>
 #include <string>
-
-#include <SQLiteCpp/Database.h>
 
 #include "engine/store/batch_writer.hpp"
 #include "rmaflow/store.hpp"

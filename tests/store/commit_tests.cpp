@@ -257,10 +257,10 @@ TEST_CASE("Store.Bench.CommitThroughput" * doctest::skip()) {
       TempDir dir;
       auto s = open_sqlite_store(dir.file("bench.db"), testing::sync_option(sync));
       const auto rate = static_cast<std::int64_t>(commit_rate(*s, kBatches, pool));
-      const std::string shape = pool == 1000 ? "updating a pool of 1000 instances"
-                                             : "new instances only";
-      MESSAGE(mode << ", 1000 events + 250 instance and timer upserts per commit, " << shape
-                   << ": " << rate << " events/s");
+      const std::string shape =
+          pool == 1000 ? "updating a pool of 1000 instances" : "new instances only";
+      MESSAGE(mode << ", 1000 events + 250 instance and timer upserts per commit, " << shape << ": "
+                   << rate << " events/s");
     }
   }
 }

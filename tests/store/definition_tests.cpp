@@ -33,7 +33,8 @@ TEST_CASE("Store.Definition.RoundTripAndLatest") {
   TempDir dir;
   auto s = open_sqlite_store(dir.file("defs.db"));
   for (int version : {2, 1, 10}) {
-    s->put_definition(testing::definition_row("standard-return", version, "h" + std::to_string(version)));
+    s->put_definition(
+        testing::definition_row("standard-return", version, "h" + std::to_string(version)));
   }
   s->put_definition(testing::definition_row("exchange", 1, "x"));
 

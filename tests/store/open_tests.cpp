@@ -1,7 +1,6 @@
 // Opening databases: creation, migration, pragmas, and refusing files that are not ours.
-#include <doctest/doctest.h>
-
 #include <SQLiteCpp/Database.h>
+#include <doctest/doctest.h>
 
 #include <random>
 
@@ -15,7 +14,9 @@ using rmaflow::testing::TempDir;
 
 namespace {
 
-store::SqliteStore& as_sqlite(Store& s) { return dynamic_cast<store::SqliteStore&>(s); }
+store::SqliteStore& as_sqlite(Store& s) {
+  return dynamic_cast<store::SqliteStore&>(s);
+}
 
 int schema_version_of(const std::string& path) {
   SQLite::Database db(path, SQLite::OPEN_READONLY);
@@ -91,7 +92,8 @@ TEST_CASE("Store.Open.NotADatabaseRefused") {
 
   auto e = error_from([&] { open_sqlite_store(path); });
   CHECK(e.code() == Errc::storage);
-  CHECK(std::string(e.what()) == path + " is not an rmaflow database (SQLite: file is not a database)");
+  CHECK(std::string(e.what()) ==
+        path + " is not an rmaflow database (SQLite: file is not a database)");
 
   auto ro = error_from([&] { open_sqlite_store(path, testing::read_only_option()); });
   CHECK(ro.code() == Errc::storage);
@@ -122,7 +124,8 @@ TEST_CASE("Store.Open.NewerSchemaRefused") {
   }
   for (bool read_only : {false, true}) {
     CAPTURE(read_only);
-    auto e = error_from([&] { open_sqlite_store(path, read_only ? testing::read_only_option() : StoreOptions{}); });
+    auto e = error_from(
+        [&] { open_sqlite_store(path, read_only ? testing::read_only_option() : StoreOptions{}); });
     CHECK(e.code() == Errc::storage);
     CHECK(std::string(e.what()).find("newer than this rmaflow") != std::string::npos);
     CHECK(std::string(e.what()).find(path) != std::string::npos);

@@ -64,7 +64,8 @@ TEST_CASE("Store.List.Filters") {
   TempDir dir;
   auto s = open_sqlite_store(dir.file("list.db"));
   WriteBatch batch;
-  for (int i = 0; i < 6; ++i) batch.instances.push_back(testing::instance_row("i-" + std::to_string(i)));
+  for (int i = 0; i < 6; ++i)
+    batch.instances.push_back(testing::instance_row("i-" + std::to_string(i)));
   batch.instances[1].status = InstanceStatus::suspended;
   batch.instances[2].status = InstanceStatus::completed;
   batch.instances[3].workflow = "exchange";

@@ -31,6 +31,6 @@ TEST_CASE("Store.Bench.RawAppend" * doctest::skip()) {
     auto rates = measure_raw_append(RawAppendOptions{dir.path(), sync});
     const std::string mode = sync == SyncMode::full ? "FULL" : "NORMAL";
     MESSAGE(mode << ": single-row commits/s " << rates.single_row_commits_per_s
-            << ", rows/s at 100 per commit " << rates.batched_rows_per_s);
+                 << ", rows/s at 100 per commit " << rates.batched_rows_per_s);
   }
 }
