@@ -1,0 +1,144 @@
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "rmaflow/expression.hpp"
+
+using nlohmann::json;
+using rmaflow::Expression;
+using rmaflow::ExpressionError;
+using rmaflow::Template;
+
+namespace {
+const json kContext = json::parse(R"({
+  "input": {"rma_id": "R-1", "qty": 3, "price": 2.5, "lines": [{"qty": 2, "unit_price": 10}, {"qty": 1, "unit_price": 5.5}],
+            "flag": true, "nothing": null, "text": "a\u0000b"},
+  "authorization": {"returnless": false}
+})");
+}  // namespace
+
+TEST_CASE("Dsl.Expression.KeepsJsonTypes") {
+  auto doubled = Expression::compile(".input.qty * 2").evaluate(kContext);
+  CHECK(doubled.is_number_integer());
+  CHECK(doubled == 6);
+  auto scaled = Expression::compile(".input.price * 3").evaluate(kContext);
+  CHECK(scaled.is_number_float());
+  CHECK(scaled == 7.5);
+  CHECK(Expression::compile(".input.rma_id").evaluate(kContext) == "R-1");
+  CHECK(Expression::compile(".input.flag").evaluate(kContext) == true);
+  CHECK(Expression::compile(".input.nothing").evaluate(kContext).is_null());
+  CHECK(Expression::compile(".input.missing").evaluate(kContext).is_null());
+  CHECK(Expression::compile(".input.lines | length").evaluate(kContext) == 2);
+  CHECK(Expression::compile("[.input.lines[] | .qty * .unit_price] | add").evaluate(kContext) == 25.5);
+  CHECK(Expression::compile("{id: .input.rma_id, n: 1}").evaluate(kContext) ==
+        json({{"id", "R-1"}, {"n", 1}}));
+  CHECK(Expression::compile(".input.text").evaluate(kContext) == std::string("a\0b", 3));
+  CHECK(Expression::compile("9007199254740993 * 4").evaluate(json()).is_number_float());
+  CHECK(Expression::compile(".").evaluate(kContext) == kContext);
+}
+
+TEST_CASE("Dsl.Expression.NoOutputIsNull") {
+  CHECK(Expression::compile("empty").evaluate(kContext).is_null());
+  CHECK(Expression::compile(".input.lines[] | .qty").evaluate(kContext) == 2);  // the first output
+}
+
+TEST_CASE("Dsl.Expression.RuntimeErrorNamesExpression") {
+  auto e = Expression::compile(".input.rma_id + 1");
+  try {
+    e.evaluate(kContext);
+    FAIL("expected an ExpressionError");
+  } catch (const ExpressionError& error) {
+    std::string what = error.what();
+    CHECK(what.find(".input.rma_id + 1") != std::string::npos);
+    CHECK(what.find("cannot be added") != std::string::npos);
+  }
+  CHECK_THROWS_AS(Expression::compile("error(\"boom\")").evaluate(kContext), ExpressionError);
+  CHECK_THROWS_WITH_AS(Expression::compile("error({code: 1})").evaluate(kContext),
+                       doctest::Contains("{\"code\":1}"), ExpressionError);
+  // The program is usable again after an error.
+  CHECK(e.evaluate(json({{"input", {{"rma_id", 1}}}})) == 2);
+}
+
+TEST_CASE("Dsl.Expression.CompileErrorCarriesJqMessage") {
+  CHECK_THROWS_WITH_AS(Expression::compile(".a | foo("),
+                       doctest::Contains("does not compile: syntax error"), ExpressionError);
+  CHECK_THROWS_WITH_AS(Expression::compile("nosuch(1)"),
+                       doctest::Contains("nosuch/1 is not defined"), ExpressionError);
+  CHECK_THROWS_AS(Expression::compile("$undefined"), ExpressionError);
+}
+
+TEST_CASE("Dsl.Expression.Truthiness") {
+  CHECK_FALSE(Expression::compile(".authorization.returnless").test(kContext));
+  CHECK_FALSE(Expression::compile(".input.nothing").test(kContext));
+  CHECK_FALSE(Expression::compile("empty").test(kContext));
+  CHECK(Expression::compile(".input.flag").test(kContext));
+  CHECK(Expression::compile("0").test(kContext));
+  CHECK(Expression::compile("\"\"").test(kContext));
+  CHECK(Expression::compile("[]").test(kContext));
+}
+
+TEST_CASE("Dsl.Expression.CopiesShareTheProgram") {
+  auto e = Expression::compile(".input.qty");
+  Expression copy = e;
+  CHECK(copy.source() == ".input.qty");
+  for (int i = 0; i < 100; ++i) CHECK(copy.evaluate(kContext) == 3);
+}
+
+TEST_CASE("Dsl.Template.IsExpression") {
+  std::string inner;
+  CHECK(Template::is_expression("${ .input.rma_id }", &inner));
+  CHECK(inner == ".input.rma_id");
+  CHECK(Template::is_expression("${.a}", &inner));
+  CHECK(inner == ".a");
+  CHECK(Template::is_expression("${ {a: 1} }", &inner));
+  CHECK(inner == "{a: 1}");
+  CHECK(Template::is_expression("${ \"}\" + .a }", &inner));
+  CHECK(inner == "\"}\" + .a");
+  CHECK(Template::is_expression("${ \"\\(.a | {b: 1})\" }", &inner));
+  CHECK_FALSE(Template::is_expression("${}"));
+  CHECK_FALSE(Template::is_expression("${   }"));
+  CHECK_FALSE(Template::is_expression("${ .a } and ${ .b }"));
+  CHECK_FALSE(Template::is_expression("order ${ .a }"));
+  CHECK_FALSE(Template::is_expression(" ${ .a }"));
+  CHECK_FALSE(Template::is_expression("${ .a"));
+  CHECK_FALSE(Template::is_expression(".a"));
+}
+
+TEST_CASE("Dsl.Template.RendersNestedKeepingTypes") {
+  auto t = Template::compile(json::parse(R"({
+    "rma": "${ .input.rma_id }",
+    "qty": "${ .input.qty * 2 }",
+    "fixed": {"a": 1, "s": "plain"},
+    "lines": ["${ .input.lines[0].qty }", {"deep": "${ .input.flag }"}, "literal"],
+    "not": "id ${ .input.rma_id }"
+  })"));
+  CHECK_FALSE(t.is_constant());
+  CHECK(t.holes().size() == 4);
+  json out = t.render(kContext);
+  CHECK(out["rma"] == "R-1");
+  CHECK(out["qty"].is_number_integer());
+  CHECK(out["qty"] == 6);
+  CHECK(out["fixed"] == json({{"a", 1}, {"s", "plain"}}));
+  CHECK(out["lines"] == json::parse(R"([2, {"deep": true}, "literal"])"));
+  CHECK(out["not"] == "id ${ .input.rma_id }");
+  CHECK(t.raw()["rma"] == "${ .input.rma_id }");
+}
+
+TEST_CASE("Dsl.Template.WholeValueAndConstants") {
+  auto whole = Template::compile("${ .input.lines }");
+  CHECK(whole.render(kContext) == kContext["input"]["lines"]);
+  auto constant = Template::compile(json({{"a", 1}}));
+  CHECK(constant.is_constant());
+  CHECK(constant.render(kContext) == json({{"a", 1}}));
+  CHECK(Template().render(kContext).is_null());
+}
+
+TEST_CASE("Dsl.Template.CompileErrorNamesPointer") {
+  CHECK_THROWS_WITH_AS(Template::compile(json({{"a", {{"b", json::array({1, "${ .x | ( }"})}}}})),
+                       doctest::Contains("/a/b/1"), ExpressionError);
+}
+
+TEST_CASE("Dsl.Template.RenderErrorPropagates") {
+  auto t = Template::compile(json({{"n", "${ .input.rma_id - 2 }"}}));
+  CHECK_THROWS_AS(t.render(kContext), ExpressionError);
+}
