@@ -1,6 +1,7 @@
 #include "engine/store/connection.hpp"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 
@@ -10,6 +11,9 @@
 namespace rmaflow::store {
 
 namespace {
+
+// A Store is used by one thread at a time, so SQLite's per-call connection mutex is not needed.
+constexpr int kThreading = SQLITE_OPEN_NOMUTEX;
 
 // WAL lets readers (CLI, API) run beside the single writer and turns each commit into one
 // sequential append. FULL syncs the WAL on every commit, so an acknowledged transition survives
@@ -35,7 +39,8 @@ void set_pragmas(SQLite::Database& db, const std::string& path, SyncMode sync) {
 }
 
 SQLite::Database open_writable(const std::string& path, const StoreOptions& options) {
-  SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, kBusyTimeoutMs);
+  SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | kThreading,
+                      kBusyTimeoutMs);
   // Check before any pragma writes to the file: someone else's database is left untouched.
   check_schema(db, path, /*read_only=*/false);
   set_pragmas(db, path, options.sync);
@@ -48,7 +53,7 @@ SQLite::Database open_read_only(const std::string& path) {
   if (!std::filesystem::exists(path, ec)) {
     throw Error(Errc::not_found, fmt::format("no database at {}", path));
   }
-  SQLite::Database db(path, SQLite::OPEN_READONLY, kBusyTimeoutMs);
+  SQLite::Database db(path, SQLite::OPEN_READONLY | kThreading, kBusyTimeoutMs);
   check_schema(db, path, /*read_only=*/true);
   return db;
 }
