@@ -1,0 +1,132 @@
+// `rmaflow validate`, run as a user runs it: exit codes, text and JSON output, several files.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/process.hpp"
+
+using rmaflow::testing::rmaflow_binary;
+using rmaflow::testing::run_process;
+using rmaflow::testing::source_dir;
+using rmaflow::testing::TempDir;
+
+namespace {
+
+std::string standard_return() { return source_dir() + "/tests/dsl/fixtures/standard_return.yaml"; }
+
+const char* kInvalid = R"(workflow: t
+version: 1
+start: a
+steps:
+  a:
+    action: x.y
+    retires: 3
+    next: nowhere
+)";
+
+const char* kWarnsOnly = R"(workflow: t
+version: 1
+start: a
+steps:
+  a:
+    action: x.y
+    with: { note: "RMA ${ .input.rma_id }" }
+    next: b
+  b: { end: completed }
+)";
+
+}  // namespace
+
+TEST_CASE("Cli.Validate.ValidFileExitsZero") {
+  auto r = run_process({rmaflow_binary(), "validate", standard_return()});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == standard_return() + ": ok (workflow standard-return version 1, 9 steps)\n");
+  CHECK(r.err.empty());
+}
+
+TEST_CASE("Cli.Validate.InvalidFileExitsOneWithPositions") {
+  TempDir dir;
+  auto file = dir.write("bad.yaml", kInvalid);
+  auto r = run_process({rmaflow_binary(), "validate", file});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find(file + ":7:5: error[unknown-key]: unknown key \"retires\" in step \"a\"; did you "
+                          "mean \"retry\"?\n") != std::string::npos);
+  CHECK(r.out.find(file + ":8:11: error[unknown-target]: ") != std::string::npos);
+  CHECK(r.out.find(": ok (") == std::string::npos);
+}
+
+TEST_CASE("Cli.Validate.WarningsStillValid") {
+  TempDir dir;
+  auto file = dir.write("warn.yaml", kWarnsOnly);
+  auto r = run_process({rmaflow_binary(), "validate", file});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find(file + ":7:19: warning[template-in-string]: ") != std::string::npos);
+  CHECK(r.out.find(file + ": ok (workflow t version 1, 2 steps)") != std::string::npos);
+}
+
+TEST_CASE("Cli.Validate.SeveralFilesOneInvalidExitsOne") {
+  TempDir dir;
+  auto bad = dir.write("bad.yaml", kInvalid);
+  auto r = run_process({rmaflow_binary(), "validate", standard_return(), bad});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find(standard_return() + ": ok") != std::string::npos);
+  CHECK(r.out.find(bad + ":7:5: error[unknown-key]") != std::string::npos);
+}
+
+TEST_CASE("Cli.Validate.MissingFile") {
+  TempDir dir;
+  auto missing = dir.file("missing.yaml");
+  auto r = run_process({rmaflow_binary(), "validate", missing});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find(missing + ":1:1: error[io]: ") != std::string::npos);
+}
+
+TEST_CASE("Cli.Validate.YamlSyntaxError") {
+  TempDir dir;
+  auto file = dir.write("flow.yaml", "workflow: t\nversion: 1\nstart: a\nsteps:\n  a:\n    action: x.y\n"
+                                     "    with: { id: ${ .input.id } }\n    next: b\n  b: { end: completed }\n");
+  auto r = run_process({rmaflow_binary(), "validate", file});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find(file + ":7:18: error[yaml-syntax]: ") != std::string::npos);
+  CHECK(r.out.find("must be quoted") != std::string::npos);
+}
+
+TEST_CASE("Cli.Validate.JsonFormat") {
+  TempDir dir;
+  auto bad = dir.write("bad.yaml", kInvalid);
+  auto r = run_process({rmaflow_binary(), "validate", "--format", "json", standard_return(), bad});
+  CHECK(r.exit_code == 1);
+  auto report = nlohmann::json::parse(r.out);
+  REQUIRE(report.is_array());
+  REQUIRE(report.size() == 2);
+  CHECK(report[0]["file"] == standard_return());
+  CHECK(report[0]["valid"] == true);
+  CHECK(report[0]["workflow"] == "standard-return");
+  CHECK(report[0]["version"] == 1);
+  CHECK(report[0]["steps"] == 9);
+  CHECK(report[0]["diagnostics"].empty());
+  CHECK(report[1]["valid"] == false);
+  REQUIRE(report[1]["diagnostics"].size() == 2);
+  auto first = report[1]["diagnostics"][0];
+  CHECK(first["file"] == bad);
+  CHECK(first["line"] == 7);
+  CHECK(first["column"] == 5);
+  CHECK(first["severity"] == "error");
+  CHECK(first["code"] == "unknown-key");
+  CHECK(first["message"] == "unknown key \"retires\" in step \"a\"; did you mean \"retry\"?");
+
+  auto valid = run_process({rmaflow_binary(), "validate", standard_return(), "--format=json"});
+  CHECK(valid.exit_code == 0);
+  CHECK(nlohmann::json::parse(valid.out)[0]["valid"] == true);
+}
+
+TEST_CASE("Cli.Validate.UsageErrorsExitTwo") {
+  auto none = run_process({rmaflow_binary(), "validate"});
+  CHECK(none.exit_code == 2);
+  CHECK_FALSE(none.err.empty());
+  auto format = run_process({rmaflow_binary(), "validate", "--format", "xml", standard_return()});
+  CHECK(format.exit_code == 2);
+  auto help = run_process({rmaflow_binary(), "validate", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("--format") != std::string::npos);
+}
