@@ -109,6 +109,10 @@ void check_schema(SQLite::Database& db, const std::string& path, bool read_only)
     throw Error(Errc::storage,
                 fmt::format("{} is a SQLite database but not an rmaflow database", path));
   }
+  if (stored == 0 && read_only) {
+    throw Error(Errc::storage,
+                fmt::format("{} is an empty database, not an rmaflow one yet", path));
+  }
   if (stored > latest_schema_version()) {
     throw Error(Errc::storage,
                 fmt::format("{} has schema version {}, newer than this rmaflow supports ({}); "

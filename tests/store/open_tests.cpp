@@ -138,6 +138,11 @@ TEST_CASE("Store.Open.ReadOnlyMissingFileIsNotFound") {
   auto e = error_from([&] { open_sqlite_store(path, testing::read_only_option()); });
   CHECK(e.code() == Errc::not_found);
   CHECK(std::string(e.what()) == "no database at " + path);
+
+  const auto empty = dir.write("empty.db", "");
+  auto empty_error = error_from([&] { open_sqlite_store(empty, testing::read_only_option()); });
+  CHECK(empty_error.code() == Errc::storage);
+  CHECK(std::string(empty_error.what()) == empty + " is an empty database, not an rmaflow one yet");
 }
 
 TEST_CASE("Store.ReadOnly.SeesCommitsOfWriter") {
