@@ -1,10 +1,120 @@
+// rmaflow list / show / history: read-only views of a database (the engine may be running).
+#include <fmt/format.h>
+
+#include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
+#include "engine/cli/instance_view.hpp"
 
 namespace rmaflow::cli {
 
+namespace {
+
+struct QueryOptions {
+  std::string db;
+  std::string format = "text";
+  std::vector<std::string> statuses;
+  std::string workflow;
+  std::string step;
+  std::string business_key;
+  std::string after;
+  std::size_t limit = 100;
+  std::string id;
+};
+
+InstanceRow must_get(Store& store, const QueryOptions& opt) {
+  auto row = store.get_instance(opt.id);
+  if (!row) throw Error(Errc::not_found, fmt::format("no instance {} in {}", opt.id, opt.db));
+  return *row;
+}
+
+int list(const QueryOptions& opt) {
+  InstanceFilter filter;
+  for (const auto& s : opt.statuses) {
+    auto status = parse_instance_status(s);
+    if (!status) {
+      throw Error(Errc::invalid_argument,
+                  fmt::format("unknown status \"{}\" (running, waiting, suspended, compensating, "
+                              "completed, rejected, expired, cancelled, failed, compensated)",
+                              s));
+    }
+    filter.statuses.push_back(*status);
+  }
+  filter.workflow = opt.workflow;
+  filter.step = opt.step;
+  filter.business_key = opt.business_key;
+  filter.after_id = opt.after;
+  filter.limit = opt.limit;
+  auto store = open_for_queries(opt.db);
+  auto rows = store->list_instances(filter);
+  if (opt.format == "json") {
+    fmt::print("{}\n", instances_json(rows).dump(2));
+  } else {
+    fmt::print("{}", instances_table(rows));
+    if (rows.size() == opt.limit) {
+      fmt::print("(first {}; next page: --after {})\n", rows.size(), rows.back().id);
+    }
+  }
+  return kExitOk;
+}
+
+int show(const QueryOptions& opt) {
+  auto store = open_for_queries(opt.db);
+  auto row = must_get(*store, opt);
+  if (opt.format == "json") {
+    fmt::print("{}\n", instance_json(row, true).dump(2));
+  } else {
+    fmt::print("{}", instance_details(row));
+  }
+  return kExitOk;
+}
+
+int history(const QueryOptions& opt) {
+  auto store = open_for_queries(opt.db);
+  must_get(*store, opt);
+  auto events = store->history(opt.id);
+  if (opt.format == "json") {
+    auto out = nlohmann::json::array();
+    for (const auto& e : events) out.push_back(event_json(e));
+    fmt::print("{}\n", out.dump(2));
+  } else {
+    fmt::print("{}", history_table(events));
+  }
+  return kExitOk;
+}
+
+CLI::App* add_common(CLI::App& app, const std::string& name, const std::string& help,
+                     const std::shared_ptr<QueryOptions>& opt) {
+  auto* cmd = app.add_subcommand(name, help);
+  cmd->add_option("--db", opt->db, "Database file")->required();
+  cmd->add_option("--format", opt->format, "Output: text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  return cmd;
+}
+
+}  // namespace
+
 void register_queries(CLI::App& app, int& exit_code) {
-  (void)app;
-  (void)exit_code;
+  auto list_opt = std::make_shared<QueryOptions>();
+  auto* l = add_common(app, "list", "List instances, oldest first", list_opt);
+  l->add_option("--status", list_opt->statuses, "Only these statuses (repeatable)")
+      ->delimiter(',');
+  l->add_option("--workflow", list_opt->workflow, "Only this workflow");
+  l->add_option("--step", list_opt->step, "Only instances at this step");
+  l->add_option("--business-key", list_opt->business_key, "Only this business key");
+  l->add_option("--after", list_opt->after, "Page after this instance id");
+  l->add_option("--limit", list_opt->limit, "At most this many (default 100)")
+      ->check(CLI::Range(1, 10000));
+  l->callback([list_opt, &exit_code] { exit_code = list(*list_opt); });
+
+  auto show_opt = std::make_shared<QueryOptions>();
+  auto* s = add_common(app, "show", "Show one instance: status, step, incident, context", show_opt);
+  s->add_option("id", show_opt->id, "Instance id")->required();
+  s->callback([show_opt, &exit_code] { exit_code = show(*show_opt); });
+
+  auto hist_opt = std::make_shared<QueryOptions>();
+  auto* h = add_common(app, "history", "Show an instance's event history", hist_opt);
+  h->add_option("id", hist_opt->id, "Instance id")->required();
+  h->callback([hist_opt, &exit_code] { exit_code = history(*hist_opt); });
 }
 
 }  // namespace rmaflow::cli

@@ -1,5 +1,8 @@
 set(RMAFLOW_CLI_SOURCES
   engine/cli/main.cpp
+  engine/cli/cli_support.cpp
+  engine/cli/instance_view.cpp
+  engine/cli/table.cpp
   engine/cli/cmd_validate.cpp
   engine/cli/cmd_run.cpp
   engine/cli/cmd_queries.cpp

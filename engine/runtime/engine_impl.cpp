@@ -1,1 +1,469 @@
-#include "rmaflow/engine.hpp"
+#include "engine/runtime/engine_impl.hpp"
+
+#include <filesystem>
+#include <limits>
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+#include "engine/runtime/fault_points.hpp"
+#include "engine/support/sha256.hpp"
+
+namespace rmaflow {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::uint64_t pick_seed(std::uint64_t seed) {
+  return seed != 0 ? seed : std::random_device{}() * 0x9E3779B97F4A7C15ULL ^ std::random_device{}();
+}
+
+std::string key_of(const std::string& workflow, const std::string& business_key) {
+  return workflow + '\n' + business_key;
+}
+
+// The business key an input maps to: given by the caller, or the workflow's expression.
+std::string business_key_for(const Definition& def, const StartRequest& request) {
+  if (request.business_key) return *request.business_key;
+  if (!def.business_key) return {};
+  nlohmann::json value;
+  try {
+    value = def.business_key->evaluate({{"input", request.input}});
+  } catch (const Error& e) {
+    throw Error(Errc::invalid_input,
+                fmt::format("the business_key of workflow {} did not evaluate: {}", def.name,
+                            e.what()));
+  }
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number()) return value.dump();
+  if (value.is_null()) return {};
+  throw Error(Errc::invalid_input,
+              fmt::format("the business_key of workflow {} must be a string or a number, not {}",
+                          def.name, value.type_name()));
+}
+
+}  // namespace
+
+std::unique_ptr<Engine> Engine::open(EngineOptions options) {
+  return std::make_unique<EngineImpl>(std::move(options));
+}
+
+EngineImpl::EngineImpl(EngineOptions options)
+    : options_(std::move(options)),
+      wake_(io_),
+      machine_(*this, options_.max_steps_per_turn),
+      ids_(pick_seed(options_.seed)),
+      rng_(pick_seed(options_.seed)) {
+  store_ = options_.store ? std::move(options_.store)
+                          : open_sqlite_store(options_.db_path, StoreOptions{options_.sync, false});
+  clock_ = options_.clock ? options_.clock : system_clock();
+  adapters_ = options_.adapters ? options_.adapters : std::make_shared<AdapterRegistry>();
+  for (const auto& row : store_->list_definitions()) {
+    auto& v = latest_[row.name];
+    v = std::max(v, row.version);
+  }
+  recover();
+}
+
+EngineImpl::~EngineImpl() = default;
+
+// ---- definitions -----------------------------------------------------------------------
+
+DeployResult EngineImpl::deploy(std::shared_ptr<const Definition> def) {
+  if (!def) throw Error(Errc::invalid_argument, "deploy() needs a loaded definition");
+  DefinitionRow row{def->name,
+                    def->version,
+                    def->content_hash,
+                    def->source,
+                    def->input_schema ? def->input_schema->dump() : std::string(),
+                    def->file,
+                    clock_->now()};
+  std::lock_guard lock(store_mu_);
+  bool created = store_->put_definition(row) == PutResult::inserted;
+  definitions_.try_emplace({def->name, def->version}, def);
+  auto& v = latest_[def->name];
+  v = std::max(v, def->version);
+  return DeployResult{def->name, def->version, created};
+}
+
+std::optional<int> EngineImpl::latest_version(const std::string& workflow) {
+  std::lock_guard lock(store_mu_);
+  auto it = latest_.find(workflow);
+  if (it == latest_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::shared_ptr<const Definition> EngineImpl::definition(const std::string& workflow,
+                                                         int version) {
+  std::lock_guard lock(store_mu_);
+  auto it = definitions_.find({workflow, version});
+  if (it != definitions_.end()) return it->second;
+  auto row = store_->get_definition(workflow, version);
+  if (!row) return nullptr;
+  auto base_dir = std::filesystem::path(row->file).parent_path().string();
+  auto loaded = load_definition(row->source, row->file, base_dir.empty() ? "." : base_dir);
+  if (!loaded.ok()) {
+    throw Error(Errc::storage, fmt::format("stored workflow {} version {} no longer loads: {}",
+                                           workflow, version,
+                                           DefinitionError(loaded.diagnostics).what()));
+  }
+  definitions_.emplace(std::pair{workflow, version}, loaded.definition);
+  return loaded.definition;
+}
+
+// ---- recovery --------------------------------------------------------------------------
+
+void EngineImpl::recover() {
+  for (auto& row : store_->active_instances()) {
+    auto def = definition(row.workflow, row.version);
+    if (!def) {
+      throw Error(Errc::storage, fmt::format("instance {} runs on workflow {} version {}, which "
+                                             "is not in the database",
+                                             row.id, row.workflow, row.version));
+    }
+    auto id = row.id;
+    active_.emplace(id, Instance::from_row(std::move(row), std::move(def)));
+  }
+  for (const auto& timer : store_->due_timers(TimePoint::max(), std::numeric_limits<std::size_t>::max())) {
+    auto it = active_.find(timer.instance_id);
+    if (it == active_.end() || timer.name != "retry") continue;
+    timers_.push(TimerEntry{timer.due, TimerKind::retry, timer.instance_id, it->second->generation, {}});
+  }
+  for (auto& [id, inst] : active_) machine_.resume(*inst);
+  active_count_ = active_.size();
+  request_flush();
+}
+
+// ---- starting instances ----------------------------------------------------------------
+
+std::future<StartResult> EngineImpl::start(StartRequest request) {
+  auto promise = std::make_shared<std::promise<StartResult>>();
+  auto future = promise->get_future();
+  asio::post(io_, [this, request = std::move(request), promise]() mutable {
+    try {
+      handle_start(std::move(request), promise);
+    } catch (const Error&) {
+      promise->set_exception(std::current_exception());
+    }
+  });
+  return future;
+}
+
+void EngineImpl::handle_start(StartRequest request, const StartPromise& promise) {
+  auto version = request.version ? request.version : latest_version(request.workflow);
+  auto def = version ? definition(request.workflow, *version) : nullptr;
+  if (!def) {
+    throw Error(Errc::not_found,
+                version && request.version
+                    ? fmt::format("workflow {} has no version {}", request.workflow, *version)
+                    : fmt::format("no workflow named {} is deployed", request.workflow));
+  }
+  if (!request.input.is_object()) {
+    throw Error(Errc::invalid_input,
+                fmt::format("the input of workflow {} must be a JSON object, not {}",
+                            request.workflow, request.input.type_name()));
+  }
+  std::string business_key = business_key_for(*def, request);
+  std::string input_hash = sha256_hex(request.input.dump());
+
+  if (!business_key.empty()) {
+    auto key = key_of(def->name, business_key);
+    auto answer_existing = [&](const std::string& id, const std::string& hash, int v) {
+      if (hash != input_hash) {
+        throw Error(Errc::conflict,
+                    fmt::format("workflow {} already has instance {} for business key {} with "
+                                "a different input",
+                                def->name, id, business_key));
+      }
+      return StartResult{id, v, false};
+    };
+    if (auto it = pending_keys_.find(key); it != pending_keys_.end()) {
+      auto result = answer_existing(it->second.instance_id, it->second.input_hash, it->second.version);
+      batch_.then([promise, result] { promise->set_value(result); });  // once it is durable
+      request_flush();
+      return;
+    }
+    std::optional<InstanceRow> existing;
+    {
+      std::lock_guard lock(store_mu_);
+      existing = store_->find_by_business_key(def->name, business_key);
+    }
+    if (existing) {
+      promise->set_value(answer_existing(existing->id, existing->input_hash, existing->version));
+      return;
+    }
+  }
+
+  auto now = clock_->now();
+  auto inst = std::make_unique<Instance>();
+  auto& row = inst->row;
+  row.id = ids_.next(now);
+  row.workflow = def->name;
+  row.version = def->version;
+  row.status = InstanceStatus::running;
+  row.business_key = business_key;
+  row.correlation_id = request.correlation_id.empty() ? row.id : request.correlation_id;
+  row.input_hash = input_hash;
+  row.created_at = now;
+  row.updated_at = now;
+  inst->definition = def;
+  inst->context = {{"input", std::move(request.input)},
+                   {"instance",
+                    {{"id", row.id},
+                     {"workflow", row.workflow},
+                     {"version", row.version},
+                     {"business_key", row.business_key},
+                     {"correlation_id", row.correlation_id},
+                     {"started_at", format_time(now)}}}};
+
+  Instance& ref = *inst;
+  active_.emplace(row.id, std::move(inst));
+  active_count_ = active_.size();
+  StartResult result{ref.row.id, def->version, true};
+  if (!business_key.empty()) {
+    auto key = key_of(def->name, business_key);
+    pending_keys_[key] = PendingKey{ref.row.id, input_hash, def->version};
+    batch_.then([this, key] { pending_keys_.erase(key); });
+  }
+  machine_.begin(ref);
+  batch_.then([promise, result] { promise->set_value(result); });
+  request_flush();
+}
+
+// ---- adapter calls ---------------------------------------------------------------------
+
+void EngineImpl::invoke_after_commit(Instance& inst) {
+  batch_.then([this, id = inst.row.id, generation = inst.generation] {
+    if (Instance* inst = find_active(id, generation)) invoke(*inst);
+  });
+}
+
+void EngineImpl::invoke(Instance& inst) {
+  const Step& step = inst.step();
+  const TaskStep& task = *step.task();
+  auto now = clock_->now();
+  TimePoint deadline = inst.row.deadline.value_or(now + task.timeout);
+  timers_.push(TimerEntry{deadline, TimerKind::timeout, inst.row.id, inst.generation, {}});
+
+  if (inst.outcome_at != std::chrono::steady_clock::time_point{} && options_.on_step_latency) {
+    options_.on_step_latency(std::chrono::steady_clock::now() - inst.outcome_at);
+  }
+
+  Invocation call;
+  call.instance_id = inst.row.id;
+  call.workflow = inst.row.workflow;
+  call.step = inst.row.step;
+  call.operation = task.operation;
+  call.idempotency_key = inst.idempotency_key();
+  call.correlation_id = inst.row.correlation_id;
+  call.attempt = inst.row.attempt;
+  call.input = inst.step_input;
+  call.deadline = deadline;
+
+  ++in_flight_;
+  in_flight_count_ = in_flight_;
+  if (!inflight_guard_) inflight_guard_.emplace(io_.get_executor());
+  ++invocations_;
+  Completion done = [this, id = inst.row.id, generation = inst.generation](Outcome outcome) {
+    asio::post(io_, [this, id, generation, outcome = std::move(outcome)]() mutable {
+      complete(id, generation, std::move(outcome));
+    });
+  };
+  Adapter* adapter = adapters_->find(task.adapter);
+  if (adapter == nullptr) {
+    done(Outcome::failure("UnknownAdapter",
+                          fmt::format("no adapter named {} is configured", task.adapter), false));
+    return;
+  }
+  try {
+    adapter->invoke(call, *this, std::move(done));
+  } catch (const std::exception& e) {
+    // The adapter broke its contract by throwing; `done` was moved, so report directly.
+    asio::post(io_, [this, id = call.instance_id, generation = inst.generation,
+                     message = std::string(e.what())] {
+      complete(id, generation, Outcome::failure("AdapterError", message, false));
+    });
+  }
+  fault_point("invoke.after");
+}
+
+void EngineImpl::complete(const std::string& id, std::uint64_t generation, Outcome outcome) {
+  if (--in_flight_ == 0) inflight_guard_.reset();
+  in_flight_count_ = in_flight_;
+  Instance* inst = find_active(id, generation);
+  if (inst == nullptr || inst->row.phase != Phase::invoking) return;  // stale: timed out, moved on
+  inst->outcome_at = std::chrono::steady_clock::now();
+  machine_.on_outcome(*inst, outcome);
+  request_flush();
+}
+
+Instance* EngineImpl::find_active(const std::string& id, std::uint64_t generation) {
+  auto it = active_.find(id);
+  if (it == active_.end() || it->second->generation != generation) return nullptr;
+  return it->second.get();
+}
+
+// ---- timers ----------------------------------------------------------------------------
+
+void EngineImpl::arm_after_commit(TimerEntry entry) {
+  batch_.then([this, entry = std::move(entry)]() mutable {
+    if (entry.kind == TimerKind::retry) fault_point("retry.armed");
+    timers_.push(std::move(entry));
+  });
+}
+
+void EngineImpl::call_at(TimePoint due, std::function<void()> fn) {
+  asio::post(io_, [this, due, fn = std::move(fn)]() mutable {
+    timers_.push(TimerEntry{due, TimerKind::host, {}, 0, std::move(fn)});
+    arm_wake();
+  });
+}
+
+void EngineImpl::fire_due_timers() {
+  for (auto& entry : timers_.pop_due(clock_->now())) {
+    switch (entry.kind) {
+      case TimerKind::host:
+        entry.callback();
+        break;
+      case TimerKind::timeout:
+        if (Instance* inst = find_active(entry.instance_id, entry.generation);
+            inst && inst->row.phase == Phase::invoking) {
+          machine_.on_timeout(*inst);
+        }
+        break;
+      case TimerKind::retry:
+        if (Instance* inst = find_active(entry.instance_id, entry.generation);
+            inst && inst->row.phase == Phase::backoff) {
+          machine_.on_retry_due(*inst);
+        }
+        break;
+    }
+  }
+  request_flush();
+}
+
+bool EngineImpl::has_ready_timers() const {
+  auto due = timers_.earliest();
+  return due && *due <= clock_->now();
+}
+
+void EngineImpl::arm_wake() {
+  if (clock_->is_manual()) return;
+  auto due = timers_.earliest();
+  if (!due || (wake_armed_for_ && *wake_armed_for_ <= *due)) return;
+  wake_armed_for_ = due;
+  wake_.expires_at(*due);
+  wake_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // re-armed for an earlier time, or shutting down
+    wake_armed_for_.reset();
+    fire_due_timers();
+    arm_wake();
+  });
+}
+
+// ---- instances leaving memory ----------------------------------------------------------
+
+void EngineImpl::release_after_commit(Instance& inst) {
+  batch_.then([this, id = inst.row.id, generation = inst.generation] {
+    if (find_active(id, generation)) {
+      active_.erase(id);
+      active_count_ = active_.size();
+    }
+  });
+}
+
+Duration EngineImpl::random_up_to(Duration max) {
+  std::uniform_int_distribution<Duration::rep> pick(0, max.count());
+  return Duration(pick(rng_));
+}
+
+// ---- group commit ----------------------------------------------------------------------
+
+void EngineImpl::request_flush() {
+  if (batch_.empty()) return;
+  if (batch_.event_count() >= options_.max_batch_events) {
+    flush();
+    return;
+  }
+  if (flush_requested_) return;
+  flush_requested_ = true;
+  // Posted behind every handler already queued, so their transitions share this commit.
+  asio::post(io_, [this] {
+    flush_requested_ = false;
+    flush();
+  });
+}
+
+void EngineImpl::flush() {
+  if (batch_.empty()) return;
+  WriteBatch writes = batch_.take_writes();
+  auto effects = batch_.take_effects();
+  if (!writes.empty()) {
+    fault_point("commit.before");
+    {
+      std::lock_guard lock(store_mu_);
+      store_->commit(writes);  // throws Error(storage): fatal, the caller of run*() sees it
+    }
+    ++commits_;
+    events_ += writes.events.size();
+    fault_point("commit.after");
+  }
+  for (auto& effect : effects) effect();
+  arm_wake();
+}
+
+// ---- driving ---------------------------------------------------------------------------
+
+bool EngineImpl::must_keep_running() const {
+  if (clock_->is_manual()) {
+    // Calls waiting on the host's (manual) timers cannot finish until the clock moves.
+    return in_flight_ > timers_.count(TimerKind::host);
+  }
+  return in_flight_ > 0 || timers_.count(TimerKind::retry) > 0 ||
+         timers_.count(TimerKind::host) > 0;
+}
+
+void EngineImpl::run_until_idle() {
+  for (;;) {
+    fire_due_timers();
+    io_.restart();
+    if (io_.poll() > 0 || !batch_.empty() || has_ready_timers()) continue;
+    if (!must_keep_running()) return;
+    // Block until an adapter answers or the next timer is due (the wake timer is armed).
+    arm_wake();
+    io_.restart();
+    io_.run_one();
+  }
+}
+
+void EngineImpl::run() {
+  run_guard_.emplace(io_.get_executor());
+  io_.restart();
+  fire_due_timers();
+  arm_wake();
+  io_.run();
+}
+
+void EngineImpl::stop() {
+  asio::post(io_, [this] {
+    flush();
+    run_guard_.reset();
+    wake_.cancel();
+    io_.stop();
+  });
+}
+
+std::optional<TimePoint> EngineImpl::next_timer() const { return timers_.earliest(); }
+
+EngineStats EngineImpl::stats() const {
+  EngineStats s;
+  s.commits = commits_;
+  s.events = events_;
+  s.invocations = invocations_;
+  s.active_instances = active_count_;
+  s.in_flight = in_flight_count_;
+  return s;
+}
+
+}  // namespace rmaflow

@@ -5,4 +5,5 @@ set(RMAFLOW_SUPPORT_SOURCES
   engine/support/clock.cpp
   engine/support/sha256.cpp
   engine/support/ids.cpp
+  engine/support/yaml_json.cpp
 )

@@ -12,6 +12,7 @@
 // keeps the last committed state and a new engine resumes from it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -41,6 +42,9 @@ struct EngineOptions {
   std::size_t max_batch_events = 8192;          // a commit is cut once this many events wait
   // Stops the set/switch steps of one instance from looping forever without a task or wait.
   int max_steps_per_turn = 1000;
+  // Called on the engine thread with the engine's own time between an adapter's outcome
+  // arriving and the instance's next adapter call going out (the per-step overhead).
+  std::function<void(std::chrono::nanoseconds)> on_step_latency;
 };
 
 struct DeployResult {

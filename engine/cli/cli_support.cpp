@@ -1,0 +1,85 @@
+#include "engine/cli/cli_support.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "rmaflow/errors.hpp"
+
+namespace rmaflow::cli {
+
+namespace fs = std::filesystem;
+
+std::string read_file(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw Error(Errc::io, fmt::format("{} is a directory, not a file", path));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(Errc::io, fmt::format("cannot read {}: no such file", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<nlohmann::json> read_inputs(const std::string& path) {
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("{} is not valid JSON (at byte {})", path, e.byte));
+  }
+  if (doc.is_object()) return {doc};
+  if (doc.is_array()) {
+    for (std::size_t i = 0; i < doc.size(); ++i) {
+      if (!doc[i].is_object()) {
+        throw Error(Errc::invalid_argument,
+                    fmt::format("{}: element {} is {}, but every input must be a JSON object",
+                                path, i + 1, doc[i].type_name()));
+      }
+    }
+    return doc.get<std::vector<nlohmann::json>>();
+  }
+  throw Error(Errc::invalid_argument,
+              fmt::format("{} must hold a JSON object (one input) or an array of objects, not {}",
+                          path, doc.type_name()));
+}
+
+std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    throw Error(Errc::io, fmt::format("the workflow directory {} does not exist", dir));
+  }
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    auto ext = entry.path().extension();
+    if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) throw Error(Errc::io, fmt::format("{} holds no workflow files (*.yaml)", dir));
+  std::vector<std::shared_ptr<const Definition>> out;
+  std::vector<Diagnostic> errors;
+  for (const auto& file : files) {
+    auto loaded = load_definition_file(file);
+    for (auto& d : loaded.diagnostics)
+      if (d.severity == Severity::error) errors.push_back(std::move(d));
+    if (loaded.ok()) out.push_back(loaded.definition);
+  }
+  if (!errors.empty()) throw DefinitionError(std::move(errors));
+  return out;
+}
+
+std::unique_ptr<Store> open_for_queries(const std::string& db_path) {
+  return open_sqlite_store(db_path, StoreOptions{SyncMode::normal, true});
+}
+
+SyncMode parse_sync(const std::string& text) {
+  if (text == "full") return SyncMode::full;
+  if (text == "normal") return SyncMode::normal;
+  throw Error(Errc::invalid_argument,
+              fmt::format("--sync must be full or normal, not \"{}\"", text));
+}
+
+}  // namespace rmaflow::cli

@@ -1,0 +1,33 @@
+// Pieces several subcommands share: reading files, loading a workflow directory, opening a
+// database for queries.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rmaflow/definition.hpp"
+#include "rmaflow/store.hpp"
+
+namespace rmaflow::cli {
+
+// The whole file. Throws Error(io) naming it.
+std::string read_file(const std::string& path);
+
+// The inputs a file holds: one JSON object, or an array of objects. Throws Error naming the
+// file (and the element) when it is not JSON or not objects.
+std::vector<nlohmann::json> read_inputs(const std::string& path);
+
+// Loads every *.yaml / *.yml in `dir` (not recursive). Throws DefinitionError carrying every
+// diagnostic when any file is invalid, Error(io) when the directory is missing or empty.
+std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::string& dir);
+
+// An existing database, opened read-only for queries. Throws Error(not_found) when missing.
+std::unique_ptr<Store> open_for_queries(const std::string& db_path);
+
+// Parses "full" / "normal".
+SyncMode parse_sync(const std::string& text);
+
+}  // namespace rmaflow::cli

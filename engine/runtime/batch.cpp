@@ -1,0 +1,53 @@
+#include "engine/runtime/batch.hpp"
+
+namespace rmaflow {
+
+void Batch::touch(Instance& inst) {
+  if (!inst.dirty) {
+    inst.dirty = true;
+    dirty_.push_back(&inst);
+  }
+}
+
+void Batch::record(Instance& inst, EventType type, TimePoint at, nlohmann::json data) {
+  touch(inst);
+  inst.row.updated_at = at;
+  writes_.events.push_back(
+      EventRow{inst.row.id, ++inst.row.last_seq, type, inst.row.step, at, data.dump()});
+}
+
+// The store applies a batch's clears before its sets, so within one batch the last word on a
+// (instance, name) timer must be the only one left.
+void Batch::set_timer(Instance& inst, const std::string& name, TimePoint due) {
+  touch(inst);
+  std::erase_if(writes_.timers_cleared,
+                [&](const auto& c) { return c.first == inst.row.id && c.second == name; });
+  writes_.timers_set.push_back(TimerRow{inst.row.id, name, due});
+}
+
+void Batch::clear_timer(Instance& inst, const std::string& name) {
+  touch(inst);
+  std::erase_if(writes_.timers_set,
+                [&](const TimerRow& t) { return t.instance_id == inst.row.id && t.name == name; });
+  writes_.timers_cleared.emplace_back(inst.row.id, name);
+}
+
+WriteBatch Batch::take_writes() {
+  writes_.instances.reserve(dirty_.size());
+  for (Instance* inst : dirty_) {
+    writes_.instances.push_back(inst->snapshot());
+    inst->dirty = false;
+  }
+  dirty_.clear();
+  WriteBatch out = std::move(writes_);
+  writes_.clear();
+  return out;
+}
+
+std::vector<std::function<void()>> Batch::take_effects() {
+  auto out = std::move(effects_);
+  effects_.clear();
+  return out;
+}
+
+}  // namespace rmaflow

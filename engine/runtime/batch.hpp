@@ -1,0 +1,46 @@
+// The transitions being gathered for the next commit (group commit), and what may happen
+// only once they are durable.
+//
+// Everything an instance does is recorded here first; the engine commits the batch in one
+// transaction and only then runs the deferred effects (adapter calls, answers to callers,
+// in-memory timers). Instance rows are written once per batch however many transitions the
+// instance made in it.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/runtime/instance.hpp"
+#include "rmaflow/store.hpp"
+
+namespace rmaflow {
+
+class Batch {
+ public:
+  // Appends an event to the instance's history (its next seq) at `at`.
+  void record(Instance& inst, EventType type, TimePoint at, nlohmann::json data);
+  // Marks the instance's row for writing without an event (e.g. a context patch).
+  void touch(Instance& inst);
+  void set_timer(Instance& inst, const std::string& name, TimePoint due);
+  void clear_timer(Instance& inst, const std::string& name);
+  // Runs `effect` after the batch is committed, in the order added.
+  void then(std::function<void()> effect) { effects_.push_back(std::move(effect)); }
+
+  bool empty() const { return writes_.empty() && effects_.empty() && dirty_.empty(); }
+  std::size_t event_count() const { return writes_.events.size(); }
+
+  // Serializes the dirty instances into the write batch and hands both over; the Batch is
+  // empty afterwards.
+  WriteBatch take_writes();
+  std::vector<std::function<void()>> take_effects();
+
+ private:
+  WriteBatch writes_;
+  std::vector<Instance*> dirty_;
+  std::vector<std::function<void()>> effects_;
+};
+
+}  // namespace rmaflow

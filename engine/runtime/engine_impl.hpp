@@ -1,0 +1,116 @@
+// The Engine implementation: one thread drives an Asio io_context; every handler records
+// transitions in a Batch; a flush commits the batch in one transaction and then runs its
+// deferred effects (group commit).
+#pragma once
+
+#include <atomic>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/system_timer.hpp>
+
+#include "engine/runtime/batch.hpp"
+#include "engine/runtime/instance.hpp"
+#include "engine/runtime/step_machine.hpp"
+#include "engine/runtime/timer_queue.hpp"
+#include "engine/support/ids.hpp"
+#include "rmaflow/engine.hpp"
+
+namespace rmaflow {
+
+class EngineImpl final : public Engine, private MachineHost, private AdapterHost {
+ public:
+  explicit EngineImpl(EngineOptions options);
+  ~EngineImpl() override;
+
+  DeployResult deploy(std::shared_ptr<const Definition> definition) override;
+  std::future<StartResult> start(StartRequest request) override;
+  void run_until_idle() override;
+  void run() override;
+  void stop() override;
+  std::optional<TimePoint> next_timer() const override;
+  EngineStats stats() const override;
+  Store& store() override { return *store_; }
+
+ private:
+  using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
+  using StartPromise = std::shared_ptr<std::promise<StartResult>>;
+
+  // MachineHost
+  TimePoint now() const override { return clock_->now(); }
+  Batch& batch() override { return batch_; }
+  void invoke_after_commit(Instance& inst) override;
+  void arm_after_commit(TimerEntry entry) override;
+  void release_after_commit(Instance& inst) override;
+  Duration random_up_to(Duration max) override;
+
+  // AdapterHost
+  const Clock& clock() const override { return *clock_; }
+  void call_at(TimePoint due, std::function<void()> fn) override;
+
+  void recover();
+  void handle_start(StartRequest request, const StartPromise& promise);
+  // The definition an instance runs on: from the cache, else loaded from the store.
+  std::shared_ptr<const Definition> definition(const std::string& workflow, int version);
+  std::optional<int> latest_version(const std::string& workflow);
+
+  void invoke(Instance& inst);
+  void complete(const std::string& id, std::uint64_t generation, Outcome outcome);
+  void fire_due_timers();
+  Instance* find_active(const std::string& id, std::uint64_t generation);
+
+  // Commits the batch (if it holds anything) and runs its effects. Throws Error(storage).
+  void flush();
+  void request_flush();
+  void arm_wake();
+  bool has_ready_timers() const;
+  bool must_keep_running() const;
+
+  EngineOptions options_;
+  std::unique_ptr<Store> store_;
+  std::mutex store_mu_;  // the store is used by the engine thread and by deploy()
+  std::shared_ptr<Clock> clock_;
+  std::shared_ptr<AdapterRegistry> adapters_;
+
+  boost::asio::io_context io_;
+  boost::asio::system_timer wake_;
+  std::optional<TimePoint> wake_armed_for_;
+  std::optional<WorkGuard> inflight_guard_;
+  std::optional<WorkGuard> run_guard_;
+
+  std::map<std::pair<std::string, int>, std::shared_ptr<const Definition>> definitions_;
+  std::map<std::string, int> latest_;  // workflow -> newest deployed version
+
+  std::unordered_map<std::string, std::unique_ptr<Instance>> active_;
+  struct PendingKey {
+    std::string instance_id;
+    std::string input_hash;
+    int version;
+  };
+  std::unordered_map<std::string, PendingKey> pending_keys_;  // uncommitted starts by key
+
+  Batch batch_;
+  StepMachine machine_;
+  TimerQueue timers_;
+  IdGenerator ids_;
+  std::mt19937_64 rng_;
+  bool flush_requested_ = false;
+  std::size_t in_flight_ = 0;
+  std::atomic<bool> stopping_{false};
+
+  std::atomic<std::uint64_t> commits_{0};
+  std::atomic<std::uint64_t> events_{0};
+  std::atomic<std::uint64_t> invocations_{0};
+  std::atomic<std::size_t> active_count_{0};
+  std::atomic<std::size_t> in_flight_count_{0};
+};
+
+}  // namespace rmaflow

@@ -1,0 +1,16 @@
+// Fault injection for crash tests: the process kills itself with SIGKILL at a named point.
+//
+// RMAFLOW_KILL_AT="point:N[,point:N...]" kills the process the Nth time `point` is reached.
+// Points: commit.before (a batch is built, not committed), commit.after (committed, its
+// effects not yet run), invoke.after (an adapter was invoked, its outcome not recorded),
+// retry.armed (a retry delay is committed and its timer armed). Without the variable every
+// check is one relaxed load.
+#pragma once
+
+#include <string_view>
+
+namespace rmaflow {
+
+void fault_point(std::string_view point);
+
+}  // namespace rmaflow

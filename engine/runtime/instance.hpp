@@ -1,0 +1,47 @@
+// An unfinished instance as the engine holds it in memory while it can make progress.
+//
+// The row is what the store has (or will have once the current batch commits); the JSON
+// documents are kept parsed and are serialized into the row only when a batch is cut.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "rmaflow/definition.hpp"
+#include "rmaflow/store.hpp"
+
+namespace rmaflow {
+
+struct Instance {
+  InstanceRow row;
+  nlohmann::json context = nlohmann::json::object();
+  nlohmann::json visits = nlohmann::json::object();  // step -> times entered
+  nlohmann::json step_input;                          // null when the step has no input
+  std::shared_ptr<const Definition> definition;
+  // Bumped whenever the instance moves on; an adapter outcome or timer carrying an older
+  // generation is stale and ignored.
+  std::uint64_t generation = 0;
+  bool dirty = false;  // has changes in the batch being built
+  // When the last adapter outcome reached the engine (for the per-step latency measure).
+  std::chrono::steady_clock::time_point outcome_at{};
+
+  // The current step. The definition is validated, so the name always resolves.
+  const Step& step() const { return *definition->find(row.step); }
+  int visit() const { return visits.value(row.step, 0); }
+  // <instance>:<step>:<visit>: stable across retries and restarts, fresh for each entry.
+  std::string idempotency_key() const {
+    return row.id + ":" + row.step + ":" + std::to_string(visit());
+  }
+
+  // The row with the JSON documents serialized.
+  InstanceRow snapshot() const;
+  // Rebuilds an instance from its stored row. Throws Error(storage) if a JSON column is corrupt.
+  static std::unique_ptr<Instance> from_row(InstanceRow row,
+                                            std::shared_ptr<const Definition> definition);
+};
+
+}  // namespace rmaflow

@@ -1,0 +1,256 @@
+// Transitions of one instance. The whole table, in one place:
+//
+//   on entry of a step          task   -> render `with`, start attempt 1
+//                               set    -> evaluate assignments, step_completed, enter next
+//                               switch -> first true case (or default), step_completed, enter it
+//                               end    -> instance_ended with its status
+//   attempt succeeds            -> step_completed (result at .<result>), enter next
+//   attempt fails / times out   -> retried per policy?   retry_scheduled + durable timer "retry"
+//                                  a catch matches?      catch_routed (.error set), enter its next
+//                                  otherwise             incident_opened, status suspended
+//   retry timer comes due       -> start the next attempt (same idempotency key)
+//   restart while invoking      -> invoke again with the same key (deadline already past: Timeout)
+//
+// A step that cannot run (a `with` or `if` expression raises) fails like an attempt with the
+// non-retryable code ExpressionError; a switch where nothing matches fails with NoMatch.
+#include "engine/runtime/step_machine.hpp"
+
+#include <fmt/format.h>
+
+namespace rmaflow {
+
+namespace {
+
+constexpr std::string_view kExpressionError = "ExpressionError";
+
+nlohmann::json error_json(const AdapterError& e) {
+  return {{"code", e.code}, {"message", e.message}, {"retryable", e.retryable}};
+}
+
+}  // namespace
+
+void StepMachine::begin(Instance& inst) {
+  const auto& row = inst.row;
+  host_.batch().record(inst, EventType::instance_started, host_.now(),
+                       {{"workflow", row.workflow},
+                        {"version", row.version},
+                        {"business_key", row.business_key},
+                        {"correlation_id", row.correlation_id},
+                        {"input", inst.context["input"]}});
+  enter(inst, inst.definition->start);
+}
+
+void StepMachine::enter(Instance& inst, std::string step_name) {
+  for (int turn = 0;; ++turn) {
+    inst.row.step = step_name;
+    inst.row.attempt = 0;
+    inst.row.phase = Phase::idle;
+    inst.row.deadline.reset();
+    inst.step_input = nullptr;
+    inst.visits[step_name] = inst.visit() + 1;
+    ++inst.generation;
+    const Step& step = inst.step();
+    auto now = host_.now();
+
+    if (turn >= max_steps_per_turn_) {
+      host_.batch().record(inst, EventType::step_entered, now, {{"visit", inst.visit()}});
+      suspend(inst,
+              {"LoopLimit",
+               fmt::format("{} steps ran without a task or wait; the workflow loops", turn), false},
+              0);
+      return;
+    }
+
+    switch (step.kind()) {
+      case StepKind::task: {
+        const auto& task = std::get<TaskStep>(step.body);
+        try {
+          inst.step_input = task.with.render(inst.context);
+        } catch (const Error& e) {
+          host_.batch().record(inst, EventType::step_entered, now, {{"visit", inst.visit()}});
+          fail(inst, {std::string(kExpressionError), e.what(), false});
+          return;
+        }
+        host_.batch().record(inst, EventType::step_entered, now,
+                             {{"visit", inst.visit()}, {"input", inst.step_input}});
+        start_attempt(inst);
+        return;
+      }
+      case StepKind::set: {
+        host_.batch().record(inst, EventType::step_entered, now, {{"visit", inst.visit()}});
+        nlohmann::json output = nlohmann::json::object();
+        try {
+          for (const auto& [key, value] : std::get<SetStep>(step.body).assignments) {
+            output[key] = value.render(inst.context);
+            inst.context[key] = output[key];
+          }
+        } catch (const Error& e) {
+          fail(inst, {std::string(kExpressionError), e.what(), false});
+          return;
+        }
+        host_.batch().record(inst, EventType::step_completed, now, {{"output", output}});
+        step_name = step.next;
+        continue;
+      }
+      case StepKind::switch_: {
+        host_.batch().record(inst, EventType::step_entered, now, {{"visit", inst.visit()}});
+        const auto& sw = std::get<SwitchStep>(step.body);
+        std::string chosen;
+        try {
+          for (const auto& c : sw.cases) {
+            if (c.condition.test(inst.context)) {
+              chosen = c.next;
+              break;
+            }
+          }
+        } catch (const Error& e) {
+          fail(inst, {std::string(kExpressionError), e.what(), false});
+          return;
+        }
+        if (chosen.empty()) chosen = sw.default_next;
+        if (chosen.empty()) {
+          fail(inst, {"NoMatch", "no switch condition was true and the switch has no default",
+                      false});
+          return;
+        }
+        host_.batch().record(inst, EventType::step_completed, now, {{"next", chosen}});
+        step_name = chosen;
+        continue;
+      }
+      case StepKind::end: {
+        host_.batch().record(inst, EventType::step_entered, now, {{"visit", inst.visit()}});
+        finish(inst, std::get<EndStep>(step.body).status);
+        return;
+      }
+      case StepKind::wait: {
+        host_.batch().record(inst, EventType::step_entered, now, {{"visit", inst.visit()}});
+        suspend(inst, {"Unsupported", "wait steps are not supported by this engine yet", false}, 0);
+        return;
+      }
+    }
+  }
+}
+
+void StepMachine::start_attempt(Instance& inst) {
+  const auto& task = *inst.step().task();
+  auto now = host_.now();
+  inst.row.attempt += 1;
+  inst.row.phase = Phase::invoking;
+  inst.row.deadline = now + task.timeout;
+  ++inst.generation;
+  host_.batch().record(inst, EventType::attempt_started, now,
+                       {{"attempt", inst.row.attempt},
+                        {"idempotency_key", inst.idempotency_key()},
+                        {"deadline", format_time(*inst.row.deadline)}});
+  host_.invoke_after_commit(inst);
+}
+
+void StepMachine::resume(Instance& inst) {
+  switch (inst.row.phase) {
+    case Phase::invoking:
+      if (inst.row.deadline && *inst.row.deadline <= host_.now()) {
+        on_timeout(inst);  // it ran out of time while the engine was down
+      } else {
+        host_.invoke_after_commit(inst);
+      }
+      return;
+    case Phase::backoff:  // the durable "retry" timer brings it back
+    case Phase::waiting:
+    case Phase::idle:
+      return;
+  }
+}
+
+void StepMachine::on_outcome(Instance& inst, const Outcome& outcome) {
+  if (!outcome.ok()) {
+    fail(inst, outcome.error);
+    return;
+  }
+  const Step& step = inst.step();
+  if (!step.result.empty()) inst.context[step.result] = *outcome.result;
+  host_.batch().record(inst, EventType::step_completed, host_.now(),
+                       {{"attempt", inst.row.attempt}, {"result", *outcome.result}});
+  enter(inst, step.next);
+}
+
+void StepMachine::on_timeout(Instance& inst) {
+  const auto* task = inst.step().task();
+  fail(inst, {std::string(kTimeout),
+              fmt::format("attempt {} did not finish within {}", inst.row.attempt,
+                          format_duration(task ? task->timeout : Duration(0))),
+              true});
+}
+
+void StepMachine::on_retry_due(Instance& inst) {
+  host_.batch().clear_timer(inst, "retry");
+  start_attempt(inst);
+}
+
+void StepMachine::fail(Instance& inst, const AdapterError& error) {
+  auto now = host_.now();
+  const Step& step = inst.step();
+  const TaskStep* task = step.task();
+  int attempt = inst.row.attempt;
+  inst.row.deadline.reset();
+  ++inst.generation;  // a late outcome of this attempt is now stale
+  if (task != nullptr && attempt > 0) {
+    host_.batch().record(inst, EventType::attempt_failed, now,
+                         {{"attempt", attempt}, {"error", error_json(error)}});
+    if (attempt < task->retry.max_attempts && task->retry.retries(error.code, error.retryable)) {
+      Duration delay = task->retry.delay_after(attempt);
+      if (task->retry.jitter == Jitter::full) delay = host_.random_up_to(delay);
+      TimePoint due = now + delay;
+      inst.row.phase = Phase::backoff;
+      host_.batch().record(inst, EventType::retry_scheduled, now,
+                           {{"attempt", attempt + 1},
+                            {"delay", format_duration(delay)},
+                            {"due", format_time(due)}});
+      host_.batch().set_timer(inst, "retry", due);
+      host_.arm_after_commit(TimerEntry{due, TimerKind::retry, inst.row.id, inst.generation, {}});
+      return;
+    }
+  }
+  if (task != nullptr) {
+    for (const auto& rule : task->catches) {
+      if (!rule.matches(error.code)) continue;
+      inst.context["error"] = error_document(inst, error);
+      host_.batch().record(inst, EventType::catch_routed, now,
+                           {{"next", rule.next}, {"error", inst.context["error"]}});
+      enter(inst, rule.next);
+      return;
+    }
+  }
+  suspend(inst, error, attempt);
+}
+
+nlohmann::json StepMachine::error_document(const Instance& inst, const AdapterError& error) const {
+  return {{"code", error.code},
+          {"message", error.message},
+          {"step", inst.row.step},
+          {"attempt", inst.row.attempt}};
+}
+
+void StepMachine::suspend(Instance& inst, const AdapterError& error, int attempts) {
+  auto now = host_.now();
+  nlohmann::json incident = {{"step", inst.row.step},
+                             {"error", error_json(error)},
+                             {"attempts", attempts},
+                             {"opened_at", format_time(now)}};
+  inst.row.status = InstanceStatus::suspended;
+  inst.row.phase = Phase::idle;
+  inst.row.incident = incident.dump();
+  host_.batch().record(inst, EventType::incident_opened, now, incident);
+  host_.release_after_commit(inst);
+}
+
+void StepMachine::finish(Instance& inst, InstanceStatus status) {
+  auto now = host_.now();
+  inst.row.status = status;
+  inst.row.phase = Phase::idle;
+  inst.row.ended_at = now;
+  host_.batch().record(inst, EventType::instance_ended, now,
+                       {{"status", std::string(to_string(status))}});
+  host_.release_after_commit(inst);
+}
+
+}  // namespace rmaflow

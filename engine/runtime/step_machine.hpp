@@ -1,0 +1,63 @@
+// The per-instance state machine: what each step kind does on entry, and what happens when
+// an attempt succeeds, fails, times out, or its retry comes due.
+//
+// It only records transitions in the host's Batch and asks the host for effects that must
+// wait for the commit (adapter calls, in-memory timers); it never touches the store or an
+// adapter itself. Not thread-safe: the engine calls it from its own thread.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/runtime/batch.hpp"
+#include "engine/runtime/instance.hpp"
+#include "engine/runtime/timer_queue.hpp"
+#include "rmaflow/adapter.hpp"
+
+namespace rmaflow {
+
+class MachineHost {
+ public:
+  virtual ~MachineHost() = default;
+  virtual TimePoint now() const = 0;
+  virtual Batch& batch() = 0;
+  // Once the batch commits, invoke the adapter for the instance's current attempt.
+  virtual void invoke_after_commit(Instance& inst) = 0;
+  // Once the batch commits, arm an in-memory timer.
+  virtual void arm_after_commit(TimerEntry entry) = 0;
+  // Once the batch commits, drop the instance from memory (it is finished or parked).
+  virtual void release_after_commit(Instance& inst) = 0;
+  // A uniformly random duration in [0, max].
+  virtual Duration random_up_to(Duration max) = 0;
+};
+
+class StepMachine {
+ public:
+  StepMachine(MachineHost& host, int max_steps_per_turn)
+      : host_(host), max_steps_per_turn_(max_steps_per_turn) {}
+
+  // A new instance: records instance_started and enters the start step.
+  void begin(Instance& inst);
+  void on_outcome(Instance& inst, const Outcome& outcome);
+  void on_timeout(Instance& inst);
+  void on_retry_due(Instance& inst);
+  // After a restart: re-arms what an unfinished instance was doing when the process stopped.
+  void resume(Instance& inst);
+
+ private:
+  // Enters `step` and runs set/switch steps until one waits on something (a task attempt,
+  // a timer) or the instance ends.
+  void enter(Instance& inst, std::string step);
+  void start_attempt(Instance& inst);
+  // A failed attempt, or a step that could not run (its input or switch did not evaluate).
+  void fail(Instance& inst, const AdapterError& error);
+  void suspend(Instance& inst, const AdapterError& error, int attempts);
+  void finish(Instance& inst, InstanceStatus status);
+  nlohmann::json error_document(const Instance& inst, const AdapterError& error) const;
+
+  MachineHost& host_;
+  int max_steps_per_turn_;
+};
+
+}  // namespace rmaflow

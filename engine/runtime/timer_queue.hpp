@@ -1,0 +1,55 @@
+// In-memory index of the timers the engine must act on, earliest first.
+//
+// Durable timers (retry delays, waits) live in the store; this queue holds the ones loaded
+// into memory plus purely in-memory ones (attempt timeouts, adapter host timers). An entry
+// carries the instance's generation at the time it was set: an entry whose generation no
+// longer matches the instance is stale and is dropped when it comes due.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "rmaflow/time.hpp"
+
+namespace rmaflow {
+
+enum class TimerKind {
+  retry,    // durable: start the next attempt
+  timeout,  // the running attempt's deadline
+  host,     // an adapter's call_at(); `callback` runs
+};
+
+struct TimerEntry {
+  TimePoint due;
+  TimerKind kind = TimerKind::retry;
+  std::string instance_id;
+  std::uint64_t generation = 0;
+  std::function<void()> callback;  // host timers only
+  std::uint64_t order = 0;         // FIFO among equal due times
+};
+
+class TimerQueue {
+ public:
+  void push(TimerEntry entry);
+  std::optional<TimePoint> earliest() const;
+  // Removes and returns the entries due at or before `now`, earliest first.
+  std::vector<TimerEntry> pop_due(TimePoint now);
+  std::size_t size() const { return heap_.size(); }
+  std::size_t count(TimerKind kind) const { return counts_[static_cast<int>(kind)]; }
+
+ private:
+  struct Later {
+    bool operator()(const TimerEntry& a, const TimerEntry& b) const {
+      return a.due != b.due ? a.due > b.due : a.order > b.order;
+    }
+  };
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, Later> heap_;
+  std::uint64_t next_order_ = 0;
+  std::size_t counts_[3] = {0, 0, 0};
+};
+
+}  // namespace rmaflow
