@@ -9,13 +9,13 @@
 //            {"file", "line", "column", "severity", "code", "message"}, ...]}
 // Exit 0 when every file is valid (warnings allowed), 1 when any file has an error, 2 on a
 // usage error.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "engine/cli/commands.hpp"
 #include "rmaflow/definition.hpp"
@@ -30,12 +30,10 @@ struct ValidateOptions {
 };
 
 nlohmann::ordered_json to_json(const Diagnostic& d) {
-  return {{"file", d.file},
-          {"line", d.where.line},
-          {"column", d.where.column},
-          {"severity", d.severity == Severity::error ? "error" : "warning"},
-          {"code", d.code},
-          {"message", d.message}};
+  return {
+      {"file", d.file},           {"line", d.where.line},
+      {"column", d.where.column}, {"severity", d.severity == Severity::error ? "error" : "warning"},
+      {"code", d.code},           {"message", d.message}};
 }
 
 void print_text(const std::string& file, const LoadResult& result) {

@@ -2,10 +2,10 @@
 // run of `validate` shows every problem in a file, not just the first.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "rmaflow/definition.hpp"
 

@@ -6,10 +6,10 @@ extern "C" {
 #include <jq.h>
 }
 
+#include <fmt/format.h>
+
 #include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "engine/dsl/jv_json.hpp"
 
@@ -75,7 +75,9 @@ Expression Expression::compile(const std::string& source) {
   return Expression(std::move(impl));
 }
 
-const std::string& Expression::source() const { return impl_->source; }
+const std::string& Expression::source() const {
+  return impl_->source;
+}
 
 nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
   jq_state* jq = impl_->jq;
@@ -137,8 +139,12 @@ std::size_t template_end(std::string_view s) {
       continue;
     }
     switch (c) {
-      case '"': in_string = true; break;
-      case '(': ++parens; break;
+      case '"':
+        in_string = true;
+        break;
+      case '(':
+        ++parens;
+        break;
       case ')':
         --parens;
         if (!in.empty() && in.back() == parens) {
@@ -146,11 +152,14 @@ std::size_t template_end(std::string_view s) {
           in_string = true;
         }
         break;
-      case '{': ++depth; break;
+      case '{':
+        ++depth;
+        break;
       case '}':
         if (--depth == 0) return i + 1;
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return std::string_view::npos;

@@ -1,9 +1,9 @@
 #include "engine/dsl/graph_checks.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "engine/dsl/map_reader.hpp"
 
@@ -32,8 +32,8 @@ void check_targets(const Definition& d, const std::vector<Transition>& transitio
                  fmt::format("\"start\" names \"{}\", which is not a step{}", t.to, hint));
     else
       sink.error(t.where, "unknown-target",
-                 fmt::format("\"{}\" in {} names \"{}\", which is not a step{}", t.key,
-                             t.context, t.to, hint));
+                 fmt::format("\"{}\" in {} names \"{}\", which is not a step{}", t.key, t.context,
+                             t.to, hint));
   }
 }
 

@@ -17,8 +17,12 @@ struct Token {
   std::size_t offset;
 };
 
-bool ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool ident_start(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+bool ident_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 // Splits a jq program into tokens. A string literal becomes one `string` token; the code of each
 // of its `\( )` interpolations is emitted as `(` tokens `)` right after it.
@@ -45,13 +49,17 @@ class Lexer {
       } else if (c == '"') {
         string_literal();
       } else if (ident_start(c)) {
-        while (pos_ < src_.size() && (ident_char(src_[pos_]) || is_module_sep())) pos_ += is_module_sep() ? 2 : 1;
+        while (pos_ < src_.size() && (ident_char(src_[pos_]) || is_module_sep()))
+          pos_ += is_module_sep() ? 2 : 1;
         emit(TokenKind::identifier, start);
       } else if ((c == '.' || c == '$' || c == '@') && pos_ + 1 < src_.size() &&
                  ident_start(src_[pos_ + 1])) {
         ++pos_;
         while (pos_ < src_.size() && ident_char(src_[pos_])) ++pos_;
-        emit(c == '.' ? TokenKind::field : c == '$' ? TokenKind::variable : TokenKind::format, start);
+        emit(c == '.'   ? TokenKind::field
+             : c == '$' ? TokenKind::variable
+                        : TokenKind::format,
+             start);
       } else if (std::isdigit(static_cast<unsigned char>(c)) ||
                  (c == '.' && pos_ + 1 < src_.size() &&
                   std::isdigit(static_cast<unsigned char>(src_[pos_ + 1])))) {
@@ -73,7 +81,8 @@ class Lexer {
   void number() {
     std::size_t start = pos_;
     while (pos_ < src_.size() &&
-           (std::isdigit(static_cast<unsigned char>(src_[pos_])) || src_[pos_] == '.')) ++pos_;
+           (std::isdigit(static_cast<unsigned char>(src_[pos_])) || src_[pos_] == '.'))
+      ++pos_;
     if (pos_ < src_.size() && (src_[pos_] == 'e' || src_[pos_] == 'E')) {
       ++pos_;
       if (pos_ < src_.size() && (src_[pos_] == '+' || src_[pos_] == '-')) ++pos_;
@@ -86,7 +95,8 @@ class Lexer {
     std::size_t start = pos_++;
     while (pos_ < src_.size() && src_[pos_] != '"') {
       if (src_[pos_] == '\\' && pos_ + 1 < src_.size() && src_[pos_ + 1] == '(') {
-        tokens_.push_back({TokenKind::string, std::string(src_.substr(start, pos_ - start)), start});
+        tokens_.push_back(
+            {TokenKind::string, std::string(src_.substr(start, pos_ - start)), start});
         pos_ += 1;  // the '(' is lexed as code and closes with its ')'
         start = pos_;
         code_from_paren();
@@ -163,8 +173,10 @@ bool def_calls_itself(const std::vector<Token>& tokens, std::size_t def_at) {
       if (t.text == ";" && depth == 0 && --pending == 0) return false;
       if (depth < 0) return false;
     } else if (t.kind == TokenKind::identifier) {
-      if (t.text == "def" && depth == 0) ++pending;
-      else if (t.text == name && is_call(tokens, i)) return true;
+      if (t.text == "def" && depth == 0)
+        ++pending;
+      else if (t.text == name && is_call(tokens, i))
+        return true;
     }
   }
   return false;
@@ -181,7 +193,8 @@ std::optional<UnboundedConstruct> find_unbounded_construct(std::string_view prog
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     const Token& t = tokens[i];
     if (is_punct(t, "(")) {
-      callers.push_back(i > 0 && tokens[i - 1].kind == TokenKind::identifier ? tokens[i - 1].text : "");
+      callers.push_back(i > 0 && tokens[i - 1].kind == TokenKind::identifier ? tokens[i - 1].text
+                                                                             : "");
       continue;
     }
     if (is_punct(t, ")")) {

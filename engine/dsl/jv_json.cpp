@@ -9,10 +9,13 @@ namespace {
 // 2^53: beyond it a double no longer holds every integer, so we keep it a double.
 constexpr double kMaxExactInteger = 9007199254740992.0;
 
-jv string_jv(const std::string& s) { return jv_string_sized(s.data(), static_cast<int>(s.size())); }
+jv string_jv(const std::string& s) {
+  return jv_string_sized(s.data(), static_cast<int>(s.size()));
+}
 
 std::string jv_string_text(jv s) {  // borrows `s`
-  return std::string(jv_string_value(s), static_cast<std::size_t>(jv_string_length_bytes(jv_copy(s))));
+  return std::string(jv_string_value(s),
+                     static_cast<std::size_t>(jv_string_length_bytes(jv_copy(s))));
 }
 
 }  // namespace
@@ -20,12 +23,18 @@ std::string jv_string_text(jv s) {  // borrows `s`
 jv to_jv(const nlohmann::json& value) {
   using Type = nlohmann::json::value_t;
   switch (value.type()) {
-    case Type::null: return jv_null();
-    case Type::boolean: return jv_bool(value.get<bool>());
-    case Type::number_integer: return jv_number(static_cast<double>(value.get<std::int64_t>()));
-    case Type::number_unsigned: return jv_number(static_cast<double>(value.get<std::uint64_t>()));
-    case Type::number_float: return jv_number(value.get<double>());
-    case Type::string: return string_jv(value.get_ref<const std::string&>());
+    case Type::null:
+      return jv_null();
+    case Type::boolean:
+      return jv_bool(value.get<bool>());
+    case Type::number_integer:
+      return jv_number(static_cast<double>(value.get<std::int64_t>()));
+    case Type::number_unsigned:
+      return jv_number(static_cast<double>(value.get<std::uint64_t>()));
+    case Type::number_float:
+      return jv_number(value.get<double>());
+    case Type::string:
+      return string_jv(value.get_ref<const std::string&>());
     case Type::array: {
       jv out = jv_array_sized(static_cast<int>(value.size()));
       for (const auto& item : value) out = jv_array_append(out, to_jv(item));
@@ -33,11 +42,13 @@ jv to_jv(const nlohmann::json& value) {
     }
     case Type::object: {
       jv out = jv_object();
-      for (const auto& [key, item] : value.items()) out = jv_object_set(out, string_jv(key), to_jv(item));
+      for (const auto& [key, item] : value.items())
+        out = jv_object_set(out, string_jv(key), to_jv(item));
       return out;
     }
     case Type::binary:
-    case Type::discarded: break;
+    case Type::discarded:
+      break;
   }
   return jv_null();
 }
@@ -46,9 +57,14 @@ nlohmann::json from_jv(jv value) {
   nlohmann::json out;
   switch (jv_get_kind(value)) {
     case JV_KIND_INVALID:
-    case JV_KIND_NULL: break;
-    case JV_KIND_FALSE: out = false; break;
-    case JV_KIND_TRUE: out = true; break;
+    case JV_KIND_NULL:
+      break;
+    case JV_KIND_FALSE:
+      out = false;
+      break;
+    case JV_KIND_TRUE:
+      out = true;
+      break;
     case JV_KIND_NUMBER: {
       double d = jv_number_value(value);
       if (std::isnan(d)) break;
@@ -58,7 +74,9 @@ nlohmann::json from_jv(jv value) {
         out = d;
       break;
     }
-    case JV_KIND_STRING: out = jv_string_text(value); break;
+    case JV_KIND_STRING:
+      out = jv_string_text(value);
+      break;
     case JV_KIND_ARRAY: {
       out = nlohmann::json::array();
       int n = jv_array_length(jv_copy(value));

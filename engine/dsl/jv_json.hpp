@@ -16,7 +16,8 @@ namespace rmaflow::dsl {
 jv to_jv(const nlohmann::json& value);
 
 // Consumes `value`. Numbers that are integral (and exactly representable) come back as JSON
-// integers, so `.qty * 2` stays an integer; NaN becomes null, as jq prints it. `value` must be valid.
+// integers, so `.qty * 2` stays an integer; NaN becomes null, as jq prints it. `value` must be
+// valid.
 nlohmann::json from_jv(jv value);
 
 // Consumes `value`: a string as is, anything else as compact JSON text (jq error payloads).

@@ -1,10 +1,10 @@
 // load_definition and load_definition_file: YAML text -> parsed, validated Definition.
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include "engine/dsl/diagnostic_sink.hpp"
 #include "engine/dsl/graph_checks.hpp"
@@ -32,8 +32,9 @@ void report_syntax_error(const YAML::ParserException& e, const std::string& yaml
   std::string message = e.msg;
   std::size_t at = e.mark.pos >= 0 ? static_cast<std::size_t>(e.mark.pos) : yaml.size();
   if (dsl::unquoted_template_in_flow(yaml, at)) {
-    message += "; a ${ } template inside a flow collection ({ } or [ ]) must be quoted, as YAML "
-               "requires: write \"${ ... }\"";
+    message +=
+        "; a ${ } template inside a flow collection ({ } or [ ]) must be quoted, as YAML "
+        "requires: write \"${ ... }\"";
   }
   SourceLocation where = dsl::location_of(e.mark);
   sink.error(where.line == 0 ? SourceLocation{1, 1} : where, "yaml-syntax",
@@ -91,7 +92,8 @@ LoadResult load_definition_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in || !std::filesystem::is_regular_file(path, ec)) {
     dsl::DiagnosticSink sink(path);
-    std::string why = std::filesystem::exists(path, ec) ? "is not a readable file" : "does not exist";
+    std::string why =
+        std::filesystem::exists(path, ec) ? "is not a readable file" : "does not exist";
     sink.error({1, 1}, "io", fmt::format("cannot read workflow file \"{}\": it {}", path, why));
     return finish(sink, nullptr);
   }

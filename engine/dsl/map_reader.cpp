@@ -1,9 +1,9 @@
 #include "engine/dsl/map_reader.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "engine/dsl/yaml_values.hpp"
 
@@ -49,8 +49,9 @@ MapReader::MapReader(const YAML::Node& map, std::string context, SourceLocation 
   for (const auto& pair : map) {
     SourceLocation key_where = location_of(pair.first, where_);
     if (!pair.first.IsScalar()) {
-      sink_.error(key_where, "wrong-type",
-                  fmt::format("a key in {} must be a name, not {}", context_, describe(pair.first)));
+      sink_.error(
+          key_where, "wrong-type",
+          fmt::format("a key in {} must be a name, not {}", context_, describe(pair.first)));
       continue;
     }
     std::string key = pair.first.Scalar();
@@ -100,9 +101,9 @@ const MapEntry* MapReader::require(std::string_view key) {
 }
 
 void MapReader::wrong_type(const MapEntry& e, std::string_view expected) {
-  sink_.error(e.where, "wrong-type",
-              fmt::format("\"{}\" in {} must be {}, not {}", e.key, context_, expected,
-                          describe(e.value)));
+  sink_.error(
+      e.where, "wrong-type",
+      fmt::format("\"{}\" in {} must be {}, not {}", e.key, context_, expected, describe(e.value)));
 }
 
 void MapReader::bad_value(const MapEntry& e, std::string_view why) {
@@ -179,8 +180,8 @@ std::optional<std::vector<std::string>> MapReader::string_list(const MapEntry& e
   for (const auto& item : e.value) {
     if (!item.IsScalar() || item.Scalar().empty()) {
       sink_.error(location_of(item, e.where), "wrong-type",
-                  fmt::format("each item of \"{}\" in {} must be a string, not {}", e.key,
-                              context_, describe(item)));
+                  fmt::format("each item of \"{}\" in {} must be a string, not {}", e.key, context_,
+                              describe(item)));
       ok = false;
       continue;
     }

@@ -4,14 +4,14 @@
 // and find the next problem.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "engine/dsl/diagnostic_sink.hpp"
 #include "rmaflow/time.hpp"
@@ -48,11 +48,12 @@ class MapReader {
   DiagnosticSink& sink() { return sink_; }
 
   // Typed reads: wrong-type when the value has another type.
-  std::optional<std::string> string(const MapEntry& e);      // any non-empty scalar, as written
+  std::optional<std::string> string(const MapEntry& e);  // any non-empty scalar, as written
   std::optional<std::int64_t> integer(const MapEntry& e, std::int64_t min);  // bad-value below min
-  std::optional<double> number(const MapEntry& e, double min);              // bad-value below min
+  std::optional<double> number(const MapEntry& e, double min);               // bad-value below min
   std::optional<bool> boolean(const MapEntry& e);
-  std::optional<Duration> duration(const MapEntry& e);  // bad-duration unless parse_duration takes it
+  std::optional<Duration> duration(
+      const MapEntry& e);  // bad-duration unless parse_duration takes it
   std::optional<std::vector<std::string>> string_list(const MapEntry& e);
 
   // Reports wrong-type for `e` ("\"key\" in CONTEXT must be EXPECTED, not ACTUAL").

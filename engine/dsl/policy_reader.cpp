@@ -1,8 +1,8 @@
 #include "engine/dsl/policy_reader.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "engine/dsl/yaml_values.hpp"
 
@@ -11,15 +11,16 @@ namespace rmaflow::dsl {
 void read_retry(const MapEntry& entry, const std::string& owner, RetryPolicy& policy,
                 DiagnosticSink& sink) {
   if (!entry.value.IsMap()) {
-    sink.error(entry.where, "wrong-type",
-               fmt::format("\"retry\" in {} must be a mapping, not {}", owner,
-                           describe(entry.value)));
+    sink.error(
+        entry.where, "wrong-type",
+        fmt::format("\"retry\" in {} must be a mapping, not {}", owner, describe(entry.value)));
     return;
   }
   MapReader r(entry.value, fmt::format("the retry of {}", owner), entry.key_where, sink);
   r.allow_only({"max_attempts", "interval", "backoff", "max_interval", "jitter", "errors"});
   if (auto* e = r.find("max_attempts"))
-    if (auto n = r.integer(*e, 1)) policy.max_attempts = static_cast<int>(std::min<std::int64_t>(*n, 1'000'000));
+    if (auto n = r.integer(*e, 1))
+      policy.max_attempts = static_cast<int>(std::min<std::int64_t>(*n, 1'000'000));
   if (auto* e = r.find("interval"))
     if (auto d = r.duration(*e)) policy.interval = *d;
   if (auto* e = r.find("backoff"))

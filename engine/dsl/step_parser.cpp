@@ -1,10 +1,10 @@
 #include "engine/dsl/step_parser.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <regex>
-
-#include <fmt/format.h>
 
 #include "engine/dsl/template_reader.hpp"
 #include "engine/dsl/yaml_values.hpp"
@@ -16,8 +16,8 @@ namespace {
 using Keys = std::vector<std::string_view>;
 
 // The keys each kind of step takes, in the order the docs list them.
-const Keys kTaskKeys = {"action",     "with",  "result", "retry", "timeout", "catch",
-                        "compensate", "pivot", "next",   "description"};
+const Keys kTaskKeys = {"action", "with",       "result", "retry", "timeout",
+                        "catch",  "compensate", "pivot",  "next",  "description"};
 const Keys kSwitchKeys = {"switch", "default", "description"};
 const Keys kWaitKeys = {"wait", "result", "on_timeout", "next", "description"};
 const Keys kSetKeys = {"set", "next", "description"};
@@ -85,9 +85,9 @@ class StepReader {
     for (const auto& kind : kKinds)
       if (r_.find(kind.key)) present.push_back(&kind);
     if (present.empty()) {
-      sink_.error(r_.where(), "missing-kind",
-                  fmt::format("{} has no kind: give it one of action, switch, wait, set or end",
-                              context_));
+      sink_.error(
+          r_.where(), "missing-kind",
+          fmt::format("{} has no kind: give it one of action, switch, wait, set or end", context_));
       return nullptr;
     }
     if (present.size() > 1) {
@@ -115,7 +115,8 @@ class StepReader {
         message = fmt::format("key \"{}\" does not apply to a {} step ({}); it takes: {}", e.key,
                               kind->name, context_, fmt::join(allowed, ", "));
       } else if (auto near = closest_match(e.key, allowed); !near.empty()) {
-        message = fmt::format("unknown key \"{}\" in {}; did you mean \"{}\"?", e.key, context_, near);
+        message =
+            fmt::format("unknown key \"{}\" in {}; did you mean \"{}\"?", e.key, context_, near);
       } else {
         message = fmt::format("unknown key \"{}\" in {}; a {} step takes: {}", e.key, context_,
                               kind->name, fmt::join(allowed, ", "));
@@ -172,7 +173,8 @@ class StepReader {
     auto* e = r.find("with");
     if (e == nullptr) return Template::compile(nlohmann::json::object());
     std::string inner;
-    bool single_template = e->value.IsScalar() && Template::is_expression(e->value.Scalar(), &inner);
+    bool single_template =
+        e->value.IsScalar() && Template::is_expression(e->value.Scalar(), &inner);
     if (!e->value.IsMap() && !single_template) {
       r.wrong_type(*e, "a mapping (or one ${ jq } template)");
       return {};
@@ -265,9 +267,9 @@ class StepReader {
         SourceLocation where = location_of(item, e.where);
         std::string owner = fmt::format("case {} of {}", index, context_);
         if (!item.IsMap()) {
-          sink_.error(where, "wrong-type",
-                      fmt::format("{} must be a mapping with if and next, not {}", owner,
-                                  describe(item)));
+          sink_.error(
+              where, "wrong-type",
+              fmt::format("{} must be a mapping with if and next, not {}", owner, describe(item)));
           continue;
         }
         MapReader r(item, owner, where, sink_);
@@ -301,13 +303,15 @@ class StepReader {
         sink_.error(e.key_where, "missing-key",
                     fmt::format("missing key \"signal\" or \"duration\" in {}", owner));
       } else if (signal != nullptr && duration != nullptr) {
-        r.bad_value(*duration, "cannot be combined with \"signal\"; a wait is for a signal or "
-                               "for a duration");
+        r.bad_value(*duration,
+                    "cannot be combined with \"signal\"; a wait is for a signal or "
+                    "for a duration");
       }
       if (signal != nullptr) {
         if (auto name = r.string(*signal)) {
           if (name->find_first_of(" \t\r\n") != std::string::npos)
-            r.bad_value(*signal, fmt::format("must be a signal name without spaces, not \"{}\"", *name));
+            r.bad_value(*signal,
+                        fmt::format("must be a signal name without spaces, not \"{}\"", *name));
           else
             w.signal = *name;
         }
@@ -407,9 +411,9 @@ std::optional<Step> parse_step(const MapEntry& entry, const StepDefaults& defaul
                fmt::format("step name \"{}\" must match [a-z_][a-z0-9_-]*", entry.key));
   }
   if (!entry.value.IsMap()) {
-    sink.error(entry.where, "wrong-type",
-               fmt::format("step \"{}\" must be a mapping, not {}", entry.key,
-                           describe(entry.value)));
+    sink.error(
+        entry.where, "wrong-type",
+        fmt::format("step \"{}\" must be a mapping, not {}", entry.key, describe(entry.value)));
     return std::nullopt;
   }
   return StepReader(entry, defaults, sink, transitions).read(entry.key_where);

@@ -39,8 +39,10 @@ std::vector<FlowSpan> flow_spans(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (quote != 0) {
-      if (quote == '"' && c == '\\') ++i;
-      else if (c == quote) quote = 0;
+      if (quote == '"' && c == '\\')
+        ++i;
+      else if (c == quote)
+        quote = 0;
       continue;
     }
     char previous = previous_significant(s, i);

@@ -1,8 +1,8 @@
 #include "engine/dsl/template_reader.hpp"
 
-#include <vector>
-
 #include <fmt/format.h>
+
+#include <vector>
 
 #include "engine/dsl/jq_bounds.hpp"
 #include "engine/dsl/yaml_values.hpp"

@@ -6,10 +6,10 @@
 //   template-in-string  (warning) a string contains `${` but is not exactly one template
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <optional>
 #include <string>
-
-#include <yaml-cpp/yaml.h>
 
 #include "engine/dsl/diagnostic_sink.hpp"
 #include "rmaflow/expression.hpp"

@@ -1,11 +1,11 @@
 #include "engine/dsl/workflow_parser.hpp"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "engine/dsl/map_reader.hpp"
 #include "engine/dsl/policy_reader.hpp"
@@ -36,9 +36,9 @@ std::optional<nlohmann::json> read_input_schema(const MapEntry& e, const std::st
   std::ifstream in(resolved, std::ios::binary);
   std::error_code ec;
   if (!in || !std::filesystem::is_regular_file(resolved, ec)) {
-    sink.error(e.where, "bad-input-schema",
-               fmt::format("input schema \"{}\" cannot be read (looked for {})", path,
-                           resolved.string()));
+    sink.error(
+        e.where, "bad-input-schema",
+        fmt::format("input schema \"{}\" cannot be read (looked for {})", path, resolved.string()));
     return std::nullopt;
   }
   std::stringstream text;
@@ -50,9 +50,9 @@ std::optional<nlohmann::json> read_input_schema(const MapEntry& e, const std::st
     return std::nullopt;
   }
   if (!schema.is_object()) {
-    sink.error(e.where, "bad-input-schema",
-               fmt::format("input schema \"{}\" must be a JSON object, not {}", path,
-                           schema.type_name()));
+    sink.error(
+        e.where, "bad-input-schema",
+        fmt::format("input schema \"{}\" must be a JSON object, not {}", path, schema.type_name()));
     return std::nullopt;
   }
   return schema;
@@ -97,7 +97,8 @@ ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& bas
     }
   }
   if (auto* e = r.require("version"))
-    if (auto v = r.integer(*e, 1)) d.version = static_cast<int>(std::min<std::int64_t>(*v, INT32_MAX));
+    if (auto v = r.integer(*e, 1))
+      d.version = static_cast<int>(std::min<std::int64_t>(*v, INT32_MAX));
   if (auto* e = r.find("description")) {
     if (e->value.IsScalar())
       d.description = e->value.Scalar();

@@ -2,11 +2,11 @@
 // every problem to the sink. The result is meaningful only when the sink holds no errors.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <set>
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "engine/dsl/diagnostic_sink.hpp"
 #include "engine/dsl/step_parser.hpp"

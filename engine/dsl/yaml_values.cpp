@@ -1,12 +1,12 @@
 #include "engine/dsl/yaml_values.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <regex>
 #include <set>
-
-#include <fmt/format.h>
 
 namespace rmaflow::dsl {
 
@@ -15,7 +15,9 @@ namespace {
 // Deeper than any sensible workflow; guards against alias cycles.
 constexpr int kMaxDepth = 200;
 
-bool is_plain(const YAML::Node& node) { return node.Tag() == "?" || node.Tag().empty(); }
+bool is_plain(const YAML::Node& node) {
+  return node.Tag() == "?" || node.Tag().empty();
+}
 
 std::optional<std::int64_t> parse_integer(std::string_view text) {
   int base = 10;
@@ -93,7 +95,8 @@ nlohmann::json convert(const YAML::Node& node, DiagnosticSink* sink, const std::
       return out;
     }
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: break;
+    case YAML::NodeType::Undefined:
+      break;
   }
   return nullptr;
 }
@@ -105,7 +108,8 @@ nlohmann::json scalar_value(const YAML::Node& scalar) {
   if (!is_plain(scalar)) return text;
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
-  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") return nullptr;
+  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL")
+    return nullptr;
   if (auto integer = parse_integer(text)) return *integer;
   if (looks_like_float(text)) return std::strtod(text.c_str(), nullptr);
   return text;
@@ -113,11 +117,15 @@ nlohmann::json scalar_value(const YAML::Node& scalar) {
 
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return "empty";
-    case YAML::NodeType::Scalar: break;
+    case YAML::NodeType::Undefined:
+      return "empty";
+    case YAML::NodeType::Scalar:
+      break;
   }
   nlohmann::json value = scalar_value(node);
   if (value.is_boolean()) return "a boolean";

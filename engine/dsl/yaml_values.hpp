@@ -1,11 +1,11 @@
 // YAML values as JSON: how the DSL types scalars, and how a YAML subtree becomes a JSON value.
 #pragma once
 
-#include <functional>
-#include <string>
-
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
 
 #include "engine/dsl/diagnostic_sink.hpp"
 
@@ -20,9 +20,8 @@ nlohmann::json scalar_value(const YAML::Node& scalar);
 std::string describe(const YAML::Node& node);
 
 // Called with every string met while converting, its JSON Pointer and its node.
-using StringVisitor = std::function<void(const std::string& value,
-                                         const nlohmann::json::json_pointer& where,
-                                         const YAML::Node& node)>;
+using StringVisitor = std::function<void(
+    const std::string& value, const nlohmann::json::json_pointer& where, const YAML::Node& node)>;
 
 // Converts a YAML subtree to JSON (mappings become objects, sequences arrays). When `sink` is
 // given, a key repeated in one mapping is reported as duplicate-key (the first one is kept) and a

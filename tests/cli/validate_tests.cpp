@@ -12,7 +12,9 @@ using rmaflow::testing::TempDir;
 
 namespace {
 
-std::string standard_return() { return source_dir() + "/tests/dsl/fixtures/standard_return.yaml"; }
+std::string standard_return() {
+  return source_dir() + "/tests/dsl/fixtures/standard_return.yaml";
+}
 
 const char* kInvalid = R"(workflow: t
 version: 1
@@ -49,8 +51,9 @@ TEST_CASE("Cli.Validate.InvalidFileExitsOneWithPositions") {
   auto file = dir.write("bad.yaml", kInvalid);
   auto r = run_process({rmaflow_binary(), "validate", file});
   CHECK(r.exit_code == 1);
-  CHECK(r.out.find(file + ":7:5: error[unknown-key]: unknown key \"retires\" in step \"a\"; did you "
-                          "mean \"retry\"?\n") != std::string::npos);
+  CHECK(r.out.find(file +
+                   ":7:5: error[unknown-key]: unknown key \"retires\" in step \"a\"; did you "
+                   "mean \"retry\"?\n") != std::string::npos);
   CHECK(r.out.find(file + ":8:11: error[unknown-target]: ") != std::string::npos);
   CHECK(r.out.find(": ok (") == std::string::npos);
 }
@@ -83,8 +86,9 @@ TEST_CASE("Cli.Validate.MissingFile") {
 
 TEST_CASE("Cli.Validate.YamlSyntaxError") {
   TempDir dir;
-  auto file = dir.write("flow.yaml", "workflow: t\nversion: 1\nstart: a\nsteps:\n  a:\n    action: x.y\n"
-                                     "    with: { id: ${ .input.id } }\n    next: b\n  b: { end: completed }\n");
+  auto file = dir.write("flow.yaml",
+                        "workflow: t\nversion: 1\nstart: a\nsteps:\n  a:\n    action: x.y\n"
+                        "    with: { id: ${ .input.id } }\n    next: b\n  b: { end: completed }\n");
   auto r = run_process({rmaflow_binary(), "validate", file});
   CHECK(r.exit_code == 1);
   CHECK(r.out.find(file + ":7:18: error[yaml-syntax]: ") != std::string::npos);

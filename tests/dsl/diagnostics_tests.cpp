@@ -101,7 +101,8 @@ steps:
   std::vector<std::string> messages;
   for (const auto& d : r.diagnostics) messages.push_back(d.message);
   CHECK(std::find(messages.begin(), messages.end(),
-                  "unknown key \"retires\" in step \"a\"; did you mean \"retry\"?") != messages.end());
+                  "unknown key \"retires\" in step \"a\"; did you mean \"retry\"?") !=
+        messages.end());
   CHECK(std::find(messages.begin(), messages.end(),
                   "unknown key \"descripton\" in the workflow; did you mean \"description\"?") !=
         messages.end());
@@ -138,15 +139,15 @@ TEST_CASE("Dsl.Validate.MissingKey") {
     compensate: { with: {} }
     next: b
 )" + kEnd));
-  CHECK_DIAG(r, "missing-key", 5, 3);    // task without next
-  CHECK_DIAG(r, "missing-key", 8, 9);    // catch entry without next
-  CHECK_DIAG(r, "missing-key", 9, 9);    // catch entry without errors
-  CHECK_DIAG(r, "missing-key", 12, 9);   // switch case without if
-  CHECK_DIAG(r, "missing-key", 13, 9);   // switch case without next
-  CHECK_DIAG(r, "missing-key", 14, 3);   // set without next
-  CHECK_DIAG(r, "missing-key", 17, 5);   // wait without signal or duration
-  CHECK_DIAG(r, "missing-key", 20, 5);   // end mapping without status
-  CHECK_DIAG(r, "missing-key", 23, 5);   // compensate without action
+  CHECK_DIAG(r, "missing-key", 5, 3);   // task without next
+  CHECK_DIAG(r, "missing-key", 8, 9);   // catch entry without next
+  CHECK_DIAG(r, "missing-key", 9, 9);   // catch entry without errors
+  CHECK_DIAG(r, "missing-key", 12, 9);  // switch case without if
+  CHECK_DIAG(r, "missing-key", 13, 9);  // switch case without next
+  CHECK_DIAG(r, "missing-key", 14, 3);  // set without next
+  CHECK_DIAG(r, "missing-key", 17, 5);  // wait without signal or duration
+  CHECK_DIAG(r, "missing-key", 20, 5);  // end mapping without status
+  CHECK_DIAG(r, "missing-key", 23, 5);  // compensate without action
   for (const auto& d : r.diagnostics)
     if (d.where.line == 5) CHECK(d.message == "missing key \"next\" in step \"a\"");
 }
@@ -172,7 +173,8 @@ steps:
   CHECK_DIAG(r, "wrong-type", 10, 12);  // catch not a list
   CHECK_DIAG(r, "wrong-type", 12, 6);   // step not a mapping
   for (const auto& d : r.diagnostics)
-    if (d.where.line == 2) CHECK(d.message == "\"version\" in the workflow must be an integer, not a string");
+    if (d.where.line == 2)
+      CHECK(d.message == "\"version\" in the workflow must be an integer, not a string");
 
   auto steps = load("workflow: t\nversion: 1\nstart: a\nsteps: [a, b]\n");
   CHECK_DIAG(steps, "wrong-type", 4, 8);
@@ -270,9 +272,11 @@ steps:
   CHECK_DIAG(r, "bad-value", 36, 13);  // empty switch
   for (const auto& d : r.diagnostics)
     if (d.where.line == 1)
-      CHECK(d.message == "\"workflow\" in the workflow must match [a-z][a-z0-9-]*, not \"Standard_Return\"");
+      CHECK(d.message ==
+            "\"workflow\" in the workflow must match [a-z][a-z0-9-]*, not \"Standard_Return\"");
 
-  auto timeout = load(with_steps("  a:\n    wait: { duration: 1s, timeout: 2s }\n    next: b\n" + kEnd));
+  auto timeout =
+      load(with_steps("  a:\n    wait: { duration: 1s, timeout: 2s }\n    next: b\n" + kEnd));
   CHECK_DIAG(timeout, "bad-value", 6, 36);  // a timeout needs a signal wait
 }
 
@@ -292,7 +296,8 @@ TEST_CASE("Dsl.Validate.AmbiguousKind") {
 }
 
 TEST_CASE("Dsl.Validate.DuplicateStep") {
-  auto r = load(with_steps("  a:\n    action: x.y\n    next: b\n" + kEnd + "  a: { end: failed }\n"));
+  auto r =
+      load(with_steps("  a:\n    action: x.y\n    next: b\n" + kEnd + "  a: { end: failed }\n"));
   REQUIRE(count(r, "duplicate-step") == 1);
   CHECK_DIAG(r, "duplicate-step", 9, 3);
   CHECK(find(r, "duplicate-step")->message == "duplicate step \"a\" in steps (first at line 5)");
@@ -435,12 +440,15 @@ TEST_CASE("Dsl.Validate.BadInputSchema") {
 }
 
 TEST_CASE("Dsl.Validate.TemplateInStringIsAWarning") {
-  auto r = load(with_steps("  a:\n    action: x.y\n    with:\n      note: \"RMA ${ .input.rma_id }\"\n    next: b\n" + kEnd));
+  auto r = load(with_steps(
+      "  a:\n    action: x.y\n    with:\n      note: \"RMA ${ .input.rma_id }\"\n    next: b\n" +
+      kEnd));
   REQUIRE_LOADED(r);
   REQUIRE(r.diagnostics.size() == 1);
   CHECK(r.diagnostics[0].severity == Severity::warning);
   CHECK_DIAG(r, "template-in-string", 8, 13);
-  CHECK(format_diagnostic(r.diagnostics[0]).starts_with("test.yaml:8:13: warning[template-in-string]: "));
+  CHECK(format_diagnostic(r.diagnostics[0])
+            .starts_with("test.yaml:8:13: warning[template-in-string]: "));
 }
 
 TEST_CASE("Dsl.Validate.ReportsEveryProblemSortedByPosition") {
@@ -457,7 +465,8 @@ steps:
   for (std::size_t i = 1; i < r.diagnostics.size(); ++i) {
     const auto& before = r.diagnostics[i - 1].where;
     const auto& after = r.diagnostics[i].where;
-    CHECK((before.line < after.line || (before.line == after.line && before.column <= after.column)));
+    CHECK(
+        (before.line < after.line || (before.line == after.line && before.column <= after.column)));
   }
   for (const auto& d : r.diagnostics) {
     CHECK(d.file == "test.yaml");
@@ -467,11 +476,11 @@ steps:
 }
 
 TEST_CASE("Dsl.Validate.NeverThrowsOnGarbage") {
-  for (const char* text : {"", "42", "[1, 2]", "{", "\t- x", "workflow: t\nsteps: ~\n",
-                           "steps:\n  a:\n", "steps:\n  a: ~\n", "? [1, 2]\n: 3\n",
-                           "a: &x [*x]\n", "\xff\xfe\x00garbage", "steps: {a: {action: [1]}}",
-                           "workflow: t\nversion: 1\nstart: a\nsteps:\n  a: {end: {}}\n",
-                           "workflow: t\nversion: 1\nstart: a\nsteps:\n  a: {switch: [1], default: [x]}\n"}) {
+  for (const char* text :
+       {"", "42", "[1, 2]", "{", "\t- x", "workflow: t\nsteps: ~\n", "steps:\n  a:\n",
+        "steps:\n  a: ~\n", "? [1, 2]\n: 3\n", "a: &x [*x]\n", "\xff\xfe\x00garbage",
+        "steps: {a: {action: [1]}}", "workflow: t\nversion: 1\nstart: a\nsteps:\n  a: {end: {}}\n",
+        "workflow: t\nversion: 1\nstart: a\nsteps:\n  a: {switch: [1], default: [x]}\n"}) {
     INFO(text);
     LoadResult r;
     CHECK_NOTHROW(r = load(text));

@@ -1,16 +1,18 @@
 // Shared helpers for the DSL tests: load YAML text, and look for a diagnostic by code and position.
 #pragma once
 
-#include <string>
-
 #include <doctest/doctest.h>
+
+#include <string>
 
 #include "rmaflow/definition.hpp"
 #include "tests/support/process.hpp"
 
 namespace rmaflow::dsl_testing {
 
-inline std::string fixtures_dir() { return testing::source_dir() + "/tests/dsl/fixtures"; }
+inline std::string fixtures_dir() {
+  return testing::source_dir() + "/tests/dsl/fixtures";
+}
 
 inline LoadResult load(const std::string& yaml) {
   return load_definition(yaml, "test.yaml", fixtures_dir());
@@ -49,10 +51,10 @@ inline int count(const LoadResult& r, const std::string& code) {
 }  // namespace rmaflow::dsl_testing
 
 // Checks that `result` holds a diagnostic `code` at line:column, printing every diagnostic if not.
-#define CHECK_DIAG(result, code, line, column)                                     \
-  do {                                                                             \
-    INFO(::rmaflow::dsl_testing::listing(result));                                 \
-    CHECK(::rmaflow::dsl_testing::has((result), (code), (line), (column)));        \
+#define CHECK_DIAG(result, code, line, column)                              \
+  do {                                                                      \
+    INFO(::rmaflow::dsl_testing::listing(result));                          \
+    CHECK(::rmaflow::dsl_testing::has((result), (code), (line), (column))); \
   } while (false)
 
 // Checks that `result` loaded, printing every diagnostic if not.

@@ -29,7 +29,8 @@ TEST_CASE("Dsl.Expression.KeepsJsonTypes") {
   CHECK(Expression::compile(".input.nothing").evaluate(kContext).is_null());
   CHECK(Expression::compile(".input.missing").evaluate(kContext).is_null());
   CHECK(Expression::compile(".input.lines | length").evaluate(kContext) == 2);
-  CHECK(Expression::compile("[.input.lines[] | .qty * .unit_price] | add").evaluate(kContext) == 25.5);
+  CHECK(Expression::compile("[.input.lines[] | .qty * .unit_price] | add").evaluate(kContext) ==
+        25.5);
   CHECK(Expression::compile("{id: .input.rma_id, n: 1}").evaluate(kContext) ==
         json({{"id", "R-1"}, {"n", 1}}));
   CHECK(Expression::compile(".input.text").evaluate(kContext) == std::string("a\0b", 3));

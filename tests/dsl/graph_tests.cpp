@@ -43,7 +43,8 @@ TEST_CASE("Dsl.Graph.NoPathToEndReportedOncePerLoop") {
 TEST_CASE("Dsl.Graph.SelfLoopAndEscapes") {
   auto self = load(with_steps("  a:\n    set: { n: 1 }\n    next: a\n"));
   CHECK_DIAG(self, "no-path-to-end", 5, 3);
-  CHECK(find(self, "no-path-to-end")->message.find("only leads back to itself") != std::string::npos);
+  CHECK(find(self, "no-path-to-end")->message.find("only leads back to itself") !=
+        std::string::npos);
 
   // A loop with a way out (a catch, a switch case, a wait timeout) is fine.
   auto retry_loop = load(with_steps(R"(  a:

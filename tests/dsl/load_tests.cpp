@@ -90,7 +90,9 @@ TEST_CASE("Dsl.Load.StandardReturn") {
   const auto& set = std::get<SetStep>(compute->body);
   REQUIRE(set.assignments.size() == 1);
   CHECK(set.assignments[0].first == "refund_amount");
-  json lines = {{"input", {{"lines", json::parse(R"([{"qty":2,"unit_price":10},{"qty":1,"unit_price":3}])")}}}};
+  json lines = {
+      {"input",
+       {{"lines", json::parse(R"([{"qty":2,"unit_price":10},{"qty":1,"unit_price":3}])")}}}};
   CHECK(set.assignments[0].second.render(lines) == 23);
 
   const Step* refund = d.find("refund");
@@ -330,7 +332,8 @@ TEST_CASE("Dsl.Load.SwitchConditionMayBeATemplate") {
 }
 
 TEST_CASE("Dsl.Load.DurationWait") {
-  auto r = load(with_steps("  a:\n    wait: { duration: 250ms }\n    next: b\n  b: { end: completed }\n"));
+  auto r = load(
+      with_steps("  a:\n    wait: { duration: 250ms }\n    next: b\n  b: { end: completed }\n"));
   REQUIRE_LOADED(r);
   const auto& w = std::get<WaitStep>(r.definition->find("a")->body);
   CHECK(w.signal.empty());
