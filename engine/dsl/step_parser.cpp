@@ -67,6 +67,8 @@ class StepReader {
   std::optional<Step> read(SourceLocation where) {
     const Kind* kind = find_kind();
     check_keys(kind);
+    if (auto* e = r_.find("description"); e != nullptr && !e->value.IsScalar())
+      r_.wrong_type(*e, "a string");
     if (kind == nullptr) return std::nullopt;
     Step step;
     step.name = name_;

@@ -176,6 +176,8 @@ steps:
     if (d.where.line == 2)
       CHECK(d.message == "\"version\" in the workflow must be an integer, not a string");
 
+  auto description = load(with_steps("  a:\n    end: completed\n    description: [x]\n"));
+  CHECK_DIAG(description, "wrong-type", 7, 18);
   auto steps = load("workflow: t\nversion: 1\nstart: a\nsteps: [a, b]\n");
   CHECK_DIAG(steps, "wrong-type", 4, 8);
   auto document = load("- just\n- a list\n");
