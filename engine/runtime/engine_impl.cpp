@@ -19,6 +19,35 @@ std::uint64_t pick_seed(std::uint64_t seed) {
   return seed != 0 ? seed : std::random_device{}() * 0x9E3779B97F4A7C15ULL ^ std::random_device{}();
 }
 
+// The answer to a start, given once its commit is durable. If the batch carrying it is
+// dropped (the commit failed), the caller hears why instead of a broken promise.
+class StartAnswer {
+ public:
+  StartAnswer(std::shared_ptr<std::promise<StartResult>> promise, StartResult result)
+      : promise_(std::move(promise)), result_(std::move(result)) {}
+  ~StartAnswer() {
+    if (!answered_) {
+      promise_->set_exception(std::make_exception_ptr(
+          Error(Errc::storage, "the engine stopped before the start was committed")));
+    }
+  }
+  void give() {
+    answered_ = true;
+    promise_->set_value(result_);
+  }
+
+ private:
+  std::shared_ptr<std::promise<StartResult>> promise_;
+  StartResult result_;
+  bool answered_ = false;
+};
+
+void answer_after_commit(Batch& batch, const std::shared_ptr<std::promise<StartResult>>& promise,
+                         const StartResult& result) {
+  auto answer = std::make_shared<StartAnswer>(promise, result);
+  batch.then([answer] { answer->give(); });
+}
+
 std::string key_of(const std::string& workflow, const std::string& business_key) {
   return workflow + '\n' + business_key;
 }
@@ -180,7 +209,7 @@ void EngineImpl::handle_start(StartRequest request, const StartPromise& promise)
     };
     if (auto it = pending_keys_.find(key); it != pending_keys_.end()) {
       auto result = answer_existing(it->second.instance_id, it->second.input_hash, it->second.version);
-      batch_.then([promise, result] { promise->set_value(result); });  // once it is durable
+      answer_after_commit(batch_, promise, result);  // once the first start is durable
       request_flush();
       return;
     }
@@ -227,7 +256,7 @@ void EngineImpl::handle_start(StartRequest request, const StartPromise& promise)
     batch_.then([this, key] { pending_keys_.erase(key); });
   }
   machine_.begin(ref);
-  batch_.then([promise, result] { promise->set_value(result); });
+  answer_after_commit(batch_, promise, result);
   request_flush();
 }
 
@@ -343,6 +372,17 @@ void EngineImpl::fire_due_timers() {
   request_flush();
 }
 
+void EngineImpl::prune_stale_timers() {
+  while (timers_.size() > 0) {
+    const auto& top = timers_.top();
+    if (top.kind == TimerKind::host) return;
+    Instance* inst = find_active(top.instance_id, top.generation);
+    Phase wanted = top.kind == TimerKind::timeout ? Phase::invoking : Phase::backoff;
+    if (inst != nullptr && inst->row.phase == wanted) return;
+    timers_.pop();
+  }
+}
+
 bool EngineImpl::has_ready_timers() const {
   auto due = timers_.earliest();
   return due && *due <= clock_->now();
@@ -416,10 +456,8 @@ void EngineImpl::flush() {
 // ---- driving ---------------------------------------------------------------------------
 
 bool EngineImpl::must_keep_running() const {
-  if (clock_->is_manual()) {
-    // Calls waiting on the host's (manual) timers cannot finish until the clock moves.
-    return in_flight_ > timers_.count(TimerKind::host);
-  }
+  // Under a manual clock the caller drives time and answers: nothing is waited for.
+  if (clock_->is_manual()) return false;
   return in_flight_ > 0 || timers_.count(TimerKind::retry) > 0 ||
          timers_.count(TimerKind::host) > 0;
 }
@@ -429,6 +467,7 @@ void EngineImpl::run_until_idle() {
     fire_due_timers();
     io_.restart();
     if (io_.poll() > 0 || !batch_.empty() || has_ready_timers()) continue;
+    prune_stale_timers();
     if (!must_keep_running()) return;
     // Block until an adapter answers or the next timer is due (the wake timer is armed).
     arm_wake();

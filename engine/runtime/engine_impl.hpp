@@ -65,6 +65,8 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void invoke(Instance& inst);
   void complete(const std::string& id, std::uint64_t generation, Outcome outcome);
   void fire_due_timers();
+  // Drops entries at the front that no longer apply (the attempt or retry moved on).
+  void prune_stale_timers();
   Instance* find_active(const std::string& id, std::uint64_t generation);
 
   // Commits the batch (if it holds anything) and runs its effects. Throws Error(storage).

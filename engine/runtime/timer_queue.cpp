@@ -13,6 +13,11 @@ std::optional<TimePoint> TimerQueue::earliest() const {
   return heap_.top().due;
 }
 
+void TimerQueue::pop() {
+  --counts_[static_cast<int>(heap_.top().kind)];
+  heap_.pop();
+}
+
 std::vector<TimerEntry> TimerQueue::pop_due(TimePoint now) {
   std::vector<TimerEntry> due;
   while (!heap_.empty() && heap_.top().due <= now) {

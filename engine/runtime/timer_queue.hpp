@@ -36,6 +36,9 @@ class TimerQueue {
  public:
   void push(TimerEntry entry);
   std::optional<TimePoint> earliest() const;
+  // The earliest entry; the queue must not be empty.
+  const TimerEntry& top() const { return heap_.top(); }
+  void pop();
   // Removes and returns the entries due at or before `now`, earliest first.
   std::vector<TimerEntry> pop_due(TimePoint now);
   std::size_t size() const { return heap_.size(); }

@@ -92,8 +92,9 @@ class Engine {
 
   // Runs on the calling thread until nothing can progress without an outside event: every
   // instance is finished, waiting or suspended, and no adapter call is in flight. Retry
-  // delays are waited out on a real clock; on a manual clock it returns when only timers
-  // remain (advance the clock and call again).
+  // delays are waited out on a real clock. On a manual clock it returns as soon as nothing is
+  // ready to run: adapter calls still out and timers are the caller's to drive (answer them,
+  // advance the clock, call again).
   virtual void run_until_idle() = 0;
 
   // Runs on the calling thread until stop() is called from any thread; commits in flight finish.

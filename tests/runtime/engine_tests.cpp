@@ -1,0 +1,283 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "tests/runtime/harness.hpp"
+
+using namespace rmaflow;
+using namespace rmaflow::testing;
+using json = nlohmann::json;
+
+namespace {
+
+const char* kFlow = R"(
+workflow: flow
+version: 1
+business_key: ${ .input.rma_id }
+defaults:
+  timeout: 30s
+  retry: { max_attempts: 1 }
+start: authorize
+steps:
+  authorize:
+    action: ext.authorize
+    with:
+      rma: ${ .input.rma_id }
+      lines: ${ .input.lines }
+    result: authorization
+    catch:
+      - errors: [NotEligible]
+        next: rejected
+    next: compute
+  compute:
+    set:
+      total: ${ [.input.lines[] | .qty * .price] | add }
+      doubled: ${ .total * 2 }
+    next: route
+  route:
+    switch:
+      - if: .total > 100
+        next: big
+      - if: ${ .authorization.fast == true }
+        next: done
+    default: refund
+  big:
+    action: ext.review
+    next: refund
+  refund:
+    action: ext.refund
+    with: { amount: "${ .total }" }
+    result: memo
+    next: done
+  done: { end: completed }
+  rejected: { end: rejected }
+)";
+
+json rma(const std::string& id, int qty = 1, int price = 10) {
+  return {{"rma_id", id}, {"lines", json::array({{{"qty", qty}, {"price", price}}})}};
+}
+
+}  // namespace
+
+TEST_CASE("Runtime.Task.ResultsSetAndSwitchFlowThroughContext") {
+  Harness h(kFlow);
+  h.ext->script("authorize", {ok({{"fast", false}})});
+  h.ext->script("refund", {ok({{"memo_id", "CM-1"}})});
+  auto id = h.start(rma("R1", 2, 10)).instance_id;
+  auto row = h.row(id);
+  CHECK(row.status == InstanceStatus::completed);
+  CHECK(row.step == "done");
+  auto ctx = h.context(id);
+  CHECK(ctx["authorization"]["fast"] == false);
+  CHECK(ctx["total"] == 20);
+  CHECK(ctx["doubled"] == 40);  // assignments see the ones before them
+  CHECK(ctx["memo"]["memo_id"] == "CM-1");
+  CHECK(ctx["instance"]["id"] == id);
+  CHECK(ctx["instance"]["business_key"] == "R1");
+  auto calls = h.ext->calls();
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[0].input == json{{"rma", "R1"}, {"lines", rma("R1", 2, 10)["lines"]}});
+  CHECK(calls[1].input == json{{"amount", 20}});  // a quoted template keeps its JSON type
+  CHECK(calls[1].idempotency_key == id + ":refund:1");
+  auto events = h.history(id);
+  check_contiguous(events);
+  CHECK(h.event_types(id) == std::vector<EventType>{
+                                 EventType::instance_started, EventType::step_entered,
+                                 EventType::attempt_started, EventType::step_completed,
+                                 EventType::step_entered, EventType::step_completed,  // compute
+                                 EventType::step_entered, EventType::step_completed,  // route
+                                 EventType::step_entered, EventType::attempt_started,
+                                 EventType::step_completed,                           // refund
+                                 EventType::step_entered, EventType::instance_ended});
+}
+
+TEST_CASE("Runtime.Switch.FirstTrueCaseWins") {
+  Harness h(kFlow);
+  h.ext->script("authorize", {ok({{"fast", true}}), ok({{"fast", true}})});
+  h.ext->script("review", {ok()});
+  h.ext->script("refund", {ok()});
+  auto big = h.start(rma("R1", 3, 50)).instance_id;  // total 150: first case, though fast
+  auto fast = h.start(rma("R2", 1, 10)).instance_id;
+  CHECK(h.row(big).status == InstanceStatus::completed);
+  std::vector<std::string> steps;
+  for (const auto& e : h.history(big))
+    if (e.type == EventType::step_entered) steps.push_back(e.step);
+  CHECK(steps == std::vector<std::string>{"authorize", "compute", "route", "big", "refund", "done"});
+  CHECK(h.row(fast).status == InstanceStatus::completed);
+  CHECK(h.history(fast).size() == 10);  // authorize, compute, route, done: no refund
+}
+
+TEST_CASE("Runtime.Catch.RoutesWithErrorInContext") {
+  Harness h(kFlow);
+  h.ext->script("authorize", {business("NotEligible")});
+  auto id = h.start(rma("R1")).instance_id;
+  auto row = h.row(id);
+  CHECK(row.status == InstanceStatus::rejected);
+  CHECK(row.step == "rejected");
+  auto ctx = h.context(id);
+  CHECK(ctx["error"]["code"] == "NotEligible");
+  CHECK(ctx["error"]["step"] == "authorize");
+  CHECK(ctx["error"]["attempt"] == 1);
+  auto types = h.event_types(id);
+  CHECK(std::count(types.begin(), types.end(), EventType::catch_routed) == 1);
+}
+
+TEST_CASE("Runtime.Suspend.UnhandledFailureOpensIncident") {
+  Harness h(kFlow);
+  h.ext->script("authorize", {business("CreditHold")});
+  auto id = h.start(rma("R1")).instance_id;
+  auto row = h.row(id);
+  CHECK(row.status == InstanceStatus::suspended);
+  CHECK(row.step == "authorize");
+  auto incident = json::parse(row.incident);
+  CHECK(incident["step"] == "authorize");
+  CHECK(incident["error"]["code"] == "CreditHold");
+  CHECK(incident["attempts"] == 1);
+  CHECK(h.event_types(id).back() == EventType::incident_opened);
+  CHECK(h.engine->stats().active_instances == 0);  // a suspended instance is only rows
+}
+
+TEST_CASE("Runtime.Switch.NoMatchAndExpressionErrorsSuspend") {
+  Harness h(R"(
+workflow: sw
+version: 1
+start: pick
+steps:
+  pick:
+    switch:
+      - if: .input.x == 1
+        next: done
+  done: { end: completed }
+)");
+  auto nomatch = h.start({{"x", 2}}).instance_id;
+  CHECK(h.row(nomatch).status == InstanceStatus::suspended);
+  CHECK(json::parse(h.row(nomatch).incident)["error"]["code"] == "NoMatch");
+  auto matched = h.start({{"x", 1}}).instance_id;
+  CHECK(h.row(matched).status == InstanceStatus::completed);
+}
+
+TEST_CASE("Runtime.Task.InputExpressionErrorFailsTheStep") {
+  Harness h(R"(
+workflow: bad-input
+version: 1
+start: call
+steps:
+  call:
+    action: ext.op
+    with: { n: "${ .input.name | tonumber }" }
+    next: done
+  done: { end: completed }
+)");
+  auto id = h.start({{"name", "not-a-number"}}).instance_id;
+  auto row = h.row(id);
+  CHECK(row.status == InstanceStatus::suspended);
+  CHECK(json::parse(row.incident)["error"]["code"] == "ExpressionError");
+  CHECK(h.ext->calls().empty());  // nothing invoked with a broken input
+}
+
+TEST_CASE("Runtime.Start.BusinessKeyIsIdempotent") {
+  Harness h(kFlow);
+  auto first = h.start(rma("R1"));
+  CHECK(first.created);
+  auto again = h.start(rma("R1"));
+  CHECK_FALSE(again.created);
+  CHECK(again.instance_id == first.instance_id);
+  CHECK_THROWS_AS(h.start(rma("R1", 5)), Error);
+  try {
+    h.start(rma("R1", 5));
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::conflict);
+  }
+  // Two starts for one key in the same commit: one instance.
+  StartRequest a{"flow", std::nullopt, rma("R9"), std::nullopt, ""};
+  auto fa = h.engine->start(a);
+  auto fb = h.engine->start(a);
+  h.idle();
+  CHECK(fa.get().instance_id == fb.get().instance_id);
+  CHECK(h.engine->store().list_instances({}).size() == 2);
+}
+
+TEST_CASE("Runtime.Start.RefusesUnknownWorkflowAndNonObjectInput") {
+  Harness h(kFlow);
+  StartRequest unknown{"nope", std::nullopt, json::object(), std::nullopt, ""};
+  auto f1 = h.engine->start(unknown);
+  StartRequest array{"flow", std::nullopt, json::array({1}), std::nullopt, ""};
+  auto f2 = h.engine->start(array);
+  h.idle();
+  try {
+    f1.get();
+    FAIL("expected not_found");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::not_found);
+    CHECK(std::string(e.what()).find("nope") != std::string::npos);
+  }
+  try {
+    f2.get();
+    FAIL("expected invalid_input");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::invalid_input);
+  }
+}
+
+TEST_CASE("Runtime.GroupCommit.ManyInstancesShareCommits") {
+  Harness h(R"(
+workflow: noop
+version: 1
+start: a
+steps:
+  a: { action: builtin.noop, next: b }
+  b: { action: builtin.noop, next: c }
+  c: { action: builtin.noop, next: done }
+  done: { end: completed }
+)");
+  std::vector<std::future<StartResult>> futures;
+  for (int i = 0; i < 200; ++i) {
+    futures.push_back(h.engine->start(StartRequest{"noop", std::nullopt, {{"i", i}}, std::nullopt, ""}));
+  }
+  auto before = h.engine->stats();
+  h.idle();
+  auto after = h.engine->stats();
+  for (auto& f : futures) CHECK(h.row(f.get().instance_id).status == InstanceStatus::completed);
+  auto events = after.events - before.events;
+  auto commits = after.commits - before.commits;
+  CHECK(events == 200 * 12);  // started, 3 x (entered, attempt, completed), entered end, ended
+  CHECK(commits <= 10);  // one commit per step wave, not one per transition
+}
+
+TEST_CASE("Runtime.Durability.AdapterInvokedOnlyAfterAttemptIsCommitted") {
+  // The adapter looks at the database from another connection when it is called: the
+  // attempt that caused the call must already be there.
+  struct Peeking final : Adapter {
+    std::string db;
+    std::vector<bool> seen;
+    void invoke(const Invocation& call, AdapterHost&, Completion done) override {
+      auto reader = open_sqlite_store(db, StoreOptions{SyncMode::normal, true});
+      bool found = false;
+      for (const auto& e : reader->history(call.instance_id)) {
+        if (e.type == EventType::attempt_started && e.step == call.step &&
+            json::parse(e.data)["attempt"] == call.attempt) {
+          found = true;
+        }
+      }
+      seen.push_back(found);
+      done(Outcome::success(json::object()));
+    }
+    bool has_operation(std::string_view) const override { return true; }
+  };
+  Harness h(R"(
+workflow: peek
+version: 1
+start: a
+steps:
+  a: { action: peek.one, next: b }
+  b: { action: peek.two, next: done }
+  done: { end: completed }
+)");
+  auto peek = std::make_shared<Peeking>();
+  peek->db = h.db;
+  h.adapters->add("peek", peek);
+  auto id = h.start(json::object()).instance_id;
+  CHECK(h.row(id).status == InstanceStatus::completed);
+  CHECK(peek->seen == std::vector<bool>{true, true});
+}

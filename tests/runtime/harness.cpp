@@ -1,0 +1,112 @@
+#include "tests/runtime/harness.hpp"
+
+#include <doctest/doctest.h>
+
+namespace rmaflow::testing {
+
+void ScriptedAdapter::invoke(const Invocation& call, AdapterHost&, Completion done) {
+  std::unique_lock lock(mu_);
+  calls_.push_back(call);
+  auto& script = scripts_[call.operation];
+  if (!script.empty()) {
+    auto outcome = script.front();
+    script.pop_front();
+    lock.unlock();
+    done(outcome);
+    return;
+  }
+  held_.push_back(Call{call, std::move(done)});
+}
+
+void ScriptedAdapter::script(const std::string& operation, std::vector<Outcome> outcomes) {
+  std::lock_guard lock(mu_);
+  for (auto& o : outcomes) scripts_[operation].push_back(std::move(o));
+}
+
+void ScriptedAdapter::answer(Outcome outcome) {
+  Call call;
+  {
+    std::lock_guard lock(mu_);
+    REQUIRE(!held_.empty());
+    call = std::move(held_.front());
+    held_.pop_front();
+  }
+  call.done(std::move(outcome));
+}
+
+std::size_t ScriptedAdapter::held() const {
+  std::lock_guard lock(mu_);
+  return held_.size();
+}
+
+std::vector<Invocation> ScriptedAdapter::calls() const {
+  std::lock_guard lock(mu_);
+  return calls_;
+}
+
+Harness::Harness(const std::string& workflow_yaml)
+    : db(dir.file("test.db")),
+      yaml(workflow_yaml),
+      clock(std::make_shared<ManualClock>(from_millis(1'800'000'000'000))),
+      ext(std::make_shared<ScriptedAdapter>()),
+      adapters(std::make_shared<AdapterRegistry>()) {
+  adapters->add("ext", ext);
+  open();
+  auto loaded = load_definition(yaml, "test.yaml");
+  for (const auto& d : loaded.diagnostics) MESSAGE(format_diagnostic(d));
+  REQUIRE(loaded.ok());
+  workflow = loaded.definition->name;
+  engine->deploy(loaded.definition);
+}
+
+void Harness::open(std::unique_ptr<Store> store) {
+  engine.reset();
+  EngineOptions options;
+  options.db_path = db;
+  options.store = std::move(store);
+  options.clock = clock;
+  options.adapters = adapters;
+  options.seed = 7;
+  engine = Engine::open(std::move(options));
+}
+
+StartResult Harness::start(nlohmann::json input, std::optional<std::string> key) {
+  StartRequest request;
+  request.workflow = workflow;
+  request.input = std::move(input);
+  request.business_key = std::move(key);
+  auto future = engine->start(std::move(request));
+  engine->run_until_idle();
+  return future.get();
+}
+
+void Harness::advance(Duration d) {
+  clock->advance(d);
+  engine->run_until_idle();
+}
+
+InstanceRow Harness::row(const std::string& id) {
+  auto r = engine->store().get_instance(id);
+  REQUIRE(r.has_value());
+  return *r;
+}
+
+std::vector<EventRow> Harness::history(const std::string& id) {
+  return engine->store().history(id);
+}
+
+std::vector<EventType> Harness::event_types(const std::string& id) {
+  std::vector<EventType> out;
+  for (const auto& e : history(id)) out.push_back(e.type);
+  return out;
+}
+
+nlohmann::json Harness::context(const std::string& id) {
+  return nlohmann::json::parse(row(id).context);
+}
+
+void check_contiguous(const std::vector<EventRow>& events) {
+  for (std::size_t i = 0; i < events.size(); ++i) CHECK(events[i].seq == static_cast<std::int64_t>(i + 1));
+}
+
+}  // namespace rmaflow::testing

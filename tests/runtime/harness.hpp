@@ -1,0 +1,77 @@
+// A test harness around a real engine on a real SQLite file, with a manual clock and a
+// scripted adapter ("ext") whose calls the test answers one by one.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "rmaflow/engine.hpp"
+#include "tests/support/process.hpp"
+
+namespace rmaflow::testing {
+
+// Answers calls from a script of outcomes per operation; with no scripted outcome the call
+// is held until the test answers it.
+class ScriptedAdapter final : public Adapter {
+ public:
+  struct Call {
+    Invocation invocation;
+    Completion done;
+  };
+
+  void invoke(const Invocation& call, AdapterHost&, Completion done) override;
+  bool has_operation(std::string_view) const override { return true; }
+
+  // Outcomes answered immediately, in order, for `operation`.
+  void script(const std::string& operation, std::vector<Outcome> outcomes);
+  // Answers the oldest held call.
+  void answer(Outcome outcome);
+  std::size_t held() const;
+  std::vector<Invocation> calls() const;  // every invocation, in order
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::deque<Outcome>> scripts_;
+  std::deque<Call> held_;
+  std::vector<Invocation> calls_;
+};
+
+inline Outcome transient() { return Outcome::failure("Transient", "try later", true); }
+inline Outcome business(const std::string& code) { return Outcome::failure(code, code, false); }
+inline Outcome ok(nlohmann::json v = nlohmann::json::object()) { return Outcome::success(v); }
+
+class Harness {
+ public:
+  // Deploys `yaml` on a fresh database in a temp dir.
+  explicit Harness(const std::string& yaml);
+
+  // Opens (or re-opens, as after a crash) the engine on the same database.
+  void open(std::unique_ptr<Store> store = nullptr);
+  void close() { engine.reset(); }
+
+  StartResult start(nlohmann::json input, std::optional<std::string> key = std::nullopt);
+  void advance(Duration d);
+  void idle() { engine->run_until_idle(); }
+
+  InstanceRow row(const std::string& id);
+  std::vector<EventRow> history(const std::string& id);
+  std::vector<EventType> event_types(const std::string& id);
+  nlohmann::json context(const std::string& id);
+
+  TempDir dir;
+  std::string db;
+  std::string yaml;
+  std::string workflow;  // the name `yaml` declares
+  std::shared_ptr<ManualClock> clock;
+  std::shared_ptr<ScriptedAdapter> ext;
+  std::shared_ptr<AdapterRegistry> adapters;
+  std::unique_ptr<Engine> engine;
+};
+
+// Asserts the history is seq 1..n without gaps.
+void check_contiguous(const std::vector<EventRow>& events);
+
+}  // namespace rmaflow::testing

@@ -1,0 +1,159 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "tests/runtime/harness.hpp"
+
+using namespace rmaflow;
+using namespace rmaflow::testing;
+using json = nlohmann::json;
+
+namespace {
+
+const char* kTwoSteps = R"(
+workflow: two
+version: 1
+start: first
+steps:
+  first:
+    action: ext.first
+    timeout: 30s
+    retry: { max_attempts: 3, interval: 10s, backoff: 1.0 }
+    result: a
+    next: second
+  second:
+    action: ext.second
+    result: b
+    next: done
+  done: { end: completed }
+)";
+
+// A store whose Nth commit fails, as a full disk would.
+class FailingStore final : public StoreWrapper {
+ public:
+  FailingStore(std::unique_ptr<Store> target, int fail_at)
+      : StoreWrapper(std::move(target)), fail_at_(fail_at) {}
+  void commit(const WriteBatch& batch) override {
+    if (++commits_ == fail_at_) throw Error(Errc::storage, "disk full (injected)");
+    StoreWrapper::commit(batch);
+  }
+
+ private:
+  int fail_at_;
+  int commits_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("Recovery.ResumeAfterCrash.AttemptInFlightIsInvokedAgainWithTheSameKey") {
+  Harness h(kTwoSteps);
+  auto id = h.start(json::object()).instance_id;
+  REQUIRE(h.ext->held() == 1);
+  auto first_call = h.ext->calls().at(0);
+  h.close();  // the process dies while the call is out; its answer never arrives
+
+  h.ext = std::make_shared<ScriptedAdapter>();
+  h.adapters->add("ext", h.ext);
+  h.ext->script("first", {ok({{"x", 1}})});
+  h.ext->script("second", {ok()});
+  h.open();
+  h.idle();
+  auto calls = h.ext->calls();
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[0].idempotency_key == first_call.idempotency_key);
+  CHECK(calls[0].attempt == first_call.attempt);
+  CHECK(h.row(id).status == InstanceStatus::completed);
+  auto events = h.history(id);
+  check_contiguous(events);
+  auto types = h.event_types(id);
+  CHECK(std::count(types.begin(), types.end(), EventType::attempt_started) == 2);  // one per step
+}
+
+TEST_CASE("Recovery.ResumeAfterCrash.TimerPending") {
+  Harness h(kTwoSteps);
+  h.ext->script("first", {transient()});
+  auto t0 = h.clock->now();
+  auto id = h.start(json::object()).instance_id;
+  CHECK(h.row(id).phase == Phase::backoff);
+  h.close();
+
+  h.ext->script("first", {ok()});
+  h.ext->script("second", {ok()});
+  h.clock->advance(Duration(4000));
+  h.open();
+  h.idle();
+  CHECK(h.engine->next_timer() == t0 + Duration(10'000));  // re-armed, not fired early
+  CHECK(h.ext->calls().size() == 1);
+  h.advance(Duration(5999));
+  CHECK(h.ext->calls().size() == 1);
+  h.advance(Duration(1));
+  CHECK(h.ext->calls().size() == 3);
+  CHECK(h.row(id).status == InstanceStatus::completed);
+  check_contiguous(h.history(id));
+}
+
+TEST_CASE("Recovery.ResumeAfterCrash.DueTimerFiresAtOnce") {
+  Harness h(kTwoSteps);
+  h.ext->script("first", {transient(), ok()});
+  h.ext->script("second", {ok()});
+  auto id = h.start(json::object()).instance_id;
+  h.close();
+  h.clock->advance(Duration(3'600'000));  // down for an hour
+  h.open();
+  h.idle();
+  CHECK(h.row(id).status == InstanceStatus::completed);
+}
+
+TEST_CASE("Recovery.ResumeAfterCrash.AttemptThatRanOutOfTimeWhileDownTimesOut") {
+  Harness h(kTwoSteps);
+  auto id = h.start(json::object()).instance_id;
+  REQUIRE(h.ext->held() == 1);
+  h.close();
+  h.ext = std::make_shared<ScriptedAdapter>();
+  h.adapters->add("ext", h.ext);
+  h.clock->advance(Duration(31'000));
+  h.open();
+  h.idle();
+  CHECK(h.ext->calls().empty());  // not re-invoked: it timed out, a retry is scheduled
+  auto row = h.row(id);
+  CHECK(row.phase == Phase::backoff);
+  auto last_failure = h.history(id).at(h.history(id).size() - 2);
+  CHECK(last_failure.type == EventType::attempt_failed);
+  CHECK(json::parse(last_failure.data)["error"]["code"] == "Timeout");
+}
+
+TEST_CASE("Recovery.CommitFailure.IsFatalAndTheDatabaseKeepsTheLastCommittedState") {
+  Harness h(kTwoSteps);
+  h.ext->script("first", {ok()});
+  // Commit 1 starts the instance; commit 2 (first step done, second started) fails.
+  h.open(std::make_unique<FailingStore>(open_sqlite_store(h.db), 2));
+  auto future = h.engine->start(StartRequest{"two", std::nullopt, json::object(), std::nullopt, ""});
+  CHECK_THROWS_AS(h.engine->run_until_idle(), Error);
+  auto id = future.get().instance_id;  // acknowledged: its commit succeeded
+  h.close();
+
+  h.ext->script("first", {ok()});
+  h.ext->script("second", {ok()});
+  h.open();
+  CHECK(h.row(id).step == "first");  // the failed commit left nothing behind
+  h.idle();
+  CHECK(h.row(id).status == InstanceStatus::completed);
+  check_contiguous(h.history(id));
+}
+
+TEST_CASE("Recovery.CommitFailure.StartIsNotAcknowledgedBeforeItsCommit") {
+  Harness h(kTwoSteps);
+  h.open(std::make_unique<FailingStore>(open_sqlite_store(h.db), 1));
+  auto future = h.engine->start(StartRequest{"two", std::nullopt, json::object(), std::nullopt, ""});
+  CHECK_THROWS_AS(h.engine->run_until_idle(), Error);
+  try {
+    future.get();
+    FAIL("a start whose commit failed was acknowledged");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::storage);
+  }
+  h.close();
+  h.open();
+  CHECK(h.engine->store().list_instances({}).empty());
+}
