@@ -1,6 +1,7 @@
 // rmaflow run: the embedded mode. Deploys the workflows of a directory, resumes what the
 // database left unfinished, starts one instance per input, and runs until every instance is
 // finished, waiting or suspended; then prints what became of them.
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
@@ -89,10 +90,14 @@ int run(const RunOptions& opt) {
   engine->run_until_idle();
 
   int exit_code = kExitOk;
+  std::size_t created = 0;
   for (auto& [name, future] : starts) {
     try {
       auto result = future.get();
-      ids.push_back(result.instance_id);
+      if (std::find(ids.begin(), ids.end(), result.instance_id) == ids.end()) {
+        ids.push_back(result.instance_id);
+      }
+      created += result.created ? 1 : 0;
       if (!result.created && opt.format == "text") {
         fmt::print("{}: already started as instance {}\n", name, result.instance_id);
       }
@@ -114,7 +119,7 @@ int run(const RunOptions& opt) {
     for (const auto& r : rows) ++totals[std::string(to_string(r.status))];
     std::vector<std::string> parts;
     for (const auto& [status, n] : totals) parts.push_back(fmt::format("{} {}", n, status));
-    fmt::print("\n{} instance(s): {} started, {} resumed; {}\n", rows.size(), starts.size(),
+    fmt::print("\n{} instance(s): {} started, {} resumed; {}\n", rows.size(), created,
                resumed, parts.empty() ? "nothing to do" : fmt::format("{}", fmt::join(parts, ", ")));
   }
   return exit_code;
