@@ -1,5 +1,7 @@
 #include "engine/dsl/yaml_values.hpp"
 
+#include "engine/support/yaml_json.hpp"
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -14,38 +16,6 @@ namespace {
 
 // Deeper than any sensible workflow; guards against alias cycles.
 constexpr int kMaxDepth = 200;
-
-bool is_plain(const YAML::Node& node) {
-  return node.Tag() == "?" || node.Tag().empty();
-}
-
-std::optional<std::int64_t> parse_integer(std::string_view text) {
-  int base = 10;
-  bool negative = false;
-  if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
-    negative = text[0] == '-';
-    text.remove_prefix(1);
-  }
-  if (text.starts_with("0x")) {
-    base = 16;
-    text.remove_prefix(2);
-  } else if (text.starts_with("0o")) {
-    base = 8;
-    text.remove_prefix(2);
-  }
-  if (text.empty()) return std::nullopt;
-  std::uint64_t magnitude = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), magnitude, base);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  if (magnitude > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
-  auto value = static_cast<std::int64_t>(magnitude);
-  return negative ? -value : value;
-}
-
-bool looks_like_float(const std::string& text) {
-  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
-  return std::regex_match(text, kFloat);
-}
 
 std::string key_text(const YAML::Node& key) {
   return key.IsScalar() ? key.Scalar() : to_json(key).dump();
@@ -103,17 +73,7 @@ nlohmann::json convert(const YAML::Node& node, DiagnosticSink* sink, const std::
 
 }  // namespace
 
-nlohmann::json scalar_value(const YAML::Node& scalar) {
-  const std::string& text = scalar.Scalar();
-  if (!is_plain(scalar)) return text;
-  if (text == "true" || text == "True" || text == "TRUE") return true;
-  if (text == "false" || text == "False" || text == "FALSE") return false;
-  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL")
-    return nullptr;
-  if (auto integer = parse_integer(text)) return *integer;
-  if (looks_like_float(text)) return std::strtod(text.c_str(), nullptr);
-  return text;
-}
+nlohmann::json scalar_value(const YAML::Node& scalar) { return yaml_scalar_value(scalar); }
 
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {

@@ -1,33 +1,64 @@
 #include "engine/support/yaml_json.hpp"
 
 #include <charconv>
-#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <regex>
+#include <string_view>
 
 namespace rmaflow {
 
 namespace {
 
-nlohmann::json scalar_to_json(const YAML::Node& node) {
-  const std::string& s = node.Scalar();
-  if (node.Tag() == "!") return s;  // quoted: always a string
-  if (s == "true" || s == "True" || s == "TRUE") return true;
-  if (s == "false" || s == "False" || s == "FALSE") return false;
-  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
-  std::int64_t i = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
-  if (ec == std::errc() && end == s.data() + s.size()) return i;
-  double d = 0;
-  auto [dend, dec] = std::from_chars(s.data(), s.data() + s.size(), d);
-  if (dec == std::errc() && dend == s.data() + s.size() && std::isfinite(d)) return d;
-  return s;
+bool is_plain(const YAML::Node& node) { return node.Tag() == "?" || node.Tag().empty(); }
+
+std::optional<std::int64_t> parse_integer(std::string_view text) {
+  int base = 10;
+  bool negative = false;
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
+    negative = text[0] == '-';
+    text.remove_prefix(1);
+  }
+  if (text.starts_with("0x")) {
+    base = 16;
+    text.remove_prefix(2);
+  } else if (text.starts_with("0o")) {
+    base = 8;
+    text.remove_prefix(2);
+  }
+  if (text.empty()) return std::nullopt;
+  std::uint64_t magnitude = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), magnitude, base);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (magnitude > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
+  auto value = static_cast<std::int64_t>(magnitude);
+  return negative ? -value : value;
+}
+
+bool looks_like_float(const std::string& text) {
+  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  return std::regex_match(text, kFloat);
 }
 
 }  // namespace
 
+nlohmann::json yaml_scalar_value(const YAML::Node& scalar) {
+  const std::string& text = scalar.Scalar();
+  if (!is_plain(scalar)) return text;
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL")
+    return nullptr;
+  if (auto integer = parse_integer(text)) return *integer;
+  if (looks_like_float(text)) return std::strtod(text.c_str(), nullptr);
+  return text;
+}
+
 nlohmann::json yaml_to_json(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Scalar:
-      return scalar_to_json(node);
+      return yaml_scalar_value(node);
     case YAML::NodeType::Sequence: {
       auto out = nlohmann::json::array();
       for (const auto& item : node) out.push_back(yaml_to_json(item));

@@ -1,6 +1,8 @@
 // `rmaflow validate`, run as a user runs it: exit codes, text and JSON output, several files.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/support/process.hpp"
@@ -133,4 +135,17 @@ TEST_CASE("Cli.Validate.UsageErrorsExitTwo") {
   auto help = run_process({rmaflow_binary(), "validate", "--help"});
   CHECK(help.exit_code == 0);
   CHECK(help.out.find("--format") != std::string::npos);
+}
+
+TEST_CASE("Cli.Validate.ShippedExamplesAreValid") {
+  namespace fs = std::filesystem;
+  std::vector<std::string> argv = {rmaflow::testing::rmaflow_binary(), "validate"};
+  for (const auto& entry : fs::directory_iterator(rmaflow::testing::source_dir() + "/examples/workflows")) {
+    if (entry.path().extension() == ".yaml") argv.push_back(entry.path().string());
+  }
+  REQUIRE(argv.size() > 2);
+  auto r = rmaflow::testing::run_process(argv);
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("error[") == std::string::npos);
 }
