@@ -2,6 +2,9 @@
 // whose `${ jq }` strings are expressions.
 #include "rmaflow/expression.hpp"
 
+#include <cctype>
+#include <optional>
+
 extern "C" {
 #include <jq.h>
 }
@@ -46,9 +49,81 @@ void collect_compile_error(void* data, jv message) {
 
 }  // namespace
 
+namespace {
+
+// One step of a simple path: `.name` or `.[N]`.
+struct PathStep {
+  std::string key;
+  long index = -1;  // >= 0 for `.[N]`
+};
+
+// The steps of `source` when it is nothing but a path of identifiers and literal indexes
+// (`.`, `.input.rma_id`, `.lines[0].sku`): the common case, evaluated without jq.
+std::optional<std::vector<PathStep>> simple_path(std::string_view source) {
+  while (!source.empty() && std::isspace(static_cast<unsigned char>(source.front()))) source.remove_prefix(1);
+  while (!source.empty() && std::isspace(static_cast<unsigned char>(source.back()))) source.remove_suffix(1);
+  if (source == ".") return std::vector<PathStep>{};
+  std::vector<PathStep> steps;
+  std::size_t i = 0;
+  auto ident_start = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; };
+  auto ident_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  while (i < source.size()) {
+    if (source[i] == '.' && i + 1 < source.size() && ident_start(source[i + 1])) {
+      std::size_t start = ++i;
+      while (i < source.size() && ident_char(source[i])) ++i;
+      steps.push_back(PathStep{std::string(source.substr(start, i - start))});
+    } else if (source[i] == '[' && !steps.empty()) {
+      std::size_t start = ++i;
+      while (i < source.size() && std::isdigit(static_cast<unsigned char>(source[i]))) ++i;
+      if (i == start || i >= source.size() || source[i] != ']' || i - start > 9) return std::nullopt;
+      steps.push_back(PathStep{"", std::stol(std::string(source.substr(start, i - start)))});
+      ++i;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (steps.empty()) return std::nullopt;
+  return steps;
+}
+
+const char* jq_type_name(const nlohmann::json& v) {
+  if (v.is_number()) return "number";
+  if (v.is_boolean()) return "boolean";
+  return v.type_name();  // string, array, object
+}
+
+// What jq does for the same path: a missing key or index, or null on the way, gives null;
+// indexing anything else is jq's error.
+nlohmann::json follow(const nlohmann::json& input, const std::vector<PathStep>& steps,
+                      const std::string& source) {
+  const nlohmann::json* at = &input;
+  static const nlohmann::json kNull;
+  for (const auto& step : steps) {
+    if (at->is_null()) return nullptr;
+    if (step.index < 0) {
+      if (!at->is_object()) {
+        throw ExpressionError(fmt::format("jq expression \"{}\" failed: Cannot index {} with string \"{}\"",
+                                          source, jq_type_name(*at), step.key));
+      }
+      auto it = at->find(step.key);
+      at = it == at->end() ? &kNull : &*it;
+    } else {
+      if (!at->is_array()) {
+        throw ExpressionError(fmt::format("jq expression \"{}\" failed: Cannot index {} with number",
+                                          source, jq_type_name(*at)));
+      }
+      at = static_cast<std::size_t>(step.index) < at->size() ? &(*at)[static_cast<std::size_t>(step.index)] : &kNull;
+    }
+  }
+  return *at;
+}
+
+}  // namespace
+
 struct Expression::Impl {
   std::string source;
-  jq_state* jq = nullptr;
+  jq_state* jq = nullptr;                      // null for a simple path
+  std::optional<std::vector<PathStep>> path;  // set for a simple path
 
   Impl() = default;
   Impl(const Impl&) = delete;
@@ -61,6 +136,8 @@ struct Expression::Impl {
 Expression Expression::compile(const std::string& source) {
   auto impl = std::make_shared<Impl>();
   impl->source = source;
+  impl->path = simple_path(source);
+  if (impl->path) return Expression(std::move(impl));  // always valid jq; no program needed
   impl->jq = jq_init();
   if (impl->jq == nullptr) throw ExpressionError("jq could not be initialised (out of memory)");
   std::string errors;
@@ -80,6 +157,7 @@ const std::string& Expression::source() const {
 }
 
 nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
+  if (impl_->path) return follow(input, *impl_->path, impl_->source);
   jq_state* jq = impl_->jq;
   jq_start(jq, dsl::to_jv(input), 0);
   jv out = jq_next(jq);

@@ -7,7 +7,6 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
-#include <regex>
 #include <set>
 
 namespace rmaflow::dsl {

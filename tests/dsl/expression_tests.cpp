@@ -143,3 +143,42 @@ TEST_CASE("Dsl.Template.RenderErrorPropagates") {
   auto t = Template::compile(json({{"n", "${ .input.rma_id - 2 }"}}));
   CHECK_THROWS_AS(t.render(kContext), ExpressionError);
 }
+
+TEST_CASE("Dsl.Expression.SimplePathsAgreeWithJq") {
+  // `.a.b` is evaluated natively; `(.a.b)` is the same program run by jq.
+  const std::vector<std::string> paths = {".",          ".a",        ".a.b",        ".a.b.c",
+                                          ".list[0]",   ".list[5]",  ".list[1].x",  ".n.x",
+                                          ".s.x",       ".a.list[0]", ".missing.deep", ".t[0]"};
+  const std::vector<json> inputs = {
+      json::parse(R"({"a":{"b":{"c":3},"list":[7]},"list":[1,{"x":"y"}],"n":5,"s":"str","t":true})"),
+      json(nullptr),
+      json::parse(R"({"a":[1,2]})"),
+      json(42)};
+  for (const auto& path : paths) {
+    auto fast = Expression::compile(path);
+    auto slow = Expression::compile("(" + path + ")");
+    for (const auto& input : inputs) {
+      CAPTURE(path);
+      CAPTURE(input.dump());
+      std::string fast_error, slow_error;
+      json fast_value, slow_value;
+      try {
+        fast_value = fast.evaluate(input);
+      } catch (const ExpressionError& e) {
+        fast_error = e.what();
+      }
+      try {
+        slow_value = slow.evaluate(input);
+      } catch (const ExpressionError& e) {
+        slow_error = e.what();
+      }
+      CHECK(fast_value == slow_value);
+      CHECK(fast_error.empty() == slow_error.empty());
+      if (!fast_error.empty()) {
+        // Same jq message after the expression's own text.
+        CHECK(fast_error.substr(fast_error.find("failed:")) ==
+              slow_error.substr(slow_error.find("failed:")));
+      }
+    }
+  }
+}
