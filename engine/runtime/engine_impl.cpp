@@ -84,8 +84,12 @@ EngineImpl::EngineImpl(EngineOptions options)
       machine_(*this, options_.max_steps_per_turn),
       ids_(pick_seed(options_.seed)),
       rng_(pick_seed(options_.seed)) {
-  store_ = options_.store ? std::move(options_.store)
-                          : open_sqlite_store(options_.db_path, StoreOptions{options_.sync, false});
+  if (options_.store) {
+    store_ = std::move(options_.store);
+  } else {
+    lock_.emplace(options_.db_path);
+    store_ = open_sqlite_store(options_.db_path, StoreOptions{options_.sync, false});
+  }
   clock_ = options_.clock ? options_.clock : system_clock();
   adapters_ = options_.adapters ? options_.adapters : std::make_shared<AdapterRegistry>();
   for (const auto& row : store_->list_definitions()) {

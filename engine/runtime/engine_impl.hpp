@@ -18,6 +18,7 @@
 #include <boost/asio/system_timer.hpp>
 
 #include "engine/runtime/batch.hpp"
+#include "engine/runtime/engine_lock.hpp"
 #include "engine/runtime/instance.hpp"
 #include "engine/runtime/step_machine.hpp"
 #include "engine/runtime/timer_queue.hpp"
@@ -77,6 +78,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   bool must_keep_running() const;
 
   EngineOptions options_;
+  std::optional<EngineLock> lock_;  // taken before the store opens, released after it closes
   std::unique_ptr<Store> store_;
   std::mutex store_mu_;  // the store is used by the engine thread and by deploy()
   std::shared_ptr<Clock> clock_;

@@ -1,6 +1,7 @@
 set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/batch.cpp
   engine/runtime/engine_impl.cpp
+  engine/runtime/engine_lock.cpp
   engine/runtime/fault_points.cpp
   engine/runtime/instance.cpp
   engine/runtime/step_machine.cpp

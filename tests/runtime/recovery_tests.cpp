@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include <unistd.h>
+
 #include "tests/runtime/harness.hpp"
 
 using namespace rmaflow;
@@ -156,4 +158,22 @@ TEST_CASE("Recovery.CommitFailure.StartIsNotAcknowledgedBeforeItsCommit") {
   h.close();
   h.open();
   CHECK(h.engine->store().list_instances({}).empty());
+}
+
+TEST_CASE("Recovery.Lock.OneEnginePerDatabase") {
+  Harness h(kTwoSteps);
+  EngineOptions second;
+  second.db_path = h.db;
+  try {
+    Engine::open(std::move(second));
+    FAIL("a second engine opened the same database");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::conflict);
+    CHECK(std::string(e.what()).find(h.db) != std::string::npos);
+    CHECK(std::string(e.what()).find(std::to_string(getpid())) != std::string::npos);
+  }
+  h.close();  // released with the engine
+  EngineOptions third;
+  third.db_path = h.db;
+  CHECK_NOTHROW(Engine::open(std::move(third)));
 }
