@@ -173,6 +173,32 @@ std::vector<TimerRow> SqliteStore::due_timers(TimePoint until, std::size_t limit
   });
 }
 
+// First version: the signals and commands tables arrive with schema version 2.
+std::optional<SignalRow> SqliteStore::find_signal(const std::string&, const std::string&) {
+  throw Error(Errc::storage, "signals are not stored yet");
+}
+
+std::optional<SignalRow> SqliteStore::oldest_pending_signal(const std::string&,
+                                                            const std::string&) {
+  throw Error(Errc::storage, "signals are not stored yet");
+}
+
+std::vector<SignalRow> SqliteStore::signals(const std::string&) {
+  throw Error(Errc::storage, "signals are not stored yet");
+}
+
+std::int64_t SqliteStore::add_command(const CommandRow&) {
+  throw Error(Errc::storage, "commands are not stored yet");
+}
+
+std::vector<CommandRow> SqliteStore::pending_commands(std::size_t) {
+  throw Error(Errc::storage, "commands are not stored yet");
+}
+
+std::optional<CommandRow> SqliteStore::get_command(std::int64_t) {
+  throw Error(Errc::storage, "commands are not stored yet");
+}
+
 std::string SqliteStore::pragma(const std::string& name) {
   return guard(path_, "read a pragma from",
                [&] { return db_.execAndGet(fmt::format("PRAGMA {}", name)).getString(); });

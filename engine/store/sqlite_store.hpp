@@ -35,6 +35,16 @@ class SqliteStore final : public Store {
   std::vector<EventRow> history(const std::string& id) override;
   std::vector<TimerRow> due_timers(TimePoint until, std::size_t limit) override;
 
+  std::optional<SignalRow> find_signal(const std::string& instance_id,
+                                       const std::string& idempotency_key) override;
+  std::optional<SignalRow> oldest_pending_signal(const std::string& instance_id,
+                                                 const std::string& name) override;
+  std::vector<SignalRow> signals(const std::string& instance_id) override;
+
+  std::int64_t add_command(const CommandRow& command) override;
+  std::vector<CommandRow> pending_commands(std::size_t limit) override;
+  std::optional<CommandRow> get_command(std::int64_t id) override;
+
   // The value of a PRAGMA on this store's connection ("journal_mode", "synchronous"), for
   // diagnostics and tests.
   std::string pragma(const std::string& name);
