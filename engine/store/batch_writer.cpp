@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "engine/store/row_codec.hpp"
+#include "rmaflow/errors.hpp"
 
 namespace rmaflow::store {
 
@@ -33,22 +36,31 @@ std::string upsert_timer_sql() {
          " ON CONFLICT (instance_id, name) DO UPDATE SET due = excluded.due";
 }
 
-// Runs a write statement once with the parameters `bind` sets. The reset comes first so that
-// a statement left failed by an earlier, rolled-back batch is usable again.
+// Runs a write statement once with the parameters `bind` sets and returns the number of rows
+// it changed. The reset comes first so that a statement left failed by an earlier,
+// rolled-back batch is usable again.
 template <class Row, class Bind>
-void run(SQLite::Statement& statement, const Row& row, Bind bind) {
+int run(SQLite::Statement& statement, const Row& row, Bind bind) {
   statement.tryReset();
   bind(statement, row);
-  statement.exec();
+  return statement.exec();
 }
 
 }  // namespace
 
-BatchWriter::BatchWriter(SQLite::Database& db)
-    : upsert_instance_(db, upsert_instance_sql()),
+BatchWriter::BatchWriter(SQLite::Database& db, std::string path)
+    : path_(std::move(path)),
+      upsert_instance_(db, upsert_instance_sql()),
       insert_event_(db, insert_sql("events", kEventColumns, kEventColumnCount)),
       upsert_timer_(db, upsert_timer_sql()),
-      delete_timer_(db, "DELETE FROM timers WHERE instance_id = ?1 AND name = ?2") {}
+      delete_timer_(db, "DELETE FROM timers WHERE instance_id = ?1 AND name = ?2"),
+      insert_signal_(db, insert_sql("signals", kSignalColumns, kSignalColumnCount)),
+      consume_signal_(db,
+                      "UPDATE signals SET consumed_at = ?1"
+                      " WHERE instance_id = ?2 AND idempotency_key = ?3 AND consumed_at IS NULL"),
+      finish_command_(db,
+                      "UPDATE commands SET applied_at = ?1, outcome = ?2"
+                      " WHERE id = ?3 AND outcome = ''") {}
 
 void BatchWriter::apply(const WriteBatch& batch) {
   for (const auto& row : batch.instances) run(upsert_instance_, row, bind_instance);
@@ -60,6 +72,25 @@ void BatchWriter::apply(const WriteBatch& batch) {
     delete_timer_.exec();
   }
   for (const auto& row : batch.timers_set) run(upsert_timer_, row, bind_timer);
+  for (const auto& row : batch.signals_added) run(insert_signal_, row, bind_signal);
+  for (const auto& row : batch.signals_consumed) {
+    if (run(consume_signal_, row, bind_signal_consumed) != 1) {
+      throw Error(Errc::storage,
+                  fmt::format("cannot commit to {}: instance {} has no pending signal with key {}",
+                              path_, row.instance_id, row.idempotency_key));
+    }
+  }
+  for (const auto& row : batch.commands_done) {
+    if (row.outcome.empty()) {
+      throw Error(Errc::storage,
+                  fmt::format("cannot commit to {}: command {} is marked done without an outcome",
+                              path_, row.id));
+    }
+    if (run(finish_command_, row, bind_command_done) != 1) {
+      throw Error(Errc::storage, fmt::format("cannot commit to {}: there is no pending command {}",
+                                             path_, row.id));
+    }
+  }
 }
 
 }  // namespace rmaflow::store

@@ -7,25 +7,35 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <string>
+
 #include "rmaflow/store.hpp"
 
 namespace rmaflow::store {
 
 class BatchWriter {
  public:
-  // `db` must outlive the writer and be writable.
-  explicit BatchWriter(SQLite::Database& db);
+  // `db` must outlive the writer and be writable; `path` names it in messages.
+  BatchWriter(SQLite::Database& db, std::string path);
 
-  // Throws SQLite::Exception on any failed statement (a duplicate event, say).
-  // Timer clears are applied before timer sets, so a batch that both clears and sets the same
-  // (instance, name) ends with the timer set.
+  // Throws SQLite::Exception on any failed statement (a duplicate event or signal key, say),
+  // and Error(storage) when the batch consumes a signal that is not pending (unknown, or
+  // already consumed) or finishes a command that is not pending or without an outcome: the
+  // engine and the database disagree, and the batch must not half-apply.
+  // Order: instances, events, timer clears, timer sets, signals added, signals consumed,
+  // commands done. So a batch that both clears and sets the same timer ends with it set, and
+  // a batch may consume a signal it adds.
   void apply(const WriteBatch& batch);
 
  private:
+  std::string path_;
   SQLite::Statement upsert_instance_;
   SQLite::Statement insert_event_;
   SQLite::Statement upsert_timer_;
   SQLite::Statement delete_timer_;
+  SQLite::Statement insert_signal_;
+  SQLite::Statement consume_signal_;
+  SQLite::Statement finish_command_;
 };
 
 }  // namespace rmaflow::store

@@ -85,6 +85,30 @@ TimerRow read_timer(const SQLite::Statement& s) {
   return row;
 }
 
+SignalRow read_signal(const SQLite::Statement& s) {
+  SignalRow row;
+  row.seq = s.getColumn(0).getInt64();
+  row.instance_id = s.getColumn(1).getString();
+  row.name = s.getColumn(2).getString();
+  row.idempotency_key = s.getColumn(3).getString();
+  row.payload = s.getColumn(4).getString();
+  row.received_at = time_at(s, 5);
+  row.consumed_at = optional_time_at(s, 6);
+  return row;
+}
+
+CommandRow read_command(const SQLite::Statement& s) {
+  CommandRow row;
+  row.id = s.getColumn(0).getInt64();
+  row.instance_id = s.getColumn(1).getString();
+  row.kind = s.getColumn(2).getString();
+  row.body = s.getColumn(3).getString();
+  row.created_at = time_at(s, 4);
+  row.applied_at = optional_time_at(s, 5);
+  row.outcome = s.getColumn(6).getString();
+  return row;
+}
+
 void bind_definition(SQLite::Statement& s, const DefinitionRow& row) {
   s.bindNoCopy(1, row.name);
   s.bind(2, row.version);
@@ -130,6 +154,36 @@ void bind_timer(SQLite::Statement& s, const TimerRow& row) {
   s.bindNoCopy(1, row.instance_id);
   s.bindNoCopy(2, row.name);
   bind_time(s, 3, row.due);
+}
+
+void bind_signal(SQLite::Statement& s, const SignalRow& row) {
+  s.bindNoCopy(1, row.instance_id);
+  s.bindNoCopy(2, row.name);
+  s.bindNoCopy(3, row.idempotency_key);
+  s.bindNoCopy(4, row.payload);
+  bind_time(s, 5, row.received_at);
+  bind_optional_time(s, 6, row.consumed_at);
+}
+
+void bind_command(SQLite::Statement& s, const CommandRow& row) {
+  s.bindNoCopy(1, row.instance_id);
+  s.bindNoCopy(2, row.kind);
+  s.bindNoCopy(3, row.body);
+  bind_time(s, 4, row.created_at);
+  bind_optional_time(s, 5, row.applied_at);
+  s.bindNoCopy(6, row.outcome);
+}
+
+void bind_signal_consumed(SQLite::Statement& s, const SignalConsumed& row) {
+  bind_time(s, 1, row.at);
+  s.bindNoCopy(2, row.instance_id);
+  s.bindNoCopy(3, row.idempotency_key);
+}
+
+void bind_command_done(SQLite::Statement& s, const CommandDone& row) {
+  bind_time(s, 1, row.applied_at);
+  s.bindNoCopy(2, row.outcome);
+  s.bind(3, static_cast<std::int64_t>(row.id));
 }
 
 }  // namespace rmaflow::store

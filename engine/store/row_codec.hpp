@@ -30,14 +30,33 @@ inline constexpr int kEventColumnCount = 6;
 inline constexpr const char* kTimerColumns = "instance_id, name, due";
 inline constexpr int kTimerColumnCount = 3;
 
+// Signals and commands get their key (seq, id) from SQLite on insert, so their column lists
+// leave it out; their readers expect it first: SELECT seq, <kSignalColumns> ...
+inline constexpr const char* kSignalColumns =
+    "instance_id, name, idempotency_key, payload, received_at, consumed_at";
+inline constexpr int kSignalColumnCount = 6;
+
+inline constexpr const char* kCommandColumns =
+    "instance_id, kind, body, created_at, applied_at, outcome";
+inline constexpr int kCommandColumnCount = 6;
+
 DefinitionRow read_definition(const SQLite::Statement& s);
 InstanceRow read_instance(const SQLite::Statement& s);
 EventRow read_event(const SQLite::Statement& s);
 TimerRow read_timer(const SQLite::Statement& s);
+SignalRow read_signal(const SQLite::Statement& s);    // column 0 is seq
+CommandRow read_command(const SQLite::Statement& s);  // column 0 is id
 
 void bind_definition(SQLite::Statement& s, const DefinitionRow& row);
 void bind_instance(SQLite::Statement& s, const InstanceRow& row);
 void bind_event(SQLite::Statement& s, const EventRow& row);
 void bind_timer(SQLite::Statement& s, const TimerRow& row);
+void bind_signal(SQLite::Statement& s, const SignalRow& row);    // seq is not bound
+void bind_command(SQLite::Statement& s, const CommandRow& row);  // id is not bound
+
+// For the updates of a batch: UPDATE ... SET consumed_at = ?1 WHERE instance_id = ?2 AND
+// idempotency_key = ?3, and SET applied_at = ?1, outcome = ?2 WHERE id = ?3.
+void bind_signal_consumed(SQLite::Statement& s, const SignalConsumed& row);
+void bind_command_done(SQLite::Statement& s, const CommandDone& row);
 
 }  // namespace rmaflow::store

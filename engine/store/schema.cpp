@@ -18,7 +18,7 @@ namespace {
 // are the integers of the enums in rmaflow/status.hpp. Text columns hold '' rather than NULL
 // for "none", except the optional times, which are NULL.
 // clang-format off
-constexpr std::array<Migration, 1> kMigrations{{
+constexpr std::array<Migration, 2> kMigrations{{
   {1, "definitions, instances, events, timers", R"sql(
     CREATE TABLE schema_version (
       version    INTEGER PRIMARY KEY,
@@ -75,6 +75,32 @@ constexpr std::array<Migration, 1> kMigrations{{
     ) WITHOUT ROWID;
     CREATE INDEX timers_due ON timers (due);
   )sql"},
+  // seq and id are AUTOINCREMENT so that a number is never reused, even after the newest row
+  // is deleted: seq is the arrival order across the database, id what operators quote.
+  {2, "signals, commands", R"sql(
+    CREATE TABLE signals (
+      seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+      instance_id     TEXT    NOT NULL,
+      name            TEXT    NOT NULL,
+      idempotency_key TEXT    NOT NULL,
+      payload         TEXT    NOT NULL DEFAULT 'null',
+      received_at     INTEGER NOT NULL,
+      consumed_at     INTEGER,
+      UNIQUE (instance_id, idempotency_key)
+    );
+    CREATE INDEX signals_pending ON signals (instance_id, name, seq)
+      WHERE consumed_at IS NULL;
+    CREATE TABLE commands (
+      id          INTEGER PRIMARY KEY AUTOINCREMENT,
+      instance_id TEXT    NOT NULL,
+      kind        TEXT    NOT NULL,
+      body        TEXT    NOT NULL DEFAULT '{}',
+      created_at  INTEGER NOT NULL,
+      applied_at  INTEGER,
+      outcome     TEXT    NOT NULL DEFAULT ''
+    );
+    CREATE INDEX commands_pending ON commands (id) WHERE outcome = '';
+  )sql"},
 }};
 // clang-format on
 
@@ -96,6 +122,10 @@ std::span<const Migration> migrations() {
 
 int latest_schema_version() {
   return kMigrations.back().version;
+}
+
+void migrate(SQLite::Database& db, const std::string& path) {
+  migrate(db, path, latest_schema_version());
 }
 
 int stored_schema_version(SQLite::Database& db) {
@@ -127,8 +157,9 @@ void check_schema(SQLite::Database& db, const std::string& path, bool read_only)
   }
 }
 
-void migrate(SQLite::Database& db, const std::string& path) {
+void migrate(SQLite::Database& db, const std::string& path, int up_to) {
   for (const Migration& m : kMigrations) {
+    if (m.version > up_to) break;
     if (stored_schema_version(db) >= m.version) continue;
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
     // Re-read under the write lock: another process may have applied it meanwhile.

@@ -40,4 +40,8 @@ void check_schema(SQLite::Database& db, const std::string& path, bool read_only)
 // migrates at the same time: each step re-reads the version inside its write transaction.
 void migrate(SQLite::Database& db, const std::string& path);
 
+// Brings a database up to version `up_to` and no further: how tests build a database as an
+// older rmaflow left it. Does nothing to a database already at or past `up_to`.
+void migrate(SQLite::Database& db, const std::string& path, int up_to);
+
 }  // namespace rmaflow::store

@@ -40,12 +40,25 @@ std::string select_from(const char* columns, const char* table, const char* rest
   return fmt::format("SELECT {} FROM {} {}", columns, table, rest);
 }
 
+// For the tables whose key SQLite assigns, which the readers expect first.
+std::string select_from(const char* columns, const char* table, const char* rest,
+                        const char* key) {
+  return fmt::format("SELECT {}, {} FROM {} {}", key, columns, table, rest);
+}
+
+// A LIMIT parameter: SQLite reads a negative LIMIT as "no limit"; a limit past int64 means
+// the same.
+std::int64_t sql_limit(std::size_t limit) {
+  constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+  return limit > kMax ? std::int64_t{-1} : static_cast<std::int64_t>(limit);
+}
+
 }  // namespace
 
 SqliteStore::SqliteStore(const std::string& path, const StoreOptions& options)
     : path_(path), db_(open_connection(path, options)) {
   if (!options.read_only) {
-    guard(path_, "prepare statements on", [&] { writer_.emplace(db_); });
+    guard(path_, "prepare statements on", [&] { writer_.emplace(db_, path_); });
   }
 }
 
@@ -173,30 +186,73 @@ std::vector<TimerRow> SqliteStore::due_timers(TimePoint until, std::size_t limit
   });
 }
 
-// First version: the signals and commands tables arrive with schema version 2.
-std::optional<SignalRow> SqliteStore::find_signal(const std::string&, const std::string&) {
-  throw Error(Errc::storage, "signals are not stored yet");
+std::optional<SignalRow> SqliteStore::find_signal(const std::string& instance_id,
+                                                  const std::string& idempotency_key) {
+  return guard(path_, "read signals from", [&] {
+    SQLite::Statement s(db_, select_from(kSignalColumns, "signals",
+                                         "WHERE instance_id = ? AND idempotency_key = ?", "seq"));
+    s.bind(1, instance_id);
+    s.bind(2, idempotency_key);
+    return read_one(s, read_signal);
+  });
 }
 
-std::optional<SignalRow> SqliteStore::oldest_pending_signal(const std::string&,
-                                                            const std::string&) {
-  throw Error(Errc::storage, "signals are not stored yet");
+std::optional<SignalRow> SqliteStore::oldest_pending_signal(const std::string& instance_id,
+                                                            const std::string& name) {
+  return guard(path_, "read signals from", [&] {
+    // The literal `consumed_at IS NULL` lets SQLite use the partial index signals_pending.
+    SQLite::Statement s(db_, select_from(kSignalColumns, "signals",
+                                         "WHERE instance_id = ? AND name = ? "
+                                         "AND consumed_at IS NULL ORDER BY seq LIMIT 1",
+                                         "seq"));
+    s.bind(1, instance_id);
+    s.bind(2, name);
+    return read_one(s, read_signal);
+  });
 }
 
-std::vector<SignalRow> SqliteStore::signals(const std::string&) {
-  throw Error(Errc::storage, "signals are not stored yet");
+std::vector<SignalRow> SqliteStore::signals(const std::string& instance_id) {
+  return guard(path_, "read signals from", [&] {
+    SQLite::Statement s(
+        db_, select_from(kSignalColumns, "signals", "WHERE instance_id = ? ORDER BY seq", "seq"));
+    s.bind(1, instance_id);
+    return read_all(s, read_signal);
+  });
 }
 
-std::int64_t SqliteStore::add_command(const CommandRow&) {
-  throw Error(Errc::storage, "commands are not stored yet");
+std::int64_t SqliteStore::add_command(const CommandRow& command) {
+  require_writable("add a command to");
+  return guard(path_, "add a command to", [&] {
+    // Its own short write transaction: it waits (busy_timeout) for an engine's commit in
+    // progress instead of failing, and holds the lock only for one insert.
+    SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement insert(
+        db_, fmt::format("INSERT INTO commands ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                         kCommandColumns));
+    bind_command(insert, command);
+    insert.exec();
+    const std::int64_t id = db_.getLastInsertRowid();
+    tx.commit();
+    return id;
+  });
 }
 
-std::vector<CommandRow> SqliteStore::pending_commands(std::size_t) {
-  throw Error(Errc::storage, "commands are not stored yet");
+std::vector<CommandRow> SqliteStore::pending_commands(std::size_t limit) {
+  return guard(path_, "read commands from", [&] {
+    // The literal `outcome = ''` lets SQLite use the partial index commands_pending.
+    SQLite::Statement s(db_, select_from(kCommandColumns, "commands",
+                                         "WHERE outcome = '' ORDER BY id LIMIT ?", "id"));
+    s.bind(1, sql_limit(limit));
+    return read_all(s, read_command);
+  });
 }
 
-std::optional<CommandRow> SqliteStore::get_command(std::int64_t) {
-  throw Error(Errc::storage, "commands are not stored yet");
+std::optional<CommandRow> SqliteStore::get_command(std::int64_t id) {
+  return guard(path_, "read commands from", [&] {
+    SQLite::Statement s(db_, select_from(kCommandColumns, "commands", "WHERE id = ?", "id"));
+    s.bind(1, static_cast<std::int64_t>(id));
+    return read_one(s, read_command);
+  });
 }
 
 std::string SqliteStore::pragma(const std::string& name) {
