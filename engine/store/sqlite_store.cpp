@@ -41,8 +41,7 @@ std::string select_from(const char* columns, const char* table, const char* rest
 }
 
 // For the tables whose key SQLite assigns, which the readers expect first.
-std::string select_from(const char* columns, const char* table, const char* rest,
-                        const char* key) {
+std::string select_from(const char* columns, const char* table, const char* rest, const char* key) {
   return fmt::format("SELECT {}, {} FROM {} {}", key, columns, table, rest);
 }
 
@@ -227,8 +226,8 @@ std::int64_t SqliteStore::add_command(const CommandRow& command) {
     // progress instead of failing, and holds the lock only for one insert.
     SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement insert(
-        db_, fmt::format("INSERT INTO commands ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                         kCommandColumns));
+        db_,
+        fmt::format("INSERT INTO commands ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", kCommandColumns));
     bind_command(insert, command);
     insert.exec();
     const std::int64_t id = db_.getLastInsertRowid();

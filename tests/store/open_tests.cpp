@@ -47,7 +47,8 @@ TEST_CASE("Store.Open.CreatesAndMigratesFreshFile") {
   }
   CHECK(schema_version_of(path) == store::latest_schema_version());
   SQLite::Database db(path, SQLite::OPEN_READONLY);
-  for (const char* table : {"schema_version", "definitions", "instances", "events", "timers"}) {
+  for (const char* table :
+       {"schema_version", "definitions", "instances", "events", "timers", "signals", "commands"}) {
     CHECK_MESSAGE(db.tableExists(table), table);
   }
 }

@@ -50,6 +50,26 @@ DefinitionRow definition_row(const std::string& name, int version, const std::st
   return row;
 }
 
+SignalRow signal_row(const std::string& instance_id, const std::string& name,
+                     const std::string& key, std::int64_t ms) {
+  SignalRow row;
+  row.instance_id = instance_id;
+  row.name = name;
+  row.idempotency_key = "key-" + key;
+  row.payload = R"({"by":")" + key + R"(","amount":12.5})";
+  row.received_at = from_millis(ms);
+  return row;
+}
+
+CommandRow command_row(const std::string& instance_id, std::int64_t ms) {
+  CommandRow row;
+  row.instance_id = instance_id;
+  row.kind = "retry";
+  row.body = R"({"actor":"ops","reason":"carrier back up"})";
+  row.created_at = from_millis(ms);
+  return row;
+}
+
 StoreOptions sync_option(SyncMode sync) {
   StoreOptions options;
   options.sync = sync;

@@ -13,6 +13,11 @@ InstanceRow instance_row(const std::string& id, std::int64_t ms = 1'700'000'000'
 EventRow event_row(const std::string& instance_id, std::int64_t seq);
 TimerRow timer_row(const std::string& instance_id, const std::string& name, std::int64_t due_ms);
 DefinitionRow definition_row(const std::string& name, int version, const std::string& hash);
+// A pending signal `name` for the instance, received at `ms`, keyed "key-<key>".
+SignalRow signal_row(const std::string& instance_id, const std::string& name,
+                     const std::string& key, std::int64_t ms = 1'700'000'000'000);
+// A pending "retry" command for the instance, created at `ms`.
+CommandRow command_row(const std::string& instance_id, std::int64_t ms = 1'700'000'000'000);
 
 StoreOptions sync_option(SyncMode sync);
 StoreOptions read_only_option();
