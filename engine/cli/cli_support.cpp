@@ -15,7 +15,8 @@ namespace fs = std::filesystem;
 
 std::string read_file(const std::string& path) {
   std::error_code ec;
-  if (fs::is_directory(path, ec)) throw Error(Errc::io, fmt::format("{} is a directory, not a file", path));
+  if (fs::is_directory(path, ec))
+    throw Error(Errc::io, fmt::format("{} is a directory, not a file", path));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(Errc::io, fmt::format("cannot read {}: no such file", path));
   std::stringstream text;
@@ -24,9 +25,26 @@ std::string read_file(const std::string& path) {
 }
 
 std::vector<nlohmann::json> read_inputs(const std::string& path) {
+  auto text = read_file(path);
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw Error(
+        Errc::invalid_argument,
+        fmt::format("{} is empty; it must hold a JSON object or an array of objects", path));
+  }
+  // Deeper nesting than any return needs would exhaust the stack of the recursive code that
+  // later walks the input (jq conversion, hashing), so it is refused while parsing.
+  constexpr int kMaxDepth = 100;
+  auto limit_depth = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > kMaxDepth) {
+      throw Error(Errc::invalid_argument,
+                  fmt::format("{} nests objects or arrays more than {} levels deep", path,
+                              kMaxDepth));
+    }
+    return true;
+  };
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(read_file(path));
+    doc = nlohmann::json::parse(text, limit_depth);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(Errc::invalid_argument,
                 fmt::format("{} is not valid JSON (at byte {})", path, e.byte));
@@ -36,8 +54,8 @@ std::vector<nlohmann::json> read_inputs(const std::string& path) {
     for (std::size_t i = 0; i < doc.size(); ++i) {
       if (!doc[i].is_object()) {
         throw Error(Errc::invalid_argument,
-                    fmt::format("{}: element {} is {}, but every input must be a JSON object",
-                                path, i + 1, doc[i].type_name()));
+                    fmt::format("{}: element {} is {}, but every input must be a JSON object", path,
+                                i + 1, doc[i].type_name()));
       }
     }
     return doc.get<std::vector<nlohmann::json>>();
@@ -71,7 +89,30 @@ std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::stri
   return out;
 }
 
+namespace {
+
+void refuse_directory(const std::string& db_path) {
+  std::error_code ec;
+  if (fs::is_directory(db_path, ec)) {
+    throw Error(Errc::io, fmt::format("{} is a directory, not a database file", db_path));
+  }
+}
+
+}  // namespace
+
+void check_db_path(const std::string& db_path) {
+  refuse_directory(db_path);
+  auto parent = fs::path(db_path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !fs::is_directory(parent, ec)) {
+    throw Error(Errc::io,
+                fmt::format("cannot create the database {}: the directory {} does not exist",
+                            db_path, parent.string()));
+  }
+}
+
 std::unique_ptr<Store> open_for_queries(const std::string& db_path) {
+  refuse_directory(db_path);
   return open_sqlite_store(db_path, StoreOptions{SyncMode::normal, true});
 }
 

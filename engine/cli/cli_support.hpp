@@ -17,15 +17,21 @@ namespace rmaflow::cli {
 std::string read_file(const std::string& path);
 
 // The inputs a file holds: one JSON object, or an array of objects. Throws Error naming the
-// file (and the element) when it is not JSON or not objects.
+// file (and the element) when it is empty, not JSON, not objects, or nested more than 100
+// levels deep.
 std::vector<nlohmann::json> read_inputs(const std::string& path);
 
 // Loads every *.yaml / *.yml in `dir` (not recursive). Throws DefinitionError carrying every
 // diagnostic when any file is invalid, Error(io) when the directory is missing or empty.
 std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::string& dir);
 
-// An existing database, opened read-only for queries. Throws Error(not_found) when missing.
+// An existing database, opened read-only for queries. Throws Error(not_found) when missing,
+// Error(io) when the path is a directory.
 std::unique_ptr<Store> open_for_queries(const std::string& db_path);
+
+// Checks that `db_path` can hold a database the engine opens or creates: not a directory, in
+// a directory that exists. Throws Error(io) naming the path otherwise; creates nothing.
+void check_db_path(const std::string& db_path);
 
 // Parses "full" / "normal".
 SyncMode parse_sync(const std::string& text);

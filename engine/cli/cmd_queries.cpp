@@ -43,14 +43,16 @@ int list(const QueryOptions& opt) {
   filter.step = opt.step;
   filter.business_key = opt.business_key;
   filter.after_id = opt.after;
-  filter.limit = opt.limit;
+  filter.limit = opt.limit + 1;  // one more than shown tells whether a next page exists
   auto store = open_for_queries(opt.db);
   auto rows = store->list_instances(filter);
+  bool more = rows.size() > opt.limit;
+  if (more) rows.resize(opt.limit);
   if (opt.format == "json") {
     fmt::print("{}\n", instances_json(rows).dump(2));
   } else {
     fmt::print("{}", instances_table(rows));
-    if (rows.size() == opt.limit) {
+    if (more) {
       fmt::print("(first {}; next page: --after {})\n", rows.size(), rows.back().id);
     }
   }
@@ -96,7 +98,8 @@ CLI::App* add_common(CLI::App& app, const std::string& name, const std::string& 
 void register_queries(CLI::App& app, int& exit_code) {
   auto list_opt = std::make_shared<QueryOptions>();
   auto* l = add_common(app, "list", "List instances, oldest first", list_opt);
-  l->add_option("--status", list_opt->statuses, "Only these statuses (repeatable)")
+  l->add_option("--status", list_opt->statuses,
+                "Only these statuses (comma list, or repeat the option)")
       ->delimiter(',');
   l->add_option("--workflow", list_opt->workflow, "Only this workflow");
   l->add_option("--step", list_opt->step, "Only instances at this step");

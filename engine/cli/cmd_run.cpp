@@ -31,15 +31,15 @@ std::string pick_workflow(const RunOptions& opt,
   if (!opt.workflow.empty()) {
     for (const auto& d : defs)
       if (d->name == opt.workflow) return opt.workflow;
-    throw Error(Errc::not_found, fmt::format("no workflow named {} in {}", opt.workflow,
-                                             opt.workflows));
+    throw Error(Errc::not_found,
+                fmt::format("no workflow named {} in {}", opt.workflow, opt.workflows));
   }
   std::string only;
   for (const auto& d : defs) {
     if (!only.empty() && only != d->name) {
-      throw Error(Errc::invalid_argument,
-                  fmt::format("{} holds several workflows; choose one with --workflow",
-                              opt.workflows));
+      throw Error(
+          Errc::invalid_argument,
+          fmt::format("{} holds several workflows; choose one with --workflow", opt.workflows));
     }
     only = d->name;
   }
@@ -65,7 +65,10 @@ int run(const RunOptions& opt) {
                           std::move(docs[i]));
     }
   }
-  std::string workflow = inputs.empty() ? std::string() : pick_workflow(opt, defs);
+  // A named workflow must exist even when there is nothing to start: the name is a mistake.
+  std::string workflow =
+      inputs.empty() && opt.workflow.empty() ? std::string() : pick_workflow(opt, defs);
+  check_db_path(opt.db);
 
   EngineOptions eo;
   eo.db_path = opt.db;
@@ -119,8 +122,8 @@ int run(const RunOptions& opt) {
     for (const auto& r : rows) ++totals[std::string(to_string(r.status))];
     std::vector<std::string> parts;
     for (const auto& [status, n] : totals) parts.push_back(fmt::format("{} {}", n, status));
-    fmt::print("\n{} instance(s): {} started, {} resumed; {}\n", rows.size(), created,
-               resumed, parts.empty() ? "nothing to do" : fmt::format("{}", fmt::join(parts, ", ")));
+    fmt::print("\n{} instance(s): {} started, {} resumed; {}\n", rows.size(), created, resumed,
+               parts.empty() ? "nothing to do" : fmt::format("{}", fmt::join(parts, ", ")));
   }
   return exit_code;
 }
@@ -130,8 +133,9 @@ int run(const RunOptions& opt) {
 void register_run(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<RunOptions>();
   auto* cmd = app.add_subcommand(
-      "run", "Run workflows embedded: deploy DIR's workflows, resume unfinished instances, start "
-             "one instance per input, run until all are finished, waiting or suspended");
+      "run",
+      "Run workflows embedded: deploy DIR's workflows, resume unfinished instances, start "
+      "one instance per input, run until all are finished, waiting or suspended");
   cmd->add_option("--db", opt->db, "Database file (created if missing)")->required();
   cmd->add_option("--workflows", opt->workflows, "Directory of workflow YAML files")->required();
   cmd->add_option("--adapters", opt->adapters, "Adapters YAML file (default: builtin only)");

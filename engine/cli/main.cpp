@@ -1,12 +1,46 @@
 // rmaflow: the command-line entry point. Every failure ends as one sentence on stderr and a
 // non-zero exit; nothing escapes as an uncaught exception.
+#include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "engine/cli/commands.hpp"
 #include "rmaflow/errors.hpp"
+
+namespace {
+
+// The names of the subcommands, for the sentence that reports a missing or unknown one.
+std::vector<std::string> command_list(CLI::App& app) {
+  std::vector<std::string> names;
+  for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    names.push_back(sub->get_name());
+  return names;
+}
+
+std::string command_names(CLI::App& app) {
+  return fmt::format("{}", fmt::join(command_list(app), ", "));
+}
+
+bool is_command(CLI::App& app, const std::string& name) {
+  auto names = command_list(app);
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// CLI11 would print its message and a second "Run with --help" line; the product prints one
+// sentence naming the subcommand and the option at fault.
+int usage_error(CLI::App& app, const CLI::ParseError& e) {
+  std::string where = "rmaflow";
+  if (auto parsed = app.get_subcommands(); !parsed.empty())
+    where += " " + parsed.back()->get_name();
+  fmt::print(stderr, "{}: {} (see {} --help)\n", where, e.what(), where);
+  return rmaflow::cli::kExitUsage;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace rmaflow::cli;
@@ -17,6 +51,18 @@ int main(int argc, char** argv) {
   register_run(app, exit_code);
   register_queries(app, exit_code);
   register_bench(app, exit_code);
+  // CLI11 reports an unknown subcommand as "a subcommand is required": name it instead.
+  if (argc < 2) {
+    fmt::print(stderr, "rmaflow: a command is required: {} (see rmaflow --help)\n",
+               command_names(app));
+    return kExitUsage;
+  }
+  if (std::string first = argv[1]; first.rfind("-", 0) != 0 && !is_command(app, first)) {
+    fmt::print(stderr,
+               "rmaflow: unknown command \"{}\"; the commands are {} (see rmaflow --help)\n", first,
+               command_names(app));
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -24,8 +70,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitUsage;
+    return usage_error(app, e);
   } catch (const rmaflow::Error& e) {
     fmt::print(stderr, "rmaflow: {}\n", e.what());
     return kExitFailure;

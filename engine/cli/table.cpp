@@ -17,6 +17,7 @@ std::string Table::render() const {
       line += row[i];
       if (i + 1 < row.size()) line.append(width[i] - row[i].size() + 2, ' ');
     }
+    line.erase(line.find_last_not_of(' ') + 1);  // an empty last column leaves no padding
     out += line + '\n';
   }
   return out;

@@ -1,0 +1,717 @@
+// `rmaflow run`, `list`, `show` and `history`, run as a user runs them: exit codes, the summary,
+// text and JSON views, and every bad input answered with one sentence naming the culprit while
+// the database keeps what it held.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <map>
+#include <sstream>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/process.hpp"
+
+using namespace rmaflow::testing;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// One workflow, three fates chosen by the input: completed (builtin.noop), rejected (a
+// NotEligible failure caught), suspended (a failure nothing catches).
+const char* kReturns = R"(workflow: returns
+version: 1
+business_key: ${ .input.rma_id }
+start: route
+steps:
+  route:
+    switch:
+      - if: .input.kind == "reject"
+        next: check
+      - if: .input.kind == "broken"
+        next: break_it
+    default: accept
+  accept:
+    action: builtin.noop
+    with: { rma: "${ .input.rma_id }" }
+    result: accepted
+    next: done
+  check:
+    action: builtin.fail
+    with: { code: NotEligible, times: 1 }
+    catch:
+      - errors: [NotEligible]
+        next: rejected
+    next: done
+  break_it:
+    action: builtin.fail
+    with: { code: Broken, message: the part is broken }
+    next: done
+  done: { end: completed }
+  rejected: { end: rejected }
+)";
+
+const char* kExchanges = R"(workflow: exchanges
+version: 1
+business_key: ${ .input.rma_id }
+start: ship
+steps:
+  ship:
+    action: builtin.noop
+    next: done
+  done: { end: completed }
+)";
+
+const char* kInputs = R"([
+  {"rma_id": "RMA-1", "kind": "ok"},
+  {"rma_id": "RMA-2", "kind": "reject"},
+  {"rma_id": "RMA-3", "kind": "broken"}
+])";
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Everything a database holds, as text, to compare before and after a refused command.
+std::string db_contents(const std::string& path) {
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  std::string out;
+  for (const char* table : {"definitions", "instances", "events", "timers"}) {
+    SQLite::Statement s(db, fmt::format("SELECT * FROM {} ORDER BY 1, 2", table));
+    out += fmt::format("[{}]\n", table);
+    while (s.executeStep()) {
+      for (int i = 0; i < s.getColumnCount(); ++i) out += s.getColumn(i).getString() + "|";
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+// A failure as the product rule wants it: the exit code, nothing but one line on stderr
+// (after `diagnostics` lines, where they apply), that line a sentence naming every culprit.
+void check_failure(const ProcessResult& r, int exit_code,
+                   std::initializer_list<std::string> culprits, std::size_t diagnostics = 0) {
+  INFO("stdout:\n", r.out, "\nstderr:\n", r.err);
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code == exit_code);
+  auto lines = lines_of(r.err);
+  REQUIRE(lines.size() == diagnostics + 1);
+  CHECK(r.err.back() == '\n');
+  const auto& sentence = lines.back();
+  CHECK(sentence.rfind("rmaflow", 0) == 0);
+  for (const auto& culprit : culprits)
+    CHECK_MESSAGE(contains(sentence, culprit), "names ", culprit);
+  CHECK_FALSE(contains(r.err, "terminate"));
+  CHECK_FALSE(contains(r.err, "what():"));
+}
+
+// A scratch directory with the returns workflow, an inputs file and a database path.
+struct Scratch {
+  TempDir dir;
+  std::string db = dir.file("rma.db");
+  std::string workflows = dir.path() + "/workflows";
+  std::string inputs;
+
+  Scratch() {
+    dir.write("workflows/returns.yaml", kReturns);
+    inputs = dir.write("inputs.json", kInputs);
+  }
+
+  static ProcessResult rmaflow(std::vector<std::string> args) {
+    args.insert(args.begin(), rmaflow_binary());
+    return run_process(args);
+  }
+
+  ProcessResult run(std::vector<std::string> extra) const {
+    std::vector<std::string> args = {"run", "--db", db, "--workflows", workflows};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return rmaflow(args);
+  }
+
+  // Runs the three inputs; returns the instance id of each business key.
+  std::map<std::string, std::string> seed() const {
+    auto r = run({"--format", "json", inputs});
+    INFO("stderr:\n", r.err);
+    REQUIRE(r.exit_code == 0);
+    std::map<std::string, std::string> ids;
+    for (const auto& row : json::parse(r.out)) ids[row["business_key"]] = row["id"];
+    REQUIRE(ids.size() == 3);
+    return ids;
+  }
+
+  json list_json(std::vector<std::string> extra = {}) const {
+    std::vector<std::string> args = {"list", "--db", db, "--format", "json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = rmaflow(args);
+    INFO("stderr:\n", r.err);
+    REQUIRE(r.exit_code == 0);
+    return json::parse(r.out);
+  }
+};
+
+}  // namespace
+
+// ---- run: the happy path ------------------------------------------------------------------
+
+TEST_CASE("Cli.Run.SummaryListsEveryInstance") {
+  Scratch s;
+  auto r = s.run({s.inputs});
+  INFO("stdout:\n", r.out, "\nstderr:\n", r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.empty());
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 6);  // header, three rows, blank, totals
+  CHECK(lines[0].rfind("ID", 0) == 0);
+  CHECK(contains(lines[0], "STATUS"));
+  std::map<std::string, std::string> row_of;
+  for (int i = 1; i <= 3; ++i) row_of[lines[i].substr(lines[i].find("RMA-"), 5)] = lines[i];
+  CHECK(contains(row_of["RMA-1"], "returns@1"));
+  CHECK(contains(row_of["RMA-1"], " completed "));
+  CHECK(contains(row_of["RMA-2"], " rejected "));
+  CHECK(contains(row_of["RMA-3"], " suspended "));
+  CHECK(contains(row_of["RMA-3"], "Broken: the part is broken"));
+  for (const auto& line : lines)
+    CHECK_MESSAGE(line == line.substr(0, line.find_last_not_of(' ') + 1), "trailing spaces in \"",
+                  line, "\"");
+  CHECK(lines[4].empty());
+  CHECK(lines[5] == "3 instance(s): 3 started, 0 resumed; 1 completed, 1 rejected, 1 suspended");
+}
+
+TEST_CASE("Cli.Run.JsonSummary") {
+  Scratch s;
+  auto r = s.run({"--format", "json", s.inputs});
+  INFO("stdout:\n", r.out, "\nstderr:\n", r.err);
+  CHECK(r.exit_code == 0);
+  auto rows = json::parse(r.out);
+  REQUIRE(rows.is_array());
+  REQUIRE(rows.size() == 3);
+  std::map<std::string, json> by_key;
+  for (const auto& row : rows) by_key[row["business_key"]] = row;
+  CHECK(by_key["RMA-1"]["status"] == "completed");
+  CHECK(by_key["RMA-2"]["status"] == "rejected");
+  CHECK(by_key["RMA-3"]["status"] == "suspended");
+  CHECK(by_key["RMA-3"]["incident"]["error"]["code"] == "Broken");
+  CHECK(by_key["RMA-1"]["workflow"] == "returns");
+  CHECK(by_key["RMA-1"]["version"] == 1);
+}
+
+TEST_CASE("Cli.Run.SameInputsAndKeyStartNothingNew") {
+  Scratch s;
+  auto ids = s.seed();
+  auto r = s.run({s.inputs});
+  INFO("stdout:\n", r.out, "\nstderr:\n", r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.empty());
+  CHECK(contains(r.out, s.inputs + "[1]: already started as instance " + ids["RMA-1"]));
+  CHECK(contains(r.out, s.inputs + "[2]: already started as instance " + ids["RMA-2"]));
+  CHECK(contains(r.out, s.inputs + "[3]: already started as instance " + ids["RMA-3"]));
+  CHECK(
+      contains(r.out, "3 instance(s): 0 started, 0 resumed; 1 completed, 1 rejected, 1 suspended"));
+  CHECK(s.list_json().size() == 3);
+}
+
+TEST_CASE("Cli.Run.SameKeyOtherInputRefused") {
+  Scratch s;
+  auto ids = s.seed();
+  auto before = db_contents(s.db);
+  auto other = s.dir.write("other.json", R"({"rma_id": "RMA-1", "kind": "reject"})");
+  auto r = s.run({other});
+  check_failure(r, 1, {other, "RMA-1", ids["RMA-1"]});
+  CHECK(db_contents(s.db) == before);
+}
+
+TEST_CASE("Cli.Run.NoInputsResumesAndReports") {
+  Scratch s;
+  s.seed();
+  auto r = s.run({});
+  INFO("stdout:\n", r.out, "\nstderr:\n", r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "0 started"));
+}
+
+// ---- run: bad input ------------------------------------------------------------------------
+
+TEST_CASE("Cli.Run.MissingInputFile") {
+  Scratch s;
+  s.seed();
+  auto before = db_contents(s.db);
+  auto missing = s.dir.file("missing.json");
+  check_failure(s.run({missing}), 1, {missing});
+  CHECK(db_contents(s.db) == before);
+}
+
+TEST_CASE("Cli.Run.InputFileIsADirectory") {
+  Scratch s;
+  check_failure(s.run({s.workflows}), 1, {s.workflows, "directory"});
+  CHECK_FALSE(fs::exists(s.db));
+}
+
+TEST_CASE("Cli.Run.InputNotJson") {
+  Scratch s;
+  s.seed();
+  auto before = db_contents(s.db);
+  auto bad = s.dir.write("bad.json", "{\"rma_id\": \"RMA-9\",");
+  check_failure(s.run({bad}), 1, {bad, "not valid JSON"});
+  auto empty = s.dir.write("empty.json", "\n");
+  check_failure(s.run({empty}), 1, {empty + " is empty"});
+  CHECK(db_contents(s.db) == before);
+}
+
+TEST_CASE("Cli.Run.InputNotAnObject") {
+  Scratch s;
+  s.seed();
+  auto before = db_contents(s.db);
+  auto text = s.dir.write("string.json", "\"RMA-9\"");
+  check_failure(s.run({text}), 1, {text, "string"});
+  auto number = s.dir.write("number.json", "42");
+  check_failure(s.run({number}), 1, {number, "number"});
+  auto array = s.dir.write("array.json", R"([{"rma_id": "RMA-9", "kind": "ok"}, 7])");
+  check_failure(s.run({array}), 1, {array, "element 2", "number"});
+  // A bad file anywhere in the list starts nothing, not even the good files before it.
+  check_failure(s.run({s.inputs, number}), 1, {number});
+  CHECK(db_contents(s.db) == before);
+}
+
+// The engine walks inputs recursively (jq conversion, hashing): 50,000 levels of nesting used
+// to overflow the stack and crash the binary.
+TEST_CASE("Cli.Run.InputNestedTooDeep") {
+  Scratch s;
+  s.seed();
+  auto before = db_contents(s.db);
+  std::string nested = "{\"rma_id\": \"RMA-9\", \"kind\": \"ok\", \"lines\": ";
+  for (int i = 0; i < 50000; ++i) nested += "{\"a\": ";
+  nested += "1";
+  nested += std::string(50001, '}');
+  auto deep = s.dir.write("deep.json", nested);
+  check_failure(s.run({deep}), 1, {deep, "levels deep"});
+  std::string arrays = std::string(50000, '[') + std::string(50000, ']');
+  auto deep_arrays = s.dir.write("deep-arrays.json", arrays);
+  check_failure(s.run({deep_arrays}), 1, {deep_arrays});
+  CHECK(db_contents(s.db) == before);
+  // Nesting an input really has is fine.
+  auto fine = s.dir.write("fine.json", R"({"rma_id": "RMA-9", "lines": [{"sku": {"id": [1]}}]})");
+  auto r = s.run({fine});
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("Cli.Run.WorkflowsDirMissing") {
+  Scratch s;
+  auto missing = s.dir.file("nowhere");
+  check_failure(Scratch::rmaflow({"run", "--db", s.db, "--workflows", missing, s.inputs}), 1,
+                {missing});
+  CHECK_FALSE(fs::exists(s.db));
+}
+
+TEST_CASE("Cli.Run.WorkflowsDirEmpty") {
+  Scratch s;
+  fs::create_directories(s.dir.file("empty"));
+  check_failure(
+      Scratch::rmaflow({"run", "--db", s.db, "--workflows", s.dir.file("empty"), s.inputs}), 1,
+      {s.dir.file("empty")});
+  CHECK_FALSE(fs::exists(s.db));
+}
+
+TEST_CASE("Cli.Run.WorkflowYamlSyntaxError") {
+  Scratch s;
+  s.seed();
+  auto before = db_contents(s.db);
+  auto broken = s.dir.write("broken/returns.yaml",
+                            "workflow: returns\nversion: 2\nstart: a\nsteps:\n  a:\n"
+                            "    action: builtin.noop\n    with: { id: ${ .input.id } }\n"
+                            "    next: b\n  b: { end: completed }\n");
+  auto r = Scratch::rmaflow({"run", "--db", s.db, "--workflows", s.dir.file("broken"), s.inputs});
+  check_failure(r, 1, {s.dir.file("broken"), "nothing was run"}, 1);
+  CHECK(lines_of(r.err)[0].rfind(broken + ":7:18: error[yaml-syntax]: ", 0) == 0);
+  CHECK(r.out.empty());
+  CHECK(db_contents(s.db) == before);
+}
+
+TEST_CASE("Cli.Run.UnknownWorkflow") {
+  Scratch s;
+  s.seed();
+  auto before = db_contents(s.db);
+  check_failure(s.run({"--workflow", "exchange", s.inputs}), 1, {"exchange", s.workflows});
+  // Named but with nothing to start, it is still a mistake worth saying.
+  check_failure(s.run({"--workflow", "exchange"}), 1, {"exchange", s.workflows});
+  CHECK(db_contents(s.db) == before);
+}
+
+TEST_CASE("Cli.Run.SeveralWorkflowsNeedWorkflowOption") {
+  Scratch s;
+  s.dir.write("workflows/exchanges.yaml", kExchanges);
+  check_failure(s.run({s.inputs}), 1, {s.workflows, "--workflow"});
+  CHECK_FALSE(fs::exists(s.db));
+  auto r = s.run({"--workflow", "exchanges", s.inputs});
+  INFO("stderr:\n", r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "3 instance(s): 3 started, 0 resumed; 3 completed"));
+}
+
+TEST_CASE("Cli.Run.DbNotSqlite") {
+  Scratch s;
+  std::string junk;
+  for (int i = 0; i < 4096; ++i) junk += static_cast<char>((i * 7919 + 13) % 251);
+  auto path = s.dir.write("junk.db", junk);
+  auto r = Scratch::rmaflow({"run", "--db", path, "--workflows", s.workflows, s.inputs});
+  check_failure(r, 1, {path, "not an rmaflow database"});
+  CHECK(file_bytes(path) == junk);
+  CHECK_FALSE(fs::exists(path + "-wal"));
+  check_failure(Scratch::rmaflow({"list", "--db", path}), 1, {path});
+  check_failure(Scratch::rmaflow({"show", "--db", path, "X"}), 1, {path});
+  CHECK(file_bytes(path) == junk);
+}
+
+TEST_CASE("Cli.Run.DbInMissingDirectory") {
+  Scratch s;
+  auto path = s.dir.file("nodir/rma.db");
+  check_failure(Scratch::rmaflow({"run", "--db", path, "--workflows", s.workflows, s.inputs}), 1,
+                {path, s.dir.file("nodir") + " does not exist"});
+  CHECK_FALSE(fs::exists(s.dir.file("nodir")));
+}
+
+TEST_CASE("Cli.Run.DbIsADirectory") {
+  Scratch s;
+  check_failure(
+      Scratch::rmaflow({"run", "--db", s.workflows, "--workflows", s.workflows, s.inputs}), 1,
+      {s.workflows, "directory"});
+  check_failure(Scratch::rmaflow({"list", "--db", s.workflows}), 1, {s.workflows, "directory"});
+}
+
+TEST_CASE("Cli.Run.AdaptersFileErrors") {
+  Scratch s;
+  s.seed();
+  auto before = db_contents(s.db);
+  SUBCASE("malformed") {
+    auto file = s.dir.write("adapters.yaml", "adapters:\n  erp: { type: builtin\n");
+    check_failure(s.run({"--adapters", file, s.inputs}), 1, {file});
+  }
+  SUBCASE("unknown type") {
+    auto file = s.dir.write("adapters.yaml", "adapters:\n  erp: { type: magic }\n");
+    check_failure(s.run({"--adapters", file, s.inputs}), 1, {file + ":2:", "\"magic\"", "\"erp\""});
+  }
+  SUBCASE("unknown key") {
+    auto file = s.dir.write("adapters.yaml", "adapters:\n  erp: { type: builtin, latncy: 5ms }\n");
+    check_failure(s.run({"--adapters", file, s.inputs}), 1,
+                  {file + ":2:", "\"latncy\"", "\"erp\""});
+  }
+  SUBCASE("not a mapping") {
+    auto file = s.dir.write("adapters.yaml", "- erp\n");
+    check_failure(s.run({"--adapters", file, s.inputs}), 1, {file});
+  }
+  SUBCASE("missing") {
+    auto file = s.dir.file("adapters.yaml");
+    check_failure(s.run({"--adapters", file, s.inputs}), 1, {file});
+  }
+  CHECK(db_contents(s.db) == before);
+}
+
+TEST_CASE("Cli.Run.ChangedBodySameVersionRefused") {
+  Scratch s;
+  s.seed();
+  auto before = db_contents(s.db);
+  std::string changed = kReturns;
+  changed.replace(changed.find("the part is broken"), 18, "the part is cracked");
+  s.dir.write("workflows/returns.yaml", changed);
+  auto more = s.dir.write("more.json", R"({"rma_id": "RMA-4", "kind": "ok"})");
+  check_failure(s.run({more}), 1, {"returns", "version 1"});
+  CHECK(db_contents(s.db) == before);
+}
+
+// ---- usage ---------------------------------------------------------------------------------
+
+TEST_CASE("Cli.Usage.MissingDb") {
+  Scratch s;
+  check_failure(Scratch::rmaflow({"run", "--workflows", s.workflows, s.inputs}), 2,
+                {"run", "--db"});
+  check_failure(Scratch::rmaflow({"list"}), 2, {"list", "--db"});
+  check_failure(Scratch::rmaflow({"show", "X"}), 2, {"show", "--db"});
+  check_failure(Scratch::rmaflow({"history", "X"}), 2, {"history", "--db"});
+}
+
+TEST_CASE("Cli.Usage.MissingId") {
+  Scratch s;
+  check_failure(Scratch::rmaflow({"show", "--db", s.db}), 2, {"show", "id"});
+  check_failure(Scratch::rmaflow({"history", "--db", s.db}), 2, {"history", "id"});
+}
+
+TEST_CASE("Cli.Usage.BadOptionValues") {
+  Scratch s;
+  check_failure(Scratch::rmaflow({"list", "--db", s.db, "--format", "yaml"}), 2,
+                {"--format", "yaml"});
+  check_failure(Scratch::rmaflow({"list", "--db", s.db, "--limit", "0"}), 2, {"--limit"});
+  check_failure(Scratch::rmaflow({"list", "--db", s.db, "--frobnicate"}), 2, {"--frobnicate"});
+  CHECK_FALSE(fs::exists(s.db));
+}
+
+TEST_CASE("Cli.Usage.UnknownSubcommand") {
+  check_failure(Scratch::rmaflow({"frobnicate", "--db", "x.db"}), 2, {"frobnicate"});
+  check_failure(Scratch::rmaflow({}), 2, {"run"});  // says which commands there are
+}
+
+TEST_CASE("Cli.Usage.HelpOnEverySubcommand") {
+  const std::map<std::string, std::vector<std::string>> options = {
+      {"run", {"--db", "--workflows", "--adapters", "--workflow", "--format", "inputs"}},
+      {"list", {"--db", "--status", "--workflow", "--limit", "--after", "--format"}},
+      {"show", {"--db", "--format", "id"}},
+      {"history", {"--db", "--format", "id"}},
+      {"validate", {"--format"}},
+  };
+  for (const auto& [command, names] : options) {
+    auto r = Scratch::rmaflow({command, "--help"});
+    INFO(command, " --help:\n", r.out, r.err);
+    CHECK(r.exit_code == 0);
+    for (const auto& name : names) CHECK_MESSAGE(contains(r.out, name), command, " lists ", name);
+  }
+  auto top = Scratch::rmaflow({"--help"});
+  CHECK(top.exit_code == 0);
+  for (const auto& [command, names] : options) CHECK(contains(top.out, command));
+}
+
+// ---- list ----------------------------------------------------------------------------------
+
+TEST_CASE("Cli.List.StatusFilter") {
+  Scratch s;
+  auto ids = s.seed();
+  auto both = s.list_json({"--status", "completed,rejected"});
+  REQUIRE(both.size() == 2);
+  for (const auto& row : both) CHECK(row["status"] != "suspended");
+  auto repeated = s.list_json({"--status", "suspended", "--status", "rejected"});
+  REQUIRE(repeated.size() == 2);
+  auto suspended = s.list_json({"--status", "suspended"});
+  REQUIRE(suspended.size() == 1);
+  CHECK(suspended[0]["id"] == ids["RMA-3"]);
+  CHECK(suspended[0]["incident"]["error"]["code"] == "Broken");
+
+  auto text = Scratch::rmaflow({"list", "--db", s.db, "--status", "completed"});
+  CHECK(text.exit_code == 0);
+  CHECK(contains(text.out, ids["RMA-1"]));
+  CHECK_FALSE(contains(text.out, ids["RMA-2"]));
+}
+
+TEST_CASE("Cli.List.UnknownStatus") {
+  Scratch s;
+  s.seed();
+  check_failure(Scratch::rmaflow({"list", "--db", s.db, "--status", "completed,finished"}), 1,
+                {"\"finished\"", "completed"});
+}
+
+TEST_CASE("Cli.List.WorkflowFilter") {
+  Scratch s;
+  s.dir.write("workflows/exchanges.yaml", kExchanges);
+  REQUIRE(s.run({"--workflow", "returns", s.inputs}).exit_code == 0);
+  auto one = s.dir.write("one.json", R"({"rma_id": "RMA-7"})");
+  REQUIRE(s.run({"--workflow", "exchanges", one}).exit_code == 0);
+  auto exchanges = s.list_json({"--workflow", "exchanges"});
+  REQUIRE(exchanges.size() == 1);
+  CHECK(exchanges[0]["business_key"] == "RMA-7");
+  CHECK(s.list_json({"--workflow", "returns"}).size() == 3);
+  CHECK(s.list_json({"--workflow", "nothing"}).empty());
+  CHECK(s.list_json().size() == 4);
+}
+
+TEST_CASE("Cli.List.Paging") {
+  Scratch s;
+  json many = json::array();
+  for (int i = 1; i <= 5; ++i)
+    many.push_back({{"rma_id", fmt::format("RMA-{}", i)}, {"kind", "ok"}});
+  auto file = s.dir.write("many.json", many.dump());
+  REQUIRE(s.run({file}).exit_code == 0);
+  auto all = s.list_json();
+  REQUIRE(all.size() == 5);
+
+  std::vector<std::string> seen;
+  std::string after;
+  for (int page = 0; page < 5; ++page) {
+    std::vector<std::string> args = {"list", "--db", s.db, "--limit", "2"};
+    if (!after.empty()) args.insert(args.end(), {"--after", after});
+    auto r = Scratch::rmaflow(args);
+    INFO("page ", page, ":\n", r.out, r.err);
+    REQUIRE(r.exit_code == 0);
+    auto lines = lines_of(r.out);
+    std::string hint;
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+      if (lines[i].rfind("(", 0) == 0) {
+        hint = lines[i];
+      } else {
+        seen.push_back(lines[i].substr(0, lines[i].find(' ')));
+      }
+    }
+    if (hint.empty()) break;
+    auto at = hint.find("--after ");
+    REQUIRE(at != std::string::npos);
+    after = hint.substr(at + 8, hint.find(')') - at - 8);
+    CHECK(after == seen.back());
+  }
+  REQUIRE(seen.size() == 5);
+  for (std::size_t i = 0; i < seen.size(); ++i) CHECK(seen[i] == all[i]["id"]);
+
+  // A page that ends exactly at the last instance promises no next page.
+  auto exact = Scratch::rmaflow({"list", "--db", s.db, "--limit", "5"});
+  CHECK_FALSE(contains(exact.out, "next page"));
+  auto paged = s.list_json({"--limit", "2", "--after", all[1]["id"]});
+  REQUIRE(paged.size() == 2);
+  CHECK(paged[0]["id"] == all[2]["id"]);
+}
+
+TEST_CASE("Cli.List.JsonFormat") {
+  Scratch s;
+  auto ids = s.seed();
+  auto rows = s.list_json();
+  REQUIRE(rows.size() == 3);
+  for (const auto& row : rows) {
+    for (const char* key : {"id", "workflow", "version", "status", "step", "business_key",
+                            "created_at", "updated_at", "incident"}) {
+      CHECK_MESSAGE(row.contains(key), key);
+    }
+    CHECK_FALSE(row.contains("context"));
+  }
+}
+
+TEST_CASE("Cli.List.EmptyResult") {
+  Scratch s;
+  s.seed();
+  auto r = Scratch::rmaflow({"list", "--db", s.db, "--status", "expired"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.empty());
+  CHECK(s.list_json({"--status", "expired"}).empty());
+}
+
+// ---- show ----------------------------------------------------------------------------------
+
+TEST_CASE("Cli.Show.Completed") {
+  Scratch s;
+  auto ids = s.seed();
+  auto r = Scratch::rmaflow({"show", "--db", s.db, ids["RMA-1"]});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "instance     " + ids["RMA-1"] + "\n"));
+  CHECK(contains(r.out, "status       completed\n"));
+  CHECK(contains(r.out, "business key RMA-1\n"));
+  CHECK(contains(r.out, "ended        "));
+  CHECK_FALSE(contains(r.out, "incident"));
+  CHECK(contains(r.out, "\"accepted\""));
+
+  auto j = Scratch::rmaflow({"show", "--db", s.db, "--format", "json", ids["RMA-1"]});
+  CHECK(j.exit_code == 0);
+  auto doc = json::parse(j.out);
+  CHECK(doc["id"] == ids["RMA-1"]);
+  CHECK(doc["status"] == "completed");
+  CHECK(doc["step"] == "done");
+  CHECK(doc["incident"].is_null());
+  CHECK_FALSE(doc["ended_at"].is_null());
+  CHECK(doc["context"]["accepted"]["rma"] == "RMA-1");
+  CHECK(doc["context"]["input"]["rma_id"] == "RMA-1");
+}
+
+TEST_CASE("Cli.Show.SuspendedShowsIncident") {
+  Scratch s;
+  auto ids = s.seed();
+  auto r = Scratch::rmaflow({"show", "--db", s.db, ids["RMA-3"]});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "status       suspended\n"));
+  CHECK(contains(r.out, "step         break_it"));
+  CHECK(contains(r.out, "incident     "));
+  CHECK(contains(r.out, "Broken"));
+  CHECK(contains(r.out, "the part is broken"));
+
+  auto j = Scratch::rmaflow({"show", "--db", s.db, "--format", "json", ids["RMA-3"]});
+  CHECK(j.exit_code == 0);
+  auto doc = json::parse(j.out);
+  CHECK(doc["status"] == "suspended");
+  CHECK(doc["ended_at"].is_null());
+  CHECK(doc["incident"]["step"] == "break_it");
+  CHECK(doc["incident"]["error"]["code"] == "Broken");
+  CHECK(doc["incident"]["error"]["message"] == "the part is broken");
+}
+
+TEST_CASE("Cli.Show.UnknownId") {
+  Scratch s;
+  s.seed();
+  check_failure(Scratch::rmaflow({"show", "--db", s.db, "01NOPE"}), 1, {"no instance 01NOPE"});
+  check_failure(Scratch::rmaflow({"show", "--db", s.db, "--format", "json", "01NOPE"}), 1,
+                {"no instance 01NOPE"});
+}
+
+// ---- history -------------------------------------------------------------------------------
+
+TEST_CASE("Cli.History.TextOneLinePerEvent") {
+  Scratch s;
+  auto ids = s.seed();
+  auto j = Scratch::rmaflow({"history", "--db", s.db, "--format", "json", ids["RMA-2"]});
+  REQUIRE(j.exit_code == 0);
+  auto events = json::parse(j.out);
+  auto r = Scratch::rmaflow({"history", "--db", s.db, ids["RMA-2"]});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == events.size() + 1);
+  CHECK(lines[0].rfind("SEQ", 0) == 0);
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    CHECK(lines[i + 1].rfind(std::to_string(i + 1) + " ", 0) == 0);
+    CHECK(contains(lines[i + 1], events[i]["type"].get<std::string>()));
+  }
+}
+
+TEST_CASE("Cli.History.JsonEvents") {
+  Scratch s;
+  auto ids = s.seed();
+  auto r = Scratch::rmaflow({"history", "--db", s.db, "--format", "json", ids["RMA-2"]});
+  INFO(r.out, r.err);
+  REQUIRE(r.exit_code == 0);
+  auto events = json::parse(r.out);
+  REQUIRE(events.is_array());
+  REQUIRE(events.size() >= 4);
+  std::vector<std::string> types;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    CHECK(e["seq"] == i + 1);
+    CHECK(e["type"].is_string());
+    CHECK(e["step"].is_string());
+    CHECK(e.contains("data"));
+    types.push_back(e["type"]);
+  }
+  CHECK(types.front() == "instance_started");
+  CHECK(events[0]["data"]["input"]["rma_id"] == "RMA-2");
+  CHECK(types.back() == "instance_ended");
+  CHECK(events.back()["data"]["status"] == "rejected");
+  CHECK(std::find(types.begin(), types.end(), "catch_routed") != types.end());
+}
+
+TEST_CASE("Cli.History.UnknownId") {
+  Scratch s;
+  s.seed();
+  check_failure(Scratch::rmaflow({"history", "--db", s.db, "01NOPE"}), 1, {"no instance 01NOPE"});
+}
+
+// ---- a database that is not there ----------------------------------------------------------
+
+TEST_CASE("Cli.Queries.MissingDatabase") {
+  TempDir dir;
+  auto db = dir.file("absent.db");
+  check_failure(Scratch::rmaflow({"list", "--db", db}), 1, {"no database at " + db});
+  check_failure(Scratch::rmaflow({"show", "--db", db, "X"}), 1, {"no database at " + db});
+  check_failure(Scratch::rmaflow({"history", "--db", db, "X"}), 1, {"no database at " + db});
+  check_failure(Scratch::rmaflow({"list", "--db", dir.file("nodir/absent.db")}), 1,
+                {"no database at " + dir.file("nodir/absent.db")});
+  CHECK(fs::is_empty(dir.path()));
+}
