@@ -1,5 +1,7 @@
 #include "engine/runtime/batch.hpp"
 
+#include <algorithm>
+
 namespace rmaflow {
 
 void Batch::touch(Instance& inst) {
@@ -30,6 +32,33 @@ void Batch::clear_timer(Instance& inst, const std::string& name) {
   std::erase_if(writes_.timers_set,
                 [&](const TimerRow& t) { return t.instance_id == inst.row.id && t.name == name; });
   writes_.timers_cleared.emplace_back(inst.row.id, name);
+}
+
+void Batch::add_signal(Instance& inst, SignalRow signal) {
+  touch(inst);
+  writes_.signals_added.push_back(std::move(signal));
+}
+
+void Batch::consume_signal(Instance& inst, const std::string& idempotency_key, TimePoint at) {
+  touch(inst);
+  // A signal added and consumed in the same batch is stored consumed.
+  for (auto& added : writes_.signals_added) {
+    if (added.instance_id == inst.row.id && added.idempotency_key == idempotency_key) {
+      added.consumed_at = at;
+      return;
+    }
+  }
+  writes_.signals_consumed.push_back(SignalConsumed{inst.row.id, idempotency_key, at});
+}
+
+bool Batch::adds_signal(const std::string& instance_id, const std::string& idempotency_key) const {
+  return std::any_of(writes_.signals_added.begin(), writes_.signals_added.end(), [&](const auto& s) {
+    return s.instance_id == instance_id && s.idempotency_key == idempotency_key;
+  });
+}
+
+void Batch::command_done(std::int64_t id, TimePoint at, std::string outcome) {
+  writes_.commands_done.push_back(CommandDone{id, at, std::move(outcome)});
 }
 
 WriteBatch Batch::take_writes() {

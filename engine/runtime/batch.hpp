@@ -26,6 +26,11 @@ class Batch {
   void touch(Instance& inst);
   void set_timer(Instance& inst, const std::string& name, TimePoint due);
   void clear_timer(Instance& inst, const std::string& name);
+  void add_signal(Instance& inst, SignalRow signal);
+  void consume_signal(Instance& inst, const std::string& idempotency_key, TimePoint at);
+  // True when this batch already adds a signal with this key to the instance.
+  bool adds_signal(const std::string& instance_id, const std::string& idempotency_key) const;
+  void command_done(std::int64_t id, TimePoint at, std::string outcome);
   // Runs `effect` after the batch is committed, in the order added.
   void then(std::function<void()> effect) { effects_.push_back(std::move(effect)); }
 

@@ -19,16 +19,17 @@ std::uint64_t pick_seed(std::uint64_t seed) {
   return seed != 0 ? seed : std::random_device{}() * 0x9E3779B97F4A7C15ULL ^ std::random_device{}();
 }
 
-// The answer to a start, given once its commit is durable. If the batch carrying it is
-// dropped (the commit failed), the caller hears why instead of a broken promise.
-class StartAnswer {
+// The answer to a caller, given once the commit carrying its transition is durable. If that
+// batch is dropped (the commit failed), the caller hears why instead of a broken promise.
+template <typename Result>
+class Answer {
  public:
-  StartAnswer(std::shared_ptr<std::promise<StartResult>> promise, StartResult result)
+  Answer(std::shared_ptr<std::promise<Result>> promise, Result result)
       : promise_(std::move(promise)), result_(std::move(result)) {}
-  ~StartAnswer() {
+  ~Answer() {
     if (!answered_) {
       promise_->set_exception(std::make_exception_ptr(
-          Error(Errc::storage, "the engine stopped before the start was committed")));
+          Error(Errc::storage, "the engine stopped before the change was committed")));
     }
   }
   void give() {
@@ -37,14 +38,15 @@ class StartAnswer {
   }
 
  private:
-  std::shared_ptr<std::promise<StartResult>> promise_;
-  StartResult result_;
+  std::shared_ptr<std::promise<Result>> promise_;
+  Result result_;
   bool answered_ = false;
 };
 
-void answer_after_commit(Batch& batch, const std::shared_ptr<std::promise<StartResult>>& promise,
-                         const StartResult& result) {
-  auto answer = std::make_shared<StartAnswer>(promise, result);
+template <typename Result>
+void answer_after_commit(Batch& batch, const std::shared_ptr<std::promise<Result>>& promise,
+                         const Result& result) {
+  auto answer = std::make_shared<Answer<Result>>(promise, result);
   batch.then([answer] { answer->give(); });
 }
 
@@ -158,14 +160,144 @@ void EngineImpl::recover() {
     auto id = row.id;
     active_.emplace(id, Instance::from_row(std::move(row), std::move(def)));
   }
-  for (const auto& timer : store_->due_timers(TimePoint::max(), std::numeric_limits<std::size_t>::max())) {
-    auto it = active_.find(timer.instance_id);
-    if (it == active_.end() || timer.name != "retry") continue;
-    timers_.push(TimerEntry{timer.due, TimerKind::retry, timer.instance_id, it->second->generation, {}});
+  // Every durable timer, including those of waiting instances, which are not in memory.
+  for (const auto& timer :
+       store_->due_timers(TimePoint::max(), std::numeric_limits<std::size_t>::max())) {
+    auto kind = timer.name == "retry" ? TimerKind::retry : TimerKind::wait;
+    timers_.push(TimerEntry{timer.due, kind, timer.instance_id, {}});
   }
   for (auto& [id, inst] : active_) machine_.resume(*inst);
   active_count_ = active_.size();
+  apply_pending_commands();
   request_flush();
+}
+
+void EngineImpl::apply_pending_commands() {
+  for (const auto& command : store_->pending_commands(std::numeric_limits<std::size_t>::max())) {
+    std::string outcome = "applied";
+    try {
+      auto body = nlohmann::json::parse(command.body);
+      if (command.kind == "signal") {
+        SignalRequest request;
+        request.instance_id = command.instance_id;
+        request.name = body.value("name", std::string());
+        request.payload = body.value("payload", nlohmann::json());
+        request.idempotency_key = body.value("idempotency_key", std::string());
+        if (handle_signal(request).duplicate) outcome = "applied: duplicate signal, ignored";
+      } else {
+        outcome = fmt::format("refused: this engine does not know the command \"{}\"", command.kind);
+      }
+    } catch (const Error& e) {
+      outcome = fmt::format("refused: {}", e.what());
+    } catch (const nlohmann::json::exception& e) {
+      outcome = fmt::format("refused: the command's body is not valid JSON ({})", e.what());
+    }
+    batch_.command_done(command.id, clock_->now(), outcome);
+  }
+}
+
+Instance* EngineImpl::acquire(const std::string& id) {
+  if (auto it = active_.find(id); it != active_.end()) return it->second.get();
+  std::optional<InstanceRow> row;
+  {
+    std::lock_guard lock(store_mu_);
+    row = store_->get_instance(id);
+  }
+  if (!row || is_final(row->status)) return nullptr;
+  auto def = definition(row->workflow, row->version);
+  if (!def) {
+    throw Error(Errc::storage, fmt::format("instance {} runs on workflow {} version {}, which "
+                                           "is not in the database",
+                                           id, row->workflow, row->version));
+  }
+  auto& slot = active_[id];
+  slot = Instance::from_row(std::move(*row), std::move(def));
+  active_count_ = active_.size();
+  return slot.get();
+}
+
+void EngineImpl::settle(Instance& inst) {
+  if (inst.row.status != InstanceStatus::running && inst.row.status != InstanceStatus::compensating) {
+    release_after_commit(inst);
+  }
+}
+
+void EngineImpl::load_signals(Instance& inst) {
+  if (inst.signals_loaded) return;
+  inst.signals_loaded = true;
+  std::vector<SignalRow> all;
+  {
+    std::lock_guard lock(store_mu_);
+    all = store_->signals(inst.row.id);
+  }
+  for (auto& s : all)
+    if (!s.consumed_at) inst.pending_signals.push_back(std::move(s));
+}
+
+// ---- signals ---------------------------------------------------------------------------
+
+std::future<SignalResult> EngineImpl::signal(SignalRequest request) {
+  auto promise = std::make_shared<std::promise<SignalResult>>();
+  auto future = promise->get_future();
+  asio::post(io_, [this, request = std::move(request), promise] {
+    try {
+      // Answered once the signal (or, for a duplicate, the batch that may still carry the
+      // first one) is durable.
+      answer_after_commit(batch_, promise, handle_signal(request));
+      request_flush();
+    } catch (const Error&) {
+      promise->set_exception(std::current_exception());
+    }
+  });
+  return future;
+}
+
+SignalResult EngineImpl::handle_signal(const SignalRequest& request) {
+  if (request.name.empty()) throw Error(Errc::invalid_argument, "a signal needs a name");
+  std::string id = request.instance_id;
+  if (id.empty()) {
+    if (auto it = pending_keys_.find(key_of(request.workflow, request.business_key));
+        it != pending_keys_.end()) {
+      id = it->second.instance_id;
+    } else {
+      std::lock_guard lock(store_mu_);
+      auto row = store_->find_by_business_key(request.workflow, request.business_key);
+      if (!row) {
+        throw Error(Errc::not_found, fmt::format("workflow {} has no instance with business key {}",
+                                                 request.workflow, request.business_key));
+      }
+      id = row->id;
+    }
+  }
+  Instance* inst = acquire(id);
+  if (inst == nullptr) {
+    std::optional<InstanceRow> row;
+    {
+      std::lock_guard lock(store_mu_);
+      row = store_->get_instance(id);
+    }
+    if (!row) throw Error(Errc::not_found, fmt::format("no instance {}", id));
+    throw Error(Errc::refused, fmt::format("instance {} is {}; a finished instance takes no signals",
+                                           id, to_string(row->status)));
+  }
+  auto now = clock_->now();
+  std::string key = request.idempotency_key.empty() ? "auto:" + ids_.next(now) : request.idempotency_key;
+  bool duplicate = batch_.adds_signal(id, key);
+  if (!duplicate) {
+    std::lock_guard lock(store_mu_);
+    duplicate = store_->find_signal(id, key).has_value();
+  }
+  if (!duplicate) {
+    SignalRow row;
+    row.instance_id = id;
+    row.name = request.name;
+    row.idempotency_key = key;
+    row.payload = request.payload.dump();
+    row.received_at = now;
+    machine_.on_signal(*inst, std::move(row));
+  }
+  settle(*inst);
+  return SignalResult{id, key, duplicate};
 }
 
 // ---- starting instances ----------------------------------------------------------------
@@ -277,7 +409,7 @@ void EngineImpl::invoke(Instance& inst) {
   const TaskStep& task = *step.task();
   auto now = clock_->now();
   TimePoint deadline = inst.row.deadline.value_or(now + task.timeout);
-  timers_.push(TimerEntry{deadline, TimerKind::timeout, inst.row.id, inst.generation, {}});
+  timers_.push(TimerEntry{deadline, TimerKind::timeout, inst.row.id, {}});
 
   if (inst.outcome_at != std::chrono::steady_clock::time_point{} && options_.on_step_latency) {
     options_.on_step_latency(std::chrono::steady_clock::now() - inst.outcome_at);
@@ -331,6 +463,11 @@ void EngineImpl::complete(const std::string& id, std::uint64_t generation, Outco
   request_flush();
 }
 
+Instance* EngineImpl::find_any(const std::string& id) {
+  auto it = active_.find(id);
+  return it == active_.end() ? nullptr : it->second.get();
+}
+
 Instance* EngineImpl::find_active(const std::string& id, std::uint64_t generation) {
   auto it = active_.find(id);
   if (it == active_.end() || it->second->generation != generation) return nullptr;
@@ -348,7 +485,7 @@ void EngineImpl::arm_after_commit(TimerEntry entry) {
 
 void EngineImpl::call_at(TimePoint due, std::function<void()> fn) {
   asio::post(io_, [this, due, fn = std::move(fn)]() mutable {
-    timers_.push(TimerEntry{due, TimerKind::host, {}, 0, std::move(fn)});
+    timers_.push(TimerEntry{due, TimerKind::host, {}, std::move(fn)});
     arm_wake();
   });
 }
@@ -360,17 +497,21 @@ void EngineImpl::fire_due_timers() {
         entry.callback();
         break;
       case TimerKind::timeout:
-        if (Instance* inst = find_active(entry.instance_id, entry.generation);
-            inst && inst->row.phase == Phase::invoking) {
-          machine_.on_timeout(*inst);
-        }
-        break;
       case TimerKind::retry:
-        if (Instance* inst = find_active(entry.instance_id, entry.generation);
-            inst && inst->row.phase == Phase::backoff) {
-          machine_.on_retry_due(*inst);
+      case TimerKind::wait: {
+        // Attempt timeouts only exist for instances in memory; durable timers may belong to
+        // an instance that waits on disk.
+        Instance* inst = entry.kind == TimerKind::timeout ? find_any(entry.instance_id)
+                                                           : acquire(entry.instance_id);
+        if (inst == nullptr) break;
+        if (timer_applies(*inst, entry.kind, entry.due)) {
+          if (entry.kind == TimerKind::timeout) machine_.on_timeout(*inst);
+          if (entry.kind == TimerKind::retry) machine_.on_retry_due(*inst);
+          if (entry.kind == TimerKind::wait) machine_.on_wait_due(*inst);
         }
+        settle(*inst);
         break;
+      }
     }
   }
   request_flush();
@@ -380,9 +521,11 @@ void EngineImpl::prune_stale_timers() {
   while (timers_.size() > 0) {
     const auto& top = timers_.top();
     if (top.kind == TimerKind::host) return;
-    Instance* inst = find_active(top.instance_id, top.generation);
-    Phase wanted = top.kind == TimerKind::timeout ? Phase::invoking : Phase::backoff;
-    if (inst != nullptr && inst->row.phase == wanted) return;
+    Instance* inst = find_any(top.instance_id);
+    // A durable timer of an instance that is not in memory cannot be judged without loading
+    // it; it stays until it comes due.
+    if (inst == nullptr && top.kind != TimerKind::timeout) return;
+    if (inst != nullptr && timer_applies(*inst, top.kind, top.due)) return;
     timers_.pop();
   }
 }

@@ -34,6 +34,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
 
   DeployResult deploy(std::shared_ptr<const Definition> definition) override;
   std::future<StartResult> start(StartRequest request) override;
+  std::future<SignalResult> signal(SignalRequest request) override;
   void run_until_idle() override;
   void run() override;
   void stop() override;
@@ -52,13 +53,24 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void arm_after_commit(TimerEntry entry) override;
   void release_after_commit(Instance& inst) override;
   Duration random_up_to(Duration max) override;
+  void load_signals(Instance& inst) override;
 
   // AdapterHost
   const Clock& clock() const override { return *clock_; }
   void call_at(TimePoint due, std::function<void()> fn) override;
 
   void recover();
+  // Applies operator commands written to the database by other processes (the offline CLI).
+  void apply_pending_commands();
   void handle_start(StartRequest request, const StartPromise& promise);
+  // Records the signal; returns the answer to give once committed. Throws Error.
+  SignalResult handle_signal(const SignalRequest& request);
+  // The instance, from memory or loaded from the store (then held until it settles); null
+  // when there is no such instance or it is finished.
+  Instance* acquire(const std::string& id);
+  // Drops an instance that cannot progress by itself (waiting, suspended, finished) from
+  // memory once the batch commits.
+  void settle(Instance& inst);
   // The definition an instance runs on: from the cache, else loaded from the store.
   std::shared_ptr<const Definition> definition(const std::string& workflow, int version);
   std::optional<int> latest_version(const std::string& workflow);
@@ -66,9 +78,10 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void invoke(Instance& inst);
   void complete(const std::string& id, std::uint64_t generation, Outcome outcome);
   void fire_due_timers();
-  // Drops entries at the front that no longer apply (the attempt or retry moved on).
+  // Drops entries at the front that no longer apply (the attempt, retry or wait moved on).
   void prune_stale_timers();
   Instance* find_active(const std::string& id, std::uint64_t generation);
+  Instance* find_any(const std::string& id);  // in memory, whatever its generation
 
   // Commits the batch (if it holds anything) and runs its effects. Throws Error(storage).
   void flush();

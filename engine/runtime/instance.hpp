@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +27,9 @@ struct Instance {
   // generation is stale and ignored.
   std::uint64_t generation = 0;
   bool dirty = false;  // has changes in the batch being built
+  // Signals received and not yet consumed, oldest first; loaded from the store on first need.
+  std::vector<SignalRow> pending_signals;
+  bool signals_loaded = false;
   // When the last adapter outcome reached the engine (for the per-step latency measure).
   std::chrono::steady_clock::time_point outcome_at{};
 

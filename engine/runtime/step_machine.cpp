@@ -9,11 +9,19 @@
 //                                  a catch matches?      catch_routed (.error set), enter its next
 //                                  otherwise             incident_opened, status suspended
 //   retry timer comes due       -> start the next attempt (same idempotency key)
+//   on entry of a wait step     -> status waiting, durable "wait" timer for duration/timeout;
+//                                  a pending signal it waits for is consumed at once
+//   signal arrives              -> signal_received; waited for? signal_consumed (payload at
+//                                  .<result>), enter next; otherwise it stays pending
+//   wait timer comes due        -> duration: step_completed, enter next
+//                                  timeout: on_timeout set? enter it; otherwise fail Timeout
 //   restart while invoking      -> invoke again with the same key (deadline already past: Timeout)
 //
 // A step that cannot run (a `with` or `if` expression raises) fails like an attempt with the
 // non-retryable code ExpressionError; a switch where nothing matches fails with NoMatch.
 #include "engine/runtime/step_machine.hpp"
+
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -124,10 +132,93 @@ void StepMachine::enter(Instance& inst, std::string step_name) {
       }
       case StepKind::wait: {
         host_.batch().record(inst, EventType::step_entered, now, {{"visit", inst.visit()}});
-        suspend(inst, {"Unsupported", "wait steps are not supported by this engine yet", false}, 0);
+        begin_wait(inst, std::get<WaitStep>(step.body));
         return;
       }
     }
+  }
+}
+
+bool timer_applies(const Instance& inst, TimerKind kind, TimePoint due) {
+  Phase phase = kind == TimerKind::timeout ? Phase::invoking
+                : kind == TimerKind::retry ? Phase::backoff
+                                           : Phase::waiting;
+  return inst.row.phase == phase && inst.row.deadline == due;
+}
+
+void StepMachine::begin_wait(Instance& inst, const WaitStep& wait) {
+  auto now = host_.now();
+  inst.row.status = InstanceStatus::waiting;
+  inst.row.phase = Phase::waiting;
+  if (auto span = wait.duration ? wait.duration : wait.timeout) {
+    TimePoint due = now + *span;
+    inst.row.deadline = due;
+    host_.batch().set_timer(inst, "wait", due);
+    host_.batch().record(inst, EventType::timer_set, now,
+                         {{"timer", "wait"}, {"due", format_time(due)}});
+    host_.arm_after_commit(TimerEntry{due, TimerKind::wait, inst.row.id, {}});
+  }
+  if (!wait.signal.empty() && try_consume(inst)) return;
+  host_.release_after_commit(inst);  // a waiting instance is rows and a timer, nothing more
+}
+
+bool StepMachine::try_consume(Instance& inst) {
+  const Step& step = inst.step();
+  const auto* wait = std::get_if<WaitStep>(&step.body);
+  if (wait == nullptr || wait->signal.empty() || inst.row.phase != Phase::waiting) return false;
+  host_.load_signals(inst);
+  auto it = std::find_if(inst.pending_signals.begin(), inst.pending_signals.end(),
+                         [&](const SignalRow& s) { return s.name == wait->signal; });
+  if (it == inst.pending_signals.end()) return false;
+  SignalRow signal = std::move(*it);
+  inst.pending_signals.erase(it);
+  auto now = host_.now();
+  host_.batch().consume_signal(inst, signal.idempotency_key, now);
+  auto payload = nlohmann::json::parse(signal.payload, nullptr, false);
+  host_.batch().record(inst, EventType::signal_consumed, now,
+                       {{"signal", signal.name}, {"idempotency_key", signal.idempotency_key}});
+  if (inst.row.deadline) host_.batch().clear_timer(inst, "wait");
+  inst.row.deadline.reset();
+  inst.row.status = InstanceStatus::running;
+  if (!step.result.empty()) inst.context[step.result] = payload;
+  host_.batch().record(inst, EventType::step_completed, now,
+                       {{"signal", signal.name}, {"result", payload}});
+  enter(inst, step.next);
+  return true;
+}
+
+void StepMachine::on_signal(Instance& inst, SignalRow signal) {
+  host_.load_signals(inst);
+  host_.batch().record(inst, EventType::signal_received, host_.now(),
+                       {{"signal", signal.name},
+                        {"idempotency_key", signal.idempotency_key},
+                        {"payload", nlohmann::json::parse(signal.payload, nullptr, false)}});
+  host_.batch().add_signal(inst, signal);
+  inst.pending_signals.push_back(std::move(signal));
+  try_consume(inst);
+}
+
+void StepMachine::on_wait_due(Instance& inst) {
+  const Step& step = inst.step();
+  const auto& wait = std::get<WaitStep>(step.body);
+  auto now = host_.now();
+  host_.batch().clear_timer(inst, "wait");
+  host_.batch().record(inst, EventType::timer_fired, now, {{"timer", "wait"}});
+  inst.row.deadline.reset();
+  inst.row.status = InstanceStatus::running;
+  if (wait.duration) {
+    host_.batch().record(inst, EventType::step_completed, now,
+                         {{"waited", format_duration(*wait.duration)}});
+    enter(inst, step.next);
+  } else if (!wait.on_timeout.empty()) {
+    host_.batch().record(inst, EventType::step_completed, now,
+                         {{"timed_out", true}, {"next", wait.on_timeout}});
+    enter(inst, wait.on_timeout);
+  } else {
+    fail(inst, {std::string(kTimeout),
+                fmt::format("no signal {} arrived within {}", wait.signal,
+                            format_duration(wait.timeout.value_or(Duration(0)))),
+                true});
   }
 }
 
@@ -183,6 +274,7 @@ void StepMachine::on_timeout(Instance& inst) {
 
 void StepMachine::on_retry_due(Instance& inst) {
   host_.batch().clear_timer(inst, "retry");
+  inst.row.deadline.reset();
   start_attempt(inst);
 }
 
@@ -201,12 +293,13 @@ void StepMachine::fail(Instance& inst, const AdapterError& error) {
       if (task->retry.jitter == Jitter::full) delay = host_.random_up_to(delay);
       TimePoint due = now + delay;
       inst.row.phase = Phase::backoff;
+      inst.row.deadline = due;
       host_.batch().record(inst, EventType::retry_scheduled, now,
                            {{"attempt", attempt + 1},
                             {"delay", format_duration(delay)},
                             {"due", format_time(due)}});
       host_.batch().set_timer(inst, "retry", due);
-      host_.arm_after_commit(TimerEntry{due, TimerKind::retry, inst.row.id, inst.generation, {}});
+      host_.arm_after_commit(TimerEntry{due, TimerKind::retry, inst.row.id, {}});
       return;
     }
   }

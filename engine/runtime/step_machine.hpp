@@ -30,7 +30,13 @@ class MachineHost {
   virtual void release_after_commit(Instance& inst) = 0;
   // A uniformly random duration in [0, max].
   virtual Duration random_up_to(Duration max) = 0;
+  // Fills inst.pending_signals from the store unless already loaded.
+  virtual void load_signals(Instance& inst) = 0;
 };
+
+// Whether a timer still belongs to what the instance is doing: the phase it was set for, with
+// the same deadline. Anything else is a leftover of an attempt, retry or wait that has ended.
+bool timer_applies(const Instance& inst, TimerKind kind, TimePoint due);
 
 class StepMachine {
  public:
@@ -42,6 +48,11 @@ class StepMachine {
   void on_outcome(Instance& inst, const Outcome& outcome);
   void on_timeout(Instance& inst);
   void on_retry_due(Instance& inst);
+  // A wait step's duration elapsed or its signal did not come in time.
+  void on_wait_due(Instance& inst);
+  // A new signal (already checked: not a duplicate, instance not finished). It is recorded,
+  // and consumed at once when the instance waits for it; otherwise it stays pending.
+  void on_signal(Instance& inst, SignalRow signal);
   // After a restart: re-arms what an unfinished instance was doing when the process stopped.
   void resume(Instance& inst);
 
@@ -50,6 +61,10 @@ class StepMachine {
   // a timer) or the instance ends.
   void enter(Instance& inst, std::string step);
   void start_attempt(Instance& inst);
+  // Enters a wait step (the caller recorded step_entered).
+  void begin_wait(Instance& inst, const WaitStep& wait);
+  // Consumes the oldest pending signal the current wait step waits for; false when none.
+  bool try_consume(Instance& inst);
   // A failed attempt, or a step that could not run (its input or switch did not evaluate).
   void fail(Instance& inst, const AdapterError& error);
   void suspend(Instance& inst, const AdapterError& error, int attempts);

@@ -1,9 +1,9 @@
 // In-memory index of the timers the engine must act on, earliest first.
 //
 // Durable timers (retry delays, waits) live in the store; this queue holds the ones loaded
-// into memory plus purely in-memory ones (attempt timeouts, adapter host timers). An entry
-// carries the instance's generation at the time it was set: an entry whose generation no
-// longer matches the instance is stale and is dropped when it comes due.
+// into memory plus purely in-memory ones (attempt timeouts, adapter host timers). An entry for
+// an instance applies only while the instance is still in the phase the timer belongs to with
+// the same deadline (see timer_applies); otherwise it is stale and dropped when it comes due.
 #pragma once
 
 #include <cstdint>
@@ -18,16 +18,16 @@
 namespace rmaflow {
 
 enum class TimerKind {
-  retry,    // durable: start the next attempt
-  timeout,  // the running attempt's deadline
-  host,     // an adapter's call_at(); `callback` runs
+  retry,    // durable ("retry"): start the next attempt
+  timeout,  // in memory: the running attempt's deadline
+  host,     // in memory: an adapter's call_at(); `callback` runs
+  wait,     // durable ("wait"): a wait step's duration or timeout
 };
 
 struct TimerEntry {
   TimePoint due;
   TimerKind kind = TimerKind::retry;
   std::string instance_id;
-  std::uint64_t generation = 0;
   std::function<void()> callback;  // host timers only
   std::uint64_t order = 0;         // FIFO among equal due times
 };
@@ -52,7 +52,7 @@ class TimerQueue {
   };
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, Later> heap_;
   std::uint64_t next_order_ = 0;
-  std::size_t counts_[3] = {0, 0, 0};
+  std::size_t counts_[4] = {0, 0, 0, 0};
 };
 
 }  // namespace rmaflow

@@ -67,6 +67,22 @@ struct StartResult {
   bool created = false;  // false: an instance with this business key and input already existed
 };
 
+// A signal for one instance, named by id or by workflow + business key.
+struct SignalRequest {
+  std::string instance_id;
+  std::string workflow;       // with business_key, when instance_id is empty
+  std::string business_key;
+  std::string name;
+  nlohmann::json payload;
+  std::string idempotency_key;  // a repeat with the same key is accepted once; default: unique
+};
+
+struct SignalResult {
+  std::string instance_id;
+  std::string idempotency_key;
+  bool duplicate = false;  // the same key was already accepted; nothing new happened
+};
+
 struct EngineStats {
   std::uint64_t commits = 0;
   std::uint64_t events = 0;
@@ -89,6 +105,12 @@ class Engine {
   // Error: not_found (workflow), invalid_input (not an object, fails the schema), conflict
   // (same business key, other input). Requires the engine to be running (run/run_until_idle).
   virtual std::future<StartResult> start(StartRequest request) = 0;
+
+  // Delivers a signal. The future is fulfilled once the signal is durably stored (and, when
+  // the instance waits for it, consumed), or holds an Error: not_found (no such instance),
+  // refused (the instance is finished), invalid_argument (no name). Requires the engine to
+  // be running, like start().
+  virtual std::future<SignalResult> signal(SignalRequest request) = 0;
 
   // Runs on the calling thread until nothing can progress without an outside event: every
   // instance is finished, waiting or suspended, and no adapter call is in flight. Retry

@@ -71,20 +71,64 @@ struct TimerRow {
   TimePoint due;
 };
 
+// A signal delivered to an instance. Stored the moment it is accepted, deduplicated by
+// (instance, idempotency key), kept until a wait step consumes it (oldest first).
+struct SignalRow {
+  std::int64_t seq = 0;  // arrival order across the database; assigned by the store on insert
+  std::string instance_id;
+  std::string name;
+  std::string idempotency_key;
+  std::string payload = "null";  // JSON
+  TimePoint received_at;
+  std::optional<TimePoint> consumed_at;
+};
+
+struct SignalConsumed {
+  std::string instance_id;
+  std::string idempotency_key;
+  TimePoint at;
+};
+
+// An operator command written by a client that is not the engine (the CLI working offline on
+// the database, or another process): the engine applies pending ones in id order and records
+// the outcome. `kind`: signal, retry, skip, goto, cancel, patch, resolve.
+struct CommandRow {
+  std::int64_t id = 0;  // assigned by the store on insert
+  std::string instance_id;
+  std::string kind;
+  std::string body = "{}";  // JSON: actor, reason and the command's arguments
+  TimePoint created_at;
+  std::optional<TimePoint> applied_at;
+  std::string outcome;  // empty while pending; "applied" or "refused: <reason>"
+};
+
+struct CommandDone {
+  std::int64_t id = 0;
+  TimePoint applied_at;
+  std::string outcome;
+};
+
 struct WriteBatch {
   std::vector<InstanceRow> instances;  // inserted or replaced whole, by id
   std::vector<EventRow> events;        // appended
   std::vector<TimerRow> timers_set;    // inserted or replaced, by (instance, name)
   std::vector<std::pair<std::string, std::string>> timers_cleared;  // (instance, name)
+  std::vector<SignalRow> signals_added;        // seq is assigned by the store
+  std::vector<SignalConsumed> signals_consumed;
+  std::vector<CommandDone> commands_done;
 
   bool empty() const {
-    return instances.empty() && events.empty() && timers_set.empty() && timers_cleared.empty();
+    return instances.empty() && events.empty() && timers_set.empty() && timers_cleared.empty() &&
+           signals_added.empty() && signals_consumed.empty() && commands_done.empty();
   }
   void clear() {
     instances.clear();
     events.clear();
     timers_set.clear();
     timers_cleared.clear();
+    signals_added.clear();
+    signals_consumed.clear();
+    commands_done.clear();
   }
 };
 
@@ -126,6 +170,23 @@ class Store {
 
   // Timers due at or before `until`, earliest first, at most `limit`.
   virtual std::vector<TimerRow> due_timers(TimePoint until, std::size_t limit) = 0;
+
+  // Signals. A signal added to a batch twice with the same (instance, key) is a storage error:
+  // the engine checks find_signal() first.
+  virtual std::optional<SignalRow> find_signal(const std::string& instance_id,
+                                               const std::string& idempotency_key) = 0;
+  // The oldest unconsumed signal named `name` for the instance.
+  virtual std::optional<SignalRow> oldest_pending_signal(const std::string& instance_id,
+                                                         const std::string& name) = 0;
+  // Every signal of the instance, by seq.
+  virtual std::vector<SignalRow> signals(const std::string& instance_id) = 0;
+
+  // Commands. add_command() commits on its own (a client writes it while an engine may run;
+  // WAL lets it wait for the engine's transaction) and returns the id.
+  virtual std::int64_t add_command(const CommandRow& command) = 0;
+  // Pending commands (no outcome yet), by id, at most `limit`.
+  virtual std::vector<CommandRow> pending_commands(std::size_t limit) = 0;
+  virtual std::optional<CommandRow> get_command(std::int64_t id) = 0;
 };
 
 enum class SyncMode { full, normal };
@@ -167,6 +228,21 @@ class StoreWrapper : public Store {
   std::vector<EventRow> history(const std::string& id) override { return target_->history(id); }
   std::vector<TimerRow> due_timers(TimePoint until, std::size_t limit) override {
     return target_->due_timers(until, limit);
+  }
+  std::optional<SignalRow> find_signal(const std::string& id, const std::string& key) override {
+    return target_->find_signal(id, key);
+  }
+  std::optional<SignalRow> oldest_pending_signal(const std::string& id,
+                                                 const std::string& name) override {
+    return target_->oldest_pending_signal(id, name);
+  }
+  std::vector<SignalRow> signals(const std::string& id) override { return target_->signals(id); }
+  std::int64_t add_command(const CommandRow& c) override { return target_->add_command(c); }
+  std::vector<CommandRow> pending_commands(std::size_t limit) override {
+    return target_->pending_commands(limit);
+  }
+  std::optional<CommandRow> get_command(std::int64_t id) override {
+    return target_->get_command(id);
   }
 
  protected:
