@@ -36,9 +36,9 @@ std::vector<nlohmann::json> read_inputs(const std::string& path) {
   constexpr int kMaxDepth = 100;
   auto limit_depth = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
     if (depth > kMaxDepth) {
-      throw Error(Errc::invalid_argument,
-                  fmt::format("{} nests objects or arrays more than {} levels deep", path,
-                              kMaxDepth));
+      throw Error(
+          Errc::invalid_argument,
+          fmt::format("{} nests objects or arrays more than {} levels deep", path, kMaxDepth));
     }
     return true;
   };
@@ -67,13 +67,23 @@ std::vector<nlohmann::json> read_inputs(const std::string& path) {
 
 std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::string& dir) {
   std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+    throw Error(Errc::io, fmt::format("{} is a file; --workflows takes the directory that holds "
+                                      "the workflow files",
+                                      dir));
+  }
   if (!fs::is_directory(dir, ec)) {
     throw Error(Errc::io, fmt::format("the workflow directory {} does not exist", dir));
   }
   std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(dir)) {
+  fs::directory_iterator entries(dir, ec);
+  if (ec)
+    throw Error(Errc::io,
+                fmt::format("cannot read the workflow directory {}: {}", dir, ec.message()));
+  for (const auto& entry : entries) {
     auto ext = entry.path().extension();
-    if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(entry.path());
+    if (entry.is_regular_file(ec) && (ext == ".yaml" || ext == ".yml"))
+      files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
   if (files.empty()) throw Error(Errc::io, fmt::format("{} holds no workflow files (*.yaml)", dir));
@@ -86,6 +96,18 @@ std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::stri
     if (loaded.ok()) out.push_back(loaded.definition);
   }
   if (!errors.empty()) throw DefinitionError(std::move(errors));
+  // Two files with one name and version would deploy whichever came first and refuse the
+  // other as a conflict with the database; say which files clash instead.
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (out[i]->name == out[j]->name && out[i]->version == out[j]->version) {
+        throw Error(Errc::conflict,
+                    fmt::format("{} and {} both define workflow {} version {}; give each "
+                                "version its own number",
+                                out[j]->file, out[i]->file, out[i]->name, out[i]->version));
+      }
+    }
+  }
   return out;
 }
 

@@ -22,7 +22,8 @@ std::string read_file(const std::string& path);
 std::vector<nlohmann::json> read_inputs(const std::string& path);
 
 // Loads every *.yaml / *.yml in `dir` (not recursive). Throws DefinitionError carrying every
-// diagnostic when any file is invalid, Error(io) when the directory is missing or empty.
+// diagnostic when any file is invalid, Error(io) when the directory is missing or empty,
+// Error(conflict) when two files define the same workflow and version.
 std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::string& dir);
 
 // An existing database, opened read-only for queries. Throws Error(not_found) when missing,

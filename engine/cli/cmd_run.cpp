@@ -3,6 +3,7 @@
 // finished, waiting or suspended; then prints what became of them.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 
 #include <fmt/format.h>
@@ -74,6 +75,10 @@ int run(const RunOptions& opt) {
   eo.db_path = opt.db;
   eo.sync = parse_sync(opt.sync);
   if (!opt.adapters.empty()) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(opt.adapters, ec)) {
+      throw Error(Errc::io, fmt::format("{} is a directory, not an adapters file", opt.adapters));
+    }
     eo.adapters = std::make_shared<AdapterRegistry>(AdapterRegistry::from_file(opt.adapters));
   }
   auto engine = Engine::open(std::move(eo));

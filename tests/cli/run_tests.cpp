@@ -321,6 +321,24 @@ TEST_CASE("Cli.Run.WorkflowsDirMissing") {
   CHECK_FALSE(fs::exists(s.db));
 }
 
+TEST_CASE("Cli.Run.WorkflowsIsAFile") {
+  Scratch s;
+  auto file = s.workflows + "/returns.yaml";
+  check_failure(Scratch::rmaflow({"run", "--db", s.db, "--workflows", file, s.inputs}), 1,
+                {file, "directory"});
+  CHECK_FALSE(fs::exists(s.db));
+}
+
+TEST_CASE("Cli.Run.TwoFilesOneVersion") {
+  Scratch s;
+  std::string copy = kReturns;
+  copy.replace(copy.find("the part is broken"), 18, "the part is cracked");
+  auto second = s.dir.write("workflows/returns-copy.yaml", copy);
+  check_failure(s.run({s.inputs}), 1,
+                {s.workflows + "/returns.yaml", second, "returns", "version 1"});
+  CHECK_FALSE(fs::exists(s.db));
+}
+
 TEST_CASE("Cli.Run.WorkflowsDirEmpty") {
   Scratch s;
   fs::create_directories(s.dir.file("empty"));
@@ -416,6 +434,9 @@ TEST_CASE("Cli.Run.AdaptersFileErrors") {
   SUBCASE("not a mapping") {
     auto file = s.dir.write("adapters.yaml", "- erp\n");
     check_failure(s.run({"--adapters", file, s.inputs}), 1, {file});
+  }
+  SUBCASE("a directory") {
+    check_failure(s.run({"--adapters", s.workflows, s.inputs}), 1, {s.workflows, "directory"});
   }
   SUBCASE("missing") {
     auto file = s.dir.file("adapters.yaml");
