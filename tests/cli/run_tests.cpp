@@ -515,6 +515,12 @@ TEST_CASE("Cli.List.StatusFilter") {
   auto both = s.list_json({"--status", "completed,rejected"});
   REQUIRE(both.size() == 2);
   for (const auto& row : both) CHECK(row["status"] != "suspended");
+  auto at_step = s.list_json({"--step", "break_it"});
+  REQUIRE(at_step.size() == 1);
+  CHECK(at_step[0]["id"] == ids["RMA-3"]);
+  auto by_key = s.list_json({"--business-key", "RMA-2"});
+  REQUIRE(by_key.size() == 1);
+  CHECK(by_key[0]["id"] == ids["RMA-2"]);
   auto repeated = s.list_json({"--status", "suspended", "--status", "rejected"});
   REQUIRE(repeated.size() == 2);
   auto suspended = s.list_json({"--status", "suspended"});
