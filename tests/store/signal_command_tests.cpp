@@ -11,7 +11,6 @@
 #include <thread>
 #include <vector>
 
-#include "engine/store/row_codec.hpp"
 #include "engine/store/schema.hpp"
 #include "tests/store/store_rows.hpp"
 #include "tests/support/process.hpp"
@@ -430,27 +429,9 @@ TEST_CASE("Store.Wrapper.ForwardsSignalsAndCommands") {
   CHECK(s.get_command(id).has_value());
 }
 
-namespace {
-
-// Inserts `row` into `table` with the row codec's column list, as rmaflow 1 did.
-template <class Row, class Bind>
-void insert_v1(SQLite::Database& db, const char* table, const char* columns, int count,
-               const Row& row, Bind bind) {
-  std::string params;
-  for (int i = 1; i <= count; ++i) params += fmt::format("{}?{}", i == 1 ? "" : ", ", i);
-  SQLite::Statement insert(db,
-                           fmt::format("INSERT INTO {} ({}) VALUES ({})", table, columns, params));
-  bind(insert, row);
-  insert.exec();
-}
-
-}  // namespace
-
 TEST_CASE("Store.Open.MigratesFromVersion1") {
   TempDir dir;
   const auto path = dir.file("v1.db");
-  const auto definition = testing::definition_row("returns", 1, "h1");
-  const auto instance = testing::instance_row("i-1");
   {
     // The database as rmaflow with schema version 1 left it.
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
@@ -458,14 +439,20 @@ TEST_CASE("Store.Open.MigratesFromVersion1") {
     store::migrate(db, path, 1);
     REQUIRE(store::stored_schema_version(db) == 1);
     REQUIRE_FALSE(db.tableExists("signals"));
-    insert_v1(db, "definitions", store::kDefinitionColumns, store::kDefinitionColumnCount,
-              definition, store::bind_definition);
-    insert_v1(db, "instances", store::kInstanceColumns, store::kInstanceColumnCount, instance,
-              store::bind_instance);
-    insert_v1(db, "events", store::kEventColumns, store::kEventColumnCount,
-              testing::event_row("i-1", 1), store::bind_event);
-    insert_v1(db, "timers", store::kTimerColumns, store::kTimerColumnCount,
-              testing::timer_row("i-1", "wait", 1'000), store::bind_timer);
+    // Literal version-1 rows: the row codec follows the newest schema, not this one.
+    db.exec(R"sql(
+      INSERT INTO definitions (name, version, content_hash, source, input_schema, file,
+                               deployed_at)
+        VALUES ('returns', 1, 'h1', 'workflow: returns', '', 'returns.yaml', 1000);
+      INSERT INTO instances (id, workflow, version, status, phase, step, attempt, visits,
+                             context, step_input, business_key, correlation_id, input_hash,
+                             incident, last_seq, created_at, updated_at, ended_at, deadline)
+        VALUES ('i-1', 'returns', 1, 1, 3, 'await', 1, '{"await":1}', '{"input":{"a":1}}', '',
+                'RMA-1', 'c-1', 'h', '', 1, 1000, 1001, NULL, 61000);
+      INSERT INTO events (instance_id, seq, type, step, at, data)
+        VALUES ('i-1', 1, 1, '', 1000, '{}');
+      INSERT INTO timers (instance_id, name, due) VALUES ('i-1', 'wait', 1000);
+    )sql");
   }
 
   // A reader cannot migrate, so it refuses and leaves the file as it was.
@@ -477,8 +464,12 @@ TEST_CASE("Store.Open.MigratesFromVersion1") {
     CHECK(s->get_definition("returns", 1)->content_hash == "h1");
     const auto kept = s->get_instance("i-1");
     REQUIRE(kept.has_value());
-    CHECK(kept->context == instance.context);
-    CHECK(kept->deadline == instance.deadline);
+    CHECK(kept->status == InstanceStatus::running);
+    CHECK(kept->phase == Phase::waiting);
+    CHECK(kept->context == R"({"input":{"a":1}})");
+    CHECK(kept->business_key == "RMA-1");
+    CHECK(kept->deadline == from_millis(61'000));
+    CHECK(s->find_by_business_key("returns", "RMA-1").has_value());
     CHECK(s->history("i-1").size() == 1);
     CHECK(s->due_timers(from_millis(1'000), 10).size() == 1);
 
