@@ -405,10 +405,9 @@ void EngineImpl::invoke_after_commit(Instance& inst) {
 }
 
 void EngineImpl::invoke(Instance& inst) {
-  const Step& step = inst.step();
-  const TaskStep& task = *step.task();
+  auto action = inst.action();
   auto now = clock_->now();
-  TimePoint deadline = inst.row.deadline.value_or(now + task.timeout);
+  TimePoint deadline = inst.row.deadline.value_or(now + action->timeout);
   timers_.push(TimerEntry{deadline, TimerKind::timeout, inst.row.id, {}});
 
   if (inst.outcome_at != std::chrono::steady_clock::time_point{} && options_.on_step_latency) {
@@ -419,7 +418,8 @@ void EngineImpl::invoke(Instance& inst) {
   call.instance_id = inst.row.id;
   call.workflow = inst.row.workflow;
   call.step = inst.row.step;
-  call.operation = task.operation;
+  call.operation = action->operation;
+  call.compensation = inst.compensating();
   call.idempotency_key = inst.idempotency_key();
   call.correlation_id = inst.row.correlation_id;
   call.attempt = inst.row.attempt;
@@ -435,10 +435,10 @@ void EngineImpl::invoke(Instance& inst) {
       complete(id, generation, std::move(outcome));
     });
   };
-  Adapter* adapter = adapters_->find(task.adapter);
+  Adapter* adapter = adapters_->find(action->adapter);
   if (adapter == nullptr) {
     done(Outcome::failure("UnknownAdapter",
-                          fmt::format("no adapter named {} is configured", task.adapter), false));
+                          fmt::format("no adapter named {} is configured", action->adapter), false));
     return;
   }
   try {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ struct Instance {
   nlohmann::json context = nlohmann::json::object();
   nlohmann::json visits = nlohmann::json::object();  // step -> times entered
   nlohmann::json step_input;                          // null when the step has no input
+  // The compensation record: {"done": [{step, visit, input}...] newest last, "pivot": bool,
+  // "running": {target, reason, visit} while compensating}.
+  nlohmann::json saga = nlohmann::json::object();
   std::shared_ptr<const Definition> definition;
   // Bumped whenever the instance moves on; an adapter outcome or timer carrying an older
   // generation is stale and ignored.
@@ -36,10 +40,26 @@ struct Instance {
   // The current step. The definition is validated, so the name always resolves.
   const Step& step() const { return *definition->find(row.step); }
   int visit() const { return visits.value(row.step, 0); }
-  // <instance>:<step>:<visit>: stable across retries and restarts, fresh for each entry.
+  bool compensating() const { return saga.contains("running"); }
+  // <instance>:<step>:<visit>: stable across retries and restarts, fresh for each entry. A
+  // compensation uses the visit it undoes, suffixed ":compensate".
   std::string idempotency_key() const {
+    if (compensating()) {
+      return row.id + ":" + row.step + ":" + std::to_string(saga["running"].value("visit", 0)) +
+             ":compensate";
+    }
     return row.id + ":" + row.step + ":" + std::to_string(visit());
   }
+
+  // The adapter call the instance makes at its current step: the task's, or while
+  // compensating the step's compensation. Nullopt at a step that calls nothing.
+  struct Action {
+    std::string adapter;
+    std::string operation;
+    Duration timeout;
+    RetryPolicy retry;
+  };
+  std::optional<Action> action() const;
 
   // The row with the JSON documents serialized.
   InstanceRow snapshot() const;

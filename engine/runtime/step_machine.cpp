@@ -19,6 +19,16 @@
 //
 // A step that cannot run (a `with` or `if` expression raises) fails like an attempt with the
 // non-retryable code ExpressionError; a switch where nothing matches fails with NoMatch.
+//
+// Compensation (saga):
+//   task with `compensate` succeeds -> its compensation input is rendered and recorded
+//   pivot task succeeds            -> the record is emptied: nothing before it is ever undone
+//   unhandled failure              -> on_failure: compensate and no pivot passed? compensate,
+//                                     end `compensated`; otherwise suspend
+//   end with compensate: true      -> compensate, then end with the end's status
+//   compensating                   -> newest recorded step first, one at a time, each a retried
+//                                     attempt with key <instance>:<step>:<visit>:compensate;
+//                                     one that fails for good suspends with an incident
 #include "engine/runtime/step_machine.hpp"
 
 #include <algorithm>
@@ -127,7 +137,12 @@ void StepMachine::enter(Instance& inst, std::string step_name) {
       }
       case StepKind::end: {
         host_.batch().record(inst, EventType::step_entered, now, {{"visit", inst.visit()}});
-        finish(inst, std::get<EndStep>(step.body).status);
+        const auto& end = std::get<EndStep>(step.body);
+        if (end.compensate) {
+          start_compensation(inst, end.status, "end step " + step.name);
+        } else {
+          finish(inst, end.status);
+        }
         return;
       }
       case StepKind::wait: {
@@ -223,17 +238,75 @@ void StepMachine::on_wait_due(Instance& inst) {
 }
 
 void StepMachine::start_attempt(Instance& inst) {
-  const auto& task = *inst.step().task();
+  auto action = inst.action();
   auto now = host_.now();
   inst.row.attempt += 1;
   inst.row.phase = Phase::invoking;
-  inst.row.deadline = now + task.timeout;
+  inst.row.deadline = now + action->timeout;
   ++inst.generation;
-  host_.batch().record(inst, EventType::attempt_started, now,
-                       {{"attempt", inst.row.attempt},
-                        {"idempotency_key", inst.idempotency_key()},
-                        {"deadline", format_time(*inst.row.deadline)}});
+  nlohmann::json data = {{"attempt", inst.row.attempt},
+                         {"idempotency_key", inst.idempotency_key()},
+                         {"deadline", format_time(*inst.row.deadline)}};
+  if (inst.compensating()) data["compensation"] = true;
+  host_.batch().record(inst, EventType::attempt_started, now, std::move(data));
   host_.invoke_after_commit(inst);
+}
+
+void StepMachine::remember_for_compensation(Instance& inst, const Step& step) {
+  const TaskStep& task = *step.task();
+  if (task.compensate) {
+    nlohmann::json entry = {{"step", step.name}, {"visit", inst.visit()}};
+    try {
+      entry["input"] = task.compensate->with.render(inst.context);
+    } catch (const Error& e) {
+      entry["input"] = nullptr;
+      entry["render_error"] = e.what();  // reported if the compensation is ever needed
+    }
+    inst.saga["done"].push_back(std::move(entry));
+  }
+  if (task.pivot) {
+    inst.saga["done"] = nlohmann::json::array();
+    inst.saga["pivot"] = true;
+  }
+}
+
+void StepMachine::start_compensation(Instance& inst, InstanceStatus target,
+                                     const std::string& reason) {
+  nlohmann::json steps = nlohmann::json::array();
+  const auto& done = inst.saga.value("done", nlohmann::json::array());
+  for (auto it = done.rbegin(); it != done.rend(); ++it) steps.push_back((*it)["step"]);
+  inst.row.status = InstanceStatus::compensating;
+  inst.saga["running"] = {{"target", std::string(to_string(target))}, {"reason", reason}};
+  host_.batch().record(inst, EventType::compensation_started, host_.now(),
+                       {{"reason", reason}, {"steps", steps}, {"then", to_string(target)}});
+  next_compensation(inst);
+}
+
+void StepMachine::next_compensation(Instance& inst) {
+  auto& running = inst.saga["running"];
+  auto& done = inst.saga["done"];
+  if (!done.is_array() || done.empty()) {
+    auto target = parse_instance_status(running.value("target", "compensated"))
+                      .value_or(InstanceStatus::compensated);
+    host_.batch().record(inst, EventType::compensation_finished, host_.now(),
+                         {{"then", to_string(target)}});
+    inst.saga.erase("running");
+    finish(inst, target);
+    return;
+  }
+  const auto& entry = done.back();
+  inst.row.step = entry["step"].get<std::string>();
+  inst.row.attempt = 0;
+  inst.row.phase = Phase::idle;
+  inst.row.status = InstanceStatus::compensating;
+  running["visit"] = entry["visit"];
+  inst.step_input = entry["input"];
+  ++inst.generation;
+  if (entry.contains("render_error")) {
+    suspend(inst, {std::string(kExpressionError), entry["render_error"].get<std::string>(), false}, 0);
+    return;
+  }
+  start_attempt(inst);
 }
 
 void StepMachine::resume(Instance& inst) {
@@ -258,17 +331,25 @@ void StepMachine::on_outcome(Instance& inst, const Outcome& outcome) {
     return;
   }
   const Step& step = inst.step();
+  if (inst.compensating()) {
+    host_.batch().record(inst, EventType::compensation_step_completed, host_.now(),
+                         {{"attempt", inst.row.attempt}, {"result", *outcome.result}});
+    inst.saga["done"].erase(inst.saga["done"].size() - 1);
+    next_compensation(inst);
+    return;
+  }
   if (!step.result.empty()) inst.context[step.result] = *outcome.result;
   host_.batch().record(inst, EventType::step_completed, host_.now(),
                        {{"attempt", inst.row.attempt}, {"result", *outcome.result}});
+  remember_for_compensation(inst, step);
   enter(inst, step.next);
 }
 
 void StepMachine::on_timeout(Instance& inst) {
-  const auto* task = inst.step().task();
+  auto action = inst.action();
   fail(inst, {std::string(kTimeout),
               fmt::format("attempt {} did not finish within {}", inst.row.attempt,
-                          format_duration(task ? task->timeout : Duration(0))),
+                          format_duration(action ? action->timeout : Duration(0))),
               true});
 }
 
@@ -282,15 +363,17 @@ void StepMachine::fail(Instance& inst, const AdapterError& error) {
   auto now = host_.now();
   const Step& step = inst.step();
   const TaskStep* task = step.task();
+  auto action = inst.action();
   int attempt = inst.row.attempt;
   inst.row.deadline.reset();
   ++inst.generation;  // a late outcome of this attempt is now stale
-  if (task != nullptr && attempt > 0) {
+  if (action && attempt > 0) {
     host_.batch().record(inst, EventType::attempt_failed, now,
                          {{"attempt", attempt}, {"error", error_json(error)}});
-    if (attempt < task->retry.max_attempts && task->retry.retries(error.code, error.retryable)) {
-      Duration delay = task->retry.delay_after(attempt);
-      if (task->retry.jitter == Jitter::full) delay = host_.random_up_to(delay);
+    const RetryPolicy& retry = action->retry;
+    if (attempt < retry.max_attempts && retry.retries(error.code, error.retryable)) {
+      Duration delay = retry.delay_after(attempt);
+      if (retry.jitter == Jitter::full) delay = host_.random_up_to(delay);
       TimePoint due = now + delay;
       inst.row.phase = Phase::backoff;
       inst.row.deadline = due;
@@ -303,6 +386,10 @@ void StepMachine::fail(Instance& inst, const AdapterError& error) {
       return;
     }
   }
+  if (inst.compensating()) {  // a compensation failed for good: an operator decides
+    suspend(inst, error, attempt);
+    return;
+  }
   if (task != nullptr) {
     for (const auto& rule : task->catches) {
       if (!rule.matches(error.code)) continue;
@@ -312,6 +399,13 @@ void StepMachine::fail(Instance& inst, const AdapterError& error) {
       enter(inst, rule.next);
       return;
     }
+  }
+  // After a pivot only forward recovery makes sense: suspend even when told to compensate.
+  if (inst.definition->on_failure == FailurePolicy::compensate && !inst.saga.value("pivot", false)) {
+    inst.context["error"] = error_document(inst, error);
+    start_compensation(inst, InstanceStatus::compensated,
+                       fmt::format("{} failed: {}", inst.row.step, error.code));
+    return;
   }
   suspend(inst, error, attempt);
 }
@@ -329,6 +423,8 @@ void StepMachine::suspend(Instance& inst, const AdapterError& error, int attempt
                              {"error", error_json(error)},
                              {"attempts", attempts},
                              {"opened_at", format_time(now)}};
+  if (inst.compensating()) incident["compensating"] = true;
+  inst.row.deadline.reset();
   inst.row.status = InstanceStatus::suspended;
   inst.row.phase = Phase::idle;
   inst.row.incident = incident.dump();

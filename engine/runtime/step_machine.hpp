@@ -68,6 +68,11 @@ class StepMachine {
   // A failed attempt, or a step that could not run (its input or switch did not evaluate).
   void fail(Instance& inst, const AdapterError& error);
   void suspend(Instance& inst, const AdapterError& error, int attempts);
+  // Saga: undo the completed steps that have a compensation, newest first, then end with
+  // `target`. Steps before a succeeded pivot are not in the record.
+  void start_compensation(Instance& inst, InstanceStatus target, const std::string& reason);
+  void next_compensation(Instance& inst);
+  void remember_for_compensation(Instance& inst, const Step& step);
   void finish(Instance& inst, InstanceStatus status);
   nlohmann::json error_document(const Instance& inst, const AdapterError& error) const;
 

@@ -28,7 +28,7 @@ std::string upsert_instance_sql() {
          " correlation_id = excluded.correlation_id, input_hash = excluded.input_hash,"
          " incident = excluded.incident, last_seq = excluded.last_seq,"
          " created_at = excluded.created_at, updated_at = excluded.updated_at,"
-         " ended_at = excluded.ended_at, deadline = excluded.deadline";
+         " ended_at = excluded.ended_at, deadline = excluded.deadline, saga = excluded.saga";
 }
 
 std::string upsert_timer_sql() {

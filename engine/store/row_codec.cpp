@@ -63,6 +63,7 @@ InstanceRow read_instance(const SQLite::Statement& s) {
   row.updated_at = time_at(s, 16);
   row.ended_at = optional_time_at(s, 17);
   row.deadline = optional_time_at(s, 18);
+  row.saga = s.getColumn(19).getString();
   return row;
 }
 
@@ -139,6 +140,7 @@ void bind_instance(SQLite::Statement& s, const InstanceRow& row) {
   bind_time(s, 17, row.updated_at);
   bind_optional_time(s, 18, row.ended_at);
   bind_optional_time(s, 19, row.deadline);
+  s.bindNoCopy(20, row.saga);
 }
 
 void bind_event(SQLite::Statement& s, const EventRow& row) {

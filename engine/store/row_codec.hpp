@@ -21,8 +21,8 @@ inline constexpr int kDefinitionColumnCount = 7;
 inline constexpr const char* kInstanceColumns =
     "id, workflow, version, status, phase, step, attempt, visits, context, step_input, "
     "business_key, correlation_id, input_hash, incident, last_seq, created_at, updated_at, "
-    "ended_at, deadline";
-inline constexpr int kInstanceColumnCount = 19;
+    "ended_at, deadline, saga";
+inline constexpr int kInstanceColumnCount = 20;
 
 inline constexpr const char* kEventColumns = "instance_id, seq, type, step, at, data";
 inline constexpr int kEventColumnCount = 6;

@@ -18,7 +18,7 @@ namespace {
 // are the integers of the enums in rmaflow/status.hpp. Text columns hold '' rather than NULL
 // for "none", except the optional times, which are NULL.
 // clang-format off
-constexpr std::array<Migration, 2> kMigrations{{
+constexpr std::array<Migration, 3> kMigrations{{
   {1, "definitions, instances, events, timers", R"sql(
     CREATE TABLE schema_version (
       version    INTEGER PRIMARY KEY,
@@ -100,6 +100,9 @@ constexpr std::array<Migration, 2> kMigrations{{
       outcome     TEXT    NOT NULL DEFAULT ''
     );
     CREATE INDEX commands_pending ON commands (id) WHERE outcome = '';
+  )sql"},
+  {3, "instances.saga: the compensation record", R"sql(
+    ALTER TABLE instances ADD COLUMN saga TEXT NOT NULL DEFAULT '{}';
   )sql"},
 }};
 // clang-format on

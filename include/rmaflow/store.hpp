@@ -52,7 +52,10 @@ struct InstanceRow {
   TimePoint created_at;
   TimePoint updated_at;
   std::optional<TimePoint> ended_at;
-  std::optional<TimePoint> deadline;  // the running attempt times out at this instant
+  std::optional<TimePoint> deadline;  // the current phase's deadline: attempt timeout, retry due, wait end
+  // JSON object: the compensation record (completed steps to undo, newest last; whether a
+  // pivot has passed; the compensation in progress and the status it ends in).
+  std::string saga = "{}";
 };
 
 struct EventRow {

@@ -33,6 +33,7 @@ void check_same(const InstanceRow& a, const InstanceRow& b) {
   CHECK(a.updated_at == b.updated_at);
   CHECK(a.ended_at == b.ended_at);
   CHECK(a.deadline == b.deadline);
+  CHECK(a.saga == b.saga);
 }
 
 }  // namespace
@@ -50,6 +51,7 @@ TEST_CASE("Store.Commit.RoundTripsEveryField") {
   finished.ended_at = from_millis(1'700'000'123'456);
   finished.deadline = std::nullopt;
   finished.context = "{\"note\":\"unicode \xC3\xA9 and quotes \\\" ok\"}";
+  finished.saga = R"({"done":[{"step":"label","visit":1,"input":{"id":"L1"}}],"pivot":false})";
 
   InstanceRow plain = testing::instance_row("i-2");  // no key, no incident, no ended_at
 
