@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "engine/runtime/fault_points.hpp"
+#include "engine/support/json_depth.hpp"
 #include "engine/support/sha256.hpp"
 
 namespace rmaflow {
@@ -184,6 +185,14 @@ void EngineImpl::apply_pending_commands() {
         request.payload = body.value("payload", nlohmann::json());
         request.idempotency_key = body.value("idempotency_key", std::string());
         if (handle_signal(request).duplicate) outcome = "applied: duplicate signal, ignored";
+      } else if (auto kind = parse_action_kind(command.kind)) {
+        OperatorAction action;
+        action.instance_id = command.instance_id;
+        action.kind = *kind;
+        action.actor = body.value("actor", std::string("unknown"));
+        action.reason = body.value("reason", std::string());
+        action.args = body.value("args", nlohmann::json::object());
+        handle_action(action);
       } else {
         outcome = fmt::format("refused: this engine does not know the command \"{}\"", command.kind);
       }
@@ -252,8 +261,55 @@ std::future<SignalResult> EngineImpl::signal(SignalRequest request) {
   return future;
 }
 
+std::future<ActionResult> EngineImpl::act(OperatorAction action) {
+  auto promise = std::make_shared<std::promise<ActionResult>>();
+  auto future = promise->get_future();
+  asio::post(io_, [this, action = std::move(action), promise] {
+    try {
+      answer_after_commit(batch_, promise, handle_action(action));
+      request_flush();
+    } catch (const Error&) {
+      promise->set_exception(std::current_exception());
+    }
+  });
+  return future;
+}
+
+ActionResult EngineImpl::handle_action(const OperatorAction& action) {
+  if (json_deeper_than(action.args)) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("the arguments of {} nest deeper than {} levels",
+                            to_string(action.kind), kMaxJsonDepth));
+  }
+  Instance* inst = acquire(action.instance_id);
+  if (inst == nullptr) {
+    std::optional<InstanceRow> row;
+    {
+      std::lock_guard lock(store_mu_);
+      row = store_->get_instance(action.instance_id);
+    }
+    if (!row) throw Error(Errc::not_found, fmt::format("no instance {}", action.instance_id));
+    throw Error(Errc::refused, fmt::format("instance {} is {}: a finished instance cannot be "
+                                           "changed",
+                                           action.instance_id, to_string(row->status)));
+  }
+  try {
+    machine_.apply(*inst, action);
+  } catch (const Error&) {
+    settle(*inst);  // refused: nothing changed; do not keep it in memory
+    throw;
+  }
+  settle(*inst);
+  return ActionResult{inst->row.id, inst->row.status, inst->row.step};
+}
+
 SignalResult EngineImpl::handle_signal(const SignalRequest& request) {
   if (request.name.empty()) throw Error(Errc::invalid_argument, "a signal needs a name");
+  if (json_deeper_than(request.payload)) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("the payload of signal {} nests deeper than {} levels", request.name,
+                            kMaxJsonDepth));
+  }
   std::string id = request.instance_id;
   if (id.empty()) {
     if (auto it = pending_keys_.find(key_of(request.workflow, request.business_key));
@@ -328,6 +384,11 @@ void EngineImpl::handle_start(StartRequest request, const StartPromise& promise)
     throw Error(Errc::invalid_input,
                 fmt::format("the input of workflow {} must be a JSON object, not {}",
                             request.workflow, request.input.type_name()));
+  }
+  if (json_deeper_than(request.input)) {
+    throw Error(Errc::invalid_input, fmt::format("the input of workflow {} nests deeper than {} "
+                                                 "levels",
+                                                 request.workflow, kMaxJsonDepth));
   }
   std::string business_key = business_key_for(*def, request);
   std::string input_hash = sha256_hex(request.input.dump());
@@ -459,6 +520,12 @@ void EngineImpl::complete(const std::string& id, std::uint64_t generation, Outco
   Instance* inst = find_active(id, generation);
   if (inst == nullptr || inst->row.phase != Phase::invoking) return;  // stale: timed out, moved on
   inst->outcome_at = std::chrono::steady_clock::now();
+  if (outcome.ok() && json_deeper_than(*outcome.result)) {
+    outcome = Outcome::failure("ResultTooDeep",
+                               fmt::format("the adapter's result nests deeper than {} levels",
+                                           kMaxJsonDepth),
+                               false);
+  }
   machine_.on_outcome(*inst, outcome);
   request_flush();
 }

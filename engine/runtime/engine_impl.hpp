@@ -35,6 +35,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   DeployResult deploy(std::shared_ptr<const Definition> definition) override;
   std::future<StartResult> start(StartRequest request) override;
   std::future<SignalResult> signal(SignalRequest request) override;
+  std::future<ActionResult> act(OperatorAction action) override;
   void run_until_idle() override;
   void run() override;
   void stop() override;
@@ -65,6 +66,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void handle_start(StartRequest request, const StartPromise& promise);
   // Records the signal; returns the answer to give once committed. Throws Error.
   SignalResult handle_signal(const SignalRequest& request);
+  ActionResult handle_action(const OperatorAction& action);
   // The instance, from memory or loaded from the store (then held until it settles); null
   // when there is no such instance or it is finished.
   Instance* acquire(const std::string& id);

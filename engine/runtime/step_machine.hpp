@@ -14,6 +14,7 @@
 #include "engine/runtime/instance.hpp"
 #include "engine/runtime/timer_queue.hpp"
 #include "rmaflow/adapter.hpp"
+#include "rmaflow/engine.hpp"
 
 namespace rmaflow {
 
@@ -53,6 +54,9 @@ class StepMachine {
   // A new signal (already checked: not a duplicate, instance not finished). It is recorded,
   // and consumed at once when the instance waits for it; otherwise it stays pending.
   void on_signal(Instance& inst, SignalRow signal);
+  // An operator's repair (see ActionKind). Throws Error(refused / not_found /
+  // invalid_argument) before changing anything when it makes no sense.
+  void apply(Instance& inst, const OperatorAction& action);
   // After a restart: re-arms what an unfinished instance was doing when the process stopped.
   void resume(Instance& inst);
 
@@ -61,6 +65,8 @@ class StepMachine {
   // a timer) or the instance ends.
   void enter(Instance& inst, std::string step);
   void start_attempt(Instance& inst);
+  // Drops the retry or wait timer and the incident; in-flight outcomes become stale.
+  void abandon_pending(Instance& inst);
   // Enters a wait step (the caller recorded step_entered).
   void begin_wait(Instance& inst, const WaitStep& wait);
   // Consumes the oldest pending signal the current wait step waits for; false when none.

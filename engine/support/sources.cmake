@@ -5,5 +5,6 @@ set(RMAFLOW_SUPPORT_SOURCES
   engine/support/clock.cpp
   engine/support/sha256.cpp
   engine/support/ids.cpp
+  engine/support/json_depth.cpp
   engine/support/yaml_json.cpp
 )

@@ -83,6 +83,34 @@ struct SignalResult {
   bool duplicate = false;  // the same key was already accepted; nothing new happened
 };
 
+// An operator's repair of one instance; recorded in its history with actor and reason.
+//   retry    a suspended step (or a compensation) again now, or a pending retry at once;
+//            args {input?}: replaces the step's input
+//   skip     a suspended or waiting task/wait step (or a failed compensation) as if it had
+//            succeeded; args {output?}: lands at the step's result
+//   goto     move to another step; args {step}
+//   cancel   end it `cancelled`; args {compensate?: bool} runs its compensations first
+//   patch    apply a JSON merge patch to the context (not .input or .instance); args {patch}
+//   resolve  close the incident and end it `failed`: dealt with outside rmaflow
+enum class ActionKind { retry, skip, goto_step, cancel, patch, resolve };
+
+std::string_view to_string(ActionKind kind);
+std::optional<ActionKind> parse_action_kind(std::string_view text);
+
+struct OperatorAction {
+  std::string instance_id;
+  ActionKind kind = ActionKind::retry;
+  std::string actor;
+  std::string reason;
+  nlohmann::json args = nlohmann::json::object();
+};
+
+struct ActionResult {
+  std::string instance_id;
+  InstanceStatus status = InstanceStatus::running;  // right after the action
+  std::string step;
+};
+
 struct EngineStats {
   std::uint64_t commits = 0;
   std::uint64_t events = 0;
@@ -111,6 +139,11 @@ class Engine {
   // refused (the instance is finished), invalid_argument (no name). Requires the engine to
   // be running, like start().
   virtual std::future<SignalResult> signal(SignalRequest request) = 0;
+
+  // Applies an operator action. The future holds the instance's status once the action is
+  // committed, or an Error: not_found (instance, step), refused (makes no sense in its
+  // state; the message says why), invalid_argument (a missing reason or malformed args).
+  virtual std::future<ActionResult> act(OperatorAction action) = 0;
 
   // Runs on the calling thread until nothing can progress without an outside event: every
   // instance is finished, waiting or suspended, and no adapter call is in flight. Retry

@@ -281,3 +281,20 @@ steps:
   CHECK(h.row(id).status == InstanceStatus::completed);
   CHECK(peek->seen == std::vector<bool>{true, true});
 }
+
+TEST_CASE("Runtime.Start.RefusesInputNestedTooDeep") {
+  Harness h(kFlow);
+  json deep = json::object();
+  json* at = &deep;
+  for (int i = 0; i < 50'000; ++i) at = &((*at)["a"] = json::object());
+  deep["rma_id"] = "R1";
+  auto future = h.engine->start(StartRequest{"flow", std::nullopt, deep, std::nullopt, ""});
+  h.idle();
+  try {
+    future.get();
+    FAIL("a 50,000-level input was accepted");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::invalid_input);
+  }
+  CHECK(h.engine->store().list_instances({}).empty());
+}
