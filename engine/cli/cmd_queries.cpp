@@ -4,6 +4,9 @@
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
 #include "engine/cli/instance_view.hpp"
+#include "engine/cli/stuck.hpp"
+#include "engine/cli/table.hpp"
+#include "rmaflow/clock.hpp"
 
 namespace rmaflow::cli {
 
@@ -19,7 +22,32 @@ struct QueryOptions {
   std::string after;
   std::size_t limit = 100;
   std::string id;
+  bool stuck = false;
 };
+
+int list_stuck(const QueryOptions& opt, InstanceFilter filter) {
+  auto store = open_for_queries(opt.db);
+  auto stuck = find_stuck(*store, std::move(filter), system_clock()->now());
+  if (opt.format == "json") {
+    auto out = nlohmann::json::array();
+    for (const auto& s : stuck) {
+      auto j = instance_json(s.row, false);
+      j["reason"] = s.reason;
+      out.push_back(std::move(j));
+    }
+    fmt::print("{}\n", out.dump(2));
+    return kExitOk;
+  }
+  Table table({"ID", "WORKFLOW", "KEY", "STATUS", "STEP", "REASON"});
+  for (const auto& s : stuck) {
+    table.add({s.row.id, fmt::format("{}@{}", s.row.workflow, s.row.version),
+               s.row.business_key.empty() ? "-" : s.row.business_key,
+               std::string(to_string(s.row.status)), s.row.step, s.reason});
+  }
+  fmt::print("{}", table.render());
+  fmt::print("{} stuck instance(s)\n", stuck.size());
+  return kExitOk;
+}
 
 InstanceRow must_get(Store& store, const QueryOptions& opt) {
   auto row = store.get_instance(opt.id);
@@ -43,6 +71,13 @@ int list(const QueryOptions& opt) {
   filter.step = opt.step;
   filter.business_key = opt.business_key;
   filter.after_id = opt.after;
+  if (opt.stuck) {
+    if (!opt.statuses.empty()) {
+      throw Error(Errc::invalid_argument, "--stuck and --status do not go together");
+    }
+    filter.limit = opt.limit;
+    return list_stuck(opt, std::move(filter));
+  }
   filter.limit = opt.limit + 1;  // one more than shown tells whether a next page exists
   auto store = open_for_queries(opt.db);
   auto rows = store->list_instances(filter);
@@ -104,6 +139,9 @@ void register_queries(CLI::App& app, int& exit_code) {
   l->add_option("--workflow", list_opt->workflow, "Only this workflow");
   l->add_option("--step", list_opt->step, "Only instances at this step");
   l->add_option("--business-key", list_opt->business_key, "Only this business key");
+  l->add_flag("--stuck", list_opt->stuck,
+              "Only instances that need a person: suspended, waiting past their deadline, or "
+              "past their SLA; with the reason");
   l->add_option("--after", list_opt->after, "Page after this instance id");
   l->add_option("--limit", list_opt->limit, "At most this many (default 100)")
       ->check(CLI::Range(1, 10000));

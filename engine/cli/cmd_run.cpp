@@ -87,6 +87,12 @@ int run(const RunOptions& opt) {
   std::vector<std::string> ids;
   for (const auto& row : engine->store().active_instances()) ids.push_back(row.id);
   std::size_t resumed = ids.size();
+  // Commands queued by the offline CLI: the engine applies them as it opens; their outcomes
+  // are committed with its first batch.
+  auto commands = engine->store().pending_commands(10'000);
+  for (const auto& c : commands) {
+    if (std::find(ids.begin(), ids.end(), c.instance_id) == ids.end()) ids.push_back(c.instance_id);
+  }
 
   std::vector<std::pair<std::string, std::future<StartResult>>> starts;
   for (auto& [name, input] : inputs) {
@@ -122,6 +128,11 @@ int run(const RunOptions& opt) {
   if (opt.format == "json") {
     fmt::print("{}\n", instances_json(rows).dump(2));
   } else {
+    for (const auto& queued : commands) {
+      auto done = engine->store().get_command(queued.id);
+      fmt::print("command {} ({} {}): {}\n", queued.id, queued.kind, queued.instance_id,
+                 done && !done->outcome.empty() ? done->outcome : "pending");
+    }
     fmt::print("{}", instances_table(rows));
     std::map<std::string, int> totals;
     for (const auto& r : rows) ++totals[std::string(to_string(r.status))];

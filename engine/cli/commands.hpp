@@ -16,5 +16,7 @@ void register_validate(CLI::App& app, int& exit_code);
 void register_run(CLI::App& app, int& exit_code);
 void register_queries(CLI::App& app, int& exit_code);  // list, show, history
 void register_bench(CLI::App& app, int& exit_code);
+// signal, retry, skip, goto, cancel, patch, resolve
+void register_operator_commands(CLI::App& app, int& exit_code);
 
 }  // namespace rmaflow::cli

@@ -7,4 +7,6 @@ set(RMAFLOW_CLI_SOURCES
   engine/cli/cmd_run.cpp
   engine/cli/cmd_queries.cpp
   engine/cli/cmd_bench.cpp
+  engine/cli/cmd_operator.cpp
+  engine/cli/stuck.cpp
 )

@@ -1,0 +1,153 @@
+// rmaflow signal / retry / skip / goto / cancel / patch / resolve, working offline on a
+// database (--db): the command is checked against the instance as stored, then written to the
+// database's command queue, durably; the engine applies it the next time it runs there (or at
+// once, when it is running). Its outcome lands in the instance's history.
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "engine/cli/cli_support.hpp"
+#include "engine/cli/commands.hpp"
+#include "rmaflow/engine.hpp"
+
+namespace rmaflow::cli {
+
+namespace {
+
+struct CommandOptions {
+  std::string db;
+  std::string id;
+  std::string reason;
+  std::string actor;
+  // signal
+  std::string name;
+  std::string data = "null";
+  std::string key;
+  // retry / skip / goto / cancel / patch
+  std::string input;
+  std::string output;
+  std::string step;
+  bool compensate = false;
+  std::string patch;
+};
+
+nlohmann::json parse_json_option(const std::string& option, const std::string& text) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error&) {
+    throw Error(Errc::invalid_argument, fmt::format("{} is not valid JSON: {}", option, text));
+  }
+}
+
+std::string default_actor() {
+  const char* user = std::getenv("USER");
+  return user != nullptr && *user != '\0' ? user : "cli";
+}
+
+// Checks the instance exists and is not finished, then queues the command.
+int queue(const CommandOptions& opt, const std::string& kind, nlohmann::json body) {
+  {
+    auto reader = open_for_queries(opt.db);
+    auto row = reader->get_instance(opt.id);
+    if (!row) throw Error(Errc::not_found, fmt::format("no instance {} in {}", opt.id, opt.db));
+    if (is_final(row->status)) {
+      throw Error(Errc::refused, fmt::format("instance {} is {}: a finished instance cannot be "
+                                             "changed",
+                                             opt.id, to_string(row->status)));
+    }
+  }
+  auto store = open_sqlite_store(opt.db);
+  CommandRow command;
+  command.instance_id = opt.id;
+  command.kind = kind;
+  command.body = body.dump();
+  command.created_at = system_clock()->now();
+  auto id = store->add_command(command);
+  fmt::print("queued {} for instance {} as command {}; the engine applies it when it next runs "
+             "on {}\n",
+             kind, opt.id, id, opt.db);
+  return kExitOk;
+}
+
+nlohmann::json action_body(const CommandOptions& opt, nlohmann::json args) {
+  return {{"actor", opt.actor.empty() ? default_actor() : opt.actor},
+          {"reason", opt.reason},
+          {"args", std::move(args)}};
+}
+
+CLI::App* add_action(CLI::App& app, const std::string& name, const std::string& help,
+                     const std::shared_ptr<CommandOptions>& opt) {
+  auto* cmd = app.add_subcommand(name, help);
+  cmd->add_option("--db", opt->db, "Database file")->required();
+  cmd->add_option("id", opt->id, "Instance id")->required();
+  cmd->add_option("--reason", opt->reason, "Why (recorded in the history)")->required();
+  cmd->add_option("--actor", opt->actor, "Who (default: $USER)");
+  return cmd;
+}
+
+}  // namespace
+
+void register_operator_commands(CLI::App& app, int& exit_code) {
+  auto sig = std::make_shared<CommandOptions>();
+  auto* s = app.add_subcommand("signal", "Send a signal to an instance (queued in the database)");
+  s->add_option("--db", sig->db, "Database file")->required();
+  s->add_option("id", sig->id, "Instance id")->required();
+  s->add_option("name", sig->name, "Signal name, e.g. warehouse.received")->required();
+  s->add_option("--data", sig->data, "Payload (JSON, default null)");
+  s->add_option("--key", sig->key, "Idempotency key: a repeat with the same key is accepted once");
+  s->callback([sig, &exit_code] {
+    exit_code = queue(*sig, "signal",
+                      {{"name", sig->name},
+                       {"payload", parse_json_option("--data", sig->data)},
+                       {"idempotency_key", sig->key}});
+  });
+
+  auto retry = std::make_shared<CommandOptions>();
+  auto* r = add_action(app, "retry", "Retry a suspended step (or a pending retry) now", retry);
+  r->add_option("--input", retry->input, "Replace the step's input (JSON)");
+  r->callback([retry, &exit_code] {
+    nlohmann::json args = nlohmann::json::object();
+    if (!retry->input.empty()) args["input"] = parse_json_option("--input", retry->input);
+    exit_code = queue(*retry, "retry", action_body(*retry, args));
+  });
+
+  auto skip = std::make_shared<CommandOptions>();
+  auto* k = add_action(app, "skip", "Skip a suspended or waiting step as if it had succeeded", skip);
+  k->add_option("--output", skip->output, "The step's result (JSON)");
+  k->callback([skip, &exit_code] {
+    nlohmann::json args = nlohmann::json::object();
+    if (!skip->output.empty()) args["output"] = parse_json_option("--output", skip->output);
+    exit_code = queue(*skip, "skip", action_body(*skip, args));
+  });
+
+  auto go = std::make_shared<CommandOptions>();
+  auto* g = add_action(app, "goto", "Move an instance to another step", go);
+  g->add_option("step", go->step, "The step to go to")->required();
+  g->callback([go, &exit_code] {
+    exit_code = queue(*go, "goto", action_body(*go, {{"step", go->step}}));
+  });
+
+  auto cancel = std::make_shared<CommandOptions>();
+  auto* c = add_action(app, "cancel", "Cancel an instance", cancel);
+  c->add_flag("--compensate", cancel->compensate, "Undo its completed steps first");
+  c->callback([cancel, &exit_code] {
+    exit_code = queue(*cancel, "cancel", action_body(*cancel, {{"compensate", cancel->compensate}}));
+  });
+
+  auto patch = std::make_shared<CommandOptions>();
+  auto* p = add_action(app, "patch", "Apply a JSON merge patch to an instance's context", patch);
+  p->add_option("--patch", patch->patch, "The merge patch (a JSON object)")->required();
+  p->callback([patch, &exit_code] {
+    auto doc = parse_json_option("--patch", patch->patch);
+    if (!doc.is_object()) throw Error(Errc::invalid_argument, "--patch must be a JSON object");
+    exit_code = queue(*patch, "patch", action_body(*patch, {{"patch", doc}}));
+  });
+
+  auto resolve = std::make_shared<CommandOptions>();
+  auto* v = add_action(app, "resolve", "Close an instance's incident and end it failed", resolve);
+  v->callback([resolve, &exit_code] {
+    exit_code = queue(*resolve, "resolve", action_body(*resolve, nlohmann::json::object()));
+  });
+}
+
+}  // namespace rmaflow::cli
