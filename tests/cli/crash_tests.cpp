@@ -181,3 +181,219 @@ void check_after_recovery(Run& r) {
 }
 
 }  // namespace
+
+// ---- waits, signals and compensation ---------------------------------------------------
+
+namespace {
+
+const char* kSagaWorkflow = R"(
+workflow: crash-saga
+version: 1
+business_key: ${ .input.rma_id }
+on_failure: compensate
+defaults:
+  timeout: 10s
+  retry: { max_attempts: 3, interval: 20ms, backoff: 1.0 }
+start: label
+steps:
+  label:
+    action: carrier.create_label
+    with: { rma: "${ .input.rma_id }" }
+    result: label
+    compensate: { action: carrier.void_label, with: { rma: "${ .label.rma }" } }
+    next: await_receipt
+  await_receipt:
+    wait: { signal: warehouse.received, timeout: 1h }
+    result: receipt
+    on_timeout: expire
+    next: restock
+  restock:
+    action: wms.restock
+    with: { rma: "${ .input.rma_id }", qty: "${ .receipt.qty }" }
+    compensate: { action: wms.reverse_restock, with: { rma: "${ .input.rma_id }" } }
+    next: eligible
+  eligible:
+    switch:
+      - if: .input.ineligible
+        next: refuse
+    default: credit
+  refuse:
+    action: erp.refuse
+    next: done
+  credit:
+    action: erp.post_credit_memo
+    with: { rma: "${ .input.rma_id }" }
+    next: done
+  done: { end: completed }
+  expire: { end: { status: expired, compensate: true } }
+)";
+
+const char* kSagaAdapters = R"(
+adapters:
+  carrier: { type: builtin, ledger: effects.db, latency: 2ms }
+  wms: { type: builtin, ledger: effects.db, latency: 3ms }
+  erp:
+    type: builtin
+    ledger: effects.db
+    latency: 2ms
+    operations:
+      refuse: { fail: NotEligible, retryable: false }
+)";
+
+constexpr int kSagaInstances = 30;
+constexpr int kSignalled = 20;  // RMA-00..19 are received; the even ones are not eligible
+
+struct SagaRun {
+  TempDir dir;
+  std::string db = dir.file("saga.db");
+  std::string wf_dir = dir.path() + "/workflows";
+  std::string adapters;
+  std::string inputs;
+
+  SagaRun() {
+    dir.write("workflows/crash-saga.yaml", kSagaWorkflow);
+    adapters = dir.write("adapters.yaml", kSagaAdapters);
+    json rmas = json::array();
+    for (int i = 0; i < kSagaInstances; ++i) {
+      rmas.push_back({{"rma_id", fmt::format("RMA-{:02}", i)}, {"ineligible", i % 2 == 0}});
+    }
+    inputs = dir.write("rmas.json", rmas.dump());
+  }
+
+  ProcessResult run(const std::string& kill_at, bool with_inputs) {
+    std::vector<std::string> argv = {rmaflow_binary(), "run", "--db", db, "--workflows", wf_dir,
+                                     "--adapters", adapters};
+    if (with_inputs) argv.push_back(inputs);
+    std::vector<std::string> env;
+    if (!kill_at.empty()) env.push_back("RMAFLOW_KILL_AT=" + kill_at);
+    return run_process(argv, env);
+  }
+
+  void killed_at(const std::string& point, bool with_inputs = false) {
+    auto r = run(point, with_inputs);
+    INFO("kill at ", point, "\nstdout:\n", r.out, "\nstderr:\n", r.err);
+    REQUIRE(r.signal == SIGKILL);
+  }
+
+  void finished(bool with_inputs = false) {
+    auto r = run("", with_inputs);
+    INFO("stdout:\n", r.out, "\nstderr:\n", r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+
+  void cli(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {rmaflow_binary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_process(argv);
+    INFO("rmaflow ", args.front(), "\nstdout:\n", r.out, "\nstderr:\n", r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+
+  std::map<std::string, std::string> ids_by_key() {
+    SQLite::Database d(db, SQLite::OPEN_READONLY);
+    SQLite::Statement q(d, "SELECT business_key, id FROM instances");
+    std::map<std::string, std::string> out;
+    while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getString();
+    return out;
+  }
+
+  std::map<std::string, std::int64_t> wait_timers() {
+    SQLite::Database d(db, SQLite::OPEN_READONLY);
+    SQLite::Statement q(d, "SELECT instance_id, due FROM timers WHERE name = 'wait'");
+    std::map<std::string, std::int64_t> out;
+    while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
+    return out;
+  }
+};
+
+std::string rma(int i) { return fmt::format("RMA-{:02}", i); }
+
+}  // namespace
+
+TEST_CASE("Recovery.Sigkill.DuringWaitsAfterSignalsAndInCompensation") {
+  SagaRun r;
+  r.killed_at("commit.after:2", true);  // right after the labels are made and the waits set
+  r.finished(true);
+  auto ids = r.ids_by_key();
+  REQUIRE(ids.size() == kSagaInstances);
+  auto timers = r.wait_timers();
+  REQUIRE(timers.size() == kSagaInstances);  // every instance waits, each with its timer
+
+  // The warehouse scans 20 parcels; one scan is delivered twice.
+  for (int i = 0; i < kSignalled; ++i) {
+    r.cli({"signal", "--db", r.db, ids[rma(i)], "warehouse.received", "--data",
+           fmt::format("{{\"qty\":{}}}", i + 1), "--key", "scan-" + rma(i)});
+  }
+  r.cli({"signal", "--db", r.db, ids[rma(3)], "warehouse.received", "--data", "{\"qty\":99}",
+         "--key", "scan-" + rma(3)});
+
+  r.killed_at("commit.after:1");   // right after the signals are accepted
+  r.killed_at("invoke.after:5");   // restocks and credits under way
+  r.killed_at("commit.after:2");   // compensations of the ineligible ones under way
+  r.finished();
+
+  // The unsignalled ones still wait, their timers neither lost nor fired early.
+  auto after = r.wait_timers();
+  for (int i = kSignalled; i < kSagaInstances; ++i) {
+    CHECK(after.count(ids[rma(i)]) == 1);
+    CHECK(after[ids[rma(i)]] == timers[ids[rma(i)]]);
+  }
+  // Nobody waits for them: cancel with compensation, killed in the middle.
+  for (int i = kSignalled; i < kSagaInstances; ++i) {
+    r.cli({"cancel", "--db", r.db, ids[rma(i)], "--compensate", "--reason", "parcel lost",
+           "--actor", "ops"});
+  }
+  r.killed_at("invoke.after:3");
+  r.finished();
+
+  SQLite::Database db(r.db, SQLite::OPEN_READONLY);
+  for (int i = 0; i < kSagaInstances; ++i) {
+    SQLite::Statement q(db, "SELECT status, context FROM instances WHERE id = ?");
+    q.bind(1, ids[rma(i)]);
+    REQUIRE(q.executeStep());
+    int expected = i >= kSignalled ? 13 /* cancelled */ : i % 2 == 0 ? 15 /* compensated */ : 10;
+    CHECK_MESSAGE(q.getColumn(0).getInt() == expected, rma(i));
+    if (i < kSignalled) {
+      auto context = json::parse(q.getColumn(1).getString());
+      CHECK(context["receipt"]["qty"] == i + 1);  // the duplicate scan was not consumed
+    }
+  }
+  SQLite::Statement fired(db, "SELECT count(*) FROM events WHERE type = 23");
+  REQUIRE(fired.executeStep());
+  CHECK(fired.getColumn(0).getInt() == 0);  // no wait timed out: none fired early
+
+  // Effects: exactly the expected keys, each applied once.
+  std::set<std::string> expected;
+  for (int i = 0; i < kSagaInstances; ++i) {
+    const auto& id = ids[rma(i)];
+    expected.insert(id + ":label:1");
+    bool compensated = i >= kSignalled || i % 2 == 0;
+    if (compensated) expected.insert(id + ":label:1:compensate");
+    if (i < kSignalled) {
+      expected.insert(id + ":restock:1");
+      if (i % 2 == 0) expected.insert(id + ":restock:1:compensate");
+      if (i % 2 == 1) expected.insert(id + ":credit:1");
+    }
+  }
+  SQLite::Database ledger(r.dir.file("effects.db"), SQLite::OPEN_READONLY);
+  SQLite::Statement effects(ledger, "SELECT key, effects FROM effects WHERE operation <> 'refuse'");
+  std::set<std::string> keys;
+  while (effects.executeStep()) {
+    keys.insert(effects.getColumn(0).getString());
+    CHECK_MESSAGE(effects.getColumn(1).getInt() == 1, effects.getColumn(0).getString());
+  }
+  CHECK(keys == expected);
+
+  // Histories: contiguous, one end each.
+  for (const auto& [key, id] : ids) {
+    SQLite::Statement events(db, "SELECT seq, type FROM events WHERE instance_id = ? ORDER BY seq");
+    events.bind(1, id);
+    std::int64_t seq = 1;
+    int ended = 0;
+    while (events.executeStep()) {
+      CHECK(events.getColumn(0).getInt64() == seq++);
+      ended += events.getColumn(1).getInt() == 9;
+    }
+    CHECK_MESSAGE(ended == 1, key);
+  }
+}
