@@ -160,6 +160,38 @@ void check_ends(const Definition& d, const Graph& g, DiagnosticSink& sink) {
   }
 }
 
+// A task that can run before a pivot and has no compensation cannot be undone if a later
+// step (still before the pivot) fails and the instance compensates.
+void check_pivots(const Definition& d, const Graph& g, DiagnosticSink& sink) {
+  std::size_t n = d.steps.size();
+  Graph reverse(n);
+  for (std::size_t v = 0; v < n; ++v)
+    for (auto w : g[v]) reverse[w].push_back(v);
+  std::vector<std::string> first_pivot(n);  // the pivot named in the warning, per step
+  for (std::size_t p = 0; p < n; ++p) {
+    const TaskStep* pivot = d.steps[p].task();
+    if (pivot == nullptr || !pivot->pivot) continue;
+    std::vector<bool> seen(n, false);
+    std::vector<std::size_t> todo = reverse[p];
+    for (auto v : todo) seen[v] = true;
+    while (!todo.empty()) {
+      auto v = todo.back();
+      todo.pop_back();
+      if (first_pivot[v].empty()) first_pivot[v] = d.steps[p].name;
+      for (auto u : reverse[v])
+        if (!seen[u]) todo.push_back(u), seen[u] = true;
+    }
+  }
+  for (std::size_t v = 0; v < n; ++v) {
+    const TaskStep* task = d.steps[v].task();
+    if (task == nullptr || task->pivot || task->compensate || first_pivot[v].empty()) continue;
+    sink.warning(d.steps[v].where, "uncompensated-before-pivot",
+                 fmt::format("task \"{}\" can run before the pivot \"{}\" and has no compensate: "
+                             "if a later step fails before the pivot, its effect is not undone",
+                             d.steps[v].name, first_pivot[v]));
+  }
+}
+
 }  // namespace
 
 void check_graph(const Definition& d, const std::vector<Transition>& transitions,
@@ -173,6 +205,7 @@ void check_graph(const Definition& d, const std::vector<Transition>& transitions
   }
   check_reachable(d, g, sink);
   check_ends(d, g, sink);
+  check_pivots(d, g, sink);
 }
 
 }  // namespace rmaflow::dsl

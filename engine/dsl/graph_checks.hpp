@@ -3,6 +3,7 @@
 //   unreachable-step  no path from the start step leads to the step
 //   no-path-to-end    a group of steps only leads among itself, never to an end step;
 //                     reported once per such group (the steps leading into it are not repeated)
+//   uncompensated-before-pivot (warning)  a task that can run before a pivot has no compensate
 #pragma once
 
 #include <set>

@@ -68,3 +68,35 @@ TEST_CASE("Dsl.Graph.BrokenTargetsAreNotReportedTwice") {
   CHECK(count(r, "unknown-target") == 1);
   CHECK(count(r, "no-path-to-end") == 0);
 }
+
+TEST_CASE("Dsl.Graph.UncompensatedTaskBeforePivotWarns") {
+  auto result = rmaflow::load_definition(R"(workflow: pv
+version: 1
+start: authorize
+steps:
+  authorize:
+    action: erp.authorize
+    next: label
+  label:
+    action: carrier.create_label
+    compensate: { action: carrier.void_label }
+    next: memo
+  memo:
+    action: erp.post_credit_memo
+    pivot: true
+    next: close
+  close:
+    action: erp.close
+    next: done
+  done: { end: completed }
+)", "pv.yaml");
+  REQUIRE(result.ok());  // a warning, not an error
+  std::vector<rmaflow::Diagnostic> warnings;
+  for (const auto& d : result.diagnostics)
+    if (d.code == "uncompensated-before-pivot") warnings.push_back(d);
+  REQUIRE(warnings.size() == 1);  // authorize; not label (compensated), memo or close (after)
+  CHECK(warnings[0].severity == rmaflow::Severity::warning);
+  CHECK(warnings[0].where.line == 5);
+  CHECK(warnings[0].where.column == 3);
+  CHECK(warnings[0].message.find("\"memo\"") != std::string::npos);
+}
