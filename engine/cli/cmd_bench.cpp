@@ -1,6 +1,9 @@
 // rmaflow bench: the engine's throughput and per-step overhead on the builtin noop adapter,
 // next to the raw SQLite append rates measured in the same run on the same disk.
 #include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <algorithm>
 #include <chrono>
@@ -27,7 +30,19 @@ struct BenchOptions {
   std::string sync = "full";
   std::string db;
   int raw_budget_ms = 1000;
+  std::string mode = "throughput";
+  std::string resume_db;  // internal: the child process of --mode resume
+  std::string wait_timeout;  // resume mode: the waits' timeout, if any
 };
+
+double current_rss_mb() {
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
 
 // A K-step workflow of noop tasks, each rendering its input from the context.
 std::string bench_workflow(int steps) {
@@ -58,7 +73,78 @@ struct ScratchDir {
   }
 };
 
+// Run in a fresh process: how long opening an engine on `db` takes until it is idle, and what
+// the waiting instances cost in memory (nothing beyond their rows is the aim).
+int resume_child(const BenchOptions& opt) {
+  double rss_before = current_rss_mb();
+  auto started = SteadyClock::now();
+  EngineOptions eo;
+  eo.db_path = opt.resume_db;
+  eo.sync = parse_sync(opt.sync);
+  auto engine = Engine::open(std::move(eo));
+  engine->run_until_idle();
+  double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
+  nlohmann::json out = {{"resume_seconds", seconds},
+                        {"rss_mb_before_open", rss_before},
+                        {"rss_mb_after_resume", current_rss_mb()},
+                        {"instances_in_memory", engine->stats().active_instances}};
+  fmt::print("{}\n", out.dump());
+  return kExitOk;
+}
+
+// --mode resume: N instances wait on a signal; a fresh process then opens the database.
+int bench_resume(const BenchOptions& opt, const std::string& db_path) {
+  std::string timeout = opt.wait_timeout.empty() ? "" : ", timeout: " + opt.wait_timeout;
+  auto loaded = load_definition(
+      "workflow: waiting\nversion: 1\nstart: receipt\nsteps:\n"
+      "  receipt:\n    wait: { signal: warehouse.received" + timeout + " }\n    result: receipt\n"
+      "    next: done\n  done: { end: completed }\n",
+      "waiting.yaml");
+  if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
+  auto started = SteadyClock::now();
+  {
+    EngineOptions eo;
+    eo.db_path = db_path;
+    eo.sync = parse_sync(opt.sync);
+    auto engine = Engine::open(std::move(eo));
+    engine->deploy(loaded.definition);
+    std::vector<std::future<StartResult>> futures;
+    for (int i = 0; i < opt.instances; ++i) {
+      StartRequest request;
+      request.workflow = "waiting";
+      request.input = {{"rma_id", fmt::format("RMA-{}", i)}};
+      futures.push_back(engine->start(std::move(request)));
+    }
+    engine->run_until_idle();
+    for (auto& f : futures) f.get();
+  }
+  double create_seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
+  auto self = fs::read_symlink("/proc/self/exe").string();  // popen's shell would be /proc/self
+  auto command = fmt::format("'{}' bench --sync {} --resume-db '{}'", self, opt.sync, db_path);
+  std::string child_out;
+  if (FILE* pipe = popen(command.c_str(), "r")) {
+    char buf[4096];
+    while (std::fgets(buf, sizeof buf, pipe)) child_out += buf;
+    if (pclose(pipe) != 0) throw Error(Errc::io, "the resume measurement process failed");
+  }
+  auto child = nlohmann::json::parse(child_out, nullptr, false);
+  if (child.is_discarded()) throw Error(Errc::io, "the resume measurement printed no result");
+  nlohmann::json report = {{"mode", "resume"},
+                           {"waiting_instances", opt.instances},
+                           {"wait_timeout", opt.wait_timeout.empty() ? "none" : opt.wait_timeout},
+                           {"sync", opt.sync},
+                           {"create_seconds", create_seconds},
+                           {"created_per_s", opt.instances / create_seconds}};
+  report.update(child);
+  report["rss_mb_per_1000_waiting"] =
+      (child.value("rss_mb_after_resume", 0.0) - child.value("rss_mb_before_open", 0.0)) * 1000.0 /
+      opt.instances;
+  fmt::print("{}\n", report.dump(2));
+  return kExitOk;
+}
+
 int bench(const BenchOptions& opt) {
+  if (!opt.resume_db.empty()) return resume_child(opt);
   ScratchDir scratch;
   std::string db_path = opt.db;
   if (db_path.empty()) {
@@ -72,6 +158,7 @@ int bench(const BenchOptions& opt) {
                 fmt::format("{} exists; the benchmark needs a new database file", db_path));
   }
   auto dir = fs::absolute(db_path).parent_path().string();
+  if (opt.mode == "resume") return bench_resume(opt, db_path);
 
   auto loaded = load_definition(bench_workflow(opt.steps), "bench.yaml");
   if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
@@ -164,6 +251,13 @@ void register_bench(CLI::App& app, int& exit_code) {
   cmd->add_option("--raw-budget-ms", opt->raw_budget_ms,
                   "Time for each raw SQLite measurement (default 1000)")
       ->check(CLI::Range(50, 60'000));
+  cmd->add_option("--mode", opt->mode,
+                  "throughput (default): run instances to the end; resume: N instances wait on a "
+                  "signal, then a fresh process opens the database")
+      ->check(CLI::IsMember({"throughput", "resume"}));
+  cmd->add_option("--wait-timeout", opt->wait_timeout,
+                  "resume mode: give each wait this timeout (a durable timer), e.g. 30d");
+  cmd->add_option("--resume-db", opt->resume_db)->group("");  // the resume mode's child
   cmd->callback([opt, &exit_code] { exit_code = bench(*opt); });
 }
 

@@ -161,12 +161,14 @@ void EngineImpl::recover() {
     auto id = row.id;
     active_.emplace(id, Instance::from_row(std::move(row), std::move(def)));
   }
-  // Every durable timer, including those of waiting instances, which are not in memory.
-  for (const auto& timer :
-       store_->due_timers(TimePoint::max(), std::numeric_limits<std::size_t>::max())) {
-    auto kind = timer.name == "retry" ? TimerKind::retry : TimerKind::wait;
-    timers_.push(TimerEntry{timer.due, kind, timer.instance_id, {}});
+  // Retry timers belong to instances in memory: their due time is the row's deadline. Wait
+  // timers (of instances that are not in memory) come in through the window.
+  for (auto& [id, inst] : active_) {
+    if (inst->row.phase == Phase::backoff && inst->row.deadline) {
+      timers_.push(TimerEntry{*inst->row.deadline, TimerKind::retry, id, {}});
+    }
   }
+  refill_timers();
   for (auto& [id, inst] : active_) machine_.resume(*inst);
   active_count_ = active_.size();
   apply_pending_commands();
@@ -546,8 +548,29 @@ Instance* EngineImpl::find_active(const std::string& id, std::uint64_t generatio
 void EngineImpl::arm_after_commit(TimerEntry entry) {
   batch_.then([this, entry = std::move(entry)]() mutable {
     if (entry.kind == TimerKind::retry) fault_point("retry.armed");
+    // A wait due after the window is loaded by a later refill.
+    if (entry.kind == TimerKind::wait && entry.due > loaded_until_) return;
     timers_.push(std::move(entry));
   });
+}
+
+void EngineImpl::refill_timers() {
+  auto now = clock_->now();
+  auto window = options_.timer_window;
+  if (loaded_until_ != TimePoint::min() && now + window / 2 < loaded_until_) return;
+  auto until = now + window;
+  std::vector<TimerRow> rows;
+  {
+    std::lock_guard lock(store_mu_);
+    rows = store_->due_timers(until, std::numeric_limits<std::size_t>::max());
+  }
+  for (const auto& row : rows) {
+    if (row.name != "wait" || (loaded_until_ != TimePoint::min() && row.due <= loaded_until_)) {
+      continue;  // retry timers are pushed with their instance; earlier waits are loaded already
+    }
+    timers_.push(TimerEntry{row.due, TimerKind::wait, row.instance_id, {}});
+  }
+  loaded_until_ = until;
 }
 
 void EngineImpl::call_at(TimePoint due, std::function<void()> fn) {
@@ -558,6 +581,7 @@ void EngineImpl::call_at(TimePoint due, std::function<void()> fn) {
 }
 
 void EngineImpl::fire_due_timers() {
+  refill_timers();
   for (auto& entry : timers_.pop_due(clock_->now())) {
     switch (entry.kind) {
       case TimerKind::host:
@@ -605,6 +629,9 @@ bool EngineImpl::has_ready_timers() const {
 void EngineImpl::arm_wake() {
   if (clock_->is_manual()) return;
   auto due = timers_.earliest();
+  // Wake also to refill the timer window before it runs out.
+  auto refill = loaded_until_ - options_.timer_window / 2;
+  if (!due || refill < *due) due = refill;
   if (!due || (wake_armed_for_ && *wake_armed_for_ <= *due)) return;
   wake_armed_for_ = due;
   wake_.expires_at(*due);
@@ -707,7 +734,19 @@ void EngineImpl::stop() {
   });
 }
 
-std::optional<TimePoint> EngineImpl::next_timer() const { return timers_.earliest(); }
+std::optional<TimePoint> EngineImpl::next_timer() const {
+  auto in_memory = timers_.earliest();
+  if (in_memory && *in_memory <= loaded_until_) return in_memory;
+  // Nothing in the window: the store knows the next wait timer beyond it.
+  std::optional<TimePoint> stored;
+  {
+    std::lock_guard lock(store_mu_);
+    auto rows = store_->due_timers(TimePoint::max(), 1);
+    if (!rows.empty()) stored = rows.front().due;
+  }
+  if (in_memory && (!stored || *in_memory < *stored)) return in_memory;
+  return stored;
+}
 
 EngineStats EngineImpl::stats() const {
   EngineStats s;

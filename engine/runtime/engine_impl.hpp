@@ -90,12 +90,14 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void request_flush();
   void arm_wake();
   bool has_ready_timers() const;
+  // Loads the durable wait timers due within the window when the window runs short.
+  void refill_timers();
   bool must_keep_running() const;
 
   EngineOptions options_;
   std::optional<EngineLock> lock_;  // taken before the store opens, released after it closes
   std::unique_ptr<Store> store_;
-  std::mutex store_mu_;  // the store is used by the engine thread and by deploy()
+  mutable std::mutex store_mu_;  // the store is used by the engine thread and by deploy()
   std::shared_ptr<Clock> clock_;
   std::shared_ptr<AdapterRegistry> adapters_;
 
@@ -119,6 +121,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   Batch batch_;
   StepMachine machine_;
   TimerQueue timers_;
+  TimePoint loaded_until_ = TimePoint::min();  // wait timers due by then are in timers_
   IdGenerator ids_;
   std::mt19937_64 rng_;
   bool flush_requested_ = false;

@@ -40,6 +40,9 @@ struct EngineOptions {
   std::shared_ptr<AdapterRegistry> adapters;    // default: only `builtin`
   std::uint64_t seed = 0;                       // for retry jitter; 0 = random
   std::size_t max_batch_events = 8192;          // a commit is cut once this many events wait
+  // Durable wait timers are held in memory only when due within this window (refilled as time
+  // passes), so an instance waiting for weeks costs nothing but its rows.
+  Duration timer_window = Duration(10 * 60 * 1000);
   // Stops the set/switch steps of one instance from looping forever without a task or wait.
   int max_steps_per_turn = 1000;
   // Called on the engine thread with the engine's own time between an adapter's outcome
