@@ -8,6 +8,7 @@
 
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
+#include "engine/support/json_depth.hpp"
 #include "rmaflow/engine.hpp"
 
 namespace rmaflow::cli {
@@ -31,12 +32,24 @@ struct CommandOptions {
   std::string patch;
 };
 
-nlohmann::json parse_json_option(const std::string& option, const std::string& text) {
+// The engine refuses documents nested deeper than kMaxJsonDepth when it applies a command;
+// an operator action's arguments wrap the option's value in one more level ({"input": ...}).
+constexpr std::size_t kMaxArgDepth = kMaxJsonDepth - 1;
+
+nlohmann::json parse_json_option(const std::string& option, const std::string& text,
+                                 std::size_t max_depth = kMaxArgDepth) {
+  nlohmann::json doc;
   try {
-    return nlohmann::json::parse(text);
+    doc = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error&) {
     throw Error(Errc::invalid_argument, fmt::format("{} is not valid JSON: {}", option, text));
   }
+  if (json_deeper_than(doc, max_depth)) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("{} nests objects or arrays more than {} levels deep", option,
+                            max_depth));
+  }
+  return doc;
 }
 
 std::string default_actor() {
@@ -80,7 +93,16 @@ CLI::App* add_action(CLI::App& app, const std::string& name, const std::string& 
   auto* cmd = app.add_subcommand(name, help);
   cmd->add_option("--db", opt->db, "Database file")->required();
   cmd->add_option("id", opt->id, "Instance id")->required();
-  cmd->add_option("--reason", opt->reason, "Why (recorded in the history)")->required();
+  cmd->add_option("--reason", opt->reason, "Why (recorded in the history)")
+      ->required()
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            // The engine refuses an action without a reason; say so before it is queued.
+            return text.find_first_not_of(" \t") == std::string::npos
+                       ? std::string("an operator action needs a reason, not an empty one")
+                       : std::string();
+          },
+          "TEXT", "non-empty"));
   cmd->add_option("--actor", opt->actor, "Who (default: $USER)");
   return cmd;
 }
@@ -98,7 +120,7 @@ void register_operator_commands(CLI::App& app, int& exit_code) {
   s->callback([sig, &exit_code] {
     exit_code = queue(*sig, "signal",
                       {{"name", sig->name},
-                       {"payload", parse_json_option("--data", sig->data)},
+                       {"payload", parse_json_option("--data", sig->data, kMaxJsonDepth)},
                        {"idempotency_key", sig->key}});
   });
 
@@ -140,6 +162,13 @@ void register_operator_commands(CLI::App& app, int& exit_code) {
   p->callback([patch, &exit_code] {
     auto doc = parse_json_option("--patch", patch->patch);
     if (!doc.is_object()) throw Error(Errc::invalid_argument, "--patch must be a JSON object");
+    // The engine would refuse these when it applies the command; refuse before queueing it.
+    for (const char* locked : {"input", "instance"}) {
+      if (doc.contains(locked)) {
+        throw Error(Errc::refused,
+                    fmt::format("--patch cannot change the context's .{}: it is read-only", locked));
+      }
+    }
     exit_code = queue(*patch, "patch", action_body(*patch, {{"patch", doc}}));
   });
 

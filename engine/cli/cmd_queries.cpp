@@ -27,7 +27,10 @@ struct QueryOptions {
 
 int list_stuck(const QueryOptions& opt, InstanceFilter filter) {
   auto store = open_for_queries(opt.db);
+  filter.limit = opt.limit + 1;  // one more than shown tells whether a next page exists
   auto stuck = find_stuck(*store, std::move(filter), system_clock()->now());
+  bool more = stuck.size() > opt.limit;
+  if (more) stuck.resize(opt.limit);
   if (opt.format == "json") {
     auto out = nlohmann::json::array();
     for (const auto& s : stuck) {
@@ -46,6 +49,7 @@ int list_stuck(const QueryOptions& opt, InstanceFilter filter) {
   }
   fmt::print("{}", table.render());
   fmt::print("{} stuck instance(s)\n", stuck.size());
+  if (more) fmt::print("(first {}; next page: --after {})\n", stuck.size(), stuck.back().row.id);
   return kExitOk;
 }
 
@@ -75,7 +79,6 @@ int list(const QueryOptions& opt) {
     if (!opt.statuses.empty()) {
       throw Error(Errc::invalid_argument, "--stuck and --status do not go together");
     }
-    filter.limit = opt.limit;
     return list_stuck(opt, std::move(filter));
   }
   filter.limit = opt.limit + 1;  // one more than shown tells whether a next page exists
