@@ -11,11 +11,19 @@ void Batch::touch(Instance& inst) {
   }
 }
 
-void Batch::record(Instance& inst, EventType type, TimePoint at, nlohmann::json data) {
+std::size_t Batch::record(Instance& inst, EventType type, TimePoint at, nlohmann::json data) {
   touch(inst);
   inst.row.updated_at = at;
   writes_.events.push_back(
       EventRow{inst.row.id, ++inst.row.last_seq, type, inst.row.step, at, data.dump()});
+  return writes_.events.size() - 1;
+}
+
+void Batch::amend(std::size_t event, const std::string& key, nlohmann::json value) {
+  auto& row = writes_.events.at(event);
+  auto data = nlohmann::json::parse(row.data);
+  data[key] = std::move(value);
+  row.data = data.dump();
 }
 
 // The store applies a batch's clears before its sets, so within one batch the last word on a

@@ -20,8 +20,12 @@ namespace rmaflow {
 
 class Batch {
  public:
-  // Appends an event to the instance's history (its next seq) at `at`.
-  void record(Instance& inst, EventType type, TimePoint at, nlohmann::json data);
+  // Appends an event to the instance's history (its next seq) at `at`; returns its place in
+  // this batch, for amend().
+  std::size_t record(Instance& inst, EventType type, TimePoint at, nlohmann::json data);
+  // Sets `key` in the data of an event recorded in this batch (an operator action's "after",
+  // known only once the action's own transitions are recorded).
+  void amend(std::size_t event, const std::string& key, nlohmann::json value);
   // Marks the instance's row for writing without an event (e.g. a context patch).
   void touch(Instance& inst);
   void set_timer(Instance& inst, const std::string& name, TimePoint due);

@@ -51,6 +51,27 @@ void answer_after_commit(Batch& batch, const std::shared_ptr<std::promise<Result
   batch.then([answer] { answer->give(); });
 }
 
+}  // namespace
+
+// Runs `handle` on the engine thread; its result answers the caller once the batch it wrote
+// to is committed (for a request that changed nothing, once the batch before it is).
+template <typename Result, typename Handle>
+std::future<Result> EngineImpl::submit(Handle handle) {
+  auto promise = std::make_shared<std::promise<Result>>();
+  auto future = promise->get_future();
+  asio::post(io_, [this, handle = std::move(handle), promise]() mutable {
+    try {
+      answer_after_commit(batch_, promise, handle());
+      request_flush();
+    } catch (const Error&) {
+      promise->set_exception(std::current_exception());
+    }
+  });
+  return future;
+}
+
+namespace {
+
 std::string key_of(const std::string& workflow, const std::string& business_key) {
   return workflow + '\n' + business_key;
 }
@@ -248,33 +269,11 @@ void EngineImpl::load_signals(Instance& inst) {
 // ---- signals ---------------------------------------------------------------------------
 
 std::future<SignalResult> EngineImpl::signal(SignalRequest request) {
-  auto promise = std::make_shared<std::promise<SignalResult>>();
-  auto future = promise->get_future();
-  asio::post(io_, [this, request = std::move(request), promise] {
-    try {
-      // Answered once the signal (or, for a duplicate, the batch that may still carry the
-      // first one) is durable.
-      answer_after_commit(batch_, promise, handle_signal(request));
-      request_flush();
-    } catch (const Error&) {
-      promise->set_exception(std::current_exception());
-    }
-  });
-  return future;
+  return submit<SignalResult>([this, request = std::move(request)] { return handle_signal(request); });
 }
 
 std::future<ActionResult> EngineImpl::act(OperatorAction action) {
-  auto promise = std::make_shared<std::promise<ActionResult>>();
-  auto future = promise->get_future();
-  asio::post(io_, [this, action = std::move(action), promise] {
-    try {
-      answer_after_commit(batch_, promise, handle_action(action));
-      request_flush();
-    } catch (const Error&) {
-      promise->set_exception(std::current_exception());
-    }
-  });
-  return future;
+  return submit<ActionResult>([this, action = std::move(action)] { return handle_action(action); });
 }
 
 ActionResult EngineImpl::handle_action(const OperatorAction& action) {
@@ -361,19 +360,11 @@ SignalResult EngineImpl::handle_signal(const SignalRequest& request) {
 // ---- starting instances ----------------------------------------------------------------
 
 std::future<StartResult> EngineImpl::start(StartRequest request) {
-  auto promise = std::make_shared<std::promise<StartResult>>();
-  auto future = promise->get_future();
-  asio::post(io_, [this, request = std::move(request), promise]() mutable {
-    try {
-      handle_start(std::move(request), promise);
-    } catch (const Error&) {
-      promise->set_exception(std::current_exception());
-    }
-  });
-  return future;
+  return submit<StartResult>(
+      [this, request = std::move(request)]() mutable { return handle_start(std::move(request)); });
 }
 
-void EngineImpl::handle_start(StartRequest request, const StartPromise& promise) {
+StartResult EngineImpl::handle_start(StartRequest request) {
   auto version = request.version ? request.version : latest_version(request.workflow);
   auto def = version ? definition(request.workflow, *version) : nullptr;
   if (!def) {
@@ -407,10 +398,8 @@ void EngineImpl::handle_start(StartRequest request, const StartPromise& promise)
       return StartResult{id, v, false};
     };
     if (auto it = pending_keys_.find(key); it != pending_keys_.end()) {
-      auto result = answer_existing(it->second.instance_id, it->second.input_hash, it->second.version);
-      answer_after_commit(batch_, promise, result);  // once the first start is durable
-      request_flush();
-      return;
+      // Answered with the batch that carries the first start.
+      return answer_existing(it->second.instance_id, it->second.input_hash, it->second.version);
     }
     std::optional<InstanceRow> existing;
     {
@@ -418,8 +407,7 @@ void EngineImpl::handle_start(StartRequest request, const StartPromise& promise)
       existing = store_->find_by_business_key(def->name, business_key);
     }
     if (existing) {
-      promise->set_value(answer_existing(existing->id, existing->input_hash, existing->version));
-      return;
+      return answer_existing(existing->id, existing->input_hash, existing->version);
     }
   }
 
@@ -455,8 +443,7 @@ void EngineImpl::handle_start(StartRequest request, const StartPromise& promise)
     batch_.then([this, key] { pending_keys_.erase(key); });
   }
   machine_.begin(ref);
-  answer_after_commit(batch_, promise, result);
-  request_flush();
+  return result;
 }
 
 // ---- adapter calls ---------------------------------------------------------------------

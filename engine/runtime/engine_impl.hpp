@@ -45,7 +45,6 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
 
  private:
   using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
-  using StartPromise = std::shared_ptr<std::promise<StartResult>>;
 
   // MachineHost
   TimePoint now() const override { return clock_->now(); }
@@ -63,7 +62,9 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void recover();
   // Applies operator commands written to the database by other processes (the offline CLI).
   void apply_pending_commands();
-  void handle_start(StartRequest request, const StartPromise& promise);
+  template <typename Result, typename Handle>
+  std::future<Result> submit(Handle handle);
+  StartResult handle_start(StartRequest request);
   // Records the signal; returns the answer to give once committed. Throws Error.
   SignalResult handle_signal(const SignalRequest& request);
   ActionResult handle_action(const OperatorAction& action);

@@ -100,15 +100,25 @@ void StepMachine::apply(Instance& inst, const OperatorAction& action) {
       break;
   }
 
+  // The action is recorded first (it causes what follows); its "after" is filled in once the
+  // transitions it causes are recorded.
+  std::size_t audit = 0;
   auto record = [&] {
-    host_.batch().record(inst, EventType::operator_action, now,
-                         {{"action", to_string(action.kind)},
-                          {"actor", action.actor},
-                          {"reason", action.reason},
-                          {"args", args},
-                          {"before", before},
-                          {"after", where(inst)}});
+    audit = host_.batch().record(inst, EventType::operator_action, now,
+                                 {{"action", to_string(action.kind)},
+                                  {"actor", action.actor},
+                                  {"reason", action.reason},
+                                  {"args", args},
+                                  {"before", before}});
   };
+  perform(inst, action, args, record);
+  host_.batch().amend(audit, "after", where(inst));
+}
+
+void StepMachine::perform(Instance& inst, const OperatorAction& action, const nlohmann::json& args,
+                          const std::function<void()>& record) {
+  const Step& step = inst.step();
+  auto now = host_.now();
 
   switch (action.kind) {
     case ActionKind::retry: {

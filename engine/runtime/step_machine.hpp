@@ -6,6 +6,7 @@
 // adapter itself. Not thread-safe: the engine calls it from its own thread.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -65,6 +66,9 @@ class StepMachine {
   // a timer) or the instance ends.
   void enter(Instance& inst, std::string step);
   void start_attempt(Instance& inst);
+  // The action's transitions, after apply() validated it; `record` writes the audit event.
+  void perform(Instance& inst, const OperatorAction& action, const nlohmann::json& args,
+               const std::function<void()>& record);
   // Drops the retry or wait timer and the incident; in-flight outcomes become stale.
   void abandon_pending(Instance& inst);
   // Enters a wait step (the caller recorded step_entered).

@@ -127,6 +127,9 @@ TEST_CASE("Operator.Goto.MovesToAStepAndRefusesUnknownOnes") {
   auto row = h.row(id);
   CHECK(row.status == InstanceStatus::waiting);
   CHECK(row.step == "receipt");
+  auto audit = last_action(h, id);
+  CHECK(audit["before"] == json{{"status", "suspended"}, {"step", "credit"}});
+  CHECK(audit["after"] == json{{"status", "waiting"}, {"step", "receipt"}});
 }
 
 TEST_CASE("Operator.Cancel.WithAndWithoutCompensation") {
@@ -146,6 +149,7 @@ TEST_CASE("Operator.Cancel.WithAndWithoutCompensation") {
     act(h, id, ActionKind::cancel);
     CHECK(h.row(id).status == InstanceStatus::cancelled);
     CHECK(h.ext->calls().size() == calls);
+    CHECK(last_action(h, id)["after"]["status"] == "cancelled");
   }
 }
 
@@ -170,6 +174,7 @@ TEST_CASE("Operator.Resolve.ClosesTheIncidentAndEndsFailed") {
   act(h, id, ActionKind::resolve);
   auto row = h.row(id);
   CHECK(row.status == InstanceStatus::failed);
+  CHECK(last_action(h, id)["after"]["status"] == "failed");
   CHECK(row.incident.empty());
   auto types = h.event_types(id);
   CHECK(std::find(types.begin(), types.end(), EventType::incident_resolved) != types.end());
