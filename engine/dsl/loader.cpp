@@ -50,8 +50,10 @@ LoadResult finish(dsl::DiagnosticSink& sink, std::shared_ptr<const Definition> d
 
 }  // namespace
 
-LoadResult load_definition(const std::string& yaml, const std::string& file,
-                           const std::string& base_dir) {
+namespace {
+
+LoadResult load(const std::string& yaml, const std::string& file, const std::string& base_dir,
+                const std::optional<nlohmann::json>& stored_schema) {
   dsl::DiagnosticSink sink(file);
   YAML::Node document;
   try {
@@ -71,7 +73,7 @@ LoadResult load_definition(const std::string& yaml, const std::string& file,
     return finish(sink, nullptr);
   }
   try {
-    dsl::ParsedWorkflow parsed = dsl::parse_workflow(document, base_dir, sink);
+    dsl::ParsedWorkflow parsed = dsl::parse_workflow(document, base_dir, sink, stored_schema);
     dsl::check_graph(parsed.definition, parsed.transitions, parsed.declared, sink);
     if (sink.has_errors()) return finish(sink, nullptr);
     auto definition = std::make_shared<Definition>(std::move(parsed.definition));
@@ -85,6 +87,28 @@ LoadResult load_definition(const std::string& yaml, const std::string& file,
     sink.error(dsl::location_of(e.mark), "yaml-syntax", fmt::format("YAML error: {}", e.msg));
     return finish(sink, nullptr);
   }
+}
+
+}  // namespace
+
+LoadResult load_definition(const std::string& yaml, const std::string& file,
+                           const std::string& base_dir) {
+  return load(yaml, file, base_dir, std::nullopt);
+}
+
+LoadResult load_stored_definition(const std::string& yaml, const std::string& file,
+                                  const std::string& input_schema) {
+  std::optional<nlohmann::json> schema;
+  if (!input_schema.empty()) {
+    schema = nlohmann::json::parse(input_schema, nullptr, /*allow_exceptions=*/false);
+    if (schema->is_discarded()) {
+      LoadResult result;
+      result.diagnostics.push_back(Diagnostic{file, {1, 1}, Severity::error, "bad-input-schema",
+                                              "the stored input schema is not valid JSON"});
+      return result;
+    }
+  }
+  return load(yaml, file, ".", schema);
 }
 
 LoadResult load_definition_file(const std::string& path) {

@@ -80,7 +80,8 @@ void read_steps(const MapEntry& e, const StepDefaults& defaults, DiagnosticSink&
 }  // namespace
 
 ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& base_dir,
-                              DiagnosticSink& sink) {
+                              DiagnosticSink& sink,
+                              const std::optional<nlohmann::json>& stored_schema) {
   ParsedWorkflow out;
   Definition& d = out.definition;
   MapReader r(document, std::string(kContext), location_of(document, {1, 1}), sink);
@@ -105,7 +106,9 @@ ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& bas
     else if (!e->value.IsNull())
       r.wrong_type(*e, "a string");
   }
-  if (auto* e = r.find("input")) d.input_schema = read_input_schema(*e, base_dir, sink);
+  if (auto* e = r.find("input")) {
+    d.input_schema = stored_schema ? stored_schema : read_input_schema(*e, base_dir, sink);
+  }
   if (auto* e = r.find("business_key"))
     d.business_key = read_expression(e->value, e->where, "business_key", "the workflow", sink);
   if (auto* e = r.find("on_failure")) {

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <set>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct ParsedWorkflow {
 
 // `base_dir` resolves a relative `input:` schema path.
 ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& base_dir,
-                              DiagnosticSink& sink);
+                              DiagnosticSink& sink,
+                              const std::optional<nlohmann::json>& stored_schema = std::nullopt);
 
 }  // namespace rmaflow::dsl

@@ -1,6 +1,5 @@
 #include "engine/runtime/engine_impl.hpp"
 
-#include <filesystem>
 #include <limits>
 
 #include <boost/asio/post.hpp>
@@ -158,8 +157,7 @@ std::shared_ptr<const Definition> EngineImpl::definition(const std::string& work
   if (it != definitions_.end()) return it->second;
   auto row = store_->get_definition(workflow, version);
   if (!row) return nullptr;
-  auto base_dir = std::filesystem::path(row->file).parent_path().string();
-  auto loaded = load_definition(row->source, row->file, base_dir.empty() ? "." : base_dir);
+  auto loaded = load_stored_definition(row->source, row->file, row->input_schema);
   if (!loaded.ok()) {
     throw Error(Errc::storage, fmt::format("stored workflow {} version {} no longer loads: {}",
                                            workflow, version,
@@ -171,16 +169,20 @@ std::shared_ptr<const Definition> EngineImpl::definition(const std::string& work
 
 // ---- recovery --------------------------------------------------------------------------
 
+std::unique_ptr<Instance> EngineImpl::load_instance(InstanceRow row) {
+  auto def = definition(row.workflow, row.version);
+  if (!def) {
+    throw Error(Errc::storage, fmt::format("instance {} runs on workflow {} version {}, which "
+                                           "is not in the database",
+                                           row.id, row.workflow, row.version));
+  }
+  return Instance::from_row(std::move(row), std::move(def));
+}
+
 void EngineImpl::recover() {
   for (auto& row : store_->active_instances()) {
-    auto def = definition(row.workflow, row.version);
-    if (!def) {
-      throw Error(Errc::storage, fmt::format("instance {} runs on workflow {} version {}, which "
-                                             "is not in the database",
-                                             row.id, row.workflow, row.version));
-    }
     auto id = row.id;
-    active_.emplace(id, Instance::from_row(std::move(row), std::move(def)));
+    active_.emplace(id, load_instance(std::move(row)));
   }
   // Retry timers belong to instances in memory: their due time is the row's deadline. Wait
   // timers (of instances that are not in memory) come in through the window.
@@ -236,14 +238,8 @@ Instance* EngineImpl::acquire(const std::string& id) {
     row = store_->get_instance(id);
   }
   if (!row || is_final(row->status)) return nullptr;
-  auto def = definition(row->workflow, row->version);
-  if (!def) {
-    throw Error(Errc::storage, fmt::format("instance {} runs on workflow {} version {}, which "
-                                           "is not in the database",
-                                           id, row->workflow, row->version));
-  }
   auto& slot = active_[id];
-  slot = Instance::from_row(std::move(*row), std::move(def));
+  slot = load_instance(std::move(*row));
   active_count_ = active_.size();
   return slot.get();
 }

@@ -60,6 +60,8 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void call_at(TimePoint due, std::function<void()> fn) override;
 
   void recover();
+  // An instance rebuilt from its row, on the definition it is pinned to. Throws Error(storage).
+  std::unique_ptr<Instance> load_instance(InstanceRow row);
   // Applies operator commands written to the database by other processes (the offline CLI).
   void apply_pending_commands();
   template <typename Result, typename Handle>

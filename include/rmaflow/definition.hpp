@@ -168,6 +168,11 @@ struct LoadResult {
 LoadResult load_definition(const std::string& yaml, const std::string& file,
                            const std::string& base_dir = ".");
 
+// Loads a definition as stored at deploy time: `input_schema` (the schema its `input:` resolved
+// to then; empty when none) stands in for the path, so it loads wherever the engine runs.
+LoadResult load_stored_definition(const std::string& yaml, const std::string& file,
+                                  const std::string& input_schema);
+
 // Reads `path` and loads it; a missing or unreadable file is an "io" diagnostic.
 LoadResult load_definition_file(const std::string& path);
 

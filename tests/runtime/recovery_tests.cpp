@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "tests/runtime/harness.hpp"
 
 using namespace rmaflow;
@@ -176,4 +178,41 @@ TEST_CASE("Recovery.Lock.OneEnginePerDatabase") {
   EngineOptions third;
   third.db_path = h.db;
   CHECK_NOTHROW(Engine::open(std::move(third)));
+}
+
+TEST_CASE("Recovery.Definitions.StoredDefinitionLoadsWithoutItsFiles") {
+  // The schema file the workflow named at deploy time is gone when the engine restarts (it
+  // runs elsewhere now): the stored, resolved schema stands in for it.
+  TempDir files;
+  files.write("schemas/rma.schema.json", R"({"type":"object","required":["rma_id"]})");
+  auto yaml = std::string(R"(
+workflow: schema-flow
+version: 1
+input: schemas/rma.schema.json
+start: call
+steps:
+  call: { action: ext.op, next: done }
+  done: { end: completed }
+)");
+  auto path = files.write("schema-flow.yaml", yaml);
+  auto loaded = load_definition_file(path);
+  REQUIRE(loaded.ok());
+  Harness h(kTwoSteps);
+  h.engine->deploy(loaded.definition);
+  h.close();
+  std::filesystem::remove_all(files.path());
+  h.open();
+  h.ext->script("op", {ok()});
+  StartRequest request;
+  request.workflow = "schema-flow";
+  request.input = {{"rma_id", "R1"}};
+  auto future = h.engine->start(request);
+  h.idle();
+  CHECK(h.row(future.get().instance_id).status == InstanceStatus::completed);
+  auto stored = h.engine->store().get_definition("schema-flow", 1);
+  REQUIRE(stored);
+  auto again = load_stored_definition(stored->source, stored->file, stored->input_schema);
+  REQUIRE(again.ok());
+  CHECK(again.definition->content_hash == loaded.definition->content_hash);
+  CHECK(again.definition->input_schema == loaded.definition->input_schema);
 }
