@@ -1,4 +1,5 @@
 set(RMAFLOW_DSL_SOURCES
+  engine/dsl/input_schema.cpp
   engine/dsl/definition.cpp
   engine/dsl/diagnostic_sink.cpp
   engine/dsl/expression.cpp

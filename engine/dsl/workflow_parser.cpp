@@ -1,5 +1,7 @@
 #include "engine/dsl/workflow_parser.hpp"
 
+#include "engine/dsl/input_schema.hpp"
+
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -108,6 +110,15 @@ ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& bas
   }
   if (auto* e = r.find("input")) {
     d.input_schema = stored_schema ? stored_schema : read_input_schema(*e, base_dir, sink);
+    if (d.input_schema) {
+      try {
+        InputSchema compiled(*d.input_schema);
+      } catch (const Error& err) {
+        sink.error(e->where, "bad-input-schema",
+                   fmt::format("the input schema is {}", err.what()));
+        d.input_schema.reset();
+      }
+    }
   }
   if (auto* e = r.find("business_key"))
     d.business_key = read_expression(e->value, e->where, "business_key", "the workflow", sink);

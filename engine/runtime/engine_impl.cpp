@@ -360,6 +360,18 @@ std::future<StartResult> EngineImpl::start(StartRequest request) {
       [this, request = std::move(request)]() mutable { return handle_start(std::move(request)); });
 }
 
+void EngineImpl::check_input(const Definition& def, const nlohmann::json& input) {
+  if (!def.input_schema) return;
+  auto& schema = input_schemas_[&def];
+  if (!schema) schema = std::make_shared<const InputSchema>(*def.input_schema);
+  auto violation = schema->check(input);
+  if (!violation) return;
+  throw InvalidInput(fmt::format("the input of workflow {} fails its schema at {}: {}", def.name,
+                                 violation->pointer.empty() ? "the root" : violation->pointer,
+                                 violation->message),
+                     violation->pointer);
+}
+
 StartResult EngineImpl::handle_start(StartRequest request) {
   auto version = request.version ? request.version : latest_version(request.workflow);
   auto def = version ? definition(request.workflow, *version) : nullptr;
@@ -379,6 +391,7 @@ StartResult EngineImpl::handle_start(StartRequest request) {
                                                  "levels",
                                                  request.workflow, kMaxJsonDepth));
   }
+  check_input(*def, request.input);
   std::string business_key = business_key_for(*def, request);
   std::string input_hash = sha256_hex(request.input.dump());
 

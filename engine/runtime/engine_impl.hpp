@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/system_timer.hpp>
 
+#include "engine/dsl/input_schema.hpp"
 #include "engine/runtime/batch.hpp"
 #include "engine/runtime/engine_lock.hpp"
 #include "engine/runtime/instance.hpp"
@@ -67,6 +68,8 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   template <typename Result, typename Handle>
   std::future<Result> submit(Handle handle);
   StartResult handle_start(StartRequest request);
+  // Throws InvalidInput naming the field when `input` fails the definition's input schema.
+  void check_input(const Definition& def, const nlohmann::json& input);
   // Records the signal; returns the answer to give once committed. Throws Error.
   SignalResult handle_signal(const SignalRequest& request);
   ActionResult handle_action(const OperatorAction& action);
@@ -112,6 +115,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
 
   std::map<std::pair<std::string, int>, std::shared_ptr<const Definition>> definitions_;
   std::map<std::string, int> latest_;  // workflow -> newest deployed version
+  std::map<const Definition*, std::shared_ptr<const InputSchema>> input_schemas_;  // compiled once
 
   std::unordered_map<std::string, std::unique_ptr<Instance>> active_;
   struct PendingKey {

@@ -35,4 +35,15 @@ class Error : public std::runtime_error {
   Errc code_;
 };
 
+// An input that fails the workflow's input schema: `pointer` (RFC 6901) names the field.
+class InvalidInput : public Error {
+ public:
+  InvalidInput(const std::string& message, std::string pointer)
+      : Error(Errc::invalid_input, message), pointer_(std::move(pointer)) {}
+  const std::string& pointer() const noexcept { return pointer_; }
+
+ private:
+  std::string pointer_;
+};
+
 }  // namespace rmaflow

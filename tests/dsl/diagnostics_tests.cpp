@@ -490,3 +490,23 @@ TEST_CASE("Dsl.Validate.NeverThrowsOnGarbage") {
     CHECK_FALSE(r.diagnostics.empty());
   }
 }
+
+TEST_CASE("Dsl.Validate.BadInputSchemaThatIsNotAUsableSchema") {
+  auto r = rmaflow::load_definition(R"(workflow: s
+version: 1
+input: { type: 5 }
+start: done
+steps:
+  done: { end: completed }
+)", "s.yaml");
+  CHECK_FALSE(r.ok());
+  bool found = false;
+  for (const auto& d : r.diagnostics) {
+    if (d.code == "bad-input-schema") {
+      found = true;
+      CHECK(d.where.line == 3);
+      CHECK(d.message.find("not a usable JSON Schema") != std::string::npos);
+    }
+  }
+  CHECK(found);
+}

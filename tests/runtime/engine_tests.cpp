@@ -302,3 +302,49 @@ TEST_CASE("Runtime.Start.RefusesInputNestedTooDeep") {
   }
   CHECK(h.engine->store().list_instances({}).empty());
 }
+
+TEST_CASE("Runtime.Start.InputMustMatchTheWorkflowSchema") {
+  Harness h(R"(
+workflow: typed
+version: 1
+input:
+  type: object
+  required: [rma_id, lines]
+  properties:
+    rma_id: { type: string }
+    lines:
+      type: array
+      items:
+        type: object
+        required: [qty]
+        properties:
+          qty: { type: integer, minimum: 1 }
+start: done
+steps:
+  done: { end: completed }
+)");
+  auto start = [&](json input) {
+    auto future = h.engine->start(StartRequest{"typed", std::nullopt, std::move(input), std::nullopt, ""});
+    h.idle();
+    return future;
+  };
+  auto bad_qty = start({{"rma_id", "R1"}, {"lines", json::array({{{"qty", 2}}, {{"qty", 0}}})}});
+  try {
+    bad_qty.get();
+    FAIL("an input with qty 0 was accepted");
+  } catch (const InvalidInput& e) {
+    CHECK(e.code() == Errc::invalid_input);
+    CHECK(e.pointer() == "/lines/1/qty");
+    CHECK(std::string(e.what()).find("/lines/1/qty") != std::string::npos);
+  }
+  auto missing = start({{"lines", json::array()}});
+  try {
+    missing.get();
+    FAIL("an input without rma_id was accepted");
+  } catch (const InvalidInput& e) {
+    CHECK(std::string(e.what()).find("rma_id") != std::string::npos);
+  }
+  CHECK(h.engine->store().list_instances({}).empty());  // nothing started
+  auto good = start({{"rma_id", "R1"}, {"lines", json::array({{{"qty", 1}}})}});
+  CHECK(h.row(good.get().instance_id).status == InstanceStatus::completed);
+}
