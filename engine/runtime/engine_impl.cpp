@@ -244,6 +244,18 @@ Instance* EngineImpl::acquire(const std::string& id) {
   return slot.get();
 }
 
+Instance& EngineImpl::acquire_unfinished(const std::string& id, std::string_view refusal) {
+  if (Instance* inst = acquire(id)) return *inst;
+  std::optional<InstanceRow> row;
+  {
+    std::lock_guard lock(store_mu_);
+    row = store_->get_instance(id);
+  }
+  if (!row) throw Error(Errc::not_found, fmt::format("no instance {}", id));
+  throw Error(Errc::refused, fmt::format("instance {} is {}: a finished instance {}", id,
+                                         to_string(row->status), refusal));
+}
+
 void EngineImpl::settle(Instance& inst) {
   if (inst.row.status != InstanceStatus::running && inst.row.status != InstanceStatus::compensating) {
     release_after_commit(inst);
@@ -278,18 +290,7 @@ ActionResult EngineImpl::handle_action(const OperatorAction& action) {
                 fmt::format("the arguments of {} nest deeper than {} levels",
                             to_string(action.kind), kMaxJsonDepth));
   }
-  Instance* inst = acquire(action.instance_id);
-  if (inst == nullptr) {
-    std::optional<InstanceRow> row;
-    {
-      std::lock_guard lock(store_mu_);
-      row = store_->get_instance(action.instance_id);
-    }
-    if (!row) throw Error(Errc::not_found, fmt::format("no instance {}", action.instance_id));
-    throw Error(Errc::refused, fmt::format("instance {} is {}: a finished instance cannot be "
-                                           "changed",
-                                           action.instance_id, to_string(row->status)));
-  }
+  Instance* inst = &acquire_unfinished(action.instance_id, "cannot be changed");
   try {
     machine_.apply(*inst, action);
   } catch (const Error&) {
@@ -322,17 +323,7 @@ SignalResult EngineImpl::handle_signal(const SignalRequest& request) {
       id = row->id;
     }
   }
-  Instance* inst = acquire(id);
-  if (inst == nullptr) {
-    std::optional<InstanceRow> row;
-    {
-      std::lock_guard lock(store_mu_);
-      row = store_->get_instance(id);
-    }
-    if (!row) throw Error(Errc::not_found, fmt::format("no instance {}", id));
-    throw Error(Errc::refused, fmt::format("instance {} is {}; a finished instance takes no signals",
-                                           id, to_string(row->status)));
-  }
+  Instance* inst = &acquire_unfinished(id, "takes no signals");
   auto now = clock_->now();
   std::string key = request.idempotency_key.empty() ? "auto:" + ids_.next(now) : request.idempotency_key;
   bool duplicate = batch_.adds_signal(id, key);

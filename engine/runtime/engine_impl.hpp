@@ -76,6 +76,8 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   // The instance, from memory or loaded from the store (then held until it settles); null
   // when there is no such instance or it is finished.
   Instance* acquire(const std::string& id);
+  // acquire(), or Error(not_found) / Error(refused: "a finished instance <refusal>").
+  Instance& acquire_unfinished(const std::string& id, std::string_view refusal);
   // Drops an instance that cannot progress by itself (waiting, suspended, finished) from
   // memory once the batch commits.
   void settle(Instance& inst);

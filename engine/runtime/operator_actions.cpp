@@ -4,15 +4,16 @@
 #include <fmt/format.h>
 
 #include "engine/runtime/step_machine.hpp"
+#include "engine/support/name_table.hpp"
 
 namespace rmaflow {
 
 namespace {
 
-constexpr std::pair<ActionKind, std::string_view> kKinds[] = {
+constexpr NameTable<ActionKind, 6> kKinds{{
     {ActionKind::retry, "retry"}, {ActionKind::skip, "skip"},       {ActionKind::goto_step, "goto"},
     {ActionKind::cancel, "cancel"}, {ActionKind::patch, "patch"}, {ActionKind::resolve, "resolve"},
-};
+}};
 
 [[noreturn]] void refuse(const Instance& inst, const std::string& why) {
   throw Error(Errc::refused, fmt::format("instance {} is {} at step {}: {}", inst.row.id,
@@ -25,16 +26,10 @@ nlohmann::json where(const Instance& inst) {
 
 }  // namespace
 
-std::string_view to_string(ActionKind kind) {
-  for (const auto& [k, name] : kKinds)
-    if (k == kind) return name;
-  return "unknown";
-}
+std::string_view to_string(ActionKind kind) { return name_of(kKinds, kind); }
 
 std::optional<ActionKind> parse_action_kind(std::string_view text) {
-  for (const auto& [k, name] : kKinds)
-    if (name == text) return k;
-  return std::nullopt;
+  return value_of(kKinds, text);
 }
 
 void StepMachine::abandon_pending(Instance& inst) {

@@ -1,5 +1,7 @@
 #include "rmaflow/status.hpp"
 
+#include "engine/support/name_table.hpp"
+
 #include <array>
 #include <utility>
 
@@ -7,7 +9,7 @@ namespace rmaflow {
 
 namespace {
 
-constexpr std::array<std::pair<InstanceStatus, std::string_view>, 10> kStatuses{{
+constexpr NameTable<InstanceStatus, 10> kStatuses{{
     {InstanceStatus::running, "running"},
     {InstanceStatus::waiting, "waiting"},
     {InstanceStatus::suspended, "suspended"},
@@ -20,7 +22,7 @@ constexpr std::array<std::pair<InstanceStatus, std::string_view>, 10> kStatuses{
     {InstanceStatus::compensated, "compensated"},
 }};
 
-constexpr std::array<std::pair<EventType, std::string_view>, 18> kEvents{{
+constexpr NameTable<EventType, 18> kEvents{{
     {EventType::instance_started, "instance_started"},
     {EventType::step_entered, "step_entered"},
     {EventType::attempt_started, "attempt_started"},
@@ -43,16 +45,10 @@ constexpr std::array<std::pair<EventType, std::string_view>, 18> kEvents{{
 
 }  // namespace
 
-std::string_view to_string(InstanceStatus s) {
-  for (const auto& [value, name] : kStatuses)
-    if (value == s) return name;
-  return "unknown";
-}
+std::string_view to_string(InstanceStatus s) { return name_of(kStatuses, s); }
 
 std::optional<InstanceStatus> parse_instance_status(std::string_view s) {
-  for (const auto& [value, name] : kStatuses)
-    if (name == s) return value;
-  return std::nullopt;
+  return value_of(kStatuses, s);
 }
 
 std::string_view to_string(Phase p) {
@@ -65,16 +61,8 @@ std::string_view to_string(Phase p) {
   return "unknown";
 }
 
-std::string_view to_string(EventType t) {
-  for (const auto& [value, name] : kEvents)
-    if (value == t) return name;
-  return "unknown";
-}
+std::string_view to_string(EventType t) { return name_of(kEvents, t); }
 
-std::optional<EventType> parse_event_type(std::string_view s) {
-  for (const auto& [value, name] : kEvents)
-    if (name == s) return value;
-  return std::nullopt;
-}
+std::optional<EventType> parse_event_type(std::string_view s) { return value_of(kEvents, s); }
 
 }  // namespace rmaflow
