@@ -19,53 +19,68 @@ std::uint64_t pick_seed(std::uint64_t seed) {
   return seed != 0 ? seed : std::random_device{}() * 0x9E3779B97F4A7C15ULL ^ std::random_device{}();
 }
 
+// Called once with the result of a request, or with the error that kept it from being
+// committed.
+template <typename Result>
+using Reply = std::function<void(const Result*, std::exception_ptr)>;
+
 // The answer to a caller, given once the commit carrying its transition is durable. If that
-// batch is dropped (the commit failed), the caller hears why instead of a broken promise.
+// batch is dropped (the commit failed), the caller hears why instead of nothing.
 template <typename Result>
 class Answer {
  public:
-  Answer(std::shared_ptr<std::promise<Result>> promise, Result result)
-      : promise_(std::move(promise)), result_(std::move(result)) {}
+  Answer(Reply<Result> reply, Result result) : reply_(std::move(reply)), result_(std::move(result)) {}
   ~Answer() {
     if (!answered_) {
-      promise_->set_exception(std::make_exception_ptr(
-          Error(Errc::storage, "the engine stopped before the change was committed")));
+      reply_(nullptr, std::make_exception_ptr(
+                          Error(Errc::storage, "the engine stopped before the change was committed")));
     }
   }
   void give() {
     answered_ = true;
-    promise_->set_value(result_);
+    reply_(&result_, nullptr);
   }
 
  private:
-  std::shared_ptr<std::promise<Result>> promise_;
+  Reply<Result> reply_;
   Result result_;
   bool answered_ = false;
 };
 
 template <typename Result>
-void answer_after_commit(Batch& batch, const std::shared_ptr<std::promise<Result>>& promise,
-                         const Result& result) {
-  auto answer = std::make_shared<Answer<Result>>(promise, result);
-  batch.then([answer] { answer->give(); });
+Reply<Result> reply_to(std::shared_ptr<std::promise<Result>> promise) {
+  return [promise](const Result* result, std::exception_ptr error) {
+    if (result != nullptr) {
+      promise->set_value(*result);
+    } else {
+      promise->set_exception(error);
+    }
+  };
 }
 
 }  // namespace
 
-// Runs `handle` on the engine thread; its result answers the caller once the batch it wrote
-// to is committed (for a request that changed nothing, once the batch before it is).
+// Runs `handle` on the engine thread; its result answers `reply` once the batch it wrote to
+// is committed (for a request that changed nothing, once the batch before it is). An Error
+// it throws answers at once.
+template <typename Result, typename Handle>
+void EngineImpl::submit(Handle handle, std::function<void(const Result*, std::exception_ptr)> reply) {
+  asio::post(io_, [this, handle = std::move(handle), reply = std::move(reply)]() mutable {
+    try {
+      auto answer = std::make_shared<Answer<Result>>(reply, handle());
+      batch_.then([answer] { answer->give(); });
+      request_flush();
+    } catch (const Error&) {
+      reply(nullptr, std::current_exception());
+    }
+  });
+}
+
 template <typename Result, typename Handle>
 std::future<Result> EngineImpl::submit(Handle handle) {
   auto promise = std::make_shared<std::promise<Result>>();
   auto future = promise->get_future();
-  asio::post(io_, [this, handle = std::move(handle), promise]() mutable {
-    try {
-      answer_after_commit(batch_, promise, handle());
-      request_flush();
-    } catch (const Error&) {
-      promise->set_exception(std::current_exception());
-    }
-  });
+  submit<Result>(std::move(handle), reply_to(promise));
   return future;
 }
 
@@ -120,9 +135,13 @@ EngineImpl::EngineImpl(EngineOptions options)
     v = std::max(v, row.version);
   }
   recover();
+  started_ = adapters_->all();
+  for (const auto& adapter : started_) adapter->start(*this);
 }
 
-EngineImpl::~EngineImpl() = default;
+EngineImpl::~EngineImpl() {
+  for (const auto& adapter : started_) adapter->stop();
+}
 
 // ---- definitions -----------------------------------------------------------------------
 
@@ -278,6 +297,21 @@ void EngineImpl::load_signals(Instance& inst) {
 
 std::future<SignalResult> EngineImpl::signal(SignalRequest request) {
   return submit<SignalResult>([this, request = std::move(request)] { return handle_signal(request); });
+}
+
+void EngineImpl::deliver_signal(SignalRequest request, SignalDone done) {
+  submit<SignalResult>([this, request = std::move(request)] { return handle_signal(request); },
+                       [done = std::move(done)](const SignalResult* result, std::exception_ptr error) {
+                         if (result != nullptr) {
+                           done(SignalDelivery{*result, std::nullopt});
+                           return;
+                         }
+                         try {
+                           std::rethrow_exception(error);
+                         } catch (const Error& e) {
+                           done(SignalDelivery{std::nullopt, e});
+                         }
+                       });
 }
 
 std::future<ActionResult> EngineImpl::act(OperatorAction action) {
@@ -686,8 +720,9 @@ void EngineImpl::flush() {
 bool EngineImpl::must_keep_running() const {
   // Under a manual clock the caller drives time and answers: nothing is waited for.
   if (clock_->is_manual()) return false;
-  return in_flight_ > 0 || timers_.count(TimerKind::retry) > 0 ||
-         timers_.count(TimerKind::host) > 0;
+  // An adapter's own timers (events it will send days from now) are not waited for: it
+  // stores them and re-arms them when the next engine starts.
+  return in_flight_ > 0 || timers_.count(TimerKind::retry) > 0;
 }
 
 void EngineImpl::run_until_idle() {

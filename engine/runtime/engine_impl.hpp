@@ -60,12 +60,16 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   // AdapterHost
   const Clock& clock() const override { return *clock_; }
   void call_at(TimePoint due, std::function<void()> fn) override;
+  void deliver_signal(SignalRequest request, SignalDone done) override;
 
   void recover();
   // An instance rebuilt from its row, on the definition it is pinned to. Throws Error(storage).
   std::unique_ptr<Instance> load_instance(InstanceRow row);
   // Applies operator commands written to the database by other processes (the offline CLI).
   void apply_pending_commands();
+  // Runs `handle` on the engine thread and answers once its changes are committed.
+  template <typename Result, typename Handle>
+  void submit(Handle handle, std::function<void(const Result*, std::exception_ptr)> reply);
   template <typename Result, typename Handle>
   std::future<Result> submit(Handle handle);
   StartResult handle_start(StartRequest request);
@@ -109,6 +113,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   mutable std::mutex store_mu_;  // the store is used by the engine thread and by deploy()
   std::shared_ptr<Clock> clock_;
   std::shared_ptr<AdapterRegistry> adapters_;
+  std::vector<std::shared_ptr<Adapter>> started_;  // stopped when the engine closes
 
   boost::asio::io_context io_;
   boost::asio::system_timer wake_;
