@@ -2,6 +2,7 @@
 // database for queries.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,11 @@ std::unique_ptr<Store> open_for_queries(const std::string& db_path);
 // Checks that `db_path` can hold a database the engine opens or creates: not a directory, in
 // a directory that exists. Throws Error(io) naming the path otherwise; creates nothing.
 void check_db_path(const std::string& db_path);
+
+// Calls `visit` for each instance `filter` matches, in id order, a page at a time, until it
+// returns false. `filter.limit` is ignored.
+void for_each_instance(Store& store, InstanceFilter filter,
+                       const std::function<bool(InstanceRow& row)>& visit);
 
 // Parses "full" / "normal".
 SyncMode parse_sync(const std::string& text);

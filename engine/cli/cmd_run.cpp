@@ -96,17 +96,26 @@ std::string pick_workflow(const RunOptions& opt,
 // earlier, so that no timer appears to run backwards.
 std::optional<TimePoint> latest_recorded(Store& store) {
   std::optional<TimePoint> latest;
-  InstanceFilter filter;
-  filter.limit = 1000;
-  for (;;) {
-    auto page = store.list_instances(filter);
-    for (const auto& row : page) {
-      auto t = std::max(row.updated_at, row.ended_at.value_or(row.updated_at));
-      if (!latest || t > *latest) latest = t;
-    }
-    if (page.size() < filter.limit) return latest;
-    filter.after_id = page.back().id;
-  }
+  for_each_instance(store, {}, [&](InstanceRow& row) {
+    auto t = std::max(row.updated_at, row.ended_at.value_or(row.updated_at));
+    if (!latest || t > *latest) latest = t;
+    return true;
+  });
+  return latest;
+}
+
+// The instances this run moves on: those in memory (running, compensating) and those waiting
+// for a timer due by `until`.
+std::vector<std::string> instances_to_resume(Store& store, TimePoint until) {
+  std::vector<std::string> ids;
+  for (const auto& row : store.active_instances()) ids.push_back(row.id);
+  InstanceFilter waiting;
+  waiting.statuses = {InstanceStatus::waiting};
+  for_each_instance(store, waiting, [&](InstanceRow& row) {
+    if (row.deadline && *row.deadline <= until) ids.push_back(row.id);
+    return true;
+  });
+  return ids;
 }
 
 std::shared_ptr<ManualClock> virtual_clock(const RunOptions& opt) {
@@ -177,8 +186,9 @@ int run(const RunOptions& opt) {
   auto engine = Engine::open(std::move(eo));
   for (const auto& def : defs) engine->deploy(def);
 
-  std::vector<std::string> ids;
-  for (const auto& row : engine->store().active_instances()) ids.push_back(row.id);
+  auto until = clock ? clock->now() + *horizon
+                     : std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+  std::vector<std::string> ids = instances_to_resume(engine->store(), until);
   std::size_t resumed = ids.size();
   // Commands queued by the offline CLI: the engine applies them as it opens; their outcomes
   // are committed with its first batch.
@@ -190,7 +200,7 @@ int run(const RunOptions& opt) {
   std::vector<std::pair<std::string, std::future<StartResult>>> starts;
   for (auto& in : inputs) starts.emplace_back(in.name, engine->start(std::move(in.request)));
   if (clock) {
-    engine->run_virtual(clock->now() + *horizon);
+    engine->run_virtual(until);
   } else {
     engine->run_until_idle();
   }

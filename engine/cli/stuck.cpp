@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/cli/cli_support.hpp"
 #include "rmaflow/definition.hpp"
 
 namespace rmaflow::cli {
@@ -46,26 +47,21 @@ std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimeP
   filter.statuses = {InstanceStatus::suspended, InstanceStatus::waiting, InstanceStatus::running,
                      InstanceStatus::compensating};
   std::size_t wanted = filter.limit;
-  filter.limit = 1000;
   std::vector<StuckInstance> out;
-  for (;;) {
-    auto page = store.list_instances(filter);
-    for (auto& row : page) {
-      std::string reason;
-      if (row.status == InstanceStatus::suspended) {
-        reason = incident_reason(row);
-      } else if (row.status == InstanceStatus::waiting && row.deadline && *row.deadline <= now) {
-        reason = fmt::format("waiting at {} past its deadline {}", row.step, format_time(*row.deadline));
-      } else if (auto sla = book.sla(row.workflow, row.version); sla && row.created_at + *sla <= now) {
-        reason = fmt::format("past its SLA of {} (started {})", format_duration(*sla),
-                             format_time(row.created_at));
-      }
-      if (!reason.empty()) out.push_back(StuckInstance{std::move(row), std::move(reason)});
-      if (out.size() == wanted) return out;
+  for_each_instance(store, filter, [&](InstanceRow& row) {
+    std::string reason;
+    if (row.status == InstanceStatus::suspended) {
+      reason = incident_reason(row);
+    } else if (row.status == InstanceStatus::waiting && row.deadline && *row.deadline <= now) {
+      reason = fmt::format("waiting at {} past its deadline {}", row.step, format_time(*row.deadline));
+    } else if (auto sla = book.sla(row.workflow, row.version); sla && row.created_at + *sla <= now) {
+      reason = fmt::format("past its SLA of {} (started {})", format_duration(*sla),
+                           format_time(row.created_at));
     }
-    if (page.size() < filter.limit) return out;
-    filter.after_id = page.back().id;
-  }
+    if (!reason.empty()) out.push_back(StuckInstance{std::move(row), std::move(reason)});
+    return out.size() < wanted;
+  });
+  return out;
 }
 
 }  // namespace rmaflow::cli

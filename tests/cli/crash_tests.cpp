@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/cli/cli_checks.hpp"
 #include "tests/support/process.hpp"
 
 using namespace rmaflow::testing;
@@ -105,14 +106,7 @@ void check_after_recovery(Run& r);
 // database; a final run then finishes the work.
 void kill_and_recover(const std::vector<std::string>& kills) {
   Run r;
-  for (const auto& kill : kills) {
-    auto result = r.run(kill);
-    INFO("kill at ", kill, "\nstdout:\n", result.out, "\nstderr:\n", result.err);
-    REQUIRE(result.signal == SIGKILL);
-  }
-  auto last = r.run("");
-  INFO("stdout:\n", last.out, "\nstderr:\n", last.err);
-  REQUIRE(last.exit_code == 0);
+  kill_then_finish([&](const std::string& kill_at) { return r.run(kill_at); }, kills);
   check_after_recovery(r);
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/cli/cli_checks.hpp"
 #include "tests/support/process.hpp"
 
 using namespace rmaflow::testing;
@@ -133,20 +134,9 @@ const char* kAdapters = R"(adapters:
 
 const char* kUser = "ops-tester";
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 // A failure as the product rule wants it: the exit code, one sentence on stderr naming every
 // culprit, nothing on stdout.
-void check_failure(const ProcessResult& r, int exit_code,
+void check_refused(const ProcessResult& r, int exit_code,
                    std::initializer_list<std::string> culprits) {
   INFO("stdout:\n", r.out, "\nstderr:\n", r.err);
   CHECK(r.signal == 0);
@@ -326,16 +316,16 @@ TEST_CASE("Cli.Operator.Signal.Refused") {
   auto history = s.history(id);
 
   SUBCASE("to a finished instance") {
-    check_failure(Scratch::rmaflow({"signal", "--db", s.db, id, "warehouse.received"}), 1,
+    check_refused(Scratch::rmaflow({"signal", "--db", s.db, id, "warehouse.received"}), 1,
                   {id, "completed"});
   }
   SUBCASE("to an unknown instance") {
-    check_failure(Scratch::rmaflow({"signal", "--db", s.db, "no-such-id", "warehouse.received"}), 1,
+    check_refused(Scratch::rmaflow({"signal", "--db", s.db, "no-such-id", "warehouse.received"}), 1,
                   {"no-such-id"});
   }
   SUBCASE("with a payload that is not JSON") {
     auto other = s.start("receive", {{"rma_id", "RMA-2"}});
-    check_failure(Scratch::rmaflow(
+    check_refused(Scratch::rmaflow(
                       {"signal", "--db", s.db, other, "warehouse.received", "--data", "{qty: 2"}),
                   1, {"--data", "{qty: 2"});
     CHECK(s.show(other)["status"] == "waiting");
@@ -343,7 +333,7 @@ TEST_CASE("Cli.Operator.Signal.Refused") {
   SUBCASE("with a payload nested deeper than the engine accepts") {
     auto other = s.start("receive", {{"rma_id", "RMA-2"}});
     std::string deep = std::string(50000, '[') + std::string(50000, ']');
-    check_failure(
+    check_refused(
         Scratch::rmaflow({"signal", "--db", s.db, other, "warehouse.received", "--data", deep}), 1,
         {"--data", "levels deep"});
     // As deep as the engine takes is fine.
@@ -361,7 +351,7 @@ TEST_CASE("Cli.Operator.Signal.Refused") {
   }
   SUBCASE("to a database that does not exist") {
     auto missing = s.dir.file("missing.db");
-    check_failure(Scratch::rmaflow({"signal", "--db", missing, id, "warehouse.received"}), 1,
+    check_refused(Scratch::rmaflow({"signal", "--db", missing, id, "warehouse.received"}), 1,
                   {missing});
   }
   // Nothing was queued: the next run applies nothing and the instance is as it was.
@@ -430,11 +420,11 @@ TEST_CASE("Cli.Operator.Retry.InputNestedTooDeep") {
   std::string deep;
   for (int i = 0; i < 20000; ++i) deep += "{\"a\":";
   deep += "1" + std::string(20000, '}');
-  check_failure(Scratch::rmaflow({"retry", "--db", s.db, id, "--reason", "deep", "--input", deep}),
+  check_refused(Scratch::rmaflow({"retry", "--db", s.db, id, "--reason", "deep", "--input", deep}),
                 1, {"--input", "levels deep"});
-  check_failure(Scratch::rmaflow({"skip", "--db", s.db, id, "--reason", "deep", "--output", deep}),
+  check_refused(Scratch::rmaflow({"skip", "--db", s.db, id, "--reason", "deep", "--output", deep}),
                 1, {"--output", "levels deep"});
-  check_failure(Scratch::rmaflow({"patch", "--db", s.db, id, "--reason", "deep", "--patch",
+  check_refused(Scratch::rmaflow({"patch", "--db", s.db, id, "--reason", "deep", "--patch",
                                   "{\"note\":" + deep + "}"}),
                 1, {"--patch", "levels deep"});
   CHECK_FALSE(contains(s.apply(), "command "));
@@ -529,7 +519,7 @@ TEST_CASE("Cli.Operator.Cancel") {
     CHECK(contains(outcome, "cancelled"));
     CHECK(the_action(s.history(id))["reason"] == "customer withdrew");
     // Once it has ended, the command is refused before it is queued.
-    check_failure(Scratch::rmaflow({"cancel", "--db", s.db, id, "--reason", "again"}), 1,
+    check_refused(Scratch::rmaflow({"cancel", "--db", s.db, id, "--reason", "again"}), 1,
                   {id, "cancelled"});
   }
 }
@@ -551,7 +541,7 @@ TEST_CASE("Cli.Operator.Patch") {
   }
   SUBCASE("the input is read-only") {
     auto history = s.history(id);
-    check_failure(Scratch::rmaflow({"patch", "--db", s.db, id, "--reason", "fix the RMA", "--patch",
+    check_refused(Scratch::rmaflow({"patch", "--db", s.db, id, "--reason", "fix the RMA", "--patch",
                                     R"({"input":{"rma_id":"RMA-9"}})"}),
                   1, {".input", "read-only"});
     CHECK_FALSE(contains(s.apply(), "command "));
@@ -559,7 +549,7 @@ TEST_CASE("Cli.Operator.Patch") {
     CHECK(s.history(id) == history);
   }
   SUBCASE("not an object") {
-    check_failure(
+    check_refused(
         Scratch::rmaflow({"patch", "--db", s.db, id, "--reason", "oops", "--patch", "[1]"}), 1,
         {"--patch"});
   }
@@ -607,7 +597,7 @@ TEST_CASE("Cli.Operator.ReasonRequired") {
 TEST_CASE("Cli.Operator.UnknownInstance") {
   Scratch s;
   suspended_repair(s, "RMA-1");
-  check_failure(Scratch::rmaflow({"retry", "--db", s.db, "no-such-id", "--reason", "why"}), 1,
+  check_refused(Scratch::rmaflow({"retry", "--db", s.db, "no-such-id", "--reason", "why"}), 1,
                 {"no-such-id"});
 }
 
@@ -697,6 +687,6 @@ TEST_CASE("Cli.Operator.ListStuck.PastTheSla") {
 TEST_CASE("Cli.Operator.ListStuck.WithStatusIsAMistake") {
   Scratch s;
   s.start("fates", {{"rma_id", "RMA-1"}, {"kind", "broken"}});
-  check_failure(Scratch::rmaflow({"list", "--db", s.db, "--stuck", "--status", "suspended"}), 1,
+  check_refused(Scratch::rmaflow({"list", "--db", s.db, "--stuck", "--status", "suspended"}), 1,
                 {"--stuck", "--status"});
 }

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/cli/cli_checks.hpp"
 #include "tests/support/process.hpp"
 
 using namespace rmaflow::testing;
@@ -73,17 +74,6 @@ const char* kInputs = R"([
   {"rma_id": "RMA-3", "kind": "broken"}
 ])";
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 std::string file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
@@ -104,24 +94,6 @@ std::string db_contents(const std::string& path) {
     }
   }
   return out;
-}
-
-// A failure as the product rule wants it: the exit code, nothing but one line on stderr
-// (after `diagnostics` lines, where they apply), that line a sentence naming every culprit.
-void check_failure(const ProcessResult& r, int exit_code,
-                   std::initializer_list<std::string> culprits, std::size_t diagnostics = 0) {
-  INFO("stdout:\n", r.out, "\nstderr:\n", r.err);
-  CHECK(r.signal == 0);
-  CHECK(r.exit_code == exit_code);
-  auto lines = lines_of(r.err);
-  REQUIRE(lines.size() == diagnostics + 1);
-  CHECK(r.err.back() == '\n');
-  const auto& sentence = lines.back();
-  CHECK(sentence.rfind("rmaflow", 0) == 0);
-  for (const auto& culprit : culprits)
-    CHECK_MESSAGE(contains(sentence, culprit), "names ", culprit);
-  CHECK_FALSE(contains(r.err, "terminate"));
-  CHECK_FALSE(contains(r.err, "what():"));
 }
 
 // A scratch directory with the returns workflow, an inputs file and a database path.

@@ -47,6 +47,20 @@ TEST_CASE("Support.Time.Rfc3339") {
   CHECK(format_time(from_millis(1'795'734'000'123)) == "2026-11-26T23:00:00.123Z");
 }
 
+TEST_CASE("Support.Time.ParsesDatesAndRfc3339Utc") {
+  auto day = parse_time("2025-05-20");
+  REQUIRE(day.has_value());
+  CHECK(format_time(*day) == "2025-05-20T00:00:00.000Z");
+  CHECK(format_time(*parse_time("2025-06-02T08:00:00Z")) == "2025-06-02T08:00:00.000Z");
+  CHECK(format_time(*parse_time("2024-02-29T23:59:59.5Z")) == "2024-02-29T23:59:59.500Z");
+  CHECK(format_time(*parse_time("2026-11-26T23:10:00.123456Z")) == "2026-11-26T23:10:00.123Z");
+  for (const char* bad : {"", "2025-5-20", "2025-02-30", "2025-06-02T08:00:00", "2025-06-02T24:00:00Z",
+                          "2025-06-02T08:00:00+02:00", "2025-06-02T08:00:00.Z", "June 2nd", "2025-06-02x"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_time(bad).has_value());
+  }
+}
+
 TEST_CASE("Support.Ids.SortableAndUnique") {
   IdGenerator gen(42);
   std::set<std::string> seen;

@@ -1,0 +1,159 @@
+// The shipped standard-return workflow on the simulated ERP, carrier and warehouse, run by the
+// real binary in virtual time and SIGKILLed at the interesting points, restarted on the same
+// files each time. Afterwards every RMA ends as an uninterrupted run ends it, and no system
+// has done anything twice: one label per RMA, at most one restock and one credit memo, every
+// effect applied once per idempotency key.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/cli/cli_checks.hpp"
+#include "tests/support/process.hpp"
+
+using namespace rmaflow::testing;
+using json = nlohmann::json;
+
+namespace {
+
+// The demo's systems, with each label's first request failing (deterministic, so that every
+// run retries) and quick latencies.
+const char* kAdapters = R"(
+adapters:
+  erp: { type: sim, system: erp, state: state/erp.db, data: erp-data.yaml, review_after: 4h,
+         latency: 50ms..200ms, seed: 1 }
+  carrier:
+    type: sim
+    system: carrier
+    state: state/carrier.db
+    latency: 100ms..400ms
+    seed: 2
+    operations: { create_label: { fail_first: 1 } }
+    parcels: { default: 3d, RMA-1004: never, RMA-1016: never, RMA-1012: 6d, RMA-1013: 9d }
+  wms:
+    type: sim
+    system: wms
+    state: state/wms.db
+    latency: 20ms..100ms
+    grades: { default: A, RMA-1003: C, RMA-1005: B, RMA-1009: D, RMA-1017: D, RMA-1019: B }
+)";
+
+// How the day's standard returns end (examples/returns-day.json).
+std::string expected_status(const std::string& rma) {
+  static const std::map<std::string, std::string> kNotCompleted = {
+      {"RMA-1004", "12"}, {"RMA-1016", "12"},                     // expired
+      {"RMA-1006", "3"},  {"RMA-1023", "3"},                      // suspended
+      {"RMA-1010", "11"}, {"RMA-1011", "11"}, {"RMA-1024", "11"}  // rejected
+  };
+  auto it = kNotCompleted.find(rma);
+  return it == kNotCompleted.end() ? "10" : it->second;
+}
+
+struct ReturnsRun {
+  TempDir dir;
+  std::string db = dir.file("returns.db");
+  std::string adapters;
+  std::string inputs;
+  std::vector<std::string> rmas;
+
+  ReturnsRun() {
+    std::filesystem::copy_file(source_dir() + "/examples/sim/erp-data.yaml", dir.file("erp-data.yaml"));
+    adapters = dir.write("adapters.yaml", kAdapters);
+    std::ifstream day(source_dir() + "/examples/returns-day.json");
+    json standard = json::array();
+    for (auto& entry : json::parse(day)) {
+      if (entry["workflow"] != "standard-return") continue;
+      rmas.push_back(entry["input"]["rma_id"]);
+      standard.push_back(entry);
+    }
+    inputs = dir.write("rmas.json", standard.dump());
+  }
+
+  ProcessResult run(const std::string& kill_at) {
+    std::vector<std::string> env;
+    if (!kill_at.empty()) env.push_back("RMAFLOW_KILL_AT=" + kill_at);
+    return run_process({rmaflow_binary(), "run", "--db", db, "--workflows", source_dir() + "/workflows",
+                        "--adapters", adapters, "--clock", "virtual", "--start", "2025-06-02T08:00:00Z",
+                        inputs},
+                       env);
+  }
+
+  std::map<std::string, std::string> statuses() {
+    SQLite::Database d(db, SQLite::OPEN_READONLY);
+    SQLite::Statement q(d, "SELECT business_key, status FROM instances");
+    std::map<std::string, std::string> out;
+    while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getString();
+    return out;
+  }
+
+  // Documents of `type` per RMA that are in force (not voided or reversed).
+  std::map<std::string, int> live(const std::string& system, const std::string& type) {
+    SQLite::Database d(dir.file("state/" + system + ".db"), SQLite::OPEN_READONLY);
+    SQLite::Statement q(d, "SELECT rma_id, count(*) FROM documents WHERE type = ? AND status "
+                           "NOT IN ('voided', 'reversed') GROUP BY rma_id");
+    q.bind(1, type);
+    std::map<std::string, int> out;
+    while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getInt();
+    return out;
+  }
+
+  int count(const std::string& system, const std::string& sql) {
+    SQLite::Database d(dir.file("state/" + system + ".db"), SQLite::OPEN_READONLY);
+    return d.execAndGet(sql).getInt();
+  }
+};
+
+// Returns how many calls a system answered from its ledger (a repeat of a key that had its
+// effect), other than the label retries every run makes.
+int kill_and_recover(const std::vector<std::string>& kills) {
+  ReturnsRun r;
+  kill_then_finish([&](const std::string& kill_at) { return r.run(kill_at); }, kills);
+
+  auto statuses = r.statuses();
+  REQUIRE(statuses.size() == r.rmas.size());
+  for (const auto& rma : r.rmas) CHECK_MESSAGE(statuses[rma] == expected_status(rma), rma);
+
+  // Nothing twice: one label for every RMA that got one, at most one restock and one credit.
+  auto labels = r.count("carrier", "SELECT count(*) FROM documents WHERE type = 'label'");
+  // Not for the three rejected RMAs, nor for RMA-1023, whose address the carrier refuses.
+  CHECK(labels == static_cast<int>(r.rmas.size()) - 4);
+  CHECK(r.count("carrier", "SELECT count(*) FROM (SELECT rma_id FROM documents WHERE type = "
+                           "'label' GROUP BY rma_id HAVING count(*) > 1)") == 0);
+  for (const auto& [rma, n] : r.live("wms", "restock")) CHECK_MESSAGE(n == 1, rma);
+  for (const auto& [rma, n] : r.live("erp", "credit_memo")) CHECK_MESSAGE(n == 1, rma);
+  CHECK(r.live("erp", "credit_memo").size() == 16);  // the completed refunds and store credits
+  for (const auto* system : {"erp", "carrier", "wms"}) {
+    CAPTURE(system);
+    CHECK(r.count(system, "SELECT count(*) FROM effects WHERE effects > 1") == 0);
+  }
+  // Every label was retried once (its first request fails), and the repeat made no second.
+  CHECK(r.count("carrier", "SELECT count(*) FROM effects WHERE operation = 'create_label' "
+                           "AND calls < 2") == 0);
+  // Each receipt reached its instance; none is left to send.
+  CHECK(r.count("wms", "SELECT count(*) FROM jobs WHERE kind = 'signal' AND outcome IS NULL") == 0);
+  int replayed = 0;
+  for (const auto* system : {"erp", "carrier", "wms"}) {
+    replayed += r.count(system, "SELECT count(*) FROM effects WHERE effects = 1 AND calls > 1 "
+                                "AND operation <> 'create_label'");
+  }
+  return replayed;
+}
+
+}  // namespace
+
+TEST_CASE("Recovery.Sigkill.ReturnsPack.BetweenCommits") {
+  kill_and_recover({"commit.after:3", "commit.after:30"});
+}
+TEST_CASE("Recovery.Sigkill.ReturnsPack.AfterTheSystemsActedBeforeTheEngineRecorded") {
+  // invoke.after: the call went out (and a system may have applied it); the outcome is lost.
+  // Each kill left a call whose effect a system had applied: the restart repeated it.
+  CHECK(kill_and_recover({"invoke.after:30", "invoke.after:25", "invoke.after:25"}) >= 2);
+}
+TEST_CASE("Recovery.Sigkill.ReturnsPack.BatchLostAndRetriesPending") {
+  kill_and_recover({"retry.armed:4", "commit.before:10", "commit.before:25"});
+}
