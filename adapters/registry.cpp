@@ -7,6 +7,7 @@
 
 #include "adapters/builtin/builtin_adapter.hpp"
 #include "adapters/common/config_reader.hpp"
+#include "adapters/http/http_adapter.hpp"
 #include "adapters/sim/sim_adapter.hpp"
 #include "adapters/sim/sim_set.hpp"
 #include "engine/support/yaml_json.hpp"
@@ -16,7 +17,7 @@ namespace rmaflow {
 
 namespace {
 
-constexpr const char* kKnownTypes = "builtin, sim";
+constexpr const char* kKnownTypes = "builtin, sim, http";
 
 }  // namespace
 
@@ -93,6 +94,8 @@ AdapterRegistry AdapterRegistry::from_yaml(const std::string& yaml, const std::s
     auto type = config["type"].Scalar();
     if (type == "builtin") {
       registry.add(name, BuiltinAdapter::from_yaml(name, config, reader));
+    } else if (type == "http") {
+      registry.add(name, HttpAdapter::from_yaml(name, config, reader));
     } else if (type == "sim") {
       registry.add(name, std::make_shared<sim::SimAdapter>(sims.add(name, config, reader)));
     } else {

@@ -3,6 +3,10 @@ set(RMAFLOW_ADAPTER_SOURCES
   adapters/common/config_reader.cpp
   adapters/common/effect_ledger.cpp
   adapters/builtin/builtin_adapter.cpp
+  adapters/http/http_adapter.cpp
+  adapters/http/request_template.cpp
+  adapters/http/response_mapping.cpp
+  adapters/http/trace_context.cpp
   adapters/sim/call_profile.cpp
   adapters/sim/sim_store.cpp
   adapters/sim/sim_system.cpp

@@ -57,7 +57,8 @@ TEST_CASE("Sim.Config.MistakesAreNamedWithTheirPlace") {
       {"adapters:\n  x: { type: soap }\n", "adapters.yaml:2:14: adapter \"x\" has unknown type \"soap\""},
   };
   for (const auto& c : cases) {
-    CAPTURE(c.yaml);
+    std::string yaml = c.yaml;
+    CAPTURE(yaml);
     auto message = refusal(c.yaml, dir);
     CHECK_MESSAGE(message.rfind(c.expected, 0) == 0, message);
   }

@@ -1,0 +1,97 @@
+// rmaflow-mock: the simulated ERP, carrier and warehouse of an adapters file, served over HTTP
+// on loopback until interrupted.
+//   rmaflow-mock --adapters examples/sim/adapters.yaml [--listen 127.0.0.1:8090]
+//                [--signals-to http://127.0.0.1:8080/v1/signals] [--late-by 60s]
+#include <csignal>
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "adapters/sim/sim_adapter.hpp"
+#include "examples/mock_service/mock_host.hpp"
+#include "examples/mock_service/mock_service.hpp"
+
+namespace {
+
+struct Options {
+  std::string adapters;
+  std::string listen = "127.0.0.1:8090";
+  std::string signals_to;
+  std::string late_by = "60s";
+};
+
+int serve(const Options& opt) {
+  using namespace rmaflow;
+  auto registry = AdapterRegistry::from_file(opt.adapters);
+  std::vector<std::shared_ptr<sim::SimSystem>> systems;
+  for (const auto& name : registry.names()) {
+    if (auto* adapter = dynamic_cast<sim::SimAdapter*>(registry.find(name))) {
+      systems.push_back(adapter->system());
+    }
+  }
+  if (systems.empty()) {
+    throw Error(Errc::adapter_config,
+                fmt::format("{} configures no adapter of type sim to serve", opt.adapters));
+  }
+  auto late_by = parse_duration(opt.late_by);
+  if (!late_by) throw Error(Errc::invalid_argument, fmt::format("--late-by \"{}\" is not a duration", opt.late_by));
+  auto colon = opt.listen.rfind(':');
+  if (colon == std::string::npos) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("--listen \"{}\" must be an address and a port such as 127.0.0.1:8090", opt.listen));
+  }
+  net::HttpServerOptions server_options;
+  server_options.address = opt.listen.substr(0, colon);
+  try {
+    server_options.port = static_cast<std::uint16_t>(std::stoul(opt.listen.substr(colon + 1)));
+  } catch (const std::exception&) {
+    throw Error(Errc::invalid_argument, fmt::format("--listen \"{}\" has no valid port", opt.listen));
+  }
+  std::optional<net::HttpUrl> signals_to;
+  if (!opt.signals_to.empty()) signals_to = net::HttpUrl::parse(opt.signals_to);
+
+  // Block the stop signals before any thread starts, so that only sigwait() sees them.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  mock::MockHost host(signals_to);
+  mock::MockService service(systems, host, *late_by);
+  for (const auto& system : systems) system->attach(host);
+  net::HttpServer server(server_options, [&](net::HttpRequest request, net::Responder respond) {
+    service.handle(std::move(request), std::move(respond));
+  });
+  server.start();
+  fmt::print("rmaflow-mock: serving on http://{}:{}\n", server_options.address, server.port());
+  for (const auto& route : service.routes()) fmt::print("  {}\n", route);
+  std::fflush(stdout);
+  int received = 0;
+  sigwait(&stop, &received);
+  server.stop();
+  for (const auto& system : systems) system->detach();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  CLI::App app{"rmaflow-mock: the simulated ERP, carrier and warehouse over HTTP", "rmaflow-mock"};
+  app.add_option("--adapters", opt.adapters, "Adapters file whose sim adapters to serve")->required();
+  app.add_option("--listen", opt.listen, "Address and port (default 127.0.0.1:8090; port 0 picks one)");
+  app.add_option("--signals-to", opt.signals_to,
+                 "An rmaflow server's POST /v1/signals URL, for the events the systems send");
+  app.add_option("--late-by", opt.late_by, "How late a late answer comes (default 60s)");
+  try {
+    app.parse(argc, argv);
+    return serve(opt);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const rmaflow::Error& e) {
+    fmt::print(stderr, "rmaflow-mock: {}\n", e.what());
+    return 1;
+  }
+}
