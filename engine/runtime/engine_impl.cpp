@@ -8,6 +8,7 @@
 #include "engine/runtime/fault_points.hpp"
 #include "engine/support/json_depth.hpp"
 #include "engine/support/sha256.hpp"
+#include "rmaflow/versions.hpp"
 
 namespace rmaflow {
 
@@ -128,15 +129,8 @@ EngineImpl::~EngineImpl() = default;
 
 DeployResult EngineImpl::deploy(std::shared_ptr<const Definition> def) {
   if (!def) throw Error(Errc::invalid_argument, "deploy() needs a loaded definition");
-  DefinitionRow row{def->name,
-                    def->version,
-                    def->content_hash,
-                    def->source,
-                    def->input_schema ? def->input_schema->dump() : std::string(),
-                    def->file,
-                    clock_->now()};
   std::lock_guard lock(store_mu_);
-  bool created = store_->put_definition(row) == PutResult::inserted;
+  bool created = store_definition(*store_, *def, clock_->now()) == PutResult::inserted;
   definitions_.try_emplace({def->name, def->version}, def);
   auto& v = latest_[def->name];
   v = std::max(v, def->version);

@@ -1,5 +1,6 @@
 set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/batch.cpp
+  engine/runtime/versions.cpp
   engine/runtime/engine_impl.cpp
   engine/runtime/engine_lock.cpp
   engine/runtime/fault_points.cpp
