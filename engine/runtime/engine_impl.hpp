@@ -38,6 +38,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   std::future<SignalResult> signal(SignalRequest request) override;
   std::future<ActionResult> act(OperatorAction action) override;
   void run_until_idle() override;
+  void run_virtual(TimePoint until) override;
   void run() override;
   void stop() override;
   std::optional<TimePoint> next_timer() const override;
