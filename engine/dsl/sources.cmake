@@ -3,6 +3,7 @@ set(RMAFLOW_DSL_SOURCES
   engine/dsl/context_flow.cpp
   engine/dsl/definition.cpp
   engine/dsl/diagnostic_sink.cpp
+  engine/dsl/dot_writer.cpp
   engine/dsl/dsl_keys.cpp
   engine/dsl/expression.cpp
   engine/dsl/graph_checks.cpp
@@ -13,10 +14,12 @@ set(RMAFLOW_DSL_SOURCES
   engine/dsl/lints.cpp
   engine/dsl/loader.cpp
   engine/dsl/map_reader.cpp
+  engine/dsl/mermaid_writer.cpp
   engine/dsl/policy_reader.cpp
   engine/dsl/step_parser.cpp
   engine/dsl/syntax_hint.cpp
   engine/dsl/template_reader.cpp
+  engine/dsl/workflow_graph.cpp
   engine/dsl/workflow_parser.cpp
   engine/dsl/yaml_values.cpp
 )

@@ -151,14 +151,9 @@ std::shared_ptr<const Definition> EngineImpl::definition(const std::string& work
   if (it != definitions_.end()) return it->second;
   auto row = store_->get_definition(workflow, version);
   if (!row) return nullptr;
-  auto loaded = load_stored_definition(row->source, row->file, row->input_schema);
-  if (!loaded.ok()) {
-    throw Error(Errc::storage, fmt::format("stored workflow {} version {} no longer loads: {}",
-                                           workflow, version,
-                                           DefinitionError(loaded.diagnostics).what()));
-  }
-  definitions_.emplace(std::pair{workflow, version}, loaded.definition);
-  return loaded.definition;
+  auto loaded = load_deployed(*row);
+  definitions_.emplace(std::pair{workflow, version}, loaded);
+  return loaded;
 }
 
 // ---- recovery --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-// check_deploy, store_definition, describe and list_versions (rmaflow/versions.hpp).
+// load_deployed, check_deploy, store_definition, describe and list_versions (rmaflow/versions.hpp).
 #include <fmt/format.h>
 
 #include <map>
@@ -31,7 +31,9 @@ std::string likely_rename(const Step& step, const Definition& old, const Definit
   return {};
 }
 
-std::shared_ptr<const Definition> load_row(const DefinitionRow& row) {
+}  // namespace
+
+std::shared_ptr<const Definition> load_deployed(const DefinitionRow& row) {
   auto loaded = load_stored_definition(row.source, row.file, row.input_schema);
   if (!loaded.ok()) {
     throw Error(Errc::storage, fmt::format("stored workflow {} version {} no longer loads: {}",
@@ -40,8 +42,6 @@ std::shared_ptr<const Definition> load_row(const DefinitionRow& row) {
   }
   return loaded.definition;
 }
-
-}  // namespace
 
 DeployCheck check_deploy(Store& store, const Definition& definition) {
   DeployCheck check;
@@ -61,7 +61,7 @@ DeployCheck check_deploy(Store& store, const Definition& definition) {
     if (!old) {
       auto row = store.get_definition(count.workflow, count.version);
       if (!row) continue;  // an instance without its definition: the engine reports that
-      old = load_row(*row);
+      old = load_deployed(*row);
     }
     const Step* was = old->find(count.step);
     if (was == nullptr || (now != nullptr && now->kind() == was->kind())) continue;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +52,10 @@ struct DeployCheck {
   std::optional<int> newest;  // the newest version deployed before, if any
   std::vector<StrandedStep> stranded;  // by version, then step
 };
+
+// A deployed definition, loaded from its row. Throws Error(storage) when it no longer loads
+// (written by a release whose DSL this one does not read).
+std::shared_ptr<const Definition> load_deployed(const DefinitionRow& row);
 
 // What deploying `definition` would do, from what `store` holds. Reads only.
 DeployCheck check_deploy(Store& store, const Definition& definition);
