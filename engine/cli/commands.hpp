@@ -16,6 +16,9 @@ void register_validate(CLI::App& app, int& exit_code);
 void register_run(CLI::App& app, int& exit_code);
 void register_queries(CLI::App& app, int& exit_code);  // list, show, history
 void register_bench(CLI::App& app, int& exit_code);
+void register_deploy(CLI::App& app, int& exit_code);
+void register_versions(CLI::App& app, int& exit_code);
+void register_graph(CLI::App& app, int& exit_code);
 // signal, retry, skip, goto, cancel, patch, resolve
 void register_operator_commands(CLI::App& app, int& exit_code);
 

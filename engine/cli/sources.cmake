@@ -5,6 +5,9 @@ set(RMAFLOW_CLI_SOURCES
   engine/cli/table.cpp
   engine/cli/cmd_validate.cpp
   engine/cli/cmd_run.cpp
+  engine/cli/cmd_deploy.cpp
+  engine/cli/cmd_versions.cpp
+  engine/cli/cmd_graph.cpp
   engine/cli/cmd_queries.cpp
   engine/cli/cmd_bench.cpp
   engine/cli/cmd_operator.cpp

@@ -1,8 +1,10 @@
 set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/batch.cpp
+  engine/runtime/versions.cpp
   engine/runtime/engine_impl.cpp
   engine/runtime/engine_lock.cpp
   engine/runtime/fault_points.cpp
+  engine/runtime/graph_overlay.cpp
   engine/runtime/instance.cpp
   engine/runtime/operator_actions.cpp
   engine/runtime/step_machine.cpp
