@@ -7,7 +7,9 @@ namespace rmaflow::sim {
 
 namespace {
 
-// The system's own tables, next to the ledger's `effects` (see docs/adapters.md).
+// The system's own tables, next to the ledger's `effects` (see docs/adapters.md); the file's
+// user_version says which layout it has.
+constexpr int kSchemaVersion = 1;
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS documents (
   type       TEXT NOT NULL,
@@ -160,7 +162,19 @@ void SimTx::finish_job(std::int64_t id, std::string_view outcome) {
   q.exec();
 }
 
-SimStore::SimStore(const std::string& path) : ledger_(path, kSchema) {}
+SimStore::SimStore(const std::string& path) : ledger_(path, kSchema) {
+  int version = 0;
+  ledger_.transact([&](SQLite::Database& db) {
+    version = db.execAndGet("PRAGMA user_version").getInt();
+    if (version == 0) db.exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+  });
+  if (version > kSchemaVersion) {
+    throw Error(Errc::adapter_config,
+                fmt::format("{} holds a simulated system of a newer rmaflow (schema {}, this one "
+                            "reads {})",
+                            path, version, kSchemaVersion));
+  }
+}
 
 Outcome SimStore::call(const std::string& key, const std::string& system,
                        const std::string& operation, const nlohmann::json& input, TimePoint now,

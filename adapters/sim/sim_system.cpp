@@ -35,7 +35,7 @@ SimSystem::SimSystem(std::string kind, std::string name, std::shared_ptr<SimStor
 
 void SimSystem::add(std::string name, Route route, Handler handler, bool read_only) {
   infos_.push_back(OperationInfo{name, std::move(route), read_only});
-  handlers_.emplace(std::move(name), std::move(handler));
+  handlers_.emplace(std::move(name), Operation{std::move(handler), read_only});
 }
 
 bool SimSystem::has_operation(std::string_view operation) const {
@@ -59,7 +59,7 @@ SimSystem::Response SimSystem::execute(const std::string& operation, const std::
     return {Outcome::failure("UnknownOperation",
                              fmt::format("the {} has no operation {}", kind_, operation), false)};
   }
-  const Handler& handler = it->second;
+  const Handler& handler = it->second.handler;
   auto run = [&](SimTx& tx) -> Outcome {
     try {
       return Outcome::success(handler(tx, input));
@@ -72,10 +72,7 @@ SimSystem::Response SimSystem::execute(const std::string& operation, const std::
 
   Response response{Outcome::failure(std::string(kTransient), "not run", true)};
   std::vector<SimJob> armed;
-  bool read_only = false;
-  for (const auto& info : infos_)
-    if (info.name == operation) read_only = info.read_only;
-  if (read_only) {
+  if (it->second.read_only) {
     // A query: no effect to make idempotent, so no ledger entry; it may still be slow or fail.
     auto plan = profiles_.plan(operation, key, 1);
     response.latency = plan.latency;

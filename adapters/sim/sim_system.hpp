@@ -13,6 +13,7 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -119,7 +120,11 @@ class SimSystem {
   std::shared_ptr<SimStore> store_;
   CallProfiles profiles_;
   std::vector<OperationInfo> infos_;
-  std::map<std::string, Handler, std::less<>> handlers_;
+  struct Operation {
+    Handler handler;
+    bool read_only = false;
+  };
+  std::map<std::string, Operation, std::less<>> handlers_;
   mutable std::mutex host_mu_;
   AdapterHost* host_ = nullptr;
 };
