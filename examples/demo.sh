@@ -54,6 +54,29 @@ run | tee "$work/repair.txt"
 say "Run the day again: every RMA is known, nothing runs twice"
 run "$here/returns-day.json" | tail -n 3
 
+say "The same day over HTTP: rmaflow-mock serves the ERP, carrier and warehouse; its first hour"
+http=$work/http
+mkdir -p "$http"
+cp "$here/sim/adapters.yaml" "$here/sim/erp-data.yaml" "$http/"
+"$(dirname "$bin")/rmaflow-mock" --adapters "$http/adapters.yaml" --listen 127.0.0.1:0 \
+  --start "$start" > "$http/mock.txt" 2>&1 &
+mock=$!
+trap 'kill "$mock" 2>/dev/null || true' EXIT
+port=""
+for _ in $(seq 100); do  # the mock prints its port once it listens
+  port=$(sed -n 's|^rmaflow-mock: serving on http://127.0.0.1:\([0-9]*\)$|\1|p' "$http/mock.txt" 2>/dev/null || true)
+  [ -n "$port" ] && break
+  kill -0 "$mock" 2>/dev/null || { cat "$http/mock.txt" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$port" ] || { echo "rmaflow-mock did not start" >&2; exit 1; }
+sed "s|http://127.0.0.1:8090|http://127.0.0.1:$port|" "$here/http/adapters.yaml" > "$http/http-adapters.yaml"
+# The parcels and the credit reviews would come back from the mock as signals to an rmaflow
+# server (rmaflow-mock --signals-to); this run stops after the day's first hour.
+"$bin" run --db "$http/returns.db" --workflows "$root/workflows" --adapters "$http/http-adapters.yaml" \
+  --clock virtual --start "$start" --until 1h "$here/returns-day.json" | tail -n 3 | tee "$work/http.txt"
+kill "$mock"
+
 if [ "$check" = "--check" ]; then
   fail() { echo "demo check failed: $*" >&2; exit 1; }
   expected="37 instance(s): 37 started, 0 resumed; 25 completed, 3 expired, 7 rejected, 2 suspended"
@@ -82,5 +105,9 @@ if [ "$check" = "--check" ]; then
     fail "an RMA got two labels"
   [ -z "$(q erp "SELECT rma_id FROM documents WHERE type = 'credit_memo' GROUP BY rma_id HAVING count(*) > 1")" ] ||
     fail "an RMA was credited twice"
+  http_expected="37 instance(s): 37 started, 0 resumed; 3 completed, 6 rejected, 1 suspended, 27 waiting"
+  grep -qxF "$http_expected" "$work/http.txt" || fail "over HTTP: $(grep 'instance(s)' "$work/http.txt")"
+  [ "$(sqlite3 "$http/state/erp.db" "SELECT count(*) FROM documents WHERE type = 'credit_memo'")" = 3 ] ||
+    fail "over HTTP the ERP did not credit the three returnless refunds"
   echo "demo check: ok"
 fi

@@ -2,6 +2,7 @@
 // on loopback until interrupted.
 //   rmaflow-mock --adapters examples/sim/adapters.yaml [--listen 127.0.0.1:8090]
 //                [--signals-to http://127.0.0.1:8080/v1/signals] [--late-by 60s]
+//                [--start 2025-06-02T08:00:00Z]
 #include <csignal>
 #include <cstdio>
 
@@ -19,6 +20,7 @@ struct Options {
   std::string listen = "127.0.0.1:8090";
   std::string signals_to;
   std::string late_by = "60s";
+  std::string start;
 };
 
 int serve(const Options& opt) {
@@ -35,11 +37,14 @@ int serve(const Options& opt) {
                 fmt::format("{} configures no adapter of type sim to serve", opt.adapters));
   }
   auto late_by = parse_duration(opt.late_by);
-  if (!late_by) throw Error(Errc::invalid_argument, fmt::format("--late-by \"{}\" is not a duration", opt.late_by));
+  if (!late_by) {
+    throw Error(Errc::invalid_argument, fmt::format("--late-by \"{}\" is not a duration", opt.late_by));
+  }
   auto colon = opt.listen.rfind(':');
   if (colon == std::string::npos) {
     throw Error(Errc::invalid_argument,
-                fmt::format("--listen \"{}\" must be an address and a port such as 127.0.0.1:8090", opt.listen));
+                fmt::format("--listen \"{}\" must be an address and a port such as 127.0.0.1:8090",
+                            opt.listen));
   }
   net::HttpServerOptions server_options;
   server_options.address = opt.listen.substr(0, colon);
@@ -50,6 +55,14 @@ int serve(const Options& opt) {
   }
   std::optional<net::HttpUrl> signals_to;
   if (!opt.signals_to.empty()) signals_to = net::HttpUrl::parse(opt.signals_to);
+  std::optional<TimePoint> start;
+  if (!opt.start.empty()) {
+    start = parse_time(opt.start);
+    if (!start) {
+      throw Error(Errc::invalid_argument,
+                  fmt::format("--start \"{}\" is not a time such as 2025-06-02T08:00:00Z", opt.start));
+    }
+  }
 
   // Block the stop signals before any thread starts, so that only sigwait() sees them.
   sigset_t stop;
@@ -58,7 +71,7 @@ int serve(const Options& opt) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
-  mock::MockHost host(signals_to);
+  mock::MockHost host(signals_to, start);
   mock::MockService service(systems, host, *late_by);
   for (const auto& system : systems) system->attach(host);
   net::HttpServer server(server_options, [&](net::HttpRequest request, net::Responder respond) {
@@ -85,6 +98,9 @@ int main(int argc, char** argv) {
   app.add_option("--signals-to", opt.signals_to,
                  "An rmaflow server's POST /v1/signals URL, for the events the systems send");
   app.add_option("--late-by", opt.late_by, "How late a late answer comes (default 60s)");
+  app.add_option("--start", opt.start,
+                 "The systems' clock reads this time at start-up and runs from there "
+                 "(default: the wall clock)");
   try {
     app.parse(argc, argv);
     return serve(opt);

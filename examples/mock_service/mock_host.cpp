@@ -12,6 +12,20 @@ namespace {
 
 constexpr std::chrono::milliseconds kSignalTimeout{10'000};
 
+TimePoint wall_now() {
+  return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+}
+
+// The wall clock, shifted so that it read `start` when it was made.
+class ShiftedClock final : public Clock {
+ public:
+  explicit ShiftedClock(TimePoint start) : shift_(start - wall_now()) {}
+  TimePoint now() const override { return wall_now() + shift_; }
+
+ private:
+  Duration shift_;
+};
+
 // What the engine's answer to a signal means for the system that sent it.
 SignalDelivery delivery_of(const net::HttpResult& result, const std::string& where) {
   if (!result.ok()) {
@@ -38,8 +52,10 @@ SignalDelivery delivery_of(const net::HttpResult& result, const std::string& whe
 
 }  // namespace
 
-MockHost::MockHost(std::optional<net::HttpUrl> signals_to)
-    : clock_(system_clock()), signals_to_(std::move(signals_to)), work_(io_.get_executor()) {
+MockHost::MockHost(std::optional<net::HttpUrl> signals_to, std::optional<TimePoint> start)
+    : clock_(start ? std::make_shared<ShiftedClock>(*start) : system_clock()),
+      signals_to_(std::move(signals_to)),
+      work_(io_.get_executor()) {
   thread_ = std::thread([this] { io_.run(); });
 }
 
@@ -51,7 +67,8 @@ MockHost::~MockHost() {
 
 void MockHost::call_at(TimePoint due, std::function<void()> fn) {
   asio::post(io_, [this, due, fn = std::move(fn)]() mutable {
-    auto timer = std::make_shared<asio::system_timer>(io_, due);
+    // Timers run on the wall clock: move the due time back by the clock's shift.
+    auto timer = std::make_shared<asio::system_timer>(io_, due - (clock_->now() - wall_now()));
     timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
       if (!ec) fn();
     });

@@ -1,5 +1,5 @@
-// MockHost: what the mock service offers the simulated systems in place of an engine: the
-// wall clock, timers on a thread of its own, and the events the systems send back (the
+// MockHost: what the mock service offers the simulated systems in place of an engine: a
+// real-time clock, timers on a thread of its own, and the events the systems send back (the
 // warehouse's receipt scan) POSTed to an rmaflow server's signal endpoint,
 // `POST /v1/signals {workflow, business_key, name, payload, idempotency_key}`.
 //
@@ -20,8 +20,11 @@ namespace rmaflow::mock {
 
 class MockHost final : public AdapterHost {
  public:
-  // Without `signals_to`, events stay stored in the systems' files, undelivered.
-  explicit MockHost(std::optional<net::HttpUrl> signals_to);
+  // Without `signals_to`, events stay stored in the systems' files, undelivered. With
+  // `start`, the clock reads `start` now and runs at real speed from there (a demo set on a
+  // given day); otherwise it is the wall clock.
+  explicit MockHost(std::optional<net::HttpUrl> signals_to,
+                    std::optional<TimePoint> start = std::nullopt);
   // Pending timers are dropped: what they stood for is stored and re-armed next time.
   ~MockHost() override;
 
