@@ -1,7 +1,10 @@
 set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/batch.cpp
+  engine/runtime/engine.cpp
+  engine/runtime/engine_commands.cpp
   engine/runtime/engine_impl.cpp
   engine/runtime/engine_lock.cpp
+  engine/runtime/engine_signals.cpp
   engine/runtime/fault_points.cpp
   engine/runtime/instance.cpp
   engine/runtime/operator_actions.cpp
