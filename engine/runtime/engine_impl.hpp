@@ -44,6 +44,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void signal(SignalRequest request, ReplyFn<SignalResult> done) override;
   void act(OperatorAction action, ReplyFn<ActionResult> done) override;
   void run_until_idle() override;
+  void run_virtual(TimePoint until) override;
   void run() override;
   void stop() override;
   std::optional<TimePoint> next_timer() const override;

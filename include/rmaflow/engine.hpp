@@ -176,6 +176,14 @@ class Engine {
   // advance the clock, call again).
   virtual void run_until_idle() = 0;
 
+  // Runs on the calling thread in virtual time (the engine's clock must be a ManualClock):
+  // runs until idle, then moves the clock to the earliest pending timer and runs again, until
+  // no timer remains at or before `until`. An adapter call answered from another thread (not
+  // through AdapterHost::call_at) is waited for, not timed out by a clock jump. Weeks of
+  // waits, retries and simulated latencies pass in milliseconds. Throws
+  // Error(invalid_argument) on a real clock.
+  virtual void run_virtual(TimePoint until) = 0;
+
   // Runs on the calling thread until stop() is called from any thread; commits in flight finish.
   virtual void run() = 0;
   virtual void stop() = 0;

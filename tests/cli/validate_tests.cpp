@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -155,4 +156,27 @@ TEST_CASE("Cli.Validate.ShippedExamplesAreValid") {
   INFO(r.out, r.err);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("error[") == std::string::npos);
+}
+
+// The returns pack ships ready to run: every workflow in workflows/ loads with no error and no
+// warning.
+TEST_CASE("Cli.Validate.ShippedWorkflowsAreClean") {
+  namespace fs = std::filesystem;
+  std::vector<std::string> argv = {rmaflow_binary(), "validate", "--format", "json"};
+  std::set<std::string> expected = {"advance-replacement.yaml", "returnless-refund.yaml",
+                                    "standard-return.yaml"};
+  for (const auto& entry : fs::directory_iterator(source_dir() + "/workflows")) {
+    if (entry.path().extension() == ".yaml") argv.push_back(entry.path().string());
+  }
+  REQUIRE(argv.size() == 4 + expected.size());
+  auto r = run_process(argv);
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  auto files = nlohmann::json::parse(r.out);
+  REQUIRE(files.size() == expected.size());
+  for (const auto& file : files) {
+    CHECK(file["valid"] == true);
+    CHECK(file["diagnostics"].empty());
+    CHECK(expected.count(fs::path(file["file"].get<std::string>()).filename().string()) == 1);
+  }
 }
