@@ -148,7 +148,7 @@ std::shared_ptr<const Definition> definition(const std::string& yaml) {
 
 TEST_CASE("Dsl.GraphRender.ShippedWorkflowsAreValidMermaidAndDot") {
   auto files = shipped_workflows();
-  REQUIRE(files.size() >= 4);
+  REQUIRE(files.size() >= 3);
   for (const auto& file : files) {
     INFO(file);
     auto loaded = load_definition_file(file);
