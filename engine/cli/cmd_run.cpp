@@ -3,11 +3,11 @@
 // finished, waiting or suspended; then prints what became of them.
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <map>
 
 #include <fmt/format.h>
 
+#include "engine/api/views.hpp"
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
 #include "engine/cli/instance_view.hpp"
@@ -48,41 +48,15 @@ std::string pick_workflow(const RunOptions& opt,
 }
 
 int run(const RunOptions& opt) {
-  std::vector<std::shared_ptr<const Definition>> defs;
-  try {
-    defs = load_workflow_dir(opt.workflows);
-  } catch (const DefinitionError& e) {
-    for (const auto& d : e.diagnostics()) fmt::print(stderr, "{}\n", format_diagnostic(d));
-    fmt::print(stderr, "rmaflow: the workflows in {} have {} error(s); nothing was run\n",
-               opt.workflows, e.diagnostics().size());
-    return kExitFailure;
-  }
+  auto defs = load_workflow_dir_reporting(opt.workflows, "run");
+  if (!defs) return kExitFailure;
   // Read every input before touching the database, so a bad file changes nothing.
-  std::vector<std::pair<std::string, nlohmann::json>> inputs;
-  for (const auto& file : opt.inputs) {
-    auto docs = read_inputs(file);
-    for (std::size_t i = 0; i < docs.size(); ++i) {
-      inputs.emplace_back(docs.size() == 1 ? file : fmt::format("{}[{}]", file, i + 1),
-                          std::move(docs[i]));
-    }
-  }
+  auto inputs = read_named_inputs(opt.inputs);
   // A named workflow must exist even when there is nothing to start: the name is a mistake.
   std::string workflow =
-      inputs.empty() && opt.workflow.empty() ? std::string() : pick_workflow(opt, defs);
-  check_db_path(opt.db);
-
-  EngineOptions eo;
-  eo.db_path = opt.db;
-  eo.sync = parse_sync(opt.sync);
-  if (!opt.adapters.empty()) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(opt.adapters, ec)) {
-      throw Error(Errc::io, fmt::format("{} is a directory, not an adapters file", opt.adapters));
-    }
-    eo.adapters = std::make_shared<AdapterRegistry>(AdapterRegistry::from_file(opt.adapters));
-  }
-  auto engine = Engine::open(std::move(eo));
-  for (const auto& def : defs) engine->deploy(def);
+      inputs.empty() && opt.workflow.empty() ? std::string() : pick_workflow(opt, *defs);
+  auto engine = open_engine(opt.db, opt.sync, opt.adapters);
+  for (const auto& def : *defs) engine->deploy(def);
 
   std::vector<std::string> ids;
   for (const auto& row : engine->store().active_instances()) ids.push_back(row.id);
@@ -126,14 +100,14 @@ int run(const RunOptions& opt) {
     if (auto row = engine->store().get_instance(id)) rows.push_back(std::move(*row));
   }
   if (opt.format == "json") {
-    fmt::print("{}\n", instances_json(rows).dump(2));
+    fmt::print("{}\n", api::instances_json(rows).dump(2));
   } else {
     for (const auto& queued : commands) {
       auto done = engine->store().get_command(queued.id);
       fmt::print("command {} ({} {}): {}\n", queued.id, queued.kind, queued.instance_id,
                  done && !done->outcome.empty() ? done->outcome : "pending");
     }
-    fmt::print("{}", instances_table(rows));
+    fmt::print("{}", instances_table(api::instances_json(rows)));
     std::map<std::string, int> totals;
     for (const auto& r : rows) ++totals[std::string(to_string(r.status))];
     std::vector<std::string> parts;

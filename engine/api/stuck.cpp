@@ -1,4 +1,4 @@
-#include "engine/cli/stuck.hpp"
+#include "engine/api/stuck.hpp"
 
 #include <map>
 
@@ -6,7 +6,7 @@
 
 #include "rmaflow/definition.hpp"
 
-namespace rmaflow::cli {
+namespace rmaflow::api {
 
 namespace {
 
@@ -68,4 +68,4 @@ std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimeP
   }
 }
 
-}  // namespace rmaflow::cli
+}  // namespace rmaflow::api
