@@ -42,7 +42,7 @@ steps:
   done: { end: completed }
 )";
 
-ApiFixture::ApiFixture(std::map<std::string, std::string> files,
+ApiFixture::ApiFixture(WorkflowFiles files,
                        std::vector<std::string> extra_args)
     : db(dir.file("returns.db")),
       workflows(dir.path() + "/workflows"),

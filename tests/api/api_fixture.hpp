@@ -20,6 +20,9 @@ namespace rmaflow::testing {
 // warehouse.received before the refund. The input schema needs rma_id and amount.
 extern const char* kReturnsWorkflow;
 
+// Workflow files to serve: file name -> YAML.
+using WorkflowFiles = std::map<std::string, std::string>;
+
 struct ApiReply {
   int status = 0;
   net::HttpHeaders headers;
@@ -30,7 +33,7 @@ struct ApiReply {
 class ApiFixture {
  public:
   // Serves `workflows` (file name -> YAML) with `serve_args` added (e.g. --max-body 4096).
-  explicit ApiFixture(std::map<std::string, std::string> workflows = {{"returns.yaml", kReturnsWorkflow}},
+  explicit ApiFixture(WorkflowFiles workflows = {{"returns.yaml", kReturnsWorkflow}},
                       std::vector<std::string> serve_args = {});
 
   // Starts the server (again) on the same database; `env` as for the process.
