@@ -9,7 +9,7 @@ PACKAGES="
   libboost1.81-dev libboost-url1.81-dev
   libyaml-cpp-dev nlohmann-json3-dev libjq-dev libonig-dev
   libfmt-dev libspdlog-dev libcli11-dev doctest-dev
-  libvalijson-dev
+  libvalijson-dev graphviz
 "
 
 missing=""

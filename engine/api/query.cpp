@@ -1,8 +1,6 @@
 #include "engine/api/query.hpp"
 
 #include <charconv>
-#include <chrono>
-#include <cstdio>
 
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
@@ -85,8 +83,8 @@ std::optional<TimePoint> QueryParams::time(const std::string& name) {
   if (!value) return std::nullopt;
   auto t = parse_time(*value);
   if (!t) {
-    bad_parameter(name, fmt::format("{} must be an RFC 3339 time such as 2026-01-31T12:00:00Z, "
-                                    "not \"{}\"",
+    bad_parameter(name, fmt::format("{} must be a UTC time such as 2026-01-31T12:00:00Z or a "
+                                    "date such as 2026-01-31, not \"{}\"",
                                     name, *value));
   }
   return t;
@@ -99,45 +97,6 @@ void QueryParams::finish() const {
                                       name, fmt::join(taken_, ", ")));
     }
   }
-}
-
-std::optional<TimePoint> parse_time(const std::string& text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &consumed) !=
-          6 ||
-      consumed != 19) {
-    return std::nullopt;
-  }
-  using namespace std::chrono;
-  year_month_day date{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
-  if (!date.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
-  auto rest = std::string_view(text).substr(19);
-  std::int64_t ms = 0;
-  if (!rest.empty() && rest.front() == '.') {
-    rest.remove_prefix(1);
-    int digits = 0;
-    while (!rest.empty() && std::isdigit(static_cast<unsigned char>(rest.front()))) {
-      if (digits < 3) ms = ms * 10 + (rest.front() - '0');
-      ++digits;
-      rest.remove_prefix(1);
-    }
-    if (digits == 0) return std::nullopt;
-    for (int i = digits; i < 3; ++i) ms *= 10;
-  }
-  // The offset is required: a time without one would mean whatever zone the server is in.
-  std::int64_t offset_minutes = 0;
-  if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-    int oh = 0, om = 0;
-    if (std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &oh, &om) != 2) {
-      return std::nullopt;
-    }
-    offset_minutes = (rest[0] == '+' ? 1 : -1) * (oh * 60 + om);
-  } else if (rest != "Z" && rest != "z") {
-    return std::nullopt;
-  }
-  auto at = sys_days(date) + hours(h) + minutes(mi) + seconds(s) + milliseconds(ms) -
-            minutes(offset_minutes);
-  return TimePoint(duration_cast<milliseconds>(at.time_since_epoch()));
 }
 
 }  // namespace rmaflow::api

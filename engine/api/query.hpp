@@ -29,7 +29,7 @@ class QueryParams {
   std::vector<std::string> list(const std::string& name);
   std::optional<std::int64_t> integer(const std::string& name, std::int64_t min, std::int64_t max);
   std::optional<bool> boolean(const std::string& name);
-  // RFC 3339 ("2026-01-31T12:00:00Z", with an optional fraction and offset).
+  // A UTC time ("2026-01-31T12:00:00Z") or date ("2026-01-31"): rmaflow::parse_time().
   std::optional<TimePoint> time(const std::string& name);
   void finish() const;
 
@@ -37,8 +37,5 @@ class QueryParams {
   const std::map<std::string, std::string>& query_;
   std::set<std::string> taken_;
 };
-
-// Parses RFC 3339 date-times; nullopt when malformed.
-std::optional<TimePoint> parse_time(const std::string& text);
 
 }  // namespace rmaflow::api

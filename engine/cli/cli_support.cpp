@@ -137,11 +137,13 @@ std::vector<std::pair<std::string, nlohmann::json>> read_named_inputs(
 }
 
 std::unique_ptr<Engine> open_engine(const std::string& db_path, const std::string& sync,
-                                    const std::string& adapters_file) {
+                                    const std::string& adapters_file,
+                                    std::shared_ptr<Clock> clock) {
   check_db_path(db_path);
   EngineOptions options;
   options.db_path = db_path;
   options.sync = parse_sync(sync);
+  options.clock = std::move(clock);
   if (!adapters_file.empty()) {
     std::error_code ec;
     if (fs::is_directory(adapters_file, ec)) {

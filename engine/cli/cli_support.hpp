@@ -40,9 +40,11 @@ std::vector<std::pair<std::string, nlohmann::json>> read_named_inputs(
     const std::vector<std::string>& files);
 
 // The engine on `db_path` (checked with check_db_path) with the adapters of `adapters_file`
-// (builtin only when empty) and the synchronous mode `sync` ("full" or "normal").
+// (builtin only when empty), the synchronous mode `sync` ("full" or "normal") and `clock`
+// (default: the system clock).
 std::unique_ptr<Engine> open_engine(const std::string& db_path, const std::string& sync,
-                                    const std::string& adapters_file);
+                                    const std::string& adapters_file,
+                                    std::shared_ptr<Clock> clock = nullptr);
 
 // An existing database, opened read-only for queries. Throws Error(not_found) when missing,
 // Error(io) when the path is a directory.

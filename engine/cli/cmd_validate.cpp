@@ -7,8 +7,8 @@
 //   json: one array with one object per file:
 //         {"file", "valid", "workflow"?, "version"?, "steps"?, "diagnostics": [
 //            {"file", "line", "column", "severity", "code", "message"}, ...]}
-// Exit 0 when every file is valid (warnings allowed), 1 when any file has an error, 2 on a
-// usage error.
+// Exit 0 when every file is valid (warnings allowed), 1 when any file has an error (with
+// --strict, also when any has a warning), 2 on a usage error.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -27,7 +27,19 @@ namespace {
 struct ValidateOptions {
   std::vector<std::string> files;
   std::string format = "text";
+  bool strict = false;
 };
+
+std::size_t warnings(const LoadResult& result) {
+  std::size_t n = 0;
+  for (const auto& d : result.diagnostics) n += d.severity == Severity::warning ? 1 : 0;
+  return n;
+}
+
+// Valid, and under --strict also free of warnings.
+bool passes(const LoadResult& result, bool strict) {
+  return result.ok() && (!strict || warnings(result) == 0);
+}
 
 nlohmann::ordered_json to_json(const Diagnostic& d) {
   return {
@@ -36,17 +48,20 @@ nlohmann::ordered_json to_json(const Diagnostic& d) {
       {"code", d.code},           {"message", d.message}};
 }
 
-void print_text(const std::string& file, const LoadResult& result) {
+void print_text(const std::string& file, const LoadResult& result, bool strict) {
   for (const auto& d : result.diagnostics) fmt::print("{}\n", format_diagnostic(d));
-  if (result.ok()) {
+  if (result.ok() && !passes(result, strict)) {
+    fmt::print("{}: fails --strict ({} warning(s))\n", file, warnings(result));
+  } else if (result.ok()) {
     const Definition& def = *result.definition;
     fmt::print("{}: ok (workflow {} version {}, {} steps)\n", file, def.name, def.version,
                def.steps.size());
   }
 }
 
-nlohmann::ordered_json file_report(const std::string& file, const LoadResult& result) {
-  nlohmann::ordered_json report = {{"file", file}, {"valid", result.ok()}};
+nlohmann::ordered_json file_report(const std::string& file, const LoadResult& result,
+                                   bool strict) {
+  nlohmann::ordered_json report = {{"file", file}, {"valid", passes(result, strict)}};
   if (result.ok()) {
     report["workflow"] = result.definition->name;
     report["version"] = result.definition->version;
@@ -62,11 +77,11 @@ int run_validate(const ValidateOptions& options) {
   nlohmann::ordered_json reports = nlohmann::ordered_json::array();
   for (const auto& file : options.files) {
     LoadResult result = load_definition_file(file);
-    all_valid = all_valid && result.ok();
+    all_valid = all_valid && passes(result, options.strict);
     if (options.format == "json")
-      reports.push_back(file_report(file, result));
+      reports.push_back(file_report(file, result, options.strict));
     else
-      print_text(file, result);
+      print_text(file, result, options.strict);
   }
   if (options.format == "json") fmt::print("{}\n", reports.dump(2));
   std::fflush(stdout);
@@ -79,14 +94,17 @@ void register_validate(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<ValidateOptions>();
   auto* cmd = app.add_subcommand(
       "validate",
-      "Load and check workflow definitions. Diagnostics and results go to stdout, one line each "
-      "(FILE:LINE:COL: error[CODE]: message), or as one JSON array with --format json. Exit 0 "
-      "when every file is valid, 1 when any has an error, 2 on usage errors.");
+      "Load and check workflow definitions, and lint them. Diagnostics and results go to "
+      "stdout, one line each (FILE:LINE:COL: error[CODE]: message, or warning[CODE]), or as one "
+      "JSON array with --format json. Exit 0 when every file is valid, 1 when any has an error "
+      "(or, with --strict, a warning), 2 on usage errors.");
   cmd->add_option("files", options->files, "Workflow YAML files")->required();
   cmd->add_option("--format", options->format,
                   "text (default), or json: [{file, valid, workflow, version, steps, "
                   "diagnostics: [{file, line, column, severity, code, message}]}]")
       ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_flag("--strict", options->strict,
+                "Treat warnings (the lints) as failures: exit 1 when any file has one");
   cmd->callback([options, &exit_code] { exit_code = run_validate(*options); });
 }
 

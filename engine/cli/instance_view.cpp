@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/api/views.hpp"
 #include "engine/cli/table.hpp"
 
 namespace rmaflow::cli {
@@ -14,7 +15,10 @@ std::string text(const nlohmann::json& j, const char* key) {
   return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
-// The incident's error code, for one-line views of a suspended instance.
+std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+
+}  // namespace
+
 std::string incident_summary(const nlohmann::json& instance) {
   const auto& incident = instance.value("incident", nlohmann::json());
   if (!incident.is_object()) return "";
@@ -22,9 +26,9 @@ std::string incident_summary(const nlohmann::json& instance) {
   return fmt::format("{}: {}", error.value("code", "?"), error.value("message", ""));
 }
 
-std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
-
-}  // namespace
+std::string incident_summary(const InstanceRow& row) {
+  return incident_summary(api::instance_json(row, false));
+}
 
 std::string instances_table(const nlohmann::json& items, bool reasons) {
   Table table({"ID", "WORKFLOW", "KEY", "STATUS", "STEP", reasons ? "REASON" : "NOTE"});

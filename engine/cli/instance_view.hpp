@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rmaflow/store.hpp"
+
 namespace rmaflow::cli {
 
 // Instances, one per line; with `reasons`, the REASON column shows each item's reason
@@ -14,5 +16,9 @@ namespace rmaflow::cli {
 std::string instances_table(const nlohmann::json& items, bool reasons = false);
 std::string instance_details(const nlohmann::json& instance);
 std::string history_table(const nlohmann::json& events);
+
+// "Code: message" of a suspended instance's incident, for one-line views; empty without one.
+std::string incident_summary(const nlohmann::json& instance);
+std::string incident_summary(const InstanceRow& row);
 
 }  // namespace rmaflow::cli

@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
   int exit_code = kExitOk;
   register_validate(app, exit_code);
   register_run(app, exit_code);
+  register_deploy(app, exit_code);
+  register_versions(app, exit_code);
+  register_graph(app, exit_code);
   register_serve(app, exit_code);
   register_start(app, exit_code);
   register_queries(app, exit_code);

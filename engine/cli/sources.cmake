@@ -7,10 +7,14 @@ set(RMAFLOW_CLI_SOURCES
   engine/cli/table.cpp
   engine/cli/cmd_validate.cpp
   engine/cli/cmd_run.cpp
+  engine/cli/cmd_deploy.cpp
+  engine/cli/cmd_versions.cpp
+  engine/cli/cmd_graph.cpp
   engine/cli/cmd_queries.cpp
   engine/cli/cmd_bench.cpp
   engine/cli/cmd_operator.cpp
   engine/cli/cmd_serve.cpp
   engine/cli/cmd_start.cpp
   engine/cli/cmd_token.cpp
+  engine/cli/run_summary.cpp
 )

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/support/name_table.hpp"
+
 namespace rmaflow {
 
 Duration RetryPolicy::delay_after(int failed_attempt) const {
@@ -28,6 +30,16 @@ bool CatchRule::matches(const std::string& code) const {
   return std::any_of(errors.begin(), errors.end(),
                      [&](const std::string& e) { return e == "any" || e == code; });
 }
+
+namespace {
+constexpr NameTable<StepKind, 5> kStepKinds{{{StepKind::task, "task"},
+                                             {StepKind::switch_, "switch"},
+                                             {StepKind::wait, "wait"},
+                                             {StepKind::set, "set"},
+                                             {StepKind::end, "end"}}};
+}  // namespace
+
+std::string_view to_string(StepKind kind) { return name_of(kStepKinds, kind); }
 
 std::vector<std::string> Step::successors() const {
   std::vector<std::string> out;

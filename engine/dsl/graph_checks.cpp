@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "engine/dsl/map_reader.hpp"
 
@@ -85,18 +86,34 @@ class Components {
   int count_ = 0;
 };
 
-void check_reachable(const Definition& d, const Graph& g, DiagnosticSink& sink) {
-  const Step* start = d.find(d.start);
-  if (start == nullptr) return;  // already an unknown-target; every step would be unreachable
-  std::vector<bool> seen(d.steps.size(), false);
-  std::vector<std::size_t> todo = {static_cast<std::size_t>(start - d.steps.data())};
-  seen[todo.front()] = true;
+// Steps reachable from `from` along `g`.
+std::vector<bool> reachable_from(const Graph& g, std::size_t from) {
+  std::vector<bool> seen(g.size(), false);
+  std::vector<std::size_t> todo = {from};
+  seen[from] = true;
   while (!todo.empty()) {
     auto v = todo.back();
     todo.pop_back();
     for (auto w : g[v])
       if (!seen[w]) todo.push_back(w), seen[w] = true;
   }
+  return seen;
+}
+
+Graph successor_graph(const Definition& d) {
+  Graph g(d.steps.size());
+  for (std::size_t v = 0; v < d.steps.size(); ++v) {
+    for (const auto& to : d.steps[v].successors()) {
+      if (const Step* s = d.find(to)) g[v].push_back(static_cast<std::size_t>(s - d.steps.data()));
+    }
+  }
+  return g;
+}
+
+void check_reachable(const Definition& d, const Graph& g, DiagnosticSink& sink) {
+  const Step* start = d.find(d.start);
+  if (start == nullptr) return;  // already an unknown-target; every step would be unreachable
+  auto seen = reachable_from(g, static_cast<std::size_t>(start - d.steps.data()));
   for (std::size_t v = 0; v < d.steps.size(); ++v) {
     if (!seen[v])
       sink.error(d.steps[v].where, "unreachable-step",
@@ -194,18 +211,18 @@ void check_pivots(const Definition& d, const Graph& g, DiagnosticSink& sink) {
 
 }  // namespace
 
-void check_graph(const Definition& d, const std::vector<Transition>& transitions,
-                 const std::set<std::string>& declared, DiagnosticSink& sink) {
-  check_targets(d, transitions, declared, sink);
-  Graph g(d.steps.size());
-  for (std::size_t v = 0; v < d.steps.size(); ++v) {
-    for (const auto& to : d.steps[v].successors()) {
-      if (const Step* s = d.find(to)) g[v].push_back(static_cast<std::size_t>(s - d.steps.data()));
-    }
-  }
+void check_graph(const Definition& d, const SourceFacts& facts, DiagnosticSink& sink) {
+  check_targets(d, facts.transitions, facts.declared, sink);
+  Graph g = successor_graph(d);
   check_reachable(d, g, sink);
   check_ends(d, g, sink);
   check_pivots(d, g, sink);
+}
+
+std::vector<bool> reachable_steps(const Definition& d) {
+  const Step* start = d.find(d.start);
+  if (start == nullptr) return std::vector<bool>(d.steps.size(), false);
+  return reachable_from(successor_graph(d), static_cast<std::size_t>(start - d.steps.data()));
 }
 
 }  // namespace rmaflow::dsl

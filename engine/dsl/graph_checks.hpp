@@ -6,20 +6,19 @@
 //   uncompensated-before-pivot (warning)  a task that can run before a pivot has no compensate
 #pragma once
 
-#include <set>
-#include <string>
+#include "engine/dsl/diagnostic_sink.hpp"
+#include "engine/dsl/source_facts.hpp"
 #include <vector>
 
-#include "engine/dsl/diagnostic_sink.hpp"
-#include "engine/dsl/step_parser.hpp"
 #include "rmaflow/definition.hpp"
 
 namespace rmaflow::dsl {
 
-// `definition` has its steps indexed; `transitions` are every transition as written.
-// `declared` names every step in the file, also those that did not parse (a transition to one
-// of those is not reported again).
-void check_graph(const Definition& definition, const std::vector<Transition>& transitions,
-                 const std::set<std::string>& declared, DiagnosticSink& sink);
+// `definition` has its steps indexed. A transition to a step that is declared in `facts` but did
+// not parse is not reported again.
+void check_graph(const Definition& definition, const SourceFacts& facts, DiagnosticSink& sink);
+
+// For each step (in file order), whether a path from the start step leads to it.
+std::vector<bool> reachable_steps(const Definition& definition);
 
 }  // namespace rmaflow::dsl

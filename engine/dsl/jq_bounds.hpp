@@ -1,5 +1,5 @@
-// The v1 rule that every expression terminates: jq programs may not use constructs whose
-// running time the data does not bound.
+// The v1 rules for what a jq expression may do: terminate (no construct whose running time the
+// data does not bound) and depend only on the instance context (no reading the environment).
 #pragma once
 
 #include <optional>
@@ -8,8 +8,8 @@
 
 namespace rmaflow::dsl {
 
-struct UnboundedConstruct {
-  std::string construct;   // "while", "recursive def f", "range over non-literals", ...
+struct JqConstruct {
+  std::string construct;   // "\"while\"", "the recursive def \"f\"", "$ENV", ...
   std::size_t offset = 0;  // byte offset in the program
 };
 
@@ -19,6 +19,10 @@ struct UnboundedConstruct {
 // `\( )` interpolations are scanned), `.name` fields, `$name` variables and object keys are not
 // calls. The scan is conservative: it may refuse a program jq would run to completion, never the
 // reverse for the constructs listed.
-std::optional<UnboundedConstruct> find_unbounded_construct(std::string_view program);
+std::optional<JqConstruct> find_unbounded_construct(std::string_view program);
+
+// The first read of the process environment (`env`, `$ENV`), if any: an expression that reads
+// it behaves differently on each machine and can leak the engine's secrets into the context.
+std::optional<JqConstruct> find_environment_access(std::string_view program);
 
 }  // namespace rmaflow::dsl

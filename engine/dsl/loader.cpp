@@ -6,8 +6,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/dsl/context_flow.hpp"
 #include "engine/dsl/diagnostic_sink.hpp"
 #include "engine/dsl/graph_checks.hpp"
+#include "engine/dsl/lints.hpp"
 #include "engine/dsl/syntax_hint.hpp"
 #include "engine/dsl/workflow_parser.hpp"
 #include "engine/dsl/yaml_values.hpp"
@@ -74,8 +76,11 @@ LoadResult load(const std::string& yaml, const std::string& file, const std::str
   }
   try {
     dsl::ParsedWorkflow parsed = dsl::parse_workflow(document, base_dir, sink, stored_schema);
-    dsl::check_graph(parsed.definition, parsed.transitions, parsed.declared, sink);
+    dsl::check_graph(parsed.definition, parsed.facts, sink);
     if (sink.has_errors()) return finish(sink, nullptr);
+    // The lints read a definition that holds together: every transition names a step.
+    dsl::check_context_flow(parsed.definition, parsed.facts, sink);
+    dsl::check_lints(parsed.definition, parsed.facts, sink);
     auto definition = std::make_shared<Definition>(std::move(parsed.definition));
     definition->source = yaml;
     definition->file = file;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "engine/dsl/dsl_keys.hpp"
 #include "engine/dsl/yaml_values.hpp"
 
 namespace rmaflow::dsl {
@@ -17,7 +18,7 @@ void read_retry(const MapEntry& entry, const std::string& owner, RetryPolicy& po
     return;
   }
   MapReader r(entry.value, fmt::format("the retry of {}", owner), entry.key_where, sink);
-  r.allow_only({"max_attempts", "interval", "backoff", "max_interval", "jitter", "errors"});
+  r.allow_only(keys_of("retry"));
   if (auto* e = r.find("max_attempts"))
     if (auto n = r.integer(*e, 1))
       policy.max_attempts = static_cast<int>(std::min<std::int64_t>(*n, 1'000'000));
@@ -50,7 +51,7 @@ StepDefaults read_defaults(const MapEntry& entry, DiagnosticSink& sink) {
     return defaults;
   }
   MapReader r(entry.value, "defaults", entry.key_where, sink);
-  r.allow_only({"timeout", "retry"});
+  r.allow_only(keys_of("defaults"));
   if (auto* e = r.find("timeout"))
     if (auto d = r.duration(*e)) defaults.timeout = *d;
   if (auto* e = r.find("retry")) read_retry(*e, "defaults", defaults.retry, sink);

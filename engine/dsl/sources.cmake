@@ -1,17 +1,25 @@
 set(RMAFLOW_DSL_SOURCES
   engine/dsl/input_schema.cpp
+  engine/dsl/context_flow.cpp
   engine/dsl/definition.cpp
   engine/dsl/diagnostic_sink.cpp
+  engine/dsl/dot_writer.cpp
+  engine/dsl/dsl_keys.cpp
   engine/dsl/expression.cpp
   engine/dsl/graph_checks.cpp
   engine/dsl/jq_bounds.cpp
+  engine/dsl/jq_lexer.cpp
+  engine/dsl/jq_references.cpp
   engine/dsl/jv_json.cpp
+  engine/dsl/lints.cpp
   engine/dsl/loader.cpp
   engine/dsl/map_reader.cpp
+  engine/dsl/mermaid_writer.cpp
   engine/dsl/policy_reader.cpp
   engine/dsl/step_parser.cpp
   engine/dsl/syntax_hint.cpp
   engine/dsl/template_reader.cpp
+  engine/dsl/workflow_graph.cpp
   engine/dsl/workflow_parser.cpp
   engine/dsl/yaml_values.cpp
 )

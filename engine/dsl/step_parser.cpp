@@ -6,6 +6,7 @@
 #include <array>
 #include <regex>
 
+#include "engine/dsl/dsl_keys.hpp"
 #include "engine/dsl/template_reader.hpp"
 #include "engine/dsl/yaml_values.hpp"
 
@@ -13,26 +14,16 @@ namespace rmaflow::dsl {
 
 namespace {
 
-using Keys = std::vector<std::string_view>;
-
-// The keys each kind of step takes, in the order the docs list them.
-const Keys kTaskKeys = {"action", "with",       "result", "retry", "timeout",
-                        "catch",  "compensate", "pivot",  "next",  "description"};
-const Keys kSwitchKeys = {"switch", "default", "description"};
-const Keys kWaitKeys = {"wait", "result", "on_timeout", "next", "description"};
-const Keys kSetKeys = {"set", "next", "description"};
-const Keys kEndKeys = {"end", "description"};
-
 struct Kind {
   std::string_view key;
   std::string_view name;  // for messages: "a task step"
   const Keys* keys;
 };
-const std::array<Kind, 5> kKinds = {{{"action", "task", &kTaskKeys},
-                                     {"switch", "switch", &kSwitchKeys},
-                                     {"wait", "wait", &kWaitKeys},
-                                     {"set", "set", &kSetKeys},
-                                     {"end", "end", &kEndKeys}}};
+const std::array<Kind, 5> kKinds = {{{"action", "task", &keys_of("task_step")},
+                                     {"switch", "switch", &keys_of("switch_step")},
+                                     {"wait", "wait", &keys_of("wait_step")},
+                                     {"set", "set", &keys_of("set_step")},
+                                     {"end", "end", &keys_of("end_step")}}};
 
 Keys all_step_keys() {
   Keys all;
@@ -56,12 +47,12 @@ bool valid_identifier(const std::string& name) {
 class StepReader {
  public:
   StepReader(const MapEntry& entry, const StepDefaults& defaults, DiagnosticSink& sink,
-             std::vector<Transition>& transitions)
+             SourceFacts& facts)
       : name_(entry.key),
         context_(fmt::format("step \"{}\"", entry.key)),
         defaults_(defaults),
         sink_(sink),
-        transitions_(transitions),
+        facts_(facts),
         r_(entry.value, context_, entry.key_where, sink) {}
 
   std::optional<Step> read(SourceLocation where) {
@@ -70,6 +61,7 @@ class StepReader {
     if (auto* e = r_.find("description"); e != nullptr && !e->value.IsScalar())
       r_.wrong_type(*e, "a string");
     if (kind == nullptr) return std::nullopt;
+    facts_.kind_where[name_] = r_.find(kind->key)->key_where;
     Step step;
     step.name = name_;
     step.where = where;
@@ -131,7 +123,7 @@ class StepReader {
   std::string target(MapReader& r, const MapEntry& e) {
     auto to = r.string(e);
     if (!to) return "";
-    transitions_.push_back({name_, *to, e.key, r.context(), e.where});
+    facts_.transitions.push_back({name_, *to, e.key, r.context(), e.where});
     return *to;
   }
 
@@ -143,14 +135,35 @@ class StepReader {
     auto* e = r_.find("result");
     if (e == nullptr) return;
     auto name = r_.string(*e);
-    if (!name) return;
-    if (!valid_context_key(*name)) {
-      r_.bad_value(*e, fmt::format("must be an identifier other than input, instance and error, "
-                                   "not \"{}\"",
-                                   *name));
-      return;
-    }
+    if (!name || !context_key(*name, e->where, fmt::format("\"result\" in {}", context_))) return;
     step.result = *name;
+    facts_.writes.push_back({name_, *name, e->where});
+  }
+
+  // Reports a name that is not an identifier (bad-value) or one of the engine's own keys
+  // (result-overwrites); true when `name` may be a context key.
+  bool context_key(const std::string& name, SourceLocation where, const std::string& what) {
+    if (valid_context_key(name)) return true;
+    if (name == "input" || name == "instance" || name == "error") {
+      sink_.error(where, "result-overwrites",
+                  fmt::format("{} would overwrite .{}, which the engine fills; choose another name",
+                              what, name));
+    } else {
+      sink_.error(where, "bad-value",
+                  fmt::format("{} must be an identifier ([A-Za-z_][A-Za-z0-9_]*), not \"{}\"",
+                              what, name));
+    }
+    return false;
+  }
+
+  // The jq programs just read, as sites of this step.
+  void record(std::vector<JqSite>& found, ExpressionSite::Role role, const std::string& key = "",
+              int order = 0) {
+    for (auto& site : found) {
+      facts_.expressions.push_back(
+          {role, name_, std::move(site.label), key, order, std::move(site.program), site.where});
+    }
+    found.clear();
   }
 
   // "adapter.operation", both identifiers.
@@ -171,7 +184,7 @@ class StepReader {
     return true;
   }
 
-  Template with(MapReader& r, const std::string& owner) {
+  Template with(MapReader& r, const std::string& owner, ExpressionSite::Role role) {
     auto* e = r.find("with");
     if (e == nullptr) return Template::compile(nlohmann::json::object());
     std::string inner;
@@ -181,7 +194,10 @@ class StepReader {
       r.wrong_type(*e, "a mapping (or one ${ jq } template)");
       return {};
     }
-    return read_template(e->value, e->where, "with", owner, sink_).value_or(Template());
+    std::vector<JqSite> found;
+    auto value = read_template(e->value, e->where, "with", owner, sink_, &found);
+    record(found, role);
+    return value.value_or(Template());
   }
 
   TaskStep task(Step& step) {
@@ -189,7 +205,7 @@ class StepReader {
     task.retry = defaults_.retry;
     task.timeout = defaults_.timeout;
     action(r_, *r_.find("action"), task.adapter, task.operation);
-    task.with = with(r_, context_);
+    task.with = with(r_, context_, ExpressionSite::Role::input);
     result(step);
     if (auto* e = r_.find("retry")) read_retry(*e, context_, task.retry, sink_);
     if (auto* e = r_.find("timeout"))
@@ -220,7 +236,7 @@ class StepReader {
         continue;
       }
       MapReader r(item, owner, where, sink_);
-      r.allow_only({"errors", "next"});
+      r.allow_only(keys_of("catch"));
       CatchRule rule;
       rule.where = where;
       if (auto* errors = r.require("errors")) {
@@ -242,13 +258,13 @@ class StepReader {
     }
     std::string owner = fmt::format("the compensation of {}", context_);
     MapReader r(e.value, owner, e.key_where, sink_);
-    r.allow_only({"action", "with", "retry", "timeout"});
+    r.allow_only(keys_of("compensation"));
     Compensation c;
     c.where = e.key_where;
     c.retry = defaults_.retry;
     c.timeout = defaults_.timeout;
     if (auto* a = r.require("action")) action(r, *a, c.adapter, c.operation);
-    c.with = with(r, owner);
+    c.with = with(r, owner, ExpressionSite::Role::compensation);
     if (auto* retry = r.find("retry")) read_retry(*retry, owner, c.retry, sink_);
     if (auto* timeout = r.find("timeout"))
       if (auto d = r.duration(*timeout)) c.timeout = *d;
@@ -275,10 +291,13 @@ class StepReader {
           continue;
         }
         MapReader r(item, owner, where, sink_);
-        r.allow_only({"if", "next"});
+        r.allow_only(keys_of("switch_case"));
         std::optional<Expression> condition;
-        if (auto* cond = r.require("if"))
-          condition = read_expression(cond->value, cond->where, "if", owner, sink_);
+        if (auto* cond = r.require("if")) {
+          std::vector<JqSite> found;
+          condition = read_expression(cond->value, cond->where, "if", owner, sink_, &found);
+          record(found, ExpressionSite::Role::condition);
+        }
         std::string to;
         if (auto* n = r.require("next")) to = target(r, *n);
         if (condition) s.cases.push_back({std::move(*condition), to, where});
@@ -297,7 +316,7 @@ class StepReader {
     } else {
       std::string owner = fmt::format("the wait of {}", context_);
       MapReader r(e.value, owner, e.key_where, sink_);
-      r.allow_only({"signal", "timeout", "duration"});
+      r.allow_only(keys_of("wait"));
       auto* signal = r.find("signal");
       auto* duration = r.find("duration");
       auto* timeout = r.find("timeout");
@@ -344,16 +363,16 @@ class StepReader {
     } else {
       MapReader r(e.value, fmt::format("the set of {}", context_), e.key_where, sink_);
       if (r.entries().empty()) r_.bad_value(e, "must assign at least one key");
+      int order = 0;
       for (const auto& assignment : r.entries()) {
-        if (!valid_context_key(assignment.key)) {
-          sink_.error(assignment.key_where, "bad-value",
-                      fmt::format("\"{}\" in {} is not a context key: use an identifier other "
-                                  "than input, instance and error",
-                                  assignment.key, context_));
+        if (!context_key(assignment.key, assignment.key_where,
+                         fmt::format("set key \"{}\" in {}", assignment.key, context_)))
           continue;
-        }
+        facts_.writes.push_back({name_, assignment.key, assignment.key_where});
+        std::vector<JqSite> found;
         auto value = read_template(assignment.value, assignment.where, "set/" + assignment.key,
-                                   context_, sink_);
+                                   context_, sink_, &found);
+        record(found, ExpressionSite::Role::assignment, assignment.key, order++);
         if (value) s.assignments.emplace_back(assignment.key, std::move(*value));
       }
     }
@@ -370,7 +389,7 @@ class StepReader {
       status = &e;
     } else if (e.value.IsMap()) {
       r.emplace(e.value, fmt::format("the end of {}", context_), e.key_where, sink_);
-      r->allow_only({"status", "compensate"});
+      r->allow_only(keys_of("end"));
       status = r->require("status");
       if (auto* c = r->find("compensate"))
         if (auto compensate = r->boolean(*c)) end.compensate = *compensate;
@@ -396,7 +415,7 @@ class StepReader {
   std::string context_;
   const StepDefaults& defaults_;
   DiagnosticSink& sink_;
-  std::vector<Transition>& transitions_;
+  SourceFacts& facts_;
   MapReader r_;
 };
 
@@ -407,7 +426,7 @@ bool valid_context_key(const std::string& name) {
 }
 
 std::optional<Step> parse_step(const MapEntry& entry, const StepDefaults& defaults,
-                               DiagnosticSink& sink, std::vector<Transition>& transitions) {
+                               DiagnosticSink& sink, SourceFacts& facts) {
   if (!valid_step_name(entry.key)) {
     sink.error(entry.key_where, "bad-value",
                fmt::format("step name \"{}\" must match [a-z_][a-z0-9_-]*", entry.key));
@@ -418,7 +437,7 @@ std::optional<Step> parse_step(const MapEntry& entry, const StepDefaults& defaul
         fmt::format("step \"{}\" must be a mapping, not {}", entry.key, describe(entry.value)));
     return std::nullopt;
   }
-  return StepReader(entry, defaults, sink, transitions).read(entry.key_where);
+  return StepReader(entry, defaults, sink, facts).read(entry.key_where);
 }
 
 }  // namespace rmaflow::dsl

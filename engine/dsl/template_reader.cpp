@@ -11,18 +11,21 @@ namespace rmaflow::dsl {
 
 namespace {
 
-struct Site {
-  std::string program;
-  std::string label;  // "with/amount"
-  SourceLocation where;
-};
+using Site = JqSite;
 
 std::string site_label(const std::string& label, const nlohmann::json::json_pointer& where) {
   return where.empty() ? label : label + where.to_string();
 }
 
-// Reports jq-unbounded; true when the program may be compiled.
+// Reports jq-unbounded and jq-env; true when the program may be compiled.
 bool bounded(const Site& site, const std::string& context, DiagnosticSink& sink) {
+  if (auto env = find_environment_access(site.program)) {
+    sink.error(site.where, "jq-env",
+               fmt::format("jq expression \"{}\" in {} of {} reads the environment ({}); "
+                           "expressions may read only the instance context",
+                           site.program, site.label, context, env->construct));
+    return false;
+  }
   auto construct = find_unbounded_construct(site.program);
   if (!construct) return true;
   sink.error(site.where, "jq-unbounded",
@@ -41,7 +44,7 @@ void report_compile_error(const Site& site, const std::string& context, const Ex
 
 std::optional<Template> read_template(const YAML::Node& value, SourceLocation where,
                                       const std::string& label, const std::string& context,
-                                      DiagnosticSink& sink) {
+                                      DiagnosticSink& sink, std::vector<JqSite>* found) {
   std::vector<Site> sites;
   auto visit = [&](const std::string& text, const nlohmann::json::json_pointer& pointer,
                    const YAML::Node& node) {
@@ -57,6 +60,7 @@ std::optional<Template> read_template(const YAML::Node& value, SourceLocation wh
   };
   std::size_t errors_before = sink.error_count();
   nlohmann::json raw = to_json(value, &sink, fmt::format("{} of {}", label, context), visit);
+  if (found != nullptr) found->insert(found->end(), sites.begin(), sites.end());
   bool ok = sink.error_count() == errors_before;
   std::vector<const Site*> compilable;
   for (const auto& site : sites) {
@@ -85,7 +89,7 @@ std::optional<Template> read_template(const YAML::Node& value, SourceLocation wh
 
 std::optional<Expression> read_expression(const YAML::Node& value, SourceLocation where,
                                           const std::string& label, const std::string& context,
-                                          DiagnosticSink& sink) {
+                                          DiagnosticSink& sink, std::vector<JqSite>* found) {
   where = location_of(value, where);
   if (!value.IsScalar() || value.Scalar().empty()) {
     sink.error(where, "wrong-type",
@@ -96,6 +100,7 @@ std::optional<Expression> read_expression(const YAML::Node& value, SourceLocatio
   Site site{value.Scalar(), label, where};
   std::string inner;
   if (Template::is_expression(site.program, &inner)) site.program = inner;
+  if (found != nullptr) found->push_back(site);
   if (!bounded(site, context, sink)) return std::nullopt;
   try {
     return Expression::compile(site.program);

@@ -9,8 +9,10 @@
 #include <regex>
 #include <sstream>
 
+#include "engine/dsl/dsl_keys.hpp"
 #include "engine/dsl/map_reader.hpp"
 #include "engine/dsl/policy_reader.hpp"
+#include "engine/dsl/step_parser.hpp"
 #include "engine/dsl/template_reader.hpp"
 #include "engine/dsl/yaml_values.hpp"
 
@@ -73,8 +75,8 @@ void read_steps(const MapEntry& e, const StepDefaults& defaults, DiagnosticSink&
   if (steps.entries().empty())
     sink.error(e.where, "bad-value", "\"steps\" in the workflow must define at least one step");
   for (const auto& entry : steps.entries()) {
-    out.declared.insert(entry.key);
-    if (auto step = parse_step(entry, defaults, sink, out.transitions))
+    out.facts.declared.insert(entry.key);
+    if (auto step = parse_step(entry, defaults, sink, out.facts))
       out.definition.steps.push_back(std::move(*step));
   }
 }
@@ -87,8 +89,7 @@ ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& bas
   ParsedWorkflow out;
   Definition& d = out.definition;
   MapReader r(document, std::string(kContext), location_of(document, {1, 1}), sink);
-  r.allow_only({"workflow", "version", "description", "input", "business_key", "on_failure", "sla",
-                "defaults", "start", "steps"});
+  r.allow_only(keys_of("workflow"));
 
   if (auto* e = r.require("workflow")) {
     static const std::regex kName("[a-z][a-z0-9-]*");
@@ -120,8 +121,15 @@ ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& bas
       }
     }
   }
-  if (auto* e = r.find("business_key"))
-    d.business_key = read_expression(e->value, e->where, "business_key", "the workflow", sink);
+  if (auto* e = r.find("business_key")) {
+    std::vector<JqSite> found;
+    d.business_key =
+        read_expression(e->value, e->where, "business_key", "the workflow", sink, &found);
+    for (auto& site : found) {
+      out.facts.expressions.push_back({ExpressionSite::Role::business_key, "", "business_key", "",
+                                       0, std::move(site.program), site.where});
+    }
+  }
   if (auto* e = r.find("on_failure")) {
     if (auto policy = r.string(*e)) {
       if (*policy == "suspend")
@@ -142,7 +150,7 @@ ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& bas
   if (auto* e = r.require("start")) {
     if (auto start = r.string(*e)) {
       d.start = *start;
-      out.transitions.push_back({"", *start, "start", "the workflow", e->where});
+      out.facts.transitions.push_back({"", *start, "start", "the workflow", e->where});
     }
   }
   if (auto* e = r.require("steps")) read_steps(*e, defaults, sink, out);

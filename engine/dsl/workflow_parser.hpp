@@ -4,21 +4,19 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <set>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/dsl/diagnostic_sink.hpp"
-#include "engine/dsl/step_parser.hpp"
+#include "engine/dsl/source_facts.hpp"
 #include "rmaflow/definition.hpp"
 
 namespace rmaflow::dsl {
 
 struct ParsedWorkflow {
-  Definition definition;                // steps indexed
-  std::vector<Transition> transitions;  // start and every step transition, as written
-  std::set<std::string> declared;       // every step name in the file, parsed or not
+  Definition definition;  // steps indexed
+  SourceFacts facts;      // the file as written, for the checks that follow
 };
 
 // `base_dir` resolves a relative `input:` schema path.

@@ -8,6 +8,7 @@
 #include "engine/runtime/fault_points.hpp"
 #include "engine/support/json_depth.hpp"
 #include "engine/support/sha256.hpp"
+#include "rmaflow/versions.hpp"
 
 namespace rmaflow {
 
@@ -61,23 +62,20 @@ EngineImpl::EngineImpl(EngineOptions options)
     v = std::max(v, row.version);
   }
   recover();
+  started_ = adapters_->all();
+  for (const auto& adapter : started_) adapter->start(*this);
 }
 
-EngineImpl::~EngineImpl() = default;
+EngineImpl::~EngineImpl() {
+  for (const auto& adapter : started_) adapter->stop();
+}
 
 // ---- definitions -----------------------------------------------------------------------
 
 DeployResult EngineImpl::deploy(std::shared_ptr<const Definition> def) {
   if (!def) throw Error(Errc::invalid_argument, "deploy() needs a loaded definition");
-  DefinitionRow row{def->name,
-                    def->version,
-                    def->content_hash,
-                    def->source,
-                    def->input_schema ? def->input_schema->dump() : std::string(),
-                    def->file,
-                    clock_->now()};
   std::lock_guard lock(store_mu_);
-  bool created = store_->put_definition(row) == PutResult::inserted;
+  bool created = store_definition(*store_, *def, clock_->now()) == PutResult::inserted;
   definitions_.try_emplace({def->name, def->version}, def);
   auto& v = latest_[def->name];
   v = std::max(v, def->version);
@@ -98,14 +96,9 @@ std::shared_ptr<const Definition> EngineImpl::definition(const std::string& work
   if (it != definitions_.end()) return it->second;
   auto row = store_->get_definition(workflow, version);
   if (!row) return nullptr;
-  auto loaded = load_stored_definition(row->source, row->file, row->input_schema);
-  if (!loaded.ok()) {
-    throw Error(Errc::storage, fmt::format("stored workflow {} version {} no longer loads: {}",
-                                           workflow, version,
-                                           DefinitionError(loaded.diagnostics).what()));
-  }
-  definitions_.emplace(std::pair{workflow, version}, loaded.definition);
-  return loaded.definition;
+  auto loaded = load_deployed(*row);
+  definitions_.emplace(std::pair{workflow, version}, loaded);
+  return loaded;
 }
 
 // ---- recovery --------------------------------------------------------------------------
@@ -514,8 +507,9 @@ void EngineImpl::flush() {
 bool EngineImpl::must_keep_running() const {
   // Under a manual clock the caller drives time and answers: nothing is waited for.
   if (clock_->is_manual()) return false;
-  return in_flight_ > 0 || timers_.count(TimerKind::retry) > 0 ||
-         timers_.count(TimerKind::host) > 0;
+  // An adapter's own timers (events it will send days from now) are not waited for: it
+  // stores them and re-arms them when the next engine starts.
+  return in_flight_ > 0 || timers_.count(TimerKind::retry) > 0;
 }
 
 void EngineImpl::run_until_idle() {

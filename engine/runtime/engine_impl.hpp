@@ -66,6 +66,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   // AdapterHost
   const Clock& clock() const override { return *clock_; }
   void call_at(TimePoint due, std::function<void()> fn) override;
+  void deliver_signal(SignalRequest request, SignalDone done) override;
 
   void recover();
   // An instance rebuilt from its row, on the definition it is pinned to. Throws Error(storage).
@@ -121,6 +122,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   mutable std::mutex store_mu_;  // the store is used by the engine thread and by deploy()
   std::shared_ptr<Clock> clock_;
   std::shared_ptr<AdapterRegistry> adapters_;
+  std::vector<std::shared_ptr<Adapter>> started_;  // stopped when the engine closes
 
   boost::asio::io_context io_;
   boost::asio::system_timer wake_;

@@ -12,6 +12,20 @@ void EngineImpl::signal(SignalRequest request, ReplyFn<SignalResult> done) {
                        std::move(done));
 }
 
+void EngineImpl::deliver_signal(SignalRequest request, SignalDone done) {
+  signal(std::move(request), [done = std::move(done)](Reply<SignalResult> reply) {
+    if (reply.ok()) {
+      done(SignalDelivery{std::move(*reply.result), std::nullopt});
+      return;
+    }
+    try {
+      std::rethrow_exception(reply.error);
+    } catch (const Error& e) {
+      done(SignalDelivery{std::nullopt, e});
+    }
+  });
+}
+
 SignalResult EngineImpl::handle_signal(const SignalRequest& request) {
   if (request.name.empty()) throw Error(Errc::invalid_argument, "a signal needs a name");
   if (json_deeper_than(request.payload)) {

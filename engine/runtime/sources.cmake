@@ -6,8 +6,10 @@ set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/engine_lock.cpp
   engine/runtime/engine_signals.cpp
   engine/runtime/fault_points.cpp
+  engine/runtime/graph_overlay.cpp
   engine/runtime/instance.cpp
   engine/runtime/operator_actions.cpp
   engine/runtime/step_machine.cpp
   engine/runtime/timer_queue.cpp
+  engine/runtime/versions.cpp
 )

@@ -187,6 +187,24 @@ std::vector<EventRow> SqliteStore::history(const std::string& id) {
   });
 }
 
+std::vector<StepCount> SqliteStore::count_unfinished(const std::string& workflow) {
+  return guard(path_, "count instances in", [&] {
+    // Final statuses are 10 and up (status.hpp); the range lets SQLite use instances_status.
+    SQLite::Statement s(db_, fmt::format("SELECT workflow, version, step, status, count(*) FROM "
+                                         "instances WHERE status < 10 {} GROUP BY workflow, "
+                                         "version, step, status ORDER BY workflow, version, step, "
+                                         "status",
+                                         workflow.empty() ? "" : "AND workflow = ?"));
+    if (!workflow.empty()) s.bind(1, workflow);
+    return read_all(s, [](const SQLite::Statement& row) {
+      return StepCount{row.getColumn(0).getString(), row.getColumn(1).getInt(),
+                       row.getColumn(2).getString(),
+                       static_cast<InstanceStatus>(row.getColumn(3).getInt()),
+                       row.getColumn(4).getInt64()};
+    });
+  });
+}
+
 std::vector<TimerRow> SqliteStore::due_timers(TimePoint until, std::size_t limit) {
   return guard(path_, "read timers from", [&] {
     SQLite::Statement s(db_, select_from(kTimerColumns, "timers",

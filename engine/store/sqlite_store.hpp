@@ -34,6 +34,7 @@ class SqliteStore final : public Store {
   std::map<InstanceStatus, std::int64_t> count_by_status() override;
   std::vector<InstanceRow> active_instances() override;
   std::vector<EventRow> history(const std::string& id) override;
+  std::vector<StepCount> count_unfinished(const std::string& workflow) override;
   std::vector<TimerRow> due_timers(TimePoint until, std::size_t limit) override;
 
   std::optional<SignalRow> find_signal(const std::string& instance_id,

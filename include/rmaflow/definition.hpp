@@ -100,6 +100,9 @@ struct EndStep {
 
 enum class StepKind { task, switch_, wait, set, end };
 
+// "task", "switch", "wait", "set", "end".
+std::string_view to_string(StepKind kind);
+
 struct Step {
   std::string name;
   SourceLocation where;

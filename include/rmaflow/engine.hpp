@@ -88,22 +88,6 @@ struct StartResult {
   bool created = false;  // false: an instance with this business key and input already existed
 };
 
-// A signal for one instance, named by id or by workflow + business key.
-struct SignalRequest {
-  std::string instance_id;
-  std::string workflow;       // with business_key, when instance_id is empty
-  std::string business_key;
-  std::string name;
-  nlohmann::json payload;
-  std::string idempotency_key;  // a repeat with the same key is accepted once; default: unique
-};
-
-struct SignalResult {
-  std::string instance_id;
-  std::string idempotency_key;
-  bool duplicate = false;  // the same key was already accepted; nothing new happened
-};
-
 // An operator's repair of one instance; recorded in its history with actor and reason.
 //   retry    a suspended step (or a compensation) again now, or a pending retry at once;
 //            args {input?}: replaces the step's input

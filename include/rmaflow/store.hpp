@@ -150,6 +150,15 @@ struct InstanceFilter {
 
 enum class PutResult { inserted, unchanged };
 
+// How many unfinished instances of one workflow version stand at one step, in one status.
+struct StepCount {
+  std::string workflow;
+  int version = 0;
+  std::string step;
+  InstanceStatus status = InstanceStatus::running;
+  std::int64_t count = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -175,6 +184,9 @@ class Store {
   virtual std::vector<InstanceRow> active_instances() = 0;
   // The whole history of an instance, by seq.
   virtual std::vector<EventRow> history(const std::string& id) = 0;
+  // Unfinished instances counted by (workflow, version, step, status), in that order; only
+  // `workflow`'s when it is not empty.
+  virtual std::vector<StepCount> count_unfinished(const std::string& workflow) = 0;
 
   // Timers due at or before `until`, earliest first, at most `limit`.
   virtual std::vector<TimerRow> due_timers(TimePoint until, std::size_t limit) = 0;
@@ -237,6 +249,9 @@ class StoreWrapper : public Store {
   }
   std::vector<InstanceRow> active_instances() override { return target_->active_instances(); }
   std::vector<EventRow> history(const std::string& id) override { return target_->history(id); }
+  std::vector<StepCount> count_unfinished(const std::string& w) override {
+    return target_->count_unfinished(w);
+  }
   std::vector<TimerRow> due_timers(TimePoint until, std::size_t limit) override {
     return target_->due_timers(until, limit);
   }

@@ -9,7 +9,6 @@
 
 #include "engine/api/auth.hpp"
 #include "engine/api/problem.hpp"
-#include "engine/api/query.hpp"
 #include "engine/api/router.hpp"
 #include "engine/api/token_file.hpp"
 #include "engine/support/sha256.hpp"
@@ -109,17 +108,6 @@ TEST_CASE("Api.Tokens.FileRoundTripAndErrors") {
       "a second token is named a");
   bad("users: []\n", "one key, tokens");
   CHECK_THROWS_AS(load_token_file(dir.file("missing.yaml")), Error);
-}
-
-TEST_CASE("Api.Query.Times") {
-  CHECK(parse_time("2026-01-31T12:00:00Z") == from_millis(1769860800000));
-  CHECK(parse_time("2026-01-31T12:00:00.250Z") == from_millis(1769860800250));
-  CHECK(parse_time("2026-01-31T13:00:00+01:00") == from_millis(1769860800000));
-  for (const char* bad : {"2026-01-31", "2026-13-01T00:00:00Z", "2026-01-31T12:00:00", "yesterday",
-                          "2026-01-31T12:00:00Zjunk"}) {
-    CAPTURE(bad);
-    CHECK_FALSE(parse_time(bad).has_value());
-  }
 }
 
 TEST_CASE("Api.Problem.EngineErrorsMapToStatuses") {

@@ -260,7 +260,7 @@ steps:
   CHECK_DIAG(r, "bad-value", 5, 38);   // backoff < 1
   CHECK_DIAG(r, "bad-value", 5, 51);   // jitter
   CHECK_DIAG(r, "bad-value", 9, 13);   // action without an operation
-  CHECK_DIAG(r, "bad-value", 10, 13);  // result shadows .input
+  CHECK_DIAG(r, "result-overwrites", 10, 13);  // result shadows .input (an error)
   CHECK_DIAG(r, "bad-value", 13, 13);  // operation not an identifier
   CHECK_DIAG(r, "bad-value", 16, 13);  // adapter not an identifier
   CHECK_DIAG(r, "bad-value", 18, 17);  // catch errors empty
@@ -269,7 +269,7 @@ steps:
   CHECK_DIAG(r, "bad-value", 24, 10);  // compensated is not an end status
   CHECK_DIAG(r, "bad-value", 26, 34);  // signal and duration
   CHECK_DIAG(r, "bad-value", 30, 17);  // on_timeout without timeout
-  CHECK_DIAG(r, "bad-value", 33, 12);  // set key shadows .input
+  CHECK_DIAG(r, "result-overwrites", 33, 12);  // set key shadows .input (an error)
   CHECK_DIAG(r, "bad-value", 33, 22);  // set key not an identifier
   CHECK_DIAG(r, "bad-value", 36, 13);  // empty switch
   for (const auto& d : r.diagnostics)

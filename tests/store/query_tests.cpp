@@ -153,6 +153,44 @@ TEST_CASE("Store.History.OrderedBySeq") {
   }
 }
 
+TEST_CASE("Store.Query.CountUnfinishedByVersionStepAndStatus") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("counts.db"));
+  WriteBatch batch;
+  auto add = [&](const std::string& id, const std::string& workflow, int version,
+                 const std::string& step, InstanceStatus status) {
+    auto row = testing::instance_row(id);
+    row.workflow = workflow;
+    row.version = version;
+    row.step = step;
+    row.status = status;
+    batch.instances.push_back(row);
+  };
+  add("i-1", "returns", 1, "await", InstanceStatus::waiting);
+  add("i-2", "returns", 1, "await", InstanceStatus::waiting);
+  add("i-3", "returns", 1, "await", InstanceStatus::suspended);
+  add("i-4", "returns", 1, "done", InstanceStatus::completed);  // finished: not counted
+  add("i-5", "returns", 2, "authorize", InstanceStatus::running);
+  add("i-6", "exchange", 1, "ship", InstanceStatus::compensating);
+  s->commit(batch);
+
+  auto returns = s->count_unfinished("returns");
+  REQUIRE(returns.size() == 3);
+  CHECK(returns[0].version == 1);
+  CHECK(returns[0].step == "await");
+  CHECK(returns[0].status == InstanceStatus::waiting);
+  CHECK(returns[0].count == 2);
+  CHECK(returns[1].status == InstanceStatus::suspended);
+  CHECK(returns[1].count == 1);
+  CHECK(returns[2].version == 2);
+  CHECK(returns[2].step == "authorize");
+  auto all = s->count_unfinished("");
+  REQUIRE(all.size() == 4);
+  CHECK(all[0].workflow == "exchange");
+  CHECK(all[0].status == InstanceStatus::compensating);
+  CHECK(s->count_unfinished("unknown").empty());
+}
+
 TEST_CASE("Store.List.CreatedRange") {
   TempDir dir;
   auto s = open_sqlite_store(dir.file("range.db"));

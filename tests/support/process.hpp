@@ -18,6 +18,9 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv,
                           const std::vector<std::string>& env = {}, const std::string& input = "");
 
+// The full path of `program` found on $PATH, or "" when it is not installed.
+std::string find_program(const std::string& program);
+
 // The real binary and the source tree, as the build registered them.
 std::string rmaflow_binary();
 std::string source_dir();

@@ -1,0 +1,90 @@
+// write_dot: a WorkflowGraph as a Graphviz digraph. Every id and label is a double-quoted
+// string with `"` and `\` escaped, so no step name or condition can break the syntax.
+#include <fmt/format.h>
+
+#include "engine/dsl/workflow_graph.hpp"
+
+namespace rmaflow::dsl {
+
+namespace {
+
+std::string dot_string(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string node_attributes(const GraphNode& n, InstanceStatus status) {
+  std::string label = n.detail.empty() ? n.title : n.title + "\n" + n.detail;
+  std::string shape;
+  std::string style = "filled";
+  std::string fill = "white";
+  std::string extra;
+  switch (n.shape) {
+    case GraphNode::Shape::start: return "shape=point, width=0.15";
+    case GraphNode::Shape::task: shape = "box"; style += ",rounded"; break;
+    case GraphNode::Shape::switch_: shape = "diamond"; break;
+    case GraphNode::Shape::wait: shape = "hexagon"; break;
+    case GraphNode::Shape::set: shape = "parallelogram"; break;
+    case GraphNode::Shape::end: shape = "box"; style += ",rounded,bold"; break;
+    case GraphNode::Shape::compensation:
+      shape = "box";
+      style += ",dashed";
+      fill = "#f5f3ff";
+      extra = ", color=\"#7c3aed\"";
+      break;
+  }
+  if (n.compensates) extra += ", peripheries=2";
+  if (n.pivot) extra += ", penwidth=3";
+  if (n.visited) fill = "#dbeafe";
+  if (n.current) {
+    fill = is_final(status)                         ? "#bbf7d0"
+           : status == InstanceStatus::suspended    ? "#fecaca"
+           : status == InstanceStatus::compensating ? "#e9d5ff"
+                                                    : "#fef08a";
+    extra += fmt::format(", penwidth=3, xlabel={}", dot_string(std::string(to_string(status))));
+  }
+  return fmt::format("shape={}, style={}, fillcolor={}, label={}{}", shape, dot_string(style),
+                     dot_string(fill), dot_string(label), extra);
+}
+
+std::string edge_attributes(const GraphEdge& e) {
+  std::vector<std::string> parts;
+  if (!e.label.empty()) parts.push_back("label=" + dot_string(e.label));
+  switch (e.kind) {
+    case GraphEdge::Kind::catch_: parts.push_back("style=dashed, color=\"#c2410c\""); break;
+    case GraphEdge::Kind::timeout: parts.push_back("style=dashed, color=\"#a16207\""); break;
+    case GraphEdge::Kind::compensation:
+      parts.push_back("style=dotted, color=\"#7c3aed\", arrowhead=empty");
+      break;
+    default: break;
+  }
+  if (e.taken) parts.push_back("penwidth=3, color=\"#2563eb\"");
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+}  // namespace
+
+std::string write_dot(const WorkflowGraph& g) {
+  std::string out = fmt::format("digraph {} {{\n", dot_string(fmt::format("{} v{}", g.workflow, g.version)));
+  out += "  rankdir=TB;\n";
+  out += "  node [fontname=\"Helvetica\", fontsize=10];\n";
+  out += "  edge [fontname=\"Helvetica\", fontsize=9];\n";
+  for (const auto& n : g.nodes)
+    out += fmt::format("  {} [{}];\n", dot_string(n.name), node_attributes(n, g.status));
+  for (const auto& e : g.edges) {
+    auto attributes = edge_attributes(e);
+    out += fmt::format("  {} -> {}{};\n", dot_string(g.nodes[e.from].name), dot_string(g.nodes[e.to].name),
+                       attributes.empty() ? "" : " [" + attributes + "]");
+  }
+  return out + "}\n";
+}
+
+}  // namespace rmaflow::dsl

@@ -1,0 +1,37 @@
+#include "engine/dsl/dsl_keys.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace rmaflow::dsl {
+
+const std::vector<KeyTable>& key_tables() {
+  // clang-format off
+  static const std::vector<KeyTable> kTables = {
+    {"workflow",     {"workflow", "version", "description", "input", "business_key", "on_failure",
+                      "sla", "defaults", "start", "steps"}},
+    {"defaults",     {"timeout", "retry"}},
+    {"retry",        {"max_attempts", "interval", "backoff", "max_interval", "jitter", "errors"}},
+    {"task_step",    {"action", "with", "result", "retry", "timeout", "catch", "compensate",
+                      "pivot", "next", "description"}},
+    {"switch_step",  {"switch", "default", "description"}},
+    {"wait_step",    {"wait", "result", "on_timeout", "next", "description"}},
+    {"set_step",     {"set", "next", "description"}},
+    {"end_step",     {"end", "description"}},
+    {"catch",        {"errors", "next"}},
+    {"compensation", {"action", "with", "retry", "timeout"}},
+    {"switch_case",  {"if", "next"}},
+    {"wait",         {"signal", "timeout", "duration"}},
+    {"end",          {"status", "compensate"}},
+  };
+  // clang-format on
+  return kTables;
+}
+
+const Keys& keys_of(std::string_view name) {
+  for (const auto& table : key_tables())
+    if (table.name == name) return table.keys;
+  throw std::logic_error("no DSL key table named " + std::string(name));
+}
+
+}  // namespace rmaflow::dsl

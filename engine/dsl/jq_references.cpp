@@ -1,0 +1,99 @@
+#include "engine/dsl/jq_references.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "engine/dsl/jq_lexer.hpp"
+
+namespace rmaflow::dsl {
+
+namespace {
+
+// Functions whose filter arguments run on the function's own input, as `select(.x > 1)` does.
+constexpr std::array<std::string_view, 38> kSameInput = {
+    "select",   "has",      "in",       "contains", "inside",  "startswith", "endswith",
+    "ltrimstr", "rtrimstr", "test",     "match",    "capture", "split",      "splits",
+    "join",     "index",    "rindex",   "indices",  "error",   "path",       "getpath",
+    "setpath",  "delpaths", "del",      "limit",    "first",   "last",       "nth",
+    "isempty",  "range",    "pow",      "flatten",  "strftime", "strptime",  "IN",
+    "tojson",   "ascii",    "tostring"};
+
+// Keywords after which a `(` only groups, and after which a `.key` starts a new path.
+constexpr std::array<std::string_view, 9> kKeywords = {"if",  "then", "elif",   "else",   "and",
+                                                       "or",  "try",  "reduce", "foreach"};
+
+template <std::size_t N>
+bool one_of(const std::array<std::string_view, N>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// A nesting level: parentheses, brackets or braces, or the whole program.
+struct Frame {
+  bool initial;            // whether `.` is the context when the level opens (and after each `;`)
+  bool root;               // whether `.` is the context at this point
+  bool binding = false;    // after `as $x` or `label $x`: the next `|` keeps `.`
+};
+
+// True when the field at `i` starts a path (`.a` in `.a.b`), rather than continuing one.
+bool starts_path(const std::vector<Token>& tokens, std::size_t i) {
+  if (i == 0) return true;
+  const Token& before = tokens[i - 1];
+  switch (before.kind) {
+    case TokenKind::punct:
+      return !(before.text == "]" || before.text == ")" || before.text == "}" ||
+               before.text == "?" || before.text == ".");
+    case TokenKind::identifier:
+      return one_of(kKeywords, before.text);
+    default:
+      return false;  // a field, variable, string or number before it continues a path
+  }
+}
+
+}  // namespace
+
+std::vector<ContextRead> context_reads(std::string_view program) {
+  std::vector<Token> tokens = lex_jq(program);
+  std::vector<ContextRead> reads;
+  std::vector<Frame> frames = {{true, true}};
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const Token& t = tokens[i];
+    Frame& frame = frames.back();
+    if (t.kind == TokenKind::identifier) {
+      if (t.text == "as" || t.text == "label") frame.binding = true;
+      if (t.text == "def" || t.text == "catch") frame.root = false;
+      continue;
+    }
+    if (t.kind == TokenKind::field) {
+      std::string key = t.text.substr(1);
+      bool seen = std::any_of(reads.begin(), reads.end(),
+                              [&](const ContextRead& r) { return r.key == key; });
+      if (frame.root && starts_path(tokens, i) && !seen) reads.push_back({key, t.offset});
+      continue;
+    }
+    if (t.kind != TokenKind::punct) continue;
+    if (t.text == "|") {
+      if (frame.binding) frame.binding = false;
+      else frame.root = false;
+    } else if (t.text == ";") {
+      frame.root = frame.initial;
+      frame.binding = false;
+    } else if (t.text == "(") {
+      bool root = frame.root;
+      if (frame.binding) {  // reduce/foreach's body: `.` is the accumulator
+        root = false;
+        frame.binding = false;
+      } else if (i > 0 && tokens[i - 1].kind == TokenKind::identifier &&
+                 !one_of(kKeywords, tokens[i - 1].text)) {
+        root = root && one_of(kSameInput, tokens[i - 1].text);
+      }
+      frames.push_back({root, root});
+    } else if (t.text == "[" || t.text == "{") {
+      frames.push_back({frame.root, frame.root});
+    } else if ((t.text == ")" || t.text == "]" || t.text == "}") && frames.size() > 1) {
+      frames.pop_back();
+    }
+  }
+  return reads;
+}
+
+}  // namespace rmaflow::dsl

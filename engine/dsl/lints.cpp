@@ -1,0 +1,136 @@
+#include "engine/dsl/lints.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "engine/dsl/graph_checks.hpp"
+
+namespace rmaflow::dsl {
+
+namespace {
+
+// The program without spaces or outer parentheses, for comparing conditions by shape.
+std::string shape(std::string_view program) {
+  std::string out;
+  for (char c : program)
+    if (!std::isspace(static_cast<unsigned char>(c))) out += c;
+  while (out.size() >= 2 && out.front() == '(' && out.back() == ')') {
+    int depth = 0;
+    bool wraps = true;  // the first `(` closes at the very end
+    for (std::size_t i = 0; i + 1 < out.size(); ++i) {
+      depth += out[i] == '(' ? 1 : out[i] == ')' ? -1 : 0;
+      if (depth == 0) wraps = false;
+    }
+    if (!wraps) break;
+    out = out.substr(1, out.size() - 2);
+  }
+  return out;
+}
+
+// `a` is `b | not`, either way round.
+bool negated(const std::string& a, const std::string& b) {
+  for (const auto& [x, y] : {std::pair{a, b}, std::pair{b, a}}) {
+    if (y == x + "|not" || y == "(" + x + ")|not") return true;
+  }
+  return false;
+}
+
+// `A op B` split at its only top-level comparison operator `op`.
+bool split_at(const std::string& s, std::string_view op, std::string& lhs, std::string& rhs) {
+  std::size_t at = s.find(op);
+  if (at == std::string::npos || s.find(op, at + 1) != std::string::npos) return false;
+  // `<` must not be the start of `<=`, nor `=` of `==`.
+  if (op.size() == 1 && at + 1 < s.size() && s[at + 1] == '=') return false;
+  if (op.size() == 1 && at > 0 && (s[at - 1] == '!' || s[at - 1] == '=' || s[at - 1] == '<' ||
+                                   s[at - 1] == '>'))
+    return false;
+  lhs = s.substr(0, at);
+  rhs = s.substr(at + op.size());
+  return !lhs.empty() && !rhs.empty();
+}
+
+// Two comparisons of the same operands where exactly one is always true.
+bool complementary(const std::string& a, const std::string& b) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kOpposites = {
+      {{"==", "!="}, {"<", ">="}, {">", "<="}}};
+  for (const auto& [op, opposite] : kOpposites) {
+    for (const auto& [x, y] : {std::pair{a, b}, std::pair{b, a}}) {
+      std::string xl, xr, yl, yr;
+      if (split_at(x, op, xl, xr) && split_at(y, opposite, yl, yr) && xl == yl && xr == yr)
+        return true;
+    }
+  }
+  return false;
+}
+
+void check_switches(const Definition& d, const SourceFacts& facts, DiagnosticSink& sink) {
+  for (const auto& step : d.steps) {
+    const auto* sw = std::get_if<SwitchStep>(&step.body);
+    if (sw == nullptr || !sw->default_next.empty() || exhaustive(*sw)) continue;
+    sink.warning(facts.kind_where.at(step.name), "switch-no-default",
+                 fmt::format("switch step \"{}\" has no default and its conditions may all be "
+                             "false; the instance would then suspend with NoMatch: add a default",
+                             step.name));
+  }
+}
+
+void check_waits(const Definition& d, const SourceFacts& facts, DiagnosticSink& sink) {
+  for (const auto& step : d.steps) {
+    const auto* wait = std::get_if<WaitStep>(&step.body);
+    if (wait == nullptr || wait->signal.empty() || wait->timeout) continue;
+    sink.warning(facts.kind_where.at(step.name), "wait-without-timeout",
+                 fmt::format("wait step \"{}\" waits for signal {} with neither timeout nor "
+                             "on_timeout: if it never comes the instance waits forever; add "
+                             "timeout (and on_timeout)",
+                             step.name, wait->signal));
+  }
+}
+
+void check_ends(const Definition& d, const SourceFacts& facts, DiagnosticSink& sink) {
+  auto seen = reachable_steps(d);
+  bool any_end = false, plain_end = false;
+  for (std::size_t v = 0; v < d.steps.size(); ++v) {
+    const auto* end = std::get_if<EndStep>(&d.steps[v].body);
+    if (end == nullptr || !seen[v]) continue;
+    any_end = true;
+    plain_end = plain_end || !end->compensate;
+    if (end->compensate && end->status == InstanceStatus::completed) {
+      sink.warning(facts.kind_where.at(d.steps[v].name), "end-only-via-compensation",
+                   fmt::format("end step \"{}\" reports completed, but is reached only through a "
+                               "compensation that undoes the instance's work; end with "
+                               "cancelled, expired, rejected or failed, or drop compensate",
+                               d.steps[v].name));
+    }
+  }
+  if (!any_end || plain_end) return;
+  auto start = std::find_if(facts.transitions.begin(), facts.transitions.end(),
+                            [](const Transition& t) { return t.from.empty(); });
+  sink.warning(start == facts.transitions.end() ? SourceLocation{1, 1} : start->where,
+               "end-only-via-compensation",
+               "every end this workflow can reach compensates: no instance can finish without "
+               "undoing its work; give the successful path an end without compensate");
+}
+
+}  // namespace
+
+bool exhaustive(const SwitchStep& step) {
+  std::vector<std::string> shapes;
+  for (const auto& c : step.cases) shapes.push_back(shape(c.condition.source()));
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    if (shapes[i] == "true") return true;
+    for (std::size_t j = 0; j < i; ++j)
+      if (negated(shapes[i], shapes[j]) || complementary(shapes[i], shapes[j])) return true;
+  }
+  return false;
+}
+
+void check_lints(const Definition& d, const SourceFacts& facts, DiagnosticSink& sink) {
+  check_switches(d, facts, sink);
+  check_waits(d, facts, sink);
+  check_ends(d, facts, sink);
+}
+
+}  // namespace rmaflow::dsl

@@ -1,0 +1,129 @@
+// write_mermaid: a WorkflowGraph as a Mermaid flowchart. Only a small part of the grammar is
+// used, and spelled so that no step name or condition can break it: node ids are `s_` plus the
+// step name reduced to [A-Za-z0-9_] (never a Mermaid keyword such as `end`), every label is
+// double-quoted with `"`, `<`, `>`, `&` and `#` written as Mermaid entity codes, edges are
+// `-->`, `-.->` or `==>` with an optional |"label"|, and styling is classDef / class / linkStyle.
+#include <fmt/format.h>
+
+#include <cctype>
+#include <map>
+#include <set>
+
+#include "engine/dsl/workflow_graph.hpp"
+
+namespace rmaflow::dsl {
+
+namespace {
+
+std::string escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "#quot;"; break;
+      case '<': out += "#lt;"; break;
+      case '>': out += "#gt;"; break;
+      case '&': out += "#amp;"; break;
+      case '#': out += "#35;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// Ids for every node: readable, unique, and safe in Mermaid.
+std::vector<std::string> node_ids(const WorkflowGraph& g) {
+  std::vector<std::string> ids;
+  std::set<std::string> taken;
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    std::string id = i == 0 ? "start_" : "s_";
+    if (i > 0) {
+      for (char c : g.nodes[i].name) id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    }
+    if (!taken.insert(id).second) {
+      id += fmt::format("_{}", i);
+      taken.insert(id);
+    }
+    ids.push_back(std::move(id));
+  }
+  return ids;
+}
+
+std::string node_text(const GraphNode& n, const std::string& id) {
+  std::string label = escape(n.title);
+  if (!n.detail.empty()) label += "<br/>" + escape(n.detail);
+  switch (n.shape) {
+    case GraphNode::Shape::start: return fmt::format("{}((\"start\"))", id);
+    case GraphNode::Shape::task: return fmt::format("{}[\"{}\"]", id, label);
+    case GraphNode::Shape::switch_: return fmt::format("{}{{\"{}\"}}", id, label);
+    case GraphNode::Shape::wait: return fmt::format("{}{{{{\"{}\"}}}}", id, label);
+    case GraphNode::Shape::set: return fmt::format("{}[/\"{}\"/]", id, label);
+    case GraphNode::Shape::end: return fmt::format("{}([\"{}\"])", id, label);
+    case GraphNode::Shape::compensation: return fmt::format("{}[[\"{}\"]]", id, label);
+  }
+  return id;
+}
+
+std::string arrow(const GraphEdge& e) {
+  switch (e.kind) {
+    case GraphEdge::Kind::catch_:
+    case GraphEdge::Kind::timeout:
+    case GraphEdge::Kind::compensation: return "-.->";
+    default: return e.taken ? "==>" : "-->";
+  }
+}
+
+std::string indices(const std::vector<std::size_t>& list) {
+  return fmt::format("{}", fmt::join(list, ","));
+}
+
+}  // namespace
+
+std::string write_mermaid(const WorkflowGraph& g) {
+  auto ids = node_ids(g);
+  std::string out = fmt::format("flowchart TD\n  %% workflow {} version {}\n", g.workflow, g.version);
+  for (std::size_t i = 0; i < g.nodes.size(); ++i)
+    out += "  " + node_text(g.nodes[i], ids[i]) + "\n";
+  std::vector<std::size_t> catches, timeouts, compensations, taken;
+  for (std::size_t i = 0; i < g.edges.size(); ++i) {
+    const auto& e = g.edges[i];
+    std::string label = e.label.empty() ? "" : fmt::format("|\"{}\"|", escape(e.label));
+    out += fmt::format("  {} {}{} {}\n", ids[e.from], arrow(e), label, ids[e.to]);
+    if (e.kind == GraphEdge::Kind::catch_) catches.push_back(i);
+    if (e.kind == GraphEdge::Kind::timeout) timeouts.push_back(i);
+    if (e.kind == GraphEdge::Kind::compensation) compensations.push_back(i);
+    if (e.taken) taken.push_back(i);
+  }
+  if (!catches.empty()) out += fmt::format("  linkStyle {} stroke:#c2410c\n", indices(catches));
+  if (!timeouts.empty()) out += fmt::format("  linkStyle {} stroke:#a16207\n", indices(timeouts));
+  if (!compensations.empty())
+    out += fmt::format("  linkStyle {} stroke:#7c3aed\n", indices(compensations));
+  if (!taken.empty())
+    out += fmt::format("  linkStyle {} stroke:#2563eb,stroke-width:3px\n", indices(taken));
+
+  std::map<std::string, std::vector<std::string>> classes;
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    const auto& n = g.nodes[i];
+    if (n.shape == GraphNode::Shape::compensation) classes["compensation"].push_back(ids[i]);
+    if (n.shape == GraphNode::Shape::end) classes["finish"].push_back(ids[i]);
+    if (n.pivot) classes["pivot"].push_back(ids[i]);
+    if (n.visited) classes["visited"].push_back(ids[i]);
+    if (n.current) classes["current"].push_back(ids[i]);
+  }
+  std::string current_fill = is_final(g.status)                        ? "#bbf7d0"
+                             : g.status == InstanceStatus::suspended    ? "#fecaca"
+                             : g.status == InstanceStatus::compensating ? "#e9d5ff"
+                                                                        : "#fef08a";
+  out += "  classDef finish stroke-width:2px\n";
+  out += "  classDef compensation fill:#f5f3ff,stroke:#7c3aed,stroke-dasharray:4 3\n";
+  out += "  classDef pivot stroke-width:3px\n";
+  out += "  classDef visited fill:#dbeafe,stroke:#2563eb\n";
+  out += fmt::format("  classDef current fill:{},stroke:#111827,stroke-width:3px\n", current_fill);
+  // Later classes win, so the current step shows over visited.
+  for (const char* name : {"finish", "compensation", "pivot", "visited", "current"}) {
+    auto it = classes.find(name);
+    if (it != classes.end()) out += fmt::format("  class {} {}\n", fmt::join(it->second, ","), name);
+  }
+  return out;
+}
+
+}  // namespace rmaflow::dsl

@@ -1,0 +1,103 @@
+// `rmaflow graph` run as an analyst runs it: a file as Mermaid or DOT, an instance's path drawn
+// over the version it runs on, and the errors.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/process.hpp"
+
+using namespace rmaflow::testing;
+using json = nlohmann::json;
+
+namespace {
+
+const char* kParcel = R"(workflow: parcel
+version: 1
+business_key: ${ .input.rma_id }
+start: label
+steps:
+  label:
+    action: builtin.noop
+    result: label
+    next: await_parcel
+  await_parcel:
+    wait: { signal: warehouse.received, timeout: 30d }
+    on_timeout: expired
+    next: done
+  done: { end: completed }
+  expired: { end: expired }
+)";
+
+ProcessResult cli(std::vector<std::string> args) {
+  args.insert(args.begin(), rmaflow_binary());
+  return run_process(args);
+}
+
+}  // namespace
+
+TEST_CASE("Cli.Graph.FileAsMermaidOrDot") {
+  TempDir dir;
+  auto file = dir.write("parcel.yaml", kParcel);
+  auto mermaid = cli({"graph", file});
+  CHECK(mermaid.exit_code == 0);
+  CHECK(mermaid.out.rfind("flowchart TD\n", 0) == 0);
+  CHECK(mermaid.out.find("s_await_parcel -.->|\"timeout 30d\"| s_expired") != std::string::npos);
+  auto dot = cli({"graph", file, "--format", "dot"});
+  CHECK(dot.exit_code == 0);
+  CHECK(dot.out.rfind("digraph \"parcel v1\" {\n", 0) == 0);
+  auto svg = run_process({find_program("dot"), "-Tsvg"}, {}, dot.out);
+  CHECK(svg.exit_code == 0);
+  CHECK(svg.out.find("<svg") != std::string::npos);
+}
+
+TEST_CASE("Cli.Graph.InstancePathOverItsOwnVersion") {
+  TempDir dir;
+  auto file = dir.write("wf/parcel.yaml", kParcel);
+  auto db = dir.file("g.db");
+  auto run = cli({"run", "--db", db, "--workflows", dir.path() + "/wf",
+                      dir.write("in.json", R"({"rma_id": "R1"})")});
+  REQUIRE(run.exit_code == 0);
+  auto id = json::parse(cli({"list", "--db", db, "--format", "json"}).out)[0]["id"].get<std::string>();
+
+  auto r = cli({"graph", file, "--instance", id, "--db", db});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("start_ ==> s_label") != std::string::npos);
+  CHECK(r.out.find("s_label ==> s_await_parcel") != std::string::npos);
+  CHECK(r.out.find("s_await_parcel -->|\"warehouse.received\"| s_done") != std::string::npos);
+  CHECK(r.out.find("class s_label,s_await_parcel visited\n  class s_await_parcel current\n") !=
+        std::string::npos);
+  // Without the file the version the instance runs on is drawn from the database.
+  auto stored = cli({"graph", "--instance", id, "--db", db, "--format", "dot"});
+  CHECK(stored.exit_code == 0);
+  CHECK(stored.out.find("xlabel=\"waiting\"") != std::string::npos);
+
+  std::string v2 = kParcel;
+  v2.replace(v2.find("version: 1"), 10, "version: 2");
+  auto other = dir.write("v2/parcel.yaml", v2);
+  auto mismatch = cli({"graph", other, "--instance", id, "--db", db});
+  CHECK(mismatch.exit_code == 1);
+  CHECK(mismatch.err == "rmaflow: instance " + id + " runs workflow parcel version 1, but " +
+                            other +
+                            " is workflow parcel version 2; leave out the file to draw the "
+                            "instance's own version\n");
+}
+
+TEST_CASE("Cli.Graph.Errors") {
+  TempDir dir;
+  auto none = cli({"graph"});
+  CHECK(none.exit_code == 2);
+  CHECK(none.err == "rmaflow graph: a workflow FILE, or --instance ID with --db, is required "
+                    "(see rmaflow graph --help)\n");
+  auto no_db = cli({"graph", "--instance", "X"});
+  CHECK(no_db.exit_code == 2);
+  auto bad = dir.write("bad.yaml", "workflow: t\nversion: 1\nstart: a\nsteps:\n  a: {}\n");
+  auto invalid = cli({"graph", bad});
+  CHECK(invalid.exit_code == 1);
+  CHECK(invalid.err.rfind("rmaflow: " + bad + ":5:3: error[missing-kind]", 0) == 0);
+  auto db = dir.file("empty.db");
+  REQUIRE(cli({"deploy", dir.write("wf/p.yaml", kParcel), "--db", db}).exit_code == 0);
+  auto unknown = cli({"graph", "--instance", "NOPE", "--db", db});
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.err == "rmaflow: no instance NOPE in " + db + "\n");
+}

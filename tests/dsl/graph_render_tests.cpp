@@ -1,0 +1,226 @@
+// `rmaflow graph` output: every shipped workflow drawn as valid DOT (Graphviz's own `dot -Tsvg`
+// accepts it) and valid Mermaid (a strict checker of the flowchart subset the writer emits),
+// names and conditions that would break a careless writer, and what is drawn.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "rmaflow/graph.hpp"
+#include "tests/dsl/dsl_test_support.hpp"
+
+using namespace rmaflow;
+using namespace rmaflow::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Checks `text` against the flowchart subset the writer uses; "" when it conforms, else the
+// first problem and its line. Labels must be double-quoted with no raw `"`, `<` or `>` (other
+// than <br/>) and `#` only in entity codes; ids must be declared before use and must not be
+// Mermaid keywords; class and linkStyle must refer to what exists.
+std::string check_mermaid(const std::string& text) {
+  static const std::string kId = "([A-Za-z][A-Za-z0-9_]*)";
+  static const std::string kLabel = "\"([^\"]*)\"";
+  static const std::regex kNode("^  " + kId +
+                                "(?:\\(\\(" + kLabel + "\\)\\)|\\[" + kLabel + "\\]|\\{" + kLabel +
+                                "\\}|\\{\\{" + kLabel + "\\}\\}|\\[/" + kLabel + "/\\]|\\(\\[" +
+                                kLabel + "\\]\\)|\\[\\[" + kLabel + "\\]\\])$");
+  static const std::regex kEdge("^  " + kId + " (-->|-\\.->|==>)(?:\\|" + kLabel + "\\|)? " + kId +
+                                "$");
+  static const std::regex kClassDef("^  classDef " + kId + " [a-z-]+:[^;]+$");
+  static const std::regex kClass("^  class (" + kId.substr(1, kId.size() - 2) + "(?:," +
+                                 kId.substr(1, kId.size() - 2) + ")*) " + kId + "$");
+  static const std::regex kLinkStyle("^  linkStyle ([0-9]+(?:,[0-9]+)*) [a-z-]+:[^;]+$");
+  static const std::regex kEntity("#[a-z0-9]+;");
+  static const std::set<std::string> kKeywords = {"end",   "graph", "flowchart", "subgraph",
+                                                  "style", "class", "classDef",  "linkStyle",
+                                                  "click", "direction"};
+  std::set<std::string> nodes, classes;
+  std::size_t edges = 0;
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  auto fail = [&](const std::string& why) { return "line " + std::to_string(number) + ": " + why + ": " + line; };
+  auto bad_label = [&](const std::string& label) {
+    std::string rest = std::regex_replace(label, std::regex("<br/>"), "");
+    rest = std::regex_replace(rest, kEntity, "");
+    return rest.find_first_of("\"<>#") != std::string::npos;
+  };
+  auto label_of = [](const std::smatch& m, std::size_t from) {
+    for (std::size_t i = from; i < m.size(); ++i)
+      if (m[i].matched) return m[i].str();
+    return std::string();
+  };
+  while (std::getline(in, line)) {
+    ++number;
+    std::smatch m;
+    if (number == 1) {
+      if (line != "flowchart TD") return fail("must start with flowchart TD");
+    } else if (line.rfind("  %%", 0) == 0) {
+      continue;
+    } else if (std::regex_match(line, m, kNode)) {
+      if (kKeywords.count(m[1]) > 0) return fail("node id is a Mermaid keyword");
+      if (!nodes.insert(m[1]).second) return fail("node declared twice");
+      if (bad_label(label_of(m, 2))) return fail("unescaped character in label");
+    } else if (std::regex_match(line, m, kEdge)) {
+      if (nodes.count(m[1]) == 0 || nodes.count(m[4]) == 0) return fail("edge to an undeclared node");
+      if (m[3].matched && bad_label(m[3])) return fail("unescaped character in edge label");
+      ++edges;
+    } else if (std::regex_match(line, m, kClassDef)) {
+      classes.insert(m[1]);
+    } else if (std::regex_match(line, m, kClass)) {
+      if (classes.count(m[m.size() - 1]) == 0) return fail("class not defined");
+      std::stringstream ids(m[1]);
+      for (std::string id; std::getline(ids, id, ',');)
+        if (nodes.count(id) == 0) return fail("class on an undeclared node");
+    } else if (std::regex_match(line, m, kLinkStyle)) {
+      std::stringstream list(m[1]);
+      for (std::string n; std::getline(list, n, ',');)
+        if (std::stoul(n) >= edges) return fail("linkStyle index past the last edge");
+    } else {
+      return fail("not in the flowchart subset");
+    }
+  }
+  return nodes.empty() ? "no nodes" : "";
+}
+
+// Runs Graphviz on the DOT text; "" when it renders an SVG without complaint.
+std::string check_dot(const std::string& text) {
+  static const std::string dot = find_program("dot");
+  REQUIRE_MESSAGE(!dot.empty(), "Graphviz's dot is not installed: run scripts/install-deps.sh");
+  TempDir dir;
+  auto file = dir.write("graph.dot", text);
+  auto r = run_process({dot, "-Tsvg", file, "-o", dir.file("graph.svg")});
+  if (r.exit_code != 0 || !r.err.empty()) return "dot failed (" + std::to_string(r.exit_code) + "): " + r.err;
+  return fs::file_size(dir.file("graph.svg")) > 0 ? "" : "dot wrote an empty SVG";
+}
+
+std::vector<std::string> shipped_workflows() {
+  std::vector<std::string> files;
+  for (const char* dir : {"/workflows"}) {
+    for (const auto& entry : fs::directory_iterator(source_dir() + dir))
+      if (entry.path().extension() == ".yaml") files.push_back(entry.path().string());
+  }
+  return files;
+}
+
+// Step names and conditions chosen to break ids and labels: Mermaid keywords, dashes, quotes,
+// angle brackets, #, & and backslashes.
+const char* kAwkward = R"(workflow: awkward-names
+version: 3
+start: start
+steps:
+  start:
+    switch:
+      - if: '.input.note == "say \"hi\" <b>#1</b> & more" or .input.x > 2'
+        next: end
+      - if: .input.path == "C:\\tmp"
+        next: graph
+    default: issue-label
+  issue-label:
+    action: carrier.create_label
+    catch:
+      - errors: [any]
+        next: end
+    compensate:
+      action: carrier.void_label
+    next: issue_label
+  issue_label:
+    wait: { signal: a"b, timeout: 1d }
+    on_timeout: graph
+    next: end
+  graph: { end: { status: failed, compensate: true } }
+  end: { end: completed }
+)";
+
+std::shared_ptr<const Definition> definition(const std::string& yaml) {
+  auto loaded = load_definition(yaml, "g.yaml", dsl_testing::fixtures_dir());
+  INFO(dsl_testing::listing(loaded));
+  REQUIRE(loaded.ok());
+  return loaded.definition;
+}
+
+}  // namespace
+
+TEST_CASE("Dsl.GraphRender.ShippedWorkflowsAreValidMermaidAndDot") {
+  auto files = shipped_workflows();
+  REQUIRE(files.size() >= 4);
+  for (const auto& file : files) {
+    INFO(file);
+    auto loaded = load_definition_file(file);
+    REQUIRE(loaded.ok());
+    auto mermaid = render_graph(*loaded.definition, GraphFormat::mermaid);
+    CHECK(check_mermaid(mermaid) == "");
+    CHECK(check_dot(render_graph(*loaded.definition, GraphFormat::dot)) == "");
+    // Every step is drawn.
+    for (const auto& step : loaded.definition->steps)
+      CHECK(mermaid.find("\"" + step.name + "<br/>") != std::string::npos);
+  }
+}
+
+TEST_CASE("Dsl.GraphRender.AwkwardNamesAndLabelsStayValid") {
+  auto d = definition(kAwkward);
+  auto mermaid = render_graph(*d, GraphFormat::mermaid);
+  INFO(mermaid);
+  CHECK(check_mermaid(mermaid) == "");
+  CHECK(mermaid.find("s_end([\"end<br/>end: completed\"])") != std::string::npos);
+  CHECK(mermaid.find("s_issue_label_") != std::string::npos);  // issue-label and issue_label differ
+  auto dot = render_graph(*d, GraphFormat::dot);
+  INFO(dot);
+  CHECK(check_dot(dot) == "");
+  CHECK(dot.find("say \\\\\\\"hi\\\\\\\"") != std::string::npos);
+}
+
+TEST_CASE("Dsl.GraphRender.CheckersRejectBrokenOutput") {
+  CHECK(check_mermaid("flowchart TD\n  a[\"x\"]\n  a --> b\n") != "");         // undeclared id
+  CHECK(check_mermaid("flowchart TD\n  a[\"say \"hi\"\"]\n") != "");            // raw quote
+  CHECK(check_mermaid("flowchart TD\n  end[\"x\"]\n") != "");                   // keyword id
+  CHECK(check_mermaid("flowchart TD\n  a[\"x > y\"]\n") != "");                 // raw >
+  CHECK(check_mermaid("flowchart TD\n  a[\"x\"]\n  linkStyle 0 stroke:#000\n") != "");
+  CHECK(check_dot("digraph { \"a\" -> \"b\" [label=\"x\"] ") != "");
+  CHECK(check_dot("digraph g { a -> b; }") == "");
+}
+
+TEST_CASE("Dsl.GraphRender.DrawsCatchesTimeoutsCompensationsAndEnds") {
+  auto d = definition(kAwkward);
+  auto mermaid = render_graph(*d, GraphFormat::mermaid);
+  CHECK(mermaid.find("s_issue_label -.->|\"catch any\"| s_end") != std::string::npos);
+  CHECK(mermaid.find("-.->|\"timeout 1d\"| s_graph") != std::string::npos);
+  CHECK(mermaid.find("s_issue_label -.->|\"compensate\"| s_undo_issue_label") != std::string::npos);
+  CHECK(mermaid.find("[[\"undo issue-label<br/>carrier.void_label\"]]") != std::string::npos);
+  CHECK(mermaid.find("end: failed, compensates") != std::string::npos);
+  CHECK(mermaid.find("-->|\"default\"| s_issue_label") != std::string::npos);
+  auto dot = render_graph(*d, GraphFormat::dot);
+  CHECK(dot.find("\"issue-label\" -> \"end\" [label=\"catch any\", style=dashed") !=
+        std::string::npos);
+  CHECK(dot.find("\"issue_label\" -> \"graph\" [label=\"timeout 1d\", style=dashed") !=
+        std::string::npos);
+  CHECK(dot.find("\"issue-label\" -> \"undo issue-label\" [label=\"compensate\", style=dotted") !=
+        std::string::npos);
+  CHECK(dot.find("peripheries=2") != std::string::npos);  // the end that compensates
+}
+
+TEST_CASE("Dsl.GraphRender.OverlayHighlightsThePathAndWhereItStands") {
+  auto d = definition(kAwkward);
+  GraphOverlay overlay;
+  overlay.visited = {"start", "issue-label", "issue_label"};
+  overlay.current = "issue_label";
+  overlay.status = InstanceStatus::waiting;
+  auto mermaid = render_graph(*d, GraphFormat::mermaid, &overlay);
+  INFO(mermaid);
+  CHECK(check_mermaid(mermaid) == "");
+  CHECK(mermaid.find("start_ ==> s_start") != std::string::npos);
+  CHECK(mermaid.find("s_start ==>|\"default\"| s_issue_label") != std::string::npos);
+  CHECK(mermaid.find("s_issue_label ==> s_issue_label_") != std::string::npos);
+  CHECK(mermaid.find("s_issue_label_3 -->|\"a#quot;b\"| s_end") != std::string::npos);  // not taken
+  CHECK(mermaid.find("class s_start,s_issue_label,s_issue_label_") != std::string::npos);
+  CHECK(mermaid.find("visited\n  class s_issue_label_3 current\n") != std::string::npos);
+  auto dot = render_graph(*d, GraphFormat::dot, &overlay);
+  CHECK(check_dot(dot) == "");
+  CHECK(dot.find("xlabel=\"waiting\"") != std::string::npos);
+  CHECK(dot.find("\"start\" -> \"issue-label\" [label=\"default\", penwidth=3") != std::string::npos);
+}
