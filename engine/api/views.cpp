@@ -91,4 +91,23 @@ nlohmann::json diagnostic_json(const Diagnostic& d) {
           {"message", d.message}};
 }
 
+nlohmann::json deploy_check_json(const DeployCheck& check, const std::vector<Diagnostic>& warnings) {
+  auto stranded = nlohmann::json::array();
+  for (const auto& s : check.stranded) {
+    stranded.push_back({{"version", s.version},
+                        {"step", s.step},
+                        {"instances", s.instances},
+                        {"waiting", s.waiting},
+                        {"renamed_to", s.renamed_to},
+                        {"message", describe(s, check.version)}});
+  }
+  auto notes = nlohmann::json::array();
+  for (const auto& d : warnings) notes.push_back(diagnostic_json(d));
+  return {{"workflow", check.workflow},
+          {"version", check.version},
+          {"newest_before", check.newest ? nlohmann::json(*check.newest) : nlohmann::json()},
+          {"stranded", stranded},
+          {"warnings", notes}};
+}
+
 }  // namespace rmaflow::api

@@ -8,6 +8,7 @@
 
 #include "rmaflow/definition.hpp"
 #include "rmaflow/store.hpp"
+#include "rmaflow/versions.hpp"
 
 namespace rmaflow::api {
 
@@ -25,5 +26,9 @@ nlohmann::json workflows_json(const std::vector<DefinitionRow>& rows);
 nlohmann::json definition_json(const DefinitionRow& row, const Definition* loaded);
 // How validate reports a problem: file, line, column, severity, code, message.
 nlohmann::json diagnostic_json(const Diagnostic& d);
+// What a deploy means for instances of older versions: workflow, version, newest_before,
+// stranded (the steps unfinished instances stand on that the new version lacks, each with a
+// sentence) and the definition's warnings.
+nlohmann::json deploy_check_json(const DeployCheck& check, const std::vector<Diagnostic>& warnings);
 
 }  // namespace rmaflow::api

@@ -1,53 +1,56 @@
 #include "engine/api/workflow_graph.hpp"
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
+#include "engine/dsl/workflow_graph.hpp"
+#include "engine/support/name_table.hpp"
 
 namespace rmaflow::api {
 
 namespace {
 
-nlohmann::json edge(const std::string& from, const std::string& to, const char* on,
-                    const std::string& label = {}) {
-  nlohmann::json e = {{"from", from}, {"to", to}, {"on", on}};
-  if (!label.empty()) e["label"] = label;
-  return e;
-}
+using Shape = dsl::GraphNode::Shape;
+using Kind = dsl::GraphEdge::Kind;
+
+constexpr NameTable<Shape, 7> kShapes{{
+    {Shape::start, "start"},
+    {Shape::task, "task"},
+    {Shape::switch_, "switch"},
+    {Shape::wait, "wait"},
+    {Shape::set, "set"},
+    {Shape::end, "end"},
+    {Shape::compensation, "compensation"},
+}};
+
+constexpr NameTable<Kind, 7> kKinds{{
+    {Kind::start, "start"},
+    {Kind::next, "next"},
+    {Kind::branch, "branch"},
+    {Kind::fallback, "fallback"},
+    {Kind::catch_, "catch"},
+    {Kind::timeout, "timeout"},
+    {Kind::compensation, "compensation"},
+}};
 
 }  // namespace
 
-nlohmann::json workflow_graph(const Definition& def) {
+nlohmann::json workflow_graph(const Definition& definition) {
+  auto graph = dsl::build_graph(definition, nullptr);
   auto nodes = nlohmann::json::array();
-  auto edges = nlohmann::json::array();
-  for (const auto& step : def.steps) {
-    nlohmann::json node = {{"id", step.name}};
-    if (const auto* task = std::get_if<TaskStep>(&step.body)) {
-      node["kind"] = "task";
-      node["action"] = task->adapter + "." + task->operation;
-      node["compensate"] = task->compensate.has_value();
-      node["pivot"] = task->pivot;
-      for (const auto& c : task->catches) {
-        edges.push_back(edge(step.name, c.next, "catch", fmt::format("{}", fmt::join(c.errors, ", "))));
-      }
-    } else if (const auto* sw = std::get_if<SwitchStep>(&step.body)) {
-      node["kind"] = "switch";
-      for (const auto& c : sw->cases) edges.push_back(edge(step.name, c.next, "case", c.condition.source()));
-      if (!sw->default_next.empty()) edges.push_back(edge(step.name, sw->default_next, "default"));
-    } else if (const auto* wait = std::get_if<WaitStep>(&step.body)) {
-      node["kind"] = "wait";
-      if (!wait->signal.empty()) node["signal"] = wait->signal;
-      if (!wait->on_timeout.empty()) edges.push_back(edge(step.name, wait->on_timeout, "timeout"));
-    } else if (std::holds_alternative<SetStep>(step.body)) {
-      node["kind"] = "set";
-    } else if (const auto* end = std::get_if<EndStep>(&step.body)) {
-      node["kind"] = "end";
-      node["status"] = to_string(end->status);
-      node["compensate"] = end->compensate;
-    }
-    if (!step.next.empty()) edges.push_back(edge(step.name, step.next, "next"));
-    nodes.push_back(std::move(node));
+  for (const auto& n : graph.nodes) {
+    nodes.push_back({{"id", n.name},
+                     {"kind", name_of(kShapes, n.shape)},
+                     {"title", n.title},
+                     {"detail", n.detail},
+                     {"pivot", n.pivot},
+                     {"compensates", n.compensates}});
   }
-  return {{"start", def.start}, {"nodes", nodes}, {"edges", edges}};
+  auto edges = nlohmann::json::array();
+  for (const auto& e : graph.edges) {
+    edges.push_back({{"from", graph.nodes.at(e.from).name},
+                     {"to", graph.nodes.at(e.to).name},
+                     {"kind", name_of(kKinds, e.kind)},
+                     {"label", e.label}});
+  }
+  return {{"nodes", nodes}, {"edges", edges}};
 }
 
 }  // namespace rmaflow::api

@@ -1,5 +1,5 @@
-// A workflow as a graph for API clients (a console draws it): one node per step and one edge per
-// transition, each edge saying why it is taken.
+// A workflow as JSON for API clients (a console draws it): the same nodes and edges the Mermaid
+// and DOT writers draw (engine/dsl/workflow_graph.hpp), spelled as JSON.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -8,10 +8,11 @@
 
 namespace rmaflow::api {
 
-// {"start": step,
-//  "nodes": [{"id", "kind": task|switch|wait|set|end, "action"?, "signal"?, "status"?,
-//             "compensate"?, "pivot"?}],
-//  "edges": [{"from", "to", "on": next|catch|case|default|timeout, "label"?}]}
+// {"nodes": [{"id", "kind": start|task|switch|wait|set|end|compensation, "title", "detail",
+//             "pivot", "compensates"}],
+//  "edges": [{"from", "to", "kind": start|next|branch|fallback|catch|timeout|compensation,
+//             "label"}]}
+// Node ids are step names ("(start)" for the start, "undo <step>" for a compensation).
 nlohmann::json workflow_graph(const Definition& definition);
 
 }  // namespace rmaflow::api

@@ -9,6 +9,7 @@
 #include "engine/api/json_body.hpp"
 #include "engine/api/problem.hpp"
 #include "engine/api/views.hpp"
+#include "rmaflow/versions.hpp"
 
 namespace rmaflow::api {
 
@@ -101,20 +102,33 @@ void get_workflow_version(ApiContext& context, ApiRequest& request, const Answer
 }
 
 void post_workflow(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  bool dry_run = request.query.boolean("dry_run").value_or(false);
   request.query.finish();
   auto upload = read_upload(request.http);
   auto loaded = upload.input_schema
                     ? load_stored_definition(upload.source, upload.file, upload.input_schema->dump())
                     : load_definition(upload.source, upload.file, context.workflows_dir);
   if (!loaded.ok()) invalid_definition(loaded.diagnostics);
-  auto warnings = nlohmann::json::array();
-  for (const auto& d : loaded.diagnostics) warnings.push_back(diagnostic_json(d));
-  auto result = context.engine.deploy(loaded.definition);  // Error(conflict): 409
-  answer(json_response(result.created ? 201 : 200, {{"workflow", result.workflow},
-                                                    {"version", result.version},
-                                                    {"created", result.created},
-                                                    {"content_hash", loaded.definition->content_hash},
-                                                    {"warnings", warnings}}));
+  const auto& def = *loaded.definition;
+  DeployCheck check;
+  {
+    auto store = context.reads.get();
+    check = check_deploy(*store, def);
+  }
+  if (check.verdict == DeployVerdict::conflict) {
+    fail(409, "conflict",
+         fmt::format("workflow {} version {} is already deployed with other content; give the "
+                     "change a new version number",
+                     def.name, def.version));
+  }
+  bool created = false;
+  if (!dry_run) created = context.engine.deploy(loaded.definition).created;  // Error(conflict): 409
+  auto out = deploy_check_json(check, loaded.diagnostics);
+  out["result"] = dry_run ? (check.verdict == DeployVerdict::new_version ? "would deploy" : "unchanged")
+                          : (created ? "deployed" : "unchanged");
+  out["created"] = created;
+  out["content_hash"] = def.content_hash;
+  answer(json_response(created ? 201 : 200, out));
 }
 
 }  // namespace rmaflow::api

@@ -115,14 +115,16 @@ TEST_CASE("Api.Workflows.ListGetDeploy") {
   REQUIRE(v1.status == 200);
   CHECK(v1.body.value("start", "") == "authorize");
   auto graph = v1.body["graph"];
-  CHECK(graph["nodes"].size() == 5);
-  bool catch_edge = false, case_edge = false;
+  CHECK(graph["nodes"].size() == 6);  // the start and five steps
+  bool start_edge = false, branch_edge = false, catch_edge = false;
   for (const auto& e : graph["edges"]) {
-    catch_edge |= e.value("on", "") == "catch";
-    case_edge |= e.value("on", "") == "case" && e.value("from", "") == "route" &&
-                 e.value("to", "") == "refund";
+    start_edge |= e.value("kind", "") == "start" && e.value("to", "") == "authorize";
+    branch_edge |= e.value("kind", "") == "branch" && e.value("from", "") == "route" &&
+                   e.value("to", "") == "refund";
+    catch_edge |= e.value("kind", "") == "catch";
   }
-  CHECK(case_edge);
+  CHECK(start_edge);
+  CHECK(branch_edge);
   CHECK_FALSE(catch_edge);
   check_problem(api.get("/v1/workflows/returns/versions/9"), 404, "not-found");
   check_problem(api.get("/v1/workflows/exchange"), 404, "not-found");
@@ -156,8 +158,30 @@ TEST_CASE("Api.Workflows.ListGetDeploy") {
   CHECK(first.value("column", 0) > 0);
   CHECK_FALSE(first.value("code", "").empty());
   CHECK(invalid.body.value("detail", "").rfind("broken.yaml:7:", 0) == 0);
-  // Raw YAML is taken too.
+  // Raw YAML is taken too; a dry run deploys nothing and names the steps instances of older
+  // versions stand on that the new version lacks.
   std::string v3 = v2;
   v3.replace(v3.find("version: 2"), 10, "version: 3");
-  CHECK(api.call("POST", "/v1/workflows", v3, "admin", "application/yaml").status == 201);
+  for (auto at = v3.find("await_receipt"); at != std::string::npos; at = v3.find("await_receipt")) {
+    v3.replace(at, 13, "await_parcel");
+  }
+  api.await_status(old, "waiting");
+  auto dry = api.call("POST", "/v1/workflows?dry_run=true", v3, "admin", "application/yaml");
+  REQUIRE(dry.status == 200);
+  CHECK(dry.body.value("result", "") == "would deploy");
+  CHECK(dry.body.value("newest_before", 0) == 2);
+  // RMA-OLD waits there on version 1, RMA-NEW on version 2.
+  REQUIRE(dry.body["stranded"].size() == 2);
+  auto stranded = dry.body["stranded"][0];
+  CHECK(stranded.value("version", 0) == 1);
+  CHECK(dry.body["stranded"][1].value("version", 0) == 2);
+  CHECK(stranded.value("step", "") == "await_receipt");
+  CHECK(stranded.value("renamed_to", "") == "await_parcel");
+  CHECK(stranded.value("message", "").find("await_receipt") != std::string::npos);
+  CHECK(api.get("/v1/workflows/returns").body.value("latest", 0) == 2);
+  auto real = api.call("POST", "/v1/workflows", v3, "admin", "application/yaml");
+  CHECK(real.status == 201);
+  CHECK(real.body.value("result", "") == "deployed");
+  CHECK(api.get("/v1/workflows/returns").body.value("latest", 0) == 3);
+  CHECK(api.get("/v1/instances/" + old).body.value("version", 0) == 1);
 }
