@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -19,7 +20,8 @@ struct ApiContext {
 
   Engine& engine;
   ReadStores reads;
-  Metrics metrics;
+  // Shared with the answers still out: an engine callback may answer after the server is gone.
+  std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
   std::optional<Authenticator> auth;  // none: every caller is "anonymous", an admin
   BulkRetry bulk;
   std::size_t max_page = 1000;        // the largest `limit` a list takes

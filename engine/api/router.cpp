@@ -70,10 +70,10 @@ Problem problem_for(std::exception_ptr error) {
 void dispatch(ApiContext& context, net::HttpRequest request, net::Responder respond) {
   auto started = std::chrono::steady_clock::now();
   auto method = request.method;
-  auto observe = [&context, method, started](const std::string& route, net::Responder respond) {
-    return [&context, method, route, started, respond](net::HttpResponse response) {
-      context.metrics.observe(method, route, response.status,
-                              std::chrono::steady_clock::now() - started);
+  auto observe = [metrics = context.metrics, method, started](const std::string& route,
+                                                              net::Responder respond) {
+    return [metrics, method, route, started, respond](net::HttpResponse response) {
+      metrics->observe(method, route, response.status, std::chrono::steady_clock::now() - started);
       respond(std::move(response));
     };
   };

@@ -43,7 +43,7 @@ void get_metrics(ApiContext& context, ApiRequest& request, const Answer& answer)
     auto store = context.reads.get();
     counts = store->count_by_status();
   }
-  auto text = context.metrics.exposition(context.engine.stats(), context.engine_running(), counts);
+  auto text = context.metrics->exposition(context.engine.stats(), context.engine_running(), counts);
   answer(net::HttpResponse::with_body(200, std::move(text), "text/plain; version=0.0.4"));
 }
 
