@@ -111,6 +111,50 @@ std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::stri
   return out;
 }
 
+std::optional<std::vector<std::shared_ptr<const Definition>>> load_workflow_dir_reporting(
+    const std::string& dir, const std::string& done) {
+  try {
+    return load_workflow_dir(dir);
+  } catch (const DefinitionError& e) {
+    for (const auto& d : e.diagnostics()) fmt::print(stderr, "{}\n", format_diagnostic(d));
+    fmt::print(stderr, "rmaflow: the workflows in {} have {} error(s); nothing was {}\n", dir,
+               e.diagnostics().size(), done);
+    return std::nullopt;
+  }
+}
+
+std::vector<std::pair<std::string, nlohmann::json>> read_named_inputs(
+    const std::vector<std::string>& files) {
+  std::vector<std::pair<std::string, nlohmann::json>> inputs;
+  for (const auto& file : files) {
+    auto docs = read_inputs(file);
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+      inputs.emplace_back(docs.size() == 1 ? file : fmt::format("{}[{}]", file, i + 1),
+                          std::move(docs[i]));
+    }
+  }
+  return inputs;
+}
+
+std::unique_ptr<Engine> open_engine(const std::string& db_path, const std::string& sync,
+                                    const std::string& adapters_file,
+                                    std::shared_ptr<Clock> clock) {
+  check_db_path(db_path);
+  EngineOptions options;
+  options.db_path = db_path;
+  options.sync = parse_sync(sync);
+  options.clock = std::move(clock);
+  if (!adapters_file.empty()) {
+    std::error_code ec;
+    if (fs::is_directory(adapters_file, ec)) {
+      throw Error(Errc::io, fmt::format("{} is a directory, not an adapters file", adapters_file));
+    }
+    options.adapters =
+        std::make_shared<AdapterRegistry>(AdapterRegistry::from_file(adapters_file));
+  }
+  return Engine::open(std::move(options));
+}
+
 namespace {
 
 void refuse_directory(const std::string& db_path) {

@@ -1,15 +1,18 @@
-// Pieces several subcommands share: reading files, loading a workflow directory, opening a
-// database for queries.
+// Pieces several subcommands share: reading files, loading a workflow directory, opening an
+// engine or a database for queries.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "rmaflow/definition.hpp"
+#include "rmaflow/engine.hpp"
 #include "rmaflow/store.hpp"
 
 namespace rmaflow::cli {
@@ -26,6 +29,23 @@ std::vector<nlohmann::json> read_inputs(const std::string& path);
 // diagnostic when any file is invalid, Error(io) when the directory is missing or empty,
 // Error(conflict) when two files define the same workflow and version.
 std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::string& dir);
+
+// load_workflow_dir(), printing each diagnostic of invalid files to stderr, then one line
+// saying nothing was `done` ("run", "served"); nullopt then.
+std::optional<std::vector<std::shared_ptr<const Definition>>> load_workflow_dir_reporting(
+    const std::string& dir, const std::string& done);
+
+// Every input the files hold, each named for messages: the file, or FILE[N] for the Nth of an
+// array. Reads them all first, so that a bad file is reported before anything is started.
+std::vector<std::pair<std::string, nlohmann::json>> read_named_inputs(
+    const std::vector<std::string>& files);
+
+// The engine on `db_path` (checked with check_db_path) with the adapters of `adapters_file`
+// (builtin only when empty), the synchronous mode `sync` ("full" or "normal") and `clock`
+// (default: the system clock).
+std::unique_ptr<Engine> open_engine(const std::string& db_path, const std::string& sync,
+                                    const std::string& adapters_file,
+                                    std::shared_ptr<Clock> clock = nullptr);
 
 // An existing database, opened read-only for queries. Throws Error(not_found) when missing,
 // Error(io) when the path is a directory.

@@ -1,6 +1,7 @@
-// rmaflow deploy FILE... --db F [--dry-run] [--format text|json]
+// rmaflow deploy FILE... (--db F | --server URL) [--dry-run] [--format text|json]
 //
-// Stores new workflow versions in a database. Every file is loaded and checked against the
+// Stores new workflow versions in a database, or deploys them through a running server's API
+// (the same checks, made by the server, and the engine starts new instances on them at once). Every file is loaded and checked against the
 // database first; nothing is stored unless every file is valid and none clashes with a
 // deployed version (the same name and version with other content). Before storing, the report
 // names the steps that unfinished instances of older versions stand on and the new version no
@@ -13,8 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/cli/api_client.hpp"
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
+#include "engine/cli/endpoint.hpp"
 #include "rmaflow/clock.hpp"
 #include "rmaflow/versions.hpp"
 
@@ -24,7 +27,7 @@ namespace {
 
 struct DeployOptions {
   std::vector<std::string> files;
-  std::string db;
+  Endpoint endpoint;
   bool dry_run = false;
   std::string format = "text";
 };
@@ -49,7 +52,7 @@ std::string migrate_hint(const DeployOptions& opt, const DeployCheck& check, int
   std::string maps;
   for (const auto& s : check.stranded)
     if (s.version == from && !s.renamed_to.empty()) maps += " --map " + s.step + "=" + s.renamed_to;
-  return fmt::format("rmaflow migrate --db {} --workflow {} --from {} --to {}{}", opt.db,
+  return fmt::format("rmaflow migrate --db {} --workflow {} --from {} --to {}{}", opt.endpoint.db,
                      check.workflow, from, check.version, maps);
 }
 
@@ -98,6 +101,54 @@ nlohmann::ordered_json to_json(const DeployOptions& opt, const Planned& p) {
   return out;
 }
 
+// Server mode: every file is checked by the server first (a dry run), so that nothing is
+// deployed when one of them clashes; then each is deployed.
+int deploy_to_server(const DeployOptions& opt, const std::vector<Planned>& planned) {
+  ApiClient client(opt.endpoint);
+  auto body_of = [](const Planned& p) {
+    nlohmann::json body = {{"source", p.definition->source}, {"file", p.definition->file}};
+    if (p.definition->input_schema) body["input_schema"] = *p.definition->input_schema;
+    return body;
+  };
+  std::vector<nlohmann::json> answers;
+  try {
+    for (const auto& p : planned) answers.push_back(client.post("/v1/workflows?dry_run=true", body_of(p)).body);
+    if (!opt.dry_run) {
+      answers.clear();
+      for (const auto& p : planned) answers.push_back(client.post("/v1/workflows", body_of(p)).body);
+    }
+  } catch (const ServerRefusal& e) {
+    // The server's loader found what this one did not: say it as validate does.
+    for (const auto& d : e.problem().value("errors", nlohmann::json::array())) {
+      fmt::print(stderr, "{}:{}:{}: error[{}]: {}\n", d.value("file", ""), d.value("line", 0),
+                 d.value("column", 0), d.value("code", ""), d.value("message", ""));
+    }
+    throw;
+  }
+  if (opt.format == "json") {
+    fmt::print("{}\n", nlohmann::json(answers).dump(2));
+    return kExitOk;
+  }
+  for (std::size_t i = 0; i < planned.size(); ++i) {
+    const auto& a = answers[i];
+    for (const auto& d : planned[i].warnings) fmt::print("{}\n", format_diagnostic(d));
+    auto result = a.value("result", "");
+    auto newest = a.value("newest_before", nlohmann::json());
+    fmt::print("{}: workflow {} version {} {}{}\n", planned[i].definition->file,
+               a.value("workflow", ""), a.value("version", 0),
+               result == "would deploy" ? "would be deployed"
+               : result == "unchanged"  ? "unchanged (already deployed)"
+                                        : result,
+               newest.is_number() && newest.get<int>() != a.value("version", 0)
+                   ? fmt::format(" (newest before: version {})", newest.get<int>())
+                   : "");
+    for (const auto& s : a.value("stranded", nlohmann::json::array())) {
+      fmt::print("  {}\n", s.value("message", ""));
+    }
+  }
+  return kExitOk;
+}
+
 int deploy(const DeployOptions& opt) {
   std::vector<Planned> planned;
   bool invalid = false;
@@ -114,12 +165,13 @@ int deploy(const DeployOptions& opt) {
     fmt::print(stderr, "rmaflow: nothing was deployed: fix the errors above first\n");
     return kExitFailure;
   }
-  check_db_path(opt.db);
+  if (!opt.endpoint.offline()) return deploy_to_server(opt, planned);
+  check_db_path(opt.endpoint.db);
   // A dry run creates nothing: without a database every version is new.
   std::error_code ec;
   std::unique_ptr<Store> store;
-  if (!opt.dry_run) store = open_sqlite_store(opt.db);
-  else if (std::filesystem::exists(opt.db, ec)) store = open_for_queries(opt.db);
+  if (!opt.dry_run) store = open_sqlite_store(opt.endpoint.db);
+  else if (std::filesystem::exists(opt.endpoint.db, ec)) store = open_for_queries(opt.endpoint.db);
   bool conflict = false;
   for (auto& p : planned) {
     if (store) {
@@ -147,7 +199,7 @@ int deploy(const DeployOptions& opt) {
     fmt::print(stderr,
                "rmaflow: workflow {} version {} is already deployed in {} with different "
                "content; give the change a new version number (nothing was deployed)\n",
-               p.check.workflow, p.check.version, opt.db);
+               p.check.workflow, p.check.version, opt.endpoint.db);
   }
   return conflict ? kExitFailure : kExitOk;
 }
@@ -163,11 +215,14 @@ void register_deploy(CLI::App& app, int& exit_code) {
       "instances finish on their own version. The same name and version with other content is "
       "refused, and then nothing is deployed.");
   cmd->add_option("files", opt->files, "Workflow YAML files")->required();
-  cmd->add_option("--db", opt->db, "Database file (created if missing)")->required();
+  add_endpoint_options(cmd, opt->endpoint, "Database file (created if missing)");
   cmd->add_flag("--dry-run", opt->dry_run, "Report what would happen; store nothing");
   cmd->add_option("--format", opt->format, "Output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
-  cmd->callback([opt, &exit_code] { exit_code = deploy(*opt); });
+  cmd->callback([opt, &exit_code] {
+    resolve(opt->endpoint);
+    exit_code = deploy(*opt);
+  });
 }
 
 }  // namespace rmaflow::cli

@@ -1,13 +1,16 @@
-// rmaflow signal / retry / skip / goto / cancel / patch / resolve, working offline on a
-// database (--db): the command is checked against the instance as stored, then written to the
-// database's command queue, durably; the engine applies it the next time it runs there (or at
-// once, when it is running). Its outcome lands in the instance's history.
+// rmaflow signal / retry / skip / goto / cancel / patch / resolve. Against a running server
+// (--server) each is a request, answered once the engine committed it. Offline on a database
+// (--db), the command is checked against the instance as stored, then written to the
+// database's command queue, durably; the engine applies it the next time it runs there (or
+// within a moment, when it is running). Either way its outcome lands in the instance's history.
 #include <cstdlib>
 
 #include <fmt/format.h>
 
+#include "engine/cli/api_client.hpp"
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
+#include "engine/cli/endpoint.hpp"
 #include "engine/support/json_depth.hpp"
 #include "rmaflow/engine.hpp"
 
@@ -16,7 +19,7 @@ namespace rmaflow::cli {
 namespace {
 
 struct CommandOptions {
-  std::string db;
+  Endpoint endpoint;
   std::string id;
   std::string reason;
   std::string actor;
@@ -35,6 +38,9 @@ struct CommandOptions {
 // The engine refuses documents nested deeper than kMaxJsonDepth when it applies a command;
 // an operator action's arguments wrap the option's value in one more level ({"input": ...}).
 constexpr std::size_t kMaxArgDepth = kMaxJsonDepth - 1;
+
+constexpr const char* kQueueHelp =
+    "Database file: the command is queued there for the engine (applied when it runs)";
 
 nlohmann::json parse_json_option(const std::string& option, const std::string& text,
                                  std::size_t max_depth = kMaxArgDepth) {
@@ -57,19 +63,26 @@ std::string default_actor() {
   return user != nullptr && *user != '\0' ? user : "cli";
 }
 
+nlohmann::json action_body(const CommandOptions& opt, nlohmann::json args) {
+  return {{"actor", opt.actor.empty() ? default_actor() : opt.actor},
+          {"reason", opt.reason},
+          {"args", std::move(args)}};
+}
+
 // Checks the instance exists and is not finished, then queues the command.
 int queue(const CommandOptions& opt, const std::string& kind, nlohmann::json body) {
+  const auto& db = opt.endpoint.db;
   {
-    auto reader = open_for_queries(opt.db);
+    auto reader = open_for_queries(db);
     auto row = reader->get_instance(opt.id);
-    if (!row) throw Error(Errc::not_found, fmt::format("no instance {} in {}", opt.id, opt.db));
+    if (!row) throw Error(Errc::not_found, fmt::format("no instance {} in {}", opt.id, db));
     if (is_final(row->status)) {
       throw Error(Errc::refused, fmt::format("instance {} is {}: a finished instance cannot be "
                                              "changed",
                                              opt.id, to_string(row->status)));
     }
   }
-  auto store = open_sqlite_store(opt.db);
+  auto store = open_sqlite_store(db);
   CommandRow command;
   command.instance_id = opt.id;
   command.kind = kind;
@@ -78,20 +91,65 @@ int queue(const CommandOptions& opt, const std::string& kind, nlohmann::json bod
   auto id = store->add_command(command);
   fmt::print("queued {} for instance {} as command {}; the engine applies it when it next runs "
              "on {}\n",
-             kind, opt.id, id, opt.db);
+             kind, opt.id, id, db);
   return kExitOk;
 }
 
-nlohmann::json action_body(const CommandOptions& opt, nlohmann::json args) {
-  return {{"actor", opt.actor.empty() ? default_actor() : opt.actor},
-          {"reason", opt.reason},
-          {"args", std::move(args)}};
+// Asks the server to apply the action `kind` (body: reason and its fields) and says what it did.
+int request_action(const CommandOptions& opt, const std::string& kind, const nlohmann::json& body) {
+  if (!opt.actor.empty()) {
+    throw Error(Errc::invalid_argument,
+                "--actor applies offline (--db) only; a server records the token's name");
+  }
+  auto answer = ApiClient(opt.endpoint)
+                    .post(fmt::format("/v1/instances/{}/actions/{}", ApiClient::encode(opt.id),
+                                      kind),
+                          body)
+                    .body;
+  fmt::print("{} applied to instance {}: now {} at step {}\n", kind, opt.id,
+             answer.value("status", "?"), answer.value("step", "?"));
+  return kExitOk;
 }
+
+// An operator action: queued offline, or asked of the server. `args` are the action's fields.
+int act(CommandOptions& opt, const std::string& kind, nlohmann::json args) {
+  resolve(opt.endpoint);
+  if (!opt.endpoint.offline()) {
+    args["reason"] = opt.reason;
+    return request_action(opt, kind, args);
+  }
+  return queue(opt, kind, action_body(opt, std::move(args)));
+}
+
+int send_signal(CommandOptions& opt) {
+  resolve(opt.endpoint);
+  auto payload = parse_json_option("--data", opt.data, kMaxJsonDepth);
+  if (opt.endpoint.offline()) {
+    return queue(opt, "signal",
+                 {{"name", opt.name}, {"payload", payload}, {"idempotency_key", opt.key}});
+  }
+  nlohmann::json body = {{"payload", payload}};
+  if (!opt.key.empty()) body["idempotency_key"] = opt.key;
+  auto answer = ApiClient(opt.endpoint)
+                    .post(fmt::format("/v1/instances/{}/signals/{}", ApiClient::encode(opt.id),
+                                      ApiClient::encode(opt.name)),
+                          body)
+                    .body;
+  if (answer.value("duplicate", false)) {
+    fmt::print("signal {} for instance {} was accepted before (key {}); nothing new happened\n",
+               opt.name, opt.id, answer.value("idempotency_key", ""));
+  } else {
+    fmt::print("signal {} accepted for instance {} (key {})\n", opt.name, opt.id,
+               answer.value("idempotency_key", ""));
+  }
+  return kExitOk;
+}
+
 
 CLI::App* add_action(CLI::App& app, const std::string& name, const std::string& help,
                      const std::shared_ptr<CommandOptions>& opt) {
   auto* cmd = app.add_subcommand(name, help);
-  cmd->add_option("--db", opt->db, "Database file")->required();
+  add_endpoint_options(cmd, opt->endpoint, kQueueHelp);
   cmd->add_option("id", opt->id, "Instance id")->required();
   cmd->add_option("--reason", opt->reason, "Why (recorded in the history)")
       ->required()
@@ -103,7 +161,7 @@ CLI::App* add_action(CLI::App& app, const std::string& name, const std::string& 
                        : std::string();
           },
           "TEXT", "non-empty"));
-  cmd->add_option("--actor", opt->actor, "Who (default: $USER)");
+  cmd->add_option("--actor", opt->actor, "Who, offline (default: $USER); a server records the token's name");
   return cmd;
 }
 
@@ -111,18 +169,13 @@ CLI::App* add_action(CLI::App& app, const std::string& name, const std::string& 
 
 void register_operator_commands(CLI::App& app, int& exit_code) {
   auto sig = std::make_shared<CommandOptions>();
-  auto* s = app.add_subcommand("signal", "Send a signal to an instance (queued in the database)");
-  s->add_option("--db", sig->db, "Database file")->required();
+  auto* s = app.add_subcommand("signal", "Send a signal to an instance");
+  add_endpoint_options(s, sig->endpoint, kQueueHelp);
   s->add_option("id", sig->id, "Instance id")->required();
   s->add_option("name", sig->name, "Signal name, e.g. warehouse.received")->required();
   s->add_option("--data", sig->data, "Payload (JSON, default null)");
   s->add_option("--key", sig->key, "Idempotency key: a repeat with the same key is accepted once");
-  s->callback([sig, &exit_code] {
-    exit_code = queue(*sig, "signal",
-                      {{"name", sig->name},
-                       {"payload", parse_json_option("--data", sig->data, kMaxJsonDepth)},
-                       {"idempotency_key", sig->key}});
-  });
+  s->callback([sig, &exit_code] { exit_code = send_signal(*sig); });
 
   auto retry = std::make_shared<CommandOptions>();
   auto* r = add_action(app, "retry", "Retry a suspended step (or a pending retry) now", retry);
@@ -130,7 +183,7 @@ void register_operator_commands(CLI::App& app, int& exit_code) {
   r->callback([retry, &exit_code] {
     nlohmann::json args = nlohmann::json::object();
     if (!retry->input.empty()) args["input"] = parse_json_option("--input", retry->input);
-    exit_code = queue(*retry, "retry", action_body(*retry, args));
+    exit_code = act(*retry, "retry", args);
   });
 
   auto skip = std::make_shared<CommandOptions>();
@@ -139,21 +192,21 @@ void register_operator_commands(CLI::App& app, int& exit_code) {
   k->callback([skip, &exit_code] {
     nlohmann::json args = nlohmann::json::object();
     if (!skip->output.empty()) args["output"] = parse_json_option("--output", skip->output);
-    exit_code = queue(*skip, "skip", action_body(*skip, args));
+    exit_code = act(*skip, "skip", args);
   });
 
   auto go = std::make_shared<CommandOptions>();
   auto* g = add_action(app, "goto", "Move an instance to another step", go);
   g->add_option("step", go->step, "The step to go to")->required();
   g->callback([go, &exit_code] {
-    exit_code = queue(*go, "goto", action_body(*go, {{"step", go->step}}));
+    exit_code = act(*go, "goto", {{"step", go->step}});
   });
 
   auto cancel = std::make_shared<CommandOptions>();
   auto* c = add_action(app, "cancel", "Cancel an instance", cancel);
   c->add_flag("--compensate", cancel->compensate, "Undo its completed steps first");
   c->callback([cancel, &exit_code] {
-    exit_code = queue(*cancel, "cancel", action_body(*cancel, {{"compensate", cancel->compensate}}));
+    exit_code = act(*cancel, "cancel", {{"compensate", cancel->compensate}});
   });
 
   auto patch = std::make_shared<CommandOptions>();
@@ -169,13 +222,13 @@ void register_operator_commands(CLI::App& app, int& exit_code) {
                     fmt::format("--patch cannot change the context's .{}: it is read-only", locked));
       }
     }
-    exit_code = queue(*patch, "patch", action_body(*patch, {{"patch", doc}}));
+    exit_code = act(*patch, "patch", {{"patch", doc}});
   });
 
   auto resolve = std::make_shared<CommandOptions>();
   auto* v = add_action(app, "resolve", "Close an instance's incident and end it failed", resolve);
   v->callback([resolve, &exit_code] {
-    exit_code = queue(*resolve, "resolve", action_body(*resolve, nlohmann::json::object()));
+    exit_code = act(*resolve, "resolve", nlohmann::json::object());
   });
 }
 

@@ -1,11 +1,14 @@
-// rmaflow list / show / history: read-only views of a database (the engine may be running).
+// rmaflow list / show / history: read-only views, from a database (--db; the engine may be
+// running) or from a running server (--server).
 #include <fmt/format.h>
 
+#include "engine/api/stuck.hpp"
+#include "engine/api/views.hpp"
+#include "engine/cli/api_client.hpp"
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
+#include "engine/cli/endpoint.hpp"
 #include "engine/cli/instance_view.hpp"
-#include "engine/cli/stuck.hpp"
-#include "engine/cli/table.hpp"
 #include "rmaflow/clock.hpp"
 
 namespace rmaflow::cli {
@@ -13,7 +16,7 @@ namespace rmaflow::cli {
 namespace {
 
 struct QueryOptions {
-  std::string db;
+  Endpoint endpoint;
   std::string format = "text";
   std::vector<std::string> statuses;
   std::string workflow;
@@ -25,41 +28,8 @@ struct QueryOptions {
   bool stuck = false;
 };
 
-int list_stuck(const QueryOptions& opt, InstanceFilter filter) {
-  auto store = open_for_queries(opt.db);
-  filter.limit = opt.limit + 1;  // one more than shown tells whether a next page exists
-  auto stuck = find_stuck(*store, std::move(filter), system_clock()->now());
-  bool more = stuck.size() > opt.limit;
-  if (more) stuck.resize(opt.limit);
-  if (opt.format == "json") {
-    auto out = nlohmann::json::array();
-    for (const auto& s : stuck) {
-      auto j = instance_json(s.row, false);
-      j["reason"] = s.reason;
-      out.push_back(std::move(j));
-    }
-    fmt::print("{}\n", out.dump(2));
-    return kExitOk;
-  }
-  Table table({"ID", "WORKFLOW", "KEY", "STATUS", "STEP", "REASON"});
-  for (const auto& s : stuck) {
-    table.add({s.row.id, fmt::format("{}@{}", s.row.workflow, s.row.version),
-               s.row.business_key.empty() ? "-" : s.row.business_key,
-               std::string(to_string(s.row.status)), s.row.step, s.reason});
-  }
-  fmt::print("{}", table.render());
-  fmt::print("{} stuck instance(s)\n", stuck.size());
-  if (more) fmt::print("(first {}; next page: --after {})\n", stuck.size(), stuck.back().row.id);
-  return kExitOk;
-}
-
-InstanceRow must_get(Store& store, const QueryOptions& opt) {
-  auto row = store.get_instance(opt.id);
-  if (!row) throw Error(Errc::not_found, fmt::format("no instance {} in {}", opt.id, opt.db));
-  return *row;
-}
-
-int list(const QueryOptions& opt) {
+// A page of instances, as the API answers it: {items, next_cursor}.
+nlohmann::json list_offline(const QueryOptions& opt) {
   InstanceFilter filter;
   for (const auto& s : opt.statuses) {
     auto status = parse_instance_status(s);
@@ -75,57 +45,102 @@ int list(const QueryOptions& opt) {
   filter.step = opt.step;
   filter.business_key = opt.business_key;
   filter.after_id = opt.after;
-  if (opt.stuck) {
-    if (!opt.statuses.empty()) {
-      throw Error(Errc::invalid_argument, "--stuck and --status do not go together");
-    }
-    return list_stuck(opt, std::move(filter));
-  }
   filter.limit = opt.limit + 1;  // one more than shown tells whether a next page exists
-  auto store = open_for_queries(opt.db);
-  auto rows = store->list_instances(filter);
-  bool more = rows.size() > opt.limit;
-  if (more) rows.resize(opt.limit);
-  if (opt.format == "json") {
-    fmt::print("{}\n", instances_json(rows).dump(2));
-  } else {
-    fmt::print("{}", instances_table(rows));
-    if (more) {
-      fmt::print("(first {}; next page: --after {})\n", rows.size(), rows.back().id);
+  auto store = open_for_queries(opt.endpoint.db);
+  auto items = nlohmann::json::array();
+  if (opt.stuck) {
+    auto stuck = api::find_stuck(*store, std::move(filter), system_clock()->now());
+    for (const auto& s : stuck) {
+      auto j = api::instance_json(s.row, false);
+      j["reason"] = s.reason;
+      items.push_back(std::move(j));
     }
+  } else {
+    items = api::instances_json(store->list_instances(filter));
+  }
+  nlohmann::json next;
+  if (items.size() > opt.limit) {
+    items.erase(items.begin() + static_cast<std::ptrdiff_t>(opt.limit), items.end());
+    next = items.back()["id"];
+  }
+  return {{"items", items}, {"next_cursor", next}};
+}
+
+nlohmann::json list_online(const QueryOptions& opt) {
+  std::string statuses;
+  for (const auto& s : opt.statuses) statuses += (statuses.empty() ? "" : ",") + s;
+  ApiClient client(opt.endpoint);
+  return client
+      .get("/v1/instances", {{"status", statuses},
+                             {"workflow", opt.workflow},
+                             {"step", opt.step},
+                             {"business_key", opt.business_key},
+                             {"cursor", opt.after},
+                             {"limit", std::to_string(opt.limit)},
+                             {"stuck", opt.stuck ? "true" : ""}})
+      .body;
+}
+
+int list(QueryOptions& opt) {
+  resolve(opt.endpoint);
+  if (opt.stuck && !opt.statuses.empty()) {
+    throw Error(Errc::invalid_argument, "--stuck and --status do not go together");
+  }
+  auto page = opt.endpoint.offline() ? list_offline(opt) : list_online(opt);
+  const auto& items = page["items"];
+  if (opt.format == "json") {
+    fmt::print("{}\n", items.dump(2));
+    return kExitOk;
+  }
+  fmt::print("{}", instances_table(items, opt.stuck));
+  if (opt.stuck) fmt::print("{} stuck instance(s)\n", items.size());
+  if (page["next_cursor"].is_string()) {
+    fmt::print("(first {}; next page: --after {})\n", items.size(),
+               page["next_cursor"].get<std::string>());
   }
   return kExitOk;
 }
 
-int show(const QueryOptions& opt) {
-  auto store = open_for_queries(opt.db);
-  auto row = must_get(*store, opt);
-  if (opt.format == "json") {
-    fmt::print("{}\n", instance_json(row, true).dump(2));
-  } else {
-    fmt::print("{}", instance_details(row));
+nlohmann::json fetch_instance(const QueryOptions& opt) {
+  if (!opt.endpoint.offline()) {
+    return ApiClient(opt.endpoint).get("/v1/instances/" + ApiClient::encode(opt.id)).body;
   }
+  auto store = open_for_queries(opt.endpoint.db);
+  auto row = store->get_instance(opt.id);
+  if (!row) {
+    throw Error(Errc::not_found, fmt::format("no instance {} in {}", opt.id, opt.endpoint.db));
+  }
+  return api::instance_json(*row, true);
+}
+
+int show(QueryOptions& opt) {
+  resolve(opt.endpoint);
+  auto instance = fetch_instance(opt);
+  fmt::print("{}", opt.format == "json" ? instance.dump(2) + "\n" : instance_details(instance));
   return kExitOk;
 }
 
-int history(const QueryOptions& opt) {
-  auto store = open_for_queries(opt.db);
-  must_get(*store, opt);
-  auto events = store->history(opt.id);
-  if (opt.format == "json") {
-    auto out = nlohmann::json::array();
-    for (const auto& e : events) out.push_back(event_json(e));
-    fmt::print("{}\n", out.dump(2));
+int history(QueryOptions& opt) {
+  resolve(opt.endpoint);
+  nlohmann::json events;
+  if (opt.endpoint.offline()) {
+    fetch_instance(opt);  // says so when there is no such instance
+    auto store = open_for_queries(opt.endpoint.db);
+    events = nlohmann::json::array();
+    for (const auto& e : store->history(opt.id)) events.push_back(api::event_json(e));
   } else {
-    fmt::print("{}", history_table(events));
+    events = ApiClient(opt.endpoint)
+                 .get("/v1/instances/" + ApiClient::encode(opt.id) + "/history")
+                 .body["events"];
   }
+  fmt::print("{}", opt.format == "json" ? events.dump(2) + "\n" : history_table(events));
   return kExitOk;
 }
 
 CLI::App* add_common(CLI::App& app, const std::string& name, const std::string& help,
                      const std::shared_ptr<QueryOptions>& opt) {
   auto* cmd = app.add_subcommand(name, help);
-  cmd->add_option("--db", opt->db, "Database file")->required();
+  add_endpoint_options(cmd, opt->endpoint, "Database file (read directly; the engine may run)");
   cmd->add_option("--format", opt->format, "Output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   return cmd;
@@ -145,7 +160,7 @@ void register_queries(CLI::App& app, int& exit_code) {
   l->add_flag("--stuck", list_opt->stuck,
               "Only instances that need a person: suspended, waiting past their deadline, or "
               "past their SLA; with the reason");
-  l->add_option("--after", list_opt->after, "Page after this instance id");
+  l->add_option("--after", list_opt->after, "Page after this instance id (the cursor)");
   l->add_option("--limit", list_opt->limit, "At most this many (default 100)")
       ->check(CLI::Range(1, 10000));
   l->callback([list_opt, &exit_code] { exit_code = list(*list_opt); });

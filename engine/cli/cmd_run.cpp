@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/api/views.hpp"
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
 #include "engine/cli/instance_view.hpp"
@@ -136,15 +137,8 @@ std::shared_ptr<ManualClock> virtual_clock(const RunOptions& opt) {
 }
 
 int run(const RunOptions& opt) {
-  std::vector<std::shared_ptr<const Definition>> defs;
-  try {
-    defs = load_workflow_dir(opt.workflows);
-  } catch (const DefinitionError& e) {
-    for (const auto& d : e.diagnostics()) fmt::print(stderr, "{}\n", format_diagnostic(d));
-    fmt::print(stderr, "rmaflow: the workflows in {} have {} error(s); nothing was run\n",
-               opt.workflows, e.diagnostics().size());
-    return kExitFailure;
-  }
+  auto defs = load_workflow_dir_reporting(opt.workflows, "run");
+  if (!defs) return kExitFailure;
   if (opt.clock == "real" && (!opt.start.empty() || !opt.horizon.empty())) {
     throw Error(Errc::invalid_argument,
                 "--start and --until are for the virtual clock; add --clock virtual");
@@ -157,34 +151,19 @@ int run(const RunOptions& opt) {
   // Read every input before touching the database, so a bad file changes nothing.
   std::vector<Input> inputs;
   bool bare = false;
-  for (const auto& file : opt.inputs) {
-    auto docs = read_inputs(file);
-    for (std::size_t i = 0; i < docs.size(); ++i) {
-      inputs.push_back(read_input(docs.size() == 1 ? file : fmt::format("{}[{}]", file, i + 1),
-                                  std::move(docs[i])));
-      bare = bare || !inputs.back().names_workflow;
-    }
+  for (auto& [name, doc] : read_named_inputs(opt.inputs)) {
+    inputs.push_back(read_input(name, std::move(doc)));
+    bare = bare || !inputs.back().names_workflow;
   }
   // A named workflow must exist even when there is nothing to start: the name is a mistake.
-  std::string workflow = bare || !opt.workflow.empty() ? pick_workflow(opt, defs) : "";
+  std::string workflow = bare || !opt.workflow.empty() ? pick_workflow(opt, *defs) : "";
   for (auto& in : inputs)
     if (!in.names_workflow) in.request.workflow = workflow;
-  check_db_path(opt.db);
-
-  EngineOptions eo;
-  eo.db_path = opt.db;
-  eo.sync = parse_sync(opt.sync);
+  check_db_path(opt.db);  // before the virtual clock reads the database's latest time
   std::shared_ptr<ManualClock> clock;
-  if (opt.clock == "virtual") eo.clock = clock = virtual_clock(opt);
-  if (!opt.adapters.empty()) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(opt.adapters, ec)) {
-      throw Error(Errc::io, fmt::format("{} is a directory, not an adapters file", opt.adapters));
-    }
-    eo.adapters = std::make_shared<AdapterRegistry>(AdapterRegistry::from_file(opt.adapters));
-  }
-  auto engine = Engine::open(std::move(eo));
-  for (const auto& def : defs) engine->deploy(def);
+  if (opt.clock == "virtual") clock = virtual_clock(opt);
+  auto engine = open_engine(opt.db, opt.sync, opt.adapters, clock);
+  for (const auto& def : *defs) engine->deploy(def);
 
   auto until = clock ? clock->now() + *horizon
                      : std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
@@ -228,7 +207,7 @@ int run(const RunOptions& opt) {
     if (auto row = engine->store().get_instance(id)) rows.push_back(std::move(*row));
   }
   if (opt.format == "json") {
-    fmt::print("{}\n", instances_json(rows).dump(2));
+    fmt::print("{}\n", api::instances_json(rows).dump(2));
     return exit_code;
   }
   for (const auto& queued : commands) {

@@ -15,6 +15,9 @@ inline constexpr int kExitUsage = 2;
 void register_validate(CLI::App& app, int& exit_code);
 void register_run(CLI::App& app, int& exit_code);
 void register_queries(CLI::App& app, int& exit_code);  // list, show, history
+void register_start(CLI::App& app, int& exit_code);
+void register_serve(CLI::App& app, int& exit_code);
+void register_token(CLI::App& app, int& exit_code);  // token add, list, remove
 void register_bench(CLI::App& app, int& exit_code);
 void register_deploy(CLI::App& app, int& exit_code);
 void register_versions(CLI::App& app, int& exit_code);

@@ -1,8 +1,9 @@
-// How instances and their histories are shown by the CLI (text tables and JSON).
+// How the CLI shows instances and their histories as text. Each view reads the JSON documents
+// of engine/api/views.hpp, so a table looks the same whether it came from a database (--db)
+// or from a server (--server).
 #pragma once
 
 #include <string>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -10,15 +11,14 @@
 
 namespace rmaflow::cli {
 
-nlohmann::json instance_json(const InstanceRow& row, bool with_context);
-nlohmann::json instances_json(const std::vector<InstanceRow>& rows);
-nlohmann::json event_json(const EventRow& event);
+// Instances, one per line; with `reasons`, the REASON column shows each item's reason
+// (list --stuck), otherwise a NOTE column shows a suspended instance's incident.
+std::string instances_table(const nlohmann::json& items, bool reasons = false);
+std::string instance_details(const nlohmann::json& instance);
+std::string history_table(const nlohmann::json& events);
 
 // "Code: message" of a suspended instance's incident, for one-line views; empty without one.
+std::string incident_summary(const nlohmann::json& instance);
 std::string incident_summary(const InstanceRow& row);
-
-std::string instances_table(const std::vector<InstanceRow>& rows);
-std::string instance_details(const InstanceRow& row);
-std::string history_table(const std::vector<EventRow>& events);
 
 }  // namespace rmaflow::cli

@@ -52,9 +52,12 @@ int main(int argc, char** argv) {
   register_deploy(app, exit_code);
   register_versions(app, exit_code);
   register_graph(app, exit_code);
+  register_serve(app, exit_code);
+  register_start(app, exit_code);
   register_queries(app, exit_code);
   register_bench(app, exit_code);
   register_operator_commands(app, exit_code);
+  register_token(app, exit_code);
   // CLI11 reports an unknown subcommand as "a subcommand is required": name it instead.
   if (argc < 2) {
     fmt::print(stderr, "rmaflow: a command is required: {} (see rmaflow --help)\n",

@@ -1,6 +1,8 @@
 set(RMAFLOW_CLI_SOURCES
   engine/cli/main.cpp
+  engine/cli/api_client.cpp
   engine/cli/cli_support.cpp
+  engine/cli/endpoint.cpp
   engine/cli/instance_view.cpp
   engine/cli/table.cpp
   engine/cli/cmd_validate.cpp
@@ -11,6 +13,8 @@ set(RMAFLOW_CLI_SOURCES
   engine/cli/cmd_queries.cpp
   engine/cli/cmd_bench.cpp
   engine/cli/cmd_operator.cpp
-  engine/cli/stuck.cpp
+  engine/cli/cmd_serve.cpp
+  engine/cli/cmd_start.cpp
+  engine/cli/cmd_token.cpp
   engine/cli/run_summary.cpp
 )

@@ -1,4 +1,4 @@
-#include "engine/cli/stuck.hpp"
+#include "engine/api/stuck.hpp"
 
 #include <map>
 
@@ -7,7 +7,7 @@
 #include "engine/cli/cli_support.hpp"
 #include "rmaflow/definition.hpp"
 
-namespace rmaflow::cli {
+namespace rmaflow::api {
 
 namespace {
 
@@ -64,4 +64,4 @@ std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimeP
   return out;
 }
 
-}  // namespace rmaflow::cli
+}  // namespace rmaflow::api

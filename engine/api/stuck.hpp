@@ -7,7 +7,7 @@
 
 #include "rmaflow/store.hpp"
 
-namespace rmaflow::cli {
+namespace rmaflow::api {
 
 struct StuckInstance {
   InstanceRow row;
@@ -17,4 +17,4 @@ struct StuckInstance {
 // Scans the unfinished instances matching `filter` (its statuses are replaced), oldest first.
 std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimePoint now);
 
-}  // namespace rmaflow::cli
+}  // namespace rmaflow::api

@@ -1,0 +1,134 @@
+// Operator actions on one instance, and bulk retry. Each action needs a reason; the actor is
+// the token's name. Only the fields each action takes are accepted.
+#include <fmt/format.h>
+
+#include "engine/api/api_context.hpp"
+#include "engine/api/handlers.hpp"
+#include "engine/api/json_body.hpp"
+#include "engine/api/problem.hpp"
+
+namespace rmaflow::api {
+
+namespace {
+
+// The arguments of `kind` (see ActionKind), read from the body.
+nlohmann::json action_args(ActionKind kind, BodyFields& fields) {
+  nlohmann::json args = nlohmann::json::object();
+  switch (kind) {
+    case ActionKind::retry:
+      if (auto input = fields.optional_value("input")) args["input"] = *input;
+      break;
+    case ActionKind::skip:
+      if (auto output = fields.optional_value("output")) args["output"] = *output;
+      break;
+    case ActionKind::goto_step:
+      args["step"] = fields.required_string("step");
+      break;
+    case ActionKind::cancel:
+      args["compensate"] = fields.optional_bool("compensate").value_or(false);
+      break;
+    case ActionKind::patch: {
+      auto patch = fields.required_object("patch");
+      for (const char* locked : {"input", "instance"}) {
+        if (patch.contains(locked)) {
+          fail(422, "invalid-field",
+               fmt::format("a patch cannot change the context's .{}: it is read-only", locked),
+               json_pointer({"patch", locked}));
+        }
+      }
+      args["patch"] = std::move(patch);
+      break;
+    }
+    case ActionKind::resolve:
+      break;
+  }
+  return args;
+}
+
+}  // namespace
+
+void post_action(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  request.query.finish();
+  const auto& name = request.path.at("action");
+  auto kind = parse_action_kind(name);
+  if (!kind) {
+    fail(404, "not-found",
+         fmt::format("there is no action \"{}\" (retry, skip, goto, cancel, patch, resolve)", name));
+  }
+  auto body = json_object_body(request.http);
+  BodyFields fields(body);
+  OperatorAction action;
+  action.instance_id = request.path.at("id");
+  action.kind = *kind;
+  action.actor = request.principal.name;
+  action.reason = fields.required_string("reason");
+  action.args = action_args(*kind, fields);
+  fields.finish();
+  bool is_goto = *kind == ActionKind::goto_step;
+  std::string id = action.instance_id;
+  context.engine.act(
+      std::move(action),
+      reply_with<ActionResult>(
+          answer,
+          [name](const ActionResult& r) {
+            return json_response(200, {{"instance_id", r.instance_id},
+                                       {"action", name},
+                                       {"status", to_string(r.status)},
+                                       {"step", r.step}});
+          },
+          [is_goto, id](Problem& problem) {
+            // goto's missing step is the body's fault, not a missing instance.
+            if (is_goto && problem.status == 404 &&
+                problem.detail.find("no step") != std::string::npos) {
+              problem.status = 422;
+              problem.type = "invalid-field";
+              problem.pointer = "/step";
+            }
+          }));
+}
+
+void post_bulk_retry(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  request.query.finish();
+  auto body = json_object_body(request.http);
+  BodyFields fields(body);
+  BulkRetryRequest bulk;
+  bulk.actor = request.principal.name;
+  bulk.reason = fields.required_string("reason");
+  if (auto filter = fields.optional_object("filter")) {
+    BodyFields f(*filter, "/filter");
+    if (auto statuses = f.optional_value("status")) {
+      if (!statuses->is_array()) fail(422, "invalid-field", "status must be a list", "/filter/status");
+      for (std::size_t i = 0; i < statuses->size(); ++i) {
+        const auto& s = (*statuses)[i];
+        auto status = s.is_string() ? parse_instance_status(s.get<std::string>()) : std::nullopt;
+        if (!status) {
+          fail(422, "invalid-field", fmt::format("{} is not an instance status", s.dump()),
+               fmt::format("/filter/status/{}", i));
+        }
+        bulk.filter.statuses.push_back(*status);
+      }
+    }
+    bulk.filter.workflow = f.optional_string("workflow").value_or("");
+    bulk.filter.version = f.optional_int("version", 1);
+    bulk.filter.step = f.optional_string("step").value_or("");
+    f.finish();
+  }
+  bulk.filter.after_id = fields.optional_string("cursor").value_or("");
+  bulk.filter.limit = static_cast<std::size_t>(fields.optional_int("limit", 1).value_or(100));
+  if (bulk.filter.limit > context.max_page) {
+    fail(422, "invalid-field", fmt::format("limit may be at most {}", context.max_page), "/limit");
+  }
+  bulk.per_second = fields.optional_int("per_second", 1).value_or(10);
+  if (bulk.per_second > 1000) {
+    fail(422, "invalid-field", "per_second may be at most 1000", "/per_second");
+  }
+  fields.finish();
+  bool started = context.bulk.start(std::move(bulk), [answer](nlohmann::json report) {
+    answer(json_response(200, report));
+  });
+  if (!started) {
+    fail(409, "busy", "a bulk retry is running; wait for its answer and continue from its cursor");
+  }
+}
+
+}  // namespace rmaflow::api

@@ -1,0 +1,32 @@
+// What the API's handlers share: the engine, read connections, metrics, who may call, limits.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/api/auth.hpp"
+#include "engine/api/bulk_retry.hpp"
+#include "engine/api/metrics.hpp"
+#include "engine/api/read_stores.hpp"
+#include "rmaflow/engine.hpp"
+
+namespace rmaflow::api {
+
+struct ApiContext {
+  ApiContext(Engine& engine, std::string db_path, std::optional<Authenticator> auth)
+      : engine(engine), reads(std::move(db_path)), auth(std::move(auth)), bulk(engine, reads) {}
+
+  Engine& engine;
+  ReadStores reads;
+  // Shared with the answers still out: an engine callback may answer after the server is gone.
+  std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
+  std::optional<Authenticator> auth;  // none: every caller is "anonymous", an admin
+  BulkRetry bulk;
+  std::size_t max_page = 1000;        // the largest `limit` a list takes
+  std::string workflows_dir = ".";    // where input schema paths of deployed YAML resolve
+  std::function<bool()> engine_running = [] { return true; };
+};
+
+}  // namespace rmaflow::api

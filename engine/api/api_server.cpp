@@ -1,0 +1,46 @@
+#include "engine/api/api_server.hpp"
+
+#include "engine/api/api_context.hpp"
+#include "engine/api/problem.hpp"
+#include "engine/api/router.hpp"
+
+namespace rmaflow::api {
+
+struct ApiServer::State {
+  State(Engine& engine, ApiOptions options)
+      : context(engine, options.db_path,
+                options.tokens ? std::optional<Authenticator>(Authenticator(*options.tokens))
+                               : std::nullopt),
+        http(with_problems(std::move(options.http)),
+             [this](net::HttpRequest request, net::Responder respond) {
+               dispatch(context, std::move(request), std::move(respond));
+             }) {
+    context.max_page = options.max_page;
+    context.workflows_dir = options.workflows_dir;
+    context.engine_running = options.engine_running;
+  }
+
+  static net::HttpServerOptions with_problems(net::HttpServerOptions options) {
+    options.error_response = transport_problem;
+    return options;
+  }
+
+  ApiContext context;
+  net::HttpServer http;
+};
+
+ApiServer::ApiServer(Engine& engine, ApiOptions options)
+    : state_(std::make_unique<State>(engine, std::move(options))) {}
+
+ApiServer::~ApiServer() { stop(); }
+
+void ApiServer::start() { state_->http.start(); }
+
+std::uint16_t ApiServer::port() const { return state_->http.port(); }
+
+void ApiServer::stop() {
+  state_->context.bulk.stop();
+  state_->http.stop();
+}
+
+}  // namespace rmaflow::api

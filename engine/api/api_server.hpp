@@ -1,0 +1,50 @@
+// ApiServer: the HTTP API of `rmaflow serve` (docs/api.md) in front of a running engine.
+//
+// Submissions, signals and operator actions go to the engine and are answered once the engine
+// has committed them; queries read through their own read-only connections and never wait for
+// the engine's thread. The engine must run (Engine::run() on its own thread) while the server
+// serves; stop() the server before stopping the engine, so that requests in flight still get
+// their commits.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/api/auth.hpp"
+#include "engine/net/http_server.hpp"
+#include "rmaflow/engine.hpp"
+
+namespace rmaflow::api {
+
+struct ApiOptions {
+  net::HttpServerOptions http;  // where to listen, limits, timeouts (error_response is the API's)
+  std::string db_path;          // the engine's database, for read-only queries
+  // Who may call. None: no authentication, every caller acts as "anonymous", an admin (only
+  // sensible on a loopback address).
+  std::optional<std::vector<TokenEntry>> tokens;
+  std::string workflows_dir = ".";  // where a deployed workflow's input schema path resolves
+  std::size_t max_page = 1000;      // the largest page a list answers
+  std::function<bool()> engine_running = [] { return true; };  // for /healthz and /metrics
+};
+
+class ApiServer {
+ public:
+  ApiServer(Engine& engine, ApiOptions options);
+  ~ApiServer();
+
+  // Listens. Throws Error(io) naming the address when it cannot.
+  void start();
+  std::uint16_t port() const;
+  // Stops accepting, ends a bulk retry in progress, lets requests in flight finish.
+  void stop();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace rmaflow::api

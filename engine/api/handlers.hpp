@@ -1,0 +1,32 @@
+// The API's route handlers, one group per file; routes.cpp binds them to methods and paths.
+#pragma once
+
+#include "engine/api/router.hpp"
+
+namespace rmaflow::api {
+
+// routes.cpp
+void get_health(ApiContext& context, ApiRequest& request, const Answer& answer);
+void get_metrics(ApiContext& context, ApiRequest& request, const Answer& answer);
+
+// instance_routes.cpp
+void post_instance(ApiContext& context, ApiRequest& request, const Answer& answer);
+void list_instances(ApiContext& context, ApiRequest& request, const Answer& answer);
+void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer);
+void get_history(ApiContext& context, ApiRequest& request, const Answer& answer);
+
+// signal_routes.cpp
+void post_instance_signal(ApiContext& context, ApiRequest& request, const Answer& answer);
+void post_signal(ApiContext& context, ApiRequest& request, const Answer& answer);
+
+// action_routes.cpp
+void post_action(ApiContext& context, ApiRequest& request, const Answer& answer);
+void post_bulk_retry(ApiContext& context, ApiRequest& request, const Answer& answer);
+
+// workflow_routes.cpp
+void list_workflows(ApiContext& context, ApiRequest& request, const Answer& answer);
+void get_workflow(ApiContext& context, ApiRequest& request, const Answer& answer);
+void get_workflow_version(ApiContext& context, ApiRequest& request, const Answer& answer);
+void post_workflow(ApiContext& context, ApiRequest& request, const Answer& answer);
+
+}  // namespace rmaflow::api

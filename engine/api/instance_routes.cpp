@@ -1,0 +1,146 @@
+// Instances: submission (idempotent on the business key), lists with keyset pagination, one
+// instance, its history.
+#include <fmt/format.h>
+
+#include "engine/api/api_context.hpp"
+#include "engine/api/handlers.hpp"
+#include "engine/api/json_body.hpp"
+#include "engine/api/problem.hpp"
+#include "engine/api/stuck.hpp"
+#include "engine/api/views.hpp"
+
+namespace rmaflow::api {
+
+namespace {
+
+// The statuses of a `status=a,b` parameter.
+std::vector<InstanceStatus> statuses(QueryParams& query) {
+  std::vector<InstanceStatus> out;
+  for (const auto& name : query.list("status")) {
+    auto status = parse_instance_status(name);
+    if (!status) {
+      Problem problem = make_problem(
+          400, "invalid-parameter",
+          fmt::format("unknown status \"{}\" (running, waiting, suspended, compensating, "
+                      "completed, rejected, expired, cancelled, failed, compensated)",
+                      name));
+      problem.extra["parameter"] = "status";
+      throw ProblemError(std::move(problem));
+    }
+    out.push_back(*status);
+  }
+  return out;
+}
+
+InstanceRow must_get(Store& store, const std::string& id) {
+  auto row = store.get_instance(id);
+  if (!row) fail(404, "not-found", fmt::format("no instance {}", id));
+  return *row;
+}
+
+}  // namespace
+
+void post_instance(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  auto body = json_object_body(request.http);
+  BodyFields fields(body);
+  StartRequest start;
+  start.workflow = fields.required_string("workflow");
+  start.input = fields.required_object("input");
+  start.business_key = fields.optional_string("business_key");
+  start.version = fields.optional_int("version", 1);
+  start.correlation_id = fields.optional_string("correlation_id").value_or("");
+  fields.finish();
+  bool pinned = start.version.has_value();
+  context.engine.start(
+      std::move(start),
+      reply_with<StartResult>(
+          answer,
+          [](const StartResult& r) {
+            auto response = json_response(r.created ? 201 : 200, {{"id", r.instance_id},
+                                                                  {"version", r.version},
+                                                                  {"created", r.created}});
+            response.headers.set("Location", "/v1/instances/" + r.instance_id);
+            return response;
+          },
+          [pinned](Problem& problem) {
+            // The workflow (or version) named in the body does not exist: the body is at fault.
+            if (problem.status == 404) {
+              problem.status = 422;
+              problem.type = "invalid-field";
+              problem.pointer = pinned ? "/version" : "/workflow";
+            }
+          }));
+}
+
+void list_instances(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  auto& query = request.query;
+  InstanceFilter filter;
+  filter.statuses = statuses(query);
+  filter.workflow = query.text("workflow").value_or("");
+  if (auto v = query.integer("version", 1, std::numeric_limits<int>::max())) {
+    filter.version = static_cast<int>(*v);
+  }
+  filter.step = query.text("step").value_or("");
+  filter.business_key = query.text("business_key").value_or("");
+  filter.created_from = query.time("created_after");
+  filter.created_before = query.time("created_before");
+  filter.after_id = query.text("cursor").value_or("");
+  auto limit = static_cast<std::size_t>(
+      query.integer("limit", 1, static_cast<std::int64_t>(context.max_page)).value_or(100));
+  bool stuck = query.boolean("stuck").value_or(false);
+  query.finish();
+  if (stuck && !filter.statuses.empty()) {
+    fail(400, "invalid-parameter", "stuck and status do not go together");
+  }
+  filter.limit = limit + 1;  // one more than answered tells whether a next page exists
+
+  auto items = nlohmann::json::array();
+  std::string last;
+  bool more = false;
+  {
+    auto store = context.reads.get();
+    if (stuck) {
+      auto found = find_stuck(*store, filter, system_clock()->now());
+      more = found.size() > limit;
+      if (more) found.resize(limit);
+      for (const auto& s : found) {
+        auto item = instance_json(s.row, false);
+        item["reason"] = s.reason;
+        items.push_back(std::move(item));
+        last = s.row.id;
+      }
+    } else {
+      auto rows = store->list_instances(filter);
+      more = rows.size() > limit;
+      if (more) rows.resize(limit);
+      items = instances_json(rows);
+      if (!rows.empty()) last = rows.back().id;
+    }
+  }
+  answer(json_response(200, {{"items", items},
+                             {"next_cursor", more ? nlohmann::json(last) : nlohmann::json()}}));
+}
+
+void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  request.query.finish();
+  InstanceRow row;
+  {
+    auto store = context.reads.get();
+    row = must_get(*store, request.path.at("id"));
+  }
+  answer(json_response(200, instance_json(row, true)));
+}
+
+void get_history(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  request.query.finish();
+  const auto& id = request.path.at("id");
+  auto events = nlohmann::json::array();
+  {
+    auto store = context.reads.get();
+    must_get(*store, id);
+    for (const auto& e : store->history(id)) events.push_back(event_json(e));
+  }
+  answer(json_response(200, {{"instance_id", id}, {"events", events}}));
+}
+
+}  // namespace rmaflow::api

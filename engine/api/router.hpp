@@ -1,0 +1,73 @@
+// Routing: the API's routes in one table (routes.cpp), and the dispatch of one HTTP request to
+// its route: 404 and 405 for what no route takes, 401 and 403 for who may not, and a
+// problem+json answer for whatever a handler refuses or throws.
+#pragma once
+
+#include <exception>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/api/auth.hpp"
+#include "engine/api/problem.hpp"
+#include "engine/api/query.hpp"
+#include "engine/net/http_server.hpp"
+#include "rmaflow/engine.hpp"
+
+namespace rmaflow::api {
+
+struct ApiContext;
+
+// How a handler answers; callable from any thread (the engine's commit callbacks).
+using Answer = std::function<void(net::HttpResponse)>;
+
+struct ApiRequest {
+  const net::HttpRequest& http;
+  Principal principal;                      // who called (the actor of operator actions)
+  std::map<std::string, std::string> path;  // the pattern's {names}, decoded
+  QueryParams query;
+};
+
+// Handlers validate on the calling I/O thread and throw ProblemError or Error for what they
+// refuse; anything they answer later goes through `answer`.
+using RouteHandler = void (*)(ApiContext& context, ApiRequest& request, const Answer& answer);
+
+struct Route {
+  const char* method;
+  const char* pattern;  // "/v1/instances/{id}/history"
+  Permission permission;
+  RouteHandler handler;
+};
+
+// Every route of the API (docs/openapi.yaml describes each; a test holds them together).
+const std::vector<Route>& api_routes();
+
+// Answers one request through its route.
+void dispatch(ApiContext& context, net::HttpRequest request, net::Responder respond);
+
+net::HttpResponse json_response(int status, const nlohmann::json& body);
+
+// The problem for an exception a request ended in.
+Problem problem_for(std::exception_ptr error);
+
+// A ReplyFn answering with render(result), or with the problem the engine's Error stands for
+// (`adjust` may change it, e.g. to name the field at fault).
+template <typename Result, typename Render>
+ReplyFn<Result> reply_with(Answer answer, Render render,
+                           std::function<void(Problem&)> adjust = nullptr) {
+  return [answer = std::move(answer), render = std::move(render),
+          adjust = std::move(adjust)](Reply<Result> reply) {
+    if (reply.ok()) {
+      answer(render(*reply.result));
+      return;
+    }
+    auto problem = problem_for(reply.error);
+    if (adjust) adjust(problem);
+    answer(problem_response(problem));
+  };
+}
+
+}  // namespace rmaflow::api

@@ -1,0 +1,20 @@
+set(RMAFLOW_API_SOURCES
+  engine/api/action_routes.cpp
+  engine/api/api_server.cpp
+  engine/api/auth.cpp
+  engine/api/bulk_retry.cpp
+  engine/api/instance_routes.cpp
+  engine/api/json_body.cpp
+  engine/api/metrics.cpp
+  engine/api/problem.cpp
+  engine/api/query.cpp
+  engine/api/read_stores.cpp
+  engine/api/router.cpp
+  engine/api/routes.cpp
+  engine/api/signal_routes.cpp
+  engine/api/stuck.cpp
+  engine/api/token_file.cpp
+  engine/api/views.cpp
+  engine/api/workflow_graph.cpp
+  engine/api/workflow_routes.cpp
+)

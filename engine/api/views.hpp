@@ -1,0 +1,34 @@
+// How instances, their histories and workflow definitions look as JSON: in API answers and in
+// the CLI's --format json, which print the same documents.
+#pragma once
+
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rmaflow/definition.hpp"
+#include "rmaflow/store.hpp"
+#include "rmaflow/versions.hpp"
+
+namespace rmaflow::api {
+
+// id, workflow, version (the one it is pinned to), status, step, phase, attempt, business_key,
+// correlation_id, created_at, updated_at, ended_at, incident; `context` when asked for.
+nlohmann::json instance_json(const InstanceRow& row, bool with_context);
+nlohmann::json instances_json(const std::vector<InstanceRow>& rows);
+// seq, at, type, step, data
+nlohmann::json event_json(const EventRow& event);
+
+// Every stored definition, grouped by workflow: [{name, latest, versions: [...]}], by name.
+nlohmann::json workflows_json(const std::vector<DefinitionRow>& rows);
+// One workflow version: name, version, content_hash, file, deployed_at, source, and, when it
+// loads, description, start and its graph (nodes and edges).
+nlohmann::json definition_json(const DefinitionRow& row, const Definition* loaded);
+// How validate reports a problem: file, line, column, severity, code, message.
+nlohmann::json diagnostic_json(const Diagnostic& d);
+// What a deploy means for instances of older versions: workflow, version, newest_before,
+// stranded (the steps unfinished instances stand on that the new version lacks, each with a
+// sentence) and the definition's warnings.
+nlohmann::json deploy_check_json(const DeployCheck& check, const std::vector<Diagnostic>& warnings);
+
+}  // namespace rmaflow::api

@@ -1,0 +1,134 @@
+// Workflows: what is deployed, one version with its graph, and deploying a new version through
+// the same validation and Engine::deploy as the CLI (errors as `validate` reports them).
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "engine/api/api_context.hpp"
+#include "engine/api/handlers.hpp"
+#include "engine/api/json_body.hpp"
+#include "engine/api/problem.hpp"
+#include "engine/api/views.hpp"
+#include "rmaflow/versions.hpp"
+
+namespace rmaflow::api {
+
+namespace {
+
+// What a deploy request carries: the YAML, the file name for messages and, when the sender
+// resolved it, the input schema its `input:` names.
+struct Upload {
+  std::string source;
+  std::string file = "request.yaml";
+  std::optional<nlohmann::json> input_schema;
+};
+
+Upload read_upload(const net::HttpRequest& request) {
+  Upload upload;
+  if (has_content_type(request, "application/yaml") || has_content_type(request, "application/x-yaml") ||
+      has_content_type(request, "text/yaml")) {
+    upload.source = request.body;
+    return upload;
+  }
+  auto body = json_object_body(request);
+  BodyFields fields(body);
+  upload.source = fields.required_string("source");
+  upload.file = fields.optional_string("file").value_or(upload.file);
+  upload.input_schema = fields.optional_object("input_schema");
+  fields.finish();
+  return upload;
+}
+
+[[noreturn]] void invalid_definition(const std::vector<Diagnostic>& diagnostics) {
+  auto errors = nlohmann::json::array();
+  const Diagnostic* first = nullptr;
+  std::size_t count = 0;
+  for (const auto& d : diagnostics) {
+    if (d.severity != Severity::error) continue;
+    if (first == nullptr) first = &d;
+    ++count;
+    errors.push_back(diagnostic_json(d));
+  }
+  auto detail = format_diagnostic(*first);
+  if (count > 1) detail += fmt::format(" (and {} more)", count - 1);
+  Problem problem = make_problem(422, "invalid-definition", detail);
+  problem.extra["errors"] = errors;
+  throw ProblemError(std::move(problem));
+}
+
+}  // namespace
+
+void list_workflows(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  request.query.finish();
+  std::vector<DefinitionRow> rows;
+  {
+    auto store = context.reads.get();
+    rows = store->list_definitions();
+  }
+  answer(json_response(200, {{"items", workflows_json(rows)}}));
+}
+
+void get_workflow(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  request.query.finish();
+  const auto& name = request.path.at("name");
+  std::vector<DefinitionRow> rows;
+  {
+    auto store = context.reads.get();
+    for (auto& row : store->list_definitions()) {
+      if (row.name == name) rows.push_back(std::move(row));
+    }
+  }
+  if (rows.empty()) fail(404, "not-found", fmt::format("no workflow named {} is deployed", name));
+  answer(json_response(200, workflows_json(rows).at(0)));
+}
+
+void get_workflow_version(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  request.query.finish();
+  const auto& name = request.path.at("name");
+  const auto& text = request.path.at("version");
+  int version = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+  if (ec != std::errc() || end != text.data() + text.size() || version < 1) {
+    fail(404, "not-found", fmt::format("\"{}\" is not a workflow version (1, 2, ...)", text));
+  }
+  std::optional<DefinitionRow> row;
+  {
+    auto store = context.reads.get();
+    row = store->get_definition(name, version);
+  }
+  if (!row) fail(404, "not-found", fmt::format("workflow {} has no version {}", name, version));
+  auto loaded = load_stored_definition(row->source, row->file, row->input_schema);
+  answer(json_response(200, definition_json(*row, loaded.definition.get())));
+}
+
+void post_workflow(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  bool dry_run = request.query.boolean("dry_run").value_or(false);
+  request.query.finish();
+  auto upload = read_upload(request.http);
+  auto loaded = upload.input_schema
+                    ? load_stored_definition(upload.source, upload.file, upload.input_schema->dump())
+                    : load_definition(upload.source, upload.file, context.workflows_dir);
+  if (!loaded.ok()) invalid_definition(loaded.diagnostics);
+  const auto& def = *loaded.definition;
+  DeployCheck check;
+  {
+    auto store = context.reads.get();
+    check = check_deploy(*store, def);
+  }
+  if (check.verdict == DeployVerdict::conflict) {
+    fail(409, "conflict",
+         fmt::format("workflow {} version {} is already deployed with other content; give the "
+                     "change a new version number",
+                     def.name, def.version));
+  }
+  bool created = false;
+  if (!dry_run) created = context.engine.deploy(loaded.definition).created;  // Error(conflict): 409
+  auto out = deploy_check_json(check, loaded.diagnostics);
+  out["result"] = dry_run ? (check.verdict == DeployVerdict::new_version ? "would deploy" : "unchanged")
+                          : (created ? "deployed" : "unchanged");
+  out["created"] = created;
+  out["content_hash"] = def.content_hash;
+  answer(json_response(created ? 201 : 200, out));
+}
+
+}  // namespace rmaflow::api

@@ -1,0 +1,104 @@
+#include "engine/cli/api_client.hpp"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "engine/net/http_client.hpp"
+
+namespace rmaflow::cli {
+
+namespace {
+
+// Long enough for a bulk retry of a thousand instances at the default rate.
+constexpr std::chrono::milliseconds kTimeout{10 * 60 * 1000};
+
+Errc errc_for(int status) {
+  switch (status) {
+    case 404:
+      return Errc::not_found;
+    case 409:
+      return Errc::conflict;
+    case 422:
+    case 400:
+      return Errc::invalid_argument;
+    case 503:
+      return Errc::storage;
+    default:
+      return Errc::refused;
+  }
+}
+
+}  // namespace
+
+ApiClient::ApiClient(const Endpoint& endpoint) : server_(endpoint.server), token_(endpoint.token) {
+  while (!server_.empty() && server_.back() == '/') server_.pop_back();
+  net::HttpUrl::parse(server_);  // refuses what is not an http:// URL
+}
+
+std::string ApiClient::encode(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+ApiAnswer ApiClient::get(const std::string& path, const std::map<std::string, std::string>& query) {
+  std::string target = path;
+  char separator = '?';
+  for (const auto& [name, value] : query) {
+    if (value.empty()) continue;
+    target += fmt::format("{}{}={}", separator, name, encode(value));
+    separator = '&';
+  }
+  return call("GET", target, nullptr);
+}
+
+ApiAnswer ApiClient::post(const std::string& path, const nlohmann::json& body) {
+  auto text = body.dump();
+  return call("POST", path, &text);
+}
+
+ApiAnswer ApiClient::call(const std::string& method, const std::string& target,
+                          const std::string* body) {
+  auto url = net::HttpUrl::parse(server_ + target);
+  net::HttpRequest request;
+  request.method = method;
+  request.target = url.target;
+  request.headers.set("Accept", "application/json");
+  if (!token_.empty()) request.headers.set("Authorization", "Bearer " + token_);
+  if (body != nullptr) {
+    request.headers.set("Content-Type", "application/json");
+    request.body = *body;
+  }
+  net::HttpClient client;
+  auto result = client.request(url.endpoint, std::move(request), kTimeout);
+  if (!result.ok()) {
+    throw Error(Errc::io, fmt::format("cannot reach the rmaflow server at {}: {}", server_,
+                                      result.error == net::HttpErrc::refused
+                                          ? "nothing listens there (connection refused)"
+                                          : result.message));
+  }
+  const auto& response = result.response;
+  auto json = nlohmann::json::parse(response.body, nullptr, false);
+  if (response.status >= 400) {
+    std::string detail = json.is_object() && json.contains("detail") && json["detail"].is_string()
+                             ? json["detail"].get<std::string>()
+                             : fmt::format("the server answered {} {}", response.status,
+                                           net::reason_phrase(response.status));
+    if (response.status == 401) detail = fmt::format("the server refused the token: {}", detail);
+    throw ServerRefusal(errc_for(response.status), detail, json);
+  }
+  if (json.is_discarded()) {
+    throw Error(Errc::io, fmt::format("the server at {} answered {} with something that is not JSON",
+                                      server_, response.status));
+  }
+  return ApiAnswer{response.status, std::move(json)};
+}
+
+}  // namespace rmaflow::cli

@@ -1,0 +1,51 @@
+// The CLI's client of a running server's API. Every failure becomes one sentence: the server's
+// own detail for a refusal (a problem+json answer), or what went wrong reaching it.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/cli/endpoint.hpp"
+#include "rmaflow/errors.hpp"
+
+namespace rmaflow::cli {
+
+// A refusal from the server: its problem document is kept for commands that show more of it
+// (deploy prints every error of an invalid workflow).
+class ServerRefusal : public Error {
+ public:
+  ServerRefusal(Errc code, const std::string& message, nlohmann::json problem)
+      : Error(code, message), problem_(std::move(problem)) {}
+  const nlohmann::json& problem() const { return problem_; }
+
+ private:
+  nlohmann::json problem_;
+};
+
+struct ApiAnswer {
+  int status = 0;
+  nlohmann::json body;
+};
+
+class ApiClient {
+ public:
+  // Throws Error(invalid_argument) when the server is not an http:// URL.
+  explicit ApiClient(const Endpoint& endpoint);
+
+  // A 2xx answer, or throws ServerRefusal (4xx/5xx) or Error (unreachable, not JSON).
+  ApiAnswer get(const std::string& path, const std::map<std::string, std::string>& query = {});
+  ApiAnswer post(const std::string& path, const nlohmann::json& body);
+
+  // "a b/c" -> "a%20b%2Fc": for a value placed in a path segment or a query.
+  static std::string encode(const std::string& text);
+
+ private:
+  ApiAnswer call(const std::string& method, const std::string& target, const std::string* body);
+
+  std::string server_;
+  std::string token_;
+};
+
+}  // namespace rmaflow::cli

@@ -1,0 +1,177 @@
+// rmaflow serve: the engine and its HTTP API in one process. Deploys the workflows of a
+// directory, resumes what the database left unfinished, and serves until SIGTERM or SIGINT;
+// then it stops accepting, lets requests in flight get their commits, and stops the engine.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "engine/api/api_server.hpp"
+#include "engine/api/token_file.hpp"
+#include "engine/cli/cli_support.hpp"
+#include "engine/cli/commands.hpp"
+#include "rmaflow/engine.hpp"
+
+namespace rmaflow::cli {
+
+namespace {
+
+struct ServeOptions {
+  std::string db;
+  std::string workflows;
+  std::string adapters;
+  std::string listen = "127.0.0.1:8080";
+  std::string auth;
+  bool no_auth = false;
+  std::string sync = "full";
+  std::size_t max_body = 1 << 20;
+  std::size_t max_connections = 256;
+  std::string header_timeout = "10s";
+  std::string body_timeout = "30s";
+};
+
+std::pair<std::string, std::uint16_t> parse_listen(const std::string& text) {
+  auto colon = text.rfind(':');
+  auto fail = [&] {
+    return Error(Errc::invalid_argument,
+                 fmt::format("--listen must be ADDRESS:PORT such as 127.0.0.1:8080, not \"{}\"", text));
+  };
+  if (colon == std::string::npos || colon == 0) throw fail();
+  auto host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned long port = 0;
+  try {
+    std::size_t used = 0;
+    port = std::stoul(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1 || port > 65535) throw fail();
+  } catch (const std::logic_error&) {
+    throw fail();
+  }
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+std::chrono::milliseconds duration_option(const char* option, const std::string& text) {
+  auto d = parse_duration(text);
+  if (!d || d->count() <= 0) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("{} must be a duration such as 10s or 500ms, not \"{}\"", option, text));
+  }
+  return *d;
+}
+
+int serve(const ServeOptions& opt) {
+  if (opt.auth.empty() && !opt.no_auth) {
+    throw CLI::ValidationError("needs --auth FILE (bearer tokens; see rmaflow token add), or "
+                               "--no-auth to serve without authentication on a loopback address");
+  }
+  auto [host, port] = parse_listen(opt.listen);
+  if (opt.no_auth && !is_loopback(host)) {
+    throw Error(Errc::refused, fmt::format("--no-auth serves only a loopback address (127.0.0.1 or "
+                                           "::1), not {}; give --auth FILE",
+                                           host));
+  }
+  api::ApiOptions api_options;
+  if (!opt.auth.empty()) api_options.tokens = api::load_token_file(opt.auth);
+  api_options.http.address = host;
+  api_options.http.port = port;
+  api_options.http.max_body_bytes = opt.max_body;
+  api_options.http.max_connections = opt.max_connections;
+  api_options.http.header_timeout = duration_option("--header-timeout", opt.header_timeout);
+  api_options.http.body_timeout = duration_option("--body-timeout", opt.body_timeout);
+  api_options.db_path = opt.db;
+  api_options.workflows_dir = opt.workflows;
+
+  auto defs = load_workflow_dir_reporting(opt.workflows, "served");
+  if (!defs) return kExitFailure;
+  auto engine = open_engine(opt.db, opt.sync, opt.adapters);
+  for (const auto& def : *defs) engine->deploy(def);
+
+  // SIGTERM and SIGINT are taken by this thread alone (sigwait below): every thread started
+  // from here on inherits the blocked mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::atomic<bool> engine_running{true};
+  std::string engine_failure;
+  std::thread engine_thread([&] {
+    try {
+      engine->run();
+    } catch (const std::exception& e) {
+      engine_failure = e.what();
+    }
+    engine_running = false;
+    if (!engine_failure.empty()) ::kill(::getpid(), SIGTERM);  // wake the main thread to shut down
+  });
+  api_options.engine_running = [&engine_running] { return engine_running.load(); };
+
+  api::ApiServer server(*engine, std::move(api_options));
+  try {
+    server.start();
+  } catch (const Error&) {
+    engine->stop();
+    engine_thread.join();
+    throw;
+  }
+  fmt::print("rmaflow: serving http://{}:{} (database {}, {})\n",
+             host.find(':') != std::string::npos ? "[" + host + "]" : host, server.port(), opt.db,
+             opt.no_auth ? "no authentication" : "tokens from " + opt.auth);
+  std::fflush(stdout);
+
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  fmt::print(stderr, "rmaflow: {}; finishing requests in flight\n",
+             engine_failure.empty() ? (received == SIGINT ? "interrupted" : "stopping")
+                                    : "the engine stopped");
+  server.stop();
+  engine->stop();
+  engine_thread.join();
+  if (!engine_failure.empty()) {
+    fmt::print(stderr, "rmaflow: the engine failed: {}\n", engine_failure);
+    return kExitFailure;
+  }
+  fmt::print(stderr, "rmaflow: stopped\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_serve(CLI::App& app, int& exit_code) {
+  auto opt = std::make_shared<ServeOptions>();
+  auto* cmd = app.add_subcommand("serve",
+                                 "Run the engine with its HTTP API until SIGTERM: deploy DIR's "
+                                 "workflows, resume unfinished instances, serve requests");
+  cmd->add_option("--db", opt->db, "Database file (created if missing)")->required();
+  cmd->add_option("--workflows", opt->workflows, "Directory of workflow YAML files")->required();
+  cmd->add_option("--adapters", opt->adapters, "Adapters YAML file (default: builtin only)");
+  cmd->add_option("--listen", opt->listen, "ADDRESS:PORT to listen on (default 127.0.0.1:8080; "
+                                           "port 0 picks a free one)");
+  cmd->add_option("--auth", opt->auth, "Tokens file (see rmaflow token add)");
+  cmd->add_flag("--no-auth", opt->no_auth,
+                "Serve without authentication (loopback addresses only): every caller is admin");
+  cmd->add_option("--sync", opt->sync, "SQLite synchronous mode: full (default) or normal")
+      ->check(CLI::IsMember({"full", "normal"}));
+  cmd->add_option("--max-body", opt->max_body, "Largest request body in bytes (default 1 MiB)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
+  cmd->add_option("--max-connections", opt->max_connections,
+                  "Connections held at once; more are answered 503 (default 256)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  cmd->add_option("--header-timeout", opt->header_timeout,
+                  "Time a request's header may take to arrive (default 10s)");
+  cmd->add_option("--body-timeout", opt->body_timeout,
+                  "Time a request's body may take to arrive (default 30s)");
+  cmd->callback([opt, &exit_code] { exit_code = serve(*opt); });
+}
+
+}  // namespace rmaflow::cli

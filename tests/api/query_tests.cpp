@@ -1,0 +1,187 @@
+// Queries over real HTTP: filters, keyset pagination that stays stable while instances are
+// created, one instance, its history; and the workflows: list, one version with its graph,
+// deploy through the API.
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "tests/api/api_fixture.hpp"
+
+using namespace rmaflow::testing;
+using json = nlohmann::json;
+
+namespace {
+
+std::vector<std::string> ids_of(const json& items) {
+  std::vector<std::string> ids;
+  for (const auto& item : items) ids.push_back(item.value("id", ""));
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("Api.List.PaginationIsStableWhileInstancesArrive") {
+  ApiFixture api;
+  std::vector<std::string> before;
+  for (int i = 0; i < 23; ++i) {
+    before.push_back(api.submit({{"rma_id", "RMA-" + std::to_string(100 + i)}, {"amount", i}})
+                         .body.value("id", ""));
+  }
+  std::vector<std::string> seen;
+  std::string cursor;
+  int added = 0;
+  for (int page = 0; page < 50; ++page) {
+    auto reply = api.get("/v1/instances?limit=5" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    REQUIRE(reply.status == 200);
+    auto ids = ids_of(reply.body["items"]);
+    CHECK(ids.size() <= 5);
+    seen.insert(seen.end(), ids.begin(), ids.end());
+    // New instances arrive between pages; they sort after every page already served.
+    api.submit({{"rma_id", "RMA-NEW-" + std::to_string(added++)}, {"amount", 1}});
+    if (reply.body["next_cursor"].is_null()) break;
+    cursor = reply.body["next_cursor"].get<std::string>();
+    CHECK(cursor == ids.back());
+  }
+  // Ascending, no instance twice, every instance that existed before the first page.
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+  CHECK(std::set<std::string>(seen.begin(), seen.end()).size() == seen.size());
+  for (const auto& id : before) CHECK(std::find(seen.begin(), seen.end(), id) != seen.end());
+  check_problem(api.get("/v1/instances?limit=0"), 400, "invalid-parameter");
+  check_problem(api.get("/v1/instances?limit=1001"), 400, "invalid-parameter");
+}
+
+TEST_CASE("Api.List.Filters") {
+  ApiFixture api;
+  auto waiting = api.submit({{"rma_id", "RMA-1"}, {"amount", 1}}).body.value("id", "");
+  auto suspended = api.submit({{"rma_id", "RMA-2"}, {"amount", 2}, {"fail", true}}).body.value("id", "");
+  api.await_status(waiting, "waiting");
+  api.await_status(suspended, "suspended");
+  auto one = [&](const std::string& query) {
+    auto reply = api.get("/v1/instances?" + query);
+    INFO(query, " -> ", reply.text);
+    REQUIRE(reply.status == 200);
+    return ids_of(reply.body["items"]);
+  };
+  using Ids = std::vector<std::string>;
+  CHECK(one("status=waiting") == Ids{waiting});
+  CHECK(one("status=waiting,suspended") == Ids{waiting, suspended});
+  CHECK(one("workflow=returns&version=1").size() == 2);
+  CHECK(one("workflow=other").empty());
+  CHECK(one("step=refund") == Ids{suspended});
+  CHECK(one("business_key=RMA-2") == Ids{suspended});
+  CHECK(one("created_after=2000-01-01T00:00:00Z&created_before=2999-01-01T00:00:00Z").size() == 2);
+  CHECK(one("created_after=2999-01-01T00:00:00Z").empty());
+  auto stuck = api.get("/v1/instances?stuck=true");
+  REQUIRE(stuck.body["items"].size() == 1);
+  CHECK(stuck.body["items"][0].value("id", "") == suspended);
+  CHECK(stuck.body["items"][0].value("reason", "").find("ErpDown") != std::string::npos);
+
+  auto bad = api.get("/v1/instances?status=sleeping");
+  check_problem(bad, 400, "invalid-parameter");
+  CHECK(bad.body.value("parameter", "") == "status");
+  check_problem(api.get("/v1/instances?created_after=yesterday"), 400, "invalid-parameter");
+  check_problem(api.get("/v1/instances?colour=red"), 400, "invalid-parameter");
+  check_problem(api.get("/v1/instances?stuck=true&status=waiting"), 400, "invalid-parameter");
+}
+
+TEST_CASE("Api.Instance.OneAndItsHistory") {
+  ApiFixture api;
+  auto id = api.submit({{"rma_id", "RMA-5"}, {"amount", 5}, {"fail", true}}).body.value("id", "");
+  auto row = api.await_status(id, "suspended");
+  CHECK(row.value("workflow", "") == "returns");
+  CHECK(row.value("version", 0) == 1);  // the version it is pinned to
+  CHECK(row.value("step", "") == "refund");
+  CHECK(row["incident"]["error"].value("code", "") == "ErpDown");
+  CHECK(row["context"]["authorization"] == json{{"rma", "RMA-5"}});
+  auto history = api.get("/v1/instances/" + id + "/history");
+  REQUIRE(history.status == 200);
+  auto events = history.body["events"];
+  REQUIRE(events.size() > 3);
+  CHECK(events[0].value("type", "") == "instance_started");
+  for (std::size_t i = 0; i < events.size(); ++i) CHECK(events[i].value("seq", 0) == int(i + 1));
+  check_problem(api.get("/v1/instances/01NOSUCHINSTANCE0000000000"), 404, "not-found");
+  check_problem(api.get("/v1/instances/01NOSUCHINSTANCE0000000000/history"), 404, "not-found");
+}
+
+TEST_CASE("Api.Workflows.ListGetDeploy") {
+  ApiFixture api;
+  auto list = api.get("/v1/workflows");
+  REQUIRE(list.status == 200);
+  REQUIRE(list.body["items"].size() == 1);
+  CHECK(list.body["items"][0].value("name", "") == "returns");
+  CHECK(list.body["items"][0].value("latest", 0) == 1);
+
+  auto v1 = api.get("/v1/workflows/returns/versions/1");
+  REQUIRE(v1.status == 200);
+  CHECK(v1.body.value("start", "") == "authorize");
+  auto graph = v1.body["graph"];
+  CHECK(graph["nodes"].size() == 6);  // the start and five steps
+  bool start_edge = false, branch_edge = false, catch_edge = false;
+  for (const auto& e : graph["edges"]) {
+    start_edge |= e.value("kind", "") == "start" && e.value("to", "") == "authorize";
+    branch_edge |= e.value("kind", "") == "branch" && e.value("from", "") == "route" &&
+                   e.value("to", "") == "refund";
+    catch_edge |= e.value("kind", "") == "catch";
+  }
+  CHECK(start_edge);
+  CHECK(branch_edge);
+  CHECK_FALSE(catch_edge);
+  check_problem(api.get("/v1/workflows/returns/versions/9"), 404, "not-found");
+  check_problem(api.get("/v1/workflows/exchange"), 404, "not-found");
+
+  // An instance started on version 1 stays there when version 2 is deployed.
+  auto old = api.submit({{"rma_id", "RMA-OLD"}, {"amount", 1}}).body.value("id", "");
+  std::string v2 = kReturnsWorkflow;
+  v2.replace(v2.find("version: 1"), 10, "version: 2");
+  auto deployed = api.post("/v1/workflows", {{"source", v2}, {"file", "returns-v2.yaml"}});
+  REQUIRE(deployed.status == 201);
+  CHECK(deployed.body.value("version", 0) == 2);
+  CHECK(api.post("/v1/workflows", {{"source", v2}, {"file", "again.yaml"}}).status == 200);
+  auto fresh = api.submit({{"rma_id", "RMA-NEW"}, {"amount", 1}});
+  CHECK(fresh.body.value("version", 0) == 2);
+  CHECK(api.get("/v1/instances/" + old).body.value("version", 0) == 1);
+  CHECK(api.get("/v1/workflows/returns").body.value("latest", 0) == 2);
+
+  // The same version with other content is refused; invalid YAML says where, as validate does.
+  std::string changed = v2;
+  changed.replace(changed.find("timeout: 30d"), 12, "timeout: 20d");
+  check_problem(api.post("/v1/workflows", {{"source", changed}}), 409, "conflict");
+  auto invalid = api.post("/v1/workflows",
+                          {{"source", "workflow: broken\nversion: 1\nstart: a\nsteps:\n  a:\n"
+                                      "    action: builtin.noop\n    next: nowhere\n"},
+                           {"file", "broken.yaml"}});
+  check_problem(invalid, 422, "invalid-definition");
+  REQUIRE(invalid.body["errors"].is_array());
+  auto first = invalid.body["errors"][0];
+  CHECK(first.value("file", "") == "broken.yaml");
+  CHECK(first.value("line", 0) == 7);
+  CHECK(first.value("column", 0) > 0);
+  CHECK_FALSE(first.value("code", "").empty());
+  CHECK(invalid.body.value("detail", "").rfind("broken.yaml:7:", 0) == 0);
+  // Raw YAML is taken too; a dry run deploys nothing and names the steps instances of older
+  // versions stand on that the new version lacks.
+  std::string v3 = v2;
+  v3.replace(v3.find("version: 2"), 10, "version: 3");
+  for (auto at = v3.find("await_receipt"); at != std::string::npos; at = v3.find("await_receipt")) {
+    v3.replace(at, 13, "await_parcel");
+  }
+  api.await_status(old, "waiting");
+  auto dry = api.call("POST", "/v1/workflows?dry_run=true", v3, "admin", "application/yaml");
+  REQUIRE(dry.status == 200);
+  CHECK(dry.body.value("result", "") == "would deploy");
+  CHECK(dry.body.value("newest_before", 0) == 2);
+  // RMA-OLD waits there on version 1, RMA-NEW on version 2.
+  REQUIRE(dry.body["stranded"].size() == 2);
+  auto stranded = dry.body["stranded"][0];
+  CHECK(stranded.value("version", 0) == 1);
+  CHECK(dry.body["stranded"][1].value("version", 0) == 2);
+  CHECK(stranded.value("step", "") == "await_receipt");
+  CHECK(stranded.value("renamed_to", "") == "await_parcel");
+  CHECK(stranded.value("message", "").find("await_receipt") != std::string::npos);
+  CHECK(api.get("/v1/workflows/returns").body.value("latest", 0) == 2);
+  auto real = api.call("POST", "/v1/workflows", v3, "admin", "application/yaml");
+  CHECK(real.status == 201);
+  CHECK(real.body.value("result", "") == "deployed");
+  CHECK(api.get("/v1/workflows/returns").body.value("latest", 0) == 3);
+  CHECK(api.get("/v1/instances/" + old).body.value("version", 0) == 1);
+}
