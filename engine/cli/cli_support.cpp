@@ -1,6 +1,7 @@
 #include "engine/cli/cli_support.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -136,6 +137,11 @@ void check_db_path(const std::string& db_path) {
 std::unique_ptr<Store> open_for_queries(const std::string& db_path) {
   refuse_directory(db_path);
   return open_sqlite_store(db_path, StoreOptions{SyncMode::normal, true});
+}
+
+std::string default_actor() {
+  const char* user = std::getenv("USER");
+  return user != nullptr && *user != '\0' ? user : "cli";
 }
 
 SyncMode parse_sync(const std::string& text) {

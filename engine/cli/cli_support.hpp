@@ -34,6 +34,9 @@ std::unique_ptr<Store> open_for_queries(const std::string& db_path);
 // a directory that exists. Throws Error(io) naming the path otherwise; creates nothing.
 void check_db_path(const std::string& db_path);
 
+// Who an operator action is recorded as when --actor is not given: $USER, else "cli".
+std::string default_actor();
+
 // Parses "full" / "normal".
 SyncMode parse_sync(const std::string& text);
 

@@ -2,7 +2,6 @@
 // database (--db): the command is checked against the instance as stored, then written to the
 // database's command queue, durably; the engine applies it the next time it runs there (or at
 // once, when it is running). Its outcome lands in the instance's history.
-#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -50,11 +49,6 @@ nlohmann::json parse_json_option(const std::string& option, const std::string& t
                             max_depth));
   }
   return doc;
-}
-
-std::string default_actor() {
-  const char* user = std::getenv("USER");
-  return user != nullptr && *user != '\0' ? user : "cli";
 }
 
 // Checks the instance exists and is not finished, then queues the command.
