@@ -6,10 +6,19 @@
 #include <yaml-cpp/yaml.h>
 
 #include "adapters/builtin/builtin_adapter.hpp"
+#include "adapters/common/config_reader.hpp"
+#include "adapters/sim/sim_adapter.hpp"
+#include "adapters/sim/sim_set.hpp"
 #include "engine/support/yaml_json.hpp"
 #include "rmaflow/adapter.hpp"
 
 namespace rmaflow {
+
+namespace {
+
+constexpr const char* kKnownTypes = "builtin, sim";
+
+}  // namespace
 
 AdapterRegistry::AdapterRegistry() {
   add("builtin", std::make_shared<BuiltinAdapter>("builtin", BuiltinBehavior{},
@@ -32,6 +41,12 @@ Adapter* AdapterRegistry::find(std::string_view name) const {
 std::vector<std::string> AdapterRegistry::names() const {
   std::vector<std::string> out;
   for (const auto& [name, _] : adapters_) out.push_back(name);
+  return out;
+}
+
+std::vector<std::shared_ptr<Adapter>> AdapterRegistry::all() const {
+  std::vector<std::shared_ptr<Adapter>> out;
+  for (const auto& [_, adapter] : adapters_) out.push_back(adapter);
   return out;
 }
 
@@ -66,24 +81,26 @@ AdapterRegistry AdapterRegistry::from_yaml(const std::string& yaml, const std::s
                               yaml_position(kv.first), kv.first.Scalar()));
     }
   }
+  ConfigReader reader(file, base_dir);
   AdapterRegistry registry;
+  sim::SimSet sims;
   for (const auto& kv : root["adapters"]) {
     auto name = kv.first.Scalar();
     const auto& config = kv.second;
     if (!config.IsMap() || !config["type"]) {
-      throw Error(Errc::adapter_config,
-                  fmt::format("{}:{}: adapter \"{}\" needs a \"type\" (builtin)", file,
-                              yaml_position(kv.second), name));
+      reader.fail(kv.second, fmt::format("adapter \"{}\" needs a \"type\" ({})", name, kKnownTypes));
     }
     auto type = config["type"].Scalar();
     if (type == "builtin") {
-      registry.add(name, BuiltinAdapter::from_yaml(name, config, file, base_dir));
+      registry.add(name, BuiltinAdapter::from_yaml(name, config, reader));
+    } else if (type == "sim") {
+      registry.add(name, std::make_shared<sim::SimAdapter>(sims.add(name, config, reader)));
     } else {
-      throw Error(Errc::adapter_config,
-                  fmt::format("{}:{}: adapter \"{}\" has unknown type \"{}\" (known: builtin)",
-                              file, yaml_position(config["type"]), name, type));
+      reader.fail(config["type"], fmt::format("adapter \"{}\" has unknown type \"{}\" (known: {})",
+                                              name, type, kKnownTypes));
     }
   }
+  sims.link();
   return registry;
 }
 

@@ -1,5 +1,14 @@
 set(RMAFLOW_ADAPTER_SOURCES
   adapters/registry.cpp
+  adapters/common/config_reader.cpp
+  adapters/common/effect_ledger.cpp
   adapters/builtin/builtin_adapter.cpp
-  adapters/builtin/effect_ledger.cpp
+  adapters/sim/call_profile.cpp
+  adapters/sim/sim_store.cpp
+  adapters/sim/sim_system.cpp
+  adapters/sim/erp_system.cpp
+  adapters/sim/carrier_system.cpp
+  adapters/sim/wms_system.cpp
+  adapters/sim/sim_adapter.cpp
+  adapters/sim/sim_set.cpp
 )

@@ -1,48 +1,86 @@
 #!/usr/bin/env bash
-# A day of returns on the embedded default: one binary, one database file.
+# A day of returns on the embedded default: 37 RMAs from the web shop, EDI, customer service
+# and a marketplace run through the shipped workflows against a simulated ERP, carrier and
+# warehouse, in virtual time: parcels take days, an RMA waits 30 days before it expires, and
+# the whole month passes in seconds. One binary, one database file (plus each simulated
+# system's own).
 #   examples/demo.sh [path/to/rmaflow] [--check]
 # With --check the script also verifies the outcomes (CTest runs it that way).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-bin=${1:-$here/../build/rmaflow}
+root=$(cd "$here/.." && pwd)
+bin=${1:-$root/build/rmaflow}
 check=${2:-}
 work=$(dirname "$bin")/demo
 rm -rf "$work" && mkdir -p "$work"
-cp "$here/adapters.yaml" "$work/adapters.yaml"   # its effect ledger lands next to it
+cp "$here/sim/adapters.yaml" "$here/sim/erp-data.yaml" "$work/"  # the systems' files land in state/
 db="$work/returns.db"
+start=2025-06-02T08:00:00Z
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() {
+  "$bin" run --db "$db" --workflows "$root/workflows" --adapters "$work/adapters.yaml" \
+    --clock virtual --start "$start" "$@"
+}
+id_of() {
+  "$bin" list --db "$db" --business-key "$1" --format json |
+    sed -n 's/^ *"id": "\([0-9A-Z]*\)",$/\1/p' | head -n 1
+}
 
-say "Validate the workflow"
-"$bin" validate "$here"/workflows/*.yaml
+say "Validate the shipped workflows"
+"$bin" validate "$root"/workflows/*.yaml
 
-say "Run 36 RMAs (database: $db)"
-"$bin" run --db "$db" --workflows "$here/workflows" --adapters "$work/adapters.yaml" "$here/rmas.json" \
-  | tee "$work/run.txt"
+say "A day of returns: 37 RMAs, 3 workflows (database: $db)"
+began=$(date +%s%N)
+run "$here/returns-day.json" | tee "$work/run.txt"
+ms=$((($(date +%s%N) - began) / 1000000))
+printf 'wall time: %d.%03d s for the month of virtual time above\n' $((ms / 1000)) $((ms % 1000))
 
-say "Instances waiting for an operator"
-"$bin" list --db "$db" --status suspended
+say "What needs a person"
+"$bin" list --db "$db" --stuck
 
-first_id() { sed -n 's/^ *"id": "\([0-9A-Z]*\)",$/\1/p' | head -n 1; }
-id=$("$bin" list --db "$db" --business-key RMA-1000 --format json | first_id)
-say "Timeline of RMA-1000 (the carrier dropped its first label request)"
-"$bin" history --db "$db" "$id"
+rma=RMA-1004
+say "Timeline of $rma: the customer never ships; after 30 days the label and the authorization are voided"
+"$bin" history --db "$db" "$(id_of $rma)" | cut -c1-150
 
-say "Run again: every RMA is already known, nothing runs twice"
-"$bin" run --db "$db" --workflows "$here/workflows" --adapters "$work/adapters.yaml" "$here/rmas.json" \
-  | tail -n 1
+say "Finance releases Summit Print's credit hold; an operator retries RMA-1006's credit memo"
+# A clerk's change in the ERP, which rmaflow does not own.
+sqlite3 "$work/state/erp.db" "UPDATE documents SET body = json_set(body, '$.credit_hold', json('false'))
+  WHERE type = 'customer' AND id = 'C-107'"
+"$bin" retry --db "$db" "$(id_of RMA-1006)" --actor ops --reason "credit hold released by finance"
+run | tee "$work/repair.txt"
+
+say "Run the day again: every RMA is known, nothing runs twice"
+run "$here/returns-day.json" | tail -n 3
 
 if [ "$check" = "--check" ]; then
-  summary=$(tail -n 1 "$work/run.txt")
-  expected="36 instance(s): 36 started, 0 resumed;"
-  case "$summary" in
-    "$expected"*completed*rejected*suspended*) ;;
-    *) echo "demo check failed: unexpected summary: $summary" >&2; exit 1 ;;
-  esac
-  labels=$(sqlite3 "$work/effects.db" "SELECT count(*) FROM effects WHERE operation='create_label' AND effects=1 AND calls=2")
-  [ "$labels" -gt 0 ] || { echo "demo check failed: no label was retried" >&2; exit 1; }
-  twice=$(sqlite3 "$work/effects.db" "SELECT count(*) FROM effects WHERE effects <> 1")
-  [ "$twice" -eq 0 ] || { echo "demo check failed: $twice effects not applied exactly once" >&2; exit 1; }
+  fail() { echo "demo check failed: $*" >&2; exit 1; }
+  expected="37 instance(s): 37 started, 0 resumed; 25 completed, 3 expired, 7 rejected, 2 suspended"
+  grep -qxF "$expected" "$work/run.txt" || fail "the day ended otherwise: $(grep 'instance(s)' "$work/run.txt")"
+  grep -q "RMA-1006 .* completed" "$work/repair.txt" || fail "RMA-1006 was not completed by the retry"
+  status() { "$bin" show --db "$db" "$(id_of "$1")" | sed -n 's/^status *//p'; }
+  q() { sqlite3 "$work/state/$1.db" "$2"; }
+  [ "$(status RMA-1004)" = expired ] || fail "RMA-1004 did not expire"
+  [ "$(q carrier "SELECT status FROM documents WHERE type = 'label' AND rma_id = 'RMA-1004'")" = voided ] ||
+    fail "the label of RMA-1004 was not voided"
+  [ "$(q wms "SELECT count(*) FROM documents WHERE type = 'scrap'")" -ge 2 ] || fail "nothing was scrapped"
+  [ "$(q erp "SELECT count(*) FROM documents WHERE type = 'replacement_order' AND status = 'released'")" -ge 3 ] ||
+    fail "no replacement was ordered"
+  [ "$(q erp "SELECT status FROM documents WHERE type = 'replacement_order' AND rma_id = 'RMA-2003'")" = cancelled ] ||
+    fail "the reversed advance replacement was not cancelled"
+  [ "$(q erp "SELECT count(*) FROM documents WHERE type = 'charge' AND rma_id = 'RMA-2002'")" = 1 ] ||
+    fail "the unreturned advance replacement was not charged"
+  [ "$(q carrier "SELECT count(*) FROM effects WHERE operation = 'create_label' AND calls > 1")" -gt 0 ] ||
+    fail "no label request was retried"
+  [ "$(status RMA-1023)" = suspended ] || fail "RMA-1023's bad address did not stop for an operator"
+  for system in erp carrier wms; do
+    [ "$(q $system "SELECT count(*) FROM effects WHERE effects > 1")" = 0 ] ||
+      fail "$system applied an effect twice"
+  done
+  [ -z "$(q carrier "SELECT rma_id FROM documents WHERE type = 'label' GROUP BY rma_id HAVING count(*) > 1")" ] ||
+    fail "an RMA got two labels"
+  [ -z "$(q erp "SELECT rma_id FROM documents WHERE type = 'credit_memo' GROUP BY rma_id HAVING count(*) > 1")" ] ||
+    fail "an RMA was credited twice"
   echo "demo check: ok"
 fi

@@ -1,8 +1,5 @@
 #include "adapters/builtin/builtin_adapter.hpp"
 
-#include <filesystem>
-#include <set>
-
 #include <fmt/format.h>
 
 #include "engine/support/yaml_json.hpp"
@@ -11,55 +8,22 @@ namespace rmaflow {
 
 namespace {
 
-[[noreturn]] void config_error(const std::string& file, const YAML::Node& at,
-                               const std::string& message) {
-  throw Error(Errc::adapter_config, fmt::format("{}:{}: {}", file, yaml_position(at), message));
-}
-
-void check_keys(const std::string& file, const YAML::Node& map, const std::set<std::string>& allowed,
-                const std::string& where) {
-  for (const auto& kv : map) {
-    auto key = kv.first.Scalar();
-    if (!allowed.count(key)) {
-      config_error(file, kv.first,
-                   fmt::format("unknown key \"{}\" in {} (allowed: {})", key, where,
-                               fmt::join(allowed, ", ")));
-    }
-  }
-}
-
-Duration read_duration(const std::string& file, const YAML::Node& node) {
-  auto d = node.IsScalar() ? parse_duration(node.Scalar()) : std::nullopt;
-  if (!d) config_error(file, node, fmt::format("\"{}\" is not a duration such as 250ms, 30s or 5m",
-                                               node.IsScalar() ? node.Scalar() : "?"));
-  return *d;
-}
-
 // Reads the behaviour keys present in `node` over `base`.
-BuiltinBehavior read_behavior(const std::string& file, const YAML::Node& node, BuiltinBehavior base,
-                              const std::string& where) {
-  if (!node.IsMap()) config_error(file, node, where + " must be a mapping");
-  check_keys(file, node, {"result", "fail", "times", "retryable", "message", "delay"}, where);
+BuiltinBehavior read_behavior(const ConfigReader& config, const YAML::Node& node,
+                              BuiltinBehavior base, const std::string& where) {
+  config.expect_map(node, where);
+  config.check_keys(node, {"result", "fail", "times", "retryable", "message", "delay"}, where);
   if (node["result"]) base.result = yaml_to_json(node["result"]);
-  if (node["fail"]) base.fail_code = node["fail"].Scalar();
+  if (node["fail"]) base.fail_code = config.scalar(node["fail"], "fail");
   if (auto times = node["times"]) {
-    if (times.Scalar() == "always") {
-      base.fail_times = -1;
-    } else {
-      try {
-        base.fail_times = times.as<int>();
-      } catch (const YAML::Exception&) {
-        config_error(file, times, "times must be a whole number or \"always\"");
-      }
-    }
+    base.fail_times = times.IsScalar() && times.Scalar() == "always"
+                          ? -1
+                          : static_cast<int>(config.integer(times, 0, 1'000'000,
+                                                            "times (or \"always\")"));
   }
-  if (auto r = node["retryable"]) {
-    auto v = yaml_to_json(r);
-    if (!v.is_boolean()) config_error(file, r, "retryable must be true or false");
-    base.retryable = v.get<bool>();
-  }
-  if (node["message"]) base.message = node["message"].Scalar();
-  if (node["delay"]) base.delay = read_duration(file, node["delay"]);
+  if (auto r = node["retryable"]) base.retryable = config.boolean(r, "retryable");
+  if (node["message"]) base.message = config.scalar(node["message"], "message");
+  if (node["delay"]) base.delay = config.duration(node["delay"]);
   return base;
 }
 
@@ -77,28 +41,23 @@ BuiltinAdapter::BuiltinAdapter(std::string name, BuiltinBehavior defaults,
 
 std::shared_ptr<BuiltinAdapter> BuiltinAdapter::from_yaml(const std::string& name,
                                                           const YAML::Node& node,
-                                                          const std::string& file,
-                                                          const std::string& base_dir) {
+                                                          const ConfigReader& config) {
   auto where = fmt::format("adapter \"{}\"", name);
-  check_keys(file, node, {"type", "ledger", "latency", "result", "operations"}, where);
+  config.check_keys(node, {"type", "ledger", "latency", "result", "operations"}, where);
   BuiltinBehavior defaults;
-  if (node["latency"]) defaults.delay = read_duration(file, node["latency"]);
+  if (node["latency"]) defaults.delay = config.duration(node["latency"]);
   if (node["result"]) defaults.result = yaml_to_json(node["result"]);
   std::map<std::string, BuiltinBehavior, std::less<>> operations;
   if (auto ops = node["operations"]) {
-    if (!ops.IsMap()) config_error(file, ops, where + ": operations must be a mapping");
+    config.expect_map(ops, where + ": operations");
     for (const auto& kv : ops) {
       auto op = kv.first.Scalar();
-      operations[op] = read_behavior(file, kv.second, defaults,
+      operations[op] = read_behavior(config, kv.second, defaults,
                                      fmt::format("operation \"{}\" of {}", op, where));
     }
   }
   std::shared_ptr<EffectLedger> ledger;
-  if (auto path = node["ledger"]) {
-    std::filesystem::path p(path.Scalar());
-    if (p.is_relative()) p = std::filesystem::path(base_dir) / p;
-    ledger = std::make_shared<EffectLedger>(p.string());
-  }
+  if (auto path = node["ledger"]) ledger = std::make_shared<EffectLedger>(config.path(path));
   return std::make_shared<BuiltinAdapter>(name, defaults, std::move(operations), std::move(ledger));
 }
 
@@ -131,7 +90,12 @@ Outcome BuiltinAdapter::execute(const Invocation& call, const BuiltinBehavior& b
     }
     return Outcome::success(b.result.value_or(call.input));
   };
-  if (ledger_) return ledger_->call(call.idempotency_key, name_, call.operation, call.input, decide);
+  if (ledger_) {
+    return ledger_->call(call.idempotency_key, name_, call.operation, call.input,
+                         [&](const EffectLedger::Call& c, SQLite::Database&) {
+                           return c.applied ? Outcome::success(*c.applied) : decide(c.calls);
+                         });
+  }
   int calls;
   {
     std::lock_guard lock(mu_);

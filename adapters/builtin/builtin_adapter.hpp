@@ -16,7 +16,8 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "adapters/builtin/effect_ledger.hpp"
+#include "adapters/common/config_reader.hpp"
+#include "adapters/common/effect_ledger.hpp"
 #include "rmaflow/adapter.hpp"
 
 namespace rmaflow {
@@ -36,11 +37,10 @@ class BuiltinAdapter final : public Adapter {
                  std::map<std::string, BuiltinBehavior, std::less<>> operations,
                  std::shared_ptr<EffectLedger> ledger);
 
-  // Reads an adapter's configuration from the adapters file. Throws Error(adapter_config)
-  // naming `file`, the position and the key at fault.
+  // Reads an adapter's entry of the adapters file. Throws Error(adapter_config) naming the
+  // file, the position and the key at fault.
   static std::shared_ptr<BuiltinAdapter> from_yaml(const std::string& name, const YAML::Node& node,
-                                                   const std::string& file,
-                                                   const std::string& base_dir);
+                                                   const ConfigReader& config);
 
   void invoke(const Invocation& call, AdapterHost& host, Completion done) override;
   bool has_operation(std::string_view) const override { return true; }

@@ -187,9 +187,10 @@ int bench(const BenchOptions& opt) {
   double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
   for (auto& f : futures) f.get();
   auto stats = engine->stats();
-  auto completed = engine->store().list_instances(
-      InstanceFilter{{InstanceStatus::completed}, "", std::nullopt, "", "", "",
-                     static_cast<std::size_t>(opt.instances) + 1});
+  InstanceFilter finished;
+  finished.statuses = {InstanceStatus::completed};
+  finished.limit = static_cast<std::size_t>(opt.instances) + 1;
+  auto completed = engine->store().list_instances(finished);
   if (completed.size() != static_cast<std::size_t>(opt.instances)) {
     throw Error(Errc::storage, fmt::format("only {} of {} benchmark instances completed",
                                            completed.size(), opt.instances));

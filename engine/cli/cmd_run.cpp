@@ -1,6 +1,8 @@
 // rmaflow run: the embedded mode. Deploys the workflows of a directory, resumes what the
 // database left unfinished, starts one instance per input, and runs until every instance is
-// finished, waiting or suspended; then prints what became of them.
+// finished, waiting or suspended; then prints what became of them. With --clock virtual it
+// runs in virtual time: waits, retries and simulated latencies pass at once, so weeks of
+// returns run in seconds.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
 #include "engine/cli/instance_view.hpp"
+#include "engine/cli/run_summary.hpp"
 #include "rmaflow/engine.hpp"
 
 namespace rmaflow::cli {
@@ -24,8 +27,49 @@ struct RunOptions {
   std::string workflow;
   std::string sync = "full";
   std::string format = "text";
+  std::string clock = "real";
+  std::string start;
+  std::string horizon;  // default 365d
   std::vector<std::string> inputs;
 };
+
+// One input of a file: a bare start input (for the --workflow), or a start request
+// {workflow, input, business_key?} as the HTTP API takes it.
+struct Input {
+  std::string name;  // the file, and the element within it
+  StartRequest request;
+  bool names_workflow = false;
+};
+
+bool is_start_request(const nlohmann::json& doc) {
+  if (!doc.contains("workflow") || !doc["workflow"].is_string() || !doc.contains("input") ||
+      !doc["input"].is_object()) {
+    return false;
+  }
+  return std::all_of(doc.items().begin(), doc.items().end(), [](const auto& kv) {
+    return kv.key() == "workflow" || kv.key() == "input" || kv.key() == "business_key";
+  });
+}
+
+Input read_input(std::string name, nlohmann::json doc) {
+  Input in;
+  in.name = std::move(name);
+  if (!is_start_request(doc)) {
+    in.request.input = std::move(doc);
+    return in;
+  }
+  in.names_workflow = true;
+  in.request.workflow = doc["workflow"].get<std::string>();
+  in.request.input = std::move(doc["input"]);
+  if (doc.contains("business_key")) {
+    if (!doc["business_key"].is_string()) {
+      throw Error(Errc::invalid_argument,
+                  fmt::format("{}: business_key must be a string", in.name));
+    }
+    in.request.business_key = doc["business_key"].get<std::string>();
+  }
+  return in;
+}
 
 std::string pick_workflow(const RunOptions& opt,
                           const std::vector<std::shared_ptr<const Definition>>& defs) {
@@ -38,13 +82,48 @@ std::string pick_workflow(const RunOptions& opt,
   std::string only;
   for (const auto& d : defs) {
     if (!only.empty() && only != d->name) {
-      throw Error(
-          Errc::invalid_argument,
-          fmt::format("{} holds several workflows; choose one with --workflow", opt.workflows));
+      throw Error(Errc::invalid_argument,
+                  fmt::format("{} holds several workflows; choose one with --workflow, or name "
+                              "it in each input as {{\"workflow\": ..., \"input\": ...}}",
+                              opt.workflows));
     }
     only = d->name;
   }
   return only;
+}
+
+// The latest moment the database has recorded: a virtual clock resumes from there, never
+// earlier, so that no timer appears to run backwards.
+std::optional<TimePoint> latest_recorded(Store& store) {
+  std::optional<TimePoint> latest;
+  InstanceFilter filter;
+  filter.limit = 1000;
+  for (;;) {
+    auto page = store.list_instances(filter);
+    for (const auto& row : page) {
+      auto t = std::max(row.updated_at, row.ended_at.value_or(row.updated_at));
+      if (!latest || t > *latest) latest = t;
+    }
+    if (page.size() < filter.limit) return latest;
+    filter.after_id = page.back().id;
+  }
+}
+
+std::shared_ptr<ManualClock> virtual_clock(const RunOptions& opt) {
+  TimePoint start = std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+  if (!opt.start.empty()) {
+    auto parsed = parse_time(opt.start);
+    if (!parsed) {
+      throw Error(Errc::invalid_argument,
+                  fmt::format("--start \"{}\" is not a time such as 2025-06-02T08:00:00Z", opt.start));
+    }
+    start = *parsed;
+  }
+  if (std::filesystem::exists(opt.db)) {
+    auto store = open_sqlite_store(opt.db, StoreOptions{SyncMode::normal, true});
+    if (auto latest = latest_recorded(*store)) start = std::max(start, *latest);
+  }
+  return std::make_shared<ManualClock>(start);
 }
 
 int run(const RunOptions& opt) {
@@ -57,23 +136,37 @@ int run(const RunOptions& opt) {
                opt.workflows, e.diagnostics().size());
     return kExitFailure;
   }
+  if (opt.clock == "real" && (!opt.start.empty() || !opt.horizon.empty())) {
+    throw Error(Errc::invalid_argument,
+                "--start and --until are for the virtual clock; add --clock virtual");
+  }
+  auto horizon = parse_duration(opt.horizon.empty() ? "365d" : opt.horizon);
+  if (!horizon) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("--until \"{}\" is not a duration such as 90d", opt.horizon));
+  }
   // Read every input before touching the database, so a bad file changes nothing.
-  std::vector<std::pair<std::string, nlohmann::json>> inputs;
+  std::vector<Input> inputs;
+  bool bare = false;
   for (const auto& file : opt.inputs) {
     auto docs = read_inputs(file);
     for (std::size_t i = 0; i < docs.size(); ++i) {
-      inputs.emplace_back(docs.size() == 1 ? file : fmt::format("{}[{}]", file, i + 1),
-                          std::move(docs[i]));
+      inputs.push_back(read_input(docs.size() == 1 ? file : fmt::format("{}[{}]", file, i + 1),
+                                  std::move(docs[i])));
+      bare = bare || !inputs.back().names_workflow;
     }
   }
   // A named workflow must exist even when there is nothing to start: the name is a mistake.
-  std::string workflow =
-      inputs.empty() && opt.workflow.empty() ? std::string() : pick_workflow(opt, defs);
+  std::string workflow = bare || !opt.workflow.empty() ? pick_workflow(opt, defs) : "";
+  for (auto& in : inputs)
+    if (!in.names_workflow) in.request.workflow = workflow;
   check_db_path(opt.db);
 
   EngineOptions eo;
   eo.db_path = opt.db;
   eo.sync = parse_sync(opt.sync);
+  std::shared_ptr<ManualClock> clock;
+  if (opt.clock == "virtual") eo.clock = clock = virtual_clock(opt);
   if (!opt.adapters.empty()) {
     std::error_code ec;
     if (std::filesystem::is_directory(opt.adapters, ec)) {
@@ -95,13 +188,12 @@ int run(const RunOptions& opt) {
   }
 
   std::vector<std::pair<std::string, std::future<StartResult>>> starts;
-  for (auto& [name, input] : inputs) {
-    StartRequest request;
-    request.workflow = workflow;
-    request.input = std::move(input);
-    starts.emplace_back(name, engine->start(std::move(request)));
+  for (auto& in : inputs) starts.emplace_back(in.name, engine->start(std::move(in.request)));
+  if (clock) {
+    engine->run_virtual(clock->now() + *horizon);
+  } else {
+    engine->run_until_idle();
   }
-  engine->run_until_idle();
 
   int exit_code = kExitOk;
   std::size_t created = 0;
@@ -127,19 +219,17 @@ int run(const RunOptions& opt) {
   }
   if (opt.format == "json") {
     fmt::print("{}\n", instances_json(rows).dump(2));
-  } else {
-    for (const auto& queued : commands) {
-      auto done = engine->store().get_command(queued.id);
-      fmt::print("command {} ({} {}): {}\n", queued.id, queued.kind, queued.instance_id,
-                 done && !done->outcome.empty() ? done->outcome : "pending");
-    }
-    fmt::print("{}", instances_table(rows));
-    std::map<std::string, int> totals;
-    for (const auto& r : rows) ++totals[std::string(to_string(r.status))];
-    std::vector<std::string> parts;
-    for (const auto& [status, n] : totals) parts.push_back(fmt::format("{} {}", n, status));
-    fmt::print("\n{} instance(s): {} started, {} resumed; {}\n", rows.size(), created, resumed,
-               parts.empty() ? "nothing to do" : fmt::format("{}", fmt::join(parts, ", ")));
+    return exit_code;
+  }
+  for (const auto& queued : commands) {
+    auto done = engine->store().get_command(queued.id);
+    fmt::print("command {} ({} {}): {}\n", queued.id, queued.kind, queued.instance_id,
+               done && !done->outcome.empty() ? done->outcome : "pending");
+  }
+  auto now = clock ? clock->now() : std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+  fmt::print("{}", render_run_summary(RunSummary{rows, created, resumed, now}, engine->store()));
+  if (clock) {
+    fmt::print("virtual clock: {} (durations above are virtual time)\n", format_time(now));
   }
   return exit_code;
 }
@@ -156,13 +246,22 @@ void register_run(CLI::App& app, int& exit_code) {
   cmd->add_option("--workflows", opt->workflows, "Directory of workflow YAML files")->required();
   cmd->add_option("--adapters", opt->adapters, "Adapters YAML file (default: builtin only)");
   cmd->add_option("--workflow", opt->workflow,
-                  "Workflow to start for the inputs (needed when DIR holds several)");
+                  "Workflow to start for bare inputs (needed when DIR holds several)");
   cmd->add_option("--sync", opt->sync, "SQLite synchronous mode: full (default) or normal")
       ->check(CLI::IsMember({"full", "normal"}));
+  cmd->add_option("--clock", opt->clock,
+                  "real (default), or virtual: timers and simulated latencies pass at once")
+      ->check(CLI::IsMember({"real", "virtual"}));
+  cmd->add_option("--start", opt->start,
+                  "With --clock virtual: the time it starts at (default: now, or where the "
+                  "database left off if later)");
+  cmd->add_option("--until", opt->horizon,
+                  "With --clock virtual: how far ahead to run (default 365d)");
   cmd->add_option("--format", opt->format, "Output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("inputs", opt->inputs,
-                  "JSON files, each one input object or an array of input objects");
+                  "JSON files, each an input object or an array of them; an element "
+                  "{\"workflow\": W, \"input\": {...}} starts workflow W");
   cmd->callback([opt, &exit_code] { exit_code = run(*opt); });
 }
 

@@ -13,15 +13,14 @@ nlohmann::json parse_or_null(const std::string& text) {
   return nlohmann::json::parse(text, nullptr, false);
 }
 
-// The incident's error code, for one-line views of a suspended instance.
+}  // namespace
+
 std::string incident_summary(const InstanceRow& row) {
   auto incident = parse_or_null(row.incident);
   if (!incident.is_object()) return "";
   auto error = incident.value("error", nlohmann::json::object());
   return fmt::format("{}: {}", error.value("code", "?"), error.value("message", ""));
 }
-
-}  // namespace
 
 nlohmann::json instance_json(const InstanceRow& row, bool with_context) {
   nlohmann::json j = {{"id", row.id},

@@ -13,4 +13,5 @@ set(RMAFLOW_CLI_SOURCES
   engine/cli/cmd_bench.cpp
   engine/cli/cmd_operator.cpp
   engine/cli/stuck.cpp
+  engine/cli/run_summary.cpp
 )

@@ -20,62 +20,6 @@ std::uint64_t pick_seed(std::uint64_t seed) {
   return seed != 0 ? seed : std::random_device{}() * 0x9E3779B97F4A7C15ULL ^ std::random_device{}();
 }
 
-// The answer to a caller, given once the commit carrying its transition is durable. If that
-// batch is dropped (the commit failed), the caller hears why instead of a broken promise.
-template <typename Result>
-class Answer {
- public:
-  Answer(std::shared_ptr<std::promise<Result>> promise, Result result)
-      : promise_(std::move(promise)), result_(std::move(result)) {}
-  ~Answer() {
-    if (!answered_) {
-      promise_->set_exception(std::make_exception_ptr(
-          Error(Errc::storage, "the engine stopped before the change was committed")));
-    }
-  }
-  void give() {
-    answered_ = true;
-    promise_->set_value(result_);
-  }
-
- private:
-  std::shared_ptr<std::promise<Result>> promise_;
-  Result result_;
-  bool answered_ = false;
-};
-
-template <typename Result>
-void answer_after_commit(Batch& batch, const std::shared_ptr<std::promise<Result>>& promise,
-                         const Result& result) {
-  auto answer = std::make_shared<Answer<Result>>(promise, result);
-  batch.then([answer] { answer->give(); });
-}
-
-}  // namespace
-
-// Runs `handle` on the engine thread; its result answers the caller once the batch it wrote
-// to is committed (for a request that changed nothing, once the batch before it is).
-template <typename Result, typename Handle>
-std::future<Result> EngineImpl::submit(Handle handle) {
-  auto promise = std::make_shared<std::promise<Result>>();
-  auto future = promise->get_future();
-  asio::post(io_, [this, handle = std::move(handle), promise]() mutable {
-    try {
-      answer_after_commit(batch_, promise, handle());
-      request_flush();
-    } catch (const Error&) {
-      promise->set_exception(std::current_exception());
-    }
-  });
-  return future;
-}
-
-namespace {
-
-std::string key_of(const std::string& workflow, const std::string& business_key) {
-  return workflow + '\n' + business_key;
-}
-
 // The business key an input maps to: given by the caller, or the workflow's expression.
 std::string business_key_for(const Definition& def, const StartRequest& request) {
   if (request.business_key) return *request.business_key;
@@ -98,13 +42,10 @@ std::string business_key_for(const Definition& def, const StartRequest& request)
 
 }  // namespace
 
-std::unique_ptr<Engine> Engine::open(EngineOptions options) {
-  return std::make_unique<EngineImpl>(std::move(options));
-}
-
 EngineImpl::EngineImpl(EngineOptions options)
     : options_(std::move(options)),
       wake_(io_),
+      command_poll_(io_),
       machine_(*this, options_.max_steps_per_turn),
       ids_(pick_seed(options_.seed)),
       rng_(pick_seed(options_.seed)) {
@@ -121,9 +62,13 @@ EngineImpl::EngineImpl(EngineOptions options)
     v = std::max(v, row.version);
   }
   recover();
+  started_ = adapters_->all();
+  for (const auto& adapter : started_) adapter->start(*this);
 }
 
-EngineImpl::~EngineImpl() = default;
+EngineImpl::~EngineImpl() {
+  for (const auto& adapter : started_) adapter->stop();
+}
 
 // ---- definitions -----------------------------------------------------------------------
 
@@ -183,40 +128,8 @@ void EngineImpl::recover() {
   refill_timers();
   for (auto& [id, inst] : active_) machine_.resume(*inst);
   active_count_ = active_.size();
-  apply_pending_commands();
+  apply_pending_commands(std::numeric_limits<std::size_t>::max());
   request_flush();
-}
-
-void EngineImpl::apply_pending_commands() {
-  for (const auto& command : store_->pending_commands(std::numeric_limits<std::size_t>::max())) {
-    std::string outcome = "applied";
-    try {
-      auto body = nlohmann::json::parse(command.body);
-      if (command.kind == "signal") {
-        SignalRequest request;
-        request.instance_id = command.instance_id;
-        request.name = body.value("name", std::string());
-        request.payload = body.value("payload", nlohmann::json());
-        request.idempotency_key = body.value("idempotency_key", std::string());
-        if (handle_signal(request).duplicate) outcome = "applied: duplicate signal, ignored";
-      } else if (auto kind = parse_action_kind(command.kind)) {
-        OperatorAction action;
-        action.instance_id = command.instance_id;
-        action.kind = *kind;
-        action.actor = body.value("actor", std::string("unknown"));
-        action.reason = body.value("reason", std::string());
-        action.args = body.value("args", nlohmann::json::object());
-        handle_action(action);
-      } else {
-        outcome = fmt::format("refused: this engine does not know the command \"{}\"", command.kind);
-      }
-    } catch (const Error& e) {
-      outcome = fmt::format("refused: {}", e.what());
-    } catch (const nlohmann::json::exception& e) {
-      outcome = fmt::format("refused: the command's body is not valid JSON ({})", e.what());
-    }
-    batch_.command_done(command.id, clock_->now(), outcome);
-  }
 }
 
 Instance* EngineImpl::acquire(const std::string& id) {
@@ -251,93 +164,12 @@ void EngineImpl::settle(Instance& inst) {
   }
 }
 
-void EngineImpl::load_signals(Instance& inst) {
-  if (inst.signals_loaded) return;
-  inst.signals_loaded = true;
-  std::vector<SignalRow> all;
-  {
-    std::lock_guard lock(store_mu_);
-    all = store_->signals(inst.row.id);
-  }
-  for (auto& s : all)
-    if (!s.consumed_at) inst.pending_signals.push_back(std::move(s));
-}
-
-// ---- signals ---------------------------------------------------------------------------
-
-std::future<SignalResult> EngineImpl::signal(SignalRequest request) {
-  return submit<SignalResult>([this, request = std::move(request)] { return handle_signal(request); });
-}
-
-std::future<ActionResult> EngineImpl::act(OperatorAction action) {
-  return submit<ActionResult>([this, action = std::move(action)] { return handle_action(action); });
-}
-
-ActionResult EngineImpl::handle_action(const OperatorAction& action) {
-  if (json_deeper_than(action.args)) {
-    throw Error(Errc::invalid_argument,
-                fmt::format("the arguments of {} nest deeper than {} levels",
-                            to_string(action.kind), kMaxJsonDepth));
-  }
-  Instance* inst = &acquire_unfinished(action.instance_id, "cannot be changed");
-  try {
-    machine_.apply(*inst, action);
-  } catch (const Error&) {
-    settle(*inst);  // refused: nothing changed; do not keep it in memory
-    throw;
-  }
-  settle(*inst);
-  return ActionResult{inst->row.id, inst->row.status, inst->row.step};
-}
-
-SignalResult EngineImpl::handle_signal(const SignalRequest& request) {
-  if (request.name.empty()) throw Error(Errc::invalid_argument, "a signal needs a name");
-  if (json_deeper_than(request.payload)) {
-    throw Error(Errc::invalid_argument,
-                fmt::format("the payload of signal {} nests deeper than {} levels", request.name,
-                            kMaxJsonDepth));
-  }
-  std::string id = request.instance_id;
-  if (id.empty()) {
-    if (auto it = pending_keys_.find(key_of(request.workflow, request.business_key));
-        it != pending_keys_.end()) {
-      id = it->second.instance_id;
-    } else {
-      std::lock_guard lock(store_mu_);
-      auto row = store_->find_by_business_key(request.workflow, request.business_key);
-      if (!row) {
-        throw Error(Errc::not_found, fmt::format("workflow {} has no instance with business key {}",
-                                                 request.workflow, request.business_key));
-      }
-      id = row->id;
-    }
-  }
-  Instance* inst = &acquire_unfinished(id, "takes no signals");
-  auto now = clock_->now();
-  std::string key = request.idempotency_key.empty() ? "auto:" + ids_.next(now) : request.idempotency_key;
-  bool duplicate = batch_.adds_signal(id, key);
-  if (!duplicate) {
-    std::lock_guard lock(store_mu_);
-    duplicate = store_->find_signal(id, key).has_value();
-  }
-  if (!duplicate) {
-    SignalRow row;
-    row.instance_id = id;
-    row.name = request.name;
-    row.idempotency_key = key;
-    row.payload = request.payload.dump();
-    row.received_at = now;
-    machine_.on_signal(*inst, std::move(row));
-  }
-  settle(*inst);
-  return SignalResult{id, key, duplicate};
-}
-
 // ---- starting instances ----------------------------------------------------------------
 
-std::future<StartResult> EngineImpl::start(StartRequest request) {
-  return submit<StartResult>(
-      [this, request = std::move(request)]() mutable { return handle_start(std::move(request)); });
+void EngineImpl::start(StartRequest request, ReplyFn<StartResult> done) {
+  submit<StartResult>(
+      [this, request = std::move(request)]() mutable { return handle_start(std::move(request)); },
+      std::move(done));
 }
 
 void EngineImpl::check_input(const Definition& def, const nlohmann::json& input) {
@@ -376,7 +208,7 @@ StartResult EngineImpl::handle_start(StartRequest request) {
   std::string input_hash = sha256_hex(request.input.dump());
 
   if (!business_key.empty()) {
-    auto key = key_of(def->name, business_key);
+    auto key = pending_key(def->name, business_key);
     auto answer_existing = [&](const std::string& id, const std::string& hash, int v) {
       if (hash != input_hash) {
         throw Error(Errc::conflict,
@@ -427,7 +259,7 @@ StartResult EngineImpl::handle_start(StartRequest request) {
   active_count_ = active_.size();
   StartResult result{ref.row.id, def->version, true};
   if (!business_key.empty()) {
-    auto key = key_of(def->name, business_key);
+    auto key = pending_key(def->name, business_key);
     pending_keys_[key] = PendingKey{ref.row.id, input_hash, def->version};
     batch_.then([this, key] { pending_keys_.erase(key); });
   }
@@ -675,8 +507,9 @@ void EngineImpl::flush() {
 bool EngineImpl::must_keep_running() const {
   // Under a manual clock the caller drives time and answers: nothing is waited for.
   if (clock_->is_manual()) return false;
-  return in_flight_ > 0 || timers_.count(TimerKind::retry) > 0 ||
-         timers_.count(TimerKind::host) > 0;
+  // An adapter's own timers (events it will send days from now) are not waited for: it
+  // stores them and re-arms them when the next engine starts.
+  return in_flight_ > 0 || timers_.count(TimerKind::retry) > 0;
 }
 
 void EngineImpl::run_until_idle() {
@@ -721,6 +554,7 @@ void EngineImpl::run() {
   io_.restart();
   fire_due_timers();
   arm_wake();
+  arm_command_poll();
   io_.run();
 }
 
@@ -729,6 +563,7 @@ void EngineImpl::stop() {
     flush();
     run_guard_.reset();
     wake_.cancel();
+    command_poll_.cancel();
     io_.stop();
   });
 }

@@ -15,12 +15,15 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/system_timer.hpp>
 
 #include "engine/dsl/input_schema.hpp"
 #include "engine/runtime/batch.hpp"
 #include "engine/runtime/engine_lock.hpp"
 #include "engine/runtime/instance.hpp"
+#include "engine/runtime/pending_reply.hpp"
 #include "engine/runtime/step_machine.hpp"
 #include "engine/runtime/timer_queue.hpp"
 #include "engine/support/ids.hpp"
@@ -33,10 +36,13 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   explicit EngineImpl(EngineOptions options);
   ~EngineImpl() override;
 
+  using Engine::act;
+  using Engine::signal;
+  using Engine::start;
   DeployResult deploy(std::shared_ptr<const Definition> definition) override;
-  std::future<StartResult> start(StartRequest request) override;
-  std::future<SignalResult> signal(SignalRequest request) override;
-  std::future<ActionResult> act(OperatorAction action) override;
+  void start(StartRequest request, ReplyFn<StartResult> done) override;
+  void signal(SignalRequest request, ReplyFn<SignalResult> done) override;
+  void act(OperatorAction action, ReplyFn<ActionResult> done) override;
   void run_until_idle() override;
   void run_virtual(TimePoint until) override;
   void run() override;
@@ -64,14 +70,21 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   // AdapterHost
   const Clock& clock() const override { return *clock_; }
   void call_at(TimePoint due, std::function<void()> fn) override;
+  void deliver_signal(SignalRequest request, SignalDone done) override;
 
   void recover();
   // An instance rebuilt from its row, on the definition it is pinned to. Throws Error(storage).
   std::unique_ptr<Instance> load_instance(InstanceRow row);
-  // Applies operator commands written to the database by other processes (the offline CLI).
-  void apply_pending_commands();
+  // Applies operator commands written to the database by other processes (the offline CLI),
+  // at most `limit` of them, each once (engine_commands.cpp).
+  void apply_pending_commands(std::size_t limit);
+  // While run() runs: applies newly queued commands every options_.command_poll.
+  void arm_command_poll();
+  // Runs `handle` on the engine thread; its result answers `done` once the batch it wrote to is
+  // committed (for a request that changed nothing, once the batch before it is); an Error it
+  // throws answers at once.
   template <typename Result, typename Handle>
-  std::future<Result> submit(Handle handle);
+  void submit(Handle handle, ReplyFn<Result> done);
   StartResult handle_start(StartRequest request);
   // Throws InvalidInput naming the field when `input` fails the definition's input schema.
   void check_input(const Definition& def, const nlohmann::json& input);
@@ -113,9 +126,12 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   mutable std::mutex store_mu_;  // the store is used by the engine thread and by deploy()
   std::shared_ptr<Clock> clock_;
   std::shared_ptr<AdapterRegistry> adapters_;
+  std::vector<std::shared_ptr<Adapter>> started_;  // stopped when the engine closes
 
   boost::asio::io_context io_;
   boost::asio::system_timer wake_;
+  boost::asio::steady_timer command_poll_;
+  std::int64_t last_command_ = 0;  // commands up to this id were handled
   std::optional<TimePoint> wake_armed_for_;
   std::optional<WorkGuard> inflight_guard_;
   std::optional<WorkGuard> run_guard_;
@@ -148,5 +164,26 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   std::atomic<std::size_t> active_count_{0};
   std::atomic<std::size_t> in_flight_count_{0};
 };
+
+// The key pending_keys_ files a start under.
+inline std::string pending_key(const std::string& workflow, const std::string& business_key) {
+  return workflow + '\n' + business_key;
+}
+
+template <typename Result, typename Handle>
+void EngineImpl::submit(Handle handle, ReplyFn<Result> done) {
+  auto reply = std::make_shared<PendingReply<Result>>(std::move(done));
+  boost::asio::post(io_, [this, handle = std::move(handle), reply]() mutable {
+    std::optional<Result> result;
+    try {
+      result = handle();
+    } catch (const Error&) {
+      reply->fail(std::current_exception());
+      return;
+    }
+    batch_.then([reply, result = std::move(*result)]() mutable { reply->give(std::move(result)); });
+    request_flush();
+  });
+}
 
 }  // namespace rmaflow

@@ -1,8 +1,10 @@
 set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/batch.cpp
-  engine/runtime/versions.cpp
+  engine/runtime/engine.cpp
+  engine/runtime/engine_commands.cpp
   engine/runtime/engine_impl.cpp
   engine/runtime/engine_lock.cpp
+  engine/runtime/engine_signals.cpp
   engine/runtime/fault_points.cpp
   engine/runtime/graph_overlay.cpp
   engine/runtime/instance.cpp
@@ -10,4 +12,5 @@ set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/operator_actions.cpp
   engine/runtime/step_machine.cpp
   engine/runtime/timer_queue.cpp
+  engine/runtime/versions.cpp
 )

@@ -159,6 +159,18 @@ std::vector<InstanceRow> SqliteStore::list_instances(const InstanceFilter& filte
   });
 }
 
+std::map<InstanceStatus, std::int64_t> SqliteStore::count_by_status() {
+  return guard(path_, "count instances in", [&] {
+    // Answered from the instances_status index alone.
+    SQLite::Statement s(db_, "SELECT status, COUNT(*) FROM instances GROUP BY status");
+    std::map<InstanceStatus, std::int64_t> counts;
+    while (s.executeStep()) {
+      counts[static_cast<InstanceStatus>(s.getColumn(0).getInt())] = s.getColumn(1).getInt64();
+    }
+    return counts;
+  });
+}
+
 std::vector<InstanceRow> SqliteStore::active_instances() {
   InstanceFilter filter;
   filter.statuses = {InstanceStatus::running, InstanceStatus::compensating};

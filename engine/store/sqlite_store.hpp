@@ -31,6 +31,7 @@ class SqliteStore final : public Store {
   std::optional<InstanceRow> find_by_business_key(const std::string& workflow,
                                                   const std::string& key) override;
   std::vector<InstanceRow> list_instances(const InstanceFilter& filter) override;
+  std::map<InstanceStatus, std::int64_t> count_by_status() override;
   std::vector<InstanceRow> active_instances() override;
   std::vector<EventRow> history(const std::string& id) override;
   std::vector<StepCount> count_unfinished(const std::string& workflow) override;

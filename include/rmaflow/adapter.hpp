@@ -59,14 +59,50 @@ struct Outcome {
 // Called exactly once per invocation, from any thread.
 using Completion = std::function<void(Outcome)>;
 
-// What the engine offers an adapter: its clock and timers that follow it (so a simulated
-// delay takes no wall time under a manual clock).
+// A signal for one instance, named by id or by workflow + business key.
+struct SignalRequest {
+  std::string instance_id;
+  std::string workflow;       // with business_key, when instance_id is empty
+  std::string business_key;
+  std::string name;
+  nlohmann::json payload;
+  std::string idempotency_key;  // a repeat with the same key is accepted once; default: unique
+};
+
+struct SignalResult {
+  std::string instance_id;
+  std::string idempotency_key;
+  bool duplicate = false;  // the same key was already accepted; nothing new happened
+};
+
+// What became of a signal an adapter delivered: accepted (durably stored; a repeat of an
+// idempotency key accepted before is accepted again as a duplicate), or refused.
+struct SignalDelivery {
+  std::optional<SignalResult> accepted;
+  // Why it was refused: not_found (no such instance), refused (it is finished) or
+  // invalid_argument, which delivering again will not change; storage when the engine stopped
+  // before the signal was committed, which it may.
+  std::optional<Error> refused;
+};
+using SignalDone = std::function<void(SignalDelivery)>;
+
+// What the engine offers an adapter: its clock, timers that follow it (so a simulated delay
+// takes no wall time under a manual clock), and a way to send the events an outside system
+// sends back (the warehouse scanned the parcel).
 class AdapterHost {
  public:
   virtual ~AdapterHost() = default;
   virtual const Clock& clock() const = 0;
-  // Runs `fn` once the host's clock reaches `due`. Thread-safe.
+  // Runs `fn` on the engine's thread once the host's clock reaches `due`. Thread-safe. Timers
+  // are not durable: an adapter that schedules events keeps them in its own storage and
+  // re-arms them in start(). A timer no adapter call waits for does not keep
+  // Engine::run_until_idle() running.
   virtual void call_at(TimePoint due, std::function<void()> fn) = 0;
+  // Delivers a signal to an instance named by id, or by workflow and business key. `done`
+  // runs once, on the engine's thread, after the signal is committed or refused. Deliver
+  // until accepted or refused for good: the idempotency key makes a repeat harmless.
+  // Thread-safe.
+  virtual void deliver_signal(SignalRequest request, SignalDone done) = 0;
 };
 
 class Adapter {
@@ -77,6 +113,13 @@ class Adapter {
   virtual void invoke(const Invocation& call, AdapterHost& host, Completion done) = 0;
   // False when the adapter knows it has no such operation (validation of actions at start).
   virtual bool has_operation(std::string_view operation) const = 0;
+
+  // An engine opened with this adapter: called once it has recovered its instances and before
+  // it runs anything. `host` stays valid until stop(); an adapter that sends events re-arms
+  // the ones it has stored here. An adapter serves one engine at a time.
+  virtual void start(AdapterHost& host) { (void)host; }
+  // The engine is closing: no host call may be made after this returns.
+  virtual void stop() {}
 };
 
 // Adapters by the name actions use. Loaded from an adapters YAML file:
@@ -101,6 +144,8 @@ class AdapterRegistry {
   void add(const std::string& name, std::shared_ptr<Adapter> adapter);
   Adapter* find(std::string_view name) const;
   std::vector<std::string> names() const;
+  // Every adapter, in name order; shared, so that an engine keeps those it started.
+  std::vector<std::shared_ptr<Adapter>> all() const;
 
  private:
   std::map<std::string, std::shared_ptr<Adapter>, std::less<>> adapters_;

@@ -6,14 +6,16 @@
 // acknowledged to a caller and no adapter is invoked before the transition that caused it is
 // committed. Opening an engine on an existing database resumes every unfinished instance.
 //
-// Thread-safety: deploy(), start() and stop() may be called from any thread. run() and
-// run_until_idle() drive the engine on the calling thread; call one of them from one thread.
+// Thread-safety: deploy(), start(), signal(), act() and stop() may be called from any thread.
+// run() and run_until_idle() drive the engine on the calling thread; call one of them from one
+// thread.
 // Errors: a failed commit is fatal to the engine (run*, throws Error(storage)); the database
 // keeps the last committed state and a new engine resumes from it.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <future>
 #include <map>
@@ -48,7 +50,23 @@ struct EngineOptions {
   // Called on the engine thread with the engine's own time between an adapter's outcome
   // arriving and the instance's next adapter call going out (the per-step overhead).
   std::function<void(std::chrono::nanoseconds)> on_step_latency;
+  // While run() runs, operator commands other processes queue in the database (the offline
+  // CLI) are picked up this often; zero: only when the engine opens.
+  std::chrono::milliseconds command_poll{250};
 };
+
+// The answer to a request made with a callback: its result, or the Error a future would throw.
+template <typename Result>
+struct Reply {
+  std::optional<Result> result;
+  std::exception_ptr error;  // holds an rmaflow::Error when there is no result
+  bool ok() const { return result.has_value(); }
+};
+
+// Called exactly once with the answer, on the engine thread (or, when the engine is destroyed
+// before answering, on the thread destroying it, with an Error(storage)). It must not block.
+template <typename Result>
+using ReplyFn = std::function<void(Reply<Result>)>;
 
 struct DeployResult {
   std::string workflow;
@@ -68,22 +86,6 @@ struct StartResult {
   std::string instance_id;
   int version = 0;
   bool created = false;  // false: an instance with this business key and input already existed
-};
-
-// A signal for one instance, named by id or by workflow + business key.
-struct SignalRequest {
-  std::string instance_id;
-  std::string workflow;       // with business_key, when instance_id is empty
-  std::string business_key;
-  std::string name;
-  nlohmann::json payload;
-  std::string idempotency_key;  // a repeat with the same key is accepted once; default: unique
-};
-
-struct SignalResult {
-  std::string instance_id;
-  std::string idempotency_key;
-  bool duplicate = false;  // the same key was already accepted; nothing new happened
 };
 
 // An operator's repair of one instance; recorded in its history with actor and reason.
@@ -134,21 +136,24 @@ class Engine {
   // with other content.
   virtual DeployResult deploy(std::shared_ptr<const Definition> definition) = 0;
 
-  // Starts an instance. The future is fulfilled once the start is committed, or holds an
-  // Error: not_found (workflow), invalid_input (not an object, fails the schema), conflict
-  // (same business key, other input). Requires the engine to be running (run/run_until_idle).
-  virtual std::future<StartResult> start(StartRequest request) = 0;
+  // Starts an instance. Answered once the start is committed, or with an Error: not_found
+  // (workflow), invalid_input (not an object, fails the schema), conflict (same business key,
+  // other input). Requires the engine to be running (run/run_until_idle).
+  virtual void start(StartRequest request, ReplyFn<StartResult> done) = 0;
+  std::future<StartResult> start(StartRequest request);
 
-  // Delivers a signal. The future is fulfilled once the signal is durably stored (and, when
-  // the instance waits for it, consumed), or holds an Error: not_found (no such instance),
-  // refused (the instance is finished), invalid_argument (no name). Requires the engine to
-  // be running, like start().
-  virtual std::future<SignalResult> signal(SignalRequest request) = 0;
+  // Delivers a signal. Answered once the signal is durably stored (and, when the instance
+  // waits for it, consumed), or with an Error: not_found (no such instance), refused (the
+  // instance is finished), invalid_argument (no name). Requires the engine to be running,
+  // like start().
+  virtual void signal(SignalRequest request, ReplyFn<SignalResult> done) = 0;
+  std::future<SignalResult> signal(SignalRequest request);
 
-  // Applies an operator action. The future holds the instance's status once the action is
-  // committed, or an Error: not_found (instance, step), refused (makes no sense in its
+  // Applies an operator action. Answered with the instance's status once the action is
+  // committed, or with an Error: not_found (instance, step), refused (makes no sense in its
   // state; the message says why), invalid_argument (a missing reason or malformed args).
-  virtual std::future<ActionResult> act(OperatorAction action) = 0;
+  virtual void act(OperatorAction action, ReplyFn<ActionResult> done) = 0;
+  std::future<ActionResult> act(OperatorAction action);
 
   // Runs on the calling thread until nothing can progress without an outside event: every
   // instance is finished, waiting or suspended, and no adapter call is in flight. Retry

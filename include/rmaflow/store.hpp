@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -143,6 +144,8 @@ struct InstanceFilter {
   std::string business_key;
   std::string after_id;                  // keyset cursor: ids strictly greater
   std::size_t limit = 100;
+  std::optional<TimePoint> created_from;    // created at or after
+  std::optional<TimePoint> created_before;  // created strictly before
 };
 
 enum class PutResult { inserted, unchanged };
@@ -175,6 +178,8 @@ class Store {
                                                           const std::string& key) = 0;
   // Ordered by id (ids sort by creation time).
   virtual std::vector<InstanceRow> list_instances(const InstanceFilter& filter) = 0;
+  // How many instances have each status (statuses without any are left out).
+  virtual std::map<InstanceStatus, std::int64_t> count_by_status() = 0;
   // Instances the engine must hold in memory to resume: status running or compensating.
   virtual std::vector<InstanceRow> active_instances() = 0;
   // The whole history of an instance, by seq.
@@ -238,6 +243,9 @@ class StoreWrapper : public Store {
   }
   std::vector<InstanceRow> list_instances(const InstanceFilter& f) override {
     return target_->list_instances(f);
+  }
+  std::map<InstanceStatus, std::int64_t> count_by_status() override {
+    return target_->count_by_status();
   }
   std::vector<InstanceRow> active_instances() override { return target_->active_instances(); }
   std::vector<EventRow> history(const std::string& id) override { return target_->history(id); }

@@ -22,6 +22,10 @@ std::string format_duration(Duration d);
 // RFC 3339 UTC with milliseconds: "2026-11-26T23:10:00.000Z".
 std::string format_time(TimePoint t);
 
+// Reads a UTC date ("2026-11-26", midnight) or an RFC 3339 UTC time ("2026-11-26T23:10:00Z",
+// with or without fractions of a second). Returns nullopt for anything else.
+std::optional<TimePoint> parse_time(std::string_view text);
+
 inline std::int64_t to_millis(TimePoint t) { return t.time_since_epoch().count(); }
 inline TimePoint from_millis(std::int64_t ms) { return TimePoint(Duration(ms)); }
 

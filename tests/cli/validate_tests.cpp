@@ -145,19 +145,6 @@ TEST_CASE("Cli.Validate.UsageErrorsExitTwo") {
   CHECK(help.out.find("--format") != std::string::npos);
 }
 
-TEST_CASE("Cli.Validate.ShippedExamplesAreValid") {
-  namespace fs = std::filesystem;
-  std::vector<std::string> argv = {rmaflow::testing::rmaflow_binary(), "validate"};
-  for (const auto& entry : fs::directory_iterator(rmaflow::testing::source_dir() + "/examples/workflows")) {
-    if (entry.path().extension() == ".yaml") argv.push_back(entry.path().string());
-  }
-  REQUIRE(argv.size() > 2);
-  auto r = rmaflow::testing::run_process(argv);
-  INFO(r.out, r.err);
-  CHECK(r.exit_code == 0);
-  CHECK(r.out.find("error[") == std::string::npos);
-}
-
 TEST_CASE("Cli.Validate.StrictTurnsWarningsIntoFailures") {
   TempDir dir;
   auto file = dir.write("warn.yaml", kWarnsOnly);

@@ -190,3 +190,38 @@ TEST_CASE("Store.Query.CountUnfinishedByVersionStepAndStatus") {
   CHECK(all[0].status == InstanceStatus::compensating);
   CHECK(s->count_unfinished("unknown").empty());
 }
+
+TEST_CASE("Store.List.CreatedRange") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("range.db"));
+  WriteBatch batch;
+  for (int i = 0; i < 4; ++i) {
+    batch.instances.push_back(testing::instance_row("i-" + std::to_string(i), 1000 * (i + 1)));
+  }
+  s->commit(batch);
+  CHECK(listed(*s, [](auto& f) { f.created_from = from_millis(2000); }) ==
+        Ids{"i-1", "i-2", "i-3"});
+  CHECK(listed(*s, [](auto& f) { f.created_before = from_millis(3000); }) == Ids{"i-0", "i-1"});
+  CHECK(listed(*s, [](auto& f) {
+          f.created_from = from_millis(2000);
+          f.created_before = from_millis(4000);
+        }) == Ids{"i-1", "i-2"});
+}
+
+TEST_CASE("Store.Count.ByStatus") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("count.db"));
+  CHECK(s->count_by_status().empty());
+  WriteBatch batch;
+  for (int i = 0; i < 5; ++i)
+    batch.instances.push_back(testing::instance_row("i-" + std::to_string(i)));
+  batch.instances[0].status = InstanceStatus::suspended;
+  batch.instances[1].status = InstanceStatus::completed;
+  batch.instances[2].status = InstanceStatus::completed;
+  s->commit(batch);
+  auto counts = s->count_by_status();
+  CHECK(counts.size() == 3);
+  CHECK(counts[InstanceStatus::running] == 2);
+  CHECK(counts[InstanceStatus::suspended] == 1);
+  CHECK(counts[InstanceStatus::completed] == 2);
+}

@@ -1,8 +1,10 @@
-#include "adapters/builtin/effect_ledger.hpp"
+#include "adapters/common/effect_ledger.hpp"
 
 #include <chrono>
+#include <optional>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <SQLiteCpp/Savepoint.h>
 
 namespace rmaflow {
 
@@ -29,13 +31,15 @@ std::int64_t now_ms() {
 
 }  // namespace
 
-EffectLedger::EffectLedger(const std::string& path) : path_(path) {
+EffectLedger::EffectLedger(const std::string& path, const std::string& extra_schema)
+    : path_(path) {
   try {
     db_ = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db_->exec("PRAGMA journal_mode=WAL");
     db_->exec("PRAGMA synchronous=FULL");
     db_->exec("PRAGMA busy_timeout=5000");
     db_->exec(kSchema);
+    if (!extra_schema.empty()) db_->exec(extra_schema);
   } catch (const SQLite::Exception& e) {
     throw Error(Errc::adapter_config,
                 "cannot open the effect ledger " + path + " (SQLite: " + e.what() + ")");
@@ -46,7 +50,7 @@ EffectLedger::~EffectLedger() = default;
 
 Outcome EffectLedger::call(const std::string& key, const std::string& adapter,
                            const std::string& operation, const nlohmann::json& input,
-                           const std::function<Outcome(int calls)>& decide) {
+                           const Decide& decide) {
   std::lock_guard lock(mu_);
   try {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
@@ -64,16 +68,23 @@ Outcome EffectLedger::call(const std::string& key, const std::string& adapter,
     upsert.bind(6, now);
     upsert.executeStep();
     int calls = upsert.getColumn(0).getInt();
-    bool applied = upsert.getColumn(1).getInt() > 0;
-    std::string stored = upsert.getColumn(2).isNull() ? "" : upsert.getColumn(2).getString();
+    std::optional<nlohmann::json> applied;
+    if (upsert.getColumn(1).getInt() > 0) {
+      applied = nlohmann::json::parse(upsert.getColumn(2).getString());
+    }
     upsert.reset();
-    Outcome outcome = applied ? Outcome::success(nlohmann::json::parse(stored)) : decide(calls);
+
+    SQLite::Savepoint owner_writes(*db_, "decide");
+    Outcome outcome = decide(Call{calls, applied ? &*applied : nullptr}, *db_);
     if (!applied && outcome.ok()) {
       SQLite::Statement apply(*db_,
                               "UPDATE effects SET effects = effects + 1, result = ? WHERE key = ?");
       apply.bind(1, outcome.result->dump());
       apply.bind(2, key);
       apply.exec();
+      owner_writes.release();
+    } else {
+      owner_writes.rollback();  // the call stays counted
     }
     tx.commit();
     return outcome;
@@ -81,6 +92,17 @@ Outcome EffectLedger::call(const std::string& key, const std::string& adapter,
     // The external system is unavailable: the caller may retry.
     return Outcome::failure(std::string(kTransient),
                             "effect ledger " + path_ + " failed: " + e.what(), true);
+  }
+}
+
+void EffectLedger::transact(const std::function<void(SQLite::Database& db)>& work) {
+  std::lock_guard lock(mu_);
+  try {
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    work(*db_);
+    tx.commit();
+  } catch (const SQLite::Exception& e) {
+    throw Error(Errc::storage, "effect ledger " + path_ + " failed: " + e.what());
   }
 }
 

@@ -1,0 +1,32 @@
+// SimAdapter: a simulated system reached in-process. A call is executed at once and answered
+// after the call's simulated latency on the engine's clock (AdapterHost::call_at), so a
+// manual or virtual clock makes it instant; a call the profile makes "late" is answered only
+// after the attempt's deadline, as a request whose answer was lost.
+#pragma once
+
+#include <memory>
+
+#include "adapters/sim/sim_system.hpp"
+#include "rmaflow/adapter.hpp"
+
+namespace rmaflow::sim {
+
+class SimAdapter final : public Adapter {
+ public:
+  explicit SimAdapter(std::shared_ptr<SimSystem> system) : system_(std::move(system)) {}
+
+  void invoke(const Invocation& call, AdapterHost& host, Completion done) override;
+  bool has_operation(std::string_view operation) const override {
+    return system_->has_operation(operation);
+  }
+  // The system runs its scheduled events (deliveries, signals) on the engine's clock.
+  void start(AdapterHost& host) override { system_->attach(host); }
+  void stop() override { system_->detach(); }
+
+  const std::shared_ptr<SimSystem>& system() const { return system_; }
+
+ private:
+  std::shared_ptr<SimSystem> system_;
+};
+
+}  // namespace rmaflow::sim

@@ -1,0 +1,131 @@
+// SimSystem: a simulated external system (ERP, carrier, warehouse) that behaves towards rmaflow
+// as its real counterpart would:
+//   - named operations, idempotent per key: a repeated key returns the first result and has
+//     no second effect; business refusals are named, non-retryable errors;
+//   - its state in its own SQLite file (SimStore);
+//   - calls that take time and sometimes fail or answer too late (CallProfiles);
+//   - events it sends back by itself, such as the warehouse's receipt scan: durable jobs,
+//     run on the attached host's clock and delivered as signals to the instance.
+//
+// Transports call execute(): the in-process SimAdapter and the mock HTTP service reach the same
+// systems, so there is one implementation of each operation.
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/sim/call_profile.hpp"
+#include "adapters/sim/sim_store.hpp"
+#include "rmaflow/adapter.hpp"
+
+namespace rmaflow::sim {
+
+// A business refusal (NotEligible, CustomerOnHold, ...): an operation throws it, the caller
+// gets a non-retryable failure with this code.
+class Refusal : public std::runtime_error {
+ public:
+  Refusal(std::string code, const std::string& message)
+      : std::runtime_error(message), code_(std::move(code)) {}
+  const std::string& code() const { return code_; }
+
+ private:
+  std::string code_;
+};
+
+// The route the mock HTTP service serves an operation on; `{name}` segments of the path are
+// fields of the operation's input.
+struct Route {
+  std::string method;  // GET, POST, DELETE
+  std::string path;    // "/labels/{label_id}", relative to the system's base path
+};
+
+struct OperationInfo {
+  std::string name;
+  Route route;
+  bool read_only = false;  // no effect: needs no idempotency key, is not recorded
+};
+
+class SimSystem {
+ public:
+  struct Response {
+    Outcome outcome;
+    Duration latency{0};  // how long the answer takes to come back
+    bool late = false;    // processed, but answered only after the caller's deadline
+  };
+
+  virtual ~SimSystem() = default;
+  SimSystem(const SimSystem&) = delete;
+  SimSystem& operator=(const SimSystem&) = delete;
+
+  const std::string& kind() const { return kind_; }  // "erp", "carrier", "wms"
+  const std::string& name() const { return name_; }  // the adapter name it is configured as
+
+  // Runs `operation` with `input` as the real system would on a request with this idempotency
+  // key. Never throws: an unknown operation, a malformed input or a database failure is a
+  // failed Outcome (the last one retryable).
+  Response execute(const std::string& operation, const std::string& key,
+                   const nlohmann::json& input);
+
+  bool has_operation(std::string_view operation) const;
+  const std::vector<OperationInfo>& operations() const { return infos_; }
+  const CallProfiles& profiles() const { return profiles_; }
+  void set_profiles(CallProfiles profiles) { profiles_ = std::move(profiles); }
+
+  // Attaches the host that runs this system's jobs on its clock and takes its signals (an
+  // engine, or the mock service), and arms every pending job. Throws Error(storage).
+  void attach(AdapterHost& host);
+  // No host call is made after this returns; pending jobs stay stored for the next attach.
+  void detach();
+
+  // The time on the attached host's clock (the system clock when detached).
+  TimePoint now() const;
+  SimStore& store() { return *store_; }
+
+ protected:
+  SimSystem(std::string kind, std::string name, std::shared_ptr<SimStore> store);
+
+  // An operation's work, inside the call's transaction: returns the result, or throws
+  // Refusal. Reading a malformed input throws a BadRequest refusal (see field()).
+  using Handler = std::function<nlohmann::json(SimTx& tx, const nlohmann::json& input)>;
+  void add(std::string name, Route route, Handler handler, bool read_only = false);
+
+  // Runs a pending job of a kind the system schedules itself ("deliver"), inside a
+  // transaction that marks it done. "signal" jobs are delivered by the base.
+  virtual void run_job(SimTx& tx, const SimJob& job);
+
+  // Schedules a signal to the instance `notify` names ({workflow, business_key}); nothing
+  // when `notify` is null (the caller asked for no events).
+  static void emit(SimTx& tx, TimePoint due, const nlohmann::json& notify, std::string name,
+                   nlohmann::json payload, std::string idempotency_key);
+
+  // Arms jobs committed outside execute() (a system that hands work to another).
+  void arm(const std::vector<SimJob>& jobs);
+
+ private:
+  void fire(std::int64_t job_id);
+  void deliver(const SimJob& job);
+  AdapterHost* host() const;
+
+  std::string kind_;
+  std::string name_;
+  std::shared_ptr<SimStore> store_;
+  CallProfiles profiles_;
+  std::vector<OperationInfo> infos_;
+  std::map<std::string, Handler, std::less<>> handlers_;
+  mutable std::mutex host_mu_;
+  AdapterHost* host_ = nullptr;
+};
+
+// Input fields, or a BadRequest refusal naming the missing or mistyped one.
+const nlohmann::json& field(const nlohmann::json& input, const char* name);
+std::string text_field(const nlohmann::json& input, const char* name);
+
+}  // namespace rmaflow::sim

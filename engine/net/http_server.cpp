@@ -1,0 +1,189 @@
+#include "engine/net/http_server.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <condition_variable>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/net/http_session.hpp"
+#include "rmaflow/errors.hpp"
+
+namespace rmaflow::net {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+HttpResponse plain_error(int status, std::string_view detail) {
+  return HttpResponse::with_body(status, std::string(detail) + "\n", "text/plain; charset=utf-8");
+}
+
+// How long stop() waits for connections it closed by force to finish closing.
+constexpr std::chrono::milliseconds kForcedCloseWait{5000};
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(HttpServerOptions options, HttpHandler handler)
+      : options_(std::move(options)), handler_(std::move(handler)) {
+    if (!options_.error_response) options_.error_response = plain_error;
+  }
+
+  void start();
+  void stop();
+  std::uint16_t port() const { return port_; }
+
+ private:
+  void accept();
+  void on_accept(error_code ec, tcp::socket socket);
+  void closed(HttpSession* session);
+  // Waits until no session is left or `deadline` passes; true when none is left.
+  bool wait_for_sessions(std::chrono::steady_clock::time_point deadline);
+  std::vector<std::shared_ptr<HttpSession>> snapshot();
+
+  HttpServerOptions options_;
+  HttpHandler handler_;
+  // Declared first: sessions and handlers still queued in it go before it does.
+  asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  asio::strand<asio::io_context::executor_type> accept_strand_ = asio::make_strand(io_);
+  tcp::acceptor acceptor_{accept_strand_};
+  std::shared_ptr<ResponderGate> gate_ = std::make_shared<ResponderGate>();
+  std::vector<std::thread> threads_;
+  std::uint16_t port_ = 0;
+  bool started_ = false;
+  bool stopped_ = false;
+
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::unordered_map<HttpSession*, std::shared_ptr<HttpSession>> sessions_;
+  bool stopping_ = false;
+};
+
+void HttpServer::Impl::start() {
+  if (started_) return;
+  auto where = fmt::format("{}:{}", options_.address, options_.port);
+  try {
+    tcp::endpoint endpoint(asio::ip::make_address(options_.address), options_.port);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+  } catch (const boost::system::system_error& e) {
+    throw Error(Errc::io, fmt::format("cannot listen on {}: {}", where, e.code().message()));
+  }
+  started_ = true;
+  work_.emplace(io_.get_executor());
+  accept();
+  for (std::size_t i = 0; i < std::max<std::size_t>(options_.threads, 1); ++i) {
+    threads_.emplace_back([this] { io_.run(); });
+  }
+}
+
+void HttpServer::Impl::accept() {
+  acceptor_.async_accept(asio::make_strand(io_), [this](error_code ec, tcp::socket socket) {
+    on_accept(ec, std::move(socket));
+  });
+}
+
+void HttpServer::Impl::on_accept(error_code ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+  if (!ec) {
+    std::optional<int> refuse;
+    std::shared_ptr<HttpSession> session;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;  // the socket closes as it goes
+      if (sessions_.size() >= options_.max_connections) refuse = 503;
+      HttpSession::Context context{&options_, &handler_, gate_,
+                                   [this](HttpSession* s) { closed(s); }};
+      session = std::make_shared<HttpSession>(std::move(socket), std::move(context));
+      sessions_.emplace(session.get(), session);
+    }
+    session->start(refuse);
+  }
+  // Errors such as running out of file descriptors concern one connection; keep accepting.
+  accept();
+}
+
+void HttpServer::Impl::closed(HttpSession* session) {
+  std::shared_ptr<HttpSession> last;  // released outside the lock
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(session);
+    if (it == sessions_.end()) return;
+    last = std::move(it->second);
+    sessions_.erase(it);
+  }
+  changed_.notify_all();
+}
+
+std::vector<std::shared_ptr<HttpSession>> HttpServer::Impl::snapshot() {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<HttpSession>> out;
+  for (const auto& [raw, session] : sessions_) out.push_back(session);
+  return out;
+}
+
+bool HttpServer::Impl::wait_for_sessions(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  return changed_.wait_until(lock, deadline, [this] { return sessions_.empty(); });
+}
+
+void HttpServer::Impl::stop() {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  asio::post(accept_strand_, [this] {
+    error_code ignored;
+    acceptor_.close(ignored);
+  });
+  for (const auto& session : snapshot()) session->shut_down();
+  auto now = std::chrono::steady_clock::now();
+  if (!wait_for_sessions(now + options_.drain_timeout)) {
+    for (const auto& session : snapshot()) session->force_close();
+    wait_for_sessions(std::chrono::steady_clock::now() + kForcedCloseWait);
+  }
+  {
+    std::lock_guard lock(gate_->mu);
+    gate_->open = false;
+  }
+  work_.reset();
+  io_.stop();  // whatever is still queued is dropped with the context
+  for (auto& thread : threads_) thread.join();
+  threads_.clear();
+  std::lock_guard lock(mu_);
+  sessions_.clear();
+}
+
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+void HttpServer::start() {
+  impl_->start();
+}
+std::uint16_t HttpServer::port() const {
+  return impl_->port();
+}
+void HttpServer::stop() {
+  impl_->stop();
+}
+
+}  // namespace rmaflow::net

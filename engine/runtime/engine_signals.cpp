@@ -1,0 +1,85 @@
+// Signals: accepted from callers (and from queued commands), stored and deduplicated by their
+// idempotency key, consumed by the wait step that names them (see docs/decisions.md, Signals).
+#include <fmt/format.h>
+
+#include "engine/runtime/engine_impl.hpp"
+#include "engine/support/json_depth.hpp"
+
+namespace rmaflow {
+
+void EngineImpl::signal(SignalRequest request, ReplyFn<SignalResult> done) {
+  submit<SignalResult>([this, request = std::move(request)] { return handle_signal(request); },
+                       std::move(done));
+}
+
+void EngineImpl::deliver_signal(SignalRequest request, SignalDone done) {
+  signal(std::move(request), [done = std::move(done)](Reply<SignalResult> reply) {
+    if (reply.ok()) {
+      done(SignalDelivery{std::move(*reply.result), std::nullopt});
+      return;
+    }
+    try {
+      std::rethrow_exception(reply.error);
+    } catch (const Error& e) {
+      done(SignalDelivery{std::nullopt, e});
+    }
+  });
+}
+
+SignalResult EngineImpl::handle_signal(const SignalRequest& request) {
+  if (request.name.empty()) throw Error(Errc::invalid_argument, "a signal needs a name");
+  if (json_deeper_than(request.payload)) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("the payload of signal {} nests deeper than {} levels", request.name,
+                            kMaxJsonDepth));
+  }
+  std::string id = request.instance_id;
+  if (id.empty()) {
+    if (auto it = pending_keys_.find(pending_key(request.workflow, request.business_key));
+        it != pending_keys_.end()) {
+      id = it->second.instance_id;
+    } else {
+      std::lock_guard lock(store_mu_);
+      auto row = store_->find_by_business_key(request.workflow, request.business_key);
+      if (!row) {
+        throw Error(Errc::not_found, fmt::format("workflow {} has no instance with business key {}",
+                                                 request.workflow, request.business_key));
+      }
+      id = row->id;
+    }
+  }
+  Instance* inst = &acquire_unfinished(id, "takes no signals");
+  auto now = clock_->now();
+  std::string key =
+      request.idempotency_key.empty() ? "auto:" + ids_.next(now) : request.idempotency_key;
+  bool duplicate = batch_.adds_signal(id, key);
+  if (!duplicate) {
+    std::lock_guard lock(store_mu_);
+    duplicate = store_->find_signal(id, key).has_value();
+  }
+  if (!duplicate) {
+    SignalRow row;
+    row.instance_id = id;
+    row.name = request.name;
+    row.idempotency_key = key;
+    row.payload = request.payload.dump();
+    row.received_at = now;
+    machine_.on_signal(*inst, std::move(row));
+  }
+  settle(*inst);
+  return SignalResult{id, key, duplicate};
+}
+
+void EngineImpl::load_signals(Instance& inst) {
+  if (inst.signals_loaded) return;
+  inst.signals_loaded = true;
+  std::vector<SignalRow> all;
+  {
+    std::lock_guard lock(store_mu_);
+    all = store_->signals(inst.row.id);
+  }
+  for (auto& s : all)
+    if (!s.consumed_at) inst.pending_signals.push_back(std::move(s));
+}
+
+}  // namespace rmaflow

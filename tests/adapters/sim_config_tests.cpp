@@ -1,0 +1,75 @@
+// Adapters files with mistakes: each is refused with one sentence naming the file, the line
+// and column, and what is wrong there.
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+
+#include "rmaflow/adapter.hpp"
+#include "tests/support/process.hpp"
+
+using namespace rmaflow;
+using namespace rmaflow::testing;
+
+namespace {
+
+// The message of the Error(adapter_config) loading `yaml` throws.
+std::string refusal(const std::string& yaml, TempDir& dir) {
+  try {
+    AdapterRegistry::from_yaml(yaml, "adapters.yaml", dir.path());
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::adapter_config);
+    return e.what();
+  }
+  FAIL("the adapters file was accepted: ", yaml);
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("Sim.Config.MistakesAreNamedWithTheirPlace") {
+  TempDir dir;
+  struct Case {
+    const char* yaml;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"adapters:\n  erp: { type: sim, state: e.db }\n",
+       "adapters.yaml:2:8: adapter \"erp\" of type sim needs a \"system\": erp, carrier or wms"},
+      {"adapters:\n  erp: { type: sim, system: crm, state: e.db }\n",
+       "adapters.yaml:2:29: adapter \"erp\" has unknown system \"crm\" (known: erp, carrier, wms)"},
+      {"adapters:\n  erp: { type: sim, system: erp }\n",
+       "adapters.yaml:2:8: adapter \"erp\" needs a \"state\""},
+      {"adapters:\n  wms: { type: sim, system: wms, state: w.db, parcels: {} }\n",
+       "adapters.yaml:2:47: unknown key \"parcels\" in adapter \"wms\""},
+      {"adapters:\n  wms: { type: sim, system: wms, state: w.db, latency: 300ms..50ms }\n",
+       "adapters.yaml:2:56: latency \"300ms..50ms\" must be a duration (150ms) or a range of two"},
+      {"adapters:\n  wms:\n    type: sim\n    system: wms\n    state: w.db\n    operations:\n"
+       "      restok: { fail_first: 1 }\n",
+       "adapters.yaml:7:7: adapter \"wms\" has no operation \"restok\""},
+      {"adapters:\n  wms:\n    type: sim\n    system: wms\n    state: w.db\n    operations:\n"
+       "      restock: { fail_rate: 1.5 }\n",
+       "adapters.yaml:7:29: fail_rate must be a number from 0 to 1"},
+      {"adapters:\n  wms: { type: sim, system: wms, state: w.db, grades: { RMA-1: E } }\n",
+       "adapters.yaml:2:64: grade \"E\" is not A, B, C or D"},
+      {"adapters:\n  carrier: { type: sim, system: carrier, state: c.db, deliver_to: erp }\n"
+       "  erp: { type: sim, system: erp, state: e.db }\n",
+       "adapters.yaml:2:67: deliver_to names \"erp\", which is not a sim adapter with system: wms"},
+      {"adapters:\n  x: { type: soap }\n", "adapters.yaml:2:14: adapter \"x\" has unknown type \"soap\""},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.yaml);
+    auto message = refusal(c.yaml, dir);
+    CHECK_MESSAGE(message.rfind(c.expected, 0) == 0, message);
+  }
+}
+
+TEST_CASE("Sim.Config.ErpDataMistakesNameTheDataFile") {
+  TempDir dir;
+  dir.write("erp-data.yaml", "invoices:\n  INV-1: { customer_id: C-1, date: last week, currency: USD, lines: [] }\n");
+  auto message = refusal("adapters:\n  erp: { type: sim, system: erp, state: e.db, data: erp-data.yaml }\n", dir);
+  CHECK_MESSAGE(message.find(dir.path() + "/erp-data.yaml:2:36: invoice INV-1: date must be a date "
+                             "such as 2025-05-20") == 0,
+                message);
+  auto missing = refusal("adapters:\n  erp: { type: sim, system: erp, state: e.db, data: nope.yaml }\n", dir);
+  CHECK_MESSAGE(missing.find("adapters.yaml:2:53: cannot read the ERP data file") == 0, missing);
+}

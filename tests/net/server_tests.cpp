@@ -1,0 +1,331 @@
+// HttpServer over loopback: answers now or later, guards itself against slow, malformed and
+// oversized requests and too many connections, keeps connections alive, stops gracefully.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "engine/net/http_client.hpp"
+#include "engine/net/http_server.hpp"
+#include "rmaflow/errors.hpp"
+#include "tests/net/raw_tcp.hpp"
+
+using namespace rmaflow::net;
+using namespace rmaflow::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+HttpResponse echo(const HttpRequest& request) {
+  auto response = HttpResponse::with_body(
+      200, request.method + " " + request.target + " " + request.body, "text/plain");
+  response.headers.set("X-Seen-Header", std::string(request.headers.get("x-test")));
+  return response;
+}
+
+HttpServerOptions local(std::size_t threads = 1) {
+  HttpServerOptions options;
+  options.threads = threads;
+  return options;
+}
+
+// Requests the handler keeps unanswered until the test answers them.
+struct Held {
+  std::mutex mu;
+  std::vector<std::pair<HttpRequest, Responder>> requests;
+  std::promise<void> first;
+  bool signalled = false;
+
+  HttpHandler handler() {
+    return [this](HttpRequest request, Responder respond) {
+      std::lock_guard lock(mu);
+      requests.emplace_back(std::move(request), std::move(respond));
+      if (!signalled) {
+        signalled = true;
+        first.set_value();
+      }
+    };
+  }
+  void answer(std::size_t i, HttpResponse response) {
+    std::lock_guard lock(mu);
+    requests.at(i).second(std::move(response));
+  }
+};
+
+std::string request_text(const std::string& method, const std::string& target,
+                         const std::string& body = "", const std::string& extra = "") {
+  return method + " " + target + " HTTP/1.1\r\nHost: test\r\n" + extra +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+HttpEndpoint at(const HttpServer& server) {
+  return HttpEndpoint{"127.0.0.1", server.port()};
+}
+
+}  // namespace
+
+TEST_CASE("Net.Server.PicksAPortAndAnswers") {
+  HttpServer server(local(),
+                    [](HttpRequest request, Responder respond) { respond(echo(request)); });
+  server.start();
+  CHECK(server.port() != 0);
+  HttpClient client;
+  HttpRequest request;
+  request.method = "POST";
+  request.target = "/v1/things?x=1";
+  request.body = "hello";
+  request.headers.set("X-Test", "yes");
+  auto result = client.request(at(server), request, 5s);
+  REQUIRE(result.ok());
+  CHECK(result.response.status == 200);
+  CHECK(result.response.body == "POST /v1/things?x=1 hello");
+  CHECK(result.response.headers.get("x-seen-header") == "yes");
+  CHECK(result.response.headers.get("content-type") == "text/plain");
+}
+
+TEST_CASE("Net.Server.ListeningTwiceOnOnePortIsAnError") {
+  HttpServer first(local(), [](HttpRequest r, Responder respond) { respond(echo(r)); });
+  first.start();
+  auto options = local();
+  options.port = first.port();
+  HttpServer second(options, [](HttpRequest r, Responder respond) { respond(echo(r)); });
+  CHECK_THROWS_WITH_AS(second.start(), doctest::Contains("cannot listen on 127.0.0.1:"),
+                       rmaflow::Error);
+  auto bad = local();
+  bad.address = "not-an-address";
+  HttpServer third(bad, [](HttpRequest r, Responder respond) { respond(echo(r)); });
+  CHECK_THROWS_AS(third.start(), rmaflow::Error);
+}
+
+TEST_CASE("Net.Server.AnswersLaterWithoutHoldingItsThread") {
+  // One I/O thread: while the first request waits for its answer, a second one is served.
+  Held held;
+  HttpServer server(local(1), [&](HttpRequest request, Responder respond) {
+    if (request.target == "/slow") return held.handler()(std::move(request), std::move(respond));
+    respond(echo(request));
+  });
+  server.start();
+  HttpClient client;
+  std::promise<HttpResult> slow;
+  HttpRequest slow_request;
+  slow_request.target = "/slow";
+  client.async_request(at(server), slow_request, 10s,
+                       [&](HttpResult r) { slow.set_value(std::move(r)); });
+  held.first.get_future().wait();
+
+  HttpRequest fast;
+  fast.target = "/fast";
+  auto answered = client.request(at(server), fast, 5s);
+  REQUIRE(answered.ok());
+  CHECK(answered.response.body == "GET /fast ");
+
+  // The answer comes from another thread, as the engine's would.
+  std::thread([&] { held.answer(0, HttpResponse::with_body(201, "later", "text/plain")); }).join();
+  auto late = slow.get_future().get();
+  REQUIRE(late.ok());
+  CHECK(late.response.status == 201);
+  CHECK(late.response.body == "later");
+}
+
+TEST_CASE("Net.Server.KeepsConnectionsAlive") {
+  HttpServer server(local(), [](HttpRequest r, Responder respond) { respond(echo(r)); });
+  server.start();
+  RawConnection connection(server.port());
+  connection.send(request_text("GET", "/one"));
+  CHECK(connection.read_response().find("GET /one") != std::string::npos);
+  connection.send(request_text("GET", "/two") + request_text("GET", "/three"));  // pipelined
+  CHECK(connection.read_response().find("GET /two") != std::string::npos);
+  CHECK(connection.read_response().find("GET /three") != std::string::npos);
+  connection.send(request_text("GET", "/last", "", "Connection: close\r\n"));
+  auto last = connection.read_response();
+  CHECK(last.find("GET /last") != std::string::npos);
+  CHECK(last.find("Connection: close") != std::string::npos);
+  CHECK(connection.closed_by_peer());
+}
+
+TEST_CASE("Net.Server.RefusesBadRequestsWithTheErrorResponder") {
+  auto options = local();
+  options.max_body_bytes = 64;
+  options.max_header_bytes = 1024;
+  options.error_response = [](int status, std::string_view detail) {
+    return HttpResponse::with_body(status, "{\"detail\":\"" + std::string(detail) + "\"}",
+                                   "application/problem+json");
+  };
+  std::atomic<int> handled{0};
+  HttpServer server(options, [&](HttpRequest r, Responder respond) {
+    ++handled;
+    respond(echo(r));
+  });
+  server.start();
+
+  SUBCASE("malformed") {
+    RawConnection c(server.port());
+    c.send("THIS IS NOT HTTP\r\n\r\n");
+    auto answer = c.read_all();
+    CHECK(answer.rfind("HTTP/1.1 400 Bad Request", 0) == 0);
+    CHECK(answer.find("application/problem+json") != std::string::npos);
+    CHECK(answer.find("malformed") != std::string::npos);
+  }
+  SUBCASE("body over the limit, announced by Content-Length") {
+    RawConnection c(server.port());
+    c.send(request_text("POST", "/x", std::string(65, 'a')));
+    auto answer = c.read_all();
+    CHECK(answer.rfind("HTTP/1.1 413", 0) == 0);
+    CHECK(answer.find("too large") != std::string::npos);
+  }
+  SUBCASE("chunked body over the limit") {
+    RawConnection c(server.port());
+    std::string chunk(40, 'b');
+    c.send("POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n28\r\n" + chunk +
+           "\r\n28\r\n" + chunk + "\r\n0\r\n\r\n");
+    CHECK(c.read_all().rfind("HTTP/1.1 413", 0) == 0);
+  }
+  SUBCASE("header over the limit") {
+    RawConnection c(server.port());
+    c.send(request_text("GET", "/x", "", "X-Big: " + std::string(2000, 'h') + "\r\n"));
+    CHECK(c.read_all().rfind("HTTP/1.1 431", 0) == 0);
+  }
+  CHECK(handled == 0);
+  // The server still serves.
+  HttpClient client;
+  auto fine = client.request(at(server), HttpRequest{}, 5s);
+  REQUIRE(fine.ok());
+  CHECK(fine.response.status == 200);
+}
+
+TEST_CASE("Net.Server.SlowHeaderOrBodyGets408") {
+  auto options = local();
+  options.header_timeout = 150ms;
+  options.body_timeout = 150ms;
+  HttpServer server(options, [](HttpRequest r, Responder respond) { respond(echo(r)); });
+  server.start();
+  SUBCASE("the header stops half-way") {
+    RawConnection c(server.port());
+    c.send("GET /x HTTP/1.1\r\nHost: t\r\n");
+    CHECK(c.read_all().rfind("HTTP/1.1 408", 0) == 0);
+  }
+  SUBCASE("the body stops half-way") {
+    RawConnection c(server.port());
+    c.send("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly a part");
+    auto answer = c.read_all();
+    CHECK(answer.rfind("HTTP/1.1 408", 0) == 0);
+    CHECK(answer.find("body did not arrive in time") != std::string::npos);
+  }
+}
+
+TEST_CASE("Net.Server.IdleConnectionsClose") {
+  auto options = local();
+  options.idle_timeout = 100ms;
+  HttpServer server(options, [](HttpRequest r, Responder respond) { respond(echo(r)); });
+  server.start();
+  RawConnection c(server.port());
+  c.send(request_text("GET", "/x"));
+  CHECK(c.read_response().find("200 OK") != std::string::npos);
+  CHECK(c.closed_by_peer());  // no 408 for a connection between requests: it just closes
+}
+
+TEST_CASE("Net.Server.ContinuesAfterExpect100") {
+  HttpServer server(local(), [](HttpRequest r, Responder respond) { respond(echo(r)); });
+  server.start();
+  RawConnection c(server.port());
+  c.send("POST /x HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+  CHECK(c.read_response().rfind("HTTP/1.1 100 Continue", 0) == 0);
+  c.send("body");
+  CHECK(c.read_response().find("POST /x body") != std::string::npos);
+}
+
+TEST_CASE("Net.Server.CapsConnections") {
+  auto options = local();
+  options.max_connections = 2;
+  HttpServer server(options, [](HttpRequest r, Responder respond) { respond(echo(r)); });
+  server.start();
+  // An answered request proves the server holds the connection.
+  RawConnection a(server.port()), b(server.port());
+  for (auto* c : {&a, &b}) {
+    c->send(request_text("GET", "/hold"));
+    REQUIRE(c->read_response().find("200 OK") != std::string::npos);
+  }
+  RawConnection third(server.port());
+  third.send(request_text("GET", "/x"));
+  CHECK(third.read_all().rfind("HTTP/1.1 503", 0) == 0);
+  // A held one still works.
+  a.send(request_text("GET", "/again"));
+  CHECK(a.read_response().find("GET /again") != std::string::npos);
+}
+
+TEST_CASE("Net.Server.HandlerFailuresAnswer500") {
+  HttpServer server(local(), [](HttpRequest request, Responder respond) {
+    if (request.target == "/throw") throw std::runtime_error("boom");
+    if (request.target == "/drop") return;  // the responder dies unanswered
+    respond(HttpResponse::with_body(200, "first", "text/plain"));
+    respond(HttpResponse::with_body(202, "second", "text/plain"));  // ignored
+  });
+  server.start();
+  HttpClient client;
+  for (const char* target : {"/throw", "/drop"}) {
+    HttpRequest request;
+    request.target = target;
+    auto result = client.request(at(server), request, 5s);
+    REQUIRE(result.ok());
+    CHECK(result.response.status == 500);
+  }
+  auto once = client.request(at(server), HttpRequest{}, 5s);
+  REQUIRE(once.ok());
+  CHECK(once.response.status == 200);
+  CHECK(once.response.body == "first");
+}
+
+TEST_CASE("Net.Server.StopsGracefully") {
+  Held held;
+  HttpServer server(local(), [&](HttpRequest request, Responder respond) {
+    if (request.target == "/in-flight")
+      return held.handler()(std::move(request), std::move(respond));
+    respond(echo(request));
+  });
+  server.start();
+  auto port = server.port();
+
+  RawConnection idle(port);  // kept alive after one request: closed by stop
+  idle.send(request_text("GET", "/warm"));
+  REQUIRE(idle.read_response().find("200 OK") != std::string::npos);
+  RawConnection busy(port);
+  busy.send(request_text("POST", "/in-flight", "data"));
+  held.first.get_future().wait();
+
+  auto stopped = std::async(std::launch::async, [&] { server.stop(); });
+  CHECK(idle.closed_by_peer());
+  // New connections are refused while the request in flight is still being answered.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!connection_refused(port) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  CHECK(connection_refused(port));
+  CHECK(stopped.wait_for(0s) == std::future_status::timeout);
+
+  held.answer(0, HttpResponse::with_body(201, "done", "text/plain"));
+  auto answer = busy.read_response();
+  CHECK(answer.rfind("HTTP/1.1 201", 0) == 0);
+  CHECK(answer.find("Connection: close") != std::string::npos);
+  CHECK(busy.closed_by_peer());
+  stopped.get();
+  // Answering after the stop is harmless.
+  held.answer(0, HttpResponse::with_body(200, "late", "text/plain"));
+}
+
+TEST_CASE("Net.Server.StopGivesUpOnRequestsPastTheDrainTimeout") {
+  Held held;
+  auto options = local();
+  options.drain_timeout = 100ms;
+  HttpServer server(options, held.handler());
+  server.start();
+  RawConnection busy(server.port());
+  busy.send(request_text("GET", "/never"));
+  held.first.get_future().wait();
+  server.stop();
+  CHECK(busy.read_all().empty());  // closed without an answer
+  held.answer(0, HttpResponse::with_body(200, "too late", "text/plain"));
+}
