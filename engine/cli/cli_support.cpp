@@ -66,6 +66,12 @@ std::vector<nlohmann::json> read_inputs(const std::string& path) {
                           path, doc.type_name()));
 }
 
+std::shared_ptr<const Definition> load_workflow(const std::string& file) {
+  auto loaded = load_definition_file(file);
+  if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
+  return loaded.definition;
+}
+
 std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::string& dir) {
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {

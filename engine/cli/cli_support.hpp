@@ -21,6 +21,9 @@ std::string read_file(const std::string& path);
 // levels deep.
 std::vector<nlohmann::json> read_inputs(const std::string& path);
 
+// Loads one workflow file. Throws DefinitionError carrying every diagnostic when it is invalid.
+std::shared_ptr<const Definition> load_workflow(const std::string& file);
+
 // Loads every *.yaml / *.yml in `dir` (not recursive). Throws DefinitionError carrying every
 // diagnostic when any file is invalid, Error(io) when the directory is missing or empty,
 // Error(conflict) when two files define the same workflow and version.

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   register_versions(app, exit_code);
   register_graph(app, exit_code);
   register_migrate(app, exit_code);
+  register_simulate(app, exit_code);
   register_queries(app, exit_code);
   register_bench(app, exit_code);
   register_operator_commands(app, exit_code);
