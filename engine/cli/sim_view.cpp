@@ -55,7 +55,7 @@ std::string describe(const EventRow& e, const Definition& d) {
     case EventType::incident_opened:
       return fmt::format("suspended: {}: {}", data["error"].value("code", "?"),
                          data["error"].value("message", ""));
-    case EventType::signal_received: return "signal " + text("signal") + " received";
+    case EventType::signal_received: return "signal " + text("signal") + " arrived";
     case EventType::compensation_started: return "compensating (" + text("reason") + ")";
     case EventType::compensation_step_completed: return "undone: " + action_of(d, e.step, true) + " ok";
     case EventType::instance_ended: return "ended " + text("status");
@@ -76,12 +76,17 @@ std::string format_offset(Duration d) {
 
 std::string simulation_text(const Scenario& s, const Definition& d, const SimulationResult& r) {
   std::string out = fmt::format("scenario: {} ({} version {})\n", s.name, d.name, d.version);
+  auto path = r.path();
   for (const auto& e : r.history) {
     auto line = describe(e, d);
     if (line.empty()) continue;
-    out += fmt::format("  {:>17}  {:<22} {}\n", format_offset(e.at - r.start), e.step, line);
+    // After compensating, the engine's row (and its last event) names the last step undone;
+    // the end reads better at the end step the path reached.
+    const std::string& step =
+        e.type == EventType::instance_ended && !path.empty() ? path.back() : e.step;
+    out += fmt::format("  {:>17}  {:<22} {}\n", format_offset(e.at - r.start), step, line);
   }
-  out += fmt::format("path: {}\n", fmt::join(r.path(), " > "));
+  out += fmt::format("path: {}\n", fmt::join(path, " > "));
   // A finished instance's row names the last step it touched (a compensated one, maybe);
   // the path says where it ended.
   std::string state = r.row.ended_at

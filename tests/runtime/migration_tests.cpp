@@ -2,6 +2,7 @@
 // keeping its start, refusals that change nothing, and the dry-run plan.
 #include <doctest/doctest.h>
 
+#include "rmaflow/graph.hpp"
 #include "rmaflow/migration.hpp"
 #include "tests/runtime/harness.hpp"
 
@@ -175,6 +176,10 @@ TEST_CASE("Migrations.Move.WaitingInstanceFinishesOnTheNewVersion") {
   CHECK(h.row(id).status == InstanceStatus::completed);
   CHECK(steps_entered(h, id) ==
         std::vector<std::string>{"label", "await_parcel", "inspect", "credit", "done"});
+  // Drawn over version 2, the path reads as if it had entered version 2's wait.
+  auto overlay = overlay_of(h.row(id), h.history(id));
+  CHECK(overlay.visited ==
+        std::vector<std::string>{"label", "await_receipt", "inspect", "credit", "done"});
 }
 
 TEST_CASE("Migrations.Move.ShorterTimeoutAlreadyPassedFiresAtOnce") {
