@@ -1,6 +1,7 @@
 #include "engine/cli/cli_support.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -63,6 +64,12 @@ std::vector<nlohmann::json> read_inputs(const std::string& path) {
   throw Error(Errc::invalid_argument,
               fmt::format("{} must hold a JSON object (one input) or an array of objects, not {}",
                           path, doc.type_name()));
+}
+
+std::shared_ptr<const Definition> load_workflow(const std::string& file) {
+  auto loaded = load_definition_file(file);
+  if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
+  return loaded.definition;
 }
 
 std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::string& dir) {
@@ -180,6 +187,11 @@ void check_db_path(const std::string& db_path) {
 std::unique_ptr<Store> open_for_queries(const std::string& db_path) {
   refuse_directory(db_path);
   return open_sqlite_store(db_path, StoreOptions{SyncMode::normal, true});
+}
+
+std::string default_actor() {
+  const char* user = std::getenv("USER");
+  return user != nullptr && *user != '\0' ? user : "cli";
 }
 
 SyncMode parse_sync(const std::string& text) {

@@ -25,6 +25,9 @@ std::string read_file(const std::string& path);
 // levels deep.
 std::vector<nlohmann::json> read_inputs(const std::string& path);
 
+// Loads one workflow file. Throws DefinitionError carrying every diagnostic when it is invalid.
+std::shared_ptr<const Definition> load_workflow(const std::string& file);
+
 // Loads every *.yaml / *.yml in `dir` (not recursive). Throws DefinitionError carrying every
 // diagnostic when any file is invalid, Error(io) when the directory is missing or empty,
 // Error(conflict) when two files define the same workflow and version.
@@ -59,6 +62,9 @@ void check_db_path(const std::string& db_path);
 // returns false. `filter.limit` is ignored.
 void for_each_instance(Store& store, InstanceFilter filter,
                        const std::function<bool(InstanceRow& row)>& visit);
+
+// Who an operator action is recorded as when --actor is not given: $USER, else "cli".
+std::string default_actor();
 
 // Parses "full" / "normal".
 SyncMode parse_sync(const std::string& text);

@@ -21,12 +21,6 @@ struct GraphOptions {
   std::string db;
 };
 
-std::shared_ptr<const Definition> load_file(const std::string& file) {
-  auto loaded = load_definition_file(file);
-  if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
-  return loaded.definition;
-}
-
 std::shared_ptr<const Definition> stored(Store& store, const InstanceRow& row) {
   auto def = store.get_definition(row.workflow, row.version);
   if (!def)
@@ -42,13 +36,13 @@ int graph(const GraphOptions& opt) {
     throw CLI::ValidationError("--instance needs --db, the database the instance is in");
   auto format = opt.format == "dot" ? GraphFormat::dot : GraphFormat::mermaid;
   if (opt.instance.empty()) {
-    fmt::print("{}", render_graph(*load_file(opt.file), format));
+    fmt::print("{}", render_graph(*load_workflow(opt.file), format));
     return kExitOk;
   }
   auto store = open_for_queries(opt.db);
   auto row = store->get_instance(opt.instance);
   if (!row) throw Error(Errc::not_found, fmt::format("no instance {} in {}", opt.instance, opt.db));
-  auto def = opt.file.empty() ? stored(*store, *row) : load_file(opt.file);
+  auto def = opt.file.empty() ? stored(*store, *row) : load_workflow(opt.file);
   if (def->name != row->workflow || def->version != row->version) {
     throw Error(Errc::invalid_argument,
                 fmt::format("instance {} runs workflow {} version {}, but {} is workflow {} "

@@ -58,11 +58,6 @@ nlohmann::json parse_json_option(const std::string& option, const std::string& t
   return doc;
 }
 
-std::string default_actor() {
-  const char* user = std::getenv("USER");
-  return user != nullptr && *user != '\0' ? user : "cli";
-}
-
 nlohmann::json action_body(const CommandOptions& opt, nlohmann::json args) {
   return {{"actor", opt.actor.empty() ? default_actor() : opt.actor},
           {"reason", opt.reason},

@@ -22,6 +22,8 @@ void register_bench(CLI::App& app, int& exit_code);
 void register_deploy(CLI::App& app, int& exit_code);
 void register_versions(CLI::App& app, int& exit_code);
 void register_graph(CLI::App& app, int& exit_code);
+void register_migrate(CLI::App& app, int& exit_code);
+void register_simulate(CLI::App& app, int& exit_code);  // simulate, test
 // signal, retry, skip, goto, cancel, patch, resolve
 void register_operator_commands(CLI::App& app, int& exit_code);
 

@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   register_graph(app, exit_code);
   register_serve(app, exit_code);
   register_start(app, exit_code);
+  register_migrate(app, exit_code);
+  register_simulate(app, exit_code);
   register_queries(app, exit_code);
   register_bench(app, exit_code);
   register_operator_commands(app, exit_code);

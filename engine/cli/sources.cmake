@@ -10,6 +10,9 @@ set(RMAFLOW_CLI_SOURCES
   engine/cli/cmd_deploy.cpp
   engine/cli/cmd_versions.cpp
   engine/cli/cmd_graph.cpp
+  engine/cli/cmd_migrate.cpp
+  engine/cli/cmd_simulate.cpp
+  engine/cli/sim_view.cpp
   engine/cli/cmd_queries.cpp
   engine/cli/cmd_bench.cpp
   engine/cli/cmd_operator.cpp

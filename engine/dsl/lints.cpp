@@ -66,6 +66,18 @@ bool complementary(const std::string& a, const std::string& b) {
   return false;
 }
 
+// True when some case is sure to be true (see switch-no-default).
+bool exhaustive(const SwitchStep& step) {
+  std::vector<std::string> shapes;
+  for (const auto& c : step.cases) shapes.push_back(shape(c.condition.source()));
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    if (shapes[i] == "true") return true;
+    for (std::size_t j = 0; j < i; ++j)
+      if (negated(shapes[i], shapes[j]) || complementary(shapes[i], shapes[j])) return true;
+  }
+  return false;
+}
+
 void check_switches(const Definition& d, const SourceFacts& facts, DiagnosticSink& sink) {
   for (const auto& step : d.steps) {
     const auto* sw = std::get_if<SwitchStep>(&step.body);
@@ -115,17 +127,6 @@ void check_ends(const Definition& d, const SourceFacts& facts, DiagnosticSink& s
 }
 
 }  // namespace
-
-bool exhaustive(const SwitchStep& step) {
-  std::vector<std::string> shapes;
-  for (const auto& c : step.cases) shapes.push_back(shape(c.condition.source()));
-  for (std::size_t i = 0; i < shapes.size(); ++i) {
-    if (shapes[i] == "true") return true;
-    for (std::size_t j = 0; j < i; ++j)
-      if (negated(shapes[i], shapes[j]) || complementary(shapes[i], shapes[j])) return true;
-  }
-  return false;
-}
 
 void check_lints(const Definition& d, const SourceFacts& facts, DiagnosticSink& sink) {
   check_switches(d, facts, sink);

@@ -23,7 +23,4 @@ namespace rmaflow::dsl {
 
 void check_lints(const Definition& definition, const SourceFacts& facts, DiagnosticSink& sink);
 
-// True when some case of a switch without default is sure to be true (see switch-no-default).
-bool exhaustive(const SwitchStep& step);
-
 }  // namespace rmaflow::dsl

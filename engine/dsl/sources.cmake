@@ -5,6 +5,7 @@ set(RMAFLOW_DSL_SOURCES
   engine/dsl/diagnostic_sink.cpp
   engine/dsl/dot_writer.cpp
   engine/dsl/dsl_keys.cpp
+  engine/dsl/dsl_names.cpp
   engine/dsl/expression.cpp
   engine/dsl/graph_checks.cpp
   engine/dsl/jq_bounds.cpp

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <array>
-#include <regex>
 
 #include "engine/dsl/dsl_keys.hpp"
+#include "engine/dsl/dsl_names.hpp"
 #include "engine/dsl/template_reader.hpp"
 #include "engine/dsl/yaml_values.hpp"
 
@@ -31,16 +31,6 @@ Keys all_step_keys() {
     for (auto key : *kind.keys)
       if (std::find(all.begin(), all.end(), key) == all.end()) all.push_back(key);
   return all;
-}
-
-bool valid_step_name(const std::string& name) {
-  static const std::regex kName("[a-z_][a-z0-9_-]*");
-  return std::regex_match(name, kName);
-}
-
-bool valid_identifier(const std::string& name) {
-  static const std::regex kIdentifier("[A-Za-z_][A-Za-z0-9_]*");
-  return std::regex_match(name, kIdentifier);
 }
 
 // Reads the step's parts one by one; every reader reports its own problems.
@@ -135,25 +125,10 @@ class StepReader {
     auto* e = r_.find("result");
     if (e == nullptr) return;
     auto name = r_.string(*e);
-    if (!name || !context_key(*name, e->where, fmt::format("\"result\" in {}", context_))) return;
+    if (!name || !check_context_key(*name, e->where, fmt::format("\"result\" in {}", context_), sink_))
+      return;
     step.result = *name;
     facts_.writes.push_back({name_, *name, e->where});
-  }
-
-  // Reports a name that is not an identifier (bad-value) or one of the engine's own keys
-  // (result-overwrites); true when `name` may be a context key.
-  bool context_key(const std::string& name, SourceLocation where, const std::string& what) {
-    if (valid_context_key(name)) return true;
-    if (name == "input" || name == "instance" || name == "error") {
-      sink_.error(where, "result-overwrites",
-                  fmt::format("{} would overwrite .{}, which the engine fills; choose another name",
-                              what, name));
-    } else {
-      sink_.error(where, "bad-value",
-                  fmt::format("{} must be an identifier ([A-Za-z_][A-Za-z0-9_]*), not \"{}\"",
-                              what, name));
-    }
-    return false;
   }
 
   // The jq programs just read, as sites of this step.
@@ -365,8 +340,8 @@ class StepReader {
       if (r.entries().empty()) r_.bad_value(e, "must assign at least one key");
       int order = 0;
       for (const auto& assignment : r.entries()) {
-        if (!context_key(assignment.key, assignment.key_where,
-                         fmt::format("set key \"{}\" in {}", assignment.key, context_)))
+        if (!check_context_key(assignment.key, assignment.key_where,
+                               fmt::format("set key \"{}\" in {}", assignment.key, context_), sink_))
           continue;
         facts_.writes.push_back({name_, assignment.key, assignment.key_where});
         std::vector<JqSite> found;
@@ -420,10 +395,6 @@ class StepReader {
 };
 
 }  // namespace
-
-bool valid_context_key(const std::string& name) {
-  return valid_identifier(name) && name != "input" && name != "instance" && name != "error";
-}
 
 std::optional<Step> parse_step(const MapEntry& entry, const StepDefaults& defaults,
                                DiagnosticSink& sink, SourceFacts& facts) {

@@ -19,8 +19,4 @@ namespace rmaflow::dsl {
 std::optional<Step> parse_step(const MapEntry& entry, const StepDefaults& defaults,
                                DiagnosticSink& sink, SourceFacts& facts);
 
-// True for the names the DSL accepts for context keys (`result`, `set` keys): identifiers that
-// do not shadow the engine's own .input, .instance and .error.
-bool valid_context_key(const std::string& name);
-
 }  // namespace rmaflow::dsl

@@ -62,6 +62,10 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void release_after_commit(Instance& inst) override;
   Duration random_up_to(Duration max) override;
   void load_signals(Instance& inst) override;
+  std::shared_ptr<const Definition> find_definition(const std::string& workflow,
+                                                    int version) override {
+    return definition(workflow, version);
+  }
 
   // AdapterHost
   const Clock& clock() const override { return *clock_; }

@@ -10,6 +10,13 @@ GraphOverlay overlay_of(const InstanceRow& row, const std::vector<EventRow>& his
   for (const auto& e : history) {
     if (e.type == EventType::step_entered) overlay.visited.push_back(e.step);
     if (e.type == EventType::compensation_step_completed) overlay.compensated.push_back(e.step);
+    if (e.type == EventType::operator_action) {
+      // A migration moved the instance to the new version's step: the path reads as if it had
+      // entered that one.
+      auto data = nlohmann::json::parse(e.data, nullptr, false);
+      if (data.is_object() && data.value("action", "") == "migrate" && !overlay.visited.empty())
+        overlay.visited.back() = data["after"].value("step", overlay.visited.back());
+    }
   }
   return overlay;
 }

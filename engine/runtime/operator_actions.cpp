@@ -10,9 +10,10 @@ namespace rmaflow {
 
 namespace {
 
-constexpr NameTable<ActionKind, 6> kKinds{{
-    {ActionKind::retry, "retry"}, {ActionKind::skip, "skip"},       {ActionKind::goto_step, "goto"},
+constexpr NameTable<ActionKind, 7> kKinds{{
+    {ActionKind::retry, "retry"},   {ActionKind::skip, "skip"},   {ActionKind::goto_step, "goto"},
     {ActionKind::cancel, "cancel"}, {ActionKind::patch, "patch"}, {ActionKind::resolve, "resolve"},
+    {ActionKind::migrate, "migrate"},
 }};
 
 [[noreturn]] void refuse(const Instance& inst, const std::string& why) {
@@ -93,6 +94,12 @@ void StepMachine::apply(Instance& inst, const OperatorAction& action) {
     case ActionKind::resolve:
       if (!suspended) refuse(inst, "it has no open incident");
       break;
+    case ActionKind::migrate: {
+      auto target = migration_of(inst, args);
+      if (!target.refusal.empty()) refuse(inst, target.refusal);
+      args["from"] = inst.row.version;
+      break;
+    }
   }
 
   // The action is recorded first (it causes what follows); its "after" is filled in once the
@@ -179,6 +186,12 @@ void StepMachine::perform(Instance& inst, const OperatorAction& action, const nl
                            {{"actor", action.actor}, {"reason", action.reason}});
       inst.saga.erase("running");
       finish(inst, InstanceStatus::failed);
+      return;
+    }
+    case ActionKind::migrate: {
+      auto target = migration_of(inst, args);
+      record();
+      migrate(inst, target);
       return;
     }
   }

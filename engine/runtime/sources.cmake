@@ -8,6 +8,7 @@ set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/fault_points.cpp
   engine/runtime/graph_overlay.cpp
   engine/runtime/instance.cpp
+  engine/runtime/migration.cpp
   engine/runtime/operator_actions.cpp
   engine/runtime/step_machine.cpp
   engine/runtime/timer_queue.cpp

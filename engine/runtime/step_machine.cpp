@@ -165,16 +165,17 @@ void StepMachine::begin_wait(Instance& inst, const WaitStep& wait) {
   auto now = host_.now();
   inst.row.status = InstanceStatus::waiting;
   inst.row.phase = Phase::waiting;
-  if (auto span = wait.duration ? wait.duration : wait.timeout) {
-    TimePoint due = now + *span;
-    inst.row.deadline = due;
-    host_.batch().set_timer(inst, "wait", due);
-    host_.batch().record(inst, EventType::timer_set, now,
-                         {{"timer", "wait"}, {"due", format_time(due)}});
-    host_.arm_after_commit(TimerEntry{due, TimerKind::wait, inst.row.id, {}});
-  }
+  if (auto span = wait.span()) set_wait_timer(inst, now + *span);
   if (!wait.signal.empty() && try_consume(inst)) return;
   host_.release_after_commit(inst);  // a waiting instance is rows and a timer, nothing more
+}
+
+void StepMachine::set_wait_timer(Instance& inst, TimePoint due) {
+  inst.row.deadline = due;
+  host_.batch().set_timer(inst, "wait", due);
+  host_.batch().record(inst, EventType::timer_set, host_.now(),
+                       {{"timer", "wait"}, {"due", format_time(due)}});
+  host_.arm_after_commit(TimerEntry{due, TimerKind::wait, inst.row.id, {}});
 }
 
 bool StepMachine::try_consume(Instance& inst) {

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -34,6 +36,9 @@ class MachineHost {
   virtual Duration random_up_to(Duration max) = 0;
   // Fills inst.pending_signals from the store unless already loaded.
   virtual void load_signals(Instance& inst) = 0;
+  // A deployed version of a workflow; null when it is not deployed.
+  virtual std::shared_ptr<const Definition> find_definition(const std::string& workflow,
+                                                            int version) = 0;
 };
 
 // Whether a timer still belongs to what the instance is doing: the phase it was set for, with
@@ -71,8 +76,21 @@ class StepMachine {
                const std::function<void()>& record);
   // Drops the retry or wait timer and the incident; in-flight outcomes become stale.
   void abandon_pending(Instance& inst);
+  // Where a migrate action's args {to, steps} take the instance. Throws Error(not_found) for
+  // a version that is not deployed, Error(invalid_argument) for malformed args.
+  struct Migration {
+    std::shared_ptr<const Definition> definition;
+    std::string step;
+    std::string refusal;
+    std::map<std::string, std::string> steps;
+  };
+  Migration migration_of(const Instance& inst, const nlohmann::json& args);
+  // Moves a waiting instance to another version's wait step (migration.hpp).
+  void migrate(Instance& inst, const Migration& to);
   // Enters a wait step (the caller recorded step_entered).
   void begin_wait(Instance& inst, const WaitStep& wait);
+  // Sets the durable timer of the wait the instance is in.
+  void set_wait_timer(Instance& inst, TimePoint due);
   // Consumes the oldest pending signal the current wait step waits for; false when none.
   bool try_consume(Instance& inst);
   // A failed attempt, or a step that could not run (its input or switch did not evaluate).

@@ -86,6 +86,9 @@ struct WaitStep {
   std::optional<Duration> duration;   // wait: {duration: D}
   std::optional<Duration> timeout;    // wait: {signal: S, timeout: D}
   std::string on_timeout;             // step to go to on timeout; empty = error Timeout
+
+  // When its timer comes due, counted from entering the step: the duration or the timeout.
+  std::optional<Duration> span() const { return duration ? duration : timeout; }
 };
 
 struct SetStep {

@@ -97,7 +97,9 @@ struct StartResult {
 //   cancel   end it `cancelled`; args {compensate?: bool} runs its compensations first
 //   patch    apply a JSON merge patch to the context (not .input or .instance); args {patch}
 //   resolve  close the incident and end it `failed`: dealt with outside rmaflow
-enum class ActionKind { retry, skip, goto_step, cancel, patch, resolve };
+//   migrate  move a waiting instance to another version of its workflow (see migration.hpp);
+//            args {to, steps?: {old: new}}
+enum class ActionKind { retry, skip, goto_step, cancel, patch, resolve, migrate };
 
 std::string_view to_string(ActionKind kind);
 std::optional<ActionKind> parse_action_kind(std::string_view text);

@@ -1,0 +1,263 @@
+// load_scenario (rmaflow/simulation.hpp): a scenario file read with the DSL's own mapping reader,
+// so its problems are reported as precisely as a workflow's: FILE:LINE:COL, unknown keys named.
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine/dsl/map_reader.hpp"
+#include "engine/dsl/yaml_values.hpp"
+#include "rmaflow/simulation.hpp"
+
+namespace rmaflow {
+
+namespace {
+
+namespace fs = std::filesystem;
+using dsl::MapEntry;
+using dsl::MapReader;
+
+constexpr Duration kDefaultUntil(365LL * 86'400'000);
+constexpr std::int64_t kDefaultStart = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+
+std::optional<std::string> read_text(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in && !in.eof()) return std::nullopt;
+  return text.str();
+}
+
+class ScenarioReader {
+ public:
+  ScenarioReader(std::string path, dsl::DiagnosticSink& sink)
+      : path_(std::move(path)), base_(fs::path(path_).parent_path()), sink_(sink) {}
+
+  Scenario read(const YAML::Node& document) {
+    Scenario s;
+    s.file = path_;
+    s.start = from_millis(kDefaultStart);
+    s.until = kDefaultUntil;
+    MapReader r(document, "the scenario", {1, 1}, sink_);
+    r.allow_only({"scenario", "workflow", "start", "until", "input", "input_file", "adapters",
+                  "signals", "expect"});
+    if (auto* e = r.require("scenario"))
+      if (auto name = r.string(*e)) s.name = *name;
+    if (auto* e = r.find("workflow"))
+      if (auto file = r.string(*e)) s.workflow_file = resolve(*file);
+    if (auto* e = r.find("start")) {
+      if (auto text = r.string(*e)) {
+        if (auto t = parse_time(*text)) s.start = *t;
+        else r.bad_value(*e, "must be a UTC time such as 2026-01-05T09:00:00Z");
+      }
+    }
+    if (auto* e = r.find("until"))
+      if (auto d = r.duration(*e)) s.until = *d;
+    input(r, s);
+    if (auto* e = r.find("adapters")) adapters(*e, s);
+    if (auto* e = r.find("signals")) signals(r, *e, s);
+    if (auto* e = r.find("expect")) expect(*e, s.expect);
+    return s;
+  }
+
+ private:
+  std::string resolve(const std::string& file) const {
+    return fs::path(file).is_absolute() ? file : (base_ / file).lexically_normal().string();
+  }
+
+  void input(MapReader& r, Scenario& s) {
+    auto* inline_input = r.find("input");
+    auto* file = r.find("input_file");
+    if (inline_input != nullptr && file != nullptr) {
+      r.bad_value(*file, "cannot be combined with \"input\"; give the input one way");
+      return;
+    }
+    if (inline_input != nullptr) {
+      if (!inline_input->value.IsMap()) r.wrong_type(*inline_input, "a mapping");
+      else s.input = dsl::to_json(inline_input->value, &sink_, "the scenario's input");
+    }
+    if (file != nullptr) {
+      auto name = r.string(*file);
+      if (!name) return;
+      auto text = read_text(resolve(*name));
+      auto doc = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+      if (!text) r.bad_value(*file, fmt::format("names {}, which cannot be read", resolve(*name)));
+      else if (!doc.is_object()) r.bad_value(*file, "must name a file holding one JSON object");
+      else s.input = std::move(doc);
+    }
+  }
+
+  void adapters(const MapEntry& e, Scenario& s) {
+    if (!e.value.IsMap()) {
+      sink_.error(e.where, "wrong-type", "\"adapters\" in the scenario must map actions to outcomes");
+      return;
+    }
+    MapReader actions(e.value, "adapters", e.key_where, sink_);
+    for (const auto& action : actions.entries()) {
+      if (action.key.find('.') == std::string::npos) {
+        sink_.error(action.key_where, "bad-value",
+                    fmt::format("\"{}\" must be an action, adapter.operation", action.key));
+        continue;
+      }
+      auto& outcomes = s.scripts[action.key];
+      if (action.value.IsMap()) {
+        outcomes.push_back(outcome(action.value, action.where, action.key));
+      } else if (action.value.IsSequence() && action.value.size() > 0) {
+        for (const auto& item : action.value) outcomes.push_back(outcome(item, action.where, action.key));
+      } else {
+        sink_.error(action.where, "wrong-type",
+                    fmt::format("the outcomes of {} must be a list of {{result}} or {{fail}} "
+                                "mappings",
+                                action.key));
+      }
+    }
+  }
+
+  ScriptedOutcome outcome(const YAML::Node& node, SourceLocation where, const std::string& action) {
+    ScriptedOutcome o;
+    where = dsl::location_of(node, where);
+    if (!node.IsMap()) {
+      sink_.error(where, "wrong-type", fmt::format("an outcome of {} must be a mapping", action));
+      return o;
+    }
+    std::string owner = fmt::format("an outcome of {}", action);
+    MapReader r(node, owner, where, sink_);
+    r.allow_only({"result", "fail", "message", "retryable", "times", "latency"});
+    if (auto* e = r.find("result")) o.result = dsl::to_json(e->value, &sink_, owner);
+    if (auto* e = r.find("fail"))
+      if (auto code = r.string(*e)) o.fail = *code;
+    if (o.result && !o.fail.empty())
+      sink_.error(where, "bad-value", fmt::format("{} has both result and fail; give one", owner));
+    if (auto* e = r.find("message"))
+      if (auto m = r.string(*e)) o.message = *m;
+    if (auto* e = r.find("retryable")) o.retryable = r.boolean(*e);
+    if (auto* e = r.find("times"))
+      if (auto n = r.integer(*e, 1)) o.times = static_cast<int>(std::min<std::int64_t>(*n, 1'000'000));
+    if (auto* e = r.find("latency"))
+      if (auto d = r.duration(*e)) o.latency = *d;
+    return o;
+  }
+
+  void signals(MapReader& r, const MapEntry& e, Scenario& s) {
+    if (!e.value.IsSequence()) {
+      r.wrong_type(e, "a list of {at, name, payload} signals");
+      return;
+    }
+    for (const auto& item : e.value) {
+      SourceLocation where = dsl::location_of(item, e.where);
+      if (!item.IsMap()) {
+        sink_.error(where, "wrong-type", "a signal must be a mapping {at, name, payload}");
+        continue;
+      }
+      MapReader signal(item, "a signal", where, sink_);
+      signal.allow_only({"at", "name", "payload", "key"});
+      ScenarioSignal out;
+      if (auto* at = signal.require("at"))
+        if (auto d = signal.duration(*at)) out.at = *d;
+      if (auto* name = signal.require("name"))
+        if (auto n = signal.string(*name)) out.name = *n;
+      if (auto* payload = signal.find("payload"))
+        out.payload = dsl::to_json(payload->value, &sink_, "a signal's payload");
+      if (auto* key = signal.find("key"))
+        if (auto k = signal.string(*key)) out.key = *k;
+      s.signals.push_back(std::move(out));
+    }
+    std::stable_sort(s.signals.begin(), s.signals.end(),
+                     [](const ScenarioSignal& a, const ScenarioSignal& b) { return a.at < b.at; });
+  }
+
+  void expect(const MapEntry& e, Expectations& x) {
+    if (!e.value.IsMap()) {
+      sink_.error(e.where, "wrong-type", "\"expect\" in the scenario must be a mapping");
+      return;
+    }
+    MapReader r(e.value, "expect", e.key_where, sink_);
+    r.allow_only({"status", "path", "visited", "not_visited", "effects", "compensated", "context",
+                  "ended_after"});
+    if (auto* s = r.find("status")) {
+      if (auto text = r.string(*s)) {
+        x.status = parse_instance_status(*text);
+        if (!x.status) r.bad_value(*s, fmt::format("must be an instance status, not \"{}\"", *text));
+      }
+    }
+    if (auto* p = r.find("path")) x.path = r.string_list(*p);
+    if (auto* v = r.find("visited")) x.visited = r.string_list(*v).value_or(std::vector<std::string>{});
+    if (auto* v = r.find("not_visited"))
+      x.not_visited = r.string_list(*v).value_or(std::vector<std::string>{});
+    if (auto* c = r.find("compensated")) x.compensated = r.string_list(*c);
+    if (auto* c = r.find("context")) x.context = dsl::to_json(c->value, &sink_, "expect/context");
+    if (auto* d = r.find("ended_after")) x.ended_after = r.duration(*d);
+    if (auto* f = r.find("effects")) effects(r, *f, x);
+  }
+
+  void effects(MapReader& r, const MapEntry& e, Expectations& x) {
+    if (!e.value.IsSequence()) {
+      r.wrong_type(e, "a list of actions (or {action, input})");
+      return;
+    }
+    x.effects.emplace();
+    for (const auto& item : e.value) {
+      SourceLocation where = dsl::location_of(item, e.where);
+      if (item.IsScalar()) {
+        x.effects->push_back({item.Scalar(), std::nullopt});
+        continue;
+      }
+      if (!item.IsMap()) {
+        sink_.error(where, "wrong-type", "an expected effect is an action or {action, input}");
+        continue;
+      }
+      MapReader effect(item, "an expected effect", where, sink_);
+      effect.allow_only({"action", "input"});
+      ExpectedEffect out;
+      if (auto* a = effect.require("action"))
+        if (auto name = effect.string(*a)) out.action = *name;
+      if (auto* in = effect.find("input"))
+        out.input = dsl::to_json(in->value, &sink_, "an expected effect's input");
+      x.effects->push_back(std::move(out));
+    }
+  }
+
+  std::string path_;
+  fs::path base_;
+  dsl::DiagnosticSink& sink_;
+};
+
+}  // namespace
+
+ScenarioLoad load_scenario(const std::string& path) {
+  dsl::DiagnosticSink sink(path);
+  ScenarioLoad out;
+  auto text = read_text(path);
+  if (!text) {
+    sink.error({1, 1}, "io", fmt::format("cannot read scenario file \"{}\"", path));
+    out.diagnostics = sink.take();
+    return out;
+  }
+  try {
+    YAML::Node document = YAML::Load(*text);
+    if (!document.IsMap()) {
+      sink.error({1, 1}, "wrong-type", "a scenario file must be a YAML mapping (scenario, input, ...)");
+    } else {
+      Scenario s = ScenarioReader(path, sink).read(document);
+      if (!sink.has_errors()) out.scenario = std::move(s);
+    }
+  } catch (const YAML::Exception& e) {
+    SourceLocation where = dsl::location_of(e.mark);
+    sink.error(where.line == 0 ? SourceLocation{1, 1} : where, "yaml-syntax",
+               fmt::format("YAML syntax error: {}", e.msg));
+  }
+  out.diagnostics = sink.take();
+  return out;
+}
+
+bool Expectations::any() const {
+  return status || path || !visited.empty() || !not_visited.empty() || effects || compensated ||
+         context || ended_after;
+}
+
+}  // namespace rmaflow
