@@ -41,6 +41,10 @@ nlohmann::json action_args(ActionKind kind, BodyFields& fields) {
     }
     case ActionKind::resolve:
       break;
+    case ActionKind::migrate:  // moves instances between versions: `rmaflow migrate`, not an action
+      fail(404, "not-found",
+           "there is no action \"migrate\" here: instances move between versions with "
+           "rmaflow migrate");
   }
   return args;
 }

@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "engine/cli/cli_support.hpp"
 #include "rmaflow/definition.hpp"
 
 namespace rmaflow::api {

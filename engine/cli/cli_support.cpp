@@ -201,16 +201,4 @@ SyncMode parse_sync(const std::string& text) {
               fmt::format("--sync must be full or normal, not \"{}\"", text));
 }
 
-void for_each_instance(Store& store, InstanceFilter filter,
-                       const std::function<bool(InstanceRow& row)>& visit) {
-  filter.limit = 1000;
-  for (;;) {
-    auto page = store.list_instances(filter);
-    for (auto& row : page)
-      if (!visit(row)) return;
-    if (page.size() < filter.limit) return;
-    filter.after_id = page.back().id;
-  }
-}
-
 }  // namespace rmaflow::cli

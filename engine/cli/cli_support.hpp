@@ -58,11 +58,6 @@ std::unique_ptr<Store> open_for_queries(const std::string& db_path);
 // a directory that exists. Throws Error(io) naming the path otherwise; creates nothing.
 void check_db_path(const std::string& db_path);
 
-// Calls `visit` for each instance `filter` matches, in id order, a page at a time, until it
-// returns false. `filter.limit` is ignored.
-void for_each_instance(Store& store, InstanceFilter filter,
-                       const std::function<bool(InstanceRow& row)>& visit);
-
 // Who an operator action is recorded as when --actor is not given: $USER, else "cli".
 std::string default_actor();
 

@@ -51,3 +51,19 @@ SQLite::Statement select_instances(SQLite::Database& db, const InstanceFilter& f
 }
 
 }  // namespace rmaflow::store
+
+namespace rmaflow {
+
+void for_each_instance(Store& store, InstanceFilter filter,
+                       const std::function<bool(InstanceRow& row)>& visit) {
+  filter.limit = 1000;
+  for (;;) {
+    auto page = store.list_instances(filter);
+    for (auto& row : page)
+      if (!visit(row)) return;
+    if (page.size() < filter.limit) return;
+    filter.after_id = page.back().id;
+  }
+}
+
+}  // namespace rmaflow

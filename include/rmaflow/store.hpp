@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -208,6 +209,11 @@ class Store {
   virtual std::vector<CommandRow> pending_commands(std::size_t limit) = 0;
   virtual std::optional<CommandRow> get_command(std::int64_t id) = 0;
 };
+
+// Calls `visit` for each instance `filter` matches, in id order, a page at a time, until it
+// returns false. `filter.limit` is ignored.
+void for_each_instance(Store& store, InstanceFilter filter,
+                       const std::function<bool(InstanceRow& row)>& visit);
 
 enum class SyncMode { full, normal };
 
