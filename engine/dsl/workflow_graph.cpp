@@ -13,7 +13,10 @@ constexpr std::size_t kLongestLabel = 48;
 
 std::string shorten(std::string text) {
   std::replace(text.begin(), text.end(), '\n', ' ');
-  if (text.size() > kLongestLabel) text = text.substr(0, kLongestLabel - 3) + "...";
+  if (text.size() > kLongestLabel) {
+    text.resize(kLongestLabel - 3);
+    text += "...";
+  }
   return text;
 }
 

@@ -3,7 +3,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include "rmaflow/definition.hpp"
 #include "tests/support/process.hpp"
@@ -12,6 +15,15 @@ namespace rmaflow::dsl_testing {
 
 inline std::string fixtures_dir() {
   return testing::source_dir() + "/tests/dsl/fixtures";
+}
+
+// The workflows the project ships: every .yaml in workflows/, in a stable order.
+inline std::vector<std::string> shipped_workflows() {
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(testing::source_dir() + "/workflows"))
+    if (entry.path().extension() == ".yaml") files.push_back(entry.path().string());
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 inline LoadResult load(const std::string& yaml) {

@@ -67,10 +67,8 @@ std::string violations(const std::string& yaml) {
 }
 
 // The workflows the project ships (the returns pack) and the test fixture.
-std::vector<std::string> shipped_workflows() {
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(testing::source_dir() + "/workflows"))
-    if (entry.path().extension() == ".yaml") files.push_back(entry.path().string());
+std::vector<std::string> workflows_and_fixture() {
+  auto files = dsl_testing::shipped_workflows();
   files.push_back(dsl_testing::fixtures_dir() + "/standard_return.yaml");
   return files;
 }
@@ -84,7 +82,7 @@ std::set<std::string> keys(const json& properties) {
 }  // namespace
 
 TEST_CASE("Dsl.EditorSchema.EveryShippedWorkflowValidates") {
-  auto files = shipped_workflows();
+  auto files = workflows_and_fixture();
   CHECK(files.size() >= 4);  // three in the returns pack, the fixture
   for (const auto& file : files) {
     INFO(file);

@@ -99,13 +99,6 @@ std::string check_dot(const std::string& text) {
   return fs::file_size(dir.file("graph.svg")) > 0 ? "" : "dot wrote an empty SVG";
 }
 
-std::vector<std::string> shipped_workflows() {
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(source_dir() + "/workflows"))
-    if (entry.path().extension() == ".yaml") files.push_back(entry.path().string());
-  return files;
-}
-
 // Step names and conditions chosen to break ids and labels: Mermaid keywords, dashes, quotes,
 // angle brackets, #, & and backslashes.
 const char* kAwkward = R"(workflow: awkward-names
@@ -145,7 +138,7 @@ std::shared_ptr<const Definition> definition(const std::string& yaml) {
 }  // namespace
 
 TEST_CASE("Dsl.GraphRender.ShippedWorkflowsAreValidMermaidAndDot") {
-  auto files = shipped_workflows();
+  auto files = dsl_testing::shipped_workflows();
   REQUIRE(files.size() >= 3);
   for (const auto& file : files) {
     INFO(file);
