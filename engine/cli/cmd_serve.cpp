@@ -1,7 +1,6 @@
 // rmaflow serve: the engine and its HTTP API in one process. Deploys the workflows of a
 // directory, resumes what the database left unfinished, and serves until SIGTERM or SIGINT;
 // then it stops accepting, lets requests in flight get their commits, and stops the engine.
-#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,6 +14,8 @@
 #include "engine/api/token_file.hpp"
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
+#include "engine/net/http_server.hpp"
+#include "engine/support/stop_signals.hpp"
 #include "rmaflow/engine.hpp"
 
 namespace rmaflow::cli {
@@ -35,26 +36,6 @@ struct ServeOptions {
   std::string body_timeout = "30s";
 };
 
-std::pair<std::string, std::uint16_t> parse_listen(const std::string& text) {
-  auto colon = text.rfind(':');
-  auto fail = [&] {
-    return Error(Errc::invalid_argument,
-                 fmt::format("--listen must be ADDRESS:PORT such as 127.0.0.1:8080, not \"{}\"", text));
-  };
-  if (colon == std::string::npos || colon == 0) throw fail();
-  auto host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  unsigned long port = 0;
-  try {
-    std::size_t used = 0;
-    port = std::stoul(text.substr(colon + 1), &used);
-    if (used != text.size() - colon - 1 || port > 65535) throw fail();
-  } catch (const std::logic_error&) {
-    throw fail();
-  }
-  return {host, static_cast<std::uint16_t>(port)};
-}
-
 bool is_loopback(const std::string& host) {
   return host == "::1" || host.rfind("127.", 0) == 0;
 }
@@ -73,7 +54,7 @@ int serve(const ServeOptions& opt) {
     throw CLI::ValidationError("needs --auth FILE (bearer tokens; see rmaflow token add), or "
                                "--no-auth to serve without authentication on a loopback address");
   }
-  auto [host, port] = parse_listen(opt.listen);
+  auto [host, port] = net::parse_listen("--listen", opt.listen);
   if (opt.no_auth && !is_loopback(host)) {
     throw Error(Errc::refused, fmt::format("--no-auth serves only a loopback address (127.0.0.1 or "
                                            "::1), not {}; give --auth FILE",
@@ -95,13 +76,8 @@ int serve(const ServeOptions& opt) {
   auto engine = open_engine(opt.db, opt.sync, opt.adapters);
   for (const auto& def : *defs) engine->deploy(def);
 
-  // SIGTERM and SIGINT are taken by this thread alone (sigwait below): every thread started
-  // from here on inherits the blocked mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // SIGTERM and SIGINT are taken by this thread alone (stop_signals.wait() below).
+  StopSignals stop_signals;
 
   std::atomic<bool> engine_running{true};
   std::string engine_failure;
@@ -129,8 +105,7 @@ int serve(const ServeOptions& opt) {
              opt.no_auth ? "no authentication" : "tokens from " + opt.auth);
   std::fflush(stdout);
 
-  int received = 0;
-  sigwait(&stop_signals, &received);
+  int received = stop_signals.wait();
   fmt::print(stderr, "rmaflow: {}; finishing requests in flight\n",
              engine_failure.empty() ? (received == SIGINT ? "interrupted" : "stopping")
                                     : "the engine stopped");

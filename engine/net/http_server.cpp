@@ -20,6 +20,26 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 using tcp = asio::ip::tcp;
 
+ListenAddress parse_listen(const std::string& option, const std::string& text) {
+  auto colon = text.rfind(':');
+  auto fail = [&] {
+    return Error(Errc::invalid_argument,
+                 fmt::format("{} must be ADDRESS:PORT such as 127.0.0.1:8080, not \"{}\"", option, text));
+  };
+  if (colon == std::string::npos || colon == 0) throw fail();
+  auto host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned long port = 0;
+  try {
+    std::size_t used = 0;
+    port = std::stoul(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1 || port > 65535) throw fail();
+  } catch (const std::logic_error&) {
+    throw fail();
+  }
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
 namespace {
 
 HttpResponse plain_error(int status, std::string_view detail) {

@@ -33,6 +33,15 @@ using HttpHandler = std::function<void(HttpRequest request, Responder respond)>;
 // (too many connections); `detail` says why in one sentence.
 using ErrorResponder = std::function<HttpResponse(int status, std::string_view detail)>;
 
+// An address and a port to listen on, read from "ADDRESS:PORT" ("[::1]:8080" for IPv6).
+struct ListenAddress {
+  std::string address;
+  std::uint16_t port = 0;
+};
+// Throws Error(invalid_argument) naming `option` and the text when it is not ADDRESS:PORT with
+// a port from 0 to 65535.
+ListenAddress parse_listen(const std::string& option, const std::string& text);
+
 struct HttpServerOptions {
   std::string address = "127.0.0.1";  // a numeric address
   std::uint16_t port = 0;             // 0: the system picks a free port (see HttpServer::port())

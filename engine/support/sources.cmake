@@ -7,4 +7,5 @@ set(RMAFLOW_SUPPORT_SOURCES
   engine/support/ids.cpp
   engine/support/json_depth.cpp
   engine/support/yaml_json.cpp
+  engine/support/stop_signals.cpp
 )

@@ -3,7 +3,6 @@
 //   rmaflow-mock --adapters examples/sim/adapters.yaml [--listen 127.0.0.1:8090]
 //                [--signals-to http://127.0.0.1:8080/v1/signals] [--late-by 60s]
 //                [--start 2025-06-02T08:00:00Z]
-#include <csignal>
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +10,7 @@
 
 #include "adapters/sim/sim_adapter.hpp"
 #include "examples/mock_service/mock_host.hpp"
+#include "engine/support/stop_signals.hpp"
 #include "examples/mock_service/mock_service.hpp"
 
 namespace {
@@ -40,19 +40,10 @@ int serve(const Options& opt) {
   if (!late_by) {
     throw Error(Errc::invalid_argument, fmt::format("--late-by \"{}\" is not a duration", opt.late_by));
   }
-  auto colon = opt.listen.rfind(':');
-  if (colon == std::string::npos) {
-    throw Error(Errc::invalid_argument,
-                fmt::format("--listen \"{}\" must be an address and a port such as 127.0.0.1:8090",
-                            opt.listen));
-  }
+  auto listen = net::parse_listen("--listen", opt.listen);
   net::HttpServerOptions server_options;
-  server_options.address = opt.listen.substr(0, colon);
-  try {
-    server_options.port = static_cast<std::uint16_t>(std::stoul(opt.listen.substr(colon + 1)));
-  } catch (const std::exception&) {
-    throw Error(Errc::invalid_argument, fmt::format("--listen \"{}\" has no valid port", opt.listen));
-  }
+  server_options.address = listen.address;
+  server_options.port = listen.port;
   std::optional<net::HttpUrl> signals_to;
   if (!opt.signals_to.empty()) signals_to = net::HttpUrl::parse(opt.signals_to);
   std::optional<TimePoint> start;
@@ -64,12 +55,8 @@ int serve(const Options& opt) {
     }
   }
 
-  // Block the stop signals before any thread starts, so that only sigwait() sees them.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  // Before any thread starts, so that only stop.wait() sees them.
+  StopSignals stop;
 
   mock::MockHost host(signals_to, start);
   mock::MockService service(systems, host, *late_by);
@@ -81,8 +68,7 @@ int serve(const Options& opt) {
   fmt::print("rmaflow-mock: serving on http://{}:{}\n", server_options.address, server.port());
   for (const auto& route : service.routes()) fmt::print("  {}\n", route);
   std::fflush(stdout);
-  int received = 0;
-  sigwait(&stop, &received);
+  stop.wait();
   server.stop();
   for (const auto& system : systems) system->detach();
   return 0;
