@@ -4,9 +4,9 @@
 
 #include "engine/api/api_context.hpp"
 #include "engine/api/handlers.hpp"
+#include "engine/api/instance_page.hpp"
 #include "engine/api/json_body.hpp"
 #include "engine/api/problem.hpp"
-#include "engine/api/stuck.hpp"
 #include "engine/api/views.hpp"
 
 namespace rmaflow::api {
@@ -92,33 +92,12 @@ void list_instances(ApiContext& context, ApiRequest& request, const Answer& answ
   if (stuck && !filter.statuses.empty()) {
     fail(400, "invalid-parameter", "stuck and status do not go together");
   }
-  filter.limit = limit + 1;  // one more than answered tells whether a next page exists
-
-  auto items = nlohmann::json::array();
-  std::string last;
-  bool more = false;
+  nlohmann::json page;
   {
     auto store = context.reads.get();
-    if (stuck) {
-      auto found = find_stuck(*store, filter, system_clock()->now());
-      more = found.size() > limit;
-      if (more) found.resize(limit);
-      for (const auto& s : found) {
-        auto item = instance_json(s.row, false);
-        item["reason"] = s.reason;
-        items.push_back(std::move(item));
-        last = s.row.id;
-      }
-    } else {
-      auto rows = store->list_instances(filter);
-      more = rows.size() > limit;
-      if (more) rows.resize(limit);
-      items = instances_json(rows);
-      if (!rows.empty()) last = rows.back().id;
-    }
+    page = instance_page(*store, std::move(filter), limit, stuck, system_clock()->now());
   }
-  answer(json_response(200, {{"items", items},
-                             {"next_cursor", more ? nlohmann::json(last) : nlohmann::json()}}));
+  answer(json_response(200, std::move(page)));
 }
 
 void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer) {

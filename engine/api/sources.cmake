@@ -3,6 +3,7 @@ set(RMAFLOW_API_SOURCES
   engine/api/api_server.cpp
   engine/api/auth.cpp
   engine/api/bulk_retry.cpp
+  engine/api/instance_page.cpp
   engine/api/instance_routes.cpp
   engine/api/json_body.cpp
   engine/api/metrics.cpp

@@ -2,7 +2,7 @@
 // running) or from a running server (--server).
 #include <fmt/format.h>
 
-#include "engine/api/stuck.hpp"
+#include "engine/api/instance_page.hpp"
 #include "engine/api/views.hpp"
 #include "engine/cli/api_client.hpp"
 #include "engine/cli/cli_support.hpp"
@@ -45,25 +45,8 @@ nlohmann::json list_offline(const QueryOptions& opt) {
   filter.step = opt.step;
   filter.business_key = opt.business_key;
   filter.after_id = opt.after;
-  filter.limit = opt.limit + 1;  // one more than shown tells whether a next page exists
   auto store = open_for_queries(opt.endpoint.db);
-  auto items = nlohmann::json::array();
-  if (opt.stuck) {
-    auto stuck = api::find_stuck(*store, std::move(filter), system_clock()->now());
-    for (const auto& s : stuck) {
-      auto j = api::instance_json(s.row, false);
-      j["reason"] = s.reason;
-      items.push_back(std::move(j));
-    }
-  } else {
-    items = api::instances_json(store->list_instances(filter));
-  }
-  nlohmann::json next;
-  if (items.size() > opt.limit) {
-    items.erase(items.begin() + static_cast<std::ptrdiff_t>(opt.limit), items.end());
-    next = items.back()["id"];
-  }
-  return {{"items", items}, {"next_cursor", next}};
+  return api::instance_page(*store, std::move(filter), opt.limit, opt.stuck, system_clock()->now());
 }
 
 nlohmann::json list_online(const QueryOptions& opt) {

@@ -1,0 +1,19 @@
+// One page of an instance list, as GET /v1/instances answers it and `rmaflow list --db` prints
+// it: {items, next_cursor}.
+#pragma once
+
+#include <cstddef>
+
+#include <nlohmann/json.hpp>
+
+#include "rmaflow/store.hpp"
+
+namespace rmaflow::api {
+
+// At most `limit` instances matching `filter` after filter.after_id (its limit is ignored),
+// each as instance_json() without context; with `stuck`, only those find_stuck() reports as of
+// `now`, each with its `reason`. next_cursor is the last id when more follow, else null.
+nlohmann::json instance_page(Store& store, InstanceFilter filter, std::size_t limit, bool stuck,
+                             TimePoint now);
+
+}  // namespace rmaflow::api
