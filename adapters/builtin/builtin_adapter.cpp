@@ -27,8 +27,6 @@ BuiltinBehavior read_behavior(const ConfigReader& config, const YAML::Node& node
   return base;
 }
 
-bool default_retryable(const std::string& code) { return code == kTransient || code == kTimeout; }
-
 }  // namespace
 
 BuiltinAdapter::BuiltinAdapter(std::string name, BuiltinBehavior defaults,
@@ -86,7 +84,7 @@ Outcome BuiltinAdapter::execute(const Invocation& call, const BuiltinBehavior& b
           b.message.empty() ? fmt::format("{}.{} failed with {} (call {})", name_, call.operation,
                                           b.fail_code, calls)
                             : b.message,
-          b.retryable.value_or(default_retryable(b.fail_code)));
+          b.retryable.value_or(retryable_by_default(b.fail_code)));
     }
     return Outcome::success(b.result.value_or(call.input));
   };

@@ -95,6 +95,18 @@ Outcome EffectLedger::call(const std::string& key, const std::string& adapter,
   }
 }
 
+std::optional<nlohmann::json> EffectLedger::applied(const std::string& key) {
+  std::lock_guard lock(mu_);
+  try {
+    SQLite::Statement select(*db_, "SELECT result FROM effects WHERE key = ? AND effects > 0");
+    select.bind(1, key);
+    if (!select.executeStep()) return std::nullopt;
+    return nlohmann::json::parse(select.getColumn(0).getString(), nullptr, false);
+  } catch (const SQLite::Exception& e) {
+    throw Error(Errc::storage, "effect ledger " + path_ + " failed: " + e.what());
+  }
+}
+
 void EffectLedger::transact(const std::function<void(SQLite::Database& db)>& work) {
   std::lock_guard lock(mu_);
   try {

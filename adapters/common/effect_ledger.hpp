@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -49,6 +50,10 @@ class EffectLedger {
   // outcome is a retryable Transient failure: the system is unavailable.
   Outcome call(const std::string& key, const std::string& adapter, const std::string& operation,
                const nlohmann::json& input, const Decide& decide);
+
+  // The result of the effect applied under `key`; nullopt when nothing was applied under it.
+  // Throws Error(storage) when the database fails.
+  std::optional<nlohmann::json> applied(const std::string& key);
 
   // Runs `work` in one transaction on the ledger's database, for the owner's bookkeeping
   // outside calls. Throws Error(storage) when the database fails (nothing is written then).

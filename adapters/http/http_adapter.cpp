@@ -132,6 +132,11 @@ void HttpAdapter::invoke(const Invocation& call, AdapterHost& host, Completion d
     return;
   }
   request.headers.set("Idempotency-Key", call.idempotency_key);
+  // A compensation of a call whose outcome rmaflow never learnt: the service finds the effect
+  // (if any) by the key it was made with.
+  if (call.compensation && call.outcome_unknown && !call.undoes.empty()) {
+    request.headers.set("Undoes-Idempotency-Key", call.undoes);
+  }
   request.headers.set("traceparent",
                       traceparent(call.correlation_id, call.idempotency_key, call.attempt));
 

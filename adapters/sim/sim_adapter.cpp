@@ -3,7 +3,8 @@
 namespace rmaflow::sim {
 
 void SimAdapter::invoke(const Invocation& call, AdapterHost& host, Completion done) {
-  auto response = system_->execute(call.operation, call.idempotency_key, call.input);
+  auto response = system_->execute(call.operation, call.idempotency_key, call.input,
+                                   call.outcome_unknown ? call.undoes : std::string());
   auto now = host.clock().now();
   // A late answer arrives after the deadline has passed, as a lost one would.
   auto at = response.late ? std::max(now, call.deadline) + response.latency + Duration(1)

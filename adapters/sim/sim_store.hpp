@@ -94,6 +94,9 @@ class SimStore {
   // Every pending job, soonest first (to re-arm them). Throws Error(storage).
   std::vector<SimJob> pending_jobs();
 
+  // The result of the effect applied under `key`, if any. Throws Error(storage).
+  std::optional<nlohmann::json> applied(const std::string& key) { return ledger_.applied(key); }
+
   const std::string& path() const { return ledger_.path(); }
 
  private:

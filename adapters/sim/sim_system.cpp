@@ -11,8 +11,6 @@ constexpr std::string_view kSignalJob = "signal";
 // committing the signal, the database was busy) is tried again after this long.
 constexpr Duration kRetryJobAfter = Duration(60'000);
 
-bool retryable_code(const std::string& code) { return code == kTransient || code == kTimeout; }
-
 }  // namespace
 
 const nlohmann::json& field(const nlohmann::json& input, const char* name) {
@@ -53,18 +51,40 @@ TimePoint SimSystem::now() const {
 }
 
 SimSystem::Response SimSystem::execute(const std::string& operation, const std::string& key,
-                                       const nlohmann::json& input) {
+                                       const nlohmann::json& input_given,
+                                       const std::string& undoes) {
   auto it = handlers_.find(operation);
   if (it == handlers_.end()) {
     return {Outcome::failure("UnknownOperation",
                              fmt::format("the {} has no operation {}", kind_, operation), false)};
   }
   const Handler& handler = it->second.handler;
+  nlohmann::json input = input_given;
+  bool nothing_to_undo = false;
+  if (!undoes.empty()) {
+    std::optional<nlohmann::json> done;
+    try {
+      done = store_->applied(undoes);
+    } catch (const Error& e) {
+      return {Outcome::failure(std::string(kTransient), e.what(), true)};
+    }
+    if (!done) {
+      nothing_to_undo = true;
+    } else if (done->is_object()) {
+      if (!input.is_object()) input = nlohmann::json::object();
+      for (const auto& [name, value] : done->items())
+        if (!input.contains(name) || input[name].is_null()) input[name] = value;
+    }
+  }
   auto run = [&](SimTx& tx) -> Outcome {
+    if (nothing_to_undo) {
+      return Outcome::success({{"undone", false},
+                               {"reason", fmt::format("nothing was done under key {}", undoes)}});
+    }
     try {
       return Outcome::success(handler(tx, input));
     } catch (const Refusal& r) {
-      return Outcome::failure(r.code(), r.what(), retryable_code(r.code()));
+      return Outcome::failure(r.code(), r.what());
     } catch (const nlohmann::json::exception& e) {
       return Outcome::failure("BadRequest", fmt::format("malformed request: {}", e.what()), false);
     }
@@ -79,8 +99,7 @@ SimSystem::Response SimSystem::execute(const std::string& operation, const std::
     if (plan.fault == Fault::fail) {
       const auto& p = profiles_.profile(operation);
       response.outcome = Outcome::failure(p.fail_code, fmt::format("{} {} is unavailable", kind_,
-                                                                   operation),
-                                          retryable_code(p.fail_code));
+                                                                   operation));
       return response;
     }
     try {
@@ -108,8 +127,7 @@ SimSystem::Response SimSystem::execute(const std::string& operation, const std::
           return Outcome::failure(
               p.fail_code,
               fmt::format("{} {} failed with {} (injected, call {})", kind_, operation,
-                          p.fail_code, call.calls),
-              retryable_code(p.fail_code));
+                          p.fail_code, call.calls));
         }
         if (call.applied != nullptr) return Outcome::success(*call.applied);  // a replay
         return run(tx);

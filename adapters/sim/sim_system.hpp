@@ -72,8 +72,14 @@ class SimSystem {
   // Runs `operation` with `input` as the real system would on a request with this idempotency
   // key. Never throws: an unknown operation, a malformed input or a database failure is a
   // failed Outcome (the last one retryable).
+  //
+  // `undoes`: the request undoes the call made under that key, whose outcome its caller never
+  // learnt. The input may then lack what that call answered (a label id): the answer the system
+  // recorded fills the input's missing or null fields; when nothing was done under that key,
+  // there is nothing to undo and the request succeeds with {"undone": false}.
   Response execute(const std::string& operation, const std::string& key,
-                   const nlohmann::json& input);
+                   const nlohmann::json& input,
+                   const std::string& undoes = "");
 
   bool has_operation(std::string_view operation) const;
   const std::vector<OperationInfo>& operations() const { return infos_; }

@@ -67,27 +67,19 @@ void post_action(ApiContext& context, ApiRequest& request, const Answer& answer)
   action.actor = request.principal.name;
   action.reason = fields.required_string("reason");
   action.args = action_args(*kind, fields);
+  action.branch = fields.optional_string("branch").value_or("");
   fields.finish();
-  bool is_goto = *kind == ActionKind::goto_step;
-  std::string id = action.instance_id;
   context.engine.act(
       std::move(action),
       reply_with<ActionResult>(
           answer,
           [name](const ActionResult& r) {
-            return json_response(200, {{"instance_id", r.instance_id},
-                                       {"action", name},
-                                       {"status", to_string(r.status)},
-                                       {"step", r.step}});
-          },
-          [is_goto, id](Problem& problem) {
-            // goto's missing step is the body's fault, not a missing instance.
-            if (is_goto && problem.status == 404 &&
-                problem.detail.find("no step") != std::string::npos) {
-              problem.status = 422;
-              problem.type = "invalid-field";
-              problem.pointer = "/step";
-            }
+            nlohmann::json body = {{"instance_id", r.instance_id},
+                                   {"action", name},
+                                   {"status", to_string(r.status)},
+                                   {"step", r.step}};
+            if (!r.branch.empty()) body["branch"] = r.branch;
+            return json_response(200, body);
           }));
 }
 

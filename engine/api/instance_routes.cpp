@@ -50,7 +50,6 @@ void post_instance(ApiContext& context, ApiRequest& request, const Answer& answe
   start.version = fields.optional_int("version", 1);
   start.correlation_id = fields.optional_string("correlation_id").value_or("");
   fields.finish();
-  bool pinned = start.version.has_value();
   context.engine.start(
       std::move(start),
       reply_with<StartResult>(
@@ -61,14 +60,6 @@ void post_instance(ApiContext& context, ApiRequest& request, const Answer& answe
                                                                   {"created", r.created}});
             response.headers.set("Location", "/v1/instances/" + r.instance_id);
             return response;
-          },
-          [pinned](Problem& problem) {
-            // The workflow (or version) named in the body does not exist: the body is at fault.
-            if (problem.status == 404) {
-              problem.status = 422;
-              problem.type = "invalid-field";
-              problem.pointer = pinned ? "/version" : "/workflow";
-            }
           }));
 }
 
@@ -82,6 +73,7 @@ void list_instances(ApiContext& context, ApiRequest& request, const Answer& answ
   }
   filter.step = query.text("step").value_or("");
   filter.business_key = query.text("business_key").value_or("");
+  filter.parent_id = query.text("parent").value_or("");
   filter.created_from = query.time("created_after");
   filter.created_before = query.time("created_before");
   filter.after_id = query.text("cursor").value_or("");
@@ -100,14 +92,33 @@ void list_instances(ApiContext& context, ApiRequest& request, const Answer& answ
   answer(json_response(200, std::move(page)));
 }
 
+// An instance's view lists its children (call steps) up to this many; `GET
+// /v1/instances?parent=ID` pages through all of them.
+constexpr std::size_t kMaxChildrenShown = 100;
+
 void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer) {
   request.query.finish();
   InstanceRow row;
+  std::vector<InstanceRow> children;
   {
     auto store = context.reads.get();
     row = must_get(*store, request.path.at("id"));
+    InstanceFilter filter;
+    filter.parent_id = row.id;
+    filter.limit = kMaxChildrenShown;
+    children = store->list_instances(filter);
   }
-  answer(json_response(200, instance_json(row, true)));
+  auto body = instance_json(row, true);
+  auto list = nlohmann::json::array();
+  for (const auto& child : children) {
+    list.push_back({{"id", child.id},
+                    {"workflow", child.workflow},
+                    {"status", to_string(child.status)},
+                    {"step", child.step},
+                    {"branch", child.parent ? child.parent->branch : std::string()}});
+  }
+  body["children"] = std::move(list);
+  answer(json_response(200, body));
 }
 
 void get_history(ApiContext& context, ApiRequest& request, const Answer& answer) {

@@ -53,6 +53,10 @@ void fail(int status, std::string type, std::string detail, std::string pointer)
 
 Problem problem_from(const Error& error) {
   std::string detail = error.what();
+  // An argument of the request at fault: the body's field, whatever the code says.
+  if (const auto* argument = dynamic_cast<const ArgumentError*>(&error)) {
+    return make_problem(422, "invalid-field", detail, "/" + argument->field());
+  }
   switch (error.code()) {
     case Errc::not_found:
       return make_problem(404, "not-found", detail);

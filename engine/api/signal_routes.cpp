@@ -43,6 +43,7 @@ void post_instance_signal(ApiContext& context, ApiRequest& request, const Answer
   signal.instance_id = request.path.at("id");
   signal.name = request.path.at("name");
   signal.payload = fields.optional_value("payload").value_or(nullptr);
+  signal.match = fields.optional_value("match").value_or(nullptr);
   signal.idempotency_key = idempotency_key(request, fields);
   fields.finish();
   deliver(context, std::move(signal), answer);
@@ -57,6 +58,7 @@ void post_signal(ApiContext& context, ApiRequest& request, const Answer& answer)
   signal.business_key = fields.required_string("business_key");
   signal.name = fields.required_string("name");
   signal.payload = fields.optional_value("payload").value_or(nullptr);
+  signal.match = fields.optional_value("match").value_or(nullptr);
   signal.idempotency_key = idempotency_key(request, fields);
   fields.finish();
   deliver(context, std::move(signal), answer);

@@ -3,6 +3,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "rmaflow/definition.hpp"
 
@@ -31,12 +32,22 @@ class SlaBook {
   std::map<std::pair<std::string, int>, std::optional<Duration>> slas_;
 };
 
-std::string incident_reason(const InstanceRow& row) {
-  auto incident = nlohmann::json::parse(row.incident.empty() ? "{}" : row.incident, nullptr, false);
-  auto error = incident.is_object() ? incident.value("error", nlohmann::json::object())
-                                    : nlohmann::json::object();
-  return fmt::format("suspended{}: {}: {}", incident.value("compensating", false) ? " while compensating" : "",
-                     error.value("code", "?"), error.value("message", ""));
+// Why each cursor of the instance needs a person: its incidents, and waits past their
+// deadline (no engine has fired them).
+std::vector<std::string> cursor_reasons(const InstanceRow& row, TimePoint now) {
+  std::vector<std::string> out;
+  for (const auto& c : row.cursors) {
+    std::string where = c.branch.empty() ? "" : fmt::format("branch {} ", c.branch);
+    if (c.incident) {
+      out.push_back(fmt::format("{}suspended{}: {}: {}", where,
+                                c.incident->compensating ? " while compensating" : "",
+                                c.incident->error.code, c.incident->error.message));
+    } else if (c.phase == Phase::waiting && c.deadline && *c.deadline <= now) {
+      out.push_back(fmt::format("{}waiting at {} past its deadline {}", where, c.step,
+                                format_time(*c.deadline)));
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -48,16 +59,14 @@ std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimeP
   std::size_t wanted = filter.limit;
   std::vector<StuckInstance> out;
   for_each_instance(store, filter, [&](InstanceRow& row) {
-    std::string reason;
-    if (row.status == InstanceStatus::suspended) {
-      reason = incident_reason(row);
-    } else if (row.status == InstanceStatus::waiting && row.deadline && *row.deadline <= now) {
-      reason = fmt::format("waiting at {} past its deadline {}", row.step, format_time(*row.deadline));
-    } else if (auto sla = book.sla(row.workflow, row.version); sla && row.created_at + *sla <= now) {
-      reason = fmt::format("past its SLA of {} (started {})", format_duration(*sla),
-                           format_time(row.created_at));
+    auto reasons = cursor_reasons(row, now);
+    if (auto sla = book.sla(row.workflow, row.version); sla && row.created_at + *sla <= now) {
+      reasons.push_back(fmt::format("past its SLA of {} (started {})", format_duration(*sla),
+                                    format_time(row.created_at)));
     }
-    if (!reason.empty()) out.push_back(StuckInstance{std::move(row), std::move(reason)});
+    if (!reasons.empty()) {
+      out.push_back(StuckInstance{std::move(row), fmt::format("{}", fmt::join(reasons, "; "))});
+    }
     return out.size() < wanted;
   });
   return out;

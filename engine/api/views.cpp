@@ -3,6 +3,8 @@
 #include <map>
 
 #include "engine/api/workflow_graph.hpp"
+#include "engine/store/state_codec.hpp"
+#include "engine/support/branch_path.hpp"
 
 namespace rmaflow::api {
 
@@ -22,22 +24,86 @@ nlohmann::json version_summary(const DefinitionRow& row) {
 
 }  // namespace
 
+namespace {
+
+nlohmann::json optional_time(const std::optional<TimePoint>& t) {
+  return t ? nlohmann::json(format_time(*t)) : nlohmann::json(nullptr);
+}
+
+nlohmann::json incident_of(const Cursor& c) {
+  auto j = store::incident_json(*c.incident);
+  if (!c.branch.empty()) j["branch"] = c.branch;
+  return j;
+}
+
+// How a branch stands, in one word: pending, running, waiting, joining, calling, suspended,
+// compensating or ended.
+std::string branch_state(const Cursor& c) {
+  if (c.incident) return "suspended";
+  if (c.compensation) return "compensating";
+  switch (c.phase) {
+    case Phase::idle:
+    case Phase::invoking:
+    case Phase::backoff: return "running";
+    case Phase::waiting: return "waiting";
+    case Phase::joining: return "joining";
+    case Phase::calling: return "calling";
+    case Phase::pending: return "pending";
+    case Phase::ended: return "ended";
+  }
+  return "running";
+}
+
+}  // namespace
+
+nlohmann::json cursor_json(const Cursor& c) {
+  nlohmann::json j = {{"branch", c.branch},
+                      {"key", branch_key(c.branch)},
+                      {"index", c.index},
+                      {"state", branch_state(c)},
+                      {"step", c.step},
+                      {"phase", to_string(c.phase)},
+                      {"attempt", c.attempt},
+                      {"deadline", optional_time(c.deadline)},
+                      {"incident", c.incident ? incident_of(c) : nlohmann::json(nullptr)}};
+  if (!c.match.is_null()) j["match"] = c.match;
+  if (!c.child.empty()) j["child"] = c.child;
+  if (!c.label.empty()) j["status"] = c.label;
+  if (c.phase == Phase::ended) j["output"] = c.output;
+  return j;
+}
+
 nlohmann::json instance_json(const InstanceRow& row, bool with_context) {
+  const Cursor& line = row.main();
+  auto incidents = nlohmann::json::array();
+  for (const Cursor* c : row.incidents()) incidents.push_back(incident_of(*c));
+  auto branches = nlohmann::json::array();
+  for (const auto& c : row.cursors)
+    if (!c.branch.empty()) branches.push_back(cursor_json(c));
   nlohmann::json j = {{"id", row.id},
                       {"workflow", row.workflow},
                       {"version", row.version},
                       {"status", to_string(row.status)},
                       {"step", row.step},
-                      {"phase", to_string(row.phase)},
-                      {"attempt", row.attempt},
+                      {"phase", to_string(line.phase)},
+                      {"attempt", line.attempt},
+                      {"deadline", optional_time(row.deadline)},
                       {"business_key", row.business_key},
                       {"correlation_id", row.correlation_id},
                       {"created_at", format_time(row.created_at)},
                       {"updated_at", format_time(row.updated_at)},
-                      {"ended_at", row.ended_at ? nlohmann::json(format_time(*row.ended_at))
-                                                : nlohmann::json(nullptr)},
-                      {"incident", parse_or_null(row.incident)}};
-  if (with_context) j["context"] = parse_or_null(row.context);
+                      {"ended_at", optional_time(row.ended_at)},
+                      {"incident", incidents.empty() ? nlohmann::json(nullptr) : incidents[0]},
+                      {"incidents", incidents},
+                      {"branches", branches}};
+  if (!line.child.empty()) j["child"] = line.child;
+  if (row.parent) {
+    j["parent"] = {{"instance_id", row.parent->instance_id},
+                   {"step", row.parent->step},
+                   {"branch", row.parent->branch}};
+  }
+  if (is_final(row.status) && !line.output.is_null()) j["output"] = line.output;
+  if (with_context) j["context"] = row.context;
   return j;
 }
 
@@ -52,6 +118,7 @@ nlohmann::json event_json(const EventRow& e) {
           {"at", format_time(e.at)},
           {"type", to_string(e.type)},
           {"step", e.step},
+          {"branch", e.branch},
           {"data", parse_or_null(e.data)}};
 }
 

@@ -14,6 +14,8 @@ namespace rmaflow::api {
 
 // id, workflow, version (the one it is pinned to), status, step, phase, attempt, business_key,
 // correlation_id, created_at, updated_at, ended_at, incident; `context` when asked for.
+// One cursor (a branch) as the API shows it.
+nlohmann::json cursor_json(const Cursor& cursor);
 nlohmann::json instance_json(const InstanceRow& row, bool with_context);
 nlohmann::json instances_json(const std::vector<InstanceRow>& rows);
 // seq, at, type, step, data

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -33,6 +34,7 @@ struct BenchOptions {
   std::string mode = "throughput";
   std::string resume_db;  // internal: the child process of --mode resume
   std::string wait_timeout;  // resume mode: the waits' timeout, if any
+  int lines = 20;            // fanout mode: branches per instance
 };
 
 double current_rss_mb() {
@@ -54,6 +56,28 @@ std::string bench_workflow(int steps) {
         i, i, i == steps ? std::string("done") : fmt::format("step{}", i + 1));
   }
   yaml += "  done: { end: completed }\n";
+  return yaml;
+}
+
+// A return of `lines` lines: a noop before, a foreach whose every branch runs `steps` noop
+// tasks, and a noop after.
+std::string fan_out_workflow(int steps) {
+  std::string yaml =
+      "workflow: bench-lines\nversion: 1\nstart: before\nsteps:\n"
+      "  before:\n    action: builtin.noop\n    with: { rma: \"${ .input.rma_id }\" }\n"
+      "    next: lines\n"
+      "  lines:\n    foreach: ${ .input.lines }\n    as: line\n    key: ${ .line.id }\n"
+      "    result: lines\n    start: line1\n    steps:\n";
+  for (int i = 1; i <= steps; ++i) {
+    yaml += fmt::format(
+        "      line{}:\n        action: builtin.noop\n"
+        "        with: {{ rma: \"${{ .input.rma_id }}\", line: \"${{ .line.id }}\", n: {} }}\n"
+        "        next: {}\n",
+        i, i, i == steps ? std::string("line_done") : fmt::format("line{}", i + 1));
+  }
+  yaml += "      line_done: { end: done }\n    next: after\n"
+          "  after:\n    action: builtin.noop\n    with: { rma: \"${ .input.rma_id }\" }\n"
+          "    next: done\n  done: { end: completed }\n";
   return yaml;
 }
 
@@ -143,24 +167,12 @@ int bench_resume(const BenchOptions& opt, const std::string& db_path) {
   return kExitOk;
 }
 
-int bench(const BenchOptions& opt) {
-  if (!opt.resume_db.empty()) return resume_child(opt);
-  ScratchDir scratch;
-  std::string db_path = opt.db;
-  if (db_path.empty()) {
-    std::string pattern = (fs::temp_directory_path() / "rmaflow-bench-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw Error(Errc::io, "cannot create a scratch directory for the benchmark");
-    scratch.path = pattern;
-    scratch.owned = true;
-    db_path = (scratch.path / "bench.db").string();
-  } else if (fs::exists(db_path)) {
-    throw Error(Errc::invalid_argument,
-                fmt::format("{} exists; the benchmark needs a new database file", db_path));
-  }
-  auto dir = fs::absolute(db_path).parent_path().string();
-  if (opt.mode == "resume") return bench_resume(opt, db_path);
-
-  auto loaded = load_definition(bench_workflow(opt.steps), "bench.yaml");
+// Runs `instances` instances of `yaml` (workflow `name`, inputs from `input`) to the end on a
+// new database at `db_path`, and reports what the engine did.
+nlohmann::json run_to_end(const BenchOptions& opt, const std::string& db_path,
+                          const std::string& yaml, const std::string& name,
+                          const std::function<nlohmann::json(int)>& input) {
+  auto loaded = load_definition(yaml, name + ".yaml");
   if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
 
   std::vector<double> step_latency_ms;
@@ -179,8 +191,8 @@ int bench(const BenchOptions& opt) {
   futures.reserve(static_cast<std::size_t>(opt.instances));
   for (int i = 0; i < opt.instances; ++i) {
     StartRequest request;
-    request.workflow = "bench";
-    request.input = {{"rma_id", fmt::format("RMA-{}", i)}};
+    request.workflow = name;
+    request.input = input(i);
     futures.push_back(engine->start(std::move(request)));
   }
   engine->run_until_idle();
@@ -196,41 +208,92 @@ int bench(const BenchOptions& opt) {
                                            completed.size(), opt.instances));
   }
   engine.reset();
+  std::sort(step_latency_ms.begin(), step_latency_ms.end());
+  double transitions_per_s = static_cast<double>(stats.events) / seconds;
+  return {{"workflow", name},
+          {"instances", opt.instances},
+          {"seconds", seconds},
+          {"instances_per_s", opt.instances / seconds},
+          {"transitions", stats.events},
+          {"transitions_per_s", transitions_per_s},
+          {"adapter_calls", stats.invocations},
+          {"commits", stats.commits},
+          {"transitions_per_commit",
+           static_cast<double>(stats.events) / std::max<double>(1, stats.commits)},
+          {"step_latency_ms", {{"p50", percentile(step_latency_ms, 0.50)},
+                               {"p99", percentile(step_latency_ms, 0.99)},
+                               {"samples", step_latency_ms.size()}}}};
+}
 
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-
+nlohmann::json raw_rates(const BenchOptions& opt, const std::string& dir, double transitions_per_s) {
   RawAppendOptions raw_opt;
   raw_opt.directory = dir;
   raw_opt.sync = parse_sync(opt.sync);
   raw_opt.budget = std::chrono::milliseconds(opt.raw_budget_ms);
   auto raw = measure_raw_append(raw_opt);
+  return {{"raw_sqlite",
+           {{"single_row_commits_per_s", raw.single_row_commits_per_s},
+            {"batched_rows_per_s", raw.batched_rows_per_s},
+            {"rows_per_batch", raw_opt.rows_per_commit}}},
+          {"ratio_transitions_to_single_commit_rate",
+           transitions_per_s / std::max(1.0, raw.single_row_commits_per_s)},
+          {"ratio_transitions_to_batched_rate",
+           transitions_per_s / std::max(1.0, raw.batched_rows_per_s)}};
+}
 
-  std::sort(step_latency_ms.begin(), step_latency_ms.end());
-  double transitions_per_s = static_cast<double>(stats.events) / seconds;
-  nlohmann::json report = {
-      {"instances", opt.instances},
-      {"steps", opt.steps},
-      {"sync", opt.sync},
-      {"seconds", seconds},
-      {"instances_per_s", opt.instances / seconds},
-      {"transitions", stats.events},
-      {"transitions_per_s", transitions_per_s},
-      {"commits", stats.commits},
-      {"transitions_per_commit", static_cast<double>(stats.events) / std::max<double>(1, stats.commits)},
-      {"step_latency_ms", {{"p50", percentile(step_latency_ms, 0.50)},
-                           {"p99", percentile(step_latency_ms, 0.99)},
-                           {"samples", step_latency_ms.size()}}},
-      {"peak_rss_mb", static_cast<double>(usage.ru_maxrss) / 1024.0},
-      {"raw_sqlite",
-       {{"single_row_commits_per_s", raw.single_row_commits_per_s},
-        {"batched_rows_per_s", raw.batched_rows_per_s},
-        {"rows_per_batch", raw_opt.rows_per_commit}}},
-      {"ratio_transitions_to_single_commit_rate",
-       transitions_per_s / std::max(1.0, raw.single_row_commits_per_s)},
-      {"ratio_transitions_to_batched_rate",
-       transitions_per_s / std::max(1.0, raw.batched_rows_per_s)},
-  };
+nlohmann::json linear_input(int i) { return {{"rma_id", fmt::format("RMA-{}", i)}}; }
+
+// --mode fanout: the same number of instances through the linear workflow and through one
+// whose every instance fans out to `lines` branches, one after the other in this run.
+int bench_fan_out(const BenchOptions& opt, const std::string& db_path) {
+  auto linear = run_to_end(opt, db_path + ".linear", bench_workflow(opt.steps), "bench",
+                           linear_input);
+  auto fan_out = run_to_end(opt, db_path, fan_out_workflow(opt.steps), "bench-lines", [&](int i) {
+    nlohmann::json lines = nlohmann::json::array();
+    for (int l = 0; l < opt.lines; ++l) lines.push_back({{"id", fmt::format("L{}", l)}});
+    return nlohmann::json{{"rma_id", fmt::format("RMA-{}", i)}, {"lines", lines}};
+  });
+  fan_out["lines"] = opt.lines;
+  fan_out["branches"] = opt.instances * opt.lines;
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  nlohmann::json report = {{"mode", "fanout"},
+                           {"steps", opt.steps},
+                           {"sync", opt.sync},
+                           {"linear", linear},
+                           {"fanout", fan_out},
+                           {"peak_rss_mb", static_cast<double>(usage.ru_maxrss) / 1024.0}};
+  report.update(raw_rates(opt, fs::absolute(db_path).parent_path().string(),
+                          fan_out["transitions_per_s"].get<double>()));
+  fmt::print("{}\n", report.dump(2));
+  return kExitOk;
+}
+
+int bench(const BenchOptions& opt) {
+  if (!opt.resume_db.empty()) return resume_child(opt);
+  ScratchDir scratch;
+  std::string db_path = opt.db;
+  if (db_path.empty()) {
+    std::string pattern = (fs::temp_directory_path() / "rmaflow-bench-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw Error(Errc::io, "cannot create a scratch directory for the benchmark");
+    scratch.path = pattern;
+    scratch.owned = true;
+    db_path = (scratch.path / "bench.db").string();
+  } else if (fs::exists(db_path)) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("{} exists; the benchmark needs a new database file", db_path));
+  }
+  auto dir = fs::absolute(db_path).parent_path().string();
+  if (opt.mode == "resume") return bench_resume(opt, db_path);
+
+  if (opt.mode == "fanout") return bench_fan_out(opt, db_path);
+  auto report = run_to_end(opt, db_path, bench_workflow(opt.steps), "bench", linear_input);
+  report["steps"] = opt.steps;
+  report["sync"] = opt.sync;
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  report["peak_rss_mb"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  report.update(raw_rates(opt, dir, report["transitions_per_s"].get<double>()));
   fmt::print("{}\n", report.dump(2));
   return kExitOk;
 }
@@ -254,8 +317,11 @@ void register_bench(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(50, 60'000));
   cmd->add_option("--mode", opt->mode,
                   "throughput (default): run instances to the end; resume: N instances wait on a "
-                  "signal, then a fresh process opens the database")
-      ->check(CLI::IsMember({"throughput", "resume"}));
+                  "signal, then a fresh process opens the database; fanout: the linear workflow "
+                  "and one whose instances fan out to --lines branches, in one run")
+      ->check(CLI::IsMember({"throughput", "resume", "fanout"}));
+  cmd->add_option("--lines", opt->lines, "fanout mode: branches per instance (default 20)")
+      ->check(CLI::Range(1, 10'000));
   cmd->add_option("--wait-timeout", opt->wait_timeout,
                   "resume mode: give each wait this timeout (a durable timer), e.g. 30d");
   cmd->add_option("--resume-db", opt->resume_db)->group("");  // the resume mode's child

@@ -27,12 +27,14 @@ struct CommandOptions {
   std::string name;
   std::string data = "null";
   std::string key;
+  std::string match;  // JSON; empty: none
   // retry / skip / goto / cancel / patch
   std::string input;
   std::string output;
   std::string step;
   bool compensate = false;
   std::string patch;
+  std::string branch;  // retry / skip / goto / resolve: the branch, by path or key
 };
 
 // The engine refuses documents nested deeper than kMaxJsonDepth when it applies a command;
@@ -59,9 +61,11 @@ nlohmann::json parse_json_option(const std::string& option, const std::string& t
 }
 
 nlohmann::json action_body(const CommandOptions& opt, nlohmann::json args) {
-  return {{"actor", opt.actor.empty() ? default_actor() : opt.actor},
-          {"reason", opt.reason},
-          {"args", std::move(args)}};
+  nlohmann::json body = {{"actor", opt.actor.empty() ? default_actor() : opt.actor},
+                         {"reason", opt.reason},
+                         {"args", std::move(args)}};
+  if (!opt.branch.empty()) body["branch"] = opt.branch;
+  return body;
 }
 
 // Checks the instance exists and is not finished, then queues the command.
@@ -111,6 +115,7 @@ int act(CommandOptions& opt, const std::string& kind, nlohmann::json args) {
   resolve(opt.endpoint);
   if (!opt.endpoint.offline()) {
     args["reason"] = opt.reason;
+    if (!opt.branch.empty()) args["branch"] = opt.branch;
     return request_action(opt, kind, args);
   }
   return queue(opt, kind, action_body(opt, std::move(args)));
@@ -119,11 +124,16 @@ int act(CommandOptions& opt, const std::string& kind, nlohmann::json args) {
 int send_signal(CommandOptions& opt) {
   resolve(opt.endpoint);
   auto payload = parse_json_option("--data", opt.data, kMaxJsonDepth);
+  auto match = opt.match.empty() ? nlohmann::json() : parse_json_option("--match", opt.match);
   if (opt.endpoint.offline()) {
     return queue(opt, "signal",
-                 {{"name", opt.name}, {"payload", payload}, {"idempotency_key", opt.key}});
+                 {{"name", opt.name},
+                  {"payload", payload},
+                  {"match", match},
+                  {"idempotency_key", opt.key}});
   }
   nlohmann::json body = {{"payload", payload}};
+  if (!match.is_null()) body["match"] = match;
   if (!opt.key.empty()) body["idempotency_key"] = opt.key;
   auto answer = ApiClient(opt.endpoint)
                     .post(fmt::format("/v1/instances/{}/signals/{}", ApiClient::encode(opt.id),
@@ -157,6 +167,11 @@ CLI::App* add_action(CLI::App& app, const std::string& name, const std::string& 
           },
           "TEXT", "non-empty"));
   cmd->add_option("--actor", opt->actor, "Who, offline (default: $USER); a server records the token's name");
+  if (name != "cancel" && name != "patch") {
+    cmd->add_option("--branch", opt->branch,
+                    "The branch to act on (its key, or its path such as inspect_lines[L1]); "
+                    "default: the main line, or the one branch with an incident");
+  }
   return cmd;
 }
 
@@ -170,6 +185,8 @@ void register_operator_commands(CLI::App& app, int& exit_code) {
   s->add_option("name", sig->name, "Signal name, e.g. warehouse.received")->required();
   s->add_option("--data", sig->data, "Payload (JSON, default null)");
   s->add_option("--key", sig->key, "Idempotency key: a repeat with the same key is accepted once");
+  s->add_option("--match", sig->match,
+                "Match value (JSON, e.g. '\"L1\"'): reaches only the branch whose wait has it");
   s->callback([sig, &exit_code] { exit_code = send_signal(*sig); });
 
   auto retry = std::make_shared<CommandOptions>();

@@ -53,8 +53,31 @@ std::string instance_details(const nlohmann::json& r) {
   out += fmt::format("created      {}\n", text(r, "created_at"));
   out += fmt::format("updated      {}\n", text(r, "updated_at"));
   if (auto ended = text(r, "ended_at"); !ended.empty()) out += fmt::format("ended        {}\n", ended);
-  if (r.contains("incident") && !r["incident"].is_null()) {
-    out += fmt::format("incident     {}\n", r["incident"].dump(2));
+  if (r.contains("parent") && r["parent"].is_object()) {
+    const auto& p = r["parent"];
+    out += fmt::format("parent       {} (step {}{})\n", text(p, "instance_id"), text(p, "step"),
+                       text(p, "branch").empty() ? "" : ", branch " + text(p, "branch"));
+  }
+  for (const auto& incident : r.value("incidents", nlohmann::json::array())) {
+    out += fmt::format("incident     {}\n", incident.dump(2));
+  }
+  if (auto branches = r.value("branches", nlohmann::json::array()); !branches.empty()) {
+    Table table({"BRANCH", "STATE", "STEP", "DETAIL"});
+    for (const auto& b : branches) {
+      std::string detail;
+      if (b.contains("incident") && b["incident"].is_object()) {
+        const auto& e = b["incident"].value("error", nlohmann::json::object());
+        detail = fmt::format("{}: {}", e.value("code", "?"), e.value("message", ""));
+      } else if (b.contains("child")) {
+        detail = "child " + text(b, "child");
+      } else if (b.contains("status")) {
+        detail = text(b, "status");
+      } else if (b.contains("match")) {
+        detail = "match " + b["match"].dump();
+      }
+      table.add({text(b, "branch"), text(b, "state"), text(b, "step"), detail});
+    }
+    out += "branches\n" + table.render();
   }
   out += fmt::format("context      {}\n", r.value("context", nlohmann::json()).dump(2));
   return out;
@@ -64,7 +87,9 @@ std::string history_table(const nlohmann::json& events) {
   Table table({"SEQ", "AT", "EVENT", "STEP", "DETAILS"});
   for (const auto& e : events) {
     auto data = e.value("data", nlohmann::json());
-    table.add({text(e, "seq"), text(e, "at"), text(e, "type"), text(e, "step"),
+    auto branch = text(e, "branch");
+    table.add({text(e, "seq"), text(e, "at"), text(e, "type"),
+               branch.empty() ? text(e, "step") : branch + " " + text(e, "step"),
                data.is_null() || data == nlohmann::json::object() ? "" : data.dump()});
   }
   return table.render();

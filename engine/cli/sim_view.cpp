@@ -109,7 +109,7 @@ std::string simulation_text(const Scenario& s, const Definition& d, const Simula
   if (!unscripted.empty())
     out += fmt::format("unscripted (answered {{}}): {}\n", fmt::join(unscripted, ", "));
   for (const auto& note : r.notes) out += "note: " + note + "\n";
-  auto context = nlohmann::json::parse(r.row.context, nullptr, false);
+  auto context = r.row.context;
   out += "context:\n" + context.dump(2) + "\n";
   return out;
 }
@@ -141,7 +141,7 @@ nlohmann::ordered_json simulation_json(const Scenario& s, const Definition& d,
       {"compensated", r.compensated()},
       {"effects", std::move(effects)},
       {"notes", r.notes},
-      {"context", nlohmann::json::parse(r.row.context, nullptr, false)},
+      {"context", r.row.context},
       {"wall_ms", std::chrono::duration<double, std::milli>(r.wall).count()},
       {"expectations", {{"stated", s.expect.any()}, {"met", mismatches.empty()}, {"failed", failed}}}};
   return out;

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "engine/dsl/flow_map.hpp"
 #include "engine/dsl/jq_references.hpp"
 #include "engine/dsl/map_reader.hpp"
 
@@ -22,44 +23,50 @@ struct Edge {
   std::vector<std::string> writes;  // keys the step writes when it leaves by this edge
 };
 
-// The edges of step `v` with what each writes: a result when the task or wait succeeds, set
-// keys, `.error` along a catch; a switch, a wait timing out, or a failure write nothing.
-std::vector<Edge> edges_of(const Definition& d, std::size_t v) {
+// The edges of step `v` with what each writes: a result when the task, wait, fan-out or call
+// succeeds, set keys, `.error` along a catch, the element and `.branch` into a branch's sub-flow;
+// a switch, a wait timing out, or a failure write nothing.
+std::vector<Edge> edges_of(const Definition& d, const FlowMap& flows, std::size_t v) {
   const Step& s = d.steps[v];
   std::vector<Edge> out;
-  auto add = [&](const std::string& to, std::vector<std::string> writes) {
-    if (const Step* target = d.find(to))
-      out.push_back({static_cast<std::size_t>(target - d.steps.data()), std::move(writes)});
+  auto add = [&](const std::string& flow, const std::string& to, std::vector<std::string> writes) {
+    if (const Step* target = flows.step_in(flow, to))
+      out.push_back({flows.index(*target), std::move(writes)});
   };
   std::vector<std::string> result;
   if (!s.result.empty()) result.push_back(s.result);
-  if (const auto* task = std::get_if<TaskStep>(&s.body)) {
-    add(s.next, result);
-    for (const auto& c : task->catches) add(c.next, {"error"});
-  } else if (const auto* wait = std::get_if<WaitStep>(&s.body)) {
-    add(s.next, result);
-    add(wait->on_timeout, {});
+  for (const auto& c : s.catches()) add(s.flow, c.next, {"error"});
+  if (const auto* wait = std::get_if<WaitStep>(&s.body)) {
+    add(s.flow, s.next, result);
+    add(s.flow, wait->on_timeout, {});
   } else if (const auto* set = std::get_if<SetStep>(&s.body)) {
     std::vector<std::string> keys;
     for (const auto& [key, value] : set->assignments) keys.push_back(key);
-    add(s.next, keys);
+    add(s.flow, s.next, keys);
+  } else if (s.kind() == StepKind::switch_ || s.kind() == StepKind::end) {
+    for (const auto& to : s.successors()) add(s.flow, to, {});
   } else {
-    for (const auto& to : s.successors()) add(to, {});
+    add(s.flow, s.next, result);
   }
+  if (const auto* foreach = std::get_if<ForeachStep>(&s.body))
+    add(s.name, foreach->flow.start, {foreach->as, "branch"});
+  if (const auto* parallel = std::get_if<ParallelStep>(&s.body))
+    for (const auto& [branch, flow] : parallel->branches)
+      add(s.name + "." + branch, flow.start, {"branch"});
   return out;
 }
 
 // What may be written on entry to each step; nullopt for steps no path reaches.
-std::vector<std::optional<Written>> flow(const Definition& d) {
+std::vector<std::optional<Written>> flow(const Definition& d, const FlowMap& flows) {
   std::vector<std::optional<Written>> entry(d.steps.size());
-  const Step* start = d.find(d.start);
+  const Step* start = flows.step_in("", d.start);
   if (start == nullptr) return entry;
-  std::vector<std::size_t> todo = {static_cast<std::size_t>(start - d.steps.data())};
+  std::vector<std::size_t> todo = {flows.index(*start)};
   entry[todo.front()] = Written{{"input", {kEngine}}, {"instance", {kEngine}}};
   while (!todo.empty()) {
     std::size_t v = todo.back();
     todo.pop_back();
-    for (const auto& edge : edges_of(d, v)) {
+    for (const auto& edge : edges_of(d, flows, v)) {
       Written out = *entry[v];
       for (const auto& key : edge.writes) out[key] = {v};
       auto& target = entry[edge.to];
@@ -85,6 +92,11 @@ std::set<std::string> visible(const Definition& d, const ExpressionSite& site,
   const Step* step = d.find(site.step);
   if (site.role == ExpressionSite::Role::compensation && !step->result.empty())
     keys.insert(step->result);
+  if (const auto* foreach = std::get_if<ForeachStep>(&step->body);
+      foreach != nullptr && site.role == ExpressionSite::Role::element_key) {
+    keys.insert(foreach->as);
+    keys.insert("branch");  // its index (the key is being computed)
+  }
   if (const auto* set = std::get_if<SetStep>(&step->body);
       set != nullptr && site.role == ExpressionSite::Role::assignment) {
     for (int i = 0; i < site.order && i < static_cast<int>(set->assignments.size()); ++i)
@@ -93,27 +105,60 @@ std::set<std::string> visible(const Definition& d, const ExpressionSite& site,
   return keys;
 }
 
-// Why no path writes `key`: another step writes it, but only after; or a likely typo.
-std::string hint(const std::string& key, const SourceFacts& facts) {
+// Why no path writes `key` for `reader`: another step writes it, but only later or inside
+// branches whose results stay there; or a likely typo.
+std::string hint(const std::string& key, const Step& reader, const Definition& d,
+                 const FlowMap& flows, const SourceFacts& facts) {
   std::vector<std::string_view> known = {"input", "instance"};
   for (const auto& w : facts.writes) {
-    if (w.key == key) return fmt::format("; step \"{}\" writes it, but only later", w.step);
-    known.push_back(w.key);
+    if (w.key != key) {
+      known.push_back(w.key);
+      continue;
+    }
+    const Step* writer = d.find(w.step);
+    const Step* owner = writer == nullptr ? nullptr : flows.owner(writer->flow);
+    if (owner != nullptr && owner != &reader && !flows.nested_in(reader, *owner)) {
+      std::string collect = owner->result.empty()
+                                ? fmt::format("give step \"{}\" a result to collect them",
+                                              owner->name)
+                                : fmt::format("read them from .{}", owner->result);
+      return fmt::format("; step \"{}\" writes it inside the branches of step \"{}\", and a "
+                         "branch's results stay in the branch: {}",
+                         w.step, owner->name, collect);
+    }
+    return fmt::format("; step \"{}\" writes it, but only later", w.step);
   }
   std::string near = closest_match(key, known);
   return near.empty() ? "" : fmt::format("; did you mean .{}?", near);
 }
 
-void check_reads(const Definition& d, const SourceFacts& facts,
+// Why `key` is not there for `reader` when it is an engine key or an element outside its
+// branches; empty otherwise.
+std::string branch_scope(const std::string& key, const Step& reader, const Definition& d,
+                         const FlowMap& flows) {
+  if (key == "branch" && reader.flow.empty())
+    return "only the steps inside a branch of a foreach or parallel step see .branch";
+  for (const auto& step : d.steps) {
+    const auto* foreach = std::get_if<ForeachStep>(&step.body);
+    if (foreach == nullptr || foreach->as != key || flows.nested_in(reader, step)) continue;
+    return fmt::format("it is the element of foreach \"{}\", which only the steps of its "
+                       "branches see",
+                       step.name);
+  }
+  return "";
+}
+
+void check_reads(const Definition& d, const FlowMap& flows, const SourceFacts& facts,
                  const std::vector<std::optional<Written>>& entry, DiagnosticSink& sink) {
   for (const auto& site : facts.expressions) {
     std::set<std::string> keys;
+    const Step* step = nullptr;
     if (site.role == ExpressionSite::Role::business_key) {
       keys = {"input"};
     } else {
-      const Step* step = d.find(site.step);
+      step = d.find(site.step);
       if (step == nullptr) continue;
-      const auto& on_entry = entry[static_cast<std::size_t>(step - d.steps.data())];
+      const auto& on_entry = entry[flows.index(*step)];
       if (!on_entry) continue;  // unreachable: reported as such
       keys = visible(d, site, *on_entry);
     }
@@ -127,10 +172,10 @@ void check_reads(const Definition& d, const SourceFacts& facts,
         why = "the business key is computed from .input alone";
       else if (read.key == "error")
         why = "only a catch target, and the steps after it, see .error";
-      else
+      else if (why = branch_scope(read.key, *step, d, flows); why.empty())
         why = fmt::format("no step on a path from the start to it writes it as a result or set "
                           "key{}",
-                          hint(read.key, facts));
+                          hint(read.key, *step, d, flows, facts));
       sink.warning(site.where, "undefined-reference",
                    fmt::format(".{} in {} is never written before it runs: {}", read.key, where,
                                why));
@@ -149,12 +194,12 @@ bool updates_itself(const SourceFacts& facts, const ContextWrite& w) {
   return false;
 }
 
-void check_overwrites(const Definition& d, const SourceFacts& facts,
+void check_overwrites(const Definition& d, const FlowMap& flows, const SourceFacts& facts,
                       const std::vector<std::optional<Written>>& entry, DiagnosticSink& sink) {
   for (const auto& w : facts.writes) {
     const Step* step = d.find(w.step);
     if (step == nullptr) continue;
-    std::size_t v = static_cast<std::size_t>(step - d.steps.data());
+    std::size_t v = flows.index(*step);
     if (!entry[v]) continue;
     auto it = entry[v]->find(w.key);
     if (it == entry[v]->end()) continue;
@@ -162,20 +207,29 @@ void check_overwrites(const Definition& d, const SourceFacts& facts,
     others.erase(v);  // a loop writing its own result again is the same step's value
     if (others.empty() || updates_itself(facts, w)) continue;
     const std::string& earlier = d.steps[*others.begin()].name;
-    bool is_result = step->result == w.key;
+    if (w.kind == ContextWrite::Kind::element) {
+      sink.warning(w.where, "result-overwrites",
+                   fmt::format("element \"{}\" of foreach \"{}\" hides .{}, which step \"{}\" "
+                               "can write before it, from the steps of its branches; give each "
+                               "its own name",
+                               w.key, w.step, w.key, earlier));
+      continue;
+    }
     sink.warning(w.where, "result-overwrites",
                  fmt::format("{} \"{}\" of step \"{}\" overwrites .{}, which step \"{}\" can "
                              "write before it; give each its own name",
-                             is_result ? "result" : "set key", w.key, w.step, w.key, earlier));
+                             w.kind == ContextWrite::Kind::result ? "result" : "set key", w.key,
+                             w.step, w.key, earlier));
   }
 }
 
 }  // namespace
 
 void check_context_flow(const Definition& d, const SourceFacts& facts, DiagnosticSink& sink) {
-  auto entry = flow(d);
-  check_reads(d, facts, entry, sink);
-  check_overwrites(d, facts, entry, sink);
+  FlowMap flows(d);
+  auto entry = flow(d, flows);
+  check_reads(d, flows, facts, entry, sink);
+  check_overwrites(d, flows, facts, entry, sink);
 }
 
 }  // namespace rmaflow::dsl

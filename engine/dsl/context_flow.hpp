@@ -7,6 +7,11 @@
 //                                  update, and not reported)
 // Both are may-analyses over the step graph: a key counts as written on entry to a step when
 // some path from the start writes it first, so a warning means no path does.
+//
+// Branches: the first step of a branch's sub-flow sees what its fan-out step sees on entry, plus
+// the element (a foreach's `as`) and `.branch`; what a branch writes stays in it, and the steps
+// after the fan-out step see only its `result`. An element name that hides a key written before
+// the foreach is reported as result-overwrites too.
 #pragma once
 
 #include "engine/dsl/diagnostic_sink.hpp"

@@ -32,14 +32,26 @@ bool CatchRule::matches(const std::string& code) const {
 }
 
 namespace {
-constexpr NameTable<StepKind, 5> kStepKinds{{{StepKind::task, "task"},
+constexpr NameTable<StepKind, 8> kStepKinds{{{StepKind::task, "task"},
                                              {StepKind::switch_, "switch"},
                                              {StepKind::wait, "wait"},
                                              {StepKind::set, "set"},
-                                             {StepKind::end, "end"}}};
+                                             {StepKind::end, "end"},
+                                             {StepKind::foreach, "foreach"},
+                                             {StepKind::parallel, "parallel"},
+                                             {StepKind::call, "call"}}};
 }  // namespace
 
 std::string_view to_string(StepKind kind) { return name_of(kStepKinds, kind); }
+
+const std::vector<CatchRule>& Step::catches() const {
+  static const std::vector<CatchRule> kNone;
+  if (auto* t = std::get_if<TaskStep>(&body)) return t->catches;
+  if (auto* f = std::get_if<ForeachStep>(&body)) return f->catches;
+  if (auto* p = std::get_if<ParallelStep>(&body)) return p->catches;
+  if (auto* c = std::get_if<CallStep>(&body)) return c->catches;
+  return kNone;
+}
 
 std::vector<std::string> Step::successors() const {
   std::vector<std::string> out;
@@ -47,9 +59,8 @@ std::vector<std::string> Step::successors() const {
     if (!s.empty() && std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
   };
   add(next);
-  if (auto* t = std::get_if<TaskStep>(&body)) {
-    for (const auto& c : t->catches) add(c.next);
-  } else if (auto* s = std::get_if<SwitchStep>(&body)) {
+  for (const auto& c : catches()) add(c.next);
+  if (auto* s = std::get_if<SwitchStep>(&body)) {
     for (const auto& c : s->cases) add(c.next);
     add(s->default_next);
   } else if (auto* w = std::get_if<WaitStep>(&body)) {
@@ -63,9 +74,31 @@ const Step* Definition::find(const std::string& step) const {
   return it == index_.end() ? nullptr : &steps[it->second];
 }
 
+const Flow* Definition::flow(const std::string& id) const {
+  if (id.empty()) return &top;
+  auto dot = id.find('.');
+  const Step* owner = find(id.substr(0, dot));
+  if (owner == nullptr) return nullptr;
+  if (dot == std::string::npos) {
+    auto* foreach = std::get_if<ForeachStep>(&owner->body);
+    return foreach != nullptr ? &foreach->flow : nullptr;
+  }
+  auto* parallel = std::get_if<ParallelStep>(&owner->body);
+  if (parallel == nullptr) return nullptr;
+  auto branch = id.substr(dot + 1);
+  for (const auto& [name, flow] : parallel->branches)
+    if (name == branch) return &flow;
+  return nullptr;
+}
+
 void Definition::index_steps() {
   index_.clear();
-  for (std::size_t i = 0; i < steps.size(); ++i) index_.emplace(steps[i].name, i);
+  top.start = start;
+  top.steps.clear();
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    index_.emplace(steps[i].name, i);
+    if (steps[i].flow.empty()) top.steps.push_back(steps[i].name);
+  }
 }
 
 std::string format_diagnostic(const Diagnostic& d) {

@@ -1,5 +1,7 @@
 // write_dot: a WorkflowGraph as a Graphviz digraph. Every id and label is a double-quoted
-// string with `"` and `\` escaped, so no step name or condition can break the syntax.
+// string with `"` and `\` escaped, so no step name or condition can break the syntax. A branch's
+// sub-flow is a `subgraph "cluster_<flow>"` holding its nodes (Graphviz draws a box around a
+// subgraph whose name starts with cluster); every edge is written after the last node.
 #include <fmt/format.h>
 
 #include "engine/dsl/workflow_graph.hpp"
@@ -40,16 +42,24 @@ std::string node_attributes(const GraphNode& n, InstanceStatus status) {
       fill = "#f5f3ff";
       extra = ", color=\"#7c3aed\"";
       break;
+    case GraphNode::Shape::fan_out: shape = "box3d"; break;
+    case GraphNode::Shape::call:
+      shape = "component";
+      fill = "#f0fdfa";
+      extra = ", color=\"#0f766e\"";
+      break;
   }
   if (n.compensates) extra += ", peripheries=2";
   if (n.pivot) extra += ", penwidth=3";
   if (n.visited) fill = "#dbeafe";
-  if (n.current) {
+  if (n.current > 0) {
     fill = is_final(status)                         ? "#bbf7d0"
            : status == InstanceStatus::suspended    ? "#fecaca"
            : status == InstanceStatus::compensating ? "#e9d5ff"
                                                     : "#fef08a";
-    extra += fmt::format(", penwidth=3, xlabel={}", dot_string(std::string(to_string(status))));
+    std::string where = std::string(to_string(status));
+    if (n.current > 1) where += fmt::format(" ({} branches)", n.current);
+    extra += fmt::format(", penwidth=3, xlabel={}", dot_string(where));
   }
   return fmt::format("shape={}, style={}, fillcolor={}, label={}{}", shape, dot_string(style),
                      dot_string(fill), dot_string(label), extra);
@@ -64,10 +74,29 @@ std::string edge_attributes(const GraphEdge& e) {
     case GraphEdge::Kind::compensation:
       parts.push_back("style=dotted, color=\"#7c3aed\", arrowhead=empty");
       break;
+    case GraphEdge::Kind::fan_out: parts.push_back("color=\"#0f766e\""); break;
+    case GraphEdge::Kind::join: parts.push_back("style=dashed, color=\"#0f766e\""); break;
     default: break;
   }
   if (e.taken) parts.push_back("penwidth=3, color=\"#2563eb\"");
   return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+// The nodes of `flow`, then its clusters, each holding its own; indented by depth.
+void write_flow(const WorkflowGraph& g, const std::string& flow, int depth, std::string& out) {
+  std::string indent(static_cast<std::size_t>(2 * depth), ' ');
+  for (const auto& n : g.nodes)
+    if (n.flow == flow)
+      out += fmt::format("{}{} [{}];\n", indent, dot_string(n.name), node_attributes(n, g.status));
+  for (const auto& c : g.clusters) {
+    if (c.parent != flow) continue;
+    out += fmt::format("{}subgraph {} {{\n", indent, dot_string("cluster_" + c.flow));
+    out += fmt::format("{}  label={}; labeljust=l; fontname=\"Helvetica\"; fontsize=10; "
+                       "style=\"rounded,dashed\"; color=\"#0f766e\";\n",
+                       indent, dot_string(c.title));
+    write_flow(g, c.flow, depth + 1, out);
+    out += indent + "}\n";
+  }
 }
 
 }  // namespace
@@ -77,8 +106,7 @@ std::string write_dot(const WorkflowGraph& g) {
   out += "  rankdir=TB;\n";
   out += "  node [fontname=\"Helvetica\", fontsize=10];\n";
   out += "  edge [fontname=\"Helvetica\", fontsize=9];\n";
-  for (const auto& n : g.nodes)
-    out += fmt::format("  {} [{}];\n", dot_string(n.name), node_attributes(n, g.status));
+  write_flow(g, "", 1, out);
   for (const auto& e : g.edges) {
     auto attributes = edge_attributes(e);
     out += fmt::format("  {} -> {}{};\n", dot_string(g.nodes[e.from].name), dot_string(g.nodes[e.to].name),

@@ -18,11 +18,19 @@ const std::vector<KeyTable>& key_tables() {
     {"wait_step",    {"wait", "result", "on_timeout", "next", "description"}},
     {"set_step",     {"set", "next", "description"}},
     {"end_step",     {"end", "description"}},
+    {"foreach_step", {"foreach", "as", "key", "concurrency", "on_branch_failure", "start", "steps",
+                      "result", "catch", "next", "description"}},
+    {"parallel_step", {"parallel", "on_branch_failure", "result", "catch", "next", "description"}},
+    {"call_step",    {"call", "result", "catch", "next", "description"}},
+    {"branch_end_step", {"end", "description"}},
     {"catch",        {"errors", "next"}},
     {"compensation", {"action", "with", "retry", "timeout"}},
     {"switch_case",  {"if", "next"}},
-    {"wait",         {"signal", "timeout", "duration"}},
-    {"end",          {"status", "compensate"}},
+    {"wait",         {"signal", "match", "timeout", "duration"}},
+    {"end",          {"status", "compensate", "output"}},
+    {"branch_end",   {"status", "compensate", "output"}},
+    {"parallel_branch", {"start", "steps"}},
+    {"call",         {"workflow", "version", "input"}},
   };
   // clang-format on
   return kTables;

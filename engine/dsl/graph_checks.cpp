@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "engine/dsl/flow_map.hpp"
 #include "engine/dsl/map_reader.hpp"
 
 namespace rmaflow::dsl {
@@ -20,21 +22,52 @@ std::string quoted_list(const std::vector<std::string>& names) {
   return fmt::format("{}", fmt::join(quoted, ", "));
 }
 
-void check_targets(const Definition& d, const std::vector<Transition>& transitions,
-                   const std::set<std::string>& declared, DiagnosticSink& sink) {
+std::string label_of(const SourceFacts& facts, const std::string& flow) {
+  auto it = facts.flow_labels.find(flow);
+  return it == facts.flow_labels.end() ? "the workflow" : it->second;
+}
+
+bool declared_in(const SourceFacts& facts, const std::string& step, const std::string& flow) {
+  auto it = facts.declared.find(step);
+  if (it == facts.declared.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(),
+                     [&](const DeclaredStep& s) { return s.flow == flow; });
+}
+
+// The names of the steps of `flow`, for suggestions.
+std::vector<std::string_view> names_in(const Definition& d, const FlowMap& flows,
+                                       const std::string& flow) {
   std::vector<std::string_view> names;
-  for (const auto& s : d.steps) names.push_back(s.name);
-  for (const auto& t : transitions) {
-    if (t.to.empty() || declared.count(t.to) > 0) continue;
-    std::string near = closest_match(t.to, names);
+  for (const auto& entry : flows.flows())
+    if (entry.id == flow)
+      for (auto v : entry.steps) names.push_back(d.steps[v].name);
+  return names;
+}
+
+void check_targets(const Definition& d, const FlowMap& flows, const SourceFacts& facts,
+                   DiagnosticSink& sink) {
+  for (const auto& t : facts.transitions) {
+    if (t.to.empty() || declared_in(facts, t.to, t.flow)) continue;
+    std::string what = t.from.empty() && t.context == "the workflow"
+                           ? std::string("\"start\"")
+                           : fmt::format("\"{}\" in {}", t.key, t.context);
+    auto elsewhere = facts.declared.find(t.to);
+    if (elsewhere != facts.declared.end()) {
+      std::string other = label_of(facts, elsewhere->second.front().flow);
+      std::string rule =
+          t.flow.empty()
+              ? "a transition stays in its flow: a branch is entered only through its fan-out "
+                "step"
+              : "a transition stays in its flow: a branch ends at an end step of its own "
+                "(e.g. done: { end: done }), and its fan-out step's next goes on from there";
+      sink.error(t.where, "leaves-flow",
+                 fmt::format("{} names \"{}\", a step of {}; {}", what, t.to, other, rule));
+      continue;
+    }
+    std::string near = closest_match(t.to, names_in(d, flows, t.flow));
     std::string hint = near.empty() ? "" : fmt::format("; did you mean \"{}\"?", near);
-    if (t.from.empty())
-      sink.error(t.where, "unknown-target",
-                 fmt::format("\"start\" names \"{}\", which is not a step{}", t.to, hint));
-    else
-      sink.error(t.where, "unknown-target",
-                 fmt::format("\"{}\" in {} names \"{}\", which is not a step{}", t.key, t.context,
-                             t.to, hint));
+    sink.error(t.where, "unknown-target",
+               fmt::format("{} names \"{}\", which is not a step{}", what, t.to, hint));
   }
 }
 
@@ -86,54 +119,80 @@ class Components {
   int count_ = 0;
 };
 
-// Steps reachable from `from` along `g`.
-std::vector<bool> reachable_from(const Graph& g, std::size_t from) {
+// Steps reachable from `from` along `g` and the `extra` edges.
+std::vector<bool> reachable_from(const Graph& g, std::size_t from,
+                                 const std::map<std::size_t, std::vector<std::size_t>>& extra = {}) {
   std::vector<bool> seen(g.size(), false);
   std::vector<std::size_t> todo = {from};
   seen[from] = true;
+  auto visit = [&](std::size_t w) {
+    if (!seen[w]) todo.push_back(w), seen[w] = true;
+  };
   while (!todo.empty()) {
     auto v = todo.back();
     todo.pop_back();
-    for (auto w : g[v])
-      if (!seen[w]) todo.push_back(w), seen[w] = true;
+    for (auto w : g[v]) visit(w);
+    if (auto it = extra.find(v); it != extra.end())
+      for (auto w : it->second) visit(w);
   }
   return seen;
 }
 
-Graph successor_graph(const Definition& d) {
-  Graph g(d.steps.size());
-  for (std::size_t v = 0; v < d.steps.size(); ++v) {
+// The step each transition of `flow` that names no step of it most likely meant (a close
+// spelling), as extra edges by step; nullopt when some transition (one naming no step like any
+// of the flow's, or a step of another flow, or a step that did not parse) could lead anywhere.
+std::optional<std::map<std::size_t, std::vector<std::size_t>>> guess_unknown_targets(
+    const Definition& d, const FlowMap& flows, const SourceFacts& facts,
+    const FlowMap::Entry& flow) {
+  for (const auto& [name, declarations] : facts.declared)
+    for (const auto& declared : declarations)
+      if (declared.flow == flow.id && flows.step_in(flow.id, name) == nullptr) return std::nullopt;
+  std::map<std::size_t, std::vector<std::size_t>> guesses;
+  auto names = names_in(d, flows, flow.id);
+  for (auto v : flow.steps) {
     for (const auto& to : d.steps[v].successors()) {
-      if (const Step* s = d.find(to)) g[v].push_back(static_cast<std::size_t>(s - d.steps.data()));
+      if (flows.step_in(flow.id, to) != nullptr) continue;
+      if (facts.declared.count(to) > 0) return std::nullopt;  // a step of another flow
+      std::string near = closest_match(to, names);
+      if (near.empty()) return std::nullopt;
+      guesses[v].push_back(flows.index(*flows.step_in(flow.id, near)));
     }
   }
-  return g;
+  return guesses;
 }
 
-void check_reachable(const Definition& d, const Graph& g, DiagnosticSink& sink) {
-  const Step* start = d.find(d.start);
-  if (start == nullptr) return;  // already an unknown-target; every step would be unreachable
-  auto seen = reachable_from(g, static_cast<std::size_t>(start - d.steps.data()));
-  for (std::size_t v = 0; v < d.steps.size(); ++v) {
-    if (!seen[v])
-      sink.error(d.steps[v].where, "unreachable-step",
-                 fmt::format("step \"{}\" is not reachable from the start step \"{}\"",
-                             d.steps[v].name, d.start));
+void check_reachable(const Definition& d, const FlowMap& flows, const SourceFacts& facts,
+                     const Graph& g, DiagnosticSink& sink) {
+  for (const auto& flow : flows.flows()) {
+    const Step* start = flows.step_in(flow.id, flow.start);
+    if (start == nullptr) continue;  // already an error; every step would be unreachable
+    auto guesses = guess_unknown_targets(d, flows, facts, flow);
+    if (!guesses) continue;
+    auto seen = reachable_from(g, flows.index(*start), *guesses);
+    std::string of = flow.id.empty() ? "" : " of " + label_of(facts, flow.id);
+    for (auto v : flow.steps) {
+      if (!seen[v])
+        sink.error(d.steps[v].where, "unreachable-step",
+                   fmt::format("step \"{}\" is not reachable from the start step \"{}\"{}",
+                               d.steps[v].name, flow.start, of));
+    }
   }
 }
 
-void check_ends(const Definition& d, const Graph& g, DiagnosticSink& sink) {
+void check_ends(const Definition& d, const FlowMap& flows, const Graph& g, DiagnosticSink& sink) {
   std::size_t n = d.steps.size();
   // Steps that may end: end steps, and (to avoid repeating an error already reported) steps
-  // with a transition to no step or no transition at all. Then everything leading to them.
+  // with a transition to no step of their flow or no transition at all. Then everything leading
+  // to them. Flows do not share edges, so all of them are checked at once.
   std::vector<bool> may_end(n, false);
   Graph reverse(n);
   for (std::size_t v = 0; v < n; ++v) {
     const Step& s = d.steps[v];
     for (auto w : g[v]) reverse[w].push_back(v);
     auto successors = s.successors();
-    bool dangling = std::any_of(successors.begin(), successors.end(),
-                                [&](const std::string& to) { return d.find(to) == nullptr; });
+    bool dangling = std::any_of(successors.begin(), successors.end(), [&](const std::string& to) {
+      return flows.step_in(s.flow, to) == nullptr;
+    });
     may_end[v] = s.kind() == StepKind::end || successors.empty() || dangling;
   }
   std::vector<std::size_t> todo;
@@ -177,13 +236,22 @@ void check_ends(const Definition& d, const Graph& g, DiagnosticSink& sink) {
   }
 }
 
-// A task that can run before a pivot and has no compensation cannot be undone if a later
-// step (still before the pivot) fails and the instance compensates.
-void check_pivots(const Definition& d, const Graph& g, DiagnosticSink& sink) {
+// A task that can run before a pivot and has no compensation cannot be undone if a later step
+// (still before the pivot) fails and the instance compensates. A pivot covers the steps of its
+// own flow that can come before it, and everything inside the branches of a fan-out step among
+// them; a pivot inside a branch covers nothing outside that branch.
+void check_pivots(const Definition& d, const FlowMap& flows, const Graph& g,
+                  DiagnosticSink& sink) {
   std::size_t n = d.steps.size();
   Graph reverse(n);
   for (std::size_t v = 0; v < n; ++v)
     for (auto w : g[v]) reverse[w].push_back(v);
+  // The steps inside the branches of each fan-out step, at any depth.
+  std::vector<std::vector<std::size_t>> nested(n);
+  for (std::size_t w = 0; w < n; ++w)
+    for (const Step* owner = flows.owner(d.steps[w].flow); owner != nullptr;
+         owner = flows.owner(owner->flow))
+      nested[flows.index(*owner)].push_back(w);
   std::vector<std::string> first_pivot(n);  // the pivot named in the warning, per step
   for (std::size_t p = 0; p < n; ++p) {
     const TaskStep* pivot = d.steps[p].task();
@@ -191,10 +259,14 @@ void check_pivots(const Definition& d, const Graph& g, DiagnosticSink& sink) {
     std::vector<bool> seen(n, false);
     std::vector<std::size_t> todo = reverse[p];
     for (auto v : todo) seen[v] = true;
+    auto mark = [&](std::size_t v) {
+      if (first_pivot[v].empty()) first_pivot[v] = d.steps[p].name;
+    };
     while (!todo.empty()) {
       auto v = todo.back();
       todo.pop_back();
-      if (first_pivot[v].empty()) first_pivot[v] = d.steps[p].name;
+      mark(v);
+      for (auto w : nested[v]) mark(w);
       for (auto u : reverse[v])
         if (!seen[u]) todo.push_back(u), seen[u] = true;
     }
@@ -212,17 +284,29 @@ void check_pivots(const Definition& d, const Graph& g, DiagnosticSink& sink) {
 }  // namespace
 
 void check_graph(const Definition& d, const SourceFacts& facts, DiagnosticSink& sink) {
-  check_targets(d, facts.transitions, facts.declared, sink);
-  Graph g = successor_graph(d);
-  check_reachable(d, g, sink);
-  check_ends(d, g, sink);
-  check_pivots(d, g, sink);
+  FlowMap flows(d);
+  check_targets(d, flows, facts, sink);
+  Graph g = flows.successor_graph();
+  check_reachable(d, flows, facts, g, sink);
+  check_ends(d, flows, g, sink);
+  check_pivots(d, flows, g, sink);
 }
 
 std::vector<bool> reachable_steps(const Definition& d) {
-  const Step* start = d.find(d.start);
-  if (start == nullptr) return std::vector<bool>(d.steps.size(), false);
-  return reachable_from(successor_graph(d), static_cast<std::size_t>(start - d.steps.data()));
+  FlowMap flows(d);
+  Graph g = flows.successor_graph();
+  std::vector<bool> seen(d.steps.size(), false);
+  for (const auto& flow : flows.flows()) {
+    const Step* start = flows.step_in(flow.id, flow.start);
+    if (start == nullptr) continue;
+    auto in_flow = reachable_from(g, flows.index(*start));
+    for (auto v : flow.steps) seen[v] = in_flow[v];
+  }
+  // A fan-out step comes before the steps of its branches in file order.
+  for (std::size_t v = 0; v < d.steps.size(); ++v)
+    if (const Step* owner = flows.owner(d.steps[v].flow))
+      seen[v] = seen[v] && seen[flows.index(*owner)];
+  return seen;
 }
 
 }  // namespace rmaflow::dsl

@@ -92,12 +92,23 @@ void check_switches(const Definition& d, const SourceFacts& facts, DiagnosticSin
 void check_waits(const Definition& d, const SourceFacts& facts, DiagnosticSink& sink) {
   for (const auto& step : d.steps) {
     const auto* wait = std::get_if<WaitStep>(&step.body);
-    if (wait == nullptr || wait->signal.empty() || wait->timeout) continue;
-    sink.warning(facts.kind_where.at(step.name), "wait-without-timeout",
-                 fmt::format("wait step \"{}\" waits for signal {} with neither timeout nor "
-                             "on_timeout: if it never comes the instance waits forever; add "
-                             "timeout (and on_timeout)",
-                             step.name, wait->signal));
+    if (wait == nullptr || wait->signal.empty()) continue;
+    const char* who = step.flow.empty() ? "the instance" : "its branch";
+    if (!wait->timeout) {
+      sink.warning(facts.kind_where.at(step.name), "wait-without-timeout",
+                   fmt::format("wait step \"{}\" waits for signal {} with neither timeout nor "
+                               "on_timeout: if it never comes {} waits forever; add timeout "
+                               "(and on_timeout)",
+                               step.name, wait->signal, who));
+    }
+    if (wait->match && step.flow.empty()) {
+      sink.warning(facts.kind_where.at(step.name), "match-outside-branch",
+                   fmt::format("wait step \"{}\" has a match but is in no branch: a signal "
+                               "{} sent without that match value never reaches it; match is "
+                               "for telling a foreach's branches apart (the signal already "
+                               "names its instance)",
+                               step.name, wait->signal));
+    }
   }
 }
 
@@ -106,7 +117,7 @@ void check_ends(const Definition& d, const SourceFacts& facts, DiagnosticSink& s
   bool any_end = false, plain_end = false;
   for (std::size_t v = 0; v < d.steps.size(); ++v) {
     const auto* end = std::get_if<EndStep>(&d.steps[v].body);
-    if (end == nullptr || !seen[v]) continue;
+    if (end == nullptr || !seen[v] || !d.steps[v].flow.empty()) continue;  // a branch's end
     any_end = true;
     plain_end = plain_end || !end->compensate;
     if (end->compensate && end->status == InstanceStatus::completed) {
@@ -119,7 +130,7 @@ void check_ends(const Definition& d, const SourceFacts& facts, DiagnosticSink& s
   }
   if (!any_end || plain_end) return;
   auto start = std::find_if(facts.transitions.begin(), facts.transitions.end(),
-                            [](const Transition& t) { return t.from.empty(); });
+                            [](const Transition& t) { return t.from.empty() && t.flow.empty(); });
   sink.warning(start == facts.transitions.end() ? SourceLocation{1, 1} : start->where,
                "end-only-via-compensation",
                "every end this workflow can reach compensates: no instance can finish without "

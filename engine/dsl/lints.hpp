@@ -5,10 +5,14 @@
 //                               only when one is `true` or two are each other's negation
 //                               (`X` and `X | not`, `A == B` and `A != B`, `A < B` and `A >= B`)
 //   wait-without-timeout        a wait for a signal with neither timeout nor on_timeout: if the
-//                               signal never comes, the instance waits forever
+//                               signal never comes, the instance (or the branch) waits forever
+//   match-outside-branch        a wait with `match` at the top level: only signals carrying that
+//                               value reach it, though the signal already names the instance;
+//                               legal (e.g. only the scan of a re-issued label), so a warning
 //   end-only-via-compensation   an end reached only by undoing the instance's work: an end that
 //                               compensates yet reports `completed`, or a workflow whose every
-//                               reachable end compensates (it cannot finish without undoing)
+//                               reachable end compensates (it cannot finish without undoing);
+//                               the ends of branches end no instance and are not counted
 // Other lints live with the analysis they need: uncompensated-before-pivot (graph_checks.hpp),
 // undefined-reference and result-overwrites (context_flow.hpp).
 #pragma once

@@ -7,6 +7,8 @@ set(RMAFLOW_DSL_SOURCES
   engine/dsl/dsl_keys.cpp
   engine/dsl/dsl_names.cpp
   engine/dsl/expression.cpp
+  engine/dsl/fanout_reader.cpp
+  engine/dsl/flow_map.cpp
   engine/dsl/graph_checks.cpp
   engine/dsl/jq_bounds.cpp
   engine/dsl/jq_lexer.cpp
@@ -18,6 +20,7 @@ set(RMAFLOW_DSL_SOURCES
   engine/dsl/mermaid_writer.cpp
   engine/dsl/policy_reader.cpp
   engine/dsl/step_parser.cpp
+  engine/dsl/step_reader.cpp
   engine/dsl/syntax_hint.cpp
   engine/dsl/template_reader.cpp
   engine/dsl/workflow_graph.cpp

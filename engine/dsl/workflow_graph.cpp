@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+
+#include "engine/dsl/flow_map.hpp"
 
 namespace rmaflow::dsl {
 
@@ -18,6 +21,14 @@ std::string shorten(std::string text) {
     text += "...";
   }
   return text;
+}
+
+// A foreach's items as written: the jq program, or how many literal items.
+std::string items_of(const ForeachStep& f) {
+  std::string program;
+  const auto& raw = f.items.raw();
+  if (raw.is_string() && Template::is_expression(raw.get<std::string>(), &program)) return program;
+  return fmt::format("{} items", raw.size());
 }
 
 std::string detail_of(const Step& step) {
@@ -35,7 +46,20 @@ std::string detail_of(const Step& step) {
     return shorten(fmt::format("set {}", fmt::join(keys, ", ")));
   }
   if (const auto* end = std::get_if<EndStep>(&step.body))
-    return fmt::format("end: {}{}", to_string(end->status), end->compensate ? ", compensates" : "");
+    return fmt::format("end: {}{}", end->label, end->compensate ? ", compensates" : "");
+  if (const auto* foreach = std::get_if<ForeachStep>(&step.body)) {
+    std::string limit =
+        foreach->concurrency > 0 ? fmt::format(", {} at a time", foreach->concurrency) : "";
+    return shorten(fmt::format("foreach {}{}", items_of(*foreach), limit));
+  }
+  if (const auto* parallel = std::get_if<ParallelStep>(&step.body)) {
+    std::vector<std::string> names;
+    for (const auto& [name, flow] : parallel->branches) names.push_back(name);
+    return shorten(fmt::format("parallel: {}", fmt::join(names, ", ")));
+  }
+  if (const auto* call = std::get_if<CallStep>(&step.body))
+    return fmt::format("call {}{}", call->workflow,
+                       call->version ? fmt::format(" v{}", *call->version) : "");
   return "switch";
 }
 
@@ -46,21 +70,25 @@ GraphNode::Shape shape_of(const Step& step) {
     case StepKind::wait: return GraphNode::Shape::wait;
     case StepKind::set: return GraphNode::Shape::set;
     case StepKind::end: return GraphNode::Shape::end;
+    case StepKind::foreach:
+    case StepKind::parallel: return GraphNode::Shape::fan_out;
+    case StepKind::call: return GraphNode::Shape::call;
   }
   return GraphNode::Shape::task;
 }
 
 class Builder {
  public:
-  explicit Builder(const Definition& d) : d_(d) {
+  explicit Builder(const Definition& d) : d_(d), flows_(d) {
     g_.workflow = d.name;
     g_.version = d.version;
-    add_node({GraphNode::Shape::start, "(start)", "start", "", false, false, false, false});
+    add_node({GraphNode::Shape::start, "(start)", "start", "", "", false, false, false, 0});
     for (const auto& step : d.steps) {
-      GraphNode node{shape_of(step), step.name, step.name, detail_of(step)};
+      GraphNode node{shape_of(step), step.name, step.name, detail_of(step), step.flow};
       if (const auto* task = step.task()) node.pivot = task->pivot;
       if (const auto* end = std::get_if<EndStep>(&step.body)) node.compensates = end->compensate;
       index_[step.name] = add_node(std::move(node));
+      clusters_of(step);
     }
     edge(GraphEdge::Kind::start, 0, d.start, "");
     for (const auto& step : d.steps) edges_of(step);
@@ -71,21 +99,10 @@ class Builder {
   void overlay(const GraphOverlay& o) {
     g_.has_overlay = true;
     g_.status = o.status;
-    for (std::size_t i = 0; i < o.visited.size(); ++i) {
-      auto it = index_.find(o.visited[i]);
-      if (it == index_.end()) continue;  // a step of another version (after a migration)
-      g_.nodes[it->second].visited = true;
-      std::size_t from = 0;  // the start
-      if (i > 0) {
-        auto prev = index_.find(o.visited[i - 1]);
-        if (prev == index_.end()) continue;
-        from = prev->second;
-      }
-      for (auto& e : g_.edges)
-        if (e.from == from && e.to == it->second && e.kind != GraphEdge::Kind::compensation)
-          e.taken = true;
-    }
-    if (auto it = index_.find(o.current); it != index_.end()) g_.nodes[it->second].current = true;
+    path(o.visited);
+    for (const auto& [branch, steps] : o.branches) path(steps);
+    for (const auto& step : o.current)
+      if (auto it = index_.find(step); it != index_.end()) ++g_.nodes[it->second].current;
     for (const auto& step : o.compensated) {
       auto undo = index_.find("undo " + step);
       if (undo == index_.end()) continue;
@@ -107,16 +124,38 @@ class Builder {
     g_.edges.push_back({kind, from, it->second, std::move(label), false});
   }
 
+  void clusters_of(const Step& step) {
+    if (const auto* foreach = std::get_if<ForeachStep>(&step.body))
+      g_.clusters.push_back(
+          {step.name, step.flow, fmt::format("{}: each .{}", step.name, foreach->as)});
+    if (const auto* parallel = std::get_if<ParallelStep>(&step.body))
+      for (const auto& [branch, flow] : parallel->branches)
+        g_.clusters.push_back(
+            {step.name + "." + branch, step.flow, fmt::format("{}: {}", step.name, branch)});
+  }
+
+  // The node of the fan-out step whose branches run the step; none at the top level.
+  std::optional<std::size_t> owner_of(const Step& step) const {
+    const Step* owner = flows_.owner(step.flow);
+    if (owner == nullptr) return std::nullopt;
+    return index_.at(owner->name);
+  }
+
   void edges_of(const Step& step) {
     std::size_t from = index_.at(step.name);
+    auto catches = [&] {
+      for (const auto& c : step.catches())
+        edge(GraphEdge::Kind::catch_, from, c.next,
+             fmt::format("catch {}", fmt::join(c.errors, ", ")));
+    };
     if (const auto* task = step.task()) {
       edge(GraphEdge::Kind::next, from, step.next, "");
-      for (const auto& c : task->catches)
-        edge(GraphEdge::Kind::catch_, from, c.next, fmt::format("catch {}", fmt::join(c.errors, ", ")));
+      catches();
       if (task->compensate) {
         std::string name = "undo " + step.name;
         index_[name] = add_node({GraphNode::Shape::compensation, name, name,
-                                 task->compensate->adapter + "." + task->compensate->operation});
+                                 task->compensate->adapter + "." + task->compensate->operation,
+                                 step.flow});
         edge(GraphEdge::Kind::compensation, from, name, "compensate");
       }
     } else if (const auto* sw = std::get_if<SwitchStep>(&step.body)) {
@@ -128,12 +167,50 @@ class Builder {
       if (wait->timeout)
         edge(GraphEdge::Kind::timeout, from, wait->on_timeout,
              "timeout " + format_duration(*wait->timeout));
+    } else if (const auto* end = std::get_if<EndStep>(&step.body)) {
+      if (auto owner = owner_of(step))
+        g_.edges.push_back({GraphEdge::Kind::join, from, *owner, end->label, false});
     } else {
       edge(GraphEdge::Kind::next, from, step.next, "");
+      catches();
+    }
+    if (const auto* foreach = std::get_if<ForeachStep>(&step.body))
+      edge(GraphEdge::Kind::fan_out, from, foreach->flow.start, "each ." + foreach->as);
+    if (const auto* parallel = std::get_if<ParallelStep>(&step.body))
+      for (const auto& [branch, flow] : parallel->branches)
+        edge(GraphEdge::Kind::fan_out, from, flow.start, branch);
+  }
+
+  // Marks one line of steps (the main line's or a branch's) and the transitions it took: from
+  // the start, or from its fan-out step, along each pair of steps, and back to the fan-out step
+  // from the end it reached.
+  void path(const std::vector<std::string>& steps) {
+    std::optional<std::size_t> previous;
+    for (const auto& name : steps) {
+      auto it = index_.find(name);
+      if (it == index_.end()) {  // a step of another version (after a migration)
+        previous.reset();
+        continue;
+      }
+      const Step* step = d_.find(name);
+      g_.nodes[it->second].visited = true;
+      std::optional<std::size_t> from = previous;
+      if (&name == &steps.front())
+        from = step->flow.empty() ? std::optional<std::size_t>(0) : owner_of(*step);
+      if (from) mark(*from, it->second, GraphEdge::Kind::compensation);
+      previous = it->second;
+      if (&name == &steps.back() && step->kind() == StepKind::end)
+        if (auto owner = owner_of(*step)) mark(it->second, *owner, GraphEdge::Kind::compensation);
     }
   }
 
+  void mark(std::size_t from, std::size_t to, GraphEdge::Kind except) {
+    for (auto& e : g_.edges)
+      if (e.from == from && e.to == to && e.kind != except) e.taken = true;
+  }
+
   const Definition& d_;
+  FlowMap flows_;
   WorkflowGraph g_;
   std::map<std::string, std::size_t> index_;  // node name -> index
 };

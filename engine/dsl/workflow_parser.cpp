@@ -6,10 +6,10 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "engine/dsl/dsl_keys.hpp"
+#include "engine/dsl/dsl_names.hpp"
 #include "engine/dsl/map_reader.hpp"
 #include "engine/dsl/policy_reader.hpp"
 #include "engine/dsl/step_parser.hpp"
@@ -62,25 +62,6 @@ std::optional<nlohmann::json> read_input_schema(const MapEntry& e, const std::st
   return schema;
 }
 
-void read_steps(const MapEntry& e, const StepDefaults& defaults, DiagnosticSink& sink,
-                ParsedWorkflow& out) {
-  if (!e.value.IsMap()) {
-    sink.error(e.where, "wrong-type",
-               fmt::format("\"steps\" in the workflow must be a mapping of step names to steps, "
-                           "not {}",
-                           describe(e.value)));
-    return;
-  }
-  MapReader steps(e.value, "steps", e.key_where, sink, "duplicate-step");
-  if (steps.entries().empty())
-    sink.error(e.where, "bad-value", "\"steps\" in the workflow must define at least one step");
-  for (const auto& entry : steps.entries()) {
-    out.facts.declared.insert(entry.key);
-    if (auto step = parse_step(entry, defaults, sink, out.facts))
-      out.definition.steps.push_back(std::move(*step));
-  }
-}
-
 }  // namespace
 
 ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& base_dir,
@@ -91,15 +72,8 @@ ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& bas
   MapReader r(document, std::string(kContext), location_of(document, {1, 1}), sink);
   r.allow_only(keys_of("workflow"));
 
-  if (auto* e = r.require("workflow")) {
-    static const std::regex kName("[a-z][a-z0-9-]*");
-    if (auto name = r.string(*e)) {
-      if (std::regex_match(*name, kName))
-        d.name = *name;
-      else
-        r.bad_value(*e, fmt::format("must match [a-z][a-z0-9-]*, not \"{}\"", *name));
-    }
-  }
+  if (auto* e = r.require("workflow"))
+    if (auto name = read_workflow_name(r, *e)) d.name = *name;
   if (auto* e = r.require("version"))
     if (auto v = r.integer(*e, 1))
       d.version = static_cast<int>(std::min<std::int64_t>(*v, INT32_MAX));
@@ -147,13 +121,12 @@ ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& bas
   d.default_retry = defaults.retry;
   d.default_timeout = defaults.timeout;
 
-  if (auto* e = r.require("start")) {
-    if (auto start = r.string(*e)) {
-      d.start = *start;
-      out.facts.transitions.push_back({"", *start, "start", "the workflow", e->where});
-    }
-  }
-  if (auto* e = r.require("steps")) read_steps(*e, defaults, sink, out);
+  ParseContext cx{defaults, sink, out.facts};
+  const MapEntry* start = r.require("start");
+  const MapEntry* steps = r.require("steps");
+  d.start = parse_flow(start, steps, {"", std::string(kContext)}, std::string(kContext), cx,
+                       d.steps)
+                .start;
   d.index_steps();
   return out;
 }

@@ -11,11 +11,13 @@ void Batch::touch(Instance& inst) {
   }
 }
 
-std::size_t Batch::record(Instance& inst, EventType type, TimePoint at, nlohmann::json data) {
+std::size_t Batch::record(Instance& inst, const Cursor& at_cursor, EventType type, TimePoint at,
+                          nlohmann::json data) {
   touch(inst);
+  ++inst.epoch;
   inst.row.updated_at = at;
-  writes_.events.push_back(
-      EventRow{inst.row.id, ++inst.row.last_seq, type, inst.row.step, at, data.dump()});
+  writes_.events.push_back(EventRow{inst.row.id, ++inst.row.last_seq, type, at_cursor.step,
+                                    at_cursor.branch, at, data.dump()});
   return writes_.events.size() - 1;
 }
 
@@ -26,20 +28,28 @@ void Batch::amend(std::size_t event, const std::string& key, nlohmann::json valu
   row.data = data.dump();
 }
 
+namespace {
+bool same_timer(const TimerRow& t, const std::string& id, const std::string& branch,
+                const std::string& name) {
+  return t.instance_id == id && t.branch == branch && t.name == name;
+}
+}  // namespace
+
 // The store applies a batch's clears before its sets, so within one batch the last word on a
-// (instance, name) timer must be the only one left.
-void Batch::set_timer(Instance& inst, const std::string& name, TimePoint due) {
+// (instance, branch, name) timer must be the only one left.
+void Batch::set_timer(Instance& inst, const std::string& branch, const std::string& name,
+                      TimePoint due) {
   touch(inst);
   std::erase_if(writes_.timers_cleared,
-                [&](const auto& c) { return c.first == inst.row.id && c.second == name; });
-  writes_.timers_set.push_back(TimerRow{inst.row.id, name, due});
+                [&](const TimerRow& t) { return same_timer(t, inst.row.id, branch, name); });
+  writes_.timers_set.push_back(TimerRow{inst.row.id, branch, name, due});
 }
 
-void Batch::clear_timer(Instance& inst, const std::string& name) {
+void Batch::clear_timer(Instance& inst, const std::string& branch, const std::string& name) {
   touch(inst);
   std::erase_if(writes_.timers_set,
-                [&](const TimerRow& t) { return t.instance_id == inst.row.id && t.name == name; });
-  writes_.timers_cleared.emplace_back(inst.row.id, name);
+                [&](const TimerRow& t) { return same_timer(t, inst.row.id, branch, name); });
+  writes_.timers_cleared.push_back(TimerRow{inst.row.id, branch, name, {}});
 }
 
 void Batch::add_signal(Instance& inst, SignalRow signal) {
@@ -72,6 +82,7 @@ void Batch::command_done(std::int64_t id, TimePoint at, std::string outcome) {
 WriteBatch Batch::take_writes() {
   writes_.instances.reserve(dirty_.size());
   for (Instance* inst : dirty_) {
+    inst->refresh_summary();
     writes_.instances.push_back(inst->snapshot());
     inst->dirty = false;
   }

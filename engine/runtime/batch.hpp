@@ -20,16 +20,22 @@ namespace rmaflow {
 
 class Batch {
  public:
-  // Appends an event to the instance's history (its next seq) at `at`; returns its place in
-  // this batch, for amend().
-  std::size_t record(Instance& inst, EventType type, TimePoint at, nlohmann::json data);
+  // Appends an event to the instance's history (its next seq) at `at`, at the cursor's step
+  // and branch; returns its place in this batch, for amend().
+  std::size_t record(Instance& inst, const Cursor& at_cursor, EventType type, TimePoint at,
+                     nlohmann::json data);
+  // The same on the main line.
+  std::size_t record(Instance& inst, EventType type, TimePoint at, nlohmann::json data) {
+    return record(inst, inst.main(), type, at, std::move(data));
+  }
   // Sets `key` in the data of an event recorded in this batch (an operator action's "after",
   // known only once the action's own transitions are recorded).
   void amend(std::size_t event, const std::string& key, nlohmann::json value);
   // Marks the instance's row for writing without an event (e.g. a context patch).
   void touch(Instance& inst);
-  void set_timer(Instance& inst, const std::string& name, TimePoint due);
-  void clear_timer(Instance& inst, const std::string& name);
+  void set_timer(Instance& inst, const std::string& branch, const std::string& name,
+                 TimePoint due);
+  void clear_timer(Instance& inst, const std::string& branch, const std::string& name);
   void add_signal(Instance& inst, SignalRow signal);
   void consume_signal(Instance& inst, const std::string& idempotency_key, TimePoint at);
   // True when this batch already adds a signal with this key to the instance.

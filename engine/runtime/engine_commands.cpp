@@ -36,7 +36,13 @@ ActionResult EngineImpl::handle_action(const OperatorAction& action) {
     throw;
   }
   settle(*inst);
-  return ActionResult{inst->row.id, inst->row.status, inst->row.step};
+  std::string branch;
+  if (!action.branch.empty()) {
+    for (const auto& c : inst->cursors)
+      if (c.branch == action.branch || branch_key(c.branch) == action.branch) branch = c.branch;
+    if (branch.empty()) branch = action.branch;
+  }
+  return ActionResult{inst->row.id, inst->row.status, inst->row.step, branch};
 }
 
 void EngineImpl::apply_pending_commands(std::size_t limit) {
@@ -57,6 +63,7 @@ void EngineImpl::apply_pending_commands(std::size_t limit) {
         request.instance_id = command.instance_id;
         request.name = body.value("name", std::string());
         request.payload = body.value("payload", nlohmann::json());
+        request.match = body.value("match", nlohmann::json());
         request.idempotency_key = body.value("idempotency_key", std::string());
         if (handle_signal(request).duplicate) outcome = "applied: duplicate signal, ignored";
       } else if (auto kind = parse_action_kind(command.kind)) {
@@ -66,6 +73,7 @@ void EngineImpl::apply_pending_commands(std::size_t limit) {
         action.actor = body.value("actor", std::string("unknown"));
         action.reason = body.value("reason", std::string());
         action.args = body.value("args", nlohmann::json::object());
+        action.branch = body.value("branch", std::string());
         handle_action(action);
       } else {
         outcome =
@@ -76,7 +84,7 @@ void EngineImpl::apply_pending_commands(std::size_t limit) {
     } catch (const nlohmann::json::exception& e) {
       outcome = fmt::format("refused: the command's body is not valid JSON ({})", e.what());
     }
-    batch_.command_done(command.id, clock_->now(), outcome);
+    batch().command_done(command.id, clock_->now(), outcome);
   }
 }
 
@@ -86,7 +94,7 @@ void EngineImpl::arm_command_poll() {
   command_poll_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;  // stopping
     apply_pending_commands(kCommandsPerPoll);
-    request_flush();
+    commit_->request();
     arm_command_poll();
   });
 }

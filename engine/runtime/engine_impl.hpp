@@ -1,6 +1,23 @@
-// The Engine implementation: one thread drives an Asio io_context; every handler records
-// transitions in a Batch; a flush commits the batch in one transaction and then runs its
-// deferred effects (group commit).
+// The Engine implementation: one thread drives an Asio io_context; every handler moves
+// instances through the StepMachine, which records transitions in the GroupCommit's batch; a
+// flush commits the batch in one transaction and then runs its deferred effects.
+//
+// Its jobs, and where each lives:
+//   engine_impl.cpp      opening, driving (run, run_until_idle, run_virtual), instances in memory
+//   recovery.cpp         resuming what was unfinished when the process stopped
+//   engine_start.cpp     starting instances (idempotent by business key)
+//   engine_signals.cpp   accepting signals, and which signals an instance can take
+//   engine_commands.cpp  operator actions, from callers and from the database's command queue
+//   engine_calls.cpp     invoking adapters and taking their outcomes; adapters' host services
+//   engine_children.cpp  child instances started by call steps
+//   definition_cache     deployed versions and their input schemas
+//   group_commit         the batch and its commit
+//   timer_service        timers in memory, the timer window and the wake-up
+//
+// Threads: everything here runs on the engine thread (the one in run*()), except what
+// Engine's contract lets other threads call (deploy, start, signal, act, stop, stats,
+// next_timer), which post to it or take the store lock. The store is used under store_mu_
+// by the engine thread, deploy() and next_timer().
 #pragma once
 
 #include <atomic>
@@ -17,15 +34,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/system_timer.hpp>
 
-#include "engine/dsl/input_schema.hpp"
 #include "engine/runtime/batch.hpp"
+#include "engine/runtime/definition_cache.hpp"
 #include "engine/runtime/engine_lock.hpp"
+#include "engine/runtime/group_commit.hpp"
 #include "engine/runtime/instance.hpp"
 #include "engine/runtime/pending_reply.hpp"
 #include "engine/runtime/step_machine.hpp"
-#include "engine/runtime/timer_queue.hpp"
+#include "engine/runtime/timer_service.hpp"
 #include "engine/support/ids.hpp"
 #include "rmaflow/engine.hpp"
 
@@ -47,7 +64,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void run_virtual(TimePoint until) override;
   void run() override;
   void stop() override;
-  std::optional<TimePoint> next_timer() const override;
+  std::optional<TimePoint> next_timer() const override { return timers_->next(); }
   EngineStats stats() const override;
   Store& store() override { return *store_; }
 
@@ -56,68 +73,77 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
 
   // MachineHost
   TimePoint now() const override { return clock_->now(); }
-  Batch& batch() override { return batch_; }
-  void invoke_after_commit(Instance& inst) override;
+  Batch& batch() override { return commit_->batch(); }
+  void invoke_after_commit(Instance& inst, const LiveCursor& cursor) override;
   void arm_after_commit(TimerEntry entry) override;
-  void release_after_commit(Instance& inst) override;
   Duration random_up_to(Duration max) override;
   void load_signals(Instance& inst) override;
   std::shared_ptr<const Definition> find_definition(const std::string& workflow,
                                                     int version) override {
-    return definition(workflow, version);
+    return definitions_->get(workflow, version);
   }
+  std::optional<int> latest_version(const std::string& workflow) override {
+    return definitions_->latest(workflow);
+  }
+  std::string create_child(Instance& parent, const std::string& branch,
+                           std::shared_ptr<const Definition> workflow,
+                           nlohmann::json input) override;
+  void begin_child(const std::string& child_id) override;
+  void child_ended(Instance& child) override;
+  void cancel_child(const std::string& child_id, bool compensate,
+                    const std::string& reason) override;
+  bool compensate_child(const std::string& child_id, const std::string& reason) override;
 
   // AdapterHost
   const Clock& clock() const override { return *clock_; }
   void call_at(TimePoint due, std::function<void()> fn) override;
   void deliver_signal(SignalRequest request, SignalDone done) override;
 
+  // recovery.cpp
   void recover();
+
+  // Instances in memory (engine_impl.cpp).
   // An instance rebuilt from its row, on the definition it is pinned to. Throws Error(storage).
   std::unique_ptr<Instance> load_instance(InstanceRow row);
-  // Applies operator commands written to the database by other processes (the offline CLI),
-  // at most `limit` of them, each once (engine_commands.cpp).
-  void apply_pending_commands(std::size_t limit);
-  // While run() runs: applies newly queued commands every options_.command_poll.
-  void arm_command_poll();
+  // The instance, from memory or loaded from the store (then held until it settles); null
+  // when there is no such instance or it is finished.
+  Instance* acquire(const std::string& id);
+  // acquire(), or Error(not_found) / Error(refused: "a finished instance <refusal>").
+  Instance& acquire_unfinished(const std::string& id, std::string_view refusal);
+  // Derives the instance's status from its cursors and, once the batch commits, drops it from
+  // memory unless it can make progress by itself.
+  void settle(Instance& inst);
+  Instance* find_any(const std::string& id);
+
+  // Requests (engine_start.cpp, engine_signals.cpp, engine_commands.cpp).
   // Runs `handle` on the engine thread; its result answers `done` once the batch it wrote to is
   // committed (for a request that changed nothing, once the batch before it is); an Error it
   // throws answers at once.
   template <typename Result, typename Handle>
   void submit(Handle handle, ReplyFn<Result> done);
   StartResult handle_start(StartRequest request);
-  // Throws InvalidInput naming the field when `input` fails the definition's input schema.
-  void check_input(const Definition& def, const nlohmann::json& input);
-  // Records the signal; returns the answer to give once committed. Throws Error.
+  // A new instance of `def` with `input`, in memory, not yet begun.
+  Instance& create_instance(std::shared_ptr<const Definition> def, nlohmann::json input,
+                            std::string business_key, std::string input_hash,
+                            std::string correlation_id);
   SignalResult handle_signal(const SignalRequest& request);
   ActionResult handle_action(const OperatorAction& action);
-  // The instance, from memory or loaded from the store (then held until it settles); null
-  // when there is no such instance or it is finished.
-  Instance* acquire(const std::string& id);
-  // acquire(), or Error(not_found) / Error(refused: "a finished instance <refusal>").
-  Instance& acquire_unfinished(const std::string& id, std::string_view refusal);
-  // Drops an instance that cannot progress by itself (waiting, suspended, finished) from
-  // memory once the batch commits.
-  void settle(Instance& inst);
-  // The definition an instance runs on: from the cache, else loaded from the store.
-  std::shared_ptr<const Definition> definition(const std::string& workflow, int version);
-  std::optional<int> latest_version(const std::string& workflow);
+  // Applies operator commands written to the database by other processes (the offline CLI),
+  // at most `limit` of them, each once.
+  void apply_pending_commands(std::size_t limit);
+  // While run() runs: applies newly queued commands every options_.command_poll.
+  void arm_command_poll();
 
-  void invoke(Instance& inst);
-  void complete(const std::string& id, std::uint64_t generation, Outcome outcome);
+  // Adapter calls and timers (engine_calls.cpp).
+  void invoke(Instance& inst, LiveCursor& cursor);
+  void complete(const std::string& id, const std::string& branch, std::uint64_t generation,
+                Outcome outcome);
   void fire_due_timers();
-  // Drops entries at the front that no longer apply (the attempt, retry or wait moved on).
+  // Drops timers at the front that no longer apply (the attempt, retry or wait moved on).
   void prune_stale_timers();
-  Instance* find_active(const std::string& id, std::uint64_t generation);
-  Instance* find_any(const std::string& id);  // in memory, whatever its generation
+  // The cursor an outcome or timer is for, if it is still at that generation.
+  LiveCursor* find_cursor(Instance* inst, const std::string& branch, std::uint64_t generation);
 
-  // Commits the batch (if it holds anything) and runs its effects. Throws Error(storage).
-  void flush();
-  void request_flush();
-  void arm_wake();
-  bool has_ready_timers() const;
-  // Loads the durable wait timers due within the window when the window runs short.
-  void refill_timers();
   bool must_keep_running() const;
 
   EngineOptions options_;
@@ -129,16 +155,14 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   std::vector<std::shared_ptr<Adapter>> started_;  // stopped when the engine closes
 
   boost::asio::io_context io_;
-  boost::asio::system_timer wake_;
+  std::optional<DefinitionCache> definitions_;
+  std::optional<GroupCommit> commit_;
+  std::optional<TimerService> timers_;
+  StepMachine machine_;
   boost::asio::steady_timer command_poll_;
   std::int64_t last_command_ = 0;  // commands up to this id were handled
-  std::optional<TimePoint> wake_armed_for_;
   std::optional<WorkGuard> inflight_guard_;
   std::optional<WorkGuard> run_guard_;
-
-  std::map<std::pair<std::string, int>, std::shared_ptr<const Definition>> definitions_;
-  std::map<std::string, int> latest_;  // workflow -> newest deployed version
-  std::map<const Definition*, std::shared_ptr<const InputSchema>> input_schemas_;  // compiled once
 
   std::unordered_map<std::string, std::unique_ptr<Instance>> active_;
   struct PendingKey {
@@ -148,18 +172,11 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   };
   std::unordered_map<std::string, PendingKey> pending_keys_;  // uncommitted starts by key
 
-  Batch batch_;
-  StepMachine machine_;
-  TimerQueue timers_;
-  TimePoint loaded_until_ = TimePoint::min();  // wait timers due by then are in timers_
   IdGenerator ids_;
   std::mt19937_64 rng_;
-  bool flush_requested_ = false;
   std::size_t in_flight_ = 0;
   std::atomic<bool> stopping_{false};
 
-  std::atomic<std::uint64_t> commits_{0};
-  std::atomic<std::uint64_t> events_{0};
   std::atomic<std::uint64_t> invocations_{0};
   std::atomic<std::size_t> active_count_{0};
   std::atomic<std::size_t> in_flight_count_{0};
@@ -181,8 +198,8 @@ void EngineImpl::submit(Handle handle, ReplyFn<Result> done) {
       reply->fail(std::current_exception());
       return;
     }
-    batch_.then([reply, result = std::move(*result)]() mutable { reply->give(std::move(result)); });
-    request_flush();
+    batch().then([reply, result = std::move(*result)]() mutable { reply->give(std::move(result)); });
+    commit_->request();
   });
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/runtime/engine_impl.hpp"
+#include "engine/runtime/signal_routing.hpp"
 #include "engine/support/json_depth.hpp"
 
 namespace rmaflow {
@@ -28,7 +29,7 @@ void EngineImpl::deliver_signal(SignalRequest request, SignalDone done) {
 
 SignalResult EngineImpl::handle_signal(const SignalRequest& request) {
   if (request.name.empty()) throw Error(Errc::invalid_argument, "a signal needs a name");
-  if (json_deeper_than(request.payload)) {
+  if (json_deeper_than(request.payload) || json_deeper_than(request.match)) {
     throw Error(Errc::invalid_argument,
                 fmt::format("the payload of signal {} nests deeper than {} levels", request.name,
                             kMaxJsonDepth));
@@ -52,15 +53,21 @@ SignalResult EngineImpl::handle_signal(const SignalRequest& request) {
   auto now = clock_->now();
   std::string key =
       request.idempotency_key.empty() ? "auto:" + ids_.next(now) : request.idempotency_key;
-  bool duplicate = batch_.adds_signal(id, key);
+  bool duplicate = batch().adds_signal(id, key);
   if (!duplicate) {
     std::lock_guard lock(store_mu_);
     duplicate = store_->find_signal(id, key).has_value();
   }
+  // A repeat of a signal accepted before is answered as such even if nothing waits any more.
   if (!duplicate) {
+    if (auto refusal = signal_refusal(*inst, request.name, request.match); !refusal.empty()) {
+      settle(*inst);
+      throw Error(Errc::refused, refusal);
+    }
     SignalRow row;
     row.instance_id = id;
     row.name = request.name;
+    row.match = request.match;
     row.idempotency_key = key;
     row.payload = request.payload.dump();
     row.received_at = now;

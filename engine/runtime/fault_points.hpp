@@ -3,8 +3,9 @@
 // RMAFLOW_KILL_AT="point:N[,point:N...]" kills the process the Nth time `point` is reached.
 // Points: commit.before (a batch is built, not committed), commit.after (committed, its
 // effects not yet run), invoke.after (an adapter was invoked, its outcome not recorded),
-// retry.armed (a retry delay is committed and its timer armed). Without the variable every
-// check is one relaxed load.
+// retry.armed (a retry delay is committed and its timer armed), branch.ended (a branch reached
+// its end, not committed), child.started (a call step created its child, not committed).
+// Without the variable every check is one relaxed load.
 #pragma once
 
 #include <string_view>

@@ -1,40 +1,140 @@
 #include "engine/runtime/instance.hpp"
 
+#include <algorithm>
+
 #include "rmaflow/errors.hpp"
 
 namespace rmaflow {
 
-std::optional<Instance::Action> Instance::action() const {
-  const TaskStep* task = step().task();
+LiveCursor* Instance::find(const std::string& branch) {
+  for (auto& c : cursors)
+    if (c.branch == branch) return &c;
+  return nullptr;
+}
+
+const LiveCursor* Instance::find(const std::string& branch) const {
+  for (const auto& c : cursors)
+    if (c.branch == branch) return &c;
+  return nullptr;
+}
+
+LiveCursor& Instance::at(const std::string& branch) {
+  if (LiveCursor* c = find(branch)) return *c;
+  throw Error(Errc::not_found, "instance " + row.id + " has no branch " + branch);
+}
+
+std::string Instance::visit_key(const Cursor& c, const std::string& step) {
+  if (c.branch.empty()) return step;
+  std::string key = step;
+  for (const auto& segment : branch_segments(c.branch)) key += "[" + segment.key + "]";
+  return key;
+}
+
+int Instance::visit(const Cursor& c) const {
+  auto it = row.visits.find(visit_key(c, c.step));
+  return it == row.visits.end() ? 0 : it->second;
+}
+
+std::string Instance::idempotency_key(const Cursor& c) const {
+  if (c.compensation) {
+    if (const SagaEntry* entry = undoing(c.branch)) return key_of(*entry) + ":compensate";
+  }
+  return row.id + ":" + visit_key(c, c.step) + ":" + std::to_string(visit(c));
+}
+
+std::string Instance::key_of(const SagaEntry& entry) const {
+  Cursor at;
+  at.branch = entry.branch;
+  return row.id + ":" + visit_key(at, entry.step) + ":" + std::to_string(entry.visit);
+}
+
+const SagaEntry* Instance::undoing(const std::string& branch) const {
+  const auto& done = row.saga.done;
+  for (auto it = done.rbegin(); it != done.rend(); ++it)
+    if (within(it->branch, branch)) return &*it;
+  return nullptr;
+}
+
+const nlohmann::json& Instance::view(const Cursor& c) const {
+  if (c.branch.empty()) return row.context;
+  scratch = row.context;
+  // Outermost first, so that an inner branch's keys win.
+  std::vector<const Cursor*> chain;
+  for (std::string b = c.branch; !b.empty(); b = parent_branch(b)) {
+    if (const Cursor* enclosing = find(b)) chain.push_back(enclosing);
+  }
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    if (!(*it)->scope.is_object()) continue;
+    for (const auto& [key, value] : (*it)->scope.items()) scratch[key] = value;
+  }
+  return scratch;
+}
+
+void Instance::write(Cursor& c, const std::string& key, nlohmann::json value) {
+  if (c.branch.empty()) {
+    row.context[key] = std::move(value);
+    return;
+  }
+  if (!c.scope.is_object()) c.scope = nlohmann::json::object();
+  c.scope[key] = std::move(value);
+}
+
+std::optional<Instance::Action> Instance::action(const Cursor& c) const {
+  const Step* s = definition->find(c.step);
+  const TaskStep* task = s ? s->task() : nullptr;
   if (task == nullptr) return std::nullopt;
-  if (compensating()) {
+  if (c.compensation) {
     if (!task->compensate) return std::nullopt;
-    const auto& c = *task->compensate;
-    return Action{c.adapter, c.operation, c.timeout, c.retry};
+    const auto& comp = *task->compensate;
+    return Action{comp.adapter, comp.operation, comp.timeout, comp.retry};
   }
   return Action{task->adapter, task->operation, task->timeout, task->retry};
 }
 
+bool Instance::runnable() const {
+  return std::any_of(cursors.begin(), cursors.end(), [](const Cursor& c) {
+    if (c.incident) return false;
+    return c.phase == Phase::invoking || c.phase == Phase::backoff ||
+           (c.phase == Phase::idle && c.compensation);
+  });
+}
+
+void Instance::refresh_summary() {
+  const Cursor& line = main();
+  row.step = line.step;
+  row.deadline.reset();
+  for (const auto& c : cursors) {
+    if (c.deadline && (!row.deadline || *c.deadline < *row.deadline)) row.deadline = c.deadline;
+  }
+  if (is_final(row.status)) return;
+  bool incident = std::any_of(cursors.begin(), cursors.end(),
+                              [](const Cursor& c) { return c.incident.has_value(); });
+  if (line.compensation && !line.incident) {
+    row.status = InstanceStatus::compensating;
+  } else if (runnable()) {
+    row.status = InstanceStatus::running;
+  } else if (incident) {
+    row.status = InstanceStatus::suspended;
+  } else {
+    row.status = InstanceStatus::waiting;
+  }
+}
+
 InstanceRow Instance::snapshot() const {
   InstanceRow out = row;
-  out.context = context.dump();
-  out.saga = saga.dump();
-  out.visits = visits.dump();
-  out.step_input = step_input.is_null() ? std::string() : step_input.dump();
+  out.cursors.assign(cursors.begin(), cursors.end());
   return out;
 }
 
 std::unique_ptr<Instance> Instance::from_row(InstanceRow row,
                                              std::shared_ptr<const Definition> definition) {
   auto inst = std::make_unique<Instance>();
-  try {
-    inst->context = nlohmann::json::parse(row.context);
-    inst->visits = nlohmann::json::parse(row.visits.empty() ? "{}" : row.visits);
-    if (!row.step_input.empty()) inst->step_input = nlohmann::json::parse(row.step_input);
-    inst->saga = nlohmann::json::parse(row.saga.empty() ? "{}" : row.saga);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(Errc::storage, "instance " + row.id + " has a corrupt JSON column: " + e.what());
+  for (auto& c : row.cursors) {
+    LiveCursor live;
+    static_cast<Cursor&>(live) = std::move(c);
+    inst->cursors.push_back(std::move(live));
   }
+  row.cursors.clear();
   inst->row = std::move(row);
   inst->definition = std::move(definition);
   return inst;

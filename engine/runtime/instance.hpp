@@ -1,11 +1,17 @@
 // An unfinished instance as the engine holds it in memory while it can make progress.
 //
-// The row is what the store has (or will have once the current batch commits); the JSON
-// documents are kept parsed and are serialized into the row only when a batch is cut.
+// The row is what the store has (or will have once the current batch commits), except its
+// cursors: in memory they live in `cursors` (a list, so that a reference to one stays valid
+// while branches are added and removed) and are copied into the row when a batch is cut.
+//
+// A cursor is one position: the main line, or a branch of a fan-out step. Each has its own
+// step, phase, attempt, deadline and generation; the instance's context is shared, and a
+// branch's own keys (its element, .branch, its results) live in its scope.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,57 +19,85 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/support/branch_path.hpp"
 #include "rmaflow/definition.hpp"
 #include "rmaflow/store.hpp"
 
 namespace rmaflow {
 
-struct Instance {
-  InstanceRow row;
-  nlohmann::json context = nlohmann::json::object();
-  nlohmann::json visits = nlohmann::json::object();  // step -> times entered
-  nlohmann::json step_input;                          // null when the step has no input
-  // The compensation record: {"done": [{step, visit, input}...] newest last, "pivot": bool,
-  // "running": {target, reason, visit} while compensating}.
-  nlohmann::json saga = nlohmann::json::object();
-  std::shared_ptr<const Definition> definition;
-  // Bumped whenever the instance moves on; an adapter outcome or timer carrying an older
+struct LiveCursor : Cursor {
+  // Bumped whenever the cursor moves on; an adapter outcome or timer carrying an older
   // generation is stale and ignored.
   std::uint64_t generation = 0;
+};
+
+struct Instance {
+  InstanceRow row;  // row.cursors is empty while in memory: see `cursors`
+  std::list<LiveCursor> cursors;  // the main line first
+  std::shared_ptr<const Definition> definition;
+  // Bumped on every transition; an instance is dropped from memory after a commit only if
+  // nothing happened to it since the drop was asked for.
+  std::uint64_t epoch = 0;
   bool dirty = false;  // has changes in the batch being built
   // Signals received and not yet consumed, oldest first; loaded from the store on first need.
   std::vector<SignalRow> pending_signals;
   bool signals_loaded = false;
   // When the last adapter outcome reached the engine (for the per-step latency measure).
   std::chrono::steady_clock::time_point outcome_at{};
+  mutable nlohmann::json scratch;  // view()'s copy for a branch
+  std::vector<std::string> joins_running;  // fan-out holders whose join is on the stack
 
-  // The current step. The definition is validated, so the name always resolves.
-  const Step& step() const { return *definition->find(row.step); }
-  int visit() const { return visits.value(row.step, 0); }
-  bool compensating() const { return saga.contains("running"); }
-  // <instance>:<step>:<visit>: stable across retries and restarts, fresh for each entry. A
-  // compensation uses the visit it undoes, suffixed ":compensate".
-  std::string idempotency_key() const {
-    if (compensating()) {
-      return row.id + ":" + row.step + ":" + std::to_string(saga["running"].value("visit", 0)) +
-             ":compensate";
-    }
-    return row.id + ":" + row.step + ":" + std::to_string(visit());
-  }
+  LiveCursor& main() { return cursors.front(); }
+  const LiveCursor& main() const { return cursors.front(); }
+  // The cursor at `branch` ("" is the main line), or null.
+  LiveCursor* find(const std::string& branch);
+  const LiveCursor* find(const std::string& branch) const;
+  // The cursor at `branch`; it must exist.
+  LiveCursor& at(const std::string& branch);
 
-  // The adapter call the instance makes at its current step: the task's, or while
-  // compensating the step's compensation. Nullopt at a step that calls nothing.
+  // The step a cursor stands at. The definition is validated, so the name always resolves.
+  const Step& step(const Cursor& c) const { return *definition->find(c.step); }
+  // The key its visits are counted under: the step, then each enclosing branch's key:
+  // "inspect[L1]", nested "check[L1][P2]".
+  static std::string visit_key(const Cursor& c, const std::string& step);
+  int visit(const Cursor& c) const;
+  // <instance>:<step>[<branch key>...]:<visit>: stable across retries and restarts, fresh for
+  // each entry into the step. While the cursor undoes a step: that step's key + ":compensate".
+  std::string idempotency_key(const Cursor& c) const;
+  // The key of the call a compensation record undoes.
+  std::string key_of(const SagaEntry& entry) const;
+  // The newest compensation record the cursor at `branch` has to undo (the main line: any; a
+  // branch: its own and its nested branches'); null when none is left.
+  const SagaEntry* undoing(const std::string& branch) const;
+
+  // What expressions at the cursor see: the instance's context with the scopes of the
+  // enclosing branches and its own laid over it. On the main line the context itself; for a
+  // branch a scratch copy, valid until the next call.
+  const nlohmann::json& view(const Cursor& c) const;
+  // Writes a key where the cursor's steps keep their results: its branch scope, or the
+  // instance's context on the main line.
+  void write(Cursor& c, const std::string& key, nlohmann::json value);
+
+  // The adapter call the cursor makes at its current step: the task's, or while it is
+  // undoing a step that step's compensation. Nullopt at a step that calls nothing.
   struct Action {
     std::string adapter;
     std::string operation;
     Duration timeout;
     RetryPolicy retry;
   };
-  std::optional<Action> action() const;
+  std::optional<Action> action(const Cursor& c) const;
 
-  // The row with the JSON documents serialized.
+  // Derives the row's summary (status, step, deadline) from the cursors. Leaves a finished
+  // instance's status alone.
+  void refresh_summary();
+  // Whether a cursor can make progress by itself (an attempt out, a retry pending, a branch
+  // that is undoing its steps): such an instance is held in memory.
+  bool runnable() const;
+
+  // The row with the cursors copied in.
   InstanceRow snapshot() const;
-  // Rebuilds an instance from its stored row. Throws Error(storage) if a JSON column is corrupt.
+  // Rebuilds an instance from its stored row.
   static std::unique_ptr<Instance> from_row(InstanceRow row,
                                             std::shared_ptr<const Definition> definition);
 };

@@ -35,15 +35,20 @@ std::size_t MigrationPlan::movable() const {
   return n;
 }
 
-MigrationTarget migration_target(const InstanceRow& row, const nlohmann::json& saga,
-                                 const Definition& from, const Definition& to,
+MigrationTarget migration_target(const InstanceRow& row, const Definition& from,
+                                 const Definition& to,
                                  const std::map<std::string, std::string>& steps) {
   if (is_final(row.status)) {
     return refused(fmt::format("it is {}: a finished instance cannot move", to_string(row.status)));
   }
+  if (row.cursors.size() > 1) {
+    return refused(fmt::format("it has {} branches of step {} under way; an instance moves only "
+                               "once its fan-out steps have joined",
+                               row.cursors.size() - 1, row.step));
+  }
   const Step* here = from.find(row.step);
-  if (row.status != InstanceStatus::waiting || row.phase != Phase::waiting || here == nullptr ||
-      here->kind() != StepKind::wait) {
+  if (row.status != InstanceStatus::waiting || row.cursors.empty() ||
+      row.main().phase != Phase::waiting || here == nullptr || here->kind() != StepKind::wait) {
     return refused(fmt::format("it is {} at {} step {}; only an instance waiting at a wait step "
                                "can move",
                                to_string(row.status), here ? to_string(here->kind()) : "a",
@@ -60,11 +65,14 @@ MigrationTarget migration_target(const InstanceRow& row, const nlohmann::json& s
                                "a wait step",
                                target, to.version, to_string(there->kind())));
   }
-  for (const auto& entry : saga.value("done", nlohmann::json::array())) {
-    std::string done = entry.value("step", "");
+  for (const auto& entry : row.saga.done) {
+    const std::string& done = entry.step;
     std::string now = mapped(steps, done);
     const Step* undo = to.find(now);
-    if (undo == nullptr || undo->task() == nullptr || !undo->task()->compensate) {
+    bool can_undo = undo != nullptr && (entry.child.empty()
+                                            ? undo->task() != nullptr && undo->task()->compensate
+                                            : undo->kind() == StepKind::call);
+    if (!can_undo) {
       return refused(fmt::format("its completed step {} may still need compensating, and version "
                                  "{} has no compensation at step {}",
                                  done, to.version, now));
@@ -111,8 +119,7 @@ MigrationPlan plan_migration(Store& store, const MigrationRequest& request) {
   }
   MigrationPlan plan;
   for (const auto& row : rows) {
-    auto saga = nlohmann::json::parse(row.saga.empty() ? "{}" : row.saga, nullptr, false);
-    auto target = migration_target(row, saga, *from, *to, request.steps);
+    auto target = migration_target(row, *from, *to, request.steps);
     plan.items.push_back({row.id, row.status, row.step, target.step, target.refusal});
   }
   return plan;
@@ -151,7 +158,7 @@ StepMachine::Migration StepMachine::migration_of(const Instance& inst, const nlo
     m.refusal = fmt::format("it already runs on version {}", inst.row.version);
     return m;
   }
-  auto target = migration_target(inst.row, inst.saga, *inst.definition, *m.definition, m.steps);
+  auto target = migration_target(inst.snapshot(), *inst.definition, *m.definition, m.steps);
   m.step = target.step;
   m.refusal = target.refusal;
   return m;
@@ -159,31 +166,33 @@ StepMachine::Migration StepMachine::migration_of(const Instance& inst, const nlo
 
 void StepMachine::migrate(Instance& inst, const Migration& to) {
   auto now = host_.now();
-  auto old_span = std::get<WaitStep>(inst.step().body).span();
+  LiveCursor& c = inst.main();
+  auto old_span = std::get<WaitStep>(inst.step(c).body).span();
   // The wait keeps its start: a new timeout counts from when the instance began waiting.
-  TimePoint began = inst.row.deadline && old_span ? *inst.row.deadline - *old_span : now;
-  std::string old_step = inst.row.step;
+  TimePoint began = c.deadline && old_span ? *c.deadline - *old_span : now;
+  std::string old_step = c.step;
 
   inst.definition = to.definition;
   inst.row.version = to.definition->version;
-  inst.context["instance"]["version"] = inst.row.version;
-  if (to.step != old_step && !inst.visits.contains(to.step))
-    inst.visits[to.step] = inst.visits.value(old_step, 1);
-  inst.row.step = to.step;
-  if (inst.saga.contains("done")) {
-    for (auto& entry : inst.saga["done"]) entry["step"] = mapped(to.steps, entry.value("step", ""));
+  inst.row.context["instance"]["version"] = inst.row.version;
+  auto& visits = inst.row.visits;
+  if (to.step != old_step && !visits.contains(to.step)) {
+    auto old = visits.find(old_step);
+    visits[to.step] = old == visits.end() ? 1 : old->second;
   }
-  ++inst.generation;
+  c.step = to.step;
+  for (auto& entry : inst.row.saga.done) entry.step = mapped(to.steps, entry.step);
+  ++c.generation;
 
-  const auto& wait = std::get<WaitStep>(inst.step().body);
+  const auto& wait = std::get<WaitStep>(inst.step(c).body);
   if (auto span = wait.span()) {
-    set_wait_timer(inst, began + *span);
-  } else if (inst.row.deadline) {
-    host_.batch().clear_timer(inst, "wait");
-    inst.row.deadline.reset();
+    set_wait_timer(inst, c, began + *span);
+  } else if (c.deadline) {
+    host_.batch().clear_timer(inst, "", "wait");
+    c.deadline.reset();
   }
   // The new wait may be for a signal that has already arrived.
-  if (!wait.signal.empty()) try_consume(inst);
+  if (!wait.signal.empty()) try_consume(inst, "");
 }
 
 }  // namespace rmaflow

@@ -1,7 +1,11 @@
 // Operator repairs of one instance. Each is one audited transition (event operator_action
 // with actor, reason, arguments, and the status and step before and after), refused with
-// Error(refused) where it makes no sense. What each does is listed with ActionKind.
+// Error(refused) where it makes no sense. retry, skip, goto and resolve act on one cursor (the
+// main line or a branch); cancel, patch and migrate on the whole instance. What each does is
+// listed with ActionKind.
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "engine/runtime/step_machine.hpp"
 #include "engine/support/name_table.hpp"
@@ -16,13 +20,90 @@ constexpr NameTable<ActionKind, 7> kKinds{{
     {ActionKind::migrate, "migrate"},
 }};
 
-[[noreturn]] void refuse(const Instance& inst, const std::string& why) {
-  throw Error(Errc::refused, fmt::format("instance {} is {} at step {}: {}", inst.row.id,
-                                         to_string(inst.row.status), inst.row.step, why));
+std::string describe(const Instance& inst, const Cursor& c) {
+  if (c.branch.empty()) {
+    return fmt::format("instance {} is {} at step {}", inst.row.id, to_string(inst.row.status),
+                       c.step);
+  }
+  std::string state = c.incident ? "suspended"
+                      : c.phase == Phase::ended
+                          ? "ended"
+                          : std::string(to_string(c.phase));
+  return fmt::format("branch {} of instance {} is {} at step {}", c.branch, inst.row.id, state,
+                     c.step);
 }
 
-nlohmann::json where(const Instance& inst) {
-  return {{"status", to_string(inst.row.status)}, {"step", inst.row.step}};
+[[noreturn]] void refuse(const Instance& inst, const Cursor& c, const std::string& why) {
+  throw Error(Errc::refused, fmt::format("{}: {}", describe(inst, c), why));
+}
+
+nlohmann::json where(const Instance& inst, const Cursor& c) {
+  nlohmann::json out = {{"status", to_string(inst.row.status)}, {"step", c.step}};
+  if (!c.branch.empty()) out["branch"] = c.branch;
+  return out;
+}
+
+std::string branch_list(const Instance& inst) {
+  std::vector<std::string> names;
+  for (const auto& c : inst.cursors)
+    if (!c.branch.empty()) names.push_back(c.branch);
+  return names.empty() ? "it has none" : fmt::format("it has {}", fmt::join(names, ", "));
+}
+
+// The cursor an action names: a branch by path or by unique key, else a default.
+std::string target_branch(const Instance& inst, const OperatorAction& action) {
+  bool whole = action.kind == ActionKind::cancel || action.kind == ActionKind::patch ||
+               action.kind == ActionKind::migrate;
+  if (!action.branch.empty()) {
+    if (whole) {
+      throw ArgumentError(Errc::invalid_argument,
+                          fmt::format("{} applies to the whole instance, not to a branch",
+                                      to_string(action.kind)),
+                          "branch");
+    }
+    if (inst.find(action.branch) != nullptr) return action.branch;
+    std::vector<std::string> by_key;
+    for (const auto& c : inst.cursors)
+      if (!c.branch.empty() && branch_key(c.branch) == action.branch) by_key.push_back(c.branch);
+    if (by_key.size() == 1) return by_key.front();
+    if (by_key.size() > 1) {
+      throw ArgumentError(Errc::invalid_argument,
+                          fmt::format("instance {} has several branches keyed {} ({}); name one "
+                                      "by its path",
+                                      inst.row.id, action.branch, fmt::join(by_key, ", ")),
+                          "branch");
+    }
+    throw ArgumentError(Errc::not_found,
+                        fmt::format("instance {} has no branch {}; {}", inst.row.id, action.branch,
+                                    branch_list(inst)),
+                        "branch");
+  }
+  if (whole || action.kind == ActionKind::goto_step) return "";
+  const Cursor& line = inst.main();
+  if (line.incident || line.phase == Phase::backoff || line.phase == Phase::waiting) return "";
+  std::vector<std::string> stuck;
+  for (const auto& c : inst.cursors)
+    if (!c.branch.empty() && c.incident) stuck.push_back(c.branch);
+  if (stuck.size() == 1) return stuck.front();
+  if (stuck.size() > 1) {
+    throw Error(Errc::refused,
+                fmt::format("instance {} has {} branches with incidents ({}); name the one to {}",
+                            inst.row.id, stuck.size(), fmt::join(stuck, ", "),
+                            to_string(action.kind)));
+  }
+  return "";
+}
+
+// The attempts in flight that an action stops waiting for, for its audit record.
+nlohmann::json calls_in_flight(const Instance& inst, const std::string& scope) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& c : inst.cursors) {
+    if (c.phase != Phase::invoking || !within(c.branch, scope)) continue;
+    nlohmann::json call = {{"step", c.step}, {"idempotency_key", inst.idempotency_key(c)}};
+    if (!c.branch.empty()) call["branch"] = c.branch;
+    out.push_back(std::move(call));
+  }
+  return out;
 }
 
 }  // namespace
@@ -33,50 +114,67 @@ std::optional<ActionKind> parse_action_kind(std::string_view text) {
   return value_of(kKinds, text);
 }
 
-void StepMachine::abandon_pending(Instance& inst) {
-  if (inst.row.phase == Phase::backoff) host_.batch().clear_timer(inst, "retry");
-  if (inst.row.phase == Phase::waiting && inst.row.deadline) host_.batch().clear_timer(inst, "wait");
-  inst.row.deadline.reset();
-  inst.row.phase = Phase::idle;
-  inst.row.incident.clear();
-  ++inst.generation;  // an outcome still in flight is stale now
+void StepMachine::abandon_pending(Instance& inst, LiveCursor& c) {
+  if (c.phase == Phase::backoff) host_.batch().clear_timer(inst, c.branch, "retry");
+  if (c.phase == Phase::waiting && c.deadline) host_.batch().clear_timer(inst, c.branch, "wait");
+  // A call out may have had its effect: remember it for compensation.
+  if (c.phase == Phase::invoking && !c.compensation) {
+    remember_for_compensation(inst, c, inst.step(c), nullptr);
+  }
+  c.deadline.reset();
+  c.phase = Phase::idle;
+  c.incident.reset();
+  ++c.generation;  // an outcome still in flight is stale now
 }
 
 void StepMachine::apply(Instance& inst, const OperatorAction& action) {
   if (action.reason.empty()) {
     throw Error(Errc::invalid_argument, "an operator action needs a reason");
   }
-  if (is_final(inst.row.status)) refuse(inst, "it is finished");
-  const Step& step = inst.step();
-  auto before = where(inst);
+  if (is_final(inst.row.status)) refuse(inst, inst.main(), "it is finished");
+  std::string branch = target_branch(inst, action);
+  LiveCursor& c = inst.at(branch);
+  const Step& step = inst.step(c);
+  auto before = where(inst, c);
   auto now = host_.now();
-  bool suspended = inst.row.status == InstanceStatus::suspended;
+  bool suspended = c.incident.has_value();
   nlohmann::json args = action.args.is_object() ? action.args : nlohmann::json::object();
 
   // Validate first: a refused action changes nothing.
   switch (action.kind) {
     case ActionKind::retry:
-      if (!suspended && inst.row.phase != Phase::backoff) {
-        refuse(inst, "only a suspended instance or one waiting for a retry can be retried");
+      if (!suspended && c.phase != Phase::backoff) {
+        refuse(inst, c, "only a suspended step or one waiting for a retry can be retried");
       }
-      if (args.contains("input") && !inst.action()) refuse(inst, "this step takes no input");
+      if (args.contains("input") && !inst.action(c)) refuse(inst, c, "this step takes no input");
       break;
     case ActionKind::skip:
-      if (!suspended && inst.row.status != InstanceStatus::waiting) {
-        refuse(inst, "only a suspended or waiting step can be skipped");
+      if (!suspended && c.phase != Phase::waiting) {
+        refuse(inst, c, "only a suspended or waiting step can be skipped");
       }
-      if (step.kind() != StepKind::task && step.kind() != StepKind::wait) {
-        refuse(inst, "a switch, set or end step cannot be skipped; use goto");
+      if (!c.compensation && step.kind() != StepKind::task && step.kind() != StepKind::wait) {
+        refuse(inst, c,
+               fmt::format("a {} step cannot be skipped; use goto", to_string(step.kind())));
       }
       break;
     case ActionKind::goto_step: {
       auto target = args.value("step", std::string());
-      if (target.empty()) throw Error(Errc::invalid_argument, "goto needs a step");
-      if (inst.definition->find(target) == nullptr) {
-        throw Error(Errc::not_found, fmt::format("workflow {} version {} has no step {}",
-                                                 inst.row.workflow, inst.row.version, target));
+      if (target.empty()) throw ArgumentError(Errc::invalid_argument, "goto needs a step", "step");
+      const Step* to = inst.definition->find(target);
+      if (to == nullptr) {
+        throw ArgumentError(Errc::not_found,
+                            fmt::format("workflow {} version {} has no step {}", inst.row.workflow,
+                                        inst.row.version, target),
+                            "step");
       }
-      if (inst.compensating()) refuse(inst, "it is compensating; retry, skip or cancel instead");
+      if (to->flow != step.flow) {
+        refuse(inst, c,
+               fmt::format("step {} is in {}, not in the flow of step {}; a cursor moves only "
+                           "within its flow",
+                           target, to->flow.empty() ? "the top level" : "the sub-flow of " + to->flow,
+                           c.step));
+      }
+      if (c.compensation) refuse(inst, c, "it is compensating; retry, skip or cancel instead");
       break;
     }
     case ActionKind::cancel:
@@ -92,11 +190,11 @@ void StepMachine::apply(Instance& inst, const OperatorAction& action) {
       break;
     }
     case ActionKind::resolve:
-      if (!suspended) refuse(inst, "it has no open incident");
+      if (!suspended) refuse(inst, c, "it has no open incident");
       break;
     case ActionKind::migrate: {
       auto target = migration_of(inst, args);
-      if (!target.refusal.empty()) refuse(inst, target.refusal);
+      if (!target.refusal.empty()) refuse(inst, c, target.refusal);
       args["from"] = inst.row.version;
       break;
     }
@@ -105,87 +203,114 @@ void StepMachine::apply(Instance& inst, const OperatorAction& action) {
   // The action is recorded first (it causes what follows); its "after" is filled in once the
   // transitions it causes are recorded.
   std::size_t audit = 0;
+  Cursor at = c;  // the event's step and branch, before the action moves the cursor
+  nlohmann::json abandoned =
+      calls_in_flight(inst, action.kind == ActionKind::cancel ? std::string() : branch);
   auto record = [&] {
-    audit = host_.batch().record(inst, EventType::operator_action, now,
-                                 {{"action", to_string(action.kind)},
-                                  {"actor", action.actor},
-                                  {"reason", action.reason},
-                                  {"args", args},
-                                  {"before", before}});
+    nlohmann::json data = {{"action", to_string(action.kind)},
+                           {"actor", action.actor},
+                           {"reason", action.reason},
+                           {"args", args},
+                           {"before", before}};
+    if (!abandoned.empty() && action.kind != ActionKind::patch) {
+      data["abandoned_calls"] = abandoned;  // their effects are compensated if it compensates
+    }
+    audit = host_.batch().record(inst, at, EventType::operator_action, now, std::move(data));
   };
-  perform(inst, action, args, record);
-  host_.batch().amend(audit, "after", where(inst));
+  perform(inst, action, branch, args, record);
+  inst.refresh_summary();
+  const LiveCursor* after = inst.find(branch);
+  host_.batch().amend(audit, "after", where(inst, after ? *after : inst.main()));
 }
 
-void StepMachine::perform(Instance& inst, const OperatorAction& action, const nlohmann::json& args,
-                          const std::function<void()>& record) {
-  const Step& step = inst.step();
+void StepMachine::perform(Instance& inst, const OperatorAction& action, const std::string& branch,
+                          const nlohmann::json& args, const std::function<void()>& record) {
+  LiveCursor& c = inst.at(branch);
+  const Step& step = inst.step(c);
   auto now = host_.now();
 
   switch (action.kind) {
     case ActionKind::retry: {
-      abandon_pending(inst);
-      inst.row.status = inst.compensating() ? InstanceStatus::compensating : InstanceStatus::running;
-      if (args.contains("input")) inst.step_input = args["input"];
+      abandon_pending(inst, c);
+      if (args.contains("input")) c.input = args["input"];
       record();
-      if (inst.action()) {
-        start_attempt(inst);
+      if (c.compensation && !inst.action(c)) {
+        next_compensation(inst, branch);  // undoing a child: ask it again
+      } else if (inst.action(c)) {
+        start_attempt(inst, c);
       } else {
-        enter(inst, inst.row.step);  // a switch, set or wait step runs again
+        enter(inst, branch, c.step);  // a switch, set, wait, fan-out or call step runs again
       }
       return;
     }
     case ActionKind::skip: {
-      abandon_pending(inst);
+      abandon_pending(inst, c);
       auto output = args.value("output", nlohmann::json());
-      if (inst.compensating()) {
-        inst.row.status = InstanceStatus::compensating;
+      if (c.compensation) {
         record();
-        inst.saga["done"].erase(inst.saga["done"].size() - 1);
-        next_compensation(inst);
+        if (const SagaEntry* entry = newest_to_undo(inst, branch)) {
+          auto& done = inst.row.saga.done;
+          done.erase(done.begin() + (entry - done.data()));
+        }
+        next_compensation(inst, branch);
         return;
       }
-      inst.row.status = InstanceStatus::running;
       record();
-      if (!step.result.empty()) inst.context[step.result] = output;
-      host_.batch().record(inst, EventType::step_completed, now,
-                           {{"skipped", true}, {"result", output}});
-      enter(inst, step.next);
+      if (!step.result.empty()) inst.write(c, step.result, output);
+      forget_unknown_outcome(inst, c);
+      if (step.kind() == StepKind::task) remember_for_compensation(inst, c, step, &output);
+      complete_step(inst, branch, {{"skipped", true}, {"result", output}});
       return;
     }
     case ActionKind::goto_step: {
-      abandon_pending(inst);
-      inst.row.status = InstanceStatus::running;
+      std::string child = c.phase == Phase::calling ? c.child : std::string();
+      abandon_pending(inst, c);
+      drop_branches(inst, branch, fmt::format("moved by {}: {}", action.actor, action.reason),
+                    false);
+      // Abandoned first, so that the child's end does not reach this cursor.
+      if (!child.empty()) host_.cancel_child(child, false, "its parent was moved on");
       record();
-      enter(inst, args["step"].get<std::string>());
+      enter(inst, branch, args["step"].get<std::string>());
       return;
     }
     case ActionKind::cancel: {
-      abandon_pending(inst);
-      bool compensate = args.value("compensate", false) && !inst.compensating();
-      inst.saga.erase("running");
+      std::string reason = fmt::format("cancelled by {}: {}", action.actor, action.reason);
+      bool compensate = args.value("compensate", false) && !inst.main().compensation;
+      std::vector<std::string> children;
+      for (auto& cursor : inst.cursors) {
+        if (cursor.phase == Phase::calling && !cursor.child.empty() && !cursor.compensation)
+          children.push_back(cursor.child);
+        abandon_pending(inst, cursor);
+      }
+      drop_branches(inst, "", reason, compensate);
+      // Abandoned first, so that a child's end does not reach a cursor of this instance.
+      for (const auto& child : children) host_.cancel_child(child, compensate, reason);
+      inst.main().compensation.reset();
       record();
       if (compensate) {
-        start_compensation(inst, InstanceStatus::cancelled,
-                           fmt::format("cancelled by {}: {}", action.actor, action.reason));
+        start_compensation(inst, "", "cancelled", reason);
       } else {
-        finish(inst, InstanceStatus::cancelled);
+        finish(inst, "cancelled");
       }
       return;
     }
     case ActionKind::patch: {
-      inst.context.merge_patch(args["patch"]);
+      inst.row.context.merge_patch(args["patch"]);
       host_.batch().touch(inst);
       record();
       return;
     }
     case ActionKind::resolve: {
-      abandon_pending(inst);
+      abandon_pending(inst, c);
       record();
-      host_.batch().record(inst, EventType::incident_resolved, now,
+      host_.batch().record(inst, c, EventType::incident_resolved, now,
                            {{"actor", action.actor}, {"reason", action.reason}});
-      inst.saga.erase("running");
-      finish(inst, InstanceStatus::failed);
+      c.compensation.reset();
+      if (branch.empty()) {
+        finish(inst, "failed");
+      } else {
+        end_branch(inst, branch, "failed", nullptr);
+      }
       return;
     }
     case ActionKind::migrate: {

@@ -1,16 +1,28 @@
 set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/batch.cpp
+  engine/runtime/child_calls.cpp
+  engine/runtime/compensation.cpp
+  engine/runtime/definition_cache.cpp
   engine/runtime/engine.cpp
+  engine/runtime/engine_calls.cpp
+  engine/runtime/engine_children.cpp
   engine/runtime/engine_commands.cpp
   engine/runtime/engine_impl.cpp
   engine/runtime/engine_lock.cpp
   engine/runtime/engine_signals.cpp
+  engine/runtime/engine_start.cpp
+  engine/runtime/failure_policy.cpp
+  engine/runtime/fan_out.cpp
   engine/runtime/fault_points.cpp
   engine/runtime/graph_overlay.cpp
+  engine/runtime/group_commit.cpp
   engine/runtime/instance.cpp
   engine/runtime/migration.cpp
   engine/runtime/operator_actions.cpp
+  engine/runtime/recovery.cpp
+  engine/runtime/signal_routing.cpp
   engine/runtime/step_machine.cpp
   engine/runtime/timer_queue.cpp
+  engine/runtime/timer_service.cpp
   engine/runtime/versions.cpp
 )

@@ -1,80 +1,89 @@
-// Transitions of one instance. The whole table, in one place:
+// Transitions of one cursor. The whole table, in one place (fan-out, children and compensation
+// have files of their own; failures are decided by failure_policy.hpp):
 //
-//   on entry of a step          task   -> render `with`, start attempt 1
-//                               set    -> evaluate assignments, step_completed, enter next
-//                               switch -> first true case (or default), step_completed, enter it
-//                               end    -> instance_ended with its status
+//   on entry of a step          task     -> render `with`, start attempt 1
+//                               set      -> evaluate assignments, step_completed, enter next
+//                               switch   -> first true case (or default), step_completed, enter it
+//                               wait     -> phase waiting, durable "wait" timer for its
+//                                           duration/timeout; a pending signal it takes is
+//                                           consumed at once
+//                               foreach, parallel -> create branches, phase joining (fan_out.cpp)
+//                               call     -> start the child, phase calling (child_calls.cpp)
+//                               end      -> the main line: instance_ended with its status;
+//                                           a branch: branch_ended, then its fan-out step may join
 //   attempt succeeds            -> step_completed (result at .<result>), enter next
-//   attempt fails / times out   -> retried per policy?   retry_scheduled + durable timer "retry"
-//                                  a catch matches?      catch_routed (.error set), enter its next
-//                                  otherwise             incident_opened, status suspended
+//   attempt fails / times out   -> decide(): retry_scheduled + durable "retry" timer, catch_routed
+//                                  (.error set), compensate, fail the fan-out step, or
+//                                  incident_opened on the cursor
 //   retry timer comes due       -> start the next attempt (same idempotency key)
-//   on entry of a wait step     -> status waiting, durable "wait" timer for duration/timeout;
-//                                  a pending signal it waits for is consumed at once
-//   signal arrives              -> signal_received; waited for? signal_consumed (payload at
-//                                  .<result>), enter next; otherwise it stays pending
+//   signal arrives              -> signal_received; a waiting cursor takes it? signal_consumed
+//                                  (payload at .<result>), enter next; otherwise it stays pending
 //   wait timer comes due        -> duration: step_completed, enter next
 //                                  timeout: on_timeout set? enter it; otherwise fail Timeout
 //   restart while invoking      -> invoke again with the same key (deadline already past: Timeout)
 //
 // A step that cannot run (a `with` or `if` expression raises) fails like an attempt with the
 // non-retryable code ExpressionError; a switch where nothing matches fails with NoMatch.
-//
-// Compensation (saga):
-//   task with `compensate` succeeds -> its compensation input is rendered and recorded
-//   pivot task succeeds            -> the record is emptied: nothing before it is ever undone
-//   unhandled failure              -> on_failure: compensate and no pivot passed? compensate,
-//                                     end `compensated`; otherwise suspend
-//   end with compensate: true      -> compensate, then end with the end's status
-//   compensating                   -> newest recorded step first, one at a time, each a retried
-//                                     attempt with key <instance>:<step>:<visit>:compensate;
-//                                     one that fails for good suspends with an incident
 #include "engine/runtime/step_machine.hpp"
 
 #include <algorithm>
 
 #include <fmt/format.h>
 
+#include "engine/runtime/failure_policy.hpp"
+#include "engine/store/state_codec.hpp"
+
 namespace rmaflow {
 
 namespace {
 
-constexpr std::string_view kExpressionError = "ExpressionError";
-
-nlohmann::json error_json(const AdapterError& e) {
-  return {{"code", e.code}, {"message", e.message}, {"retryable", e.retryable}};
+Failure engine_failure(std::string_view code, std::string message) {
+  return make_failure(std::string(code), std::move(message), FailureOrigin::engine);
 }
 
 }  // namespace
 
 void StepMachine::begin(Instance& inst) {
   const auto& row = inst.row;
-  host_.batch().record(inst, EventType::instance_started, host_.now(),
-                       {{"workflow", row.workflow},
-                        {"version", row.version},
-                        {"business_key", row.business_key},
-                        {"correlation_id", row.correlation_id},
-                        {"input", inst.context["input"]}});
-  enter(inst, inst.definition->start);
+  nlohmann::json data = {{"workflow", row.workflow},
+                         {"version", row.version},
+                         {"business_key", row.business_key},
+                         {"correlation_id", row.correlation_id},
+                         {"input", row.context["input"]}};
+  if (row.parent) {
+    data["parent"] = {{"instance_id", row.parent->instance_id},
+                      {"step", row.parent->step},
+                      {"branch", row.parent->branch}};
+  }
+  host_.batch().record(inst, EventType::instance_started, host_.now(), std::move(data));
+  enter(inst, "", inst.definition->start);
 }
 
-void StepMachine::enter(Instance& inst, std::string step_name) {
+void StepMachine::enter(Instance& inst, const std::string& branch, std::string step_name) {
   for (int turn = 0;; ++turn) {
-    inst.row.step = step_name;
-    inst.row.attempt = 0;
-    inst.row.phase = Phase::idle;
-    inst.row.deadline.reset();
-    inst.step_input = nullptr;
-    inst.visits[step_name] = inst.visit() + 1;
-    ++inst.generation;
-    const Step& step = inst.step();
+    LiveCursor& c = inst.at(branch);
+    c.step = step_name;
+    c.attempt = 0;
+    c.phase = Phase::idle;
+    c.deadline.reset();
+    c.input = nullptr;
+    c.match = nullptr;
+    c.child.clear();
+    ++inst.row.visits[Instance::visit_key(c, step_name)];
+    ++c.generation;
+    const Step& step = inst.step(c);
     auto now = host_.now();
+    auto entered = [&](nlohmann::json data = nlohmann::json::object()) {
+      data["visit"] = inst.visit(c);
+      host_.batch().record(inst, c, EventType::step_entered, now, std::move(data));
+    };
 
     if (turn >= max_steps_per_turn_) {
-      host_.batch().record(inst, EventType::step_entered, now, {{"visit", inst.visit()}});
-      suspend(inst,
-              {"LoopLimit",
-               fmt::format("{} steps ran without a task or wait; the workflow loops", turn), false},
+      entered();
+      suspend(inst, c,
+              engine_failure(failure::kLoopLimit,
+                             fmt::format("{} steps ran without a task or wait; the workflow loops",
+                                         turn)),
               0);
       return;
     }
@@ -83,364 +92,406 @@ void StepMachine::enter(Instance& inst, std::string step_name) {
       case StepKind::task: {
         const auto& task = std::get<TaskStep>(step.body);
         try {
-          inst.step_input = task.with.render(inst.context);
+          c.input = task.with.render(inst.view(c));
         } catch (const Error& e) {
-          host_.batch().record(inst, EventType::step_entered, now, {{"visit", inst.visit()}});
-          fail(inst, {std::string(kExpressionError), e.what(), false});
+          entered();
+          fail(inst, branch,
+               engine_failure(failure::kExpressionError,
+                              fmt::format("step {}: `with` did not render: {}", step.name,
+                                          e.what())));
           return;
         }
-        host_.batch().record(inst, EventType::step_entered, now,
-                             {{"visit", inst.visit()}, {"input", inst.step_input}});
-        start_attempt(inst);
+        entered({{"input", c.input}});
+        start_attempt(inst, c);
         return;
       }
       case StepKind::set: {
-        host_.batch().record(inst, EventType::step_entered, now, {{"visit", inst.visit()}});
+        entered();
         nlohmann::json output = nlohmann::json::object();
         try {
           for (const auto& [key, value] : std::get<SetStep>(step.body).assignments) {
-            output[key] = value.render(inst.context);
-            inst.context[key] = output[key];
+            output[key] = value.render(inst.view(c));
+            inst.write(c, key, output[key]);
           }
         } catch (const Error& e) {
-          fail(inst, {std::string(kExpressionError), e.what(), false});
+          fail(inst, branch,
+               engine_failure(failure::kExpressionError,
+                              fmt::format("step {}: `set` did not evaluate: {}", step.name,
+                                          e.what())));
           return;
         }
-        host_.batch().record(inst, EventType::step_completed, now, {{"output", output}});
+        host_.batch().record(inst, c, EventType::step_completed, now, {{"output", output}});
         step_name = step.next;
         continue;
       }
       case StepKind::switch_: {
-        host_.batch().record(inst, EventType::step_entered, now, {{"visit", inst.visit()}});
+        entered();
         const auto& sw = std::get<SwitchStep>(step.body);
         std::string chosen;
         try {
-          for (const auto& c : sw.cases) {
-            if (c.condition.test(inst.context)) {
-              chosen = c.next;
+          for (const auto& candidate : sw.cases) {
+            if (candidate.condition.test(inst.view(c))) {
+              chosen = candidate.next;
               break;
             }
           }
         } catch (const Error& e) {
-          fail(inst, {std::string(kExpressionError), e.what(), false});
+          fail(inst, branch,
+               engine_failure(failure::kExpressionError,
+                              fmt::format("step {}: a switch condition did not evaluate: {}",
+                                          step.name, e.what())));
           return;
         }
         if (chosen.empty()) chosen = sw.default_next;
         if (chosen.empty()) {
-          fail(inst, {"NoMatch", "no switch condition was true and the switch has no default",
-                      false});
+          fail(inst, branch,
+               engine_failure(failure::kNoMatch,
+                              "no switch condition was true and the switch has no default"));
           return;
         }
-        host_.batch().record(inst, EventType::step_completed, now, {{"next", chosen}});
+        host_.batch().record(inst, c, EventType::step_completed, now, {{"next", chosen}});
         step_name = chosen;
         continue;
       }
       case StepKind::end: {
-        host_.batch().record(inst, EventType::step_entered, now, {{"visit", inst.visit()}});
+        entered();
         const auto& end = std::get<EndStep>(step.body);
+        if (end.output) {
+          try {
+            c.output = end.output->render(inst.view(c));
+          } catch (const Error& e) {
+            fail(inst, branch,
+                 engine_failure(failure::kExpressionError,
+                                fmt::format("step {}: `output` did not render: {}", step.name,
+                                            e.what())));
+            return;
+          }
+        }
         if (end.compensate) {
-          start_compensation(inst, end.status, "end step " + step.name);
+          start_compensation(inst, branch, end.label, "end step " + step.name);
+        } else if (branch.empty()) {
+          finish(inst, end.label);
         } else {
-          finish(inst, end.status);
+          end_branch(inst, branch, end.label, c.output);
         }
         return;
       }
-      case StepKind::wait: {
-        host_.batch().record(inst, EventType::step_entered, now, {{"visit", inst.visit()}});
-        begin_wait(inst, std::get<WaitStep>(step.body));
+      case StepKind::wait:
+        entered();
+        begin_wait(inst, c, std::get<WaitStep>(step.body));
         return;
-      }
+      case StepKind::foreach:
+      case StepKind::parallel:
+        entered();
+        begin_fan_out(inst, branch, step);
+        return;
+      case StepKind::call:
+        entered();
+        begin_call(inst, branch, step);
+        return;
     }
   }
 }
 
-bool timer_applies(const Instance& inst, TimerKind kind, TimePoint due) {
+bool timer_applies(const Cursor& c, TimerKind kind, TimePoint due) {
   Phase phase = kind == TimerKind::timeout ? Phase::invoking
                 : kind == TimerKind::retry ? Phase::backoff
                                            : Phase::waiting;
-  return inst.row.phase == phase && inst.row.deadline == due;
+  return c.phase == phase && c.deadline == due;
 }
 
-void StepMachine::begin_wait(Instance& inst, const WaitStep& wait) {
+void StepMachine::complete_step(Instance& inst, const std::string& branch, nlohmann::json data) {
+  LiveCursor& c = inst.at(branch);
+  const Step& step = inst.step(c);
+  c.phase = Phase::idle;
+  c.deadline.reset();
+  host_.batch().record(inst, c, EventType::step_completed, host_.now(), std::move(data));
+  enter(inst, branch, step.next);
+}
+
+// ---- waits and signals -----------------------------------------------------------------
+
+void StepMachine::begin_wait(Instance& inst, LiveCursor& c, const WaitStep& wait) {
   auto now = host_.now();
-  inst.row.status = InstanceStatus::waiting;
-  inst.row.phase = Phase::waiting;
-  if (auto span = wait.span()) set_wait_timer(inst, now + *span);
-  if (!wait.signal.empty() && try_consume(inst)) return;
-  host_.release_after_commit(inst);  // a waiting instance is rows and a timer, nothing more
+  std::string branch = c.branch;
+  if (wait.match) {
+    try {
+      c.match = wait.match->render(inst.view(c));
+    } catch (const Error& e) {
+      fail(inst, branch,
+           engine_failure(failure::kExpressionError,
+                          fmt::format("step {}: `match` did not render: {}", c.step, e.what())));
+      return;
+    }
+  }
+  c.phase = Phase::waiting;
+  if (auto span = wait.span()) set_wait_timer(inst, c, now + *span);
+  if (!wait.signal.empty()) try_consume(inst, branch);
 }
 
-void StepMachine::set_wait_timer(Instance& inst, TimePoint due) {
-  inst.row.deadline = due;
-  host_.batch().set_timer(inst, "wait", due);
-  host_.batch().record(inst, EventType::timer_set, host_.now(),
+void StepMachine::set_wait_timer(Instance& inst, LiveCursor& c, TimePoint due) {
+  c.deadline = due;
+  host_.batch().set_timer(inst, c.branch, "wait", due);
+  host_.batch().record(inst, c, EventType::timer_set, host_.now(),
                        {{"timer", "wait"}, {"due", format_time(due)}});
-  host_.arm_after_commit(TimerEntry{due, TimerKind::wait, inst.row.id, {}});
+  host_.arm_after_commit(TimerEntry{due, TimerKind::wait, inst.row.id, c.branch, {}});
 }
 
-bool StepMachine::try_consume(Instance& inst) {
-  const Step& step = inst.step();
+bool StepMachine::try_consume(Instance& inst, const std::string& branch) {
+  LiveCursor* c = inst.find(branch);
+  if (c == nullptr || c->phase != Phase::waiting) return false;
+  const Step& step = inst.step(*c);
   const auto* wait = std::get_if<WaitStep>(&step.body);
-  if (wait == nullptr || wait->signal.empty() || inst.row.phase != Phase::waiting) return false;
+  if (wait == nullptr || wait->signal.empty()) return false;
   host_.load_signals(inst);
+  // A wait with a match takes only signals carrying that value; one without takes any.
   auto it = std::find_if(inst.pending_signals.begin(), inst.pending_signals.end(),
-                         [&](const SignalRow& s) { return s.name == wait->signal; });
+                         [&](const SignalRow& s) {
+                           return s.name == wait->signal && (!wait->match || s.match == c->match);
+                         });
   if (it == inst.pending_signals.end()) return false;
   SignalRow signal = std::move(*it);
   inst.pending_signals.erase(it);
   auto now = host_.now();
   host_.batch().consume_signal(inst, signal.idempotency_key, now);
   auto payload = nlohmann::json::parse(signal.payload, nullptr, false);
-  host_.batch().record(inst, EventType::signal_consumed, now,
-                       {{"signal", signal.name}, {"idempotency_key", signal.idempotency_key}});
-  if (inst.row.deadline) host_.batch().clear_timer(inst, "wait");
-  inst.row.deadline.reset();
-  inst.row.status = InstanceStatus::running;
-  if (!step.result.empty()) inst.context[step.result] = payload;
-  host_.batch().record(inst, EventType::step_completed, now,
-                       {{"signal", signal.name}, {"result", payload}});
-  enter(inst, step.next);
+  nlohmann::json consumed = {{"signal", signal.name}, {"idempotency_key", signal.idempotency_key}};
+  if (!signal.match.is_null()) consumed["match"] = signal.match;
+  host_.batch().record(inst, *c, EventType::signal_consumed, now, std::move(consumed));
+  if (c->deadline) host_.batch().clear_timer(inst, branch, "wait");
+  if (!step.result.empty()) inst.write(*c, step.result, payload);
+  complete_step(inst, branch, {{"signal", signal.name}, {"result", payload}});
   return true;
 }
 
 void StepMachine::on_signal(Instance& inst, SignalRow signal) {
   host_.load_signals(inst);
-  host_.batch().record(inst, EventType::signal_received, host_.now(),
-                       {{"signal", signal.name},
-                        {"idempotency_key", signal.idempotency_key},
-                        {"payload", nlohmann::json::parse(signal.payload, nullptr, false)}});
+  nlohmann::json data = {{"signal", signal.name},
+                         {"idempotency_key", signal.idempotency_key},
+                         {"payload", nlohmann::json::parse(signal.payload, nullptr, false)}};
+  if (!signal.match.is_null()) data["match"] = signal.match;
+  host_.batch().record(inst, EventType::signal_received, host_.now(), std::move(data));
   host_.batch().add_signal(inst, signal);
   inst.pending_signals.push_back(std::move(signal));
-  try_consume(inst);
+  // Consuming may add or remove cursors: walk a copy of the names.
+  std::vector<std::string> waiting;
+  for (const auto& c : inst.cursors)
+    if (c.phase == Phase::waiting) waiting.push_back(c.branch);
+  for (const auto& branch : waiting)
+    if (try_consume(inst, branch)) return;
 }
 
-void StepMachine::on_wait_due(Instance& inst) {
-  const Step& step = inst.step();
+void StepMachine::on_wait_due(Instance& inst, const std::string& branch) {
+  LiveCursor& c = inst.at(branch);
+  const Step& step = inst.step(c);
   const auto& wait = std::get<WaitStep>(step.body);
   auto now = host_.now();
-  host_.batch().clear_timer(inst, "wait");
-  host_.batch().record(inst, EventType::timer_fired, now, {{"timer", "wait"}});
-  inst.row.deadline.reset();
-  inst.row.status = InstanceStatus::running;
+  host_.batch().clear_timer(inst, branch, "wait");
+  host_.batch().record(inst, c, EventType::timer_fired, now, {{"timer", "wait"}});
+  c.deadline.reset();
   if (wait.duration) {
-    host_.batch().record(inst, EventType::step_completed, now,
-                         {{"waited", format_duration(*wait.duration)}});
-    enter(inst, step.next);
+    complete_step(inst, branch, {{"waited", format_duration(*wait.duration)}});
   } else if (!wait.on_timeout.empty()) {
-    host_.batch().record(inst, EventType::step_completed, now,
+    c.phase = Phase::idle;
+    host_.batch().record(inst, c, EventType::step_completed, now,
                          {{"timed_out", true}, {"next", wait.on_timeout}});
-    enter(inst, wait.on_timeout);
+    enter(inst, branch, wait.on_timeout);
   } else {
-    fail(inst, {std::string(kTimeout),
-                fmt::format("no signal {} arrived within {}", wait.signal,
-                            format_duration(wait.timeout.value_or(Duration(0)))),
-                true});
+    fail(inst, branch,
+         engine_failure(failure::kTimeout,
+                        fmt::format("no signal {} arrived within {}", wait.signal,
+                                    format_duration(wait.timeout.value_or(Duration(0))))));
   }
 }
 
-void StepMachine::start_attempt(Instance& inst) {
-  auto action = inst.action();
+// ---- attempts --------------------------------------------------------------------------
+
+void StepMachine::start_attempt(Instance& inst, LiveCursor& c) {
+  auto action = inst.action(c);
   auto now = host_.now();
-  inst.row.attempt += 1;
-  inst.row.phase = Phase::invoking;
-  inst.row.deadline = now + action->timeout;
-  ++inst.generation;
-  nlohmann::json data = {{"attempt", inst.row.attempt},
-                         {"idempotency_key", inst.idempotency_key()},
-                         {"deadline", format_time(*inst.row.deadline)}};
-  if (inst.compensating()) data["compensation"] = true;
-  host_.batch().record(inst, EventType::attempt_started, now, std::move(data));
-  host_.invoke_after_commit(inst);
-}
-
-void StepMachine::remember_for_compensation(Instance& inst, const Step& step) {
-  const TaskStep& task = *step.task();
-  if (task.compensate) {
-    nlohmann::json entry = {{"step", step.name}, {"visit", inst.visit()}};
-    try {
-      entry["input"] = task.compensate->with.render(inst.context);
-    } catch (const Error& e) {
-      entry["input"] = nullptr;
-      entry["render_error"] = e.what();  // reported if the compensation is ever needed
-    }
-    inst.saga["done"].push_back(std::move(entry));
+  c.attempt += 1;
+  c.phase = Phase::invoking;
+  c.deadline = now + action->timeout;
+  ++c.generation;
+  nlohmann::json data = {{"attempt", c.attempt},
+                         {"idempotency_key", inst.idempotency_key(c)},
+                         {"deadline", format_time(*c.deadline)}};
+  if (c.compensation) {
+    data["compensation"] = true;
+    if (const SagaEntry* entry = newest_to_undo(inst, c.branch); entry && !entry->branch.empty())
+      data["undoes_branch"] = entry->branch;
   }
-  if (task.pivot) {
-    inst.saga["done"] = nlohmann::json::array();
-    inst.saga["pivot"] = true;
-  }
-}
-
-void StepMachine::start_compensation(Instance& inst, InstanceStatus target,
-                                     const std::string& reason) {
-  nlohmann::json steps = nlohmann::json::array();
-  const auto& done = inst.saga.value("done", nlohmann::json::array());
-  for (auto it = done.rbegin(); it != done.rend(); ++it) steps.push_back((*it)["step"]);
-  inst.row.status = InstanceStatus::compensating;
-  inst.saga["running"] = {{"target", std::string(to_string(target))}, {"reason", reason}};
-  host_.batch().record(inst, EventType::compensation_started, host_.now(),
-                       {{"reason", reason}, {"steps", steps}, {"then", to_string(target)}});
-  next_compensation(inst);
-}
-
-void StepMachine::next_compensation(Instance& inst) {
-  auto& running = inst.saga["running"];
-  auto& done = inst.saga["done"];
-  if (!done.is_array() || done.empty()) {
-    auto target = parse_instance_status(running.value("target", "compensated"))
-                      .value_or(InstanceStatus::compensated);
-    host_.batch().record(inst, EventType::compensation_finished, host_.now(),
-                         {{"then", to_string(target)}});
-    inst.saga.erase("running");
-    finish(inst, target);
-    return;
-  }
-  const auto& entry = done.back();
-  inst.row.step = entry["step"].get<std::string>();
-  inst.row.attempt = 0;
-  inst.row.phase = Phase::idle;
-  inst.row.status = InstanceStatus::compensating;
-  running["visit"] = entry["visit"];
-  inst.step_input = entry["input"];
-  ++inst.generation;
-  if (entry.contains("render_error")) {
-    suspend(inst, {std::string(kExpressionError), entry["render_error"].get<std::string>(), false}, 0);
-    return;
-  }
-  start_attempt(inst);
+  host_.batch().record(inst, c, EventType::attempt_started, now, std::move(data));
+  host_.invoke_after_commit(inst, c);
 }
 
 void StepMachine::resume(Instance& inst) {
-  switch (inst.row.phase) {
-    case Phase::invoking:
-      if (inst.row.deadline && *inst.row.deadline <= host_.now()) {
-        on_timeout(inst);  // it ran out of time while the engine was down
-      } else {
-        host_.invoke_after_commit(inst);
-      }
-      return;
-    case Phase::backoff:  // the durable "retry" timer brings it back
-    case Phase::waiting:
-    case Phase::idle:
-      return;
+  std::vector<std::string> invoking;
+  for (const auto& c : inst.cursors)
+    if (c.phase == Phase::invoking) invoking.push_back(c.branch);
+  for (const auto& branch : invoking) {
+    LiveCursor* c = inst.find(branch);
+    if (c == nullptr || c->phase != Phase::invoking) continue;
+    if (c->deadline && *c->deadline <= host_.now()) {
+      on_timeout(inst, branch);  // it ran out of time while the engine was down
+    } else {
+      host_.invoke_after_commit(inst, *c);
+    }
   }
 }
 
-void StepMachine::on_outcome(Instance& inst, const Outcome& outcome) {
+void StepMachine::on_outcome(Instance& inst, const std::string& branch, const Outcome& outcome) {
   if (!outcome.ok()) {
-    fail(inst, outcome.error);
+    fail(inst, branch, outcome.error);
     return;
   }
-  const Step& step = inst.step();
-  if (inst.compensating()) {
-    host_.batch().record(inst, EventType::compensation_step_completed, host_.now(),
-                         {{"attempt", inst.row.attempt}, {"result", *outcome.result}});
-    inst.saga["done"].erase(inst.saga["done"].size() - 1);
-    next_compensation(inst);
+  LiveCursor& c = inst.at(branch);
+  if (c.compensation) {
+    const SagaEntry* entry = newest_to_undo(inst, branch);
+    Cursor undone;
+    undone.step = c.step;
+    undone.branch = entry ? entry->branch : branch;
+    host_.batch().record(inst, undone, EventType::compensation_step_completed, host_.now(),
+                         {{"attempt", c.attempt}, {"result", *outcome.result}});
+    if (entry) {
+      auto& done = inst.row.saga.done;
+      done.erase(done.begin() + (entry - done.data()));
+    }
+    next_compensation(inst, branch);
     return;
   }
-  if (!step.result.empty()) inst.context[step.result] = *outcome.result;
-  host_.batch().record(inst, EventType::step_completed, host_.now(),
-                       {{"attempt", inst.row.attempt}, {"result", *outcome.result}});
-  remember_for_compensation(inst, step);
-  enter(inst, step.next);
+  const Step& step = inst.step(c);
+  if (!step.result.empty()) inst.write(c, step.result, *outcome.result);
+  forget_unknown_outcome(inst, c);
+  remember_for_compensation(inst, c, step, &*outcome.result);
+  complete_step(inst, branch, {{"attempt", c.attempt}, {"result", *outcome.result}});
 }
 
-void StepMachine::on_timeout(Instance& inst) {
-  auto action = inst.action();
-  fail(inst, {std::string(kTimeout),
-              fmt::format("attempt {} did not finish within {}", inst.row.attempt,
-                          format_duration(action ? action->timeout : Duration(0))),
-              true});
+void StepMachine::on_timeout(Instance& inst, const std::string& branch) {
+  const LiveCursor& c = inst.at(branch);
+  auto action = inst.action(c);
+  fail(inst, branch,
+       engine_failure(failure::kTimeout,
+                      fmt::format("attempt {} did not finish within {}", c.attempt,
+                                  format_duration(action ? action->timeout : Duration(0)))));
 }
 
-void StepMachine::on_retry_due(Instance& inst) {
-  host_.batch().clear_timer(inst, "retry");
-  inst.row.deadline.reset();
-  start_attempt(inst);
+void StepMachine::on_retry_due(Instance& inst, const std::string& branch) {
+  LiveCursor& c = inst.at(branch);
+  host_.batch().clear_timer(inst, branch, "retry");
+  c.deadline.reset();
+  start_attempt(inst, c);
 }
 
-void StepMachine::fail(Instance& inst, const AdapterError& error) {
+// ---- failure ---------------------------------------------------------------------------
+
+void StepMachine::fail(Instance& inst, const std::string& branch, const Failure& error) {
   auto now = host_.now();
-  const Step& step = inst.step();
-  const TaskStep* task = step.task();
-  auto action = inst.action();
-  int attempt = inst.row.attempt;
-  inst.row.deadline.reset();
-  ++inst.generation;  // a late outcome of this attempt is now stale
+  LiveCursor& c = inst.at(branch);
+  const Step& step = inst.step(c);
+  auto action = inst.action(c);
+  int attempt = c.attempt;
+  bool was_invoking = c.phase == Phase::invoking;
+  c.deadline.reset();
+  ++c.generation;  // a late outcome of this attempt is now stale
   if (action && attempt > 0) {
-    host_.batch().record(inst, EventType::attempt_failed, now,
-                         {{"attempt", attempt}, {"error", error_json(error)}});
-    const RetryPolicy& retry = action->retry;
-    if (attempt < retry.max_attempts && retry.retries(error.code, error.retryable)) {
-      Duration delay = retry.delay_after(attempt);
-      if (retry.jitter == Jitter::full) delay = host_.random_up_to(delay);
+    host_.batch().record(inst, c, EventType::attempt_failed, now,
+                         {{"attempt", attempt}, {"error", store::failure_json(error)}});
+  }
+  // A call that timed out may have had its effect: remember it for compensation.
+  if (was_invoking && error.code == failure::kTimeout && !c.compensation) {
+    remember_for_compensation(inst, c, step, nullptr);
+  }
+
+  FailureSituation situation;
+  situation.error = &error;
+  situation.attempt = attempt;
+  situation.retry = action ? &action->retry : nullptr;
+  situation.catches = c.compensation ? nullptr : &step.catches();
+  situation.compensating = c.compensation.has_value();
+  situation.in_branch = !branch.empty();
+  if (situation.in_branch) {
+    const LiveCursor* holder = inst.find(parent_branch(branch));
+    const Step* fan_out = holder ? inst.definition->find(holder->step) : nullptr;
+    if (const auto* f = fan_out ? std::get_if<ForeachStep>(&fan_out->body) : nullptr)
+      situation.branch_policy = f->on_branch_failure;
+    if (const auto* p = fan_out ? std::get_if<ParallelStep>(&fan_out->body) : nullptr)
+      situation.branch_policy = p->on_branch_failure;
+  }
+  situation.on_failure = inst.definition->on_failure;
+  situation.pivot_passed = branch.empty() ? inst.row.saga.pivot : c.pivot;
+
+  auto decision = decide(situation);
+  switch (decision.kind) {
+    case FailureDecision::Kind::retry: {
+      Duration delay = action->retry.delay_after(attempt);
+      if (action->retry.jitter == Jitter::full) delay = host_.random_up_to(delay);
       TimePoint due = now + delay;
-      inst.row.phase = Phase::backoff;
-      inst.row.deadline = due;
-      host_.batch().record(inst, EventType::retry_scheduled, now,
+      c.phase = Phase::backoff;
+      c.deadline = due;
+      host_.batch().record(inst, c, EventType::retry_scheduled, now,
                            {{"attempt", attempt + 1},
                             {"delay", format_duration(delay)},
                             {"due", format_time(due)}});
-      host_.batch().set_timer(inst, "retry", due);
-      host_.arm_after_commit(TimerEntry{due, TimerKind::retry, inst.row.id, {}});
+      host_.batch().set_timer(inst, branch, "retry", due);
+      host_.arm_after_commit(TimerEntry{due, TimerKind::retry, inst.row.id, branch, {}});
       return;
     }
-  }
-  if (inst.compensating()) {  // a compensation failed for good: an operator decides
-    suspend(inst, error, attempt);
-    return;
-  }
-  if (task != nullptr) {
-    for (const auto& rule : task->catches) {
-      if (!rule.matches(error.code)) continue;
-      inst.context["error"] = error_document(inst, error);
-      host_.batch().record(inst, EventType::catch_routed, now,
-                           {{"next", rule.next}, {"error", inst.context["error"]}});
-      enter(inst, rule.next);
+    case FailureDecision::Kind::suspend:
+      suspend(inst, c, error, attempt);
+      return;
+    case FailureDecision::Kind::catch_route: {
+      c.phase = Phase::idle;
+      auto document = error_document(c, error);
+      inst.write(c, "error", document);
+      host_.batch().record(inst, c, EventType::catch_routed, now,
+                           {{"next", decision.next}, {"error", document}});
+      enter(inst, branch, decision.next);
       return;
     }
+    case FailureDecision::Kind::fail_fan_out:
+      fail_fan_out(inst, branch, error);
+      return;
+    case FailureDecision::Kind::compensate:
+      c.phase = Phase::idle;
+      inst.write(c, "error", error_document(c, error));
+      start_compensation(inst, "", "compensated", fmt::format("{} failed: {}", c.step, error.code));
+      return;
   }
-  // After a pivot only forward recovery makes sense: suspend even when told to compensate.
-  if (inst.definition->on_failure == FailurePolicy::compensate && !inst.saga.value("pivot", false)) {
-    inst.context["error"] = error_document(inst, error);
-    start_compensation(inst, InstanceStatus::compensated,
-                       fmt::format("{} failed: {}", inst.row.step, error.code));
-    return;
-  }
-  suspend(inst, error, attempt);
 }
 
-nlohmann::json StepMachine::error_document(const Instance& inst, const AdapterError& error) const {
-  return {{"code", error.code},
-          {"message", error.message},
-          {"step", inst.row.step},
-          {"attempt", inst.row.attempt}};
+nlohmann::json StepMachine::error_document(const Cursor& c, const Failure& error) const {
+  nlohmann::json doc = {{"code", error.code},
+                        {"message", error.message},
+                        {"step", c.step},
+                        {"attempt", c.attempt},
+                        {"origin", std::string(to_string(error.origin))}};
+  if (!c.branch.empty()) doc["branch"] = c.branch;
+  return doc;
 }
 
-void StepMachine::suspend(Instance& inst, const AdapterError& error, int attempts) {
+void StepMachine::suspend(Instance& inst, LiveCursor& c, const Failure& error, int attempts) {
+  Incident incident{c.step, error, attempts, host_.now(), c.compensation.has_value()};
+  c.deadline.reset();
+  c.phase = Phase::idle;
+  c.incident = incident;
+  host_.batch().record(inst, c, EventType::incident_opened, host_.now(),
+                       store::incident_json(incident));
+}
+
+void StepMachine::finish(Instance& inst, const std::string& label) {
   auto now = host_.now();
-  nlohmann::json incident = {{"step", inst.row.step},
-                             {"error", error_json(error)},
-                             {"attempts", attempts},
-                             {"opened_at", format_time(now)}};
-  if (inst.compensating()) incident["compensating"] = true;
-  inst.row.deadline.reset();
-  inst.row.status = InstanceStatus::suspended;
-  inst.row.phase = Phase::idle;
-  inst.row.incident = incident.dump();
-  host_.batch().record(inst, EventType::incident_opened, now, incident);
-  host_.release_after_commit(inst);
-}
-
-void StepMachine::finish(Instance& inst, InstanceStatus status) {
-  auto now = host_.now();
-  inst.row.status = status;
-  inst.row.phase = Phase::idle;
+  drop_branches(inst, "", "the instance ended", false);
+  LiveCursor& line = inst.main();
+  inst.row.status = parse_instance_status(label).value_or(InstanceStatus::failed);
   inst.row.ended_at = now;
-  host_.batch().record(inst, EventType::instance_ended, now,
-                       {{"status", std::string(to_string(status))}});
-  host_.release_after_commit(inst);
+  line.phase = Phase::ended;
+  line.label = label;
+  line.deadline.reset();
+  line.incident.reset();
+  ++line.generation;
+  host_.batch().record(inst, EventType::instance_ended, now, {{"status", label}});
+  if (inst.row.parent) host_.child_ended(inst);
 }
 
 }  // namespace rmaflow

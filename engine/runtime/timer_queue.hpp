@@ -28,6 +28,7 @@ struct TimerEntry {
   TimePoint due;
   TimerKind kind = TimerKind::retry;
   std::string instance_id;
+  std::string branch;              // the cursor it belongs to ("" is the main line)
   std::function<void()> callback;  // host timers only
   std::uint64_t order = 0;         // FIFO among equal due times
 };

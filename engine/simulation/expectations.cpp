@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
+#include "engine/support/branch_path.hpp"
 #include "rmaflow/simulation.hpp"
 
 namespace rmaflow {
@@ -84,6 +86,59 @@ void check_effects(const std::vector<ExpectedEffect>& expected, const Simulation
   }
 }
 
+// The path of the main line (or of the branch `branch`), then of each branch it lists.
+void check_path(const std::vector<ExpectedStep>& expected, const std::string& branch,
+                const SimulationResult& r, std::vector<Mismatch>& out) {
+  std::vector<std::string> steps;
+  for (const auto& e : expected) steps.push_back(e.step);
+  compare_lists(branch.empty() ? "path" : "path of branch " + branch, steps, r.path(branch), out);
+  for (const auto& e : expected)
+    for (const auto& [key, sub] : e.branches)
+      check_path(sub, child_branch(branch, e.step, key), r, out);
+}
+
+// Whether `path` is the branch `branch` names: its path, or its own (innermost) key.
+bool names(const std::string& branch, const std::string& path) {
+  if (branch.find('[') != std::string::npos) return path == branch;
+  return branch_key(path) == branch;
+}
+
+void check_branches(const std::vector<ExpectedBranch>& expected, const SimulationResult& r,
+                    std::vector<Mismatch>& out) {
+  // The last end of each branch (a fan-out step entered again runs its branches again).
+  std::map<std::string, SimulationResult::BranchEnd> ends;
+  for (auto& end : r.branch_ends()) ends[end.branch] = end;
+  Mismatch m{"branches", {}};
+  for (const auto& x : expected) {
+    std::vector<const SimulationResult::BranchEnd*> found;
+    for (const auto& [path, end] : ends)
+      if (names(x.branch, path)) found.push_back(&end);
+    if (found.empty()) {
+      m.lines.push_back(
+          fmt::format("branch {}: expected {}, but it never ended", x.branch, x.status));
+      continue;
+    }
+    if (found.size() > 1) {
+      std::vector<std::string> paths;
+      for (const auto* end : found) paths.push_back(end->branch);
+      m.lines.push_back(fmt::format("branch {}: the key names {} branches ({}); give its path",
+                                    x.branch, found.size(), fmt::join(paths, ", ")));
+      continue;
+    }
+    const auto& end = *found.front();
+    if (end.status != x.status)
+      m.lines.push_back(
+          fmt::format("branch {}: expected {}, got {}", end.branch, x.status, end.status));
+    if (x.output) {
+      std::vector<std::string> lines;
+      contained(*x.output, end.output, "", lines);
+      for (auto& line : lines)
+        m.lines.push_back(fmt::format("branch {} output{}", end.branch, line));
+    }
+  }
+  if (!m.lines.empty()) out.push_back(std::move(m));
+}
+
 }  // namespace
 
 std::vector<Mismatch> check_expectations(const Expectations& x, const SimulationResult& r) {
@@ -93,21 +148,22 @@ std::vector<Mismatch> check_expectations(const Expectations& x, const Simulation
     out.push_back({"status", {fmt::format("expected {}, got {}{}", to_string(*x.status),
                                           to_string(r.row.status), where)}});
   }
-  auto path = r.path();
-  if (x.path) compare_lists("path", *x.path, path, out);
+  if (x.path) check_path(*x.path, "", r, out);
+  auto entered = r.entered();
   for (const auto& step : x.visited)
-    if (std::find(path.begin(), path.end(), step) == path.end())
+    if (std::find(entered.begin(), entered.end(), step) == entered.end())
       out.push_back({"visited", {fmt::format("step {} was never entered", step)}});
   for (const auto& step : x.not_visited)
-    if (std::find(path.begin(), path.end(), step) != path.end())
+    if (std::find(entered.begin(), entered.end(), step) != entered.end())
       out.push_back({"not_visited", {fmt::format("step {} was entered", step)}});
   if (x.effects) check_effects(*x.effects, r, out);
   if (x.compensated) compare_lists("compensated", *x.compensated, r.compensated(), out);
   if (x.context) {
     std::vector<std::string> lines;
-    contained(*x.context, nlohmann::json::parse(r.row.context, nullptr, false), "", lines);
+    contained(*x.context, r.row.context, "", lines);
     if (!lines.empty()) out.push_back({"context", lines});
   }
+  if (!x.branches.empty()) check_branches(x.branches, r, out);
   if (x.ended_after) {
     if (!r.row.ended_at) {
       out.push_back({"ended_after", {fmt::format("expected it to end after {}, but it is still {}",

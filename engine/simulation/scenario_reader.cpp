@@ -127,7 +127,9 @@ class ScenarioReader {
     }
     std::string owner = fmt::format("an outcome of {}", action);
     MapReader r(node, owner, where, sink_);
-    r.allow_only({"result", "fail", "message", "retryable", "times", "latency"});
+    r.allow_only({"branch", "result", "fail", "message", "retryable", "times", "latency"});
+    if (auto* e = r.find("branch"))
+      if (auto branch = r.string(*e)) o.branch = *branch;
     if (auto* e = r.find("result")) o.result = dsl::to_json(e->value, &sink_, owner);
     if (auto* e = r.find("fail"))
       if (auto code = r.string(*e)) o.fail = *code;
@@ -155,12 +157,18 @@ class ScenarioReader {
         continue;
       }
       MapReader signal(item, "a signal", where, sink_);
-      signal.allow_only({"at", "name", "payload", "key"});
+      signal.allow_only({"at", "name", "match", "payload", "key"});
       ScenarioSignal out;
       if (auto* at = signal.require("at"))
         if (auto d = signal.duration(*at)) out.at = *d;
       if (auto* name = signal.require("name"))
         if (auto n = signal.string(*name)) out.name = *n;
+      if (auto* match = signal.find("match")) {
+        if (!match->value.IsScalar() || match->value.Scalar().empty())
+          signal.wrong_type(*match, "a value (a string or a number)");
+        else
+          out.match = dsl::scalar_value(match->value);
+      }
       if (auto* payload = signal.find("payload"))
         out.payload = dsl::to_json(payload->value, &sink_, "a signal's payload");
       if (auto* key = signal.find("key"))
@@ -178,14 +186,15 @@ class ScenarioReader {
     }
     MapReader r(e.value, "expect", e.key_where, sink_);
     r.allow_only({"status", "path", "visited", "not_visited", "effects", "compensated", "context",
-                  "ended_after"});
+                  "branches", "ended_after"});
     if (auto* s = r.find("status")) {
       if (auto text = r.string(*s)) {
         x.status = parse_instance_status(*text);
         if (!x.status) r.bad_value(*s, fmt::format("must be an instance status, not \"{}\"", *text));
       }
     }
-    if (auto* p = r.find("path")) x.path = r.string_list(*p);
+    if (auto* p = r.find("path")) x.path = path(r, *p, "expect/path");
+    if (auto* b = r.find("branches")) branches(r, *b, x);
     if (auto* v = r.find("visited")) x.visited = r.string_list(*v).value_or(std::vector<std::string>{});
     if (auto* v = r.find("not_visited"))
       x.not_visited = r.string_list(*v).value_or(std::vector<std::string>{});
@@ -193,6 +202,81 @@ class ScenarioReader {
     if (auto* c = r.find("context")) x.context = dsl::to_json(c->value, &sink_, "expect/context");
     if (auto* d = r.find("ended_after")) x.ended_after = r.duration(*d);
     if (auto* f = r.find("effects")) effects(r, *f, x);
+  }
+
+  // A list of steps; an entry that is a mapping {fan-out step: {branch key: [steps]}} is that
+  // step, with the paths its branches take (nested the same way).
+  std::optional<std::vector<ExpectedStep>> path(MapReader& r, const MapEntry& e,
+                                                const std::string& what) {
+    if (!e.value.IsSequence()) {
+      r.wrong_type(e, "a list of steps");
+      return std::nullopt;
+    }
+    std::vector<ExpectedStep> out;
+    bool ok = true;
+    for (const auto& item : e.value) {
+      SourceLocation where = dsl::location_of(item, e.where);
+      if (item.IsScalar() && !item.Scalar().empty()) {
+        out.push_back({item.Scalar(), {}});
+        continue;
+      }
+      if (!item.IsMap() || item.size() != 1) {
+        sink_.error(where, "wrong-type",
+                    fmt::format("an entry of {} is a step, or {{fan-out step: {{branch key: "
+                                "[steps]}}}}, not {}",
+                                what, dsl::describe(item)));
+        ok = false;
+        continue;
+      }
+      MapReader step(item, what, where, sink_);
+      const MapEntry& fan_out = step.entries().front();
+      ExpectedStep entry{fan_out.key, {}};
+      if (!fan_out.value.IsMap()) {
+        step.wrong_type(fan_out, "a mapping of branch keys to their paths");
+        ok = false;
+        continue;
+      }
+      MapReader keys(fan_out.value, fmt::format("the branches of {} in {}", fan_out.key, what),
+                     fan_out.key_where, sink_);
+      for (const auto& branch : keys.entries()) {
+        auto steps = path(keys, branch, fmt::format("{}/{}[{}]", what, fan_out.key, branch.key));
+        if (!steps) {
+          ok = false;
+          continue;
+        }
+        entry.branches.emplace_back(branch.key, std::move(*steps));
+      }
+      out.push_back(std::move(entry));
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  // branches: {key or path: status, or {status, output}}
+  void branches(MapReader& r, const MapEntry& e, Expectations& x) {
+    if (!e.value.IsMap()) {
+      r.wrong_type(e, "a mapping of branch keys (or paths) to end statuses");
+      return;
+    }
+    MapReader branches(e.value, "expect/branches", e.key_where, sink_);
+    for (const auto& b : branches.entries()) {
+      ExpectedBranch out{b.key, "", std::nullopt};
+      if (b.value.IsScalar()) {
+        if (auto status = branches.string(b)) out.status = *status;
+      } else if (b.value.IsMap()) {
+        MapReader end(b.value, fmt::format("branch {} in expect/branches", b.key), b.key_where,
+                      sink_);
+        end.allow_only({"status", "output"});
+        if (auto* status = end.require("status"))
+          if (auto text = end.string(*status)) out.status = *text;
+        if (auto* output = end.find("output"))
+          out.output = dsl::to_json(output->value, &sink_, "an expected branch output");
+      } else {
+        branches.wrong_type(b, "an end status or {status, output}");
+        continue;
+      }
+      x.branches.push_back(std::move(out));
+    }
   }
 
   void effects(MapReader& r, const MapEntry& e, Expectations& x) {
@@ -257,7 +341,7 @@ ScenarioLoad load_scenario(const std::string& path) {
 
 bool Expectations::any() const {
   return status || path || !visited.empty() || !not_visited.empty() || effects || compensated ||
-         context || ended_after;
+         context || !branches.empty() || ended_after;
 }
 
 }  // namespace rmaflow

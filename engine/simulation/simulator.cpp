@@ -84,6 +84,7 @@ SimulationResult simulate(std::shared_ptr<const Definition> definition, const Sc
     SignalRequest request;
     request.instance_id = id;
     request.name = s.name;
+    request.match = s.match;
     request.payload = s.payload;
     request.idempotency_key = s.key;
     auto delivered = engine->signal(std::move(request));
@@ -105,10 +106,31 @@ SimulationResult simulate(std::shared_ptr<const Definition> definition, const Sc
   return result;
 }
 
-std::vector<std::string> SimulationResult::path() const {
+std::vector<std::string> SimulationResult::path(const std::string& branch) const {
+  std::vector<std::string> out;
+  for (const auto& e : history)
+    if (e.type == EventType::step_entered && e.branch == branch) out.push_back(e.step);
+  return out;
+}
+
+std::vector<std::string> SimulationResult::entered() const {
   std::vector<std::string> out;
   for (const auto& e : history)
     if (e.type == EventType::step_entered) out.push_back(e.step);
+  return out;
+}
+
+std::vector<SimulationResult::BranchEnd> SimulationResult::branch_ends() const {
+  std::vector<BranchEnd> out;
+  for (const auto& e : history) {
+    if (e.type != EventType::branch_ended) continue;
+    auto data = nlohmann::json::parse(e.data, nullptr, /*allow_exceptions=*/false);
+    if (!data.is_object()) data = nlohmann::json::object();
+    auto status = data.find("status");
+    out.push_back({e.branch,
+                   status != data.end() && status->is_string() ? status->get<std::string>() : "",
+                   data.value("output", nlohmann::json())});
+  }
   return out;
 }
 

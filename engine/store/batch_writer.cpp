@@ -22,18 +22,19 @@ std::string upsert_instance_sql() {
   return insert_sql("instances", kInstanceColumns, kInstanceColumnCount) +
          " ON CONFLICT (id) DO UPDATE SET"
          " workflow = excluded.workflow, version = excluded.version,"
-         " status = excluded.status, phase = excluded.phase, step = excluded.step,"
-         " attempt = excluded.attempt, visits = excluded.visits, context = excluded.context,"
-         " step_input = excluded.step_input, business_key = excluded.business_key,"
+         " status = excluded.status, step = excluded.step, visits = excluded.visits,"
+         " context = excluded.context, business_key = excluded.business_key,"
          " correlation_id = excluded.correlation_id, input_hash = excluded.input_hash,"
-         " incident = excluded.incident, last_seq = excluded.last_seq,"
-         " created_at = excluded.created_at, updated_at = excluded.updated_at,"
-         " ended_at = excluded.ended_at, deadline = excluded.deadline, saga = excluded.saga";
+         " last_seq = excluded.last_seq, created_at = excluded.created_at,"
+         " updated_at = excluded.updated_at, ended_at = excluded.ended_at,"
+         " deadline = excluded.deadline, saga = excluded.saga, cursors = excluded.cursors,"
+         " parent_id = excluded.parent_id, parent_step = excluded.parent_step,"
+         " parent_branch = excluded.parent_branch";
 }
 
 std::string upsert_timer_sql() {
   return insert_sql("timers", kTimerColumns, kTimerColumnCount) +
-         " ON CONFLICT (instance_id, name) DO UPDATE SET due = excluded.due";
+         " ON CONFLICT (instance_id, branch, name) DO UPDATE SET due = excluded.due";
 }
 
 // Runs a write statement once with the parameters `bind` sets and returns the number of rows
@@ -53,7 +54,8 @@ BatchWriter::BatchWriter(SQLite::Database& db, std::string path)
       upsert_instance_(db, upsert_instance_sql()),
       insert_event_(db, insert_sql("events", kEventColumns, kEventColumnCount)),
       upsert_timer_(db, upsert_timer_sql()),
-      delete_timer_(db, "DELETE FROM timers WHERE instance_id = ?1 AND name = ?2"),
+      delete_timer_(db,
+                    "DELETE FROM timers WHERE instance_id = ?1 AND branch = ?2 AND name = ?3"),
       insert_signal_(db, insert_sql("signals", kSignalColumns, kSignalColumnCount)),
       consume_signal_(db,
                       "UPDATE signals SET consumed_at = ?1"
@@ -63,16 +65,25 @@ BatchWriter::BatchWriter(SQLite::Database& db, std::string path)
                       " WHERE id = ?3 AND outcome = ''") {}
 
 void BatchWriter::apply(const WriteBatch& batch) {
-  for (const auto& row : batch.instances) run(upsert_instance_, row, bind_instance);
+  for (const auto& row : batch.instances) {
+    auto encoded = encode_instance(row);
+    run(upsert_instance_, row,
+        [&](SQLite::Statement& s, const InstanceRow& r) { bind_instance(s, r, encoded); });
+  }
   for (const auto& row : batch.events) run(insert_event_, row, bind_event);
-  for (const auto& [instance, name] : batch.timers_cleared) {
+  for (const auto& timer : batch.timers_cleared) {
     delete_timer_.tryReset();
-    delete_timer_.bindNoCopy(1, instance);
-    delete_timer_.bindNoCopy(2, name);
+    delete_timer_.bindNoCopy(1, timer.instance_id);
+    delete_timer_.bindNoCopy(2, timer.branch);
+    delete_timer_.bindNoCopy(3, timer.name);
     delete_timer_.exec();
   }
   for (const auto& row : batch.timers_set) run(upsert_timer_, row, bind_timer);
-  for (const auto& row : batch.signals_added) run(insert_signal_, row, bind_signal);
+  for (const auto& row : batch.signals_added) {
+    auto match = match_text(row.match);
+    run(insert_signal_, row,
+        [&](SQLite::Statement& s, const SignalRow& r) { bind_signal(s, r, match); });
+  }
   for (const auto& row : batch.signals_consumed) {
     if (run(consume_signal_, row, bind_signal_consumed) != 1) {
       throw Error(Errc::storage,

@@ -30,7 +30,13 @@ SQLite::Statement select_instances(SQLite::Database& db, const InstanceFilter& f
   }
   if (!filter.workflow.empty()) add("workflow = ?", filter.workflow);
   if (filter.version) add("version = ?", *filter.version);
-  if (!filter.step.empty()) add("step = ?", filter.step);
+  // Any cursor: the main line, or a branch of a fan-out step.
+  if (!filter.step.empty()) {
+    add("EXISTS (SELECT 1 FROM json_each(instances.cursors) AS c"
+        " WHERE json_extract(c.value, '$.step') = ?)",
+        filter.step);
+  }
+  if (!filter.parent_id.empty()) add("parent_id = ?", filter.parent_id);
   if (!filter.business_key.empty()) add("business_key = ?", filter.business_key);
   if (filter.created_from) add("created_at >= ?", to_millis(*filter.created_from));
   if (filter.created_before) add("created_at < ?", to_millis(*filter.created_before));

@@ -2,6 +2,11 @@
 
 #include <optional>
 
+#include <fmt/format.h>
+
+#include "engine/store/state_codec.hpp"
+#include "rmaflow/errors.hpp"
+
 namespace rmaflow::store {
 
 namespace {
@@ -48,22 +53,32 @@ InstanceRow read_instance(const SQLite::Statement& s) {
   row.workflow = s.getColumn(1).getString();
   row.version = s.getColumn(2).getInt();
   row.status = static_cast<InstanceStatus>(s.getColumn(3).getInt());
-  row.phase = static_cast<Phase>(s.getColumn(4).getInt());
-  row.step = s.getColumn(5).getString();
-  row.attempt = s.getColumn(6).getInt();
-  row.visits = s.getColumn(7).getString();
-  row.context = s.getColumn(8).getString();
-  row.step_input = s.getColumn(9).getString();
-  row.business_key = s.getColumn(10).getString();
-  row.correlation_id = s.getColumn(11).getString();
-  row.input_hash = s.getColumn(12).getString();
-  row.incident = s.getColumn(13).getString();
-  row.last_seq = s.getColumn(14).getInt64();
-  row.created_at = time_at(s, 15);
-  row.updated_at = time_at(s, 16);
-  row.ended_at = optional_time_at(s, 17);
-  row.deadline = optional_time_at(s, 18);
-  row.saga = s.getColumn(19).getString();
+  row.step = s.getColumn(4).getString();
+  row.visits = decode_visits(s.getColumn(5).getString(), row.id);
+  row.context = nlohmann::json::parse(s.getColumn(6).getString(), nullptr, false);
+  if (!row.context.is_object()) {
+    throw Error(Errc::storage,
+                fmt::format("instance {} has a corrupt context column: it is not a JSON object",
+                            row.id));
+  }
+  row.business_key = s.getColumn(7).getString();
+  row.correlation_id = s.getColumn(8).getString();
+  row.input_hash = s.getColumn(9).getString();
+  row.last_seq = s.getColumn(10).getInt64();
+  row.created_at = time_at(s, 11);
+  row.updated_at = time_at(s, 12);
+  row.ended_at = optional_time_at(s, 13);
+  row.deadline = optional_time_at(s, 14);
+  row.saga = decode_saga(s.getColumn(15).getString(), row.id);
+  row.cursors = decode_cursors(s.getColumn(16).getString(), row.id);
+  if (row.cursors.empty() || !row.cursors.front().branch.empty()) {
+    throw Error(Errc::storage,
+                fmt::format("instance {} has a corrupt cursors column: its main line is missing",
+                            row.id));
+  }
+  if (auto parent = s.getColumn(17).getString(); !parent.empty()) {
+    row.parent = ParentRef{parent, s.getColumn(18).getString(), s.getColumn(19).getString()};
+  }
   return row;
 }
 
@@ -75,14 +90,16 @@ EventRow read_event(const SQLite::Statement& s) {
   row.step = s.getColumn(3).getString();
   row.at = time_at(s, 4);
   row.data = s.getColumn(5).getString();
+  row.branch = s.getColumn(6).getString();
   return row;
 }
 
 TimerRow read_timer(const SQLite::Statement& s) {
   TimerRow row;
   row.instance_id = s.getColumn(0).getString();
-  row.name = s.getColumn(1).getString();
-  row.due = time_at(s, 2);
+  row.branch = s.getColumn(1).getString();
+  row.name = s.getColumn(2).getString();
+  row.due = time_at(s, 3);
   return row;
 }
 
@@ -95,6 +112,10 @@ SignalRow read_signal(const SQLite::Statement& s) {
   row.payload = s.getColumn(4).getString();
   row.received_at = time_at(s, 5);
   row.consumed_at = optional_time_at(s, 6);
+  if (auto match = s.getColumn(7).getString(); !match.empty()) {
+    row.match = nlohmann::json::parse(match, nullptr, false);
+    if (row.match.is_discarded()) row.match = nullptr;
+  }
   return row;
 }
 
@@ -120,27 +141,33 @@ void bind_definition(SQLite::Statement& s, const DefinitionRow& row) {
   bind_time(s, 7, row.deployed_at);
 }
 
-void bind_instance(SQLite::Statement& s, const InstanceRow& row) {
+EncodedInstance encode_instance(const InstanceRow& row) {
+  return EncodedInstance{encode_visits(row.visits), row.context.dump(), encode_saga(row.saga),
+                         encode_cursors(row.cursors)};
+}
+
+void bind_instance(SQLite::Statement& s, const InstanceRow& row, const EncodedInstance& encoded) {
+  static const std::string kNone;
   s.bindNoCopy(1, row.id);
   s.bindNoCopy(2, row.workflow);
   s.bind(3, row.version);
   s.bind(4, static_cast<int>(row.status));
-  s.bind(5, static_cast<int>(row.phase));
-  s.bindNoCopy(6, row.step);
-  s.bind(7, row.attempt);
-  s.bindNoCopy(8, row.visits);
-  s.bindNoCopy(9, row.context);
-  s.bindNoCopy(10, row.step_input);
-  s.bindNoCopy(11, row.business_key);
-  s.bindNoCopy(12, row.correlation_id);
-  s.bindNoCopy(13, row.input_hash);
-  s.bindNoCopy(14, row.incident);
-  s.bind(15, static_cast<std::int64_t>(row.last_seq));
-  bind_time(s, 16, row.created_at);
-  bind_time(s, 17, row.updated_at);
-  bind_optional_time(s, 18, row.ended_at);
-  bind_optional_time(s, 19, row.deadline);
-  s.bindNoCopy(20, row.saga);
+  s.bindNoCopy(5, row.step);
+  s.bindNoCopy(6, encoded.visits);
+  s.bindNoCopy(7, encoded.context);
+  s.bindNoCopy(8, row.business_key);
+  s.bindNoCopy(9, row.correlation_id);
+  s.bindNoCopy(10, row.input_hash);
+  s.bind(11, static_cast<std::int64_t>(row.last_seq));
+  bind_time(s, 12, row.created_at);
+  bind_time(s, 13, row.updated_at);
+  bind_optional_time(s, 14, row.ended_at);
+  bind_optional_time(s, 15, row.deadline);
+  s.bindNoCopy(16, encoded.saga);
+  s.bindNoCopy(17, encoded.cursors);
+  s.bindNoCopy(18, row.parent ? row.parent->instance_id : kNone);
+  s.bindNoCopy(19, row.parent ? row.parent->step : kNone);
+  s.bindNoCopy(20, row.parent ? row.parent->branch : kNone);
 }
 
 void bind_event(SQLite::Statement& s, const EventRow& row) {
@@ -150,21 +177,28 @@ void bind_event(SQLite::Statement& s, const EventRow& row) {
   s.bindNoCopy(4, row.step);
   bind_time(s, 5, row.at);
   s.bindNoCopy(6, row.data);
+  s.bindNoCopy(7, row.branch);
 }
 
 void bind_timer(SQLite::Statement& s, const TimerRow& row) {
   s.bindNoCopy(1, row.instance_id);
-  s.bindNoCopy(2, row.name);
-  bind_time(s, 3, row.due);
+  s.bindNoCopy(2, row.branch);
+  s.bindNoCopy(3, row.name);
+  bind_time(s, 4, row.due);
 }
 
-void bind_signal(SQLite::Statement& s, const SignalRow& row) {
+std::string match_text(const nlohmann::json& match) {
+  return match.is_null() ? std::string() : match.dump();
+}
+
+void bind_signal(SQLite::Statement& s, const SignalRow& row, const std::string& match) {
   s.bindNoCopy(1, row.instance_id);
   s.bindNoCopy(2, row.name);
   s.bindNoCopy(3, row.idempotency_key);
   s.bindNoCopy(4, row.payload);
   bind_time(s, 5, row.received_at);
   bind_optional_time(s, 6, row.consumed_at);
+  s.bindNoCopy(7, match);
 }
 
 void bind_command(SQLite::Statement& s, const CommandRow& row) {

@@ -19,22 +19,22 @@ inline constexpr const char* kDefinitionColumns =
 inline constexpr int kDefinitionColumnCount = 7;
 
 inline constexpr const char* kInstanceColumns =
-    "id, workflow, version, status, phase, step, attempt, visits, context, step_input, "
-    "business_key, correlation_id, input_hash, incident, last_seq, created_at, updated_at, "
-    "ended_at, deadline, saga";
+    "id, workflow, version, status, step, visits, context, business_key, correlation_id, "
+    "input_hash, last_seq, created_at, updated_at, ended_at, deadline, saga, cursors, "
+    "parent_id, parent_step, parent_branch";
 inline constexpr int kInstanceColumnCount = 20;
 
-inline constexpr const char* kEventColumns = "instance_id, seq, type, step, at, data";
-inline constexpr int kEventColumnCount = 6;
+inline constexpr const char* kEventColumns = "instance_id, seq, type, step, at, data, branch";
+inline constexpr int kEventColumnCount = 7;
 
-inline constexpr const char* kTimerColumns = "instance_id, name, due";
-inline constexpr int kTimerColumnCount = 3;
+inline constexpr const char* kTimerColumns = "instance_id, branch, name, due";
+inline constexpr int kTimerColumnCount = 4;
 
 // Signals and commands get their key (seq, id) from SQLite on insert, so their column lists
 // leave it out; their readers expect it first: SELECT seq, <kSignalColumns> ...
 inline constexpr const char* kSignalColumns =
-    "instance_id, name, idempotency_key, payload, received_at, consumed_at";
-inline constexpr int kSignalColumnCount = 6;
+    "instance_id, name, idempotency_key, payload, received_at, consumed_at, match";
+inline constexpr int kSignalColumnCount = 7;
 
 inline constexpr const char* kCommandColumns =
     "instance_id, kind, body, created_at, applied_at, outcome";
@@ -47,11 +47,24 @@ TimerRow read_timer(const SQLite::Statement& s);
 SignalRow read_signal(const SQLite::Statement& s);    // column 0 is seq
 CommandRow read_command(const SQLite::Statement& s);  // column 0 is id
 
+// An instance row's JSON columns, encoded for binding (the binders do not copy text).
+struct EncodedInstance {
+  std::string visits;
+  std::string context;
+  std::string saga;
+  std::string cursors;
+};
+EncodedInstance encode_instance(const InstanceRow& row);
+
 void bind_definition(SQLite::Statement& s, const DefinitionRow& row);
-void bind_instance(SQLite::Statement& s, const InstanceRow& row);
+// `encoded` is encode_instance(row); both must outlive the statement's execution.
+void bind_instance(SQLite::Statement& s, const InstanceRow& row, const EncodedInstance& encoded);
 void bind_event(SQLite::Statement& s, const EventRow& row);
 void bind_timer(SQLite::Statement& s, const TimerRow& row);
-void bind_signal(SQLite::Statement& s, const SignalRow& row);    // seq is not bound
+// seq is not bound; `match` is the row's match value as text ("" for none), kept alive by the
+// caller.
+void bind_signal(SQLite::Statement& s, const SignalRow& row, const std::string& match);
+std::string match_text(const nlohmann::json& match);
 void bind_command(SQLite::Statement& s, const CommandRow& row);  // id is not bound
 
 // For the updates of a batch: UPDATE ... SET consumed_at = ?1 WHERE instance_id = ?2 AND

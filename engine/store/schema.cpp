@@ -18,7 +18,7 @@ namespace {
 // are the integers of the enums in rmaflow/status.hpp. Text columns hold '' rather than NULL
 // for "none", except the optional times, which are NULL.
 // clang-format off
-constexpr std::array<Migration, 3> kMigrations{{
+constexpr std::array<Migration, 4> kMigrations{{
   {1, "definitions, instances, events, timers", R"sql(
     CREATE TABLE schema_version (
       version    INTEGER PRIMARY KEY,
@@ -103,6 +103,54 @@ constexpr std::array<Migration, 3> kMigrations{{
   )sql"},
   {3, "instances.saga: the compensation record", R"sql(
     ALTER TABLE instances ADD COLUMN saga TEXT NOT NULL DEFAULT '{}';
+  )sql"},
+  // An instance holds several cursors (its main line and the branches of fan-out steps):
+  // where each stands moves from the row's columns into `cursors`, the main line first; the
+  // compensation in progress moves from the saga record into the cursor running it. Events and
+  // timers name their branch; signals carry a match value; a child names its parent.
+  {4, "cursors: branches of fan-out steps, child workflows", R"sql(
+    ALTER TABLE instances ADD COLUMN cursors TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE instances ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE instances ADD COLUMN parent_step TEXT NOT NULL DEFAULT '';
+    ALTER TABLE instances ADD COLUMN parent_branch TEXT NOT NULL DEFAULT '';
+    UPDATE instances SET
+      cursors = json_array(json_object(
+        'step', step,
+        'phase', phase,
+        'attempt', attempt,
+        'deadline', deadline,
+        'input', CASE WHEN step_input = '' THEN NULL ELSE json(step_input) END,
+        'incident', CASE WHEN incident = '' THEN NULL ELSE json(incident) END,
+        'compensation', CASE WHEN json_extract(saga, '$.running') IS NULL THEN NULL
+                        ELSE json_object('then', json_extract(saga, '$.running.target'),
+                                         'reason', json_extract(saga, '$.running.reason'),
+                                         'from_step', '') END,
+        'label', CASE WHEN status >= 10 THEN
+                   CASE status WHEN 10 THEN 'completed' WHEN 11 THEN 'rejected'
+                               WHEN 12 THEN 'expired' WHEN 13 THEN 'cancelled'
+                               WHEN 14 THEN 'failed' ELSE 'compensated' END
+                 ELSE NULL END)),
+      saga = json_remove(saga, '$.running');
+    UPDATE instances SET cursors = json_set(cursors, '$[0].phase', 7) WHERE status >= 10;
+    ALTER TABLE instances DROP COLUMN phase;
+    ALTER TABLE instances DROP COLUMN attempt;
+    ALTER TABLE instances DROP COLUMN step_input;
+    ALTER TABLE instances DROP COLUMN incident;
+    CREATE INDEX instances_parent ON instances (parent_id) WHERE parent_id <> '';
+    ALTER TABLE events ADD COLUMN branch TEXT NOT NULL DEFAULT '';
+    CREATE TABLE timers_v4 (
+      instance_id TEXT    NOT NULL,
+      branch      TEXT    NOT NULL DEFAULT '',
+      name        TEXT    NOT NULL,
+      due         INTEGER NOT NULL,
+      PRIMARY KEY (instance_id, branch, name)
+    ) WITHOUT ROWID;
+    INSERT INTO timers_v4 (instance_id, branch, name, due)
+      SELECT instance_id, '', name, due FROM timers;
+    DROP TABLE timers;
+    ALTER TABLE timers_v4 RENAME TO timers;
+    CREATE INDEX timers_due ON timers (due);
+    ALTER TABLE signals ADD COLUMN match TEXT NOT NULL DEFAULT '';
   )sql"},
 }};
 // clang-format on

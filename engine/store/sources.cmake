@@ -2,9 +2,11 @@ set(RMAFLOW_STORE_SOURCES
   engine/store/batch_writer.cpp
   engine/store/connection.cpp
   engine/store/instance_query.cpp
+  engine/store/instance_row.cpp
   engine/store/raw_append_bench.cpp
   engine/store/row_codec.cpp
   engine/store/schema.cpp
   engine/store/sqlite_error.cpp
   engine/store/sqlite_store.cpp
+  engine/store/state_codec.cpp
 )

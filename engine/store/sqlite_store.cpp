@@ -190,11 +190,13 @@ std::vector<EventRow> SqliteStore::history(const std::string& id) {
 std::vector<StepCount> SqliteStore::count_unfinished(const std::string& workflow) {
   return guard(path_, "count instances in", [&] {
     // Final statuses are 10 and up (status.hpp); the range lets SQLite use instances_status.
-    SQLite::Statement s(db_, fmt::format("SELECT workflow, version, step, status, count(*) FROM "
-                                         "instances WHERE status < 10 {} GROUP BY workflow, "
-                                         "version, step, status ORDER BY workflow, version, step, "
-                                         "status",
-                                         workflow.empty() ? "" : "AND workflow = ?"));
+    // Every cursor counts: the main line and each branch stand at a step of their own.
+    SQLite::Statement s(
+        db_, fmt::format("SELECT workflow, version, json_extract(c.value, '$.step') AS at, "
+                         "status, count(*) FROM instances, json_each(instances.cursors) AS c "
+                         "WHERE status < 10 {} GROUP BY workflow, version, at, status "
+                         "ORDER BY workflow, version, at, status",
+                         workflow.empty() ? "" : "AND workflow = ?"));
     if (!workflow.empty()) s.bind(1, workflow);
     return read_all(s, [](const SQLite::Statement& row) {
       return StepCount{row.getColumn(0).getString(), row.getColumn(1).getInt(),
@@ -208,7 +210,7 @@ std::vector<StepCount> SqliteStore::count_unfinished(const std::string& workflow
 std::vector<TimerRow> SqliteStore::due_timers(TimePoint until, std::size_t limit) {
   return guard(path_, "read timers from", [&] {
     SQLite::Statement s(db_, select_from(kTimerColumns, "timers",
-                                         "WHERE due <= ? ORDER BY due, instance_id, name LIMIT ?"));
+                                         "WHERE due <= ? ORDER BY due, instance_id, branch, name LIMIT ?"));
     s.bind(1, static_cast<std::int64_t>(to_millis(until)));
     s.bind(2, static_cast<std::int64_t>(limit));
     return read_all(s, read_timer);

@@ -1,5 +1,7 @@
 set(RMAFLOW_SUPPORT_SOURCES
+  engine/support/branch_path.cpp
   engine/support/errors.cpp
+  engine/support/failure.cpp
   engine/support/time.cpp
   engine/support/status.cpp
   engine/support/clock.cpp

@@ -22,7 +22,7 @@ constexpr NameTable<InstanceStatus, 10> kStatuses{{
     {InstanceStatus::compensated, "compensated"},
 }};
 
-constexpr NameTable<EventType, 18> kEvents{{
+constexpr NameTable<EventType, 23> kEvents{{
     {EventType::instance_started, "instance_started"},
     {EventType::step_entered, "step_entered"},
     {EventType::attempt_started, "attempt_started"},
@@ -41,6 +41,11 @@ constexpr NameTable<EventType, 18> kEvents{{
     {EventType::compensation_finished, "compensation_finished"},
     {EventType::operator_action, "operator_action"},
     {EventType::incident_resolved, "incident_resolved"},
+    {EventType::branches_started, "branches_started"},
+    {EventType::branch_started, "branch_started"},
+    {EventType::branch_ended, "branch_ended"},
+    {EventType::child_started, "child_started"},
+    {EventType::child_ended, "child_ended"},
 }};
 
 }  // namespace
@@ -57,6 +62,10 @@ std::string_view to_string(Phase p) {
     case Phase::invoking: return "invoking";
     case Phase::backoff: return "backoff";
     case Phase::waiting: return "waiting";
+    case Phase::joining: return "joining";
+    case Phase::calling: return "calling";
+    case Phase::pending: return "pending";
+    case Phase::ended: return "ended";
   }
   return "unknown";
 }

@@ -129,7 +129,8 @@ void MockService::handle(net::HttpRequest request, net::Responder respond) {
                     fmt::format("{} {} changes things: send an Idempotency-Key", request.method, path)));
     return;
   }
-  auto r = m.system->execute(m.operation->name, key, input);
+  auto r = m.system->execute(m.operation->name, key, input,
+                             std::string(request.headers.get("Undoes-Idempotency-Key")));
   net::HttpResponse response;
   if (r.outcome.ok()) {
     response = net::HttpResponse::with_body(200, r.outcome.result->dump(), "application/json");

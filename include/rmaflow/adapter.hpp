@@ -18,41 +18,50 @@
 
 #include "rmaflow/clock.hpp"
 #include "rmaflow/errors.hpp"
+#include "rmaflow/failure.hpp"
 #include "rmaflow/time.hpp"
 
 namespace rmaflow {
 
 // Codes every adapter may report. Transient and Timeout are retryable.
-inline constexpr std::string_view kTransient = "Transient";
-inline constexpr std::string_view kTimeout = "Timeout";
+inline constexpr std::string_view kTransient = failure::kTransient;
+inline constexpr std::string_view kTimeout = failure::kTimeout;
 
 struct Invocation {
   std::string instance_id;
   std::string workflow;
   std::string step;
+  std::string branch;           // the branch the step runs in ("inspect_lines[L1]"); empty: none
   std::string operation;
-  std::string idempotency_key;  // <instance>:<step>:<visit>, stable across retries and restarts
+  // <instance>:<step>[<branch key>...]:<visit>, stable across retries and restarts;
+  // a compensation's ends in ":compensate"
+  std::string idempotency_key;
   std::string correlation_id;
   int attempt = 1;
   bool compensation = false;    // true when undoing a completed step
+  // A compensation: the idempotency key of the call it undoes. When that call's outcome was
+  // never known (it timed out, or the instance stopped waiting for it), the compensation's
+  // input may lack the call's result, and the adapter finds the effect by this key; an
+  // adapter answers success when there is nothing to undo.
+  std::string undoes;
+  bool outcome_unknown = false;
   nlohmann::json input;
   TimePoint deadline;           // the attempt times out at this instant
 };
 
-struct AdapterError {
-  std::string code;     // "Transient", "Timeout", or a business code such as "NotEligible"
-  std::string message;
-  bool retryable = false;
-};
-
 struct Outcome {
   std::optional<nlohmann::json> result;  // set on success
-  AdapterError error;                    // meaningful when !ok()
+  Failure error;                         // meaningful when !ok()
 
   bool ok() const { return result.has_value(); }
   static Outcome success(nlohmann::json value) { return Outcome{std::move(value), {}}; }
   static Outcome failure(std::string code, std::string message, bool retryable) {
-    return Outcome{std::nullopt, {std::move(code), std::move(message), retryable}};
+    return Outcome{std::nullopt,
+                   {std::move(code), std::move(message), retryable, FailureOrigin::adapter}};
+  }
+  // Retryable per retryable_by_default().
+  static Outcome failure(std::string code, std::string message) {
+    return Outcome{std::nullopt, make_failure(std::move(code), std::move(message))};
   }
 };
 
@@ -65,6 +74,9 @@ struct SignalRequest {
   std::string workflow;       // with business_key, when instance_id is empty
   std::string business_key;
   std::string name;
+  // Reaches only a wait whose `match` renders to this value (a branch's wait for its RMA line);
+  // null: no match value.
+  nlohmann::json match;
   nlohmann::json payload;
   std::string idempotency_key;  // a repeat with the same key is accepted once; default: unique
 };

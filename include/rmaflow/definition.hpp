@@ -83,6 +83,10 @@ struct SwitchStep {
 
 struct WaitStep {
   std::string signal;                 // empty for a pure duration wait
+  // Inside a branch: the value a signal must carry (`match`) to reach this wait, rendered in
+  // the branch's context on entering the step (e.g. the RMA line's id). Unset: any signal
+  // with the name.
+  std::optional<Template> match;
   std::optional<Duration> duration;   // wait: {duration: D}
   std::optional<Duration> timeout;    // wait: {signal: S, timeout: D}
   std::string on_timeout;             // step to go to on timeout; empty = error Timeout
@@ -97,25 +101,86 @@ struct SetStep {
 };
 
 struct EndStep {
+  // At the top level: the instance's end status.
   InstanceStatus status = InstanceStatus::completed;
+  // As written. Inside a branch the status is free text naming how the branch ended
+  // ("restocked", "not_received"); at the top level it is to_string(status).
+  std::string label = "completed";
   bool compensate = false;
+  // The instance's (or the branch's) output: a branch's lands in its fan-out step's collected
+  // result; an instance's is what a parent's `call` step receives. Unset: null.
+  std::optional<Template> output;
 };
 
-enum class StepKind { task, switch_, wait, set, end };
+// A sub-flow: the steps one branch runs, from `start` until an end step. Its steps are listed
+// in Definition::steps like every other step; step names are unique across the workflow.
+struct Flow {
+  std::string start;
+  std::vector<std::string> steps;  // the flow's own steps (not those of nested flows), file order
+};
 
-// "task", "switch", "wait", "set", "end".
+// What a branch's unhandled failure does to its fan-out step.
+enum class BranchFailure {
+  continue_,  // that branch suspends alone (an incident); the others go on
+  fail,       // the step fails (error BranchFailed): the others stop, catch / on_failure decide
+};
+
+// One branch per element of an array, each running `flow` with the element in scope.
+struct ForeachStep {
+  Template items;                  // must render to an array
+  std::string as = "item";         // the element is .<as> inside the branch
+  std::optional<Template> key;     // the branch's stable key; default: its index ("0", "1", ...)
+  int concurrency = 0;             // at most this many branches running at once; 0 = no limit
+  BranchFailure on_branch_failure = BranchFailure::continue_;
+  Flow flow;
+  std::vector<CatchRule> catches;
+};
+
+// Named branches, each a sub-flow, joined when all have ended.
+struct ParallelStep {
+  std::vector<std::pair<std::string, Flow>> branches;  // in file order
+  BranchFailure on_branch_failure = BranchFailure::continue_;
+  std::vector<CatchRule> catches;
+};
+
+// Starts another workflow as a child instance (idempotently: one child per visit of the step
+// and branch), waits for it to end and takes its end status and output. A child that does not
+// complete fails the step with ChildFailed.
+struct CallStep {
+  std::string workflow;
+  std::optional<int> version;      // default: the newest deployed when the call starts
+  Template input;                  // the child's start input
+  std::vector<CatchRule> catches;
+};
+
+enum class StepKind { task, switch_, wait, set, end, foreach, parallel, call };
+
+// "task", "switch", "wait", "set", "end", "foreach", "parallel", "call".
 std::string_view to_string(StepKind kind);
 
 struct Step {
   std::string name;
   SourceLocation where;
-  std::string next;    // task, wait, set; empty for switch and end
-  std::string result;  // task, wait: where the output lands in the context; empty = discarded
-  std::variant<TaskStep, SwitchStep, WaitStep, SetStep, EndStep> body;
+  // The flow that holds the step: empty at the top level; the fan-out step's name for a
+  // foreach's sub-flow; "<step>.<branch>" for a parallel branch.
+  std::string flow;
+  std::string next;    // task, wait, set, foreach, parallel, call; empty for switch and end
+  // task, wait, foreach, parallel, call: where the output lands in the context (the branch's
+  // own context inside a branch); empty = discarded
+  std::string result;
+  std::variant<TaskStep, SwitchStep, WaitStep, SetStep, EndStep, ForeachStep, ParallelStep,
+               CallStep>
+      body;
 
   StepKind kind() const { return static_cast<StepKind>(body.index()); }
   const TaskStep* task() const { return std::get_if<TaskStep>(&body); }
-  // Every step name this step can transition to (next, catch targets, switch targets, on_timeout).
+  // The catch rules of a step that can fail after running (task, foreach, parallel, call);
+  // empty for the others.
+  const std::vector<CatchRule>& catches() const;
+  // Whether the step starts branches (foreach, parallel).
+  bool fans_out() const { return kind() == StepKind::foreach || kind() == StepKind::parallel; }
+  // Every step name this step can transition to (next, catch targets, switch targets,
+  // on_timeout), all in the step's own flow. A fan-out step's sub-flows are not successors.
   std::vector<std::string> successors() const;
 };
 
@@ -132,7 +197,8 @@ struct Definition {
   RetryPolicy default_retry;
   Duration default_timeout = Duration(30000);
   std::string start;
-  std::vector<Step> steps;  // in file order
+  std::vector<Step> steps;  // every step, sub-flows' too, in file order
+  Flow top;                 // the top-level flow: `start` and the top-level steps
 
   // The YAML text it was loaded from, and the SHA-256 (hex) of its canonical content:
   // the document as JSON with sorted keys plus the resolved input schema, so comments and
@@ -141,7 +207,11 @@ struct Definition {
   std::string content_hash;
   std::string file;  // as given to the loader, for messages
 
+  // Any step, at the top level or in a sub-flow (names are unique across the workflow).
   const Step* find(const std::string& step) const;
+  // The flow `id` names (Step::flow): the top level for "", else a foreach's or a parallel
+  // branch's sub-flow; null when there is none.
+  const Flow* flow(const std::string& id) const;
   // Rebuilds the name index find() uses; call after filling `steps`.
   void index_steps();
 

@@ -93,10 +93,11 @@ struct StartResult {
 //            args {input?}: replaces the step's input
 //   skip     a suspended or waiting task/wait step (or a failed compensation) as if it had
 //            succeeded; args {output?}: lands at the step's result
-//   goto     move to another step; args {step}
+//   goto     move to another step of the same flow; args {step}
 //   cancel   end it `cancelled`; args {compensate?: bool} runs its compensations first
 //   patch    apply a JSON merge patch to the context (not .input or .instance); args {patch}
-//   resolve  close the incident and end it `failed`: dealt with outside rmaflow
+//   resolve  close the incident and end it `failed` (a branch: end that branch `failed` and let
+//            its fan-out step go on): dealt with outside rmaflow
 //   migrate  move a waiting instance to another version of its workflow (see migration.hpp);
 //            args {to, steps?: {old: new}}
 enum class ActionKind { retry, skip, goto_step, cancel, patch, resolve, migrate };
@@ -110,12 +111,17 @@ struct OperatorAction {
   std::string actor;
   std::string reason;
   nlohmann::json args = nlohmann::json::object();
+  // The branch retry, skip, goto and resolve apply to: its path ("inspect_lines[L1]") or just
+  // its key ("L1") when that is unique. Empty: the main line, or for retry, skip and resolve the
+  // one cursor with an open incident. cancel, patch and migrate apply to the whole instance.
+  std::string branch;
 };
 
 struct ActionResult {
   std::string instance_id;
   InstanceStatus status = InstanceStatus::running;  // right after the action
-  std::string step;
+  std::string step;    // where the main line stands
+  std::string branch;  // the branch it applied to; empty: the main line or the whole instance
 };
 
 struct EngineStats {

@@ -46,4 +46,16 @@ class InvalidInput : public Error {
   std::string pointer_;
 };
 
+// A request's argument that names something that does not exist or cannot be used (goto's
+// step, say): `field` names the argument, so that an API can point at it.
+class ArgumentError : public Error {
+ public:
+  ArgumentError(Errc code, const std::string& message, std::string field)
+      : Error(code, message), field_(std::move(field)) {}
+  const std::string& field() const noexcept { return field_; }
+
+ private:
+  std::string field_;
+};
+
 }  // namespace rmaflow

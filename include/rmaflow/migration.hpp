@@ -62,7 +62,7 @@ struct MigrationTarget {
   std::string step;     // empty when refused
   std::string refusal;  // empty when it can move
 };
-MigrationTarget migration_target(const InstanceRow& row, const nlohmann::json& saga,
+MigrationTarget migration_target(const InstanceRow& row,
                                  const Definition& from, const Definition& to,
                                  const std::map<std::string, std::string>& steps);
 

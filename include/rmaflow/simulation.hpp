@@ -13,16 +13,23 @@
 //     carrier.create_label:                 #   last one repeats; unscripted calls succeed
 //       - { fail: Transient, times: 2 }     #   with {}
 //       - { result: { label_id: L-1 }, latency: 2s }
+//     wms.inspect_line:                     # `branch`: only that branch's calls, by key or
+//       - { branch: L1, result: { grade: A } }   # path ("inspect_lines[L1]")
+//       - { result: { grade: C } }          #   every other branch
 //   signals:
 //     - { at: 3d, name: warehouse.received, payload: { ... } }
+//     - { at: 4d, name: warehouse.line_received, match: L2 }   # to the wait matching L2
 //   expect:
 //     status: completed
-//     path: [authorize, issue_label, ...]    # every step entered, in order
-//     visited: [inspect]                     # among the steps entered
+//     path: [authorize, issue_label, ...]    # main-line steps entered, in order; a fan-out step
+//                                            #   may list its branches' paths by key:
+//                                            #   - inspect_lines: { L1: [inspect, restocked] }
+//     visited: [inspect]                     # among the steps entered (any branch)
 //     not_visited: [expired]
 //     effects: [erp.authorize_return, ...]   # successful calls in order (also {action, input})
 //     compensated: [issue_label]             # compensations that completed, in order
 //     context: { credit: { amount: 95.5 } }  # contained in the final context
+//     branches: { L1: restocked, L2: { status: scrapped, output: { credit: true } } }
 //     ended_after: 3d                        # virtual time from start to end
 //
 // Thread-safety: simulate() runs on the calling thread. Errors: Error(io) when the temporary
@@ -46,6 +53,11 @@ namespace rmaflow {
 
 // One scripted answer of an action.
 struct ScriptedOutcome {
+  // Answers only calls made in this branch: its key ("L1": any branch with that key, nested
+  // ones included) or its path ("inspect_lines[L1]": that branch and those nested in it; a
+  // value with `[` is a path). Empty: calls no outcome with a matching branch answers. Each
+  // branch value keeps its own order of outcomes; the most specific match answers.
+  std::string branch;
   std::optional<nlohmann::json> result;  // a success with this value (default {})
   std::string fail;                      // an error code: the call fails with it
   std::string message;
@@ -57,6 +69,7 @@ struct ScriptedOutcome {
 struct ScenarioSignal {
   Duration at{0};  // after the start
   std::string name;
+  nlohmann::json match;  // reaches only a wait whose match is this value; null: none
   nlohmann::json payload;
   std::string key;  // idempotency key; default: one of its own
 };
@@ -66,14 +79,29 @@ struct ExpectedEffect {
   std::optional<nlohmann::json> input;  // contained in the call's input, when given
 };
 
+// One entry of an expected path: a step entered and, for a fan-out step, the paths some of its
+// branches take, by branch key (a foreach's key, a parallel branch's name) in file order.
+struct ExpectedStep {
+  std::string step;
+  std::vector<std::pair<std::string, std::vector<ExpectedStep>>> branches;
+};
+
+// How a branch must end: `branch` is its key ("L1") or its path ("inspect_lines[L1]").
+struct ExpectedBranch {
+  std::string branch;
+  std::string status;
+  std::optional<nlohmann::json> output;  // contained in the branch's output, when given
+};
+
 struct Expectations {
   std::optional<InstanceStatus> status;
-  std::optional<std::vector<std::string>> path;
+  std::optional<std::vector<ExpectedStep>> path;  // the main line
   std::vector<std::string> visited;
   std::vector<std::string> not_visited;
   std::optional<std::vector<ExpectedEffect>> effects;
   std::optional<std::vector<std::string>> compensated;
   std::optional<nlohmann::json> context;
+  std::vector<ExpectedBranch> branches;
   std::optional<Duration> ended_after;
   bool any() const;
 };
@@ -102,6 +130,7 @@ ScenarioLoad load_scenario(const std::string& path);
 struct SimulatedCall {
   TimePoint at;  // when it was made (virtual)
   std::string step;
+  std::string branch;  // the branch path it was made in; empty: the main line
   std::string action;  // adapter.operation
   std::string idempotency_key;
   int attempt = 1;
@@ -119,7 +148,17 @@ struct SimulationResult {
   TimePoint start;
   std::chrono::nanoseconds wall{0};  // real time the simulation took
 
-  std::vector<std::string> path() const;         // steps entered, in order
+  // How one branch ended, from its branch_ended event.
+  struct BranchEnd {
+    std::string branch;  // its path: "inspect_lines[L1]"
+    std::string status;
+    nlohmann::json output;
+  };
+
+  // Steps entered, in order, by the main line (`branch` empty) or by one branch (its path).
+  std::vector<std::string> path(const std::string& branch = "") const;
+  std::vector<std::string> entered() const;      // steps entered anywhere, in order
+  std::vector<BranchEnd> branch_ends() const;    // in the order they ended
   std::vector<std::string> compensated() const;  // compensations completed, in order
   std::vector<const SimulatedCall*> effects() const;  // successful calls, one per key
 };

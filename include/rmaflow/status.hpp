@@ -31,6 +31,10 @@ enum class Phase : int {
   invoking = 1,  // an attempt was started and its outcome is not recorded yet
   backoff = 2,   // a retry is scheduled (timer "retry")
   waiting = 3,   // a wait step is waiting for its signal or duration
+  joining = 4,   // a fan-out step waits for its branches to end
+  calling = 5,   // a call step waits for its child instance to end
+  pending = 6,   // a branch not started yet (its foreach's concurrency is used up)
+  ended = 7,     // a branch that reached an end step, kept until its fan-out step joins
 };
 
 std::string_view to_string(Phase p);
@@ -55,6 +59,12 @@ enum class EventType : int {
   compensation_finished = 26,
   operator_action = 30,
   incident_resolved = 31,
+  // Fan-out and child workflows. A branch's own events carry its branch in EventRow::branch.
+  branches_started = 40,  // a foreach/parallel step created its branches {keys, concurrency}
+  branch_started = 41,    // a branch begins its sub-flow (at once, or when capacity frees up)
+  branch_ended = 42,      // a branch reached an end step {status, output}
+  child_started = 43,     // a call step started its child {child, workflow, version}
+  child_ended = 44,       // the child ended {child, status, output}
 };
 
 std::string_view to_string(EventType t);

@@ -19,6 +19,9 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "rmaflow/failure.hpp"
 #include "rmaflow/status.hpp"
 #include "rmaflow/time.hpp"
 
@@ -34,30 +37,100 @@ struct DefinitionRow {
   TimePoint deployed_at;
 };
 
-// The current state of one instance. JSON-valued fields hold JSON text.
+// An open incident: a cursor whose step failed for good (or could not run) and that waits
+// for an operator.
+struct Incident {
+  std::string step;
+  Failure error;
+  int attempts = 0;
+  TimePoint opened_at;
+  bool compensating = false;  // it was undoing a step
+};
+
+// A compensation a cursor is running: the main line undoing the instance, or a branch undoing
+// its own steps before it ends.
+struct CompensationRun {
+  std::string then;       // how it ends once nothing is left to undo: a status, or a branch's label
+  std::string reason;
+  std::string from_step;  // where it began (an end step, the failing step): where it ends
+};
+
+// One position in an instance: the main line, or a branch of a fan-out step. Everything the
+// engine needs to resume a cursor is here; nothing about it lives elsewhere.
+struct Cursor {
+  // "" for the main line; "<fan-out step>[<key>]" for a branch; a nested branch appends
+  // "/<fan-out step>[<key>]" to its parent's.
+  std::string branch;
+  int index = 0;  // a branch's place in its fan-out step's input order
+  std::string step;
+  Phase phase = Phase::idle;
+  int attempt = 0;                    // attempts started at the current visit of the step
+  std::optional<TimePoint> deadline;  // of the current phase: attempt timeout, retry due, wait end
+  nlohmann::json input;               // the current task's rendered input; null when none
+  // A branch's own context keys: the element (.<as>), .branch {key, index} and its steps'
+  // results. Null on the main line, whose keys are the instance's context.
+  nlohmann::json scope;
+  std::optional<Incident> incident;            // set while it waits for an operator
+  std::optional<CompensationRun> compensation;  // set while it undoes steps
+  nlohmann::json match;   // waiting: the match value a signal must carry; null when none
+  std::string child;      // calling: the child instance it waits for
+  std::string label;      // ended: how it ended (a branch's end status; the instance's status)
+  nlohmann::json output;  // ended: its end step's output
+  bool pivot = false;     // a pivot step of this branch has succeeded
+};
+
+// A completed step that compensation may have to undo.
+struct SagaEntry {
+  std::string step;
+  std::string branch;
+  int visit = 0;
+  nlohmann::json input;       // the compensation's input, rendered when the step completed
+  std::string render_error;   // why that input did not render (reported if it is ever needed)
+  std::string child;          // a call step: the child instance whose steps are undone
+  // The step's last attempt never reported (it timed out, or the instance stopped waiting for
+  // it): whether it had an effect is unknown, so it is undone too (see docs/dsl.md).
+  bool outcome_unknown = false;
+};
+
+struct Saga {
+  std::vector<SagaEntry> done;  // newest last
+  bool pivot = false;           // a top-level pivot succeeded: nothing before it is undone
+};
+
+// The call step that started a child instance.
+struct ParentRef {
+  std::string instance_id;
+  std::string step;
+  std::string branch;
+};
+
+// The current state of one instance.
 struct InstanceRow {
   std::string id;
   std::string workflow;
   int version = 0;
   InstanceStatus status = InstanceStatus::running;
-  Phase phase = Phase::idle;
-  std::string step;            // the current step (the last one, once finished)
-  int attempt = 0;             // attempts started at the current visit of the step
-  std::string visits = "{}";   // JSON object: step name -> times entered
-  std::string context = "{}";  // JSON object: .input, .instance, results
-  std::string step_input;      // JSON of the current task's rendered input; empty when none
+  std::string step;            // where the main line stands (its end step, once finished)
   std::string business_key;    // empty when none
   std::string correlation_id;
-  std::string input_hash;      // SHA-256 hex of the start input, for idempotent start
-  std::string incident;        // JSON object when suspended; empty otherwise
+  std::string input_hash;      // SHA-256 hex of the start input's canonical JSON
   std::int64_t last_seq = 0;   // seq of its newest event
   TimePoint created_at;
   TimePoint updated_at;
   std::optional<TimePoint> ended_at;
-  std::optional<TimePoint> deadline;  // the current phase's deadline: attempt timeout, retry due, wait end
-  // JSON object: the compensation record (completed steps to undo, newest last; whether a
-  // pivot has passed; the compensation in progress and the status it ends in).
-  std::string saga = "{}";
+  std::optional<TimePoint> deadline;  // the earliest deadline of its cursors
+  nlohmann::json context = nlohmann::json::object();  // .input, .instance, results
+  std::map<std::string, int> visits;  // "step" or "step[key]..." -> times entered
+  std::vector<Cursor> cursors;        // the main line first, then branches in creation order
+  Saga saga;
+  std::optional<ParentRef> parent;    // set for a child started by a call step
+
+  // The main line; an instance always has one once started.
+  const Cursor& main() const { return cursors.front(); }
+  // The cursor at `branch`, or null.
+  const Cursor* cursor(const std::string& branch) const;
+  // Every open incident, the main line's first.
+  std::vector<const Cursor*> incidents() const;
 };
 
 struct EventRow {
@@ -65,13 +138,15 @@ struct EventRow {
   std::int64_t seq = 0;  // 1, 2, 3, ... per instance, no gaps
   EventType type = EventType::instance_started;
   std::string step;
+  std::string branch;  // the branch it happened in ("inspect_lines[L1]"); empty: the main line
   TimePoint at;
   std::string data = "{}";  // JSON object
 };
 
-// A durable timer; at most one per (instance, name). Names: "retry", "wait", "timeout".
+// A durable timer; at most one per (instance, branch, name). Names: "retry", "wait".
 struct TimerRow {
   std::string instance_id;
+  std::string branch;  // the branch whose step set it; empty: the main line
   std::string name;
   TimePoint due;
 };
@@ -82,6 +157,7 @@ struct SignalRow {
   std::int64_t seq = 0;  // arrival order across the database; assigned by the store on insert
   std::string instance_id;
   std::string name;
+  nlohmann::json match;  // reaches only a wait whose match value equals it; null: none
   std::string idempotency_key;
   std::string payload = "null";  // JSON
   TimePoint received_at;
@@ -117,7 +193,7 @@ struct WriteBatch {
   std::vector<InstanceRow> instances;  // inserted or replaced whole, by id
   std::vector<EventRow> events;        // appended
   std::vector<TimerRow> timers_set;    // inserted or replaced, by (instance, name)
-  std::vector<std::pair<std::string, std::string>> timers_cleared;  // (instance, name)
+  std::vector<TimerRow> timers_cleared;  // by (instance, branch, name); `due` is ignored
   std::vector<SignalRow> signals_added;        // seq is assigned by the store
   std::vector<SignalConsumed> signals_consumed;
   std::vector<CommandDone> commands_done;
@@ -141,8 +217,9 @@ struct InstanceFilter {
   std::vector<InstanceStatus> statuses;  // any of these; empty = all
   std::string workflow;                  // empty = all
   std::optional<int> version;
-  std::string step;
+  std::string step;                      // any cursor (main line or branch) stands there
   std::string business_key;
+  std::string parent_id;                 // children of this instance
   std::string after_id;                  // keyset cursor: ids strictly greater
   std::size_t limit = 100;
   std::optional<TimePoint> created_from;    // created at or after
@@ -151,7 +228,8 @@ struct InstanceFilter {
 
 enum class PutResult { inserted, unchanged };
 
-// How many unfinished instances of one workflow version stand at one step, in one status.
+// How many cursors of unfinished instances of one workflow version stand at one step, the
+// instances being in one status.
 struct StepCount {
   std::string workflow;
   int version = 0;

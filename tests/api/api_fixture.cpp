@@ -28,7 +28,16 @@ steps:
     switch:
       - if: .input.fail == true
         next: refund
+      - if: .input.gated == true
+        next: await_gate
     default: await_receipt
+  # Signals a test may send while an instance waits for its receipt: this version takes them.
+  await_gate:
+    wait: { signal: gate.open }
+    next: await_note
+  await_note:
+    wait: { signal: note }
+    next: await_receipt
   await_receipt:
     wait: { signal: warehouse.received, timeout: 30d }
     result: receipt

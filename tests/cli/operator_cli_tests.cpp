@@ -658,7 +658,9 @@ TEST_CASE("Cli.Operator.ListStuck.WaitPastItsDeadline") {
   auto late = s.start("fates", {{"rma_id", "RMA-1"}, {"kind", "wait"}});
   auto on_time = s.start("fates", {{"rma_id", "RMA-2"}, {"kind", "wait"}});
   CHECK(s.list_stuck().empty());
-  s.sql(fmt::format("UPDATE instances SET deadline = 1000 WHERE id = '{}'", late));
+  s.sql(fmt::format("UPDATE instances SET deadline = 1000, cursors = json_set(cursors, "
+                    "'$[0].deadline', 1000) WHERE id = '{}'",
+                    late));
 
   auto stuck = s.list_stuck();
   REQUIRE(stuck.size() == 1);

@@ -66,10 +66,11 @@ std::string violations(const std::string& yaml) {
   return out.empty() ? "invalid\n" : out;
 }
 
-// The workflows the project ships (the returns pack) and the test fixture.
+// The workflows the project ships (the returns pack) and the test fixtures.
 std::vector<std::string> workflows_and_fixture() {
   auto files = dsl_testing::shipped_workflows();
   files.push_back(dsl_testing::fixtures_dir() + "/standard_return.yaml");
+  files.push_back(dsl_testing::fixtures_dir() + "/per_line_return.yaml");
   return files;
 }
 
@@ -83,7 +84,7 @@ std::set<std::string> keys(const json& properties) {
 
 TEST_CASE("Dsl.EditorSchema.EveryShippedWorkflowValidates") {
   auto files = workflows_and_fixture();
-  CHECK(files.size() >= 4);  // three in the returns pack, the fixture
+  CHECK(files.size() >= 5);  // three in the returns pack, the fixtures
   for (const auto& file : files) {
     INFO(file);
     auto text = read(file);
@@ -126,11 +127,77 @@ TEST_CASE("Dsl.EditorSchema.FlagsWhatTheLoaderRefusesByKey") {
                             "  a: { wait: { duration: 1s, timeout: 2s }, next: b }\n",
                             "  a: { action: x.y, result: input, next: b }\n",
                             "  a: { action: x.y, timeout: 30, next: b }\n",
-                            "  a: { end: compensated }\n"}) {
+                            "  a: { end: compensated }\n",
+                            // Fan-out, call, match and branch ends (issue 13).
+                            "  a: { end: restocked }\n",
+                            "  a: { foreach: lines, start: x, steps: { x: { end: done } }, next: b }\n",
+                            "  a: { foreach: [1], steps: { x: { end: done } }, next: b }\n",
+                            "  a: { foreach: [1], as: branch, start: x, steps: { x: { end: done } }, next: b }\n",
+                            "  a: { foreach: [1], key: L1, start: x, steps: { x: { end: done } }, next: b }\n",
+                            "  a: { foreach: [1], concurrency: 0, start: x, steps: { x: { end: done } }, next: b }\n",
+                            "  a: { foreach: [1], on_branch_failure: stop, start: x, steps: { x: { end: done } }, next: b }\n",
+                            "  a: { foreach: [1], start: x, steps: { x: { end: Done } }, next: b }\n",
+                            "  a: { foreach: [1], start: x, steps: { x: { end: done } }, pivot: true, next: b }\n",
+                            "  a: { parallel: {}, next: b }\n",
+                            "  a: { parallel: { one: { steps: { x: { end: done } } } }, next: b }\n",
+                            "  a: { parallel: { one: { start: x, steps: { x: { end: done } }, next: b } }, next: b }\n",
+                            "  a: { call: { workflow: child }, next: b }\n",
+                            "  a: { call: { workflow: Child, input: {} }, next: b }\n",
+                            "  a: { call: { workflow: child, input: {}, version: 0 }, next: b }\n",
+                            "  a: { wait: { duration: 1s, match: x }, next: b }\n"}) {
     INFO(steps);
     CHECK(violations(workflow(steps)) != "");
     CHECK_FALSE(dsl_testing::load(workflow(steps + std::string("  b: { end: completed }\n"))).ok());
   }
   CHECK(violations("workflow: t\nversion: 1\nstart: a\nsteps: { a: { end: completed } }\n"
                    "retry: {}\n") != "");
+  // And accepts what the loader accepts: a branch end that compensates, a call without version.
+  for (const char* steps :
+       {"  a: { foreach: [1], start: x, steps: { x: { end: { status: done, compensate: true } } }, next: b }\n",
+        "  a: { call: { workflow: child, input: \"${ .input }\" }, next: b }\n"}) {
+    INFO(steps);
+    CHECK(violations(workflow(steps)) == "");
+    REQUIRE_LOADED(dsl_testing::load(workflow(steps + std::string("  b: { end: completed }\n"))));
+  }
+}
+
+namespace {
+
+// The ```yaml blocks of a Markdown file that are whole workflows (start with `workflow:`), each
+// with the line it starts on.
+std::vector<std::pair<int, std::string>> workflow_examples(const std::string& markdown) {
+  std::vector<std::pair<int, std::string>> out;
+  std::istringstream in(markdown);
+  std::string line, block;
+  int number = 0, start = 0;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!inside && line == "```yaml") {
+      inside = true;
+      start = number + 1;
+      block.clear();
+    } else if (inside && line == "```") {
+      inside = false;
+      if (block.rfind("workflow:", 0) == 0) out.emplace_back(start, block);
+    } else if (inside) {
+      block += line + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Dsl.Docs.Issue13.EveryWorkflowInTheReferenceLoadsCleanly") {
+  auto examples = workflow_examples(read(testing::source_dir() + "/docs/dsl.md"));
+  CHECK(examples.size() >= 4);  // the file, foreach, parallel and call, match
+  for (const auto& [line, yaml] : examples) {
+    INFO("docs/dsl.md line ", line);
+    auto r = load_definition(yaml, "docs/dsl.md", testing::source_dir() + "/workflows");
+    INFO(dsl_testing::listing(r));
+    CHECK(r.ok());
+    CHECK(r.diagnostics.empty());  // no lint either: examples show the way to write it
+    CHECK(violations(yaml) == "");
+  }
 }

@@ -3,6 +3,8 @@
 // names and conditions that would break a careless writer, and what is drawn.
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -21,14 +23,19 @@ namespace {
 // Checks `text` against the flowchart subset the writer uses; "" when it conforms, else the
 // first problem and its line. Labels must be double-quoted with no raw `"`, `<` or `>` (other
 // than <br/>) and `#` only in entity codes; ids must be declared before use and must not be
-// Mermaid keywords; class and linkStyle must refer to what exists.
+// Mermaid keywords; class and linkStyle must refer to what exists. Subgraphs nest, each closed
+// by `end`; nodes are declared before any edge and no edge is inside a subgraph (where it would
+// pull an undeclared node in).
 std::string check_mermaid(const std::string& text) {
   static const std::string kId = "([A-Za-z][A-Za-z0-9_]*)";
   static const std::string kLabel = "\"([^\"]*)\"";
-  static const std::regex kNode("^  " + kId +
+  static const std::regex kNode("^ +" + kId +
                                 "(?:\\(\\(" + kLabel + "\\)\\)|\\[" + kLabel + "\\]|\\{" + kLabel +
                                 "\\}|\\{\\{" + kLabel + "\\}\\}|\\[/" + kLabel + "/\\]|\\(\\[" +
-                                kLabel + "\\]\\)|\\[\\[" + kLabel + "\\]\\])$");
+                                kLabel + "\\]\\)|\\[\\[" + kLabel + "\\]\\]|\\[/" + kLabel +
+                                "\\\\\\])$");
+  static const std::regex kSubgraph("^ +subgraph " + kId + " \\[" + kLabel + "\\]$");
+  static const std::regex kEnd("^ +end$");
   static const std::regex kEdge("^  " + kId + " (-->|-\\.->|==>)(?:\\|" + kLabel + "\\|)? " + kId +
                                 "$");
   static const std::regex kClassDef("^  classDef " + kId + " [a-z-]+:[^;]+$");
@@ -38,9 +45,10 @@ std::string check_mermaid(const std::string& text) {
   static const std::regex kEntity("#[a-z0-9]+;");
   static const std::set<std::string> kKeywords = {"end",   "graph", "flowchart", "subgraph",
                                                   "style", "class", "classDef",  "linkStyle",
-                                                  "click", "direction"};
-  std::set<std::string> nodes, classes;
+                                                  "click", "direction", "call"};
+  std::set<std::string> nodes, classes, subgraphs;
   std::size_t edges = 0;
+  int depth = 0;
   std::istringstream in(text);
   std::string line;
   int number = 0;
@@ -62,11 +70,22 @@ std::string check_mermaid(const std::string& text) {
       if (line != "flowchart TD") return fail("must start with flowchart TD");
     } else if (line.rfind("  %%", 0) == 0) {
       continue;
+    } else if (std::regex_match(line, m, kSubgraph)) {
+      if (edges > 0) return fail("subgraph after an edge");
+      if (kKeywords.count(m[1]) > 0) return fail("subgraph id is a Mermaid keyword");
+      if (nodes.count(m[1]) > 0 || !subgraphs.insert(m[1]).second) return fail("subgraph id taken");
+      if (bad_label(m[2])) return fail("unescaped character in subgraph title");
+      ++depth;
+    } else if (std::regex_match(line, kEnd)) {
+      if (depth == 0) return fail("end without a subgraph");
+      --depth;
     } else if (std::regex_match(line, m, kNode)) {
+      if (edges > 0) return fail("node declared after an edge");
       if (kKeywords.count(m[1]) > 0) return fail("node id is a Mermaid keyword");
-      if (!nodes.insert(m[1]).second) return fail("node declared twice");
+      if (subgraphs.count(m[1]) > 0 || !nodes.insert(m[1]).second) return fail("node declared twice");
       if (bad_label(label_of(m, 2))) return fail("unescaped character in label");
     } else if (std::regex_match(line, m, kEdge)) {
+      if (depth > 0) return fail("edge inside a subgraph");
       if (nodes.count(m[1]) == 0 || nodes.count(m[4]) == 0) return fail("edge to an undeclared node");
       if (m[3].matched && bad_label(m[3])) return fail("unescaped character in edge label");
       ++edges;
@@ -85,6 +104,7 @@ std::string check_mermaid(const std::string& text) {
       return fail("not in the flowchart subset");
     }
   }
+  if (depth != 0) return "a subgraph is not closed";
   return nodes.empty() ? "no nodes" : "";
 }
 
@@ -199,7 +219,7 @@ TEST_CASE("Dsl.GraphRender.OverlayHighlightsThePathAndWhereItStands") {
   auto d = definition(kAwkward);
   GraphOverlay overlay;
   overlay.visited = {"start", "issue-label", "issue_label"};
-  overlay.current = "issue_label";
+  overlay.current = {"issue_label"};
   overlay.status = InstanceStatus::waiting;
   auto mermaid = render_graph(*d, GraphFormat::mermaid, &overlay);
   INFO(mermaid);
@@ -214,4 +234,148 @@ TEST_CASE("Dsl.GraphRender.OverlayHighlightsThePathAndWhereItStands") {
   CHECK(check_dot(dot) == "");
   CHECK(dot.find("xlabel=\"waiting\"") != std::string::npos);
   CHECK(dot.find("\"start\" -> \"issue-label\" [label=\"default\", penwidth=3") != std::string::npos);
+}
+
+namespace {
+
+// The innermost subgraph of the Mermaid text in which `node` is declared; "" at the top level,
+// "(none)" when it is not declared.
+std::string subgraph_of(const std::string& mermaid, const std::string& node) {
+  std::vector<std::string> open;
+  std::istringstream in(mermaid);
+  static const std::regex kSubgraph("^ +subgraph ([A-Za-z0-9_]+) .*$");
+  static const std::regex kEnd("^ +end$");
+  std::smatch m;
+  for (std::string line; std::getline(in, line);) {
+    if (std::regex_match(line, m, kSubgraph)) open.push_back(m[1]);
+    else if (std::regex_match(line, kEnd)) open.pop_back();
+    else if (line.find(" " + node + "[") != std::string::npos ||
+             line.find(" " + node + "{") != std::string::npos ||
+             line.find(" " + node + "(") != std::string::npos)
+      return open.empty() ? "" : open.back();
+  }
+  return "(none)";
+}
+
+std::shared_ptr<const Definition> per_line_return() {
+  auto loaded = load_definition_file(dsl_testing::fixtures_dir() + "/per_line_return.yaml");
+  INFO(dsl_testing::listing(loaded));
+  REQUIRE(loaded.ok());
+  return loaded.definition;
+}
+
+}  // namespace
+
+TEST_CASE("Dsl.GraphRender.Issue13.ForeachBranchesAreASubgraph") {
+  auto d = per_line_return();
+  auto mermaid = render_graph(*d, GraphFormat::mermaid);
+  INFO(mermaid);
+  CHECK(check_mermaid(mermaid) == "");
+  CHECK(mermaid.find("  subgraph sg_inspect_lines [\"inspect_lines: each .line\"]\n") !=
+        std::string::npos);
+  CHECK(mermaid.find("s_inspect_lines[/\"inspect_lines<br/>foreach .authorization.lines, 10 at "
+                     "a time\"\\]") != std::string::npos);
+  for (const char* step : {"s_await_line", "s_inspect", "s_dispose", "s_restocked", "s_repair",
+                           "s_not_received", "s_undo_restock"})
+    CHECK(subgraph_of(mermaid, step) == "sg_inspect_lines");
+  CHECK(subgraph_of(mermaid, "s_inspect_lines") == "");
+  CHECK(subgraph_of(mermaid, "s_price_credit") == "");
+  // Entered from the fan-out step, joined back to it from every end of the branch.
+  CHECK(mermaid.find("  s_inspect_lines -->|\"each .line\"| s_await_line\n") != std::string::npos);
+  for (const char* end : {"restocked", "repaired", "scrapped", "not_received"})
+    CHECK(mermaid.find(fmt::format("  s_{} -.->|\"{}\"| s_inspect_lines\n", end, end)) !=
+          std::string::npos);
+  CHECK(mermaid.find("  s_inspect_lines --> s_price_credit\n") != std::string::npos);
+  CHECK(mermaid.find("s_not_received([\"not_received<br/>end: not_received\"])") !=
+        std::string::npos);
+
+  auto dot = render_graph(*d, GraphFormat::dot);
+  INFO(dot);
+  CHECK(check_dot(dot) == "");
+  auto cluster = dot.find("  subgraph \"cluster_inspect_lines\" {\n");
+  REQUIRE(cluster != std::string::npos);
+  auto inside = dot.find("    \"await_line\" [", cluster);
+  CHECK(inside != std::string::npos);
+  CHECK(inside < dot.find("\n  }\n", cluster));
+  CHECK(dot.find("\"inspect_lines\" [shape=box3d") != std::string::npos);
+  CHECK(dot.find("\"inspect_lines\" -> \"await_line\" [label=\"each .line\", color=\"#0f766e\"]") !=
+        std::string::npos);
+  CHECK(dot.find("\"scrapped\" -> \"inspect_lines\" [label=\"scrapped\", style=dashed") !=
+        std::string::npos);
+}
+
+TEST_CASE("Dsl.GraphRender.Issue13.ParallelBranchesAndACall") {
+  auto d = per_line_return();
+  auto mermaid = render_graph(*d, GraphFormat::mermaid);
+  INFO(mermaid);
+  CHECK(mermaid.find("  subgraph sg_close_and_notify_close [\"close_and_notify: close\"]\n") !=
+        std::string::npos);
+  CHECK(subgraph_of(mermaid, "s_close_rma") == "sg_close_and_notify_close");
+  CHECK(subgraph_of(mermaid, "s_send_email") == "sg_close_and_notify_notify");
+  CHECK(mermaid.find("  s_close_and_notify -->|\"close\"| s_close_rma\n") != std::string::npos);
+  CHECK(mermaid.find("  s_close_and_notify -->|\"notify\"| s_send_email\n") != std::string::npos);
+  CHECK(mermaid.find("  s_sent -.->|\"sent\"| s_close_and_notify\n") != std::string::npos);
+  CHECK(mermaid.find("parallel: close, notify") != std::string::npos);
+  // The call step shows the child workflow it starts.
+  CHECK(mermaid.find("s_repair[[\"repair<br/>call vendor-repair v2\"]]") != std::string::npos);
+  CHECK(mermaid.find("  s_repair -.->|\"catch ChildFailed\"| s_scrapped\n") != std::string::npos);
+  CHECK(mermaid.find("  class s_repair child\n") != std::string::npos);
+  auto dot = render_graph(*d, GraphFormat::dot);
+  CHECK(dot.find("  subgraph \"cluster_close_and_notify.notify\" {\n") != std::string::npos);
+  CHECK(dot.find("\"repair\" [shape=component, style=\"filled\", fillcolor=\"#f0fdfa\", "
+                 "label=\"repair\\ncall vendor-repair v2\"") != std::string::npos);
+}
+
+TEST_CASE("Dsl.GraphRender.Issue13.NestedBranchesNest") {
+  auto loaded = load_definition_file(dsl_testing::fixtures_dir() + "/nested_branches.yaml");
+  REQUIRE(loaded.ok());
+  auto d = loaded.definition;
+  auto mermaid = render_graph(*d, GraphFormat::mermaid);
+  INFO(mermaid);
+  CHECK(check_mermaid(mermaid) == "");
+  CHECK(subgraph_of(mermaid, "s_each") == "sg_a_left");
+  CHECK(subgraph_of(mermaid, "s_check") == "sg_each");
+  CHECK(mermaid.find("    subgraph sg_each [\"each: each .part\"]\n") != std::string::npos);
+  CHECK(mermaid.find("s_each[/\"each<br/>foreach .input.parts\"\\]") != std::string::npos);
+  auto literal = definition("workflow: l\nversion: 1\nstart: a\nsteps:\n  a:\n    foreach: [1, 2]\n"
+                            "    start: x\n    steps:\n      x: { end: done }\n    next: b\n"
+                            "  b: { end: completed }\n");
+  CHECK(render_graph(*literal, GraphFormat::mermaid).find("a<br/>foreach 2 items") !=
+        std::string::npos);
+  auto dot = render_graph(*d, GraphFormat::dot);
+  INFO(dot);
+  CHECK(check_dot(dot) == "");
+  auto outer = dot.find("subgraph \"cluster_a.left\"");
+  auto inner = dot.find("subgraph \"cluster_each\"");
+  REQUIRE(outer != std::string::npos);
+  REQUIRE(inner != std::string::npos);
+  CHECK(outer < inner);
+  CHECK(dot.find("\n    subgraph \"cluster_each\" {\n      label=") != std::string::npos);
+}
+
+TEST_CASE("Dsl.GraphRender.Issue13.OverlayFollowsEachBranch") {
+  auto d = per_line_return();
+  GraphOverlay overlay;
+  overlay.visited = {"authorize", "inspect_lines"};
+  overlay.branches["inspect_lines[L1]"] = {"await_line", "inspect", "dispose", "restock",
+                                           "restocked"};
+  overlay.branches["inspect_lines[L2]"] = {"await_line"};
+  overlay.branches["inspect_lines[L3]"] = {"await_line"};
+  overlay.current = {"inspect_lines", "await_line", "await_line"};
+  overlay.status = InstanceStatus::waiting;
+  auto mermaid = render_graph(*d, GraphFormat::mermaid, &overlay);
+  INFO(mermaid);
+  CHECK(check_mermaid(mermaid) == "");
+  CHECK(mermaid.find("  s_authorize ==> s_inspect_lines\n") != std::string::npos);
+  CHECK(mermaid.find("  s_inspect_lines ==>|\"each .line\"| s_await_line\n") != std::string::npos);
+  CHECK(mermaid.find("  s_inspect ==> s_dispose\n") != std::string::npos);
+  CHECK(mermaid.find("  s_restocked ==>|\"restocked\"| s_inspect_lines\n") != std::string::npos);
+  CHECK(mermaid.find("  s_scrapped -.->|\"scrapped\"| s_inspect_lines\n") != std::string::npos);
+  CHECK(mermaid.find("  s_inspect_lines --> s_price_credit\n") != std::string::npos);  // not yet
+  CHECK(mermaid.find("  class s_inspect_lines,s_await_line current\n") != std::string::npos);
+  auto dot = render_graph(*d, GraphFormat::dot, &overlay);
+  INFO(dot);
+  CHECK(check_dot(dot) == "");
+  CHECK(dot.find("xlabel=\"waiting (2 branches)\"") != std::string::npos);  // await_line
+  CHECK(dot.find("xlabel=\"waiting\"") != std::string::npos);               // inspect_lines
 }

@@ -130,7 +130,7 @@ TEST_CASE("Runtime.Suspend.UnhandledFailureOpensIncident") {
   auto row = h.row(id);
   CHECK(row.status == InstanceStatus::suspended);
   CHECK(row.step == "authorize");
-  auto incident = json::parse(row.incident);
+  auto incident = testing::incident_of(row);
   CHECK(incident["step"] == "authorize");
   CHECK(incident["error"]["code"] == "CreditHold");
   CHECK(incident["attempts"] == 1);
@@ -152,7 +152,7 @@ steps:
 )");
   auto nomatch = h.start({{"x", 2}}).instance_id;
   CHECK(h.row(nomatch).status == InstanceStatus::suspended);
-  CHECK(json::parse(h.row(nomatch).incident)["error"]["code"] == "NoMatch");
+  CHECK(testing::incident_of(h.row(nomatch))["error"]["code"] == "NoMatch");
   auto matched = h.start({{"x", 1}}).instance_id;
   CHECK(h.row(matched).status == InstanceStatus::completed);
 }
@@ -172,7 +172,7 @@ steps:
   auto id = h.start({{"name", "not-a-number"}}).instance_id;
   auto row = h.row(id);
   CHECK(row.status == InstanceStatus::suspended);
-  CHECK(json::parse(row.incident)["error"]["code"] == "ExpressionError");
+  CHECK(testing::incident_of(row)["error"]["code"] == "ExpressionError");
   CHECK(h.ext->calls().empty());  // nothing invoked with a broken input
 }
 

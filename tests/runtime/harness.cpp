@@ -1,6 +1,9 @@
 #include "tests/runtime/harness.hpp"
 
+#include <algorithm>
+
 #include <doctest/doctest.h>
+
 
 namespace rmaflow::testing {
 
@@ -32,6 +35,27 @@ void ScriptedAdapter::answer(Outcome outcome) {
     held_.pop_front();
   }
   call.done(std::move(outcome));
+}
+
+bool ScriptedAdapter::answer_branch(const std::string& branch, Outcome outcome) {
+  Call call;
+  {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(held_.begin(), held_.end(),
+                           [&](const Call& c) { return c.invocation.branch == branch; });
+    if (it == held_.end()) return false;
+    call = std::move(*it);
+    held_.erase(it);
+  }
+  call.done(std::move(outcome));
+  return true;
+}
+
+std::vector<Invocation> ScriptedAdapter::held_calls() const {
+  std::lock_guard lock(mu_);
+  std::vector<Invocation> out;
+  for (const auto& c : held_) out.push_back(c.invocation);
+  return out;
 }
 
 std::size_t ScriptedAdapter::held() const {
@@ -70,6 +94,39 @@ void Harness::open(std::unique_ptr<Store> store) {
   engine = Engine::open(std::move(options));
 }
 
+void Harness::deploy(const std::string& other_yaml) {
+  auto loaded = load_definition(other_yaml, "other.yaml");
+  for (const auto& d : loaded.diagnostics) MESSAGE(format_diagnostic(d));
+  REQUIRE(loaded.ok());
+  engine->deploy(loaded.definition);
+}
+
+SignalResult Harness::signal(const std::string& id, const std::string& name,
+                             nlohmann::json payload, nlohmann::json match) {
+  SignalRequest request;
+  request.instance_id = id;
+  request.name = name;
+  request.payload = std::move(payload);
+  request.match = std::move(match);
+  auto future = engine->signal(std::move(request));
+  engine->run_until_idle();
+  return future.get();
+}
+
+ActionResult Harness::act(const std::string& id, ActionKind kind, nlohmann::json args,
+                          const std::string& branch) {
+  OperatorAction action;
+  action.instance_id = id;
+  action.kind = kind;
+  action.actor = "ops";
+  action.reason = "test";
+  action.args = args.is_null() ? nlohmann::json::object() : std::move(args);
+  action.branch = branch;
+  auto future = engine->act(std::move(action));
+  engine->run_until_idle();
+  return future.get();
+}
+
 StartResult Harness::start(nlohmann::json input, std::optional<std::string> key) {
   StartRequest request;
   request.workflow = workflow;
@@ -101,9 +158,7 @@ std::vector<EventType> Harness::event_types(const std::string& id) {
   return out;
 }
 
-nlohmann::json Harness::context(const std::string& id) {
-  return nlohmann::json::parse(row(id).context);
-}
+nlohmann::json Harness::context(const std::string& id) { return row(id).context; }
 
 void check_contiguous(const std::vector<EventRow>& events) {
   for (std::size_t i = 0; i < events.size(); ++i) CHECK(events[i].seq == static_cast<std::int64_t>(i + 1));

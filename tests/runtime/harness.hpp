@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "rmaflow/engine.hpp"
+#include "tests/support/instance_rows.hpp"
 #include "tests/support/process.hpp"
 
 namespace rmaflow::testing {
@@ -29,6 +30,10 @@ class ScriptedAdapter final : public Adapter {
   void script(const std::string& operation, std::vector<Outcome> outcomes);
   // Answers the oldest held call.
   void answer(Outcome outcome);
+  // Answers the oldest held call of `branch` (its path, e.g. "lines[L2]"); false when none.
+  bool answer_branch(const std::string& branch, Outcome outcome);
+  // The held calls, oldest first.
+  std::vector<Invocation> held_calls() const;
   std::size_t held() const;
   std::vector<Invocation> calls() const;  // every invocation, in order
 
@@ -52,7 +57,13 @@ class Harness {
   void open(std::unique_ptr<Store> store = nullptr);
   void close() { engine.reset(); }
 
+  // Deploys another workflow (a child a call step starts) on the same engine.
+  void deploy(const std::string& other_yaml);
   StartResult start(nlohmann::json input, std::optional<std::string> key = std::nullopt);
+  SignalResult signal(const std::string& id, const std::string& name, nlohmann::json payload,
+                      nlohmann::json match = nullptr);
+  ActionResult act(const std::string& id, ActionKind kind, nlohmann::json args = {},
+                   const std::string& branch = "");
   void advance(Duration d);
   void idle() { engine->run_until_idle(); }
 

@@ -200,7 +200,6 @@ TEST_CASE("Migrations.Refuse.CompletedStepWithoutCompensationInTheNewVersion") {
   Harness h(kV1);
   h.ext->script("label", {ok()});
   auto id = h.start({{"rma_id", "A"}}).instance_id;
-  signal(h, id, "carrier.delivered");  // not what version 1 waits for: kept pending
   REQUIRE(h.row(id).status == InstanceStatus::waiting);
   deploy(h, kV3);
   MigrationRequest request{"ret", 1, 3, {}, {}};
@@ -281,14 +280,56 @@ TEST_CASE("Migrations.Plan.ListsEveryInstanceWithWhereItLandsOrWhyNot") {
 }
 
 TEST_CASE("Migrations.Move.ConsumesASignalTheNewWaitIsFor") {
+  // Version 1 waits for the carrier's scan, then the warehouse's; the warehouse's arrives first
+  // and is kept. Version 2 waits only for the warehouse's: moved there, it takes the kept one.
+  Harness h(R"(
+workflow: legs
+version: 1
+start: await_scan
+steps:
+  await_scan:
+    wait: { signal: carrier.scanned }
+    next: await_receipt
+  await_receipt:
+    wait: { signal: warehouse.received }
+    result: receipt
+    next: done
+  done: { end: completed }
+)");
+  auto id = h.start(json::object()).instance_id;
+  h.signal(id, "warehouse.received", {{"qty", 1}});
+  REQUIRE(h.row(id).status == InstanceStatus::waiting);
+  REQUIRE(h.row(id).step == "await_scan");
+  deploy(h, R"(
+workflow: legs
+version: 2
+start: await_receipt
+steps:
+  await_receipt:
+    wait: { signal: warehouse.received }
+    result: receipt
+    next: done
+  done: { end: completed }
+)");
+  MigrationRequest request{"legs", 1, 2, {{"await_scan", "await_receipt"}}, {}};
+  migrate(h, id, request);
+  auto row = h.row(id);
+  CHECK(row.version == 2);
+  CHECK(row.status == InstanceStatus::completed);
+  CHECK(row.context["receipt"] == json({{"qty", 1}}));
+}
+
+TEST_CASE("Migrations.Move.Issue11.ASignalNoWaitOfTheVersionTakesIsRefused") {
   Harness h(kV1);
   h.ext->script("label", {ok()});
   auto id = h.start({{"rma_id", "A"}}).instance_id;
-  signal(h, id, "carrier.delivered");  // not what version 1 waits for: kept pending
-  REQUIRE(h.row(id).status == InstanceStatus::waiting);
+  CHECK_THROWS_WITH_AS(signal(h, id, "carrier.delivered"),
+                       doctest::Contains("it waits for warehouse.received"), Error);
   deploy(h, kV4);
   MigrationRequest request{"ret", 1, 4, {}, {}};
   migrate(h, id, request);
+  REQUIRE(h.row(id).status == InstanceStatus::waiting);
+  signal(h, id, "carrier.delivered");  // what version 4 waits for
   auto row = h.row(id);
   CHECK(row.version == 4);
   CHECK(row.status == InstanceStatus::completed);

@@ -37,7 +37,7 @@ steps:
 
 ActionResult act(Harness& h, const std::string& id, ActionKind kind, json args = json::object(),
                  const std::string& reason = "ticket OPS-1") {
-  OperatorAction action{id, kind, "alice", reason, std::move(args)};
+  OperatorAction action{id, kind, "alice", reason, std::move(args), ""};
   auto future = h.engine->act(std::move(action));
   h.idle();
   return future.get();
@@ -90,7 +90,7 @@ TEST_CASE("Operator.Retry.WithPatchedInputFinishesTheStep") {
   CHECK(audit["reason"] == "ticket OPS-1");
   CHECK(audit["before"]["status"] == "suspended");
   CHECK(audit["after"]["status"] == "running");
-  CHECK(h.row(id).incident.empty());
+  CHECK(h.row(id).incidents().empty());
 }
 
 TEST_CASE("Operator.Retry.APendingRetryRunsNow") {
@@ -98,7 +98,7 @@ TEST_CASE("Operator.Retry.APendingRetryRunsNow") {
   h.ext->script("create_label", {ok({{"id", "L1"}})});
   h.ext->script("credit", {transient(), ok()});
   auto id = h.start({{"amount", 1}}).instance_id;
-  REQUIRE(h.row(id).phase == Phase::backoff);  // an hour to go
+  REQUIRE(h.row(id).main().phase == Phase::backoff);  // an hour to go
   act(h, id, ActionKind::retry);
   CHECK(h.row(id).status == InstanceStatus::waiting);
   h.advance(Duration(3'600'000));  // the abandoned retry timer does nothing
@@ -175,7 +175,7 @@ TEST_CASE("Operator.Resolve.ClosesTheIncidentAndEndsFailed") {
   auto row = h.row(id);
   CHECK(row.status == InstanceStatus::failed);
   CHECK(last_action(h, id)["after"]["status"] == "failed");
-  CHECK(row.incident.empty());
+  CHECK(row.incidents().empty());
   auto types = h.event_types(id);
   CHECK(std::find(types.begin(), types.end(), EventType::incident_resolved) != types.end());
 }
@@ -225,7 +225,7 @@ steps:
   h.ext->script("void_label", {business("CarrierDown")});
   auto id = h.start(json::object()).instance_id;
   REQUIRE(h.row(id).status == InstanceStatus::suspended);
-  CHECK(json::parse(h.row(id).incident)["compensating"] == true);
+  CHECK(testing::incident_of(h.row(id))["compensating"] == true);
   h.ext->script("void_label", {ok()});
   act(h, id, ActionKind::retry);
   CHECK(h.row(id).status == InstanceStatus::compensated);

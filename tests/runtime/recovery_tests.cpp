@@ -79,7 +79,7 @@ TEST_CASE("Recovery.ResumeAfterCrash.TimerPending") {
   h.ext->script("first", {transient()});
   auto t0 = h.clock->now();
   auto id = h.start(json::object()).instance_id;
-  CHECK(h.row(id).phase == Phase::backoff);
+  CHECK(h.row(id).main().phase == Phase::backoff);
   h.close();
 
   h.ext->script("first", {ok()});
@@ -121,7 +121,7 @@ TEST_CASE("Recovery.ResumeAfterCrash.AttemptThatRanOutOfTimeWhileDownTimesOut") 
   h.idle();
   CHECK(h.ext->calls().empty());  // not re-invoked: it timed out, a retry is scheduled
   auto row = h.row(id);
-  CHECK(row.phase == Phase::backoff);
+  CHECK(row.main().phase == Phase::backoff);
   auto last_failure = h.history(id).at(h.history(id).size() - 2);
   CHECK(last_failure.type == EventType::attempt_failed);
   CHECK(json::parse(last_failure.data)["error"]["code"] == "Timeout");

@@ -77,7 +77,7 @@ TEST_CASE("Engine.Reply.ErrorsAreAnsweredToo") {
 TEST_CASE("Engine.Reply.AnsweredWhenTheEngineGoesFirst") {
   Harness h(kFlow);
   std::optional<Reply<SignalResult>> got;
-  h.engine->signal(SignalRequest{"X", "", "", "scan", nullptr, ""},
+  h.engine->signal(SignalRequest{"X", "", "", "scan", nullptr, nullptr, ""},
                    [&](Reply<SignalResult> reply) { got = std::move(reply); });
   h.close();  // never ran: the request dies with the engine
   REQUIRE(got.has_value());

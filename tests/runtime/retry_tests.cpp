@@ -43,7 +43,7 @@ TEST_CASE("Runtime.Retry.BackoffFollowsTheFormulaAndNeverFiresEarly") {
   auto t0 = h.clock->now();
   auto id = h.start(json::object()).instance_id;
   CHECK(h.ext->calls().size() == 1);
-  CHECK(h.row(id).phase == Phase::backoff);
+  CHECK(h.row(id).main().phase == Phase::backoff);
   CHECK(h.engine->next_timer() == t0 + Duration(1000));
 
   // delay 1: interval * 2^0 = 1s
@@ -85,7 +85,7 @@ TEST_CASE("Runtime.Retry.ExhaustedRetriesSuspendWithAttemptCount") {
   auto row = h.row(id);
   CHECK(row.status == InstanceStatus::suspended);
   CHECK(h.ext->calls().size() == 3);
-  auto incident = json::parse(row.incident);
+  auto incident = testing::incident_of(row);
   CHECK(incident["attempts"] == 3);
   CHECK(incident["error"]["code"] == "Transient");
   CHECK_FALSE(h.engine->next_timer().has_value());
@@ -133,18 +133,18 @@ TEST_CASE("Runtime.Timeout.AttemptThatRunsTooLongFailsWithTimeout") {
   auto id = h.start(json::object()).instance_id;
   CHECK(h.ext->held() == 1);
   h.advance(Duration(9999));
-  CHECK(h.row(id).phase == Phase::invoking);
+  CHECK(h.row(id).main().phase == Phase::invoking);
   h.advance(Duration(1));  // 10s: the attempt times out
   auto failed = events_of(h, id, EventType::attempt_failed);
   REQUIRE(failed.size() == 1);
   CHECK(failed[0]["error"]["code"] == "Timeout");
   CHECK(failed[0]["error"]["retryable"] == true);
-  CHECK(h.row(id).phase == Phase::backoff);
+  CHECK(h.row(id).main().phase == Phase::backoff);
 
   // The first attempt answers late: ignored.
   h.ext->answer(ok({{"late", true}}));
   h.idle();
-  CHECK(h.row(id).phase == Phase::backoff);
+  CHECK(h.row(id).main().phase == Phase::backoff);
   CHECK_FALSE(h.context(id).contains("out"));
 
   h.advance(Duration(1000));  // attempt 2
@@ -221,5 +221,5 @@ steps:
   auto id = h.start(json::object()).instance_id;
   auto row = h.row(id);
   CHECK(row.status == InstanceStatus::suspended);
-  CHECK(json::parse(row.incident)["error"]["code"] == "LoopLimit");
+  CHECK(testing::incident_of(row)["error"]["code"] == "LoopLimit");
 }

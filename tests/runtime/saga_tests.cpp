@@ -153,7 +153,7 @@ TEST_CASE("Saga.Compensation.IsRetriedAndAFailureForGoodSuspends") {
   auto row = h.row(id);
   CHECK(row.status == InstanceStatus::suspended);
   CHECK(row.step == "label");
-  auto incident = json::parse(row.incident);
+  auto incident = testing::incident_of(row);
   CHECK(incident["compensating"] == true);
   CHECK(incident["error"]["code"] == "AlreadyShipped");
   CHECK(incident["attempts"] == 2);

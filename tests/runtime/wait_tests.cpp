@@ -234,7 +234,7 @@ steps:
   h.advance(Duration(3'600'000));
   auto row = h.row(id);
   CHECK(row.status == InstanceStatus::suspended);
-  CHECK(json::parse(row.incident)["error"]["code"] == "Timeout");
+  CHECK(testing::incident_of(row)["error"]["code"] == "Timeout");
 }
 
 TEST_CASE("Waits.Recovery.WaitingInstanceAndItsTimerSurviveARestart") {

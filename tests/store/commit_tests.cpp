@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "engine/store/state_codec.hpp"
 #include "tests/store/store_rows.hpp"
 #include "tests/support/process.hpp"
 
@@ -18,22 +19,25 @@ void check_same(const InstanceRow& a, const InstanceRow& b) {
   CHECK(a.workflow == b.workflow);
   CHECK(a.version == b.version);
   CHECK(a.status == b.status);
-  CHECK(a.phase == b.phase);
   CHECK(a.step == b.step);
-  CHECK(a.attempt == b.attempt);
   CHECK(a.visits == b.visits);
   CHECK(a.context == b.context);
-  CHECK(a.step_input == b.step_input);
   CHECK(a.business_key == b.business_key);
   CHECK(a.correlation_id == b.correlation_id);
   CHECK(a.input_hash == b.input_hash);
-  CHECK(a.incident == b.incident);
   CHECK(a.last_seq == b.last_seq);
   CHECK(a.created_at == b.created_at);
   CHECK(a.updated_at == b.updated_at);
   CHECK(a.ended_at == b.ended_at);
   CHECK(a.deadline == b.deadline);
-  CHECK(a.saga == b.saga);
+  CHECK(store::encode_saga(a.saga) == store::encode_saga(b.saga));
+  CHECK(store::encode_cursors(a.cursors) == store::encode_cursors(b.cursors));
+  CHECK(a.parent.has_value() == b.parent.has_value());
+  if (a.parent && b.parent) {
+    CHECK(a.parent->instance_id == b.parent->instance_id);
+    CHECK(a.parent->step == b.parent->step);
+    CHECK(a.parent->branch == b.parent->branch);
+  }
 }
 
 }  // namespace
@@ -44,20 +48,38 @@ TEST_CASE("Store.Commit.RoundTripsEveryField") {
 
   InstanceRow finished = testing::instance_row("i-1");
   finished.status = InstanceStatus::compensated;
-  finished.phase = Phase::waiting;
   finished.business_key = "RMA-1";
-  finished.incident = R"({"step":"refund","error":"Timeout"})";
   finished.last_seq = 42;
   finished.ended_at = from_millis(1'700'000'123'456);
   finished.deadline = std::nullopt;
-  finished.context = "{\"note\":\"unicode \xC3\xA9 and quotes \\\" ok\"}";
-  finished.saga = R"({"done":[{"step":"label","visit":1,"input":{"id":"L1"}}],"pivot":false})";
+  finished.context = {{"note", "unicode \xC3\xA9 and quotes \" ok"}};
+  finished.saga.done.push_back(SagaEntry{"label", "", 1, {{"id", "L1"}}, "", "", false});
+  finished.saga.done.push_back(SagaEntry{"inspect", "lines[L2]", 3, nullptr, "no .x", "", true});
+  finished.saga.pivot = true;
+  finished.parent = ParentRef{"p-1", "repair", "lines[L2]"};
+  finished.cursors.front().phase = Phase::ended;
+  finished.cursors.front().label = "compensated";
+  finished.cursors.front().output = {{"credited", 12.5}};
+  Cursor branch;
+  branch.branch = "lines[L2]";
+  branch.index = 1;
+  branch.step = "await_line";
+  branch.phase = Phase::waiting;
+  branch.scope = {{"line", {{"id", "L2"}}}};
+  branch.match = "L2";
+  branch.deadline = from_millis(1'700'000'200'000);
+  branch.incident = Incident{"await_line", make_failure("Timeout", "no signal"), 1,
+                             from_millis(1'700'000'100'000), true};
+  branch.compensation = CompensationRun{"cancelled", "an operator", "await_line"};
+  branch.pivot = true;
+  finished.cursors.push_back(branch);
 
   InstanceRow plain = testing::instance_row("i-2");  // no key, no incident, no ended_at
 
   EventRow event = testing::event_row("i-1", 7);
   event.type = EventType::incident_resolved;
   event.step = "refund";
+  event.branch = "lines[L2]";
   event.data = R"({"actor":"ops","reason":"fixed"})";
 
   WriteBatch batch;
@@ -79,6 +101,7 @@ TEST_CASE("Store.Commit.RoundTripsEveryField") {
   CHECK(history[0].seq == event.seq);
   CHECK(history[0].type == event.type);
   CHECK(history[0].step == event.step);
+  CHECK(history[0].branch == event.branch);
   CHECK(history[0].at == event.at);
   CHECK(history[0].data == event.data);
 
@@ -99,10 +122,10 @@ TEST_CASE("Store.Commit.UpsertReplacesInstance") {
 
   InstanceRow next = testing::instance_row("i-1");
   next.status = InstanceStatus::completed;
-  next.phase = Phase::idle;
   next.step = "done";
-  next.attempt = 0;
-  next.step_input = "";
+  next.cursors.front() = Cursor{};
+  next.cursors.front().step = "done";
+  next.cursors.front().phase = Phase::ended;
   next.deadline = std::nullopt;
   next.ended_at = from_millis(1'700'000'050'000);
   next.last_seq = 2;
@@ -148,7 +171,7 @@ TEST_CASE("Store.Commit.TimersSetClearAndDueOrder") {
   }
   SUBCASE("clear removes only the named timer") {
     WriteBatch clear;
-    clear.timers_cleared = {{"a", "retry"}, {"nobody", "wait"}};
+    clear.timers_cleared = {TimerRow{"a", "", "retry", {}}, TimerRow{"nobody", "", "wait", {}}};
     s->commit(clear);
     auto all = s->due_timers(from_millis(1000), 10);
     REQUIRE(all.size() == 3);
@@ -158,7 +181,7 @@ TEST_CASE("Store.Commit.TimersSetClearAndDueOrder") {
   }
   SUBCASE("clear and set of one timer in a batch leaves it set") {
     WriteBatch both;
-    both.timers_cleared = {{"a", "retry"}};
+    both.timers_cleared = {TimerRow{"a", "", "retry", {}}};
     both.timers_set = {testing::timer_row("a", "retry", 150)};
     s->commit(both);
     auto all = s->due_timers(from_millis(150), 10);

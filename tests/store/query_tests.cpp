@@ -1,6 +1,8 @@
 // Queries: business keys, list filters, keyset pagination, active instances, history order.
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include <algorithm>
 #include <cstdio>
 #include <set>
@@ -71,6 +73,7 @@ TEST_CASE("Store.List.Filters") {
   batch.instances[3].workflow = "exchange";
   batch.instances[4].version = 2;
   batch.instances[4].step = "inspect";
+  batch.instances[4].cursors.front().step = "inspect";
   batch.instances[5].business_key = "RMA-5";
   batch.instances[5].status = InstanceStatus::compensating;
   s->commit(batch);
@@ -163,6 +166,7 @@ TEST_CASE("Store.Query.CountUnfinishedByVersionStepAndStatus") {
     row.workflow = workflow;
     row.version = version;
     row.step = step;
+    row.cursors.front().step = step;
     row.status = status;
     batch.instances.push_back(row);
   };
@@ -224,4 +228,35 @@ TEST_CASE("Store.Count.ByStatus") {
   CHECK(counts[InstanceStatus::running] == 2);
   CHECK(counts[InstanceStatus::suspended] == 1);
   CHECK(counts[InstanceStatus::completed] == 2);
+}
+
+// A branch stands at a step of its own: lists by step find the instance, counts count it.
+TEST_CASE("Store.Query.Issue13.BranchesCountWhereTheyStand") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("branches.db"));
+  WriteBatch batch;
+  auto row = testing::instance_row("i-1");
+  row.status = InstanceStatus::waiting;
+  row.step = "lines";
+  row.cursors.front().step = "lines";
+  row.cursors.front().phase = Phase::joining;
+  for (const char* line : {"L1", "L2"}) {
+    Cursor branch;
+    branch.branch = std::string("lines[") + line + "]";
+    branch.step = "await_line";
+    branch.phase = Phase::waiting;
+    row.cursors.push_back(branch);
+  }
+  batch.instances.push_back(row);
+  batch.instances.push_back(testing::instance_row("i-2"));
+  s->commit(batch);
+
+  CHECK(listed(*s, [](auto& f) { f.step = "await_line"; }) == Ids{"i-1"});
+  CHECK(listed(*s, [](auto& f) { f.step = "lines"; }) == Ids{"i-1"});
+  auto counts = s->count_unfinished("returns");
+  std::map<std::string, std::int64_t> at;
+  for (const auto& c : counts) at[c.step] += c.count;
+  CHECK(at["await_line"] == 2);
+  CHECK(at["lines"] == 1);
+  CHECK(at["authorize"] == 1);
 }

@@ -465,8 +465,10 @@ TEST_CASE("Store.Open.MigratesFromVersion1") {
     const auto kept = s->get_instance("i-1");
     REQUIRE(kept.has_value());
     CHECK(kept->status == InstanceStatus::running);
-    CHECK(kept->phase == Phase::waiting);
-    CHECK(kept->context == R"({"input":{"a":1}})");
+    CHECK(kept->main().phase == Phase::waiting);
+    CHECK(kept->main().step == "await");
+    CHECK(kept->main().deadline == from_millis(61'000));
+    CHECK(kept->context == nlohmann::json::parse(R"({"input":{"a":1}})"));
     CHECK(kept->business_key == "RMA-1");
     CHECK(kept->deadline == from_millis(61'000));
     CHECK(s->find_by_business_key("returns", "RMA-1").has_value());
@@ -510,4 +512,73 @@ TEST_CASE("Store.Schema.IndexesServePendingLookups") {
   const auto command_plan = plan("SELECT * FROM commands WHERE outcome = '' ORDER BY id LIMIT ?");
   CHECK_MESSAGE(contains(command_plan, "commands_pending"), command_plan);
   CHECK_MESSAGE(!contains(command_plan, "TEMP B-TREE"), command_plan);
+}
+
+// Schema 4 moved where an instance stands from the row's columns into its cursors: every kind
+// of row schema 3 could hold keeps its meaning.
+TEST_CASE("Store.Open.Issue13.MigratesSingleCursorRows") {
+  TempDir dir;
+  const auto path = dir.file("v3.db");
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA journal_mode = WAL");
+    store::migrate(db, path, 3);
+    REQUIRE(store::stored_schema_version(db) == 3);
+    db.exec(R"sql(
+      INSERT INTO instances (id, workflow, version, status, phase, step, attempt, visits,
+                             context, step_input, business_key, correlation_id, input_hash,
+                             incident, last_seq, created_at, updated_at, ended_at, deadline, saga)
+      VALUES
+        ('invoking', 'returns', 1, 1, 1, 'label', 2, '{"label":1}', '{"input":{}}',
+         '{"rma":"R-1"}', '', 'c', 'h', '', 3, 1000, 1001, NULL, 31000,
+         '{"done":[{"step":"authorize","visit":1,"input":{"id":"A-1"}}]}'),
+        ('suspended', 'returns', 1, 3, 0, 'refund', 5, '{"refund":1}', '{"input":{}}',
+         '{"amount":5}', '', 'c', 'h',
+         '{"step":"refund","error":{"code":"CustomerOnHold","message":"on hold","retryable":false},"attempts":5,"opened_at":"2026-01-02T03:04:05Z"}',
+         9, 1000, 1001, NULL, NULL, '{"done":[],"pivot":true}'),
+        ('compensating', 'returns', 1, 4, 2, 'label', 1, '{"label":1}', '{"input":{}}',
+         '{"label_id":"L-1"}', '', 'c', 'h', '', 7, 1000, 1001, NULL, 5000,
+         '{"done":[{"step":"label","visit":1,"input":{"label_id":"L-1"}}],"running":{"target":"expired","reason":"end step expired","visit":1}}'),
+        ('finished', 'returns', 1, 10, 0, 'done', 0, '{"done":1}', '{"input":{}}', '', '', 'c',
+         'h', '', 12, 1000, 1001, 2000, NULL, '{}');
+      INSERT INTO timers (instance_id, name, due) VALUES ('compensating', 'retry', 5000);
+    )sql");
+  }
+  auto s = open_sqlite_store(path);
+
+  auto invoking = s->get_instance("invoking");
+  REQUIRE(invoking);
+  REQUIRE(invoking->cursors.size() == 1);
+  CHECK(invoking->main().step == "label");
+  CHECK(invoking->main().phase == Phase::invoking);
+  CHECK(invoking->main().attempt == 2);
+  CHECK(invoking->main().input == nlohmann::json({{"rma", "R-1"}}));
+  CHECK(invoking->main().deadline == from_millis(31'000));
+  REQUIRE(invoking->saga.done.size() == 1);
+  CHECK(invoking->saga.done[0].input == nlohmann::json({{"id", "A-1"}}));
+
+  auto suspended = s->get_instance("suspended");
+  REQUIRE(suspended);
+  REQUIRE(suspended->main().incident.has_value());
+  CHECK(suspended->main().incident->error.code == "CustomerOnHold");
+  CHECK(suspended->main().incident->attempts == 5);
+  CHECK(suspended->main().incident->opened_at == parse_time("2026-01-02T03:04:05Z"));
+  CHECK(suspended->saga.pivot);
+  CHECK(suspended->incidents().size() == 1);
+
+  auto compensating = s->get_instance("compensating");
+  REQUIRE(compensating);
+  REQUIRE(compensating->main().compensation.has_value());
+  CHECK(compensating->main().compensation->then == "expired");
+  CHECK(compensating->main().phase == Phase::backoff);
+  CHECK(compensating->saga.done.size() == 1);
+  auto timers = s->due_timers(from_millis(5'000), 10);
+  REQUIRE(timers.size() == 1);
+  CHECK(timers[0].branch.empty());
+  CHECK(timers[0].name == "retry");
+
+  auto finished = s->get_instance("finished");
+  REQUIRE(finished);
+  CHECK(finished->main().phase == Phase::ended);
+  CHECK(finished->main().label == "completed");
 }

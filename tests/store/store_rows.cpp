@@ -8,12 +8,16 @@ InstanceRow instance_row(const std::string& id, std::int64_t ms) {
   row.workflow = "returns";
   row.version = 1;
   row.status = InstanceStatus::running;
-  row.phase = Phase::invoking;
   row.step = "authorize";
-  row.attempt = 2;
-  row.visits = R"({"authorize":1})";
-  row.context = R"({"input":{"rma_id":")" + id + R"("}})";
-  row.step_input = R"({"invoice_id":"INV-1"})";
+  row.visits = {{"authorize", 1}};
+  row.context = {{"input", {{"rma_id", id}}}};
+  Cursor line;
+  line.step = "authorize";
+  line.phase = Phase::invoking;
+  line.attempt = 2;
+  line.input = {{"invoice_id", "INV-1"}};
+  line.deadline = from_millis(ms + 30'000);
+  row.cursors = {line};
   row.correlation_id = "corr-" + id;
   row.input_hash = "hash-" + id;
   row.last_seq = 1;
@@ -35,7 +39,7 @@ EventRow event_row(const std::string& instance_id, std::int64_t seq) {
 }
 
 TimerRow timer_row(const std::string& instance_id, const std::string& name, std::int64_t due_ms) {
-  return TimerRow{instance_id, name, from_millis(due_ms)};
+  return TimerRow{instance_id, "", name, from_millis(due_ms)};
 }
 
 DefinitionRow definition_row(const std::string& name, int version, const std::string& hash) {

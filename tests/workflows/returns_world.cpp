@@ -155,7 +155,7 @@ std::vector<std::string> ReturnsWorld::steps(const std::string& id) {
 }
 
 nlohmann::json ReturnsWorld::context(const std::string& id) {
-  return nlohmann::json::parse(row(id).context);
+  return row(id).context;
 }
 
 std::vector<nlohmann::json> ReturnsWorld::docs(const std::string& system, const std::string& type,

@@ -2,6 +2,7 @@
 // status, the steps taken, and what each system recorded.
 #include <doctest/doctest.h>
 
+#include "tests/support/instance_rows.hpp"
 #include "tests/workflows/returns_world.hpp"
 
 using namespace rmaflow;
@@ -203,7 +204,7 @@ TEST_CASE("StandardReturn.CreditMemoRefused.SuspendsUntilAnOperatorRetries") {
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::suspended);
   CHECK(row.step == "credit_memo");
-  auto incident = json::parse(row.incident);
+  auto incident = testing::incident_of(row);
   CHECK(incident["error"]["code"] == "CustomerOnHold");
   CHECK(incident["attempts"] == 1);  // a business refusal is not retried
   CHECK(w.docs("erp", "credit_memo", "RMA-S10").empty());

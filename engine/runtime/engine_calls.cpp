@@ -1,0 +1,161 @@
+// Adapter calls and timers: invoking an adapter once the attempt is committed, taking its
+// outcome back on the engine thread, firing due timers, and the services an adapter's host
+// offers (its clock, call_at, deliver_signal in engine_signals.cpp).
+#include <fmt/format.h>
+
+#include "engine/runtime/engine_impl.hpp"
+#include "engine/runtime/fault_points.hpp"
+#include "engine/support/json_depth.hpp"
+
+namespace rmaflow {
+
+namespace asio = boost::asio;
+
+LiveCursor* EngineImpl::find_cursor(Instance* inst, const std::string& branch,
+                                    std::uint64_t generation) {
+  if (inst == nullptr) return nullptr;
+  LiveCursor* c = inst->find(branch);
+  return c != nullptr && c->generation == generation ? c : nullptr;
+}
+
+void EngineImpl::invoke_after_commit(Instance& inst, const LiveCursor& cursor) {
+  batch().then([this, id = inst.row.id, branch = cursor.branch, generation = cursor.generation] {
+    Instance* inst = find_any(id);
+    if (LiveCursor* c = find_cursor(inst, branch, generation)) invoke(*inst, *c);
+  });
+}
+
+void EngineImpl::invoke(Instance& inst, LiveCursor& c) {
+  auto action = inst.action(c);
+  auto now = clock_->now();
+  TimePoint deadline = c.deadline.value_or(now + action->timeout);
+  timers_->push(TimerEntry{deadline, TimerKind::timeout, inst.row.id, c.branch, {}});
+
+  if (inst.outcome_at != std::chrono::steady_clock::time_point{} && options_.on_step_latency) {
+    options_.on_step_latency(std::chrono::steady_clock::now() - inst.outcome_at);
+  }
+
+  Invocation call;
+  call.instance_id = inst.row.id;
+  call.workflow = inst.row.workflow;
+  call.step = c.step;
+  call.branch = c.branch;
+  call.operation = action->operation;
+  call.compensation = c.compensation.has_value();
+  if (const SagaEntry* undone = call.compensation ? inst.undoing(c.branch) : nullptr) {
+    call.branch = undone->branch;
+    call.undoes = inst.key_of(*undone);
+    call.outcome_unknown = undone->outcome_unknown;
+  }
+  call.idempotency_key = inst.idempotency_key(c);
+  call.correlation_id = inst.row.correlation_id;
+  call.attempt = c.attempt;
+  call.input = c.input;
+  call.deadline = deadline;
+
+  ++in_flight_;
+  in_flight_count_ = in_flight_;
+  if (!inflight_guard_) inflight_guard_.emplace(io_.get_executor());
+  ++invocations_;
+  Completion done = [this, id = inst.row.id, branch = c.branch,
+                     generation = c.generation](Outcome outcome) {
+    asio::post(io_, [this, id, branch, generation, outcome = std::move(outcome)]() mutable {
+      complete(id, branch, generation, std::move(outcome));
+    });
+  };
+  Adapter* adapter = adapters_->find(action->adapter);
+  if (adapter == nullptr) {
+    done(Outcome{std::nullopt,
+                 make_failure(std::string(failure::kUnknownAdapter),
+                              fmt::format("no adapter named {} is configured", action->adapter),
+                              FailureOrigin::engine)});
+    return;
+  }
+  try {
+    adapter->invoke(call, *this, std::move(done));
+  } catch (const std::exception& e) {
+    // The adapter broke its contract by throwing; `done` was moved, so report directly.
+    asio::post(io_, [this, id = call.instance_id, branch = c.branch, generation = c.generation,
+                     message = std::string(e.what())] {
+      complete(id, branch, generation,
+               Outcome{std::nullopt, make_failure(std::string(failure::kAdapterError), message,
+                                                  FailureOrigin::engine)});
+    });
+  }
+  fault_point("invoke.after");
+}
+
+void EngineImpl::complete(const std::string& id, const std::string& branch,
+                          std::uint64_t generation, Outcome outcome) {
+  if (--in_flight_ == 0) inflight_guard_.reset();
+  in_flight_count_ = in_flight_;
+  Instance* inst = find_any(id);
+  LiveCursor* c = find_cursor(inst, branch, generation);
+  if (c == nullptr || c->phase != Phase::invoking) return;  // stale: timed out, moved on
+  inst->outcome_at = std::chrono::steady_clock::now();
+  if (outcome.ok() && json_deeper_than(*outcome.result)) {
+    outcome = Outcome{std::nullopt,
+                      make_failure(std::string(failure::kResultTooDeep),
+                                   fmt::format("the adapter's result nests deeper than {} levels",
+                                               kMaxJsonDepth),
+                                   FailureOrigin::engine)};
+  }
+  machine_.on_outcome(*inst, branch, outcome);
+  settle(*inst);
+  commit_->request();
+}
+
+// ---- timers ----------------------------------------------------------------------------
+
+void EngineImpl::arm_after_commit(TimerEntry entry) {
+  batch().then([this, entry = std::move(entry)]() mutable {
+    timers_->push_committed(std::move(entry));
+  });
+}
+
+void EngineImpl::call_at(TimePoint due, std::function<void()> fn) {
+  asio::post(io_, [this, due, fn = std::move(fn)]() mutable {
+    timers_->push(TimerEntry{due, TimerKind::host, {}, {}, std::move(fn)});
+    timers_->arm_wake();
+  });
+}
+
+void EngineImpl::fire_due_timers() {
+  timers_->refill();
+  for (auto& entry : timers_->pop_due()) {
+    if (entry.kind == TimerKind::host) {
+      entry.callback();
+      continue;
+    }
+    // Attempt timeouts only exist for instances in memory; durable timers may belong to an
+    // instance that waits on disk.
+    Instance* inst = entry.kind == TimerKind::timeout ? find_any(entry.instance_id)
+                                                       : acquire(entry.instance_id);
+    if (inst == nullptr) continue;
+    LiveCursor* c = inst->find(entry.branch);
+    if (c != nullptr && timer_applies(*c, entry.kind, entry.due)) {
+      switch (entry.kind) {
+        case TimerKind::timeout: machine_.on_timeout(*inst, entry.branch); break;
+        case TimerKind::retry: machine_.on_retry_due(*inst, entry.branch); break;
+        case TimerKind::wait: machine_.on_wait_due(*inst, entry.branch); break;
+        case TimerKind::host: break;
+      }
+    }
+    settle(*inst);
+  }
+  commit_->request();
+}
+
+void EngineImpl::prune_stale_timers() {
+  timers_->prune([this](const TimerEntry& top) {
+    if (top.kind == TimerKind::host) return false;
+    Instance* inst = find_any(top.instance_id);
+    // A durable timer of an instance that is not in memory cannot be judged without loading
+    // it; it stays until it comes due.
+    if (inst == nullptr) return top.kind == TimerKind::timeout;
+    const LiveCursor* c = inst->find(top.branch);
+    return c == nullptr || !timer_applies(*c, top.kind, top.due);
+  });
+}
+
+}  // namespace rmaflow

@@ -1,0 +1,141 @@
+// Starting instances: checked (workflow deployed, input an object within limits and valid
+// against the workflow's schema), idempotent by business key, answered once committed.
+#include <fmt/format.h>
+
+#include "engine/runtime/engine_impl.hpp"
+#include "engine/support/json_depth.hpp"
+#include "engine/support/sha256.hpp"
+
+namespace rmaflow {
+
+namespace {
+
+// The business key an input maps to: given by the caller, or the workflow's expression.
+std::string business_key_for(const Definition& def, const nlohmann::json& input,
+                             const std::optional<std::string>& given) {
+  if (given) return *given;
+  if (!def.business_key) return {};
+  nlohmann::json value;
+  try {
+    value = def.business_key->evaluate({{"input", input}});
+  } catch (const Error& e) {
+    throw Error(Errc::invalid_input,
+                fmt::format("the business_key of workflow {} did not evaluate: {}", def.name,
+                            e.what()));
+  }
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number()) return value.dump();
+  if (value.is_null()) return {};
+  throw Error(Errc::invalid_input,
+              fmt::format("the business_key of workflow {} must be a string or a number, not {}",
+                          def.name, value.type_name()));
+}
+
+void check_start_input(const std::string& workflow, const nlohmann::json& input) {
+  if (!input.is_object()) {
+    throw Error(Errc::invalid_input,
+                fmt::format("the input of workflow {} must be a JSON object, not {}", workflow,
+                            input.type_name()));
+  }
+  if (json_deeper_than(input)) {
+    throw Error(Errc::invalid_input, fmt::format("the input of workflow {} nests deeper than {} "
+                                                 "levels",
+                                                 workflow, kMaxJsonDepth));
+  }
+}
+
+}  // namespace
+
+void EngineImpl::start(StartRequest request, ReplyFn<StartResult> done) {
+  submit<StartResult>(
+      [this, request = std::move(request)]() mutable { return handle_start(std::move(request)); },
+      std::move(done));
+}
+
+StartResult EngineImpl::handle_start(StartRequest request) {
+  auto version = request.version ? request.version : definitions_->latest(request.workflow);
+  auto def = version ? definitions_->get(request.workflow, *version) : nullptr;
+  if (!def) {
+    bool pinned = version && request.version;
+    throw ArgumentError(Errc::not_found,
+                        pinned ? fmt::format("workflow {} has no version {}", request.workflow,
+                                             *version)
+                               : fmt::format("no workflow named {} is deployed", request.workflow),
+                        pinned ? "version" : "workflow");
+  }
+  check_start_input(request.workflow, request.input);
+  definitions_->check_input(*def, request.input);
+  std::string business_key = business_key_for(*def, request.input, request.business_key);
+  std::string input_hash = sha256_hex(request.input.dump());
+
+  if (!business_key.empty()) {
+    auto key = pending_key(def->name, business_key);
+    auto answer_existing = [&](const std::string& id, const std::string& hash, int v) {
+      if (hash != input_hash) {
+        throw Error(Errc::conflict,
+                    fmt::format("workflow {} already has instance {} for business key {} with "
+                                "a different input",
+                                def->name, id, business_key));
+      }
+      return StartResult{id, v, false};
+    };
+    if (auto it = pending_keys_.find(key); it != pending_keys_.end()) {
+      // Answered with the batch that carries the first start.
+      return answer_existing(it->second.instance_id, it->second.input_hash, it->second.version);
+    }
+    std::optional<InstanceRow> existing;
+    {
+      std::lock_guard lock(store_mu_);
+      existing = store_->find_by_business_key(def->name, business_key);
+    }
+    if (existing) {
+      return answer_existing(existing->id, existing->input_hash, existing->version);
+    }
+  }
+
+  Instance& inst = create_instance(def, std::move(request.input), business_key, input_hash,
+                                   request.correlation_id);
+  StartResult result{inst.row.id, def->version, true};
+  machine_.begin(inst);
+  settle(inst);
+  return result;
+}
+
+Instance& EngineImpl::create_instance(std::shared_ptr<const Definition> def, nlohmann::json input,
+                                      std::string business_key, std::string input_hash,
+                                      std::string correlation_id) {
+  auto now = clock_->now();
+  auto inst = std::make_unique<Instance>();
+  auto& row = inst->row;
+  row.id = ids_.next(now);
+  row.workflow = def->name;
+  row.version = def->version;
+  row.status = InstanceStatus::running;
+  row.business_key = std::move(business_key);
+  row.correlation_id = correlation_id.empty() ? row.id : std::move(correlation_id);
+  row.input_hash = std::move(input_hash);
+  row.created_at = now;
+  row.updated_at = now;
+  row.context = {{"input", std::move(input)},
+                 {"instance",
+                  {{"id", row.id},
+                   {"workflow", row.workflow},
+                   {"version", row.version},
+                   {"business_key", row.business_key},
+                   {"correlation_id", row.correlation_id},
+                   {"started_at", format_time(now)}}}};
+  inst->cursors.emplace_back();  // the main line; begin() enters the start step
+  inst->definition = std::move(def);
+
+  Instance& ref = *inst;
+  active_.emplace(row.id, std::move(inst));
+  active_count_ = active_.size();
+  if (!ref.row.business_key.empty()) {
+    auto key = pending_key(ref.row.workflow, ref.row.business_key);
+    pending_keys_[key] = PendingKey{ref.row.id, ref.row.input_hash, ref.row.version};
+    batch().then([this, key] { pending_keys_.erase(key); });
+  }
+  return ref;
+}
+
+}  // namespace rmaflow

@@ -1,0 +1,38 @@
+// Recovery: opening an engine on a database resumes every instance that was making progress
+// when the process stopped. An attempt that was started but has no recorded outcome is invoked
+// again with the same idempotency key (or, if its deadline passed meanwhile, fails with
+// Timeout); a retry whose timer is due fires at once, a later one is re-armed; wait timers come
+// in through the timer window; commands queued while no engine ran are applied.
+#include <limits>
+
+#include "engine/runtime/engine_impl.hpp"
+
+namespace rmaflow {
+
+void EngineImpl::recover() {
+  std::vector<InstanceRow> rows;
+  {
+    std::lock_guard lock(store_mu_);
+    rows = store_->active_instances();
+  }
+  for (auto& row : rows) {
+    auto id = row.id;
+    active_.emplace(id, load_instance(std::move(row)));
+  }
+  // Retry timers belong to instances in memory: their due time is the cursor's deadline. Wait
+  // timers (of instances that are not in memory) come in through the window.
+  for (auto& [id, inst] : active_) {
+    for (const auto& c : inst->cursors) {
+      if (c.phase == Phase::backoff && c.deadline) {
+        timers_->push(TimerEntry{*c.deadline, TimerKind::retry, id, c.branch, {}});
+      }
+    }
+  }
+  timers_->refill();
+  for (auto& [id, inst] : active_) machine_.resume(*inst);
+  active_count_ = active_.size();
+  apply_pending_commands(std::numeric_limits<std::size_t>::max());
+  commit_->request();
+}
+
+}  // namespace rmaflow

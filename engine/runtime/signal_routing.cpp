@@ -1,0 +1,118 @@
+#include "engine/runtime/signal_routing.hpp"
+
+#include <set>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace rmaflow {
+
+namespace {
+
+const WaitStep* wait_of(const Step& step) { return std::get_if<WaitStep>(&step.body); }
+
+// Every step of the flows a fan-out step holds, nested ones too.
+void add_sub_flows(const Definition& def, const Step& step, std::set<std::string>& out) {
+  auto add_flow = [&](const Flow& flow) {
+    for (const auto& name : flow.steps) {
+      if (!out.insert(name).second) continue;
+      if (const Step* s = def.find(name); s && s->fans_out()) add_sub_flows(def, *s, out);
+    }
+  };
+  if (const auto* f = std::get_if<ForeachStep>(&step.body)) add_flow(f->flow);
+  if (const auto* p = std::get_if<ParallelStep>(&step.body))
+    for (const auto& [name, flow] : p->branches) add_flow(flow);
+}
+
+// Where a cursor can still go: in its own flow (`own`), and inside fan-out steps it may yet
+// enter (`later`, whose branches do not exist yet).
+struct Reach {
+  std::set<std::string> own;
+  std::set<std::string> later;
+};
+
+Reach reach_of(const Definition& def, const Cursor& c) {
+  Reach reach;
+  std::vector<std::string> todo;
+  bool here_counts = c.phase != Phase::joining && c.phase != Phase::calling;
+  if (here_counts) {
+    todo.push_back(c.step);
+  } else if (const Step* s = def.find(c.step)) {
+    for (auto& next : s->successors()) todo.push_back(next);
+  }
+  while (!todo.empty()) {
+    std::string name = std::move(todo.back());
+    todo.pop_back();
+    if (!reach.own.insert(name).second) continue;
+    const Step* s = def.find(name);
+    if (s == nullptr) continue;
+    if (s->fans_out()) add_sub_flows(def, *s, reach.later);
+    for (auto& next : s->successors()) todo.push_back(next);
+  }
+  return reach;
+}
+
+}  // namespace
+
+std::string signal_refusal(const Instance& inst, const std::string& name,
+                           const nlohmann::json& match) {
+  const Definition& def = *inst.definition;
+  std::vector<const Step*> waits;
+  std::set<std::string> names;
+  for (const auto& step : def.steps) {
+    const WaitStep* w = wait_of(step);
+    if (w == nullptr || w->signal.empty()) continue;
+    names.insert(w->signal);
+    if (w->signal == name) waits.push_back(&step);
+  }
+  if (waits.empty()) {
+    return names.empty()
+               ? fmt::format("workflow {} version {} waits for no signals", def.name, def.version)
+               : fmt::format("workflow {} version {} waits for no signal named {}; it waits for "
+                             "{}",
+                             def.name, def.version, name, fmt::join(names, ", "));
+  }
+  std::vector<const Step*> matching;
+  for (const Step* s : waits)
+    if (wait_of(*s)->match) matching.push_back(s);
+  if (match.is_null()) {
+    if (matching.size() == waits.size()) {
+      return fmt::format("signal {} needs a match value: every wait for it in workflow {} takes "
+                         "one (step {})",
+                         name, def.name, waits.front()->name);
+    }
+    return {};
+  }
+  if (matching.empty()) {
+    return fmt::format("no wait for signal {} in workflow {} takes a match value; send it "
+                       "without one",
+                       name, def.name);
+  }
+  std::vector<std::string> waiting;
+  for (const auto& c : inst.cursors) {
+    if (c.phase == Phase::ended) continue;
+    Reach reach = reach_of(def, c);
+    for (const Step* s : matching) {
+      if (reach.later.contains(s->name)) return {};  // its branches are yet to be made
+      if (!reach.own.contains(s->name)) continue;
+      if (c.phase == Phase::waiting && c.step == s->name) {
+        if (c.match == match) return {};
+        waiting.push_back(fmt::format("{} ({})", c.branch.empty() ? "the main line" : c.branch,
+                                      c.match.dump()));
+        continue;
+      }
+      try {
+        if (wait_of(*s)->match->render(inst.view(c)) == match) return {};
+      } catch (const Error&) {
+        return {};  // it cannot be told yet: keep the signal
+      }
+    }
+  }
+  return fmt::format("no branch of instance {} can take signal {} with match {}{}", inst.row.id,
+                     name, match.dump(),
+                     waiting.empty() ? std::string()
+                                     : fmt::format("; waiting for it: {}", fmt::join(waiting, ", ")));
+}
+
+}  // namespace rmaflow

@@ -1,0 +1,36 @@
+// How an instance's inner state (its cursors, compensation record and visit counts) is written
+// in its row: one JSON document per column, with the field names given here and nowhere else.
+// docs/storage.md describes the format; it is a stored contract, so fields are only added.
+//
+// Decoding checks the shape and throws Error(storage) naming the instance and the column when
+// a document is corrupt, so that a damaged row is reported, never run.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rmaflow/store.hpp"
+
+namespace rmaflow::store {
+
+std::string encode_cursors(const std::vector<Cursor>& cursors);
+std::vector<Cursor> decode_cursors(std::string_view text, const std::string& instance_id);
+
+std::string encode_saga(const Saga& saga);
+Saga decode_saga(std::string_view text, const std::string& instance_id);
+
+std::string encode_visits(const std::map<std::string, int>& visits);
+std::map<std::string, int> decode_visits(std::string_view text, const std::string& instance_id);
+
+// An incident as a JSON object (also the data of an incident_opened event).
+nlohmann::json incident_json(const Incident& incident);
+Incident incident_from_json(const nlohmann::json& j);
+
+nlohmann::json failure_json(const Failure& failure);
+Failure failure_from_json(const nlohmann::json& j);
+
+}  // namespace rmaflow::store
