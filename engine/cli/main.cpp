@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   register_bench(app, exit_code);
   register_operator_commands(app, exit_code);
   register_token(app, exit_code);
+  register_db(app, exit_code);
   // CLI11 reports an unknown subcommand as "a subcommand is required": name it instead.
   if (argc < 2) {
     fmt::print(stderr, "rmaflow: a command is required: {} (see rmaflow --help)\n",

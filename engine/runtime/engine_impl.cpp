@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "engine/runtime/fault_points.hpp"
+#include "engine/runtime/request_checks.hpp"
+#include "engine/support/db_file.hpp"
 #include "engine/support/json_depth.hpp"
 #include "engine/support/sha256.hpp"
 #include "rmaflow/versions.hpp"
@@ -46,6 +48,8 @@ EngineImpl::EngineImpl(EngineOptions options)
     : options_(std::move(options)),
       wake_(io_),
       command_poll_(io_),
+      heartbeat_(io_),
+      commit_timer_(io_),
       machine_(*this, options_.max_steps_per_turn),
       ids_(pick_seed(options_.seed)),
       rng_(pick_seed(options_.seed)) {
@@ -53,6 +57,7 @@ EngineImpl::EngineImpl(EngineOptions options)
     store_ = std::move(options_.store);
   } else {
     lock_.emplace(options_.db_path);
+    quarantine_.emplace(canonical_db_path(options_.db_path));
     store_ = open_sqlite_store(options_.db_path, StoreOptions{options_.sync, false});
   }
   clock_ = options_.clock ? options_.clock : system_clock();
@@ -118,6 +123,7 @@ void EngineImpl::recover() {
     auto id = row.id;
     active_.emplace(id, load_instance(std::move(row)));
   }
+  quarantine_suspect();
   // Retry timers belong to instances in memory: their due time is the row's deadline. Wait
   // timers (of instances that are not in memory) come in through the window.
   for (auto& [id, inst] : active_) {
@@ -126,10 +132,25 @@ void EngineImpl::recover() {
     }
   }
   refill_timers();
-  for (auto& [id, inst] : active_) machine_.resume(*inst);
+  for (auto& [id, inst] : active_) {
+    auto marked = processing(id);
+    machine_.resume(*inst);
+  }
   active_count_ = active_.size();
   apply_pending_commands(std::numeric_limits<std::size_t>::max());
   request_flush();
+}
+
+void EngineImpl::quarantine_suspect() {
+  auto suspect = quarantine_ ? quarantine_->suspect() : std::nullopt;
+  if (!suspect) return;
+  if (Instance* inst = acquire(*suspect)) {
+    machine_.quarantine(*inst, "the engine stopped twice in a row while processing this "
+                               "instance; it is suspended so that the others can run: retry it "
+                               "once the cause is fixed, or skip or cancel it");
+    settle(*inst);
+  }
+  quarantine_->cleared();
 }
 
 Instance* EngineImpl::acquire(const std::string& id) {
@@ -185,6 +206,7 @@ void EngineImpl::check_input(const Definition& def, const nlohmann::json& input)
 }
 
 StartResult EngineImpl::handle_start(StartRequest request) {
+  check_request(request);
   auto version = request.version ? request.version : latest_version(request.workflow);
   auto def = version ? definition(request.workflow, *version) : nullptr;
   if (!def) {
@@ -258,6 +280,7 @@ StartResult EngineImpl::handle_start(StartRequest request) {
   active_.emplace(row.id, std::move(inst));
   active_count_ = active_.size();
   StartResult result{ref.row.id, def->version, true};
+  auto marked = processing(ref.row.id);
   if (!business_key.empty()) {
     auto key = pending_key(def->name, business_key);
     pending_keys_[key] = PendingKey{ref.row.id, input_hash, def->version};
@@ -276,6 +299,7 @@ void EngineImpl::invoke_after_commit(Instance& inst) {
 }
 
 void EngineImpl::invoke(Instance& inst) {
+  auto marked = processing(inst.row.id);
   auto action = inst.action();
   auto now = clock_->now();
   TimePoint deadline = inst.row.deadline.value_or(now + action->timeout);
@@ -330,12 +354,14 @@ void EngineImpl::complete(const std::string& id, std::uint64_t generation, Outco
   Instance* inst = find_active(id, generation);
   if (inst == nullptr || inst->row.phase != Phase::invoking) return;  // stale: timed out, moved on
   inst->outcome_at = std::chrono::steady_clock::now();
+  outcome = checked_outcome(std::move(outcome));
   if (outcome.ok() && json_deeper_than(*outcome.result)) {
     outcome = Outcome::failure("ResultTooDeep",
                                fmt::format("the adapter's result nests deeper than {} levels",
                                            kMaxJsonDepth),
                                false);
   }
+  auto marked = processing(id);
   machine_.on_outcome(*inst, outcome);
   request_flush();
 }
@@ -389,6 +415,7 @@ void EngineImpl::call_at(TimePoint due, std::function<void()> fn) {
 }
 
 void EngineImpl::fire_due_timers() {
+  if (commit_retry_.pending()) return;  // they fire once the kept batch has committed
   refill_timers();
   for (auto& entry : timers_.pop_due(clock_->now())) {
     switch (entry.kind) {
@@ -400,6 +427,7 @@ void EngineImpl::fire_due_timers() {
       case TimerKind::wait: {
         // Attempt timeouts only exist for instances in memory; durable timers may belong to
         // an instance that waits on disk.
+        auto marked = processing(entry.instance_id);
         Instance* inst = entry.kind == TimerKind::timeout ? find_any(entry.instance_id)
                                                            : acquire(entry.instance_id);
         if (inst == nullptr) break;
@@ -435,7 +463,7 @@ bool EngineImpl::has_ready_timers() const {
 }
 
 void EngineImpl::arm_wake() {
-  if (clock_->is_manual()) return;
+  if (clock_->is_manual() || commit_retry_.pending()) return;
   auto due = timers_.earliest();
   // Wake also to refill the timer window before it runs out.
   auto refill = loaded_until_ - options_.timer_window / 2;
@@ -485,21 +513,58 @@ void EngineImpl::request_flush() {
 }
 
 void EngineImpl::flush() {
+  if (commit_retry_.pending()) return;  // the kept batch commits first, when its timer fires
   if (batch_.empty()) return;
   WriteBatch writes = batch_.take_writes();
   auto effects = batch_.take_effects();
-  if (!writes.empty()) {
-    fault_point("commit.before");
-    {
-      std::lock_guard lock(store_mu_);
-      store_->commit(writes);  // throws Error(storage): fatal, the caller of run*() sees it
-    }
-    ++commits_;
-    events_ += writes.events.size();
-    fault_point("commit.after");
-  }
+  if (!writes.empty() && !commit(writes, effects)) return;
   for (auto& effect : effects) effect();
   arm_wake();
+}
+
+bool EngineImpl::commit(WriteBatch& writes, std::vector<std::function<void()>>& effects) {
+  fault_point("commit.before");
+  try {
+    std::lock_guard lock(store_mu_);
+    store_->commit(writes);  // throws Error(storage)
+  } catch (const Error& e) {
+    if (!retry_commits_) throw;  // fatal: the caller of run_until_idle() sees it
+    health_.commit_failed(e.what());
+    arm_commit_retry(commit_retry_.failed({std::move(writes), std::move(effects)}));
+    return false;
+  }
+  ++commits_;
+  events_ += writes.events.size();
+  fault_point("commit.after");
+  return true;
+}
+
+bool EngineImpl::retry_commit() {
+  auto& kept = commit_retry_.batch();
+  try {
+    std::lock_guard lock(store_mu_);
+    store_->commit(kept.writes);
+  } catch (const Error& e) {
+    health_.commit_failed(e.what());
+    arm_commit_retry(commit_retry_.failed_again());
+    return false;
+  }
+  ++commits_;
+  events_ += kept.writes.events.size();
+  health_.commit_ok();
+  for (auto& effect : commit_retry_.committed()) effect();
+  return true;
+}
+
+void EngineImpl::arm_commit_retry(std::chrono::milliseconds delay) {
+  commit_timer_.expires_after(delay);
+  commit_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || !commit_retry_.pending()) return;
+    if (!retry_commit()) return;
+    // What happened meanwhile (outcomes that came in) commits next; timers fire again.
+    flush();
+    fire_due_timers();
+  });
 }
 
 // ---- driving ---------------------------------------------------------------------------
@@ -550,12 +615,22 @@ void EngineImpl::run_virtual(TimePoint until) {
 }
 
 void EngineImpl::run() {
+  retry_commits_ = true;
   run_guard_.emplace(io_.get_executor());
   io_.restart();
   fire_due_timers();
   arm_wake();
   arm_command_poll();
+  arm_heartbeat();
   io_.run();
+}
+
+void EngineImpl::arm_heartbeat() {
+  health_.beat();
+  heartbeat_.expires_after(std::chrono::seconds(1));
+  heartbeat_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) arm_heartbeat();
+  });
 }
 
 void EngineImpl::stop() {
@@ -564,6 +639,8 @@ void EngineImpl::stop() {
     run_guard_.reset();
     wake_.cancel();
     command_poll_.cancel();
+    heartbeat_.cancel();
+    commit_timer_.cancel();
     io_.stop();
   });
 }
@@ -589,6 +666,7 @@ EngineStats EngineImpl::stats() const {
   s.invocations = invocations_;
   s.active_instances = active_count_;
   s.in_flight = in_flight_count_;
+  health_.describe(s);
   return s;
 }
 

@@ -21,9 +21,12 @@
 
 #include "engine/dsl/input_schema.hpp"
 #include "engine/runtime/batch.hpp"
+#include "engine/runtime/commit_retry.hpp"
+#include "engine/runtime/engine_health.hpp"
 #include "engine/runtime/engine_lock.hpp"
 #include "engine/runtime/instance.hpp"
 #include "engine/runtime/pending_reply.hpp"
+#include "engine/runtime/quarantine.hpp"
 #include "engine/runtime/step_machine.hpp"
 #include "engine/runtime/timer_queue.hpp"
 #include "engine/support/ids.hpp"
@@ -73,6 +76,12 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void deliver_signal(SignalRequest request, SignalDone done) override;
 
   void recover();
+  // Suspends the instance the last two processes died on, before anything resumes.
+  void quarantine_suspect();
+  // Marks `id` as the instance the engine's thread works on (quarantine.hpp).
+  QuarantineRecord::Scope processing(const std::string& id) {
+    return QuarantineRecord::Scope(quarantine_ ? &*quarantine_ : nullptr, id);
+  }
   // An instance rebuilt from its row, on the definition it is pinned to. Throws Error(storage).
   std::unique_ptr<Instance> load_instance(InstanceRow row);
   // Applies operator commands written to the database by other processes (the offline CLI),
@@ -80,6 +89,8 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void apply_pending_commands(std::size_t limit);
   // While run() runs: applies newly queued commands every options_.command_poll.
   void arm_command_poll();
+  // While run() runs: renews the heartbeat every second (engine_health.hpp).
+  void arm_heartbeat();
   // Runs `handle` on the engine thread; its result answers `done` once the batch it wrote to is
   // committed (for a request that changed nothing, once the batch before it is); an Error it
   // throws answers at once.
@@ -111,8 +122,15 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   Instance* find_active(const std::string& id, std::uint64_t generation);
   Instance* find_any(const std::string& id);  // in memory, whatever its generation
 
-  // Commits the batch (if it holds anything) and runs its effects. Throws Error(storage).
+  // Commits the batch (if it holds anything) and runs its effects. Throws Error(storage), except
+  // while run() serves: then a failed commit is kept and retried (commit_retry.hpp).
   void flush();
+  // Commits `writes`; on failure while run() serves, keeps them with `effects` and arms the
+  // retry. False when they are not committed.
+  bool commit(WriteBatch& writes, std::vector<std::function<void()>>& effects);
+  // The kept batch, committed again (and its effects run) once its delay passed.
+  bool retry_commit();
+  void arm_commit_retry(std::chrono::milliseconds delay);
   void request_flush();
   void arm_wake();
   bool has_ready_timers() const;
@@ -122,6 +140,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
 
   EngineOptions options_;
   std::optional<EngineLock> lock_;  // taken before the store opens, released after it closes
+  std::optional<QuarantineRecord> quarantine_;  // for a database opened by path
   std::unique_ptr<Store> store_;
   mutable std::mutex store_mu_;  // the store is used by the engine thread and by deploy()
   std::shared_ptr<Clock> clock_;
@@ -131,6 +150,11 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   boost::asio::io_context io_;
   boost::asio::system_timer wake_;
   boost::asio::steady_timer command_poll_;
+  boost::asio::steady_timer heartbeat_;
+  EngineHealth health_;
+  CommitRetry commit_retry_;
+  boost::asio::steady_timer commit_timer_;
+  bool retry_commits_ = false;  // set by run(): a failed commit is retried, not fatal
   std::int64_t last_command_ = 0;  // commands up to this id were handled
   std::optional<TimePoint> wake_armed_for_;
   std::optional<WorkGuard> inflight_guard_;
@@ -174,6 +198,12 @@ template <typename Result, typename Handle>
 void EngineImpl::submit(Handle handle, ReplyFn<Result> done) {
   auto reply = std::make_shared<PendingReply<Result>>(std::move(done));
   boost::asio::post(io_, [this, handle = std::move(handle), reply]() mutable {
+    if (commit_retry_.pending()) {  // no new work until the kept batch commits
+      reply->fail(std::make_exception_ptr(Error(
+          Errc::storage, "the database refuses writes for now (commits are being retried); "
+                         "try again later")));
+      return;
+    }
     std::optional<Result> result;
     try {
       result = handle();

@@ -1,7 +1,9 @@
 set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/batch.cpp
+  engine/runtime/commit_retry.cpp
   engine/runtime/engine.cpp
   engine/runtime/engine_commands.cpp
+  engine/runtime/engine_health.cpp
   engine/runtime/engine_impl.cpp
   engine/runtime/engine_lock.cpp
   engine/runtime/engine_signals.cpp
@@ -10,6 +12,8 @@ set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/instance.cpp
   engine/runtime/migration.cpp
   engine/runtime/operator_actions.cpp
+  engine/runtime/quarantine.cpp
+  engine/runtime/request_checks.cpp
   engine/runtime/step_machine.cpp
   engine/runtime/timer_queue.cpp
   engine/runtime/versions.cpp

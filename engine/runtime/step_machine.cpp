@@ -41,6 +41,14 @@ namespace {
 
 constexpr std::string_view kExpressionError = "ExpressionError";
 
+// A step whose expression failed: ExpressionLimit when it passed a limit every evaluation runs
+// within (an input too large for the workflow: not retryable, an operator decides), else
+// ExpressionError.
+AdapterError expression_failure(const Error& e) {
+  bool limit = dynamic_cast<const ExpressionLimitError*>(&e) != nullptr;
+  return {limit ? "ExpressionLimit" : std::string(kExpressionError), e.what(), false};
+}
+
 nlohmann::json error_json(const AdapterError& e) {
   return {{"code", e.code}, {"message", e.message}, {"retryable", e.retryable}};
 }
@@ -86,7 +94,7 @@ void StepMachine::enter(Instance& inst, std::string step_name) {
           inst.step_input = task.with.render(inst.context);
         } catch (const Error& e) {
           host_.batch().record(inst, EventType::step_entered, now, {{"visit", inst.visit()}});
-          fail(inst, {std::string(kExpressionError), e.what(), false});
+          fail(inst, expression_failure(e));
           return;
         }
         host_.batch().record(inst, EventType::step_entered, now,
@@ -103,7 +111,7 @@ void StepMachine::enter(Instance& inst, std::string step_name) {
             inst.context[key] = output[key];
           }
         } catch (const Error& e) {
-          fail(inst, {std::string(kExpressionError), e.what(), false});
+          fail(inst, expression_failure(e));
           return;
         }
         host_.batch().record(inst, EventType::step_completed, now, {{"output", output}});
@@ -122,7 +130,7 @@ void StepMachine::enter(Instance& inst, std::string step_name) {
             }
           }
         } catch (const Error& e) {
-          fail(inst, {std::string(kExpressionError), e.what(), false});
+          fail(inst, expression_failure(e));
           return;
         }
         if (chosen.empty()) chosen = sw.default_next;
@@ -324,6 +332,12 @@ void StepMachine::resume(Instance& inst) {
     case Phase::idle:
       return;
   }
+}
+
+void StepMachine::quarantine(Instance& inst, const std::string& why) {
+  int attempts = inst.row.attempt;
+  abandon_pending(inst);
+  suspend(inst, {"Quarantined", why, false}, attempts);
 }
 
 void StepMachine::on_outcome(Instance& inst, const Outcome& outcome) {

@@ -65,6 +65,9 @@ class StepMachine {
   void apply(Instance& inst, const OperatorAction& action);
   // After a restart: re-arms what an unfinished instance was doing when the process stopped.
   void resume(Instance& inst);
+  // An instance the engine died on twice in a row (quarantine.hpp): whatever it was doing is
+  // dropped and it is suspended with the incident Quarantined, saying `why`.
+  void quarantine(Instance& inst, const std::string& why);
 
  private:
   // Enters `step` and runs set/switch steps until one waits on something (a task attempt,
