@@ -406,14 +406,18 @@ steps:
       engine->run_until_idle();
       ids.push_back(started.get().instance_id);
     }
+    std::vector<std::string> messages;
     for (const auto& id : ids) {
       auto row = engine->store().get_instance(id);
       REQUIRE(row.has_value());
       CHECK(row->status == InstanceStatus::suspended);
       auto incident = json::parse(row->incident);
       CHECK(incident["error"]["code"] == "Http400");
-      CHECK(incident["error"]["message"].get<std::string>().find("\xEF\xBF\xBD") != std::string::npos);
+      messages.push_back(incident["error"]["message"].get<std::string>());
     }
+    // Latin-1 bytes become replacement characters; a cut character is left out whole.
+    CHECK(messages[0].find("d\xEF\xBF\xBDj\xEF\xBF\xBD trait\xEF\xBF\xBD") != std::string::npos);
+    CHECK(messages[1].find(std::string(199, 'x') + "...") != std::string::npos);
   }
   // Nothing is left running, so a restart calls the partner no more.
   int before = calls;

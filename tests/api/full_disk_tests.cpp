@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <future>
@@ -63,7 +64,8 @@ Answer submit(ApiFixture& api, net::HttpClient& client, const std::string& rma,
   request.body = json{{"workflow", "intake"}, {"input", {{"rma_id", rma}}}}.dump();
   auto result =
       client.request(net::HttpEndpoint{"127.0.0.1", api.server->port()}, request, timeout);
-  Answer answer{rma};
+  Answer answer;
+  answer.rma = rma;
   if (result.ok()) {
     answer.status = result.response.status;
     answer.retry_after = std::string(result.response.headers.get("retry-after"));

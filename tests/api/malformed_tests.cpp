@@ -160,6 +160,24 @@ TEST_CASE("Api.Issue12.HostileRequestsAre4xxAndTheServerGoesOn") {
       alive();
     }
   }
+  SUBCASE("workflow files that used to hang or fail the deploy") {
+    std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i <= 10; ++i) {
+      bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+      for (int k = 0; k < 10; ++k) bomb += (k ? ", *a" : "*a") + std::to_string(i - 1);
+      bomb += "]\n";
+    }
+    bomb += "workflow: bomb\nversion: 1\nstart: s\nsteps:\n  s: { end: completed }\n";
+    auto refused = api.call("POST", "/v1/workflows", bomb, "admin", "application/yaml");
+    check_problem(refused, 422, "invalid-definition");
+    CHECK(refused.body["errors"][0]["code"] == "yaml-too-large");
+    auto latin1 = api.call("POST", "/v1/workflows",
+                           "workflow: t\nversion: 1\ndescription: caf\xE9\n", "admin",
+                           "application/yaml");
+    check_problem(latin1, 422, "invalid-definition");
+    CHECK(latin1.body["errors"][0]["code"] == "yaml-encoding");
+    alive();
+  }
   SUBCASE("duplicate keys, and keys and names past their limits") {
     check_problem(api.call("POST", "/v1/instances",
                            R"({"workflow":"returns","workflow":"other","input":{"rma_id":"D","amount":1}})",

@@ -197,5 +197,5 @@ TEST_CASE("Cli.Issue12.DbCheckAndOnlineBackup") {
   auto corrupt = run_process({rmaflow_binary(), "db", "check", "--db", db.path});
   CHECK(corrupt.exit_code == 1);
   CHECK(corrupt.signal == 0);
-  CHECK_FALSE(corrupt.out.empty() && corrupt.err.empty());
+  CHECK_FALSE((corrupt.out.empty() && corrupt.err.empty()));
 }
