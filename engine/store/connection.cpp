@@ -40,6 +40,25 @@ void set_pragmas(SQLite::Database& db, const std::string& path, SyncMode sync) {
 }
 
 // `file` is the path SQLite opens, `path` the one messages name.
+// The quick part of checking a database as it opens: the pages of the small tables every
+// command reads first (the schema version, the deployed definitions) and their indexes. The
+// large tables are left to `rmaflow db check`: checking them would make every open as slow as
+// the database is large. A read that meets a damaged page later is refused as corrupt too
+// (sqlite_error.cpp).
+void quick_check(SQLite::Database& db, const std::string& path) {
+  for (const char* table : {"schema_version", "definitions"}) {
+    SQLite::Statement check(db, fmt::format("PRAGMA quick_check({})", table));
+    while (check.executeStep()) {
+      auto line = check.getColumn(0).getString();
+      if (line == "ok") continue;
+      throw Error(Errc::storage,
+                  fmt::format("{} is corrupt and cannot be used (SQLite: {}); rmaflow db check "
+                              "names what is damaged: restore it from a backup",
+                              path, line));
+    }
+  }
+}
+
 SQLite::Database open_writable(const std::string& file, const std::string& path,
                                const StoreOptions& options) {
   SQLite::Database db(file, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | kThreading,
@@ -48,6 +67,7 @@ SQLite::Database open_writable(const std::string& file, const std::string& path,
   check_schema(db, path, /*read_only=*/false);
   set_pragmas(db, path, options.sync);
   migrate(db, path);
+  quick_check(db, path);
   return db;
 }
 
@@ -58,6 +78,7 @@ SQLite::Database open_read_only(const std::string& file, const std::string& path
   }
   SQLite::Database db(file, SQLite::OPEN_READONLY | kThreading, kBusyTimeoutMs);
   check_schema(db, path, /*read_only=*/true);
+  quick_check(db, path);
   return db;
 }
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "engine/store/connection.hpp"
+#include "engine/store/schema.hpp"
 #include "engine/store/sqlite_error.hpp"
 #include "engine/support/db_file.hpp"
 
@@ -60,8 +61,16 @@ constexpr const char* kRules[] = {
 }  // namespace
 
 CheckReport check_database(const std::string& path, std::size_t max_problems) {
-  // Opening checks the file is an rmaflow database at this schema version.
-  SQLite::Database db = open_connection(path, StoreOptions{SyncMode::full, true});
+  // Opened bare, not through open_connection(): its quick check would refuse a damaged file
+  // with one sentence, and this is where the damage is listed.
+  std::string file = canonical_db_path(path);
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    throw Error(Errc::not_found, fmt::format("no database at {}", path));
+  }
+  SQLite::Database db = guard(path, "open", [&] {
+    return SQLite::Database(file, SQLite::OPEN_READONLY, kBusyTimeoutMs);
+  });
   CheckReport report;
   auto note = [&](std::string problem) {
     if (report.problems.size() < max_problems) report.problems.push_back(std::move(problem));
@@ -75,6 +84,7 @@ CheckReport check_database(const std::string& path, std::size_t max_problems) {
     // Rules read rows: on pages SQLite found damaged they could fail half-way; what SQLite said
     // is the report then.
     if (!report.ok()) return;
+    check_schema(db, path, /*read_only=*/true);  // an rmaflow database, of this version
     for (const char* rule : kRules) {
       SQLite::Statement statement(db, rule);
       while (statement.executeStep() && report.problems.size() < max_problems) {
