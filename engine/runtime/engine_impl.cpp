@@ -299,7 +299,6 @@ void EngineImpl::invoke_after_commit(Instance& inst) {
 }
 
 void EngineImpl::invoke(Instance& inst) {
-  auto marked = processing(inst.row.id);
   auto action = inst.action();
   auto now = clock_->now();
   TimePoint deadline = inst.row.deadline.value_or(now + action->timeout);
@@ -362,6 +361,7 @@ void EngineImpl::complete(const std::string& id, std::uint64_t generation, Outco
                                false);
   }
   auto marked = processing(id);
+  fault_point("outcome.before");
   machine_.on_outcome(*inst, outcome);
   request_flush();
 }

@@ -3,7 +3,8 @@
 // RMAFLOW_KILL_AT="point:N[,point:N...]" kills the process the Nth time `point` is reached.
 // Points: commit.before (a batch is built, not committed), commit.after (committed, its
 // effects not yet run), invoke.after (an adapter was invoked, its outcome not recorded),
-// retry.armed (a retry delay is committed and its timer armed). Without the variable every
+// retry.armed (a retry delay is committed and its timer armed), outcome.before (an adapter's
+// outcome is about to be applied to its instance: the engine dies while processing it). Without the variable every
 // check is one relaxed load.
 #pragma once
 

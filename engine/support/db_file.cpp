@@ -15,9 +15,6 @@ std::string canonical_db_path(const std::string& path) {
   std::error_code ec;
   fs::path canonical = fs::weakly_canonical(fs::absolute(path, ec), ec);
   if (ec) throw Error(Errc::io, fmt::format("cannot resolve the path {}: {}", path, ec.message()));
-  if (!fs::is_directory(canonical.parent_path(), ec)) {
-    throw Error(Errc::io, fmt::format("the directory of the database {} does not exist", path));
-  }
   struct stat st {};
   if (::stat(canonical.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink > 1) {
     throw Error(Errc::storage,

@@ -11,8 +11,8 @@
 namespace rmaflow {
 
 // The absolute path of `path` with symbolic links resolved (for a file that does not exist
-// yet, its directory's). Throws Error(storage) naming the file when it has more than one hard
-// link, Error(io) when its directory does not exist.
+// yet, as far as its directories exist). Throws Error(storage) naming the file when it has
+// more than one hard link.
 std::string canonical_db_path(const std::string& path);
 
 }  // namespace rmaflow

@@ -144,8 +144,8 @@ TEST_CASE("Cli.Issue12.PoisonInputsSuspendTheirInstanceOnly") {
 
 TEST_CASE("Cli.Issue12.AnInstanceTheEngineDiesOnTwiceIsQuarantined") {
   Db db;
-  // The process dies right after calling the adapter for the instance, at every start.
-  std::vector<std::string> die = {"RMAFLOW_KILL_AT=invoke.after:1"};
+  // The process dies applying the adapter's answer to the instance, at every start.
+  std::vector<std::string> die = {"RMAFLOW_KILL_AT=outcome.before:1"};
   auto first = db.run({{{"kind", "ok"}}}, die);
   CHECK(first.signal == SIGKILL);
   auto again = db.run({}, die);
@@ -159,7 +159,7 @@ TEST_CASE("Cli.Issue12.AnInstanceTheEngineDiesOnTwiceIsQuarantined") {
   CHECK(outcomes["ok"].second["error"]["code"] == "Quarantined");
   CHECK(outcomes["ok"].second["step"] == "touch");
   // It stays suspended across restarts; one death is not a streak.
-  CHECK(db.run({}, die).exit_code == 0);  // nothing is invoked: the fault point is not reached
+  CHECK(db.run({}, die).exit_code == 0);  // nothing runs: the fault point is not reached
   CHECK(db.outcomes()["ok"].first == "suspended");
 }
 
@@ -178,8 +178,8 @@ TEST_CASE("Cli.Issue12.AValueTooDeepForJqPoisonsOnlyItsInstance") {
   CHECK(outcomes["deep"].first == "suspended");
   auto code = outcomes["deep"].second["error"]["code"];
   CHECK((code == "Quarantined" || code == "ExpressionLimit"));
-  MESSAGE("first start ", first.signal != 0 ? "died" : "ran", ", second ",
-          again.signal != 0 ? "died" : "ran", "; the instance ended ", code);
+  auto how = [](const ProcessResult& r) { return std::string(r.signal != 0 ? "died" : "ran"); };
+  MESSAGE("first start ", how(first), ", second ", how(again), "; the instance ended ", code);
 }
 
 TEST_CASE("Cli.Issue12.DbCheckAndOnlineBackup") {
