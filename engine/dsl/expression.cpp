@@ -16,6 +16,7 @@ extern "C" {
 
 #include "engine/dsl/jq_watchdog.hpp"
 #include "engine/dsl/jv_json.hpp"
+#include "engine/support/utf8.hpp"
 
 namespace rmaflow {
 
@@ -164,7 +165,8 @@ Expression Expression::compile(const std::string& source) {
   jq_set_error_cb(impl->jq, nullptr, nullptr);
   if (!compiled) {
     if (errors.empty()) errors = "syntax error";
-    throw ExpressionError(fmt::format("jq expression \"{}\" does not compile: {}", source, errors));
+    throw ExpressionError(fmt::format("jq expression \"{}\" does not compile: {}",
+                                      quote_utf8(source), quote_utf8(errors)));
   }
   return Expression(std::move(impl));
 }
@@ -218,10 +220,13 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
                            ? fmt::format("gave a result larger than {} bytes", kExpressionResultBytes)
                            : fmt::format("gave a result nested deeper than {} levels",
                                          kExpressionResultDepth);
-    throw ExpressionLimitError(limit, fmt::format("jq expression \"{}\" {}", impl_->source, what));
+    throw ExpressionLimitError(limit,
+                               fmt::format("jq expression \"{}\" {}", quote_utf8(impl_->source), what));
   }
-  if (!failure.empty())
-    throw ExpressionError(fmt::format("jq expression \"{}\" failed: {}", impl_->source, failure));
+  if (!failure.empty()) {
+    throw ExpressionError(fmt::format("jq expression \"{}\" failed: {}", quote_utf8(impl_->source),
+                                      quote_utf8(failure)));
+  }
   return result;
 }
 
