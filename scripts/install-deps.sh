@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian 12 packages rmaflow builds and tests with. Idempotent:
 # when every package is present it does nothing and needs no network.
+#   --fuzz   also clang and its libFuzzer runtime, for the fuzzing run of .ci/run
 set -eu
 
 PACKAGES="
@@ -11,6 +12,9 @@ PACKAGES="
   libfmt-dev libspdlog-dev libcli11-dev doctest-dev
   libvalijson-dev graphviz
 "
+if [ "${1:-}" = "--fuzz" ]; then
+  PACKAGES="$PACKAGES clang-14 libclang-rt-14-dev"
+fi
 
 missing=""
 for p in $PACKAGES; do

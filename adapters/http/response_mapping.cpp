@@ -4,11 +4,14 @@
 
 #include <fmt/format.h>
 
+#include "engine/support/utf8.hpp"
+
 namespace rmaflow {
 
 namespace {
 
-constexpr std::size_t kMaxQuoted = 200;  // of a body that is not a problem document
+constexpr std::size_t kMaxQuoted = 200;   // of a body that is not a problem document
+constexpr std::size_t kMaxDetail = 1000;  // of a problem document's detail
 
 bool is_code(const std::string& s) {
   if (s.empty() || s.size() > 64 || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
@@ -51,14 +54,15 @@ Problem problem_of(const net::HttpResponse& response) {
     }
     for (const auto* key : {"detail", "title", "message"}) {
       if (body.contains(key) && body[key].is_string()) {
-        p.detail = body[key].get<std::string>();
+        p.detail = quote_utf8(body[key].get<std::string>(), kMaxDetail);
         break;
       }
     }
   }
   if (p.detail.empty()) {
-    p.detail = response.body.substr(0, kMaxQuoted);
-    if (response.body.size() > kMaxQuoted) p.detail += "...";
+    // An error page is any bytes (a Latin-1 page, UTF-8 cut inside a character): quote it as
+    // UTF-8, or recording the failure would fail.
+    p.detail = quote_utf8(response.body, kMaxQuoted);
   }
   return p;
 }

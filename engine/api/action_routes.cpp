@@ -65,7 +65,7 @@ void post_action(ApiContext& context, ApiRequest& request, const Answer& answer)
   action.instance_id = request.path.at("id");
   action.kind = *kind;
   action.actor = request.principal.name;
-  action.reason = fields.required_string("reason");
+  action.reason = fields.required_string("reason", kMaxTextBytes);
   action.args = action_args(*kind, fields);
   action.branch = fields.optional_string("branch").value_or("");
   fields.finish();
@@ -89,7 +89,7 @@ void post_bulk_retry(ApiContext& context, ApiRequest& request, const Answer& ans
   BodyFields fields(body);
   BulkRetryRequest bulk;
   bulk.actor = request.principal.name;
-  bulk.reason = fields.required_string("reason");
+  bulk.reason = fields.required_string("reason", kMaxTextBytes);
   if (auto filter = fields.optional_object("filter")) {
     BodyFields f(*filter, "/filter");
     if (auto statuses = f.optional_value("status")) {

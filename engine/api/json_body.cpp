@@ -9,6 +9,7 @@
 
 #include "engine/api/problem.hpp"
 #include "engine/support/json_depth.hpp"
+#include "engine/support/limits.hpp"
 
 namespace rmaflow::api {
 
@@ -44,21 +45,35 @@ nlohmann::json json_object_body(const net::HttpRequest& request, bool empty_ok) 
   }
   // Nesting deeper than the engine takes would only be refused later, after recursive code
   // had walked it; refuse it while parsing. The body wraps the documents the engine bounds
-  // (input, payload, patch) in one more level.
+  // (input, payload, patch) in one more level. A key given twice in one object is refused
+  // too: "last one wins" would let two readers of the same body see different documents.
   static constexpr int kMaxDepth = static_cast<int>(kMaxJsonDepth) + 1;
-  auto limit_depth = [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+  std::vector<std::set<std::string>> keys;  // of each object being read
+  auto check = [&keys](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
     if (depth > kMaxDepth) {
       fail(400, "malformed-json",
            fmt::format("the request body nests deeper than {} levels", kMaxDepth));
+    }
+    if (event == Event::object_start) keys.emplace_back();
+    if (event == Event::object_end && !keys.empty()) keys.pop_back();
+    if (event == Event::key && !keys.empty() &&
+        !keys.back().insert(parsed.get<std::string>()).second) {
+      fail(400, "malformed-json",
+           fmt::format("the request body gives the key \"{}\" twice in one object",
+                       parsed.get<std::string>()));
     }
     return true;
   };
   nlohmann::json body;
   try {
-    body = nlohmann::json::parse(request.body, limit_depth);
+    body = nlohmann::json::parse(request.body, check);
   } catch (const nlohmann::json::parse_error& e) {
     fail(400, "malformed-json",
          fmt::format("the request body is not valid JSON (at byte {})", e.byte));
+  } catch (const nlohmann::json::exception&) {
+    // out_of_range: a number such as 1e400 that no double holds.
+    fail(400, "malformed-json", "the request body holds a number out of range");
   }
   if (!body.is_object()) {
     fail(422, "invalid-field",
@@ -77,8 +92,8 @@ const nlohmann::json* BodyFields::take(const std::string& name) {
   return it == body_.end() ? nullptr : &*it;
 }
 
-std::string BodyFields::required_string(const std::string& name) {
-  auto value = optional_string(name);
+std::string BodyFields::required_string(const std::string& name, std::size_t max_bytes) {
+  auto value = optional_string(name, max_bytes);
   if (!value || value->find_first_not_of(" \t\r\n") == std::string::npos) {
     fail(422, "invalid-field", fmt::format("{} is required and may not be empty", name),
          pointer(name));
@@ -86,14 +101,17 @@ std::string BodyFields::required_string(const std::string& name) {
   return *value;
 }
 
-std::optional<std::string> BodyFields::optional_string(const std::string& name) {
+std::optional<std::string> BodyFields::optional_string(const std::string& name,
+                                                       std::size_t max_bytes) {
   const auto* value = take(name);
   if (value == nullptr) return std::nullopt;
   if (!value->is_string()) {
     fail(422, "invalid-field", fmt::format("{} must be a string, not {}", name, value->type_name()),
          pointer(name));
   }
-  return value->get<std::string>();
+  const auto& text = value->get_ref<const std::string&>();
+  if (auto why = name_problem(name, text, max_bytes)) fail(422, "invalid-field", *why, pointer(name));
+  return text;
 }
 
 std::optional<int> BodyFields::optional_int(const std::string& name, int min) {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/net/http_message.hpp"
+#include "engine/support/limits.hpp"
 
 namespace rmaflow::api {
 
@@ -19,8 +20,8 @@ namespace rmaflow::api {
 bool has_content_type(const net::HttpRequest& request, std::string_view type);
 
 // The request body as a JSON object. An empty body is `{}` when `empty_ok`. Refuses: another
-// content type (415), malformed JSON or nesting past the engine's bound (400), a body that is
-// not an object (422).
+// content type (415), malformed JSON, a key given twice in one object, a number no double
+// holds (1e400) or nesting past the engine's bound (400), a body that is not an object (422).
 nlohmann::json json_object_body(const net::HttpRequest& request, bool empty_ok = false);
 
 // The fields of one body object, taken one by one; finish() refuses any left untaken.
@@ -29,9 +30,11 @@ class BodyFields {
   explicit BodyFields(const nlohmann::json& body, std::string prefix = "")
       : body_(body), prefix_(std::move(prefix)) {}
 
-  // A string that must be present and not blank.
-  std::string required_string(const std::string& name);
-  std::optional<std::string> optional_string(const std::string& name);
+  // A string that must be present and not blank. Strings longer than `max_bytes` are refused
+  // (limits.hpp: names, keys and ids are at most kMaxKeyBytes unless the field says more).
+  std::string required_string(const std::string& name, std::size_t max_bytes = kMaxKeyBytes);
+  std::optional<std::string> optional_string(const std::string& name,
+                                             std::size_t max_bytes = kMaxKeyBytes);
   std::optional<int> optional_int(const std::string& name, int min);
   std::optional<bool> optional_bool(const std::string& name);
   // Any JSON value (null included), when present.

@@ -62,6 +62,15 @@ std::string Metrics::exposition(const EngineStats& engine, bool engine_running,
   out += fmt::format("rmaflow_engine_active_instances {}\n", engine.active_instances);
   family(out, "rmaflow_engine_calls_in_flight", "gauge", "Adapter calls not answered yet.");
   out += fmt::format("rmaflow_engine_calls_in_flight {}\n", engine.in_flight);
+  family(out, "rmaflow_engine_storage_failing", "gauge",
+         "1 while commits fail and are being retried (a full disk, an I/O error).");
+  out += fmt::format("rmaflow_engine_storage_failing {}\n", engine.storage_failing ? 1 : 0);
+  family(out, "rmaflow_engine_failed_commits_total", "counter", "Commits that failed (and were retried).");
+  out += fmt::format("rmaflow_engine_failed_commits_total {}\n", engine.failed_commits);
+  family(out, "rmaflow_engine_heartbeat_age_seconds", "gauge",
+         "Seconds since the engine's thread last came round its loop (it does every second).");
+  out += fmt::format("rmaflow_engine_heartbeat_age_seconds {:.3f}\n",
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - engine.heartbeat).count());
 
   std::lock_guard lock(mu_);
   family(out, "rmaflow_http_requests_total", "counter", "API requests answered.");

@@ -5,14 +5,17 @@
 
 #include <fmt/format.h>
 
+#include "engine/support/utf8.hpp"
+
 namespace rmaflow::api {
 
 namespace {
 
 // Every problem type the API answers with, and its title (the same for every occurrence).
 // docs/api.md lists them; the types are part of the API's contract.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 20> kTitles{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 21> kTitles{{
     {"malformed-request", "The request is not valid HTTP"},
+    {"invalid-header", "A request header is invalid"},
     {"malformed-json", "The request body is not valid JSON"},
     {"unsupported-media-type", "The request body has a content type this endpoint does not take"},
     {"invalid-field", "A field of the request body is invalid"},
@@ -86,15 +89,20 @@ nlohmann::json problem_json(const Problem& problem) {
   nlohmann::json body = {{"type", fmt::format("urn:rmaflow:problem:{}", problem.type)},
                          {"title", title_of(problem.type)},
                          {"status", problem.status},
-                         {"detail", problem.detail}};
-  if (!problem.pointer.empty()) body["pointer"] = problem.pointer;
+                         // A detail may quote what a request carried: never let a byte
+                         // that is not UTF-8 make the answer itself fail.
+                         {"detail", quote_utf8(problem.detail)}};
+  if (!problem.pointer.empty()) body["pointer"] = quote_utf8(problem.pointer);
   for (const auto& [key, value] : problem.extra.items()) body[key] = value;
   return body;
 }
 
 net::HttpResponse problem_response(const Problem& problem) {
-  return net::HttpResponse::with_body(problem.status, problem_json(problem).dump(),
-                                      "application/problem+json");
+  auto response = net::HttpResponse::with_body(problem.status, problem_json(problem).dump(),
+                                               "application/problem+json");
+  // Unavailable is temporary (commits being retried, connections all busy): say when to retry.
+  if (problem.status == 503) response.headers.set("Retry-After", std::to_string(kRetryAfterSeconds));
+  return response;
 }
 
 net::HttpResponse transport_problem(int status, std::string_view detail) {

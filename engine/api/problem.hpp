@@ -31,7 +31,9 @@ Problem problem_from(const Error& error);
 
 // {"type": "urn:rmaflow:problem:<slug>", "title", "status", "detail", "pointer"?, ...extra}
 nlohmann::json problem_json(const Problem& problem);
+// The answer for `problem`; a 503 carries Retry-After: kRetryAfterSeconds.
 net::HttpResponse problem_response(const Problem& problem);
+inline constexpr int kRetryAfterSeconds = 5;
 
 // The server's own refusals before routing (malformed HTTP, limits, timeouts) as problems.
 net::HttpResponse transport_problem(int status, std::string_view detail);

@@ -7,6 +7,8 @@
 #include <fmt/ranges.h>
 
 #include "engine/api/problem.hpp"
+#include "engine/support/limits.hpp"
+#include "engine/support/utf8.hpp"
 
 namespace rmaflow::api {
 
@@ -25,9 +27,22 @@ Target Target::parse(const std::string& target) {
   if (!url) fail(400, "malformed-request", "the request target is not a valid path");
   Target out;
   for (auto segment : url->segments()) {
-    if (!segment.empty()) out.segments.push_back(segment);
+    if (segment.empty()) continue;
+    // Decoded, a segment may hold any byte (%FF): it names an instance, a workflow or a
+    // signal, so it must be text the engine can store.
+    if (auto why = name_problem("a segment of the request path", segment, kMaxKeyBytes)) {
+      fail(400, "malformed-request", *why);
+    }
+    out.segments.push_back(segment);
   }
   for (auto param : url->params()) {
+    if (!is_valid_utf8(param.key)) {
+      fail(400, "malformed-request", "a query parameter's name is not valid UTF-8");
+    }
+    if (auto why = name_problem(fmt::format("the query parameter {}", param.key), param.value,
+                                kMaxKeyBytes)) {
+      bad_parameter(param.key, *why);
+    }
     if (!out.query.emplace(param.key, param.value).second) {
       bad_parameter(param.key, fmt::format("the query parameter {} is given twice", param.key));
     }

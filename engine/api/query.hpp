@@ -15,7 +15,8 @@ namespace rmaflow::api {
 struct Target {
   std::vector<std::string> segments;  // "/v1/instances/X" -> {"v1", "instances", "X"}
   std::map<std::string, std::string> query;
-  // Throws ProblemError(400) when `target` is not an origin-form target or repeats a parameter.
+  // Throws ProblemError(400) when `target` is not an origin-form target, repeats a parameter,
+  // or decodes to a segment or parameter that is not UTF-8 or is longer than kMaxKeyBytes.
   static Target parse(const std::string& target);
 };
 

@@ -5,6 +5,13 @@
 
 namespace rmaflow::api {
 
+namespace {
+
+// A heartbeat older than this (the engine renews it every second) reports the engine stalled.
+constexpr std::chrono::milliseconds kEngineStalledAfter{10'000};
+
+}  // namespace
+
 const std::vector<Route>& api_routes() {
   using P = Permission;
   // clang-format off
@@ -30,10 +37,36 @@ const std::vector<Route>& api_routes() {
 
 void get_health(ApiContext& context, ApiRequest& request, const Answer& answer) {
   request.query.finish();
+  // Answered here, on the I/O thread, from what the engine publishes: a health check never
+  // waits for an engine that may be stuck.
+  auto stats = context.engine.stats();
+  auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - stats.heartbeat);
+  nlohmann::json engine = {{"running", context.engine_running()},
+                           {"heartbeat_age_ms", silent.count()},
+                           {"commits", stats.commits},
+                           {"in_flight", stats.in_flight},
+                           {"storage", stats.storage_failing ? "failing" : "ok"}};
+  std::string status = "ok";
+  std::string detail;
   if (!context.engine_running()) {
-    fail(503, "unavailable", "the engine has stopped; see the server's log");
+    status = "stopped";
+    detail = "the engine has stopped; see the server's log";
+  } else if (silent > kEngineStalledAfter) {
+    status = "stalled";
+    detail = fmt::format("the engine's thread has not come round for {} s; it is stuck on "
+                         "something (see the server's log)",
+                         silent.count() / 1000);
+  } else if (stats.storage_failing) {
+    status = "degraded";
+    engine["storage_error"] = stats.storage_error;
+    detail = fmt::format("commits are failing and being retried: {}", stats.storage_error);
   }
-  answer(json_response(200, {{"status", "ok"}}));
+  if (status == "ok") return answer(json_response(200, {{"status", status}, {"engine", engine}}));
+  Problem problem = make_problem(503, "unavailable", detail);
+  problem.extra["status_of_engine"] = status;
+  problem.extra["engine"] = engine;
+  answer(problem_response(problem));
 }
 
 void get_metrics(ApiContext& context, ApiRequest& request, const Answer& answer) {

@@ -6,6 +6,7 @@
 #include "engine/api/handlers.hpp"
 #include "engine/api/json_body.hpp"
 #include "engine/api/problem.hpp"
+#include "engine/support/limits.hpp"
 
 namespace rmaflow::api {
 
@@ -15,13 +16,17 @@ namespace {
 std::string idempotency_key(const ApiRequest& request, BodyFields& fields) {
   auto in_body = fields.optional_string("idempotency_key");
   auto header = request.http.headers.find("idempotency-key");
-  if (in_body && header && *in_body != *header) {
+  if (in_body && header && *in_body != *header) {  // compared as bytes: no text needed
     fail(422, "invalid-field",
          "idempotency_key and the Idempotency-Key header differ; give one, or the same in both",
          "/idempotency_key");
   }
   if (in_body) return *in_body;
-  return header ? std::string(*header) : std::string();
+  if (!header) return {};
+  if (auto why = name_problem("the Idempotency-Key header", *header, kMaxKeyBytes)) {
+    fail(400, "invalid-header", *why);
+  }
+  return std::string(*header);
 }
 
 void deliver(ApiContext& context, SignalRequest signal, const Answer& answer) {

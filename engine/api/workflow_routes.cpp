@@ -32,7 +32,7 @@ Upload read_upload(const net::HttpRequest& request) {
   }
   auto body = json_object_body(request);
   BodyFields fields(body);
-  upload.source = fields.required_string("source");
+  upload.source = fields.required_string("source", std::string::npos);
   upload.file = fields.optional_string("file").value_or(upload.file);
   upload.input_schema = fields.optional_object("input_schema");
   fields.finish();

@@ -49,6 +49,9 @@ std::vector<nlohmann::json> read_inputs(const std::string& path) {
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(Errc::invalid_argument,
                 fmt::format("{} is not valid JSON (at byte {})", path, e.byte));
+  } catch (const nlohmann::json::exception&) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("{} holds a number out of range (such as 1e400)", path));
   }
   if (doc.is_object()) return {doc};
   if (doc.is_array()) {

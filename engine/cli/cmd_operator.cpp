@@ -51,6 +51,9 @@ nlohmann::json parse_json_option(const std::string& option, const std::string& t
     doc = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error&) {
     throw Error(Errc::invalid_argument, fmt::format("{} is not valid JSON: {}", option, text));
+  } catch (const nlohmann::json::exception&) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("{} holds a number out of range (such as 1e400)", option));
   }
   if (json_deeper_than(doc, max_depth)) {
     throw Error(Errc::invalid_argument,

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "engine/cli/commands.hpp"
+#include "engine/support/utf8.hpp"
 #include "rmaflow/errors.hpp"
 
 namespace {
@@ -60,6 +61,14 @@ int main(int argc, char** argv) {
   register_bench(app, exit_code);
   register_operator_commands(app, exit_code);
   register_token(app, exit_code);
+  register_db(app, exit_code);
+  // Arguments end up in JSON (queued commands, requests, history events), which holds text only.
+  for (int i = 1; i < argc; ++i) {
+    if (!rmaflow::is_valid_utf8(argv[i])) {
+      fmt::print(stderr, "rmaflow: argument {} is not valid UTF-8 text\n", i);
+      return kExitUsage;
+    }
+  }
   // CLI11 reports an unknown subcommand as "a subcommand is required": name it instead.
   if (argc < 2) {
     fmt::print(stderr, "rmaflow: a command is required: {} (see rmaflow --help)\n",

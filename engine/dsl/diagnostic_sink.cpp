@@ -1,16 +1,23 @@
 #include "engine/dsl/diagnostic_sink.hpp"
 
+#include "engine/support/utf8.hpp"
+
 #include <algorithm>
 
 namespace rmaflow::dsl {
 
+// Messages quote the file (yaml-cpp names a byte of a character it could not escape, a jq
+// message echoes the program): quoted as UTF-8, they stay printable as JSON (validate --format
+// json, the API's deploy answers).
 void DiagnosticSink::error(SourceLocation where, std::string code, std::string message) {
-  diagnostics_.push_back({file_, where, Severity::error, std::move(code), std::move(message)});
+  diagnostics_.push_back({quote_utf8(file_), where, Severity::error, std::move(code),
+                          quote_utf8(message)});
   ++errors_;
 }
 
 void DiagnosticSink::warning(SourceLocation where, std::string code, std::string message) {
-  diagnostics_.push_back({file_, where, Severity::warning, std::move(code), std::move(message)});
+  diagnostics_.push_back({quote_utf8(file_), where, Severity::warning, std::move(code),
+                          quote_utf8(message)});
 }
 
 std::vector<Diagnostic> DiagnosticSink::take() {

@@ -14,7 +14,9 @@ extern "C" {
 #include <string_view>
 #include <vector>
 
+#include "engine/dsl/jq_watchdog.hpp"
 #include "engine/dsl/jv_json.hpp"
+#include "engine/support/utf8.hpp"
 
 namespace rmaflow {
 
@@ -133,21 +135,38 @@ struct Expression::Impl {
   }
 };
 
+namespace {
+
+// Defined ahead of every program: an expression may not stop the interpreter it shares with
+// the engine (the watchdog alone halts it, see jq_watchdog.hpp), and with definitions first an
+// `import` or `include` of modules from disk is a syntax error.
+constexpr std::string_view kPrelude =
+    "def halt: error(\"halt is not available in rmaflow expressions\"); "
+    "def halt_error: error(\"halt_error is not available in rmaflow expressions\"); "
+    "def halt_error($code): error(\"halt_error is not available in rmaflow expressions\"); ";
+
+}  // namespace
+
 Expression Expression::compile(const std::string& source) {
   auto impl = std::make_shared<Impl>();
   impl->source = source;
   impl->path = simple_path(source);
   if (impl->path) return Expression(std::move(impl));  // always valid jq; no program needed
+  if (source.find('\0') != std::string::npos) {
+    throw ExpressionError("a jq expression may not contain a NUL character");
+  }
   impl->jq = jq_init();
   if (impl->jq == nullptr) throw ExpressionError("jq could not be initialised (out of memory)");
   std::string errors;
   jq_set_error_cb(impl->jq, collect_compile_error, &errors);
-  bool compiled = jq_compile(impl->jq, source.c_str()) != 0;
+  std::string program = std::string(kPrelude) + source;
+  bool compiled = jq_compile(impl->jq, program.c_str()) != 0;
   // The callback's data pointer dies with this frame; run-time errors come back from jq_next.
   jq_set_error_cb(impl->jq, nullptr, nullptr);
   if (!compiled) {
     if (errors.empty()) errors = "syntax error";
-    throw ExpressionError(fmt::format("jq expression \"{}\" does not compile: {}", source, errors));
+    throw ExpressionError(fmt::format("jq expression \"{}\" does not compile: {}",
+                                      quote_utf8(source), quote_utf8(errors)));
   }
   return Expression(std::move(impl));
 }
@@ -160,11 +179,23 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
   if (impl_->path) return follow(input, *impl_->path, impl_->source);
   jq_state* jq = impl_->jq;
   jq_start(jq, dsl::to_jv(input), 0);
+  auto& watchdog = dsl::JqWatchdog::instance();
+  auto ticket = watchdog.arm(jq, std::chrono::steady_clock::now() + kExpressionTimeLimit);
   jv out = jq_next(jq);
+  bool timed_out = watchdog.disarm(ticket);
   nlohmann::json result;
   std::string failure;
-  if (jv_is_valid(out)) {
-    result = dsl::from_jv(out);
+  const char* limit = nullptr;
+  if (timed_out) {
+    jv_free(out);
+    limit = "time";
+  } else if (jv_is_valid(out)) {
+    dsl::JvBudget budget{kExpressionResultBytes, kExpressionResultDepth};
+    try {
+      result = dsl::from_jv(out, budget);
+    } catch (const dsl::JvTooLarge& e) {
+      limit = e.limit;
+    }
   } else if (jq_halted(jq)) {
     jv_free(out);
     jv message = jq_get_error_message(jq);
@@ -182,8 +213,20 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
   // Restart on null so the compiled program does not keep the caller's (possibly large)
   // input alive until the next evaluation.
   jq_start(jq, jv_null(), 0);
-  if (!failure.empty())
-    throw ExpressionError(fmt::format("jq expression \"{}\" failed: {}", impl_->source, failure));
+  if (limit != nullptr) {
+    std::string what = std::string_view(limit) == "time"
+                           ? fmt::format("ran longer than {} ms", kExpressionTimeLimit.count())
+                       : std::string_view(limit) == "size"
+                           ? fmt::format("gave a result larger than {} bytes", kExpressionResultBytes)
+                           : fmt::format("gave a result nested deeper than {} levels",
+                                         kExpressionResultDepth);
+    throw ExpressionLimitError(limit,
+                               fmt::format("jq expression \"{}\" {}", quote_utf8(impl_->source), what));
+  }
+  if (!failure.empty()) {
+    throw ExpressionError(fmt::format("jq expression \"{}\" failed: {}", quote_utf8(impl_->source),
+                                      quote_utf8(failure)));
+  }
   return result;
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstdlib>
 #include <vector>
 
 #include "engine/dsl/jq_lexer.hpp"
@@ -10,14 +12,31 @@ namespace rmaflow::dsl {
 
 namespace {
 
-// True when range's arguments, between `open` and `close`, are number literals only.
+// The most elements a literal range (or the count of a limit) may give: a bound that the
+// engine's time limit per evaluation could not run to the end is no bound at all.
+constexpr double kMaxLiteralCount = 100'000;
+
+bool small_literal(const Token& t) {
+  if (t.kind != TokenKind::number) return false;
+  char* end = nullptr;
+  double value = std::strtod(t.text.c_str(), &end);
+  return end != t.text.c_str() && std::fabs(value) <= kMaxLiteralCount;
+}
+
+// True when range's arguments, between `open` and `close`, are small number literals only.
 bool literal_arguments(const std::vector<Token>& tokens, std::size_t open, std::size_t close) {
   for (std::size_t i = open + 1; i < close; ++i) {
     const Token& t = tokens[i];
-    if (t.kind == TokenKind::number || is_punct(t, ";") || is_punct(t, "-")) continue;
+    if (small_literal(t) || is_punct(t, ";") || is_punct(t, "-")) continue;
     return false;
   }
   return true;
+}
+
+// True when the limit(...) whose `(` is at `open` counts to a small number literal.
+bool small_limit(const std::vector<Token>& tokens, std::size_t open) {
+  return open + 2 < tokens.size() && small_literal(tokens[open + 1]) &&
+         is_punct(tokens[open + 2], ";");
 }
 
 // The tokens of a def's body: from after its `:` to the `;` that ends it (nested defs included).
@@ -52,15 +71,18 @@ constexpr std::array<std::string_view, 5> kLoops = {"while", "until", "repeat", 
 std::optional<JqConstruct> find_unbounded_construct(std::string_view program) {
   std::vector<Token> tokens = lex_jq(program);
   std::vector<std::string> callers;  // for each open `(`, the identifier just before it
+  std::vector<std::size_t> opens;    // and where it is
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     const Token& t = tokens[i];
     if (is_punct(t, "(")) {
       callers.push_back(i > 0 && tokens[i - 1].kind == TokenKind::identifier ? tokens[i - 1].text
                                                                              : "");
+      opens.push_back(i);
       continue;
     }
     if (is_punct(t, ")")) {
       if (!callers.empty()) callers.pop_back();
+      if (!opens.empty()) opens.pop_back();
       continue;
     }
     if (t.kind != TokenKind::identifier || !is_call(tokens, i)) continue;
@@ -71,10 +93,19 @@ std::optional<JqConstruct> find_unbounded_construct(std::string_view program) {
       return JqConstruct{"the recursive def \"" + tokens[i + 1].text + "\"", t.offset};
     }
     if (t.text == "range" && i + 1 < tokens.size() && is_punct(tokens[i + 1], "(")) {
-      bool in_limit = std::find(callers.begin(), callers.end(), "limit") != callers.end();
+      // The innermost limit(...) around it, and whether it counts to a small literal.
+      bool in_small_limit = false;
+      for (std::size_t k = callers.size(); k-- > 0;) {
+        if (callers[k] != "limit") continue;
+        in_small_limit = small_limit(tokens, opens[k]);
+        break;
+      }
       std::size_t close = matching_paren(tokens, i + 1);
-      if (!in_limit && !literal_arguments(tokens, i + 1, close)) {
-        return JqConstruct{"\"range\" over non-literal bounds outside limit()", t.offset};
+      if (!in_small_limit && !literal_arguments(tokens, i + 1, close)) {
+        return JqConstruct{
+            "\"range\" beyond literal bounds of at most 100000 outside limit(N; ...) with a "
+            "literal N of at most 100000",
+            t.offset};
       }
     }
   }

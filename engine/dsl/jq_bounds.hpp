@@ -15,7 +15,7 @@ struct JqConstruct {
 
 // The first unbounded construct in a jq program, if any: a `def` that calls itself, `while`,
 // `until`, `repeat`, `recurse` (and `recurse_down`), and `range` whose arguments are not number
-// literals unless it sits inside `limit(...)`. A lexical scan: string literals are skipped (their
+// literals of at most 100000 unless it sits inside `limit(N; ...)` with N such a literal. A lexical scan: string literals are skipped (their
 // `\( )` interpolations are scanned), `.name` fields, `$name` variables and object keys are not
 // calls. The scan is conservative: it may refuse a program jq would run to completion, never the
 // reverse for the constructs listed.

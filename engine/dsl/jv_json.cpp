@@ -1,6 +1,7 @@
 #include "engine/dsl/jv_json.hpp"
 
 #include <cmath>
+#include <limits>
 
 namespace rmaflow::dsl {
 
@@ -53,8 +54,19 @@ jv to_jv(const nlohmann::json& value) {
   return jv_null();
 }
 
-nlohmann::json from_jv(jv value) {
+namespace {
+
+// from_jv within a budget; `depth` counts the levels above `value`.
+nlohmann::json convert(jv value, JvBudget& budget, std::size_t depth) {
   nlohmann::json out;
+  auto spend = [&](std::size_t bytes) {
+    budget.bytes_left = budget.bytes_left > bytes ? budget.bytes_left - bytes : 0;
+    if (budget.bytes_left == 0) {
+      jv_free(value);
+      throw JvTooLarge{"size"};
+    }
+  };
+  spend(8);
   switch (jv_get_kind(value)) {
     case JV_KIND_INVALID:
     case JV_KIND_NULL:
@@ -75,27 +87,57 @@ nlohmann::json from_jv(jv value) {
       break;
     }
     case JV_KIND_STRING:
+      spend(static_cast<std::size_t>(jv_string_length_bytes(jv_copy(value))));
       out = jv_string_text(value);
       break;
-    case JV_KIND_ARRAY: {
-      out = nlohmann::json::array();
-      int n = jv_array_length(jv_copy(value));
-      for (int i = 0; i < n; ++i) out.push_back(from_jv(jv_array_get(jv_copy(value), i)));
-      break;
-    }
-    case JV_KIND_OBJECT: {
-      out = nlohmann::json::object();
-      for (int it = jv_object_iter(value); jv_object_iter_valid(value, it);
-           it = jv_object_iter_next(value, it)) {
-        jv key = jv_object_iter_key(value, it);
-        out[jv_string_text(key)] = from_jv(jv_object_iter_value(value, it));
-        jv_free(key);
+    case JV_KIND_ARRAY:
+    case JV_KIND_OBJECT:
+      if (depth + 1 > budget.max_depth) {
+        jv_free(value);
+        throw JvTooLarge{"depth"};
+      }
+      if (jv_get_kind(value) == JV_KIND_ARRAY) {
+        out = nlohmann::json::array();
+        int n = jv_array_length(jv_copy(value));
+        for (int i = 0; i < n; ++i) {
+          try {
+            out.push_back(convert(jv_array_get(jv_copy(value), i), budget, depth + 1));
+          } catch (const JvTooLarge&) {
+            jv_free(value);
+            throw;
+          }
+        }
+      } else {
+        out = nlohmann::json::object();
+        for (int it = jv_object_iter(value); jv_object_iter_valid(value, it);
+             it = jv_object_iter_next(value, it)) {
+          jv key = jv_object_iter_key(value, it);
+          std::string name = jv_string_text(key);
+          jv_free(key);
+          try {
+            spend(name.size());
+            out[name] = convert(jv_object_iter_value(value, it), budget, depth + 1);
+          } catch (const JvTooLarge&) {
+            jv_free(value);
+            throw;
+          }
+        }
       }
       break;
-    }
   }
   jv_free(value);
   return out;
+}
+
+}  // namespace
+
+nlohmann::json from_jv(jv value) {
+  JvBudget unlimited{std::numeric_limits<std::size_t>::max(), std::numeric_limits<std::size_t>::max()};
+  return convert(value, unlimited, 0);
+}
+
+nlohmann::json from_jv(jv value, JvBudget& budget) {
+  return convert(value, budget, 0);
 }
 
 std::string jv_message(jv value) {

@@ -20,6 +20,19 @@ jv to_jv(const nlohmann::json& value);
 // valid.
 nlohmann::json from_jv(jv value);
 
+// What a result may cost: bytes (strings and keys by their length, anything else 8) and levels.
+struct JvBudget {
+  std::size_t bytes_left;
+  std::size_t max_depth;
+};
+// Thrown by the budgeted from_jv; `limit` is "size" or "depth". `value` is consumed anyway.
+struct JvTooLarge {
+  const char* limit;
+};
+// from_jv that stops (throwing JvTooLarge) once the result would pass `budget`, so that a value
+// jq built by sharing (a string doubled 40 times is 40 small steps) is never expanded in full.
+nlohmann::json from_jv(jv value, JvBudget& budget);
+
 // Consumes `value`: a string as is, anything else as compact JSON text (jq error payloads).
 std::string jv_message(jv value);
 

@@ -12,6 +12,7 @@
 #include "engine/dsl/lints.hpp"
 #include "engine/dsl/syntax_hint.hpp"
 #include "engine/dsl/workflow_parser.hpp"
+#include "engine/dsl/yaml_bounds.hpp"
 #include "engine/dsl/yaml_values.hpp"
 #include "engine/support/sha256.hpp"
 #include "rmaflow/definition.hpp"
@@ -57,6 +58,10 @@ namespace {
 LoadResult load(const std::string& yaml, const std::string& file, const std::string& base_dir,
                 const std::optional<nlohmann::json>& stored_schema) {
   dsl::DiagnosticSink sink(file);
+  if (auto problem = dsl::check_yaml_bounds(yaml)) {
+    sink.error(problem->where, problem->code, problem->message);
+    return finish(sink, nullptr);
+  }
   YAML::Node document;
   try {
     document = YAML::Load(yaml);

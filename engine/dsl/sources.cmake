@@ -12,6 +12,7 @@ set(RMAFLOW_DSL_SOURCES
   engine/dsl/graph_checks.cpp
   engine/dsl/jq_bounds.cpp
   engine/dsl/jq_lexer.cpp
+  engine/dsl/jq_watchdog.cpp
   engine/dsl/jq_references.cpp
   engine/dsl/jv_json.cpp
   engine/dsl/lints.cpp
@@ -25,5 +26,6 @@ set(RMAFLOW_DSL_SOURCES
   engine/dsl/template_reader.cpp
   engine/dsl/workflow_graph.cpp
   engine/dsl/workflow_parser.cpp
+  engine/dsl/yaml_bounds.cpp
   engine/dsl/yaml_values.cpp
 )

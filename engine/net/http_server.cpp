@@ -66,6 +66,8 @@ class HttpServer::Impl {
   void accept();
   void on_accept(error_code ec, tcp::socket socket);
   void closed(HttpSession* session);
+  // The session that has waited longest for a request, if any waits. Under mu_.
+  std::shared_ptr<HttpSession> longest_idle();
   // Waits until no session is left or `deadline` passes; true when none is left.
   bool wait_for_sessions(std::chrono::steady_clock::time_point deadline);
   std::vector<std::shared_ptr<HttpSession>> snapshot();
@@ -121,19 +123,41 @@ void HttpServer::Impl::on_accept(error_code ec, tcp::socket socket) {
   if (!ec) {
     std::optional<int> refuse;
     std::shared_ptr<HttpSession> session;
+    std::shared_ptr<HttpSession> evicted;
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;  // the socket closes as it goes
-      if (sessions_.size() >= options_.max_connections) refuse = 503;
+      if (sessions_.size() >= options_.max_connections) {
+        // Connections that send nothing must not lock out the ones that have a request (a
+        // health check): the longest idle one makes room. Only when every connection is busy
+        // with a request is the newcomer refused.
+        evicted = longest_idle();
+        if (!evicted) refuse = 503;
+      }
       HttpSession::Context context{&options_, &handler_, gate_,
                                    [this](HttpSession* s) { closed(s); }};
       session = std::make_shared<HttpSession>(std::move(socket), std::move(context));
       sessions_.emplace(session.get(), session);
     }
+    if (evicted) evicted->force_close();
     session->start(refuse);
   }
   // Errors such as running out of file descriptors concern one connection; keep accepting.
   accept();
+}
+
+std::shared_ptr<HttpSession> HttpServer::Impl::longest_idle() {
+  std::shared_ptr<HttpSession> oldest;
+  std::chrono::steady_clock::time_point oldest_since;
+  for (const auto& [raw, session] : sessions_) {
+    std::chrono::steady_clock::time_point since;
+    if (!session->idle(&since)) continue;
+    if (!oldest || since < oldest_since) {
+      oldest = session;
+      oldest_since = since;
+    }
+  }
+  return oldest;
 }
 
 void HttpServer::Impl::closed(HttpSession* session) {

@@ -5,7 +5,8 @@
 // or later, from any thread (an API handler answers once the engine has committed the change),
 // so no thread is held while a request waits. The server guards itself before any handler runs:
 // it bounds header and body sizes, gives a request a deadline for its header and another for its
-// body, caps the connections it holds, keeps connections alive between requests, and answers
+// body, caps the connections it holds (closing idle ones first to make room), keeps
+// connections alive between requests, and answers
 // malformed HTTP with an error instead of failing. stop() is graceful: it stops accepting,
 // closes idle connections and lets requests in progress finish.
 //
@@ -53,9 +54,11 @@ struct HttpServerOptions {
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};
   // How long a kept-alive connection may sit between requests, and a response may take to write.
+  // A new connection must send its first byte within min(idle_timeout, header_timeout).
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds write_timeout{30'000};
-  // Connections held at once; one more is answered 503 and closed.
+  // Connections held at once. When all are taken, the one that has waited longest for a
+  // request is closed to make room; only when none waits is the newcomer answered 503.
   std::size_t max_connections = 256;
   // stop() waits this long for requests in progress, then closes what is left.
   std::chrono::milliseconds drain_timeout{30'000};

@@ -1,5 +1,6 @@
 #include "engine/net/http_session.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -71,13 +72,26 @@ void HttpSession::abandoned() {
 
 // ---- reading ---------------------------------------------------------------------------
 
+bool HttpSession::idle(std::chrono::steady_clock::time_point* since) const {
+  auto ticks = idle_since_.load();
+  if (ticks < 0) return false;
+  if (since != nullptr) {
+    *since = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ticks));
+  }
+  return true;
+}
+
 void HttpSession::await_request() {
   state_ = State::idle;
   if (closing_) return close();
   if (buffer_.size() > 0) return read_header();  // the next request arrived with the last one
-  arm(context_.options->idle_timeout);
+  // A connection that has sent nothing yet gets no more time than a slow header would.
+  const auto& options = *context_.options;
+  arm(served_ ? options.idle_timeout : std::min(options.idle_timeout, options.header_timeout));
+  idle_since_ = std::chrono::steady_clock::now().time_since_epoch().count();
   socket_.async_read_some(buffer_.prepare(kReadChunk),
                           [self = shared_from_this()](error_code ec, std::size_t n) {
+                            self->idle_since_ = -1;
                             self->disarm();
                             self->buffer_.commit(n);
                             if (ec || self->closing_) return self->close();
@@ -174,6 +188,7 @@ void HttpSession::dispatch() {
 void HttpSession::write(HttpResponse answer) {
   if (state_ != State::handling) return;  // closed meanwhile
   bool keep_alive = keep_alive_ && !closing_;
+  served_ = true;
   send(std::move(answer), keep_alive, [self = shared_from_this(), keep_alive] {
     if (!keep_alive) return self->close();
     self->await_request();
@@ -224,6 +239,7 @@ void HttpSession::drain() {
 void HttpSession::close() {
   if (state_ == State::closed) return;
   state_ = State::closed;
+  idle_since_ = -1;
   disarm();
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);

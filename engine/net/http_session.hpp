@@ -10,6 +10,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -49,6 +51,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void respond(HttpResponse response);
   // The handler dropped its request unanswered: answers 500. From any thread.
   void abandoned();
+  // True while it waits for a request (none begun yet, or between kept-alive requests); then
+  // closing it loses nothing. `since` is when it began to wait. From any thread.
+  bool idle(std::chrono::steady_clock::time_point* since = nullptr) const;
 
  private:
   enum class State { idle, reading, handling, writing, closed };
@@ -85,7 +90,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool keep_alive_ = false;
   bool closing_ = false;
   bool timed_out_ = false;
+  bool served_ = false;  // a request was answered on it (it is kept alive)
   std::uint64_t timer_generation_ = 0;
+  std::atomic<std::int64_t> idle_since_{-1};  // steady-clock ticks while idle, else -1
 };
 
 // What every copy of a Responder shares.

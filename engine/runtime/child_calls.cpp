@@ -23,10 +23,7 @@ void StepMachine::begin_call(Instance& inst, const std::string& branch, const St
     input = call.input.render(inst.view(inst.at(branch)));
   } catch (const Error& e) {
     fail(inst, branch,
-         make_failure(std::string(failure::kExpressionError),
-                      fmt::format("step {}: the child's `input` did not render: {}", step.name,
-                                  e.what()),
-                      FailureOrigin::engine));
+         expression_failure(fmt::format("step {}: the child's `input` did not render", step.name), e));
     return;
   }
   auto version = call.version ? call.version : host_.latest_version(call.workflow);

@@ -5,6 +5,7 @@
 
 #include "engine/runtime/engine_impl.hpp"
 #include "engine/runtime/fault_points.hpp"
+#include "engine/runtime/request_checks.hpp"
 #include "engine/support/json_depth.hpp"
 
 namespace rmaflow {
@@ -93,6 +94,7 @@ void EngineImpl::complete(const std::string& id, const std::string& branch,
   LiveCursor* c = find_cursor(inst, branch, generation);
   if (c == nullptr || c->phase != Phase::invoking) return;  // stale: timed out, moved on
   inst->outcome_at = std::chrono::steady_clock::now();
+  outcome = checked_outcome(std::move(outcome));
   if (outcome.ok() && json_deeper_than(*outcome.result)) {
     outcome = Outcome{std::nullopt,
                       make_failure(std::string(failure::kResultTooDeep),
@@ -100,6 +102,8 @@ void EngineImpl::complete(const std::string& id, const std::string& branch,
                                                kMaxJsonDepth),
                                    FailureOrigin::engine)};
   }
+  auto marked = processing(id);
+  fault_point("outcome.before");
   machine_.on_outcome(*inst, branch, outcome);
   settle(*inst);
   commit_->request();
@@ -121,6 +125,7 @@ void EngineImpl::call_at(TimePoint due, std::function<void()> fn) {
 }
 
 void EngineImpl::fire_due_timers() {
+  if (commit_->holding()) return;  // they fire once the kept batch has committed
   timers_->refill();
   for (auto& entry : timers_->pop_due()) {
     if (entry.kind == TimerKind::host) {
@@ -129,6 +134,7 @@ void EngineImpl::fire_due_timers() {
     }
     // Attempt timeouts only exist for instances in memory; durable timers may belong to an
     // instance that waits on disk.
+    auto marked = processing(entry.instance_id);
     Instance* inst = entry.kind == TimerKind::timeout ? find_any(entry.instance_id)
                                                        : acquire(entry.instance_id);
     if (inst == nullptr) continue;

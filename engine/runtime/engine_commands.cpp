@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "engine/runtime/engine_impl.hpp"
+#include "engine/runtime/request_checks.hpp"
 #include "engine/support/json_depth.hpp"
 
 namespace rmaflow {
@@ -23,11 +24,13 @@ void EngineImpl::act(OperatorAction action, ReplyFn<ActionResult> done) {
 }
 
 ActionResult EngineImpl::handle_action(const OperatorAction& action) {
+  check_request(action);
   if (json_deeper_than(action.args)) {
     throw Error(Errc::invalid_argument,
                 fmt::format("the arguments of {} nest deeper than {} levels",
                             to_string(action.kind), kMaxJsonDepth));
   }
+  auto marked = processing(action.instance_id);
   Instance* inst = &acquire_unfinished(action.instance_id, "cannot be changed");
   try {
     machine_.apply(*inst, action);
@@ -93,7 +96,8 @@ void EngineImpl::arm_command_poll() {
   command_poll_.expires_after(options_.command_poll);
   command_poll_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;  // stopping
-    apply_pending_commands(kCommandsPerPoll);
+    // While a kept batch waits to commit, queued commands wait too.
+    if (!commit_->holding()) apply_pending_commands(kCommandsPerPoll);
     commit_->request();
     arm_command_poll();
   });

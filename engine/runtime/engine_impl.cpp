@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
+#include "engine/support/db_file.hpp"
 #include "rmaflow/versions.hpp"
 
 namespace rmaflow {
@@ -21,6 +22,7 @@ std::uint64_t pick_seed(std::uint64_t seed) {
 
 EngineImpl::EngineImpl(EngineOptions options)
     : options_(std::move(options)),
+      heartbeat_(io_),
       machine_(*this, options_.max_steps_per_turn),
       command_poll_(io_),
       ids_(pick_seed(options_.seed)),
@@ -29,16 +31,18 @@ EngineImpl::EngineImpl(EngineOptions options)
     store_ = std::move(options_.store);
   } else {
     lock_.emplace(options_.db_path);
+    quarantine_.emplace(canonical_db_path(options_.db_path));
     store_ = open_sqlite_store(options_.db_path, StoreOptions{options_.sync, false});
   }
   clock_ = options_.clock ? options_.clock : system_clock();
   adapters_ = options_.adapters ? options_.adapters : std::make_shared<AdapterRegistry>();
   definitions_.emplace(*store_, store_mu_);
-  timers_.emplace(io_, *clock_, *store_, store_mu_, options_.timer_window, [this] {
-    fire_due_timers();
-  });
-  commit_.emplace(io_, *store_, store_mu_, options_.max_batch_events,
-                  [this] { timers_->arm_wake(); });
+  timers_.emplace(
+      io_, *clock_, *store_, store_mu_, options_.timer_window, [this] { fire_due_timers(); },
+      [this] { return commit_->holding(); });
+  commit_.emplace(
+      io_, *store_, store_mu_, options_.max_batch_events, health_,
+      [this] { timers_->arm_wake(); }, [this] { fire_due_timers(); });
   recover();
   started_ = adapters_->all();
   for (const auto& adapter : started_) adapter->start(*this);
@@ -166,12 +170,22 @@ void EngineImpl::run_virtual(TimePoint until) {
 }
 
 void EngineImpl::run() {
+  commit_->serve();
   run_guard_.emplace(io_.get_executor());
   io_.restart();
   fire_due_timers();
   timers_->arm_wake();
   arm_command_poll();
+  arm_heartbeat();
   io_.run();
+}
+
+void EngineImpl::arm_heartbeat() {
+  health_.beat();
+  heartbeat_.expires_after(std::chrono::seconds(1));
+  heartbeat_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) arm_heartbeat();
+  });
 }
 
 void EngineImpl::stop() {
@@ -180,6 +194,8 @@ void EngineImpl::stop() {
     run_guard_.reset();
     timers_->cancel();
     command_poll_.cancel();
+    heartbeat_.cancel();
+    commit_->cancel();
     io_.stop();
   });
 }
@@ -191,6 +207,7 @@ EngineStats EngineImpl::stats() const {
   s.invocations = invocations_;
   s.active_instances = active_count_;
   s.in_flight = in_flight_count_;
+  health_.describe(s);
   return s;
 }
 

@@ -3,15 +3,17 @@
 // flush commits the batch in one transaction and then runs its deferred effects.
 //
 // Its jobs, and where each lives:
-//   engine_impl.cpp      opening, driving (run, run_until_idle, run_virtual), instances in memory
-//   recovery.cpp         resuming what was unfinished when the process stopped
+//   engine_impl.cpp      opening, driving (run, run_until_idle, run_virtual), instances in memory,
+//                        the heartbeat (engine_health)
+//   recovery.cpp         resuming what was unfinished when the process stopped; quarantining the
+//                        instance the last two processes died on (quarantine)
 //   engine_start.cpp     starting instances (idempotent by business key)
 //   engine_signals.cpp   accepting signals, and which signals an instance can take
 //   engine_commands.cpp  operator actions, from callers and from the database's command queue
 //   engine_calls.cpp     invoking adapters and taking their outcomes; adapters' host services
 //   engine_children.cpp  child instances started by call steps
 //   definition_cache     deployed versions and their input schemas
-//   group_commit         the batch and its commit
+//   group_commit         the batch and its commit, kept and retried when it fails while serving
 //   timer_service        timers in memory, the timer window and the wake-up
 //
 // Threads: everything here runs on the engine thread (the one in run*()), except what
@@ -37,10 +39,12 @@
 
 #include "engine/runtime/batch.hpp"
 #include "engine/runtime/definition_cache.hpp"
+#include "engine/runtime/engine_health.hpp"
 #include "engine/runtime/engine_lock.hpp"
 #include "engine/runtime/group_commit.hpp"
 #include "engine/runtime/instance.hpp"
 #include "engine/runtime/pending_reply.hpp"
+#include "engine/runtime/quarantine.hpp"
 #include "engine/runtime/step_machine.hpp"
 #include "engine/runtime/timer_service.hpp"
 #include "engine/support/ids.hpp"
@@ -101,6 +105,14 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
 
   // recovery.cpp
   void recover();
+  // Suspends the instance the last two processes died on, before anything resumes.
+  void quarantine_suspect();
+  // Marks `id` as the instance the engine's thread works on (quarantine.hpp).
+  QuarantineRecord::Scope processing(const std::string& id) {
+    return QuarantineRecord::Scope(quarantine_ ? &*quarantine_ : nullptr, id);
+  }
+  // While run() runs: renews the heartbeat every second (engine_health.hpp).
+  void arm_heartbeat();
 
   // Instances in memory (engine_impl.cpp).
   // An instance rebuilt from its row, on the definition it is pinned to. Throws Error(storage).
@@ -148,6 +160,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
 
   EngineOptions options_;
   std::optional<EngineLock> lock_;  // taken before the store opens, released after it closes
+  std::optional<QuarantineRecord> quarantine_;  // for a database opened by path
   std::unique_ptr<Store> store_;
   mutable std::mutex store_mu_;  // the store is used by the engine thread and by deploy()
   std::shared_ptr<Clock> clock_;
@@ -155,6 +168,8 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   std::vector<std::shared_ptr<Adapter>> started_;  // stopped when the engine closes
 
   boost::asio::io_context io_;
+  EngineHealth health_;
+  boost::asio::steady_timer heartbeat_;
   std::optional<DefinitionCache> definitions_;
   std::optional<GroupCommit> commit_;
   std::optional<TimerService> timers_;
@@ -191,6 +206,12 @@ template <typename Result, typename Handle>
 void EngineImpl::submit(Handle handle, ReplyFn<Result> done) {
   auto reply = std::make_shared<PendingReply<Result>>(std::move(done));
   boost::asio::post(io_, [this, handle = std::move(handle), reply]() mutable {
+    if (commit_->holding()) {  // no new work until the kept batch commits
+      reply->fail(std::make_exception_ptr(Error(
+          Errc::storage, "the database refuses writes for now (commits are being retried); "
+                         "try again later")));
+      return;
+    }
     std::optional<Result> result;
     try {
       result = handle();

@@ -10,12 +10,15 @@
 
 #include <fmt/format.h>
 
+#include "engine/support/db_file.hpp"
 #include "rmaflow/errors.hpp"
 
 namespace rmaflow {
 
 EngineLock::EngineLock(const std::string& db_path) {
-  auto path = db_path + ".lock";
+  // By the file's one name: through a symbolic link, a relative path or another spelling the
+  // second engine finds the same lock (a file with other hard links is refused outright).
+  auto path = canonical_db_path(db_path) + ".lock";
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) {
     throw Error(Errc::io, fmt::format("cannot create the lock file {}: {}", path, std::strerror(errno)));

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/runtime/engine_impl.hpp"
+#include "engine/runtime/request_checks.hpp"
 #include "engine/runtime/signal_routing.hpp"
 #include "engine/support/json_depth.hpp"
 
@@ -28,6 +29,7 @@ void EngineImpl::deliver_signal(SignalRequest request, SignalDone done) {
 }
 
 SignalResult EngineImpl::handle_signal(const SignalRequest& request) {
+  check_request(request);
   if (request.name.empty()) throw Error(Errc::invalid_argument, "a signal needs a name");
   if (json_deeper_than(request.payload) || json_deeper_than(request.match)) {
     throw Error(Errc::invalid_argument,
@@ -49,6 +51,7 @@ SignalResult EngineImpl::handle_signal(const SignalRequest& request) {
       id = row->id;
     }
   }
+  auto marked = processing(id);
   Instance* inst = &acquire_unfinished(id, "takes no signals");
   auto now = clock_->now();
   std::string key =

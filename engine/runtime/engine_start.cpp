@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/runtime/engine_impl.hpp"
+#include "engine/runtime/request_checks.hpp"
 #include "engine/support/json_depth.hpp"
 #include "engine/support/sha256.hpp"
 
@@ -53,6 +54,7 @@ void EngineImpl::start(StartRequest request, ReplyFn<StartResult> done) {
 }
 
 StartResult EngineImpl::handle_start(StartRequest request) {
+  check_request(request);
   auto version = request.version ? request.version : definitions_->latest(request.workflow);
   auto def = version ? definitions_->get(request.workflow, *version) : nullptr;
   if (!def) {
@@ -96,6 +98,7 @@ StartResult EngineImpl::handle_start(StartRequest request) {
   Instance& inst = create_instance(def, std::move(request.input), business_key, input_hash,
                                    request.correlation_id);
   StartResult result{inst.row.id, def->version, true};
+  auto marked = processing(inst.row.id);
   machine_.begin(inst);
   settle(inst);
   return result;

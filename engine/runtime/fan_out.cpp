@@ -84,9 +84,7 @@ void StepMachine::begin_fan_out(Instance& inst, const std::string& branch, const
       items = each->items.render(context);
     } catch (const Error& e) {
       fail(inst, branch,
-           make_failure(std::string(failure::kExpressionError),
-                        fmt::format("step {}: `foreach` did not render: {}", step.name, e.what()),
-                        FailureOrigin::engine));
+           expression_failure(fmt::format("step {}: `foreach` did not render", step.name), e));
       return;
     }
     if (!items.is_array()) {
@@ -115,10 +113,7 @@ void StepMachine::begin_fan_out(Instance& inst, const std::string& branch, const
           rendered = each->key->render(context);
         } catch (const Error& e) {
           fail(inst, branch,
-               make_failure(std::string(failure::kExpressionError),
-                            fmt::format("step {}: the key of element {} did not render: {}",
-                                        step.name, i, e.what()),
-                            FailureOrigin::engine));
+               expression_failure(fmt::format("step {}: the key of element {} did not render", step.name, i), e));
           return;
         }
         if (auto problem = key_problem(rendered, key); !problem.empty()) {

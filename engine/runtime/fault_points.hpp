@@ -4,7 +4,9 @@
 // Points: commit.before (a batch is built, not committed), commit.after (committed, its
 // effects not yet run), invoke.after (an adapter was invoked, its outcome not recorded),
 // retry.armed (a retry delay is committed and its timer armed), branch.ended (a branch reached
-// its end, not committed), child.started (a call step created its child, not committed).
+// its end, not committed), child.started (a call step created its child, not committed),
+// outcome.before (an adapter's outcome is about to be applied to its instance: the engine dies
+// while processing it).
 // Without the variable every check is one relaxed load.
 #pragma once
 

@@ -3,16 +3,21 @@
 #include <boost/asio/post.hpp>
 
 #include "engine/runtime/fault_points.hpp"
+#include "rmaflow/errors.hpp"
 
 namespace rmaflow {
 
 GroupCommit::GroupCommit(boost::asio::io_context& io, Store& store, std::mutex& store_mu,
-                         std::size_t max_batch_events, std::function<void()> after_flush)
+                         std::size_t max_batch_events, EngineHealth& health,
+                         std::function<void()> after_flush, std::function<void()> resumed)
     : io_(io),
       store_(store),
       store_mu_(store_mu),
       max_batch_events_(max_batch_events),
-      after_flush_(std::move(after_flush)) {}
+      health_(health),
+      after_flush_(std::move(after_flush)),
+      resumed_(std::move(resumed)),
+      retry_timer_(io) {}
 
 void GroupCommit::request() {
   if (batch_.empty()) return;
@@ -30,21 +35,58 @@ void GroupCommit::request() {
 }
 
 void GroupCommit::flush() {
+  if (kept_.pending()) return;  // the kept batch commits first, when its timer fires
   if (batch_.empty()) return;
   WriteBatch writes = batch_.take_writes();
   auto effects = batch_.take_effects();
-  if (!writes.empty()) {
-    fault_point("commit.before");
-    {
-      std::lock_guard lock(store_mu_);
-      store_.commit(writes);  // throws Error(storage): fatal, the caller of run*() sees it
-    }
-    ++commits_;
-    events_ += writes.events.size();
-    fault_point("commit.after");
-  }
+  if (!writes.empty() && !commit(writes, effects)) return;
   for (auto& effect : effects) effect();
   if (after_flush_) after_flush_();
+}
+
+bool GroupCommit::commit(WriteBatch& writes, std::vector<std::function<void()>>& effects) {
+  fault_point("commit.before");
+  try {
+    std::lock_guard lock(store_mu_);
+    store_.commit(writes);  // throws Error(storage)
+  } catch (const Error& e) {
+    if (!serving_) throw;  // fatal: the caller of run_until_idle() sees it
+    health_.commit_failed(e.what());
+    arm_retry(kept_.failed({std::move(writes), std::move(effects)}));
+    return false;
+  }
+  ++commits_;
+  events_ += writes.events.size();
+  fault_point("commit.after");
+  return true;
+}
+
+bool GroupCommit::retry_kept() {
+  auto& kept = kept_.batch();
+  try {
+    std::lock_guard lock(store_mu_);
+    store_.commit(kept.writes);
+  } catch (const Error& e) {
+    health_.commit_failed(e.what());
+    arm_retry(kept_.failed_again());
+    return false;
+  }
+  ++commits_;
+  events_ += kept.writes.events.size();
+  health_.commit_ok();
+  for (auto& effect : kept_.committed()) effect();
+  return true;
+}
+
+void GroupCommit::arm_retry(std::chrono::milliseconds delay) {
+  retry_timer_.expires_after(delay);
+  retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || !kept_.pending()) return;
+    if (!retry_kept()) return;
+    // What happened meanwhile (outcomes that came in) commits next; what waited goes on.
+    flush();
+    if (resumed_) resumed_();
+  });
 }
 
 }  // namespace rmaflow

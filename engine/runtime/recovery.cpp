@@ -19,6 +19,7 @@ void EngineImpl::recover() {
     auto id = row.id;
     active_.emplace(id, load_instance(std::move(row)));
   }
+  quarantine_suspect();
   // Retry timers belong to instances in memory: their due time is the cursor's deadline. Wait
   // timers (of instances that are not in memory) come in through the window.
   for (auto& [id, inst] : active_) {
@@ -29,10 +30,25 @@ void EngineImpl::recover() {
     }
   }
   timers_->refill();
-  for (auto& [id, inst] : active_) machine_.resume(*inst);
+  for (auto& [id, inst] : active_) {
+    auto marked = processing(id);
+    machine_.resume(*inst);
+  }
   active_count_ = active_.size();
   apply_pending_commands(std::numeric_limits<std::size_t>::max());
   commit_->request();
+}
+
+void EngineImpl::quarantine_suspect() {
+  auto suspect = quarantine_ ? quarantine_->suspect() : std::nullopt;
+  if (!suspect) return;
+  if (Instance* inst = acquire(*suspect)) {
+    machine_.quarantine(*inst, "the engine stopped twice in a row while processing this "
+                               "instance; it is suspended so that the others can run: retry it "
+                               "once the cause is fixed, or skip or cancel it");
+    settle(*inst);
+  }
+  quarantine_->cleared();
 }
 
 }  // namespace rmaflow

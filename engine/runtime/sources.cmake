@@ -1,12 +1,14 @@
 set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/batch.cpp
   engine/runtime/child_calls.cpp
+  engine/runtime/commit_retry.cpp
   engine/runtime/compensation.cpp
   engine/runtime/definition_cache.cpp
   engine/runtime/engine.cpp
   engine/runtime/engine_calls.cpp
   engine/runtime/engine_children.cpp
   engine/runtime/engine_commands.cpp
+  engine/runtime/engine_health.cpp
   engine/runtime/engine_impl.cpp
   engine/runtime/engine_lock.cpp
   engine/runtime/engine_signals.cpp
@@ -19,7 +21,9 @@ set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/instance.cpp
   engine/runtime/migration.cpp
   engine/runtime/operator_actions.cpp
+  engine/runtime/quarantine.cpp
   engine/runtime/recovery.cpp
+  engine/runtime/request_checks.cpp
   engine/runtime/signal_routing.cpp
   engine/runtime/step_machine.cpp
   engine/runtime/timer_queue.cpp

@@ -43,6 +43,19 @@ Failure engine_failure(std::string_view code, std::string message) {
 
 }  // namespace
 
+// A step whose expression failed: ExpressionLimit when it passed a limit every evaluation runs
+// within (an input too large for the workflow: not retryable, an operator decides), else
+// ExpressionError. `what` names the step and the field.
+Failure expression_failure(const std::string& what, const Error& e) {
+  bool limit = dynamic_cast<const ExpressionLimitError*>(&e) != nullptr;
+  return engine_failure(limit ? failure::kExpressionLimit : failure::kExpressionError,
+                        fmt::format("{}: {}", what, e.what()));
+}
+
+namespace {
+
+}  // namespace
+
 void StepMachine::begin(Instance& inst) {
   const auto& row = inst.row;
   nlohmann::json data = {{"workflow", row.workflow},
@@ -96,9 +109,7 @@ void StepMachine::enter(Instance& inst, const std::string& branch, std::string s
         } catch (const Error& e) {
           entered();
           fail(inst, branch,
-               engine_failure(failure::kExpressionError,
-                              fmt::format("step {}: `with` did not render: {}", step.name,
-                                          e.what())));
+               expression_failure(fmt::format("step {}: `with` did not render", step.name), e));
           return;
         }
         entered({{"input", c.input}});
@@ -115,9 +126,7 @@ void StepMachine::enter(Instance& inst, const std::string& branch, std::string s
           }
         } catch (const Error& e) {
           fail(inst, branch,
-               engine_failure(failure::kExpressionError,
-                              fmt::format("step {}: `set` did not evaluate: {}", step.name,
-                                          e.what())));
+               expression_failure(fmt::format("step {}: `set` did not evaluate", step.name), e));
           return;
         }
         host_.batch().record(inst, c, EventType::step_completed, now, {{"output", output}});
@@ -137,9 +146,7 @@ void StepMachine::enter(Instance& inst, const std::string& branch, std::string s
           }
         } catch (const Error& e) {
           fail(inst, branch,
-               engine_failure(failure::kExpressionError,
-                              fmt::format("step {}: a switch condition did not evaluate: {}",
-                                          step.name, e.what())));
+               expression_failure(fmt::format("step {}: a switch condition did not evaluate", step.name), e));
           return;
         }
         if (chosen.empty()) chosen = sw.default_next;
@@ -161,9 +168,7 @@ void StepMachine::enter(Instance& inst, const std::string& branch, std::string s
             c.output = end.output->render(inst.view(c));
           } catch (const Error& e) {
             fail(inst, branch,
-                 engine_failure(failure::kExpressionError,
-                                fmt::format("step {}: `output` did not render: {}", step.name,
-                                            e.what())));
+                 expression_failure(fmt::format("step {}: `output` did not render", step.name), e));
             return;
           }
         }
@@ -193,6 +198,17 @@ void StepMachine::enter(Instance& inst, const std::string& branch, std::string s
   }
 }
 
+void StepMachine::quarantine(Instance& inst, const std::string& why) {
+  for (auto& c : inst.cursors) {
+    bool running = !c.incident && (c.phase == Phase::invoking || c.phase == Phase::backoff ||
+                                   (c.phase == Phase::idle && c.compensation));
+    if (!running) continue;
+    int attempts = c.attempt;
+    abandon_pending(inst, c);
+    suspend(inst, c, engine_failure(failure::kQuarantined, why), attempts);
+  }
+}
+
 bool timer_applies(const Cursor& c, TimerKind kind, TimePoint due) {
   Phase phase = kind == TimerKind::timeout ? Phase::invoking
                 : kind == TimerKind::retry ? Phase::backoff
@@ -219,8 +235,7 @@ void StepMachine::begin_wait(Instance& inst, LiveCursor& c, const WaitStep& wait
       c.match = wait.match->render(inst.view(c));
     } catch (const Error& e) {
       fail(inst, branch,
-           engine_failure(failure::kExpressionError,
-                          fmt::format("step {}: `match` did not render: {}", c.step, e.what())));
+           expression_failure(fmt::format("step {}: `match` did not render", c.step), e));
       return;
     }
   }

@@ -65,6 +65,10 @@ class MachineHost {
 // the same deadline. Anything else is a leftover of an attempt, retry or wait that has ended.
 bool timer_applies(const Cursor& cursor, TimerKind kind, TimePoint due);
 
+// The failure of a step whose jq expression raised: ExpressionLimit past a limit, else
+// ExpressionError; `what` says where ("step inspect: `with` did not render").
+Failure expression_failure(const std::string& what, const Error& error);
+
 class StepMachine {
  public:
   StepMachine(MachineHost& host, int max_steps_per_turn)
@@ -91,6 +95,12 @@ class StepMachine {
   void apply(Instance& inst, const OperatorAction& action);
   // After a restart: re-arms what an unfinished instance was doing when the process stopped.
   void resume(Instance& inst);
+  // An instance the engine died on twice in a row (quarantine.hpp): whatever its cursors were
+  // doing is dropped and each is suspended with the incident Quarantined, saying `why`.
+  void quarantine(Instance& inst, const std::string& why);
+  // An instance the engine died on twice in a row (quarantine.hpp): whatever it was doing is
+  // dropped and it is suspended with the incident Quarantined, saying `why`.
+  void quarantine(Instance& inst, const std::string& why);
 
  private:
   // Enters `step` at the cursor and runs set/switch steps until one waits on something (a

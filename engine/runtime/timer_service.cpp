@@ -7,13 +7,15 @@
 namespace rmaflow {
 
 TimerService::TimerService(boost::asio::io_context& io, const Clock& clock, Store& store,
-                           std::mutex& store_mu, Duration window, std::function<void()> fire)
+                           std::mutex& store_mu, Duration window, std::function<void()> fire,
+                           std::function<bool()> hold)
     : wake_(io),
       clock_(clock),
       store_(store),
       store_mu_(store_mu),
       window_(window),
-      fire_(std::move(fire)) {}
+      fire_(std::move(fire)),
+      hold_(std::move(hold)) {}
 
 void TimerService::push_committed(TimerEntry entry) {
   if (entry.kind == TimerKind::retry) fault_point("retry.armed");
@@ -50,7 +52,7 @@ void TimerService::prune(const std::function<bool(const TimerEntry&)>& stale) {
 }
 
 void TimerService::arm_wake() {
-  if (clock_.is_manual()) return;
+  if (clock_.is_manual() || (hold_ && hold_())) return;
   auto due = queue_.earliest();
   // Wake also to refill the timer window before it runs out.
   auto refill_at = loaded_until_ - window_ / 2;

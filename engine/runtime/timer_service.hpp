@@ -24,9 +24,10 @@ namespace rmaflow {
 
 class TimerService {
  public:
-  // `fire` runs on the engine thread when the wake-up comes due (a real clock only).
+  // `fire` runs on the engine thread when the wake-up comes due (a real clock only); while
+  // `hold` says so, no wake-up is armed (a kept batch waits to commit).
   TimerService(boost::asio::io_context& io, const Clock& clock, Store& store, std::mutex& store_mu,
-               Duration window, std::function<void()> fire);
+               Duration window, std::function<void()> fire, std::function<bool()> hold);
 
   void push(TimerEntry entry) { queue_.push(std::move(entry)); }
   // A durable timer just committed: held now unless it is a wait due after the window (a
@@ -52,6 +53,7 @@ class TimerService {
   std::mutex& store_mu_;
   Duration window_;
   std::function<void()> fire_;
+  std::function<bool()> hold_;
   TimerQueue queue_;
   TimePoint loaded_until_ = TimePoint::min();  // wait timers due by then are in queue_
   std::optional<TimePoint> wake_armed_for_;

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "engine/store/schema.hpp"
+#include "engine/support/db_file.hpp"
 #include "engine/store/sqlite_error.hpp"
 
 namespace rmaflow::store {
@@ -38,31 +39,57 @@ void set_pragmas(SQLite::Database& db, const std::string& path, SyncMode sync) {
   db.exec("PRAGMA journal_size_limit = 67108864");
 }
 
-SQLite::Database open_writable(const std::string& path, const StoreOptions& options) {
-  SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | kThreading,
+// `file` is the path SQLite opens, `path` the one messages name.
+// The quick part of checking a database as it opens: the pages of the small tables every
+// command reads first (the schema version, the deployed definitions) and their indexes. The
+// large tables are left to `rmaflow db check`: checking them would make every open as slow as
+// the database is large. A read that meets a damaged page later is refused as corrupt too
+// (sqlite_error.cpp).
+void quick_check(SQLite::Database& db, const std::string& path) {
+  for (const char* table : {"schema_version", "definitions"}) {
+    SQLite::Statement check(db, fmt::format("PRAGMA quick_check({})", table));
+    while (check.executeStep()) {
+      auto line = check.getColumn(0).getString();
+      if (line == "ok") continue;
+      throw Error(Errc::storage,
+                  fmt::format("{} is corrupt and cannot be used (SQLite: {}); rmaflow db check "
+                              "names what is damaged: restore it from a backup",
+                              path, line));
+    }
+  }
+}
+
+SQLite::Database open_writable(const std::string& file, const std::string& path,
+                               const StoreOptions& options) {
+  SQLite::Database db(file, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | kThreading,
                       kBusyTimeoutMs);
   // Check before any pragma writes to the file: someone else's database is left untouched.
   check_schema(db, path, /*read_only=*/false);
   set_pragmas(db, path, options.sync);
   migrate(db, path);
+  quick_check(db, path);
   return db;
 }
 
-SQLite::Database open_read_only(const std::string& path) {
+SQLite::Database open_read_only(const std::string& file, const std::string& path) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
+  if (!std::filesystem::exists(file, ec)) {
     throw Error(Errc::not_found, fmt::format("no database at {}", path));
   }
-  SQLite::Database db(path, SQLite::OPEN_READONLY | kThreading, kBusyTimeoutMs);
+  SQLite::Database db(file, SQLite::OPEN_READONLY | kThreading, kBusyTimeoutMs);
   check_schema(db, path, /*read_only=*/true);
+  quick_check(db, path);
   return db;
 }
 
 }  // namespace
 
 SQLite::Database open_connection(const std::string& path, const StoreOptions& options) {
+  // Readers and writers open the file by one name, so they all use the one write-ahead log.
+  std::string canonical = canonical_db_path(path);
   return guard(path, "open", [&] {
-    return options.read_only ? open_read_only(path) : open_writable(path, options);
+    return options.read_only ? open_read_only(canonical, path)
+                             : open_writable(canonical, path, options);
   });
 }
 

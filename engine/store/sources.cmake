@@ -1,6 +1,7 @@
 set(RMAFLOW_STORE_SOURCES
   engine/store/batch_writer.cpp
   engine/store/connection.cpp
+  engine/store/db_maintenance.cpp
   engine/store/instance_query.cpp
   engine/store/instance_row.cpp
   engine/store/raw_append_bench.cpp

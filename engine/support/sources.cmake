@@ -7,7 +7,10 @@ set(RMAFLOW_SUPPORT_SOURCES
   engine/support/clock.cpp
   engine/support/sha256.cpp
   engine/support/ids.cpp
+  engine/support/db_file.cpp
   engine/support/json_depth.cpp
+  engine/support/limits.cpp
+  engine/support/utf8.cpp
   engine/support/yaml_json.cpp
   engine/support/stop_signals.cpp
 )

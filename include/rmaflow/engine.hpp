@@ -130,6 +130,13 @@ struct EngineStats {
   std::uint64_t invocations = 0;
   std::size_t active_instances = 0;  // held in memory
   std::size_t in_flight = 0;         // adapter calls not yet answered
+  // Liveness, for health checks: while run() runs, the engine's thread renews its heartbeat at
+  // least every second, so an old heartbeat means the thread is stuck. While commits fail (a
+  // full disk, an I/O error) they are retried: storage_failing says so, with the last error.
+  std::chrono::steady_clock::time_point heartbeat{};
+  bool storage_failing = false;
+  std::string storage_error;
+  std::uint64_t failed_commits = 0;  // since the engine opened
 };
 
 class Engine {

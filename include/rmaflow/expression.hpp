@@ -4,6 +4,8 @@
 // (jq keeps state per compiled program). The engine evaluates on its own thread only.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +22,24 @@ class ExpressionError : public Error {
   explicit ExpressionError(const std::string& message) : Error(Errc::invalid_argument, message) {}
 };
 
+// Raised when an evaluation passes one of the limits every evaluation runs within (see
+// docs/dsl.md, Limits): it ran longer than kExpressionTimeLimit ("time"), or its result holds
+// more than kExpressionResultBytes ("size") or nests deeper than kExpressionResultDepth
+// ("depth"). The engine fails the step with the non-retryable error ExpressionLimit.
+class ExpressionLimitError : public ExpressionError {
+ public:
+  ExpressionLimitError(std::string limit, const std::string& message)
+      : ExpressionError(message), limit_(std::move(limit)) {}
+  const std::string& limit() const noexcept { return limit_; }
+
+ private:
+  std::string limit_;
+};
+
+inline constexpr std::chrono::milliseconds kExpressionTimeLimit{1000};
+inline constexpr std::size_t kExpressionResultBytes = 1 << 20;
+inline constexpr std::size_t kExpressionResultDepth = 100;
+
 class Expression {
  public:
   // Compiles a jq program (the text inside `${ }`, or a switch condition).
@@ -29,7 +49,7 @@ class Expression {
   const std::string& source() const;
 
   // The first value the program outputs for `input`; null when it outputs nothing.
-  // Throws ExpressionError when jq raises an error.
+  // Throws ExpressionError when jq raises an error, ExpressionLimitError past a limit.
   nlohmann::json evaluate(const nlohmann::json& input) const;
 
   // jq truthiness of the first output: false and null (and no output) are false.

@@ -32,6 +32,7 @@ namespace failure {
 inline constexpr std::string_view kTransient = "Transient";        // unavailable; try again
 inline constexpr std::string_view kTimeout = "Timeout";            // no answer in time
 inline constexpr std::string_view kExpressionError = "ExpressionError";  // a jq template raised
+inline constexpr std::string_view kExpressionLimit = "ExpressionLimit";  // past a jq limit
 inline constexpr std::string_view kNoMatch = "NoMatch";            // no switch case was true
 inline constexpr std::string_view kLoopLimit = "LoopLimit";        // steps without a task or wait
 inline constexpr std::string_view kUnknownAdapter = "UnknownAdapter";  // action names no adapter
@@ -41,11 +42,13 @@ inline constexpr std::string_view kBranchFailed = "BranchFailed";  // a branch f
 inline constexpr std::string_view kChildFailed = "ChildFailed";    // a child did not complete
 inline constexpr std::string_view kInvalidBranches = "InvalidBranches";  // bad foreach items/keys
 inline constexpr std::string_view kUnknownWorkflow = "UnknownWorkflow";  // call of a workflow not deployed
+inline constexpr std::string_view kQuarantined = "Quarantined";    // the engine died on it twice
 
 // Every engine code, for documentation and checks.
-inline constexpr std::array<std::string_view, 12> kEngineCodes = {
-    kTransient,    kTimeout,       kExpressionError, kNoMatch,     kLoopLimit,        kUnknownAdapter,
-    kAdapterError, kResultTooDeep, kBranchFailed,    kChildFailed, kInvalidBranches, kUnknownWorkflow};
+inline constexpr std::array<std::string_view, 14> kEngineCodes = {
+    kTransient,      kTimeout,      kExpressionError, kExpressionLimit, kNoMatch,
+    kLoopLimit,      kUnknownAdapter, kAdapterError,  kResultTooDeep,   kBranchFailed,
+    kChildFailed,    kInvalidBranches, kUnknownWorkflow, kQuarantined};
 }  // namespace failure
 
 // The one rule for what a retry can fix when the reporter does not say: Transient and Timeout.

@@ -4,6 +4,7 @@
 // workflow end to end.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include "examples/mock_service/mock_service.hpp"
 #include "adapters/sim/sim_adapter.hpp"
 #include "rmaflow/engine.hpp"
+#include "tests/support/instance_rows.hpp"
 #include "tests/adapters/fake_host.hpp"
 #include "tests/support/process.hpp"
 
@@ -358,4 +360,71 @@ TEST_CASE("Http.Config.MistakesAreNamedWithTheirPlace") {
       CHECK_MESSAGE(message.rfind(c.expected, 0) == 0, message);
     }
   }
+}
+
+TEST_CASE("Http.Adapter.Issue12.ANonUtf8ErrorPageSuspendsTheInstanceAndTheEngineGoesOn") {
+  // A partner's error pages: Latin-1, and UTF-8 cut inside a character (a 3-byte "€" whose
+  // last byte falls past the 200 bytes quoted).
+  std::string latin1 = "Erreur: d\xE9j\xE0 trait\xE9";
+  std::string cut = std::string(199, 'x') + "\xE2\x82\xAC and more";
+  std::atomic<int> calls{0};
+  net::HttpServer partner({}, [&](net::HttpRequest request, net::Responder respond) {
+    ++calls;
+    bool first = request.target.find("RMA-1") != std::string::npos;
+    respond(net::HttpResponse::with_body(400, first ? latin1 : cut, "text/html; charset=latin1"));
+  });
+  partner.start();
+  TempDir dir;
+  auto yaml = fmt::format("adapters:\n  erp: {{ type: http, base_url: http://127.0.0.1:{}, "
+                          "operations: {{ authorize: {{ path: \"/authorize/{{rma_id}}\" }} }} }}\n",
+                          partner.port());
+  auto workflow = load_definition(R"(
+workflow: partner
+version: 1
+start: authorize
+steps:
+  authorize:
+    action: erp.authorize
+    with: { rma_id: "${ .input.rma_id }" }
+    next: done
+  done: { end: completed }
+)",
+                                  "partner.yaml");
+  REQUIRE(workflow.ok());
+  std::vector<std::string> ids;
+  {
+    EngineOptions options;
+    options.db_path = dir.file("engine.db");
+    options.adapters = std::make_shared<AdapterRegistry>(
+        AdapterRegistry::from_yaml(yaml, dir.file("adapters.yaml"), dir.path()));
+    auto engine = Engine::open(std::move(options));
+    engine->deploy(workflow.definition);
+    for (const char* rma : {"RMA-1", "RMA-2"}) {
+      StartRequest request;
+      request.workflow = "partner";
+      request.input = {{"rma_id", rma}};
+      auto started = engine->start(request);
+      engine->run_until_idle();
+      ids.push_back(started.get().instance_id);
+    }
+    std::vector<std::string> messages;
+    for (const auto& id : ids) {
+      auto row = engine->store().get_instance(id);
+      REQUIRE(row.has_value());
+      CHECK(row->status == InstanceStatus::suspended);
+      auto incident = testing::incident_of(*row);
+      CHECK(incident["error"]["code"] == "Http400");
+      messages.push_back(incident["error"]["message"].get<std::string>());
+    }
+    // Latin-1 bytes become replacement characters; a cut character is left out whole.
+    CHECK(messages[0].find("d\xEF\xBF\xBDj\xEF\xBF\xBD trait\xEF\xBF\xBD") != std::string::npos);
+    CHECK(messages[1].find(std::string(199, 'x') + "...") != std::string::npos);
+  }
+  // Nothing is left running, so a restart calls the partner no more.
+  int before = calls;
+  EngineOptions options;
+  options.db_path = dir.file("engine.db");
+  auto engine = Engine::open(std::move(options));
+  engine->run_until_idle();
+  CHECK(calls == before);
 }

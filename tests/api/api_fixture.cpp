@@ -51,6 +51,17 @@ steps:
   done: { end: completed }
 )";
 
+const char* kIntakeWorkflow = R"(workflow: intake
+version: 1
+business_key: ${ .input.rma_id }
+start: receive
+steps:
+  receive:
+    wait: { signal: warehouse.received, timeout: 30d }
+    next: done
+  done: { end: completed }
+)";
+
 ApiFixture::ApiFixture(WorkflowFiles files,
                        std::vector<std::string> extra_args)
     : db(dir.file("returns.db")),

@@ -19,6 +19,9 @@ namespace rmaflow::testing {
 // A return: authorize, then (input.fail) a refund that fails once and suspends, or a wait for
 // warehouse.received before the refund. The input schema needs rma_id and amount.
 extern const char* kReturnsWorkflow;
+// Intake: one wait for warehouse.received, business key rma_id; what submissions under load
+// and faults create.
+extern const char* kIntakeWorkflow;
 
 // Workflow files to serve: file name -> YAML.
 using WorkflowFiles = std::map<std::string, std::string>;

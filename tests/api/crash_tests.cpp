@@ -21,17 +21,6 @@ using json = nlohmann::json;
 
 namespace {
 
-const char* kIntake = R"(workflow: intake
-version: 1
-business_key: ${ .input.rma_id }
-start: receive
-steps:
-  receive:
-    wait: { signal: warehouse.received, timeout: 30d }
-    next: done
-  done: { end: completed }
-)";
-
 constexpr int kClients = 8;
 
 struct Submission {
@@ -128,7 +117,7 @@ int check_after_restart(ApiFixture& api, const std::vector<Submission>& submissi
 }  // namespace
 
 TEST_CASE("Api.Crash.SigkillDuringConcurrentSubmissions") {
-  ApiFixture api(WorkflowFiles{{"intake.yaml", kIntake}});
+  ApiFixture api(WorkflowFiles{{"intake.yaml", kIntakeWorkflow}});
   std::atomic<int> answered{0};
   std::thread killer([&] {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -144,7 +133,7 @@ TEST_CASE("Api.Crash.SigkillDuringConcurrentSubmissions") {
 TEST_CASE("Api.Crash.KilledAroundACommit") {
   for (const char* point : {"commit.before:12", "commit.after:12"}) {
     CAPTURE(point);
-    ApiFixture api(WorkflowFiles{{"intake.yaml", kIntake}});
+    ApiFixture api(WorkflowFiles{{"intake.yaml", kIntakeWorkflow}});
     api.start({std::string("RMAFLOW_KILL_AT=") + point});
     std::atomic<int> answered{0};
     auto submissions = submit_until_down(api, answered);

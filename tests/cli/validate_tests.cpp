@@ -183,3 +183,14 @@ TEST_CASE("Cli.Validate.ShippedWorkflowsAreClean") {
     CHECK(expected.count(fs::path(file["file"].get<std::string>()).filename().string()) == 1);
   }
 }
+
+TEST_CASE("Cli.Validate.Issue12.MessagesThatQuoteBadBytesStayJson") {
+  // yaml-cpp names the first byte of a character it cannot escape ("\ö"): the message must
+  // still print as JSON (found by fuzzing; `--format json` ended in "unexpected error").
+  rmaflow::testing::TempDir dir;
+  auto file = dir.write("escape.yaml", "workflow: t\nversion: 1\ndescription: \"caf\\\xC3\xB6\"\n");
+  auto r = run_process({rmaflow_binary(), "validate", "--format", "json", file});
+  CHECK(r.exit_code == 1);
+  auto out = nlohmann::json::parse(r.out);
+  CHECK(out[0]["diagnostics"][0]["code"] == "yaml-syntax");
+}

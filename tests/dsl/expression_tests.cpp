@@ -7,6 +7,7 @@
 using nlohmann::json;
 using rmaflow::Expression;
 using rmaflow::ExpressionError;
+using rmaflow::ExpressionLimitError;
 using rmaflow::Template;
 
 namespace {
@@ -180,5 +181,50 @@ TEST_CASE("Dsl.Expression.SimplePathsAgreeWithJq") {
               slow_error.substr(slow_error.find("failed:")));
       }
     }
+  }
+}
+
+TEST_CASE("Dsl.Expression.Issue12.EvaluationsRunWithinLimits") {
+  SUBCASE("time: a program that would run for minutes is stopped") {
+    auto e = Expression::compile("reduce range(0; .n) as $i (0; . + 1)");
+    try {
+      e.evaluate(json{{"n", 1e12}});
+      FAIL("the evaluation should have been stopped");
+    } catch (const ExpressionLimitError& error) {
+      CHECK(error.limit() == "time");
+      CHECK(std::string(error.what()).find("ran longer than") != std::string::npos);
+    }
+    // The program is usable again at once.
+    auto quick = Expression::compile(".a + 1");
+    CHECK(quick.evaluate(json{{"a", 1}}) == 2);
+    auto same = Expression::compile("[limit(3; range(.n))]");
+    CHECK(same.evaluate(json{{"n", 10}}) == json::array({0, 1, 2}));
+  }
+  SUBCASE("size: a value built by sharing is not expanded") {
+    auto doubled = Expression::compile(
+        "[.s, .s] | [., .] | [., .] | [., .] | [., .] | [., .] | [., .] | [., .] | [., .] | "
+        "[., .] | [., .] | [., .] | [., .] | [., .] | [., .] | [., .] | [., .] | [., .] | [., .]");
+    try {
+      doubled.evaluate(json{{"s", std::string(1000, 'x')}});
+      FAIL("the result should have been refused");
+    } catch (const ExpressionLimitError& error) {
+      CHECK(error.limit() == "size");
+    }
+  }
+  SUBCASE("depth: a result nested past the bound") {
+    auto deep = Expression::compile("reduce range(0; 1000) as $i (null; [.])");
+    try {
+      deep.evaluate(json::object());
+      FAIL("the result should have been refused");
+    } catch (const ExpressionLimitError& error) {
+      CHECK(error.limit() == "depth");
+    }
+  }
+  SUBCASE("a program cannot halt the interpreter the watchdog stops") {
+    CHECK_THROWS_AS(Expression::compile("halt").evaluate(json::object()), ExpressionError);
+    CHECK_THROWS_AS(Expression::compile("\"x\" | halt_error").evaluate(json::object()),
+                    ExpressionError);
+    CHECK_THROWS_AS(Expression::compile("import \"m\" as m; .").evaluate(json::object()),
+                    ExpressionError);
   }
 }

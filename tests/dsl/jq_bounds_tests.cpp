@@ -62,3 +62,19 @@ TEST_CASE("Dsl.JqBounds.NamesConstructAndOffset") {
   REQUIRE(recursive);
   CHECK(recursive->construct.find("walk_all") != std::string::npos);
 }
+
+TEST_CASE("Dsl.JqBounds.Issue12.RangesAndLimitsMustCountToASmallLiteral") {
+  for (const char* program : {
+           "[range(1e9)]",
+           "[range(0; 1000000)]",
+           "[limit(.input.n; range(.input.n))]",
+           "[limit(1e9; range(.n))]",
+       }) {
+    INFO(program);
+    CHECK(find_unbounded_construct(program).has_value());
+  }
+  for (const char* program : {"[range(100000)]", "[limit(100; range(.input.n))]"}) {
+    INFO(program);
+    CHECK_FALSE(find_unbounded_construct(program).has_value());
+  }
+}

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "tests/dsl/dsl_test_support.hpp"
 
 using namespace rmaflow;
@@ -351,4 +353,52 @@ TEST_CASE("Dsl.Load.DefinitionErrorCarriesDiagnostics") {
   DefinitionError error(r.diagnostics);
   CHECK(error.code() == Errc::invalid_definition);
   CHECK(std::string(error.what()).find("test.yaml:1:1: error[missing-key]") != std::string::npos);
+}
+
+namespace {
+
+// The first error's code, or "" when the text loads.
+std::string first_error(const LoadResult& r) {
+  for (const auto& d : r.diagnostics)
+    if (d.severity == Severity::error) return d.code;
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("Dsl.Load.Issue12.HostileFilesAreRefusedBeforeAnyWork") {
+  SUBCASE("billion laughs: aliases standing for 10^10 nodes") {
+    std::string yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i <= 10; ++i) {
+      std::string list;
+      for (int k = 0; k < 10; ++k) list += (k ? ", *a" : "*a") + std::to_string(i - 1);
+      yaml += fmt::format("a{}: &a{} [{}]\n", i, i, list);
+    }
+    yaml += "workflow: bomb\nversion: 1\nstart: s\nsteps:\n  s: { end: completed }\n";
+    auto r = load(yaml);
+    CHECK_FALSE(r.ok());
+    CHECK(first_error(r) == "yaml-too-large");
+  }
+  SUBCASE("an alias inside the node it names") {
+    auto r = load("workflow: &w [*w]\nversion: 1\n");
+    CHECK_FALSE(r.ok());
+    CHECK(first_error(r) == "yaml-alias");
+  }
+  SUBCASE("nested past the bound") {
+    auto r = load("workflow: t\nversion: 1\nx: " + std::string(200, '[') + std::string(200, ']') + "\n");
+    CHECK_FALSE(r.ok());
+    CHECK(first_error(r) == "yaml-too-deep");
+  }
+  SUBCASE("not UTF-8, with where") {
+    auto r = load("workflow: t\nversion: 1\ndescription: caf\xE9\n");
+    CHECK_FALSE(r.ok());
+    REQUIRE(first_error(r) == "yaml-encoding");
+    CHECK(r.diagnostics.front().where.line == 3);
+    CHECK(r.diagnostics.front().where.column == 17);
+  }
+  SUBCASE("larger than a workflow file may be") {
+    auto r = load("workflow: t\nversion: 1\ndescription: " + std::string(2 << 20, 'x') + "\n");
+    CHECK_FALSE(r.ok());
+    CHECK(first_error(r) == "yaml-too-large");
+  }
 }

@@ -241,20 +241,59 @@ TEST_CASE("Net.Server.ContinuesAfterExpect100") {
 TEST_CASE("Net.Server.CapsConnections") {
   auto options = local();
   options.max_connections = 2;
-  HttpServer server(options, [](HttpRequest r, Responder respond) { respond(echo(r)); });
+  Held held;
+  HttpServer server(options, held.handler());
   server.start();
-  // An answered request proves the server holds the connection.
+  // Two connections busy with a request the handler holds: none is idle, so a third is refused.
   RawConnection a(server.port()), b(server.port());
-  for (auto* c : {&a, &b}) {
-    c->send(request_text("GET", "/hold"));
-    REQUIRE(c->read_response().find("200 OK") != std::string::npos);
+  a.send(request_text("GET", "/hold"));
+  held.first.get_future().wait();
+  b.send(request_text("GET", "/hold"));
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  for (;;) {
+    {
+      std::lock_guard lock(held.mu);
+      if (held.requests.size() == 2) break;
+    }
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::yield();
   }
   RawConnection third(server.port());
   third.send(request_text("GET", "/x"));
   CHECK(third.read_all().rfind("HTTP/1.1 503", 0) == 0);
   // A held one still works.
-  a.send(request_text("GET", "/again"));
-  CHECK(a.read_response().find("GET /again") != std::string::npos);
+  held.answer(0, HttpResponse::with_body(200, "held", "text/plain"));
+  CHECK(a.read_response().find("held") != std::string::npos);
+  held.answer(1, HttpResponse::with_body(200, "held", "text/plain"));
+}
+
+TEST_CASE("Net.Server.Issue12.IdleConnectionsMakeRoom") {
+  auto options = local();
+  options.max_connections = 4;
+  HttpServer server(options, [](HttpRequest r, Responder respond) { respond(echo(r)); });
+  server.start();
+  // Connections that never send a byte, and one kept alive after its answer, fill the cap.
+  std::vector<std::unique_ptr<RawConnection>> silent;
+  for (int i = 0; i < 3; ++i) silent.push_back(std::make_unique<RawConnection>(server.port()));
+  RawConnection kept(server.port());
+  kept.send(request_text("GET", "/first"));
+  REQUIRE(kept.read_response().find("200 OK") != std::string::npos);
+  // A newcomer with a request is served: the longest idle connection makes room for it.
+  for (int i = 0; i < 10; ++i) {
+    RawConnection health(server.port());
+    health.send(request_text("GET", "/healthz"));
+    CHECK(health.read_response().find("GET /healthz") != std::string::npos);
+  }
+  CHECK(silent.front()->closed_by_peer());
+}
+
+TEST_CASE("Net.Server.Issue12.SilentConnectionsCloseAfterTheHeaderTimeout") {
+  auto options = local();
+  options.header_timeout = 200ms;  // idle_timeout stays 60 s: it is for kept-alive connections
+  HttpServer server(options, [](HttpRequest r, Responder respond) { respond(echo(r)); });
+  server.start();
+  RawConnection silent(server.port());
+  CHECK(silent.closed_by_peer());  // within the read's own 10 s bound, long before 60 s
 }
 
 TEST_CASE("Net.Server.HandlerFailuresAnswer500") {

@@ -1,0 +1,155 @@
+// Commits that fail: at every commit of a run in turn (the engine reports, a new engine
+// recovers, nothing acknowledged is lost), and while serving (the batch is kept and retried,
+// new work refused until it commits, and nothing lost or doubled once it does).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "tests/runtime/harness.hpp"
+
+using namespace rmaflow;
+using namespace rmaflow::testing;
+using json = nlohmann::json;
+
+namespace {
+
+const char* kThreeSteps = R"(
+workflow: three
+version: 1
+business_key: ${ .input.key }
+start: first
+steps:
+  first: { action: ext.first, result: a, next: second }
+  second: { action: ext.second, result: b, next: third }
+  third: { action: ext.third, result: c, next: done }
+  done: { end: completed }
+)";
+
+// A store whose commits fail while `failing` is set, or at the Nth commit.
+class FaultyStore final : public StoreWrapper {
+ public:
+  FaultyStore(std::unique_ptr<Store> target, int fail_at, std::atomic<bool>* failing = nullptr)
+      : StoreWrapper(std::move(target)), fail_at_(fail_at), failing_(failing) {}
+  void commit(const WriteBatch& batch) override {
+    ++commits_;
+    if (commits_ == fail_at_ || (failing_ != nullptr && *failing_)) {
+      ++failures;
+      throw Error(Errc::storage, "cannot commit (SQLite: database or disk is full) (injected)");
+    }
+    StoreWrapper::commit(batch);
+  }
+  std::atomic<int> failures{0};
+
+ private:
+  int fail_at_;
+  std::atomic<bool>* failing_;
+  int commits_ = 0;
+};
+
+void script_all(ScriptedAdapter& ext, int instances) {
+  for (const char* op : {"first", "second", "third"}) {
+    ext.script(op, std::vector<Outcome>(static_cast<std::size_t>(instances) * 2, ok({{"op", op}})));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("Recovery.Issue12.CommitFaultAtEveryCommitOfARun") {
+  constexpr int kInstances = 3;
+  // A clean run's commits, to fail each of them in turn.
+  int clean_commits = 0;
+  {
+    Harness h(kThreeSteps);
+    script_all(*h.ext, kInstances);
+    for (int i = 0; i < kInstances; ++i) h.engine->start({"three", std::nullopt, {{"key", std::to_string(i)}}, std::nullopt, ""});
+    h.idle();
+    clean_commits = static_cast<int>(h.engine->stats().commits);
+  }
+  REQUIRE(clean_commits > 3);
+  for (int n = 1; n <= clean_commits; ++n) {
+    CAPTURE(n);
+    Harness h(kThreeSteps);
+    h.close();
+    auto faulty = std::make_unique<FaultyStore>(open_sqlite_store(h.db), n);
+    h.open(std::move(faulty));
+    script_all(*h.ext, kInstances);
+    std::vector<std::future<StartResult>> starts;
+    for (int i = 0; i < kInstances; ++i) {
+      starts.push_back(h.engine->start({"three", std::nullopt, {{"key", std::to_string(i)}}, std::nullopt, ""}));
+    }
+    CHECK_THROWS_AS(h.idle(), Error);  // the engine reports the failed commit
+    std::vector<std::string> acknowledged;
+    for (auto& s : starts) {
+      try {
+        acknowledged.push_back(s.get().instance_id);
+      } catch (const Error& e) {
+        CHECK(e.code() == Errc::storage);  // never acknowledged without its commit
+      }
+    }
+    h.close();
+    // A new engine recovers; every start is sent again, as an unanswered client would.
+    h.open();
+    script_all(*h.ext, kInstances);
+    for (int i = 0; i < kInstances; ++i) {
+      h.engine->start({"three", std::nullopt, {{"key", std::to_string(i)}}, std::nullopt, ""});
+    }
+    h.idle();
+    auto all = h.engine->store().list_instances({});
+    CHECK(all.size() == kInstances);
+    for (const auto& row : all) {
+      CHECK(row.status == InstanceStatus::completed);
+      check_contiguous(h.history(row.id));
+    }
+    for (const auto& id : acknowledged) CHECK(h.row(id).status == InstanceStatus::completed);
+  }
+}
+
+TEST_CASE("Recovery.Issue12.AFailedCommitIsRetriedWhileServing") {
+  Harness h(kThreeSteps);
+  h.close();
+  std::atomic<bool> full{false};
+  auto owned = std::make_unique<FaultyStore>(open_sqlite_store(h.db), 0, &full);
+  FaultyStore* store = owned.get();
+  h.open(std::move(owned));
+  script_all(*h.ext, 2);
+  std::thread serving([&] { h.engine->run(); });
+
+  full = true;
+  auto held = h.engine->start({"three", std::nullopt, {{"key", "held"}}, std::nullopt, ""});
+  // The batch carrying the start fails and is kept; the start is not answered yet.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!h.engine->stats().storage_failing && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  REQUIRE(h.engine->stats().storage_failing);
+  CHECK(held.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+  // New work is refused while the kept batch waits.
+  auto refused = h.engine->start({"three", std::nullopt, {{"key", "refused"}}, std::nullopt, ""});
+  try {
+    refused.get();
+    FAIL("a start was accepted while commits failed");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::storage);
+  }
+  // It keeps retrying, then commits once the store takes writes again.
+  while (store->failures < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  CHECK(store->failures >= 3);
+  full = false;
+  REQUIRE(held.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+  auto id = held.get().instance_id;
+  // Read through a connection of its own: the engine's is its thread's alone.
+  auto reader = open_sqlite_store(h.db, StoreOptions{SyncMode::full, true});
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (reader->get_instance(id)->status != InstanceStatus::completed &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  CHECK_FALSE(h.engine->stats().storage_failing);
+  h.engine->stop();
+  serving.join();
+  CHECK(h.row(id).status == InstanceStatus::completed);
+  check_contiguous(h.history(id));
+  CHECK(h.engine->store().list_instances({}).size() == 1);  // the refused one never existed
+}
