@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs the Debian 12 packages rmaflow builds and tests with. Idempotent:
-# when every package is present it does nothing and needs no network.
+# when every package is present it does nothing and needs no network. Graphviz's library draws
+# workflow graphs as SVG for the web console; Chromium, its driver and Selenium run the
+# console's browser test.
 set -eu
 
 PACKAGES="
@@ -9,7 +11,8 @@ PACKAGES="
   libboost1.81-dev libboost-url1.81-dev
   libyaml-cpp-dev nlohmann-json3-dev libjq-dev libonig-dev
   libfmt-dev libspdlog-dev libcli11-dev doctest-dev
-  libvalijson-dev graphviz
+  libvalijson-dev graphviz libgraphviz-dev
+  chromium chromium-driver python3-selenium
 "
 
 missing=""

@@ -4,23 +4,28 @@
 
 #include <fmt/format.h>
 
+#include "engine/api/definition_cache.hpp"
 #include "rmaflow/definition.hpp"
+#include "rmaflow/versions.hpp"
 
 namespace rmaflow::api {
 
 namespace {
 
-// The SLA of each stored workflow version, loaded once.
+// The SLA of each stored workflow version, looked up once.
 class SlaBook {
  public:
-  explicit SlaBook(Store& store) : store_(store) {}
+  SlaBook(Store& store, DefinitionCache* definitions) : store_(store), definitions_(definitions) {}
   std::optional<Duration> sla(const std::string& workflow, int version) {
     auto key = std::pair{workflow, version};
     if (auto it = slas_.find(key); it != slas_.end()) return it->second;
     std::optional<Duration> sla;
     if (auto row = store_.get_definition(workflow, version)) {
-      auto loaded = load_definition(row->source, row->file);
-      if (loaded.ok()) sla = loaded.definition->sla;
+      try {
+        sla = (definitions_ ? definitions_->get(*row) : load_deployed(*row))->sla;
+      } catch (const Error&) {
+        // A version that no longer loads has no SLA to check; its instances show up otherwise.
+      }
     }
     slas_[key] = sla;
     return sla;
@@ -28,39 +33,67 @@ class SlaBook {
 
  private:
   Store& store_;
+  DefinitionCache* definitions_;
   std::map<std::pair<std::string, int>, std::optional<Duration>> slas_;
 };
 
-std::string incident_reason(const InstanceRow& row) {
+// What a suspended instance's incident says about it.
+void read_incident(const InstanceRow& row, StuckInstance& stuck) {
   auto incident = nlohmann::json::parse(row.incident.empty() ? "{}" : row.incident, nullptr, false);
-  auto error = incident.is_object() ? incident.value("error", nlohmann::json::object())
-                                    : nlohmann::json::object();
-  return fmt::format("suspended{}: {}: {}", incident.value("compensating", false) ? " while compensating" : "",
-                     error.value("code", "?"), error.value("message", ""));
+  if (!incident.is_object()) incident = nlohmann::json::object();
+  auto error = incident.value("error", nlohmann::json::object());
+  if (!error.is_object()) error = nlohmann::json::object();
+  bool compensating = incident.value("compensating", false);
+  stuck.kind = compensating ? "compensation" : "incident";
+  stuck.code = error.value("code", "?");
+  stuck.team = incident.value("team", "");
+  stuck.reason = fmt::format("suspended{}: {}: {}", compensating ? " while compensating" : "",
+                             stuck.code, error.value("message", ""));
+  stuck.since = row.updated_at;
+  if (auto opened = parse_time(incident.value("opened_at", ""))) stuck.since = *opened;
 }
 
 }  // namespace
 
-std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimePoint now) {
-  SlaBook book(store);
+std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimePoint now,
+                                      DefinitionCache* definitions) {
+  SlaBook book(store, definitions);
   filter.statuses = {InstanceStatus::suspended, InstanceStatus::waiting, InstanceStatus::running,
                      InstanceStatus::compensating};
   std::size_t wanted = filter.limit;
   std::vector<StuckInstance> out;
   for_each_instance(store, filter, [&](InstanceRow& row) {
-    std::string reason;
+    StuckInstance stuck;
+    auto sla = book.sla(row.workflow, row.version);
+    stuck.past_sla = sla && row.created_at + *sla <= now;
     if (row.status == InstanceStatus::suspended) {
-      reason = incident_reason(row);
+      read_incident(row, stuck);
     } else if (row.status == InstanceStatus::waiting && row.deadline && *row.deadline <= now) {
-      reason = fmt::format("waiting at {} past its deadline {}", row.step, format_time(*row.deadline));
-    } else if (auto sla = book.sla(row.workflow, row.version); sla && row.created_at + *sla <= now) {
-      reason = fmt::format("past its SLA of {} (started {})", format_duration(*sla),
-                           format_time(row.created_at));
+      stuck.kind = "deadline";
+      stuck.since = *row.deadline;
+      stuck.reason = fmt::format("waiting at {} past its deadline {}", row.step, format_time(*row.deadline));
+    } else if (stuck.past_sla) {
+      stuck.kind = "sla";
+      stuck.since = row.created_at + *sla;
+      stuck.reason = fmt::format("past its SLA of {} (started {})", format_duration(*sla),
+                                 format_time(row.created_at));
     }
-    if (!reason.empty()) out.push_back(StuckInstance{std::move(row), std::move(reason)});
+    if (!stuck.kind.empty()) {
+      stuck.row = std::move(row);
+      out.push_back(std::move(stuck));
+    }
     return out.size() < wanted;
   });
   return out;
+}
+
+void add_stuck_fields(nlohmann::json& item, const StuckInstance& stuck) {
+  item["reason"] = stuck.reason;
+  item["reason_kind"] = stuck.kind;
+  item["reason_code"] = stuck.code.empty() ? nlohmann::json(nullptr) : nlohmann::json(stuck.code);
+  item["team"] = stuck.team.empty() ? nlohmann::json(nullptr) : nlohmann::json(stuck.team);
+  item["stuck_since"] = format_time(stuck.since);
+  item["past_sla"] = stuck.past_sla;
 }
 
 }  // namespace rmaflow::api

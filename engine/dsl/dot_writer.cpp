@@ -21,6 +21,26 @@ std::string dot_string(const std::string& text) {
   return out + "\"";
 }
 
+// The node's classes in an SVG drawing (Graphviz copies `class` there), so that a page can find
+// a step and style or pick it: "step", its kind, and visited, current, failing, pivot.
+std::string classes(const GraphNode& n) {
+  std::string out = "step";
+  switch (n.shape) {
+    case GraphNode::Shape::start: out += " start"; break;
+    case GraphNode::Shape::task: out += " task"; break;
+    case GraphNode::Shape::switch_: out += " switch"; break;
+    case GraphNode::Shape::wait: out += " wait"; break;
+    case GraphNode::Shape::set: out += " set"; break;
+    case GraphNode::Shape::end: out += " end"; break;
+    case GraphNode::Shape::compensation: out += " compensation"; break;
+  }
+  for (auto [on, name] : {std::pair{n.visited, " visited"}, std::pair{n.current, " current"},
+                          std::pair{n.failing, " failing"}, std::pair{n.pivot, " pivot"}}) {
+    if (on) out += name;
+  }
+  return out;
+}
+
 std::string node_attributes(const GraphNode& n, InstanceStatus status) {
   std::string label = n.detail.empty() ? n.title : n.title + "\n" + n.detail;
   std::string shape;
@@ -28,7 +48,7 @@ std::string node_attributes(const GraphNode& n, InstanceStatus status) {
   std::string fill = "white";
   std::string extra;
   switch (n.shape) {
-    case GraphNode::Shape::start: return "shape=point, width=0.15";
+    case GraphNode::Shape::start: return "shape=point, width=0.15, class=\"step start\"";
     case GraphNode::Shape::task: shape = "box"; style += ",rounded"; break;
     case GraphNode::Shape::switch_: shape = "diamond"; break;
     case GraphNode::Shape::wait: shape = "hexagon"; break;
@@ -51,8 +71,13 @@ std::string node_attributes(const GraphNode& n, InstanceStatus status) {
                                                     : "#fef08a";
     extra += fmt::format(", penwidth=3, xlabel={}", dot_string(std::string(to_string(status))));
   }
-  return fmt::format("shape={}, style={}, fillcolor={}, label={}{}", shape, dot_string(style),
-                     dot_string(fill), dot_string(label), extra);
+  if (n.failing) {
+    fill = "#fecaca";
+    extra += ", color=\"#b91c1c\", penwidth=3";
+    if (!n.current) extra += ", xlabel=\"failing\"";
+  }
+  return fmt::format("shape={}, style={}, fillcolor={}, label={}{}, class={}", shape, dot_string(style),
+                     dot_string(fill), dot_string(label), extra, dot_string(classes(n)));
 }
 
 std::string edge_attributes(const GraphEdge& e) {
@@ -66,7 +91,7 @@ std::string edge_attributes(const GraphEdge& e) {
       break;
     default: break;
   }
-  if (e.taken) parts.push_back("penwidth=3, color=\"#2563eb\"");
+  if (e.taken) parts.push_back("penwidth=3, color=\"#2563eb\", class=\"taken\"");
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 

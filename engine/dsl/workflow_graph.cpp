@@ -85,7 +85,10 @@ class Builder {
         if (e.from == from && e.to == it->second && e.kind != GraphEdge::Kind::compensation)
           e.taken = true;
     }
-    if (auto it = index_.find(o.current); it != index_.end()) g_.nodes[it->second].current = true;
+    for (const auto& step : o.current)
+      if (auto it = index_.find(step); it != index_.end()) g_.nodes[it->second].current = true;
+    for (const auto& step : o.failing)
+      if (auto it = index_.find(step); it != index_.end()) g_.nodes[it->second].failing = true;
     for (const auto& step : o.compensated) {
       auto undo = index_.find("undo " + step);
       if (undo == index_.end()) continue;

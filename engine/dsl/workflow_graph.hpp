@@ -19,6 +19,7 @@ struct GraphNode {
   bool compensates = false;  // an end that compensates first
   bool visited = false;
   bool current = false;
+  bool failing = false;  // an open incident stands here
 };
 
 struct GraphEdge {

@@ -18,7 +18,7 @@ namespace {
 // are the integers of the enums in rmaflow/status.hpp. Text columns hold '' rather than NULL
 // for "none", except the optional times, which are NULL.
 // clang-format off
-constexpr std::array<Migration, 3> kMigrations{{
+constexpr std::array<Migration, 4> kMigrations{{
   {1, "definitions, instances, events, timers", R"sql(
     CREATE TABLE schema_version (
       version    INTEGER PRIMARY KEY,
@@ -103,6 +103,12 @@ constexpr std::array<Migration, 3> kMigrations{{
   )sql"},
   {3, "instances.saga: the compensation record", R"sql(
     ALTER TABLE instances ADD COLUMN saga TEXT NOT NULL DEFAULT '{}';
+  )sql"},
+  // The audit trail across instances reads operator actions newest first. A partial index holds
+  // only them (30 is EventType::operator_action), so appending any other event costs nothing
+  // more; its entries carry the key (instance_id, seq) after `at`.
+  {4, "events_operator_actions: the audit trail", R"sql(
+    CREATE INDEX events_operator_actions ON events (at) WHERE type = 30;
   )sql"},
 }};
 // clang-format on

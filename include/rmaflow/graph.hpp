@@ -22,13 +22,17 @@ enum class GraphFormat { mermaid, dot };
 // Where an instance has been and where it stands.
 struct GraphOverlay {
   std::vector<std::string> visited;      // steps entered, in order (a loop repeats them)
-  std::string current;                   // where it stands (its last step, once finished)
+  // Where it stands: one step per position it holds (an instance with branches holds one per
+  // branch); its last step once finished.
+  std::vector<std::string> current;
+  std::vector<std::string> failing;      // steps with an open incident
   InstanceStatus status = InstanceStatus::running;
   std::vector<std::string> compensated;  // steps whose compensation ran to completion
 };
 
 // The graph as text in `format`. With an overlay, visited steps and the transitions taken
-// between them are highlighted, and the current step is marked with the instance's status.
+// between them are highlighted, each current step is marked with the instance's status, and
+// failing steps are marked as such.
 std::string render_graph(const Definition& definition, GraphFormat format,
                          const GraphOverlay* overlay = nullptr);
 

@@ -48,6 +48,12 @@ TEST_CASE("Cli.Graph.FileAsMermaidOrDot") {
   auto svg = run_process({find_program("dot"), "-Tsvg"}, {}, dot.out);
   CHECK(svg.exit_code == 0);
   CHECK(svg.out.find("<svg") != std::string::npos);
+  // Laid out by the binary itself, with Graphviz's library: the same drawing, no `dot` needed.
+  auto own = cli({"graph", file, "--format", "svg"});
+  CHECK(own.exit_code == 0);
+  CHECK(own.out.find("<svg") != std::string::npos);
+  CHECK(own.out.find("class=\"node step wait\"") != std::string::npos);
+  CHECK(own.out.find("<title>await_parcel</title>") != std::string::npos);
 }
 
 TEST_CASE("Cli.Graph.InstancePathOverItsOwnVersion") {
