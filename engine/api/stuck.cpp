@@ -1,5 +1,6 @@
 #include "engine/api/stuck.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
@@ -55,14 +56,46 @@ void read_incident(const InstanceRow& row, StuckInstance& stuck) {
 
 }  // namespace
 
+// Stuck instances are few among the unfinished ones, so each kind is selected by the database
+// (suspended ones by status, waits by their deadline, each version with an SLA by creation
+// time) and only those rows are read, rather than every return waiting for its parcel. Each
+// kind gives its first `limit` after the cursor in id order; the first `limit` of their union
+// are the page.
 std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimePoint now,
                                       DefinitionCache* definitions) {
   SlaBook book(store, definitions);
-  filter.statuses = {InstanceStatus::suspended, InstanceStatus::waiting, InstanceStatus::running,
-                     InstanceStatus::compensating};
-  std::size_t wanted = filter.limit;
+  const std::size_t wanted = filter.limit;
+  std::map<std::string, InstanceRow> candidates;
+  auto take = [&](const InstanceFilter& source) {
+    for (auto& row : store.list_instances(source)) candidates.try_emplace(row.id, std::move(row));
+  };
+
+  InstanceFilter suspended = filter;
+  suspended.statuses = {InstanceStatus::suspended};
+  take(suspended);
+
+  for (const auto& definition : store.list_definitions()) {
+    if (!filter.workflow.empty() && definition.name != filter.workflow) continue;
+    if (filter.version && definition.version != *filter.version) continue;
+    auto sla = book.sla(definition.name, definition.version);
+    if (!sla) continue;
+    InstanceFilter late = filter;
+    late.statuses = {InstanceStatus::running, InstanceStatus::waiting, InstanceStatus::compensating};
+    late.workflow = definition.name;
+    late.version = definition.version;
+    auto cutoff = now - *sla + Duration(1);  // created_at + sla <= now
+    late.created_before = filter.created_before ? std::min(*filter.created_before, cutoff) : cutoff;
+    take(late);
+  }
+
+  InstanceFilter overdue = filter;
+  overdue.statuses = {InstanceStatus::waiting};
+  overdue.deadline_before = now;
+  take(overdue);
+
   std::vector<StuckInstance> out;
-  for_each_instance(store, filter, [&](InstanceRow& row) {
+  for (auto& [id, row] : candidates) {
+    if (out.size() == wanted) break;
     StuckInstance stuck;
     auto sla = book.sla(row.workflow, row.version);
     stuck.past_sla = sla && row.created_at + *sla <= now;
@@ -78,12 +111,10 @@ std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimeP
       stuck.reason = fmt::format("past its SLA of {} (started {})", format_duration(*sla),
                                  format_time(row.created_at));
     }
-    if (!stuck.kind.empty()) {
-      stuck.row = std::move(row);
-      out.push_back(std::move(stuck));
-    }
-    return out.size() < wanted;
-  });
+    if (stuck.kind.empty()) continue;
+    stuck.row = std::move(row);
+    out.push_back(std::move(stuck));
+  }
   return out;
 }
 

@@ -23,9 +23,10 @@ struct StuckInstance {
   bool past_sla = false; // whatever the reason, it has run longer than its workflow's SLA
 };
 
-// Scans the unfinished instances matching `filter` (its statuses are replaced), oldest first,
-// and returns at most filter.limit of those that are stuck as of `now`. Workflows' SLAs come
-// from `definitions` when given (a server's), else each version is loaded once per call.
+// The instances matching `filter` (its statuses aside) that are stuck as of `now`, oldest
+// first, at most filter.limit, after filter.after_id. Only stuck rows are read out of the
+// database, however many instances wait normally. Workflows' SLAs come from `definitions` when
+// given (a server's), else each version is loaded once per call.
 std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimePoint now,
                                       DefinitionCache* definitions = nullptr);
 

@@ -34,6 +34,7 @@ SQLite::Statement select_instances(SQLite::Database& db, const InstanceFilter& f
   if (!filter.business_key.empty()) add("business_key = ?", filter.business_key);
   if (filter.created_from) add("created_at >= ?", to_millis(*filter.created_from));
   if (filter.created_before) add("created_at < ?", to_millis(*filter.created_before));
+  if (filter.deadline_before) add("deadline <= ?", to_millis(*filter.deadline_before));
   if (!filter.after_id.empty()) add("id > ?", filter.after_id);
 
   std::string sql = fmt::format("SELECT {} FROM instances", kInstanceColumns);

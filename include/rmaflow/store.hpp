@@ -147,6 +147,7 @@ struct InstanceFilter {
   std::size_t limit = 100;
   std::optional<TimePoint> created_from;    // created at or after
   std::optional<TimePoint> created_before;  // created strictly before
+  std::optional<TimePoint> deadline_before; // its current phase's deadline is at or before
 };
 
 // How many instances of one workflow have one status and started and ended in which interval

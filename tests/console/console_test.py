@@ -7,7 +7,8 @@ finance having released the credit hold that suspended RMA-1006, against the rea
 
 - an operator signs in, finds RMA-1006 in the stuck queue, opens it, sees the failing step
   marked on the graph, retries it with a reason (from the keyboard), sees it complete, and
-  finds the action in the audit trail; a refused action shows the server's sentence;
+  finds the action in the audit trail; retries what a filtered list matches after a preview;
+  a refused action shows the server's sentence;
 - an RMA whose input and adapter error hold `<img src=x onerror=alert(1)>` renders as text and
   runs nothing (no element made, no alert, no Content-Security-Policy violation anywhere);
 - a viewer gets no repair buttons, and an action forced through the API with the viewer's token
@@ -277,6 +278,21 @@ def operator_repairs_the_credit_hold(console, server, tokens):
     entry = console.row_with('RMA-1006')
     for expected in ('ops', 'retry', 'credit hold released by finance <b>ok</b>', 'suspended at', 'running at'):
         check(expected in entry.text, f'the audit entry lacks "{expected}": {entry.text}')
+
+    # Bulk retry from a filtered list: the preview lists what it would touch (RMA-1006 is done
+    # now), the report what it did. RMA-1023's carrier still refuses its address.
+    console.driver.get(f'{server.url}/#/instances?status=suspended')
+    console.heading('Instances')
+    console.row_with('RMA-1023')
+    console.driver.find_element(By.CSS_SELECTOR, 'button[data-action="bulk-retry"]').click()
+    rows = console.wait(lambda d: console.find('dialog[open] .preview tbody tr'), 'the bulk retry preview')
+    check([r.text.split()[0] for r in rows] == ['RMA-1023'], f'the preview lists {[r.text for r in rows]}')
+    console.driver.find_element(By.CSS_SELECTOR, 'dialog[open] textarea.reason').send_keys('carrier fixed its address check')
+    console.driver.find_element(By.CSS_SELECTOR, 'dialog[open] button[type="submit"]').click()
+    report = console.wait(lambda d: (console.find('dialog[open] .result') or [None])[0], 'the bulk retry report')
+    check('Matched 1; retried 1; refused 0' in report.text, f'the bulk retry reported: {report.text}')
+    console.driver.find_element(By.CSS_SELECTOR, 'dialog[open] button[type="button"]').click()
+    console.wait(lambda d: not console.find('dialog[open]'), 'the bulk retry dialog to close')
 
     # A refusal shows the server's sentence: a patch may not touch the read-only input.
     stuck = api(server, tokens['operator'], 'GET', '/v1/instances?business_key=RMA-1023')[1]['items'][0]

@@ -337,3 +337,19 @@ TEST_CASE("Store.Audit.OperatorActionsNewestFirstFilteredAndPaged") {
   CHECK_MESSAGE(text.find("events_operator_actions") != std::string::npos, text);
   CHECK_MESSAGE(text.find("TEMP B-TREE") == std::string::npos, text);
 }
+
+TEST_CASE("Store.List.DeadlineBefore") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("deadline.db"));
+  WriteBatch batch;
+  for (int i = 0; i < 3; ++i) {
+    auto row = testing::instance_row("i-" + std::to_string(i));
+    row.deadline = from_millis(1000 * (i + 1));
+    batch.instances.push_back(row);
+  }
+  batch.instances.push_back(testing::instance_row("i-none"));
+  batch.instances.back().deadline.reset();  // no deadline: never selected
+  s->commit(batch);
+  CHECK(listed(*s, [](auto& f) { f.deadline_before = from_millis(2000); }) == Ids{"i-0", "i-1"});
+  CHECK(listed(*s, [](auto& f) { f.deadline_before = from_millis(999); }).empty());
+}

@@ -120,7 +120,7 @@ function bulkFilter(params) {
 
 function bulkRetryBar(params) {
   const unsupported = ['business_key', 'created_after', 'created_before'].filter((n) => params.get(n));
-  const button = h('button', { type: 'button', disabled: unsupported.length > 0, onclick: () => openBulkRetry(params) }, 'Retry what this filter matches…');
+  const button = h('button', { type: 'button', 'data-action': 'bulk-retry', disabled: unsupported.length > 0, onclick: () => openBulkRetry(params) }, 'Retry what this filter matches…');
   return h('div', { class: 'actions' }, button,
     unsupported.length ? h('span', { class: 'note' }, `Bulk retry filters by status, workflow, version and step only; clear ${unsupported.join(', ')} to use it.`) : null);
 }
