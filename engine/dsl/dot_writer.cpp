@@ -1,5 +1,7 @@
 // write_dot: a WorkflowGraph as a Graphviz digraph. Every id and label is a double-quoted
-// string with `"` and `\` escaped, so no step name or condition can break the syntax.
+// string with `"` and `\` escaped, so no step name or condition can break the syntax, and `&`
+// written as `&amp;`, since Graphviz reads entities in strings (a condition comparing with
+// "&amp;" would otherwise be drawn as "&").
 #include <fmt/format.h>
 
 #include "engine/dsl/workflow_graph.hpp"
@@ -14,6 +16,10 @@ std::string dot_string(const std::string& text) {
     if (c == '"' || c == '\\') out += '\\';
     if (c == '\n') {
       out += "\\n";
+      continue;
+    }
+    if (c == '&') {
+      out += "&amp;";
       continue;
     }
     out += c;
