@@ -6,13 +6,34 @@ import { ApiError, instancePath, post } from './api.js';
 import { badge, h, fill, problemText } from './dom.js';
 
 const ACTIONS = {
-  retry: { title: 'Retry the step', verb: 'Retry', help: 'Runs the failed step (or compensation) again now, with the same idempotency key.' },
-  skip: { title: 'Skip the step', verb: 'Skip', help: 'Counts the task or wait step as done; the output becomes its result.' },
-  goto: { title: 'Go to a step', verb: 'Go to', help: 'Moves the instance to another step of its version.' },
-  cancel: { title: 'Cancel the instance', verb: 'Cancel instance', help: 'Ends it cancelled; with compensation, its completed steps are undone first.' },
-  patch: { title: 'Patch the context', verb: 'Patch', help: 'Applies a JSON merge patch to the context (.input and .instance are read-only).' },
-  resolve: { title: 'Resolve the incident', verb: 'Resolve', help: 'Closes the incident and ends the instance failed: the return was handled outside rmaflow.' },
-  signal: { title: 'Send a signal', verb: 'Send signal', help: 'Delivers an event by hand, as the outside system would have (a lost warehouse scan).' },
+  retry: {
+    title: 'Retry the step', verb: 'Retry',
+    help: 'Runs the failed step (or compensation) again now, with the same idempotency key.',
+  },
+  skip: {
+    title: 'Skip the step', verb: 'Skip',
+    help: 'Counts the task or wait step as done; the output becomes its result.',
+  },
+  goto: {
+    title: 'Go to a step', verb: 'Go to',
+    help: 'Moves the instance to another step of its version.',
+  },
+  cancel: {
+    title: 'Cancel the instance', verb: 'Cancel instance',
+    help: 'Ends it cancelled; with compensation, its completed steps are undone first.',
+  },
+  patch: {
+    title: 'Patch the context', verb: 'Patch',
+    help: 'Applies a JSON merge patch to the context (.input and .instance are read-only).',
+  },
+  resolve: {
+    title: 'Resolve the incident', verb: 'Resolve',
+    help: 'Closes the incident and ends the instance failed: the return was handled outside rmaflow.',
+  },
+  signal: {
+    title: 'Send a signal', verb: 'Send signal',
+    help: 'Delivers an event by hand, as the outside system would have (a lost warehouse scan).',
+  },
 };
 
 export const ACTION_KINDS = ['retry', 'skip', 'goto', 'cancel', 'patch', 'resolve'];
@@ -41,7 +62,8 @@ function readJson(textarea, label, { required = false, object = false } = {}) {
 }
 
 function jsonArea(name, value) {
-  return h('textarea', { name, spellcheck: 'false', autocomplete: 'off' }, value === undefined ? '' : JSON.stringify(value, null, 2));
+  const text = value === undefined ? '' : JSON.stringify(value, null, 2);
+  return h('textarea', { name, spellcheck: 'false', autocomplete: 'off' }, text);
 }
 
 // The fields of one action and how to read them into the request body.
@@ -69,7 +91,8 @@ function fieldsFor(kind, instance, definition, step) {
       };
     }
     case 'goto': {
-      const steps = definition ? definition.graph.nodes.filter((n) => !['start', 'compensation'].includes(n.kind)).map((n) => n.id) : [];
+      const nodes = definition ? definition.graph.nodes : [];
+      const steps = nodes.filter((n) => !['start', 'compensation'].includes(n.kind)).map((n) => n.id);
       const select = h('select', { name: 'step', required: true },
         h('option', { value: '' }, 'Choose a step…'),
         steps.map((s) => h('option', { value: s, selected: s === step }, s)));
@@ -84,7 +107,8 @@ function fieldsFor(kind, instance, definition, step) {
     case 'cancel': {
       const compensate = h('input', { type: 'checkbox', name: 'compensate' });
       return {
-        nodes: [h('label', { class: 'inline' }, compensate, 'Compensate first (void the label, reverse what was done)')],
+        nodes: [h('label', { class: 'inline' }, compensate,
+          'Compensate first (void the label, reverse what was done)')],
         read: () => ({ compensate: compensate.checked }),
       };
     }
@@ -102,7 +126,8 @@ function fieldsFor(kind, instance, definition, step) {
       const payload = jsonArea('payload');
       const key = h('input', { name: 'idempotency_key', autocomplete: 'off' });
       return {
-        nodes: [h('label', {}, 'Signal', name), h('datalist', { id: 'signal-names' }, names.map((n) => h('option', { value: n }))),
+        nodes: [h('label', {}, 'Signal', name),
+          h('datalist', { id: 'signal-names' }, names.map((n) => h('option', { value: n }))),
           h('label', {}, 'Payload (JSON, optional)', payload),
           h('label', {}, 'Idempotency key (optional: a repeat with the same key changes nothing)', key)],
         read: () => {
@@ -128,12 +153,14 @@ export function openAction(kind, { instance, definition, step, onDone }) {
   const fields = fieldsFor(kind, instance, definition, step);
   const reason = kind === 'signal' ? null : h('textarea', { name: 'reason', required: true, rows: 2, class: 'reason' });
   const outcome = h('div', { role: 'alert', 'aria-live': 'assertive' });
-  const submit = h('button', { type: 'submit', class: kind === 'cancel' || kind === 'resolve' ? 'danger' : 'primary' }, spec.verb);
+  const danger = kind === 'cancel' || kind === 'resolve';
+  const submit = h('button', { type: 'submit', class: danger ? 'danger' : 'primary' }, spec.verb);
   const close = h('button', { type: 'button', value: 'close' }, 'Close');
   const form = h('form', { method: 'dialog', novalidate: true },
     h('h2', {}, spec.title),
     h('p', { class: 'note' }, spec.help),
-    h('p', {}, 'Instance ', h('strong', {}, instance.business_key || instance.id), ' is ', badge(instance.status), ' at step ', h('strong', {}, instance.step)),
+    h('p', {}, 'Instance ', h('strong', {}, instance.business_key || instance.id), ' is ', badge(instance.status),
+      ' at step ', h('strong', {}, instance.step)),
     fields.nodes,
     reason ? h('label', {}, 'Reason (recorded in the audit trail)', reason) : null,
     outcome,
@@ -161,10 +188,13 @@ export function openAction(kind, { instance, definition, step, onDone }) {
       if (kind === 'signal') {
         const { name, ...rest } = body;
         result = await post(instancePath(instance.id, 'signals', name), rest);
-        fill(outcome, h('p', { class: 'result' }, result.duplicate ? 'Already delivered earlier with this key; nothing changed.' : 'Signal stored and delivered.'));
+        fill(outcome, h('p', { class: 'result' }, result.duplicate
+          ? 'Already delivered earlier with this key; nothing changed.'
+          : 'Signal stored and delivered.'));
       } else {
         result = await post(instancePath(instance.id, 'actions', kind), body);
-        fill(outcome, h('p', { class: 'result' }, `${spec.verb}: done. The instance is now `, badge(result.status), ` at step ${result.step}.`));
+        fill(outcome, h('p', { class: 'result' },
+          `${spec.verb}: done. The instance is now `, badge(result.status), ` at step ${result.step}.`));
       }
       submit.remove();
       close.focus();

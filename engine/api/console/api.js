@@ -51,7 +51,8 @@ async function problemOf(response) {
       // fall through to a problem made from the status
     }
   }
-  return { status: response.status, title: response.statusText, detail: `the server answered ${response.status} ${response.statusText}` };
+  const detail = `the server answered ${response.status} ${response.statusText}`;
+  return { status: response.status, title: response.statusText, detail };
 }
 
 async function call(method, path, { body, accept = 'application/json' } = {}) {

@@ -73,7 +73,8 @@ async function show() {
   }
   const render = PAGES[page];
   if (!render) {
-    fill(main, h('h1', {}, 'Not found'), h('p', {}, 'There is no such page. ', h('a', { href: '#/overview' }, 'Go to the overview.')));
+    fill(main, h('h1', {}, 'Not found'),
+      h('p', {}, 'There is no such page. ', h('a', { href: '#/overview' }, 'Go to the overview.')));
     return;
   }
   fill(main, h('p', { class: 'note' }, 'Loading…'));
@@ -84,7 +85,8 @@ async function show() {
   } catch (err) {
     if (mine !== generation) return;
     if (err instanceof ApiError && err.status === 401) return;
-    fill(main, h('h1', {}, 'This page could not be shown'), h('p', { class: 'error', role: 'alert' }, problemText(err)));
+    fill(main, h('h1', {}, 'This page could not be shown'),
+      h('p', { class: 'error', role: 'alert' }, problemText(err)));
   }
 }
 
@@ -107,11 +109,14 @@ function signOut(message) {
 }
 
 function showSignIn(message) {
-  const input = h('input', { type: 'password', name: 'token', id: 'token', required: true, autocomplete: 'off', spellcheck: 'false', placeholder: 'rmf_…' });
+  const input = h('input', {
+    type: 'password', name: 'token', id: 'token', required: true, autocomplete: 'off', spellcheck: 'false', placeholder: 'rmf_…',
+  });
   const error = h('p', { class: 'error', role: 'alert' }, message || '');
   const form = h('form', { class: 'panel', 'aria-labelledby': 'signin-title' },
     h('h1', { id: 'signin-title' }, 'Sign in'),
-    h('p', { class: 'note' }, 'Paste an API token (rmaflow token add --role operator or viewer). It is kept in this tab only and sent with each request; closing the tab forgets it.'),
+    h('p', { class: 'note' }, 'Paste an API token (rmaflow token add --role operator or viewer). ',
+      'It is kept in this tab only and sent with each request; closing the tab forgets it.'),
     h('label', { for: 'token' }, 'API token', input),
     error,
     h('button', { type: 'submit', class: 'primary' }, 'Sign in'));
@@ -124,7 +129,8 @@ function showSignIn(message) {
       const me = await get('/v1/me');
       if (!me.may.read) {
         clearToken();
-        fill(error, `Token ${me.name} has the role ${me.role}, which may not read instances; the console needs a viewer, operator or admin token.`);
+        fill(error, `Token ${me.name} has the role ${me.role}, which may not read instances; `,
+          'the console needs a viewer, operator or admin token.');
         return;
       }
       signedIn(me);
@@ -133,7 +139,8 @@ function showSignIn(message) {
       main.focus();
     } catch (err) {
       clearToken();
-      fill(error, err instanceof ApiError && err.status === 401 ? 'The server does not know this token.' : problemText(err));
+      const unknown = err instanceof ApiError && err.status === 401;
+      fill(error, unknown ? 'The server does not know this token.' : problemText(err));
     }
   });
   fill(main, h('div', { class: 'signin' }, form));

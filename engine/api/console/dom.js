@@ -37,7 +37,8 @@ export function fill(element, ...children) {
 
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 const absoluteFormat = new Intl.DateTimeFormat(undefined, {
-  year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short',
+  year: 'numeric', month: 'short', day: 'numeric',
+  hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short',
 });
 const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
@@ -63,10 +64,14 @@ export function when(iso) {
   return h('time', { datetime: iso, title: `${absolute(iso)} (${zone})` }, `${relative(iso)} · ${absolute(iso)}`);
 }
 
-// A time in a table: relative, the absolute time as its title (and for screen readers).
+const shortFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+// A time in a table: relative, and below it the absolute time in the viewer's zone (to the
+// second in its title).
 export function ago(iso) {
   if (!iso) return h('span', { class: 'note' }, '—');
-  return h('time', { datetime: iso, title: `${absolute(iso)} (${zone})`, 'aria-label': `${relative(iso)}, ${absolute(iso)}` }, relative(iso));
+  return h('time', { datetime: iso, title: `${absolute(iso)} (${zone})` },
+    relative(iso), h('span', { class: 'abs' }, shortFormat.format(new Date(iso))));
 }
 
 // How long since: "2 h 5 min".
@@ -79,6 +84,13 @@ export function age(iso, now = Date.now()) {
   if (days > 0) return `${days} d ${hours} h`;
   if (hours > 0) return `${hours} h ${minutes} min`;
   return `${minutes} min`;
+}
+
+// How long since a moment, and below it the moment in the viewer's zone:
+// "2 h 5 min" over "Jun 2, 2025, 8:00 AM".
+export function since(iso) {
+  return h('time', { datetime: iso, title: `since ${absolute(iso)} (${zone})` },
+    age(iso), h('span', { class: 'abs' }, shortFormat.format(new Date(iso))));
 }
 
 export function badge(status) {
@@ -161,4 +173,24 @@ export function toLocalInput(iso) {
   return shifted.toISOString().slice(0, 16);
 }
 
-export const STATUSES = ['running', 'waiting', 'suspended', 'compensating', 'completed', 'rejected', 'expired', 'cancelled', 'failed', 'compensated'];
+// A titled panel of a page: panel('Timeline', children...) -> <section> labelled by its <h2>.
+let panels = 0;
+export function panel(title, ...children) {
+  const id = `panel-${(panels += 1)}`;
+  return h('section', { class: 'panel', 'aria-labelledby': id }, h('h2', { id }, title), children);
+}
+
+// Where an instance's page is, and a link to it named by its business key.
+export function instanceHref(id) {
+  return `#/instance/${encodeURIComponent(id)}`;
+}
+
+export function instanceLink(id, businessKey) {
+  return h('a', { href: instanceHref(id) }, businessKey || id);
+}
+
+export const STATUSES = ['running', 'waiting', 'suspended', 'compensating',
+  'completed', 'rejected', 'expired', 'cancelled', 'failed', 'compensated'];
+export const FINAL = ['completed', 'rejected', 'expired', 'cancelled', 'failed', 'compensated'];
+// The unfinished statuses, as a list filter takes them.
+export const UNFINISHED = 'running,waiting,suspended,compensating';

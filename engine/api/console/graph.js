@@ -35,7 +35,8 @@ export function stepOf(node) {
 export class GraphView {
   constructor(label) {
     this.element = h('div', { class: 'graph', role: 'group', 'aria-label': label, tabindex: '0' });
-    this.fitButton = h('button', { type: 'button', 'aria-pressed': 'false', onclick: () => this.toggleFit() }, 'Fit to the box');
+    this.fitButton = h('button', { type: 'button', 'aria-pressed': 'false', onclick: () => this.toggleFit() },
+      'Fit to the box');
     this.view = h('div', {}, h('div', { class: 'actions' }, this.fitButton), this.element);
     this.onPick = null;
     this.picked = '';

@@ -4,21 +4,30 @@
 // 2 seconds and redraws what changed.
 import { get, instancePath, query } from './api.js';
 import { openAction, ACTION_KINDS, actionTitle } from './actions.js';
-import { ago, badge, fill, h, jsonView, table, when } from './dom.js';
+import { ago, badge, fill, h, instanceLink, jsonView, panel, table, when, FINAL } from './dom.js';
 import { GraphView, legend } from './graph.js';
 
-const FINAL = ['completed', 'rejected', 'expired', 'cancelled', 'failed', 'compensated'];
+function errorText(error) {
+  return `${(error || {}).code || '?'}: ${(error || {}).message || ''}`;
+}
 
-// What an event says, in a line and a detail.
+// What an event says: a line, a detail, and whether it is a failure or an operator's doing.
 function describe(e) {
   const d = e.data || {};
-  const error = d.error || {};
   switch (e.type) {
-    case 'instance_started': return { what: 'Started', detail: `${d.workflow} v${d.version}${d.business_key ? `, key ${d.business_key}` : ''}` };
-    case 'step_entered': return { what: `Entered ${e.step}`, detail: d.visit > 1 ? `visit ${d.visit}` : '' };
-    case 'attempt_started': return { what: `${d.compensation ? 'Compensation attempt' : 'Attempt'} ${d.attempt} at ${e.step}`, detail: `idempotency key ${d.idempotency_key}` };
-    case 'attempt_failed': return { what: `Attempt ${d.attempt} at ${e.step} failed`, detail: `${error.code}: ${error.message}`, bad: true };
-    case 'retry_scheduled': return { what: `Retry ${d.attempt} of ${e.step} scheduled`, detail: `after ${d.delay}, due ${d.due}` };
+    case 'instance_started':
+      return { what: 'Started', detail: `${d.workflow} v${d.version}${d.business_key ? `, key ${d.business_key}` : ''}` };
+    case 'step_entered':
+      return { what: `Entered ${e.step}`, detail: d.visit > 1 ? `visit ${d.visit}` : '' };
+    case 'attempt_started':
+      return {
+        what: `${d.compensation ? 'Compensation attempt' : 'Attempt'} ${d.attempt} at ${e.step}`,
+        detail: `idempotency key ${d.idempotency_key}`,
+      };
+    case 'attempt_failed':
+      return { what: `Attempt ${d.attempt} at ${e.step} failed`, detail: errorText(d.error), bad: true };
+    case 'retry_scheduled':
+      return { what: `Retry ${d.attempt} of ${e.step} scheduled`, detail: `after ${d.delay}, due ${d.due}` };
     case 'step_completed': {
       let detail = '';
       if (d.skipped) detail = 'skipped by an operator';
@@ -28,49 +37,77 @@ function describe(e) {
       else if (d.waited) detail = `waited ${d.waited}`;
       return { what: `Completed ${e.step}`, detail };
     }
-    case 'catch_routed': return { what: `Caught ${error.code} at ${e.step}`, detail: `continues at ${d.next}: ${error.message}`, bad: true };
-    case 'incident_opened': return { what: `Incident at ${d.step || e.step}: ${error.code}`, detail: `${error.message} (after ${d.attempts} attempt(s))${d.team ? `; team ${d.team}` : ''}`, bad: true };
-    case 'instance_ended': return { what: `Ended ${d.status}`, detail: '' };
-    case 'signal_received': return { what: `Signal ${d.signal} received`, detail: `key ${d.idempotency_key}` };
-    case 'signal_consumed': return { what: `Signal ${d.signal} consumed`, detail: '' };
-    case 'timer_set': return { what: `Timer ${d.timer} set`, detail: `due ${d.due}` };
-    case 'timer_fired': return { what: `Timer ${d.timer} fired`, detail: '' };
-    case 'compensation_started': return { what: 'Compensation started', detail: `${d.reason}; undoes ${(d.steps || []).join(', ') || 'nothing'}` };
-    case 'compensation_step_completed': return { what: `Compensated ${e.step}`, detail: '' };
-    case 'compensation_finished': return { what: 'Compensation finished', detail: `ends ${d.then}` };
+    case 'catch_routed':
+      return {
+        what: `Caught ${(d.error || {}).code} at ${e.step}`, detail: `continues at ${d.next}; ${errorText(d.error)}`, bad: true,
+      };
+    case 'incident_opened':
+      return {
+        what: `Incident at ${d.step || e.step}: ${(d.error || {}).code}`,
+        detail: `${(d.error || {}).message} (after ${d.attempts} attempt(s))${d.team ? `; team ${d.team}` : ''}`,
+        bad: true,
+      };
+    case 'instance_ended':
+      return { what: `Ended ${d.status}`, detail: '' };
+    case 'signal_received':
+      return { what: `Signal ${d.signal} received`, detail: `key ${d.idempotency_key}` };
+    case 'signal_consumed':
+      return { what: `Signal ${d.signal} consumed`, detail: '' };
+    case 'timer_set':
+      return { what: `Timer ${d.timer} set`, detail: `due ${d.due}` };
+    case 'timer_fired':
+      return { what: `Timer ${d.timer} fired`, detail: '' };
+    case 'compensation_started':
+      return { what: 'Compensation started', detail: `${d.reason}; undoes ${(d.steps || []).join(', ') || 'nothing'}` };
+    case 'compensation_step_completed':
+      return { what: `Compensated ${e.step}`, detail: '' };
+    case 'compensation_finished':
+      return { what: 'Compensation finished', detail: `ends ${d.then}` };
     case 'operator_action': {
-      const before = d.before ? `${d.before.status} at ${d.before.step}` : '';
-      const after = d.after ? `${d.after.status} at ${d.after.step}` : '';
-      return { what: `${d.actor}: ${d.action}`, detail: `“${d.reason}”${before ? ` — ${before} → ${after}` : ''}`, operator: true };
+      const change = d.before && d.after
+        ? ` — ${d.before.status} at ${d.before.step} → ${d.after.status} at ${d.after.step}` : '';
+      return { what: `${d.actor}: ${d.action}`, detail: `“${d.reason}”${change}`, operator: true };
     }
-    case 'incident_resolved': return { what: `Incident resolved by ${d.actor}`, detail: `“${d.reason}”`, operator: true };
-    default: return { what: e.type, detail: '' };
+    case 'incident_resolved':
+      return { what: `Incident resolved by ${d.actor}`, detail: `“${d.reason}”`, operator: true };
+    default:
+      return { what: e.type, detail: '' };
   }
 }
 
+// The events, newest first; each folds open to its stored data.
 function timeline(events) {
   const items = [...events].reverse().map((e) => {
     const { what, detail, bad, operator } = describe(e);
-    return h('li', { class: [bad ? 'bad' : '', operator ? 'operator' : ''].join(' ').trim() || null, 'data-type': e.type },
+    const data = Object.keys(e.data || {}).length
+      ? h('details', {}, h('summary', { class: 'note' }, `event ${e.seq}`), jsonView(e.data, 0)) : null;
+    return h('li', { class: bad ? 'bad' : operator ? 'operator' : null, 'data-type': e.type },
       h('div', {}, ago(e.at)),
-      h('div', {}, h('div', { class: 'what' }, what), detail ? h('div', { class: 'detail' }, detail) : null,
-        Object.keys(e.data || {}).length ? h('details', {}, h('summary', { class: 'note' }, `event ${e.seq}`), jsonView(e.data, 0)) : null));
+      h('div', {}, h('div', { class: 'what' }, what), detail ? h('div', { class: 'detail' }, detail) : null, data));
   });
   return h('ol', { class: 'timeline', reversed: true, 'aria-label': 'Events, newest first' }, items);
 }
 
+function where(view) {
+  if (!view.phase || view.phase === 'idle') return view.step;
+  return `${view.step} (${view.phase}${view.attempt ? `, attempt ${view.attempt}` : ''})`;
+}
+
 function facts(view) {
+  const parent = view.parent;
   const rows = [
-    ['Workflow', h('a', { href: `#/workflows/${encodeURIComponent(view.workflow)}/${view.version}` }, `${view.workflow} v${view.version}`)],
+    ['Workflow', h('a', { href: `#/workflows/${encodeURIComponent(view.workflow)}/${view.version}` },
+      `${view.workflow} v${view.version}`)],
     ['Status', badge(view.status)],
-    ['Step', `${view.step}${view.phase && view.phase !== 'idle' ? ` (${view.phase}${view.attempt ? `, attempt ${view.attempt}` : ''})` : ''}`],
+    ['Step', where(view)],
     ['Business key', view.business_key || '—'],
     ['Instance id', view.id],
     ['Correlation id', view.correlation_id || '—'],
     ['Started', when(view.created_at)],
     ['Updated', when(view.updated_at)],
     view.ended_at ? ['Ended', when(view.ended_at)] : null,
-    view.parent ? ['Parent', h('a', { href: `#/instance/${encodeURIComponent(view.parent.instance)}` }, view.parent.instance), view.parent.step ? ` at ${view.parent.step}` : '', view.parent.branch ? ` [${view.parent.branch}]` : ''] : null,
+    parent ? ['Parent', instanceLink(parent.instance), parent.step ? ` at ${parent.step}` : '',
+      parent.branch ? ` [${parent.branch}]` : ''] : null,
   ].filter(Boolean);
   return h('dl', { class: 'facts' }, rows.map(([term, ...value]) => [h('dt', {}, term), h('dd', {}, value)]));
 }
@@ -79,14 +116,15 @@ function incidentPanel(view) {
   const incident = view.incident;
   if (!incident) return null;
   const error = incident.error || {};
-  return h('section', { class: 'panel incident', 'aria-labelledby': 'incident-title' },
-    h('h2', { id: 'incident-title' }, incident.compensating ? 'Incident while compensating' : 'Incident'),
+  const section = panel(incident.compensating ? 'Incident while compensating' : 'Incident',
     h('dl', { class: 'facts' },
       h('dt', {}, 'Step'), h('dd', {}, incident.step || view.step),
       h('dt', {}, 'Error'), h('dd', {}, h('span', { class: 'code' }, error.code || '?'), ': ', error.message || ''),
       h('dt', {}, 'Attempts'), h('dd', {}, String(incident.attempts ?? '')),
       incident.opened_at ? [h('dt', {}, 'Opened'), h('dd', {}, when(incident.opened_at))] : null,
       incident.team ? [h('dt', {}, 'Team'), h('dd', {}, incident.team)] : null));
+  section.classList.add('incident');
+  return section;
 }
 
 // Which repairs make sense now; the server refuses the rest anyway.
@@ -103,34 +141,30 @@ function allowed(kind, view, stepKind) {
 
 function branchesPanel(view) {
   if (!Array.isArray(view.branches) || view.branches.length === 0) return null;
-  return h('section', { class: 'panel', 'aria-labelledby': 'branches-title' },
-    h('h2', { id: 'branches-title' }, 'Branches'),
-    table([
-      { title: 'Branch', cell: (b) => String(b.key) },
-      { title: 'Step', cell: (b) => b.step || '' },
-      { title: 'Status', cell: (b) => (b.status ? badge(b.status) : '') },
-      { title: 'Incident', cell: (b) => (b.incident ? `${(b.incident.error || {}).code || '?'}: ${(b.incident.error || {}).message || ''}${b.incident.team ? ` (team ${b.incident.team})` : ''}` : '') },
-    ], view.branches));
+  return panel('Branches', table([
+    { title: 'Branch', cell: (b) => String(b.key) },
+    { title: 'Step', cell: (b) => b.step || '' },
+    { title: 'Status', cell: (b) => (b.status ? badge(b.status) : '') },
+    { title: 'Incident', cell: (b) => (b.incident ? errorText(b.incident.error) : '') },
+    { title: 'Team', cell: (b) => (b.incident && b.incident.team) || '' },
+  ], view.branches));
 }
 
 function childrenPanel(view) {
   if (!Array.isArray(view.children) || view.children.length === 0) return null;
   const idOf = (c) => c.id || c.instance_id || c.instance;
-  return h('section', { class: 'panel', 'aria-labelledby': 'children-title' },
-    h('h2', { id: 'children-title' }, 'Child workflows'),
-    table([
-      { title: 'Instance', cell: (c) => h('a', { href: `#/instance/${encodeURIComponent(idOf(c))}` }, c.business_key || idOf(c)) },
-      { title: 'Workflow', cell: (c) => (c.workflow ? `${c.workflow}${c.version ? ` v${c.version}` : ''}` : '') },
-      { title: 'Called at', cell: (c) => `${c.step || ''}${c.branch ? ` [${c.branch}]` : ''}` },
-      { title: 'Status', cell: (c) => (c.status ? badge(c.status) : '') },
-    ], view.children));
+  return panel('Child workflows', table([
+    { title: 'Instance', cell: (c) => instanceLink(idOf(c), c.business_key) },
+    { title: 'Workflow', cell: (c) => (c.workflow ? `${c.workflow}${c.version ? ` v${c.version}` : ''}` : '') },
+    { title: 'Called at', cell: (c) => `${c.step || ''}${c.branch ? ` [${c.branch}]` : ''}` },
+    { title: 'Status', cell: (c) => (c.status ? badge(c.status) : '') },
+  ], view.children));
 }
 
 function commandsPanel(view) {
   const pending = view.pending_commands || [];
   if (pending.length === 0) return null;
-  return h('section', { class: 'panel', 'aria-labelledby': 'commands-title' },
-    h('h2', { id: 'commands-title' }, 'Queued commands'),
+  return panel('Queued commands',
     h('p', { class: 'note' }, 'Written to the database by the CLI (--db); the engine applies them in a moment.'),
     table([
       { title: 'Command', cell: (c) => c.kind },
@@ -138,6 +172,12 @@ function commandsPanel(view) {
       { title: 'Reason', cell: (c) => c.reason },
       { title: 'Queued', cell: (c) => ago(c.created_at) },
     ], pending));
+}
+
+function contextPanel(view) {
+  const input = view.step_input !== null && view.step_input !== undefined
+    ? [h('h3', {}, `Input of ${view.step}`), jsonView(view.step_input, 1)] : null;
+  return panel('Context', jsonView(view.context, 1), input);
 }
 
 export async function render(ctx) {
@@ -150,7 +190,7 @@ export async function render(ctx) {
   try {
     definition = await get(`/v1/workflows/${encodeURIComponent(view.workflow)}/versions/${view.version}`);
   } catch {
-    // Drawn without step names for goto; the graph itself reports why it is missing.
+    // Without it goto lists no steps and signal suggests no names; the graph says what is wrong.
   }
   const stepKind = (step) => {
     const node = definition && definition.graph ? definition.graph.nodes.find((n) => n.id === step) : null;
@@ -162,45 +202,39 @@ export async function render(ctx) {
   const actions = h('div', { class: 'actions', role: 'toolbar', 'aria-label': 'Repairs' });
   const graph = new GraphView('The workflow, with this instance\'s path');
   const graphNote = h('p', { class: 'note' });
-  const events_ = h('div', {});
+  const eventList = h('div', {});
   const extra = h('div', {});
-  const context = h('div', {});
   const stamp = h('p', { class: 'live' });
 
   const open = (kind, step) => openAction(kind, { instance: view, definition, step, onDone: () => refresh(true) });
 
   const drawActions = () => {
-    const finished = FINAL.includes(view.status);
+    const repairable = !FINAL.includes(view.status);
     const buttons = [];
-    if (session.may.act && !finished) {
+    if (session.may.act && repairable) {
       for (const kind of ACTION_KINDS) {
         const ok = allowed(kind, view, stepKind(view.step));
+        const style = { cancel: 'danger', resolve: 'danger', retry: 'primary' }[kind];
         buttons.push(h('button', {
-          type: 'button', class: kind === 'cancel' || kind === 'resolve' ? 'danger' : kind === 'retry' ? 'primary' : null,
-          'data-action': kind, disabled: !ok, title: ok ? null : `not while ${view.status} at this step`,
-          onclick: () => open(kind),
+          type: 'button', class: style, 'data-action': kind, disabled: !ok,
+          title: ok ? null : `not while ${view.status} at this step`, onclick: () => open(kind),
         }, kind === 'goto' ? 'Go to step…' : `${actionTitle(kind)}…`));
       }
     }
-    if (session.may.signal && !finished) {
+    if (session.may.signal && repairable) {
       buttons.push(h('button', { type: 'button', 'data-action': 'signal', onclick: () => open('signal') }, 'Send signal…'));
     }
-    fill(actions, buttons.length ? buttons : null);
+    fill(actions, buttons);
     actions.hidden = buttons.length === 0;
-    graph.pickable(session.may.act && !finished ? (step) => open('goto', step) : null);
-    fill(graphNote, session.may.act && !finished ? 'Pick a step on the graph to move the instance there (goto).' : '');
+    const picking = session.may.act && repairable;
+    graph.pickable(picking ? (step) => open('goto', step) : null);
+    fill(graphNote, picking ? 'Pick a step on the graph to move the instance there (goto).' : '');
   };
 
   const drawView = () => {
     fill(title, view.business_key || view.id, ' ', badge(view.status));
     fill(header, incidentPanel(view), h('section', { class: 'panel', 'aria-label': 'Facts' }, facts(view)));
-    fill(extra, branchesPanel(view), childrenPanel(view), commandsPanel(view));
-    fill(context,
-      h('section', { class: 'panel', 'aria-labelledby': 'context-title' },
-        h('h2', { id: 'context-title' }, 'Context'),
-        jsonView(view.context, 1),
-        view.step_input !== null && view.step_input !== undefined
-          ? [h('h3', {}, `Input of ${view.step}`), jsonView(view.step_input, 1)] : null));
+    fill(extra, branchesPanel(view), childrenPanel(view), commandsPanel(view), contextPanel(view));
     drawActions();
   };
 
@@ -212,7 +246,11 @@ export async function render(ctx) {
     }
   };
 
-  const drawEvents = () => fill(events_, timeline(events));
+  const drawEvents = () => {
+    fill(eventList, timeline(events));
+    const last = events.length ? when(events[events.length - 1].at) : '—';
+    fill(stamp, 'Live: refreshed every 2 s; last event ', last);
+  };
 
   // Redraws only what changed, and keeps the keyboard focus on the same control.
   const refresh = async (force = false) => {
@@ -233,21 +271,15 @@ export async function render(ctx) {
       const again = focused ? actions.querySelector(`[data-action="${focused}"]`) : null;
       if (again && !again.disabled) again.focus();
     }
-    fill(stamp, 'Live: refreshed every 2 s; last event ', events.length ? ago(events[events.length - 1].at) : '—');
   };
 
   drawView();
   drawEvents();
-  fill(stamp, 'Live: refreshed every 2 s; last event ', events.length ? ago(events[events.length - 1].at) : '—');
   fill(ctx.main,
     h('p', { class: 'note' }, h('a', { href: `#/instances${query({ workflow: view.workflow })}` }, '← Instances of this workflow')),
     title, stamp, actions,
-    h('div', { class: 'split' },
-      h('section', { class: 'panel', 'aria-labelledby': 'graph-title' }, h('h2', { id: 'graph-title' }, 'Graph'), graph.view, legend(), graphNote),
-      header),
-    h('div', { class: 'split' },
-      h('section', { class: 'panel', 'aria-labelledby': 'timeline-title' }, h('h2', { id: 'timeline-title' }, 'Timeline'), events_),
-      h('div', {}, extra, context)));
+    h('div', { class: 'split' }, panel('Graph', graph.view, legend(), graphNote), header),
+    h('div', { class: 'split' }, panel('Timeline', eventList), extra));
   await drawGraph();  // once on the page, so that it can scroll to the failing step
   ctx.every(2000, () => refresh(false));
 }
