@@ -10,7 +10,8 @@ finance having released the credit hold that suspended RMA-1006, against the rea
   finds the action in the audit trail; retries what a filtered list matches after a preview;
   a refused action shows the server's sentence;
 - an RMA whose input and adapter error hold `<img src=x onerror=alert(1)>` renders as text and
-  runs nothing (no element made, no alert, no Content-Security-Policy violation anywhere);
+  runs nothing (no element made, no alert, no Content-Security-Policy violation anywhere); the
+  instance page draws branches and child workflows when an instance view carries them;
 - a viewer gets no repair buttons, and an action forced through the API with the viewer's token
   is refused;
 - screenshots of the overview, the stuck queue and the instance page at 1280x800 (and the
@@ -340,9 +341,40 @@ def hostile_input_renders_as_text(console, server, tokens):
     shown = console.driver.execute_script(
         "return [...document.querySelectorAll('.json .string')].filter(e => e.textContent.includes(arguments[0])).length", XSS)
     check(shown >= 3, f'the input holds the string 3 times; the context view shows it {shown} times')
+    branches_and_children_render(console)
     console.nav('instances')
     console.row_with('RMA-XSS-1')
     console.safe()
+
+
+# What instance views will carry once instances fan out (foreach/parallel branches, child
+# workflows via `call`), added in the page to the server's real answer: the instance page draws
+# them, and a branch's incident, team and error are text like the rest.
+WITH_BRANCHES = """
+const real = window.fetch;
+window.fetch = async (path, init) => {
+  const response = await real(path, init);
+  if (!/^\\/v1\\/instances\\/[^/]+$/.test(path)) return response;
+  const view = await response.json();
+  view.branches = [
+    {key: 'L-1', step: 'inspect', status: 'suspended',
+     incident: {step: 'inspect', error: {code: 'Damaged', message: arguments[0]}, team: 'warehouse'}},
+    {key: 'L-2', step: 'await_line', status: 'waiting', incident: null}];
+  view.children = [{id: view.id, workflow: 'vendor-repair', version: 1, step: 'repair', branch: 'L-1',
+                    status: 'running', business_key: 'REPAIR-1'}];
+  return new Response(JSON.stringify(view), {status: 200, headers: {'Content-Type': 'application/json'}});
+};
+"""
+
+
+def branches_and_children_render(console):
+    console.driver.execute_script(WITH_BRANCHES, XSS)
+    console.wait(lambda d: 'Branches' in console.text() and 'Child workflows' in console.text(),
+                 'the branches and children sections')
+    text = console.text()
+    for expected in ('L-1', 'inspect', 'warehouse', f'Damaged: {XSS}', 'L-2', 'await_line', 'REPAIR-1',
+                     'vendor-repair v1', 'repair [L-1]'):
+        check(expected in text, f'the instance page lacks "{expected}"')
 
 
 def viewer_gets_no_repairs(console, server, tokens, suspended_id):
