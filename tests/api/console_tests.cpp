@@ -41,7 +41,7 @@ std::map<std::string, std::set<std::string>> svg_nodes(const std::string& svg) {
 
 }  // namespace
 
-TEST_CASE("Api.Console.PageAndFilesUnderAStrictPolicy") {
+TEST_CASE("Api.Console.PageAndFilesUnderAStrictPolicyAndWhoSignedIn") {
   ApiFixture api;
   auto page = api.call("GET", "/", "", "");  // no token: the page holds no data
   REQUIRE(page.status == 200);
@@ -87,10 +87,8 @@ TEST_CASE("Api.Console.PageAndFilesUnderAStrictPolicy") {
   CHECK(list.headers.get("content-security-policy") == "default-src 'none'; frame-ancestors 'none'");
   CHECK(list.headers.get("cache-control") == "no-store");
   CHECK(list.headers.get("x-content-type-options") == "nosniff");
-}
 
-TEST_CASE("Api.Console.WhoAmITellsTheRoleAndWhatItMay") {
-  ApiFixture api;
+  // Who the signed-in token is, and what the console may offer it.
   auto viewer = api.get("/v1/me", "viewer");
   REQUIRE(viewer.status == 200);
   CHECK(viewer.body["name"] == "viewer");
