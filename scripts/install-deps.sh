@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs the Debian 12 packages rmaflow builds and tests with. Idempotent:
-# when every package is present it does nothing and needs no network.
+# when every package is present it does nothing and needs no network. Graphviz's library draws
+# workflow graphs as SVG for the web console; Chromium, its driver and Selenium run the
+# console's browser test.
 #   --fuzz   also clang and its libFuzzer runtime, for the fuzzing run of .ci/run
 set -eu
 
@@ -10,7 +12,8 @@ PACKAGES="
   libboost1.81-dev libboost-url1.81-dev
   libyaml-cpp-dev nlohmann-json3-dev libjq-dev libonig-dev
   libfmt-dev libspdlog-dev libcli11-dev doctest-dev
-  libvalijson-dev graphviz
+  libvalijson-dev graphviz libgraphviz-dev
+  chromium chromium-driver python3-selenium
 "
 if [ "${1:-}" = "--fuzz" ]; then
   PACKAGES="$PACKAGES clang-14 libclang-rt-14-dev"

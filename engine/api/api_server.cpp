@@ -18,6 +18,7 @@ struct ApiServer::State {
     context.max_page = options.max_page;
     context.workflows_dir = options.workflows_dir;
     context.engine_running = options.engine_running;
+    for (auto& definition : options.definitions) context.definitions.add(std::move(definition));
   }
 
   static net::HttpServerOptions with_problems(net::HttpServerOptions options) {

@@ -29,6 +29,8 @@ struct ApiOptions {
   std::string workflows_dir = ".";  // where a deployed workflow's input schema path resolves
   std::size_t max_page = 1000;      // the largest page a list answers
   std::function<bool()> engine_running = [] { return true; };  // for /healthz and /metrics
+  // Definitions the caller has loaded already (what it deployed); queries reuse them.
+  std::vector<std::shared_ptr<const Definition>> definitions;
 };
 
 class ApiServer {

@@ -14,8 +14,9 @@ constexpr NameTable<Role, 4> kRoles{{
     {Role::admin, "admin"},
 }};
 
-constexpr NameTable<Permission, 6> kPermissions{{
+constexpr NameTable<Permission, 7> kPermissions{{
     {Permission::anyone, "anyone"},
+    {Permission::identify, "identify"},
     {Permission::start, "start"},
     {Permission::signal, "signal"},
     {Permission::read, "read"},
@@ -32,12 +33,13 @@ std::string_view to_string(Permission permission) { return name_of(kPermissions,
 bool role_may(Role role, Permission permission) {
   // clang-format off
   switch (permission) {
-    case Permission::anyone: return true;
-    case Permission::start:  return role == Role::submitter || role == Role::admin;
-    case Permission::signal: return role == Role::submitter || role == Role::operator_ || role == Role::admin;
-    case Permission::read:   return role == Role::viewer || role == Role::operator_ || role == Role::admin;
-    case Permission::act:    return role == Role::operator_ || role == Role::admin;
-    case Permission::deploy: return role == Role::admin;
+    case Permission::anyone:   return true;
+    case Permission::identify: return true;
+    case Permission::start:    return role == Role::submitter || role == Role::admin;
+    case Permission::signal:   return role == Role::submitter || role == Role::operator_ || role == Role::admin;
+    case Permission::read:     return role == Role::viewer || role == Role::operator_ || role == Role::admin;
+    case Permission::act:      return role == Role::operator_ || role == Role::admin;
+    case Permission::deploy:   return role == Role::admin;
   }
   // clang-format on
   return false;

@@ -15,7 +15,8 @@
 namespace rmaflow::api {
 
 enum class Role { submitter, viewer, operator_, admin };
-enum class Permission { anyone, start, signal, read, act, deploy };
+// anyone: no token needed; identify: any valid token (who am I); the rest as the roles grant.
+enum class Permission { anyone, identify, start, signal, read, act, deploy };
 
 std::string_view to_string(Role role);
 std::optional<Role> parse_role(std::string_view text);

@@ -9,11 +9,21 @@ namespace rmaflow::api {
 void get_health(ApiContext& context, ApiRequest& request, const Answer& answer);
 void get_metrics(ApiContext& context, ApiRequest& request, const Answer& answer);
 
+// console_routes.cpp: the web console's page and files
+void get_console(ApiContext& context, ApiRequest& request, const Answer& answer);
+void get_console_file(ApiContext& context, ApiRequest& request, const Answer& answer);
+
+// report_routes.cpp
+void get_me(ApiContext& context, ApiRequest& request, const Answer& answer);
+void get_overview(ApiContext& context, ApiRequest& request, const Answer& answer);
+void get_audit(ApiContext& context, ApiRequest& request, const Answer& answer);
+
 // instance_routes.cpp
 void post_instance(ApiContext& context, ApiRequest& request, const Answer& answer);
 void list_instances(ApiContext& context, ApiRequest& request, const Answer& answer);
 void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer);
 void get_history(ApiContext& context, ApiRequest& request, const Answer& answer);
+void get_instance_graph(ApiContext& context, ApiRequest& request, const Answer& answer);
 
 // signal_routes.cpp
 void post_instance_signal(ApiContext& context, ApiRequest& request, const Answer& answer);
@@ -27,6 +37,7 @@ void post_bulk_retry(ApiContext& context, ApiRequest& request, const Answer& ans
 void list_workflows(ApiContext& context, ApiRequest& request, const Answer& answer);
 void get_workflow(ApiContext& context, ApiRequest& request, const Answer& answer);
 void get_workflow_version(ApiContext& context, ApiRequest& request, const Answer& answer);
+void get_workflow_graph(ApiContext& context, ApiRequest& request, const Answer& answer);
 void post_workflow(ApiContext& context, ApiRequest& request, const Answer& answer);
 
 }  // namespace rmaflow::api

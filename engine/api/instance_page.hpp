@@ -10,10 +10,13 @@
 
 namespace rmaflow::api {
 
+class DefinitionCache;
+
 // At most `limit` instances matching `filter` after filter.after_id (its limit is ignored),
 // each as instance_json() without context; with `stuck`, only those find_stuck() reports as of
-// `now`, each with its `reason`. next_cursor is the last id when more follow, else null.
+// `now`, each with its reason (add_stuck_fields()); `definitions` as for find_stuck().
+// next_cursor is the last id when more follow, else null.
 nlohmann::json instance_page(Store& store, InstanceFilter filter, std::size_t limit, bool stuck,
-                             TimePoint now);
+                             TimePoint now, DefinitionCache* definitions = nullptr);
 
 }  // namespace rmaflow::api

@@ -1,17 +1,21 @@
 // Instances: submission (idempotent on the business key), lists with keyset pagination, one
-// instance, its history.
+// instance (with the commands queued for it), its history, its graph as SVG.
 #include <fmt/format.h>
 
 #include "engine/api/api_context.hpp"
+#include "engine/api/graph_svg.hpp"
 #include "engine/api/handlers.hpp"
 #include "engine/api/instance_page.hpp"
 #include "engine/api/json_body.hpp"
 #include "engine/api/problem.hpp"
 #include "engine/api/views.hpp"
+#include "rmaflow/graph.hpp"
 
 namespace rmaflow::api {
 
 namespace {
+
+constexpr std::size_t kPendingCommandsRead = 1000;
 
 // The statuses of a `status=a,b` parameter.
 std::vector<InstanceStatus> statuses(QueryParams& query) {
@@ -87,7 +91,8 @@ void list_instances(ApiContext& context, ApiRequest& request, const Answer& answ
   nlohmann::json page;
   {
     auto store = context.reads.get();
-    page = instance_page(*store, std::move(filter), limit, stuck, system_clock()->now());
+    page = instance_page(*store, std::move(filter), limit, stuck, system_clock()->now(),
+                         &context.definitions);
   }
   answer(json_response(200, std::move(page)));
 }
@@ -99,16 +104,22 @@ constexpr std::size_t kMaxChildrenShown = 100;
 void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer) {
   request.query.finish();
   InstanceRow row;
+  std::vector<CommandRow> pending;
   std::vector<InstanceRow> children;
   {
     auto store = context.reads.get();
     row = must_get(*store, request.path.at("id"));
+    // The engine applies queued commands within a moment, so the pending ones are few.
+    for (auto& command : store->pending_commands(kPendingCommandsRead)) {
+      if (command.instance_id == row.id) pending.push_back(std::move(command));
+    }
     InstanceFilter filter;
     filter.parent_id = row.id;
     filter.limit = kMaxChildrenShown;
     children = store->list_instances(filter);
   }
-  auto body = instance_json(row, true);
+  auto out = instance_json(row, true);
+  out["pending_commands"] = commands_json(pending);
   auto list = nlohmann::json::array();
   for (const auto& child : children) {
     list.push_back({{"id", child.id},
@@ -117,8 +128,27 @@ void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer
                     {"step", child.step},
                     {"branch", child.parent ? child.parent->branch : std::string()}});
   }
-  body["children"] = std::move(list);
-  answer(json_response(200, body));
+  out["children"] = std::move(list);
+  answer(json_response(200, out));
+}
+
+void get_instance_graph(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  request.query.finish();
+  InstanceRow row;
+  std::vector<EventRow> history;
+  std::optional<DefinitionRow> definition;
+  {
+    auto store = context.reads.get();
+    row = must_get(*store, request.path.at("id"));
+    history = store->history(row.id);
+    definition = store->get_definition(row.workflow, row.version);
+  }
+  if (!definition) {
+    fail(409, "refused", fmt::format("instance {} runs workflow {} version {}, which is not stored",
+                                     row.id, row.workflow, row.version));
+  }
+  auto overlay = overlay_of(row, history);
+  answer(svg_response(graph_svg(*context.definitions.get(*definition), &overlay)));
 }
 
 void get_history(ApiContext& context, ApiRequest& request, const Answer& answer) {

@@ -12,15 +12,11 @@
 
 namespace rmaflow::api {
 
-namespace {
-
-[[noreturn]] void bad_parameter(const std::string& name, const std::string& why) {
+void bad_parameter(const std::string& name, const std::string& why) {
   Problem problem = make_problem(400, "invalid-parameter", why);
   problem.extra["parameter"] = name;
   throw ProblemError(std::move(problem));
 }
-
-}  // namespace
 
 Target Target::parse(const std::string& target) {
   auto url = boost::urls::parse_origin_form(target);

@@ -21,6 +21,9 @@ struct Target {
 };
 
 // The query parameters of one request, taken one by one; finish() refuses the rest.
+// Throws the 400 invalid-parameter problem naming `name`, with `why` as its detail.
+[[noreturn]] void bad_parameter(const std::string& name, const std::string& why);
+
 class QueryParams {
  public:
   explicit QueryParams(const std::map<std::string, std::string>& query) : query_(query) {}

@@ -47,10 +47,27 @@ net::HttpResponse unauthorized(const std::string& detail, bool bad_token) {
   return response;
 }
 
+// What every answer says to a browser: never guess a type (a JSON string must not be sniffed
+// as HTML), never keep customer data in a cache, run nothing a response carries unless the
+// response says otherwise (the console's page does).
+void harden(net::HttpResponse& response) {
+  response.headers.set("X-Content-Type-Options", "nosniff");
+  if (!response.headers.find("cache-control")) response.headers.set("Cache-Control", "no-store");
+  if (!response.headers.find("content-security-policy")) {
+    response.headers.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  }
+}
+
 }  // namespace
 
 net::HttpResponse json_response(int status, const nlohmann::json& body) {
   return net::HttpResponse::with_body(status, body.dump(), "application/json");
+}
+
+net::HttpResponse svg_response(std::string svg) {
+  auto response = net::HttpResponse::with_body(200, std::move(svg), "image/svg+xml");
+  response.headers.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  return response;
 }
 
 Problem problem_for(std::exception_ptr error) {
@@ -74,6 +91,7 @@ void dispatch(ApiContext& context, net::HttpRequest request, net::Responder resp
                                                               net::Responder respond) {
     return [metrics, method, route, started, respond](net::HttpResponse response) {
       metrics->observe(method, route, response.status, std::chrono::steady_clock::now() - started);
+      harden(response);
       respond(std::move(response));
     };
   };

@@ -49,6 +49,8 @@ const std::vector<Route>& api_routes();
 void dispatch(ApiContext& context, net::HttpRequest request, net::Responder respond);
 
 net::HttpResponse json_response(int status, const nlohmann::json& body);
+// An SVG drawing; opened on its own in a browser it may run nothing (its own CSP).
+net::HttpResponse svg_response(std::string svg);
 
 // The problem for an exception a request ended in.
 Problem problem_for(std::exception_ptr error);

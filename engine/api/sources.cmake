@@ -3,13 +3,18 @@ set(RMAFLOW_API_SOURCES
   engine/api/api_server.cpp
   engine/api/auth.cpp
   engine/api/bulk_retry.cpp
+  engine/api/console_routes.cpp
+  engine/api/definition_cache.cpp
+  engine/api/graph_svg.cpp
   engine/api/instance_page.cpp
   engine/api/instance_routes.cpp
   engine/api/json_body.cpp
   engine/api/metrics.cpp
+  engine/api/overview.cpp
   engine/api/problem.cpp
   engine/api/query.cpp
   engine/api/read_stores.cpp
+  engine/api/report_routes.cpp
   engine/api/router.cpp
   engine/api/routes.cpp
   engine/api/signal_routes.cpp
@@ -18,4 +23,21 @@ set(RMAFLOW_API_SOURCES
   engine/api/views.cpp
   engine/api/workflow_graph.cpp
   engine/api/workflow_routes.cpp
+)
+
+# The web console (engine/api/console/): plain HTML, CSS and ES modules, compiled into the
+# binary by console_assets.cmake at build time.
+set(RMAFLOW_CONSOLE_FILES
+  index.html
+  console.css
+  app.js
+  api.js
+  dom.js
+  graph.js
+  actions.js
+  page-overview.js
+  page-instances.js
+  page-instance.js
+  page-workflows.js
+  page-audit.js
 )

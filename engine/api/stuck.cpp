@@ -1,27 +1,33 @@
 #include "engine/api/stuck.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "engine/api/definition_cache.hpp"
 #include "rmaflow/definition.hpp"
+#include "rmaflow/versions.hpp"
 
 namespace rmaflow::api {
 
 namespace {
 
-// The SLA of each stored workflow version, loaded once.
+// The SLA of each stored workflow version, looked up once.
 class SlaBook {
  public:
-  explicit SlaBook(Store& store) : store_(store) {}
+  SlaBook(Store& store, DefinitionCache* definitions) : store_(store), definitions_(definitions) {}
   std::optional<Duration> sla(const std::string& workflow, int version) {
     auto key = std::pair{workflow, version};
     if (auto it = slas_.find(key); it != slas_.end()) return it->second;
     std::optional<Duration> sla;
     if (auto row = store_.get_definition(workflow, version)) {
-      auto loaded = load_definition(row->source, row->file);
-      if (loaded.ok()) sla = loaded.definition->sla;
+      try {
+        sla = (definitions_ ? definitions_->get(*row) : load_deployed(*row))->sla;
+      } catch (const Error&) {
+        // A version that no longer loads has no SLA to check; its instances show up otherwise.
+      }
     }
     slas_[key] = sla;
     return sla;
@@ -29,22 +35,34 @@ class SlaBook {
 
  private:
   Store& store_;
+  DefinitionCache* definitions_;
   std::map<std::pair<std::string, int>, std::optional<Duration>> slas_;
 };
 
-// Why each cursor of the instance needs a person: its incidents, and waits past their
-// deadline (no engine has fired them).
-std::vector<std::string> cursor_reasons(const InstanceRow& row, TimePoint now) {
+// Why the instance needs a person, cursor by cursor: its incidents (the first one decides the
+// kind and code, and when it got stuck), and waits past their deadline that no engine has
+// fired. Empty when nothing is wrong with its cursors.
+std::vector<std::string> cursor_reasons(const InstanceRow& row, TimePoint now, StuckInstance& stuck) {
   std::vector<std::string> out;
   for (const auto& c : row.cursors) {
     std::string where = c.branch.empty() ? "" : fmt::format("branch {} ", c.branch);
     if (c.incident) {
+      const auto& incident = *c.incident;
       out.push_back(fmt::format("{}suspended{}: {}: {}", where,
-                                c.incident->compensating ? " while compensating" : "",
-                                c.incident->error.code, c.incident->error.message));
+                                incident.compensating ? " while compensating" : "",
+                                incident.error.code, incident.error.message));
+      if (stuck.kind.empty() || stuck.kind == "deadline") {
+        stuck.kind = incident.compensating ? "compensation" : "incident";
+        stuck.code = incident.error.code;
+        stuck.since = incident.opened_at;
+      }
     } else if (c.phase == Phase::waiting && c.deadline && *c.deadline <= now) {
       out.push_back(fmt::format("{}waiting at {} past its deadline {}", where, c.step,
                                 format_time(*c.deadline)));
+      if (stuck.kind.empty()) {
+        stuck.kind = "deadline";
+        stuck.since = *c.deadline;
+      }
     }
   }
   return out;
@@ -52,24 +70,78 @@ std::vector<std::string> cursor_reasons(const InstanceRow& row, TimePoint now) {
 
 }  // namespace
 
-std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimePoint now) {
-  SlaBook book(store);
-  filter.statuses = {InstanceStatus::suspended, InstanceStatus::waiting, InstanceStatus::running,
-                     InstanceStatus::compensating};
-  std::size_t wanted = filter.limit;
+// Stuck instances are few among the unfinished ones, so each kind is selected by the database
+// (suspended ones by status, waits by their deadline, each version with an SLA by creation
+// time) and only those rows are read, rather than every return waiting for its parcel. Each
+// kind gives its first `limit` after the cursor in id order; the first `limit` of their union
+// are the page.
+std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimePoint now,
+                                      DefinitionCache* definitions) {
+  SlaBook book(store, definitions);
+  const std::size_t wanted = filter.limit;
+  std::map<std::string, InstanceRow> candidates;
+  auto take = [&](const InstanceFilter& source) {
+    for (auto& row : store.list_instances(source)) candidates.try_emplace(row.id, std::move(row));
+  };
+
+  InstanceFilter suspended = filter;
+  suspended.statuses = {InstanceStatus::suspended};
+  take(suspended);
+  // A branch's incident while other branches still run: the instance says running.
+  InstanceFilter suspended_branch = filter;
+  suspended_branch.statuses = {InstanceStatus::running, InstanceStatus::compensating};
+  suspended_branch.with_incident = true;
+  take(suspended_branch);
+
+  for (const auto& definition : store.list_definitions()) {
+    if (!filter.workflow.empty() && definition.name != filter.workflow) continue;
+    if (filter.version && definition.version != *filter.version) continue;
+    auto sla = book.sla(definition.name, definition.version);
+    if (!sla) continue;
+    InstanceFilter late = filter;
+    late.statuses = {InstanceStatus::running, InstanceStatus::waiting, InstanceStatus::compensating};
+    late.workflow = definition.name;
+    late.version = definition.version;
+    auto cutoff = now - *sla + Duration(1);  // created_at + sla <= now
+    late.created_before = filter.created_before ? std::min(*filter.created_before, cutoff) : cutoff;
+    take(late);
+  }
+
+  InstanceFilter overdue = filter;
+  overdue.statuses = {InstanceStatus::waiting};
+  overdue.deadline_before = now;
+  take(overdue);
+
   std::vector<StuckInstance> out;
-  for_each_instance(store, filter, [&](InstanceRow& row) {
-    auto reasons = cursor_reasons(row, now);
-    if (auto sla = book.sla(row.workflow, row.version); sla && row.created_at + *sla <= now) {
+  for (auto& [id, row] : candidates) {
+    if (out.size() == wanted) break;
+    StuckInstance stuck;
+    auto sla = book.sla(row.workflow, row.version);
+    stuck.past_sla = sla && row.created_at + *sla <= now;
+    auto reasons = cursor_reasons(row, now, stuck);
+    if (stuck.past_sla) {
       reasons.push_back(fmt::format("past its SLA of {} (started {})", format_duration(*sla),
                                     format_time(row.created_at)));
+      if (stuck.kind.empty()) {
+        stuck.kind = "sla";
+        stuck.since = row.created_at + *sla;
+      }
     }
-    if (!reasons.empty()) {
-      out.push_back(StuckInstance{std::move(row), fmt::format("{}", fmt::join(reasons, "; "))});
-    }
-    return out.size() < wanted;
-  });
+    if (reasons.empty()) continue;
+    stuck.reason = fmt::format("{}", fmt::join(reasons, "; "));
+    stuck.row = std::move(row);
+    out.push_back(std::move(stuck));
+  }
   return out;
+}
+
+void add_stuck_fields(nlohmann::json& item, const StuckInstance& stuck) {
+  item["reason"] = stuck.reason;
+  item["reason_kind"] = stuck.kind;
+  item["reason_code"] = stuck.code.empty() ? nlohmann::json(nullptr) : nlohmann::json(stuck.code);
+  item["team"] = stuck.team.empty() ? nlohmann::json(nullptr) : nlohmann::json(stuck.team);
+  item["stuck_since"] = format_time(stuck.since);
+  item["past_sla"] = stuck.past_sla;
 }
 
 }  // namespace rmaflow::api

@@ -5,16 +5,33 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "rmaflow/store.hpp"
 
 namespace rmaflow::api {
 
+class DefinitionCache;
+
 struct StuckInstance {
   InstanceRow row;
-  std::string reason;
+  std::string reason;    // one sentence: "suspended: CustomerOnHold: customer C-107 is on credit hold"
+  std::string kind;      // incident, compensation (an incident while compensating), deadline, sla
+  std::string code;      // the incident's error code; empty for the other kinds
+  std::string team;      // the team the incident is routed to, when it names one
+  TimePoint since;       // when it got stuck: the incident opened, the deadline or SLA passed
+  bool past_sla = false; // whatever the reason, it has run longer than its workflow's SLA
 };
 
-// Scans the unfinished instances matching `filter` (its statuses are replaced), oldest first.
-std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimePoint now);
+// The instances matching `filter` (its statuses aside) that are stuck as of `now`, oldest
+// first, at most filter.limit, after filter.after_id. Only stuck rows are read out of the
+// database, however many instances wait normally. Workflows' SLAs come from `definitions` when
+// given (a server's), else each version is loaded once per call.
+std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimePoint now,
+                                      DefinitionCache* definitions = nullptr);
+
+// The stuck-queue fields of a list item: reason, reason_kind, reason_code, team, stuck_since,
+// past_sla.
+void add_stuck_fields(nlohmann::json& item, const StuckInstance& stuck);
 
 }  // namespace rmaflow::api

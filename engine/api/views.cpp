@@ -1,6 +1,7 @@
 #include "engine/api/views.hpp"
 
 #include <map>
+#include <set>
 
 #include "engine/api/workflow_graph.hpp"
 #include "engine/store/state_codec.hpp"
@@ -95,7 +96,8 @@ nlohmann::json instance_json(const InstanceRow& row, bool with_context) {
                       {"ended_at", optional_time(row.ended_at)},
                       {"incident", incidents.empty() ? nlohmann::json(nullptr) : incidents[0]},
                       {"incidents", incidents},
-                      {"branches", branches}};
+                      {"branches", branches},
+                      {"last_seq", row.last_seq}};
   if (!line.child.empty()) j["child"] = line.child;
   if (row.parent) {
     j["parent"] = {{"instance_id", row.parent->instance_id},
@@ -103,7 +105,10 @@ nlohmann::json instance_json(const InstanceRow& row, bool with_context) {
                    {"branch", row.parent->branch}};
   }
   if (is_final(row.status) && !line.output.is_null()) j["output"] = line.output;
-  if (with_context) j["context"] = row.context;
+  if (with_context) {
+    j["context"] = row.context;
+    j["step_input"] = line.input;
+  }
   return j;
 }
 
@@ -122,7 +127,41 @@ nlohmann::json event_json(const EventRow& e) {
           {"data", parse_or_null(e.data)}};
 }
 
-nlohmann::json workflows_json(const std::vector<DefinitionRow>& rows) {
+nlohmann::json audit_entry_json(const EventRow& e, const InstanceRow* instance) {
+  auto data = parse_or_null(e.data);
+  if (!data.is_object()) data = nlohmann::json::object();
+  return {{"at", format_time(e.at)},
+          {"instance_id", e.instance_id},
+          {"seq", e.seq},
+          {"workflow", instance ? nlohmann::json(instance->workflow) : nlohmann::json(nullptr)},
+          {"business_key", instance ? nlohmann::json(instance->business_key) : nlohmann::json(nullptr)},
+          {"action", data.value("action", "")},
+          {"actor", data.value("actor", "")},
+          {"reason", data.value("reason", "")},
+          {"args", data.value("args", nlohmann::json::object())},
+          {"before", data.value("before", nlohmann::json(nullptr))},
+          {"after", data.value("after", nlohmann::json(nullptr))}};
+}
+
+nlohmann::json commands_json(const std::vector<CommandRow>& commands) {
+  auto out = nlohmann::json::array();
+  for (const auto& c : commands) {
+    auto body = parse_or_null(c.body);
+    if (!body.is_object()) body = nlohmann::json::object();
+    out.push_back({{"id", c.id},
+                   {"kind", c.kind},
+                   {"created_at", format_time(c.created_at)},
+                   {"actor", body.value("actor", "")},
+                   {"reason", body.value("reason", "")},
+                   {"args", body.value("args", nlohmann::json::object())}});
+  }
+  return out;
+}
+
+nlohmann::json workflows_json(const std::vector<DefinitionRow>& rows,
+                              const std::vector<StepCount>& unfinished) {
+  std::map<std::pair<std::string, int>, std::int64_t> counts;
+  for (const auto& c : unfinished) counts[{c.workflow, c.version}] += c.count;
   std::map<std::string, std::vector<const DefinitionRow*>> by_name;
   for (const auto& row : rows) by_name[row.name].push_back(&row);
   auto out = nlohmann::json::array();
@@ -130,7 +169,12 @@ nlohmann::json workflows_json(const std::vector<DefinitionRow>& rows) {
     std::sort(versions.begin(), versions.end(),
               [](const auto* a, const auto* b) { return a->version < b->version; });
     auto list = nlohmann::json::array();
-    for (const auto* row : versions) list.push_back(version_summary(*row));
+    for (const auto* row : versions) {
+      auto summary = version_summary(*row);
+      auto it = counts.find({row->name, row->version});
+      summary["unfinished"] = it == counts.end() ? 0 : it->second;
+      list.push_back(std::move(summary));
+    }
     out.push_back({{"name", name}, {"latest", versions.back()->version}, {"versions", list}});
   }
   return out;
@@ -144,6 +188,12 @@ nlohmann::json definition_json(const DefinitionRow& row, const Definition* loade
   if (loaded != nullptr) {
     j["description"] = loaded->description;
     j["start"] = loaded->start;
+    std::set<std::string> signals;
+    for (const auto& step : loaded->steps) {
+      if (const auto* wait = std::get_if<WaitStep>(&step.body); wait && !wait->signal.empty())
+        signals.insert(wait->signal);
+    }
+    j["signals"] = signals;
     j["graph"] = workflow_graph(*loaded);
   }
   return j;

@@ -13,18 +13,30 @@
 namespace rmaflow::api {
 
 // id, workflow, version (the one it is pinned to), status, step, phase, attempt, business_key,
-// correlation_id, created_at, updated_at, ended_at, incident; `context` when asked for.
+// correlation_id, created_at, updated_at, ended_at, incident (the first open one), incidents,
+// branches, parent, output, last_seq (its newest event, which tells a reader whether anything
+// happened since); with_context adds `context` and `step_input` (the main line's current task's
+// rendered input, null when none).
+nlohmann::json instance_json(const InstanceRow& row, bool with_context);
 // One cursor (a branch) as the API shows it.
 nlohmann::json cursor_json(const Cursor& cursor);
-nlohmann::json instance_json(const InstanceRow& row, bool with_context);
 nlohmann::json instances_json(const std::vector<InstanceRow>& rows);
 // seq, at, type, step, data
 nlohmann::json event_json(const EventRow& event);
+// Operator commands queued in the database: [{id, kind, created_at, actor, reason, args}].
+nlohmann::json commands_json(const std::vector<CommandRow>& commands);
+
+// An operator action of the audit trail: at, instance_id, seq, workflow and business_key (when
+// the instance is known), action, actor, reason, args, before and after ({status, step}).
+nlohmann::json audit_entry_json(const EventRow& event, const InstanceRow* instance);
 
 // Every stored definition, grouped by workflow: [{name, latest, versions: [...]}], by name.
-nlohmann::json workflows_json(const std::vector<DefinitionRow>& rows);
+// Each version says how many `unfinished` instances stand on it, counted from `unfinished`
+// (Store::count_unfinished).
+nlohmann::json workflows_json(const std::vector<DefinitionRow>& rows,
+                              const std::vector<StepCount>& unfinished);
 // One workflow version: name, version, content_hash, file, deployed_at, source, and, when it
-// loads, description, start and its graph (nodes and edges).
+// loads, description, start, the signals its wait steps take, and its graph (nodes and edges).
 nlohmann::json definition_json(const DefinitionRow& row, const Definition* loaded);
 // How validate reports a problem: file, line, column, severity, code, message.
 nlohmann::json diagnostic_json(const Diagnostic& d);

@@ -56,34 +56,8 @@ Upload read_upload(const net::HttpRequest& request) {
   throw ProblemError(std::move(problem));
 }
 
-}  // namespace
-
-void list_workflows(ApiContext& context, ApiRequest& request, const Answer& answer) {
-  request.query.finish();
-  std::vector<DefinitionRow> rows;
-  {
-    auto store = context.reads.get();
-    rows = store->list_definitions();
-  }
-  answer(json_response(200, {{"items", workflows_json(rows)}}));
-}
-
-void get_workflow(ApiContext& context, ApiRequest& request, const Answer& answer) {
-  request.query.finish();
-  const auto& name = request.path.at("name");
-  std::vector<DefinitionRow> rows;
-  {
-    auto store = context.reads.get();
-    for (auto& row : store->list_definitions()) {
-      if (row.name == name) rows.push_back(std::move(row));
-    }
-  }
-  if (rows.empty()) fail(404, "not-found", fmt::format("no workflow named {} is deployed", name));
-  answer(json_response(200, workflows_json(rows).at(0)));
-}
-
-void get_workflow_version(ApiContext& context, ApiRequest& request, const Answer& answer) {
-  request.query.finish();
+// The version a path's {name} and {version} name, as stored (404 when there is none).
+DefinitionRow stored_version(ApiContext& context, const ApiRequest& request) {
   const auto& name = request.path.at("name");
   const auto& text = request.path.at("version");
   int version = 0;
@@ -97,8 +71,55 @@ void get_workflow_version(ApiContext& context, ApiRequest& request, const Answer
     row = store->get_definition(name, version);
   }
   if (!row) fail(404, "not-found", fmt::format("workflow {} has no version {}", name, version));
-  auto loaded = load_stored_definition(row->source, row->file, row->input_schema);
-  answer(json_response(200, definition_json(*row, loaded.definition.get())));
+  return *row;
+}
+
+}  // namespace
+
+void list_workflows(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  request.query.finish();
+  std::vector<DefinitionRow> rows;
+  std::vector<StepCount> unfinished;
+  {
+    auto store = context.reads.get();
+    rows = store->list_definitions();
+    unfinished = store->count_unfinished("");
+  }
+  answer(json_response(200, {{"items", workflows_json(rows, unfinished)}}));
+}
+
+void get_workflow(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  request.query.finish();
+  const auto& name = request.path.at("name");
+  std::vector<DefinitionRow> rows;
+  std::vector<StepCount> unfinished;
+  {
+    auto store = context.reads.get();
+    for (auto& row : store->list_definitions()) {
+      if (row.name == name) rows.push_back(std::move(row));
+    }
+    if (!rows.empty()) unfinished = store->count_unfinished(name);
+  }
+  if (rows.empty()) fail(404, "not-found", fmt::format("no workflow named {} is deployed", name));
+  answer(json_response(200, workflows_json(rows, unfinished).at(0)));
+}
+
+void get_workflow_version(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  request.query.finish();
+  auto row = stored_version(context, request);
+  std::shared_ptr<const Definition> loaded;
+  try {
+    loaded = context.definitions.get(row);
+  } catch (const Error&) {
+    // Shown without what only a loaded definition tells (its graph, signals, start).
+  }
+  answer(json_response(200, definition_json(row, loaded.get())));
+}
+
+void get_workflow_graph(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  request.query.finish();
+  auto row = stored_version(context, request);
+  answer(svg_response(context.definitions.svg(row)));
 }
 
 void post_workflow(ApiContext& context, ApiRequest& request, const Answer& answer) {

@@ -1,10 +1,12 @@
-// rmaflow graph [FILE] [--format mermaid|dot] [--instance ID --db F]
+// rmaflow graph [FILE] [--format mermaid|dot|svg] [--instance ID --db F]
 //
-// Prints a workflow as a Mermaid flowchart (default) or a Graphviz digraph. With --instance the
-// path the instance took is highlighted and its current step marked; without FILE the version
-// the instance runs on is read from the database.
+// Prints a workflow as a Mermaid flowchart (default), a Graphviz digraph, or that digraph laid
+// out as SVG (as the web console shows it). With --instance the path the instance took is
+// highlighted, its current step and failing step marked; without FILE the version the instance
+// runs on is read from the database.
 #include <fmt/format.h>
 
+#include "engine/api/graph_svg.hpp"
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
 #include "rmaflow/graph.hpp"
@@ -34,9 +36,12 @@ int graph(const GraphOptions& opt) {
     throw CLI::ValidationError("a workflow FILE, or --instance ID with --db, is required");
   if (!opt.instance.empty() && opt.db.empty())
     throw CLI::ValidationError("--instance needs --db, the database the instance is in");
-  auto format = opt.format == "dot" ? GraphFormat::dot : GraphFormat::mermaid;
+  auto draw = [&](const Definition& def, const GraphOverlay* overlay) {
+    if (opt.format == "svg") return api::graph_svg(def, overlay);
+    return render_graph(def, opt.format == "dot" ? GraphFormat::dot : GraphFormat::mermaid, overlay);
+  };
   if (opt.instance.empty()) {
-    fmt::print("{}", render_graph(*load_workflow(opt.file), format));
+    fmt::print("{}", draw(*load_workflow(opt.file), nullptr));
     return kExitOk;
   }
   auto store = open_for_queries(opt.db);
@@ -51,7 +56,7 @@ int graph(const GraphOptions& opt) {
                             def->version));
   }
   auto overlay = overlay_of(*row, store->history(row->id));
-  fmt::print("{}", render_graph(*def, format, &overlay));
+  fmt::print("{}", draw(*def, &overlay));
   return kExitOk;
 }
 
@@ -61,11 +66,11 @@ void register_graph(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<GraphOptions>();
   auto* cmd = app.add_subcommand(
       "graph",
-      "Draw a workflow as a Mermaid flowchart or a Graphviz digraph: steps, transitions, catch "
-      "routes (dashed), timeouts, compensations and ends; with --instance, the path it took");
+      "Draw a workflow as a Mermaid flowchart, a Graphviz digraph or SVG: steps, transitions, "
+      "catch routes (dashed), timeouts, compensations and ends; with --instance, the path it took");
   cmd->add_option("file", opt->file, "Workflow YAML file (optional with --instance)");
-  cmd->add_option("--format", opt->format, "mermaid (default) or dot")
-      ->check(CLI::IsMember({"mermaid", "dot"}));
+  cmd->add_option("--format", opt->format, "mermaid (default), dot, or svg (laid out by Graphviz)")
+      ->check(CLI::IsMember({"mermaid", "dot", "svg"}));
   cmd->add_option("--instance", opt->instance, "Highlight this instance's path and current step");
   cmd->add_option("--db", opt->db, "Database the instance is in");
   cmd->callback([opt, &exit_code] { exit_code = graph(*opt); });

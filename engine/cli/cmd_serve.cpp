@@ -75,6 +75,7 @@ int serve(const ServeOptions& opt) {
   if (!defs) return kExitFailure;
   auto engine = open_engine(opt.db, opt.sync, opt.adapters);
   for (const auto& def : *defs) engine->deploy(def);
+  api_options.definitions = *defs;
 
   // SIGTERM and SIGINT are taken by this thread alone (stop_signals.wait() below).
   StopSignals stop_signals;

@@ -1,7 +1,9 @@
 // write_dot: a WorkflowGraph as a Graphviz digraph. Every id and label is a double-quoted
-// string with `"` and `\` escaped, so no step name or condition can break the syntax. A branch's
-// sub-flow is a `subgraph "cluster_<flow>"` holding its nodes (Graphviz draws a box around a
-// subgraph whose name starts with cluster); every edge is written after the last node.
+// string with `"` and `\` escaped, so no step name or condition can break the syntax, and `&`
+// written as `&amp;`, since Graphviz reads entities in strings (a condition comparing with
+// "&amp;" would otherwise be drawn as "&"). A branch's sub-flow is a `subgraph "cluster_<flow>"`
+// holding its nodes (Graphviz draws a box around a subgraph whose name starts with cluster);
+// every edge is written after the last node.
 #include <fmt/format.h>
 
 #include "engine/dsl/workflow_graph.hpp"
@@ -18,9 +20,35 @@ std::string dot_string(const std::string& text) {
       out += "\\n";
       continue;
     }
+    if (c == '&') {
+      out += "&amp;";
+      continue;
+    }
     out += c;
   }
   return out + "\"";
+}
+
+// The node's classes in an SVG drawing (Graphviz copies `class` there), so that a page can find
+// a step and style or pick it: "step", its kind, and visited, current, failing, pivot.
+std::string classes(const GraphNode& n) {
+  std::string out = "step";
+  switch (n.shape) {
+    case GraphNode::Shape::start: out += " start"; break;
+    case GraphNode::Shape::task: out += " task"; break;
+    case GraphNode::Shape::switch_: out += " switch"; break;
+    case GraphNode::Shape::wait: out += " wait"; break;
+    case GraphNode::Shape::set: out += " set"; break;
+    case GraphNode::Shape::end: out += " end"; break;
+    case GraphNode::Shape::compensation: out += " compensation"; break;
+    case GraphNode::Shape::fan_out: out += " fan-out"; break;
+    case GraphNode::Shape::call: out += " call"; break;
+  }
+  for (auto [on, name] : {std::pair{n.visited, " visited"}, std::pair{n.current > 0, " current"},
+                          std::pair{n.failing, " failing"}, std::pair{n.pivot, " pivot"}}) {
+    if (on) out += name;
+  }
+  return out;
 }
 
 std::string node_attributes(const GraphNode& n, InstanceStatus status) {
@@ -30,7 +58,7 @@ std::string node_attributes(const GraphNode& n, InstanceStatus status) {
   std::string fill = "white";
   std::string extra;
   switch (n.shape) {
-    case GraphNode::Shape::start: return "shape=point, width=0.15";
+    case GraphNode::Shape::start: return "shape=point, width=0.15, class=\"step start\"";
     case GraphNode::Shape::task: shape = "box"; style += ",rounded"; break;
     case GraphNode::Shape::switch_: shape = "diamond"; break;
     case GraphNode::Shape::wait: shape = "hexagon"; break;
@@ -61,8 +89,13 @@ std::string node_attributes(const GraphNode& n, InstanceStatus status) {
     if (n.current > 1) where += fmt::format(" ({} branches)", n.current);
     extra += fmt::format(", penwidth=3, xlabel={}", dot_string(where));
   }
-  return fmt::format("shape={}, style={}, fillcolor={}, label={}{}", shape, dot_string(style),
-                     dot_string(fill), dot_string(label), extra);
+  if (n.failing) {
+    fill = "#fecaca";
+    extra += ", color=\"#b91c1c\", penwidth=3";
+    if (n.current == 0) extra += ", xlabel=\"failing\"";
+  }
+  return fmt::format("shape={}, style={}, fillcolor={}, label={}{}, class={}", shape, dot_string(style),
+                     dot_string(fill), dot_string(label), extra, dot_string(classes(n)));
 }
 
 std::string edge_attributes(const GraphEdge& e) {
@@ -78,7 +111,7 @@ std::string edge_attributes(const GraphEdge& e) {
     case GraphEdge::Kind::join: parts.push_back("style=dashed, color=\"#0f766e\""); break;
     default: break;
   }
-  if (e.taken) parts.push_back("penwidth=3, color=\"#2563eb\"");
+  if (e.taken) parts.push_back("penwidth=3, color=\"#2563eb\", class=\"taken\"");
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 

@@ -139,6 +139,7 @@ std::string write_mermaid(const WorkflowGraph& g) {
     if (n.shape == GraphNode::Shape::call) classes["child"].push_back(ids[i]);
     if (n.visited) classes["visited"].push_back(ids[i]);
     if (n.current > 0) classes["current"].push_back(ids[i]);
+    if (n.failing) classes["failing"].push_back(ids[i]);
   }
   std::string current_fill = is_final(g.status)                        ? "#bbf7d0"
                              : g.status == InstanceStatus::suspended    ? "#fecaca"
@@ -150,8 +151,10 @@ std::string write_mermaid(const WorkflowGraph& g) {
   out += "  classDef child fill:#f0fdfa,stroke:#0f766e\n";
   out += "  classDef visited fill:#dbeafe,stroke:#2563eb\n";
   out += fmt::format("  classDef current fill:{},stroke:#111827,stroke-width:3px\n", current_fill);
-  // Later classes win, so the current step shows over visited.
-  for (const char* name : {"finish", "compensation", "pivot", "child", "visited", "current"}) {
+  out += "  classDef failing fill:#fecaca,stroke:#b91c1c,stroke-width:3px\n";
+  // Later classes win, so the current step shows over visited, and a failing one over both.
+  for (const char* name :
+       {"finish", "compensation", "pivot", "child", "visited", "current", "failing"}) {
     auto it = classes.find(name);
     if (it != classes.end())
       out += fmt::format("  class {} {}\n", fmt::join(it->second, ","), name);

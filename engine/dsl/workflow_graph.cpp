@@ -103,6 +103,8 @@ class Builder {
     for (const auto& [branch, steps] : o.branches) path(steps);
     for (const auto& step : o.current)
       if (auto it = index_.find(step); it != index_.end()) ++g_.nodes[it->second].current;
+    for (const auto& step : o.failing)
+      if (auto it = index_.find(step); it != index_.end()) g_.nodes[it->second].failing = true;
     for (const auto& step : o.compensated) {
       auto undo = index_.find("undo " + step);
       if (undo == index_.end()) continue;

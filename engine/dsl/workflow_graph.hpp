@@ -19,7 +19,8 @@ struct GraphNode {
   bool pivot = false;
   bool compensates = false;  // an end that compensates first
   bool visited = false;
-  int current = 0;  // how many of the instance's cursors stand here
+  int current = 0;       // how many of the instance's cursors stand here
+  bool failing = false;  // an open incident stands here
 };
 
 struct GraphEdge {

@@ -12,6 +12,12 @@ GraphOverlay overlay_of(const InstanceRow& row, const std::vector<EventRow>& his
     overlay.current.push_back(c.step);
   }
   if (overlay.current.empty()) overlay.current.push_back(row.step);
+  // An open incident names the step that failed; a failed compensation is drawn as its own
+  // node, "undo <step>".
+  for (const Cursor* c : row.incidents()) {
+    const auto& step = c->incident->step;
+    overlay.failing.push_back(c->incident->compensating ? "undo " + step : step);
+  }
   for (const auto& e : history) {
     if (e.type == EventType::step_entered) {
       if (e.branch.empty()) {

@@ -21,13 +21,14 @@ namespace {
 constexpr const char* kRules[] = {
   "SELECT 'instance ' || id || ' has the unknown status ' || status FROM instances "
   "WHERE status NOT IN (1, 2, 3, 4, 10, 11, 12, 13, 14, 15)",
-  "SELECT 'instance ' || id || ' has the unknown phase ' || phase FROM instances "
-  "WHERE phase NOT IN (0, 1, 2, 3)",
-  "SELECT 'instance ' || id || ' has a damaged document (context, visits, saga, incident or "
-  "step input is not JSON)' FROM instances "
+  "SELECT 'instance ' || id || ' has a damaged document (context, visits, saga or cursors is "
+  "not JSON, or it has no main line)' FROM instances "
   "WHERE NOT json_valid(context) OR NOT json_valid(visits) OR NOT json_valid(saga) "
-  "OR (incident <> '' AND NOT json_valid(incident)) "
-  "OR (step_input <> '' AND NOT json_valid(step_input))",
+  "OR NOT json_valid(cursors) OR json_type(cursors) <> 'array' OR json_array_length(cursors) = 0",
+  "SELECT 'instance ' || i.id || ' has a cursor in the unknown phase ' || "
+  "json_extract(c.value, '$.phase') FROM instances i, json_each(i.cursors) c "
+  "WHERE json_valid(i.cursors) AND json_type(i.cursors) = 'array' "
+  "AND coalesce(json_extract(c.value, '$.phase'), -1) NOT BETWEEN 0 AND 7",
   "SELECT 'instance ' || id || ' runs on workflow ' || workflow || ' version ' || version || "
   "', which is not deployed' FROM instances i WHERE NOT EXISTS "
   "(SELECT 1 FROM definitions d WHERE d.name = i.workflow AND d.version = i.version)",
@@ -38,7 +39,8 @@ constexpr const char* kRules[] = {
   "WHERE coalesce(e.n, 0) <> i.last_seq OR coalesce(e.top, 0) <> i.last_seq "
   "OR coalesce(e.low, 1) <> 1",
   "SELECT 'event ' || seq || ' of instance ' || instance_id || ' has the unknown type ' || type "
-  "FROM events WHERE type NOT IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21, 22, 23, 24, 25, 26, 30, 31)",
+  "FROM events WHERE type NOT IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21, 22, 23, 24, 25, 26, 30, 31, "
+  "40, 41, 42, 43, 44)",
   "SELECT 'event ' || seq || ' of instance ' || instance_id || ' has data that is not JSON' "
   "FROM events WHERE NOT json_valid(data)",
   "SELECT 'the history of ' || instance_id || ' belongs to no instance' FROM events "

@@ -37,9 +37,15 @@ SQLite::Statement select_instances(SQLite::Database& db, const InstanceFilter& f
         filter.step);
   }
   if (!filter.parent_id.empty()) add("parent_id = ?", filter.parent_id);
+  if (filter.with_incident) {
+    conditions.push_back(
+        "EXISTS (SELECT 1 FROM json_each(instances.cursors) AS c"
+        " WHERE json_extract(c.value, '$.incident') IS NOT NULL)");
+  }
   if (!filter.business_key.empty()) add("business_key = ?", filter.business_key);
   if (filter.created_from) add("created_at >= ?", to_millis(*filter.created_from));
   if (filter.created_before) add("created_at < ?", to_millis(*filter.created_before));
+  if (filter.deadline_before) add("deadline <= ?", to_millis(*filter.deadline_before));
   if (!filter.after_id.empty()) add("id > ?", filter.after_id);
 
   std::string sql = fmt::format("SELECT {} FROM instances", kInstanceColumns);

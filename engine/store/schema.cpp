@@ -18,7 +18,7 @@ namespace {
 // are the integers of the enums in rmaflow/status.hpp. Text columns hold '' rather than NULL
 // for "none", except the optional times, which are NULL.
 // clang-format off
-constexpr std::array<Migration, 4> kMigrations{{
+constexpr std::array<Migration, 5> kMigrations{{
   {1, "definitions, instances, events, timers", R"sql(
     CREATE TABLE schema_version (
       version    INTEGER PRIMARY KEY,
@@ -151,6 +151,12 @@ constexpr std::array<Migration, 4> kMigrations{{
     ALTER TABLE timers_v4 RENAME TO timers;
     CREATE INDEX timers_due ON timers (due);
     ALTER TABLE signals ADD COLUMN match TEXT NOT NULL DEFAULT '';
+  )sql"},
+  // The audit trail across instances reads operator actions newest first. A partial index holds
+  // only them (30 is EventType::operator_action), so appending any other event costs nothing
+  // more; its entries carry the key (instance_id, seq) after `at`.
+  {5, "events_operator_actions: the audit trail", R"sql(
+    CREATE INDEX events_operator_actions ON events (at) WHERE type = 30;
   )sql"},
 }};
 // clang-format on

@@ -1,4 +1,5 @@
 set(RMAFLOW_STORE_SOURCES
+  engine/store/audit_query.cpp
   engine/store/batch_writer.cpp
   engine/store/connection.cpp
   engine/store/db_maintenance.cpp

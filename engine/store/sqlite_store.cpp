@@ -6,6 +6,7 @@
 
 #include <limits>
 
+#include "engine/store/audit_query.hpp"
 #include "engine/store/connection.hpp"
 #include "engine/store/instance_query.hpp"
 #include "engine/store/row_codec.hpp"
@@ -204,6 +205,33 @@ std::vector<StepCount> SqliteStore::count_unfinished(const std::string& workflow
                        static_cast<InstanceStatus>(row.getColumn(3).getInt()),
                        row.getColumn(4).getInt64()};
     });
+  });
+}
+
+std::vector<InstanceTally> SqliteStore::tally_instances(TimePoint since, Duration bucket) {
+  if (bucket.count() <= 0) throw Error(Errc::invalid_argument, "a tally's interval must be positive");
+  return guard(path_, "count instances in", [&] {
+    // One pass over the instances; SQLite aggregates, so only the counts come back.
+    SQLite::Statement s(db_,
+                        "SELECT workflow, status, "
+                        "CASE WHEN created_at >= ?1 THEN (created_at - ?1) / ?2 ELSE -1 END, "
+                        "CASE WHEN ended_at >= ?1 THEN (ended_at - ?1) / ?2 ELSE -1 END, "
+                        "count(*) FROM instances GROUP BY 1, 2, 3, 4");
+    s.bind(1, static_cast<std::int64_t>(to_millis(since)));
+    s.bind(2, static_cast<std::int64_t>(bucket.count()));
+    return read_all(s, [](const SQLite::Statement& row) {
+      return InstanceTally{row.getColumn(0).getString(),
+                           static_cast<InstanceStatus>(row.getColumn(1).getInt()),
+                           row.getColumn(2).getInt(), row.getColumn(3).getInt(),
+                           row.getColumn(4).getInt64()};
+    });
+  });
+}
+
+std::vector<EventRow> SqliteStore::audit_trail(const AuditFilter& filter) {
+  return guard(path_, "read the audit trail from", [&] {
+    auto s = select_audit_trail(db_, filter);
+    return read_all(s, read_event);
   });
 }
 

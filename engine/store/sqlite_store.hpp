@@ -35,6 +35,8 @@ class SqliteStore final : public Store {
   std::vector<InstanceRow> active_instances() override;
   std::vector<EventRow> history(const std::string& id) override;
   std::vector<StepCount> count_unfinished(const std::string& workflow) override;
+  std::vector<InstanceTally> tally_instances(TimePoint since, Duration bucket) override;
+  std::vector<EventRow> audit_trail(const AuditFilter& filter) override;
   std::vector<TimerRow> due_timers(TimePoint until, std::size_t limit) override;
 
   std::optional<SignalRow> find_signal(const std::string& instance_id,

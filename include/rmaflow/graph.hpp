@@ -31,13 +31,14 @@ struct GraphOverlay {
   // Where it stands: one step per cursor (the main line's, or one per branch in flight), the
   // last step once finished. A step may appear more than once (several branches stand there).
   std::vector<std::string> current;
+  std::vector<std::string> failing;  // steps with an open incident ("undo <step>" while undoing)
   InstanceStatus status = InstanceStatus::running;
   std::vector<std::string> compensated;  // steps whose compensation ran to completion
 };
 
 // The graph as text in `format`. With an overlay, visited steps and the transitions taken
-// between them (per branch) are highlighted, and the current steps are marked with the
-// instance's status.
+// between them (per branch) are highlighted, each current step is marked with the instance's
+// status, and failing steps are marked as such.
 std::string render_graph(const Definition& definition, GraphFormat format,
                          const GraphOverlay* overlay = nullptr);
 

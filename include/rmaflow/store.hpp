@@ -220,10 +220,40 @@ struct InstanceFilter {
   std::string step;                      // any cursor (main line or branch) stands there
   std::string business_key;
   std::string parent_id;                 // children of this instance
+  bool with_incident = false;            // only instances with an open incident on some cursor
   std::string after_id;                  // keyset cursor: ids strictly greater
   std::size_t limit = 100;
   std::optional<TimePoint> created_from;    // created at or after
   std::optional<TimePoint> created_before;  // created strictly before
+  std::optional<TimePoint> deadline_before; // its current phase's deadline is at or before
+};
+
+// How many instances of one workflow have one status and started and ended in which interval
+// of a recent window: the counts an overview is drawn from.
+struct InstanceTally {
+  std::string workflow;
+  InstanceStatus status = InstanceStatus::running;
+  int started_bucket = -1;  // the interval after `since` it was created in; -1: before `since`
+  int ended_bucket = -1;    // the interval after `since` it ended in; -1: before, or unfinished
+  std::int64_t count = 0;
+};
+
+// Where a page of the audit trail ends: the next page holds older entries only.
+struct AuditCursor {
+  TimePoint at;
+  std::string instance_id;
+  std::int64_t seq = 0;
+};
+
+// Which operator actions (events operator_action, across instances) to read.
+struct AuditFilter {
+  std::string actor;                // empty = all
+  std::string action;               // retry, skip, goto, ...; empty = all
+  std::string instance_id;          // empty = all
+  std::optional<TimePoint> from;    // at or after
+  std::optional<TimePoint> before;  // strictly before
+  std::optional<AuditCursor> older_than;
+  std::size_t limit = 100;
 };
 
 enum class PutResult { inserted, unchanged };
@@ -266,6 +296,13 @@ class Store {
   // Unfinished instances counted by (workflow, version, step, status), in that order; only
   // `workflow`'s when it is not empty.
   virtual std::vector<StepCount> count_unfinished(const std::string& workflow) = 0;
+
+  // Every instance counted by workflow and status, and by the `bucket`-long intervals after
+  // `since` in which it started and ended; one row per combination that has instances.
+  virtual std::vector<InstanceTally> tally_instances(TimePoint since, Duration bucket) = 0;
+  // Operator actions across instances, newest first (by time, then instance and seq, both
+  // descending), as their operator_action events.
+  virtual std::vector<EventRow> audit_trail(const AuditFilter& filter) = 0;
 
   // Timers due at or before `until`, earliest first, at most `limit`.
   virtual std::vector<TimerRow> due_timers(TimePoint until, std::size_t limit) = 0;
@@ -336,6 +373,10 @@ class StoreWrapper : public Store {
   std::vector<StepCount> count_unfinished(const std::string& w) override {
     return target_->count_unfinished(w);
   }
+  std::vector<InstanceTally> tally_instances(TimePoint since, Duration bucket) override {
+    return target_->tally_instances(since, bucket);
+  }
+  std::vector<EventRow> audit_trail(const AuditFilter& f) override { return target_->audit_trail(f); }
   std::vector<TimerRow> due_timers(TimePoint until, std::size_t limit) override {
     return target_->due_timers(until, limit);
   }

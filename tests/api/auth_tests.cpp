@@ -18,20 +18,27 @@ namespace {
 // Who may call each route; "anyone" needs no token.
 // clang-format off
 const std::map<std::string, std::set<std::string>> kAllowed = {
-    {"GET /healthz",                                {"anyone"}},
-    {"GET /metrics",                                {"viewer", "operator", "admin"}},
-    {"POST /v1/instances",                          {"submitter", "admin"}},
-    {"GET /v1/instances",                           {"viewer", "operator", "admin"}},
-    {"GET /v1/instances/{id}",                      {"viewer", "operator", "admin"}},
-    {"GET /v1/instances/{id}/history",              {"viewer", "operator", "admin"}},
-    {"POST /v1/instances/{id}/signals/{name}",      {"submitter", "operator", "admin"}},
-    {"POST /v1/signals",                            {"submitter", "operator", "admin"}},
-    {"POST /v1/instances/{id}/actions/{action}",    {"operator", "admin"}},
-    {"POST /v1/actions/retry",                      {"operator", "admin"}},
-    {"GET /v1/workflows",                           {"viewer", "operator", "admin"}},
-    {"POST /v1/workflows",                          {"admin"}},
-    {"GET /v1/workflows/{name}",                    {"viewer", "operator", "admin"}},
-    {"GET /v1/workflows/{name}/versions/{version}", {"viewer", "operator", "admin"}},
+    {"GET /",                                             {"anyone"}},
+    {"GET /console/{file}",                               {"anyone"}},
+    {"GET /healthz",                                      {"anyone"}},
+    {"GET /metrics",                                      {"viewer", "operator", "admin"}},
+    {"GET /v1/me",                                        {"submitter", "viewer", "operator", "admin"}},
+    {"GET /v1/overview",                                  {"viewer", "operator", "admin"}},
+    {"GET /v1/audit",                                     {"viewer", "operator", "admin"}},
+    {"POST /v1/instances",                                {"submitter", "admin"}},
+    {"GET /v1/instances",                                 {"viewer", "operator", "admin"}},
+    {"GET /v1/instances/{id}",                            {"viewer", "operator", "admin"}},
+    {"GET /v1/instances/{id}/history",                    {"viewer", "operator", "admin"}},
+    {"GET /v1/instances/{id}/graph",                      {"viewer", "operator", "admin"}},
+    {"POST /v1/instances/{id}/signals/{name}",            {"submitter", "operator", "admin"}},
+    {"POST /v1/signals",                                  {"submitter", "operator", "admin"}},
+    {"POST /v1/instances/{id}/actions/{action}",          {"operator", "admin"}},
+    {"POST /v1/actions/retry",                            {"operator", "admin"}},
+    {"GET /v1/workflows",                                 {"viewer", "operator", "admin"}},
+    {"POST /v1/workflows",                                {"admin"}},
+    {"GET /v1/workflows/{name}",                          {"viewer", "operator", "admin"}},
+    {"GET /v1/workflows/{name}/versions/{version}",       {"viewer", "operator", "admin"}},
+    {"GET /v1/workflows/{name}/versions/{version}/graph", {"viewer", "operator", "admin"}},
 };
 // clang-format on
 
@@ -39,7 +46,8 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
 std::string fill(std::string pattern, const std::string& id) {
   for (auto [name, value] : {std::pair{"{id}", id}, std::pair{"{name}", std::string("returns")},
                              std::pair{"{action}", std::string("retry")},
-                             std::pair{"{version}", std::string("1")}}) {
+                             std::pair{"{version}", std::string("1")},
+                             std::pair{"{file}", std::string("app.js")}}) {
     if (auto at = pattern.find(name); at != std::string::npos) {
       pattern.replace(at, std::string(name).size(), value);
     }

@@ -1,5 +1,5 @@
-// `rmaflow graph` run as an analyst runs it: a file as Mermaid or DOT, an instance's path drawn
-// over the version it runs on, and the errors.
+// `rmaflow graph` run as an analyst runs it: a file as Mermaid, DOT or SVG, an instance's path
+// drawn over the version it runs on, and the errors.
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -48,6 +48,33 @@ TEST_CASE("Cli.Graph.FileAsMermaidOrDot") {
   auto svg = run_process({find_program("dot"), "-Tsvg"}, {}, dot.out);
   CHECK(svg.exit_code == 0);
   CHECK(svg.out.find("<svg") != std::string::npos);
+  // Laid out by the binary itself, with Graphviz's library: the same drawing, no `dot` needed.
+  auto own = cli({"graph", file, "--format", "svg"});
+  CHECK(own.exit_code == 0);
+  CHECK(own.out.find("<svg") != std::string::npos);
+  CHECK(own.out.find("class=\"node step wait\"") != std::string::npos);
+  CHECK(own.out.find("<title>await_parcel</title>") != std::string::npos);
+}
+
+TEST_CASE("Cli.Graph.SvgCarriesConditionsAsText") {
+  TempDir dir;
+  auto file = dir.write("hostile.yaml", R"(workflow: hostile
+version: 1
+start: route
+steps:
+  route:
+    switch:
+      - if: '.input.n == "&amp;<script>alert(1)</script>"'
+        next: done
+    default: done
+  done: { end: completed }
+)");
+  auto svg = cli({"graph", file, "--format", "svg"});
+  REQUIRE(svg.exit_code == 0);
+  INFO(svg.out);
+  CHECK(svg.out.find("<script") == std::string::npos);
+  CHECK(svg.out.find("&lt;script&gt;") != std::string::npos);
+  CHECK(svg.out.find("&amp;amp;") != std::string::npos);
 }
 
 TEST_CASE("Cli.Graph.InstancePathOverItsOwnVersion") {

@@ -379,3 +379,24 @@ TEST_CASE("Dsl.GraphRender.Issue13.OverlayFollowsEachBranch") {
   CHECK(dot.find("xlabel=\"waiting (2 branches)\"") != std::string::npos);  // await_line
   CHECK(dot.find("xlabel=\"waiting\"") != std::string::npos);               // inspect_lines
 }
+
+TEST_CASE("Dsl.GraphRender.FailingStepsAndSeveralPositionsAreMarked") {
+  auto d = definition(kAwkward);
+  GraphOverlay overlay;
+  overlay.visited = {"start", "issue-label", "issue_label"};
+  overlay.current = {"issue-label", "issue_label"};  // an instance holding two positions
+  overlay.failing = {"issue-label"};
+  overlay.status = InstanceStatus::suspended;
+  auto dot = render_graph(*d, GraphFormat::dot, &overlay);
+  INFO(dot);
+  CHECK(check_dot(dot) == "");
+  CHECK(dot.find("class=\"step task visited current failing\"") != std::string::npos);
+  CHECK(dot.find("class=\"step wait visited current\"") != std::string::npos);
+  CHECK(dot.find("class=\"step end\"") != std::string::npos);  // neither visited nor current
+  auto mermaid = render_graph(*d, GraphFormat::mermaid, &overlay);
+  INFO(mermaid);
+  CHECK(check_mermaid(mermaid) == "");
+  CHECK(mermaid.find("classDef failing") != std::string::npos);
+  CHECK(std::regex_search(mermaid, std::regex("class s_issue_label,s_issue_label_[0-9]* current\n")));
+  CHECK(std::regex_search(mermaid, std::regex("class s_issue_label failing\n")));
+}

@@ -1,5 +1,9 @@
-// Queries: business keys, list filters, keyset pagination, active instances, history order.
+// Queries: business keys, list filters, keyset pagination, active instances, history order,
+// tallies for the overview, the audit trail.
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <map>
 
@@ -259,4 +263,128 @@ TEST_CASE("Store.Query.Issue13.BranchesCountWhereTheyStand") {
   CHECK(at["await_line"] == 2);
   CHECK(at["lines"] == 1);
   CHECK(at["authorize"] == 1);
+}
+
+TEST_CASE("Store.Tally.ByWorkflowStatusAndInterval") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("tally.db"));
+  const std::int64_t since = 1'700'000'000'000;
+  const std::int64_t hour = 3'600'000;
+  WriteBatch batch;
+  auto add = [&](const std::string& id, const std::string& workflow, InstanceStatus status,
+                 std::int64_t created, std::optional<std::int64_t> ended) {
+    auto row = testing::instance_row(id, created);
+    row.workflow = workflow;
+    row.status = status;
+    if (ended) row.ended_at = from_millis(*ended);
+    batch.instances.push_back(row);
+  };
+  add("i-1", "returns", InstanceStatus::completed, since - 5 * hour, since + 2 * hour + 1);
+  add("i-2", "returns", InstanceStatus::completed, since + 1, since + 2 * hour + 10);
+  add("i-3", "returns", InstanceStatus::waiting, since + hour, std::nullopt);
+  add("i-4", "exchange", InstanceStatus::rejected, since - 2 * hour, since - hour);  // before the window
+  s->commit(batch);
+
+  auto tallies = s->tally_instances(from_millis(since), Duration(hour));
+  auto count = [&](const std::string& workflow, InstanceStatus status, int started, int ended) {
+    for (const auto& t : tallies) {
+      if (t.workflow == workflow && t.status == status && t.started_bucket == started &&
+          t.ended_bucket == ended)
+        return t.count;
+    }
+    return std::int64_t{0};
+  };
+  CHECK(tallies.size() == 4);
+  CHECK(count("returns", InstanceStatus::completed, -1, 2) == 1);  // started before, ended in hour 2
+  CHECK(count("returns", InstanceStatus::completed, 0, 2) == 1);
+  CHECK(count("returns", InstanceStatus::waiting, 1, -1) == 1);
+  CHECK(count("exchange", InstanceStatus::rejected, -1, -1) == 1);
+  CHECK_THROWS_AS(s->tally_instances(from_millis(since), Duration(0)), Error);
+}
+
+TEST_CASE("Store.Audit.OperatorActionsNewestFirstFilteredAndPaged") {
+  TempDir dir;
+  const auto path = dir.file("audit.db");
+  auto s = open_sqlite_store(path);
+  WriteBatch batch;
+  // Three instances; each has a start, an operator action or two, in time order.
+  auto event = [&](const std::string& id, std::int64_t seq, EventType type, std::int64_t at,
+                   nlohmann::json data) {
+    EventRow e;
+    e.instance_id = id;
+    e.seq = seq;
+    e.type = type;
+    e.step = "authorize";
+    e.at = from_millis(at);
+    e.data = data.dump();
+    batch.events.push_back(e);
+  };
+  for (const char* id : {"i-1", "i-2", "i-3"}) {
+    batch.instances.push_back(testing::instance_row(id));
+    event(id, 1, EventType::instance_started, 100, nlohmann::json::object());
+  }
+  auto action = [](const char* what, const char* who) {
+    return nlohmann::json{{"action", what}, {"actor", who}, {"reason", "because"}};
+  };
+  event("i-1", 2, EventType::operator_action, 200, action("retry", "ana"));
+  event("i-2", 2, EventType::operator_action, 300, action("patch", "ben"));
+  event("i-2", 3, EventType::step_entered, 300, nlohmann::json::object());  // not an action
+  event("i-2", 4, EventType::operator_action, 300, action("retry", "ana"));  // same ms as seq 2
+  event("i-3", 2, EventType::operator_action, 400, action("cancel", "ana"));
+  s->commit(batch);
+
+  auto keys = [](const std::vector<EventRow>& events) {
+    std::vector<std::string> out;
+    for (const auto& e : events) out.push_back(e.instance_id + "#" + std::to_string(e.seq));
+    return out;
+  };
+  using Keys = std::vector<std::string>;
+  AuditFilter all;
+  CHECK(keys(s->audit_trail(all)) == Keys{"i-3#2", "i-2#4", "i-2#2", "i-1#2"});
+  AuditFilter ana;
+  ana.actor = "ana";
+  CHECK(keys(s->audit_trail(ana)) == Keys{"i-3#2", "i-2#4", "i-1#2"});
+  AuditFilter retries;
+  retries.action = "retry";
+  retries.instance_id = "i-2";
+  CHECK(keys(s->audit_trail(retries)) == Keys{"i-2#4"});
+  AuditFilter window;
+  window.from = from_millis(300);
+  window.before = from_millis(400);
+  CHECK(keys(s->audit_trail(window)) == Keys{"i-2#4", "i-2#2"});
+
+  // Pages of two: the cursor is the last entry's position; nothing repeats or goes missing,
+  // even between entries of the same millisecond.
+  AuditFilter page;
+  page.limit = 2;
+  auto first = s->audit_trail(page);
+  CHECK(keys(first) == Keys{"i-3#2", "i-2#4"});
+  page.older_than = AuditCursor{first.back().at, first.back().instance_id, first.back().seq};
+  CHECK(keys(s->audit_trail(page)) == Keys{"i-2#2", "i-1#2"});
+
+  // Read through the partial index, newest first, without sorting.
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  SQLite::Statement plan(db, "EXPLAIN QUERY PLAN SELECT * FROM events WHERE type = 30 AND "
+                             "(at, instance_id, seq) < (1, 'x', 1) ORDER BY at DESC, "
+                             "instance_id DESC, seq DESC LIMIT 10");
+  std::string text;
+  while (plan.executeStep()) text += plan.getColumn(3).getString() + "\n";
+  CHECK_MESSAGE(text.find("events_operator_actions") != std::string::npos, text);
+  CHECK_MESSAGE(text.find("TEMP B-TREE") == std::string::npos, text);
+}
+
+TEST_CASE("Store.List.DeadlineBefore") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("deadline.db"));
+  WriteBatch batch;
+  for (int i = 0; i < 3; ++i) {
+    auto row = testing::instance_row("i-" + std::to_string(i));
+    row.deadline = from_millis(1000 * (i + 1));
+    batch.instances.push_back(row);
+  }
+  batch.instances.push_back(testing::instance_row("i-none"));
+  batch.instances.back().deadline.reset();  // no deadline: never selected
+  s->commit(batch);
+  CHECK(listed(*s, [](auto& f) { f.deadline_before = from_millis(2000); }) == Ids{"i-0", "i-1"});
+  CHECK(listed(*s, [](auto& f) { f.deadline_before = from_millis(999); }).empty());
 }

@@ -1,0 +1,41 @@
+# Writes a C++ source holding the web console's files (engine/api/console_assets.hpp), so that
+# the rmaflow binary serves them itself. Run by the build whenever a file changes:
+#   cmake -DOUT=<file.cpp> -DDIR=<engine/api/console> -DFILES="a.html;b.js" -P console_assets.cmake
+set(types_html "text/html; charset=utf-8")
+set(types_js "text/javascript; charset=utf-8")
+set(types_css "text/css; charset=utf-8")
+set(types_svg "image/svg+xml")
+set(types_png "image/png")
+
+set(out "// Generated from engine/api/console/ by engine/api/console_assets.cmake; do not edit.\n")
+string(APPEND out "#include \"engine/api/console_assets.hpp\"\n\nnamespace rmaflow::api {\n\nnamespace {\n\n")
+set(table "")
+set(index 0)
+foreach(name IN LISTS FILES)
+  get_filename_component(ext "${name}" LAST_EXT)
+  string(SUBSTRING "${ext}" 1 -1 ext)
+  if(NOT DEFINED types_${ext})
+    message(FATAL_ERROR "console file ${name}: no content type for .${ext}")
+  endif()
+  file(READ "${DIR}/${name}" hex HEX)
+  file(SHA256 "${DIR}/${name}" digest)
+  string(SUBSTRING "${digest}" 0 32 digest)
+  # Every byte as \xHH, 64 bytes to a line; sizeof - 1 keeps any NUL byte.
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "\\\\x\\1" escaped "${hex}")
+  string(REPEAT "\\\\x.." 64 line)
+  string(REGEX REPLACE "(${line})" "\\1\"\n    \"" escaped "${escaped}")
+  string(APPEND out "// ${name}\nconstexpr char kFile${index}[] =\n    \"${escaped}\";\n\n")
+  string(APPEND table "    {\"${name}\", \"${types_${ext}}\", \"\\\"${digest}\\\"\", {kFile${index}, sizeof kFile${index} - 1}},\n")
+  math(EXPR index "${index} + 1")
+endforeach()
+string(APPEND out "constexpr ConsoleAsset kAssets[] = {\n${table}};\n\n}  // namespace\n\n")
+string(APPEND out "std::span<const ConsoleAsset> console_assets() { return kAssets; }\n\n}  // namespace rmaflow::api\n")
+
+# Only a changed source is rewritten, so an unchanged console compiles nothing again.
+if(EXISTS "${OUT}")
+  file(READ "${OUT}" previous)
+  if(previous STREQUAL out)
+    return()
+  endif()
+endif()
+file(WRITE "${OUT}" "${out}")
