@@ -98,9 +98,6 @@ class StepMachine {
   // An instance the engine died on twice in a row (quarantine.hpp): whatever its cursors were
   // doing is dropped and each is suspended with the incident Quarantined, saying `why`.
   void quarantine(Instance& inst, const std::string& why);
-  // An instance the engine died on twice in a row (quarantine.hpp): whatever it was doing is
-  // dropped and it is suspended with the incident Quarantined, saying `why`.
-  void quarantine(Instance& inst, const std::string& why);
 
  private:
   // Enters `step` at the cursor and runs set/switch steps until one waits on something (a
