@@ -12,7 +12,11 @@ nlohmann::json instance_page(Store& store, InstanceFilter filter, std::size_t li
   if (stuck) {
     for (auto& found : find_stuck(store, std::move(filter), now)) {
       auto item = instance_json(found.row, false);
-      item["reason"] = std::move(found.reason);
+      std::string reason;
+      for (const auto& r : found.reasons) reason += (reason.empty() ? "" : "; ") + r;
+      item["reason"] = std::move(reason);
+      item["reasons"] = std::move(found.reasons);
+      item["stuck_since"] = format_time(found.since);
       items.push_back(std::move(item));
     }
   } else {

@@ -10,9 +10,13 @@
 
 namespace rmaflow::api {
 
+// The largest page a list answers, through the API and `rmaflow list` alike.
+inline constexpr std::size_t kMaxPage = 1000;
+
 // At most `limit` instances matching `filter` after filter.after_id (its limit is ignored),
 // each as instance_json() without context; with `stuck`, only those find_stuck() reports as of
-// `now`, each with its `reason`. next_cursor is the last id when more follow, else null.
+// `now`, each with its `reasons` (every reason it is stuck for), `reason` (them as one sentence)
+// and `stuck_since` (when the earliest began). next_cursor is the last id when more follow, else null.
 nlohmann::json instance_page(Store& store, InstanceFilter filter, std::size_t limit, bool stuck,
                              TimePoint now);
 

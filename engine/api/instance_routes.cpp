@@ -102,12 +102,12 @@ void list_instances(ApiContext& context, ApiRequest& request, const Answer& answ
 
 void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer) {
   request.query.finish();
-  InstanceRow row;
+  nlohmann::json instance;
   {
     auto store = context.reads.get();
-    row = must_get(*store, request.path.at("id"));
+    instance = instance_detail(*store, must_get(*store, request.path.at("id")));
   }
-  answer(json_response(200, instance_json(row, true)));
+  answer(json_response(200, std::move(instance)));
 }
 
 void get_history(ApiContext& context, ApiRequest& request, const Answer& answer) {

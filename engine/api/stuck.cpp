@@ -1,5 +1,6 @@
 #include "engine/api/stuck.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
@@ -10,7 +11,8 @@ namespace rmaflow::api {
 
 namespace {
 
-// The SLA of each stored workflow version, loaded once.
+// The SLA of each stored workflow version, loaded once. A version loads with the input schema
+// stored at deploy time, so a relative `input:` path does not depend on where this runs.
 class SlaBook {
  public:
   explicit SlaBook(Store& store) : store_(store) {}
@@ -19,7 +21,7 @@ class SlaBook {
     if (auto it = slas_.find(key); it != slas_.end()) return it->second;
     std::optional<Duration> sla;
     if (auto row = store_.get_definition(workflow, version)) {
-      auto loaded = load_definition(row->source, row->file);
+      auto loaded = load_stored_definition(row->source, row->file, row->input_schema);
       if (loaded.ok()) sla = loaded.definition->sla;
     }
     slas_[key] = sla;
@@ -31,12 +33,39 @@ class SlaBook {
   std::map<std::pair<std::string, int>, std::optional<Duration>> slas_;
 };
 
-std::string incident_reason(const InstanceRow& row) {
+struct Reason {
+  std::string text;
+  TimePoint since;
+};
+
+std::optional<Reason> incident_reason(const InstanceRow& row) {
+  if (row.status != InstanceStatus::suspended) return std::nullopt;
   auto incident = nlohmann::json::parse(row.incident.empty() ? "{}" : row.incident, nullptr, false);
-  auto error = incident.is_object() ? incident.value("error", nlohmann::json::object())
-                                    : nlohmann::json::object();
-  return fmt::format("suspended{}: {}: {}", incident.value("compensating", false) ? " while compensating" : "",
-                     error.value("code", "?"), error.value("message", ""));
+  if (!incident.is_object()) incident = nlohmann::json::object();
+  auto error = incident.value("error", nlohmann::json::object());
+  if (!error.is_object()) error = nlohmann::json::object();
+  auto opened = parse_time(incident.value("opened_at", std::string()));
+  return Reason{fmt::format("suspended{}: {}: {}",
+                            incident.value("compensating", false) ? " while compensating" : "",
+                            error.value("code", "?"), error.value("message", "")),
+                opened.value_or(row.updated_at)};
+}
+
+std::optional<Reason> overdue_wait(const InstanceRow& row, TimePoint now) {
+  if (row.status != InstanceStatus::waiting || !row.deadline || *row.deadline > now) {
+    return std::nullopt;
+  }
+  return Reason{
+      fmt::format("waiting at {} past its deadline {}", row.step, format_time(*row.deadline)),
+      *row.deadline};
+}
+
+std::optional<Reason> past_sla(const InstanceRow& row, SlaBook& book, TimePoint now) {
+  auto sla = book.sla(row.workflow, row.version);
+  if (!sla || row.created_at + *sla > now) return std::nullopt;
+  return Reason{fmt::format("past its SLA of {} (started {})", format_duration(*sla),
+                            format_time(row.created_at)),
+                row.created_at + *sla};
 }
 
 }  // namespace
@@ -48,16 +77,17 @@ std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimeP
   std::size_t wanted = filter.limit;
   std::vector<StuckInstance> out;
   for_each_instance(store, filter, [&](InstanceRow& row) {
-    std::string reason;
-    if (row.status == InstanceStatus::suspended) {
-      reason = incident_reason(row);
-    } else if (row.status == InstanceStatus::waiting && row.deadline && *row.deadline <= now) {
-      reason = fmt::format("waiting at {} past its deadline {}", row.step, format_time(*row.deadline));
-    } else if (auto sla = book.sla(row.workflow, row.version); sla && row.created_at + *sla <= now) {
-      reason = fmt::format("past its SLA of {} (started {})", format_duration(*sla),
-                           format_time(row.created_at));
+    std::vector<Reason> found;
+    for (auto reason : {incident_reason(row), overdue_wait(row, now), past_sla(row, book, now)}) {
+      if (reason) found.push_back(std::move(*reason));
     }
-    if (!reason.empty()) out.push_back(StuckInstance{std::move(row), std::move(reason)});
+    if (found.empty()) return true;
+    StuckInstance stuck{std::move(row), {}, found.front().since};
+    for (auto& reason : found) {
+      stuck.since = std::min(stuck.since, reason.since);
+      stuck.reasons.push_back(std::move(reason.text));
+    }
+    out.push_back(std::move(stuck));
     return out.size() < wanted;
   });
   return out;

@@ -41,6 +41,35 @@ nlohmann::json instance_json(const InstanceRow& row, bool with_context) {
   return j;
 }
 
+namespace {
+
+nlohmann::json waiting_for(Store& store, const InstanceRow& row) {
+  auto until = row.deadline ? nlohmann::json(format_time(*row.deadline)) : nlohmann::json();
+  if (row.phase == Phase::backoff) return {{"retry", row.attempt + 1}, {"until", until}};
+  if (row.status != InstanceStatus::waiting) return nullptr;
+  auto stored = store.get_definition(row.workflow, row.version);
+  if (!stored) return nullptr;
+  auto loaded = load_stored_definition(stored->source, stored->file, stored->input_schema);
+  const Step* step = loaded.ok() ? loaded.definition->find(row.step) : nullptr;
+  const auto* wait = step != nullptr ? std::get_if<WaitStep>(&step->body) : nullptr;
+  if (wait == nullptr) return nullptr;
+  if (wait->signal.empty()) {
+    return {{"duration", format_duration(wait->duration.value_or(Duration(0)))}, {"until", until}};
+  }
+  nlohmann::json then = !wait->on_timeout.empty() ? nlohmann::json(wait->on_timeout)
+                        : wait->timeout           ? nlohmann::json("Timeout")
+                                                  : nlohmann::json();
+  return {{"signal", wait->signal}, {"until", until}, {"then", then}};
+}
+
+}  // namespace
+
+nlohmann::json instance_detail(Store& store, const InstanceRow& row) {
+  auto j = instance_json(row, true);
+  if (auto waiting = waiting_for(store, row); !waiting.is_null()) j["waiting_for"] = waiting;
+  return j;
+}
+
 nlohmann::json instances_json(const std::vector<InstanceRow>& rows) {
   auto out = nlohmann::json::array();
   for (const auto& r : rows) out.push_back(instance_json(r, false));

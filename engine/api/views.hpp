@@ -15,6 +15,10 @@ namespace rmaflow::api {
 // id, workflow, version (the one it is pinned to), status, step, phase, attempt, business_key,
 // correlation_id, created_at, updated_at, ended_at, incident; `context` when asked for.
 nlohmann::json instance_json(const InstanceRow& row, bool with_context);
+// instance_json() with its context and, while it waits, `waiting_for`: what for and until when,
+// read from the version it is pinned to (stored in `store`): {signal, until, then} at a signal
+// wait, {duration, until} at a timed wait, {retry, until} while a retry is pending.
+nlohmann::json instance_detail(Store& store, const InstanceRow& row);
 nlohmann::json instances_json(const std::vector<InstanceRow>& rows);
 // seq, at, type, step, data
 nlohmann::json event_json(const EventRow& event);

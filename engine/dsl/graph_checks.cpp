@@ -114,6 +114,14 @@ void check_reachable(const Definition& d, const Graph& g, DiagnosticSink& sink) 
   const Step* start = d.find(d.start);
   if (start == nullptr) return;  // already an unknown-target; every step would be unreachable
   auto seen = reachable_from(g, static_cast<std::size_t>(start - d.steps.data()));
+  // A reachable step whose transition names no step (already an unknown-target) may have been
+  // meant to lead to any of the others: reporting them unreachable would only repeat it.
+  for (std::size_t v = 0; v < d.steps.size(); ++v) {
+    if (!seen[v]) continue;
+    for (const auto& to : d.steps[v].successors()) {
+      if (!to.empty() && d.find(to) == nullptr) return;
+    }
+  }
   for (std::size_t v = 0; v < d.steps.size(); ++v) {
     if (!seen[v])
       sink.error(d.steps[v].where, "unreachable-step",

@@ -176,12 +176,8 @@ void EngineImpl::check_input(const Definition& def, const nlohmann::json& input)
   if (!def.input_schema) return;
   auto& schema = input_schemas_[&def];
   if (!schema) schema = std::make_shared<const InputSchema>(*def.input_schema);
-  auto violation = schema->check(input);
-  if (!violation) return;
-  throw InvalidInput(fmt::format("the input of workflow {} fails its schema at {}: {}", def.name,
-                                 violation->pointer.empty() ? "the root" : violation->pointer,
-                                 violation->message),
-                     violation->pointer);
+  auto violations = schema->check(input);
+  if (!violations.empty()) throw schema_violations(def.name, std::move(violations));
 }
 
 StartResult EngineImpl::handle_start(StartRequest request) {

@@ -6,6 +6,7 @@ set(RMAFLOW_SUPPORT_SOURCES
   engine/support/sha256.cpp
   engine/support/ids.cpp
   engine/support/json_depth.cpp
+  engine/support/canonical_json.cpp
   engine/support/yaml_json.cpp
   engine/support/stop_signals.cpp
 )

@@ -22,7 +22,7 @@ constexpr NameTable<InstanceStatus, 10> kStatuses{{
     {InstanceStatus::compensated, "compensated"},
 }};
 
-constexpr NameTable<EventType, 18> kEvents{{
+constexpr NameTable<EventType, 20> kEvents{{
     {EventType::instance_started, "instance_started"},
     {EventType::step_entered, "step_entered"},
     {EventType::attempt_started, "attempt_started"},
@@ -39,8 +39,10 @@ constexpr NameTable<EventType, 18> kEvents{{
     {EventType::compensation_started, "compensation_started"},
     {EventType::compensation_step_completed, "compensation_step_completed"},
     {EventType::compensation_finished, "compensation_finished"},
+    {EventType::attempt_reinvoked, "attempt_reinvoked"},
     {EventType::operator_action, "operator_action"},
     {EventType::incident_resolved, "incident_resolved"},
+    {EventType::command_refused, "command_refused"},
 }};
 
 }  // namespace

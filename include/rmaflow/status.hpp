@@ -53,8 +53,13 @@ enum class EventType : int {
   compensation_started = 24,
   compensation_step_completed = 25,
   compensation_finished = 26,
+  // The call of an attempt that was out when the engine stopped is made again, with the same
+  // idempotency key (recovery): the adapter is asked twice for one attempt.
+  attempt_reinvoked = 27,
   operator_action = 30,
   incident_resolved = 31,
+  // An operator command queued in the database was refused when the engine came to apply it.
+  command_refused = 32,
 };
 
 std::string_view to_string(EventType t);

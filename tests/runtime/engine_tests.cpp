@@ -348,3 +348,73 @@ steps:
   auto good = start({{"rma_id", "R1"}, {"lines", json::array({{{"qty", 1}}})}});
   CHECK(h.row(good.get().instance_id).status == InstanceStatus::completed);
 }
+
+// ---- issue 11 -------------------------------------------------------------------------------
+
+namespace {
+
+const char* kPriced = R"(
+workflow: priced
+version: 1
+business_key: ${ .input.rma_id }
+input:
+  type: object
+  properties:
+    rma_id: { type: string }
+    lines:
+      type: array
+      items:
+        type: object
+        properties:
+          qty: { type: integer, minimum: 1 }
+          unit_price: { type: number }
+start: done
+steps:
+  done: { end: completed }
+)";
+
+std::future<StartResult> start_priced(Harness& h, const std::string& input) {
+  auto future = h.engine->start(StartRequest{"priced", std::nullopt, json::parse(input), std::nullopt, ""});
+  h.idle();
+  return future;
+}
+
+}  // namespace
+
+TEST_CASE("Engine.Issue11.SchemaRefusalListsEveryViolation") {
+  Harness h(kPriced);
+  auto bad = start_priced(h, R"({"rma_id":7,"lines":[{"qty":0,"unit_price":"x"}]})");
+  try {
+    bad.get();
+    FAIL("accepted");
+  } catch (const InvalidInput& e) {
+    REQUIRE(e.violations().size() == 3);
+    std::string what = e.what();
+    CHECK(what.find("/rma_id must be a string, not an integer") != std::string::npos);
+    CHECK(what.find("/lines/0/qty must be at least 1") != std::string::npos);
+    CHECK(what.find("/lines/0/unit_price must be a number, not a string") != std::string::npos);
+  }
+}
+
+// A jq error while a step renders its input names the step and the field.
+TEST_CASE("Engine.Issue11.ExpressionErrorNamesStepAndField") {
+  Harness h(R"(
+workflow: render
+version: 1
+start: a
+steps:
+  a:
+    action: ext.call
+    with: { code: "${ .input.n | explode }" }
+    next: done
+  done: { end: completed }
+)");
+  auto id = h.start({{"n", 5}}).instance_id;
+  auto row = h.row(id);
+  REQUIRE(row.status == InstanceStatus::suspended);
+  auto incident = json::parse(row.incident);
+  CHECK(incident["error"]["code"] == "ExpressionError");
+  CHECK(incident["error"]["message"] ==
+        "with/code of step \"a\": jq expression \".input.n | explode\" failed: explode input must "
+        "be a string");
+}
