@@ -15,7 +15,8 @@
 //                                  .<result>), enter next; otherwise it stays pending
 //   wait timer comes due        -> duration: step_completed, enter next
 //                                  timeout: on_timeout set? enter it; otherwise fail Timeout
-//   restart while invoking      -> invoke again with the same key (deadline already past: Timeout)
+//   restart while invoking      -> attempt_reinvoked, invoke again with the same key (deadline
+//                                  already past: Timeout)
 //
 // A step that cannot run (a `with` or `if` expression raises) fails like an attempt with the
 // non-retryable code ExpressionError; a switch where nothing matches fails with NoMatch.
@@ -316,6 +317,11 @@ void StepMachine::resume(Instance& inst) {
       if (inst.row.deadline && *inst.row.deadline <= host_.now()) {
         on_timeout(inst);  // it ran out of time while the engine was down
       } else {
+        // The adapter may have had the first call: the history says it is asked again.
+        nlohmann::json data = {{"attempt", inst.row.attempt},
+                               {"idempotency_key", inst.idempotency_key()}};
+        if (inst.compensating()) data["compensation"] = true;
+        host_.batch().record(inst, EventType::attempt_reinvoked, host_.now(), std::move(data));
         host_.invoke_after_commit(inst);
       }
       return;
