@@ -10,6 +10,7 @@ set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/instance.cpp
   engine/runtime/migration.cpp
   engine/runtime/operator_actions.cpp
+  engine/runtime/start_conflict.cpp
   engine/runtime/step_machine.cpp
   engine/runtime/timer_queue.cpp
   engine/runtime/versions.cpp

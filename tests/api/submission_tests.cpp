@@ -142,6 +142,19 @@ TEST_CASE("Api.Signal.ByIdByKeyAndDuplicates") {
 
 // ---- issue 11 --------------------------------------------------------------------------------
 
+TEST_CASE("Api.Submit.Issue11.InputsAreComparedByValue") {
+  ApiFixture api;
+  auto first = api.submit(json::parse(R"({"rma_id": "RMA-1", "amount": 120})"));
+  REQUIRE(first.status == 201);
+  auto same = api.submit(json::parse(R"({"rma_id": "RMA-1", "amount": 120.0})"));
+  CHECK(same.status == 200);
+  CHECK(same.body.value("id", "") == first.body.value("id", ""));
+  auto other = api.submit(json::parse(R"({"rma_id": "RMA-1", "amount": 121})"));
+  check_problem(other, 409, "conflict", "/input/amount");
+  CHECK(other.body.value("detail", "").find("/amount is 120 there and 121 here") !=
+        std::string::npos);
+}
+
 TEST_CASE("Api.Submit.Issue11.EverySchemaViolationInWords") {
   ApiFixture api;
   auto bad = api.submit(json::parse(R"({"amount": -5, "fail": "yes"})"));

@@ -381,6 +381,49 @@ std::future<StartResult> start_priced(Harness& h, const std::string& input) {
 
 }  // namespace
 
+TEST_CASE("Engine.Issue11.IdempotentStartComparesInputsByValue") {
+  Harness h(kPriced);
+  auto first = start_priced(h, R"({"rma_id":"R1","lines":[{"qty":1,"unit_price":329}]})").get();
+  CHECK(first.created);
+  // The same RMA, the price written as a float and the quantity as 1.0: the same input.
+  auto again = start_priced(h, R"({"rma_id":"R1","lines":[{"qty":1.0,"unit_price":329.0}]})").get();
+  CHECK_FALSE(again.created);
+  CHECK(again.instance_id == first.instance_id);
+  // Another price is a conflict naming the field.
+  auto other = start_priced(h, R"({"rma_id":"R1","lines":[{"qty":1,"unit_price":339}]})");
+  try {
+    other.get();
+    FAIL("a different input was accepted");
+  } catch (const InputConflict& e) {
+    CHECK(e.code() == Errc::conflict);
+    CHECK(e.pointer() == "/lines/0/unit_price");
+    CHECK(std::string(e.what()).find("/lines/0/unit_price is 329 there and 339 here") !=
+          std::string::npos);
+  }
+  // Two starts in one batch (the first not committed yet) compare the same way.
+  auto a = h.engine->start(StartRequest{"priced", std::nullopt,
+                                        json::parse(R"({"rma_id":"R2","lines":[{"qty":2,"unit_price":5}]})"),
+                                        std::nullopt, ""});
+  auto b = h.engine->start(StartRequest{"priced", std::nullopt,
+                                        json::parse(R"({"rma_id":"R2","lines":[{"qty":2.0,"unit_price":5.0}]})"),
+                                        std::nullopt, ""});
+  auto c = h.engine->start(StartRequest{"priced", std::nullopt,
+                                        json::parse(R"({"rma_id":"R2","lines":[{"qty":3,"unit_price":5}]})"),
+                                        std::nullopt, ""});
+  h.idle();
+  CHECK(a.get().instance_id == b.get().instance_id);
+  CHECK_THROWS_AS(c.get(), InputConflict);
+}
+
+TEST_CASE("Engine.Issue11.IntegersWrittenAsFloatsPassTheSchema") {
+  Harness h(kPriced);
+  auto started = start_priced(h, R"({"rma_id":"R1","lines":[{"qty":1.0,"unit_price":10}]})").get();
+  CHECK(started.created);
+  CHECK(h.context(started.instance_id)["input"]["lines"][0]["qty"] == 1);
+  CHECK_THROWS_AS(start_priced(h, R"({"rma_id":"R2","lines":[{"qty":1.5,"unit_price":10}]})").get(),
+                  InvalidInput);
+}
+
 TEST_CASE("Engine.Issue11.SchemaRefusalListsEveryViolation") {
   Harness h(kPriced);
   auto bad = start_priced(h, R"({"rma_id":7,"lines":[{"qty":0,"unit_price":"x"}]})");
