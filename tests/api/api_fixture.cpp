@@ -17,6 +17,7 @@ input:
     rma_id: { type: string, minLength: 1 }
     amount: { type: number, minimum: 0 }
     fail: { type: boolean }
+    annotate: { type: boolean }
 start: authorize
 steps:
   authorize:
@@ -28,7 +29,12 @@ steps:
     switch:
       - if: .input.fail == true
         next: refund
+      - if: .input.annotate == true
+        next: await_note
     default: await_receipt
+  await_note:
+    wait: { signal: note, timeout: 30d }
+    next: refund
   await_receipt:
     wait: { signal: warehouse.received, timeout: 30d }
     result: receipt

@@ -90,7 +90,7 @@ TEST_CASE("Api.Signal.ByIdByKeyAndDuplicates") {
   SUBCASE("by workflow and business key; a duplicate while waiting") {
     json body = {{"workflow", "returns"},
                  {"business_key", "RMA-11"},
-                 {"name", "gate.open"},
+                 {"name", "note"},
                  {"idempotency_key", "k-1"}};
     auto accepted = api.post("/v1/signals", body, "submitter");
     REQUIRE(accepted.status == 202);
@@ -170,6 +170,26 @@ TEST_CASE("Api.Submit.Issue11.EverySchemaViolationInWords") {
   for (const auto& [pointer, message] : by_pointer) {
     CHECK(bad.body.value("detail", "").find(message) != std::string::npos);
   }
+}
+
+TEST_CASE("Api.Signal.Issue11.NameNoWaitTakesIsRefused") {
+  ApiFixture api;
+  auto id = api.submit({{"rma_id", "RMA-1"}, {"amount", 1}}).body.value("id", "");
+  api.await_status(id, "waiting");
+  auto by_id = api.post("/v1/instances/" + id + "/signals/warehouse.recieved", json::object(),
+                        "submitter");
+  check_problem(by_id, 422, "invalid-field");
+  CHECK(by_id.body.value("detail", "") ==
+        "instance " + id + ": workflow returns version 1 never waits for signal "
+        "warehouse.recieved (did you mean warehouse.received?); it waits for: note, "
+        "warehouse.received");
+  auto by_key = api.post("/v1/signals",
+                         {{"workflow", "returns"}, {"business_key", "RMA-1"}, {"name", "scan"}},
+                         "submitter");
+  check_problem(by_key, 422, "invalid-field", "/name");
+  auto history = api.get("/v1/instances/" + id + "/history").body["events"];
+  for (const auto& e : history) CHECK(e.value("type", "") != "signal_received");
+  CHECK(api.get("/v1/instances/" + id).body["waiting_for"]["signal"] == "warehouse.received");
 }
 
 TEST_CASE("Api.Deploy.Issue11.ActionsTheServerCannotRunAreRefused") {

@@ -200,7 +200,6 @@ TEST_CASE("Migrations.Refuse.CompletedStepWithoutCompensationInTheNewVersion") {
   Harness h(kV1);
   h.ext->script("label", {ok()});
   auto id = h.start({{"rma_id", "A"}}).instance_id;
-  signal(h, id, "carrier.delivered");  // not what version 1 waits for: kept pending
   REQUIRE(h.row(id).status == InstanceStatus::waiting);
   deploy(h, kV3);
   MigrationRequest request{"ret", 1, 3, {}, {}};
@@ -284,8 +283,18 @@ TEST_CASE("Migrations.Move.ConsumesASignalTheNewWaitIsFor") {
   Harness h(kV1);
   h.ext->script("label", {ok()});
   auto id = h.start({{"rma_id", "A"}}).instance_id;
-  signal(h, id, "carrier.delivered");  // not what version 1 waits for: kept pending
   REQUIRE(h.row(id).status == InstanceStatus::waiting);
+  // A signal version 1 never waits for is refused when it arrives; one stored before that rule
+  // (or kept at another wait of the same name) is pending when the instance moves.
+  h.close();
+  {
+    auto store = open_sqlite_store(h.db);
+    WriteBatch batch;
+    batch.signals_added.push_back(
+        SignalRow{0, id, "carrier.delivered", "early-1", "null", h.clock->now(), std::nullopt});
+    store->commit(batch);
+  }
+  h.open();
   deploy(h, kV4);
   MigrationRequest request{"ret", 1, 4, {}, {}};
   migrate(h, id, request);
