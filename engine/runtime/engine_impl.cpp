@@ -76,6 +76,10 @@ EngineImpl::~EngineImpl() {
 
 DeployResult EngineImpl::deploy(std::shared_ptr<const Definition> def) {
   if (!def) throw Error(Errc::invalid_argument, "deploy() needs a loaded definition");
+  // An action this engine cannot run is refused now, not when an instance reaches it.
+  if (auto unknown = check_actions(*def, *adapters_); !unknown.empty()) {
+    throw DefinitionError(std::move(unknown));
+  }
   std::lock_guard lock(store_mu_);
   bool created = store_definition(*store_, *def, clock_->now()) == PutResult::inserted;
   definitions_.try_emplace({def->name, def->version}, def);

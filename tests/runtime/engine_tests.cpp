@@ -265,6 +265,7 @@ TEST_CASE("Runtime.Durability.AdapterInvokedOnlyAfterAttemptIsCommitted") {
     }
     bool has_operation(std::string_view) const override { return true; }
   };
+  auto peek = std::make_shared<Peeking>();
   Harness h(R"(
 workflow: peek
 version: 1
@@ -273,10 +274,9 @@ steps:
   a: { action: peek.one, next: b }
   b: { action: peek.two, next: done }
   done: { end: completed }
-)");
-  auto peek = std::make_shared<Peeking>();
+)",
+            {{"peek", peek}});
   peek->db = h.db;
-  h.adapters->add("peek", peek);
   auto id = h.start(json::object()).instance_id;
   CHECK(h.row(id).status == InstanceStatus::completed);
   CHECK(peek->seen == std::vector<bool>{true, true});
@@ -437,6 +437,35 @@ TEST_CASE("Engine.Issue11.SchemaRefusalListsEveryViolation") {
     CHECK(what.find("/lines/0/qty must be at least 1") != std::string::npos);
     CHECK(what.find("/lines/0/unit_price must be a number, not a string") != std::string::npos);
   }
+}
+
+TEST_CASE("Engine.Issue11.DeployRefusesActionsItsAdaptersCannotRun") {
+  Harness h(kFlow);
+  auto loaded = load_definition(R"(
+workflow: typo
+version: 1
+start: a
+steps:
+  a:
+    action: erp.authorize
+    compensate: { action: ext.void }
+    next: done
+  done: { end: completed }
+)", "typo.yaml");
+  REQUIRE(loaded.ok());
+  try {
+    h.engine->deploy(loaded.definition);
+    FAIL("deployed");
+  } catch (const DefinitionError& e) {
+    REQUIRE(e.diagnostics().size() == 1);
+    const auto& d = e.diagnostics()[0];
+    CHECK(d.code == "unknown-action");
+    CHECK(d.where.line == 6);
+    CHECK(d.message ==
+          "step \"a\" calls erp.authorize, but no adapter named erp is configured (the adapters "
+          "are: builtin, ext)");
+  }
+  CHECK_FALSE(h.engine->store().get_definition("typo", 1).has_value());
 }
 
 // A jq error while a step renders its input names the step and the field.
