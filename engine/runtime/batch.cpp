@@ -81,15 +81,27 @@ void Batch::command_done(std::int64_t id, TimePoint at, std::string outcome) {
 
 WriteBatch Batch::take_writes() {
   writes_.instances.reserve(dirty_.size());
+  lent_.clear();
   for (Instance* inst : dirty_) {
     inst->refresh_summary();
+    nlohmann::json context = std::move(inst->row.context);
     writes_.instances.push_back(inst->snapshot());
+    writes_.instances.back().context = std::move(context);
+    lent_.push_back(inst);
     inst->dirty = false;
   }
   dirty_.clear();
   WriteBatch out = std::move(writes_);
   writes_.clear();
   return out;
+}
+
+void Batch::give_back(WriteBatch& writes, bool keep_writes) {
+  for (std::size_t i = 0; i < lent_.size() && i < writes.instances.size(); ++i) {
+    auto& context = writes.instances[i].context;
+    lent_[i]->row.context = keep_writes ? context : std::move(context);
+  }
+  lent_.clear();
 }
 
 std::vector<std::function<void()>> Batch::take_effects() {

@@ -40,6 +40,7 @@ void GroupCommit::flush() {
   WriteBatch writes = batch_.take_writes();
   auto effects = batch_.take_effects();
   if (!writes.empty() && !commit(writes, effects)) return;
+  batch_.give_back(writes, /*keep_writes=*/false);
   for (auto& effect : effects) effect();
   if (after_flush_) after_flush_();
 }
@@ -50,10 +51,14 @@ bool GroupCommit::commit(WriteBatch& writes, std::vector<std::function<void()>>&
     std::lock_guard lock(store_mu_);
     store_.commit(writes);  // throws Error(storage)
   } catch (const Error& e) {
+    batch_.give_back(writes, /*keep_writes=*/serving_);
     if (!serving_) throw;  // fatal: the caller of run_until_idle() sees it
     health_.commit_failed(e.what());
     arm_retry(kept_.failed({std::move(writes), std::move(effects)}));
     return false;
+  } catch (...) {
+    batch_.give_back(writes, /*keep_writes=*/false);
+    throw;
   }
   ++commits_;
   events_ += writes.events.size();

@@ -1,5 +1,8 @@
 #include "engine/store/state_codec.hpp"
 
+#include <algorithm>
+#include <string_view>
+
 #include <fmt/format.h>
 
 #include "rmaflow/errors.hpp"
@@ -97,28 +100,86 @@ Incident read_incident(const json& j) {
   return i;
 }
 
-json cursor_json(const Cursor& c) {
-  json j = json::object();
-  if (!c.branch.empty()) j["branch"] = c.branch;
-  if (c.index != 0) j["index"] = c.index;
-  j["step"] = c.step;
-  j["phase"] = static_cast<int>(c.phase);
-  if (c.attempt != 0) j["attempt"] = c.attempt;
-  if (c.deadline) j["deadline"] = to_millis(*c.deadline);
-  if (!c.input.is_null()) j["input"] = c.input;
-  if (!c.scope.is_null()) j["scope"] = c.scope;
-  if (c.incident) j["incident"] = incident_json(*c.incident);
-  if (c.compensation) {
-    j["compensation"] = {{"then", c.compensation->then},
-                         {"reason", c.compensation->reason},
-                         {"from_step", c.compensation->from_step}};
+// Writes one JSON object as text, member by member, without building a document first: the
+// instance's state is encoded at every commit, and copying its values into a tree only to
+// serialize them was most of the codec's cost. Keys are this codec's own names.
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
+  ~ObjectWriter() { out_ += '}'; }
+  ObjectWriter(const ObjectWriter&) = delete;
+  ObjectWriter& operator=(const ObjectWriter&) = delete;
+
+  void add(std::string_view key, std::string_view text) {
+    name(key);
+    string(out_, text);
   }
-  if (!c.match.is_null()) j["match"] = c.match;
-  if (!c.child.empty()) j["child"] = c.child;
-  if (!c.label.empty()) j["label"] = c.label;
-  if (!c.output.is_null()) j["output"] = c.output;
-  if (c.pivot) j["pivot"] = true;
-  return j;
+  void add(std::string_view key, const std::string& text) { add(key, std::string_view(text)); }
+  void add(std::string_view key, std::int64_t number) {
+    name(key);
+    out_ += std::to_string(number);
+  }
+  void add(std::string_view key, bool value) {
+    name(key);
+    out_ += value ? "true" : "false";
+  }
+  void add(std::string_view key, const json& value) {
+    name(key);
+    out_ += value.dump();
+  }
+  // The member `key` holding an object the caller writes next (with a writer of its own).
+  void open(std::string_view key) { name(key); }
+
+  // `text` as a JSON string; plain text (the usual step names and keys) is copied as it is.
+  static void string(std::string& out, std::string_view text) {
+    bool plain = std::all_of(text.begin(), text.end(), [](char ch) {
+      auto u = static_cast<unsigned char>(ch);
+      return u >= 0x20 && u < 0x7f && ch != '"' && ch != '\\';
+    });
+    if (plain) {
+      out += '"';
+      out += text;
+      out += '"';
+    } else {
+      out += json(std::string(text)).dump();
+    }
+  }
+
+ private:
+  void name(std::string_view key) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    out_ += '"';
+    out_ += key;
+    out_ += "\":";
+  }
+  std::string& out_;
+  bool first_ = true;
+};
+
+void write_cursor(std::string& out, const Cursor& c) {
+  ObjectWriter w(out);
+  if (!c.branch.empty()) w.add("branch", c.branch);
+  if (c.index != 0) w.add("index", std::int64_t{c.index});
+  w.add("step", c.step);
+  w.add("phase", std::int64_t{static_cast<int>(c.phase)});
+  if (c.attempt != 0) w.add("attempt", std::int64_t{c.attempt});
+  if (c.deadline) w.add("deadline", std::int64_t{to_millis(*c.deadline)});
+  if (!c.input.is_null()) w.add("input", c.input);
+  if (!c.scope.is_null()) w.add("scope", c.scope);
+  if (c.incident) w.add("incident", incident_json(*c.incident));
+  if (c.compensation) {
+    w.open("compensation");
+    ObjectWriter r(out);
+    r.add("then", c.compensation->then);
+    r.add("reason", c.compensation->reason);
+    r.add("from_step", c.compensation->from_step);
+  }
+  if (!c.match.is_null()) w.add("match", c.match);
+  if (!c.child.empty()) w.add("child", c.child);
+  if (!c.label.empty()) w.add("label", c.label);
+  if (!c.output.is_null()) w.add("output", c.output);
+  if (c.pivot) w.add("pivot", true);
 }
 
 Cursor cursor_from_json(const json& j) {
@@ -181,9 +242,13 @@ Incident incident_from_json(const json& j) {
 }
 
 std::string encode_cursors(const std::vector<Cursor>& cursors) {
-  json j = json::array();
-  for (const auto& c : cursors) j.push_back(cursor_json(c));
-  return j.dump();
+  std::string out = "[";
+  for (const auto& c : cursors) {
+    if (out.size() > 1) out += ',';
+    write_cursor(out, c);
+  }
+  out += ']';
+  return out;
 }
 
 std::vector<Cursor> decode_cursors(std::string_view stored, const std::string& instance_id) {
@@ -196,18 +261,28 @@ std::vector<Cursor> decode_cursors(std::string_view stored, const std::string& i
 }
 
 std::string encode_saga(const Saga& saga) {
-  json done = json::array();
-  for (const auto& e : saga.done) {
-    json entry = {{"step", e.step}, {"visit", e.visit}, {"input", e.input}};
-    if (!e.branch.empty()) entry["branch"] = e.branch;
-    if (!e.render_error.empty()) entry["render_error"] = e.render_error;
-    if (!e.child.empty()) entry["child"] = e.child;
-    if (e.outcome_unknown) entry["outcome_unknown"] = true;
-    done.push_back(std::move(entry));
+  std::string out;
+  {
+    ObjectWriter j(out);
+    j.open("done");
+    out += '[';
+    bool first = true;
+    for (const auto& e : saga.done) {
+      if (!first) out += ',';
+      first = false;
+      ObjectWriter entry(out);
+      entry.add("step", e.step);
+      entry.add("visit", std::int64_t{e.visit});
+      entry.add("input", e.input);
+      if (!e.branch.empty()) entry.add("branch", e.branch);
+      if (!e.render_error.empty()) entry.add("render_error", e.render_error);
+      if (!e.child.empty()) entry.add("child", e.child);
+      if (e.outcome_unknown) entry.add("outcome_unknown", true);
+    }
+    out += ']';
+    if (saga.pivot) j.add("pivot", true);
   }
-  json j = {{"done", std::move(done)}};
-  if (saga.pivot) j["pivot"] = true;
-  return j.dump();
+  return out;
 }
 
 Saga decode_saga(std::string_view stored, const std::string& instance_id) {
@@ -235,9 +310,15 @@ Saga decode_saga(std::string_view stored, const std::string& instance_id) {
 }
 
 std::string encode_visits(const std::map<std::string, int>& visits) {
-  json j = json::object();
-  for (const auto& [step, count] : visits) j[step] = count;
-  return j.dump();
+  std::string out = "{";
+  for (const auto& [step, count] : visits) {
+    if (out.size() > 1) out += ',';
+    ObjectWriter::string(out, step);
+    out += ':';
+    out += std::to_string(count);
+  }
+  out += '}';
+  return out;
 }
 
 std::map<std::string, int> decode_visits(std::string_view stored, const std::string& instance_id) {
