@@ -84,9 +84,7 @@ WriteBatch Batch::take_writes() {
   lent_.clear();
   for (Instance* inst : dirty_) {
     inst->refresh_summary();
-    nlohmann::json context = std::move(inst->row.context);
-    writes_.instances.push_back(inst->snapshot());
-    writes_.instances.back().context = std::move(context);
+    writes_.instances.push_back(inst->lend_row());
     lent_.push_back(inst);
     inst->dirty = false;
   }
@@ -98,8 +96,7 @@ WriteBatch Batch::take_writes() {
 
 void Batch::give_back(WriteBatch& writes, bool keep_writes) {
   for (std::size_t i = 0; i < lent_.size() && i < writes.instances.size(); ++i) {
-    auto& context = writes.instances[i].context;
-    lent_[i]->row.context = keep_writes ? context : std::move(context);
+    lent_[i]->take_back(writes.instances[i], keep_writes);
   }
   lent_.clear();
 }

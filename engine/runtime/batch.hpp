@@ -48,12 +48,12 @@ class Batch {
   std::size_t event_count() const { return writes_.events.size(); }
 
   // Puts the dirty instances' rows into the write batch and hands both over; the Batch is
-  // empty afterwards. Each row takes its instance's context rather than a copy of it (a deep
-  // copy, and its destruction, cost a fifth of a commit): the commit runs before anything
-  // else touches the instance, and give_back() returns the contexts once it has.
+  // empty afterwards. Each row takes its instance's context and cursor inputs rather than
+  // copies (deep copies, and their destruction, cost a fifth of a commit): the commit runs
+  // before anything else touches the instance, and give_back() returns them once it has.
   WriteBatch take_writes();
-  // Returns the contexts take_writes() lent to `writes`: moved back after a commit, copied
-  // when the writes are kept to be committed again.
+  // Returns what take_writes() lent to `writes`: moved back after a commit, copied when the
+  // writes are kept to be committed again.
   void give_back(WriteBatch& writes, bool keep_writes);
   std::vector<std::function<void()>> take_effects();
 

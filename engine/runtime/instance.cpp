@@ -126,6 +126,27 @@ InstanceRow Instance::snapshot() const {
   return out;
 }
 
+InstanceRow Instance::lend_row() {
+  nlohmann::json context = std::move(row.context);
+  std::vector<nlohmann::json> inputs;
+  inputs.reserve(cursors.size());
+  for (auto& c : cursors) inputs.push_back(std::move(c.input));
+  InstanceRow out = snapshot();
+  out.context = std::move(context);
+  for (std::size_t i = 0; i < inputs.size(); ++i) out.cursors[i].input = std::move(inputs[i]);
+  return out;
+}
+
+void Instance::take_back(InstanceRow& lent, bool keep_row) {
+  row.context = keep_row ? lent.context : std::move(lent.context);
+  std::size_t i = 0;
+  for (auto& c : cursors) {
+    if (i == lent.cursors.size()) break;
+    auto& input = lent.cursors[i++].input;
+    c.input = keep_row ? input : std::move(input);
+  }
+}
+
 std::unique_ptr<Instance> Instance::from_row(InstanceRow row,
                                              std::shared_ptr<const Definition> definition) {
   auto inst = std::make_unique<Instance>();

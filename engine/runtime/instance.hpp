@@ -97,6 +97,11 @@ struct Instance {
 
   // The row with the cursors copied in.
   InstanceRow snapshot() const;
+  // The row as snapshot() makes it, but holding the instance's context and its cursors'
+  // inputs rather than copies: for a commit that writes them before anything else touches the
+  // instance. take_back() returns them (copies them, with `keep_row`, when the row is kept).
+  InstanceRow lend_row();
+  void take_back(InstanceRow& row, bool keep_row);
   // Rebuilds an instance from its stored row.
   static std::unique_ptr<Instance> from_row(InstanceRow row,
                                             std::shared_ptr<const Definition> definition);

@@ -70,11 +70,13 @@ TEST_CASE("Api.Ops.ServeLimits") {
       held.back()->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");  // kept alive afterwards
       REQUIRE(held.back()->read_response().rfind("HTTP/1.1 200", 0) == 0);
     }
-    // Every place is taken by an idle connection: the longest idle one makes room.
+    // Every place is taken by an idle connection: the longest idle one makes room (which one
+    // that is depends on when each went idle, and the fixture's own client may hold one too;
+    // which connection goes is the server suite's test, Net.Server.*). Here: the health check
+    // is answered rather than refused with 503.
     RawConnection extra(api.server->port());
     extra.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(extra.read_response().rfind("HTTP/1.1 200", 0) == 0);
-    CHECK(held.front()->closed_by_peer());
   }
   // Closed connections free their places (the server sees them close a moment later).
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

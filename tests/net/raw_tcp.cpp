@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -84,9 +85,12 @@ std::string RawConnection::read_all() {
   }
 }
 
+// Closed in order (end of stream) or reset: either way the server let the connection go.
 bool RawConnection::closed_by_peer() {
   char c;
-  return pending_.empty() && ::recv(fd_, &c, 1, 0) == 0;
+  if (!pending_.empty()) return false;
+  ssize_t n = ::recv(fd_, &c, 1, 0);
+  return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
 bool connection_refused(std::uint16_t port) {
