@@ -109,6 +109,19 @@ void ReturnsWorld::open() {
 
 void ReturnsWorld::reopen() { open(); }
 
+void ReturnsWorld::retry(const std::string& id, const std::string& reason,
+                         const std::string& branch) {
+  OperatorAction retry;
+  retry.instance_id = id;
+  retry.branch = branch;
+  retry.kind = ActionKind::retry;
+  retry.actor = "ops";
+  retry.reason = reason;
+  auto acted = engine->act(retry);
+  run();
+  acted.get();
+}
+
 nlohmann::json ReturnsWorld::rma(const std::string& rma_id, nlohmann::json patch) const {
   nlohmann::json input = {
       {"rma_id", rma_id},
@@ -147,10 +160,18 @@ std::vector<EventRow> ReturnsWorld::history(const std::string& id) {
   return engine->store().history(id);
 }
 
-std::vector<std::string> ReturnsWorld::steps(const std::string& id) {
+std::vector<std::string> ReturnsWorld::steps(const std::string& id, const std::string& branch) {
   std::vector<std::string> out;
   for (const auto& e : history(id))
-    if (e.type == EventType::step_entered) out.push_back(e.step);
+    if (e.type == EventType::step_entered && e.branch == branch) out.push_back(e.step);
+  return out;
+}
+
+std::map<std::string, nlohmann::json> ReturnsWorld::lines(const std::string& id,
+                                                          const std::string& result) {
+  std::map<std::string, nlohmann::json> out;
+  for (const auto& line : context(id).value(result, nlohmann::json::array()))
+    out[line.value("key", "")] = {{"status", line["status"]}, {"output", line["output"]}};
   return out;
 }
 

@@ -19,8 +19,8 @@ namespace rmaflow::testing {
 
 // What happens in the world, per RMA, and how the systems misbehave.
 struct Scenario {
-  std::map<std::string, std::string> parcels;  // RMA -> transit ("5d") or "never"; default 3d
-  std::map<std::string, std::string> grades;   // RMA -> A..D; default A
+  std::map<std::string, std::string> parcels;  // RMA -> transit ("5d"), "never" or "lost"; default 3d
+  std::map<std::string, std::string> grades;   // RMA or RMA/line -> A..D (or {grade, ...}); default A
   std::string erp_operations = "{}";           // YAML flow mapping of call profiles
   std::string carrier_operations = "{}";
   std::string wms_operations = "{}";
@@ -50,8 +50,11 @@ class ReturnsWorld {
   void run(Duration horizon = Duration(120LL * 86'400'000));
 
   InstanceRow row(const std::string& id);
-  // The steps the instance entered, in order.
-  std::vector<std::string> steps(const std::string& id);
+  // The steps the instance's main line entered, in order (`branch` empty), or those one
+  // branch entered ("lines[L2]").
+  std::vector<std::string> steps(const std::string& id, const std::string& branch = "");
+  // How each line ended: the fan-out step's collected result {key: {status, output}}.
+  std::map<std::string, nlohmann::json> lines(const std::string& id, const std::string& result = "lines");
   std::vector<EventRow> history(const std::string& id);
   nlohmann::json context(const std::string& id);
 
@@ -67,6 +70,9 @@ class ReturnsWorld {
 
   // Runs `sql` on a system's database (a finance clerk releasing a credit hold).
   void exec(const std::string& system, const std::string& sql);
+
+  // An operator retries the instance (or one of its branches, by path) and the world runs on.
+  void retry(const std::string& id, const std::string& reason, const std::string& branch = "");
 
   // Closes and reopens the engine on the same files, as after a restart.
   void reopen();
