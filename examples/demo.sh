@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# A day of returns on the embedded default: 38 RMAs from the web shop, EDI, customer service
-# and a marketplace run through the shipped workflows against a simulated ERP, carrier and
-# warehouse, in virtual time: parcels take days, an RMA waits 30 days before it expires, and
-# the whole month passes in seconds. One binary, one database file (plus each simulated
+# A day of returns on the embedded default: 43 RMAs from the web shop, EDI, customer service
+# and a marketplace run through the shipped workflows against a simulated ERP, carrier,
+# warehouse and payment provider, in virtual time: parcels take days, an RMA waits 30 days
+# before it expires, and the whole month passes in seconds. One binary, one database file (plus each simulated
 # system's own).
 #   examples/demo.sh [path/to/rmaflow] [--check]
 # With --check the script also verifies the outcomes (CTest runs it that way).
@@ -31,7 +31,7 @@ id_of() {
 say "Validate the shipped workflows"
 "$bin" validate "$root"/workflows/*.yaml
 
-say "A day of returns: 38 RMAs, 3 workflows (database: $db)"
+say "A day of returns: 43 RMAs, 4 workflows (database: $db)"
 began=$(date +%s%N)
 run "$here/returns-day.json" | tee "$work/run.txt"
 ms=$((($(date +%s%N) - began) / 1000000))
@@ -75,7 +75,7 @@ run | tee "$work/repair.txt"
 say "Run the day again: every RMA is known, nothing runs twice"
 run "$here/returns-day.json" | tail -n 3
 
-say "The same day over HTTP: rmaflow-mock serves the ERP, carrier and warehouse; its first hour"
+say "The same day over HTTP: rmaflow-mock serves the ERP, carrier, warehouse and payment provider; its first hour"
 http=$work/http
 mkdir -p "$http"
 cp "$here/sim/adapters.yaml" "$here/sim/erp-data.yaml" "$http/"
@@ -100,7 +100,7 @@ kill "$mock"
 
 if [ "$check" = "--check" ]; then
   fail() { echo "demo check failed: $*" >&2; exit 1; }
-  expected="38 instance(s): 38 started, 0 resumed; 26 completed, 3 expired, 7 rejected, 2 suspended"
+  expected="43 instance(s): 43 started, 0 resumed; 29 completed, 4 expired, 8 rejected, 2 suspended"
   grep -qxF "$expected" "$work/run.txt" || fail "the day ended otherwise: $(grep 'instance(s)' "$work/run.txt")"
   grep -q "RMA-1006 .* completed" "$work/repair.txt" || fail "RMA-1006 was not completed by the retry"
   status() { "$bin" show --db "$db" "$(id_of "$1")" | sed -n 's/^status *//p'; }
@@ -124,8 +124,17 @@ if [ "$check" = "--check" ]; then
     fail "the mixed RMA's third line was not scrapped and credited"
   [ "$(q wms "SELECT count(DISTINCT json_extract(body, '$.line_id')) FROM documents WHERE rma_id = 'RMA-1026'
       AND type IN ('restock', 'refurbishment', 'scrap')")" = 3 ] || fail "RMA-1026's lines were not disposed of one by one"
+  [ "$(q payments "SELECT status FROM documents WHERE type = 'hold' AND rma_id = 'RMA-4002'")" = captured ] ||
+    fail "the hold of RMA-4002, never dropped off, was not captured"
+  [ "$(q payments "SELECT json_extract(body, '$.amount') FROM documents WHERE type = 'reversal' AND rma_id = 'RMA-4001'")" = 99.8 ] ||
+    fail "the line of RMA-4001 found not as described was not clawed back"
+  [ "$(q carrier "SELECT count(*) FROM documents WHERE type = 'claim' AND rma_id = 'RMA-4003'")" = 1 ] ||
+    fail "the parcel of RMA-4003, lost in transit, was not claimed"
+  [ "$(q payments "SELECT count(*) FROM documents WHERE type = 'refund'")" = 4 ] ||
+    fail "the instant refunds were not paid once each"
+  grep -q "^instant-refund .* median 0d 00h0" "$work/credit-times.txt" || fail "instant refunds were not credited at once"
   grep -q "^standard-return .* median 3d" "$work/credit-times.txt" || fail "the standard returns' median is not the 3 days of transit"
-  for system in erp carrier wms; do
+  for system in erp carrier wms payments; do
     [ "$(q $system "SELECT count(*) FROM effects WHERE effects > 1")" = 0 ] ||
       fail "$system applied an effect twice"
   done
@@ -133,9 +142,11 @@ if [ "$check" = "--check" ]; then
     fail "an RMA got two labels"
   [ -z "$(q erp "SELECT rma_id FROM documents WHERE type = 'credit_memo' GROUP BY rma_id HAVING count(*) > 1")" ] ||
     fail "an RMA was credited twice"
-  http_expected="38 instance(s): 38 started, 0 resumed; 3 completed, 6 rejected, 1 suspended, 28 waiting"
+  http_expected="43 instance(s): 43 started, 0 resumed; 3 completed, 7 rejected, 1 suspended, 32 waiting"
   grep -qxF "$http_expected" "$work/http.txt" || fail "over HTTP: $(grep 'instance(s)' "$work/http.txt")"
   [ "$(sqlite3 "$http/state/erp.db" "SELECT count(*) FROM documents WHERE type = 'credit_memo'")" = 3 ] ||
     fail "over HTTP the ERP did not credit the three returnless refunds"
+  [ "$(sqlite3 "$http/state/payments.db" "SELECT count(*) FROM documents WHERE type = 'refund'")" = 4 ] ||
+    fail "over HTTP the payment provider did not pay the four instant refunds"
   echo "demo check: ok"
 fi

@@ -19,6 +19,7 @@ customers:
   C-200: { name: Ridge Electric, credit_hold: true }
   C-300: { name: Quay Supply, advance_replacement: true, credit_review: reverse }
   C-400: { name: Mill Street Office }
+  C-500: { name: Pine Outfitters }
 invoices:
   INV-1:
     customer_id: C-100
@@ -36,6 +37,7 @@ invoices:
   INV-2: { customer_id: C-200, date: 2025-05-25, currency: USD, lines: [ { sku: LAP-14, qty: 1, unit_price: 1299.00 } ] }
   INV-3: { customer_id: C-300, date: 2025-05-28, currency: USD, lines: [ { sku: LAP-14, qty: 1, unit_price: 1299.00 } ] }
   INV-4: { customer_id: C-400, date: 2025-05-28, currency: USD, lines: [ { sku: LAP-14, qty: 1, unit_price: 1299.00 } ] }
+  INV-5: { customer_id: C-500, date: 2025-05-28, currency: USD, lines: [ { sku: HP-300, qty: 1, unit_price: 129.00 } ] }
 )";
 
 std::string flow_map(const std::map<std::string, std::string>& entries, const std::string& fallback) {
@@ -78,15 +80,25 @@ adapters:
     latency: 20ms..80ms
     grades: {}
     operations: {}
+  payments:
+    type: sim
+    system: payments
+    state: sim/payments.db
+    latency: 80ms..250ms
+    seed: 14
+    declined: [C-500]
+    operations: {}
 )",
                                                           scenario.erp_operations,
                                                           flow_map(scenario.parcels, "3d"),
                                                           scenario.carrier_operations,
                                                           flow_map(scenario.grades, "A"),
-                                                          scenario.wms_operations));
+                                                          scenario.wms_operations,
+                                                          scenario.payments_operations));
   std::filesystem::create_directories(dir.file("sim"));
   open();
-  for (const auto* name : {"standard-return", "advance-replacement", "returnless-refund"}) {
+  for (const auto* name :
+       {"standard-return", "advance-replacement", "returnless-refund", "instant-refund"}) {
     auto loaded = load_definition_file(source_dir() + "/workflows/" + name + ".yaml");
     for (const auto& d : loaded.diagnostics) MESSAGE(format_diagnostic(d));
     REQUIRE(loaded.ok());

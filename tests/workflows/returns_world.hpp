@@ -24,6 +24,7 @@ struct Scenario {
   std::string erp_operations = "{}";           // YAML flow mapping of call profiles
   std::string carrier_operations = "{}";
   std::string wms_operations = "{}";
+  std::string payments_operations = "{}";
 };
 
 // Customers of the ERP data the world is seeded with:
@@ -31,11 +32,13 @@ struct Scenario {
 //   C-200 on credit hold (credit memos are refused)
 //   C-300 entitled to advance replacements, which credit review reverses
 //   C-400 not entitled to advance replacements
+//   C-500 whose card the payment provider declines holds on
 // Invoices (dated before the world's start, 2025-06-02T08:00Z; return window 30 days):
 //   INV-1 (C-100, 2025-05-20): 3 DOCK-4 at 159.00, 2 KB-101 at 49.90, 1 CBL-2 at 12.50
 //   INV-OLD (C-100, 2025-03-01): 1 DOCK-4 at 159.00 - its window is closed
 //   INV-2 (C-200, 2025-05-25), INV-3 (C-300, 2025-05-28), INV-4 (C-400, 2025-05-28):
 //     1 LAP-14 at 1299.00 each
+//   INV-5 (C-500, 2025-05-28): 1 HP-300 at 129.00
 class ReturnsWorld {
  public:
   explicit ReturnsWorld(Scenario scenario = {});
