@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # A day of returns on the embedded default: 43 RMAs from the web shop, EDI, customer service
 # and a marketplace run through the shipped workflows against a simulated ERP, carrier,
-# warehouse and payment provider, in virtual time: parcels take days, an RMA waits 30 days
-# before it expires, and the whole month passes in seconds. One binary, one database file (plus each simulated
-# system's own).
+# warehouse, payment provider and vendor, in virtual time: parcels take days, an RMA waits 30
+# days before it expires, and the whole month passes in seconds. One binary, one database
+# file (plus each simulated system's own).
 #   examples/demo.sh [path/to/rmaflow] [--check]
 # With --check the script also verifies the outcomes (CTest runs it that way).
 set -euo pipefail
@@ -48,6 +48,15 @@ sqlite3 -separator '  ' "$db" "SELECT printf('%-9s', i.business_key), printf('%-
         printf('clawed back %.2f', l.value ->> '$.output.clawed_back'))
   FROM instances i, json_each(i.context, '$.lines') l ORDER BY i.business_key, l.key" | tee "$work/lines.txt"
 
+say "Back to the vendor: lines graded C, each in a vendor-return child (vendor RMA, shipment, credit note)"
+sqlite3 -separator '  ' "$db" "SELECT printf('%-11s', business_key), printf('%-10s', CASE status WHEN 10 THEN 'completed'
+    WHEN 3 THEN 'suspended' WHEN 14 THEN 'failed' ELSE 'waiting' END),
+    printf('%-9s', context ->> '$.vendor_rma.vendor_rma_id'),
+    iif(context ->> '$.vendor_credit.amount' IS NULL, '', printf('vendor credit %.2f (%s)',
+        context ->> '$.vendor_credit.amount', context ->> '$.vendor_credit.credit_note_id')),
+    iif(context ->> '$.scrap.scrap_id' IS NULL, '', 'refused, scrapped as ' || (context ->> '$.scrap.scrap_id'))
+  FROM instances WHERE workflow = 'vendor-return' ORDER BY business_key" | tee "$work/vendor.txt"
+
 say "Return to credit: from the RMA to the money (credit memo or refund), per workflow"
 # The time each RMA took until its credit memo or refund was posted, in virtual time.
 sqlite3 -separator ' ' "$db" "SELECT i.workflow, e.at - i.created_at FROM instances i
@@ -75,7 +84,7 @@ run | tee "$work/repair.txt"
 say "Run the day again: every RMA is known, nothing runs twice"
 run "$here/returns-day.json" | tail -n 3
 
-say "The same day over HTTP: rmaflow-mock serves the ERP, carrier, warehouse and payment provider; its first hour"
+say "The same day over HTTP: rmaflow-mock serves the ERP, carrier, warehouse, payment provider and vendor; its first hour"
 http=$work/http
 mkdir -p "$http"
 cp "$here/sim/adapters.yaml" "$here/sim/erp-data.yaml" "$http/"
@@ -133,8 +142,12 @@ if [ "$check" = "--check" ]; then
   [ "$(q payments "SELECT count(*) FROM documents WHERE type = 'refund'")" = 4 ] ||
     fail "the instant refunds were not paid once each"
   grep -q "^instant-refund .* median 0d 00h0" "$work/credit-times.txt" || fail "instant refunds were not credited at once"
+  grep -q "^RMA-1003/L1 .* completed .* vendor credit 213.60" "$work/vendor.txt" || fail "the vendor did not credit RMA-1003's line"
+  grep -q "^RMA-1021/L1 .* completed .* refused, scrapped as SCR-" "$work/vendor.txt" ||
+    fail "RMA-1021's line refused by the vendor was not scrapped"
+  [ "$(status RMA-1003)" = completed ] || fail "RMA-1003 was not closed once the vendor credited it"
   grep -q "^standard-return .* median 3d" "$work/credit-times.txt" || fail "the standard returns' median is not the 3 days of transit"
-  for system in erp carrier wms payments; do
+  for system in erp carrier wms payments vendor; do
     [ "$(q $system "SELECT count(*) FROM effects WHERE effects > 1")" = 0 ] ||
       fail "$system applied an effect twice"
   done

@@ -3,7 +3,8 @@
 // interesting points, restarted on the same files each time. Afterwards every RMA ends as an
 // uninterrupted run ends it, and no system has done anything twice: one label per RMA, at
 // most one restock per line and one credit memo per RMA, at most one hold, refund and capture
-// per RMA and one claw-back per line, every effect applied once per idempotency key.
+// per RMA and one claw-back per line, one vendor RMA and vendor credit per line returned to
+// the vendor, every effect applied once per idempotency key.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -46,6 +47,7 @@ adapters:
               "RMA-4001/L2": { grade: A, condition: not_as_described } }
   payments: { type: sim, system: payments, state: state/payments.db, latency: 50ms..300ms,
               seed: 4, declined: [C-103] }
+  vendor: { type: sim, system: vendor, state: state/vendor.db, latency: 50ms..300ms, seed: 5 }
 )";
 
 // How the day's standard returns and instant refunds end (examples/returns-day.json).
@@ -89,9 +91,12 @@ struct ReturnsRun {
                        env);
   }
 
-  std::map<std::string, std::string> statuses() {
+  // How each instance ended, by business key: the RMAs, and the children their call steps
+  // started (`children` true).
+  std::map<std::string, std::string> statuses(bool children = false) {
     SQLite::Database d(db, SQLite::OPEN_READONLY);
-    SQLite::Statement q(d, "SELECT business_key, status FROM instances");
+    SQLite::Statement q(d, children ? "SELECT business_key, status FROM instances WHERE parent_id <> ''"
+                                    : "SELECT business_key, status FROM instances WHERE parent_id = ''");
     std::map<std::string, std::string> out;
     while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getString();
     return out;
@@ -125,6 +130,8 @@ int kill_and_recover(const std::vector<std::string>& kills) {
   auto statuses = r.statuses();
   REQUIRE(statuses.size() == r.rmas.size());
   for (const auto& rma : r.rmas) CHECK_MESSAGE(statuses[rma] == expected_status(rma), rma);
+  // RMA-1003's line graded C went back to the vendor, in a child of its own, credited.
+  CHECK(r.statuses(/*children=*/true) == std::map<std::string, std::string>{{"RMA-1003/L1", "10"}});
 
   // Nothing twice: one label for every RMA that got one, at most one restock per line and one
   // credit per RMA.
@@ -151,9 +158,13 @@ int kill_and_recover(const std::vector<std::string>& kills) {
   CHECK(r.count("payments", "SELECT count(*) FROM documents WHERE type = 'reversal' AND "
                             "rma_id = 'RMA-4001' AND json_extract(body, '$.amount') = 99.8") == 1);
   CHECK(r.count("carrier", "SELECT count(*) FROM documents WHERE type = 'claim'") == 1);
+  // One vendor RMA, one shipment to the vendor and one vendor credit booked for that line.
+  CHECK(r.live("vendor", "vendor_rma") == std::map<std::string, int>{{"RMA-1003/L1", 1}});
+  CHECK(r.live("wms", "vendor_shipment") == std::map<std::string, int>{{"RMA-1003/L1", 1}});
+  CHECK(r.live("erp", "vendor_credit") == std::map<std::string, int>{{"RMA-1003/L1", 1}});
   CHECK(r.count("payments", "SELECT count(*) FROM documents WHERE type = 'hold' AND status = "
                             "'released'") == 3);
-  for (const auto* system : {"erp", "carrier", "wms", "payments"}) {
+  for (const auto* system : {"erp", "carrier", "wms", "payments", "vendor"}) {
     CAPTURE(system);
     CHECK(r.count(system, "SELECT count(*) FROM effects WHERE effects > 1") == 0);
   }
@@ -163,7 +174,7 @@ int kill_and_recover(const std::vector<std::string>& kills) {
   // Each receipt reached its instance; none is left to send.
   CHECK(r.count("wms", "SELECT count(*) FROM jobs WHERE kind = 'signal' AND outcome IS NULL") == 0);
   int replayed = 0;
-  for (const auto* system : {"erp", "carrier", "wms", "payments"}) {
+  for (const auto* system : {"erp", "carrier", "wms", "payments", "vendor"}) {
     replayed += r.count(system, "SELECT count(*) FROM effects WHERE effects = 1 AND calls > 1 "
                                 "AND operation <> 'create_label'");
   }

@@ -88,6 +88,13 @@ adapters:
     seed: 14
     declined: [C-500]
     operations: {}
+  vendor:
+    type: sim
+    system: vendor
+    state: sim/vendor.db
+    latency: 100ms..600ms
+    seed: 15
+    refuse: [RMA-VR]
 )",
                                                           scenario.erp_operations,
                                                           flow_map(scenario.parcels, "3d"),
@@ -98,7 +105,8 @@ adapters:
   std::filesystem::create_directories(dir.file("sim"));
   open();
   for (const auto* name :
-       {"standard-return", "advance-replacement", "returnless-refund", "instant-refund"}) {
+       {"standard-return", "advance-replacement", "returnless-refund", "instant-refund",
+        "vendor-return"}) {
     auto loaded = load_definition_file(source_dir() + "/workflows/" + name + ".yaml");
     for (const auto& d : loaded.diagnostics) MESSAGE(format_diagnostic(d));
     REQUIRE(loaded.ok());

@@ -27,6 +27,8 @@ struct Scenario {
   std::string payments_operations = "{}";
 };
 
+// The vendor approves every vendor RMA but RMA-VR's (refused) a day after it is opened, and
+// credits 80% of a unit's cost 21 days after it arrives (4 days' transit).
 // Customers of the ERP data the world is seeded with:
 //   C-100 in good standing, entitled to advance replacements
 //   C-200 on credit hold (credit memos are refused)

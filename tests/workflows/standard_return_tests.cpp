@@ -17,9 +17,9 @@ namespace {
 constexpr const char* kWorkflow = "standard-return";
 constexpr Duration kDay(86'400'000);
 
-const Steps kCredited = {"authorize",    "issue_label", "await_receipt", "fee_policy",
-                         "lines",        "price_credit", "resolution",   "credit_memo",
-                         "close_rma",    "completed"};
+const Steps kCredited = {"authorize",   "issue_label",    "await_receipt", "fee_policy",
+                         "lines",       "price_credit",   "resolution",    "credit_memo",
+                         "vendor_returns", "close_rma",   "completed"};
 const Steps kLineRestocked = {"inspect_line", "price_line", "disposition", "restock_line",
                               "restocked"};
 
@@ -259,12 +259,13 @@ TEST_CASE("StandardReturn.Disposition.FollowsTheInspectionGrade") {
   struct Expect {
     std::string rma, step, document;
   };
+  // RMA-C last: its line's vendor return runs on for weeks, past the invoice's return window.
   for (const auto& e : {Expect{"RMA-B", "refurbish_line", "refurbishment"},
-                        Expect{"RMA-C", "return_to_vendor_line", "vendor_return"},
-                        Expect{"RMA-D", "scrap_line", "scrap"}}) {
+                        Expect{"RMA-D", "scrap_line", "scrap"},
+                        Expect{"RMA-C", "return_to_vendor_line", "vendor_return"}}) {
     CAPTURE(e.rma);
     auto id = w.start(kWorkflow, w.rma(e.rma));
-    CHECK(w.row(id).status == InstanceStatus::completed);
+    REQUIRE(w.row(id).status == InstanceStatus::completed);
     CHECK(w.steps(id) == kCredited);
     CHECK(w.steps(id, "lines[L1]")[3] == e.step);
     auto docs = w.docs("wms", e.document, e.rma);
@@ -290,8 +291,8 @@ TEST_CASE("StandardReturn.Replacement.OrderedInsteadOfACredit") {
     CAPTURE(rma);
     CHECK(w.row(id).status == InstanceStatus::completed);
     CHECK(w.steps(id) == Steps{"authorize", "issue_label", "await_receipt", "fee_policy", "lines",
-                               "price_credit", "resolution", "replacement_order", "close_rma",
-                               "completed"});
+                               "price_credit", "resolution", "replacement_order",
+                               "vendor_returns", "close_rma", "completed"});
     CHECK(w.steps(id, "lines[L1]") == kLineRestocked);
     auto orders = w.docs("erp", "replacement_order", rma);
     REQUIRE(orders.size() == 1);
@@ -353,3 +354,66 @@ TEST_CASE("StandardReturn.InvalidRma.RefusedAtStartNamingTheField") {
   }
   CHECK(w.docs("erp", "authorization", "RMA-S11").empty());
 }
+
+TEST_CASE("StandardReturn.Issue14.LineGradedForTheVendorIsCreditedByIt") {
+  // L1 graded C goes back to the vendor in a vendor-return child, after the customer was
+  // credited: the vendor approves a day later, the unit leaves, and 25 days on the vendor's
+  // credit note is booked; only then is the RMA closed.
+  Scenario s;
+  s.grades = {{"RMA-V1/L1", "C"}};
+  ReturnsWorld w(s);
+  auto id = w.start(kWorkflow, w.rma("RMA-V1", {{"lines", {line("DOCK-4", 1, 159.0, "defective"),
+                                                          line("KB-101", 1, 49.9, "defective")}}}));
+  auto row = w.row(id);
+  CHECK(row.status == InstanceStatus::completed);
+  CHECK(w.steps(id) == kCredited);
+  CHECK(w.steps(id, "vendor_returns[L1]") ==
+        Steps{"vendor_return", "vendor_outcome", "vendor_credited"});
+  auto vendor_returns = w.lines(id, "vendor_returns");
+  REQUIRE(vendor_returns.size() == 1);  // only the line graded C
+  CHECK(vendor_returns["L1"]["status"] == "vendor_credited");
+
+  // The customer's credit came on day 3, when the parcel arrived; the vendor's weeks later.
+  auto memo = w.docs("erp", "credit_memo", "RMA-V1");
+  REQUIRE(memo.size() == 1);
+  CHECK(memo[0]["body"]["amount"].get<double>() == doctest::Approx(159.0 + 49.9));
+  auto credited = w.docs("erp", "vendor_credit", "RMA-V1");
+  REQUIRE(credited.size() == 1);
+  // The vendor credits 80% of the unit's cost.
+  CHECK(credited[0]["body"]["amount"].get<double>() == doctest::Approx(127.2));
+  CHECK(credited[0]["body"]["line_id"] == "L1");
+  auto vendor_rma = w.docs("vendor", "vendor_rma", "RMA-V1");
+  REQUIRE(vendor_rma.size() == 1);
+  CHECK(vendor_rma[0]["status"] == "credited");
+  CHECK(credited[0]["body"]["credit_note_id"] == vendor_rma[0]["body"]["credit_note_id"]);
+  auto shipments = w.docs("wms", "vendor_shipment", "RMA-V1");
+  REQUIRE(shipments.size() == 1);
+  CHECK(shipments[0]["body"]["reference"] == vendor_rma[0]["id"]);
+  auto took = *row.ended_at - row.created_at;
+  CHECK(took >= 29 * kDay);  // 3 to the warehouse, 1 to decide, 4 to the vendor, 21 to credit
+  CHECK(took < 30 * kDay);
+  auto closure = w.docs("erp", "authorization", "RMA-V1")[0]["body"]["closure"];
+  REQUIRE(closure["vendor_returns"].size() == 1);
+  CHECK(closure["vendor_returns"][0]["outcome"] == "credited");
+  CHECK(closure["vendor_returns"][0]["line_id"] == "L1");
+}
+
+TEST_CASE("StandardReturn.Issue14.VendorRefusalScrapsTheLineInstead") {
+  Scenario s;
+  s.grades = {{"RMA-VR", "C"}};
+  ReturnsWorld w(s);  // the vendor refuses RMA-VR (returns_world.hpp)
+  auto id = w.start(kWorkflow, w.rma("RMA-VR"));
+  CHECK(w.row(id).status == InstanceStatus::completed);
+  CHECK(w.lines(id, "vendor_returns")["L1"]["status"] == "scrapped_after_refusal");
+  // The hold for the vendor is superseded by the scrap; nothing shipped, nothing credited.
+  auto held = w.docs("wms", "vendor_return", "RMA-VR");
+  REQUIRE(held.size() == 1);
+  CHECK(held[0]["status"] == "superseded");
+  auto scraps = w.docs("wms", "scrap", "RMA-VR");
+  REQUIRE(scraps.size() == 1);
+  CHECK(scraps[0]["body"]["replaces"] == held[0]["id"]);
+  CHECK(w.docs("wms", "vendor_shipment", "RMA-VR").empty());
+  CHECK(w.docs("erp", "vendor_credit", "RMA-VR").empty());
+  CHECK(w.docs("vendor", "vendor_rma", "RMA-VR")[0]["status"] == "refused");
+}
+
