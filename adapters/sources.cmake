@@ -1,5 +1,6 @@
 set(RMAFLOW_ADAPTER_SOURCES
   adapters/registry.cpp
+  adapters/action_check.cpp
   adapters/common/config_reader.cpp
   adapters/common/effect_ledger.cpp
   adapters/builtin/builtin_adapter.cpp
@@ -20,4 +21,5 @@ set(RMAFLOW_ADAPTER_SOURCES
   adapters/sim/marketplace_system.cpp
   adapters/sim/sim_adapter.cpp
   adapters/sim/sim_set.cpp
+  adapters/sim/sim_clock.cpp
 )
