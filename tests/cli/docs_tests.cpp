@@ -77,7 +77,8 @@ std::vector<std::string> errors_of(const LoadResult& loaded) {
   return out;
 }
 
-const std::set<std::string> kKinds = {"action", "switch", "wait", "set", "end"};
+const std::set<std::string> kKinds = {"action", "switch", "wait",     "set",
+                                      "end",    "foreach", "parallel", "call"};
 const std::set<std::string> kTopLevel = {"description", "input",    "business_key",
                                          "on_failure",  "sla",      "defaults"};
 
