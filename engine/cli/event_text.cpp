@@ -82,21 +82,19 @@ std::string event_words(EventType type, const nlohmann::json& d) {
       return fmt::format("resolved by {}: {}", json_text(d, "actor"), json_text(d, "reason"));
     case EventType::branches_started:
       return fmt::format("branches {}{}", value_text(d, "keys"),
-                         d.contains("concurrency") && !d["concurrency"].is_null()
+                         d.contains("concurrency") && d["concurrency"].is_number_integer() &&
+                                 d["concurrency"].get<int>() > 0
                              ? ", at most " + json_text(d, "concurrency") + " at once"
                              : "");
-    case EventType::branch_started: return "branch started";
+    case EventType::branch_started: return fmt::format("branch {} began", json_text(d, "key"));
     case EventType::branch_ended:
-      return fmt::format("branch ended {}{}", json_text(d, "status"),
-                         d.contains("reason") ? " (" + json_text(d, "reason") + ")"
-                         : d.contains("output") ? ", output " + value_text(d, "output")
-                                                : "");
+      return d.contains("error") ? "branch failed: " + error_text(d)
+                                 : fmt::format("branch ended {}", json_text(d, "status"));
     case EventType::child_started:
-      return fmt::format("child {} started: workflow {} version {}", json_text(d, "child"),
+      return fmt::format("child {} started (workflow {} version {})", json_text(d, "child"),
                          json_text(d, "workflow"), json_text(d, "version"));
     case EventType::child_ended:
-      return fmt::format("child {} ended {}{}", json_text(d, "child"), json_text(d, "status"),
-                         d.contains("output") ? ", output " + value_text(d, "output") : "");
+      return fmt::format("child {} ended {}", json_text(d, "child"), json_text(d, "status"));
     case EventType::command_refused:
       return fmt::format("queued command {} ({}{}) refused: {}", json_text(d, "command"), json_text(d, "kind"),
                          d.contains("actor") ? " by " + json_text(d, "actor") : "", json_text(d, "reason"));
