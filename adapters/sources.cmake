@@ -8,12 +8,17 @@ set(RMAFLOW_ADAPTER_SOURCES
   adapters/http/request_template.cpp
   adapters/http/response_mapping.cpp
   adapters/http/trace_context.cpp
+  adapters/sim/seeded_draw.cpp
   adapters/sim/call_profile.cpp
   adapters/sim/sim_store.cpp
   adapters/sim/sim_system.cpp
   adapters/sim/erp_system.cpp
+  adapters/sim/erp_cases.cpp
   adapters/sim/carrier_system.cpp
   adapters/sim/wms_system.cpp
+  adapters/sim/payment_system.cpp
+  adapters/sim/vendor_system.cpp
+  adapters/sim/marketplace_system.cpp
   adapters/sim/sim_adapter.cpp
   adapters/sim/sim_set.cpp
   adapters/sim/sim_clock.cpp

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# A day of returns on the embedded default: 37 RMAs from the web shop, EDI, customer service
-# and a marketplace run through the shipped workflows against a simulated ERP, carrier and
-# warehouse, in virtual time: parcels take days, an RMA waits 30 days before it expires, and
-# the whole month passes in seconds. One binary, one database file (plus each simulated
-# system's own).
+# A day of returns on the embedded default: 43 RMAs from the web shop, EDI, customer service
+# and a marketplace run through the shipped workflows against a simulated ERP, carrier,
+# warehouse, payment provider and vendor, in virtual time: parcels take days, an RMA waits 30
+# days before it expires, and the whole month passes in seconds. One binary, one database
+# file (plus each simulated system's own).
 #   examples/demo.sh [path/to/rmaflow] [--check]
 # With --check the script also verifies the outcomes (CTest runs it that way).
 set -euo pipefail
@@ -31,11 +31,41 @@ id_of() {
 say "Validate the shipped workflows"
 "$bin" validate "$root"/workflows/*.yaml
 
-say "A day of returns: 37 RMAs, 3 workflows (database: $db)"
+say "A day of returns: 43 RMAs, 4 workflows (database: $db)"
 began=$(date +%s%N)
 run "$here/returns-day.json" | tee "$work/run.txt"
 ms=$((($(date +%s%N) - began) / 1000000))
 printf 'wall time: %d.%03d s for the month of virtual time above\n' $((ms / 1000)) $((ms % 1000))
+
+say "Line by line: each RMA line's disposition and credit"
+sqlite3 -separator '  ' "$db" "SELECT printf('%-9s', i.business_key), printf('%-15s', i.workflow),
+    printf('%-3s', l.value ->> 'key'), printf('%-19s', l.value ->> 'status'),
+    iif(l.value ->> '$.output.grade' IS NULL, '', 'grade ' || (l.value ->> '$.output.grade')),
+    iif(l.value ->> '$.output.amount' IS NULL, '', printf('credit %.2f', l.value ->> '$.output.amount')),
+    iif(coalesce(l.value ->> '$.output.restocking_fee', 0) = 0, '',
+        printf('less fee %.2f', l.value ->> '$.output.restocking_fee')),
+    iif(l.value ->> '$.output.clawed_back' IS NULL, '',
+        printf('clawed back %.2f', l.value ->> '$.output.clawed_back'))
+  FROM instances i, json_each(i.context, '$.lines') l ORDER BY i.business_key, l.key" | tee "$work/lines.txt"
+
+say "Back to the vendor: lines graded C, each in a vendor-return child (vendor RMA, shipment, credit note)"
+sqlite3 -separator '  ' "$db" "SELECT printf('%-11s', business_key), printf('%-10s', CASE status WHEN 10 THEN 'completed'
+    WHEN 3 THEN 'suspended' WHEN 14 THEN 'failed' ELSE 'waiting' END),
+    printf('%-9s', context ->> '$.vendor_rma.vendor_rma_id'),
+    iif(context ->> '$.vendor_credit.amount' IS NULL, '', printf('vendor credit %.2f (%s)',
+        context ->> '$.vendor_credit.amount', context ->> '$.vendor_credit.credit_note_id')),
+    iif(context ->> '$.scrap.scrap_id' IS NULL, '', 'refused, scrapped as ' || (context ->> '$.scrap.scrap_id'))
+  FROM instances WHERE workflow = 'vendor-return' ORDER BY business_key" | tee "$work/vendor.txt"
+
+say "Return to credit: from the RMA to the money (credit memo or refund), per workflow"
+# The time each RMA took until its credit memo or refund was posted, in virtual time.
+sqlite3 -separator ' ' "$db" "SELECT i.workflow, e.at - i.created_at FROM instances i
+    JOIN events e ON e.instance_id = i.id AND e.type = 4 AND e.step IN ('credit_memo', 'refund')
+  ORDER BY i.workflow, e.at - i.created_at" |
+  awk '{ n[$1]++; v[$1, n[$1]] = $2 }
+    function d(ms) { return sprintf("%dd %02dh%02dm%02ds", ms / 86400000, (ms % 86400000) / 3600000, (ms % 3600000) / 60000, (ms % 60000) / 1000) }
+    END { for (w in n) { m = v[w, int((n[w] + 1) / 2)]; printf "%-20s %2d credited  median %s  worst %s\n", w, n[w], d(m), d(v[w, n[w]]) } }' |
+  sort | tee "$work/credit-times.txt"
 
 say "What needs a person"
 "$bin" list --db "$db" --stuck
@@ -54,7 +84,7 @@ run | tee "$work/repair.txt"
 say "Run the day again: every RMA is known, nothing runs twice"
 run "$here/returns-day.json" | tail -n 3
 
-say "The same day over HTTP: rmaflow-mock serves the ERP, carrier and warehouse; its first hour"
+say "The same day over HTTP: rmaflow-mock serves the ERP, carrier, warehouse, payment provider and vendor; its first hour"
 http=$work/http
 mkdir -p "$http"
 cp "$here/sim/adapters.yaml" "$here/sim/erp-data.yaml" "$http/"
@@ -71,7 +101,7 @@ for _ in $(seq 100); do  # the mock prints its port once it listens
 done
 [ -n "$port" ] || { echo "rmaflow-mock did not start" >&2; exit 1; }
 sed "s|http://127.0.0.1:8090|http://127.0.0.1:$port|" "$here/http/adapters.yaml" > "$http/http-adapters.yaml"
-# The parcels and the credit reviews would come back from the mock as signals to an rmaflow
+# The parcels, scans and credit reviews would come back from the mock as signals to an rmaflow
 # server (rmaflow-mock --signals-to); this run stops after the day's first hour.
 "$bin" run --db "$http/returns.db" --workflows "$root/workflows" --adapters "$http/http-adapters.yaml" \
   --clock virtual --start "$start" --until 1h "$here/returns-day.json" | tail -n 3 | tee "$work/http.txt"
@@ -79,7 +109,7 @@ kill "$mock"
 
 if [ "$check" = "--check" ]; then
   fail() { echo "demo check failed: $*" >&2; exit 1; }
-  expected="37 instance(s): 37 started, 0 resumed; 25 completed, 3 expired, 7 rejected, 2 suspended"
+  expected="43 instance(s): 43 started, 0 resumed; 29 completed, 4 expired, 8 rejected, 2 suspended"
   grep -qxF "$expected" "$work/run.txt" || fail "the day ended otherwise: $(grep 'instance(s)' "$work/run.txt")"
   grep -q "RMA-1006 .* completed" "$work/repair.txt" || fail "RMA-1006 was not completed by the retry"
   status() { "$bin" show --db "$db" "$(id_of "$1")" | sed -n 's/^status *//p'; }
@@ -97,7 +127,27 @@ if [ "$check" = "--check" ]; then
   [ "$(q carrier "SELECT count(*) FROM effects WHERE operation = 'create_label' AND calls > 1")" -gt 0 ] ||
     fail "no label request was retried"
   [ "$(status RMA-1023)" = suspended ] || fail "RMA-1023's bad address did not stop for an operator"
-  for system in erp carrier wms; do
+  grep -q "RMA-1026 .* L2 .* refurbished .* grade B .* credit 44.91 .* less fee 4.99" "$work/lines.txt" ||
+    fail "the mixed RMA's second line was not refurbished and credited less its fee"
+  grep -q "RMA-1026 .* L3 .* scrapped .* grade D .* credit 50.00" "$work/lines.txt" ||
+    fail "the mixed RMA's third line was not scrapped and credited"
+  [ "$(q wms "SELECT count(DISTINCT json_extract(body, '$.line_id')) FROM documents WHERE rma_id = 'RMA-1026'
+      AND type IN ('restock', 'refurbishment', 'scrap')")" = 3 ] || fail "RMA-1026's lines were not disposed of one by one"
+  [ "$(q payments "SELECT status FROM documents WHERE type = 'hold' AND rma_id = 'RMA-4002'")" = captured ] ||
+    fail "the hold of RMA-4002, never dropped off, was not captured"
+  [ "$(q payments "SELECT json_extract(body, '$.amount') FROM documents WHERE type = 'reversal' AND rma_id = 'RMA-4001'")" = 99.8 ] ||
+    fail "the line of RMA-4001 found not as described was not clawed back"
+  [ "$(q carrier "SELECT count(*) FROM documents WHERE type = 'claim' AND rma_id = 'RMA-4003'")" = 1 ] ||
+    fail "the parcel of RMA-4003, lost in transit, was not claimed"
+  [ "$(q payments "SELECT count(*) FROM documents WHERE type = 'refund'")" = 4 ] ||
+    fail "the instant refunds were not paid once each"
+  grep -q "^instant-refund .* median 0d 00h0" "$work/credit-times.txt" || fail "instant refunds were not credited at once"
+  grep -q "^RMA-1003/L1 .* completed .* vendor credit 213.60" "$work/vendor.txt" || fail "the vendor did not credit RMA-1003's line"
+  grep -q "^RMA-1021/L1 .* completed .* refused, scrapped as SCR-" "$work/vendor.txt" ||
+    fail "RMA-1021's line refused by the vendor was not scrapped"
+  [ "$(status RMA-1003)" = completed ] || fail "RMA-1003 was not closed once the vendor credited it"
+  grep -q "^standard-return .* median 3d" "$work/credit-times.txt" || fail "the standard returns' median is not the 3 days of transit"
+  for system in erp carrier wms payments vendor; do
     [ "$(q $system "SELECT count(*) FROM effects WHERE effects > 1")" = 0 ] ||
       fail "$system applied an effect twice"
   done
@@ -105,9 +155,11 @@ if [ "$check" = "--check" ]; then
     fail "an RMA got two labels"
   [ -z "$(q erp "SELECT rma_id FROM documents WHERE type = 'credit_memo' GROUP BY rma_id HAVING count(*) > 1")" ] ||
     fail "an RMA was credited twice"
-  http_expected="37 instance(s): 37 started, 0 resumed; 3 completed, 6 rejected, 1 suspended, 27 waiting"
+  http_expected="43 instance(s): 43 started, 0 resumed; 3 completed, 7 rejected, 1 suspended, 32 waiting"
   grep -qxF "$http_expected" "$work/http.txt" || fail "over HTTP: $(grep 'instance(s)' "$work/http.txt")"
   [ "$(sqlite3 "$http/state/erp.db" "SELECT count(*) FROM documents WHERE type = 'credit_memo'")" = 3 ] ||
     fail "over HTTP the ERP did not credit the three returnless refunds"
+  [ "$(sqlite3 "$http/state/payments.db" "SELECT count(*) FROM documents WHERE type = 'refund'")" = 4 ] ||
+    fail "over HTTP the payment provider did not pay the four instant refunds"
   echo "demo check: ok"
 fi

@@ -2,18 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "adapters/sim/seeded_draw.hpp"
+
 namespace rmaflow::sim {
 
 namespace {
-
-// FNV-1a: stable across runs and builds, which std::hash is not required to be.
-std::uint64_t fnv1a(std::uint64_t h, std::string_view bytes) {
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
 
 // "150ms" or a range "50ms..400ms".
 void read_latency(const ConfigReader& config, const YAML::Node& node, CallProfile& p) {
@@ -88,16 +81,7 @@ const CallProfile& CallProfiles::profile(std::string_view operation) const {
 
 double CallProfiles::draw(std::string_view operation, std::string_view key, int calls,
                           std::string_view purpose) const {
-  std::uint64_t h = fnv1a(14695981039346656037ULL ^ seed_, operation);
-  h = fnv1a(h, "\n");
-  h = fnv1a(h, key);
-  h = fnv1a(h, fmt::format("\n{}\n", calls));
-  h = fnv1a(h, purpose);
-  // A final mix so that nearby inputs spread over the whole range.
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  return static_cast<double>(h >> 11) / static_cast<double>(1ULL << 53);
+  return seeded_draw(seed_, {operation, key, std::to_string(calls), purpose});
 }
 
 CallPlan CallProfiles::plan(std::string_view operation, std::string_view key, int calls) const {

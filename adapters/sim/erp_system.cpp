@@ -9,8 +9,6 @@ namespace rmaflow::sim {
 
 namespace {
 
-double cents(double amount) { return std::round(amount * 100) / 100; }
-
 // Quantities of each SKU an authorization covers.
 std::map<std::string, long> quantities(const nlohmann::json& lines) {
   std::map<std::string, long> out;
@@ -20,8 +18,8 @@ std::map<std::string, long> quantities(const nlohmann::json& lines) {
 
 double authorized_value(const nlohmann::json& lines) {
   double total = 0;
-  for (const auto& l : lines) total += cents(l.value("qty", 0L) * l.value("unit_price", 0.0));
-  return cents(total);
+  for (const auto& l : lines) total += round_cents(l.value("qty", 0L) * l.value("unit_price", 0.0));
+  return round_cents(total);
 }
 
 }  // namespace
@@ -59,16 +57,17 @@ ErpSystem::ErpSystem(std::string name, std::shared_ptr<SimStore> store, ErpOptio
                              "order_id");
       });
   add("charge_customer", {"POST", "/charges"}, [](SimTx& tx, const nlohmann::json& in) {
-    const auto& amount = field(in, "amount");
-    if (!amount.is_number() || amount.get<double>() <= 0) {
-      throw Refusal("BadRequest", "\"amount\" must be a positive number");
-    }
+    double amount = amount_field(in, "amount");
     SimDoc charge{"charge", tx.next_id("CHG"), text_field(in, "rma_id"), "invoiced"};
     charge.body = in;
     tx.put(charge);
-    return nlohmann::json{{"charge_id", charge.id}, {"amount", cents(amount.get<double>())},
+    return nlohmann::json{{"charge_id", charge.id}, {"amount", amount},
                           {"currency", in.value("currency", "")}};
   });
+  add("void_charge", {"POST", "/charges/{charge_id}/void"},
+      [this](SimTx& tx, const nlohmann::json& in) {
+        return change_status(tx, "charge", text_field(in, "charge_id"), "voided", "charge_id");
+      });
   add("close_rma", {"POST", "/returns/{rma_id}/close"},
       [this](SimTx& tx, const nlohmann::json& in) { return close_rma(tx, in); });
   add("get_authorization", {"GET", "/returns/authorizations/{authorization_id}"},
@@ -82,6 +81,7 @@ ErpSystem::ErpSystem(std::string name, std::shared_ptr<SimStore> store, ErpOptio
         return out;
       },
       /*read_only=*/true);
+  add_cases();
   load_master_data();
 }
 
@@ -103,7 +103,10 @@ nlohmann::json ErpSystem::authorize_return(SimTx& tx, const nlohmann::json& in) 
   auto customer_id = text_field(in, "customer_id");
   auto invoice_id = text_field(in, "invoice_id");
   const auto& lines = field(in, "lines");
+  if (!lines.is_array() || lines.empty()) throw Refusal("BadRequest", "\"lines\" must be a non-empty array");
   bool advance = in.value("advance", false);
+  // A warranty claim is checked against the warranty, line by line, not the return window.
+  bool warranty = in.value("kind", "return") == "warranty";
   auto refuse = [&](const std::string& why) {
     throw Refusal("NotEligible", fmt::format("RMA {} is not eligible: {}", rma_id, why));
   };
@@ -123,7 +126,7 @@ nlohmann::json ErpSystem::authorize_return(SimTx& tx, const nlohmann::json& in) 
   auto invoiced_at = parse_time(inv.value("date", ""));
   if (!invoiced_at) throw Refusal("BadMasterData", fmt::format("invoice {} has no valid date", invoice_id));
   TimePoint window_ends = *invoiced_at + options_.return_window;
-  if (tx.now() > window_ends) {
+  if (!warranty && tx.now() > window_ends) {
     refuse(fmt::format("the return window of invoice {} closed on {}", invoice_id,
                        format_time(window_ends).substr(0, 10)));
   }
@@ -155,15 +158,19 @@ nlohmann::json ErpSystem::authorize_return(SimTx& tx, const nlohmann::json& in) 
   }
   for (const auto& l : lines) {
     auto line = l;
+    line["line_id"] = fmt::format("L{}", authorized.size() + 1);
     line["unit_price"] = price[l.value("sku", "")];  // credit follows the invoiced price
     line["currency"] = currency;
     authorized.push_back(std::move(line));
   }
+  // What the risk desk's rules read: the customer's share of orders returned (master data).
+  nlohmann::json risk = {{"return_rate", customer ? customer->body.value("return_rate", 0.0) : 0.0}};
 
   SimDoc auth{"authorization", tx.next_id("AUTH"), rma_id, "authorized"};
   auth.body = {{"customer_id", customer_id}, {"invoice_id", invoice_id},
                {"lines", authorized},        {"advance", advance},
                {"returnless", in.value("returnless", false)},
+               {"kind", warranty ? "warranty" : "return"},
                {"window_ends", format_time(window_ends)}};
   tx.put(auth);
   if (advance) {
@@ -182,17 +189,14 @@ nlohmann::json ErpSystem::authorize_return(SimTx& tx, const nlohmann::json& in) 
           {"window_ends", format_time(window_ends)},
           {"currency", currency},
           {"lines", authorized},
-          {"advance", advance}};
+          {"advance", advance},
+          {"risk", risk}};
 }
 
 nlohmann::json ErpSystem::post_credit_memo(SimTx& tx, const nlohmann::json& in) {
   auto rma_id = text_field(in, "rma_id");
   auto authorization_id = text_field(in, "authorization_id");
-  const auto& amount_field = field(in, "amount");
-  if (!amount_field.is_number() || amount_field.get<double>() < 0) {
-    throw Refusal("BadRequest", "\"amount\" must be a number, zero or more");
-  }
-  double amount = cents(amount_field.get<double>());
+  double amount = amount_field(in, "amount", /*allow_zero=*/true);
   auto auth = tx.get("authorization", authorization_id);
   if (!auth || auth->status != "authorized") {
     throw Refusal("NotAuthorized", fmt::format("authorization {} is {}", authorization_id,

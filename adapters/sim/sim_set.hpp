@@ -6,7 +6,8 @@
 //   carrier: { type: sim, system: carrier, state: sim/carrier.db, deliver_to: wms,
 //              parcels: { default: 3d, RMA-1004: never },
 //              operations: { create_label: { fail_rate: 0.1 } } }
-//   wms:     { type: sim, system: wms, state: sim/wms.db, grades: { default: A, RMA-1011: D } }
+//   wms:     { type: sim, system: wms, state: sim/wms.db, grades: { default: A, RMA-1011/L2: D } }
+//   payments, vendor, marketplace: { type: sim, system: ..., state: ... }
 //
 // docs/adapters.md describes every key.
 #pragma once

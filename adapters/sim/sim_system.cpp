@@ -28,6 +28,15 @@ std::string text_field(const nlohmann::json& input, const char* name) {
   return value.get<std::string>();
 }
 
+double amount_field(const nlohmann::json& input, const char* name, bool allow_zero) {
+  const auto& value = field(input, name);
+  if (!value.is_number() || value.get<double>() < 0 || (!allow_zero && value.get<double>() == 0)) {
+    throw Refusal("BadRequest", fmt::format("\"{}\" must be a number, {}", name,
+                                            allow_zero ? "zero or more" : "more than zero"));
+  }
+  return round_cents(value.get<double>());
+}
+
 SimSystem::SimSystem(std::string kind, std::string name, std::shared_ptr<SimStore> store)
     : kind_(std::move(kind)), name_(std::move(name)), store_(std::move(store)) {}
 
@@ -139,13 +148,14 @@ SimSystem::Response SimSystem::execute(const std::string& operation, const std::
 }
 
 void SimSystem::emit(SimTx& tx, TimePoint due, const nlohmann::json& notify, std::string name,
-                     nlohmann::json payload, std::string idempotency_key) {
+                     nlohmann::json payload, std::string idempotency_key, nlohmann::json match) {
   if (!notify.is_object()) return;
   nlohmann::json body = {{"workflow", notify.value("workflow", "")},
                          {"business_key", notify.value("business_key", "")},
                          {"name", name},
                          {"payload", std::move(payload)},
                          {"idempotency_key", idempotency_key}};
+  if (!match.is_null()) body["match"] = std::move(match);
   tx.schedule(due, std::string(kSignalJob), std::move(idempotency_key), std::move(body));
 }
 
@@ -211,6 +221,7 @@ void SimSystem::deliver(const SimJob& job) {
   request.workflow = job.body.value("workflow", "");
   request.business_key = job.body.value("business_key", "");
   request.name = job.body.value("name", "");
+  request.match = job.body.value("match", nlohmann::json());
   request.payload = job.body.value("payload", nlohmann::json());
   request.idempotency_key = job.body.value("idempotency_key", "");
   h->deliver_signal(std::move(request), [this, id = job.id](SignalDelivery delivery) {

@@ -13,6 +13,7 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <cmath>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -114,9 +115,11 @@ class SimSystem {
   virtual void run_job(SimTx& tx, const SimJob& job);
 
   // Schedules a signal to the instance `notify` names ({workflow, business_key}); nothing
-  // when `notify` is null (the caller asked for no events).
+  // when `notify` is null (the caller asked for no events). A `match` value (an RMA line id)
+  // makes it reach only the wait of the branch that waits with that value.
   static void emit(SimTx& tx, TimePoint due, const nlohmann::json& notify, std::string name,
-                   nlohmann::json payload, std::string idempotency_key);
+                   nlohmann::json payload, std::string idempotency_key,
+                   nlohmann::json match = nullptr);
 
   // Arms jobs committed outside execute() (a system that hands work to another).
   void arm(const std::vector<SimJob>& jobs);
@@ -146,5 +149,10 @@ class SimSystem {
 // Input fields, or a BadRequest refusal naming the missing or mistyped one.
 const nlohmann::json& field(const nlohmann::json& input, const char* name);
 std::string text_field(const nlohmann::json& input, const char* name);
+// An amount, rounded to cents as the systems book it: positive, or zero or more when
+// `allow_zero`.
+double amount_field(const nlohmann::json& input, const char* name, bool allow_zero = false);
+
+inline double round_cents(double amount) { return std::round(amount * 100) / 100; }
 
 }  // namespace rmaflow::sim

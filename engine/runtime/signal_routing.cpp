@@ -86,6 +86,12 @@ std::string signal_refusal(const Instance& inst, const std::string& name,
   for (const auto& c : inst.cursors) {
     if (c.phase == Phase::ended) continue;
     Reach reach = reach_of(def, c);
+    // A wait without match that the cursor may still reach takes the signal whatever its
+    // value (a late parcel of a line whose branch has ended, taken by the main line).
+    for (const Step* s : waits) {
+      if (!wait_of(*s)->match && (reach.own.contains(s->name) || reach.later.contains(s->name)))
+        return {};
+    }
     for (const Step* s : matching) {
       if (reach.later.contains(s->name)) return {};  // its branches are yet to be made
       if (!reach.own.contains(s->name)) continue;

@@ -10,7 +10,8 @@
 //     (a cursor can when the wait is reachable from where it stands and the wait's match renders
 //      to that value in its context, or when the wait is in a fan-out step not yet entered)
 //
-// A wait without `match` takes any signal with its name.
+// A wait without `match` takes any signal with its name, with or without a match value: a
+// signal with a value is kept while some cursor may still reach such a wait.
 #pragma once
 
 #include <string>

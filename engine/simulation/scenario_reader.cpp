@@ -157,7 +157,7 @@ class ScenarioReader {
         continue;
       }
       MapReader signal(item, "a signal", where, sink_);
-      signal.allow_only({"at", "name", "match", "payload", "key"});
+      signal.allow_only({"at", "name", "match", "payload", "key", "workflow", "business_key"});
       ScenarioSignal out;
       if (auto* at = signal.require("at"))
         if (auto d = signal.duration(*at)) out.at = *d;
@@ -173,6 +173,15 @@ class ScenarioReader {
         out.payload = dsl::to_json(payload->value, &sink_, "a signal's payload");
       if (auto* key = signal.find("key"))
         if (auto k = signal.string(*key)) out.key = *k;
+      // A child's signal names it by workflow and business key, both or neither.
+      auto* workflow = signal.find("workflow");
+      auto* business_key = signal.find("business_key");
+      if (workflow && !business_key) signal.require("business_key");
+      if (business_key && !workflow) signal.require("workflow");
+      if (workflow)
+        if (auto w = signal.string(*workflow)) out.workflow = *w;
+      if (business_key)
+        if (auto k = signal.string(*business_key)) out.business_key = *k;
       s.signals.push_back(std::move(out));
     }
     std::stable_sort(s.signals.begin(), s.signals.end(),

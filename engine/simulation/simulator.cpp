@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/simulation/scripted_world.hpp"
+#include "rmaflow/definition.hpp"
 #include "rmaflow/engine.hpp"
 
 namespace rmaflow {
@@ -34,16 +35,45 @@ class ScratchDir {
   std::string path_;
 };
 
-// Every adapter name the workflow's tasks and compensations call.
-std::set<std::string> adapter_names(const Definition& d) {
+// Every adapter name the workflows' tasks and compensations call.
+std::set<std::string> adapter_names(const std::vector<std::shared_ptr<const Definition>>& defs) {
   std::set<std::string> names = {"builtin"};
-  for (const auto& step : d.steps) {
-    if (const auto* task = step.task()) {
-      names.insert(task->adapter);
-      if (task->compensate) names.insert(task->compensate->adapter);
+  for (const auto& d : defs) {
+    for (const auto& step : d->steps) {
+      if (const auto* task = step.task()) {
+        names.insert(task->adapter);
+        if (task->compensate) names.insert(task->compensate->adapter);
+      }
     }
   }
   return names;
+}
+
+// The workflow and those its call steps start, and theirs in turn: each read from
+// `<name>.yaml` beside the file of the workflow that calls it. A called workflow without a
+// valid file there is not deployed (its call fails with UnknownWorkflow); `notes` says why.
+std::vector<std::shared_ptr<const Definition>> with_children(
+    std::shared_ptr<const Definition> definition, std::vector<std::string>& notes) {
+  std::vector<std::shared_ptr<const Definition>> out = {std::move(definition)};
+  std::set<std::string> seen = {out.front()->name};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    auto dir = std::filesystem::path(out[i]->file).parent_path();
+    for (const auto& step : out[i]->steps) {
+      const auto* call = std::get_if<CallStep>(&step.body);
+      if (call == nullptr || !seen.insert(call->workflow).second) continue;
+      auto file = (dir / (call->workflow + ".yaml")).string();
+      auto loaded = load_definition_file(file);
+      if (!loaded.ok() || loaded.definition->name != call->workflow) {
+        notes.push_back(fmt::format("step {} calls workflow {}, but {} {}: the call fails with "
+                                    "UnknownWorkflow",
+                                    step.name, call->workflow, file,
+                                    loaded.ok() ? "defines another workflow" : "does not load"));
+        continue;
+      }
+      out.push_back(loaded.definition);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -55,8 +85,9 @@ SimulationResult simulate(std::shared_ptr<const Definition> definition, const Sc
   ScratchDir dir;  // outlives the engine below
   simulation::ScriptedWorld world(scenario);
   auto clock = std::make_shared<ManualClock>(scenario.start);
+  auto workflows = with_children(definition, result.notes);
   auto adapters = std::make_shared<AdapterRegistry>();
-  for (const auto& name : adapter_names(*definition)) adapters->add(name, world.adapter(name));
+  for (const auto& name : adapter_names(workflows)) adapters->add(name, world.adapter(name));
 
   EngineOptions options;
   options.db_path = dir.file("simulation.db");
@@ -65,7 +96,7 @@ SimulationResult simulate(std::shared_ptr<const Definition> definition, const Sc
   options.adapters = adapters;
   options.seed = 1;  // the same scenario gives the same ids and jitter every time
   auto engine = Engine::open(std::move(options));
-  engine->deploy(definition);
+  for (const auto& d : workflows) engine->deploy(d);
 
   StartRequest start;
   start.workflow = definition->name;
@@ -82,7 +113,12 @@ SimulationResult simulate(std::shared_ptr<const Definition> definition, const Sc
     engine->run_virtual(at);
     clock->set(at);
     SignalRequest request;
-    request.instance_id = id;
+    if (s.workflow.empty()) {
+      request.instance_id = id;
+    } else {  // to a child, as its business key names it
+      request.workflow = s.workflow;
+      request.business_key = s.business_key;
+    }
     request.name = s.name;
     request.match = s.match;
     request.payload = s.payload;
@@ -92,8 +128,11 @@ SimulationResult simulate(std::shared_ptr<const Definition> definition, const Sc
     try {
       delivered.get();
     } catch (const Error& e) {
-      result.notes.push_back(
-          fmt::format("signal {} at +{} was refused: {}", s.name, format_duration(s.at), e.what()));
+      result.notes.push_back(fmt::format("signal {}{} at +{} was refused: {}", s.name,
+                                         s.workflow.empty()
+                                             ? std::string()
+                                             : fmt::format(" to {} {}", s.workflow, s.business_key),
+                                         format_duration(s.at), e.what()));
     }
   }
   engine->run_virtual(end);

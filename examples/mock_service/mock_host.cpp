@@ -84,12 +84,13 @@ void MockHost::deliver_signal(SignalRequest request, SignalDone done) {
   post.method = "POST";
   post.target = signals_to_->target;
   post.headers.set("Content-Type", "application/json");
-  post.body = nlohmann::json{{"workflow", request.workflow},
-                             {"business_key", request.business_key},
-                             {"name", request.name},
-                             {"payload", request.payload},
-                             {"idempotency_key", request.idempotency_key}}
-                  .dump();
+  nlohmann::json body = {{"workflow", request.workflow},
+                         {"business_key", request.business_key},
+                         {"name", request.name},
+                         {"payload", request.payload},
+                         {"idempotency_key", request.idempotency_key}};
+  if (!request.match.is_null()) body["match"] = request.match;
+  post.body = body.dump();
   auto where = fmt::format("http://{}{}", signals_to_->endpoint.to_string(), signals_to_->target);
   client_.async_request(signals_to_->endpoint, std::move(post), kSignalTimeout,
                         [where, done = std::move(done)](net::HttpResult result) {

@@ -68,6 +68,10 @@ struct ScriptedOutcome {
 
 struct ScenarioSignal {
   Duration at{0};  // after the start
+  // To a child instance (a call step's), by its workflow and business key; empty: to the
+  // scenario's instance.
+  std::string workflow;
+  std::string business_key;
   std::string name;
   nlohmann::json match;  // reaches only a wait whose match is this value; null: none
   nlohmann::json payload;

@@ -34,9 +34,9 @@ TEST_CASE("Sim.Config.MistakesAreNamedWithTheirPlace") {
   };
   const Case cases[] = {
       {"adapters:\n  erp: { type: sim, state: e.db }\n",
-       "adapters.yaml:2:8: adapter \"erp\" of type sim needs a \"system\": erp, carrier or wms"},
+       "adapters.yaml:2:8: adapter \"erp\" of type sim needs a \"system\": carrier, erp, marketplace, payments, vendor, wms"},
       {"adapters:\n  erp: { type: sim, system: crm, state: e.db }\n",
-       "adapters.yaml:2:29: adapter \"erp\" has unknown system \"crm\" (known: erp, carrier, wms)"},
+       "adapters.yaml:2:29: adapter \"erp\" has unknown system \"crm\" (known: carrier, erp, marketplace, payments, vendor, wms)"},
       {"adapters:\n  erp: { type: sim, system: erp }\n",
        "adapters.yaml:2:8: adapter \"erp\" needs a \"state\""},
       {"adapters:\n  wms: { type: sim, system: wms, state: w.db, parcels: {} }\n",

@@ -268,3 +268,99 @@ TEST_CASE("Sim.Adapter.LatencyFollowsTheEnginesClock") {
   REQUIRE(answer.has_value());
   CHECK(answer->ok());
 }
+
+TEST_CASE("Sim.Payments.Issue14.MoneyNeverMovesBeyondWhatItDrawsOn") {
+  Sims sims("{}", "  payments: { type: sim, system: payments, state: payments.db, hold_valid: 10d, "
+                  "declined: [C-BAD] }\n");
+  auto& pay = sims.system("payments");
+  FakeHost host(kStart);
+  pay.attach(host);
+  auto ok = [](const sim::SimSystem::Response& r) {
+    REQUIRE_MESSAGE(r.outcome.ok(), r.outcome.error.code, ": ", r.outcome.error.message);
+    return *r.outcome.result;
+  };
+  json hold_request = {{"rma_id", "RMA-1"}, {"customer_id", "C-1"}, {"amount", 100.004}};
+  auto hold = ok(pay.execute("place_hold", "H1", hold_request));
+  CHECK(hold["amount"] == 100.0);  // booked in cents
+  CHECK(pay.execute("place_hold", "H2", json{{"rma_id", "RMA-2"}, {"customer_id", "C-BAD"},
+                                              {"amount", 5}})
+            .outcome.error.code == "CardDeclined");
+  CHECK(pay.execute("place_hold", "H3", json{{"rma_id", "RMA-3"}, {"customer_id", "C-1"},
+                                              {"amount", -5}})
+            .outcome.error.code == "BadRequest");
+
+  auto hold_id = hold["hold_id"].get<std::string>();
+  CHECK(pay.execute("capture_hold", "C1", json{{"hold_id", hold_id}, {"amount", 100.5}})
+            .outcome.error.code == "ExceedsHold");
+  auto capture = ok(pay.execute("capture_hold", "C2", json{{"hold_id", hold_id}}));
+  CHECK(capture["amount"] == 100.0);
+  CHECK(pay.execute("capture_hold", "C3", json{{"hold_id", hold_id}}).outcome.error.code ==
+        "AlreadyCaptured");
+  CHECK(pay.execute("release_hold", "R1", json{{"hold_id", hold_id}}).outcome.error.code ==
+        "AlreadyCaptured");
+
+  // A hold not captured within hold_valid lapses.
+  auto late = ok(pay.execute("place_hold", "H4", json{{"rma_id", "RMA-4"}, {"customer_id", "C-1"},
+                                                       {"amount", 20}}));
+  host.advance_to(kStart + 11 * kDay);
+  CHECK(pay.execute("capture_hold", "C4", json{{"hold_id", late["hold_id"]}}).outcome.error.code ==
+        "HoldExpired");
+
+  // Reversals take back at most what is left of their refund.
+  auto refund = ok(pay.execute("refund", "F1", json{{"rma_id", "RMA-1"}, {"customer_id", "C-1"},
+                                                     {"amount", 60}}));
+  auto refund_id = refund["refund_id"].get<std::string>();
+  auto first = ok(pay.execute("reverse_refund", "V1", json{{"refund_id", refund_id}, {"amount", 45}}));
+  CHECK(pay.execute("reverse_refund", "V2", json{{"refund_id", refund_id}, {"amount", 15.01}})
+            .outcome.error.code == "ExceedsRefund");
+  // The same key again is the first reversal, not a second one.
+  CHECK(ok(pay.execute("reverse_refund", "V1", json{{"refund_id", refund_id}, {"amount", 45}})) == first);
+  auto rest = ok(pay.execute("reverse_refund", "V3", json{{"refund_id", refund_id}}));
+  CHECK(rest["amount"] == 15.0);
+  CHECK(sims.count("payments.db", "SELECT count(*) FROM documents WHERE type = 'reversal'") == 2);
+}
+
+TEST_CASE("Sim.Wms.Issue13.LinesAreGradedAndDisposedOfOnTheirOwn") {
+  Sims sims;
+  sims.yaml = R"(
+adapters:
+  wms:
+    type: sim
+    system: wms
+    state: lines.db
+    seed: 7
+    grades: { RMA-5/L2: { grade: B, condition: not_as_described, serial: SN-X } }
+    grade_mix: { A: 1, B: 1, C: 1, D: 1 }
+)";
+  sims.open();
+  auto& wms = sims.system("wms");
+  FakeHost host(kStart);
+  wms.attach(host);
+  json line = {{"rma_id", "RMA-5"}, {"line_id", "L1"}, {"sku", "DOCK-4"}, {"qty", 1}};
+  CHECK(wms.execute("inspect_line", "I0", line).outcome.error.code == "NotReceived");
+  CHECK(wms.execute("restock_line", "S0", line).outcome.error.code == "NotInspected");
+  REQUIRE(wms.execute("receive", "R1", json{{"rma_id", "RMA-5"}, {"tracking_number", "1Z5"}})
+              .outcome.ok());
+
+  // The configured line is found as configured; the other is drawn from the seed, the same
+  // grade whatever key or call asks.
+  auto l2 = *wms.execute("inspect_line", "I2", json{{"rma_id", "RMA-5"}, {"line_id", "L2"}}).outcome.result;
+  CHECK(l2["grade"] == "B");
+  CHECK(l2["condition"] == "not_as_described");
+  CHECK(l2["serial"] == "SN-X");
+  auto l1 = *wms.execute("inspect_line", "I1", line).outcome.result;
+  auto again = *wms.execute("inspect_line", "I1b", line).outcome.result;
+  CHECK(l1["grade"] == again["grade"]);
+  CHECK(std::set<std::string>{"A", "B", "C", "D"}.contains(l1["grade"].get<std::string>()));
+
+  // One disposition per line in force; another line is free; an undo frees the line.
+  auto restock = wms.execute("restock_line", "S1", line);
+  REQUIRE(restock.outcome.ok());
+  CHECK((*restock.outcome.result)["line_id"] == "L1");
+  CHECK(wms.execute("scrap_line", "S2", line).outcome.error.code == "AlreadyDisposed");
+  CHECK(wms.execute("scrap_line", "S3", json{{"rma_id", "RMA-5"}, {"line_id", "L2"}}).outcome.ok());
+  REQUIRE(wms.execute("reverse_restock", "U1",
+                      json{{"restock_id", (*restock.outcome.result)["restock_id"]}})
+              .outcome.ok());
+  CHECK(wms.execute("scrap_line", "S4", line).outcome.ok());
+}

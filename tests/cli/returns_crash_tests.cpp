@@ -1,8 +1,10 @@
-// The shipped standard-return workflow on the simulated ERP, carrier and warehouse, run by the
-// real binary in virtual time and SIGKILLed at the interesting points, restarted on the same
-// files each time. Afterwards every RMA ends as an uninterrupted run ends it, and no system
-// has done anything twice: one label per RMA, at most one restock and one credit memo, every
-// effect applied once per idempotency key.
+// The shipped standard-return and instant-refund workflows on the simulated ERP, carrier,
+// warehouse and payment provider, run by the real binary in virtual time and SIGKILLed at the
+// interesting points, restarted on the same files each time. Afterwards every RMA ends as an
+// uninterrupted run ends it, and no system has done anything twice: one label per RMA, at
+// most one restock per line and one credit memo per RMA, at most one hold, refund and capture
+// per RMA and one claw-back per line, one vendor RMA and vendor credit per line returned to
+// the vendor, every effect applied once per idempotency key.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -34,21 +36,27 @@ adapters:
     latency: 100ms..400ms
     seed: 2
     operations: { create_label: { fail_first: 1 } }
-    parcels: { default: 3d, RMA-1004: never, RMA-1016: never, RMA-1012: 6d, RMA-1013: 9d }
+    parcels: { default: 3d, RMA-1004: never, RMA-1016: never, RMA-1012: 6d, RMA-1013: 9d,
+               RMA-4002: never, RMA-4003: lost }
   wms:
     type: sim
     system: wms
     state: state/wms.db
     latency: 20ms..100ms
-    grades: { default: A, RMA-1003: C, RMA-1005: B, RMA-1009: D, RMA-1017: D, RMA-1019: B }
+    grades: { default: A, RMA-1003: C, RMA-1005: B, RMA-1009: D, RMA-1017: D, RMA-1019: B,
+              "RMA-4001/L2": { grade: A, condition: not_as_described } }
+  payments: { type: sim, system: payments, state: state/payments.db, latency: 50ms..300ms,
+              seed: 4, declined: [C-103] }
+  vendor: { type: sim, system: vendor, state: state/vendor.db, latency: 50ms..300ms, seed: 5 }
 )";
 
-// How the day's standard returns end (examples/returns-day.json).
+// How the day's standard returns and instant refunds end (examples/returns-day.json).
 std::string expected_status(const std::string& rma) {
   static const std::map<std::string, std::string> kNotCompleted = {
-      {"RMA-1004", "12"}, {"RMA-1016", "12"},                     // expired
-      {"RMA-1006", "3"},  {"RMA-1023", "3"},                      // suspended
-      {"RMA-1010", "11"}, {"RMA-1011", "11"}, {"RMA-1024", "11"}  // rejected
+      {"RMA-1004", "12"}, {"RMA-1016", "12"}, {"RMA-4002", "12"},  // expired (4002: hold captured)
+      {"RMA-1006", "3"},  {"RMA-1023", "3"},                       // suspended
+      {"RMA-1010", "11"}, {"RMA-1011", "11"}, {"RMA-1024", "11"},  // rejected
+      {"RMA-4004", "11"}                                           // rejected: card declined
   };
   auto it = kNotCompleted.find(rma);
   return it == kNotCompleted.end() ? "10" : it->second;
@@ -67,7 +75,7 @@ struct ReturnsRun {
     std::ifstream day(source_dir() + "/examples/returns-day.json");
     json standard = json::array();
     for (auto& entry : json::parse(day)) {
-      if (entry["workflow"] != "standard-return") continue;
+      if (entry["workflow"] != "standard-return" && entry["workflow"] != "instant-refund") continue;
       rmas.push_back(entry["input"]["rma_id"]);
       standard.push_back(entry);
     }
@@ -83,19 +91,24 @@ struct ReturnsRun {
                        env);
   }
 
-  std::map<std::string, std::string> statuses() {
+  // How each instance ended, by business key: the RMAs, and the children their call steps
+  // started (`children` true).
+  std::map<std::string, std::string> statuses(bool children = false) {
     SQLite::Database d(db, SQLite::OPEN_READONLY);
-    SQLite::Statement q(d, "SELECT business_key, status FROM instances");
+    SQLite::Statement q(d, children ? "SELECT business_key, status FROM instances WHERE parent_id <> ''"
+                                    : "SELECT business_key, status FROM instances WHERE parent_id = ''");
     std::map<std::string, std::string> out;
     while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getString();
     return out;
   }
 
-  // Documents of `type` per RMA that are in force (not voided or reversed).
+  // Documents of `type` per RMA (and line, for the line's own) that are in force (not voided
+  // or reversed).
   std::map<std::string, int> live(const std::string& system, const std::string& type) {
     SQLite::Database d(dir.file("state/" + system + ".db"), SQLite::OPEN_READONLY);
-    SQLite::Statement q(d, "SELECT rma_id, count(*) FROM documents WHERE type = ? AND status "
-                           "NOT IN ('voided', 'reversed') GROUP BY rma_id");
+    SQLite::Statement q(d, "SELECT rma_id || coalesce('/' || json_extract(body, '$.line_id'), ''), "
+                           "count(*) FROM documents WHERE type = ? AND status "
+                           "NOT IN ('voided', 'reversed') GROUP BY 1");
     q.bind(1, type);
     std::map<std::string, int> out;
     while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getInt();
@@ -117,17 +130,41 @@ int kill_and_recover(const std::vector<std::string>& kills) {
   auto statuses = r.statuses();
   REQUIRE(statuses.size() == r.rmas.size());
   for (const auto& rma : r.rmas) CHECK_MESSAGE(statuses[rma] == expected_status(rma), rma);
+  // RMA-1003's line graded C went back to the vendor, in a child of its own, credited.
+  CHECK(r.statuses(/*children=*/true) == std::map<std::string, std::string>{{"RMA-1003/L1", "10"}});
 
-  // Nothing twice: one label for every RMA that got one, at most one restock and one credit.
+  // Nothing twice: one label for every RMA that got one, at most one restock per line and one
+  // credit per RMA.
   auto labels = r.count("carrier", "SELECT count(*) FROM documents WHERE type = 'label'");
-  // Not for the three rejected RMAs, nor for RMA-1023, whose address the carrier refuses.
-  CHECK(labels == static_cast<int>(r.rmas.size()) - 4);
+  // Not for the four rejected RMAs, nor for RMA-1023, whose address the carrier refuses.
+  CHECK(labels == static_cast<int>(r.rmas.size()) - 5);
   CHECK(r.count("carrier", "SELECT count(*) FROM (SELECT rma_id FROM documents WHERE type = "
                            "'label' GROUP BY rma_id HAVING count(*) > 1)") == 0);
   for (const auto& [rma, n] : r.live("wms", "restock")) CHECK_MESSAGE(n == 1, rma);
   for (const auto& [rma, n] : r.live("erp", "credit_memo")) CHECK_MESSAGE(n == 1, rma);
-  CHECK(r.live("erp", "credit_memo").size() == 16);  // the completed refunds and store credits
-  for (const auto* system : {"erp", "carrier", "wms"}) {
+  CHECK(r.live("erp", "credit_memo").size() == 17);  // the completed refunds and store credits
+  CHECK(r.live("wms", "restock").size() == 20);      // lines graded A (RMA-1026 has three)
+  // Money moved once: one hold and one refund per instant refund that got past the card, one
+  // capture (RMA-4002, never dropped off), one claw-back (RMA-4001's second line), one claim
+  // (RMA-4003, lost in transit).
+  for (const auto* type : {"hold", "refund", "capture"}) {
+    CAPTURE(type);
+    for (const auto& [rma, n] : r.live("payments", type)) CHECK_MESSAGE(n == 1, rma);
+  }
+  CHECK(r.live("payments", "refund").size() == 4);
+  CHECK(r.live("payments", "capture") == std::map<std::string, int>{{"RMA-4002", 1}});
+  // A reversal's status is "reversed" (the money went back): counted, not "live".
+  CHECK(r.count("payments", "SELECT count(*) FROM documents WHERE type = 'reversal'") == 1);
+  CHECK(r.count("payments", "SELECT count(*) FROM documents WHERE type = 'reversal' AND "
+                            "rma_id = 'RMA-4001' AND json_extract(body, '$.amount') = 99.8") == 1);
+  CHECK(r.count("carrier", "SELECT count(*) FROM documents WHERE type = 'claim'") == 1);
+  // One vendor RMA, one shipment to the vendor and one vendor credit booked for that line.
+  CHECK(r.live("vendor", "vendor_rma") == std::map<std::string, int>{{"RMA-1003/L1", 1}});
+  CHECK(r.live("wms", "vendor_shipment") == std::map<std::string, int>{{"RMA-1003/L1", 1}});
+  CHECK(r.live("erp", "vendor_credit") == std::map<std::string, int>{{"RMA-1003/L1", 1}});
+  CHECK(r.count("payments", "SELECT count(*) FROM documents WHERE type = 'hold' AND status = "
+                            "'released'") == 3);
+  for (const auto* system : {"erp", "carrier", "wms", "payments", "vendor"}) {
     CAPTURE(system);
     CHECK(r.count(system, "SELECT count(*) FROM effects WHERE effects > 1") == 0);
   }
@@ -137,7 +174,7 @@ int kill_and_recover(const std::vector<std::string>& kills) {
   // Each receipt reached its instance; none is left to send.
   CHECK(r.count("wms", "SELECT count(*) FROM jobs WHERE kind = 'signal' AND outcome IS NULL") == 0);
   int replayed = 0;
-  for (const auto* system : {"erp", "carrier", "wms"}) {
+  for (const auto* system : {"erp", "carrier", "wms", "payments", "vendor"}) {
     replayed += r.count(system, "SELECT count(*) FROM effects WHERE effects = 1 AND calls > 1 "
                                 "AND operation <> 'create_label'");
   }

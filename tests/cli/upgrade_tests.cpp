@@ -34,7 +34,13 @@ void restore(const std::string& dump, const std::string& db_path) {
 TEST_CASE("Upgrade.Issue13.Schema3DatabaseOpensAndItsReturnsFinish") {
   const std::string fixture = source_dir() + "/tests/runtime/fixtures/schema3-day";
   TempDir dir;
-  dir.write("adapters.yaml", read(fixture + "/adapters.yaml"));
+  // The older deployment's systems, and those the newer shipped workflows call too (a payment
+  // provider, a vendor): this binary deploys every workflow in workflows/ and refuses one whose
+  // actions its adapters cannot run.
+  dir.write("adapters.yaml", read(fixture + "/adapters.yaml") + R"(
+  payments: { type: sim, system: payments, state: state/payments.db }
+  vendor: { type: sim, system: vendor, state: state/vendor.db }
+)");
   dir.write("erp-data.yaml", read(fixture + "/erp-data.yaml"));
   dir.write("state/.keep", "");
   restore(fixture + "/returns.sql", dir.file("returns.db"));

@@ -86,10 +86,11 @@ for i in "${!commands[@]}"; do
   printf '%s\n' "$output"
 done
 
-# The last command showed the instance: a standard return, received, inspected and credited.
+# The last command showed the instance: a standard return, received, its lines graded (each
+# line's result carries its grade) and credited.
 grep -q '^workflow  *standard-return' <<< "$output" || fail "the instance shown is not a standard return"
 grep -q '^status  *completed$' <<< "$output" || fail "the instance shown is not completed"
-for field in '"receipt"' '"inspection"' '"credit_memo_id": "CM-'; do
+for field in '"receipt"' '"grade"' '"credit_memo_id": "CM-'; do
   grep -qF "$field" <<< "$output" || fail "the instance shown has no $field in its context"
 done
 echo "README server section: an RMA credited $((SECONDS - started)) s after the server started"

@@ -226,6 +226,65 @@ TEST_CASE("FanOut.Signal.Issue13.BufferedForLine3BeforeItWaits") {
         std::vector<std::string>{"received", "received", "received", "received", "not_received"});
 }
 
+TEST_CASE("FanOut.Signal.Issue14.LateLineSignalTakenByAWaitWithoutMatch") {
+  // Each line waits 10 days for its parcel; afterwards the main line watches for parcels that
+  // turn up late, whatever line they are of.
+  Harness h(R"(
+workflow: late-parcels
+version: 1
+start: lines
+steps:
+  lines:
+    foreach: ${ .input.lines }
+    as: line
+    key: ${ .line.id }
+    result: lines
+    start: await_line
+    steps:
+      await_line:
+        wait: { signal: warehouse.line_received, match: "${ .line.id }", timeout: 10d }
+        result: receipt
+        on_timeout: missing
+        next: received
+      received: { end: received }
+      missing: { end: not_received }
+    next: await_late
+  await_late:
+    wait: { signal: warehouse.line_received, timeout: 30d }
+    result: late
+    on_timeout: done
+    next: late_parcel
+  late_parcel: { end: completed }
+  done: { end: expired }
+)");
+  auto id = h.start({{"lines", json::array({{{"id", "L1"}}, {{"id", "L2"}}})}}).instance_id;
+  h.signal(id, "warehouse.line_received", {{"scan", "S1"}}, "L1");
+  h.idle();
+  // While the main line may still reach the wait without match, a value no branch renders
+  // is kept for it rather than refused.
+  CHECK_FALSE(h.signal(id, "warehouse.line_received", {{"scan", "S9"}}, "L9").duplicate);
+  h.advance(Duration(10LL * 86'400'000));
+  auto row = h.row(id);
+  REQUIRE(row.step == "late_parcel");
+  std::vector<std::string> statuses;
+  for (const auto& line : row.context["lines"]) statuses.push_back(line["status"]);
+  CHECK(statuses == std::vector<std::string>{"received", "not_received"});
+  // The kept signal was the oldest: the main line took it at once.
+  CHECK(row.status == InstanceStatus::completed);
+  CHECK(row.context["late"] == json({{"scan", "S9"}}));
+
+  // Another instance: the late parcel of L2 comes after the branch gave up on it.
+  auto other = h.start({{"lines", json::array({{{"id", "L1"}}, {{"id", "L2"}}})}}).instance_id;
+  h.signal(other, "warehouse.line_received", {}, "L1");
+  h.advance(Duration(12LL * 86'400'000));
+  REQUIRE(h.row(other).step == "await_late");
+  CHECK_FALSE(h.signal(other, "warehouse.line_received", {{"scan", "late"}}, "L2").duplicate);
+  h.idle();
+  row = h.row(other);
+  CHECK(row.status == InstanceStatus::completed);
+  CHECK(row.context["late"] == json({{"scan", "late"}}));
+}
+
 namespace {
 
 const char* kFragile = R"(

@@ -18,8 +18,8 @@ struct Run {
   SimulationResult result;
 };
 
-Run run(const std::string& name) {
-  auto loaded = load_scenario(testing::source_dir() + "/tests/simulation/fanout/" + name);
+Run run(const std::string& name, const std::string& dir = "fanout") {
+  auto loaded = load_scenario(testing::source_dir() + "/tests/simulation/" + dir + "/" + name);
   for (const auto& d : loaded.diagnostics) MESSAGE(format_diagnostic(d));
   REQUIRE(loaded.scenario.has_value());
   auto workflow = load_definition_file(loaded.scenario->workflow_file);
@@ -69,4 +69,45 @@ TEST_CASE("Simulation.Issue13.CallsCarryTheirBranch") {
   CHECK(inspections == 2);  // L3 never arrived
   for (const auto& call : r.result.calls)
     if (call.action == "erp.close_rma") CHECK(call.branch == "close_and_notify[close]");
+}
+
+TEST_CASE("Simulation.Issue14.SignalsReachTheChildrenOfCallSteps") {
+  // children/: each line's repair is a child workflow, loaded from its file beside the
+  // parent's; the vendor's answers name the children by workflow and business key.
+  auto r = run("child-signals.yaml", "children");
+  check_met(r);
+  CHECK(r.result.notes.empty());  // the child was found and both signals were taken
+  int repairs = 0;
+  for (const auto& call : r.result.calls) repairs += call.action == "vendor.open_repair";
+  CHECK(repairs == 2);  // the children's calls are the world's too
+}
+
+TEST_CASE("Simulation.Issue14.ACalledWorkflowWithoutAFileIsNamedInTheNotes") {
+  testing::TempDir dir;
+  auto parent = dir.write("parent.yaml", R"(
+workflow: parent
+version: 1
+start: repair
+steps:
+  repair:
+    call: { workflow: vendor-repair, input: { rma_id: RMA-1, line_id: L1 } }
+    result: repair
+    catch:
+      - errors: [UnknownWorkflow]
+        next: not_deployed
+    next: done
+  done: { end: completed }
+  not_deployed: { end: failed }
+)");
+  auto scenario_file = dir.write("s.yaml", "scenario: no child file\nworkflow: parent.yaml\n"
+                                           "expect: { status: failed }\n");
+  auto loaded = load_scenario(scenario_file);
+  REQUIRE(loaded.scenario.has_value());
+  auto workflow = load_definition_file(parent);
+  REQUIRE(workflow.ok());
+  auto result = simulate(workflow.definition, *loaded.scenario);
+  CHECK(check_expectations(loaded.scenario->expect, result).empty());
+  REQUIRE(result.notes.size() == 1);
+  CHECK(result.notes[0].find("calls workflow vendor-repair") != std::string::npos);
+  CHECK(result.notes[0].find("vendor-repair.yaml does not load") != std::string::npos);
 }

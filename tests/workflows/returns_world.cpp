@@ -19,6 +19,7 @@ customers:
   C-200: { name: Ridge Electric, credit_hold: true }
   C-300: { name: Quay Supply, advance_replacement: true, credit_review: reverse }
   C-400: { name: Mill Street Office }
+  C-500: { name: Pine Outfitters }
 invoices:
   INV-1:
     customer_id: C-100
@@ -36,6 +37,7 @@ invoices:
   INV-2: { customer_id: C-200, date: 2025-05-25, currency: USD, lines: [ { sku: LAP-14, qty: 1, unit_price: 1299.00 } ] }
   INV-3: { customer_id: C-300, date: 2025-05-28, currency: USD, lines: [ { sku: LAP-14, qty: 1, unit_price: 1299.00 } ] }
   INV-4: { customer_id: C-400, date: 2025-05-28, currency: USD, lines: [ { sku: LAP-14, qty: 1, unit_price: 1299.00 } ] }
+  INV-5: { customer_id: C-500, date: 2025-05-28, currency: USD, lines: [ { sku: HP-300, qty: 1, unit_price: 129.00 } ] }
 )";
 
 std::string flow_map(const std::map<std::string, std::string>& entries, const std::string& fallback) {
@@ -78,15 +80,33 @@ adapters:
     latency: 20ms..80ms
     grades: {}
     operations: {}
+  payments:
+    type: sim
+    system: payments
+    state: sim/payments.db
+    latency: 80ms..250ms
+    seed: 14
+    declined: [C-500]
+    operations: {}
+  vendor:
+    type: sim
+    system: vendor
+    state: sim/vendor.db
+    latency: 100ms..600ms
+    seed: 15
+    refuse: [RMA-VR]
 )",
                                                           scenario.erp_operations,
                                                           flow_map(scenario.parcels, "3d"),
                                                           scenario.carrier_operations,
                                                           flow_map(scenario.grades, "A"),
-                                                          scenario.wms_operations));
+                                                          scenario.wms_operations,
+                                                          scenario.payments_operations));
   std::filesystem::create_directories(dir.file("sim"));
   open();
-  for (const auto* name : {"standard-return", "advance-replacement", "returnless-refund"}) {
+  for (const auto* name :
+       {"standard-return", "advance-replacement", "returnless-refund", "instant-refund",
+        "vendor-return"}) {
     auto loaded = load_definition_file(source_dir() + "/workflows/" + name + ".yaml");
     for (const auto& d : loaded.diagnostics) MESSAGE(format_diagnostic(d));
     REQUIRE(loaded.ok());
@@ -108,6 +128,19 @@ void ReturnsWorld::open() {
 }
 
 void ReturnsWorld::reopen() { open(); }
+
+void ReturnsWorld::retry(const std::string& id, const std::string& reason,
+                         const std::string& branch) {
+  OperatorAction retry;
+  retry.instance_id = id;
+  retry.branch = branch;
+  retry.kind = ActionKind::retry;
+  retry.actor = "ops";
+  retry.reason = reason;
+  auto acted = engine->act(retry);
+  run();
+  acted.get();
+}
 
 nlohmann::json ReturnsWorld::rma(const std::string& rma_id, nlohmann::json patch) const {
   nlohmann::json input = {
@@ -147,10 +180,18 @@ std::vector<EventRow> ReturnsWorld::history(const std::string& id) {
   return engine->store().history(id);
 }
 
-std::vector<std::string> ReturnsWorld::steps(const std::string& id) {
+std::vector<std::string> ReturnsWorld::steps(const std::string& id, const std::string& branch) {
   std::vector<std::string> out;
   for (const auto& e : history(id))
-    if (e.type == EventType::step_entered) out.push_back(e.step);
+    if (e.type == EventType::step_entered && e.branch == branch) out.push_back(e.step);
+  return out;
+}
+
+std::map<std::string, nlohmann::json> ReturnsWorld::lines(const std::string& id,
+                                                          const std::string& result) {
+  std::map<std::string, nlohmann::json> out;
+  for (const auto& line : context(id).value(result, nlohmann::json::array()))
+    out[line.value("key", "")] = {{"status", line["status"]}, {"output", line["output"]}};
   return out;
 }
 

@@ -19,23 +19,28 @@ namespace rmaflow::testing {
 
 // What happens in the world, per RMA, and how the systems misbehave.
 struct Scenario {
-  std::map<std::string, std::string> parcels;  // RMA -> transit ("5d") or "never"; default 3d
-  std::map<std::string, std::string> grades;   // RMA -> A..D; default A
+  std::map<std::string, std::string> parcels;  // RMA -> transit ("5d"), "never" or "lost"; default 3d
+  std::map<std::string, std::string> grades;   // RMA or RMA/line -> A..D (or {grade, ...}); default A
   std::string erp_operations = "{}";           // YAML flow mapping of call profiles
   std::string carrier_operations = "{}";
   std::string wms_operations = "{}";
+  std::string payments_operations = "{}";
 };
 
+// The vendor approves every vendor RMA but RMA-VR's (refused) a day after it is opened, and
+// credits 80% of a unit's cost 21 days after it arrives (4 days' transit).
 // Customers of the ERP data the world is seeded with:
 //   C-100 in good standing, entitled to advance replacements
 //   C-200 on credit hold (credit memos are refused)
 //   C-300 entitled to advance replacements, which credit review reverses
 //   C-400 not entitled to advance replacements
+//   C-500 whose card the payment provider declines holds on
 // Invoices (dated before the world's start, 2025-06-02T08:00Z; return window 30 days):
 //   INV-1 (C-100, 2025-05-20): 3 DOCK-4 at 159.00, 2 KB-101 at 49.90, 1 CBL-2 at 12.50
 //   INV-OLD (C-100, 2025-03-01): 1 DOCK-4 at 159.00 - its window is closed
 //   INV-2 (C-200, 2025-05-25), INV-3 (C-300, 2025-05-28), INV-4 (C-400, 2025-05-28):
 //     1 LAP-14 at 1299.00 each
+//   INV-5 (C-500, 2025-05-28): 1 HP-300 at 129.00
 class ReturnsWorld {
  public:
   explicit ReturnsWorld(Scenario scenario = {});
@@ -50,8 +55,11 @@ class ReturnsWorld {
   void run(Duration horizon = Duration(120LL * 86'400'000));
 
   InstanceRow row(const std::string& id);
-  // The steps the instance entered, in order.
-  std::vector<std::string> steps(const std::string& id);
+  // The steps the instance's main line entered, in order (`branch` empty), or those one
+  // branch entered ("lines[L2]").
+  std::vector<std::string> steps(const std::string& id, const std::string& branch = "");
+  // How each line ended: the fan-out step's collected result {key: {status, output}}.
+  std::map<std::string, nlohmann::json> lines(const std::string& id, const std::string& result = "lines");
   std::vector<EventRow> history(const std::string& id);
   nlohmann::json context(const std::string& id);
 
@@ -67,6 +75,9 @@ class ReturnsWorld {
 
   // Runs `sql` on a system's database (a finance clerk releasing a credit hold).
   void exec(const std::string& system, const std::string& sql);
+
+  // An operator retries the instance (or one of its branches, by path) and the world runs on.
+  void retry(const std::string& id, const std::string& reason, const std::string& branch = "");
 
   // Closes and reopens the engine on the same files, as after a restart.
   void reopen();

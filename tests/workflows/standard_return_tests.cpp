@@ -1,6 +1,8 @@
 // standard-return, one test per path, on the simulated ERP, carrier and warehouse: the final
-// status, the steps taken, and what each system recorded.
+// status, the steps taken (by the RMA and by each of its lines), and what each system recorded.
 #include <doctest/doctest.h>
+
+#include <set>
 
 #include "tests/support/instance_rows.hpp"
 #include "tests/workflows/returns_world.hpp"
@@ -15,9 +17,11 @@ namespace {
 constexpr const char* kWorkflow = "standard-return";
 constexpr Duration kDay(86'400'000);
 
-const Steps kRestockedAndCredited = {"authorize",  "issue_label",  "await_receipt", "inspect",
-                                     "disposition", "restock",     "price_credit",  "resolution",
-                                     "credit_memo", "close_rma",   "completed"};
+const Steps kCredited = {"authorize",   "issue_label",    "await_receipt", "fee_policy",
+                         "lines",       "price_credit",   "resolution",    "credit_memo",
+                         "vendor_returns", "close_rma",   "completed"};
+const Steps kLineRestocked = {"inspect_line", "price_line", "disposition", "restock_line",
+                              "restocked"};
 
 json line(const std::string& sku, int qty, double price, const std::string& reason) {
   return {{"sku", sku}, {"qty", qty}, {"unit_price", price}, {"currency", "USD"},
@@ -32,19 +36,32 @@ TEST_CASE("StandardReturn.Refund.RestockedAndCreditedLessRestockingFee") {
                                                            line("KB-101", 2, 49.9, "defective")}}}));
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::completed);
-  CHECK(w.steps(id) == kRestockedAndCredited);
+  CHECK(row.version == 2);
+  CHECK(w.steps(id) == kCredited);
+  CHECK(w.steps(id, "lines[L1]") == kLineRestocked);
+  CHECK(w.steps(id, "lines[L2]") == kLineRestocked);
   // The parcel took its 3 days; everything else is minutes of simulated latency.
   auto took = *row.ended_at - row.created_at;
   CHECK(took >= 3 * kDay);
   CHECK(took < 3 * kDay + Duration(3'600'000));
 
-  // The credit: 3 x 159.00 less the 15% change-of-mind fee, plus 2 x 49.90 with no fee.
+  // The credit: 3 x 159.00 less the 15% change-of-mind fee, plus 2 x 49.90 with no fee, line
+  // by line.
   auto memos = w.docs("erp", "credit_memo", "RMA-S1");
   REQUIRE(memos.size() == 1);
   CHECK(memos[0]["status"] == "posted");
   CHECK(memos[0]["body"]["amount"].get<double>() == doctest::Approx(405.45 + 99.80));
   CHECK(memos[0]["body"]["restocking_fee"].get<double>() == doctest::Approx(71.55));
   CHECK(memos[0]["body"]["kind"] == "refund");
+  const auto& memo_lines = memos[0]["body"]["lines"];
+  REQUIRE(memo_lines.size() == 2);
+  CHECK(memo_lines[0]["line_id"] == "L1");
+  CHECK(memo_lines[0]["disposition"] == "restocked");
+  CHECK(memo_lines[0]["amount"].get<double>() == doctest::Approx(405.45));
+  CHECK(memo_lines[0]["restocking_fee"].get<double>() == doctest::Approx(71.55));
+  CHECK(memo_lines[1]["line_id"] == "L2");
+  CHECK(memo_lines[1]["amount"].get<double>() == doctest::Approx(99.80));
+  CHECK(memo_lines[1]["restocking_fee"].get<double>() == 0);
   CHECK(w.effects("erp", "post_credit_memo", "RMA-S1") == 1);
   auto auths = w.docs("erp", "authorization", "RMA-S1");
   REQUIRE(auths.size() == 1);
@@ -55,15 +72,114 @@ TEST_CASE("StandardReturn.Refund.RestockedAndCreditedLessRestockingFee") {
   REQUIRE(labels.size() == 1);
   CHECK(labels[0]["status"] == "delivered");
   CHECK(w.docs("wms", "receipt", "RMA-S1").size() == 1);
+  // Each line inspected and restocked on its own.
   auto inspections = w.docs("wms", "inspection", "RMA-S1");
-  REQUIRE(inspections.size() == 1);
-  CHECK(inspections[0]["body"]["grade"] == "A");
+  REQUIRE(inspections.size() == 2);
+  for (const auto& i : inspections) CHECK(i["body"]["grade"] == "A");
   auto restocks = w.docs("wms", "restock", "RMA-S1");
-  REQUIRE(restocks.size() == 1);
-  CHECK(restocks[0]["status"] == "open");
+  REQUIRE(restocks.size() == 2);
+  std::set<std::string> restocked;
+  for (const auto& r : restocks) {
+    CHECK(r["status"] == "open");
+    restocked.insert(r["body"]["line_id"].get<std::string>());
+  }
+  CHECK(restocked == std::set<std::string>{"L1", "L2"});
+  CHECK(w.effects("wms", "restock_line", "RMA-S1") == 2);
   // The warehouse's receipt reached the instance as a signal, once.
   CHECK(w.job_outcomes("wms", "signal") == std::vector<std::string>{"done"});
   CHECK(w.context(id)["receipt"]["tracking_number"] == labels[0]["body"]["tracking_number"]);
+}
+
+TEST_CASE("StandardReturn.Issue13.MixedRmaDisposedAndCreditedPerLine") {
+  // Four lines of one RMA, graded A, B, C and D by the warehouse.
+  Scenario s;
+  s.grades = {{"RMA-MX/L1", "A"}, {"RMA-MX/L2", "B"}, {"RMA-MX/L3", "C"}, {"RMA-MX/L4", "D"}};
+  ReturnsWorld w(s);
+  auto id = w.start(kWorkflow, w.rma("RMA-MX", {{"lines", {line("DOCK-4", 2, 159.0, "changed_mind"),
+                                                           line("KB-101", 1, 49.9, "ordered_by_mistake"),
+                                                           line("CBL-2", 1, 12.5, "defective"),
+                                                           line("DOCK-4", 1, 159.0, "damaged_in_transit")}}}));
+  CHECK(w.row(id).status == InstanceStatus::completed);
+  CHECK(w.steps(id) == kCredited);
+
+  // Each line's path and end: the disposition its grade calls for.
+  struct Expect {
+    std::string line, step, status, document;
+  };
+  const std::vector<Expect> expected = {{"L1", "restock_line", "restocked", "restock"},
+                                        {"L2", "refurbish_line", "refurbished", "refurbishment"},
+                                        {"L3", "return_to_vendor_line", "returned_to_vendor", "vendor_return"},
+                                        {"L4", "scrap_line", "scrapped", "scrap"}};
+  auto lines = w.lines(id);
+  REQUIRE(lines.size() == 4);
+  for (const auto& e : expected) {
+    CAPTURE(e.line);
+    CHECK(w.steps(id, "lines[" + e.line + "]") ==
+          Steps{"inspect_line", "price_line", "disposition", e.step, e.status == "returned_to_vendor" ? "to_vendor" : e.status});
+    CHECK(lines[e.line]["status"] == e.status);
+    int found = 0;
+    for (const auto& doc : w.docs("wms", e.document, "RMA-MX")) {
+      CHECK(doc["body"]["line_id"] == e.line);
+      CHECK(doc["status"] == "open");
+      ++found;
+    }
+    CHECK(found == 1);
+  }
+  // The grades the warehouse recorded, line by line.
+  std::map<std::string, std::string> grades;
+  for (const auto& i : w.docs("wms", "inspection", "RMA-MX"))
+    grades[i["body"]["line_id"]] = i["body"]["grade"];
+  CHECK(grades == std::map<std::string, std::string>{{"L1", "A"}, {"L2", "B"}, {"L3", "C"}, {"L4", "D"}});
+
+  // The credit adds up per line, less each line's fee: 15% on the change of mind, 10% on the
+  // order by mistake, none on the defect and the transit damage.
+  auto memos = w.docs("erp", "credit_memo", "RMA-MX");
+  REQUIRE(memos.size() == 1);
+  const auto& body = memos[0]["body"];
+  const double l1 = 318.0 - 47.70, l2 = 49.90 - 4.99, l3 = 12.50, l4 = 159.0;
+  CHECK(body["amount"].get<double>() == doctest::Approx(l1 + l2 + l3 + l4));
+  CHECK(body["restocking_fee"].get<double>() == doctest::Approx(47.70 + 4.99));
+  REQUIRE(body["lines"].size() == 4);
+  const double amounts[] = {l1, l2, l3, l4};
+  for (std::size_t i = 0; i < 4; ++i) {
+    CAPTURE(i);
+    CHECK(body["lines"][i]["line_id"] == expected[i].line);
+    CHECK(body["lines"][i]["disposition"] == expected[i].status);
+    CHECK(body["lines"][i]["amount"].get<double>() == doctest::Approx(amounts[i]));
+  }
+  // The ERP closed the RMA with each line's disposition.
+  auto closure = w.docs("erp", "authorization", "RMA-MX")[0]["body"]["closure"];
+  REQUIRE(closure["lines"].size() == 4);
+  CHECK(closure["lines"][3] == json({{"line_id", "L4"}, {"disposition", "scrapped"}, {"grade", "D"}}));
+}
+
+TEST_CASE("StandardReturn.Issue13.OneLineSuspendsAloneWhileTheOthersAreDisposed") {
+  // The warehouse cannot refurbish (its work-order system is down for good): the B line
+  // suspends for an operator; the A line is restocked meanwhile; the RMA is credited only once
+  // the operator has repaired the line.
+  Scenario s;
+  s.grades = {{"RMA-SUS/L2", "B"}};
+  s.wms_operations = "{ refurbish_line: { fail_first: 5 } }";
+  ReturnsWorld w(s);
+  auto id = w.start(kWorkflow, w.rma("RMA-SUS", {{"lines", {line("DOCK-4", 1, 159.0, "defective"),
+                                                            line("KB-101", 1, 49.9, "defective")}}}));
+  auto row = w.row(id);
+  CHECK(row.status == InstanceStatus::suspended);
+  CHECK(row.step == "lines");
+  const Cursor* stuck = row.cursor("lines[L2]");
+  REQUIRE(stuck != nullptr);
+  REQUIRE(stuck->incident.has_value());
+  CHECK(stuck->step == "refurbish_line");
+  CHECK(stuck->incident->error.code == "Transient");
+  CHECK(w.docs("wms", "restock", "RMA-SUS").size() == 1);  // L1 went on
+  CHECK(w.docs("erp", "credit_memo", "RMA-SUS").empty());
+
+  w.retry(id, "work-order system is back", "lines[L2]");
+  CHECK(w.row(id).status == InstanceStatus::completed);
+  CHECK(w.lines(id)["L2"]["status"] == "refurbished");
+  auto memos = w.docs("erp", "credit_memo", "RMA-SUS");
+  REQUIRE(memos.size() == 1);
+  CHECK(memos[0]["body"]["amount"].get<double>() == doctest::Approx(159.0 + 49.9));
 }
 
 TEST_CASE("StandardReturn.NotEligible.ReturnWindowClosed") {
@@ -96,7 +212,7 @@ TEST_CASE("StandardReturn.LabelFailure.RecoveredByRetry") {
   ReturnsWorld w(s);
   auto id = w.start(kWorkflow, w.rma("RMA-S5"));
   CHECK(w.row(id).status == InstanceStatus::completed);
-  CHECK(w.steps(id) == kRestockedAndCredited);
+  CHECK(w.steps(id) == kCredited);
   int failed = 0, retries = 0;
   for (const auto& e : w.history(id)) {
     if (e.step != "issue_label") continue;
@@ -143,19 +259,19 @@ TEST_CASE("StandardReturn.Disposition.FollowsTheInspectionGrade") {
   struct Expect {
     std::string rma, step, document;
   };
-  for (const auto& e : {Expect{"RMA-B", "refurbish", "refurbishment"},
-                        Expect{"RMA-C", "return_to_vendor", "vendor_return"},
-                        Expect{"RMA-D", "scrap", "scrap"}}) {
+  // RMA-C last: its line's vendor return runs on for weeks, past the invoice's return window.
+  for (const auto& e : {Expect{"RMA-B", "refurbish_line", "refurbishment"},
+                        Expect{"RMA-D", "scrap_line", "scrap"},
+                        Expect{"RMA-C", "return_to_vendor_line", "vendor_return"}}) {
     CAPTURE(e.rma);
     auto id = w.start(kWorkflow, w.rma(e.rma));
-    CHECK(w.row(id).status == InstanceStatus::completed);
-    auto steps = w.steps(id);
-    CHECK(steps == Steps{"authorize", "issue_label", "await_receipt", "inspect", "disposition",
-                         e.step, "price_credit", "resolution", "credit_memo", "close_rma",
-                         "completed"});
+    REQUIRE(w.row(id).status == InstanceStatus::completed);
+    CHECK(w.steps(id) == kCredited);
+    CHECK(w.steps(id, "lines[L1]")[3] == e.step);
     auto docs = w.docs("wms", e.document, e.rma);
     REQUIRE(docs.size() == 1);
     CHECK(docs[0]["status"] == "open");
+    CHECK(docs[0]["body"]["line_id"] == "L1");
     CHECK(w.docs("wms", "restock", e.rma).empty());
     // Defective goods carry no restocking fee: the whole invoiced price is credited.
     CHECK(w.docs("erp", "credit_memo", e.rma)[0]["body"]["amount"].get<double>() ==
@@ -174,9 +290,10 @@ TEST_CASE("StandardReturn.Replacement.OrderedInsteadOfACredit") {
                                      std::tuple{exchange, "RMA-S8", "KB-101-DE"}}) {
     CAPTURE(rma);
     CHECK(w.row(id).status == InstanceStatus::completed);
-    CHECK(w.steps(id) == Steps{"authorize", "issue_label", "await_receipt", "inspect",
-                               "disposition", "restock", "price_credit", "resolution",
-                               "replacement_order", "close_rma", "completed"});
+    CHECK(w.steps(id) == Steps{"authorize", "issue_label", "await_receipt", "fee_policy", "lines",
+                               "price_credit", "resolution", "replacement_order",
+                               "vendor_returns", "close_rma", "completed"});
+    CHECK(w.steps(id, "lines[L1]") == kLineRestocked);
     auto orders = w.docs("erp", "replacement_order", rma);
     REQUIRE(orders.size() == 1);
     CHECK(orders[0]["status"] == "released");
@@ -190,7 +307,7 @@ TEST_CASE("StandardReturn.StoreCredit.PostsAStoreCreditMemo") {
   ReturnsWorld w;
   auto id = w.start(kWorkflow, w.rma("RMA-S9", {{"resolution", "store_credit"}}));
   CHECK(w.row(id).status == InstanceStatus::completed);
-  CHECK(w.steps(id) == kRestockedAndCredited);
+  CHECK(w.steps(id) == kCredited);
   auto memos = w.docs("erp", "credit_memo", "RMA-S9");
   REQUIRE(memos.size() == 1);
   CHECK(memos[0]["body"]["kind"] == "store_credit");
@@ -213,14 +330,7 @@ TEST_CASE("StandardReturn.CreditMemoRefused.SuspendsUntilAnOperatorRetries") {
   // Finance releases the hold; the operator retries the step.
   w.exec("erp", "UPDATE documents SET body = json_set(body, '$.credit_hold', json('false')) "
                 "WHERE type = 'customer' AND id = 'C-200'");
-  OperatorAction retry;
-  retry.instance_id = id;
-  retry.kind = ActionKind::retry;
-  retry.actor = "ops";
-  retry.reason = "credit hold released by finance";
-  auto acted = w.engine->act(retry);
-  w.run();
-  acted.get();
+  w.retry(id, "credit hold released by finance");
   CHECK(w.row(id).status == InstanceStatus::completed);
   auto memos = w.docs("erp", "credit_memo", "RMA-S10");
   REQUIRE(memos.size() == 1);
@@ -244,3 +354,66 @@ TEST_CASE("StandardReturn.InvalidRma.RefusedAtStartNamingTheField") {
   }
   CHECK(w.docs("erp", "authorization", "RMA-S11").empty());
 }
+
+TEST_CASE("StandardReturn.Issue14.LineGradedForTheVendorIsCreditedByIt") {
+  // L1 graded C goes back to the vendor in a vendor-return child, after the customer was
+  // credited: the vendor approves a day later, the unit leaves, and 25 days on the vendor's
+  // credit note is booked; only then is the RMA closed.
+  Scenario s;
+  s.grades = {{"RMA-V1/L1", "C"}};
+  ReturnsWorld w(s);
+  auto id = w.start(kWorkflow, w.rma("RMA-V1", {{"lines", {line("DOCK-4", 1, 159.0, "defective"),
+                                                          line("KB-101", 1, 49.9, "defective")}}}));
+  auto row = w.row(id);
+  CHECK(row.status == InstanceStatus::completed);
+  CHECK(w.steps(id) == kCredited);
+  CHECK(w.steps(id, "vendor_returns[L1]") ==
+        Steps{"vendor_return", "vendor_outcome", "vendor_credited"});
+  auto vendor_returns = w.lines(id, "vendor_returns");
+  REQUIRE(vendor_returns.size() == 1);  // only the line graded C
+  CHECK(vendor_returns["L1"]["status"] == "vendor_credited");
+
+  // The customer's credit came on day 3, when the parcel arrived; the vendor's weeks later.
+  auto memo = w.docs("erp", "credit_memo", "RMA-V1");
+  REQUIRE(memo.size() == 1);
+  CHECK(memo[0]["body"]["amount"].get<double>() == doctest::Approx(159.0 + 49.9));
+  auto credited = w.docs("erp", "vendor_credit", "RMA-V1");
+  REQUIRE(credited.size() == 1);
+  // The vendor credits 80% of the unit's cost.
+  CHECK(credited[0]["body"]["amount"].get<double>() == doctest::Approx(127.2));
+  CHECK(credited[0]["body"]["line_id"] == "L1");
+  auto vendor_rma = w.docs("vendor", "vendor_rma", "RMA-V1");
+  REQUIRE(vendor_rma.size() == 1);
+  CHECK(vendor_rma[0]["status"] == "credited");
+  CHECK(credited[0]["body"]["credit_note_id"] == vendor_rma[0]["body"]["credit_note_id"]);
+  auto shipments = w.docs("wms", "vendor_shipment", "RMA-V1");
+  REQUIRE(shipments.size() == 1);
+  CHECK(shipments[0]["body"]["reference"] == vendor_rma[0]["id"]);
+  auto took = *row.ended_at - row.created_at;
+  CHECK(took >= 29 * kDay);  // 3 to the warehouse, 1 to decide, 4 to the vendor, 21 to credit
+  CHECK(took < 30 * kDay);
+  auto closure = w.docs("erp", "authorization", "RMA-V1")[0]["body"]["closure"];
+  REQUIRE(closure["vendor_returns"].size() == 1);
+  CHECK(closure["vendor_returns"][0]["outcome"] == "credited");
+  CHECK(closure["vendor_returns"][0]["line_id"] == "L1");
+}
+
+TEST_CASE("StandardReturn.Issue14.VendorRefusalScrapsTheLineInstead") {
+  Scenario s;
+  s.grades = {{"RMA-VR", "C"}};
+  ReturnsWorld w(s);  // the vendor refuses RMA-VR (returns_world.hpp)
+  auto id = w.start(kWorkflow, w.rma("RMA-VR"));
+  CHECK(w.row(id).status == InstanceStatus::completed);
+  CHECK(w.lines(id, "vendor_returns")["L1"]["status"] == "scrapped_after_refusal");
+  // The hold for the vendor is superseded by the scrap; nothing shipped, nothing credited.
+  auto held = w.docs("wms", "vendor_return", "RMA-VR");
+  REQUIRE(held.size() == 1);
+  CHECK(held[0]["status"] == "superseded");
+  auto scraps = w.docs("wms", "scrap", "RMA-VR");
+  REQUIRE(scraps.size() == 1);
+  CHECK(scraps[0]["body"]["replaces"] == held[0]["id"]);
+  CHECK(w.docs("wms", "vendor_shipment", "RMA-VR").empty());
+  CHECK(w.docs("erp", "vendor_credit", "RMA-VR").empty());
+  CHECK(w.docs("vendor", "vendor_rma", "RMA-VR")[0]["status"] == "refused");
+}
+
