@@ -11,6 +11,7 @@
 #include "engine/api/definition_cache.hpp"
 #include "engine/api/metrics.hpp"
 #include "engine/api/read_stores.hpp"
+#include "engine/observe/observability.hpp"
 #include "rmaflow/engine.hpp"
 
 namespace rmaflow::api {
@@ -29,6 +30,8 @@ struct ApiContext {
   std::size_t max_page = 1000;        // the largest `limit` a list takes
   std::string workflows_dir = ".";    // where input schema paths of deployed YAML resolve
   std::function<bool()> engine_running = [] { return true; };
+  // What watches the engine (transition log, metrics, traces); null when nothing does.
+  std::shared_ptr<observe::Observability> observability;
 };
 
 }  // namespace rmaflow::api

@@ -146,11 +146,13 @@ std::vector<std::pair<std::string, nlohmann::json>> read_named_inputs(
   return inputs;
 }
 
-std::unique_ptr<Engine> open_engine(const std::string& db_path, const std::string& sync,
-                                    const std::string& adapters_file,
-                                    std::shared_ptr<Clock> clock) {
+std::unique_ptr<Engine> open_engine(
+    const std::string& db_path, const std::string& sync, const std::string& adapters_file,
+    std::shared_ptr<Clock> clock,
+    std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit) {
   check_db_path(db_path);
   EngineOptions options;
+  options.on_commit = std::move(on_commit);
   options.db_path = db_path;
   options.sync = parse_sync(sync);
   options.clock = std::move(clock);

@@ -45,10 +45,11 @@ std::vector<std::pair<std::string, nlohmann::json>> read_named_inputs(
 
 // The engine on `db_path` (checked with check_db_path) with the adapters of `adapters_file`
 // (builtin only when empty), the synchronous mode `sync` ("full" or "normal") and `clock`
-// (default: the system clock).
-std::unique_ptr<Engine> open_engine(const std::string& db_path, const std::string& sync,
-                                    const std::string& adapters_file,
-                                    std::shared_ptr<Clock> clock = nullptr);
+// (default: the system clock); `on_commit` as EngineOptions::on_commit.
+std::unique_ptr<Engine> open_engine(
+    const std::string& db_path, const std::string& sync, const std::string& adapters_file,
+    std::shared_ptr<Clock> clock = nullptr,
+    std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit = {});
 
 // An existing database, opened read-only for queries. Throws Error(not_found) when missing,
 // Error(io) when the path is a directory.
