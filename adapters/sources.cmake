@@ -1,5 +1,6 @@
 set(RMAFLOW_ADAPTER_SOURCES
   adapters/registry.cpp
+  adapters/action_check.cpp
   adapters/common/config_reader.cpp
   adapters/common/effect_ledger.cpp
   adapters/builtin/builtin_adapter.cpp
@@ -15,4 +16,5 @@ set(RMAFLOW_ADAPTER_SOURCES
   adapters/sim/wms_system.cpp
   adapters/sim/sim_adapter.cpp
   adapters/sim/sim_set.cpp
+  adapters/sim/sim_clock.cpp
 )

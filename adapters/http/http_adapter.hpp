@@ -45,6 +45,11 @@ class HttpAdapter final : public Adapter {
   bool has_operation(std::string_view operation) const override {
     return operations_.find(operation) != operations_.end();
   }
+  std::vector<std::string> operations() const override {
+    std::vector<std::string> names;
+    for (const auto& [name, _] : operations_) names.push_back(name);
+    return names;
+  }
   // Calls still out when the engine closes are answered to nobody.
   void stop() override;
 

@@ -19,6 +19,11 @@ class SimAdapter final : public Adapter {
   bool has_operation(std::string_view operation) const override {
     return system_->has_operation(operation);
   }
+  std::vector<std::string> operations() const override {
+    std::vector<std::string> names;
+    for (const auto& op : system_->operations()) names.push_back(op.name);
+    return names;
+  }
   // The system runs its scheduled events (deliveries, signals) on the engine's clock.
   void start(AdapterHost& host) override { system_->attach(host); }
   void stop() override { system_->detach(); }

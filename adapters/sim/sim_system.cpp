@@ -46,8 +46,9 @@ AdapterHost* SimSystem::host() const {
 }
 
 TimePoint SimSystem::now() const {
-  if (AdapterHost* h = host()) return h->clock().now();
-  return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+  AdapterHost* h = host();
+  const Clock& base = h != nullptr ? h->clock() : *system_clock();
+  return clock_ ? clock_->now(base) : base.now();
 }
 
 SimSystem::Response SimSystem::execute(const std::string& operation, const std::string& key,
@@ -168,10 +169,18 @@ void SimSystem::detach() {
 void SimSystem::arm(const std::vector<SimJob>& jobs) {
   std::lock_guard lock(host_mu_);
   if (host_ == nullptr) return;  // stored: armed on the next attach
-  for (const auto& job : jobs) host_->call_at(job.due, [this, id = job.id] { fire(id); });
+  for (const auto& job : jobs) schedule(*host_, job.id, job.due);
 }
 
-void SimSystem::fire(std::int64_t job_id) {
+void SimSystem::schedule(AdapterHost& host, std::int64_t job_id, TimePoint due) {
+  auto at = clock_ ? clock_->host_time(due, host.clock()) : due;
+  host.call_at(at, [this, job_id, due] { fire(job_id, due); });
+}
+
+void SimSystem::fire(std::int64_t job_id, TimePoint due) {
+  if (clock_) {
+    if (AdapterHost* h = host()) clock_->reach(due, h->clock());
+  }
   std::optional<SimJob> job;
   std::vector<SimJob> armed;
   try {
@@ -188,7 +197,7 @@ void SimSystem::fire(std::int64_t job_id) {
     // The system's database failed: the job stays pending; try again later.
     auto again = now() + kRetryJobAfter;
     std::lock_guard lock(host_mu_);
-    if (host_) host_->call_at(again, [this, job_id] { fire(job_id); });
+    if (host_) schedule(*host_, job_id, again);
     return;
   }
   arm(armed);

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/sim/call_profile.hpp"
+#include "adapters/sim/sim_clock.hpp"
 #include "adapters/sim/sim_store.hpp"
 #include "rmaflow/adapter.hpp"
 
@@ -92,7 +93,11 @@ class SimSystem {
   // No host call is made after this returns; pending jobs stay stored for the next attach.
   void detach();
 
-  // The time on the attached host's clock (the system clock when detached).
+  // Runs the system on `clock` instead of its host's (see SimClock); before attach().
+  void use_clock(std::shared_ptr<SimClock> clock) { clock_ = std::move(clock); }
+
+  // The system's time: its SimClock's, else the attached host's clock (the system clock when
+  // detached).
   TimePoint now() const;
   SimStore& store() { return *store_; }
 
@@ -117,7 +122,9 @@ class SimSystem {
   void arm(const std::vector<SimJob>& jobs);
 
  private:
-  void fire(std::int64_t job_id);
+  // Runs job `job_id` once the system's time reaches `due` (on the host's timers).
+  void schedule(AdapterHost& host, std::int64_t job_id, TimePoint due);
+  void fire(std::int64_t job_id, TimePoint due);
   void deliver(const SimJob& job);
   AdapterHost* host() const;
 
@@ -125,6 +132,7 @@ class SimSystem {
   std::string name_;
   std::shared_ptr<SimStore> store_;
   CallProfiles profiles_;
+  std::shared_ptr<SimClock> clock_;  // null: the host's clock
   std::vector<OperationInfo> infos_;
   struct Operation {
     Handler handler;

@@ -9,6 +9,7 @@
 #include "engine/api/auth.hpp"
 #include "engine/api/bulk_retry.hpp"
 #include "engine/api/definition_cache.hpp"
+#include "engine/api/instance_page.hpp"
 #include "engine/api/metrics.hpp"
 #include "engine/api/read_stores.hpp"
 #include "engine/observe/observability.hpp"
@@ -27,8 +28,9 @@ struct ApiContext {
   std::optional<Authenticator> auth;  // none: every caller is "anonymous", an admin
   BulkRetry bulk;
   DefinitionCache definitions;
-  std::size_t max_page = 1000;        // the largest `limit` a list takes
+  std::size_t max_page = kMaxPage;    // the largest `limit` a list takes
   std::string workflows_dir = ".";    // where input schema paths of deployed YAML resolve
+  std::shared_ptr<const AdapterRegistry> adapters;  // to check a deploy's actions; may be null
   std::function<bool()> engine_running = [] { return true; };
   // What watches the engine (transition log, metrics, traces); null when nothing does.
   std::shared_ptr<observe::Observability> observability;

@@ -17,6 +17,7 @@ struct ApiServer::State {
              }) {
     context.max_page = options.max_page;
     context.workflows_dir = options.workflows_dir;
+    context.adapters = options.adapters;
     context.engine_running = options.engine_running;
     context.observability = options.observability;
     for (auto& definition : options.definitions) context.definitions.add(std::move(definition));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/api/auth.hpp"
+#include "engine/api/instance_page.hpp"
 #include "engine/net/http_server.hpp"
 #include "engine/observe/observability.hpp"
 #include "rmaflow/engine.hpp"
@@ -28,7 +29,10 @@ struct ApiOptions {
   // sensible on a loopback address).
   std::optional<std::vector<TokenEntry>> tokens;
   std::string workflows_dir = ".";  // where a deployed workflow's input schema path resolves
-  std::size_t max_page = 1000;      // the largest page a list answers
+  // The engine's adapters, for a deploy's dry run to check actions against (a real deploy is
+  // checked by the engine); none: not checked in a dry run.
+  std::shared_ptr<const AdapterRegistry> adapters;
+  std::size_t max_page = kMaxPage;  // the largest page a list answers
   std::function<bool()> engine_running = [] { return true; };  // for /healthz and /metrics
   // Definitions the caller has loaded already (what it deployed); queries reuse them.
   std::vector<std::shared_ptr<const Definition>> definitions;

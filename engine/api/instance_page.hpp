@@ -12,10 +12,13 @@ namespace rmaflow::api {
 
 class DefinitionCache;
 
+// The largest page a list answers, through the API and `rmaflow list` alike.
+inline constexpr std::size_t kMaxPage = 1000;
+
 // At most `limit` instances matching `filter` after filter.after_id (its limit is ignored),
 // each as instance_json() without context; with `stuck`, only those find_stuck() reports as of
-// `now`, each with its reason (add_stuck_fields()); `definitions` as for find_stuck().
-// next_cursor is the last id when more follow, else null.
+// `now`, each with every reason it is stuck for (add_stuck_fields()); `definitions` as for
+// find_stuck(). next_cursor is the last id when more follow, else null.
 nlohmann::json instance_page(Store& store, InstanceFilter filter, std::size_t limit, bool stuck,
                              TimePoint now, DefinitionCache* definitions = nullptr);
 

@@ -125,11 +125,13 @@ constexpr std::size_t kMaxChildrenShown = 100;
 void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer) {
   request.query.finish();
   InstanceRow row;
+  nlohmann::json out;
   std::vector<CommandRow> pending;
   std::vector<InstanceRow> children;
   {
     auto store = context.reads.get();
     row = must_get(*store, request.path.at("id"));
+    out = instance_detail(*store, row);
     // The engine applies queued commands within a moment, so the pending ones are few.
     for (auto& command : store->pending_commands(kPendingCommandsRead)) {
       if (command.instance_id == row.id) pending.push_back(std::move(command));
@@ -139,7 +141,6 @@ void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer
     filter.limit = kMaxChildrenShown;
     children = store->list_instances(filter);
   }
-  auto out = instance_json(row, true);
   out["pending_commands"] = commands_json(pending);
   auto list = nlohmann::json::array();
   for (const auto& child : children) {

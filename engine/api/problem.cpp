@@ -63,14 +63,25 @@ Problem problem_from(const Error& error) {
   switch (error.code()) {
     case Errc::not_found:
       return make_problem(404, "not-found", detail);
-    case Errc::conflict:
-      return make_problem(409, "conflict", detail);
+    case Errc::conflict: {
+      const auto* differs = dynamic_cast<const InputConflict*>(&error);
+      return make_problem(409, "conflict", detail,
+                          differs != nullptr ? "/input" + differs->pointer() : std::string());
+    }
     case Errc::refused:
       return make_problem(409, "refused", detail);
     case Errc::invalid_input: {
       const auto* invalid = dynamic_cast<const InvalidInput*>(&error);
-      return make_problem(422, "invalid-input", detail,
-                          "/input" + (invalid != nullptr ? invalid->pointer() : std::string()));
+      auto problem = make_problem(422, "invalid-input", detail,
+                                  "/input" + (invalid != nullptr ? invalid->pointer() : std::string()));
+      if (invalid != nullptr) {
+        auto errors = nlohmann::json::array();
+        for (const auto& v : invalid->violations()) {
+          errors.push_back({{"pointer", "/input" + v.pointer}, {"message", v.message}});
+        }
+        problem.extra["errors"] = std::move(errors);
+      }
+      return problem;
     }
     case Errc::invalid_argument:
       return make_problem(422, "invalid-field", detail);

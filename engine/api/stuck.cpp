@@ -39,33 +39,38 @@ class SlaBook {
   std::map<std::pair<std::string, int>, std::optional<Duration>> slas_;
 };
 
-// Why the instance needs a person, cursor by cursor: its incidents (the first one decides the
-// kind and code, and when it got stuck), and waits past their deadline that no engine has
-// fired. Empty when nothing is wrong with its cursors.
-std::vector<std::string> cursor_reasons(const InstanceRow& row, TimePoint now, StuckInstance& stuck) {
-  std::vector<std::string> out;
+// Notes one reason the instance is stuck, begun at `since`. The kind (and code) is the first
+// incident's, else the first reason's; it is stuck since the earliest.
+void note(StuckInstance& stuck, std::string reason, std::string_view kind, TimePoint since,
+          std::string code = {}) {
+  bool incident = !code.empty();
+  if (stuck.reasons.empty() || (incident && stuck.code.empty())) {
+    stuck.kind = kind;
+    stuck.code = std::move(code);
+  }
+  stuck.since = stuck.reasons.empty() ? since : std::min(stuck.since, since);
+  stuck.reasons.push_back(std::move(reason));
+}
+
+// Why the instance needs a person, cursor by cursor: its incidents, and waits past their
+// deadline that no engine has fired. Notes nothing when nothing is wrong with its cursors.
+void note_cursor_reasons(const InstanceRow& row, TimePoint now, StuckInstance& stuck) {
   for (const auto& c : row.cursors) {
     std::string where = c.branch.empty() ? "" : fmt::format("branch {} ", c.branch);
     if (c.incident) {
       const auto& incident = *c.incident;
-      out.push_back(fmt::format("{}suspended{}: {}: {}", where,
-                                incident.compensating ? " while compensating" : "",
-                                incident.error.code, incident.error.message));
-      if (stuck.kind.empty() || stuck.kind == "deadline") {
-        stuck.kind = incident.compensating ? "compensation" : "incident";
-        stuck.code = incident.error.code;
-        stuck.since = incident.opened_at;
-      }
+      note(stuck,
+           fmt::format("{}suspended{}: {}: {}", where, incident.compensating ? " while compensating" : "",
+                       incident.error.code, incident.error.message),
+           incident.compensating ? "compensation" : "incident", incident.opened_at,
+           incident.error.code);
     } else if (c.phase == Phase::waiting && c.deadline && *c.deadline <= now) {
-      out.push_back(fmt::format("{}waiting at {} past its deadline {}", where, c.step,
-                                format_time(*c.deadline)));
-      if (stuck.kind.empty()) {
-        stuck.kind = "deadline";
-        stuck.since = *c.deadline;
-      }
+      note(stuck,
+           fmt::format("{}waiting at {} past its deadline {}", where, c.step,
+                       format_time(*c.deadline)),
+           "deadline", *c.deadline);
     }
   }
-  return out;
 }
 
 }  // namespace
@@ -118,17 +123,15 @@ std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimeP
     StuckInstance stuck;
     auto sla = book.sla(row.workflow, row.version);
     stuck.past_sla = sla && row.created_at + *sla <= now;
-    auto reasons = cursor_reasons(row, now, stuck);
+    note_cursor_reasons(row, now, stuck);
     if (stuck.past_sla) {
-      reasons.push_back(fmt::format("past its SLA of {} (started {})", format_duration(*sla),
-                                    format_time(row.created_at)));
-      if (stuck.kind.empty()) {
-        stuck.kind = "sla";
-        stuck.since = row.created_at + *sla;
-      }
+      note(stuck,
+           fmt::format("past its SLA of {} (started {})", format_duration(*sla),
+                       format_time(row.created_at)),
+           "sla", row.created_at + *sla);
     }
-    if (reasons.empty()) continue;
-    stuck.reason = fmt::format("{}", fmt::join(reasons, "; "));
+    if (stuck.reasons.empty()) continue;
+    stuck.reason = fmt::format("{}", fmt::join(stuck.reasons, "; "));
     stuck.row = std::move(row);
     out.push_back(std::move(stuck));
   }
@@ -136,6 +139,7 @@ std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimeP
 }
 
 void add_stuck_fields(nlohmann::json& item, const StuckInstance& stuck) {
+  item["reasons"] = stuck.reasons;
   item["reason"] = stuck.reason;
   item["reason_kind"] = stuck.kind;
   item["reason_code"] = stuck.code.empty() ? nlohmann::json(nullptr) : nlohmann::json(stuck.code);

@@ -15,11 +15,14 @@ class DefinitionCache;
 
 struct StuckInstance {
   InstanceRow row;
-  std::string reason;    // one sentence: "suspended: CustomerOnHold: customer C-107 is on credit hold"
-  std::string kind;      // incident, compensation (an incident while compensating), deadline, sla
+  std::vector<std::string> reasons;  // every reason it is stuck for, one sentence each
+  std::string reason;    // them as one: "suspended: CustomerOnHold: customer C-107 is on credit hold"
+  std::string kind;      // of the first reason: incident, compensation (an incident while
+                         // compensating), deadline, sla
   std::string code;      // the incident's error code; empty for the other kinds
   std::string team;      // the team the incident is routed to, when it names one
-  TimePoint since;       // when it got stuck: the incident opened, the deadline or SLA passed
+  TimePoint since;       // when the earliest reason began: an incident opened, a deadline or
+                         // the SLA passed
   bool past_sla = false; // whatever the reason, it has run longer than its workflow's SLA
 };
 
@@ -30,8 +33,8 @@ struct StuckInstance {
 std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimePoint now,
                                       DefinitionCache* definitions = nullptr);
 
-// The stuck-queue fields of a list item: reason, reason_kind, reason_code, team, stuck_since,
-// past_sla.
+// The stuck-queue fields of a list item: reasons, reason, reason_kind, reason_code, team,
+// stuck_since, past_sla.
 void add_stuck_fields(nlohmann::json& item, const StuckInstance& stuck);
 
 }  // namespace rmaflow::api

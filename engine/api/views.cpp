@@ -6,6 +6,7 @@
 #include "engine/api/workflow_graph.hpp"
 #include "engine/store/state_codec.hpp"
 #include "engine/support/branch_path.hpp"
+#include "rmaflow/versions.hpp"
 
 namespace rmaflow::api {
 
@@ -108,6 +109,56 @@ nlohmann::json instance_json(const InstanceRow& row, bool with_context) {
   if (with_context) {
     j["context"] = row.context;
     j["step_input"] = line.input;
+  }
+  return j;
+}
+
+namespace {
+
+// What `cursor` waits for and until when, read from `definition` (the instance's version):
+// {signal, until, then} at a signal wait, {duration, until} at a timed wait, {retry, until}
+// while a retry is pending; null otherwise.
+nlohmann::json waiting_for(const Definition* definition, const Cursor& cursor) {
+  auto until = cursor.deadline ? nlohmann::json(format_time(*cursor.deadline)) : nlohmann::json();
+  if (cursor.phase == Phase::backoff) return {{"retry", cursor.attempt + 1}, {"until", until}};
+  if (cursor.phase != Phase::waiting || definition == nullptr) return nullptr;
+  const Step* step = definition->find(cursor.step);
+  const auto* wait = step != nullptr ? std::get_if<WaitStep>(&step->body) : nullptr;
+  if (wait == nullptr) return nullptr;
+  if (wait->signal.empty()) {
+    return {{"duration", format_duration(wait->duration.value_or(Duration(0)))}, {"until", until}};
+  }
+  nlohmann::json then = !wait->on_timeout.empty() ? nlohmann::json(wait->on_timeout)
+                        : wait->timeout           ? nlohmann::json("Timeout")
+                                                  : nlohmann::json();
+  return {{"signal", wait->signal}, {"until", until}, {"then", then}};
+}
+
+}  // namespace
+
+nlohmann::json instance_detail(Store& store, const InstanceRow& row) {
+  auto j = instance_json(row, true);
+  std::shared_ptr<const Definition> definition;
+  if (!is_final(row.status)) {
+    if (auto stored = store.get_definition(row.workflow, row.version)) {
+      try {
+        definition = load_deployed(*stored);
+      } catch (const Error&) {
+        // A version that no longer loads: the instance is shown without what it waits for.
+      }
+    }
+  }
+  if (auto waiting = waiting_for(definition.get(), row.main()); !waiting.is_null()) {
+    j["waiting_for"] = waiting;
+  }
+  // Branches are listed in cursor order after the main line.
+  std::size_t n = 0;
+  for (const auto& c : row.cursors) {
+    if (c.branch.empty()) continue;
+    if (auto waiting = waiting_for(definition.get(), c); !waiting.is_null()) {
+      j["branches"][n]["waiting_for"] = waiting;
+    }
+    ++n;
   }
   return j;
 }

@@ -20,6 +20,11 @@ namespace rmaflow::api {
 nlohmann::json instance_json(const InstanceRow& row, bool with_context);
 // One cursor (a branch) as the API shows it.
 nlohmann::json cursor_json(const Cursor& cursor);
+
+// instance_json() with its context and, while it waits, `waiting_for`: what for and until when,
+// read from the version it is pinned to (stored in `store`): {signal, until, then} at a signal
+// wait, {duration, until} at a timed wait, {retry, until} while a retry is pending.
+nlohmann::json instance_detail(Store& store, const InstanceRow& row);
 nlohmann::json instances_json(const std::vector<InstanceRow>& rows);
 // seq, at, type, step, data
 nlohmann::json event_json(const EventRow& event);

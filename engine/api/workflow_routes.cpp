@@ -131,6 +131,12 @@ void post_workflow(ApiContext& context, ApiRequest& request, const Answer& answe
                     : load_definition(upload.source, upload.file, context.workflows_dir);
   if (!loaded.ok()) invalid_definition(loaded.diagnostics);
   const auto& def = *loaded.definition;
+  // The engine refuses a deploy whose actions its adapters cannot run; a dry run says so too.
+  if (context.adapters) {
+    if (auto unknown = check_actions(def, *context.adapters); !unknown.empty()) {
+      invalid_definition(unknown);
+    }
+  }
   DeployCheck check;
   {
     auto store = context.reads.get();

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/runtime/engine_lock.hpp"
 #include "rmaflow/errors.hpp"
 
 namespace rmaflow::cli {
@@ -146,8 +147,75 @@ std::vector<std::pair<std::string, nlohmann::json>> read_named_inputs(
   return inputs;
 }
 
+namespace {
+
+bool is_start_request(const nlohmann::json& doc) {
+  if (!doc.contains("workflow") || !doc["workflow"].is_string() || !doc.contains("input") ||
+      !doc["input"].is_object()) {
+    return false;
+  }
+  return std::all_of(doc.items().begin(), doc.items().end(), [](const auto& kv) {
+    return kv.key() == "workflow" || kv.key() == "input" || kv.key() == "business_key";
+  });
+}
+
+}  // namespace
+
+StartInput read_start_input(std::string name, nlohmann::json doc) {
+  StartInput in;
+  in.name = std::move(name);
+  if (!is_start_request(doc)) {
+    in.request.input = std::move(doc);
+    return in;
+  }
+  in.names_workflow = true;
+  in.request.workflow = doc["workflow"].get<std::string>();
+  in.request.input = std::move(doc["input"]);
+  if (doc.contains("business_key")) {
+    if (!doc["business_key"].is_string()) {
+      throw Error(Errc::invalid_argument,
+                  fmt::format("{}: business_key must be a string", in.name));
+    }
+    in.request.business_key = doc["business_key"].get<std::string>();
+  }
+  return in;
+}
+
+std::vector<StartInput> read_start_inputs(const std::vector<std::string>& files) {
+  std::vector<StartInput> inputs;
+  for (auto& [name, doc] : read_named_inputs(files)) {
+    inputs.push_back(read_start_input(std::move(name), std::move(doc)));
+  }
+  return inputs;
+}
+
+std::shared_ptr<AdapterRegistry> load_adapters(const std::string& adapters_file) {
+  if (adapters_file.empty()) return std::make_shared<AdapterRegistry>();
+  std::error_code ec;
+  if (fs::is_directory(adapters_file, ec)) {
+    throw Error(Errc::io, fmt::format("{} is a directory, not an adapters file", adapters_file));
+  }
+  return std::make_shared<AdapterRegistry>(AdapterRegistry::from_file(adapters_file));
+}
+
+bool check_actions_reporting(const std::vector<std::shared_ptr<const Definition>>& definitions,
+                             const AdapterRegistry& adapters, const std::string& adapters_file,
+                             const std::string& done) {
+  std::size_t errors = 0;
+  for (const auto& def : definitions) {
+    for (const auto& d : check_actions(*def, adapters)) {
+      fmt::print(stderr, "{}\n", format_diagnostic(d));
+      ++errors;
+    }
+  }
+  if (errors == 0) return true;
+  fmt::print(stderr, "rmaflow: {} action(s) name what {} does not configure; nothing was {}\n",
+             errors, adapters_file.empty() ? "the builtin adapters" : adapters_file, done);
+  return false;
+}
+
 std::unique_ptr<Engine> open_engine(
-    const std::string& db_path, const std::string& sync, const std::string& adapters_file,
+    const std::string& db_path, const std::string& sync, std::shared_ptr<AdapterRegistry> adapters,
     std::shared_ptr<Clock> clock,
     std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit) {
   check_db_path(db_path);
@@ -156,14 +224,7 @@ std::unique_ptr<Engine> open_engine(
   options.db_path = db_path;
   options.sync = parse_sync(sync);
   options.clock = std::move(clock);
-  if (!adapters_file.empty()) {
-    std::error_code ec;
-    if (fs::is_directory(adapters_file, ec)) {
-      throw Error(Errc::io, fmt::format("{} is a directory, not an adapters file", adapters_file));
-    }
-    options.adapters =
-        std::make_shared<AdapterRegistry>(AdapterRegistry::from_file(adapters_file));
-  }
+  options.adapters = std::move(adapters);
   return Engine::open(std::move(options));
 }
 
@@ -189,9 +250,27 @@ void check_db_path(const std::string& db_path) {
   }
 }
 
+void initialise_if_empty(const std::string& db_path) {
+  std::error_code ec;
+  if (fs::is_regular_file(db_path, ec) && fs::file_size(db_path, ec) == 0 && !ec) {
+    open_sqlite_store(db_path);  // an empty file is an empty database: give it the schema
+  }
+}
+
 std::unique_ptr<Store> open_for_queries(const std::string& db_path) {
   refuse_directory(db_path);
+  initialise_if_empty(db_path);
   return open_sqlite_store(db_path, StoreOptions{SyncMode::normal, true});
+}
+
+bool engine_running(const std::string& db_path) {
+  try {
+    EngineLock probe(db_path);  // taken and given back at once: nobody held it
+    return false;
+  } catch (const Error& e) {
+    if (e.code() == Errc::conflict) return true;
+    throw;
+  }
 }
 
 std::string default_actor() {

@@ -43,21 +43,54 @@ std::optional<std::vector<std::shared_ptr<const Definition>>> load_workflow_dir_
 std::vector<std::pair<std::string, nlohmann::json>> read_named_inputs(
     const std::vector<std::string>& files);
 
-// The engine on `db_path` (checked with check_db_path) with the adapters of `adapters_file`
-// (builtin only when empty), the synchronous mode `sync` ("full" or "normal") and `clock`
-// (default: the system clock); `on_commit` as EngineOptions::on_commit.
+// One input of a file given to `run` or `start`: a bare start input (for the command's
+// --workflow), or a start request {workflow, input, business_key?} as the HTTP API takes it.
+struct StartInput {
+  std::string name;  // the file, and the element within it
+  StartRequest request;
+  bool names_workflow = false;
+};
+
+// One JSON object read as above; `name` names it in messages.
+StartInput read_start_input(std::string name, nlohmann::json doc);
+
+// The start inputs the files hold (read_named_inputs), each read as above. Throws Error naming
+// the element when its business_key is not a string.
+std::vector<StartInput> read_start_inputs(const std::vector<std::string>& files);
+
+// The adapters `adapters_file` configures (builtin only when empty). Throws Error naming the
+// file and what is wrong with it.
+std::shared_ptr<AdapterRegistry> load_adapters(const std::string& adapters_file);
+
+// Checks every definition's actions against `adapters` (check_actions). When some cannot run,
+// prints each as a diagnostic to stderr, then one sentence saying nothing was `done`, and
+// returns false.
+bool check_actions_reporting(const std::vector<std::shared_ptr<const Definition>>& definitions,
+                             const AdapterRegistry& adapters, const std::string& adapters_file,
+                             const std::string& done);
+
+// The engine on `db_path` (checked with check_db_path) with `adapters`, the synchronous mode
+// `sync` ("full" or "normal") and `clock` (default: the system clock); `on_commit` as
+// EngineOptions::on_commit.
 std::unique_ptr<Engine> open_engine(
-    const std::string& db_path, const std::string& sync, const std::string& adapters_file,
+    const std::string& db_path, const std::string& sync, std::shared_ptr<AdapterRegistry> adapters,
     std::shared_ptr<Clock> clock = nullptr,
     std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit = {});
 
-// An existing database, opened read-only for queries. Throws Error(not_found) when missing,
-// Error(io) when the path is a directory.
+// Gives an existing empty file the database schema, as every command that opens a database
+// takes an empty file for a new database (a file made with `touch`, or by a deployment tool).
+void initialise_if_empty(const std::string& db_path);
+
+// An existing database, opened read-only for queries (an empty file becomes an empty database
+// first). Throws Error(not_found) when missing, Error(io) when the path is a directory.
 std::unique_ptr<Store> open_for_queries(const std::string& db_path);
 
 // Checks that `db_path` can hold a database the engine opens or creates: not a directory, in
 // a directory that exists. Throws Error(io) naming the path otherwise; creates nothing.
 void check_db_path(const std::string& db_path);
+
+// Whether an engine (rmaflow run or serve) holds `db_path` now.
+bool engine_running(const std::string& db_path);
 
 // Who an operator action is recorded as when --actor is not given: $USER, else "cli".
 std::string default_actor();

@@ -30,6 +30,7 @@ struct DeployOptions {
   Endpoint endpoint;
   bool dry_run = false;
   std::string format = "text";
+  std::string adapters;
 };
 
 struct Planned {
@@ -166,6 +167,13 @@ int deploy(const DeployOptions& opt) {
     return kExitFailure;
   }
   if (!opt.endpoint.offline()) return deploy_to_server(opt, planned);
+  if (!opt.adapters.empty()) {
+    std::vector<std::shared_ptr<const Definition>> defs;
+    for (const auto& p : planned) defs.push_back(p.definition);
+    if (!check_actions_reporting(defs, *load_adapters(opt.adapters), opt.adapters, "deployed")) {
+      return kExitFailure;
+    }
+  }
   check_db_path(opt.endpoint.db);
   // A dry run creates nothing: without a database every version is new.
   std::error_code ec;
@@ -217,10 +225,18 @@ void register_deploy(CLI::App& app, int& exit_code) {
   cmd->add_option("files", opt->files, "Workflow YAML files")->required();
   add_endpoint_options(cmd, opt->endpoint, "Database file (created if missing)");
   cmd->add_flag("--dry-run", opt->dry_run, "Report what would happen; store nothing");
+  cmd->add_option("--adapters", opt->adapters,
+                  "With --db: the adapters file the engine runs with; every action and "
+                  "compensation must name one of its adapters and operations (through a "
+                  "server, the server checks against its own)");
   cmd->add_option("--format", opt->format, "Output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   cmd->callback([opt, &exit_code] {
     resolve(opt->endpoint);
+    if (!opt->adapters.empty() && !opt->endpoint.offline()) {
+      throw CLI::ValidationError("--adapters checks a deploy with --db; a server checks "
+                                 "against the adapters it runs with");
+    }
     exit_code = deploy(*opt);
   });
 }

@@ -1,9 +1,15 @@
 // rmaflow signal / retry / skip / goto / cancel / patch / resolve. Against a running server
 // (--server) each is a request, answered once the engine committed it. Offline on a database
-// (--db), the command is checked against the instance as stored, then written to the
-// database's command queue, durably; the engine applies it the next time it runs there (or
-// within a moment, when it is running). Either way its outcome lands in the instance's history.
+// (--db), the command is checked against the instance as stored and its workflow version (it
+// exists and is unfinished, a goto's step exists, a signal is one it can wait for), then
+// written to the database's command queue, durably; the engine applies it the next time it
+// runs there (or within a moment, when it is running), and with --wait the command says what
+// the engine did. Either way its outcome (applied, or refused and why) lands in the instance's
+// history; `rmaflow commands` lists the queue and withdraws what is pending.
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -11,7 +17,9 @@
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
 #include "engine/cli/endpoint.hpp"
+#include "engine/dsl/signal_names.hpp"
 #include "engine/support/json_depth.hpp"
+#include "rmaflow/versions.hpp"
 #include "rmaflow/engine.hpp"
 
 namespace rmaflow::cli {
@@ -35,6 +43,9 @@ struct CommandOptions {
   bool compensate = false;
   std::string patch;
   std::string branch;  // retry / skip / goto / resolve: the branch, by path or key
+  // offline: wait for the engine's verdict
+  bool wait = false;
+  std::string timeout = "30s";
 };
 
 // The engine refuses documents nested deeper than kMaxJsonDepth when it applies a command;
@@ -71,17 +82,80 @@ nlohmann::json action_body(const CommandOptions& opt, nlohmann::json args) {
   return body;
 }
 
-// Checks the instance exists and is not finished, then queues the command.
+// What can be checked before the engine sees the command: the instance exists and is
+// unfinished, and its workflow version has the step a goto names and waits for the signal a
+// signal names. Throws Error saying what is wrong.
+void check_queueable(Store& store, const CommandOptions& opt, const std::string& kind,
+                     const nlohmann::json& body) {
+  const auto& db = opt.endpoint.db;
+  auto row = store.get_instance(opt.id);
+  if (!row) throw Error(Errc::not_found, fmt::format("no instance {} in {}", opt.id, db));
+  if (is_final(row->status)) {
+    throw Error(Errc::refused, fmt::format("instance {} is {}: a finished instance cannot be "
+                                           "changed",
+                                           opt.id, to_string(row->status)));
+  }
+  auto stored = store.get_definition(row->workflow, row->version);
+  if (!stored) return;  // the engine reports an instance without its definition
+  auto definition = load_deployed(*stored);
+  if (kind == "goto") {
+    auto step = body["args"].value("step", std::string());
+    if (definition->find(step) == nullptr) {
+      std::vector<std::string> steps;
+      for (const auto& s : definition->steps) steps.push_back(s.name);
+      throw Error(Errc::not_found,
+                  fmt::format("workflow {} version {} (instance {}) has no step {}; its steps are: "
+                              "{}",
+                              row->workflow, row->version, opt.id, step, fmt::join(steps, ", ")));
+    }
+  }
+  if (kind == "signal") {
+    if (auto refusal = dsl::signal_refusal(*definition, opt.name); !refusal.empty()) {
+      throw Error(Errc::invalid_argument, fmt::format("instance {}: {}", opt.id, refusal));
+    }
+  }
+}
+
+// Waits for the engine to apply or refuse command `id`, and says which.
+int await_verdict(const CommandOptions& opt, std::int64_t id) {
+  auto timeout = parse_duration(opt.timeout);
+  auto deadline = std::chrono::steady_clock::now() + *timeout;
+  auto reader = open_for_queries(opt.endpoint.db);
+  for (;;) {
+    auto command = reader->get_command(id);
+    if (command && !command->outcome.empty()) {
+      bool refused = !command->outcome.starts_with("applied");
+      auto row = reader->get_instance(opt.id);
+      fmt::print("command {}: {}{}\n", id, command->outcome,
+                 refused || !row ? ""
+                                 : fmt::format(" (instance {} is now {} at step {})", opt.id,
+                                               to_string(row->status), row->step));
+      return refused ? kExitFailure : kExitOk;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw Error(Errc::io, fmt::format("command {} is still pending after {}: the engine on {} "
+                                        "has not come to it (see rmaflow commands list)",
+                                        id, opt.timeout, opt.endpoint.db));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// Checks the command (check_queueable), then queues it; with --wait, waits for the verdict.
 int queue(const CommandOptions& opt, const std::string& kind, nlohmann::json body) {
   const auto& db = opt.endpoint.db;
-  {
-    auto reader = open_for_queries(db);
-    auto row = reader->get_instance(opt.id);
-    if (!row) throw Error(Errc::not_found, fmt::format("no instance {} in {}", opt.id, db));
-    if (is_final(row->status)) {
-      throw Error(Errc::refused, fmt::format("instance {} is {}: a finished instance cannot be "
-                                             "changed",
-                                             opt.id, to_string(row->status)));
+  if (opt.wait && !parse_duration(opt.timeout)) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("--timeout \"{}\" is not a duration such as 30s", opt.timeout));
+  }
+  check_queueable(*open_for_queries(db), opt, kind, body);
+  if (opt.wait) {
+    if (!engine_running(db)) {
+      throw Error(Errc::refused,
+                  fmt::format("--wait needs an engine running on {} (rmaflow serve) to apply the "
+                              "command, and none is; queue it without --wait and the next "
+                              "rmaflow run or serve there applies it",
+                              db));
     }
   }
   auto store = open_sqlite_store(db);
@@ -91,6 +165,11 @@ int queue(const CommandOptions& opt, const std::string& kind, nlohmann::json bod
   command.body = body.dump();
   command.created_at = system_clock()->now();
   auto id = store->add_command(command);
+  if (opt.wait) {
+    fmt::print("queued {} for instance {} as command {}\n", kind, opt.id, id);
+    std::fflush(stdout);
+    return await_verdict(opt, id);
+  }
   fmt::print("queued {} for instance {} as command {}; the engine applies it when it next runs "
              "on {}\n",
              kind, opt.id, id, db);
@@ -154,6 +233,14 @@ int send_signal(CommandOptions& opt) {
 }
 
 
+void add_wait_options(CLI::App* cmd, CommandOptions& opt) {
+  auto* wait = cmd->add_flag("--wait", opt.wait,
+                             "Offline: wait until the engine running on the database has applied "
+                             "or refused the command, and say which (exit 1 when refused)");
+  cmd->add_option("--timeout", opt.timeout, "With --wait: how long to wait (default 30s)")
+      ->needs(wait);
+}
+
 CLI::App* add_action(CLI::App& app, const std::string& name, const std::string& help,
                      const std::shared_ptr<CommandOptions>& opt) {
   auto* cmd = app.add_subcommand(name, help);
@@ -175,6 +262,7 @@ CLI::App* add_action(CLI::App& app, const std::string& name, const std::string& 
                     "The branch to act on (its key, or its path such as inspect_lines[L1]); "
                     "default: the main line, or the one branch with an incident");
   }
+  add_wait_options(cmd, *opt);
   return cmd;
 }
 
@@ -190,6 +278,7 @@ void register_operator_commands(CLI::App& app, int& exit_code) {
   s->add_option("--key", sig->key, "Idempotency key: a repeat with the same key is accepted once");
   s->add_option("--match", sig->match,
                 "Match value (JSON, e.g. '\"L1\"'): reaches only the branch whose wait has it");
+  add_wait_options(s, *sig);
   s->callback([sig, &exit_code] { exit_code = send_signal(*sig); });
 
   auto retry = std::make_shared<CommandOptions>();

@@ -8,6 +8,7 @@
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
 #include "engine/cli/endpoint.hpp"
+#include "engine/cli/event_text.hpp"
 #include "engine/cli/instance_view.hpp"
 #include "rmaflow/clock.hpp"
 
@@ -26,6 +27,7 @@ struct QueryOptions {
   std::size_t limit = 100;
   std::string id;
   bool stuck = false;
+  std::optional<std::size_t> width;  // history: default the terminal's
 };
 
 // A page of instances, as the API answers it: {items, next_cursor}.
@@ -72,10 +74,10 @@ int list(QueryOptions& opt) {
   auto page = opt.endpoint.offline() ? list_offline(opt) : list_online(opt);
   const auto& items = page["items"];
   if (opt.format == "json") {
-    fmt::print("{}\n", items.dump(2));
+    fmt::print("{}\n", page.dump(2));  // {items, next_cursor}, as the API answers
     return kExitOk;
   }
-  fmt::print("{}", instances_table(items, opt.stuck));
+  fmt::print("{}", instances_table(items, opt.stuck, system_clock()->now()));
   if (opt.stuck) fmt::print("{} stuck instance(s)\n", items.size());
   if (page["next_cursor"].is_string()) {
     fmt::print("(first {}; next page: --after {})\n", items.size(),
@@ -93,7 +95,7 @@ nlohmann::json fetch_instance(const QueryOptions& opt) {
   if (!row) {
     throw Error(Errc::not_found, fmt::format("no instance {} in {}", opt.id, opt.endpoint.db));
   }
-  return api::instance_json(*row, true);
+  return api::instance_detail(*store, *row);
 }
 
 int show(QueryOptions& opt) {
@@ -116,7 +118,9 @@ int history(QueryOptions& opt) {
                  .get("/v1/instances/" + ApiClient::encode(opt.id) + "/history")
                  .body["events"];
   }
-  fmt::print("{}", opt.format == "json" ? events.dump(2) + "\n" : history_table(events));
+  fmt::print("{}", opt.format == "json" ? events.dump(2) + "\n"
+                                        : history_table(events, opt.width ? *opt.width
+                                                                          : terminal_width()));
   return kExitOk;
 }
 
@@ -142,10 +146,12 @@ void register_queries(CLI::App& app, int& exit_code) {
   l->add_option("--business-key", list_opt->business_key, "Only this business key");
   l->add_flag("--stuck", list_opt->stuck,
               "Only instances that need a person: suspended, waiting past their deadline, or "
-              "past their SLA; with the reason");
+              "past their SLA; with every reason and since when");
   l->add_option("--after", list_opt->after, "Page after this instance id (the cursor)");
-  l->add_option("--limit", list_opt->limit, "At most this many (default 100)")
-      ->check(CLI::Range(1, 10000));
+  l->add_option("--limit", list_opt->limit,
+                fmt::format("At most this many (default 100, at most {}, as through a server)",
+                            api::kMaxPage))
+      ->check(CLI::Range(std::size_t{1}, api::kMaxPage));
   l->callback([list_opt, &exit_code] { exit_code = list(*list_opt); });
 
   auto show_opt = std::make_shared<QueryOptions>();
@@ -156,6 +162,9 @@ void register_queries(CLI::App& app, int& exit_code) {
   auto hist_opt = std::make_shared<QueryOptions>();
   auto* h = add_common(app, "history", "Show an instance's event history", hist_opt);
   h->add_option("id", hist_opt->id, "Instance id")->required();
+  h->add_option("--width", hist_opt->width,
+                "Cut each line to this many characters (default: the terminal's width; 0: "
+                "never cut)");
   h->callback([hist_opt, &exit_code] { exit_code = history(*hist_opt); });
 }
 

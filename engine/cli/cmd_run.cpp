@@ -38,44 +38,6 @@ struct RunOptions {
   std::vector<std::string> inputs;
 };
 
-// One input of a file: a bare start input (for the --workflow), or a start request
-// {workflow, input, business_key?} as the HTTP API takes it.
-struct Input {
-  std::string name;  // the file, and the element within it
-  StartRequest request;
-  bool names_workflow = false;
-};
-
-bool is_start_request(const nlohmann::json& doc) {
-  if (!doc.contains("workflow") || !doc["workflow"].is_string() || !doc.contains("input") ||
-      !doc["input"].is_object()) {
-    return false;
-  }
-  return std::all_of(doc.items().begin(), doc.items().end(), [](const auto& kv) {
-    return kv.key() == "workflow" || kv.key() == "input" || kv.key() == "business_key";
-  });
-}
-
-Input read_input(std::string name, nlohmann::json doc) {
-  Input in;
-  in.name = std::move(name);
-  if (!is_start_request(doc)) {
-    in.request.input = std::move(doc);
-    return in;
-  }
-  in.names_workflow = true;
-  in.request.workflow = doc["workflow"].get<std::string>();
-  in.request.input = std::move(doc["input"]);
-  if (doc.contains("business_key")) {
-    if (!doc["business_key"].is_string()) {
-      throw Error(Errc::invalid_argument,
-                  fmt::format("{}: business_key must be a string", in.name));
-    }
-    in.request.business_key = doc["business_key"].get<std::string>();
-  }
-  return in;
-}
-
 std::string pick_workflow(const RunOptions& opt,
                           const std::vector<std::shared_ptr<const Definition>>& defs) {
   if (!opt.workflow.empty()) {
@@ -163,16 +125,15 @@ int run(const RunOptions& opt) {
                 fmt::format("--until \"{}\" is not a duration such as 90d", opt.horizon));
   }
   // Read every input before touching the database, so a bad file changes nothing.
-  std::vector<Input> inputs;
-  bool bare = false;
-  for (auto& [name, doc] : read_named_inputs(opt.inputs)) {
-    inputs.push_back(read_input(name, std::move(doc)));
-    bare = bare || !inputs.back().names_workflow;
-  }
+  std::vector<StartInput> inputs = read_start_inputs(opt.inputs);
+  bool bare = std::any_of(inputs.begin(), inputs.end(),
+                          [](const StartInput& in) { return !in.names_workflow; });
   // A named workflow must exist even when there is nothing to start: the name is a mistake.
   std::string workflow = bare || !opt.workflow.empty() ? pick_workflow(opt, *defs) : "";
   for (auto& in : inputs)
     if (!in.names_workflow) in.request.workflow = workflow;
+  auto adapters = load_adapters(opt.adapters);
+  if (!check_actions_reporting(*defs, *adapters, opt.adapters, "run")) return kExitFailure;
   check_db_path(opt.db);  // before the virtual clock reads the database's latest time
   std::shared_ptr<ManualClock> clock;
   if (opt.clock == "virtual") clock = virtual_clock(opt);
@@ -182,7 +143,7 @@ int run(const RunOptions& opt) {
     observability = std::make_shared<observe::Observability>(
         [deployed](const std::string& name, int version) { return deployed->get(name, version); });
   }
-  auto engine = open_engine(opt.db, opt.sync, opt.adapters, clock,
+  auto engine = open_engine(opt.db, opt.sync, adapters, clock,
                             observability ? observe::Observability::commit_observer(observability)
                                           : nullptr);
   for (const auto& def : *defs) engine->deploy(def);

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "adapters/sim/sim_clock.hpp"
 #include "engine/api/api_server.hpp"
 #include "engine/api/token_file.hpp"
 #include "engine/cli/cli_support.hpp"
@@ -40,6 +41,8 @@ struct ServeOptions {
   std::string log_format = "text";
   std::string log_level = "info";
   std::string otlp_endpoint;
+  std::string sim_start;
+  double sim_speed = 86400;
 };
 
 bool is_loopback(const std::string& host) {
@@ -53,6 +56,25 @@ std::chrono::milliseconds duration_option(const char* option, const std::string&
                 fmt::format("{} must be a duration such as 10s or 500ms, not \"{}\"", option, text));
   }
   return *d;
+}
+
+// --sim-start: the simulated systems run on a clock of their own (see SimClock).
+void run_sims_on_own_clock(const ServeOptions& opt, const AdapterRegistry& adapters) {
+  auto start = parse_time(opt.sim_start);
+  if (!start) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("--sim-start \"{}\" is not a time such as 2025-06-02T08:00:00Z",
+                            opt.sim_start));
+  }
+  if (sim::use_sim_clock(adapters, *start, opt.sim_speed) == 0) {
+    throw Error(Errc::invalid_argument,
+                opt.adapters.empty()
+                    ? std::string("--sim-start sets the clock of simulated systems; give an "
+                                  "--adapters file that configures some (type: sim)")
+                    : fmt::format("--sim-start sets the clock of simulated systems, and {} "
+                                  "configures none (type: sim)",
+                                  opt.adapters));
+  }
 }
 
 using observe::LogLevel;
@@ -84,13 +106,17 @@ int serve(const ServeOptions& opt) {
 
   auto defs = load_workflow_dir_reporting(opt.workflows, "served");
   if (!defs) return kExitFailure;
+  auto adapters = load_adapters(opt.adapters);
+  if (!check_actions_reporting(*defs, *adapters, opt.adapters, "served")) return kExitFailure;
+  if (!opt.sim_start.empty()) run_sims_on_own_clock(opt, *adapters);
+  api_options.adapters = adapters;
   auto deployed = std::make_shared<observe::DeployedDefinitions>(opt.db, *defs);
   std::optional<observe::SpanExportOptions> traces;
   if (!opt.otlp_endpoint.empty()) traces = observe::SpanExportOptions{.endpoint = opt.otlp_endpoint};
   auto observability = std::make_shared<observe::Observability>(
       [deployed](const std::string& workflow, int version) { return deployed->get(workflow, version); },
       std::move(traces));
-  auto engine = open_engine(opt.db, opt.sync, opt.adapters, nullptr,
+  auto engine = open_engine(opt.db, opt.sync, adapters, nullptr,
                             observe::Observability::commit_observer(observability));
   for (const auto& def : *defs) engine->deploy(def);
   api_options.definitions = *defs;
@@ -169,6 +195,15 @@ void register_serve(CLI::App& app, int& exit_code) {
                   "Time a request's header may take to arrive (default 10s)");
   cmd->add_option("--body-timeout", opt->body_timeout,
                   "Time a request's body may take to arrive (default 30s)");
+  auto* sim_start = cmd->add_option("--sim-start", opt->sim_start,
+                  "Run the simulated systems (adapters of type sim) on a clock of their own that "
+                  "reads this time now, e.g. 2025-06-02T08:00:00Z; the events they schedule (a "
+                  "parcel in transit, a credit review) come --sim-speed times sooner");
+  cmd->add_option("--sim-speed", opt->sim_speed,
+                  "With --sim-start: how many times sooner (default 86400: a simulated day in a "
+                  "second)")
+      ->check(CLI::Range(1.0, 1e9))
+      ->needs(sim_start);
   cmd->add_option("--log-format", opt->log_format,
                   "Log lines on stderr as text (default) or json (one object per line)")
       ->check(CLI::IsMember({"text", "json"}));

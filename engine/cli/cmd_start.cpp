@@ -1,5 +1,9 @@
 // rmaflow start: starts instances on a running server, one per input. A start is idempotent
 // on the workflow's business key: an input already started is reported, not started twice.
+// Files hold what `rmaflow run` takes: bare inputs (for --workflow), or start requests
+// {workflow, input, business_key?} that name their own workflow.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "engine/cli/api_client.hpp"
@@ -22,39 +26,56 @@ struct StartOptions {
   std::vector<std::string> files;
 };
 
-int start(StartOptions& opt) {
-  resolve(opt.endpoint, /*db_allowed=*/false);
-  // Read every input before sending any, so a bad file starts nothing.
-  std::vector<std::pair<std::string, nlohmann::json>> inputs;
+// Every input, read before any is sent so that a bad file starts nothing; each names its
+// workflow (its own, else --workflow).
+std::vector<StartInput> read_start_requests(const StartOptions& opt) {
+  std::vector<StartInput> inputs;
   if (!opt.input.empty()) {
     auto doc = nlohmann::json::parse(opt.input, nullptr, false);
     if (!doc.is_object()) throw Error(Errc::invalid_argument, "--input must be a JSON object");
-    inputs.emplace_back("--input", std::move(doc));
+    inputs.push_back(read_start_input("--input", std::move(doc)));
   }
-  for (auto& named : read_named_inputs(opt.files)) inputs.push_back(std::move(named));
+  for (auto& in : read_start_inputs(opt.files)) inputs.push_back(std::move(in));
   if (inputs.empty()) throw Error(Errc::invalid_argument, "give the input: --input JSON or FILE...");
   if (!opt.business_key.empty() && inputs.size() > 1) {
     throw Error(Errc::invalid_argument, "--business-key names one instance; give one input");
   }
+  for (auto& in : inputs) {
+    if (in.names_workflow) continue;
+    if (opt.workflow.empty()) {
+      throw Error(Errc::invalid_argument,
+                  fmt::format("{} is a bare input: name its workflow with --workflow, or write it "
+                              "as {{\"workflow\": ..., \"input\": {{...}}}}",
+                              in.name));
+    }
+    in.request.workflow = opt.workflow;
+  }
+  return inputs;
+}
 
+int start(StartOptions& opt) {
+  resolve(opt.endpoint, /*db_allowed=*/false);
+  auto inputs = read_start_requests(opt);
   ApiClient client(opt.endpoint);
   auto results = nlohmann::json::array();
   int exit_code = kExitOk;
-  for (auto& [name, input] : inputs) {
-    nlohmann::json body = {{"workflow", opt.workflow}, {"input", std::move(input)}};
+  for (auto& in : inputs) {
+    const auto& workflow = in.request.workflow;
+    nlohmann::json body = {{"workflow", workflow}, {"input", std::move(in.request.input)}};
     if (opt.version > 0) body["version"] = opt.version;
+    if (in.request.business_key) body["business_key"] = *in.request.business_key;
     if (!opt.business_key.empty()) body["business_key"] = opt.business_key;
     if (!opt.correlation_id.empty()) body["correlation_id"] = opt.correlation_id;
     try {
       auto answer = client.post("/v1/instances", body).body;
       results.push_back(answer);
       if (opt.format == "text") {
-        fmt::print("{}: {} instance {} ({} version {})\n", name,
+        fmt::print("{}: {} instance {} ({} version {})\n", in.name,
                    answer.value("created", false) ? "started" : "already started as",
-                   answer.value("id", ""), opt.workflow, answer.value("version", 0));
+                   answer.value("id", ""), workflow, answer.value("version", 0));
       }
     } catch (const ServerRefusal& e) {
-      fmt::print(stderr, "rmaflow: {}: {}\n", name, e.what());
+      fmt::print(stderr, "rmaflow: {}: {}\n", in.name, e.what());
       exit_code = kExitFailure;
     }
   }
@@ -69,7 +90,9 @@ void register_start(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "start", "Start instances on a running server: one per input (idempotent on the business key)");
   add_server_options(cmd, opt->endpoint);
-  cmd->add_option("--workflow", opt->workflow, "The workflow to start")->required();
+  cmd->add_option("--workflow", opt->workflow,
+                  "The workflow to start for bare inputs (an input {\"workflow\": W, \"input\": "
+                  "{...}} names its own)");
   cmd->add_option("--version", opt->version, "A deployed version (default: the newest)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--business-key", opt->business_key,
@@ -81,7 +104,9 @@ void register_start(CLI::App& app, int& exit_code) {
                   "adapter call (default: the instance id)");
   cmd->add_option("--format", opt->format, "Output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
-  cmd->add_option("inputs", opt->files, "JSON files, each one input object or an array of them");
+  cmd->add_option("inputs", opt->files,
+                  "JSON files, each an input object or an array of them; an element "
+                  "{\"workflow\": W, \"input\": {...}} starts workflow W");
   cmd->callback([opt, &exit_code] { exit_code = start(*opt); });
 }
 

@@ -7,6 +7,8 @@
 //   json: one array with one object per file:
 //         {"file", "valid", "workflow"?, "version"?, "steps"?, "diagnostics": [
 //            {"file", "line", "column", "severity", "code", "message"}, ...]}
+// With --adapters F, every action and compensation is also checked against the adapters F
+// configures (as deploy, run and serve check them).
 // Exit 0 when every file is valid (warnings allowed), 1 when any file has an error (with
 // --strict, also when any has a warning), 2 on a usage error.
 #include <fmt/format.h>
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
 #include "rmaflow/definition.hpp"
 
@@ -28,6 +31,7 @@ struct ValidateOptions {
   std::vector<std::string> files;
   std::string format = "text";
   bool strict = false;
+  std::string adapters;
 };
 
 std::size_t warnings(const LoadResult& result) {
@@ -72,11 +76,24 @@ nlohmann::ordered_json file_report(const std::string& file, const LoadResult& re
   return report;
 }
 
+// With --adapters, a definition whose actions the adapters cannot run is invalid: its
+// diagnostics gain those errors and it loses its definition.
+void check_against(const AdapterRegistry* adapters, LoadResult& result) {
+  if (adapters == nullptr || !result.ok()) return;
+  auto unknown = check_actions(*result.definition, *adapters);
+  if (unknown.empty()) return;
+  result.diagnostics.insert(result.diagnostics.end(), unknown.begin(), unknown.end());
+  result.definition.reset();
+}
+
 int run_validate(const ValidateOptions& options) {
+  std::shared_ptr<AdapterRegistry> adapters;
+  if (!options.adapters.empty()) adapters = load_adapters(options.adapters);
   bool all_valid = true;
   nlohmann::ordered_json reports = nlohmann::ordered_json::array();
   for (const auto& file : options.files) {
     LoadResult result = load_definition_file(file);
+    check_against(adapters.get(), result);
     all_valid = all_valid && passes(result, options.strict);
     if (options.format == "json")
       reports.push_back(file_report(file, result, options.strict));
@@ -105,6 +122,9 @@ void register_validate(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"text", "json"}));
   cmd->add_flag("--strict", options->strict,
                 "Treat warnings (the lints) as failures: exit 1 when any file has one");
+  cmd->add_option("--adapters", options->adapters,
+                  "Adapters file: also check that every action and compensation names a "
+                  "configured adapter and one of its operations (error unknown-action)");
   cmd->callback([options, &exit_code] { exit_code = run_validate(*options); });
 }
 

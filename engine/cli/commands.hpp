@@ -28,5 +28,7 @@ void register_migrate(CLI::App& app, int& exit_code);
 void register_simulate(CLI::App& app, int& exit_code);  // simulate, test
 // signal, retry, skip, goto, cancel, patch, resolve
 void register_operator_commands(CLI::App& app, int& exit_code);
+void register_commands(CLI::App& app, int& exit_code);  // commands list, withdraw
+void register_completion(CLI::App& app, int& exit_code);  // completion bash
 
 }  // namespace rmaflow::cli

@@ -1,19 +1,19 @@
 #include "engine/cli/instance_view.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include <fmt/format.h>
 
 #include "engine/api/views.hpp"
+#include "engine/cli/event_text.hpp"
 #include "engine/cli/table.hpp"
 
 namespace rmaflow::cli {
 
 namespace {
 
-std::string text(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
+std::string text(const nlohmann::json& j, const char* key) { return json_text(j, key); }
 
 std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
 
@@ -30,13 +30,62 @@ std::string incident_summary(const InstanceRow& row) {
   return incident_summary(api::instance_json(row, false));
 }
 
-std::string instances_table(const nlohmann::json& items, bool reasons) {
-  Table table({"ID", "WORKFLOW", "KEY", "STATUS", "STEP", reasons ? "REASON" : "NOTE"});
+std::string format_age(Duration age) {
+  struct Unit {
+    std::int64_t seconds;
+    char suffix;
+  };
+  static constexpr Unit kUnits[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+  auto left = std::max<std::int64_t>(0, age.count() / 1000);
+  for (std::size_t i = 0; i < std::size(kUnits); ++i) {
+    if (left < kUnits[i].seconds && i + 1 < std::size(kUnits)) continue;
+    std::string out = fmt::format("{}{}", left / kUnits[i].seconds, kUnits[i].suffix);
+    auto rest = left % kUnits[i].seconds;
+    if (i + 1 < std::size(kUnits) && rest / kUnits[i + 1].seconds > 0) {
+      out += fmt::format("{}{}", rest / kUnits[i + 1].seconds, kUnits[i + 1].suffix);
+    }
+    return out;
+  }
+  return "0s";
+}
+
+namespace {
+
+// How long ago `time` (an RFC 3339 text) was, as of `now`; "-" when it is not a time.
+std::string age_of(const std::string& time, TimePoint now) {
+  auto t = parse_time(time);
+  return t ? format_age(now - *t) : "-";
+}
+
+// "2026-11-28 09:12" of an RFC 3339 UTC text, to the minute; "-" when it is not one.
+std::string minute_of(const std::string& time) {
+  if (!parse_time(time) || time.size() < 16) return "-";
+  return time.substr(0, 10) + " " + time.substr(11, 5);
+}
+
+}  // namespace
+
+std::string instances_table(const nlohmann::json& items, bool reasons, TimePoint now) {
+  std::vector<std::string> header = {"ID", "WORKFLOW", "KEY", "STATUS", "STEP", "AGE"};
+  if (reasons) {
+    header.insert(header.end(), {"STUCK SINCE", "REASON"});
+  } else {
+    header.push_back("NOTE");
+  }
+  Table table(std::move(header));
   for (const auto& r : items) {
     auto status = text(r, "status");
-    table.add({text(r, "id"), fmt::format("{}@{}", text(r, "workflow"), text(r, "version")),
-               or_dash(text(r, "business_key")), status, text(r, "step"),
-               reasons ? text(r, "reason") : status == "suspended" ? incident_summary(r) : ""});
+    std::vector<std::string> row = {
+        text(r, "id"),   fmt::format("{}@{}", text(r, "workflow"), text(r, "version")),
+        or_dash(text(r, "business_key")), status, text(r, "step"),
+        age_of(text(r, "created_at"), now)};
+    if (reasons) {
+      row.push_back(minute_of(text(r, "stuck_since")));
+      row.push_back(text(r, "reason"));
+    } else {
+      row.push_back(status == "suspended" ? incident_summary(r) : "");
+    }
+    table.add(std::move(row));
   }
   return table.render();
 }
@@ -48,6 +97,21 @@ std::string instance_details(const nlohmann::json& r) {
   out += fmt::format("status       {}\n", text(r, "status"));
   out += fmt::format("step         {} ({}, attempt {})\n", text(r, "step"), text(r, "phase"),
                      text(r, "attempt"));
+  if (auto w = r.value("waiting_for", nlohmann::json()); w.is_object()) {
+    auto until = text(w, "until");
+    if (w.contains("signal")) {
+      auto then = text(w, "then");
+      out += fmt::format("waiting for  signal {}{}{}\n", text(w, "signal"),
+                         until.empty() ? " (no timeout)" : " until " + until,
+                         then.empty()        ? ""
+                         : then == "Timeout" ? ", then fails with Timeout"
+                                             : ", then goes to " + then);
+    } else if (w.contains("duration")) {
+      out += fmt::format("waiting      {}, until {}\n", text(w, "duration"), until);
+    } else if (w.contains("retry")) {
+      out += fmt::format("retry        attempt {} at {}\n", text(w, "retry"), until);
+    }
+  }
   out += fmt::format("business key {}\n", or_dash(text(r, "business_key")));
   out += fmt::format("correlation  {}\n", text(r, "correlation_id"));
   out += fmt::format("created      {}\n", text(r, "created_at"));
@@ -83,16 +147,25 @@ std::string instance_details(const nlohmann::json& r) {
   return out;
 }
 
-std::string history_table(const nlohmann::json& events) {
-  Table table({"SEQ", "AT", "EVENT", "STEP", "DETAILS"});
+std::string history_table(const nlohmann::json& events, std::size_t width) {
+  Table table({"SEQ", "AT (UTC)", "EVENT", "STEP", "WHAT HAPPENED"});
   for (const auto& e : events) {
-    auto data = e.value("data", nlohmann::json());
+    auto at = text(e, "at");
+    if (at.size() >= 19) at = at.substr(0, 10) + " " + at.substr(11, 8);  // 2026-11-30 11:20:49
     auto branch = text(e, "branch");
-    table.add({text(e, "seq"), text(e, "at"), text(e, "type"),
+    table.add({text(e, "seq"), at, text(e, "type"),
                branch.empty() ? text(e, "step") : branch + " " + text(e, "step"),
-               data.is_null() || data == nlohmann::json::object() ? "" : data.dump()});
+               event_summary(e)});
   }
-  return table.render();
+  std::string out;
+  std::string rendered = table.render();
+  std::size_t start = 0;
+  while (start < rendered.size()) {
+    auto end = rendered.find('\n', start);
+    out += fit(rendered.substr(start, end - start), width) + '\n';
+    start = end + 1;
+  }
+  return out;
 }
 
 }  // namespace rmaflow::cli

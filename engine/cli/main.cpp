@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
   using namespace rmaflow::cli;
   CLI::App app{"rmaflow: durable workflows for product returns", "rmaflow"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("rmaflow ") + RMAFLOW_VERSION,
+                       "Print the version and exit");
   int exit_code = kExitOk;
   register_validate(app, exit_code);
   register_run(app, exit_code);
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
   register_bench(app, exit_code);
   register_report(app, exit_code);
   register_operator_commands(app, exit_code);
+  register_commands(app, exit_code);
   register_token(app, exit_code);
   register_db(app, exit_code);
   // Arguments end up in JSON (queued commands, requests, history events), which holds text only.
@@ -70,6 +73,7 @@ int main(int argc, char** argv) {
       return kExitUsage;
     }
   }
+  register_completion(app, exit_code);
   // CLI11 reports an unknown subcommand as "a subcommand is required": name it instead.
   if (argc < 2) {
     fmt::print(stderr, "rmaflow: a command is required: {} (see rmaflow --help)\n",
@@ -87,6 +91,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return usage_error(app, e);

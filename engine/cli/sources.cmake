@@ -4,6 +4,7 @@ set(RMAFLOW_CLI_SOURCES
   engine/cli/cli_support.cpp
   engine/cli/endpoint.cpp
   engine/cli/instance_view.cpp
+  engine/cli/event_text.cpp
   engine/cli/table.cpp
   engine/cli/cmd_validate.cpp
   engine/cli/cmd_run.cpp
@@ -18,8 +19,10 @@ set(RMAFLOW_CLI_SOURCES
   engine/cli/cmd_bench.cpp
   engine/cli/cmd_report.cpp
   engine/cli/cmd_operator.cpp
+  engine/cli/cmd_commands.cpp
   engine/cli/cmd_serve.cpp
   engine/cli/cmd_start.cpp
   engine/cli/cmd_token.cpp
   engine/cli/run_summary.cpp
+  engine/cli/cmd_completion.cpp
 )

@@ -124,6 +124,7 @@ nlohmann::json follow(const nlohmann::json& input, const std::vector<PathStep>& 
 
 struct Expression::Impl {
   std::string source;
+  std::string origin;  // where it is written, for run-time errors; may be empty
   jq_state* jq = nullptr;                      // null for a simple path
   std::optional<std::vector<PathStep>> path;  // set for a simple path
 
@@ -147,9 +148,10 @@ constexpr std::string_view kPrelude =
 
 }  // namespace
 
-Expression Expression::compile(const std::string& source) {
+Expression Expression::compile(const std::string& source, std::string origin) {
   auto impl = std::make_shared<Impl>();
   impl->source = source;
+  impl->origin = std::move(origin);
   impl->path = simple_path(source);
   if (impl->path) return Expression(std::move(impl));  // always valid jq; no program needed
   if (source.find('\0') != std::string::npos) {
@@ -176,7 +178,14 @@ const std::string& Expression::source() const {
 }
 
 nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
-  if (impl_->path) return follow(input, *impl_->path, impl_->source);
+  if (impl_->path) {
+    if (impl_->origin.empty()) return follow(input, *impl_->path, impl_->source);
+    try {
+      return follow(input, *impl_->path, impl_->source);
+    } catch (const ExpressionError& e) {
+      throw ExpressionError(fmt::format("{}: {}", impl_->origin, e.what()));
+    }
+  }
   jq_state* jq = impl_->jq;
   jq_start(jq, dsl::to_jv(input), 0);
   auto& watchdog = dsl::JqWatchdog::instance();
@@ -213,6 +222,8 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
   // Restart on null so the compiled program does not keep the caller's (possibly large)
   // input alive until the next evaluation.
   jq_start(jq, jv_null(), 0);
+  // Where the expression is written, ahead of what went wrong: "<origin>: jq expression ...".
+  std::string where = impl_->origin.empty() ? "" : impl_->origin + ": ";
   if (limit != nullptr) {
     std::string what = std::string_view(limit) == "time"
                            ? fmt::format("ran longer than {} ms", kExpressionTimeLimit.count())
@@ -220,12 +231,12 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
                            ? fmt::format("gave a result larger than {} bytes", kExpressionResultBytes)
                            : fmt::format("gave a result nested deeper than {} levels",
                                          kExpressionResultDepth);
-    throw ExpressionLimitError(limit,
-                               fmt::format("jq expression \"{}\" {}", quote_utf8(impl_->source), what));
+    throw ExpressionLimitError(
+        limit, fmt::format("{}jq expression \"{}\" {}", where, quote_utf8(impl_->source), what));
   }
   if (!failure.empty()) {
-    throw ExpressionError(fmt::format("jq expression \"{}\" failed: {}", quote_utf8(impl_->source),
-                                      quote_utf8(failure)));
+    throw ExpressionError(fmt::format("{}jq expression \"{}\" failed: {}", where,
+                                      quote_utf8(impl_->source), quote_utf8(failure)));
   }
   return result;
 }
@@ -320,9 +331,11 @@ bool Template::is_expression(const std::string& s, std::string* inner) {
   return true;
 }
 
-Template Template::compile(const nlohmann::json& value) {
+Template Template::compile(const nlohmann::json& value, std::string label, std::string context) {
   Template t;
   t.raw_ = value;
+  t.label_ = std::move(label);
+  t.context_ = std::move(context);
   find_holes(t.raw_, nlohmann::json::json_pointer(), t.holes_);
   return t;
 }
@@ -331,10 +344,17 @@ nlohmann::json Template::render(const nlohmann::json& context) const {
   if (holes_.empty()) return raw_;
   nlohmann::json out = raw_;
   for (const auto& hole : holes_) {
-    if (hole.where.empty())
-      out = hole.expr.evaluate(context);
-    else
-      out[hole.where] = hole.expr.evaluate(context);
+    try {
+      if (hole.where.empty())
+        out = hole.expr.evaluate(context);
+      else
+        out[hole.where] = hole.expr.evaluate(context);
+    } catch (const ExpressionError& e) {
+      if (label_.empty()) throw;
+      std::string field = label_ + hole.where.to_string();
+      throw ExpressionError(context_.empty() ? fmt::format("{}: {}", field, e.what())
+                                             : fmt::format("{} of {}: {}", field, context_, e.what()));
+    }
   }
   return out;
 }

@@ -1,13 +1,18 @@
 #include "engine/dsl/input_schema.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <regex>
+
 #define VALIJSON_USE_EXCEPTIONS 1
+#include <fmt/format.h>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
-#include "rmaflow/errors.hpp"
+#include "engine/dsl/schema_walk.hpp"
 
 namespace rmaflow {
 
@@ -31,16 +36,158 @@ std::string to_pointer(const std::vector<std::string>& context) {
   return out;
 }
 
+// valijson reports a failure inside an item, a property or a subschema twice: once where it
+// happened and once, in these words, at each enclosing place. Only the first says anything.
+bool is_wrapper(const std::string& description) {
+  for (const char* prefix :
+       {"Failed to validate item #", "Failed to validate against schema associated with property",
+        "Failed to validate against schema associated with pattern",
+        "Failed to validate against additional properties schema",
+        "Failed to validate against child schema #", "Failed to validate against dependent schema",
+        "Failed to validate against a conditional schema"}) {
+    if (description.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+// "1.000000" (std::to_string of a double) as people write it: "1", "0.5".
+std::string number_text(const std::string& text) {
+  double value = 0;
+  try {
+    value = std::stod(text);
+  } catch (const std::exception&) {
+    return text;
+  }
+  if (std::floor(value) == value && std::fabs(value) < 1e15) return fmt::format("{}", static_cast<long long>(value));
+  return fmt::format("{}", value);
+}
+
+std::string json_type(const nlohmann::json& value) {
+  if (value.is_number_integer() || value.is_number_unsigned()) return "an integer";
+  if (value.is_number()) return "a number";
+  if (value.is_string()) return "a string";
+  if (value.is_boolean()) return "a boolean";
+  if (value.is_null()) return "null";
+  if (value.is_array()) return "an array";
+  return "an object";
+}
+
+std::string type_word(const std::string& type) {
+  if (type == "integer" || type == "array" || type == "object") return "an " + type;
+  if (type == "null") return "null";
+  return "a " + type;
+}
+
+std::string list_of(const std::vector<std::string>& items, const char* last) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += i + 1 == items.size() ? fmt::format(" {} ", last) : ", ";
+    out += items[i];
+  }
+  return out;
+}
+
+// What the schema at the failing place requires, in words, from valijson's description of
+// the failure and the schema itself. `value` is the input's value there (null when absent).
+std::string requirement(const std::string& d, const nlohmann::json* schema,
+                        const nlohmann::json& value) {
+  static const std::vector<std::pair<std::regex, const char*>> kNumeric = {
+      {std::regex("Expected number greater than or equal to (.*)"), "must be at least {}"},
+      {std::regex("Expected number greater than (.*)"), "must be greater than {}"},
+      {std::regex("Expected number less than or equal to (.*)"), "must be at most {}"},
+      {std::regex("Expected number less than (.*)"), "must be less than {}"},
+      {std::regex("Value should be a multiple of (.*)"), "must be a multiple of {}"},
+  };
+  static const std::vector<std::pair<std::regex, const char*>> kCounted = {
+      {std::regex("String should be no fewer than ([0-9]+) characters.*"),
+       "must be at least {} character(s) long"},
+      {std::regex("String should be no more than ([0-9]+) characters.*"),
+       "must be at most {} character(s) long"},
+      {std::regex("Array should contain no fewer than ([0-9]+) elements.*"),
+       "must have at least {} item(s)"},
+      {std::regex("Array should contain no more than ([0-9]+) elements.*"),
+       "must have at most {} item(s)"},
+      {std::regex("Object should have no fewer than ([0-9]+) properties.*"),
+       "must have at least {} field(s)"},
+      {std::regex("Object should have no more than ([0-9]+) properties.*"),
+       "must have at most {} field(s)"},
+  };
+  std::smatch m;
+  for (const auto& [pattern, words] : kNumeric) {
+    if (std::regex_match(d, m, pattern)) return fmt::format(fmt::runtime(words), number_text(m[1]));
+  }
+  for (const auto& [pattern, words] : kCounted) {
+    if (std::regex_match(d, m, pattern)) return fmt::format(fmt::runtime(words), m[1].str());
+  }
+  if (d.rfind("Value type not permitted", 0) == 0) {
+    std::vector<std::string> wanted;
+    if (schema != nullptr && schema->contains("type")) {
+      const auto& type = (*schema)["type"];
+      if (type.is_string()) wanted.push_back(type_word(type.get<std::string>()));
+      if (type.is_array()) {
+        for (const auto& t : type)
+          if (t.is_string()) wanted.push_back(type_word(t.get<std::string>()));
+      }
+    }
+    if (wanted.empty()) return fmt::format("must not be {}", json_type(value));
+    return fmt::format("must be {}, not {}", list_of(wanted, "or"), json_type(value));
+  }
+  if (d.rfind("Failed to match against any enum values", 0) == 0) {
+    if (schema != nullptr && schema->contains("enum") && (*schema)["enum"].is_array()) {
+      std::vector<std::string> values;
+      for (const auto& v : (*schema)["enum"]) values.push_back(v.dump());
+      return fmt::format("must be one of {}, not {}", list_of(values, "or"), value.dump());
+    }
+    return "is not one of the allowed values";
+  }
+  if (d.rfind("Failed to match regex", 0) == 0) {
+    if (schema != nullptr && schema->contains("pattern") && (*schema)["pattern"].is_string()) {
+      return fmt::format("must match the pattern {}, and {} does not",
+                         (*schema)["pattern"].get<std::string>(), value.dump());
+    }
+    return "does not match the required pattern";
+  }
+  if (d.rfind("Failed to match expected value set by 'const'", 0) == 0) {
+    if (schema != nullptr && schema->contains("const")) {
+      return fmt::format("must be {}", (*schema)["const"].dump());
+    }
+    return "is not the required value";
+  }
+  if (d.rfind("String should be a valid date-time", 0) == 0) {
+    return "must be a date and time (RFC 3339, such as 2026-01-31T12:00:00Z)";
+  }
+  if (d.rfind("String should be a valid date", 0) == 0) return "must be a date (such as 2026-01-31)";
+  if (d.rfind("String should be a valid time", 0) == 0) return "must be a time (such as 12:00:00Z)";
+  if (d.find("anyOf") != std::string::npos || d.find("oneOf") != std::string::npos ||
+      d.find("exactly one") != std::string::npos) {
+    return "matches none of the shapes the schema allows here";
+  }
+  if (d.rfind("Target should not validate", 0) == 0) return "has a shape the schema forbids here";
+  if (d.find("uniqueness") != std::string::npos) return "must not hold the same item twice";
+  return "is invalid: " + d;  // a check this wording does not know yet: valijson's own words
+}
+
+// "/lines/0/qty", or "the input" for the whole of it.
+std::string place(const std::string& pointer) { return pointer.empty() ? "the input" : pointer; }
+
+std::string escape_token(const std::string& token) {
+  std::string out;
+  for (char c : token) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+  return out;
+}
+
 }  // namespace
 
 struct InputSchema::Impl {
+  nlohmann::json document;
   valijson::Schema schema;
 };
 
 InputSchema::InputSchema(const nlohmann::json& schema) : impl_(std::make_unique<Impl>()) {
+  impl_->document = schema;
   try {
     valijson::SchemaParser parser;
-    valijson::adapters::NlohmannJsonAdapter adapter(schema);
+    valijson::adapters::NlohmannJsonAdapter adapter(impl_->document);
     parser.populateSchema(adapter, impl_->schema);
   } catch (const std::exception& e) {
     throw Error(Errc::invalid_definition, std::string("not a usable JSON Schema: ") + e.what());
@@ -49,22 +196,49 @@ InputSchema::InputSchema(const nlohmann::json& schema) : impl_(std::make_unique<
 
 InputSchema::~InputSchema() = default;
 
-std::optional<InputSchema::Violation> InputSchema::check(const nlohmann::json& input) const {
+std::vector<InputViolation> InputSchema::check(const nlohmann::json& input) const {
   valijson::Validator validator;
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter target(input);
-  if (validator.validate(impl_->schema, target, &results)) return std::nullopt;
-  // The deepest error names the field at fault; outer ones only say a subschema failed.
-  std::optional<Violation> best;
-  std::size_t best_depth = 0;
+  std::vector<InputViolation> out;
+  if (validator.validate(impl_->schema, target, &results)) return out;
+  static const std::regex kMissing("Missing required property '(.*)'\\.?");
+  static const std::regex kUnknown(".*additionalProperties' constraints: '(.*)'\\.?");
   valijson::ValidationResults::Error error;
   while (results.popError(error)) {
-    if (!best || error.context.size() > best_depth) {
-      best = Violation{to_pointer(error.context), error.description};
-      best_depth = error.context.size();
+    if (is_wrapper(error.description)) continue;
+    std::string pointer = to_pointer(error.context);
+    std::smatch m;
+    std::string message;
+    if (std::regex_match(error.description, m, kMissing)) {
+      pointer += "/" + escape_token(m[1]);
+      message = fmt::format("{} is missing; it is required", pointer);
+    } else if (std::regex_match(error.description, m, kUnknown)) {
+      pointer += "/" + escape_token(m[1]);
+      message = fmt::format("{} is not a field the schema allows", pointer);
+    } else {
+      const nlohmann::json* schema =
+          dsl::subschema_at(impl_->document, dsl::steps_of_pointer(impl_->document, pointer));
+      nlohmann::json value;
+      try {
+        value = input.at(nlohmann::json::json_pointer(pointer));
+      } catch (const nlohmann::json::exception&) {
+      }
+      message = fmt::format("{} {}", place(pointer), requirement(error.description, schema, value));
     }
+    bool repeated = std::any_of(out.begin(), out.end(),
+                                [&](const InputViolation& v) { return v.message == message; });
+    if (!repeated) out.push_back(InputViolation{pointer, std::move(message)});
   }
-  return best;
+  if (out.empty()) out.push_back(InputViolation{"", "the input does not match its schema"});
+  return out;
+}
+
+InvalidInput schema_violations(const std::string& workflow, std::vector<InputViolation> violations) {
+  std::string all;
+  for (const auto& v : violations) all += (all.empty() ? "" : "; ") + v.message;
+  return InvalidInput(fmt::format("the input of workflow {} fails its schema: {}", workflow, all),
+                      std::move(violations));
 }
 
 }  // namespace rmaflow

@@ -6,8 +6,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "rmaflow/errors.hpp"
 
 namespace rmaflow {
 
@@ -19,16 +22,17 @@ class InputSchema {
   InputSchema(const InputSchema&) = delete;
   InputSchema& operator=(const InputSchema&) = delete;
 
-  struct Violation {
-    std::string pointer;  // JSON Pointer of the offending value; "" for the whole input
-    std::string message;
-  };
-  // The most specific violation, or nullopt when `input` conforms.
-  std::optional<Violation> check(const nlohmann::json& input) const;
+  // Every violation of `input`, in the order the schema finds them, each a plain sentence
+  // naming its place ("/lines/0/qty must be at least 1"); empty when `input` conforms.
+  std::vector<InputViolation> check(const nlohmann::json& input) const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The error for a start input of `workflow` that fails its schema: one sentence listing every
+// violation, which it also carries.
+InvalidInput schema_violations(const std::string& workflow, std::vector<InputViolation> violations);
 
 }  // namespace rmaflow

@@ -49,11 +49,9 @@ bool starts_path(const std::vector<Token>& tokens, std::size_t i) {
   }
 }
 
-}  // namespace
-
-std::vector<ContextRead> context_reads(std::string_view program) {
-  std::vector<Token> tokens = lex_jq(program);
-  std::vector<ContextRead> reads;
+// Calls `read(i)` for each field token at `i` that reads a top-level key of the context.
+template <typename Read>
+void visit_context_reads(const std::vector<Token>& tokens, Read read) {
   std::vector<Frame> frames = {{true, true}};
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     const Token& t = tokens[i];
@@ -64,10 +62,7 @@ std::vector<ContextRead> context_reads(std::string_view program) {
       continue;
     }
     if (t.kind == TokenKind::field) {
-      std::string key = t.text.substr(1);
-      bool seen = std::any_of(reads.begin(), reads.end(),
-                              [&](const ContextRead& r) { return r.key == key; });
-      if (frame.root && starts_path(tokens, i) && !seen) reads.push_back({key, t.offset});
+      if (frame.root && starts_path(tokens, i)) read(i);
       continue;
     }
     if (t.kind != TokenKind::punct) continue;
@@ -93,6 +88,60 @@ std::vector<ContextRead> context_reads(std::string_view program) {
       frames.pop_back();
     }
   }
+}
+
+// The place named after the field at `i`: `.a`, `[]`, `[0]`, `["a"]`, `?`, until anything else.
+std::vector<InputRead::Step> path_after(const std::vector<Token>& tokens, std::size_t i) {
+  std::vector<InputRead::Step> path;
+  for (std::size_t j = i + 1; j < tokens.size();) {
+    const Token& t = tokens[j];
+    if (t.kind == TokenKind::field) {
+      path.push_back({t.text.substr(1), -1});
+      ++j;
+    } else if (is_punct(t, "?")) {
+      ++j;
+    } else if (is_punct(t, "[") && j + 1 < tokens.size() && is_punct(tokens[j + 1], "]")) {
+      path.push_back({"", -1});
+      j += 2;
+    } else if (is_punct(t, "[") && j + 2 < tokens.size() && is_punct(tokens[j + 2], "]") &&
+               (tokens[j + 1].kind == TokenKind::number ||
+                tokens[j + 1].kind == TokenKind::string)) {
+      const auto& inner = tokens[j + 1].text;
+      if (tokens[j + 1].kind == TokenKind::number) {
+        if (inner.find_first_not_of("0123456789") != std::string::npos) break;
+        path.push_back({"", std::stol(inner.substr(0, 9))});
+      } else {
+        if (inner.size() < 2 || inner.find('\\') != std::string::npos) break;
+        path.push_back({inner.substr(1, inner.size() - 2), -1});
+      }
+      j += 3;
+    } else {
+      break;
+    }
+  }
+  return path;
+}
+
+}  // namespace
+
+std::vector<ContextRead> context_reads(std::string_view program) {
+  std::vector<Token> tokens = lex_jq(program);
+  std::vector<ContextRead> reads;
+  visit_context_reads(tokens, [&](std::size_t i) {
+    std::string key = tokens[i].text.substr(1);
+    bool seen = std::any_of(reads.begin(), reads.end(),
+                            [&](const ContextRead& r) { return r.key == key; });
+    if (!seen) reads.push_back({key, tokens[i].offset});
+  });
+  return reads;
+}
+
+std::vector<InputRead> input_reads(std::string_view program) {
+  std::vector<Token> tokens = lex_jq(program);
+  std::vector<InputRead> reads;
+  visit_context_reads(tokens, [&](std::size_t i) {
+    if (tokens[i].text == ".input") reads.push_back({path_after(tokens, i), tokens[i].offset});
+  });
   return reads;
 }
 

@@ -21,4 +21,19 @@ struct ContextRead {
 // first read.
 std::vector<ContextRead> context_reads(std::string_view program);
 
+// One read of the start input, `.input.lines[].qty`, as the path that follows `.input`:
+// fields, and array elements (`[]`, `[0]`). The path ends where the program stops naming a
+// place plainly (a pipe, a function, a computed index).
+struct InputRead {
+  struct Step {
+    std::string field;  // empty for an element
+    long index = -1;    // an element's literal index; -1 for any (`[]`)
+  };
+  std::vector<Step> path;  // empty for `.input` itself
+  std::size_t offset = 0;  // byte offset of the `.input` in the program
+};
+
+// Every read of the start input by the context (as context_reads() finds them), in order.
+std::vector<InputRead> input_reads(std::string_view program);
+
 }  // namespace rmaflow::dsl

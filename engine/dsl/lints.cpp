@@ -7,6 +7,9 @@
 #include <cctype>
 
 #include "engine/dsl/graph_checks.hpp"
+#include "engine/dsl/jq_references.hpp"
+#include "engine/dsl/jq_shape.hpp"
+#include "engine/dsl/schema_walk.hpp"
 
 namespace rmaflow::dsl {
 
@@ -89,6 +92,64 @@ void check_switches(const Definition& d, const SourceFacts& facts, DiagnosticSin
   }
 }
 
+// A condition jq always takes as true: the case always matches, and later cases never do.
+void check_conditions(const SourceFacts& facts, DiagnosticSink& sink) {
+  for (const auto& site : facts.expressions) {
+    if (site.role != ExpressionSite::Role::condition) continue;
+    auto what = never_boolean(site.program);
+    if (!what) continue;
+    sink.warning(site.where, "switch-not-boolean",
+                 fmt::format("the condition \"{}\" of a case of switch step \"{}\" is {}, never "
+                             "true or false: jq takes it as true, so the case always matches; "
+                             "compare with == (or test with a function that gives true or false)",
+                             site.program, site.step, *what));
+  }
+}
+
+std::string path_text(const std::vector<InputRead::Step>& path, std::size_t upto) {
+  std::string out = ".input";
+  for (std::size_t i = 0; i < upto && i < path.size(); ++i) {
+    if (!path[i].field.empty()) out += "." + path[i].field;
+    else out += path[i].index >= 0 ? fmt::format("[{}]", path[i].index) : "[]";
+  }
+  return out;
+}
+
+// An expression that reads a field of the start input the input schema does not declare: a
+// misspelt name, or a field the platform does not send.
+void check_input_reads(const Definition& d, const SourceFacts& facts, DiagnosticSink& sink) {
+  if (!d.input_schema || !d.input_schema->is_object()) return;
+  const nlohmann::json& root = *d.input_schema;
+  for (const auto& site : facts.expressions) {
+    for (const auto& read : input_reads(site.program)) {
+      std::vector<DocStep> at;
+      for (std::size_t i = 0; i < read.path.size(); ++i) {
+        const auto& step = read.path[i];
+        if (step.field.empty()) {
+          at.push_back(DocStep{{}, step.index, true});
+          continue;
+        }
+        const nlohmann::json* parent = subschema_at(root, at);
+        if (parent == nullptr) break;
+        auto facts_here = field_facts(root, *parent, step.field);
+        if (facts_here.kind == FieldFacts::Kind::unknown) break;
+        if (facts_here.kind == FieldFacts::Kind::undeclared) {
+          std::string where = site.step.empty() ? site.label
+                                                : fmt::format("{} of step \"{}\"", site.label,
+                                                              site.step);
+          sink.warning(site.where, "undeclared-input",
+                       fmt::format("{} in {} reads a field the input schema does not declare "
+                                   "(under {} it declares: {})",
+                                   path_text(read.path, i + 1), where, path_text(read.path, i),
+                                   fmt::join(facts_here.declared, ", ")));
+          break;
+        }
+        at.push_back(DocStep{step.field, -1, false});
+      }
+    }
+  }
+}
+
 void check_waits(const Definition& d, const SourceFacts& facts, DiagnosticSink& sink) {
   for (const auto& step : d.steps) {
     const auto* wait = std::get_if<WaitStep>(&step.body);
@@ -141,6 +202,8 @@ void check_ends(const Definition& d, const SourceFacts& facts, DiagnosticSink& s
 
 void check_lints(const Definition& d, const SourceFacts& facts, DiagnosticSink& sink) {
   check_switches(d, facts, sink);
+  check_conditions(facts, sink);
+  check_input_reads(d, facts, sink);
   check_waits(d, facts, sink);
   check_ends(d, facts, sink);
 }

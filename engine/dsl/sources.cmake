@@ -14,12 +14,15 @@ set(RMAFLOW_DSL_SOURCES
   engine/dsl/jq_lexer.cpp
   engine/dsl/jq_watchdog.cpp
   engine/dsl/jq_references.cpp
+  engine/dsl/jq_shape.cpp
   engine/dsl/jv_json.cpp
   engine/dsl/lints.cpp
   engine/dsl/loader.cpp
   engine/dsl/map_reader.cpp
   engine/dsl/mermaid_writer.cpp
   engine/dsl/policy_reader.cpp
+  engine/dsl/schema_walk.cpp
+  engine/dsl/signal_names.cpp
   engine/dsl/step_parser.cpp
   engine/dsl/step_reader.cpp
   engine/dsl/syntax_hint.cpp

@@ -61,12 +61,8 @@ void DefinitionCache::check_input(const Definition& def, const nlohmann::json& i
     if (!slot) slot = std::make_shared<const InputSchema>(*def.input_schema);
     schema = slot;
   }
-  auto violation = schema->check(input);
-  if (!violation) return;
-  throw InvalidInput(fmt::format("the input of workflow {} fails its schema at {}: {}", def.name,
-                                 violation->pointer.empty() ? "the root" : violation->pointer,
-                                 violation->message),
-                     violation->pointer);
+  auto violations = schema->check(input);
+  if (!violations.empty()) throw schema_violations(def.name, std::move(violations));
 }
 
 }  // namespace rmaflow

@@ -54,6 +54,10 @@ EngineImpl::~EngineImpl() {
 
 DeployResult EngineImpl::deploy(std::shared_ptr<const Definition> def) {
   if (!def) throw Error(Errc::invalid_argument, "deploy() needs a loaded definition");
+  // An action this engine cannot run is refused now, not when an instance reaches it.
+  if (auto unknown = check_actions(*def, *adapters_); !unknown.empty()) {
+    throw DefinitionError(std::move(unknown));
+  }
   bool created = definitions_->deploy(def, clock_->now());
   return DeployResult{def->name, def->version, created};
 }

@@ -184,6 +184,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
     std::string instance_id;
     std::string input_hash;
     int version;
+    nlohmann::json input;  // canonical, to name what differs in a conflicting start
   };
   std::unordered_map<std::string, PendingKey> pending_keys_;  // uncommitted starts by key
 

@@ -1,7 +1,9 @@
 // Signals: accepted from callers (and from queued commands), stored and deduplicated by their
 // idempotency key, consumed by the wait step that names them (see docs/decisions.md, Signals).
+// A signal no wait step of the instance's version waits for is refused.
 #include <fmt/format.h>
 
+#include "engine/dsl/signal_names.hpp"
 #include "engine/runtime/engine_impl.hpp"
 #include "engine/runtime/request_checks.hpp"
 #include "engine/runtime/signal_routing.hpp"
@@ -53,6 +55,11 @@ SignalResult EngineImpl::handle_signal(const SignalRequest& request) {
   }
   auto marked = processing(id);
   Instance* inst = &acquire_unfinished(id, "takes no signals");
+  // A signal no wait step of its version could ever take would be kept forever.
+  if (auto refusal = dsl::signal_refusal(*inst->definition, request.name); !refusal.empty()) {
+    settle(*inst);
+    throw Error(Errc::invalid_argument, fmt::format("instance {}: {}", id, refusal));
+  }
   auto now = clock_->now();
   std::string key =
       request.idempotency_key.empty() ? "auto:" + ids_.next(now) : request.idempotency_key;

@@ -4,6 +4,8 @@
 
 #include "engine/runtime/engine_impl.hpp"
 #include "engine/runtime/request_checks.hpp"
+#include "engine/runtime/start_conflict.hpp"
+#include "engine/support/canonical_json.hpp"
 #include "engine/support/json_depth.hpp"
 #include "engine/support/sha256.hpp"
 
@@ -66,24 +68,23 @@ StartResult EngineImpl::handle_start(StartRequest request) {
                         pinned ? "version" : "workflow");
   }
   check_start_input(request.workflow, request.input);
+  // By value: 1.0 is the integer 1 to the schema, and 329.0 the same price as 329.
+  request.input = canonical_json(request.input);
   definitions_->check_input(*def, request.input);
   std::string business_key = business_key_for(*def, request.input, request.business_key);
   std::string input_hash = sha256_hex(request.input.dump());
 
   if (!business_key.empty()) {
     auto key = pending_key(def->name, business_key);
-    auto answer_existing = [&](const std::string& id, const std::string& hash, int v) {
-      if (hash != input_hash) {
-        throw Error(Errc::conflict,
-                    fmt::format("workflow {} already has instance {} for business key {} with "
-                                "a different input",
-                                def->name, id, business_key));
-      }
+    auto answer_existing = [&](const std::string& id, const std::string& hash, int v,
+                               const nlohmann::json& input) {
+      if (hash != input_hash) check_same_input(*def, id, business_key, input, request.input);
       return StartResult{id, v, false};
     };
     if (auto it = pending_keys_.find(key); it != pending_keys_.end()) {
       // Answered with the batch that carries the first start.
-      return answer_existing(it->second.instance_id, it->second.input_hash, it->second.version);
+      const auto& first = it->second;
+      return answer_existing(first.instance_id, first.input_hash, first.version, first.input);
     }
     std::optional<InstanceRow> existing;
     {
@@ -91,7 +92,8 @@ StartResult EngineImpl::handle_start(StartRequest request) {
       existing = store_->find_by_business_key(def->name, business_key);
     }
     if (existing) {
-      return answer_existing(existing->id, existing->input_hash, existing->version);
+      return answer_existing(existing->id, existing->input_hash, existing->version,
+                             stored_input(*existing));
     }
   }
 
@@ -135,7 +137,8 @@ Instance& EngineImpl::create_instance(std::shared_ptr<const Definition> def, nlo
   active_count_ = active_.size();
   if (!ref.row.business_key.empty()) {
     auto key = pending_key(ref.row.workflow, ref.row.business_key);
-    pending_keys_[key] = PendingKey{ref.row.id, ref.row.input_hash, ref.row.version};
+    pending_keys_[key] =
+        PendingKey{ref.row.id, ref.row.input_hash, ref.row.version, ref.row.context["input"]};
     batch().then([this, key] { pending_keys_.erase(key); });
   }
   return ref;

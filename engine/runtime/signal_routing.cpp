@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "engine/dsl/signal_names.hpp"
+
 namespace rmaflow {
 
 namespace {
@@ -59,20 +61,11 @@ std::string signal_refusal(const Instance& inst, const std::string& name,
                            const nlohmann::json& match) {
   const Definition& def = *inst.definition;
   std::vector<const Step*> waits;
-  std::set<std::string> names;
   for (const auto& step : def.steps) {
     const WaitStep* w = wait_of(step);
-    if (w == nullptr || w->signal.empty()) continue;
-    names.insert(w->signal);
-    if (w->signal == name) waits.push_back(&step);
+    if (w != nullptr && w->signal == name) waits.push_back(&step);
   }
-  if (waits.empty()) {
-    return names.empty()
-               ? fmt::format("workflow {} version {} waits for no signals", def.name, def.version)
-               : fmt::format("workflow {} version {} waits for no signal named {}; it waits for "
-                             "{}",
-                             def.name, def.version, name, fmt::join(names, ", "));
-  }
+  if (waits.empty()) return dsl::signal_refusal(def, name);
   std::vector<const Step*> matching;
   for (const Step* s : waits)
     if (wait_of(*s)->match) matching.push_back(s);

@@ -2,6 +2,8 @@
 // take it now or later; anything else would be kept forever and never consumed:
 //
 //   no wait of the version waits for that name        -> refused, naming the ones it waits for
+//                                                        (dsl::signal_refusal; the engine checks
+//                                                        it first, as a bad argument)
 //   it carries a match value, no wait for it has match -> refused: send it without one
 //   no match value, every wait for it has a match      -> refused: name the branch it is for
 //   a match value that no cursor can ever wait with    -> refused, naming the branches that wait

@@ -25,6 +25,7 @@ set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/recovery.cpp
   engine/runtime/request_checks.cpp
   engine/runtime/signal_routing.cpp
+  engine/runtime/start_conflict.cpp
   engine/runtime/step_machine.cpp
   engine/runtime/timer_queue.cpp
   engine/runtime/timer_service.cpp

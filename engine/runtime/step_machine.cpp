@@ -20,7 +20,8 @@
 //                                  (payload at .<result>), enter next; otherwise it stays pending
 //   wait timer comes due        -> duration: step_completed, enter next
 //                                  timeout: on_timeout set? enter it; otherwise fail Timeout
-//   restart while invoking      -> invoke again with the same key (deadline already past: Timeout)
+//   restart while invoking      -> attempt_reinvoked, invoke again with the same key (deadline
+//                                  already past: Timeout)
 //
 // A step that cannot run (a `with` or `if` expression raises) fails like an attempt with the
 // non-retryable code ExpressionError; a switch where nothing matches fails with NoMatch.
@@ -350,6 +351,11 @@ void StepMachine::resume(Instance& inst) {
     if (c->deadline && *c->deadline <= host_.now()) {
       on_timeout(inst, branch);  // it ran out of time while the engine was down
     } else {
+      // The adapter may have had the first call: the history says it is asked again.
+      nlohmann::json data = {{"attempt", c->attempt},
+                             {"idempotency_key", inst.idempotency_key(*c)}};
+      if (c->compensation) data["compensation"] = true;
+      host_.batch().record(inst, *c, EventType::attempt_reinvoked, host_.now(), std::move(data));
       host_.invoke_after_commit(inst, *c);
     }
   }

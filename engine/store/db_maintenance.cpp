@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <filesystem>
 
@@ -10,6 +11,7 @@
 #include "engine/store/schema.hpp"
 #include "engine/store/sqlite_error.hpp"
 #include "engine/support/db_file.hpp"
+#include "rmaflow/status.hpp"
 
 namespace rmaflow::store {
 
@@ -38,9 +40,6 @@ constexpr const char* kRules[] = {
   "GROUP BY instance_id) e ON e.instance_id = i.id "
   "WHERE coalesce(e.n, 0) <> i.last_seq OR coalesce(e.top, 0) <> i.last_seq "
   "OR coalesce(e.low, 1) <> 1",
-  "SELECT 'event ' || seq || ' of instance ' || instance_id || ' has the unknown type ' || type "
-  "FROM events WHERE type NOT IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21, 22, 23, 24, 25, 26, 30, 31, "
-  "40, 41, 42, 43, 44)",
   "SELECT 'event ' || seq || ' of instance ' || instance_id || ' has data that is not JSON' "
   "FROM events WHERE NOT json_valid(data)",
   "SELECT 'the history of ' || instance_id || ' belongs to no instance' FROM events "
@@ -59,6 +58,17 @@ constexpr const char* kRules[] = {
   "WHERE NOT json_valid(body)",
 };
 // clang-format on
+
+// Event types are checked against the list the engine names (rmaflow/status.hpp), so that a new
+// type is known here the moment it exists.
+std::string unknown_event_type_rule() {
+  std::vector<int> known;
+  for (EventType t : all_event_types()) known.push_back(static_cast<int>(t));
+  return fmt::format(
+      "SELECT 'event ' || seq || ' of instance ' || instance_id || ' has the unknown type ' || "
+      "type FROM events WHERE type NOT IN ({})",
+      fmt::join(known, ", "));
+}
 
 }  // namespace
 
@@ -87,7 +97,9 @@ CheckReport check_database(const std::string& path, std::size_t max_problems) {
     // is the report then.
     if (!report.ok()) return;
     check_schema(db, path, /*read_only=*/true);  // an rmaflow database, of this version
-    for (const char* rule : kRules) {
+    std::vector<std::string> rules(std::begin(kRules), std::end(kRules));
+    rules.push_back(unknown_event_type_rule());
+    for (const auto& rule : rules) {
       SQLite::Statement statement(db, rule);
       while (statement.executeStep() && report.problems.size() < max_problems) {
         note(statement.getColumn(0).getString());

@@ -314,6 +314,36 @@ std::optional<CommandRow> SqliteStore::get_command(std::int64_t id) {
   });
 }
 
+std::vector<CommandRow> SqliteStore::list_commands(const std::string& instance_id,
+                                                   bool pending_only, std::size_t limit) {
+  return guard(path_, "read commands from", [&] {
+    // The newest `limit`, returned oldest first.
+    std::string where = std::string("WHERE (?1 = '' OR instance_id = ?1)") +
+                        (pending_only ? " AND outcome = ''" : "") + " ORDER BY id DESC LIMIT ?2";
+    SQLite::Statement s(db_, fmt::format("SELECT * FROM ({}) ORDER BY id",
+                                         select_from(kCommandColumns, "commands", where.c_str(),
+                                                     "id")));
+    s.bind(1, instance_id);
+    s.bind(2, sql_limit(limit));
+    return read_all(s, read_command);
+  });
+}
+
+bool SqliteStore::withdraw_command(std::int64_t id, TimePoint at, const std::string& outcome) {
+  require_writable("withdraw a command from");
+  return guard(path_, "withdraw a command from", [&] {
+    SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement update(
+        db_, "UPDATE commands SET applied_at = ?1, outcome = ?2 WHERE id = ?3 AND outcome = ''");
+    update.bind(1, to_millis(at));
+    update.bind(2, outcome);
+    update.bind(3, id);
+    bool withdrawn = update.exec() == 1;
+    tx.commit();
+    return withdrawn;
+  });
+}
+
 std::string SqliteStore::pragma(const std::string& name) {
   return guard(path_, "read a pragma from",
                [&] { return db_.execAndGet(fmt::format("PRAGMA {}", name)).getString(); });

@@ -48,6 +48,9 @@ class SqliteStore final : public Store {
   std::int64_t add_command(const CommandRow& command) override;
   std::vector<CommandRow> pending_commands(std::size_t limit) override;
   std::optional<CommandRow> get_command(std::int64_t id) override;
+  std::vector<CommandRow> list_commands(const std::string& instance_id, bool pending_only,
+                                        std::size_t limit) override;
+  bool withdraw_command(std::int64_t id, TimePoint at, const std::string& outcome) override;
 
   // The value of a PRAGMA on this store's connection ("journal_mode", "synchronous"), for
   // diagnostics and tests.

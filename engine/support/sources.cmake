@@ -12,6 +12,7 @@ set(RMAFLOW_SUPPORT_SOURCES
   engine/support/json_depth.cpp
   engine/support/limits.cpp
   engine/support/utf8.cpp
+  engine/support/canonical_json.cpp
   engine/support/yaml_json.cpp
   engine/support/stop_signals.cpp
 )

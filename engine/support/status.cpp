@@ -22,7 +22,7 @@ constexpr NameTable<InstanceStatus, 10> kStatuses{{
     {InstanceStatus::compensated, "compensated"},
 }};
 
-constexpr NameTable<EventType, 23> kEvents{{
+constexpr NameTable<EventType, 25> kEvents{{
     {EventType::instance_started, "instance_started"},
     {EventType::step_entered, "step_entered"},
     {EventType::attempt_started, "attempt_started"},
@@ -39,8 +39,10 @@ constexpr NameTable<EventType, 23> kEvents{{
     {EventType::compensation_started, "compensation_started"},
     {EventType::compensation_step_completed, "compensation_step_completed"},
     {EventType::compensation_finished, "compensation_finished"},
+    {EventType::attempt_reinvoked, "attempt_reinvoked"},
     {EventType::operator_action, "operator_action"},
     {EventType::incident_resolved, "incident_resolved"},
+    {EventType::command_refused, "command_refused"},
     {EventType::branches_started, "branches_started"},
     {EventType::branch_started, "branch_started"},
     {EventType::branch_ended, "branch_ended"},
@@ -73,5 +75,14 @@ std::string_view to_string(Phase p) {
 std::string_view to_string(EventType t) { return name_of(kEvents, t); }
 
 std::optional<EventType> parse_event_type(std::string_view s) { return value_of(kEvents, s); }
+
+std::span<const EventType> all_event_types() {
+  static const auto kAll = [] {
+    std::array<EventType, kEvents.size()> all{};
+    for (std::size_t i = 0; i < kEvents.size(); ++i) all[i] = kEvents[i].first;
+    return all;
+  }();
+  return kAll;
+}
 
 }  // namespace rmaflow

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rmaflow/clock.hpp"
+#include "rmaflow/definition.hpp"
 #include "rmaflow/errors.hpp"
 #include "rmaflow/failure.hpp"
 #include "rmaflow/time.hpp"
@@ -125,6 +126,8 @@ class Adapter {
   virtual void invoke(const Invocation& call, AdapterHost& host, Completion done) = 0;
   // False when the adapter knows it has no such operation (validation of actions at start).
   virtual bool has_operation(std::string_view operation) const = 0;
+  // The operations it has, for messages; empty when it takes any operation.
+  virtual std::vector<std::string> operations() const { return {}; }
 
   // An engine opened with this adapter: called once it has recovered its instances and before
   // it runs anything. `host` stays valid until stop(); an adapter that sends events re-arms
@@ -162,5 +165,11 @@ class AdapterRegistry {
  private:
   std::map<std::string, std::shared_ptr<Adapter>, std::less<>> adapters_;
 };
+
+// Every action and compensation of `definition` that `adapters` cannot run: an adapter that is
+// not configured, or one that knows it has no such operation. Each is an error (code
+// "unknown-action") at the step, naming the adapters (or the adapter's operations) there are.
+// Deploying, `rmaflow run`, `serve` and `validate --adapters` all check with this.
+std::vector<Diagnostic> check_actions(const Definition& definition, const AdapterRegistry& adapters);
 
 }  // namespace rmaflow

@@ -151,7 +151,8 @@ class Engine {
   virtual ~Engine() = default;
 
   // Stores a definition (idempotent). Throws Error(conflict) for the same name and version
-  // with other content.
+  // with other content, DefinitionError when an action or compensation names an adapter or
+  // operation the engine's adapters do not have (check_actions).
   virtual DeployResult deploy(std::shared_ptr<const Definition> definition) = 0;
 
   // Starts an instance. Answered once the start is committed, or with an Error: not_found

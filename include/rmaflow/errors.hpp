@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace rmaflow {
 
@@ -35,11 +36,36 @@ class Error : public std::runtime_error {
   Errc code_;
 };
 
-// An input that fails the workflow's input schema: `pointer` (RFC 6901) names the field.
+// One way an input fails a workflow's input schema.
+struct InputViolation {
+  std::string pointer;  // RFC 6901, into the input: "/lines/0/qty"; "" for the whole input
+  std::string message;  // a sentence that names the place: "/lines/0/qty must be at least 1"
+};
+
+// An input that fails the workflow's input schema: every violation, as the schema found them;
+// `pointer` names the first one's field.
 class InvalidInput : public Error {
  public:
+  InvalidInput(const std::string& message, std::vector<InputViolation> violations)
+      : Error(Errc::invalid_input, message), violations_(std::move(violations)) {}
   InvalidInput(const std::string& message, std::string pointer)
-      : Error(Errc::invalid_input, message), pointer_(std::move(pointer)) {}
+      : InvalidInput(message, std::vector<InputViolation>{{std::move(pointer), message}}) {}
+  const std::string& pointer() const noexcept {
+    static const std::string kWhole;
+    return violations_.empty() ? kWhole : violations_.front().pointer;
+  }
+  const std::vector<InputViolation>& violations() const noexcept { return violations_; }
+
+ private:
+  std::vector<InputViolation> violations_;
+};
+
+// A start with a business key that an instance already has, with another input: `pointer`
+// (RFC 6901, into the input) names the first field where the two differ.
+class InputConflict : public Error {
+ public:
+  InputConflict(const std::string& message, std::string pointer)
+      : Error(Errc::conflict, message), pointer_(std::move(pointer)) {}
   const std::string& pointer() const noexcept { return pointer_; }
 
  private:

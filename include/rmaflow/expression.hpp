@@ -42,14 +42,16 @@ inline constexpr std::size_t kExpressionResultDepth = 100;
 
 class Expression {
  public:
-  // Compiles a jq program (the text inside `${ }`, or a switch condition).
+  // Compiles a jq program (the text inside `${ }`, or a switch condition). `origin` names where
+  // it is written ("if of case 2 of step \"disposition\""); a run-time error starts with it.
   // Throws ExpressionError carrying jq's own message.
-  static Expression compile(const std::string& source);
+  static Expression compile(const std::string& source, std::string origin = {});
 
   const std::string& source() const;
 
   // The first value the program outputs for `input`; null when it outputs nothing.
-  // Throws ExpressionError when jq raises an error, ExpressionLimitError past a limit.
+  // Throws ExpressionError when jq raises an error: "<origin>: jq expression \"...\" failed:
+  // <jq's message>"; ExpressionLimitError past a limit.
   nlohmann::json evaluate(const nlohmann::json& input) const;
 
   // jq truthiness of the first output: false and null (and no output) are false.
@@ -66,13 +68,17 @@ class Expression {
 class Template {
  public:
   Template() = default;
-  // Compiles the expressions found in `value`. Throws ExpressionError naming the JSON Pointer
-  // of the first one that does not compile.
-  static Template compile(const nlohmann::json& value);
+  // Compiles the expressions found in `value`. `label` and `context` name the value where it
+  // is written ("with", "step \"refund\""): a run-time error names the field being rendered as
+  // "with/amount of step \"refund\"". Throws ExpressionError naming the JSON Pointer of the
+  // first expression that does not compile.
+  static Template compile(const nlohmann::json& value, std::string label = {},
+                          std::string context = {});
 
   // True if `s` is exactly `${ ... }`; `inner` receives the jq text.
   static bool is_expression(const std::string& s, std::string* inner = nullptr);
 
+  // Throws ExpressionError naming the field and jq's message when an expression fails.
   nlohmann::json render(const nlohmann::json& context) const;
   const nlohmann::json& raw() const { return raw_; }
   bool is_constant() const { return holes_.empty(); }
@@ -86,6 +92,8 @@ class Template {
  private:
   nlohmann::json raw_;
   std::vector<Hole> holes_;
+  std::string label_;
+  std::string context_;
 };
 
 }  // namespace rmaflow

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string_view>
 
 namespace rmaflow {
@@ -57,8 +58,13 @@ enum class EventType : int {
   compensation_started = 24,
   compensation_step_completed = 25,
   compensation_finished = 26,
+  // The call of an attempt that was out when the engine stopped is made again, with the same
+  // idempotency key (recovery): the adapter is asked twice for one attempt.
+  attempt_reinvoked = 27,
   operator_action = 30,
   incident_resolved = 31,
+  // An operator command queued in the database was refused when the engine came to apply it.
+  command_refused = 32,
   // Fan-out and child workflows. A branch's own events carry its branch in EventRow::branch.
   branches_started = 40,  // a foreach/parallel step created its branches {keys, concurrency}
   branch_started = 41,    // a branch begins its sub-flow (at once, or when capacity frees up)
@@ -69,5 +75,7 @@ enum class EventType : int {
 
 std::string_view to_string(EventType t);
 std::optional<EventType> parse_event_type(std::string_view s);
+// Every event type there is, in stored-value order.
+std::span<const EventType> all_event_types();
 
 }  // namespace rmaflow

@@ -172,7 +172,8 @@ struct SignalConsumed {
 
 // An operator command written by a client that is not the engine (the CLI working offline on
 // the database, or another process): the engine applies pending ones in id order and records
-// the outcome. `kind`: signal, retry, skip, goto, cancel, patch, resolve.
+// the outcome. `kind`: signal, retry, skip, goto, cancel, patch, resolve. A pending command
+// may be withdrawn while no engine runs (outcome "withdrawn ...").
 struct CommandRow {
   std::int64_t id = 0;  // assigned by the store on insert
   std::string instance_id;
@@ -323,6 +324,15 @@ class Store {
   // Pending commands (no outcome yet), by id, at most `limit`.
   virtual std::vector<CommandRow> pending_commands(std::size_t limit) = 0;
   virtual std::optional<CommandRow> get_command(std::int64_t id) = 0;
+  // Commands by id: only `instance_id`'s when it is not empty, only pending ones when
+  // `pending_only`; the newest `limit` of them.
+  virtual std::vector<CommandRow> list_commands(const std::string& instance_id, bool pending_only,
+                                                std::size_t limit) = 0;
+  // Gives a pending command the outcome `outcome` (it will not be applied), in its own
+  // transaction, like add_command(). False when it is not pending (applied, refused, withdrawn
+  // or unknown). Only while no engine runs on the database: an engine that read the command
+  // expects to record its outcome.
+  virtual bool withdraw_command(std::int64_t id, TimePoint at, const std::string& outcome) = 0;
 };
 
 // Calls `visit` for each instance `filter` matches, in id order, a page at a time, until it
@@ -394,6 +404,13 @@ class StoreWrapper : public Store {
   }
   std::optional<CommandRow> get_command(std::int64_t id) override {
     return target_->get_command(id);
+  }
+  std::vector<CommandRow> list_commands(const std::string& id, bool pending_only,
+                                        std::size_t limit) override {
+    return target_->list_commands(id, pending_only, limit);
+  }
+  bool withdraw_command(std::int64_t id, TimePoint at, const std::string& outcome) override {
+    return target_->withdraw_command(id, at, outcome);
   }
 
  protected:

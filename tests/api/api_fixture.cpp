@@ -17,6 +17,7 @@ input:
     rma_id: { type: string, minLength: 1 }
     amount: { type: number, minimum: 0 }
     fail: { type: boolean }
+    annotate: { type: boolean }
 start: authorize
 steps:
   authorize:
@@ -28,16 +29,12 @@ steps:
     switch:
       - if: .input.fail == true
         next: refund
-      - if: .input.gated == true
-        next: await_gate
+      - if: .input.annotate == true
+        next: await_note
     default: await_receipt
-  # Signals a test may send while an instance waits for its receipt: this version takes them.
-  await_gate:
-    wait: { signal: gate.open }
-    next: await_note
   await_note:
-    wait: { signal: note }
-    next: await_receipt
+    wait: { signal: note, timeout: 30d }
+    next: refund
   await_receipt:
     wait: { signal: warehouse.received, timeout: 30d }
     result: receipt

@@ -17,7 +17,8 @@
 namespace rmaflow::testing {
 
 // A return: authorize, then (input.fail) a refund that fails once and suspends, or a wait for
-// warehouse.received before the refund. The input schema needs rma_id and amount.
+// warehouse.received before the refund (or, with input.annotate, for a note). The input schema
+// needs rma_id and amount.
 extern const char* kReturnsWorkflow;
 // Intake: one wait for warehouse.received, business key rma_id; what submissions under load
 // and faults create.

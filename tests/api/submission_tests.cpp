@@ -2,6 +2,8 @@
 // and by business key, duplicates, and what is refused.
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include "tests/api/api_fixture.hpp"
 
 using namespace rmaflow;
@@ -40,7 +42,7 @@ TEST_CASE("Api.Submit.NewReplayConflictInvalid") {
     auto bad = api.submit({{"rma_id", "RMA-2"}, {"amount", -5}});
     check_problem(bad, 422, "invalid-input", "/input/amount");
     auto missing = api.submit({{"amount", 5}});
-    check_problem(missing, 422, "invalid-input", "/input");
+    check_problem(missing, 422, "invalid-input", "/input/rma_id");
     CHECK(missing.body.value("detail", "").find("rma_id") != std::string::npos);
     auto list = api.get("/v1/instances");
     CHECK(list.body["items"].size() == 1);  // nothing was started for them
@@ -88,7 +90,7 @@ TEST_CASE("Api.Signal.ByIdByKeyAndDuplicates") {
   SUBCASE("by workflow and business key; a duplicate while waiting") {
     json body = {{"workflow", "returns"},
                  {"business_key", "RMA-11"},
-                 {"name", "gate.open"},
+                 {"name", "note"},
                  {"idempotency_key", "k-1"}};
     auto accepted = api.post("/v1/signals", body, "submitter");
     REQUIRE(accepted.status == 202);
@@ -136,4 +138,81 @@ TEST_CASE("Api.Signal.ByIdByKeyAndDuplicates") {
     check_problem(api.post("/v1/signals", {{"workflow", "returns"}, {"name", "x"}}, "submitter"),
                   422, "invalid-field", "/business_key");
   }
+}
+
+// ---- issue 11 --------------------------------------------------------------------------------
+
+TEST_CASE("Api.Submit.Issue11.InputsAreComparedByValue") {
+  ApiFixture api;
+  auto first = api.submit(json::parse(R"({"rma_id": "RMA-1", "amount": 120})"));
+  REQUIRE(first.status == 201);
+  auto same = api.submit(json::parse(R"({"rma_id": "RMA-1", "amount": 120.0})"));
+  CHECK(same.status == 200);
+  CHECK(same.body.value("id", "") == first.body.value("id", ""));
+  auto other = api.submit(json::parse(R"({"rma_id": "RMA-1", "amount": 121})"));
+  check_problem(other, 409, "conflict", "/input/amount");
+  CHECK(other.body.value("detail", "").find("/amount is 120 there and 121 here") !=
+        std::string::npos);
+}
+
+TEST_CASE("Api.Submit.Issue11.EverySchemaViolationInWords") {
+  ApiFixture api;
+  auto bad = api.submit(json::parse(R"({"amount": -5, "fail": "yes"})"));
+  check_problem(bad, 422, "invalid-input");
+  INFO(bad.text);
+  auto errors = bad.body["errors"];
+  REQUIRE(errors.size() == 3);
+  std::map<std::string, std::string> by_pointer;
+  for (const auto& e : errors) by_pointer[e["pointer"]] = e["message"];
+  CHECK(by_pointer["/input/rma_id"] == "/rma_id is missing; it is required");
+  CHECK(by_pointer["/input/amount"] == "/amount must be at least 0");
+  CHECK(by_pointer["/input/fail"] == "/fail must be a boolean, not a string");
+  for (const auto& [pointer, message] : by_pointer) {
+    CHECK(bad.body.value("detail", "").find(message) != std::string::npos);
+  }
+}
+
+TEST_CASE("Api.Signal.Issue11.NameNoWaitTakesIsRefused") {
+  ApiFixture api;
+  auto id = api.submit({{"rma_id", "RMA-1"}, {"amount", 1}}).body.value("id", "");
+  api.await_status(id, "waiting");
+  auto by_id = api.post("/v1/instances/" + id + "/signals/warehouse.recieved", json::object(),
+                        "submitter");
+  check_problem(by_id, 422, "invalid-field");
+  CHECK(by_id.body.value("detail", "") ==
+        "instance " + id + ": workflow returns version 1 never waits for signal "
+        "warehouse.recieved (did you mean warehouse.received?); it waits for: note, "
+        "warehouse.received");
+  auto by_key = api.post("/v1/signals",
+                         {{"workflow", "returns"}, {"business_key", "RMA-1"}, {"name", "scan"}},
+                         "submitter");
+  check_problem(by_key, 422, "invalid-field", "/name");
+  auto history = api.get("/v1/instances/" + id + "/history").body["events"];
+  for (const auto& e : history) CHECK(e.value("type", "") != "signal_received");
+  CHECK(api.get("/v1/instances/" + id).body["waiting_for"]["signal"] == "warehouse.received");
+}
+
+TEST_CASE("Api.Deploy.Issue11.ActionsTheServerCannotRunAreRefused") {
+  ApiFixture api;
+  std::string yaml = R"(workflow: claims
+version: 1
+start: a
+steps:
+  a:
+    action: erp.open_claim
+    next: done
+  done: { end: completed }
+)";
+  for (const char* target : {"/v1/workflows?dry_run=true", "/v1/workflows"}) {
+    INFO(target);
+    auto reply = api.call("POST", target, yaml, "admin", "application/yaml");
+    check_problem(reply, 422, "invalid-definition");
+    REQUIRE(reply.body["errors"].size() == 1);
+    CHECK(reply.body["errors"][0]["code"] == "unknown-action");
+    CHECK(reply.body["errors"][0]["line"] == 5);
+    CHECK(reply.body["errors"][0]["message"] ==
+          "step \"a\" calls erp.open_claim, but no adapter named erp is configured (the adapters "
+          "are: builtin)");
+  }
+  CHECK(api.get("/v1/workflows/claims").status == 404);
 }

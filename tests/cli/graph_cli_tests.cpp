@@ -84,7 +84,7 @@ TEST_CASE("Cli.Graph.InstancePathOverItsOwnVersion") {
   auto run = cli({"run", "--db", db, "--workflows", dir.path() + "/wf",
                       dir.write("in.json", R"({"rma_id": "R1"})")});
   REQUIRE(run.exit_code == 0);
-  auto id = json::parse(cli({"list", "--db", db, "--format", "json"}).out)[0]["id"].get<std::string>();
+  auto id = json::parse(cli({"list", "--db", db, "--format", "json"}).out)["items"][0]["id"].get<std::string>();
 
   auto r = cli({"graph", file, "--instance", id, "--db", db});
   INFO(r.out, r.err);

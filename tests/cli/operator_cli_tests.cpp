@@ -7,13 +7,18 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "rmaflow/time.hpp"
 #include "tests/cli/cli_checks.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/server_process.hpp"
 
 using namespace rmaflow::testing;
 using json = nlohmann::json;
@@ -237,7 +242,7 @@ struct Scratch {
     auto r = rmaflow({"list", "--db", db, "--stuck", "--format", "json"});
     INFO("stderr:\n", r.err);
     REQUIRE(r.exit_code == 0);
-    return json::parse(r.out);
+    return json::parse(r.out)["items"];
   }
 
   // Writes straight into the database, for states that otherwise only time would bring.
@@ -462,17 +467,14 @@ TEST_CASE("Cli.Operator.Goto") {
     CHECK(action["action"] == "goto");
     CHECK(action["args"]["step"] == "done");
   }
-  SUBCASE("an unknown step: queued, then refused; nothing changes") {
-    auto before = s.show(id);
+  SUBCASE("an unknown step: refused before it is queued, naming the steps (issue 11)") {
     auto history = s.history(id);
-    auto command = s.queue({"goto", "--db", s.db, id, "nowhere", "--reason", "typo"});
-    auto outcome = outcome_line(s.apply(), command, "goto", id);
-    CHECK(outcome.rfind("refused: ", 0) == 0);
-    CHECK(contains(outcome, "nowhere"));
+    check_refused(Scratch::rmaflow({"goto", "--db", s.db, id, "nowhere", "--reason", "typo"}), 1,
+                  {id, "has no step nowhere", "label, refund, done"});
+    CHECK_FALSE(contains(s.apply(), "command "));
     auto row = s.show(id);
     CHECK(row["status"] == "suspended");
     CHECK(row["step"] == "refund");
-    CHECK(row["context"] == before["context"]);
     CHECK(s.history(id) == history);
   }
   SUBCASE("without a step: usage") {
@@ -691,4 +693,241 @@ TEST_CASE("Cli.Operator.ListStuck.WithStatusIsAMistake") {
   s.start("fates", {{"rma_id", "RMA-1"}, {"kind", "broken"}});
   check_refused(Scratch::rmaflow({"list", "--db", s.db, "--stuck", "--status", "suspended"}), 1,
                 {"--stuck", "--status"});
+}
+
+// ---- issue 11: offline commands say what became of them --------------------------------------
+
+namespace {
+
+// The id a `commands list --format json` row has for command `command`, or null.
+json command_row(const Scratch& s, const std::string& command, bool all = true) {
+  std::vector<std::string> args = {"commands", "list", "--db", s.db, "--format", "json"};
+  if (all) args.push_back("--all");
+  auto r = Scratch::rmaflow(args);
+  INFO("stderr:\n", r.err);
+  REQUIRE(r.exit_code == 0);
+  for (const auto& row : json::parse(r.out))
+    if (std::to_string(row["id"].get<std::int64_t>()) == command) return row;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("Cli.Operator.Issue11.SignalNoWaitTakesIsRefusedBeforeItIsQueued") {
+  Scratch s;
+  auto id = s.start("receive", {{"rma_id", "RMA-1"}});
+  check_refused(Scratch::rmaflow({"signal", "--db", s.db, id, "warehouse.recieved"}), 1,
+                {id, "never waits for signal warehouse.recieved",
+                 "did you mean warehouse.received", "it waits for: gate.open, warehouse.received"});
+  CHECK_FALSE(contains(s.apply(), "command "));
+  CHECK(s.show(id)["status"] == "waiting");
+}
+
+TEST_CASE("Cli.Operator.Issue11.ListAndWithdrawPendingCommands") {
+  Scratch s;
+  auto id = suspended_repair(s, "RMA-1");
+  auto cancel = s.queue({"cancel", "--db", s.db, id, "--reason", "customer withdrew"});
+  auto retry = s.queue({"retry", "--db", s.db, id, "--reason", "the ERP is back"});
+
+  auto r = Scratch::rmaflow({"commands", "list", "--db", s.db});
+  INFO("stdout:\n", r.out, "\nstderr:\n", r.err);
+  CHECK(r.exit_code == 0);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 4);  // header, two commands, count
+  CHECK(contains(lines[1], cancel));
+  CHECK(contains(lines[1], "cancel"));
+  CHECK(contains(lines[1], "pending"));
+  CHECK(contains(lines[2], "retry"));
+  CHECK(lines[3] == "2 pending command(s)");
+
+  auto withdrawn = Scratch::rmaflow(
+      {"commands", "withdraw", "--db", s.db, cancel, "--reason", "queued by mistake"});
+  INFO("stdout:\n", withdrawn.out, "\nstderr:\n", withdrawn.err);
+  CHECK(withdrawn.exit_code == 0);
+  CHECK(contains(withdrawn.out, "command " + cancel + " (cancel for instance " + id + ") withdrawn"));
+  // Not pending any more: withdrawing again is refused.
+  check_refused(Scratch::rmaflow({"commands", "withdraw", "--db", s.db, cancel, "--reason", "again"}),
+                1, {"command " + cancel, "not pending", "withdrawn by"});
+  check_refused(Scratch::rmaflow({"commands", "withdraw", "--db", s.db, "999", "--reason", "x"}), 1,
+                {"no command 999"});
+
+  auto out = s.apply();
+  CHECK_FALSE(contains(out, "command " + cancel + " "));
+  CHECK(outcome_line(out, retry, "retry", id) == "applied");
+  CHECK(s.show(id)["status"] == "completed");  // retried, not cancelled
+  auto row = command_row(s, cancel);
+  CHECK(row["state"] == "withdrawn");
+  CHECK(row["outcome"] == fmt::format("withdrawn by {}: queued by mistake", kUser));
+  CHECK(events_of(s.history(id), "operator_action").size() == 1);
+}
+
+TEST_CASE("Cli.Operator.Issue11.WaitForTheEnginesVerdict") {
+  Scratch s;
+  auto id = suspended_repair(s, "RMA-1");
+  auto waiting = s.start("receive", {{"rma_id", "RMA-2"}});
+
+  // No engine runs on the database: nothing could give a verdict, so nothing is queued.
+  check_refused(Scratch::rmaflow({"retry", "--db", s.db, id, "--reason", "now", "--wait"}), 1,
+                {"--wait", "no", s.db});
+  auto none = Scratch::rmaflow({"commands", "list", "--db", s.db, "--format", "json"});
+  CHECK(json::parse(none.out).empty());
+
+  ServerProcess server({"--db", s.db, "--workflows", s.workflows, "--adapters", s.adapters,
+                        "--no-auth"},
+                       {}, s.dir.file("serve.err"));
+  auto applied = Scratch::rmaflow({"retry", "--db", s.db, id, "--reason", "ERP is back", "--wait"});
+  INFO("stdout:\n", applied.out, "\nstderr:\n", applied.err);
+  CHECK(applied.exit_code == 0);
+  auto lines = lines_of(applied.out);
+  REQUIRE(lines.size() == 2);
+  CHECK(contains(lines[0], "queued retry for instance " + id + " as command "));
+  // Where the instance stands when the verdict is read: the retry's attempt, or already done.
+  CHECK(contains(lines[1], ": applied (instance " + id + " is now "));
+
+  auto refused = Scratch::rmaflow(
+      {"resolve", "--db", s.db, waiting, "--reason", "close it", "--wait", "--timeout", "20s"});
+  INFO("stdout:\n", refused.out, "\nstderr:\n", refused.err);
+  CHECK(refused.exit_code == 1);
+  CHECK(contains(refused.out, ": refused: "));
+  CHECK(contains(refused.out, "it has no open incident"));
+
+  // An engine runs: it applies queued commands at once, so withdrawing is refused.
+  auto queued = s.queue({"signal", "--db", s.db, waiting, "gate.open"});
+  check_refused(Scratch::rmaflow({"commands", "withdraw", "--db", s.db, queued, "--reason", "x"}), 1,
+                {"another rmaflow engine", "cannot be withdrawn now"});
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+// The shipped standard return read from another working directory: its SLA (45d) comes from
+// the version stored at deploy, whatever the schema path in its YAML. An instance stuck for
+// several reasons shows every one.
+TEST_CASE("Cli.Operator.Issue11.ShippedWorkflowPastItsSlaFromAnotherDirectory") {
+  TempDir dir;
+  auto adapters = dir.path() + "/sim/adapters.yaml";
+  std::filesystem::create_directories(dir.path() + "/sim");
+  std::filesystem::copy_file(source_dir() + "/examples/sim/adapters.yaml", adapters);
+  std::filesystem::copy_file(source_dir() + "/examples/sim/erp-data.yaml",
+                             dir.path() + "/sim/erp-data.yaml");
+  std::ifstream day(source_dir() + "/examples/returns-day.json");
+  auto all = json::parse(day);
+  json picked = json::array();
+  for (const auto& item : all) {
+    auto rma = item["input"]["rma_id"];
+    if (rma == "RMA-1004" || rma == "RMA-1023") picked.push_back(item);  // never ships; bad address
+  }
+  REQUIRE(picked.size() == 2);
+  auto inputs = dir.write("inputs.json", picked.dump());
+  auto db = dir.file("returns.db");
+  // A June 2025 day, in virtual time: both are far past 45 days by now.
+  auto run = Scratch::rmaflow({"run", "--db", db, "--workflows", source_dir() + "/workflows",
+                               "--adapters", adapters, "--clock", "virtual", "--start",
+                               "2025-06-02T08:00:00Z", "--until", "1d", inputs});
+  INFO("run stdout:\n", run.out, "\nstderr:\n", run.err);
+  REQUIRE(run.exit_code == 0);
+  auto elsewhere = dir.path() + "/elsewhere";
+  std::filesystem::create_directories(elsewhere);
+  auto r = run_process({"/bin/sh", "-c",
+                        fmt::format("cd '{}' && exec '{}' list --db '{}' --stuck --format json",
+                                    elsewhere, rmaflow_binary(), db)});
+  INFO("list stdout:\n", r.out, "\nstderr:\n", r.err);
+  REQUIRE(r.exit_code == 0);
+  auto items = json::parse(r.out)["items"];
+  REQUIRE(items.size() == 2);
+  for (const auto& item : items) {
+    INFO(item.dump(2));
+    auto reasons = item["reasons"];
+    REQUIRE(reasons.size() == 2);
+    CHECK(reasons[1] == "past its SLA of 45d (started 2025-06-02T08:00:00.000Z)");
+    // Stuck since the earlier of its reasons: the incident on the day, the wait's deadline a
+    // month later; both before the SLA ran out on 2025-07-17.
+    auto since = item["stuck_since"].get<std::string>();
+    if (item["status"] == "suspended") {
+      CHECK(contains(reasons[0], "suspended: AddressInvalid"));
+      CHECK(since.rfind("2025-06-02T", 0) == 0);
+    } else {
+      CHECK(item["status"] == "waiting");
+      CHECK(contains(reasons[0], "waiting at await_receipt past its deadline 2025-07-02T"));
+      CHECK(since.rfind("2025-07-02T", 0) == 0);
+    }
+    CHECK(item["reason"] == reasons[0].get<std::string>() + "; " + reasons[1].get<std::string>());
+  }
+  auto table = run_process({"/bin/sh", "-c",
+                            fmt::format("cd '{}' && exec '{}' list --db '{}' --stuck", elsewhere,
+                                        rmaflow_binary(), db)});
+  CHECK(contains(table.out, "past its SLA of 45d"));
+  CHECK(contains(table.out, "STUCK SINCE"));
+}
+
+TEST_CASE("Cli.Operator.Issue11.ListShowsAgeAndJsonHasTheCursor") {
+  Scratch s;
+  auto first = s.start("fates", {{"rma_id", "RMA-1"}, {"kind", "wait"}});
+  s.start("fates", {{"rma_id", "RMA-2"}, {"kind", "wait"}});
+  s.sql(fmt::format("UPDATE instances SET created_at = created_at - 3 * 86400000 - 7200000 WHERE id = '{}'",
+                    first));
+  auto text = Scratch::rmaflow({"list", "--db", s.db});
+  auto lines = lines_of(text.out);
+  REQUIRE(lines.size() >= 3);
+  CHECK(contains(lines[0], "AGE"));
+  CHECK(contains(lines[1], first));
+  CHECK(contains(lines[1], " 3d2h"));
+
+  auto page = Scratch::rmaflow({"list", "--db", s.db, "--limit", "1", "--format", "json"});
+  REQUIRE(page.exit_code == 0);
+  auto doc = json::parse(page.out);
+  REQUIRE(doc["items"].size() == 1);
+  CHECK(doc["next_cursor"] == first);
+  auto rest = json::parse(
+      Scratch::rmaflow({"list", "--db", s.db, "--after", first, "--format", "json"}).out);
+  CHECK(rest["items"].size() == 1);
+  CHECK(rest["next_cursor"].is_null());
+
+  // The CLI takes the page sizes the server takes.
+  CHECK(Scratch::rmaflow({"list", "--db", s.db, "--limit", "1000"}).exit_code == 0);
+  auto too_many = Scratch::rmaflow({"list", "--db", s.db, "--limit", "1001"});
+  CHECK(too_many.exit_code == 2);
+  CHECK(contains(too_many.err, "--limit"));
+}
+
+TEST_CASE("Cli.Operator.Issue11.ShowSaysWhatItWaitsForAndUntilWhen") {
+  Scratch s;
+  auto id = s.start("receive", {{"rma_id", "RMA-1"}});
+  auto row = s.show(id);
+  REQUIRE(row["status"] == "waiting");
+  REQUIRE(row["waiting_for"].is_object());
+  CHECK(row["waiting_for"]["signal"] == "warehouse.received");
+  CHECK(row["waiting_for"]["then"] == "Timeout");
+  auto until = row["waiting_for"]["until"].get<std::string>();
+  CHECK(rmaflow::parse_time(until).value() -
+            rmaflow::parse_time(row["created_at"].get<std::string>()).value() >=
+        rmaflow::Duration(30LL * 86'400'000 - 60'000));
+  auto text = Scratch::rmaflow({"show", "--db", s.db, id});
+  CHECK(contains(text.out, "waiting for  signal warehouse.received until " + until +
+                               ", then fails with Timeout\n"));
+  // Not waiting: nothing of the kind.
+  auto done = suspended_repair(s, "RMA-2");
+  CHECK_FALSE(s.show(done).contains("waiting_for"));
+}
+
+TEST_CASE("Cli.Operator.Issue11.HistoryReadsAsLinesWithinTheWidth") {
+  Scratch s;
+  auto id = suspended_repair(s, "RMA-1");
+  auto r = Scratch::rmaflow({"history", "--db", s.db, id}, {"COLUMNS=100"});
+  INFO("stdout:\n", r.out);
+  REQUIRE(r.exit_code == 0);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() > 5);
+  for (const auto& line : lines) CHECK(line.size() <= 100);
+  CHECK(contains(lines[0], "WHAT HAPPENED"));
+  CHECK(contains(r.out, "attempt 1 failed: Oops"));
+  CHECK(contains(r.out, "suspended: Oops"));
+  CHECK_FALSE(contains(r.out, "{\"attempt\""));  // not raw event data
+
+  auto wide = Scratch::rmaflow({"history", "--db", s.db, id, "--width", "0"});
+  bool longer = false;
+  for (const auto& line : lines_of(wide.out)) longer = longer || line.size() > 100;
+  CHECK(longer);
+  // --format json keeps the raw events.
+  auto raw = json::parse(Scratch::rmaflow({"history", "--db", s.db, id, "--format", "json"}).out);
+  CHECK(raw[0]["type"] == "instance_started");
+  CHECK(raw[0]["data"].is_object());
 }

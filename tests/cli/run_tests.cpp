@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -16,6 +17,7 @@
 
 #include "tests/cli/cli_checks.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/server_process.hpp"
 
 using namespace rmaflow::testing;
 using json = nlohmann::json;
@@ -136,7 +138,7 @@ struct Scratch {
     auto r = rmaflow(args);
     INFO("stderr:\n", r.err);
     REQUIRE(r.exit_code == 0);
-    return json::parse(r.out);
+    return json::parse(r.out)["items"];
   }
 };
 
@@ -713,4 +715,136 @@ TEST_CASE("Cli.Queries.MissingDatabase") {
   check_failure(Scratch::rmaflow({"list", "--db", dir.file("nodir/absent.db")}), 1,
                 {"no database at " + dir.file("nodir/absent.db")});
   CHECK(fs::is_empty(dir.path()));
+}
+
+// ---- issue 11 --------------------------------------------------------------------------------
+
+// An existing empty file (made with touch, or by a deployment tool) is a new database to every
+// command, as docs/storage.md says.
+TEST_CASE("Cli.Run.Issue11.EmptyFileIsADatabaseInEveryMode") {
+  Scratch s;
+  auto fresh = [&](const std::string& name) { return s.dir.write(name, ""); };
+  auto ok = [](const ProcessResult& r) {
+    INFO("stdout:\n", r.out, "\nstderr:\n", r.err);
+    CHECK(r.exit_code == 0);
+  };
+  ok(Scratch::rmaflow({"run", "--db", fresh("real.db"), "--workflows", s.workflows, s.inputs}));
+  ok(Scratch::rmaflow({"run", "--db", fresh("virtual.db"), "--workflows", s.workflows, "--clock",
+                       "virtual", "--start", "2026-01-05T09:00:00Z", s.inputs}));
+  auto listed = Scratch::rmaflow({"list", "--db", fresh("list.db"), "--format", "json"});
+  ok(listed);
+  CHECK(json::parse(listed.out)["items"].empty());
+  check_failure(Scratch::rmaflow({"show", "--db", fresh("show.db"), "X"}), 1, {"no instance X"});
+  check_failure(Scratch::rmaflow({"history", "--db", fresh("history.db"), "X"}), 1,
+                {"no instance X"});
+  ok(Scratch::rmaflow({"deploy", "--db", fresh("deploy.db"), s.workflows + "/returns.yaml"}));
+  ok(Scratch::rmaflow({"versions", "--db", fresh("versions.db")}));
+  ok(Scratch::rmaflow({"commands", "list", "--db", fresh("commands.db")}));
+  check_failure(Scratch::rmaflow({"retry", "--db", fresh("retry.db"), "X", "--reason", "r"}), 1,
+                {"no instance X"});
+  auto served = fresh("served.db");
+  ServerProcess server({"--db", served, "--workflows", s.workflows, "--no-auth"}, {},
+                       s.dir.file("serve.err"));
+  CHECK(server.stop(SIGTERM) == 0);
+  ok(Scratch::rmaflow({"list", "--db", served}));
+}
+
+// An action or compensation no configured adapter can run is refused by run, serve, deploy
+// and validate --adapters, before anything runs, naming the step, its line and what there is.
+TEST_CASE("Cli.Run.Issue11.UnknownActionsAreRefusedBeforeAnythingRuns") {
+  Scratch s;
+  s.dir.write("typo/returns.yaml", R"(workflow: typo
+version: 1
+start: authorize
+steps:
+  authorize:
+    action: erp.authorise_return
+    next: label
+  label:
+    action: shipping.create_label
+    compensate: { action: erp.void_authorization }
+    next: done
+  done: { end: completed }
+)");
+  auto typo = s.dir.path() + "/typo";
+  auto file = typo + "/returns.yaml";
+  auto adapters = s.dir.write("adapters.yaml", "adapters:\n  erp: { type: sim, system: erp, state: erp.db }\n");
+  auto db = s.dir.file("typo.db");
+  const std::string first =
+      file + ":5:3: error[unknown-action]: step \"authorize\" calls erp.authorise_return, but "
+             "adapter erp has no operation authorise_return (it has: authorize_return, ";
+  const std::string second =
+      file + ":8:3: error[unknown-action]: step \"label\" calls shipping.create_label, but no "
+             "adapter named shipping is configured (the adapters are: builtin, erp)";
+
+  auto run = Scratch::rmaflow({"run", "--db", db, "--workflows", typo, "--adapters", adapters});
+  check_failure(run, 1, {"2 action(s)", adapters, "nothing was run"}, 2);
+  auto lines = lines_of(run.err);
+  CHECK(lines[0].rfind(first, 0) == 0);
+  CHECK(lines[1] == second);
+  CHECK_FALSE(fs::exists(db));
+
+  auto serve = Scratch::rmaflow({"serve", "--db", db, "--workflows", typo, "--adapters", adapters,
+                                 "--no-auth", "--listen", "127.0.0.1:0"});
+  check_failure(serve, 1, {"2 action(s)", "nothing was served"}, 2);
+  CHECK_FALSE(fs::exists(db));
+
+  auto deploy = Scratch::rmaflow({"deploy", "--db", db, "--adapters", adapters, file});
+  check_failure(deploy, 1, {"2 action(s)", "nothing was deployed"}, 2);
+  CHECK_FALSE(fs::exists(db));
+
+  auto validate = Scratch::rmaflow({"validate", "--adapters", adapters, file});
+  INFO("validate:\n", validate.out, validate.err);
+  CHECK(validate.exit_code == 1);
+  auto out = lines_of(validate.out);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].rfind(first, 0) == 0);
+  CHECK(out[1] == second);
+  // Without --adapters, validate checks the file alone, as before.
+  CHECK(Scratch::rmaflow({"validate", file}).exit_code == 0);
+}
+
+TEST_CASE("Cli.Usage.Issue11.Version") {
+  auto r = Scratch::rmaflow({"--version"});
+  INFO("stdout:\n", r.out, "\nstderr:\n", r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "rmaflow 0.1.0\n");
+  CHECK(r.err.empty());
+}
+
+// The completion script comes from the command table: every command and option is offered,
+// as bash itself completes them.
+TEST_CASE("Cli.Usage.Issue11.BashCompletion") {
+  auto script = Scratch::rmaflow({"completion", "bash"});
+  REQUIRE(script.exit_code == 0);
+  TempDir dir;
+  auto file = dir.write("rmaflow.bash", script.out);
+  auto complete = [&](const std::string& line) {
+    // What bash offers for the last word of `line`, one per line, sorted.
+    auto r = run_process(
+        {"/bin/bash", "-c",
+         fmt::format("source '{}'; COMP_LINE='{}'; read -ra COMP_WORDS <<< \"$COMP_LINE\"; "
+                     "[[ \"$COMP_LINE\" == *' ' ]] && COMP_WORDS+=(''); "
+                     "COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); _rmaflow; "
+                     "printf '%s\\n' \"${{COMPREPLY[@]}}\" | sort",
+                     file, line)});
+    INFO(line, ": ", r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+  };
+  CHECK(complete("rmaflow li") == "list\n");
+  CHECK(complete("rmaflow list --stu") == "--stuck\n");
+  CHECK(complete("rmaflow list --st") == "--status\n--step\n--stuck\n");
+  CHECK(complete("rmaflow commands w") == "withdraw\n");
+  CHECK(complete("rmaflow token add --r") == "--role\n");
+  CHECK(complete("rmaflow retry --w") == "--wait\n");
+  CHECK(contains(complete("rmaflow serve --sim-"), "--sim-start\n"));
+  // Every command `rmaflow --help` lists is offered.
+  auto all = complete("rmaflow ");
+  for (const char* command : {"validate", "run", "serve", "start", "list", "show", "history",
+                              "retry", "commands", "completion", "deploy", "token"}) {
+    CHECK_MESSAGE(contains(all, std::string(command) + "\n"), command);
+  }
+  auto help = Scratch::rmaflow({"--help"});
+  CHECK(contains(help.out, "completion"));
 }

@@ -59,14 +59,17 @@ TEST_CASE("Cli.Server.StartQueryAndRepair") {
   CHECK(list.exit_code == 0);
   CHECK(contains(list.out, id));
   CHECK(contains(list.out, "await_receipt"));
-  auto listed = json::parse(cli(api, "viewer", {"list", "--format", "json"}).out);
+  auto listed = json::parse(cli(api, "viewer", {"list", "--format", "json"}).out)["items"];
   REQUIRE(listed.size() == 1);
   CHECK(listed[0]["id"] == id);
   auto show = cli(api, "viewer", {"show", id});
   CHECK(contains(show.out, "status       waiting"));
   CHECK(contains(cli(api, "viewer", {"history", id}).out, "instance_started"));
+  CHECK(contains(show.out, "waiting for  signal warehouse.received until "));
 
   // A signal by hand, twice with one key: the second changes nothing.
+  // (The instance waits for warehouse.received; a note is kept for later, as its workflow can
+  // wait for one.)
   auto note = cli(api, "operator", {"signal", id, "note", "--data", R"({"x": 1})", "--key", "n-1"});
   CHECK(note.exit_code == 0);
   CHECK(contains(note.out, "accepted"));
@@ -244,4 +247,28 @@ TEST_CASE("Cli.Serve.StopsGracefullyOnSigterm") {
   auto log = run_process({"/bin/cat", api.log}).out;
   CHECK(contains(log, "finishing requests in flight"));
   CHECK(contains(log, "stopped"));
+}
+
+// `rmaflow start` takes the files `rmaflow run` takes: elements that name their workflow
+// ({workflow, input, business_key?}) and, with --workflow, bare inputs.
+TEST_CASE("Cli.Server.Issue11.StartTakesRunsInputFiles") {
+  ApiFixture api;
+  auto file = api.dir.write("day.json", R"([
+    {"workflow": "returns", "input": {"rma_id": "RMA-1", "amount": 10}},
+    {"workflow": "returns", "input": {"rma_id": "RMA-2", "amount": 5}, "business_key": "K-2"}
+  ])");
+  auto started = cli(api, "submitter", {"start", file});
+  INFO("stdout:\n", started.out, "\nstderr:\n", started.err);
+  CHECK(started.exit_code == 0);
+  CHECK(contains(started.out, file + "[1]: started instance "));
+  CHECK(contains(started.out, file + "[2]: started instance "));
+  CHECK(api.get("/v1/instances?business_key=K-2").body["items"].size() == 1);
+
+  // A bare input names no workflow: say so, start nothing.
+  auto bare = api.dir.write("bare.json", R"({"rma_id": "RMA-3", "amount": 1})");
+  check_sentence(cli(api, "submitter", {"start", bare}), 1, {bare, "--workflow"});
+  CHECK(api.get("/v1/instances?business_key=RMA-3").body["items"].empty());
+  auto with = cli(api, "submitter", {"start", "--workflow", "returns", bare});
+  CHECK(with.exit_code == 0);
+  CHECK(contains(with.out, bare + ": started instance "));
 }

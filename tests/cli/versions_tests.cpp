@@ -86,7 +86,7 @@ struct Db {
   json list() {
     auto r = rmaflow({"list", "--db", db, "--format", "json"});
     REQUIRE(r.exit_code == 0);
-    return json::parse(r.out);
+    return json::parse(r.out)["items"];
   }
 };
 
@@ -312,7 +312,7 @@ steps:
                dir.write("in.json", R"([{"rma_id": "ok"}, {"rma_id": "bad", "broken": true}])")})
               .exit_code == 0);
   REQUIRE(cli({"deploy", v2, "--db", db}).exit_code == 0);
-  auto list = json::parse(cli({"list", "--db", db, "--format", "json"}).out);
+  auto list = json::parse(cli({"list", "--db", db, "--format", "json"}).out)["items"];
   REQUIRE(list.size() == 2);
   std::string waiting = list[0]["status"] == "waiting" ? list[0]["id"] : list[1]["id"];
   std::string suspended = list[0]["status"] == "suspended" ? list[0]["id"] : list[1]["id"];

@@ -510,3 +510,38 @@ steps:
   }
   CHECK(found);
 }
+
+// A misspelt `next` breaks the only way to the steps after it; reporting each of them as
+// unreachable as well would bury the one mistake under consequences of it.
+TEST_CASE("Dsl.Validate.Issue11.UnknownNextDoesNotMakeLaterStepsUnreachable") {
+  auto r = load(with_steps(R"(  a:
+    action: erp.authorize
+    next: isue_label
+  issue_label:
+    action: carrier.create_label
+    next: await_receipt
+  await_receipt:
+    wait: { signal: warehouse.received, timeout: 30d }
+    next: done
+  done: { end: completed }
+)"));
+  INFO(listing(r));
+  CHECK(count(r, "unknown-target") == 1);
+  CHECK_DIAG(r, "unknown-target", 7, 11);
+  CHECK(find(r, "unknown-target")->message.find("did you mean \"issue_label\"") != std::string::npos);
+  CHECK(count(r, "unreachable-step") == 0);
+  CHECK(r.diagnostics.size() == 1);
+
+  // A step that no transition could lead to, even a broken one, is still reported.
+  auto island = load(with_steps(R"(  a:
+    action: erp.authorize
+    next: done
+  orphan:
+    action: erp.other
+    next: nowhere
+  done: { end: completed }
+)"));
+  INFO(listing(island));
+  CHECK(count(island, "unknown-target") == 1);
+  CHECK_DIAG(island, "unreachable-step", 8, 3);
+}

@@ -228,3 +228,45 @@ TEST_CASE("Dsl.Expression.Issue12.EvaluationsRunWithinLimits") {
                     ExpressionError);
   }
 }
+
+// A jq error at run time names where the expression is written and the field being rendered,
+// with jq's own words (which name the value's type where jq says it).
+TEST_CASE("Dsl.Expression.Issue11.RunTimeErrorsNameStepAndField") {
+  auto with = Template::compile(json::parse(R"({"code": "${ .input.qty | explode }", "id": "${ .input.rma_id }"})"),
+                                "with", "step \"issue_label\"");
+  try {
+    with.render(kContext);
+    FAIL("rendered");
+  } catch (const ExpressionError& e) {
+    CHECK(std::string(e.what()) ==
+          "with/code of step \"issue_label\": jq expression \".input.qty | explode\" failed: "
+          "explode input must be a string");
+  }
+  auto whole = Template::compile(json("${ .input.rma_id.x }"), "set/credit", "step \"price\"");
+  try {
+    whole.render(kContext);
+    FAIL("rendered");
+  } catch (const ExpressionError& e) {
+    CHECK(std::string(e.what()) ==
+          "set/credit of step \"price\": jq expression \".input.rma_id.x\" failed: Cannot index "
+          "string with string \"x\"");
+  }
+  auto condition = Expression::compile(".input.rma_id + 1", "if of case 2 of step \"disposition\"");
+  try {
+    condition.test(kContext);
+    FAIL("evaluated");
+  } catch (const ExpressionError& e) {
+    std::string message = e.what();
+    CHECK(message ==
+          "if of case 2 of step \"disposition\": jq expression \".input.rma_id + 1\" failed: "
+          "string (\"R-1\") and number (1) cannot be added");
+  }
+  // Without a place, the message is jq's as before.
+  try {
+    Expression::compile(".input.qty | explode").evaluate(kContext);
+    FAIL("evaluated");
+  } catch (const ExpressionError& e) {
+    CHECK(std::string(e.what()) ==
+          "jq expression \".input.qty | explode\" failed: explode input must be a string");
+  }
+}

@@ -16,6 +16,10 @@ const Diagnostic* warning(const LoadResult& r, const std::string& code) {
   return d;
 }
 
+bool contains_text(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 std::vector<std::string> reads(const std::string& program) {
   std::vector<std::string> out;
   for (const auto& r : dsl::context_reads(program)) out.push_back(r.key);
@@ -306,4 +310,117 @@ TEST_CASE("Dsl.Lint.ContextReadsFollowWhatDotMeans") {
   CHECK(reads("limit(2; .a[]); .b") == std::vector<std::string>{"a", "b"});
   CHECK(reads(".a.b.c") == std::vector<std::string>{"a"});
   CHECK(reads(".a |= .b") == std::vector<std::string>{"a"});
+}
+
+// ---- issue 11: mistakes caught at the first moment possible ---------------------------------
+
+TEST_CASE("Dsl.Lint.Issue11.SwitchConditionThatCannotBeBoolean") {
+  for (const char* condition : {R"(.input.kind = "x")", R"(.input.n |= 1)", R"({a: .input.kind})",
+                                R"([.input.kind])", R"("yes")", "42", R"(.input | .kind += "x")"}) {
+    INFO(condition);
+    auto r = load(with_steps(std::string("  a:\n    switch:\n      - if: '") + condition +
+                             "'\n        next: b\n    default: b\n  b: { end: completed }\n"));
+    REQUIRE_LOADED(r);
+    CHECK_DIAG(r, "switch-not-boolean", 7, 13);
+    REQUIRE(warning(r, "switch-not-boolean") != nullptr);
+    CHECK(contains_text(warning(r, "switch-not-boolean")->message, "always matches"));
+  }
+  for (const char* condition :
+       {R"(.input.kind == "x")", R"(.input.kind != "x")", R"(.input.n >= 1)", R"(.input.n < 1)",
+        R"(.input.ok | not)", R"(.input.ok and .input.fine)", R"(.input.ok // false)",
+        R"({a: 1} | .a == 1)", R"(.input.tags | contains(["x"]))", R"(.input.ok)",
+        R"(if .input.ok then true else false end)", R"(.input.kind | test("^a"))"}) {
+    INFO(condition);
+    auto r = load(with_steps(std::string("  a:\n    switch:\n      - if: '") + condition +
+                             "'\n        next: b\n    default: b\n  b: { end: completed }\n"));
+    REQUIRE_LOADED(r);
+    CHECK(count(r, "switch-not-boolean") == 0);
+  }
+}
+
+TEST_CASE("Dsl.Lint.Issue11.SwitchConditionNotBooleanFailsStrict") {
+  auto r = load(with_steps(R"(  a:
+    switch:
+      - if: .input.kind = "refund"
+        next: b
+    default: b
+  b: { end: completed }
+)"));
+  REQUIRE_LOADED(r);
+  const Diagnostic* d = warning(r, "switch-not-boolean");
+  REQUIRE(d != nullptr);
+  CHECK(d->message ==
+        "the condition \".input.kind = \"refund\"\" of a case of switch step \"a\" is an "
+        "assignment, which outputs the whole input with the change made, never true or false: jq "
+        "takes it as true, so the case always matches; compare with == (or test with a function "
+        "that gives true or false)");
+}
+
+// The fixture schema declares rma_id, invoice_id and lines [{sku, qty, unit_price}].
+TEST_CASE("Dsl.Lint.Issue11.InputFieldTheSchemaDoesNotDeclare") {
+  auto r = load(R"(workflow: t
+version: 1
+input: schemas/rma.schema.json
+start: a
+steps:
+  a:
+    action: erp.authorize
+    with:
+      rma: ${ .input.rma_id }
+      reason: ${ .input.reason_code }
+      qty: ${ .input.lines[0].qtty }
+      all: ${ [.input.lines[] | .qty] }
+      ok: ${ .input.lines[].sku }
+    next: b
+  b: { end: completed }
+)");
+  REQUIRE_LOADED(r);
+  INFO(listing(r));
+  CHECK(count(r, "undeclared-input") == 2);
+  CHECK_DIAG(r, "undeclared-input", 10, 15);
+  CHECK_DIAG(r, "undeclared-input", 11, 12);
+  const Diagnostic* d = warning(r, "undeclared-input");
+  REQUIRE(d != nullptr);
+  CHECK(d->message ==
+        ".input.reason_code in with/reason of step \"a\" reads a field the input schema does not "
+        "declare (under .input it declares: invoice_id, lines, rma_id)");
+  for (const auto& diag : r.diagnostics) {
+    if (diag.code == "undeclared-input" && diag.where.line == 11) {
+      CHECK(diag.message ==
+            ".input.lines[0].qtty in with/qty of step \"a\" reads a field the input schema does "
+            "not declare (under .input.lines[0] it declares: qty, sku, unit_price)");
+    }
+  }
+}
+
+TEST_CASE("Dsl.Lint.Issue11.InputReadsWithoutASchemaOrBeyondItAreNotReported") {
+  // No schema: nothing to compare with.
+  auto r = load(with_steps("  a:\n    action: erp.x\n    with: { v: \"${ .input.anything }\" }\n"
+                           "    next: b\n  b: { end: completed }\n"));
+  REQUIRE_LOADED(r);
+  CHECK(count(r, "undeclared-input") == 0);
+  // A schema the check cannot see through (a combinator) is not second-guessed.
+  auto open = load(R"(workflow: t
+version: 1
+input: { type: object, anyOf: [ { properties: { a: { type: string } } } ] }
+start: a
+steps:
+  a:
+    action: erp.x
+    with: { v: "${ .input.b }" }
+    next: b
+  b: { end: completed }
+)");
+  REQUIRE_LOADED(open);
+  CHECK(count(open, "undeclared-input") == 0);
+}
+
+TEST_CASE("Dsl.Lint.Issue11.ShippedWorkflowsReadOnlyDeclaredInput") {
+  for (const auto& file : shipped_workflows()) {
+    auto r = load_definition_file(file);
+    INFO(file, "\n", listing(r));
+    REQUIRE(r.ok());
+    CHECK(count(r, "undeclared-input") == 0);
+    CHECK(count(r, "switch-not-boolean") == 0);
+  }
 }

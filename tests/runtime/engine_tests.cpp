@@ -265,6 +265,7 @@ TEST_CASE("Runtime.Durability.AdapterInvokedOnlyAfterAttemptIsCommitted") {
     }
     bool has_operation(std::string_view) const override { return true; }
   };
+  auto peek = std::make_shared<Peeking>();
   Harness h(R"(
 workflow: peek
 version: 1
@@ -273,10 +274,9 @@ steps:
   a: { action: peek.one, next: b }
   b: { action: peek.two, next: done }
   done: { end: completed }
-)");
-  auto peek = std::make_shared<Peeking>();
+)",
+            {{"peek", peek}});
   peek->db = h.db;
-  h.adapters->add("peek", peek);
   auto id = h.start(json::object()).instance_id;
   CHECK(h.row(id).status == InstanceStatus::completed);
   CHECK(peek->seen == std::vector<bool>{true, true});
@@ -347,4 +347,147 @@ steps:
   CHECK(h.engine->store().list_instances({}).empty());  // nothing started
   auto good = start({{"rma_id", "R1"}, {"lines", json::array({{{"qty", 1}}})}});
   CHECK(h.row(good.get().instance_id).status == InstanceStatus::completed);
+}
+
+// ---- issue 11 -------------------------------------------------------------------------------
+
+namespace {
+
+const char* kPriced = R"(
+workflow: priced
+version: 1
+business_key: ${ .input.rma_id }
+input:
+  type: object
+  properties:
+    rma_id: { type: string }
+    lines:
+      type: array
+      items:
+        type: object
+        properties:
+          qty: { type: integer, minimum: 1 }
+          unit_price: { type: number }
+start: done
+steps:
+  done: { end: completed }
+)";
+
+std::future<StartResult> start_priced(Harness& h, const std::string& input) {
+  auto future = h.engine->start(StartRequest{"priced", std::nullopt, json::parse(input), std::nullopt, ""});
+  h.idle();
+  return future;
+}
+
+}  // namespace
+
+TEST_CASE("Engine.Issue11.IdempotentStartComparesInputsByValue") {
+  Harness h(kPriced);
+  auto first = start_priced(h, R"({"rma_id":"R1","lines":[{"qty":1,"unit_price":329}]})").get();
+  CHECK(first.created);
+  // The same RMA, the price written as a float and the quantity as 1.0: the same input.
+  auto again = start_priced(h, R"({"rma_id":"R1","lines":[{"qty":1.0,"unit_price":329.0}]})").get();
+  CHECK_FALSE(again.created);
+  CHECK(again.instance_id == first.instance_id);
+  // Another price is a conflict naming the field.
+  auto other = start_priced(h, R"({"rma_id":"R1","lines":[{"qty":1,"unit_price":339}]})");
+  try {
+    other.get();
+    FAIL("a different input was accepted");
+  } catch (const InputConflict& e) {
+    CHECK(e.code() == Errc::conflict);
+    CHECK(e.pointer() == "/lines/0/unit_price");
+    CHECK(std::string(e.what()).find("/lines/0/unit_price is 329 there and 339 here") !=
+          std::string::npos);
+  }
+  // Two starts in one batch (the first not committed yet) compare the same way.
+  auto a = h.engine->start(StartRequest{"priced", std::nullopt,
+                                        json::parse(R"({"rma_id":"R2","lines":[{"qty":2,"unit_price":5}]})"),
+                                        std::nullopt, ""});
+  auto b = h.engine->start(StartRequest{"priced", std::nullopt,
+                                        json::parse(R"({"rma_id":"R2","lines":[{"qty":2.0,"unit_price":5.0}]})"),
+                                        std::nullopt, ""});
+  auto c = h.engine->start(StartRequest{"priced", std::nullopt,
+                                        json::parse(R"({"rma_id":"R2","lines":[{"qty":3,"unit_price":5}]})"),
+                                        std::nullopt, ""});
+  h.idle();
+  CHECK(a.get().instance_id == b.get().instance_id);
+  CHECK_THROWS_AS(c.get(), InputConflict);
+}
+
+TEST_CASE("Engine.Issue11.IntegersWrittenAsFloatsPassTheSchema") {
+  Harness h(kPriced);
+  auto started = start_priced(h, R"({"rma_id":"R1","lines":[{"qty":1.0,"unit_price":10}]})").get();
+  CHECK(started.created);
+  CHECK(h.context(started.instance_id)["input"]["lines"][0]["qty"] == 1);
+  CHECK_THROWS_AS(start_priced(h, R"({"rma_id":"R2","lines":[{"qty":1.5,"unit_price":10}]})").get(),
+                  InvalidInput);
+}
+
+TEST_CASE("Engine.Issue11.SchemaRefusalListsEveryViolation") {
+  Harness h(kPriced);
+  auto bad = start_priced(h, R"({"rma_id":7,"lines":[{"qty":0,"unit_price":"x"}]})");
+  try {
+    bad.get();
+    FAIL("accepted");
+  } catch (const InvalidInput& e) {
+    REQUIRE(e.violations().size() == 3);
+    std::string what = e.what();
+    CHECK(what.find("/rma_id must be a string, not an integer") != std::string::npos);
+    CHECK(what.find("/lines/0/qty must be at least 1") != std::string::npos);
+    CHECK(what.find("/lines/0/unit_price must be a number, not a string") != std::string::npos);
+  }
+}
+
+TEST_CASE("Engine.Issue11.DeployRefusesActionsItsAdaptersCannotRun") {
+  Harness h(kFlow);
+  auto loaded = load_definition(R"(
+workflow: typo
+version: 1
+start: a
+steps:
+  a:
+    action: erp.authorize
+    compensate: { action: ext.void }
+    next: done
+  done: { end: completed }
+)", "typo.yaml");
+  REQUIRE(loaded.ok());
+  try {
+    h.engine->deploy(loaded.definition);
+    FAIL("deployed");
+  } catch (const DefinitionError& e) {
+    REQUIRE(e.diagnostics().size() == 1);
+    const auto& d = e.diagnostics()[0];
+    CHECK(d.code == "unknown-action");
+    CHECK(d.where.line == 6);
+    CHECK(d.message ==
+          "step \"a\" calls erp.authorize, but no adapter named erp is configured (the adapters "
+          "are: builtin, ext)");
+  }
+  CHECK_FALSE(h.engine->store().get_definition("typo", 1).has_value());
+}
+
+// A jq error while a step renders its input names the step and the field.
+TEST_CASE("Engine.Issue11.ExpressionErrorNamesStepAndField") {
+  Harness h(R"(
+workflow: render
+version: 1
+start: a
+steps:
+  a:
+    action: ext.call
+    with: { code: "${ .input.n | explode }" }
+    next: done
+  done: { end: completed }
+)");
+  auto id = h.start({{"n", 5}}).instance_id;
+  auto row = h.row(id);
+  REQUIRE(row.status == InstanceStatus::suspended);
+  REQUIRE(row.main().incident.has_value());
+  const auto& incident = *row.main().incident;
+  CHECK(incident.error.code == "ExpressionError");
+  CHECK(incident.error.message ==
+        "with/code of step \"a\": jq expression \".input.n | explode\" failed: explode input must "
+        "be a string");
 }

@@ -68,13 +68,15 @@ std::vector<Invocation> ScriptedAdapter::calls() const {
   return calls_;
 }
 
-Harness::Harness(const std::string& workflow_yaml)
+Harness::Harness(const std::string& workflow_yaml,
+                 std::map<std::string, std::shared_ptr<Adapter>> more)
     : db(dir.file("test.db")),
       yaml(workflow_yaml),
       clock(std::make_shared<ManualClock>(from_millis(1'800'000'000'000))),
       ext(std::make_shared<ScriptedAdapter>()),
       adapters(std::make_shared<AdapterRegistry>()) {
   adapters->add("ext", ext);
+  for (auto& [name, adapter] : more) adapters->add(name, std::move(adapter));
   open();
   auto loaded = load_definition(yaml, "test.yaml");
   for (const auto& d : loaded.diagnostics) MESSAGE(format_diagnostic(d));

@@ -50,8 +50,10 @@ inline Outcome ok(nlohmann::json v = nlohmann::json::object()) { return Outcome:
 
 class Harness {
  public:
-  // Deploys `yaml` on a fresh database in a temp dir.
-  explicit Harness(const std::string& yaml);
+  // Deploys `yaml` on a fresh database in a temp dir, with the adapters `ext` and `builtin`,
+  // and `more` (name -> adapter) besides.
+  explicit Harness(const std::string& yaml,
+                   std::map<std::string, std::shared_ptr<Adapter>> more = {});
 
   // Opens (or re-opens, as after a crash) the engine on the same database.
   void open(std::unique_ptr<Store> store = nullptr);

@@ -48,21 +48,28 @@ class FailingStore final : public StoreWrapper {
   int commits_ = 0;
 };
 
-}  // namespace
-
-TEST_CASE("Recovery.ResumeAfterCrash.AttemptInFlightIsInvokedAgainWithTheSameKey") {
-  Harness h(kTwoSteps);
+// Starts an instance of kTwoSteps, lets the process die while its first call is out (the answer
+// never arrives), then reopens with adapters that answer both steps and runs it. Returns the
+// instance and the call that was out.
+std::pair<std::string, Invocation> crash_with_call_out(Harness& h) {
   auto id = h.start(json::object()).instance_id;
   REQUIRE(h.ext->held() == 1);
   auto first_call = h.ext->calls().at(0);
-  h.close();  // the process dies while the call is out; its answer never arrives
-
+  h.close();
   h.ext = std::make_shared<ScriptedAdapter>();
   h.adapters->add("ext", h.ext);
   h.ext->script("first", {ok({{"x", 1}})});
   h.ext->script("second", {ok()});
   h.open();
   h.idle();
+  return {id, first_call};
+}
+
+}  // namespace
+
+TEST_CASE("Recovery.ResumeAfterCrash.AttemptInFlightIsInvokedAgainWithTheSameKey") {
+  Harness h(kTwoSteps);
+  auto [id, first_call] = crash_with_call_out(h);
   auto calls = h.ext->calls();
   REQUIRE(calls.size() == 2);
   CHECK(calls[0].idempotency_key == first_call.idempotency_key);
@@ -215,4 +222,29 @@ steps:
   REQUIRE(again.ok());
   CHECK(again.definition->content_hash == loaded.definition->content_hash);
   CHECK(again.definition->input_schema == loaded.definition->input_schema);
+}
+
+// The history says that the adapter was asked again after a restart, with the same key.
+TEST_CASE("Recovery.Issue11.ReinvocationIsRecorded") {
+  Harness h(kTwoSteps);
+  auto [id, first_call] = crash_with_call_out(h);
+  auto events = h.history(id);
+  check_contiguous(events);
+  auto started = std::find_if(events.begin(), events.end(), [](const EventRow& e) {
+    return e.type == EventType::attempt_started;
+  });
+  REQUIRE(started != events.end());
+  auto again = std::find_if(events.begin(), events.end(), [](const EventRow& e) {
+    return e.type == EventType::attempt_reinvoked;
+  });
+  REQUIRE(again != events.end());
+  CHECK(again->seq == started->seq + 1);
+  CHECK(again->step == "first");
+  auto data = json::parse(again->data);
+  CHECK(data["attempt"] == 1);
+  CHECK(data["idempotency_key"] == first_call.idempotency_key);
+  // Only the re-invocation is new: one attempt_started per step, as before.
+  auto types = h.event_types(id);
+  CHECK(std::count(types.begin(), types.end(), EventType::attempt_started) == 2);
+  CHECK(std::count(types.begin(), types.end(), EventType::attempt_reinvoked) == 1);
 }

@@ -253,3 +253,29 @@ TEST_CASE("Waits.Recovery.WaitingInstanceAndItsTimerSurviveARestart") {
   h.idle();
   CHECK(h.row(id).status == InstanceStatus::expired);
 }
+
+// A signal that no wait step of the instance's version waits for would be kept forever.
+TEST_CASE("Wait.Issue11.SignalNoWaitTakesIsRefused") {
+  Harness h(kAwait);
+  h.ext->script("label", {ok()});
+  auto id = h.start({{"rma_id", "R1"}}).instance_id;
+  REQUIRE(h.row(id).status == InstanceStatus::waiting);
+  SignalRequest request;
+  request.instance_id = id;
+  request.name = "warehouse.recieved";
+  auto future = h.engine->signal(std::move(request));
+  h.idle();
+  try {
+    future.get();
+    FAIL("accepted");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::invalid_argument);
+    CHECK(std::string(e.what()) ==
+          "instance " + id + ": workflow await version 1 never waits for signal "
+          "warehouse.recieved (did you mean warehouse.received?); it waits for: warehouse.received");
+  }
+  CHECK(h.engine->store().signals(id).empty());
+  CHECK(count(h, id, EventType::signal_received) == 0);
+  // The right name is taken.
+  CHECK_FALSE(send(h, id, "warehouse.received", {{"qty", 1}}).duplicate);
+}
