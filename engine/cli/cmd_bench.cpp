@@ -291,6 +291,10 @@ int bench_observe(const BenchOptions& opt, const std::string& db_path) {
     for (const auto& r : runs) top = std::max(top, r["instances_per_s"].get<double>());
     return top;
   };
+  // What serve's lookup answers: the definition, for milestones and step kinds.
+  auto loaded = load_definition(bench_workflow(opt.steps), "bench.yaml");
+  if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
+  auto definition = loaded.definition;
   nlohmann::json plain = nlohmann::json::array();
   nlohmann::json observed = nlohmann::json::array();
   std::uint64_t exported = 0, dropped = 0;
@@ -298,7 +302,7 @@ int bench_observe(const BenchOptions& opt, const std::string& db_path) {
     auto base = fmt::format("{}.{}", db_path, round);
     plain.push_back(run_to_end(opt, base + ".plain", bench_workflow(opt.steps), "bench", linear_input));
     auto observability = std::make_shared<observe::Observability>(
-        observe::DefinitionLookup{},
+        [definition](const std::string&, int) { return definition; },
         observe::SpanExportOptions{
             .endpoint = fmt::format("http://127.0.0.1:{}/v1/traces", collector.port())});
     observed.push_back(run_to_end(opt, base + ".observed", bench_workflow(opt.steps), "bench",

@@ -1,5 +1,6 @@
 #include "engine/observe/log.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -48,7 +49,11 @@ void append_text_value(std::string& out, const nlohmann::json& value) {
     return;
   }
   const auto& s = value.get_ref<const std::string&>();
-  bool plain = !s.empty() && s.find_first_of(" \"=\\\n\t") == std::string::npos;
+  // Spaces, quotes, '=', backslashes and control characters would let a value forge fields
+  // or lines; such a value is written as a JSON string.
+  bool plain = !s.empty() && std::none_of(s.begin(), s.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= ' ' || c == '"' || c == '=' || c == '\\' || c == 0x7f;
+  });
   out += plain ? s : nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -1,5 +1,7 @@
 #include "engine/observe/trace_builder.hpp"
 
+#include <charconv>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -11,16 +13,49 @@ namespace rmaflow::observe {
 
 namespace {
 
-nlohmann::json data_of(const EventRow& event) {
-  auto data = nlohmann::json::parse(event.data, nullptr, false);
+nlohmann::json data_of_text(const std::string& text) {
+  auto data = nlohmann::json::parse(text, nullptr, false);
   return data.is_object() ? data : nlohmann::json::object();
 }
+
+nlohmann::json data_of(const EventRow& event) { return data_of_text(event.data); }
 
 std::string error_text(const nlohmann::json& data) {
   auto error = data.find("error");
   if (error == data.end() || !error->is_object()) return "failed";
   return fmt::format("{}: {}", error->value("code", std::string("unknown")),
                      error->value("message", std::string()));
+}
+
+// What an attempt_started event says about its attempt. Read from the data's text as the engine
+// writes it (compact, keys sorted), without a JSON document: this runs for every attempt on the
+// engine's thread. Anything unexpected (an escape in the key) falls back to parsing it.
+struct AttemptFacts {
+  std::string idempotency_key;
+  int attempt = 0;
+  bool compensation = false;
+};
+
+AttemptFacts attempt_facts(const std::string& data) {
+  AttemptFacts facts;
+  auto number = data.find(R"("attempt":)");
+  auto key = data.find(R"("idempotency_key":")");
+  if (number != std::string::npos && key != std::string::npos) {
+    const char* begin = data.data() + number + 10;
+    std::from_chars(begin, data.data() + data.size(), facts.attempt);
+    auto start = key + 19;
+    auto end = data.find('"', start);
+    if (end != std::string::npos && data.find('\\', start) >= end) {
+      facts.idempotency_key = data.substr(start, end - start);
+      facts.compensation = data.find(R"("compensation":true)") != std::string::npos;
+      return facts;
+    }
+  }
+  auto parsed = data_of_text(data);
+  facts.idempotency_key = parsed.value("idempotency_key", std::string());
+  facts.attempt = parsed.value("attempt", 0);
+  facts.compensation = parsed.value("compensation", false);
+  return facts;
 }
 
 std::string wait_span_id(const EventRow& event) {
@@ -43,10 +78,8 @@ Span TraceBuilder::child(const InstanceRow& row, const EventRow& event, std::str
   span.name = std::move(name);
   span.start = start;
   span.end = event.at;
-  span.attributes = {{"rmaflow.instance", row.id},
-                     {"rmaflow.workflow", row.workflow},
-                     {"rmaflow.step", event.step},
-                     {"rmaflow.correlation_id", row.correlation_id}};
+  // The workflow and correlation id are the root span's: a child names its instance and step.
+  span.attributes = {{"rmaflow.instance", row.id}, {"rmaflow.step", event.step}};
   if (!event.branch.empty()) span.attributes.emplace_back("rmaflow.branch", event.branch);
   return span;
 }
@@ -103,9 +136,9 @@ void TraceBuilder::observe(const WriteBatch& batch) {
         }
         break;
       case EventType::attempt_started: {
-        auto data = data_of(event);
-        Open open{event.step, event.at, "", data.value("idempotency_key", std::string()),
-                  data.value("attempt", 0), data.value("compensation", false)};
+        auto facts = attempt_facts(event.data);
+        Open open{event.step, event.at, "", std::move(facts.idempotency_key), facts.attempt,
+                  facts.compensation};
         open.span_id = attempt_span_id(open.idempotency_key, open.attempt);
         attempts_[event.instance_id][event.branch] = std::move(open);
         break;

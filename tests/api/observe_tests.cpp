@@ -201,7 +201,9 @@ TEST_CASE("Observe.Issue17.OnlyAnAdminSteersTheLogAndOnlyWithKnownValues") {
 }
 
 TEST_CASE("Observe.Issue17.LogLinesStayOneLineWhateverTheyCarry") {
-  nlohmann::json fields = {{"correlation_id", "a\nb\"c"}, {"bad", std::string("\xff\xfe")}};
+  nlohmann::json fields = {{"correlation_id", "a\nb\"c"},
+                           {"bad", std::string("\xff\xfe")},
+                           {"forged", "x\rlevel=error"}};
   auto json = observe::format_log_line(observe::LogFormat::json, "2026-11-30T14:40:00.000Z",
                                        observe::LogLevel::info, "line\nbreak", fields);
   CHECK(json.find('\n') == std::string::npos);
@@ -216,6 +218,8 @@ TEST_CASE("Observe.Issue17.LogLinesStayOneLineWhateverTheyCarry") {
   CHECK(text.find('\n') == std::string::npos);
   CHECK(text.rfind("2026-11-30T14:40:00.000Z warn  hello", 0) == 0);
   CHECK(text.find(R"(correlation_id="a\nb\"c")") != std::string::npos);
+  CHECK(text.find(R"(forged="x\rlevel=error")") != std::string::npos);
+  CHECK(text.find('\r') == std::string::npos);
 }
 
 namespace {
@@ -559,14 +563,14 @@ TEST_CASE("Observe.Issue17.TheDemoDaysMetricsAndItsReturnToCreditReport") {
   CHECK(json.value("instances", 0) == 37);
   bool found = false;
   for (const auto& row : json["milestones"]) {
-    CHECK(row.value("p50_ms", 0) <= row.value("p90_ms", 0));
-    CHECK(row.value("p90_ms", 0) <= row.value("max_ms", 0));
+    CHECK(row.value("p50_ms", std::int64_t{0}) <= row.value("p90_ms", std::int64_t{0}));
+    CHECK(row.value("p90_ms", std::int64_t{0}) <= row.value("max_ms", std::int64_t{0}));
     CHECK(row.value("reached", 0) <= row.value("started", 0));
     if (row.value("workflow", "") == "standard-return" && row.value("milestone", "") == "credited" &&
         row.value("group", "") == "web") {
       found = true;
       CHECK(row.value("reached", 0) == static_cast<int>(credited_web));  // the histories agree
-      CHECK(row.value("p50_ms", 0) > 24LL * 3600 * 1000);  // the parcel takes days
+      CHECK(row.value("p50_ms", std::int64_t{0}) > 24LL * 3600 * 1000);  // the parcel takes days
     }
   }
   CHECK(found);
