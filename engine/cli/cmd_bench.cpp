@@ -39,6 +39,7 @@ struct BenchOptions {
   std::string wait_timeout;  // resume mode: the waits' timeout, if any
   int lines = 20;            // fanout mode: branches per instance
   int rounds = 3;            // observe mode: runs with and without, each
+  bool export_traces = true; // observe mode: export spans (else logs and metrics only)
 };
 
 double current_rss_mb() {
@@ -301,10 +302,13 @@ int bench_observe(const BenchOptions& opt, const std::string& db_path) {
   for (int round = 0; round < opt.rounds; ++round) {
     auto base = fmt::format("{}.{}", db_path, round);
     plain.push_back(run_to_end(opt, base + ".plain", bench_workflow(opt.steps), "bench", linear_input));
+    std::optional<observe::SpanExportOptions> traces;
+    if (opt.export_traces) {
+      traces = observe::SpanExportOptions{
+          .endpoint = fmt::format("http://127.0.0.1:{}/v1/traces", collector.port())};
+    }
     auto observability = std::make_shared<observe::Observability>(
-        [definition](const std::string&, int) { return definition; },
-        observe::SpanExportOptions{
-            .endpoint = fmt::format("http://127.0.0.1:{}/v1/traces", collector.port())});
+        [definition](const std::string&, int) { return definition; }, std::move(traces));
     observed.push_back(run_to_end(opt, base + ".observed", bench_workflow(opt.steps), "bench",
                                   linear_input,
                                   observe::Observability::commit_observer(observability)));
@@ -324,6 +328,7 @@ int bench_observe(const BenchOptions& opt, const std::string& db_path) {
                            {"instances", opt.instances},
                            {"sync", opt.sync},
                            {"rounds", opt.rounds},
+                           {"trace_export", opt.export_traces},
                            {"best_plain_instances_per_s", base},
                            {"best_observed_instances_per_s", with},
                            {"observed_to_plain", with / std::max(1.0, base)},
@@ -396,6 +401,8 @@ void register_bench(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"throughput", "resume", "fanout", "observe"}));
   cmd->add_option("--rounds", opt->rounds, "observe mode: runs of each kind (default 3)")
       ->check(CLI::Range(1, 20));
+  cmd->add_flag("!--no-trace-export", opt->export_traces,
+                "observe mode: logs and metrics only, no span export");
   cmd->add_option("--lines", opt->lines, "fanout mode: branches per instance (default 20)")
       ->check(CLI::Range(1, 10'000));
   cmd->add_option("--wait-timeout", opt->wait_timeout,
