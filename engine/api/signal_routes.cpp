@@ -29,25 +29,14 @@ std::string idempotency_key(const ApiRequest& request, BodyFields& fields) {
   return std::string(*header);
 }
 
-// `name_pointer`: where the body names the signal (for POST /v1/signals), to point a refusal of
-// the name at it.
-void deliver(ApiContext& context, SignalRequest signal, const Answer& answer,
-             std::string name_pointer = {}) {
+void deliver(ApiContext& context, SignalRequest signal, const Answer& answer) {
   context.engine.signal(
       std::move(signal),
-      reply_with<SignalResult>(
-          answer,
-          [](const SignalResult& r) {
-            return json_response(r.duplicate ? 200 : 202, {{"instance_id", r.instance_id},
-                                                           {"idempotency_key", r.idempotency_key},
-                                                           {"duplicate", r.duplicate}});
-          },
-          [name_pointer](Problem& problem) {
-            // No wait step of the instance's version takes a signal of that name.
-            if (problem.status == 422 && problem.detail.find("waits for") != std::string::npos) {
-              problem.pointer = name_pointer;
-            }
-          }));
+      reply_with<SignalResult>(answer, [](const SignalResult& r) {
+        return json_response(r.duplicate ? 200 : 202, {{"instance_id", r.instance_id},
+                                                       {"idempotency_key", r.idempotency_key},
+                                                       {"duplicate", r.duplicate}});
+      }));
 }
 
 }  // namespace
@@ -78,7 +67,7 @@ void post_signal(ApiContext& context, ApiRequest& request, const Answer& answer)
   signal.match = fields.optional_value("match").value_or(nullptr);
   signal.idempotency_key = idempotency_key(request, fields);
   fields.finish();
-  deliver(context, std::move(signal), answer, "/name");
+  deliver(context, std::move(signal), answer);
 }
 
 }  // namespace rmaflow::api

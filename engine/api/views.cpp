@@ -4,6 +4,7 @@
 #include <set>
 
 #include "engine/api/workflow_graph.hpp"
+#include "engine/dsl/signal_names.hpp"
 #include "engine/store/state_codec.hpp"
 #include "engine/support/branch_path.hpp"
 #include "rmaflow/versions.hpp"
@@ -239,12 +240,7 @@ nlohmann::json definition_json(const DefinitionRow& row, const Definition* loade
   if (loaded != nullptr) {
     j["description"] = loaded->description;
     j["start"] = loaded->start;
-    std::set<std::string> signals;
-    for (const auto& step : loaded->steps) {
-      if (const auto* wait = std::get_if<WaitStep>(&step.body); wait && !wait->signal.empty())
-        signals.insert(wait->signal);
-    }
-    j["signals"] = signals;
+    j["signals"] = dsl::consumable_signals(*loaded);
     j["graph"] = workflow_graph(*loaded);
   }
   return j;

@@ -80,6 +80,21 @@ std::string event_words(EventType type, const nlohmann::json& d) {
     }
     case EventType::incident_resolved:
       return fmt::format("resolved by {}: {}", json_text(d, "actor"), json_text(d, "reason"));
+    case EventType::branches_started:
+      return fmt::format("branches {}{}", value_text(d, "keys"),
+                         d.contains("concurrency") && d["concurrency"].is_number_integer() &&
+                                 d["concurrency"].get<int>() > 0
+                             ? ", at most " + json_text(d, "concurrency") + " at once"
+                             : "");
+    case EventType::branch_started: return fmt::format("branch {} began", json_text(d, "key"));
+    case EventType::branch_ended:
+      return d.contains("error") ? "branch failed: " + error_text(d)
+                                 : fmt::format("branch ended {}", json_text(d, "status"));
+    case EventType::child_started:
+      return fmt::format("child {} started (workflow {} version {})", json_text(d, "child"),
+                         json_text(d, "workflow"), json_text(d, "version"));
+    case EventType::child_ended:
+      return fmt::format("child {} ended {}", json_text(d, "child"), json_text(d, "status"));
     case EventType::command_refused:
       return fmt::format("queued command {} ({}{}) refused: {}", json_text(d, "command"), json_text(d, "kind"),
                          d.contains("actor") ? " by " + json_text(d, "actor") : "", json_text(d, "reason"));

@@ -183,7 +183,7 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
     try {
       return follow(input, *impl_->path, impl_->source);
     } catch (const ExpressionError& e) {
-      throw ExpressionError(fmt::format("{}: {}", impl_->origin, e.what()));
+      throw ExpressionError(fmt::format("{}: {}", impl_->origin, e.what()), true);
     }
   }
   jq_state* jq = impl_->jq;
@@ -232,11 +232,13 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
                            : fmt::format("gave a result nested deeper than {} levels",
                                          kExpressionResultDepth);
     throw ExpressionLimitError(
-        limit, fmt::format("{}jq expression \"{}\" {}", where, quote_utf8(impl_->source), what));
+        limit, fmt::format("{}jq expression \"{}\" {}", where, quote_utf8(impl_->source), what),
+        !where.empty());
   }
   if (!failure.empty()) {
     throw ExpressionError(fmt::format("{}jq expression \"{}\" failed: {}", where,
-                                      quote_utf8(impl_->source), quote_utf8(failure)));
+                                      quote_utf8(impl_->source), quote_utf8(failure)),
+                          !where.empty());
   }
   return result;
 }
@@ -352,8 +354,12 @@ nlohmann::json Template::render(const nlohmann::json& context) const {
     } catch (const ExpressionError& e) {
       if (label_.empty()) throw;
       std::string field = label_ + hole.where.to_string();
-      throw ExpressionError(context_.empty() ? fmt::format("{}: {}", field, e.what())
-                                             : fmt::format("{} of {}: {}", field, context_, e.what()));
+      std::string message = context_.empty() ? fmt::format("{}: {}", field, e.what())
+                                             : fmt::format("{} of {}: {}", field, context_, e.what());
+      if (const auto* limit = dynamic_cast<const ExpressionLimitError*>(&e)) {
+        throw ExpressionLimitError(limit->limit(), message, true);
+      }
+      throw ExpressionError(message, true);
     }
   }
   return out;

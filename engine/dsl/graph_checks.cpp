@@ -138,37 +138,50 @@ std::vector<bool> reachable_from(const Graph& g, std::size_t from,
   return seen;
 }
 
-// The step each transition of `flow` that names no step of it most likely meant (a close
-// spelling), as extra edges by step; nullopt when some transition (one naming no step like any
-// of the flow's, or a step of another flow, or a step that did not parse) could lead anywhere.
-std::optional<std::map<std::size_t, std::vector<std::size_t>>> guess_unknown_targets(
-    const Definition& d, const FlowMap& flows, const SourceFacts& facts,
-    const FlowMap::Entry& flow) {
+// Where the transitions of `flow` that name no step of it may lead: the step each most likely
+// meant (a close spelling), as extra edges by step, and the steps with a transition that could
+// lead anywhere (naming no step like any of the flow's, or a step of another flow). Nullopt
+// when a step of the flow did not parse: any step may be its successor.
+struct UnknownTargets {
+  std::map<std::size_t, std::vector<std::size_t>> guesses;
+  std::vector<std::size_t> anywhere;
+};
+std::optional<UnknownTargets> guess_unknown_targets(const Definition& d, const FlowMap& flows,
+                                                    const SourceFacts& facts,
+                                                    const FlowMap::Entry& flow) {
   for (const auto& [name, declarations] : facts.declared)
     for (const auto& declared : declarations)
       if (declared.flow == flow.id && flows.step_in(flow.id, name) == nullptr) return std::nullopt;
-  std::map<std::size_t, std::vector<std::size_t>> guesses;
+  UnknownTargets out;
   auto names = names_in(d, flows, flow.id);
   for (auto v : flow.steps) {
     for (const auto& to : d.steps[v].successors()) {
       if (flows.step_in(flow.id, to) != nullptr) continue;
-      if (facts.declared.count(to) > 0) return std::nullopt;  // a step of another flow
-      std::string near = closest_match(to, names);
-      if (near.empty()) return std::nullopt;
-      guesses[v].push_back(flows.index(*flows.step_in(flow.id, near)));
+      std::string near = facts.declared.count(to) > 0 ? "" : closest_match(to, names);
+      if (near.empty()) {
+        out.anywhere.push_back(v);
+      } else {
+        out.guesses[v].push_back(flows.index(*flows.step_in(flow.id, near)));
+      }
     }
   }
-  return guesses;
+  return out;
 }
 
+// A step no path from its flow's start reaches. A reachable transition that names no step
+// (already an error) may have been meant to lead to any step: while there is one, the flow's
+// other steps are not reported, which would bury that one mistake under its consequences.
 void check_reachable(const Definition& d, const FlowMap& flows, const SourceFacts& facts,
                      const Graph& g, DiagnosticSink& sink) {
   for (const auto& flow : flows.flows()) {
     const Step* start = flows.step_in(flow.id, flow.start);
     if (start == nullptr) continue;  // already an error; every step would be unreachable
-    auto guesses = guess_unknown_targets(d, flows, facts, flow);
-    if (!guesses) continue;
-    auto seen = reachable_from(g, flows.index(*start), *guesses);
+    auto unknown = guess_unknown_targets(d, flows, facts, flow);
+    if (!unknown) continue;
+    auto seen = reachable_from(g, flows.index(*start), unknown->guesses);
+    if (std::any_of(unknown->anywhere.begin(), unknown->anywhere.end(),
+                    [&](std::size_t v) { return seen[v]; }))
+      continue;
     std::string of = flow.id.empty() ? "" : " of " + label_of(facts, flow.id);
     for (auto v : flow.steps) {
       if (!seen[v])

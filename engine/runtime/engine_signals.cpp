@@ -58,7 +58,7 @@ SignalResult EngineImpl::handle_signal(const SignalRequest& request) {
   // A signal no wait step of its version could ever take would be kept forever.
   if (auto refusal = dsl::signal_refusal(*inst->definition, request.name); !refusal.empty()) {
     settle(*inst);
-    throw Error(Errc::invalid_argument, fmt::format("instance {}: {}", id, refusal));
+    throw ArgumentError(Errc::invalid_argument, fmt::format("instance {}: {}", id, refusal), "name");
   }
   auto now = clock_->now();
   std::string key =

@@ -49,8 +49,10 @@ Failure engine_failure(std::string_view code, std::string message) {
 // ExpressionError. `what` names the step and the field.
 Failure expression_failure(const std::string& what, const Error& e) {
   bool limit = dynamic_cast<const ExpressionLimitError*>(&e) != nullptr;
+  const auto* expression = dynamic_cast<const ExpressionError*>(&e);
+  bool placed = expression != nullptr && expression->placed();
   return engine_failure(limit ? failure::kExpressionLimit : failure::kExpressionError,
-                        fmt::format("{}: {}", what, e.what()));
+                        placed ? std::string(e.what()) : fmt::format("{}: {}", what, e.what()));
 }
 
 namespace {

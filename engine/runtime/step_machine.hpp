@@ -66,7 +66,8 @@ class MachineHost {
 bool timer_applies(const Cursor& cursor, TimerKind kind, TimePoint due);
 
 // The failure of a step whose jq expression raised: ExpressionLimit past a limit, else
-// ExpressionError; `what` says where ("step inspect: `with` did not render").
+// ExpressionError; `what` says where ("step inspect: `with` did not render") unless the error
+// already names the field and its step.
 Failure expression_failure(const std::string& what, const Error& error);
 
 class StepMachine {

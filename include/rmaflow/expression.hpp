@@ -19,7 +19,13 @@ namespace rmaflow {
 // Raised when an expression does not compile or fails at run time (jq error, no output).
 class ExpressionError : public Error {
  public:
-  explicit ExpressionError(const std::string& message) : Error(Errc::invalid_argument, message) {}
+  // `placed`: the message already names where the expression is written (a field and its step).
+  explicit ExpressionError(const std::string& message, bool placed = false)
+      : Error(Errc::invalid_argument, message), placed_(placed) {}
+  bool placed() const noexcept { return placed_; }
+
+ private:
+  bool placed_;
 };
 
 // Raised when an evaluation passes one of the limits every evaluation runs within (see
@@ -28,8 +34,8 @@ class ExpressionError : public Error {
 // ("depth"). The engine fails the step with the non-retryable error ExpressionLimit.
 class ExpressionLimitError : public ExpressionError {
  public:
-  ExpressionLimitError(std::string limit, const std::string& message)
-      : ExpressionError(message), limit_(std::move(limit)) {}
+  ExpressionLimitError(std::string limit, const std::string& message, bool placed = false)
+      : ExpressionError(message, placed), limit_(std::move(limit)) {}
   const std::string& limit() const noexcept { return limit_; }
 
  private:

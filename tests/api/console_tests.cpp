@@ -239,7 +239,7 @@ TEST_CASE("Api.Graph.InstanceSvgMarksThePathAndTheFailingStep") {
   // What the console reads beside the graph: the version's signals, unfinished counts, the
   // instance's newest event and the input its step was given.
   auto def = api.get("/v1/workflows/returns/versions/1").body;
-  CHECK(def["signals"] == json::array({"warehouse.received"}));
+  CHECK(def["signals"] == json::array({"note", "warehouse.received"}));
   CHECK(api.get("/v1/workflows").body["items"][0]["versions"][0]["unfinished"] == 1);
   auto view = api.get("/v1/instances/" + id).body;
   CHECK(view["last_seq"].get<int>() > 3);

@@ -3,6 +3,7 @@
 // deploy through the API.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <set>
 
 #include "tests/api/api_fixture.hpp"
@@ -184,4 +185,53 @@ TEST_CASE("Api.Workflows.ListGetDeploy") {
   CHECK(real.body.value("result", "") == "deployed");
   CHECK(api.get("/v1/workflows/returns").body.value("latest", 0) == 3);
   CHECK(api.get("/v1/instances/" + old).body.value("version", 0) == 1);
+}
+
+// Each waiting branch of a fan-out says what it waits for and until when, as the instance does.
+TEST_CASE("Api.Instance.Issue13.BranchesSayWhatTheyWaitFor") {
+  ApiFixture api(WorkflowFiles{{"lines.yaml", R"(
+workflow: lines
+version: 1
+start: lines
+steps:
+  lines:
+    foreach: ${ .input.lines }
+    as: line
+    key: ${ .line.id }
+    start: await_line
+    steps:
+      await_line:
+        wait: { signal: line.received, match: "${ .line.id }", timeout: 10d }
+        on_timeout: missing
+        next: received
+      received: { end: received }
+      missing: { end: missing }
+    next: done
+  done: { end: completed }
+)"}});
+  auto id = api.submit({{"lines", {{{"id", "L1"}}, {{"id", "L2"}}}}}, "lines").body.value("id", "");
+  REQUIRE(!id.empty());
+  api.await_status(id, "waiting");
+  auto branches = api.get("/v1/instances/" + id).body["branches"];
+  REQUIRE(branches.size() == 2);
+  for (const auto& b : branches) {
+    INFO(b.dump());
+    CHECK(b["waiting_for"]["signal"] == "line.received");
+    CHECK(b["waiting_for"]["then"] == "missing");
+    CHECK(b["waiting_for"]["until"] == b["deadline"]);
+    CHECK(b["waiting_for"]["until"].is_string());
+  }
+  auto sent = api.post("/v1/instances/" + id + "/signals/line.received", {{"match", "L1"}},
+                       "submitter");
+  REQUIRE(sent.status == 202);
+  // Line 1 has ended and waits for nothing; line 2 still waits.
+  bool settled = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!settled && std::chrono::steady_clock::now() < deadline) {
+    branches = api.get("/v1/instances/" + id).body["branches"];
+    settled = branches.size() == 2 && branches[0].value("state", "") == "ended";
+  }
+  REQUIRE(settled);
+  CHECK_FALSE(branches[0].contains("waiting_for"));
+  CHECK(branches[1]["waiting_for"]["signal"] == "line.received");
 }

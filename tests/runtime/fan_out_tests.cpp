@@ -212,7 +212,7 @@ TEST_CASE("FanOut.Signal.Issue13.BufferedForLine3BeforeItWaits") {
   CHECK_THROWS_WITH_AS(h.signal(id, "warehouse.line_received", nullptr),
                        doctest::Contains("needs a match value"), Error);
   CHECK_THROWS_WITH_AS(h.signal(id, "carrier.scanned", nullptr),
-                       doctest::Contains("waits for warehouse.line_received"), Error);
+                       doctest::Contains("it waits for: warehouse.line_received"), Error);
   // Line 3 has ended: a second scan for it has nowhere to go.
   CHECK_THROWS_AS(h.signal(id, "warehouse.line_received", nullptr, "L3"), Error);
 

@@ -324,7 +324,7 @@ TEST_CASE("Migrations.Move.Issue11.ASignalNoWaitOfTheVersionTakesIsRefused") {
   h.ext->script("label", {ok()});
   auto id = h.start({{"rma_id", "A"}}).instance_id;
   CHECK_THROWS_WITH_AS(signal(h, id, "carrier.delivered"),
-                       doctest::Contains("it waits for warehouse.received"), Error);
+                       doctest::Contains("it waits for: warehouse.received"), Error);
   deploy(h, kV4);
   MigrationRequest request{"ret", 1, 4, {}, {}};
   migrate(h, id, request);
