@@ -56,19 +56,15 @@ net::HttpResponse svg_response(std::string svg);
 Problem problem_for(std::exception_ptr error);
 
 // A ReplyFn answering with render(result), or with the problem the engine's Error stands for
-// (`adjust` may change it, e.g. to name the field at fault).
+// (problem_from(): by the error's type and code, never by its words).
 template <typename Result, typename Render>
-ReplyFn<Result> reply_with(Answer answer, Render render,
-                           std::function<void(Problem&)> adjust = nullptr) {
-  return [answer = std::move(answer), render = std::move(render),
-          adjust = std::move(adjust)](Reply<Result> reply) {
+ReplyFn<Result> reply_with(Answer answer, Render render) {
+  return [answer = std::move(answer), render = std::move(render)](Reply<Result> reply) {
     if (reply.ok()) {
       answer(render(*reply.result));
       return;
     }
-    auto problem = problem_for(reply.error);
-    if (adjust) adjust(problem);
-    answer(problem_response(problem));
+    answer(problem_response(problem_for(reply.error)));
   };
 }
 

@@ -98,18 +98,6 @@ std::string event_words(EventType type, const nlohmann::json& d) {
     case EventType::command_refused:
       return fmt::format("queued command {} ({}{}) refused: {}", json_text(d, "command"), json_text(d, "kind"),
                          d.contains("actor") ? " by " + json_text(d, "actor") : "", json_text(d, "reason"));
-    case EventType::branches_started:
-      return fmt::format("branches {}{}", value_text(d, "keys"),
-                         d.contains("concurrency") ? ", at most " + json_text(d, "concurrency") + " at once" : "");
-    case EventType::branch_started: return "branch started";
-    case EventType::branch_ended:
-      return fmt::format("branch ended {}, output {}", json_text(d, "status"), value_text(d, "output"));
-    case EventType::child_started:
-      return fmt::format("child {} started ({} version {})", json_text(d, "child"), json_text(d, "workflow"),
-                         json_text(d, "version"));
-    case EventType::child_ended:
-      return fmt::format("child {} ended {}, output {}", json_text(d, "child"), json_text(d, "status"),
-                         value_text(d, "output"));
   }
   return d.dump();
 }
