@@ -63,7 +63,10 @@ void EngineMetrics::observe(const WriteBatch& batch, std::chrono::nanoseconds co
       case EventType::step_completed:
         call_ended(row, event, "ok");
         step_ended(row, event, "completed");
-        if (event.branch.empty()) milestone(row, event);
+        // A wait left by its timeout did not reach what it waited for.
+        if (event.branch.empty() && event.data.find(R"("timed_out":true)") == std::string::npos) {
+          milestone(row, event);
+        }
         break;
       case EventType::compensation_step_completed:
         call_ended(row, event, "ok");

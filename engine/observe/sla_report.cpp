@@ -31,8 +31,9 @@ std::string group_of(const InstanceRow& row, const std::string& by) {
 std::map<std::string, TimePoint> first_reached(const std::vector<EventRow>& history) {
   std::map<std::string, TimePoint> reached;
   for (const auto& e : history) {
+    // A wait left by its timeout did not reach what it waited for.
     bool reaching = (e.type == EventType::step_completed || e.type == EventType::instance_ended) &&
-                    e.branch.empty();
+                    e.branch.empty() && e.data.find(R"("timed_out":true)") == std::string::npos;
     if (reaching) reached.try_emplace(e.step, e.at);
   }
   return reached;
