@@ -13,7 +13,7 @@ PACKAGES="
   libyaml-cpp-dev nlohmann-json3-dev libjq-dev libonig-dev
   libfmt-dev libspdlog-dev libcli11-dev doctest-dev
   libvalijson-dev graphviz libgraphviz-dev
-  chromium chromium-driver python3-selenium
+  chromium chromium-driver python3-selenium python3-prometheus-client
 "
 if [ "${1:-}" = "--fuzz" ]; then
   PACKAGES="$PACKAGES clang-14 libclang-rt-14-dev"

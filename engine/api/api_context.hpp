@@ -12,6 +12,7 @@
 #include "engine/api/instance_page.hpp"
 #include "engine/api/metrics.hpp"
 #include "engine/api/read_stores.hpp"
+#include "engine/observe/observability.hpp"
 #include "rmaflow/engine.hpp"
 
 namespace rmaflow::api {
@@ -31,6 +32,8 @@ struct ApiContext {
   std::string workflows_dir = ".";    // where input schema paths of deployed YAML resolve
   std::shared_ptr<const AdapterRegistry> adapters;  // to check a deploy's actions; may be null
   std::function<bool()> engine_running = [] { return true; };
+  // What watches the engine (transition log, metrics, traces); null when nothing does.
+  std::shared_ptr<observe::Observability> observability;
 };
 
 }  // namespace rmaflow::api

@@ -19,6 +19,7 @@ struct ApiServer::State {
     context.workflows_dir = options.workflows_dir;
     context.adapters = options.adapters;
     context.engine_running = options.engine_running;
+    context.observability = options.observability;
     for (auto& definition : options.definitions) context.definitions.add(std::move(definition));
   }
 

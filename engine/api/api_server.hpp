@@ -17,6 +17,7 @@
 #include "engine/api/auth.hpp"
 #include "engine/api/instance_page.hpp"
 #include "engine/net/http_server.hpp"
+#include "engine/observe/observability.hpp"
 #include "rmaflow/engine.hpp"
 
 namespace rmaflow::api {
@@ -35,6 +36,9 @@ struct ApiOptions {
   std::function<bool()> engine_running = [] { return true; };  // for /healthz and /metrics
   // Definitions the caller has loaded already (what it deployed); queries reuse them.
   std::vector<std::shared_ptr<const Definition>> definitions;
+  // What watches the engine (given to it as EngineOptions::on_commit): /v1/logging steers its
+  // transition log, /metrics reads its measurements. Null: neither.
+  std::shared_ptr<observe::Observability> observability;
 };
 
 class ApiServer {

@@ -9,6 +9,10 @@ namespace rmaflow::api {
 void get_health(ApiContext& context, ApiRequest& request, const Answer& answer);
 void get_metrics(ApiContext& context, ApiRequest& request, const Answer& answer);
 
+// logging_routes.cpp
+void get_logging(ApiContext& context, ApiRequest& request, const Answer& answer);
+void put_logging(ApiContext& context, ApiRequest& request, const Answer& answer);
+
 // console_routes.cpp: the web console's page and files
 void get_console(ApiContext& context, ApiRequest& request, const Answer& answer);
 void get_console_file(ApiContext& context, ApiRequest& request, const Answer& answer);

@@ -2,6 +2,8 @@
 // instance (with the commands queued for it), its history, its graph as SVG.
 #include <fmt/format.h>
 
+#include "engine/support/trace_id.hpp"
+
 #include "engine/api/api_context.hpp"
 #include "engine/api/graph_svg.hpp"
 #include "engine/api/handlers.hpp"
@@ -42,6 +44,24 @@ InstanceRow must_get(Store& store, const std::string& id) {
   return *row;
 }
 
+// The caller's correlation id, when the body names none: its X-Correlation-Id, else the trace id
+// of its W3C traceparent, so that the instance's spans, log lines and outgoing calls continue
+// the caller's trace. Empty: the engine uses the instance id. A malformed traceparent is
+// ignored (as the W3C specification asks); an unusable X-Correlation-Id is refused.
+std::string caller_correlation_id(const net::HttpRequest& http) {
+  if (auto header = http.headers.find("x-correlation-id")) {
+    if (header->empty() || header->size() > kMaxKeyBytes) {
+      fail(400, "invalid-header",
+           fmt::format("X-Correlation-Id must be 1 to {} bytes", kMaxKeyBytes));
+    }
+    return std::string(*header);
+  }
+  if (auto header = http.headers.find("traceparent")) {
+    if (auto parent = parse_traceparent(*header)) return parent->trace_id;
+  }
+  return "";
+}
+
 }  // namespace
 
 void post_instance(ApiContext& context, ApiRequest& request, const Answer& answer) {
@@ -54,6 +74,7 @@ void post_instance(ApiContext& context, ApiRequest& request, const Answer& answe
   start.version = fields.optional_int("version", 1);
   start.correlation_id = fields.optional_string("correlation_id").value_or("");
   fields.finish();
+  if (start.correlation_id.empty()) start.correlation_id = caller_correlation_id(request.http);
   context.engine.start(
       std::move(start),
       reply_with<StartResult>(

@@ -4,7 +4,6 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -12,6 +11,7 @@
 #include <string>
 #include <tuple>
 
+#include "engine/observe/prometheus_text.hpp"
 #include "rmaflow/engine.hpp"
 
 namespace rmaflow::api {
@@ -27,17 +27,9 @@ class Metrics {
                          const std::map<InstanceStatus, std::int64_t>& instances) const;
 
  private:
-  static constexpr std::array<double, 10> kBuckets{0.001, 0.005, 0.01, 0.025, 0.05,
-                                                   0.1,   0.25,  0.5,  1.0,   5.0};
-  struct Latency {
-    std::array<std::uint64_t, kBuckets.size()> buckets{};  // cumulative at exposition
-    std::uint64_t count = 0;
-    double sum = 0;
-  };
-
   mutable std::mutex mu_;
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
-  std::map<std::pair<std::string, std::string>, Latency> latency_;
+  std::map<std::pair<std::string, std::string>, observe::Histogram> latency_;
 };
 
 }  // namespace rmaflow::api

@@ -6,6 +6,7 @@
 
 #include "engine/api/api_context.hpp"
 #include "engine/api/problem.hpp"
+#include "engine/observe/log.hpp"
 
 namespace rmaflow::api {
 
@@ -84,13 +85,47 @@ Problem problem_for(std::exception_ptr error) {
   }
 }
 
+namespace {
+
+// Who asked for what, as the access log records it: never the token itself, only its name.
+struct AccessRecord {
+  std::string method;
+  std::string target;
+  std::string correlation_id;  // the caller's X-Correlation-Id, when it sent one
+  std::string token = "-";     // the token's name once authenticated
+};
+
+void log_access(const AccessRecord& access, const std::string& route, int status,
+                std::chrono::nanoseconds took) {
+  using observe::LogLevel;
+  auto level = status >= 500 ? LogLevel::error : LogLevel::info;
+  if (!observe::log_enabled(level)) return;
+  // The path, not the query: a query may carry a business key that is customer data.
+  auto path = access.target.substr(0, access.target.find('?'));
+  nlohmann::json fields = {{"method", access.method},
+                           {"path", path},
+                           {"route", route},
+                           {"status", status},
+                           {"duration_ms", std::chrono::duration<double, std::milli>(took).count()},
+                           {"token", access.token}};
+  if (!access.correlation_id.empty()) fields["correlation_id"] = access.correlation_id;
+  observe::write_log(level, "request", fields);
+}
+
+}  // namespace
+
 void dispatch(ApiContext& context, net::HttpRequest request, net::Responder respond) {
   auto started = std::chrono::steady_clock::now();
-  auto method = request.method;
-  auto observe = [metrics = context.metrics, method, started](const std::string& route,
+  auto access = std::make_shared<AccessRecord>();
+  access->method = request.method;
+  access->target = request.target;
+  if (auto id = request.headers.find("x-correlation-id")) access->correlation_id = *id;
+  auto observe = [metrics = context.metrics, access, started](const std::string& route,
                                                               net::Responder respond) {
-    return [metrics, method, route, started, respond](net::HttpResponse response) {
-      metrics->observe(method, route, response.status, std::chrono::steady_clock::now() - started);
+    return [metrics, access, route, started, respond](net::HttpResponse response) {
+      auto took = std::chrono::steady_clock::now() - started;
+      metrics->observe(access->method, route, response.status, took);
+      log_access(*access, route, response.status, took);
       harden(response);
       respond(std::move(response));
     };
@@ -133,6 +168,7 @@ void dispatch(ApiContext& context, net::HttpRequest request, net::Responder resp
       if (!who) return answer(unauthorized("the bearer token is not valid", true));
       principal = *who;
     }
+    access->token = principal.name;
     if (!role_may(principal.role, found->permission)) {
       return answer(problem_response(make_problem(
           403, "forbidden",

@@ -1,8 +1,15 @@
 // The API's routing table (the web console's page and files among its routes), and its two
 // operational endpoints.
+#include <limits>
+
+#include <fmt/format.h>
+
 #include "engine/api/api_context.hpp"
 #include "engine/api/handlers.hpp"
 #include "engine/api/problem.hpp"
+#include "engine/api/stuck.hpp"
+#include "engine/observe/prometheus_text.hpp"
+#include "rmaflow/clock.hpp"
 
 namespace rmaflow::api {
 
@@ -10,6 +17,8 @@ namespace {
 
 // A heartbeat older than this (the engine renews it every second) reports the engine stalled.
 constexpr std::chrono::milliseconds kEngineStalledAfter{10'000};
+// Due timers are counted up to this many: more says the same (the engine is far behind).
+constexpr std::size_t kMaxTimersCounted = 10'000;
 
 }  // namespace
 
@@ -21,6 +30,8 @@ const std::vector<Route>& api_routes() {
     {"GET",  "/console/{file}",                               P::anyone,   get_console_file},
     {"GET",  "/healthz",                                      P::anyone,   get_health},
     {"GET",  "/metrics",                                      P::read,     get_metrics},
+    {"GET",  "/v1/logging",                                   P::read,     get_logging},
+    {"PUT",  "/v1/logging",                                   P::deploy,   put_logging},
     {"GET",  "/v1/me",                                        P::identify, get_me},
     {"GET",  "/v1/overview",                                  P::read,     get_overview},
     {"GET",  "/v1/audit",                                     P::read,     get_audit},
@@ -77,6 +88,49 @@ void get_health(ApiContext& context, ApiRequest& request, const Answer& answer) 
   answer(problem_response(problem));
 }
 
+namespace {
+
+// What needs a person, as gauges: open incidents by workflow, step, error code and team;
+// instances stuck by reason; durable timers already due (none while the engine keeps up).
+void append_stuck_metrics(ApiContext& context, std::string& out) {
+  using observe::labels;
+  auto now = system_clock()->now();
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, std::int64_t> incidents;
+  std::map<std::string, std::int64_t> stuck;
+  std::size_t due = 0;
+  {
+    auto store = context.reads.get();
+    InstanceFilter filter;
+    filter.limit = std::numeric_limits<std::size_t>::max();  // only stuck rows are read
+    for (const auto& s : find_stuck(*store, filter, now, &context.definitions)) {
+      ++stuck[s.kind];
+      if (s.kind == "incident" || s.kind == "compensation") {
+        ++incidents[{s.row.workflow, s.row.step, s.code, s.team}];
+      }
+    }
+    due = store->due_timers(now, kMaxTimersCounted).size();
+  }
+  observe::write_family(out, "rmaflow_incidents_open", "gauge",
+                        "Suspended instances by workflow, step, error code and team.");
+  for (const auto& [key, count] : incidents) {
+    const auto& [workflow, step, code, team] = key;
+    out += fmt::format("rmaflow_incidents_open{{{}}} {}\n",
+                       labels({{"workflow", workflow}, {"step", step}, {"code", code}, {"team", team}}),
+                       count);
+  }
+  observe::write_family(out, "rmaflow_instances_stuck", "gauge",
+                        "Instances that need a person, by reason: incident, compensation, "
+                        "deadline, sla.");
+  for (const char* kind : {"incident", "compensation", "deadline", "sla"}) {
+    out += fmt::format("rmaflow_instances_stuck{{reason=\"{}\"}} {}\n", kind, stuck[kind]);
+  }
+  observe::write_family(out, "rmaflow_timers_due", "gauge",
+                        "Durable timers due now and not fired yet (the engine is behind).");
+  out += fmt::format("rmaflow_timers_due {}\n", due);
+}
+
+}  // namespace
+
 void get_metrics(ApiContext& context, ApiRequest& request, const Answer& answer) {
   request.query.finish();
   std::map<InstanceStatus, std::int64_t> counts;
@@ -85,6 +139,8 @@ void get_metrics(ApiContext& context, ApiRequest& request, const Answer& answer)
     counts = store->count_by_status();
   }
   auto text = context.metrics->exposition(context.engine.stats(), context.engine_running(), counts);
+  append_stuck_metrics(context, text);
+  if (context.observability) context.observability->write_metrics(text);
   answer(net::HttpResponse::with_body(200, std::move(text), "text/plain; version=0.0.4"));
 }
 

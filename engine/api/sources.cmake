@@ -9,6 +9,7 @@ set(RMAFLOW_API_SOURCES
   engine/api/instance_page.cpp
   engine/api/instance_routes.cpp
   engine/api/json_body.cpp
+  engine/api/logging_routes.cpp
   engine/api/metrics.cpp
   engine/api/overview.cpp
   engine/api/problem.cpp

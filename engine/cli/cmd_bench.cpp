@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -15,6 +16,8 @@
 
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
+#include "engine/net/http_server.hpp"
+#include "engine/observe/observability.hpp"
 #include "engine/store/raw_append_bench.hpp"
 #include "rmaflow/engine.hpp"
 
@@ -35,6 +38,8 @@ struct BenchOptions {
   std::string resume_db;  // internal: the child process of --mode resume
   std::string wait_timeout;  // resume mode: the waits' timeout, if any
   int lines = 20;            // fanout mode: branches per instance
+  int rounds = 3;            // observe mode: runs with and without, each
+  bool export_traces = true; // observe mode: export spans (else logs and metrics only)
 };
 
 double current_rss_mb() {
@@ -169,9 +174,10 @@ int bench_resume(const BenchOptions& opt, const std::string& db_path) {
 
 // Runs `instances` instances of `yaml` (workflow `name`, inputs from `input`) to the end on a
 // new database at `db_path`, and reports what the engine did.
-nlohmann::json run_to_end(const BenchOptions& opt, const std::string& db_path,
-                          const std::string& yaml, const std::string& name,
-                          const std::function<nlohmann::json(int)>& input) {
+nlohmann::json run_to_end(
+    const BenchOptions& opt, const std::string& db_path, const std::string& yaml,
+    const std::string& name, const std::function<nlohmann::json(int)>& input,
+    std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit = {}) {
   auto loaded = load_definition(yaml, name + ".yaml");
   if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
 
@@ -183,6 +189,7 @@ nlohmann::json run_to_end(const BenchOptions& opt, const std::string& db_path,
   eo.on_step_latency = [&](std::chrono::nanoseconds d) {
     step_latency_ms.push_back(static_cast<double>(d.count()) / 1e6);
   };
+  eo.on_commit = std::move(on_commit);
   auto engine = Engine::open(std::move(eo));
   engine->deploy(loaded.definition);
 
@@ -269,6 +276,76 @@ int bench_fan_out(const BenchOptions& opt, const std::string& db_path) {
   return kExitOk;
 }
 
+// --mode observe: the linear workflow with and without what `serve` watches the engine with
+// (transition log at its default level, metrics with milestones, trace export to a collector on
+// loopback), alternating, `rounds` times each on fresh databases; the best of each is compared.
+int bench_observe(const BenchOptions& opt, const std::string& db_path) {
+  std::atomic<std::uint64_t> received{0};
+  net::HttpServer collector(net::HttpServerOptions{},
+                            [&received](net::HttpRequest request, net::Responder respond) {
+                              received += request.body.size();
+                              respond(net::HttpResponse::with_body(200, "{}", "application/json"));
+                            });
+  collector.start();
+  auto best = [](const nlohmann::json& runs) {
+    double top = 0;
+    for (const auto& r : runs) top = std::max(top, r["instances_per_s"].get<double>());
+    return top;
+  };
+  // What serve's lookup answers: the definition, for milestones and step kinds.
+  auto loaded = load_definition(bench_workflow(opt.steps), "bench.yaml");
+  if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
+  auto definition = loaded.definition;
+  nlohmann::json plain = nlohmann::json::array();
+  nlohmann::json observed = nlohmann::json::array();
+  std::uint64_t exported = 0, dropped = 0;
+  for (int round = 0; round < opt.rounds; ++round) {
+    auto base = fmt::format("{}.{}", db_path, round);
+    plain.push_back(run_to_end(opt, base + ".plain", bench_workflow(opt.steps), "bench", linear_input));
+    std::optional<observe::SpanExportOptions> traces;
+    if (opt.export_traces) {
+      traces = observe::SpanExportOptions{
+          .endpoint = fmt::format("http://127.0.0.1:{}/v1/traces", collector.port())};
+    }
+    auto observability = std::make_shared<observe::Observability>(
+        [definition](const std::string&, int) { return definition; }, std::move(traces));
+    observed.push_back(run_to_end(opt, base + ".observed", bench_workflow(opt.steps), "bench",
+                                  linear_input,
+                                  observe::Observability::commit_observer(observability)));
+    std::string metrics;
+    observability->write_metrics(metrics);
+    observability.reset();  // sends what is queued
+    auto count = [&metrics](const std::string& name) {
+      auto at = metrics.find("\n" + name + " ");
+      return at == std::string::npos ? 0 : std::stoull(metrics.substr(at + name.size() + 2));
+    };
+    exported += count("rmaflow_trace_spans_exported_total");
+    dropped += count("rmaflow_trace_spans_dropped_total");
+  }
+  double base = best(plain), with = best(observed);
+  nlohmann::json report = {{"mode", "observe"},
+                           {"steps", opt.steps},
+                           {"instances", opt.instances},
+                           {"sync", opt.sync},
+                           {"rounds", opt.rounds},
+                           {"trace_export", opt.export_traces},
+                           {"best_plain_instances_per_s", base},
+                           {"best_observed_instances_per_s", with},
+                           {"observed_to_plain", with / std::max(1.0, base)},
+                           {"spans_exported", exported},
+                           {"spans_dropped", dropped},
+                           {"otlp_bytes_received", received.load()}};
+  for (auto* runs : {&plain, &observed}) {
+    nlohmann::json rates = nlohmann::json::array();
+    for (const auto& r : *runs) rates.push_back(r["instances_per_s"]);
+    *runs = rates;
+  }
+  report["plain_instances_per_s"] = plain;
+  report["observed_instances_per_s"] = observed;
+  fmt::print("{}\n", report.dump(2));
+  return kExitOk;
+}
+
 int bench(const BenchOptions& opt) {
   if (!opt.resume_db.empty()) return resume_child(opt);
   ScratchDir scratch;
@@ -287,6 +364,7 @@ int bench(const BenchOptions& opt) {
   if (opt.mode == "resume") return bench_resume(opt, db_path);
 
   if (opt.mode == "fanout") return bench_fan_out(opt, db_path);
+  if (opt.mode == "observe") return bench_observe(opt, db_path);
   auto report = run_to_end(opt, db_path, bench_workflow(opt.steps), "bench", linear_input);
   report["steps"] = opt.steps;
   report["sync"] = opt.sync;
@@ -318,8 +396,13 @@ void register_bench(CLI::App& app, int& exit_code) {
   cmd->add_option("--mode", opt->mode,
                   "throughput (default): run instances to the end; resume: N instances wait on a "
                   "signal, then a fresh process opens the database; fanout: the linear workflow "
-                  "and one whose instances fan out to --lines branches, in one run")
-      ->check(CLI::IsMember({"throughput", "resume", "fanout"}));
+                  "and one whose instances fan out to --lines branches, in one run; observe: "
+                  "with and without logs, metrics and trace export, alternating --rounds times")
+      ->check(CLI::IsMember({"throughput", "resume", "fanout", "observe"}));
+  cmd->add_option("--rounds", opt->rounds, "observe mode: runs of each kind (default 3)")
+      ->check(CLI::Range(1, 20));
+  cmd->add_flag("!--no-trace-export", opt->export_traces,
+                "observe mode: logs and metrics only, no span export");
   cmd->add_option("--lines", opt->lines, "fanout mode: branches per instance (default 20)")
       ->check(CLI::Range(1, 10'000));
   cmd->add_option("--wait-timeout", opt->wait_timeout,

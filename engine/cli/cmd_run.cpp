@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include <fmt/format.h>
@@ -15,6 +16,8 @@
 #include "engine/cli/commands.hpp"
 #include "engine/cli/instance_view.hpp"
 #include "engine/cli/run_summary.hpp"
+#include "engine/observe/deployed_definitions.hpp"
+#include "engine/observe/observability.hpp"
 #include "rmaflow/engine.hpp"
 
 namespace rmaflow::cli {
@@ -31,6 +34,7 @@ struct RunOptions {
   std::string clock = "real";
   std::string start;
   std::string horizon;  // default 365d
+  std::string metrics;  // file for what the run measured
   std::vector<std::string> inputs;
 };
 
@@ -99,6 +103,15 @@ std::shared_ptr<ManualClock> virtual_clock(const RunOptions& opt) {
   return std::make_shared<ManualClock>(start);
 }
 
+// What the run measured, as /metrics would show it (Prometheus text).
+void write_metrics_file(const observe::Observability& observability, const std::string& path) {
+  std::string text;
+  observability.write_metrics(text);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out.flush()) throw Error(Errc::io, fmt::format("cannot write the metrics to {}", path));
+}
+
 int run(const RunOptions& opt) {
   auto defs = load_workflow_dir_reporting(opt.workflows, "run");
   if (!defs) return kExitFailure;
@@ -124,7 +137,15 @@ int run(const RunOptions& opt) {
   check_db_path(opt.db);  // before the virtual clock reads the database's latest time
   std::shared_ptr<ManualClock> clock;
   if (opt.clock == "virtual") clock = virtual_clock(opt);
-  auto engine = open_engine(opt.db, opt.sync, adapters, clock);
+  std::shared_ptr<observe::Observability> observability;
+  if (!opt.metrics.empty()) {
+    auto deployed = std::make_shared<observe::DeployedDefinitions>(opt.db, *defs);
+    observability = std::make_shared<observe::Observability>(
+        [deployed](const std::string& name, int version) { return deployed->get(name, version); });
+  }
+  auto engine = open_engine(opt.db, opt.sync, adapters, clock,
+                            observability ? observe::Observability::commit_observer(observability)
+                                          : nullptr);
   for (const auto& def : *defs) engine->deploy(def);
 
   auto until = clock ? clock->now() + *horizon
@@ -163,6 +184,8 @@ int run(const RunOptions& opt) {
       exit_code = kExitFailure;
     }
   }
+
+  if (observability) write_metrics_file(*observability, opt.metrics);
 
   std::vector<InstanceRow> rows;
   for (const auto& id : ids) {
@@ -210,6 +233,9 @@ void register_run(CLI::App& app, int& exit_code) {
                   "With --clock virtual: how far ahead to run (default 365d)");
   cmd->add_option("--format", opt->format, "Output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--metrics", opt->metrics,
+                  "Write what this run measured to FILE, as serve's /metrics shows it "
+                  "(Prometheus text: step, adapter-call, commit and milestone histograms)");
   cmd->add_option("inputs", opt->inputs,
                   "JSON files, each an input object or an array of them; an element "
                   "{\"workflow\": W, \"input\": {...}} starts workflow W");

@@ -16,6 +16,9 @@
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
 #include "engine/net/http_server.hpp"
+#include "engine/observe/deployed_definitions.hpp"
+#include "engine/observe/log.hpp"
+#include "engine/observe/observability.hpp"
 #include "engine/support/stop_signals.hpp"
 #include "rmaflow/engine.hpp"
 
@@ -35,6 +38,9 @@ struct ServeOptions {
   std::size_t max_connections = 256;
   std::string header_timeout = "10s";
   std::string body_timeout = "30s";
+  std::string log_format = "text";
+  std::string log_level = "info";
+  std::string otlp_endpoint;
   std::string sim_start;
   double sim_speed = 86400;
 };
@@ -71,7 +77,12 @@ void run_sims_on_own_clock(const ServeOptions& opt, const AdapterRegistry& adapt
   }
 }
 
+using observe::LogLevel;
+
 int serve(const ServeOptions& opt) {
+  // CLI11 checked both against the same lists.
+  observe::configure_log(*observe::parse_log_format(opt.log_format),
+                         *observe::parse_log_level(opt.log_level));
   if (opt.auth.empty() && !opt.no_auth) {
     throw CLI::ValidationError("needs --auth FILE (bearer tokens; see rmaflow token add), or "
                                "--no-auth to serve without authentication on a loopback address");
@@ -99,7 +110,14 @@ int serve(const ServeOptions& opt) {
   if (!check_actions_reporting(*defs, *adapters, opt.adapters, "served")) return kExitFailure;
   if (!opt.sim_start.empty()) run_sims_on_own_clock(opt, *adapters);
   api_options.adapters = adapters;
-  auto engine = open_engine(opt.db, opt.sync, adapters);
+  auto deployed = std::make_shared<observe::DeployedDefinitions>(opt.db, *defs);
+  std::optional<observe::SpanExportOptions> traces;
+  if (!opt.otlp_endpoint.empty()) traces = observe::SpanExportOptions{.endpoint = opt.otlp_endpoint};
+  auto observability = std::make_shared<observe::Observability>(
+      [deployed](const std::string& workflow, int version) { return deployed->get(workflow, version); },
+      std::move(traces));
+  auto engine = open_engine(opt.db, opt.sync, adapters, nullptr,
+                            observe::Observability::commit_observer(observability));
   for (const auto& def : *defs) engine->deploy(def);
   api_options.definitions = *defs;
 
@@ -118,6 +136,7 @@ int serve(const ServeOptions& opt) {
     if (!engine_failure.empty()) ::kill(::getpid(), SIGTERM);  // wake the main thread to shut down
   });
   api_options.engine_running = [&engine_running] { return engine_running.load(); };
+  api_options.observability = observability;
 
   api::ApiServer server(*engine, std::move(api_options));
   try {
@@ -127,23 +146,26 @@ int serve(const ServeOptions& opt) {
     engine_thread.join();
     throw;
   }
-  fmt::print("rmaflow: serving http://{}:{} (database {}, {})\n",
-             host.find(':') != std::string::npos ? "[" + host + "]" : host, server.port(), opt.db,
+  auto url = fmt::format("http://{}:{}", host.find(':') != std::string::npos ? "[" + host + "]" : host,
+                         server.port());
+  fmt::print("rmaflow: serving {} (database {}, {})\n", url, opt.db,
              opt.no_auth ? "no authentication" : "tokens from " + opt.auth);
   std::fflush(stdout);
+  observe::log(LogLevel::info, "serving",
+               {{"url", url}, {"db", opt.db}, {"auth", opt.no_auth ? "none" : opt.auth}});
 
   int received = stop_signals.wait();
-  fmt::print(stderr, "rmaflow: {}; finishing requests in flight\n",
-             engine_failure.empty() ? (received == SIGINT ? "interrupted" : "stopping")
-                                    : "the engine stopped");
+  observe::log(LogLevel::info, "finishing requests in flight",
+               {{"cause", engine_failure.empty() ? (received == SIGINT ? "interrupted" : "stopping")
+                                                 : "the engine stopped"}});
   server.stop();
   engine->stop();
   engine_thread.join();
   if (!engine_failure.empty()) {
-    fmt::print(stderr, "rmaflow: the engine failed: {}\n", engine_failure);
+    observe::log(LogLevel::error, "the engine failed", {{"error", engine_failure}});
     return kExitFailure;
   }
-  fmt::print(stderr, "rmaflow: stopped\n");
+  observe::log(LogLevel::info, "stopped");
   return kExitOk;
 }
 
@@ -182,6 +204,17 @@ void register_serve(CLI::App& app, int& exit_code) {
                   "second)")
       ->check(CLI::Range(1.0, 1e9))
       ->needs(sim_start);
+  cmd->add_option("--log-format", opt->log_format,
+                  "Log lines on stderr as text (default) or json (one object per line)")
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--log-level", opt->log_level,
+                  "Least level logged: trace, debug (every instance transition), info (default), "
+                  "warn, error, off; changed while serving with PUT /v1/logging")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  cmd->add_option("--otlp-endpoint", opt->otlp_endpoint,
+                  "Export traces (instances, attempts, waits, operator actions) as OTLP/HTTP JSON "
+                  "to this collector URL, e.g. http://127.0.0.1:4318/v1/traces; spans are dropped "
+                  "and counted, never waited for, when it is slow or down");
   cmd->callback([opt, &exit_code] { exit_code = serve(*opt); });
 }
 

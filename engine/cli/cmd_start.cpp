@@ -20,6 +20,7 @@ struct StartOptions {
   std::string workflow;
   int version = 0;
   std::string business_key;
+  std::string correlation_id;
   std::string input;
   std::string format = "text";
   std::vector<std::string> files;
@@ -64,6 +65,7 @@ int start(StartOptions& opt) {
     if (opt.version > 0) body["version"] = opt.version;
     if (in.request.business_key) body["business_key"] = *in.request.business_key;
     if (!opt.business_key.empty()) body["business_key"] = opt.business_key;
+    if (!opt.correlation_id.empty()) body["correlation_id"] = opt.correlation_id;
     try {
       auto answer = client.post("/v1/instances", body).body;
       results.push_back(answer);
@@ -96,6 +98,10 @@ void register_start(CLI::App& app, int& exit_code) {
   cmd->add_option("--business-key", opt->business_key,
                   "The business key (default: the workflow's business_key of the input)");
   cmd->add_option("--input", opt->input, "The input as a JSON object");
+  cmd->add_option("--correlation-id", opt->correlation_id,
+                  "The caller's correlation id (an order or case number; a 32-hex W3C trace id "
+                  "is continued as the trace): it reaches the history, every log line and every "
+                  "adapter call (default: the instance id)");
   cmd->add_option("--format", opt->format, "Output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("inputs", opt->files,

@@ -17,6 +17,7 @@ set(RMAFLOW_CLI_SOURCES
   engine/cli/sim_view.cpp
   engine/cli/cmd_queries.cpp
   engine/cli/cmd_bench.cpp
+  engine/cli/cmd_report.cpp
   engine/cli/cmd_operator.cpp
   engine/cli/cmd_commands.cpp
   engine/cli/cmd_serve.cpp

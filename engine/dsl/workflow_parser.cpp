@@ -62,6 +62,55 @@ std::optional<nlohmann::json> read_input_schema(const MapEntry& e, const std::st
   return schema;
 }
 
+// `milestones: {credited: post_credit_memo, received: {step: await_receipt, sla: 10d}}`, read
+// once the steps are known: each names a top-level step.
+std::vector<Milestone> read_milestones(const MapEntry& e, const Definition& d, DiagnosticSink& sink) {
+  std::vector<Milestone> out;
+  if (!e.value.IsMap()) {
+    sink.error(e.where, "wrong-type",
+               fmt::format("\"milestones\" must map milestone names to steps, not {}",
+                           describe(e.value)));
+    return out;
+  }
+  MapReader all(e.value, "milestones", e.where, sink);
+  for (const auto& entry : all.entries()) {
+    Milestone m;
+    m.name = entry.key;
+    m.where = entry.key_where;
+    if (!valid_branch_status(m.name)) {
+      sink.error(entry.key_where, "bad-value",
+                 fmt::format("milestone name \"{}\" must match [a-z][a-z0-9_-]*", m.name));
+      continue;
+    }
+    if (entry.value.IsMap()) {
+      MapReader r(entry.value, fmt::format("milestone \"{}\"", m.name), entry.where, sink);
+      r.allow_only(keys_of("milestone"));
+      if (auto* step = r.require("step")) m.step = r.string(*step).value_or("");
+      if (auto* sla = r.find("sla")) m.sla = r.duration(*sla);
+    } else if (entry.value.IsScalar()) {
+      m.step = entry.value.Scalar();
+    } else {
+      all.wrong_type(entry, "a step name or {step, sla}");
+      continue;
+    }
+    if (m.step.empty()) continue;
+    const Step* step = d.find(m.step);
+    if (step == nullptr) {
+      sink.error(entry.where, "unknown-target",
+                 fmt::format("milestone \"{}\" names step \"{}\", which the workflow does not have",
+                             m.name, m.step));
+    } else if (!step->flow.empty()) {
+      sink.error(entry.where, "bad-value",
+                 fmt::format("milestone \"{}\" names step \"{}\", which runs inside a branch; a "
+                             "milestone is a top-level step (reached once per instance)",
+                             m.name, m.step));
+    } else {
+      out.push_back(std::move(m));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& base_dir,
@@ -128,6 +177,7 @@ ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& bas
                        d.steps)
                 .start;
   d.index_steps();
+  if (auto* e = r.find("milestones")) d.milestones = read_milestones(*e, d, sink);
   return out;
 }
 

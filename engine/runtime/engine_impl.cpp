@@ -42,7 +42,7 @@ EngineImpl::EngineImpl(EngineOptions options)
       [this] { return commit_->holding(); });
   commit_.emplace(
       io_, *store_, store_mu_, options_.max_batch_events, health_,
-      [this] { timers_->arm_wake(); }, [this] { fire_due_timers(); });
+      [this] { timers_->arm_wake(); }, [this] { fire_due_timers(); }, options_.on_commit);
   recover();
   started_ = adapters_->all();
   for (const auto& adapter : started_) adapter->start(*this);

@@ -9,7 +9,8 @@ namespace rmaflow {
 
 GroupCommit::GroupCommit(boost::asio::io_context& io, Store& store, std::mutex& store_mu,
                          std::size_t max_batch_events, EngineHealth& health,
-                         std::function<void()> after_flush, std::function<void()> resumed)
+                         std::function<void()> after_flush, std::function<void()> resumed,
+                         CommitObserver observer)
     : io_(io),
       store_(store),
       store_mu_(store_mu),
@@ -17,6 +18,7 @@ GroupCommit::GroupCommit(boost::asio::io_context& io, Store& store, std::mutex& 
       health_(health),
       after_flush_(std::move(after_flush)),
       resumed_(std::move(resumed)),
+      observer_(std::move(observer)),
       retry_timer_(io) {}
 
 void GroupCommit::request() {
@@ -47,9 +49,9 @@ void GroupCommit::flush() {
 
 bool GroupCommit::commit(WriteBatch& writes, std::vector<std::function<void()>>& effects) {
   fault_point("commit.before");
+  std::chrono::nanoseconds took{};
   try {
-    std::lock_guard lock(store_mu_);
-    store_.commit(writes);  // throws Error(storage)
+    took = write(writes);
   } catch (const Error& e) {
     batch_.give_back(writes, /*keep_writes=*/serving_);
     if (!serving_) throw;  // fatal: the caller of run_until_idle() sees it
@@ -63,14 +65,15 @@ bool GroupCommit::commit(WriteBatch& writes, std::vector<std::function<void()>>&
   ++commits_;
   events_ += writes.events.size();
   fault_point("commit.after");
+  observe(writes, took);
   return true;
 }
 
 bool GroupCommit::retry_kept() {
   auto& kept = kept_.batch();
+  std::chrono::nanoseconds took{};
   try {
-    std::lock_guard lock(store_mu_);
-    store_.commit(kept.writes);
+    took = write(kept.writes);
   } catch (const Error& e) {
     health_.commit_failed(e.what());
     arm_retry(kept_.failed_again());
@@ -79,8 +82,25 @@ bool GroupCommit::retry_kept() {
   ++commits_;
   events_ += kept.writes.events.size();
   health_.commit_ok();
+  observe(kept.writes, took);
   for (auto& effect : kept_.committed()) effect();
   return true;
+}
+
+std::chrono::nanoseconds GroupCommit::write(const WriteBatch& writes) {
+  auto began = std::chrono::steady_clock::now();
+  std::lock_guard lock(store_mu_);
+  store_.commit(writes);
+  return std::chrono::steady_clock::now() - began;
+}
+
+void GroupCommit::observe(const WriteBatch& writes, std::chrono::nanoseconds took) {
+  if (!observer_) return;
+  try {
+    observer_(writes, took);
+  } catch (...) {
+    // What watches the engine must never stop it: the commit stands, the observation is lost.
+  }
 }
 
 void GroupCommit::arm_retry(std::chrono::milliseconds delay) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -29,11 +30,16 @@ namespace rmaflow {
 
 class GroupCommit {
  public:
+  // What a commit made durable and how long it took (EngineOptions::on_commit).
+  using CommitObserver = std::function<void(const WriteBatch&, std::chrono::nanoseconds)>;
+
   // `after_flush` runs on the engine thread after each flush's effects; `resumed` once a kept
-  // batch has committed (what waited on it may go on).
+  // batch has committed (what waited on it may go on); `observer` (may be empty) after each
+  // successful commit, before its effects.
   GroupCommit(boost::asio::io_context& io, Store& store, std::mutex& store_mu,
               std::size_t max_batch_events, EngineHealth& health,
-              std::function<void()> after_flush, std::function<void()> resumed);
+              std::function<void()> after_flush, std::function<void()> resumed,
+              CommitObserver observer = {});
 
   Batch& batch() { return batch_; }
   // At once when the batch is full; otherwise posted behind the handlers already queued.
@@ -59,12 +65,16 @@ class GroupCommit {
   // False when they are not committed.
   bool commit(WriteBatch& writes, std::vector<std::function<void()>>& effects);
   bool retry_kept();
+  // Commits `writes` under the store lock; returns how long it took. Throws Error(storage).
+  std::chrono::nanoseconds write(const WriteBatch& writes);
+  void observe(const WriteBatch& writes, std::chrono::nanoseconds took);
   void arm_retry(std::chrono::milliseconds delay);
 
   std::size_t max_batch_events_;
   EngineHealth& health_;
   std::function<void()> after_flush_;
   std::function<void()> resumed_;
+  CommitObserver observer_;
   Batch batch_;
   bool requested_ = false;
   bool serving_ = false;

@@ -3,6 +3,7 @@ set(RMAFLOW_SUPPORT_SOURCES
   engine/support/errors.cpp
   engine/support/failure.cpp
   engine/support/time.cpp
+  engine/support/trace_id.cpp
   engine/support/status.cpp
   engine/support/clock.cpp
   engine/support/sha256.cpp

@@ -186,6 +186,16 @@ struct Step {
 
 enum class FailurePolicy { suspend, compensate };
 
+// A business milestone (`credited`: the credit memo is posted): reached the first time its
+// top-level step completes (an end step: when the instance ends there). The time from an
+// instance's start to each milestone is what SLAs are measured and reported on.
+struct Milestone {
+  std::string name;
+  std::string step;
+  std::optional<Duration> sla;  // reached later than this after the start: a breach
+  SourceLocation where;
+};
+
 struct Definition {
   std::string name;
   int version = 0;
@@ -194,6 +204,7 @@ struct Definition {
   std::optional<Expression> business_key;
   FailurePolicy on_failure = FailurePolicy::suspend;
   std::optional<Duration> sla;
+  std::vector<Milestone> milestones;
   RetryPolicy default_retry;
   Duration default_timeout = Duration(30000);
   std::string start;

@@ -50,6 +50,11 @@ struct EngineOptions {
   // Called on the engine thread with the engine's own time between an adapter's outcome
   // arriving and the instance's next adapter call going out (the per-step overhead).
   std::function<void(std::chrono::nanoseconds)> on_step_latency;
+  // Called on the engine thread after each commit with what it made durable (its events and the
+  // rows of the instances they belong to) and how long the commit took; never for a commit
+  // that failed. Logs, metrics and trace export are fed from here, so they report only
+  // transitions that happened. It must not block the engine: cheap, bounded work only.
+  std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit;
   // While run() runs, operator commands other processes queue in the database (the offline
   // CLI) are picked up this often; zero: only when the engine opens.
   std::chrono::milliseconds command_poll{250};

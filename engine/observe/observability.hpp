@@ -1,0 +1,43 @@
+// What `rmaflow serve` (and the benchmark, to measure its cost) watches the engine with: every
+// commit goes to the transition log, the metrics and, when a collector is configured, the trace
+// export. The engine calls commit_observer() on its own thread after each commit
+// (EngineOptions::on_commit); the API reads and steers the parts from its threads.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/observe/engine_metrics.hpp"
+#include "engine/observe/span_export.hpp"
+#include "engine/observe/trace_builder.hpp"
+#include "engine/observe/transition_log.hpp"
+#include "rmaflow/store.hpp"
+
+namespace rmaflow::observe {
+
+class Observability {
+ public:
+  // `definitions` finds a deployed version's milestones and step kinds; `traces`, when given,
+  // exports spans to that collector. Throws Error(invalid_argument) for a bad endpoint.
+  explicit Observability(DefinitionLookup definitions = {},
+                         std::optional<SpanExportOptions> traces = std::nullopt);
+
+  TransitionLog transitions;
+  EngineMetrics metrics;
+
+  // The metrics families, the trace export's counters among them (text exposition format).
+  void write_metrics(std::string& out) const;
+
+  // For EngineOptions::on_commit. `self` must outlive the engine.
+  static std::function<void(const WriteBatch&, std::chrono::nanoseconds)> commit_observer(
+      std::shared_ptr<Observability> self);
+
+ private:
+  std::unique_ptr<SpanExporter> exporter_;
+  std::unique_ptr<TraceBuilder> traces_;
+};
+
+}  // namespace rmaflow::observe

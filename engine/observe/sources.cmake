@@ -1,0 +1,11 @@
+set(RMAFLOW_OBSERVE_SOURCES
+  engine/observe/deployed_definitions.cpp
+  engine/observe/engine_metrics.cpp
+  engine/observe/log.cpp
+  engine/observe/observability.cpp
+  engine/observe/prometheus_text.cpp
+  engine/observe/sla_report.cpp
+  engine/observe/span_export.cpp
+  engine/observe/trace_builder.cpp
+  engine/observe/transition_log.cpp
+)

@@ -1,0 +1,79 @@
+// Spans sent to a tracing collector over OTLP/HTTP with the JSON encoding (POST
+// <endpoint>, e.g. http://127.0.0.1:4318/v1/traces), batched by a thread of its own.
+//
+// Never in the engine's way: submit() only appends to a bounded queue; when the queue is full,
+// or a batch cannot be delivered (the collector is slow, down or refuses it), those spans are
+// dropped and counted, never retried at the engine's expense. Losing spans never loses a
+// transition: spans are made from what was committed (trace_builder.hpp).
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "rmaflow/time.hpp"
+
+namespace rmaflow::observe {
+
+struct Span {
+  std::string trace_id;    // 32 hex
+  std::string span_id;     // 16 hex
+  std::string parent_id;   // 16 hex; empty for a root
+  std::string name;
+  TimePoint start;
+  TimePoint end;
+  std::string error;       // non-empty: the span failed, with this message
+  std::vector<std::pair<std::string, std::string>> attributes;
+};
+
+struct SpanExportOptions {
+  std::string endpoint;                         // http://host:port/path
+  std::string service_name = "rmaflow";
+  std::size_t max_queue = 16384;                // spans waiting; more are dropped
+  std::size_t max_batch = 512;                  // spans per request
+  std::chrono::milliseconds interval{500};      // a partial batch is sent after this long
+  std::chrono::milliseconds timeout{2000};      // per request
+};
+
+// The OTLP/HTTP JSON request body (ExportTraceServiceRequest) for `spans`.
+std::string otlp_json(const std::vector<Span>& spans, const std::string& service_name);
+
+class SpanExporter {
+ public:
+  // Throws Error(invalid_argument) when the endpoint is not an http:// URL.
+  explicit SpanExporter(SpanExportOptions options);
+  // Sends what is queued (within one request timeout per batch), then stops.
+  ~SpanExporter();
+  SpanExporter(const SpanExporter&) = delete;
+  SpanExporter& operator=(const SpanExporter&) = delete;
+
+  void submit(Span span);
+
+  std::uint64_t exported() const { return exported_; }
+  std::uint64_t dropped() const { return dropped_; }
+  std::uint64_t failed_requests() const { return failed_requests_; }
+
+ private:
+  void run();
+
+  SpanExportOptions options_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Span> queue_;
+  bool stopping_ = false;
+  std::atomic<std::uint64_t> exported_{0};
+  std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::uint64_t> failed_requests_{0};
+  std::thread thread_;
+};
+
+}  // namespace rmaflow::observe

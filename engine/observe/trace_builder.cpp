@@ -1,0 +1,202 @@
+#include "engine/observe/trace_builder.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/observe/instance_index.hpp"
+#include "engine/support/sha256.hpp"
+#include "engine/support/trace_id.hpp"
+
+namespace rmaflow::observe {
+
+namespace {
+
+nlohmann::json data_of_text(const std::string& text) {
+  auto data = nlohmann::json::parse(text, nullptr, false);
+  return data.is_object() ? data : nlohmann::json::object();
+}
+
+nlohmann::json data_of(const EventRow& event) { return data_of_text(event.data); }
+
+std::string error_text(const nlohmann::json& data) {
+  auto error = data.find("error");
+  if (error == data.end() || !error->is_object()) return "failed";
+  return fmt::format("{}: {}", error->value("code", std::string("unknown")),
+                     error->value("message", std::string()));
+}
+
+// What an attempt_started event says about its attempt. Read from the data's text as the engine
+// writes it (compact, keys sorted), without a JSON document: this runs for every attempt on the
+// engine's thread. Anything unexpected (an escape in the key) falls back to parsing it.
+struct AttemptFacts {
+  std::string idempotency_key;
+  int attempt = 0;
+  bool compensation = false;
+};
+
+AttemptFacts attempt_facts(const std::string& data) {
+  AttemptFacts facts;
+  auto number = data.find(R"("attempt":)");
+  auto key = data.find(R"("idempotency_key":")");
+  if (number != std::string::npos && key != std::string::npos) {
+    const char* begin = data.data() + number + 10;
+    std::from_chars(begin, data.data() + data.size(), facts.attempt);
+    auto start = key + 19;
+    auto end = data.find('"', start);
+    if (end != std::string::npos && data.find('\\', start) >= end) {
+      facts.idempotency_key = data.substr(start, end - start);
+      facts.compensation = data.find(R"("compensation":true)") != std::string::npos;
+      return facts;
+    }
+  }
+  auto parsed = data_of_text(data);
+  facts.idempotency_key = parsed.value("idempotency_key", std::string());
+  facts.attempt = parsed.value("attempt", 0);
+  facts.compensation = parsed.value("compensation", false);
+  return facts;
+}
+
+std::string wait_span_id(const EventRow& event) {
+  return sha256_hex(fmt::format("wait {} {} {} {}", event.instance_id, event.branch, event.step,
+                                event.seq))
+      .substr(0, 16);
+}
+
+}  // namespace
+
+TraceBuilder::TraceBuilder(SpanExporter& exporter, DefinitionLookup definitions)
+    : exporter_(exporter), definitions_(std::move(definitions)) {}
+
+Span TraceBuilder::child(const InstanceRow& row, const EventRow& event, std::string name,
+                         std::string span_id, TimePoint start) const {
+  Span span;
+  span.trace_id = trace_id_of(row.correlation_id);
+  span.span_id = std::move(span_id);
+  span.parent_id = instance_span_id(row.id);
+  span.name = std::move(name);
+  span.start = start;
+  span.end = event.at;
+  // The workflow and correlation id are the root span's: a child names its instance and step.
+  span.attributes = {{"rmaflow.instance", row.id}, {"rmaflow.step", event.step}};
+  if (!event.branch.empty()) span.attributes.emplace_back("rmaflow.branch", event.branch);
+  return span;
+}
+
+bool TraceBuilder::is_wait(const InstanceRow& row, const std::string& step) const {
+  if (!definitions_) return false;
+  auto definition = definitions_(row.workflow, row.version);
+  const Step* s = definition ? definition->find(step) : nullptr;
+  return s != nullptr && s->kind() == StepKind::wait;
+}
+
+void TraceBuilder::end_attempt(const InstanceRow& row, const EventRow& event, const std::string& error) {
+  auto instance = attempts_.find(event.instance_id);
+  if (instance == attempts_.end()) return;
+  auto open = instance->second.find(event.branch);
+  if (open == instance->second.end() && event.type == EventType::compensation_step_completed) {
+    // A compensation is recorded at the branch whose step it undid; it ran on its own cursor.
+    for (auto it = instance->second.begin(); it != instance->second.end(); ++it) {
+      if (it->second.compensation && it->second.step == event.step) open = it;
+    }
+  }
+  if (open == instance->second.end() || open->second.step != event.step) return;
+  const Open& a = open->second;
+  auto span = child(row, event, fmt::format("{} {}", a.compensation ? "compensate" : "attempt", a.step),
+                    a.span_id, a.start);
+  span.attributes.emplace_back("rmaflow.attempt", std::to_string(a.attempt));
+  span.attributes.emplace_back("rmaflow.idempotency_key", a.idempotency_key);
+  span.error = error;
+  exporter_.submit(std::move(span));
+  instance->second.erase(open);
+}
+
+void TraceBuilder::end_wait(const InstanceRow& row, const EventRow& event, const std::string& error) {
+  auto instance = waits_.find(event.instance_id);
+  if (instance == waits_.end()) return;
+  auto open = instance->second.find(event.branch);
+  if (open == instance->second.end() || open->second.step != event.step) return;
+  auto span = child(row, event, "wait " + event.step, open->second.span_id, open->second.start);
+  span.error = error;
+  exporter_.submit(std::move(span));
+  instance->second.erase(open);
+  --open_waits_;
+  if (instance->second.empty()) waits_.erase(instance);
+}
+
+void TraceBuilder::observe(const WriteBatch& batch) {
+  for_each_event(batch, [this](const EventRow& event, const InstanceRow& row) {
+    switch (event.type) {
+      case EventType::step_entered:
+        if (open_waits_ < kMaxOpenWaits && is_wait(row, event.step)) {
+          auto& slot = waits_[event.instance_id][event.branch];
+          if (slot.step.empty()) ++open_waits_;
+          slot = Open{event.step, event.at, wait_span_id(event), "", 0, false};
+        }
+        break;
+      case EventType::attempt_started: {
+        auto facts = attempt_facts(event.data);
+        Open open{event.step, event.at, "", std::move(facts.idempotency_key), facts.attempt,
+                  facts.compensation};
+        open.span_id = attempt_span_id(open.idempotency_key, open.attempt);
+        attempts_[event.instance_id][event.branch] = std::move(open);
+        break;
+      }
+      case EventType::step_completed:
+        end_attempt(row, event, "");
+        end_wait(row, event, "");
+        break;
+      case EventType::compensation_step_completed:
+        end_attempt(row, event, "");
+        break;
+      case EventType::attempt_failed:
+        end_attempt(row, event, error_text(data_of(event)));
+        break;
+      case EventType::incident_opened:
+      case EventType::catch_routed:
+        end_wait(row, event, error_text(data_of(event)));
+        break;
+      case EventType::operator_action: {
+        auto data = data_of(event);
+        auto action = data.value("action", std::string("action"));
+        auto span = child(row, event, "operator " + action,
+                          sha256_hex(fmt::format("action {} {}", row.id, event.seq)).substr(0, 16),
+                          event.at);
+        span.attributes.emplace_back("rmaflow.actor", data.value("actor", std::string()));
+        span.attributes.emplace_back("rmaflow.reason", data.value("reason", std::string()));
+        exporter_.submit(std::move(span));
+        break;
+      }
+      case EventType::instance_ended: {
+        Span root;
+        root.trace_id = trace_id_of(row.correlation_id);
+        root.span_id = instance_span_id(row.id);
+        if (row.parent) root.parent_id = instance_span_id(row.parent->instance_id);
+        root.name = "instance " + row.workflow;
+        root.start = row.created_at;
+        root.end = event.at;
+        root.attributes = {{"rmaflow.instance", row.id},
+                           {"rmaflow.workflow", row.workflow},
+                           {"rmaflow.version", std::to_string(row.version)},
+                           {"rmaflow.business_key", row.business_key},
+                           {"rmaflow.correlation_id", row.correlation_id},
+                           {"rmaflow.status", std::string(to_string(row.status))}};
+        if (row.status == InstanceStatus::failed) root.error = "the instance failed";
+        exporter_.submit(std::move(root));
+        if (auto w = waits_.find(row.id); w != waits_.end()) {
+          open_waits_ -= w->second.size();
+          waits_.erase(w);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  });
+  for (const auto& row : batch.instances) {
+    if (!held_in_memory(row.status)) attempts_.erase(row.id);
+  }
+}
+
+}  // namespace rmaflow::observe

@@ -1,0 +1,55 @@
+// Traces made from what the engine committed: an instance is a trace (its id derived from the
+// correlation id, so a caller's traceparent continues into it) with a root span from its start
+// to its end; each attempt of a task or compensation, each wait and each operator action is a
+// child span. Spans end when the transition that ends them is committed, and go to the
+// SpanExporter.
+//
+// What is under way is remembered only while its instance is in memory, except waits, of which
+// at most kMaxOpenWaits are remembered (a wait whose start is forgotten, or began before this
+// process, gets no span). Span ids are derived, not random (trace_id.hpp), so an attempt's span
+// is the parent an HTTP adapter named in its call.
+//
+// Thread-safety: observe() on the engine thread only.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+
+#include "engine/observe/engine_metrics.hpp"
+#include "engine/observe/span_export.hpp"
+#include "rmaflow/store.hpp"
+
+namespace rmaflow::observe {
+
+class TraceBuilder {
+ public:
+  static constexpr std::size_t kMaxOpenWaits = 100'000;
+
+  TraceBuilder(SpanExporter& exporter, DefinitionLookup definitions);
+  void observe(const WriteBatch& batch);
+
+ private:
+  struct Open {
+    std::string step;
+    TimePoint start;
+    std::string span_id;
+    std::string idempotency_key;
+    int attempt = 0;
+    bool compensation = false;
+  };
+  using Branches = std::unordered_map<std::string, Open>;
+
+  Span child(const InstanceRow& row, const EventRow& event, std::string name, std::string span_id,
+             TimePoint start) const;
+  void end_attempt(const InstanceRow& row, const EventRow& event, const std::string& error);
+  void end_wait(const InstanceRow& row, const EventRow& event, const std::string& error);
+  bool is_wait(const InstanceRow& row, const std::string& step) const;
+
+  SpanExporter& exporter_;
+  DefinitionLookup definitions_;
+  std::unordered_map<std::string, Branches> attempts_;  // by instance, then branch
+  std::unordered_map<std::string, Branches> waits_;     // by instance, then branch
+  std::size_t open_waits_ = 0;
+};
+
+}  // namespace rmaflow::observe
