@@ -140,11 +140,17 @@ namespace {
 
 // Defined ahead of every program: an expression may not stop the interpreter it shares with
 // the engine (the watchdog alone halts it, see jq_watchdog.hpp), and with definitions first an
-// `import` or `include` of modules from disk is a syntax error.
+// `import` or `include` of modules from disk is a syntax error. An expression has one input, its
+// context: libjq 1.6 crashes when `input`, `inputs` or `debug` run without the command line's
+// callbacks, so those names are defined here and never reach the library's own.
 constexpr std::string_view kPrelude =
     "def halt: error(\"halt is not available in rmaflow expressions\"); "
     "def halt_error: error(\"halt_error is not available in rmaflow expressions\"); "
-    "def halt_error($code): error(\"halt_error is not available in rmaflow expressions\"); ";
+    "def halt_error($code): error(\"halt_error is not available in rmaflow expressions\"); "
+    "def _input: error(\"input is not available in rmaflow expressions: use the context\"); "
+    "def input: _input; "
+    "def inputs: _input; "
+    "def debug: .; ";
 
 }  // namespace
 

@@ -227,6 +227,18 @@ TEST_CASE("Dsl.Expression.Issue12.EvaluationsRunWithinLimits") {
     CHECK_THROWS_AS(Expression::compile("import \"m\" as m; .").evaluate(json::object()),
                     ExpressionError);
   }
+  SUBCASE("a program reads its context, not further inputs, and debug passes its value on") {
+    for (const char* reader : {"input", "inputs", "_input", "[inputs]", "first(inputs)"}) {
+      CAPTURE(reader);
+      try {
+        Expression::compile(reader).evaluate(json::object());
+        FAIL("an expression read an input of its own");
+      } catch (const ExpressionError& error) {
+        CHECK(std::string(error.what()).find("input is not available") != std::string::npos);
+      }
+    }
+    CHECK(Expression::compile(".a | debug").evaluate(json{{"a", 3}}) == 3);
+  }
 }
 
 // A jq error at run time names where the expression is written and the field being rendered,

@@ -234,3 +234,27 @@ steps:
   CHECK(last.idempotency_key == id + ":label:1:compensate");
   CHECK(last.attempt == 2);
 }
+
+// A cancel that compensates while a call is out: the call's outcome is unknown, so its step is
+// undone too, with the original call's key as what the undo undoes; the late answer changes
+// nothing, and the history says the call was abandoned.
+TEST_CASE("Operator.Cancel.Issue11.ACallStillOutIsUndoneWithItsKey") {
+  Harness h(kFlow);
+  auto id = h.start({{"amount", 10}}).instance_id;
+  REQUIRE(h.ext->held() == 1);  // create_label is out
+  auto label_call = h.ext->held_calls().front();
+  h.ext->script("void_label", {ok()});
+  act(h, id, ActionKind::cancel, {{"compensate", true}});
+  CHECK(h.row(id).status == InstanceStatus::cancelled);
+  auto calls = h.ext->calls();
+  REQUIRE(!calls.empty());
+  const auto& undo = calls.back();
+  CHECK(undo.operation == "void_label");
+  CHECK(undo.undoes == label_call.idempotency_key);
+  CHECK(undo.outcome_unknown);
+  // The label's answer arrives after the cancel: it is ignored.
+  h.ext->answer(ok({{"id", "L9"}}));
+  h.idle();
+  CHECK(h.row(id).status == InstanceStatus::cancelled);
+  CHECK(h.ext->calls().back().operation == "void_label");
+}
