@@ -21,6 +21,7 @@ void register_token(CLI::App& app, int& exit_code);  // token add, list, remove
 void register_db(CLI::App& app, int& exit_code);     // db check, backup
 void register_bench(CLI::App& app, int& exit_code);
 void register_report(CLI::App& app, int& exit_code);  // report sla
+void register_audit(CLI::App& app, int& exit_code);   // audit (cmd_report.cpp)
 void register_deploy(CLI::App& app, int& exit_code);
 void register_versions(CLI::App& app, int& exit_code);
 void register_graph(CLI::App& app, int& exit_code);

@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   register_queries(app, exit_code);
   register_bench(app, exit_code);
   register_report(app, exit_code);
+  register_audit(app, exit_code);
   register_operator_commands(app, exit_code);
   register_commands(app, exit_code);
   register_token(app, exit_code);

@@ -217,6 +217,7 @@ TaskStep StepReader::task(Step& step) {
     if (auto d = r_.duration(*e)) task.timeout = *d;
   if (auto* e = r_.find("catch")) task.catches = catches(*e);
   if (auto* e = r_.find("compensate")) task.compensate = compensation(*e);
+  if (auto* e = r_.find("posting")) task.posting = posting(*e);
   if (auto* e = r_.find("pivot"))
     if (auto pivot = r_.boolean(*e)) task.pivot = *pivot;
   next(step);
@@ -274,6 +275,38 @@ std::optional<Compensation> StepReader::compensation(const MapEntry& e) {
   if (auto* timeout = r.find("timeout"))
     if (auto d = r.duration(*timeout)) c.timeout = *d;
   return c;
+}
+
+// `posting: {kind: credit_memo, customer: ${ .input.customer_id }, amount: ${ .credit.amount }}`:
+// a kind (an identifier, so that an auditor can filter on it) and fields rendered when the step
+// succeeds.
+std::optional<Posting> StepReader::posting(const MapEntry& e) {
+  if (!e.value.IsMap()) {
+    r_.wrong_type(e, "a mapping with a kind (e.g. {kind: credit_memo, amount: ${ .credit.amount }})");
+    return std::nullopt;
+  }
+  std::string owner = fmt::format("the posting of {}", context_);
+  MapReader r(e.value, owner, e.key_where, cx_.sink);
+  r.allow_only(keys_of("posting"));
+  Posting p;
+  p.where = e.key_where;
+  if (auto* kind = r.require("kind")) {
+    if (auto text = r.string(*kind)) {
+      if (!valid_identifier(*text)) {
+        r.bad_value(*kind, fmt::format("must be a name such as credit_memo or restock, not \"{}\"", *text));
+      }
+      p.kind = *text;
+    }
+  }
+  YAML::Node fields(YAML::NodeType::Map);
+  for (const auto& field : e.value) {
+    if (field.first.IsScalar() && field.first.Scalar() != "kind") fields[field.first] = field.second;
+  }
+  std::vector<JqSite> found;
+  auto rendered = read_template(fields, e.where, "posting", context_, cx_.sink, &found);
+  record(found, ExpressionSite::Role::input);
+  p.fields = rendered.value_or(Template::compile(nlohmann::json::object()));
+  return p;
 }
 
 SwitchStep StepReader::switch_step() {

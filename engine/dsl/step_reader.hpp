@@ -56,6 +56,7 @@ class StepReader {
                                 const std::string& owner);
   std::vector<CatchRule> catches(const MapEntry& e);
   std::optional<Compensation> compensation(const MapEntry& e);
+  std::optional<Posting> posting(const MapEntry& e);
 
   // The plain kinds (step_reader.cpp).
   TaskStep task(Step& step);

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <map>
-#include <memory>
 #include <tuple>
 
+#include "engine/observe/stored_definitions.hpp"
 #include "rmaflow/definition.hpp"
 
 namespace rmaflow::observe {
@@ -39,24 +39,6 @@ std::map<std::string, TimePoint> first_reached(const std::vector<EventRow>& hist
   return reached;
 }
 
-class Definitions {
- public:
-  explicit Definitions(Store& store) : store_(store) {}
-  std::shared_ptr<const Definition> get(const std::string& workflow, int version) {
-    auto [it, inserted] = known_.try_emplace({workflow, version});
-    if (inserted) {
-      if (auto row = store_.get_definition(workflow, version)) {
-        it->second = load_stored_definition(row->source, row->file, row->input_schema).definition;
-      }
-    }
-    return it->second;
-  }
-
- private:
-  Store& store_;
-  std::map<std::pair<std::string, int>, std::shared_ptr<const Definition>> known_;
-};
-
 }  // namespace
 
 SlaReport sla_report(Store& store, const SlaQuery& query) {
@@ -70,7 +52,7 @@ SlaReport sla_report(Store& store, const SlaQuery& query) {
   };
   std::map<Key, Tally> tallies;
   SlaReport report;
-  Definitions definitions(store);
+  StoredDefinitions definitions(store);
 
   InstanceFilter filter;
   filter.workflow = query.workflow;

@@ -1,4 +1,5 @@
 set(RMAFLOW_OBSERVE_SOURCES
+  engine/observe/audit_report.cpp
   engine/observe/deployed_definitions.cpp
   engine/observe/engine_metrics.cpp
   engine/observe/log.cpp

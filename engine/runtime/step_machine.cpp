@@ -57,6 +57,20 @@ Failure expression_failure(const std::string& what, const Error& e) {
 
 namespace {
 
+// What the adapter did has happened: a posting that does not render is recorded with its error
+// (and listed so by `rmaflow audit`) rather than failing a step whose effect is done.
+nlohmann::json render_posting(const Posting& posting, const nlohmann::json& context) {
+  nlohmann::json recorded;
+  try {
+    recorded = posting.fields.render(context);
+    if (!recorded.is_object()) recorded = {{"value", std::move(recorded)}};
+  } catch (const ExpressionError& e) {
+    recorded = {{"error", e.what()}};
+  }
+  recorded["kind"] = posting.kind;
+  return recorded;
+}
+
 }  // namespace
 
 void StepMachine::begin(Instance& inst) {
@@ -387,8 +401,13 @@ void StepMachine::on_outcome(Instance& inst, const std::string& branch, const Ou
   if (!step.result.empty()) inst.write(c, step.result, *outcome.result);
   forget_unknown_outcome(inst, c);
   remember_for_compensation(inst, c, step, &*outcome.result);
-  complete_step(inst, branch, {{"attempt", c.attempt}, {"result", *outcome.result}});
+  nlohmann::json data = {{"attempt", c.attempt}, {"result", *outcome.result}};
+  if (const TaskStep* task = step.task(); task && task->posting) {
+    data["posting"] = render_posting(*task->posting, inst.view(c));
+  }
+  complete_step(inst, branch, std::move(data));
 }
+
 
 void StepMachine::on_timeout(Instance& inst, const std::string& branch) {
   const LiveCursor& c = inst.at(branch);

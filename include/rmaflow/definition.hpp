@@ -59,6 +59,17 @@ struct Compensation {
   SourceLocation where;
 };
 
+// A financial posting or stock movement that a task step records when it succeeds (a credit
+// memo, a refund, a capture, a restock), so that an auditor can list them across instances
+// (`rmaflow audit`). Its fields are rendered in the step's context once the result is written
+// (`.result`'s path holds what the adapter answered) and stored in the step_completed event,
+// in the same commit. Undoing the step (its compensation) lists the posting as reversed.
+struct Posting {
+  std::string kind;      // credit_memo, refund, capture, restock, ...: an identifier
+  Template fields;       // {customer, reference, amount, currency, sku, quantity}, as written
+  SourceLocation where;
+};
+
 struct TaskStep {
   std::string adapter;    // "erp" in erp.authorize_return
   std::string operation;  // "authorize_return"
@@ -67,6 +78,7 @@ struct TaskStep {
   Duration timeout{0};    // per attempt
   std::vector<CatchRule> catches;
   std::optional<Compensation> compensate;
+  std::optional<Posting> posting;
   bool pivot = false;
 };
 

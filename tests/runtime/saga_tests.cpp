@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "engine/observe/audit_report.hpp"
 #include "tests/runtime/harness.hpp"
 
 using namespace rmaflow;
@@ -182,4 +183,120 @@ TEST_CASE("Saga.Recovery.CompensationInFlightIsInvokedAgainWithItsKey") {
   CHECK(calls[0].idempotency_key == in_flight.idempotency_key);
   CHECK(calls[1].idempotency_key == id + ":label:1:compensate");
   check_contiguous(h.history(id));
+}
+
+TEST_CASE("Saga.Issue17.PostingsTheirReversalsAndOperatorActionsAreListedForTheAuditor") {
+  // A restock and a refund, each recorded as a posting; the credit fails for good, the
+  // instance compensates, and the restock's reversal is listed with the restock's reference.
+  Harness h(R"(
+workflow: postings
+version: 1
+on_failure: compensate
+defaults:
+  retry: { max_attempts: 1 }
+start: restock
+steps:
+  restock:
+    action: ext.restock
+    result: restock
+    posting:
+      kind: restock
+      customer: ${ .input.customer }
+      reference: ${ .restock.id }
+      sku: ${ .input.sku }
+      quantity: 2
+    compensate:
+      action: ext.reverse_restock
+      with: { movement: "${ .restock.id }" }
+    next: note
+  note:
+    action: ext.note
+    result: note
+    posting: { kind: note, reference: "${ .note.id | ascii_downcase }" }
+    next: credit
+  credit:
+    action: ext.credit
+    result: credit
+    posting: { kind: credit_memo, customer: "${ .input.customer }", amount: "${ .credit.amount }" }
+    next: done
+  done: { end: completed }
+)");
+  h.ext->script("restock", {ok({{"id", "M1"}})});
+  h.ext->script("note", {ok({{"id", 7}})});  // not a string: the posting does not render
+  h.ext->script("credit", {business("CreditLimit")});
+  h.ext->script("reverse_restock", {ok()});
+  auto id = h.start({{"customer", "C-1"}, {"sku", "DOCK-4"}}).instance_id;
+  REQUIRE(h.row(id).status == InstanceStatus::compensated);
+
+  auto listing = observe::audit_listing(h.engine->store(), {});
+  REQUIRE(listing.lines.size() == 3);
+  const auto& restock = listing.lines[0];
+  CHECK(restock.posting);
+  CHECK(restock.kind == "restock");
+  CHECK_FALSE(restock.reversal);
+  CHECK(restock.instance_id == id);
+  CHECK(restock.step == "restock");
+  CHECK(restock.customer == "C-1");
+  CHECK(restock.actor == "workflow");
+  CHECK(restock.details == json{{"reference", "M1"}, {"sku", "DOCK-4"}, {"quantity", 2}});
+  // The step whose posting did not render succeeded all the same, and says why it has no fields.
+  CHECK(listing.lines[1].kind == "note");
+  CHECK(listing.lines[1].details["error"].get<std::string>().find("posting") != std::string::npos);
+  // The failed credit posted nothing; the restock was undone.
+  const auto& reversal = listing.lines[2];
+  CHECK(reversal.kind == "restock");
+  CHECK(reversal.reversal);
+  CHECK(reversal.details == restock.details);
+  CHECK(reversal.at >= restock.at);
+
+  // Filters: by kind, by customer (postings only), by actor (operator actions only).
+  observe::AuditQuery by_kind;
+  by_kind.kind = "restock";
+  CHECK(observe::audit_listing(h.engine->store(), by_kind).lines.size() == 2);
+  observe::AuditQuery other_customer;
+  other_customer.customer = "C-2";
+  CHECK(observe::audit_listing(h.engine->store(), other_customer).lines.empty());
+  observe::AuditQuery actor;
+  actor.actor = "ops";
+  CHECK(observe::audit_listing(h.engine->store(), actor).lines.empty());
+  observe::AuditQuery later;
+  later.from = reversal.at + Duration(1);
+  CHECK(observe::audit_listing(h.engine->store(), later).lines.empty());
+}
+
+TEST_CASE("Saga.Issue17.TheAuditListsOperatorActionsWithActorAndReason") {
+  Harness h(R"(
+workflow: suspends
+version: 1
+defaults:
+  retry: { max_attempts: 1 }
+start: credit
+steps:
+  credit:
+    action: ext.credit
+    result: credit
+    posting: { kind: credit_memo, reference: "${ .credit.id }" }
+    next: done
+  done: { end: completed }
+)");
+  h.ext->script("credit", {business("CustomerOnHold"), ok({{"id", "CM-1"}})});
+  auto id = h.start(json::object()).instance_id;
+  REQUIRE(h.row(id).status == InstanceStatus::suspended);
+  h.act(id, ActionKind::retry);
+  REQUIRE(h.row(id).status == InstanceStatus::completed);
+
+  auto listing = observe::audit_listing(h.engine->store(), {});
+  REQUIRE(listing.lines.size() == 2);
+  CHECK_FALSE(listing.lines[0].posting);
+  CHECK(listing.lines[0].kind == "retry");
+  CHECK(listing.lines[0].actor == "ops");
+  CHECK(listing.lines[0].details["reason"] == "test");
+  CHECK(listing.lines[1].posting);
+  CHECK(listing.lines[1].details == json{{"reference", "CM-1"}});
+
+  observe::AuditQuery operators;
+  operators.kind = "operator";
+  auto only = observe::audit_listing(h.engine->store(), operators);
+  REQUIRE(only.lines.size() == 1);
+  CHECK(only.lines[0].kind == "retry");
 }

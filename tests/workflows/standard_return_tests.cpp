@@ -2,6 +2,7 @@
 // status, the steps taken (by the RMA and by each of its lines), and what each system recorded.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "tests/support/instance_rows.hpp"
@@ -417,3 +418,62 @@ TEST_CASE("StandardReturn.Issue14.VendorRefusalScrapsTheLineInstead") {
   CHECK(w.docs("vendor", "vendor_rma", "RMA-VR")[0]["status"] == "refused");
 }
 
+
+TEST_CASE("StandardReturn.Issue17.TheAuditListsEachLinesStockMovementAndTheCreditMemo") {
+  // The auditor's listing (rmaflow audit, the real binary) agrees with what the warehouse and
+  // the ERP recorded: one stock movement per line with the warehouse's reference, one credit
+  // memo with the ERP's number and amount.
+  Scenario s;
+  s.grades = {{"RMA-AU/L1", "A"}, {"RMA-AU/L2", "D"}};
+  ReturnsWorld w(s);
+  auto id = w.start(kWorkflow, w.rma("RMA-AU", {{"lines", {line("DOCK-4", 2, 159.0, "changed_mind"),
+                                                           line("KB-101", 1, 49.9, "defective")}}}));
+  REQUIRE(w.row(id).status == InstanceStatus::completed);
+  auto restock = w.docs("wms", "restock", "RMA-AU");
+  auto scrap = w.docs("wms", "scrap", "RMA-AU");
+  auto memos = w.docs("erp", "credit_memo", "RMA-AU");
+  REQUIRE(restock.size() == 1);
+  REQUIRE(scrap.size() == 1);
+  REQUIRE(memos.size() == 1);
+
+  auto audit = run_process({rmaflow_binary(), "audit", "--db", w.dir.file("returns.db"),
+                            "--customer", "C-100", "--format", "json"});
+  INFO(audit.out, audit.err);
+  REQUIRE(audit.exit_code == 0);
+  auto lines = json::parse(audit.out);
+  std::map<std::string, json> by_kind;
+  for (const auto& l : lines) {
+    CHECK(l["type"] == "posting");
+    CHECK(l["instance"] == id);
+    CHECK(l["business_key"] == "RMA-AU");
+    CHECK_FALSE(by_kind.contains(l["kind"].get<std::string>()));  // each once
+    by_kind[l["kind"].get<std::string>()] = l;
+  }
+  REQUIRE(by_kind.size() == 3);
+  CHECK(by_kind["restock"]["branch"] == "lines[L1]");
+  CHECK(by_kind["restock"]["details"] ==
+        json({{"reference", restock[0]["body"]["restock_id"]}, {"sku", "DOCK-4"}, {"quantity", 2}}));
+  CHECK(by_kind["scrap"]["branch"] == "lines[L2]");
+  CHECK(by_kind["scrap"]["details"]["reference"] == scrap[0]["body"]["scrap_id"]);
+  const auto& memo = by_kind["credit_memo"]["details"];
+  CHECK(memo["reference"] == memos[0]["body"]["credit_memo_id"]);
+  CHECK(memo["amount"].get<double>() == doctest::Approx(memos[0]["body"]["amount"].get<double>()));
+  CHECK(memo["currency"] == "USD");
+
+  // Another customer's postings are not this one's; CSV for a spreadsheet, a header and a row each.
+  auto other = run_process({rmaflow_binary(), "audit", "--db", w.dir.file("returns.db"),
+                            "--customer", "C-999", "--format", "json"});
+  REQUIRE(other.exit_code == 0);
+  CHECK(json::parse(other.out).empty());
+  auto csv = run_process({rmaflow_binary(), "audit", "--db", w.dir.file("returns.db"),
+                          "--kind", "credit_memo", "--format", "csv"});
+  REQUIRE(csv.exit_code == 0);
+  CHECK(csv.out.rfind("at,type,kind,reversal,instance,", 0) == 0);
+  CHECK(std::count(csv.out.begin(), csv.out.end(), '\n') == 2);
+  CHECK(csv.out.find(memos[0]["body"]["credit_memo_id"].get<std::string>()) != std::string::npos);
+
+  auto both = run_process({rmaflow_binary(), "audit", "--db", w.dir.file("returns.db"),
+                           "--customer", "C-100", "--actor", "ops"});
+  CHECK(both.exit_code != 0);
+  CHECK(both.err.find("--actor") != std::string::npos);
+}
