@@ -1,5 +1,7 @@
 #include "engine/observe/span_export.hpp"
 
+#include <string_view>
+
 #include <fmt/format.h>
 
 #include "engine/net/http_client.hpp"
@@ -45,42 +47,64 @@ std::string unix_nanos(TimePoint t) {
 
 }  // namespace
 
-std::string otlp_json(const std::vector<Span>& spans, const std::string& service_name) {
-  std::string out;
-  out.reserve(spans.size() * 400 + 256);
-  out += R"({"resourceSpans":[{"resource":{"attributes":[)";
+
+void append_span_json(std::string& out, const Span& s) {
+  out += R"({"traceId":)";
+  append_string(out, s.trace_id);
+  out += R"(,"spanId":)";
+  append_string(out, s.span_id);
+  if (!s.parent_id.empty()) {
+    out += R"(,"parentSpanId":)";
+    append_string(out, s.parent_id);
+  }
+  out += R"(,"name":)";
+  append_string(out, s.name);
+  out += R"(,"kind":)";
+  out += std::to_string(kSpanKindInternal);
+  out += R"(,"startTimeUnixNano":")";
+  out += unix_nanos(s.start);
+  out += R"(","endTimeUnixNano":")";
+  out += unix_nanos(s.end);
+  out += R"(","attributes":[)";
+  for (std::size_t i = 0; i < s.attributes.size(); ++i) {
+    if (i > 0) out += ',';
+    append_attribute(out, s.attributes[i].first, s.attributes[i].second);
+  }
+  out += R"(],"status":{"code":)";
+  if (s.error.empty()) {
+    out += std::to_string(kStatusOk);
+    out += "}}";
+  } else {
+    out += std::to_string(kStatusError);
+    out += R"(,"message":)";
+    append_string(out, s.error);
+    out += "}}";
+  }
+}
+
+namespace {
+
+std::string request_head(const std::string& service_name) {
+  std::string out = R"({"resourceSpans":[{"resource":{"attributes":[)";
   append_attribute(out, "service.name", service_name);
   out += R"(]},"scopeSpans":[{"scope":{"name":"rmaflow"},"spans":[)";
+  return out;
+}
+
+constexpr std::string_view kRequestTail = "]}]}]}";
+
+}  // namespace
+
+std::string otlp_json(const std::vector<Span>& spans, const std::string& service_name) {
+  std::string out = request_head(service_name);
+  out.reserve(out.size() + spans.size() * 400 + kRequestTail.size());
   bool first = true;
   for (const auto& s : spans) {
     if (!first) out += ',';
     first = false;
-    out += R"({"traceId":)";
-    append_string(out, s.trace_id);
-    out += R"(,"spanId":)";
-    append_string(out, s.span_id);
-    if (!s.parent_id.empty()) {
-      out += R"(,"parentSpanId":)";
-      append_string(out, s.parent_id);
-    }
-    out += R"(,"name":)";
-    append_string(out, s.name);
-    out += fmt::format(R"(,"kind":{},"startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":[)",
-                       kSpanKindInternal, unix_nanos(s.start), unix_nanos(s.end));
-    for (std::size_t i = 0; i < s.attributes.size(); ++i) {
-      if (i > 0) out += ',';
-      append_attribute(out, s.attributes[i].first, s.attributes[i].second);
-    }
-    out += R"(],"status":{"code":)";
-    if (s.error.empty()) {
-      out += fmt::format("{}}}}}", kStatusOk);
-    } else {
-      out += fmt::format(R"({},"message":)", kStatusError);
-      append_string(out, s.error);
-      out += "}}";
-    }
+    append_span_json(out, s);
   }
-  out += "]}]}]}";
+  out += kRequestTail;
   return out;
 }
 
@@ -90,6 +114,7 @@ SpanExporter::SpanExporter(SpanExportOptions options) : options_(std::move(optio
 }
 
 SpanExporter::~SpanExporter() {
+  flush();
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -98,57 +123,73 @@ SpanExporter::~SpanExporter() {
   thread_.join();
 }
 
-void SpanExporter::submit(Span span) {
+void SpanExporter::submit(const Span& span) {
+  if (pending_.spans > 0) pending_.json += ',';
+  append_span_json(pending_.json, span);
+  if (++pending_.spans >= options_.max_batch) flush();
+}
+
+void SpanExporter::flush() {
+  if (pending_.spans == 0) return;
   bool wake = false;
   {
     std::lock_guard lock(mu_);
-    if (queue_.size() >= options_.max_queue) {
-      ++dropped_;
-      return;
+    if (queued_spans_ + pending_.spans > options_.max_queue) {
+      dropped_ += pending_.spans;
+    } else {
+      queued_spans_ += pending_.spans;
+      queue_.push_back(std::move(pending_));
+      wake = queued_spans_ >= options_.max_batch;
     }
-    queue_.push_back(std::move(span));
-    wake = queue_.size() >= options_.max_batch;
   }
+  pending_ = Chunk{};
   if (wake) wake_.notify_one();
 }
 
 void SpanExporter::run() {
   auto url = net::HttpUrl::parse(options_.endpoint);
   net::HttpClient client;
+  const std::string head = request_head(options_.service_name);
   std::unique_lock lock(mu_);
   for (;;) {
     wake_.wait_for(lock, options_.interval,
-                   [this] { return stopping_ || queue_.size() >= options_.max_batch; });
+                   [this] { return stopping_ || queued_spans_ >= options_.max_batch; });
     if (queue_.empty()) {
       if (stopping_) return;
       continue;
     }
-    std::vector<Span> batch;
-    auto n = std::min(queue_.size(), options_.max_batch);
-    batch.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      batch.push_back(std::move(queue_.front()));
+    // Whole chunks, up to a batch's spans (at least one chunk).
+    std::string body = head;
+    std::size_t spans = 0;
+    while (!queue_.empty() && (spans == 0 || spans + queue_.front().spans <= options_.max_batch)) {
+      Chunk chunk = std::move(queue_.front());
       queue_.pop_front();
+      if (spans > 0) body += ',';
+      body += chunk.json;
+      spans += chunk.spans;
     }
+    queued_spans_ -= spans;
     lock.unlock();
+    body += kRequestTail;
     net::HttpRequest request;
     request.method = "POST";
     request.target = url.target;
     request.headers.set("Content-Type", "application/json");
-    request.body = otlp_json(batch, options_.service_name);
+    request.body = std::move(body);
     auto result = client.request(url.endpoint, std::move(request), options_.timeout);
     bool delivered = result.ok() && result.response.status >= 200 && result.response.status < 300;
     if (delivered) {
-      exported_ += batch.size();
+      exported_ += spans;
     } else {
       // Dropped, not retried: a collector that is down must not make spans pile up.
       ++failed_requests_;
-      dropped_ += batch.size();
+      dropped_ += spans;
     }
     lock.lock();
     if (!delivered && stopping_) {  // shutting down: do not wait a timeout per batch left
-      dropped_ += queue_.size();
+      dropped_ += queued_spans_;
       queue_.clear();
+      queued_spans_ = 0;
       return;
     }
   }

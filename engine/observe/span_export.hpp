@@ -1,12 +1,16 @@
 // Spans sent to a tracing collector over OTLP/HTTP with the JSON encoding (POST
 // <endpoint>, e.g. http://127.0.0.1:4318/v1/traces), batched by a thread of its own.
 //
-// Never in the engine's way: submit() only appends to a bounded queue; when the queue is full,
-// or a batch cannot be delivered (the collector is slow, down or refuses it), those spans are
-// dropped and counted, never retried at the engine's expense. Losing spans never loses a
-// transition: spans are made from what was committed (trace_builder.hpp).
+// Never in the engine's way: submit() writes the span's JSON into a buffer of the caller's, and
+// flush() hands the buffer to a bounded queue in one piece (once per commit: a span's parts are
+// allocated and freed on the engine's thread, and one string per commit crosses to the
+// exporter's, which only joins them into requests). When the queue is full, or a batch cannot
+// be delivered (the collector is slow, down or refuses it), those spans are dropped and
+// counted, never retried at the engine's expense. Losing spans never loses a transition: spans
+// are made from what was committed (trace_builder.hpp).
 //
-// Thread-safety: every method may be called from any thread.
+// Thread-safety: submit() and flush() from one thread at a time (the engine's); the counters
+// from any thread.
 #pragma once
 
 #include <atomic>
@@ -46,6 +50,8 @@ struct SpanExportOptions {
 
 // The OTLP/HTTP JSON request body (ExportTraceServiceRequest) for `spans`.
 std::string otlp_json(const std::vector<Span>& spans, const std::string& service_name);
+// One span as the JSON object OTLP's `spans` array holds, appended to `out`.
+void append_span_json(std::string& out, const Span& span);
 
 class SpanExporter {
  public:
@@ -56,19 +62,28 @@ class SpanExporter {
   SpanExporter(const SpanExporter&) = delete;
   SpanExporter& operator=(const SpanExporter&) = delete;
 
-  void submit(Span span);
+  void submit(const Span& span);
+  // Queues what was submitted since the last flush (or drops it, counted, when the queue is full).
+  void flush();
 
   std::uint64_t exported() const { return exported_; }
   std::uint64_t dropped() const { return dropped_; }
   std::uint64_t failed_requests() const { return failed_requests_; }
 
  private:
+  // Spans written as JSON objects, comma-separated, as one flush handed them over.
+  struct Chunk {
+    std::string json;
+    std::size_t spans = 0;
+  };
   void run();
 
   SpanExportOptions options_;
+  Chunk pending_;  // the submitting thread's
   std::mutex mu_;
   std::condition_variable wake_;
-  std::deque<Span> queue_;
+  std::deque<Chunk> queue_;
+  std::size_t queued_spans_ = 0;
   bool stopping_ = false;
   std::atomic<std::uint64_t> exported_{0};
   std::atomic<std::uint64_t> dropped_{0};

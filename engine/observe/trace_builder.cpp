@@ -197,6 +197,7 @@ void TraceBuilder::observe(const WriteBatch& batch) {
   for (const auto& row : batch.instances) {
     if (!held_in_memory(row.status)) attempts_.erase(row.id);
   }
+  exporter_.flush();  // this commit's spans, in one piece
 }
 
 }  // namespace rmaflow::observe
