@@ -22,6 +22,8 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
     {"GET /console/{file}",                               {"anyone"}},
     {"GET /healthz",                                      {"anyone"}},
     {"GET /metrics",                                      {"viewer", "operator", "admin"}},
+    {"GET /v1/logging",                                   {"viewer", "operator", "admin"}},
+    {"PUT /v1/logging",                                   {"admin"}},
     {"GET /v1/me",                                        {"submitter", "viewer", "operator", "admin"}},
     {"GET /v1/overview",                                  {"viewer", "operator", "admin"}},
     {"GET /v1/audit",                                     {"viewer", "operator", "admin"}},
