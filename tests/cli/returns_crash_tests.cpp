@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
+#include <tuple>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
@@ -173,6 +175,30 @@ int kill_and_recover(const std::vector<std::string>& kills) {
                            "AND calls < 2") == 0);
   // Each receipt reached its instance; none is left to send.
   CHECK(r.count("wms", "SELECT count(*) FROM jobs WHERE kind = 'signal' AND outcome IS NULL") == 0);
+  // The auditor's listing, made from the histories the killed runs committed, names each
+  // credit memo, restock and refund the systems hold, once, by the systems' own references.
+  auto audit = run_process({rmaflow_binary(), "audit", "--db", r.db, "--format", "json"});
+  REQUIRE(audit.exit_code == 0);
+  std::map<std::string, std::multiset<std::string>> listed;
+  for (const auto& line : json::parse(audit.out)) {
+    if (line["type"] == "posting" && !line["reversal"].get<bool>()) {
+      listed[line["kind"].get<std::string>()].insert(line["details"].value("reference", ""));
+    }
+  }
+  for (auto [system, type, kind, id] :
+       {std::tuple{"erp", "credit_memo", "credit_memo", "credit_memo_id"},
+        std::tuple{"wms", "restock", "restock", "restock_id"},
+        std::tuple{"payments", "refund", "refund", "refund_id"}}) {
+    CAPTURE(kind);
+    SQLite::Database d(r.dir.file(std::string("state/") + system + ".db"), SQLite::OPEN_READONLY);
+    SQLite::Statement q(d, fmt::format("SELECT json_extract(body, '$.{}') FROM documents WHERE type = ?", id));
+    q.bind(1, type);
+    std::multiset<std::string> held;
+    while (q.executeStep()) held.insert(q.getColumn(0).getString());
+    CHECK(!held.empty());
+    CHECK(listed[kind] == held);
+  }
+
   int replayed = 0;
   for (const auto* system : {"erp", "carrier", "wms", "payments", "vendor"}) {
     replayed += r.count(system, "SELECT count(*) FROM effects WHERE effects = 1 AND calls > 1 "
