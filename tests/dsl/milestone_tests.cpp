@@ -54,8 +54,12 @@ TEST_CASE("Dsl.Issue17.ShippedWorkflowsDeclareTheirCreditMilestone") {
     auto r = load_definition_file(file);
     REQUIRE_LOADED(r);
     CAPTURE(file);
-    bool closed = false;
-    for (const auto& m : r.definition->milestones) closed = closed || m.name == "closed";
-    CHECK(closed);
+    CHECK_FALSE(r.definition->milestones.empty());
+    // A workflow that closes the RMA in the ERP reports when it did.
+    if (r.definition->find("close_rma") != nullptr) {
+      bool closed = false;
+      for (const auto& m : r.definition->milestones) closed = closed || (m.name == "closed" && m.step == "close_rma");
+      CHECK(closed);
+    }
   }
 }
