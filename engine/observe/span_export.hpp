@@ -19,7 +19,9 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -28,15 +30,17 @@
 
 namespace rmaflow::observe {
 
+// A span as submit() reads it: views into the submitter's strings, written out at once.
 struct Span {
-  std::string trace_id;    // 32 hex
-  std::string span_id;     // 16 hex
-  std::string parent_id;   // 16 hex; empty for a root
-  std::string name;
+  using Attribute = std::pair<std::string_view, std::string_view>;
+  std::string_view trace_id;    // 32 hex
+  std::string_view span_id;     // 16 hex
+  std::string_view parent_id;   // 16 hex; empty for a root
+  std::string_view name;
   TimePoint start;
   TimePoint end;
-  std::string error;       // non-empty: the span failed, with this message
-  std::vector<std::pair<std::string, std::string>> attributes;
+  std::string_view error;       // non-empty: the span failed, with this message
+  std::span<const Attribute> attributes;
 };
 
 struct SpanExportOptions {

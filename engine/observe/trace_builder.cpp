@@ -1,6 +1,8 @@
 #include "engine/observe/trace_builder.hpp"
 
+#include <array>
 #include <charconv>
+#include <initializer_list>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -69,19 +71,41 @@ std::string wait_span_id(const EventRow& event) {
 TraceBuilder::TraceBuilder(SpanExporter& exporter, DefinitionLookup definitions)
     : exporter_(exporter), definitions_(std::move(definitions)) {}
 
-Span TraceBuilder::child(const InstanceRow& row, const EventRow& event, std::string name,
-                         std::string span_id, TimePoint start) const {
+const TraceBuilder::InstanceIds& TraceBuilder::ids(const InstanceRow& row) {
+  auto [it, inserted] = ids_.try_emplace(row.id);
+  if (inserted) {
+    it->second.trace_id = trace_id_of(row.correlation_id);
+    it->second.span_id = instance_span_id(row.id);
+  }
+  return it->second;
+}
+
+void TraceBuilder::emit_child(const InstanceRow& row, const EventRow& event, std::string_view kind,
+                              std::string_view what, std::string_view span_id, TimePoint start,
+                              std::string_view error, std::initializer_list<Span::Attribute> more) {
+  const auto& instance = ids(row);
+  name_.assign(kind);
+  name_ += ' ';
+  name_ += what;
+  // The workflow and correlation id are the root span's: a child names its instance and step.
+  std::array<Span::Attribute, 5> attributes;
+  std::size_t n = 0;
+  attributes[n++] = {"rmaflow.instance", row.id};
+  attributes[n++] = {"rmaflow.step", event.step};
+  if (!event.branch.empty()) attributes[n++] = {"rmaflow.branch", event.branch};
+  for (const auto& a : more) {
+    if (n < attributes.size()) attributes[n++] = a;
+  }
   Span span;
-  span.trace_id = trace_id_of(row.correlation_id);
-  span.span_id = std::move(span_id);
-  span.parent_id = instance_span_id(row.id);
-  span.name = std::move(name);
+  span.trace_id = instance.trace_id;
+  span.span_id = span_id;
+  span.parent_id = instance.span_id;
+  span.name = name_;
   span.start = start;
   span.end = event.at;
-  // The workflow and correlation id are the root span's: a child names its instance and step.
-  span.attributes = {{"rmaflow.instance", row.id}, {"rmaflow.step", event.step}};
-  if (!event.branch.empty()) span.attributes.emplace_back("rmaflow.branch", event.branch);
-  return span;
+  span.error = error;
+  span.attributes = std::span<const Span::Attribute>(attributes.data(), n);
+  exporter_.submit(span);
 }
 
 bool TraceBuilder::is_wait(const InstanceRow& row, const std::string& step) const {
@@ -103,12 +127,9 @@ void TraceBuilder::end_attempt(const InstanceRow& row, const EventRow& event, co
   }
   if (open == instance->second.end() || open->second.step != event.step) return;
   const Open& a = open->second;
-  auto span = child(row, event, fmt::format("{} {}", a.compensation ? "compensate" : "attempt", a.step),
-                    a.span_id, a.start);
-  span.attributes.emplace_back("rmaflow.attempt", std::to_string(a.attempt));
-  span.attributes.emplace_back("rmaflow.idempotency_key", a.idempotency_key);
-  span.error = error;
-  exporter_.submit(std::move(span));
+  auto attempt = std::to_string(a.attempt);
+  emit_child(row, event, a.compensation ? "compensate" : "attempt", a.step, a.span_id, a.start, error,
+             {{"rmaflow.attempt", attempt}, {"rmaflow.idempotency_key", a.idempotency_key}});
   instance->second.erase(open);
 }
 
@@ -117,12 +138,39 @@ void TraceBuilder::end_wait(const InstanceRow& row, const EventRow& event, const
   if (instance == waits_.end()) return;
   auto open = instance->second.find(event.branch);
   if (open == instance->second.end() || open->second.step != event.step) return;
-  auto span = child(row, event, "wait " + event.step, open->second.span_id, open->second.start);
-  span.error = error;
-  exporter_.submit(std::move(span));
+  emit_child(row, event, "wait", event.step, open->second.span_id, open->second.start, error, {});
   instance->second.erase(open);
   --open_waits_;
   if (instance->second.empty()) waits_.erase(instance);
+}
+
+void TraceBuilder::end_instance(const InstanceRow& row, const EventRow& event) {
+  const auto& instance = ids(row);
+  std::string parent = row.parent ? instance_span_id(row.parent->instance_id) : std::string();
+  std::string name = "instance " + row.workflow;
+  std::string version = std::to_string(row.version);
+  const std::array<Span::Attribute, 6> attributes = {{
+      {"rmaflow.instance", row.id},
+      {"rmaflow.workflow", row.workflow},
+      {"rmaflow.version", version},
+      {"rmaflow.business_key", row.business_key},
+      {"rmaflow.correlation_id", row.correlation_id},
+      {"rmaflow.status", to_string(row.status)},
+  }};
+  Span root;
+  root.trace_id = instance.trace_id;
+  root.span_id = instance.span_id;
+  root.parent_id = parent;
+  root.name = name;
+  root.start = row.created_at;
+  root.end = event.at;
+  root.attributes = attributes;
+  if (row.status == InstanceStatus::failed) root.error = "the instance failed";
+  exporter_.submit(root);
+  if (auto w = waits_.find(row.id); w != waits_.end()) {
+    open_waits_ -= w->second.size();
+    waits_.erase(w);
+  }
 }
 
 void TraceBuilder::observe(const WriteBatch& batch) {
@@ -160,42 +208,25 @@ void TraceBuilder::observe(const WriteBatch& batch) {
       case EventType::operator_action: {
         auto data = data_of(event);
         auto action = data.value("action", std::string("action"));
-        auto span = child(row, event, "operator " + action,
-                          sha256_hex(fmt::format("action {} {}", row.id, event.seq)).substr(0, 16),
-                          event.at);
-        span.attributes.emplace_back("rmaflow.actor", data.value("actor", std::string()));
-        span.attributes.emplace_back("rmaflow.reason", data.value("reason", std::string()));
-        exporter_.submit(std::move(span));
+        auto actor = data.value("actor", std::string());
+        auto reason = data.value("reason", std::string());
+        auto span_id = sha256_hex(fmt::format("action {} {}", row.id, event.seq)).substr(0, 16);
+        emit_child(row, event, "operator", action, span_id, event.at, "",
+                   {{"rmaflow.actor", actor}, {"rmaflow.reason", reason}});
         break;
       }
-      case EventType::instance_ended: {
-        Span root;
-        root.trace_id = trace_id_of(row.correlation_id);
-        root.span_id = instance_span_id(row.id);
-        if (row.parent) root.parent_id = instance_span_id(row.parent->instance_id);
-        root.name = "instance " + row.workflow;
-        root.start = row.created_at;
-        root.end = event.at;
-        root.attributes = {{"rmaflow.instance", row.id},
-                           {"rmaflow.workflow", row.workflow},
-                           {"rmaflow.version", std::to_string(row.version)},
-                           {"rmaflow.business_key", row.business_key},
-                           {"rmaflow.correlation_id", row.correlation_id},
-                           {"rmaflow.status", std::string(to_string(row.status))}};
-        if (row.status == InstanceStatus::failed) root.error = "the instance failed";
-        exporter_.submit(std::move(root));
-        if (auto w = waits_.find(row.id); w != waits_.end()) {
-          open_waits_ -= w->second.size();
-          waits_.erase(w);
-        }
+      case EventType::instance_ended:
+        end_instance(row, event);
         break;
-      }
       default:
         break;
     }
   });
   for (const auto& row : batch.instances) {
-    if (!held_in_memory(row.status)) attempts_.erase(row.id);
+    if (!held_in_memory(row.status)) {
+      attempts_.erase(row.id);
+      ids_.erase(row.id);
+    }
   }
   exporter_.flush();  // this commit's spans, in one piece
 }

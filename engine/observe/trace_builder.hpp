@@ -12,7 +12,9 @@
 // Thread-safety: observe() on the engine thread only.
 #pragma once
 
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "engine/observe/engine_metrics.hpp"
@@ -39,8 +41,18 @@ class TraceBuilder {
   };
   using Branches = std::unordered_map<std::string, Open>;
 
-  Span child(const InstanceRow& row, const EventRow& event, std::string name, std::string span_id,
-             TimePoint start) const;
+  // The ids every span of an instance carries, derived once while it is in memory.
+  struct InstanceIds {
+    std::string trace_id;
+    std::string span_id;
+  };
+  const InstanceIds& ids(const InstanceRow& row);
+  // A child span of the instance's, named "<kind> <what>" ("attempt credit_memo"), ending at
+  // `event`, with the instance, step and branch as attributes and `more`.
+  void emit_child(const InstanceRow& row, const EventRow& event, std::string_view kind,
+                  std::string_view what, std::string_view span_id, TimePoint start,
+                  std::string_view error, std::initializer_list<Span::Attribute> more);
+  void end_instance(const InstanceRow& row, const EventRow& event);
   void end_attempt(const InstanceRow& row, const EventRow& event, const std::string& error);
   void end_wait(const InstanceRow& row, const EventRow& event, const std::string& error);
   bool is_wait(const InstanceRow& row, const std::string& step) const;
@@ -50,6 +62,8 @@ class TraceBuilder {
   std::unordered_map<std::string, Branches> attempts_;  // by instance, then branch
   std::unordered_map<std::string, Branches> waits_;     // by instance, then branch
   std::size_t open_waits_ = 0;
+  std::unordered_map<std::string, InstanceIds> ids_;  // instances in memory, and waiting ones met
+  std::string name_;  // the span being written's name
 };
 
 }  // namespace rmaflow::observe
