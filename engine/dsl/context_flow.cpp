@@ -90,8 +90,9 @@ std::set<std::string> visible(const Definition& d, const ExpressionSite& site,
   std::set<std::string> keys;
   for (const auto& [key, writers] : on_entry) keys.insert(key);
   const Step* step = d.find(site.step);
-  if (site.role == ExpressionSite::Role::compensation && !step->result.empty())
-    keys.insert(step->result);
+  bool after_success = site.role == ExpressionSite::Role::compensation ||
+                       site.role == ExpressionSite::Role::posting;
+  if (after_success && !step->result.empty()) keys.insert(step->result);
   if (const auto* foreach = std::get_if<ForeachStep>(&step->body);
       foreach != nullptr && site.role == ExpressionSite::Role::element_key) {
     keys.insert(foreach->as);

@@ -31,6 +31,7 @@ struct ExpressionSite {
     condition,     // a switch case's `if`: the context on entering the step
     assignment,    // a `set` value: the context on entering plus the step's earlier assignments
     compensation,  // a compensation's `with`: rendered once the step succeeded (its result too)
+    posting,       // a task's `posting` fields: rendered once the step succeeded (its result too)
     business_key,  // the workflow's business_key: only .input
     element_key,   // a foreach's `key`: the context on entering plus the element (.<as>) and
                    // .branch (its index)

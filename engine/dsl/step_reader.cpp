@@ -304,7 +304,7 @@ std::optional<Posting> StepReader::posting(const MapEntry& e) {
   }
   std::vector<JqSite> found;
   auto rendered = read_template(fields, e.where, "posting", context_, cx_.sink, &found);
-  record(found, ExpressionSite::Role::input);
+  record(found, ExpressionSite::Role::posting);
   p.fields = rendered.value_or(Template::compile(nlohmann::json::object()));
   return p;
 }

@@ -11,7 +11,6 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <tuple>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
@@ -185,14 +184,12 @@ int kill_and_recover(const std::vector<std::string>& kills) {
       listed[line["kind"].get<std::string>()].insert(line["details"].value("reference", ""));
     }
   }
-  for (auto [system, type, kind, id] :
-       {std::tuple{"erp", "credit_memo", "credit_memo", "credit_memo_id"},
-        std::tuple{"wms", "restock", "restock", "restock_id"},
-        std::tuple{"payments", "refund", "refund", "refund_id"}}) {
-    CAPTURE(kind);
+  for (auto [system, kind] : {std::pair{"erp", "credit_memo"}, std::pair{"wms", "restock"},
+                              std::pair{"payments", "refund"}}) {
+    CAPTURE(std::string(kind));
     SQLite::Database d(r.dir.file(std::string("state/") + system + ".db"), SQLite::OPEN_READONLY);
-    SQLite::Statement q(d, fmt::format("SELECT json_extract(body, '$.{}') FROM documents WHERE type = ?", id));
-    q.bind(1, type);
+    SQLite::Statement q(d, "SELECT id FROM documents WHERE type = ?");
+    q.bind(1, kind);
     std::multiset<std::string> held;
     while (q.executeStep()) held.insert(q.getColumn(0).getString());
     CHECK(!held.empty());
