@@ -131,7 +131,7 @@ void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer
   {
     auto store = context.reads.get();
     row = must_get(*store, request.path.at("id"));
-    out = instance_detail(*store, row);
+    out = instance_detail(*store, row, &context.definitions);
     // The engine applies queued commands within a moment, so the pending ones are few.
     for (auto& command : store->pending_commands(kPendingCommandsRead)) {
       if (command.instance_id == row.id) pending.push_back(std::move(command));

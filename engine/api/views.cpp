@@ -137,13 +137,13 @@ nlohmann::json waiting_for(const Definition* definition, const Cursor& cursor) {
 
 }  // namespace
 
-nlohmann::json instance_detail(Store& store, const InstanceRow& row) {
+nlohmann::json instance_detail(Store& store, const InstanceRow& row, DefinitionCache* cache) {
   auto j = instance_json(row, true);
   std::shared_ptr<const Definition> definition;
   if (!is_final(row.status)) {
     if (auto stored = store.get_definition(row.workflow, row.version)) {
       try {
-        definition = load_deployed(*stored);
+        definition = cache ? cache->get(*stored) : load_deployed(*stored);
       } catch (const Error&) {
         // A version that no longer loads: the instance is shown without what it waits for.
       }

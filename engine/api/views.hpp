@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/api/definition_cache.hpp"
 #include "rmaflow/definition.hpp"
 #include "rmaflow/store.hpp"
 #include "rmaflow/versions.hpp"
@@ -23,8 +24,9 @@ nlohmann::json cursor_json(const Cursor& cursor);
 
 // instance_json() with its context and, while it waits, `waiting_for`: what for and until when,
 // read from the version it is pinned to (stored in `store`): {signal, until, then} at a signal
-// wait, {duration, until} at a timed wait, {retry, until} while a retry is pending.
-nlohmann::json instance_detail(Store& store, const InstanceRow& row);
+// wait, {duration, until} at a timed wait, {retry, until} while a retry is pending. A server
+// passes its `cache` of loaded versions; without one the version is loaded for this call.
+nlohmann::json instance_detail(Store& store, const InstanceRow& row, DefinitionCache* cache = nullptr);
 nlohmann::json instances_json(const std::vector<InstanceRow>& rows);
 // seq, at, type, step, data
 nlohmann::json event_json(const EventRow& event);
