@@ -34,7 +34,7 @@ import urllib.request
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -158,8 +158,11 @@ class Console:
         self.shots = shots
 
     def wait(self, condition, what):
+        # The page re-renders while it loads: an element found a moment ago may be gone when it
+        # is read, which only means "not yet".
         try:
-            return WebDriverWait(self.driver, WAIT, poll_frequency=0.05).until(lambda d: condition(d))
+            return WebDriverWait(self.driver, WAIT, poll_frequency=0.05,
+                                 ignored_exceptions=[StaleElementReferenceException]).until(lambda d: condition(d))
         except TimeoutException:
             raise Failure(f'timed out waiting for {what}; the page says: {self.text()[:2000]}') from None
 

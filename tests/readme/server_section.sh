@@ -37,13 +37,18 @@ while IFS= read -r line; do
   joined=""
 done <<< "$block"
 
-# A free loopback port instead of 8080: nothing answers a connection to it.
+# A free loopback port instead of 8080: nothing answers a connection to it. Below the kernel's
+# ephemeral range (32768 and up), which outgoing connections of the suites running alongside take.
 port=""
-for _ in $(seq 50); do
-  candidate=$((20000 + RANDOM % 40000))
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port=$candidate; break; fi
-done
-[ -n "$port" ] || fail "no free port found"
+pick_port() {
+  port=""
+  for _ in $(seq 50); do
+    candidate=$((20000 + RANDOM % 12000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port=$candidate; return; fi
+  done
+  fail "no free port found"
+}
+pick_port
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 first_id() { grep -oE '^[0-9A-HJKMNP-TV-Z]{26}' <<< "$1" | head -n 1 || true; }
@@ -63,13 +68,21 @@ for i in "${!commands[@]}"; do
   fi
   echo "+ $command"
   if [[ "$command" =~ \&[[:space:]]*(#.*)?$ ]]; then
-    eval "$command"
-    server_pid=$!
-    until listening; do
-      kill -0 "$server_pid" 2>/dev/null || fail "the server exited: $command"
-      [ $((SECONDS - started)) -lt 60 ] || fail "the server did not listen within a minute"
-      sleep 0.2
+    # Another suite may take the port between the check and the bind: then another port.
+    for attempt in 1 2 3 4 5; do
+      eval "$command"
+      server_pid=$!
+      while kill -0 "$server_pid" 2>/dev/null && ! listening; do
+        [ $((SECONDS - started)) -lt 60 ] || fail "the server did not listen within a minute"
+        sleep 0.2
+      done
+      kill -0 "$server_pid" 2>/dev/null && break
+      server_pid=""
+      pick_port
+      command=${commands[$i]//8080/$port}
+      echo "+ $command"
     done
+    [ -n "$server_pid" ] || fail "the server exited: $command"
     continue
   fi
   # Run in this shell (an export holds for the commands after it), its output kept. A list
