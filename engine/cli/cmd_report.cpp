@@ -117,11 +117,13 @@ std::string kind_text(const observe::AuditLine& line) {
 }
 
 // RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. A text that a
-// spreadsheet would take for a formula (=, +, -, @ first) is prefixed with ' so that it is
-// shown, not run: business keys and reasons come from outside.
+// spreadsheet would take for a formula (=, +, -, @, tab or carriage return first; a negative
+// number is left alone) is prefixed with ' so that it is shown, not run: business keys and
+// reasons come from outside.
 std::string csv_field(const std::string& text) {
   std::string value = text;
   bool formula = !value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '@' ||
+                                    value[0] == '\t' || value[0] == '\r' ||
                                     (value[0] == '-' && value.find_first_not_of("-0123456789.") != std::string::npos));
   if (formula) value.insert(0, "'");
   if (value.find_first_of(",\"\r\n") == std::string::npos) return value;

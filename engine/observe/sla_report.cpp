@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <tuple>
 
-#include "engine/observe/stored_definitions.hpp"
 #include "rmaflow/definition.hpp"
 
 namespace rmaflow::observe {
@@ -38,6 +38,25 @@ std::map<std::string, TimePoint> first_reached(const std::vector<EventRow>& hist
   }
   return reached;
 }
+
+// The workflow versions met while reading, each loaded once (loading compiles its jq programs).
+class StoredDefinitions {
+ public:
+  explicit StoredDefinitions(Store& store) : store_(store) {}
+  std::shared_ptr<const Definition> get(const std::string& workflow, int version) {
+    auto [it, inserted] = known_.try_emplace({workflow, version});
+    if (inserted) {
+      if (auto row = store_.get_definition(workflow, version)) {
+        it->second = load_stored_definition(row->source, row->file, row->input_schema).definition;
+      }
+    }
+    return it->second;
+  }
+
+ private:
+  Store& store_;
+  std::map<std::pair<std::string, int>, std::shared_ptr<const Definition>> known_;
+};
 
 }  // namespace
 
