@@ -14,6 +14,7 @@ extern "C" {
 #include <string_view>
 #include <vector>
 
+#include "engine/dsl/jq_cost_guard.hpp"
 #include "engine/dsl/jq_watchdog.hpp"
 #include "engine/dsl/jv_json.hpp"
 #include "engine/support/utf8.hpp"
@@ -142,7 +143,8 @@ namespace {
 // the engine (the watchdog alone halts it, see jq_watchdog.hpp), and with definitions first an
 // `import` or `include` of modules from disk is a syntax error. An expression has one input, its
 // context: libjq 1.6 crashes when `input`, `inputs` or `debug` run without the command line's
-// callbacks, so those names are defined here and never reach the library's own.
+// callbacks, so those names are defined here and never reach the library's own; `stderr` would
+// write to the server's own error stream.
 constexpr std::string_view kPrelude =
     "def halt: error(\"halt is not available in rmaflow expressions\"); "
     "def halt_error: error(\"halt_error is not available in rmaflow expressions\"); "
@@ -150,7 +152,8 @@ constexpr std::string_view kPrelude =
     "def _input: error(\"input is not available in rmaflow expressions: use the context\"); "
     "def input: _input; "
     "def inputs: _input; "
-    "def debug: .; ";
+    "def debug: .; "
+    "def stderr: .; ";
 
 }  // namespace
 
@@ -193,6 +196,7 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
     }
   }
   jq_state* jq = impl_->jq;
+  dsl::JqCostScope cost;
   jq_start(jq, dsl::to_jv(input), 0);
   auto& watchdog = dsl::JqWatchdog::instance();
   auto ticket = watchdog.arm(jq, std::chrono::steady_clock::now() + kExpressionTimeLimit);
@@ -201,7 +205,11 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
   nlohmann::json result;
   std::string failure;
   const char* limit = nullptr;
-  if (timed_out) {
+  bool overrun = cost.overrun();
+  if (overrun) {
+    jv_free(out);
+    limit = "size";
+  } else if (timed_out) {
     jv_free(out);
     limit = "time";
   } else if (jv_is_valid(out)) {
@@ -231,7 +239,11 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
   // Where the expression is written, ahead of what went wrong: "<origin>: jq expression ...".
   std::string where = impl_->origin.empty() ? "" : impl_->origin + ": ";
   if (limit != nullptr) {
-    std::string what = std::string_view(limit) == "time"
+    std::string what = overrun
+                           ? fmt::format("built a value too large for jq's builtins (over {} bytes "
+                                         "written out, or over {} levels deep)",
+                                         dsl::kWalkUnits, dsl::kWalkDepth)
+                       : std::string_view(limit) == "time"
                            ? fmt::format("ran longer than {} ms", kExpressionTimeLimit.count())
                        : std::string_view(limit) == "size"
                            ? fmt::format("gave a result larger than {} bytes", kExpressionResultBytes)

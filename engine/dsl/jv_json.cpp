@@ -1,5 +1,7 @@
 #include "engine/dsl/jv_json.hpp"
 
+#include "engine/dsl/jq_cost_guard.hpp"
+
 #include <cmath>
 #include <limits>
 
@@ -143,6 +145,13 @@ nlohmann::json from_jv(jv value, JvBudget& budget) {
 std::string jv_message(jv value) {
   if (jv_get_kind(value) == JV_KIND_STRING) {
     std::string text = jv_string_text(value);
+    jv_free(value);
+    return text;
+  }
+  // An error payload is shown, never walked in full: jq may have built it by sharing.
+  constexpr std::size_t kShown = 64 << 10;
+  if (!jv_within(value, kShown)) {
+    std::string text = std::string(jv_kind_name(jv_get_kind(value))) + " (too large to show)";
     jv_free(value);
     return text;
   }

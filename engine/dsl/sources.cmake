@@ -11,6 +11,7 @@ set(RMAFLOW_DSL_SOURCES
   engine/dsl/flow_map.cpp
   engine/dsl/graph_checks.cpp
   engine/dsl/jq_bounds.cpp
+  engine/dsl/jq_cost_guard.cpp
   engine/dsl/jq_lexer.cpp
   engine/dsl/jq_watchdog.cpp
   engine/dsl/jq_references.cpp

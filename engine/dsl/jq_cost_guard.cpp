@@ -1,0 +1,242 @@
+// libjq's walking builtins, bounded during an evaluation (see jq_cost_guard.hpp).
+#include "engine/dsl/jq_cost_guard.hpp"
+
+#include <dlfcn.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+namespace rmaflow::dsl {
+
+namespace {
+
+struct GuardState {
+  bool active = false;   // inside a JqCostScope
+  bool overrun = false;  // a builtin was refused
+  int inside = 0;        // guarded calls on the stack: only the outermost one measures
+};
+thread_local GuardState g_guard;
+
+// libjq's definition of `name`: the next one after the executable's in lookup order.
+template <typename Fn>
+Fn next_definition(const char* name) {
+  void* found = dlsym(RTLD_NEXT, name);
+  if (found == nullptr) {
+    std::fprintf(stderr, "rmaflow: libjq does not define %s\n", name);
+    std::abort();
+  }
+  return reinterpret_cast<Fn>(found);
+}
+
+#define RMAFLOW_LIBJQ(name) \
+  static const auto real = rmaflow::dsl::next_definition<decltype(&::name)>(#name)
+
+// The outermost guarded call of an evaluation, for as long as it runs.
+class Measured {
+ public:
+  Measured() : measures_(g_guard.active && g_guard.inside == 0) { ++g_guard.inside; }
+  ~Measured() { --g_guard.inside; }
+  Measured(const Measured&) = delete;
+  Measured& operator=(const Measured&) = delete;
+
+  // False (and the evaluation marked) when this call must not walk `a` and `b`.
+  bool allows(jv a, jv b = jv_null()) const {
+    if (!g_guard.active) return true;
+    if (g_guard.overrun) return false;
+    if (!measures_) return true;
+    std::size_t units = kWalkUnits;
+    if (jv_within(a, units) && jv_within(b, units)) return true;
+    g_guard.overrun = true;
+    return false;
+  }
+
+ private:
+  bool measures_;
+};
+
+// False (and the evaluation marked) when a built string or array would pass `bound`.
+bool may_build(std::size_t length, std::size_t bound) {
+  if (!g_guard.active) return true;
+  if (!g_guard.overrun && length <= bound) return true;
+  g_guard.overrun = true;
+  return false;
+}
+
+// libjq's `real(a, b)` when it may walk both; otherwise `refused(a, b)` (which borrows them).
+template <typename Real, typename Refused>
+auto walk_both(Real real, jv a, jv b, Refused refused) {
+  Measured call;
+  if (call.allows(a, b)) return real(a, b);
+  auto result = refused(a, b);
+  jv_free(a);
+  jv_free(b);
+  return result;
+}
+
+std::size_t string_length(jv s) {  // borrows `s`
+  return static_cast<std::size_t>(jv_string_length_bytes(jv_copy(s)));
+}
+
+}  // namespace
+
+JqCostScope::JqCostScope() {
+  g_guard = GuardState{true, false, 0};
+}
+
+JqCostScope::~JqCostScope() {
+  g_guard = GuardState{};
+}
+
+bool JqCostScope::overrun() const {
+  return g_guard.overrun;
+}
+
+bool jv_within(jv value, std::size_t units) {
+  struct Pending {
+    jv value;  // owned
+    std::size_t depth;
+  };
+  std::vector<Pending> stack;
+  stack.push_back({jv_copy(value), 0});
+  bool fits = true;
+  auto spend = [&](std::size_t cost) {
+    if (cost > units) {
+      fits = false;
+      return;
+    }
+    units -= cost;
+  };
+  while (fits && !stack.empty()) {
+    Pending next = stack.back();
+    stack.pop_back();
+    spend(8);
+    switch (jv_get_kind(next.value)) {
+      case JV_KIND_STRING:
+        spend(string_length(next.value));
+        break;
+      case JV_KIND_ARRAY:
+      case JV_KIND_OBJECT:
+        if (next.depth >= kWalkDepth) {
+          fits = false;
+          break;
+        }
+        if (jv_get_kind(next.value) == JV_KIND_ARRAY) {
+          int n = jv_array_length(jv_copy(next.value));
+          for (int i = 0; fits && i < n; ++i) {
+            spend(8);
+            stack.push_back({jv_array_get(jv_copy(next.value), i), next.depth + 1});
+          }
+        } else {
+          for (int it = jv_object_iter(next.value); fits && jv_object_iter_valid(next.value, it);
+               it = jv_object_iter_next(next.value, it)) {
+            jv key = jv_object_iter_key(next.value, it);
+            spend(8 + string_length(key));
+            jv_free(key);
+            stack.push_back({jv_object_iter_value(next.value, it), next.depth + 1});
+          }
+        }
+        break;
+      default:
+        break;
+    }
+    jv_free(next.value);
+  }
+  for (auto& pending : stack) jv_free(pending.value);
+  return fits;
+}
+
+}  // namespace rmaflow::dsl
+
+// The definitions libjq's calls bind to. Each follows libjq's ownership rule for the function
+// it stands in for: every jv argument is consumed.
+
+extern "C" {
+
+jv jv_dump_string(jv x, int flags) {
+  RMAFLOW_LIBJQ(jv_dump_string);
+  rmaflow::dsl::Measured call;
+  if (call.allows(x)) return real(x, flags);
+  jv_free(x);
+  return jv_string("");
+}
+
+char* jv_dump_string_trunc(jv x, char* outbuf, size_t bufsize) {
+  RMAFLOW_LIBJQ(jv_dump_string_trunc);
+  // Only error messages use it, and they show a prefix: a large value is named, not walked.
+  rmaflow::dsl::Measured call;
+  if (!rmaflow::dsl::g_guard.active || rmaflow::dsl::jv_within(x, 4 * bufsize + 64))
+    return real(x, outbuf, bufsize);
+  // libjq's message buffers are short: "array ([...]) and array ([...]) cannot be divided".
+  jv_kind kind = jv_get_kind(x);
+  jv_free(x);
+  const char* shown = kind == JV_KIND_ARRAY    ? "[...]"
+                      : kind == JV_KIND_OBJECT ? "{...}"
+                                               : "\"...\"";
+  if (bufsize > 0) std::snprintf(outbuf, bufsize, "%s", shown);
+  return outbuf;
+}
+
+int jv_equal(jv a, jv b) {
+  RMAFLOW_LIBJQ(jv_equal);
+  if (jv_identical(jv_copy(a), jv_copy(b))) {
+    jv_free(a);
+    jv_free(b);
+    return 1;
+  }
+  return rmaflow::dsl::walk_both(real, a, b, [](jv, jv) { return 0; });
+}
+
+int jv_cmp(jv a, jv b) {
+  RMAFLOW_LIBJQ(jv_cmp);
+  return rmaflow::dsl::walk_both(real, a, b, [](jv, jv) { return 0; });
+}
+
+int jv_contains(jv a, jv b) {
+  RMAFLOW_LIBJQ(jv_contains);
+  return rmaflow::dsl::walk_both(real, a, b, [](jv, jv) { return 0; });
+}
+
+jv jv_sort(jv objects, jv keys) {
+  RMAFLOW_LIBJQ(jv_sort);
+  return rmaflow::dsl::walk_both(real, objects, keys,
+                                 [](jv objects, jv) { return jv_copy(objects); });
+}
+
+jv jv_group(jv objects, jv keys) {
+  RMAFLOW_LIBJQ(jv_group);
+  return rmaflow::dsl::walk_both(real, objects, keys, [](jv, jv) { return jv_array(); });
+}
+
+jv jv_object_merge_recursive(jv a, jv b) {
+  RMAFLOW_LIBJQ(jv_object_merge_recursive);
+  return rmaflow::dsl::walk_both(real, a, b, [](jv a, jv) { return jv_copy(a); });
+}
+
+jv jv_string_concat(jv a, jv b) {
+  RMAFLOW_LIBJQ(jv_string_concat);
+  using rmaflow::dsl::string_length;
+  if (rmaflow::dsl::may_build(string_length(a) + string_length(b), rmaflow::dsl::kBuiltBytes))
+    return real(a, b);
+  jv_free(b);
+  return a;
+}
+
+jv jv_string_append_buf(jv a, const char* buf, int len) {
+  RMAFLOW_LIBJQ(jv_string_append_buf);
+  std::size_t added = len > 0 ? static_cast<std::size_t>(len) : 0;
+  if (rmaflow::dsl::may_build(rmaflow::dsl::string_length(a) + added, rmaflow::dsl::kBuiltBytes))
+    return real(a, buf, len);
+  return a;
+}
+
+jv jv_array_concat(jv a, jv b) {
+  RMAFLOW_LIBJQ(jv_array_concat);
+  auto length = [](jv v) { return static_cast<std::size_t>(jv_array_length(jv_copy(v))); };
+  if (rmaflow::dsl::may_build(length(a) + length(b), rmaflow::dsl::kBuiltElements))
+    return real(a, b);
+  jv_free(b);
+  return a;
+}
+
+}  // extern "C"

@@ -1,0 +1,56 @@
+// A bound on the work one call into libjq's C code may do during an evaluation.
+//
+// The watchdog (jq_watchdog.hpp) halts a program between two instructions; a C builtin runs to
+// its end. Some of libjq's walk a whole value in one call: tojson, tostring and string
+// interpolation, comparison and sorting, contains, deep merge, and the error message that names
+// a value. jq shares values instead of copying them, so `[.,.]` thirty times over is thirty cheap
+// instructions and a value with 2^30 leaves to such a walk; `. + .` thirty times on a string, or
+// `"ab" * 1e8`, copies gigabytes inside single instructions. Either holds the engine thread for
+// minutes, or takes all its memory.
+//
+// So rmaflow defines those libjq functions itself (jq_cost_guard.cpp). libjq calls its own
+// exported functions through its procedure linkage table, and the dynamic linker binds them to
+// the executable's definitions first. During an evaluation each one measures its arguments
+// within kWalkUnits before handing them to libjq's definition; past that it returns a harmless
+// value (an empty string, an unsorted array, "not equal", the string or array unextended) and
+// records the overrun, and the evaluation is then refused with the "size" limit whatever the
+// program went on to output.
+// Outside an evaluation they only forward. Tests (tests/dsl/jq_cost_tests.cpp) fail if the
+// binding ever stops taking effect.
+#pragma once
+
+#include <cstddef>
+
+extern "C" {
+#include <jv.h>
+}
+
+namespace rmaflow::dsl {
+
+// What one walk may cost: a value counts 8 per element or member plus the bytes of its strings
+// and keys, the measure JvBudget uses for results. Eight times the result limit.
+inline constexpr std::size_t kWalkUnits = std::size_t{8} << 20;
+// The deepest value a walk accepts; libjq's own walks recurse on the C stack.
+inline constexpr std::size_t kWalkDepth = 1000;
+// The longest string (in bytes) and array (in elements) a builtin may build by concatenation or
+// `string * n`: each holds its memory for real, and every step copies it.
+inline constexpr std::size_t kBuiltBytes = kWalkUnits;
+inline constexpr std::size_t kBuiltElements = kWalkUnits / 8;
+
+// The guard for this thread's evaluation, from construction to destruction. Not nested.
+class JqCostScope {
+ public:
+  JqCostScope();
+  ~JqCostScope();
+  JqCostScope(const JqCostScope&) = delete;
+  JqCostScope& operator=(const JqCostScope&) = delete;
+
+  // A builtin was refused a value past the bounds above.
+  bool overrun() const;
+};
+
+// True when `value` (borrowed) costs at most `units` and nests at most kWalkDepth levels. Stops
+// as soon as the answer is known, so its own cost is bounded by `units`.
+bool jv_within(jv value, std::size_t units);
+
+}  // namespace rmaflow::dsl

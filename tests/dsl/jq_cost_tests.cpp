@@ -1,0 +1,106 @@
+// libjq's walking builtins are bounded during an evaluation (engine/dsl/jq_cost_guard.hpp). Each
+// program below ran for minutes, or took gigabytes, inside one C builtin where the time limit
+// cannot stop it; each must now end at once with the size limit. If the executable's definitions
+// ever stopped binding libjq's calls, these would hang or fail instead.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "rmaflow/expression.hpp"
+
+using nlohmann::json;
+using rmaflow::Expression;
+using rmaflow::ExpressionError;
+using rmaflow::ExpressionLimitError;
+
+namespace {
+
+// `[.,.]` applied `times` times to .input.rma_id: 2^times leaves, built in `times` steps.
+std::string doubled(int times, std::string_view then) {
+  std::string program = "[.input.rma_id]";
+  for (int i = 0; i < times; ++i) program += " | [.,.]";
+  program += " | ";
+  program += then;
+  return program;
+}
+
+const json kContext = {{"input", {{"rma_id", "RMA-1"}, {"n", 3}}}};
+
+std::string limit_of(const std::string& program) {
+  try {
+    Expression::compile(program).evaluate(kContext);
+  } catch (const ExpressionLimitError& error) {
+    CHECK(std::string(error.what()).find("too large for jq's builtins") != std::string::npos);
+    return error.limit();
+  } catch (const ExpressionError& error) {
+    return std::string("error: ") + error.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("Dsl.JqCost.WalkingBuiltinsStopAtTheBound") {
+  for (std::string then :
+       {"tojson", "tostring", "\"\\(.)\"", "@json", "@text", "[.] | sort", "[., [.]] | sort_by(.)",
+        "[.] | group_by(.)", "[.] | unique", "[., 1] | max",
+        ". as $a | [$a, [$a]] | .[0] == .[1][0] + [1]", "contains([[1]])",
+        ". as $a | {a: $a} * {a: $a}", "[.] | index([0])", ". < [.]"}) {
+    std::string program = doubled(30, then);
+    CAPTURE(program);
+    CHECK(limit_of(program) == "size");
+  }
+}
+
+TEST_CASE("Dsl.JqCost.ErrorMessagesNameALargeValueWithoutWalkingIt") {
+  // The fuzzing input that found this: a type error whose message would print 2^30 leaves.
+  std::string program = doubled(30, "[./.]");
+  try {
+    Expression::compile(program).evaluate(kContext);
+    FAIL("dividing arrays is an error");
+  } catch (const ExpressionLimitError& error) {
+    FAIL("a type error is an error, not a limit: " << error.what());
+  } catch (const ExpressionError& error) {
+    INFO(std::string(error.what()));
+    CHECK(std::string(error.what()).find("array ([...]) and array ([...]) cannot be divided") !=
+          std::string::npos);
+  }
+  try {
+    Expression::compile(doubled(30, "error")).evaluate(kContext);
+    FAIL("error raises");
+  } catch (const ExpressionError& error) {
+    CHECK(std::string(error.what()).find("array (too large to show)") != std::string::npos);
+  }
+}
+
+TEST_CASE("Dsl.JqCost.BuiltStringsAndArraysStopAtTheBound") {
+  CHECK(limit_of(".input.rma_id * 100000000") == "size");
+  CHECK(limit_of("[.input.rma_id] | . + . | . + . | . + . | . + . | . + . | . + . | . + . | . + . "
+                 "| . + . | . + . | . + . | . + . | . + . | . + . | . + . | . + . | . + . | . + . "
+                 "| . + . | . + . | . + . | . + . | . + . | . + . | length") == "size");
+  CHECK(limit_of(".input.rma_id | . + . | . + . | . + . | . + . | . + . | . + . | . + . | . + . "
+                 "| . + . | . + . | . + . | . + . | . + . | . + . | . + . | . + . | . + . | . + . "
+                 "| . + . | . + . | . + . | length") == "size");
+}
+
+TEST_CASE("Dsl.JqCost.OrdinaryWorkIsUntouched") {
+  // The same builtins on values of ordinary size, and a program usable again after a refusal.
+  CHECK(limit_of(doubled(30, "tojson")) == "size");
+  CHECK(Expression::compile(doubled(10, "tojson | length")).evaluate(kContext) == 12285);
+  CHECK(Expression::compile("[3, 1, 2] | sort").evaluate(kContext) == json::array({1, 2, 3}));
+  CHECK(Expression::compile("[{a: 1}, {a: 1}] | .[0] == .[1]").evaluate(kContext) == true);
+  CHECK(Expression::compile("[1, [2]] | contains([[2]])").evaluate(kContext) == true);
+  CHECK(Expression::compile("{a: {b: 1}} * {a: {c: 2}}").evaluate(kContext) ==
+        json({{"a", {{"b", 1}, {"c", 2}}}}));
+  CHECK(Expression::compile("\"ab\" * 3").evaluate(kContext) == "ababab");
+  CHECK(Expression::compile("\"RMA \\(.input.n)\"").evaluate(kContext) == "RMA 3");
+  CHECK(Expression::compile("[1, 2] + [3]").evaluate(kContext) == json::array({1, 2, 3}));
+  try {
+    Expression::compile("[1] / [2]").evaluate(kContext);
+    FAIL("dividing arrays is an error");
+  } catch (const ExpressionError& error) {
+    CHECK(std::string(error.what()).find("array ([1]) and array ([2]) cannot be divided") !=
+          std::string::npos);
+  }
+}
