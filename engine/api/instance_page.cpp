@@ -5,12 +5,13 @@
 
 namespace rmaflow::api {
 
-nlohmann::json instance_page(Store& store, InstanceFilter filter, std::size_t limit, bool stuck,
-                             TimePoint now, DefinitionCache* definitions) {
+nlohmann::json instance_page(Store& store, InstanceFilter filter, std::size_t limit,
+                             const std::optional<StuckFilter>& stuck, TimePoint now,
+                             DefinitionCache* definitions) {
   filter.limit = limit + 1;  // one more than answered tells whether a next page exists
   auto items = nlohmann::json::array();
   if (stuck) {
-    for (auto& found : find_stuck(store, std::move(filter), now, definitions)) {
+    for (auto& found : find_stuck(store, std::move(filter), now, definitions, *stuck)) {
       auto item = instance_json(found.row, false);
       add_stuck_fields(item, found);
       items.push_back(std::move(item));

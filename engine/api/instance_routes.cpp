@@ -105,14 +105,19 @@ void list_instances(ApiContext& context, ApiRequest& request, const Answer& answ
   auto limit = static_cast<std::size_t>(
       query.integer("limit", 1, static_cast<std::int64_t>(context.max_page)).value_or(100));
   bool stuck = query.boolean("stuck").value_or(false);
+  // A team is where an incident was routed: asking for one asks for the stuck queue.
+  auto team = query.text("team");
   query.finish();
-  if (stuck && !filter.statuses.empty()) {
-    fail(400, "invalid-parameter", "stuck and status do not go together");
+  if ((stuck || team) && !filter.statuses.empty()) {
+    fail(400, "invalid-parameter",
+         fmt::format("{} and status do not go together", team ? "team" : "stuck"));
   }
+  std::optional<StuckFilter> which;
+  if (stuck || team) which = StuckFilter{team.value_or("")};
   nlohmann::json page;
   {
     auto store = context.reads.get();
-    page = instance_page(*store, std::move(filter), limit, stuck, system_clock()->now(),
+    page = instance_page(*store, std::move(filter), limit, which, system_clock()->now(),
                          &context.definitions);
   }
   answer(json_response(200, std::move(page)));

@@ -1,10 +1,10 @@
 #include "engine/api/stuck.hpp"
 
-#include <algorithm>
-#include <map>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <algorithm>
+#include <map>
 
 #include "engine/api/definition_cache.hpp"
 #include "rmaflow/definition.hpp"
@@ -60,10 +60,22 @@ void note_cursor_reasons(const InstanceRow& row, TimePoint now, StuckInstance& s
     if (c.incident) {
       const auto& incident = *c.incident;
       note(stuck,
-           fmt::format("{}suspended{}: {}: {}", where, incident.compensating ? " while compensating" : "",
-                       incident.error.code, incident.error.message),
+           fmt::format("{}suspended{}: {}: {}", where,
+                       incident.compensating ? " while compensating" : "", incident.error.code,
+                       incident.error.message),
            incident.compensating ? "compensation" : "incident", incident.opened_at,
            incident.error.code);
+      if (!incident.team.empty() && stuck.team.empty()) {
+        stuck.team = incident.team;
+        stuck.team_due_at = incident.due_at;
+      }
+      if (incident.due_at && *incident.due_at <= now) {
+        stuck.past_team_sla = true;
+        note(stuck,
+             fmt::format("{}incident for team {} open past its SLA (due {})", where, incident.team,
+                         format_time(*incident.due_at)),
+             "incident", *incident.due_at);
+      }
     } else if (c.phase == Phase::waiting && c.deadline && *c.deadline <= now) {
       note(stuck,
            fmt::format("{}waiting at {} past its deadline {}", where, c.step,
@@ -73,50 +85,9 @@ void note_cursor_reasons(const InstanceRow& row, TimePoint now, StuckInstance& s
   }
 }
 
-}  // namespace
-
-// Stuck instances are few among the unfinished ones, so each kind is selected by the database
-// (suspended ones by status, waits by their deadline, each version with an SLA by creation
-// time) and only those rows are read, rather than every return waiting for its parcel. Each
-// kind gives its first `limit` after the cursor in id order; the first `limit` of their union
-// are the page.
-std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimePoint now,
-                                      DefinitionCache* definitions) {
-  SlaBook book(store, definitions);
-  const std::size_t wanted = filter.limit;
-  std::map<std::string, InstanceRow> candidates;
-  auto take = [&](const InstanceFilter& source) {
-    for (auto& row : store.list_instances(source)) candidates.try_emplace(row.id, std::move(row));
-  };
-
-  InstanceFilter suspended = filter;
-  suspended.statuses = {InstanceStatus::suspended};
-  take(suspended);
-  // A branch's incident while other branches still run: the instance says running.
-  InstanceFilter suspended_branch = filter;
-  suspended_branch.statuses = {InstanceStatus::running, InstanceStatus::compensating};
-  suspended_branch.with_incident = true;
-  take(suspended_branch);
-
-  for (const auto& definition : store.list_definitions()) {
-    if (!filter.workflow.empty() && definition.name != filter.workflow) continue;
-    if (filter.version && definition.version != *filter.version) continue;
-    auto sla = book.sla(definition.name, definition.version);
-    if (!sla) continue;
-    InstanceFilter late = filter;
-    late.statuses = {InstanceStatus::running, InstanceStatus::waiting, InstanceStatus::compensating};
-    late.workflow = definition.name;
-    late.version = definition.version;
-    auto cutoff = now - *sla + Duration(1);  // created_at + sla <= now
-    late.created_before = filter.created_before ? std::min(*filter.created_before, cutoff) : cutoff;
-    take(late);
-  }
-
-  InstanceFilter overdue = filter;
-  overdue.statuses = {InstanceStatus::waiting};
-  overdue.deadline_before = now;
-  take(overdue);
-
+// The first `wanted` of `candidates` that are stuck, each with every reason.
+std::vector<StuckInstance> describe_stuck(std::map<std::string, InstanceRow>& candidates,
+                                          std::size_t wanted, TimePoint now, SlaBook& book) {
   std::vector<StuckInstance> out;
   for (auto& [id, row] : candidates) {
     if (out.size() == wanted) break;
@@ -138,12 +109,108 @@ std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimeP
   return out;
 }
 
+// Whether one of the row's incidents is routed to `team`.
+bool routed_to(const InstanceRow& row, const std::string& team) {
+  return std::any_of(row.cursors.begin(), row.cursors.end(),
+                     [&](const Cursor& c) { return c.incident && c.incident->team == team; });
+}
+
+// The rows with an incident routed to `team`, in id order, at most filter.limit after
+// filter.after_id. Teams live inside the incidents, so the suspended rows are read page by page
+// and kept when one of their incidents is routed there.
+std::vector<InstanceRow> routed_rows(Store& store, const InstanceFilter& filter,
+                                     const std::string& team) {
+  InstanceFilter suspended = filter;
+  suspended.statuses = {InstanceStatus::suspended};
+  InstanceFilter suspended_branch = filter;  // a branch's incident while others still run
+  suspended_branch.statuses = {InstanceStatus::running, InstanceStatus::compensating};
+  suspended_branch.with_incident = true;
+  constexpr std::size_t kPage = 200;
+  std::vector<InstanceRow> out;
+  for (;;) {
+    // Of two sources read a page each, the union is complete up to the smaller last id of a
+    // full page; the next round starts after it.
+    std::map<std::string, InstanceRow> rows;
+    std::optional<std::string> complete_to;
+    for (auto* source : {&suspended, &suspended_branch}) {
+      source->limit = kPage;
+      auto page = store.list_instances(*source);
+      if (page.size() == kPage && (!complete_to || page.back().id < *complete_to))
+        complete_to = page.back().id;
+      for (auto& row : page) rows.try_emplace(row.id, std::move(row));
+    }
+    for (auto& [id, row] : rows) {
+      if (complete_to && id > *complete_to) break;
+      if (routed_to(row, team)) out.push_back(std::move(row));
+      if (out.size() == filter.limit) return out;
+    }
+    if (!complete_to) return out;
+    suspended.after_id = suspended_branch.after_id = *complete_to;
+  }
+}
+
+}  // namespace
+
+// Stuck instances are few among the unfinished ones, so each kind is selected by the database
+// (suspended ones by status, waits by their deadline, each version with an SLA by creation
+// time) and only those rows are read, rather than every return waiting for its parcel. Each
+// kind gives its first `limit` after the cursor in id order; the first `limit` of their union
+// are the page.
+std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimePoint now,
+                                      DefinitionCache* definitions, const StuckFilter& which) {
+  SlaBook book(store, definitions);
+  const std::size_t wanted = filter.limit;
+  std::map<std::string, InstanceRow> candidates;
+  auto take = [&](const InstanceFilter& source) {
+    for (auto& row : store.list_instances(source)) candidates.try_emplace(row.id, std::move(row));
+  };
+  if (!which.team.empty()) {
+    for (auto& row : routed_rows(store, filter, which.team))
+      candidates.emplace(row.id, std::move(row));
+    return describe_stuck(candidates, wanted, now, book);
+  }
+
+  InstanceFilter suspended = filter;
+  suspended.statuses = {InstanceStatus::suspended};
+  take(suspended);
+  // A branch's incident while other branches still run: the instance says running.
+  InstanceFilter suspended_branch = filter;
+  suspended_branch.statuses = {InstanceStatus::running, InstanceStatus::compensating};
+  suspended_branch.with_incident = true;
+  take(suspended_branch);
+
+  for (const auto& definition : store.list_definitions()) {
+    if (!filter.workflow.empty() && definition.name != filter.workflow) continue;
+    if (filter.version && definition.version != *filter.version) continue;
+    auto sla = book.sla(definition.name, definition.version);
+    if (!sla) continue;
+    InstanceFilter late = filter;
+    late.statuses = {InstanceStatus::running, InstanceStatus::waiting,
+                     InstanceStatus::compensating};
+    late.workflow = definition.name;
+    late.version = definition.version;
+    auto cutoff = now - *sla + Duration(1);  // created_at + sla <= now
+    late.created_before = filter.created_before ? std::min(*filter.created_before, cutoff) : cutoff;
+    take(late);
+  }
+
+  InstanceFilter overdue = filter;
+  overdue.statuses = {InstanceStatus::waiting};
+  overdue.deadline_before = now;
+  take(overdue);
+
+  return describe_stuck(candidates, wanted, now, book);
+}
+
 void add_stuck_fields(nlohmann::json& item, const StuckInstance& stuck) {
   item["reasons"] = stuck.reasons;
   item["reason"] = stuck.reason;
   item["reason_kind"] = stuck.kind;
   item["reason_code"] = stuck.code.empty() ? nlohmann::json(nullptr) : nlohmann::json(stuck.code);
   item["team"] = stuck.team.empty() ? nlohmann::json(nullptr) : nlohmann::json(stuck.team);
+  item["team_due_at"] =
+      stuck.team_due_at ? nlohmann::json(format_time(*stuck.team_due_at)) : nlohmann::json(nullptr);
+  item["past_team_sla"] = stuck.past_team_sla;
   item["stuck_since"] = format_time(stuck.since);
   item["past_sla"] = stuck.past_sla;
 }

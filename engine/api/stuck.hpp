@@ -2,6 +2,7 @@
 // their wait's deadline (no engine has fired it), and those past their workflow's SLA.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,14 @@ struct StuckInstance {
   TimePoint since;       // when the earliest reason began: an incident opened, a deadline or
                          // the SLA passed
   bool past_sla = false; // whatever the reason, it has run longer than its workflow's SLA
+  std::optional<TimePoint> team_due_at;  // when the routed incident's own SLA ends
+  bool past_team_sla = false;            // its incident is open past the route's SLA
+};
+
+// Which of the stuck instances a query wants: all, or those with an incident routed to `team`
+// (by the workflow's `incidents:` routes).
+struct StuckFilter {
+  std::string team;
 };
 
 // The instances matching `filter` (its statuses aside) that are stuck as of `now`, oldest
@@ -31,10 +40,11 @@ struct StuckInstance {
 // database, however many instances wait normally. Workflows' SLAs come from `definitions` when
 // given (a server's), else each version is loaded once per call.
 std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimePoint now,
-                                      DefinitionCache* definitions = nullptr);
+                                      DefinitionCache* definitions = nullptr,
+                                      const StuckFilter& which = {});
 
 // The stuck-queue fields of a list item: reasons, reason, reason_kind, reason_code, team,
-// stuck_since, past_sla.
+// team_due_at, past_team_sla, stuck_since, past_sla.
 void add_stuck_fields(nlohmann::json& item, const StuckInstance& stuck);
 
 }  // namespace rmaflow::api

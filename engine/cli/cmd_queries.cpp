@@ -27,6 +27,7 @@ struct QueryOptions {
   std::size_t limit = 100;
   std::string id;
   bool stuck = false;
+  std::string team;  // the stuck queue's incidents routed to this team
   std::optional<std::size_t> width;  // history: default the terminal's
 };
 
@@ -48,7 +49,9 @@ nlohmann::json list_offline(const QueryOptions& opt) {
   filter.business_key = opt.business_key;
   filter.after_id = opt.after;
   auto store = open_for_queries(opt.endpoint.db);
-  return api::instance_page(*store, std::move(filter), opt.limit, opt.stuck, system_clock()->now());
+  std::optional<api::StuckFilter> which;
+  if (opt.stuck || !opt.team.empty()) which = api::StuckFilter{opt.team};
+  return api::instance_page(*store, std::move(filter), opt.limit, which, system_clock()->now());
 }
 
 nlohmann::json list_online(const QueryOptions& opt) {
@@ -62,14 +65,16 @@ nlohmann::json list_online(const QueryOptions& opt) {
                              {"business_key", opt.business_key},
                              {"cursor", opt.after},
                              {"limit", std::to_string(opt.limit)},
-                             {"stuck", opt.stuck ? "true" : ""}})
+                             {"stuck", opt.stuck ? "true" : ""},
+                             {"team", opt.team}})
       .body;
 }
 
 int list(QueryOptions& opt) {
   resolve(opt.endpoint);
-  if (opt.stuck && !opt.statuses.empty()) {
-    throw Error(Errc::invalid_argument, "--stuck and --status do not go together");
+  if ((opt.stuck || !opt.team.empty()) && !opt.statuses.empty()) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("{} and --status do not go together", opt.stuck ? "--stuck" : "--team"));
   }
   auto page = opt.endpoint.offline() ? list_offline(opt) : list_online(opt);
   const auto& items = page["items"];
@@ -77,8 +82,9 @@ int list(QueryOptions& opt) {
     fmt::print("{}\n", page.dump(2));  // {items, next_cursor}, as the API answers
     return kExitOk;
   }
-  fmt::print("{}", instances_table(items, opt.stuck, system_clock()->now()));
-  if (opt.stuck) fmt::print("{} stuck instance(s)\n", items.size());
+  bool stuck = opt.stuck || !opt.team.empty();
+  fmt::print("{}", instances_table(items, stuck, system_clock()->now()));
+  if (stuck) fmt::print("{} stuck instance(s)\n", items.size());
   if (page["next_cursor"].is_string()) {
     fmt::print("(first {}; next page: --after {})\n", items.size(),
                page["next_cursor"].get<std::string>());
@@ -147,6 +153,9 @@ void register_queries(CLI::App& app, int& exit_code) {
   l->add_flag("--stuck", list_opt->stuck,
               "Only instances that need a person: suspended, waiting past their deadline, or "
               "past their SLA; with every reason and since when");
+  l->add_option("--team", list_opt->team,
+                "Only stuck instances with an incident routed to this team (the workflow's "
+                "incidents: routes); implies --stuck");
   l->add_option("--after", list_opt->after, "Page after this instance id (the cursor)");
   l->add_option("--limit", list_opt->limit,
                 fmt::format("At most this many (default 100, at most {}, as through a server)",

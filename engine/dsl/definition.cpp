@@ -31,6 +31,22 @@ bool CatchRule::matches(const std::string& code) const {
                      [&](const std::string& e) { return e == "any" || e == code; });
 }
 
+const IncidentRoute* Definition::route_incident(const std::string& code,
+                                                const nlohmann::json& context) const {
+  for (const auto& route : incident_routes) {
+    if (!route.errors.empty() &&
+        std::find(route.errors.begin(), route.errors.end(), code) == route.errors.end())
+      continue;
+    try {
+      if (route.condition && !route.condition->test(context)) continue;
+    } catch (const ExpressionError&) {
+      continue;
+    }
+    return &route;
+  }
+  return nullptr;
+}
+
 namespace {
 constexpr NameTable<StepKind, 8> kStepKinds{{{StepKind::task, "task"},
                                              {StepKind::switch_, "switch"},

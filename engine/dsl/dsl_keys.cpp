@@ -9,8 +9,9 @@ const std::vector<KeyTable>& key_tables() {
   // clang-format off
   static const std::vector<KeyTable> kTables = {
     {"workflow",     {"workflow", "version", "description", "input", "business_key", "on_failure",
-                      "sla", "milestones", "defaults", "start", "steps"}},
+                      "sla", "milestones", "incidents", "defaults", "start", "steps"}},
     {"milestone",    {"step", "sla"}},
+    {"incident_route", {"errors", "if", "team", "sla"}},
     {"defaults",     {"timeout", "retry"}},
     {"retry",        {"max_attempts", "interval", "backoff", "max_interval", "jitter", "errors"}},
     {"task_step",    {"action", "with", "result", "retry", "timeout", "catch", "compensate",

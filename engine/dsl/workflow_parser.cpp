@@ -111,6 +111,56 @@ std::vector<Milestone> read_milestones(const MapEntry& e, const Definition& d, D
   return out;
 }
 
+// `incidents: [{errors: [CreditHold], if: ${ ... }, team: finance, sla: 4h}, ...]`: the routes
+// an incident is matched against, in order.
+std::vector<IncidentRoute> read_incident_routes(const MapEntry& e, DiagnosticSink& sink) {
+  std::vector<IncidentRoute> out;
+  if (!e.value.IsSequence()) {
+    sink.error(e.where, "wrong-type",
+               fmt::format("\"incidents\" must be a list of routes ({{errors, if, team, sla}}), "
+                           "not {}",
+                           describe(e.value)));
+    return out;
+  }
+  int index = 0;
+  for (const auto& item : e.value) {
+    ++index;
+    SourceLocation where = location_of(item, e.where);
+    std::string owner = fmt::format("incident route {}", index);
+    if (!item.IsMap()) {
+      sink.error(where, "wrong-type",
+                 fmt::format("{} must be a mapping with team (and errors, if, sla), not {}", owner,
+                             describe(item)));
+      continue;
+    }
+    MapReader r(item, owner, where, sink);
+    r.allow_only(keys_of("incident_route"));
+    IncidentRoute route;
+    route.where = where;
+    if (auto* errors = r.find("errors")) {
+      if (auto codes = r.string_list(*errors)) {
+        if (codes->empty()) r.bad_value(*errors, "must name at least one error code (or leave errors out)");
+        route.errors = std::move(*codes);
+      }
+    }
+    if (auto* cond = r.find("if")) {
+      std::vector<JqSite> found;
+      route.condition = read_expression(cond->value, cond->where, "if", owner, sink, &found);
+    }
+    if (auto* team = r.require("team")) {
+      if (auto name = r.string(*team)) {
+        if (valid_branch_status(*name))
+          route.team = *name;
+        else
+          r.bad_value(*team, fmt::format("team \"{}\" must match [a-z][a-z0-9_-]*", *name));
+      }
+    }
+    if (auto* sla = r.find("sla")) route.sla = r.duration(*sla);
+    if (!route.team.empty()) out.push_back(std::move(route));
+  }
+  return out;
+}
+
 }  // namespace
 
 ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& base_dir,
@@ -164,6 +214,7 @@ ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& bas
     }
   }
   if (auto* e = r.find("sla")) d.sla = r.duration(*e);
+  if (auto* e = r.find("incidents")) d.incident_routes = read_incident_routes(*e, sink);
 
   StepDefaults defaults;
   if (auto* e = r.find("defaults")) defaults = read_defaults(*e, sink);

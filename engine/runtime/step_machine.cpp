@@ -513,7 +513,17 @@ nlohmann::json StepMachine::error_document(const Cursor& c, const Failure& error
 }
 
 void StepMachine::suspend(Instance& inst, LiveCursor& c, const Failure& error, int attempts) {
-  Incident incident{c.step, error, attempts, host_.now(), c.compensation.has_value()};
+  Incident incident;
+  incident.step = c.step;
+  incident.error = error;
+  incident.attempts = attempts;
+  incident.opened_at = host_.now();
+  incident.compensating = c.compensation.has_value();
+  // Routed once, as it opens: the team and its deadline are part of what was recorded.
+  if (const auto* route = inst.definition->route_incident(error.code, inst.view(c))) {
+    incident.team = route->team;
+    if (route->sla) incident.due_at = incident.opened_at + *route->sla;
+  }
   c.deadline.reset();
   c.phase = Phase::idle;
   c.incident = incident;

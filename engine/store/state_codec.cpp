@@ -97,6 +97,8 @@ Incident read_incident(const json& j) {
   i.attempts = static_cast<int>(integer(j, "attempts"));
   i.opened_at = time_of(j, "opened_at");
   i.compensating = flag(j, "compensating");
+  i.team = text(j, "team");
+  if (!member(j, "due_at").is_null()) i.due_at = time_of(j, "due_at");
   return i;
 }
 
@@ -230,6 +232,8 @@ json incident_json(const Incident& i) {
             {"attempts", i.attempts},
             {"opened_at", format_time(i.opened_at)}};
   if (i.compensating) j["compensating"] = true;
+  if (!i.team.empty()) j["team"] = i.team;
+  if (i.due_at) j["due_at"] = format_time(*i.due_at);
   return j;
 }
 

@@ -208,6 +208,17 @@ struct Milestone {
   SourceLocation where;
 };
 
+// Where an incident goes (`incidents:`): the first route whose `errors` hold the incident's
+// error code and whose condition holds over the context at the failed step names the team that
+// works it and the time it should be resolved within.
+struct IncidentRoute {
+  std::vector<std::string> errors;      // codes; empty matches any
+  std::optional<Expression> condition;  // over the context the failed step saw
+  std::string team;
+  std::optional<Duration> sla;  // from when the incident opened
+  SourceLocation where;
+};
+
 struct Definition {
   std::string name;
   int version = 0;
@@ -217,6 +228,7 @@ struct Definition {
   FailurePolicy on_failure = FailurePolicy::suspend;
   std::optional<Duration> sla;
   std::vector<Milestone> milestones;
+  std::vector<IncidentRoute> incident_routes;
   RetryPolicy default_retry;
   Duration default_timeout = Duration(30000);
   std::string start;
@@ -235,6 +247,10 @@ struct Definition {
   // The flow `id` names (Step::flow): the top level for "", else a foreach's or a parallel
   // branch's sub-flow; null when there is none.
   const Flow* flow(const std::string& id) const;
+  // The route an incident with error `code` takes, seen from `context`; null when none. A
+  // route whose condition does not evaluate (jq raises, a limit) does not match: the incident
+  // still opens, and the next route is tried.
+  const IncidentRoute* route_incident(const std::string& code, const nlohmann::json& context) const;
   // Rebuilds the name index find() uses; call after filling `steps`.
   void index_steps();
 

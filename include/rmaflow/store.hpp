@@ -45,6 +45,9 @@ struct Incident {
   int attempts = 0;
   TimePoint opened_at;
   bool compensating = false;  // it was undoing a step
+  // Where the workflow's `incidents:` routes sent it when it opened; empty when none matched.
+  std::string team;
+  std::optional<TimePoint> due_at;  // opened_at plus the route's sla
 };
 
 // A compensation a cursor is running: the main line undoing the instance, or a branch undoing

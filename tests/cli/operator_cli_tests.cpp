@@ -833,23 +833,44 @@ TEST_CASE("Cli.Operator.Issue11.ShippedWorkflowPastItsSlaFromAnotherDirectory") 
   REQUIRE(r.exit_code == 0);
   auto items = json::parse(r.out)["items"];
   REQUIRE(items.size() == 2);
+  std::string suspended_id;
   for (const auto& item : items) {
     INFO(item.dump(2));
     auto reasons = item["reasons"];
-    REQUIRE(reasons.size() == 2);
-    CHECK(reasons[1] == "past its SLA of 45d (started 2025-06-02T08:00:00.000Z)");
+    bool suspended = item["status"] == "suspended";
+    // The suspended one's incident was routed (the workflow's `incidents:`) to customer
+    // service, whose day to resolve it ran out long ago.
+    REQUIRE(reasons.size() == (suspended ? 3 : 2));
+    CHECK(reasons.back() == "past its SLA of 45d (started 2025-06-02T08:00:00.000Z)");
     // Stuck since the earlier of its reasons: the incident on the day, the wait's deadline a
     // month later; both before the SLA ran out on 2025-07-17.
     auto since = item["stuck_since"].get<std::string>();
-    if (item["status"] == "suspended") {
+    if (suspended) {
+      suspended_id = item["id"];
       CHECK(contains(reasons[0], "suspended: AddressInvalid"));
+      CHECK(contains(reasons[1], "incident for team customer-service open past its SLA (due 2025-06-03T"));
+      CHECK(item["team"] == "customer-service");
+      CHECK(item["past_team_sla"] == true);
       CHECK(since.rfind("2025-06-02T", 0) == 0);
     } else {
+      CHECK(item["team"].is_null());
+      CHECK(item["past_team_sla"] == false);
       CHECK(item["status"] == "waiting");
       CHECK(contains(reasons[0], "waiting at await_receipt past its deadline 2025-07-02T"));
       CHECK(since.rfind("2025-07-02T", 0) == 0);
     }
-    CHECK(item["reason"] == reasons[0].get<std::string>() + "; " + reasons[1].get<std::string>());
+    CHECK(item["reason"] == reasons[0].get<std::string>() + "; " + reasons[1].get<std::string>() +
+                                (suspended ? "; " + reasons[2].get<std::string>() : ""));
+  }
+  // The team's queue holds its incident only.
+  for (auto [team, expected] : {std::pair{"customer-service", 1}, {"finance", 0}}) {
+    auto queue = run_process({"/bin/sh", "-c",
+                              fmt::format("exec '{}' list --db '{}' --team {} --format json",
+                                          rmaflow_binary(), db, team)});
+    REQUIRE(queue.exit_code == 0);
+    auto listed = json::parse(queue.out)["items"];
+    CHECK(listed.size() == static_cast<std::size_t>(expected));
+    if (expected == 1) CHECK(listed[0]["id"] == suspended_id);
   }
   auto table = run_process({"/bin/sh", "-c",
                             fmt::format("cd '{}' && exec '{}' list --db '{}' --stuck", elsewhere,

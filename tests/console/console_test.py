@@ -239,8 +239,26 @@ def operator_repairs_the_credit_hold(console, server, tokens):
     console.heading('Stuck queue')
     row = console.row_with('RMA-1006')
     check('CustomerOnHold' in row.text, f'RMA-1006 is stuck for another reason: {row.text}')
+    # The workflow routes a credit hold to finance (its `incidents:`), with four hours to act.
+    check('finance' in row.text, f'RMA-1006 is not shown as finance\'s: {row.text}')
     console.row_with('RMA-1023')
     console.screenshot('stuck')
+    # Finance's queue, as the overview's by-team table links to it; and a team with nothing.
+    def team_queue(team):
+        return d_value('#f-team') == team
+
+    def d_value(css):
+        found = console.find(css)
+        return found[0].get_attribute('value') if found else None
+
+    console.driver.get(f"{server.url}/#/stuck?team=finance")
+    console.wait(lambda d: team_queue('finance') and 'RMA-1006' in console.text(), 'the queue of finance')
+    console.driver.get(f"{server.url}/#/stuck?team=nobody")
+    console.wait(lambda d: team_queue('nobody') and 'Nothing is stuck.' in console.text(),
+                 'an empty queue for a team without incidents')
+    console.nav('stuck')
+    console.heading('Stuck queue')
+    row = console.row_with('RMA-1006')
 
     row.find_element(By.LINK_TEXT, 'RMA-1006').click()
     console.heading('RMA-1006')

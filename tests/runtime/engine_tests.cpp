@@ -491,3 +491,64 @@ steps:
         "with/code of step \"a\": jq expression \".input.n | explode\" failed: explode input must "
         "be a string");
 }
+
+TEST_CASE("Runtime.Suspend.IncidentRoutedByCodeAndContext") {
+  // The first route whose errors hold the code and whose condition holds names the team; a
+  // condition that raises does not match; a route without errors takes any code.
+  Harness h(R"(
+workflow: routed
+version: 1
+incidents:
+  - { errors: [CreditHold], if: '${ .input.value > 1000 }', team: finance-leads, sla: 1h }
+  - { errors: [CreditHold], team: finance, sla: 4h }
+  - { if: '${ .input.region | ascii_downcase == "eu" }', team: eu-desk }
+  - { team: returns-ops, sla: 1d }
+defaults:
+  retry: { max_attempts: 1 }
+start: authorize
+steps:
+  authorize:
+    action: ext.authorize
+    next: done
+  done: { end: completed }
+)");
+  struct Case {
+    json input;
+    const char* code;
+    const char* team;
+    std::optional<Duration> sla;
+  };
+  for (const auto& c : std::vector<Case>{
+           {{{"value", 5000}}, "CreditHold", "finance-leads", Duration(3'600'000)},
+           {{{"value", 50}}, "CreditHold", "finance", Duration(4 * 3'600'000)},
+           {{{"value", 50}, {"region", "EU"}}, "AddressInvalid", "eu-desk", std::nullopt},
+           // .region is a number: ascii_downcase raises, so the route is passed over.
+           {{{"value", 50}, {"region", 7}}, "AddressInvalid", "returns-ops", Duration(86'400'000)},
+       }) {
+    CAPTURE(c.input.dump());
+    h.ext->script("authorize", {business(c.code)});
+    auto id = h.start(c.input).instance_id;
+    auto row = h.row(id);
+    REQUIRE(row.status == InstanceStatus::suspended);
+    const auto& incident = row.cursors.front().incident;
+    REQUIRE(incident.has_value());
+    CHECK(incident->team == c.team);
+    CHECK(incident->due_at.has_value() == c.sla.has_value());
+    if (c.sla) CHECK(*incident->due_at == incident->opened_at + *c.sla);
+    // Recorded with the incident, as it opened.
+    auto opened = h.history(id).back();
+    REQUIRE(opened.type == EventType::incident_opened);
+    CHECK(json::parse(opened.data)["team"] == c.team);
+  }
+  // Stored: an engine opened again on the same database reads the same routes back.
+  h.ext->script("authorize", {business("CreditHold")});
+  auto first = h.row(h.start({{"value", 9000}}).instance_id);
+  REQUIRE(first.cursors.front().incident.has_value());
+  CHECK(first.cursors.front().incident->team == "finance-leads");
+  h.close();
+  h.open();
+  auto reread = h.row(first.id);
+  REQUIRE(reread.cursors.front().incident.has_value());
+  CHECK(reread.cursors.front().incident->team == first.cursors.front().incident->team);
+  CHECK(reread.cursors.front().incident->due_at == first.cursors.front().incident->due_at);
+}

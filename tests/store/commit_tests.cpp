@@ -69,7 +69,8 @@ TEST_CASE("Store.Commit.RoundTripsEveryField") {
   branch.match = "L2";
   branch.deadline = from_millis(1'700'000'200'000);
   branch.incident = Incident{"await_line", make_failure("Timeout", "no signal"), 1,
-                             from_millis(1'700'000'100'000), true};
+                             from_millis(1'700'000'100'000), true, "logistics",
+                             from_millis(1'700'086'500'000)};
   branch.compensation = CompensationRun{"cancelled", "an operator", "await_line"};
   branch.pivot = true;
   finished.cursors.push_back(branch);

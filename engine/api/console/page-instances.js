@@ -44,7 +44,7 @@ function filterForm(page, params, names, fields) {
     add('status', 'Status', h('select', { name: 'status', id: 'f-status' }, options(STATUSES, params.get('status'))));
   }
   add('workflow', 'Workflow', h('select', { name: 'workflow', id: 'f-workflow' }, options(names, params.get('workflow'))));
-  for (const [name, label] of [['step', 'Step'], ['business_key', 'Business key']]) {
+  for (const [name, label] of [['step', 'Step'], ['business_key', 'Business key'], ['team', 'Team']]) {
     if (!fields.includes(name)) continue;
     add(name, label, h('input', { name, id: `f-${name}`, value: params.get(name) || '', autocomplete: 'off', size: 14 }));
   }
@@ -214,6 +214,7 @@ const STUCK_COLUMNS = [
   { title: 'Step', cell: (r) => r.step },
   { title: 'Reason', cell: (r) => h('span', { class: ['incident', 'compensation'].includes(r.reason_kind) ? 'error' : null }, r.reason) },
   { title: 'Team', cell: (r) => r.team || '' },
+  { title: 'Team SLA', cell: (r) => (r.past_team_sla ? h('span', { class: 'error' }, 'breached') : (r.team_due_at ? ago(r.team_due_at) : '')) },
   { title: 'Stuck for', cell: (r) => since(r.stuck_since) },
   { title: 'SLA', cell: (r) => (r.past_sla ? h('span', { class: 'error' }, 'breached') : '') },
 ];
@@ -223,12 +224,12 @@ export async function renderStuck(ctx) {
   const names = await workflowNames();
   const results = h('div', {});
   const stamp = h('p', { class: 'live' });
-  const filters = { workflow: params.get('workflow'), step: params.get('step') };
+  const filters = { workflow: params.get('workflow'), step: params.get('step'), team: params.get('team') };
   const draw = async () => {
     const page = await get(`/v1/instances${query({ ...filters, stuck: 'true', limit: PAGE_SIZE, cursor: params.get('cursor') })}`);
     if (!ctx.current()) return;
     // The team column appears once incidents name teams.
-    const columns = page.items.some((r) => r.team) ? STUCK_COLUMNS : STUCK_COLUMNS.filter((c) => c.title !== 'Team');
+    const columns = page.items.some((r) => r.team) ? STUCK_COLUMNS : STUCK_COLUMNS.filter((c) => !c.title.startsWith('Team'));
     fill(results, table(columns, page.items, { empty: 'Nothing is stuck.', link: rowLink }),
       pager('stuck', params, page.next_cursor));
     const more = page.next_cursor ? ' on this page, more on the next' : '';
@@ -238,7 +239,7 @@ export async function renderStuck(ctx) {
   fill(ctx.main, h('h1', {}, 'Stuck queue'),
     h('p', { class: 'note' }, 'What needs a person: suspended instances (an incident), waits past their deadline, ',
       'instances past their SLA. Oldest first.'),
-    filterForm('stuck', params, names, ['step']),
+    filterForm('stuck', params, names, ['step', 'team']),
     stamp, h('section', { class: 'panel', 'aria-label': 'Stuck instances' }, results));
   ctx.every(5000, draw);
 }
