@@ -13,7 +13,8 @@ namespace rmaflow::cli {
 
 namespace {
 
-std::string text(const nlohmann::json& j, const char* key) { return json_text(j, key); }
+// A field as the terminal shows it: outside data, so its control characters as escapes.
+std::string text(const nlohmann::json& j, const char* key) { return printable(json_text(j, key)); }
 
 std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
 
@@ -123,7 +124,7 @@ std::string instance_details(const nlohmann::json& r) {
                        text(p, "branch").empty() ? "" : ", branch " + text(p, "branch"));
   }
   for (const auto& incident : r.value("incidents", nlohmann::json::array())) {
-    out += fmt::format("incident     {}\n", incident.dump(2));
+    out += fmt::format("incident     {}\n", printable(incident.dump(2)));
   }
   if (auto branches = r.value("branches", nlohmann::json::array()); !branches.empty()) {
     Table table({"BRANCH", "STATE", "STEP", "DETAIL"});
@@ -137,13 +138,15 @@ std::string instance_details(const nlohmann::json& r) {
       } else if (b.contains("status")) {
         detail = text(b, "status");
       } else if (b.contains("match")) {
-        detail = "match " + b["match"].dump();
+        detail = "match " + b["match"].dump();  // the table makes it printable
       }
       table.add({text(b, "branch"), text(b, "state"), text(b, "step"), detail});
     }
     out += "branches\n" + table.render();
   }
-  out += fmt::format("context      {}\n", r.value("context", nlohmann::json()).dump(2));
+  // JSON escapes C0 controls but not C1 ones; printable() writes those as \u escapes, which
+  // keeps the text valid JSON.
+  out += fmt::format("context      {}\n", printable(r.value("context", nlohmann::json()).dump(2)));
   return out;
 }
 

@@ -952,3 +952,24 @@ TEST_CASE("Cli.Operator.Issue11.HistoryReadsAsLinesWithinTheWidth") {
   CHECK(raw[0]["type"] == "instance_started");
   CHECK(raw[0]["data"].is_object());
 }
+
+TEST_CASE("Cli.Operator.TablesShowControlCharactersAsText") {
+  // A business key from outside that a terminal would obey: retitle the window, clear the
+  // screen, a C1 control sequence introducer. list, show and history show it as text.
+  Scratch s;
+  const std::string key = "R-\x1b]0;pwned\x07-\x1b[2J-\xc2\x9b" "31m";
+  auto id = s.start("receive", {{"rma_id", key}});
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"list", "--db", s.db},
+        std::vector<std::string>{"show", "--db", s.db, id},
+        std::vector<std::string>{"history", "--db", s.db, id}}) {
+    auto r = Scratch::rmaflow(command);
+    INFO(command[0], " stdout:\n", r.out, "\nstderr:\n", r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find('\x1b') == std::string::npos);
+    CHECK(r.out.find('\x07') == std::string::npos);
+    CHECK(r.out.find("\xc2\x9b") == std::string::npos);
+    if (command[0] != "history")
+      CHECK(contains(r.out, "R-\\x1b]0;pwned\\x07-\\x1b[2J-\\u009b31m"));
+  }
+}
