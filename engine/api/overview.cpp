@@ -34,7 +34,7 @@ nlohmann::json stuck_summary(Store& store, TimePoint now, DefinitionCache& defin
   InstanceFilter all;
   all.limit = std::numeric_limits<std::size_t>::max();
   std::map<std::pair<std::string, std::string>, std::pair<std::string, std::int64_t>> by_reason;
-  std::map<std::string, std::int64_t> by_team;
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> by_team;  // count, past its SLA
   std::int64_t total = 0;
   for (const auto& s : find_stuck(store, all, now, &definitions)) {
     ++total;
@@ -42,7 +42,10 @@ nlohmann::json stuck_summary(Store& store, TimePoint now, DefinitionCache& defin
     auto& entry = by_reason[{s.kind, s.code}];
     entry.first = stuck_label(s);
     ++entry.second;
-    if (!s.team.empty()) ++by_team[s.team];
+    if (!s.team.empty()) {
+      ++by_team[s.team].first;
+      if (s.past_team_sla) ++by_team[s.team].second;
+    }
   }
   auto reasons = nlohmann::json::array();
   for (const auto& [key, entry] : by_reason) {
@@ -54,7 +57,8 @@ nlohmann::json stuck_summary(Store& store, TimePoint now, DefinitionCache& defin
   std::sort(reasons.begin(), reasons.end(),
             [](const auto& a, const auto& b) { return a["count"] > b["count"]; });
   auto teams = nlohmann::json::array();
-  for (const auto& [team, n] : by_team) teams.push_back({{"team", team}, {"count", n}});
+  for (const auto& [team, n] : by_team)
+    teams.push_back({{"team", team}, {"count", n.first}, {"past_sla", n.second}});
   return {{"total", total}, {"by_reason", reasons}, {"by_team", teams}};
 }
 

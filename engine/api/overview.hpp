@@ -13,7 +13,7 @@ class DefinitionCache;
 
 // As of `now`:
 //   {"as_of", "by_status": {status: n}, "by_workflow": [{workflow, total, by_status}],
-//    "stuck": {total, by_reason: [{kind, code, label, count}], by_team: [{team, count}]},
+//    "stuck": {total, by_reason: [{kind, code, label, count}], by_team: [{team, count, past_sla}]},
 //    "sla_breaches", "unfinished": [{workflow, version, step, status, count}],
 //    "last_day": {since, started, ended: {status: n}, hours: [{from, started, ended: {status: n}}]}}
 // The window is the 24 clock hours (UTC) up to and including the current one.

@@ -97,6 +97,7 @@ void append_stuck_metrics(ApiContext& context, std::string& out) {
   auto now = system_clock()->now();
   std::map<std::tuple<std::string, std::string, std::string, std::string>, std::int64_t> incidents;
   std::map<std::string, std::int64_t> stuck;
+  std::map<std::string, std::int64_t> past_team_sla;  // by team
   std::size_t due = 0;
   {
     auto store = context.reads.get();
@@ -107,6 +108,7 @@ void append_stuck_metrics(ApiContext& context, std::string& out) {
       if (s.kind == "incident" || s.kind == "compensation") {
         ++incidents[{s.row.workflow, s.row.step, s.code, s.team}];
       }
+      if (s.past_team_sla) ++past_team_sla[s.team];
     }
     due = store->due_timers(now, kMaxTimersCounted).size();
   }
@@ -117,6 +119,11 @@ void append_stuck_metrics(ApiContext& context, std::string& out) {
     out += fmt::format("rmaflow_incidents_open{{{}}} {}\n",
                        labels({{"workflow", workflow}, {"step", step}, {"code", code}, {"team", team}}),
                        count);
+  }
+  observe::write_family(out, "rmaflow_incidents_past_team_sla", "gauge",
+                        "Incidents open past the SLA of the team their workflow routes them to.");
+  for (const auto& [team, count] : past_team_sla) {
+    out += fmt::format("rmaflow_incidents_past_team_sla{{{}}} {}\n", labels({{"team", team}}), count);
   }
   observe::write_family(out, "rmaflow_instances_stuck", "gauge",
                         "Instances that need a person, by reason: incident, compensation, "

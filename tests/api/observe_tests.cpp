@@ -226,8 +226,10 @@ namespace {
 
 // kReturnsWorkflow with its business milestones declared.
 std::string returns_with_milestones() {
+  // An ERP outage is finance's, with no time to lose: past its team's SLA as it opens.
   return std::string(kReturnsWorkflow) +
-         "milestones:\n  authorized: authorize\n  refunded: { step: refund, sla: 1d }\n";
+         "milestones:\n  authorized: authorize\n  refunded: { step: refund, sla: 1d }\n"
+         "incidents:\n  - { errors: [ErpDown], team: finance, sla: 0s }\n";
 }
 
 using Sample = std::pair<nlohmann::json, double>;  // labels, value
@@ -313,7 +315,13 @@ TEST_CASE("Observe.Issue17.MetricsParseStrictlyAndMeasureStepsCallsAndMilestones
                  {{"workflow", "returns"}, {"step", "refund"}, {"code", "ErpDown"}}) == 1);
   // What needs a person.
   CHECK(value_of(m, "rmaflow_incidents_open",
-                 {{"workflow", "returns"}, {"step", "refund"}, {"code", "ErpDown"}}) == 1);
+                 {{"workflow", "returns"}, {"step", "refund"}, {"code", "ErpDown"}, {"team", "finance"}}) == 1);
+  CHECK(value_of(m, "rmaflow_incidents_past_team_sla", {{"team", "finance"}}) == 1);
+  // The console's overview counts the same by team.
+  auto overview = api.get("/v1/overview");
+  REQUIRE_MESSAGE(overview.status == 200, overview.text);
+  CHECK(overview.body["stuck"]["by_team"] ==
+        nlohmann::json::array({{{"team", "finance"}, {"count", 1}, {"past_sla", 1}}}));
   CHECK(value_of(m, "rmaflow_instances_stuck", {{"reason", "incident"}}) == 1);
   CHECK(value_of(m, "rmaflow_timers_due", nlohmann::json::object()) >= 0);
   // The engine's commits: how many transitions each carried and how long it took.

@@ -67,6 +67,7 @@ function stuckPanel(data) {
   const teams = data.stuck.by_team.length ? [h('h3', {}, 'By team'), table([
     { title: 'Team', cell: (t) => t.team },
     { title: 'Instances', num: true, cell: (t) => String(t.count) },
+    { title: 'Past the team\'s SLA', num: true, cell: (t) => (t.past_sla ? h('span', { class: 'error' }, String(t.past_sla)) : '0') },
   ], data.stuck.by_team, { link: (t) => `#/stuck?team=${encodeURIComponent(t.team)}` })] : null;
   return panel('Stuck queue by reason', table([
     { title: 'Reason', cell: (r) => r.label },
