@@ -46,7 +46,9 @@ TEST_CASE("Dsl.JqCost.WalkingBuiltinsStopAtTheBound") {
        {"tojson", "tostring", "\"\\(.)\"", "@json", "@text", "[.] | sort", "[., [.]] | sort_by(.)",
         "[.] | group_by(.)", "[.] | unique", "[., 1] | max",
         ". as $a | [$a, [$a]] | .[0] == .[1][0] + [1]", "contains([[1]])",
-        ". as $a | {a: $a} * {a: $a}", "[.] | index([0])", ". < [.]"}) {
+        ". as $a | {a: $a} * {a: $a}", ". < [.]"}) {
+    // (`index` on arrays compares with == as well, but libjq 1.6's array search leaks memory
+    // of its own, which the sanitizer run reports.)
     std::string program = doubled(30, then);
     CAPTURE(program);
     CHECK(limit_of(program) == "size");
