@@ -137,8 +137,8 @@ void HttpAdapter::invoke(const Invocation& call, AdapterHost& host, Completion d
   if (call.compensation && call.outcome_unknown && !call.undoes.empty()) {
     request.headers.set("Undoes-Idempotency-Key", call.undoes);
   }
-  request.headers.set("traceparent",
-                      traceparent(call.correlation_id, call.idempotency_key, call.attempt));
+  request.headers.set("traceparent", traceparent(call.correlation_id, call.idempotency_key,
+                                                 call.attempt, call.trace_sampled));
 
   // Until the attempt's deadline, or the configured timeout when that is sooner.
   auto left = std::max(Duration(1), std::chrono::duration_cast<Duration>(call.deadline - host.clock().now()));

@@ -8,9 +8,10 @@
 
 namespace rmaflow {
 
-// "00-<trace id: 32 hex>-<parent id: 16 hex>-01". A correlation id that is already 32 hex
-// digits (a trace id handed in by the caller) is the trace id as it is; any other is hashed.
+// "00-<trace id: 32 hex>-<parent id: 16 hex>-<flags>", flags "01" when the trace is sampled
+// (its spans are exported), else "00". A correlation id that is already 32 hex digits (a trace
+// id handed in by the caller) is the trace id as it is; any other is hashed.
 std::string traceparent(std::string_view correlation_id, std::string_view idempotency_key,
-                        int attempt);
+                        int attempt, bool sampled = true);
 
 }  // namespace rmaflow

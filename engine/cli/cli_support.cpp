@@ -217,10 +217,12 @@ bool check_actions_reporting(const std::vector<std::shared_ptr<const Definition>
 std::unique_ptr<Engine> open_engine(
     const std::string& db_path, const std::string& sync, std::shared_ptr<AdapterRegistry> adapters,
     std::shared_ptr<Clock> clock,
-    std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit) {
+    std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit,
+    double trace_sample) {
   check_db_path(db_path);
   EngineOptions options;
   options.on_commit = std::move(on_commit);
+  options.trace_sample = trace_sample;
   options.db_path = db_path;
   options.sync = parse_sync(sync);
   options.clock = std::move(clock);

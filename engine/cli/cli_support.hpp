@@ -75,7 +75,8 @@ bool check_actions_reporting(const std::vector<std::shared_ptr<const Definition>
 std::unique_ptr<Engine> open_engine(
     const std::string& db_path, const std::string& sync, std::shared_ptr<AdapterRegistry> adapters,
     std::shared_ptr<Clock> clock = nullptr,
-    std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit = {});
+    std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit = {},
+    double trace_sample = 1.0);
 
 // Gives an existing empty file the database schema, as every command that opens a database
 // takes an empty file for a new database (a file made with `touch`, or by a deployment tool).

@@ -41,6 +41,7 @@ struct ServeOptions {
   std::string log_format = "text";
   std::string log_level = "info";
   std::string otlp_endpoint;
+  double trace_sample = 1.0;
   std::string sim_start;
   double sim_speed = 86400;
 };
@@ -112,12 +113,15 @@ int serve(const ServeOptions& opt) {
   api_options.adapters = adapters;
   auto deployed = std::make_shared<observe::DeployedDefinitions>(opt.db, *defs);
   std::optional<observe::SpanExportOptions> traces;
-  if (!opt.otlp_endpoint.empty()) traces = observe::SpanExportOptions{.endpoint = opt.otlp_endpoint};
+  if (!opt.otlp_endpoint.empty()) {
+    traces = observe::SpanExportOptions{.endpoint = opt.otlp_endpoint, .sample = opt.trace_sample};
+  }
   auto observability = std::make_shared<observe::Observability>(
       [deployed](const std::string& workflow, int version) { return deployed->get(workflow, version); },
       std::move(traces));
   auto engine = open_engine(opt.db, opt.sync, adapters, nullptr,
-                            observe::Observability::commit_observer(observability));
+                            observe::Observability::commit_observer(observability),
+                            opt.otlp_endpoint.empty() ? 1.0 : opt.trace_sample);
   for (const auto& def : *defs) engine->deploy(def);
   api_options.definitions = *defs;
 
@@ -215,6 +219,11 @@ void register_serve(CLI::App& app, int& exit_code) {
                   "Export traces (instances, attempts, waits, operator actions) as OTLP/HTTP JSON "
                   "to this collector URL, e.g. http://127.0.0.1:4318/v1/traces; spans are dropped "
                   "and counted, never waited for, when it is slow or down");
+  cmd->add_option("--trace-sample", opt->trace_sample,
+                  "The share of instances traced, 0 to 1 (default 1: every one), decided from "
+                  "each trace id so that every node agrees; calls out say whether theirs is")
+      ->check(CLI::Range(0.0, 1.0))
+      ->needs("--otlp-endpoint");
   cmd->callback([opt, &exit_code] { exit_code = serve(*opt); });
 }
 

@@ -7,8 +7,9 @@ namespace rmaflow::observe {
 Observability::Observability(DefinitionLookup definitions, std::optional<SpanExportOptions> traces)
     : metrics(definitions) {
   if (traces) {
+    double sample = traces->sample;
     exporter_ = std::make_unique<SpanExporter>(std::move(*traces));
-    traces_ = std::make_unique<TraceBuilder>(*exporter_, std::move(definitions));
+    traces_ = std::make_unique<TraceBuilder>(*exporter_, std::move(definitions), sample);
   }
 }
 

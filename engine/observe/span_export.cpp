@@ -136,13 +136,19 @@ void SpanExporter::flush() {
     std::lock_guard lock(mu_);
     if (queued_spans_ + pending_.spans > options_.max_queue) {
       dropped_ += pending_.spans;
+      pending_.json.clear();
     } else {
       queued_spans_ += pending_.spans;
       queue_.push_back(std::move(pending_));
       wake = queued_spans_ >= options_.max_batch;
+      pending_.json.clear();
+      if (!spare_.empty()) {
+        pending_.json = std::move(spare_.back());
+        spare_.pop_back();
+      }
     }
   }
-  pending_ = Chunk{};
+  pending_.spans = 0;
   if (wake) wake_.notify_one();
 }
 
@@ -167,6 +173,10 @@ void SpanExporter::run() {
       if (spans > 0) body += ',';
       body += chunk.json;
       spans += chunk.spans;
+      if (spare_.size() < kSpareBuffers) {
+        chunk.json.clear();
+        spare_.push_back(std::move(chunk.json));
+      }
     }
     queued_spans_ -= spans;
     lock.unlock();

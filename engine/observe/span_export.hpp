@@ -4,10 +4,10 @@
 // Never in the engine's way: submit() writes the span's JSON into a buffer of the caller's, and
 // flush() hands the buffer to a bounded queue in one piece (once per commit: a span's parts are
 // allocated and freed on the engine's thread, and one string per commit crosses to the
-// exporter's, which only joins them into requests). When the queue is full, or a batch cannot
-// be delivered (the collector is slow, down or refuses it), those spans are dropped and
-// counted, never retried at the engine's expense. Losing spans never loses a transition: spans
-// are made from what was committed (trace_builder.hpp).
+// exporter's, which only joins them into requests and hands the emptied buffer back). When the
+// queue is full, or a batch cannot be delivered (the collector is slow, down or refuses it), those
+// spans are dropped and counted, never retried at the engine's expense. Losing spans never loses a
+// transition: spans are made from what was committed (trace_builder.hpp).
 //
 // Thread-safety: submit() and flush() from one thread at a time (the engine's); the counters
 // from any thread.
@@ -46,6 +46,7 @@ struct Span {
 struct SpanExportOptions {
   std::string endpoint;                         // http://host:port/path
   std::string service_name = "rmaflow";
+  double sample = 1.0;                          // share of instances traced (trace_sampled())
   std::size_t max_queue = 16384;                // spans waiting; more are dropped
   std::size_t max_batch = 512;                  // spans per request
   std::chrono::milliseconds interval{500};      // a partial batch is sent after this long
@@ -82,11 +83,17 @@ class SpanExporter {
   };
   void run();
 
+  // Buffers the exporter has sent, handed back for flush() to write the next chunk into: the
+  // engine's thread then reuses their memory instead of growing a new string for every commit
+  // (a large allocation, which also makes the allocator consolidate its small free chunks).
+  static constexpr std::size_t kSpareBuffers = 8;
+
   SpanExportOptions options_;
   Chunk pending_;  // the submitting thread's
   std::mutex mu_;
   std::condition_variable wake_;
   std::deque<Chunk> queue_;
+  std::vector<std::string> spare_;
   std::size_t queued_spans_ = 0;
   bool stopping_ = false;
   std::atomic<std::uint64_t> exported_{0};

@@ -1,10 +1,11 @@
 #include "engine/observe/trace_builder.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <initializer_list>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/observe/instance_index.hpp"
@@ -68,22 +69,29 @@ std::string wait_span_id(const EventRow& event) {
 
 }  // namespace
 
-TraceBuilder::TraceBuilder(SpanExporter& exporter, DefinitionLookup definitions)
-    : exporter_(exporter), definitions_(std::move(definitions)) {}
+TraceBuilder::TraceBuilder(SpanExporter& exporter, DefinitionLookup definitions, double sample)
+    : exporter_(exporter), definitions_(std::move(definitions)), sample_(sample) {}
 
-const TraceBuilder::InstanceIds& TraceBuilder::ids(const InstanceRow& row) {
-  auto [it, inserted] = ids_.try_emplace(row.id);
+TraceBuilder::Tracked& TraceBuilder::tracked(const InstanceRow& row) {
+  if (last_ != nullptr && last_->first == row.id) return last_->second;
+  auto [it, inserted] = instances_.try_emplace(row.id);
+  last_ = &*it;
+  Tracked& t = it->second;
   if (inserted) {
-    it->second.trace_id = trace_id_of(row.correlation_id);
-    it->second.span_id = instance_span_id(row.id);
+    t.trace_id = trace_id_of(row.correlation_id);
+    t.sampled = trace_sampled(t.trace_id, sample_);
+    if (t.sampled) {
+      t.span_id = instance_span_id(row.id);
+      if (definitions_) t.definition = definitions_(row.workflow, row.version);
+    }
   }
-  return it->second;
+  return t;
 }
 
 void TraceBuilder::emit_child(const InstanceRow& row, const EventRow& event, std::string_view kind,
                               std::string_view what, std::string_view span_id, TimePoint start,
                               std::string_view error, std::initializer_list<Span::Attribute> more) {
-  const auto& instance = ids(row);
+  const auto& instance = tracked(row);
   name_.assign(kind);
   name_ += ' ';
   name_ += what;
@@ -108,29 +116,27 @@ void TraceBuilder::emit_child(const InstanceRow& row, const EventRow& event, std
   exporter_.submit(span);
 }
 
-bool TraceBuilder::is_wait(const InstanceRow& row, const std::string& step) const {
-  if (!definitions_) return false;
-  auto definition = definitions_(row.workflow, row.version);
-  const Step* s = definition ? definition->find(step) : nullptr;
+bool TraceBuilder::is_wait(const Tracked& instance, const std::string& step) {
+  const Step* s = instance.definition ? instance.definition->find(step) : nullptr;
   return s != nullptr && s->kind() == StepKind::wait;
 }
 
 void TraceBuilder::end_attempt(const InstanceRow& row, const EventRow& event, const std::string& error) {
-  auto instance = attempts_.find(event.instance_id);
-  if (instance == attempts_.end()) return;
-  auto open = instance->second.find(event.branch);
-  if (open == instance->second.end() && event.type == EventType::compensation_step_completed) {
+  auto& attempts = tracked(row).attempts;
+  auto open = std::find_if(attempts.begin(), attempts.end(),
+                           [&](const auto& a) { return a.first == event.branch; });
+  if (open == attempts.end() && event.type == EventType::compensation_step_completed) {
     // A compensation is recorded at the branch whose step it undid; it ran on its own cursor.
-    for (auto it = instance->second.begin(); it != instance->second.end(); ++it) {
+    for (auto it = attempts.begin(); it != attempts.end(); ++it) {
       if (it->second.compensation && it->second.step == event.step) open = it;
     }
   }
-  if (open == instance->second.end() || open->second.step != event.step) return;
+  if (open == attempts.end() || open->second.step != event.step) return;
   const Open& a = open->second;
   auto attempt = std::to_string(a.attempt);
   emit_child(row, event, a.compensation ? "compensate" : "attempt", a.step, a.span_id, a.start, error,
              {{"rmaflow.attempt", attempt}, {"rmaflow.idempotency_key", a.idempotency_key}});
-  instance->second.erase(open);
+  attempts.erase(open);
 }
 
 void TraceBuilder::end_wait(const InstanceRow& row, const EventRow& event, const std::string& error) {
@@ -145,7 +151,7 @@ void TraceBuilder::end_wait(const InstanceRow& row, const EventRow& event, const
 }
 
 void TraceBuilder::end_instance(const InstanceRow& row, const EventRow& event) {
-  const auto& instance = ids(row);
+  const auto& instance = tracked(row);
   std::string parent = row.parent ? instance_span_id(row.parent->instance_id) : std::string();
   std::string name = "instance " + row.workflow;
   std::string version = std::to_string(row.version);
@@ -175,9 +181,11 @@ void TraceBuilder::end_instance(const InstanceRow& row, const EventRow& event) {
 
 void TraceBuilder::observe(const WriteBatch& batch) {
   for_each_event(batch, [this](const EventRow& event, const InstanceRow& row) {
+    Tracked& instance = tracked(row);
+    if (!instance.sampled) return;
     switch (event.type) {
       case EventType::step_entered:
-        if (open_waits_ < kMaxOpenWaits && is_wait(row, event.step)) {
+        if (open_waits_ < kMaxOpenWaits && is_wait(instance, event.step)) {
           auto& slot = waits_[event.instance_id][event.branch];
           if (slot.step.empty()) ++open_waits_;
           slot = Open{event.step, event.at, wait_span_id(event), "", 0, false};
@@ -188,7 +196,14 @@ void TraceBuilder::observe(const WriteBatch& batch) {
         Open open{event.step, event.at, "", std::move(facts.idempotency_key), facts.attempt,
                   facts.compensation};
         open.span_id = attempt_span_id(open.idempotency_key, open.attempt);
-        attempts_[event.instance_id][event.branch] = std::move(open);
+        auto& attempts = instance.attempts;
+        auto at = std::find_if(attempts.begin(), attempts.end(),
+                               [&](const auto& a) { return a.first == event.branch; });
+        if (at == attempts.end()) {
+          attempts.emplace_back(event.branch, std::move(open));
+        } else {
+          at->second = std::move(open);
+        }
         break;
       }
       case EventType::step_completed:
@@ -222,11 +237,9 @@ void TraceBuilder::observe(const WriteBatch& batch) {
         break;
     }
   });
+  last_ = nullptr;  // entries are erased next
   for (const auto& row : batch.instances) {
-    if (!held_in_memory(row.status)) {
-      attempts_.erase(row.id);
-      ids_.erase(row.id);
-    }
+    if (!held_in_memory(row.status)) instances_.erase(row.id);
   }
   exporter_.flush();  // this commit's spans, in one piece
 }

@@ -13,9 +13,12 @@
 #pragma once
 
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "engine/observe/engine_metrics.hpp"
 #include "engine/observe/span_export.hpp"
@@ -27,7 +30,8 @@ class TraceBuilder {
  public:
   static constexpr std::size_t kMaxOpenWaits = 100'000;
 
-  TraceBuilder(SpanExporter& exporter, DefinitionLookup definitions);
+  // Traces the share `sample` of instances (trace_sampled()).
+  TraceBuilder(SpanExporter& exporter, DefinitionLookup definitions, double sample = 1.0);
   void observe(const WriteBatch& batch);
 
  private:
@@ -41,12 +45,20 @@ class TraceBuilder {
   };
   using Branches = std::unordered_map<std::string, Open>;
 
-  // The ids every span of an instance carries, derived once while it is in memory.
-  struct InstanceIds {
+  // What is known of an instance while it is in memory: the ids every span of it carries
+  // (derived once), whether its trace is sampled (nothing is tracked or written for one that
+  // is not), its version's definition, and its attempts under way by branch (an instance has
+  // few branches at a time: a list is quicker than a map).
+  struct Tracked {
     std::string trace_id;
     std::string span_id;
+    bool sampled = true;
+    std::shared_ptr<const Definition> definition;
+    std::vector<std::pair<std::string, Open>> attempts;
   };
-  const InstanceIds& ids(const InstanceRow& row);
+  // The instance's entry, made on first sight. Events come grouped by instance, so the last
+  // one found is remembered.
+  Tracked& tracked(const InstanceRow& row);
   // A child span of the instance's, named "<kind> <what>" ("attempt credit_memo"), ending at
   // `event`, with the instance, step and branch as attributes and `more`.
   void emit_child(const InstanceRow& row, const EventRow& event, std::string_view kind,
@@ -55,14 +67,15 @@ class TraceBuilder {
   void end_instance(const InstanceRow& row, const EventRow& event);
   void end_attempt(const InstanceRow& row, const EventRow& event, const std::string& error);
   void end_wait(const InstanceRow& row, const EventRow& event, const std::string& error);
-  bool is_wait(const InstanceRow& row, const std::string& step) const;
+  static bool is_wait(const Tracked& instance, const std::string& step);
 
   SpanExporter& exporter_;
   DefinitionLookup definitions_;
-  std::unordered_map<std::string, Branches> attempts_;  // by instance, then branch
+  double sample_;
+  std::unordered_map<std::string, Tracked> instances_;  // in memory, and waiting ones met
   std::unordered_map<std::string, Branches> waits_;     // by instance, then branch
   std::size_t open_waits_ = 0;
-  std::unordered_map<std::string, InstanceIds> ids_;  // instances in memory, and waiting ones met
+  std::pair<const std::string, Tracked>* last_ = nullptr;  // the entry tracked() found last
   std::string name_;  // the span being written's name
 };
 

@@ -7,6 +7,7 @@
 #include "engine/runtime/fault_points.hpp"
 #include "engine/runtime/request_checks.hpp"
 #include "engine/support/json_depth.hpp"
+#include "engine/support/trace_id.hpp"
 
 namespace rmaflow {
 
@@ -50,6 +51,9 @@ void EngineImpl::invoke(Instance& inst, LiveCursor& c) {
   }
   call.idempotency_key = inst.idempotency_key(c);
   call.correlation_id = inst.row.correlation_id;
+  if (options_.trace_sample < 1.0) {
+    call.trace_sampled = trace_sampled(trace_id_of(call.correlation_id), options_.trace_sample);
+  }
   call.attempt = c.attempt;
   call.input = c.input;
   call.deadline = deadline;

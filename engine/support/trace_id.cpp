@@ -1,6 +1,8 @@
 #include "engine/support/trace_id.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 
 #include "engine/support/sha256.hpp"
 
@@ -24,6 +26,17 @@ bool is_trace_id(std::string_view text) {
 std::string trace_id_of(std::string_view correlation_id) {
   return is_trace_id(correlation_id) ? std::string(correlation_id)
                                      : sha256_hex(correlation_id).substr(0, 32);
+}
+
+bool trace_sampled(std::string_view trace_id, double ratio) {
+  if (ratio >= 1.0) return true;
+  if (ratio <= 0.0 || trace_id.size() < 14) return false;
+  std::uint64_t randomness = 0;
+  auto digits = trace_id.substr(trace_id.size() - 14);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), randomness, 16);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return false;
+  constexpr double kSpace = 72057594037927936.0;  // 2^56
+  return static_cast<double>(randomness) >= (1.0 - ratio) * kSpace;
 }
 
 std::string attempt_span_id(std::string_view idempotency_key, int attempt) {

@@ -13,6 +13,12 @@ namespace rmaflow {
 bool is_trace_id(std::string_view text);
 std::string trace_id_of(std::string_view correlation_id);
 
+// Whether the trace is sampled at `ratio` (0 to 1): decided from the trace id alone, as
+// OpenTelemetry's consistent probability sampling does (its rightmost 56 bits, read as a
+// number R, against the threshold T = (1 - ratio) * 2^56: sampled when R >= T), so that every
+// process, node and restart, and a caller sampling by trace id at the same ratio, agree.
+bool trace_sampled(std::string_view trace_id, double ratio);
+
 // Span ids (16 hex), derived so that every process names a span the same: an attempt's from
 // its idempotency key and number (an HTTP adapter sends it as the traceparent's parent id, so
 // the service's spans nest under it), an instance's from its id.

@@ -38,6 +38,7 @@ struct Invocation {
   // a compensation's ends in ":compensate"
   std::string idempotency_key;
   std::string correlation_id;
+  bool trace_sampled = true;  // the instance's trace is exported (EngineOptions::trace_sample)
   int attempt = 1;
   bool compensation = false;    // true when undoing a completed step
   // A compensation: the idempotency key of the call it undoes. When that call's outcome was

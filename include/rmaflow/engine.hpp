@@ -55,6 +55,9 @@ struct EngineOptions {
   // that failed. Logs, metrics and trace export are fed from here, so they report only
   // transitions that happened. It must not block the engine: cheap, bounded work only.
   std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit;
+  // The share of instances whose traces are exported (trace_sampled() in trace_id.hpp), as
+  // adapter calls tell the services they call (Invocation::trace_sampled).
+  double trace_sample = 1.0;
   // While run() runs, operator commands other processes queue in the database (the offline
   // CLI) are picked up this often; zero: only when the engine opens.
   std::chrono::milliseconds command_poll{250};

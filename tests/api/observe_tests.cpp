@@ -72,6 +72,15 @@ std::string start(ApiFixture& api, const std::string& rma, const std::string& co
   return id;
 }
 
+// Once the instance waits, the warehouse's receipt arrives and it runs to its end.
+void receive_and_complete(ApiFixture& api, const std::string& id) {
+  api.await_status(id, "waiting");
+  auto sent =
+      api.post("/v1/instances/" + id + "/signals/warehouse.received", {{"payload", 1}}, "operator");
+  REQUIRE_MESSAGE(sent.status < 300, sent.text);
+  api.await_status(id, "completed");
+}
+
 }  // namespace
 
 TEST_CASE("Observe.Issue17.JsonLogLinesCarryTheInstanceIds") {
@@ -279,12 +288,7 @@ TEST_CASE("Observe.Issue17.MetricsParseStrictlyAndMeasureStepsCallsAndMilestones
   for (const char* rma : {"RMA-17-10", "RMA-17-11"}) {
     auto reply = api.submit({{"rma_id", rma}, {"amount", 10}, {"channel", "web"}});
     REQUIRE_MESSAGE(reply.status == 201, reply.text);
-    auto id = reply.body.value("id", "");
-    api.await_status(id, "waiting");
-    auto sent = api.post("/v1/instances/" + id + "/signals/warehouse.received", {{"payload", 1}},
-                         "operator");
-    REQUIRE_MESSAGE(sent.status < 300, sent.text);
-    api.await_status(id, "completed");
+    receive_and_complete(api, reply.body.value("id", ""));
   }
   auto failing = api.submit({{"rma_id", "RMA-17-12"}, {"amount", 10}, {"fail", true}});
   REQUIRE_MESSAGE(failing.status == 201, failing.text);
@@ -428,16 +432,21 @@ const nlohmann::json* span_named(const std::vector<nlohmann::json>& spans, const
   return nullptr;
 }
 
+// An adapters file whose HTTP adapter `erp` calls the collector (which records each call).
+std::string erp_calling(TempDir& dir, Collector& collector) {
+  return dir.write("adapters.yaml",
+                   fmt::format("adapters:\n  erp:\n    type: http\n    base_url: "
+                               "http://127.0.0.1:{}/erp\n    timeout: 5s\n    operations:\n"
+                               "      authorize: {{ method: POST, path: /authorizations }}\n",
+                               collector.port()));
+}
+
 }  // namespace
 
 TEST_CASE("Observe.Issue17.TraceparentContinuesIntoAdapterCallsAndExportedSpans") {
   Collector collector;
   TempDir adapters_dir;
-  auto adapters = adapters_dir.write(
-      "adapters.yaml", fmt::format("adapters:\n  erp:\n    type: http\n    base_url: "
-                                   "http://127.0.0.1:{}/erp\n    timeout: 5s\n    operations:\n"
-                                   "      authorize: {{ method: POST, path: /authorizations }}\n",
-                                   collector.port()));
+  auto adapters = erp_calling(adapters_dir, collector);
   ApiFixture api({{"traced.yaml", kTracedWorkflow}},
                  {"--adapters", adapters, "--otlp-endpoint",
                   fmt::format("http://127.0.0.1:{}/v1/traces", collector.port())});
@@ -496,6 +505,46 @@ TEST_CASE("Observe.Issue17.TraceparentContinuesIntoAdapterCallsAndExportedSpans"
   CHECK(attempt->value("spanId", "") == sent.substr(36, 16));  // the ERP's parent
   CHECK(std::stoull(wait->value("endTimeUnixNano", "0")) >
         std::stoull(wait->value("startTimeUnixNano", "0")));
+}
+
+TEST_CASE("Observe.Issue17.ASampledTraceIsWholeAndCallsSayWhetherTheirsIsSampled") {
+  Collector collector;
+  TempDir adapters_dir;
+  auto adapters = erp_calling(adapters_dir, collector);
+  ApiFixture api(
+      {{"traced.yaml", kTracedWorkflow}},
+      {"--adapters", adapters, "--otlp-endpoint",
+       fmt::format("http://127.0.0.1:{}/v1/traces", collector.port()), "--trace-sample", "0.5"});
+  // At 0.5 a trace is sampled when its rightmost 56 bits are at least 2^55.
+  const std::string sampled = "aaaaaaaaaaaaaaaaaaf0000000000001";
+  const std::string unsampled = "aaaaaaaaaaaaaaaaaa00000000000001";
+  auto run = [&](const std::string& trace, const std::string& rma) {
+    auto reply =
+        api.post("/v1/instances",
+                 {{"workflow", "traced"}, {"input", {{"rma_id", rma}}}, {"correlation_id", trace}},
+                 "submitter");
+    REQUIRE_MESSAGE(reply.status == 201, reply.text);
+    receive_and_complete(api, reply.body.value("id", ""));
+  };
+  run(unsampled, "RMA-17-U");  // first: its spans, if any were made, would be sent first
+  run(sampled, "RMA-17-S");
+
+  auto calls = collector.calls();
+  REQUIRE(calls.size() == 2);
+  CHECK(std::string(calls[0].headers.get("traceparent")) ==
+        fmt::format("00-{}-{}-00", unsampled,
+                    std::string(calls[0].headers.get("traceparent")).substr(36, 16)));
+  CHECK(std::string(calls[1].headers.get("traceparent")).substr(0, 36) == "00-" + sampled + "-");
+  CHECK(std::string(calls[1].headers.get("traceparent")).substr(52) == "-01");
+
+  auto spans = collector.spans_once("instance traced");
+  std::set<std::string> names;
+  for (const auto& s : spans) {
+    CHECK(s.value("traceId", "") == sampled);
+    names.insert(s.value("name", ""));
+  }
+  CHECK(names ==
+        std::set<std::string>{"instance traced", "attempt authorize", "wait await_receipt"});
 }
 
 TEST_CASE("Observe.Issue17.ACollectorThatIsDownLosesSpansButNoTransition") {

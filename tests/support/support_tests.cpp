@@ -4,6 +4,7 @@
 
 #include "engine/support/ids.hpp"
 #include "engine/support/sha256.hpp"
+#include "engine/support/trace_id.hpp"
 #include "rmaflow/status.hpp"
 #include "rmaflow/time.hpp"
 
@@ -83,4 +84,35 @@ TEST_CASE("Support.Status.NamesRoundTrip") {
   CHECK_FALSE(parse_instance_status("bogus").has_value());
   CHECK(is_final(InstanceStatus::expired));
   CHECK_FALSE(is_final(InstanceStatus::suspended));
+}
+
+TEST_CASE("Support.TraceId.SamplingIsDecidedByTheTraceIdAlone") {
+  // The rightmost 56 bits against (1 - ratio) * 2^56, as OpenTelemetry's consistent sampling.
+  // Eighteen hex digits, then the fourteen that decide.
+  const std::string high = "aaaaaaaaaaaaaaaaaaf0000000000001";
+  const std::string low = "aaaaaaaaaaaaaaaaaa00000000000001";
+  const std::string middle = "aaaaaaaaaaaaaaaaaa80000000000000";  // exactly 2^55
+  CHECK(trace_sampled(high, 0.5));
+  CHECK_FALSE(trace_sampled(low, 0.5));
+  CHECK(trace_sampled(middle, 0.5));
+  CHECK_FALSE(trace_sampled(middle, 0.49));
+  CHECK(trace_sampled(low, 1.0));
+  CHECK_FALSE(trace_sampled(high, 0.0));
+  CHECK_FALSE(trace_sampled("not hex at all, not hex at all!!", 0.5));
+
+  // Over hashed correlation ids the sampled share is the ratio, and a trace sampled at a lower
+  // ratio is sampled at every higher one (nested, so no node's trace is cut in two).
+  int at_10 = 0, at_50 = 0;
+  for (int i = 0; i < 20000; ++i) {
+    auto trace = trace_id_of("RMA-" + std::to_string(i));
+    bool ten = trace_sampled(trace, 0.1), fifty = trace_sampled(trace, 0.5);
+    at_10 += ten;
+    at_50 += fifty;
+    if (ten) CHECK(fifty);
+    CHECK(trace_sampled(trace, 0.1) == ten);
+  }
+  CHECK(at_10 > 1800);
+  CHECK(at_10 < 2200);
+  CHECK(at_50 > 9600);
+  CHECK(at_50 < 10400);
 }
