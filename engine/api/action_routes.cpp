@@ -40,6 +40,8 @@ nlohmann::json action_args(ActionKind kind, BodyFields& fields) {
       break;
     }
     case ActionKind::resolve:
+    case ActionKind::pause:
+    case ActionKind::resume:
       break;
     case ActionKind::migrate:  // moves instances between versions: `rmaflow migrate`, not an action
       fail(404, "not-found",
@@ -57,7 +59,9 @@ void post_action(ApiContext& context, ApiRequest& request, const Answer& answer)
   auto kind = parse_action_kind(name);
   if (!kind) {
     fail(404, "not-found",
-         fmt::format("there is no action \"{}\" (retry, skip, goto, cancel, patch, resolve)", name));
+         fmt::format("there is no action \"{}\" (retry, skip, goto, cancel, patch, resolve, "
+                     "pause, resume)",
+                     name));
   }
   auto body = json_object_body(request.http);
   BodyFields fields(body);

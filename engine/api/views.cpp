@@ -40,7 +40,7 @@ nlohmann::json incident_of(const Cursor& c) {
 }
 
 // How a branch stands, in one word: pending, running, waiting, joining, calling, suspended,
-// compensating or ended.
+// compensating, paused or ended.
 std::string branch_state(const Cursor& c) {
   if (c.incident) return "suspended";
   if (c.compensation) return "compensating";
@@ -53,6 +53,7 @@ std::string branch_state(const Cursor& c) {
     case Phase::calling: return "calling";
     case Phase::pending: return "pending";
     case Phase::ended: return "ended";
+    case Phase::held: return "paused";
   }
   return "running";
 }
@@ -96,6 +97,7 @@ nlohmann::json instance_json(const InstanceRow& row, bool with_context) {
                       {"created_at", format_time(row.created_at)},
                       {"updated_at", format_time(row.updated_at)},
                       {"ended_at", optional_time(row.ended_at)},
+                      {"paused_at", optional_time(row.paused_at)},
                       {"incident", incidents.empty() ? nlohmann::json(nullptr) : incidents[0]},
                       {"incidents", incidents},
                       {"branches", branches},

@@ -257,7 +257,7 @@ CLI::App* add_action(CLI::App& app, const std::string& name, const std::string& 
           },
           "TEXT", "non-empty"));
   cmd->add_option("--actor", opt->actor, "Who, offline (default: $USER); a server records the token's name");
-  if (name != "cancel" && name != "patch") {
+  if (name != "cancel" && name != "patch" && name != "pause" && name != "resume") {
     cmd->add_option("--branch", opt->branch,
                     "The branch to act on (its key, or its path such as inspect_lines[L1]); "
                     "default: the main line, or the one branch with an incident");
@@ -333,6 +333,23 @@ void register_operator_commands(CLI::App& app, int& exit_code) {
   auto* v = add_action(app, "resolve", "Close an instance's incident and end it failed", resolve);
   v->callback([resolve, &exit_code] {
     exit_code = act(*resolve, "resolve", nlohmann::json::object());
+  });
+
+  auto pause = std::make_shared<CommandOptions>();
+  auto* ps = add_action(app, "pause",
+                        "Pause an instance: no step begins and no timer fires until it is "
+                        "resumed; calls in flight finish",
+                        pause);
+  ps->callback([pause, &exit_code] {
+    exit_code = act(*pause, "pause", nlohmann::json::object());
+  });
+
+  auto resume = std::make_shared<CommandOptions>();
+  auto* rs = add_action(app, "resume",
+                        "Resume a paused instance: what came due while it was paused happens now",
+                        resume);
+  rs->callback([resume, &exit_code] {
+    exit_code = act(*resume, "resume", nlohmann::json::object());
   });
 }
 

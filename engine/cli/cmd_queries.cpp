@@ -27,6 +27,7 @@ struct QueryOptions {
   std::size_t limit = 100;
   std::string id;
   bool stuck = false;
+  bool paused = false;
   std::string team;  // the stuck queue's incidents routed to this team
   std::optional<std::size_t> width;  // history: default the terminal's
 };
@@ -47,6 +48,7 @@ nlohmann::json list_offline(const QueryOptions& opt) {
   filter.workflow = opt.workflow;
   filter.step = opt.step;
   filter.business_key = opt.business_key;
+  filter.paused = opt.paused;
   filter.after_id = opt.after;
   auto store = open_for_queries(opt.endpoint.db);
   std::optional<api::StuckFilter> which;
@@ -66,6 +68,7 @@ nlohmann::json list_online(const QueryOptions& opt) {
                              {"cursor", opt.after},
                              {"limit", std::to_string(opt.limit)},
                              {"stuck", opt.stuck ? "true" : ""},
+                             {"paused", opt.paused ? "true" : ""},
                              {"team", opt.team}})
       .body;
 }
@@ -156,6 +159,7 @@ void register_queries(CLI::App& app, int& exit_code) {
   l->add_option("--team", list_opt->team,
                 "Only stuck instances with an incident routed to this team (the workflow's "
                 "incidents: routes); implies --stuck");
+  l->add_flag("--paused", list_opt->paused, "Only instances an operator has paused");
   l->add_option("--after", list_opt->after, "Page after this instance id (the cursor)");
   l->add_option("--limit", list_opt->limit,
                 fmt::format("At most this many (default 100, at most {}, as through a server)",

@@ -84,7 +84,11 @@ std::string instances_table(const nlohmann::json& items, bool reasons, TimePoint
       row.push_back(minute_of(text(r, "stuck_since")));
       row.push_back(text(r, "reason"));
     } else {
-      row.push_back(status == "suspended" ? incident_summary(r) : "");
+      std::string note = status == "suspended" ? incident_summary(r) : "";
+      if (auto paused = text(r, "paused_at"); !paused.empty()) {
+        note = fmt::format("paused since {}{}{}", minute_of(paused), note.empty() ? "" : "; ", note);
+      }
+      row.push_back(std::move(note));
     }
     table.add(std::move(row));
   }
@@ -118,6 +122,10 @@ std::string instance_details(const nlohmann::json& r) {
   out += fmt::format("created      {}\n", text(r, "created_at"));
   out += fmt::format("updated      {}\n", text(r, "updated_at"));
   if (auto ended = text(r, "ended_at"); !ended.empty()) out += fmt::format("ended        {}\n", ended);
+  if (auto paused = text(r, "paused_at"); !paused.empty()) {
+    out += fmt::format("paused       since {}: no step begins and no timer fires until it is resumed\n",
+                       paused);
+  }
   if (r.contains("parent") && r["parent"].is_object()) {
     const auto& p = r["parent"];
     out += fmt::format("parent       {} (step {}{})\n", text(p, "instance_id"), text(p, "step"),

@@ -143,7 +143,10 @@ void EngineImpl::fire_due_timers() {
                                                        : acquire(entry.instance_id);
     if (inst == nullptr) continue;
     LiveCursor* c = inst->find(entry.branch);
-    if (c != nullptr && timer_applies(*c, entry.kind, entry.due)) {
+    // A paused instance's retries and waits fire once it is resumed (StepMachine::release
+    // arms them again); an attempt in flight still times out.
+    bool held = inst->row.paused_at && entry.kind != TimerKind::timeout;
+    if (c != nullptr && !held && timer_applies(*c, entry.kind, entry.due)) {
       switch (entry.kind) {
         case TimerKind::timeout: machine_.on_timeout(*inst, entry.branch); break;
         case TimerKind::retry: machine_.on_retry_due(*inst, entry.branch); break;
@@ -163,6 +166,8 @@ void EngineImpl::prune_stale_timers() {
     // A durable timer of an instance that is not in memory cannot be judged without loading
     // it; it stays until it comes due.
     if (inst == nullptr) return top.kind == TimerKind::timeout;
+    // A paused instance's retry or wait is armed again when it is resumed.
+    if (inst->row.paused_at && top.kind != TimerKind::timeout) return true;
     const LiveCursor* c = inst->find(top.branch);
     return c == nullptr || !timer_applies(*c, top.kind, top.due);
   });

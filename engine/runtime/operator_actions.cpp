@@ -14,10 +14,10 @@ namespace rmaflow {
 
 namespace {
 
-constexpr NameTable<ActionKind, 7> kKinds{{
+constexpr NameTable<ActionKind, 9> kKinds{{
     {ActionKind::retry, "retry"},   {ActionKind::skip, "skip"},   {ActionKind::goto_step, "goto"},
     {ActionKind::cancel, "cancel"}, {ActionKind::patch, "patch"}, {ActionKind::resolve, "resolve"},
-    {ActionKind::migrate, "migrate"},
+    {ActionKind::migrate, "migrate"}, {ActionKind::pause, "pause"}, {ActionKind::resume, "resume"},
 }};
 
 std::string describe(const Instance& inst, const Cursor& c) {
@@ -40,6 +40,7 @@ std::string describe(const Instance& inst, const Cursor& c) {
 nlohmann::json where(const Instance& inst, const Cursor& c) {
   nlohmann::json out = {{"status", to_string(inst.row.status)}, {"step", c.step}};
   if (!c.branch.empty()) out["branch"] = c.branch;
+  if (inst.row.paused_at) out["paused"] = true;
   return out;
 }
 
@@ -53,7 +54,8 @@ std::string branch_list(const Instance& inst) {
 // The cursor an action names: a branch by path or by unique key, else a default.
 std::string target_branch(const Instance& inst, const OperatorAction& action) {
   bool whole = action.kind == ActionKind::cancel || action.kind == ActionKind::patch ||
-               action.kind == ActionKind::migrate;
+               action.kind == ActionKind::migrate || action.kind == ActionKind::pause ||
+               action.kind == ActionKind::resume;
   if (!action.branch.empty()) {
     if (whole) {
       throw ArgumentError(Errc::invalid_argument,
@@ -147,6 +149,7 @@ void StepMachine::apply(Instance& inst, const OperatorAction& action) {
         refuse(inst, c, "only a suspended step or one waiting for a retry can be retried");
       }
       if (args.contains("input") && !inst.action(c)) refuse(inst, c, "this step takes no input");
+      if (inst.row.paused_at) refuse(inst, c, "it is paused: resume it first, then retry");
       break;
     case ActionKind::skip:
       if (!suspended && c.phase != Phase::waiting) {
@@ -198,6 +201,14 @@ void StepMachine::apply(Instance& inst, const OperatorAction& action) {
       args["from"] = inst.row.version;
       break;
     }
+    case ActionKind::pause:
+      if (inst.row.paused_at) {
+        refuse(inst, c, fmt::format("it is already paused (since {})", format_time(*inst.row.paused_at)));
+      }
+      break;
+    case ActionKind::resume:
+      if (!inst.row.paused_at) refuse(inst, c, "it is not paused");
+      break;
   }
 
   // The action is recorded first (it causes what follows); its "after" is filled in once the
@@ -319,6 +330,15 @@ void StepMachine::perform(Instance& inst, const OperatorAction& action, const st
       migrate(inst, target);
       return;
     }
+    case ActionKind::pause:
+      inst.row.paused_at = now;
+      host_.batch().touch(inst);
+      record();
+      return;
+    case ActionKind::resume:
+      record();
+      release(inst);
+      return;
   }
 }
 

@@ -90,6 +90,16 @@ void StepMachine::begin(Instance& inst) {
 }
 
 void StepMachine::enter(Instance& inst, const std::string& branch, std::string step_name) {
+  if (inst.row.paused_at) {
+    LiveCursor& c = inst.at(branch);
+    c.step = std::move(step_name);
+    c.attempt = 0;
+    c.input = nullptr;
+    c.match = nullptr;
+    c.child.clear();
+    hold(c);
+    return;
+  }
   for (int turn = 0;; ++turn) {
     LiveCursor& c = inst.at(branch);
     c.step = step_name;
@@ -305,6 +315,7 @@ void StepMachine::on_signal(Instance& inst, SignalRow signal) {
   host_.batch().record(inst, EventType::signal_received, host_.now(), std::move(data));
   host_.batch().add_signal(inst, signal);
   inst.pending_signals.push_back(std::move(signal));
+  if (inst.row.paused_at) return;  // kept for the waits until it is resumed (release())
   // Consuming may add or remove cursors: walk a copy of the names.
   std::vector<std::string> waiting;
   for (const auto& c : inst.cursors)
@@ -339,6 +350,10 @@ void StepMachine::on_wait_due(Instance& inst, const std::string& branch) {
 // ---- attempts --------------------------------------------------------------------------
 
 void StepMachine::start_attempt(Instance& inst, LiveCursor& c) {
+  if (inst.row.paused_at) {
+    hold(c);  // entering a step is held before this: only a compensation's attempt gets here
+    return;
+  }
   auto action = inst.action(c);
   auto now = host_.now();
   c.attempt += 1;
@@ -355,6 +370,38 @@ void StepMachine::start_attempt(Instance& inst, LiveCursor& c) {
   }
   host_.batch().record(inst, c, EventType::attempt_started, now, std::move(data));
   host_.invoke_after_commit(inst, c);
+}
+
+void StepMachine::hold(LiveCursor& c) {
+  c.phase = Phase::held;
+  c.deadline.reset();
+  ++c.generation;
+}
+
+void StepMachine::release(Instance& inst) {
+  inst.row.paused_at.reset();
+  host_.batch().touch(inst);
+  // Going on may add or remove cursors: walk a copy of the names.
+  std::vector<std::string> branches;
+  for (const auto& c : inst.cursors) branches.push_back(c.branch);
+  for (const auto& branch : branches) {
+    LiveCursor* c = inst.find(branch);
+    if (c == nullptr) continue;
+    if (c->phase == Phase::held) {
+      if (c->compensation) {
+        start_attempt(inst, *c);
+      } else {
+        enter(inst, branch, c->step);
+      }
+    } else if (c->phase == Phase::backoff && c->deadline) {
+      host_.arm_after_commit(TimerEntry{*c->deadline, TimerKind::retry, inst.row.id, branch, {}});
+    } else if (c->phase == Phase::waiting) {
+      if (c->deadline) {
+        host_.arm_after_commit(TimerEntry{*c->deadline, TimerKind::wait, inst.row.id, branch, {}});
+      }
+      try_consume(inst, branch);
+    }
+  }
 }
 
 void StepMachine::resume(Instance& inst) {

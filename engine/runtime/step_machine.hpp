@@ -105,6 +105,13 @@ class StepMachine {
   // task attempt, a timer, branches, a child) or the cursor ends.
   void enter(Instance& inst, const std::string& branch, std::string step);
   void start_attempt(Instance& inst, LiveCursor& c);
+  // Pause (ActionKind::pause): while the instance is paused, a cursor that would enter a step,
+  // or start a compensation's attempt, is held there instead; retries and waits that come due
+  // are left for later (the engine does not fire them). release() resumes the instance: it
+  // arms those timers again (the ones already due fire at once), lets the held cursors go on
+  // and hands waiting cursors the signals kept for them.
+  static void hold(LiveCursor& c);
+  void release(Instance& inst);
   // The step at the cursor succeeded with `output`: record it and go on to its next step.
   void complete_step(Instance& inst, const std::string& branch, nlohmann::json data);
   // The action's transitions, after apply() validated it; `record` writes the audit event.

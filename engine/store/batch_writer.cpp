@@ -29,7 +29,7 @@ std::string upsert_instance_sql() {
          " updated_at = excluded.updated_at, ended_at = excluded.ended_at,"
          " deadline = excluded.deadline, saga = excluded.saga, cursors = excluded.cursors,"
          " parent_id = excluded.parent_id, parent_step = excluded.parent_step,"
-         " parent_branch = excluded.parent_branch";
+         " parent_branch = excluded.parent_branch, paused_at = excluded.paused_at";
 }
 
 std::string upsert_timer_sql() {

@@ -79,6 +79,7 @@ InstanceRow read_instance(const SQLite::Statement& s) {
   if (auto parent = s.getColumn(17).getString(); !parent.empty()) {
     row.parent = ParentRef{parent, s.getColumn(18).getString(), s.getColumn(19).getString()};
   }
+  row.paused_at = optional_time_at(s, 20);
   return row;
 }
 
@@ -168,6 +169,7 @@ void bind_instance(SQLite::Statement& s, const InstanceRow& row, const EncodedIn
   s.bindNoCopy(18, row.parent ? row.parent->instance_id : kNone);
   s.bindNoCopy(19, row.parent ? row.parent->step : kNone);
   s.bindNoCopy(20, row.parent ? row.parent->branch : kNone);
+  bind_optional_time(s, 21, row.paused_at);
 }
 
 void bind_event(SQLite::Statement& s, const EventRow& row) {

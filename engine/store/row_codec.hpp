@@ -21,8 +21,8 @@ inline constexpr int kDefinitionColumnCount = 7;
 inline constexpr const char* kInstanceColumns =
     "id, workflow, version, status, step, visits, context, business_key, correlation_id, "
     "input_hash, last_seq, created_at, updated_at, ended_at, deadline, saga, cursors, "
-    "parent_id, parent_step, parent_branch";
-inline constexpr int kInstanceColumnCount = 20;
+    "parent_id, parent_step, parent_branch, paused_at";
+inline constexpr int kInstanceColumnCount = 21;
 
 inline constexpr const char* kEventColumns = "instance_id, seq, type, step, at, data, branch";
 inline constexpr int kEventColumnCount = 7;

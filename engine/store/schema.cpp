@@ -18,7 +18,7 @@ namespace {
 // are the integers of the enums in rmaflow/status.hpp. Text columns hold '' rather than NULL
 // for "none", except the optional times, which are NULL.
 // clang-format off
-constexpr std::array<Migration, 5> kMigrations{{
+constexpr std::array<Migration, 6> kMigrations{{
   {1, "definitions, instances, events, timers", R"sql(
     CREATE TABLE schema_version (
       version    INTEGER PRIMARY KEY,
@@ -157,6 +157,11 @@ constexpr std::array<Migration, 5> kMigrations{{
   // more; its entries carry the key (instance_id, seq) after `at`.
   {5, "events_operator_actions: the audit trail", R"sql(
     CREATE INDEX events_operator_actions ON events (at) WHERE type = 30;
+  )sql"},
+  // An operator pauses an instance: no new attempt starts and no timer fires until it is
+  // resumed. NULL: not paused.
+  {6, "instances.paused_at: pause and resume", R"sql(
+    ALTER TABLE instances ADD COLUMN paused_at INTEGER;
   )sql"},
 }};
 // clang-format on

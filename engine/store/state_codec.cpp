@@ -191,7 +191,7 @@ Cursor cursor_from_json(const json& j) {
   c.index = static_cast<int>(integer(j, "index"));
   c.step = text(j, "step");
   auto phase = integer(j, "phase");
-  if (phase < 0 || phase > static_cast<int>(Phase::ended)) throw Corrupt{"unknown phase"};
+  if (phase < 0 || phase > static_cast<int>(Phase::held)) throw Corrupt{"unknown phase"};
   c.phase = static_cast<Phase>(phase);
   c.attempt = static_cast<int>(integer(j, "attempt"));
   if (!member(j, "deadline").is_null()) c.deadline = from_millis(integer(j, "deadline"));

@@ -68,6 +68,7 @@ std::string_view to_string(Phase p) {
     case Phase::calling: return "calling";
     case Phase::pending: return "pending";
     case Phase::ended: return "ended";
+    case Phase::held: return "held";
   }
   return "unknown";
 }

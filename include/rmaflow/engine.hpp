@@ -108,7 +108,12 @@ struct StartResult {
 //            its fan-out step go on): dealt with outside rmaflow
 //   migrate  move a waiting instance to another version of its workflow (see migration.hpp);
 //            args {to, steps?: {old: new}}
-enum class ActionKind { retry, skip, goto_step, cancel, patch, resolve, migrate };
+//   pause    hold the whole instance where it is: no step begins, no attempt starts and no
+//            timer fires until it is resumed; attempts in flight finish and are recorded, and
+//            signals are accepted and kept for it
+//   resume   let a paused instance go on: timers that came due while paused fire now, the
+//            steps and attempts it held begin, and the signals kept for it are consumed
+enum class ActionKind { retry, skip, goto_step, cancel, patch, resolve, migrate, pause, resume };
 
 std::string_view to_string(ActionKind kind);
 std::optional<ActionKind> parse_action_kind(std::string_view text);

@@ -36,6 +36,8 @@ enum class Phase : int {
   calling = 5,   // a call step waits for its child instance to end
   pending = 6,   // a branch not started yet (its foreach's concurrency is used up)
   ended = 7,     // a branch that reached an end step, kept until its fan-out step joins
+  held = 8,      // its instance is paused: it enters its step (or, undoing, starts its
+                 // compensation's attempt) when the instance is resumed
 };
 
 std::string_view to_string(Phase p);

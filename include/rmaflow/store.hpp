@@ -122,6 +122,7 @@ struct InstanceRow {
   TimePoint updated_at;
   std::optional<TimePoint> ended_at;
   std::optional<TimePoint> deadline;  // the earliest deadline of its cursors
+  std::optional<TimePoint> paused_at; // set while an operator has it paused (ActionKind::pause)
   nlohmann::json context = nlohmann::json::object();  // .input, .instance, results
   std::map<std::string, int> visits;  // "step" or "step[key]..." -> times entered
   std::vector<Cursor> cursors;        // the main line first, then branches in creation order
@@ -225,6 +226,7 @@ struct InstanceFilter {
   std::string business_key;
   std::string parent_id;                 // children of this instance
   bool with_incident = false;            // only instances with an open incident on some cursor
+  bool paused = false;                   // only paused instances
   std::string after_id;                  // keyset cursor: ids strictly greater
   std::size_t limit = 100;
   std::optional<TimePoint> created_from;    // created at or after

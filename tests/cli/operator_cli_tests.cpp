@@ -575,6 +575,48 @@ TEST_CASE("Cli.Operator.Resolve") {
   CHECK(resolved[0]["data"]["reason"] == "refunded in the ERP");
 }
 
+TEST_CASE("Cli.Operator.Issue16.PauseHoldsSignalsAndResumeLetsThemThrough") {
+  Scratch s;
+  auto id = s.start("receive", {{"rma_id", "RMA-1"}});
+  REQUIRE(s.show(id)["step"] == "await_receipt");
+  auto pause = s.queue({"pause", "--db", s.db, id, "--reason", "ERP maintenance", "--actor", "erin"});
+  CHECK(outcome_line(s.apply(), pause, "pause", id) == "applied");
+  auto row = s.show(id);
+  CHECK(row["paused_at"].is_string());
+
+  // Shown and listed as paused.
+  auto shown = Scratch::rmaflow({"show", "--db", s.db, id});
+  CHECK(contains(shown.out, "paused       since "));
+  auto listed = Scratch::rmaflow({"list", "--db", s.db, "--paused"});
+  CHECK(contains(listed.out, id));
+  CHECK(contains(listed.out, "paused since"));
+  auto others = s.start("receive", {{"rma_id", "RMA-2"}});
+  CHECK_FALSE(contains(Scratch::rmaflow({"list", "--db", s.db, "--paused"}).out, others));
+
+  // A signal is kept, not consumed, while it is paused.
+  auto scan = s.queue({"signal", "--db", s.db, id, "warehouse.received", "--data", R"({"qty":3})"});
+  CHECK(outcome_line(s.apply(), scan, "signal", id) == "applied");
+  CHECK(s.show(id)["status"] == "waiting");
+  CHECK(events_of(s.history(id), "signal_consumed").empty());
+
+  // Pausing twice is refused by the engine, and recorded as refused.
+  auto twice = s.queue({"pause", "--db", s.db, id, "--reason", "again"});
+  CHECK(contains(outcome_line(s.apply(), twice, "pause", id), "already paused"));
+
+  auto resume = s.queue({"resume", "--db", s.db, id, "--reason", "ERP back", "--actor", "erin"});
+  CHECK(outcome_line(s.apply(), resume, "resume", id) == "applied");
+  row = s.show(id);
+  CHECK(row["status"] == "completed");
+  CHECK(row["paused_at"].is_null());
+  CHECK(row["context"]["receipt"] == json{{"qty", 3}});
+  auto history = s.history(id);
+  auto actions = events_of(history, "operator_action");
+  REQUIRE(actions.size() == 2);
+  CHECK(actions[0]["data"]["action"] == "pause");
+  CHECK(actions[1]["data"]["action"] == "resume");
+  CHECK(actions[1]["data"]["actor"] == "erin");
+}
+
 TEST_CASE("Cli.Operator.ReasonRequired") {
   Scratch s;
   auto id = suspended_repair(s, "RMA-1");

@@ -336,6 +336,32 @@ def operator_repairs_the_credit_hold(console, server, tokens):
     console.driver.find_element(By.CSS_SELECTOR, 'dialog[open] button[value="close"]').click()
     console.safe()
 
+    # Pause, then resume: the facts say since when it is paused, and only the fitting one is offered.
+    def act_in_dialog(kind, reason):
+        button = console.wait(lambda d: [b for b in console.find(f'button[data-action="{kind}"]')
+                                         if b.is_enabled()], f'the {kind} button')[0]
+        button.click()
+        console.wait(lambda d: console.find('dialog[open] textarea.reason'), f'the {kind} dialog')
+        console.driver.find_element(By.CSS_SELECTOR, 'dialog[open] textarea.reason').send_keys(reason)
+        console.driver.find_element(By.CSS_SELECTOR, 'dialog[open] button[type="submit"]').click()
+        result = console.wait(lambda d: (console.find('dialog[open] .result') or [None])[0], f'the {kind} result')
+        check(': done.' in result.text, f'the {kind} answered: {result.text}')
+        console.driver.find_element(By.CSS_SELECTOR, 'dialog[open] button[value="close"]').click()
+        console.wait(lambda d: not console.find('dialog[open]'), f'the {kind} dialog to close')
+
+    act_in_dialog('pause', 'the ERP is in maintenance')
+    facts = lambda: [dt.text for dt in console.find('dl.facts dt')]
+    console.wait(lambda d: 'Paused' in facts() and
+                 not console.find('button[data-action="pause"]')[0].is_enabled(), 'the pause to show')
+    check(console.find('button[data-action="resume"]')[0].is_enabled(), 'resume is not offered while paused')
+    paused = api(server, tokens['operator'], 'GET', f"/v1/instances/{stuck['id']}")[1]
+    check(paused.get('paused_at'), f'the instance is not paused: {paused}')
+    act_in_dialog('resume', 'the ERP is back')
+    console.wait(lambda d: 'Paused' not in facts(), 'the pause to end')
+    resumed = api(server, tokens['operator'], 'GET', f"/v1/instances/{stuck['id']}")[1]
+    check(resumed.get('paused_at') is None, f'the instance is still paused: {resumed}')
+    console.safe()
+
     # A phone-sized window: the instance page fits its width.
     console.viewport(390, 844)
     console.wait(lambda d: d.execute_script('return window.innerWidth === 390 && '

@@ -1,4 +1,5 @@
-// The repair dialogs of an instance: retry, skip, goto, cancel, patch, resolve and signal.
+// The repair dialogs of an instance: retry, skip, goto, cancel, patch, resolve, pause, resume
+// and signal.
 // Each asks for a reason (the audit trail records it with the operator's name), sends the
 // action, and shows what came of it: the instance's new status and step, or the server's
 // sentence when it refuses.
@@ -30,13 +31,21 @@ const ACTIONS = {
     title: 'Resolve the incident', verb: 'Resolve',
     help: 'Closes the incident and ends the instance failed: the return was handled outside rmaflow.',
   },
+  pause: {
+    title: 'Pause the instance', verb: 'Pause',
+    help: 'Holds it where it is: no step begins and no timer fires until it is resumed; calls already out finish.',
+  },
+  resume: {
+    title: 'Resume the instance', verb: 'Resume',
+    help: 'Lets it go on: timers that came due while it was paused fire now, and held steps begin.',
+  },
   signal: {
     title: 'Send a signal', verb: 'Send signal',
     help: 'Delivers an event by hand, as the outside system would have (a lost warehouse scan).',
   },
 };
 
-export const ACTION_KINDS = ['retry', 'skip', 'goto', 'cancel', 'patch', 'resolve'];
+export const ACTION_KINDS = ['retry', 'skip', 'goto', 'cancel', 'patch', 'resolve', 'pause', 'resume'];
 
 export function actionTitle(kind) {
   return ACTIONS[kind].verb;

@@ -106,6 +106,7 @@ function facts(view) {
     ['Started', when(view.created_at)],
     ['Updated', when(view.updated_at)],
     view.ended_at ? ['Ended', when(view.ended_at)] : null,
+    view.paused_at ? ['Paused', 'since ', when(view.paused_at), ': nothing begins until it is resumed'] : null,
     parent ? ['Parent', instanceLink(parent.instance), parent.step ? ` at ${parent.step}` : '',
       parent.branch ? ` [${parent.branch}]` : ''] : null,
   ].filter(Boolean);
@@ -131,7 +132,9 @@ function incidentPanel(view) {
 function allowed(kind, view, stepKind) {
   const suspended = view.status === 'suspended';
   switch (kind) {
-    case 'retry': return suspended || view.phase === 'backoff';
+    case 'retry': return !view.paused_at && (suspended || view.phase === 'backoff');
+    case 'pause': return !view.paused_at;
+    case 'resume': return Boolean(view.paused_at);
     case 'skip': return (suspended || view.status === 'waiting') && ['task', 'wait'].includes(stepKind);
     case 'goto': return view.status !== 'compensating' && !(view.incident && view.incident.compensating);
     case 'resolve': return suspended;
