@@ -1,5 +1,5 @@
-// Operator actions on one instance, and bulk retry. Each action needs a reason; the actor is
-// the token's name. Only the fields each action takes are accepted.
+// Operator actions on one instance, and in bulk (retry, pause, resume). Each action needs a reason;
+// the actor is the token's name. Only the fields each action takes are accepted.
 #include <fmt/format.h>
 
 #include "engine/api/api_context.hpp"
@@ -87,11 +87,18 @@ void post_action(ApiContext& context, ApiRequest& request, const Answer& answer)
           }));
 }
 
-void post_bulk_retry(ApiContext& context, ApiRequest& request, const Answer& answer) {
+void post_bulk_action(ApiContext& context, ApiRequest& request, const Answer& answer) {
   request.query.finish();
+  const auto& name = request.path.at("action");
+  auto kind = parse_action_kind(name);
+  if (!kind || !bulk_applicable(*kind)) {
+    fail(404, "not-found",
+         fmt::format("there is no bulk action \"{}\" (retry, pause, resume)", name));
+  }
   auto body = json_object_body(request.http);
   BodyFields fields(body);
-  BulkRetryRequest bulk;
+  BulkActionRequest bulk;
+  bulk.kind = *kind;
   bulk.actor = request.principal.name;
   bulk.reason = fields.required_string("reason", kMaxTextBytes);
   if (auto filter = fields.optional_object("filter")) {
@@ -127,7 +134,7 @@ void post_bulk_retry(ApiContext& context, ApiRequest& request, const Answer& ans
     answer(json_response(200, report));
   });
   if (!started) {
-    fail(409, "busy", "a bulk retry is running; wait for its answer and continue from its cursor");
+    fail(409, "busy", "a bulk action is running; wait for its answer and continue from its cursor");
   }
 }
 

@@ -35,7 +35,7 @@ void post_signal(ApiContext& context, ApiRequest& request, const Answer& answer)
 
 // action_routes.cpp
 void post_action(ApiContext& context, ApiRequest& request, const Answer& answer);
-void post_bulk_retry(ApiContext& context, ApiRequest& request, const Answer& answer);
+void post_bulk_action(ApiContext& context, ApiRequest& request, const Answer& answer);
 
 // workflow_routes.cpp
 void list_workflows(ApiContext& context, ApiRequest& request, const Answer& answer);

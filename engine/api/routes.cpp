@@ -43,7 +43,7 @@ const std::vector<Route>& api_routes() {
     {"POST", "/v1/instances/{id}/signals/{name}",             P::signal,   post_instance_signal},
     {"POST", "/v1/signals",                                   P::signal,   post_signal},
     {"POST", "/v1/instances/{id}/actions/{action}",           P::act,      post_action},
-    {"POST", "/v1/actions/retry",                             P::act,      post_bulk_retry},
+    {"POST", "/v1/actions/{action}",                          P::act,      post_bulk_action},
     {"GET",  "/v1/workflows",                                 P::read,     list_workflows},
     {"POST", "/v1/workflows",                                 P::deploy,   post_workflow},
     {"GET",  "/v1/workflows/{name}",                          P::read,     get_workflow},

@@ -2,7 +2,7 @@ set(RMAFLOW_API_SOURCES
   engine/api/action_routes.cpp
   engine/api/api_server.cpp
   engine/api/auth.cpp
-  engine/api/bulk_retry.cpp
+  engine/api/bulk_action.cpp
   engine/api/console_routes.cpp
   engine/api/definition_cache.cpp
   engine/api/graph_svg.cpp

@@ -35,7 +35,7 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
     {"POST /v1/instances/{id}/signals/{name}",            {"submitter", "operator", "admin"}},
     {"POST /v1/signals",                                  {"submitter", "operator", "admin"}},
     {"POST /v1/instances/{id}/actions/{action}",          {"operator", "admin"}},
-    {"POST /v1/actions/retry",                            {"operator", "admin"}},
+    {"POST /v1/actions/{action}",                         {"operator", "admin"}},
     {"GET /v1/workflows",                                 {"viewer", "operator", "admin"}},
     {"POST /v1/workflows",                                {"admin"}},
     {"GET /v1/workflows/{name}",                          {"viewer", "operator", "admin"}},

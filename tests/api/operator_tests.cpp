@@ -155,6 +155,48 @@ TEST_CASE("Api.Actions.BulkRetryReportsWhatItDid") {
                 422, "unknown-field", "/filter/stat");
 }
 
+TEST_CASE("Api.Actions.Issue16.PauseAndResumeEveryInstanceAFilterMatches") {
+  ApiFixture api;
+  std::vector<std::string> waiting;
+  for (int i = 0; i < 4; ++i)
+    waiting.push_back(start(api, "RMA-PA" + std::to_string(i), false, "waiting"));
+  auto suspended = start(api, "RMA-PS", true, "suspended");
+
+  // Only the waiting ones: the filter's status.
+  auto paused = api.post(
+      "/v1/actions/pause",
+      {{"reason", "ERP maintenance"}, {"filter", {{"status", {"waiting"}}}}, {"per_second", 100}},
+      "operator");
+  REQUIRE_MESSAGE(paused.status == 200, paused.text);
+  CHECK(paused.body.value("matched", 0) == 4);
+  REQUIRE(paused.body["paused"].size() == 4);
+  CHECK(paused.body["refused"].empty());
+  auto listed = api.get("/v1/instances?paused=true").body["items"];
+  REQUIRE(listed.size() == 4);
+  for (const auto& item : listed) CHECK(item["paused_at"].is_string());
+  CHECK(api.get("/v1/instances/" + suspended).body["paused_at"].is_null());
+  for (const auto& id : waiting) check_audit(api, id, "pause", "ERP maintenance");
+
+  // A signal for a paused instance is kept until the resume.
+  auto sent = api.post("/v1/instances/" + waiting[0] + "/signals/warehouse.received",
+                       {{"payload", 1}}, "operator");
+  REQUIRE_MESSAGE(sent.status < 300, sent.text);
+  CHECK(api.get("/v1/instances/" + waiting[0]).body.value("status", "") == "waiting");
+
+  // Resume takes the paused ones by default.
+  auto resumed =
+      api.post("/v1/actions/resume", {{"reason", "ERP back"}, {"per_second", 100}}, "operator");
+  REQUIRE_MESSAGE(resumed.status == 200, resumed.text);
+  CHECK(resumed.body.value("matched", 0) == 4);
+  CHECK(resumed.body["resumed"].size() == 4);
+  CHECK(api.get("/v1/instances?paused=true").body["items"].empty());
+  api.await_status(waiting[0], "completed");
+  CHECK(api.get("/v1/instances/" + waiting[1]).body.value("status", "") == "waiting");
+
+  check_problem(api.post("/v1/actions/cancel", {{"reason", "x"}}, "operator"), 404, "not-found");
+  check_problem(api.post("/v1/actions/pause", {{"reason", "x"}}, "viewer"), 403, "forbidden");
+}
+
 TEST_CASE("Api.Commands.QueuedOfflineArePickedUpWhileServing") {
   ApiFixture api;
   auto id = start(api, "RMA-Q", true, "suspended");

@@ -202,22 +202,21 @@ TEST_CASE("Pause.Issue16.ACompensationWaitsForResume") {
 
 TEST_CASE("Pause.Issue16.RefusedWhereItMeansNothing") {
   Harness h(kFlow);
-  auto id = waiting_at_receipt(h);
-  auto refused = [&](ActionKind kind, const std::string& says) {
+  auto refused = [&](const std::string& id, ActionKind kind, const std::string& says) {
     auto before = h.history(id).size();
     try {
       act(h, id, kind);
       FAIL(to_string(kind), " was not refused");
     } catch (const Error& e) {
       CHECK(e.code() == Errc::refused);
-      CHECK_MESSAGE(std::string(e.what()).find(says) != std::string::npos, e.what());
+      CHECK_MESSAGE(std::string(e.what()).find(says) != std::string::npos, std::string(e.what()));
     }
     CHECK(h.history(id).size() == before);
   };
-  refused(ActionKind::resume, "it is not paused");
+  auto id = waiting_at_receipt(h);
+  refused(id, ActionKind::resume, "it is not paused");
   act(h, id, ActionKind::pause);
-  refused(ActionKind::pause, "already paused");
-  refused(ActionKind::retry, "resume it first");
+  refused(id, ActionKind::pause, "already paused");
 
   // The audit record names the action, and the pause in its before and after.
   auto history = h.history(id);
@@ -231,5 +230,13 @@ TEST_CASE("Pause.Issue16.RefusedWhereItMeansNothing") {
   h.signal(id, "scan", json::object());
   h.idle();
   REQUIRE(h.row(id).status == InstanceStatus::completed);
-  refused(ActionKind::pause, "finished");
+  refused(id, ActionKind::pause, "finished");
+
+  // A retry means "run now", which a pause contradicts.
+  h.ext->script("create_label", {ok({{"id", "L2"}})});
+  h.ext->script("credit", {transient()});
+  auto backoff = h.start(json::object()).instance_id;
+  REQUIRE(h.row(backoff).main().phase == Phase::backoff);
+  act(h, backoff, ActionKind::pause);
+  refused(backoff, ActionKind::retry, "resume it first");
 }

@@ -1,10 +1,43 @@
-#include "engine/api/bulk_retry.hpp"
+#include "engine/api/bulk_action.hpp"
 
 #include <algorithm>
 
 namespace rmaflow::api {
 
-bool BulkRetry::start(BulkRetryRequest request, std::function<void(nlohmann::json)> done) {
+namespace {
+
+// What the report calls the instances the action was applied to.
+const char* done_key(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::pause:
+      return "paused";
+    case ActionKind::resume:
+      return "resumed";
+    default:
+      return "retried";
+  }
+}
+
+// The instances an action applies to when the filter names no status: retry the suspended,
+// pause the unfinished ones not paused yet, resume the paused.
+void default_scope(ActionKind kind, InstanceFilter& filter) {
+  if (!filter.statuses.empty()) return;
+  if (kind == ActionKind::retry) {
+    filter.statuses = {InstanceStatus::suspended};
+    return;
+  }
+  filter.statuses = {InstanceStatus::running, InstanceStatus::waiting, InstanceStatus::suspended,
+                     InstanceStatus::compensating};
+  if (kind == ActionKind::resume) filter.paused = true;
+}
+
+}  // namespace
+
+bool bulk_applicable(ActionKind kind) {
+  return kind == ActionKind::retry || kind == ActionKind::pause || kind == ActionKind::resume;
+}
+
+bool BulkAction::start(BulkActionRequest request, std::function<void(nlohmann::json)> done) {
   std::lock_guard lock(mu_);
   if (running_.exchange(true)) return false;
   if (thread_.joinable()) thread_.join();  // the previous run has ended
@@ -17,7 +50,7 @@ bool BulkRetry::start(BulkRetryRequest request, std::function<void(nlohmann::jso
   return true;
 }
 
-void BulkRetry::stop() {
+void BulkAction::stop() {
   std::lock_guard lock(mu_);
   {
     std::lock_guard wake(wakeup_->mu);
@@ -27,7 +60,7 @@ void BulkRetry::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::optional<Reply<ActionResult>> BulkRetry::retry(OperatorAction action) {
+std::optional<Reply<ActionResult>> BulkAction::apply(OperatorAction action) {
   auto answer = std::make_shared<std::optional<Reply<ActionResult>>>();
   engine_.act(std::move(action), [wakeup = wakeup_, answer](Reply<ActionResult> reply) {
     {
@@ -41,9 +74,10 @@ std::optional<Reply<ActionResult>> BulkRetry::retry(OperatorAction action) {
   return *answer;
 }
 
-nlohmann::json BulkRetry::run(BulkRetryRequest request) {
+nlohmann::json BulkAction::run(BulkActionRequest request) {
   auto& filter = request.filter;
-  if (filter.statuses.empty()) filter.statuses = {InstanceStatus::suspended};
+  default_scope(request.kind, filter);
+  const char* done = done_key(request.kind);
   std::size_t limit = filter.limit;
   filter.limit = limit + 1;  // one more than retried tells whether to continue
   std::vector<InstanceRow> rows;
@@ -55,7 +89,7 @@ nlohmann::json BulkRetry::run(BulkRetryRequest request) {
   if (more) rows.resize(limit);
 
   nlohmann::json report = {{"matched", rows.size()},
-                           {"retried", nlohmann::json::array()},
+                           {done, nlohmann::json::array()},
                            {"refused", nlohmann::json::array()},
                            {"next_cursor", nullptr},
                            {"stopped", false}};
@@ -73,16 +107,16 @@ nlohmann::json BulkRetry::run(BulkRetryRequest request) {
     next = std::chrono::steady_clock::now() + interval;
     OperatorAction action;
     action.instance_id = row.id;
-    action.kind = ActionKind::retry;
+    action.kind = request.kind;
     action.actor = request.actor;
     action.reason = request.reason;
-    auto reply = retry(std::move(action));
+    auto reply = apply(std::move(action));
     if (!reply) break;  // stopped while the engine had it; its history will say what happened
     cursor = row.id;
     if (reply->ok()) {
-      report["retried"].push_back({{"id", row.id},
-                                   {"status", to_string(reply->result->status)},
-                                   {"step", reply->result->step}});
+      report[done].push_back({{"id", row.id},
+                              {"status", to_string(reply->result->status)},
+                              {"step", reply->result->step}});
       continue;
     }
     try {
