@@ -41,13 +41,6 @@ steps:
 constexpr Duration kHour = Duration(3'600'000);
 constexpr Duration kDay = 24 * kHour;
 
-ActionResult act(Harness& h, const std::string& id, ActionKind kind) {
-  OperatorAction action{id, kind, "alice", "ticket OPS-16", json::object(), ""};
-  auto future = h.engine->act(std::move(action));
-  h.idle();
-  return future.get();
-}
-
 std::size_t count(Harness& h, const std::string& id, EventType type) {
   auto types = h.event_types(id);
   return static_cast<std::size_t>(std::count(types.begin(), types.end(), type));
@@ -68,7 +61,7 @@ std::string waiting_at_receipt(Harness& h) {
 TEST_CASE("Pause.Issue16.NoTimerFiresWhilePausedAndADueOneFiresOnResume") {
   Harness h(kFlow);
   auto id = waiting_at_receipt(h);
-  auto paused = act(h, id, ActionKind::pause);
+  auto paused = h.act(id, ActionKind::pause);
   CHECK(paused.status == InstanceStatus::waiting);
   REQUIRE(h.row(id).paused_at.has_value());
 
@@ -84,7 +77,7 @@ TEST_CASE("Pause.Issue16.NoTimerFiresWhilePausedAndADueOneFiresOnResume") {
   CHECK(count(h, id, EventType::timer_fired) == 0);
   CHECK(h.row(id).paused_at.has_value());
 
-  act(h, id, ActionKind::resume);
+  h.act(id, ActionKind::resume);
   CHECK_FALSE(h.row(id).paused_at.has_value());
   CHECK(count(h, id, EventType::timer_fired) == 1);
   CHECK(h.row(id).status == InstanceStatus::expired);
@@ -94,9 +87,9 @@ TEST_CASE("Pause.Issue16.NoTimerFiresWhilePausedAndADueOneFiresOnResume") {
 TEST_CASE("Pause.Issue16.ATimerNotYetDueAtResumeFiresAtItsTimeNotEarlier") {
   Harness h(kFlow);
   auto id = waiting_at_receipt(h);
-  act(h, id, ActionKind::pause);
+  h.act(id, ActionKind::pause);
   h.advance(kDay);
-  act(h, id, ActionKind::resume);
+  h.act(id, ActionKind::resume);
   h.advance(6 * kDay - Duration(1));
   CHECK(count(h, id, EventType::timer_fired) == 0);
   CHECK(h.row(id).status == InstanceStatus::waiting);
@@ -108,7 +101,7 @@ TEST_CASE("Pause.Issue16.ATimerNotYetDueAtResumeFiresAtItsTimeNotEarlier") {
 TEST_CASE("Pause.Issue16.ASignalIsKeptWhilePausedAndConsumedOnResume") {
   Harness h(kFlow);
   auto id = waiting_at_receipt(h);
-  act(h, id, ActionKind::pause);
+  h.act(id, ActionKind::pause);
   auto sent = h.signal(id, "scan", {{"parcel", "P1"}});
   CHECK_FALSE(sent.duplicate);
   h.idle();
@@ -116,7 +109,7 @@ TEST_CASE("Pause.Issue16.ASignalIsKeptWhilePausedAndConsumedOnResume") {
   CHECK(count(h, id, EventType::signal_consumed) == 0);
   CHECK(h.row(id).step == "receipt");
 
-  act(h, id, ActionKind::resume);
+  h.act(id, ActionKind::resume);
   CHECK(count(h, id, EventType::signal_consumed) == 1);
   CHECK(h.row(id).status == InstanceStatus::completed);
   CHECK(h.context(id)["scan"] == json{{"parcel", "P1"}});
@@ -127,7 +120,7 @@ TEST_CASE("Pause.Issue16.AnAttemptInFlightFinishesAndTheNextStepWaitsForResume")
   h.ext->script("create_label", {ok({{"id", "L1"}})});
   auto id = h.start(json::object()).instance_id;
   REQUIRE(h.ext->held() == 1);  // credit is out
-  act(h, id, ActionKind::pause);
+  h.act(id, ActionKind::pause);
 
   h.ext->answer(ok({{"memo", "CM-9"}}));
   h.idle();
@@ -143,7 +136,7 @@ TEST_CASE("Pause.Issue16.AnAttemptInFlightFinishesAndTheNextStepWaitsForResume")
   h.advance(30 * kDay);  // nothing was set to fire: the wait has not begun
   CHECK(count(h, id, EventType::timer_set) == 0);
 
-  act(h, id, ActionKind::resume);
+  h.act(id, ActionKind::resume);
   row = h.row(id);
   CHECK(row.step == "receipt");
   CHECK(row.main().phase == Phase::waiting);
@@ -161,7 +154,7 @@ TEST_CASE("Pause.Issue16.ARetryDueWhilePausedStartsOnResume") {
   h.ext->script("credit", {transient()});
   auto id = h.start(json::object()).instance_id;
   REQUIRE(h.row(id).main().phase == Phase::backoff);
-  act(h, id, ActionKind::pause);
+  h.act(id, ActionKind::pause);
   auto calls = h.ext->calls().size();
 
   h.advance(3 * kHour);
@@ -169,7 +162,7 @@ TEST_CASE("Pause.Issue16.ARetryDueWhilePausedStartsOnResume") {
   CHECK(h.row(id).main().phase == Phase::backoff);
 
   h.ext->script("credit", {ok({{"memo", "CM-2"}})});
-  act(h, id, ActionKind::resume);
+  h.act(id, ActionKind::resume);
   CHECK(h.ext->calls().size() == calls + 1);
   CHECK(h.ext->calls().back().attempt == 2);
   CHECK(h.row(id).step == "receipt");
@@ -180,11 +173,8 @@ TEST_CASE("Pause.Issue16.ACompensationWaitsForResume") {
   h.ext->script("create_label", {ok({{"id", "L1"}})});
   auto id = h.start(json::object()).instance_id;
   REQUIRE(h.ext->held() == 1);  // credit is out
-  act(h, id, ActionKind::pause);
-  OperatorAction cancel{id, ActionKind::cancel, "alice", "customer withdrew", {{"compensate", true}}, ""};
-  auto future = h.engine->act(std::move(cancel));
-  h.idle();
-  future.get();
+  h.act(id, ActionKind::pause);
+  h.act(id, ActionKind::cancel, {{"compensate", true}});
   // The label is not voided while paused.
   auto void_calls = [&] {
     auto calls = h.ext->calls();
@@ -195,7 +185,7 @@ TEST_CASE("Pause.Issue16.ACompensationWaitsForResume") {
   CHECK(h.row(id).status == InstanceStatus::compensating);
 
   h.ext->script("void_label", {ok()});
-  act(h, id, ActionKind::resume);
+  h.act(id, ActionKind::resume);
   CHECK(void_calls() == 1);
   CHECK(h.row(id).status == InstanceStatus::cancelled);
 }
@@ -205,7 +195,7 @@ TEST_CASE("Pause.Issue16.RefusedWhereItMeansNothing") {
   auto refused = [&](const std::string& id, ActionKind kind, const std::string& says) {
     auto before = h.history(id).size();
     try {
-      act(h, id, kind);
+      h.act(id, kind);
       FAIL(to_string(kind), " was not refused");
     } catch (const Error& e) {
       CHECK(e.code() == Errc::refused);
@@ -215,18 +205,18 @@ TEST_CASE("Pause.Issue16.RefusedWhereItMeansNothing") {
   };
   auto id = waiting_at_receipt(h);
   refused(id, ActionKind::resume, "it is not paused");
-  act(h, id, ActionKind::pause);
+  h.act(id, ActionKind::pause);
   refused(id, ActionKind::pause, "already paused");
 
   // The audit record names the action, and the pause in its before and after.
   auto history = h.history(id);
   auto audit = json::parse(history.back().data);
   CHECK(audit["action"] == "pause");
-  CHECK(audit["actor"] == "alice");
+  CHECK(audit["actor"] == "ops");
   CHECK_FALSE(audit["before"].contains("paused"));
   CHECK(audit["after"]["paused"] == true);
 
-  act(h, id, ActionKind::resume);
+  h.act(id, ActionKind::resume);
   h.signal(id, "scan", json::object());
   h.idle();
   REQUIRE(h.row(id).status == InstanceStatus::completed);
@@ -237,6 +227,6 @@ TEST_CASE("Pause.Issue16.RefusedWhereItMeansNothing") {
   h.ext->script("credit", {transient()});
   auto backoff = h.start(json::object()).instance_id;
   REQUIRE(h.row(backoff).main().phase == Phase::backoff);
-  act(h, backoff, ActionKind::pause);
+  h.act(backoff, ActionKind::pause);
   refused(backoff, ActionKind::retry, "resume it first");
 }
