@@ -18,17 +18,18 @@ const char* done_key(ActionKind kind) {
   }
 }
 
-// The instances an action applies to when the filter names no status: retry the suspended,
-// pause the unfinished ones not paused yet, resume the paused.
+// The instances an action applies to: by default, retry the suspended; pause the unfinished
+// ones not paused yet, and resume the paused (a status in the filter narrows those).
 void default_scope(ActionKind kind, InstanceFilter& filter) {
-  if (!filter.statuses.empty()) return;
   if (kind == ActionKind::retry) {
-    filter.statuses = {InstanceStatus::suspended};
+    if (filter.statuses.empty()) filter.statuses = {InstanceStatus::suspended};
     return;
   }
-  filter.statuses = {InstanceStatus::running, InstanceStatus::waiting, InstanceStatus::suspended,
-                     InstanceStatus::compensating};
-  if (kind == ActionKind::resume) filter.paused = true;
+  if (filter.statuses.empty()) {
+    filter.statuses = {InstanceStatus::running, InstanceStatus::waiting, InstanceStatus::suspended,
+                       InstanceStatus::compensating};
+  }
+  filter.paused = kind == ActionKind::resume;
 }
 
 }  // namespace

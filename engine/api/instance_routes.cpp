@@ -99,7 +99,7 @@ void list_instances(ApiContext& context, ApiRequest& request, const Answer& answ
   filter.step = query.text("step").value_or("");
   filter.business_key = query.text("business_key").value_or("");
   filter.parent_id = query.text("parent").value_or("");
-  filter.paused = query.boolean("paused").value_or(false);
+  filter.paused = query.boolean("paused");
   filter.created_from = query.time("created_after");
   filter.created_before = query.time("created_before");
   filter.after_id = query.text("cursor").value_or("");

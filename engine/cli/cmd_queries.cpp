@@ -48,7 +48,7 @@ nlohmann::json list_offline(const QueryOptions& opt) {
   filter.workflow = opt.workflow;
   filter.step = opt.step;
   filter.business_key = opt.business_key;
-  filter.paused = opt.paused;
+  if (opt.paused) filter.paused = true;
   filter.after_id = opt.after;
   auto store = open_for_queries(opt.endpoint.db);
   std::optional<api::StuckFilter> which;

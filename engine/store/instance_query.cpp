@@ -42,7 +42,8 @@ SQLite::Statement select_instances(SQLite::Database& db, const InstanceFilter& f
         "EXISTS (SELECT 1 FROM json_each(instances.cursors) AS c"
         " WHERE json_extract(c.value, '$.incident') IS NOT NULL)");
   }
-  if (filter.paused) conditions.push_back("paused_at IS NOT NULL");
+  if (filter.paused)
+    conditions.push_back(*filter.paused ? "paused_at IS NOT NULL" : "paused_at IS NULL");
   if (!filter.business_key.empty()) add("business_key = ?", filter.business_key);
   if (filter.created_from) add("created_at >= ?", to_millis(*filter.created_from));
   if (filter.created_before) add("created_at < ?", to_millis(*filter.created_before));

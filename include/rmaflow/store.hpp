@@ -226,7 +226,7 @@ struct InstanceFilter {
   std::string business_key;
   std::string parent_id;                 // children of this instance
   bool with_incident = false;            // only instances with an open incident on some cursor
-  bool paused = false;                   // only paused instances
+  std::optional<bool> paused;            // only paused (true) or only unpaused (false) ones
   std::string after_id;                  // keyset cursor: ids strictly greater
   std::size_t limit = 100;
   std::optional<TimePoint> created_from;    // created at or after

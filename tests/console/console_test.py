@@ -22,6 +22,7 @@ One Chromium, one database. Every wait is on a page condition with a deadline.
 """
 import argparse
 import json
+import re
 import shutil
 import sqlite3
 import struct
@@ -321,6 +322,39 @@ def operator_repairs_the_credit_hold(console, server, tokens):
     check(f'Matched {n}; retried {n}; refused 0' in report.text, f'the bulk retry reported: {report.text}')
     console.driver.find_element(By.CSS_SELECTOR, 'dialog[open] button[type="button"]').click()
     console.wait(lambda d: not console.find('dialog[open]'), 'the bulk retry dialog to close')
+
+    # Bulk pause of a workflow's unfinished instances (its ERP's maintenance window; RMA-1023 is
+    # among them, retrying or suspended again), then bulk resume of the paused.
+    def bulk(kind, reason):
+        console.driver.find_element(By.CSS_SELECTOR, f'button[data-action="bulk-{kind}"]').click()
+        console.wait(lambda d: console.find('dialog[open] .preview tbody tr'), f'the bulk {kind} preview')
+        console.driver.find_element(By.CSS_SELECTOR, 'dialog[open] textarea.reason').send_keys(reason)
+        console.driver.find_element(By.CSS_SELECTOR, 'dialog[open] button[type="submit"]').click()
+        done = console.wait(lambda d: (console.find('dialog[open] .result') or [None])[0], f'the bulk {kind} report')
+        text = done.text
+        console.driver.find_element(By.CSS_SELECTOR, 'dialog[open] button[type="button"]').click()
+        console.wait(lambda d: not console.find('dialog[open]'), f'the bulk {kind} dialog to close')
+        return text
+
+    def paused_count():
+        return len(api(server, tokens['operator'], 'GET', '/v1/instances?paused=true&limit=1000')[1]['items'])
+
+    # (The served day's simulated systems still answer meanwhile: an instance that finished
+    # between the preview and its turn is reported refused, which the counts allow for.)
+    unfinished = api(server, tokens['operator'], 'GET', '/v1/instances?workflow=standard-return&'
+                     'status=running,waiting,suspended,compensating&limit=100')[1]['items']
+    check(unfinished, 'nothing of standard-return is unfinished to be paused')
+    console.driver.get(f'{server.url}/#/instances?workflow=standard-return')
+    console.heading('Instances')
+    report = bulk('pause', 'ERP maintenance window')
+    counts = re.search(r'Matched (\d+); paused (\d+); refused (\d+)', report)
+    check(counts and int(counts[2]) > 0 and int(counts[1]) == int(counts[2]) + int(counts[3]),
+          f'the bulk pause reported: {report}')
+    n = int(counts[2])
+    check(paused_count() == n, f'{paused_count()} paused, not {n}')
+    report = bulk('resume', 'ERP maintenance over')
+    check(f'Matched {n}; resumed {n}; refused 0' in report, f'the bulk resume reported: {report}')
+    check(paused_count() == 0, f'{paused_count()} still paused')
 
     # A refusal shows the server's sentence: a patch may not touch the read-only input.
     stuck = api(server, tokens['operator'], 'GET', '/v1/instances?business_key=RMA-1023')[1]['items'][0]

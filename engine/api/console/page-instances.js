@@ -100,69 +100,130 @@ export async function renderList(ctx) {
     fill(stamp, `Live: refreshed every 5 s. ${page.items.length} shown${more}.`);
   };
   await draw();
-  fill(ctx.main, h('h1', {}, 'Instances'),
-    filterForm('instances', params, names, ['status', 'step', 'business_key', 'time']),
-    session.may.act ? bulkRetryBar(params) : null,
-    stamp, h('section', { class: 'panel', 'aria-label': 'Instances' }, results));
+  fill(
+      ctx.main, h('h1', {}, 'Instances'),
+      filterForm('instances', params, names, ['status', 'step', 'business_key', 'time']),
+      session.may.act ? bulkBar(params) : null, stamp,
+      h('section', {class: 'panel', 'aria-label': 'Instances'}, results));
   ctx.every(5000, draw);
 }
 
-// The filter bulk retry takes (POST /v1/actions/retry): status (suspended when none), workflow,
-// version, step. The list's other filters (business key, time range) it does not take.
-function bulkFilter(params) {
-  const filter = { status: (params.get('status') || 'suspended').split(',') };
+const UNFINISHED = ['running', 'waiting', 'suspended', 'compensating'];
+
+// The bulk actions (POST /v1/actions/{kind}): what each is called, the statuses it takes when
+// the list's filter names none, and whether it takes paused instances (pause: only those not
+// paused yet; resume: only paused ones).
+const BULK = {
+  retry: {
+    button: 'Retry what this filter matches…',
+    title: 'Bulk retry',
+    verb: 'Retries',
+    submit: 'Retry them',
+    busy: 'Retrying…',
+    done: 'retried',
+    status: ['suspended']
+  },
+  pause: {
+    button: 'Pause…',
+    title: 'Bulk pause',
+    verb: 'Pauses',
+    submit: 'Pause them',
+    busy: 'Pausing…',
+    done: 'paused',
+    status: UNFINISHED,
+    paused: false
+  },
+  resume: {
+    button: 'Resume…',
+    title: 'Bulk resume',
+    verb: 'Resumes',
+    submit: 'Resume them',
+    busy: 'Resuming…',
+    done: 'resumed',
+    status: UNFINISHED,
+    paused: true
+  },
+};
+
+// The filter a bulk action takes: status, workflow, version, step. The list's other filters
+// (business key, time range) it does not take.
+function bulkFilter(kind, params) {
+  const filter = {
+    status: params.get('status') ? params.get('status').split(',') : BULK[kind].status
+  };
   for (const name of ['workflow', 'step']) if (params.get(name)) filter[name] = params.get(name);
   if (params.get('version')) filter.version = Number(params.get('version'));
   return filter;
 }
 
-function bulkRetryBar(params) {
+function bulkBar(params) {
   const unsupported = ['business_key', 'created_after', 'created_before'].filter((n) => params.get(n));
-  const button = h('button', {
-    type: 'button', 'data-action': 'bulk-retry', disabled: unsupported.length > 0, onclick: () => openBulkRetry(params),
-  }, 'Retry what this filter matches…');
-  const note = unsupported.length ? h('span', { class: 'note' },
-    `Bulk retry filters by status, workflow, version and step only; clear ${unsupported.join(', ')} to use it.`) : null;
-  return h('div', { class: 'actions' }, button, note);
+  const buttons = Object.keys(BULK).map(
+      (kind) =>
+          h('button', {
+            type: 'button',
+            'data-action': `bulk-${kind}`,
+            disabled: unsupported.length > 0,
+            onclick: () => openBulk(kind, params),
+          },
+            BULK[kind].button));
+  const note = unsupported.length ?
+      h('span', {class: 'note'},
+        `Bulk actions filter by status, workflow, version and step only; clear ${
+            unsupported.join(', ')} to use them.`) :
+      null;
+  return h('div', {class: 'actions'}, buttons, note);
 }
 
-function describeFilter(filter) {
-  return [`every instance with status ${filter.status.join(' or ')}`,
-    filter.workflow ? ` of workflow ${filter.workflow}` : '', filter.version ? ` version ${filter.version}` : '',
-    filter.step ? ` at step ${filter.step}` : ''].join('');
+function describeFilter(kind, filter) {
+  const paused = BULK[kind].paused;
+  return [
+    paused ? 'every paused instance' : 'every instance',
+    ` with status ${filter.status.join(' or ')}`, paused === false ? ' not paused yet' : '',
+    filter.workflow ? ` of workflow ${filter.workflow}` : '',
+    filter.version ? ` version ${filter.version}` : '', filter.step ? ` at step ${filter.step}` : ''
+  ].join('');
 }
 
-function reportOf(report) {
+function reportOf(kind, report) {
   const stopped = report.stopped ? '; stopped by the server' : '';
+  const done = BULK[kind].done;
   const refusals = report.refused.length
     ? table([{ title: 'Instance', cell: keyCell }, { title: 'Refused because', cell: (r) => r.detail }], report.refused)
     : null;
-  return h('div', { class: 'result' },
-    h('p', {}, `Matched ${report.matched}; retried ${report.retried.length}; refused ${report.refused.length}${stopped}.`),
-    refusals,
-    report.next_cursor ? h('p', { class: 'note' }, 'More match: retry again to continue from where this stopped.') : null);
+  return h(
+      'div', {class: 'result'},
+      h('p', {},
+        `Matched ${report.matched}; ${done} ${report[done].length}; refused ${
+            report.refused.length}${stopped}.`),
+      refusals,
+      report.next_cursor ? h('p', {class: 'note'},
+                             'More match: send it again to continue from where this stopped.') :
+                           null);
 }
 
-// Bulk retry in a dialog: first what the filter matches now (the preview), then the reason, then
-// the server's report; a limit that cut the run short continues from its cursor.
-async function openBulkRetry(params) {
-  const filter = bulkFilter(params);
+// A bulk action in a dialog: first what the filter matches now (the preview), then the reason,
+// then the server's report; a limit that cut the run short continues from its cursor.
+async function openBulk(kind, params) {
+  const spec = BULK[kind];
+  const filter = bulkFilter(kind, params);
   const preview = h('div', { class: 'preview' }, h('p', { class: 'note' }, 'Looking up what it would touch…'));
   const reason = h('textarea', { name: 'reason', rows: 2, required: true, class: 'reason' });
   const limit = h('input', { type: 'number', name: 'limit', min: 1, max: 1000, value: 100 });
   const rate = h('input', { type: 'number', name: 'per_second', min: 1, max: 1000, value: 10 });
   const outcome = h('div', { role: 'alert', 'aria-live': 'assertive' });
-  const submit = h('button', { type: 'submit', class: 'primary', disabled: true }, 'Retry them');
+  const submit = h('button', {type: 'submit', class: 'primary', disabled: true}, spec.submit);
   const close = h('button', { type: 'button' }, 'Close');
-  const form = h('form', { method: 'dialog', novalidate: true },
-    h('h2', {}, 'Bulk retry'),
-    h('p', { class: 'note' }, `Retries, one after another, ${describeFilter(filter)}. Each retry is audited with your reason.`),
-    preview,
-    h('label', {}, 'Reason (recorded for each instance)', reason),
-    h('div', { class: 'filters' }, h('label', {}, 'At most', limit), h('label', {}, 'Per second', rate)),
-    outcome,
-    h('div', { class: 'actions' }, submit, close));
-  const dialog = h('dialog', { class: 'bulk-retry', 'aria-label': 'Bulk retry' }, form);
+  const form =
+      h('form', {method: 'dialog', novalidate: true}, h('h2', {}, spec.title),
+        h('p', {class: 'note'},
+          `${spec.verb}, one after another, ${
+              describeFilter(kind, filter)}. Each is audited with your reason.`),
+        preview, h('label', {}, 'Reason (recorded for each instance)', reason),
+        h('div', {class: 'filters'}, h('label', {}, 'At most', limit),
+          h('label', {}, 'Per second', rate)),
+        outcome, h('div', {class: 'actions'}, submit, close));
+  const dialog = h('dialog', {class: `bulk-${kind}`, 'aria-label': spec.title}, form);
   close.addEventListener('click', () => dialog.close());
   dialog.addEventListener('close', () => dialog.remove());
   document.body.append(dialog);
@@ -171,14 +232,19 @@ async function openBulkRetry(params) {
 
   try {
     const { status, ...rest } = filter;
-    const page = await get(`/v1/instances${query({ ...rest, status: status.join(','), limit: 100 })}`);
+    const paused = spec.paused === undefined ? undefined : String(spec.paused);
+    const page =
+        await get(`/v1/instances${query({...rest, status: status.join(','), paused, limit: 100})}`);
     const more = page.next_cursor ? ' or more (the first 100 shown)' : '';
-    fill(preview, h('p', {}, `It would touch ${page.items.length}${more} instance(s):`),
-      table([
-        { title: 'Business key', cell: keyCell },
-        { title: 'Status', cell: (r) => badge(r.status) },
-        { title: 'Step', cell: (r) => r.step },
-      ], page.items, { empty: 'Nothing matches: there is nothing to retry.' }));
+    fill(
+        preview, h('p', {}, `It would touch ${page.items.length}${more} instance(s):`),
+        table(
+            [
+              {title: 'Business key', cell: keyCell},
+              {title: 'Status', cell: (r) => badge(r.status)},
+              {title: 'Step', cell: (r) => r.step},
+            ],
+            page.items, {empty: 'Nothing matches: there is nothing to do.'}));
     submit.disabled = page.items.length === 0;
   } catch (err) {
     fill(preview, h('p', { class: 'problem' }, problemText(err)));
@@ -192,13 +258,15 @@ async function openBulkRetry(params) {
       return;
     }
     submit.disabled = true;
-    fill(outcome, h('p', { class: 'note' }, 'Retrying… (the answer comes when every retry is committed)'));
+    fill(
+        outcome,
+        h('p', {class: 'note'}, `${spec.busy} (the answer comes when every one is committed)`));
     try {
       const body = { reason: reason.value.trim(), filter, limit: Number(limit.value) || 100, per_second: Number(rate.value) || 10 };
       if (cursor) body.cursor = cursor;
-      const report = await post('/v1/actions/retry', body);
+      const report = await post(`/v1/actions/${kind}`, body);
       cursor = report.next_cursor;
-      fill(outcome, reportOf(report));
+      fill(outcome, reportOf(kind, report));
       submit.disabled = !cursor;
       if (cursor) submit.textContent = 'Continue';
     } catch (err) {
