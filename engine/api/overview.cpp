@@ -26,6 +26,7 @@ std::string stuck_label(const StuckInstance& s) {
   if (s.kind == "incident") return s.code;
   if (s.kind == "compensation") return s.code + " (while compensating)";
   if (s.kind == "deadline") return "past its wait's deadline";
+  if (s.kind == "paused") return "paused";
   return "past its SLA";
 }
 

@@ -1,8 +1,9 @@
 // The API's routing table (the web console's page and files among its routes), and its two
 // operational endpoints.
-#include <limits>
-
 #include <fmt/format.h>
+
+#include <limits>
+#include <set>
 
 #include "engine/api/api_context.hpp"
 #include "engine/api/handlers.hpp"
@@ -91,7 +92,8 @@ void get_health(ApiContext& context, ApiRequest& request, const Answer& answer) 
 namespace {
 
 // What needs a person, as gauges: open incidents by workflow, step, error code and team;
-// instances stuck by reason; durable timers already due (none while the engine keeps up).
+// instances stuck by reason; paused instances; durable timers already due (none while the
+// engine keeps up: a paused instance's are not counted, they wait for its resume).
 void append_stuck_metrics(ApiContext& context, std::string& out) {
   using observe::labels;
   auto now = system_clock()->now();
@@ -99,6 +101,7 @@ void append_stuck_metrics(ApiContext& context, std::string& out) {
   std::map<std::string, std::int64_t> stuck;
   std::map<std::string, std::int64_t> past_team_sla;  // by team
   std::size_t due = 0;
+  std::size_t paused = 0;
   {
     auto store = context.reads.get();
     InstanceFilter filter;
@@ -110,7 +113,16 @@ void append_stuck_metrics(ApiContext& context, std::string& out) {
       }
       if (s.past_team_sla) ++past_team_sla[s.team];
     }
-    due = store->due_timers(now, kMaxTimersCounted).size();
+    InstanceFilter held;
+    held.paused = true;
+    held.limit = std::numeric_limits<std::size_t>::max();
+    std::set<std::string> paused_ids;
+    for (auto& row : store->list_instances(held)) {
+      if (!is_final(row.status)) paused_ids.insert(std::move(row.id));
+    }
+    paused = paused_ids.size();
+    for (const auto& timer : store->due_timers(now, kMaxTimersCounted))
+      due += paused_ids.count(timer.instance_id) == 0 ? 1 : 0;
   }
   observe::write_family(out, "rmaflow_incidents_open", "gauge",
                         "Suspended instances by workflow, step, error code and team.");
@@ -127,13 +139,16 @@ void append_stuck_metrics(ApiContext& context, std::string& out) {
   }
   observe::write_family(out, "rmaflow_instances_stuck", "gauge",
                         "Instances that need a person, by reason: incident, compensation, "
-                        "deadline, sla.");
-  for (const char* kind : {"incident", "compensation", "deadline", "sla"}) {
+                        "paused, deadline, sla.");
+  for (const char* kind : {"incident", "compensation", "paused", "deadline", "sla"}) {
     out += fmt::format("rmaflow_instances_stuck{{reason=\"{}\"}} {}\n", kind, stuck[kind]);
   }
   observe::write_family(out, "rmaflow_timers_due", "gauge",
                         "Durable timers due now and not fired yet (the engine is behind).");
   out += fmt::format("rmaflow_timers_due {}\n", due);
+  observe::write_family(out, "rmaflow_instances_paused", "gauge",
+                        "Unfinished instances an operator has paused.");
+  out += fmt::format("rmaflow_instances_paused {}\n", paused);
 }
 
 }  // namespace

@@ -94,6 +94,11 @@ std::vector<StuckInstance> describe_stuck(std::map<std::string, InstanceRow>& ca
     StuckInstance stuck;
     auto sla = book.sla(row.workflow, row.version);
     stuck.past_sla = sla && row.created_at + *sla <= now;
+    // First: a wait past its deadline or an SLA passed while paused follow from the pause.
+    if (row.paused_at) {
+      note(stuck, fmt::format("paused since {}", format_time(*row.paused_at)), "paused",
+           *row.paused_at);
+    }
     note_cursor_reasons(row, now, stuck);
     if (stuck.past_sla) {
       note(stuck,
@@ -193,6 +198,13 @@ std::vector<StuckInstance> find_stuck(Store& store, InstanceFilter filter, TimeP
     late.created_before = filter.created_before ? std::min(*filter.created_before, cutoff) : cutoff;
     take(late);
   }
+
+  // Paused by an operator: few, and indexed.
+  InstanceFilter paused = filter;
+  paused.statuses = {InstanceStatus::running, InstanceStatus::waiting, InstanceStatus::suspended,
+                     InstanceStatus::compensating};
+  paused.paused = true;
+  take(paused);
 
   InstanceFilter overdue = filter;
   overdue.statuses = {InstanceStatus::waiting};

@@ -176,6 +176,18 @@ TEST_CASE("Api.Actions.Issue16.PauseAndResumeEveryInstanceAFilterMatches") {
   for (const auto& item : listed) CHECK(item["paused_at"].is_string());
   CHECK(api.get("/v1/instances/" + suspended).body["paused_at"].is_null());
   for (const auto& id : waiting) check_audit(api, id, "pause", "ERP maintenance");
+  // A pause is not forgotten: the stuck queue and the metrics show it.
+  auto stuck = api.get("/v1/instances?stuck=true").body["items"];
+  std::size_t stuck_paused = 0;
+  for (const auto& item : stuck) {
+    if (item.value("reason_kind", "") != "paused") continue;
+    ++stuck_paused;
+    CHECK(item.value("reason", "").rfind("paused since ", 0) == 0);
+  }
+  CHECK(stuck_paused == 4);
+  auto metrics = api.get("/metrics").text;
+  CHECK(metrics.find("\nrmaflow_instances_paused 4\n") != std::string::npos);
+  CHECK(metrics.find("\nrmaflow_instances_stuck{reason=\"paused\"} 4\n") != std::string::npos);
 
   // A signal for a paused instance is kept until the resume.
   auto sent = api.post("/v1/instances/" + waiting[0] + "/signals/warehouse.received",
@@ -190,6 +202,7 @@ TEST_CASE("Api.Actions.Issue16.PauseAndResumeEveryInstanceAFilterMatches") {
   CHECK(resumed.body.value("matched", 0) == 4);
   CHECK(resumed.body["resumed"].size() == 4);
   CHECK(api.get("/v1/instances?paused=true").body["items"].empty());
+  CHECK(api.get("/metrics").text.find("\nrmaflow_instances_paused 0\n") != std::string::npos);
   api.await_status(waiting[0], "completed");
   CHECK(api.get("/v1/instances/" + waiting[1]).body.value("status", "") == "waiting");
 
