@@ -11,6 +11,18 @@ namespace rmaflow::api {
 
 namespace {
 
+// A context merge patch, refused when it would change the read-only .input or .instance.
+nlohmann::json checked_patch(nlohmann::json patch) {
+  for (const char* locked : {"input", "instance"}) {
+    if (patch.contains(locked)) {
+      fail(422, "invalid-field",
+           fmt::format("a patch cannot change the context's .{}: it is read-only", locked),
+           json_pointer({"patch", locked}));
+    }
+  }
+  return patch;
+}
+
 // The arguments of `kind` (see ActionKind), read from the body.
 nlohmann::json action_args(ActionKind kind, BodyFields& fields) {
   nlohmann::json args = nlohmann::json::object();
@@ -27,18 +39,13 @@ nlohmann::json action_args(ActionKind kind, BodyFields& fields) {
     case ActionKind::cancel:
       args["compensate"] = fields.optional_bool("compensate").value_or(false);
       break;
-    case ActionKind::patch: {
-      auto patch = fields.required_object("patch");
-      for (const char* locked : {"input", "instance"}) {
-        if (patch.contains(locked)) {
-          fail(422, "invalid-field",
-               fmt::format("a patch cannot change the context's .{}: it is read-only", locked),
-               json_pointer({"patch", locked}));
-        }
-      }
-      args["patch"] = std::move(patch);
+    case ActionKind::patch:
+      args["patch"] = checked_patch(fields.required_object("patch"));
       break;
-    }
+    case ActionKind::redrive:
+      if (auto step = fields.optional_string("step")) args["step"] = *step;
+      if (auto patch = fields.optional_object("patch")) args["patch"] = checked_patch(*patch);
+      break;
     case ActionKind::resolve:
     case ActionKind::pause:
     case ActionKind::resume:
@@ -60,7 +67,7 @@ void post_action(ApiContext& context, ApiRequest& request, const Answer& answer)
   if (!kind) {
     fail(404, "not-found",
          fmt::format("there is no action \"{}\" (retry, skip, goto, cancel, patch, resolve, "
-                     "pause, resume)",
+                     "pause, resume, redrive)",
                      name));
   }
   auto body = json_object_body(request.http);

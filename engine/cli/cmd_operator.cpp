@@ -83,14 +83,20 @@ nlohmann::json action_body(const CommandOptions& opt, nlohmann::json args) {
 }
 
 // What can be checked before the engine sees the command: the instance exists and is
-// unfinished, and its workflow version has the step a goto names and waits for the signal a
+// unfinished (finished, for a redrive), and its workflow version has the step a goto or a
+// redrive names and waits for the signal a
 // signal names. Throws Error saying what is wrong.
 void check_queueable(Store& store, const CommandOptions& opt, const std::string& kind,
                      const nlohmann::json& body) {
   const auto& db = opt.endpoint.db;
   auto row = store.get_instance(opt.id);
   if (!row) throw Error(Errc::not_found, fmt::format("no instance {} in {}", opt.id, db));
-  if (is_final(row->status)) {
+  if (kind == "redrive" && !is_final(row->status)) {
+    throw Error(Errc::refused, fmt::format("instance {} is {}: only a finished instance can be "
+                                           "redriven; retry, skip or goto it instead",
+                                           opt.id, to_string(row->status)));
+  }
+  if (kind != "redrive" && is_final(row->status)) {
     throw Error(Errc::refused, fmt::format("instance {} is {}: a finished instance cannot be "
                                            "changed",
                                            opt.id, to_string(row->status)));
@@ -98,7 +104,7 @@ void check_queueable(Store& store, const CommandOptions& opt, const std::string&
   auto stored = store.get_definition(row->workflow, row->version);
   if (!stored) return;  // the engine reports an instance without its definition
   auto definition = load_deployed(*stored);
-  if (kind == "goto") {
+  if (kind == "goto" || (kind == "redrive" && body["args"].contains("step"))) {
     auto step = body["args"].value("step", std::string());
     if (definition->find(step) == nullptr) {
       std::vector<std::string> steps;
@@ -232,6 +238,19 @@ int send_signal(CommandOptions& opt) {
   return kExitOk;
 }
 
+// --patch: a JSON object. The engine would refuse one that changes the read-only .input or
+// .instance when it applies the command; it is refused before it is queued.
+nlohmann::json read_patch(const std::string& text) {
+  auto doc = parse_json_option("--patch", text);
+  if (!doc.is_object()) throw Error(Errc::invalid_argument, "--patch must be a JSON object");
+  for (const char* locked : {"input", "instance"}) {
+    if (doc.contains(locked)) {
+      throw Error(Errc::refused,
+                  fmt::format("--patch cannot change the context's .{}: it is read-only", locked));
+    }
+  }
+  return doc;
+}
 
 void add_wait_options(CLI::App* cmd, CommandOptions& opt) {
   auto* wait = cmd->add_flag("--wait", opt.wait,
@@ -257,7 +276,8 @@ CLI::App* add_action(CLI::App& app, const std::string& name, const std::string& 
           },
           "TEXT", "non-empty"));
   cmd->add_option("--actor", opt->actor, "Who, offline (default: $USER); a server records the token's name");
-  if (name != "cancel" && name != "patch" && name != "pause" && name != "resume") {
+  if (name != "cancel" && name != "patch" && name != "pause" && name != "resume" &&
+      name != "redrive") {
     cmd->add_option("--branch", opt->branch,
                     "The branch to act on (its key, or its path such as inspect_lines[L1]); "
                     "default: the main line, or the one branch with an incident");
@@ -317,16 +337,7 @@ void register_operator_commands(CLI::App& app, int& exit_code) {
   auto* p = add_action(app, "patch", "Apply a JSON merge patch to an instance's context", patch);
   p->add_option("--patch", patch->patch, "The merge patch (a JSON object)")->required();
   p->callback([patch, &exit_code] {
-    auto doc = parse_json_option("--patch", patch->patch);
-    if (!doc.is_object()) throw Error(Errc::invalid_argument, "--patch must be a JSON object");
-    // The engine would refuse these when it applies the command; refuse before queueing it.
-    for (const char* locked : {"input", "instance"}) {
-      if (doc.contains(locked)) {
-        throw Error(Errc::refused,
-                    fmt::format("--patch cannot change the context's .{}: it is read-only", locked));
-      }
-    }
-    exit_code = act(*patch, "patch", {{"patch", doc}});
+    exit_code = act(*patch, "patch", {{"patch", read_patch(patch->patch)}});
   });
 
   auto resolve = std::make_shared<CommandOptions>();
@@ -342,6 +353,23 @@ void register_operator_commands(CLI::App& app, int& exit_code) {
                         pause);
   ps->callback([pause, &exit_code] {
     exit_code = act(*pause, "pause", nlohmann::json::object());
+  });
+
+  auto redrive = std::make_shared<CommandOptions>();
+  auto* rd = add_action(app, "redrive",
+                        "Reopen a finished instance that failed, was cancelled, compensated, "
+                        "rejected or expired, and run it on from a step",
+                        redrive);
+  rd->add_option("--step", redrive->step,
+                 "The top-level step to run again (default: the one that failed; after a "
+                 "compensation, the first one it undid)");
+  rd->add_option("--patch", redrive->patch,
+                 "A JSON merge patch for its context, applied with the redrive");
+  rd->callback([redrive, &exit_code] {
+    nlohmann::json args = nlohmann::json::object();
+    if (!redrive->step.empty()) args["step"] = redrive->step;
+    if (!redrive->patch.empty()) args["patch"] = read_patch(redrive->patch);
+    exit_code = act(*redrive, "redrive", args);
   });
 
   auto resume = std::make_shared<CommandOptions>();

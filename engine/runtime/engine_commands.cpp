@@ -30,6 +30,7 @@ ActionResult EngineImpl::handle_action(const OperatorAction& action) {
                 fmt::format("the arguments of {} nest deeper than {} levels",
                             to_string(action.kind), kMaxJsonDepth));
   }
+  if (action.kind == ActionKind::redrive) return handle_redrive(action);
   auto marked = processing(action.instance_id);
   Instance* inst = &acquire_unfinished(action.instance_id, "cannot be changed");
   try {
@@ -46,6 +47,55 @@ ActionResult EngineImpl::handle_action(const OperatorAction& action) {
     if (branch.empty()) branch = action.branch;
   }
   return ActionResult{inst->row.id, inst->row.status, inst->row.step, branch};
+}
+
+ActionResult EngineImpl::handle_redrive(const OperatorAction& action) {
+  if (!action.branch.empty()) {
+    throw ArgumentError(Errc::invalid_argument,
+                        "redrive applies to the whole instance, not to a branch", "branch");
+  }
+  auto marked = processing(action.instance_id);
+  auto not_finished = [&](InstanceStatus status) {
+    return Error(Errc::refused, fmt::format("instance {} is {}: only a finished instance can be "
+                                            "redriven; retry, skip or goto it instead",
+                                            action.instance_id, to_string(status)));
+  };
+  if (Instance* held = find_any(action.instance_id)) {
+    if (!is_final(held->row.status)) throw not_finished(held->row.status);
+    // Its end is in the batch being committed; the history read below would miss it.
+    throw Error(Errc::conflict, fmt::format("instance {} has just ended and its end is not "
+                                            "recorded yet; redrive it again in a moment",
+                                            action.instance_id));
+  }
+  std::optional<InstanceRow> row;
+  std::vector<EventRow> history;
+  {
+    std::lock_guard lock(store_mu_);
+    row = store_->get_instance(action.instance_id);
+    if (row && is_final(row->status)) history = store_->history(action.instance_id);
+  }
+  if (!row) throw Error(Errc::not_found, fmt::format("no instance {}", action.instance_id));
+  if (!is_final(row->status)) throw not_finished(row->status);
+  auto loaded = load_instance(std::move(*row));
+  std::string step;
+  if (action.args.is_object() && action.args.contains("step")) {
+    if (!action.args["step"].is_string()) {
+      throw Error(Errc::invalid_argument, "the step to redrive at must be a step's name");
+    }
+    step = action.args["step"].get<std::string>();
+  }
+  auto plan = plan_redrive(loaded->row, *loaded->definition, history, step);
+  Instance& inst = *(active_[action.instance_id] = std::move(loaded));
+  active_count_ = active_.size();
+  try {
+    machine_.redrive(inst, action, plan);
+  } catch (const Error&) {
+    active_.erase(action.instance_id);
+    active_count_ = active_.size();
+    throw;
+  }
+  settle(inst);
+  return ActionResult{inst.row.id, inst.row.status, inst.row.step, ""};
 }
 
 void EngineImpl::apply_pending_commands(std::size_t limit) {

@@ -140,6 +140,8 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
                             std::string correlation_id);
   SignalResult handle_signal(const SignalRequest& request);
   ActionResult handle_action(const OperatorAction& action);
+  // A redrive: loads the finished instance and the history of its last run, plans and applies.
+  ActionResult handle_redrive(const OperatorAction& action);
   // Applies operator commands written to the database by other processes (the offline CLI),
   // at most `limit` of them, each once.
   void apply_pending_commands(std::size_t limit);

@@ -167,6 +167,19 @@ void StepMachine::begin_fan_out(Instance& inst, const std::string& branch, const
     b.scope = std::move(made.scope);
     inst.cursors.push_back(std::move(b));
   }
+  // Redriven at this step: the branches that ended in the run before are kept as they ended.
+  if (branch.empty() && !inst.kept_branches.empty()) {
+    for (auto& b : branches_of(inst.cursors, branch)) {
+      auto kept = inst.kept_branches.find(branch_key(b->branch));
+      if (kept == inst.kept_branches.end()) continue;
+      b->phase = Phase::ended;
+      b->label = kept->second.value("status", "completed");
+      b->output = kept->second.value("output", nlohmann::json());
+      host_.batch().record(inst, *b, EventType::branch_ended, host_.now(),
+                           {{"status", b->label}, {"output", b->output}, {"kept", true}});
+    }
+    inst.kept_branches.clear();
+  }
   join(inst, branch);
 }
 

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,8 @@ struct Instance {
   std::chrono::steady_clock::time_point outcome_at{};
   mutable nlohmann::json scratch;  // view()'s copy for a branch
   std::vector<std::string> joins_running;  // fan-out holders whose join is on the stack
+  // While a redrive enters its fan-out step: the branches it keeps, by key ({status, output}).
+  std::map<std::string, nlohmann::json> kept_branches;
 
   LiveCursor& main() { return cursors.front(); }
   const LiveCursor& main() const { return cursors.front(); }

@@ -14,10 +14,17 @@ namespace rmaflow {
 
 namespace {
 
-constexpr NameTable<ActionKind, 9> kKinds{{
-    {ActionKind::retry, "retry"},   {ActionKind::skip, "skip"},   {ActionKind::goto_step, "goto"},
-    {ActionKind::cancel, "cancel"}, {ActionKind::patch, "patch"}, {ActionKind::resolve, "resolve"},
-    {ActionKind::migrate, "migrate"}, {ActionKind::pause, "pause"}, {ActionKind::resume, "resume"},
+constexpr NameTable<ActionKind, 10> kKinds{{
+    {ActionKind::retry, "retry"},
+    {ActionKind::skip, "skip"},
+    {ActionKind::goto_step, "goto"},
+    {ActionKind::cancel, "cancel"},
+    {ActionKind::patch, "patch"},
+    {ActionKind::resolve, "resolve"},
+    {ActionKind::migrate, "migrate"},
+    {ActionKind::pause, "pause"},
+    {ActionKind::resume, "resume"},
+    {ActionKind::redrive, "redrive"},
 }};
 
 std::string describe(const Instance& inst, const Cursor& c) {
@@ -55,7 +62,7 @@ std::string branch_list(const Instance& inst) {
 std::string target_branch(const Instance& inst, const OperatorAction& action) {
   bool whole = action.kind == ActionKind::cancel || action.kind == ActionKind::patch ||
                action.kind == ActionKind::migrate || action.kind == ActionKind::pause ||
-               action.kind == ActionKind::resume;
+               action.kind == ActionKind::resume || action.kind == ActionKind::redrive;
   if (!action.branch.empty()) {
     if (whole) {
       throw ArgumentError(Errc::invalid_argument,
@@ -109,6 +116,15 @@ nlohmann::json calls_in_flight(const Instance& inst, const std::string& scope) {
 }
 
 }  // namespace
+
+void check_patch(const nlohmann::json& patch) {
+  if (!patch.is_object()) throw Error(Errc::invalid_argument, "patch needs a JSON object");
+  for (const char* locked : {"input", "instance"}) {
+    if (patch.contains(locked)) {
+      throw Error(Errc::refused, fmt::format("the context's .{} is read-only", locked));
+    }
+  }
+}
 
 std::string_view to_string(ActionKind kind) { return name_of(kKinds, kind); }
 
@@ -182,16 +198,9 @@ void StepMachine::apply(Instance& inst, const OperatorAction& action) {
     }
     case ActionKind::cancel:
       break;
-    case ActionKind::patch: {
-      const auto& patch = args.contains("patch") ? args["patch"] : nlohmann::json();
-      if (!patch.is_object()) throw Error(Errc::invalid_argument, "patch needs a JSON object");
-      for (const char* locked : {"input", "instance"}) {
-        if (patch.contains(locked)) {
-          throw Error(Errc::refused, fmt::format("the context's .{} is read-only", locked));
-        }
-      }
+    case ActionKind::patch:
+      check_patch(args.contains("patch") ? args["patch"] : nlohmann::json());
       break;
-    }
     case ActionKind::resolve:
       if (!suspended) refuse(inst, c, "it has no open incident");
       break;
@@ -209,6 +218,8 @@ void StepMachine::apply(Instance& inst, const OperatorAction& action) {
     case ActionKind::resume:
       if (!inst.row.paused_at) refuse(inst, c, "it is not paused");
       break;
+    case ActionKind::redrive:  // a finished instance goes through redrive()
+      refuse(inst, c, "only a finished instance can be redriven; retry, skip or goto it instead");
   }
 
   // The action is recorded first (it causes what follows); its "after" is filled in once the
@@ -338,6 +349,8 @@ void StepMachine::perform(Instance& inst, const OperatorAction& action, const st
     case ActionKind::resume:
       record();
       release(inst);
+      return;
+    case ActionKind::redrive:  // refused by apply()
       return;
   }
 }

@@ -23,6 +23,7 @@ set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/operator_actions.cpp
   engine/runtime/quarantine.cpp
   engine/runtime/recovery.cpp
+  engine/runtime/redrive.cpp
   engine/runtime/request_checks.cpp
   engine/runtime/signal_routing.cpp
   engine/runtime/start_conflict.cpp

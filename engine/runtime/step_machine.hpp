@@ -12,17 +12,21 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "engine/runtime/batch.hpp"
 #include "engine/runtime/instance.hpp"
+#include "engine/runtime/redrive.hpp"
 #include "engine/runtime/timer_queue.hpp"
 #include "rmaflow/adapter.hpp"
 #include "rmaflow/engine.hpp"
 
 namespace rmaflow {
+
+// Throws Error(invalid_argument / refused) unless `patch` is a merge patch an operator may
+// apply to a context: a JSON object that leaves the read-only .input and .instance alone.
+void check_patch(const nlohmann::json& patch);
 
 class MachineHost {
  public:
@@ -94,6 +98,9 @@ class StepMachine {
   // An operator's repair (see ActionKind). Throws Error(refused / not_found /
   // invalid_argument) before changing anything when it makes no sense.
   void apply(Instance& inst, const OperatorAction& action);
+  // Reopens a finished instance at plan.step (ActionKind::redrive; the plan is checked by
+  // plan_redrive). Its args may carry a context merge patch, applied with it.
+  void redrive(Instance& inst, const OperatorAction& action, const RedrivePlan& plan);
   // After a restart: re-arms what an unfinished instance was doing when the process stopped.
   void resume(Instance& inst);
   // An instance the engine died on twice in a row (quarantine.hpp): whatever its cursors were

@@ -113,7 +113,18 @@ struct StartResult {
 //            signals are accepted and kept for it
 //   resume   let a paused instance go on: timers that came due while paused fire now, the
 //            steps and attempts it held begin, and the signals kept for it are consumed
-enum class ActionKind { retry, skip, goto_step, cancel, patch, resolve, migrate, pause, resume };
+enum class ActionKind {
+  retry,
+  skip,
+  goto_step,
+  cancel,
+  patch,
+  resolve,
+  migrate,
+  pause,
+  resume,
+  redrive,  // reopens a finished instance at a step (the one that failed by default)
+};
 
 std::string_view to_string(ActionKind kind);
 std::optional<ActionKind> parse_action_kind(std::string_view text);

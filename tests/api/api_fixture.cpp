@@ -150,4 +150,19 @@ void check_problem(const ApiReply& reply, int status, const std::string& type,
   if (pointer) CHECK(reply.body.value("pointer", "<none>") == *pointer);
 }
 
+nlohmann::json history(ApiFixture& api, const std::string& id) {
+  auto reply = api.get("/v1/instances/" + id + "/history");
+  REQUIRE(reply.status == 200);
+  return reply.body["events"];
+}
+
+std::vector<nlohmann::json> events_of(const nlohmann::json& events, const std::string& type,
+                                      const std::string& step) {
+  std::vector<nlohmann::json> out;
+  for (const auto& e : events)
+    if (e.value("type", "") == type && (step.empty() || e.value("step", "") == step))
+      out.push_back(e);
+  return out;
+}
+
 }  // namespace rmaflow::testing

@@ -69,6 +69,12 @@ class ApiFixture {
   std::map<std::string, std::string> tokens_;
 };
 
+// The instance's history (GET /v1/instances/{id}/history): its events, oldest first.
+nlohmann::json history(ApiFixture& api, const std::string& id);
+// The events of `type` in a history (at `step`, when given).
+std::vector<nlohmann::json> events_of(const nlohmann::json& events, const std::string& type,
+                                      const std::string& step = "");
+
 // Asserts `reply` is a problem+json answer with this status and type (and pointer, if given).
 void check_problem(const ApiReply& reply, int status, const std::string& type,
                    const std::optional<std::string>& pointer = std::nullopt);

@@ -28,19 +28,6 @@ steps:
   done: { end: completed }
 )";
 
-json history(ApiFixture& api, const std::string& id) {
-  auto reply = api.get("/v1/instances/" + id + "/history");
-  REQUIRE(reply.status == 200);
-  return reply.body["events"];
-}
-
-std::vector<json> events_of(const json& events, const std::string& type) {
-  std::vector<json> out;
-  for (const auto& e : events)
-    if (e.value("type", "") == type) out.push_back(e);
-  return out;
-}
-
 std::string start(ApiFixture& api, const std::string& rma) {
   auto reply = api.submit({{"rma_id", rma}}, "cooling");
   REQUIRE_MESSAGE(reply.status == 201, reply.text);

@@ -1015,3 +1015,42 @@ TEST_CASE("Cli.Operator.TablesShowControlCharactersAsText") {
       CHECK(contains(r.out, "R-\\x1b]0;pwned\\x07-\\x1b[2J-\\u009b31m"));
   }
 }
+
+TEST_CASE("Cli.Operator.Issue16.RedriveReopensAFailedInstanceAtTheStepThatFailed") {
+  Scratch s;
+  auto id = s.start("repair", {{"rma_id", "RMA-1"}});
+  REQUIRE(s.show(id)["status"] == "suspended");
+  // Not finished yet: refused before it is queued.
+  check_refused(Scratch::rmaflow({"redrive", "--db", s.db, id, "--reason", "too early"}), 1,
+                {id, "only a finished instance can be redriven"});
+  auto resolve = s.queue({"resolve", "--db", s.db, id, "--reason", "ERP down all day"});
+  CHECK(outcome_line(s.apply(), resolve, "resolve", id) == "applied");
+  REQUIRE(s.show(id)["status"] == "failed");
+
+  // A patch of the read-only input is refused before it is queued.
+  check_refused(Scratch::rmaflow(
+                    {"redrive", "--db", s.db, id, "--reason", "x", "--patch", R"({"input":{}})"}),
+                1, {"--patch", ".input"});
+
+  auto redrive = s.queue({"redrive", "--db", s.db, id, "--reason", "ERP back", "--patch",
+                          R"({"ticket":"INC-7"})", "--actor", "erin"});
+  CHECK(outcome_line(s.apply(), redrive, "redrive", id) == "applied");
+  auto row = s.show(id);
+  // The refund ran again under its new key, which fails once too (the ledger counts per key).
+  CHECK(row["status"] == "suspended");
+  CHECK(row["step"] == "refund");
+  CHECK(row["context"]["ticket"] == "INC-7");
+  auto history = s.history(id);
+  std::vector<std::string> keys;
+  for (const auto& e : events_of(history, "attempt_started")) {
+    keys.push_back(e["step"].get<std::string>() + " " +
+                   e["data"].value("idempotency_key", std::string()));
+  }
+  CHECK(keys == std::vector<std::string>{"label " + id + ":label:1", "refund " + id + ":refund:1",
+                                         "refund " + id + ":refund:2"});
+  auto actions = events_of(history, "operator_action");
+  REQUIRE(actions.size() == 2);
+  CHECK(actions[1]["data"]["action"] == "redrive");
+  CHECK(actions[1]["data"]["actor"] == "erin");
+  CHECK(actions[1]["data"]["before"]["status"] == "failed");
+}

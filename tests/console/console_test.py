@@ -406,6 +406,37 @@ def operator_repairs_the_credit_hold(console, server, tokens):
     return stuck['id']
 
 
+def operator_redrives_an_expired_return(console, server, tokens):
+    """RMA-1004 expired waiting for its parcel and was compensated; the parcel turned up."""
+    expired = api(server, tokens['operator'], 'GET', '/v1/instances?business_key=RMA-1004')[1]['items'][0]
+    check(expired['status'] == 'expired', f"RMA-1004 is {expired['status']}, not expired")
+    console.driver.get(f"{server.url}/#/instance/{expired['id']}")
+    console.heading('RMA-1004')
+    check(not console.find('button[data-action="retry"]'), 'a finished instance is offered a retry')
+    console.wait(lambda d: console.find('button[data-action="redrive"]'), 'the redrive button')[0].click()
+    console.wait(lambda d: console.find('dialog[open] select[name="step"]'), 'the redrive dialog')
+    console.driver.find_element(By.CSS_SELECTOR, 'dialog[open] textarea[name="patch"]').send_keys('{"parcel_found": true}')
+    console.driver.find_element(By.CSS_SELECTOR, 'dialog[open] textarea.reason').send_keys('the parcel turned up at the depot')
+    console.driver.find_element(By.CSS_SELECTOR, 'dialog[open] button[type="submit"]').click()
+    result = console.wait(lambda d: (console.find('dialog[open] .result, dialog[open] .problem') or [None])[0],
+                          'the redrive result')
+    check('The instance is now' in result.text, f'the redrive answered: {result.text}')
+    console.driver.find_element(By.CSS_SELECTOR, 'dialog[open] button[value="close"]').click()
+    console.wait(lambda d: not console.find('dialog[open]'), 'the redrive dialog to close')
+    history = api(server, tokens['operator'], 'GET', f"/v1/instances/{expired['id']}/history")[1]['events']
+    redrives = [e for e in history if e['type'] == 'operator_action' and e['data']['action'] == 'redrive']
+    check(len(redrives) == 1, f'{len(redrives)} redrives recorded')
+    data = redrives[0]['data']
+    # Its expiry undid the authorization and the label: it reopens at the first step undone.
+    check(data['args']['step'] == 'authorize' and data['before']['status'] == 'expired'
+          and data['actor'] == 'ops', f'the redrive recorded: {data}')
+    view = api(server, tokens['operator'], 'GET', f"/v1/instances/{expired['id']}")[1]
+    check(view['context'].get('parcel_found') is True, 'the patch was not applied with the redrive')
+    console.wait(lambda d: 'ops: redrive' in console.driver.find_element(By.CSS_SELECTOR, '.timeline').text,
+                 'the redrive on the timeline')
+    console.safe()
+
+
 def hostile_input_renders_as_text(console, server, tokens):
     status, started = api(server, tokens['submitter'], 'POST', '/v1/instances', {
         'workflow': 'standard-return',
@@ -500,6 +531,7 @@ def main():
         driver = browser(profile)
         console = Console(driver, server.url, args.out / 'screenshots')
         suspended = operator_repairs_the_credit_hold(console, server, tokens)
+        operator_redrives_an_expired_return(console, server, tokens)
         hostile_input_renders_as_text(console, server, tokens)
         viewer_gets_no_repairs(console, server, tokens, suspended)
         # Refusals the test provoked (403, 422) are logged as failed loads; anything else severe

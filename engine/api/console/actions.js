@@ -1,5 +1,5 @@
-// The repair dialogs of an instance: retry, skip, goto, cancel, patch, resolve, pause, resume
-// and signal.
+// The repair dialogs of an instance: retry, skip, goto, cancel, patch, resolve, pause, resume,
+// signal, and redrive of a finished one.
 // Each asks for a reason (the audit trail records it with the operator's name), sends the
 // action, and shows what came of it: the instance's new status and step, or the server's
 // sentence when it refuses.
@@ -38,6 +38,11 @@ const ACTIONS = {
   resume: {
     title: 'Resume the instance', verb: 'Resume',
     help: 'Lets it go on: timers that came due while it was paused fire now, and held steps begin.',
+  },
+  redrive: {
+    title: 'Redrive the instance', verb: 'Redrive',
+    help: 'Reopens it and runs it on from a step: by default the one that failed (after a compensation, '
+      + 'the first one it undid). Steps before it keep their results; what runs again gets new idempotency keys.',
   },
   signal: {
     title: 'Send a signal', verb: 'Send signal',
@@ -110,6 +115,25 @@ function fieldsFor(kind, instance, definition, step) {
         read: () => {
           if (!select.value) throw new Error('choose the step to go to');
           return { step: select.value };
+        },
+      };
+    }
+    case 'redrive': {
+      const nodes = definition ? definition.graph.nodes : [];
+      const steps = nodes.filter((n) => !['start', 'compensation', 'end'].includes(n.kind)).map((n) => n.id);
+      const select = h('select', { name: 'step' },
+        h('option', { value: '' }, 'The step that failed (default)'),
+        steps.map((s) => h('option', { value: s, selected: s === step }, s)));
+      const patch = jsonArea('patch');
+      return {
+        nodes: [h('label', {}, 'Step to run again (or pick it on the graph before opening this)', select),
+          h('label', {}, 'JSON merge patch of the context (optional), applied with the redrive', patch)],
+        read: () => {
+          const body = {};
+          if (select.value) body.step = select.value;
+          const value = readJson(patch, 'The patch', { object: true });
+          if (value !== undefined) body.patch = value;
+          return body;
         },
       };
     }

@@ -224,14 +224,22 @@ export async function render(ctx) {
         }, kind === 'goto' ? 'Go to step…' : `${actionTitle(kind)}…`));
       }
     }
+    // A finished instance that did not complete can be reopened (not a child: its parent is).
+    const redrivable = !repairable && view.status !== 'completed' && !view.parent;
+    if (session.may.act && redrivable) {
+      buttons.push(h('button', { type: 'button', class: 'primary', 'data-action': 'redrive', onclick: () => open('redrive') },
+        `${actionTitle('redrive')}…`));
+    }
     if (session.may.signal && repairable) {
       buttons.push(h('button', { type: 'button', 'data-action': 'signal', onclick: () => open('signal') }, 'Send signal…'));
     }
     fill(actions, buttons);
     actions.hidden = buttons.length === 0;
-    const picking = session.may.act && repairable;
-    graph.pickable(picking ? (step) => open('goto', step) : null);
-    fill(graphNote, picking ? 'Pick a step on the graph to move the instance there (goto).' : '');
+    const picking = session.may.act && (repairable || redrivable);
+    graph.pickable(picking ? (step) => open(repairable ? 'goto' : 'redrive', step) : null);
+    fill(graphNote, !picking ? ''
+      : repairable ? 'Pick a step on the graph to move the instance there (goto).'
+        : 'Pick a step on the graph to redrive the instance from there.');
   };
 
   const drawView = () => {
