@@ -1,9 +1,12 @@
 // rmaflow db check --db F      every page and every rmaflow rule of a database: 0 sound, 1 not
 // rmaflow db backup --db F --to G   an online, consistent copy while an engine may be serving
+// rmaflow db prune --db F --older-than AGE (--archive G | --delete)   retention, while serving
 #include <fmt/format.h>
 
 #include "engine/cli/commands.hpp"
 #include "engine/store/db_maintenance.hpp"
+#include "engine/store/retention.hpp"
+#include "rmaflow/clock.hpp"
 
 namespace rmaflow::cli {
 
@@ -12,6 +15,16 @@ namespace {
 struct DbOptions {
   std::string db;
   std::string to;
+};
+
+struct PruneOptions {
+  std::string db;
+  std::string older_than;
+  std::string archive;
+  bool remove = false;
+  std::string export_audit;
+  bool dry_run = false;
+  std::size_t batch = 500;
 };
 
 int check(const DbOptions& opt) {
@@ -33,10 +46,52 @@ int backup(const DbOptions& opt) {
   return kExitOk;
 }
 
+int prune(const PruneOptions& opt) {
+  auto age = parse_duration(opt.older_than);
+  if (!age || age->count() < 0) {
+    throw Error(
+        Errc::invalid_argument,
+        fmt::format("--older-than {} is not a duration such as 90d, 12h or 30m", opt.older_than));
+  }
+  if (opt.archive.empty() == !opt.remove) {
+    throw Error(Errc::invalid_argument,
+                "say what becomes of the instances: --archive FILE moves them to another "
+                "database file, --delete removes them (one of the two)");
+  }
+  store::PruneOptions o;
+  o.db = opt.db;
+  o.now = system_clock()->now();
+  o.ended_before = o.now - *age;
+  o.archive = opt.archive;
+  o.export_audit = opt.export_audit;
+  o.dry_run = opt.dry_run;
+  o.batch = opt.batch;
+  auto report = store::prune_database(o);
+  std::string where = opt.archive.empty() ? "deleted" : "archived to " + opt.archive;
+  std::string audit =
+      opt.export_audit.empty()
+          ? fmt::format("{} operator action(s) kept in {}", report.audit_records, opt.db)
+          : fmt::format("{} operator action(s) exported to {}", report.audit_records,
+                        opt.export_audit);
+  if (opt.dry_run) {
+    fmt::print("{}: would prune {} instance(s) that ended before {} ({}; {} event(s); {})\n",
+               opt.db, report.instances, format_time(o.ended_before), where, report.events, audit);
+    for (const auto& id : report.first_ids) fmt::print("  {}\n", id);
+    if (report.instances > static_cast<std::int64_t>(report.first_ids.size())) {
+      fmt::print("  ... and {} more\n", report.instances - report.first_ids.size());
+    }
+    return kExitOk;
+  }
+  fmt::print("{}: pruned {} instance(s) that ended before {} ({}; {} event(s) removed; {})\n",
+             opt.db, report.instances, format_time(o.ended_before), where, report.events, audit);
+  return kExitOk;
+}
+
 }  // namespace
 
 void register_db(CLI::App& app, int& exit_code) {
-  auto* db = app.add_subcommand("db", "Check a database file, or back it up while it serves");
+  auto* db =
+      app.add_subcommand("db", "Check a database file, back it up or prune it while it serves");
   db->require_subcommand(1);
 
   auto check_opt = std::make_shared<DbOptions>();
@@ -52,6 +107,27 @@ void register_db(CLI::App& app, int& exit_code) {
   backup_cmd->add_option("--to", backup_opt->to, "The copy (a file that does not exist yet)")
       ->required();
   backup_cmd->callback([backup_opt, &exit_code] { exit_code = backup(*backup_opt); });
+
+  auto prune_opt = std::make_shared<PruneOptions>();
+  auto* prune_cmd = db->add_subcommand(
+      "prune",
+      "Retention: archive or delete finished instances that ended long ago (safe while serving)");
+  prune_cmd->add_option("--db", prune_opt->db, "Database file")->required();
+  prune_cmd
+      ->add_option("--older-than", prune_opt->older_than,
+                   "Finished instances that ended longer ago than this (90d, 12h, 30m)")
+      ->required();
+  prune_cmd->add_option("--archive", prune_opt->archive,
+                        "Move them to this rmaflow database file (created if missing); show, "
+                        "history and db check work on it");
+  prune_cmd->add_flag("--delete", prune_opt->remove, "Delete them");
+  prune_cmd->add_option("--export-audit", prune_opt->export_audit,
+                        "Append their operator actions to this JSON Lines file instead of "
+                        "keeping them in the database's audit trail");
+  prune_cmd->add_flag("--dry-run", prune_opt->dry_run, "Say what would go; change nothing");
+  prune_cmd->add_option("--batch", prune_opt->batch, "Instances per transaction (default 500)")
+      ->check(CLI::Range(1, 100000));
+  prune_cmd->callback([prune_opt, &exit_code] { exit_code = prune(*prune_opt); });
 }
 
 }  // namespace rmaflow::cli

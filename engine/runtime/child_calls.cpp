@@ -11,8 +11,8 @@
 //   completed call       goes on when it has
 #include <fmt/format.h>
 
-#include "engine/runtime/fault_points.hpp"
 #include "engine/runtime/step_machine.hpp"
+#include "engine/support/fault_points.hpp"
 
 namespace rmaflow {
 

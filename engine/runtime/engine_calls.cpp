@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 
 #include "engine/runtime/engine_impl.hpp"
-#include "engine/runtime/fault_points.hpp"
 #include "engine/runtime/request_checks.hpp"
+#include "engine/support/fault_points.hpp"
 #include "engine/support/json_depth.hpp"
 #include "engine/support/trace_id.hpp"
 

@@ -16,9 +16,9 @@
 
 #include <fmt/format.h>
 
-#include "engine/runtime/fault_points.hpp"
 #include "engine/runtime/step_machine.hpp"
 #include "engine/store/state_codec.hpp"
+#include "engine/support/fault_points.hpp"
 
 namespace rmaflow {
 

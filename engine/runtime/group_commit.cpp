@@ -2,7 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include "engine/runtime/fault_points.hpp"
+#include "engine/support/fault_points.hpp"
 #include "rmaflow/errors.hpp"
 
 namespace rmaflow {

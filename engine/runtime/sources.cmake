@@ -15,7 +15,6 @@ set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/engine_start.cpp
   engine/runtime/failure_policy.cpp
   engine/runtime/fan_out.cpp
-  engine/runtime/fault_points.cpp
   engine/runtime/graph_overlay.cpp
   engine/runtime/group_commit.cpp
   engine/runtime/instance.cpp

@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "engine/runtime/fault_points.hpp"
+#include "engine/support/fault_points.hpp"
 
 namespace rmaflow {
 

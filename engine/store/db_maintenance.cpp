@@ -43,7 +43,8 @@ constexpr const char* kRules[] = {
   "SELECT 'event ' || seq || ' of instance ' || instance_id || ' has data that is not JSON' "
   "FROM events WHERE NOT json_valid(data)",
   "SELECT 'the history of ' || instance_id || ' belongs to no instance' FROM events "
-  "WHERE instance_id NOT IN (SELECT id FROM instances) GROUP BY instance_id",
+  "WHERE instance_id NOT IN (SELECT id FROM instances) AND NOT (type = 30 AND instance_id IN "
+  "(SELECT id FROM pruned_instances)) GROUP BY instance_id",
   "SELECT 'timer ' || name || ' belongs to no instance (' || instance_id || ')' FROM timers "
   "WHERE instance_id NOT IN (SELECT id FROM instances)",
   "SELECT 'signal ' || seq || ' of ' || instance_id || ' has a payload that is not JSON' "

@@ -18,7 +18,7 @@ namespace {
 // are the integers of the enums in rmaflow/status.hpp. Text columns hold '' rather than NULL
 // for "none", except the optional times, which are NULL.
 // clang-format off
-constexpr std::array<Migration, 6> kMigrations{{
+constexpr std::array<Migration, 7> kMigrations{{
   {1, "definitions, instances, events, timers", R"sql(
     CREATE TABLE schema_version (
       version    INTEGER PRIMARY KEY,
@@ -163,6 +163,22 @@ constexpr std::array<Migration, 6> kMigrations{{
   {6, "instances.paused_at: pause and resume", R"sql(
     ALTER TABLE instances ADD COLUMN paused_at INTEGER;
     CREATE INDEX instances_paused ON instances (paused_at) WHERE paused_at IS NOT NULL;
+  )sql"},
+  // Retention (`rmaflow db prune`) removes finished instances that ended before a cutoff, found
+  // oldest first by their end; each leaves a line saying when it went and where it was archived.
+  // An instance's operator actions may stay in `events` after it went (the audit trail).
+  {7, "pruned_instances: retention", R"sql(
+    CREATE INDEX instances_ended ON instances (ended_at) WHERE ended_at IS NOT NULL;
+    CREATE TABLE pruned_instances (
+      id           TEXT    NOT NULL PRIMARY KEY,
+      workflow     TEXT    NOT NULL,
+      version      INTEGER NOT NULL,
+      business_key TEXT    NOT NULL DEFAULT '',
+      status       INTEGER NOT NULL,
+      ended_at     INTEGER,
+      pruned_at    INTEGER NOT NULL,
+      archive      TEXT    NOT NULL DEFAULT ''
+    ) WITHOUT ROWID;
   )sql"},
 }};
 // clang-format on

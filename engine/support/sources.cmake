@@ -15,4 +15,5 @@ set(RMAFLOW_SUPPORT_SOURCES
   engine/support/canonical_json.cpp
   engine/support/yaml_json.cpp
   engine/support/stop_signals.cpp
+  engine/support/fault_points.cpp
 )

@@ -1,4 +1,4 @@
-#include "engine/runtime/fault_points.hpp"
+#include "engine/support/fault_points.hpp"
 
 #include <csignal>
 #include <cstdlib>
