@@ -103,6 +103,28 @@ void list_instances(ApiContext& context, ApiRequest& request, const Answer& answ
   filter.created_from = query.time("created_after");
   filter.created_before = query.time("created_before");
   filter.after_id = query.text("cursor").value_or("");
+  // Conditions on search attributes: attr.customer_id=C-105 (equal), attr.value=>=500 (a
+  // comparison), attr.value=>=100,<500 (a range: comparisons separated by commas).
+  for (const auto& [name, value] : query.prefixed("attr.")) {
+    bool compares = !value.empty() && (value[0] == '<' || value[0] == '>' || value[0] == '=');
+    std::vector<std::string> parts = {value};
+    if (compares) {
+      parts.clear();
+      for (std::size_t start = 0;;) {
+        auto comma = value.find(',', start);
+        parts.push_back(value.substr(start, comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    }
+    try {
+      for (const auto& part : parts) {
+        filter.attributes.push_back(parse_attribute_condition(name + (compares ? "" : "=") + part));
+      }
+    } catch (const Error& e) {
+      bad_parameter("attr." + name, e.what());
+    }
+  }
   auto limit = static_cast<std::size_t>(
       query.integer("limit", 1, static_cast<std::int64_t>(context.max_page)).value_or(100));
   bool stuck = query.boolean("stuck").value_or(false);

@@ -53,6 +53,17 @@ std::optional<std::string> QueryParams::text(const std::string& name) {
   return it->second;
 }
 
+std::vector<std::pair<std::string, std::string>> QueryParams::prefixed(const std::string& prefix) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, value] : query_) {
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    taken_.insert(name);
+    out.emplace_back(name.substr(prefix.size()), value);
+  }
+  taken_.insert(prefix + "NAME");  // for the list of what it takes
+  return out;
+}
+
 std::vector<std::string> QueryParams::list(const std::string& name) {
   std::vector<std::string> out;
   auto value = text(name);

@@ -35,6 +35,8 @@ class QueryParams {
   std::optional<bool> boolean(const std::string& name);
   // A UTC time ("2026-01-31T12:00:00Z") or date ("2026-01-31"): rmaflow::parse_time().
   std::optional<TimePoint> time(const std::string& name);
+  // Every parameter named `prefix` + something (attr.customer_id=C-105): (something, value).
+  std::vector<std::pair<std::string, std::string>> prefixed(const std::string& prefix);
   void finish() const;
 
  private:

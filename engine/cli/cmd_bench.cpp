@@ -19,6 +19,7 @@
 #include "engine/net/http_server.hpp"
 #include "engine/observe/observability.hpp"
 #include "engine/store/raw_append_bench.hpp"
+#include "engine/store/search_bench.hpp"
 #include "rmaflow/engine.hpp"
 
 namespace rmaflow::cli {
@@ -396,6 +397,83 @@ int bench_observe(const BenchOptions& opt, const std::string& db_path) {
   return kExitOk;
 }
 
+// List filters on search attributes over --instances finished instances (written straight
+// into the database): each kind of filter with 50 different values, the first page of 100
+// through Store::list_instances, the path `rmaflow list` and GET /v1/instances take.
+int bench_search(const BenchOptions& opt, const std::string& db_path) {
+  const std::int64_t n = opt.instances;
+  const std::int64_t customers = std::max<std::int64_t>(1, n / 100);
+  auto filled = SteadyClock::now();
+  fill_search_bench(db_path, n, customers);
+  double fill_s = std::chrono::duration<double>(SteadyClock::now() - filled).count();
+  auto store = open_sqlite_store(db_path, StoreOptions{SyncMode::full, true});
+
+  struct Kind {
+    const char* name;
+    std::function<std::vector<std::string>(std::int64_t round)> conditions;
+  };
+  auto day = [](std::int64_t r) { return fmt::format("2026-{:02}-{:02}", 1 + r % 12, 1 + r % 28); };
+  const std::vector<Kind> kinds = {
+      {"customer_id = one customer",
+       [&](std::int64_t r) {
+         return std::vector<std::string>{fmt::format("customer_id=C-{}", (r * 7919) % customers)};
+       }},
+      {"value in a range of 0.1%",
+       [&](std::int64_t r) {
+         double from = static_cast<double>((r * 137) % 9990);
+         return std::vector<std::string>{fmt::format("value>={}", from),
+                                         fmt::format("value<{}", from + 10)};
+       }},
+      {"returned_at within one day",
+       [&](std::int64_t r) {
+         return std::vector<std::string>{"returned_at>=" + day(r) + "T00:00:00Z",
+                                         "returned_at<" + day(r) + "T23:59:59Z"};
+       }},
+      {"customer_id and value >= 5000",
+       [&](std::int64_t r) {
+         return std::vector<std::string>{fmt::format("customer_id=C-{}", (r * 7919) % customers),
+                                         "value>=5000"};
+       }},
+      {"channel = web (a quarter of all)",
+       [](std::int64_t) { return std::vector<std::string>{"channel=web"}; }},
+  };
+  constexpr int kRounds = 50;
+  nlohmann::json results = nlohmann::json::array();
+  double worst_median = 0;
+  for (const auto& kind : kinds) {
+    std::vector<double> ms;
+    std::size_t rows = 0;
+    for (int r = 0; r < kRounds; ++r) {
+      InstanceFilter filter;
+      filter.limit = 100;
+      for (const auto& c : kind.conditions(r)) filter.attributes.push_back(parse_attribute_condition(c));
+      auto began = SteadyClock::now();
+      auto page = store->list_instances(filter);
+      ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - began).count());
+      rows += page.size();
+    }
+    std::sort(ms.begin(), ms.end());
+    double median = ms[ms.size() / 2];
+    worst_median = std::max(worst_median, median);
+    results.push_back({{"filter", kind.name},
+                       {"median_ms", median},
+                       {"p95_ms", ms[ms.size() * 95 / 100]},
+                       {"max_ms", ms.back()},
+                       {"rows_per_page", static_cast<double>(rows) / kRounds}});
+  }
+  nlohmann::json report = {{"mode", "search"},
+                           {"instances", n},
+                           {"customers", customers},
+                           {"attribute_rows", 4 * n},
+                           {"fill_s", fill_s},
+                           {"page", 100},
+                           {"rounds", kRounds},
+                           {"filters", results},
+                           {"worst_median_ms", worst_median}};
+  fmt::print("{}\n", report.dump(2));
+  return kExitOk;
+}
+
 int bench(const BenchOptions& opt) {
   if (!opt.resume_db.empty()) return resume_child(opt);
   ScratchDir scratch;
@@ -415,6 +493,7 @@ int bench(const BenchOptions& opt) {
 
   if (opt.mode == "fanout") return bench_fan_out(opt, db_path);
   if (opt.mode == "observe") return bench_observe(opt, db_path);
+  if (opt.mode == "search") return bench_search(opt, db_path);
   auto report = run_to_end(opt, db_path, bench_workflow(opt.steps), "bench", linear_input);
   report["steps"] = opt.steps;
   report["sync"] = opt.sync;
@@ -447,8 +526,9 @@ void register_bench(CLI::App& app, int& exit_code) {
                   "throughput (default): run instances to the end; resume: N instances wait on a "
                   "signal, then a fresh process opens the database; fanout: the linear workflow "
                   "and one whose instances fan out to --lines branches, in one run; observe: "
-                  "with and without logs, metrics and trace export, alternating --rounds times")
-      ->check(CLI::IsMember({"throughput", "resume", "fanout", "observe"}));
+                  "with and without logs, metrics and trace export, alternating --rounds times; search: "
+                  "list filters on search attributes over --instances stored instances")
+      ->check(CLI::IsMember({"throughput", "resume", "fanout", "observe", "search"}));
   cmd->add_option("--rounds", opt->rounds, "observe mode: runs of each kind (default 3)")
       ->check(CLI::Range(1, 20));
   cmd->add_flag("!--no-trace-export", opt->export_traces,

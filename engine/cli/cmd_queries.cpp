@@ -29,6 +29,7 @@ struct QueryOptions {
   bool stuck = false;
   bool paused = false;
   std::string team;  // the stuck queue's incidents routed to this team
+  std::vector<std::string> attributes;  // conditions on search attributes: value>=500
   std::optional<std::size_t> width;  // history: default the terminal's
 };
 
@@ -50,6 +51,9 @@ nlohmann::json list_offline(const QueryOptions& opt) {
   filter.business_key = opt.business_key;
   if (opt.paused) filter.paused = true;
   filter.after_id = opt.after;
+  for (const auto& condition : opt.attributes) {
+    filter.attributes.push_back(parse_attribute_condition(condition));
+  }
   auto store = open_for_queries(opt.endpoint.db);
   std::optional<api::StuckFilter> which;
   if (opt.stuck || !opt.team.empty()) which = api::StuckFilter{opt.team};
@@ -60,17 +64,24 @@ nlohmann::json list_online(const QueryOptions& opt) {
   std::string statuses;
   for (const auto& s : opt.statuses) statuses += (statuses.empty() ? "" : ",") + s;
   ApiClient client(opt.endpoint);
-  return client
-      .get("/v1/instances", {{"status", statuses},
-                             {"workflow", opt.workflow},
-                             {"step", opt.step},
-                             {"business_key", opt.business_key},
-                             {"cursor", opt.after},
-                             {"limit", std::to_string(opt.limit)},
-                             {"stuck", opt.stuck ? "true" : ""},
-                             {"paused", opt.paused ? "true" : ""},
-                             {"team", opt.team}})
-      .body;
+  std::map<std::string, std::string> params = {{"status", statuses},
+                                               {"workflow", opt.workflow},
+                                               {"step", opt.step},
+                                               {"business_key", opt.business_key},
+                                               {"cursor", opt.after},
+                                               {"limit", std::to_string(opt.limit)},
+                                               {"stuck", opt.stuck ? "true" : ""},
+                                               {"paused", opt.paused ? "true" : ""},
+                                               {"team", opt.team}};
+  // As the API takes them: attr.NAME=VALUE, or attr.NAME=>=VALUE for a range.
+  for (const auto& text : opt.attributes) {
+    auto condition = parse_attribute_condition(text);
+    auto at = text.find(condition.op, condition.name.size());
+    auto& param = params["attr." + condition.name];
+    param += (param.empty() ? "" : ",") + (condition.op == "=" ? "" : condition.op) +
+             text.substr(at + condition.op.size());
+  }
+  return client.get("/v1/instances", params).body;
 }
 
 int list(QueryOptions& opt) {
@@ -160,6 +171,9 @@ void register_queries(CLI::App& app, int& exit_code) {
                 "Only stuck instances with an incident routed to this team (the workflow's "
                 "incidents: routes); implies --stuck");
   l->add_flag("--paused", list_opt->paused, "Only instances an operator has paused");
+  l->add_option("--attr", list_opt->attributes,
+                "Only instances whose search attribute holds this (customer_id=C-105, "
+                "value>=500, returned_at<2026-06-01); repeat for more, all must hold");
   l->add_option("--after", list_opt->after, "Page after this instance id (the cursor)");
   l->add_option("--limit", list_opt->limit,
                 fmt::format("At most this many (default 100, at most {}, as through a server)",

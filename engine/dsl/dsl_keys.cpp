@@ -9,7 +9,8 @@ const std::vector<KeyTable>& key_tables() {
   // clang-format off
   static const std::vector<KeyTable> kTables = {
     {"workflow",     {"workflow", "version", "description", "input", "business_key", "on_failure",
-                      "sla", "milestones", "incidents", "defaults", "start", "steps"}},
+                      "sla", "milestones", "incidents", "attributes", "defaults", "start",
+                      "steps"}},
     {"milestone",    {"step", "sla"}},
     {"incident_route", {"errors", "if", "team", "sla"}},
     {"defaults",     {"timeout", "retry"}},

@@ -111,6 +111,45 @@ std::vector<Milestone> read_milestones(const MapEntry& e, const Definition& d, D
   return out;
 }
 
+// `attributes: {customer_id: ${ .input.customer_id }, value: ${ [.input.lines[].price] | add }}`:
+// the business fields lists filter on.
+std::vector<SearchAttribute> read_attributes(const MapEntry& e, DiagnosticSink& sink) {
+  std::vector<SearchAttribute> out;
+  if (!e.value.IsMap()) {
+    sink.error(e.where, "wrong-type",
+               fmt::format("\"attributes\" must map attribute names to expressions, not {}",
+                           describe(e.value)));
+    return out;
+  }
+  MapReader all(e.value, "attributes", e.where, sink);
+  const auto& entries = all.entries();
+  if (entries.size() > kMaxSearchAttributes) {
+    sink.error(e.where, "bad-value",
+               fmt::format("\"attributes\" declares {}; a workflow has at most {}", entries.size(),
+                           kMaxSearchAttributes));
+  }
+  for (const auto& entry : entries) {
+    bool named =
+        !entry.key.empty() && entry.key.size() <= 63 && entry.key[0] >= 'a' && entry.key[0] <= 'z';
+    for (char ch : entry.key) {
+      named = named && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_');
+    }
+    if (!named) {
+      sink.error(entry.key_where, "bad-value",
+                 fmt::format("attribute name \"{}\" must match [a-z][a-z0-9_]* (at most 63 "
+                             "characters)",
+                             entry.key));
+      continue;
+    }
+    auto value =
+        read_expression(entry.value, entry.where, "attribute " + entry.key, "the workflow", sink);
+    if (value && out.size() < kMaxSearchAttributes) {
+      out.push_back({entry.key, std::move(*value), entry.key_where});
+    }
+  }
+  return out;
+}
+
 // `incidents: [{errors: [CreditHold], if: ${ ... }, team: finance, sla: 4h}, ...]`: the routes
 // an incident is matched against, in order.
 std::vector<IncidentRoute> read_incident_routes(const MapEntry& e, DiagnosticSink& sink) {
@@ -215,6 +254,7 @@ ParsedWorkflow parse_workflow(const YAML::Node& document, const std::string& bas
   }
   if (auto* e = r.find("sla")) d.sla = r.duration(*e);
   if (auto* e = r.find("incidents")) d.incident_routes = read_incident_routes(*e, sink);
+  if (auto* e = r.find("attributes")) d.attributes = read_attributes(*e, sink);
 
   StepDefaults defaults;
   if (auto* e = r.find("defaults")) defaults = read_defaults(*e, sink);

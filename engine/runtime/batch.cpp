@@ -79,6 +79,10 @@ void Batch::command_done(std::int64_t id, TimePoint at, std::string outcome) {
   writes_.commands_done.push_back(CommandDone{id, at, std::move(outcome)});
 }
 
+void Batch::set_attributes(const Instance& inst, nlohmann::json values) {
+  writes_.attributes.push_back(AttributeUpdate{inst.row.id, std::move(values)});
+}
+
 WriteBatch Batch::take_writes() {
   writes_.instances.reserve(dirty_.size());
   lent_.clear();

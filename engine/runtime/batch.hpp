@@ -41,6 +41,8 @@ class Batch {
   // True when this batch already adds a signal with this key to the instance.
   bool adds_signal(const std::string& instance_id, const std::string& idempotency_key) const;
   void command_done(std::int64_t id, TimePoint at, std::string outcome);
+  // Replaces what is indexed of the instance's search attributes with `values`.
+  void set_attributes(const Instance& inst, nlohmann::json values);
   // Runs `effect` after the batch is committed, in the order added.
   void then(std::function<void()> effect) { effects_.push_back(std::move(effect)); }
 

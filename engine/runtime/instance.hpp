@@ -47,6 +47,9 @@ struct Instance {
   std::chrono::steady_clock::time_point outcome_at{};
   mutable nlohmann::json scratch;  // view()'s copy for a branch
   std::vector<std::string> joins_running;  // fan-out holders whose join is on the stack
+  // Its search attributes as last written (Definition::attributes); null: not known in this
+  // process yet.
+  nlohmann::json attributes;
   // While a redrive enters its fan-out step: the branches it keeps, by key ({status, output}).
   std::map<std::string, nlohmann::json> kept_branches;
 

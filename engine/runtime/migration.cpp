@@ -183,6 +183,9 @@ void StepMachine::migrate(Instance& inst, const Migration& to) {
   c.step = to.step;
   for (auto& entry : inst.row.saga.done) entry.step = mapped(to.steps, entry.step);
   ++c.generation;
+  // The new version's attributes replace the old one's, whatever this process knew of them.
+  inst.attributes = nlohmann::json::array();
+  refresh_attributes(inst);
 
   const auto& wait = std::get<WaitStep>(inst.step(c).body);
   if (auto span = wait.span()) {

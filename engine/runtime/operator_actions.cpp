@@ -320,6 +320,7 @@ void StepMachine::perform(Instance& inst, const OperatorAction& action, const st
       inst.row.context.merge_patch(args["patch"]);
       host_.batch().touch(inst);
       record();
+      refresh_attributes(inst);
       return;
     }
     case ActionKind::resolve: {

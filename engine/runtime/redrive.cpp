@@ -194,6 +194,7 @@ void StepMachine::redrive(Instance& inst, const OperatorAction& action, const Re
   ++line.generation;
   if (patch != nullptr) inst.row.context.merge_patch(*patch);
   host_.batch().touch(inst);
+  if (patch != nullptr) refresh_attributes(inst);
 
   inst.kept_branches = plan.kept_branches;
   enter(inst, "", plan.step);

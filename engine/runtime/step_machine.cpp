@@ -86,7 +86,31 @@ void StepMachine::begin(Instance& inst) {
                       {"branch", row.parent->branch}};
   }
   host_.batch().record(inst, EventType::instance_started, host_.now(), std::move(data));
+  refresh_attributes(inst);
   enter(inst, "", inst.definition->start);
+}
+
+void StepMachine::refresh_attributes(Instance& inst) {
+  const auto& declared = inst.definition->attributes;
+  if (declared.empty() && inst.attributes.is_null()) return;
+  nlohmann::json values = nlohmann::json::object();
+  for (const auto& attribute : declared) {
+    nlohmann::json value;
+    try {
+      value = attribute.value.evaluate(inst.row.context);
+    } catch (const Error&) {
+      continue;  // not known yet (a result it reads is missing): not indexed
+    }
+    if (value.is_string() && value.get_ref<const std::string&>().size() > kMaxAttributeBytes) {
+      continue;
+    }
+    if (value.is_string() || value.is_number() || value.is_boolean()) {
+      values[attribute.name] = std::move(value);
+    }
+  }
+  if (values == inst.attributes) return;
+  inst.attributes = values;
+  host_.batch().set_attributes(inst, std::move(values));
 }
 
 void StepMachine::enter(Instance& inst, const std::string& branch, std::string step_name) {
@@ -157,6 +181,7 @@ void StepMachine::enter(Instance& inst, const std::string& branch, std::string s
           return;
         }
         host_.batch().record(inst, c, EventType::step_completed, now, {{"output", output}});
+        if (branch.empty()) refresh_attributes(inst);
         step_name = step.next;
         continue;
       }

@@ -101,6 +101,11 @@ class StepMachine {
   // Reopens a finished instance at plan.step (ActionKind::redrive; the plan is checked by
   // plan_redrive). Its args may carry a context merge patch, applied with it.
   void redrive(Instance& inst, const OperatorAction& action, const RedrivePlan& plan);
+  // Evaluates the workflow's search attributes over the instance's context and has them
+  // written when they changed: at its start, after a set step of its main line, and after an
+  // operator patches its context. One that does not evaluate, or to null, an object or an
+  // array, or to text longer than kMaxAttributeBytes, is not indexed.
+  void refresh_attributes(Instance& inst);
   // After a restart: re-arms what an unfinished instance was doing when the process stopped.
   void resume(Instance& inst);
   // An instance the engine died on twice in a row (quarantine.hpp): whatever its cursors were

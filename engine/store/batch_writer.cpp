@@ -54,15 +54,18 @@ BatchWriter::BatchWriter(SQLite::Database& db, std::string path)
       upsert_instance_(db, upsert_instance_sql()),
       insert_event_(db, insert_sql("events", kEventColumns, kEventColumnCount)),
       upsert_timer_(db, upsert_timer_sql()),
-      delete_timer_(db,
-                    "DELETE FROM timers WHERE instance_id = ?1 AND branch = ?2 AND name = ?3"),
+      delete_timer_(db, "DELETE FROM timers WHERE instance_id = ?1 AND branch = ?2 AND name = ?3"),
       insert_signal_(db, insert_sql("signals", kSignalColumns, kSignalColumnCount)),
       consume_signal_(db,
                       "UPDATE signals SET consumed_at = ?1"
                       " WHERE instance_id = ?2 AND idempotency_key = ?3 AND consumed_at IS NULL"),
       finish_command_(db,
                       "UPDATE commands SET applied_at = ?1, outcome = ?2"
-                      " WHERE id = ?3 AND outcome = ''") {}
+                      " WHERE id = ?3 AND outcome = ''"),
+      clear_attributes_(db, "DELETE FROM instance_attributes WHERE instance_id = ?1"),
+      insert_attribute_(db,
+                        "INSERT INTO instance_attributes (instance_id, name, value) VALUES (?1, "
+                        "?2, ?3)") {}
 
 void BatchWriter::apply(const WriteBatch& batch) {
   for (const auto& row : batch.instances) {
@@ -89,6 +92,18 @@ void BatchWriter::apply(const WriteBatch& batch) {
       throw Error(Errc::storage,
                   fmt::format("cannot commit to {}: instance {} has no pending signal with key {}",
                               path_, row.instance_id, row.idempotency_key));
+    }
+  }
+  for (const auto& update : batch.attributes) {
+    clear_attributes_.tryReset();
+    clear_attributes_.bindNoCopy(1, update.instance_id);
+    clear_attributes_.exec();
+    for (const auto& [name, value] : update.values.items()) {
+      insert_attribute_.tryReset();
+      insert_attribute_.bindNoCopy(1, update.instance_id);
+      insert_attribute_.bind(2, name);
+      bind_attribute_value(insert_attribute_, 3, value);
+      insert_attribute_.exec();
     }
   }
   for (const auto& row : batch.commands_done) {

@@ -23,8 +23,8 @@ class BatchWriter {
   // already consumed) or finishes a command that is not pending or without an outcome: the
   // engine and the database disagree, and the batch must not half-apply.
   // Order: instances, events, timer clears, timer sets, signals added, signals consumed,
-  // commands done. So a batch that both clears and sets the same timer ends with it set, and
-  // a batch may consume a signal it adds.
+  // attribute updates, commands done. So a batch that both clears and sets the same timer ends with
+  // it set, and a batch may consume a signal it adds.
   void apply(const WriteBatch& batch);
 
  private:
@@ -36,6 +36,8 @@ class BatchWriter {
   SQLite::Statement insert_signal_;
   SQLite::Statement consume_signal_;
   SQLite::Statement finish_command_;
+  SQLite::Statement clear_attributes_;
+  SQLite::Statement insert_attribute_;
 };
 
 }  // namespace rmaflow::store

@@ -51,6 +51,8 @@ constexpr const char* kRules[] = {
   "FROM signals WHERE NOT json_valid(payload)",
   "SELECT 'signal ' || seq || ' belongs to no instance (' || instance_id || ')' FROM signals "
   "WHERE instance_id NOT IN (SELECT id FROM instances)",
+  "SELECT 'search attribute ' || name || ' belongs to no instance (' || instance_id || ')' "
+  "FROM instance_attributes WHERE instance_id NOT IN (SELECT id FROM instances)",
   "SELECT 'workflow ' || name || ' version ' || version || ' has a damaged content hash' "
   "FROM definitions WHERE length(content_hash) <> 64 OR content_hash GLOB '*[^0-9a-f]*'",
   "SELECT 'workflow ' || name || ' version ' || version || ' has a damaged input schema' "

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <vector>
@@ -11,9 +12,107 @@
 
 namespace rmaflow::store {
 
+namespace {
+
+using Binders = std::vector<std::function<void(SQLite::Statement&, int)>>;
+
+// An estimate is exact up to this many matching rows; past it a condition counts as dense.
+constexpr int kDenseRows = 2000;
+
+struct AttributeGroup {
+  std::string name;
+  std::vector<const AttributeCondition*> tests;
+  bool equality = false;
+  int matches = 0;  // rows of the index it selects, counted up to kDenseRows
+};
+
+// " AND value op ? AND typeof(value) ..." for each test of a group, over `column`. The
+// operator is one of a fixed set (parse_attribute_condition); a number compares with stored
+// numbers only, text with stored text only.
+std::string tests_sql(const AttributeGroup& g, const std::string& column) {
+  std::string out;
+  for (const auto* c : g.tests) {
+    const std::string& op = c->op;
+    bool known = op == "=" || op == ">=" || op == ">" || op == "<=" || op == "<";
+    out += fmt::format(" AND {0} {1} ? AND typeof({0}) {2}", column, known ? op : "=",
+                       c->value.is_number() ? "IN ('integer', 'real')" : "= 'text'");
+  }
+  return out;
+}
+
+void bind_group(const AttributeGroup& g, Binders& binders) {
+  binders.emplace_back([name = g.name](SQLite::Statement& s, int at) { s.bind(at, name); });
+  for (const auto* c : g.tests) {
+    binders.emplace_back(
+        [value = c->value](SQLite::Statement& s, int at) { bind_attribute_value(s, at, value); });
+  }
+}
+
+std::vector<AttributeGroup> group_attributes(SQLite::Database& db,
+                                             const std::vector<AttributeCondition>& all) {
+  std::vector<AttributeGroup> groups;
+  for (const auto& condition : all) {
+    auto same = std::find_if(groups.begin(), groups.end(),
+                             [&](const auto& g) { return g.name == condition.name; });
+    if (same == groups.end()) same = groups.insert(groups.end(), AttributeGroup{condition.name});
+    same->tests.push_back(&condition);
+    same->equality = same->equality || condition.op == "=";
+  }
+  // How many index entries each selects, counted no further than kDenseRows: one short walk of
+  // the index on (name, value) each.
+  for (auto& g : groups) {
+    SQLite::Statement count(
+        db, fmt::format("SELECT count(*) FROM (SELECT 1 FROM instance_attributes WHERE name = "
+                        "?{} LIMIT {})",
+                        tests_sql(g, "value"), kDenseRows));
+    Binders binders;
+    bind_group(g, binders);
+    int index = 1;
+    for (const auto& bind : binders) bind(count, index++);
+    count.executeStep();
+    g.matches = count.getColumn(0).getInt();
+  }
+  std::stable_sort(groups.begin(), groups.end(),
+                   [](const auto& a, const auto& b) { return a.matches < b.matches; });
+  return groups;
+}
+
+}  // namespace
+
 SQLite::Statement select_instances(SQLite::Database& db, const InstanceFilter& filter) {
   std::vector<std::string> conditions;
-  std::vector<std::function<void(SQLite::Statement&, int)>> binders;
+  Binders binders;
+  // Search attributes, planned here rather than left to SQLite, which cannot tell a selective
+  // condition from a dense one: the most selective group drives. An equality walks the index
+  // on (name, value, instance_id), which yields its instances in id order, so the page ends
+  // after its first matches however many there are; a selective range gives its few ids at
+  // once; when every group is dense, instances are read in id order and each group probed.
+  // The other groups are probes of the instance's own rows.
+  auto groups = group_attributes(db, filter.attributes);
+  std::string from = "instances";
+  std::string order = "id";
+  std::size_t probes = 0;
+  if (!groups.empty() && groups.front().matches < kDenseRows && !groups.front().equality) {
+    conditions.push_back(
+        fmt::format("id IN (SELECT instance_id FROM instance_attributes WHERE name = ?{})",
+                    tests_sql(groups.front(), "value")));
+    bind_group(groups.front(), binders);
+    probes = 1;
+  } else if (!groups.empty() && groups.front().equality &&
+             (groups.front().matches < kDenseRows || groups.size() == 1)) {
+    from = "instance_attributes AS a JOIN instances ON instances.id = a.instance_id";
+    order = "a.instance_id";
+    conditions.push_back("a.name = ?" + tests_sql(groups.front(), "a.value"));
+    bind_group(groups.front(), binders);
+    probes = 1;
+  }
+  for (std::size_t i = probes; i < groups.size(); ++i) {
+    conditions.push_back(
+        fmt::format("EXISTS (SELECT 1 FROM instance_attributes WHERE "
+                    "instance_id = instances.id AND name = ?{})",
+                    tests_sql(groups[i], "value")));
+    bind_group(groups[i], binders);
+  }
   auto add = [&](std::string condition, auto value) {
     conditions.push_back(std::move(condition));
     binders.emplace_back([value](SQLite::Statement& s, int i) { s.bind(i, value); });
@@ -48,11 +147,11 @@ SQLite::Statement select_instances(SQLite::Database& db, const InstanceFilter& f
   if (filter.created_from) add("created_at >= ?", to_millis(*filter.created_from));
   if (filter.created_before) add("created_at < ?", to_millis(*filter.created_before));
   if (filter.deadline_before) add("deadline <= ?", to_millis(*filter.deadline_before));
-  if (!filter.after_id.empty()) add("id > ?", filter.after_id);
+  if (!filter.after_id.empty()) add(order + " > ?", filter.after_id);
 
-  std::string sql = fmt::format("SELECT {} FROM instances", kInstanceColumns);
+  std::string sql = fmt::format("SELECT {} FROM {}", kInstanceColumns, from);
   if (!conditions.empty()) sql += fmt::format(" WHERE {}", fmt::join(conditions, " AND "));
-  sql += " ORDER BY id LIMIT ?";
+  sql += fmt::format(" ORDER BY {} LIMIT ?", order);
 
   SQLite::Statement statement(db, sql);
   int index = 1;
@@ -67,6 +166,42 @@ SQLite::Statement select_instances(SQLite::Database& db, const InstanceFilter& f
 }  // namespace rmaflow::store
 
 namespace rmaflow {
+
+AttributeCondition parse_attribute_condition(std::string_view text) {
+  auto at = text.find_first_of("<>=");
+  if (at == std::string_view::npos || at == 0) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("\"{}\" is not an attribute condition such as customer_id=C-105 or "
+                            "value>=500",
+                            text));
+  }
+  AttributeCondition out;
+  out.name = std::string(text.substr(0, at));
+  std::size_t length = 1;
+  if (text[at] != '=' && at + 1 < text.size() && text[at + 1] == '=') length = 2;
+  out.op = std::string(text.substr(at, length));
+  std::string value(text.substr(at + length));
+  for (char ch : out.name) {
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_')) {
+      throw Error(
+          Errc::invalid_argument,
+          fmt::format("\"{}\" is not an attribute name (they match [a-z][a-z0-9_]*)", out.name));
+    }
+  }
+  if (value.empty()) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("the condition on {} has no value after {}", out.name, out.op));
+  }
+  auto parsed = nlohmann::json::parse(value, nullptr, false);
+  // A number or a JSON string as written; anything else (true, words, times) is text.
+  out.value = parsed.is_number() || parsed.is_string() ? parsed : nlohmann::json(value);
+  if (out.value.is_string() && out.value.get<std::string>().size() > kMaxAttributeBytes) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("the value compared with {} is longer than {} bytes", out.name,
+                            kMaxAttributeBytes));
+  }
+  return out;
+}
 
 void for_each_instance(Store& store, InstanceFilter filter,
                        const std::function<bool(InstanceRow& row)>& visit) {

@@ -204,6 +204,7 @@ PruneReport prune_database(const PruneOptions& o) {
               copy_rows(*archive, "instances", fmt::format("id {}", kInBatch));
               copy_rows(*archive, "events", fmt::format("instance_id {}", kInBatch));
               copy_rows(*archive, "signals", fmt::format("instance_id {}", kInBatch));
+              copy_rows(*archive, "instance_attributes", fmt::format("instance_id {}", kInBatch));
               archive->exec("COMMIT");
             } catch (...) {
               archive->exec("ROLLBACK");
@@ -224,6 +225,7 @@ PruneReport prune_database(const PruneOptions& o) {
         report.events += live.exec(fmt::format("DELETE FROM events WHERE {}", events_where));
         live.exec(fmt::format("DELETE FROM signals WHERE instance_id {}", kInBatch));
         live.exec(fmt::format("DELETE FROM timers WHERE instance_id {}", kInBatch));
+        live.exec(fmt::format("DELETE FROM instance_attributes WHERE instance_id {}", kInBatch));
         SQLite::Statement tomb(
             live, fmt::format("INSERT OR REPLACE INTO pruned_instances (id, workflow, version, "
                               "business_key, status, ended_at, pruned_at, archive) SELECT id, "

@@ -224,4 +224,16 @@ void bind_command_done(SQLite::Statement& s, const CommandDone& row) {
   s.bind(3, static_cast<std::int64_t>(row.id));
 }
 
+void bind_attribute_value(SQLite::Statement& s, int index, const nlohmann::json& value) {
+  if (value.is_number_integer()) {
+    s.bind(index, value.get<std::int64_t>());
+  } else if (value.is_number()) {
+    s.bind(index, value.get<double>());
+  } else if (value.is_boolean()) {
+    s.bind(index, value.get<bool>() ? "true" : "false");
+  } else {
+    s.bind(index, value.is_string() ? value.get<std::string>() : value.dump());
+  }
+}
+
 }  // namespace rmaflow::store

@@ -71,5 +71,8 @@ void bind_command(SQLite::Statement& s, const CommandRow& row);  // id is not bo
 // idempotency_key = ?3, and SET applied_at = ?1, outcome = ?2 WHERE id = ?3.
 void bind_signal_consumed(SQLite::Statement& s, const SignalConsumed& row);
 void bind_command_done(SQLite::Statement& s, const CommandDone& row);
+// A search attribute's value (a string, number or boolean) as its column stores it: text, an
+// integer or a real; a boolean as the text true or false.
+void bind_attribute_value(SQLite::Statement& s, int index, const nlohmann::json& value);
 
 }  // namespace rmaflow::store

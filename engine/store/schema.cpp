@@ -18,7 +18,7 @@ namespace {
 // are the integers of the enums in rmaflow/status.hpp. Text columns hold '' rather than NULL
 // for "none", except the optional times, which are NULL.
 // clang-format off
-constexpr std::array<Migration, 7> kMigrations{{
+constexpr std::array<Migration, 8> kMigrations{{
   {1, "definitions, instances, events, timers", R"sql(
     CREATE TABLE schema_version (
       version    INTEGER PRIMARY KEY,
@@ -179,6 +179,18 @@ constexpr std::array<Migration, 7> kMigrations{{
       pruned_at    INTEGER NOT NULL,
       archive      TEXT    NOT NULL DEFAULT ''
     ) WITHOUT ROWID;
+  )sql"},
+  // Search attributes: each instance's business fields (Definition::attributes), one row per
+  // field, the value typed as SQLite types it (TEXT, INTEGER or REAL). Lists filter through
+  // the index on (name, value): equality and ranges without reading instances.
+  {8, "instance_attributes: search attributes", R"sql(
+    CREATE TABLE instance_attributes (
+      instance_id TEXT NOT NULL,
+      name        TEXT NOT NULL,
+      value       ANY  NOT NULL,
+      PRIMARY KEY (instance_id, name)
+    ) WITHOUT ROWID;
+    CREATE INDEX instance_attributes_value ON instance_attributes (name, value, instance_id);
   )sql"},
 }};
 // clang-format on

@@ -7,6 +7,7 @@ set(RMAFLOW_STORE_SOURCES
   engine/store/instance_row.cpp
   engine/store/raw_append_bench.cpp
   engine/store/retention.cpp
+  engine/store/search_bench.cpp
   engine/store/row_codec.cpp
   engine/store/schema.cpp
   engine/store/sqlite_error.cpp

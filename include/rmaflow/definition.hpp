@@ -219,6 +219,19 @@ struct IncidentRoute {
   SourceLocation where;
 };
 
+// A search attribute (`attributes:`): a business field of each instance, indexed so that lists
+// filter on it (`customer_id = C-105`, `value >= 500`). Its expression is evaluated over the
+// context when the instance starts and again after each set step and each context patch; a
+// string, number or boolean is indexed, anything else (null: not known yet) is not.
+struct SearchAttribute {
+  std::string name;
+  Expression value;
+  SourceLocation where;
+};
+
+// At most this many attributes per workflow (a string value: kMaxAttributeBytes, store.hpp).
+inline constexpr std::size_t kMaxSearchAttributes = 16;
+
 struct Definition {
   std::string name;
   int version = 0;
@@ -229,6 +242,7 @@ struct Definition {
   std::optional<Duration> sla;
   std::vector<Milestone> milestones;
   std::vector<IncidentRoute> incident_routes;
+  std::vector<SearchAttribute> attributes;
   RetryPolicy default_retry;
   Duration default_timeout = Duration(30000);
   std::string start;

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -194,6 +195,13 @@ struct CommandDone {
   std::string outcome;
 };
 
+// An instance's search attributes (Definition::attributes) as now evaluated: they replace
+// what was indexed for it. `values` is an object of strings, numbers and booleans.
+struct AttributeUpdate {
+  std::string instance_id;
+  nlohmann::json values = nlohmann::json::object();
+};
+
 struct WriteBatch {
   std::vector<InstanceRow> instances;  // inserted or replaced whole, by id
   std::vector<EventRow> events;        // appended
@@ -202,10 +210,12 @@ struct WriteBatch {
   std::vector<SignalRow> signals_added;        // seq is assigned by the store
   std::vector<SignalConsumed> signals_consumed;
   std::vector<CommandDone> commands_done;
+  std::vector<AttributeUpdate> attributes;
 
   bool empty() const {
     return instances.empty() && events.empty() && timers_set.empty() && timers_cleared.empty() &&
-           signals_added.empty() && signals_consumed.empty() && commands_done.empty();
+           signals_added.empty() && signals_consumed.empty() && commands_done.empty() &&
+           attributes.empty();
   }
   void clear() {
     instances.clear();
@@ -215,8 +225,25 @@ struct WriteBatch {
     signals_added.clear();
     signals_consumed.clear();
     commands_done.clear();
+    attributes.clear();
   }
 };
+
+// A search attribute's string value is indexed up to this many bytes; a longer one is not.
+inline constexpr std::size_t kMaxAttributeBytes = 256;
+
+// One condition on a search attribute: `name op value`, op one of = >= > <= <. A number
+// compares with numbers only; a string (a time in RFC 3339 UTC too) with strings, as text.
+struct AttributeCondition {
+  std::string name;
+  std::string op = "=";
+  nlohmann::json value;  // a string or a number
+};
+
+// "customer_id=C-105", "value>=500", "returned_at<2026-06-01T00:00:00Z": the value is a number
+// when it reads as one, else text ("\"500\"" in JSON quotes is the text 500). Throws
+// Error(invalid_argument) naming what is wrong.
+AttributeCondition parse_attribute_condition(std::string_view text);
 
 struct InstanceFilter {
   std::vector<InstanceStatus> statuses;  // any of these; empty = all
@@ -232,6 +259,7 @@ struct InstanceFilter {
   std::optional<TimePoint> created_from;    // created at or after
   std::optional<TimePoint> created_before;  // created strictly before
   std::optional<TimePoint> deadline_before; // its current phase's deadline is at or before
+  std::vector<AttributeCondition> attributes;  // all of them hold
 };
 
 // How many instances of one workflow have one status and started and ended in which interval

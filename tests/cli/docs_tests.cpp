@@ -79,8 +79,8 @@ std::vector<std::string> errors_of(const LoadResult& loaded) {
 
 const std::set<std::string> kKinds = {"action", "switch", "wait",    "set",
                                       "end",    "foreach", "parallel", "call"};
-const std::set<std::string> kTopLevel = {"description", "input", "business_key", "on_failure",
-                                         "sla",         "defaults", "incidents"};
+const std::set<std::string> kTopLevel = {"description", "input",    "business_key", "on_failure",
+                                         "sla",         "defaults", "incidents",    "attributes"};
 
 bool is_step_map(const YAML::Node& node) {
   if (!node.IsMap() || node.size() == 0) return false;
