@@ -141,6 +141,7 @@ nlohmann::json waiting_for(const Definition* definition, const Cursor& cursor) {
 
 nlohmann::json instance_detail(Store& store, const InstanceRow& row, DefinitionCache* cache) {
   auto j = instance_json(row, true);
+  j["attributes"] = store.attributes(row.id);
   std::shared_ptr<const Definition> definition;
   if (!is_final(row.status)) {
     if (auto stored = store.get_definition(row.workflow, row.version)) {

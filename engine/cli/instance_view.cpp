@@ -126,6 +126,14 @@ std::string instance_details(const nlohmann::json& r) {
     out += fmt::format("paused       since {}: no step begins and no timer fires until it is resumed\n",
                        paused);
   }
+  if (auto attributes = r.value("attributes", nlohmann::json::object()); !attributes.empty()) {
+    std::string fields;
+    for (const auto& [name, value] : attributes.items()) {
+      fields += fmt::format("{}{}={}", fields.empty() ? "" : ", ", name,
+                            value.is_string() ? value.get<std::string>() : value.dump());
+    }
+    out += fmt::format("attributes   {}\n", printable(fields));
+  }
   if (r.contains("parent") && r["parent"].is_object()) {
     const auto& p = r["parent"];
     out += fmt::format("parent       {} (step {}{})\n", text(p, "instance_id"), text(p, "step"),

@@ -279,6 +279,27 @@ std::vector<SignalRow> SqliteStore::signals(const std::string& instance_id) {
   });
 }
 
+nlohmann::json SqliteStore::attributes(const std::string& instance_id) {
+  return guard(path_, "read search attributes from", [&] {
+    SQLite::Statement s(db_,
+                        "SELECT name, value FROM instance_attributes WHERE instance_id = ? ORDER "
+                        "BY name");
+    s.bind(1, instance_id);
+    nlohmann::json out = nlohmann::json::object();
+    while (s.executeStep()) {
+      auto value = s.getColumn(1);
+      if (value.isInteger()) {
+        out[s.getColumn(0).getString()] = value.getInt64();
+      } else if (value.isFloat()) {
+        out[s.getColumn(0).getString()] = value.getDouble();
+      } else {
+        out[s.getColumn(0).getString()] = value.getString();
+      }
+    }
+    return out;
+  });
+}
+
 std::int64_t SqliteStore::add_command(const CommandRow& command) {
   require_writable("add a command to");
   return guard(path_, "add a command to", [&] {

@@ -44,6 +44,7 @@ class SqliteStore final : public Store {
   std::optional<SignalRow> oldest_pending_signal(const std::string& instance_id,
                                                  const std::string& name) override;
   std::vector<SignalRow> signals(const std::string& instance_id) override;
+  nlohmann::json attributes(const std::string& instance_id) override;
 
   std::int64_t add_command(const CommandRow& command) override;
   std::vector<CommandRow> pending_commands(std::size_t limit) override;

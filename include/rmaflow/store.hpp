@@ -350,6 +350,8 @@ class Store {
                                                          const std::string& name) = 0;
   // Every signal of the instance, by seq.
   virtual std::vector<SignalRow> signals(const std::string& instance_id) = 0;
+  // Its search attributes as indexed (AttributeUpdate::values); an empty object when none.
+  virtual nlohmann::json attributes(const std::string& instance_id) = 0;
 
   // Commands. add_command() commits on its own (a client writes it while an engine may run;
   // WAL lets it wait for the engine's transaction) and returns the id.
@@ -431,6 +433,7 @@ class StoreWrapper : public Store {
     return target_->oldest_pending_signal(id, name);
   }
   std::vector<SignalRow> signals(const std::string& id) override { return target_->signals(id); }
+  nlohmann::json attributes(const std::string& id) override { return target_->attributes(id); }
   std::int64_t add_command(const CommandRow& c) override { return target_->add_command(c); }
   std::vector<CommandRow> pending_commands(std::size_t limit) override {
     return target_->pending_commands(limit);

@@ -51,13 +51,20 @@ TEST_CASE("Api.Issue16.ListsFilterOnSearchAttributes") {
       {"RMA-1", {{"customer_id", "C-1"}, {"value", 50}}},
       {"RMA-2", {{"customer_id", "C-2"}, {"value", 250}}},
       {"RMA-3", {{"customer_id", "C-1"}, {"value", 700.5}}}};
+  std::string last;
   for (const auto& [key, fields] : returns) {
     json input = fields;
     input["rma_id"] = key;
     auto reply = api.submit(input, "searched");
     REQUIRE_MESSAGE(reply.status == 201, reply.text);
-    api.await_status(reply.body.value("id", ""), "completed");
+    last = reply.body.value("id", "");
+    api.await_status(last, "completed");
   }
+  // An instance shows its attributes, through the API and `rmaflow show`.
+  CHECK(api.get("/v1/instances/" + last).body["attributes"] ==
+        json{{"customer_id", "C-1"}, {"value", 700.5}});
+  auto shown = run_process({rmaflow_binary(), "show", "--db", api.db, last});
+  CHECK(shown.out.find("attributes   customer_id=C-1, value=700.5") != std::string::npos);
   using Keys = std::set<std::string>;
   CHECK(listed(api, "attr.customer_id=C-1") == Keys{"RMA-1", "RMA-3"});
   CHECK(listed(api, "attr.value=%3E%3D100") == Keys{"RMA-2", "RMA-3"});

@@ -130,7 +130,7 @@ def prepare(args, work):
                               "WHERE type = 'customer' AND id = 'C-107'").rowcount
     check(changed == 1, 'the ERP has no customer C-107 to release')
     tokens = {}
-    for name, role in (('ops', 'operator'), ('auditor', 'viewer'), ('platform', 'submitter')):
+    for name, role in (('ops', 'operator'), ('auditor', 'viewer'), ('platform', 'submitter'), ('root', 'admin')):
         out = run([args.binary, 'token', 'add', '--auth', work / 'tokens.yaml', '--name', name, '--role', role])
         tokens[role] = out.splitlines()[0].strip()
     return tokens
@@ -437,6 +437,42 @@ def operator_redrives_an_expired_return(console, server, tokens):
     console.safe()
 
 
+SEARCHED = """workflow: searched
+version: 1
+business_key: ${ .input.rma_id }
+attributes:
+  customer_id: ${ .input.customer_id }
+  value: ${ .input.value }
+start: done
+steps:
+  done: { end: completed }
+"""
+
+
+def operator_filters_by_search_attributes(console, server, tokens):
+    status, deployed = api(server, tokens['admin'], 'POST', '/v1/workflows', {'source': SEARCHED, 'file': 'searched.yaml'})
+    check(status in (200, 201), f'the searched workflow was not deployed: {status} {deployed}')
+    for key, customer, value in (('RMA-S1', 'C-1', 50), ('RMA-S2', 'C-2', 250), ('RMA-S3', 'C-1', 700)):
+        status, started = api(server, tokens['submitter'], 'POST', '/v1/instances', {
+            'workflow': 'searched', 'input': {'rma_id': key, 'customer_id': customer, 'value': value}})
+        check(status == 201, f'{key} was not started: {status} {started}')
+    console.driver.get(f'{server.url}/#/instances?workflow=searched')
+    console.heading('Instances')
+    field = console.wait(lambda d: console.find('#f-attrs'), 'the attributes filter')[0]
+    field.send_keys('customer_id=C-1 value>=100')
+    console.driver.find_element(By.CSS_SELECTOR, 'form.filters button[type="submit"]').click()
+
+    def keys():
+        return sorted(r.text.split()[0] for r in console.find('main table tbody tr'))
+    console.wait(lambda d: keys() == ['RMA-S3'], 'the list filtered to RMA-S3')
+    console.row_with('RMA-S3').find_element(By.LINK_TEXT, 'RMA-S3').click()
+    console.heading('RMA-S3')
+    facts = console.wait(lambda d: [dd.text for dd in console.find('dl.facts dd') if 'customer_id=' in dd.text],
+                         'the attributes among the facts')
+    check('customer_id=C-1' in facts[0] and 'value=700' in facts[0], f'the attributes read: {facts}')
+    console.safe()
+
+
 def hostile_input_renders_as_text(console, server, tokens):
     status, started = api(server, tokens['submitter'], 'POST', '/v1/instances', {
         'workflow': 'standard-return',
@@ -532,6 +568,7 @@ def main():
         console = Console(driver, server.url, args.out / 'screenshots')
         suspended = operator_repairs_the_credit_hold(console, server, tokens)
         operator_redrives_an_expired_return(console, server, tokens)
+        operator_filters_by_search_attributes(console, server, tokens)
         hostile_input_renders_as_text(console, server, tokens)
         viewer_gets_no_repairs(console, server, tokens, suspended)
         # Refusals the test provoked (403, 422) are logged as failed loads; anything else severe

@@ -107,6 +107,8 @@ function facts(view) {
     ['Updated', when(view.updated_at)],
     view.ended_at ? ['Ended', when(view.ended_at)] : null,
     view.paused_at ? ['Paused', 'since ', when(view.paused_at), ': nothing begins until it is resumed'] : null,
+    view.attributes && Object.keys(view.attributes).length
+      ? ['Attributes', Object.entries(view.attributes).map(([k, v]) => `${k}=${v}`).join(', ')] : null,
     parent ? ['Parent', instanceLink(parent.instance), parent.step ? ` at ${parent.step}` : '',
       parent.branch ? ` [${parent.branch}]` : ''] : null,
   ].filter(Boolean);

@@ -8,6 +8,25 @@ import {
 const PAGE_SIZE = 50;
 const LIST_FILTERS = ['status', 'workflow', 'version', 'step', 'business_key', 'created_after', 'created_before'];
 
+// The search attribute filter as typed ("customer_id=C-105 value>=100 value<500") as the API
+// takes it: {"attr.customer_id": "C-105", "attr.value": ">=100,<500"}. What does not read as a
+// condition is passed on for the server to name what is wrong with it.
+export function attributeParams(text) {
+  const out = {};
+  for (const part of (text || '').split(/\s+/).filter(Boolean)) {
+    const m = /^([^<>=]+)(>=|<=|=|>|<)(.*)$/.exec(part);
+    if (!m) {
+      out[`attr.${part}`] = '=';
+      continue;
+    }
+    const [, name, op, value] = m;
+    const key = `attr.${name}`;
+    const condition = op === '=' ? value : `${op}${value}`;
+    out[key] = out[key] ? `${out[key]},${condition}` : condition;
+  }
+  return out;
+}
+
 const keyCell = (row) => instanceLink(row.id, row.business_key);
 const rowLink = (row) => instanceHref(row.id);
 
@@ -44,7 +63,7 @@ function filterForm(page, params, names, fields) {
     add('status', 'Status', h('select', { name: 'status', id: 'f-status' }, options(STATUSES, params.get('status'))));
   }
   add('workflow', 'Workflow', h('select', { name: 'workflow', id: 'f-workflow' }, options(names, params.get('workflow'))));
-  for (const [name, label] of [['step', 'Step'], ['business_key', 'Business key'], ['team', 'Team']]) {
+  for (const [name, label] of [['step', 'Step'], ['business_key', 'Business key'], ['attrs', 'Attributes'], ['team', 'Team']]) {
     if (!fields.includes(name)) continue;
     add(name, label, h('input', { name, id: `f-${name}`, value: params.get(name) || '', autocomplete: 'off', size: 14 }));
   }
@@ -92,7 +111,9 @@ export async function renderList(ctx) {
   const stamp = h('p', { class: 'live' });
   const filters = Object.fromEntries(LIST_FILTERS.map((name) => [name, params.get(name)]));
   const draw = async () => {
-    const page = await get(`/v1/instances${query({ ...filters, limit: PAGE_SIZE, cursor: params.get('cursor') })}`);
+    const page = await get(`/v1/instances${query({
+      ...filters, ...attributeParams(params.get('attrs')), limit: PAGE_SIZE, cursor: params.get('cursor'),
+    })}`);
     if (!ctx.current()) return;
     fill(results, table(COLUMNS, page.items, { empty: 'No instance matches.', link: rowLink }),
       pager('instances', params, page.next_cursor));
@@ -102,7 +123,7 @@ export async function renderList(ctx) {
   await draw();
   fill(
       ctx.main, h('h1', {}, 'Instances'),
-      filterForm('instances', params, names, ['status', 'step', 'business_key', 'time']),
+      filterForm('instances', params, names, ['status', 'step', 'business_key', 'attrs', 'time']),
       session.may.act ? bulkBar(params) : null, stamp,
       h('section', {class: 'panel', 'aria-label': 'Instances'}, results));
   ctx.every(5000, draw);
@@ -157,7 +178,7 @@ function bulkFilter(kind, params) {
 }
 
 function bulkBar(params) {
-  const unsupported = ['business_key', 'created_after', 'created_before'].filter((n) => params.get(n));
+  const unsupported = ['business_key', 'attrs', 'created_after', 'created_before'].filter((n) => params.get(n));
   const buttons = Object.keys(BULK).map(
       (kind) =>
           h('button', {
