@@ -54,7 +54,11 @@ std::vector<AttributeGroup> group_attributes(SQLite::Database& db,
   for (const auto& condition : all) {
     auto same = std::find_if(groups.begin(), groups.end(),
                              [&](const auto& g) { return g.name == condition.name; });
-    if (same == groups.end()) same = groups.insert(groups.end(), AttributeGroup{condition.name});
+    if (same == groups.end()) {
+      AttributeGroup group;
+      group.name = condition.name;
+      same = groups.insert(groups.end(), std::move(group));
+    }
     same->tests.push_back(&condition);
     same->equality = same->equality || condition.op == "=";
   }
