@@ -1,4 +1,4 @@
-// Operator actions on one instance, and in bulk (retry, pause, resume). Each action needs a reason;
+// Operator actions on one instance (in bulk: job_routes.cpp). Each action needs a reason;
 // the actor is the token's name. Only the fields each action takes are accepted.
 #include <fmt/format.h>
 
@@ -92,57 +92,6 @@ void post_action(ApiContext& context, ApiRequest& request, const Answer& answer)
             if (!r.branch.empty()) body["branch"] = r.branch;
             return json_response(200, body);
           }));
-}
-
-void post_bulk_action(ApiContext& context, ApiRequest& request, const Answer& answer) {
-  request.query.finish();
-  const auto& name = request.path.at("action");
-  auto kind = parse_action_kind(name);
-  if (!kind || !bulk_applicable(*kind)) {
-    fail(404, "not-found",
-         fmt::format("there is no bulk action \"{}\" (retry, pause, resume)", name));
-  }
-  auto body = json_object_body(request.http);
-  BodyFields fields(body);
-  BulkActionRequest bulk;
-  bulk.kind = *kind;
-  bulk.actor = request.principal.name;
-  bulk.reason = fields.required_string("reason", kMaxTextBytes);
-  if (auto filter = fields.optional_object("filter")) {
-    BodyFields f(*filter, "/filter");
-    if (auto statuses = f.optional_value("status")) {
-      if (!statuses->is_array()) fail(422, "invalid-field", "status must be a list", "/filter/status");
-      for (std::size_t i = 0; i < statuses->size(); ++i) {
-        const auto& s = (*statuses)[i];
-        auto status = s.is_string() ? parse_instance_status(s.get<std::string>()) : std::nullopt;
-        if (!status) {
-          fail(422, "invalid-field", fmt::format("{} is not an instance status", s.dump()),
-               fmt::format("/filter/status/{}", i));
-        }
-        bulk.filter.statuses.push_back(*status);
-      }
-    }
-    bulk.filter.workflow = f.optional_string("workflow").value_or("");
-    bulk.filter.version = f.optional_int("version", 1);
-    bulk.filter.step = f.optional_string("step").value_or("");
-    f.finish();
-  }
-  bulk.filter.after_id = fields.optional_string("cursor").value_or("");
-  bulk.filter.limit = static_cast<std::size_t>(fields.optional_int("limit", 1).value_or(100));
-  if (bulk.filter.limit > context.max_page) {
-    fail(422, "invalid-field", fmt::format("limit may be at most {}", context.max_page), "/limit");
-  }
-  bulk.per_second = fields.optional_int("per_second", 1).value_or(10);
-  if (bulk.per_second > 1000) {
-    fail(422, "invalid-field", "per_second may be at most 1000", "/per_second");
-  }
-  fields.finish();
-  bool started = context.bulk.start(std::move(bulk), [answer](nlohmann::json report) {
-    answer(json_response(200, report));
-  });
-  if (!started) {
-    fail(409, "busy", "a bulk action is running; wait for its answer and continue from its cursor");
-  }
 }
 
 }  // namespace rmaflow::api

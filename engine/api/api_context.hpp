@@ -7,7 +7,6 @@
 #include <string>
 
 #include "engine/api/auth.hpp"
-#include "engine/api/bulk_action.hpp"
 #include "engine/api/definition_cache.hpp"
 #include "engine/api/instance_page.hpp"
 #include "engine/api/metrics.hpp"
@@ -19,14 +18,13 @@ namespace rmaflow::api {
 
 struct ApiContext {
   ApiContext(Engine& engine, std::string db_path, std::optional<Authenticator> auth)
-      : engine(engine), reads(std::move(db_path)), auth(std::move(auth)), bulk(engine, reads) {}
+      : engine(engine), reads(std::move(db_path)), auth(std::move(auth)) {}
 
   Engine& engine;
   ReadStores reads;
   // Shared with the answers still out: an engine callback may answer after the server is gone.
   std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
   std::optional<Authenticator> auth;  // none: every caller is "anonymous", an admin
-  BulkAction bulk;
   DefinitionCache definitions;
   std::size_t max_page = kMaxPage;    // the largest `limit` a list takes
   std::string workflows_dir = ".";    // where input schema paths of deployed YAML resolve

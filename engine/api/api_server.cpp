@@ -42,7 +42,6 @@ void ApiServer::start() { state_->http.start(); }
 std::uint16_t ApiServer::port() const { return state_->http.port(); }
 
 void ApiServer::stop() {
-  state_->context.bulk.stop();
   state_->http.stop();
 }
 

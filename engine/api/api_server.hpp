@@ -49,7 +49,7 @@ class ApiServer {
   // Listens. Throws Error(io) naming the address when it cannot.
   void start();
   std::uint16_t port() const;
-  // Stops accepting, ends a bulk retry in progress, lets requests in flight finish.
+  // Stops accepting, lets requests in flight finish.
   void stop();
 
  private:

@@ -2,7 +2,7 @@
 // role. Only SHA-256 hashes of the tokens are stored; a token is shown once, when it is made.
 //
 // Roles (design §6): submitter starts instances and sends signals; viewer reads; operator
-// reads, repairs (actions, bulk retry) and sends signals by hand; admin does all of it and
+// reads, repairs (actions, bulk jobs) and sends signals by hand; admin does all of it and
 // deploys workflows. What a role is not granted it may not do (default deny).
 #pragma once
 

@@ -35,7 +35,13 @@ void post_signal(ApiContext& context, ApiRequest& request, const Answer& answer)
 
 // action_routes.cpp
 void post_action(ApiContext& context, ApiRequest& request, const Answer& answer);
-void post_bulk_action(ApiContext& context, ApiRequest& request, const Answer& answer);
+
+// job_routes.cpp
+void post_job(ApiContext& context, ApiRequest& request, const Answer& answer);
+void list_jobs(ApiContext& context, ApiRequest& request, const Answer& answer);
+void get_job(ApiContext& context, ApiRequest& request, const Answer& answer);
+void get_job_items(ApiContext& context, ApiRequest& request, const Answer& answer);
+void post_job_cancel(ApiContext& context, ApiRequest& request, const Answer& answer);
 
 // workflow_routes.cpp
 void list_workflows(ApiContext& context, ApiRequest& request, const Answer& answer);

@@ -29,7 +29,6 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 21> kTitles{
     {"method-not-allowed", "The resource does not take this method"},
     {"conflict", "The request conflicts with what is stored"},
     {"refused", "The instance's state does not allow this"},
-    {"busy", "The server is already doing this"},
     {"body-too-large", "The request body is too large"},
     {"header-too-large", "The request header is too large"},
     {"request-timeout", "The request did not arrive in time"},

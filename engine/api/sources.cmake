@@ -2,12 +2,12 @@ set(RMAFLOW_API_SOURCES
   engine/api/action_routes.cpp
   engine/api/api_server.cpp
   engine/api/auth.cpp
-  engine/api/bulk_action.cpp
   engine/api/console_routes.cpp
   engine/api/definition_cache.cpp
   engine/api/graph_svg.cpp
   engine/api/instance_page.cpp
   engine/api/instance_routes.cpp
+  engine/api/job_routes.cpp
   engine/api/json_body.cpp
   engine/api/logging_routes.cpp
   engine/api/metrics.cpp

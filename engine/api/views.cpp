@@ -185,17 +185,52 @@ nlohmann::json event_json(const EventRow& e) {
 nlohmann::json audit_entry_json(const EventRow& e, const InstanceRow* instance) {
   auto data = parse_or_null(e.data);
   if (!data.is_object()) data = nlohmann::json::object();
-  return {{"at", format_time(e.at)},
-          {"instance_id", e.instance_id},
-          {"seq", e.seq},
-          {"workflow", instance ? nlohmann::json(instance->workflow) : nlohmann::json(nullptr)},
-          {"business_key", instance ? nlohmann::json(instance->business_key) : nlohmann::json(nullptr)},
-          {"action", data.value("action", "")},
-          {"actor", data.value("actor", "")},
-          {"reason", data.value("reason", "")},
-          {"args", data.value("args", nlohmann::json::object())},
-          {"before", data.value("before", nlohmann::json(nullptr))},
-          {"after", data.value("after", nlohmann::json(nullptr))}};
+  return {
+      {"at", format_time(e.at)},
+      {"instance_id", e.instance_id},
+      {"seq", e.seq},
+      {"workflow", instance ? nlohmann::json(instance->workflow) : nlohmann::json(nullptr)},
+      {"business_key", instance ? nlohmann::json(instance->business_key) : nlohmann::json(nullptr)},
+      {"action", data.value("action", "")},
+      {"actor", data.value("actor", "")},
+      {"reason", data.value("reason", "")},
+      {"args", data.value("args", nlohmann::json::object())},
+      {"before", data.value("before", nlohmann::json(nullptr))},
+      {"after", data.value("after", nlohmann::json(nullptr))},
+      {"job", data.value("job", nlohmann::json(nullptr))}};
+}
+
+nlohmann::json job_json(const JobRow& job) {
+  auto optional_time = [](const std::optional<TimePoint>& t) {
+    return t ? nlohmann::json(format_time(*t)) : nlohmann::json(nullptr);
+  };
+  nlohmann::json out = {
+      {"id", job.id},
+      {"action", job.action},
+      {"state", to_string(job.state)},
+      {"filter", filter_to_json(job.filter)},
+      {"args", job.args},
+      {"actor", job.actor},
+      {"reason", job.reason},
+      {"per_second", job.per_second},
+      {"created_at", format_time(job.created_at)},
+      {"updated_at", format_time(job.updated_at)},
+      {"ended_at", optional_time(job.ended_at)},
+      {"applied", job.applied},
+      {"refused", job.refused},
+      {"last_instance", job.cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(job.cursor)}};
+  if (job.state == JobState::cancelled) {
+    out["cancelled_by"] = job.cancelled_by;
+    out["cancel_reason"] = job.cancel_reason;
+  }
+  return out;
+}
+
+nlohmann::json job_item_json(const JobItemRow& item) {
+  return {{"instance_id", item.instance_id},
+          {"outcome", item.applied ? "applied" : "refused"},
+          {"detail", item.detail},
+          {"at", format_time(item.at)}};
 }
 
 nlohmann::json commands_json(const std::vector<CommandRow>& commands) {

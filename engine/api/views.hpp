@@ -37,6 +37,12 @@ nlohmann::json commands_json(const std::vector<CommandRow>& commands);
 // the instance is known), action, actor, reason, args, before and after ({status, step}).
 nlohmann::json audit_entry_json(const EventRow& event, const InstanceRow* instance);
 
+// A bulk job: id, action, state, filter, args, actor, reason, per_second, created_at,
+// updated_at, ended_at, applied, refused, last_instance (and cancelled_by, cancel_reason).
+nlohmann::json job_json(const JobRow& job);
+// What a job did to one instance: instance_id, outcome (applied, refused), detail, at.
+nlohmann::json job_item_json(const JobItemRow& item);
+
 // Every stored definition, grouped by workflow: [{name, latest, versions: [...]}], by name.
 // Each version says how many `unfinished` instances stand on it, counted from `unfinished`
 // (Store::count_unfinished).

@@ -10,7 +10,7 @@ namespace rmaflow::cli {
 
 namespace {
 
-// Long enough for a bulk retry of a thousand instances at the default rate.
+// Generous: an answer waits for its commit, which may wait out a slow or failing disk.
 constexpr std::chrono::milliseconds kTimeout{10 * 60 * 1000};
 
 Errc errc_for(int status) {

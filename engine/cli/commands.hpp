@@ -30,6 +30,7 @@ void register_simulate(CLI::App& app, int& exit_code);  // simulate, test
 // signal, retry, skip, goto, cancel, patch, resolve
 void register_operator_commands(CLI::App& app, int& exit_code);
 void register_commands(CLI::App& app, int& exit_code);  // commands list, withdraw
+void register_jobs(CLI::App& app, int& exit_code);      // job start, list, show, cancel
 void register_completion(CLI::App& app, int& exit_code);  // completion bash
 
 }  // namespace rmaflow::cli

@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   register_audit(app, exit_code);
   register_operator_commands(app, exit_code);
   register_commands(app, exit_code);
+  register_jobs(app, exit_code);
   register_token(app, exit_code);
   register_db(app, exit_code);
   // Arguments end up in JSON (queued commands, requests, history events), which holds text only.

@@ -9,6 +9,7 @@ set(RMAFLOW_CLI_SOURCES
   engine/cli/cmd_validate.cpp
   engine/cli/cmd_run.cpp
   engine/cli/cmd_db.cpp
+  engine/cli/cmd_jobs.cpp
   engine/cli/cmd_deploy.cpp
   engine/cli/cmd_versions.cpp
   engine/cli/cmd_graph.cpp

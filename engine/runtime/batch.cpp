@@ -79,6 +79,20 @@ void Batch::command_done(std::int64_t id, TimePoint at, std::string outcome) {
   writes_.commands_done.push_back(CommandDone{id, at, std::move(outcome)});
 }
 
+void Batch::put_job(const JobRow& job) {
+  for (auto& row : writes_.jobs) {
+    if (row.id == job.id) {
+      row = job;
+      return;
+    }
+  }
+  writes_.jobs.push_back(job);
+}
+
+void Batch::add_job_item(JobItemRow item) {
+  writes_.job_items.push_back(std::move(item));
+}
+
 void Batch::set_attributes(const Instance& inst, nlohmann::json values) {
   writes_.attributes.push_back(AttributeUpdate{inst.row.id, std::move(values)});
 }

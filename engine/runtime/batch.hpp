@@ -41,6 +41,9 @@ class Batch {
   // True when this batch already adds a signal with this key to the instance.
   bool adds_signal(const std::string& instance_id, const std::string& idempotency_key) const;
   void command_done(std::int64_t id, TimePoint at, std::string outcome);
+  // Writes a bulk job's row (once per batch: a later put replaces an earlier one).
+  void put_job(const JobRow& job);
+  void add_job_item(JobItemRow item);
   // Replaces what is indexed of the instance's search attributes with `values`.
   void set_attributes(const Instance& inst, nlohmann::json values);
   // Runs `effect` after the batch is committed, in the order added.

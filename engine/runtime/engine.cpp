@@ -44,4 +44,15 @@ std::future<ActionResult> Engine::act(OperatorAction action) {
       [&](ReplyFn<ActionResult> done) { act(std::move(action), std::move(done)); });
 }
 
+std::future<JobRow> Engine::start_job(JobRequest request) {
+  return as_future<JobRow>(
+      [&](ReplyFn<JobRow> done) { start_job(std::move(request), std::move(done)); });
+}
+
+std::future<JobRow> Engine::cancel_job(std::string id, std::string actor, std::string reason) {
+  return as_future<JobRow>([&](ReplyFn<JobRow> done) {
+    cancel_job(std::move(id), std::move(actor), std::move(reason), std::move(done));
+  });
+}
+
 }  // namespace rmaflow

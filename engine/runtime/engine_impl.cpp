@@ -25,6 +25,7 @@ EngineImpl::EngineImpl(EngineOptions options)
       heartbeat_(io_),
       machine_(*this, options_.max_steps_per_turn),
       command_poll_(io_),
+      job_tick_(io_),
       ids_(pick_seed(options_.seed)),
       rng_(pick_seed(options_.seed)) {
   if (options_.store) {
@@ -180,6 +181,7 @@ void EngineImpl::run() {
   fire_due_timers();
   timers_->arm_wake();
   arm_command_poll();
+  arm_job_tick();
   arm_heartbeat();
   io_.run();
 }
@@ -198,6 +200,7 @@ void EngineImpl::stop() {
     run_guard_.reset();
     timers_->cancel();
     command_poll_.cancel();
+    job_tick_.cancel();
     heartbeat_.cancel();
     commit_->cancel();
     io_.stop();

@@ -10,6 +10,7 @@
 //   engine_start.cpp     starting instances (idempotent by business key)
 //   engine_signals.cpp   accepting signals, and which signals an instance can take
 //   engine_commands.cpp  operator actions, from callers and from the database's command queue
+//   engine_jobs.cpp      bulk jobs: an action applied over a filter at a bounded rate
 //   engine_calls.cpp     invoking adapters and taking their outcomes; adapters' host services
 //   engine_children.cpp  child instances started by call steps
 //   definition_cache     deployed versions and their input schemas
@@ -64,6 +65,9 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void start(StartRequest request, ReplyFn<StartResult> done) override;
   void signal(SignalRequest request, ReplyFn<SignalResult> done) override;
   void act(OperatorAction action, ReplyFn<ActionResult> done) override;
+  void start_job(JobRequest request, ReplyFn<JobRow> done) override;
+  void cancel_job(std::string id, std::string actor, std::string reason,
+                  ReplyFn<JobRow> done) override;
   void run_until_idle() override;
   void run_virtual(TimePoint until) override;
   void run() override;
@@ -148,6 +152,17 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   // While run() runs: applies newly queued commands every options_.command_poll.
   void arm_command_poll();
 
+  // Bulk jobs (engine_jobs.cpp).
+  JobRow handle_start_job(JobRequest request);
+  JobRow handle_cancel_job(const std::string& id, const std::string& actor,
+                           const std::string& reason);
+  void load_jobs();
+  // While run() runs and a job is running: applies each job's share every tick.
+  void arm_job_tick();
+  void run_jobs();
+  // Applies the job's action to one instance and records its item and progress.
+  void apply_job_item(JobRow& job, const std::string& instance_id);
+
   // Adapter calls and timers (engine_calls.cpp).
   void invoke(Instance& inst, LiveCursor& cursor);
   void complete(const std::string& id, const std::string& branch, std::uint64_t generation,
@@ -178,6 +193,14 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   StepMachine machine_;
   boost::asio::steady_timer command_poll_;
   std::int64_t last_command_ = 0;  // commands up to this id were handled
+  struct RunningJob {
+    JobRow row;
+    double allowance = 0;  // instances it may deal with now (a token bucket)
+  };
+  std::map<std::string, RunningJob> jobs_;  // running jobs, by id
+  boost::asio::steady_timer job_tick_;
+  bool job_tick_armed_ = false;
+  std::chrono::steady_clock::time_point last_job_tick_{};
   std::optional<WorkGuard> inflight_guard_;
   std::optional<WorkGuard> run_guard_;
 

@@ -234,6 +234,7 @@ void StepMachine::apply(Instance& inst, const OperatorAction& action) {
                            {"reason", action.reason},
                            {"args", args},
                            {"before", before}};
+    if (!action.job.empty()) data["job"] = action.job;
     if (!abandoned.empty() && action.kind != ActionKind::patch) {
       data["abandoned_calls"] = abandoned;  // their effects are compensated if it compensates
     }

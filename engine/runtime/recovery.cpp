@@ -36,6 +36,7 @@ void EngineImpl::recover() {
   }
   active_count_ = active_.size();
   apply_pending_commands(std::numeric_limits<std::size_t>::max());
+  load_jobs();
   commit_->request();
 }
 

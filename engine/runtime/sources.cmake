@@ -10,6 +10,7 @@ set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/engine_commands.cpp
   engine/runtime/engine_health.cpp
   engine/runtime/engine_impl.cpp
+  engine/runtime/engine_jobs.cpp
   engine/runtime/engine_lock.cpp
   engine/runtime/engine_signals.cpp
   engine/runtime/engine_start.cpp

@@ -11,10 +11,11 @@ namespace rmaflow::store {
 
 namespace {
 
-std::string insert_sql(const char* table, const char* columns, int count) {
+std::string insert_sql(const char* table, const char* columns, int count,
+                       const char* verb = "INSERT") {
   std::string params;
   for (int i = 1; i <= count; ++i) params += fmt::format("{}?{}", i == 1 ? "" : ", ", i);
-  return fmt::format("INSERT INTO {} ({}) VALUES ({})", table, columns, params);
+  return fmt::format("{} INTO {} ({}) VALUES ({})", verb, table, columns, params);
 }
 
 // An instance row is replaced whole: every column but the key takes the new value.
@@ -65,7 +66,9 @@ BatchWriter::BatchWriter(SQLite::Database& db, std::string path)
       clear_attributes_(db, "DELETE FROM instance_attributes WHERE instance_id = ?1"),
       insert_attribute_(db,
                         "INSERT INTO instance_attributes (instance_id, name, value) VALUES (?1, "
-                        "?2, ?3)") {}
+                        "?2, ?3)"),
+      upsert_job_(db, insert_sql("jobs", kJobColumns, kJobColumnCount, "INSERT OR REPLACE")),
+      insert_job_item_(db, insert_sql("job_items", kJobItemColumns, kJobItemColumnCount)) {}
 
 void BatchWriter::apply(const WriteBatch& batch) {
   for (const auto& row : batch.instances) {
@@ -106,6 +109,11 @@ void BatchWriter::apply(const WriteBatch& batch) {
       insert_attribute_.exec();
     }
   }
+  for (const auto& row : batch.jobs) {
+    auto encoded = encode_job(row);
+    run(upsert_job_, row, [&](SQLite::Statement& s, const JobRow& r) { bind_job(s, r, encoded); });
+  }
+  for (const auto& row : batch.job_items) run(insert_job_item_, row, bind_job_item);
   for (const auto& row : batch.commands_done) {
     if (row.outcome.empty()) {
       throw Error(Errc::storage,

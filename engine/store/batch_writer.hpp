@@ -38,6 +38,8 @@ class BatchWriter {
   SQLite::Statement finish_command_;
   SQLite::Statement clear_attributes_;
   SQLite::Statement insert_attribute_;
+  SQLite::Statement upsert_job_;
+  SQLite::Statement insert_job_item_;
 };
 
 }  // namespace rmaflow::store

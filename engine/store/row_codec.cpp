@@ -132,6 +132,37 @@ CommandRow read_command(const SQLite::Statement& s) {
   return row;
 }
 
+JobRow read_job(const SQLite::Statement& s) {
+  JobRow row;
+  row.id = s.getColumn(0).getString();
+  row.action = s.getColumn(1).getString();
+  row.filter = filter_from_json(nlohmann::json::parse(s.getColumn(2).getString()));
+  row.args = nlohmann::json::parse(s.getColumn(3).getString());
+  row.actor = s.getColumn(4).getString();
+  row.reason = s.getColumn(5).getString();
+  row.per_second = s.getColumn(6).getDouble();
+  row.state = parse_job_state(s.getColumn(7).getString()).value_or(JobState::cancelled);
+  row.created_at = time_at(s, 8);
+  row.updated_at = time_at(s, 9);
+  row.ended_at = optional_time_at(s, 10);
+  row.cursor = s.getColumn(11).getString();
+  row.applied = s.getColumn(12).getInt64();
+  row.refused = s.getColumn(13).getInt64();
+  row.cancelled_by = s.getColumn(14).getString();
+  row.cancel_reason = s.getColumn(15).getString();
+  return row;
+}
+
+JobItemRow read_job_item(const SQLite::Statement& s) {
+  JobItemRow row;
+  row.job_id = s.getColumn(0).getString();
+  row.instance_id = s.getColumn(1).getString();
+  row.applied = s.getColumn(2).getInt() != 0;
+  row.detail = s.getColumn(3).getString();
+  row.at = time_at(s, 4);
+  return row;
+}
+
 void bind_definition(SQLite::Statement& s, const DefinitionRow& row) {
   s.bindNoCopy(1, row.name);
   s.bind(2, row.version);
@@ -210,6 +241,37 @@ void bind_command(SQLite::Statement& s, const CommandRow& row) {
   bind_time(s, 4, row.created_at);
   bind_optional_time(s, 5, row.applied_at);
   s.bindNoCopy(6, row.outcome);
+}
+
+EncodedJob encode_job(const JobRow& row) {
+  return {filter_to_json(row.filter).dump(), row.args.dump()};
+}
+
+void bind_job(SQLite::Statement& s, const JobRow& row, const EncodedJob& encoded) {
+  s.bindNoCopy(1, row.id);
+  s.bindNoCopy(2, row.action);
+  s.bindNoCopy(3, encoded.filter);
+  s.bindNoCopy(4, encoded.args);
+  s.bindNoCopy(5, row.actor);
+  s.bindNoCopy(6, row.reason);
+  s.bind(7, row.per_second);
+  s.bind(8, std::string(to_string(row.state)));
+  bind_time(s, 9, row.created_at);
+  bind_time(s, 10, row.updated_at);
+  bind_optional_time(s, 11, row.ended_at);
+  s.bindNoCopy(12, row.cursor);
+  s.bind(13, row.applied);
+  s.bind(14, row.refused);
+  s.bindNoCopy(15, row.cancelled_by);
+  s.bindNoCopy(16, row.cancel_reason);
+}
+
+void bind_job_item(SQLite::Statement& s, const JobItemRow& row) {
+  s.bindNoCopy(1, row.job_id);
+  s.bindNoCopy(2, row.instance_id);
+  s.bind(3, row.applied ? 1 : 0);
+  s.bindNoCopy(4, row.detail);
+  bind_time(s, 5, row.at);
 }
 
 void bind_signal_consumed(SQLite::Statement& s, const SignalConsumed& row) {

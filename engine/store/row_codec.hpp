@@ -40,12 +40,22 @@ inline constexpr const char* kCommandColumns =
     "instance_id, kind, body, created_at, applied_at, outcome";
 inline constexpr int kCommandColumnCount = 6;
 
+inline constexpr const char* kJobColumns =
+    "id, action, filter, args, actor, reason, per_second, state, created_at, updated_at, "
+    "ended_at, cursor, applied, refused, cancelled_by, cancel_reason";
+inline constexpr int kJobColumnCount = 16;
+
+inline constexpr const char* kJobItemColumns = "job_id, instance_id, applied, detail, at";
+inline constexpr int kJobItemColumnCount = 5;
+
 DefinitionRow read_definition(const SQLite::Statement& s);
 InstanceRow read_instance(const SQLite::Statement& s);
 EventRow read_event(const SQLite::Statement& s);
 TimerRow read_timer(const SQLite::Statement& s);
 SignalRow read_signal(const SQLite::Statement& s);    // column 0 is seq
 CommandRow read_command(const SQLite::Statement& s);  // column 0 is id
+JobRow read_job(const SQLite::Statement& s);
+JobItemRow read_job_item(const SQLite::Statement& s);
 
 // An instance row's JSON columns, encoded for binding (the binders do not copy text).
 struct EncodedInstance {
@@ -66,6 +76,14 @@ void bind_timer(SQLite::Statement& s, const TimerRow& row);
 void bind_signal(SQLite::Statement& s, const SignalRow& row, const std::string& match);
 std::string match_text(const nlohmann::json& match);
 void bind_command(SQLite::Statement& s, const CommandRow& row);  // id is not bound
+// A job row's JSON columns, encoded for binding.
+struct EncodedJob {
+  std::string filter;
+  std::string args;
+};
+EncodedJob encode_job(const JobRow& row);
+void bind_job(SQLite::Statement& s, const JobRow& row, const EncodedJob& encoded);
+void bind_job_item(SQLite::Statement& s, const JobItemRow& row);
 
 // For the updates of a batch: UPDATE ... SET consumed_at = ?1 WHERE instance_id = ?2 AND
 // idempotency_key = ?3, and SET applied_at = ?1, outcome = ?2 WHERE id = ?3.

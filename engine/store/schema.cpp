@@ -18,7 +18,7 @@ namespace {
 // are the integers of the enums in rmaflow/status.hpp. Text columns hold '' rather than NULL
 // for "none", except the optional times, which are NULL.
 // clang-format off
-constexpr std::array<Migration, 8> kMigrations{{
+constexpr std::array<Migration, 9> kMigrations{{
   {1, "definitions, instances, events, timers", R"sql(
     CREATE TABLE schema_version (
       version    INTEGER PRIMARY KEY,
@@ -191,6 +191,37 @@ constexpr std::array<Migration, 8> kMigrations{{
       PRIMARY KEY (instance_id, name)
     ) WITHOUT ROWID;
     CREATE INDEX instance_attributes_value ON instance_attributes (name, value, instance_id);
+  )sql"},
+  // Bulk jobs: the job (its filter and arguments as JSON, its cursor and tallies updated with
+  // each instance it deals with) and one item per instance it dealt with.
+  {9, "jobs, job_items: bulk jobs", R"sql(
+    CREATE TABLE jobs (
+      id            TEXT    PRIMARY KEY,
+      action        TEXT    NOT NULL,
+      filter        TEXT    NOT NULL,
+      args          TEXT    NOT NULL,
+      actor         TEXT    NOT NULL,
+      reason        TEXT    NOT NULL,
+      per_second    REAL    NOT NULL,
+      state         TEXT    NOT NULL,
+      created_at    INTEGER NOT NULL,
+      updated_at    INTEGER NOT NULL,
+      ended_at      INTEGER,
+      cursor        TEXT    NOT NULL,
+      applied       INTEGER NOT NULL,
+      refused       INTEGER NOT NULL,
+      cancelled_by  TEXT    NOT NULL,
+      cancel_reason TEXT    NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX jobs_running ON jobs (id) WHERE state = 'running';
+    CREATE TABLE job_items (
+      job_id      TEXT    NOT NULL,
+      instance_id TEXT    NOT NULL,
+      applied     INTEGER NOT NULL,
+      detail      TEXT    NOT NULL,
+      at          INTEGER NOT NULL,
+      PRIMARY KEY (job_id, instance_id)
+    ) WITHOUT ROWID;
   )sql"},
 }};
 // clang-format on

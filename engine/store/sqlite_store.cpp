@@ -365,6 +365,46 @@ bool SqliteStore::withdraw_command(std::int64_t id, TimePoint at, const std::str
   });
 }
 
+std::optional<JobRow> SqliteStore::get_job(const std::string& id) {
+  return guard(path_, "read jobs from", [&] {
+    SQLite::Statement s(db_, select_from(kJobColumns, "jobs", "WHERE id = ?"));
+    s.bind(1, id);
+    return read_one(s, read_job);
+  });
+}
+
+std::vector<JobRow> SqliteStore::list_jobs(const std::string& before_id, std::size_t limit) {
+  return guard(path_, "read jobs from", [&] {
+    SQLite::Statement s(db_, select_from(kJobColumns, "jobs",
+                                         "WHERE ?1 = '' OR id < ?1 ORDER BY id DESC LIMIT ?2"));
+    s.bind(1, before_id);
+    s.bind(2, sql_limit(limit));
+    return read_all(s, read_job);
+  });
+}
+
+std::vector<JobRow> SqliteStore::running_jobs() {
+  return guard(path_, "read jobs from", [&] {
+    SQLite::Statement s(db_,
+                        select_from(kJobColumns, "jobs", "WHERE state = 'running' ORDER BY id"));
+    return read_all(s, read_job);
+  });
+}
+
+std::vector<JobItemRow> SqliteStore::job_items(const std::string& job_id,
+                                               const std::string& after_instance, bool refused_only,
+                                               std::size_t limit) {
+  return guard(path_, "read job items from", [&] {
+    std::string where = std::string("WHERE job_id = ?1 AND instance_id > ?2") +
+                        (refused_only ? " AND applied = 0" : "") + " ORDER BY instance_id LIMIT ?3";
+    SQLite::Statement s(db_, select_from(kJobItemColumns, "job_items", where.c_str()));
+    s.bind(1, job_id);
+    s.bind(2, after_instance);
+    s.bind(3, sql_limit(limit));
+    return read_all(s, read_job_item);
+  });
+}
+
 std::string SqliteStore::pragma(const std::string& name) {
   return guard(path_, "read a pragma from",
                [&] { return db_.execAndGet(fmt::format("PRAGMA {}", name)).getString(); });

@@ -52,6 +52,11 @@ class SqliteStore final : public Store {
   std::vector<CommandRow> list_commands(const std::string& instance_id, bool pending_only,
                                         std::size_t limit) override;
   bool withdraw_command(std::int64_t id, TimePoint at, const std::string& outcome) override;
+  std::optional<JobRow> get_job(const std::string& id) override;
+  std::vector<JobRow> list_jobs(const std::string& before_id, std::size_t limit) override;
+  std::vector<JobRow> running_jobs() override;
+  std::vector<JobItemRow> job_items(const std::string& job_id, const std::string& after_instance,
+                                    bool refused_only, std::size_t limit) override;
 
   // The value of a PRAGMA on this store's connection ("journal_mode", "synchronous"), for
   // diagnostics and tests.

@@ -13,6 +13,7 @@
 // keeps the last committed state and a new engine resumes from it.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -20,10 +21,9 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "rmaflow/adapter.hpp"
 #include "rmaflow/clock.hpp"
@@ -139,6 +139,7 @@ struct OperatorAction {
   // its key ("L1") when that is unique. Empty: the main line, or for retry, skip and resolve the
   // one cursor with an open incident. cancel, patch and migrate apply to the whole instance.
   std::string branch;
+  std::string job;  // the bulk job that applies it, if any (recorded with it)
 };
 
 struct ActionResult {
@@ -147,6 +148,36 @@ struct ActionResult {
   std::string step;    // where the main line stands
   std::string branch;  // the branch it applied to; empty: the main line or the whole instance
 };
+
+// A bulk job (JobRow in store.hpp): `action` applied to every instance `filter` matches, one
+// after another in id order, at most `per_second` a second, while run() runs.
+//   action  retry, skip, cancel, resolve, pause, resume (operator actions, as act() applies
+//           them) or signal
+//   filter  narrows the instances the action takes by default (job_scope); instances created
+//           after the job started are left alone
+//   args    cancel: {compensate?: bool}; signal: {name, payload?, match?}; the others none
+// Each instance the job deals with gets an item (applied, or refused and why) in the commit
+// that applies the action, and an applied action is recorded in the instance's history with
+// the job's id. A job resumes after a restart where it stood and touches no instance twice.
+struct JobRequest {
+  std::string action;
+  InstanceFilter filter;
+  nlohmann::json args = nlohmann::json::object();
+  std::string actor;
+  std::string reason;
+  double per_second = 10;  // from 0.1 to 1000
+};
+
+// The bulk job actions, as JobRequest::action names them.
+inline constexpr std::array<std::string_view, 7> kJobActions = {
+    "retry", "skip", "cancel", "resolve", "pause", "resume", "signal"};
+
+// The instances a job's action applies to: `filter`, with the action's statuses when it names
+// none (retry, resolve: suspended; skip: suspended, waiting; cancel: running, waiting,
+// suspended; pause: every unfinished one not paused; resume: the paused; signal: waiting).
+InstanceFilter job_scope(std::string_view action, InstanceFilter filter);
+// Throws ArgumentError (errors.hpp) naming the field of `request` that is wrong.
+void check_job_request(const JobRequest& request);
 
 struct EngineStats {
   std::uint64_t commits = 0;
@@ -192,6 +223,16 @@ class Engine {
   // state; the message says why), invalid_argument (a missing reason or malformed args).
   virtual void act(OperatorAction action, ReplyFn<ActionResult> done) = 0;
   std::future<ActionResult> act(OperatorAction action);
+
+  // Stores a bulk job (JobRequest) and answers with it once committed; it runs while run()
+  // runs. Error(invalid_argument) for a malformed request.
+  virtual void start_job(JobRequest request, ReplyFn<JobRow> done) = 0;
+  std::future<JobRow> start_job(JobRequest request);
+  // Ends a running job after the instance it is dealing with (recorded with who and why);
+  // answers with the job once committed. Error(not_found), or Error(refused) when it ended.
+  virtual void cancel_job(std::string id, std::string actor, std::string reason,
+                          ReplyFn<JobRow> done) = 0;
+  std::future<JobRow> cancel_job(std::string id, std::string actor, std::string reason);
 
   // Runs on the calling thread until nothing can progress without an outside event: every
   // instance is finished, waiting or suspended, and no adapter call is in flight. Retry

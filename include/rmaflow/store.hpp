@@ -202,33 +202,6 @@ struct AttributeUpdate {
   nlohmann::json values = nlohmann::json::object();
 };
 
-struct WriteBatch {
-  std::vector<InstanceRow> instances;  // inserted or replaced whole, by id
-  std::vector<EventRow> events;        // appended
-  std::vector<TimerRow> timers_set;    // inserted or replaced, by (instance, name)
-  std::vector<TimerRow> timers_cleared;  // by (instance, branch, name); `due` is ignored
-  std::vector<SignalRow> signals_added;        // seq is assigned by the store
-  std::vector<SignalConsumed> signals_consumed;
-  std::vector<CommandDone> commands_done;
-  std::vector<AttributeUpdate> attributes;
-
-  bool empty() const {
-    return instances.empty() && events.empty() && timers_set.empty() && timers_cleared.empty() &&
-           signals_added.empty() && signals_consumed.empty() && commands_done.empty() &&
-           attributes.empty();
-  }
-  void clear() {
-    instances.clear();
-    events.clear();
-    timers_set.clear();
-    timers_cleared.clear();
-    signals_added.clear();
-    signals_consumed.clear();
-    commands_done.clear();
-    attributes.clear();
-  }
-};
-
 // A search attribute's string value is indexed up to this many bytes; a longer one is not.
 inline constexpr std::size_t kMaxAttributeBytes = 256;
 
@@ -260,6 +233,79 @@ struct InstanceFilter {
   std::optional<TimePoint> created_before;  // created strictly before
   std::optional<TimePoint> deadline_before; // its current phase's deadline is at or before
   std::vector<AttributeCondition> attributes;  // all of them hold
+};
+
+// A bulk job (Engine::start_job): one operator action, or a signal, applied at a bounded rate
+// to every instance a filter matches, in id order. The job's progress (the last instance it
+// dealt with and its tallies) is written in the same commit as each instance's action and its
+// item, so that a job resumed after a restart touches no instance twice.
+enum class JobState { running, finished, cancelled };
+std::string_view to_string(JobState state);
+std::optional<JobState> parse_job_state(std::string_view text);
+
+struct JobRow {
+  std::string id;
+  std::string action;     // retry, skip, cancel, resolve, pause, resume, signal
+  InstanceFilter filter;  // as the job applies it: its defaults filled in, limit unused
+  nlohmann::json args = nlohmann::json::object();  // the action's (signal: name, payload)
+  std::string actor;
+  std::string reason;
+  double per_second = 10;
+  JobState state = JobState::running;
+  TimePoint created_at;
+  TimePoint updated_at;
+  std::optional<TimePoint> ended_at;
+  std::string cursor;  // the last instance dealt with; empty before the first
+  std::int64_t applied = 0;
+  std::int64_t refused = 0;
+  std::string cancelled_by;  // the actor who cancelled it, and why
+  std::string cancel_reason;
+};
+
+// What a job did to one instance.
+struct JobItemRow {
+  std::string job_id;
+  std::string instance_id;
+  bool applied = false;
+  std::string detail;  // applied: the status and step after it; refused: why
+  TimePoint at;
+};
+
+// A filter as JSON ({status: [...], workflow, version, step, business_key, incident, paused,
+// created_from, created_before, attributes: ["name op value", ...]}), as jobs store it.
+nlohmann::json filter_to_json(const InstanceFilter& filter);
+// Throws Error(invalid_argument) naming what is wrong.
+InstanceFilter filter_from_json(const nlohmann::json& json);
+
+struct WriteBatch {
+  std::vector<InstanceRow> instances;    // inserted or replaced whole, by id
+  std::vector<EventRow> events;          // appended
+  std::vector<TimerRow> timers_set;      // inserted or replaced, by (instance, name)
+  std::vector<TimerRow> timers_cleared;  // by (instance, branch, name); `due` is ignored
+  std::vector<SignalRow> signals_added;  // seq is assigned by the store
+  std::vector<SignalConsumed> signals_consumed;
+  std::vector<CommandDone> commands_done;
+  std::vector<AttributeUpdate> attributes;
+  std::vector<JobRow> jobs;           // inserted or replaced whole, by id
+  std::vector<JobItemRow> job_items;  // inserted; one per (job, instance)
+
+  bool empty() const {
+    return instances.empty() && events.empty() && timers_set.empty() && timers_cleared.empty() &&
+           signals_added.empty() && signals_consumed.empty() && commands_done.empty() &&
+           attributes.empty() && jobs.empty() && job_items.empty();
+  }
+  void clear() {
+    instances.clear();
+    events.clear();
+    timers_set.clear();
+    timers_cleared.clear();
+    signals_added.clear();
+    signals_consumed.clear();
+    commands_done.clear();
+    attributes.clear();
+    jobs.clear();
+    job_items.clear();
+  }
 };
 
 // How many instances of one workflow have one status and started and ended in which interval
@@ -368,6 +414,17 @@ class Store {
   // or unknown). Only while no engine runs on the database: an engine that read the command
   // expects to record its outcome.
   virtual bool withdraw_command(std::int64_t id, TimePoint at, const std::string& outcome) = 0;
+
+  // Bulk jobs (JobRow); written by commits only.
+  virtual std::optional<JobRow> get_job(const std::string& id) = 0;
+  // Newest first, those with ids before `before_id` (all when empty), at most `limit`.
+  virtual std::vector<JobRow> list_jobs(const std::string& before_id, std::size_t limit) = 0;
+  virtual std::vector<JobRow> running_jobs() = 0;
+  // A job's items by instance id, those after `after_instance`, at most `limit`; only the
+  // refused ones when `refused_only`.
+  virtual std::vector<JobItemRow> job_items(const std::string& job_id,
+                                            const std::string& after_instance, bool refused_only,
+                                            std::size_t limit) = 0;
 };
 
 // Calls `visit` for each instance `filter` matches, in id order, a page at a time, until it
@@ -447,6 +504,15 @@ class StoreWrapper : public Store {
   }
   bool withdraw_command(std::int64_t id, TimePoint at, const std::string& outcome) override {
     return target_->withdraw_command(id, at, outcome);
+  }
+  std::optional<JobRow> get_job(const std::string& id) override { return target_->get_job(id); }
+  std::vector<JobRow> list_jobs(const std::string& before_id, std::size_t limit) override {
+    return target_->list_jobs(before_id, limit);
+  }
+  std::vector<JobRow> running_jobs() override { return target_->running_jobs(); }
+  std::vector<JobItemRow> job_items(const std::string& job_id, const std::string& after,
+                                    bool refused_only, std::size_t limit) override {
+    return target_->job_items(job_id, after, refused_only, limit);
   }
 
  protected:

@@ -137,6 +137,18 @@ nlohmann::json ApiFixture::await_status(const std::string& id, const std::string
   return last;
 }
 
+nlohmann::json ApiFixture::await_job(const std::string& id) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  nlohmann::json last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    last = get("/v1/jobs/" + id).body;
+    if (last.is_object() && last.value("state", "running") != "running") return last;
+    std::this_thread::yield();
+  }
+  FAIL("job ", id, " did not end; last seen: ", last.dump());
+  return last;
+}
+
 void check_problem(const ApiReply& reply, int status, const std::string& type,
                    const std::optional<std::string>& pointer) {
   INFO("answer: ", reply.status, " ", reply.text);

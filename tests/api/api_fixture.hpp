@@ -55,6 +55,8 @@ class ApiFixture {
   ApiReply submit(const nlohmann::json& input, const std::string& workflow = "returns");
   // The instance, polled until `status` (up to 20 s): instances move on the engine's thread.
   nlohmann::json await_status(const std::string& id, const std::string& status);
+  // The bulk job, polled until it has ended (up to 60 s).
+  nlohmann::json await_job(const std::string& id);
 
   TempDir dir;
   std::string db;

@@ -1,8 +1,9 @@
 // Operator actions over real HTTP: each one applied and audited with the token's name as the
-// actor, refusals, bulk retry, and commands the offline CLI queues while the server runs.
+// actor, refusals, bulk jobs, and commands the offline CLI queues while the server runs.
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "tests/api/api_fixture.hpp"
 
@@ -31,7 +32,7 @@ ApiReply act(ApiFixture& api, const std::string& id, const std::string& action, 
   return api.post("/v1/instances/" + id + "/actions/" + action, body, role);
 }
 
-void check_audit(ApiFixture& api, const std::string& id, const std::string& action,
+json check_audit(ApiFixture& api, const std::string& id, const std::string& action,
                  const std::string& reason, const std::string& actor = "operator") {
   auto audit = last_action(api, id);
   INFO("audit: ", audit.dump());
@@ -41,6 +42,7 @@ void check_audit(ApiFixture& api, const std::string& id, const std::string& acti
   CHECK(audit.value("reason", "") == reason);
   CHECK(audit["before"].is_object());
   CHECK(audit["after"].is_object());
+  return audit;
 }
 
 }  // namespace
@@ -115,47 +117,106 @@ TEST_CASE("Api.Actions.Refusals") {
   CHECK(last_action(api, waiting).is_null());
 }
 
-TEST_CASE("Api.Actions.BulkRetryReportsWhatItDid") {
+// The job's items: what it did to each instance, by instance id.
+std::map<std::string, json> job_items(ApiFixture& api, const std::string& job) {
+  std::map<std::string, json> out;
+  auto reply = api.get("/v1/jobs/" + job + "/items");
+  INFO("items: ", reply.text);
+  REQUIRE(reply.status == 200);
+  for (const auto& item : reply.body["items"]) out[item.value("instance_id", "")] = item;
+  return out;
+}
+
+TEST_CASE("Api.Jobs.Issue16.BulkRetryIsAStoredJobWithAnOutcomePerInstance") {
   ApiFixture api;
   std::vector<std::string> suspended;
   for (int i = 0; i < 5; ++i) suspended.push_back(start(api, "RMA-B" + std::to_string(i), true, "suspended"));
   auto waiting = start(api, "RMA-BW", false, "waiting");
 
-  auto first = api.post("/v1/actions/retry",
-                        {{"reason", "ERP outage over"}, {"limit", 3}, {"per_second", 50}}, "operator");
-  REQUIRE(first.status == 200);
-  CHECK(first.body.value("matched", 0) == 3);
-  REQUIRE(first.body["retried"].size() == 3);
-  CHECK(first.body["refused"].empty());
-  CHECK(first.body["next_cursor"] == suspended[2]);
-  auto rest = api.post("/v1/actions/retry",
-                       {{"reason", "ERP outage over"}, {"cursor", first.body["next_cursor"]},
-                        {"per_second", 50}},
-                       "operator");
-  REQUIRE(rest.status == 200);
-  CHECK(rest.body["retried"].size() == 2);
-  CHECK(rest.body["next_cursor"].is_null());
+  // A dry run lists what the job would touch, a page at a time, and stores nothing.
+  auto dry = api.post(
+      "/v1/jobs",
+      {{"action", "retry"}, {"reason", "ERP outage over"}, {"dry_run", true}, {"limit", 3}},
+      "operator");
+  REQUIRE_MESSAGE(dry.status == 200, dry.text);
+  REQUIRE(dry.body["instances"].size() == 3);
+  CHECK(dry.body["instances"][0].value("id", "") == suspended[0]);
+  CHECK(dry.body["next_cursor"] == suspended[2]);
+  CHECK(dry.body["filter"]["status"] == json::array({"suspended"}));
+  auto page2 = api.post("/v1/jobs",
+                        {{"action", "retry"},
+                         {"reason", "ERP outage over"},
+                         {"dry_run", true},
+                         {"cursor", suspended[2]}},
+                        "operator");
+  CHECK(page2.body["instances"].size() == 2);
+  CHECK(page2.body["next_cursor"].is_null());
+  CHECK(api.get("/v1/jobs").body["jobs"].empty());
+
+  auto started =
+      api.post("/v1/jobs", {{"action", "retry"}, {"reason", "ERP outage over"}, {"per_second", 50}},
+               "operator");
+  REQUIRE_MESSAGE(started.status == 201, started.text);
+  auto job_id = started.body.value("id", "");
+  CHECK(started.body.value("state", "") == "running");
+  CHECK(started.body.value("actor", "") == "operator");
+  auto job = api.await_job(job_id);
+  CHECK(job.value("state", "") == "finished");
+  CHECK(job.value("applied", 0) == 5);
+  CHECK(job.value("refused", 0) == 0);
+  CHECK(job.value("last_instance", "") == suspended.back());
+  auto items = job_items(api, job_id);
+  REQUIRE(items.size() == 5);
   for (const auto& id : suspended) {
+    CHECK(items[id].value("outcome", "") == "applied");
     api.await_status(id, "completed");
-    check_audit(api, id, "retry", "ERP outage over");
+    auto audit = check_audit(api, id, "retry", "ERP outage over", "operator");
+    CHECK(audit.value("job", "") == job_id);
   }
   CHECK(api.get("/v1/instances/" + waiting).body.value("status", "") == "waiting");
+  CHECK(api.get("/v1/jobs").body["jobs"][0].value("id", "") == job_id);
 
-  // Instances the engine refuses are reported, not skipped silently.
-  auto refused = api.post("/v1/actions/retry",
-                          {{"reason", "try"}, {"filter", {{"status", {"waiting"}}}}}, "operator");
-  REQUIRE(refused.status == 200);
-  REQUIRE(refused.body["refused"].size() == 1);
-  CHECK(refused.body["refused"][0].value("id", "") == waiting);
-  check_problem(api.post("/v1/actions/retry", {{"reason", "x"}, {"filter", {{"status", {"bogus"}}}}},
+  // Instances the engine refuses are reported with the reason, not skipped silently.
+  auto refusing = api.post(
+      "/v1/jobs", {{"action", "retry"}, {"reason", "try"}, {"filter", {{"status", {"waiting"}}}}},
+      "operator");
+  REQUIRE(refusing.status == 201);
+  auto refused_job = api.await_job(refusing.body.value("id", ""));
+  CHECK(refused_job.value("refused", 0) == 1);
+  auto refused =
+      api.get("/v1/jobs/" + refusing.body.value("id", "") + "/items?outcome=refused").body["items"];
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0].value("instance_id", "") == waiting);
+  CHECK(refused[0].value("detail", "").find("only a suspended step") != std::string::npos);
+
+  check_problem(
+      api.post("/v1/jobs",
+               {{"action", "retry"}, {"reason", "x"}, {"filter", {{"status", {"bogus"}}}}},
+               "operator"),
+      422, "invalid-field", "/filter");
+  check_problem(
+      api.post("/v1/jobs", {{"action", "retry"}, {"reason", "x"}, {"filter", {{"stat", "x"}}}},
+               "operator"),
+      422, "invalid-field", "/filter");
+  check_problem(api.post("/v1/jobs", {{"action", "explode"}, {"reason", "x"}}, "operator"), 422,
+                "invalid-field", "/action");
+  check_problem(api.post("/v1/jobs", {{"action", "retry"}, {"reason", "x"}, {"per_second", 5000}},
                          "operator"),
-                422, "invalid-field", "/filter/status/0");
-  check_problem(api.post("/v1/actions/retry", {{"reason", "x"}, {"filter", {{"stat", "x"}}}},
-                         "operator"),
-                422, "unknown-field", "/filter/stat");
+                422, "invalid-field", "/per_second");
+  check_problem(api.post("/v1/jobs", {{"action", "signal"}, {"reason", "x"}}, "operator"), 422,
+                "invalid-field", "/args/name");
+  check_problem(
+      api.post("/v1/jobs", {{"action", "retry"}, {"reason", "x"}, {"args", {{"input", 1}}}},
+               "operator"),
+      422, "invalid-field", "/args/input");
+  check_problem(api.post("/v1/jobs", {{"action", "retry"}, {"reason", "x"}}, "viewer"), 403,
+                "forbidden");
+  check_problem(api.get("/v1/jobs/job-nosuch"), 404, "not-found");
+  check_problem(api.post("/v1/jobs/" + job_id + "/cancel", {{"reason", "late"}}, "operator"), 409,
+                "refused");
 }
 
-TEST_CASE("Api.Actions.Issue16.PauseAndResumeEveryInstanceAFilterMatches") {
+TEST_CASE("Api.Jobs.Issue16.PauseAndResumeEveryInstanceAFilterMatches") {
   ApiFixture api;
   std::vector<std::string> waiting;
   for (int i = 0; i < 4; ++i)
@@ -163,19 +224,21 @@ TEST_CASE("Api.Actions.Issue16.PauseAndResumeEveryInstanceAFilterMatches") {
   auto suspended = start(api, "RMA-PS", true, "suspended");
 
   // Only the waiting ones: the filter's status.
-  auto paused = api.post(
-      "/v1/actions/pause",
-      {{"reason", "ERP maintenance"}, {"filter", {{"status", {"waiting"}}}}, {"per_second", 100}},
-      "operator");
-  REQUIRE_MESSAGE(paused.status == 200, paused.text);
-  CHECK(paused.body.value("matched", 0) == 4);
-  REQUIRE(paused.body["paused"].size() == 4);
-  CHECK(paused.body["refused"].empty());
+  auto paused = api.post("/v1/jobs",
+                         {{"action", "pause"},
+                          {"reason", "ERP maintenance"},
+                          {"filter", {{"status", {"waiting"}}}},
+                          {"per_second", 100}},
+                         "operator");
+  REQUIRE_MESSAGE(paused.status == 201, paused.text);
+  auto pause_job = api.await_job(paused.body.value("id", ""));
+  CHECK(pause_job.value("applied", 0) == 4);
+  CHECK(pause_job.value("refused", 0) == 0);
   auto listed = api.get("/v1/instances?paused=true").body["items"];
   REQUIRE(listed.size() == 4);
   for (const auto& item : listed) CHECK(item["paused_at"].is_string());
   CHECK(api.get("/v1/instances/" + suspended).body["paused_at"].is_null());
-  for (const auto& id : waiting) check_audit(api, id, "pause", "ERP maintenance");
+  for (const auto& id : waiting) check_audit(api, id, "pause", "ERP maintenance", "operator");
   // A pause is not forgotten: the stuck queue and the metrics show it.
   auto stuck = api.get("/v1/instances?stuck=true").body["items"];
   std::size_t stuck_paused = 0;
@@ -196,18 +259,68 @@ TEST_CASE("Api.Actions.Issue16.PauseAndResumeEveryInstanceAFilterMatches") {
   CHECK(api.get("/v1/instances/" + waiting[0]).body.value("status", "") == "waiting");
 
   // Resume takes the paused ones by default.
-  auto resumed =
-      api.post("/v1/actions/resume", {{"reason", "ERP back"}, {"per_second", 100}}, "operator");
-  REQUIRE_MESSAGE(resumed.status == 200, resumed.text);
-  CHECK(resumed.body.value("matched", 0) == 4);
-  CHECK(resumed.body["resumed"].size() == 4);
+  auto resumed = api.post(
+      "/v1/jobs", {{"action", "resume"}, {"reason", "ERP back"}, {"per_second", 100}}, "operator");
+  REQUIRE_MESSAGE(resumed.status == 201, resumed.text);
+  CHECK(api.await_job(resumed.body.value("id", "")).value("applied", 0) == 4);
   CHECK(api.get("/v1/instances?paused=true").body["items"].empty());
   CHECK(api.get("/metrics").text.find("\nrmaflow_instances_paused 0\n") != std::string::npos);
   api.await_status(waiting[0], "completed");
   CHECK(api.get("/v1/instances/" + waiting[1]).body.value("status", "") == "waiting");
+}
 
-  check_problem(api.post("/v1/actions/cancel", {{"reason", "x"}}, "operator"), 404, "not-found");
-  check_problem(api.post("/v1/actions/pause", {{"reason", "x"}}, "viewer"), 403, "forbidden");
+TEST_CASE("Api.Jobs.Issue16.SignalAndCancelJobs") {
+  ApiFixture api;
+  std::vector<std::string> waiting;
+  for (int i = 0; i < 3; ++i)
+    waiting.push_back(start(api, "RMA-SJ" + std::to_string(i), false, "waiting"));
+  // A signal to every waiting instance of a workflow, once each.
+  auto signalled =
+      api.post("/v1/jobs",
+               {{"action", "signal"},
+                {"reason", "parcels scanned in bulk"},
+                {"filter", {{"workflow", "returns"}}},
+                {"args", {{"name", "warehouse.received"}, {"payload", {{"ok", true}}}}},
+                {"per_second", 100}},
+               "operator");
+  REQUIRE_MESSAGE(signalled.status == 201, signalled.text);
+  CHECK(api.await_job(signalled.body.value("id", "")).value("applied", 0) == 3);
+  for (const auto& id : waiting) api.await_status(id, "completed");
+
+  // A slow cancel job, cancelled itself before it reached every instance.
+  std::vector<std::string> more;
+  for (int i = 0; i < 4; ++i)
+    more.push_back(start(api, "RMA-CJ" + std::to_string(i), false, "waiting"));
+  auto slow = api.post("/v1/jobs",
+                       {{"action", "cancel"},
+                        {"reason", "customer withdrew"},
+                        {"args", {{"compensate", true}}},
+                        {"per_second", 0.2}},
+                       "operator");
+  REQUIRE_MESSAGE(slow.status == 201, slow.text);
+  auto slow_id = slow.body.value("id", "");
+  auto cancelled =
+      api.post("/v1/jobs/" + slow_id + "/cancel", {{"reason", "wrong filter"}}, "operator");
+  REQUIRE_MESSAGE(cancelled.status == 200, cancelled.text);
+  CHECK(cancelled.body.value("state", "") == "cancelled");
+  CHECK(cancelled.body.value("cancelled_by", "") == "operator");
+  CHECK(cancelled.body.value("cancel_reason", "") == "wrong filter");
+  auto touched = cancelled.body.value("applied", 0) + cancelled.body.value("refused", 0);
+  CHECK(touched < 4);
+  // What it did before the cancel is all it did.
+  auto stored = api.get("/v1/jobs/" + slow_id).body;
+  CHECK(stored.value("state", "") == "cancelled");
+  CHECK(static_cast<int>(job_items(api, slow_id).size()) == touched);
+  int still_waiting = 0;
+  for (const auto& id : more)
+    still_waiting += api.get("/v1/instances/" + id).body.value("status", "") == "waiting";
+  CHECK(still_waiting == 4 - touched);
+  check_problem(api.post("/v1/jobs/" + slow_id + "/cancel", {{"reason", "again"}}, "operator"), 409,
+                "refused");
+  check_problem(api.post("/v1/jobs/job-nosuch/cancel", {{"reason", "x"}}, "operator"), 404,
+                "not-found");
+  check_problem(api.post("/v1/jobs/" + slow_id + "/cancel", json::object(), "operator"), 422,
+                "invalid-field", "/reason");
 }
 
 TEST_CASE("Api.Commands.QueuedOfflineArePickedUpWhileServing") {

@@ -233,20 +233,29 @@ TEST_CASE("Cli.Serve.StopsGracefullyOnSigterm") {
     api.await_status(id, "suspended");
     suspended.push_back(id);
   }
-  // A bulk retry at one a second is in flight when SIGTERM comes.
-  auto bulk = std::async(std::launch::async, [&] {
-    return api.post("/v1/actions/retry", {{"reason", "slowly"}, {"per_second", 1}}, "operator");
-  });
+  // A bulk retry job at one a second is running when SIGTERM comes.
+  auto job = api.post("/v1/jobs", {{"action", "retry"}, {"reason", "slowly"}, {"per_second", 1}},
+                      "operator");
+  REQUIRE_MESSAGE(job.status == 201, job.text);
+  auto job_id = job.body.value("id", "");
   api.await_status(suspended[0], "completed");  // its first retry went through
-  CHECK(api.server->stop(SIGTERM) == 0);        // exits 0 once the request in flight was answered
-  auto answer = bulk.get();
-  REQUIRE(answer.status == 200);
-  CHECK(answer.body.value("stopped", false));
-  CHECK(answer.body["retried"].size() >= 1);
-  CHECK(answer.body["next_cursor"].is_string());
+  CHECK(api.server->stop(SIGTERM) == 0);
   auto log = run_process({"/bin/cat", api.log}).out;
   CHECK(contains(log, "finishing requests in flight"));
   CHECK(contains(log, "stopped"));
+
+  // The job is stored: the next server goes on where it stood and retries each instance once.
+  api.start();
+  CHECK(api.get("/v1/jobs/" + job_id).body.value("applied", 0) >= 1);
+  auto ended = api.await_job(job_id);
+  CHECK(ended.value("state", "") == "finished");
+  CHECK(ended.value("applied", 0) == 3);
+  for (const auto& id : suspended) {
+    int retries = 0;
+    for (const auto& e : events_of(history(api, id), "operator_action"))
+      retries += e["data"].value("job", "") == job_id;
+    CHECK(retries == 1);
+  }
 }
 
 // `rmaflow start` takes the files `rmaflow run` takes: elements that name their workflow
@@ -271,4 +280,49 @@ TEST_CASE("Cli.Server.Issue11.StartTakesRunsInputFiles") {
   auto with = cli(api, "submitter", {"start", "--workflow", "returns", bare});
   CHECK(with.exit_code == 0);
   CHECK(contains(with.out, bare + ": started instance "));
+}
+
+// Issue 16: bulk jobs from the CLI: a dry run, a job started, its progress and items, refusals.
+TEST_CASE("Cli.Server.Issue16.JobStartShowListCancel") {
+  ApiFixture api;
+  std::vector<std::string> suspended;
+  for (int i = 0; i < 3; ++i) {
+    auto id = api.submit({{"rma_id", "RMA-JC" + std::to_string(i)}, {"amount", 1}, {"fail", true}})
+                  .body.value("id", "");
+    api.await_status(id, "suspended");
+    suspended.push_back(id);
+  }
+  auto dry = cli(api, "operator", {"job", "start", "retry", "--dry-run"});
+  INFO(dry.out, dry.err);
+  REQUIRE(dry.exit_code == 0);
+  for (const auto& id : suspended) CHECK(contains(dry.out, id));
+  CHECK(contains(dry.out, "would touch 3 instance(s)"));
+
+  check_sentence(cli(api, "operator", {"job", "start", "retry"}), 1, {"--reason"});
+  check_sentence(cli(api, "operator", {"job", "start", "signal", "--reason", "x"}), 1,
+                 {"--signal"});
+  check_sentence(cli(api, "viewer", {"job", "start", "retry", "--reason", "x"}), 1, {});
+  auto usage = cli(api, "operator", {"job", "start", "explode", "--reason", "x"});
+  CHECK(usage.exit_code == 2);
+
+  auto started = cli(api, "operator",
+                     {"job", "start", "retry", "--reason", "ERP back", "--workflow", "returns",
+                      "--per-second", "50"});
+  INFO(started.out, started.err);
+  REQUIRE(started.exit_code == 0);
+  auto at = started.out.find("job-");
+  REQUIRE(at != std::string::npos);
+  auto job_id = started.out.substr(at, started.out.find(' ', at) - at);
+  auto ended = api.await_job(job_id);
+  CHECK(ended.value("applied", 0) == 3);
+  auto shown = cli(api, "viewer", {"job", "show", job_id, "--items"});
+  REQUIRE(shown.exit_code == 0);
+  CHECK(contains(shown.out, "finished retry: 3 applied, 0 refused"));
+  for (const auto& id : suspended) CHECK(contains(shown.out, id));
+  auto listed = cli(api, "viewer", {"job", "list"});
+  REQUIRE(listed.exit_code == 0);
+  CHECK(contains(listed.out, job_id));
+  check_sentence(cli(api, "operator", {"job", "cancel", job_id, "--reason", "late"}), 1,
+                 {job_id, "finished"});
+  check_sentence(cli(api, "viewer", {"job", "show", "job-nosuch"}), 1, {"job-nosuch"});
 }

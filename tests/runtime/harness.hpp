@@ -2,10 +2,12 @@
 // scripted adapter ("ext") whose calls the test answers one by one.
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "rmaflow/engine.hpp"
@@ -83,6 +85,17 @@ class Harness {
   std::shared_ptr<AdapterRegistry> adapters;
   std::unique_ptr<Engine> engine;
 };
+
+// Polls `check` until it holds or 10 s pass (another thread or process has to act first).
+template <typename Check>
+bool eventually(Check check) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (check()) return true;
+    std::this_thread::yield();
+  }
+  return check();
+}
 
 // Asserts the history is seq 1..n without gaps.
 void check_contiguous(const std::vector<EventRow>& events);

@@ -37,7 +37,7 @@ steps:
 
 ActionResult act(Harness& h, const std::string& id, ActionKind kind, json args = json::object(),
                  const std::string& reason = "ticket OPS-1") {
-  OperatorAction action{id, kind, "alice", reason, std::move(args), ""};
+  OperatorAction action{id, kind, "alice", reason, std::move(args), "", ""};
   auto future = h.engine->act(std::move(action));
   h.idle();
   return future.get();

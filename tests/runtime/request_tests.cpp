@@ -26,17 +26,6 @@ steps:
   done: { end: completed }
 )";
 
-// Polls `check` until it holds or 10 s pass (another thread or process has to act first).
-template <typename Check>
-bool eventually(Check check) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (check()) return true;
-    std::this_thread::yield();
-  }
-  return check();
-}
-
 }  // namespace
 
 TEST_CASE("Engine.Reply.AnswersOnceCommitted") {

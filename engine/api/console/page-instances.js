@@ -1,4 +1,4 @@
-// The instance list (filters, keyset paging, bulk retry of what a filter matches) and the stuck
+// The instance list (filters, keyset paging, bulk jobs over what a filter matches) and the stuck
 // queue (reason, age, team). Both refresh every 5 seconds while open.
 import { get, post, query } from './api.js';
 import {
@@ -129,149 +129,97 @@ export async function renderList(ctx) {
   ctx.every(5000, draw);
 }
 
-const UNFINISHED = ['running', 'waiting', 'suspended', 'compensating'];
-
-// The bulk actions (POST /v1/actions/{kind}): what each is called, the statuses it takes when
-// the list's filter names none, and whether it takes paused instances (pause: only those not
-// paused yet; resume: only paused ones).
+// The bulk actions, each a job the server stores and runs at a bounded rate (POST /v1/jobs):
+// what each is called. Which instances each takes when the list's filter names no status is
+// the server's to say; the dialog shows it from a dry run.
 const BULK = {
-  retry: {
-    button: 'Retry what this filter matches…',
-    title: 'Bulk retry',
-    verb: 'Retries',
-    submit: 'Retry them',
-    busy: 'Retrying…',
-    done: 'retried',
-    status: ['suspended']
-  },
-  pause: {
-    button: 'Pause…',
-    title: 'Bulk pause',
-    verb: 'Pauses',
-    submit: 'Pause them',
-    busy: 'Pausing…',
-    done: 'paused',
-    status: UNFINISHED,
-    paused: false
-  },
-  resume: {
-    button: 'Resume…',
-    title: 'Bulk resume',
-    verb: 'Resumes',
-    submit: 'Resume them',
-    busy: 'Resuming…',
-    done: 'resumed',
-    status: UNFINISHED,
-    paused: true
-  },
+  retry: { button: 'Retry what this filter matches…', title: 'Bulk retry', submit: 'Retry them', done: 'retried' },
+  pause: { button: 'Pause…', title: 'Bulk pause', submit: 'Pause them', done: 'paused' },
+  resume: { button: 'Resume…', title: 'Bulk resume', submit: 'Resume them', done: 'resumed' },
+  cancel: { button: 'Cancel…', title: 'Bulk cancel', submit: 'Cancel them', done: 'cancelled' },
 };
 
-// The filter a bulk action takes: status, workflow, version, step. The list's other filters
-// (business key, time range) it does not take.
-function bulkFilter(kind, params) {
-  const filter = {
-    status: params.get('status') ? params.get('status').split(',') : BULK[kind].status
-  };
-  for (const name of ['workflow', 'step']) if (params.get(name)) filter[name] = params.get(name);
+// The job's filter, from the list's: every filter of the list but the stuck queue's.
+function bulkFilter(params) {
+  const filter = {};
+  if (params.get('status')) filter.status = params.get('status').split(',');
+  for (const name of ['workflow', 'step', 'business_key', 'created_before']) if (params.get(name)) filter[name] = params.get(name);
+  if (params.get('created_after')) filter.created_from = params.get('created_after');
   if (params.get('version')) filter.version = Number(params.get('version'));
+  const attributes = (params.get('attrs') || '').split(/\s+/).filter((part) => /[<>=]/.test(part));
+  if (attributes.length) filter.attributes = attributes;
   return filter;
 }
 
 function bulkBar(params) {
-  const unsupported = ['business_key', 'attrs', 'created_after', 'created_before'].filter((n) => params.get(n));
-  const buttons = Object.keys(BULK).map(
-      (kind) =>
-          h('button', {
-            type: 'button',
-            'data-action': `bulk-${kind}`,
-            disabled: unsupported.length > 0,
-            onclick: () => openBulk(kind, params),
-          },
-            BULK[kind].button));
-  const note = unsupported.length ?
-      h('span', {class: 'note'},
-        `Bulk actions filter by status, workflow, version and step only; clear ${
-            unsupported.join(', ')} to use them.`) :
-      null;
-  return h('div', {class: 'actions'}, buttons, note);
+  const buttons = Object.keys(BULK).map((kind) =>
+    h('button', { type: 'button', 'data-action': `bulk-${kind}`, onclick: () => openBulk(kind, params) }, BULK[kind].button));
+  return h('div', { class: 'actions' }, buttons);
 }
 
-function describeFilter(kind, filter) {
-  const paused = BULK[kind].paused;
-  return [
-    paused ? 'every paused instance' : 'every instance',
-    ` with status ${filter.status.join(' or ')}`, paused === false ? ' not paused yet' : '',
-    filter.workflow ? ` of workflow ${filter.workflow}` : '',
-    filter.version ? ` version ${filter.version}` : '', filter.step ? ` at step ${filter.step}` : ''
-  ].join('');
+function describeFilter(filter) {
+  const parts = [`status ${filter.status.join(' or ')}`];
+  if (filter.paused === true) parts.push('paused');
+  if (filter.paused === false) parts.push('not paused');
+  if (filter.workflow) parts.push(`workflow ${filter.workflow}${filter.version ? ` v${filter.version}` : ''}`);
+  if (filter.step) parts.push(`at step ${filter.step}`);
+  if (filter.business_key) parts.push(`business key ${filter.business_key}`);
+  if (filter.attributes) parts.push(filter.attributes.join(', '));
+  return parts.join('; ');
 }
 
-function reportOf(kind, report) {
-  const stopped = report.stopped ? '; stopped by the server' : '';
-  const done = BULK[kind].done;
-  const refusals = report.refused.length
-    ? table([{ title: 'Instance', cell: keyCell }, { title: 'Refused because', cell: (r) => r.detail }], report.refused)
-    : null;
-  return h(
-      'div', {class: 'result'},
-      h('p', {},
-        `Matched ${report.matched}; ${done} ${report[done].length}; refused ${
-            report.refused.length}${stopped}.`),
-      refusals,
-      report.next_cursor ? h('p', {class: 'note'},
-                             'More match: send it again to continue from where this stopped.') :
-                           null);
+// A job's progress and, once it has ended, its refusals.
+async function jobReport(kind, job) {
+  const state = job.state === 'running' ? 'Running' : `Job ${job.state}`;
+  const line = h('p', {}, `${state}: ${BULK[kind].done} ${job.applied}; refused ${job.refused}.`);
+  if (job.state === 'running' || !job.refused) return h('div', { class: job.state === 'running' ? 'progress' : 'result' }, line);
+  const refused = await get(`/v1/jobs/${encodeURIComponent(job.id)}/items${query({ outcome: 'refused' })}`);
+  return h('div', { class: 'result' }, line,
+    table([{ title: 'Instance', cell: (r) => h('a', { href: `#/instance/${encodeURIComponent(r.instance_id)}` }, r.instance_id) },
+      { title: 'Refused because', cell: (r) => r.detail }], refused.items));
 }
 
-// A bulk action in a dialog: first what the filter matches now (the preview), then the reason,
-// then the server's report; a limit that cut the run short continues from its cursor.
+// A bulk action in a dialog: first what the job would touch (a dry run on the server), then the
+// reason and rate, then the job's progress until it ends (it goes on if the dialog is closed).
 async function openBulk(kind, params) {
   const spec = BULK[kind];
-  const filter = bulkFilter(kind, params);
+  const filter = bulkFilter(params);
   const preview = h('div', { class: 'preview' }, h('p', { class: 'note' }, 'Looking up what it would touch…'));
   const reason = h('textarea', { name: 'reason', rows: 2, required: true, class: 'reason' });
-  const limit = h('input', { type: 'number', name: 'limit', min: 1, max: 1000, value: 100 });
-  const rate = h('input', { type: 'number', name: 'per_second', min: 1, max: 1000, value: 10 });
+  const rate = h('input', { type: 'number', name: 'per_second', min: 0.1, max: 1000, step: 'any', value: 10 });
+  const compensate = kind === 'cancel' ? h('input', { type: 'checkbox', name: 'compensate' }) : null;
   const outcome = h('div', { role: 'alert', 'aria-live': 'assertive' });
-  const submit = h('button', {type: 'submit', class: 'primary', disabled: true}, spec.submit);
+  const submit = h('button', { type: 'submit', class: 'primary', disabled: true }, spec.submit);
   const close = h('button', { type: 'button' }, 'Close');
-  const form =
-      h('form', {method: 'dialog', novalidate: true}, h('h2', {}, spec.title),
-        h('p', {class: 'note'},
-          `${spec.verb}, one after another, ${
-              describeFilter(kind, filter)}. Each is audited with your reason.`),
-        preview, h('label', {}, 'Reason (recorded for each instance)', reason),
-        h('div', {class: 'filters'}, h('label', {}, 'At most', limit),
-          h('label', {}, 'Per second', rate)),
-        outcome, h('div', {class: 'actions'}, submit, close));
-  const dialog = h('dialog', {class: `bulk-${kind}`, 'aria-label': spec.title}, form);
+  const form = h('form', { method: 'dialog', novalidate: true }, h('h2', {}, spec.title),
+    h('p', { class: 'note' }, 'A job on the server: one instance after another at the rate you set, each audited with your reason. ',
+      'It survives a restart of the server and can be cancelled.'),
+    preview, h('label', {}, 'Reason (recorded for each instance)', reason),
+    h('div', { class: 'filters' }, h('label', {}, 'Per second', rate),
+      compensate ? h('label', {}, compensate, ' Run their compensations') : null),
+    outcome, h('div', { class: 'actions' }, submit, close));
+  const dialog = h('dialog', { class: `bulk-${kind}`, 'aria-label': spec.title }, form);
+  let watching = true;
   close.addEventListener('click', () => dialog.close());
-  dialog.addEventListener('close', () => dialog.remove());
+  dialog.addEventListener('close', () => { watching = false; dialog.remove(); });
   document.body.append(dialog);
   dialog.showModal();
   reason.focus();
 
   try {
-    const { status, ...rest } = filter;
-    const paused = spec.paused === undefined ? undefined : String(spec.paused);
-    const page =
-        await get(`/v1/instances${query({...rest, status: status.join(','), paused, limit: 100})}`);
+    const page = await post('/v1/jobs', { action: kind, filter, dry_run: true, limit: 100 });
     const more = page.next_cursor ? ' or more (the first 100 shown)' : '';
-    fill(
-        preview, h('p', {}, `It would touch ${page.items.length}${more} instance(s):`),
-        table(
-            [
-              {title: 'Business key', cell: keyCell},
-              {title: 'Status', cell: (r) => badge(r.status)},
-              {title: 'Step', cell: (r) => r.step},
-            ],
-            page.items, {empty: 'Nothing matches: there is nothing to do.'}));
-    submit.disabled = page.items.length === 0;
+    fill(preview, h('p', {}, `It would touch ${page.instances.length}${more} instance(s): ${describeFilter(page.filter)}.`),
+      table([
+        { title: 'Business key', cell: keyCell },
+        { title: 'Status', cell: (r) => badge(r.status) },
+        { title: 'Step', cell: (r) => r.step },
+      ], page.instances, { empty: 'Nothing matches: there is nothing to do.' }));
+    submit.disabled = page.instances.length === 0;
   } catch (err) {
     fill(preview, h('p', { class: 'problem' }, problemText(err)));
   }
 
-  let cursor = null;
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (!reason.value.trim()) {
@@ -279,17 +227,25 @@ async function openBulk(kind, params) {
       return;
     }
     submit.disabled = true;
-    fill(
-        outcome,
-        h('p', {class: 'note'}, `${spec.busy} (the answer comes when every one is committed)`));
     try {
-      const body = { reason: reason.value.trim(), filter, limit: Number(limit.value) || 100, per_second: Number(rate.value) || 10 };
-      if (cursor) body.cursor = cursor;
-      const report = await post(`/v1/actions/${kind}`, body);
-      cursor = report.next_cursor;
-      fill(outcome, reportOf(kind, report));
-      submit.disabled = !cursor;
-      if (cursor) submit.textContent = 'Continue';
+      const body = { action: kind, reason: reason.value.trim(), filter, per_second: Number(rate.value) || 10 };
+      if (compensate && compensate.checked) body.args = { compensate: true };
+      let job = await post('/v1/jobs', body);
+      const cancel = h('button', { type: 'button', 'data-action': 'cancel-job' }, 'Cancel the job');
+      cancel.addEventListener('click', async () => {
+        try {
+          job = await post(`/v1/jobs/${encodeURIComponent(job.id)}/cancel`, { reason: 'cancelled from the console' });
+        } catch (err) {
+          fill(outcome, h('p', { class: 'problem' }, problemText(err)));
+        }
+      });
+      while (watching) {
+        fill(outcome, await jobReport(kind, job), job.state === 'running' ? cancel : null,
+          h('p', { class: 'note' }, `Job ${job.id}`));
+        if (job.state !== 'running') break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        job = await get(`/v1/jobs/${encodeURIComponent(job.id)}`);
+      }
     } catch (err) {
       submit.disabled = false;
       fill(outcome, h('p', { class: 'problem' }, problemText(err)));
