@@ -19,6 +19,44 @@ namespace {
 
 constexpr const char* kKnownTypes = "builtin, sim, http";
 
+CallLimit read_call_limit(const YAML::Node& node, const ConfigReader& reader,
+                          const std::string& where) {
+  CallLimit limit;
+  if (node["in_flight"]) {
+    limit.in_flight = static_cast<std::size_t>(
+        reader.integer(node["in_flight"], 1, 100000, where + " in_flight"));
+  }
+  if (node["per_second"]) {
+    limit.per_second = reader.number(node["per_second"], 0.01, 100000, where + " per_second");
+  }
+  return limit;
+}
+
+// An adapter's `limits: {in_flight, per_second, operations: {op: {in_flight, per_second}}}`.
+AdapterLimits read_limits(const std::string& name, const YAML::Node& node,
+                          const ConfigReader& reader) {
+  auto where = fmt::format("adapter \"{}\" limits", name);
+  reader.expect_map(node, where);
+  reader.check_keys(node, {"in_flight", "per_second", "operations"}, where);
+  AdapterLimits limits;
+  limits.adapter = read_call_limit(node, reader, where);
+  if (const auto& operations = node["operations"]) {
+    reader.expect_map(operations, where + " operations");
+    for (const auto& op : operations) {
+      auto op_where = fmt::format("{} of operation {}", where, op.first.Scalar());
+      reader.expect_map(op.second, op_where);
+      reader.check_keys(op.second, {"in_flight", "per_second"}, op_where);
+      auto limit = read_call_limit(op.second, reader, op_where);
+      if (!limit.any()) reader.fail(op.second, op_where + " sets neither in_flight nor per_second");
+      limits.operations[op.first.Scalar()] = limit;
+    }
+  }
+  if (!limits.adapter.any() && limits.operations.empty()) {
+    reader.fail(node, where + " sets no limit (in_flight, per_second or operations)");
+  }
+  return limits;
+}
+
 }  // namespace
 
 AdapterRegistry::AdapterRegistry() {
@@ -43,6 +81,10 @@ std::vector<std::string> AdapterRegistry::names() const {
   std::vector<std::string> out;
   for (const auto& [name, _] : adapters_) out.push_back(name);
   return out;
+}
+
+void AdapterRegistry::set_limits(const std::string& name, AdapterLimits limits) {
+  limits_[name] = std::move(limits);
 }
 
 std::vector<std::shared_ptr<Adapter>> AdapterRegistry::all() const {
@@ -102,6 +144,7 @@ AdapterRegistry AdapterRegistry::from_yaml(const std::string& yaml, const std::s
       reader.fail(config["type"], fmt::format("adapter \"{}\" has unknown type \"{}\" (known: {})",
                                               name, type, kKnownTypes));
     }
+    if (config["limits"]) registry.set_limits(name, read_limits(name, config["limits"], reader));
   }
   sims.link();
   return registry;

@@ -41,7 +41,7 @@ std::shared_ptr<BuiltinAdapter> BuiltinAdapter::from_yaml(const std::string& nam
                                                           const YAML::Node& node,
                                                           const ConfigReader& config) {
   auto where = fmt::format("adapter \"{}\"", name);
-  config.check_keys(node, {"type", "ledger", "latency", "result", "operations"}, where);
+  config.check_keys(node, {"type", "ledger", "latency", "result", "operations", "limits"}, where);
   BuiltinBehavior defaults;
   if (node["latency"]) defaults.delay = config.duration(node["latency"]);
   if (node["result"]) defaults.result = yaml_to_json(node["result"]);

@@ -84,7 +84,8 @@ HttpAdapter::~HttpAdapter() { stop(); }
 std::shared_ptr<HttpAdapter> HttpAdapter::from_yaml(const std::string& name, const YAML::Node& node,
                                                     const ConfigReader& config) {
   auto where = fmt::format("adapter \"{}\"", name);
-  config.check_keys(node, {"type", "base_url", "timeout", "headers", "operations"}, where);
+  config.check_keys(node, {"type", "base_url", "timeout", "headers", "operations", "limits"},
+                    where);
   if (!node["base_url"]) {
     config.fail(node, where + " of type http needs a \"base_url\" such as http://127.0.0.1:8090/erp");
   }

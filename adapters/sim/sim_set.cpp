@@ -17,8 +17,8 @@ namespace rmaflow::sim {
 
 namespace {
 
-const std::set<std::string> kCommonKeys = {"type", "system", "state", "latency", "seed",
-                                           "operations"};
+const std::set<std::string> kCommonKeys = {"type", "system", "state",     "latency",
+                                           "seed", "limits", "operations"};
 
 const std::set<std::string> kSystems = {"erp", "carrier", "wms", "payments", "vendor",
                                         "marketplace"};

@@ -170,6 +170,14 @@ void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer
     children = store->list_instances(filter);
   }
   out["pending_commands"] = commands_json(pending);
+  // A call waiting its turn behind its adapter's limits (the engine's, not the database's).
+  if (auto queued = context.engine.queued_call(row.id)) {
+    out["queued_call"] = {{"adapter", queued->adapter},
+                          {"operation", queued->operation},
+                          {"branch", queued->branch},
+                          {"since", format_time(queued->since)},
+                          {"position", queued->position}};
+  }
   auto list = nlohmann::json::array();
   for (const auto& child : children) {
     list.push_back({{"id", child.id},

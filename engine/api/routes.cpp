@@ -2,6 +2,7 @@
 // operational endpoints.
 #include <fmt/format.h>
 
+#include <functional>
 #include <limits>
 #include <set>
 
@@ -155,6 +156,41 @@ void append_stuck_metrics(ApiContext& context, std::string& out) {
   out += fmt::format("rmaflow_instances_paused {}\n", paused);
 }
 
+// The adapters' call limits: calls out and waiting per limit (an adapter's, or one operation's:
+// operation=""), and how many waited and for how long in all.
+void append_limit_metrics(ApiContext& context, std::string& out) {
+  using observe::labels;
+  auto limits = context.engine.call_limits();
+  struct Family {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::function<std::string(const LimitState&)> value;
+  };
+  const Family families[] = {
+      {"rmaflow_adapter_limit_in_flight", "gauge",
+       "Adapter calls out under a limit of the adapters file (operation=\"\": the adapter's).",
+       [](const LimitState& s) { return std::to_string(s.in_flight); }},
+      {"rmaflow_adapter_calls_queued", "gauge",
+       "Adapter calls waiting for their turn behind a limit.",
+       [](const LimitState& s) { return std::to_string(s.queued); }},
+      {"rmaflow_adapter_calls_waited_total", "counter",
+       "Adapter calls that waited for their turn behind a limit.",
+       [](const LimitState& s) { return std::to_string(s.waited); }},
+      {"rmaflow_adapter_call_wait_seconds_total", "counter",
+       "The time adapter calls waited behind a limit, in all.",
+       [](const LimitState& s) { return fmt::format("{:.6f}", s.waited_seconds); }},
+  };
+  for (const auto& family : families) {
+    observe::write_family(out, family.name, family.type, family.help);
+    for (const auto& s : limits) {
+      out += fmt::format("{}{{{}}} {}\n", family.name,
+                         labels({{"adapter", s.adapter}, {"operation", s.operation}}),
+                         family.value(s));
+    }
+  }
+}
+
 }  // namespace
 
 void get_metrics(ApiContext& context, ApiRequest& request, const Answer& answer) {
@@ -166,6 +202,7 @@ void get_metrics(ApiContext& context, ApiRequest& request, const Answer& answer)
   }
   auto text = context.metrics->exposition(context.engine.stats(), context.engine_running(), counts);
   append_stuck_metrics(context, text);
+  append_limit_metrics(context, text);
   if (context.observability) context.observability->write_metrics(text);
   answer(net::HttpResponse::with_body(200, std::move(text), "text/plain; version=0.0.4"));
 }

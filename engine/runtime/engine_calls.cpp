@@ -29,6 +29,47 @@ void EngineImpl::invoke_after_commit(Instance& inst, const LiveCursor& cursor) {
 
 void EngineImpl::invoke(Instance& inst, LiveCursor& c) {
   auto action = inst.action(c);
+  // A call waiting its turn counts as in flight: the engine is not idle while it waits.
+  ++in_flight_;
+  in_flight_count_ = in_flight_;
+  if (!inflight_guard_) inflight_guard_.emplace(io_.get_executor());
+  bool limited = limiter_->limited(action->adapter, action->operation);
+  if (limited) {
+    CallTicket ticket{inst.row.id,     c.branch,          c.generation,
+                      action->adapter, action->operation, clock_->now()};
+    if (!limiter_->admit(std::move(ticket), std::chrono::steady_clock::now())) {
+      run_due_calls();  // arms the wake-up for its turn
+      return;
+    }
+  }
+  dispatch(inst, c, limited);
+}
+
+void EngineImpl::run_due_calls() {
+  std::optional<std::chrono::steady_clock::time_point> next;
+  for (auto& ticket : limiter_->due(std::chrono::steady_clock::now(), next)) {
+    Instance* inst = find_any(ticket.instance_id);
+    LiveCursor* c = find_cursor(inst, ticket.branch, ticket.generation);
+    if (c == nullptr || c->phase != Phase::invoking) {
+      // Moved on while it waited (cancelled, skipped): nothing goes out.
+      limiter_->release(ticket.adapter, ticket.operation);
+      if (--in_flight_ == 0) inflight_guard_.reset();
+      in_flight_count_ = in_flight_;
+      continue;
+    }
+    // Its attempt's time counts from now, when the call goes out.
+    c->deadline = clock_->now() + inst->action(*c)->timeout;
+    dispatch(*inst, *c, true);
+  }
+  if (!next) return;
+  limit_wake_.expires_at(*next);
+  limit_wake_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) run_due_calls();
+  });
+}
+
+void EngineImpl::dispatch(Instance& inst, LiveCursor& c, bool limited) {
+  auto action = inst.action(c);
   auto now = clock_->now();
   TimePoint deadline = c.deadline.value_or(now + action->timeout);
   timers_->push(TimerEntry{deadline, TimerKind::timeout, inst.row.id, c.branch, {}});
@@ -58,14 +99,14 @@ void EngineImpl::invoke(Instance& inst, LiveCursor& c) {
   call.input = c.input;
   call.deadline = deadline;
 
-  ++in_flight_;
-  in_flight_count_ = in_flight_;
-  if (!inflight_guard_) inflight_guard_.emplace(io_.get_executor());
   ++invocations_;
-  Completion done = [this, id = inst.row.id, branch = c.branch,
-                     generation = c.generation](Outcome outcome) {
-    asio::post(io_, [this, id, branch, generation, outcome = std::move(outcome)]() mutable {
+  Completion done = [this, id = inst.row.id, branch = c.branch, generation = c.generation, limited,
+                     adapter = action->adapter, operation = action->operation](Outcome outcome) {
+    asio::post(io_, [this, id, branch, generation, limited, adapter, operation,
+                     outcome = std::move(outcome)]() mutable {
+      if (limited) limiter_->release(adapter, operation);
       complete(id, branch, generation, std::move(outcome));
+      if (limited) run_due_calls();  // its slot is free: the next in line may go
     });
   };
   Adapter* adapter = adapters_->find(action->adapter);
@@ -81,7 +122,9 @@ void EngineImpl::invoke(Instance& inst, LiveCursor& c) {
   } catch (const std::exception& e) {
     // The adapter broke its contract by throwing; `done` was moved, so report directly.
     asio::post(io_, [this, id = call.instance_id, branch = c.branch, generation = c.generation,
+                     limited, adapter = action->adapter, operation = action->operation,
                      message = std::string(e.what())] {
+      if (limited) limiter_->release(adapter, operation);
       complete(id, branch, generation,
                Outcome{std::nullopt, make_failure(std::string(failure::kAdapterError), message,
                                                   FailureOrigin::engine)});

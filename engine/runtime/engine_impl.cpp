@@ -26,6 +26,7 @@ EngineImpl::EngineImpl(EngineOptions options)
       machine_(*this, options_.max_steps_per_turn),
       command_poll_(io_),
       job_tick_(io_),
+      limit_wake_(io_),
       ids_(pick_seed(options_.seed)),
       rng_(pick_seed(options_.seed)) {
   if (options_.store) {
@@ -37,6 +38,7 @@ EngineImpl::EngineImpl(EngineOptions options)
   }
   clock_ = options_.clock ? options_.clock : system_clock();
   adapters_ = options_.adapters ? options_.adapters : std::make_shared<AdapterRegistry>();
+  limiter_.emplace(adapters_->limits());
   definitions_.emplace(*store_, store_mu_);
   timers_.emplace(
       io_, *clock_, *store_, store_mu_, options_.timer_window, [this] { fire_due_timers(); },
@@ -201,6 +203,7 @@ void EngineImpl::stop() {
     timers_->cancel();
     command_poll_.cancel();
     job_tick_.cancel();
+    limit_wake_.cancel();
     heartbeat_.cancel();
     commit_->cancel();
     io_.stop();

@@ -24,6 +24,10 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <exception>
 #include <map>
 #include <memory>
@@ -33,12 +37,8 @@
 #include <string>
 #include <unordered_map>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include "engine/runtime/batch.hpp"
+#include "engine/runtime/call_limiter.hpp"
 #include "engine/runtime/definition_cache.hpp"
 #include "engine/runtime/engine_health.hpp"
 #include "engine/runtime/engine_lock.hpp"
@@ -74,6 +74,10 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void stop() override;
   std::optional<TimePoint> next_timer() const override { return timers_->next(); }
   EngineStats stats() const override;
+  std::vector<LimitState> call_limits() const override { return limiter_->snapshot(); }
+  std::optional<QueuedCall> queued_call(const std::string& id) const override {
+    return limiter_->queued(id);
+  }
   Store& store() override { return *store_; }
 
  private:
@@ -81,6 +85,9 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
 
   // MachineHost
   TimePoint now() const override { return clock_->now(); }
+  bool call_limited(const std::string& adapter, const std::string& operation) const override {
+    return limiter_->limited(adapter, operation);
+  }
   Batch& batch() override { return commit_->batch(); }
   void invoke_after_commit(Instance& inst, const LiveCursor& cursor) override;
   void arm_after_commit(TimerEntry entry) override;
@@ -164,7 +171,12 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void apply_job_item(JobRow& job, const std::string& instance_id);
 
   // Adapter calls and timers (engine_calls.cpp).
+  // Makes the call now, or queues it behind its adapter's limits.
   void invoke(Instance& inst, LiveCursor& cursor);
+  // Sends the call to the adapter; `limited`: its limiter slots are released when answered.
+  void dispatch(Instance& inst, LiveCursor& cursor, bool limited);
+  // Sends the queued calls whose turn has come, and wakes up for the next.
+  void run_due_calls();
   void complete(const std::string& id, const std::string& branch, std::uint64_t generation,
                 Outcome outcome);
   void fire_due_timers();
@@ -199,6 +211,8 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   };
   std::map<std::string, RunningJob> jobs_;  // running jobs, by id
   boost::asio::steady_timer job_tick_;
+  std::optional<CallLimiter> limiter_;
+  boost::asio::steady_timer limit_wake_;
   bool job_tick_armed_ = false;
   std::chrono::steady_clock::time_point last_job_tick_{};
   std::optional<WorkGuard> inflight_guard_;

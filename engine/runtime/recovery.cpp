@@ -3,6 +3,7 @@
 // again with the same idempotency key (or, if its deadline passed meanwhile, fails with
 // Timeout); a retry whose timer is due fires at once, a later one is re-armed; wait timers come
 // in through the timer window; commands queued while no engine ran are applied.
+#include <algorithm>
 #include <limits>
 
 #include "engine/runtime/engine_impl.hpp"
@@ -30,9 +31,14 @@ void EngineImpl::recover() {
     }
   }
   timers_->refill();
-  for (auto& [id, inst] : active_) {
+  // In id order (the order they started): calls that wait behind an adapter's limits queue
+  // again as they were made.
+  std::vector<std::string> ids;
+  for (const auto& [id, inst] : active_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  for (const auto& id : ids) {
     auto marked = processing(id);
-    machine_.resume(*inst);
+    machine_.resume(*active_.at(id));
   }
   active_count_ = active_.size();
   apply_pending_commands(std::numeric_limits<std::size_t>::max());

@@ -1,5 +1,6 @@
 set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/batch.cpp
+  engine/runtime/call_limiter.cpp
   engine/runtime/child_calls.cpp
   engine/runtime/commit_retry.cpp
   engine/runtime/compensation.cpp

@@ -436,12 +436,19 @@ void StepMachine::resume(Instance& inst) {
   for (const auto& branch : invoking) {
     LiveCursor* c = inst.find(branch);
     if (c == nullptr || c->phase != Phase::invoking) continue;
-    if (c->deadline && *c->deadline <= host_.now()) {
+    auto action = inst.action(*c);
+    bool limited = action && host_.call_limited(action->adapter, action->operation);
+    if (c->deadline && *c->deadline <= host_.now() && !limited) {
       on_timeout(inst, branch);  // it ran out of time while the engine was down
     } else {
-      // The adapter may have had the first call: the history says it is asked again.
+      // The adapter may have had the first call: the history says it is asked again. A
+      // limited call may have been waiting its turn: it gets its whole timeout again.
       nlohmann::json data = {{"attempt", c->attempt},
                              {"idempotency_key", inst.idempotency_key(*c)}};
+      if (limited) {
+        c->deadline = host_.now() + action->timeout;
+        data["deadline"] = format_time(*c->deadline);
+      }
       if (c->compensation) data["compensation"] = true;
       host_.batch().record(inst, *c, EventType::attempt_reinvoked, host_.now(), std::move(data));
       host_.invoke_after_commit(inst, *c);

@@ -33,6 +33,9 @@ class MachineHost {
   virtual ~MachineHost() = default;
   virtual TimePoint now() const = 0;
   virtual Batch& batch() = 0;
+  // Whether calls of this operation may wait their turn behind the adapter's limits (then an
+  // attempt's deadline counts from when its call goes out).
+  virtual bool call_limited(const std::string& adapter, const std::string& operation) const = 0;
   // Once the batch commits, invoke the adapter for the cursor's current attempt.
   virtual void invoke_after_commit(Instance& inst, const LiveCursor& cursor) = 0;
   // Once the batch commits, arm an in-memory timer.

@@ -145,6 +145,21 @@ class Adapter {
 //     carrier: { type: builtin, operations: { create_label: { fail: Transient, times: 2 } } }
 //
 // An adapter named `builtin` of type builtin is always present.
+// How many calls an adapter (or one of its operations) takes: at most `in_flight` unanswered at
+// once and at most `per_second` started a second (0: no such limit). Calls over a limit wait
+// their turn in the engine, in the order they were made.
+struct CallLimit {
+  std::size_t in_flight = 0;
+  double per_second = 0;
+  bool any() const { return in_flight > 0 || per_second > 0; }
+};
+
+// An adapter's limits (the adapters file's `limits:`): for the whole adapter and per operation.
+struct AdapterLimits {
+  CallLimit adapter;
+  std::map<std::string, CallLimit, std::less<>> operations;
+};
+
 class AdapterRegistry {
  public:
   AdapterRegistry();
@@ -162,9 +177,13 @@ class AdapterRegistry {
   std::vector<std::string> names() const;
   // Every adapter, in name order; shared, so that an engine keeps those it started.
   std::vector<std::shared_ptr<Adapter>> all() const;
+  void set_limits(const std::string& name, AdapterLimits limits);
+  // Every adapter's limits, by adapter name (only those that have some).
+  const std::map<std::string, AdapterLimits, std::less<>>& limits() const { return limits_; }
 
  private:
   std::map<std::string, std::shared_ptr<Adapter>, std::less<>> adapters_;
+  std::map<std::string, AdapterLimits, std::less<>> limits_;
 };
 
 // Every action and compensation of `definition` that `adapters` cannot run: an adapter that is

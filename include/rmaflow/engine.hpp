@@ -179,6 +179,26 @@ InstanceFilter job_scope(std::string_view action, InstanceFilter filter);
 // Throws ArgumentError (errors.hpp) naming the field of `request` that is wrong.
 void check_job_request(const JobRequest& request);
 
+// What one limit (an adapter's, or one operation's) is doing, for metrics.
+struct LimitState {
+  std::string adapter;
+  std::string operation;  // empty: the adapter as a whole
+  CallLimit limit;
+  std::size_t in_flight = 0;
+  std::size_t queued = 0;
+  std::uint64_t waited = 0;   // calls that had to wait, since the engine opened
+  double waited_seconds = 0;  // their waits, in all
+};
+
+// A call an instance is waiting with: its place in its adapter's queue (1 = next).
+struct QueuedCall {
+  std::string adapter;
+  std::string operation;
+  std::string branch;
+  TimePoint since;
+  std::size_t position = 0;
+};
+
 struct EngineStats {
   std::uint64_t commits = 0;
   std::uint64_t events = 0;
@@ -257,6 +277,9 @@ class Engine {
   virtual std::optional<TimePoint> next_timer() const = 0;
 
   virtual EngineStats stats() const = 0;
+  // The adapters' call limits and what each is doing; the call an instance waits with, if any.
+  virtual std::vector<LimitState> call_limits() const = 0;
+  virtual std::optional<QueuedCall> queued_call(const std::string& instance_id) const = 0;
   virtual Store& store() = 0;
 };
 

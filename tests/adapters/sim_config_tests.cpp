@@ -74,3 +74,33 @@ TEST_CASE("Sim.Config.ErpDataMistakesNameTheDataFile") {
   auto missing = refusal("adapters:\n  erp: { type: sim, system: erp, state: e.db, data: nope.yaml }\n", dir);
   CHECK_MESSAGE(missing.find("adapters.yaml:2:53: cannot read the ERP data file") == 0, missing);
 }
+
+// Issue 16: limits per adapter and per operation, for any type of adapter.
+TEST_CASE("Adapters.Config.Issue16.LimitsAreReadAndTheirMistakesNamed") {
+  TempDir dir;
+  auto registry = AdapterRegistry::from_yaml(
+      "adapters:\n"
+      "  erp:\n"
+      "    type: builtin\n"
+      "    limits: { in_flight: 8, per_second: 20, operations: { post: { in_flight: 2 } } }\n"
+      "  wms: { type: builtin }\n",
+      "adapters.yaml", dir.path());
+  REQUIRE(registry.limits().count("erp") == 1);
+  CHECK(registry.limits().count("wms") == 0);
+  const auto& erp = registry.limits().at("erp");
+  CHECK(erp.adapter.in_flight == 8);
+  CHECK(erp.adapter.per_second == 20);
+  CHECK(erp.operations.at("post").in_flight == 2);
+  CHECK(erp.operations.at("post").per_second == 0);
+
+  auto with = [](const std::string& limits) {
+    return "adapters:\n  erp:\n    type: builtin\n    limits: " + limits + "\n";
+  };
+  CHECK(refusal(with("{ in_flight: 0 }"), dir).find("in_flight") != std::string::npos);
+  CHECK(refusal(with("{ per_second: -1 }"), dir).find("per_second") != std::string::npos);
+  CHECK(refusal(with("{ burst: 3 }"), dir).find("unknown key \"burst\"") != std::string::npos);
+  CHECK(refusal(with("{}"), dir).find("sets no limit") != std::string::npos);
+  CHECK(refusal(with("{ operations: { post: {} } }"), dir).find("operation post sets neither") !=
+        std::string::npos);
+  CHECK(refusal(with("8"), dir).find("limits") != std::string::npos);
+}
