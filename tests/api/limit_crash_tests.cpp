@@ -1,11 +1,11 @@
 // Issue 16: limits per adapter and per operation. The ERP (an HTTP service run by the test on
-// loopback, counting what reaches it) is down while 200 returns ask it for a credit: each
+// loopback, counting what reaches it) is down while 1,000 returns ask it for a credit: each
 // suspends. When it is back, a bulk retry job releases all of them at once; the adapters
-// file's limits (3 calls in flight, 100 a second) make them wait their turn in the engine,
+// file's limits (8 calls in flight, 400 a second) make them wait their turn in the engine,
 // visibly per instance and in /metrics. The server is killed while calls wait and go out:
 // after the restart each call still waiting is made once, none goes out twice except one that
 // was out at the kill (same idempotency key), every credit is posted once, and the limit held
-// throughout: never more than 3 calls at the ERP at once, nor more than 100 in a second.
+// throughout: never more than 8 calls at the ERP at once, nor more than 400 in a second.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -27,9 +27,9 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr int kReturns = 200;
-constexpr int kInFlight = 3;
-constexpr double kRate = 100;
+constexpr int kReturns = 1000;
+constexpr int kInFlight = 8;
+constexpr double kRate = 400;
 
 const char* kCredits = R"(workflow: credits
 version: 1
@@ -213,7 +213,7 @@ TEST_CASE("Api.Crash.Issue16.CallsQueuedBehindALimitAreMadeOnceAcrossAKillAndThe
   CHECK(seen_metrics);
 
   // Killed while calls wait and go out.
-  while (erp.posted() < 60) std::this_thread::yield();
+  while (erp.posted() < 300) std::this_thread::yield();
   CHECK(api.server->stop(SIGKILL) == -SIGKILL);
   auto posted_at_kill = erp.posted();
   CHECK(posted_at_kill < static_cast<std::size_t>(kReturns));
@@ -222,6 +222,7 @@ TEST_CASE("Api.Crash.Issue16.CallsQueuedBehindALimitAreMadeOnceAcrossAKillAndThe
   for (const auto& id : ids) api.await_status(id, "completed");
 
   CHECK(erp.posted() == static_cast<std::size_t>(kReturns));
+  MESSAGE("peak at the ERP: ", erp.peak(), " calls at once (limit ", kInFlight, ")");
   CHECK(erp.peak() <= static_cast<std::size_t>(kInFlight));
   auto requests = erp.requests();
   CHECK(requests.size() == static_cast<std::size_t>(kReturns));

@@ -107,6 +107,8 @@ function facts(view) {
     ['Updated', when(view.updated_at)],
     view.ended_at ? ['Ended', when(view.ended_at)] : null,
     view.paused_at ? ['Paused', 'since ', when(view.paused_at), ': nothing begins until it is resumed'] : null,
+    view.queued_call ? ['Waiting its turn', `${view.queued_call.adapter}.${view.queued_call.operation} is at its limit; `,
+      `this call is number ${view.queued_call.position} in line, since `, when(view.queued_call.since)] : null,
     view.attributes && Object.keys(view.attributes).length
       ? ['Attributes', Object.entries(view.attributes).map(([k, v]) => `${k}=${v}`).join(', ')] : null,
     parent ? ['Parent', instanceLink(parent.instance), parent.step ? ` at ${parent.step}` : '',
