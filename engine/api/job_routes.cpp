@@ -118,7 +118,11 @@ void get_job_items(ApiContext& context, ApiRequest& request, const Answer& answe
   auto& query = request.query;
   const auto& id = request.path.at("id");
   auto after = query.text("cursor").value_or("");
-  bool refused_only = query.text("outcome").value_or("") == "refused";
+  auto outcome = query.text("outcome").value_or("");
+  if (!outcome.empty() && outcome != "refused") {
+    bad_parameter("outcome", "outcome takes only \"refused\" (the refusals alone)");
+  }
+  bool refused_only = outcome == "refused";
   auto limit = static_cast<std::size_t>(
       query.integer("limit", 1, static_cast<std::int64_t>(context.max_page)).value_or(100));
   query.finish();

@@ -1,14 +1,15 @@
 // rmaflow: the command-line entry point. Every failure ends as one sentence on stderr and a
 // non-zero exit; nothing escapes as an uncaught exception.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "engine/cli/commands.hpp"
+#include "engine/cli/table.hpp"
 #include "engine/support/utf8.hpp"
 #include "rmaflow/errors.hpp"
 
@@ -37,7 +38,7 @@ int usage_error(CLI::App& app, const CLI::ParseError& e) {
   std::string where = "rmaflow";
   if (auto parsed = app.get_subcommands(); !parsed.empty())
     where += " " + parsed.back()->get_name();
-  fmt::print(stderr, "{}: {} (see {} --help)\n", where, e.what(), where);
+  fmt::print(stderr, "{}: {} (see {} --help)\n", where, rmaflow::cli::printable(e.what()), where);
   return rmaflow::cli::kExitUsage;
 }
 
@@ -99,10 +100,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return usage_error(app, e);
   } catch (const rmaflow::Error& e) {
-    fmt::print(stderr, "rmaflow: {}\n", e.what());
+    // The sentence may quote what came from outside (an id, a server's detail): shown as text,
+    // never as terminal control.
+    fmt::print(stderr, "rmaflow: {}\n", rmaflow::cli::printable(e.what()));
     return kExitFailure;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "rmaflow: unexpected error: {}\n", e.what());
+    fmt::print(stderr, "rmaflow: unexpected error: {}\n", rmaflow::cli::printable(e.what()));
     return kExitFailure;
   }
   return exit_code;

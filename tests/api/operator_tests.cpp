@@ -212,6 +212,7 @@ TEST_CASE("Api.Jobs.Issue16.BulkRetryIsAStoredJobWithAnOutcomePerInstance") {
   check_problem(api.post("/v1/jobs", {{"action", "retry"}, {"reason", "x"}}, "viewer"), 403,
                 "forbidden");
   check_problem(api.get("/v1/jobs/job-nosuch"), 404, "not-found");
+  check_problem(api.get("/v1/jobs/" + job_id + "/items?outcome=bogus"), 400, "invalid-parameter");
   check_problem(api.post("/v1/jobs/" + job_id + "/cancel", {{"reason", "late"}}, "operator"), 409,
                 "refused");
 }

@@ -325,4 +325,8 @@ TEST_CASE("Cli.Server.Issue16.JobStartShowListCancel") {
   check_sentence(cli(api, "operator", {"job", "cancel", job_id, "--reason", "late"}), 1,
                  {job_id, "finished"});
   check_sentence(cli(api, "viewer", {"job", "show", "job-nosuch"}), 1, {"job-nosuch"});
+  // An id with terminal control in it comes back in the server's sentence: shown as text.
+  auto hostile = cli(api, "viewer", {"job", "show", "job-\x1b[2J"});
+  check_sentence(hostile, 1, {"job-\\x1b[2J"});
+  CHECK(hostile.err.find('\x1b') == std::string::npos);
 }
