@@ -33,7 +33,7 @@ CallLimit read_call_limit(const YAML::Node& node, const ConfigReader& reader,
 }
 
 // An adapter's `limits: {in_flight, per_second, operations: {op: {in_flight, per_second}}}`.
-AdapterLimits read_limits(const std::string& name, const YAML::Node& node,
+AdapterLimits read_limits(const std::string& name, const Adapter& adapter, const YAML::Node& node,
                           const ConfigReader& reader) {
   auto where = fmt::format("adapter \"{}\" limits", name);
   reader.expect_map(node, where);
@@ -44,6 +44,11 @@ AdapterLimits read_limits(const std::string& name, const YAML::Node& node,
     reader.expect_map(operations, where + " operations");
     for (const auto& op : operations) {
       auto op_where = fmt::format("{} of operation {}", where, op.first.Scalar());
+      // A misspelt operation would leave the real one unlimited without a word.
+      if (!adapter.has_operation(op.first.Scalar())) {
+        reader.fail(op.first, fmt::format("{}: adapter \"{}\" has no operation \"{}\"", where, name,
+                                          op.first.Scalar()));
+      }
       reader.expect_map(op.second, op_where);
       reader.check_keys(op.second, {"in_flight", "per_second"}, op_where);
       auto limit = read_call_limit(op.second, reader, op_where);
@@ -144,7 +149,9 @@ AdapterRegistry AdapterRegistry::from_yaml(const std::string& yaml, const std::s
       reader.fail(config["type"], fmt::format("adapter \"{}\" has unknown type \"{}\" (known: {})",
                                               name, type, kKnownTypes));
     }
-    if (config["limits"]) registry.set_limits(name, read_limits(name, config["limits"], reader));
+    if (config["limits"]) {
+      registry.set_limits(name, read_limits(name, *registry.find(name), config["limits"], reader));
+    }
   }
   sims.link();
   return registry;

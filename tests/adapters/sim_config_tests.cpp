@@ -103,4 +103,10 @@ TEST_CASE("Adapters.Config.Issue16.LimitsAreReadAndTheirMistakesNamed") {
   CHECK(refusal(with("{ operations: { post: {} } }"), dir).find("operation post sets neither") !=
         std::string::npos);
   CHECK(refusal(with("8"), dir).find("limits") != std::string::npos);
+  // A limit on an operation the adapter does not have would limit nothing: named.
+  auto misspelt = refusal(
+      "adapters:\n  wms:\n    type: sim\n    system: wms\n    state: w.db\n"
+      "    limits: { operations: { inspectt: { in_flight: 1 } } }\n",
+      dir);
+  CHECK(misspelt.find("has no operation \"inspectt\"") != std::string::npos);
 }
