@@ -51,7 +51,7 @@ TEST_CASE("Cli.Simulate.ShippedStandardReturnThroughItsThirtyDayExpiry") {
                 shipped("scenarios/standard-return/parcel-never-arrives.yaml")});
   INFO(r.out, r.err);
   CHECK(r.exit_code == 0);
-  CHECK(r.out.find("path: authorize > issue_label > await_receipt > expired\n") != std::string::npos);
+  CHECK(r.out.find("path: authorize > screen > route > issue_label > await_receipt > expired\n") != std::string::npos);
   CHECK(r.out.find("+0d 00:00:00  await_receipt          waiting for warehouse.received (timeout 30d)\n") !=
         std::string::npos);
   CHECK(r.out.find("+30d 00:00:00  await_receipt          timed out, to expired\n") != std::string::npos);
@@ -71,7 +71,7 @@ TEST_CASE("Cli.Simulate.ShippedStandardReturnThroughItsThirtyDayExpiry") {
   auto report = json::parse(j.out);
   CHECK(report["status"] == "expired");
   CHECK(report["ended_after"] == "+30d 00:00:00");
-  CHECK(report["path"] == json({"authorize", "issue_label", "await_receipt", "expired"}));
+  CHECK(report["path"] == json({"authorize", "screen", "route", "issue_label", "await_receipt", "expired"}));
   CHECK(report["effects"][2]["compensation"] == true);
   CHECK(report["expectations"]["met"] == true);
   CHECK(report["wall_ms"].get<double>() > 0);

@@ -167,7 +167,8 @@ TEST_CASE("Cli.Validate.ShippedWorkflowsAreClean") {
   namespace fs = std::filesystem;
   std::vector<std::string> argv = {rmaflow_binary(), "validate", "--format", "json"};
   std::set<std::string> expected = {"advance-replacement.yaml", "instant-refund.yaml",
-                                    "returnless-refund.yaml", "standard-return.yaml",
+                                    "marketplace-case.yaml",    "return-review.yaml",
+                                    "returnless-refund.yaml",   "standard-return.yaml",
                                     "vendor-return.yaml"};
   for (const auto& entry : fs::directory_iterator(source_dir() + "/workflows")) {
     if (entry.path().extension() == ".yaml") argv.push_back(entry.path().string());

@@ -65,6 +65,7 @@ adapters:
     latency: 50ms..300ms
     seed: 11
     operations: {}
+    reviews: {}
   carrier:
     type: sim
     system: carrier
@@ -97,6 +98,7 @@ adapters:
     refuse: [RMA-VR]
 )",
                                                           scenario.erp_operations,
+                                                          scenario.erp_reviews,
                                                           flow_map(scenario.parcels, "3d"),
                                                           scenario.carrier_operations,
                                                           flow_map(scenario.grades, "A"),
@@ -106,7 +108,7 @@ adapters:
   open();
   for (const auto* name :
        {"standard-return", "advance-replacement", "returnless-refund", "instant-refund",
-        "vendor-return"}) {
+        "vendor-return", "return-review"}) {
     auto loaded = load_definition_file(source_dir() + "/workflows/" + name + ".yaml");
     for (const auto& d : loaded.diagnostics) MESSAGE(format_diagnostic(d));
     REQUIRE(loaded.ok());

@@ -22,6 +22,7 @@ struct Scenario {
   std::map<std::string, std::string> parcels;  // RMA -> transit ("5d"), "never" or "lost"; default 3d
   std::map<std::string, std::string> grades;   // RMA or RMA/line -> A..D (or {grade, ...}); default A
   std::string erp_operations = "{}";           // YAML flow mapping of call profiles
+  std::string erp_reviews = "{}";              // how the risk desk decides, per RMA or RMA/subject
   std::string carrier_operations = "{}";
   std::string wms_operations = "{}";
   std::string payments_operations = "{}";

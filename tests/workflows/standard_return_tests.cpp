@@ -20,11 +20,12 @@ namespace {
 constexpr const char* kWorkflow = "standard-return";
 constexpr Duration kDay(86'400'000);
 
-const Steps kCredited = {"authorize",   "issue_label",    "await_receipt", "fee_policy",
-                         "lines",       "price_credit",   "resolution",    "credit_memo",
-                         "vendor_returns", "close_rma",   "completed"};
-const Steps kLineRestocked = {"inspect_line", "price_line", "disposition", "restock_line",
-                              "restocked"};
+const Steps kCredited = {"authorize",      "screen",     "route",        "issue_label",
+                         "await_receipt",  "fee_policy", "lines",        "price_credit",
+                         "resolution",     "credit_memo", "vendor_returns", "close_rma",
+                         "late_parcels",   "completed"};
+const Steps kLineRestocked = {"inspect_line", "serial_check", "price_line", "disposition",
+                              "restock_line", "restocked"};
 
 json line(const std::string& sku, int qty, double price, const std::string& reason) {
   return {{"sku", sku}, {"qty", qty}, {"unit_price", price}, {"currency", "USD"},
@@ -39,7 +40,7 @@ TEST_CASE("StandardReturn.Refund.RestockedAndCreditedLessRestockingFee") {
                                                            line("KB-101", 2, 49.9, "defective")}}}));
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::completed);
-  CHECK(row.version == 2);
+  CHECK(row.version == 3);
   CHECK(w.steps(id) == kCredited);
   CHECK(w.steps(id, "lines[L1]") == kLineRestocked);
   CHECK(w.steps(id, "lines[L2]") == kLineRestocked);
@@ -118,7 +119,7 @@ TEST_CASE("StandardReturn.Issue13.MixedRmaDisposedAndCreditedPerLine") {
   for (const auto& e : expected) {
     CAPTURE(e.line);
     CHECK(w.steps(id, "lines[" + e.line + "]") ==
-          Steps{"inspect_line", "price_line", "disposition", e.step, e.status == "returned_to_vendor" ? "to_vendor" : e.status});
+          Steps{"inspect_line", "serial_check", "price_line", "disposition", e.step, e.status == "returned_to_vendor" ? "to_vendor" : e.status});
     CHECK(lines[e.line]["status"] == e.status);
     int found = 0;
     for (const auto& doc : w.docs("wms", e.document, "RMA-MX")) {
@@ -237,7 +238,7 @@ TEST_CASE("StandardReturn.NeverShipped.ExpiresAndVoidsTheLabel") {
   auto id = w.start(kWorkflow, w.rma("RMA-S6"));
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::expired);
-  CHECK(w.steps(id) == Steps{"authorize", "issue_label", "await_receipt", "expired"});
+  CHECK(w.steps(id) == Steps{"authorize", "screen", "route", "issue_label", "await_receipt", "expired"});
   // The wait ran its full 30 days, then the saga voided the label and the authorization.
   CHECK(*row.ended_at - row.created_at >= 30 * kDay);
   CHECK(*row.ended_at - row.created_at < 30 * kDay + Duration(3'600'000));
@@ -270,7 +271,7 @@ TEST_CASE("StandardReturn.Disposition.FollowsTheInspectionGrade") {
     auto id = w.start(kWorkflow, w.rma(e.rma));
     REQUIRE(w.row(id).status == InstanceStatus::completed);
     CHECK(w.steps(id) == kCredited);
-    CHECK(w.steps(id, "lines[L1]")[3] == e.step);
+    CHECK(w.steps(id, "lines[L1]")[4] == e.step);
     auto docs = w.docs("wms", e.document, e.rma);
     REQUIRE(docs.size() == 1);
     CHECK(docs[0]["status"] == "open");
@@ -293,9 +294,10 @@ TEST_CASE("StandardReturn.Replacement.OrderedInsteadOfACredit") {
                                      std::tuple{exchange, "RMA-S8", "KB-101-DE"}}) {
     CAPTURE(rma);
     CHECK(w.row(id).status == InstanceStatus::completed);
-    CHECK(w.steps(id) == Steps{"authorize", "issue_label", "await_receipt", "fee_policy", "lines",
-                               "price_credit", "resolution", "replacement_order",
-                               "vendor_returns", "close_rma", "completed"});
+    CHECK(w.steps(id) == Steps{"authorize", "screen", "route", "issue_label", "await_receipt",
+                               "fee_policy", "lines", "price_credit", "resolution",
+                               "replacement_order", "vendor_returns", "close_rma", "late_parcels",
+                               "completed"});
     CHECK(w.steps(id, "lines[L1]") == kLineRestocked);
     auto orders = w.docs("erp", "replacement_order", rma);
     REQUIRE(orders.size() == 1);
@@ -481,4 +483,81 @@ TEST_CASE("StandardReturn.Issue17.TheAuditListsEachLinesStockMovementAndTheCredi
                            "--customer", "C-100", "--actor", "ops"});
   CHECK(both.exit_code != 0);
   CHECK(both.err.find("--actor") != std::string::npos);
+}
+
+TEST_CASE("StandardReturn.Issue14.ParcelsPerLineCreditWhatArrivedAndCloseTheRest") {
+  // Three lines, three parcels, followed by the carrier's real scans: L1 arrives after 3 days,
+  // L2's label is never used, L3 is handed in and lost on the way.
+  Scenario s;
+  s.parcels = {{"RMA-PL/L2", "never"}, {"RMA-PL/L3", "lost"}};
+  ReturnsWorld w(s);
+  auto id = w.start(kWorkflow, w.rma("RMA-PL", {{"parcels", "per_line"},
+                                                {"lines", {line("DOCK-4", 1, 159.0, "defective"),
+                                                           line("KB-101", 1, 49.9, "defective"),
+                                                           line("CBL-2", 1, 12.5, "defective")}}}));
+  auto row = w.row(id);
+  CHECK(row.status == InstanceStatus::completed);
+  CHECK(w.steps(id, "parcels[L1]") ==
+        Steps{"line_label", "await_drop_off", "await_transit", "await_delivery", "received"});
+  CHECK(w.steps(id, "parcels[L2]") ==
+        Steps{"line_label", "await_drop_off", "void_unused_label", "not_shipped"});
+  CHECK(w.steps(id, "parcels[L3]") == Steps{"line_label", "await_drop_off", "await_transit",
+                                            "await_delivery", "claim_parcel", "claimed"});
+  CHECK(w.lines(id, "lines").size() == 1);
+  CHECK(w.lines(id)["L1"]["status"] == "restocked");
+
+  // One label per line; the unused one voided, the lost one claimed at its value.
+  auto labels = w.docs("carrier", "label", "RMA-PL");
+  REQUIRE(labels.size() == 3);
+  std::map<std::string, std::string> label_status;
+  for (const auto& l : labels) label_status[l["body"]["line_id"].get<std::string>()] = l["status"];
+  CHECK(label_status == std::map<std::string, std::string>{
+                            {"L1", "delivered"}, {"L2", "voided"}, {"L3", "in_transit"}});
+  auto claims = w.docs("carrier", "claim", "RMA-PL");
+  REQUIRE(claims.size() == 1);
+  CHECK(claims[0]["body"]["value"].get<double>() == doctest::Approx(12.5));
+
+  // The credit covers the line that arrived, once; the RMA closes with every line's fate.
+  auto memos = w.docs("erp", "credit_memo", "RMA-PL");
+  REQUIRE(memos.size() == 1);
+  CHECK(memos[0]["body"]["amount"].get<double>() == doctest::Approx(159.0));
+  auto auths = w.docs("erp", "authorization", "RMA-PL");
+  REQUIRE(auths.size() == 1);
+  CHECK(auths[0]["status"] == "closed");
+  std::map<std::string, std::string> closed;
+  for (const auto& l : auths[0]["body"]["closure"]["lines"]) closed[l["line_id"]] = l["disposition"];
+  CHECK(closed == std::map<std::string, std::string>{
+                      {"L1", "restocked"}, {"L2", "not_shipped"}, {"L3", "claimed"}});
+  // It waited 30 days for a late parcel after the deadline (the lost one's claim on day 23).
+  CHECK(*row.ended_at - row.created_at >= 50 * kDay);
+}
+
+TEST_CASE("StandardReturn.Issue14.SerialMismatchIsReviewedAndTheDeniedLineQuarantined") {
+  // Another unit is in L2's box: the risk desk reviews the line (a return-review child),
+  // denies it, and the line is quarantined and credited nothing; L1 is credited as usual.
+  Scenario s;
+  s.grades = {{"RMA-SM/L2", "{ grade: A, serial: SN-OTHER }"}};
+  s.erp_reviews = "{ RMA-SM/L2: deny }";
+  ReturnsWorld w(s);
+  auto sold = line("KB-101", 1, 49.9, "defective");
+  sold["serial"] = "SN-SOLD";
+  auto id = w.start(kWorkflow, w.rma("RMA-SM", {{"lines", {line("DOCK-4", 1, 159.0, "defective"), sold}}}));
+  CHECK(w.row(id).status == InstanceStatus::completed);
+  CHECK(w.steps(id, "lines[L2]") == Steps{"inspect_line", "serial_check", "review_line",
+                                          "line_review_outcome", "quarantine_line", "quarantined"});
+  CHECK(w.steps(id, "lines[L1]") == kLineRestocked);
+  auto cases = w.docs("erp", "review_case", "RMA-SM");
+  REQUIRE(cases.size() == 1);
+  CHECK(cases[0]["status"] == "decided");
+  CHECK(cases[0]["body"]["subject"] == "L2");
+  auto quarantined = w.docs("wms", "quarantine", "RMA-SM");
+  REQUIRE(quarantined.size() == 1);
+  CHECK(quarantined[0]["body"]["line_id"] == "L2");
+  auto memos = w.docs("erp", "credit_memo", "RMA-SM");
+  REQUIRE(memos.size() == 1);
+  CHECK(memos[0]["body"]["amount"].get<double>() == doctest::Approx(159.0));
+  const auto& memo_lines = memos[0]["body"]["lines"];
+  REQUIRE(memo_lines.size() == 2);
+  CHECK(memo_lines[1]["disposition"] == "quarantined");
+  CHECK(memo_lines[1]["amount"].get<double>() == 0);
 }
