@@ -88,6 +88,9 @@ nlohmann::json CarrierSystem::create_label(SimTx& tx, const nlohmann::json& in) 
                               postal, country));
   }
   bool scans = in.value("scans", false);
+  // An outbound label ships from the warehouse to `ship_to` (goods going back to a customer):
+  // it is delivered there, never into the warehouse.
+  bool outbound = in.value("direction", "inbound") == "outbound";
   SimDoc label{"label", tx.next_id("LBL"), rma_id, "created"};
   auto number = "1ZSIM" + label.id.substr(4);
   label.body = {{"label_id", label.id},
@@ -97,9 +100,14 @@ nlohmann::json CarrierSystem::create_label(SimTx& tx, const nlohmann::json& in) 
                 {"scans", scans},
                 {"notify", in.value("notify", nlohmann::json())}};
   if (!line_id.empty()) label.body["line_id"] = line_id;
+  if (outbound) {
+    label.body["direction"] = "outbound";
+    label.body["ship_to"] = in.value("ship_to", nlohmann::json());
+  }
   tx.put(label);
 
-  const ParcelRule rule = *options_.parcels.find(rma_id, line_id);
+  // An outbound parcel leaves with the warehouse's next collection: it is always shipped.
+  const ParcelRule rule = outbound ? ParcelRule{} : *options_.parcels.find(rma_id, line_id);
   if (rule.fate != ParcelRule::Fate::never) {
     if (scans) {
       auto drop = std::min(options_.drop_off, rule.transit / 2);
@@ -190,8 +198,8 @@ void CarrierSystem::deliver(SimTx& tx, SimDoc& label) {
     tx.put(claim);
   }
   // The warehouse scans the parcel; it is idempotent per tracking number, so a crash before
-  // this transaction commits only repeats the scan.
-  if (warehouse_) {
+  // this transaction commits only repeats the scan. An outbound parcel reached the customer.
+  if (warehouse_ && label.body.value("direction", "") != "outbound") {
     warehouse_->receive_parcel(label.rma_id, label.body.value("line_id", ""), number,
                                label.body.value("notify", nlohmann::json()));
   }

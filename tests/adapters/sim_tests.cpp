@@ -252,6 +252,23 @@ TEST_CASE("Sim.Events.VoidingTheLabelCancelsTheDelivery") {
   CHECK(sims.count("carrier.db", "SELECT count(*) FROM jobs WHERE outcome IS NULL") == 0);
 }
 
+TEST_CASE("Sim.Events.AnOutboundParcelReachesTheCustomerNotTheWarehouse") {
+  // A unit going back to its customer (a repair declined): delivered to ship_to, never
+  // received into the warehouse, even for an RMA whose inbound parcels never ship.
+  Sims sims;
+  FakeHost host(kStart);
+  sims.attach(host);
+  auto request = label_request("RMA-NEVER");
+  request["direction"] = "outbound";
+  request["ship_to"] = {{"postal_code", "97201"}, {"country", "US"}};
+  auto label = sims.system("carrier").execute("create_label", "K1", request);
+  REQUIRE(label.outcome.ok());
+  host.advance_to(kStart + 10 * kDay);
+  CHECK(host.signals.empty());
+  CHECK(sims.count("carrier.db", "SELECT count(*) FROM documents WHERE status = 'delivered'") == 1);
+  CHECK(sims.count("wms.db", "SELECT count(*) FROM documents WHERE type = 'receipt'") == 0);
+}
+
 TEST_CASE("Sim.Adapter.LatencyFollowsTheEnginesClock") {
   Sims sims("{ create_label: { latency: 2h } }");
   FakeHost host(kStart);

@@ -169,7 +169,8 @@ TEST_CASE("Cli.Validate.ShippedWorkflowsAreClean") {
   std::set<std::string> expected = {"advance-replacement.yaml", "instant-refund.yaml",
                                     "marketplace-case.yaml",    "return-review.yaml",
                                     "returnless-refund.yaml",   "standard-return.yaml",
-                                    "vendor-return.yaml"};
+                                    "vendor-repair.yaml",       "vendor-return.yaml",
+                                    "warranty-repair.yaml"};
   for (const auto& entry : fs::directory_iterator(source_dir() + "/workflows")) {
     if (entry.path().extension() == ".yaml") argv.push_back(entry.path().string());
   }
