@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# A day of returns on the embedded default: 43 RMAs from the web shop, EDI, customer service
-# and a marketplace run through the shipped workflows against a simulated ERP, carrier,
-# warehouse, payment provider and vendor, in virtual time: parcels take days, an RMA waits 30
+# A day of returns on the embedded default: 53 RMAs and marketplace cases from the web shop,
+# EDI, customer service and a marketplace run through the shipped workflows against a simulated
+# ERP, carrier, warehouse, payment provider, vendor and marketplace, in virtual time: parcels take days, an RMA waits 30
 # days before it expires, and the whole month passes in seconds. One binary, one database
 # file (plus each simulated system's own).
 #   examples/demo.sh [path/to/rmaflow] [--check]
@@ -31,7 +31,7 @@ id_of() {
 say "Validate the shipped workflows"
 "$bin" validate "$root"/workflows/*.yaml
 
-say "A day of returns: 43 RMAs, 4 workflows (database: $db)"
+say "A day of returns: 53 RMAs, 6 workflows and their children (database: $db)"
 began=$(date +%s%N)
 run --metrics "$work/metrics.txt" "$here/returns-day.json" | tee "$work/run.txt"  # + /metrics' view
 ms=$((($(date +%s%N) - began) / 1000000))
@@ -84,7 +84,7 @@ run | tee "$work/repair.txt"
 say "Run the day again: every RMA is known, nothing runs twice"
 run "$here/returns-day.json" | tail -n 3
 
-say "The same day over HTTP: rmaflow-mock serves the ERP, carrier, warehouse, payment provider and vendor; its first hour"
+say "The same day over HTTP: rmaflow-mock serves the ERP, carrier, warehouse, payment provider, vendor and marketplace; its first hour"
 http=$work/http
 mkdir -p "$http"
 cp "$here/sim/adapters.yaml" "$here/sim/erp-data.yaml" "$http/"
@@ -114,7 +114,7 @@ say "Return-to-credit: the day's RMAs, from their start to each milestone, by ch
 
 if [ "$check" = "--check" ]; then
   fail() { echo "demo check failed: $*" >&2; exit 1; }
-  expected="43 instance(s): 43 started, 0 resumed; 29 completed, 4 expired, 8 rejected, 2 suspended"
+  expected="53 instance(s): 53 started, 0 resumed; 38 completed, 4 expired, 9 rejected, 2 suspended"
   grep -qxF "$expected" "$work/run.txt" || fail "the day ended otherwise: $(grep 'instance(s)' "$work/run.txt")"
   grep -q "RMA-1006 .* completed" "$work/repair.txt" || fail "RMA-1006 was not completed by the retry"
   status() { "$bin" show --db "$db" "$(id_of "$1")" | sed -n 's/^status *//p'; }
@@ -152,15 +152,38 @@ if [ "$check" = "--check" ]; then
     fail "RMA-1021's line refused by the vendor was not scrapped"
   [ "$(status RMA-1003)" = completed ] || fail "RMA-1003 was not closed once the vendor credited it"
   grep -q "^standard-return .* median 3d" "$work/credit-times.txt" || fail "the standard returns' median is not the 3 days of transit"
-  for system in erp carrier wms payments vendor; do
+  # Parcels per line (RMA-1030): the one that arrived credited, the unused label voided, the lost one claimed.
+  grep -q "RMA-1030 .* L1 .* restocked .* credit 270.30" "$work/lines.txt" || fail "RMA-1030's arrived line was not credited"
+  [ "$(q carrier "SELECT status FROM documents WHERE type = 'label' AND rma_id = 'RMA-1030' AND json_extract(body, '$.line_id') = 'L2'")" = voided ] ||
+    fail "RMA-1030's unused label was not voided"
+  [ "$(q carrier "SELECT count(*) FROM documents WHERE type = 'claim' AND rma_id = 'RMA-1030'")" = 1 ] ||
+    fail "RMA-1030's lost parcel was not claimed"
+  # The risk desk: three laptops refunded 80%, a frequent returner denied, a swapped laptop quarantined.
+  grep -q "RMA-1031 .* L1 .* restocked .* credit 2649.96" "$work/lines.txt" || fail "RMA-1031 was not partially refunded"
+  [ "$(status RMA-1032)" = rejected ] || fail "RMA-1032 was not denied by the risk desk"
+  [ "$(q erp "SELECT status FROM documents WHERE type = 'authorization' AND rma_id = 'RMA-1032'")" = void ] ||
+    fail "RMA-1032's authorization was not voided"
+  grep -q "RMA-1033 .* L1 .* quarantined .* credit 0.00" "$work/lines.txt" || fail "RMA-1033's swapped unit was not quarantined"
+  # Warranty repairs: two repaired (one paid for by the customer's accepted quote), one replaced.
+  [ "$(q vendor "SELECT count(*) FROM documents WHERE type = 'repair_order'")" = 3 ] || fail "the warranty lines were not sent for repair"
+  [ "$(q erp "SELECT count(*) FROM documents WHERE type = 'charge' AND rma_id = 'RMA-6002'")" = 1 ] ||
+    fail "the accepted repair quote of RMA-6002 was not charged"
+  [ "$(q erp "SELECT count(*) FROM documents WHERE type = 'replacement_order' AND rma_id = 'RMA-6003'")" = 1 ] ||
+    fail "the unrepairable unit of RMA-6003 was not replaced"
+  # Marketplace cases: each resolved, the returned one refunded once.
+  for c in MKT-5001 MKT-5002 MKT-5003; do [ "$(status $c)" = completed ] || fail "$c was not resolved"; done
+  [ "$(q marketplace "SELECT count(*) FROM documents WHERE type = 'buyer_refund' AND rma_id = 'MKT-5002'")" = 1 ] ||
+    fail "the returned marketplace case was not refunded once"
+  for system in erp carrier wms payments vendor marketplace; do
     [ "$(q $system "SELECT count(*) FROM effects WHERE effects > 1")" = 0 ] ||
       fail "$system applied an effect twice"
   done
-  [ -z "$(q carrier "SELECT rma_id FROM documents WHERE type = 'label' GROUP BY rma_id HAVING count(*) > 1")" ] ||
-    fail "an RMA got two labels"
+  [ -z "$(q carrier "SELECT rma_id FROM documents WHERE type = 'label'
+      GROUP BY rma_id, json_extract(body, '$.line_id'), json_extract(body, '$.direction') HAVING count(*) > 1")" ] ||
+    fail "a parcel got two labels"
   [ -z "$(q erp "SELECT rma_id FROM documents WHERE type = 'credit_memo' GROUP BY rma_id HAVING count(*) > 1")" ] ||
     fail "an RMA was credited twice"
-  http_expected="43 instance(s): 43 started, 0 resumed; 3 completed, 7 rejected, 1 suspended, 32 waiting"
+  http_expected="53 instance(s): 53 started, 0 resumed; 3 completed, 7 rejected, 1 suspended, 42 waiting"
   grep -qxF "$http_expected" "$work/http.txt" || fail "over HTTP: $(grep 'instance(s)' "$work/http.txt")"
   [ "$(sqlite3 "$http/state/erp.db" "SELECT count(*) FROM documents WHERE type = 'credit_memo'")" = 3 ] ||
     fail "over HTTP the ERP did not credit the three returnless refunds"

@@ -30,6 +30,22 @@ GVC_t* graphviz_context() {
   return gvc.get();
 }
 
+// Edge labels become external labels (xlabel), placed after the layout. Debian's Graphviz
+// (2.42) frees memory that is not its own when it cleans up a layout in which a labelled edge
+// joins two nodes of one rank (its "flat edge" label code): the shipped standard-return drew
+// such a graph, and the server's heap was corrupted. External labels never take that path.
+void move_edge_labels_out(Agraph_t* graph) {
+  for (Agnode_t* node = agfstnode(graph); node != nullptr; node = agnxtnode(graph, node)) {
+    for (Agedge_t* edge = agfstout(graph, node); edge != nullptr; edge = agnxtout(graph, edge)) {
+      char* label = agget(edge, const_cast<char*>("label"));
+      if (label == nullptr || *label == '\0') continue;
+      std::string text = label;
+      agsafeset(edge, const_cast<char*>("xlabel"), text.data(), const_cast<char*>(""));
+      agset(edge, const_cast<char*>("label"), const_cast<char*>(""));
+    }
+  }
+}
+
 }  // namespace
 
 std::string dot_to_svg(const std::string& dot) {
@@ -38,6 +54,7 @@ std::string dot_to_svg(const std::string& dot) {
   if (gvc == nullptr) throw Error(Errc::io, "Graphviz could not start: its plugins are missing");
   std::unique_ptr<Agraph_t, GraphDeleter> graph(agmemread(dot.c_str()));
   if (!graph) throw Error(Errc::io, "Graphviz could not read the workflow's graph");
+  move_edge_labels_out(graph.get());
   if (gvLayout(gvc, graph.get(), "dot") != 0) {
     throw Error(Errc::io, "Graphviz could not lay out the workflow's graph");
   }

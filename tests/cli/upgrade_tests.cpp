@@ -35,11 +35,12 @@ TEST_CASE("Upgrade.Issue13.Schema3DatabaseOpensAndItsReturnsFinish") {
   const std::string fixture = source_dir() + "/tests/runtime/fixtures/schema3-day";
   TempDir dir;
   // The older deployment's systems, and those the newer shipped workflows call too (a payment
-  // provider, a vendor): this binary deploys every workflow in workflows/ and refuses one whose
-  // actions its adapters cannot run.
+  // provider, a vendor, a marketplace): this binary deploys every workflow in workflows/ and
+  // refuses one whose actions its adapters cannot run.
   dir.write("adapters.yaml", read(fixture + "/adapters.yaml") + R"(
   payments: { type: sim, system: payments, state: state/payments.db }
   vendor: { type: sim, system: vendor, state: state/vendor.db }
+  marketplace: { type: sim, system: marketplace, state: state/marketplace.db }
 )");
   dir.write("erp-data.yaml", read(fixture + "/erp-data.yaml"));
   dir.write("state/.keep", "");
