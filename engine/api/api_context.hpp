@@ -16,6 +16,8 @@
 
 namespace rmaflow::api {
 
+class EndWaits;
+
 struct ApiContext {
   ApiContext(Engine& engine, std::string db_path, std::optional<Authenticator> auth)
       : engine(engine), reads(std::move(db_path)), auth(std::move(auth)) {}
@@ -32,6 +34,8 @@ struct ApiContext {
   std::function<bool()> engine_running = [] { return true; };
   // What watches the engine (transition log, metrics, traces); null when nothing does.
   std::shared_ptr<observe::Observability> observability;
+  // Requests waiting for an instance's end (?wait=); null: such requests answer at once.
+  EndWaits* end_waits = nullptr;
 };
 
 }  // namespace rmaflow::api

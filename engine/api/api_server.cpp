@@ -1,6 +1,8 @@
 #include "engine/api/api_server.hpp"
 
 #include "engine/api/api_context.hpp"
+#include "engine/api/end_waits.hpp"
+#include "engine/api/handlers.hpp"
 #include "engine/api/problem.hpp"
 #include "engine/api/router.hpp"
 
@@ -14,7 +16,15 @@ struct ApiServer::State {
         http(with_problems(std::move(options.http)),
              [this](net::HttpRequest request, net::Responder respond) {
                dispatch(context, std::move(request), std::move(respond));
-             }) {
+             }),
+        end_waits([this](const std::string& id) {
+          try {
+            return instance_response(context, id);
+          } catch (...) {
+            return problem_response(problem_for(std::current_exception()));
+          }
+        }) {
+    context.end_waits = &end_waits;
     context.max_page = options.max_page;
     context.workflows_dir = options.workflows_dir;
     context.adapters = options.adapters;
@@ -30,6 +40,7 @@ struct ApiServer::State {
 
   ApiContext context;
   net::HttpServer http;
+  EndWaits end_waits;
 };
 
 ApiServer::ApiServer(Engine& engine, ApiOptions options)
@@ -42,6 +53,7 @@ void ApiServer::start() { state_->http.start(); }
 std::uint16_t ApiServer::port() const { return state_->http.port(); }
 
 void ApiServer::stop() {
+  state_->end_waits.stop();  // a long poll is answered as it stands, not waited out
   state_->http.stop();
 }
 

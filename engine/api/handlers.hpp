@@ -26,6 +26,8 @@ void get_audit(ApiContext& context, ApiRequest& request, const Answer& answer);
 void post_instance(ApiContext& context, ApiRequest& request, const Answer& answer);
 void list_instances(ApiContext& context, ApiRequest& request, const Answer& answer);
 void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer);
+// An instance's view (what GET /v1/instances/{id} answers). Throws ProblemError (404).
+net::HttpResponse instance_response(ApiContext& context, const std::string& id);
 void get_history(ApiContext& context, ApiRequest& request, const Answer& answer);
 void get_instance_graph(ApiContext& context, ApiRequest& request, const Answer& answer);
 

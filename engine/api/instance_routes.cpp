@@ -2,15 +2,15 @@
 // instance (with the commands queued for it), its history, its graph as SVG.
 #include <fmt/format.h>
 
-#include "engine/support/trace_id.hpp"
-
 #include "engine/api/api_context.hpp"
+#include "engine/api/end_waits.hpp"
 #include "engine/api/graph_svg.hpp"
 #include "engine/api/handlers.hpp"
 #include "engine/api/instance_page.hpp"
 #include "engine/api/json_body.hpp"
 #include "engine/api/problem.hpp"
 #include "engine/api/views.hpp"
+#include "engine/support/trace_id.hpp"
 #include "rmaflow/graph.hpp"
 
 namespace rmaflow::api {
@@ -150,15 +150,33 @@ void list_instances(ApiContext& context, ApiRequest& request, const Answer& answ
 // /v1/instances?parent=ID` pages through all of them.
 constexpr std::size_t kMaxChildrenShown = 100;
 
+// The longest `wait` a GET of an instance takes, in seconds.
+constexpr std::int64_t kMaxWaitSeconds = 60;
+
 void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  // wait=N: answer once the instance has ended, or after N seconds as it then stands.
+  auto wait = request.query.integer("wait", 0, kMaxWaitSeconds);
   request.query.finish();
+  const auto& id = request.path.at("id");
+  if (!wait || *wait == 0 || context.end_waits == nullptr) {
+    answer(instance_response(context, id));
+    return;
+  }
+  {
+    auto store = context.reads.get();
+    must_get(*store, id);  // an unknown instance is refused at once, not after the wait
+  }
+  context.end_waits->wait(context.engine, id, Duration(*wait * 1000), answer);
+}
+
+net::HttpResponse instance_response(ApiContext& context, const std::string& id) {
   InstanceRow row;
   nlohmann::json out;
   std::vector<CommandRow> pending;
   std::vector<InstanceRow> children;
   {
     auto store = context.reads.get();
-    row = must_get(*store, request.path.at("id"));
+    row = must_get(*store, id);
     out = instance_detail(*store, row, &context.definitions);
     // The engine applies queued commands within a moment, so the pending ones are few.
     for (auto& command : store->pending_commands(kPendingCommandsRead)) {
@@ -187,7 +205,7 @@ void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer
                     {"branch", child.parent ? child.parent->branch : std::string()}});
   }
   out["children"] = std::move(list);
-  answer(json_response(200, out));
+  return json_response(200, out);
 }
 
 void get_instance_graph(ApiContext& context, ApiRequest& request, const Answer& answer) {

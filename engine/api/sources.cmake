@@ -1,6 +1,7 @@
 set(RMAFLOW_API_SOURCES
   engine/api/action_routes.cpp
   engine/api/api_server.cpp
+  engine/api/end_waits.cpp
   engine/api/auth.cpp
   engine/api/console_routes.cpp
   engine/api/definition_cache.cpp

@@ -1,22 +1,26 @@
 // rmaflow bench: the engine's throughput and per-step overhead on the builtin noop adapter,
 // next to the raw SQLite append rates measured in the same run on the same disk.
+#include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-#include <cstdio>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
-
-#include <fmt/format.h>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "engine/api/api_server.hpp"
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
+#include "engine/net/http_client.hpp"
 #include "engine/net/http_server.hpp"
+#include "engine/observe/log.hpp"
 #include "engine/observe/observability.hpp"
 #include "engine/store/raw_append_bench.hpp"
 #include "engine/store/search_bench.hpp"
@@ -42,6 +46,10 @@ struct BenchOptions {
   int rounds = 3;            // observe mode: runs with and without, each
   bool export_traces = true; // observe mode: export spans (else logs and metrics only)
   double trace_sample = 1.0;  // observe mode: the share of instances traced
+  int concurrency = 16;       // closed mode: clients, each with one instance at a time
+  bool via_api = false;       // closed mode: through the HTTP API on loopback
+  double rate = 0;            // open mode: starts per second
+  double seconds = 10;        // open mode: for this long
 };
 
 double current_rss_mb() {
@@ -474,6 +482,255 @@ int bench_search(const BenchOptions& opt, const std::string& db_path) {
   return kExitOk;
 }
 
+// How long a closed-loop client waits for an end in one request, in seconds.
+constexpr int kEndWaitSeconds = 60;
+
+// One closed-loop instance, in process: started, then awaited to its end.
+void closed_loop_in_process(Engine& engine, int i) {
+  StartRequest request;
+  request.workflow = "bench";
+  request.input = linear_input(i);
+  auto started = engine.start(std::move(request)).get();
+  for (;;) {
+    auto row = engine.await_end(started.instance_id, Duration(kEndWaitSeconds * 1000)).get();
+    if (!is_final(row.status)) continue;
+    if (row.status != InstanceStatus::completed) {
+      throw Error(Errc::storage,
+                  fmt::format("benchmark instance {} ended {}", row.id, to_string(row.status)));
+    }
+    return;
+  }
+}
+
+// One closed-loop instance through the API, as a client would: POST /v1/instances, then GET
+// /v1/instances/{id}?wait= until it has ended, on the client's kept-alive connections.
+void closed_loop_via_api(net::HttpClient& http, std::uint16_t port, int i) {
+  net::HttpEndpoint endpoint{"127.0.0.1", port};
+  net::HttpRequest start;
+  start.method = "POST";
+  start.target = "/v1/instances";
+  start.headers.set("Content-Type", "application/json");
+  start.body = nlohmann::json{{"workflow", "bench"}, {"input", linear_input(i)}}.dump();
+  auto started = http.request(endpoint, start, std::chrono::seconds(30));
+  if (!started.ok() || started.response.status != 201) {
+    throw Error(Errc::io, fmt::format("a benchmark start was not accepted: {}",
+                                      started.ok() ? started.response.body : started.message));
+  }
+  auto id = nlohmann::json::parse(started.response.body).value("id", "");
+  net::HttpRequest wait;
+  wait.method = "GET";
+  wait.target = fmt::format("/v1/instances/{}?wait={}", id, kEndWaitSeconds);
+  for (;;) {
+    auto got = http.request(endpoint, wait, std::chrono::seconds(kEndWaitSeconds + 30));
+    if (!got.ok() || got.response.status != 200) {
+      throw Error(Errc::io, fmt::format("waiting for benchmark instance {} failed: {}", id,
+                                        got.ok() ? got.response.body : got.message));
+    }
+    auto status = nlohmann::json::parse(got.response.body).value("status", "");
+    auto parsed = parse_instance_status(status);
+    if (!parsed || !is_final(*parsed)) continue;
+    if (*parsed != InstanceStatus::completed) {
+      throw Error(Errc::storage, fmt::format("benchmark instance {} ended {}", id, status));
+    }
+    return;
+  }
+}
+
+// --mode closed: --concurrency clients, each starting an instance and waiting for its end
+// before it starts the next, as the peers' benchmark drivers do (with one client: a workflow's
+// latency end to end, one at a time). In process (Engine::start, Engine::await_end), or with
+// --via-api through the HTTP API on loopback, as `rmaflow serve` answers it.
+int bench_closed_loop(const BenchOptions& opt, const std::string& db_path) {
+  auto loaded = load_definition(bench_workflow(opt.steps), "bench.yaml");
+  if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
+  std::vector<double> step_latency_ms;
+  EngineOptions eo;
+  eo.db_path = db_path;
+  eo.sync = parse_sync(opt.sync);
+  eo.on_step_latency = [&](std::chrono::nanoseconds d) {  // on the engine's thread
+    step_latency_ms.push_back(static_cast<double>(d.count()) / 1e6);
+  };
+  auto engine = Engine::open(std::move(eo));
+  engine->deploy(loaded.definition);
+  std::thread runner([&engine] { engine->run(); });
+  std::unique_ptr<api::ApiServer> server;
+  if (opt.via_api) {
+    // As a production server logs: its access log (a line per request) is for warnings only.
+    observe::set_log_level(observe::LogLevel::warn);
+    api::ApiOptions ao;
+    ao.db_path = db_path;
+    ao.definitions = {loaded.definition};
+    server = std::make_unique<api::ApiServer>(*engine, std::move(ao));
+    server->start();
+  }
+
+  std::atomic<int> next{0};
+  std::vector<std::vector<double>> latency_ms(static_cast<std::size_t>(opt.concurrency));
+  std::vector<std::string> errors(static_cast<std::size_t>(opt.concurrency));
+  auto began = SteadyClock::now();
+  std::vector<std::thread> clients;
+  for (int c = 0; c < opt.concurrency; ++c) {
+    clients.emplace_back([&, c] {
+      auto& mine = latency_ms[static_cast<std::size_t>(c)];
+      try {
+        std::optional<net::HttpClient> http;
+        if (server) http.emplace();
+        for (int i = next++; i < opt.instances; i = next++) {
+          auto one = SteadyClock::now();
+          if (http) {
+            closed_loop_via_api(*http, server->port(), i);
+          } else {
+            closed_loop_in_process(*engine, i);
+          }
+          mine.push_back(
+              std::chrono::duration<double, std::milli>(SteadyClock::now() - one).count());
+        }
+      } catch (const std::exception& e) {
+        errors[static_cast<std::size_t>(c)] = e.what();
+        next = opt.instances;  // the others stop after their instance
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  double seconds = std::chrono::duration<double>(SteadyClock::now() - began).count();
+  server.reset();
+  engine->stop();
+  runner.join();
+  auto stats = engine->stats();
+  engine.reset();
+  for (const auto& e : errors) {
+    if (!e.empty()) throw Error(Errc::io, e);
+  }
+
+  std::vector<double> all;
+  for (auto& l : latency_ms) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  std::sort(step_latency_ms.begin(), step_latency_ms.end());
+  double per_s = static_cast<double>(all.size()) / seconds;
+  nlohmann::json report = {{"mode", "closed"},
+                           {"via", opt.via_api ? "api" : "in-process"},
+                           {"concurrency", opt.concurrency},
+                           {"steps", opt.steps},
+                           {"sync", opt.sync},
+                           {"instances", all.size()},
+                           {"seconds", seconds},
+                           {"workflows_per_s", per_s},
+                           {"transitions_per_s", static_cast<double>(stats.events) / seconds},
+                           {"commits", stats.commits},
+                           {"workflow_latency_ms",
+                            {{"p50", percentile(all, 0.50)},
+                             {"p99", percentile(all, 0.99)},
+                             {"max", all.empty() ? 0 : all.back()}}},
+                           {"per_step_ms_p50", percentile(all, 0.50) / opt.steps},
+                           {"step_latency_ms",
+                            {{"p50", percentile(step_latency_ms, 0.50)},
+                             {"p99", percentile(step_latency_ms, 0.99)},
+                             {"samples", step_latency_ms.size()}}}};
+  report.update(raw_rates(opt, fs::absolute(db_path).parent_path().string(),
+                          report["transitions_per_s"].get<double>()));
+  fmt::print("{}\n", report.dump(2));
+  return kExitOk;
+}
+
+// --mode open: --rate starts a second for --seconds, whatever the engine's progress (an open
+// loop: a busy engine is offered the same load), then waits for every instance's end. Reports
+// the rate achieved and the engine's overhead per step (from an adapter's answer to the next
+// call going out) as p50, p99 and p99.9, and each workflow's latency from its start.
+int bench_open_loop(const BenchOptions& opt, const std::string& db_path) {
+  if (opt.rate <= 0)
+    throw Error(Errc::invalid_argument, "--mode open needs --rate, starts per second");
+  auto loaded = load_definition(bench_workflow(opt.steps), "bench.yaml");
+  if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
+  std::vector<double> step_ms;  // the engine's thread only, until it stops
+  EngineOptions eo;
+  eo.db_path = db_path;
+  eo.sync = parse_sync(opt.sync);
+  eo.on_step_latency = [&](std::chrono::nanoseconds d) {
+    step_ms.push_back(static_cast<double>(d.count()) / 1e6);
+  };
+  auto engine = Engine::open(std::move(eo));
+  engine->deploy(loaded.definition);
+  std::thread runner([&engine] { engine->run(); });
+
+  std::mutex mu;
+  std::condition_variable ended_cv;
+  std::vector<double> workflow_ms;
+  std::size_t offered = 0, ended = 0, failed = 0;
+  auto interval = std::chrono::duration<double>(1.0 / opt.rate);
+  auto began = SteadyClock::now();
+  auto stop_offering = began + std::chrono::duration_cast<SteadyClock::duration>(
+                                   std::chrono::duration<double>(opt.seconds));
+  for (std::size_t k = 0;; ++k) {
+    auto due = began +
+               std::chrono::duration_cast<SteadyClock::duration>(interval * static_cast<double>(k));
+    if (due >= stop_offering) break;
+    std::this_thread::sleep_until(due);
+    StartRequest request;
+    request.workflow = "bench";
+    request.input = linear_input(static_cast<int>(k));
+    {
+      std::lock_guard lock(mu);
+      ++offered;
+    }
+    // Both answers come on the engine's thread: the start's commit, then the end's.
+    engine->start(std::move(request), [&, at = due](Reply<StartResult> started) {
+      auto fail = [&] {
+        std::lock_guard lock(mu);
+        ++failed;
+        ended_cv.notify_all();
+      };
+      if (!started.ok()) return fail();
+      engine->await_end(
+          started.result->instance_id, Duration(3'600'000), [&, at, fail](Reply<InstanceRow> end) {
+            if (!end.ok() || end.result->status != InstanceStatus::completed) return fail();
+            std::lock_guard lock(mu);
+            workflow_ms.push_back(
+                std::chrono::duration<double, std::milli>(SteadyClock::now() - at).count());
+            ++ended;
+            ended_cv.notify_all();
+          });
+    });
+  }
+  double offered_for = std::chrono::duration<double>(SteadyClock::now() - began).count();
+  {
+    std::unique_lock lock(mu);
+    ended_cv.wait(lock, [&] { return ended + failed == offered; });
+  }
+  double all_ended_after = std::chrono::duration<double>(SteadyClock::now() - began).count();
+  engine->stop();
+  runner.join();
+  auto stats = engine->stats();
+  engine.reset();
+  if (failed > 0) {
+    throw Error(Errc::storage,
+                fmt::format("{} of {} benchmark instances did not complete", failed, offered));
+  }
+  std::sort(step_ms.begin(), step_ms.end());
+  std::sort(workflow_ms.begin(), workflow_ms.end());
+  nlohmann::json report = {{"mode", "open"},
+                           {"steps", opt.steps},
+                           {"sync", opt.sync},
+                           {"offered_rate", opt.rate},
+                           {"achieved_rate", static_cast<double>(offered) / offered_for},
+                           {"instances", offered},
+                           {"seconds_offered", offered_for},
+                           {"seconds_until_all_ended", all_ended_after},
+                           {"commits", stats.commits},
+                           {"step_overhead_ms",
+                            {{"p50", percentile(step_ms, 0.50)},
+                             {"p99", percentile(step_ms, 0.99)},
+                             {"p999", percentile(step_ms, 0.999)},
+                             {"samples", step_ms.size()}}},
+                           {"workflow_latency_ms",
+                            {{"p50", percentile(workflow_ms, 0.50)},
+                             {"p99", percentile(workflow_ms, 0.99)},
+                             {"max", workflow_ms.empty() ? 0 : workflow_ms.back()}}}};
+  report.update(raw_rates(opt, fs::absolute(db_path).parent_path().string(),
+                          static_cast<double>(stats.events) / all_ended_after));
+  fmt::print("{}\n", report.dump(2));
+  return kExitOk;
+}
+
 int bench(const BenchOptions& opt) {
   if (!opt.resume_db.empty()) return resume_child(opt);
   ScratchDir scratch;
@@ -494,6 +751,11 @@ int bench(const BenchOptions& opt) {
   if (opt.mode == "fanout") return bench_fan_out(opt, db_path);
   if (opt.mode == "observe") return bench_observe(opt, db_path);
   if (opt.mode == "search") return bench_search(opt, db_path);
+  if (opt.mode == "closed") return bench_closed_loop(opt, db_path);
+  if (opt.mode == "open") return bench_open_loop(opt, db_path);
+  if (opt.via_api) {
+    throw Error(Errc::invalid_argument, "--via-api goes with --mode closed");
+  }
   auto report = run_to_end(opt, db_path, bench_workflow(opt.steps), "bench", linear_input);
   report["steps"] = opt.steps;
   report["sync"] = opt.sync;
@@ -522,13 +784,28 @@ void register_bench(CLI::App& app, int& exit_code) {
   cmd->add_option("--raw-budget-ms", opt->raw_budget_ms,
                   "Time for each raw SQLite measurement (default 1000)")
       ->check(CLI::Range(50, 60'000));
-  cmd->add_option("--mode", opt->mode,
-                  "throughput (default): run instances to the end; resume: N instances wait on a "
-                  "signal, then a fresh process opens the database; fanout: the linear workflow "
-                  "and one whose instances fan out to --lines branches, in one run; observe: "
-                  "with and without logs, metrics and trace export, alternating --rounds times; search: "
-                  "list filters on search attributes over --instances stored instances")
-      ->check(CLI::IsMember({"throughput", "resume", "fanout", "observe", "search"}));
+  cmd->add_option(
+         "--mode", opt->mode,
+         "throughput (default): run instances to the end; resume: N instances wait on a "
+         "signal, then a fresh process opens the database; fanout: the linear workflow "
+         "and one whose instances fan out to --lines branches, in one run; observe: "
+         "with and without logs, metrics and trace export, alternating --rounds times; search: "
+         "list filters on search attributes over --instances stored instances; closed: "
+         "--concurrency clients each start an instance and wait for its end before the "
+         "next, as the peers' drivers do; open: --rate starts a second for --seconds, "
+         "with the engine's overhead per step as p50/p99/p99.9")
+      ->check(
+          CLI::IsMember({"throughput", "resume", "fanout", "observe", "search", "closed", "open"}));
+  cmd->add_option("--rate", opt->rate, "open mode: starts per second")
+      ->check(CLI::Range(0.1, 1'000'000.0));
+  cmd->add_option("--seconds", opt->seconds, "open mode: how long starts are offered (default 10)")
+      ->check(CLI::Range(0.1, 3600.0));
+  cmd->add_option("--concurrency", opt->concurrency,
+                  "closed mode: clients, each with one instance at a time (default 16)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_flag("--via-api", opt->via_api,
+                "closed mode: through the HTTP API on loopback (POST /v1/instances, then GET "
+                "/v1/instances/{id}?wait=), as a returns platform would");
   cmd->add_option("--rounds", opt->rounds, "observe mode: runs of each kind (default 3)")
       ->check(CLI::Range(1, 20));
   cmd->add_flag("!--no-trace-export", opt->export_traces,

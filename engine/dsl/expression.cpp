@@ -144,7 +144,10 @@ namespace {
 // `import` or `include` of modules from disk is a syntax error. An expression has one input, its
 // context: libjq 1.6 crashes when `input`, `inputs` or `debug` run without the command line's
 // callbacks, so those names are defined here and never reach the library's own; `stderr` would
-// write to the server's own error stream.
+// write to the server's own error stream. libjq 1.6 leaks memory each time it looks an array up
+// in an array (`.[[x]]`, which its `indices`, `index` and `rindex` use on arrays): the three are
+// defined here over slices and comparisons, with the same answers, so that a workflow that asks
+// whether a SKU is in a list does not leak on every evaluation.
 constexpr std::string_view kPrelude =
     "def halt: error(\"halt is not available in rmaflow expressions\"); "
     "def halt_error: error(\"halt_error is not available in rmaflow expressions\"); "
@@ -153,7 +156,16 @@ constexpr std::string_view kPrelude =
     "def input: _input; "
     "def inputs: _input; "
     "def debug: .; "
-    "def stderr: .; ";
+    "def stderr: .; "
+    "def _rmaflow_subarray_indices($a; $b): if ($b | length) == 0 then [] else "
+    "[range(0; ($a | length) - ($b | length) + 1) | select($a[.:(. + ($b | length))] == $b)] end; "
+    "def indices($i): if type == \"array\" and ($i | type) == \"array\" "
+    "then _rmaflow_subarray_indices(.; $i) "
+    "elif type == \"array\" then _rmaflow_subarray_indices(.; [$i]) "
+    "elif type == \"string\" and ($i | type) == \"string\" then _strindices($i) "
+    "else .[$i] end; "
+    "def index($i): indices($i) | .[0]; "
+    "def rindex($i): indices($i) | .[-1:][0]; ";
 
 }  // namespace
 

@@ -55,4 +55,10 @@ std::future<JobRow> Engine::cancel_job(std::string id, std::string actor, std::s
   });
 }
 
+std::future<InstanceRow> Engine::await_end(std::string instance_id, Duration timeout) {
+  return as_future<InstanceRow>([&](ReplyFn<InstanceRow> done) {
+    await_end(std::move(instance_id), timeout, std::move(done));
+  });
+}
+
 }  // namespace rmaflow

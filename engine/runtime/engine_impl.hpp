@@ -13,6 +13,7 @@
 //   engine_jobs.cpp      bulk jobs: an action applied over a filter at a bounded rate
 //   engine_calls.cpp     invoking adapters and taking their outcomes; adapters' host services
 //   engine_children.cpp  child instances started by call steps
+//   engine_ends.cpp      instance ends: a child's parent goes on, callers awaiting the end
 //   definition_cache     deployed versions and their input schemas
 //   group_commit         the batch and its commit, kept and retried when it fails while serving
 //   timer_service        timers in memory, the timer window and the wake-up
@@ -66,6 +67,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void signal(SignalRequest request, ReplyFn<SignalResult> done) override;
   void act(OperatorAction action, ReplyFn<ActionResult> done) override;
   void start_job(JobRequest request, ReplyFn<JobRow> done) override;
+  void await_end(std::string instance_id, Duration timeout, ReplyFn<InstanceRow> done) override;
   void cancel_job(std::string id, std::string actor, std::string reason,
                   ReplyFn<JobRow> done) override;
   void run_until_idle() override;
@@ -104,7 +106,9 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
                            std::shared_ptr<const Definition> workflow,
                            nlohmann::json input) override;
   void begin_child(const std::string& child_id) override;
-  void child_ended(Instance& child) override;
+  void instance_ended(Instance& inst) override;
+  // A child ended: its parent's call step goes on.
+  void child_ended(Instance& child);
   void cancel_child(const std::string& child_id, bool compensate,
                     const std::string& reason) override;
   bool compensate_child(const std::string& child_id, const std::string& reason) override;
@@ -164,6 +168,14 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   JobRow handle_cancel_job(const std::string& id, const std::string& actor,
                            const std::string& reason);
   void load_jobs();
+
+  // Awaiting ends (engine_children.cpp).
+  void handle_await_end(const std::string& id, Duration timeout,
+                        std::shared_ptr<PendingReply<InstanceRow>> reply);
+  // The waiter's time is up: answered with the instance's row as committed, if still waiting.
+  void end_wait_expired(const std::string& id, std::uint64_t waiter);
+  // The instance's row as committed. Throws Error(not_found).
+  InstanceRow committed_row(const std::string& id);
   // While run() runs and a job is running: applies each job's share every tick.
   void arm_job_tick();
   void run_jobs();
@@ -210,6 +222,14 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
     double allowance = 0;  // instances it may deal with now (a token bucket)
   };
   std::map<std::string, RunningJob> jobs_;  // running jobs, by id
+  // Callers awaiting an instance's end (await_end), by instance id; each answered once, by the
+  // end's commit or its timeout, whichever comes first.
+  struct EndWaiter {
+    std::uint64_t id = 0;
+    std::shared_ptr<PendingReply<InstanceRow>> reply;
+  };
+  std::unordered_map<std::string, std::vector<EndWaiter>> end_waiters_;
+  std::uint64_t next_end_waiter_ = 0;
   boost::asio::steady_timer job_tick_;
   std::optional<CallLimiter> limiter_;
   boost::asio::steady_timer limit_wake_;

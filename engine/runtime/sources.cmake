@@ -9,6 +9,7 @@ set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/engine_calls.cpp
   engine/runtime/engine_children.cpp
   engine/runtime/engine_commands.cpp
+  engine/runtime/engine_ends.cpp
   engine/runtime/engine_health.cpp
   engine/runtime/engine_impl.cpp
   engine/runtime/engine_jobs.cpp

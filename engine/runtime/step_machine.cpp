@@ -622,7 +622,7 @@ void StepMachine::finish(Instance& inst, const std::string& label) {
   line.incident.reset();
   ++line.generation;
   host_.batch().record(inst, EventType::instance_ended, now, {{"status", label}});
-  if (inst.row.parent) host_.child_ended(inst);
+  host_.instance_ended(inst);
 }
 
 }  // namespace rmaflow

@@ -58,8 +58,9 @@ class MachineHost {
                                    nlohmann::json input) = 0;
   // Begins a child created by create_child (it may end at once and report back).
   virtual void begin_child(const std::string& child_id) = 0;
-  // A child ended (or finished compensating): its parent's call step goes on.
-  virtual void child_ended(Instance& child) = 0;
+  // The instance ended (its instance_ended event is in the batch): a child's parent goes on,
+  // and whoever awaits its end is answered once the batch commits.
+  virtual void instance_ended(Instance& inst) = 0;
   // Cancels an unfinished child (its parent is cancelled or stops waiting for it).
   virtual void cancel_child(const std::string& child_id, bool compensate,
                             const std::string& reason) = 0;

@@ -254,6 +254,14 @@ class Engine {
                           ReplyFn<JobRow> done) = 0;
   std::future<JobRow> cancel_job(std::string id, std::string actor, std::string reason);
 
+  // Answers with the instance's row once its end is committed, or after `timeout` with its row
+  // as then committed, whichever comes first; at once when it has ended already (or `timeout`
+  // is not positive). How a client waits for an instance's end without polling (the API's
+  // `GET /v1/instances/{id}?wait=`). Error(not_found) for an unknown instance. Requires the
+  // engine to be running, like start().
+  virtual void await_end(std::string instance_id, Duration timeout, ReplyFn<InstanceRow> done) = 0;
+  std::future<InstanceRow> await_end(std::string instance_id, Duration timeout);
+
   // Runs on the calling thread until nothing can progress without an outside event: every
   // instance is finished, waiting or suspended, and no adapter call is in flight. Retry
   // delays are waited out on a real clock. On a manual clock it returns as soon as nothing is

@@ -200,11 +200,17 @@ TEST_CASE("Api.Crash.Issue16.CallsQueuedBehindALimitAreMadeOnceAcrossAKillAndThe
   REQUIRE_MESSAGE(job.status == 201, job.text);
 
   // The wait is visible: an instance says where it stands in the queue, /metrics how many wait.
+  // The instance the job retried last is the one most likely to wait behind the others.
+  auto job_id = job.body.value("id", "");
   bool seen_instance = false;
   bool seen_metrics = false;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while ((!seen_instance || !seen_metrics) && std::chrono::steady_clock::now() < deadline) {
-    auto last = api.get("/v1/instances/" + ids.back()).body;
+    auto progress = api.get("/v1/jobs/" + job_id).body;
+    auto newest = progress["last_instance"].is_string()
+                      ? progress["last_instance"].get<std::string>()
+                      : ids.front();
+    auto last = api.get("/v1/instances/" + newest).body;
     if (last.contains("queued_call")) {
       seen_instance = true;
       CHECK(last["queued_call"].value("adapter", "") == "erp");

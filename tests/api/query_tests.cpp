@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <future>
 #include <set>
 
 #include "tests/api/api_fixture.hpp"
@@ -102,6 +103,53 @@ TEST_CASE("Api.Instance.OneAndItsHistory") {
   for (std::size_t i = 0; i < events.size(); ++i) CHECK(events[i].value("seq", 0) == int(i + 1));
   check_problem(api.get("/v1/instances/01NOSUCHINSTANCE0000000000"), 404, "not-found");
   check_problem(api.get("/v1/instances/01NOSUCHINSTANCE0000000000/history"), 404, "not-found");
+}
+
+TEST_CASE("Api.Instance.Issue19.WaitAnswersOnceTheInstanceEnds") {
+  ApiFixture api;
+  auto id = api.submit({{"rma_id", "RMA-W1"}, {"amount", 5}}).body.value("id", "");
+  api.await_status(id, "waiting");
+
+  // A wait that runs out answers the instance as it stands: the same view as without one.
+  auto out = api.get("/v1/instances/" + id + "?wait=1");
+  REQUIRE(out.status == 200);
+  CHECK(out.body.value("status", "") == "waiting");
+  CHECK(out.body.value("step", "") == "await_receipt");
+  CHECK(out.body.contains("context"));
+
+  // A wait out while the parcel arrives is answered with the end (its own connection: the
+  // fixture's client is this thread's).
+  auto token = api.token("viewer");
+  auto port = api.server->port();
+  auto waited = std::async(std::launch::async, [token, port, id] {
+    rmaflow::net::HttpClient client;
+    rmaflow::net::HttpRequest request;
+    request.method = "GET";
+    request.target = "/v1/instances/" + id + "?wait=25";
+    request.headers.set("Authorization", "Bearer " + token);
+    return client.request(rmaflow::net::HttpEndpoint{"127.0.0.1", port}, request,
+                          std::chrono::seconds(40));
+  });
+  REQUIRE(
+      api.post("/v1/instances/" + id + "/signals/warehouse.received", json::object(), "operator")
+          .status == 202);
+  auto result = waited.get();
+  REQUIRE_MESSAGE(result.ok(), result.message);
+  CHECK(result.response.status == 200);
+  auto body = json::parse(result.response.body);
+  CHECK(body.value("status", "") == "completed");
+  CHECK_FALSE(body["ended_at"].is_null());
+
+  // An ended instance is answered at once; an unknown one is refused at once; a wait beyond
+  // the longest, or not a number of seconds, is refused naming the parameter.
+  auto again = api.get("/v1/instances/" + id + "?wait=60");
+  CHECK(again.status == 200);
+  CHECK(again.body.value("status", "") == "completed");
+  check_problem(api.get("/v1/instances/01NOSUCHINSTANCE0000000000?wait=5"), 404, "not-found");
+  auto too_long = api.get("/v1/instances/" + id + "?wait=61");
+  check_problem(too_long, 400, "invalid-parameter");
+  CHECK(too_long.text.find("wait") != std::string::npos);
+  check_problem(api.get("/v1/instances/" + id + "?wait=soon"), 400, "invalid-parameter");
 }
 
 TEST_CASE("Api.Workflows.ListGetDeploy") {

@@ -848,3 +848,58 @@ TEST_CASE("Cli.Usage.Issue11.BashCompletion") {
   auto help = Scratch::rmaflow({"--help"});
   CHECK(contains(help.out, "completion"));
 }
+
+// rmaflow bench --mode closed: clients that each start an instance and wait for its end, in
+// process and through the API's ?wait= on loopback. What is checked is what the report says
+// happened (every instance ran to its end, counted once), never how fast.
+TEST_CASE("Cli.Bench.Issue19.ClosedLoopRunsEveryInstanceToItsEnd") {
+  for (bool via_api : {false, true}) {
+    CAPTURE(via_api);
+    std::vector<std::string> args = {rmaflow_binary(), "bench", "--mode",          "closed",
+                                     "--concurrency",  "4",     "--instances",     "40",
+                                     "--steps",        "3",     "--raw-budget-ms", "50"};
+    if (via_api) args.push_back("--via-api");
+    auto r = run_process(args);
+    INFO(r.out, r.err);
+    REQUIRE(r.exit_code == 0);
+    auto report = nlohmann::json::parse(r.out);
+    CHECK(report["mode"] == "closed");
+    CHECK(report["via"] == (via_api ? "api" : "in-process"));
+    CHECK(report["instances"] == 40);
+    CHECK(report["concurrency"] == 4);
+    // Three steps each: a start, three steps entered and completed, an end, at the least.
+    CHECK(report["transitions_per_s"].get<double>() * report["seconds"].get<double>() >= 40 * 8);
+    CHECK(report["workflow_latency_ms"]["p50"].get<double>() <=
+          report["workflow_latency_ms"]["p99"].get<double>());
+    // One sample per step that follows another's answer.
+    auto samples = report["step_latency_ms"]["samples"].get<int>();
+    CHECK(samples >= 40);
+    CHECK(samples <= 40 * 3);
+    CHECK(report.contains("raw_sqlite"));
+  }
+  auto misplaced = run_process({rmaflow_binary(), "bench", "--via-api", "--instances", "10"});
+  CHECK(misplaced.exit_code != 0);
+  CHECK(misplaced.err.find("--via-api goes with --mode closed") != std::string::npos);
+}
+
+// rmaflow bench --mode open: starts offered at a fixed rate for a fixed time, each run to its
+// end. What is checked is the report's account of what ran, never its speed.
+TEST_CASE("Cli.Bench.Issue19.OpenLoopOffersTheRateForTheTimeAndRunsEachToItsEnd") {
+  auto r = run_process({rmaflow_binary(), "bench", "--mode", "open", "--rate", "200", "--seconds",
+                        "0.5", "--steps", "3", "--raw-budget-ms", "50"});
+  INFO(r.out, r.err);
+  REQUIRE(r.exit_code == 0);
+  auto report = nlohmann::json::parse(r.out);
+  CHECK(report["mode"] == "open");
+  CHECK(report["instances"] == 100);  // 200 a second for half a second
+  CHECK(report["offered_rate"] == 200.0);
+  const auto& overhead = report["step_overhead_ms"];
+  CHECK(overhead["samples"].get<int>() >= 100);
+  CHECK(overhead["p50"].get<double>() <= overhead["p99"].get<double>());
+  CHECK(overhead["p99"].get<double>() <= overhead["p999"].get<double>());
+  CHECK(report["seconds_until_all_ended"].get<double>() >= report["seconds_offered"].get<double>());
+
+  auto no_rate = run_process({rmaflow_binary(), "bench", "--mode", "open"});
+  CHECK(no_rate.exit_code != 0);
+  CHECK(no_rate.err.find("--rate") != std::string::npos);
+}

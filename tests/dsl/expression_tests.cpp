@@ -39,6 +39,24 @@ TEST_CASE("Dsl.Expression.KeepsJsonTypes") {
   CHECK(Expression::compile(".").evaluate(kContext) == kContext);
 }
 
+// indices, index and rindex answer as jq's own (checked against jq 1.6's command line), without
+// the library's array lookup, which leaks (the sanitizer build's leak check would fail here).
+TEST_CASE("Dsl.Expression.IndicesOfArraysAndStrings") {
+  auto eval = [](const char* source) { return Expression::compile(source).evaluate(json()); };
+  CHECK(eval("[1,2,1] | indices(1)") == json::parse("[0,2]"));
+  CHECK(eval("[1,2] | indices(3)") == json::array());
+  CHECK(eval("[1,2] | indices([])") == json::array());
+  CHECK(eval("[] | indices(1)") == json::array());
+  CHECK(eval("[1,2,1,2] | indices([1,2])") == json::parse("[0,2]"));
+  CHECK(eval("\"a,b, cd\" | indices(\", \")") == json::parse("[3]"));
+  CHECK(eval("null | indices(\"a\")").is_null());
+  CHECK(eval("[1,2] | index(2)") == 1);
+  CHECK(eval("[1,2,1] | rindex(1)") == 2);
+  CHECK(eval("[\"DOCK-4\", \"PRN-5\"] | index(\"PRN-5\")") == 1);
+  CHECK(eval("[\"DOCK-4\"] | index(\"PRN-5\")").is_null());
+  CHECK(eval("\"abcb\" | rindex(\"b\")") == 3);
+}
+
 TEST_CASE("Dsl.Expression.NoOutputIsNull") {
   CHECK(Expression::compile("empty").evaluate(kContext).is_null());
   CHECK(Expression::compile(".input.lines[] | .qty").evaluate(kContext) == 2);  // the first output

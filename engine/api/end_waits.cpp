@@ -1,0 +1,83 @@
+#include "engine/api/end_waits.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <map>
+#include <mutex>
+
+namespace rmaflow::api {
+
+struct EndWaits::Shared {
+  std::function<net::HttpResponse(const std::string&)> render;
+  boost::asio::thread_pool pool{1};
+  std::mutex mu;
+  std::map<std::uint64_t, std::pair<std::string, Answer>> open;  // by ticket: instance, answer
+  std::uint64_t next = 0;
+  bool stopped = false;
+
+  // The wait's answer, if it is still out (the first of the end, the timeout and the stop).
+  std::optional<Answer> take(std::uint64_t ticket) {
+    std::lock_guard lock(mu);
+    auto it = open.find(ticket);
+    if (it == open.end()) return std::nullopt;
+    auto answer = std::move(it->second.second);
+    open.erase(it);
+    return answer;
+  }
+};
+
+EndWaits::EndWaits(std::function<net::HttpResponse(const std::string& id)> render)
+    : shared_(std::make_shared<Shared>()) {
+  shared_->render = std::move(render);
+}
+
+EndWaits::~EndWaits() {
+  stop();
+}
+
+void EndWaits::wait(Engine& engine, const std::string& id, Duration timeout, Answer answer) {
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(shared_->mu);
+    if (!shared_->stopped) {
+      ticket = ++shared_->next;
+      shared_->open.emplace(ticket, std::pair{id, answer});
+    }
+  }
+  if (ticket == 0) {  // stopping: as it stands
+    answer(shared_->render(id));
+    return;
+  }
+  // Whatever the engine answers (the end, the timeout, an error), the page is built afresh
+  // from the database: the answer only says when.
+  engine.await_end(id, timeout,
+                   [weak = std::weak_ptr<Shared>(shared_), id, ticket](Reply<InstanceRow> reply) {
+                     auto shared = weak.lock();
+                     if (!shared) return;
+                     boost::asio::post(shared->pool, [weak, id, ticket, error = reply.error] {
+                       auto shared = weak.lock();
+                       if (!shared) return;
+                       auto answer = shared->take(ticket);
+                       if (!answer) return;
+                       if (error) {
+                         (*answer)(problem_response(problem_for(error)));
+                         return;
+                       }
+                       (*answer)(shared->render(id));
+                     });
+                   });
+}
+
+void EndWaits::stop() {
+  std::map<std::uint64_t, std::pair<std::string, Answer>> open;
+  {
+    std::lock_guard lock(shared_->mu);
+    if (shared_->stopped) return;
+    shared_->stopped = true;
+    open.swap(shared_->open);
+  }
+  shared_->pool.join();  // a page being built is finished and sent
+  for (auto& [ticket, waiting] : open) waiting.second(shared_->render(waiting.first));
+}
+
+}  // namespace rmaflow::api

@@ -1,0 +1,87 @@
+// Instance ends: a child's parent goes on (engine_children.cpp), and callers awaiting the end
+// (await_end) are answered. An answer is the instance's committed row: the end once its commit
+// is durable, or, when the caller's time is up first, the row as it then stands in the store.
+#include <fmt/format.h>
+
+#include "engine/runtime/engine_impl.hpp"
+
+namespace rmaflow {
+
+void EngineImpl::await_end(std::string instance_id, Duration timeout, ReplyFn<InstanceRow> done) {
+  auto reply = std::make_shared<PendingReply<InstanceRow>>(std::move(done));
+  boost::asio::post(io_, [this, id = std::move(instance_id), timeout, reply]() mutable {
+    try {
+      handle_await_end(id, timeout, reply);  // a copy: the reply stays here for an error
+    } catch (const Error&) {
+      reply->fail(std::current_exception());
+    }
+  });
+}
+
+void EngineImpl::handle_await_end(const std::string& id, Duration timeout,
+                                  std::shared_ptr<PendingReply<InstanceRow>> reply) {
+  auto row = committed_row(id);
+  if (is_final(row.status) || timeout <= Duration::zero()) {
+    reply->give(std::move(row));
+    return;
+  }
+  // Ended in memory, its end not yet committed: answered by that commit.
+  if (const Instance* inst = find_any(id); inst != nullptr && is_final(inst->row.status)) {
+    batch().then([this, id, reply]() mutable { reply->give(committed_row(id)); });
+    commit_->request();
+    return;
+  }
+  auto waiter = ++next_end_waiter_;
+  end_waiters_[id].push_back(EndWaiter{waiter, std::move(reply)});
+  timers_->push(TimerEntry{clock_->now() + timeout, TimerKind::host, {}, {}, [this, id, waiter] {
+                             end_wait_expired(id, waiter);
+                           }});
+  timers_->arm_wake();
+}
+
+void EngineImpl::instance_ended(Instance& inst) {
+  if (inst.row.parent) child_ended(inst);
+  auto it = end_waiters_.find(inst.row.id);
+  if (it == end_waiters_.end()) return;
+  auto waiters = std::move(it->second);
+  end_waiters_.erase(it);
+  batch().then([this, id = inst.row.id, waiters = std::move(waiters)]() mutable {
+    std::optional<InstanceRow> row;
+    try {
+      row = committed_row(id);
+    } catch (const Error&) {
+      for (auto& w : waiters) w.reply->fail(std::current_exception());
+      return;
+    }
+    for (auto& w : waiters) w.reply->give(*row);
+  });
+}
+
+void EngineImpl::end_wait_expired(const std::string& id, std::uint64_t waiter) {
+  auto it = end_waiters_.find(id);
+  if (it == end_waiters_.end()) return;  // the end answered it
+  auto& waiters = it->second;
+  auto found = std::find_if(waiters.begin(), waiters.end(),
+                            [waiter](const EndWaiter& w) { return w.id == waiter; });
+  if (found == waiters.end()) return;
+  auto reply = std::move(found->reply);
+  waiters.erase(found);
+  if (waiters.empty()) end_waiters_.erase(it);
+  try {
+    reply->give(committed_row(id));
+  } catch (const Error&) {
+    reply->fail(std::current_exception());
+  }
+}
+
+InstanceRow EngineImpl::committed_row(const std::string& id) {
+  std::optional<InstanceRow> row;
+  {
+    std::lock_guard lock(store_mu_);
+    row = store_->get_instance(id);
+  }
+  if (!row) throw Error(Errc::not_found, fmt::format("no instance {}", id));
+  return std::move(*row);
+}
+
+}  // namespace rmaflow
