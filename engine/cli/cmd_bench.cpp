@@ -485,6 +485,60 @@ int bench_search(const BenchOptions& opt, const std::string& db_path) {
 // How long a closed-loop client waits for an end in one request, in seconds.
 constexpr int kEndWaitSeconds = 60;
 
+// The noop workflow on a new engine that runs on a thread of its own, as under `serve` (the
+// closed and open loops), with the engine's overhead per step collected on that thread.
+struct RunningEngine {
+  RunningEngine(const BenchOptions& opt, const std::string& db_path) {
+    auto loaded = load_definition(bench_workflow(opt.steps), "bench.yaml");
+    if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
+    definition = loaded.definition;
+    EngineOptions eo;
+    eo.db_path = db_path;
+    eo.sync = parse_sync(opt.sync);
+    eo.on_step_latency = [this](std::chrono::nanoseconds d) {
+      step_ms.push_back(static_cast<double>(d.count()) / 1e6);
+    };
+    engine = Engine::open(std::move(eo));
+    engine->deploy(definition);
+    runner = std::thread([this] { engine->run(); });
+  }
+  ~RunningEngine() { stop(); }
+  RunningEngine(const RunningEngine&) = delete;
+  RunningEngine& operator=(const RunningEngine&) = delete;
+
+  // Stops the engine (idempotent); `stats` and `step_ms` (sorted) are then final.
+  void stop() {
+    if (!runner.joinable()) return;
+    engine->stop();
+    runner.join();
+    stats = engine->stats();
+    std::sort(step_ms.begin(), step_ms.end());
+  }
+
+  std::shared_ptr<const Definition> definition;
+  std::vector<double> step_ms;  // the engine's thread only, until stop()
+  EngineStats stats;
+  std::unique_ptr<Engine> engine;
+  std::thread runner;
+};
+
+// p50, p99 (and p99.9) of sorted samples, with their count.
+nlohmann::json percentiles(std::vector<double>& sorted, bool p999 = false) {
+  nlohmann::json out = {{"p50", percentile(sorted, 0.50)}, {"p99", percentile(sorted, 0.99)}};
+  if (p999) out["p999"] = percentile(sorted, 0.999);
+  out["max"] = sorted.empty() ? 0 : sorted.back();
+  out["samples"] = sorted.size();
+  return out;
+}
+
+// A benchmark instance that ended otherwise than completed fails the run.
+void require_completed(const std::string& id, InstanceStatus status) {
+  if (status != InstanceStatus::completed) {
+    throw Error(Errc::storage,
+                fmt::format("benchmark instance {} ended {}", id, to_string(status)));
+  }
+}
+
 // One closed-loop instance, in process: started, then awaited to its end.
 void closed_loop_in_process(Engine& engine, int i) {
   StartRequest request;
@@ -494,11 +548,7 @@ void closed_loop_in_process(Engine& engine, int i) {
   for (;;) {
     auto row = engine.await_end(started.instance_id, Duration(kEndWaitSeconds * 1000)).get();
     if (!is_final(row.status)) continue;
-    if (row.status != InstanceStatus::completed) {
-      throw Error(Errc::storage,
-                  fmt::format("benchmark instance {} ended {}", row.id, to_string(row.status)));
-    }
-    return;
+    return require_completed(row.id, row.status);
   }
 }
 
@@ -526,13 +576,10 @@ void closed_loop_via_api(net::HttpClient& http, std::uint16_t port, int i) {
       throw Error(Errc::io, fmt::format("waiting for benchmark instance {} failed: {}", id,
                                         got.ok() ? got.response.body : got.message));
     }
-    auto status = nlohmann::json::parse(got.response.body).value("status", "");
-    auto parsed = parse_instance_status(status);
-    if (!parsed || !is_final(*parsed)) continue;
-    if (*parsed != InstanceStatus::completed) {
-      throw Error(Errc::storage, fmt::format("benchmark instance {} ended {}", id, status));
-    }
-    return;
+    auto status =
+        parse_instance_status(nlohmann::json::parse(got.response.body).value("status", ""));
+    if (!status || !is_final(*status)) continue;
+    return require_completed(id, *status);
   }
 }
 
@@ -541,25 +588,15 @@ void closed_loop_via_api(net::HttpClient& http, std::uint16_t port, int i) {
 // latency end to end, one at a time). In process (Engine::start, Engine::await_end), or with
 // --via-api through the HTTP API on loopback, as `rmaflow serve` answers it.
 int bench_closed_loop(const BenchOptions& opt, const std::string& db_path) {
-  auto loaded = load_definition(bench_workflow(opt.steps), "bench.yaml");
-  if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
-  std::vector<double> step_latency_ms;
-  EngineOptions eo;
-  eo.db_path = db_path;
-  eo.sync = parse_sync(opt.sync);
-  eo.on_step_latency = [&](std::chrono::nanoseconds d) {  // on the engine's thread
-    step_latency_ms.push_back(static_cast<double>(d.count()) / 1e6);
-  };
-  auto engine = Engine::open(std::move(eo));
-  engine->deploy(loaded.definition);
-  std::thread runner([&engine] { engine->run(); });
+  RunningEngine running(opt, db_path);
+  auto& engine = running.engine;
   std::unique_ptr<api::ApiServer> server;
   if (opt.via_api) {
     // As a production server logs: its access log (a line per request) is for warnings only.
     observe::set_log_level(observe::LogLevel::warn);
     api::ApiOptions ao;
     ao.db_path = db_path;
-    ao.definitions = {loaded.definition};
+    ao.definitions = {running.definition};
     server = std::make_unique<api::ApiServer>(*engine, std::move(ao));
     server->start();
   }
@@ -594,10 +631,8 @@ int bench_closed_loop(const BenchOptions& opt, const std::string& db_path) {
   for (auto& t : clients) t.join();
   double seconds = std::chrono::duration<double>(SteadyClock::now() - began).count();
   server.reset();
-  engine->stop();
-  runner.join();
-  auto stats = engine->stats();
-  engine.reset();
+  running.stop();
+  const auto& stats = running.stats;
   for (const auto& e : errors) {
     if (!e.empty()) throw Error(Errc::io, e);
   }
@@ -605,7 +640,6 @@ int bench_closed_loop(const BenchOptions& opt, const std::string& db_path) {
   std::vector<double> all;
   for (auto& l : latency_ms) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
-  std::sort(step_latency_ms.begin(), step_latency_ms.end());
   double per_s = static_cast<double>(all.size()) / seconds;
   nlohmann::json report = {{"mode", "closed"},
                            {"via", opt.via_api ? "api" : "in-process"},
@@ -617,15 +651,9 @@ int bench_closed_loop(const BenchOptions& opt, const std::string& db_path) {
                            {"workflows_per_s", per_s},
                            {"transitions_per_s", static_cast<double>(stats.events) / seconds},
                            {"commits", stats.commits},
-                           {"workflow_latency_ms",
-                            {{"p50", percentile(all, 0.50)},
-                             {"p99", percentile(all, 0.99)},
-                             {"max", all.empty() ? 0 : all.back()}}},
+                           {"workflow_latency_ms", percentiles(all)},
                            {"per_step_ms_p50", percentile(all, 0.50) / opt.steps},
-                           {"step_latency_ms",
-                            {{"p50", percentile(step_latency_ms, 0.50)},
-                             {"p99", percentile(step_latency_ms, 0.99)},
-                             {"samples", step_latency_ms.size()}}}};
+                           {"step_latency_ms", percentiles(running.step_ms)}};
   report.update(raw_rates(opt, fs::absolute(db_path).parent_path().string(),
                           report["transitions_per_s"].get<double>()));
   fmt::print("{}\n", report.dump(2));
@@ -639,18 +667,8 @@ int bench_closed_loop(const BenchOptions& opt, const std::string& db_path) {
 int bench_open_loop(const BenchOptions& opt, const std::string& db_path) {
   if (opt.rate <= 0)
     throw Error(Errc::invalid_argument, "--mode open needs --rate, starts per second");
-  auto loaded = load_definition(bench_workflow(opt.steps), "bench.yaml");
-  if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
-  std::vector<double> step_ms;  // the engine's thread only, until it stops
-  EngineOptions eo;
-  eo.db_path = db_path;
-  eo.sync = parse_sync(opt.sync);
-  eo.on_step_latency = [&](std::chrono::nanoseconds d) {
-    step_ms.push_back(static_cast<double>(d.count()) / 1e6);
-  };
-  auto engine = Engine::open(std::move(eo));
-  engine->deploy(loaded.definition);
-  std::thread runner([&engine] { engine->run(); });
+  RunningEngine running(opt, db_path);
+  auto& engine = running.engine;
 
   std::mutex mu;
   std::condition_variable ended_cv;
@@ -697,15 +715,12 @@ int bench_open_loop(const BenchOptions& opt, const std::string& db_path) {
     ended_cv.wait(lock, [&] { return ended + failed == offered; });
   }
   double all_ended_after = std::chrono::duration<double>(SteadyClock::now() - began).count();
-  engine->stop();
-  runner.join();
-  auto stats = engine->stats();
-  engine.reset();
+  running.stop();
+  const auto& stats = running.stats;
   if (failed > 0) {
     throw Error(Errc::storage,
                 fmt::format("{} of {} benchmark instances did not complete", failed, offered));
   }
-  std::sort(step_ms.begin(), step_ms.end());
   std::sort(workflow_ms.begin(), workflow_ms.end());
   nlohmann::json report = {{"mode", "open"},
                            {"steps", opt.steps},
@@ -716,15 +731,8 @@ int bench_open_loop(const BenchOptions& opt, const std::string& db_path) {
                            {"seconds_offered", offered_for},
                            {"seconds_until_all_ended", all_ended_after},
                            {"commits", stats.commits},
-                           {"step_overhead_ms",
-                            {{"p50", percentile(step_ms, 0.50)},
-                             {"p99", percentile(step_ms, 0.99)},
-                             {"p999", percentile(step_ms, 0.999)},
-                             {"samples", step_ms.size()}}},
-                           {"workflow_latency_ms",
-                            {{"p50", percentile(workflow_ms, 0.50)},
-                             {"p99", percentile(workflow_ms, 0.99)},
-                             {"max", workflow_ms.empty() ? 0 : workflow_ms.back()}}}};
+                           {"step_overhead_ms", percentiles(running.step_ms, /*p999=*/true)},
+                           {"workflow_latency_ms", percentiles(workflow_ms)}};
   report.update(raw_rates(opt, fs::absolute(db_path).parent_path().string(),
                           static_cast<double>(stats.events) / all_ended_after));
   fmt::print("{}\n", report.dump(2));

@@ -20,13 +20,16 @@ void EngineImpl::await_end(std::string instance_id, Duration timeout, ReplyFn<In
 
 void EngineImpl::handle_await_end(const std::string& id, Duration timeout,
                                   std::shared_ptr<PendingReply<InstanceRow>> reply) {
-  auto row = committed_row(id);
-  if (is_final(row.status) || timeout <= Duration::zero()) {
-    reply->give(std::move(row));
-    return;
-  }
-  // Ended in memory, its end not yet committed: answered by that commit.
-  if (const Instance* inst = find_any(id); inst != nullptr && is_final(inst->row.status)) {
+  // An instance in memory says where it stands without a read; one that is not is read as
+  // committed (an ended instance leaves memory once its end is committed).
+  const Instance* inst = find_any(id);
+  if (inst == nullptr || timeout <= Duration::zero()) {
+    auto row = committed_row(id);
+    if (is_final(row.status) || timeout <= Duration::zero()) {
+      reply->give(std::move(row));
+      return;
+    }
+  } else if (is_final(inst->row.status)) {  // ended, its end not yet committed: answered by it
     batch().then([this, id, reply]() mutable { reply->give(committed_row(id)); });
     commit_->request();
     return;
