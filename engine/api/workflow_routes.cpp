@@ -127,7 +127,8 @@ void post_workflow(ApiContext& context, ApiRequest& request, const Answer& answe
   request.query.finish();
   auto upload = read_upload(request.http);
   auto loaded = upload.input_schema
-                    ? load_stored_definition(upload.source, upload.file, upload.input_schema->dump())
+                    ? load_stored_definition(upload.source, upload.file,
+                                             upload.input_schema->dump(), Compilation::now)
                     : load_definition(upload.source, upload.file, context.workflows_dir);
   if (!loaded.ok()) invalid_definition(loaded.diagnostics);
   const auto& def = *loaded.definition;

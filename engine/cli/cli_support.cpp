@@ -1,15 +1,16 @@
 #include "engine/cli/cli_support.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include <fmt/format.h>
-
 #include "engine/runtime/engine_lock.hpp"
 #include "rmaflow/errors.hpp"
+#include "rmaflow/store.hpp"
 
 namespace rmaflow::cli {
 
@@ -76,7 +77,25 @@ std::shared_ptr<const Definition> load_workflow(const std::string& file) {
   return loaded.definition;
 }
 
-std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::string& dir) {
+namespace {
+
+// Whether `db` holds `definition`'s text, byte for byte, as deployed under its name and version.
+bool deployed_as_is(const std::string& db, const Definition& definition) {
+  std::error_code ec;
+  if (db.empty() || !fs::exists(db, ec)) return false;
+  try {
+    auto store = open_sqlite_store(db, StoreOptions{SyncMode::normal, true});
+    auto row = store->get_definition(definition.name, definition.version);
+    return row && row->source == definition.source;
+  } catch (const Error&) {
+    return false;  // the engine opening it reports what is wrong
+  }
+}
+
+}  // namespace
+
+std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::string& dir,
+                                                                 const std::string& db) {
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
     throw Error(Errc::io, fmt::format("{} is a file; --workflows takes the directory that holds "
@@ -101,7 +120,10 @@ std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::stri
   std::vector<std::shared_ptr<const Definition>> out;
   std::vector<Diagnostic> errors;
   for (const auto& file : files) {
-    auto loaded = load_definition_file(file);
+    // Read first without compiling its jq; a text not deployed as it is is checked in full.
+    auto loaded = load_definition_file(file, Compilation::on_first_use);
+    if (!loaded.ok() || !deployed_as_is(db, *loaded.definition))
+      loaded = load_definition_file(file);
     for (auto& d : loaded.diagnostics)
       if (d.severity == Severity::error) errors.push_back(std::move(d));
     if (loaded.ok()) out.push_back(loaded.definition);
@@ -123,9 +145,9 @@ std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::stri
 }
 
 std::optional<std::vector<std::shared_ptr<const Definition>>> load_workflow_dir_reporting(
-    const std::string& dir, const std::string& done) {
+    const std::string& dir, const std::string& done, const std::string& db) {
   try {
-    return load_workflow_dir(dir);
+    return load_workflow_dir(dir, db);
   } catch (const DefinitionError& e) {
     for (const auto& d : e.diagnostics()) fmt::print(stderr, "{}\n", format_diagnostic(d));
     fmt::print(stderr, "rmaflow: the workflows in {} have {} error(s); nothing was {}\n", dir,

@@ -30,13 +30,16 @@ std::shared_ptr<const Definition> load_workflow(const std::string& file);
 
 // Loads every *.yaml / *.yml in `dir` (not recursive). Throws DefinitionError carrying every
 // diagnostic when any file is invalid, Error(io) when the directory is missing or empty,
-// Error(conflict) when two files define the same workflow and version.
-std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::string& dir);
+// Error(conflict) when two files define the same workflow and version. A file whose text the
+// database `db` (when given and present) already holds as deployed was checked then: its jq
+// programs compile when they first run, so that a restart does not compile them all again.
+std::vector<std::shared_ptr<const Definition>> load_workflow_dir(const std::string& dir,
+                                                                 const std::string& db = {});
 
 // load_workflow_dir(), printing each diagnostic of invalid files to stderr, then one line
 // saying nothing was `done` ("run", "served"); nullopt then.
 std::optional<std::vector<std::shared_ptr<const Definition>>> load_workflow_dir_reporting(
-    const std::string& dir, const std::string& done);
+    const std::string& dir, const std::string& done, const std::string& db = {});
 
 // Every input the files hold, each named for messages: the file, or FILE[N] for the Nth of an
 // array. Reads them all first, so that a bad file is reported before anything is started.

@@ -113,7 +113,7 @@ void write_metrics_file(const observe::Observability& observability, const std::
 }
 
 int run(const RunOptions& opt) {
-  auto defs = load_workflow_dir_reporting(opt.workflows, "run");
+  auto defs = load_workflow_dir_reporting(opt.workflows, "run", opt.db);
   if (!defs) return kExitFailure;
   if (opt.clock == "real" && (!opt.start.empty() || !opt.horizon.empty())) {
     throw Error(Errc::invalid_argument,

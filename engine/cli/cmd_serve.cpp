@@ -105,7 +105,7 @@ int serve(const ServeOptions& opt) {
   api_options.db_path = opt.db;
   api_options.workflows_dir = opt.workflows;
 
-  auto defs = load_workflow_dir_reporting(opt.workflows, "served");
+  auto defs = load_workflow_dir_reporting(opt.workflows, "served", opt.db);
   if (!defs) return kExitFailure;
   auto adapters = load_adapters(opt.adapters);
   if (!check_actions_reporting(*defs, *adapters, opt.adapters, "served")) return kExitFailure;

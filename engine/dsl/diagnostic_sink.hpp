@@ -8,12 +8,18 @@
 #include <vector>
 
 #include "rmaflow/definition.hpp"
+#include "rmaflow/expression.hpp"
 
 namespace rmaflow::dsl {
 
 class DiagnosticSink {
  public:
-  explicit DiagnosticSink(std::string file) : file_(std::move(file)) {}
+  explicit DiagnosticSink(std::string file, Compilation jq = Compilation::now)
+      : file_(std::move(file)), jq_(jq) {}
+
+  // When the readers compile the jq they find: now, reporting what does not compile, or on
+  // first use, for a definition that was checked when it was deployed.
+  Compilation jq_compilation() const { return jq_; }
 
   void error(SourceLocation where, std::string code, std::string message);
   void warning(SourceLocation where, std::string code, std::string message);
@@ -26,6 +32,7 @@ class DiagnosticSink {
 
  private:
   std::string file_;
+  Compilation jq_;
   std::vector<Diagnostic> diagnostics_;
   std::size_t errors_ = 0;
 };

@@ -3,6 +3,7 @@
 #include "rmaflow/expression.hpp"
 
 #include <cctype>
+#include <mutex>
 #include <optional>
 
 extern "C" {
@@ -128,6 +129,13 @@ struct Expression::Impl {
   std::string origin;  // where it is written, for run-time errors; may be empty
   jq_state* jq = nullptr;                      // null for a simple path
   std::optional<std::vector<PathStep>> path;  // set for a simple path
+  std::once_flag compiled;                    // guards jq and compile_error
+  std::string compile_error;                  // why jq did not compile it, when it did not
+
+  // Compiles the program into `jq`, or leaves jq's complaint in compile_error.
+  void compile_program();
+  // compile_program() once; throws ExpressionError naming jq's complaint.
+  void ensure_compiled();
 
   Impl() = default;
   Impl(const Impl&) = delete;
@@ -169,7 +177,36 @@ constexpr std::string_view kPrelude =
 
 }  // namespace
 
-Expression Expression::compile(const std::string& source, std::string origin) {
+void Expression::Impl::compile_program() {
+  jq = jq_init();
+  if (jq == nullptr) {
+    compile_error = "jq could not be initialised (out of memory)";
+    return;
+  }
+  std::string errors;
+  jq_set_error_cb(jq, collect_compile_error, &errors);
+  std::string program = std::string(kPrelude) + source;
+  bool ok = jq_compile(jq, program.c_str()) != 0;
+  // The callback's data pointer dies with this frame; run-time errors come back from jq_next.
+  jq_set_error_cb(jq, nullptr, nullptr);
+  if (!ok) {
+    jq_teardown(&jq);
+    jq = nullptr;
+    if (errors.empty()) errors = "syntax error";
+    compile_error = fmt::format("jq expression \"{}\" does not compile: {}", quote_utf8(source),
+                                quote_utf8(errors));
+  }
+}
+
+void Expression::Impl::ensure_compiled() {
+  std::call_once(compiled, [this] { compile_program(); });
+  if (jq == nullptr) {
+    throw ExpressionError(origin.empty() ? compile_error : origin + ": " + compile_error,
+                          !origin.empty());
+  }
+}
+
+Expression Expression::compile(const std::string& source, std::string origin, Compilation when) {
   auto impl = std::make_shared<Impl>();
   impl->source = source;
   impl->origin = std::move(origin);
@@ -178,18 +215,9 @@ Expression Expression::compile(const std::string& source, std::string origin) {
   if (source.find('\0') != std::string::npos) {
     throw ExpressionError("a jq expression may not contain a NUL character");
   }
-  impl->jq = jq_init();
-  if (impl->jq == nullptr) throw ExpressionError("jq could not be initialised (out of memory)");
-  std::string errors;
-  jq_set_error_cb(impl->jq, collect_compile_error, &errors);
-  std::string program = std::string(kPrelude) + source;
-  bool compiled = jq_compile(impl->jq, program.c_str()) != 0;
-  // The callback's data pointer dies with this frame; run-time errors come back from jq_next.
-  jq_set_error_cb(impl->jq, nullptr, nullptr);
-  if (!compiled) {
-    if (errors.empty()) errors = "syntax error";
-    throw ExpressionError(fmt::format("jq expression \"{}\" does not compile: {}",
-                                      quote_utf8(source), quote_utf8(errors)));
+  if (when == Compilation::now) {
+    std::call_once(impl->compiled, [&] { impl->compile_program(); });
+    if (impl->jq == nullptr) throw ExpressionError(impl->compile_error);
   }
   return Expression(std::move(impl));
 }
@@ -207,6 +235,7 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
       throw ExpressionError(fmt::format("{}: {}", impl_->origin, e.what()), true);
     }
   }
+  impl_->ensure_compiled();
   jq_state* jq = impl_->jq;
   dsl::JqCostScope cost;
   jq_start(jq, dsl::to_jv(input), 0);
@@ -337,19 +366,19 @@ std::string_view trim(std::string_view s) {
 }
 
 void find_holes(const nlohmann::json& value, const nlohmann::json::json_pointer& where,
-                std::vector<Template::Hole>& holes) {
+                Compilation when, std::vector<Template::Hole>& holes) {
   if (value.is_string()) {
     std::string inner;
     if (!Template::is_expression(value.get_ref<const std::string&>(), &inner)) return;
     try {
-      holes.push_back({where, Expression::compile(inner)});
+      holes.push_back({where, Expression::compile(inner, {}, when)});
     } catch (const ExpressionError& e) {
       throw ExpressionError(fmt::format("at \"{}\": {}", where.to_string(), e.what()));
     }
   } else if (value.is_array()) {
-    for (std::size_t i = 0; i < value.size(); ++i) find_holes(value[i], where / i, holes);
+    for (std::size_t i = 0; i < value.size(); ++i) find_holes(value[i], where / i, when, holes);
   } else if (value.is_object()) {
-    for (const auto& [key, item] : value.items()) find_holes(item, where / key, holes);
+    for (const auto& [key, item] : value.items()) find_holes(item, where / key, when, holes);
   }
 }
 
@@ -363,12 +392,13 @@ bool Template::is_expression(const std::string& s, std::string* inner) {
   return true;
 }
 
-Template Template::compile(const nlohmann::json& value, std::string label, std::string context) {
+Template Template::compile(const nlohmann::json& value, std::string label, std::string context,
+                           Compilation when) {
   Template t;
   t.raw_ = value;
   t.label_ = std::move(label);
   t.context_ = std::move(context);
-  find_holes(t.raw_, nlohmann::json::json_pointer(), t.holes_);
+  find_holes(t.raw_, nlohmann::json::json_pointer(), when, t.holes_);
   return t;
 }
 

@@ -56,8 +56,8 @@ LoadResult finish(dsl::DiagnosticSink& sink, std::shared_ptr<const Definition> d
 namespace {
 
 LoadResult load(const std::string& yaml, const std::string& file, const std::string& base_dir,
-                const std::optional<nlohmann::json>& stored_schema) {
-  dsl::DiagnosticSink sink(file);
+                const std::optional<nlohmann::json>& stored_schema, Compilation jq) {
+  dsl::DiagnosticSink sink(file, jq);
   if (auto problem = dsl::check_yaml_bounds(yaml)) {
     sink.error(problem->where, problem->code, problem->message);
     return finish(sink, nullptr);
@@ -102,12 +102,12 @@ LoadResult load(const std::string& yaml, const std::string& file, const std::str
 }  // namespace
 
 LoadResult load_definition(const std::string& yaml, const std::string& file,
-                           const std::string& base_dir) {
-  return load(yaml, file, base_dir, std::nullopt);
+                           const std::string& base_dir, Compilation jq) {
+  return load(yaml, file, base_dir, std::nullopt, jq);
 }
 
 LoadResult load_stored_definition(const std::string& yaml, const std::string& file,
-                                  const std::string& input_schema) {
+                                  const std::string& input_schema, Compilation jq) {
   std::optional<nlohmann::json> schema;
   if (!input_schema.empty()) {
     schema = nlohmann::json::parse(input_schema, nullptr, /*allow_exceptions=*/false);
@@ -118,10 +118,10 @@ LoadResult load_stored_definition(const std::string& yaml, const std::string& fi
       return result;
     }
   }
-  return load(yaml, file, ".", schema);
+  return load(yaml, file, ".", schema, jq);
 }
 
-LoadResult load_definition_file(const std::string& path) {
+LoadResult load_definition_file(const std::string& path, Compilation jq) {
   std::error_code ec;
   std::ifstream in(path, std::ios::binary);
   if (!in || !std::filesystem::is_regular_file(path, ec)) {
@@ -139,7 +139,7 @@ LoadResult load_definition_file(const std::string& path) {
     return finish(sink, nullptr);
   }
   std::string base_dir = std::filesystem::path(path).parent_path().string();
-  return load_definition(text.str(), path, base_dir.empty() ? "." : base_dir);
+  return load_definition(text.str(), path, base_dir.empty() ? "." : base_dir, jq);
 }
 
 }  // namespace rmaflow

@@ -71,7 +71,7 @@ std::optional<Template> read_template(const YAML::Node& value, SourceLocation wh
   }
   if (ok) {
     try {
-      return Template::compile(raw, label, context);
+      return Template::compile(raw, label, context, sink.jq_compilation());
     } catch (const ExpressionError&) {
       // Reported below, where each bad expression is written.
     }
@@ -103,7 +103,8 @@ std::optional<Expression> read_expression(const YAML::Node& value, SourceLocatio
   if (found != nullptr) found->push_back(site);
   if (!bounded(site, context, sink)) return std::nullopt;
   try {
-    return Expression::compile(site.program, fmt::format("{} of {}", label, context));
+    return Expression::compile(site.program, fmt::format("{} of {}", label, context),
+                               sink.jq_compilation());
   } catch (const ExpressionError& e) {
     report_compile_error(site, context, e, sink);
     return std::nullopt;

@@ -18,7 +18,8 @@ std::shared_ptr<const Definition> DeployedDefinitions::get(const std::string& wo
   try {
     auto store = open_sqlite_store(db_path_, StoreOptions{SyncMode::normal, true});
     if (auto row = store->get_definition(workflow, version)) {
-      auto loaded = load_stored_definition(row->source, row->file, row->input_schema);
+      auto loaded = load_stored_definition(row->source, row->file, row->input_schema,
+                                           Compilation::on_first_use);
       found = loaded.definition;
     }
   } catch (const Error&) {

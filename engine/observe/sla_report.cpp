@@ -39,7 +39,7 @@ std::map<std::string, TimePoint> first_reached(const std::vector<EventRow>& hist
   return reached;
 }
 
-// The workflow versions met while reading, each loaded once (loading compiles its jq programs).
+// The workflow versions met while reading, each loaded once.
 class StoredDefinitions {
  public:
   explicit StoredDefinitions(Store& store) : store_(store) {}
@@ -47,7 +47,9 @@ class StoredDefinitions {
     auto [it, inserted] = known_.try_emplace({workflow, version});
     if (inserted) {
       if (auto row = store_.get_definition(workflow, version)) {
-        it->second = load_stored_definition(row->source, row->file, row->input_schema).definition;
+        it->second = load_stored_definition(row->source, row->file, row->input_schema,
+                                            Compilation::on_first_use)
+                         .definition;
       }
     }
     return it->second;

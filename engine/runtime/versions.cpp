@@ -34,7 +34,8 @@ std::string likely_rename(const Step& step, const Definition& old, const Definit
 }  // namespace
 
 std::shared_ptr<const Definition> load_deployed(const DefinitionRow& row) {
-  auto loaded = load_stored_definition(row.source, row.file, row.input_schema);
+  auto loaded =
+      load_stored_definition(row.source, row.file, row.input_schema, Compilation::on_first_use);
   if (!loaded.ok()) {
     throw Error(Errc::storage, fmt::format("stored workflow {} version {} no longer loads: {}",
                                            row.name, row.version,

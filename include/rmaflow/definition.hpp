@@ -294,16 +294,20 @@ struct LoadResult {
 // Loads and validates a workflow from YAML text. `file` names it in diagnostics; relative
 // paths inside it (the input schema) resolve against `base_dir`. Never throws for bad input:
 // every problem becomes a diagnostic.
+// `jq` says when its jq programs compile: Compilation::on_first_use only for a text known to
+// have been checked (see load_stored_definition).
 LoadResult load_definition(const std::string& yaml, const std::string& file,
-                           const std::string& base_dir = ".");
+                           const std::string& base_dir = ".", Compilation jq = Compilation::now);
 
 // Loads a definition as stored at deploy time: `input_schema` (the schema its `input:` resolved
-// to then; empty when none) stands in for the path, so it loads wherever the engine runs.
+// to then; empty when none) stands in for the path, so it loads wherever the engine runs. A
+// definition read back from the store was checked when it was deployed: it loads with
+// Compilation::on_first_use, and each jq program compiles when it first runs.
 LoadResult load_stored_definition(const std::string& yaml, const std::string& file,
-                                  const std::string& input_schema);
+                                  const std::string& input_schema, Compilation jq);
 
 // Reads `path` and loads it; a missing or unreadable file is an "io" diagnostic.
-LoadResult load_definition_file(const std::string& path);
+LoadResult load_definition_file(const std::string& path, Compilation jq = Compilation::now);
 
 // Throws DefinitionError unless the result loaded.
 class DefinitionError : public Error {

@@ -46,12 +46,22 @@ inline constexpr std::chrono::milliseconds kExpressionTimeLimit{1000};
 inline constexpr std::size_t kExpressionResultBytes = 1 << 20;
 inline constexpr std::size_t kExpressionResultDepth = 100;
 
+// When a jq program is compiled. libjq compiles its whole builtin library with every program
+// (milliseconds each, hundreds per workflow), so a definition already checked when it was
+// deployed compiles each program the first time it runs instead of all of them at load.
+enum class Compilation {
+  now,           // compile() throws ExpressionError when the program does not compile
+  on_first_use,  // the first evaluate() compiles; a program that does not compile fails there
+};
+
 class Expression {
  public:
   // Compiles a jq program (the text inside `${ }`, or a switch condition). `origin` names where
   // it is written ("if of case 2 of step \"disposition\""); a run-time error starts with it.
-  // Throws ExpressionError carrying jq's own message.
-  static Expression compile(const std::string& source, std::string origin = {});
+  // Throws ExpressionError carrying jq's own message (with Compilation::on_first_use, only for
+  // what is checked without libjq: a NUL in the source).
+  static Expression compile(const std::string& source, std::string origin = {},
+                            Compilation when = Compilation::now);
 
   const std::string& source() const;
 
@@ -79,7 +89,7 @@ class Template {
   // "with/amount of step \"refund\"". Throws ExpressionError naming the JSON Pointer of the
   // first expression that does not compile.
   static Template compile(const nlohmann::json& value, std::string label = {},
-                          std::string context = {});
+                          std::string context = {}, Compilation when = Compilation::now);
 
   // True if `s` is exactly `${ ... }`; `inner` receives the jq text.
   static bool is_expression(const std::string& s, std::string* inner = nullptr);

@@ -1,7 +1,9 @@
 // `rmaflow run`, `list`, `show` and `history`, run as a user runs them: exit codes, the summary,
 // text and JSON views, and every bad input answered with one sentence naming the culprit while
 // the database keeps what it held.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <csignal>
@@ -9,12 +11,10 @@
 #include <fstream>
 #include <initializer_list>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
+#include "rmaflow/definition.hpp"
 #include "tests/cli/cli_checks.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/server_process.hpp"
@@ -186,6 +186,49 @@ TEST_CASE("Cli.Run.JsonSummary") {
   CHECK(by_key["RMA-3"]["incident"]["error"]["code"] == "Broken");
   CHECK(by_key["RMA-1"]["workflow"] == "returns");
   CHECK(by_key["RMA-1"]["version"] == 1);
+}
+
+// A workflow file whose text the database holds as deployed was checked when it was deployed:
+// `run` does not compile its jq programs again at start (each compiles when it first runs). A
+// text the database does not hold is checked in full. Shown with a text whose jq does not
+// compile, stored as if a build whose jq took it had deployed it.
+TEST_CASE("Cli.Run.DeployedTextIsNotCheckedAgain") {
+  std::string text = kReturns;
+  const std::string good = R"(rma: "${ .input.rma_id }")";
+  REQUIRE(text.find(good) != std::string::npos);
+  text.replace(text.find(good), good.size(), R"(rma: "${ .input.rma_id | nosuch }")");
+  auto loaded =
+      rmaflow::load_definition(text, "returns.yaml", ".", rmaflow::Compilation::on_first_use);
+  REQUIRE(loaded.ok());
+
+  Scratch s;
+  s.seed();
+  {
+    SQLite::Database db(s.db, SQLite::OPEN_READWRITE);
+    SQLite::Statement q(
+        db, "UPDATE definitions SET source = ?, content_hash = ? WHERE name = 'returns'");
+    q.bind(1, text);
+    q.bind(2, loaded.definition->content_hash);
+    REQUIRE(q.exec() == 1);
+  }
+  s.dir.write("workflows/returns.yaml", text);
+  auto more = s.dir.write("more.json", R"({"rma_id": "RMA-9", "kind": "ok"})");
+  auto r = s.run({"--format", "json", more});
+  INFO("stdout:\n", r.out, "\nstderr:\n", r.err);
+  REQUIRE(r.exit_code == 0);
+  auto rows = json::parse(r.out);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["status"] == "suspended");
+  CHECK(contains(rows[0]["incident"]["error"]["message"].get<std::string>(),
+                 "jq expression \".input.rma_id | nosuch\" does not compile"));
+
+  Scratch fresh;
+  fresh.dir.write("workflows/returns.yaml", text);
+  auto refused = fresh.run({fresh.inputs});
+  CHECK(refused.exit_code != 0);
+  CHECK(contains(refused.err, "error[jq-compile]"));
+  CHECK(contains(refused.err, "nothing was run"));
+  CHECK_FALSE(fs::exists(fresh.db));
 }
 
 TEST_CASE("Cli.Run.SameInputsAndKeyStartNothingNew") {

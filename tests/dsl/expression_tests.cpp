@@ -87,6 +87,36 @@ TEST_CASE("Dsl.Expression.CompileErrorCarriesJqMessage") {
   CHECK_THROWS_AS(Expression::compile("$undefined"), ExpressionError);
 }
 
+// A stored definition's programs compile when they first run: the same answers, and a program
+// that does not compile fails each evaluation, named where it is written.
+TEST_CASE("Dsl.Expression.CompilesOnFirstUse") {
+  using rmaflow::Compilation;
+  auto sum = Expression::compile("[.input.lines[] | .qty * .unit_price] | add", "amount",
+                                 Compilation::on_first_use);
+  CHECK(sum.evaluate(kContext) == 25.5);
+  CHECK(sum.evaluate(kContext) == 25.5);
+
+  auto bad = Expression::compile(".a | foo(", "if of step \"route\"", Compilation::on_first_use);
+  for (int i = 0; i < 2; ++i) {
+    try {
+      bad.evaluate(kContext);
+      FAIL("a program that does not compile evaluated");
+    } catch (const ExpressionError& e) {
+      CHECK(std::string(e.what()).starts_with("if of step \"route\": jq expression \".a | foo(\""));
+      CHECK(std::string(e.what()).find("does not compile: syntax error") != std::string::npos);
+      CHECK(e.placed());
+    }
+  }
+  auto in_template = Template::compile(json{{"amount", "${ nosuch(1) }"}}, "with",
+                                       "step \"refund\"", Compilation::on_first_use);
+  CHECK_THROWS_WITH_AS(in_template.render(kContext),
+                       doctest::Contains("with/amount of step \"refund\": jq expression "
+                                         "\"nosuch(1)\" does not compile: nosuch/1 is not defined"),
+                       ExpressionError);
+  CHECK_THROWS_WITH_AS(Expression::compile(std::string("1\0", 2), "", Compilation::on_first_use),
+                       doctest::Contains("NUL"), ExpressionError);
+}
+
 TEST_CASE("Dsl.Expression.Truthiness") {
   CHECK_FALSE(Expression::compile(".authorization.returnless").test(kContext));
   CHECK_FALSE(Expression::compile(".input.nothing").test(kContext));

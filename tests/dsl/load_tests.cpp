@@ -355,6 +355,34 @@ TEST_CASE("Dsl.Load.DefinitionErrorCarriesDiagnostics") {
   CHECK(std::string(error.what()).find("test.yaml:1:1: error[missing-key]") != std::string::npos);
 }
 
+// A definition read back from the store was checked when it was deployed: its jq programs
+// compile when they first run. A file being checked reports every program that does not compile.
+TEST_CASE("Dsl.Load.StoredDefinitionsCompileTheirProgramsOnFirstUse") {
+  const std::string yaml = R"(workflow: t
+version: 1
+start: route
+steps:
+  route:
+    switch:
+      - if: .input.a | foo(
+        next: done
+    default: done
+  done: { end: completed }
+)";
+  auto checked = load(yaml);
+  REQUIRE_FALSE(checked.ok());
+  CHECK(checked.diagnostics.front().code == "jq-compile");
+
+  auto now = load_stored_definition(yaml, "t.yaml", "", Compilation::now);
+  CHECK_FALSE(now.ok());
+  auto stored = load_stored_definition(yaml, "t.yaml", "", Compilation::on_first_use);
+  REQUIRE(stored.ok());
+  const auto& route = std::get<SwitchStep>(stored.definition->find("route")->body);
+  REQUIRE(route.cases.size() == 1);
+  CHECK_THROWS_WITH_AS(route.cases[0].condition.test(json::object()),
+                       doctest::Contains("does not compile"), ExpressionError);
+}
+
 namespace {
 
 // The first error's code, or "" when the text loads.

@@ -218,7 +218,8 @@ steps:
   CHECK(h.row(future.get().instance_id).status == InstanceStatus::completed);
   auto stored = h.engine->store().get_definition("schema-flow", 1);
   REQUIRE(stored);
-  auto again = load_stored_definition(stored->source, stored->file, stored->input_schema);
+  auto again = load_stored_definition(stored->source, stored->file, stored->input_schema,
+                                      Compilation::on_first_use);
   REQUIRE(again.ok());
   CHECK(again.definition->content_hash == loaded.definition->content_hash);
   CHECK(again.definition->input_schema == loaded.definition->input_schema);
