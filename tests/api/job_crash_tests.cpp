@@ -36,7 +36,7 @@ steps:
 )";
 
 constexpr int kInstances = 60;
-constexpr double kRate = 20;
+constexpr double kJobRate = 20;
 
 json job_state(ApiFixture& api, const std::string& id) {
   return api.get("/v1/jobs/" + id).body;
@@ -54,8 +54,9 @@ TEST_CASE("Api.Crash.Issue16.AJobKilledAgainAndAgainTouchesNoInstanceTwice") {
   }
   for (const auto& id : ids) api.await_status(id, "suspended");
 
-  auto started = api.post(
-      "/v1/jobs", {{"action", "retry"}, {"reason", "ERP back"}, {"per_second", kRate}}, "operator");
+  auto started =
+      api.post("/v1/jobs", {{"action", "retry"}, {"reason", "ERP back"}, {"per_second", kJobRate}},
+               "operator");
   REQUIRE_MESSAGE(started.status == 201, started.text);
   auto job_id = started.body.value("id", "");
 
@@ -110,6 +111,6 @@ TEST_CASE("Api.Crash.Issue16.AJobKilledAgainAndAgainTouchesNoInstanceTwice") {
   for (std::size_t i = 0; i < times.size(); ++i) {
     std::size_t within = 0;
     for (std::size_t j = i; j < times.size() && times[j] - times[i] < Duration(1000); ++j) ++within;
-    CHECK(within <= static_cast<std::size_t>(kRate) + 4);
+    CHECK(within <= static_cast<std::size_t>(kJobRate) + 4);
   }
 }

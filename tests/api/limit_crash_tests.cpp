@@ -29,7 +29,7 @@ namespace {
 
 constexpr int kReturns = 1000;
 constexpr int kInFlight = 8;
-constexpr double kRate = 400;
+constexpr double kLimitRate = 400;
 
 const char* kCredits = R"(workflow: credits
 version: 1
@@ -168,7 +168,7 @@ std::string adapters_file(TempDir& dir, std::uint16_t port) {
     operations:
       post_credit: {{ method: POST, path: /credits }}
 )",
-                                                port, kRate, kInFlight));
+                                                port, kLimitRate, kInFlight));
 }
 
 // The value of a sample line of /metrics (0 when absent).
@@ -260,7 +260,7 @@ TEST_CASE("Api.Crash.Issue16.CallsQueuedBehindALimitAreMadeOnceAcrossAKillAndThe
     for (std::size_t j = i;
          j < arrivals.size() && arrivals[j] - arrivals[i] < std::chrono::seconds(1); ++j)
       ++within;
-    CHECK(within <= static_cast<std::size_t>(kRate) + 2);
+    CHECK(within <= static_cast<std::size_t>(kLimitRate) + 2);
   }
   auto metrics = api.get("/metrics").text;
   CHECK(sample(metrics, R"(rmaflow_adapter_calls_waited_total{adapter="erp",operation=""})") > 0);

@@ -82,7 +82,7 @@ steps:
   done: { end: completed }
 )";
 
-const char* kAdapters = R"(
+const char* kFanOutAdapters = R"(
 adapters:
   carrier: { type: builtin, ledger: effects.db, latency: 1ms }
   wms:
@@ -95,14 +95,14 @@ adapters:
   erp: { type: builtin, ledger: effects.db, latency: 1ms }
 )";
 
-struct Run {
+struct FanOutRun {
   TempDir dir;
   std::string db = dir.file("lines.db");
   std::string wf_dir = dir.path() + "/workflows";
-  std::string adapters = dir.write("adapters.yaml", kAdapters);
+  std::string adapters = dir.write("adapters.yaml", kFanOutAdapters);
   std::string inputs;
 
-  Run() {
+  FanOutRun() {
     dir.write("workflows/crash-lines.yaml", kReturn);
     dir.write("workflows/crash-repair.yaml", kRepair);
     json rmas = json::array();
@@ -131,7 +131,7 @@ struct Run {
   }
 };
 
-void check_after_recovery(Run& r) {
+void check_fan_out_recovery(FanOutRun& r) {
   SQLite::Database db(r.db, SQLite::OPEN_READONLY);
   std::map<std::string, std::string> parents;  // id -> business key
   std::map<std::string, std::string> children;  // "<parent>:<branch>" -> child id
@@ -199,22 +199,22 @@ void check_after_recovery(Run& r) {
   CHECK(keys == expected);
 }
 
-void kill_and_recover(const std::vector<std::string>& kills) {
-  Run r;
+void kill_and_recover_fan_out(const std::vector<std::string>& kills) {
+  FanOutRun r;
   kill_then_finish([&](const std::string& kill_at) { return r.run(kill_at); }, kills);
-  check_after_recovery(r);
+  check_fan_out_recovery(r);
 }
 
 }  // namespace
 
 TEST_CASE("FanOut.Sigkill.Issue13.WhileBranchesAreInFlight") {
-  kill_and_recover({"invoke.after:40", "invoke.after:40"});
+  kill_and_recover_fan_out({"invoke.after:40", "invoke.after:40"});
 }
 // Each kill must be reached: a run dying at its 15th branch end has committed fewer than 15,
 // so 96 branches leave work for every later run, and a last run surely makes 3 commits.
 TEST_CASE("FanOut.Sigkill.Issue13.BetweenABranchEndAndTheJoin") {
-  kill_and_recover({"branch.ended:15", "branch.ended:15", "commit.after:3"});
+  kill_and_recover_fan_out({"branch.ended:15", "branch.ended:15", "commit.after:3"});
 }
 TEST_CASE("FanOut.Sigkill.Issue13.WhileStartingAChild") {
-  kill_and_recover({"child.started:5", "child.started:5", "commit.after:4"});
+  kill_and_recover_fan_out({"child.started:5", "child.started:5", "commit.after:4"});
 }

@@ -29,7 +29,7 @@ namespace {
 
 // The demo's systems, with each label's first request failing (deterministic, so that every
 // run retries) and quick latencies.
-const char* kAdapters = R"(
+const char* kReturnsAdapters = R"(
 adapters:
   erp: { type: sim, system: erp, state: state/erp.db, data: erp-data.yaml, review_after: 4h,
          latency: 50ms..200ms, seed: 1,
@@ -83,7 +83,7 @@ struct ReturnsRun {
 
   ReturnsRun() {
     std::filesystem::copy_file(source_dir() + "/examples/sim/erp-data.yaml", dir.file("erp-data.yaml"));
-    adapters = dir.write("adapters.yaml", kAdapters);
+    adapters = dir.write("adapters.yaml", kReturnsAdapters);
     std::ifstream day(source_dir() + "/examples/returns-day.json");
     json standard = json::array();
     for (auto& entry : json::parse(day)) {
@@ -138,7 +138,7 @@ struct ReturnsRun {
 
 // Returns how many calls a system answered from its ledger (a repeat of a key that had its
 // effect), other than the label retries every run makes.
-int kill_and_recover(const std::vector<std::string>& kills) {
+int kill_and_recover_returns(const std::vector<std::string>& kills) {
   ReturnsRun r;
   kill_then_finish([&](const std::string& kill_at) { return r.run(kill_at); }, kills);
 
@@ -274,13 +274,13 @@ int kill_and_recover(const std::vector<std::string>& kills) {
 }  // namespace
 
 TEST_CASE("Recovery.Sigkill.ReturnsPack.BetweenCommits") {
-  kill_and_recover({"commit.after:3", "commit.after:30"});
+  kill_and_recover_returns({"commit.after:3", "commit.after:30"});
 }
 TEST_CASE("Recovery.Sigkill.ReturnsPack.AfterTheSystemsActedBeforeTheEngineRecorded") {
   // invoke.after: the call went out (and a system may have applied it); the outcome is lost.
   // Each kill left a call whose effect a system had applied: the restart repeated it.
-  CHECK(kill_and_recover({"invoke.after:30", "invoke.after:25", "invoke.after:25"}) >= 2);
+  CHECK(kill_and_recover_returns({"invoke.after:30", "invoke.after:25", "invoke.after:25"}) >= 2);
 }
 TEST_CASE("Recovery.Sigkill.ReturnsPack.BatchLostAndRetriesPending") {
-  kill_and_recover({"retry.armed:4", "commit.before:10", "commit.before:25"});
+  kill_and_recover_returns({"retry.armed:4", "commit.before:10", "commit.before:25"});
 }

@@ -11,7 +11,7 @@ using json = nlohmann::json;
 
 namespace {
 
-std::shared_ptr<const Definition> per_line_return() {
+std::shared_ptr<const Definition> load_per_line_return() {
   auto r = load_definition_file(fixtures_dir() + "/per_line_return.yaml");
   REQUIRE_LOADED(r);
   return r.definition;
@@ -33,7 +33,7 @@ TEST_CASE("Dsl.Fanout.PerLineReturnLoadsWithoutAWarning") {
 }
 
 TEST_CASE("Dsl.Fanout.EveryStepInFileOrderWithItsFlow") {
-  auto d = per_line_return();
+  auto d = load_per_line_return();
   CHECK(names(d->steps) ==
         std::vector<std::string>{"authorize", "inspect_lines", "await_line", "inspect", "dispose",
                                  "restock", "repair", "restocked", "repaired", "scrapped",
@@ -61,7 +61,7 @@ TEST_CASE("Dsl.Fanout.EveryStepInFileOrderWithItsFlow") {
 }
 
 TEST_CASE("Dsl.Fanout.ForeachStep") {
-  auto d = per_line_return();
+  auto d = load_per_line_return();
   const Step* step = d->find("inspect_lines");
   REQUIRE(step != nullptr);
   CHECK(step->kind() == StepKind::foreach);
@@ -101,7 +101,7 @@ TEST_CASE("Dsl.Fanout.ForeachDefaults") {
 }
 
 TEST_CASE("Dsl.Fanout.BranchEndsNameHowTheBranchEnded") {
-  auto d = per_line_return();
+  auto d = load_per_line_return();
   const auto& end = std::get<EndStep>(d->find("not_received")->body);
   CHECK(end.label == "not_received");
   CHECK_FALSE(end.compensate);
@@ -120,7 +120,7 @@ TEST_CASE("Dsl.Fanout.BranchEndsNameHowTheBranchEnded") {
 }
 
 TEST_CASE("Dsl.Fanout.WaitMatch") {
-  auto d = per_line_return();
+  auto d = load_per_line_return();
   const auto& wait = std::get<WaitStep>(d->find("await_line")->body);
   CHECK(wait.signal == "warehouse.line_received");
   REQUIRE(wait.match.has_value());
@@ -142,7 +142,7 @@ TEST_CASE("Dsl.Fanout.WaitMatch") {
 }
 
 TEST_CASE("Dsl.Fanout.ParallelStep") {
-  auto d = per_line_return();
+  auto d = load_per_line_return();
   const Step* step = d->find("close_and_notify");
   REQUIRE(step != nullptr);
   CHECK(step->kind() == StepKind::parallel);
@@ -161,7 +161,7 @@ TEST_CASE("Dsl.Fanout.ParallelStep") {
 }
 
 TEST_CASE("Dsl.Fanout.CallStep") {
-  auto d = per_line_return();
+  auto d = load_per_line_return();
   const Step* step = d->find("repair");
   REQUIRE(step != nullptr);
   CHECK(step->kind() == StepKind::call);

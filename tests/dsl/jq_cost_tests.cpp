@@ -25,11 +25,11 @@ std::string doubled(int times, std::string_view then) {
   return program;
 }
 
-const json kContext = {{"input", {{"rma_id", "RMA-1"}, {"n", 3}}}};
+const json kCostContext = {{"input", {{"rma_id", "RMA-1"}, {"n", 3}}}};
 
 std::string limit_of(const std::string& program) {
   try {
-    Expression::compile(program).evaluate(kContext);
+    Expression::compile(program).evaluate(kCostContext);
   } catch (const ExpressionLimitError& error) {
     CHECK(std::string(error.what()).find("too large for jq's builtins") != std::string::npos);
     return error.limit();
@@ -59,7 +59,7 @@ TEST_CASE("Dsl.JqCost.ErrorMessagesNameALargeValueWithoutWalkingIt") {
   // The fuzzing input that found this: a type error whose message would print 2^30 leaves.
   std::string program = doubled(30, "[./.]");
   try {
-    Expression::compile(program).evaluate(kContext);
+    Expression::compile(program).evaluate(kCostContext);
     FAIL("dividing arrays is an error");
   } catch (const ExpressionLimitError& error) {
     FAIL("a type error is an error, not a limit: " << error.what());
@@ -69,7 +69,7 @@ TEST_CASE("Dsl.JqCost.ErrorMessagesNameALargeValueWithoutWalkingIt") {
           std::string::npos);
   }
   try {
-    Expression::compile(doubled(30, "error")).evaluate(kContext);
+    Expression::compile(doubled(30, "error")).evaluate(kCostContext);
     FAIL("error raises");
   } catch (const ExpressionError& error) {
     CHECK(std::string(error.what()).find("array (too large to show)") != std::string::npos);
@@ -89,17 +89,17 @@ TEST_CASE("Dsl.JqCost.BuiltStringsAndArraysStopAtTheBound") {
 TEST_CASE("Dsl.JqCost.OrdinaryWorkIsUntouched") {
   // The same builtins on values of ordinary size, and a program usable again after a refusal.
   CHECK(limit_of(doubled(30, "tojson")) == "size");
-  CHECK(Expression::compile(doubled(10, "tojson | length")).evaluate(kContext) == 12285);
-  CHECK(Expression::compile("[3, 1, 2] | sort").evaluate(kContext) == json::array({1, 2, 3}));
-  CHECK(Expression::compile("[{a: 1}, {a: 1}] | .[0] == .[1]").evaluate(kContext) == true);
-  CHECK(Expression::compile("[1, [2]] | contains([[2]])").evaluate(kContext) == true);
-  CHECK(Expression::compile("{a: {b: 1}} * {a: {c: 2}}").evaluate(kContext) ==
+  CHECK(Expression::compile(doubled(10, "tojson | length")).evaluate(kCostContext) == 12285);
+  CHECK(Expression::compile("[3, 1, 2] | sort").evaluate(kCostContext) == json::array({1, 2, 3}));
+  CHECK(Expression::compile("[{a: 1}, {a: 1}] | .[0] == .[1]").evaluate(kCostContext) == true);
+  CHECK(Expression::compile("[1, [2]] | contains([[2]])").evaluate(kCostContext) == true);
+  CHECK(Expression::compile("{a: {b: 1}} * {a: {c: 2}}").evaluate(kCostContext) ==
         json({{"a", {{"b", 1}, {"c", 2}}}}));
-  CHECK(Expression::compile("\"ab\" * 3").evaluate(kContext) == "ababab");
-  CHECK(Expression::compile("\"RMA \\(.input.n)\"").evaluate(kContext) == "RMA 3");
-  CHECK(Expression::compile("[1, 2] + [3]").evaluate(kContext) == json::array({1, 2, 3}));
+  CHECK(Expression::compile("\"ab\" * 3").evaluate(kCostContext) == "ababab");
+  CHECK(Expression::compile("\"RMA \\(.input.n)\"").evaluate(kCostContext) == "RMA 3");
+  CHECK(Expression::compile("[1, 2] + [3]").evaluate(kCostContext) == json::array({1, 2, 3}));
   try {
-    Expression::compile("[1] / [2]").evaluate(kContext);
+    Expression::compile("[1] / [2]").evaluate(kCostContext);
     FAIL("dividing arrays is an error");
   } catch (const ExpressionError& error) {
     CHECK(std::string(error.what()).find("array ([1]) and array ([2]) cannot be divided") !=

@@ -13,7 +13,7 @@ using json = nlohmann::json;
 
 namespace {
 
-const char* kFlow = R"(
+const char* kAttributeFlow = R"(
 workflow: searched
 version: 1
 attributes:
@@ -54,7 +54,7 @@ std::vector<std::string> matching(Harness& h, std::vector<std::string> condition
 }  // namespace
 
 TEST_CASE("Attributes.Issue16.ListsFilterByEqualityAndRanges") {
-  Harness h(kFlow);
+  Harness h(kAttributeFlow);
   h.ext->script("authorize", {ok({{"grade", "A"}}), ok({{"grade", "B"}}), ok({{"grade", "A"}}),
                               ok({{"grade", "C"}})});
   auto a = h.start(input("C-1", "web", 100, 2, "2026-05-01T10:00:00Z")).instance_id;     // 200
@@ -78,7 +78,7 @@ TEST_CASE("Attributes.Issue16.ListsFilterByEqualityAndRanges") {
 }
 
 TEST_CASE("Attributes.Issue16.APatchReindexesAndAReopenKeepsThem") {
-  Harness h(kFlow);
+  Harness h(kAttributeFlow);
   h.ext->script("authorize", {ok({{"grade", "B"}})});
   auto id = h.start(input("C-1", "web", 10, 1, "2026-05-01T10:00:00Z")).instance_id;
   REQUIRE(matching(h, {"grade=B"}) == std::vector<std::string>{id});

@@ -16,6 +16,8 @@
 
 namespace rmaflow::testing {
 
+inline constexpr Duration kDay(86'400'000);
+
 // Answers calls from a script of outcomes per operation; with no scripted outcome the call
 // is held until the test answers it.
 class ScriptedAdapter final : public Adapter {

@@ -14,7 +14,7 @@ using json = nlohmann::json;
 
 namespace {
 
-const char* kFlow = R"(workflow: labels
+const char* kJobFlow = R"(workflow: labels
 version: 1
 business_key: ${ .input.rma_id }
 start: create_label
@@ -96,7 +96,7 @@ TEST_CASE("Engine.Jobs.Issue16.ScopesAndChecks") {
 }
 
 TEST_CASE("Engine.Jobs.Issue16.ARetryJobDealsWithEachInstanceOnce") {
-  Harness h(kFlow);
+  Harness h(kJobFlow);
   std::vector<std::string> ids;
   h.ext->script("create_label", std::vector<Outcome>(6, business("Broken")));
   for (int i = 0; i < 6; ++i)
@@ -130,7 +130,7 @@ TEST_CASE("Engine.Jobs.Issue16.ARetryJobDealsWithEachInstanceOnce") {
 }
 
 TEST_CASE("Engine.Jobs.Issue16.ACancelledJobStopsAndAReopenedEngineResumesARunningOne") {
-  Harness h(kFlow);
+  Harness h(kJobFlow);
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i)
     ids.push_back(h.start({{"rma_id", "P-" + std::to_string(i)}}).instance_id);

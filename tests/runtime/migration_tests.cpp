@@ -12,8 +12,6 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr Duration kDay(86'400'000);
-
 const char* kV1 = R"(
 workflow: ret
 version: 1

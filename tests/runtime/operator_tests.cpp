@@ -10,7 +10,7 @@ using json = nlohmann::json;
 
 namespace {
 
-const char* kFlow = R"(
+const char* kOperatorFlow = R"(
 workflow: ops
 version: 1
 start: label
@@ -74,7 +74,7 @@ std::string suspended_at_credit(Harness& h) {
 }  // namespace
 
 TEST_CASE("Operator.Retry.WithPatchedInputFinishesTheStep") {
-  Harness h(kFlow);
+  Harness h(kOperatorFlow);
   auto id = suspended_at_credit(h);
   h.ext->script("credit", {ok({{"memo", "CM-1"}})});
   auto result = act(h, id, ActionKind::retry, {{"input", {{"amount", 12}}}});
@@ -94,7 +94,7 @@ TEST_CASE("Operator.Retry.WithPatchedInputFinishesTheStep") {
 }
 
 TEST_CASE("Operator.Retry.APendingRetryRunsNow") {
-  Harness h(kFlow);
+  Harness h(kOperatorFlow);
   h.ext->script("create_label", {ok({{"id", "L1"}})});
   h.ext->script("credit", {transient(), ok()});
   auto id = h.start({{"amount", 1}}).instance_id;
@@ -106,7 +106,7 @@ TEST_CASE("Operator.Retry.APendingRetryRunsNow") {
 }
 
 TEST_CASE("Operator.Skip.SuspendedTaskAndWaitingStep") {
-  Harness h(kFlow);
+  Harness h(kOperatorFlow);
   auto id = suspended_at_credit(h);
   act(h, id, ActionKind::skip, {{"output", {{"memo", "manual"}}}});
   CHECK(h.row(id).status == InstanceStatus::waiting);
@@ -119,7 +119,7 @@ TEST_CASE("Operator.Skip.SuspendedTaskAndWaitingStep") {
 }
 
 TEST_CASE("Operator.Goto.MovesToAStepAndRefusesUnknownOnes") {
-  Harness h(kFlow);
+  Harness h(kOperatorFlow);
   auto id = suspended_at_credit(h);
   expect_refused(h, id, ActionKind::goto_step, {{"step", "nowhere"}}, Errc::not_found);
   expect_refused(h, id, ActionKind::goto_step, json::object(), Errc::invalid_argument);
@@ -134,7 +134,7 @@ TEST_CASE("Operator.Goto.MovesToAStepAndRefusesUnknownOnes") {
 
 TEST_CASE("Operator.Cancel.WithAndWithoutCompensation") {
   SUBCASE("with compensation") {
-    Harness h(kFlow);
+    Harness h(kOperatorFlow);
     auto id = suspended_at_credit(h);
     h.ext->script("void_label", {ok()});
     act(h, id, ActionKind::cancel, {{"compensate", true}});
@@ -143,7 +143,7 @@ TEST_CASE("Operator.Cancel.WithAndWithoutCompensation") {
     CHECK(h.ext->calls().back().input == json{{"id", "L1"}});
   }
   SUBCASE("without") {
-    Harness h(kFlow);
+    Harness h(kOperatorFlow);
     auto id = suspended_at_credit(h);
     auto calls = h.ext->calls().size();
     act(h, id, ActionKind::cancel);
@@ -154,7 +154,7 @@ TEST_CASE("Operator.Cancel.WithAndWithoutCompensation") {
 }
 
 TEST_CASE("Operator.Patch.MergesIntoTheContextButNotInput") {
-  Harness h(kFlow);
+  Harness h(kOperatorFlow);
   auto id = suspended_at_credit(h);
   act(h, id, ActionKind::patch, {{"patch", {{"amount", 99}, {"note", "approved"}}}});
   CHECK(h.context(id)["amount"] == 99);
@@ -169,7 +169,7 @@ TEST_CASE("Operator.Patch.MergesIntoTheContextButNotInput") {
 }
 
 TEST_CASE("Operator.Resolve.ClosesTheIncidentAndEndsFailed") {
-  Harness h(kFlow);
+  Harness h(kOperatorFlow);
   auto id = suspended_at_credit(h);
   act(h, id, ActionKind::resolve);
   auto row = h.row(id);
@@ -181,7 +181,7 @@ TEST_CASE("Operator.Resolve.ClosesTheIncidentAndEndsFailed") {
 }
 
 TEST_CASE("Operator.Refusals.EachActionWhereItMakesNoSense") {
-  Harness h(kFlow);
+  Harness h(kOperatorFlow);
   h.ext->script("create_label", {ok({{"id", "L1"}})});
   h.ext->script("credit", {ok()});
   auto waiting = h.start({{"amount", 1}}).instance_id;
@@ -239,7 +239,7 @@ steps:
 // undone too, with the original call's key as what the undo undoes; the late answer changes
 // nothing, and the history says the call was abandoned.
 TEST_CASE("Operator.Cancel.Issue11.ACallStillOutIsUndoneWithItsKey") {
-  Harness h(kFlow);
+  Harness h(kOperatorFlow);
   auto id = h.start({{"amount", 10}}).instance_id;
   REQUIRE(h.ext->held() == 1);  // create_label is out
   auto label_call = h.ext->held_calls().front();

@@ -13,7 +13,7 @@ using json = nlohmann::json;
 
 namespace {
 
-const char* kFlow = R"(
+const char* kPauseFlow = R"(
 workflow: paused
 version: 1
 start: label
@@ -39,7 +39,6 @@ steps:
 )";
 
 constexpr Duration kHour = Duration(3'600'000);
-constexpr Duration kDay = 24 * kHour;
 
 std::size_t count(Harness& h, const std::string& id, EventType type) {
   auto types = h.event_types(id);
@@ -59,7 +58,7 @@ std::string waiting_at_receipt(Harness& h) {
 }  // namespace
 
 TEST_CASE("Pause.Issue16.NoTimerFiresWhilePausedAndADueOneFiresOnResume") {
-  Harness h(kFlow);
+  Harness h(kPauseFlow);
   auto id = waiting_at_receipt(h);
   auto paused = h.act(id, ActionKind::pause);
   CHECK(paused.status == InstanceStatus::waiting);
@@ -85,7 +84,7 @@ TEST_CASE("Pause.Issue16.NoTimerFiresWhilePausedAndADueOneFiresOnResume") {
 }
 
 TEST_CASE("Pause.Issue16.ATimerNotYetDueAtResumeFiresAtItsTimeNotEarlier") {
-  Harness h(kFlow);
+  Harness h(kPauseFlow);
   auto id = waiting_at_receipt(h);
   h.act(id, ActionKind::pause);
   h.advance(kDay);
@@ -99,7 +98,7 @@ TEST_CASE("Pause.Issue16.ATimerNotYetDueAtResumeFiresAtItsTimeNotEarlier") {
 }
 
 TEST_CASE("Pause.Issue16.ASignalIsKeptWhilePausedAndConsumedOnResume") {
-  Harness h(kFlow);
+  Harness h(kPauseFlow);
   auto id = waiting_at_receipt(h);
   h.act(id, ActionKind::pause);
   auto sent = h.signal(id, "scan", {{"parcel", "P1"}});
@@ -116,7 +115,7 @@ TEST_CASE("Pause.Issue16.ASignalIsKeptWhilePausedAndConsumedOnResume") {
 }
 
 TEST_CASE("Pause.Issue16.AnAttemptInFlightFinishesAndTheNextStepWaitsForResume") {
-  Harness h(kFlow);
+  Harness h(kPauseFlow);
   h.ext->script("create_label", {ok({{"id", "L1"}})});
   auto id = h.start(json::object()).instance_id;
   REQUIRE(h.ext->held() == 1);  // credit is out
@@ -149,7 +148,7 @@ TEST_CASE("Pause.Issue16.AnAttemptInFlightFinishesAndTheNextStepWaitsForResume")
 }
 
 TEST_CASE("Pause.Issue16.ARetryDueWhilePausedStartsOnResume") {
-  Harness h(kFlow);
+  Harness h(kPauseFlow);
   h.ext->script("create_label", {ok({{"id", "L1"}})});
   h.ext->script("credit", {transient()});
   auto id = h.start(json::object()).instance_id;
@@ -169,7 +168,7 @@ TEST_CASE("Pause.Issue16.ARetryDueWhilePausedStartsOnResume") {
 }
 
 TEST_CASE("Pause.Issue16.ACompensationWaitsForResume") {
-  Harness h(kFlow);
+  Harness h(kPauseFlow);
   h.ext->script("create_label", {ok({{"id", "L1"}})});
   auto id = h.start(json::object()).instance_id;
   REQUIRE(h.ext->held() == 1);  // credit is out
@@ -191,7 +190,7 @@ TEST_CASE("Pause.Issue16.ACompensationWaitsForResume") {
 }
 
 TEST_CASE("Pause.Issue16.RefusedWhereItMeansNothing") {
-  Harness h(kFlow);
+  Harness h(kPauseFlow);
   auto refused = [&](const std::string& id, ActionKind kind, const std::string& says) {
     auto before = h.history(id).size();
     try {

@@ -14,7 +14,7 @@ using json = nlohmann::json;
 
 namespace {
 
-const char* kFlow = R"(
+const char* kRedriveFlow = R"(
 workflow: redriven
 version: 1
 on_failure: suspend
@@ -42,7 +42,7 @@ steps:
 )";
 
 std::string compensating() {
-  std::string yaml = kFlow;
+  std::string yaml = kRedriveFlow;
   yaml.replace(yaml.find("on_failure: suspend"), 19, "on_failure: compensate");
   return yaml;
 }
@@ -79,7 +79,7 @@ std::string failed_at_credit(Harness& h) {
 }  // namespace
 
 TEST_CASE("Redrive.Issue16.AFailedInstanceRunsAgainFromTheStepThatFailedWithANewKey") {
-  Harness h(kFlow);
+  Harness h(kRedriveFlow);
   auto id = failed_at_credit(h);
   h.ext->script("credit", {ok({{"memo", "CM-1"}})});
 
@@ -141,7 +141,7 @@ TEST_CASE("Redrive.Issue16.AfterACompensationItReopensAtTheFirstStepItUndid") {
 }
 
 TEST_CASE("Redrive.Issue16.ARejectedInstanceRunsItsDecisionAgainWithAPatchedContext") {
-  Harness h(kFlow);
+  Harness h(kRedriveFlow);
   h.ext->script("create_label", {ok({{"id", "L1"}})});
   auto id = h.start({{"amount", 400}}).instance_id;
   REQUIRE(h.row(id).status == InstanceStatus::rejected);
@@ -157,7 +157,7 @@ TEST_CASE("Redrive.Issue16.ARejectedInstanceRunsItsDecisionAgainWithAPatchedCont
 }
 
 TEST_CASE("Redrive.Issue16.ARedriveSurvivesAReopenAndRedrivesAgainFromItsOwnRun") {
-  Harness h(kFlow);
+  Harness h(kRedriveFlow);
   auto id = failed_at_credit(h);
   h.ext->script("credit", {business("CreditHold")});
   h.act(id, ActionKind::redrive);
@@ -177,7 +177,7 @@ TEST_CASE("Redrive.Issue16.ARedriveSurvivesAReopenAndRedrivesAgainFromItsOwnRun"
 }
 
 TEST_CASE("Redrive.Issue16.RefusedWhereMeaningless") {
-  Harness h(kFlow);
+  Harness h(kRedriveFlow);
   auto refused = [&](const std::string& id, json args, Errc code, const std::string& says) {
     INFO(says);
     try {

@@ -13,7 +13,7 @@ using json = nlohmann::json;
 
 namespace {
 
-const char* kFlow = R"(
+const char* kRequestFlow = R"(
 workflow: requests
 version: 1
 business_key: ${ .input.rma_id }
@@ -29,7 +29,7 @@ steps:
 }  // namespace
 
 TEST_CASE("Engine.Reply.AnswersOnceCommitted") {
-  Harness h(kFlow);
+  Harness h(kRequestFlow);
   auto reader = open_sqlite_store(h.db, StoreOptions{SyncMode::normal, true});
   std::optional<Reply<StartResult>> got;
   bool stored_when_answered = false;
@@ -48,7 +48,7 @@ TEST_CASE("Engine.Reply.AnswersOnceCommitted") {
 }
 
 TEST_CASE("Engine.Reply.ErrorsAreAnsweredToo") {
-  Harness h(kFlow);
+  Harness h(kRequestFlow);
   std::optional<Reply<StartResult>> got;
   h.engine->start(StartRequest{"no-such-workflow", std::nullopt, json::object(), std::nullopt, ""},
                   [&](Reply<StartResult> reply) { got = std::move(reply); });
@@ -64,7 +64,7 @@ TEST_CASE("Engine.Reply.ErrorsAreAnsweredToo") {
 }
 
 TEST_CASE("Engine.Reply.AnsweredWhenTheEngineGoesFirst") {
-  Harness h(kFlow);
+  Harness h(kRequestFlow);
   std::optional<Reply<SignalResult>> got;
   h.engine->signal(SignalRequest{"X", "", "", "scan", nullptr, nullptr, ""},
                    [&](Reply<SignalResult> reply) { got = std::move(reply); });
@@ -79,7 +79,7 @@ TEST_CASE("Engine.Reply.AnsweredWhenTheEngineGoesFirst") {
 }
 
 TEST_CASE("Engine.Commands.PickedUpWhileRunning") {
-  Harness h(kFlow);
+  Harness h(kRequestFlow);
   h.ext->script("create_label", {business("Broken")});
   auto id = h.start({{"rma_id", "R-7"}}).instance_id;
   h.idle();

@@ -11,7 +11,7 @@ using json = nlohmann::json;
 
 namespace {
 
-const char* kV1 = R"(
+const char* kVersion1 = R"(
 workflow: ret
 version: 1
 start: label
@@ -33,7 +33,7 @@ steps:
 )";
 
 // Renames await_parcel, inserts an inspection, and makes credit a wait (a kind change).
-const char* kV2 = R"(
+const char* kVersion2 = R"(
 workflow: ret
 version: 2
 start: label
@@ -72,7 +72,7 @@ void signal(Harness& h, const std::string& id) {
   future.get();
 }
 
-std::vector<std::string> steps_entered(Harness& h, const std::string& id) {
+std::vector<std::string> entered_steps(Harness& h, const std::string& id) {
   std::vector<std::string> out;
   for (const auto& e : h.history(id))
     if (e.type == EventType::step_entered) out.push_back(e.step);
@@ -82,13 +82,13 @@ std::vector<std::string> steps_entered(Harness& h, const std::string& id) {
 }  // namespace
 
 TEST_CASE("Versions.Deploy.WaitingInstancesFinishOnTheirVersion") {
-  Harness h(kV1);
+  Harness h(kVersion1);
   h.ext->script("label", {ok(), ok()});
   auto a = h.start({{"rma_id", "A"}}).instance_id;
   auto b = h.start({{"rma_id", "B"}}).instance_id;
   REQUIRE(h.row(a).status == InstanceStatus::waiting);
 
-  CHECK(h.engine->deploy(load(kV2)).created);
+  CHECK(h.engine->deploy(load(kVersion2)).created);
   h.ext->script("label", {ok()});
   auto c = h.start({{"rma_id", "C"}});
   CHECK(c.version == 2);  // new instances start on the newest version
@@ -103,14 +103,14 @@ TEST_CASE("Versions.Deploy.WaitingInstancesFinishOnTheirVersion") {
     auto row = h.row(id);
     CHECK(row.version == 1);
     CHECK(row.status == InstanceStatus::completed);
-    CHECK(steps_entered(h, id) ==
+    CHECK(entered_steps(h, id) ==
           std::vector<std::string>{"label", "await_parcel", "credit", "done"});
   }
   CHECK(h.row(c.instance_id).step == "await_receipt");
 }
 
 TEST_CASE("Versions.Check.ReportsStepsUnfinishedInstancesStandOn") {
-  Harness h(kV1);
+  Harness h(kVersion1);
   h.ext->script("label", {ok(), ok()});
   h.start({{"rma_id", "A"}});
   h.start({{"rma_id", "B"}});
@@ -120,7 +120,7 @@ TEST_CASE("Versions.Check.ReportsStepsUnfinishedInstancesStandOn") {
   signal(h, held);
   REQUIRE(h.row(held).step == "credit");
 
-  auto check = check_deploy(h.engine->store(), *load(kV2));
+  auto check = check_deploy(h.engine->store(), *load(kVersion2));
   CHECK(check.verdict == DeployVerdict::new_version);
   CHECK(check.newest == 1);
   REQUIRE(check.stranded.size() == 2);
@@ -145,25 +145,25 @@ TEST_CASE("Versions.Check.ReportsStepsUnfinishedInstancesStandOn") {
 }
 
 TEST_CASE("Versions.Check.UnchangedAndConflict") {
-  Harness h(kV1);
-  auto same = check_deploy(h.engine->store(), *load(kV1));
+  Harness h(kVersion1);
+  auto same = check_deploy(h.engine->store(), *load(kVersion1));
   CHECK(same.verdict == DeployVerdict::unchanged);
   CHECK(same.stranded.empty());
 
-  std::string other = kV1;
+  std::string other = kVersion1;
   other.replace(other.find("timeout: 30d"), 12, "timeout: 20d");
   CHECK(check_deploy(h.engine->store(), *load(other)).verdict == DeployVerdict::conflict);
   CHECK_THROWS_AS(h.engine->deploy(load(other)), Error);
 }
 
 TEST_CASE("Versions.List.CountsUnfinishedInstancesPerVersion") {
-  Harness h(kV1);
+  Harness h(kVersion1);
   h.ext->script("label", {ok(), ok()});
   auto a = h.start({{"rma_id", "A"}}).instance_id;
   h.start({{"rma_id", "B"}});
   h.ext->script("credit", {ok()});
   signal(h, a);  // finished: not counted
-  h.engine->deploy(load(kV2));
+  h.engine->deploy(load(kVersion2));
 
   auto versions = list_versions(h.engine->store(), "ret");
   REQUIRE(versions.size() == 2);

@@ -30,8 +30,6 @@ steps:
   expired: { end: expired }
 )";
 
-constexpr Duration kDay(86'400'000);
-
 // Answers every call from a thread of its own, as an HTTP client would.
 class ThreadedAdapter final : public Adapter {
  public:

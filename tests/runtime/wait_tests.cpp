@@ -33,8 +33,6 @@ steps:
   expired: { end: expired }
 )";
 
-constexpr Duration kDay(86'400'000);
-
 SignalResult send(Harness& h, const std::string& id, const std::string& name, json payload,
                   const std::string& key = "") {
   SignalRequest request;

@@ -11,8 +11,7 @@ using Steps = std::vector<std::string>;
 
 namespace {
 
-constexpr const char* kWorkflow = "advance-replacement";
-constexpr Duration kDay(86'400'000);
+constexpr const char* kAdvanceReplacement = "advance-replacement";
 
 json laptop_rma(ReturnsWorld& w, const std::string& rma_id, const std::string& customer,
                 const std::string& invoice) {
@@ -28,7 +27,7 @@ json laptop_rma(ReturnsWorld& w, const std::string& rma_id, const std::string& c
 
 TEST_CASE("AdvanceReplacement.Returned.ReplacementFirstThenInspected") {
   ReturnsWorld w;
-  auto id = w.start(kWorkflow, w.rma("RMA-A1", {{"resolution", "replacement"}}));
+  auto id = w.start(kAdvanceReplacement, w.rma("RMA-A1", {{"resolution", "replacement"}}));
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::completed);
   CHECK(w.steps(id) == Steps{"authorize", "ship_replacement", "issue_label", "await_review",
@@ -53,7 +52,7 @@ TEST_CASE("AdvanceReplacement.NeverReturned.CustomerChargedForTheReplacement") {
   Scenario s;
   s.parcels["RMA-A2"] = "never";
   ReturnsWorld w(s);
-  auto id = w.start(kWorkflow, w.rma("RMA-A2", {{"resolution", "replacement"}}));
+  auto id = w.start(kAdvanceReplacement, w.rma("RMA-A2", {{"resolution", "replacement"}}));
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::expired);
   CHECK(w.steps(id) == Steps{"authorize", "ship_replacement", "issue_label", "await_review",
@@ -72,7 +71,7 @@ TEST_CASE("AdvanceReplacement.NeverReturned.CustomerChargedForTheReplacement") {
 
 TEST_CASE("AdvanceReplacement.AuthorizationReversed.ReplacementOrderCancelled") {
   ReturnsWorld w;
-  auto id = w.start(kWorkflow, laptop_rma(w, "RMA-A3", "C-300", "INV-3"));
+  auto id = w.start(kAdvanceReplacement, laptop_rma(w, "RMA-A3", "C-300", "INV-3"));
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::rejected);
   CHECK(w.steps(id) == Steps{"authorize", "ship_replacement", "issue_label", "await_review",
@@ -93,7 +92,7 @@ TEST_CASE("AdvanceReplacement.AuthorizationReversed.ReplacementOrderCancelled") 
 
 TEST_CASE("AdvanceReplacement.NotEntitled.Rejected") {
   ReturnsWorld w;
-  auto id = w.start(kWorkflow, laptop_rma(w, "RMA-A4", "C-400", "INV-4"));
+  auto id = w.start(kAdvanceReplacement, laptop_rma(w, "RMA-A4", "C-400", "INV-4"));
   CHECK(w.row(id).status == InstanceStatus::rejected);
   CHECK(w.steps(id) == Steps{"authorize", "rejected"});
   CHECK(w.context(id)["error"]["message"].get<std::string>().find(

@@ -12,8 +12,7 @@ using Steps = std::vector<std::string>;
 
 namespace {
 
-constexpr const char* kWorkflow = "instant-refund";
-constexpr Duration kDay(86'400'000);
+constexpr const char* kInstantRefund = "instant-refund";
 
 const Steps kUntilReceipt = {"authorize",   "price_refund",   "place_hold",   "refund",
                              "issue_label", "await_drop_off", "await_receipt"};
@@ -40,7 +39,7 @@ json only(ReturnsWorld& w, const std::string& system, const std::string& type,
 
 TEST_CASE("InstantRefund.Issue14.RefundedAtOnceThenRestockedAndTheHoldReleased") {
   ReturnsWorld w;
-  auto id = w.start(kWorkflow, w.rma("RMA-I1"));
+  auto id = w.start(kInstantRefund, w.rma("RMA-I1"));
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::completed);
   CHECK(w.steps(id) == then(kUntilReceipt, {"lines", "release_hold", "vendor_returns", "close_rma", "completed"}));
@@ -76,7 +75,7 @@ TEST_CASE("InstantRefund.Issue14.NoDropOffScanSoTheHoldIsCaptured") {
   Scenario s;
   s.parcels = {{"RMA-I2", "never"}};
   ReturnsWorld w(s);
-  auto id = w.start(kWorkflow, w.rma("RMA-I2"));
+  auto id = w.start(kInstantRefund, w.rma("RMA-I2"));
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::expired);
   CHECK(w.steps(id) == Steps{"authorize", "price_refund", "place_hold", "refund", "issue_label",
@@ -101,8 +100,9 @@ TEST_CASE("InstantRefund.Issue14.LineNotAsDescribedHasItsRefundClawedBack") {
   Scenario s;
   s.grades = {{"RMA-I3/L2", "{ grade: A, condition: not_as_described, serial: SN-OTHER }"}};
   ReturnsWorld w(s);
-  auto id = w.start(kWorkflow, w.rma("RMA-I3", {{"lines", {line("DOCK-4", 1, 159.0),
-                                                           line("KB-101", 2, 49.9)}}}));
+  auto id =
+      w.start(kInstantRefund,
+              w.rma("RMA-I3", {{"lines", {line("DOCK-4", 1, 159.0), line("KB-101", 2, 49.9)}}}));
   CHECK(w.row(id).status == InstanceStatus::completed);
   CHECK(w.steps(id, "lines[L1]") == Steps{"inspect_line", "price_line", "as_described", "restock_line", "restocked"});
   CHECK(w.steps(id, "lines[L2]") ==
@@ -132,7 +132,7 @@ TEST_CASE("InstantRefund.Issue14.ParcelLostInTransitIsClaimedFromTheCarrier") {
   Scenario s;
   s.parcels = {{"RMA-I4", "lost"}};
   ReturnsWorld w(s);
-  auto id = w.start(kWorkflow, w.rma("RMA-I4"));
+  auto id = w.start(kInstantRefund, w.rma("RMA-I4"));
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::completed);
   CHECK(w.steps(id) == then(kUntilReceipt, {"open_claim", "release_hold", "vendor_returns", "close_rma", "completed"}));
@@ -155,9 +155,9 @@ TEST_CASE("InstantRefund.Issue14.ParcelLostInTransitIsClaimedFromTheCarrier") {
 
 TEST_CASE("InstantRefund.Issue14.CardDeclinedRejectsBeforeAnyMoneyMoves") {
   ReturnsWorld w;
-  auto id = w.start(kWorkflow, w.rma("RMA-I5", {{"customer_id", "C-500"},
-                                               {"invoice_id", "INV-5"},
-                                               {"lines", {line("HP-300", 1, 129.0)}}}));
+  auto id = w.start(kInstantRefund, w.rma("RMA-I5", {{"customer_id", "C-500"},
+                                                     {"invoice_id", "INV-5"},
+                                                     {"lines", {line("HP-300", 1, 129.0)}}}));
   CHECK(w.row(id).status == InstanceStatus::rejected);
   CHECK(w.steps(id) == Steps{"authorize", "price_refund", "place_hold", "card_declined"});
   CHECK(w.context(id)["error"]["code"] == "CardDeclined");
@@ -175,7 +175,7 @@ TEST_CASE("InstantRefund.Issue14.RetriedMoneyMovementsHappenOnce") {
   s.payments_operations = "{ refund: { timeout_first: 1 }, capture_hold: { timeout_first: 1 }, "
                           "place_hold: { fail_first: 2 } }";
   ReturnsWorld w(s);
-  auto id = w.start(kWorkflow, w.rma("RMA-I6"));
+  auto id = w.start(kInstantRefund, w.rma("RMA-I6"));
   CHECK(w.row(id).status == InstanceStatus::expired);
   CHECK(w.docs("payments", "hold", "RMA-I6").size() == 1);
   CHECK(w.docs("payments", "refund", "RMA-I6").size() == 1);

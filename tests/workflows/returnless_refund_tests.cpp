@@ -11,7 +11,7 @@ using Steps = std::vector<std::string>;
 
 namespace {
 
-constexpr const char* kWorkflow = "returnless-refund";
+constexpr const char* kReturnlessRefund = "returnless-refund";
 
 json cable(ReturnsWorld& w, const std::string& rma_id, json patch = json::object()) {
   auto input = w.rma(rma_id, {{"lines",
@@ -25,7 +25,7 @@ json cable(ReturnsWorld& w, const std::string& rma_id, json patch = json::object
 
 TEST_CASE("ReturnlessRefund.LowValue.CreditedWithoutAShipment") {
   ReturnsWorld w;
-  auto id = w.start(kWorkflow, cable(w, "RMA-R1"));
+  auto id = w.start(kReturnlessRefund, cable(w, "RMA-R1"));
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::completed);
   CHECK(w.steps(id) == Steps{"check_value", "within_limit", "authorize", "price_credit",
@@ -44,17 +44,19 @@ TEST_CASE("ReturnlessRefund.LowValue.CreditedWithoutAShipment") {
 
 TEST_CASE("ReturnlessRefund.TooValuable.NeedsAReturn") {
   ReturnsWorld w;
-  auto id = w.start(kWorkflow, w.rma("RMA-R2"));  // one DOCK-4 at 159.00, above the 40 limit
+  auto id =
+      w.start(kReturnlessRefund, w.rma("RMA-R2"));  // one DOCK-4 at 159.00, above the 40 limit
   CHECK(w.row(id).status == InstanceStatus::rejected);
   CHECK(w.steps(id) == Steps{"check_value", "within_limit", "needs_return"});
   CHECK(w.calls("erp", "authorize_return", "RMA-R2") == 0);
-  auto replacement = w.start(kWorkflow, cable(w, "RMA-R3", {{"resolution", "replacement"}}));
+  auto replacement =
+      w.start(kReturnlessRefund, cable(w, "RMA-R3", {{"resolution", "replacement"}}));
   CHECK(w.steps(replacement) == Steps{"check_value", "within_limit", "needs_return"});
 }
 
 TEST_CASE("ReturnlessRefund.NotEligible.Rejected") {
   ReturnsWorld w;
-  auto id = w.start(kWorkflow, cable(w, "RMA-R4", {{"invoice_id", "INV-OLD"}}));
+  auto id = w.start(kReturnlessRefund, cable(w, "RMA-R4", {{"invoice_id", "INV-OLD"}}));
   CHECK(w.row(id).status == InstanceStatus::rejected);
   CHECK(w.steps(id) == Steps{"check_value", "within_limit", "authorize", "rejected"});
   CHECK(w.docs("erp", "credit_memo", "RMA-R4").empty());

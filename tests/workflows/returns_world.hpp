@@ -17,6 +17,8 @@
 
 namespace rmaflow::testing {
 
+inline constexpr Duration kDay(86'400'000);
+
 // What happens in the world, per RMA, and how the systems misbehave.
 struct Scenario {
   std::map<std::string, std::string> parcels;  // RMA -> transit ("5d"), "never" or "lost"; default 3d

@@ -17,8 +17,7 @@ using Steps = std::vector<std::string>;
 
 namespace {
 
-constexpr const char* kWorkflow = "standard-return";
-constexpr Duration kDay(86'400'000);
+constexpr const char* kStandardReturn = "standard-return";
 
 const Steps kCredited = {"authorize",      "screen",     "route",        "issue_label",
                          "await_receipt",  "fee_policy", "lines",        "price_credit",
@@ -36,8 +35,9 @@ json line(const std::string& sku, int qty, double price, const std::string& reas
 
 TEST_CASE("StandardReturn.Refund.RestockedAndCreditedLessRestockingFee") {
   ReturnsWorld w;
-  auto id = w.start(kWorkflow, w.rma("RMA-S1", {{"lines", {line("DOCK-4", 3, 159.0, "changed_mind"),
-                                                           line("KB-101", 2, 49.9, "defective")}}}));
+  auto id = w.start(kStandardReturn, w.rma("RMA-S1", {{"lines",
+                                                       {line("DOCK-4", 3, 159.0, "changed_mind"),
+                                                        line("KB-101", 2, 49.9, "defective")}}}));
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::completed);
   CHECK(row.version == 3);
@@ -99,10 +99,12 @@ TEST_CASE("StandardReturn.Issue13.MixedRmaDisposedAndCreditedPerLine") {
   Scenario s;
   s.grades = {{"RMA-MX/L1", "A"}, {"RMA-MX/L2", "B"}, {"RMA-MX/L3", "C"}, {"RMA-MX/L4", "D"}};
   ReturnsWorld w(s);
-  auto id = w.start(kWorkflow, w.rma("RMA-MX", {{"lines", {line("DOCK-4", 2, 159.0, "changed_mind"),
-                                                           line("KB-101", 1, 49.9, "ordered_by_mistake"),
-                                                           line("CBL-2", 1, 12.5, "defective"),
-                                                           line("DOCK-4", 1, 159.0, "damaged_in_transit")}}}));
+  auto id = w.start(kStandardReturn,
+                    w.rma("RMA-MX", {{"lines",
+                                      {line("DOCK-4", 2, 159.0, "changed_mind"),
+                                       line("KB-101", 1, 49.9, "ordered_by_mistake"),
+                                       line("CBL-2", 1, 12.5, "defective"),
+                                       line("DOCK-4", 1, 159.0, "damaged_in_transit")}}}));
   CHECK(w.row(id).status == InstanceStatus::completed);
   CHECK(w.steps(id) == kCredited);
 
@@ -165,8 +167,9 @@ TEST_CASE("StandardReturn.Issue13.OneLineSuspendsAloneWhileTheOthersAreDisposed"
   s.grades = {{"RMA-SUS/L2", "B"}};
   s.wms_operations = "{ refurbish_line: { fail_first: 5 } }";
   ReturnsWorld w(s);
-  auto id = w.start(kWorkflow, w.rma("RMA-SUS", {{"lines", {line("DOCK-4", 1, 159.0, "defective"),
-                                                            line("KB-101", 1, 49.9, "defective")}}}));
+  auto id = w.start(kStandardReturn, w.rma("RMA-SUS", {{"lines",
+                                                        {line("DOCK-4", 1, 159.0, "defective"),
+                                                         line("KB-101", 1, 49.9, "defective")}}}));
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::suspended);
   CHECK(row.step == "lines");
@@ -188,7 +191,7 @@ TEST_CASE("StandardReturn.Issue13.OneLineSuspendsAloneWhileTheOthersAreDisposed"
 
 TEST_CASE("StandardReturn.NotEligible.ReturnWindowClosed") {
   ReturnsWorld w;
-  auto id = w.start(kWorkflow, w.rma("RMA-S2", {{"invoice_id", "INV-OLD"}}));
+  auto id = w.start(kStandardReturn, w.rma("RMA-S2", {{"invoice_id", "INV-OLD"}}));
   CHECK(w.row(id).status == InstanceStatus::rejected);
   CHECK(w.steps(id) == Steps{"authorize", "rejected"});
   auto error = w.context(id)["error"];
@@ -201,10 +204,12 @@ TEST_CASE("StandardReturn.NotEligible.ReturnWindowClosed") {
 
 TEST_CASE("StandardReturn.NotEligible.MoreThanInvoicedOrAlreadyReturned") {
   ReturnsWorld w;
-  auto first = w.start(kWorkflow, w.rma("RMA-S3", {{"lines", {line("DOCK-4", 2, 159.0, "defective")}}}));
+  auto first = w.start(kStandardReturn,
+                       w.rma("RMA-S3", {{"lines", {line("DOCK-4", 2, 159.0, "defective")}}}));
   CHECK(w.row(first).status == InstanceStatus::completed);
   // Three were invoiced and two are returned already: two more are refused.
-  auto second = w.start(kWorkflow, w.rma("RMA-S4", {{"lines", {line("DOCK-4", 2, 159.0, "defective")}}}));
+  auto second = w.start(kStandardReturn,
+                        w.rma("RMA-S4", {{"lines", {line("DOCK-4", 2, 159.0, "defective")}}}));
   CHECK(w.row(second).status == InstanceStatus::rejected);
   CHECK(w.context(second)["error"]["message"].get<std::string>().find("1 still returnable") !=
         std::string::npos);
@@ -214,7 +219,7 @@ TEST_CASE("StandardReturn.LabelFailure.RecoveredByRetry") {
   Scenario s;
   s.carrier_operations = "{ create_label: { fail_first: 2 } }";
   ReturnsWorld w(s);
-  auto id = w.start(kWorkflow, w.rma("RMA-S5"));
+  auto id = w.start(kStandardReturn, w.rma("RMA-S5"));
   CHECK(w.row(id).status == InstanceStatus::completed);
   CHECK(w.steps(id) == kCredited);
   int failed = 0, retries = 0;
@@ -235,7 +240,7 @@ TEST_CASE("StandardReturn.NeverShipped.ExpiresAndVoidsTheLabel") {
   Scenario s;
   s.parcels["RMA-S6"] = "never";
   ReturnsWorld w(s);
-  auto id = w.start(kWorkflow, w.rma("RMA-S6"));
+  auto id = w.start(kStandardReturn, w.rma("RMA-S6"));
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::expired);
   CHECK(w.steps(id) == Steps{"authorize", "screen", "route", "issue_label", "await_receipt", "expired"});
@@ -268,7 +273,7 @@ TEST_CASE("StandardReturn.Disposition.FollowsTheInspectionGrade") {
                         Expect{"RMA-D", "scrap_line", "scrap"},
                         Expect{"RMA-C", "return_to_vendor_line", "vendor_return"}}) {
     CAPTURE(e.rma);
-    auto id = w.start(kWorkflow, w.rma(e.rma));
+    auto id = w.start(kStandardReturn, w.rma(e.rma));
     REQUIRE(w.row(id).status == InstanceStatus::completed);
     CHECK(w.steps(id) == kCredited);
     CHECK(w.steps(id, "lines[L1]")[4] == e.step);
@@ -285,11 +290,11 @@ TEST_CASE("StandardReturn.Disposition.FollowsTheInspectionGrade") {
 
 TEST_CASE("StandardReturn.Replacement.OrderedInsteadOfACredit") {
   ReturnsWorld w;
-  auto replacement = w.start(kWorkflow, w.rma("RMA-S7", {{"resolution", "replacement"}}));
+  auto replacement = w.start(kStandardReturn, w.rma("RMA-S7", {{"resolution", "replacement"}}));
   auto exchange_line = line("KB-101", 1, 49.9, "not_as_described");
   exchange_line["exchange_sku"] = "KB-101-DE";
-  auto exchange = w.start(kWorkflow, w.rma("RMA-S8", {{"resolution", "exchange"},
-                                                       {"lines", {exchange_line}}}));
+  auto exchange = w.start(
+      kStandardReturn, w.rma("RMA-S8", {{"resolution", "exchange"}, {"lines", {exchange_line}}}));
   for (const auto& [id, rma, sku] : {std::tuple{replacement, "RMA-S7", "DOCK-4"},
                                      std::tuple{exchange, "RMA-S8", "KB-101-DE"}}) {
     CAPTURE(rma);
@@ -310,7 +315,7 @@ TEST_CASE("StandardReturn.Replacement.OrderedInsteadOfACredit") {
 
 TEST_CASE("StandardReturn.StoreCredit.PostsAStoreCreditMemo") {
   ReturnsWorld w;
-  auto id = w.start(kWorkflow, w.rma("RMA-S9", {{"resolution", "store_credit"}}));
+  auto id = w.start(kStandardReturn, w.rma("RMA-S9", {{"resolution", "store_credit"}}));
   CHECK(w.row(id).status == InstanceStatus::completed);
   CHECK(w.steps(id) == kCredited);
   auto memos = w.docs("erp", "credit_memo", "RMA-S9");
@@ -320,9 +325,10 @@ TEST_CASE("StandardReturn.StoreCredit.PostsAStoreCreditMemo") {
 
 TEST_CASE("StandardReturn.CreditMemoRefused.SuspendsUntilAnOperatorRetries") {
   ReturnsWorld w;
-  auto id = w.start(kWorkflow, w.rma("RMA-S10", {{"customer_id", "C-200"},
-                                                 {"invoice_id", "INV-2"},
-                                                 {"lines", {line("LAP-14", 1, 1299.0, "defective")}}}));
+  auto id = w.start(kStandardReturn,
+                    w.rma("RMA-S10", {{"customer_id", "C-200"},
+                                      {"invoice_id", "INV-2"},
+                                      {"lines", {line("LAP-14", 1, 1299.0, "defective")}}}));
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::suspended);
   CHECK(row.step == "credit_memo");
@@ -347,7 +353,7 @@ TEST_CASE("StandardReturn.InvalidRma.RefusedAtStartNamingTheField") {
   auto input = w.rma("RMA-S11");
   input["lines"][0]["qty"] = 0;
   StartRequest request;
-  request.workflow = kWorkflow;
+  request.workflow = kStandardReturn;
   request.input = input;
   auto future = w.engine->start(request);
   w.engine->run_until_idle();
@@ -367,8 +373,9 @@ TEST_CASE("StandardReturn.Issue14.LineGradedForTheVendorIsCreditedByIt") {
   Scenario s;
   s.grades = {{"RMA-V1/L1", "C"}};
   ReturnsWorld w(s);
-  auto id = w.start(kWorkflow, w.rma("RMA-V1", {{"lines", {line("DOCK-4", 1, 159.0, "defective"),
-                                                          line("KB-101", 1, 49.9, "defective")}}}));
+  auto id = w.start(kStandardReturn, w.rma("RMA-V1", {{"lines",
+                                                       {line("DOCK-4", 1, 159.0, "defective"),
+                                                        line("KB-101", 1, 49.9, "defective")}}}));
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::completed);
   CHECK(w.steps(id) == kCredited);
@@ -407,7 +414,7 @@ TEST_CASE("StandardReturn.Issue14.VendorRefusalScrapsTheLineInstead") {
   Scenario s;
   s.grades = {{"RMA-VR", "C"}};
   ReturnsWorld w(s);  // the vendor refuses RMA-VR (returns_world.hpp)
-  auto id = w.start(kWorkflow, w.rma("RMA-VR"));
+  auto id = w.start(kStandardReturn, w.rma("RMA-VR"));
   CHECK(w.row(id).status == InstanceStatus::completed);
   CHECK(w.lines(id, "vendor_returns")["L1"]["status"] == "scrapped_after_refusal");
   // The hold for the vendor is superseded by the scrap; nothing shipped, nothing credited.
@@ -430,8 +437,9 @@ TEST_CASE("StandardReturn.Issue17.TheAuditListsEachLinesStockMovementAndTheCredi
   Scenario s;
   s.grades = {{"RMA-AU/L1", "A"}, {"RMA-AU/L2", "D"}};
   ReturnsWorld w(s);
-  auto id = w.start(kWorkflow, w.rma("RMA-AU", {{"lines", {line("DOCK-4", 2, 159.0, "changed_mind"),
-                                                           line("KB-101", 1, 49.9, "defective")}}}));
+  auto id = w.start(kStandardReturn, w.rma("RMA-AU", {{"lines",
+                                                       {line("DOCK-4", 2, 159.0, "changed_mind"),
+                                                        line("KB-101", 1, 49.9, "defective")}}}));
   REQUIRE(w.row(id).status == InstanceStatus::completed);
   auto restock = w.docs("wms", "restock", "RMA-AU");
   auto scrap = w.docs("wms", "scrap", "RMA-AU");
@@ -491,10 +499,11 @@ TEST_CASE("StandardReturn.Issue14.ParcelsPerLineCreditWhatArrivedAndCloseTheRest
   Scenario s;
   s.parcels = {{"RMA-PL/L2", "never"}, {"RMA-PL/L3", "lost"}};
   ReturnsWorld w(s);
-  auto id = w.start(kWorkflow, w.rma("RMA-PL", {{"parcels", "per_line"},
-                                                {"lines", {line("DOCK-4", 1, 159.0, "defective"),
-                                                           line("KB-101", 1, 49.9, "defective"),
-                                                           line("CBL-2", 1, 12.5, "defective")}}}));
+  auto id = w.start(kStandardReturn, w.rma("RMA-PL", {{"parcels", "per_line"},
+                                                      {"lines",
+                                                       {line("DOCK-4", 1, 159.0, "defective"),
+                                                        line("KB-101", 1, 49.9, "defective"),
+                                                        line("CBL-2", 1, 12.5, "defective")}}}));
   auto row = w.row(id);
   CHECK(row.status == InstanceStatus::completed);
   CHECK(w.steps(id, "parcels[L1]") ==
@@ -541,7 +550,8 @@ TEST_CASE("StandardReturn.Issue14.SerialMismatchIsReviewedAndTheDeniedLineQuaran
   ReturnsWorld w(s);
   auto sold = line("KB-101", 1, 49.9, "defective");
   sold["serial"] = "SN-SOLD";
-  auto id = w.start(kWorkflow, w.rma("RMA-SM", {{"lines", {line("DOCK-4", 1, 159.0, "defective"), sold}}}));
+  auto id = w.start(kStandardReturn,
+                    w.rma("RMA-SM", {{"lines", {line("DOCK-4", 1, 159.0, "defective"), sold}}}));
   CHECK(w.row(id).status == InstanceStatus::completed);
   CHECK(w.steps(id, "lines[L2]") == Steps{"inspect_line", "serial_check", "review_line",
                                           "line_review_outcome", "quarantine_line", "quarantined"});
