@@ -945,4 +945,41 @@ TEST_CASE("Cli.Bench.Issue19.OpenLoopOffersTheRateForTheTimeAndRunsEachToItsEnd"
   auto no_rate = run_process({rmaflow_binary(), "bench", "--mode", "open"});
   CHECK(no_rate.exit_code != 0);
   CHECK(no_rate.err.find("--rate") != std::string::npos);
+  auto both = run_process(
+      {rmaflow_binary(), "bench", "--mode", "open", "--rate", "10", "--p99-bound", "2"});
+  CHECK(both.exit_code != 0);
+  CHECK(both.err.find("not both") != std::string::npos);
+}
+
+// rmaflow bench --mode open --p99-bound: the search for the highest rate whose step overhead
+// p99 stays within the bound. What is checked is that the report's verdicts follow from its
+// own probes, never a speed.
+TEST_CASE("Cli.Bench.Issue19.OpenLoopSearchReportsTheHighestRateWithinTheBound") {
+  auto r = run_process({rmaflow_binary(), "bench", "--mode", "open", "--p99-bound", "1.5",
+                        "--seconds", "0.3", "--steps", "2", "--raw-budget-ms", "50"});
+  INFO(r.out, r.err);
+  REQUIRE(r.exit_code == 0);
+  auto report = nlohmann::json::parse(r.out);
+  CHECK(report["p99_bound_ms"] == 1.5);
+  const auto& probes = report["probes"];
+  REQUIRE(probes.size() >= 2);
+  CHECK(probes[0]["offered_rate"] == 50.0);
+  double highest_passed = 0, highest_up = 0, lowest_not_up = 0;
+  for (const auto& p : probes) {
+    bool up = p["kept_up"].get<bool>();
+    bool passed = up && p["step_overhead_p99_ms"].get<double>() <= 1.5;
+    CHECK(p["passed"].get<bool>() == passed);
+    double rate = p["offered_rate"].get<double>();
+    if (passed) highest_passed = std::max(highest_passed, rate);
+    if (up) highest_up = std::max(highest_up, rate);
+    if (!up && (lowest_not_up == 0 || rate < lowest_not_up)) lowest_not_up = rate;
+  }
+  CHECK(report["highest_rate_within_bound"].get<double>() == highest_passed);
+  CHECK(report["peak_rate"].get<double>() == highest_up);
+  // The search went on until the engine fell behind.
+  CHECK(lowest_not_up > 0);
+  REQUIRE(report.contains("at_half_of_peak"));
+  CHECK(report["at_half_of_peak"]["offered_rate"].get<double>() == highest_up / 2);
+  CHECK(report["at_half_of_peak"]["step_overhead_ms"]["samples"].get<int>() > 0);
+  CHECK(report["raw_sqlite"]["batched_rows_per_s"].get<double>() > 0);
 }
