@@ -6,6 +6,7 @@ set(RMAFLOW_STORE_SOURCES
   engine/store/instance_query.cpp
   engine/store/instance_row.cpp
   engine/store/job_codec.cpp
+  engine/store/open_store.cpp
   engine/store/raw_append_bench.cpp
   engine/store/retention.cpp
   engine/store/search_bench.cpp

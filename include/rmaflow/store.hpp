@@ -399,8 +399,8 @@ class Store {
   // Its search attributes as indexed (AttributeUpdate::values); an empty object when none.
   virtual nlohmann::json attributes(const std::string& instance_id) = 0;
 
-  // Commands. add_command() commits on its own (a client writes it while an engine may run;
-  // WAL lets it wait for the engine's transaction) and returns the id.
+  // Commands. add_command() commits on its own (a client writes it while an engine may run,
+  // waiting for the engine's transaction if it must) and returns the id.
   virtual std::int64_t add_command(const CommandRow& command) = 0;
   // Pending commands (no outcome yet), by id, at most `limit`.
   virtual std::vector<CommandRow> pending_commands(std::size_t limit) = 0;
@@ -432,12 +432,28 @@ class Store {
 void for_each_instance(Store& store, InstanceFilter filter,
                        const std::function<bool(InstanceRow& row)>& visit);
 
+// How durably a SQLite store commits (its `synchronous` setting). A PostgreSQL store leaves
+// it to the server's `synchronous_commit` (docs/operations.md).
 enum class SyncMode { full, normal };
 
 struct StoreOptions {
   SyncMode sync = SyncMode::full;
   bool read_only = false;  // open an existing database for queries only
+  // The store of the database's one engine: while it is open no other engine store can open
+  // (a file lock beside a SQLite file, an advisory lock on PostgreSQL), and a crashed holder
+  // never blocks its successor. Opening throws Error(conflict) naming the holder.
+  bool engine = false;
 };
+
+// Opens the store at `location`, creating and migrating its schema as needed: a
+// `postgresql://` (or `postgres://`) URI names a PostgreSQL database, anything else a SQLite
+// file. Every place that opens a store goes through here. Throws Error(storage) when the
+// database is not an rmaflow database or is newer than this binary, Error(conflict) as
+// StoreOptions::engine says, Error(invalid_argument) for a malformed URI.
+std::unique_ptr<Store> open_store(const std::string& location, const StoreOptions& options = {});
+
+// True when `location` names a PostgreSQL database rather than a SQLite file.
+bool is_postgres_location(std::string_view location);
 
 // Opens (creating and migrating as needed) a SQLite database in WAL mode. Throws
 // Error(storage) when the file is not an rmaflow database or is newer than this binary.

@@ -1,0 +1,22 @@
+// The one place that turns a `--db` value into a Store.
+#include <fmt/format.h>
+
+#include "rmaflow/errors.hpp"
+#include "rmaflow/store.hpp"
+
+namespace rmaflow {
+
+bool is_postgres_location(std::string_view location) {
+  return location.starts_with("postgresql://") || location.starts_with("postgres://");
+}
+
+std::unique_ptr<Store> open_store(const std::string& location, const StoreOptions& options) {
+  if (location.empty()) throw Error(Errc::invalid_argument, "no database given");
+  if (is_postgres_location(location)) {
+    throw Error(Errc::invalid_argument,
+                "this rmaflow has no PostgreSQL store yet; give --db a SQLite file path");
+  }
+  return open_sqlite_store(location, options);
+}
+
+}  // namespace rmaflow
