@@ -18,7 +18,7 @@ ReadStores::Lease ReadStores::get() {
       return Lease(*this, std::move(store));
     }
   }
-  return Lease(*this, open_sqlite_store(db_path_, StoreOptions{SyncMode::normal, true}));
+  return Lease(*this, open_store(db_path_, StoreOptions{SyncMode::normal, true}));
 }
 
 void ReadStores::give_back(std::unique_ptr<Store> store) {

@@ -8,7 +8,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/runtime/engine_lock.hpp"
 #include "rmaflow/errors.hpp"
 #include "rmaflow/store.hpp"
 
@@ -82,9 +81,9 @@ namespace {
 // Whether `db` holds `definition`'s text, byte for byte, as deployed under its name and version.
 bool deployed_as_is(const std::string& db, const Definition& definition) {
   std::error_code ec;
-  if (db.empty() || !fs::exists(db, ec)) return false;
+  if (db.empty() || (!is_postgres_location(db) && !fs::exists(db, ec))) return false;
   try {
-    auto store = open_sqlite_store(db, StoreOptions{SyncMode::normal, true});
+    auto store = open_store(db, StoreOptions{SyncMode::normal, true});
     auto row = store->get_definition(definition.name, definition.version);
     return row && row->source == definition.source;
   } catch (const Error&) {
@@ -264,6 +263,7 @@ void refuse_directory(const std::string& db_path) {
 }  // namespace
 
 void check_db_path(const std::string& db_path) {
+  if (is_postgres_location(db_path)) return;  // the server says what is wrong with it
   refuse_directory(db_path);
   auto parent = fs::path(db_path).parent_path();
   std::error_code ec;
@@ -277,19 +277,19 @@ void check_db_path(const std::string& db_path) {
 void initialise_if_empty(const std::string& db_path) {
   std::error_code ec;
   if (fs::is_regular_file(db_path, ec) && fs::file_size(db_path, ec) == 0 && !ec) {
-    open_sqlite_store(db_path);  // an empty file is an empty database: give it the schema
+    open_store(db_path);  // an empty file is an empty database: give it the schema
   }
 }
 
 std::unique_ptr<Store> open_for_queries(const std::string& db_path) {
   refuse_directory(db_path);
   initialise_if_empty(db_path);
-  return open_sqlite_store(db_path, StoreOptions{SyncMode::normal, true});
+  return open_store(db_path, StoreOptions{SyncMode::normal, true});
 }
 
-bool engine_running(const std::string& db_path) {
+bool engine_running(const std::string& db) {
   try {
-    EngineLock probe(db_path);  // taken and given back at once: nobody held it
+    open_store(db, StoreOptions{.engine = true});  // taken and given back at once: nobody held it
     return false;
   } catch (const Error& e) {
     if (e.code() == Errc::conflict) return true;

@@ -415,7 +415,7 @@ int bench_search(const BenchOptions& opt, const std::string& db_path) {
   auto filled = SteadyClock::now();
   fill_search_bench(db_path, n, customers);
   double fill_s = std::chrono::duration<double>(SteadyClock::now() - filled).count();
-  auto store = open_sqlite_store(db_path, StoreOptions{SyncMode::full, true});
+  auto store = open_store(db_path, StoreOptions{SyncMode::full, true});
 
   struct Kind {
     const char* name;

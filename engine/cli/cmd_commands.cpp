@@ -7,7 +7,6 @@
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
 #include "engine/cli/table.hpp"
-#include "engine/runtime/engine_lock.hpp"
 #include "rmaflow/clock.hpp"
 
 namespace rmaflow::cli {
@@ -82,9 +81,10 @@ int list_queue(const CommandsOptions& opt) {
 }
 
 int withdraw_queued(const CommandsOptions& opt) {
-  std::optional<EngineLock> lock;
+  std::unique_ptr<Store> store;
   try {
-    lock.emplace(opt.db);  // no engine may pick the command up meanwhile
+    // Held as the engine's store: no engine may pick the command up meanwhile.
+    store = open_store(opt.db, StoreOptions{.engine = true});
   } catch (const Error& e) {
     if (e.code() != Errc::conflict) throw;
     throw Error(Errc::refused,
@@ -92,7 +92,6 @@ int withdraw_queued(const CommandsOptions& opt) {
                             "be withdrawn now (see rmaflow commands list)",
                             e.what(), opt.id));
   }
-  auto store = open_sqlite_store(opt.db);
   auto command = store->get_command(opt.id);
   if (!command) throw Error(Errc::not_found, fmt::format("no command {} in {}", opt.id, opt.db));
   auto actor = opt.actor.empty() ? default_actor() : opt.actor;

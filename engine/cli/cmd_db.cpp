@@ -7,6 +7,8 @@
 #include "engine/store/db_maintenance.hpp"
 #include "engine/store/retention.hpp"
 #include "rmaflow/clock.hpp"
+#include "rmaflow/errors.hpp"
+#include "rmaflow/store.hpp"
 
 namespace rmaflow::cli {
 
@@ -27,7 +29,17 @@ struct PruneOptions {
   std::size_t batch = 500;
 };
 
+// check, backup and prune read and write the SQLite file itself.
+void require_sqlite_file(const std::string& db, std::string_view command) {
+  if (!is_postgres_location(db)) return;
+  throw Error(Errc::invalid_argument,
+              fmt::format("rmaflow db {} works on SQLite files; for a PostgreSQL database use "
+                          "its own tools (pg_dump, pg_amcheck; see docs/operations.md)",
+                          command));
+}
+
 int check(const DbOptions& opt) {
+  require_sqlite_file(opt.db, "check");
   auto report = store::check_database(opt.db);
   if (report.ok()) {
     fmt::print("{}: ok ({} instances, {} events)\n", opt.db, report.instances, report.events);
@@ -41,12 +53,14 @@ int check(const DbOptions& opt) {
 }
 
 int backup(const DbOptions& opt) {
+  require_sqlite_file(opt.db, "backup");
   store::backup_database(opt.db, opt.to);
   fmt::print("{}: backed up to {} (checked)\n", opt.db, opt.to);
   return kExitOk;
 }
 
 int prune(const PruneOptions& opt) {
+  require_sqlite_file(opt.db, "prune");
   auto age = parse_duration(opt.older_than);
   if (!age || age->count() < 0) {
     throw Error(

@@ -178,7 +178,8 @@ int deploy(const DeployOptions& opt) {
   // A dry run creates nothing: without a database every version is new.
   std::error_code ec;
   std::unique_ptr<Store> store;
-  if (!opt.dry_run) store = open_sqlite_store(opt.endpoint.db);
+  if (!opt.dry_run)
+    store = open_store(opt.endpoint.db);
   else if (std::filesystem::exists(opt.endpoint.db, ec)) store = open_for_queries(opt.endpoint.db);
   bool conflict = false;
   for (auto& p : planned) {

@@ -99,7 +99,7 @@ int migrate(const MigrateOptions& opt) {
   }
   std::vector<std::int64_t> queued;
   if (!opt.dry_run && plan.movable() > 0) {
-    auto store = open_sqlite_store(opt.db);
+    auto store = open_store(opt.db);
     std::string reason = opt.reason.empty()
                              ? fmt::format("migration from version {} to {}", opt.from, opt.to)
                              : opt.reason;

@@ -164,7 +164,7 @@ int queue(const CommandOptions& opt, const std::string& kind, nlohmann::json bod
                               db));
     }
   }
-  auto store = open_sqlite_store(db);
+  auto store = open_store(db);
   CommandRow command;
   command.instance_id = opt.id;
   command.kind = kind;

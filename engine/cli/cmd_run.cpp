@@ -95,9 +95,9 @@ std::shared_ptr<ManualClock> virtual_clock(const RunOptions& opt) {
     }
     start = *parsed;
   }
-  if (std::filesystem::exists(opt.db)) {
+  if (is_postgres_location(opt.db) || std::filesystem::exists(opt.db)) {
     // Writable: an older database is migrated here (as the engine would), an empty file made one.
-    auto store = open_sqlite_store(opt.db, StoreOptions{SyncMode::normal, false});
+    auto store = open_store(opt.db, StoreOptions{SyncMode::normal, false});
     if (auto latest = latest_recorded(*store)) start = std::max(start, *latest);
   }
   return std::make_shared<ManualClock>(start);

@@ -16,7 +16,7 @@ std::shared_ptr<const Definition> DeployedDefinitions::get(const std::string& wo
   if (it != known_.end()) return it->second;
   std::shared_ptr<const Definition> found;
   try {
-    auto store = open_sqlite_store(db_path_, StoreOptions{SyncMode::normal, true});
+    auto store = open_store(db_path_, StoreOptions{SyncMode::normal, true});
     if (auto row = store->get_definition(workflow, version)) {
       auto loaded = load_stored_definition(row->source, row->file, row->input_schema,
                                            Compilation::on_first_use);

@@ -32,9 +32,11 @@ EngineImpl::EngineImpl(EngineOptions options)
   if (options_.store) {
     store_ = std::move(options_.store);
   } else {
-    lock_.emplace(options_.db_path);
-    quarantine_.emplace(canonical_db_path(options_.db_path));
-    store_ = open_sqlite_store(options_.db_path, StoreOptions{options_.sync, false});
+    store_ = open_store(options_.db_path,
+                        StoreOptions{.sync = options_.sync, .read_only = false, .engine = true});
+    if (!is_postgres_location(options_.db_path)) {
+      quarantine_.emplace(canonical_db_path(options_.db_path));
+    }
   }
   clock_ = options_.clock ? options_.clock : system_clock();
   adapters_ = options_.adapters ? options_.adapters : std::make_shared<AdapterRegistry>();

@@ -42,7 +42,6 @@
 #include "engine/runtime/call_limiter.hpp"
 #include "engine/runtime/definition_cache.hpp"
 #include "engine/runtime/engine_health.hpp"
-#include "engine/runtime/engine_lock.hpp"
 #include "engine/runtime/group_commit.hpp"
 #include "engine/runtime/instance.hpp"
 #include "engine/runtime/pending_reply.hpp"
@@ -200,7 +199,6 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   bool must_keep_running() const;
 
   EngineOptions options_;
-  std::optional<EngineLock> lock_;  // taken before the store opens, released after it closes
   std::optional<QuarantineRecord> quarantine_;  // for a database opened by path
   std::unique_ptr<Store> store_;
   mutable std::mutex store_mu_;  // the store is used by the engine thread and by deploy()

@@ -13,7 +13,6 @@ set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/engine_health.cpp
   engine/runtime/engine_impl.cpp
   engine/runtime/engine_jobs.cpp
-  engine/runtime/engine_lock.cpp
   engine/runtime/engine_signals.cpp
   engine/runtime/engine_start.cpp
   engine/runtime/failure_policy.cpp

@@ -55,8 +55,21 @@ std::int64_t sql_limit(std::size_t limit) {
 
 }  // namespace
 
+namespace {
+
+std::optional<EngineLock> engine_lock(const std::string& path, const StoreOptions& options) {
+  if (!options.engine) return std::nullopt;
+  if (options.read_only) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("the engine's store on {} cannot be read-only", path));
+  }
+  return std::optional<EngineLock>(std::in_place, path);
+}
+
+}  // namespace
+
 SqliteStore::SqliteStore(const std::string& path, const StoreOptions& options)
-    : path_(path), db_(open_connection(path, options)) {
+    : path_(path), lock_(engine_lock(path, options)), db_(open_connection(path, options)) {
   if (!options.read_only) {
     guard(path_, "prepare statements on", [&] { writer_.emplace(db_, path_); });
   }

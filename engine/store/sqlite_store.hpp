@@ -1,7 +1,8 @@
 // SqliteStore: the Store on one SQLite database file, through one connection.
 //
-// A writable SqliteStore is the database's single writer (the engine); read-only ones may be
-// opened beside it by other processes and threads and see every committed batch.
+// The engine's SqliteStore (StoreOptions::engine) holds an EngineLock beside the file for as
+// long as it is open; other writable ones (the offline CLI queueing commands) and read-only
+// ones may be opened beside it by other processes and threads and see every committed batch.
 // Thread-safety: as Store, one thread at a time.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "engine/store/batch_writer.hpp"
+#include "engine/store/engine_lock.hpp"
 #include "rmaflow/store.hpp"
 
 namespace rmaflow::store {
@@ -66,6 +68,7 @@ class SqliteStore final : public Store {
   void require_writable(const char* action) const;
 
   std::string path_;
+  std::optional<EngineLock> lock_;  // an engine's store: taken before the database opens
   SQLite::Database db_;
   std::optional<BatchWriter> writer_;  // absent when read-only
 };

@@ -33,7 +33,8 @@
 namespace rmaflow {
 
 struct EngineOptions {
-  // The database: either a path (opened as SQLite with `sync`), or a Store built by the caller.
+  // The database: a location open_store() opens as the engine's store (a SQLite file, with
+  // `sync`, or a postgresql:// URI), or a Store built by the caller.
   std::string db_path;
   SyncMode sync = SyncMode::full;
   std::unique_ptr<Store> store;

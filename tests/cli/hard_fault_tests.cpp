@@ -184,6 +184,22 @@ TEST_CASE("Cli.Issue12.AValueTooDeepForJqPoisonsOnlyItsInstance") {
   MESSAGE("first start ", how(first), ", second ", how(again), "; the instance ended ", code);
 }
 
+TEST_CASE("Cli.Issue18.FileMaintenanceRefusesAPostgresDatabase") {
+  const std::string uri = "postgresql://rmaflow@db.invalid/returns";
+  for (const auto& command : {"check", "backup", "prune"}) {
+    CAPTURE(command);
+    std::vector<std::string> args = {rmaflow_binary(), "db", command, "--db", uri};
+    if (std::string(command) == "backup") args.insert(args.end(), {"--to", "/tmp/x.db"});
+    if (std::string(command) == "prune")
+      args.insert(args.end(), {"--older-than", "90d", "--delete"});
+    auto result = run_process(args);
+    CHECK(result.exit_code == 1);
+    CHECK(result.err.find(fmt::format("rmaflow db {} works on SQLite files", command)) !=
+          std::string::npos);
+    CHECK(result.err.find("pg_dump") != std::string::npos);
+  }
+}
+
 TEST_CASE("Cli.Issue12.DbCheckAndOnlineBackup") {
   Db db;
   REQUIRE(db.run({{{"kind", "ok"}}, {{"kind", "ok2"}}}).exit_code == 0);

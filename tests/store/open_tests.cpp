@@ -2,6 +2,7 @@
 #include <SQLiteCpp/Database.h>
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <random>
 
 #include "engine/store/schema.hpp"
@@ -144,6 +145,34 @@ TEST_CASE("Store.Open.ReadOnlyMissingFileIsNotFound") {
   auto empty_error = error_from([&] { open_sqlite_store(empty, testing::read_only_option()); });
   CHECK(empty_error.code() == Errc::storage);
   CHECK(std::string(empty_error.what()) == empty + " is an empty database, not an rmaflow one yet");
+}
+
+TEST_CASE("Store.Open.OneEngineStorePerDatabase") {
+  TempDir dir;
+  const auto path = dir.file("engine.db");
+  const StoreOptions engine{.engine = true};
+  auto first = open_store(path, engine);
+  first->commit(testing::start_batch("i-1"));
+
+  // A second engine store is refused, under the file's name or another spelling of it.
+  std::filesystem::create_symlink(path, dir.file("link.db"));
+  for (const auto& name : {path, dir.file("link.db")}) {
+    CAPTURE(name);
+    auto e = error_from([&] { open_store(name, engine); });
+    CHECK(e.code() == Errc::conflict);
+    CHECK(std::string(e.what()).find("another rmaflow engine (pid ") == 0);
+  }
+  // Clients and readers open beside it and see its commits.
+  CHECK(open_store(path)->get_instance("i-1").has_value());
+  CHECK(open_store(path, testing::read_only_option())->get_instance("i-1").has_value());
+
+  // Closed, it lets the next engine in, which finds everything kept.
+  first.reset();
+  auto second = open_store(path, engine);
+  CHECK(second->get_instance("i-1").has_value());
+
+  auto e = error_from([&] { open_store(path, StoreOptions{.read_only = true, .engine = true}); });
+  CHECK(e.code() == Errc::invalid_argument);
 }
 
 TEST_CASE("Store.ReadOnly.SeesCommitsOfWriter") {

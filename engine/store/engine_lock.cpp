@@ -1,14 +1,13 @@
-#include "engine/runtime/engine_lock.hpp"
+#include "engine/store/engine_lock.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "engine/support/db_file.hpp"
 #include "rmaflow/errors.hpp"
@@ -21,7 +20,8 @@ EngineLock::EngineLock(const std::string& db_path) {
   auto path = canonical_db_path(db_path) + ".lock";
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) {
-    throw Error(Errc::io, fmt::format("cannot create the lock file {}: {}", path, std::strerror(errno)));
+    throw Error(Errc::io,
+                fmt::format("cannot create the lock file {}: {}", path, std::strerror(errno)));
   }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     char holder[32] = {};
