@@ -1,9 +1,13 @@
 // rmaflow db check --db F      every page and every rmaflow rule of a database: 0 sound, 1 not
 // rmaflow db backup --db F --to G   an online, consistent copy while an engine may be serving
+// rmaflow db copy --from A --to B   a whole database into a new one, verified, while nothing serves
 // rmaflow db prune --db F --older-than AGE (--archive G | --delete)   retention, while serving
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "engine/cli/commands.hpp"
+#include "engine/store/db_copy.hpp"
 #include "engine/store/db_maintenance.hpp"
 #include "engine/store/retention.hpp"
 #include "rmaflow/clock.hpp"
@@ -14,8 +18,15 @@ namespace rmaflow::cli {
 
 namespace {
 
+namespace fs = std::filesystem;
+
 struct DbOptions {
   std::string db;
+  std::string to;
+};
+
+struct CopyOptions {
+  std::string from;
   std::string to;
 };
 
@@ -101,11 +112,44 @@ int prune(const PruneOptions& opt) {
   return kExitOk;
 }
 
+// Opens a database for copying as the engine's store, so that nothing serves it meanwhile.
+std::unique_ptr<Store> open_for_copy(const std::string& location, bool must_exist) {
+  if (must_exist && !is_postgres_location(location) && !fs::exists(location)) {
+    throw Error(Errc::not_found, fmt::format("no database at {}", location));
+  }
+  try {
+    return open_store(location, StoreOptions{.engine = true});
+  } catch (const Error& e) {
+    if (e.code() != Errc::conflict) throw;
+    throw Error(Errc::refused, fmt::format("{}; stop it before copying the database", e.what()));
+  }
+}
+
+int copy(const CopyOptions& opt) {
+  std::error_code same_file_error;  // either file missing: not the same
+  if (opt.from == opt.to || (!is_postgres_location(opt.from) && !is_postgres_location(opt.to) &&
+                             fs::equivalent(opt.from, opt.to, same_file_error))) {
+    throw Error(Errc::invalid_argument, "--from and --to name the same database");
+  }
+  auto from = open_for_copy(opt.from, true);
+  auto to = open_for_copy(opt.to, false);
+  auto copied = store::copy_database(*from, *to, [](std::int64_t done, std::int64_t total) {
+    if (done % 10000 == 0) fmt::print(stderr, "copied {} of {} instances\n", done, total);
+  });
+  fmt::print(
+      "copied {} definition(s), {} instance(s) with {} event(s), {} timer(s), {} signal(s), "
+      "{} command(s), {} job(s) with {} item(s); verified, checksum {}\n",
+      copied.definitions, copied.instances, copied.events, copied.timers, copied.signals,
+      copied.commands, copied.jobs, copied.job_items, copied.checksum);
+  return kExitOk;
+}
+
 }  // namespace
 
 void register_db(CLI::App& app, int& exit_code) {
-  auto* db =
-      app.add_subcommand("db", "Check a database file, back it up or prune it while it serves");
+  auto* db = app.add_subcommand("db",
+                                "Check a database file, back it up or prune it while it serves; "
+                                "copy a database to another store");
   db->require_subcommand(1);
 
   auto check_opt = std::make_shared<DbOptions>();
@@ -121,6 +165,20 @@ void register_db(CLI::App& app, int& exit_code) {
   backup_cmd->add_option("--to", backup_opt->to, "The copy (a file that does not exist yet)")
       ->required();
   backup_cmd->callback([backup_opt, &exit_code] { exit_code = backup(*backup_opt); });
+
+  auto copy_opt = std::make_shared<CopyOptions>();
+  auto* copy_cmd = db->add_subcommand(
+      "copy",
+      "Copy a whole database into a new one (SQLite to PostgreSQL or back) while nothing serves "
+      "either, and verify the copy by counts and a checksum");
+  copy_cmd->add_option("--from", copy_opt->from, "The database: a SQLite file or postgresql:// URI")
+      ->required();
+  copy_cmd
+      ->add_option("--to", copy_opt->to,
+                   "An empty database: a new SQLite file or an empty "
+                   "PostgreSQL database")
+      ->required();
+  copy_cmd->callback([copy_opt, &exit_code] { exit_code = copy(*copy_opt); });
 
   auto prune_opt = std::make_shared<PruneOptions>();
   auto* prune_cmd = db->add_subcommand(

@@ -200,6 +200,38 @@ TEST_CASE("Cli.Issue18.FileMaintenanceRefusesAPostgresDatabase") {
   }
 }
 
+TEST_CASE("Cli.Issue18.DbCopyIsVerifiedAndOnlyWhileNothingServes") {
+  Db db;
+  REQUIRE(db.run({{{"kind", "ok"}}, {{"kind", "ok2"}}}).exit_code == 0);
+  auto copy = db.dir.file("copy.db");
+  {
+    ServerProcess serving({"--db", db.path, "--workflows", db.workflows, "--no-auth"}, {},
+                          db.dir.file("server.log"));
+    auto busy = run_process({rmaflow_binary(), "db", "copy", "--from", db.path, "--to", copy});
+    CHECK(busy.exit_code == 1);
+    CHECK(busy.err.find("stop it before copying the database") != std::string::npos);
+    CHECK(serving.stop(SIGTERM) == 0);
+  }
+  auto copied = run_process({rmaflow_binary(), "db", "copy", "--from", db.path, "--to", copy});
+  CHECK_MESSAGE(copied.exit_code == 0, copied.err);
+  CHECK(copied.out.find("2 instance(s) with ") != std::string::npos);
+  CHECK(copied.out.find("; verified, checksum ") != std::string::npos);
+  auto checked = run_process({rmaflow_binary(), "db", "check", "--db", copy});
+  CHECK(checked.exit_code == 0);
+  CHECK(checked.out.find(": ok (2 instances") != std::string::npos);
+
+  auto again = run_process({rmaflow_binary(), "db", "copy", "--from", db.path, "--to", copy});
+  CHECK(again.exit_code == 1);
+  CHECK(again.err.find("the target database is not empty") != std::string::npos);
+  auto itself = run_process({rmaflow_binary(), "db", "copy", "--from", db.path, "--to", db.path});
+  CHECK(itself.exit_code == 1);
+  CHECK(itself.err.find("--from and --to name the same database") != std::string::npos);
+  auto missing = run_process(
+      {rmaflow_binary(), "db", "copy", "--from", db.dir.file("none.db"), "--to", copy + "2"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("no database at ") != std::string::npos);
+}
+
 TEST_CASE("Cli.Issue12.DbCheckAndOnlineBackup") {
   Db db;
   REQUIRE(db.run({{{"kind", "ok"}}, {{"kind", "ok2"}}}).exit_code == 0);

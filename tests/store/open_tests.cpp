@@ -24,18 +24,6 @@ int schema_version_of(const std::string& path) {
   return store::stored_schema_version(db);
 }
 
-// Runs `fn`, which must throw rmaflow::Error, and returns it.
-template <class Fn>
-Error error_from(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("no rmaflow::Error thrown");
-  return Error(Errc::io, "unreachable");
-}
-
 }  // namespace
 
 TEST_CASE("Store.Open.CreatesAndMigratesFreshFile") {
@@ -92,12 +80,12 @@ TEST_CASE("Store.Open.NotADatabaseRefused") {
   for (char& c : noise) c = static_cast<char>(random());
   const auto path = dir.write("noise.db", noise);
 
-  auto e = error_from([&] { open_sqlite_store(path); });
+  auto e = testing::error_from([&] { open_sqlite_store(path); });
   CHECK(e.code() == Errc::storage);
   CHECK(std::string(e.what()) ==
         path + " is not an rmaflow database (SQLite: file is not a database)");
 
-  auto ro = error_from([&] { open_sqlite_store(path, testing::read_only_option()); });
+  auto ro = testing::error_from([&] { open_sqlite_store(path, testing::read_only_option()); });
   CHECK(ro.code() == Errc::storage);
 }
 
@@ -108,7 +96,7 @@ TEST_CASE("Store.Open.ForeignSqliteRefused") {
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)");
   }
-  auto e = error_from([&] { open_sqlite_store(path); });
+  auto e = testing::error_from([&] { open_sqlite_store(path); });
   CHECK(e.code() == Errc::storage);
   CHECK(std::string(e.what()) == path + " is a SQLite database but not an rmaflow database");
 
@@ -126,7 +114,7 @@ TEST_CASE("Store.Open.NewerSchemaRefused") {
   }
   for (bool read_only : {false, true}) {
     CAPTURE(read_only);
-    auto e = error_from(
+    auto e = testing::error_from(
         [&] { open_sqlite_store(path, read_only ? testing::read_only_option() : StoreOptions{}); });
     CHECK(e.code() == Errc::storage);
     CHECK(std::string(e.what()).find("newer than this rmaflow") != std::string::npos);
@@ -137,12 +125,13 @@ TEST_CASE("Store.Open.NewerSchemaRefused") {
 TEST_CASE("Store.Open.ReadOnlyMissingFileIsNotFound") {
   TempDir dir;
   const auto path = dir.file("missing.db");
-  auto e = error_from([&] { open_sqlite_store(path, testing::read_only_option()); });
+  auto e = testing::error_from([&] { open_sqlite_store(path, testing::read_only_option()); });
   CHECK(e.code() == Errc::not_found);
   CHECK(std::string(e.what()) == "no database at " + path);
 
   const auto empty = dir.write("empty.db", "");
-  auto empty_error = error_from([&] { open_sqlite_store(empty, testing::read_only_option()); });
+  auto empty_error =
+      testing::error_from([&] { open_sqlite_store(empty, testing::read_only_option()); });
   CHECK(empty_error.code() == Errc::storage);
   CHECK(std::string(empty_error.what()) == empty + " is an empty database, not an rmaflow one yet");
 }
@@ -158,7 +147,7 @@ TEST_CASE("Store.Open.OneEngineStorePerDatabase") {
   std::filesystem::create_symlink(path, dir.file("link.db"));
   for (const auto& name : {path, dir.file("link.db")}) {
     CAPTURE(name);
-    auto e = error_from([&] { open_store(name, engine); });
+    auto e = testing::error_from([&] { open_store(name, engine); });
     CHECK(e.code() == Errc::conflict);
     CHECK(std::string(e.what()).find("another rmaflow engine (pid ") == 0);
   }
@@ -171,7 +160,8 @@ TEST_CASE("Store.Open.OneEngineStorePerDatabase") {
   auto second = open_store(path, engine);
   CHECK(second->get_instance("i-1").has_value());
 
-  auto e = error_from([&] { open_store(path, StoreOptions{.read_only = true, .engine = true}); });
+  auto e = testing::error_from(
+      [&] { open_store(path, StoreOptions{.read_only = true, .engine = true}); });
   CHECK(e.code() == Errc::invalid_argument);
 }
 
@@ -186,7 +176,7 @@ TEST_CASE("Store.ReadOnly.SeesCommitsOfWriter") {
   REQUIRE(reader->get_instance("i-1").has_value());
   CHECK(reader->history("i-1").size() == 2);
 
-  auto e = error_from([&] { reader->commit(testing::start_batch("i-2")); });
+  auto e = testing::error_from([&] { reader->commit(testing::start_batch("i-2")); });
   CHECK(e.code() == Errc::storage);
   CHECK(std::string(e.what()).find("read-only") != std::string::npos);
   CHECK_FALSE(writer->get_instance("i-2").has_value());

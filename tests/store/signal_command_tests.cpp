@@ -72,18 +72,6 @@ WriteBatch done_batch(std::int64_t id, const std::string& outcome,
   return batch;
 }
 
-// Runs `fn`, which must throw rmaflow::Error, and returns it.
-template <class Fn>
-Error error_from(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("no rmaflow::Error thrown");
-  return Error(Errc::io, "unreachable");
-}
-
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -155,7 +143,7 @@ TEST_CASE("Store.Signal.AtomicOnDuplicateKey") {
     batch.timers_set.push_back(testing::timer_row("i-2", "wait", 5));
     batch.signals_added.push_back(testing::signal_row("i-1", "approved", "fresh"));
     batch.signals_added.push_back(testing::signal_row("i-1", "rejected", "a"));  // duplicate
-    const auto e = error_from([&] { s->commit(batch); });
+    const auto e = testing::error_from([&] { s->commit(batch); });
     CHECK(e.code() == Errc::storage);
     CHECK(contains(e.what(), path));
   }
@@ -164,7 +152,7 @@ TEST_CASE("Store.Signal.AtomicOnDuplicateKey") {
     batch.timers_set.push_back(testing::timer_row("i-2", "wait", 5));
     batch.signals_added.push_back(testing::signal_row("i-1", "approved", "fresh"));
     batch.signals_added.push_back(testing::signal_row("i-1", "approved", "fresh"));
-    CHECK(error_from([&] { s->commit(batch); }).code() == Errc::storage);
+    CHECK(testing::error_from([&] { s->commit(batch); }).code() == Errc::storage);
   }
 
   // Nothing of the failed batch is stored, and the store is still usable.
@@ -234,7 +222,7 @@ TEST_CASE("Store.Signal.ConsumedOldestFirst") {
       WriteBatch batch = testing::start_batch("i-3");
       batch.signals_consumed.push_back({"i-1", "key-r", from_millis(8'000)});
       batch.signals_consumed.push_back({"i-1", "key-" + key, from_millis(8'000)});
-      const auto e = error_from([&] { s->commit(batch); });
+      const auto e = testing::error_from([&] { s->commit(batch); });
       CHECK(e.code() == Errc::storage);
       CHECK(contains(e.what(), "no pending signal with key key-" + key));
       CHECK_FALSE(s->get_instance("i-3").has_value());
@@ -299,7 +287,7 @@ TEST_CASE("Store.Command.PendingAndDone") {
       WriteBatch batch = testing::start_batch("i-3");
       batch.commands_done.push_back({patch.id, from_millis(3'000), "applied"});
       batch.commands_done.push_back({id, from_millis(3'000), "applied"});
-      const auto e = error_from([&] { s->commit(batch); });
+      const auto e = testing::error_from([&] { s->commit(batch); });
       CHECK(e.code() == Errc::storage);
       CHECK(contains(e.what(), fmt::format("there is no pending command {}", id)));
       CHECK_FALSE(s->get_instance("i-3").has_value());
@@ -308,7 +296,7 @@ TEST_CASE("Store.Command.PendingAndDone") {
     }
   }
   SUBCASE("done needs an outcome") {
-    const auto e = error_from([&] { s->commit(done_batch(patch.id, "")); });
+    const auto e = testing::error_from([&] { s->commit(done_batch(patch.id, "")); });
     CHECK(e.code() == Errc::storage);
     CHECK(s->pending_commands(10).size() == 1);
   }
@@ -338,7 +326,7 @@ TEST_CASE("Store.ReadOnly.ServesSignalsAndCommands") {
   writer->commit(consume_batch("i-1", "a"));
   CHECK_FALSE(reader->oldest_pending_signal("i-1", "approved").has_value());
 
-  const auto e = error_from([&] { reader->add_command(testing::command_row("i-1")); });
+  const auto e = testing::error_from([&] { reader->add_command(testing::command_row("i-1")); });
   CHECK(e.code() == Errc::storage);
   CHECK(contains(e.what(), "read-only"));
   CHECK(writer->pending_commands(10).size() == 1);
@@ -456,7 +444,7 @@ TEST_CASE("Store.Open.MigratesFromVersion1") {
   }
 
   // A reader cannot migrate, so it refuses and leaves the file as it was.
-  const auto e = error_from([&] { open_sqlite_store(path, testing::read_only_option()); });
+  const auto e = testing::error_from([&] { open_sqlite_store(path, testing::read_only_option()); });
   CHECK(contains(e.what(), "has schema version 1 and needs migrating"));
 
   {

@@ -1,6 +1,8 @@
 // Row factories for the store tests: rows with every field set to something distinctive.
 #pragma once
 
+#include <doctest/doctest.h>
+
 #include <string>
 
 #include "rmaflow/errors.hpp"
@@ -24,5 +26,17 @@ StoreOptions read_only_option();
 
 // A batch that creates instance `id` with `events` events (seq 1..events).
 WriteBatch start_batch(const std::string& id, int events = 1);
+
+// Runs `fn`, which must throw rmaflow::Error, and returns it.
+template <class Fn>
+Error error_from(Fn fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e;
+  }
+  FAIL("no rmaflow::Error thrown");
+  return Error(Errc::io, "unreachable");
+}
 
 }  // namespace rmaflow::testing
