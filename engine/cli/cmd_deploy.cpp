@@ -180,7 +180,8 @@ int deploy(const DeployOptions& opt) {
   std::unique_ptr<Store> store;
   if (!opt.dry_run)
     store = open_store(opt.endpoint.db);
-  else if (std::filesystem::exists(opt.endpoint.db, ec)) store = open_for_queries(opt.endpoint.db);
+  else if (is_postgres_location(opt.endpoint.db) || std::filesystem::exists(opt.endpoint.db, ec))
+    store = open_for_queries(opt.endpoint.db);
   bool conflict = false;
   for (auto& p : planned) {
     if (store) {

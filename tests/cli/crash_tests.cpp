@@ -2,25 +2,38 @@
 // restarted on the same database each time. Afterwards every instance must have reached its
 // final state with a history free of gaps and repeats, and the adapter's own ledger must show
 // every effect applied exactly once.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <csignal>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
 #include <vector>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
+#include "rmaflow/store.hpp"
 #include "tests/cli/cli_checks.hpp"
 #include "tests/support/process.hpp"
 
 using namespace rmaflow::testing;
 using json = nlohmann::json;
+using rmaflow::EventType;
+using rmaflow::InstanceStatus;
 
 namespace {
+
+// The checks read through the Store, so that they hold on either backend.
+rmaflow::StoreOptions read_only() {
+  return rmaflow::StoreOptions{.read_only = true};
+}
+
+rmaflow::InstanceFilter all_instances() {
+  rmaflow::InstanceFilter filter;
+  filter.limit = 10'000;
+  return filter;
+}
 
 constexpr int kInstances = 60;
 
@@ -124,27 +137,22 @@ TEST_CASE("Recovery.Sigkill.Issue11.ReinvocationIsInTheHistory") {
   Run r;
   kill_then_finish([&](const std::string& kill_at) { return r.run(kill_at); }, {"invoke.after:1"});
   check_after_recovery(r);
-  SQLite::Database db(r.db, SQLite::OPEN_READONLY);
-  SQLite::Statement ids(db, "SELECT id FROM instances");
+  auto store = rmaflow::open_store(r.db, read_only());
   int reinvoked = 0;
-  while (ids.executeStep()) {
-    auto id = ids.getColumn(0).getString();
-    SQLite::Statement events(db, "SELECT type, step, data FROM events WHERE instance_id = ? ORDER BY seq");
-    events.bind(1, id);
-    std::vector<std::tuple<int, std::string, json>> history;
-    while (events.executeStep()) {
-      history.emplace_back(events.getColumn(0).getInt(), events.getColumn(1).getString(),
-                           json::parse(events.getColumn(2).getString()));
-    }
+  for (const auto& instance : store->list_instances(all_instances())) {
+    const auto& id = instance.id;
+    auto history = store->history(id);
     for (std::size_t i = 1; i < history.size(); ++i) {
-      if (std::get<0>(history[i]) != 27) continue;
+      if (history[i].type != EventType::attempt_reinvoked) continue;
       ++reinvoked;
       INFO(id);
-      CHECK(std::get<0>(history[i - 1]) == 3);  // right after the attempt it repeats
-      CHECK(std::get<1>(history[i]) == "authorize");
-      CHECK(std::get<2>(history[i])["attempt"] == 1);
-      CHECK(std::get<2>(history[i])["idempotency_key"] == id + ":authorize:1");
-      CHECK(std::get<2>(history[i - 1])["idempotency_key"] == id + ":authorize:1");
+      CHECK(history[i - 1].type ==
+            EventType::attempt_started);  // right after the attempt it repeats
+      CHECK(history[i].step == "authorize");
+      auto data = json::parse(history[i].data);
+      CHECK(data["attempt"] == 1);
+      CHECK(data["idempotency_key"] == id + ":authorize:1");
+      CHECK(json::parse(history[i - 1].data)["idempotency_key"] == id + ":authorize:1");
     }
   }
   CHECK(reinvoked == kInstances);
@@ -157,35 +165,33 @@ TEST_CASE("Recovery.Sigkill.RepeatedKills") {
 namespace {
 
 void check_after_recovery(Run& r) {
-  SQLite::Database db(r.db, SQLite::OPEN_READONLY);
+  auto store = rmaflow::open_store(r.db, read_only());
   // Every instance, once, completed.
   std::map<std::string, std::string> instance_of_key;
-  SQLite::Statement instances(db, "SELECT id, business_key, status FROM instances");
-  while (instances.executeStep()) {
-    instance_of_key[instances.getColumn(1).getString()] = instances.getColumn(0).getString();
-    CHECK_MESSAGE(instances.getColumn(2).getInt() == 10, "instance ", instances.getColumn(0).getString());
+  for (const auto& instance : store->list_instances(all_instances())) {
+    instance_of_key[instance.business_key] = instance.id;
+    CHECK_MESSAGE(instance.status == InstanceStatus::completed, "instance ", instance.id);
   }
   CHECK(instance_of_key.size() == kInstances);
 
   // Histories: seq 1..n, and no transition recorded twice.
   for (const auto& [key, id] : instance_of_key) {
-    SQLite::Statement events(db, "SELECT seq, type, step, data FROM events WHERE instance_id = ? ORDER BY seq");
-    events.bind(1, id);
     std::int64_t expected_seq = 1;
-    std::set<std::tuple<int, std::string, std::string>> seen;
+    std::set<std::tuple<EventType, std::string, std::string>> seen;
     int ended = 0;
-    while (events.executeStep()) {
-      CHECK(events.getColumn(0).getInt64() == expected_seq++);
-      int type = events.getColumn(1).getInt();
-      auto step = events.getColumn(2).getString();
-      auto data = json::parse(events.getColumn(3).getString());
+    for (const auto& event : store->history(id)) {
+      CHECK(event.seq == expected_seq++);
+      auto data = json::parse(event.data);
       // attempt_started/failed are unique per attempt; step events per step (one visit each here).
       std::string discriminator = data.contains("attempt") ? data["attempt"].dump() : "";
-      if (type == 2 || type == 4) discriminator.clear();
-      // attempt_reinvoked (27) repeats by design: one per restart that found the call out.
-      CHECK_MESSAGE((type == 27 || seen.emplace(type, step, discriminator).second),
-                    "repeated transition ", type, " at ", step, " in ", id);
-      if (type == 9) ++ended;
+      if (event.type == EventType::step_entered || event.type == EventType::step_completed) {
+        discriminator.clear();
+      }
+      // attempt_reinvoked repeats by design: one per restart that found the call out.
+      CHECK_MESSAGE((event.type == EventType::attempt_reinvoked ||
+                     seen.emplace(event.type, event.step, discriminator).second),
+                    "repeated transition ", to_string(event.type), " at ", event.step, " in ", id);
+      if (event.type == EventType::instance_ended) ++ended;
     }
     CHECK(ended == 1);
   }
