@@ -116,7 +116,7 @@ void register_commands(CLI::App& app, int& exit_code) {
   auto l = std::make_shared<CommandsOptions>();
   auto* ls = cmd->add_subcommand("list", "List queued commands: pending ones (--all: every one, "
                                          "with what became of it)");
-  ls->add_option("--db", l->db, "Database file")->required();
+  ls->add_option("--db", l->db, "Database: a SQLite file or a postgresql:// URI")->required();
   ls->add_option("--instance", l->instance, "Only this instance's commands");
   ls->add_flag("--all", l->all, "Also the applied, refused and withdrawn ones");
   ls->add_option("--limit", l->limit, "The newest this many (default 100)")
@@ -128,7 +128,7 @@ void register_commands(CLI::App& app, int& exit_code) {
   auto w = std::make_shared<CommandsOptions>();
   auto* wd = cmd->add_subcommand("withdraw", "Withdraw a pending command so that no engine applies "
                                              "it (only while none runs on the database)");
-  wd->add_option("--db", w->db, "Database file")->required();
+  wd->add_option("--db", w->db, "Database: a SQLite file or a postgresql:// URI")->required();
   wd->add_option("id", w->id, "The command's id (rmaflow commands list)")->required();
   wd->add_option("--reason", w->reason, "Why (recorded as its outcome)")->required();
   wd->add_option("--actor", w->actor, "Who (default: $USER)");

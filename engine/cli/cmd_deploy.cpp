@@ -225,7 +225,7 @@ void register_deploy(CLI::App& app, int& exit_code) {
       "instances finish on their own version. The same name and version with other content is "
       "refused, and then nothing is deployed.");
   cmd->add_option("files", opt->files, "Workflow YAML files")->required();
-  add_endpoint_options(cmd, opt->endpoint, "Database file (created if missing)");
+  add_endpoint_options(cmd, opt->endpoint, "Database: a SQLite file (created if missing) or a postgresql:// URI");
   cmd->add_flag("--dry-run", opt->dry_run, "Report what would happen; store nothing");
   cmd->add_option("--adapters", opt->adapters,
                   "With --db: the adapters file the engine runs with; every action and "

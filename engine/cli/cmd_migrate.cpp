@@ -148,7 +148,7 @@ void register_migrate(CLI::App& app, int& exit_code) {
       "Move waiting instances of one workflow version to another, with an explicit step "
       "mapping; instances not waiting at a wait step are refused. Queued in the database and "
       "applied by the engine as an audited action per instance; --dry-run only shows the plan.");
-  cmd->add_option("--db", opt->db, "Database file")->required();
+  cmd->add_option("--db", opt->db, "Database: a SQLite file or a postgresql:// URI")->required();
   cmd->add_option("--workflow", opt->workflow, "Workflow (default: the only one deployed)");
   cmd->add_option("--from", opt->from, "The version the instances run on")->required();
   cmd->add_option("--to", opt->to, "The version to move them to")->required();

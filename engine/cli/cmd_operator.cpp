@@ -53,7 +53,7 @@ struct CommandOptions {
 constexpr std::size_t kMaxArgDepth = kMaxJsonDepth - 1;
 
 constexpr const char* kQueueHelp =
-    "Database file: the command is queued there for the engine (applied when it runs)";
+    "Database (a SQLite file or a postgresql:// URI): the command is queued there for the engine (applied when it runs)";
 
 nlohmann::json parse_json_option(const std::string& option, const std::string& text,
                                  std::size_t max_depth = kMaxArgDepth) {

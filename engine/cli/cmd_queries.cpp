@@ -147,7 +147,7 @@ int history(QueryOptions& opt) {
 CLI::App* add_common(CLI::App& app, const std::string& name, const std::string& help,
                      const std::shared_ptr<QueryOptions>& opt) {
   auto* cmd = app.add_subcommand(name, help);
-  add_endpoint_options(cmd, opt->endpoint, "Database file (read directly; the engine may run)");
+  add_endpoint_options(cmd, opt->endpoint, "Database: a SQLite file or a postgresql:// URI (read directly; the engine may run)");
   cmd->add_option("--format", opt->format, "Output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   return cmd;

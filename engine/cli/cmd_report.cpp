@@ -195,7 +195,7 @@ void register_audit(CLI::App& app, int& exit_code) {
   auto* audit_cmd = app.add_subcommand(
       "audit", "Operator actions and the financial postings and stock movements the workflows "
                "recorded (credit memos, refunds, restocks), across instances, oldest first");
-  audit_cmd->add_option("--db", opt->db, "Database file (read directly; the engine may run)")->required();
+  audit_cmd->add_option("--db", opt->db, "Database: a SQLite file or a postgresql:// URI (read directly; the engine may run)")->required();
   audit_cmd->add_option("--from", opt->from, "Only what happened at or after this time (UTC)");
   audit_cmd->add_option("--to", opt->to, "Only what happened before this time (UTC)");
   audit_cmd->add_option("--actor", opt->actor, "Only operator actions of this actor");
@@ -216,7 +216,7 @@ void register_report(CLI::App& app, int& exit_code) {
   auto* sla = report->add_subcommand(
       "sla", "Time from start to each business milestone (e.g. return-to-credit), as "
              "percentiles by workflow and milestone, with the instances breaching its SLA");
-  sla->add_option("--db", opt->db, "Database file (read directly; the engine may run)")->required();
+  sla->add_option("--db", opt->db, "Database: a SQLite file or a postgresql:// URI (read directly; the engine may run)")->required();
   sla->add_option("--from", opt->from, "Only instances started at or after this time (UTC)");
   sla->add_option("--to", opt->to, "Only instances started before this time (UTC)");
   sla->add_option("--workflow", opt->workflow, "Only this workflow");

@@ -216,7 +216,7 @@ void register_run(CLI::App& app, int& exit_code) {
       "run",
       "Run workflows embedded: deploy DIR's workflows, resume unfinished instances, start "
       "one instance per input, run until all are finished, waiting or suspended");
-  cmd->add_option("--db", opt->db, "Database file (created if missing)")->required();
+  cmd->add_option("--db", opt->db, "Database: a SQLite file (created if missing) or a postgresql:// URI")->required();
   cmd->add_option("--workflows", opt->workflows, "Directory of workflow YAML files")->required();
   cmd->add_option("--adapters", opt->adapters, "Adapters YAML file (default: builtin only)");
   cmd->add_option("--workflow", opt->workflow,

@@ -180,7 +180,7 @@ void register_serve(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("serve",
                                  "Run the engine with its HTTP API until SIGTERM: deploy DIR's "
                                  "workflows, resume unfinished instances, serve requests");
-  cmd->add_option("--db", opt->db, "Database file (created if missing)")->required();
+  cmd->add_option("--db", opt->db, "Database: a SQLite file (created if missing) or a postgresql:// URI")->required();
   cmd->add_option("--workflows", opt->workflows, "Directory of workflow YAML files")->required();
   cmd->add_option("--adapters", opt->adapters, "Adapters YAML file (default: builtin only)");
   cmd->add_option("--listen", opt->listen, "ADDRESS:PORT to listen on (default 127.0.0.1:8080; "

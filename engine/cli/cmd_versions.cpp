@@ -75,7 +75,7 @@ void register_versions(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "versions",
       "List deployed workflow versions with their unfinished instances and where they stand");
-  cmd->add_option("--db", opt->db, "Database file")->required();
+  cmd->add_option("--db", opt->db, "Database: a SQLite file or a postgresql:// URI")->required();
   cmd->add_option("--workflow", opt->workflow, "Only this workflow");
   cmd->add_option("--format", opt->format, "Output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
