@@ -5,42 +5,11 @@
 #include <cstdio>
 #include <vector>
 
-#include "engine/store/state_codec.hpp"
 #include "tests/store/store_rows.hpp"
 #include "tests/support/process.hpp"
 
 using namespace rmaflow;
 using rmaflow::testing::TempDir;
-
-namespace {
-
-void check_same(const InstanceRow& a, const InstanceRow& b) {
-  CHECK(a.id == b.id);
-  CHECK(a.workflow == b.workflow);
-  CHECK(a.version == b.version);
-  CHECK(a.status == b.status);
-  CHECK(a.step == b.step);
-  CHECK(a.visits == b.visits);
-  CHECK(a.context == b.context);
-  CHECK(a.business_key == b.business_key);
-  CHECK(a.correlation_id == b.correlation_id);
-  CHECK(a.input_hash == b.input_hash);
-  CHECK(a.last_seq == b.last_seq);
-  CHECK(a.created_at == b.created_at);
-  CHECK(a.updated_at == b.updated_at);
-  CHECK(a.ended_at == b.ended_at);
-  CHECK(a.deadline == b.deadline);
-  CHECK(store::encode_saga(a.saga) == store::encode_saga(b.saga));
-  CHECK(store::encode_cursors(a.cursors) == store::encode_cursors(b.cursors));
-  CHECK(a.parent.has_value() == b.parent.has_value());
-  if (a.parent && b.parent) {
-    CHECK(a.parent->instance_id == b.parent->instance_id);
-    CHECK(a.parent->step == b.parent->step);
-    CHECK(a.parent->branch == b.parent->branch);
-  }
-}
-
-}  // namespace
 
 TEST_CASE("Store.Commit.RoundTripsEveryField") {
   TempDir dir;
@@ -91,10 +60,10 @@ TEST_CASE("Store.Commit.RoundTripsEveryField") {
 
   auto got = s->get_instance("i-1");
   REQUIRE(got);
-  check_same(*got, finished);
+  testing::check_same_instance(*got, finished);
   auto got_plain = s->get_instance("i-2");
   REQUIRE(got_plain);
-  check_same(*got_plain, plain);
+  testing::check_same_instance(*got_plain, plain);
 
   auto history = s->history("i-1");
   REQUIRE(history.size() == 1);
@@ -137,7 +106,7 @@ TEST_CASE("Store.Commit.UpsertReplacesInstance") {
 
   auto got = s->get_instance("i-1");
   REQUIRE(got);
-  check_same(*got, next);
+  testing::check_same_instance(*got, next);
   CHECK(s->list_instances({}).size() == 1);
   CHECK(s->history("i-1").size() == 2);
 }

@@ -10,6 +10,7 @@
 #include "tests/support/process.hpp"
 
 using namespace rmaflow;
+using rmaflow::testing::error_from;
 using rmaflow::testing::TempDir;
 
 namespace {
@@ -21,18 +22,6 @@ store::SqliteStore& as_sqlite(Store& s) {
 int schema_version_of(const std::string& path) {
   SQLite::Database db(path, SQLite::OPEN_READONLY);
   return store::stored_schema_version(db);
-}
-
-// Runs `fn`, which must throw rmaflow::Error, and returns it.
-template <class Fn>
-Error error_from(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("no rmaflow::Error thrown");
-  return Error(Errc::io, "unreachable");
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "tests/support/process.hpp"
 
 using namespace rmaflow;
+using rmaflow::testing::error_from;
 using rmaflow::testing::TempDir;
 
 namespace {
@@ -70,18 +71,6 @@ WriteBatch done_batch(std::int64_t id, const std::string& outcome,
   WriteBatch batch;
   batch.commands_done.push_back({id, from_millis(ms), outcome});
   return batch;
-}
-
-// Runs `fn`, which must throw rmaflow::Error, and returns it.
-template <class Fn>
-Error error_from(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("no rmaflow::Error thrown");
-  return Error(Errc::io, "unreachable");
 }
 
 bool contains(const std::string& text, const std::string& part) {

@@ -1,5 +1,7 @@
 #include "tests/store/store_rows.hpp"
 
+#include "engine/store/state_codec.hpp"
+
 namespace rmaflow::testing {
 
 InstanceRow instance_row(const std::string& id, std::int64_t ms) {
@@ -92,6 +94,39 @@ WriteBatch start_batch(const std::string& id, int events) {
   batch.instances.back().last_seq = events;
   for (int seq = 1; seq <= events; ++seq) batch.events.push_back(event_row(id, seq));
   return batch;
+}
+
+void check_same_instance(const InstanceRow& got, const InstanceRow& want) {
+  CHECK(got.id == want.id);
+  CHECK(got.workflow == want.workflow);
+  CHECK(got.version == want.version);
+  CHECK(got.status == want.status);
+  CHECK(got.step == want.step);
+  CHECK(got.visits == want.visits);
+  CHECK(got.context == want.context);
+  CHECK(got.business_key == want.business_key);
+  CHECK(got.correlation_id == want.correlation_id);
+  CHECK(got.input_hash == want.input_hash);
+  CHECK(got.last_seq == want.last_seq);
+  CHECK(got.created_at == want.created_at);
+  CHECK(got.updated_at == want.updated_at);
+  CHECK(got.ended_at == want.ended_at);
+  CHECK(got.deadline == want.deadline);
+  CHECK(got.paused_at == want.paused_at);
+  CHECK(store::encode_saga(got.saga) == store::encode_saga(want.saga));
+  CHECK(store::encode_cursors(got.cursors) == store::encode_cursors(want.cursors));
+  REQUIRE(got.parent.has_value() == want.parent.has_value());
+  if (want.parent) {
+    CHECK(got.parent->instance_id == want.parent->instance_id);
+    CHECK(got.parent->step == want.parent->step);
+    CHECK(got.parent->branch == want.parent->branch);
+  }
+}
+
+std::vector<std::string> ids_of(const std::vector<InstanceRow>& rows) {
+  std::vector<std::string> ids;
+  for (const auto& row : rows) ids.push_back(row.id);
+  return ids;
 }
 
 }  // namespace rmaflow::testing

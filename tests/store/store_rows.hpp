@@ -1,7 +1,10 @@
 // Row factories for the store tests: rows with every field set to something distinctive.
 #pragma once
 
+#include <doctest/doctest.h>
+
 #include <string>
+#include <vector>
 
 #include "rmaflow/errors.hpp"
 #include "rmaflow/store.hpp"
@@ -24,5 +27,22 @@ StoreOptions read_only_option();
 
 // A batch that creates instance `id` with `events` events (seq 1..events).
 WriteBatch start_batch(const std::string& id, int events = 1);
+
+// Checks every field of `got` against `want`.
+void check_same_instance(const InstanceRow& got, const InstanceRow& want);
+// The rows' ids, in order.
+std::vector<std::string> ids_of(const std::vector<InstanceRow>& rows);
+
+// Runs `fn`, which must throw rmaflow::Error, and returns it.
+template <class Fn>
+Error error_from(Fn fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e;
+  }
+  FAIL("no rmaflow::Error thrown");
+  return Error(Errc::io, "unreachable");
+}
 
 }  // namespace rmaflow::testing
