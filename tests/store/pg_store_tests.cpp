@@ -115,4 +115,22 @@ TEST_CASE("Store.Postgres.ReconnectsAfterTheConnectionIsLost") {
   CHECK(s->get_instance("i-2").has_value());
   auto e = error_from([&] { open_store(uri, engine); });
   CHECK(e.code() == Errc::conflict);
+  // It names the database and the session holding the lock.
+  CHECK(std::string(e.what()).find("another rmaflow engine is running on " + uri) !=
+        std::string::npos);
+  CHECK(std::string(e.what()).find("server process") != std::string::npos);
+}
+
+// Not a timed test: run by hand (store_conformance -tc=Store.Bench.* --no-skip) to see the rate.
+// The test cluster runs with fsync off: this is the store's own cost (statements, round trips
+// over the socket, the server's work), not a durable commit's.
+TEST_CASE("Store.Bench.PostgresCommitThroughput" * doctest::skip()) {
+  for (int pool : {400 * 250, 1000}) {
+    auto s = open_store(PgCluster::shared().create_database());
+    const auto rate = static_cast<std::int64_t>(testing::commit_rate(*s, 100, pool));
+    MESSAGE(
+        "1000 events + 250 instance and timer upserts per commit, "
+        << std::string(pool == 1000 ? "updating a pool of 1000 instances" : "new instances only")
+        << ": " << rate << " events/s");
+  }
 }

@@ -33,6 +33,13 @@ void check_same_instance(const InstanceRow& got, const InstanceRow& want);
 // The rows' ids, in order.
 std::vector<std::string> ids_of(const std::vector<InstanceRow>& rows);
 
+// Commits `batches` batches shaped like the engine's group commit: each moves 250 instances by
+// four events (1000 events), replacing their rows and their "timeout" timer. Instances are
+// drawn in turn from a pool of `pool`: a small pool means rows and history pages are updated
+// again and again; a pool as large as the run means every batch starts new instances.
+// Returns events per second.
+double commit_rate(Store& s, int batches, int pool);
+
 // Runs `fn`, which must throw rmaflow::Error, and returns it.
 template <class Fn>
 Error error_from(Fn fn) {
