@@ -67,44 +67,53 @@ const PgStatement kFinishCommand{
 }  // namespace
 
 void pg_apply_batch(PgConnection& c, const WriteBatch& batch) {
-  for (const auto& row : batch.instances) c.exec(kUpsertInstance, pg_instance_params(row));
-  for (const auto& row : batch.events) c.exec(kInsertEvent, pg_event_params(row));
-  for (const auto& timer : batch.timers_cleared) {
-    c.exec(kDeleteTimer, PgParams().add(timer.instance_id).add(timer.branch).add(timer.name));
-  }
-  for (const auto& row : batch.timers_set) c.exec(kUpsertTimer, pg_timer_params(row));
-  for (const auto& row : batch.signals_added) c.exec(kInsertSignal, pg_signal_params(row));
-  for (const auto& row : batch.signals_consumed) {
-    auto params = PgParams().add(row.at).add(row.instance_id).add(row.idempotency_key);
-    if (c.exec(kConsumeSignal, params).affected() != 1) {
-      throw Error(Errc::storage,
-                  fmt::format("cannot commit to {}: instance {} has no pending signal with key {}",
-                              c.display(), row.instance_id, row.idempotency_key));
-    }
-  }
-  for (const auto& update : batch.attributes) {
-    c.exec(kClearAttributes, PgParams().add(update.instance_id));
-    for (const auto& [name, value] : update.values.items()) {
-      PgParams params;
-      params.add(update.instance_id).add(name);
-      pg_add_attribute_value(params, value);
-      c.exec(kInsertAttribute, params);
-    }
-  }
-  for (const auto& row : batch.jobs) c.exec(kUpsertJob, pg_job_params(row));
-  for (const auto& row : batch.job_items) c.exec(kInsertJobItem, pg_job_item_params(row));
+  // Refused before anything is sent: the batch fails whole either way.
   for (const auto& row : batch.commands_done) {
     if (row.outcome.empty()) {
       throw Error(Errc::storage,
                   fmt::format("cannot commit to {}: command {} is marked done without an outcome",
                               c.display(), row.id));
     }
-    auto params = PgParams().add(row.applied_at).add(row.outcome).add(row.id);
-    if (c.exec(kFinishCommand, params).affected() != 1) {
-      throw Error(Errc::storage, fmt::format("cannot commit to {}: there is no pending command {}",
-                                             c.display(), row.id));
+  }
+  PgPipeline p(c);
+  for (const auto& row : batch.instances) p.send(kUpsertInstance, pg_instance_params(row));
+  for (const auto& row : batch.events) p.send(kInsertEvent, pg_event_params(row));
+  for (const auto& timer : batch.timers_cleared) {
+    p.send(kDeleteTimer, PgParams().add(timer.instance_id).add(timer.branch).add(timer.name));
+  }
+  for (const auto& row : batch.timers_set) p.send(kUpsertTimer, pg_timer_params(row));
+  for (const auto& row : batch.signals_added) p.send(kInsertSignal, pg_signal_params(row));
+  for (const auto& row : batch.signals_consumed) {
+    p.send(kConsumeSignal, PgParams().add(row.at).add(row.instance_id).add(row.idempotency_key),
+           [&c, &row](const PgResult& result) {
+             if (result.affected() == 1) return;
+             throw Error(Errc::storage,
+                         fmt::format("cannot commit to {}: instance {} has no pending signal "
+                                     "with key {}",
+                                     c.display(), row.instance_id, row.idempotency_key));
+           });
+  }
+  for (const auto& update : batch.attributes) {
+    p.send(kClearAttributes, PgParams().add(update.instance_id));
+    for (const auto& [name, value] : update.values.items()) {
+      PgParams params;
+      params.add(update.instance_id).add(name);
+      pg_add_attribute_value(params, value);
+      p.send(kInsertAttribute, params);
     }
   }
+  for (const auto& row : batch.jobs) p.send(kUpsertJob, pg_job_params(row));
+  for (const auto& row : batch.job_items) p.send(kInsertJobItem, pg_job_item_params(row));
+  for (const auto& row : batch.commands_done) {
+    p.send(kFinishCommand, PgParams().add(row.applied_at).add(row.outcome).add(row.id),
+           [&c, &row](const PgResult& result) {
+             if (result.affected() == 1) return;
+             throw Error(Errc::storage, fmt::format("cannot commit to {}: there is no pending "
+                                                    "command {}",
+                                                    c.display(), row.id));
+           });
+  }
+  p.finish();
 }
 
 }  // namespace rmaflow::store

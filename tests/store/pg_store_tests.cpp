@@ -121,6 +121,34 @@ TEST_CASE("Store.Postgres.ReconnectsAfterTheConnectionIsLost") {
   CHECK(std::string(e.what()).find("server process") != std::string::npos);
 }
 
+TEST_CASE("Store.Postgres.BatchesLargerThanAPipelineChunkAreAllOrNothing") {
+  auto s = open_store(PgCluster::shared().create_database());
+  // The first commit on the connection fails early: the statements after the failure (and
+  // their preparation) never run, and the next commit prepares them again.
+  auto batch = testing::start_batch("i-1", 700);
+  batch.events.push_back(testing::event_row("i-1", 1));  // a duplicate, among the first
+  std::swap(batch.events[1], batch.events.back());
+  batch.timers_set.push_back(testing::timer_row("i-1", "retry", 10));
+  batch.signals_added.push_back(testing::signal_row("i-1", "approved", "a"));
+  CHECK(error_from([&] { s->commit(batch); }).code() == Errc::storage);
+  CHECK_FALSE(s->get_instance("i-1").has_value());
+
+  // A failure found by a check in a later chunk undoes the earlier chunks too.
+  auto late = testing::start_batch("i-2", 700);
+  late.signals_consumed.push_back(SignalConsumed{"i-2", "key-none", from_millis(1)});
+  CHECK(error_from([&] { s->commit(late); }).code() == Errc::storage);
+  CHECK(s->history("i-2").empty());
+
+  auto good = testing::start_batch("i-3", 700);
+  good.timers_set.push_back(testing::timer_row("i-3", "retry", 10));
+  good.signals_added.push_back(testing::signal_row("i-3", "approved", "a"));
+  good.signals_consumed.push_back(SignalConsumed{"i-3", "key-a", from_millis(1)});
+  s->commit(good);
+  CHECK(s->history("i-3").size() == 700);
+  CHECK(s->due_timers(from_millis(10), 10).size() == 1);
+  CHECK(s->find_signal("i-3", "key-a")->consumed_at == from_millis(1));
+}
+
 // Not a timed test: run by hand (store_conformance -tc=Store.Bench.* --no-skip) to see the rate.
 // The test cluster runs with fsync off: this is the store's own cost (statements, round trips
 // over the socket, the server's work), not a durable commit's.
