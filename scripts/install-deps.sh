@@ -2,13 +2,15 @@
 # Installs the Debian 12 packages rmaflow builds and tests with. Idempotent:
 # when every package is present it does nothing and needs no network. Graphviz's library draws
 # workflow graphs as SVG for the web console; Chromium, its driver and Selenium run the
-# console's browser test.
+# console's browser test. PostgreSQL 15's server (initdb, pg_ctl) runs throwaway clusters for
+# the store conformance suite; libpq is the PostgreSQL store's client library.
 #   --fuzz   also clang and its libFuzzer runtime, for the fuzzing run of .ci/run
 set -eu
 
 PACKAGES="
   g++ cmake make pkg-config ca-certificates
   libsqlitecpp-dev libsqlite3-dev sqlite3
+  postgresql-15 libpq-dev
   libboost1.81-dev libboost-url1.81-dev
   libyaml-cpp-dev nlohmann-json3-dev libjq-dev libonig-dev
   libfmt-dev libspdlog-dev libcli11-dev doctest-dev

@@ -12,10 +12,7 @@ bool is_postgres_location(std::string_view location) {
 
 std::unique_ptr<Store> open_store(const std::string& location, const StoreOptions& options) {
   if (location.empty()) throw Error(Errc::invalid_argument, "no database given");
-  if (is_postgres_location(location)) {
-    throw Error(Errc::invalid_argument,
-                "this rmaflow has no PostgreSQL store yet; give --db a SQLite file path");
-  }
+  if (is_postgres_location(location)) return open_postgres_store(location, options);
   return open_sqlite_store(location, options);
 }
 

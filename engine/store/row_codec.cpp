@@ -1,25 +1,24 @@
 #include "engine/store/row_codec.hpp"
 
-#include <optional>
-
 #include <fmt/format.h>
 
-#include "engine/store/state_codec.hpp"
+#include <optional>
+
+#include "engine/store/row_readers.hpp"
 #include "rmaflow/errors.hpp"
 
 namespace rmaflow::store {
 
 namespace {
 
-TimePoint time_at(const SQLite::Statement& s, int i) {
-  return from_millis(s.getColumn(i).getInt64());
-}
-
-std::optional<TimePoint> optional_time_at(const SQLite::Statement& s, int i) {
-  auto column = s.getColumn(i);
-  if (column.isNull()) return std::nullopt;
-  return from_millis(column.getInt64());
-}
+// A SQLite statement's current row, as row_readers.hpp reads it.
+struct SqliteColumns {
+  const SQLite::Statement& s;
+  std::string text(int i) const { return s.getColumn(i).getString(); }
+  std::int64_t int64(int i) const { return s.getColumn(i).getInt64(); }
+  double real(int i) const { return s.getColumn(i).getDouble(); }
+  bool is_null(int i) const { return s.getColumn(i).isNull(); }
+};
 
 void bind_time(SQLite::Statement& s, int i, TimePoint t) {
   s.bind(i, static_cast<std::int64_t>(to_millis(t)));
@@ -36,131 +35,35 @@ void bind_optional_time(SQLite::Statement& s, int i, const std::optional<TimePoi
 }  // namespace
 
 DefinitionRow read_definition(const SQLite::Statement& s) {
-  DefinitionRow row;
-  row.name = s.getColumn(0).getString();
-  row.version = s.getColumn(1).getInt();
-  row.content_hash = s.getColumn(2).getString();
-  row.source = s.getColumn(3).getString();
-  row.input_schema = s.getColumn(4).getString();
-  row.file = s.getColumn(5).getString();
-  row.deployed_at = time_at(s, 6);
-  return row;
+  return read_definition_columns(SqliteColumns{s});
 }
 
 InstanceRow read_instance(const SQLite::Statement& s) {
-  InstanceRow row;
-  row.id = s.getColumn(0).getString();
-  row.workflow = s.getColumn(1).getString();
-  row.version = s.getColumn(2).getInt();
-  row.status = static_cast<InstanceStatus>(s.getColumn(3).getInt());
-  row.step = s.getColumn(4).getString();
-  row.visits = decode_visits(s.getColumn(5).getString(), row.id);
-  row.context = nlohmann::json::parse(s.getColumn(6).getString(), nullptr, false);
-  if (!row.context.is_object()) {
-    throw Error(Errc::storage,
-                fmt::format("instance {} has a corrupt context column: it is not a JSON object",
-                            row.id));
-  }
-  row.business_key = s.getColumn(7).getString();
-  row.correlation_id = s.getColumn(8).getString();
-  row.input_hash = s.getColumn(9).getString();
-  row.last_seq = s.getColumn(10).getInt64();
-  row.created_at = time_at(s, 11);
-  row.updated_at = time_at(s, 12);
-  row.ended_at = optional_time_at(s, 13);
-  row.deadline = optional_time_at(s, 14);
-  row.saga = decode_saga(s.getColumn(15).getString(), row.id);
-  row.cursors = decode_cursors(s.getColumn(16).getString(), row.id);
-  if (row.cursors.empty() || !row.cursors.front().branch.empty()) {
-    throw Error(Errc::storage,
-                fmt::format("instance {} has a corrupt cursors column: its main line is missing",
-                            row.id));
-  }
-  if (auto parent = s.getColumn(17).getString(); !parent.empty()) {
-    row.parent = ParentRef{parent, s.getColumn(18).getString(), s.getColumn(19).getString()};
-  }
-  row.paused_at = optional_time_at(s, 20);
-  return row;
+  return read_instance_columns(SqliteColumns{s});
 }
 
 EventRow read_event(const SQLite::Statement& s) {
-  EventRow row;
-  row.instance_id = s.getColumn(0).getString();
-  row.seq = s.getColumn(1).getInt64();
-  row.type = static_cast<EventType>(s.getColumn(2).getInt());
-  row.step = s.getColumn(3).getString();
-  row.at = time_at(s, 4);
-  row.data = s.getColumn(5).getString();
-  row.branch = s.getColumn(6).getString();
-  return row;
+  return read_event_columns(SqliteColumns{s});
 }
 
 TimerRow read_timer(const SQLite::Statement& s) {
-  TimerRow row;
-  row.instance_id = s.getColumn(0).getString();
-  row.branch = s.getColumn(1).getString();
-  row.name = s.getColumn(2).getString();
-  row.due = time_at(s, 3);
-  return row;
+  return read_timer_columns(SqliteColumns{s});
 }
 
 SignalRow read_signal(const SQLite::Statement& s) {
-  SignalRow row;
-  row.seq = s.getColumn(0).getInt64();
-  row.instance_id = s.getColumn(1).getString();
-  row.name = s.getColumn(2).getString();
-  row.idempotency_key = s.getColumn(3).getString();
-  row.payload = s.getColumn(4).getString();
-  row.received_at = time_at(s, 5);
-  row.consumed_at = optional_time_at(s, 6);
-  if (auto match = s.getColumn(7).getString(); !match.empty()) {
-    row.match = nlohmann::json::parse(match, nullptr, false);
-    if (row.match.is_discarded()) row.match = nullptr;
-  }
-  return row;
+  return read_signal_columns(SqliteColumns{s});
 }
 
 CommandRow read_command(const SQLite::Statement& s) {
-  CommandRow row;
-  row.id = s.getColumn(0).getInt64();
-  row.instance_id = s.getColumn(1).getString();
-  row.kind = s.getColumn(2).getString();
-  row.body = s.getColumn(3).getString();
-  row.created_at = time_at(s, 4);
-  row.applied_at = optional_time_at(s, 5);
-  row.outcome = s.getColumn(6).getString();
-  return row;
+  return read_command_columns(SqliteColumns{s});
 }
 
 JobRow read_job(const SQLite::Statement& s) {
-  JobRow row;
-  row.id = s.getColumn(0).getString();
-  row.action = s.getColumn(1).getString();
-  row.filter = filter_from_json(nlohmann::json::parse(s.getColumn(2).getString()));
-  row.args = nlohmann::json::parse(s.getColumn(3).getString());
-  row.actor = s.getColumn(4).getString();
-  row.reason = s.getColumn(5).getString();
-  row.per_second = s.getColumn(6).getDouble();
-  row.state = parse_job_state(s.getColumn(7).getString()).value_or(JobState::cancelled);
-  row.created_at = time_at(s, 8);
-  row.updated_at = time_at(s, 9);
-  row.ended_at = optional_time_at(s, 10);
-  row.cursor = s.getColumn(11).getString();
-  row.applied = s.getColumn(12).getInt64();
-  row.refused = s.getColumn(13).getInt64();
-  row.cancelled_by = s.getColumn(14).getString();
-  row.cancel_reason = s.getColumn(15).getString();
-  return row;
+  return read_job_columns(SqliteColumns{s});
 }
 
 JobItemRow read_job_item(const SQLite::Statement& s) {
-  JobItemRow row;
-  row.job_id = s.getColumn(0).getString();
-  row.instance_id = s.getColumn(1).getString();
-  row.applied = s.getColumn(2).getInt() != 0;
-  row.detail = s.getColumn(3).getString();
-  row.at = time_at(s, 4);
-  return row;
+  return read_job_item_columns(SqliteColumns{s});
 }
 
 void bind_definition(SQLite::Statement& s, const DefinitionRow& row) {

@@ -1,8 +1,8 @@
 // How the rows of rmaflow/store.hpp map to table columns.
 //
-// Each row type has one column list (used for SELECT and INSERT alike), a reader for a
-// statement positioned on a row selected with that list, and a binder for an INSERT whose
-// parameters ?1..?N follow that list. Keeping the three together is what keeps them in step.
+// Each row type has one column list (row_columns.hpp, used for SELECT and INSERT alike), a
+// reader for a statement positioned on a row selected with that list, and a binder for an
+// INSERT whose parameters ?1..?N follow that list.
 //
 // The binders bind text without copying: the row must outlive the statement's execution.
 #pragma once
@@ -10,43 +10,10 @@
 #include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Statement.h>
 
+#include "engine/store/row_columns.hpp"
 #include "rmaflow/store.hpp"
 
 namespace rmaflow::store {
-
-inline constexpr const char* kDefinitionColumns =
-    "name, version, content_hash, source, input_schema, file, deployed_at";
-inline constexpr int kDefinitionColumnCount = 7;
-
-inline constexpr const char* kInstanceColumns =
-    "id, workflow, version, status, step, visits, context, business_key, correlation_id, "
-    "input_hash, last_seq, created_at, updated_at, ended_at, deadline, saga, cursors, "
-    "parent_id, parent_step, parent_branch, paused_at";
-inline constexpr int kInstanceColumnCount = 21;
-
-inline constexpr const char* kEventColumns = "instance_id, seq, type, step, at, data, branch";
-inline constexpr int kEventColumnCount = 7;
-
-inline constexpr const char* kTimerColumns = "instance_id, branch, name, due";
-inline constexpr int kTimerColumnCount = 4;
-
-// Signals and commands get their key (seq, id) from SQLite on insert, so their column lists
-// leave it out; their readers expect it first: SELECT seq, <kSignalColumns> ...
-inline constexpr const char* kSignalColumns =
-    "instance_id, name, idempotency_key, payload, received_at, consumed_at, match";
-inline constexpr int kSignalColumnCount = 7;
-
-inline constexpr const char* kCommandColumns =
-    "instance_id, kind, body, created_at, applied_at, outcome";
-inline constexpr int kCommandColumnCount = 6;
-
-inline constexpr const char* kJobColumns =
-    "id, action, filter, args, actor, reason, per_second, state, created_at, updated_at, "
-    "ended_at, cursor, applied, refused, cancelled_by, cancel_reason";
-inline constexpr int kJobColumnCount = 16;
-
-inline constexpr const char* kJobItemColumns = "job_id, instance_id, applied, detail, at";
-inline constexpr int kJobItemColumnCount = 5;
 
 DefinitionRow read_definition(const SQLite::Statement& s);
 InstanceRow read_instance(const SQLite::Statement& s);

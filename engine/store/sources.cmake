@@ -9,6 +9,12 @@ set(RMAFLOW_STORE_SOURCES
   engine/store/instance_row.cpp
   engine/store/job_codec.cpp
   engine/store/open_store.cpp
+  engine/store/pg_batch_writer.cpp
+  engine/store/pg_connection.cpp
+  engine/store/pg_queries.cpp
+  engine/store/pg_rows.cpp
+  engine/store/pg_schema.cpp
+  engine/store/pg_store.cpp
   engine/store/raw_append_bench.cpp
   engine/store/retention.cpp
   engine/store/search_bench.cpp

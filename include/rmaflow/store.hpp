@@ -455,6 +455,14 @@ std::unique_ptr<Store> open_store(const std::string& location, const StoreOption
 // True when `location` names a PostgreSQL database rather than a SQLite file.
 bool is_postgres_location(std::string_view location);
 
+// Opens (creating and migrating as needed) the PostgreSQL database `uri` names
+// (postgresql://user@host:port/db, or ?host=/socket/dir). Throws Error(invalid_argument) for a
+// malformed URI, Error(storage) when the server cannot be reached or the database is not an
+// rmaflow database or is newer than this binary, Error(conflict) as StoreOptions::engine says.
+// Messages name the database by its URI without the password.
+std::unique_ptr<Store> open_postgres_store(const std::string& uri,
+                                           const StoreOptions& options = {});
+
 // Opens (creating and migrating as needed) a SQLite database in WAL mode. Throws
 // Error(storage) when the file is not an rmaflow database or is newer than this binary.
 std::unique_ptr<Store> open_sqlite_store(const std::string& path, const StoreOptions& options = {});

@@ -1,46 +1,13 @@
 // commit(): round trips, upserts, timers and atomicity of a WriteBatch.
 #include <doctest/doctest.h>
 
-#include <chrono>
-#include <cstdio>
 #include <vector>
 
-#include "engine/store/state_codec.hpp"
 #include "tests/store/store_rows.hpp"
 #include "tests/support/process.hpp"
 
 using namespace rmaflow;
 using rmaflow::testing::TempDir;
-
-namespace {
-
-void check_same(const InstanceRow& a, const InstanceRow& b) {
-  CHECK(a.id == b.id);
-  CHECK(a.workflow == b.workflow);
-  CHECK(a.version == b.version);
-  CHECK(a.status == b.status);
-  CHECK(a.step == b.step);
-  CHECK(a.visits == b.visits);
-  CHECK(a.context == b.context);
-  CHECK(a.business_key == b.business_key);
-  CHECK(a.correlation_id == b.correlation_id);
-  CHECK(a.input_hash == b.input_hash);
-  CHECK(a.last_seq == b.last_seq);
-  CHECK(a.created_at == b.created_at);
-  CHECK(a.updated_at == b.updated_at);
-  CHECK(a.ended_at == b.ended_at);
-  CHECK(a.deadline == b.deadline);
-  CHECK(store::encode_saga(a.saga) == store::encode_saga(b.saga));
-  CHECK(store::encode_cursors(a.cursors) == store::encode_cursors(b.cursors));
-  CHECK(a.parent.has_value() == b.parent.has_value());
-  if (a.parent && b.parent) {
-    CHECK(a.parent->instance_id == b.parent->instance_id);
-    CHECK(a.parent->step == b.parent->step);
-    CHECK(a.parent->branch == b.parent->branch);
-  }
-}
-
-}  // namespace
 
 TEST_CASE("Store.Commit.RoundTripsEveryField") {
   TempDir dir;
@@ -91,10 +58,10 @@ TEST_CASE("Store.Commit.RoundTripsEveryField") {
 
   auto got = s->get_instance("i-1");
   REQUIRE(got);
-  check_same(*got, finished);
+  testing::check_same_instance(*got, finished);
   auto got_plain = s->get_instance("i-2");
   REQUIRE(got_plain);
-  check_same(*got_plain, plain);
+  testing::check_same_instance(*got_plain, plain);
 
   auto history = s->history("i-1");
   REQUIRE(history.size() == 1);
@@ -137,7 +104,7 @@ TEST_CASE("Store.Commit.UpsertReplacesInstance") {
 
   auto got = s->get_instance("i-1");
   REQUIRE(got);
-  check_same(*got, next);
+  testing::check_same_instance(*got, next);
   CHECK(s->list_instances({}).size() == 1);
   CHECK(s->history("i-1").size() == 2);
 }
@@ -234,46 +201,6 @@ TEST_CASE("Store.Commit.EmptyBatchIsNoOp") {
   CHECK(s->list_instances({}).empty());
 }
 
-namespace {
-
-// Commits `batches` batches shaped like the engine's group commit: each moves 250 instances by
-// four events (1000 events), replacing their rows and their "timeout" timer. Instances are
-// drawn in turn from a pool of `pool`: a small pool means rows and history pages are updated
-// again and again; a pool as large as the run means every batch starts new instances.
-// Returns events per second.
-double commit_rate(Store& s, int batches, int pool) {
-  constexpr int kInstancesPerBatch = 250;
-  constexpr int kEventsPerInstance = 4;
-
-  // Rows are built before the clock starts: only the store is measured.
-  std::vector<WriteBatch> work(batches);
-  std::vector<std::int64_t> last_seq(pool, 0);
-  for (int b = 0; b < batches; ++b) {
-    for (int k = 0; k < kInstancesPerBatch; ++k) {
-      const int n = (b * kInstancesPerBatch + k) % pool;
-      char id[32];
-      std::snprintf(id, sizeof id, "01JDQX3Z8M4K7V2N9P%08d", n);
-      for (int e = 0; e < kEventsPerInstance; ++e) {
-        work[b].events.push_back(testing::event_row(id, ++last_seq[n]));
-      }
-      work[b].instances.push_back(testing::instance_row(id));
-      work[b].instances.back().last_seq = last_seq[n];
-      work[b].timers_set.push_back(testing::timer_row(id, "timeout", 1'700'000'000'000 + b));
-    }
-  }
-  std::int64_t events = 0;
-  const auto start = std::chrono::steady_clock::now();
-  for (const WriteBatch& batch : work) {
-    s.commit(batch);
-    events += static_cast<std::int64_t>(batch.events.size());
-  }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return static_cast<double>(events) / seconds;
-}
-
-}  // namespace
-
 // Not a timed test: run by hand (store_tests -tc=Store.Bench.* --no-skip) to see the rates.
 TEST_CASE("Store.Bench.CommitThroughput" * doctest::skip()) {
   constexpr int kBatches = 400;
@@ -282,7 +209,7 @@ TEST_CASE("Store.Bench.CommitThroughput" * doctest::skip()) {
     for (int pool : {kBatches * 250, 1000}) {
       TempDir dir;
       auto s = open_sqlite_store(dir.file("bench.db"), testing::sync_option(sync));
-      const auto rate = static_cast<std::int64_t>(commit_rate(*s, kBatches, pool));
+      const auto rate = static_cast<std::int64_t>(testing::commit_rate(*s, kBatches, pool));
       const std::string shape =
           pool == 1000 ? "updating a pool of 1000 instances" : "new instances only";
       MESSAGE(mode << ", 1000 events + 250 instance and timer upserts per commit, " << shape << ": "

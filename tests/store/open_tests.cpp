@@ -11,6 +11,7 @@
 #include "tests/support/process.hpp"
 
 using namespace rmaflow;
+using rmaflow::testing::error_from;
 using rmaflow::testing::TempDir;
 
 namespace {

@@ -15,17 +15,12 @@
 #include "tests/support/process.hpp"
 
 using namespace rmaflow;
+using rmaflow::testing::ids_of;
 using rmaflow::testing::TempDir;
 
 namespace {
 
 using Ids = std::vector<std::string>;
-
-Ids ids_of(const std::vector<InstanceRow>& rows) {
-  Ids ids;
-  for (const auto& row : rows) ids.push_back(row.id);
-  return ids;
-}
 
 // The ids list_instances() returns for a default filter changed by `set`.
 template <class Set>

@@ -1,5 +1,10 @@
 #include "tests/store/store_rows.hpp"
 
+#include <chrono>
+#include <cstdio>
+
+#include "engine/store/state_codec.hpp"
+
 namespace rmaflow::testing {
 
 InstanceRow instance_row(const std::string& id, std::int64_t ms) {
@@ -92,6 +97,70 @@ WriteBatch start_batch(const std::string& id, int events) {
   batch.instances.back().last_seq = events;
   for (int seq = 1; seq <= events; ++seq) batch.events.push_back(event_row(id, seq));
   return batch;
+}
+
+void check_same_instance(const InstanceRow& got, const InstanceRow& want) {
+  CHECK(got.id == want.id);
+  CHECK(got.workflow == want.workflow);
+  CHECK(got.version == want.version);
+  CHECK(got.status == want.status);
+  CHECK(got.step == want.step);
+  CHECK(got.visits == want.visits);
+  CHECK(got.context == want.context);
+  CHECK(got.business_key == want.business_key);
+  CHECK(got.correlation_id == want.correlation_id);
+  CHECK(got.input_hash == want.input_hash);
+  CHECK(got.last_seq == want.last_seq);
+  CHECK(got.created_at == want.created_at);
+  CHECK(got.updated_at == want.updated_at);
+  CHECK(got.ended_at == want.ended_at);
+  CHECK(got.deadline == want.deadline);
+  CHECK(got.paused_at == want.paused_at);
+  CHECK(store::encode_saga(got.saga) == store::encode_saga(want.saga));
+  CHECK(store::encode_cursors(got.cursors) == store::encode_cursors(want.cursors));
+  REQUIRE(got.parent.has_value() == want.parent.has_value());
+  if (want.parent) {
+    CHECK(got.parent->instance_id == want.parent->instance_id);
+    CHECK(got.parent->step == want.parent->step);
+    CHECK(got.parent->branch == want.parent->branch);
+  }
+}
+
+std::vector<std::string> ids_of(const std::vector<InstanceRow>& rows) {
+  std::vector<std::string> ids;
+  for (const auto& row : rows) ids.push_back(row.id);
+  return ids;
+}
+
+double commit_rate(Store& s, int batches, int pool) {
+  constexpr int kInstancesPerBatch = 250;
+  constexpr int kEventsPerInstance = 4;
+
+  // Rows are built before the clock starts: only the store is measured.
+  std::vector<WriteBatch> work(batches);
+  std::vector<std::int64_t> last_seq(pool, 0);
+  for (int b = 0; b < batches; ++b) {
+    for (int k = 0; k < kInstancesPerBatch; ++k) {
+      const int n = (b * kInstancesPerBatch + k) % pool;
+      char id[32];
+      std::snprintf(id, sizeof id, "01JDQX3Z8M4K7V2N9P%08d", n);
+      for (int e = 0; e < kEventsPerInstance; ++e) {
+        work[b].events.push_back(event_row(id, ++last_seq[n]));
+      }
+      work[b].instances.push_back(instance_row(id));
+      work[b].instances.back().last_seq = last_seq[n];
+      work[b].timers_set.push_back(timer_row(id, "timeout", 1'700'000'000'000 + b));
+    }
+  }
+  std::int64_t events = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (const WriteBatch& batch : work) {
+    s.commit(batch);
+    events += static_cast<std::int64_t>(batch.events.size());
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return static_cast<double>(events) / seconds;
 }
 
 }  // namespace rmaflow::testing

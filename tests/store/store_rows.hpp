@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "rmaflow/errors.hpp"
 #include "rmaflow/store.hpp"
@@ -26,6 +27,18 @@ StoreOptions read_only_option();
 
 // A batch that creates instance `id` with `events` events (seq 1..events).
 WriteBatch start_batch(const std::string& id, int events = 1);
+
+// Checks every field of `got` against `want`.
+void check_same_instance(const InstanceRow& got, const InstanceRow& want);
+// The rows' ids, in order.
+std::vector<std::string> ids_of(const std::vector<InstanceRow>& rows);
+
+// Commits `batches` batches shaped like the engine's group commit: each moves 250 instances by
+// four events (1000 events), replacing their rows and their "timeout" timer. Instances are
+// drawn in turn from a pool of `pool`: a small pool means rows and history pages are updated
+// again and again; a pool as large as the run means every batch starts new instances.
+// Returns events per second.
+double commit_rate(Store& s, int batches, int pool);
 
 // Runs `fn`, which must throw rmaflow::Error, and returns it.
 template <class Fn>

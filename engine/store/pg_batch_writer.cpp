@@ -1,0 +1,119 @@
+#include "engine/store/pg_batch_writer.hpp"
+
+#include <fmt/format.h>
+
+#include "engine/store/pg_rows.hpp"
+
+namespace rmaflow::store {
+
+namespace {
+
+std::string pg_insert_sql(const char* table, const char* columns, int count) {
+  std::string params;
+  for (int i = 1; i <= count; ++i) params += fmt::format("{}${}", i == 1 ? "" : ", ", i);
+  return fmt::format("INSERT INTO {} ({}) VALUES ({})", table, columns, params);
+}
+
+// INSERT ... ON CONFLICT (key) DO UPDATE: every column but the key takes the new value.
+std::string pg_upsert_sql(const char* table, const char* columns, int count, const char* key,
+                          std::initializer_list<const char*> others) {
+  std::string set;
+  for (const char* column : others) {
+    set += fmt::format("{}{} = excluded.{}", set.empty() ? "" : ", ", column, column);
+  }
+  return fmt::format("{} ON CONFLICT ({}) DO UPDATE SET {}", pg_insert_sql(table, columns, count),
+                     key, set);
+}
+
+const PgStatement kUpsertInstance{
+    "rmaflow_upsert_instance",
+    pg_upsert_sql("instances", kInstanceColumns, kInstanceColumnCount, "id",
+                  {"workflow",   "version",      "status",         "step",          "visits",
+                   "context",    "business_key", "correlation_id", "input_hash",    "last_seq",
+                   "created_at", "updated_at",   "ended_at",       "deadline",      "saga",
+                   "cursors",    "parent_id",    "parent_step",    "parent_branch", "paused_at"})};
+const PgStatement kInsertEvent{"rmaflow_insert_event",
+                               pg_insert_sql("events", kEventColumns, kEventColumnCount)};
+const PgStatement kDeleteTimer{
+    "rmaflow_delete_timer",
+    "DELETE FROM timers WHERE instance_id = $1 AND branch = $2 AND name = $3"};
+const PgStatement kUpsertTimer{"rmaflow_upsert_timer",
+                               pg_upsert_sql("timers", kTimerColumns, kTimerColumnCount,
+                                             "instance_id, branch, name", {"due"})};
+const PgStatement kInsertSignal{"rmaflow_insert_signal",
+                                pg_insert_sql("signals", kSignalColumns, kSignalColumnCount)};
+const PgStatement kConsumeSignal{
+    "rmaflow_consume_signal",
+    "UPDATE signals SET consumed_at = $1"
+    " WHERE instance_id = $2 AND idempotency_key = $3 AND consumed_at IS NULL"};
+const PgStatement kClearAttributes{"rmaflow_clear_attributes",
+                                   "DELETE FROM instance_attributes WHERE instance_id = $1"};
+const PgStatement kInsertAttribute{
+    "rmaflow_insert_attribute",
+    "INSERT INTO instance_attributes (instance_id, name, kind, number_value, text_value)"
+    " VALUES ($1, $2, $3, $4::numeric, $5)"};
+const PgStatement kUpsertJob{
+    "rmaflow_upsert_job",
+    pg_upsert_sql("jobs", kJobColumns, kJobColumnCount, "id",
+                  {"action", "filter", "args", "actor", "reason", "per_second", "state",
+                   "created_at", "updated_at", "ended_at", "cursor", "applied", "refused",
+                   "cancelled_by", "cancel_reason"})};
+const PgStatement kInsertJobItem{"rmaflow_insert_job_item",
+                                 pg_insert_sql("job_items", kJobItemColumns, kJobItemColumnCount)};
+const PgStatement kFinishCommand{
+    "rmaflow_finish_command",
+    "UPDATE commands SET applied_at = $1, outcome = $2 WHERE id = $3 AND outcome = ''"};
+
+}  // namespace
+
+void pg_apply_batch(PgConnection& c, const WriteBatch& batch) {
+  // Refused before anything is sent: the batch fails whole either way.
+  for (const auto& row : batch.commands_done) {
+    if (row.outcome.empty()) {
+      throw Error(Errc::storage,
+                  fmt::format("cannot commit to {}: command {} is marked done without an outcome",
+                              c.display(), row.id));
+    }
+  }
+  PgPipeline p(c);
+  for (const auto& row : batch.instances) p.send(kUpsertInstance, pg_instance_params(row));
+  for (const auto& row : batch.events) p.send(kInsertEvent, pg_event_params(row));
+  for (const auto& timer : batch.timers_cleared) {
+    p.send(kDeleteTimer, PgParams().add(timer.instance_id).add(timer.branch).add(timer.name));
+  }
+  for (const auto& row : batch.timers_set) p.send(kUpsertTimer, pg_timer_params(row));
+  for (const auto& row : batch.signals_added) p.send(kInsertSignal, pg_signal_params(row));
+  for (const auto& row : batch.signals_consumed) {
+    p.send(kConsumeSignal, PgParams().add(row.at).add(row.instance_id).add(row.idempotency_key),
+           [&c, &row](const PgResult& result) {
+             if (result.affected() == 1) return;
+             throw Error(Errc::storage,
+                         fmt::format("cannot commit to {}: instance {} has no pending signal "
+                                     "with key {}",
+                                     c.display(), row.instance_id, row.idempotency_key));
+           });
+  }
+  for (const auto& update : batch.attributes) {
+    p.send(kClearAttributes, PgParams().add(update.instance_id));
+    for (const auto& [name, value] : update.values.items()) {
+      PgParams params;
+      params.add(update.instance_id).add(name);
+      pg_add_attribute_value(params, value);
+      p.send(kInsertAttribute, params);
+    }
+  }
+  for (const auto& row : batch.jobs) p.send(kUpsertJob, pg_job_params(row));
+  for (const auto& row : batch.job_items) p.send(kInsertJobItem, pg_job_item_params(row));
+  for (const auto& row : batch.commands_done) {
+    p.send(kFinishCommand, PgParams().add(row.applied_at).add(row.outcome).add(row.id),
+           [&c, &row](const PgResult& result) {
+             if (result.affected() == 1) return;
+             throw Error(Errc::storage, fmt::format("cannot commit to {}: there is no pending "
+                                                    "command {}",
+                                                    c.display(), row.id));
+           });
+  }
+  p.finish();
+}
+
+}  // namespace rmaflow::store
