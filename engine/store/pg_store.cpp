@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include "engine/store/pg_batch_writer.hpp"
 #include "engine/store/pg_queries.hpp"
 #include "engine/store/pg_rows.hpp"
@@ -19,6 +21,8 @@ namespace {
 
 // The engine's session advisory lock, per database: "rmaflow" in ASCII.
 constexpr std::int64_t kEngineLockKey = 0x726d61666c6f7700;
+// How long an engine's store waits for the lock a vanished holder's session still has.
+constexpr std::chrono::milliseconds kEngineLockWait{2000};
 
 std::string pg_select_from(const char* columns, const char* table, const char* rest) {
   return fmt::format("SELECT {} FROM {} {}", columns, table, rest);
@@ -65,7 +69,16 @@ void PgStore::set_up_session(PgConnection& connection) {
     if (!options_.engine) return;
     auto granted =
         connection.exec("SELECT pg_try_advisory_lock($1)", PgParams().add(kEngineLockKey));
-    if (granted.text(0, 0) != "t") {
+    if (granted.text(0, 0) == "t") return;
+    // A killed engine's session holds the lock until the server sees its connection close,
+    // which takes it a moment: its successor waits that long, and no longer.
+    try {
+      connection.exec(fmt::format("SET lock_timeout = '{}ms'", kEngineLockWait.count()));
+      connection.exec("SELECT pg_advisory_lock($1)", PgParams().add(kEngineLockKey));
+      connection.exec("RESET lock_timeout");
+    } catch (const PgFailure& e) {
+      if (e.sqlstate() != "55P03") throw;  // lock_not_available: someone holds it
+      connection.exec("RESET lock_timeout");
       throw Error(Errc::conflict, fmt::format("another rmaflow engine is running on {}{}",
                                               connection.display(), lock_holder(connection)));
     }

@@ -15,6 +15,7 @@
 
 #include "rmaflow/store.hpp"
 #include "tests/cli/cli_checks.hpp"
+#include "tests/support/pg_cluster.hpp"
 #include "tests/support/process.hpp"
 
 using namespace rmaflow::testing;
@@ -160,6 +161,16 @@ TEST_CASE("Recovery.Sigkill.Issue11.ReinvocationIsInTheHistory") {
 
 TEST_CASE("Recovery.Sigkill.RepeatedKills") {
   kill_and_recover({"commit.after:2", "invoke.after:70", "retry.armed:5", "commit.before:2"});
+}
+
+// The same kills with the engine on PostgreSQL (a throwaway cluster): each restart takes the
+// engine's lock over from the killed process's session, and finds every committed transition.
+TEST_CASE("Recovery.Sigkill.Issue18.OnPostgres") {
+  Run r;
+  r.db = PgCluster::shared().create_database();
+  kill_then_finish([&](const std::string& kill_at) { return r.run(kill_at); },
+                   {"commit.after:2", "invoke.after:70", "retry.armed:5", "commit.before:2"});
+  check_after_recovery(r);
 }
 
 namespace {

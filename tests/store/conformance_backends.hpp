@@ -17,9 +17,6 @@ struct SqliteBackend {
   std::string location = dir.file("store.db");
   // Makes the location an empty database, as a new PostgreSQL database is.
   void create_empty() const { dir.write("store.db", ""); }
-  // The SQLite store takes the engine's lock once EngineLock moves into it (StoreOptions::engine);
-  // until then the engine takes it itself.
-  static constexpr bool kEngineLock = false;
   // Known divergence: instance_attributes.value is declared ANY in a table that is not STRICT,
   // which SQLite gives NUMERIC affinity, so the text "500" (or "00123") is stored, compared
   // and read back as the number 500 (123), against the contract of AttributeCondition.
@@ -30,7 +27,6 @@ struct SqliteBackend {
 struct PostgresBackend {
   std::string location = PgCluster::shared().create_database();
   void create_empty() const {}
-  static constexpr bool kEngineLock = true;
   static constexpr bool kTextAttributesStayText = true;
 };
 

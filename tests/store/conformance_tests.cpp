@@ -687,10 +687,6 @@ TEST_CASE_TEMPLATE("Store.Conformance.ReopenAndReadOnly", B, RMAFLOW_BACKENDS) {
 }
 
 TEST_CASE_TEMPLATE("Store.Conformance.OneEngineAtATime", B, RMAFLOW_BACKENDS) {
-  if constexpr (!B::kEngineLock) {
-    MESSAGE("this store does not take the engine's lock yet");
-    return;
-  }
   B db;
   auto engine = open_store(db.location, engine_option());
   CHECK(error_from([&] { open_store(db.location, engine_option()); }).code() == Errc::conflict);
