@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "engine/store/pg_connection.hpp"
 #include "engine/store/pg_schema.hpp"
@@ -89,6 +91,32 @@ TEST_CASE("Store.Postgres.RefusesForeignAndNewerDatabases") {
     CHECK(e.code() == Errc::storage);
     CHECK(std::string(e.what()).find("newer than this rmaflow supports") != std::string::npos);
   }
+}
+
+TEST_CASE("Store.Postgres.NodesStartingTogetherMigrateOnce") {
+  auto& cluster = PgCluster::shared();
+  auto uri = cluster.create_database();
+  // Four nodes open the new database at once: each waits for the one migrating, none applies
+  // a migration twice (which would fail: the tables exist).
+  std::vector<std::string> failures(4);
+  std::vector<std::thread> nodes;
+  for (auto& failure : failures) {
+    nodes.emplace_back([&uri, &failure] {
+      try {
+        open_store(uri)->list_definitions();
+      } catch (const Error& e) {
+        failure = e.what();
+      }
+    });
+  }
+  for (auto& node : nodes) node.join();
+  for (const auto& failure : failures) CHECK_MESSAGE(failure.empty(), failure);
+  auto s = open_store(uri);
+  CHECK(s->list_definitions().empty());
+  cluster.exec(database_of(uri),
+               "DO $$ BEGIN IF (SELECT count(*) FROM schema_version) <> " +
+                   std::to_string(store::pg_latest_schema_version()) +
+                   " THEN RAISE 'a migration was recorded twice'; END IF; END $$");
 }
 
 TEST_CASE("Store.Postgres.ReconnectsAfterTheConnectionIsLost") {
