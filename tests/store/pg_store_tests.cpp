@@ -127,9 +127,10 @@ TEST_CASE("Store.Postgres.ReconnectsAfterTheConnectionIsLost") {
   engine.engine = true;
   auto s = open_store(uri, engine);
   s->commit(testing::start_batch("i-1"));
-  // The server ends every other session on the database (a restart, a failover).
+  // The server ends every other session on the database (a restart, a failover), and this
+  // waits until they have ended.
   cluster.exec(name,
-               "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+               "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
                "WHERE datname = current_database() AND pid <> pg_backend_pid()");
   // The first statement after the loss fails or reconnects; the store works after it, and
   // holds the engine's lock again.
