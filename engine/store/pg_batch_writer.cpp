@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/store/pg_pipeline.hpp"
 #include "engine/store/pg_rows.hpp"
 
 namespace rmaflow::store {

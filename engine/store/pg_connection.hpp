@@ -45,6 +45,10 @@ class PgFailure : public std::runtime_error {
 // and a password=... query or key/value parameter left out): how messages name a database.
 std::string redact_password(std::string_view uri);
 
+// libpq's messages span lines ("...failed: Connection refused\n\tIs the server running...");
+// an rmaflow message is one line.
+std::string one_line(std::string_view text);
+
 // A statement's parameters $1..$N in order, as text; nullopt is SQL NULL. Times are integer
 // milliseconds, as the store keeps them.
 class PgParams {
@@ -126,39 +130,6 @@ class PgConnection {
   std::function<void(PgConnection&)> on_connect_;
   std::set<std::string, std::less<>> prepared_;
   bool in_transaction_ = false;
-};
-
-// Statements sent without waiting for each one's result (libpq's pipeline mode): the many
-// writes of a transaction cost a round trip per kChunk statements instead of one each. Each
-// result is checked in order, by PostgreSQL and then by the statement's `check`; the first
-// failure is thrown once every result sent so far is read, which leaves the connection usable
-// (its transaction aborted, for the caller to roll back).
-class PgPipeline {
- public:
-  using Check = std::function<void(const PgResult&)>;
-  static constexpr std::size_t kChunk = 256;  // results outstanding at most: no deadlock
-
-  explicit PgPipeline(PgConnection& connection);
-  ~PgPipeline();  // reads what is outstanding and leaves pipeline mode; never throws
-  PgPipeline(const PgPipeline&) = delete;
-  PgPipeline& operator=(const PgPipeline&) = delete;
-
-  // Queues `statement` (prepared first if this connection has not yet prepared it).
-  void send(const PgStatement& statement, const PgParams& params, Check check = {});
-  // Reads every outstanding result and leaves pipeline mode; throws the first failure.
-  void finish();
-
- private:
-  struct Pending {
-    Check check;
-    std::string prepared;  // a statement being prepared: forgotten unless it succeeds
-  };
-  void sync_and_read();
-  void leave();
-
-  PgConnection& connection_;
-  std::vector<Pending> pending_;
-  bool active_ = true;
 };
 
 // BEGIN on construction; ROLLBACK on destruction unless commit() ran (never throws).

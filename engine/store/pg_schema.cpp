@@ -168,6 +168,14 @@ constexpr std::array<Migration, 1> kPgMigrations{{
 }};
 // clang-format on
 
+constexpr bool numbered_in_order() {
+  for (std::size_t i = 0; i < kPgMigrations.size(); ++i) {
+    if (kPgMigrations[i].version != static_cast<int>(i) + 1) return false;
+  }
+  return true;
+}
+static_assert(numbered_in_order(), "PostgreSQL migrations are numbered 1, 2, ... in order");
+
 std::int64_t pg_now_millis() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -224,26 +232,19 @@ int pg_stored_schema_version(PgConnection& connection) {
 }
 
 void pg_prepare_schema(PgConnection& connection, bool read_only) {
-  pg_guard(connection, "check the schema of",
-           [&] { refuse_unusable(connection, pg_stored_schema_version(connection), read_only); });
-  if (read_only) return;
   pg_guard(connection, "migrate", [&] {
-    for (const Migration& m : kPgMigrations) {
-      if (pg_stored_schema_version(connection) >= m.version) continue;
+    // One migration per transaction, each under the lock: while it is held no other node
+    // migrates, so what is read under it (the version, whether there are tables) stays true.
+    for (;;) {
       PgTransaction tx(connection);
-      // Another node may be migrating: wait for it, then re-read what it left.
       connection.exec("SELECT pg_advisory_xact_lock($1)", PgParams().add(kMigrationLockKey));
       const int stored = pg_stored_schema_version(connection);
-      if (stored >= m.version) continue;
-      refuse_unusable(connection, stored, /*read_only=*/false);
-      if (stored != m.version - 1) {
-        throw Error(Errc::storage,
-                    fmt::format("{} is at schema version {}, cannot apply migration {}",
-                                connection.display(), stored, m.version));
-      }
-      connection.exec_script(m.sql);
+      refuse_unusable(connection, stored, read_only);
+      if (read_only || stored >= pg_latest_schema_version()) return;  // rolled back: unchanged
+      const Migration& next = kPgMigrations[static_cast<std::size_t>(stored)];
+      connection.exec_script(next.sql);
       connection.exec("INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)",
-                      PgParams().add(m.version).add(pg_now_millis()));
+                      PgParams().add(next.version).add(pg_now_millis()));
       tx.commit();
     }
   });

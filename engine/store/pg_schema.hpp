@@ -24,8 +24,9 @@ int pg_stored_schema_version(PgConnection& connection);
 // Makes the database ready for this binary, or refuses it with Error(storage) naming it:
 // tables but no `schema_version` (someone else's database), a version newer than this binary,
 // and, for a read-only caller, a version older than this binary (it cannot migrate). A
-// writable caller applies the missing migrations, each in its own transaction under an
-// advisory lock, so that two nodes starting at once apply each migration once.
+// writable caller applies the missing migrations, each in its own transaction. The checks and
+// each migration run under an advisory lock, so that nodes starting at once apply each
+// migration once and none judges the database while another is migrating it.
 void pg_prepare_schema(PgConnection& connection, bool read_only);
 
 }  // namespace rmaflow::store

@@ -11,6 +11,7 @@ set(RMAFLOW_STORE_SOURCES
   engine/store/open_store.cpp
   engine/store/pg_batch_writer.cpp
   engine/store/pg_connection.cpp
+  engine/store/pg_pipeline.cpp
   engine/store/pg_queries.cpp
   engine/store/pg_rows.cpp
   engine/store/pg_schema.cpp

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "engine/store/pg_connection.hpp"
 #include "engine/store/pg_schema.hpp"
@@ -91,6 +93,32 @@ TEST_CASE("Store.Postgres.RefusesForeignAndNewerDatabases") {
   }
 }
 
+TEST_CASE("Store.Postgres.NodesStartingTogetherMigrateOnce") {
+  auto& cluster = PgCluster::shared();
+  auto uri = cluster.create_database();
+  // Four nodes open the new database at once: each waits for the one migrating, none applies
+  // a migration twice (which would fail: the tables exist).
+  std::vector<std::string> failures(4);
+  std::vector<std::thread> nodes;
+  for (auto& failure : failures) {
+    nodes.emplace_back([&uri, &failure] {
+      try {
+        open_store(uri)->list_definitions();
+      } catch (const Error& e) {
+        failure = e.what();
+      }
+    });
+  }
+  for (auto& node : nodes) node.join();
+  for (const auto& failure : failures) CHECK_MESSAGE(failure.empty(), failure);
+  auto s = open_store(uri);
+  CHECK(s->list_definitions().empty());
+  cluster.exec(database_of(uri),
+               "DO $$ BEGIN IF (SELECT count(*) FROM schema_version) <> " +
+                   std::to_string(store::pg_latest_schema_version()) +
+                   " THEN RAISE 'a migration was recorded twice'; END IF; END $$");
+}
+
 TEST_CASE("Store.Postgres.ReconnectsAfterTheConnectionIsLost") {
   auto& cluster = PgCluster::shared();
   auto uri = cluster.create_database();
@@ -99,9 +127,10 @@ TEST_CASE("Store.Postgres.ReconnectsAfterTheConnectionIsLost") {
   engine.engine = true;
   auto s = open_store(uri, engine);
   s->commit(testing::start_batch("i-1"));
-  // The server ends every other session on the database (a restart, a failover).
+  // The server ends every other session on the database (a restart, a failover), and this
+  // waits until they have ended.
   cluster.exec(name,
-               "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+               "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
                "WHERE datname = current_database() AND pid <> pg_backend_pid()");
   // The first statement after the loss fails or reconnects; the store works after it, and
   // holds the engine's lock again.
