@@ -273,6 +273,13 @@ nlohmann::json raw_rates(const BenchOptions& opt, const std::string& dir, double
            transitions_per_s / std::max(1.0, raw.batched_rows_per_s)}};
 }
 
+// Which store the report measured, and how durably it committed.
+void name_store(nlohmann::json& report, const BenchOptions& opt) {
+  const bool postgres = is_postgres_location(opt.db);
+  report["store"] = postgres ? "postgresql" : "sqlite";
+  report["sync"] = postgres ? "the server's synchronous_commit" : opt.sync;
+}
+
 nlohmann::json linear_input(int i) { return {{"rma_id", fmt::format("RMA-{}", i)}}; }
 
 // --mode fanout: the same number of instances through the linear workflow and through one
@@ -588,7 +595,8 @@ void closed_loop_via_api(net::HttpClient& http, std::uint16_t port, int i) {
 // before it starts the next, as the peers' benchmark drivers do (with one client: a workflow's
 // latency end to end, one at a time). In process (Engine::start, Engine::await_end), or with
 // --via-api through the HTTP API on loopback, as `rmaflow serve` answers it.
-int bench_closed_loop(const BenchOptions& opt, const std::string& db_path) {
+int bench_closed_loop(const BenchOptions& opt, const std::string& db_path,
+                      const std::string& raw_dir) {
   RunningEngine running(opt, db_path);
   auto& engine = running.engine;
   std::unique_ptr<api::ApiServer> server;
@@ -655,8 +663,8 @@ int bench_closed_loop(const BenchOptions& opt, const std::string& db_path) {
                            {"workflow_latency_ms", percentiles(all)},
                            {"per_step_ms_p50", percentile(all, 0.50) / opt.steps},
                            {"step_latency_ms", percentiles(running.step_ms)}};
-  report.update(raw_rates(opt, fs::absolute(db_path).parent_path().string(),
-                          report["transitions_per_s"].get<double>()));
+  name_store(report, opt);
+  report.update(raw_rates(opt, raw_dir, report["transitions_per_s"].get<double>()));
   fmt::print("{}\n", report.dump(2));
   return kExitOk;
 }
@@ -878,15 +886,14 @@ int bench(const BenchOptions& opt) {
   if (opt.mode == "fanout") return bench_fan_out(opt, db_path);
   if (opt.mode == "observe") return bench_observe(opt, db_path);
   if (opt.mode == "search") return bench_search(opt, db_path);
-  if (opt.mode == "closed") return bench_closed_loop(opt, db_path);
+  if (opt.mode == "closed") return bench_closed_loop(opt, db_path, dir);
   if (opt.mode == "open") return bench_open_loop(opt, db_path);
   if (opt.via_api) {
     throw Error(Errc::invalid_argument, "--via-api goes with --mode closed");
   }
   auto report = run_to_end(opt, db_path, bench_workflow(opt.steps), "bench", linear_input);
   report["steps"] = opt.steps;
-  report["store"] = postgres ? "postgresql" : "sqlite";
-  report["sync"] = postgres ? "the server's synchronous_commit" : opt.sync;
+  name_store(report, opt);
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   report["peak_rss_mb"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
