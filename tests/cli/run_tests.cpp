@@ -15,7 +15,9 @@
 #include <sstream>
 
 #include "rmaflow/definition.hpp"
+#include "rmaflow/store.hpp"
 #include "tests/cli/cli_checks.hpp"
+#include "tests/support/pg_cluster.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/server_process.hpp"
 
@@ -923,6 +925,39 @@ TEST_CASE("Cli.Bench.Issue19.ClosedLoopRunsEveryInstanceToItsEnd") {
   auto misplaced = run_process({rmaflow_binary(), "bench", "--via-api", "--instances", "10"});
   CHECK(misplaced.exit_code != 0);
   CHECK(misplaced.err.find("--via-api goes with --mode closed") != std::string::npos);
+}
+
+// rmaflow bench on PostgreSQL (a throwaway cluster): the throughput and closed modes run on an
+// empty database there and say so; a database that holds anything, and the modes that make
+// files of their own, are refused.
+TEST_CASE("Cli.Bench.Issue18.RunsOnAnEmptyPostgresDatabase") {
+  auto& cluster = PgCluster::shared();
+  for (std::string mode : {"throughput", "closed"}) {
+    CAPTURE(mode);
+    auto db = cluster.create_database();
+    std::vector<std::string> args = {
+        rmaflow_binary(), "bench", "--db",    db,  "--mode",          mode,
+        "--instances",    "30",    "--steps", "2", "--raw-budget-ms", "50"};
+    auto r = run_process(args);
+    INFO(r.out, r.err);
+    REQUIRE(r.exit_code == 0);
+    auto report = nlohmann::json::parse(r.out);
+    CHECK(report["store"] == "postgresql");
+    CHECK(report["sync"] == "the server's synchronous_commit");
+    // A start, two steps entered and completed, an end: six transitions each at the least.
+    CHECK(report["transitions_per_s"].get<double>() * report["seconds"].get<double>() >= 30 * 6);
+    auto counts =
+        rmaflow::open_store(db, rmaflow::StoreOptions{.read_only = true})->count_by_status();
+    CHECK(counts[rmaflow::InstanceStatus::completed] == 30);
+
+    auto again = run_process(args);
+    CHECK(again.exit_code == 1);
+    CHECK(again.err.find("the benchmark needs an empty database") != std::string::npos);
+  }
+  auto fanout = run_process(
+      {rmaflow_binary(), "bench", "--db", cluster.create_database(), "--mode", "fanout"});
+  CHECK(fanout.exit_code == 1);
+  CHECK(fanout.err.find("--mode fanout runs on SQLite files") != std::string::npos);
 }
 
 // rmaflow bench --mode open: starts offered at a fixed rate for a fixed time, each run to its
