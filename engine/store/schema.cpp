@@ -18,7 +18,7 @@ namespace {
 // are the integers of the enums in rmaflow/status.hpp. Text columns hold '' rather than NULL
 // for "none", except the optional times, which are NULL.
 // clang-format off
-constexpr std::array<Migration, 9> kMigrations{{
+constexpr std::array<Migration, 10> kMigrations{{
   {1, "definitions, instances, events, timers", R"sql(
     CREATE TABLE schema_version (
       version    INTEGER PRIMARY KEY,
@@ -222,6 +222,23 @@ constexpr std::array<Migration, 9> kMigrations{{
       at          INTEGER NOT NULL,
       PRIMARY KEY (job_id, instance_id)
     ) WITHOUT ROWID;
+  )sql"},
+  // Version 8 declared `value ANY` in a table that is not STRICT, which SQLite reads as NUMERIC
+  // affinity: text that looks like a number ("500", "00123") was stored as that number, against
+  // the rule that text compares with text only. A column without a declared type has no
+  // affinity and keeps each value as bound. Values already converted stay as stored until the
+  // instance's next transition indexes its attributes again.
+  {10, "instance_attributes: values kept as bound (no affinity)", R"sql(
+    CREATE TABLE instance_attributes_kept (
+      instance_id TEXT NOT NULL,
+      name        TEXT NOT NULL,
+      value            NOT NULL,
+      PRIMARY KEY (instance_id, name)
+    ) WITHOUT ROWID;
+    INSERT INTO instance_attributes_kept SELECT instance_id, name, value FROM instance_attributes;
+    DROP TABLE instance_attributes;
+    ALTER TABLE instance_attributes_kept RENAME TO instance_attributes;
+    CREATE INDEX instance_attributes_value ON instance_attributes (name, value, instance_id);
   )sql"},
 }};
 // clang-format on

@@ -17,17 +17,12 @@ struct SqliteBackend {
   std::string location = dir.file("store.db");
   // Makes the location an empty database, as a new PostgreSQL database is.
   void create_empty() const { dir.write("store.db", ""); }
-  // Known divergence: instance_attributes.value is declared ANY in a table that is not STRICT,
-  // which SQLite gives NUMERIC affinity, so the text "500" (or "00123") is stored, compared
-  // and read back as the number 500 (123), against the contract of AttributeCondition.
-  static constexpr bool kTextAttributesStayText = false;
 };
 
 // A new database on the process's throwaway PostgreSQL 15 cluster.
 struct PostgresBackend {
   std::string location = PgCluster::shared().create_database();
   void create_empty() const {}
-  static constexpr bool kTextAttributesStayText = true;
 };
 
 }  // namespace rmaflow::testing

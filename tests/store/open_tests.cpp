@@ -229,3 +229,38 @@ TEST_CASE("Store.Wrapper.ForwardsAndOverrides") {
   CHECK_FALSE(s.find_by_business_key("returns", "none").has_value());
   CHECK(s.due_timers(from_millis(0), 10).empty());
 }
+
+// Version 10 rebuilds instance_attributes without affinity: what version 9 stored is kept as
+// stored, and from then on text that reads as a number stays text.
+TEST_CASE("Store.Open.Issue18.AttributeTextStaysTextFromVersion10") {
+  TempDir dir;
+  const auto path = dir.file("v9.db");
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA journal_mode = WAL");
+    store::migrate(db, path, 9);
+    REQUIRE(store::stored_schema_version(db) == 9);
+    db.exec(R"sql(
+      INSERT INTO instance_attributes (instance_id, name, value) VALUES
+        ('i-1', 'customer', 'C-105'), ('i-1', 'value', 512.5), ('i-2', 'zip', '00123');
+    )sql");
+    // What version 9 did to text that reads as a number.
+    CHECK(db.execAndGet("SELECT typeof(value) FROM instance_attributes WHERE name = 'zip'")
+              .getString() == "integer");
+  }
+  auto s = open_store(path);
+  CHECK(schema_version_of(path) == store::latest_schema_version());
+  CHECK(s->attributes("i-1") == nlohmann::json{{"customer", "C-105"}, {"value", 512.5}});
+  CHECK(s->attributes("i-2") == nlohmann::json{{"zip", 123}});  // kept as version 9 stored it
+
+  s->commit(testing::start_batch("i-3"));
+  WriteBatch batch;
+  batch.attributes.push_back({"i-3", {{"zip", "00123"}}});
+  s->commit(batch);
+  CHECK(s->attributes("i-3") == nlohmann::json{{"zip", "00123"}});
+  InstanceFilter text;
+  text.attributes.push_back(parse_attribute_condition("zip=\"00123\""));
+  auto found = s->list_instances(text);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].id == "i-3");
+}
