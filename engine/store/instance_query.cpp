@@ -199,6 +199,11 @@ AttributeCondition parse_attribute_condition(std::string_view text) {
   auto parsed = nlohmann::json::parse(value, nullptr, false);
   // A number or a JSON string as written; anything else (true, words, times) is text.
   out.value = parsed.is_number() || parsed.is_string() ? parsed : nlohmann::json(value);
+  // An integer past int64 (which both stores bind as one) compares as the double it is near.
+  if (out.value.is_number_unsigned() &&
+      out.value.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    out.value = out.value.get<double>();
+  }
   if (out.value.is_string() && out.value.get<std::string>().size() > kMaxAttributeBytes) {
     throw Error(Errc::invalid_argument,
                 fmt::format("the value compared with {} is longer than {} bytes", out.name,

@@ -109,4 +109,10 @@ TEST_CASE("Attributes.Issue16.ConditionsThatDoNotParseAreRefusedWithAReason") {
   auto word = parse_attribute_condition("channel=web");
   CHECK(word.op == "=");
   CHECK(word.value == "web");
+  // Past int64 a number is compared as a double, never wrapped to a negative integer.
+  auto huge = parse_attribute_condition("value<18446744073709551615");
+  CHECK(huge.value.is_number_float());
+  CHECK(huge.value.get<double>() > 1.8e19);
+  CHECK(parse_attribute_condition("value<9223372036854775807").value.get<std::int64_t>() ==
+        INT64_MAX);
 }
