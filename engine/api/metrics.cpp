@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <bit>
+
 namespace rmaflow::api {
 
 using observe::labels;
@@ -44,6 +46,14 @@ std::string Metrics::exposition(const EngineStats& engine, bool engine_running,
   out += fmt::format("rmaflow_engine_storage_failing {}\n", engine.storage_failing ? 1 : 0);
   write_family(out, "rmaflow_engine_failed_commits_total", "counter", "Commits that failed (and were retried).");
   out += fmt::format("rmaflow_engine_failed_commits_total {}\n", engine.failed_commits);
+  if (!engine.node.name.empty()) {
+    write_family(out, "rmaflow_node_shards_held", "gauge",
+                 "Shards of the database whose leases this node holds (it owns their instances).");
+    out += fmt::format("rmaflow_node_shards_held {}\n", std::popcount(engine.node.held));
+    write_family(out, "rmaflow_node_takeovers_total", "counter",
+                 "Shards this node took over from a node whose lease had expired.");
+    out += fmt::format("rmaflow_node_takeovers_total {}\n", engine.node.takeovers);
+  }
   write_family(out, "rmaflow_engine_heartbeat_age_seconds", "gauge",
          "Seconds since the engine's thread last came round its loop (it does every second).");
   out += fmt::format("rmaflow_engine_heartbeat_age_seconds {:.3f}\n",

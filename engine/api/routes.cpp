@@ -72,6 +72,15 @@ void get_health(ApiContext& context, ApiRequest& request, const Answer& answer) 
                            {"commits", stats.commits},
                            {"in_flight", stats.in_flight},
                            {"storage", stats.storage_failing ? "failing" : "ok"}};
+  if (!stats.node.name.empty()) {
+    nlohmann::json shards = nlohmann::json::array();
+    for (int s = 0; s < kShards; ++s)
+      if (holds(stats.node.held, s)) shards.push_back(s);
+    engine["node"] = {{"name", stats.node.name},
+                      {"session", stats.node.session},
+                      {"shards", std::move(shards)},
+                      {"takeovers", stats.node.takeovers}};
+  }
   std::string status = "ok";
   std::string detail;
   if (!context.engine_running()) {

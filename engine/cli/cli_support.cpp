@@ -238,10 +238,12 @@ bool check_actions_reporting(const std::vector<std::shared_ptr<const Definition>
 std::unique_ptr<Engine> open_engine(
     const std::string& db_path, const std::string& sync, std::shared_ptr<AdapterRegistry> adapters,
     std::shared_ptr<Clock> clock,
-    std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit,
-    double trace_sample) {
+    std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit, double trace_sample,
+    NodeOptions node) {
   check_db_path(db_path);
   EngineOptions options;
+  options.node = std::move(node.name);
+  options.lease = node.lease;
   options.on_commit = std::move(on_commit);
   options.trace_sample = trace_sample;
   options.db_path = db_path;

@@ -44,6 +44,8 @@ struct ServeOptions {
   double trace_sample = 1.0;
   std::string sim_start;
   double sim_speed = 86400;
+  std::string node;
+  std::string lease = "10s";
 };
 
 bool is_loopback(const std::string& host) {
@@ -121,7 +123,8 @@ int serve(const ServeOptions& opt) {
       std::move(traces));
   auto engine = open_engine(opt.db, opt.sync, adapters, nullptr,
                             observe::Observability::commit_observer(observability),
-                            opt.otlp_endpoint.empty() ? 1.0 : opt.trace_sample);
+                            opt.otlp_endpoint.empty() ? 1.0 : opt.trace_sample,
+                            NodeOptions{opt.node, duration_option("--lease", opt.lease)});
   for (const auto& def : *defs) engine->deploy(def);
   api_options.definitions = *defs;
 
@@ -152,11 +155,13 @@ int serve(const ServeOptions& opt) {
   }
   auto url = fmt::format("http://{}:{}", host.find(':') != std::string::npos ? "[" + host + "]" : host,
                          server.port());
-  fmt::print("rmaflow: serving {} (database {}, {})\n", url, opt.db,
-             opt.no_auth ? "no authentication" : "tokens from " + opt.auth);
+  fmt::print("rmaflow: serving {} (database {}, {}{})\n", url, display_location(opt.db),
+             opt.no_auth ? "no authentication" : "tokens from " + opt.auth,
+             opt.node.empty() ? "" : ", node " + opt.node);
   std::fflush(stdout);
-  observe::log(LogLevel::info, "serving",
-               {{"url", url}, {"db", opt.db}, {"auth", opt.no_auth ? "none" : opt.auth}});
+  observe::log(
+      LogLevel::info, "serving",
+      {{"url", url}, {"db", display_location(opt.db)}, {"auth", opt.no_auth ? "none" : opt.auth}});
 
   int received = stop_signals.wait();
   observe::log(LogLevel::info, "finishing requests in flight",
@@ -188,6 +193,14 @@ void register_serve(CLI::App& app, int& exit_code) {
   cmd->add_option("--auth", opt->auth, "Tokens file (see rmaflow token add)");
   cmd->add_flag("--no-auth", opt->no_auth,
                 "Serve without authentication (loopback addresses only): every caller is admin");
+  cmd->add_option("--node", opt->node,
+                  "Join the nodes that share this PostgreSQL database under this name (letters, "
+                  "digits, '-', '_', '.'): each owns the instances of its share of the "
+                  "database's shards, and takes over a stopped node's");
+  cmd->add_option("--lease", opt->lease,
+                  "With --node: how long its leases last unless renewed (default 10s): another "
+                  "node takes a silent node's instances over this long after it went silent")
+      ->needs("--node");
   cmd->add_option("--sync", opt->sync, "SQLite synchronous mode: full (default) or normal")
       ->check(CLI::IsMember({"full", "normal"}));
   cmd->add_option("--max-body", opt->max_body, "Largest request body in bytes (default 1 MiB)")

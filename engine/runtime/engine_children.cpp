@@ -51,8 +51,10 @@ std::string EngineImpl::create_child(Instance& parent, const std::string& branch
   }
   std::string hash = sha256_hex(input.dump());
   const LiveCursor& at = parent.at(branch);
-  Instance& child = create_instance(std::move(def), std::move(input), business_key, hash,
-                                    parent.row.correlation_id);
+  // In its parent's shard: the node that owns the parent owns the child.
+  Instance& child =
+      create_instance(ids_.next(clock_->now(), shard_of(parent.row.id)), std::move(def),
+                      std::move(input), business_key, hash, parent.row.correlation_id);
   child.row.parent = ParentRef{parent.row.id, at.step, branch};
   child.row.context["instance"]["parent"] = {
       {"id", parent.row.id}, {"step", at.step}, {"branch", branch}};

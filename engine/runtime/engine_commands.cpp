@@ -18,11 +18,6 @@ constexpr std::size_t kCommandsPerPoll = 1000;
 
 }  // namespace
 
-void EngineImpl::act(OperatorAction action, ReplyFn<ActionResult> done) {
-  submit<ActionResult>([this, action = std::move(action)] { return handle_action(action); },
-                       std::move(done));
-}
-
 ActionResult EngineImpl::handle_action(const OperatorAction& action) {
   check_request(action);
   if (json_deeper_than(action.args)) {
@@ -55,6 +50,9 @@ ActionResult EngineImpl::handle_redrive(const OperatorAction& action) {
                         "redrive applies to the whole instance, not to a branch", "branch");
   }
   auto marked = processing(action.instance_id);
+  if (!holds(store_->held_shards(), action.instance_id)) {
+    throw RoutedElsewhere(action.instance_id, shard_of(action.instance_id));
+  }
   auto not_finished = [&](InstanceStatus status) {
     return Error(Errc::refused, fmt::format("instance {} is {}: only a finished instance can be "
                                             "redriven; retry, skip or goto it instead",
@@ -106,12 +104,25 @@ void EngineImpl::apply_pending_commands(std::size_t limit) {
   }
   for (const auto& command : pending) {
     // Applied already; its outcome waits in the batch for the next commit.
-    if (command.id <= last_command_) continue;
-    last_command_ = command.id;
+    if (!applying_.insert(command.id).second) continue;
+    batch().then([this, id = command.id] { applying_.erase(id); });
     std::string outcome = "applied";
     try {
       auto body = nlohmann::json::parse(command.body);
-      if (command.kind == "signal") {
+      if (command.kind == "start") {  // passed on by another node (engine_nodes.cpp)
+        StartRequest request;
+        request.workflow = body.value("workflow", std::string());
+        if (body.contains("version")) request.version = body["version"].get<int>();
+        request.input = body.value("input", nlohmann::json::object());
+        if (body.contains("business_key")) {
+          request.business_key = body["business_key"].get<std::string>();
+        }
+        request.correlation_id = body.value("correlation_id", std::string());
+        auto started = handle_start(std::move(request), command.instance_id);
+        if (!started.created) {
+          outcome = fmt::format("applied: existing instance {}", started.instance_id);
+        }
+      } else if (command.kind == "signal") {
         SignalRequest request;
         request.instance_id = command.instance_id;
         request.name = body.value("name", std::string());

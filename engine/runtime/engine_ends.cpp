@@ -9,6 +9,15 @@ namespace rmaflow {
 
 void EngineImpl::await_end(std::string instance_id, Duration timeout, ReplyFn<InstanceRow> done) {
   auto reply = std::make_shared<PendingReply<InstanceRow>>(std::move(done));
+  if (forwarder_ && !holds(store_->held_shards(), instance_id)) {
+    // Another node's instance: its end is seen in the database.
+    forwarder_->await_end(
+        std::move(instance_id),
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout.count()),
+        [reply](InstanceRow row) { reply->give(std::move(row)); },
+        [reply](std::exception_ptr error) { reply->fail(std::move(error)); });
+    return;
+  }
   boost::asio::post(io_, [this, id = std::move(instance_id), timeout, reply]() mutable {
     try {
       handle_await_end(id, timeout, reply);  // a copy: the reply stays here for an error

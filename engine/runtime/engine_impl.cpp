@@ -32,8 +32,11 @@ EngineImpl::EngineImpl(EngineOptions options)
   if (options_.store) {
     store_ = std::move(options_.store);
   } else {
-    store_ = open_store(options_.db_path,
-                        StoreOptions{.sync = options_.sync, .read_only = false, .engine = true});
+    store_ = open_store(options_.db_path, StoreOptions{.sync = options_.sync,
+                                                       .read_only = false,
+                                                       .engine = true,
+                                                       .node = options_.node,
+                                                       .lease = options_.lease});
     if (!is_postgres_location(options_.db_path)) {
       quarantine_.emplace(canonical_db_path(options_.db_path));
     }
@@ -48,6 +51,8 @@ EngineImpl::EngineImpl(EngineOptions options)
   commit_.emplace(
       io_, *store_, store_mu_, options_.max_batch_events, health_,
       [this] { timers_->arm_wake(); }, [this] { fire_due_timers(); }, options_.on_commit);
+  // A node's requests about other nodes' instances wait for their owner this long at most.
+  if (is_node()) forwarder_ = std::make_unique<Forwarder>(options_.db_path, Duration(30'000));
   recover();
   started_ = adapters_->all();
   for (const auto& adapter : started_) adapter->start(*this);
@@ -87,6 +92,7 @@ Instance* EngineImpl::acquire(const std::string& id) {
     row = store_->get_instance(id);
   }
   if (!row || is_final(row->status)) return nullptr;
+  if (!holds(store_->held_shards(), id)) throw RoutedElsewhere(id, shard_of(id));
   auto& slot = active_[id];
   slot = load_instance(std::move(*row));
   active_count_ = active_.size();
@@ -194,13 +200,26 @@ void EngineImpl::arm_heartbeat() {
   health_.beat();
   heartbeat_.expires_after(std::chrono::seconds(1));
   heartbeat_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) arm_heartbeat();
+    if (ec) return;
+    // A node takes its first leases a second after it starts, by when nodes started together
+    // see each other and share the shards out.
+    if (is_node()) keep_leases();
+    arm_heartbeat();
   });
 }
 
 void EngineImpl::stop() {
   asio::post(io_, [this] {
     commit_->flush();
+    if (is_node()) {
+      // Others take this node's instances over at once instead of when its leases expire.
+      try {
+        std::lock_guard lock(store_mu_);
+        store_->release_leases();
+      } catch (const Error&) {
+        // They expire instead.
+      }
+    }
     run_guard_.reset();
     timers_->cancel();
     command_poll_.cancel();
@@ -220,6 +239,7 @@ EngineStats EngineImpl::stats() const {
   s.active_instances = active_count_;
   s.in_flight = in_flight_count_;
   health_.describe(s);
+  s.node = store_->node();
   return s;
 }
 

@@ -37,11 +37,13 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "engine/runtime/batch.hpp"
 #include "engine/runtime/call_limiter.hpp"
 #include "engine/runtime/definition_cache.hpp"
 #include "engine/runtime/engine_health.hpp"
+#include "engine/runtime/forwarder.hpp"
 #include "engine/runtime/group_commit.hpp"
 #include "engine/runtime/instance.hpp"
 #include "engine/runtime/pending_reply.hpp"
@@ -52,6 +54,24 @@
 #include "rmaflow/engine.hpp"
 
 namespace rmaflow {
+
+// Thrown by a request's handler when the instance (or, for a start, the shard its business
+// key belongs to) is another node's: the request goes to that node (Forwarder). An Error, so
+// that a path that cannot pass it on refuses the request instead.
+class RoutedElsewhere : public Error {
+ public:
+  RoutedElsewhere(std::string instance_id, int shard);
+  std::string instance_id;  // empty for a start
+  int shard = 0;
+};
+
+// How a request is passed on to the node that owns its instance: the command that asks that
+// node for the same (built on the engine thread), and the answer read from its outcome.
+template <typename Result>
+struct Route {
+  std::function<CommandRow(const RoutedElsewhere&)> command;
+  std::function<Result(const CommandRow& done, Store& store)> answer;
+};
 
 class EngineImpl final : public Engine, private MachineHost, private AdapterHost {
  public:
@@ -119,6 +139,19 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
 
   // recovery.cpp
   void recover();
+  // Holds in memory the rows' instances that are not yet and whose shard is in `shards`;
+  // returns their ids.
+  std::vector<std::string> load_active(std::vector<InstanceRow> rows, ShardMask shards);
+  // Arms the loaded instances' retry timers and resumes them, in id order.
+  void resume_loaded(std::vector<std::string> ids);
+  // Several nodes (engine_nodes.cpp): renews this node's leases and takes its share; throws
+  // LeaseLost when another node took one of its shards over.
+  void keep_leases();
+  // Takes up the instances, timers and commands of shards just taken.
+  void adopt(ShardMask gained);
+  // The shard a new instance without a business key goes to: the held ones in turn.
+  int home_shard();
+  bool is_node() const { return !options_.node.empty(); }
   // Suspends the instance the last two processes died on, before anything resumes.
   void quarantine_suspect();
   // Marks `id` as the instance the engine's thread works on (quarantine.hpp).
@@ -145,12 +178,15 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   // Runs `handle` on the engine thread; its result answers `done` once the batch it wrote to is
   // committed (for a request that changed nothing, once the batch before it is); an Error it
   // throws answers at once.
+  // A handler that throws RoutedElsewhere has the request passed on along `route` (refused
+  // when there is none).
   template <typename Result, typename Handle>
-  void submit(Handle handle, ReplyFn<Result> done);
-  StartResult handle_start(StartRequest request);
+  void submit(Handle handle, ReplyFn<Result> done, Route<Result> route = {});
+  // `id`: the instance's id when another node chose it (a start passed on, engine_nodes.cpp).
+  StartResult handle_start(StartRequest request, const std::string& id = {});
   // A new instance of `def` with `input`, in memory, not yet begun.
-  Instance& create_instance(std::shared_ptr<const Definition> def, nlohmann::json input,
-                            std::string business_key, std::string input_hash,
+  Instance& create_instance(std::string id, std::shared_ptr<const Definition> def,
+                            nlohmann::json input, std::string business_key, std::string input_hash,
                             std::string correlation_id);
   SignalResult handle_signal(const SignalRequest& request);
   ActionResult handle_action(const OperatorAction& action);
@@ -214,7 +250,10 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   std::optional<TimerService> timers_;
   StepMachine machine_;
   boost::asio::steady_timer command_poll_;
-  std::int64_t last_command_ = 0;  // commands up to this id were handled
+  // Queued commands applied whose outcome waits in the batch for its commit.
+  std::unordered_set<std::int64_t> applying_;
+  std::unique_ptr<Forwarder> forwarder_;  // when a node: requests for other nodes' instances
+  int last_home_ = kShards - 1;
   struct RunningJob {
     JobRow row;
     double allowance = 0;  // instances it may deal with now (a token bucket)
@@ -261,9 +300,10 @@ inline std::string pending_key(const std::string& workflow, const std::string& b
 }
 
 template <typename Result, typename Handle>
-void EngineImpl::submit(Handle handle, ReplyFn<Result> done) {
+void EngineImpl::submit(Handle handle, ReplyFn<Result> done, Route<Result> route) {
   auto reply = std::make_shared<PendingReply<Result>>(std::move(done));
-  boost::asio::post(io_, [this, handle = std::move(handle), reply]() mutable {
+  boost::asio::post(io_, [this, handle = std::move(handle), reply,
+                          route = std::move(route)]() mutable {
     if (commit_->holding()) {  // no new work until the kept batch commits
       reply->fail(std::make_exception_ptr(Error(
           Errc::storage, "the database refuses writes for now (commits are being retried); "
@@ -273,6 +313,18 @@ void EngineImpl::submit(Handle handle, ReplyFn<Result> done) {
     std::optional<Result> result;
     try {
       result = handle();
+    } catch (const RoutedElsewhere& routed) {
+      if (!route.command || !forwarder_) {
+        reply->fail(std::current_exception());
+        return;
+      }
+      forwarder_->send(
+          route.command(routed),
+          [reply, answer = route.answer](const CommandRow& done, Store& store) {
+            reply->give(answer(done, store));
+          },
+          [reply](std::exception_ptr error) { reply->fail(std::move(error)); });
+      return;
     } catch (const Error&) {
       reply->fail(std::current_exception());
       return;

@@ -105,6 +105,11 @@ void EngineImpl::cancel_job(std::string id, std::string actor, std::string reaso
 }
 
 JobRow EngineImpl::handle_start_job(JobRequest request) {
+  if (is_node()) {
+    throw Error(Errc::refused,
+                "bulk jobs do not run while several nodes share the database: apply the action "
+                "to each instance, or run the job with one engine on the database");
+  }
   check_job_request(request);
   auto now = clock_->now();
   JobRow job;
@@ -153,6 +158,7 @@ JobRow EngineImpl::handle_cancel_job(const std::string& id, const std::string& a
 }
 
 void EngineImpl::load_jobs() {
+  if (is_node()) return;  // refused while nodes share the database (handle_start_job)
   std::vector<JobRow> running;
   {
     std::lock_guard lock(store_mu_);

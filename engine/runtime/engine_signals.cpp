@@ -11,11 +11,6 @@
 
 namespace rmaflow {
 
-void EngineImpl::signal(SignalRequest request, ReplyFn<SignalResult> done) {
-  submit<SignalResult>([this, request = std::move(request)] { return handle_signal(request); },
-                       std::move(done));
-}
-
 void EngineImpl::deliver_signal(SignalRequest request, SignalDone done) {
   signal(std::move(request), [done = std::move(done)](Reply<SignalResult> reply) {
     if (reply.ok()) {

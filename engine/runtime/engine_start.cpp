@@ -49,13 +49,7 @@ void check_start_input(const std::string& workflow, const nlohmann::json& input)
 
 }  // namespace
 
-void EngineImpl::start(StartRequest request, ReplyFn<StartResult> done) {
-  submit<StartResult>(
-      [this, request = std::move(request)]() mutable { return handle_start(std::move(request)); },
-      std::move(done));
-}
-
-StartResult EngineImpl::handle_start(StartRequest request) {
+StartResult EngineImpl::handle_start(StartRequest request, const std::string& id) {
   check_request(request);
   auto version = request.version ? request.version : definitions_->latest(request.workflow);
   auto def = version ? definitions_->get(request.workflow, *version) : nullptr;
@@ -73,6 +67,11 @@ StartResult EngineImpl::handle_start(StartRequest request) {
   definitions_->check_input(*def, request.input);
   std::string business_key = business_key_for(*def, request.input, request.business_key);
   std::string input_hash = sha256_hex(request.input.dump());
+  // Every start with one business key goes to one shard, so that one node decides them all.
+  int shard = !id.empty()             ? shard_of(id)
+              : !business_key.empty() ? shard_of_key(def->name, business_key)
+                                      : home_shard();
+  if (!holds(store_->held_shards(), shard)) throw RoutedElsewhere("", shard);
 
   if (!business_key.empty()) {
     auto key = pending_key(def->name, business_key);
@@ -97,8 +96,9 @@ StartResult EngineImpl::handle_start(StartRequest request) {
     }
   }
 
-  Instance& inst = create_instance(def, std::move(request.input), business_key, input_hash,
-                                   request.correlation_id);
+  Instance& inst =
+      create_instance(id.empty() ? ids_.next(clock_->now(), shard) : id, def,
+                      std::move(request.input), business_key, input_hash, request.correlation_id);
   StartResult result{inst.row.id, def->version, true};
   auto marked = processing(inst.row.id);
   machine_.begin(inst);
@@ -106,13 +106,13 @@ StartResult EngineImpl::handle_start(StartRequest request) {
   return result;
 }
 
-Instance& EngineImpl::create_instance(std::shared_ptr<const Definition> def, nlohmann::json input,
-                                      std::string business_key, std::string input_hash,
-                                      std::string correlation_id) {
+Instance& EngineImpl::create_instance(std::string id, std::shared_ptr<const Definition> def,
+                                      nlohmann::json input, std::string business_key,
+                                      std::string input_hash, std::string correlation_id) {
   auto now = clock_->now();
   auto inst = std::make_unique<Instance>();
   auto& row = inst->row;
-  row.id = ids_.next(now);
+  row.id = std::move(id);
   row.workflow = def->name;
   row.version = def->version;
   row.status = InstanceStatus::running;

@@ -52,6 +52,11 @@ bool GroupCommit::commit(WriteBatch& writes, std::vector<std::function<void()>>&
   std::chrono::nanoseconds took{};
   try {
     took = write(writes);
+  } catch (const LeaseLost&) {
+    // Another node owns some of these instances now: nothing of the batch may be written, or
+    // done, ever. The engine stops.
+    batch_.give_back(writes, /*keep_writes=*/false);
+    throw;
   } catch (const Error& e) {
     batch_.give_back(writes, /*keep_writes=*/serving_);
     if (!serving_) throw;  // fatal: the caller of run_until_idle() sees it
@@ -74,6 +79,8 @@ bool GroupCommit::retry_kept() {
   std::chrono::nanoseconds took{};
   try {
     took = write(kept.writes);
+  } catch (const LeaseLost&) {
+    throw;
   } catch (const Error& e) {
     health_.commit_failed(e.what());
     arm_retry(kept_.failed_again());

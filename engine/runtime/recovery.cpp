@@ -11,39 +11,53 @@
 namespace rmaflow {
 
 void EngineImpl::recover() {
+  // A node holds no shard yet: it takes up their instances as it takes them (adopt()).
   std::vector<InstanceRow> rows;
   {
     std::lock_guard lock(store_mu_);
     rows = store_->active_instances();
   }
+  auto ids = load_active(std::move(rows), kAllShards);
+  quarantine_suspect();
+  timers_->refill();
+  resume_loaded(std::move(ids));
+  apply_pending_commands(std::numeric_limits<std::size_t>::max());
+  load_jobs();
+  commit_->request();
+}
+
+std::vector<std::string> EngineImpl::load_active(std::vector<InstanceRow> rows, ShardMask shards) {
+  std::vector<std::string> ids;
   for (auto& row : rows) {
+    if (!holds(shards, row.id) || active_.contains(row.id)) continue;
     auto id = row.id;
     active_.emplace(id, load_instance(std::move(row)));
+    ids.push_back(std::move(id));
   }
-  quarantine_suspect();
+  active_count_ = active_.size();
+  return ids;
+}
+
+void EngineImpl::resume_loaded(std::vector<std::string> ids) {
   // Retry timers belong to instances in memory: their due time is the cursor's deadline. Wait
   // timers (of instances that are not in memory) come in through the window.
-  for (auto& [id, inst] : active_) {
-    for (const auto& c : inst->cursors) {
+  for (const auto& id : ids) {
+    for (const auto& c : active_.at(id)->cursors) {
       if (c.phase == Phase::backoff && c.deadline) {
         timers_->push(TimerEntry{*c.deadline, TimerKind::retry, id, c.branch, {}});
       }
     }
   }
-  timers_->refill();
   // In id order (the order they started): calls that wait behind an adapter's limits queue
   // again as they were made.
-  std::vector<std::string> ids;
-  for (const auto& [id, inst] : active_) ids.push_back(id);
   std::sort(ids.begin(), ids.end());
   for (const auto& id : ids) {
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
     auto marked = processing(id);
-    machine_.resume(*active_.at(id));
+    machine_.resume(*it->second);
   }
   active_count_ = active_.size();
-  apply_pending_commands(std::numeric_limits<std::size_t>::max());
-  load_jobs();
-  commit_->request();
 }
 
 void EngineImpl::quarantine_suspect() {

@@ -13,10 +13,12 @@ set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/engine_health.cpp
   engine/runtime/engine_impl.cpp
   engine/runtime/engine_jobs.cpp
+  engine/runtime/engine_nodes.cpp
   engine/runtime/engine_signals.cpp
   engine/runtime/engine_start.cpp
   engine/runtime/failure_policy.cpp
   engine/runtime/fan_out.cpp
+  engine/runtime/forwarder.cpp
   engine/runtime/graph_overlay.cpp
   engine/runtime/group_commit.cpp
   engine/runtime/instance.cpp

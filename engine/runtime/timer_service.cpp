@@ -42,6 +42,20 @@ void TimerService::refill() {
   loaded_until_ = until;
 }
 
+void TimerService::adopt(const std::function<bool(const std::string&)>& take) {
+  if (loaded_until_ == TimePoint::min()) return;  // the first refill loads them all
+  std::vector<TimerRow> rows;
+  {
+    std::lock_guard lock(store_mu_);
+    rows = store_.due_timers(loaded_until_, std::numeric_limits<std::size_t>::max());
+  }
+  for (const auto& row : rows) {
+    if (row.name == "wait" && take(row.instance_id)) {
+      queue_.push(TimerEntry{row.due, TimerKind::wait, row.instance_id, row.branch, {}});
+    }
+  }
+}
+
 bool TimerService::has_ready() const {
   auto due = queue_.earliest();
   return due && *due <= clock_.now();

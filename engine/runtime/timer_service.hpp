@@ -35,6 +35,9 @@ class TimerService {
   void push_committed(TimerEntry entry);
   // Loads the durable wait timers due within the window when the window runs short.
   void refill();
+  // Loads the durable wait timers within the window loaded so far of the instances `take`
+  // names: those of shards this node just took over.
+  void adopt(const std::function<bool(const std::string&)>& take);
   std::vector<TimerEntry> pop_due() { return queue_.pop_due(clock_.now()); }
   bool has_ready() const;
   // Drops entries at the front for which `stale` says so.

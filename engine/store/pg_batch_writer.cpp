@@ -67,7 +67,8 @@ const PgStatement kFinishCommand{
 
 }  // namespace
 
-void pg_apply_batch(PgConnection& c, const WriteBatch& batch) {
+void pg_apply_batch(PgConnection& c, const WriteBatch& batch,
+                    const std::function<void(PgPipeline&)>& first) {
   // Refused before anything is sent: the batch fails whole either way.
   for (const auto& row : batch.commands_done) {
     if (row.outcome.empty()) {
@@ -77,6 +78,7 @@ void pg_apply_batch(PgConnection& c, const WriteBatch& batch) {
     }
   }
   PgPipeline p(c);
+  if (first) first(p);
   for (const auto& row : batch.instances) p.send(kUpsertInstance, pg_instance_params(row));
   for (const auto& row : batch.events) p.send(kInsertEvent, pg_event_params(row));
   for (const auto& timer : batch.timers_cleared) {

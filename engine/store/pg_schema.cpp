@@ -22,7 +22,7 @@ constexpr std::int64_t kMigrationLockKey = 0x726d61666c6f7701;
 // that look inside. Every text key and every text a query orders by is COLLATE "C", so that
 // ids, names and steps sort byte by byte, as SQLite sorts them, whatever the database's locale.
 // clang-format off
-constexpr std::array<Migration, 1> kPgMigrations{{
+constexpr std::array<Migration, 2> kPgMigrations{{
   {1, "the schema of SQLite's version 9", R"sql(
     CREATE TABLE schema_version (
       version    integer PRIMARY KEY,
@@ -164,6 +164,30 @@ constexpr std::array<Migration, 1> kPgMigrations{{
       at          bigint  NOT NULL,
       PRIMARY KEY (job_id, instance_id)
     );
+  )sql"},
+  {2, "nodes sharing the database: shard leases and the nodes that hold them", R"sql(
+    -- One lease per shard (kShards in rmaflow/store.hpp). `owner` is the holding node's
+    -- session ('' when free); `expires_at` is in the server's time, so that the nodes' clocks
+    -- need not agree; `token` counts the hands the lease has passed through.
+    CREATE TABLE shard_leases (
+      shard      integer PRIMARY KEY,
+      owner      text    COLLATE "C" NOT NULL,
+      node       text    COLLATE "C" NOT NULL,
+      token      bigint  NOT NULL,
+      expires_at bigint  NOT NULL
+    );
+    INSERT INTO shard_leases SELECT s, '', '', 0, 0 FROM generate_series(0, 31) AS s;
+    CREATE TABLE nodes (
+      session      text   COLLATE "C" PRIMARY KEY,
+      name         text   COLLATE "C" NOT NULL,
+      started_at   bigint NOT NULL,
+      heartbeat_at bigint NOT NULL,
+      held         bigint NOT NULL,
+      takeovers    bigint NOT NULL
+    );
+    -- An instance's shard: its id's last Crockford base32 digit (shard_of() in store.hpp).
+    CREATE FUNCTION rmaflow_shard(id text) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE
+      AS $$ SELECT greatest(position(right(id, 1) IN '0123456789ABCDEFGHJKMNPQRSTVWXYZ') - 1, 0) $$;
   )sql"},
 }};
 // clang-format on

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "engine/store/pg_batch_writer.hpp"
+#include "engine/store/pg_pipeline.hpp"
 #include "engine/store/pg_queries.hpp"
 #include "engine/store/pg_rows.hpp"
 #include "engine/store/pg_schema.hpp"
@@ -61,26 +62,39 @@ PgStore::PgStore(const std::string& uri, const StoreOptions& options)
     : options_(options),
       connection_(uri, [this](PgConnection& connection) { set_up_session(connection); }) {
   pg_prepare_schema(connection_, options_.read_only);
+  if (!options_.node.empty()) {
+    if (!options_.engine || options_.read_only) {
+      throw Error(Errc::invalid_argument, "only an engine's store joins the nodes of a database");
+    }
+    register_node();
+  }
 }
 
 void PgStore::set_up_session(PgConnection& connection) {
   pg_guard(connection, "open", [&] {
     if (options_.read_only) connection.exec("SET default_transaction_read_only = on");
     if (!options_.engine) return;
-    auto granted =
-        connection.exec("SELECT pg_try_advisory_lock($1)", PgParams().add(kEngineLockKey));
+    // Nodes share the lock; the database's only engine holds it alone. Either kind keeps the
+    // other out.
+    const bool node = !options_.node.empty();
+    const char* lock_kind = node ? "_shared" : "";
+    auto granted = connection.exec(fmt::format("SELECT pg_try_advisory_lock{}($1)", lock_kind),
+                                   PgParams().add(kEngineLockKey));
     if (granted.text(0, 0) == "t") return;
     // A killed engine's session holds the lock until the server sees its connection close,
     // which takes it a moment: its successor waits that long, and no longer.
     try {
       connection.exec(fmt::format("SET lock_timeout = '{}ms'", kEngineLockWait.count()));
-      connection.exec("SELECT pg_advisory_lock($1)", PgParams().add(kEngineLockKey));
+      connection.exec(fmt::format("SELECT pg_advisory_lock{}($1)", lock_kind),
+                      PgParams().add(kEngineLockKey));
       connection.exec("RESET lock_timeout");
     } catch (const PgFailure& e) {
       if (e.sqlstate() != "55P03") throw;  // lock_not_available: someone holds it
       connection.exec("RESET lock_timeout");
-      throw Error(Errc::conflict, fmt::format("another rmaflow engine is running on {}{}",
-                                              connection.display(), lock_holder(connection)));
+      throw Error(Errc::conflict, fmt::format("another rmaflow engine is running on {}{}{}",
+                                              connection.display(), lock_holder(connection),
+                                              node ? " alone (without --node): nodes cannot join it"
+                                                   : ", as one of several nodes (--node)"));
     }
   });
 }
@@ -143,11 +157,26 @@ std::vector<DefinitionRow> PgStore::list_definitions() {
 void PgStore::commit(const WriteBatch& batch) {
   require_writable("commit to");
   if (batch.empty()) return;
-  pg_guard(connection_, "commit to", [&] {
-    PgTransaction tx(connection_);
-    pg_apply_batch(connection_, batch);
-    tx.commit();
-  });
+  if (fenced_) {
+    throw LeaseLost(
+        fmt::format("node {} gave its leases on {} up or lost them: it commits "
+                    "nothing more",
+                    options_.node, connection_.display()));
+  }
+  try {
+    pg_guard(connection_, "commit to", [&] {
+      PgTransaction tx(connection_);
+      if (is_node()) {
+        pg_apply_batch(connection_, batch, [this](PgPipeline& p) { send_fence(p); });
+      } else {
+        pg_apply_batch(connection_, batch);
+      }
+      tx.commit();
+    });
+  } catch (const LeaseLost&) {
+    fenced_ = true;
+    throw;
+  }
 }
 
 std::optional<InstanceRow> PgStore::get_instance(const std::string& id) {
@@ -194,7 +223,12 @@ std::vector<InstanceRow> PgStore::active_instances() {
   InstanceFilter filter;
   filter.statuses = {InstanceStatus::running, InstanceStatus::compensating};
   filter.limit = std::numeric_limits<std::size_t>::max();  // all of them
-  return list_instances(filter);
+  auto rows = list_instances(filter);
+  if (is_node()) {
+    const ShardMask held = held_.load();
+    std::erase_if(rows, [held](const InstanceRow& row) { return !holds(held, row.id); });
+  }
+  return rows;
 }
 
 std::vector<EventRow> PgStore::history(const std::string& id) {
@@ -258,7 +292,10 @@ std::vector<TimerRow> PgStore::due_timers(TimePoint until, std::size_t limit) {
     pg_add_limit(params, limit);
     auto r = connection_.exec(
         pg_select_from(kTimerColumns, "timers",
-                       "WHERE due <= $1 ORDER BY due, instance_id, branch, name LIMIT $2"),
+                       fmt::format("WHERE due <= $1{} ORDER BY due, instance_id, branch, name "
+                                   "LIMIT $2",
+                                   held_filter("instance_id"))
+                           .c_str()),
         params);
     return pg_read_all(r, read_timer_columns<PgColumns>);
   });
@@ -328,9 +365,13 @@ std::vector<CommandRow> PgStore::pending_commands(std::size_t limit) {
   return pg_guard(connection_, "read commands from", [&] {
     PgParams params;
     pg_add_limit(params, limit);
-    auto r = connection_.exec(pg_select_from(kCommandColumns, "commands",
-                                             "WHERE outcome = '' ORDER BY id LIMIT $1", "id"),
-                              params);
+    auto r = connection_.exec(
+        pg_select_from(
+            kCommandColumns, "commands",
+            fmt::format("WHERE outcome = ''{} ORDER BY id LIMIT $1", held_filter("instance_id"))
+                .c_str(),
+            "id"),
+        params);
     return pg_read_all(r, read_command_columns<PgColumns>);
   });
 }

@@ -8,6 +8,7 @@
 // Thread-safety: as Store, one thread at a time.
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,8 @@
 #include "rmaflow/store.hpp"
 
 namespace rmaflow::store {
+
+class PgPipeline;
 
 class PgStore final : public Store {
  public:
@@ -59,13 +62,35 @@ class PgStore final : public Store {
   std::vector<JobItemRow> job_items(const std::string& job_id, const std::string& after_instance,
                                     bool refused_only, std::size_t limit) override;
 
+  // Nodes sharing the database (pg_leases.cpp).
+  ShardMask held_shards() const override { return held_.load(); }
+  LeaseRound keep_leases() override;
+  void release_leases() override;
+  std::vector<NodeRow> nodes() override;
+  NodeRow node() const override;
+
  private:
   void require_writable(const char* action) const;
   // Sets a (re)established session up: read-only transactions, the engine's lock.
   void set_up_session(PgConnection& connection);
+  bool is_node() const { return !session_.empty(); }
+  // A node's commit: refused unless every lease it holds is still its own (pg_leases.cpp).
+  void check_fence() const;
+  // Queues, first in a node's commit, the statement that locks its leases until the commit
+  // ends and fails the commit (LeaseLost) when one of them has passed to another node.
+  void send_fence(PgPipeline& pipeline) const;
+  // `... AND <column>'s shard is held`, for a node's engine queries; "" otherwise.
+  std::string held_filter(const char* id_column) const;
+  void register_node();
 
   StoreOptions options_;
   PgConnection connection_;
+  // A node: this run's lease owner, unique per run (empty when not a node).
+  std::string session_;
+  TimePoint started_at_{};
+  std::atomic<ShardMask> held_{kAllShards};
+  std::atomic<std::int64_t> takeovers_{0};
+  bool fenced_ = false;  // a lease was lost: nothing more commits
 };
 
 }  // namespace rmaflow::store

@@ -11,6 +11,7 @@ set(RMAFLOW_STORE_SOURCES
   engine/store/open_store.cpp
   engine/store/pg_batch_writer.cpp
   engine/store/pg_connection.cpp
+  engine/store/pg_leases.cpp
   engine/store/pg_pipeline.cpp
   engine/store/pg_queries.cpp
   engine/store/pg_rows.cpp
@@ -19,6 +20,7 @@ set(RMAFLOW_STORE_SOURCES
   engine/store/raw_append_bench.cpp
   engine/store/retention.cpp
   engine/store/search_bench.cpp
+  engine/store/shards.cpp
   engine/store/row_codec.cpp
   engine/store/schema.cpp
   engine/store/sqlite_error.cpp

@@ -14,8 +14,9 @@ namespace rmaflow {
 class IdGenerator {
  public:
   explicit IdGenerator(std::uint64_t seed);
-  // Strictly increasing for ids made by this generator, even within one millisecond.
-  std::string next(TimePoint now);
+  // Strictly increasing for ids made by this generator, even within one millisecond. With a
+  // `shard` (0..31), the id's last digit is that shard's (shard_of() in rmaflow/store.hpp).
+  std::string next(TimePoint now, int shard = -1);
 
  private:
   std::mt19937_64 rng_;

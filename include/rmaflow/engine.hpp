@@ -62,6 +62,12 @@ struct EngineOptions {
   // While run() runs, operator commands other processes queue in the database (the offline
   // CLI) are picked up this often; zero: only when the engine opens.
   std::chrono::milliseconds command_poll{250};
+  // Several engines on one PostgreSQL database (StoreOptions::node): this engine's node name
+  // and how long its leases last. A node owns the instances of the shards it holds leases on;
+  // requests about others' instances go through the command queue to their owner, and it
+  // stops (run() throws LeaseLost) once another node has taken one of its shards over.
+  std::string node = {};
+  Duration lease = Duration(10'000);
 };
 
 // The answer to a request made with a callback: its result, or the Error a future would throw.
@@ -213,6 +219,7 @@ struct EngineStats {
   bool storage_failing = false;
   std::string storage_error;
   std::uint64_t failed_commits = 0;  // since the engine opened
+  NodeRow node;  // when it is one of several nodes on its database: its name and leases
 };
 
 class Engine {

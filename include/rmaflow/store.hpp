@@ -14,14 +14,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "rmaflow/errors.hpp"
 #include "rmaflow/failure.hpp"
 #include "rmaflow/status.hpp"
 #include "rmaflow/time.hpp"
@@ -348,6 +348,49 @@ struct StepCount {
   std::int64_t count = 0;
 };
 
+// ---- Several engines on one database -------------------------------------------------------
+// On PostgreSQL, several engines (nodes) may share one database (StoreOptions::node). They
+// share its instances out by shard: an instance's shard follows from its id, and each node
+// owns the instances of the shards it holds a lease on (docs/postgresql.md).
+inline constexpr int kShards = 32;
+using ShardMask = std::uint32_t;  // bit s: shard s
+inline constexpr ShardMask kAllShards = 0xFFFFFFFFu;
+
+// An instance id's shard: the value of its last character in Crockford base32 (instance ids
+// end in a random one); 0 for an id that ends otherwise.
+int shard_of(std::string_view instance_id);
+// The shard every start with this business key goes to, so that one node decides them all.
+int shard_of_key(std::string_view workflow, std::string_view business_key);
+inline bool holds(ShardMask mask, int shard) {
+  return (mask >> shard) & 1u;
+}
+inline bool holds(ShardMask mask, std::string_view instance_id) {
+  return holds(mask, shard_of(instance_id));
+}
+
+// What one round of lease keeping changed (Store::keep_leases()).
+struct LeaseRound {
+  ShardMask gained = 0;  // taken this round: their instances are this node's from now on
+  ShardMask lost = 0;    // another node took them over: this node must stop (LeaseLost)
+};
+
+// A node as the database knows it (Store::nodes()).
+struct NodeRow {
+  std::string name;
+  std::string session;  // this run of the node: a restarted node has a new one
+  TimePoint started_at;
+  TimePoint heartbeat_at;
+  ShardMask held = 0;
+  std::int64_t takeovers = 0;  // shards it took over from a node whose lease expired
+};
+
+// A node's store found that another node holds a lease it had: the node must not commit for
+// those instances any more (commit() refuses), and stops.
+class LeaseLost : public Error {
+ public:
+  explicit LeaseLost(const std::string& message) : Error(Errc::conflict, message) {}
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -425,6 +468,24 @@ class Store {
   virtual std::vector<JobItemRow> job_items(const std::string& job_id,
                                             const std::string& after_instance, bool refused_only,
                                             std::size_t limit) = 0;
+
+  // Several engines on one database (StoreOptions::node). A store that is not a node's owns
+  // every instance, and these do nothing.
+  // The shards this store's engine owns. Any thread may ask.
+  virtual ShardMask held_shards() const { return kAllShards; }
+  // Renews the node's leases and takes expired ones, up to its share of the live nodes (all
+  // that are expired for longer than a lease, whatever its share); the engine calls it about
+  // every second. A node's active_instances(), due_timers() and pending_commands() hold only
+  // its shards' rows, and its commit() throws LeaseLost, writing nothing, once another node
+  // holds one of its leases.
+  virtual LeaseRound keep_leases() { return {}; }
+  // Gives every lease up at once (a node stopping), so that others need not wait for them to
+  // expire.
+  virtual void release_leases() {}
+  // The nodes that renewed a lease within the last minute, by name; empty when not shared.
+  virtual std::vector<NodeRow> nodes() { return {}; }
+  // This store's node: empty name when it is not one.
+  virtual NodeRow node() const { return {}; }
 };
 
 // Calls `visit` for each instance `filter` matches, in id order, a page at a time, until it
@@ -443,6 +504,13 @@ struct StoreOptions {
   // (a file lock beside a SQLite file, an advisory lock on PostgreSQL), and a crashed holder
   // never blocks its successor. Opening throws Error(conflict) naming the holder.
   bool engine = false;
+  // With `engine`, on PostgreSQL: the engine joins the database's nodes under this name
+  // instead of holding the database alone, and owns the instances of the shards it holds
+  // leases on (Store::keep_leases()). Empty: the database's only engine.
+  std::string node = {};
+  // How long a node's lease lasts unless renewed: a node that stops renewing (killed, paused,
+  // cut off) loses its instances to the others this long after its last renewal.
+  Duration lease = Duration(10'000);
 };
 
 // Opens the store at `location`, creating and migrating its schema as needed: a
@@ -454,6 +522,8 @@ std::unique_ptr<Store> open_store(const std::string& location, const StoreOption
 
 // True when `location` names a PostgreSQL database rather than a SQLite file.
 bool is_postgres_location(std::string_view location);
+// `location` as it may be shown (logs, messages): a URI without its password.
+std::string display_location(std::string_view location);
 
 // Opens (creating and migrating as needed) the PostgreSQL database `uri` names
 // (postgresql://user@host:port/db, or ?host=/socket/dir). Throws Error(invalid_argument) for a

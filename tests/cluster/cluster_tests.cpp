@@ -1,0 +1,398 @@
+// Several `rmaflow serve` nodes on one PostgreSQL database (a throwaway cluster), with the
+// simulated systems' ledger shared as a real ERP's would be: nodes SIGKILLed at random and
+// restarted while RMAs are submitted to all of them, and a node paused past its lease while
+// its calls are out. Afterwards every RMA answered 2xx exists once and finished, no effect
+// happened twice, no timer fired twice or early, and the paused node committed nothing.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "engine/net/http_client.hpp"
+#include "rmaflow/store.hpp"
+#include "tests/support/pg_cluster.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/server_process.hpp"
+
+using namespace rmaflow;
+using namespace rmaflow::testing;
+using json = nlohmann::json;
+
+namespace {
+
+// Four calls and a durable 300 ms timer between the second and third.
+const char* kClusterWorkflow = R"(
+workflow: node-return
+version: 1
+business_key: ${ .input.rma_id }
+defaults:
+  timeout: 10s
+  retry: { max_attempts: 6, interval: 50ms, backoff: 1.0 }
+start: authorize
+steps:
+  authorize:
+    action: erp.authorize_return
+    with: { rma: "${ .input.rma_id }" }
+    result: authorization
+    next: label
+  label:
+    action: carrier.create_label
+    with: { rma: "${ .input.rma_id }" }
+    result: label
+    next: cool_off
+  cool_off:
+    wait: { duration: 300ms }
+    next: receive
+  receive:
+    action: wms.receive
+    with: { rma: "${ .input.rma_id }" }
+    next: credit
+  credit:
+    action: erp.post_credit_memo
+    with: { amount: "${ .input.amount }" }
+    result: memo
+    next: done
+  done: { end: completed }
+)";
+
+// No business key: a start stays on the node that takes it. One slow call.
+const char* kSlowWorkflow = R"(
+workflow: slow-return
+version: 1
+defaults:
+  timeout: 30s
+start: inspect
+steps:
+  inspect:
+    action: wms.inspect
+    with: { rma: "${ .input.rma_id }" }
+    next: done
+  done: { end: completed }
+)";
+
+const char* kAdapters = R"(
+adapters:
+  erp:
+    type: builtin
+    ledger: effects.db
+    latency: 5ms
+  carrier:
+    type: builtin
+    ledger: effects.db
+    latency: 20ms
+  wms:
+    type: builtin
+    ledger: effects.db
+    latency: 10ms
+    operations:
+      inspect: { delay: 4s }
+)";
+
+const std::vector<std::string> kSteps = {"authorize", "label", "receive", "credit"};
+
+// N nodes serving one database; a node's port changes each time it starts.
+struct Nodes {
+  TempDir dir;
+  std::string db = PgCluster::shared().create_database();
+  std::string workflows = dir.path() + "/workflows";
+  std::string adapters;
+  std::string lease;
+  std::vector<std::unique_ptr<ServerProcess>> servers;
+  std::mutex mu;
+  std::vector<std::uint16_t> ports;  // 0 while a node is down
+
+  Nodes(int count, std::string lease_) : lease(std::move(lease_)) {
+    dir.write("workflows/node-return.yaml", kClusterWorkflow);
+    dir.write("workflows/slow-return.yaml", kSlowWorkflow);
+    adapters = dir.write("adapters.yaml", kAdapters);
+    servers.resize(static_cast<std::size_t>(count));
+    ports.resize(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) start(i);
+  }
+
+  std::string name(int i) const { return fmt::format("n{}", i + 1); }
+  std::string log(int i) const { return dir.file(name(i) + ".log"); }
+
+  void start(int i) {
+    auto& slot = servers[static_cast<std::size_t>(i)];
+    slot.reset();
+    slot = std::make_unique<ServerProcess>(
+        std::vector<std::string>{"--db", db, "--workflows", workflows, "--adapters", adapters,
+                                 "--no-auth", "--node", name(i), "--lease", lease},
+        std::vector<std::string>{}, log(i));
+    std::lock_guard lock(mu);
+    ports[static_cast<std::size_t>(i)] = slot->port();
+  }
+
+  void kill(int i) {
+    {
+      std::lock_guard lock(mu);
+      ports[static_cast<std::size_t>(i)] = 0;
+    }
+    servers[static_cast<std::size_t>(i)]->stop(SIGKILL);
+  }
+
+  std::uint16_t port(int i) {
+    std::lock_guard lock(mu);
+    return ports[static_cast<std::size_t>(i)];
+  }
+};
+
+net::HttpResult call(net::HttpClient& client, std::uint16_t port, const std::string& method,
+                     const std::string& target, const std::string& body = "") {
+  net::HttpRequest request;
+  request.method = method;
+  request.target = target;
+  if (!body.empty()) request.headers.set("Content-Type", "application/json");
+  request.body = body;
+  return client.request(net::HttpEndpoint{"127.0.0.1", port}, request, std::chrono::seconds(40));
+}
+
+// The shards a node reports holding on /healthz; -1 when it does not answer.
+int shards_held(net::HttpClient& client, std::uint16_t port) {
+  auto r = call(client, port, "GET", "/healthz");
+  if (!r.ok()) return -1;
+  auto body = json::parse(r.response.body, nullptr, false);
+  const auto& engine = body.contains("engine") ? body["engine"] : body;
+  if (!engine.contains("node")) return -1;
+  return static_cast<int>(engine["node"]["shards"].size());
+}
+
+// Polls the nodes' /healthz until they hold every shard between them (nodes take their share
+// a second after they start).
+void await_all_shards_held(net::HttpClient& client, Nodes& nodes) {
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (;;) {
+    int held = 0;
+    for (std::size_t i = 0; i < nodes.ports.size(); ++i) {
+      held += std::max(0, shards_held(client, nodes.port(static_cast<int>(i))));
+    }
+    if (held == kShards) return;
+    REQUIRE(std::chrono::steady_clock::now() < give_up);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<InstanceRow> all_instances(const std::string& db) {
+  InstanceFilter filter;
+  filter.limit = 100'000;
+  return open_store(db, StoreOptions{.read_only = true})->list_instances(filter);
+}
+
+// Polls the database until every instance has ended (up to `seconds`).
+bool all_ended(const std::string& db, std::size_t expected, int seconds) {
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < give_up) {
+    auto rows = all_instances(db);
+    std::size_t ended = 0;
+    for (const auto& row : rows) ended += is_final(row.status) ? 1 : 0;
+    if (rows.size() >= expected && ended == rows.size()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return false;
+}
+
+// The history of one instance holds every transition once (a re-invocation may repeat), ends
+// once, and its durable timer fired once and not before it was due.
+void check_history(Store& store, const std::string& id) {
+  INFO("instance ", id);
+  std::set<std::tuple<EventType, std::string, std::string>> seen;
+  std::int64_t seq = 1;
+  int ended = 0, fired = 0;
+  std::optional<TimePoint> entered_wait;
+  for (const auto& event : store.history(id)) {
+    CHECK(event.seq == seq++);
+    auto data = json::parse(event.data);
+    std::string attempt = data.contains("attempt") ? data["attempt"].dump() : "";
+    if (event.type == EventType::step_entered || event.type == EventType::step_completed) {
+      attempt.clear();
+    }
+    CHECK_MESSAGE((event.type == EventType::attempt_reinvoked ||
+                   seen.emplace(event.type, event.step, attempt).second),
+                  "repeated ", to_string(event.type), " at ", event.step);
+    if (event.type == EventType::step_entered && event.step == "cool_off") entered_wait = event.at;
+    if (event.type == EventType::timer_fired) {
+      ++fired;
+      REQUIRE(entered_wait.has_value());
+      CHECK(event.at >= *entered_wait + Duration(300));
+    }
+    if (event.type == EventType::instance_ended) ++ended;
+  }
+  CHECK(ended == 1);
+  CHECK(fired == 1);
+}
+
+}  // namespace
+
+TEST_CASE("Cluster.Issue18.ThreeNodesKilledAtRandomLoseAndDoubleNothing") {
+  Nodes nodes(3, "1s");
+  net::HttpClient client;
+  await_all_shards_held(client, nodes);
+
+  constexpr int kRmas = 240;
+  constexpr int kClients = 4;
+  std::atomic<bool> submitting{true};
+  std::mutex mu;
+  std::map<std::string, std::string> answered;  // rma -> id, for each 2xx
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      net::HttpClient mine;
+      std::mt19937 pick(static_cast<unsigned>(c) * 7919u);
+      for (int n = c; n < kRmas; n += kClients) {
+        std::string rma = fmt::format("RMA-{:04}", n);
+        auto body =
+            json{{"workflow", "node-return"}, {"input", {{"rma_id", rma}, {"amount", n}}}}.dump();
+        // To any node; a failure (a node killed under it) goes again, maybe elsewhere, with
+        // the same business key.
+        auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+        while (std::chrono::steady_clock::now() < give_up) {
+          auto port = nodes.port(static_cast<int>(pick() % 3));
+          auto r = port == 0 ? net::HttpResult{} : call(mine, port, "POST", "/v1/instances", body);
+          if (port != 0 && r.ok() && (r.response.status == 200 || r.response.status == 201)) {
+            auto id = json::parse(r.response.body).value("id", "");
+            std::lock_guard lock(mu);
+            auto [it, fresh] = answered.emplace(rma, id);
+            CHECK_MESSAGE(it->second == id, rma, " answered with two ids");
+            break;
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));  // then another node
+        }
+      }
+    });
+  }
+
+  // The killer: 21 SIGKILLs at random moments, each node restarted at once.
+  std::mt19937 chaos(20261202);
+  int kills = 0;
+  for (; kills < 21; ++kills) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + chaos() % 500));
+    int victim = static_cast<int>(chaos() % 3);
+    nodes.kill(victim);
+    nodes.start(victim);
+  }
+  for (auto& t : clients) t.join();
+  submitting = false;
+  CHECK(kills >= 20);
+  REQUIRE(answered.size() == kRmas);
+
+  // The nodes that run now finish everything, the killed ones' instances taken over.
+  REQUIRE(all_ended(nodes.db, kRmas, 180));
+  auto store = open_store(nodes.db, StoreOptions{.read_only = true});
+  std::map<std::string, std::vector<std::string>> ids_of_key;
+  for (const auto& row : all_instances(nodes.db)) {
+    ids_of_key[row.business_key].push_back(row.id);
+    CHECK_MESSAGE(row.status == InstanceStatus::completed, row.id);
+  }
+  for (const auto& [rma, id] : answered) {
+    REQUIRE(ids_of_key[rma].size() == 1);
+    CHECK(ids_of_key[rma][0] == id);
+    check_history(*store, id);
+  }
+  // Shards did change hands, and starts did go through another node to their key's owner.
+  std::int64_t takeovers = 0;
+  for (const auto& node : store->nodes()) takeovers += node.takeovers;
+  CHECK(takeovers > 0);
+  int passed_on = 0;
+  for (const auto& command : store->list_commands("", false, 100'000)) {
+    if (command.kind != "start") continue;
+    ++passed_on;
+    CHECK_MESSAGE(command.outcome.starts_with("applied"), command.outcome);
+  }
+  CHECK(passed_on > 0);
+  // The ledger: one effect per (instance, step), never two.
+  SQLite::Database ledger(nodes.dir.file("effects.db"), SQLite::OPEN_READONLY);
+  std::set<std::string> keys;
+  SQLite::Statement effects(ledger, "SELECT key, effects FROM effects");
+  while (effects.executeStep()) {
+    keys.insert(effects.getColumn(0).getString());
+    CHECK_MESSAGE(effects.getColumn(1).getInt() == 1, effects.getColumn(0).getString());
+  }
+  std::set<std::string> expected;
+  for (const auto& [rma, id] : answered)
+    for (const auto& step : kSteps) expected.insert(id + ":" + step + ":1");
+  CHECK(keys == expected);
+}
+
+TEST_CASE("Cluster.Issue18.APausedNodeCommitsNothingForInstancesTakenOver") {
+  Nodes nodes(2, "1s");
+  net::HttpClient client;
+  await_all_shards_held(client, nodes);
+  REQUIRE(shards_held(client, nodes.port(0)) > 0);
+  // Started on the first node, which owns them (no business key): each has its 4 s call out.
+  std::vector<std::string> ids;
+  for (int n = 0; n < 6; ++n) {
+    auto r = call(
+        client, nodes.port(0), "POST", "/v1/instances",
+        json{{"workflow", "slow-return"}, {"input", {{"rma_id", fmt::format("S-{}", n)}}}}.dump());
+    REQUIRE(r.ok());
+    REQUIRE(r.response.status == 201);
+    ids.push_back(json::parse(r.response.body)["id"]);
+  }
+  auto store = open_store(nodes.db, StoreOptions{.read_only = true});
+  auto calls_out = [&] {
+    for (const auto& id : ids) {
+      bool started = false;
+      for (const auto& e : store->history(id)) started |= e.type == EventType::attempt_started;
+      if (!started) return false;
+    }
+    return true;
+  };
+  for (int i = 0; i < 100 && !calls_out(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(calls_out());
+
+  // Paused past its lease: the other node takes every shard over and calls again.
+  const pid_t paused = nodes.servers[0]->pid();
+  REQUIRE(::kill(paused, SIGSTOP) == 0);
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (shards_held(client, nodes.port(1)) != kShards &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(shards_held(client, nodes.port(1)) == kShards);
+  // Resumed while the new owner's calls are still out: its own calls answer now, and it must
+  // commit none of their outcomes. It stops instead.
+  REQUIRE(::kill(paused, SIGCONT) == 0);
+  CHECK(nodes.servers[0]->wait() == 1);
+  auto log = read_file(nodes.log(0));
+  CHECK(log.find("commit") != std::string::npos);
+  CHECK(log.find("another node") != std::string::npos);
+
+  REQUIRE(all_ended(nodes.db, ids.size(), 60));
+  for (const auto& id : ids) {
+    INFO(id);
+    auto row = store->get_instance(id);
+    REQUIRE(row.has_value());
+    CHECK(row->status == InstanceStatus::completed);
+    int completed = 0, reinvoked = 0;
+    for (const auto& e : store->history(id)) {
+      completed += e.type == EventType::step_completed && e.step == "inspect";
+      reinvoked += e.type == EventType::attempt_reinvoked;
+    }
+    CHECK(completed == 1);
+    CHECK(reinvoked == 1);  // by the node that took it over, with the same key
+  }
+  SQLite::Database ledger(nodes.dir.file("effects.db"), SQLite::OPEN_READONLY);
+  SQLite::Statement effects(ledger, "SELECT count(*), sum(effects) FROM effects");
+  REQUIRE(effects.executeStep());
+  CHECK(effects.getColumn(0).getInt() == 6);
+  CHECK(effects.getColumn(1).getInt() == 6);  // each effect once, whoever called
+}
