@@ -51,6 +51,7 @@ struct BenchOptions {
   double rate = 0;            // open mode: starts per second
   double seconds = 10;        // open mode: for this long
   double p99_bound_ms = 0;    // open mode without --rate: the search's bound on step p99
+  int nodes = 0;              // closed mode on PostgreSQL: engines as nodes (0: one, alone)
 };
 
 double current_rss_mb() {
@@ -496,7 +497,8 @@ constexpr int kEndWaitSeconds = 60;
 // The noop workflow on a new engine that runs on a thread of its own, as under `serve` (the
 // closed and open loops), with the engine's overhead per step collected on that thread.
 struct RunningEngine {
-  RunningEngine(const BenchOptions& opt, const std::string& db_path) {
+  // `node`: the engine joins the database's nodes under this name (EngineOptions::node).
+  RunningEngine(const BenchOptions& opt, const std::string& db_path, std::string node = {}) {
     auto loaded = load_definition(bench_workflow(opt.steps), "bench.yaml");
     if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
     definition = loaded.definition;
@@ -506,11 +508,24 @@ struct RunningEngine {
     eo.on_step_latency = [this](std::chrono::nanoseconds d) {
       step_ms.push_back(static_cast<double>(d.count()) / 1e6);
     };
+    eo.node = std::move(node);
     engine = Engine::open(std::move(eo));
     engine->deploy(definition);
-    runner = std::thread([this] { engine->run(); });
+    runner = std::thread([this] {
+      try {
+        engine->run();
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+    });
   }
-  ~RunningEngine() { stop(); }
+  ~RunningEngine() {
+    try {
+      stop();
+    } catch (const Error&) {
+      // Reported by the stop() the benchmark calls; a destructor has no one to tell.
+    }
+  }
   RunningEngine(const RunningEngine&) = delete;
   RunningEngine& operator=(const RunningEngine&) = delete;
 
@@ -521,14 +536,36 @@ struct RunningEngine {
     runner.join();
     stats = engine->stats();
     std::sort(step_ms.begin(), step_ms.end());
+    if (!failure.empty()) throw Error(Errc::storage, "a benchmark engine failed: " + failure);
   }
 
   std::shared_ptr<const Definition> definition;
   std::vector<double> step_ms;  // the engine's thread only, until stop()
   EngineStats stats;
+  std::string failure;  // what ended run(), if it threw
   std::unique_ptr<Engine> engine;
   std::thread runner;
 };
+
+// Waits (up to 15 s) until the engines, as nodes, hold every shard between them and each holds
+// some: nodes take their share a second after they start.
+void await_shards_shared(const std::vector<std::unique_ptr<RunningEngine>>& engines) {
+  auto give_up = SteadyClock::now() + std::chrono::seconds(15);
+  for (;;) {
+    ShardMask all = 0;
+    bool each = true;
+    for (const auto& running : engines) {
+      auto held = running->engine->stats().node.held;
+      all |= held;
+      each = each && held != 0;
+    }
+    if (all == kAllShards && each) return;
+    if (SteadyClock::now() > give_up) {
+      throw Error(Errc::storage, "the benchmark's nodes did not share the shards out within 15 s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
 
 // p50, p99 (and p99.9) of sorted samples, with their count.
 nlohmann::json percentiles(std::vector<double>& sorted, bool p999 = false) {
@@ -597,17 +634,26 @@ void closed_loop_via_api(net::HttpClient& http, std::uint16_t port, int i) {
 // --via-api through the HTTP API on loopback, as `rmaflow serve` answers it.
 int bench_closed_loop(const BenchOptions& opt, const std::string& db_path,
                       const std::string& raw_dir) {
-  RunningEngine running(opt, db_path);
-  auto& engine = running.engine;
-  std::unique_ptr<api::ApiServer> server;
+  // With --nodes, that many engines share the PostgreSQL database as nodes; client c uses
+  // node c % N (a start without a business key stays on the node that takes it).
+  std::vector<std::unique_ptr<RunningEngine>> engines;
+  const int count = std::max(1, opt.nodes);
+  for (int n = 0; n < count; ++n) {
+    engines.push_back(std::make_unique<RunningEngine>(
+        opt, db_path, opt.nodes > 0 ? fmt::format("bench-{}", n + 1) : std::string()));
+  }
+  if (opt.nodes > 0) await_shards_shared(engines);
+  std::vector<std::unique_ptr<api::ApiServer>> servers;
   if (opt.via_api) {
     // As a production server logs: its access log (a line per request) is for warnings only.
     observe::set_log_level(observe::LogLevel::warn);
-    api::ApiOptions ao;
-    ao.db_path = db_path;
-    ao.definitions = {running.definition};
-    server = std::make_unique<api::ApiServer>(*engine, std::move(ao));
-    server->start();
+    for (auto& running : engines) {
+      api::ApiOptions ao;
+      ao.db_path = db_path;
+      ao.definitions = {running->definition};
+      servers.push_back(std::make_unique<api::ApiServer>(*running->engine, std::move(ao)));
+      servers.back()->start();
+    }
   }
 
   std::atomic<int> next{0};
@@ -619,14 +665,15 @@ int bench_closed_loop(const BenchOptions& opt, const std::string& db_path,
     clients.emplace_back([&, c] {
       auto& mine = latency_ms[static_cast<std::size_t>(c)];
       try {
+        const auto node = static_cast<std::size_t>(c % count);
         std::optional<net::HttpClient> http;
-        if (server) http.emplace();
+        if (!servers.empty()) http.emplace();
         for (int i = next++; i < opt.instances; i = next++) {
           auto one = SteadyClock::now();
           if (http) {
-            closed_loop_via_api(*http, server->port(), i);
+            closed_loop_via_api(*http, servers[node]->port(), i);
           } else {
-            closed_loop_in_process(*engine, i);
+            closed_loop_in_process(*engines[node]->engine, i);
           }
           mine.push_back(
               std::chrono::duration<double, std::milli>(SteadyClock::now() - one).count());
@@ -639,9 +686,16 @@ int bench_closed_loop(const BenchOptions& opt, const std::string& db_path,
   }
   for (auto& t : clients) t.join();
   double seconds = std::chrono::duration<double>(SteadyClock::now() - began).count();
-  server.reset();
-  running.stop();
-  const auto& stats = running.stats;
+  servers.clear();
+  EngineStats stats;
+  std::vector<double> step_ms;
+  for (auto& running : engines) {
+    running->stop();
+    stats.events += running->stats.events;
+    stats.commits += running->stats.commits;
+    step_ms.insert(step_ms.end(), running->step_ms.begin(), running->step_ms.end());
+  }
+  std::sort(step_ms.begin(), step_ms.end());
   for (const auto& e : errors) {
     if (!e.empty()) throw Error(Errc::io, e);
   }
@@ -662,7 +716,8 @@ int bench_closed_loop(const BenchOptions& opt, const std::string& db_path,
                            {"commits", stats.commits},
                            {"workflow_latency_ms", percentiles(all)},
                            {"per_step_ms_p50", percentile(all, 0.50) / opt.steps},
-                           {"step_latency_ms", percentiles(running.step_ms)}};
+                           {"step_latency_ms", percentiles(step_ms)}};
+  if (opt.nodes > 0) report["nodes"] = opt.nodes;
   name_store(report, opt);
   report.update(raw_rates(opt, raw_dir, report["transitions_per_s"].get<double>()));
   fmt::print("{}\n", report.dump(2));
@@ -850,6 +905,9 @@ int bench_open_loop(const BenchOptions& opt, const std::string& db_path) {
 // A PostgreSQL database the benchmark may run on: an empty one, and a mode that runs on one
 // database (the others make several files beside it).
 void check_postgres_bench(const BenchOptions& opt) {
+  if (opt.nodes > 0 && opt.mode != "closed") {
+    throw Error(Errc::invalid_argument, "--nodes goes with --mode closed");
+  }
   if (opt.mode != "throughput" && opt.mode != "closed") {
     throw Error(Errc::invalid_argument,
                 fmt::format("--mode {} runs on SQLite files; a postgresql:// --db goes with the "
@@ -867,6 +925,11 @@ void check_postgres_bench(const BenchOptions& opt) {
 int bench(const BenchOptions& opt) {
   if (!opt.resume_db.empty()) return resume_child(opt);
   const bool postgres = is_postgres_location(opt.db);
+  if (opt.nodes > 0 && !postgres) {
+    throw Error(Errc::invalid_argument,
+                "--nodes runs engines as nodes of one PostgreSQL database: give a postgresql:// "
+                "--db");
+  }
   if (postgres) check_postgres_bench(opt);
   ScratchDir scratch;  // the database when none is given; raw SQLite's files beside PostgreSQL
   std::string db_path = opt.db;
@@ -944,6 +1007,10 @@ void register_bench(CLI::App& app, int& exit_code) {
   cmd->add_option("--concurrency", opt->concurrency,
                   "closed mode: clients, each with one instance at a time (default 16)")
       ->check(CLI::Range(1, 1024));
+  cmd->add_option("--nodes", opt->nodes,
+                  "closed mode on PostgreSQL: run this many engines as nodes of the database, "
+                  "the clients spread over them")
+      ->check(CLI::Range(1, 8));
   cmd->add_flag("--via-api", opt->via_api,
                 "closed mode: through the HTTP API on loopback (POST /v1/instances, then GET "
                 "/v1/instances/{id}?wait=), as a returns platform would");

@@ -189,6 +189,9 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
                             nlohmann::json input, std::string business_key, std::string input_hash,
                             std::string correlation_id);
   SignalResult handle_signal(const SignalRequest& request);
+  // A signal for another node's instance: refused here for what its definition alone decides
+  // (as its owner would refuse it), else passed on (RoutedElsewhere).
+  void check_signal_elsewhere(const std::string& id, const std::string& name);
   ActionResult handle_action(const OperatorAction& action);
   // A redrive: loads the finished instance and the history of its last run, plans and applies.
   ActionResult handle_redrive(const OperatorAction& action);

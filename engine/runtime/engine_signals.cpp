@@ -49,6 +49,7 @@ SignalResult EngineImpl::handle_signal(const SignalRequest& request) {
     }
   }
   auto marked = processing(id);
+  if (!holds(store_->held_shards(), id)) check_signal_elsewhere(id, request.name);
   Instance* inst = &acquire_unfinished(id, "takes no signals");
   // A signal no wait step of its version could ever take would be kept forever.
   if (auto refusal = dsl::signal_refusal(*inst->definition, request.name); !refusal.empty()) {
@@ -80,6 +81,22 @@ SignalResult EngineImpl::handle_signal(const SignalRequest& request) {
   }
   settle(*inst);
   return SignalResult{id, key, duplicate};
+}
+
+void EngineImpl::check_signal_elsewhere(const std::string& id, const std::string& name) {
+  std::optional<InstanceRow> row;
+  {
+    std::lock_guard lock(store_mu_);
+    row = store_->get_instance(id);
+  }
+  if (!row || is_final(row->status)) return;  // refused as here, by acquire_unfinished()
+  auto def = definitions_->get(row->workflow, row->version);
+  if (!def) return;
+  if (auto refusal = dsl::signal_refusal(*def, name); !refusal.empty()) {
+    throw ArgumentError(Errc::invalid_argument, fmt::format("instance {}: {}", id, refusal),
+                        "name");
+  }
+  throw RoutedElsewhere(id, shard_of(id));
 }
 
 void EngineImpl::load_signals(Instance& inst) {

@@ -71,7 +71,9 @@ StartResult EngineImpl::handle_start(StartRequest request, const std::string& id
   int shard = !id.empty()             ? shard_of(id)
               : !business_key.empty() ? shard_of_key(def->name, business_key)
                                       : home_shard();
-  if (!holds(store_->held_shards(), shard)) throw RoutedElsewhere("", shard);
+  // Another node's shard: a key already started is answered here (as its owner would), a new
+  // one goes to the owner.
+  const bool held = holds(store_->held_shards(), shard);
 
   if (!business_key.empty()) {
     auto key = pending_key(def->name, business_key);
@@ -80,7 +82,7 @@ StartResult EngineImpl::handle_start(StartRequest request, const std::string& id
       if (hash != input_hash) check_same_input(*def, id, business_key, input, request.input);
       return StartResult{id, v, false};
     };
-    if (auto it = pending_keys_.find(key); it != pending_keys_.end()) {
+    if (auto it = pending_keys_.find(key); held && it != pending_keys_.end()) {
       // Answered with the batch that carries the first start.
       const auto& first = it->second;
       return answer_existing(first.instance_id, first.input_hash, first.version, first.input);
@@ -95,6 +97,7 @@ StartResult EngineImpl::handle_start(StartRequest request, const std::string& id
                              stored_input(*existing));
     }
   }
+  if (!held) throw RoutedElsewhere("", shard);
 
   Instance& inst =
       create_instance(id.empty() ? ids_.next(clock_->now(), shard) : id, def,

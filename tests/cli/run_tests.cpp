@@ -12,6 +12,7 @@
 #include <initializer_list>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "rmaflow/definition.hpp"
@@ -958,6 +959,38 @@ TEST_CASE("Cli.Bench.Issue18.RunsOnAnEmptyPostgresDatabase") {
       {rmaflow_binary(), "bench", "--db", cluster.create_database(), "--mode", "fanout"});
   CHECK(fanout.exit_code == 1);
   CHECK(fanout.err.find("--mode fanout runs on SQLite files") != std::string::npos);
+}
+
+// rmaflow bench --mode closed --nodes N: N engines as nodes of one PostgreSQL database, each
+// owning a share of the shards and running its clients' instances.
+TEST_CASE("Cli.Bench.Issue18.NodesShareAPostgresDatabase") {
+  auto& cluster = PgCluster::shared();
+  auto db = cluster.create_database();
+  auto r = run_process({rmaflow_binary(), "bench", "--db", db, "--mode", "closed", "--nodes", "2",
+                        "--concurrency", "4", "--instances", "40", "--steps", "2",
+                        "--raw-budget-ms", "50"});
+  INFO(r.out, r.err);
+  REQUIRE(r.exit_code == 0);
+  auto report = nlohmann::json::parse(r.out);
+  CHECK(report["nodes"] == 2);
+  CHECK(report["instances"] == 40);
+  auto store = rmaflow::open_store(db, rmaflow::StoreOptions{.read_only = true});
+  CHECK(store->count_by_status()[rmaflow::InstanceStatus::completed] == 40);
+  // Each node ran some: instance ids end in the digit of their shard, and nodes hold disjoint
+  // shards; both halves of the shards have instances unless one node ran them all.
+  rmaflow::InstanceFilter all;
+  all.limit = 100;
+  std::set<int> shards;
+  for (const auto& row : store->list_instances(all)) shards.insert(rmaflow::shard_of(row.id));
+  CHECK(shards.size() > 1);
+
+  auto on_sqlite = run_process({rmaflow_binary(), "bench", "--mode", "closed", "--nodes", "2"});
+  CHECK(on_sqlite.exit_code == 1);
+  CHECK(on_sqlite.err.find("give a postgresql:// --db") != std::string::npos);
+  auto throughput =
+      run_process({rmaflow_binary(), "bench", "--db", cluster.create_database(), "--nodes", "2"});
+  CHECK(throughput.exit_code == 1);
+  CHECK(throughput.err.find("--nodes goes with --mode closed") != std::string::npos);
 }
 
 // rmaflow bench --mode open: starts offered at a fixed rate for a fixed time, each run to its

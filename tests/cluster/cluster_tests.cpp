@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <bit>
 #include <csignal>
 #include <fstream>
 #include <iterator>
@@ -81,6 +82,20 @@ steps:
   done: { end: completed }
 )";
 
+// Waits for the warehouse; what the nodes pass requests on for.
+const char* kWaitWorkflow = R"(
+workflow: wait-return
+version: 1
+business_key: ${ .input.rma_id }
+start: await_parcel
+steps:
+  await_parcel:
+    wait: { signal: warehouse.received, timeout: 1h }
+    result: receipt
+    next: done
+  done: { end: completed }
+)";
+
 const char* kAdapters = R"(
 adapters:
   erp:
@@ -115,6 +130,7 @@ struct Nodes {
   Nodes(int count, std::string lease_) : lease(std::move(lease_)) {
     dir.write("workflows/node-return.yaml", kClusterWorkflow);
     dir.write("workflows/slow-return.yaml", kSlowWorkflow);
+    dir.write("workflows/wait-return.yaml", kWaitWorkflow);
     adapters = dir.write("adapters.yaml", kAdapters);
     servers.resize(static_cast<std::size_t>(count));
     ports.resize(static_cast<std::size_t>(count));
@@ -159,14 +175,20 @@ net::HttpResult call(net::HttpClient& client, std::uint16_t port, const std::str
   return client.request(net::HttpEndpoint{"127.0.0.1", port}, request, std::chrono::seconds(40));
 }
 
-// The shards a node reports holding on /healthz; -1 when it does not answer.
-int shards_held(net::HttpClient& client, std::uint16_t port) {
+// The shards a node reports holding on /healthz; empty when it does not answer.
+ShardMask shard_mask(net::HttpClient& client, std::uint16_t port) {
   auto r = call(client, port, "GET", "/healthz");
-  if (!r.ok()) return -1;
+  if (!r.ok()) return 0;
   auto body = json::parse(r.response.body, nullptr, false);
   const auto& engine = body.contains("engine") ? body["engine"] : body;
-  if (!engine.contains("node")) return -1;
-  return static_cast<int>(engine["node"]["shards"].size());
+  if (!engine.contains("node")) return 0;
+  ShardMask mask = 0;
+  for (const auto& shard : engine["node"]["shards"]) mask |= ShardMask{1} << shard.get<int>();
+  return mask;
+}
+
+int shards_held(net::HttpClient& client, std::uint16_t port) {
+  return std::popcount(shard_mask(client, port));
 }
 
 // Polls the nodes' /healthz until they hold every shard between them (nodes take their share
@@ -395,4 +417,89 @@ TEST_CASE("Cluster.Issue18.APausedNodeCommitsNothingForInstancesTakenOver") {
   REQUIRE(effects.executeStep());
   CHECK(effects.getColumn(0).getInt() == 6);
   CHECK(effects.getColumn(1).getInt() == 6);  // each effect once, whoever called
+}
+
+// Every node answers for every instance: a request about another node's instance goes to its
+// owner, and is answered as the owner would answer it.
+TEST_CASE("Cluster.Issue18.EveryNodeAnswersForEveryInstanceAsItsOwnerWould") {
+  Nodes nodes(2, "10s");
+  net::HttpClient client;
+  await_all_shards_held(client, nodes);
+  const ShardMask first = shard_mask(client, nodes.port(0));
+  auto owner_of = [&](const std::string& id) { return holds(first, id) ? 0 : 1; };
+  auto start = [&](int node, const std::string& rma, int amount) {
+    return call(
+        client, nodes.port(node), "POST", "/v1/instances",
+        json{{"workflow", "wait-return"}, {"input", {{"rma_id", rma}, {"amount", amount}}}}.dump());
+  };
+  // Started through node 0, until each node owns one of them.
+  std::map<int, std::string> owned_by;  // node -> an instance it owns
+  std::map<std::string, std::string> rma_of;
+  for (int n = 0; n < 64 && owned_by.size() < 2; ++n) {
+    auto rma = fmt::format("W-{}", n);
+    auto r = start(0, rma, n);
+    REQUIRE(r.ok());
+    REQUIRE(r.response.status == 201);
+    std::string id = json::parse(r.response.body)["id"];
+    owned_by.emplace(owner_of(id), id);
+    rma_of[id] = rma;
+  }
+  REQUIRE(owned_by.size() == 2);
+  const std::string theirs = owned_by[1];  // node 1's, asked through node 0
+  const std::string rma = rma_of[theirs];
+
+  // A repeated start, the same and with another input: the same answers from either node.
+  for (int node : {0, 1}) {
+    INFO("through node ", node);
+    auto again = start(node, rma, 1);  // W-n was started with amount n
+    auto same = call(client, nodes.port(node), "POST", "/v1/instances",
+                     json{{"workflow", "wait-return"},
+                          {"input", {{"rma_id", rma}, {"amount", std::stoi(rma.substr(2))}}}}
+                         .dump());
+    REQUIRE(same.ok());
+    CHECK(same.response.status == 200);
+    CHECK(json::parse(same.response.body)["id"] == theirs);
+    if (rma != "W-1") {
+      REQUIRE(again.ok());
+      CHECK(again.response.status == 409);
+    }
+  }
+  // A signal no wait takes is refused alike by both; one it takes goes to the owner.
+  for (int node : {0, 1}) {
+    auto unknown = call(client, nodes.port(node), "POST",
+                        "/v1/instances/" + theirs + "/signals/carrier.lost", "{}");
+    REQUIRE(unknown.ok());
+    CHECK(unknown.response.status == 422);
+  }
+  auto signalled =
+      call(client, nodes.port(0), "POST", "/v1/instances/" + theirs + "/signals/warehouse.received",
+           json{{"payload", {{"parcels", 1}}}, {"idempotency_key", "rcv-1"}}.dump());
+  REQUIRE(signalled.ok());
+  CHECK(signalled.response.status == 202);
+  CHECK(json::parse(signalled.response.body)["idempotency_key"] == "rcv-1");
+  // Awaited through the node that does not own it.
+  auto ended = call(client, nodes.port(0), "GET", "/v1/instances/" + theirs + "?wait=20");
+  REQUIRE(ended.ok());
+  CHECK(json::parse(ended.response.body)["status"] == "completed");
+
+  // Operator actions: refused by the owner as the owner refuses, applied by the owner.
+  const std::string other = owned_by[0];  // node 0's, asked through node 1
+  auto refused = call(client, nodes.port(1), "POST", "/v1/instances/" + other + "/actions/retry",
+                      json{{"reason", "nothing to retry"}}.dump());
+  auto refused_here =
+      call(client, nodes.port(0), "POST", "/v1/instances/" + other + "/actions/retry",
+           json{{"reason", "nothing to retry"}}.dump());
+  REQUIRE(refused.ok());
+  REQUIRE(refused_here.ok());
+  CHECK(refused.response.status == refused_here.response.status);
+  CHECK(json::parse(refused.response.body)["detail"] ==
+        json::parse(refused_here.response.body)["detail"]);
+  auto cancelled = call(client, nodes.port(1), "POST", "/v1/instances/" + other + "/actions/cancel",
+                        json{{"reason", "customer withdrew"}}.dump());
+  REQUIRE(cancelled.ok());
+  CHECK(cancelled.response.status == 200);
+  CHECK(json::parse(cancelled.response.body)["status"] == "cancelled");
+  auto row = open_store(nodes.db, StoreOptions{.read_only = true})->get_instance(other);
+  REQUIRE(row.has_value());
+  CHECK(row->status == InstanceStatus::cancelled);
 }
