@@ -181,6 +181,8 @@ void EngineImpl::fire_due_timers() {
     }
     // Attempt timeouts only exist for instances in memory; durable timers may belong to an
     // instance that waits on disk.
+    // An instance of a shard given up to another node: its timers are that node's now.
+    if (!holds(store_->held_shards(), entry.instance_id)) continue;
     auto marked = processing(entry.instance_id);
     Instance* inst = entry.kind == TimerKind::timeout ? find_any(entry.instance_id)
                                                        : acquire(entry.instance_id);

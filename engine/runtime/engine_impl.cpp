@@ -81,7 +81,10 @@ std::unique_ptr<Instance> EngineImpl::load_instance(InstanceRow row) {
                                            "is not in the database",
                                            row.id, row.workflow, row.version));
   }
-  return Instance::from_row(std::move(row), std::move(def));
+  auto inst = Instance::from_row(std::move(row), std::move(def));
+  const std::uint64_t base = ++loads_ << 32;
+  for (auto& c : inst->cursors) c.generation = base;
+  return inst;
 }
 
 Instance* EngineImpl::acquire(const std::string& id) {

@@ -149,6 +149,8 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   void keep_leases();
   // Takes up the instances, timers and commands of shards just taken.
   void adopt(ShardMask gained);
+  // Gives shards up to a node short of its share, once nothing of theirs is uncommitted.
+  void give_up(ShardMask shards);
   // The shard a new instance without a business key goes to: the held ones in turn.
   int home_shard();
   bool is_node() const { return !options_.node.empty(); }
@@ -257,6 +259,10 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   std::unordered_set<std::int64_t> applying_;
   std::unique_ptr<Forwarder> forwarder_;  // when a node: requests for other nodes' instances
   int last_home_ = kShards - 1;
+  // Instances loaded so far: each load's cursors count their generations from a range of its
+  // own, so an outcome or timer of an earlier load of the same instance is never mistaken for
+  // one of this load's.
+  std::uint64_t loads_ = 0;
   struct RunningJob {
     JobRow row;
     double allowance = 0;  // instances it may deal with now (a token bucket)

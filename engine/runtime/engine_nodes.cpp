@@ -143,6 +143,20 @@ void EngineImpl::keep_leases() {
                     options_.node, shard_list(round.lost)));
   }
   if (round.gained != 0) adopt(round.gained);
+  if (round.surplus != 0) give_up(round.surplus);
+}
+
+void EngineImpl::give_up(ShardMask shards) {
+  if (commit_->holding()) return;  // the kept batch commits first; next round, then
+  commit_->flush();                // everything of theirs is committed...
+  if (!batch().empty()) return;    // ...unless its effects made more: next round
+  // Dropped from memory. A call of theirs still out, or a timer, finds no instance when it
+  // comes back and is ignored; the new owner calls again with the same keys. A caller
+  // awaiting one's end is answered when its wait runs out, from the committed row.
+  std::erase_if(active_, [shards](const auto& entry) { return holds(shards, entry.first); });
+  active_count_ = active_.size();
+  std::lock_guard lock(store_mu_);
+  store_->release_leases(shards);
 }
 
 void EngineImpl::adopt(ShardMask gained) {

@@ -13,6 +13,7 @@
 // wrote.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <random>
 
@@ -96,12 +97,17 @@ LeaseRound PgStore::keep_leases() {
       fenced_ = true;
       return round;
     }
+    // The other live nodes, and the fewest shards one of them holds.
     auto live = connection_.exec(
-        fmt::format("SELECT count(*) FROM nodes WHERE heartbeat_at > {} - $2 AND session <> $1",
+        fmt::format("SELECT held FROM nodes WHERE heartbeat_at > {} - $2 AND session <> $1",
                     kServerNow),
         PgParams().add(session_).add(ttl));
-    const auto nodes = live.int64(0, 0) + 1;
-    const int share = static_cast<int>((kShards + nodes - 1) / nodes);
+    const int nodes = live.rows() + 1;
+    const int share = (kShards + nodes - 1) / nodes;
+    int fewest = kShards;
+    for (int i = 0; i < live.rows(); ++i) {
+      fewest = std::min(fewest, std::popcount(static_cast<ShardMask>(live.int64(i, 0))));
+    }
     auto claim = [&](std::int64_t expired_for, std::optional<int> limit) {
       PgParams params;
       params.add(session_).add(options_.node).add(ttl).add(expired_for);
@@ -129,6 +135,17 @@ LeaseRound PgStore::keep_leases() {
     if (int want = share - std::popcount(held); want > 0) claim(0, want);
     claim(ttl, std::nullopt);
     held_ = held | round.gained;
+    // A node short of its share gets the highest of this node's surplus, one round at a time.
+    const int mine = std::popcount(held_.load());
+    if (mine > share && fewest < share) {
+      ShardMask mask = held_.load();
+      for (int s = kShards - 1, extra = mine - share; s >= 0 && extra > 0; --s) {
+        if (holds(mask, s)) {
+          round.surplus |= ShardMask{1} << s;
+          --extra;
+        }
+      }
+    }
     connection_.exec(
         fmt::format("INSERT INTO nodes (session, name, started_at, heartbeat_at, held, takeovers)"
                     " VALUES ($1, $2, $3, {0}, $4, $5) ON CONFLICT (session) DO UPDATE SET "
@@ -148,19 +165,26 @@ LeaseRound PgStore::keep_leases() {
   });
 }
 
-void PgStore::release_leases() {
+void PgStore::release_leases(ShardMask shards) {
   if (!is_node() || fenced_) return;
+  const bool all = shards == kAllShards;
   pg_guard(connection_, "give the leases up on", [&] {
     PgTransaction tx(connection_);
     connection_.exec(
         "UPDATE shard_leases SET owner = '', node = '', expires_at = 0 "
-        "WHERE owner = $1",
-        PgParams().add(session_));
-    connection_.exec("DELETE FROM nodes WHERE session = $1", PgParams().add(session_));
+        "WHERE owner = $1 AND (($2::bigint >> shard) & 1) = 1",
+        PgParams().add(session_).add(static_cast<std::int64_t>(shards)));
+    if (all) {
+      connection_.exec("DELETE FROM nodes WHERE session = $1", PgParams().add(session_));
+    } else {
+      connection_.exec(
+          "UPDATE nodes SET held = $2 WHERE session = $1",
+          PgParams().add(session_).add(static_cast<std::int64_t>(held_.load() & ~shards)));
+    }
     tx.commit();
   });
-  held_ = 0;
-  fenced_ = true;  // nothing of this node commits any more
+  held_ = held_.load() & ~shards;
+  if (all) fenced_ = true;  // a stopping node commits nothing more
 }
 
 std::vector<NodeRow> PgStore::nodes() {

@@ -65,7 +65,7 @@ class PgStore final : public Store {
   // Nodes sharing the database (pg_leases.cpp).
   ShardMask held_shards() const override { return held_.load(); }
   LeaseRound keep_leases() override;
-  void release_leases() override;
+  void release_leases(ShardMask shards = kAllShards) override;
   std::vector<NodeRow> nodes() override;
   NodeRow node() const override;
 

@@ -372,6 +372,10 @@ inline bool holds(ShardMask mask, std::string_view instance_id) {
 struct LeaseRound {
   ShardMask gained = 0;  // taken this round: their instances are this node's from now on
   ShardMask lost = 0;    // another node took them over: this node must stop (LeaseLost)
+  // Held beyond this node's share while a live node holds less than its own (it joined late,
+  // or came back): the engine gives them up (release_leases()) once nothing of theirs is
+  // uncommitted, and that node takes them.
+  ShardMask surplus = 0;
 };
 
 // A node as the database knows it (Store::nodes()).
@@ -479,9 +483,9 @@ class Store {
   // its shards' rows, and its commit() throws LeaseLost, writing nothing, once another node
   // holds one of its leases.
   virtual LeaseRound keep_leases() { return {}; }
-  // Gives every lease up at once (a node stopping), so that others need not wait for them to
-  // expire.
-  virtual void release_leases() {}
+  // Gives the leases on `shards` up at once, so that others need not wait for them to expire.
+  // All of them: the node is stopping, and commits nothing more.
+  virtual void release_leases(ShardMask shards = kAllShards) { (void)shards; }
   // The nodes that renewed a lease within the last minute, by name; empty when not shared.
   virtual std::vector<NodeRow> nodes() { return {}; }
   // This store's node: empty name when it is not one.

@@ -127,14 +127,15 @@ struct Nodes {
   std::mutex mu;
   std::vector<std::uint16_t> ports;  // 0 while a node is down
 
-  Nodes(int count, std::string lease_) : lease(std::move(lease_)) {
+  // `count` nodes, the first `running` of them started.
+  Nodes(int count, std::string lease_, int running = -1) : lease(std::move(lease_)) {
     dir.write("workflows/node-return.yaml", kClusterWorkflow);
     dir.write("workflows/slow-return.yaml", kSlowWorkflow);
     dir.write("workflows/wait-return.yaml", kWaitWorkflow);
     adapters = dir.write("adapters.yaml", kAdapters);
     servers.resize(static_cast<std::size_t>(count));
     ports.resize(static_cast<std::size_t>(count));
-    for (int i = 0; i < count; ++i) start(i);
+    for (int i = 0; i < (running < 0 ? count : running); ++i) start(i);
   }
 
   std::string name(int i) const { return fmt::format("n{}", i + 1); }
@@ -263,7 +264,7 @@ void check_history(Store& store, const std::string& id) {
 }  // namespace
 
 TEST_CASE("Cluster.Issue18.ThreeNodesKilledAtRandomLoseAndDoubleNothing") {
-  Nodes nodes(3, "1s");
+  Nodes nodes(3, "2s");
   net::HttpClient client;
   await_all_shards_held(client, nodes);
 
@@ -502,4 +503,66 @@ TEST_CASE("Cluster.Issue18.EveryNodeAnswersForEveryInstanceAsItsOwnerWould") {
   auto row = open_store(nodes.db, StoreOptions{.read_only = true})->get_instance(other);
   REQUIRE(row.has_value());
   CHECK(row->status == InstanceStatus::cancelled);
+}
+
+// A node that joins a running cluster, or comes back after a restart, gets its share: the
+// others give up their surplus shards, committing what they have first.
+TEST_CASE("Cluster.Issue18.ANodeThatJoinsLateOrComesBackTakesItsShare") {
+  Nodes nodes(2, "2s", 1);
+  net::HttpClient client;
+  await_all_shards_held(client, nodes);
+  REQUIRE(shards_held(client, nodes.port(0)) == kShards);
+  std::vector<std::string> ids;
+  for (int n = 0; n < 12; ++n) {
+    auto r = call(
+        client, nodes.port(0), "POST", "/v1/instances",
+        json{{"workflow", "wait-return"}, {"input", {{"rma_id", fmt::format("L-{}", n)}}}}.dump());
+    REQUIRE(r.ok());
+    REQUIRE(r.response.status == 201);
+    ids.push_back(json::parse(r.response.body)["id"]);
+  }
+  auto await_split = [&](int first, int second) {
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < give_up) {
+      if (shards_held(client, nodes.port(0)) == first &&
+          shards_held(client, nodes.port(1)) == second) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  nodes.start(1);
+  REQUIRE(await_split(kShards / 2, kShards / 2));
+  // Every instance answers through the newcomer, whichever node owns it now.
+  for (const auto& id : ids) {
+    auto r =
+        call(client, nodes.port(1), "POST", "/v1/instances/" + id + "/signals/warehouse.received",
+             json{{"idempotency_key", "parcel-" + id}}.dump());
+    REQUIRE(r.ok());
+    CHECK(r.response.status == 202);
+  }
+  for (const auto& id : ids) {
+    auto r = call(client, nodes.port(1), "GET", "/v1/instances/" + id + "?wait=20");
+    REQUIRE(r.ok());
+    CHECK(json::parse(r.response.body)["status"] == "completed");
+  }
+  // A node stopping gives its shards up at once; back, it gets its share again.
+  CHECK(nodes.servers[0]->stop(SIGTERM) == 0);
+  {
+    std::lock_guard lock(nodes.mu);
+    nodes.ports[0] = 0;
+  }
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (shards_held(client, nodes.port(1)) != kShards &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(shards_held(client, nodes.port(1)) == kShards);
+  nodes.start(0);
+  CHECK(await_split(kShards / 2, kShards / 2));
+  auto store = open_store(nodes.db, StoreOptions{.read_only = true});
+  std::int64_t takeovers = 0;
+  for (const auto& node : store->nodes()) takeovers += node.takeovers;
+  CHECK(takeovers == 0);  // every shard was given, none had to be taken
 }
