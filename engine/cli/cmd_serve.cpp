@@ -90,6 +90,10 @@ int serve(const ServeOptions& opt) {
     throw CLI::ValidationError("needs --auth FILE (bearer tokens; see rmaflow token add), or "
                                "--no-auth to serve without authentication on a loopback address");
   }
+  // SIGTERM and SIGINT are taken by this thread alone (stop_signals.wait() below): blocked
+  // before any thread starts (the engine's, a node's forwarder, exporters, simulated systems),
+  // so that none of them is ended by one. One that arrives while starting waits for the wait.
+  StopSignals stop_signals;
   auto [host, port] = net::parse_listen("--listen", opt.listen);
   if (opt.no_auth && !is_loopback(host)) {
     throw Error(Errc::refused, fmt::format("--no-auth serves only a loopback address (127.0.0.1 or "
@@ -127,9 +131,6 @@ int serve(const ServeOptions& opt) {
                             NodeOptions{opt.node, duration_option("--lease", opt.lease)});
   for (const auto& def : *defs) engine->deploy(def);
   api_options.definitions = *defs;
-
-  // SIGTERM and SIGINT are taken by this thread alone (stop_signals.wait() below).
-  StopSignals stop_signals;
 
   std::atomic<bool> engine_running{true};
   std::string engine_failure;

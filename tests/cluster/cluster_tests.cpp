@@ -32,7 +32,8 @@ using json = nlohmann::json;
 
 namespace {
 
-// Four calls and a durable 300 ms timer between the second and third.
+// Four calls (the label fails twice, then is retried) and a durable 300 ms timer between the
+// second and third.
 const char* kClusterWorkflow = R"(
 workflow: node-return
 version: 1
@@ -106,6 +107,8 @@ adapters:
     type: builtin
     ledger: effects.db
     latency: 20ms
+    operations:
+      create_label: { fail: Transient, times: 2, delay: 20ms }
   wms:
     type: builtin
     ledger: effects.db
