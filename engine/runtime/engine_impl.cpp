@@ -23,6 +23,7 @@ std::uint64_t pick_seed(std::uint64_t seed) {
 EngineImpl::EngineImpl(EngineOptions options)
     : options_(std::move(options)),
       heartbeat_(io_),
+      lease_timer_(io_),
       machine_(*this, options_.max_steps_per_turn),
       command_poll_(io_),
       job_tick_(io_),
@@ -196,6 +197,9 @@ void EngineImpl::run() {
   arm_command_poll();
   arm_job_tick();
   arm_heartbeat();
+  // A node takes its first leases a second after it starts, by when nodes started together
+  // see each other and share the shards out.
+  if (is_node()) arm_lease_keeping(std::chrono::seconds(1));
   io_.run();
 }
 
@@ -203,11 +207,18 @@ void EngineImpl::arm_heartbeat() {
   health_.beat();
   heartbeat_.expires_after(std::chrono::seconds(1));
   heartbeat_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) arm_heartbeat();
+  });
+}
+
+void EngineImpl::arm_lease_keeping(std::chrono::milliseconds after) {
+  lease_timer_.expires_after(after);
+  lease_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    // A node takes its first leases a second after it starts, by when nodes started together
-    // see each other and share the shards out.
-    if (is_node()) keep_leases();
-    arm_heartbeat();
+    keep_leases();
+    // Three renewals a lease (at least one a second): a late one or two lose nothing.
+    arm_lease_keeping(
+        std::min<std::chrono::milliseconds>(std::chrono::seconds(1), options_.lease / 3));
   });
 }
 
@@ -229,6 +240,7 @@ void EngineImpl::stop() {
     job_tick_.cancel();
     limit_wake_.cancel();
     heartbeat_.cancel();
+    lease_timer_.cancel();
     commit_->cancel();
     io_.stop();
   });

@@ -147,6 +147,8 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   // Several nodes (engine_nodes.cpp): renews this node's leases and takes its share; throws
   // LeaseLost when another node took one of its shards over.
   void keep_leases();
+  // While run() runs, as a node: keep_leases() after `after`, then three times a lease.
+  void arm_lease_keeping(std::chrono::milliseconds after);
   // Takes up the instances, timers and commands of shards just taken.
   void adopt(ShardMask gained);
   // Gives shards up to a node short of its share, once nothing of theirs is uncommitted.
@@ -250,6 +252,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   boost::asio::io_context io_;
   EngineHealth health_;
   boost::asio::steady_timer heartbeat_;
+  boost::asio::steady_timer lease_timer_;  // a node's lease keeping (keep_leases)
   std::optional<DefinitionCache> definitions_;
   std::optional<GroupCommit> commit_;
   std::optional<TimerService> timers_;

@@ -478,10 +478,10 @@ class Store {
   // The shards this store's engine owns. Any thread may ask.
   virtual ShardMask held_shards() const { return kAllShards; }
   // Renews the node's leases and takes expired ones, up to its share of the live nodes (all
-  // that are expired for longer than a lease, whatever its share); the engine calls it about
-  // every second. A node's active_instances(), due_timers() and pending_commands() hold only
-  // its shards' rows, and its commit() throws LeaseLost, writing nothing, once another node
-  // holds one of its leases.
+  // that are expired for longer than a lease, whatever its share); the engine calls it three
+  // times a lease, and at least every second. A node's active_instances(), due_timers() and
+  // pending_commands() hold only its shards' rows, and its commit() throws LeaseLost, writing
+  // nothing, once another node holds one of its leases.
   virtual LeaseRound keep_leases() { return {}; }
   // Gives the leases on `shards` up at once, so that others need not wait for them to expire.
   // All of them: the node is stopping, and commits nothing more.
