@@ -130,11 +130,13 @@ void EngineImpl::keep_leases() {
     std::lock_guard lock(store_mu_);
     round = store_->keep_leases();
   } catch (const Error& e) {
-    // The database is unreachable: tried again in a second. Should that outlast the lease,
+    // The database is unreachable: tried again next round. Should that outlast the lease,
     // other nodes take the shards over and this node's next commit or renewal finds out.
     health_.commit_failed(e.what());
     return;
   }
+  // Reachable again: healthy, unless a batch still waits to be committed again.
+  if (!commit_->holding()) health_.commit_ok();
   if (round.lost != 0) {
     throw LeaseLost(
         fmt::format("node {} lost shard(s) {} to another node, which took their "
