@@ -186,6 +186,10 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   // when there is none).
   template <typename Result, typename Handle>
   void submit(Handle handle, ReplyFn<Result> done, Route<Result> route = {});
+  // How a node passes each kind of request on (engine_nodes.cpp).
+  Route<StartResult> start_route(const StartRequest& request);
+  Route<SignalResult> signal_route(const SignalRequest& request);
+  Route<ActionResult> act_route(const OperatorAction& action);
   // `id`: the instance's id when another node chose it (a start passed on, engine_nodes.cpp).
   StartResult handle_start(StartRequest request, const std::string& id = {});
   // A new instance of `def` with `input`, in memory, not yet begun.

@@ -47,8 +47,9 @@ RoutedElsewhere::RoutedElsewhere(std::string id, int shard_)
       shard(shard_) {}
 
 // ---- passing requests on ----------------------------------------------------------------
+// Only a node has a forwarder, and builds a route: a lone engine copies nothing for one.
 
-void EngineImpl::start(StartRequest request, ReplyFn<StartResult> done) {
+Route<StartResult> EngineImpl::start_route(const StartRequest& request) {
   Route<StartResult> route;
   route.command = [this, request](const RoutedElsewhere& routed) {
     nlohmann::json body = {{"workflow", request.workflow},
@@ -75,12 +76,17 @@ void EngineImpl::start(StartRequest request, ReplyFn<StartResult> done) {
     auto row = committed(store, id);
     return StartResult{id, row.version, created};
   };
+  return route;
+}
+
+void EngineImpl::start(StartRequest request, ReplyFn<StartResult> done) {
+  auto route = forwarder_ ? start_route(request) : Route<StartResult>{};
   submit<StartResult>(
       [this, request = std::move(request)]() mutable { return handle_start(std::move(request)); },
       std::move(done), std::move(route));
 }
 
-void EngineImpl::signal(SignalRequest request, ReplyFn<SignalResult> done) {
+Route<SignalResult> EngineImpl::signal_route(const SignalRequest& request) {
   Route<SignalResult> route;
   route.command = [this, request](const RoutedElsewhere& routed) {
     std::string key = request.idempotency_key.empty() ? "auto:" + ids_.next(clock_->now())
@@ -98,11 +104,16 @@ void EngineImpl::signal(SignalRequest request, ReplyFn<SignalResult> done) {
     return SignalResult{done.instance_id, body.value("idempotency_key", std::string()),
                         done.outcome.find("duplicate") != std::string::npos};
   };
+  return route;
+}
+
+void EngineImpl::signal(SignalRequest request, ReplyFn<SignalResult> done) {
+  auto route = forwarder_ ? signal_route(request) : Route<SignalResult>{};
   submit<SignalResult>([this, request = std::move(request)] { return handle_signal(request); },
                        std::move(done), std::move(route));
 }
 
-void EngineImpl::act(OperatorAction action, ReplyFn<ActionResult> done) {
+Route<ActionResult> EngineImpl::act_route(const OperatorAction& action) {
   Route<ActionResult> route;
   route.command = [this, action](const RoutedElsewhere& routed) {
     nlohmann::json body = {{"actor", action.actor},
@@ -118,6 +129,11 @@ void EngineImpl::act(OperatorAction action, ReplyFn<ActionResult> done) {
     auto row = committed(store, done.instance_id);
     return ActionResult{row.id, row.status, row.step, branch};
   };
+  return route;
+}
+
+void EngineImpl::act(OperatorAction action, ReplyFn<ActionResult> done) {
+  auto route = forwarder_ ? act_route(action) : Route<ActionResult>{};
   submit<ActionResult>([this, action = std::move(action)] { return handle_action(action); },
                        std::move(done), std::move(route));
 }
