@@ -7,7 +7,8 @@
 
 namespace rmaflow::sim {
 
-SimClock::SimClock(TimePoint start, double speed) : start_(start), speed_(speed) {}
+SimClock::SimClock(TimePoint start, double speed, bool jumps)
+    : start_(start), speed_(speed), jumps_(jumps) {}
 
 TimePoint SimClock::now_locked(const Clock& host) const {
   auto wall = host.now();
@@ -30,20 +31,36 @@ TimePoint SimClock::host_time(TimePoint due, const Clock& host) const {
 
 void SimClock::reach(TimePoint due, const Clock& host) {
   std::lock_guard lock(mu_);
+  if (!jumps_) return;
   auto now = now_locked(host);
   if (due > now) jumped_ += due - now;
 }
 
-std::size_t use_sim_clock(const AdapterRegistry& adapters, TimePoint start, double speed) {
-  auto clock = std::make_shared<SimClock>(start, speed);
-  std::size_t set = 0;
+namespace {
+
+// Calls `use` with each simulated system of `adapters`; returns how many there are.
+template <typename Use>
+std::size_t for_each_sim(const AdapterRegistry& adapters, Use use) {
+  std::size_t count = 0;
   for (const auto& adapter : adapters.all()) {
     if (auto sim = std::dynamic_pointer_cast<SimAdapter>(adapter)) {
-      sim->system()->use_clock(clock);
-      ++set;
+      use(*sim->system());
+      ++count;
     }
   }
-  return set;
+  return count;
+}
+
+}  // namespace
+
+std::size_t use_sim_clock(const AdapterRegistry& adapters, TimePoint start, double speed,
+                          bool jumps) {
+  auto clock = std::make_shared<SimClock>(start, speed, jumps);
+  return for_each_sim(adapters, [&](SimSystem& system) { system.use_clock(clock); });
+}
+
+std::size_t share_sim_jobs(const AdapterRegistry& adapters, Duration every) {
+  return for_each_sim(adapters, [&](SimSystem& system) { system.share_jobs(every); });
 }
 
 }  // namespace rmaflow::sim

@@ -9,6 +9,10 @@
 // sooner: when one comes due the clock jumps to its time. So the sample returns are in their
 // window, and a parcel sent for three days arrives in three seconds at 86400 (a day a second).
 //
+// Nodes of one database (`serve --node`) share the systems' state, and each has a SimClock of
+// its own: there the clocks do not jump (`jumps` false), so that they agree to within the
+// nodes' start times. Scheduled events still come `speed` times sooner.
+//
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
@@ -24,7 +28,7 @@ namespace rmaflow::sim {
 class SimClock {
  public:
   // `speed` > 0: how many times faster than the wall clock scheduled events come.
-  SimClock(TimePoint start, double speed);
+  SimClock(TimePoint start, double speed, bool jumps = true);
 
   // The simulated time, given the host's.
   TimePoint now(const Clock& host) const;
@@ -39,12 +43,18 @@ class SimClock {
   mutable std::mutex mu_;
   TimePoint start_;
   double speed_;
+  bool jumps_;
   mutable std::optional<TimePoint> origin_;  // the host's time when the clock was first read
   Duration jumped_{0};                       // how far events moved it ahead of the wall
 };
 
 // Runs every simulated system of `adapters` (type: sim) on one SimClock from `start` at
 // `speed`. Returns how many systems it set; 0 when the registry has none.
-std::size_t use_sim_clock(const AdapterRegistry& adapters, TimePoint start, double speed);
+std::size_t use_sim_clock(const AdapterRegistry& adapters, TimePoint start, double speed,
+                          bool jumps = true);
+
+// Every simulated system of `adapters` shares its state file with other processes: see
+// SimSystem::share_jobs. Returns how many systems it set.
+std::size_t share_sim_jobs(const AdapterRegistry& adapters, Duration every);
 
 }  // namespace rmaflow::sim

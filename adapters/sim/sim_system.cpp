@@ -164,11 +164,17 @@ void SimSystem::run_job(SimTx& tx, const SimJob& job) {
 }
 
 void SimSystem::attach(AdapterHost& host) {
+  std::uint64_t attachment = 0;
   {
     std::lock_guard lock(host_mu_);
     host_ = &host;
+    armed_.clear();
+    attachment = ++attachment_;
   }
   arm(store_->pending_jobs());
+  if (share_every_ > Duration(0)) {
+    host.call_at(host.clock().now() + share_every_, [this, attachment] { rescan(attachment); });
+  }
 }
 
 void SimSystem::detach() {
@@ -179,7 +185,29 @@ void SimSystem::detach() {
 void SimSystem::arm(const std::vector<SimJob>& jobs) {
   std::lock_guard lock(host_mu_);
   if (host_ == nullptr) return;  // stored: armed on the next attach
-  for (const auto& job : jobs) schedule(*host_, job.id, job.due);
+  for (const auto& job : jobs) {
+    if (armed_.insert(job.id).second) schedule(*host_, job.id, job.due);
+  }
+}
+
+void SimSystem::disarm(std::int64_t job_id) {
+  std::lock_guard lock(host_mu_);
+  armed_.erase(job_id);
+}
+
+void SimSystem::rescan(std::uint64_t attachment) {
+  {
+    std::lock_guard lock(host_mu_);
+    if (host_ == nullptr || attachment != attachment_) return;
+  }
+  try {
+    arm(store_->pending_jobs());
+  } catch (const Error&) {
+    // The file is busy or failed: the next rescan reads it again.
+  }
+  std::lock_guard lock(host_mu_);
+  if (host_ == nullptr || attachment != attachment_) return;
+  host_->call_at(host_->clock().now() + share_every_, [this, attachment] { rescan(attachment); });
 }
 
 void SimSystem::schedule(AdapterHost& host, std::int64_t job_id, TimePoint due) {
@@ -211,7 +239,11 @@ void SimSystem::fire(std::int64_t job_id, TimePoint due) {
     return;
   }
   arm(armed);
-  if (job && job->kind == kSignalJob) deliver(*job);
+  if (job && job->kind == kSignalJob) {
+    deliver(*job);
+  } else {
+    disarm(job_id);  // run here, or already by another process
+  }
 }
 
 void SimSystem::deliver(const SimJob& job) {
@@ -228,7 +260,9 @@ void SimSystem::deliver(const SimJob& job) {
     std::string outcome = "done";
     if (delivery.refused) {
       if (delivery.refused->code() == Errc::storage) {
-        // Not committed: the engine is stopping. Pending, so the next attach delivers it.
+        // Not committed: the engine is stopping, or the node that owns the instance did not
+        // answer. Pending, so the next attach (or rescan) delivers it again.
+        disarm(id);
         return;
       }
       outcome = fmt::format("dropped: {}", delivery.refused->what());
@@ -240,6 +274,7 @@ void SimSystem::deliver(const SimJob& job) {
     } catch (const Error&) {
       // Still pending: delivered again later, and the engine counts a repeat once.
     }
+    disarm(id);
   });
 }
 

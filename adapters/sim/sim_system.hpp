@@ -17,12 +17,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "adapters/sim/call_profile.hpp"
 #include "adapters/sim/sim_clock.hpp"
@@ -97,6 +97,13 @@ class SimSystem {
   // Runs the system on `clock` instead of its host's (see SimClock); before attach().
   void use_clock(std::shared_ptr<SimClock> clock) { clock_ = std::move(clock); }
 
+  // The state file is shared with other processes (nodes of one database on one machine):
+  // every `every` on the host's clock, the pending jobs they scheduled, or left behind when
+  // they died, are armed here too. A job runs once whoever fires it first (its transaction
+  // finds it pending); a signal may reach the engine twice, which takes its idempotency key
+  // once. Before attach().
+  void share_jobs(Duration every) { share_every_ = every; }
+
   // The system's time: its SimClock's, else the attached host's clock (the system clock when
   // detached).
   TimePoint now() const;
@@ -129,6 +136,10 @@ class SimSystem {
   void schedule(AdapterHost& host, std::int64_t job_id, TimePoint due);
   void fire(std::int64_t job_id, TimePoint due);
   void deliver(const SimJob& job);
+  // The job is no longer armed here: run, dropped, or to be armed again by a rescan.
+  void disarm(std::int64_t job_id);
+  // Arms the pending jobs not armed here (share_jobs), then again after share_every_.
+  void rescan(std::uint64_t attachment);
   AdapterHost* host() const;
 
   std::string kind_;
@@ -142,8 +153,11 @@ class SimSystem {
     bool read_only = false;
   };
   std::map<std::string, Operation, std::less<>> handlers_;
+  Duration share_every_{0};  // 0: the state file is this process's alone
   mutable std::mutex host_mu_;
   AdapterHost* host_ = nullptr;
+  std::uint64_t attachment_ = 0;  // counts attach(); a rescan of an earlier one stops
+  std::set<std::int64_t> armed_;  // the jobs armed on host_'s timers
 };
 
 // Input fields, or a BadRequest refusal naming the missing or mistyped one.

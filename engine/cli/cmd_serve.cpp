@@ -61,7 +61,12 @@ std::chrono::milliseconds duration_option(const char* option, const std::string&
   return *d;
 }
 
-// --sim-start: the simulated systems run on a clock of their own (see SimClock).
+// The simulated systems' state files are shared by the nodes of one database: each node arms
+// the jobs the others scheduled or left behind (SimSystem::share_jobs).
+constexpr Duration kSimRescan = std::chrono::seconds(1);
+
+// --sim-start: the simulated systems run on a clock of their own (see SimClock); on a node it
+// does not jump, so that the nodes' clocks agree.
 void run_sims_on_own_clock(const ServeOptions& opt, const AdapterRegistry& adapters) {
   auto start = parse_time(opt.sim_start);
   if (!start) {
@@ -69,7 +74,7 @@ void run_sims_on_own_clock(const ServeOptions& opt, const AdapterRegistry& adapt
                 fmt::format("--sim-start \"{}\" is not a time such as 2025-06-02T08:00:00Z",
                             opt.sim_start));
   }
-  if (sim::use_sim_clock(adapters, *start, opt.sim_speed) == 0) {
+  if (sim::use_sim_clock(adapters, *start, opt.sim_speed, opt.node.empty()) == 0) {
     throw Error(Errc::invalid_argument,
                 opt.adapters.empty()
                     ? std::string("--sim-start sets the clock of simulated systems; give an "
@@ -116,6 +121,7 @@ int serve(const ServeOptions& opt) {
   auto adapters = load_adapters(opt.adapters);
   if (!check_actions_reporting(*defs, *adapters, opt.adapters, "served")) return kExitFailure;
   if (!opt.sim_start.empty()) run_sims_on_own_clock(opt, *adapters);
+  if (!opt.node.empty()) sim::share_sim_jobs(*adapters, kSimRescan);
   api_options.adapters = adapters;
   auto deployed = std::make_shared<observe::DeployedDefinitions>(opt.db, *defs);
   std::optional<observe::SpanExportOptions> traces;

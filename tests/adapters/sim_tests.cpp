@@ -1,13 +1,13 @@
 // The simulated systems as an outside caller sees them: idempotency per key, seeded faults and
 // latency, business refusals, and the events they schedule durably and send back.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <set>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-#include <fmt/format.h>
-
 #include "adapters/sim/sim_adapter.hpp"
+#include "adapters/sim/sim_clock.hpp"
 #include "tests/adapters/fake_host.hpp"
 #include "tests/support/process.hpp"
 
@@ -267,6 +267,55 @@ TEST_CASE("Sim.Events.AnOutboundParcelReachesTheCustomerNotTheWarehouse") {
   CHECK(host.signals.empty());
   CHECK(sims.count("carrier.db", "SELECT count(*) FROM documents WHERE status = 'delivered'") == 1);
   CHECK(sims.count("wms.db", "SELECT count(*) FROM documents WHERE type = 'receipt'") == 0);
+}
+
+// Nodes of one database on one machine share the systems' files (SimSystem::share_jobs):
+// each node arms the jobs the others scheduled, so a parcel whose label a node issued before
+// it died still arrives, and a job that two nodes fire runs once.
+TEST_CASE("Sim.Events.Issue18.NodesSharingTheFilesRunEachJobOnce") {
+  Sims sims;
+  // A second process on the same files: the other node.
+  AdapterRegistry other =
+      AdapterRegistry::from_yaml(sims.yaml, sims.dir.file("adapters.yaml"), sims.dir.path());
+  auto system_of = [](AdapterRegistry& registry, const char* name) -> sim::SimSystem& {
+    return *dynamic_cast<sim::SimAdapter&>(*registry.find(name)).system();
+  };
+  const Duration every(3'600'000);
+  CHECK(sim::share_sim_jobs(*sims.registry, every) == 3);
+  CHECK(sim::share_sim_jobs(other, every) == 3);
+  FakeHost first(kStart), second(kStart);
+  sims.attach(first);
+  for (const char* name : {"carrier", "wms"}) system_of(other, name).attach(second);
+
+  // The first node issues two labels; the second has armed nothing yet.
+  REQUIRE(
+      sims.system("carrier").execute("create_label", "K1", label_request("RMA-1")).outcome.ok());
+  REQUIRE(
+      sims.system("carrier").execute("create_label", "K2", label_request("RMA-2")).outcome.ok());
+  // Both nodes run, hour by hour, past the parcels' day: the second has armed them too, and
+  // each delivery runs once, whichever node fires it first.
+  for (auto t = kStart; t <= kStart + 2 * kDay; t += every) {
+    first.advance_to(t);
+    second.advance_to(t);
+  }
+  CHECK(sims.count("carrier.db", "SELECT count(*) FROM documents WHERE status = 'delivered'") == 2);
+  CHECK(sims.count("wms.db", "SELECT count(*) FROM documents WHERE type = 'receipt'") == 2);
+  std::set<std::string> keys;
+  for (const auto* host : {&first, &second})
+    for (const auto& signal : host->signals) keys.insert(signal.idempotency_key);
+  CHECK(keys.size() == 2);
+
+  // A label issued by the first node, which then dies: the second delivers its parcel.
+  REQUIRE(
+      sims.system("carrier").execute("create_label", "K3", label_request("RMA-3")).outcome.ok());
+  for (const char* name : {"carrier", "wms"}) sims.system(name).detach();
+  auto received = second.signals.size();
+  second.advance_to(kStart + 5 * kDay);
+  REQUIRE(second.signals.size() == received + 1);
+  CHECK(second.signals.back().business_key == "RMA-3");
+  CHECK(sims.count("wms.db", "SELECT count(*) FROM documents WHERE type = 'receipt'") == 3);
+  CHECK(sims.count("carrier.db", "SELECT count(*) FROM jobs WHERE outcome IS NULL") == 0);
+  CHECK(sims.count("wms.db", "SELECT count(*) FROM jobs WHERE outcome IS NULL") == 0);
 }
 
 TEST_CASE("Sim.Adapter.LatencyFollowsTheEnginesClock") {

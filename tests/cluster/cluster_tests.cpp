@@ -126,6 +126,7 @@ struct Nodes {
   std::string workflows = dir.path() + "/workflows";
   std::string adapters;
   std::string lease;
+  std::vector<std::string> options;  // more for serve
   std::vector<std::unique_ptr<ServerProcess>> servers;
   std::mutex mu;
   std::vector<std::uint16_t> ports;  // 0 while a node is down
@@ -147,10 +148,11 @@ struct Nodes {
   void start(int i) {
     auto& slot = servers[static_cast<std::size_t>(i)];
     slot.reset();
-    slot = std::make_unique<ServerProcess>(
-        std::vector<std::string>{"--db", db, "--workflows", workflows, "--adapters", adapters,
-                                 "--no-auth", "--node", name(i), "--lease", lease},
-        std::vector<std::string>{}, log(i));
+    std::vector<std::string> args = {"--db",       db,        "--workflows", workflows,
+                                     "--adapters", adapters,  "--no-auth",   "--node",
+                                     name(i),      "--lease", lease};
+    args.insert(args.end(), options.begin(), options.end());
+    slot = std::make_unique<ServerProcess>(args, std::vector<std::string>{}, log(i));
     std::lock_guard lock(mu);
     ports[static_cast<std::size_t>(i)] = slot->port();
   }
@@ -193,6 +195,65 @@ ShardMask shard_mask(net::HttpClient& client, std::uint16_t port) {
 
 int shards_held(net::HttpClient& client, std::uint16_t port) {
   return std::popcount(shard_mask(client, port));
+}
+
+// Clients submitting starts (business key, request body) to random nodes: a start that fails
+// (a node killed under it) goes again, maybe to another node, with the same business key.
+class Submitters {
+ public:
+  Submitters(Nodes& nodes, std::vector<std::pair<std::string, std::string>> starts, int clients)
+      : starts_(std::move(starts)) {
+    for (int c = 0; c < clients; ++c) {
+      threads_.emplace_back([this, &nodes, c, clients] {
+        net::HttpClient mine;
+        std::mt19937 pick(static_cast<unsigned>(c) * 7919u);
+        for (std::size_t n = static_cast<std::size_t>(c); n < starts_.size(); n += clients) {
+          const auto& [key, body] = starts_[n];
+          auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+          while (std::chrono::steady_clock::now() < give_up) {
+            auto port = nodes.port(static_cast<int>(pick() % nodes.ports.size()));
+            auto r =
+                port == 0 ? net::HttpResult{} : call(mine, port, "POST", "/v1/instances", body);
+            if (port != 0 && r.ok() && (r.response.status == 200 || r.response.status == 201)) {
+              auto id = json::parse(r.response.body).value("id", "");
+              std::lock_guard lock(mu_);
+              auto [it, fresh] = answered_.emplace(key, id);
+              CHECK_MESSAGE(it->second == id, key, " answered with two ids");
+              break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));  // then another node
+          }
+        }
+      });
+    }
+  }
+
+  // Waits for every start to be answered or given up. Business key -> id, for each 2xx.
+  std::map<std::string, std::string> join() {
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    return answered_;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> starts_;
+  std::mutex mu_;
+  std::map<std::string, std::string> answered_;
+  std::vector<std::thread> threads_;
+};
+
+// `count` SIGKILLs 150 to 650 ms apart, each of a node at random, restarted at once (the last
+// one not when `last_stays_dead`). Returns how many were sent.
+int kill_at_random(Nodes& nodes, int count, bool last_stays_dead) {
+  std::mt19937 chaos(20261202);
+  int kills = 0;
+  for (; kills < count; ++kills) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + chaos() % 500));
+    int victim = static_cast<int>(chaos() % nodes.ports.size());
+    nodes.kill(victim);
+    if (!last_stays_dead || kills + 1 < count) nodes.start(victim);
+  }
+  return kills;
 }
 
 // Polls the nodes' /healthz until they hold every shard between them (nodes take their share
@@ -272,49 +333,16 @@ TEST_CASE("Cluster.Issue18.ThreeNodesKilledAtRandomLoseAndDoubleNothing") {
   await_all_shards_held(client, nodes);
 
   constexpr int kRmas = 240;
-  constexpr int kClients = 4;
-  std::atomic<bool> submitting{true};
-  std::mutex mu;
-  std::map<std::string, std::string> answered;  // rma -> id, for each 2xx
-  std::vector<std::thread> clients;
-  for (int c = 0; c < kClients; ++c) {
-    clients.emplace_back([&, c] {
-      net::HttpClient mine;
-      std::mt19937 pick(static_cast<unsigned>(c) * 7919u);
-      for (int n = c; n < kRmas; n += kClients) {
-        std::string rma = fmt::format("RMA-{:04}", n);
-        auto body =
-            json{{"workflow", "node-return"}, {"input", {{"rma_id", rma}, {"amount", n}}}}.dump();
-        // To any node; a failure (a node killed under it) goes again, maybe elsewhere, with
-        // the same business key.
-        auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-        while (std::chrono::steady_clock::now() < give_up) {
-          auto port = nodes.port(static_cast<int>(pick() % 3));
-          auto r = port == 0 ? net::HttpResult{} : call(mine, port, "POST", "/v1/instances", body);
-          if (port != 0 && r.ok() && (r.response.status == 200 || r.response.status == 201)) {
-            auto id = json::parse(r.response.body).value("id", "");
-            std::lock_guard lock(mu);
-            auto [it, fresh] = answered.emplace(rma, id);
-            CHECK_MESSAGE(it->second == id, rma, " answered with two ids");
-            break;
-          }
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));  // then another node
-        }
-      }
-    });
+  std::vector<std::pair<std::string, std::string>> starts;
+  for (int n = 0; n < kRmas; ++n) {
+    std::string rma = fmt::format("RMA-{:04}", n);
+    starts.emplace_back(
+        rma, json{{"workflow", "node-return"}, {"input", {{"rma_id", rma}, {"amount", n}}}}.dump());
   }
-
+  Submitters submitters(nodes, std::move(starts), 4);
   // The killer: 21 SIGKILLs at random moments, each node restarted at once.
-  std::mt19937 chaos(20261202);
-  int kills = 0;
-  for (; kills < 21; ++kills) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + chaos() % 500));
-    int victim = static_cast<int>(chaos() % 3);
-    nodes.kill(victim);
-    nodes.start(victim);
-  }
-  for (auto& t : clients) t.join();
-  submitting = false;
+  int kills = kill_at_random(nodes, 21, false);
+  auto answered = submitters.join();
   CHECK(kills >= 20);
   REQUIRE(answered.size() == kRmas);
 
@@ -568,4 +596,288 @@ TEST_CASE("Cluster.Issue18.ANodeThatJoinsLateOrComesBackTakesItsShare") {
   std::int64_t takeovers = 0;
   for (const auto& node : store->nodes()) takeovers += node.takeovers;
   CHECK(takeovers == 0);  // every shard was given, none had to be taken
+}
+
+namespace {
+
+// The demo's simulated systems (examples/sim/adapters.yaml), quicker to answer, with every
+// parcel reaching the warehouse and no credit hold: under `serve` the engine's waits run on
+// the wall clock, so a return whose parcel never comes would wait 30 days, and one on hold
+// waits for a person.
+const char* kDayAdapters = R"(
+adapters:
+  erp:
+    type: sim
+    system: erp
+    state: state/erp.db
+    data: erp-data.yaml
+    return_window: 30d
+    review_after: 4h
+    reviews:
+      default: approve
+      RMA-1031: { decision: partial, refund_ratio: 0.8, reviewer: j.berg }
+      RMA-1032: { decision: deny, reviewer: risk-desk }
+      RMA-1033/L1: { decision: deny, reviewer: a.kim }
+    latency: 5ms..40ms
+    seed: 1
+  carrier:
+    type: sim
+    system: carrier
+    state: state/carrier.db
+    latency: 5ms..60ms
+    seed: 2
+    operations:
+      create_label: { fail_rate: 0.2 }
+    deliver_to: wms
+    parcels:
+      default: 3d
+      RMA-1012: 6d
+      RMA-1013: 9d
+  wms:
+    type: sim
+    system: wms
+    state: state/wms.db
+    latency: 5ms..30ms
+    seed: 3
+    grades:
+      default: A
+      RMA-1026/L2: B
+      RMA-1026/L3: D
+      RMA-1003: C
+      RMA-1005: B
+      RMA-1009: D
+      RMA-2001: C
+      RMA-2005: D
+  payments:
+    type: sim
+    system: payments
+    state: state/payments.db
+    latency: 5ms..40ms
+    seed: 4
+    hold_valid: 30d
+    declined: [C-103]
+  vendor:
+    type: sim
+    system: vendor
+    state: state/vendor.db
+    latency: 5ms..60ms
+    seed: 5
+    decides_after: 1d
+    transit: 4d
+    credit_after: 21d
+    unrepairable: [RMA-6003]
+  marketplace:
+    type: sim
+    system: marketplace
+    state: state/marketplace.db
+    latency: 5ms..50ms
+    seed: 6
+    respond_within: 48h
+    cases:
+      MKT-5001: { offer: accept }
+      MKT-5002: { offer: decline, ships: 4d }
+)";
+
+const char* kSimSystems[] = {"erp", "carrier", "wms", "payments", "vendor", "marketplace"};
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+std::int64_t count_of(SQLite::Database& db, const std::string& sql) {
+  return db.execAndGet(sql).getInt64();
+}
+
+// Each branch of a history moves on once per transition: no event is recorded twice in a
+// row (a re-invocation aside), a timer fires once and not before it was due, a retry starts
+// once and not before it was due; the instance ends once (and once more if a compensation
+// undoes it afterwards).
+void check_day_history(Store& store, const std::string& id) {
+  INFO("instance ", id);
+  std::int64_t seq = 1;
+  int ended = 0;
+  bool compensating = false, doubled = false;
+  struct Branch {
+    std::optional<std::tuple<EventType, std::string, std::string>> last;
+    std::optional<TimePoint> timer_due;  // a wait timer set and not yet fired
+  };
+  std::map<std::string, Branch> branches;
+  std::map<std::pair<std::string, std::int64_t>, TimePoint> retry_due;  // (branch, attempt)
+  for (const auto& event : store.history(id)) {
+    CHECK(event.seq == seq++);
+    auto data = json::parse(event.data);
+    auto& branch = branches[event.branch];
+    auto same = std::make_tuple(event.type, event.step, event.data);
+    CHECK_MESSAGE((event.type == EventType::attempt_reinvoked || branch.last != same),
+                  to_string(event.type), " at ", event.step, " [", event.branch,
+                  "] recorded twice");
+    branch.last = same;
+    switch (event.type) {
+      case EventType::timer_set:
+        branch.timer_due = parse_time(data.value("due", ""));
+        REQUIRE(branch.timer_due.has_value());
+        break;
+      case EventType::timer_fired:
+        REQUIRE_MESSAGE(branch.timer_due.has_value(), "a timer fired twice at ", event.step);
+        CHECK(event.at >= *branch.timer_due);
+        branch.timer_due.reset();
+        break;
+      case EventType::step_completed:
+      case EventType::step_entered:
+        branch.timer_due.reset();  // a wait that ended by its signal
+        break;
+      case EventType::retry_scheduled:
+        retry_due[{event.branch, data.value("attempt", 0)}] = *parse_time(data.value("due", ""));
+        break;
+      case EventType::attempt_started:
+        if (auto it = retry_due.find({event.branch, data.value("attempt", 0)});
+            it != retry_due.end()) {
+          CHECK(event.at >= it->second);
+          retry_due.erase(it);  // once
+        }
+        break;
+      case EventType::compensation_started:
+        compensating = true;
+        break;
+      case EventType::instance_ended:
+        // Once; again only when its parent's compensation undid a completed child.
+        doubled |= ended > 0 && !compensating;
+        ++ended;
+        compensating = false;
+        break;
+      default:
+        break;
+    }
+  }
+  CHECK(ended >= 1);
+  CHECK_MESSAGE(!doubled, "ended twice");
+  if (ended == 0 || doubled) {
+    for (const auto& event : store.history(id)) {
+      MESSAGE(event.seq, " ", to_string(event.type), " ", event.step, " [", event.branch, "] ",
+              format_time(event.at), " ", event.data);
+    }
+  }
+}
+
+}  // namespace
+
+// The demo's day of returns (examples/returns-day.json: six workflows, their children, lines
+// one by one) through three nodes and the six simulated systems, whose parcels, scans, reviews
+// and credits come back as signals, while nodes are SIGKILLed at random and restarted.
+TEST_CASE("Cluster.Issue18.ADayOfReturnsThroughThreeNodesKilledAtRandom") {
+  Nodes nodes(3, "2s", 0);
+  nodes.workflows = RMAFLOW_SOURCE_DIR "/workflows";
+  nodes.adapters = nodes.dir.write("adapters.yaml", kDayAdapters);
+  nodes.dir.write("erp-data.yaml",
+                  replace_all(read_file(RMAFLOW_SOURCE_DIR "/examples/sim/erp-data.yaml"),
+                              "credit_hold: true", "credit_hold: false"));
+  // Two simulated days a second: the longest return (a vendor's credit after 26 days) takes
+  // some fifteen seconds.
+  nodes.options = {"--sim-start", "2025-06-02T08:00:00Z", "--sim-speed", "172800"};
+  for (int i = 0; i < 3; ++i) nodes.start(i);
+  net::HttpClient client;
+  await_all_shards_held(client, nodes);
+
+  auto day = json::parse(read_file(RMAFLOW_SOURCE_DIR "/examples/returns-day.json"));
+  REQUIRE(day.size() >= 50);
+  std::vector<std::pair<std::string, std::string>> starts;
+  for (const auto& start : day) {
+    // Its business key: a marketplace case's id, else the RMA's.
+    const auto& input = start["input"];
+    starts.emplace_back(input.value("case_id", input.value("rma_id", "")), start.dump());
+  }
+  Submitters submitters(nodes, std::move(starts), 3);
+  // 21 SIGKILLs over some 8 seconds, while the day is submitted and while it runs, each node
+  // restarted at once but the last one: the other two take over its instances and the
+  // systems' jobs it had armed (parcels, scans, reviews and credits still to come).
+  int kills = kill_at_random(nodes, 21, true);
+  auto answered = submitters.join();
+  CHECK(kills >= 20);
+  REQUIRE(answered.size() == day.size());
+
+  // The returns desk and an operator do their part through any node: the valuable
+  // marketplace case is the seller's call, and RMA-1023's address is one the carrier refuses
+  // (postal code 00000), so it stops for an operator, who cancels it.
+  auto through_any_node = [&](const std::string& target, const json& body) {
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (int n = 0; std::chrono::steady_clock::now() < give_up; ++n) {
+      auto port = nodes.port(n % 3);
+      if (port == 0) continue;  // the dead node
+      auto r = call(client, port, "POST", target, body.dump());
+      if (r.ok() && r.response.status / 100 == 2) return json::parse(r.response.body);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL("no node took ", target);
+    return json();
+  };
+  auto store = open_store(nodes.db, StoreOptions{.read_only = true});
+  auto await_row = [&](const std::string& key, auto&& ready) {
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < give_up) {
+      auto row = store->get_instance(answered[key]);
+      REQUIRE(row.has_value());
+      if (ready(*row)) return *row;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL(key, " did not get there");
+    return InstanceRow{};
+  };
+  auto review = await_row("MKT-5003", [](const InstanceRow& row) {
+    return row.status == InstanceStatus::waiting && row.step == "await_review";
+  });
+  through_any_node(fmt::format("/v1/instances/{}/signals/seller.case_reviewed", review.id),
+                   {{"payload", {{"decision", "accept"}, {"reviewer", "returns-desk"}}},
+                    {"idempotency_key", "review-MKT-5003"}});
+  auto refused = await_row("RMA-1023", [](const InstanceRow& row) {
+    return row.status != InstanceStatus::running && row.status != InstanceStatus::waiting;
+  });
+  CHECK(refused.status == InstanceStatus::suspended);
+  CHECK(refused.step == "issue_label");
+  through_any_node(fmt::format("/v1/instances/{}/actions/cancel", refused.id),
+                   {{"reason", "the customer's address cannot be shipped from"}});
+
+  bool ended = all_ended(nodes.db, day.size(), 240);
+  auto rows = all_instances(nodes.db);
+  for (const auto& row : rows) {
+    CHECK_MESSAGE(is_final(row.status), row.workflow, " ", row.business_key, " is ",
+                  to_string(row.status), " at ", row.step);
+  }
+  REQUIRE(ended);
+  std::map<std::string, std::vector<std::string>> ids_of_key;
+  for (const auto& row : rows) {
+    if (!row.parent) ids_of_key[row.business_key].push_back(row.id);
+    check_day_history(*store, row.id);
+  }
+  for (const auto& [key, id] : answered) {
+    INFO(key);
+    REQUIRE(ids_of_key[key].size() == 1);
+    CHECK(ids_of_key[key][0] == id);
+  }
+  std::int64_t takeovers = 0;
+  for (const auto& node : store->nodes()) takeovers += node.takeovers;
+  CHECK(takeovers > 0);
+
+  // No simulated system applied an effect twice, and none of the day's documents doubled.
+  for (const char* system : kSimSystems) {
+    INFO(system);
+    SQLite::Database state(nodes.dir.file(fmt::format("state/{}.db", system)),
+                           SQLite::OPEN_READONLY);
+    CHECK(count_of(state, "SELECT count(*) FROM effects WHERE effects > 1") == 0);
+    CHECK(count_of(state, "SELECT count(*) FROM effects") > 0);
+  }
+  SQLite::Database carrier(nodes.dir.file("state/carrier.db"), SQLite::OPEN_READONLY);
+  CHECK(count_of(carrier,
+                 "SELECT count(*) FROM (SELECT 1 FROM documents WHERE type = 'label' "
+                 "GROUP BY rma_id, body ->> 'line_id', body ->> 'direction' "
+                 "HAVING count(*) > 1)") == 0);
+  SQLite::Database erp(nodes.dir.file("state/erp.db"), SQLite::OPEN_READONLY);
+  CHECK(count_of(erp,
+                 "SELECT count(*) FROM (SELECT 1 FROM documents WHERE type = 'credit_memo' "
+                 "GROUP BY rma_id HAVING count(*) > 1)") == 0);
+  // The systems' events came back: every parcel was received, each vendor credited once.
+  SQLite::Database wms(nodes.dir.file("state/wms.db"), SQLite::OPEN_READONLY);
+  CHECK(count_of(wms, "SELECT count(*) FROM documents WHERE type = 'receipt'") > 0);
 }
