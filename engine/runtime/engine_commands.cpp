@@ -5,6 +5,7 @@
 
 #include <limits>
 
+#include "engine/runtime/command_outcome.hpp"
 #include "engine/runtime/engine_impl.hpp"
 #include "engine/runtime/request_checks.hpp"
 #include "engine/support/json_depth.hpp"
@@ -144,7 +145,7 @@ void EngineImpl::apply_pending_commands(std::size_t limit) {
             fmt::format("refused: this engine does not know the command \"{}\"", command.kind);
       }
     } catch (const Error& e) {
-      outcome = fmt::format("refused: {}", e.what());
+      outcome = refused_outcome(e);
     } catch (const nlohmann::json::exception& e) {
       outcome = fmt::format("refused: the command's body is not valid JSON ({})", e.what());
     }

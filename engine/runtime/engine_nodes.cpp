@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <bit>
 
+#include "engine/runtime/command_outcome.hpp"
 #include "engine/runtime/engine_impl.hpp"
 
 namespace rmaflow {
@@ -20,13 +21,10 @@ std::string shard_list(ShardMask mask) {
   return out;
 }
 
-// The owner's refusal of a passed-on request, as the Error the caller would have had here:
-// `code` is what such a refusal is (checks that could be made here were made here).
+// The owner's refusal of a passed-on request, as the Error the caller would have had here;
+// `code` for an outcome that names none (checks that could be made here were made here).
 void throw_if_refused(const CommandRow& done, Errc code) {
-  constexpr std::string_view kRefused = "refused: ";
-  if (done.outcome.starts_with(kRefused)) {
-    throw Error(code, done.outcome.substr(kRefused.size()));
-  }
+  throw_refusal(done.outcome, code);
   if (!done.outcome.starts_with("applied")) {
     throw Error(Errc::refused, fmt::format("command {} was {}", done.id, done.outcome));
   }

@@ -2,6 +2,7 @@ set(RMAFLOW_RUNTIME_SOURCES
   engine/runtime/batch.cpp
   engine/runtime/call_limiter.cpp
   engine/runtime/child_calls.cpp
+  engine/runtime/command_outcome.cpp
   engine/runtime/commit_retry.cpp
   engine/runtime/compensation.cpp
   engine/runtime/definition_cache.cpp

@@ -17,4 +17,13 @@ std::string_view to_string(Errc code) {
   return "unknown";
 }
 
+std::optional<Errc> parse_errc(std::string_view text) {
+  for (auto code :
+       {Errc::invalid_argument, Errc::not_found, Errc::conflict, Errc::invalid_definition,
+        Errc::invalid_input, Errc::refused, Errc::storage, Errc::adapter_config, Errc::io}) {
+    if (to_string(code) == text) return code;
+  }
+  return std::nullopt;
+}
+
 }  // namespace rmaflow

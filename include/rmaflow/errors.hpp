@@ -5,6 +5,7 @@
 // the boundary that owns them and turned into one of these; nothing else escapes.
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -26,6 +27,8 @@ enum class Errc {
 };
 
 std::string_view to_string(Errc code);
+// The code to_string() names; nullopt for any other text.
+std::optional<Errc> parse_errc(std::string_view text);
 
 class Error : public std::runtime_error {
  public:

@@ -526,6 +526,17 @@ TEST_CASE("Cluster.Issue18.EveryNodeAnswersForEveryInstanceAsItsOwnerWould") {
   CHECK(refused.response.status == refused_here.response.status);
   CHECK(json::parse(refused.response.body)["detail"] ==
         json::parse(refused_here.response.body)["detail"]);
+  // A goto to a step its workflow does not have: the same problem, naming the field at fault.
+  auto nowhere = [&](int node) {
+    return call(client, nodes.port(node), "POST", "/v1/instances/" + other + "/actions/goto",
+                json{{"step", "nowhere"}, {"reason", "skip ahead"}}.dump());
+  };
+  auto passed_on = nowhere(1), answered_here = nowhere(0);
+  REQUIRE(passed_on.ok());
+  REQUIRE(answered_here.ok());
+  CHECK(answered_here.response.status == 422);
+  CHECK(passed_on.response.status == answered_here.response.status);
+  CHECK(json::parse(passed_on.response.body) == json::parse(answered_here.response.body));
   auto cancelled = call(client, nodes.port(1), "POST", "/v1/instances/" + other + "/actions/cancel",
                         json{{"reason", "customer withdrew"}}.dump());
   REQUIRE(cancelled.ok());
