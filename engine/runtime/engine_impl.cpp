@@ -14,6 +14,10 @@ namespace asio = boost::asio;
 
 namespace {
 
+// How often a node looks for the commands other nodes passed on to it (EngineOptions::
+// command_poll, which is 250 ms by default, is for the offline CLI's).
+constexpr std::chrono::milliseconds kNodeCommandPoll{50};
+
 std::uint64_t pick_seed(std::uint64_t seed) {
   return seed != 0 ? seed : std::random_device{}() * 0x9E3779B97F4A7C15ULL ^ std::random_device{}();
 }
@@ -52,8 +56,13 @@ EngineImpl::EngineImpl(EngineOptions options)
   commit_.emplace(
       io_, *store_, store_mu_, options_.max_batch_events, health_,
       [this] { timers_->arm_wake(); }, [this] { fire_due_timers(); }, options_.on_commit);
-  // A node's requests about other nodes' instances wait for their owner this long at most.
-  if (is_node()) forwarder_ = std::make_unique<Forwarder>(options_.db_path, Duration(30'000));
+  if (is_node()) {
+    // A node's requests about other nodes' instances wait for their owner this long at most.
+    forwarder_ = std::make_unique<Forwarder>(options_.db_path, Duration(30'000));
+    // A caller waits on each command another node passes on: they are looked for sooner than
+    // the offline CLI's (one indexed query of the pending ones).
+    options_.command_poll = std::min(options_.command_poll, kNodeCommandPoll);
+  }
   recover();
   started_ = adapters_->all();
   for (const auto& adapter : started_) adapter->start(*this);

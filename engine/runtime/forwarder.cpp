@@ -8,7 +8,7 @@ namespace rmaflow {
 
 namespace {
 
-// How often what waits is looked at again: an owner applies commands every 250 ms by default.
+// How often what waits is looked at again: an owner applies commands every 50 ms.
 constexpr auto kPollEvery = std::chrono::milliseconds(20);
 
 }  // namespace

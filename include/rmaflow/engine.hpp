@@ -60,7 +60,8 @@ struct EngineOptions {
   // adapter calls tell the services they call (Invocation::trace_sampled).
   double trace_sample = 1.0;
   // While run() runs, operator commands other processes queue in the database (the offline
-  // CLI) are picked up this often; zero: only when the engine opens.
+  // CLI) are picked up this often; zero: only when the engine opens. A node looks every 50 ms
+  // at most, for the requests other nodes pass on.
   std::chrono::milliseconds command_poll{250};
   // Several engines on one PostgreSQL database (StoreOptions::node): this engine's node name
   // and how long its leases last. A node owns the instances of the shards it holds leases on;
