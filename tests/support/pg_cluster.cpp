@@ -1,8 +1,10 @@
 #include "tests/support/pg_cluster.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <libpq-fe.h>
 #include <pwd.h>
+#include <spawn.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +17,8 @@
 #include <thread>
 
 #include "tests/support/process.hpp"
+
+extern char** environ;
 
 namespace rmaflow::testing {
 
@@ -76,6 +80,42 @@ PgCluster::PgCluster() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  watch_for_exit();
+}
+
+void PgCluster::watch_for_exit() const {
+  // The watcher reads a pipe whose only writing end is this process's (close-on-exec, so no
+  // server the test starts inherits it): end of file comes when this process is gone. It runs
+  // in a session of its own, out of reach of a signal to this process's group.
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  std::vector<std::string> stop =
+      as_server_user({kBin + "pg_ctl", "-D", dir_ + "/data", "-m", "immediate", "-w", "stop"});
+  std::string script = "read -r _; ";
+  for (const auto& word : stop) script += "'" + word + "' ";
+  script += "> /dev/null 2>&1; rm -rf '" + dir_ + "'";
+  std::vector<std::string> argv = {"/bin/sh", "-c", script};
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[0], 0);  // dup2 clears close-on-exec
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  pid_t pid = 0;
+  int failed = posix_spawn(&pid, argv[0].c_str(), &actions, &attr, args.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(fds[0]);
+  if (failed != 0) {
+    ::close(fds[1]);
+    throw std::runtime_error("cannot start the test cluster's watcher");
+  }
+  // fds[1] stays open until this process ends; the watcher is reaped by init then.
 }
 
 PgCluster::~PgCluster() {

@@ -1,6 +1,7 @@
 // A throwaway PostgreSQL 15 cluster for tests: a real server (never a mock) in a temporary
 // directory, listening on a Unix socket there only, with fsync off. One per test process,
-// started on first use and stopped (and its directory removed) when the process exits.
+// started on first use and stopped (and its directory removed) when the process exits, or,
+// when it is killed (a CTest timeout), by a watcher process that outlives it.
 #pragma once
 
 #include <string>
@@ -31,6 +32,8 @@ class PgCluster {
   std::string uri(const std::string& database) const;
   // initdb, pg_ctl as the postgres user when run as root (initdb refuses root).
   std::vector<std::string> as_server_user(std::vector<std::string> argv) const;
+  // Starts the watcher that stops the cluster once this process is gone, however it ends.
+  void watch_for_exit() const;
 
   std::string dir_;  // holds data/, the socket and the log
   int databases_ = 0;
