@@ -11,6 +11,7 @@
 #include <bit>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -282,11 +283,14 @@ std::vector<InstanceRow> all_instances(const std::string& db) {
   return open_store(db, StoreOptions{.read_only = true})->list_instances(filter);
 }
 
-// Polls the database until every instance has ended (up to `seconds`).
-bool all_ended(const std::string& db, std::size_t expected, int seconds) {
+// Polls the database until every instance has ended (up to `seconds`), showing each poll's
+// instances to `on_poll` when given.
+bool all_ended(const std::string& db, std::size_t expected, int seconds,
+               const std::function<void(const std::vector<InstanceRow>&)>& on_poll = {}) {
   auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   while (std::chrono::steady_clock::now() < give_up) {
     auto rows = all_instances(db);
+    if (on_poll) on_poll(rows);
     std::size_t ended = 0;
     for (const auto& row : rows) ended += is_final(row.status) ? 1 : 0;
     if (rows.size() >= expected && ended == rows.size()) return true;
@@ -702,6 +706,14 @@ std::int64_t count_of(SQLite::Database& db, const std::string& sql) {
   return db.execAndGet(sql).getInt64();
 }
 
+// An instance's history, one event a line, for a failure's message.
+void print_history(Store& store, const std::string& id) {
+  for (const auto& event : store.history(id)) {
+    MESSAGE(event.seq, " ", to_string(event.type), " ", event.step, " [", event.branch, "] ",
+            format_time(event.at), " ", event.data);
+  }
+}
+
 // Each branch of a history moves on once per transition: no event is recorded twice in a
 // row (a re-invocation aside), a timer fires once and not before it was due, a retry starts
 // once and not before it was due; the instance ends once (and once more if a compensation
@@ -765,12 +777,7 @@ void check_day_history(Store& store, const std::string& id) {
   }
   CHECK(ended >= 1);
   CHECK_MESSAGE(!doubled, "ended twice");
-  if (ended == 0 || doubled) {
-    for (const auto& event : store.history(id)) {
-      MESSAGE(event.seq, " ", to_string(event.type), " ", event.step, " [", event.branch, "] ",
-              format_time(event.at), " ", event.data);
-    }
-  }
+  if (ended == 0 || doubled) print_history(store, id);
 }
 
 }  // namespace
@@ -850,13 +857,34 @@ TEST_CASE("Cluster.Issue18.ADayOfReturnsThroughThreeNodesKilledAtRandom") {
   through_any_node(fmt::format("/v1/instances/{}/actions/cancel", refused.id),
                    {{"reason", "the customer's address cannot be shipped from"}});
 
-  bool ended = all_ended(nodes.db, day.size(), 240);
+  // The day runs at two days a second, so a takeover (a lease of two seconds) lasts four of
+  // the carrier's days: a customer may have dropped the faulty unit off before a reversed
+  // authorization's compensation voids its label. The carrier then refuses (LabelUsed) and the
+  // compensation stops for an operator, as it would in production. The returns desk skips
+  // that undo (the unit is on its way back; there is nothing to void). Any other incident
+  // stays, and fails the test.
+  std::set<std::string> skipped;
+  auto desk = [&](const std::vector<InstanceRow>& polled) {
+    for (const auto& row : polled) {
+      if (row.status != InstanceStatus::suspended || skipped.contains(row.id)) continue;
+      auto incidents = store->get_instance(row.id).value_or(row).incidents();
+      if (incidents.empty()) continue;
+      const Incident& incident = *incidents.front()->incident;
+      if (!incident.compensating || incident.error.code != "LabelUsed") continue;
+      through_any_node(fmt::format("/v1/instances/{}/actions/skip", row.id),
+                       {{"reason", "the parcel was dropped off before its label was voided"}});
+      skipped.insert(row.id);
+    }
+  };
+  bool ended = all_ended(nodes.db, day.size(), 240, desk);
   auto rows = all_instances(nodes.db);
   for (const auto& row : rows) {
     CHECK_MESSAGE(is_final(row.status), row.workflow, " ", row.business_key, " is ",
                   to_string(row.status), " at ", row.step);
+    if (!is_final(row.status)) print_history(*store, row.id);
   }
   REQUIRE(ended);
+  MESSAGE(skipped.size(), " labels were used before their compensation voided them");
   std::map<std::string, std::vector<std::string>> ids_of_key;
   for (const auto& row : rows) {
     if (!row.parent) ids_of_key[row.business_key].push_back(row.id);

@@ -17,7 +17,10 @@ namespace rmaflow::testing {
 
 namespace {
 
+// How long a server may take to stop, and to listen: a sanitized build on a loaded machine
+// (several servers and test suites on two cores) may take tens of seconds to start.
 constexpr auto kPatience = std::chrono::seconds(30);
+constexpr auto kStartPatience = std::chrono::seconds(90);
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -55,7 +58,7 @@ ServerProcess::ServerProcess(const std::vector<std::string>& args,
   out_fd_ = out[0];
   // The first line on stdout names the port: "rmaflow: serving http://127.0.0.1:PORT (...)".
   std::string line;
-  auto deadline = std::chrono::steady_clock::now() + kPatience;
+  auto deadline = std::chrono::steady_clock::now() + kStartPatience;
   while (line.find('\n') == std::string::npos) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
