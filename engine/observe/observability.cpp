@@ -9,7 +9,7 @@ Observability::Observability(DefinitionLookup definitions, std::optional<SpanExp
   if (traces) {
     double sample = traces->sample;
     exporter_ = std::make_unique<SpanExporter>(std::move(*traces));
-    traces_ = std::make_unique<TraceBuilder>(*exporter_, std::move(definitions), sample);
+    traces_ = std::make_unique<TracePipeline>(*exporter_, std::move(definitions), sample);
   }
 }
 

@@ -12,7 +12,7 @@
 
 #include "engine/observe/engine_metrics.hpp"
 #include "engine/observe/span_export.hpp"
-#include "engine/observe/trace_builder.hpp"
+#include "engine/observe/trace_pipeline.hpp"
 #include "engine/observe/transition_log.hpp"
 #include "rmaflow/store.hpp"
 
@@ -37,7 +37,7 @@ class Observability {
 
  private:
   std::unique_ptr<SpanExporter> exporter_;
-  std::unique_ptr<TraceBuilder> traces_;
+  std::unique_ptr<TracePipeline> traces_;  // destroyed first: it submits to the exporter
 };
 
 }  // namespace rmaflow::observe

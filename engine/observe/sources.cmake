@@ -1,5 +1,6 @@
 set(RMAFLOW_OBSERVE_SOURCES
   engine/observe/audit_report.cpp
+  engine/observe/commit_facts.cpp
   engine/observe/deployed_definitions.cpp
   engine/observe/engine_metrics.cpp
   engine/observe/log.cpp
@@ -8,5 +9,6 @@ set(RMAFLOW_OBSERVE_SOURCES
   engine/observe/sla_report.cpp
   engine/observe/span_export.cpp
   engine/observe/trace_builder.cpp
+  engine/observe/trace_pipeline.cpp
   engine/observe/transition_log.cpp
 )

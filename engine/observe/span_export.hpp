@@ -1,16 +1,17 @@
 // Spans sent to a tracing collector over OTLP/HTTP with the JSON encoding (POST
 // <endpoint>, e.g. http://127.0.0.1:4318/v1/traces), batched by a thread of its own.
 //
-// Never in the engine's way: submit() writes the span's JSON into a buffer of the caller's, and
-// flush() hands the buffer to a bounded queue in one piece (once per commit: a span's parts are
-// allocated and freed on the engine's thread, and one string per commit crosses to the
-// exporter's, which only joins them into requests and hands the emptied buffer back). When the
+// Never in the engine's way: submit() writes the span's JSON into a buffer of the caller's (the
+// trace pipeline's thread, trace_pipeline.hpp), and flush() hands the buffer to a bounded queue
+// in one piece (once per commit: a span's parts are allocated and freed on the caller's thread,
+// and one string per commit crosses to the exporter's, which only joins them into requests and
+// hands the emptied buffer back). When the
 // queue is full, or a batch cannot be delivered (the collector is slow, down or refuses it), those
 // spans are dropped and counted, never retried at the engine's expense. Losing spans never loses a
 // transition: spans are made from what was committed (trace_builder.hpp).
 //
-// Thread-safety: submit() and flush() from one thread at a time (the engine's); the counters
-// from any thread.
+// Thread-safety: submit() and flush() from one thread at a time (the trace pipeline's); the
+// counters from any thread.
 #pragma once
 
 #include <atomic>
@@ -71,6 +72,9 @@ class SpanExporter {
   // Queues what was submitted since the last flush (or drops it, counted, when the queue is full).
   void flush();
 
+  // Counts `spans` lost before they were submitted (their facts were dropped).
+  void count_dropped(std::size_t spans) { dropped_ += spans; }
+
   std::uint64_t exported() const { return exported_; }
   std::uint64_t dropped() const { return dropped_; }
   std::uint64_t failed_requests() const { return failed_requests_; }
@@ -84,7 +88,7 @@ class SpanExporter {
   void run();
 
   // Buffers the exporter has sent, handed back for flush() to write the next chunk into: the
-  // engine's thread then reuses their memory instead of growing a new string for every commit
+  // caller's thread then reuses their memory instead of growing a new string for every commit
   // (a large allocation, which also makes the allocator consolidate its small free chunks).
   static constexpr std::size_t kSpareBuffers = 8;
 

@@ -16,12 +16,10 @@ namespace rmaflow::observe {
 
 namespace {
 
-nlohmann::json data_of_text(const std::string& text) {
+nlohmann::json data_of_text(std::string_view text) {
   auto data = nlohmann::json::parse(text, nullptr, false);
   return data.is_object() ? data : nlohmann::json::object();
 }
-
-nlohmann::json data_of(const EventRow& event) { return data_of_text(event.data); }
 
 std::string error_text(const nlohmann::json& data) {
   auto error = data.find("error");
@@ -31,15 +29,15 @@ std::string error_text(const nlohmann::json& data) {
 }
 
 // What an attempt_started event says about its attempt. Read from the data's text as the engine
-// writes it (compact, keys sorted), without a JSON document: this runs for every attempt on the
-// engine's thread. Anything unexpected (an escape in the key) falls back to parsing it.
+// writes it (compact, keys sorted), without a JSON document: this runs for every attempt.
+// Anything unexpected (an escape in the key) falls back to parsing it.
 struct AttemptFacts {
   std::string idempotency_key;
   int attempt = 0;
   bool compensation = false;
 };
 
-AttemptFacts attempt_facts(const std::string& data) {
+AttemptFacts attempt_facts(std::string_view data) {
   AttemptFacts facts;
   auto number = data.find(R"("attempt":)");
   auto key = data.find(R"("idempotency_key":")");
@@ -49,7 +47,7 @@ AttemptFacts attempt_facts(const std::string& data) {
     auto start = key + 19;
     auto end = data.find('"', start);
     if (end != std::string::npos && data.find('\\', start) >= end) {
-      facts.idempotency_key = data.substr(start, end - start);
+      facts.idempotency_key.assign(data.substr(start, end - start));
       facts.compensation = data.find(R"("compensation":true)") != std::string::npos;
       return facts;
     }
@@ -61,7 +59,8 @@ AttemptFacts attempt_facts(const std::string& data) {
   return facts;
 }
 
-std::string wait_span_id(const EventRow& event) {
+template <typename Event>
+std::string wait_span_id(const Event& event) {
   return sha256_hex(fmt::format("wait {} {} {} {}", event.instance_id, event.branch, event.step,
                                 event.seq))
       .substr(0, 16);
@@ -72,23 +71,24 @@ std::string wait_span_id(const EventRow& event) {
 TraceBuilder::TraceBuilder(SpanExporter& exporter, DefinitionLookup definitions, double sample)
     : exporter_(exporter), definitions_(std::move(definitions)), sample_(sample) {}
 
-TraceBuilder::Tracked& TraceBuilder::tracked(const InstanceRow& row) {
+TraceBuilder::Tracked& TraceBuilder::tracked(const RowView& row) {
   if (last_ != nullptr && last_->first == row.id) return last_->second;
-  auto [it, inserted] = instances_.try_emplace(row.id);
-  last_ = &*it;
-  Tracked& t = it->second;
-  if (inserted) {
+  auto it = instances_.find(row.id);
+  if (it == instances_.end()) {
+    it = instances_.emplace(std::string(row.id), Tracked{}).first;
+    Tracked& t = it->second;
     t.trace_id = trace_id_of(row.correlation_id);
     t.sampled = trace_sampled(t.trace_id, sample_);
     if (t.sampled) {
       t.span_id = instance_span_id(row.id);
-      if (definitions_) t.definition = definitions_(row.workflow, row.version);
+      if (definitions_) t.definition = definitions_(std::string(row.workflow), row.version);
     }
   }
-  return t;
+  last_ = &*it;
+  return it->second;
 }
 
-void TraceBuilder::emit_child(const InstanceRow& row, const EventRow& event, std::string_view kind,
+void TraceBuilder::emit_child(const RowView& row, const EventView& event, std::string_view kind,
                               std::string_view what, std::string_view span_id, TimePoint start,
                               std::string_view error, std::initializer_list<Span::Attribute> more) {
   const auto& instance = tracked(row);
@@ -116,12 +116,13 @@ void TraceBuilder::emit_child(const InstanceRow& row, const EventRow& event, std
   exporter_.submit(span);
 }
 
-bool TraceBuilder::is_wait(const Tracked& instance, const std::string& step) {
-  const Step* s = instance.definition ? instance.definition->find(step) : nullptr;
+bool TraceBuilder::is_wait(const Tracked& instance, std::string_view step) {
+  const Step* s = instance.definition ? instance.definition->find(std::string(step)) : nullptr;
   return s != nullptr && s->kind() == StepKind::wait;
 }
 
-void TraceBuilder::end_attempt(const InstanceRow& row, const EventRow& event, const std::string& error) {
+void TraceBuilder::end_attempt(const RowView& row, const EventView& event,
+                               const std::string& error) {
   auto& attempts = tracked(row).attempts;
   auto open = std::find_if(attempts.begin(), attempts.end(),
                            [&](const auto& a) { return a.first == event.branch; });
@@ -139,7 +140,7 @@ void TraceBuilder::end_attempt(const InstanceRow& row, const EventRow& event, co
   attempts.erase(open);
 }
 
-void TraceBuilder::end_wait(const InstanceRow& row, const EventRow& event, const std::string& error) {
+void TraceBuilder::end_wait(const RowView& row, const EventView& event, const std::string& error) {
   auto instance = waits_.find(event.instance_id);
   if (instance == waits_.end()) return;
   auto open = instance->second.find(event.branch);
@@ -150,10 +151,11 @@ void TraceBuilder::end_wait(const InstanceRow& row, const EventRow& event, const
   if (instance->second.empty()) waits_.erase(instance);
 }
 
-void TraceBuilder::end_instance(const InstanceRow& row, const EventRow& event) {
+void TraceBuilder::end_instance(const RowView& row, const EventView& event) {
   const auto& instance = tracked(row);
-  std::string parent = row.parent ? instance_span_id(row.parent->instance_id) : std::string();
-  std::string name = "instance " + row.workflow;
+  std::string parent = row.parent_id.empty() ? std::string() : instance_span_id(row.parent_id);
+  std::string name = "instance ";
+  name += row.workflow;
   std::string version = std::to_string(row.version);
   const std::array<Span::Attribute, 6> attributes = {{
       {"rmaflow.instance", row.id},
@@ -179,68 +181,94 @@ void TraceBuilder::end_instance(const InstanceRow& row, const EventRow& event) {
   }
 }
 
-void TraceBuilder::observe(const WriteBatch& batch) {
-  for_each_event(batch, [this](const EventRow& event, const InstanceRow& row) {
-    Tracked& instance = tracked(row);
-    if (!instance.sampled) return;
-    switch (event.type) {
-      case EventType::step_entered:
-        if (open_waits_ < kMaxOpenWaits && is_wait(instance, event.step)) {
-          auto& slot = waits_[event.instance_id][event.branch];
-          if (slot.step.empty()) ++open_waits_;
-          slot = Open{event.step, event.at, wait_span_id(event), "", 0, false};
+void TraceBuilder::observe(const RowView& row, const EventView& event) {
+  Tracked& instance = tracked(row);
+  if (!instance.sampled) return;
+  switch (event.type) {
+    case EventType::step_entered:
+      if (open_waits_ < kMaxOpenWaits && is_wait(instance, event.step)) {
+        auto waits = waits_.find(event.instance_id);
+        if (waits == waits_.end())
+          waits = waits_.emplace(std::string(event.instance_id), Branches{}).first;
+        auto slot = waits->second.find(event.branch);
+        if (slot == waits->second.end()) {
+          slot = waits->second.emplace(std::string(event.branch), Open{}).first;
+          ++open_waits_;
         }
-        break;
-      case EventType::attempt_started: {
-        auto facts = attempt_facts(event.data);
-        Open open{event.step, event.at, "", std::move(facts.idempotency_key), facts.attempt,
-                  facts.compensation};
-        open.span_id = attempt_span_id(open.idempotency_key, open.attempt);
-        auto& attempts = instance.attempts;
-        auto at = std::find_if(attempts.begin(), attempts.end(),
-                               [&](const auto& a) { return a.first == event.branch; });
-        if (at == attempts.end()) {
-          attempts.emplace_back(event.branch, std::move(open));
-        } else {
-          at->second = std::move(open);
-        }
-        break;
+        slot->second = Open{std::string(event.step), event.at, wait_span_id(event), "", 0, false};
       }
-      case EventType::step_completed:
-        end_attempt(row, event, "");
-        end_wait(row, event, "");
-        break;
-      case EventType::compensation_step_completed:
-        end_attempt(row, event, "");
-        break;
-      case EventType::attempt_failed:
-        end_attempt(row, event, error_text(data_of(event)));
-        break;
-      case EventType::incident_opened:
-      case EventType::catch_routed:
-        end_wait(row, event, error_text(data_of(event)));
-        break;
-      case EventType::operator_action: {
-        auto data = data_of(event);
-        auto action = data.value("action", std::string("action"));
-        auto actor = data.value("actor", std::string());
-        auto reason = data.value("reason", std::string());
-        auto span_id = sha256_hex(fmt::format("action {} {}", row.id, event.seq)).substr(0, 16);
-        emit_child(row, event, "operator", action, span_id, event.at, "",
-                   {{"rmaflow.actor", actor}, {"rmaflow.reason", reason}});
-        break;
+      break;
+    case EventType::attempt_started: {
+      auto facts = attempt_facts(event.data);
+      Open open{std::string(event.step),          event.at,      "",
+                std::move(facts.idempotency_key), facts.attempt, facts.compensation};
+      open.span_id = attempt_span_id(open.idempotency_key, open.attempt);
+      auto& attempts = instance.attempts;
+      auto at = std::find_if(attempts.begin(), attempts.end(),
+                             [&](const auto& a) { return a.first == event.branch; });
+      if (at == attempts.end()) {
+        attempts.emplace_back(std::string(event.branch), std::move(open));
+      } else {
+        at->second = std::move(open);
       }
-      case EventType::instance_ended:
-        end_instance(row, event);
-        break;
-      default:
-        break;
+      break;
     }
-  });
-  last_ = nullptr;  // entries are erased next
-  for (const auto& row : batch.instances) {
-    if (!held_in_memory(row.status)) instances_.erase(row.id);
+    case EventType::step_completed:
+      end_attempt(row, event, "");
+      end_wait(row, event, "");
+      break;
+    case EventType::compensation_step_completed:
+      end_attempt(row, event, "");
+      break;
+    case EventType::attempt_failed:
+      end_attempt(row, event, error_text(data_of_text(event.data)));
+      break;
+    case EventType::incident_opened:
+    case EventType::catch_routed:
+      end_wait(row, event, error_text(data_of_text(event.data)));
+      break;
+    case EventType::operator_action: {
+      auto data = data_of_text(event.data);
+      auto action = data.value("action", std::string("action"));
+      auto actor = data.value("actor", std::string());
+      auto reason = data.value("reason", std::string());
+      auto span_id = sha256_hex(fmt::format("action {} {}", row.id, event.seq)).substr(0, 16);
+      emit_child(row, event, "operator", action, span_id, event.at, "",
+                 {{"rmaflow.actor", actor}, {"rmaflow.reason", reason}});
+      break;
+    }
+    case EventType::instance_ended:
+      end_instance(row, event);
+      break;
+    default:
+      break;
   }
+}
+
+void TraceBuilder::forget() {
+  last_ = nullptr;
+  instances_.clear();
+  waits_.clear();
+  open_waits_ = 0;
+}
+
+void TraceBuilder::observe(const CommitFacts& facts) {
+  // An event's instance is always among the commit's rows: a transition writes its instance's
+  // row in the same commit.
+  rows_.clear();
+  const auto& rows = facts.rows();
+  for (std::size_t i = 0; i < rows.size(); ++i) rows_.emplace(facts.text(rows[i].id), i);
+  for (const auto& e : facts.events()) {
+    auto row = rows_.find(facts.text(e.instance_id));
+    if (row != rows_.end()) observe(facts.view(rows[row->second]), facts.view(e));
+  }
+  last_ = nullptr;  // entries are erased next
+  for (const auto& r : rows) {
+    if (!held_in_memory(r.status)) {
+      if (auto it = instances_.find(facts.text(r.id)); it != instances_.end()) instances_.erase(it);
+    }
+  }
+  rows_.clear();
   exporter_.flush();  // this commit's spans, in one piece
 }
 

@@ -4,14 +4,19 @@
 // child span. Spans end when the transition that ends them is committed, and go to the
 // SpanExporter.
 //
+// It reads the facts copied out of each commit (commit_facts.hpp), on the trace pipeline's
+// thread (trace_pipeline.hpp), never on the engine's.
+//
 // What is under way is remembered only while its instance is in memory, except waits, of which
 // at most kMaxOpenWaits are remembered (a wait whose start is forgotten, or began before this
 // process, gets no span). Span ids are derived, not random (trace_id.hpp), so an attempt's span
 // is the parent an HTTP adapter named in its call.
 //
-// Thread-safety: observe() on the engine thread only.
+// Thread-safety: observe() on one thread at a time.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -20,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/observe/commit_facts.hpp"
 #include "engine/observe/engine_metrics.hpp"
 #include "engine/observe/span_export.hpp"
 #include "rmaflow/store.hpp"
@@ -32,7 +38,9 @@ class TraceBuilder {
 
   // Traces the share `sample` of instances (trace_sampled()).
   TraceBuilder(SpanExporter& exporter, DefinitionLookup definitions, double sample = 1.0);
-  void observe(const WriteBatch& batch);
+  void observe(const CommitFacts& facts);
+  // Forgets every instance, attempt and wait it knows of (their spans are not written).
+  void forget();
 
  private:
   struct Open {
@@ -43,7 +51,16 @@ class TraceBuilder {
     int attempt = 0;
     bool compensation = false;
   };
-  using Branches = std::unordered_map<std::string, Open>;
+  using RowView = CommitFacts::RowView;
+  using EventView = CommitFacts::EventView;
+  // Looks strings up by a view without making a string of it.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  template <typename T>
+  using ById = std::unordered_map<std::string, T, Hash, std::equal_to<>>;
+  using Branches = ById<Open>;
 
   // What is known of an instance while it is in memory: the ids every span of it carries
   // (derived once), whether its trace is sampled (nothing is tracked or written for one that
@@ -58,22 +75,24 @@ class TraceBuilder {
   };
   // The instance's entry, made on first sight. Events come grouped by instance, so the last
   // one found is remembered.
-  Tracked& tracked(const InstanceRow& row);
+  Tracked& tracked(const RowView& row);
+  void observe(const RowView& row, const EventView& event);
   // A child span of the instance's, named "<kind> <what>" ("attempt credit_memo"), ending at
   // `event`, with the instance, step and branch as attributes and `more`.
-  void emit_child(const InstanceRow& row, const EventRow& event, std::string_view kind,
+  void emit_child(const RowView& row, const EventView& event, std::string_view kind,
                   std::string_view what, std::string_view span_id, TimePoint start,
                   std::string_view error, std::initializer_list<Span::Attribute> more);
-  void end_instance(const InstanceRow& row, const EventRow& event);
-  void end_attempt(const InstanceRow& row, const EventRow& event, const std::string& error);
-  void end_wait(const InstanceRow& row, const EventRow& event, const std::string& error);
-  static bool is_wait(const Tracked& instance, const std::string& step);
+  void end_instance(const RowView& row, const EventView& event);
+  void end_attempt(const RowView& row, const EventView& event, const std::string& error);
+  void end_wait(const RowView& row, const EventView& event, const std::string& error);
+  static bool is_wait(const Tracked& instance, std::string_view step);
 
   SpanExporter& exporter_;
   DefinitionLookup definitions_;
   double sample_;
-  std::unordered_map<std::string, Tracked> instances_;  // in memory, and waiting ones met
-  std::unordered_map<std::string, Branches> waits_;     // by instance, then branch
+  ById<Tracked> instances_;                                 // in memory, and waiting ones met
+  ById<Branches> waits_;                                    // by instance, then branch
+  std::unordered_map<std::string_view, std::size_t> rows_;  // a commit's rows by id
   std::size_t open_waits_ = 0;
   std::pair<const std::string, Tracked>* last_ = nullptr;  // the entry tracked() found last
   std::string name_;  // the span being written's name
