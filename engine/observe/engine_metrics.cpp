@@ -16,7 +16,7 @@ namespace {
 constexpr std::size_t kMaxChannelBytes = 32;
 constexpr std::size_t kMaxChannels = 16;
 
-bool plain_word(const std::string& s) {
+bool plain_word(std::string_view s) {
   if (s.empty() || s.size() > kMaxChannelBytes) return false;
   for (char c : s) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -31,7 +31,7 @@ double seconds_between(TimePoint from, TimePoint to) {
 }
 
 // The error code of an attempt_failed event's data.
-std::string error_code(const std::string& data) {
+std::string error_code(std::string_view data) {
   auto parsed = nlohmann::json::parse(data, nullptr, false);
   if (!parsed.is_object()) return "unknown";
   auto error = parsed.find("error");
@@ -44,99 +44,113 @@ std::string error_code(const std::string& data) {
 
 EngineMetrics::EngineMetrics(DefinitionLookup definitions) : definitions_(std::move(definitions)) {}
 
-void EngineMetrics::observe(const WriteBatch& batch, std::chrono::nanoseconds commit_took) {
+void EngineMetrics::observe(const CommitFacts& facts) {
   std::lock_guard lock(mu_);
-  commit_seconds_.observe(std::chrono::duration<double>(commit_took).count());
-  commit_events_.observe(static_cast<double>(batch.events.size()));
-  for_each_event(batch, [this](const EventRow& event, const InstanceRow& row) {
-    switch (event.type) {
-      case EventType::step_entered:
-        open_[event.instance_id][event.branch] = Open{event.step, event.at, std::nullopt};
-        break;
-      case EventType::attempt_started:
-        if (auto* branches = &open_[event.instance_id]; branches->count(event.branch) > 0) {
-          (*branches)[event.branch].attempt = event.at;
-        } else {  // resumed after a restart: the step's start is not known, the attempt's is
-          (*branches)[event.branch] = Open{event.step, event.at, event.at};
-        }
-        break;
-      case EventType::step_completed:
-        call_ended(row, event, "ok");
-        step_ended(row, event, "completed");
-        // A wait left by its timeout did not reach what it waited for.
-        if (event.branch.empty() && event.data.find(R"("timed_out":true)") == std::string::npos) {
-          milestone(row, event);
-        }
-        break;
-      case EventType::compensation_step_completed:
-        call_ended(row, event, "ok");
-        break;
-      case EventType::attempt_failed:
-        call_ended(row, event, "error");
-        ++adapter_errors_[{row.workflow, event.step, error_code(event.data)}];
-        break;
-      case EventType::catch_routed:
-        step_ended(row, event, "caught");
-        break;
-      case EventType::incident_opened:
-        step_ended(row, event, "incident");
-        break;
-      case EventType::instance_ended:
-        milestone(row, event);
-        break;
-      default:
-        break;
+  commit_seconds_.observe(std::chrono::duration<double>(facts.took()).count());
+  commit_events_.observe(static_cast<double>(facts.events_committed()));
+  const auto& rows = facts.rows();
+  for (const auto& e : facts.events()) observe(facts.view(rows[e.row]), facts.view(e));
+  for (const auto& r : rows) {
+    if (!held_in_memory(r.status)) {
+      if (auto it = open_.find(facts.text(r.id)); it != open_.end()) open_.erase(it);
     }
-  });
-  for (const auto& row : batch.instances) {
-    if (!held_in_memory(row.status)) open_.erase(row.id);
   }
 }
 
-void EngineMetrics::step_ended(const InstanceRow& row, const EventRow& event, const char* outcome) {
+void EngineMetrics::observe(const RowView& row, const EventView& event) {
+  switch (event.type) {
+    case EventType::step_entered: {
+      auto instance = open_.find(event.instance_id);
+      if (instance == open_.end())
+        instance = open_.emplace(std::string(event.instance_id), ById<Open>{}).first;
+      auto& branches = instance->second;
+      auto open = branches.find(event.branch);
+      if (open == branches.end()) open = branches.emplace(std::string(event.branch), Open{}).first;
+      open->second = Open{std::string(event.step), event.at, std::nullopt};
+      break;
+    }
+    case EventType::attempt_started: {
+      auto instance = open_.find(event.instance_id);
+      if (instance == open_.end())
+        instance = open_.emplace(std::string(event.instance_id), ById<Open>{}).first;
+      auto& branches = instance->second;
+      if (auto open = branches.find(event.branch); open != branches.end()) {
+        open->second.attempt = event.at;
+      } else {  // resumed after a restart: the step's start is not known, the attempt's is
+        branches.emplace(std::string(event.branch),
+                         Open{std::string(event.step), event.at, event.at});
+      }
+      break;
+    }
+    case EventType::step_completed:
+      call_ended(row, event, "ok");
+      step_ended(row, event, "completed");
+      // A wait left by its timeout did not reach what it waited for.
+      if (event.branch.empty() && !event.timed_out) milestone(row, event);
+      break;
+    case EventType::compensation_step_completed:
+      call_ended(row, event, "ok");
+      break;
+    case EventType::attempt_failed:
+      call_ended(row, event, "error");
+      ++adapter_errors_[{std::string(row.workflow), std::string(event.step),
+                         error_code(event.data)}];
+      break;
+    case EventType::catch_routed:
+      step_ended(row, event, "caught");
+      break;
+    case EventType::incident_opened:
+      step_ended(row, event, "incident");
+      break;
+    case EventType::instance_ended:
+      milestone(row, event);
+      break;
+    default:
+      break;
+  }
+}
+
+void EngineMetrics::step_ended(const RowView& row, const EventView& event, const char* outcome) {
   auto instance = open_.find(event.instance_id);
   if (instance == open_.end()) return;
   auto open = instance->second.find(event.branch);
   if (open == instance->second.end() || open->second.step != event.step) return;
-  step_seconds_.try_emplace({row.workflow, event.step, outcome}, latency_buckets())
+  step_seconds_
+      .try_emplace({std::string(row.workflow), std::string(event.step), outcome}, latency_buckets())
       .first->second.observe(seconds_between(open->second.entered, event.at));
   instance->second.erase(open);
 }
 
-void EngineMetrics::call_ended(const InstanceRow& row, const EventRow& event, const char* outcome) {
+void EngineMetrics::call_ended(const RowView& row, const EventView& event, const char* outcome) {
   auto instance = open_.find(event.instance_id);
   if (instance == open_.end()) return;
   auto open = instance->second.find(event.branch);
   if (open == instance->second.end() || !open->second.attempt) return;
-  call_seconds_.try_emplace({row.workflow, event.step, outcome}, latency_buckets())
+  call_seconds_
+      .try_emplace({std::string(row.workflow), std::string(event.step), outcome}, latency_buckets())
       .first->second.observe(seconds_between(*open->second.attempt, event.at));
   open->second.attempt.reset();
 }
 
-void EngineMetrics::milestone(const InstanceRow& row, const EventRow& event) {
+void EngineMetrics::milestone(const RowView& row, const EventView& event) {
   if (!definitions_) return;
-  auto definition = definitions_(row.workflow, row.version);
+  std::string workflow(row.workflow);
+  auto definition = definitions_(workflow, row.version);
   if (!definition) return;
   for (const auto& m : definition->milestones) {
     if (m.step != event.step) continue;
-    auto visits = row.visits.find(m.step);
-    if (visits != row.visits.end() && visits->second > 1) continue;  // reached before
+    if (event.visits > 1) continue;  // reached before
     milestone_seconds_
-        .try_emplace({row.workflow, m.name, channel_of(row, row.workflow, m.name)},
-                     milestone_buckets())
+        .try_emplace({workflow, m.name, channel_of(row, workflow, m.name)}, milestone_buckets())
         .first->second.observe(seconds_between(row.created_at, event.at));
   }
 }
 
-std::string EngineMetrics::channel_of(const InstanceRow& row, const std::string& workflow,
+std::string EngineMetrics::channel_of(const RowView& row, const std::string& workflow,
                                       const std::string& milestone) {
   std::string channel = "none";
-  auto input = row.context.find("input");
-  if (input != row.context.end() && input->is_object()) {
-    auto value = input->find("channel");
-    if (value != input->end() && value->is_string()) {
-      channel = plain_word(value->get<std::string>()) ? value->get<std::string>() : "other";
-    }
+  if (row.has_channel) {
+    channel = plain_word(row.channel) ? std::string(row.channel) : "other";
   }
   if (milestone_seconds_.count({workflow, milestone, channel}) > 0) return channel;
   auto& known = channels_[{workflow, milestone}];

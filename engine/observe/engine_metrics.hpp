@@ -8,7 +8,8 @@
 // measured only while its instance stays in memory: an instance that waits, is suspended or
 // ends leaves this tally too, and a waiting instance costs nothing here.
 //
-// Thread-safety: observe() on the engine thread; write() from any thread.
+// Thread-safety: observe() from one thread at a time (the observe pipeline's, off the engine's);
+// write() from any thread.
 #pragma once
 
 #include <chrono>
@@ -20,6 +21,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "engine/observe/commit_facts.hpp"
 #include "engine/observe/prometheus_text.hpp"
 #include "rmaflow/definition.hpp"
 #include "rmaflow/store.hpp"
@@ -34,7 +36,8 @@ class EngineMetrics {
  public:
   explicit EngineMetrics(DefinitionLookup definitions = {});
 
-  void observe(const WriteBatch& batch, std::chrono::nanoseconds commit_took);
+  // A commit's facts (commit_facts.hpp), from one thread at a time (the observe pipeline's).
+  void observe(const CommitFacts& facts);
   // Appends the families to `out` (text exposition format).
   void write(std::string& out) const;
 
@@ -46,15 +49,19 @@ class EngineMetrics {
     std::optional<TimePoint> attempt;  // the attempt in flight began then
   };
 
-  void step_ended(const InstanceRow& row, const EventRow& event, const char* outcome);
-  void call_ended(const InstanceRow& row, const EventRow& event, const char* outcome);
-  void milestone(const InstanceRow& row, const EventRow& event);
-  std::string channel_of(const InstanceRow& row, const std::string& workflow,
+  using RowView = CommitFacts::RowView;
+  using EventView = CommitFacts::EventView;
+
+  void observe(const RowView& row, const EventView& event);
+  void step_ended(const RowView& row, const EventView& event, const char* outcome);
+  void call_ended(const RowView& row, const EventView& event, const char* outcome);
+  void milestone(const RowView& row, const EventView& event);
+  std::string channel_of(const RowView& row, const std::string& workflow,
                          const std::string& milestone);
 
   DefinitionLookup definitions_;
-  // Engine thread only: the steps and attempts under way, by instance and branch.
-  std::unordered_map<std::string, std::unordered_map<std::string, Open>> open_;
+  // The observing thread's: the steps and attempts under way, by instance and branch.
+  ById<ById<Open>> open_;
 
   mutable std::mutex mu_;  // the tallies below
   Histogram commit_seconds_{latency_buckets()};

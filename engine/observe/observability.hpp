@@ -1,7 +1,9 @@
 // What `rmaflow serve` (and the benchmark, to measure its cost) watches the engine with: every
 // commit goes to the transition log, the metrics and, when a collector is configured, the trace
 // export. The engine calls commit_observer() on its own thread after each commit
-// (EngineOptions::on_commit); the API reads and steers the parts from its threads.
+// (EngineOptions::on_commit): the transition log decides there what to write, and the commit's
+// facts go to the observe pipeline, whose thread works out the metrics and traces
+// (observe_pipeline.hpp). The API reads and steers the parts from its threads.
 #pragma once
 
 #include <chrono>
@@ -11,8 +13,8 @@
 #include <string>
 
 #include "engine/observe/engine_metrics.hpp"
+#include "engine/observe/observe_pipeline.hpp"
 #include "engine/observe/span_export.hpp"
-#include "engine/observe/trace_pipeline.hpp"
 #include "engine/observe/transition_log.hpp"
 #include "rmaflow/store.hpp"
 
@@ -26,9 +28,9 @@ class Observability {
                          std::optional<SpanExportOptions> traces = std::nullopt);
 
   TransitionLog transitions;
-  EngineMetrics metrics;
 
-  // The metrics families, the trace export's counters among them (text exposition format).
+  // The metrics families, the trace export's counters among them (text exposition format),
+  // once the commits made before the call are counted (waiting a second at most).
   void write_metrics(std::string& out) const;
 
   // For EngineOptions::on_commit. `self` must outlive the engine.
@@ -36,8 +38,9 @@ class Observability {
       std::shared_ptr<Observability> self);
 
  private:
+  EngineMetrics metrics_;
   std::unique_ptr<SpanExporter> exporter_;
-  std::unique_ptr<TracePipeline> traces_;  // destroyed first: it submits to the exporter
+  std::unique_ptr<ObservePipeline> pipeline_;  // destroyed first: it feeds the metrics and exporter
 };
 
 }  // namespace rmaflow::observe

@@ -9,6 +9,6 @@ set(RMAFLOW_OBSERVE_SOURCES
   engine/observe/sla_report.cpp
   engine/observe/span_export.cpp
   engine/observe/trace_builder.cpp
-  engine/observe/trace_pipeline.cpp
+  engine/observe/observe_pipeline.cpp
   engine/observe/transition_log.cpp
 )

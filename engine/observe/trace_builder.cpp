@@ -253,22 +253,14 @@ void TraceBuilder::forget() {
 }
 
 void TraceBuilder::observe(const CommitFacts& facts) {
-  // An event's instance is always among the commit's rows: a transition writes its instance's
-  // row in the same commit.
-  rows_.clear();
   const auto& rows = facts.rows();
-  for (std::size_t i = 0; i < rows.size(); ++i) rows_.emplace(facts.text(rows[i].id), i);
-  for (const auto& e : facts.events()) {
-    auto row = rows_.find(facts.text(e.instance_id));
-    if (row != rows_.end()) observe(facts.view(rows[row->second]), facts.view(e));
-  }
+  for (const auto& e : facts.events()) observe(facts.view(rows[e.row]), facts.view(e));
   last_ = nullptr;  // entries are erased next
   for (const auto& r : rows) {
     if (!held_in_memory(r.status)) {
       if (auto it = instances_.find(facts.text(r.id)); it != instances_.end()) instances_.erase(it);
     }
   }
-  rows_.clear();
   exporter_.flush();  // this commit's spans, in one piece
 }
 

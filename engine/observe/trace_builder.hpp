@@ -4,8 +4,8 @@
 // child span. Spans end when the transition that ends them is committed, and go to the
 // SpanExporter.
 //
-// It reads the facts copied out of each commit (commit_facts.hpp), on the trace pipeline's
-// thread (trace_pipeline.hpp), never on the engine's.
+// It reads the facts copied out of each commit (commit_facts.hpp), on the observe pipeline's
+// thread (observe_pipeline.hpp), never on the engine's.
 //
 // What is under way is remembered only while its instance is in memory, except waits, of which
 // at most kMaxOpenWaits are remembered (a wait whose start is forgotten, or began before this
@@ -53,13 +53,6 @@ class TraceBuilder {
   };
   using RowView = CommitFacts::RowView;
   using EventView = CommitFacts::EventView;
-  // Looks strings up by a view without making a string of it.
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-  template <typename T>
-  using ById = std::unordered_map<std::string, T, Hash, std::equal_to<>>;
   using Branches = ById<Open>;
 
   // What is known of an instance while it is in memory: the ids every span of it carries
@@ -92,7 +85,6 @@ class TraceBuilder {
   double sample_;
   ById<Tracked> instances_;                                 // in memory, and waiting ones met
   ById<Branches> waits_;                                    // by instance, then branch
-  std::unordered_map<std::string_view, std::size_t> rows_;  // a commit's rows by id
   std::size_t open_waits_ = 0;
   std::pair<const std::string, Tracked>* last_ = nullptr;  // the entry tracked() found last
   std::string name_;  // the span being written's name
