@@ -867,7 +867,8 @@ TEST_CASE("Cluster.Issue18.ADayOfReturnsThroughThreeNodesKilledAtRandom") {
   auto desk = [&](const std::vector<InstanceRow>& polled) {
     for (const auto& row : polled) {
       if (row.status != InstanceStatus::suspended || skipped.contains(row.id)) continue;
-      auto incidents = store->get_instance(row.id).value_or(row).incidents();
+      auto stored = store->get_instance(row.id).value_or(row);
+      auto incidents = stored.incidents();  // pointers into `stored`
       if (incidents.empty()) continue;
       const Incident& incident = *incidents.front()->incident;
       if (!incident.compensating || incident.error.code != "LabelUsed") continue;
