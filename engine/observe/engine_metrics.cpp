@@ -57,23 +57,24 @@ void EngineMetrics::observe(const CommitFacts& facts) {
   }
 }
 
+ById<EngineMetrics::Open>& EngineMetrics::branches_of(std::string_view instance_id) {
+  auto instance = open_.find(instance_id);
+  if (instance == open_.end())
+    instance = open_.emplace(std::string(instance_id), ById<Open>{}).first;
+  return instance->second;
+}
+
 void EngineMetrics::observe(const RowView& row, const EventView& event) {
   switch (event.type) {
     case EventType::step_entered: {
-      auto instance = open_.find(event.instance_id);
-      if (instance == open_.end())
-        instance = open_.emplace(std::string(event.instance_id), ById<Open>{}).first;
-      auto& branches = instance->second;
+      auto& branches = branches_of(event.instance_id);
       auto open = branches.find(event.branch);
       if (open == branches.end()) open = branches.emplace(std::string(event.branch), Open{}).first;
       open->second = Open{std::string(event.step), event.at, std::nullopt};
       break;
     }
     case EventType::attempt_started: {
-      auto instance = open_.find(event.instance_id);
-      if (instance == open_.end())
-        instance = open_.emplace(std::string(event.instance_id), ById<Open>{}).first;
-      auto& branches = instance->second;
+      auto& branches = branches_of(event.instance_id);
       if (auto open = branches.find(event.branch); open != branches.end()) {
         open->second.attempt = event.at;
       } else {  // resumed after a restart: the step's start is not known, the attempt's is

@@ -53,6 +53,8 @@ class EngineMetrics {
   using EventView = CommitFacts::EventView;
 
   void observe(const RowView& row, const EventView& event);
+  // The steps under way of an instance, by branch (an empty entry on first sight).
+  ById<Open>& branches_of(std::string_view instance_id);
   void step_ended(const RowView& row, const EventView& event, const char* outcome);
   void call_ended(const RowView& row, const EventView& event, const char* outcome);
   void milestone(const RowView& row, const EventView& event);

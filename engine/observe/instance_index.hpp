@@ -31,13 +31,4 @@ class InstanceIndex {
   std::unordered_map<std::string_view, const InstanceRow*> rows_;
 };
 
-// Calls visit(event, row) for each event of `batch`, in order, with its instance's row.
-template <typename Visit>
-void for_each_event(const WriteBatch& batch, Visit visit) {
-  InstanceIndex rows(batch);
-  for (const auto& event : batch.events) {
-    if (const InstanceRow* row = rows.find(event.instance_id)) visit(event, *row);
-  }
-}
-
 }  // namespace rmaflow::observe

@@ -59,8 +59,7 @@ AttemptFacts attempt_facts(std::string_view data) {
   return facts;
 }
 
-template <typename Event>
-std::string wait_span_id(const Event& event) {
+std::string wait_span_id(const CommitFacts::EventView& event) {
   return sha256_hex(fmt::format("wait {} {} {} {}", event.instance_id, event.branch, event.step,
                                 event.seq))
       .substr(0, 16);
