@@ -97,13 +97,17 @@ void Batch::set_attributes(const Instance& inst, nlohmann::json values) {
   writes_.attributes.push_back(AttributeUpdate{inst.row.id, std::move(values)});
 }
 
-WriteBatch Batch::take_writes() {
+WriteBatch Batch::take_writes(Rows rows) {
   writes_.instances.reserve(dirty_.size());
   lent_.clear();
   for (Instance* inst : dirty_) {
     inst->refresh_summary();
-    writes_.instances.push_back(inst->lend_row());
-    lent_.push_back(inst);
+    if (rows == Rows::lent) {
+      writes_.instances.push_back(inst->lend_row());
+      lent_.push_back(inst);
+    } else {
+      writes_.instances.push_back(inst->snapshot());
+    }
     inst->dirty = false;
   }
   dirty_.clear();

@@ -52,11 +52,15 @@ class Batch {
   bool empty() const { return writes_.empty() && effects_.empty() && dirty_.empty(); }
   std::size_t event_count() const { return writes_.events.size(); }
 
+  // How take_writes() puts an instance's row in: `lent`, holding its instance's context and
+  // cursor inputs rather than copies (deep copies, and their destruction, cost a fifth of a
+  // commit), for a commit that runs before anything else touches the instance, give_back()
+  // returning them once it has; `copied`, for a commit written on another thread while the
+  // engine goes on.
+  enum class Rows { lent, copied };
   // Puts the dirty instances' rows into the write batch and hands both over; the Batch is
-  // empty afterwards. Each row takes its instance's context and cursor inputs rather than
-  // copies (deep copies, and their destruction, cost a fifth of a commit): the commit runs
-  // before anything else touches the instance, and give_back() returns them once it has.
-  WriteBatch take_writes();
+  // empty afterwards.
+  WriteBatch take_writes(Rows rows);
   // Returns what take_writes() lent to `writes`: moved back after a commit, copied when the
   // writes are kept to be committed again.
   void give_back(WriteBatch& writes, bool keep_writes);

@@ -6,7 +6,7 @@
 
 namespace rmaflow {
 
-DefinitionCache::DefinitionCache(Store& store, std::mutex& store_mu)
+DefinitionCache::DefinitionCache(Store& store, StoreGate& store_mu)
     : store_(store), store_mu_(store_mu) {
   std::lock_guard lock(store_mu_);
   for (const auto& row : store_.list_definitions()) {

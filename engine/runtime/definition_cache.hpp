@@ -8,12 +8,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "engine/dsl/input_schema.hpp"
+#include "engine/runtime/store_gate.hpp"
 #include "rmaflow/definition.hpp"
 #include "rmaflow/store.hpp"
 
@@ -21,7 +21,7 @@ namespace rmaflow {
 
 class DefinitionCache {
  public:
-  DefinitionCache(Store& store, std::mutex& store_mu);
+  DefinitionCache(Store& store, StoreGate& store_mu);
 
   // Stores a definition (idempotent); true when it was new. Throws Error(conflict).
   bool deploy(std::shared_ptr<const Definition> definition, TimePoint now);
@@ -33,7 +33,7 @@ class DefinitionCache {
 
  private:
   Store& store_;
-  std::mutex& store_mu_;
+  StoreGate& store_mu_;
   std::mutex mu_;  // the maps below
   std::map<std::pair<std::string, int>, std::shared_ptr<const Definition>> definitions_;
   std::map<std::string, int> latest_;  // workflow -> newest deployed version

@@ -164,7 +164,14 @@ void EngineImpl::run_until_idle() {
   for (;;) {
     fire_due_timers();
     io_.restart();
-    if (io_.poll() > 0 || !batch().empty() || timers_->has_ready()) continue;
+    if (io_.poll() > 0) continue;
+    if (commit_->writing()) {
+      // Wait for its completion (posted by the writer) rather than spin.
+      io_.restart();
+      io_.run_one();
+      continue;
+    }
+    if (!batch().empty() || timers_->has_ready()) continue;
     prune_stale_timers();
     if (!must_keep_running()) return;
     // Block until an adapter answers or the next timer is due (the wake timer is armed).

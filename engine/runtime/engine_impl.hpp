@@ -15,13 +15,15 @@
 //   engine_children.cpp  child instances started by call steps
 //   engine_ends.cpp      instance ends: a child's parent goes on, callers awaiting the end
 //   definition_cache     deployed versions and their input schemas
-//   group_commit         the batch and its commit, kept and retried when it fails while serving
+//   group_commit         the batch and its commit, written on a thread of its own while the
+//                        next batch is built, kept and retried when it fails while serving
 //   timer_service        timers in memory, the timer window and the wake-up
 //
 // Threads: everything here runs on the engine thread (the one in run*()), except what
 // Engine's contract lets other threads call (deploy, start, signal, act, stop, stats,
-// next_timer), which post to it or take the store lock. The store is used under store_mu_
-// by the engine thread, deploy() and next_timer().
+// next_timer), which post to it or take the store lock, and the commit writer GroupCommit owns.
+// The store is used under store_mu_ (a StoreGate) by the engine thread, the commit writer,
+// deploy() and next_timer().
 #pragma once
 
 #include <atomic>
@@ -49,6 +51,7 @@
 #include "engine/runtime/pending_reply.hpp"
 #include "engine/runtime/quarantine.hpp"
 #include "engine/runtime/step_machine.hpp"
+#include "engine/runtime/store_gate.hpp"
 #include "engine/runtime/timer_service.hpp"
 #include "engine/support/ids.hpp"
 #include "rmaflow/engine.hpp"
@@ -248,7 +251,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   EngineOptions options_;
   std::optional<QuarantineRecord> quarantine_;  // for a database opened by path
   std::unique_ptr<Store> store_;
-  mutable std::mutex store_mu_;  // the store is used by the engine thread and by deploy()
+  mutable StoreGate store_mu_;  // the store is used under it (store_gate.hpp)
   std::shared_ptr<Clock> clock_;
   std::shared_ptr<AdapterRegistry> adapters_;
   std::vector<std::shared_ptr<Adapter>> started_;  // stopped when the engine closes

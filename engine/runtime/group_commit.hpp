@@ -1,29 +1,41 @@
 // The batch being built and its commit (group commit). Transitions recorded by any handler
-// accumulate in one Batch; the first handler to dirty it asks for a flush, which is posted
+// accumulate in one Batch; the first handler to dirty it asks for a commit, which is posted
 // behind the handlers already queued, so that everything that happened "at the same time"
-// shares one transaction. A flush commits and only then runs the effects that had to wait
-// for the commit (adapter calls, answers to callers, in-memory timers).
+// shares one transaction. Only once a batch is committed do the effects that had to wait for
+// it run (adapter calls, answers to callers, in-memory timers).
+//
+// The commit is pipelined: a writer thread writes and syncs one batch while the engine thread
+// builds the next, which is handed over when the first has committed and its effects have
+// run. Batches commit one at a time, in order. The rows handed over are copies, since the
+// engine goes on changing its instances; the store stays locked (StoreGate) from the hand-over
+// until the commit, so that the engine thread reads nothing from the store meanwhile that the
+// batch being written would change. flush() commits synchronously, for stopping and for
+// giving instances up.
 //
 // While the engine serves (serve()), a failed commit is not fatal: the batch is kept with its
 // effects and committed again after a delay (commit_retry.hpp) until it succeeds; meanwhile the
 // engine takes no new work (holding()).
 //
-// Thread-safety: the engine thread only. The store lock is shared with Engine::deploy().
+// Thread-safety: the engine thread only, apart from the writer thread it owns.
 #pragma once
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
-
-#include <boost/asio/io_context.hpp>
-
-#include <boost/asio/steady_timer.hpp>
+#include <optional>
+#include <thread>
 
 #include "engine/runtime/batch.hpp"
 #include "engine/runtime/commit_retry.hpp"
 #include "engine/runtime/engine_health.hpp"
+#include "engine/runtime/store_gate.hpp"
 #include "rmaflow/store.hpp"
 
 namespace rmaflow {
@@ -36,40 +48,81 @@ class GroupCommit {
   // `after_flush` runs on the engine thread after each flush's effects; `resumed` once a kept
   // batch has committed (what waited on it may go on); `observer` (may be empty) after each
   // successful commit, before its effects.
-  GroupCommit(boost::asio::io_context& io, Store& store, std::mutex& store_mu,
-              std::size_t max_batch_events, EngineHealth& health,
-              std::function<void()> after_flush, std::function<void()> resumed,
-              CommitObserver observer = {});
+  GroupCommit(boost::asio::io_context& io, Store& store, StoreGate& store_mu,
+              std::size_t max_batch_events, EngineHealth& health, std::function<void()> after_flush,
+              std::function<void()> resumed, CommitObserver observer = {});
+
+  // Lets a batch being written commit, then stops the writer thread; what waited on that
+  // batch does not run.
+  ~GroupCommit();
+  GroupCommit(const GroupCommit&) = delete;
+  GroupCommit& operator=(const GroupCommit&) = delete;
 
   Batch& batch() { return batch_; }
-  // At once when the batch is full; otherwise posted behind the handlers already queued.
+  // When the batch is full: handed to the writer at once (once the batch being written has
+  // committed). Otherwise posted behind the handlers already queued, and handed over when no
+  // batch is being written.
   void request();
-  // Commits the batch (if it holds anything) and runs its effects. Throws Error(storage) unless
-  // serving: the database keeps the last committed state, the effects of this batch never run.
-  // While a failed batch is kept, it does nothing: the kept batch commits first.
+  // Commits now, on this thread: the batch being written (its effects run), then the batch.
+  // Throws Error(storage) unless serving: the database keeps the last committed state, the
+  // effects of the failed batch never run. While a failed batch is kept, it commits nothing:
+  // the kept batch commits first.
   void flush();
   // From now on a failed commit is kept and retried rather than thrown.
   void serve() { serving_ = true; }
   // A failed batch waits to be committed again: take no new work.
   bool holding() const { return kept_.pending(); }
+  // A batch is with the writer: its completion will be posted to the engine thread.
+  bool writing() const { return writing_.has_value(); }
   void cancel() { retry_timer_.cancel(); }
 
   std::uint64_t commits() const { return commits_; }
   std::uint64_t events() const { return events_; }
 
  private:
-  boost::asio::io_context& io_;
-  Store& store_;
-  std::mutex& store_mu_;
+  // A batch with the writer thread. `ticket`, `writes` and `effects` are set by the engine
+  // thread before the hand-over; the writer sets the rest under mu_.
+  struct Writing {
+    std::uint64_t ticket = 0;
+    WriteBatch writes;
+    std::vector<std::function<void()>> effects;
+    bool taken = false;  // the writer has it
+    bool done = false;
+    std::exception_ptr error;
+    std::chrono::nanoseconds took{};
+  };
+
+  // Takes the batch (copied rows) and gives it to the writer. Nothing may be being written.
+  void hand_over();
+  // The writer thread: writes each batch handed over, releases the store, posts completed();
+  // frees the spent batches.
+  void write_handed_over();
+  // Posted by the writer: completes batch `ticket` unless flush() already has, then asks for
+  // the next.
+  void completed(std::uint64_t ticket);
+  // Waits for the batch being written, if any, and completes it on this thread; then for any
+  // its effects handed over.
+  void finish_writing();
+  // Counts, observes and runs the effects of the written batch, or keeps it when it failed.
+  void complete_written();
   // Commits `writes`; on failure while serving keeps them with `effects` and arms the retry.
   // False when they are not committed.
   bool commit(WriteBatch& writes, std::vector<std::function<void()>>& effects);
+  // A failed commit's error: rethrown when fatal (LeaseLost, anything but a storage Error, or
+  // not serving); otherwise the batch is kept to be retried.
+  void failed(std::exception_ptr error, WriteBatch& writes,
+              std::vector<std::function<void()>>& effects);
   bool retry_kept();
   // Commits `writes` under the store lock; returns how long it took. Throws Error(storage).
   std::chrono::nanoseconds write(const WriteBatch& writes);
+  void committed(const WriteBatch& writes, std::chrono::nanoseconds took);
   void observe(const WriteBatch& writes, std::chrono::nanoseconds took);
   void arm_retry(std::chrono::milliseconds delay);
+  void run(std::vector<std::function<void()>>& effects);
 
+  boost::asio::io_context& io_;
+  Store& store_;
+  StoreGate& store_mu_;
   std::size_t max_batch_events_;
   EngineHealth& health_;
   std::function<void()> after_flush_;
@@ -82,6 +135,16 @@ class GroupCommit {
   boost::asio::steady_timer retry_timer_;
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> events_{0};
+
+  std::mutex mu_;  // writing_'s writer-side fields, spent_ and stopping_
+  std::condition_variable changed_;
+  std::optional<Writing> writing_;
+  std::vector<WriteBatch> spent_;  // committed batches, for the writer to free
+  std::uint64_t tickets_ = 0;
+  // Keeps run() and run_one() waiting for the completion of the batch being written.
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  bool stopping_ = false;
+  std::thread writer_;
 };
 
 }  // namespace rmaflow

@@ -7,7 +7,7 @@
 namespace rmaflow {
 
 TimerService::TimerService(boost::asio::io_context& io, const Clock& clock, Store& store,
-                           std::mutex& store_mu, Duration window, std::function<void()> fire,
+                           StoreGate& store_mu, Duration window, std::function<void()> fire,
                            std::function<bool()> hold)
     : wake_(io),
       clock_(clock),

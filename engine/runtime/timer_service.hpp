@@ -9,13 +9,13 @@
 // store under the store lock).
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/system_timer.hpp>
 #include <functional>
 #include <mutex>
 #include <optional>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/system_timer.hpp>
-
+#include "engine/runtime/store_gate.hpp"
 #include "engine/runtime/timer_queue.hpp"
 #include "rmaflow/clock.hpp"
 #include "rmaflow/store.hpp"
@@ -26,7 +26,7 @@ class TimerService {
  public:
   // `fire` runs on the engine thread when the wake-up comes due (a real clock only); while
   // `hold` says so, no wake-up is armed (a kept batch waits to commit).
-  TimerService(boost::asio::io_context& io, const Clock& clock, Store& store, std::mutex& store_mu,
+  TimerService(boost::asio::io_context& io, const Clock& clock, Store& store, StoreGate& store_mu,
                Duration window, std::function<void()> fire, std::function<bool()> hold);
 
   void push(TimerEntry entry) { queue_.push(std::move(entry)); }
@@ -53,7 +53,7 @@ class TimerService {
   boost::asio::system_timer wake_;
   const Clock& clock_;
   Store& store_;
-  std::mutex& store_mu_;
+  StoreGate& store_mu_;
   Duration window_;
   std::function<void()> fire_;
   std::function<bool()> hold_;

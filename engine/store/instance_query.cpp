@@ -139,7 +139,9 @@ SQLite::Statement select_instances(SQLite::Database& db, const InstanceFilter& f
         " WHERE json_extract(c.value, '$.step') = ?)",
         filter.step);
   }
-  if (!filter.parent_id.empty()) add("parent_id = ?", filter.parent_id);
+  // The literal `parent_id <> ''` lets SQLite use the partial index instances_parent; without
+  // it, finding an instance's children (every GET of an instance) read every instance.
+  if (!filter.parent_id.empty()) add("parent_id = ? AND parent_id <> ''", filter.parent_id);
   if (filter.with_incident) {
     conditions.push_back(
         "EXISTS (SELECT 1 FROM json_each(instances.cursors) AS c"

@@ -101,7 +101,8 @@ PgQuery pg_select_instances(const InstanceFilter& filter) {
         " WHERE c.value ->> 'step' = {})",
         filter.step);
   }
-  if (!filter.parent_id.empty()) where.add("parent_id = {}", filter.parent_id);
+  // The literal lets the planner use the partial index instances_parent for any parameter.
+  if (!filter.parent_id.empty()) where.add("parent_id = {} AND parent_id <> ''", filter.parent_id);
   if (filter.with_incident) {
     where.add(
         "EXISTS (SELECT 1 FROM jsonb_array_elements(instances.cursors::jsonb) AS c(value)"

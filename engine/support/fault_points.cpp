@@ -1,5 +1,6 @@
 #include "engine/support/fault_points.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <map>
@@ -10,7 +11,8 @@ namespace rmaflow {
 namespace {
 
 struct KillPlan {
-  std::map<std::string, long, std::less<>> remaining;  // point -> hits left before the kill
+  std::map<std::string, std::atomic<long>, std::less<>>
+      remaining;  // point -> hits left before the kill
 };
 
 const KillPlan* load_plan() {
@@ -39,8 +41,8 @@ void fault_point(std::string_view point) {
   if (plan == nullptr) return;
   auto it = plan->remaining.find(point);
   if (it == plan->remaining.end()) return;
-  // The engine reaches fault points from its single thread only.
-  if (--const_cast<long&>(it->second) == 0) std::raise(SIGKILL);
+  // Reached from the engine's thread and its commit writer's.
+  if (const_cast<std::atomic<long>&>(it->second).fetch_sub(1) == 1) std::raise(SIGKILL);
 }
 
 }  // namespace rmaflow

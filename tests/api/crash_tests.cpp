@@ -131,7 +131,10 @@ TEST_CASE("Api.Crash.SigkillDuringConcurrentSubmissions") {
 }
 
 TEST_CASE("Api.Crash.KilledAroundACommit") {
-  for (const char* point : {"commit.before:12", "commit.after:12"}) {
+  // commit.writing and commit.written: the commit is pipelined (issue 19); killed while the
+  // writer thread has a batch of starts, before it is durable and once it is.
+  for (const char* point :
+       {"commit.before:12", "commit.after:12", "commit.writing:12", "commit.written:12"}) {
     CAPTURE(point);
     ApiFixture api(WorkflowFiles{{"intake.yaml", kIntakeWorkflow}});
     api.start({std::string("RMAFLOW_KILL_AT=") + point});
@@ -141,6 +144,9 @@ TEST_CASE("Api.Crash.KilledAroundACommit") {
     int committed_unanswered = check_after_restart(api, submissions);
     // Killed right after a commit of starts, before their answers went out: those RMAs exist
     // though their clients heard nothing, and submitting them again found them.
-    if (std::string(point).rfind("commit.after", 0) == 0) CHECK(committed_unanswered > 0);
+    const std::string at = point;
+    if (at.rfind("commit.after", 0) == 0 || at.rfind("commit.written", 0) == 0) {
+      CHECK(committed_unanswered > 0);
+    }
   }
 }

@@ -163,6 +163,24 @@ TEST_CASE("Recovery.Sigkill.RepeatedKills") {
   kill_and_recover({"commit.after:2", "invoke.after:70", "retry.armed:5", "commit.before:2"});
 }
 
+// The commit is pipelined: a writer thread writes one batch while the engine thread builds the
+// next. Killed while a batch is with the writer (not yet written: it and what the engine built
+// on it are lost, nothing of either was invoked), and once it is durable but before the engine
+// thread heard so (its calls were never made): each restart finds the last committed state and
+// goes on, every effect still applied once.
+TEST_CASE("Recovery.Sigkill.Issue19.WhileTheNextBatchIsBuilt") {
+  kill_and_recover(
+      {"commit.writing:3", "commit.written:2", "commit.writing:2", "commit.written:4"});
+}
+
+TEST_CASE("Recovery.Sigkill.Issue19.WhileTheNextBatchIsBuiltOnPostgres") {
+  Run r;
+  r.db = PgCluster::shared().create_database();
+  kill_then_finish([&](const std::string& kill_at) { return r.run(kill_at); },
+                   {"commit.writing:3", "commit.written:2"});
+  check_after_recovery(r);
+}
+
 // The same kills with the engine on PostgreSQL (a throwaway cluster): each restart takes the
 // engine's lock over from the killed process's session, and finds every committed transition.
 TEST_CASE("Recovery.Sigkill.Issue18.OnPostgres") {

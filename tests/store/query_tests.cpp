@@ -3,14 +3,14 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
-
-#include <map>
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
+#include "engine/store/instance_query.hpp"
 #include "tests/store/store_rows.hpp"
 #include "tests/support/process.hpp"
 
@@ -382,4 +382,31 @@ TEST_CASE("Store.List.DeadlineBefore") {
   s->commit(batch);
   CHECK(listed(*s, [](auto& f) { f.deadline_before = from_millis(2000); }) == Ids{"i-0", "i-1"});
   CHECK(listed(*s, [](auto& f) { f.deadline_before = from_millis(999); }).empty());
+}
+
+// Every GET of an instance lists its children: through the partial index on parent_id, not by
+// reading every instance (the index needs the literal parent_id <> '' in the query).
+TEST_CASE("Store.List.Issue19.ChildrenAreFoundThroughTheParentIndex") {
+  TempDir dir;
+  const auto path = dir.file("children.db");
+  auto s = open_sqlite_store(path);
+  WriteBatch batch;
+  for (const char* id : {"p-1", "c-1", "c-2", "other"})
+    batch.instances.push_back(testing::instance_row(id));
+  for (int i : {1, 2})
+    batch.instances[i].parent = ParentRef{.instance_id = "p-1", .step = "split", .branch = ""};
+  s->commit(batch);
+  CHECK(listed(*s, [](auto& f) { f.parent_id = "p-1"; }) == Ids{"c-1", "c-2"});
+  CHECK(listed(*s, [](auto& f) { f.parent_id = "c-1"; }).empty());
+
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  InstanceFilter filter;
+  filter.parent_id = "p-1";
+  filter.limit = 50;
+  auto query = store::select_instances(db, filter);
+  SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + query.getQuery());
+  std::string text;
+  while (plan.executeStep()) text += plan.getColumn(3).getString() + "\n";
+  CHECK_MESSAGE(text.find("instances_parent") != std::string::npos, text);
+  CHECK_MESSAGE(text.find("SCAN instances") == std::string::npos, text);
 }
