@@ -89,7 +89,8 @@ void GroupCommit::write_handed_over() {
   for (;;) {
     changed_.wait(
         lock, [this] { return stopping_ || !spent_.empty() || (writing_ && !writing_->taken); });
-    if (!spent_.empty()) {
+    const bool handed_over = writing_ && !writing_->taken;
+    if (!handed_over && !spent_.empty()) {  // a batch to write goes first
       auto spent = std::move(spent_);
       spent_.clear();
       lock.unlock();
@@ -97,7 +98,7 @@ void GroupCommit::write_handed_over() {
       lock.lock();
       continue;
     }
-    if (!writing_ || writing_->taken) return;  // stopping, with nothing left to write
+    if (!handed_over) return;  // stopping, with nothing left to write
     Writing& batch = *writing_;
     batch.taken = true;
     lock.unlock();

@@ -257,16 +257,27 @@ int kill_at_random(Nodes& nodes, int count, bool last_stays_dead) {
   return kills;
 }
 
-// Polls the nodes' /healthz until they hold every shard between them (nodes take their share
-// a second after they start).
+// Polls the nodes' /healthz until they hold every shard between them, shared out (nodes take
+// their share a second after they start).
 void await_all_shards_held(net::HttpClient& client, Nodes& nodes) {
   auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  // And shared out, none above its share (where the nodes stop moving shards): a node that
+  // started first holds every shard until the others have joined and taken their shares, so
+  // "all held" alone would say nothing of who owns what.
+  const int count = static_cast<int>(nodes.ports.size());
+  int up = 0;
+  for (int i = 0; i < count; ++i) up += nodes.port(i) != 0;
+  const int share = (kShards + up - 1) / std::max(up, 1);
   for (;;) {
     int held = 0;
-    for (std::size_t i = 0; i < nodes.ports.size(); ++i) {
-      held += std::max(0, shards_held(client, nodes.port(static_cast<int>(i))));
+    bool shared = true;
+    for (int i = 0; i < count; ++i) {
+      if (nodes.port(i) == 0) continue;  // not started
+      const int mine = std::max(0, shards_held(client, nodes.port(i)));
+      held += mine;
+      shared = shared && mine <= share;
     }
-    if (held == kShards) return;
+    if (held == kShards && shared) return;
     REQUIRE(std::chrono::steady_clock::now() < give_up);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
