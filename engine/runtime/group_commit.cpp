@@ -99,7 +99,7 @@ void GroupCommit::write_handed_over() {
       continue;
     }
     if (!handed_over) return;  // stopping, with nothing left to write
-    Writing& batch = *writing_;
+    BatchWithWriter& batch = *writing_;
     batch.taken = true;
     lock.unlock();
     fault_point("commit.writing");
@@ -141,7 +141,7 @@ void GroupCommit::finish_writing() {
 }
 
 void GroupCommit::complete_written() {
-  Writing written;
+  BatchWithWriter written;
   {
     std::lock_guard lock(mu_);
     written = std::move(*writing_);

@@ -40,6 +40,18 @@
 
 namespace rmaflow {
 
+// A batch with the writer thread. `ticket`, `writes` and `effects` are set by the engine
+// thread before the hand-over; the writer sets the rest under mu_.
+struct BatchWithWriter {
+  std::uint64_t ticket = 0;
+  WriteBatch writes;
+  std::vector<std::function<void()>> effects;
+  bool taken = false;  // the writer has it
+  bool done = false;
+  std::exception_ptr error;
+  std::chrono::nanoseconds took{};
+};
+
 class GroupCommit {
  public:
   // What a commit made durable and how long it took (EngineOptions::on_commit).
@@ -80,18 +92,6 @@ class GroupCommit {
   std::uint64_t events() const { return events_; }
 
  private:
-  // A batch with the writer thread. `ticket`, `writes` and `effects` are set by the engine
-  // thread before the hand-over; the writer sets the rest under mu_.
-  struct Writing {
-    std::uint64_t ticket = 0;
-    WriteBatch writes;
-    std::vector<std::function<void()>> effects;
-    bool taken = false;  // the writer has it
-    bool done = false;
-    std::exception_ptr error;
-    std::chrono::nanoseconds took{};
-  };
-
   // Takes the batch (copied rows) and gives it to the writer. Nothing may be being written.
   void hand_over();
   // The writer thread: writes each batch handed over, releases the store, posts completed();
@@ -138,7 +138,7 @@ class GroupCommit {
 
   std::mutex mu_;  // writing_'s writer-side fields, spent_ and stopping_
   std::condition_variable changed_;
-  std::optional<Writing> writing_;
+  std::optional<BatchWithWriter> writing_;
   std::vector<WriteBatch> spent_;  // committed batches, for the writer to free
   std::uint64_t tickets_ = 0;
   // Keeps run() and run_one() waiting for the completion of the batch being written.
