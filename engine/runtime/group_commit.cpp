@@ -104,13 +104,12 @@ void GroupCommit::write_handed_over() {
     lock.unlock();
     fault_point("commit.writing");
     std::exception_ptr error;
-    auto began = std::chrono::steady_clock::now();
+    std::chrono::nanoseconds took{};
     try {
-      store_.commit(batch.writes);
+      took = timed_commit(batch.writes);  // the store is locked since the hand-over
     } catch (...) {
       error = std::current_exception();
     }
-    auto took = std::chrono::steady_clock::now() - began;
     if (!error) fault_point("commit.written");
     store_mu_.unlock();
     lock.lock();
@@ -213,8 +212,12 @@ bool GroupCommit::retry_kept() {
 }
 
 std::chrono::nanoseconds GroupCommit::write(const WriteBatch& writes) {
-  auto began = std::chrono::steady_clock::now();
   std::lock_guard lock(store_mu_);
+  return timed_commit(writes);
+}
+
+std::chrono::nanoseconds GroupCommit::timed_commit(const WriteBatch& writes) {
+  auto began = std::chrono::steady_clock::now();
   store_.commit(writes);
   return std::chrono::steady_clock::now() - began;
 }

@@ -115,6 +115,8 @@ class GroupCommit {
   bool retry_kept();
   // Commits `writes` under the store lock; returns how long it took. Throws Error(storage).
   std::chrono::nanoseconds write(const WriteBatch& writes);
+  // Commits `writes`, the store already locked; returns how long the commit took.
+  std::chrono::nanoseconds timed_commit(const WriteBatch& writes);
   void committed(const WriteBatch& writes, std::chrono::nanoseconds took);
   void observe(const WriteBatch& writes, std::chrono::nanoseconds took);
   void arm_retry(std::chrono::milliseconds delay);
