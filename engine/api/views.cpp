@@ -216,6 +216,7 @@ nlohmann::json job_json(const JobRow& job) {
       {"created_at", format_time(job.created_at)},
       {"updated_at", format_time(job.updated_at)},
       {"ended_at", optional_time(job.ended_at)},
+      {"dealt", job.dealt},
       {"applied", job.applied},
       {"refused", job.refused},
       {"last_instance", job.cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(job.cursor)}};

@@ -94,6 +94,17 @@ int withdraw_queued(const CommandsOptions& opt) {
   }
   auto command = store->get_command(opt.id);
   if (!command) throw Error(Errc::not_found, fmt::format("no command {} in {}", opt.id, opt.db));
+  // A job waits for the item of each instance it passed on to another node: cancel the job.
+  auto body = nlohmann::json::parse(command->body, nullptr, false);
+  if (command->outcome.empty() && body.is_object() && body.contains("job") &&
+      body["job"].is_string()) {
+    throw Error(Errc::refused,
+                fmt::format("command {} passes instance {} of job {} on to the node that owns "
+                            "it, and the job waits for its outcome: cancel the job instead "
+                            "(rmaflow job cancel {})",
+                            opt.id, command->instance_id, body["job"].get<std::string>(),
+                            body["job"].get<std::string>()));
+  }
   auto actor = opt.actor.empty() ? default_actor() : opt.actor;
   auto outcome = fmt::format("withdrawn by {}: {}", actor, opt.reason);
   if (!store->withdraw_command(opt.id, system_clock()->now(), outcome)) {

@@ -89,6 +89,10 @@ void Batch::put_job(const JobRow& job) {
   writes_.jobs.push_back(job);
 }
 
+void Batch::add_command(CommandRow command) {
+  writes_.commands_added.push_back(std::move(command));
+}
+
 void Batch::add_job_item(JobItemRow item) {
   writes_.job_items.push_back(std::move(item));
 }

@@ -44,6 +44,8 @@ class Batch {
   // Writes a bulk job's row (once per batch: a later put replaces an earlier one).
   void put_job(const JobRow& job);
   void add_job_item(JobItemRow item);
+  // Queues a command for another node to apply (WriteBatch::commands_added).
+  void add_command(CommandRow command);
   // Replaces what is indexed of the instance's search attributes with `values`.
   void set_attributes(const Instance& inst, nlohmann::json values);
   // Runs `effect` after the batch is committed, in the order added.

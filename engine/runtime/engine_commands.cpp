@@ -110,7 +110,12 @@ void EngineImpl::apply_pending_commands(std::size_t limit) {
     std::string outcome = "applied";
     try {
       auto body = nlohmann::json::parse(command.body);
-      if (command.kind == "start") {  // passed on by another node (engine_nodes.cpp)
+      if (body.is_object() && body.contains("job")) {  // a job's, passed on by its node
+        outcome = apply_job_command(command, body);
+      } else if (command.kind == "cancel_job") {  // passed on by another node (engine_nodes.cpp)
+        handle_cancel_job(command.instance_id, body.value("actor", std::string("unknown")),
+                          body.value("reason", std::string()));
+      } else if (command.kind == "start") {  // passed on by another node (engine_nodes.cpp)
         StartRequest request;
         request.workflow = body.value("workflow", std::string());
         if (body.contains("version")) request.version = body["version"].get<int>();

@@ -216,7 +216,11 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   JobRow handle_start_job(JobRequest request);
   JobRow handle_cancel_job(const std::string& id, const std::string& actor,
                            const std::string& reason);
-  void load_jobs();
+  // Cancelling a job another node drives: passed on to it (engine_nodes.cpp).
+  Route<JobRow> cancel_job_route(const std::string& id, const std::string& actor,
+                                 const std::string& reason);
+  // Loads the running jobs of `shards` that are not loaded yet: this engine drives them.
+  void load_jobs(ShardMask shards);
 
   // Awaiting ends (engine_children.cpp).
   void handle_await_end(const std::string& id, Duration timeout,
@@ -228,8 +232,17 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   // While run() runs and a job is running: applies each job's share every tick.
   void arm_job_tick();
   void run_jobs();
-  // Applies the job's action to one instance and records its item and progress.
+  // Deals with one instance: applies the job's action and records its item, or passes the
+  // instance on to the node that owns it; records the job's progress either way.
   void apply_job_item(JobRow& job, const std::string& instance_id);
+  // Applies the job's action to one instance of this engine's: its item, not yet recorded.
+  JobItemRow deal_with(const JobRow& job, const std::string& instance_id);
+  // Another node's job passed one of this node's instances on (`body` names the job): applies
+  // the action and records the item; returns the command's outcome.
+  std::string apply_job_command(const CommandRow& command, const nlohmann::json& body);
+  // Whether every item of a job that has dealt with every instance is written (on a node,
+  // the items of instances passed on come from their nodes' commits).
+  bool job_drained(const JobRow& job);
 
   // Adapter calls and timers (engine_calls.cpp).
   // Makes the call now, or queues it behind its adapter's limits.

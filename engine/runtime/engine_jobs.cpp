@@ -99,21 +99,18 @@ void EngineImpl::start_job(JobRequest request, ReplyFn<JobRow> done) {
 
 void EngineImpl::cancel_job(std::string id, std::string actor, std::string reason,
                             ReplyFn<JobRow> done) {
+  auto route = forwarder_ ? cancel_job_route(id, actor, reason) : Route<JobRow>{};
   submit<JobRow>([this, id = std::move(id), actor = std::move(actor),
                   reason = std::move(reason)] { return handle_cancel_job(id, actor, reason); },
-                 std::move(done));
+                 std::move(done), std::move(route));
 }
 
 JobRow EngineImpl::handle_start_job(JobRequest request) {
-  if (is_node()) {
-    throw Error(Errc::refused,
-                "bulk jobs do not run while several nodes share the database: apply the action "
-                "to each instance, or run the job with one engine on the database");
-  }
   check_job_request(request);
   auto now = clock_->now();
   JobRow job;
-  job.id = "job-" + ids_.next(now);
+  // A node drives the job while it holds the job's shard: its own, to begin with.
+  job.id = "job-" + ids_.next(now, is_node() ? home_shard() : -1);
   job.action = request.action;
   job.filter = job_scope(request.action, std::move(request.filter));
   // Only what exists now: a job that pauses a workflow's instances does not chase new starts.
@@ -144,6 +141,9 @@ JobRow EngineImpl::handle_cancel_job(const std::string& id, const std::string& a
       stored = store_->get_job(id);
     }
     if (!stored) throw Error(Errc::not_found, fmt::format("no job {}", id));
+    if (stored->state == JobState::running && !holds(store_->held_shards(), id)) {
+      throw RoutedElsewhere(id, shard_of(id));  // another node drives it
+    }
     throw Error(Errc::refused, fmt::format("job {} is {} already", id, to_string(stored->state)));
   }
   JobRow job = std::move(it->second.row);
@@ -157,14 +157,17 @@ JobRow EngineImpl::handle_cancel_job(const std::string& id, const std::string& a
   return job;
 }
 
-void EngineImpl::load_jobs() {
-  if (is_node()) return;  // refused while nodes share the database (handle_start_job)
+void EngineImpl::load_jobs(ShardMask shards) {
   std::vector<JobRow> running;
   {
     std::lock_guard lock(store_mu_);
     running = store_->running_jobs();
   }
-  for (auto& job : running) jobs_.emplace(job.id, RunningJob{std::move(job), 0});
+  for (auto& job : running) {
+    if (holds(shards, job.id) && !jobs_.contains(job.id)) {
+      jobs_.emplace(job.id, RunningJob{std::move(job), 0});
+    }
+  }
 }
 
 void EngineImpl::arm_job_tick() {
@@ -211,18 +214,75 @@ void EngineImpl::run_jobs() {
       apply_job_item(row, instance.id);
       allowance -= 1;
     }
-    row.updated_at = clock_->now();
-    bool finished = next.size() < share;
-    if (finished) {
-      row.state = JobState::finished;
-      row.ended_at = row.updated_at;
+    // Every instance dealt with, and every item passed on to another node written by it.
+    bool finished = next.size() < share && job_drained(row);
+    if (!next.empty() || finished) {
+      row.updated_at = clock_->now();
+      if (finished) {
+        row.state = JobState::finished;
+        row.ended_at = row.updated_at;
+      }
+      batch().put_job(row);
     }
-    batch().put_job(row);
     it = finished ? jobs_.erase(it) : std::next(it);
   }
 }
 
+bool EngineImpl::job_drained(const JobRow& job) {
+  if (!is_node()) return true;  // every item was written here, with the instance's action
+  std::optional<JobRow> stored;
+  {
+    std::lock_guard lock(store_mu_);
+    stored = store_->get_job(job.id);
+  }
+  // The stored tallies count committed items only: this node's of the batch being built
+  // come a commit later, and so does the end.
+  return !stored || stored->applied + stored->refused >= job.dealt;
+}
+
 void EngineImpl::apply_job_item(JobRow& job, const std::string& instance_id) {
+  ++job.dealt;
+  job.cursor = instance_id;
+  if (is_node() && !holds(store_->held_shards(), instance_id)) {
+    // Another node's instance: that node applies the action and writes the item, from a
+    // command committed with this job's progress (apply_job_command).
+    nlohmann::json body = {
+        {"job", job.id}, {"actor", job.actor}, {"reason", job.reason}, {"args", job.args}};
+    batch().add_command(
+        CommandRow{0, instance_id, job.action, body.dump(), clock_->now(), std::nullopt, ""});
+    return;
+  }
+  auto item = deal_with(job, instance_id);
+  ++(item.applied ? job.applied : job.refused);
+  batch().add_job_item(std::move(item));
+}
+
+std::string EngineImpl::apply_job_command(const CommandRow& command, const nlohmann::json& body) {
+  JobRow job;
+  job.id = body.at("job").get<std::string>();
+  std::optional<JobRow> stored;
+  {
+    std::lock_guard lock(store_mu_);
+    stored = store_->get_job(job.id);
+  }
+  if (!stored) return fmt::format("refused: there is no job {}", job.id);
+  JobItemRow item;
+  if (stored->state == JobState::cancelled) {
+    item = JobItemRow{job.id, command.instance_id, false,
+                      "the job was cancelled before this node got to the instance", clock_->now()};
+  } else {
+    job.action = command.kind;
+    job.actor = body.value("actor", stored->actor);
+    job.reason = body.value("reason", stored->reason);
+    job.args = body.value("args", stored->args);
+    item = deal_with(job, command.instance_id);
+  }
+  std::string outcome = item.applied ? "applied" : "refused: " + item.detail;
+  batch().add_job_item(std::move(item));
+  return outcome;
+}
+
+JobItemRow EngineImpl::deal_with(const JobRow& job, const std::string& instance_id) {
   JobItemRow item;
   item.job_id = job.id;
   item.instance_id = instance_id;
@@ -255,9 +315,7 @@ void EngineImpl::apply_job_item(JobRow& job, const std::string& instance_id) {
   } catch (const std::exception& e) {
     item.detail = fmt::format("the engine could not apply it: {}", e.what());
   }
-  ++(item.applied ? job.applied : job.refused);
-  job.cursor = instance_id;
-  batch().add_job_item(std::move(item));
+  return item;
 }
 
 }  // namespace rmaflow

@@ -136,6 +136,22 @@ void EngineImpl::act(OperatorAction action, ReplyFn<ActionResult> done) {
                        std::move(done), std::move(route));
 }
 
+Route<JobRow> EngineImpl::cancel_job_route(const std::string& id, const std::string& actor,
+                                           const std::string& reason) {
+  Route<JobRow> route;
+  route.command = [this, id, actor, reason](const RoutedElsewhere&) {
+    nlohmann::json body = {{"actor", actor}, {"reason", reason}};
+    return CommandRow{0, id, "cancel_job", body.dump(), clock_->now(), std::nullopt, ""};
+  };
+  route.answer = [id](const CommandRow& done, Store& store) {
+    throw_if_refused(done, Errc::refused);
+    auto row = store.get_job(id);
+    if (!row) throw Error(Errc::not_found, fmt::format("no job {}", id));
+    return std::move(*row);
+  };
+  return route;
+}
+
 // ---- leases -----------------------------------------------------------------------------
 
 void EngineImpl::keep_leases() {
@@ -171,6 +187,8 @@ void EngineImpl::give_up(ShardMask shards) {
   // awaiting one's end is answered when its wait runs out, from the committed row.
   std::erase_if(active_, [shards](const auto& entry) { return holds(shards, entry.first); });
   active_count_ = active_.size();
+  // Their jobs too: the new owner goes on from each one's committed progress.
+  std::erase_if(jobs_, [shards](const auto& entry) { return holds(shards, entry.first); });
   std::lock_guard lock(store_mu_);
   store_->release_leases(shards);
 }
@@ -184,6 +202,8 @@ void EngineImpl::adopt(ShardMask gained) {
   auto ids = load_active(std::move(rows), gained);
   timers_->adopt([gained](const std::string& id) { return holds(gained, id); });
   resume_loaded(std::move(ids));
+  load_jobs(gained);
+  arm_job_tick();
   commit_->request();
 }
 

@@ -22,7 +22,7 @@ void EngineImpl::recover() {
   timers_->refill();
   resume_loaded(std::move(ids));
   apply_pending_commands(std::numeric_limits<std::size_t>::max());
-  load_jobs();
+  load_jobs(store_->held_shards());
   commit_->request();
 }
 

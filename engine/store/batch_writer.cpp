@@ -18,6 +18,18 @@ std::string insert_sql(const char* table, const char* columns, int count,
   return fmt::format("{} INTO {} ({}) VALUES ({})", verb, table, columns, params);
 }
 
+// A job row is replaced but for its tallies, which its items keep (JobRow::applied).
+std::string upsert_job_sql() {
+  return insert_sql("jobs", kJobColumns, kJobColumnCount) +
+         " ON CONFLICT (id) DO UPDATE SET"
+         " action = excluded.action, filter = excluded.filter, args = excluded.args,"
+         " actor = excluded.actor, reason = excluded.reason, per_second = excluded.per_second,"
+         " state = excluded.state, created_at = excluded.created_at,"
+         " updated_at = excluded.updated_at, ended_at = excluded.ended_at,"
+         " cursor = excluded.cursor, cancelled_by = excluded.cancelled_by,"
+         " cancel_reason = excluded.cancel_reason, dealt = excluded.dealt";
+}
+
 // An instance row is replaced whole: every column but the key takes the new value.
 std::string upsert_instance_sql() {
   return insert_sql("instances", kInstanceColumns, kInstanceColumnCount) +
@@ -67,8 +79,12 @@ BatchWriter::BatchWriter(SQLite::Database& db, std::string path)
       insert_attribute_(db,
                         "INSERT INTO instance_attributes (instance_id, name, value) VALUES (?1, "
                         "?2, ?3)"),
-      upsert_job_(db, insert_sql("jobs", kJobColumns, kJobColumnCount, "INSERT OR REPLACE")),
-      insert_job_item_(db, insert_sql("job_items", kJobItemColumns, kJobItemColumnCount)) {}
+      upsert_job_(db, upsert_job_sql()),
+      insert_job_item_(db, insert_sql("job_items", kJobItemColumns, kJobItemColumnCount)),
+      count_job_item_(db,
+                      "UPDATE jobs SET applied = applied + ?2, refused = refused + ?3"
+                      " WHERE id = ?1"),
+      insert_command_(db, insert_sql("commands", kCommandColumns, kCommandColumnCount)) {}
 
 void BatchWriter::apply(const WriteBatch& batch) {
   for (const auto& row : batch.instances) {
@@ -113,7 +129,15 @@ void BatchWriter::apply(const WriteBatch& batch) {
     auto encoded = encode_job(row);
     run(upsert_job_, row, [&](SQLite::Statement& s, const JobRow& r) { bind_job(s, r, encoded); });
   }
-  for (const auto& row : batch.job_items) run(insert_job_item_, row, bind_job_item);
+  for (const auto& row : batch.job_items) {
+    run(insert_job_item_, row, bind_job_item);
+    count_job_item_.tryReset();
+    count_job_item_.bindNoCopy(1, row.job_id);
+    count_job_item_.bind(2, row.applied ? 1 : 0);
+    count_job_item_.bind(3, row.applied ? 0 : 1);
+    count_job_item_.exec();
+  }
+  for (const auto& row : batch.commands_added) run(insert_command_, row, bind_command);
   for (const auto& row : batch.commands_done) {
     if (row.outcome.empty()) {
       throw Error(Errc::storage,

@@ -40,6 +40,8 @@ class BatchWriter {
   SQLite::Statement insert_attribute_;
   SQLite::Statement upsert_job_;
   SQLite::Statement insert_job_item_;
+  SQLite::Statement count_job_item_;
+  SQLite::Statement insert_command_;
 };
 
 }  // namespace rmaflow::store

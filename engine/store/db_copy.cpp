@@ -108,6 +108,7 @@ nlohmann::json job_json(const JobRow& j) {
           {"updated_at", to_millis(j.updated_at)},
           {"ended_at", optional_millis(j.ended_at)},
           {"cursor", j.cursor},
+          {"dealt", j.dealt},
           {"applied", j.applied},
           {"refused", j.refused},
           {"cancelled_by", j.cancelled_by},
@@ -290,7 +291,7 @@ DatabaseDigest copy_database(Store& from, Store& to, const CopyProgress& progres
   // Commands one by one, oldest first: the target numbers them again in the same order.
   for (const auto& command : from.list_commands("", false, kAll)) to.add_command(command);
   for (const auto& job : all_jobs(from)) {
-    batch.jobs.push_back(job);
+    batch.jobs.push_back(job);  // its tallies are counted again from its items
     to.commit(batch);
     batch.clear();
     for_each_item_page(from, job.id, [&](std::vector<JobItemRow>& page) {

@@ -57,10 +57,15 @@ const PgStatement kUpsertJob{
     "rmaflow_upsert_job",
     pg_upsert_sql("jobs", kJobColumns, kJobColumnCount, "id",
                   {"action", "filter", "args", "actor", "reason", "per_second", "state",
-                   "created_at", "updated_at", "ended_at", "cursor", "applied", "refused",
-                   "cancelled_by", "cancel_reason"})};
+                   "created_at", "updated_at", "ended_at", "cursor", "cancelled_by",
+                   "cancel_reason", "dealt"})};  // the tallies are the items' (JobRow::applied)
 const PgStatement kInsertJobItem{"rmaflow_insert_job_item",
                                  pg_insert_sql("job_items", kJobItemColumns, kJobItemColumnCount)};
+const PgStatement kCountJobItem{
+    "rmaflow_count_job_item",
+    "UPDATE jobs SET applied = applied + $2, refused = refused + $3 WHERE id = $1"};
+const PgStatement kInsertCommand{"rmaflow_insert_command",
+                                 pg_insert_sql("commands", kCommandColumns, kCommandColumnCount)};
 const PgStatement kFinishCommand{
     "rmaflow_finish_command",
     "UPDATE commands SET applied_at = $1, outcome = $2 WHERE id = $3 AND outcome = ''"};
@@ -106,7 +111,12 @@ void pg_apply_batch(PgConnection& c, const WriteBatch& batch,
     }
   }
   for (const auto& row : batch.jobs) p.send(kUpsertJob, pg_job_params(row));
-  for (const auto& row : batch.job_items) p.send(kInsertJobItem, pg_job_item_params(row));
+  for (const auto& row : batch.job_items) {
+    p.send(kInsertJobItem, pg_job_item_params(row));
+    p.send(kCountJobItem,
+           PgParams().add(row.job_id).add(row.applied ? 1 : 0).add(row.applied ? 0 : 1));
+  }
+  for (const auto& row : batch.commands_added) p.send(kInsertCommand, pg_command_params(row));
   for (const auto& row : batch.commands_done) {
     p.send(kFinishCommand, PgParams().add(row.applied_at).add(row.outcome).add(row.id),
            [&c, &row](const PgResult& result) {

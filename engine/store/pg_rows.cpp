@@ -56,7 +56,9 @@ PgParams pg_job_params(const JobRow& row) {
   p.add(row.id).add(row.action).add(filter_to_json(row.filter).dump()).add(row.args.dump());
   p.add(row.actor).add(row.reason).add(row.per_second).add(std::string(to_string(row.state)));
   p.add(row.created_at).add(row.updated_at).add(row.ended_at).add(row.cursor);
-  p.add(row.applied).add(row.refused).add(row.cancelled_by).add(row.cancel_reason);
+  p.add(0).add(0);  // the tallies are counted from the items (JobRow::applied)
+  p.add(row.cancelled_by).add(row.cancel_reason);
+  p.add(row.dealt);
   return p;
 }
 

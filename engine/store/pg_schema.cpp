@@ -22,7 +22,7 @@ constexpr std::int64_t kMigrationLockKey = 0x726d61666c6f7701;
 // that look inside. Every text key and every text a query orders by is COLLATE "C", so that
 // ids, names and steps sort byte by byte, as SQLite sorts them, whatever the database's locale.
 // clang-format off
-constexpr std::array<Migration, 2> kPgMigrations{{
+constexpr std::array<Migration, 3> kPgMigrations{{
   {1, "the schema of SQLite's version 9", R"sql(
     CREATE TABLE schema_version (
       version    integer PRIMARY KEY,
@@ -188,6 +188,11 @@ constexpr std::array<Migration, 2> kPgMigrations{{
     -- An instance's shard: its id's last Crockford base32 digit (shard_of() in store.hpp).
     CREATE FUNCTION rmaflow_shard(id text) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE
       AS $$ SELECT greatest(position(right(id, 1) IN '0123456789ABCDEFGHJKMNPQRSTVWXYZ') - 1, 0) $$;
+  )sql"},
+  // SQLite's migration 11: a job ends once its items number what it dealt with.
+  {3, "jobs.dealt: the instances a job has dealt with", R"sql(
+    ALTER TABLE jobs ADD COLUMN dealt bigint NOT NULL DEFAULT 0;
+    UPDATE jobs SET dealt = applied + refused;
   )sql"},
 }};
 // clang-format on

@@ -163,10 +163,11 @@ void bind_job(SQLite::Statement& s, const JobRow& row, const EncodedJob& encoded
   bind_time(s, 10, row.updated_at);
   bind_optional_time(s, 11, row.ended_at);
   s.bindNoCopy(12, row.cursor);
-  s.bind(13, row.applied);
-  s.bind(14, row.refused);
+  s.bind(13, 0);  // the tallies are counted from the items (JobRow::applied)
+  s.bind(14, 0);
   s.bindNoCopy(15, row.cancelled_by);
   s.bindNoCopy(16, row.cancel_reason);
+  s.bind(17, row.dealt);
 }
 
 void bind_job_item(SQLite::Statement& s, const JobItemRow& row) {

@@ -33,8 +33,8 @@ inline constexpr int kCommandColumnCount = 6;
 
 inline constexpr const char* kJobColumns =
     "id, action, filter, args, actor, reason, per_second, state, created_at, updated_at, "
-    "ended_at, cursor, applied, refused, cancelled_by, cancel_reason";
-inline constexpr int kJobColumnCount = 16;
+    "ended_at, cursor, applied, refused, cancelled_by, cancel_reason, dealt";
+inline constexpr int kJobColumnCount = 17;
 
 inline constexpr const char* kJobItemColumns = "job_id, instance_id, applied, detail, at";
 inline constexpr int kJobItemColumnCount = 5;

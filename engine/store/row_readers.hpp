@@ -142,6 +142,7 @@ JobRow read_job_columns(const Columns& s) {
   row.refused = s.int64(13);
   row.cancelled_by = s.text(14);
   row.cancel_reason = s.text(15);
+  row.dealt = s.int64(16);
   return row;
 }
 

@@ -18,7 +18,7 @@ namespace {
 // are the integers of the enums in rmaflow/status.hpp. Text columns hold '' rather than NULL
 // for "none", except the optional times, which are NULL.
 // clang-format off
-constexpr std::array<Migration, 10> kMigrations{{
+constexpr std::array<Migration, 11> kMigrations{{
   {1, "definitions, instances, events, timers", R"sql(
     CREATE TABLE schema_version (
       version    INTEGER PRIMARY KEY,
@@ -239,6 +239,12 @@ constexpr std::array<Migration, 10> kMigrations{{
     DROP TABLE instance_attributes;
     ALTER TABLE instance_attributes_kept RENAME TO instance_attributes;
     CREATE INDEX instance_attributes_value ON instance_attributes (name, value, instance_id);
+  )sql"},
+  // A job driven by one node passes other nodes' instances on to them, and their items come
+  // later: the job ends once its items number what it dealt with. The tallies so far are right.
+  {11, "jobs.dealt: the instances a job has dealt with", R"sql(
+    ALTER TABLE jobs ADD COLUMN dealt INTEGER NOT NULL DEFAULT 0;
+    UPDATE jobs SET dealt = applied + refused;
   )sql"},
 }};
 // clang-format on

@@ -237,8 +237,11 @@ struct InstanceFilter {
 
 // A bulk job (Engine::start_job): one operator action, or a signal, applied at a bounded rate
 // to every instance a filter matches, in id order. The job's progress (the last instance it
-// dealt with and its tallies) is written in the same commit as each instance's action and its
-// item, so that a job resumed after a restart touches no instance twice.
+// dealt with) is written in the same commit as each instance's action and its item, so that a
+// job resumed after a restart touches no instance twice. While several nodes share the
+// database, the node that holds the job's shard drives it, and passes each instance of
+// another node's on to that node in the same commit (WriteBatch::commands_added); that node
+// writes the item with the action.
 enum class JobState { running, finished, cancelled };
 std::string_view to_string(JobState state);
 std::optional<JobState> parse_job_state(std::string_view text);
@@ -256,6 +259,10 @@ struct JobRow {
   TimePoint updated_at;
   std::optional<TimePoint> ended_at;
   std::string cursor;  // the last instance dealt with; empty before the first
+  // How many instances it has dealt with: applied or refused here, or passed on to their node.
+  std::int64_t dealt = 0;
+  // The items' tallies. The store counts them: a job row is inserted with none, each item
+  // inserted counts into its job's, and writing a job row over a stored one keeps them.
   std::int64_t applied = 0;
   std::int64_t refused = 0;
   std::string cancelled_by;  // the actor who cancelled it, and why
@@ -286,13 +293,14 @@ struct WriteBatch {
   std::vector<SignalConsumed> signals_consumed;
   std::vector<CommandDone> commands_done;
   std::vector<AttributeUpdate> attributes;
-  std::vector<JobRow> jobs;           // inserted or replaced whole, by id
-  std::vector<JobItemRow> job_items;  // inserted; one per (job, instance)
+  std::vector<JobRow> jobs;                // inserted or replaced by id (but for the tallies)
+  std::vector<JobItemRow> job_items;       // inserted; one per (job, instance); counted in its job
+  std::vector<CommandRow> commands_added;  // queued for another node (ids from the store)
 
   bool empty() const {
     return instances.empty() && events.empty() && timers_set.empty() && timers_cleared.empty() &&
            signals_added.empty() && signals_consumed.empty() && commands_done.empty() &&
-           attributes.empty() && jobs.empty() && job_items.empty();
+           attributes.empty() && jobs.empty() && job_items.empty() && commands_added.empty();
   }
   void clear() {
     instances.clear();
@@ -305,6 +313,7 @@ struct WriteBatch {
     attributes.clear();
     jobs.clear();
     job_items.clear();
+    commands_added.clear();
   }
 };
 

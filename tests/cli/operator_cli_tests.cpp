@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "rmaflow/clock.hpp"
+#include "rmaflow/store.hpp"
 #include "rmaflow/time.hpp"
 #include "tests/cli/cli_checks.hpp"
 #include "tests/support/process.hpp"
@@ -801,6 +803,23 @@ TEST_CASE("Cli.Operator.Issue11.ListAndWithdrawPendingCommands") {
   CHECK(row["state"] == "withdrawn");
   CHECK(row["outcome"] == fmt::format("withdrawn by {}: queued by mistake", kUser));
   CHECK(events_of(s.history(id), "operator_action").size() == 1);
+}
+
+// A command that passes a job's instance on to another node (written by the job's node) is
+// not withdrawn: the job waits for its outcome.
+TEST_CASE("Cli.Operator.Issue18.AJobsPassedOnInstanceIsNotWithdrawn") {
+  Scratch s;
+  auto id = suspended_repair(s, "RMA-1");
+  rmaflow::CommandRow passed_on;
+  passed_on.instance_id = id;
+  passed_on.kind = "retry";
+  passed_on.body = R"({"job": "job-01J8Z", "actor": "ops", "reason": "ERP back", "args": {}})";
+  passed_on.created_at = rmaflow::system_clock()->now();
+  auto command = std::to_string(rmaflow::open_store(s.db)->add_command(passed_on));
+  check_refused(
+      Scratch::rmaflow({"commands", "withdraw", "--db", s.db, command, "--reason", "not needed"}),
+      1, {"command " + command, "of job job-01J8Z", "cancel the job instead"});
+  CHECK(command_row(s, command)["state"] == "pending");
 }
 
 TEST_CASE("Cli.Operator.Issue11.WaitForTheEnginesVerdict") {

@@ -562,6 +562,109 @@ TEST_CASE("Cluster.Issue18.EveryNodeAnswersForEveryInstanceAsItsOwnerWould") {
   CHECK(row->status == InstanceStatus::cancelled);
 }
 
+// A bulk job started through one node reaches every node's instances: the node that holds the
+// job's shard drives it and passes other nodes' instances on to them. That node is SIGKILLed
+// while the job runs; whoever holds the shard next goes on from the committed progress. Every
+// instance is dealt with once, and a job is cancelled through a node that does not drive it.
+TEST_CASE("Cluster.Issue18.ABulkJobReachesEveryNodesInstancesOnceThroughAKill") {
+  Nodes nodes(3, "2s");
+  net::HttpClient client;
+  await_all_shards_held(client, nodes);
+  constexpr int kWaiting = 60;
+  std::vector<std::string> ids;
+  for (int n = 0; n < kWaiting; ++n) {
+    auto r = call(
+        client, nodes.port(n % 3), "POST", "/v1/instances",
+        json{{"workflow", "wait-return"}, {"input", {{"rma_id", fmt::format("J-{}", n)}}}}.dump());
+    REQUIRE(r.ok());
+    REQUIRE(r.response.status == 201);
+    ids.push_back(json::parse(r.response.body)["id"]);
+  }
+  std::set<int> owners;
+  std::vector<ShardMask> masks;
+  for (int i = 0; i < 3; ++i) masks.push_back(shard_mask(client, nodes.port(i)));
+  for (const auto& id : ids) {
+    for (int i = 0; i < 3; ++i) {
+      if (holds(masks[static_cast<std::size_t>(i)], id)) owners.insert(i);
+    }
+  }
+  REQUIRE(owners.size() == 3);  // every node owns some of them
+
+  auto job_body = [](double per_second) {
+    return json{{"action", "signal"},
+                {"filter", {{"workflow", "wait-return"}}},
+                {"args", {{"name", "warehouse.received"}, {"payload", {{"parcels", 1}}}}},
+                {"per_second", per_second},
+                {"reason", "bulk scan"}}
+        .dump();
+  };
+  auto started = call(client, nodes.port(1), "POST", "/v1/jobs", job_body(20));
+  REQUIRE(started.ok());
+  REQUIRE(started.response.status == 201);
+  const std::string job = json::parse(started.response.body)["id"];
+  int driver = -1;
+  for (int i = 0; i < 3; ++i) {
+    if (holds(masks[static_cast<std::size_t>(i)], job)) driver = i;
+  }
+  CHECK(driver == 1);  // in a shard of the node that took it
+  REQUIRE(driver >= 0);
+
+  auto read_job = [&](int node) {
+    auto r = call(client, nodes.port(node), "GET", "/v1/jobs/" + job);
+    return r.ok() && r.response.status == 200 ? json::parse(r.response.body) : json();
+  };
+  // Killed once it has dealt with a quarter of them, and started again.
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (read_job(driver).value("dealt", 0) < kWaiting / 4) {
+    REQUIRE(std::chrono::steady_clock::now() < give_up);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  nodes.kill(driver);
+  nodes.start(driver);
+  const int other = (driver + 1) % 3;
+  json done;
+  while ((done = read_job(other)).value("state", "") != "finished") {
+    REQUIRE(std::chrono::steady_clock::now() < give_up);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(done["dealt"] == kWaiting);
+  CHECK(done["applied"] == kWaiting);
+  CHECK(done["refused"] == 0);
+
+  auto store = open_store(nodes.db, StoreOptions{.read_only = true});
+  auto items = store->job_items(job, "", false, 1000);
+  CHECK(items.size() == static_cast<std::size_t>(kWaiting));
+  for (const auto& item : items) {
+    INFO(item.instance_id, ": ", item.detail);
+    CHECK(item.applied);
+  }
+  REQUIRE(all_ended(nodes.db, ids.size(), 60));
+  for (const auto& id : ids) {
+    INFO("instance ", id);
+    CHECK(store->get_instance(id)->status == InstanceStatus::completed);
+    auto signals = store->signals(id);
+    REQUIRE(signals.size() == 1);
+    CHECK(signals[0].idempotency_key == job);
+  }
+
+  // A slow job, cancelled through a node that does not drive it: passed on, and answered.
+  auto slow = call(client, nodes.port(0), "POST", "/v1/jobs", job_body(0.1));
+  REQUIRE(slow.ok());
+  REQUIRE(slow.response.status == 201);
+  const std::string slow_id = json::parse(slow.response.body)["id"];
+  const int elsewhere = holds(shard_mask(client, nodes.port(1)), slow_id) ? 2 : 1;
+  auto cancelled = call(client, nodes.port(elsewhere), "POST", "/v1/jobs/" + slow_id + "/cancel",
+                        json{{"reason", "wrong filter"}}.dump());
+  REQUIRE(cancelled.ok());
+  CHECK(cancelled.response.status == 200);
+  CHECK(json::parse(cancelled.response.body)["state"] == "cancelled");
+  CHECK(store->get_job(slow_id)->state == JobState::cancelled);
+  auto again = call(client, nodes.port(elsewhere), "POST", "/v1/jobs/" + slow_id + "/cancel",
+                    json{{"reason", "twice"}}.dump());
+  REQUIRE(again.ok());
+  CHECK(again.response.status == 409);
+}
+
 // A node that joins a running cluster, or comes back after a restart, gets its share: the
 // others give up their surplus shards, committing what they have first.
 TEST_CASE("Cluster.Issue18.ANodeThatJoinsLateOrComesBackTakesItsShare") {

@@ -88,7 +88,8 @@ JobRow job_row(const std::string& id, JobState state) {
   job.updated_at = from_millis(2000);
   if (state != JobState::running) job.ended_at = from_millis(3000);
   job.cursor = "i-2";
-  job.applied = 7;
+  job.dealt = 8;
+  job.applied = 7;  // not written: the store counts the items
   job.refused = 1;
   return job;
 }
@@ -540,6 +541,49 @@ TEST_CASE_TEMPLATE("Store.Conformance.Signals", B, RMAFLOW_BACKENDS) {
   CHECK(error_from([&] { s->commit(again); }).code() == Errc::storage);
 }
 
+// A job driven by one node: its progress, the commands passing instances on to other nodes,
+// and the items those nodes write later, each counted into the job's tallies.
+TEST_CASE_TEMPLATE("Store.Conformance.Issue18.AJobsItemsAreCountedWhoeverWritesThem", B,
+                   RMAFLOW_BACKENDS) {
+  B db;
+  auto s = open_store(db.location);
+  auto job = job_row("job-7", JobState::running);
+  job.dealt = 3;
+  WriteBatch driver;
+  driver.jobs.push_back(job);
+  driver.job_items.push_back(JobItemRow{"job-7", "i-1", true, "retried", from_millis(10)});
+  driver.commands_added = {command_row("i-2", 20), command_row("i-3", 30)};
+  driver.commands_added[0].body = R"({"job": "job-7"})";
+  s->commit(driver);
+  auto pending = s->pending_commands(10);
+  REQUIRE(pending.size() == 2);
+  CHECK(pending[0].instance_id == "i-2");
+  CHECK(pending[0].body == R"({"job": "job-7"})");
+  CHECK(pending[0].created_at == from_millis(20));
+  CHECK(pending[0].id < pending[1].id);
+  CHECK(s->get_job("job-7")->applied == 1);
+
+  // Another node applies one: its item and the command's outcome in one commit.
+  WriteBatch owner;
+  owner.job_items.push_back(JobItemRow{"job-7", "i-2", false, "not suspended", from_millis(40)});
+  owner.commands_done.push_back(CommandDone{pending[0].id, from_millis(40), "refused: no"});
+  s->commit(owner);
+  // The driver writes its row again, with tallies of its own: the stored ones stay.
+  job.cursor = "i-3";
+  job.applied = 50;
+  job.refused = 50;
+  WriteBatch progress;
+  progress.jobs.push_back(job);
+  s->commit(progress);
+  auto stored = s->get_job("job-7");
+  CHECK(stored->cursor == "i-3");
+  CHECK(stored->dealt == 3);
+  CHECK(stored->applied == 1);
+  CHECK(stored->refused == 1);
+  CHECK(s->pending_commands(10).size() == 1);
+  CHECK(s->job_items("job-7", "", false, 10).size() == 2);
+}
+
 TEST_CASE_TEMPLATE("Store.Conformance.Commands", B, RMAFLOW_BACKENDS) {
   B db;
   auto s = open_store(db.location);
@@ -612,8 +656,12 @@ TEST_CASE_TEMPLATE("Store.Conformance.Jobs", B, RMAFLOW_BACKENDS) {
   CHECK(job->updated_at == want.updated_at);
   CHECK(job->ended_at == want.ended_at);
   CHECK(job->cursor == want.cursor);
-  CHECK(job->applied == 7);
-  CHECK(job->refused == 1);
+  CHECK(job->dealt == 8);
+  // The tallies are the items': job-1 has one, applied.
+  CHECK(job->applied == 1);
+  CHECK(job->refused == 0);
+  CHECK(s->get_job("job-2")->applied == 1);
+  CHECK(s->get_job("job-2")->refused == 2);
   CHECK_FALSE(s->get_job("job-9").has_value());
 
   auto job_ids = [](const std::vector<JobRow>& rows) {

@@ -235,19 +235,14 @@ TEST_CASE("Store.Wrapper.ForwardsAndOverrides") {
 TEST_CASE("Store.Open.Issue18.AttributeTextStaysTextFromVersion10") {
   TempDir dir;
   const auto path = dir.file("v9.db");
-  {
-    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db.exec("PRAGMA journal_mode = WAL");
-    store::migrate(db, path, 9);
-    REQUIRE(store::stored_schema_version(db) == 9);
-    db.exec(R"sql(
+  testing::old_sqlite_database(path, 9, R"sql(
       INSERT INTO instance_attributes (instance_id, name, value) VALUES
         ('i-1', 'customer', 'C-105'), ('i-1', 'value', 512.5), ('i-2', 'zip', '00123');
     )sql");
-    // What version 9 did to text that reads as a number.
-    CHECK(db.execAndGet("SELECT typeof(value) FROM instance_attributes WHERE name = 'zip'")
-              .getString() == "integer");
-  }
+  // What version 9 did to text that reads as a number.
+  CHECK(SQLite::Database(path)
+            .execAndGet("SELECT typeof(value) FROM instance_attributes WHERE name = 'zip'")
+            .getString() == "integer");
   auto s = open_store(path);
   CHECK(schema_version_of(path) == store::latest_schema_version());
   CHECK(s->attributes("i-1") == nlohmann::json{{"customer", "C-105"}, {"value", 512.5}});
@@ -263,4 +258,27 @@ TEST_CASE("Store.Open.Issue18.AttributeTextStaysTextFromVersion10") {
   auto found = s->list_instances(text);
   REQUIRE(found.size() == 1);
   CHECK(found[0].id == "i-3");
+}
+
+TEST_CASE("Store.Open.Issue18.AJobFromVersion10HasDealtWithWhatItsItemsCount") {
+  TempDir dir;
+  const auto path = dir.file("v10.db");
+  testing::old_sqlite_database(path, 10, R"sql(
+      INSERT INTO jobs VALUES ('job-1', 'retry', '{}', '{}', 'ops', 'ERP back', 10, 'running',
+                               1000, 2000, NULL, 'i-2', 1, 1, '', '');
+      INSERT INTO job_items VALUES ('job-1', 'i-1', 1, 'retried', 1500),
+                                   ('job-1', 'i-2', 0, 'not suspended', 1600);
+    )sql");
+  auto s = open_store(path);
+  auto job = s->get_job("job-1");
+  REQUIRE(job.has_value());
+  CHECK(job->dealt == 2);
+  CHECK(job->applied == 1);
+  CHECK(job->refused == 1);
+  CHECK(job->cursor == "i-2");
+  // Its next item counts into the tallies it had.
+  WriteBatch batch;
+  batch.job_items.push_back(JobItemRow{"job-1", "i-3", true, "retried", from_millis(1700)});
+  s->commit(batch);
+  CHECK(s->get_job("job-1")->applied == 2);
 }

@@ -421,15 +421,8 @@ TEST_CASE("Store.Wrapper.ForwardsSignalsAndCommands") {
 TEST_CASE("Store.Open.MigratesFromVersion1") {
   TempDir dir;
   const auto path = dir.file("v1.db");
-  {
-    // The database as rmaflow with schema version 1 left it.
-    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db.exec("PRAGMA journal_mode = WAL");
-    store::migrate(db, path, 1);
-    REQUIRE(store::stored_schema_version(db) == 1);
-    REQUIRE_FALSE(db.tableExists("signals"));
-    // Literal version-1 rows: the row codec follows the newest schema, not this one.
-    db.exec(R"sql(
+  // The database as rmaflow with schema version 1 left it, with literal version-1 rows.
+  testing::old_sqlite_database(path, 1, R"sql(
       INSERT INTO definitions (name, version, content_hash, source, input_schema, file,
                                deployed_at)
         VALUES ('returns', 1, 'h1', 'workflow: returns', '', 'returns.yaml', 1000);
@@ -442,7 +435,7 @@ TEST_CASE("Store.Open.MigratesFromVersion1") {
         VALUES ('i-1', 1, 1, '', 1000, '{}');
       INSERT INTO timers (instance_id, name, due) VALUES ('i-1', 'wait', 1000);
     )sql");
-  }
+  REQUIRE_FALSE(SQLite::Database(path).tableExists("signals"));
 
   // A reader cannot migrate, so it refuses and leaves the file as it was.
   const auto e = testing::error_from([&] { open_sqlite_store(path, testing::read_only_option()); });
@@ -508,12 +501,7 @@ TEST_CASE("Store.Schema.IndexesServePendingLookups") {
 TEST_CASE("Store.Open.Issue13.MigratesSingleCursorRows") {
   TempDir dir;
   const auto path = dir.file("v3.db");
-  {
-    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db.exec("PRAGMA journal_mode = WAL");
-    store::migrate(db, path, 3);
-    REQUIRE(store::stored_schema_version(db) == 3);
-    db.exec(R"sql(
+  testing::old_sqlite_database(path, 3, R"sql(
       INSERT INTO instances (id, workflow, version, status, phase, step, attempt, visits,
                              context, step_input, business_key, correlation_id, input_hash,
                              incident, last_seq, created_at, updated_at, ended_at, deadline, saga)
@@ -532,7 +520,6 @@ TEST_CASE("Store.Open.Issue13.MigratesSingleCursorRows") {
          'h', '', 12, 1000, 1001, 2000, NULL, '{}');
       INSERT INTO timers (instance_id, name, due) VALUES ('compensating', 'retry', 5000);
     )sql");
-  }
   auto s = open_sqlite_store(path);
 
   auto invoking = s->get_instance("invoking");

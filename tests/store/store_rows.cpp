@@ -1,8 +1,11 @@
 #include "tests/store/store_rows.hpp"
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include <chrono>
 #include <cstdio>
 
+#include "engine/store/schema.hpp"
 #include "engine/store/state_codec.hpp"
 
 namespace rmaflow::testing {
@@ -161,6 +164,14 @@ double commit_rate(Store& s, int batches, int pool) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return static_cast<double>(events) / seconds;
+}
+
+void old_sqlite_database(const std::string& path, int version, const std::string& rows) {
+  SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  db.exec("PRAGMA journal_mode = WAL");
+  store::migrate(db, path, version);
+  REQUIRE(store::stored_schema_version(db) == version);
+  db.exec(rows);
 }
 
 }  // namespace rmaflow::testing

@@ -24,6 +24,9 @@ CommandRow command_row(const std::string& instance_id, std::int64_t ms = 1'700'0
 
 StoreOptions sync_option(SyncMode sync);
 StoreOptions read_only_option();
+// A SQLite database at `path` as rmaflow with schema `version` left it, with `rows` (SQL
+// written for that version: the row codec follows the newest schema) inserted.
+void old_sqlite_database(const std::string& path, int version, const std::string& rows);
 
 // A batch that creates instance `id` with `events` events (seq 1..events).
 WriteBatch start_batch(const std::string& id, int events = 1);
