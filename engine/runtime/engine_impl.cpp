@@ -1,11 +1,10 @@
 #include "engine/runtime/engine_impl.hpp"
 
-#include <limits>
-
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
-#include "engine/support/db_file.hpp"
+#include <boost/asio/post.hpp>
+#include <limits>
+
 #include "rmaflow/versions.hpp"
 
 namespace rmaflow {
@@ -42,9 +41,7 @@ EngineImpl::EngineImpl(EngineOptions options)
                                                        .engine = true,
                                                        .node = options_.node,
                                                        .lease = options_.lease});
-    if (!is_postgres_location(options_.db_path)) {
-      quarantine_.emplace(canonical_db_path(options_.db_path));
-    }
+    quarantine_.emplace(quarantine_record_path(options_.db_path, options_.node));
   }
   clock_ = options_.clock ? options_.clock : system_clock();
   adapters_ = options_.adapters ? options_.adapters : std::make_shared<AdapterRegistry>();

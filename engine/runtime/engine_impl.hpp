@@ -159,8 +159,9 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   // The shard a new instance without a business key goes to: the held ones in turn.
   int home_shard();
   bool is_node() const { return !options_.node.empty(); }
-  // Suspends the instance the last two processes died on, before anything resumes.
-  void quarantine_suspect();
+  // Quarantines the instance the last two processes died on, if it is in `shards`: at
+  // recovery, or on a node when it takes the suspect's shard (before resuming anything).
+  void quarantine_suspect(ShardMask shards);
   // Marks `id` as the instance the engine's thread works on (quarantine.hpp).
   QuarantineRecord::Scope processing(const std::string& id) {
     return QuarantineRecord::Scope(quarantine_ ? &*quarantine_ : nullptr, id);
@@ -262,7 +263,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   bool must_keep_running() const;
 
   EngineOptions options_;
-  std::optional<QuarantineRecord> quarantine_;  // for a database opened by path
+  std::optional<QuarantineRecord> quarantine_;  // for a database opened by its location
   std::unique_ptr<Store> store_;
   mutable StoreGate store_mu_;  // the store is used under it (store_gate.hpp)
   std::shared_ptr<Clock> clock_;

@@ -200,6 +200,7 @@ void EngineImpl::adopt(ShardMask gained) {
     rows = store_->active_instances();
   }
   auto ids = load_active(std::move(rows), gained);
+  quarantine_suspect(gained);
   timers_->adopt([gained](const std::string& id) { return holds(gained, id); });
   resume_loaded(std::move(ids));
   load_jobs(gained);

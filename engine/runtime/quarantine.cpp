@@ -1,17 +1,21 @@
 #include "engine/runtime/quarantine.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
-#include <fmt/format.h>
-
+#include "engine/support/db_file.hpp"
+#include "engine/support/sha256.hpp"
 #include "rmaflow/errors.hpp"
+#include "rmaflow/store.hpp"
 
 namespace rmaflow {
 
@@ -37,8 +41,24 @@ void write_id(char* field, const std::string& id) {
 
 }  // namespace
 
-QuarantineRecord::QuarantineRecord(const std::string& canonical_db_path) {
-  auto path = canonical_db_path + ".processing";
+std::string quarantine_record_path(const std::string& db_location, const std::string& node) {
+  if (!is_postgres_location(db_location)) return canonical_db_path(db_location) + ".processing";
+  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+  std::string dir = runtime != nullptr && *runtime != '\0'
+                        ? std::string(runtime) + "/rmaflow"
+                        : fmt::format("/tmp/rmaflow-{}", ::getuid());
+  ::mkdir(dir.c_str(), 0700);  // or there already: checked below
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid()) {
+    throw Error(Errc::io, fmt::format("cannot keep the quarantine record in {}: it is not a "
+                                      "directory of this user's",
+                                      dir));
+  }
+  // The digest names the database (the URI, password and all, which the name does not show).
+  return fmt::format("{}/{}.processing", dir, sha256_hex(db_location + '\n' + node).substr(0, 32));
+}
+
+QuarantineRecord::QuarantineRecord(const std::string& path) {
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0 || ::ftruncate(fd_, sizeof(Layout)) != 0) {
     auto why = std::strerror(errno);

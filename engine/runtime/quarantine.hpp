@@ -2,11 +2,12 @@
 // outlives the process, so that an instance the engine dies on (a crash inside jq, a stuck
 // evaluation killed by a supervisor) cannot take the engine down again at every restart.
 //
-// The record is a small file beside the database ("<db>.processing"), written through a
-// shared memory map: a store to it is one memcpy, and the kernel keeps it when the process
-// dies, however it dies (not across a power cut, which is not what it is for). When an engine
-// opens, the record says which instance the last process was processing when it died, if any;
-// when that is the same instance two deaths in a row, the engine quarantines it: suspends it
+// The record is a small file beside the database ("<db>.processing"; for a PostgreSQL
+// database, one per database and node in a directory of the user's: quarantine_record_path()),
+// written through a shared memory map: a store to it is one memcpy, and the kernel keeps it when
+// the process dies, however it dies (not across a power cut, which is not what it is for). When an
+// engine opens, the record says which instance the last process was processing when it died, if
+// any; when that is the same instance two deaths in a row, the engine quarantines it: suspends it
 // with an incident before recovery resumes anything, so recovery completes.
 //
 // Used by the engine's thread only.
@@ -19,9 +20,9 @@ namespace rmaflow {
 
 class QuarantineRecord {
  public:
-  // Opens (creating) the record of the database at `canonical_db_path` and reads what the last
+  // Opens (creating) the record at `path` (quarantine_record_path()) and reads what the last
   // process left. Throws Error(io) when the file cannot be created or mapped.
-  explicit QuarantineRecord(const std::string& canonical_db_path);
+  explicit QuarantineRecord(const std::string& path);
   ~QuarantineRecord();
   QuarantineRecord(const QuarantineRecord&) = delete;
   QuarantineRecord& operator=(const QuarantineRecord&) = delete;
@@ -51,5 +52,11 @@ class QuarantineRecord {
   Layout* layout_ = nullptr;
   int fd_ = -1;
 };
+
+// Where the record of the engine on `db_location` (a file, or a PostgreSQL URI) as `node` (empty
+// for a lone engine) is kept: beside a SQLite file; for PostgreSQL, in $XDG_RUNTIME_DIR/rmaflow
+// or /tmp/rmaflow-<uid> (made 0700, refused unless it is this user's directory), named by a
+// digest of the URI and the node. Throws Error(io) when that directory cannot be used.
+std::string quarantine_record_path(const std::string& db_location, const std::string& node);
 
 }  // namespace rmaflow

@@ -18,7 +18,7 @@ void EngineImpl::recover() {
     rows = store_->active_instances();
   }
   auto ids = load_active(std::move(rows), kAllShards);
-  quarantine_suspect();
+  quarantine_suspect(store_->held_shards());
   timers_->refill();
   resume_loaded(std::move(ids));
   apply_pending_commands(std::numeric_limits<std::size_t>::max());
@@ -60,9 +60,9 @@ void EngineImpl::resume_loaded(std::vector<std::string> ids) {
   active_count_ = active_.size();
 }
 
-void EngineImpl::quarantine_suspect() {
+void EngineImpl::quarantine_suspect(ShardMask shards) {
   auto suspect = quarantine_ ? quarantine_->suspect() : std::nullopt;
-  if (!suspect) return;
+  if (!suspect || !holds(shards, *suspect)) return;  // a node: when it takes the shard
   if (Instance* inst = acquire(*suspect)) {
     machine_.quarantine(*inst, "the engine stopped twice in a row while processing this "
                                "instance; it is suspended so that the others can run: retry it "

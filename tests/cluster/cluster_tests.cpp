@@ -128,6 +128,7 @@ struct Nodes {
   std::string adapters;
   std::string lease;
   std::vector<std::string> options;  // more for serve
+  std::vector<std::string> env;      // for serve's environment
   std::vector<std::unique_ptr<ServerProcess>> servers;
   std::mutex mu;
   std::vector<std::uint16_t> ports;  // 0 while a node is down
@@ -153,7 +154,7 @@ struct Nodes {
                                      "--adapters", adapters,  "--no-auth",   "--node",
                                      name(i),      "--lease", lease};
     args.insert(args.end(), options.begin(), options.end());
-    slot = std::make_unique<ServerProcess>(args, std::vector<std::string>{}, log(i));
+    slot = std::make_unique<ServerProcess>(args, env, log(i));
     std::lock_guard lock(mu);
     ports[static_cast<std::size_t>(i)] = slot->port();
   }
@@ -663,6 +664,51 @@ TEST_CASE("Cluster.Issue18.ABulkJobReachesEveryNodesInstancesOnceThroughAKill") 
                     json{{"reason", "twice"}}.dump());
   REQUIRE(again.ok());
   CHECK(again.response.status == 409);
+}
+
+// The poison-pill guard on a node: the node dies applying an instance's answer, twice in a row
+// (started again each time). The third time it takes the instance's shard, it suspends the
+// instance as Quarantined before resuming anything, and goes on serving.
+TEST_CASE("Cluster.Issue18.AnInstanceANodeDiesOnTwiceIsQuarantinedWhenItsShardIsTaken") {
+  Nodes nodes(1, "1s", 0);
+  nodes.env = {"RMAFLOW_KILL_AT=outcome.before:1"};
+  nodes.start(0);
+  net::HttpClient client;
+  await_all_shards_held(client, nodes);
+  auto started =
+      call(client, nodes.port(0), "POST", "/v1/instances",
+           json{{"workflow", "node-return"}, {"input", {{"rma_id", "Q-1"}, {"amount", 5}}}}.dump());
+  REQUIRE(started.ok());
+  REQUIRE(started.response.status == 201);
+  const std::string id = json::parse(started.response.body)["id"];
+  CHECK(nodes.servers[0]->wait() == -SIGKILL);  // applying the ERP's answer
+  nodes.start(0);  // takes the shard again, calls again, and dies on the answer again
+  CHECK(nodes.servers[0]->wait() == -SIGKILL);
+  nodes.env.clear();
+  nodes.start(0);
+  await_all_shards_held(client, nodes);
+  auto store = open_store(nodes.db, StoreOptions{.read_only = true});
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::optional<InstanceRow> row;
+  while ((row = store->get_instance(id)) && row->status != InstanceStatus::suspended) {
+    REQUIRE(std::chrono::steady_clock::now() < give_up);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(row.has_value());
+  REQUIRE(row->main().incident.has_value());
+  CHECK(row->main().incident->error.code == "Quarantined");
+  CHECK(row->main().incident->step == "authorize");
+  // And the node serves: another return runs to its end.
+  auto next =
+      call(client, nodes.port(0), "POST", "/v1/instances",
+           json{{"workflow", "node-return"}, {"input", {{"rma_id", "Q-2"}, {"amount", 5}}}}.dump());
+  REQUIRE(next.ok());
+  REQUIRE(next.response.status == 201);
+  auto ended = call(
+      client, nodes.port(0), "GET",
+      "/v1/instances/" + json::parse(next.response.body)["id"].get<std::string>() + "?wait=30");
+  REQUIRE(ended.ok());
+  CHECK(json::parse(ended.response.body)["status"] == "completed");
 }
 
 // A node that joins a running cluster, or comes back after a restart, gets its share: the

@@ -4,9 +4,11 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <future>
 #include <thread>
 
+#include "engine/runtime/quarantine.hpp"
 #include "tests/runtime/harness.hpp"
 
 using namespace rmaflow;
@@ -152,4 +154,38 @@ TEST_CASE("Recovery.Issue12.AFailedCommitIsRetriedWhileServing") {
   CHECK(h.row(id).status == InstanceStatus::completed);
   check_contiguous(h.history(id));
   CHECK(h.engine->store().list_instances({}).size() == 1);  // the refused one never existed
+}
+
+// A PostgreSQL database has no file to keep the quarantine record beside: it is kept in a
+// directory of the user's, one per database and node, and a directory that is not a directory
+// of the user's is refused with a sentence naming it.
+TEST_CASE("Engine.Issue18.TheQuarantineRecordOfAPostgresDatabaseIsTheUsersPerNode") {
+  TempDir dir;
+  const char* before = std::getenv("XDG_RUNTIME_DIR");
+  std::string kept = before != nullptr ? before : "";
+  ::setenv("XDG_RUNTIME_DIR", dir.path().c_str(), 1);
+  const std::string uri = "postgresql://rmaflow:secret@127.0.0.1:5432/returns";
+  auto n1 = quarantine_record_path(uri, "n1");
+  CHECK(n1.starts_with(dir.path() + "/rmaflow/"));
+  CHECK(n1 == quarantine_record_path(uri, "n1"));
+  CHECK(n1 != quarantine_record_path(uri, "n2"));
+  CHECK(n1 != quarantine_record_path(uri + "2", "n1"));
+  CHECK(n1.find("secret") == std::string::npos);
+  CHECK(quarantine_record_path(dir.file("returns.db"), "").ends_with("returns.db.processing"));
+
+  ::setenv("XDG_RUNTIME_DIR", dir.file("elsewhere").c_str(), 1);
+  dir.write("elsewhere/rmaflow", "not a directory");
+  try {
+    quarantine_record_path(uri, "n1");
+    FAIL("a file where the directory should be was taken");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::io);
+    CHECK(std::string(e.what()).find(dir.file("elsewhere/rmaflow") + ": it is not a directory") !=
+          std::string::npos);
+  }
+  if (before != nullptr) {
+    ::setenv("XDG_RUNTIME_DIR", kept.c_str(), 1);
+  } else {
+    ::unsetenv("XDG_RUNTIME_DIR");
+  }
 }
