@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "engine/store/state_codec.hpp"
 #include "tests/runtime/harness.hpp"
 
 using namespace rmaflow;
@@ -63,6 +64,18 @@ TEST_CASE("Engine.AwaitEnd.AnsweredByTheCommitOfTheEnd") {
   CHECK(ended_in_store_when_answered);
   REQUIRE(is_ready(second));
   CHECK(second.get().status == InstanceStatus::completed);
+  // The answer is the row as committed (the engine answers from the ended instance it holds).
+  auto stored = reader->get_instance(id);
+  REQUIRE(stored.has_value());
+  const InstanceRow& answered = *first->result;
+  CHECK(answered.step == stored->step);
+  CHECK(answered.last_seq == stored->last_seq);
+  CHECK(answered.updated_at == stored->updated_at);
+  CHECK(answered.ended_at == stored->ended_at);
+  CHECK(answered.context == stored->context);
+  CHECK(answered.visits == stored->visits);
+  CHECK(store::encode_cursors(answered.cursors) == store::encode_cursors(stored->cursors));
+  CHECK(store::encode_saga(answered.saga) == store::encode_saga(stored->saga));
 }
 
 TEST_CASE("Engine.AwaitEnd.AtTheTimeoutAnswersTheInstanceAsItStands") {
