@@ -261,12 +261,18 @@ std::string EngineImpl::apply_job_command(const CommandRow& command, const nlohm
   JobRow job;
   job.id = body.at("job").get<std::string>();
   std::optional<JobRow> stored;
-  {
+  JobItemRow item;
+  try {
     std::lock_guard lock(store_mu_);
     stored = store_->get_job(job.id);
+  } catch (const Error& e) {
+    // Refused with its item all the same: the job waits for one per instance it passed on.
+    item = JobItemRow{job.id, command.instance_id, false,
+                      fmt::format("this node could not read the job: {}", e.what()), clock_->now()};
+    batch().add_job_item(item);
+    return "refused: " + item.detail;
   }
   if (!stored) return fmt::format("refused: there is no job {}", job.id);
-  JobItemRow item;
   if (stored->state == JobState::cancelled) {
     item = JobItemRow{job.id, command.instance_id, false,
                       "the job was cancelled before this node got to the instance", clock_->now()};
