@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <deque>
+#include <fstream>
 #include <thread>
 
 namespace rmaflow::testing {
@@ -133,7 +135,8 @@ nlohmann::json ApiFixture::await_status(const std::string& id, const std::string
     if (last.is_object() && last.value("status", "") == status) return last;
     std::this_thread::yield();
   }
-  FAIL("instance ", id, " did not become ", status, "; last seen: ", last.dump());
+  FAIL("instance ", id, " did not become ", status, "; last seen: ", last.dump(), "\n",
+       server_state());
   return last;
 }
 
@@ -145,8 +148,20 @@ nlohmann::json ApiFixture::await_job(const std::string& id) {
     if (last.is_object() && last.value("state", "running") != "running") return last;
     std::this_thread::yield();
   }
-  FAIL("job ", id, " did not end; last seen: ", last.dump());
+  FAIL("job ", id, " did not end; last seen: ", last.dump(), "\n", server_state());
   return last;
+}
+
+std::string ApiFixture::server_state() {
+  std::ifstream in(log);
+  std::deque<std::string> tail;
+  for (std::string line; std::getline(in, line);) {
+    tail.push_back(std::move(line));
+    if (tail.size() > 40) tail.pop_front();
+  }
+  std::string out = "healthz: " + get("/healthz").text + "\nthe server's last log lines:\n";
+  for (const auto& line : tail) out += line + "\n";
+  return out;
 }
 
 void check_problem(const ApiReply& reply, int status, const std::string& type,

@@ -57,6 +57,8 @@ class ApiFixture {
   nlohmann::json await_status(const std::string& id, const std::string& status);
   // The bulk job, polled until it has ended (up to 60 s).
   nlohmann::json await_job(const std::string& id);
+  // What a failed wait shows of the server: its /healthz and the last lines of its log.
+  std::string server_state();
 
   TempDir dir;
   std::string db;
