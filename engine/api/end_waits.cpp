@@ -36,22 +36,34 @@ EndWaits::~EndWaits() {
 }
 
 void EndWaits::wait(Engine& engine, const std::string& id, Duration timeout, Answer answer) {
+  if (!begin(shared_, engine, id, timeout, answer)) answer(shared_->render(id));  // as it stands
+}
+
+EndWaits::Later EndWaits::later() const {
+  Later later;
+  later.shared_ = shared_;
+  return later;
+}
+
+bool EndWaits::Later::begin(Engine& engine, const std::string& id, Duration timeout,
+                            Answer answer) const {
+  auto shared = shared_.lock();
+  return shared && EndWaits::begin(shared, engine, id, timeout, answer);
+}
+
+bool EndWaits::begin(const std::shared_ptr<Shared>& shared, Engine& engine, const std::string& id,
+                     Duration timeout, Answer& answer) {
   std::uint64_t ticket = 0;
   {
-    std::lock_guard lock(shared_->mu);
-    if (!shared_->stopped) {
-      ticket = ++shared_->next;
-      shared_->open.emplace(ticket, std::pair{id, answer});
-    }
-  }
-  if (ticket == 0) {  // stopping: as it stands
-    answer(shared_->render(id));
-    return;
+    std::lock_guard lock(shared->mu);
+    if (shared->stopped) return false;
+    ticket = ++shared->next;
+    shared->open.emplace(ticket, std::pair{id, std::move(answer)});
   }
   // Whatever the engine answers (the end, the timeout, an error), the page is built afresh
   // from the database: the answer only says when.
   engine.await_end(id, timeout,
-                   [weak = std::weak_ptr<Shared>(shared_), id, ticket](Reply<InstanceRow> reply) {
+                   [weak = std::weak_ptr<Shared>(shared), id, ticket](Reply<InstanceRow> reply) {
                      auto shared = weak.lock();
                      if (!shared) return;
                      boost::asio::post(shared->pool, [weak, id, ticket, error = reply.error] {
@@ -66,6 +78,7 @@ void EndWaits::wait(Engine& engine, const std::string& id, Duration timeout, Ans
                        (*answer)(shared->render(id));
                      });
                    });
+  return true;
 }
 
 void EndWaits::stop() {

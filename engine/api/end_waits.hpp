@@ -1,6 +1,7 @@
 // Requests that wait for an instance's end: `GET /v1/instances/{id}?wait=N` answers once the
 // instance has ended (its end committed) or N seconds have passed, whichever is first, so a
-// client follows an instance without polling in a loop.
+// client follows an instance without polling in a loop; `POST /v1/instances?wait=N` starts one
+// and waits for its end the same way, in one request.
 //
 // The engine tells (Engine::await_end, on its thread); the answer's page is built on this
 // component's own thread, never the engine's. When the server stops, the waits still out are
@@ -20,6 +21,8 @@
 namespace rmaflow::api {
 
 class EndWaits {
+  struct Shared;
+
  public:
   // `render` builds the answer for an instance (its view, or a problem); it runs on the
   // component's thread, or on the stopping thread.
@@ -30,11 +33,27 @@ class EndWaits {
 
   // Answers `answer` with render(id) once the instance has ended or `timeout` has passed.
   void wait(Engine& engine, const std::string& id, Duration timeout, Answer answer);
+
+  // The waits, held weakly, for a wait that begins later on another thread (once a start is
+  // committed, on the engine's): begin() returns false, answering nothing, when the waits
+  // are stopped or gone (or for a Later made empty), and the caller answers as it would
+  // without waiting.
+  class Later {
+   public:
+    bool begin(Engine& engine, const std::string& id, Duration timeout, Answer answer) const;
+
+   private:
+    friend class EndWaits;
+    std::weak_ptr<Shared> shared_;
+  };
+  Later later() const;
   // Answers every wait still out, now, and every later one at once. Idempotent.
   void stop();
 
  private:
-  struct Shared;
+  // False when stopped: nothing is waited for, `answer` is not called.
+  static bool begin(const std::shared_ptr<Shared>& shared, Engine& engine, const std::string& id,
+                    Duration timeout, Answer& answer);
   std::shared_ptr<Shared> shared_;
 };
 

@@ -64,7 +64,14 @@ std::string caller_correlation_id(const net::HttpRequest& http) {
 
 }  // namespace
 
+// The longest `wait` a start or a GET of an instance takes, in seconds.
+constexpr std::int64_t kMaxWaitSeconds = 60;
+
 void post_instance(ApiContext& context, ApiRequest& request, const Answer& answer) {
+  // wait=N: answer with the instance's view once it has ended, or after N seconds as it then
+  // stands (a start and GET /v1/instances/{id}?wait=N in one request).
+  auto wait = request.query.integer("wait", 0, kMaxWaitSeconds).value_or(0);
+  request.query.finish();
   auto body = json_object_body(request.http);
   BodyFields fields(body);
   StartRequest start;
@@ -75,17 +82,29 @@ void post_instance(ApiContext& context, ApiRequest& request, const Answer& answe
   start.correlation_id = fields.optional_string("correlation_id").value_or("");
   fields.finish();
   if (start.correlation_id.empty()) start.correlation_id = caller_correlation_id(request.http);
-  context.engine.start(
-      std::move(start),
-      reply_with<StartResult>(
-          answer,
-          [](const StartResult& r) {
-            auto response = json_response(r.created ? 201 : 200, {{"id", r.instance_id},
-                                                                  {"version", r.version},
-                                                                  {"created", r.created}});
-            response.headers.set("Location", "/v1/instances/" + r.instance_id);
-            return response;
-          }));
+  auto started = [](const StartResult& r, net::HttpResponse response) {
+    response.status = r.created ? 201 : 200;
+    response.headers.set("Location", "/v1/instances/" + r.instance_id);
+    return response;
+  };
+  EndWaits::Later waits;  // none: answered at once
+  if (context.end_waits != nullptr && wait > 0) waits = context.end_waits->later();
+  Engine& engine = context.engine;
+  engine.start(std::move(start), [answer, started, waits, wait, &engine](Reply<StartResult> reply) {
+    if (!reply.ok()) {
+      answer(problem_response(problem_for(reply.error)));
+      return;
+    }
+    const StartResult& r = *reply.result;
+    // Its view once it has ended; a problem (it was removed meanwhile) stays as it is.
+    auto on_end = [answer, started, r](net::HttpResponse view) {
+      answer(view.status == 200 ? started(r, std::move(view)) : std::move(view));
+    };
+    if (waits.begin(engine, r.instance_id, Duration(wait * 1000), on_end)) return;
+    answer(started(
+        r, json_response(200,
+                         {{"id", r.instance_id}, {"version", r.version}, {"created", r.created}})));
+  });
 }
 
 void list_instances(ApiContext& context, ApiRequest& request, const Answer& answer) {
@@ -149,9 +168,6 @@ void list_instances(ApiContext& context, ApiRequest& request, const Answer& answ
 // An instance's view lists its children (call steps) up to this many; `GET
 // /v1/instances?parent=ID` pages through all of them.
 constexpr std::size_t kMaxChildrenShown = 100;
-
-// The longest `wait` a GET of an instance takes, in seconds.
-constexpr std::int64_t kMaxWaitSeconds = 60;
 
 void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer) {
   // wait=N: answer once the instance has ended, or after N seconds as it then stands.

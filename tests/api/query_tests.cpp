@@ -152,6 +152,77 @@ TEST_CASE("Api.Instance.Issue19.WaitAnswersOnceTheInstanceEnds") {
   check_problem(api.get("/v1/instances/" + id + "?wait=soon"), 400, "invalid-parameter");
 }
 
+TEST_CASE("Api.Instance.Issue19.AStartThatWaitsIsAnsweredAtTheInstancesEnd") {
+  const char* express = R"(workflow: express
+version: 1
+business_key: ${ .input.rma_id }
+start: authorize
+steps:
+  authorize:
+    action: builtin.noop
+    with: { rma: "${ .input.rma_id }" }
+    result: authorization
+    next: label
+  label:
+    action: builtin.noop
+    with: { rma: "${ .input.rma_id }" }
+    result: label
+    next: done
+  done: { end: completed }
+)";
+  ApiFixture api(WorkflowFiles{{"returns.yaml", kReturnsWorkflow}, {"express.yaml", express}});
+  json start = {{"workflow", "express"}, {"input", {{"rma_id", "RMA-SW1"}}}};
+
+  // Started and answered once ended, in one request: 201, where it lives, and its view, the
+  // same as a GET of it answers.
+  auto ended = api.post("/v1/instances?wait=30", start, "submitter");
+  REQUIRE_MESSAGE(ended.status == 201, ended.text);
+  auto id = ended.body.value("id", "");
+  CHECK(ended.headers.get("Location") == "/v1/instances/" + id);
+  CHECK(ended.body.value("status", "") == "completed");
+  CHECK_FALSE(ended.body["ended_at"].is_null());
+  CHECK(ended.body["context"]["label"] == json{{"rma", "RMA-SW1"}});
+  CHECK(ended.body == api.get("/v1/instances/" + id).body);
+
+  // The same start again is the same instance, answered 200 at once (it has ended).
+  auto again = api.post("/v1/instances?wait=30", start, "submitter");
+  REQUIRE_MESSAGE(again.status == 200, again.text);
+  CHECK(again.body.value("id", "") == id);
+  CHECK(again.body.value("status", "") == "completed");
+
+  // A wait that runs out answers the instance as it stands; it goes on.
+  auto waiting = api.post(
+      "/v1/instances?wait=1",
+      {{"workflow", "returns"}, {"input", {{"rma_id", "RMA-SW2"}, {"amount", 5}}}}, "submitter");
+  REQUIRE_MESSAGE(waiting.status == 201, waiting.text);
+  CHECK(waiting.body.value("status", "") == "waiting");
+  CHECK(waiting.body.value("step", "") == "await_receipt");
+
+  // Without a wait (or wait=0) the answer is the start's, at its commit.
+  auto at_once =
+      api.post("/v1/instances?wait=0",
+               {{"workflow", "express"}, {"input", {{"rma_id", "RMA-SW3"}}}}, "submitter");
+  REQUIRE_MESSAGE(at_once.status == 201, at_once.text);
+  CHECK(at_once.body ==
+        json{{"id", at_once.body.value("id", "")}, {"version", 1}, {"created", true}});
+
+  // A wait beyond the longest, not a number, or a parameter the start does not take is
+  // refused naming it, and nothing is started.
+  json refused_start = {{"workflow", "express"}, {"input", {{"rma_id", "RMA-SW4"}}}};
+  auto too_long = api.post("/v1/instances?wait=61", refused_start, "submitter");
+  check_problem(too_long, 400, "invalid-parameter");
+  CHECK(too_long.text.find("wait") != std::string::npos);
+  check_problem(api.post("/v1/instances?wait=soon", refused_start, "submitter"), 400,
+                "invalid-parameter");
+  auto unknown = api.post("/v1/instances?wiat=5", refused_start, "submitter");
+  REQUIRE(unknown.status == 400);
+  CHECK(unknown.text.find("wiat") != std::string::npos);
+  CHECK(api.get("/v1/instances?business_key=RMA-SW4").body["items"].empty());
+  // A body the start refuses is refused as without a wait.
+  check_problem(api.post("/v1/instances?wait=5", {{"workflow", "express"}}, "submitter"), 422,
+                "invalid-field", "/input");
+}
+
 TEST_CASE("Api.Workflows.ListGetDeploy") {
   ApiFixture api;
   auto list = api.get("/v1/workflows");
