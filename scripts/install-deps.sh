@@ -3,7 +3,8 @@
 # when every package is present it does nothing and needs no network. Graphviz's library draws
 # workflow graphs as SVG for the web console; Chromium, its driver and Selenium run the
 # console's browser test. PostgreSQL 15's server (initdb, pg_ctl) runs throwaway clusters for
-# the store conformance suite; libpq is the PostgreSQL store's client library.
+# the store conformance suite; libpq is the PostgreSQL store's client library. The rmaflow
+# binary allocates with jemalloc.
 #   --fuzz   also clang and its libFuzzer runtime, for the fuzzing run of .ci/run
 set -eu
 
@@ -13,7 +14,7 @@ PACKAGES="
   postgresql-15 libpq-dev
   libboost1.81-dev libboost-url1.81-dev
   libyaml-cpp-dev nlohmann-json3-dev libjq-dev libonig-dev
-  libfmt-dev libspdlog-dev libcli11-dev doctest-dev
+  libfmt-dev libspdlog-dev libcli11-dev doctest-dev libjemalloc-dev
   libvalijson-dev graphviz libgraphviz-dev
   chromium chromium-driver python3-selenium python3-prometheus-client
 "

@@ -922,6 +922,9 @@ TEST_CASE("Cli.Bench.Issue19.ClosedLoopRunsEveryInstanceToItsEnd") {
     CHECK(samples >= 40);
     CHECK(samples <= 40 * 3);
     CHECK(report.contains("raw_sqlite"));
+    // The allocator it ran on: jemalloc, unless built without it (under the sanitizers).
+    CHECK(report["allocator"].get<std::string>().rfind(
+              RMAFLOW_EXPECT_JEMALLOC ? "jemalloc 5." : "glibc malloc", 0) == 0);
   }
   auto misplaced = run_process({rmaflow_binary(), "bench", "--via-api", "--instances", "10"});
   CHECK(misplaced.exit_code != 0);
