@@ -18,31 +18,16 @@ std::string insert_sql(const char* table, const char* columns, int count,
   return fmt::format("{} INTO {} ({}) VALUES ({})", verb, table, columns, params);
 }
 
-// A job row is replaced but for its tallies, which its items keep (JobRow::applied).
+// A job row is replaced but for its tallies, which its items keep (kJobUpdatedColumns).
 std::string upsert_job_sql() {
-  return insert_sql("jobs", kJobColumns, kJobColumnCount) +
-         " ON CONFLICT (id) DO UPDATE SET"
-         " action = excluded.action, filter = excluded.filter, args = excluded.args,"
-         " actor = excluded.actor, reason = excluded.reason, per_second = excluded.per_second,"
-         " state = excluded.state, created_at = excluded.created_at,"
-         " updated_at = excluded.updated_at, ended_at = excluded.ended_at,"
-         " cursor = excluded.cursor, cancelled_by = excluded.cancelled_by,"
-         " cancel_reason = excluded.cancel_reason, dealt = excluded.dealt";
+  return insert_sql("jobs", kJobColumns, kJobColumnCount) + " ON CONFLICT (id) DO UPDATE SET " +
+         set_from_excluded(kJobUpdatedColumns);
 }
 
 // An instance row is replaced whole: every column but the key takes the new value.
 std::string upsert_instance_sql() {
   return insert_sql("instances", kInstanceColumns, kInstanceColumnCount) +
-         " ON CONFLICT (id) DO UPDATE SET"
-         " workflow = excluded.workflow, version = excluded.version,"
-         " status = excluded.status, step = excluded.step, visits = excluded.visits,"
-         " context = excluded.context, business_key = excluded.business_key,"
-         " correlation_id = excluded.correlation_id, input_hash = excluded.input_hash,"
-         " last_seq = excluded.last_seq, created_at = excluded.created_at,"
-         " updated_at = excluded.updated_at, ended_at = excluded.ended_at,"
-         " deadline = excluded.deadline, saga = excluded.saga, cursors = excluded.cursors,"
-         " parent_id = excluded.parent_id, parent_step = excluded.parent_step,"
-         " parent_branch = excluded.parent_branch, paused_at = excluded.paused_at";
+         " ON CONFLICT (id) DO UPDATE SET " + set_from_excluded(kInstanceUpdatedColumns);
 }
 
 std::string upsert_timer_sql() {

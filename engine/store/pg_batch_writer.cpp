@@ -15,32 +15,24 @@ std::string pg_insert_sql(const char* table, const char* columns, int count) {
   return fmt::format("INSERT INTO {} ({}) VALUES ({})", table, columns, params);
 }
 
-// INSERT ... ON CONFLICT (key) DO UPDATE: every column but the key takes the new value.
+// INSERT ... ON CONFLICT (key) DO UPDATE SET each of `updated` (comma-separated).
 std::string pg_upsert_sql(const char* table, const char* columns, int count, const char* key,
-                          std::initializer_list<const char*> others) {
-  std::string set;
-  for (const char* column : others) {
-    set += fmt::format("{}{} = excluded.{}", set.empty() ? "" : ", ", column, column);
-  }
+                          const char* updated) {
   return fmt::format("{} ON CONFLICT ({}) DO UPDATE SET {}", pg_insert_sql(table, columns, count),
-                     key, set);
+                     key, set_from_excluded(updated));
 }
 
-const PgStatement kUpsertInstance{
-    "rmaflow_upsert_instance",
-    pg_upsert_sql("instances", kInstanceColumns, kInstanceColumnCount, "id",
-                  {"workflow",   "version",      "status",         "step",          "visits",
-                   "context",    "business_key", "correlation_id", "input_hash",    "last_seq",
-                   "created_at", "updated_at",   "ended_at",       "deadline",      "saga",
-                   "cursors",    "parent_id",    "parent_step",    "parent_branch", "paused_at"})};
+const PgStatement kUpsertInstance{"rmaflow_upsert_instance",
+                                  pg_upsert_sql("instances", kInstanceColumns, kInstanceColumnCount,
+                                                "id", kInstanceUpdatedColumns)};
 const PgStatement kInsertEvent{"rmaflow_insert_event",
                                pg_insert_sql("events", kEventColumns, kEventColumnCount)};
 const PgStatement kDeleteTimer{
     "rmaflow_delete_timer",
     "DELETE FROM timers WHERE instance_id = $1 AND branch = $2 AND name = $3"};
-const PgStatement kUpsertTimer{"rmaflow_upsert_timer",
-                               pg_upsert_sql("timers", kTimerColumns, kTimerColumnCount,
-                                             "instance_id, branch, name", {"due"})};
+const PgStatement kUpsertTimer{
+    "rmaflow_upsert_timer",
+    pg_upsert_sql("timers", kTimerColumns, kTimerColumnCount, "instance_id, branch, name", "due")};
 const PgStatement kInsertSignal{"rmaflow_insert_signal",
                                 pg_insert_sql("signals", kSignalColumns, kSignalColumnCount)};
 const PgStatement kConsumeSignal{
@@ -55,10 +47,7 @@ const PgStatement kInsertAttribute{
     " VALUES ($1, $2, $3, $4::numeric, $5)"};
 const PgStatement kUpsertJob{
     "rmaflow_upsert_job",
-    pg_upsert_sql("jobs", kJobColumns, kJobColumnCount, "id",
-                  {"action", "filter", "args", "actor", "reason", "per_second", "state",
-                   "created_at", "updated_at", "ended_at", "cursor", "cancelled_by",
-                   "cancel_reason", "dealt"})};  // the tallies are the items' (JobRow::applied)
+    pg_upsert_sql("jobs", kJobColumns, kJobColumnCount, "id", kJobUpdatedColumns)};
 const PgStatement kInsertJobItem{"rmaflow_insert_job_item",
                                  pg_insert_sql("job_items", kJobItemColumns, kJobItemColumnCount)};
 const PgStatement kCountJobItem{

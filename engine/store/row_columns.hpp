@@ -3,7 +3,26 @@
 // PostgreSQL), whose readers and binders follow its order.
 #pragma once
 
+#include <string>
+#include <string_view>
+
 namespace rmaflow::store {
+
+// "a = excluded.a, b = excluded.b" for the comma-separated `columns`: the SET of an upsert
+// (INSERT ... ON CONFLICT DO UPDATE) that takes each of them from the row being written, in
+// both stores' SQL.
+inline std::string set_from_excluded(std::string_view columns) {
+  std::string set;
+  while (!columns.empty()) {
+    auto comma = columns.find(',');
+    auto column = columns.substr(0, comma);
+    while (!column.empty() && column.front() == ' ') column.remove_prefix(1);
+    if (!set.empty()) set += ", ";
+    set.append(column).append(" = excluded.").append(column);
+    columns = comma == std::string_view::npos ? std::string_view() : columns.substr(comma + 1);
+  }
+  return set;
+}
 
 inline constexpr const char* kDefinitionColumns =
     "name, version, content_hash, source, input_schema, file, deployed_at";
@@ -14,6 +33,12 @@ inline constexpr const char* kInstanceColumns =
     "input_hash, last_seq, created_at, updated_at, ended_at, deadline, saga, cursors, "
     "parent_id, parent_step, parent_branch, paused_at";
 inline constexpr int kInstanceColumnCount = 21;
+// What a write of an instance's row over the stored one sets: every column but the key (a row
+// is replaced whole).
+inline constexpr const char* kInstanceUpdatedColumns =
+    "workflow, version, status, step, visits, context, business_key, correlation_id, "
+    "input_hash, last_seq, created_at, updated_at, ended_at, deadline, saga, cursors, "
+    "parent_id, parent_step, parent_branch, paused_at";
 
 inline constexpr const char* kEventColumns = "instance_id, seq, type, step, at, data, branch";
 inline constexpr int kEventColumnCount = 7;
@@ -34,6 +59,11 @@ inline constexpr int kCommandColumnCount = 6;
 inline constexpr const char* kJobColumns =
     "id, action, filter, args, actor, reason, per_second, state, created_at, updated_at, "
     "ended_at, cursor, applied, refused, cancelled_by, cancel_reason, dealt";
+// What a write of a job's row over the stored one sets: all but its key and its tallies,
+// which its items keep (JobRow::applied).
+inline constexpr const char* kJobUpdatedColumns =
+    "action, filter, args, actor, reason, per_second, state, created_at, updated_at, ended_at, "
+    "cursor, cancelled_by, cancel_reason, dealt";
 inline constexpr int kJobColumnCount = 17;
 
 inline constexpr const char* kJobItemColumns = "job_id, instance_id, applied, detail, at";
