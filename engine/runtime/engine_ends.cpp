@@ -44,11 +44,30 @@ void EngineImpl::handle_await_end(const std::string& id, Duration timeout,
     return;
   }
   auto waiter = ++next_end_waiter_;
-  end_waiters_[id].push_back(EndWaiter{waiter, std::move(reply)});
-  timers_->push(TimerEntry{clock_->now() + timeout, TimerKind::host, {}, {}, [this, id, waiter] {
-                             end_wait_expired(id, waiter);
-                           }});
+  auto expiry = end_wait_expiries_.emplace(clock_->now() + timeout, std::pair{id, waiter});
+  end_waiters_[id].push_back(EndWaiter{waiter, std::move(reply), expiry});
+  arm_end_wait_timer();
+}
+
+void EngineImpl::arm_end_wait_timer() {
+  if (end_wait_expiries_.empty()) return;
+  TimePoint due = end_wait_expiries_.begin()->first;
+  if (end_wait_timer_ && *end_wait_timer_ <= due) return;  // it arms the next when it fires
+  end_wait_timer_ = due;
+  timers_->push(
+      TimerEntry{due, TimerKind::host, {}, {}, [this, due] { end_wait_timer_fired(due); }});
   timers_->arm_wake();
+}
+
+void EngineImpl::end_wait_timer_fired(TimePoint due) {
+  if (end_wait_timer_ == due) end_wait_timer_.reset();
+  const TimePoint now = clock_->now();
+  while (!end_wait_expiries_.empty() && end_wait_expiries_.begin()->first <= now) {
+    auto [id, waiter] = std::move(end_wait_expiries_.begin()->second);
+    end_wait_expiries_.erase(end_wait_expiries_.begin());
+    end_wait_expired(id, waiter);
+  }
+  arm_end_wait_timer();
 }
 
 void EngineImpl::instance_ended(Instance& inst) {
@@ -57,6 +76,7 @@ void EngineImpl::instance_ended(Instance& inst) {
   if (it == end_waiters_.end()) return;
   auto waiters = std::move(it->second);
   end_waiters_.erase(it);
+  for (const auto& w : waiters) end_wait_expiries_.erase(w.expiry);  // answered by the end
   batch().then([this, id = inst.row.id, waiters = std::move(waiters)]() mutable {
     std::optional<InstanceRow> row;
     // Its end is committed, and an ended instance changes no more: its snapshot is the row

@@ -228,6 +228,9 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
                         std::shared_ptr<PendingReply<InstanceRow>> reply);
   // The waiter's time is up: answered with the instance's row as committed, if still waiting.
   void end_wait_expired(const std::string& id, std::uint64_t waiter);
+  // Arms the host timer for the earliest timeout of a wait, unless one fires by then.
+  void arm_end_wait_timer();
+  void end_wait_timer_fired(TimePoint due);
   // The instance's row as committed. Throws Error(not_found).
   InstanceRow committed_row(const std::string& id);
   // While run() runs and a job is running: applies each job's share every tick.
@@ -294,12 +297,18 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   std::map<std::string, RunningJob> jobs_;  // running jobs, by id
   // Callers awaiting an instance's end (await_end), by instance id; each answered once, by the
   // end's commit or its timeout, whichever comes first.
+  // Their timeouts, earliest first (instance id, waiter). One host timer at a time stands for
+  // them all, armed for the earliest: a wait its end answers leaves nothing queued behind it.
+  using EndWaitExpiries = std::multimap<TimePoint, std::pair<std::string, std::uint64_t>>;
   struct EndWaiter {
     std::uint64_t id = 0;
     std::shared_ptr<PendingReply<InstanceRow>> reply;
+    EndWaitExpiries::iterator expiry;
   };
   std::unordered_map<std::string, std::vector<EndWaiter>> end_waiters_;
   std::uint64_t next_end_waiter_ = 0;
+  EndWaitExpiries end_wait_expiries_;
+  std::optional<TimePoint> end_wait_timer_;  // when the host timer armed for them fires
   boost::asio::steady_timer job_tick_;
   std::optional<CallLimiter> limiter_;
   boost::asio::steady_timer limit_wake_;

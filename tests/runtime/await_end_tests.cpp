@@ -99,6 +99,46 @@ TEST_CASE("Engine.AwaitEnd.AtTheTimeoutAnswersTheInstanceAsItStands") {
   CHECK(next.get().status == InstanceStatus::completed);
 }
 
+TEST_CASE("Engine.AwaitEnd.Issue19.ManyWaitsEachAnsweredAtItsOwnTimeoutOrEnd") {
+  Harness h(kAwaitedFlow);
+  auto stays = h.start({{"rma_id", "R-5"}}).instance_id;
+  auto ends = h.start({{"rma_id", "R-6"}}).instance_id;
+  // Waits of 10, 30 and 20 s on an instance that stays waiting, and the earliest of all (5 s)
+  // and a later one on an instance whose end comes first.
+  auto w10 = h.engine->await_end(stays, Duration(10'000));
+  auto w30 = h.engine->await_end(stays, Duration(30'000));
+  auto w20 = h.engine->await_end(stays, Duration(20'000));
+  auto e5 = h.engine->await_end(ends, Duration(5'000));
+  auto e40 = h.engine->await_end(ends, Duration(40'000));
+  h.idle();
+  h.ext->script("post_credit_memo", {ok()});
+  h.signal(ends, "warehouse.received", json::object());
+  REQUIRE(is_ready(e5));
+  REQUIRE(is_ready(e40));
+  CHECK(e5.get().status == InstanceStatus::completed);
+  CHECK(e40.get().status == InstanceStatus::completed);
+  CHECK_FALSE(is_ready(w10));
+
+  h.advance(Duration(9'999));
+  CHECK_FALSE(is_ready(w10));
+  h.advance(Duration(1));
+  REQUIRE(is_ready(w10));
+  CHECK_FALSE(is_ready(w20));
+  h.advance(Duration(10'000));
+  REQUIRE(is_ready(w20));
+  CHECK_FALSE(is_ready(w30));
+  h.advance(Duration(10'000));
+  REQUIRE(is_ready(w30));
+  for (auto* w : {&w10, &w20, &w30}) CHECK(w->get().status == InstanceStatus::waiting);
+
+  // A wait asked after the others were answered still times out, at its own time.
+  auto later = h.engine->await_end(stays, Duration(1'000));
+  h.idle();
+  h.advance(Duration(1'000));
+  REQUIRE(is_ready(later));
+  CHECK(later.get().status == InstanceStatus::waiting);
+}
+
 TEST_CASE("Engine.AwaitEnd.AnEndedInstanceAtOnceAnUnknownOneNotFound") {
   Harness h(kAwaitedFlow);
   h.ext->script("post_credit_memo", {ok()});
