@@ -529,6 +529,9 @@ struct RunningEngine {
     eo.on_step_latency = [this](std::chrono::nanoseconds d) {
       step_ms.push_back(static_cast<double>(d.count()) / 1e6);
     };
+    eo.on_commit = [this](const WriteBatch&, std::chrono::nanoseconds took) {
+      commit_ms.push_back(static_cast<double>(took.count()) / 1e6);
+    };
     eo.node = std::move(node);
     engine = Engine::open(std::move(eo));
     engine->deploy(definition);
@@ -557,11 +560,13 @@ struct RunningEngine {
     runner.join();
     stats = engine->stats();
     std::sort(step_ms.begin(), step_ms.end());
+    std::sort(commit_ms.begin(), commit_ms.end());
     if (!failure.empty()) throw Error(Errc::storage, "a benchmark engine failed: " + failure);
   }
 
   std::shared_ptr<const Definition> definition;
-  std::vector<double> step_ms;  // the engine's thread only, until stop()
+  std::vector<double> step_ms;    // the engine's thread only, until stop()
+  std::vector<double> commit_ms;  // how long each commit took to write and sync; the same
   EngineStats stats;
   std::string failure;  // what ended run(), if it threw
   std::unique_ptr<Engine> engine;
@@ -817,6 +822,7 @@ nlohmann::json open_loop_run(const BenchOptions& opt, double rate, const std::st
       {"seconds_until_all_ended", all_ended_after},
       {"commits", stats.commits},
       {"step_overhead_ms", percentiles(running.step_ms, /*p999=*/true)},
+      {"commit_ms", percentiles(running.commit_ms, /*p999=*/true)},
       {"workflow_latency_ms", percentiles(workflow_ms)},
       {"transitions_per_s", static_cast<double>(stats.events) / all_ended_after}};
   return report;

@@ -52,6 +52,8 @@ class Batch {
   void then(std::function<void()> effect) { effects_.push_back(std::move(effect)); }
 
   bool empty() const { return writes_.empty() && effects_.empty() && dirty_.empty(); }
+  // Rows to write, as opposed to effects only.
+  bool has_writes() const { return !writes_.empty() || !dirty_.empty(); }
   std::size_t event_count() const { return writes_.events.size(); }
 
   // How take_writes() puts an instance's row in: `lent`, holding its instance's context and

@@ -34,9 +34,17 @@ GroupCommit::~GroupCommit() {
 
 void GroupCommit::request() {
   if (batch_.empty()) return;
-  if (batch_.event_count() >= max_batch_events_) {
-    finish_writing();  // backpressure: one batch is written at a time
-    if (!kept_.pending() && !batch_.empty()) hand_over();
+  // Inside a completion's effects a full batch waits for their end (it is asked for again
+  // after them): completing the next batch there would run its effects before the rest.
+  if (batch_.event_count() >= max_batch_events_ && !running_effects_) {
+    // Backpressure: one batch is written at a time. This one is handed over as soon as the
+    // one being written has committed, before that one's effects run: they owe it nothing,
+    // and the writer writes while they run instead of after.
+    if (writing_) {
+      await_written();
+      complete_written(/*pass_on=*/true);
+    }
+    if (!writing_ && !kept_.pending() && !batch_.empty()) hand_over();
     return;
   }
   if (requested_) return;
@@ -123,7 +131,7 @@ void GroupCommit::write_handed_over() {
 
 void GroupCommit::completed(std::uint64_t ticket) {
   if (!writing_ || writing_->ticket != ticket) return;  // flush() completed it already
-  complete_written();
+  complete_written(/*pass_on=*/false);
   // What came in while it was written commits next, behind the handlers now queued.
   request();
 }
@@ -131,15 +139,17 @@ void GroupCommit::completed(std::uint64_t ticket) {
 void GroupCommit::finish_writing() {
   // A completion's effects may fill the batch and hand it over in turn: wait for that too.
   while (writing_) {
-    {
-      std::unique_lock lock(mu_);
-      changed_.wait(lock, [this] { return writing_->done; });
-    }
-    complete_written();
+    await_written();
+    complete_written(/*pass_on=*/false);
   }
 }
 
-void GroupCommit::complete_written() {
+void GroupCommit::await_written() {
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [this] { return writing_->done; });
+}
+
+void GroupCommit::complete_written(bool pass_on) {
   BatchWithWriter written;
   {
     std::lock_guard lock(mu_);
@@ -151,6 +161,7 @@ void GroupCommit::complete_written() {
     failed(written.error, written.writes, written.effects);
     return;
   }
+  if (pass_on && batch_.has_writes() && !kept_.pending()) hand_over();
   committed(written.writes, written.took);
   {
     // Freed by the writer: destroying a batch's rows costs the engine thread a twelfth of
@@ -159,7 +170,9 @@ void GroupCommit::complete_written() {
     spent_.push_back(std::move(written.writes));
   }
   changed_.notify_all();
+  running_effects_ = true;
   run(written.effects);
+  running_effects_ = false;
 }
 
 bool GroupCommit::commit(WriteBatch& writes, std::vector<std::function<void()>>& effects) {

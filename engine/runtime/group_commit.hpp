@@ -6,7 +6,9 @@
 //
 // The commit is pipelined: a writer thread writes and syncs one batch while the engine thread
 // builds the next, which is handed over when the first has committed and its effects have
-// run. Batches commit one at a time, in order. The rows handed over are copies, since the
+// run (and the handlers they queued: what they bring back at once joins it), or, once it is
+// full, as soon as the first has committed, before those effects run. Batches commit one at a
+// time, in order, and their effects run in that order. The rows handed over are copies, since the
 // engine goes on changing its instances; the store stays locked (StoreGate) from the hand-over
 // until the commit, so that the engine thread reads nothing from the store meanwhile that the
 // batch being written would change. flush() commits synchronously, for stopping and for
@@ -103,8 +105,11 @@ class GroupCommit {
   // Waits for the batch being written, if any, and completes it on this thread; then for any
   // its effects handed over.
   void finish_writing();
+  // Waits until the writer is done with the batch being written (one must be).
+  void await_written();
   // Counts, observes and runs the effects of the written batch, or keeps it when it failed.
-  void complete_written();
+  // With `pass_on`, the batch gathered meanwhile goes to the writer before those effects run.
+  void complete_written(bool pass_on);
   // Commits `writes`; on failure while serving keeps them with `effects` and arms the retry.
   // False when they are not committed.
   bool commit(WriteBatch& writes, std::vector<std::function<void()>>& effects);
@@ -132,6 +137,7 @@ class GroupCommit {
   CommitObserver observer_;
   Batch batch_;
   bool requested_ = false;
+  bool running_effects_ = false;  // a completed batch's effects are running
   bool serving_ = false;
   CommitRetry kept_;
   boost::asio::steady_timer retry_timer_;

@@ -1,6 +1,7 @@
 set(RMAFLOW_STORE_SOURCES
   engine/store/audit_query.cpp
   engine/store/batch_writer.cpp
+  engine/store/checkpointer.cpp
   engine/store/connection.cpp
   engine/store/db_copy.cpp
   engine/store/engine_lock.cpp

@@ -71,7 +71,10 @@ std::optional<EngineLock> engine_lock(const std::string& path, const StoreOption
 SqliteStore::SqliteStore(const std::string& path, const StoreOptions& options)
     : path_(path), lock_(engine_lock(path, options)), db_(open_connection(path, options)) {
   if (!options.read_only) {
-    guard(path_, "prepare statements on", [&] { writer_.emplace(db_, path_); });
+    guard(path_, "prepare statements on", [&] {
+      writer_.emplace(db_, path_);
+      checkpointer_.emplace(db_, db_.getFilename());
+    });
   }
 }
 

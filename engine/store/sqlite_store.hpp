@@ -12,6 +12,7 @@
 #include <string>
 
 #include "engine/store/batch_writer.hpp"
+#include "engine/store/checkpointer.hpp"
 #include "engine/store/engine_lock.hpp"
 #include "rmaflow/store.hpp"
 
@@ -71,6 +72,7 @@ class SqliteStore final : public Store {
   std::optional<EngineLock> lock_;  // an engine's store: taken before the database opens
   SQLite::Database db_;
   std::optional<BatchWriter> writer_;  // absent when read-only
+  std::optional<Checkpointer> checkpointer_;  // the same
 };
 
 }  // namespace rmaflow::store

@@ -8,7 +8,9 @@
 // outcome not recorded), retry.armed (a retry delay is committed and its timer armed), branch.ended
 // (a branch reached its end, not committed), child.started (a call step created its child, not
 // committed), outcome.before (an adapter's outcome is about to be applied to its instance: the
-// engine dies while processing it). Without the variable every check is one relaxed load.
+// engine dies while processing it), checkpoint.copied (SQLite's log was copied back to the
+// database file on the checkpoint thread, the log not yet started over). Without the variable every
+// check is one relaxed load.
 #pragma once
 
 #include <string_view>

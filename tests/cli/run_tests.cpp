@@ -1011,6 +1011,9 @@ TEST_CASE("Cli.Bench.Issue19.OpenLoopOffersTheRateForTheTimeAndRunsEachToItsEnd"
   CHECK(overhead["samples"].get<int>() >= 100);
   CHECK(overhead["p50"].get<double>() <= overhead["p99"].get<double>());
   CHECK(overhead["p99"].get<double>() <= overhead["p999"].get<double>());
+  // One duration per commit.
+  CHECK(report["commit_ms"]["samples"] == report["commits"]);
+  CHECK(report["commit_ms"]["p50"].get<double>() <= report["commit_ms"]["max"].get<double>());
   CHECK(report["seconds_until_all_ended"].get<double>() >= report["seconds_offered"].get<double>());
 
   auto no_rate = run_process({rmaflow_binary(), "bench", "--mode", "open"});

@@ -1,0 +1,99 @@
+#include "engine/store/checkpointer.hpp"
+
+#include <sqlite3.h>
+
+#include "engine/store/connection.hpp"
+#include "engine/support/fault_points.hpp"
+
+namespace rmaflow::store {
+
+namespace {
+
+// A PASSIVE checkpoint of `db`: copies what is committed without waiting for anyone. Returns
+// the pages copied, or -1 when it could not run (another checkpoint is under way; an I/O
+// error, which leaves the log as it was, to be copied by a later one).
+int checkpoint(sqlite3* db, const char* schema) {
+  int log = 0, copied = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+  return rc == SQLITE_OK ? copied : -1;
+}
+
+}  // namespace
+
+Checkpointer::Checkpointer(SQLite::Database& writer, const std::string& file, Limits limits)
+    : writer_(writer),
+      own_(file, SQLite::OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, kBusyTimeoutMs),
+      limits_(limits),
+      thread_([this] { run(); }) {
+  // A connection reads the database (and finds its log) only at its first statement; a
+  // checkpoint on one that has not would find no log to copy.
+  own_.execAndGet("PRAGMA journal_mode");
+  sqlite3_wal_hook(writer_.getHandle(), &Checkpointer::on_commit, this);
+}
+
+Checkpointer::~Checkpointer() {
+  sqlite3_wal_autocheckpoint(writer_.getHandle(), limits_.pages);
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+Checkpointer::Counts Checkpointer::counts() const {
+  std::lock_guard lock(mu_);
+  return counts_;
+}
+
+void Checkpointer::wait_idle() {
+  std::unique_lock lock(mu_);
+  idle_.wait(lock, [this] { return !wanted_ && !running_; });
+}
+
+int Checkpointer::on_commit(void* self, sqlite3* db, const char* schema, int pages) {
+  static_cast<Checkpointer*>(self)->committed(db, schema, pages);
+  return SQLITE_OK;
+}
+
+void Checkpointer::committed(sqlite3* db, const char* schema, int pages) {
+  if (pages < last_pages_) copied_ = 0;  // the log started over: what was copied is gone
+  last_pages_ = pages;
+  const int copied = copied_;
+  const bool finish =
+      pages >= limits_.pages && copied > 0 && copied <= pages && pages - copied <= limits_.finish;
+  if (finish || pages >= limits_.inline_) {
+    if (checkpoint(db, schema) < 0) return;  // the thread is copying: the next commit, then
+    std::lock_guard lock(mu_);
+    ++(finish ? counts_.finished : counts_.inline_);
+    return;
+  }
+  if (pages < limits_.pages) return;
+  {
+    std::lock_guard lock(mu_);
+    wanted_ = true;
+  }
+  wake_.notify_one();
+}
+
+void Checkpointer::run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    wake_.wait(lock, [this] { return stopping_ || wanted_; });
+    if (stopping_) return;
+    wanted_ = false;
+    running_ = true;
+    lock.unlock();
+    int copied = checkpoint(own_.getHandle(), nullptr);
+    if (copied > 0) {
+      fault_point("checkpoint.copied");
+      copied_ = copied;
+    }
+    lock.lock();
+    running_ = false;
+    ++counts_.background;
+    if (!wanted_) idle_.notify_all();
+  }
+}
+
+}  // namespace rmaflow::store

@@ -1,0 +1,110 @@
+// The checkpoint thread (engine/store/checkpointer.hpp): the writer's commits past the
+// threshold have the log copied back on another connection, the rest is copied by the next
+// commit, and the log starts over; a writer that outruns the thread is bounded by a commit's
+// own checkpoint. Each commit here adds a page or more to the log.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "engine/store/checkpointer.hpp"
+#include "tests/support/process.hpp"
+
+using rmaflow::store::Checkpointer;
+using rmaflow::testing::TempDir;
+
+namespace {
+
+struct Database {
+  TempDir dir;
+  std::string file = dir.file("ckpt.db");
+  SQLite::Database db{file, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE};
+
+  Database() {
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("CREATE TABLE t (n INTEGER PRIMARY KEY, pad BLOB NOT NULL)");
+  }
+  // One commit that writes a new 4 KiB row: at least one page more in the log.
+  void commit(int n) {
+    SQLite::Transaction tx(db);
+    SQLite::Statement insert(db, "INSERT INTO t (n, pad) VALUES (?1, zeroblob(4096))");
+    insert.bind(1, n);
+    insert.exec();
+    tx.commit();
+  }
+  int rows() { return db.execAndGet("SELECT count(*) FROM t").getInt(); }
+};
+
+}  // namespace
+
+TEST_CASE("Store.Checkpoint.Issue19.TheThreadCopiesTheLogAndItStartsOver") {
+  Database d;
+  Checkpointer checkpointer(d.db, d.file, {.pages = 40, .finish = 20, .inline_ = 100000});
+  int n = 0;
+  while (checkpointer.log_pages() < 40) d.commit(++n);
+  checkpointer.wait_idle();
+  CHECK(checkpointer.counts().background >= 1);
+  const int before = checkpointer.log_pages();
+
+  d.commit(++n);  // all of it copied: the log starts over from its beginning
+  CHECK(checkpointer.log_pages() < before);
+  CHECK(checkpointer.counts().finished == 0);
+  CHECK(checkpointer.counts().inline_ == 0);
+  CHECK(d.rows() == n);
+}
+
+TEST_CASE("Store.Checkpoint.Issue19.WhatTheThreadLeftTheNextCommitCopies") {
+  Database d;
+  Checkpointer checkpointer(d.db, d.file, {.pages = 40, .finish = 20, .inline_ = 100000});
+  int n = 0;
+  while (checkpointer.log_pages() < 30) d.commit(++n);
+  // A reader at this point keeps the thread from copying the commits after it, as commits
+  // made while the thread copies are left over.
+  SQLite::Database reader(d.file, SQLite::OPEN_READONLY);
+  std::optional<SQLite::Transaction> reading(std::in_place, reader);
+  CHECK(reader.execAndGet("SELECT count(*) FROM t").getInt() == n);
+  while (checkpointer.log_pages() < 40) d.commit(++n);
+  checkpointer.wait_idle();
+  CHECK(checkpointer.counts().background >= 1);
+  reading.reset();  // rolled back: the reader is gone
+
+  const int before = checkpointer.log_pages();
+  d.commit(++n);  // copies the few pages the thread left
+  CHECK(checkpointer.counts().finished == 1);
+  d.commit(++n);  // the log starts over from its beginning
+  CHECK(checkpointer.log_pages() < before);
+  CHECK(checkpointer.counts().inline_ == 0);
+  CHECK(d.rows() == n);
+}
+
+TEST_CASE("Store.Checkpoint.Issue19.ALogTheThreadDoesNotKeepUpWithIsBoundedByTheCommits") {
+  Database d;
+  // The thread is never asked (its threshold is beyond the bound), as if it never kept up: a
+  // commit past 60 pages copies the log itself, and it starts over.
+  Checkpointer checkpointer(d.db, d.file, {.pages = 100000, .finish = 0, .inline_ = 60});
+  int peak = 0, restarts = 0, last = 0;
+  for (int n = 1; n <= 400; ++n) {
+    d.commit(n);
+    if (checkpointer.log_pages() < last) ++restarts;
+    last = checkpointer.log_pages();
+    peak = std::max(peak, last);
+  }
+  CHECK(restarts >= 5);
+  CHECK(peak < 60 + 10);  // a commit's pages past the bound at most
+  CHECK(checkpointer.counts().inline_ >= 5);
+  CHECK(checkpointer.counts().background == 0);
+  CHECK(d.rows() == 400);
+}
+
+TEST_CASE("Store.Checkpoint.Issue19.OnceItIsGoneSQLitesOwnCheckpointIsBack") {
+  Database d;
+  { Checkpointer checkpointer(d.db, d.file, {.pages = 40, .finish = 20, .inline_ = 100000}); }
+  for (int n = 1; n <= 200; ++n) d.commit(n);
+  // Checkpointed every 40 pages, the log file never grew much past them; without a
+  // checkpoint it would hold 200 pages and more.
+  CHECK(std::filesystem::file_size(d.file + "-wal") < 60 * 4120);
+  CHECK(d.rows() == 200);
+}
