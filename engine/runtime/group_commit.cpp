@@ -170,9 +170,13 @@ void GroupCommit::complete_written(bool pass_on) {
     spent_.push_back(std::move(written.writes));
   }
   changed_.notify_all();
-  running_effects_ = true;
+  // Cleared however the effects end: one that throws must not leave backpressure off.
+  struct Running {
+    bool& flag;
+    explicit Running(bool& f) : flag(f) { flag = true; }
+    ~Running() { flag = false; }
+  } running(running_effects_);
   run(written.effects);
-  running_effects_ = false;
 }
 
 bool GroupCommit::commit(WriteBatch& writes, std::vector<std::function<void()>>& effects) {

@@ -20,14 +20,22 @@ int checkpoint(sqlite3* db, const char* schema) {
 
 }  // namespace
 
+namespace {
+
+// A second connection to `file`, having read it: a connection finds the database's log only
+// at its first statement, and a checkpoint on one that has not would find no log to copy.
+SQLite::Database open_reading(const std::string& file) {
+  SQLite::Database db(file, SQLite::OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, kBusyTimeoutMs);
+  db.execAndGet("PRAGMA journal_mode");
+  return db;
+}
+
+}  // namespace
+
 Checkpointer::Checkpointer(SQLite::Database& writer, const std::string& file, Limits limits)
-    : writer_(writer),
-      own_(file, SQLite::OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, kBusyTimeoutMs),
-      limits_(limits),
-      thread_([this] { run(); }) {
-  // A connection reads the database (and finds its log) only at its first statement; a
-  // checkpoint on one that has not would find no log to copy.
-  own_.execAndGet("PRAGMA journal_mode");
+    : writer_(writer), own_(open_reading(file)), limits_(limits) {
+  // Started last: nothing that can throw comes after it.
+  thread_ = std::thread([this] { run(); });
   sqlite3_wal_hook(writer_.getHandle(), &Checkpointer::on_commit, this);
 }
 

@@ -23,13 +23,15 @@
 #include <string>
 #include <thread>
 
+#include "engine/store/connection.hpp"
+
 namespace rmaflow::store {
 
 // When a Checkpointer copies, in pages of the log.
 struct CheckpointLimits {
-  int pages = 10000;  // about 40 MB of 4 KiB pages: `wal_autocheckpoint` in docs/storage.md
-  int finish = 1000;  // what a commit copies itself after the thread's copy
-  int inline_ = 40000;
+  int pages = kCheckpointPages;  // about 40 MB of 4 KiB pages
+  int finish = 1000;             // what a commit copies itself after the thread's copy
+  int inline_ = 4 * kCheckpointPages;
 };
 
 class Checkpointer {

@@ -11,6 +11,9 @@ namespace rmaflow::store {
 
 // How long a connection waits for another's lock before failing with "database is locked".
 inline constexpr int kBusyTimeoutMs = 5000;
+// How long SQLite's write-ahead log grows, in pages, before it is copied back to the database
+// file (a checkpoint): `wal_autocheckpoint`, and the engine's checkpoint thread's threshold.
+inline constexpr int kCheckpointPages = 10000;
 
 // Opens `path` and makes it ready for use:
 // - writable: creates the file if missing, refuses foreign or newer databases, switches it to

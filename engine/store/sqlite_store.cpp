@@ -73,7 +73,9 @@ SqliteStore::SqliteStore(const std::string& path, const StoreOptions& options)
   if (!options.read_only) {
     guard(path_, "prepare statements on", [&] {
       writer_.emplace(db_, path_);
-      checkpointer_.emplace(db_, db_.getFilename());
+      // An engine commits without pause; a store opened to write a command or a migration
+      // keeps SQLite's own checkpoint rather than start a thread and a connection.
+      if (options.engine) checkpointer_.emplace(db_, db_.getFilename());
     });
   }
 }

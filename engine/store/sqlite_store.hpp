@@ -72,7 +72,7 @@ class SqliteStore final : public Store {
   std::optional<EngineLock> lock_;  // an engine's store: taken before the database opens
   SQLite::Database db_;
   std::optional<BatchWriter> writer_;  // absent when read-only
-  std::optional<Checkpointer> checkpointer_;  // the same
+  std::optional<Checkpointer> checkpointer_;  // an engine's store only
 };
 
 }  // namespace rmaflow::store
