@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench clean
+.PHONY: all deps configure build test demo bench bench-peers clean
 
 all: build
 
@@ -26,6 +26,10 @@ demo: build
 
 bench: build
 	$(BUILD)/rmaflow bench --instances 20000 --steps 5
+
+# rmaflow, DBOS and Restate side by side (bench/peers/run.sh); installs the peers from npm.
+bench-peers: build
+	./bench/peers/run.sh $(BUILD)/rmaflow
 
 clean:
 	rm -rf $(BUILD)
