@@ -12,6 +12,7 @@ DBOS.setConfig({
   name: 'rmaflow-peer-bench',
   systemDatabaseUrl: process.env.DBOS_SYSTEM_DATABASE_URL,
   logLevel: 'warn',
+  ...(process.env.DBOS_POOL_SIZE ? { systemDatabasePoolSize: Number(process.env.DBOS_POOL_SIZE) } : {}),
 });
 
 async function noop(rma, n) {

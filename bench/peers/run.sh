@@ -7,6 +7,7 @@
 # RocksDB log (WAL fsync on). Prints one JSON line per engine and round, then a summary.
 #   make bench-peers            (or: bench/peers/run.sh build/rmaflow)
 #   ROUNDS=3 COUNT=2000 WARMUP=200 CONCURRENCY=16 STEPS=7 ENGINES="rmaflow dbos restate"
+#   DBOS_POOL_SIZE=N   DBOS's PostgreSQL pool (its default: 10)
 # Only this comparison installs the peers: from the npm registry into bench/peers/node_modules
 # (package-lock.json pins them), with Node.js 20 or later from the machine's apt sources.
 set -euo pipefail
@@ -100,7 +101,7 @@ run_dbos() {
   local port log=$scratch/dbos.log
   port=$(free_port)
   DBOS_SYSTEM_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/dbos_bench_$1" \
-    PORT=$port STEPS=$STEPS node "$here/dbos-app.mjs" > "$log" 2>&1 &
+    PORT=$port STEPS=$STEPS DBOS_POOL_SIZE=${DBOS_POOL_SIZE:-} node "$here/dbos-app.mjs" > "$log" 2>&1 &
   local pid=$!; pids+=("$pid")
   await_http "http://127.0.0.1:$port/" "$pid" "$log"
   drive dbos "http://127.0.0.1:$port"
