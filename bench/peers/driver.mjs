@@ -2,7 +2,7 @@
 // starting a workflow through the engine's API and waiting for its end before it starts the
 // next, on kept-alive connections. The same client for each engine, so that the numbers differ
 // only by the engine. Prints one JSON report; exits non-zero if any workflow did not complete.
-//   node driver.mjs --engine rmaflow|dbos|restate --url http://127.0.0.1:PORT
+//   node driver.mjs --engine rmaflow|dbos|restate --url http://127.0.0.1:PORT [--label NAME]
 //                   [--concurrency 16] [--count 2000] [--warmup 200] [--steps 7]
 import http from 'node:http';
 import { parseArgs } from 'node:util';
@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 const { values: args } = parseArgs({
   options: {
     engine: { type: 'string' },
+    label: { type: 'string' },  // the report's name for the engine (default: --engine)
     url: { type: 'string' },
     concurrency: { type: 'string', default: '16' },
     count: { type: 'string', default: '2000' },
@@ -99,7 +100,7 @@ const { seconds, latencies } = await closedLoop(count, 'run');
 latencies.sort((a, b) => a - b);
 const round = (x) => Math.round(x * 100) / 100;
 console.log(JSON.stringify({
-  engine: args.engine,
+  engine: args.label ?? args.engine,
   concurrency, steps, workflows: count, seconds: round(seconds),
   workflows_per_s: round(count / seconds),
   workflow_latency_ms: { p50: round(percentile(latencies, 0.5)), p99: round(percentile(latencies, 0.99)),

@@ -4,9 +4,10 @@
 # and waiting for its end before the next; the same client (driver.mjs) for all three. Every
 # engine runs with its default durability: rmaflow on a SQLite file (synchronous=FULL), DBOS on
 # a throwaway PostgreSQL 15 cluster (fsync and synchronous_commit on), Restate on its own
-# RocksDB log (WAL fsync on). Prints one JSON line per engine and round, then a summary.
+# RocksDB log (WAL fsync on); rmaflow-pg is rmaflow on the same cluster as DBOS. Prints one
+# JSON line per engine and round, then a summary.
 #   make bench-peers            (or: bench/peers/run.sh build/rmaflow)
-#   ROUNDS=3 COUNT=2000 WARMUP=200 CONCURRENCY=16 STEPS=7 ENGINES="rmaflow dbos restate"
+#   ROUNDS=3 COUNT=2000 WARMUP=200 CONCURRENCY=16 STEPS=7 ENGINES="rmaflow rmaflow-pg dbos restate"
 #   DBOS_POOL_SIZE=N   DBOS's PostgreSQL pool (its default: 10)
 # Only this comparison installs the peers: from the npm registry into bench/peers/node_modules
 # (package-lock.json pins them), with Node.js 20 or later from the machine's apt sources.
@@ -14,14 +15,15 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 rmaflow=$(realpath "${1:-$here/../../build/rmaflow}")
 ROUNDS=${ROUNDS:-3} COUNT=${COUNT:-2000} WARMUP=${WARMUP:-200}
-CONCURRENCY=${CONCURRENCY:-16} STEPS=${STEPS:-7} ENGINES=${ENGINES:-rmaflow dbos restate}
+CONCURRENCY=${CONCURRENCY:-16} STEPS=${STEPS:-7} ENGINES=${ENGINES:-rmaflow rmaflow-pg dbos restate}
 PG_BIN=/usr/lib/postgresql/15/bin
 
 fail() { echo "bench-peers: $*" >&2; exit 1; }
 for engine in $ENGINES; do
-  case $engine in rmaflow|dbos|restate) ;; *) fail "ENGINES names $engine; the engines are rmaflow, dbos and restate";; esac
+  case $engine in rmaflow|rmaflow-pg|dbos|restate) ;;
+    *) fail "ENGINES names $engine; the engines are rmaflow, rmaflow-pg, dbos and restate";; esac
 done
-[[ " $ENGINES " != *" rmaflow "* ]] || [ -x "$rmaflow" ] || fail "no rmaflow binary at $rmaflow; run make build first"
+[[ " $ENGINES " != *" rmaflow"* ]] || [ -x "$rmaflow" ] || fail "no rmaflow binary at $rmaflow; run make build first"
 [ -x "$PG_BIN/initdb" ] || fail "PostgreSQL 15's server is missing; run scripts/install-deps.sh"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "bench-peers: installing Node.js and npm" >&2
@@ -61,14 +63,14 @@ await_http() {
   cat "$log" >&2; fail "nothing answered on $url within 60 s"
 }
 
-drive() {  # ENGINE URL
-  node "$here/driver.mjs" --engine "$1" --url "$2" --concurrency "$CONCURRENCY" \
+drive() {  # ENGINE URL [LABEL]
+  node "$here/driver.mjs" --engine "$1" --url "$2" --label "${3:-$1}" --concurrency "$CONCURRENCY" \
     --count "$COUNT" --warmup "$WARMUP" --steps "$STEPS" | tee -a "$scratch/results.jsonl"
 }
 
-# rmaflow: `rmaflow serve` on a fresh SQLite file, a workflow of STEPS builtin.noop tasks.
-run_rmaflow() {
-  local dir=$scratch/rmaflow port
+# rmaflow: `rmaflow serve` on a fresh store (LABEL DB), a workflow of STEPS builtin.noop tasks.
+serve_rmaflow() {
+  local label=$1 db=$2 dir=$scratch/rmaflow port
   rm -rf "$dir" && mkdir -p "$dir/workflows"
   {
     printf 'workflow: bench\nversion: 1\nstart: step1\nsteps:\n'
@@ -79,12 +81,17 @@ run_rmaflow() {
     printf '  done: { end: completed }\n'
   } > "$dir/workflows/bench.yaml"
   port=$(free_port)
-  "$rmaflow" serve --db "$dir/bench.db" --workflows "$dir/workflows" --no-auth --log-level warn \
+  "$rmaflow" serve --db "${db:-$dir/bench.db}" --workflows "$dir/workflows" --no-auth --log-level warn \
     --listen "127.0.0.1:$port" > "$dir/serve.log" 2>&1 &
   local pid=$!; pids+=("$pid")
   await_http "http://127.0.0.1:$port/healthz" "$pid" "$dir/serve.log"
-  drive rmaflow "http://127.0.0.1:$port"
+  drive rmaflow "http://127.0.0.1:$port" "$label"
   kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+run_rmaflow() { serve_rmaflow rmaflow ""; }  # its SQLite file in the scratch directory
+run_rmaflow-pg() {
+  psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE DATABASE rmaflow_bench_$1" postgres
+  serve_rmaflow rmaflow-pg "postgresql://postgres@127.0.0.1:$PG_PORT/rmaflow_bench_$1"
 }
 
 # DBOS: its TypeScript SDK (dbos-app.mjs) on a throwaway PostgreSQL 15 cluster.
@@ -132,7 +139,7 @@ run_restate() {
   kill "$rpid" "$spid"; wait "$rpid" "$spid" 2>/dev/null || true
 }
 
-[[ " $ENGINES " != *" dbos "* ]] || start_postgres
+[[ " $ENGINES " != *" dbos "* && " $ENGINES " != *" rmaflow-pg "* ]] || start_postgres
 # Alternating the engines round by round: a shared VM's speed drifts over minutes.
 for round in $(seq "$ROUNDS"); do
   for engine in $ENGINES; do "run_$engine" "$round"; done
@@ -145,7 +152,7 @@ node -e '
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
   const summary = Object.fromEntries(Object.entries(by).map(([e, xs]) => [e, { runs: xs, median: median(xs) }]));
   const peers = ["dbos", "restate"].filter((e) => by[e]).map((e) => median(by[e]));
-  if (by.rmaflow && peers.length) {
-    summary.rmaflow_over_best_peer = Math.round(median(by.rmaflow) / Math.max(...peers) * 10) / 10;
+  for (const [e, key] of [["rmaflow", "rmaflow_over_best_peer"], ["rmaflow-pg", "rmaflow_pg_over_best_peer"]]) {
+    if (by[e] && peers.length) summary[key] = Math.round(median(by[e]) / Math.max(...peers) * 10) / 10;
   }
   console.log(JSON.stringify({ summary }, null, 2));' "$scratch/results.jsonl"
