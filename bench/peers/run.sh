@@ -26,9 +26,14 @@ done
 [[ " $ENGINES " != *" rmaflow"* ]] || [ -x "$rmaflow" ] || fail "no rmaflow binary at $rmaflow; run make build first"
 [ -x "$PG_BIN/initdb" ] || fail "PostgreSQL 15's server is missing; run scripts/install-deps.sh"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || fail "Node.js 20 or later and npm are needed; run this as root to install them"
+    SUDO=sudo
+  fi
   echo "bench-peers: installing Node.js and npm" >&2
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq nodejs npm >/dev/null
+  { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq nodejs npm >/dev/null; } ||
+    fail "apt-get could not install Node.js and npm"
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || fail "DBOS and Restate's SDK need Node.js 20 or later; this machine has $(node --version)"
