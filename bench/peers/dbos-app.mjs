@@ -42,7 +42,8 @@ const server = http.createServer((req, res) => {
   req.on('data', (c) => chunks.push(c));
   req.on('end', async () => {
     try {
-      const { rma_id: rma } = JSON.parse(Buffer.concat(chunks).toString());
+      const rma = JSON.parse(Buffer.concat(chunks).toString())?.rma_id;
+      if (typeof rma !== 'string' || rma === '') return answer(res, 400, { error: 'rma_id: a string' });
       const handle = await DBOS.startWorkflow(bench, { workflowID: rma })(rma);
       answer(res, 200, await handle.getResult());
     } catch (e) {

@@ -7,22 +7,46 @@
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 
-const { values: args } = parseArgs({
-  options: {
-    engine: { type: 'string' },
-    label: { type: 'string' },  // the report's name for the engine (default: --engine)
-    url: { type: 'string' },
-    concurrency: { type: 'string', default: '16' },
-    count: { type: 'string', default: '2000' },
-    warmup: { type: 'string', default: '200' },
-    steps: { type: 'string', default: '7' },
-  },
-});
-const concurrency = Number(args.concurrency);
-const count = Number(args.count);
-const warmup = Number(args.warmup);
-const steps = Number(args.steps);
-const base = new URL(args.url);
+function fail(message) {
+  console.error(`driver: ${message}`);
+  process.exit(2);
+}
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      engine: { type: 'string' },
+      label: { type: 'string' },  // the report's name for the engine (default: --engine)
+      url: { type: 'string' },
+      concurrency: { type: 'string', default: '16' },
+      count: { type: 'string', default: '2000' },
+      warmup: { type: 'string', default: '200' },
+      steps: { type: 'string', default: '7' },
+    },
+  }));
+} catch (e) {
+  fail(e.message.split('\n')[0]);
+}
+// A whole number from `min` to 1,000,000, or the run stops with a sentence naming the option.
+function count_of(name, min) {
+  const text = args[name];
+  const n = Number(text);
+  if (!/^[0-9]+$/.test(text) || n < min || n > 1_000_000) {
+    fail(`--${name} must be a whole number from ${min} to 1000000, not "${text}"`);
+  }
+  return n;
+}
+const concurrency = count_of('concurrency', 1);
+const count = count_of('count', 1);
+const warmup = count_of('warmup', 0);
+const steps = count_of('steps', 1);
+let base;
+try {
+  base = new URL(args.url ?? '');
+} catch {
+  fail(`--url must be an http:// address, not "${args.url ?? ''}"`);
+}
+const kRequestTimeoutMs = 120_000;  // a workflow's wait is 60 s: an engine silent longer is stuck
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 const run = `${process.pid}-${Date.now()}`;  // a fresh id per run: no start is a repeat
 
@@ -45,6 +69,9 @@ function request(method, path, body) {
           }
         });
       });
+    req.setTimeout(kRequestTimeoutMs, () => {
+      req.destroy(new Error(`${method} ${path}: no answer within ${kRequestTimeoutMs / 1000} s`));
+    });
     req.on('error', reject);
     req.end(payload);
   });
@@ -74,8 +101,8 @@ const engines = {
     check(got.status === 200 && got.body.status === 'completed' && got.body.steps === steps, 'run', got);
   },
 };
-const one = engines[args.engine];
-if (!one) throw new Error(`--engine must be one of ${Object.keys(engines).join(', ')}`);
+const one = Object.hasOwn(engines, args.engine ?? '') ? engines[args.engine] : null;
+if (!one) fail(`--engine must be one of ${Object.keys(engines).join(', ')}`);
 
 async function closedLoop(total, prefix) {
   let next = 0;
@@ -95,8 +122,13 @@ function percentile(sorted, p) {
   return sorted.length ? sorted[Math.floor(p * (sorted.length - 1))] : 0;
 }
 
-await closedLoop(warmup, 'warmup');
-const { seconds, latencies } = await closedLoop(count, 'run');
+let seconds, latencies;
+try {
+  await closedLoop(warmup, 'warmup');
+  ({ seconds, latencies } = await closedLoop(count, 'run'));
+} catch (e) {
+  fail(e.message);  // a workflow that did not complete, or an engine that did not answer
+}
 latencies.sort((a, b) => a - b);
 const round = (x) => Math.round(x * 100) / 100;
 console.log(JSON.stringify({

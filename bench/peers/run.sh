@@ -19,6 +19,10 @@ CONCURRENCY=${CONCURRENCY:-16} STEPS=${STEPS:-7} ENGINES=${ENGINES:-rmaflow rmaf
 PG_BIN=/usr/lib/postgresql/15/bin
 
 fail() { echo "bench-peers: $*" >&2; exit 1; }
+for setting in ROUNDS COUNT WARMUP CONCURRENCY STEPS; do
+  [[ ${!setting} =~ ^[0-9]{1,6}$ ]] || fail "$setting must be a whole number, not \"${!setting}\""
+done
+[ "$ROUNDS" -ge 1 ] && [ "$STEPS" -ge 1 ] || fail "ROUNDS and STEPS must be at least 1"
 for engine in $ENGINES; do
   case $engine in rmaflow|rmaflow-pg|dbos|restate) ;;
     *) fail "ENGINES names $engine; the engines are rmaflow, rmaflow-pg, dbos and restate";; esac
