@@ -17,9 +17,10 @@ struct ApiServer::State {
              [this](net::HttpRequest request, net::Responder respond) {
                dispatch(context, std::move(request), std::move(respond));
              }),
-        end_waits([this](const std::string& id) {
+        end_waits([this](const std::string& id, std::optional<InstanceRow> row) {
           try {
-            return instance_response(context, id);
+            return row ? instance_response(context, std::move(*row))
+                       : instance_response(context, id);
           } catch (...) {
             return problem_response(problem_for(std::current_exception()));
           }

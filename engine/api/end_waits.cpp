@@ -8,7 +8,7 @@
 namespace rmaflow::api {
 
 struct EndWaits::Shared {
-  std::function<net::HttpResponse(const std::string&)> render;
+  Render render;
   boost::asio::thread_pool pool{1};
   std::mutex mu;
   std::map<std::uint64_t, std::pair<std::string, Answer>> open;  // by ticket: instance, answer
@@ -26,8 +26,7 @@ struct EndWaits::Shared {
   }
 };
 
-EndWaits::EndWaits(std::function<net::HttpResponse(const std::string& id)> render)
-    : shared_(std::make_shared<Shared>()) {
+EndWaits::EndWaits(Render render) : shared_(std::make_shared<Shared>()) {
   shared_->render = std::move(render);
 }
 
@@ -36,7 +35,9 @@ EndWaits::~EndWaits() {
 }
 
 void EndWaits::wait(Engine& engine, const std::string& id, Duration timeout, Answer answer) {
-  if (!begin(shared_, engine, id, timeout, answer)) answer(shared_->render(id));  // as it stands
+  if (!begin(shared_, engine, id, timeout, answer)) {
+    answer(shared_->render(id, std::nullopt));  // as it stands
+  }
 }
 
 EndWaits::Later EndWaits::later() const {
@@ -60,23 +61,24 @@ bool EndWaits::begin(const std::shared_ptr<Shared>& shared, Engine& engine, cons
     ticket = ++shared->next;
     shared->open.emplace(ticket, std::pair{id, std::move(answer)});
   }
-  // Whatever the engine answers (the end, the timeout, an error), the page is built afresh
-  // from the database: the answer only says when.
+  // The engine answers with the instance's committed row (its end, or, at the timeout, the row
+  // as it then stands in the store) or an error; the page is built from that row.
   engine.await_end(id, timeout,
                    [weak = std::weak_ptr<Shared>(shared), id, ticket](Reply<InstanceRow> reply) {
                      auto shared = weak.lock();
                      if (!shared) return;
-                     boost::asio::post(shared->pool, [weak, id, ticket, error = reply.error] {
-                       auto shared = weak.lock();
-                       if (!shared) return;
-                       auto answer = shared->take(ticket);
-                       if (!answer) return;
-                       if (error) {
-                         (*answer)(problem_response(problem_for(error)));
-                         return;
-                       }
-                       (*answer)(shared->render(id));
-                     });
+                     boost::asio::post(shared->pool,
+                                       [weak, id, ticket, reply = std::move(reply)]() mutable {
+                                         auto shared = weak.lock();
+                                         if (!shared) return;
+                                         auto answer = shared->take(ticket);
+                                         if (!answer) return;
+                                         if (reply.error) {
+                                           (*answer)(problem_response(problem_for(reply.error)));
+                                           return;
+                                         }
+                                         (*answer)(shared->render(id, std::move(reply.result)));
+                                       });
                    });
   return true;
 }
@@ -90,7 +92,9 @@ void EndWaits::stop() {
     open.swap(shared_->open);
   }
   shared_->pool.join();  // a page being built is finished and sent
-  for (auto& [ticket, waiting] : open) waiting.second(shared_->render(waiting.first));
+  for (auto& [ticket, waiting] : open) {
+    waiting.second(shared_->render(waiting.first, std::nullopt));
+  }
 }
 
 }  // namespace rmaflow::api

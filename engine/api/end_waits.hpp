@@ -3,9 +3,10 @@
 // client follows an instance without polling in a loop; `POST /v1/instances?wait=N` starts one
 // and waits for its end the same way, in one request.
 //
-// The engine tells (Engine::await_end, on its thread); the answer's page is built on this
-// component's own thread, never the engine's. When the server stops, the waits still out are
-// answered at once with the instance as it stands, so that stopping never waits on a long poll.
+// The engine tells (Engine::await_end, on its thread) and hands over the instance's committed
+// row; the answer's page is built from it on this component's own thread, never the engine's.
+// When the server stops, the waits still out are answered at once with the instance as it
+// stands, read from the store, so that stopping never waits on a long poll.
 //
 // Thread-safety: every method may be called from any thread. The engine's answers may come
 // after the server is gone: they then find nothing to answer.
@@ -13,10 +14,12 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/api/router.hpp"
 #include "rmaflow/engine.hpp"
+#include "rmaflow/store.hpp"
 
 namespace rmaflow::api {
 
@@ -24,9 +27,12 @@ class EndWaits {
   struct Shared;
 
  public:
-  // `render` builds the answer for an instance (its view, or a problem); it runs on the
-  // component's thread, or on the stopping thread.
-  explicit EndWaits(std::function<net::HttpResponse(const std::string& id)> render);
+  // `render` builds the answer for an instance (its view, or a problem) from its committed row,
+  // or, without one, from the store; it runs on the component's thread, or on the stopping
+  // thread.
+  using Render =
+      std::function<net::HttpResponse(const std::string& id, std::optional<InstanceRow> row)>;
+  explicit EndWaits(Render render);
   ~EndWaits();
   EndWaits(const EndWaits&) = delete;
   EndWaits& operator=(const EndWaits&) = delete;

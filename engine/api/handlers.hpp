@@ -28,6 +28,9 @@ void list_instances(ApiContext& context, ApiRequest& request, const Answer& answ
 void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer);
 // An instance's view (what GET /v1/instances/{id} answers). Throws ProblemError (404).
 net::HttpResponse instance_response(ApiContext& context, const std::string& id);
+// The same for `row`, a committed row already read (an awaited end's): what the view adds to
+// it (search attributes, pending commands, children) is read from the store.
+net::HttpResponse instance_response(ApiContext& context, InstanceRow row);
 void get_history(ApiContext& context, ApiRequest& request, const Answer& answer);
 void get_instance_graph(ApiContext& context, ApiRequest& request, const Answer& answer);
 

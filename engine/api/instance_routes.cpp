@@ -187,12 +187,19 @@ void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer
 
 net::HttpResponse instance_response(ApiContext& context, const std::string& id) {
   InstanceRow row;
+  {
+    auto store = context.reads.get();
+    row = must_get(*store, id);
+  }
+  return instance_response(context, std::move(row));
+}
+
+net::HttpResponse instance_response(ApiContext& context, InstanceRow row) {
   nlohmann::json out;
   std::vector<CommandRow> pending;
   std::vector<InstanceRow> children;
   {
     auto store = context.reads.get();
-    row = must_get(*store, id);
     out = instance_detail(*store, row, &context.definitions);
     // The engine applies queued commands within a moment, so the pending ones are few.
     for (auto& command : store->pending_commands(kPendingCommandsRead)) {

@@ -11,7 +11,7 @@
 
 namespace rmaflow::store {
 
-SQLite::Statement select_audit_trail(SQLite::Database& db, const AuditFilter& filter) {
+StatementCache::Use select_audit_trail(StatementCache& statements, const AuditFilter& filter) {
   // The type is written into the SQL, not bound: SQLite uses a partial index only when the
   // query's own WHERE implies the index's.
   std::vector<std::string> conditions = {
@@ -44,14 +44,15 @@ SQLite::Statement select_audit_trail(SQLite::Database& db, const AuditFilter& fi
     values.emplace_back(cursor->instance_id);
     values.emplace_back(cursor->seq);
   }
-  auto sql = fmt::format("SELECT {} FROM events WHERE {} ORDER BY at DESC, instance_id DESC, seq "
-                         "DESC LIMIT {}",
-                         kEventColumns, fmt::join(conditions, " AND "),
-                         std::min<std::size_t>(filter.limit, 100000));
-  SQLite::Statement statement(db, sql);
+  auto sql = fmt::format(
+      "SELECT {} FROM events WHERE {} ORDER BY at DESC, instance_id DESC, seq "
+      "DESC LIMIT ?",
+      kEventColumns, fmt::join(conditions, " AND "));
+  values.emplace_back(static_cast<std::int64_t>(std::min<std::size_t>(filter.limit, 100000)));
+  auto statement = statements.get(sql);
   int index = 1;
   for (const auto& value : values) {
-    std::visit([&](const auto& v) { statement.bind(index++, v); }, value);
+    std::visit([&](const auto& v) { statement->bind(index++, v); }, value);
   }
   return statement;
 }

@@ -48,7 +48,7 @@ void bind_group(const AttributeGroup& g, Binders& binders) {
   }
 }
 
-std::vector<AttributeGroup> group_attributes(SQLite::Database& db,
+std::vector<AttributeGroup> group_attributes(StatementCache& statements,
                                              const std::vector<AttributeCondition>& all) {
   std::vector<AttributeGroup> groups;
   for (const auto& condition : all) {
@@ -65,16 +65,16 @@ std::vector<AttributeGroup> group_attributes(SQLite::Database& db,
   // How many index entries each selects, counted no further than kDenseRows: one short walk of
   // the index on (name, value) each.
   for (auto& g : groups) {
-    SQLite::Statement count(
-        db, fmt::format("SELECT count(*) FROM (SELECT 1 FROM instance_attributes WHERE name = "
-                        "?{} LIMIT {})",
-                        tests_sql(g, "value"), kDenseRows));
+    auto count = statements.get(
+        fmt::format("SELECT count(*) FROM (SELECT 1 FROM instance_attributes WHERE name = "
+                    "?{} LIMIT {})",
+                    tests_sql(g, "value"), kDenseRows));
     Binders binders;
     bind_group(g, binders);
     int index = 1;
-    for (const auto& bind : binders) bind(count, index++);
-    count.executeStep();
-    g.matches = count.getColumn(0).getInt();
+    for (const auto& bind : binders) bind(*count, index++);
+    count->executeStep();
+    g.matches = count->getColumn(0).getInt();
   }
   std::stable_sort(groups.begin(), groups.end(),
                    [](const auto& a, const auto& b) { return a.matches < b.matches; });
@@ -83,7 +83,7 @@ std::vector<AttributeGroup> group_attributes(SQLite::Database& db,
 
 }  // namespace
 
-SQLite::Statement select_instances(SQLite::Database& db, const InstanceFilter& filter) {
+StatementCache::Use select_instances(StatementCache& statements, const InstanceFilter& filter) {
   std::vector<std::string> conditions;
   Binders binders;
   // Search attributes, planned here rather than left to SQLite, which cannot tell a selective
@@ -92,7 +92,7 @@ SQLite::Statement select_instances(SQLite::Database& db, const InstanceFilter& f
   // after its first matches however many there are; a selective range gives its few ids at
   // once; when every group is dense, instances are read in id order and each group probed.
   // The other groups are probes of the instance's own rows.
-  auto groups = group_attributes(db, filter.attributes);
+  auto groups = group_attributes(statements, filter.attributes);
   std::string from = "instances";
   std::string order = "id";
   std::size_t probes = 0;
@@ -159,12 +159,12 @@ SQLite::Statement select_instances(SQLite::Database& db, const InstanceFilter& f
   if (!conditions.empty()) sql += fmt::format(" WHERE {}", fmt::join(conditions, " AND "));
   sql += fmt::format(" ORDER BY {} LIMIT ?", order);
 
-  SQLite::Statement statement(db, sql);
+  auto statement = statements.get(sql);
   int index = 1;
-  for (const auto& bind : binders) bind(statement, index++);
+  for (const auto& bind : binders) bind(*statement, index++);
   // SQLite reads a negative LIMIT as "no limit"; a limit past int64 means the same.
   constexpr auto kMaxLimit = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-  statement.bind(
+  statement->bind(
       index, filter.limit > kMaxLimit ? std::int64_t{-1} : static_cast<std::int64_t>(filter.limit));
   return statement;
 }

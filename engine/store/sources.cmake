@@ -27,4 +27,5 @@ set(RMAFLOW_STORE_SOURCES
   engine/store/sqlite_error.cpp
   engine/store/sqlite_store.cpp
   engine/store/state_codec.cpp
+  engine/store/statement_cache.cpp
 )

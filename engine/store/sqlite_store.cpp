@@ -114,8 +114,9 @@ PutResult SqliteStore::put_definition(const DefinitionRow& row) {
 
 std::optional<DefinitionRow> SqliteStore::get_definition(const std::string& name, int version) {
   return guard(path_, "read definitions from", [&] {
-    SQLite::Statement s(
-        db_, select_from(kDefinitionColumns, "definitions", "WHERE name = ? AND version = ?"));
+    auto use = statements_.get(
+        select_from(kDefinitionColumns, "definitions", "WHERE name = ? AND version = ?"));
+    auto& s = *use;
     s.bind(1, name);
     s.bind(2, version);
     return read_one(s, read_definition);
@@ -124,8 +125,9 @@ std::optional<DefinitionRow> SqliteStore::get_definition(const std::string& name
 
 std::optional<DefinitionRow> SqliteStore::latest_definition(const std::string& name) {
   return guard(path_, "read definitions from", [&] {
-    SQLite::Statement s(db_, select_from(kDefinitionColumns, "definitions",
-                                         "WHERE name = ? ORDER BY version DESC LIMIT 1"));
+    auto use = statements_.get(select_from(kDefinitionColumns, "definitions",
+                                           "WHERE name = ? ORDER BY version DESC LIMIT 1"));
+    auto& s = *use;
     s.bind(1, name);
     return read_one(s, read_definition);
   });
@@ -133,8 +135,9 @@ std::optional<DefinitionRow> SqliteStore::latest_definition(const std::string& n
 
 std::vector<DefinitionRow> SqliteStore::list_definitions() {
   return guard(path_, "read definitions from", [&] {
-    SQLite::Statement s(db_,
-                        select_from(kDefinitionColumns, "definitions", "ORDER BY name, version"));
+    auto use =
+        statements_.get(select_from(kDefinitionColumns, "definitions", "ORDER BY name, version"));
+    auto& s = *use;
     return read_all(s, read_definition);
   });
 }
@@ -151,7 +154,8 @@ void SqliteStore::commit(const WriteBatch& batch) {
 
 std::optional<InstanceRow> SqliteStore::get_instance(const std::string& id) {
   return guard(path_, "read instances from", [&] {
-    SQLite::Statement s(db_, select_from(kInstanceColumns, "instances", "WHERE id = ?"));
+    auto use = statements_.get(select_from(kInstanceColumns, "instances", "WHERE id = ?"));
+    auto& s = *use;
     s.bind(1, id);
     return read_one(s, read_instance);
   });
@@ -162,9 +166,10 @@ std::optional<InstanceRow> SqliteStore::find_by_business_key(const std::string& 
   if (key.empty()) return std::nullopt;  // an empty key means "none" and identifies nothing
   return guard(path_, "read instances from", [&] {
     // The literal `business_key <> ''` lets SQLite use the partial unique index.
-    SQLite::Statement s(db_, select_from(kInstanceColumns, "instances",
-                                         "WHERE workflow = ? AND business_key = ? "
-                                         "AND business_key <> ''"));
+    auto use = statements_.get(select_from(kInstanceColumns, "instances",
+                                           "WHERE workflow = ? AND business_key = ? "
+                                           "AND business_key <> ''"));
+    auto& s = *use;
     s.bind(1, workflow);
     s.bind(2, key);
     return read_one(s, read_instance);
@@ -173,7 +178,8 @@ std::optional<InstanceRow> SqliteStore::find_by_business_key(const std::string& 
 
 std::vector<InstanceRow> SqliteStore::list_instances(const InstanceFilter& filter) {
   return guard(path_, "read instances from", [&] {
-    SQLite::Statement s = select_instances(db_, filter);
+    auto use = select_instances(statements_, filter);
+    auto& s = *use;
     return read_all(s, read_instance);
   });
 }
@@ -181,7 +187,8 @@ std::vector<InstanceRow> SqliteStore::list_instances(const InstanceFilter& filte
 std::map<InstanceStatus, std::int64_t> SqliteStore::count_by_status() {
   return guard(path_, "count instances in", [&] {
     // Answered from the instances_status index alone.
-    SQLite::Statement s(db_, "SELECT status, COUNT(*) FROM instances GROUP BY status");
+    auto use = statements_.get("SELECT status, COUNT(*) FROM instances GROUP BY status");
+    auto& s = *use;
     std::map<InstanceStatus, std::int64_t> counts;
     while (s.executeStep()) {
       counts[static_cast<InstanceStatus>(s.getColumn(0).getInt())] = s.getColumn(1).getInt64();
@@ -199,8 +206,9 @@ std::vector<InstanceRow> SqliteStore::active_instances() {
 
 std::vector<EventRow> SqliteStore::history(const std::string& id) {
   return guard(path_, "read the history from", [&] {
-    SQLite::Statement s(db_,
-                        select_from(kEventColumns, "events", "WHERE instance_id = ? ORDER BY seq"));
+    auto use =
+        statements_.get(select_from(kEventColumns, "events", "WHERE instance_id = ? ORDER BY seq"));
+    auto& s = *use;
     s.bind(1, id);
     return read_all(s, read_event);
   });
@@ -210,12 +218,13 @@ std::vector<StepCount> SqliteStore::count_unfinished(const std::string& workflow
   return guard(path_, "count instances in", [&] {
     // Final statuses are 10 and up (status.hpp); the range lets SQLite use instances_status.
     // Every cursor counts: the main line and each branch stand at a step of their own.
-    SQLite::Statement s(
-        db_, fmt::format("SELECT workflow, version, json_extract(c.value, '$.step') AS at, "
-                         "status, count(*) FROM instances, json_each(instances.cursors) AS c "
-                         "WHERE status < 10 {} GROUP BY workflow, version, at, status "
-                         "ORDER BY workflow, version, at, status",
-                         workflow.empty() ? "" : "AND workflow = ?"));
+    auto use = statements_.get(
+        fmt::format("SELECT workflow, version, json_extract(c.value, '$.step') AS at, "
+                    "status, count(*) FROM instances, json_each(instances.cursors) AS c "
+                    "WHERE status < 10 {} GROUP BY workflow, version, at, status "
+                    "ORDER BY workflow, version, at, status",
+                    workflow.empty() ? "" : "AND workflow = ?"));
+    auto& s = *use;
     if (!workflow.empty()) s.bind(1, workflow);
     return read_all(s, [](const SQLite::Statement& row) {
       return StepCount{row.getColumn(0).getString(), row.getColumn(1).getInt(),
@@ -230,11 +239,12 @@ std::vector<InstanceTally> SqliteStore::tally_instances(TimePoint since, Duratio
   if (bucket.count() <= 0) throw Error(Errc::invalid_argument, "a tally's interval must be positive");
   return guard(path_, "count instances in", [&] {
     // One pass over the instances; SQLite aggregates, so only the counts come back.
-    SQLite::Statement s(db_,
-                        "SELECT workflow, status, "
-                        "CASE WHEN created_at >= ?1 THEN (created_at - ?1) / ?2 ELSE -1 END, "
-                        "CASE WHEN ended_at >= ?1 THEN (ended_at - ?1) / ?2 ELSE -1 END, "
-                        "count(*) FROM instances GROUP BY 1, 2, 3, 4");
+    auto use = statements_.get(
+        "SELECT workflow, status, "
+        "CASE WHEN created_at >= ?1 THEN (created_at - ?1) / ?2 ELSE -1 END, "
+        "CASE WHEN ended_at >= ?1 THEN (ended_at - ?1) / ?2 ELSE -1 END, "
+        "count(*) FROM instances GROUP BY 1, 2, 3, 4");
+    auto& s = *use;
     s.bind(1, static_cast<std::int64_t>(to_millis(since)));
     s.bind(2, static_cast<std::int64_t>(bucket.count()));
     return read_all(s, [](const SQLite::Statement& row) {
@@ -248,15 +258,17 @@ std::vector<InstanceTally> SqliteStore::tally_instances(TimePoint since, Duratio
 
 std::vector<EventRow> SqliteStore::audit_trail(const AuditFilter& filter) {
   return guard(path_, "read the audit trail from", [&] {
-    auto s = select_audit_trail(db_, filter);
+    auto use = select_audit_trail(statements_, filter);
+    auto& s = *use;
     return read_all(s, read_event);
   });
 }
 
 std::vector<TimerRow> SqliteStore::due_timers(TimePoint until, std::size_t limit) {
   return guard(path_, "read timers from", [&] {
-    SQLite::Statement s(db_, select_from(kTimerColumns, "timers",
-                                         "WHERE due <= ? ORDER BY due, instance_id, branch, name LIMIT ?"));
+    auto use = statements_.get(select_from(
+        kTimerColumns, "timers", "WHERE due <= ? ORDER BY due, instance_id, branch, name LIMIT ?"));
+    auto& s = *use;
     s.bind(1, static_cast<std::int64_t>(to_millis(until)));
     s.bind(2, static_cast<std::int64_t>(limit));
     return read_all(s, read_timer);
@@ -266,8 +278,9 @@ std::vector<TimerRow> SqliteStore::due_timers(TimePoint until, std::size_t limit
 std::optional<SignalRow> SqliteStore::find_signal(const std::string& instance_id,
                                                   const std::string& idempotency_key) {
   return guard(path_, "read signals from", [&] {
-    SQLite::Statement s(db_, select_from(kSignalColumns, "signals",
-                                         "WHERE instance_id = ? AND idempotency_key = ?", "seq"));
+    auto use = statements_.get(select_from(kSignalColumns, "signals",
+                                           "WHERE instance_id = ? AND idempotency_key = ?", "seq"));
+    auto& s = *use;
     s.bind(1, instance_id);
     s.bind(2, idempotency_key);
     return read_one(s, read_signal);
@@ -278,10 +291,11 @@ std::optional<SignalRow> SqliteStore::oldest_pending_signal(const std::string& i
                                                             const std::string& name) {
   return guard(path_, "read signals from", [&] {
     // The literal `consumed_at IS NULL` lets SQLite use the partial index signals_pending.
-    SQLite::Statement s(db_, select_from(kSignalColumns, "signals",
-                                         "WHERE instance_id = ? AND name = ? "
-                                         "AND consumed_at IS NULL ORDER BY seq LIMIT 1",
-                                         "seq"));
+    auto use = statements_.get(select_from(kSignalColumns, "signals",
+                                           "WHERE instance_id = ? AND name = ? "
+                                           "AND consumed_at IS NULL ORDER BY seq LIMIT 1",
+                                           "seq"));
+    auto& s = *use;
     s.bind(1, instance_id);
     s.bind(2, name);
     return read_one(s, read_signal);
@@ -290,8 +304,9 @@ std::optional<SignalRow> SqliteStore::oldest_pending_signal(const std::string& i
 
 std::vector<SignalRow> SqliteStore::signals(const std::string& instance_id) {
   return guard(path_, "read signals from", [&] {
-    SQLite::Statement s(
-        db_, select_from(kSignalColumns, "signals", "WHERE instance_id = ? ORDER BY seq", "seq"));
+    auto use = statements_.get(
+        select_from(kSignalColumns, "signals", "WHERE instance_id = ? ORDER BY seq", "seq"));
+    auto& s = *use;
     s.bind(1, instance_id);
     return read_all(s, read_signal);
   });
@@ -299,9 +314,10 @@ std::vector<SignalRow> SqliteStore::signals(const std::string& instance_id) {
 
 nlohmann::json SqliteStore::attributes(const std::string& instance_id) {
   return guard(path_, "read search attributes from", [&] {
-    SQLite::Statement s(db_,
-                        "SELECT name, value FROM instance_attributes WHERE instance_id = ? ORDER "
-                        "BY name");
+    auto use = statements_.get(
+        "SELECT name, value FROM instance_attributes WHERE instance_id = ? ORDER "
+        "BY name");
+    auto& s = *use;
     s.bind(1, instance_id);
     nlohmann::json out = nlohmann::json::object();
     while (s.executeStep()) {
@@ -338,8 +354,9 @@ std::int64_t SqliteStore::add_command(const CommandRow& command) {
 std::vector<CommandRow> SqliteStore::pending_commands(std::size_t limit) {
   return guard(path_, "read commands from", [&] {
     // The literal `outcome = ''` lets SQLite use the partial index commands_pending.
-    SQLite::Statement s(db_, select_from(kCommandColumns, "commands",
-                                         "WHERE outcome = '' ORDER BY id LIMIT ?", "id"));
+    auto use = statements_.get(
+        select_from(kCommandColumns, "commands", "WHERE outcome = '' ORDER BY id LIMIT ?", "id"));
+    auto& s = *use;
     s.bind(1, sql_limit(limit));
     return read_all(s, read_command);
   });
@@ -347,7 +364,8 @@ std::vector<CommandRow> SqliteStore::pending_commands(std::size_t limit) {
 
 std::optional<CommandRow> SqliteStore::get_command(std::int64_t id) {
   return guard(path_, "read commands from", [&] {
-    SQLite::Statement s(db_, select_from(kCommandColumns, "commands", "WHERE id = ?", "id"));
+    auto use = statements_.get(select_from(kCommandColumns, "commands", "WHERE id = ?", "id"));
+    auto& s = *use;
     s.bind(1, static_cast<std::int64_t>(id));
     return read_one(s, read_command);
   });
@@ -359,9 +377,10 @@ std::vector<CommandRow> SqliteStore::list_commands(const std::string& instance_i
     // The newest `limit`, returned oldest first.
     std::string where = std::string("WHERE (?1 = '' OR instance_id = ?1)") +
                         (pending_only ? " AND outcome = ''" : "") + " ORDER BY id DESC LIMIT ?2";
-    SQLite::Statement s(db_, fmt::format("SELECT * FROM ({}) ORDER BY id",
-                                         select_from(kCommandColumns, "commands", where.c_str(),
-                                                     "id")));
+    auto use =
+        statements_.get(fmt::format("SELECT * FROM ({}) ORDER BY id",
+                                    select_from(kCommandColumns, "commands", where.c_str(), "id")));
+    auto& s = *use;
     s.bind(1, instance_id);
     s.bind(2, sql_limit(limit));
     return read_all(s, read_command);
@@ -385,7 +404,8 @@ bool SqliteStore::withdraw_command(std::int64_t id, TimePoint at, const std::str
 
 std::optional<JobRow> SqliteStore::get_job(const std::string& id) {
   return guard(path_, "read jobs from", [&] {
-    SQLite::Statement s(db_, select_from(kJobColumns, "jobs", "WHERE id = ?"));
+    auto use = statements_.get(select_from(kJobColumns, "jobs", "WHERE id = ?"));
+    auto& s = *use;
     s.bind(1, id);
     return read_one(s, read_job);
   });
@@ -393,8 +413,9 @@ std::optional<JobRow> SqliteStore::get_job(const std::string& id) {
 
 std::vector<JobRow> SqliteStore::list_jobs(const std::string& before_id, std::size_t limit) {
   return guard(path_, "read jobs from", [&] {
-    SQLite::Statement s(db_, select_from(kJobColumns, "jobs",
-                                         "WHERE ?1 = '' OR id < ?1 ORDER BY id DESC LIMIT ?2"));
+    auto use = statements_.get(
+        select_from(kJobColumns, "jobs", "WHERE ?1 = '' OR id < ?1 ORDER BY id DESC LIMIT ?2"));
+    auto& s = *use;
     s.bind(1, before_id);
     s.bind(2, sql_limit(limit));
     return read_all(s, read_job);
@@ -403,8 +424,9 @@ std::vector<JobRow> SqliteStore::list_jobs(const std::string& before_id, std::si
 
 std::vector<JobRow> SqliteStore::running_jobs() {
   return guard(path_, "read jobs from", [&] {
-    SQLite::Statement s(db_,
-                        select_from(kJobColumns, "jobs", "WHERE state = 'running' ORDER BY id"));
+    auto use =
+        statements_.get(select_from(kJobColumns, "jobs", "WHERE state = 'running' ORDER BY id"));
+    auto& s = *use;
     return read_all(s, read_job);
   });
 }
@@ -415,7 +437,8 @@ std::vector<JobItemRow> SqliteStore::job_items(const std::string& job_id,
   return guard(path_, "read job items from", [&] {
     std::string where = std::string("WHERE job_id = ?1 AND instance_id > ?2") +
                         (refused_only ? " AND applied = 0" : "") + " ORDER BY instance_id LIMIT ?3";
-    SQLite::Statement s(db_, select_from(kJobItemColumns, "job_items", where.c_str()));
+    auto use = statements_.get(select_from(kJobItemColumns, "job_items", where.c_str()));
+    auto& s = *use;
     s.bind(1, job_id);
     s.bind(2, after_instance);
     s.bind(3, sql_limit(limit));

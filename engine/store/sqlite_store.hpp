@@ -14,6 +14,7 @@
 #include "engine/store/batch_writer.hpp"
 #include "engine/store/checkpointer.hpp"
 #include "engine/store/engine_lock.hpp"
+#include "engine/store/statement_cache.hpp"
 #include "rmaflow/store.hpp"
 
 namespace rmaflow::store {
@@ -73,6 +74,7 @@ class SqliteStore final : public Store {
   SQLite::Database db_;
   std::optional<BatchWriter> writer_;  // absent when read-only
   std::optional<Checkpointer> checkpointer_;  // an engine's store only
+  StatementCache statements_{db_};            // the reads' statements (goes before db_)
 };
 
 }  // namespace rmaflow::store

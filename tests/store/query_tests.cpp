@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <set>
 
 #include "engine/store/instance_query.hpp"
+#include "engine/store/statement_cache.hpp"
 #include "tests/store/store_rows.hpp"
 #include "tests/support/process.hpp"
 
@@ -403,10 +405,83 @@ TEST_CASE("Store.List.Issue19.ChildrenAreFoundThroughTheParentIndex") {
   InstanceFilter filter;
   filter.parent_id = "p-1";
   filter.limit = 50;
-  auto query = store::select_instances(db, filter);
-  SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + query.getQuery());
+  store::StatementCache statements(db);
+  auto query = store::select_instances(statements, filter);
+  SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + query->getQuery());
   std::string text;
   while (plan.executeStep()) text += plan.getColumn(3).getString() + "\n";
   CHECK_MESSAGE(text.find("instances_parent") != std::string::npos, text);
   CHECK_MESSAGE(text.find("SCAN instances") == std::string::npos, text);
+}
+
+// A connection's reads keep their statements prepared (StatementCache): a read that stopped
+// after its first row must not leave its snapshot open, or every later read on the connection
+// would see the database as it was then.
+TEST_CASE("Store.Reads.SeeEveryLaterCommit") {
+  TempDir dir;
+  const auto path = dir.file("snapshots.db");
+  auto writer = open_sqlite_store(path);
+  WriteBatch batch;
+  batch.instances = {testing::instance_row("i-1"), testing::instance_row("i-2")};
+  writer->commit(batch);
+  auto reader = open_sqlite_store(path, testing::read_only_option());
+
+  for (int round = 0; round < 3; ++round) {
+    REQUIRE(reader->get_instance("i-1"));  // one row of a statement that could yield more
+    CHECK(listed(*reader, [](auto& f) { f.limit = 1; }) == Ids{"i-1"});  // stops after one
+    WriteBatch change;
+    change.instances = {testing::instance_row("i-2")};
+    change.instances[0].status = InstanceStatus::failed;
+    change.instances[0].updated_at = from_millis(1'700'000'000'000 + round + 1);
+    change.instances.push_back(testing::instance_row(fmt::format("n-{}", round)));
+    writer->commit(change);
+
+    CHECK(reader->get_instance(fmt::format("n-{}", round)));
+    CHECK(listed(*reader, [](auto& f) { f.statuses = {InstanceStatus::failed}; }) == Ids{"i-2"});
+    CHECK(reader->get_instance("i-2")->updated_at == from_millis(1'700'000'000'000 + round + 1));
+    CHECK(ids_of(reader->list_instances({})).size() == static_cast<std::size_t>(3 + round));
+  }
+}
+
+TEST_CASE("Store.StatementCache.PreparesEachStatementOnce") {
+  TempDir dir;
+  const auto path = dir.file("cache.db");
+  open_sqlite_store(path);  // the schema
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  store::StatementCache cache(db, /*capacity=*/2);
+
+  const std::string one = "SELECT count(*) FROM instances WHERE status = ?";
+  const SQLite::Statement* first = nullptr;
+  {
+    auto use = cache.get(one);
+    first = &*use;
+    use->bind(1, 1);
+    REQUIRE(use->executeStep());
+    CHECK(use->getColumn(0).getInt() == 0);
+  }
+  {
+    auto again = cache.get(one);  // the same statement, reset and without bindings
+    CHECK(&*again == first);
+    REQUIRE(again->executeStep());
+    CHECK(again->getColumn(0).getInt() == 0);
+    // The same SQL inside a use of it: a statement of its own, not kept.
+    auto inner = cache.get(one);
+    CHECK(&*inner != first);
+    inner->bind(1, 1);
+    REQUIRE(inner->executeStep());
+    CHECK(cache.size() == 1);
+  }
+
+  // Past its capacity the cache drops the statements not in use, never one in use.
+  auto held = cache.get(one);
+  cache.get("SELECT 2").operator*().executeStep();
+  auto third = cache.get("SELECT 3");
+  CHECK(cache.size() == 2);
+  CHECK(&*held == first);
+  REQUIRE(third->executeStep());
+  CHECK(third->getColumn(0).getInt() == 3);
+
+  // SQL that does not prepare throws, and leaves the cache as it was.
+  CHECK_THROWS_AS(cache.get("SELECT FROM nowhere"), SQLite::Exception);
+  CHECK(cache.size() == 2);
 }
