@@ -209,6 +209,7 @@ void PgConnection::ensure_connected() {
   if (PQstatus(conn_) != CONNECTION_OK) throw PgFailure(one_line(PQerrorMessage(conn_)), "");
   PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
   prepared_.clear();
+  queries_.clear();
   if (on_connect_) on_connect_(*this);
 }
 
@@ -243,6 +244,26 @@ PgResult PgConnection::exec(const PgStatement& statement, const PgParams& params
   auto values = params.pointers();
   return check(PQexecPrepared(conn_, statement.name, static_cast<int>(values.size()), values.data(),
                               nullptr, nullptr, 0));
+}
+
+PgResult PgConnection::query(const std::string& sql, const PgParams& params) {
+  ensure_connected();
+  auto found = queries_.find(sql);
+  if (found == queries_.end()) {
+    if (queries_.size() >= kMaxQueries) {
+      for (const auto& [text, name] : queries_) {
+        check(PQexec(conn_, fmt::format("DEALLOCATE {}", name).c_str()));
+      }
+      queries_.clear();
+    }
+    // Named apart from the PgStatements' names, which are words.
+    auto name = fmt::format("rmaflow_query_{}", ++next_query_);
+    check(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
+    found = queries_.emplace(sql, std::move(name)).first;
+  }
+  auto values = params.pointers();
+  return check(PQexecPrepared(conn_, found->second.c_str(), static_cast<int>(values.size()),
+                              values.data(), nullptr, nullptr, 0));
 }
 
 void PgConnection::exec_script(const std::string& sql) {

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "rmaflow/errors.hpp"
@@ -114,6 +115,11 @@ class PgConnection {
 
   PgResult exec(std::string_view sql, const PgParams& params = {});
   PgResult exec(const PgStatement& statement, const PgParams& params);
+  // A read, prepared on this connection the first time its SQL comes, so that the server
+  // parses and plans it once. At most kMaxQueries are kept; past that they are all
+  // deallocated and prepared again as they come.
+  PgResult query(const std::string& sql, const PgParams& params = {});
+  static constexpr std::size_t kMaxQueries = 64;
   // Several statements without parameters (a migration's DDL).
   void exec_script(const std::string& sql);
 
@@ -129,6 +135,8 @@ class PgConnection {
   pg_conn* conn_ = nullptr;
   std::function<void(PgConnection&)> on_connect_;
   std::set<std::string, std::less<>> prepared_;
+  std::unordered_map<std::string, std::string> queries_;  // query()'s: SQL to its name
+  std::uint64_t next_query_ = 0;
   bool in_transaction_ = false;
 };
 

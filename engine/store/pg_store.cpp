@@ -130,7 +130,7 @@ PutResult PgStore::put_definition(const DefinitionRow& row) {
 
 std::optional<DefinitionRow> PgStore::get_definition(const std::string& name, int version) {
   return pg_guard(connection_, "read definitions from", [&] {
-    auto r = connection_.exec(
+    auto r = connection_.query(
         pg_select_from(kDefinitionColumns, "definitions", "WHERE name = $1 AND version = $2"),
         PgParams().add(name).add(version));
     return pg_read_one(r, read_definition_columns<PgColumns>);
@@ -139,16 +139,16 @@ std::optional<DefinitionRow> PgStore::get_definition(const std::string& name, in
 
 std::optional<DefinitionRow> PgStore::latest_definition(const std::string& name) {
   return pg_guard(connection_, "read definitions from", [&] {
-    auto r = connection_.exec(pg_select_from(kDefinitionColumns, "definitions",
-                                             "WHERE name = $1 ORDER BY version DESC LIMIT 1"),
-                              PgParams().add(name));
+    auto r = connection_.query(pg_select_from(kDefinitionColumns, "definitions",
+                                              "WHERE name = $1 ORDER BY version DESC LIMIT 1"),
+                               PgParams().add(name));
     return pg_read_one(r, read_definition_columns<PgColumns>);
   });
 }
 
 std::vector<DefinitionRow> PgStore::list_definitions() {
   return pg_guard(connection_, "read definitions from", [&] {
-    auto r = connection_.exec(
+    auto r = connection_.query(
         pg_select_from(kDefinitionColumns, "definitions", "ORDER BY name, version"));
     return pg_read_all(r, read_definition_columns<PgColumns>);
   });
@@ -181,8 +181,8 @@ void PgStore::commit(const WriteBatch& batch) {
 
 std::optional<InstanceRow> PgStore::get_instance(const std::string& id) {
   return pg_guard(connection_, "read instances from", [&] {
-    auto r = connection_.exec(pg_select_from(kInstanceColumns, "instances", "WHERE id = $1"),
-                              PgParams().add(id));
+    auto r = connection_.query(pg_select_from(kInstanceColumns, "instances", "WHERE id = $1"),
+                               PgParams().add(id));
     return pg_read_one(r, read_instance_columns<PgColumns>);
   });
 }
@@ -192,10 +192,10 @@ std::optional<InstanceRow> PgStore::find_by_business_key(const std::string& work
   if (key.empty()) return std::nullopt;  // an empty key means "none" and identifies nothing
   return pg_guard(connection_, "read instances from", [&] {
     // The literal `business_key <> ''` lets the planner use the partial unique index.
-    auto r = connection_.exec(pg_select_from(kInstanceColumns, "instances",
-                                             "WHERE workflow = $1 AND business_key = $2 "
-                                             "AND business_key <> ''"),
-                              PgParams().add(workflow).add(key));
+    auto r = connection_.query(pg_select_from(kInstanceColumns, "instances",
+                                              "WHERE workflow = $1 AND business_key = $2 "
+                                              "AND business_key <> ''"),
+                               PgParams().add(workflow).add(key));
     return pg_read_one(r, read_instance_columns<PgColumns>);
   });
 }
@@ -203,13 +203,14 @@ std::optional<InstanceRow> PgStore::find_by_business_key(const std::string& work
 std::vector<InstanceRow> PgStore::list_instances(const InstanceFilter& filter) {
   return pg_guard(connection_, "read instances from", [&] {
     auto query = pg_select_instances(filter);
-    return pg_read_all(connection_.exec(query.sql, query.params), read_instance_columns<PgColumns>);
+    return pg_read_all(connection_.query(query.sql, query.params),
+                       read_instance_columns<PgColumns>);
   });
 }
 
 std::map<InstanceStatus, std::int64_t> PgStore::count_by_status() {
   return pg_guard(connection_, "count instances in", [&] {
-    auto r = connection_.exec("SELECT status, count(*) FROM instances GROUP BY status");
+    auto r = connection_.query("SELECT status, count(*) FROM instances GROUP BY status");
     std::map<InstanceStatus, std::int64_t> counts;
     for (int i = 0; i < r.rows(); ++i) {
       PgColumns row{r, i};
@@ -233,7 +234,7 @@ std::vector<InstanceRow> PgStore::active_instances() {
 
 std::vector<EventRow> PgStore::history(const std::string& id) {
   return pg_guard(connection_, "read the history from", [&] {
-    auto r = connection_.exec(
+    auto r = connection_.query(
         pg_select_from(kEventColumns, "events", "WHERE instance_id = $1 ORDER BY seq"),
         PgParams().add(id));
     return pg_read_all(r, read_event_columns<PgColumns>);
@@ -246,7 +247,7 @@ std::vector<StepCount> PgStore::count_unfinished(const std::string& workflow) {
     // branch stand at a step of their own. Steps sort byte by byte, as in SQLite.
     PgParams params;
     if (!workflow.empty()) params.add(workflow);
-    auto r = connection_.exec(
+    auto r = connection_.query(
         fmt::format("SELECT workflow, version, (c.value ->> 'step') COLLATE \"C\" AS at, status, "
                     "count(*) FROM instances, jsonb_array_elements(instances.cursors::jsonb) "
                     "AS c(value) WHERE status < 10 {} GROUP BY workflow, version, at, status "
@@ -264,7 +265,7 @@ std::vector<InstanceTally> PgStore::tally_instances(TimePoint since, Duration bu
   if (bucket.count() <= 0)
     throw Error(Errc::invalid_argument, "a tally's interval must be positive");
   return pg_guard(connection_, "count instances in", [&] {
-    auto r = connection_.exec(
+    auto r = connection_.query(
         "SELECT workflow, status, "
         "CASE WHEN created_at >= $1::bigint THEN (created_at - $1::bigint) / $2::bigint "
         "ELSE -1 END, "
@@ -281,7 +282,7 @@ std::vector<InstanceTally> PgStore::tally_instances(TimePoint since, Duration bu
 std::vector<EventRow> PgStore::audit_trail(const AuditFilter& filter) {
   return pg_guard(connection_, "read the audit trail from", [&] {
     auto query = pg_select_audit_trail(filter);
-    return pg_read_all(connection_.exec(query.sql, query.params), read_event_columns<PgColumns>);
+    return pg_read_all(connection_.query(query.sql, query.params), read_event_columns<PgColumns>);
   });
 }
 
@@ -290,7 +291,7 @@ std::vector<TimerRow> PgStore::due_timers(TimePoint until, std::size_t limit) {
     PgParams params;
     params.add(until);
     pg_add_limit(params, limit);
-    auto r = connection_.exec(
+    auto r = connection_.query(
         pg_select_from(kTimerColumns, "timers",
                        fmt::format("WHERE due <= $1{} ORDER BY due, instance_id, branch, name "
                                    "LIMIT $2",
@@ -305,9 +306,9 @@ std::optional<SignalRow> PgStore::find_signal(const std::string& instance_id,
                                               const std::string& idempotency_key) {
   return pg_guard(connection_, "read signals from", [&] {
     auto r =
-        connection_.exec(pg_select_from(kSignalColumns, "signals",
-                                        "WHERE instance_id = $1 AND idempotency_key = $2", "seq"),
-                         PgParams().add(instance_id).add(idempotency_key));
+        connection_.query(pg_select_from(kSignalColumns, "signals",
+                                         "WHERE instance_id = $1 AND idempotency_key = $2", "seq"),
+                          PgParams().add(instance_id).add(idempotency_key));
     return pg_read_one(r, read_signal_columns<PgColumns>);
   });
 }
@@ -316,18 +317,18 @@ std::optional<SignalRow> PgStore::oldest_pending_signal(const std::string& insta
                                                         const std::string& name) {
   return pg_guard(connection_, "read signals from", [&] {
     // The literal `consumed_at IS NULL` lets the planner use the partial index signals_pending.
-    auto r = connection_.exec(pg_select_from(kSignalColumns, "signals",
-                                             "WHERE instance_id = $1 AND name = $2 "
-                                             "AND consumed_at IS NULL ORDER BY seq LIMIT 1",
-                                             "seq"),
-                              PgParams().add(instance_id).add(name));
+    auto r = connection_.query(pg_select_from(kSignalColumns, "signals",
+                                              "WHERE instance_id = $1 AND name = $2 "
+                                              "AND consumed_at IS NULL ORDER BY seq LIMIT 1",
+                                              "seq"),
+                               PgParams().add(instance_id).add(name));
     return pg_read_one(r, read_signal_columns<PgColumns>);
   });
 }
 
 std::vector<SignalRow> PgStore::signals(const std::string& instance_id) {
   return pg_guard(connection_, "read signals from", [&] {
-    auto r = connection_.exec(
+    auto r = connection_.query(
         pg_select_from(kSignalColumns, "signals", "WHERE instance_id = $1 ORDER BY seq", "seq"),
         PgParams().add(instance_id));
     return pg_read_all(r, read_signal_columns<PgColumns>);
@@ -336,7 +337,7 @@ std::vector<SignalRow> PgStore::signals(const std::string& instance_id) {
 
 nlohmann::json PgStore::attributes(const std::string& instance_id) {
   return pg_guard(connection_, "read search attributes from", [&] {
-    auto r = connection_.exec(
+    auto r = connection_.query(
         "SELECT name, kind, number_value, text_value FROM instance_attributes "
         "WHERE instance_id = $1 ORDER BY name",
         PgParams().add(instance_id));
@@ -365,7 +366,7 @@ std::vector<CommandRow> PgStore::pending_commands(std::size_t limit) {
   return pg_guard(connection_, "read commands from", [&] {
     PgParams params;
     pg_add_limit(params, limit);
-    auto r = connection_.exec(
+    auto r = connection_.query(
         pg_select_from(
             kCommandColumns, "commands",
             fmt::format("WHERE outcome = ''{} ORDER BY id LIMIT $1", held_filter("instance_id"))
@@ -378,8 +379,8 @@ std::vector<CommandRow> PgStore::pending_commands(std::size_t limit) {
 
 std::optional<CommandRow> PgStore::get_command(std::int64_t id) {
   return pg_guard(connection_, "read commands from", [&] {
-    auto r = connection_.exec(pg_select_from(kCommandColumns, "commands", "WHERE id = $1", "id"),
-                              PgParams().add(id));
+    auto r = connection_.query(pg_select_from(kCommandColumns, "commands", "WHERE id = $1", "id"),
+                               PgParams().add(id));
     return pg_read_one(r, read_command_columns<PgColumns>);
   });
 }
@@ -393,7 +394,7 @@ std::vector<CommandRow> PgStore::list_commands(const std::string& instance_id, b
     PgParams params;
     params.add(instance_id);
     pg_add_limit(params, limit);
-    auto r = connection_.exec(
+    auto r = connection_.query(
         fmt::format("SELECT * FROM ({}) AS newest ORDER BY id",
                     pg_select_from(kCommandColumns, "commands", where.c_str(), "id")),
         params);
@@ -414,7 +415,7 @@ bool PgStore::withdraw_command(std::int64_t id, TimePoint at, const std::string&
 std::optional<JobRow> PgStore::get_job(const std::string& id) {
   return pg_guard(connection_, "read jobs from", [&] {
     auto r =
-        connection_.exec(pg_select_from(kJobColumns, "jobs", "WHERE id = $1"), PgParams().add(id));
+        connection_.query(pg_select_from(kJobColumns, "jobs", "WHERE id = $1"), PgParams().add(id));
     return pg_read_one(r, read_job_columns<PgColumns>);
   });
 }
@@ -424,17 +425,17 @@ std::vector<JobRow> PgStore::list_jobs(const std::string& before_id, std::size_t
     PgParams params;
     params.add(before_id);
     pg_add_limit(params, limit);
-    auto r =
-        connection_.exec(pg_select_from(kJobColumns, "jobs",
-                                        "WHERE $1::text = '' OR id < $1 ORDER BY id DESC LIMIT $2"),
-                         params);
+    auto r = connection_.query(
+        pg_select_from(kJobColumns, "jobs",
+                       "WHERE $1::text = '' OR id < $1 ORDER BY id DESC LIMIT $2"),
+        params);
     return pg_read_all(r, read_job_columns<PgColumns>);
   });
 }
 
 std::vector<JobRow> PgStore::running_jobs() {
   return pg_guard(connection_, "read jobs from", [&] {
-    auto r = connection_.exec(
+    auto r = connection_.query(
         pg_select_from(kJobColumns, "jobs", "WHERE state = 'running' ORDER BY id"));
     return pg_read_all(r, read_job_columns<PgColumns>);
   });
@@ -449,7 +450,7 @@ std::vector<JobItemRow> PgStore::job_items(const std::string& job_id,
     PgParams params;
     params.add(job_id).add(after_instance);
     pg_add_limit(params, limit);
-    auto r = connection_.exec(pg_select_from(kJobItemColumns, "job_items", where.c_str()), params);
+    auto r = connection_.query(pg_select_from(kJobItemColumns, "job_items", where.c_str()), params);
     return pg_read_all(r, read_job_item_columns<PgColumns>);
   });
 }

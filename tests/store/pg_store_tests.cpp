@@ -1,6 +1,7 @@
 // What the PostgreSQL store does on its own: how it names the database in errors (never with
 // the password), which databases it refuses, and its connection coming back after a loss.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <string>
 #include <thread>
@@ -148,6 +149,33 @@ TEST_CASE("Store.Postgres.ReconnectsAfterTheConnectionIsLost") {
   CHECK(std::string(e.what()).find("another rmaflow engine is running on " + uri) !=
         std::string::npos);
   CHECK(std::string(e.what()).find("server process") != std::string::npos);
+}
+
+// Reads are prepared once per connection (PgConnection::query), and no more than kMaxQueries
+// of them stay prepared on the server however many different ones come.
+TEST_CASE("Store.Postgres.ReadsArePreparedOncePerConnection") {
+  auto uri = PgCluster::shared().create_database();
+  store::PgConnection connection(uri, nullptr);
+  auto prepared = [&] {
+    return connection
+        .query("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'rmaflow_query_%'")
+        .int64(0, 0);
+  };
+  for (int i = 0; i < 3; ++i) {
+    CHECK(connection.query("SELECT $1::int + 1", store::PgParams().add(i)).integer(0, 0) == i + 1);
+  }
+  CHECK(prepared() == 2);  // that one and the count itself
+  for (int i = 0; i < 150; ++i) {
+    auto sql = fmt::format("SELECT $1::int + {}", i);
+    CHECK(connection.query(sql, store::PgParams().add(1)).integer(0, 0) == i + 1);
+    CHECK(connection.query(sql, store::PgParams().add(2)).integer(0, 0) == i + 2);
+  }
+  auto kept = prepared();
+  CHECK(kept >= 1);
+  CHECK(kept <= static_cast<std::int64_t>(store::PgConnection::kMaxQueries));
+  // A read that fails is an error of its own; the connection goes on.
+  CHECK_THROWS_AS(connection.query("SELECT no_such_column FROM pg_class"), store::PgFailure);
+  CHECK(connection.query("SELECT $1::int + 1", store::PgParams().add(41)).integer(0, 0) == 42);
 }
 
 TEST_CASE("Store.Postgres.BatchesLargerThanAPipelineChunkAreAllOrNothing") {
