@@ -251,8 +251,10 @@ PgResult PgConnection::query(const std::string& sql, const PgParams& params) {
   auto found = queries_.find(sql);
   if (found == queries_.end()) {
     if (queries_.size() >= kMaxQueries) {
+      // Forgotten whether or not the server drops them (it does not in a failed transaction,
+      // which refuses every statement): a name is never used twice.
       for (const auto& [text, name] : queries_) {
-        check(PQexec(conn_, fmt::format("DEALLOCATE {}", name).c_str()));
+        PgResult(PQexec(conn_, fmt::format("DEALLOCATE {}", name).c_str()));
       }
       queries_.clear();
     }
