@@ -116,8 +116,11 @@ class PgConnection {
   PgResult exec(std::string_view sql, const PgParams& params = {});
   PgResult exec(const PgStatement& statement, const PgParams& params);
   // A read, prepared on this connection the first time its SQL comes, so that the server
-  // parses and plans it once. At most kMaxQueries are kept; past that they are all
-  // deallocated and prepared again as they come.
+  // parses it once; at most kMaxQueries are kept (past that they are all deallocated and
+  // prepared again as they come). The server may then plan it once for any values (a generic
+  // plan): only for reads whose best plan does not depend on their values, such as a lookup
+  // by key. A filtered list (a rare status best walks its index, a common one the ids in
+  // order) goes through exec(), which plans it for its values at each call.
   PgResult query(const std::string& sql, const PgParams& params = {});
   static constexpr std::size_t kMaxQueries = 64;
   // Several statements without parameters (a migration's DDL).

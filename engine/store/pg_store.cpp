@@ -203,8 +203,8 @@ std::optional<InstanceRow> PgStore::find_by_business_key(const std::string& work
 std::vector<InstanceRow> PgStore::list_instances(const InstanceFilter& filter) {
   return pg_guard(connection_, "read instances from", [&] {
     auto query = pg_select_instances(filter);
-    return pg_read_all(connection_.query(query.sql, query.params),
-                       read_instance_columns<PgColumns>);
+    // Planned for its values at each call, as every filtered list here (PgConnection::query).
+    return pg_read_all(connection_.exec(query.sql, query.params), read_instance_columns<PgColumns>);
   });
 }
 
@@ -247,7 +247,7 @@ std::vector<StepCount> PgStore::count_unfinished(const std::string& workflow) {
     // branch stand at a step of their own. Steps sort byte by byte, as in SQLite.
     PgParams params;
     if (!workflow.empty()) params.add(workflow);
-    auto r = connection_.query(
+    auto r = connection_.exec(
         fmt::format("SELECT workflow, version, (c.value ->> 'step') COLLATE \"C\" AS at, status, "
                     "count(*) FROM instances, jsonb_array_elements(instances.cursors::jsonb) "
                     "AS c(value) WHERE status < 10 {} GROUP BY workflow, version, at, status "
@@ -265,7 +265,7 @@ std::vector<InstanceTally> PgStore::tally_instances(TimePoint since, Duration bu
   if (bucket.count() <= 0)
     throw Error(Errc::invalid_argument, "a tally's interval must be positive");
   return pg_guard(connection_, "count instances in", [&] {
-    auto r = connection_.query(
+    auto r = connection_.exec(
         "SELECT workflow, status, "
         "CASE WHEN created_at >= $1::bigint THEN (created_at - $1::bigint) / $2::bigint "
         "ELSE -1 END, "
@@ -282,7 +282,7 @@ std::vector<InstanceTally> PgStore::tally_instances(TimePoint since, Duration bu
 std::vector<EventRow> PgStore::audit_trail(const AuditFilter& filter) {
   return pg_guard(connection_, "read the audit trail from", [&] {
     auto query = pg_select_audit_trail(filter);
-    return pg_read_all(connection_.query(query.sql, query.params), read_event_columns<PgColumns>);
+    return pg_read_all(connection_.exec(query.sql, query.params), read_event_columns<PgColumns>);
   });
 }
 
@@ -394,7 +394,7 @@ std::vector<CommandRow> PgStore::list_commands(const std::string& instance_id, b
     PgParams params;
     params.add(instance_id);
     pg_add_limit(params, limit);
-    auto r = connection_.query(
+    auto r = connection_.exec(
         fmt::format("SELECT * FROM ({}) AS newest ORDER BY id",
                     pg_select_from(kCommandColumns, "commands", where.c_str(), "id")),
         params);
@@ -425,10 +425,10 @@ std::vector<JobRow> PgStore::list_jobs(const std::string& before_id, std::size_t
     PgParams params;
     params.add(before_id);
     pg_add_limit(params, limit);
-    auto r = connection_.query(
-        pg_select_from(kJobColumns, "jobs",
-                       "WHERE $1::text = '' OR id < $1 ORDER BY id DESC LIMIT $2"),
-        params);
+    auto r =
+        connection_.exec(pg_select_from(kJobColumns, "jobs",
+                                        "WHERE $1::text = '' OR id < $1 ORDER BY id DESC LIMIT $2"),
+                         params);
     return pg_read_all(r, read_job_columns<PgColumns>);
   });
 }
@@ -450,7 +450,7 @@ std::vector<JobItemRow> PgStore::job_items(const std::string& job_id,
     PgParams params;
     params.add(job_id).add(after_instance);
     pg_add_limit(params, limit);
-    auto r = connection_.query(pg_select_from(kJobItemColumns, "job_items", where.c_str()), params);
+    auto r = connection_.exec(pg_select_from(kJobItemColumns, "job_items", where.c_str()), params);
     return pg_read_all(r, read_job_item_columns<PgColumns>);
   });
 }
