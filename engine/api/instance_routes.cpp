@@ -185,42 +185,23 @@ void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer
   context.end_waits->wait(context.engine, id, Duration(*wait * 1000), answer);
 }
 
-net::HttpResponse instance_response(ApiContext& context, const std::string& id) {
-  InstanceRow row;
-  {
-    auto store = context.reads.get();
-    row = must_get(*store, id);
-  }
-  return instance_response(context, std::move(row));
-}
+namespace {
 
-net::HttpResponse instance_response(ApiContext& context, InstanceRow row) {
-  nlohmann::json out;
+// An instance's view: `row` and what is read beside it through `store` (in the caller's read
+// transaction, so that they agree with each other).
+nlohmann::json instance_view(ApiContext& context, Store& store, const InstanceRow& row) {
+  auto out = instance_detail(store, row, &context.definitions);
+  // The engine applies queued commands within a moment, so the pending ones are few.
   std::vector<CommandRow> pending;
-  std::vector<InstanceRow> children;
-  {
-    auto store = context.reads.get();
-    out = instance_detail(*store, row, &context.definitions);
-    // The engine applies queued commands within a moment, so the pending ones are few.
-    for (auto& command : store->pending_commands(kPendingCommandsRead)) {
-      if (command.instance_id == row.id) pending.push_back(std::move(command));
-    }
-    InstanceFilter filter;
-    filter.parent_id = row.id;
-    filter.limit = kMaxChildrenShown;
-    children = store->list_instances(filter);
+  for (auto& command : store.pending_commands(kPendingCommandsRead)) {
+    if (command.instance_id == row.id) pending.push_back(std::move(command));
   }
   out["pending_commands"] = commands_json(pending);
-  // A call waiting its turn behind its adapter's limits (the engine's, not the database's).
-  if (auto queued = context.engine.queued_call(row.id)) {
-    out["queued_call"] = {{"adapter", queued->adapter},
-                          {"operation", queued->operation},
-                          {"branch", queued->branch},
-                          {"since", format_time(queued->since)},
-                          {"position", queued->position}};
-  }
+  InstanceFilter filter;
+  filter.parent_id = row.id;
+  filter.limit = kMaxChildrenShown;
   auto list = nlohmann::json::array();
-  for (const auto& child : children) {
+  for (const auto& child : store.list_instances(filter)) {
     list.push_back({{"id", child.id},
                     {"workflow", child.workflow},
                     {"status", to_string(child.status)},
@@ -228,7 +209,40 @@ net::HttpResponse instance_response(ApiContext& context, InstanceRow row) {
                     {"branch", child.parent ? child.parent->branch : std::string()}});
   }
   out["children"] = std::move(list);
-  return json_response(200, out);
+  return out;
+}
+
+// The view answered: with the call the instance waits to make behind its adapter's limits,
+// if any (the engine's, not the database's).
+net::HttpResponse view_response(ApiContext& context, const std::string& id, nlohmann::json view) {
+  if (auto queued = context.engine.queued_call(id)) {
+    view["queued_call"] = {{"adapter", queued->adapter},
+                           {"operation", queued->operation},
+                           {"branch", queued->branch},
+                           {"since", format_time(queued->since)},
+                           {"position", queued->position}};
+  }
+  return json_response(200, view);
+}
+
+}  // namespace
+
+net::HttpResponse instance_response(ApiContext& context, const std::string& id) {
+  nlohmann::json view;
+  {
+    auto store = context.reads.get();
+    store->read_together([&] { view = instance_view(context, *store, must_get(*store, id)); });
+  }
+  return view_response(context, id, std::move(view));
+}
+
+net::HttpResponse instance_response(ApiContext& context, InstanceRow row) {
+  nlohmann::json view;
+  {
+    auto store = context.reads.get();
+    store->read_together([&] { view = instance_view(context, *store, row); });
+  }
+  return view_response(context, row.id, std::move(view));
 }
 
 void get_instance_graph(ApiContext& context, ApiRequest& request, const Answer& answer) {

@@ -273,8 +273,9 @@ void PgConnection::exec_script(const std::string& sql) {
   check(PQexec(conn_, sql.c_str()));
 }
 
-PgTransaction::PgTransaction(PgConnection& connection) : connection_(connection) {
-  connection_.exec_script("BEGIN");
+PgTransaction::PgTransaction(PgConnection& connection, const char* begin)
+    : connection_(connection) {
+  connection_.exec_script(begin);
   connection_.in_transaction_ = true;
 }
 

@@ -123,6 +123,7 @@ class PgConnection {
   // order) goes through exec(), which plans it for its values at each call.
   PgResult query(const std::string& sql, const PgParams& params = {});
   static constexpr std::size_t kMaxQueries = 64;
+  bool in_transaction() const { return in_transaction_; }
   // Several statements without parameters (a migration's DDL).
   void exec_script(const std::string& sql);
 
@@ -143,10 +144,11 @@ class PgConnection {
   bool in_transaction_ = false;
 };
 
-// BEGIN on construction; ROLLBACK on destruction unless commit() ran (never throws).
+// BEGIN on construction (`begin`, which may name an isolation level); ROLLBACK on destruction
+// unless commit() ran (never throws).
 class PgTransaction {
  public:
-  explicit PgTransaction(PgConnection& connection);
+  explicit PgTransaction(PgConnection& connection, const char* begin = "BEGIN");
   ~PgTransaction();
   PgTransaction(const PgTransaction&) = delete;
   PgTransaction& operator=(const PgTransaction&) = delete;

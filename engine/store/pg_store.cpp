@@ -200,6 +200,18 @@ std::optional<InstanceRow> PgStore::find_by_business_key(const std::string& work
   });
 }
 
+void PgStore::read_together(const std::function<void()>& reads) {
+  if (connection_.in_transaction()) {
+    reads();
+    return;
+  }
+  std::optional<PgTransaction> tx;
+  pg_guard(connection_, "read from",
+           [&] { tx.emplace(connection_, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"); });
+  reads();  // what it throws rolls the transaction back
+  pg_guard(connection_, "read from", [&] { tx->commit(); });
+}
+
 std::vector<InstanceRow> PgStore::list_instances(const InstanceFilter& filter) {
   return pg_guard(connection_, "read instances from", [&] {
     auto query = pg_select_instances(filter);

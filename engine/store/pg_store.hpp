@@ -34,6 +34,7 @@ class PgStore final : public Store {
   std::optional<InstanceRow> get_instance(const std::string& id) override;
   std::optional<InstanceRow> find_by_business_key(const std::string& workflow,
                                                   const std::string& key) override;
+  void read_together(const std::function<void()>& reads) override;
   std::vector<InstanceRow> list_instances(const InstanceFilter& filter) override;
   std::map<InstanceStatus, std::int64_t> count_by_status() override;
   std::vector<InstanceRow> active_instances() override;

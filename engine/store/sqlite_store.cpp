@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <limits>
 
@@ -174,6 +175,23 @@ std::optional<InstanceRow> SqliteStore::find_by_business_key(const std::string& 
     s.bind(2, key);
     return read_one(s, read_instance);
   });
+}
+
+void SqliteStore::read_together(const std::function<void()>& reads) {
+  if (sqlite3_get_autocommit(db_.getHandle()) == 0) {  // inside a transaction already
+    reads();
+    return;
+  }
+  // Deferred: the read transaction begins with the first read and ends here.
+  guard(path_, "read from", [&] { statements_.get("BEGIN")->exec(); });
+  try {
+    reads();
+  } catch (...) {
+    // Cannot fail for a read: the connection is back in autocommit for the next caller.
+    sqlite3_exec(db_.getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  guard(path_, "read from", [&] { statements_.get("COMMIT")->exec(); });
 }
 
 std::vector<InstanceRow> SqliteStore::list_instances(const InstanceFilter& filter) {

@@ -421,6 +421,12 @@ class Store {
   virtual std::optional<InstanceRow> get_instance(const std::string& id) = 0;
   virtual std::optional<InstanceRow> find_by_business_key(const std::string& workflow,
                                                           const std::string& key) = 0;
+  // Runs `reads`, and the reads it makes through this store see one committed state: a view
+  // put together from several reads (an instance, its commands, its children) is not torn by
+  // a commit between them: one read transaction (on PostgreSQL, REPEATABLE READ); a call
+  // inside a transaction joins it. For reads only; what `reads` throws is thrown on, the
+  // transaction ended.
+  virtual void read_together(const std::function<void()>& reads) { reads(); }
   // Ordered by id (ids sort by creation time).
   virtual std::vector<InstanceRow> list_instances(const InstanceFilter& filter) = 0;
   // How many instances have each status (statuses without any are left out).
@@ -571,6 +577,7 @@ class StoreWrapper : public Store {
                                                   const std::string& k) override {
     return target_->find_by_business_key(w, k);
   }
+  void read_together(const std::function<void()>& reads) override { target_->read_together(reads); }
   std::vector<InstanceRow> list_instances(const InstanceFilter& f) override {
     return target_->list_instances(f);
   }

@@ -741,3 +741,56 @@ TEST_CASE_TEMPLATE("Store.Conformance.OneEngineAtATime", B, RMAFLOW_BACKENDS) {
   auto successor = open_store(db.location, engine_option());
   CHECK(successor->pending_commands(10).size() == 1);
 }
+
+// A view put together from several reads sees one committed state (Store::read_together):
+// a commit between two of its reads shows in neither.
+TEST_CASE_TEMPLATE("Store.Conformance.ReadsTogetherSeeOneCommittedState", B, RMAFLOW_BACKENDS) {
+  B backend;
+  auto writer = open_store(backend.location);
+  WriteBatch batch;
+  batch.instances = {instance_row("i-1")};
+  writer->commit(batch);
+  auto reader = open_store(backend.location, testing::read_only_option());
+  auto commit_new = [&](const std::string& id, std::optional<InstanceStatus> i1_status) {
+    WriteBatch change;
+    change.instances = {instance_row(id)};
+    if (i1_status) {
+      change.instances.push_back(instance_row("i-1"));
+      change.instances.back().status = *i1_status;
+    }
+    writer->commit(change);
+  };
+
+  bool nested = false;
+  reader->read_together([&] {
+    auto before = reader->get_instance("i-1");
+    REQUIRE(before);
+    REQUIRE(before->status != InstanceStatus::failed);
+    commit_new("n-1", InstanceStatus::failed);
+    CHECK(reader->get_instance("i-1")->status == before->status);
+    CHECK_FALSE(reader->get_instance("n-1"));
+    InstanceFilter failed;
+    failed.statuses = {InstanceStatus::failed};
+    CHECK(listed(*reader, failed).empty());
+    reader->read_together([&] {  // joins the one under way
+      nested = true;
+      CHECK_FALSE(reader->get_instance("n-1"));
+    });
+    CHECK_FALSE(reader->get_instance("n-1"));
+  });
+  CHECK(nested);
+  CHECK(reader->get_instance("i-1")->status == InstanceStatus::failed);
+  CHECK(reader->get_instance("n-1"));
+
+  // What the reads throw is thrown on, and the transaction has ended with it.
+  auto e = error_from([&] {
+    reader->read_together([&] {
+      reader->get_instance("i-1");
+      throw Error(Errc::not_found, "no instance x");
+    });
+  });
+  CHECK(e.code() == Errc::not_found);
+  commit_new("n-2", std::nullopt);
+  CHECK(reader->get_instance("n-2"));
+  reader->read_together([&] { CHECK(reader->get_instance("n-2")); });
+}
