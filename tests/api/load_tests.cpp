@@ -78,7 +78,7 @@ TEST_CASE("Api.Load.AnswersWhileAThousandInstancesRun") {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (completed < kInstances && std::chrono::steady_clock::now() < deadline) {
     auto health = api.get("/healthz", "");
-    REQUIRE(health.status == 200);
+    REQUIRE_MESSAGE(health.status == 200, health.text);  // the engine's state, if not ok
     auto running = api.get("/v1/instances?status=running&limit=1");
     REQUIRE(running.status == 200);
     auto one = api.get(running.body["items"].empty()
