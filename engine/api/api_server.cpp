@@ -19,8 +19,7 @@ struct ApiServer::State {
              }),
         end_waits([this](const std::string& id, std::optional<InstanceRow> row) {
           try {
-            return row ? instance_response(context, std::move(*row))
-                       : instance_response(context, id);
+            return instance_response(context, id, row);
           } catch (...) {
             return problem_response(problem_for(std::current_exception()));
           }

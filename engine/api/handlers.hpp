@@ -1,6 +1,8 @@
 // The API's route handlers, one group per file; routes.cpp binds them to methods and paths.
 #pragma once
 
+#include <optional>
+
 #include "engine/api/router.hpp"
 
 namespace rmaflow::api {
@@ -26,11 +28,12 @@ void get_audit(ApiContext& context, ApiRequest& request, const Answer& answer);
 void post_instance(ApiContext& context, ApiRequest& request, const Answer& answer);
 void list_instances(ApiContext& context, ApiRequest& request, const Answer& answer);
 void get_instance(ApiContext& context, ApiRequest& request, const Answer& answer);
-// An instance's view (what GET /v1/instances/{id} answers). Throws ProblemError (404).
-net::HttpResponse instance_response(ApiContext& context, const std::string& id);
-// The same for `row`, a committed row already read (an awaited end's): what the view adds to
-// it (search attributes, pending commands, children) is read from the store.
-net::HttpResponse instance_response(ApiContext& context, InstanceRow row);
+// An instance's view (what GET /v1/instances/{id} answers), from `row` when the caller has its
+// committed row already (an awaited end's), else from the store; what the view adds to the row
+// (search attributes, pending commands, children) is read from the store. Throws
+// ProblemError (404).
+net::HttpResponse instance_response(ApiContext& context, const std::string& id,
+                                    const std::optional<InstanceRow>& row = std::nullopt);
 void get_history(ApiContext& context, ApiRequest& request, const Answer& answer);
 void get_instance_graph(ApiContext& context, ApiRequest& request, const Answer& answer);
 

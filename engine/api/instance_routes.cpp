@@ -212,9 +212,19 @@ nlohmann::json instance_view(ApiContext& context, Store& store, const InstanceRo
   return out;
 }
 
-// The view answered: with the call the instance waits to make behind its adapter's limits,
-// if any (the engine's, not the database's).
-net::HttpResponse view_response(ApiContext& context, const std::string& id, nlohmann::json view) {
+}  // namespace
+
+net::HttpResponse instance_response(ApiContext& context, const std::string& id,
+                                    const std::optional<InstanceRow>& row) {
+  nlohmann::json view;
+  {
+    auto store = context.reads.get();
+    store->read_together([&] {
+      view = row ? instance_view(context, *store, *row)
+                 : instance_view(context, *store, must_get(*store, id));
+    });
+  }
+  // A call waiting its turn behind its adapter's limits (the engine's, not the database's).
   if (auto queued = context.engine.queued_call(id)) {
     view["queued_call"] = {{"adapter", queued->adapter},
                            {"operation", queued->operation},
@@ -223,26 +233,6 @@ net::HttpResponse view_response(ApiContext& context, const std::string& id, nloh
                            {"position", queued->position}};
   }
   return json_response(200, view);
-}
-
-}  // namespace
-
-net::HttpResponse instance_response(ApiContext& context, const std::string& id) {
-  nlohmann::json view;
-  {
-    auto store = context.reads.get();
-    store->read_together([&] { view = instance_view(context, *store, must_get(*store, id)); });
-  }
-  return view_response(context, id, std::move(view));
-}
-
-net::HttpResponse instance_response(ApiContext& context, InstanceRow row) {
-  nlohmann::json view;
-  {
-    auto store = context.reads.get();
-    store->read_together([&] { view = instance_view(context, *store, row); });
-  }
-  return view_response(context, row.id, std::move(view));
 }
 
 void get_instance_graph(ApiContext& context, ApiRequest& request, const Answer& answer) {

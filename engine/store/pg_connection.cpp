@@ -241,9 +241,13 @@ PgResult PgConnection::exec(const PgStatement& statement, const PgParams& params
     check(PQprepare(conn_, statement.name, statement.sql.c_str(), 0, nullptr));
     prepared_.emplace(statement.name);
   }
+  return exec_prepared(statement.name, params);
+}
+
+PgResult PgConnection::exec_prepared(const char* name, const PgParams& params) {
   auto values = params.pointers();
-  return check(PQexecPrepared(conn_, statement.name, static_cast<int>(values.size()), values.data(),
-                              nullptr, nullptr, 0));
+  return check(PQexecPrepared(conn_, name, static_cast<int>(values.size()), values.data(), nullptr,
+                              nullptr, 0));
 }
 
 PgResult PgConnection::query(const std::string& sql, const PgParams& params) {
@@ -263,9 +267,7 @@ PgResult PgConnection::query(const std::string& sql, const PgParams& params) {
     check(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
     found = queries_.emplace(sql, std::move(name)).first;
   }
-  auto values = params.pointers();
-  return check(PQexecPrepared(conn_, found->second.c_str(), static_cast<int>(values.size()),
-                              values.data(), nullptr, nullptr, 0));
+  return exec_prepared(found->second.c_str(), params);
 }
 
 void PgConnection::exec_script(const std::string& sql) {

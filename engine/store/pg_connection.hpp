@@ -132,6 +132,8 @@ class PgConnection {
   friend class PgPipeline;
   // Reconnects a broken connection; throws PgFailure inside a transaction, which is lost.
   void ensure_connected();
+  // Runs the statement prepared on this connection as `name`.
+  PgResult exec_prepared(const char* name, const PgParams& params);
   PgResult check(pg_result* result);
   PgFailure failure_of(pg_result* result) const;
 

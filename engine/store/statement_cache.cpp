@@ -9,8 +9,7 @@ StatementCache::Use::Use(Use&& other) noexcept
 
 StatementCache::Use::~Use() {
   if (entry_ == nullptr) return;  // its own statement, finalised with it; or moved from
-  entry_->statement.tryReset();
-  entry_->statement.clearBindings();
+  entry_->statement.tryReset();   // never throws; the bindings are cleared when it is next used
   entry_->in_use = false;
 }
 
@@ -18,6 +17,7 @@ StatementCache::Use StatementCache::get(const std::string& sql) {
   auto found = entries_.find(sql);
   if (found != entries_.end()) {
     if (found->second->in_use) return Use(std::make_unique<SQLite::Statement>(db_, sql));
+    found->second->statement.clearBindings();
     found->second->in_use = true;
     return Use(*found->second);
   }

@@ -1,7 +1,8 @@
 // The prepared statements of one SQLite connection, kept by their SQL and used again.
 //
-// Preparing a statement parses and plans its SQL: for a read by key that is most of its cost
-// (a profile of `GET /v1/instances/{id}` had three quarters of the read in sqlite3_prepare).
+// Preparing a statement parses and plans its SQL: for a read by key that costs more than the
+// read (a profile of the instance views that answer awaited ends had more of their time in
+// sqlite3_prepare than in reading).
 // A store asks the cache for its SQL and gets the statement ready to bind, prepared once.
 //
 // A Use resets the statement when it goes, so that no read transaction stays open between
