@@ -1,6 +1,8 @@
 // How calls to a simulated system behave on the wire: how long each takes and how some fail,
 // per operation. Every decision is drawn from a hash of (seed, operation, idempotency key,
 // call number), so a run is repeatable and a process that restarts takes the same decisions.
+// In-process, the key's instance id is replaced by the instance's business key (draw_identity),
+// so runs that give the same RMAs new instance ids still draw alike.
 #pragma once
 
 #include <cstdint>

@@ -5,11 +5,16 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "adapters/sim/sim_system.hpp"
 #include "rmaflow/adapter.hpp"
 
 namespace rmaflow::sim {
+
+// What a call's latency and faults are drawn from: its idempotency key, with the instance's id
+// replaced by the instance's business key when it has one.
+std::string draw_identity(const Invocation& call);
 
 class SimAdapter final : public Adapter {
  public:

@@ -61,8 +61,9 @@ TimePoint SimSystem::now() const {
 }
 
 SimSystem::Response SimSystem::execute(const std::string& operation, const std::string& key,
-                                       const nlohmann::json& input_given,
-                                       const std::string& undoes) {
+                                       const nlohmann::json& input_given, const std::string& undoes,
+                                       std::string_view draws) {
+  if (draws.empty()) draws = key;
   auto it = handlers_.find(operation);
   if (it == handlers_.end()) {
     return {Outcome::failure("UnknownOperation",
@@ -104,7 +105,7 @@ SimSystem::Response SimSystem::execute(const std::string& operation, const std::
   std::vector<SimJob> armed;
   if (it->second.read_only) {
     // A query: no effect to make idempotent, so no ledger entry; it may still be slow or fail.
-    auto plan = profiles_.plan(operation, key, 1);
+    auto plan = profiles_.plan(operation, draws, 1);
     response.latency = plan.latency;
     if (plan.fault == Fault::fail) {
       const auto& p = profiles_.profile(operation);
@@ -128,7 +129,7 @@ SimSystem::Response SimSystem::execute(const std::string& operation, const std::
   response.outcome = store_->call(
       key, name_, operation, input, now(),
       [&](const EffectLedger::Call& call, SimTx& tx) -> Outcome {
-        auto plan = profiles_.plan(operation, key, call.calls);
+        auto plan = profiles_.plan(operation, draws, call.calls);
         response.latency = plan.latency;
         response.late = plan.fault == Fault::late;
         if (plan.fault == Fault::fail) {

@@ -79,9 +79,12 @@ class SimSystem {
   // learnt. The input may then lack what that call answered (a label id): the answer the system
   // recorded fills the input's missing or null fields; when nothing was done under that key,
   // there is nothing to undo and the request succeeds with {"undone": false}.
+  //
+  // `draws`: what the call's latency and faults are drawn from, in place of the key (see
+  // draw_identity); empty: the key.
   Response execute(const std::string& operation, const std::string& key,
-                   const nlohmann::json& input,
-                   const std::string& undoes = "");
+                   const nlohmann::json& input, const std::string& undoes = "",
+                   std::string_view draws = {});
 
   bool has_operation(std::string_view operation) const;
   const std::vector<OperationInfo>& operations() const { return infos_; }

@@ -91,6 +91,7 @@ void EngineImpl::dispatch(Instance& inst, LiveCursor& c, bool limited) {
     call.outcome_unknown = undone->outcome_unknown;
   }
   call.idempotency_key = inst.idempotency_key(c);
+  call.business_key = inst.row.business_key;
   call.correlation_id = inst.row.correlation_id;
   if (options_.trace_sample < 1.0) {
     call.trace_sampled = trace_sampled(trace_id_of(call.correlation_id), options_.trace_sample);

@@ -37,6 +37,7 @@ struct Invocation {
   // <instance>:<step>[<branch key>...]:<visit>, stable across retries and restarts;
   // a compensation's ends in ":compensate"
   std::string idempotency_key;
+  std::string business_key;  // the instance's; empty when it was started without one
   std::string correlation_id;
   bool trace_sampled = true;  // the instance's trace is exported (EngineOptions::trace_sample)
   int attempt = 1;

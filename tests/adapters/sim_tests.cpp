@@ -130,6 +130,46 @@ TEST_CASE("Sim.Faults.AFractionFailsTheSameWayEveryRun") {
   CHECK(failing("{ create_label: { fail_rate: 0.25 } }\n    seed: 99") != a);
 }
 
+TEST_CASE("Sim.Faults.TheSameRmaMeetsTheSameFaultsUnderNewInstanceIds") {
+  Invocation call;
+  call.instance_id = "01JX0000000000000000000001";
+  call.idempotency_key = call.instance_id + ":issue_label:1";
+  call.business_key = "RMA-1005";
+  CHECK(sim::draw_identity(call) == "RMA-1005:issue_label:1");
+  call.business_key.clear();  // started without one: the key itself
+  CHECK(sim::draw_identity(call) == call.idempotency_key);
+  call.business_key = "RMA-1005";
+  call.idempotency_key = "K1";  // a key that does not start with the id is left alone
+  CHECK(sim::draw_identity(call) == "K1");
+
+  // Two runs of the same 200 RMAs, each giving every instance a new id: the same labels fail.
+  auto failing = [](const std::string& run) {
+    Sims sims("{ create_label: { fail_rate: 0.25 } }");
+    FakeHost host(kStart);
+    auto* carrier = sims.registry->find("carrier");
+    std::set<int> failed;
+    for (int i = 0; i < 200; ++i) {
+      Invocation c;
+      c.instance_id = fmt::format("{}-instance-{}", run, i);
+      c.business_key = fmt::format("RMA-{}", i);
+      c.operation = "create_label";
+      c.idempotency_key = c.instance_id + ":issue_label:1";
+      c.input = label_request(c.business_key);
+      c.deadline = kStart + kDay;
+      std::optional<Outcome> answer;
+      carrier->invoke(c, host, [&](Outcome o) { answer = std::move(o); });
+      host.advance_to(host.clock().now() + Duration(60'000));
+      REQUIRE(answer.has_value());
+      if (!answer->ok()) failed.insert(i);
+    }
+    return failed;
+  };
+  auto first = failing("first");
+  CHECK(first.size() > 30);
+  CHECK(first.size() < 70);
+  CHECK(failing("second") == first);
+}
+
 TEST_CASE("Sim.Faults.ALateAnswerStillAppliesTheEffectOnce") {
   Sims sims("{ create_label: { timeout_first: 1 } }");
   auto& carrier = sims.system("carrier");
