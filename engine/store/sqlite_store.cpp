@@ -186,12 +186,14 @@ void SqliteStore::read_together(const std::function<void()>& reads) {
   guard(path_, "read from", [&] { statements_.get("BEGIN")->exec(); });
   try {
     reads();
+    guard(path_, "read from", [&] { statements_.get("COMMIT")->exec(); });
   } catch (...) {
-    // Cannot fail for a read: the connection is back in autocommit for the next caller.
+    // Whatever failed, the reads or the COMMIT, the connection goes back to autocommit: a
+    // transaction left open would show every later read of this connection an old state.
+    // Cannot fail for a read transaction (and finding none open is harmless).
     sqlite3_exec(db_.getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
-  guard(path_, "read from", [&] { statements_.get("COMMIT")->exec(); });
 }
 
 std::vector<InstanceRow> SqliteStore::list_instances(const InstanceFilter& filter) {
