@@ -1,6 +1,7 @@
 #include "engine/runtime/batch.hpp"
 
 #include <algorithm>
+#include <cassert>
 
 namespace rmaflow {
 
@@ -102,18 +103,36 @@ void Batch::set_attributes(const Instance& inst, nlohmann::json values) {
 }
 
 WriteBatch Batch::take_writes(Rows rows) {
-  writes_.instances.reserve(dirty_.size());
+  if (rows == Rows::copied) return take_writes(copy_rows());
   lent_.clear();
+  writes_.instances.reserve(dirty_.size());
   for (Instance* inst : dirty_) {
     inst->refresh_summary();
-    if (rows == Rows::lent) {
-      writes_.instances.push_back(inst->lend_row());
-      lent_.push_back(inst);
-    } else {
-      writes_.instances.push_back(inst->snapshot());
-    }
-    inst->dirty = false;
+    writes_.instances.push_back(inst->lend_row());
+    lent_.push_back(inst);
   }
+  return take_dirty();
+}
+
+std::vector<InstanceRow> Batch::copy_rows() {
+  std::vector<InstanceRow> rows;
+  rows.reserve(dirty_.size());
+  for (Instance* inst : dirty_) {
+    inst->refresh_summary();
+    rows.push_back(inst->snapshot());
+  }
+  return rows;
+}
+
+WriteBatch Batch::take_writes(std::vector<InstanceRow> copied) {
+  assert(copied.size() == dirty_.size());
+  lent_.clear();
+  writes_.instances = std::move(copied);
+  return take_dirty();
+}
+
+WriteBatch Batch::take_dirty() {
+  for (Instance* inst : dirty_) inst->dirty = false;
   dirty_.clear();
   WriteBatch out = std::move(writes_);
   writes_.clear();

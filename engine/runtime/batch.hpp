@@ -65,12 +65,21 @@ class Batch {
   // Puts the dirty instances' rows into the write batch and hands both over; the Batch is
   // empty afterwards.
   WriteBatch take_writes(Rows rows);
+  // The dirty instances' rows, copied as take_writes(Rows::copied) would copy them: taken
+  // ahead, while the engine thread waits anyway, for a batch that nothing changes before it
+  // is taken with them.
+  std::vector<InstanceRow> copy_rows();
+  // take_writes(Rows::copied) with the rows copy_rows() returned, the batch unchanged since.
+  WriteBatch take_writes(std::vector<InstanceRow> copied);
   // Returns what take_writes() lent to `writes`: moved back after a commit, copied when the
   // writes are kept to be committed again.
   void give_back(WriteBatch& writes, bool keep_writes);
   std::vector<std::function<void()>> take_effects();
 
  private:
+  // Hands the writes over with the rows put in; nothing is dirty afterwards.
+  WriteBatch take_dirty();
+
   WriteBatch writes_;
   std::vector<Instance*> dirty_;
   std::vector<Instance*> lent_;  // the instance of each row of the writes handed over

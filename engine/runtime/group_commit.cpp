@@ -41,8 +41,12 @@ void GroupCommit::request() {
     // one being written has committed, before that one's effects run: they owe it nothing,
     // and the writer writes while they run instead of after.
     if (writing_) {
+      // Nothing changes the batch from here to its hand-over: its rows are copied while the
+      // writer still writes, rather than between one commit and the next.
+      auto copied = batch_.copy_rows();
+      fault_point("commit.copied");
       await_written();
-      complete_written(/*pass_on=*/true);
+      complete_written(std::move(copied));
     }
     if (!writing_ && !kept_.pending() && !batch_.empty()) hand_over();
     return;
@@ -70,8 +74,11 @@ void GroupCommit::flush() {
 }
 
 void GroupCommit::hand_over() {
+  hand_over(batch_.take_writes(Batch::Rows::copied));
+}
+
+void GroupCommit::hand_over(WriteBatch writes) {
   assert(!writing_);
-  WriteBatch writes = batch_.take_writes(Batch::Rows::copied);
   auto effects = batch_.take_effects();
   if (writes.empty()) {  // effects only: nothing is being written, so they may run now
     run(effects);
@@ -131,7 +138,7 @@ void GroupCommit::write_handed_over() {
 
 void GroupCommit::completed(std::uint64_t ticket) {
   if (!writing_ || writing_->ticket != ticket) return;  // flush() completed it already
-  complete_written(/*pass_on=*/false);
+  complete_written(std::nullopt);
   // What came in while it was written commits next, behind the handlers now queued.
   request();
 }
@@ -140,7 +147,7 @@ void GroupCommit::finish_writing() {
   // A completion's effects may fill the batch and hand it over in turn: wait for that too.
   while (writing_) {
     await_written();
-    complete_written(/*pass_on=*/false);
+    complete_written(std::nullopt);
   }
 }
 
@@ -149,7 +156,7 @@ void GroupCommit::await_written() {
   changed_.wait(lock, [this] { return writing_->done; });
 }
 
-void GroupCommit::complete_written(bool pass_on) {
+void GroupCommit::complete_written(std::optional<std::vector<InstanceRow>> pass_on) {
   BatchWithWriter written;
   {
     std::lock_guard lock(mu_);
@@ -161,7 +168,9 @@ void GroupCommit::complete_written(bool pass_on) {
     failed(written.error, written.writes, written.effects);
     return;
   }
-  if (pass_on && batch_.has_writes() && !kept_.pending()) hand_over();
+  if (pass_on && batch_.has_writes() && !kept_.pending()) {
+    hand_over(batch_.take_writes(std::move(*pass_on)));
+  }
   committed(written.writes, written.took);
   {
     // Freed by the writer: destroying a batch's rows costs the engine thread a twelfth of

@@ -9,10 +9,11 @@
 // run (and the handlers they queued: what they bring back at once joins it), or, once it is
 // full, as soon as the first has committed, before those effects run. Batches commit one at a
 // time, in order, and their effects run in that order. The rows handed over are copies, since the
-// engine goes on changing its instances; the store stays locked (StoreGate) from the hand-over
-// until the commit, so that the engine thread reads nothing from the store meanwhile that the
-// batch being written would change. flush() commits synchronously, for stopping and for
-// giving instances up.
+// engine goes on changing its instances; a full batch's rows are copied while the engine thread
+// waits for the batch before it, so that the copying is off the path between two commits. The store
+// stays locked (StoreGate) from the hand-over until the commit, so that the engine thread reads
+// nothing from the store meanwhile that the batch being written would change. flush() commits
+// synchronously, for stopping and for giving instances up.
 //
 // While the engine serves (serve()), a failed commit is not fatal: the batch is kept with its
 // effects and committed again after a delay (commit_retry.hpp) until it succeeds; meanwhile the
@@ -96,6 +97,8 @@ class GroupCommit {
  private:
   // Takes the batch (copied rows) and gives it to the writer. Nothing may be being written.
   void hand_over();
+  // The same with the batch's writes taken already.
+  void hand_over(WriteBatch writes);
   // The writer thread: writes each batch handed over, releases the store, posts completed();
   // frees the spent batches.
   void write_handed_over();
@@ -108,8 +111,9 @@ class GroupCommit {
   // Waits until the writer is done with the batch being written (one must be).
   void await_written();
   // Counts, observes and runs the effects of the written batch, or keeps it when it failed.
-  // With `pass_on`, the batch gathered meanwhile goes to the writer before those effects run.
-  void complete_written(bool pass_on);
+  // With `pass_on` (its rows, copied while waiting), the batch gathered meanwhile goes to the
+  // writer before those effects run.
+  void complete_written(std::optional<std::vector<InstanceRow>> pass_on);
   // Commits `writes`; on failure while serving keeps them with `effects` and arms the retry.
   // False when they are not committed.
   bool commit(WriteBatch& writes, std::vector<std::function<void()>>& effects);

@@ -176,11 +176,13 @@ TEST_CASE("Recovery.Sigkill.Issue19.WhileTheNextBatchIsBuilt") {
 
 // 6,000 starts at once fill batches to their cap (8,192 events), and a full batch goes to the
 // writer as soon as the one before it is committed, before that one's effects run. Killed there
-// (the first batch durable, its calls not made, the next one with the writer), then once SQLite
-// has copied its log back to the database file on its own thread but before the log started
-// over: each restart finds the last committed state, every effect applied once.
+// (the first batch durable, its calls not made, the next one with the writer), once a full
+// batch's rows are copied while the one before it is still being written, then once SQLite has
+// copied its log back to the database file on its own thread but before the log started over:
+// each restart finds the last committed state, every effect applied once.
 TEST_CASE("Recovery.Sigkill.Issue19.FullBatchesAndCheckpointsOffTheCommitPath") {
-  kill_and_recover({"commit.after:1", "checkpoint.copied:1", "commit.after:3"}, 6000);
+  kill_and_recover({"commit.after:1", "commit.copied:1", "checkpoint.copied:1", "commit.after:3"},
+                   6000);
 }
 
 TEST_CASE("Recovery.Sigkill.Issue19.WhileTheNextBatchIsBuiltOnPostgres") {

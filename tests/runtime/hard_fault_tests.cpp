@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <future>
+#include <map>
 #include <thread>
 
 #include "engine/runtime/quarantine.hpp"
@@ -154,6 +155,59 @@ TEST_CASE("Recovery.Issue12.AFailedCommitIsRetriedWhileServing") {
   CHECK(h.row(id).status == InstanceStatus::completed);
   check_contiguous(h.history(id));
   CHECK(h.engine->store().list_instances({}).size() == 1);  // the refused one never existed
+}
+
+// Batches capped at 16 events, so that a full batch waits, its rows copied, while the one
+// before it is written, and that one fails: the copies are dropped, the failed batch is kept and
+// committed again, and the full one commits after it. Every start acknowledged completes, each
+// call made once; a start refused while the batch was kept never existed.
+TEST_CASE("Recovery.Issue19.AFailedCommitWhileAFullBatchWaits") {
+  constexpr int kInstances = 120;
+  for (int fail_at : {3, 6, 10}) {
+    CAPTURE(fail_at);
+    Harness h(kThreeSteps);
+    h.close();
+    auto owned = std::make_unique<FaultyStore>(open_sqlite_store(h.db), fail_at);
+    FaultyStore* store = owned.get();
+    h.max_batch_events = 16;
+    h.open(std::move(owned));
+    script_all(*h.ext, kInstances);
+    std::vector<std::future<StartResult>> starts;
+    for (int i = 0; i < kInstances; ++i) {
+      starts.push_back(
+          h.engine->start({"three", std::nullopt, {{"key", std::to_string(i)}}, std::nullopt, ""}));
+    }
+    std::thread serving([&] { h.engine->run(); });
+    std::vector<std::string> acknowledged;
+    for (auto& s : starts) {
+      REQUIRE(s.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+      try {
+        acknowledged.push_back(s.get().instance_id);
+      } catch (const Error& e) {
+        CHECK(e.code() == Errc::storage);  // refused while the failed batch was kept
+      }
+    }
+    auto reader = open_sqlite_store(h.db, StoreOptions{SyncMode::full, true});
+    CHECK(eventually([&] {
+      for (const auto& id : acknowledged) {
+        if (reader->get_instance(id)->status != InstanceStatus::completed) return false;
+      }
+      return true;
+    }));
+    h.engine->stop();
+    serving.join();
+    CHECK(store->failures == 1);
+    CHECK_FALSE(acknowledged.empty());
+    CHECK(h.engine->store().list_instances({}).size() == acknowledged.size());
+    std::map<std::pair<std::string, std::string>, int> calls;
+    for (const auto& call : h.ext->calls()) ++calls[{call.instance_id, call.operation}];
+    CHECK(calls.size() == 3 * acknowledged.size());
+    for (const auto& [call, times] : calls) CHECK(times == 1);
+    for (const auto& id : acknowledged) {
+      CHECK(h.row(id).status == InstanceStatus::completed);
+      check_contiguous(h.history(id));
+    }
+  }
 }
 
 // A PostgreSQL database has no file to keep the quarantine record beside: it is kept in a

@@ -93,6 +93,7 @@ void Harness::open(std::unique_ptr<Store> store) {
   options.clock = clock;
   options.adapters = adapters;
   options.seed = 7;
+  if (max_batch_events > 0) options.max_batch_events = max_batch_events;
   engine = Engine::open(std::move(options));
 }
 

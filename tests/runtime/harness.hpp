@@ -85,6 +85,7 @@ class Harness {
   std::shared_ptr<ManualClock> clock;
   std::shared_ptr<ScriptedAdapter> ext;
   std::shared_ptr<AdapterRegistry> adapters;
+  std::size_t max_batch_events = 0;  // taken by open(); 0: the engine's default
   std::unique_ptr<Engine> engine;
 };
 
