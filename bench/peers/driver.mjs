@@ -4,6 +4,11 @@
 // only by the engine. Prints one JSON report; exits non-zero if any workflow did not complete.
 //   node driver.mjs --engine rmaflow|dbos|restate --url http://127.0.0.1:PORT [--label NAME]
 //                   [--concurrency 16] [--count 2000] [--warmup 200] [--steps 7]
+//                   [--cpu-of PID,PID...]
+// With --cpu-of, the report also gives the CPU time the engine's processes used over the measured
+// workflows (each PID with its children, living or ended, as /proc counts them), and the client's.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 
@@ -22,6 +27,7 @@ try {
       count: { type: 'string', default: '2000' },
       warmup: { type: 'string', default: '200' },
       steps: { type: 'string', default: '7' },
+      'cpu-of': { type: 'string', default: '' },
     },
   }));
 } catch (e) {
@@ -45,6 +51,10 @@ try {
   base = new URL(args.url ?? '');
 } catch {
   fail(`--url must be an http:// address, not "${args.url ?? ''}"`);
+}
+const cpuOf = args['cpu-of'] === '' ? [] : args['cpu-of'].split(',');
+if (!cpuOf.every((pid) => /^[1-9][0-9]{0,9}$/.test(pid))) {
+  fail(`--cpu-of must be process ids separated by commas, not "${args['cpu-of']}"`);
 }
 const kRequestTimeoutMs = 120_000;  // a workflow's wait is 60 s: an engine silent longer is stuck
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -118,14 +128,43 @@ async function closedLoop(total, prefix) {
   return { seconds: (performance.now() - began) / 1000, latencies };
 }
 
+// A process's fields in /proc/PID/stat after its name (which may hold spaces and parentheses):
+// [0] is its state, [1] its parent, [11] to [14] its user and system ticks and those of its
+// ended children (PostgreSQL's backends, for one, end into their postmaster's). Null once gone.
+function statFields(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+const ticksOf = (f) => (f ? [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]), 0) : 0);
+// The CPU seconds used so far by `pids` and their living children.
+function engineCpuSeconds(pids) {
+  let ticks = pids.reduce((sum, pid) => sum + ticksOf(statFields(pid)), 0);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    const f = statFields(entry);
+    if (f && pids.includes(f[1])) ticks += ticksOf(f);
+  }
+  return ticks / clockTicks;
+}
+const clockTicks = cpuOf.length ? Number(execFileSync('getconf', ['CLK_TCK']).toString()) : 100;
+
 function percentile(sorted, p) {
   return sorted.length ? sorted[Math.floor(p * (sorted.length - 1))] : 0;
 }
 
-let seconds, latencies;
+let seconds, latencies, engineCpu, clientCpu;
 try {
   await closedLoop(warmup, 'warmup');
+  const engineBefore = engineCpuSeconds(cpuOf);
+  const clientBefore = process.cpuUsage();
   ({ seconds, latencies } = await closedLoop(count, 'run'));
+  engineCpu = engineCpuSeconds(cpuOf) - engineBefore;
+  const client = process.cpuUsage(clientBefore);
+  clientCpu = (client.user + client.system) / 1e6;
 } catch (e) {
   fail(e.message);  // a workflow that did not complete, or an engine that did not answer
 }
@@ -137,5 +176,8 @@ console.log(JSON.stringify({
   workflows_per_s: round(count / seconds),
   workflow_latency_ms: { p50: round(percentile(latencies, 0.5)), p99: round(percentile(latencies, 0.99)),
                          max: round(latencies[latencies.length - 1]) },
+  ...(cpuOf.length ? { engine_cpu_ms_per_workflow: round(engineCpu * 1000 / count),
+                       engine_cores_busy: round(engineCpu / seconds) } : {}),
+  client_cpu_ms_per_workflow: round(clientCpu * 1000 / count),
 }));
 agent.destroy();

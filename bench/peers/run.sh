@@ -5,7 +5,8 @@
 # engine runs with its default durability: rmaflow on a SQLite file (synchronous=FULL), DBOS on
 # a throwaway PostgreSQL 15 cluster (fsync and synchronous_commit on), Restate on its own
 # RocksDB log (WAL fsync on); rmaflow-pg is rmaflow on the same cluster as DBOS. Prints one
-# JSON line per engine and round, then a summary.
+# JSON line per engine and round, then a summary; each line also gives the CPU time the engine's
+# processes used per workflow (PostgreSQL's among them, for DBOS and rmaflow-pg) and the client's.
 #   make bench-peers            (or: bench/peers/run.sh build/rmaflow)
 #   ROUNDS=3 COUNT=2000 WARMUP=200 CONCURRENCY=16 STEPS=7 ENGINES="rmaflow rmaflow-pg dbos restate"
 #   DBOS_POOL_SIZE=N   DBOS's PostgreSQL pool (its default: 10)
@@ -72,13 +73,15 @@ await_http() {
   cat "$log" >&2; fail "nothing answered on $url within 60 s"
 }
 
-drive() {  # ENGINE URL [LABEL]
-  node "$here/driver.mjs" --engine "$1" --url "$2" --label "${3:-$1}" --concurrency "$CONCURRENCY" \
+drive() {  # ENGINE URL LABEL PIDS: PIDS, separated by commas, are the engine's processes
+  node "$here/driver.mjs" --engine "$1" --url "$2" --label "$3" --cpu-of "$4" --concurrency "$CONCURRENCY" \
     --count "$COUNT" --warmup "$WARMUP" --steps "$STEPS" | tee -a "$scratch/results.jsonl"
 }
+# The PostgreSQL cluster's postmaster: its backends are its children.
+postmaster() { head -n 1 "$scratch/pg/data/postmaster.pid"; }
 
 # rmaflow: `rmaflow serve` on a fresh store (LABEL DB), a workflow of STEPS builtin.noop tasks.
-serve_rmaflow() {
+serve_rmaflow() {  # LABEL DB [PIDS: the store's own processes]
   local label=$1 db=$2 dir=$scratch/rmaflow port
   rm -rf "$dir" && mkdir -p "$dir/workflows"
   {
@@ -94,13 +97,13 @@ serve_rmaflow() {
     --listen "127.0.0.1:$port" > "$dir/serve.log" 2>&1 &
   local pid=$!; pids+=("$pid")
   await_http "http://127.0.0.1:$port/healthz" "$pid" "$dir/serve.log"
-  drive rmaflow "http://127.0.0.1:$port" "$label"
+  drive rmaflow "http://127.0.0.1:$port" "$label" "$pid${3:+,$3}"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 run_rmaflow() { serve_rmaflow rmaflow ""; }  # its SQLite file in the scratch directory
 run_rmaflow-pg() {
   psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE DATABASE rmaflow_bench_$1" postgres
-  serve_rmaflow rmaflow-pg "postgresql://postgres@127.0.0.1:$PG_PORT/rmaflow_bench_$1"
+  serve_rmaflow rmaflow-pg "postgresql://postgres@127.0.0.1:$PG_PORT/rmaflow_bench_$1" "$(postmaster)"
 }
 
 # DBOS: its TypeScript SDK (dbos-app.mjs) on a throwaway PostgreSQL 15 cluster.
@@ -120,7 +123,7 @@ run_dbos() {
     PORT=$port STEPS=$STEPS DBOS_POOL_SIZE=${DBOS_POOL_SIZE:-} node "$here/dbos-app.mjs" > "$log" 2>&1 &
   local pid=$!; pids+=("$pid")
   await_http "http://127.0.0.1:$port/" "$pid" "$log"
-  drive dbos "http://127.0.0.1:$port"
+  drive dbos "http://127.0.0.1:$port" dbos "$pid,$(postmaster)"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
@@ -144,7 +147,7 @@ run_restate() {
       .then(async (r) => { if (!r.ok) { console.error(r.status, await r.text()); process.exit(1); } })' \
     "http://127.0.0.1:$admin/deployments" "http://127.0.0.1:$service" \
     || { cat "$dir/server.log" >&2; fail "Restate did not take the bench service"; }
-  drive restate "http://127.0.0.1:$ingress"
+  drive restate "http://127.0.0.1:$ingress" restate "$rpid,$spid"
   kill "$rpid" "$spid"; wait "$rpid" "$spid" 2>/dev/null || true
 }
 
@@ -156,10 +159,14 @@ done
 
 node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
-  const by = {};
-  for (const l of lines) (by[l.engine] ??= []).push(l.workflows_per_s);
+  const by = {}, cpu = {};
+  for (const l of lines) {
+    (by[l.engine] ??= []).push(l.workflows_per_s);
+    (cpu[l.engine] ??= []).push(l.engine_cpu_ms_per_workflow);
+  }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-  const summary = Object.fromEntries(Object.entries(by).map(([e, xs]) => [e, { runs: xs, median: median(xs) }]));
+  const summary = Object.fromEntries(Object.entries(by).map(([e, xs]) => [e, {
+    runs: xs, median: median(xs), engine_cpu_ms_per_workflow: median(cpu[e]) }]));
   const peers = ["dbos", "restate"].filter((e) => by[e]).map((e) => median(by[e]));
   for (const [e, key] of [["rmaflow", "rmaflow_over_best_peer"], ["rmaflow-pg", "rmaflow_pg_over_best_peer"]]) {
     if (by[e] && peers.length) summary[key] = Math.round(median(by[e]) / Math.max(...peers) * 10) / 10;

@@ -54,6 +54,15 @@ void print_report(nlohmann::json& report) {
 namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
 
+// CPU time, user and system, used so far by `who`: RUSAGE_THREAD (the calling thread) or
+// RUSAGE_SELF (every thread of this process).
+double cpu_seconds(int who) {
+  rusage u{};
+  getrusage(who, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 struct BenchOptions {
   int instances = 20000;
   int steps = 5;
@@ -230,12 +239,7 @@ nlohmann::json run_to_end(
 
   // The engine runs on this thread (run_until_idle): its CPU time is the engine's own, apart
   // from the disk's waits and any other thread's work.
-  auto thread_cpu = [] {
-    rusage u{};
-    getrusage(RUSAGE_THREAD, &u);
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-  };
+  auto thread_cpu = [] { return cpu_seconds(RUSAGE_THREAD); };
   double cpu_before = thread_cpu();
   auto started = SteadyClock::now();
   std::vector<std::future<StartResult>> futures;
@@ -686,6 +690,7 @@ int bench_closed_loop(const BenchOptions& opt, const std::string& db_path,
   std::atomic<int> next{0};
   std::vector<std::vector<double>> latency_ms(static_cast<std::size_t>(opt.concurrency));
   std::vector<std::string> errors(static_cast<std::size_t>(opt.concurrency));
+  const double cpu_before = cpu_seconds(RUSAGE_SELF);
   auto began = SteadyClock::now();
   std::vector<std::thread> clients;
   for (int c = 0; c < opt.concurrency; ++c) {
@@ -713,6 +718,8 @@ int bench_closed_loop(const BenchOptions& opt, const std::string& db_path,
   }
   for (auto& t : clients) t.join();
   double seconds = std::chrono::duration<double>(SteadyClock::now() - began).count();
+  // Every thread's: the engine's, its commit writer's, the API's and the clients' own.
+  const double cpu = cpu_seconds(RUSAGE_SELF) - cpu_before;
   servers.clear();
   EngineStats stats;
   std::vector<double> step_ms;
@@ -743,7 +750,10 @@ int bench_closed_loop(const BenchOptions& opt, const std::string& db_path,
                            {"commits", stats.commits},
                            {"workflow_latency_ms", percentiles(all)},
                            {"per_step_ms_p50", percentile(all, 0.50) / opt.steps},
-                           {"step_latency_ms", percentiles(step_ms)}};
+                           {"step_latency_ms", percentiles(step_ms)},
+                           {"cpu_seconds", cpu},
+                           {"cpu_ms_per_workflow", cpu * 1000.0 / std::max<double>(1, all.size())},
+                           {"cores_busy", cpu / seconds}};
   if (opt.nodes > 0) report["nodes"] = opt.nodes;
   name_store(report, opt);
   report.update(raw_rates(opt, raw_dir, report["transitions_per_s"].get<double>()));
@@ -764,6 +774,7 @@ nlohmann::json open_loop_run(const BenchOptions& opt, double rate, const std::st
   std::vector<double> workflow_ms;
   std::size_t offered = 0, ended = 0, failed = 0;
   auto interval = std::chrono::duration<double>(1.0 / rate);
+  const double cpu_before = cpu_seconds(RUSAGE_SELF);
   auto began = SteadyClock::now();
   auto stop_offering = began + std::chrono::duration_cast<SteadyClock::duration>(
                                    std::chrono::duration<double>(opt.seconds));
@@ -804,6 +815,7 @@ nlohmann::json open_loop_run(const BenchOptions& opt, double rate, const std::st
     ended_cv.wait(lock, [&] { return ended + failed == offered; });
   }
   double all_ended_after = std::chrono::duration<double>(SteadyClock::now() - began).count();
+  const double cpu = cpu_seconds(RUSAGE_SELF) - cpu_before;
   running.stop();
   const auto& stats = running.stats;
   if (failed > 0) {
@@ -824,7 +836,9 @@ nlohmann::json open_loop_run(const BenchOptions& opt, double rate, const std::st
       {"step_overhead_ms", percentiles(running.step_ms, /*p999=*/true)},
       {"commit_ms", percentiles(running.commit_ms, /*p999=*/true)},
       {"workflow_latency_ms", percentiles(workflow_ms)},
-      {"transitions_per_s", static_cast<double>(stats.events) / all_ended_after}};
+      {"transitions_per_s", static_cast<double>(stats.events) / all_ended_after},
+      {"cpu_ms_per_workflow", cpu * 1000.0 / std::max<double>(1, static_cast<double>(offered))},
+      {"cores_busy", cpu / all_ended_after}};
   return report;
 }
 

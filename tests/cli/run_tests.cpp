@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "rmaflow/definition.hpp"
 #include "rmaflow/store.hpp"
@@ -921,6 +922,11 @@ TEST_CASE("Cli.Bench.Issue19.ClosedLoopRunsEveryInstanceToItsEnd") {
     auto samples = report["step_latency_ms"]["samples"].get<int>();
     CHECK(samples >= 40);
     CHECK(samples <= 40 * 3);
+    // What the run cost in CPU, every thread of the process: some, and no more than its cores.
+    auto cpu = report["cpu_seconds"].get<double>();
+    CHECK(cpu > 0);
+    CHECK(report["cpu_ms_per_workflow"].get<double>() == doctest::Approx(cpu * 1000 / 40));
+    CHECK(report["cores_busy"].get<double>() <= std::thread::hardware_concurrency() + 0.5);
     CHECK(report.contains("raw_sqlite"));
     // The allocator it ran on: jemalloc, unless built without it (under the sanitizers).
     CHECK(report["allocator"].get<std::string>().rfind(
@@ -1015,6 +1021,8 @@ TEST_CASE("Cli.Bench.Issue19.OpenLoopOffersTheRateForTheTimeAndRunsEachToItsEnd"
   CHECK(report["commit_ms"]["samples"] == report["commits"]);
   CHECK(report["commit_ms"]["p50"].get<double>() <= report["commit_ms"]["max"].get<double>());
   CHECK(report["seconds_until_all_ended"].get<double>() >= report["seconds_offered"].get<double>());
+  CHECK(report["cpu_ms_per_workflow"].get<double>() > 0);
+  CHECK(report["cores_busy"].get<double>() <= std::thread::hardware_concurrency() + 0.5);
 
   auto no_rate = run_process({rmaflow_binary(), "bench", "--mode", "open"});
   CHECK(no_rate.exit_code != 0);
