@@ -915,7 +915,10 @@ nlohmann::json open_loop_search(const BenchOptions& opt, const std::string& dir)
     report["at_half_of_peak"] = {{"offered_rate", peak_below / 2},
                                  {"kept_up", kept_up(half)},
                                  {"step_overhead_ms", half["step_overhead_ms"]},
-                                 {"workflow_latency_ms", half["workflow_latency_ms"]}};
+                                 {"commit_ms", half["commit_ms"]},
+                                 {"workflow_latency_ms", half["workflow_latency_ms"]},
+                                 {"cpu_ms_per_workflow", half["cpu_ms_per_workflow"]},
+                                 {"cores_busy", half["cores_busy"]}};
   }
   return report;
 }

@@ -1063,5 +1063,7 @@ TEST_CASE("Cli.Bench.Issue19.OpenLoopSearchReportsTheHighestRateWithinTheBound")
   REQUIRE(report.contains("at_half_of_peak"));
   CHECK(report["at_half_of_peak"]["offered_rate"].get<double>() == highest_up / 2);
   CHECK(report["at_half_of_peak"]["step_overhead_ms"]["samples"].get<int>() > 0);
+  CHECK(report["at_half_of_peak"]["commit_ms"]["samples"].get<int>() > 0);
+  CHECK(report["at_half_of_peak"]["cpu_ms_per_workflow"].get<double>() > 0);
   CHECK(report["raw_sqlite"]["batched_rows_per_s"].get<double>() > 0);
 }
