@@ -140,8 +140,10 @@ function statFields(pid) {
   }
 }
 const ticksOf = (f) => (f ? [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]), 0) : 0);
+const clockTicks = cpuOf.length ? Number(execFileSync('getconf', ['CLK_TCK']).toString()) : 100;
 // The CPU seconds used so far by `pids` and their living children.
 function engineCpuSeconds(pids) {
+  if (!pids.length) return 0;
   let ticks = pids.reduce((sum, pid) => sum + ticksOf(statFields(pid)), 0);
   for (const entry of readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(entry)) continue;
@@ -150,7 +152,6 @@ function engineCpuSeconds(pids) {
   }
   return ticks / clockTicks;
 }
-const clockTicks = cpuOf.length ? Number(execFileSync('getconf', ['CLK_TCK']).toString()) : 100;
 
 function percentile(sorted, p) {
   return sorted.length ? sorted[Math.floor(p * (sorted.length - 1))] : 0;
