@@ -1,6 +1,13 @@
 #include "engine/store/checkpointer.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <vector>
 
 #include "engine/store/connection.hpp"
 #include "engine/support/fault_points.hpp"
@@ -30,6 +37,45 @@ SQLite::Database open_reading(const std::string& file) {
   return db;
 }
 
+// The size, in bytes, of a log of `frames` pages of `writer`'s database: SQLite's 32-byte
+// header, then each page behind a 24-byte frame header.
+long long log_bytes(SQLite::Database& writer, int frames) {
+  const long long page = writer.execAndGet("PRAGMA page_size").getInt64();
+  return std::min(32 + frames * (24 + page), kLogSizeLimit);
+}
+
+// Writes zeros to `fd` from `from` to `to` and syncs them. False when the disk refused.
+bool write_zeros(int fd, long long from, long long to) {
+  const std::vector<char> zeros(1 << 20, 0);
+  while (from < to) {
+    const auto n = ::pwrite(fd, zeros.data(), std::min<long long>(zeros.size(), to - from), from);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    from += n;
+  }
+  return ::fdatasync(fd) == 0;
+}
+
+// Extends the log's file of `writer` with zeros to `bytes` and returns the bytes added. It
+// writes past the file's end only. A disk that refuses (full, say) leaves the file as it was
+// and the log to grow as it is written: laying out is a saving, not a need.
+long long lay_out(SQLite::Database& writer, long long bytes) {
+  const char* log = sqlite3_filename_wal(sqlite3_db_filename(writer.getHandle(), "main"));
+  const int fd = log == nullptr ? -1 : ::open(log, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  struct stat file {};
+  long long added = 0;
+  if (::fstat(fd, &file) == 0 && file.st_size < bytes) {
+    if (write_zeros(fd, file.st_size, bytes)) {
+      added = bytes - file.st_size;
+    } else if (::ftruncate(fd, file.st_size) == 0) {
+      ::fdatasync(fd);
+    }
+  }
+  ::close(fd);
+  return added;
+}
+
 }  // namespace
 
 Checkpointer::Checkpointer(SQLite::Database& writer, const std::string& file, Limits limits)
@@ -47,6 +93,16 @@ Checkpointer::~Checkpointer() {
   }
   wake_.notify_all();
   thread_.join();
+}
+
+void Checkpointer::lay_out_log() {
+  if (laid_out_) return;
+  laid_out_ = true;
+  // The log reaches `pages` and `finish` more before it starts over, unless bounded sooner.
+  const long long added = lay_out(
+      writer_, log_bytes(writer_, std::min(limits_.pages + limits_.finish, limits_.inline_)));
+  std::lock_guard lock(mu_);
+  counts_.laid_out = added;
 }
 
 Checkpointer::Counts Checkpointer::counts() const {

@@ -12,6 +12,13 @@
 // outrun the thread so far that the log reaches `Limits::inline_`, a commit checkpoints
 // inline as SQLite would, which bounds the log's size.
 //
+// It also lays the log's file out, at the writer's first commit, to the size the log reaches
+// between two checkpoints (zeros written and synced past the file's end, never over what
+// SQLite wrote): each commit then writes over blocks the file already has, and its sync has no
+// file size to record, which on ext4 about halves it (docs/decisions.md). SQLite reads zeros
+// past the last commit as the log's end, as it reads the older commits it leaves there once
+// the log starts over.
+//
 // Thread-safety: the hook runs on the writer's thread; the rest is internal.
 #pragma once
 
@@ -42,6 +49,7 @@ class Checkpointer {
     int background = 0;  // run by the thread
     int finished = 0;    // the rest copied by a commit after the thread's copy
     int inline_ = 0;     // run by a commit because the log grew too long
+    long long laid_out = 0;  // bytes of zeros the log's file was extended by as it started
   };
 
   // `writer` is the store's writing connection to `file`; it must outlive this object.
@@ -51,6 +59,10 @@ class Checkpointer {
   ~Checkpointer();
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // Lays the log's file out (the first call; later ones do nothing). The writer calls it in
+  // its write transaction, which keeps every other connection from adding to the log meanwhile.
+  void lay_out_log();
 
   Counts counts() const;
   // The log's length in pages after the writer's last commit (the writer's thread).
@@ -68,6 +80,7 @@ class Checkpointer {
   const Limits limits_;
   // The writer's thread only.
   int last_pages_ = 0;
+  bool laid_out_ = false;
   // Pages of the current log the thread has copied; 0 when the log started over since.
   std::atomic<int> copied_{0};
   mutable std::mutex mu_;

@@ -36,7 +36,7 @@ void set_pragmas(SQLite::Database& db, const std::string& path, SyncMode sync) {
   // copies each such page back once instead of many times (about 1.6x the commit rate). The
   // WAL file is cut back to 64 MB after a checkpoint, so it does not keep its peak size.
   db.exec(fmt::format("PRAGMA wal_autocheckpoint = {}", kCheckpointPages));
-  db.exec("PRAGMA journal_size_limit = 67108864");
+  db.exec(fmt::format("PRAGMA journal_size_limit = {}", kLogSizeLimit));
 }
 
 // `file` is the path SQLite opens, `path` the one messages name.

@@ -148,6 +148,7 @@ void SqliteStore::commit(const WriteBatch& batch) {
   if (batch.empty()) return;
   guard(path_, "commit to", [&] {
     SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+    if (checkpointer_) checkpointer_->lay_out_log();
     writer_->apply(batch);
     tx.commit();
   });

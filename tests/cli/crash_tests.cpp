@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -20,6 +22,7 @@
 
 using namespace rmaflow::testing;
 using json = nlohmann::json;
+namespace fs = std::filesystem;
 using rmaflow::EventType;
 using rmaflow::InstanceStatus;
 
@@ -183,6 +186,29 @@ TEST_CASE("Recovery.Sigkill.Issue19.WhileTheNextBatchIsBuilt") {
 TEST_CASE("Recovery.Sigkill.Issue19.FullBatchesAndCheckpointsOffTheCommitPath") {
   kill_and_recover({"commit.after:1", "commit.copied:1", "checkpoint.copied:1", "commit.after:3"},
                    6000);
+}
+
+// The engine lays its log's file out at its first commit (engine/store/checkpointer.hpp):
+// killed with its commits at the start of that file and zeros behind them, the restart reads
+// the log to its last commit, and the runs after it write over the zeros.
+TEST_CASE("Recovery.Sigkill.Issue19.CommitsInALaidOutLog") {
+  Run r;
+  auto killed = r.run("commit.after:3");
+  INFO("stderr:\n", killed.err);
+  REQUIRE(killed.signal == SIGKILL);
+  const std::string log = r.db + "-wal";
+  REQUIRE(fs::exists(log));
+  CHECK(fs::file_size(log) >= 40ll << 20);
+  {
+    std::ifstream in(log, std::ios::binary);
+    in.seekg(-(1 << 20), std::ios::end);
+    std::string tail(1 << 20, 'x');
+    in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+    CHECK(tail.find_first_not_of('\0') == std::string::npos);
+  }
+  kill_then_finish([&](const std::string& kill_at) { return r.run(kill_at); },
+                   {"commit.writing:3", "commit.after:2"});
+  check_after_recovery(r);
 }
 
 TEST_CASE("Recovery.Sigkill.Issue19.WhileTheNextBatchIsBuiltOnPostgres") {

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 
@@ -36,7 +38,16 @@ struct Database {
     tx.commit();
   }
   int rows() { return db.execAndGet("SELECT count(*) FROM t").getInt(); }
+  std::string log() const { return read_bytes(file + "-wal"); }
+
+  static std::string read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
 };
+
+// A log of 40 + 20 pages of 4 KiB: SQLite's header, then each page behind its frame's header.
+constexpr long long kLaidOut = 32 + 60 * (24 + 4096);
 
 }  // namespace
 
@@ -105,6 +116,59 @@ TEST_CASE("Store.Checkpoint.Issue19.OnceItIsGoneSQLitesOwnCheckpointIsBack") {
   for (int n = 1; n <= 200; ++n) d.commit(n);
   // Checkpointed every 40 pages, the log file never grew much past them; without a
   // checkpoint it would hold 200 pages and more.
-  CHECK(std::filesystem::file_size(d.file + "-wal") < 60 * 4120);
+  CHECK(std::filesystem::file_size(d.file + "-wal") < 80 * 4120);
   CHECK(d.rows() == 200);
+}
+
+TEST_CASE("Store.Checkpoint.Issue19.TheLogIsLaidOutPastItsEndOnly") {
+  Database d;
+  for (int n = 1; n <= 5; ++n) d.commit(n);
+  const std::string before = d.log();
+  REQUIRE(before.size() > 5 * 4096);
+
+  Checkpointer checkpointer(d.db, d.file, {.pages = 40, .finish = 20, .inline_ = 100000});
+  {
+    SQLite::Transaction tx(d.db, SQLite::TransactionBehavior::IMMEDIATE);
+    checkpointer.lay_out_log();
+    checkpointer.lay_out_log();  // once only
+    tx.commit();
+  }
+  const std::string after = d.log();
+  CHECK(after.size() == kLaidOut);
+  CHECK(checkpointer.counts().laid_out == kLaidOut - static_cast<long long>(before.size()));
+  // What SQLite wrote is untouched; behind it, zeros.
+  CHECK(after.compare(0, before.size(), before) == 0);
+  CHECK(after.find_first_not_of('\0', before.size()) == std::string::npos);
+  CHECK(d.rows() == 5);
+
+  // The commits write over the zeros, the log starts over within the file as laid out, and
+  // every row is there.
+  for (int n = 6; n <= 120; ++n) d.commit(n);
+  checkpointer.wait_idle();
+  CHECK(d.rows() == 120);
+  CHECK(d.db.execAndGet("PRAGMA integrity_check").getString() == "ok");
+}
+
+TEST_CASE("Store.Checkpoint.Issue19.ALogLaidOutBeyondItsLastCommitIsReadToThatCommit") {
+  Database d;
+  Checkpointer checkpointer(d.db, d.file, {.pages = 1000, .finish = 20, .inline_ = 100000});
+  {
+    SQLite::Transaction tx(d.db, SQLite::TransactionBehavior::IMMEDIATE);
+    checkpointer.lay_out_log();
+    tx.commit();
+  }
+  for (int n = 1; n <= 30; ++n) d.commit(n);
+  REQUIRE(checkpointer.counts().background == 0);  // every commit still only in the log
+
+  // The files as a process killed now leaves them (no shared index; the log with its zeros),
+  // opened afresh: SQLite rebuilds the index from the log, reading to the last commit.
+  TempDir copy;
+  const std::string file = copy.file("copied.db");
+  std::filesystem::copy_file(d.file, file);
+  std::filesystem::copy_file(d.file + "-wal", file + "-wal");
+  REQUIRE(std::filesystem::file_size(file + "-wal") == 32 + 1020 * (24 + 4096));
+  SQLite::Database reopened(file, SQLite::OPEN_READWRITE);
+  CHECK(reopened.execAndGet("SELECT count(*) FROM t").getInt() == 30);
+  CHECK(reopened.execAndGet("SELECT max(n) FROM t").getInt() == 30);
+  CHECK(reopened.execAndGet("PRAGMA integrity_check").getString() == "ok");
 }
