@@ -43,6 +43,7 @@ EngineImpl::EngineImpl(EngineOptions options)
                                                        .lease = options_.lease});
     quarantine_.emplace(quarantine_record_path(options_.db_path, options_.node));
   }
+  store_->prepare_for_commits();
   clock_ = options_.clock ? options_.clock : system_clock();
   adapters_ = options_.adapters ? options_.adapters : std::make_shared<AdapterRegistry>();
   limiter_.emplace(adapters_->limits());

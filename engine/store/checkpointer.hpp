@@ -12,7 +12,7 @@
 // outrun the thread so far that the log reaches `Limits::inline_`, a commit checkpoints
 // inline as SQLite would, which bounds the log's size.
 //
-// It also lays the log's file out, at the writer's first commit, to the size the log reaches
+// It also lays the log's file out, when the engine starts, to the size the log reaches
 // between two checkpoints (zeros written and synced past the file's end, never over what
 // SQLite wrote): each commit then writes over blocks the file already has, and its sync has no
 // file size to record, which on ext4 about halves it (docs/decisions.md). SQLite reads zeros
@@ -60,8 +60,9 @@ class Checkpointer {
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
 
-  // Lays the log's file out (the first call; later ones do nothing). The writer calls it in
-  // its write transaction, which keeps every other connection from adding to the log meanwhile.
+  // Lays the log's file out (the first call; later ones do nothing). Called in a write
+  // transaction on the writer's connection, which keeps every other connection from adding to
+  // the log meanwhile (SqliteStore::prepare_for_commits).
   void lay_out_log();
 
   Counts counts() const;

@@ -148,10 +148,21 @@ void SqliteStore::commit(const WriteBatch& batch) {
   if (batch.empty()) return;
   guard(path_, "commit to", [&] {
     SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
-    if (checkpointer_) checkpointer_->lay_out_log();
     writer_->apply(batch);
     tx.commit();
   });
+}
+
+void SqliteStore::prepare_for_commits() {
+  if (!checkpointer_) return;
+  try {
+    // An empty write transaction: no other connection adds to the log meanwhile.
+    SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+    checkpointer_->lay_out_log();
+    tx.commit();
+  } catch (const SQLite::Exception&) {
+    // The write lock not had in time (busy_timeout): the log grows as it is written.
+  }
 }
 
 std::optional<InstanceRow> SqliteStore::get_instance(const std::string& id) {

@@ -30,6 +30,7 @@ class SqliteStore final : public Store {
   std::vector<DefinitionRow> list_definitions() override;
 
   void commit(const WriteBatch& batch) override;
+  void prepare_for_commits() override;
 
   std::optional<InstanceRow> get_instance(const std::string& id) override;
   std::optional<InstanceRow> find_by_business_key(const std::string& workflow,

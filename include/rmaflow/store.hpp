@@ -417,6 +417,10 @@ class Store {
 
   // Applies the batch in one transaction, durably per the store's synchronous setting.
   virtual void commit(const WriteBatch& batch) = 0;
+  // Called by an engine about to commit batches, before its first: makes ready what keeps its
+  // commits short (a SQLite store lays its write-ahead log's file out; PostgreSQL needs
+  // nothing). A saving only: whatever it cannot do, the commits do without.
+  virtual void prepare_for_commits() {}
 
   virtual std::optional<InstanceRow> get_instance(const std::string& id) = 0;
   virtual std::optional<InstanceRow> find_by_business_key(const std::string& workflow,
@@ -570,6 +574,7 @@ class StoreWrapper : public Store {
   }
   std::vector<DefinitionRow> list_definitions() override { return target_->list_definitions(); }
   void commit(const WriteBatch& b) override { target_->commit(b); }
+  void prepare_for_commits() override { target_->prepare_for_commits(); }
   std::optional<InstanceRow> get_instance(const std::string& id) override {
     return target_->get_instance(id);
   }

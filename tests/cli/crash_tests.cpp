@@ -188,7 +188,7 @@ TEST_CASE("Recovery.Sigkill.Issue19.FullBatchesAndCheckpointsOffTheCommitPath") 
                    6000);
 }
 
-// The engine lays its log's file out at its first commit (engine/store/checkpointer.hpp):
+// The engine lays its log's file out as it starts (engine/store/checkpointer.hpp):
 // killed with its commits at the start of that file and zeros behind them, the restart reads
 // the log to its last commit, and the runs after it write over the zeros.
 TEST_CASE("Recovery.Sigkill.Issue19.CommitsInALaidOutLog") {

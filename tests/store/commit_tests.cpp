@@ -1,6 +1,7 @@
 // commit(): round trips, upserts, timers and atomicity of a WriteBatch.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <vector>
 
 #include "tests/store/store_rows.hpp"
@@ -199,6 +200,33 @@ TEST_CASE("Store.Commit.EmptyBatchIsNoOp") {
   auto s = open_sqlite_store(dir.file("empty.db"));
   s->commit(WriteBatch{});
   CHECK(s->list_instances({}).empty());
+}
+
+// Only an engine about to commit lays its log out (engine/store/checkpointer.hpp): a store
+// opened to hold the engine's lock for a moment, or to queue a command, does not write 45 MB.
+TEST_CASE("Store.Commit.Issue19.AnEngineAboutToCommitLaysItsLogOut") {
+  TempDir dir;
+  const std::string file = dir.file("laid.db");
+  const auto log_size = [&] { return std::filesystem::file_size(file + "-wal"); };
+  {
+    auto queueing = open_sqlite_store(file);
+    queueing->prepare_for_commits();  // not the engine's store: nothing to lay out
+    auto engine = open_store(file, StoreOptions{.engine = true});
+    CHECK(log_size() < (1 << 20));
+    engine->prepare_for_commits();
+    CHECK(log_size() >= (40 << 20));
+    engine->prepare_for_commits();  // once
+    CHECK(log_size() < (64 << 20));
+
+    WriteBatch batch;
+    batch.instances = {testing::instance_row("i-1")};
+    batch.events = {testing::event_row("i-1", 1)};
+    engine->commit(batch);
+    REQUIRE(queueing->get_instance("i-1"));
+  }
+  auto reader = open_store(file, StoreOptions{.read_only = true});
+  CHECK(reader->get_instance("i-1"));
+  CHECK(reader->history("i-1").size() == 1);
 }
 
 // Not a timed test: run by hand (store_tests -tc=Store.Bench.* --no-skip) to see the rates.
