@@ -5,9 +5,10 @@
 
 #include <filesystem>
 
+#include "engine/store/log_vfs.hpp"
 #include "engine/store/schema.hpp"
-#include "engine/support/db_file.hpp"
 #include "engine/store/sqlite_error.hpp"
+#include "engine/support/db_file.hpp"
 
 namespace rmaflow::store {
 
@@ -61,8 +62,11 @@ void quick_check(SQLite::Database& db, const std::string& path) {
 
 SQLite::Database open_writable(const std::string& file, const std::string& path,
                                const StoreOptions& options) {
-  SQLite::Database db(file, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | kThreading,
-                      kBusyTimeoutMs);
+  // The engine's commits write their log in one go each (log_vfs.hpp); that needs every
+  // commit synced.
+  const bool gather = options.engine && options.sync == SyncMode::full;
+  SQLite::Database db(file.c_str(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | kThreading,
+                      kBusyTimeoutMs, gather ? log_gathering_vfs() : nullptr);
   // Check before any pragma writes to the file: someone else's database is left untouched.
   check_schema(db, path, /*read_only=*/false);
   set_pragmas(db, path, options.sync);

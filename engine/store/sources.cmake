@@ -9,6 +9,7 @@ set(RMAFLOW_STORE_SOURCES
   engine/store/instance_query.cpp
   engine/store/instance_row.cpp
   engine/store/job_codec.cpp
+  engine/store/log_vfs.cpp
   engine/store/open_store.cpp
   engine/store/pg_batch_writer.cpp
   engine/store/pg_connection.cpp
