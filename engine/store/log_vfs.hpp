@@ -7,8 +7,7 @@
 // the log's file gathers writes that follow one another in memory and writes them as one when
 // SQLite syncs the log, reads from it, truncates it, asks its size or closes it, when a write
 // does not follow the last, and at every 120 KiB gathered (the most the system VFS writes at
-// once). Every other file (the database, its
-// shared index) is the system VFS's own, untouched.
+// once). Every other file (the database, its shared index) is the system VFS's own, untouched.
 //
 // It suits a connection with `synchronous=FULL` only: there every commit syncs the log before
 // SQLite publishes the commit to other connections (the shared index), so nothing another
