@@ -82,6 +82,7 @@ struct BenchOptions {
   double seconds = 10;        // open mode: for this long
   double p99_bound_ms = 0;    // open mode without --rate: the search's bound on step p99
   int nodes = 0;              // closed mode on PostgreSQL: engines as nodes (0: one, alone)
+  int input_lines = 0;        // return lines in each linear instance's start input
 };
 
 double current_rss_mb() {
@@ -306,13 +307,33 @@ void name_store(nlohmann::json& report, const BenchOptions& opt) {
   report["sync"] = postgres ? "the server's synchronous_commit" : opt.sync;
 }
 
-nlohmann::json linear_input(int i) { return {{"rma_id", fmt::format("RMA-{}", i)}}; }
+// The linear workflow's start input: an RMA id and `lines` return lines of about 130 bytes
+// each, as an RMA's input carries them (the shipped workflows' contexts are 1 to 3 KB).
+nlohmann::json linear_input(int i, int lines) {
+  nlohmann::json input = {{"rma_id", fmt::format("RMA-{}", i)}};
+  if (lines == 0) return input;
+  auto& list = input["lines"] = nlohmann::json::array();
+  for (int l = 0; l < lines; ++l) {
+    list.push_back({{"id", fmt::format("L{}", l + 1)},
+                    {"sku", fmt::format("SKU-{:06}", (l * 7919) % 1'000'000)},
+                    {"qty", l % 3 + 1},
+                    {"reason", "damaged in transit"},
+                    {"unit_price", 19.5 + l},
+                    {"serial", fmt::format("SN{:06}-{:03}", i, l + 1)}});
+  }
+  return input;
+}
+
+// linear_input() with the lines --input-lines asks for.
+std::function<nlohmann::json(int)> start_input(const BenchOptions& opt) {
+  return [lines = opt.input_lines](int i) { return linear_input(i, lines); };
+}
 
 // --mode fanout: the same number of instances through the linear workflow and through one
 // whose every instance fans out to `lines` branches, one after the other in this run.
 int bench_fan_out(const BenchOptions& opt, const std::string& db_path) {
-  auto linear = run_to_end(opt, db_path + ".linear", bench_workflow(opt.steps), "bench",
-                           linear_input);
+  auto linear =
+      run_to_end(opt, db_path + ".linear", bench_workflow(opt.steps), "bench", start_input(opt));
   auto fan_out = run_to_end(opt, db_path, fan_out_workflow(opt.steps), "bench-lines", [&](int i) {
     nlohmann::json lines = nlohmann::json::array();
     for (int l = 0; l < opt.lines; ++l) lines.push_back({{"id", fmt::format("L{}", l)}});
@@ -358,7 +379,8 @@ int bench_observe(const BenchOptions& opt, const std::string& db_path) {
   nlohmann::json observed = nlohmann::json::array();
   std::uint64_t exported = 0, dropped = 0;
   auto run_plain = [&](const std::string& base) {
-    plain.push_back(run_to_end(opt, base + ".plain", bench_workflow(opt.steps), "bench", linear_input));
+    plain.push_back(
+        run_to_end(opt, base + ".plain", bench_workflow(opt.steps), "bench", start_input(opt)));
   };
   auto run_observed = [&](const std::string& base) {
     std::optional<observe::SpanExportOptions> traces;
@@ -370,7 +392,7 @@ int bench_observe(const BenchOptions& opt, const std::string& db_path) {
     auto observability = std::make_shared<observe::Observability>(
         [definition](const std::string&, int) { return definition; }, std::move(traces));
     observed.push_back(run_to_end(opt, base + ".observed", bench_workflow(opt.steps), "bench",
-                                  linear_input,
+                                  start_input(opt),
                                   observe::Observability::commit_observer(observability),
                                   opt.export_traces ? opt.trace_sample : 1.0));
     std::string metrics;
@@ -615,10 +637,10 @@ void require_completed(const std::string& id, InstanceStatus status) {
 }
 
 // One closed-loop instance, in process: started, then awaited to its end.
-void closed_loop_in_process(Engine& engine, int i) {
+void closed_loop_in_process(Engine& engine, int i, int lines) {
   StartRequest request;
   request.workflow = "bench";
-  request.input = linear_input(i);
+  request.input = linear_input(i, lines);
   auto started = engine.start(std::move(request)).get();
   for (;;) {
     auto row = engine.await_end(started.instance_id, Duration(kEndWaitSeconds * 1000)).get();
@@ -630,13 +652,13 @@ void closed_loop_in_process(Engine& engine, int i) {
 // One closed-loop instance through the API, as a client would: POST /v1/instances?wait=,
 // which starts it and answers once it has ended, and GET /v1/instances/{id}?wait= while it has
 // not, on the client's kept-alive connections.
-void closed_loop_via_api(net::HttpClient& http, std::uint16_t port, int i) {
+void closed_loop_via_api(net::HttpClient& http, std::uint16_t port, int i, int lines) {
   net::HttpEndpoint endpoint{"127.0.0.1", port};
   net::HttpRequest start;
   start.method = "POST";
   start.target = fmt::format("/v1/instances?wait={}", kEndWaitSeconds);
   start.headers.set("Content-Type", "application/json");
-  start.body = nlohmann::json{{"workflow", "bench"}, {"input", linear_input(i)}}.dump();
+  start.body = nlohmann::json{{"workflow", "bench"}, {"input", linear_input(i, lines)}}.dump();
   auto got = http.request(endpoint, start, std::chrono::seconds(kEndWaitSeconds + 30));
   if (!got.ok() || got.response.status != 201) {
     throw Error(Errc::io, fmt::format("a benchmark start was not accepted: {}",
@@ -703,9 +725,9 @@ int bench_closed_loop(const BenchOptions& opt, const std::string& db_path,
         for (int i = next++; i < opt.instances; i = next++) {
           auto one = SteadyClock::now();
           if (http) {
-            closed_loop_via_api(*http, servers[node]->port(), i);
+            closed_loop_via_api(*http, servers[node]->port(), i, opt.input_lines);
           } else {
-            closed_loop_in_process(*engines[node]->engine, i);
+            closed_loop_in_process(*engines[node]->engine, i, opt.input_lines);
           }
           mine.push_back(
               std::chrono::duration<double, std::milli>(SteadyClock::now() - one).count());
@@ -742,6 +764,7 @@ int bench_closed_loop(const BenchOptions& opt, const std::string& db_path,
                            {"via", opt.via_api ? "api" : "in-process"},
                            {"concurrency", opt.concurrency},
                            {"steps", opt.steps},
+                           {"input_lines", opt.input_lines},
                            {"sync", opt.sync},
                            {"instances", all.size()},
                            {"seconds", seconds},
@@ -785,7 +808,7 @@ nlohmann::json open_loop_run(const BenchOptions& opt, double rate, const std::st
     std::this_thread::sleep_until(due);
     StartRequest request;
     request.workflow = "bench";
-    request.input = linear_input(static_cast<int>(k));
+    request.input = linear_input(static_cast<int>(k), opt.input_lines);
     {
       std::lock_guard lock(mu);
       ++offered;
@@ -826,6 +849,7 @@ nlohmann::json open_loop_run(const BenchOptions& opt, double rate, const std::st
   nlohmann::json report = {
       {"mode", "open"},
       {"steps", opt.steps},
+      {"input_lines", opt.input_lines},
       {"sync", opt.sync},
       {"offered_rate", rate},
       {"achieved_rate", static_cast<double>(offered) / offered_for},
@@ -904,6 +928,7 @@ nlohmann::json open_loop_search(const BenchOptions& opt, const std::string& dir)
   double bound_below = interval(&Verdict::passed).first;
   nlohmann::json report = {{"mode", "open"},
                            {"steps", opt.steps},
+                           {"input_lines", opt.input_lines},
                            {"sync", opt.sync},
                            {"seconds_each", opt.seconds},
                            {"p99_bound_ms", opt.p99_bound_ms},
@@ -999,8 +1024,9 @@ int bench(const BenchOptions& opt) {
   if (opt.via_api) {
     throw Error(Errc::invalid_argument, "--via-api goes with --mode closed");
   }
-  auto report = run_to_end(opt, db_path, bench_workflow(opt.steps), "bench", linear_input);
+  auto report = run_to_end(opt, db_path, bench_workflow(opt.steps), "bench", start_input(opt));
   report["steps"] = opt.steps;
+  report["input_lines"] = opt.input_lines;
   name_store(report, opt);
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -1067,6 +1093,11 @@ void register_bench(CLI::App& app, int& exit_code) {
                   "observe mode: the share of instances traced, 0 to 1 (default 1: every one), "
                   "as serve --trace-sample")
       ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--input-lines", opt->input_lines,
+                  "throughput, closed and open modes: return lines in each start's input, about "
+                  "130 bytes each (default 0); 14 make a context as large as the shipped "
+                  "workflows' (about 2 KB)")
+      ->check(CLI::Range(0, 1000));
   cmd->add_option("--lines", opt->lines, "fanout mode: branches per instance (default 20)")
       ->check(CLI::Range(1, 10'000));
   cmd->add_option("--wait-timeout", opt->wait_timeout,

@@ -109,8 +109,7 @@ std::string simulation_text(const Scenario& s, const Definition& d, const Simula
   if (!unscripted.empty())
     out += fmt::format("unscripted (answered {{}}): {}\n", fmt::join(unscripted, ", "));
   for (const auto& note : r.notes) out += "note: " + note + "\n";
-  auto context = r.row.context;
-  out += "context:\n" + context.dump(2) + "\n";
+  out += "context:\n" + r.row.context->dump(2) + "\n";
   return out;
 }
 
@@ -135,15 +134,17 @@ nlohmann::ordered_json simulation_json(const Scenario& s, const Definition& d,
       {"version", d.version},
       {"status", to_string(r.row.status)},
       {"step", r.row.step},
-      {"ended_after", r.row.ended_at ? nlohmann::ordered_json(format_offset(*r.row.ended_at - r.start))
-                                     : nlohmann::ordered_json(nullptr)},
+      {"ended_after", r.row.ended_at
+                          ? nlohmann::ordered_json(format_offset(*r.row.ended_at - r.start))
+                          : nlohmann::ordered_json(nullptr)},
       {"path", r.path()},
       {"compensated", r.compensated()},
       {"effects", std::move(effects)},
       {"notes", r.notes},
-      {"context", r.row.context},
+      {"context", r.row.context.get()},
       {"wall_ms", std::chrono::duration<double, std::milli>(r.wall).count()},
-      {"expectations", {{"stated", s.expect.any()}, {"met", mismatches.empty()}, {"failed", failed}}}};
+      {"expectations",
+       {{"stated", s.expect.any()}, {"met", mismatches.empty()}, {"failed", failed}}}};
   return out;
 }
 

@@ -34,8 +34,8 @@ bool ends_a_span(EventType type) {
 
 // The RMA's channel, a milestone's label: .input.channel when it is a string.
 const std::string* channel_of(const InstanceRow& row) {
-  auto input = row.context.find("input");
-  if (input == row.context.end() || !input->is_object()) return nullptr;
+  auto input = row.context->find("input");
+  if (input == row.context->end() || !input->is_object()) return nullptr;
   auto channel = input->find("channel");
   if (channel == input->end() || !channel->is_string()) return nullptr;
   return channel->get_ptr<const std::string*>();

@@ -20,8 +20,8 @@ Duration percentile(const std::vector<Duration>& sorted, int p) {
 
 std::string group_of(const InstanceRow& row, const std::string& by) {
   if (by.empty()) return "-";
-  auto input = row.context.find("input");
-  if (input == row.context.end() || !input->is_object()) return "-";
+  auto input = row.context->find("input");
+  if (input == row.context->end() || !input->is_object()) return "-";
   auto value = input->find(by);
   if (value == input->end() || value->is_null() || value->is_object() || value->is_array()) return "-";
   return value->is_string() ? value->get<std::string>() : value->dump();

@@ -56,11 +56,11 @@ class Batch {
   bool has_writes() const { return !writes_.empty() || !dirty_.empty(); }
   std::size_t event_count() const { return writes_.events.size(); }
 
-  // How take_writes() puts an instance's row in: `lent`, holding its instance's context and
-  // cursor inputs rather than copies (deep copies, and their destruction, cost a fifth of a
-  // commit), for a commit that runs before anything else touches the instance, give_back()
-  // returning them once it has; `copied`, for a commit written on another thread while the
-  // engine goes on.
+  // How take_writes() puts an instance's row in: `lent`, holding its instance's cursor inputs
+  // rather than copies, for a commit that runs before anything else touches the instance,
+  // give_back() returning them once it has; `copied`, for a commit written on another thread
+  // while the engine goes on. Either way the context is shared with the instance (SharedJson):
+  // its deep copies, and their destruction, cost a fifth of a commit.
   enum class Rows { lent, copied };
   // Puts the dirty instances' rows into the write batch and hands both over; the Batch is
   // empty afterwards.

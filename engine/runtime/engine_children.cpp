@@ -56,7 +56,7 @@ std::string EngineImpl::create_child(Instance& parent, const std::string& branch
       create_instance(ids_.next(clock_->now(), shard_of(parent.row.id)), std::move(def),
                       std::move(input), business_key, hash, parent.row.correlation_id);
   child.row.parent = ParentRef{parent.row.id, at.step, branch};
-  child.row.context["instance"]["parent"] = {
+  child.row.context.edit()["instance"]["parent"] = {
       {"id", parent.row.id}, {"step", at.step}, {"branch", branch}};
   return child.row.id;
 }

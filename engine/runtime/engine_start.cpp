@@ -141,7 +141,7 @@ Instance& EngineImpl::create_instance(std::string id, std::shared_ptr<const Defi
   if (!ref.row.business_key.empty()) {
     auto key = pending_key(ref.row.workflow, ref.row.business_key);
     pending_keys_[key] =
-        PendingKey{ref.row.id, ref.row.input_hash, ref.row.version, ref.row.context["input"]};
+        PendingKey{ref.row.id, ref.row.input_hash, ref.row.version, ref.row.context->at("input")};
     batch().then([this, key] { pending_keys_.erase(key); });
   }
   return ref;

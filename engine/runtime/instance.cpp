@@ -72,7 +72,7 @@ const nlohmann::json& Instance::view(const Cursor& c) const {
 
 void Instance::write(Cursor& c, const std::string& key, nlohmann::json value) {
   if (c.branch.empty()) {
-    row.context[key] = std::move(value);
+    row.context.edit()[key] = std::move(value);
     return;
   }
   if (!c.scope.is_object()) c.scope = nlohmann::json::object();
@@ -127,18 +127,15 @@ InstanceRow Instance::snapshot() const {
 }
 
 InstanceRow Instance::lend_row() {
-  nlohmann::json context = std::move(row.context);
   std::vector<nlohmann::json> inputs;
   inputs.reserve(cursors.size());
   for (auto& c : cursors) inputs.push_back(std::move(c.input));
   InstanceRow out = snapshot();
-  out.context = std::move(context);
   for (std::size_t i = 0; i < inputs.size(); ++i) out.cursors[i].input = std::move(inputs[i]);
   return out;
 }
 
 void Instance::take_back(InstanceRow& lent, bool keep_row) {
-  row.context = keep_row ? lent.context : std::move(lent.context);
   std::size_t i = 0;
   for (auto& c : cursors) {
     if (i == lent.cursors.size()) break;

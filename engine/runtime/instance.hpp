@@ -101,11 +101,12 @@ struct Instance {
   // that is undoing its steps): such an instance is held in memory.
   bool runnable() const;
 
-  // The row with the cursors copied in.
+  // The row with the cursors copied in. The context is shared with the instance until one of
+  // them changes it (SharedJson).
   InstanceRow snapshot() const;
-  // The row as snapshot() makes it, but holding the instance's context and its cursors'
-  // inputs rather than copies: for a commit that writes them before anything else touches the
-  // instance. take_back() returns them (copies them, with `keep_row`, when the row is kept).
+  // The row as snapshot() makes it, but holding its cursors' inputs rather than copies: for a
+  // commit that writes them before anything else touches the instance. take_back() returns
+  // them (copies them, with `keep_row`, when the row is kept).
   InstanceRow lend_row();
   void take_back(InstanceRow& row, bool keep_row);
   // Rebuilds an instance from its stored row.

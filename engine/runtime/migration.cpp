@@ -174,7 +174,7 @@ void StepMachine::migrate(Instance& inst, const Migration& to) {
 
   inst.definition = to.definition;
   inst.row.version = to.definition->version;
-  inst.row.context["instance"]["version"] = inst.row.version;
+  inst.row.context.edit()["instance"]["version"] = inst.row.version;
   auto& visits = inst.row.visits;
   if (to.step != old_step && !visits.contains(to.step)) {
     auto old = visits.find(old_step);

@@ -318,7 +318,7 @@ void StepMachine::perform(Instance& inst, const OperatorAction& action, const st
       return;
     }
     case ActionKind::patch: {
-      inst.row.context.merge_patch(args["patch"]);
+      inst.row.context.edit().merge_patch(args["patch"]);
       host_.batch().touch(inst);
       record();
       refresh_attributes(inst);

@@ -192,7 +192,7 @@ void StepMachine::redrive(Instance& inst, const OperatorAction& action, const Re
   line.incident.reset();
   line.compensation.reset();
   ++line.generation;
-  if (patch != nullptr) inst.row.context.merge_patch(*patch);
+  if (patch != nullptr) inst.row.context.edit().merge_patch(*patch);
   host_.batch().touch(inst);
   if (patch != nullptr) refresh_attributes(inst);
 

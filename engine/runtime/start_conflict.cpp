@@ -22,8 +22,8 @@ std::string quoted(const nlohmann::json& doc, const std::string& pointer) {
 }  // namespace
 
 nlohmann::json stored_input(const InstanceRow& row) {
-  if (!row.context.is_object() || !row.context.contains("input")) return nullptr;
-  return canonical_json(row.context["input"]);
+  if (!row.context->is_object() || !row.context->contains("input")) return nullptr;
+  return canonical_json(row.context->at("input"));
 }
 
 void check_same_input(const Definition& def, const std::string& instance_id,

@@ -79,7 +79,7 @@ void StepMachine::begin(Instance& inst) {
                          {"version", row.version},
                          {"business_key", row.business_key},
                          {"correlation_id", row.correlation_id},
-                         {"input", row.context["input"]}};
+                         {"input", row.context->at("input")}};
   if (row.parent) {
     data["parent"] = {{"instance_id", row.parent->instance_id},
                       {"step", row.parent->step},

@@ -14,7 +14,7 @@ PgParams pg_definition_params(const DefinitionRow& row) {
 PgParams pg_instance_params(const InstanceRow& row) {
   PgParams p;
   p.add(row.id).add(row.workflow).add(row.version).add(static_cast<int>(row.status));
-  p.add(row.step).add(encode_visits(row.visits)).add(row.context.dump());
+  p.add(row.step).add(encode_visits(row.visits)).add(row.context.text());
   p.add(row.business_key).add(row.correlation_id).add(row.input_hash).add(row.last_seq);
   p.add(row.created_at).add(row.updated_at).add(row.ended_at).add(row.deadline);
   p.add(encode_saga(row.saga)).add(encode_cursors(row.cursors));

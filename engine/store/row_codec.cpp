@@ -77,7 +77,7 @@ void bind_definition(SQLite::Statement& s, const DefinitionRow& row) {
 }
 
 EncodedInstance encode_instance(const InstanceRow& row) {
-  return EncodedInstance{encode_visits(row.visits), row.context.dump(), encode_saga(row.saga),
+  return EncodedInstance{encode_visits(row.visits), encode_saga(row.saga),
                          encode_cursors(row.cursors)};
 }
 
@@ -89,7 +89,7 @@ void bind_instance(SQLite::Statement& s, const InstanceRow& row, const EncodedIn
   s.bind(4, static_cast<int>(row.status));
   s.bindNoCopy(5, row.step);
   s.bindNoCopy(6, encoded.visits);
-  s.bindNoCopy(7, encoded.context);
+  s.bindNoCopy(7, row.context.text());
   s.bindNoCopy(8, row.business_key);
   s.bindNoCopy(9, row.correlation_id);
   s.bindNoCopy(10, row.input_hash);

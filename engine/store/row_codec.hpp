@@ -24,10 +24,10 @@ CommandRow read_command(const SQLite::Statement& s);  // column 0 is id
 JobRow read_job(const SQLite::Statement& s);
 JobItemRow read_job_item(const SQLite::Statement& s);
 
-// An instance row's JSON columns, encoded for binding (the binders do not copy text).
+// An instance row's JSON columns, encoded for binding (the binders do not copy text). The
+// context is not among them: the row's context keeps its own text (SharedJson::text()).
 struct EncodedInstance {
   std::string visits;
-  std::string context;
   std::string saga;
   std::string cursors;
 };

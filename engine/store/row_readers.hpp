@@ -42,11 +42,16 @@ InstanceRow read_instance_columns(const Columns& s) {
   row.status = static_cast<InstanceStatus>(s.int64(3));
   row.step = s.text(4);
   row.visits = decode_visits(s.text(5), row.id);
-  row.context = nlohmann::json::parse(s.text(6), nullptr, false);
-  if (!row.context.is_object()) {
-    throw Error(
-        Errc::storage,
-        fmt::format("instance {} has a corrupt context column: it is not a JSON object", row.id));
+  {
+    // Kept with its text: written back unchanged, it is not encoded again.
+    std::string text(s.text(6));
+    auto context = nlohmann::json::parse(text, nullptr, false);
+    if (!context.is_object()) {
+      throw Error(
+          Errc::storage,
+          fmt::format("instance {} has a corrupt context column: it is not a JSON object", row.id));
+    }
+    row.context = SharedJson(std::move(context), std::move(text));
   }
   row.business_key = s.text(7);
   row.correlation_id = s.text(8);

@@ -16,4 +16,5 @@ set(RMAFLOW_SUPPORT_SOURCES
   engine/support/yaml_json.cpp
   engine/support/stop_signals.cpp
   engine/support/fault_points.cpp
+  engine/support/shared_json.cpp
 )

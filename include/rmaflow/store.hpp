@@ -23,6 +23,7 @@
 
 #include "rmaflow/errors.hpp"
 #include "rmaflow/failure.hpp"
+#include "rmaflow/shared_json.hpp"
 #include "rmaflow/status.hpp"
 #include "rmaflow/time.hpp"
 
@@ -124,7 +125,7 @@ struct InstanceRow {
   std::optional<TimePoint> ended_at;
   std::optional<TimePoint> deadline;  // the earliest deadline of its cursors
   std::optional<TimePoint> paused_at; // set while an operator has it paused (ActionKind::pause)
-  nlohmann::json context = nlohmann::json::object();  // .input, .instance, results
+  SharedJson context;                 // .input, .instance, results; an object
   std::map<std::string, int> visits;  // "step" or "step[key]..." -> times entered
   std::vector<Cursor> cursors;        // the main line first, then branches in creation order
   Saga saga;

@@ -89,7 +89,7 @@ TEST_CASE("FanOut.Foreach.Issue13.FiveLinesWithMixedGrades") {
   auto row = h.row(id);
   CHECK(row.status == InstanceStatus::completed);
   CHECK(row.cursors.size() == 1);  // the branches are gone once joined
-  auto lines = row.context["lines"];
+  auto lines = row.context->at("lines");
   REQUIRE(lines.size() == 5);
   std::vector<std::string> statuses;
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -98,7 +98,7 @@ TEST_CASE("FanOut.Foreach.Issue13.FiveLinesWithMixedGrades") {
   }
   CHECK(statuses ==
         std::vector<std::string>{"restocked", "scrapped", "refurbished", "restocked", "scrapped"});
-  CHECK(row.context["credit"] == 10 + 0 + 15 + 40 + 0);
+  CHECK(row.context->at("credit") == 10 + 0 + 15 + 40 + 0);
 
   // Every line got its own disposition, under its own idempotency key.
   for (const auto& call : h.ext->calls()) {
@@ -108,8 +108,8 @@ TEST_CASE("FanOut.Foreach.Issue13.FiveLinesWithMixedGrades") {
     CHECK(call.idempotency_key == id + ":" + call.step + "[" + line + "]:1");
   }
   // The branch results do not leak into the instance's context.
-  CHECK_FALSE(row.context.contains("inspection"));
-  CHECK_FALSE(row.context.contains("line"));
+  CHECK_FALSE(row.context->contains("inspection"));
+  CHECK_FALSE(row.context->contains("line"));
 
   auto history = h.history(id);
   check_contiguous(history);
@@ -221,7 +221,7 @@ TEST_CASE("FanOut.Signal.Issue13.BufferedForLine3BeforeItWaits") {
   row = h.row(id);
   CHECK(row.status == InstanceStatus::completed);
   std::vector<std::string> statuses;
-  for (const auto& line : row.context["lines"]) statuses.push_back(line["status"]);
+  for (const auto& line : row.context->at("lines")) statuses.push_back(line["status"]);
   CHECK(statuses ==
         std::vector<std::string>{"received", "received", "received", "received", "not_received"});
 }
@@ -267,11 +267,11 @@ steps:
   auto row = h.row(id);
   REQUIRE(row.step == "late_parcel");
   std::vector<std::string> statuses;
-  for (const auto& line : row.context["lines"]) statuses.push_back(line["status"]);
+  for (const auto& line : row.context->at("lines")) statuses.push_back(line["status"]);
   CHECK(statuses == std::vector<std::string>{"received", "not_received"});
   // The kept signal was the oldest: the main line took it at once.
   CHECK(row.status == InstanceStatus::completed);
-  CHECK(row.context["late"] == json({{"scan", "S9"}}));
+  CHECK(row.context->at("late") == json({{"scan", "S9"}}));
 
   // Another instance: the late parcel of L2 comes after the branch gave up on it.
   auto other = h.start({{"lines", json::array({{{"id", "L1"}}, {{"id", "L2"}}})}}).instance_id;
@@ -282,7 +282,7 @@ steps:
   h.idle();
   row = h.row(other);
   CHECK(row.status == InstanceStatus::completed);
-  CHECK(row.context["late"] == json({{"scan", "late"}}));
+  CHECK(row.context->at("late") == json({{"scan", "late"}}));
 }
 
 namespace {
@@ -360,8 +360,8 @@ TEST_CASE("FanOut.BranchFailure.Issue13.ResolvingABranchLetsTheStepJoin") {
   h.act(id, ActionKind::resolve);
   auto row = h.row(id);
   CHECK(row.status == InstanceStatus::completed);
-  CHECK(row.context["lines"][1]["status"] == "failed");
-  CHECK(row.context["lines"][0]["status"] == "done");
+  CHECK(row.context->at("lines")[1]["status"] == "failed");
+  CHECK(row.context->at("lines")[0]["status"] == "done");
 }
 
 TEST_CASE("FanOut.BranchFailure.Issue13.FailStopsTheOthersAndTheStepIsCaught") {
@@ -373,8 +373,8 @@ TEST_CASE("FanOut.BranchFailure.Issue13.FailStopsTheOthersAndTheStepIsCaught") {
   h.idle();
   auto row = h.row(id);
   CHECK(row.status == InstanceStatus::rejected);
-  CHECK(row.context["error"]["code"] == "BranchFailed");
-  CHECK(row.context["error"]["origin"] == "branch");
+  CHECK(row.context->at("error")["code"] == "BranchFailed");
+  CHECK(row.context->at("error")["origin"] == "branch");
   CHECK(row.cursors.size() == 1);
   // The calls still out were abandoned, and the history says which.
   int abandoned = 0;
@@ -543,8 +543,9 @@ steps:
   h.idle();
   auto row = h.row(id);
   CHECK(row.status == InstanceStatus::completed);
-  CHECK(row.context["fulfilment"] == json({{"ship", {{"status", "shipped"}, {"output", "SO-1"}}},
-                                           {"notify", {{"status", "sent"}, {"output", nullptr}}}}));
+  CHECK(row.context->at("fulfilment") ==
+        json({{"ship", {{"status", "shipped"}, {"output", "SO-1"}}},
+              {"notify", {{"status", "sent"}, {"output", nullptr}}}}));
 }
 
 namespace {
@@ -605,10 +606,9 @@ TEST_CASE("FanOut.Call.Issue13.ChildCompletesAndItsOutputReachesTheParent") {
   h.signal(child_id, "repair.returned", json::object());
   parent = h.row(id);
   CHECK(parent.status == InstanceStatus::completed);
-  CHECK(parent.context["repair"] ==
-        json({{"instance_id", child_id},
-              {"status", "completed"},
-              {"output", {{"line", "L1"}, {"fix", "F-1"}}}}));
+  CHECK(parent.context->at("repair") == json({{"instance_id", child_id},
+                                              {"status", "completed"},
+                                              {"output", {{"line", "L1"}, {"fix", "F-1"}}}}));
   CHECK(h.row(child_id).status == InstanceStatus::completed);
   auto types = h.event_types(id);
   CHECK(std::count(types.begin(), types.end(), EventType::child_started) == 1);
@@ -622,8 +622,8 @@ TEST_CASE("FanOut.Call.Issue13.AChildThatFailsIsCaughtByTheParent") {
   auto id = h.start({{"line", "L1"}}).instance_id;
   auto parent = h.row(id);
   CHECK(parent.status == InstanceStatus::rejected);
-  CHECK(parent.context["error"]["code"] == "ChildFailed");
-  CHECK(parent.context["error"]["origin"] == "child");
+  CHECK(parent.context->at("error")["code"] == "ChildFailed");
+  CHECK(parent.context->at("error")["origin"] == "child");
 }
 
 TEST_CASE("FanOut.Call.Issue13.CancellingTheParentCancelsItsWaitingChild") {

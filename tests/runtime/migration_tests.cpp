@@ -314,7 +314,7 @@ steps:
   auto row = h.row(id);
   CHECK(row.version == 2);
   CHECK(row.status == InstanceStatus::completed);
-  CHECK(row.context["receipt"] == json({{"qty", 1}}));
+  CHECK(row.context->at("receipt") == json({{"qty", 1}}));
 }
 
 TEST_CASE("Migrations.Move.Issue11.ASignalNoWaitOfTheVersionTakesIsRefused") {

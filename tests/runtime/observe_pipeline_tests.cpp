@@ -53,7 +53,7 @@ TEST_CASE("Observe.Issue17.ACommitsFactsHoldWhatMetricsAndTracesReadAndNoResults
   WriteBatch batch;
   auto row = traced_row("I-1", InstanceStatus::running);
   row.parent = ParentRef{"I-0", "call_child", ""};
-  row.context = {{"input", {{"rma_id", "RMA-1"}, {"channel", "web"}}}};
+  row.context = nlohmann::json{{"input", {{"rma_id", "RMA-1"}, {"channel", "web"}}}};
   row.visits = {{"authorize", 2}};
   batch.instances.push_back(row);
   batch.instances.push_back(traced_row("I-2", InstanceStatus::running));  // no channel

@@ -82,7 +82,7 @@ TEST_CASE("VirtualTime.RunVirtual.WaitsForCallsAnsweredByAnotherThread") {
   auto row = h.row(future.get().instance_id);
   // Answered, not timed out by a jump to the attempt's deadline.
   CHECK(row.status == InstanceStatus::waiting);
-  CHECK(row.context["label"]["label_id"] == "L-T");
+  CHECK(row.context->at("label")["label_id"] == "L-T");
   CHECK(h.clock->now() == t0);
 }
 

@@ -130,7 +130,7 @@ signals:
   CHECK(r.calls[3].input == json({{"amount", 42}}));
   CHECK(*r.row.ended_at - r.start == 3 * kDay);
   CHECK(actions(r) == std::vector<std::string>{"carrier.create_label", "erp.credit"});
-  auto context = r.row.context;
+  json context = r.row.context;
   CHECK(context["label"] == json({{"id", "L-1"}}));
   CHECK(r.calls[2].scripted);
 }
@@ -184,7 +184,7 @@ until: 1d
   CHECK(r.calls[1].at - r.start == Duration(31'000));  // timeout after 30s, retry 1s later
   CHECK(r.calls[1].outcome.result == json({{"id", "L-1"}}));
   CHECK(r.effects().size() == 1);
-  CHECK(r.row.context["label"] == json({{"id", "L-1"}}));
+  CHECK(r.row.context->at("label") == json({{"id", "L-1"}}));
 }
 
 TEST_CASE("Simulation.Run.StopsAtTheHorizon") {

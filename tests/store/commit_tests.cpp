@@ -1,4 +1,5 @@
 // commit(): round trips, upserts, timers and atomicity of a WriteBatch.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -20,7 +21,7 @@ TEST_CASE("Store.Commit.RoundTripsEveryField") {
   finished.last_seq = 42;
   finished.ended_at = from_millis(1'700'000'123'456);
   finished.deadline = std::nullopt;
-  finished.context = {{"note", "unicode \xC3\xA9 and quotes \" ok"}};
+  finished.context = nlohmann::json{{"note", "unicode \xC3\xA9 and quotes \" ok"}};
   finished.saga.done.push_back(SagaEntry{"label", "", 1, {{"id", "L1"}}, "", "", false});
   finished.saga.done.push_back(SagaEntry{"inspect", "lines[L2]", 3, nullptr, "no .x", "", true});
   finished.saga.pivot = true;
@@ -193,6 +194,47 @@ TEST_CASE("Store.Commit.AtomicOnDuplicateEvent") {
   CHECK(s->history("i-1").size() == 3);
   CHECK(s->history("i-2").size() == 1);
   CHECK(s->due_timers(from_millis(10), 10).size() == 1);
+}
+
+// A row read back keeps its context's text (SharedJson): written again unchanged, the column
+// is the text that was read, not an encoding of it; changed, it is the new value's encoding.
+TEST_CASE("Store.Commit.AnUnchangedContextIsWrittenBackAsItWasRead") {
+  TempDir dir;
+  const std::string file = dir.file("context.db");
+  auto s = open_sqlite_store(file);
+  s->commit(testing::start_batch("i-1"));
+  const std::string stored = R"({ "input": {"rma_id": "RMA-1"},  "note": "kept as written" })";
+  const auto column = [&] {
+    SQLite::Database db(file, SQLite::OPEN_READONLY);
+    return db.execAndGet("SELECT context FROM instances WHERE id = 'i-1'").getString();
+  };
+  {
+    SQLite::Database db(file, SQLite::OPEN_READWRITE);
+    SQLite::Statement set(db, "UPDATE instances SET context = ?1 WHERE id = 'i-1'");
+    set.bind(1, stored);
+    set.exec();
+  }
+
+  auto row = s->get_instance("i-1");
+  REQUIRE(row);
+  CHECK(row->context.get() == nlohmann::json::parse(stored));
+  row->last_seq = 2;
+  WriteBatch unchanged;
+  unchanged.instances = {*row};
+  unchanged.events = {testing::event_row("i-1", 2)};
+  s->commit(unchanged);
+  CHECK(column() == stored);
+
+  row->context.edit()["note"] = "changed";
+  row->last_seq = 3;
+  WriteBatch changed;
+  changed.instances = {*row};
+  changed.events = {testing::event_row("i-1", 3)};
+  s->commit(changed);
+  CHECK(column() == R"({"input":{"rma_id":"RMA-1"},"note":"changed"})");
+  auto again = s->get_instance("i-1");
+  REQUIRE(again);
+  CHECK(again->context->at("note") == "changed");
 }
 
 TEST_CASE("Store.Commit.EmptyBatchIsNoOp") {

@@ -18,7 +18,7 @@ InstanceRow instance_row(const std::string& id, std::int64_t ms) {
   row.status = InstanceStatus::running;
   row.step = "authorize";
   row.visits = {{"authorize", 1}};
-  row.context = {{"input", {{"rma_id", id}}}};
+  row.context = nlohmann::json{{"input", {{"rma_id", id}}}};
   Cursor line;
   line.step = "authorize";
   line.phase = Phase::invoking;

@@ -1,0 +1,74 @@
+// A JSON value that copies share until one of them is changed (copy on write), with its text
+// encoded once for each value.
+//
+// An instance's context is one. The engine hands a copy of each instance's row to the commit
+// writer in every batch, and the writer stores the context as text. A context is a few
+// kilobytes in the returns workflows and most transitions leave it as it was: sharing it costs
+// neither a deep copy on the engine's thread nor a second encoding on the writer's.
+//
+// Thread-safety: copies that share a value may be read, and their text() asked for, on
+// different threads at once. edit() and assignment change only this copy, on the thread that
+// owns it.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace rmaflow {
+
+class SharedJson {
+ public:
+  SharedJson() : SharedJson(nlohmann::json::object()) {}
+  SharedJson(nlohmann::json value);  // NOLINT(google-explicit-constructor): a value like json
+  // A value decoded from `text`, which text() returns as it is rather than encoding the value.
+  SharedJson(nlohmann::json value, std::string text);
+
+  // A moved-from SharedJson still holds the value (shared): it is never empty.
+  SharedJson(const SharedJson&) = default;
+  SharedJson(SharedJson&& other) noexcept : state_(other.state_) {}
+  SharedJson& operator=(const SharedJson&) = default;
+  SharedJson& operator=(SharedJson&& other) noexcept {
+    state_ = other.state_;
+    return *this;
+  }
+  ~SharedJson() = default;
+
+  SharedJson& operator=(nlohmann::json value);
+
+  const nlohmann::json& get() const { return state_->value; }
+  operator const nlohmann::json&() const { return get(); }  // NOLINT(google-explicit-constructor)
+  const nlohmann::json* operator->() const { return &get(); }
+
+  // The value to change now. Shared with another copy, it is copied first; its text is
+  // encoded again when next asked for. The reference is for changes made at once: a copy
+  // made of this SharedJson, or its text asked for, before the change ends sees part of it.
+  nlohmann::json& edit();
+
+  // The value as compact JSON text (nlohmann::json::dump()), encoded at the first call for
+  // this value and shared by its copies.
+  const std::string& text() const;
+
+  // Whether `other` holds this very value (a copy not changed since), not an equal one.
+  bool shares(const SharedJson& other) const { return state_ == other.state_; }
+
+  friend bool operator==(const SharedJson& a, const SharedJson& b) { return a.get() == b.get(); }
+
+ private:
+  struct State {
+    explicit State(nlohmann::json v) : value(std::move(v)) {}
+    State(nlohmann::json v, std::string t) : value(std::move(v)), text(std::move(t)) {
+      encoded.store(true, std::memory_order_relaxed);
+    }
+    nlohmann::json value;
+    mutable std::mutex mu;  // text's encoding
+    mutable std::string text;
+    mutable std::atomic<bool> encoded{false};
+  };
+
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace rmaflow
