@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 
+#include "engine/support/fault_points.hpp"
 #include "rmaflow/errors.hpp"
 
 namespace rmaflow::store {
@@ -18,7 +19,7 @@ namespace {
 // are the integers of the enums in rmaflow/status.hpp. Text columns hold '' rather than NULL
 // for "none", except the optional times, which are NULL.
 // clang-format off
-constexpr std::array<Migration, 11> kMigrations{{
+constexpr std::array<Migration, 12> kMigrations{{
   {1, "definitions, instances, events, timers", R"sql(
     CREATE TABLE schema_version (
       version    INTEGER PRIMARY KEY,
@@ -246,6 +247,28 @@ constexpr std::array<Migration, 11> kMigrations{{
     ALTER TABLE jobs ADD COLUMN dealt INTEGER NOT NULL DEFAULT 0;
     UPDATE jobs SET dealt = applied + refused;
   )sql"},
+  // A WITHOUT ROWID table keeps whole rows in its interior pages too, and an event carries up to
+  // kilobytes of data (a start's input, a step's result): each append split and rewrote pages
+  // full of them. As a rowid table the events are appended at the end of the table, and the
+  // unique index on (instance_id, seq) holds only the keys. The rows are copied in key order,
+  // so that an instance's history stays together; the audit trail's index carries its order.
+  {12, "events: a rowid table, keyed by a unique index", R"sql(
+    CREATE TABLE events_v12 (
+      instance_id TEXT    NOT NULL,
+      seq         INTEGER NOT NULL,
+      type        INTEGER NOT NULL,
+      step        TEXT    NOT NULL DEFAULT '',
+      at          INTEGER NOT NULL,
+      data        TEXT    NOT NULL DEFAULT '{}',
+      branch      TEXT    NOT NULL DEFAULT '',
+      UNIQUE (instance_id, seq)
+    );
+    INSERT INTO events_v12 (instance_id, seq, type, step, at, data, branch)
+      SELECT instance_id, seq, type, step, at, data, branch FROM events ORDER BY instance_id, seq;
+    DROP TABLE events;
+    ALTER TABLE events_v12 RENAME TO events;
+    CREATE INDEX events_operator_actions ON events (at, instance_id, seq) WHERE type = 30;
+  )sql"},
 }};
 // clang-format on
 
@@ -320,6 +343,7 @@ void migrate(SQLite::Database& db, const std::string& path, int up_to) {
     record.bind(1, m.version);
     record.bind(2, static_cast<std::int64_t>(now_millis()));
     record.exec();
+    fault_point("migrate.applied");
     tx.commit();
   }
 }

@@ -9,8 +9,9 @@
 // (a branch reached its end, not committed), child.started (a call step created its child, not
 // committed), outcome.before (an adapter's outcome is about to be applied to its instance: the
 // engine dies while processing it), checkpoint.copied (SQLite's log was copied back to the
-// database file on the checkpoint thread, the log not yet started over). Without the variable every
-// check is one relaxed load.
+// database file on the checkpoint thread, the log not yet started over), migrate.applied (a
+// schema migration is applied in its transaction, not yet committed). Without the variable
+// every check is one relaxed load.
 #pragma once
 
 #include <string_view>

@@ -15,6 +15,7 @@
 #include <tuple>
 #include <vector>
 
+#include "engine/store/schema.hpp"
 #include "rmaflow/store.hpp"
 #include "tests/cli/cli_checks.hpp"
 #include "tests/support/pg_cluster.hpp"
@@ -208,6 +209,61 @@ TEST_CASE("Recovery.Sigkill.Issue19.CommitsInALaidOutLog") {
   }
   kill_then_finish([&](const std::string& kill_at) { return r.run(kill_at); },
                    {"commit.writing:3", "commit.after:2"});
+  check_after_recovery(r);
+}
+
+// Schema 12 copies the events into a new table. A database left by a killed run is moved back
+// to schema 11 (the same rows in the old layout); the binary is killed with the copy made and
+// not committed, which leaves schema 11 and every event; the next runs migrate and finish.
+TEST_CASE("Recovery.Sigkill.Issue19.WhileTheEventsAreMigrated") {
+  Run r;
+  auto killed = r.run("commit.after:3");
+  REQUIRE(killed.signal == SIGKILL);
+  const std::string old = r.dir.file("schema11.db");
+  const auto count_events = [](const std::string& file) {
+    SQLite::Database db(file, SQLite::OPEN_READONLY);
+    return db.execAndGet("SELECT count(*) FROM events").getInt64();
+  };
+  {
+    SQLite::Database db(old, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA journal_mode = WAL");
+    rmaflow::store::migrate(db, old, 11);
+    SQLite::Statement attach(db, "ATTACH DATABASE ?1 AS killed");
+    attach.bind(1, r.db);
+    attach.exec();
+    SQLite::Transaction tx(db);
+    SQLite::Statement tables(db,
+                             "SELECT name FROM killed.sqlite_schema WHERE type = 'table' AND "
+                             "name NOT LIKE 'sqlite_%' AND name <> 'schema_version'");
+    while (tables.executeStep()) {
+      const std::string table = tables.getColumn(0).getString();
+      db.exec(fmt::format("INSERT INTO main.{0} SELECT * FROM killed.{0}", table));
+    }
+    tx.commit();
+    db.exec("DETACH DATABASE killed");
+  }
+  const auto events = count_events(r.db);
+  REQUIRE(events > 0);
+  REQUIRE(count_events(old) == events);
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(r.db + suffix);
+  fs::rename(old, r.db);
+
+  auto migrating = r.run("migrate.applied:1");
+  INFO("stderr:\n", migrating.err);
+  REQUIRE(migrating.signal == SIGKILL);
+  {
+    SQLite::Database db(r.db, SQLite::OPEN_READONLY);
+    CHECK(rmaflow::store::stored_schema_version(db) == 11);
+    CHECK(db.execAndGet("SELECT sql FROM sqlite_schema WHERE name = 'events'")
+              .getString()
+              .find("WITHOUT ROWID") != std::string::npos);
+  }
+  CHECK(count_events(r.db) == events);
+  kill_then_finish([&](const std::string& kill_at) { return r.run(kill_at); }, {"commit.after:2"});
+  {
+    SQLite::Database db(r.db, SQLite::OPEN_READONLY);
+    CHECK(rmaflow::store::stored_schema_version(db) == rmaflow::store::latest_schema_version());
+  }
   check_after_recovery(r);
 }
 

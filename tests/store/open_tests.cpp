@@ -1,6 +1,7 @@
 // Opening databases: creation, migration, pragmas, and refusing files that are not ours.
 #include <SQLiteCpp/Database.h>
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <filesystem>
 #include <random>
@@ -281,4 +282,55 @@ TEST_CASE("Store.Open.Issue18.AJobFromVersion10HasDealtWithWhatItsItemsCount") {
   batch.job_items.push_back(JobItemRow{"job-1", "i-3", true, "retried", from_millis(1700)});
   s->commit(batch);
   CHECK(s->get_job("job-1")->applied == 2);
+}
+
+// Version 12 turns `events` into a rowid table keyed by a unique index: the history, its
+// order, its uniqueness and the audit trail come through, and appends go on.
+TEST_CASE("Store.Open.Issue19.EventsFromVersion11KeepTheirHistoryAndOrder") {
+  TempDir dir;
+  const auto path = dir.file("v11.db");
+  const std::string large(5000, 'x');
+  testing::old_sqlite_database(path, 11,
+                               fmt::format(R"sql(
+      INSERT INTO events (instance_id, seq, type, step, at, data, branch) VALUES
+        ('i-2', 1, 30, 'inspect', 3000, '{{"actor":"ops","action":"retry"}}', ''),
+        ('i-1', 2, 4, 'label', 1500, '{{"result":{{"id":"L1"}}}}', ''),
+        ('i-1', 1, 1, '', 1000, '{{"input":"{}"}}', ''),
+        ('i-1', 3, 30, 'label', 2000, '{{"actor":"ops","action":"skip"}}', 'lines[L1]');
+    )sql",
+                                           large));
+  auto s = open_store(path);
+  CHECK(schema_version_of(path) == store::latest_schema_version());
+  {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    CHECK(db.execAndGet("SELECT sql FROM sqlite_schema WHERE name = 'events'")
+              .getString()
+              .find("WITHOUT ROWID") == std::string::npos);
+    CHECK(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = "
+                        "'events_operator_actions'")
+              .getInt() == 1);
+  }
+
+  auto history = s->history("i-1");
+  REQUIRE(history.size() == 3);
+  CHECK(history[0].seq == 1);
+  CHECK(history[0].data == fmt::format(R"({{"input":"{}"}})", large));
+  CHECK(history[1].seq == 2);
+  CHECK(history[2].seq == 3);
+  CHECK(history[2].branch == "lines[L1]");
+  CHECK(history[2].type == EventType::operator_action);
+
+  auto trail = s->audit_trail(AuditFilter{});
+  REQUIRE(trail.size() == 2);
+  CHECK(trail[0].instance_id == "i-2");  // newest first
+  CHECK(trail[1].instance_id == "i-1");
+
+  WriteBatch next;
+  next.events = {testing::event_row("i-1", 4)};
+  s->commit(next);
+  CHECK(s->history("i-1").size() == 4);
+  WriteBatch again;
+  again.events = {testing::event_row("i-1", 4)};
+  CHECK(error_from([&] { s->commit(again); }).code() == Errc::storage);
+  CHECK(s->history("i-1").size() == 4);
 }
