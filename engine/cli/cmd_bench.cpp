@@ -1094,9 +1094,9 @@ void register_bench(CLI::App& app, int& exit_code) {
                   "as serve --trace-sample")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--input-lines", opt->input_lines,
-                  "throughput, closed and open modes: return lines in each start's input, about "
-                  "130 bytes each (default 0); 14 make a context as large as the shipped "
-                  "workflows' (about 2 KB)")
+                  "the linear workflow (throughput, closed, open and observe modes, and fanout's "
+                  "linear run): return lines in each start's input, about 130 bytes each "
+                  "(default 0); 14 make a context as large as the shipped workflows' (about 2 KB)")
       ->check(CLI::Range(0, 1000));
   cmd->add_option("--lines", opt->lines, "fanout mode: branches per instance (default 20)")
       ->check(CLI::Range(1, 10'000));
