@@ -59,8 +59,8 @@ class Batch {
   // How take_writes() puts an instance's row in: `lent`, holding its instance's cursor inputs
   // rather than copies, for a commit that runs before anything else touches the instance,
   // give_back() returning them once it has; `copied`, for a commit written on another thread
-  // while the engine goes on. Either way the context is shared with the instance (SharedJson):
-  // its deep copies, and their destruction, cost a fifth of a commit.
+  // while the engine goes on. Either way the context is not copied but shared with the
+  // instance (SharedJson): deep copies of it, and their destruction, cost a fifth of a commit.
   enum class Rows { lent, copied };
   // Puts the dirty instances' rows into the write batch and hands both over; the Batch is
   // empty afterwards.
