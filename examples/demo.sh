@@ -46,7 +46,8 @@ sqlite3 -separator '  ' "$db" "SELECT printf('%-9s', i.business_key), printf('%-
         printf('less fee %.2f', l.value ->> '$.output.restocking_fee')),
     iif(l.value ->> '$.output.clawed_back' IS NULL, '',
         printf('clawed back %.2f', l.value ->> '$.output.clawed_back'))
-  FROM instances i, json_each(i.context, '$.lines') l ORDER BY i.business_key, l.key" | tee "$work/lines.txt"
+  FROM instances i JOIN instance_contexts c ON c.instance_id = i.id, json_each(c.context, '$.lines') l
+  ORDER BY i.business_key, l.key" | tee "$work/lines.txt"
 
 say "Back to the vendor: lines graded C, each in a vendor-return child (vendor RMA, shipment, credit note)"
 sqlite3 -separator '  ' "$db" "SELECT printf('%-11s', business_key), printf('%-10s', CASE status WHEN 10 THEN 'completed'
@@ -55,7 +56,8 @@ sqlite3 -separator '  ' "$db" "SELECT printf('%-11s', business_key), printf('%-1
     iif(context ->> '$.vendor_credit.amount' IS NULL, '', printf('vendor credit %.2f (%s)',
         context ->> '$.vendor_credit.amount', context ->> '$.vendor_credit.credit_note_id')),
     iif(context ->> '$.scrap.scrap_id' IS NULL, '', 'refused, scrapped as ' || (context ->> '$.scrap.scrap_id'))
-  FROM instances WHERE workflow = 'vendor-return' ORDER BY business_key" | tee "$work/vendor.txt"
+  FROM instances JOIN instance_contexts ON instance_id = id WHERE workflow = 'vendor-return'
+  ORDER BY business_key" | tee "$work/vendor.txt"
 
 say "Return to credit: from the RMA to the money (credit memo or refund), per workflow"
 # The time each RMA took until its credit memo or refund was posted, in virtual time.

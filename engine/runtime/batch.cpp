@@ -132,7 +132,13 @@ WriteBatch Batch::take_writes(std::vector<InstanceRow> copied) {
 }
 
 WriteBatch Batch::take_dirty() {
-  for (Instance* inst : dirty_) inst->dirty = false;
+  for (std::size_t i = 0; i < dirty_.size(); ++i) {
+    Instance* inst = dirty_[i];
+    inst->dirty = false;
+    auto& row = writes_.instances[i];
+    row.context_unchanged = row.context.shares(inst->context_handed_over);
+    inst->context_handed_over = row.context;
+  }
   dirty_.clear();
   WriteBatch out = std::move(writes_);
   writes_.clear();

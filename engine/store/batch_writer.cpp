@@ -1,6 +1,7 @@
 #include "engine/store/batch_writer.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <utility>
 
@@ -24,11 +25,33 @@ std::string upsert_job_sql() {
          set_from_excluded(kJobUpdatedColumns);
 }
 
-// An instance row is replaced whole: every column but the key takes the new value.
+// An instance row is replaced whole: every column but the key takes the new value. The context
+// is not in it (instance_contexts); the parameters keep kInstanceColumns' numbers, as
+// bind_instance binds them, with the context's left out.
 std::string upsert_instance_sql() {
-  return insert_sql("instances", kInstanceColumns, kInstanceColumnCount) +
-         " ON CONFLICT (id) DO UPDATE SET " + set_from_excluded(kInstanceUpdatedColumns);
+  std::vector<std::string_view> columns;
+  std::vector<std::string> params;
+  std::string updated;
+  int number = 0;
+  for (auto column : split_columns(kInstanceColumns)) {
+    ++number;
+    if (column == kContextColumn) continue;
+    columns.push_back(column);
+    params.push_back(fmt::format("?{}", number));
+    if (column == "id") continue;
+    if (!updated.empty()) updated += ", ";
+    updated += fmt::format("{0} = excluded.{0}", column);
+  }
+  return fmt::format("INSERT INTO instances ({}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}",
+                     fmt::join(columns, ", "), fmt::join(params, ", "), updated);
 }
+
+// A context is written when it differs from the stored one: most steps leave it as it was, and
+// its row (kilobytes for a return's lines) is then neither rewritten nor logged.
+constexpr const char* kUpsertContextSql =
+    "INSERT INTO instance_contexts (instance_id, context) VALUES (?1, ?2)"
+    " ON CONFLICT (instance_id) DO UPDATE SET context = excluded.context"
+    " WHERE context <> excluded.context";
 
 std::string upsert_timer_sql() {
   return insert_sql("timers", kTimerColumns, kTimerColumnCount) +
@@ -50,6 +73,7 @@ int run(SQLite::Statement& statement, const Row& row, Bind bind) {
 BatchWriter::BatchWriter(SQLite::Database& db, std::string path)
     : path_(std::move(path)),
       upsert_instance_(db, upsert_instance_sql()),
+      upsert_context_(db, kUpsertContextSql),
       insert_event_(db, insert_sql("events", kEventColumns, kEventColumnCount)),
       upsert_timer_(db, upsert_timer_sql()),
       delete_timer_(db, "DELETE FROM timers WHERE instance_id = ?1 AND branch = ?2 AND name = ?3"),
@@ -76,6 +100,11 @@ void BatchWriter::apply(const WriteBatch& batch) {
     auto encoded = encode_instance(row);
     run(upsert_instance_, row,
         [&](SQLite::Statement& s, const InstanceRow& r) { bind_instance(s, r, encoded); });
+    if (row.context_unchanged) continue;
+    upsert_context_.tryReset();
+    upsert_context_.bindNoCopy(1, row.id);
+    upsert_context_.bindNoCopy(2, row.context.text());
+    upsert_context_.exec();
   }
   for (const auto& row : batch.events) run(insert_event_, row, bind_event);
   for (const auto& timer : batch.timers_cleared) {

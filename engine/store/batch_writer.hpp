@@ -30,6 +30,7 @@ class BatchWriter {
  private:
   std::string path_;
   SQLite::Statement upsert_instance_;
+  SQLite::Statement upsert_context_;
   SQLite::Statement insert_event_;
   SQLite::Statement upsert_timer_;
   SQLite::Statement delete_timer_;

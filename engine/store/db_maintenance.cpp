@@ -25,7 +25,8 @@ constexpr const char* kRules[] = {
   "WHERE status NOT IN (1, 2, 3, 4, 10, 11, 12, 13, 14, 15)",
   "SELECT 'instance ' || id || ' has a damaged document (context, visits, saga or cursors is "
   "not JSON, or it has no main line)' FROM instances "
-  "WHERE NOT json_valid(context) OR NOT json_valid(visits) OR NOT json_valid(saga) "
+  "LEFT JOIN instance_contexts x ON x.instance_id = instances.id "
+  "WHERE NOT json_valid(coalesce(x.context, '{}')) OR NOT json_valid(visits) OR NOT json_valid(saga) "
   "OR NOT json_valid(cursors) OR json_type(cursors) <> 'array' OR json_array_length(cursors) = 0",
   "SELECT 'instance ' || i.id || ' has a cursor in the unknown phase ' || "
   "json_extract(c.value, '$.phase') FROM instances i, json_each(i.cursors) c "
@@ -45,6 +46,10 @@ constexpr const char* kRules[] = {
   "SELECT 'the history of ' || instance_id || ' belongs to no instance' FROM events "
   "WHERE instance_id NOT IN (SELECT id FROM instances) AND NOT (type = 30 AND instance_id IN "
   "(SELECT id FROM pruned_instances)) GROUP BY instance_id",
+  "SELECT 'instance ' || id || ' has no context' FROM instances "
+  "WHERE id NOT IN (SELECT instance_id FROM instance_contexts)",
+  "SELECT 'the context of ' || instance_id || ' belongs to no instance' FROM instance_contexts "
+  "WHERE instance_id NOT IN (SELECT id FROM instances)",
   "SELECT 'timer ' || name || ' belongs to no instance (' || instance_id || ')' FROM timers "
   "WHERE instance_id NOT IN (SELECT id FROM instances)",
   "SELECT 'signal ' || seq || ' of ' || instance_id || ' has a payload that is not JSON' "

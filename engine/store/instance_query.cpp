@@ -155,7 +155,7 @@ StatementCache::Use select_instances(StatementCache& statements, const InstanceF
   if (filter.deadline_before) add("deadline <= ?", to_millis(*filter.deadline_before));
   if (!filter.after_id.empty()) add(order + " > ?", filter.after_id);
 
-  std::string sql = fmt::format("SELECT {} FROM {}", kInstanceColumns, from);
+  std::string sql = fmt::format("SELECT {} FROM {}", sqlite_instance_columns(), from);
   if (!conditions.empty()) sql += fmt::format(" WHERE {}", fmt::join(conditions, " AND "));
   sql += fmt::format(" ORDER BY {} LIMIT ?", order);
 

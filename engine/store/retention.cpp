@@ -202,6 +202,7 @@ PruneReport prune_database(const PruneOptions& o) {
                                     kInBatch),
                         "INSERT OR IGNORE");
               copy_rows(*archive, "instances", fmt::format("id {}", kInBatch));
+              copy_rows(*archive, "instance_contexts", fmt::format("instance_id {}", kInBatch));
               copy_rows(*archive, "events", fmt::format("instance_id {}", kInBatch));
               copy_rows(*archive, "signals", fmt::format("instance_id {}", kInBatch));
               copy_rows(*archive, "instance_attributes", fmt::format("instance_id {}", kInBatch));
@@ -235,6 +236,7 @@ PruneReport prune_database(const PruneOptions& o) {
         tomb.bind(1, static_cast<std::int64_t>(to_millis(o.now)));
         tomb.bind(2, o.archive.empty() ? std::string() : canonical_db_path(o.archive));
         tomb.exec();
+        live.exec(fmt::format("DELETE FROM instance_contexts WHERE instance_id {}", kInBatch));
         live.exec(fmt::format("DELETE FROM instances WHERE id {}", kInBatch));
         fault_point("prune.before_commit");
         live.exec("COMMIT");

@@ -34,6 +34,22 @@ void bind_optional_time(SQLite::Statement& s, int i, const std::optional<TimePoi
 
 }  // namespace
 
+const std::string& sqlite_instance_columns() {
+  static const std::string columns = [] {
+    std::string list;
+    for (auto column : split_columns(kInstanceColumns)) {
+      if (!list.empty()) list += ", ";
+      if (column == kContextColumn) {
+        list += "(SELECT c.context FROM instance_contexts AS c WHERE c.instance_id = instances.id)";
+      } else {
+        list += column;
+      }
+    }
+    return list;
+  }();
+  return columns;
+}
+
 DefinitionRow read_definition(const SQLite::Statement& s) {
   return read_definition_columns(SqliteColumns{s});
 }
@@ -89,7 +105,7 @@ void bind_instance(SQLite::Statement& s, const InstanceRow& row, const EncodedIn
   s.bind(4, static_cast<int>(row.status));
   s.bindNoCopy(5, row.step);
   s.bindNoCopy(6, encoded.visits);
-  s.bindNoCopy(7, row.context.text());
+  // 7: the context, in instance_contexts.
   s.bindNoCopy(8, row.business_key);
   s.bindNoCopy(9, row.correlation_id);
   s.bindNoCopy(10, row.input_hash);

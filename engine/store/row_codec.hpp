@@ -15,6 +15,13 @@
 
 namespace rmaflow::store {
 
+// SQLite keeps an instance's context in a table of its own, instance_contexts (schema 13): the
+// instance's row is rewritten at every step, its context only when it changed. The column
+// holding it, and the SELECT list read_instance expects: kInstanceColumns with the context
+// read from its table, for a query whose FROM names `instances`.
+inline constexpr std::string_view kContextColumn = "context";
+const std::string& sqlite_instance_columns();
+
 DefinitionRow read_definition(const SQLite::Statement& s);
 InstanceRow read_instance(const SQLite::Statement& s);
 EventRow read_event(const SQLite::Statement& s);
@@ -34,7 +41,9 @@ struct EncodedInstance {
 EncodedInstance encode_instance(const InstanceRow& row);
 
 void bind_definition(SQLite::Statement& s, const DefinitionRow& row);
-// `encoded` is encode_instance(row); both must outlive the statement's execution.
+// `encoded` is encode_instance(row); both must outlive the statement's execution. The
+// parameters are numbered as kInstanceColumns lists the columns; the context's number is left
+// unbound, as the row's statement leaves it out (its own table's statement binds it).
 void bind_instance(SQLite::Statement& s, const InstanceRow& row, const EncodedInstance& encoded);
 void bind_event(SQLite::Statement& s, const EventRow& row);
 void bind_timer(SQLite::Statement& s, const TimerRow& row);

@@ -5,21 +5,31 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rmaflow::store {
+
+// The names of a comma-separated column list, in order.
+inline std::vector<std::string_view> split_columns(std::string_view columns) {
+  std::vector<std::string_view> names;
+  while (!columns.empty()) {
+    auto comma = columns.find(',');
+    auto column = columns.substr(0, comma);
+    while (!column.empty() && column.front() == ' ') column.remove_prefix(1);
+    names.push_back(column);
+    columns = comma == std::string_view::npos ? std::string_view() : columns.substr(comma + 1);
+  }
+  return names;
+}
 
 // "a = excluded.a, b = excluded.b" for the comma-separated `columns`: the SET of an upsert
 // (INSERT ... ON CONFLICT DO UPDATE) that takes each of them from the row being written, in
 // both stores' SQL.
 inline std::string set_from_excluded(std::string_view columns) {
   std::string set;
-  while (!columns.empty()) {
-    auto comma = columns.find(',');
-    auto column = columns.substr(0, comma);
-    while (!column.empty() && column.front() == ' ') column.remove_prefix(1);
+  for (auto column : split_columns(columns)) {
     if (!set.empty()) set += ", ";
     set.append(column).append(" = excluded.").append(column);
-    columns = comma == std::string_view::npos ? std::string_view() : columns.substr(comma + 1);
   }
   return set;
 }

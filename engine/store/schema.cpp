@@ -19,7 +19,7 @@ namespace {
 // are the integers of the enums in rmaflow/status.hpp. Text columns hold '' rather than NULL
 // for "none", except the optional times, which are NULL.
 // clang-format off
-constexpr std::array<Migration, 12> kMigrations{{
+constexpr std::array<Migration, 13> kMigrations{{
   {1, "definitions, instances, events, timers", R"sql(
     CREATE TABLE schema_version (
       version    INTEGER PRIMARY KEY,
@@ -268,6 +268,19 @@ constexpr std::array<Migration, 12> kMigrations{{
     DROP TABLE events;
     ALTER TABLE events_v12 RENAME TO events;
     CREATE INDEX events_operator_actions ON events (at, instance_id, seq) WHERE type = 30;
+  )sql"},
+  // An instance's row is rewritten at every step; its context, kilobytes for a return's lines,
+  // seldom changes. In its own table it is written only when it does, and the rows of the
+  // instances running together share pages. Copied in the instances' order, then dropped from
+  // their rows (which rewrites the table).
+  {13, "instance_contexts: an instance's context apart from its row", R"sql(
+    CREATE TABLE instance_contexts (
+      instance_id TEXT NOT NULL PRIMARY KEY,
+      context     TEXT NOT NULL DEFAULT '{}'
+    );
+    INSERT INTO instance_contexts (instance_id, context)
+      SELECT id, context FROM instances ORDER BY rowid;
+    ALTER TABLE instances DROP COLUMN context;
   )sql"},
 }};
 // clang-format on

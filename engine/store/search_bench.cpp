@@ -28,6 +28,7 @@ void fill_search_bench(const std::string& path, std::int64_t instances, std::int
                                            kStart));
     rows.bind(1, instances);
     rows.exec();
+    db.exec("INSERT INTO instance_contexts (instance_id, context) SELECT id, '{}' FROM instances");
     SQLite::Statement attributes(db, fmt::format(R"sql(
       WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1)
       INSERT INTO instance_attributes (instance_id, name, value)

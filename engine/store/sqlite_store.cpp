@@ -167,7 +167,8 @@ void SqliteStore::prepare_for_commits() {
 
 std::optional<InstanceRow> SqliteStore::get_instance(const std::string& id) {
   return guard(path_, "read instances from", [&] {
-    auto use = statements_.get(select_from(kInstanceColumns, "instances", "WHERE id = ?"));
+    auto use = statements_.get(
+        select_from(sqlite_instance_columns().c_str(), "instances", "WHERE id = ?"));
     auto& s = *use;
     s.bind(1, id);
     return read_one(s, read_instance);
@@ -179,7 +180,7 @@ std::optional<InstanceRow> SqliteStore::find_by_business_key(const std::string& 
   if (key.empty()) return std::nullopt;  // an empty key means "none" and identifies nothing
   return guard(path_, "read instances from", [&] {
     // The literal `business_key <> ''` lets SQLite use the partial unique index.
-    auto use = statements_.get(select_from(kInstanceColumns, "instances",
+    auto use = statements_.get(select_from(sqlite_instance_columns().c_str(), "instances",
                                            "WHERE workflow = ? AND business_key = ? "
                                            "AND business_key <> ''"));
     auto& s = *use;

@@ -130,6 +130,10 @@ struct InstanceRow {
   std::vector<Cursor> cursors;        // the main line first, then branches in creation order
   Saga saga;
   std::optional<ParentRef> parent;    // set for a child started by a call step
+  // Set by the engine on a row it hands to a commit when the row's context is the value an
+  // earlier commit of the same instance carried: a store may leave the stored context as it is.
+  // A row built or read any other way leaves it false, and its context is written.
+  bool context_unchanged = false;
 
   // The main line; an instance always has one once started.
   const Cursor& main() const { return cursors.front(); }

@@ -5,6 +5,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <csignal>
 #include <filesystem>
@@ -212,59 +213,118 @@ TEST_CASE("Recovery.Sigkill.Issue19.CommitsInALaidOutLog") {
   check_after_recovery(r);
 }
 
-// Schema 12 copies the events into a new table. A database left by a killed run is moved back
-// to schema 11 (the same rows in the old layout); the binary is killed with the copy made and
-// not committed, which leaves schema 11 and every event; the next runs migrate and finish.
-TEST_CASE("Recovery.Sigkill.Issue19.WhileTheEventsAreMigrated") {
-  Run r;
-  auto killed = r.run("commit.after:3");
-  REQUIRE(killed.signal == SIGKILL);
-  const std::string old = r.dir.file("schema11.db");
-  const auto count_events = [](const std::string& file) {
-    SQLite::Database db(file, SQLite::OPEN_READONLY);
-    return db.execAndGet("SELECT count(*) FROM events").getInt64();
-  };
+namespace {
+
+// A database left by a killed run, moved back to an older schema: the same rows, in the
+// tables and columns that schema has (before schema 13, the context in the instance's row).
+void move_back_to_schema(Run& r, int version) {
+  const std::string old = r.dir.file(fmt::format("schema{}.db", version));
   {
     SQLite::Database db(old, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db.exec("PRAGMA journal_mode = WAL");
-    rmaflow::store::migrate(db, old, 11);
+    rmaflow::store::migrate(db, old, version);
     SQLite::Statement attach(db, "ATTACH DATABASE ?1 AS killed");
     attach.bind(1, r.db);
     attach.exec();
     SQLite::Transaction tx(db);
-    SQLite::Statement tables(db,
-                             "SELECT name FROM killed.sqlite_schema WHERE type = 'table' AND "
-                             "name NOT LIKE 'sqlite_%' AND name <> 'schema_version'");
-    while (tables.executeStep()) {
-      const std::string table = tables.getColumn(0).getString();
-      db.exec(fmt::format("INSERT INTO main.{0} SELECT * FROM killed.{0}", table));
+    std::vector<std::string> tables;
+    SQLite::Statement names(db,
+                            "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND "
+                            "name NOT LIKE 'sqlite_%' AND name <> 'schema_version'");
+    while (names.executeStep()) tables.push_back(names.getColumn(0).getString());
+    for (const auto& table : tables) {
+      std::vector<std::string> columns;
+      std::vector<std::string> values;
+      SQLite::Statement info(db, fmt::format("SELECT name FROM pragma_table_info('{}')", table));
+      while (info.executeStep()) {
+        columns.push_back(info.getColumn(0).getString());
+        values.push_back(columns.back() == "context" && table == "instances"
+                             ? "(SELECT c.context FROM killed.instance_contexts c WHERE "
+                               "c.instance_id = t.id)"
+                             : "t." + columns.back());
+      }
+      db.exec(fmt::format("INSERT INTO main.{} ({}) SELECT {} FROM killed.{} AS t", table,
+                          fmt::join(columns, ", "), fmt::join(values, ", "), table));
     }
     tx.commit();
     db.exec("DETACH DATABASE killed");
   }
-  const auto events = count_events(r.db);
-  REQUIRE(events > 0);
-  REQUIRE(count_events(old) == events);
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(r.db + suffix);
   fs::rename(old, r.db);
+}
 
+std::int64_t count_rows(const std::string& file, const char* table) {
+  SQLite::Database db(file, SQLite::OPEN_READONLY);
+  return db.execAndGet(fmt::format("SELECT count(*) FROM {}", table)).getInt64();
+}
+
+int schema_of(const std::string& file) {
+  SQLite::Database db(file, SQLite::OPEN_READONLY);
+  return rmaflow::store::stored_schema_version(db);
+}
+
+// A run killed mid-way, its database moved back to schema `version`, then a run killed with
+// the next migration applied and not committed: the database is left at `version`.
+void kill_while_migrating_from(Run& r, int version) {
+  auto killed = r.run("commit.after:3");
+  REQUIRE(killed.signal == SIGKILL);
+  move_back_to_schema(r, version);
   auto migrating = r.run("migrate.applied:1");
   INFO("stderr:\n", migrating.err);
   REQUIRE(migrating.signal == SIGKILL);
+  CHECK(schema_of(r.db) == version);
+}
+
+// The next runs (one more killed) migrate, and every instance finishes once.
+void migrate_and_finish(Run& r) {
+  kill_then_finish([&](const std::string& kill_at) { return r.run(kill_at); }, {"commit.after:2"});
+  CHECK(schema_of(r.db) == rmaflow::store::latest_schema_version());
+  check_after_recovery(r);
+}
+
+}  // namespace
+
+// Schema 12 copies the events into a new table. Killed with the copy made and not committed,
+// the database is schema 11, the old layout with every event.
+TEST_CASE("Recovery.Sigkill.Issue19.WhileTheEventsAreMigrated") {
+  Run r;
+  kill_while_migrating_from(r, 11);
+  const auto events = count_rows(r.db, "events");
+  CHECK(events > 0);
   {
     SQLite::Database db(r.db, SQLite::OPEN_READONLY);
-    CHECK(rmaflow::store::stored_schema_version(db) == 11);
     CHECK(db.execAndGet("SELECT sql FROM sqlite_schema WHERE name = 'events'")
               .getString()
               .find("WITHOUT ROWID") != std::string::npos);
   }
-  CHECK(count_events(r.db) == events);
-  kill_then_finish([&](const std::string& kill_at) { return r.run(kill_at); }, {"commit.after:2"});
+  migrate_and_finish(r);
+  CHECK(count_rows(r.db, "events") > events);
+}
+
+// Schema 13 moves the contexts out of the instances' rows. Killed with the move made and not
+// committed, the database is schema 12 with every context in its row; the next runs migrate,
+// and the instances finish with their inputs and every step's result in their contexts.
+TEST_CASE("Recovery.Sigkill.Issue19.WhileTheContextsAreMoved") {
+  Run r;
+  kill_while_migrating_from(r, 12);
   {
     SQLite::Database db(r.db, SQLite::OPEN_READONLY);
-    CHECK(rmaflow::store::stored_schema_version(db) == rmaflow::store::latest_schema_version());
+    CHECK_FALSE(db.tableExists("instance_contexts"));
+    CHECK(db.execAndGet("SELECT count(*) FROM instances WHERE json_valid(context) AND "
+                        "json_type(context, '$.input') = 'object'")
+              .getInt64() == count_rows(r.db, "instances"));
   }
-  check_after_recovery(r);
+  migrate_and_finish(r);
+  CHECK(count_rows(r.db, "instance_contexts") == count_rows(r.db, "instances"));
+  // Each context holds its input and the results of the steps before and after the move.
+  auto store = rmaflow::open_store(r.db, read_only());
+  for (const auto& instance : store->list_instances(all_instances())) {
+    INFO(instance.id);
+    CHECK(instance.context->at("input").at("rma_id") == instance.business_key);
+    CHECK(instance.context->contains("authorization"));
+    CHECK(instance.context->contains("label"));
+    CHECK(instance.context->contains("memo"));
+  }
 }
 
 TEST_CASE("Recovery.Sigkill.Issue19.WhileTheNextBatchIsBuiltOnPostgres") {
@@ -506,7 +566,9 @@ TEST_CASE("Recovery.Sigkill.DuringWaitsAfterSignalsAndInCompensation") {
 
   SQLite::Database db(r.db, SQLite::OPEN_READONLY);
   for (int i = 0; i < kSagaInstances; ++i) {
-    SQLite::Statement q(db, "SELECT status, context FROM instances WHERE id = ?");
+    SQLite::Statement q(db,
+                        "SELECT status, context FROM instances JOIN instance_contexts ON "
+                        "instance_id = id WHERE id = ?");
     q.bind(1, ids[rma(i)]);
     REQUIRE(q.executeStep());
     int expected = i >= kSignalled ? 13 /* cancelled */ : i % 2 == 0 ? 15 /* compensated */ : 10;

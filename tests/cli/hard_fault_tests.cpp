@@ -70,8 +70,9 @@ struct Db {
   std::map<std::string, std::pair<std::string, json>> outcomes() {
     SQLite::Database db(path, SQLite::OPEN_READONLY);
     SQLite::Statement rows(
-        db, "SELECT context, status, coalesce(json_extract(cursors, '$[0].incident'), '') "
-            "FROM instances");
+        db,
+        "SELECT context, status, coalesce(json_extract(cursors, '$[0].incident'), '') "
+        "FROM instances JOIN instance_contexts ON instance_id = id");
     std::map<std::string, std::pair<std::string, json>> out;
     static const std::map<int, std::string> names = {{3, "suspended"}, {10, "completed"}};
     while (rows.executeStep()) {
@@ -259,6 +260,22 @@ TEST_CASE("Cli.Issue12.DbCheckAndOnlineBackup") {
   CHECK(damaged.exit_code == 1);
   CHECK(damaged.out.find("has data that is not JSON") != std::string::npos);
   CHECK(damaged.err.find("restore it from a backup") != std::string::npos);
+  // An instance's context, kept in a table of its own: damaged, missing, or left behind.
+  {
+    SQLite::Database raw(copy, SQLite::OPEN_READWRITE);
+    raw.exec("UPDATE events SET data = '{}' WHERE seq = 2");
+    raw.exec(
+        "UPDATE instance_contexts SET context = '{\"broken' WHERE instance_id = "
+        "(SELECT min(id) FROM instances)");
+    raw.exec("DELETE FROM instance_contexts WHERE instance_id = (SELECT max(id) FROM instances)");
+    raw.exec("INSERT INTO instance_contexts (instance_id, context) VALUES ('gone', '{}')");
+  }
+  auto contexts = run_process({rmaflow_binary(), "db", "check", "--db", copy});
+  CHECK(contexts.exit_code == 1);
+  CHECK_MESSAGE(contexts.out.find("has a damaged document (context") != std::string::npos,
+                contexts.out);
+  CHECK(contexts.out.find("has no context") != std::string::npos);
+  CHECK(contexts.out.find("the context of gone belongs to no instance") != std::string::npos);
   {
     std::fstream file(db.path, std::ios::in | std::ios::out | std::ios::binary);
     file.seekp(4096 + 8);  // into the second page's b-tree header

@@ -206,11 +206,13 @@ TEST_CASE("Store.Commit.AnUnchangedContextIsWrittenBackAsItWasRead") {
   const std::string stored = R"({ "input": {"rma_id": "RMA-1"},  "note": "kept as written" })";
   const auto column = [&] {
     SQLite::Database db(file, SQLite::OPEN_READONLY);
-    return db.execAndGet("SELECT context FROM instances WHERE id = 'i-1'").getString();
+    return db.execAndGet("SELECT context FROM instance_contexts WHERE instance_id = 'i-1'")
+        .getString();
   };
   {
     SQLite::Database db(file, SQLite::OPEN_READWRITE);
-    SQLite::Statement set(db, "UPDATE instances SET context = ?1 WHERE id = 'i-1'");
+    SQLite::Statement set(db,
+                          "UPDATE instance_contexts SET context = ?1 WHERE instance_id = 'i-1'");
     set.bind(1, stored);
     set.exec();
   }
@@ -218,23 +220,31 @@ TEST_CASE("Store.Commit.AnUnchangedContextIsWrittenBackAsItWasRead") {
   auto row = s->get_instance("i-1");
   REQUIRE(row);
   CHECK(row->context.get() == nlohmann::json::parse(stored));
-  row->last_seq = 2;
-  WriteBatch unchanged;
-  unchanged.instances = {*row};
-  unchanged.events = {testing::event_row("i-1", 2)};
-  s->commit(unchanged);
+  // The row written again with its next event.
+  const auto commit_next = [&] {
+    row->last_seq += 1;
+    WriteBatch next;
+    next.instances = {*row};
+    next.events = {testing::event_row("i-1", row->last_seq)};
+    s->commit(next);
+  };
+  commit_next();
   CHECK(column() == stored);
 
   row->context.edit()["note"] = "changed";
-  row->last_seq = 3;
-  WriteBatch changed;
-  changed.instances = {*row};
-  changed.events = {testing::event_row("i-1", 3)};
-  s->commit(changed);
+  commit_next();
   CHECK(column() == R"({"input":{"rma_id":"RMA-1"},"note":"changed"})");
   auto again = s->get_instance("i-1");
   REQUIRE(again);
   CHECK(again->context->at("note") == "changed");
+
+  // A row the engine marks as carrying the context an earlier commit wrote leaves the stored
+  // context alone; the row's other columns are written.
+  row->context.edit()["note"] = "not written";
+  row->context_unchanged = true;
+  commit_next();
+  CHECK(column() == R"({"input":{"rma_id":"RMA-1"},"note":"changed"})");
+  CHECK(s->get_instance("i-1")->last_seq == 4);
 }
 
 TEST_CASE("Store.Commit.EmptyBatchIsNoOp") {

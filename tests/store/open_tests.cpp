@@ -334,3 +334,60 @@ TEST_CASE("Store.Open.Issue19.EventsFromVersion11KeepTheirHistoryAndOrder") {
   CHECK(error_from([&] { s->commit(again); }).code() == Errc::storage);
   CHECK(s->history("i-1").size() == 4);
 }
+
+// Schema 13 keeps an instance's context in a table of its own. Contexts written by version 12,
+// kilobytes included, are read back as they were, and the instances' other columns with them;
+// the row no longer has the column.
+TEST_CASE("Store.Open.Issue19.ContextsFromVersion12MoveToTheirOwnTable") {
+  TempDir dir;
+  const auto path = dir.file("v12.db");
+  const std::string lines(4000, 'l');
+  testing::old_sqlite_database(path, 12,
+                               fmt::format(R"sql(
+      INSERT INTO instances (id, workflow, version, status, step, visits, context, business_key,
+                             correlation_id, input_hash, last_seq, created_at, updated_at,
+                             ended_at, deadline, saga, cursors)
+      VALUES
+        ('i-1', 'returns', 1, 1, 'label', '{{"label":1}}',
+         '{{ "input": {{"rma_id": "RMA-1", "lines": "{}"}} }}', 'RMA-1', 'c-1', 'h', 3,
+         1000, 1001, NULL, NULL, '{{}}', '[{{"step":"label","phase":1,"attempt":1}}]'),
+        ('i-2', 'returns', 1, 10, 'done', '{{"done":1}}', '{{"input":{{}},"label":{{"id":"L-2"}}}}',
+         'RMA-2', 'c-2', 'h', 5, 1000, 2000, 2000, NULL, '{{}}',
+         '[{{"step":"done","phase":7,"label":"completed"}}]');
+    )sql",
+                                           lines));
+  auto s = open_store(path);
+  CHECK(schema_version_of(path) == store::latest_schema_version());
+  {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    CHECK(db.execAndGet("SELECT count(*) FROM pragma_table_info('instances') WHERE name = "
+                        "'context'")
+              .getInt() == 0);
+    CHECK(db.execAndGet("SELECT count(*) FROM instance_contexts").getInt() == 2);
+  }
+
+  auto one = s->get_instance("i-1");
+  REQUIRE(one);
+  CHECK(one->context->at("input").at("lines") == lines);
+  CHECK(one->business_key == "RMA-1");
+  CHECK(one->main().step == "label");
+  CHECK(one->last_seq == 3);
+  auto two = s->find_by_business_key("returns", "RMA-2");
+  REQUIRE(two);
+  CHECK(two->context->at("label").at("id") == "L-2");
+  CHECK(two->status == InstanceStatus::completed);
+
+  // Listed, the context comes along; written back changed, it is the new value.
+  InstanceFilter all;
+  all.limit = 10;
+  auto listed = s->list_instances(all);
+  REQUIRE(listed.size() == 2);
+  CHECK(listed[0].context->at("input").at("rma_id") == "RMA-1");
+  one->context.edit()["label"] = {{"id", "L-1"}};
+  one->last_seq = 4;
+  WriteBatch next;
+  next.instances = {*one};
+  next.events = {testing::event_row("i-1", 4)};
+  s->commit(next);
+  CHECK(s->get_instance("i-1")->context->at("label").at("id") == "L-1");
+}
