@@ -25,25 +25,22 @@ std::string upsert_job_sql() {
          set_from_excluded(kJobUpdatedColumns);
 }
 
-// An instance row is replaced whole: every column but the key takes the new value. The context
-// is not in it (instance_contexts); the parameters keep kInstanceColumns' numbers, as
-// bind_instance binds them, with the context's left out.
+// An instance row is replaced whole: every column but the key (the first) takes the new value.
+// The context is not in it (instance_contexts); the parameters keep kInstanceColumns' numbers,
+// as bind_instance binds them, with the context's left out.
 std::string upsert_instance_sql() {
   std::vector<std::string_view> columns;
   std::vector<std::string> params;
-  std::string updated;
   int number = 0;
   for (auto column : split_columns(kInstanceColumns)) {
     ++number;
     if (column == kContextColumn) continue;
     columns.push_back(column);
     params.push_back(fmt::format("?{}", number));
-    if (column == "id") continue;
-    if (!updated.empty()) updated += ", ";
-    updated += fmt::format("{0} = excluded.{0}", column);
   }
+  auto updated = fmt::format("{}", fmt::join(columns.begin() + 1, columns.end(), ", "));
   return fmt::format("INSERT INTO instances ({}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}",
-                     fmt::join(columns, ", "), fmt::join(params, ", "), updated);
+                     fmt::join(columns, ", "), fmt::join(params, ", "), set_from_excluded(updated));
 }
 
 // A context is written when it differs from the stored one: most steps leave it as it was, and
