@@ -136,8 +136,8 @@ WriteBatch Batch::take_dirty() {
     Instance* inst = dirty_[i];
     inst->dirty = false;
     auto& row = writes_.instances[i];
-    row.context_unchanged = row.context.shares(inst->context_handed_over);
-    inst->context_handed_over = row.context;
+    row.context_unchanged = row.context.revision() == inst->context_handed_over;
+    inst->context_handed_over = row.context.revision();
   }
   dirty_.clear();
   WriteBatch out = std::move(writes_);

@@ -40,11 +40,11 @@ struct Instance {
   // nothing happened to it since the drop was asked for.
   std::uint64_t epoch = 0;
   bool dirty = false;  // has changes in the batch being built
-  // The context the last batch handed to a commit carried. Batches commit in the order they
-  // are handed over (a failed one is kept and tried again first) or not at all, so a row whose
-  // context is still this value needs no new copy of it written (InstanceRow::context_unchanged).
-  // Holding it also keeps the value from being changed in place (SharedJson::edit()).
-  SharedJson context_handed_over;
+  // The revision of the context the last batch handed to a commit carried (0: none yet).
+  // Batches commit in the order they are handed over (a failed one is kept and tried again
+  // first) or not at all, so a row whose context is still at it needs no new copy of it
+  // written (InstanceRow::context_unchanged).
+  std::uint64_t context_handed_over = 0;
   // Signals received and not yet consumed, oldest first; loaded from the store on first need.
   std::vector<SignalRow> pending_signals;
   bool signals_loaded = false;

@@ -12,6 +12,11 @@ SharedJson& SharedJson::operator=(nlohmann::json value) {
   return *this;
 }
 
+std::uint64_t SharedJson::next_revision() {
+  static std::atomic<std::uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 nlohmann::json& SharedJson::edit() {
   // A copy on another thread drops its share with a release; the fence orders what this
   // thread changes after everything that copy read or encoded.
@@ -19,9 +24,12 @@ nlohmann::json& SharedJson::edit() {
   std::atomic_thread_fence(std::memory_order_acquire);
   if (!alone) {
     state_ = std::make_shared<State>(state_->value);
-  } else if (state_->encoded.load(std::memory_order_relaxed)) {
-    state_->text.clear();
-    state_->encoded.store(false, std::memory_order_relaxed);
+  } else {
+    state_->revision = next_revision();
+    if (state_->encoded.load(std::memory_order_relaxed)) {
+      state_->text.clear();
+      state_->encoded.store(false, std::memory_order_relaxed);
+    }
   }
   return state_->value;
 }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -54,15 +55,25 @@ class SharedJson {
   // Whether `other` holds this very value (a copy not changed since), not an equal one.
   bool shares(const SharedJson& other) const { return state_ == other.state_; }
 
+  // A number for the value as it is now, never 0: a new value, and every change through
+  // edit(), gets one no value of this process had before; copies of it share it. The same
+  // revision seen twice is the same value unchanged, without holding a copy of it (which
+  // would make the next edit() copy the value).
+  std::uint64_t revision() const { return state_->revision; }
+
   friend bool operator==(const SharedJson& a, const SharedJson& b) { return a.get() == b.get(); }
 
  private:
+  static std::uint64_t next_revision();
+
   struct State {
     explicit State(nlohmann::json v) : value(std::move(v)) {}
     State(nlohmann::json v, std::string t) : value(std::move(v)), text(std::move(t)) {
       encoded.store(true, std::memory_order_relaxed);
     }
     nlohmann::json value;
+    // Changed only by the thread that edits the value while no other copy holds it.
+    std::uint64_t revision = next_revision();
     mutable std::mutex mu;  // text's encoding
     mutable std::string text;
     mutable std::atomic<bool> encoded{false};

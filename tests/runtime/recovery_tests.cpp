@@ -1,11 +1,12 @@
 #include <doctest/doctest.h>
-
-#include <algorithm>
-#include <set>
-
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
 
 #include "tests/runtime/harness.hpp"
 
@@ -248,4 +249,71 @@ TEST_CASE("Recovery.Issue11.ReinvocationIsRecorded") {
   auto types = h.event_types(id);
   CHECK(std::count(types.begin(), types.end(), EventType::attempt_started) == 2);
   CHECK(std::count(types.begin(), types.end(), EventType::attempt_reinvoked) == 1);
+}
+
+namespace {
+
+// Records what each committed row carried: whether the engine marked its context as the one
+// an earlier commit wrote, and the context's text.
+class ContextRecordingStore final : public StoreWrapper {
+ public:
+  using StoreWrapper::StoreWrapper;
+  void commit(const WriteBatch& batch) override {
+    StoreWrapper::commit(batch);
+    std::lock_guard lock(mu_);
+    for (const auto& row : batch.instances) {
+      if (row.context_unchanged) {
+        ++marked;
+        if (written[row.id] != row.context.text()) ++marked_but_changed;
+      } else {
+        ++unmarked;
+        written[row.id] = row.context.text();
+      }
+    }
+  }
+  int marked = 0;
+  int marked_but_changed = 0;
+  int unmarked = 0;
+  std::map<std::string, std::string> written;  // the last context written, per instance
+
+ private:
+  std::mutex mu_;
+};
+
+}  // namespace
+
+// A row's context is marked unchanged (and not written) only when it is the context the last
+// commit of that instance carried: the steps that add results are written, the others are not,
+// and after a restart the context holds every result.
+TEST_CASE("Recovery.Issue19.OnlyAContextAlreadyWrittenIsMarkedUnchanged") {
+  Harness h(R"(
+workflow: marks
+version: 1
+start: first
+steps:
+  first: { action: ext.first, result: a, next: quiet }
+  quiet: { action: ext.quiet, next: last }
+  last: { action: ext.last, result: b, next: done }
+  done: { end: completed }
+)");
+  auto recording = std::make_unique<ContextRecordingStore>(open_sqlite_store(h.db));
+  auto* seen = recording.get();
+  h.open(std::move(recording));
+  h.ext->script("first", {ok({{"x", 1}})});
+  h.ext->script("quiet", {ok({{"ignored", true}})});
+  h.ext->script("last", {ok({{"y", 2}})});
+  auto id = h.start(json{{"rma_id", "RMA-1"}}).instance_id;
+  h.idle();
+  REQUIRE(h.row(id).status == InstanceStatus::completed);
+  CHECK(seen->marked > 0);
+  CHECK(seen->marked_but_changed == 0);
+  CHECK(seen->unmarked >= 3);  // the start, and the two results
+  h.close();
+
+  h.open();
+  auto context = h.context(id);
+  CHECK(context["input"]["rma_id"] == "RMA-1");
+  CHECK(context["a"]["x"] == 1);
+  CHECK(context["b"]["y"] == 2);
+  CHECK_FALSE(context.contains("ignored"));
 }

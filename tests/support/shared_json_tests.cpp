@@ -97,3 +97,29 @@ TEST_CASE("Support.SharedJson.CopiesEncodedOnAnotherThreadKeepTheirValue") {
   CHECK(wrong == 0);
   CHECK(own.get()["n"] == kCopies - 1);
 }
+
+// The engine keeps a context's revision, not a copy, to know a later row carries it unchanged.
+TEST_CASE("Support.SharedJson.ARevisionNamesTheValueAsItIs") {
+  SharedJson a = json{{"n", 1}};
+  const auto first = a.revision();
+  CHECK(first != 0);
+  SharedJson b = a;
+  CHECK(b.revision() == first);  // a copy: the same value
+  CHECK(a.text() == R"({"n":1})");
+  CHECK(a.revision() == first);  // encoding is not a change
+
+  b.edit()["n"] = 2;  // shared: b is copied, then changed
+  CHECK(a.revision() == first);
+  CHECK(b.revision() != first);
+  const auto second = b.revision();
+  const json* before = &b.get();
+  b.edit()["n"] = 3;  // alone: changed in place, and a new revision all the same
+  CHECK(&b.get() == before);
+  CHECK(b.revision() != second);
+  CHECK(b.revision() != first);
+
+  SharedJson equal = json{{"n", 1}};  // an equal value made apart is another value
+  CHECK(equal.revision() != first);
+  a = json{{"n", 1}};
+  CHECK(a.revision() != first);
+}
