@@ -44,7 +44,8 @@ inline constexpr const char* kInstanceColumns =
     "parent_id, parent_step, parent_branch, paused_at";
 inline constexpr int kInstanceColumnCount = 21;
 // What a write of an instance's row over the stored one sets: every column but the key (a row
-// is replaced whole).
+// is replaced whole). PostgreSQL's; SQLite's leaves the context out, to instance_contexts
+// (batch_writer.cpp).
 inline constexpr const char* kInstanceUpdatedColumns =
     "workflow, version, status, step, visits, context, business_key, correlation_id, "
     "input_hash, last_seq, created_at, updated_at, ended_at, deadline, saga, cursors, "
