@@ -83,6 +83,7 @@ struct BenchOptions {
   double p99_bound_ms = 0;    // open mode without --rate: the search's bound on step p99
   int nodes = 0;              // closed mode on PostgreSQL: engines as nodes (0: one, alone)
   int input_lines = 0;        // return lines in each linear instance's start input
+  bool results = false;       // the linear workflow's steps keep their results in the context
 };
 
 double current_rss_mb() {
@@ -94,14 +95,18 @@ double current_rss_mb() {
   return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
 }
 
-// A K-step workflow of noop tasks, each rendering its input from the context.
-std::string bench_workflow(int steps) {
+// A K-step workflow of noop tasks, each rendering its input from the context. With `results`,
+// each step keeps what it answered at `.stepN`, so the context changes at every step, as in
+// the shipped workflows.
+std::string bench_workflow(const BenchOptions& opt) {
   std::string yaml = "workflow: bench\nversion: 1\nstart: step1\nsteps:\n";
-  for (int i = 1; i <= steps; ++i) {
+  for (int i = 1; i <= opt.steps; ++i) {
     yaml += fmt::format(
-        "  step{}:\n    action: builtin.noop\n    with: {{ rma: \"${{ .input.rma_id }}\", n: {} }}\n"
-        "    next: {}\n",
-        i, i, i == steps ? std::string("done") : fmt::format("step{}", i + 1));
+        "  step{}:\n    action: builtin.noop\n    with: {{ rma: \"${{ .input.rma_id }}\", n: {} "
+        "}}\n"
+        "{}    next: {}\n",
+        i, i, opt.results ? fmt::format("    result: step{}\n", i) : std::string(),
+        i == opt.steps ? std::string("done") : fmt::format("step{}", i + 1));
   }
   yaml += "  done: { end: completed }\n";
   return yaml;
@@ -333,7 +338,7 @@ std::function<nlohmann::json(int)> start_input(const BenchOptions& opt) {
 // whose every instance fans out to `lines` branches, one after the other in this run.
 int bench_fan_out(const BenchOptions& opt, const std::string& db_path) {
   auto linear =
-      run_to_end(opt, db_path + ".linear", bench_workflow(opt.steps), "bench", start_input(opt));
+      run_to_end(opt, db_path + ".linear", bench_workflow(opt), "bench", start_input(opt));
   auto fan_out = run_to_end(opt, db_path, fan_out_workflow(opt.steps), "bench-lines", [&](int i) {
     nlohmann::json lines = nlohmann::json::array();
     for (int l = 0; l < opt.lines; ++l) lines.push_back({{"id", fmt::format("L{}", l)}});
@@ -372,7 +377,7 @@ int bench_observe(const BenchOptions& opt, const std::string& db_path) {
     return top;
   };
   // What serve's lookup answers: the definition, for milestones and step kinds.
-  auto loaded = load_definition(bench_workflow(opt.steps), "bench.yaml");
+  auto loaded = load_definition(bench_workflow(opt), "bench.yaml");
   if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
   auto definition = loaded.definition;
   nlohmann::json plain = nlohmann::json::array();
@@ -380,7 +385,7 @@ int bench_observe(const BenchOptions& opt, const std::string& db_path) {
   std::uint64_t exported = 0, dropped = 0;
   auto run_plain = [&](const std::string& base) {
     plain.push_back(
-        run_to_end(opt, base + ".plain", bench_workflow(opt.steps), "bench", start_input(opt)));
+        run_to_end(opt, base + ".plain", bench_workflow(opt), "bench", start_input(opt)));
   };
   auto run_observed = [&](const std::string& base) {
     std::optional<observe::SpanExportOptions> traces;
@@ -391,7 +396,7 @@ int bench_observe(const BenchOptions& opt, const std::string& db_path) {
     }
     auto observability = std::make_shared<observe::Observability>(
         [definition](const std::string&, int) { return definition; }, std::move(traces));
-    observed.push_back(run_to_end(opt, base + ".observed", bench_workflow(opt.steps), "bench",
+    observed.push_back(run_to_end(opt, base + ".observed", bench_workflow(opt), "bench",
                                   start_input(opt),
                                   observe::Observability::commit_observer(observability),
                                   opt.export_traces ? opt.trace_sample : 1.0));
@@ -546,7 +551,7 @@ constexpr int kEndWaitSeconds = 60;
 struct RunningEngine {
   // `node`: the engine joins the database's nodes under this name (EngineOptions::node).
   RunningEngine(const BenchOptions& opt, const std::string& db_path, std::string node = {}) {
-    auto loaded = load_definition(bench_workflow(opt.steps), "bench.yaml");
+    auto loaded = load_definition(bench_workflow(opt), "bench.yaml");
     if (!loaded.ok()) throw DefinitionError(loaded.diagnostics);
     definition = loaded.definition;
     EngineOptions eo;
@@ -765,6 +770,7 @@ int bench_closed_loop(const BenchOptions& opt, const std::string& db_path,
                            {"concurrency", opt.concurrency},
                            {"steps", opt.steps},
                            {"input_lines", opt.input_lines},
+                           {"results", opt.results},
                            {"sync", opt.sync},
                            {"instances", all.size()},
                            {"seconds", seconds},
@@ -850,6 +856,7 @@ nlohmann::json open_loop_run(const BenchOptions& opt, double rate, const std::st
       {"mode", "open"},
       {"steps", opt.steps},
       {"input_lines", opt.input_lines},
+      {"results", opt.results},
       {"sync", opt.sync},
       {"offered_rate", rate},
       {"achieved_rate", static_cast<double>(offered) / offered_for},
@@ -929,6 +936,7 @@ nlohmann::json open_loop_search(const BenchOptions& opt, const std::string& dir)
   nlohmann::json report = {{"mode", "open"},
                            {"steps", opt.steps},
                            {"input_lines", opt.input_lines},
+                           {"results", opt.results},
                            {"sync", opt.sync},
                            {"seconds_each", opt.seconds},
                            {"p99_bound_ms", opt.p99_bound_ms},
@@ -1024,9 +1032,10 @@ int bench(const BenchOptions& opt) {
   if (opt.via_api) {
     throw Error(Errc::invalid_argument, "--via-api goes with --mode closed");
   }
-  auto report = run_to_end(opt, db_path, bench_workflow(opt.steps), "bench", start_input(opt));
+  auto report = run_to_end(opt, db_path, bench_workflow(opt), "bench", start_input(opt));
   report["steps"] = opt.steps;
   report["input_lines"] = opt.input_lines;
+  report["results"] = opt.results;
   name_store(report, opt);
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -1098,6 +1107,9 @@ void register_bench(CLI::App& app, int& exit_code) {
                   "linear run): return lines in each start's input, about 130 bytes each "
                   "(default 0); 14 make a context as large as the shipped workflows' (about 2 KB)")
       ->check(CLI::Range(0, 1000));
+  cmd->add_flag("--results", opt->results,
+                "the linear workflow: each step keeps its result in the context (`result:`), so "
+                "the context changes at every step, as in the shipped workflows");
   cmd->add_option("--lines", opt->lines, "fanout mode: branches per instance (default 20)")
       ->check(CLI::Range(1, 10'000));
   cmd->add_option("--wait-timeout", opt->wait_timeout,

@@ -72,7 +72,7 @@ const nlohmann::json& Instance::view(const Cursor& c) const {
 
 void Instance::write(Cursor& c, const std::string& key, nlohmann::json value) {
   if (c.branch.empty()) {
-    row.context.edit()[key] = std::move(value);
+    row.context.set(key, std::move(value));
     return;
   }
   if (!c.scope.is_object()) c.scope = nlohmann::json::object();

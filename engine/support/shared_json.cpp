@@ -18,20 +18,71 @@ std::uint64_t SharedJson::next_revision() {
 }
 
 nlohmann::json& SharedJson::edit() {
+  detach(false);
+  state_->members.clear();
+  return state_->value;
+}
+
+void SharedJson::set(const std::string& key, nlohmann::json member) {
+  detach(true);
+  nlohmann::json& value = state_->value;
+  if (!value.is_object()) {
+    value = nlohmann::json::object();
+    state_->members.clear();
+  }
+  state_->members.erase(key);
+  value[key] = std::move(member);
+}
+
+void SharedJson::detach(bool keep_members) {
   // A copy on another thread drops its share with a release; the fence orders what this
   // thread changes after everything that copy read or encoded.
   const bool alone = state_.use_count() == 1;
   std::atomic_thread_fence(std::memory_order_acquire);
   if (!alone) {
-    state_ = std::make_shared<State>(state_->value);
-  } else {
-    state_->revision = next_revision();
-    if (state_->encoded.load(std::memory_order_relaxed)) {
-      state_->text.clear();
-      state_->encoded.store(false, std::memory_order_relaxed);
+    auto copy = std::make_shared<State>(state_->value);
+    if (keep_members) {
+      // Another thread may be encoding the shared value, which changes its members.
+      std::lock_guard lock(state_->mu);
+      copy->members = state_->members;
+      copy->text.reserve(state_->text.size());
     }
+    state_ = std::move(copy);
+    return;
   }
-  return state_->value;
+  state_->revision = next_revision();
+  if (state_->encoded.load(std::memory_order_relaxed)) {
+    state_->text.clear();
+    state_->encoded.store(false, std::memory_order_relaxed);
+  }
+}
+
+// The same text as value.dump(): an object's members in its order, each as `"key":value`,
+// those encoded before copied as they are. Both are ordered by key.
+void SharedJson::State::encode(std::string& out) const {
+  if (!value.is_object()) {
+    out = value.dump();
+    return;
+  }
+  out += '{';
+  bool first = true;
+  auto kept = members.begin();
+  for (const auto& [key, member] : value.get_ref<const nlohmann::json::object_t&>()) {
+    if (!first) out += ',';
+    first = false;
+    while (kept != members.end() && kept->first < key) kept = members.erase(kept);
+    if (kept == members.end() || kept->first != key) {
+      std::string encoded = nlohmann::json(key).dump();
+      encoded += ':';
+      encoded += member.dump();
+      kept =
+          members.emplace_hint(kept, key, std::make_shared<const std::string>(std::move(encoded)));
+    }
+    out += *kept->second;
+    ++kept;
+  }
+  members.erase(kept, members.end());
+  out += '}';
 }
 
 const std::string& SharedJson::text() const {
@@ -39,7 +90,7 @@ const std::string& SharedJson::text() const {
   if (!s.encoded.load(std::memory_order_acquire)) {
     std::lock_guard lock(s.mu);
     if (!s.encoded.load(std::memory_order_relaxed)) {
-      s.text = s.value.dump();
+      s.encode(s.text);
       s.encoded.store(true, std::memory_order_release);
     }
   }

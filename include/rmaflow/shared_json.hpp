@@ -6,6 +6,10 @@
 // kilobytes in the returns workflows and most transitions leave it as it was: sharing it costs
 // neither a deep copy on the engine's thread nor a second encoding on the writer's.
 //
+// The transitions that do change it mostly set one member (a step's result) beside a large one
+// that never changes (the start's input). set() changes one member and keeps the text of the
+// others, so the next text() encodes only what changed.
+//
 // Thread-safety: copies that share a value may be read, and their text() asked for, on
 // different threads at once. edit() and assignment change only this copy, on the thread that
 // owns it.
@@ -13,6 +17,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -48,6 +53,11 @@ class SharedJson {
   // made of this SharedJson, or its text asked for, before the change ends sees part of it.
   nlohmann::json& edit();
 
+  // Sets the member `key` of an object value to `member` (an object is made of a value that is
+  // not one), as edit()[key] = member would. The text of the other members is kept, and the
+  // next text() encodes only this one.
+  void set(const std::string& key, nlohmann::json member);
+
   // The value as compact JSON text (nlohmann::json::dump()), encoded at the first call for
   // this value and shared by its copies.
   const std::string& text() const;
@@ -65,18 +75,26 @@ class SharedJson {
 
  private:
   static std::uint64_t next_revision();
+  // Makes the value this copy's alone, to be changed: copied if shared (with the text of its
+  // members if `keep_members`), else given a new revision and its text dropped.
+  void detach(bool keep_members);
 
   struct State {
     explicit State(nlohmann::json v) : value(std::move(v)) {}
     State(nlohmann::json v, std::string t) : value(std::move(v)), text(std::move(t)) {
       encoded.store(true, std::memory_order_relaxed);
     }
+    void encode(std::string& out) const;  // appends to `out`, with mu held
+
     nlohmann::json value;
     // Changed only by the thread that edits the value while no other copy holds it.
     std::uint64_t revision = next_revision();
     mutable std::mutex mu;  // text's encoding
     mutable std::string text;
     mutable std::atomic<bool> encoded{false};
+    // The text (`"key":value`) of an object value's members as they are now: made by
+    // encode() (with mu held), and kept by set() for the members it leaves alone.
+    mutable std::map<std::string, std::shared_ptr<const std::string>, std::less<>> members;
   };
 
   std::shared_ptr<State> state_;

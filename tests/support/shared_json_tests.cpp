@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -65,10 +66,16 @@ TEST_CASE("Support.SharedJson.AssignedAndMovedFromValues") {
   CHECK(empty.text() == "{}");
 }
 
-// The engine's pattern: one thread changes its value and hands copies to another, which
-// encodes them and lets them go, while the first goes on changing its own.
-TEST_CASE("Support.SharedJson.CopiesEncodedOnAnotherThreadKeepTheirValue") {
-  constexpr int kCopies = 2000;
+namespace {
+
+constexpr int kCopies = 2000;
+
+// The engine's pattern: one thread changes its value with `change(own, n)` and hands a copy to
+// another, which encodes it and lets it go, while the first goes on changing its own. Returns
+// how many of the copies' texts were not `expected(n)`.
+int copies_encoded_on_another_thread(SharedJson& own,
+                                     const std::function<void(SharedJson&, int)>& change,
+                                     const std::function<json(int)>& expected) {
   std::mutex mu;
   std::condition_variable ready;
   std::deque<std::pair<int, SharedJson>> handed;
@@ -80,12 +87,11 @@ TEST_CASE("Support.SharedJson.CopiesEncodedOnAnotherThreadKeepTheirValue") {
       auto [n, copy] = std::move(handed.front());
       handed.pop_front();
       lock.unlock();
-      if (json::parse(copy.text()) != json{{"n", n}, {"pad", "x"}}) ++wrong;
+      if (copy.text() != expected(n).dump()) ++wrong;
     }
   });
-  SharedJson own = json{{"n", 0}, {"pad", "x"}};
   for (int n = 0; n < kCopies; ++n) {
-    own.edit()["n"] = n;
+    change(own, n);
     {
       std::lock_guard lock(mu);
       handed.emplace_back(n, own);
@@ -94,6 +100,18 @@ TEST_CASE("Support.SharedJson.CopiesEncodedOnAnotherThreadKeepTheirValue") {
     if (n % 3 == 0) (void)own.text();  // the owner encodes too, now and then
   }
   writer.join();
+  return wrong;
+}
+
+}  // namespace
+
+TEST_CASE("Support.SharedJson.CopiesEncodedOnAnotherThreadKeepTheirValue") {
+  SharedJson own = json{{"n", 0}, {"pad", "x"}};
+  const int wrong = copies_encoded_on_another_thread(
+      own, [](SharedJson& value, int n) { value.edit()["n"] = n; },
+      [](int n) {
+        return json{{"n", n}, {"pad", "x"}};
+      });
   CHECK(wrong == 0);
   CHECK(own.get()["n"] == kCopies - 1);
 }
@@ -122,4 +140,73 @@ TEST_CASE("Support.SharedJson.ARevisionNamesTheValueAsItIs") {
   CHECK(equal.revision() != first);
   a = json{{"n", 1}};
   CHECK(a.revision() != first);
+}
+
+namespace {
+
+// A member of some size, as a start's input is, with text that needs escaping.
+json large_member(int n) {
+  json lines = json::array();
+  for (int i = 0; i < 8; ++i) {
+    lines.push_back({{"line_id", "L" + std::to_string(i)},
+                     {"sku", "SKU-" + std::to_string(n)},
+                     {"note", "caf\u00e9 \"quoted\" \\ \n"}});
+  }
+  return lines;
+}
+
+}  // namespace
+
+// set() keeps the text of the members it leaves alone; the text must stay what dump() gives
+// whatever is set, edited, shared or assigned in between.
+TEST_CASE("Support.SharedJson.SetKeepsTheTextOfTheOtherMembersAndEncodesAsDump") {
+  SharedJson a = json{{"input", large_member(0)}, {"instance", {{"id", "i-1"}}}};
+  CHECK(a.text() == a.get().dump());
+  const std::string before = a.text();
+
+  a.set("step1", {{"ok", true}});  // alone: changed in place
+  CHECK(a.text() == a.get().dump());
+  CHECK(a.text() != before);
+
+  SharedJson held = a;  // a batch's copy, encoded and held
+  CHECK(held.text() == held.get().dump());
+  a.set("input", large_member(1));  // the large member itself changes: its text too
+  CHECK(a.text() == a.get().dump());
+  CHECK(a.get()["input"] == large_member(1));
+  CHECK(held.get()["input"] == large_member(0));
+  CHECK(held.text() == held.get().dump());
+
+  a.set("h\u00e9 \"k\"", large_member(2));  // a key that needs escaping
+  CHECK(a.text() == a.get().dump());
+  a.edit()["input"] = large_member(3);  // edit() drops every kept member
+  CHECK(a.text() == a.get().dump());
+  CHECK(json::parse(a.text())["input"] == large_member(3));
+  a.set("input", large_member(4));
+  CHECK(json::parse(a.text())["input"] == large_member(4));
+
+  SharedJson scalar = json(7);  // set() on a value that is not an object makes one
+  scalar.set("n", 1);
+  CHECK(scalar.text() == R"({"n":1})");
+
+  const std::string stored = R"({"input": {"rma_id": "RMA-9"}})";
+  SharedJson decoded(json::parse(stored), stored);
+  decoded.set("step1", large_member(5));
+  CHECK(decoded.text() == decoded.get().dump());
+}
+
+// The engine's pattern with set(): a step's result set beside a large input, which changes
+// now and then too.
+TEST_CASE("Support.SharedJson.CopiesOfSetValuesEncodedOnAnotherThreadKeepTheirValue") {
+  SharedJson own = json{{"input", large_member(0)}, {"n", 0}};
+  const int wrong = copies_encoded_on_another_thread(
+      own,
+      [](SharedJson& value, int n) {
+        if (n % 100 == 0) value.set("input", large_member(n / 100));
+        value.set("n", n);
+      },
+      [](int n) {
+        return json{{"input", large_member(n / 100)}, {"n", n}};
+      });
+  CHECK(wrong == 0);
+  CHECK(own.text() == own.get().dump());
 }
