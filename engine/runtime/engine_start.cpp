@@ -132,7 +132,7 @@ Instance& EngineImpl::create_instance(std::string id, std::shared_ptr<const Defi
                    {"business_key", row.business_key},
                    {"correlation_id", row.correlation_id},
                    {"started_at", format_time(now)}}}};
-  inst->cursors.emplace_back();  // the main line; begin() enters the start step
+  inst->cursors.push_back(LiveCursor{});  // the main line; begin() enters the start step
   inst->definition = std::move(def);
 
   Instance& ref = *inst;

@@ -6,16 +6,28 @@
 
 namespace rmaflow {
 
+LiveCursor& CursorList::push_back(LiveCursor cursor) {
+  LiveCursor& added = list_.emplace_back(std::move(cursor));
+  by_branch_.emplace(added.branch, &added);
+  return added;
+}
+
+LiveCursor* CursorList::find(const std::string& branch) {
+  auto it = by_branch_.find(branch);
+  return it == by_branch_.end() ? nullptr : it->second;
+}
+
+const LiveCursor* CursorList::find(const std::string& branch) const {
+  auto it = by_branch_.find(branch);
+  return it == by_branch_.end() ? nullptr : it->second;
+}
+
 LiveCursor* Instance::find(const std::string& branch) {
-  for (auto& c : cursors)
-    if (c.branch == branch) return &c;
-  return nullptr;
+  return cursors.find(branch);
 }
 
 const LiveCursor* Instance::find(const std::string& branch) const {
-  for (const auto& c : cursors)
-    if (c.branch == branch) return &c;
-  return nullptr;
+  return cursors.find(branch);
 }
 
 LiveCursor& Instance::at(const std::string& branch) {
@@ -57,7 +69,20 @@ const SagaEntry* Instance::undoing(const std::string& branch) const {
 
 const nlohmann::json& Instance::view(const Cursor& c) const {
   if (c.branch.empty()) return row.context;
-  scratch = row.context;
+  const nlohmann::json& context = row.context;
+  if (scratch_revision != row.context.revision()) {
+    scratch = context;
+    scratch_revision = row.context.revision();
+  } else {
+    for (const auto& key : scratch_keys) {
+      if (auto it = context.find(key); it != context.end()) {
+        scratch[key] = *it;
+      } else {
+        scratch.erase(key);
+      }
+    }
+  }
+  scratch_keys.clear();
   // Outermost first, so that an inner branch's keys win.
   std::vector<const Cursor*> chain;
   for (std::string b = c.branch; !b.empty(); b = parent_branch(b)) {
@@ -65,7 +90,10 @@ const nlohmann::json& Instance::view(const Cursor& c) const {
   }
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     if (!(*it)->scope.is_object()) continue;
-    for (const auto& [key, value] : (*it)->scope.items()) scratch[key] = value;
+    for (const auto& [key, value] : (*it)->scope.items()) {
+      scratch[key] = value;
+      scratch_keys.push_back(key);
+    }
   }
   return scratch;
 }

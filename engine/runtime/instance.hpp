@@ -1,8 +1,8 @@
 // An unfinished instance as the engine holds it in memory while it can make progress.
 //
 // The row is what the store has (or will have once the current batch commits), except its
-// cursors: in memory they live in `cursors` (a list, so that a reference to one stays valid
-// while branches are added and removed) and are copied into the row when a batch is cut.
+// cursors: in memory they live in `cursors` (a CursorList) and are copied into the row when a
+// batch is cut.
 //
 // A cursor is one position: the main line, or a branch of a fan-out step. Each has its own
 // step, phase, attempt, deadline and generation; the instance's context is shared, and a
@@ -14,11 +14,12 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/support/branch_path.hpp"
 #include "rmaflow/definition.hpp"
@@ -32,9 +33,57 @@ struct LiveCursor : Cursor {
   std::uint64_t generation = 0;
 };
 
+// An instance's cursors: the main line first, then the branches in the order they were made. A
+// list, so that a reference to one stays valid while others are added and removed, and found by
+// branch through an index: a return may run a branch per line, and have a thousand lines. A
+// cursor's branch does not change while the list holds it.
+class CursorList {
+ public:
+  using iterator = std::list<LiveCursor>::iterator;
+  using const_iterator = std::list<LiveCursor>::const_iterator;
+
+  CursorList() = default;
+  CursorList(const CursorList&) = delete;
+  CursorList& operator=(const CursorList&) = delete;
+  CursorList(CursorList&&) noexcept = default;  // the nodes move, and the index with them
+  CursorList& operator=(CursorList&&) noexcept = default;
+  ~CursorList() = default;
+
+  iterator begin() { return list_.begin(); }
+  iterator end() { return list_.end(); }
+  const_iterator begin() const { return list_.begin(); }
+  const_iterator end() const { return list_.end(); }
+  std::size_t size() const { return list_.size(); }
+  LiveCursor& front() { return list_.front(); }
+  const LiveCursor& front() const { return list_.front(); }
+
+  // Adds a cursor at the end. Its branch is not one the list holds (a fan-out's keys are
+  // unique).
+  LiveCursor& push_back(LiveCursor cursor);
+  // Removes each cursor `remove(const LiveCursor&)` is true for.
+  template <class Predicate>
+  void remove_if(Predicate remove) {
+    for (auto it = list_.begin(); it != list_.end();) {
+      if (remove(std::as_const(*it))) {
+        by_branch_.erase(it->branch);
+        it = list_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  // The cursor at `branch` ("" is the main line), or null.
+  LiveCursor* find(const std::string& branch);
+  const LiveCursor* find(const std::string& branch) const;
+
+ private:
+  std::list<LiveCursor> list_;
+  std::unordered_map<std::string, LiveCursor*> by_branch_;
+};
+
 struct Instance {
   InstanceRow row;  // row.cursors is empty while in memory: see `cursors`
-  std::list<LiveCursor> cursors;  // the main line first
+  CursorList cursors;  // the main line first
   std::shared_ptr<const Definition> definition;
   // Bumped on every transition; an instance is dropped from memory after a commit only if
   // nothing happened to it since the drop was asked for.
@@ -50,7 +99,11 @@ struct Instance {
   bool signals_loaded = false;
   // When the last adapter outcome reached the engine (for the per-step latency measure).
   std::chrono::steady_clock::time_point outcome_at{};
-  mutable nlohmann::json scratch;  // view()'s copy for a branch
+  // view()'s copy for a branch: the context at revision `scratch_revision`, with the keys in
+  // `scratch_keys` laid over it by the last branch viewed.
+  mutable nlohmann::json scratch;
+  mutable std::uint64_t scratch_revision = 0;
+  mutable std::vector<std::string> scratch_keys;
   std::vector<std::string> joins_running;  // fan-out holders whose join is on the stack
   // Its search attributes as last written (Definition::attributes); null: not known in this
   // process yet.
@@ -83,7 +136,9 @@ struct Instance {
 
   // What expressions at the cursor see: the instance's context with the scopes of the
   // enclosing branches and its own laid over it. On the main line the context itself; for a
-  // branch a scratch copy, valid until the next call.
+  // branch a scratch copy, valid until the next call. The copy is made once for each value of
+  // the context: a later call only takes the last branch's keys off it and lays its own on, so
+  // a step of one of a thousand branches does not copy a context that lists them all.
   const nlohmann::json& view(const Cursor& c) const;
   // Writes a key where the cursor's steps keep their results: its branch scope, or the
   // instance's context on the main line.

@@ -182,7 +182,7 @@ void StepMachine::redrive(Instance& inst, const OperatorAction& action, const Re
                                      {"reason", action.reason},
                                      {"args", args},
                                      {"before", plan.previous_end}});
-  inst.cursors.erase(std::next(inst.cursors.begin()), inst.cursors.end());
+  inst.cursors.remove_if([](const LiveCursor& c) { return !c.branch.empty(); });
   inst.row.status = InstanceStatus::running;
   inst.row.ended_at.reset();
   inst.row.paused_at.reset();

@@ -118,6 +118,71 @@ TEST_CASE("FanOut.Foreach.Issue13.FiveLinesWithMixedGrades") {
   CHECK(ended == 5);
 }
 
+// A branch's view is the context with its own keys laid over it, whichever branch was viewed
+// before: a key another branch keeps (here one that hides the context's) never shows through.
+TEST_CASE("FanOut.Foreach.ABranchSeesItsOwnKeysAndNoOtherBranchs") {
+  Harness h(R"(
+workflow: views
+version: 1
+start: mark
+steps:
+  mark:
+    set:
+      note: main
+    next: each
+  each:
+    foreach: ${ .input.lines }
+    as: line
+    key: ${ .line.id }
+    concurrency: 2
+    start: look
+    steps:
+      look:
+        action: ext.look
+        with: { line: "${ .line.id }", note: "${ .note }", kept: "${ .kept }" }
+        result: note
+        next: again
+      again:
+        action: ext.again
+        with: { line: "${ .line.id }", note: "${ .note.line }" }
+        result: kept
+        next: finished
+      finished: { end: { status: done, output: "${ .kept }" } }
+    next: after
+  after:
+    action: ext.after
+    with: { note: "${ .note }", kept: "${ .kept }" }
+    next: done
+  done: { end: completed }
+)");
+  std::vector<Outcome> looks, agains;
+  for (int i = 1; i <= 5; ++i) {
+    looks.push_back(ok({{"line", "L" + std::to_string(i)}}));
+    agains.push_back(ok({{"again", i}}));
+  }
+  h.ext->script("look", looks);
+  h.ext->script("again", agains);
+  h.ext->script("after", {ok()});
+  auto id = h.start(five_lines()).instance_id;
+  CHECK(h.row(id).status == InstanceStatus::completed);
+
+  int looked = 0, again = 0;
+  for (const auto& call : h.ext->calls()) {
+    if (call.step == "look") {
+      ++looked;
+      CHECK(call.input["note"] == "main");  // not another branch's result
+      CHECK(call.input["kept"].is_null());  // nor another branch's key
+    } else if (call.step == "again") {
+      ++again;
+      CHECK(call.input["note"] == call.input["line"]);  // its own result
+    } else {
+      CHECK(call.input == json{{"note", "main"}, {"kept", nullptr}});  // the main line again
+    }
+  }
+  CHECK(looked == 5);
+  CHECK(again == 5);
+}
+
 TEST_CASE("FanOut.Foreach.Issue13.ConcurrencyNeverRunsMoreThanTwo") {
   Harness h(R"(
 workflow: paced
