@@ -90,6 +90,7 @@ const std::string& SharedJson::text() const {
   if (!s.encoded.load(std::memory_order_acquire)) {
     std::lock_guard lock(s.mu);
     if (!s.encoded.load(std::memory_order_relaxed)) {
+      s.text.clear();  // left with part of a text by a value dump() refused (not UTF-8)
       s.encode(s.text);
       s.encoded.store(true, std::memory_order_release);
     }

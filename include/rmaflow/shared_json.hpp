@@ -11,8 +11,8 @@
 // others, so the next text() encodes only what changed.
 //
 // Thread-safety: copies that share a value may be read, and their text() asked for, on
-// different threads at once. edit() and assignment change only this copy, on the thread that
-// owns it.
+// different threads at once. edit(), set() and assignment change only this copy, on the
+// thread that owns it.
 #pragma once
 
 #include <atomic>

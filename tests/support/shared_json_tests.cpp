@@ -210,3 +210,14 @@ TEST_CASE("Support.SharedJson.CopiesOfSetValuesEncodedOnAnotherThreadKeepTheirVa
   CHECK(wrong == 0);
   CHECK(own.text() == own.get().dump());
 }
+
+// A value dump() refuses has no text, however often it is asked for, and the members encoded
+// before the refusal do not leave part of one behind.
+TEST_CASE("Support.SharedJson.AValueThatCannotBeEncodedIsRefusedEachTime") {
+  SharedJson a = json{{"a", large_member(0)}, {"b", std::string("\xff")}, {"c", 1}};
+  CHECK_THROWS_AS((void)a.text(), json::type_error);
+  CHECK_THROWS_AS((void)a.text(), json::type_error);
+  a.set("b", "fine");
+  CHECK(a.text() == a.get().dump());
+  CHECK(json::parse(a.text())["b"] == "fine");
+}
