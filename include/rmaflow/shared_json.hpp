@@ -66,7 +66,7 @@ class SharedJson {
   bool shares(const SharedJson& other) const { return state_ == other.state_; }
 
   // A number for the value as it is now, never 0: a new value, and every change through
-  // edit(), gets one no value of this process had before; copies of it share it. The same
+  // edit() or set(), gets one no value of this process had before; copies of it share it. The same
   // revision seen twice is the same value unchanged, without holding a copy of it (which
   // would make the next edit() copy the value).
   std::uint64_t revision() const { return state_->revision; }
