@@ -123,7 +123,7 @@ Instance& EngineImpl::acquire_unfinished(const std::string& id, std::string_view
 }
 
 void EngineImpl::settle(Instance& inst) {
-  inst.refresh_summary();
+  inst.refresh_status();
   if (inst.row.status == InstanceStatus::running ||
       inst.row.status == InstanceStatus::compensating) {
     return;

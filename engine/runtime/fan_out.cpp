@@ -54,14 +54,50 @@ std::string key_problem(const nlohmann::json& key, std::string& text) {
   return {};
 }
 
-// The branches directly under `parent` (those of the fan-out step it stands at).
-template <class Cursors>
-auto branches_of(Cursors& cursors, const std::string& parent) {
-  std::vector<decltype(&cursors.front())> out;
-  for (auto& c : cursors)
-    if (!c.branch.empty() && c.branch != parent && parent_branch(c.branch) == parent)
-      out.push_back(&c);
-  return out;
+// The branches directly under `parent` (those of the fan-out step it stands at), in the order
+// they were made.
+std::vector<LiveCursor*> branches_of(CursorList& cursors, const std::string& parent) {
+  const auto* children = cursors.children(parent);
+  return children == nullptr ? std::vector<LiveCursor*>() : children->cursors;
+}
+
+// What a join needs to know of a fan-out's branches, found from the hints of `children` on.
+// A branch once ended stays ended, and once started is never pending again: so the hints only
+// move on, and a step of one of n branches looks at O(1) of them on average, not at n.
+struct JoinState {
+  bool all_ended = false;
+  int running = 0;  // started, not ended, with no incident: counted only when one is pending
+  std::vector<std::string> startable;  // pending ones, in order, up to the concurrency left
+};
+
+JoinState join_state(CursorList::Children& children, int limit) {
+  auto& all = children.cursors;
+  while (children.first_open < all.size() && all[children.first_open]->phase == Phase::ended)
+    ++children.first_open;
+  children.first_pending = std::max(children.first_pending, children.first_open);
+  while (children.first_pending < all.size() &&
+         all[children.first_pending]->phase != Phase::pending)
+    ++children.first_pending;
+  JoinState state;
+  if (children.first_open == all.size()) {
+    // Checked in full once: an operator's action may have changed what the hint passed.
+    auto open = std::find_if(all.begin(), all.end(),
+                             [](const LiveCursor* b) { return b->phase != Phase::ended; });
+    children.first_open = static_cast<std::size_t>(open - all.begin());
+    children.first_pending = std::max(children.first_pending, children.first_open);
+    state.all_ended = open == all.end();
+    if (state.all_ended) return state;
+  }
+  if (children.first_pending == all.size()) return state;
+  for (std::size_t i = children.first_open; i < children.first_pending; ++i) {
+    const LiveCursor* b = all[i];
+    if (b->phase != Phase::ended && b->phase != Phase::pending && !b->incident) ++state.running;
+  }
+  for (std::size_t i = children.first_pending;
+       i < all.size() && state.running + static_cast<int>(state.startable.size()) < limit; ++i) {
+    if (all[i]->phase == Phase::pending) state.startable.push_back(all[i]->branch);
+  }
+  return state;
 }
 
 }  // namespace
@@ -219,29 +255,35 @@ void StepMachine::join(Instance& inst, const std::string& parent) {
     LiveCursor* holder = inst.find(parent);
     if (holder == nullptr || holder->phase != Phase::joining) break;
     const Step& step = inst.step(*holder);
-    auto branches = branches_of(inst.cursors, parent);
+    auto* children = inst.cursors.children(parent);
     int limit = 0;
     if (const auto* each = std::get_if<ForeachStep>(&step.body)) limit = each->concurrency;
-    if (limit <= 0) limit = static_cast<int>(branches.size());
-    int running = 0;
-    std::size_t ended = 0;
-    LiveCursor* next_pending = nullptr;
-    for (LiveCursor* b : branches) {
-      if (b->phase == Phase::ended) {
-        ++ended;
-      } else if (b->phase == Phase::pending) {
-        if (next_pending == nullptr || b->index < next_pending->index) next_pending = b;
-      } else if (!b->incident) {
-        ++running;
+    if (limit <= 0) limit = children == nullptr ? 0 : static_cast<int>(children->cursors.size());
+    JoinState state;
+    state.all_ended = children == nullptr;
+    if (children != nullptr) state = join_state(*children, limit);
+    if (!state.startable.empty()) {
+      // Started in order. A branch may end at once, or fail the step and so drop the others:
+      // each is started only while the fan-out stands as it was when they were picked.
+      const std::uint64_t changed = children->changed;
+      bool started = false;
+      for (const auto& branch : state.startable) {
+        LiveCursor* h = inst.find(parent);
+        auto* now = inst.cursors.children(parent);
+        if (h == nullptr || h->phase != Phase::joining || now == nullptr || now->changed != changed)
+          break;
+        const LiveCursor* b = inst.find(branch);
+        if (b == nullptr || b->phase != Phase::pending) continue;
+        start_branch(inst, branch);
+        started = true;
       }
+      if (started) continue;
+      break;  // nothing could start: looking again would find the same
     }
-    if (next_pending != nullptr && running < limit) {
-      start_branch(inst, next_pending->branch);
-      continue;
-    }
-    if (ended < branches.size()) break;
+    if (!state.all_ended) break;
 
     // Every branch has ended: collect, drop them, and go on.
+    auto branches = branches_of(inst.cursors, parent);
     std::sort(branches.begin(), branches.end(),
               [](const LiveCursor* a, const LiveCursor* b) { return a->index < b->index; });
     nlohmann::json result;
@@ -269,6 +311,8 @@ void StepMachine::join(Instance& inst, const std::string& parent) {
 
 void StepMachine::drop_branches(Instance& inst, const std::string& branch,
                                 const std::string& reason, bool compensate_children) {
+  // A branch that ends has, almost always, nothing under it: found without a walk.
+  if (!inst.cursors.has_descendants(branch)) return;
   std::vector<std::string> dropped;
   std::vector<std::string> children;
   for (auto& c : inst.cursors) {

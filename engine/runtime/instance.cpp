@@ -6,10 +6,69 @@
 
 namespace rmaflow {
 
+namespace {
+
+// Stamps a changed set of children with a number no set had before, in any list.
+std::uint64_t next_change() {
+  static std::uint64_t last = 0;  // the engine thread only
+  return ++last;
+}
+
+}  // namespace
+
 LiveCursor& CursorList::push_back(LiveCursor cursor) {
   LiveCursor& added = list_.emplace_back(std::move(cursor));
   by_branch_.emplace(added.branch, &added);
+  if (!added.branch.empty()) {
+    Children& siblings = children_[parent_branch(added.branch)];
+    siblings.cursors.push_back(&added);
+    siblings.changed = next_change();
+  }
   return added;
+}
+
+void CursorList::erase(const std::vector<iterator>& doomed) {
+  std::vector<const LiveCursor*> gone;
+  std::vector<std::string> parents;
+  for (auto it : doomed) {
+    gone.push_back(&*it);
+    if (!it->branch.empty()) parents.push_back(parent_branch(it->branch));
+  }
+  std::sort(gone.begin(), gone.end());
+  std::sort(parents.begin(), parents.end());
+  parents.erase(std::unique(parents.begin(), parents.end()), parents.end());
+  for (const auto& parent : parents) {
+    auto found = children_.find(parent);
+    if (found == children_.end()) continue;
+    std::erase_if(found->second.cursors, [&](const LiveCursor* c) {
+      return std::binary_search(gone.begin(), gone.end(), c);
+    });
+    if (found->second.cursors.empty()) {
+      children_.erase(found);
+    } else {
+      found->second = Children{std::move(found->second.cursors), next_change()};
+    }
+  }
+  for (auto it : doomed) {
+    by_branch_.erase(it->branch);
+    list_.erase(it);
+  }
+  hinted_ = false;
+}
+
+CursorList::Children* CursorList::children(const std::string& parent) {
+  auto it = children_.find(parent);
+  return it == children_.end() ? nullptr : &it->second;
+}
+
+bool CursorList::has_descendants(const std::string& branch) const {
+  if (branch.empty()) return !children_.empty();
+  auto it = children_.lower_bound(branch);
+  if (it != children_.end() && it->first == branch) return true;
+  // A branch nested deeper without its holder (no row the engine writes has one).
+  std::string below = branch + '/';
+  it = children_.lower_bound(below);
+  return it != children_.end() && it->first.compare(0, below.size(), below) == 0;
 }
 
 LiveCursor* CursorList::find(const std::string& branch) {
@@ -120,28 +179,33 @@ std::optional<Instance::Action> Instance::action(const Cursor& c) const {
 }
 
 bool Instance::runnable() const {
-  return std::any_of(cursors.begin(), cursors.end(), [](const Cursor& c) {
+  // Asked after every step: with a branch per line, the branch found last time usually still
+  // runs, or the next one does.
+  return cursors.find_remembered([](const Cursor& c) {
     if (c.incident) return false;
     return c.phase == Phase::invoking || c.phase == Phase::backoff ||
            (c.phase == Phase::idle && c.compensation);
-  });
+  }) != nullptr;
 }
 
 void Instance::refresh_summary() {
-  const Cursor& line = main();
-  row.step = line.step;
   row.deadline.reset();
   for (const auto& c : cursors) {
     if (c.deadline && (!row.deadline || *c.deadline < *row.deadline)) row.deadline = c.deadline;
   }
+  refresh_status();
+}
+
+void Instance::refresh_status() {
+  const Cursor& line = main();
+  row.step = line.step;
   if (is_final(row.status)) return;
-  bool incident = std::any_of(cursors.begin(), cursors.end(),
-                              [](const Cursor& c) { return c.incident.has_value(); });
   if (line.compensation && !line.incident) {
     row.status = InstanceStatus::compensating;
   } else if (runnable()) {
     row.status = InstanceStatus::running;
-  } else if (incident) {
+  } else if (std::any_of(cursors.begin(), cursors.end(),
+                         [](const Cursor& c) { return c.incident.has_value(); })) {
     row.status = InstanceStatus::suspended;
   } else {
     row.status = InstanceStatus::waiting;

@@ -35,18 +35,43 @@ struct LiveCursor : Cursor {
 
 // An instance's cursors: the main line first, then the branches in the order they were made. A
 // list, so that a reference to one stays valid while others are added and removed, and found by
-// branch through an index: a return may run a branch per line, and have a thousand lines. A
+// branch through an index: a return may run a branch per line, and have ten thousand lines. A
 // cursor's branch does not change while the list holds it.
+//
+// The list also keeps, for each branch that holds a fan-out, its branches in the order they
+// were made (children()): a join and a branch's end then look at those alone, not at every
+// cursor of the instance, so that a step of one of n branches does not cost O(n).
 class CursorList {
  public:
   using iterator = std::list<LiveCursor>::iterator;
   using const_iterator = std::list<LiveCursor>::const_iterator;
 
+  // The branches directly under one branch. `changed` is new whenever the set changes (a
+  // number no other set of any list had). `first_open` and `first_pending` are hints for
+  // StepMachine::join, valid while `changed` is: no cursor before them is open (not ended),
+  // or pending, as far as the join has looked.
+  struct Children {
+    std::vector<LiveCursor*> cursors;
+    std::uint64_t changed = 0;
+    std::size_t first_open = 0;
+    std::size_t first_pending = 0;
+  };
+
   CursorList() = default;
   CursorList(const CursorList&) = delete;
   CursorList& operator=(const CursorList&) = delete;
-  CursorList(CursorList&&) noexcept = default;  // the nodes move, and the index with them
-  CursorList& operator=(CursorList&&) noexcept = default;
+  // The nodes move, and the indexes with them; the hint of find_runnable does not.
+  CursorList(CursorList&& other) noexcept
+      : list_(std::move(other.list_)),
+        by_branch_(std::move(other.by_branch_)),
+        children_(std::move(other.children_)) {}
+  CursorList& operator=(CursorList&& other) noexcept {
+    list_ = std::move(other.list_);
+    by_branch_ = std::move(other.by_branch_);
+    children_ = std::move(other.children_);
+    hinted_ = false;
+    return *this;
+  }
   ~CursorList() = default;
 
   iterator begin() { return list_.begin(); }
@@ -63,22 +88,48 @@ class CursorList {
   // Removes each cursor `remove(const LiveCursor&)` is true for.
   template <class Predicate>
   void remove_if(Predicate remove) {
-    for (auto it = list_.begin(); it != list_.end();) {
-      if (remove(std::as_const(*it))) {
-        by_branch_.erase(it->branch);
-        it = list_.erase(it);
-      } else {
-        ++it;
-      }
+    std::vector<iterator> doomed;
+    for (auto it = list_.begin(); it != list_.end(); ++it) {
+      if (remove(std::as_const(*it))) doomed.push_back(it);
     }
+    if (!doomed.empty()) erase(doomed);
   }
   // The cursor at `branch` ("" is the main line), or null.
   LiveCursor* find(const std::string& branch);
   const LiveCursor* find(const std::string& branch) const;
+  // The branches directly under `parent` ("" for the top-level ones), or null when it has none.
+  Children* children(const std::string& parent);
+  // Whether any cursor lies inside `branch` (below it, not at it).
+  bool has_descendants(const std::string& branch) const;
+  // A cursor `match` is true for, or null. It looks first where the last call found one, then
+  // on from there and round: a branch that moves on usually still matches, and the next
+  // matching one is usually the next branch.
+  template <class Predicate>
+  const LiveCursor* find_remembered(Predicate match) const {
+    auto from = hinted_ ? hint_ : list_.begin();
+    for (auto it = from; it != list_.end(); ++it) {
+      if (match(*it)) return remember(it);
+    }
+    for (auto it = list_.begin(); it != from; ++it) {
+      if (match(*it)) return remember(it);
+    }
+    return nullptr;
+  }
 
  private:
+  void erase(const std::vector<iterator>& doomed);
+  const LiveCursor* remember(const_iterator it) const {
+    hint_ = it;
+    hinted_ = true;
+    return &*it;
+  }
+
   std::list<LiveCursor> list_;
   std::unordered_map<std::string, LiveCursor*> by_branch_;
+  // By parent branch; ordered, so that has_descendants() finds a branch's nested ones by prefix.
+  std::map<std::string, Children> children_;
+  mutable const_iterator hint_;
+  mutable bool hinted_ = false;
 };
 
 struct Instance {
@@ -157,6 +208,8 @@ struct Instance {
   // Derives the row's summary (status, step, deadline) from the cursors. Leaves a finished
   // instance's status alone.
   void refresh_summary();
+  // The same without the deadline, which only the row written needs: after each step.
+  void refresh_status();
   // Whether a cursor can make progress by itself (an attempt out, a retry pending, a branch
   // that is undoing its steps): such an instance is held in memory.
   bool runnable() const;

@@ -28,6 +28,21 @@ std::vector<std::string> branches_of(const std::vector<Invocation>& calls) {
 
 const Cursor* branch(const InstanceRow& row, const std::string& path) { return row.cursor(path); }
 
+// The branches whose calls are held, sorted.
+std::vector<std::string> held_branches(Harness& h) {
+  std::vector<std::string> out;
+  for (const auto& c : h.ext->held_calls()) out.push_back(c.branch);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// How each line's branch ended, as the foreach step collected them at `.lines`.
+std::vector<std::string> line_statuses(const InstanceRow& row) {
+  std::vector<std::string> out;
+  for (const auto& line : row.context->at("lines")) out.push_back(line["status"]);
+  return out;
+}
+
 const char* kGrades = R"(
 workflow: grades
 version: 1
@@ -285,9 +300,7 @@ TEST_CASE("FanOut.Signal.Issue13.BufferedForLine3BeforeItWaits") {
   h.advance(Duration(10LL * 86'400'000));
   row = h.row(id);
   CHECK(row.status == InstanceStatus::completed);
-  std::vector<std::string> statuses;
-  for (const auto& line : row.context->at("lines")) statuses.push_back(line["status"]);
-  CHECK(statuses ==
+  CHECK(line_statuses(row) ==
         std::vector<std::string>{"received", "received", "received", "received", "not_received"});
 }
 
@@ -331,9 +344,7 @@ steps:
   h.advance(Duration(10LL * 86'400'000));
   auto row = h.row(id);
   REQUIRE(row.step == "late_parcel");
-  std::vector<std::string> statuses;
-  for (const auto& line : row.context->at("lines")) statuses.push_back(line["status"]);
-  CHECK(statuses == std::vector<std::string>{"received", "not_received"});
+  CHECK(line_statuses(row) == std::vector<std::string>{"received", "not_received"});
   // The kept signal was the oldest: the main line took it at once.
   CHECK(row.status == InstanceStatus::completed);
   CHECK(row.context->at("late") == json({{"scan", "S9"}}));
@@ -764,4 +775,174 @@ TEST_CASE("FanOut.Operators.Issue13.GotoStaysWithinTheBranchFlow") {
                        Error);
   h.act(id, ActionKind::goto_step, {{"step", "finished"}}, "L2");
   CHECK(h.row(id).status == InstanceStatus::completed);
+}
+
+TEST_CASE("FanOut.Foreach.ConcurrencyHoldsWhenBranchesEndOutOfOrderOrAtOnce") {
+  Harness h(R"(
+workflow: paced
+version: 1
+start: each
+steps:
+  each:
+    foreach: ${ .input.lines }
+    as: line
+    key: ${ .line.id }
+    concurrency: 3
+    result: lines
+    start: triage
+    steps:
+      triage:
+        switch:
+          - if: .line.skip
+            next: skipped
+        default: work
+      work:
+        action: ext.work
+        with: { line: "${ .line.id }" }
+        next: worked
+      worked: { end: worked }
+      skipped: { end: skipped }
+    next: done
+  done: { end: completed }
+)");
+  // Lines 2, 5 and 6 end as soon as they start; the others wait for an answer.
+  json lines = json::array();
+  for (int i = 1; i <= 8; ++i) {
+    lines.push_back({{"id", "L" + std::to_string(i)}, {"skip", i == 2 || i == 5 || i == 6}});
+  }
+  auto id = h.start({{"lines", lines}}).instance_id;
+  // L2 ended at once, so three are out: L1, L3 and L4.
+  CHECK(held_branches(h) == std::vector<std::string>{"each[L1]", "each[L3]", "each[L4]"});
+  // The newest answers first: its slot goes to L5 and L6, which end at once, then to L7.
+  CHECK(h.ext->answer_branch("each[L4]", ok()));
+  h.idle();
+  CHECK(held_branches(h) == std::vector<std::string>{"each[L1]", "each[L3]", "each[L7]"});
+  CHECK(h.row(id).status == InstanceStatus::running);
+  CHECK(h.ext->answer_branch("each[L1]", ok()));
+  h.idle();
+  CHECK(held_branches(h) == std::vector<std::string>{"each[L3]", "each[L7]", "each[L8]"});
+  for (const char* b : {"each[L8]", "each[L3]"}) {
+    CHECK(h.ext->answer_branch(b, ok()));
+    h.idle();
+    CHECK(h.row(id).status == InstanceStatus::running);
+  }
+  CHECK(held_branches(h) == std::vector<std::string>{"each[L7]"});
+  CHECK(h.ext->answer_branch("each[L7]", ok()));
+  h.idle();
+  auto row = h.row(id);
+  REQUIRE(row.status == InstanceStatus::completed);
+  CHECK(line_statuses(row) == std::vector<std::string>{"worked", "skipped", "worked", "worked",
+                                                       "skipped", "skipped", "worked", "worked"});
+  CHECK(branches_of(h.ext->calls()) ==
+        std::vector<std::string>{"each[L1]", "each[L3]", "each[L4]", "each[L7]", "each[L8]"});
+  check_contiguous(h.history(id));
+}
+
+TEST_CASE("FanOut.Nested.AnInnerFailureDropsThatLinesBranchesAlone") {
+  Harness h(R"(
+workflow: nested
+version: 1
+defaults:
+  retry: { max_attempts: 1 }
+start: lines
+steps:
+  lines:
+    foreach: ${ .input.lines }
+    as: line
+    key: ${ .line.id }
+    result: lines
+    start: checks
+    steps:
+      checks:
+        parallel:
+          a:
+            start: check_a
+            steps:
+              check_a: { action: ext.check, with: { line: "${ .line.id }" }, next: a_done }
+              a_done: { end: passed }
+          b:
+            start: check_b
+            steps:
+              check_b: { action: ext.check, with: { line: "${ .line.id }" }, next: b_done }
+              b_done: { end: passed }
+        on_branch_failure: fail
+        catch: [ { errors: [BranchFailed], next: unchecked } ]
+        next: checked
+      checked: { end: checked }
+      unchecked: { end: unchecked }
+    next: done
+  done: { end: completed }
+)");
+  json lines = json::array({{{"id", "L1"}}, {{"id", "L2"}}, {{"id", "L3"}}});
+  auto id = h.start({{"lines", lines}}).instance_id;
+  REQUIRE(h.ext->held() == 6);
+  CHECK(h.ext->answer_branch("lines[L1]/checks[a]", ok()));
+  CHECK(h.ext->answer_branch("lines[L2]/checks[a]", business("Damaged")));
+  h.idle();
+  // L2's other check is dropped with its step; L1's and L3's stand.
+  CHECK(held_branches(h) == std::vector<std::string>{"lines[L1]/checks[b]", "lines[L2]/checks[b]",
+                                                     "lines[L3]/checks[a]", "lines[L3]/checks[b]"});
+  auto row = h.row(id);
+  CHECK(row.cursor("lines[L2]")->phase == Phase::ended);
+  CHECK(row.cursor("lines[L2]/checks[b]") == nullptr);
+  CHECK(row.cursor("lines[L1]/checks[b]") != nullptr);
+  std::vector<std::string> abandoned;
+  for (const auto& e : h.history(id)) {
+    if (e.type == EventType::branch_ended && json::parse(e.data)["status"] == "abandoned")
+      abandoned.push_back(e.branch);
+  }
+  CHECK(abandoned == std::vector<std::string>{"lines[L2]/checks[b]"});
+
+  // The dropped call's late answer changes nothing; the others finish the step.
+  CHECK(h.ext->answer_branch("lines[L2]/checks[b]", ok()));
+  for (const char* b : {"lines[L1]/checks[b]", "lines[L3]/checks[a]", "lines[L3]/checks[b]"}) {
+    CHECK(h.ext->answer_branch(b, ok()));
+  }
+  h.idle();
+  row = h.row(id);
+  REQUIRE(row.status == InstanceStatus::completed);
+  CHECK(row.cursors.size() == 1);
+  CHECK(line_statuses(row) == std::vector<std::string>{"checked", "unchecked", "checked"});
+  check_contiguous(h.history(id));
+}
+
+TEST_CASE("FanOut.Operators.ABranchSentBackByGotoIsWaitedForByTheJoin") {
+  Harness h(R"(
+workflow: again
+version: 1
+start: lines
+steps:
+  lines:
+    foreach: ${ .input.lines }
+    as: line
+    key: ${ .line.id }
+    result: lines
+    start: work
+    steps:
+      work:
+        action: ext.work
+        with: { line: "${ .line.id }" }
+        next: finished
+      finished: { end: done }
+    next: done
+  done: { end: completed }
+)");
+  auto id = h.start({{"lines", json::array({{{"id", "L1"}}, {{"id", "L2"}}})}}).instance_id;
+  CHECK(h.ext->answer_branch("lines[L1]", ok()));
+  h.idle();
+  REQUIRE(h.row(id).cursor("lines[L1]")->phase == Phase::ended);
+  // The operator sends the ended line back to its work; the join must wait for it again.
+  h.act(id, ActionKind::goto_step, {{"step", "work"}}, "L1");
+  CHECK(held_branches(h) == std::vector<std::string>{"lines[L1]", "lines[L2]"});
+  CHECK(h.ext->answer_branch("lines[L2]", ok()));
+  h.idle();
+  CHECK(h.row(id).status == InstanceStatus::running);
+  CHECK(held_branches(h) == std::vector<std::string>{"lines[L1]"});
+  CHECK(h.ext->answer_branch("lines[L1]", ok()));
+  h.idle();
+  auto row = h.row(id);
+  REQUIRE(row.status == InstanceStatus::completed);
+  CHECK(line_statuses(row) == std::vector<std::string>{"done", "done"});
+  CHECK(branches_of(h.ext->calls()) ==
+        std::vector<std::string>{"lines[L1]", "lines[L2]", "lines[L1]"});
 }
