@@ -6,23 +6,13 @@
 
 namespace rmaflow {
 
-namespace {
-
-// Stamps a changed set of children with a number no set had before, in any list.
-std::uint64_t next_change() {
-  static std::uint64_t last = 0;  // the engine thread only
-  return ++last;
-}
-
-}  // namespace
-
 LiveCursor& CursorList::push_back(LiveCursor cursor) {
   LiveCursor& added = list_.emplace_back(std::move(cursor));
   by_branch_.emplace(added.branch, &added);
   if (!added.branch.empty()) {
     Children& siblings = children_[parent_branch(added.branch)];
     siblings.cursors.push_back(&added);
-    siblings.changed = next_change();
+    siblings.changed = ++changes_;
   }
   return added;
 }
@@ -46,7 +36,7 @@ void CursorList::erase(const std::vector<iterator>& doomed) {
     if (found->second.cursors.empty()) {
       children_.erase(found);
     } else {
-      found->second = Children{std::move(found->second.cursors), next_change()};
+      found->second = Children{std::move(found->second.cursors), ++changes_};
     }
   }
   for (auto it : doomed) {

@@ -47,7 +47,7 @@ class CursorList {
   using const_iterator = std::list<LiveCursor>::const_iterator;
 
   // The branches directly under one branch. `changed` is new whenever the set changes (a
-  // number no other set of any list had). `first_open` and `first_pending` are hints for
+  // number no set of this list had before). `first_open` and `first_pending` are hints for
   // StepMachine::join, valid while `changed` is: no cursor before them is open (not ended),
   // or pending, as far as the join has looked.
   struct Children {
@@ -60,16 +60,21 @@ class CursorList {
   CursorList() = default;
   CursorList(const CursorList&) = delete;
   CursorList& operator=(const CursorList&) = delete;
-  // The nodes move, and the indexes with them; the hint of find_runnable does not.
+  // The nodes move, and the indexes with them; where find_remembered() looked last does not.
   CursorList(CursorList&& other) noexcept
       : list_(std::move(other.list_)),
         by_branch_(std::move(other.by_branch_)),
-        children_(std::move(other.children_)) {}
+        children_(std::move(other.children_)),
+        changes_(other.changes_) {
+    other.hinted_ = false;
+  }
   CursorList& operator=(CursorList&& other) noexcept {
     list_ = std::move(other.list_);
     by_branch_ = std::move(other.by_branch_);
     children_ = std::move(other.children_);
+    changes_ = other.changes_;
     hinted_ = false;
+    other.hinted_ = false;
     return *this;
   }
   ~CursorList() = default;
@@ -128,6 +133,7 @@ class CursorList {
   std::unordered_map<std::string, LiveCursor*> by_branch_;
   // By parent branch; ordered, so that has_descendants() finds a branch's nested ones by prefix.
   std::map<std::string, Children> children_;
+  std::uint64_t changes_ = 0;  // the last Children::changed given
   mutable const_iterator hint_;
   mutable bool hinted_ = false;
 };

@@ -99,8 +99,11 @@ TEST_CASE("Runtime.CursorList.FindRememberedLooksOnFromItsLastFindAndSurvivesRem
   CHECK(list.find_remembered(invoking)->branch == "b[6]");
 
   // Moved, the list keeps its cursors and indexes and forgets where it looked.
+  CHECK(list.find_remembered(invoking)->branch == "b[6]");
   CursorList moved = std::move(list);
   CHECK(moved.find_remembered(invoking)->branch == "b[6]");
+  // The list moved from remembers nothing of the nodes it gave away.
+  CHECK(list.find_remembered(invoking) == nullptr);  // NOLINT(bugprone-use-after-move)
   CHECK(moved.find("b[3]") != nullptr);
   CHECK(moved.children("")->cursors.size() == 5);
 }
