@@ -62,6 +62,27 @@ std::vector<nlohmann::json> transitions_of(const std::vector<nlohmann::json>& re
   return out;
 }
 
+// Waits until `ready()` holds; false after 20 s. The server logs and counts a commit's
+// transitions on the engine's thread just after the commit, which readers (the API's GET) may
+// see first: what a test reads of the log or the metrics after seeing a status waits for it.
+template <class Ready>
+bool eventually(Ready ready) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// Whether the log has a transition `event` of `instance`.
+bool has_transition(const ApiFixture& api, const std::string& instance, const std::string& event) {
+  for (const auto& t : transitions_of(json_log(api), instance)) {
+    if (t.value("event", "") == event) return true;
+  }
+  return false;
+}
+
 std::string start(ApiFixture& api, const std::string& rma, const std::string& correlation_id) {
   nlohmann::json body = {{"workflow", "returns"}, {"input", {{"rma_id", rma}, {"amount", 10}}}};
   if (!correlation_id.empty()) body["correlation_id"] = correlation_id;
@@ -92,6 +113,7 @@ TEST_CASE("Observe.Issue17.JsonLogLinesCarryTheInstanceIds") {
   CHECK(chosen.body.value("level", "") == "info");
 
   auto id = start(api, "RMA-17-1", "order-4711");
+  CHECK(eventually([&] { return transitions_of(json_log(api), id).size() >= 6; }));
   auto records = json_log(api);
   auto transitions = transitions_of(records, id);
   // started, authorize entered/attempted/completed, route, await_receipt entered...
@@ -147,6 +169,7 @@ TEST_CASE("Observe.Issue17.TransitionsAreLoggedForTheChosenInstanceOnly") {
   }
   api.await_status(followed, "completed");
   api.await_status(other, "completed");
+  CHECK(eventually([&] { return has_transition(api, followed, "instance_ended"); }));
   auto records = json_log(api);
   auto logged = transitions_of(records, followed);
   CHECK_FALSE(logged.empty());
@@ -166,6 +189,7 @@ TEST_CASE("Observe.Issue17.TransitionsAreLoggedForTheChosenInstanceOnly") {
   REQUIRE_MESSAGE(failing.status == 201, failing.text);
   auto failing_id = failing.body.value("id", "");
   api.await_status(failing_id, "suspended");
+  CHECK(eventually([&] { return has_transition(api, failing_id, "attempt_failed"); }));
   bool failure_logged = false;
   for (const auto& t : transitions_of(json_log(api), failing_id)) {
     if (t.value("event", "") != "attempt_failed") continue;
@@ -295,6 +319,11 @@ TEST_CASE("Observe.Issue17.MetricsParseStrictlyAndMeasureStepsCallsAndMilestones
   api.await_status(failing.body.value("id", ""), "suspended");
 
   auto m = parse_metrics(api);
+  CHECK(eventually([&] {
+    m = parse_metrics(api);
+    return value_of(m, "rmaflow_step_duration_seconds_count",
+                    {{"workflow", "returns"}, {"step", "refund"}, {"outcome", "incident"}}) > 0;
+  }));
   // Business milestones, by workflow and channel: two web RMAs refunded, three authorized.
   CHECK(value_of(m, "rmaflow_milestone_seconds_count",
                  {{"workflow", "returns"}, {"milestone", "authorized"}, {"channel", "web"}}) == 2);
