@@ -41,6 +41,9 @@ std::string Metrics::exposition(const EngineStats& engine, bool engine_running,
   out += fmt::format("rmaflow_engine_active_instances {}\n", engine.active_instances);
   write_family(out, "rmaflow_engine_calls_in_flight", "gauge", "Adapter calls not answered yet.");
   out += fmt::format("rmaflow_engine_calls_in_flight {}\n", engine.in_flight);
+  write_family(out, "rmaflow_engine_timers_in_memory", "gauge",
+               "Timers held in memory: calls' timeouts, retries, waits due soon.");
+  out += fmt::format("rmaflow_engine_timers_in_memory {}\n", engine.timers_in_memory);
   write_family(out, "rmaflow_engine_storage_failing", "gauge",
          "1 while commits fail and are being retried (a full disk, an I/O error).");
   out += fmt::format("rmaflow_engine_storage_failing {}\n", engine.storage_failing ? 1 : 0);

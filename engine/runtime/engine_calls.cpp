@@ -72,7 +72,9 @@ void EngineImpl::dispatch(Instance& inst, LiveCursor& c, bool limited) {
   auto action = inst.action(c);
   auto now = clock_->now();
   TimePoint deadline = c.deadline.value_or(now + action->timeout);
-  timers_->push(TimerEntry{deadline, TimerKind::timeout, inst.row.id, c.branch, {}});
+  if (c.timeout_timer) timers_->cancel(*c.timeout_timer);
+  c.timeout_timer =
+      timers_->push(TimerEntry{deadline, TimerKind::timeout, inst.row.id, c.branch, {}});
 
   if (inst.outcome_at != std::chrono::steady_clock::time_point{} && options_.on_step_latency) {
     options_.on_step_latency(std::chrono::steady_clock::now() - inst.outcome_at);
@@ -141,6 +143,10 @@ void EngineImpl::complete(const std::string& id, const std::string& branch,
   Instance* inst = find_any(id);
   LiveCursor* c = find_cursor(inst, branch, generation);
   if (c == nullptr || c->phase != Phase::invoking) return;  // stale: timed out, moved on
+  if (c->timeout_timer) {
+    timers_->cancel(*c->timeout_timer);
+    c->timeout_timer.reset();
+  }
   inst->outcome_at = std::chrono::steady_clock::now();
   outcome = checked_outcome(std::move(outcome));
   if (outcome.ok() && json_deeper_than(*outcome.result)) {

@@ -267,6 +267,7 @@ EngineStats EngineImpl::stats() const {
   s.invocations = invocations_;
   s.active_instances = active_count_;
   s.in_flight = in_flight_count_;
+  s.timers_in_memory = timers_ ? timers_->held() : 0;
   health_.describe(s);
   s.node = store_->node();
   return s;

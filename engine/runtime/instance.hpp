@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/runtime/timer_queue.hpp"
 #include "engine/support/branch_path.hpp"
 #include "rmaflow/definition.hpp"
 #include "rmaflow/store.hpp"
@@ -31,6 +32,8 @@ struct LiveCursor : Cursor {
   // Bumped whenever the cursor moves on; an adapter outcome or timer carrying an older
   // generation is stale and ignored.
   std::uint64_t generation = 0;
+  // The timeout of the attempt out, taken out of the timers when its answer comes.
+  std::optional<TimerKey> timeout_timer;
 };
 
 // An instance's cursors: the main line first, then the branches in the order they were made. A

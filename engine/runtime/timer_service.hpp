@@ -29,7 +29,8 @@ class TimerService {
   TimerService(boost::asio::io_context& io, const Clock& clock, Store& store, StoreGate& store_mu,
                Duration window, std::function<void()> fire, std::function<bool()> hold);
 
-  void push(TimerEntry entry) { queue_.push(std::move(entry)); }
+  TimerKey push(TimerEntry entry) { return queue_.push(std::move(entry)); }
+  void cancel(const TimerKey& key) { queue_.cancel(key); }
   // A durable timer just committed: held now unless it is a wait due after the window (a
   // later refill loads it).
   void push_committed(TimerEntry entry);
@@ -48,6 +49,8 @@ class TimerService {
   // The earliest pending timer, in memory or in the store.
   std::optional<TimePoint> next() const;
   std::size_t count(TimerKind kind) const { return queue_.count(kind); }
+  // How many timers are held in memory; from any thread.
+  std::size_t held() const { return queue_.held(); }
 
  private:
   boost::asio::system_timer wake_;

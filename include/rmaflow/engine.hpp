@@ -213,6 +213,8 @@ struct EngineStats {
   std::uint64_t invocations = 0;
   std::size_t active_instances = 0;  // held in memory
   std::size_t in_flight = 0;         // adapter calls not yet answered
+  // Timers held in memory: the timeouts of calls out, retries, waits due soon, adapters' own.
+  std::size_t timers_in_memory = 0;
   // Liveness, for health checks: while run() runs, the engine's thread renews its heartbeat at
   // least every second, so an old heartbeat means the thread is stuck. While commits fail (a
   // full disk, an I/O error) they are retried: storage_failing says so, with the last error.

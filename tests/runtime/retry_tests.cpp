@@ -155,6 +155,34 @@ TEST_CASE("Runtime.Timeout.AttemptThatRunsTooLongFailsWithTimeout") {
   CHECK(h.context(id)["out"]["late"] == false);
 }
 
+TEST_CASE("Runtime.Timeout.AnAnsweredAttemptLeavesNoTimerBehind") {
+  Harness h(R"(
+workflow: three
+version: 1
+start: a
+steps:
+  a: { action: ext.op, next: b }
+  b: { action: ext.op, next: c }
+  c: { action: ext.op, next: done }
+  done: { end: completed }
+)");
+  // One instance's call stays out: its timeout is the earliest timer, and stays.
+  auto slow = h.start(json::object()).instance_id;
+  REQUIRE(h.ext->held() == 1);
+  CHECK(h.engine->stats().timers_in_memory == 1);
+  // Another runs its three calls to the end behind it. Each answered call's timeout goes with
+  // the answer, not 30 s later: a busy engine holds the timeouts of the calls out, not of
+  // every call of the last 30 s.
+  h.ext->script("op", {ok(), ok(), ok()});
+  auto quick = h.start(json::object()).instance_id;
+  h.idle();
+  REQUIRE(h.row(quick).status == InstanceStatus::completed);
+  CHECK(h.engine->stats().timers_in_memory == 1);
+  // The one left still times out.
+  h.advance(Duration(30'000));
+  CHECK(events_of(h, slow, EventType::attempt_failed).size() == 1);
+}
+
 TEST_CASE("Runtime.Retry.FullJitterStaysWithinTheDelay") {
   Harness h(retry_flow("{ max_attempts: 30, interval: 10s, backoff: 1.0, jitter: full }"));
   std::vector<Outcome> failures(29, transient());
