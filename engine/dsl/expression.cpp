@@ -237,12 +237,13 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
   }
   impl_->ensure_compiled();
   jq_state* jq = impl_->jq;
-  dsl::JqCostScope cost;
+  auto deadline = std::chrono::steady_clock::now() + kExpressionTimeLimit;
+  dsl::JqCostScope cost(deadline);
   jq_start(jq, dsl::to_jv(input), 0);
   auto& watchdog = dsl::JqWatchdog::instance();
-  auto ticket = watchdog.arm(jq, std::chrono::steady_clock::now() + kExpressionTimeLimit);
+  auto ticket = watchdog.arm(jq, deadline);
   jv out = jq_next(jq);
-  bool timed_out = watchdog.disarm(ticket);
+  bool timed_out = watchdog.disarm(ticket) || cost.late();
   nlohmann::json result;
   std::string failure;
   const char* limit = nullptr;

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 namespace rmaflow::dsl {
@@ -13,10 +14,20 @@ namespace {
 
 struct GuardState {
   bool active = false;   // inside a JqCostScope
-  bool overrun = false;  // a builtin was refused
+  bool overrun = false;  // a builtin was refused a value too large
+  bool late = false;     // a builtin was refused after the deadline
   int inside = 0;        // guarded calls on the stack: only the outermost one measures
+  std::chrono::steady_clock::time_point deadline;
 };
 thread_local GuardState g_guard;
+
+// False (and the evaluation marked) once a builtin was refused or the deadline has passed.
+bool in_time() {
+  if (g_guard.overrun || g_guard.late) return false;
+  if (std::chrono::steady_clock::now() <= g_guard.deadline) return true;
+  g_guard.late = true;
+  return false;
+}
 
 // libjq's definition of `name`: the next one after the executable's in lookup order.
 template <typename Fn>
@@ -43,8 +54,9 @@ class Measured {
   // False (and the evaluation marked) when this call must not walk `a` and `b`.
   bool allows(jv a, jv b = jv_null()) const {
     if (!g_guard.active) return true;
-    if (g_guard.overrun) return false;
+    if (g_guard.overrun || g_guard.late) return false;
     if (!measures_) return true;
+    if (!in_time()) return false;
     std::size_t units = kWalkUnits;
     if (jv_within(a, units) && jv_within(b, units)) return true;
     g_guard.overrun = true;
@@ -80,8 +92,8 @@ std::size_t string_length(jv s) {  // borrows `s`
 
 }  // namespace
 
-JqCostScope::JqCostScope() {
-  g_guard = GuardState{true, false, 0};
+JqCostScope::JqCostScope(std::chrono::steady_clock::time_point deadline) {
+  g_guard = GuardState{true, false, false, 0, deadline};
 }
 
 JqCostScope::~JqCostScope() {
@@ -90,6 +102,10 @@ JqCostScope::~JqCostScope() {
 
 bool JqCostScope::overrun() const {
   return g_guard.overrun;
+}
+
+bool JqCostScope::late() const {
+  return g_guard.late;
 }
 
 bool jv_within(jv value, std::size_t units) {
@@ -237,6 +253,40 @@ jv jv_array_concat(jv a, jv b) {
     return real(a, b);
   jv_free(b);
   return a;
+}
+
+// `.[b]` on arrays and `indices(b)`: where b occurs in a, each place compared in turn, overlapping
+// matches included, as libjq does ([1,1,1] | indices([1,1]) is [0,1]; an empty b is nowhere).
+jv jv_array_indexes(jv a, jv b) {
+  int n = jv_array_length(jv_copy(a));
+  int m = jv_array_length(jv_copy(b));
+  jv found = jv_array();
+  for (int at = 0; at + m <= n && m > 0; ++at) {
+    bool match = true;
+    for (int i = 0; match && i < m; ++i) {
+      // Equal elements may be the same value, which jv_equal does not walk: the clock is read here.
+      if (rmaflow::dsl::g_guard.active && !rmaflow::dsl::in_time()) break;
+      match = jv_equal(jv_array_get(jv_copy(a), at + i), jv_array_get(jv_copy(b), i)) != 0;
+    }
+    if (rmaflow::dsl::g_guard.active &&
+        (rmaflow::dsl::g_guard.overrun || rmaflow::dsl::g_guard.late))
+      break;
+    if (match) found = jv_array_append(found, jv_number(at));
+  }
+  jv_free(a);
+  jv_free(b);
+  return found;
+}
+
+// `indices(s)` and `index(s)` on strings: byte offsets of s's matches that do not overlap, as
+// libjq does. libjq's never ends on an empty s (it appends offset 0 until memory runs out); an
+// empty s is nowhere, as in later jq.
+jv jv_string_indexes(jv j, jv k) {
+  RMAFLOW_LIBJQ(jv_string_indexes);
+  if (rmaflow::dsl::string_length(k) > 0) return real(j, k);
+  jv_free(j);
+  jv_free(k);
+  return jv_array();
 }
 
 }  // extern "C"

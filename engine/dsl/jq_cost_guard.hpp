@@ -15,10 +15,17 @@
 // value (an empty string, an unsorted array, "not equal", the string or array unextended) and
 // records the overrun, and the evaluation is then refused with the "size" limit whatever the
 // program went on to output.
+// Each walk is bounded, but a program may ask for many: `index` on arrays compares every place
+// of one array with another, one walk per pair. So the evaluation's deadline holds inside the
+// builtins too: a walk asked for after it is refused, and the evaluation is refused with the
+// "time" limit. Array and string search (`index`, `indices`, `.[array]`) are rmaflow's own here:
+// libjq 1.6's array search leaks every element it looks at, and its string search never ends on
+// an empty string.
 // Outside an evaluation they only forward. Tests (tests/dsl/jq_cost_tests.cpp) fail if the
 // binding ever stops taking effect.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 
 extern "C" {
@@ -40,13 +47,15 @@ inline constexpr std::size_t kBuiltElements = kWalkUnits / 8;
 // The guard for this thread's evaluation, from construction to destruction. Not nested.
 class JqCostScope {
  public:
-  JqCostScope();
+  explicit JqCostScope(std::chrono::steady_clock::time_point deadline);
   ~JqCostScope();
   JqCostScope(const JqCostScope&) = delete;
   JqCostScope& operator=(const JqCostScope&) = delete;
 
   // A builtin was refused a value past the bounds above.
   bool overrun() const;
+  // A builtin was refused because the deadline had passed.
+  bool late() const;
 };
 
 // True when `value` (borrowed) costs at most `units` and nests at most kWalkDepth levels. Stops

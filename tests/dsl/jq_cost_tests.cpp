@@ -1,7 +1,8 @@
 // libjq's walking builtins are bounded during an evaluation (engine/dsl/jq_cost_guard.hpp). Each
 // program below ran for minutes, or took gigabytes, inside one C builtin where the time limit
 // cannot stop it; each must now end at once with the size limit. If the executable's definitions
-// ever stopped binding libjq's calls, these would hang or fail instead.
+// ever stopped binding libjq's calls, these would hang or fail instead. Programs that ask for
+// many walks, each within the bound, end at the evaluation's deadline with the time limit.
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -31,7 +32,9 @@ std::string limit_of(const std::string& program) {
   try {
     Expression::compile(program).evaluate(kCostContext);
   } catch (const ExpressionLimitError& error) {
-    CHECK(std::string(error.what()).find("too large for jq's builtins") != std::string::npos);
+    std::string says = error.limit() == std::string("time") ? "ran longer than 1000 ms"
+                                                            : "too large for jq's builtins";
+    CHECK(std::string(error.what()).find(says) != std::string::npos);
     return error.limit();
   } catch (const ExpressionError& error) {
     return std::string("error: ") + error.what();
@@ -46,13 +49,45 @@ TEST_CASE("Dsl.JqCost.WalkingBuiltinsStopAtTheBound") {
        {"tojson", "tostring", "\"\\(.)\"", "@json", "@text", "[.] | sort", "[., [.]] | sort_by(.)",
         "[.] | group_by(.)", "[.] | unique", "[., 1] | max",
         ". as $a | [$a, [$a]] | .[0] == .[1][0] + [1]", "contains([[1]])",
-        ". as $a | {a: $a} * {a: $a}", ". < [.]"}) {
-    // (`index` on arrays compares with == as well, but libjq 1.6's array search leaks memory
-    // of its own, which the sanitizer run reports.)
+        ". as $a | {a: $a} * {a: $a}", ". < [.]", ". as $a | [$a] | indices([[$a[0], $a[1]]])"}) {
     std::string program = doubled(30, then);
     CAPTURE(program);
     CHECK(limit_of(program) == "size");
   }
+}
+
+TEST_CASE("Dsl.JqCost.ManyWalksEachWithinTheBoundStopAtTheDeadline") {
+  // Some builtins walk once per element, in one call: `min_by` compares each element with the
+  // least so far, and `.[b]` with b an array compares b with each place of the array. The
+  // fuzzing input that found this searched 2^13 values for one of 2^11 leaves. Here each of
+  // 400,000 comparisons walks 2^16 leaves twice, within the bound each time: without the deadline
+  // inside the builtins this runs for hours, past ctest's timeout.
+  CHECK(limit_of(doubled(16, ". as $t | [range(100000) | $t, $t, $t, $t] | min_by(.)")) == "time");
+  CHECK(limit_of(doubled(16, ". as $t | [range(100000) | $t, $t, $t, $t] | .[[$t[0], $t[1]]]")) ==
+        "time");
+  // Comparisons jv_equal answers without a walk (the same value shared), 10^12 of them.
+  CHECK(limit_of("[range(100000) | \"x\"] | [.[], .[], .[], .[], .[], .[], .[], .[], .[], .[]] "
+                 "| . as $a | [$a[], $a[]] | .[$a] | length") == "time");
+}
+
+TEST_CASE("Dsl.JqCost.ArrayAndStringSearchAnswerAsJqDoes") {
+  auto run = [](const std::string& program) {
+    CAPTURE(program);
+    return Expression::compile(program).evaluate(kCostContext);
+  };
+  CHECK(run("[1, 1, 1] | indices([1, 1])") == json::array({0, 1}));
+  CHECK(run("[1, 2, 1, 2] | indices([1, 2])") == json::array({0, 2}));
+  CHECK(run("[1, 2, 1] | indices(1)") == json::array({0, 2}));
+  CHECK(run("[1, [2]] | .[[[2]]]") == json::array({1}));
+  CHECK(run("[1, 2] | .[[3]]") == json::array());
+  CHECK(run("[1, 2] | .[[]]") == json::array());
+  CHECK(run("[1, 2] | .[[1, 2, 3]]") == json::array());
+  CHECK(run("[{a: 1}, {a: 2}] | index({a: 2})") == 1);
+  CHECK(run("\"aaaa\" | indices(\"aa\")") == json::array({0, 2}));
+  CHECK(run("\"a,b, cd\" | index(\", \")") == 3);
+  // libjq 1.6 never returns from these: it finds the empty string at offset 0 forever.
+  CHECK(run("\"abc\" | indices(\"\")") == json::array());
+  CHECK(run("\"abc\" | index(\"\")") == nullptr);
 }
 
 TEST_CASE("Dsl.JqCost.ErrorMessagesNameALargeValueWithoutWalkingIt") {
