@@ -194,6 +194,11 @@ void StepMachine::apply(Instance& inst, const OperatorAction& action) {
                            c.step));
       }
       if (c.compensation) refuse(inst, c, "it is compensating; retry, skip or cancel instead");
+      // Its fan-out starts it in turn, within the concurrency: moved now, it would run out of turn.
+      if (c.phase == Phase::pending) {
+        refuse(inst, c,
+               "its branch has not started; it starts in turn, and can be moved once it has");
+      }
       break;
     }
     case ActionKind::cancel:

@@ -777,8 +777,8 @@ TEST_CASE("FanOut.Operators.Issue13.GotoStaysWithinTheBranchFlow") {
   CHECK(h.row(id).status == InstanceStatus::completed);
 }
 
-TEST_CASE("FanOut.Foreach.ConcurrencyHoldsWhenBranchesEndOutOfOrderOrAtOnce") {
-  Harness h(R"(
+// Three lines at a time; a line with `skip` ends as soon as it starts, the others call ext.work.
+const char* const kPaced = R"(
 workflow: paced
 version: 1
 start: each
@@ -804,7 +804,10 @@ steps:
       skipped: { end: skipped }
     next: done
   done: { end: completed }
-)");
+)";
+
+TEST_CASE("FanOut.Foreach.ConcurrencyHoldsWhenBranchesEndOutOfOrderOrAtOnce") {
+  Harness h(kPaced);
   // Lines 2, 5 and 6 end as soon as they start; the others wait for an answer.
   json lines = json::array();
   for (int i = 1; i <= 8; ++i) {
@@ -836,6 +839,27 @@ steps:
   CHECK(branches_of(h.ext->calls()) ==
         std::vector<std::string>{"each[L1]", "each[L3]", "each[L4]", "each[L7]", "each[L8]"});
   check_contiguous(h.history(id));
+}
+
+TEST_CASE("FanOut.Operators.AGotoOnABranchNotYetStartedIsRefused") {
+  Harness h(kPaced);
+  json lines = json::array();
+  for (int i = 1; i <= 4; ++i) lines.push_back({{"id", "L" + std::to_string(i)}, {"skip", false}});
+  auto id = h.start({{"lines", lines}}).instance_id;
+  REQUIRE(h.row(id).cursor("each[L4]")->phase == Phase::pending);
+  // Moved now, L4 would run beside three others, past the fan-out's concurrency of 3.
+  CHECK_THROWS_WITH_AS(h.act(id, ActionKind::goto_step, {{"step", "work"}}, "L4"),
+                       doctest::Contains("its branch has not started"), Error);
+  h.idle();
+  CHECK(h.row(id).cursor("each[L4]")->phase == Phase::pending);
+  CHECK(held_branches(h) == std::vector<std::string>{"each[L1]", "each[L2]", "each[L3]"});
+  // Once it has started, it can be moved like any other.
+  CHECK(h.ext->answer_branch("each[L1]", ok()));
+  h.idle();
+  CHECK(held_branches(h) == std::vector<std::string>{"each[L2]", "each[L3]", "each[L4]"});
+  h.act(id, ActionKind::goto_step, {{"step", "skipped"}}, "L4");
+  h.idle();
+  CHECK(h.row(id).cursor("each[L4]")->phase == Phase::ended);
 }
 
 TEST_CASE("FanOut.Nested.AnInnerFailureDropsThatLinesBranchesAlone") {
