@@ -57,14 +57,18 @@ TEST_CASE("Dsl.JqCost.WalkingBuiltinsStopAtTheBound") {
 }
 
 TEST_CASE("Dsl.JqCost.ManyWalksEachWithinTheBoundStopAtTheDeadline") {
-  // Some builtins walk once per element, in one call: `min_by` compares each element with the
-  // least so far, and `.[b]` with b an array compares b with each place of the array. The
+  // Some builtins walk once per element, or per pair, in one call: `min_by` compares each element
+  // with the least so far, and `.[b]` with b an array compares b with each place of the array. The
   // fuzzing input that found this searched 2^13 values for one of 2^11 leaves. Here each of
   // 400,000 comparisons walks 2^16 leaves twice, within the bound each time: without the deadline
   // inside the builtins this runs for hours, past ctest's timeout.
   CHECK(limit_of(doubled(16, ". as $t | [range(100000) | $t, $t, $t, $t] | min_by(.)")) == "time");
   CHECK(limit_of(doubled(16, ". as $t | [range(100000) | $t, $t, $t, $t] | .[[$t[0], $t[1]]]")) ==
         "time");
+  // `contains` on arrays tries every pair of elements, nested calls within one builtin: here each
+  // of 300,000 elements is found at the last of 200,000 places, 6 * 10^10 calls.
+  CHECK(limit_of("[range(100000)] + [range(100000) | . + 100000] "
+                 "| contains([range(100000) | 199999, 199999, 199999])") == "time");
   // Comparisons jv_equal answers without a walk (the same value shared), 10^12 of them.
   CHECK(limit_of("[range(100000) | \"x\"] | [.[], .[], .[], .[], .[], .[], .[], .[], .[], .[]] "
                  "| . as $a | [$a[], $a[]] | .[$a] | length") == "time");
