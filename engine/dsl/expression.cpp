@@ -16,6 +16,7 @@ extern "C" {
 #include <vector>
 
 #include "engine/dsl/jq_cost_guard.hpp"
+#include "engine/dsl/jq_lexer.hpp"
 #include "engine/dsl/jq_watchdog.hpp"
 #include "engine/dsl/jv_json.hpp"
 #include "engine/support/utf8.hpp"
@@ -155,7 +156,8 @@ namespace {
 // write to the server's own error stream. libjq 1.6 leaks memory each time it looks an array up
 // in an array (`.[[x]]`, which its `indices`, `index` and `rindex` use on arrays): the three are
 // defined here over slices and comparisons, with the same answers, so that a workflow that asks
-// whether a SKU is in a list does not leak on every evaluation.
+// whether a SKU is in a list does not leak on every evaluation (`.[[x]]` itself is searched by
+// jq_cost_guard.cpp's definition, which does not leak).
 constexpr std::string_view kPrelude =
     "def halt: error(\"halt is not available in rmaflow expressions\"); "
     "def halt_error: error(\"halt_error is not available in rmaflow expressions\"); "
@@ -175,6 +177,54 @@ constexpr std::string_view kPrelude =
     "def index($i): indices($i) | .[0]; "
     "def rindex($i): indices($i) | .[-1:][0]; ";
 
+// libjq 1.6 aborts the process when it restarts an interpreter that holds work pending from
+// inside a finished `path(...)`: restarting unwinds it without its handlers, and an assertion
+// finds no path to restore. The engine restarts the interpreter after every evaluation, which
+// takes the first output only (the rest of `paths | select(...)` is pending), or which the
+// watchdog halted anywhere. Path tracking is used by `path` itself, by the assignments (`=`,
+// `|=`, `+=`, ...), and by the library's definitions built on them, listed here (those of
+// libjq 1.6's builtin library that use `path(...)` or an assignment, and those that call them).
+constexpr std::string_view kPathTrackingNames[] = {
+    "path",         "paths",        "leaf_paths", "del",        "map_values",
+    "from_entries", "with_entries", "tostream",   "fromstream", "truncate_stream",
+    "bsearch",      "_assign",      "_modify"};
+
+// Whether `source` may track paths: one of the names above, or an assignment. Conservative: a
+// field or string that happens to be named so counts too.
+bool may_track_paths(std::string_view source) {
+  for (const auto& t : dsl::lex_jq(source)) {
+    if (t.kind == dsl::TokenKind::identifier) {
+      for (auto name : kPathTrackingNames)
+        if (t.text == name) return true;
+    } else if (dsl::is_punct(t, "=")) {
+      // Not one of ==, !=, <= and >=: an assignment, alone or after |, +, -, *, /, % or //.
+      char before = t.offset > 0 ? source[t.offset - 1] : ' ';
+      char after = t.offset + 1 < source.size() ? source[t.offset + 1] : ' ';
+      bool compares =
+          after == '=' || before == '=' || before == '!' || before == '<' || before == '>';
+      if (!compares) return true;
+    }
+  }
+  return false;
+}
+
+// Such a program runs inside this. Its first output is raised as an error, which unwinds the
+// program with its handlers run, and is caught at once. And the program runs inside an outer
+// `path(...)`, as the source of a binding (which path tracking does not follow), so that the
+// interpreter always has a path to restore when it is restarted after a halt. An error of the
+// program's own is raised again as it was. It costs a few microseconds an evaluation, which
+// other programs do not pay.
+std::string program_for(const std::string& source) {
+  if (!may_track_paths(source)) return std::string(kPrelude) + source;
+  // A comment (`#`) runs to the end of its line: the wrapper's end goes on a line of its own.
+  std::string_view end_of_source = source.find('#') == std::string::npos ? "" : "\n";
+  return fmt::format(
+      "{}try path(({}{}) as $__rmaflow_out | error({{\"__rmaflow_out\": $__rmaflow_out}})) "
+      "catch (if type == \"object\" and has(\"__rmaflow_out\") then .__rmaflow_out else error "
+      "end)",
+      kPrelude, source, end_of_source);
+}
+
 }  // namespace
 
 void Expression::Impl::compile_program() {
@@ -185,7 +235,7 @@ void Expression::Impl::compile_program() {
   }
   std::string errors;
   jq_set_error_cb(jq, collect_compile_error, &errors);
-  std::string program = std::string(kPrelude) + source;
+  std::string program = program_for(source);
   bool ok = jq_compile(jq, program.c_str()) != 0;
   // The callback's data pointer dies with this frame; run-time errors come back from jq_next.
   jq_set_error_cb(jq, nullptr, nullptr);

@@ -202,10 +202,13 @@ char* jv_dump_string_trunc(jv x, char* outbuf, size_t bufsize) {
 
 int jv_equal(jv a, jv b) {
   RMAFLOW_LIBJQ(jv_equal);
-  if (jv_identical(jv_copy(a), jv_copy(b))) {
+  // Values of different kinds are never equal, and need no walk: every `try ... catch` of
+  // libjq 1.6 compares the error it caught with "object".
+  bool kinds_differ = jv_get_kind(a) != jv_get_kind(b);
+  if (kinds_differ || jv_identical(jv_copy(a), jv_copy(b))) {
     jv_free(a);
     jv_free(b);
-    return 1;
+    return kinds_differ ? 0 : 1;
   }
   return rmaflow::dsl::walk_both(real, a, b, [](jv, jv) { return 0; });
 }

@@ -62,6 +62,36 @@ TEST_CASE("Dsl.Expression.NoOutputIsNull") {
   CHECK(Expression::compile(".input.lines[] | .qty").evaluate(kContext) == 2);  // the first output
 }
 
+// libjq 1.6 aborted the process when the interpreter was restarted with work pending inside a
+// finished `path(...)`: here the rest of each generator, after the first output. Each program
+// is evaluated twice, so the interpreter is restarted after each.
+TEST_CASE("Dsl.Expression.PathsStoppedAtTheFirstOutputLeaveTheInterpreterUsable") {
+  const json nested = json::parse(R"({"a": {"b": {"c": 1, "d": [2, 3]}}})");
+  for (int round = 0; round < 2; ++round) {
+    CAPTURE(round);
+    CHECK(Expression::compile("path(..) | select(length == 3)").evaluate(nested) ==
+          json::parse(R"(["a", "b", "c"])"));
+    CHECK(Expression::compile("paths | select(length == 2)").evaluate(nested) ==
+          json::parse(R"(["a", "b"])"));
+    CHECK(Expression::compile("leaf_paths").evaluate(nested) == json::parse(R"(["a", "b", "c"])"));
+    CHECK(Expression::compile("tostream").evaluate(nested) ==
+          json::parse(R"([["a", "b", "c"], 1])"));
+    CHECK(Expression::compile("(.a.b.d[] | select(. > 2)) |= 9 # a comment").evaluate(nested) ==
+          json::parse(R"({"a": {"b": {"c": 1, "d": [2, 9]}}})"));
+  }
+  auto expression = Expression::compile("[paths] | length, error(\"not reached\")");
+  CHECK(expression.evaluate(nested) == 6);
+  CHECK(expression.evaluate(json::object()) == 0);
+  // What comes out is what jq gives: errors raised as they were, comparisons not assignments.
+  CHECK_THROWS_WITH_AS(Expression::compile(".a = error(\"boom\")").evaluate(nested),
+                       doctest::Contains("failed: boom"), ExpressionError);
+  CHECK_THROWS_WITH_AS(Expression::compile(".a |= error({code: 1})").evaluate(nested),
+                       doctest::Contains(R"(failed: {"code":1})"), ExpressionError);
+  CHECK(Expression::compile("try (.a = error(\"x\")) catch .").evaluate(nested) == "x");
+  CHECK(Expression::compile(".a.b.c == 1 and .a.b.c != 2 and 1 <= 2 and 2 >= 1").evaluate(nested) ==
+        true);
+}
+
 TEST_CASE("Dsl.Expression.RuntimeErrorNamesExpression") {
   auto e = Expression::compile(".input.rma_id + 1");
   try {

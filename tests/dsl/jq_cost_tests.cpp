@@ -74,6 +74,21 @@ TEST_CASE("Dsl.JqCost.ManyWalksEachWithinTheBoundStopAtTheDeadline") {
                  "| . as $a | [$a[], $a[]] | .[$a] | length") == "time");
 }
 
+TEST_CASE("Dsl.JqCost.AProgramHaltedInsideAPathLeavesTheInterpreterUsable") {
+  // The fuzzing input that found this: the watchdog halted an assignment to every path of a
+  // large value, with paths pending, and restarting the interpreter aborted the process.
+  // Twice: the second evaluation runs on the interpreter restarted after the first.
+  auto assign = Expression::compile(doubled(18, "[.. = .] | length"));
+  for (int round = 0; round < 2; ++round) {
+    try {
+      assign.evaluate(kCostContext);
+      FAIL("the time limit stops it");
+    } catch (const ExpressionLimitError& error) {
+      CHECK(error.limit() == std::string("time"));
+    }
+  }
+}
+
 TEST_CASE("Dsl.JqCost.ArrayAndStringSearchAnswerAsJqDoes") {
   auto run = [](const std::string& program) {
     CAPTURE(program);
