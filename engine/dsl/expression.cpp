@@ -13,6 +13,7 @@ extern "C" {
 #include <fmt/format.h>
 
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/dsl/jq_cost_guard.hpp"
@@ -125,6 +126,36 @@ nlohmann::json follow(const nlohmann::json& input, const std::vector<PathStep>& 
 
 }  // namespace
 
+namespace {
+
+// What a program gave through `_rmaflow_emit` during one evaluation: its first value, and the
+// limits as they stood then (what the program did after it does not count).
+struct Emitted {
+  bool any = false;
+  jv value = jv_invalid();
+  bool overrun = false;
+  bool late = false;
+  // Set for the evaluation running: how to halt it, and its limits.
+  std::uint64_t ticket = 0;
+  const dsl::JqCostScope* cost = nullptr;
+};
+
+// jq's debug callback: `_rmaflow_emit` gives its input.
+void on_emit(void* data, jv value) {
+  auto* emitted = static_cast<Emitted*>(data);
+  if (emitted->any || emitted->cost == nullptr) {
+    jv_free(value);
+    return;
+  }
+  emitted->any = true;
+  emitted->value = value;
+  emitted->overrun = emitted->cost->overrun();
+  emitted->late = emitted->cost->late();
+  dsl::JqWatchdog::instance().halt(emitted->ticket);
+}
+
+}  // namespace
+
 struct Expression::Impl {
   std::string source;
   std::string origin;  // where it is written, for run-time errors; may be empty
@@ -132,6 +163,7 @@ struct Expression::Impl {
   std::optional<std::vector<PathStep>> path;  // set for a simple path
   std::once_flag compiled;                    // guards jq and compile_error
   std::string compile_error;                  // why jq did not compile it, when it did not
+  Emitted emitted;                            // jq's debug callback writes here
 
   // Compiles the program into `jq`, or leaves jq's complaint in compile_error.
   void compile_program();
@@ -143,6 +175,7 @@ struct Expression::Impl {
   Impl& operator=(const Impl&) = delete;
   ~Impl() {
     if (jq != nullptr) jq_teardown(&jq);
+    jv_free(emitted.value);
   }
 };
 
@@ -152,13 +185,15 @@ namespace {
 // the engine (the watchdog alone halts it, see jq_watchdog.hpp), and with definitions first an
 // `import` or `include` of modules from disk is a syntax error. An expression has one input, its
 // context: libjq 1.6 crashes when `input`, `inputs` or `debug` run without the command line's
-// callbacks, so those names are defined here and never reach the library's own; `stderr` would
+// callbacks, so those names are defined here and never reach the library's own (`_rmaflow_emit`,
+// defined first, keeps the library's `debug` for the wrapper below); `stderr` would
 // write to the server's own error stream. libjq 1.6 leaks memory each time it looks an array up
 // in an array (`.[[x]]`, which its `indices`, `index` and `rindex` use on arrays): the three are
 // defined here over slices and comparisons, with the same answers, so that a workflow that asks
 // whether a SKU is in a list does not leak on every evaluation (`.[[x]]` itself is searched by
 // jq_cost_guard.cpp's definition, which does not leak).
 constexpr std::string_view kPrelude =
+    "def _rmaflow_emit: debug; "
     "def halt: error(\"halt is not available in rmaflow expressions\"); "
     "def halt_error: error(\"halt_error is not available in rmaflow expressions\"); "
     "def halt_error($code): error(\"halt_error is not available in rmaflow expressions\"); "
@@ -208,20 +243,20 @@ bool may_track_paths(std::string_view source) {
   return false;
 }
 
-// Such a program runs inside this. Its first output is raised as an error, which unwinds the
-// program with its handlers run, and is caught at once. And the program runs inside an outer
-// `path(...)`, as the source of a binding (which path tracking does not follow), so that the
-// interpreter always has a path to restore when it is restarted after a halt. An error of the
-// program's own is raised again as it was. It costs a few microseconds an evaluation, which
-// other programs do not pay.
+// Such a program runs inside this. Its first output goes out through `_rmaflow_emit` (jq's
+// `debug`, whose callback keeps it and halts the program at once), not as an output: taking an
+// output and restarting would leave the rest pending, and stopping by an error (`first`,
+// `limit`, a raise) leaks every object key still to be iterated in libjq 1.6. And the program
+// runs inside an outer `path(...)`, as the source of a binding (which path tracking does not
+// follow), so that a halted interpreter always has a path to restore. Other programs are not
+// wrapped: they cannot leave path tracking pending, and keep the few microseconds it costs.
 std::string program_for(const std::string& source) {
   if (!may_track_paths(source)) return std::string(kPrelude) + source;
   // A comment (`#`) runs to the end of its line: the wrapper's end goes on a line of its own.
   std::string_view end_of_source = source.find('#') == std::string::npos ? "" : "\n";
   return fmt::format(
-      "{}try path(({}{}) as $__rmaflow_out | error({{\"__rmaflow_out\": $__rmaflow_out}})) "
-      "catch (if type == \"object\" and has(\"__rmaflow_out\") then .__rmaflow_out else error "
-      "end)",
+      "{}path(({}{}) as $__rmaflow_out | ($__rmaflow_out | _rmaflow_emit) as $__rmaflow_done | "
+      "empty)",
       kPrelude, source, end_of_source);
 }
 
@@ -239,6 +274,7 @@ void Expression::Impl::compile_program() {
   bool ok = jq_compile(jq, program.c_str()) != 0;
   // The callback's data pointer dies with this frame; run-time errors come back from jq_next.
   jq_set_error_cb(jq, nullptr, nullptr);
+  jq_set_debug_cb(jq, on_emit, &emitted);
   if (!ok) {
     jq_teardown(&jq);
     jq = nullptr;
@@ -292,12 +328,23 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
   jq_start(jq, dsl::to_jv(input), 0);
   auto& watchdog = dsl::JqWatchdog::instance();
   auto ticket = watchdog.arm(jq, deadline);
+  Emitted& emitted = impl_->emitted;
+  emitted.ticket = ticket;
+  emitted.cost = &cost;
   jv out = jq_next(jq);
   bool timed_out = watchdog.disarm(ticket) || cost.late();
+  bool overrun = cost.overrun();
+  emitted.cost = nullptr;
+  if (emitted.any) {  // a wrapped program's first output, and the limits as they stood then
+    jv_free(out);
+    out = std::exchange(emitted.value, jv_invalid());
+    emitted.any = false;
+    timed_out = emitted.late;
+    overrun = emitted.overrun;
+  }
   nlohmann::json result;
   std::string failure;
   const char* limit = nullptr;
-  bool overrun = cost.overrun();
   if (overrun) {
     jv_free(out);
     limit = "size";

@@ -83,4 +83,12 @@ bool JqWatchdog::disarm(std::uint64_t ticket) {
   return fired;
 }
 
+void JqWatchdog::halt(std::uint64_t ticket) {
+  std::lock_guard lock(state_->mu);
+  auto it = state_->watches.find(ticket);
+  if (it == state_->watches.end() || it->second.fired) return;
+  jq_halt(it->second.jq, jv_invalid(), jv_invalid());
+  it->second.fired = true;
+}
+
 }  // namespace rmaflow::dsl

@@ -27,6 +27,9 @@ class JqWatchdog {
   std::uint64_t arm(jq_state* jq, std::chrono::steady_clock::time_point deadline);
   // Ends the watch; true when the watchdog halted the evaluation.
   bool disarm(std::uint64_t ticket);
+  // Halts the watched evaluation now, from the thread that runs it (a program that has given
+  // what was asked of it). Halts go through here so that the watchdog never halts one twice.
+  void halt(std::uint64_t ticket);
 
   ~JqWatchdog();
 
