@@ -15,12 +15,12 @@
 // value (an empty string, an unsorted array, "not equal", the string or array unextended) and
 // records the overrun, and the evaluation is then refused with the "size" limit whatever the
 // program went on to output.
-// Each walk is bounded, but a program may ask for many: `index` on arrays compares every place
-// of one array with another, one walk per pair. So the evaluation's deadline holds inside the
-// builtins too: a walk asked for after it is refused, and the evaluation is refused with the
-// "time" limit. Array and string search (`index`, `indices`, `.[array]`) are rmaflow's own here:
-// libjq 1.6's array search leaks every element it looks at, and its string search never ends on
-// an empty string.
+// Each walk is bounded, but one builtin may ask for many: `.[b]` with b an array compares b with
+// every place of the array, `min_by` each element with the least so far, `contains` every pair.
+// So the evaluation's deadline holds inside the builtins too: a walk asked for after it is
+// refused, and the evaluation is refused with the "time" limit. Array search (`.[b]`) and string
+// search (`index`, `indices` on strings) are rmaflow's own here: libjq 1.6's array search leaks
+// every element it looks at, and its string search never ends on an empty string.
 // Outside an evaluation they only forward. Tests (tests/dsl/jq_cost_tests.cpp) fail if the
 // binding ever stops taking effect.
 #pragma once
