@@ -260,9 +260,37 @@ std::string program_for(const std::string& source) {
       kPrelude, source, end_of_source);
 }
 
+// The prelude's and the wrapper's own names start so; a program that named one could reach past
+// them (`_rmaflow_emit` makes its input the answer and halts the program).
+constexpr std::string_view kReservedPrefix = "_rmaflow";
+
+// The first name in `source` that is the engine's (a call or a variable; an object key may be
+// anything), or nothing.
+std::optional<std::string> reserved_name_in(std::string_view source) {
+  auto tokens = dsl::lex_jq(source);
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    std::string_view name = tokens[i].text;
+    if (tokens[i].kind == dsl::TokenKind::variable) {
+      name.remove_prefix(1);
+    } else if (tokens[i].kind != dsl::TokenKind::identifier || !dsl::is_call(tokens, i)) {
+      continue;
+    }
+    while (name.starts_with("__")) name.remove_prefix(1);
+    if (name.starts_with(kReservedPrefix)) return tokens[i].text;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void Expression::Impl::compile_program() {
+  if (auto reserved = reserved_name_in(source)) {
+    compile_error = fmt::format(
+        "jq expression \"{}\" does not compile: {} is reserved for the engine (names starting "
+        "with {} may not be used)",
+        quote_utf8(source), quote_utf8(*reserved), kReservedPrefix);
+    return;
+  }
   jq = jq_init();
   if (jq == nullptr) {
     compile_error = "jq could not be initialised (out of memory)";

@@ -1,7 +1,9 @@
-// libjq's walking builtins, bounded during an evaluation (see jq_cost_guard.hpp).
+// libjq's walking builtins and its regular expressions, bounded during an evaluation (see
+// jq_cost_guard.hpp).
 #include "engine/dsl/jq_cost_guard.hpp"
 
 #include <dlfcn.h>
+#include <oniguruma.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -36,19 +38,19 @@ bool in_time_now_and_then() {
   return in_time();
 }
 
-// libjq's definition of `name`: the next one after the executable's in lookup order.
-template <typename Fn>
-Fn next_definition(const char* name) {
+// The shared library's definition of `name`, which the executable's stands in for: the next one
+// in lookup order.
+void* next_definition(const char* name) {
   void* found = dlsym(RTLD_NEXT, name);
   if (found == nullptr) {
-    std::fprintf(stderr, "rmaflow: libjq does not define %s\n", name);
+    std::fprintf(stderr, "rmaflow: no library defines %s\n", name);
     std::abort();
   }
-  return reinterpret_cast<Fn>(found);
+  return found;
 }
 
-#define RMAFLOW_LIBJQ(name) \
-  static const auto real = rmaflow::dsl::next_definition<decltype(&::name)>(#name)
+#define RMAFLOW_NEXT_DEFINITION(name) \
+  static const auto real = reinterpret_cast<decltype(&::name)>(rmaflow::dsl::next_definition(#name))
 
 // The outermost guarded call of an evaluation, for as long as it runs.
 class Measured {
@@ -177,7 +179,7 @@ bool jv_within(jv value, std::size_t units) {
 extern "C" {
 
 jv jv_dump_string(jv x, int flags) {
-  RMAFLOW_LIBJQ(jv_dump_string);
+  RMAFLOW_NEXT_DEFINITION(jv_dump_string);
   rmaflow::dsl::Measured call;
   if (call.allows(x)) return real(x, flags);
   jv_free(x);
@@ -185,7 +187,7 @@ jv jv_dump_string(jv x, int flags) {
 }
 
 char* jv_dump_string_trunc(jv x, char* outbuf, size_t bufsize) {
-  RMAFLOW_LIBJQ(jv_dump_string_trunc);
+  RMAFLOW_NEXT_DEFINITION(jv_dump_string_trunc);
   // Only error messages use it, and they show a prefix: a large value is named, not walked.
   rmaflow::dsl::Measured call;
   if (!rmaflow::dsl::g_guard.active || rmaflow::dsl::jv_within(x, 4 * bufsize + 64))
@@ -201,7 +203,7 @@ char* jv_dump_string_trunc(jv x, char* outbuf, size_t bufsize) {
 }
 
 int jv_equal(jv a, jv b) {
-  RMAFLOW_LIBJQ(jv_equal);
+  RMAFLOW_NEXT_DEFINITION(jv_equal);
   // Values of different kinds are never equal, and need no walk: every `try ... catch` of
   // libjq 1.6 compares the error it caught with "object".
   bool kinds_differ = jv_get_kind(a) != jv_get_kind(b);
@@ -214,12 +216,12 @@ int jv_equal(jv a, jv b) {
 }
 
 int jv_cmp(jv a, jv b) {
-  RMAFLOW_LIBJQ(jv_cmp);
+  RMAFLOW_NEXT_DEFINITION(jv_cmp);
   return rmaflow::dsl::walk_both(real, a, b, [](jv, jv) { return 0; });
 }
 
 int jv_contains(jv a, jv b) {
-  RMAFLOW_LIBJQ(jv_contains);
+  RMAFLOW_NEXT_DEFINITION(jv_contains);
   // An array contains another when each of its elements contains one of the other's: libjq
   // tries every pair, nested calls of this one, each within the bound of the outermost.
   using rmaflow::dsl::g_guard;
@@ -232,23 +234,23 @@ int jv_contains(jv a, jv b) {
 }
 
 jv jv_sort(jv objects, jv keys) {
-  RMAFLOW_LIBJQ(jv_sort);
+  RMAFLOW_NEXT_DEFINITION(jv_sort);
   return rmaflow::dsl::walk_both(real, objects, keys,
                                  [](jv objects, jv) { return jv_copy(objects); });
 }
 
 jv jv_group(jv objects, jv keys) {
-  RMAFLOW_LIBJQ(jv_group);
+  RMAFLOW_NEXT_DEFINITION(jv_group);
   return rmaflow::dsl::walk_both(real, objects, keys, [](jv, jv) { return jv_array(); });
 }
 
 jv jv_object_merge_recursive(jv a, jv b) {
-  RMAFLOW_LIBJQ(jv_object_merge_recursive);
+  RMAFLOW_NEXT_DEFINITION(jv_object_merge_recursive);
   return rmaflow::dsl::walk_both(real, a, b, [](jv a, jv) { return jv_copy(a); });
 }
 
 jv jv_string_concat(jv a, jv b) {
-  RMAFLOW_LIBJQ(jv_string_concat);
+  RMAFLOW_NEXT_DEFINITION(jv_string_concat);
   using rmaflow::dsl::string_length;
   if (rmaflow::dsl::may_build(string_length(a) + string_length(b), rmaflow::dsl::kBuiltBytes))
     return real(a, b);
@@ -257,7 +259,7 @@ jv jv_string_concat(jv a, jv b) {
 }
 
 jv jv_string_append_buf(jv a, const char* buf, int len) {
-  RMAFLOW_LIBJQ(jv_string_append_buf);
+  RMAFLOW_NEXT_DEFINITION(jv_string_append_buf);
   std::size_t added = len > 0 ? static_cast<std::size_t>(len) : 0;
   if (rmaflow::dsl::may_build(rmaflow::dsl::string_length(a) + added, rmaflow::dsl::kBuiltBytes))
     return real(a, buf, len);
@@ -265,7 +267,7 @@ jv jv_string_append_buf(jv a, const char* buf, int len) {
 }
 
 jv jv_array_concat(jv a, jv b) {
-  RMAFLOW_LIBJQ(jv_array_concat);
+  RMAFLOW_NEXT_DEFINITION(jv_array_concat);
   auto length = [](jv v) { return static_cast<std::size_t>(jv_array_length(jv_copy(v))); };
   if (rmaflow::dsl::may_build(length(a) + length(b), rmaflow::dsl::kBuiltElements))
     return real(a, b);
@@ -300,11 +302,195 @@ jv jv_array_indexes(jv a, jv b) {
 // libjq does. libjq's never ends on an empty s (it appends offset 0 until memory runs out); an
 // empty s is nowhere, as in later jq.
 jv jv_string_indexes(jv j, jv k) {
-  RMAFLOW_LIBJQ(jv_string_indexes);
+  RMAFLOW_NEXT_DEFINITION(jv_string_indexes);
   if (rmaflow::dsl::string_length(k) > 0) return real(j, k);
   jv_free(j);
   jv_free(k);
   return jv_array();
+}
+
+}  // extern "C"
+
+// Regular expressions.
+//
+// Each of jq's regular expression builtins (`test`, `match`, `capture`, `scan`, `split/2`,
+// `splits`, `sub`, `gsub`) is one call into libjq's C code, out of the watchdog's reach, which
+// searches with oniguruma's onig_search. Oniguruma bounds the backtracking at one start position
+// (its retry limit in match, an error past it), but a search tries every start position, and the
+// work at each may grow with the rest of the string, with or without backtracking:
+// `test("(a|aa){0,16}[^ab]")` on 100,000 letters `a` backtracks about a millisecond at each,
+// 100 s in all; a global match runs one search per match within the same call. Either holds the
+// engine's thread for minutes, with a string from outside and a pattern an analyst wrote.
+//
+// So rmaflow defines onig_search too (libjq calls it through its procedure linkage table, as it
+// calls the functions above). During an evaluation a search over a short string (kWholeSearchBytes)
+// runs whole, within a retry limit of its own; a longer string, or a search past that limit, is
+// searched one start position at a time (onig_match, which is what a search does at each), reading
+// the clock before each: past the deadline it answers "no match", and the evaluation is refused
+// with the "time" limit. The answer is oniguruma's: the first position that matches is the
+// leftmost match. (Narrowing a whole search's range of start positions instead does not keep
+// the answers: oniguruma then misses matches that its search for a required literal would find
+// past the range.) A pattern with `\G`, which matches where a search starts, and one compiled to
+// find the longest match (jq's "l" flag), which compares matches from every position, are
+// searched whole. Outside an evaluation the calls only forward.
+namespace rmaflow::dsl {
+
+namespace {
+
+// Searched whole: strings this long at most, within this much backtracking (retries).
+constexpr std::size_t kWholeSearchBytes = 4096;
+constexpr unsigned long kWholeSearchRetries = 1ul << 22;
+
+// What this thread knows of a pattern libjq compiled: whether it matches where a search starts
+// (`\G`), and the last empty match it found (in which string, where). libjq compiles a pattern,
+// searches with it and frees it within one builtin call, on one thread.
+struct PatternUse {
+  OnigRegex reg;
+  bool anchored_at_start;
+  const OnigUChar* str = nullptr;
+  const OnigUChar* empty_at = nullptr;
+};
+thread_local std::vector<PatternUse> t_patterns;
+
+PatternUse* use_of(OnigRegex reg) {
+  for (auto& use : t_patterns)
+    if (use.reg == reg) return &use;
+  return nullptr;
+}
+
+// Whether a pattern's text holds `\G` (conservatively: inside a class too).
+bool names_search_start(const OnigUChar* p, const OnigUChar* end) {
+  bool escaped = false;
+  for (; p < end; ++p) {
+    if (escaped && *p == 'G') return true;
+    escaped = !escaped && *p == '\\';
+  }
+  return false;
+}
+
+// Whether a search must run whole, as oniguruma runs it.
+bool searched_whole(OnigRegex reg, const PatternUse* use, const OnigUChar* start,
+                    const OnigUChar* range, OnigOptionType option) {
+  if (range < start) return true;  // a backward search; libjq searches forward only
+  if (((onig_get_options(reg) | option) & ONIG_OPTION_FIND_LONGEST) != 0) return true;
+  return use == nullptr || use->anchored_at_start;
+}
+
+// The first byte at or after `p` (and before `end`) that starts a UTF-8 character.
+const OnigUChar* character_at(const OnigUChar* p, const OnigUChar* end) {
+  while (p < end && (*p & 0xC0) == 0x80) ++p;
+  return p;
+}
+
+// Where a global match goes on from, or null when it has no more to find. libjq 1.6 goes on
+// from an empty match one byte past where its last search started. That byte may be inside a
+// character: an empty match found there is at no character's offset, and libjq's count of the
+// characters before it runs past the end of the string and crashes the process (`"é" |
+// [match("x*"; "g")]`, `gsub(" *"; "")` on a name with an accent). And when the empty match was
+// found past where the search started (`"ab" | match("(?=b)"; "g")`), the next search finds it
+// again. So a search goes on from the character after the last empty match, and finds nothing
+// when that is the end of the string, as libjq does when an empty match is at the last byte.
+const OnigUChar* resumed_from(const PatternUse* use, const OnigUChar* str, const OnigUChar* end,
+                              const OnigUChar* start) {
+  if (use != nullptr && use->str == str && use->empty_at != nullptr && start <= use->empty_at) {
+    if (use->empty_at >= end) return nullptr;
+    start = use->empty_at + 1;
+  } else if (start <= str || start >= end || (*start & 0xC0) != 0x80) {
+    return start;
+  }
+  start = character_at(start, end);
+  return start < end ? start : nullptr;
+}
+
+// This thread's match parameter for whole searches, with their retry limit; null when oniguruma
+// could not allocate it.
+OnigMatchParam* whole_search_param() {
+  struct Param {
+    OnigMatchParam* param = onig_new_match_param();
+    Param() {
+      if (param == nullptr) return;
+      onig_initialize_match_param(param);
+      onig_set_retry_limit_in_search_of_match_param(param, kWholeSearchRetries);
+    }
+    ~Param() {
+      if (param != nullptr) onig_free_match_param(param);
+    }
+    Param(const Param&) = delete;
+    Param& operator=(const Param&) = delete;
+  };
+  thread_local Param whole;
+  return whole.param;
+}
+
+// onig_search's answer (the leftmost match's position), one start position at a time.
+int search_by_position(OnigRegex reg, const OnigUChar* str, const OnigUChar* end,
+                       const OnigUChar* start, const OnigUChar* range, OnigRegion* region,
+                       OnigOptionType option) {
+  for (const OnigUChar* at = start;; at = character_at(at + 1, end)) {
+    if (!in_time()) return ONIG_MISMATCH;
+    int matched = onig_match(reg, str, end, at, region, option);
+    if (matched >= 0) return static_cast<int>(at - str);
+    if (matched != ONIG_MISMATCH) return matched;  // an error: oniguruma's limit, memory
+    if (at >= range) return ONIG_MISMATCH;
+  }
+}
+
+// onig_search's answer during an evaluation (see above).
+int bounded_search(decltype(&::onig_search) real, OnigRegex reg, const PatternUse* use,
+                   const OnigUChar* str, const OnigUChar* end, const OnigUChar* start,
+                   const OnigUChar* range, OnigRegion* region, OnigOptionType option) {
+  if (!in_time()) return ONIG_MISMATCH;
+  if (searched_whole(reg, use, start, range, option))
+    return real(reg, str, end, start, range, region, option);
+  OnigMatchParam* whole = whole_search_param();
+  if (whole != nullptr && static_cast<std::size_t>(end - start) <= kWholeSearchBytes) {
+    int found = onig_search_with_param(reg, str, end, start, range, region, option, whole);
+    if (found != ONIGERR_RETRY_LIMIT_IN_SEARCH_OVER) return found;
+  }
+  return search_by_position(reg, str, end, start, range, region, option);
+}
+
+}  // namespace
+
+}  // namespace rmaflow::dsl
+
+extern "C" {
+
+int onig_new(OnigRegex* reg, const OnigUChar* pattern, const OnigUChar* pattern_end,
+             OnigOptionType option, OnigEncoding enc, OnigSyntaxType* syntax,
+             OnigErrorInfo* einfo) {
+  RMAFLOW_NEXT_DEFINITION(onig_new);
+  int made = real(reg, pattern, pattern_end, option, enc, syntax, einfo);
+  if (made == ONIG_NORMAL) {
+    rmaflow::dsl::t_patterns.push_back(
+        {*reg, rmaflow::dsl::names_search_start(pattern, pattern_end)});
+  }
+  return made;
+}
+
+void onig_free(OnigRegex reg) {
+  RMAFLOW_NEXT_DEFINITION(onig_free);
+  std::erase_if(rmaflow::dsl::t_patterns, [&](const auto& use) { return use.reg == reg; });
+  real(reg);
+}
+
+int onig_search(OnigRegex reg, const OnigUChar* str, const OnigUChar* end, const OnigUChar* start,
+                const OnigUChar* range, OnigRegion* region, OnigOptionType option) {
+  RMAFLOW_NEXT_DEFINITION(onig_search);
+  using namespace rmaflow::dsl;
+  PatternUse* use = use_of(reg);
+  if (range == end) {  // libjq's searches: forward, to the end of the string
+    start = resumed_from(use, str, end, start);
+    if (start == nullptr) return ONIG_MISMATCH;
+  }
+  int found = g_guard.active
+                  ? bounded_search(real, reg, use, str, end, start, range, region, option)
+                  : real(reg, str, end, start, range, region, option);
+  if (found >= 0 && use != nullptr && region != nullptr && region->beg[0] == region->end[0]) {
+    use->str = str;
+    use->empty_at = str + region->beg[0];
+  }
+  return found;
 }
 
 }  // extern "C"

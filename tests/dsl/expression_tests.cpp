@@ -305,6 +305,27 @@ TEST_CASE("Dsl.Expression.Issue12.EvaluationsRunWithinLimits") {
     CHECK_THROWS_AS(Expression::compile("import \"m\" as m; .").evaluate(json::object()),
                     ExpressionError);
   }
+  SUBCASE("the engine's own names are refused, an object key of the same name is not") {
+    for (const char* program : {"_rmaflow_emit", ".a | _rmaflow_emit | . + 1",
+                                "def _rmaflow_emit: 1; _rmaflow_emit", ". as $__rmaflow_out | 1",
+                                "_rmaflow_subarray_indices([1]; [1])", "paths | _rmaflow_emit"}) {
+      CAPTURE(program);
+      try {
+        Expression::compile(program);
+        FAIL("a program named one of the engine's names");
+      } catch (const ExpressionError& error) {
+        CHECK(std::string(error.what())
+                  .find("is reserved for the engine (names starting with "
+                        "_rmaflow may not be used)") != std::string::npos);
+      }
+      CHECK_THROWS_AS(Expression::compile(program, "", rmaflow::Compilation::on_first_use)
+                          .evaluate(json::object()),
+                      ExpressionError);
+    }
+    CHECK(Expression::compile("{_rmaflow_emit: .a} | ._rmaflow_emit").evaluate(json{{"a", 3}}) ==
+          3);
+    CHECK(Expression::compile("\"_rmaflow_emit\"").evaluate(json::object()) == "_rmaflow_emit");
+  }
   SUBCASE("a program reads its context, not further inputs, and debug passes its value on") {
     for (const char* reader : {"input", "inputs", "_input", "[inputs]", "first(inputs)"}) {
       CAPTURE(reader);

@@ -5,8 +5,14 @@
 // many walks, each within the bound, end at the evaluation's deadline with the time limit.
 #include <doctest/doctest.h>
 
+extern "C" {
+#include <jq.h>
+}
+
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "rmaflow/expression.hpp"
 
@@ -159,4 +165,149 @@ TEST_CASE("Dsl.JqCost.OrdinaryWorkIsUntouched") {
     CHECK(std::string(error.what()).find("array ([1]) and array ([2]) cannot be divided") !=
           std::string::npos);
   }
+}
+
+TEST_CASE("Dsl.JqCost.RegularExpressionSearchesStopAtTheDeadline") {
+  // One search tries every start position within one builtin call: here each of 100,000 costs
+  // about a millisecond of backtracking, within oniguruma's limit at each, 100 s in all.
+  CHECK(limit_of("\"a\" * 100000 | test(\"(a|aa){0,16}[^ab]\")") == "time");
+  // A global match searches once per match within one call, and libjq counts each match's
+  // offset from the start of the string: 10^6 matches, hours.
+  CHECK(limit_of("\"a\" * 1000000 | [match(\".\"; \"g\")] | length") == "time");
+  // Reading to the end from every position, without backtracking: 5 * 10^9 steps in one search.
+  // The same program answers at once on a string of an ordinary length.
+  auto sku = Expression::compile("test(\"[A-Z]+-[0-9]+$\")");
+  try {
+    sku.evaluate(json(std::string(100000, 'A')));
+    FAIL("the time limit stops it");
+  } catch (const ExpressionLimitError& error) {
+    CHECK(error.limit() == std::string("time"));
+  }
+  CHECK(sku.evaluate(json(std::string(3000, 'A'))) == false);
+  CHECK(sku.evaluate(json(std::string(6000, 'A') + "-1")) == true);
+}
+
+TEST_CASE("Dsl.JqCost.GlobalMatchesGoOnFromTheCharacterAfterAnEmptyMatch") {
+  // libjq 1.6 went on one byte past an empty match, inside the next character when it has more
+  // than one byte, and crashed the process counting the characters up to what it found there.
+  // Each answer is the one libjq gives for the same string in ASCII ("xyz", "Jose N", "xa").
+  auto run = [](const std::string& program) {
+    CAPTURE(program);
+    return Expression::compile(program).evaluate(kCostContext);
+  };
+  CHECK(run("\"é\" | [match(\"x*\"; \"g\") | .offset]") == json::array({0}));
+  CHECK(run("\"xéz\" | [match(\"é*\"; \"g\") | [.offset, .length]]") ==
+        json::parse("[[0, 0], [1, 1], [2, 0]]"));
+  CHECK(run("\"José Ñ\" | [match(\" *\"; \"g\") | [.offset, .length]]") ==
+        json::parse("[[0, 0], [1, 0], [2, 0], [3, 0], [4, 1], [5, 0]]"));
+  CHECK(run("\"€a\" | [match(\"\"; \"g\") | .offset]") == json::array({0, 1}));
+  CHECK(run("\"\U0001d11ea\" | [match(\"\"; \"g\") | .offset]") == json::array({0, 1}));
+  CHECK(run("\"a, b,c\" | [splits(\", *\")]") == json::array({"a", "b", "c"}));
+  CHECK(run("\"Zoë,  Ann\" | [scan(\"[^, ]*\")] | map(select(length > 0))") ==
+        json::array({"Zoë", "Ann"}));
+  // An empty match found past where the search started is found once, not again from there.
+  CHECK(run("\"ab\" | [match(\"(?=b)\"; \"g\") | .offset]") == json::array({1}));
+  CHECK(run("\"aéb\" | [match(\"(?=b)\"; \"g\") | .offset]") == json::array({2}));
+}
+
+namespace {
+
+// libjq's own answer: the program run by libjq directly, outside any evaluation, where nothing
+// of rmaflow's stands in the way.
+json jq_answer(jq_state* jq, const json& input) {
+  jq_start(jq, jv_parse(input.dump().c_str()), 0);
+  jv out = jq_next(jq);
+  json answer;
+  if (jv_is_valid(out)) {
+    jv text = jv_dump_string(out, 0);
+    answer = json::parse(jv_string_value(text));
+    jv_free(text);
+  } else {
+    jv message = jv_invalid_get_msg(out);
+    answer = {{"error", jv_get_kind(message) == JV_KIND_STRING ? jv_string_value(message) : ""}};
+    jv_free(message);
+  }
+  return answer;
+}
+
+// Strings of a few thousand bytes, mostly `a` and `b`, with the other pieces rare, so that the
+// patterns below match seldom and far apart.
+std::vector<std::string> sample_strings() {
+  const std::vector<std::string> rare = {"c",  "x",      "1",      " ",
+                                         "\n", "\u00e9", "\u20ac", "\U0001d11e"};
+  std::mt19937 random(19);
+  std::vector<std::string> strings;
+  for (int n = 0; n < 6; ++n) {
+    std::string s;
+    // Half of them past the length searched whole (4 KiB), searched a position at a time.
+    auto pieces = n % 2 == 0 ? std::uniform_int_distribution<int>(200, 3000)(random)
+                             : std::uniform_int_distribution<int>(4500, 5500)(random);
+    for (int i = 0; i < pieces; ++i) {
+      auto pick = std::uniform_int_distribution<int>(0, 199)(random);
+      if (pick < static_cast<int>(rare.size())) {
+        s += rare[static_cast<std::size_t>(pick)];
+      } else {
+        s += pick % 2 == 0 ? "a" : "b";
+      }
+    }
+    strings.push_back(s);
+  }
+  return strings;
+}
+
+}  // namespace
+
+TEST_CASE("Dsl.JqCost.RegularExpressionsAnswerAsJqDoes") {
+  // A search during an evaluation over a long string goes one start position at a time: every
+  // match, offset, capture and error must be libjq's own, on strings short and long, with
+  // characters of two, three and four bytes, lookbehind, anchors, `\G`, and each flag.
+  const std::string program =
+      ".s as $s | .re as $re | .flags as $f | "
+      "[$s | match($re; $f) | [.offset, .length, .string, [.captures[] | .offset, .string]]], "
+      "($s | test($re; $f))";
+  const std::vector<std::string> patterns = {"x",
+                                             "c1",
+                                             "(?<=\u00e9)x",
+                                             "\\bx\\b",
+                                             "^1",
+                                             "x$",
+                                             "",
+                                             "(a|b)*c",
+                                             "\\Ga",
+                                             "\\G.",
+                                             "\u20ac\U0001d11e|\n ",
+                                             "[^ab]{2}",
+                                             "(?<n>x)|(?<m>1)",
+                                             "a{3}c",
+                                             "(?i)X",
+                                             "b*?1"};
+  const std::vector<std::string> flags = {"g", "gx", "gn", "gl", "gs", ""};
+  auto ours = Expression::compile(program);
+  jq_state* jq = jq_init();
+  REQUIRE(jq_compile(jq, program.c_str()) != 0);
+  int compared = 0;
+  for (const auto& s : sample_strings()) {
+    for (const auto& re : patterns) {
+      for (const auto& f : flags) {
+        json input = {{"s", s}, {"re", re}, {"flags", f}};
+        CAPTURE(re);
+        CAPTURE(f);
+        json expected = jq_answer(jq, input);
+        json got;
+        try {
+          got = ours.evaluate(input);
+        } catch (const ExpressionError& error) {
+          got = {{"error", std::string(error.what())}};
+        }
+        if (expected.contains("error")) {
+          CHECK(got.contains("error"));
+        } else {
+          CHECK(got == expected);
+        }
+        ++compared;
+      }
+    }
+  }
+  jq_teardown(&jq);
+  CHECK(compared == 6 * 16 * 6);
 }
