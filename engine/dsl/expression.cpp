@@ -191,7 +191,11 @@ namespace {
 // in an array (`.[[x]]`, which its `indices`, `index` and `rindex` use on arrays): the three are
 // defined here over slices and comparisons, with the same answers, so that a workflow that asks
 // whether a SKU is in a list does not leak on every evaluation (`.[[x]]` itself is searched by
-// jq_cost_guard.cpp's definition, which does not leak).
+// jq_cost_guard.cpp's definition, which does not leak). libjq 1.6's `sub` and `gsub` replace
+// what a global match finds in the rest of the string, again and again: an empty match never
+// ends (`gsub(" *"; "")`), and `^` matches at each rest's start (`"aaa" | gsub("^a"; "")` was
+// ""). Here one global match is replaced in place, with the same answers otherwise (a
+// replacement's outputs in the same order when it has several).
 constexpr std::string_view kPrelude =
     "def _rmaflow_emit: debug; "
     "def halt: error(\"halt is not available in rmaflow expressions\"); "
@@ -210,7 +214,16 @@ constexpr std::string_view kPrelude =
     "elif type == \"string\" and ($i | type) == \"string\" then _strindices($i) "
     "else .[$i] end; "
     "def index($i): indices($i) | .[0]; "
-    "def rindex($i): indices($i) | .[-1:][0]; ";
+    "def rindex($i): indices($i) | .[-1:][0]; "
+    "def sub($re; str; $flags): . as $in "
+    "| reduce match($re; $flags) as $m ([{out: \"\", at: 0}]; "
+    "($m | reduce (.captures[] | select(.name != null) | {(.name): .string}) as $pair "
+    "({}; . + $pair) | [str]) as $rs "
+    "| [$rs[] as $r | .[] | {out: (.out + $in[.at:$m.offset] + $r), at: ($m.offset + $m.length)}]) "
+    "| .[] | .out + $in[.at:]; "
+    "def sub($re; str): sub($re; str; \"\"); "
+    "def gsub($re; str; $flags): sub($re; str; $flags + \"g\"); "
+    "def gsub($re; str): sub($re; str; \"g\"); ";
 
 // libjq 1.6 aborts the process when it restarts an interpreter that holds work pending from
 // inside a finished `path(...)`: restarting unwinds it without its handlers, and an assertion

@@ -57,6 +57,34 @@ TEST_CASE("Dsl.Expression.IndicesOfArraysAndStrings") {
   CHECK(eval("\"abcb\" | rindex(\"b\")") == 3);
 }
 
+TEST_CASE("Dsl.Expression.SubAndGsubReplaceOneGlobalMatch") {
+  auto eval = [](const char* source) {
+    CAPTURE(source);
+    return Expression::compile(source).evaluate(json());
+  };
+  auto all = [](const char* source) {
+    CAPTURE(source);
+    return Expression::compile(std::string("[") + source + "]").evaluate(json());
+  };
+  // jq 1.6's answers (checked against the jq command).
+  CHECK(eval("\"RMA-12/34\" | gsub(\"(?<d>[0-9]+)\"; \"<\\(.d)>\")") == "RMA-<12>/<34>");
+  CHECK(eval("\"x-y\" | sub(\"-\"; \"+\")") == "x+y");
+  CHECK(eval("\"a.b.c\" | sub(\"\\\\.\"; \"\")") == "ab.c");
+  CHECK(eval("\"ABC\" | gsub(\"b\"; \"x\"; \"i\")") == "AxC");
+  CHECK(eval("\"abc\" | sub(\"z\"; \"y\")") == "abc");
+  CHECK(eval("\"a1b22\" | gsub(\"[0-9]\"; \"#\")") == "a#b##");
+  CHECK(eval("\"José  Ñ\" | gsub(\"\\\\s+\"; \" \")") == "José Ñ");
+  CHECK(all("\"aaa\" | gsub(\"a\"; \"x\", \"y\")") ==
+        json::parse(R"(["xxx","yxx","xyx","yyx","xxy","yxy","xyy","yyy"])"));
+  CHECK(all("\"ab\" | sub(\"a\"; empty)") == json::array());
+  CHECK_THROWS_AS(eval("5 | sub(\"a\"; \"b\")"), ExpressionError);
+  // jq 1.6 never ended on an empty match, and matched `^` again at each rest of the string.
+  CHECK(eval("\"a b\" | gsub(\" *\"; \"\")") == "ab");
+  CHECK(eval("\"José Ñ\" | gsub(\"\\\\s*\"; \"\")") == "JoséÑ");
+  CHECK(eval("\"aaa\" | gsub(\"^a\"; \"\")") == "aa");
+  CHECK(eval("\"abc\" | gsub(\"\"; \"-\")") == "-a-b-c");
+}
+
 TEST_CASE("Dsl.Expression.NoOutputIsNull") {
   CHECK(Expression::compile("empty").evaluate(kContext).is_null());
   CHECK(Expression::compile(".input.lines[] | .qty").evaluate(kContext) == 2);  // the first output
