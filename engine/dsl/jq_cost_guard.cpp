@@ -462,6 +462,8 @@ int onig_new(OnigRegex* reg, const OnigUChar* pattern, const OnigUChar* pattern_
   RMAFLOW_NEXT_DEFINITION(onig_new);
   int made = real(reg, pattern, pattern_end, option, enc, syntax, einfo);
   if (made == ONIG_NORMAL) {
+    // A pattern freed on another thread may have left a record of the same address here.
+    std::erase_if(rmaflow::dsl::t_patterns, [&](const auto& use) { return use.reg == *reg; });
     rmaflow::dsl::t_patterns.push_back(
         {*reg, rmaflow::dsl::names_search_start(pattern, pattern_end)});
   }
