@@ -77,6 +77,13 @@ TEST_CASE("Dsl.Expression.SubAndGsubReplaceOneGlobalMatch") {
   CHECK(all("\"aaa\" | gsub(\"a\"; \"x\", \"y\")") ==
         json::parse(R"(["xxx","yxx","xyx","yyx","xxy","yxy","xyy","yyy"])"));
   CHECK(all("\"ab\" | sub(\"a\"; empty)") == json::array());
+  CHECK(
+      all("\"a-b-c\" | sub(\"(?<x>-)\"; \"1\", \"2\", \"3\"; \"g\")") ==
+      json::parse(R"(["a1b1c","a2b1c","a3b1c","a1b2c","a2b2c","a3b2c","a1b3c","a2b3c","a3b3c"])"));
+  // A replacement with several outputs gives them one at a time, as jq 1.6 does: the first three
+  // of 2^60 come at once, with no more than the matches held.
+  CHECK(all("\"x\" * 60 | limit(3; gsub(\"x\"; \"a\", \"b\")) | .[:3]") ==
+        json::parse(R"(["aaa","baa","aba"])"));
   CHECK_THROWS_AS(eval("5 | sub(\"a\"; \"b\")"), ExpressionError);
   // jq 1.6 never ended on an empty match, and matched `^` again at each rest of the string.
   CHECK(eval("\"a b\" | gsub(\" *\"; \"\")") == "ab");
