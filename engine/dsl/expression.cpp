@@ -196,9 +196,10 @@ namespace {
 // ends (`gsub(" *"; "")`), and `^` matches at each rest's start (`"aaa" | gsub("^a"; "")` was
 // ""). Here one global match is replaced in place, with the same answers otherwise. A
 // replacement usually has one output, added to the answer as each match comes; from the first
-// match whose replacement has several (or none), the pieces are kept and every combination
-// given one at a time, the first match's choice changing fastest, as jq 1.6 gives them (not
-// built all at once: `"x" * 60 | first(gsub("x"; "a", "b"))` has 2^60 of them).
+// match whose replacement has several, the pieces are kept and every combination given one at
+// a time, the first match's choice changing fastest, as jq 1.6 gives them (not built all at
+// once: `"x" * 60 | first(gsub("x"; "a", "b"))` has 2^60 of them). A replacement with no
+// output leaves none to give (null), though each later one is still evaluated, as jq's are.
 constexpr std::string_view kPrelude =
     "def _rmaflow_emit: debug; "
     "def halt: error(\"halt is not available in rmaflow expressions\"); "
@@ -222,10 +223,11 @@ constexpr std::string_view kPrelude =
     "| reduce match($re; $flags) as $m ([0, \"\", []]; "
     "($m | reduce (.captures[] | select(.name != null) | {(.name): .string}) as $pair "
     "({}; . + $pair) | [str]) as $rs "
-    "| if ($rs | length) == 1 and (.[2] | length) == 0 "
+    "| if . == null or ($rs | length) == 0 then null "
+    "elif ($rs | length) == 1 and (.[2] | length) == 0 "
     "then [$m.offset + $m.length, .[1] + $in[.[0]:$m.offset] + $rs[0], []] "
     "else [$m.offset + $m.length, .[1], .[2] + [$in[.[0]:$m.offset], $rs]] end) "
-    "| .[0] as $at | .[1] as $done | .[2] as $rest "
+    "| select(. != null) | .[0] as $at | .[1] as $done | .[2] as $rest "
     "| if ($rest | length) == 0 then $done + $in[$at:] "
     "else range(0; reduce range(1; $rest | length; 2) as $j (1; . * ($rest[$j] | length))) as $i "
     "| reduce range(0; $rest | length; 2) as $j ([$done, 1]; ($rest[$j + 1] | length) as $n "

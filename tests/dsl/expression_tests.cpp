@@ -77,6 +77,10 @@ TEST_CASE("Dsl.Expression.SubAndGsubReplaceOneGlobalMatch") {
   CHECK(all("\"aaa\" | gsub(\"a\"; \"x\", \"y\")") ==
         json::parse(R"(["xxx","yxx","xyx","yyx","xxy","yxy","xyy","yyy"])"));
   CHECK(all("\"ab\" | sub(\"a\"; empty)") == json::array());
+  // Each match's replacement is evaluated, after one with no output too.
+  CHECK_THROWS_WITH_AS(
+      all("\"a1b2\" | gsub(\"(?<d>[0-9])\"; if .d == \"1\" then empty else error(\"late\") end)"),
+      doctest::Contains("late"), ExpressionError);
   CHECK(
       all("\"a-b-c\" | sub(\"(?<x>-)\"; \"1\", \"2\", \"3\"; \"g\")") ==
       json::parse(R"(["a1b1c","a2b1c","a3b1c","a1b2c","a2b2c","a3b2c","a1b3c","a2b3c","a3b3c"])"));
