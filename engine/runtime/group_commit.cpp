@@ -101,19 +101,19 @@ void GroupCommit::hand_over(WriteBatch writes) {
 
 void GroupCommit::write_handed_over() {
   std::unique_lock lock(mu_);
+  const auto handed_over = [this] { return stopping_ || (writing_ && !writing_->taken); };
   for (;;) {
-    changed_.wait(
-        lock, [this] { return stopping_ || !spent_.empty() || (writing_ && !writing_->taken); });
-    const bool handed_over = writing_ && !writing_->taken;
-    if (!handed_over && !spent_.empty()) {  // a batch to write goes first
-      auto spent = std::move(spent_);
-      spent_.clear();
-      lock.unlock();
-      spent.clear();
-      lock.lock();
-      continue;
+    // Spent batches are freed after each commit, while the engine thread runs its effects;
+    // the writer is woken for them alone only when no batch follows within a moment (waking
+    // it at each completion took the engine thread's core in the middle of those effects).
+    if (!changed_.wait_for(lock, kSpentWait, handed_over)) {
+      free_spent(lock);
+      changed_.wait(lock, handed_over);
     }
-    if (!handed_over) return;  // stopping, with nothing left to write
+    if (!writing_ || writing_->taken) {  // stopping, with nothing left to write
+      free_spent(lock);
+      return;
+    }
     BatchWithWriter& batch = *writing_;
     batch.taken = true;
     lock.unlock();
@@ -133,7 +133,17 @@ void GroupCommit::write_handed_over() {
     batch.took = took;
     boost::asio::post(io_, [this, ticket = batch.ticket] { completed(ticket); });
     changed_.notify_all();
+    free_spent(lock);
   }
+}
+
+void GroupCommit::free_spent(std::unique_lock<std::mutex>& lock) {
+  if (spent_.empty()) return;
+  auto spent = std::move(spent_);
+  spent_.clear();
+  lock.unlock();
+  spent.clear();
+  lock.lock();
 }
 
 void GroupCommit::completed(std::uint64_t ticket) {
@@ -178,7 +188,6 @@ void GroupCommit::complete_written(std::optional<std::vector<InstanceRow>> pass_
     std::lock_guard lock(mu_);
     spent_.push_back(std::move(written.writes));
   }
-  changed_.notify_all();
   // Cleared however the effects end: one that throws must not leave backpressure off.
   struct Running {
     bool& flag;

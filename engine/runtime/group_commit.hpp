@@ -102,6 +102,10 @@ class GroupCommit {
   // The writer thread: writes each batch handed over, releases the store, posts completed();
   // frees the spent batches.
   void write_handed_over();
+  // Frees the spent batches, `lock` (on mu_) released meanwhile.
+  void free_spent(std::unique_lock<std::mutex>& lock);
+  // How long the writer waits for a next batch before it frees the spent ones on their own.
+  static constexpr std::chrono::milliseconds kSpentWait{5};
   // Posted by the writer: completes batch `ticket` unless flush() already has, then asks for
   // the next.
   void completed(std::uint64_t ticket);
