@@ -29,10 +29,30 @@ std::string find_program(const std::string& program) {
   return "";
 }
 
+ExecImage::ExecImage(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  const auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
+  for (char** e = environ; *e != nullptr; ++e) env_.emplace_back(*e);
+  for (const auto& entry : env) {
+    const auto name = name_of(entry);
+    std::erase_if(env_, [&](const std::string& kept) { return name_of(kept) == name; });
+    if (entry.find('=') != std::string::npos) env_.push_back(entry);
+  }
+  for (const auto& a : argv) argv_.push_back(const_cast<char*>(a.c_str()));
+  argv_.push_back(nullptr);
+  for (auto& e : env_) envp_.push_back(e.data());
+  envp_.push_back(nullptr);
+}
+
+void ExecImage::exec() const {
+  execve(argv_[0], argv_.data(), envp_.data());
+  _exit(127);
+}
+
 ProcessResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                           const std::string& input) {
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (pipe(in_pipe) || pipe(out_pipe) || pipe(err_pipe)) throw std::runtime_error("pipe failed");
+  const ExecImage image(argv, env);
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -41,12 +61,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::vecto
     dup2(err_pipe[1], 2);
     for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]})
       close(fd);
-    for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
+    image.exec();
   }
   close(in_pipe[0]);
   close(out_pipe[1]);

@@ -18,6 +18,22 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv,
                           const std::vector<std::string>& env = {}, const std::string& input = "");
 
+// What a forked child needs to exec argv[0] with the current environment and `env` added
+// ("NAME=value" sets NAME; "NAME" alone removes it), all built before the fork: the child of a
+// threaded process may call nothing that allocates before it execs (another thread may have
+// held the allocator's lock when the process forked, and the child would wait for it forever).
+class ExecImage {
+ public:
+  ExecImage(const std::vector<std::string>& argv, const std::vector<std::string>& env);
+  // Async-signal-safe: execve(), then _exit(127) if it failed.
+  [[noreturn]] void exec() const;
+
+ private:
+  std::vector<std::string> env_;
+  std::vector<char*> argv_;
+  std::vector<char*> envp_;
+};
+
 // The full path of `program` found on $PATH, or "" when it is not installed.
 std::string find_program(const std::string& program);
 

@@ -38,6 +38,7 @@ ServerProcess::ServerProcess(const std::vector<std::string>& args,
   std::vector<std::string> argv = {rmaflow_binary(), "serve"};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
+  const ExecImage image(argv, env);
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -47,12 +48,7 @@ ServerProcess::ServerProcess(const std::vector<std::string>& args,
     close(out[0]);
     close(out[1]);
     close(err);
-    for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> raw;
-    for (const auto& a : argv) raw.push_back(const_cast<char*>(a.c_str()));
-    raw.push_back(nullptr);
-    execv(raw[0], raw.data());
-    _exit(127);
+    image.exec();
   }
   close(out[1]);
   out_fd_ = out[0];
