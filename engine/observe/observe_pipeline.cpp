@@ -75,7 +75,6 @@ void ObservePipeline::run() {
       wake_.wait_for(lock, kGather,
                      [this] { return stopping_ || hurried_ || queue_.size() >= kWakeAt; });
     }
-    hurried_ = false;
     while (!queue_.empty()) {
       auto facts = std::move(queue_.front());
       queue_.pop_front();
@@ -97,6 +96,7 @@ void ObservePipeline::run() {
       ++worked_;
       done_.notify_all();
     }
+    hurried_ = false;  // every catch_up() so far wanted no more than what was just worked out
   }
 }
 

@@ -29,7 +29,8 @@ std::string find_program(const std::string& program) {
   return "";
 }
 
-ExecImage::ExecImage(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+ExecImage::ExecImage(const std::vector<std::string>& argv, const std::vector<std::string>& env)
+    : args_(argv) {
   const auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
   for (char** e = environ; *e != nullptr; ++e) env_.emplace_back(*e);
   for (const auto& entry : env) {
@@ -37,7 +38,7 @@ ExecImage::ExecImage(const std::vector<std::string>& argv, const std::vector<std
     std::erase_if(env_, [&](const std::string& kept) { return name_of(kept) == name; });
     if (entry.find('=') != std::string::npos) env_.push_back(entry);
   }
-  for (const auto& a : argv) argv_.push_back(const_cast<char*>(a.c_str()));
+  for (auto& a : args_) argv_.push_back(a.data());
   argv_.push_back(nullptr);
   for (auto& e : env_) envp_.push_back(e.data());
   envp_.push_back(nullptr);

@@ -29,6 +29,7 @@ class ExecImage {
   [[noreturn]] void exec() const;
 
  private:
+  std::vector<std::string> args_;
   std::vector<std::string> env_;
   std::vector<char*> argv_;
   std::vector<char*> envp_;
