@@ -140,6 +140,15 @@ double percentile(std::vector<double>& sorted, double p) {
   return sorted[index];
 }
 
+// p50, p99 (and p99.9) of sorted samples, with their count.
+nlohmann::json percentiles(std::vector<double>& sorted, bool p999 = false) {
+  nlohmann::json out = {{"p50", percentile(sorted, 0.50)}, {"p99", percentile(sorted, 0.99)}};
+  if (p999) out["p999"] = percentile(sorted, 0.999);
+  out["max"] = sorted.empty() ? 0 : sorted.back();
+  out["samples"] = sorted.size();
+  return out;
+}
+
 // Removes a scratch directory when the bench ends, however it ends.
 struct ScratchDir {
   fs::path path;
@@ -297,6 +306,7 @@ nlohmann::json raw_rates(const BenchOptions& opt, const std::string& dir, double
   auto raw = measure_raw_append(raw_opt);
   return {{"raw_sqlite",
            {{"single_row_commits_per_s", raw.single_row_commits_per_s},
+            {"single_row_commit_ms", percentiles(raw.single_row_commit_ms, true)},
             {"batched_rows_per_s", raw.batched_rows_per_s},
             {"rows_per_batch", raw_opt.rows_per_commit}}},
           {"ratio_transitions_to_single_commit_rate",
@@ -622,15 +632,6 @@ void await_shards_shared(const std::vector<std::unique_ptr<RunningEngine>>& engi
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-}
-
-// p50, p99 (and p99.9) of sorted samples, with their count.
-nlohmann::json percentiles(std::vector<double>& sorted, bool p999 = false) {
-  nlohmann::json out = {{"p50", percentile(sorted, 0.50)}, {"p99", percentile(sorted, 0.99)}};
-  if (p999) out["p999"] = percentile(sorted, 0.999);
-  out["max"] = sorted.empty() ? 0 : sorted.back();
-  out["samples"] = sorted.size();
-  return out;
 }
 
 // A benchmark instance that ended otherwise than completed fails the run.

@@ -77,9 +77,9 @@ void create_table(SQLite::Database& db, const std::string& table) {
 }
 
 // Commits `rows_per_commit` appends per transaction until the budget or the row cap is reached;
-// returns rows per second.
+// returns rows per second, and adds each commit's duration in milliseconds to `took` if given.
 double measure(SQLite::Database& db, const std::string& table, int rows_per_commit,
-               const RawAppendOptions& options) {
+               const RawAppendOptions& options, std::vector<double>* took = nullptr) {
   create_table(db, table);
   Appender appender(db, table);
   const auto start = Clock::now();
@@ -87,11 +87,14 @@ double measure(SQLite::Database& db, const std::string& table, int rows_per_comm
   std::int64_t rows = 0;
   auto now = start;
   while (now < stop && rows < options.max_rows) {
+    const auto began = now;
     SQLite::Transaction tx(db);
     for (int i = 0; i < rows_per_commit; ++i) appender.append();
     tx.commit();
     rows += rows_per_commit;
     now = Clock::now();
+    if (took != nullptr)
+      took->push_back(std::chrono::duration<double, std::milli>(now - began).count());
   }
   const double seconds = std::chrono::duration<double>(now - start).count();
   return seconds > 0 ? static_cast<double>(rows) / seconds : 0;
@@ -107,7 +110,9 @@ RawAppendRates measure_raw_append(const RawAppendOptions& options) {
     db.exec(options.sync == SyncMode::full ? "PRAGMA synchronous = FULL"
                                            : "PRAGMA synchronous = NORMAL");
     RawAppendRates rates;
-    rates.single_row_commits_per_s = measure(db, "single_rows", 1, options);
+    rates.single_row_commits_per_s =
+        measure(db, "single_rows", 1, options, &rates.single_row_commit_ms);
+    std::sort(rates.single_row_commit_ms.begin(), rates.single_row_commit_ms.end());
     rates.batched_rows_per_s =
         measure(db, "batched_rows", std::max(1, options.rows_per_commit), options);
     return rates;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "rmaflow/store.hpp"
 
@@ -21,6 +22,9 @@ struct RawAppendOptions {
 struct RawAppendRates {
   double single_row_commits_per_s = 0;  // one INSERT per transaction
   double batched_rows_per_s = 0;        // rows_per_commit INSERTs per transaction
+  // How long each single-row commit took, in milliseconds, sorted: its sync's spread on this
+  // disk, the floor under any latency that waits for a commit.
+  std::vector<double> single_row_commit_ms;
 };
 
 // Appends event-shaped rows to a scratch SQLite file in options.directory, in WAL mode with

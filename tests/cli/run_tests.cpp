@@ -1066,4 +1066,10 @@ TEST_CASE("Cli.Bench.Issue19.OpenLoopSearchReportsTheHighestRateWithinTheBound")
   CHECK(report["at_half_of_peak"]["commit_ms"]["samples"].get<int>() > 0);
   CHECK(report["at_half_of_peak"]["cpu_ms_per_workflow"].get<double>() > 0);
   CHECK(report["raw_sqlite"]["batched_rows_per_s"].get<double>() > 0);
+  // The disk's own commit latency beside the engine's: the floor under a step's p99.
+  const auto& raw_commit = report["raw_sqlite"]["single_row_commit_ms"];
+  CHECK(raw_commit["samples"].get<int>() > 0);
+  CHECK(raw_commit["p50"].get<double>() > 0);
+  CHECK(raw_commit["p99"].get<double>() >= raw_commit["p50"].get<double>());
+  CHECK(raw_commit["p999"].get<double>() >= raw_commit["p99"].get<double>());
 }

@@ -1,6 +1,7 @@
 // The raw SQLite append measurement: it returns rates and leaves nothing behind.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "engine/store/raw_append_bench.hpp"
@@ -16,6 +17,12 @@ TEST_CASE("Store.RawAppend.MeasuresAndCleansUp") {
   auto rates = measure_raw_append(options);
   CHECK(rates.single_row_commits_per_s > 0);
   CHECK(rates.batched_rows_per_s > 0);
+  // One duration per single-row commit (at most the 500 rows allowed), sorted.
+  const auto& took = rates.single_row_commit_ms;
+  REQUIRE_FALSE(took.empty());
+  CHECK(took.size() <= 500);
+  CHECK(std::is_sorted(took.begin(), took.end()));
+  CHECK(took.front() > 0);
   CHECK(std::filesystem::is_empty(dir.path()));
 }
 
