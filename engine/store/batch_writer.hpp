@@ -32,6 +32,7 @@ class BatchWriter {
   SQLite::Statement upsert_instance_;
   SQLite::Statement upsert_context_;
   SQLite::Statement insert_event_;
+  SQLite::Statement insert_events_;  // kEventsPerInsert rows at once
   SQLite::Statement upsert_timer_;
   SQLite::Statement delete_timer_;
   SQLite::Statement insert_signal_;

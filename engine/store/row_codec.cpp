@@ -122,14 +122,14 @@ void bind_instance(SQLite::Statement& s, const InstanceRow& row, const EncodedIn
   bind_optional_time(s, 21, row.paused_at);
 }
 
-void bind_event(SQLite::Statement& s, const EventRow& row) {
-  s.bindNoCopy(1, row.instance_id);
-  s.bind(2, static_cast<std::int64_t>(row.seq));
-  s.bind(3, static_cast<int>(row.type));
-  s.bindNoCopy(4, row.step);
-  bind_time(s, 5, row.at);
-  s.bindNoCopy(6, row.data);
-  s.bindNoCopy(7, row.branch);
+void bind_event(SQLite::Statement& s, const EventRow& row, int first) {
+  s.bindNoCopy(first, row.instance_id);
+  s.bind(first + 1, static_cast<std::int64_t>(row.seq));
+  s.bind(first + 2, static_cast<int>(row.type));
+  s.bindNoCopy(first + 3, row.step);
+  bind_time(s, first + 4, row.at);
+  s.bindNoCopy(first + 5, row.data);
+  s.bindNoCopy(first + 6, row.branch);
 }
 
 void bind_timer(SQLite::Statement& s, const TimerRow& row) {

@@ -45,7 +45,9 @@ void bind_definition(SQLite::Statement& s, const DefinitionRow& row);
 // parameters are numbered as kInstanceColumns lists the columns; the context's number is left
 // unbound, as the row's statement leaves it out (its own table's statement binds it).
 void bind_instance(SQLite::Statement& s, const InstanceRow& row, const EncodedInstance& encoded);
-void bind_event(SQLite::Statement& s, const EventRow& row);
+// Binds the row's kEventColumnCount parameters from number `first` on (a statement inserting
+// several rows numbers each row's after the one before).
+void bind_event(SQLite::Statement& s, const EventRow& row, int first = 1);
 void bind_timer(SQLite::Statement& s, const TimerRow& row);
 // seq is not bound; `match` is the row's match value as text ("" for none), kept alive by the
 // caller.

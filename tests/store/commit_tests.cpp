@@ -196,6 +196,56 @@ TEST_CASE("Store.Commit.AtomicOnDuplicateEvent") {
   CHECK(s->due_timers(from_millis(10), 10).size() == 1);
 }
 
+// A batch's events go to SQLite several to a statement (batch_writer.cpp): 37 events of three
+// instances, interleaved (two statements of 16 and five of one), come back each with its own
+// fields, in the order they were recorded; a duplicate inside a statement of 16 undoes the
+// whole batch, and the statements serve the next one.
+TEST_CASE("Store.Commit.Issue19.ManyEventsToAStatementKeepFieldsAndOrder") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("many.db"));
+  const std::vector<std::string> ids = {"i-a", "i-b", "i-c"};
+  WriteBatch batch;
+  for (const auto& id : ids) batch.instances.push_back(testing::instance_row(id));
+  for (int n = 0; n < 37; ++n) {
+    EventRow e = testing::event_row(ids[n % 3], n / 3 + 1);
+    e.type = n % 2 == 0 ? EventType::attempt_started : EventType::step_completed;
+    e.step = "step" + std::to_string(n);
+    e.branch = n % 5 == 0 ? "lines[L" + std::to_string(n) + "]" : "";
+    e.at = from_millis(1'700'000'000'000 + n);
+    e.data = nlohmann::json{{"n", n}}.dump();
+    batch.events.push_back(e);
+  }
+  s->commit(batch);
+  std::size_t read = 0;
+  for (const auto& id : ids) {
+    auto history = s->history(id);
+    std::int64_t seq = 0;
+    for (const auto& e : history) {
+      CHECK(e.seq == ++seq);
+      const int n = nlohmann::json::parse(e.data)["n"].get<int>();
+      INFO(id, " event ", n);
+      const auto& recorded = batch.events[static_cast<std::size_t>(n)];
+      CHECK(e.instance_id == recorded.instance_id);
+      CHECK(e.seq == recorded.seq);
+      CHECK(e.type == recorded.type);
+      CHECK(e.step == recorded.step);
+      CHECK(e.branch == recorded.branch);
+      CHECK(e.at == recorded.at);
+    }
+    read += history.size();
+  }
+  CHECK(read == batch.events.size());
+
+  WriteBatch bad;
+  for (int n = 0; n < 20; ++n) bad.events.push_back(testing::event_row("i-d", n + 1));
+  bad.events[9] = testing::event_row("i-a", 4);  // already stored, inside the first 16
+  CHECK_THROWS_AS(s->commit(bad), Error);
+  CHECK(s->history("i-d").empty());
+  bad.events[9] = testing::event_row("i-d", 10);
+  s->commit(bad);
+  CHECK(s->history("i-d").size() == 20);
+}
+
 // A row read back keeps its context's text (SharedJson): written again unchanged, the column
 // is the text that was read, not an encoding of it; changed, it is the new value's encoding.
 TEST_CASE("Store.Commit.AnUnchangedContextIsWrittenBackAsItWasRead") {
