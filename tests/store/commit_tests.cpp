@@ -111,6 +111,64 @@ TEST_CASE("Store.Commit.UpsertReplacesInstance") {
   CHECK(s->history("i-1").size() == 2);
 }
 
+// An instance row written over the stored one: through a step, a pause, a resume and an end,
+// every column reads back as written, and the queries that go through the indexed columns
+// (status, paused_at, the business key) find the row under its new values only.
+TEST_CASE("Store.Commit.RowsWrittenOverKeepTheirIndexesTrue") {
+  TempDir dir;
+  auto s = open_sqlite_store(dir.file("rows.db"));
+  InstanceRow row = testing::instance_row("i-1");
+  row.business_key = "RMA-1";
+  WriteBatch first;
+  first.instances = {row};
+  s->commit(first);
+  auto write = [&](const InstanceRow& next) {
+    WriteBatch batch;
+    batch.instances = {next};
+    s->commit(batch);
+    auto got = s->get_instance(next.id);
+    REQUIRE(got);
+    testing::check_same_instance(*got, next);
+  };
+  auto found = [&](InstanceFilter filter) { return s->list_instances(filter).size(); };
+  InstanceFilter running, completed, paused, unpaused, by_key;
+  running.statuses = {InstanceStatus::running};
+  completed.statuses = {InstanceStatus::completed};
+  paused.paused = true;
+  unpaused.paused = false;
+  by_key.workflow = row.workflow;
+  by_key.business_key = "RMA-1";
+
+  row.step = "inspect";  // no indexed column
+  row.last_seq = 5;
+  row.updated_at = from_millis(1'700'000'010'000);
+  row.cursors.front().step = "inspect";
+  write(row);
+  CHECK(found(running) == 1);
+  CHECK(found(by_key) == 1);
+
+  row.paused_at = from_millis(1'700'000'020'000);
+  write(row);
+  CHECK(found(paused) == 1);
+  CHECK(found(unpaused) == 0);
+
+  row.paused_at.reset();
+  row.last_seq = 6;
+  write(row);
+  CHECK(found(paused) == 0);
+  CHECK(found(unpaused) == 1);
+
+  row.status = InstanceStatus::completed;
+  row.ended_at = from_millis(1'700'000'030'000);
+  row.cursors.front().phase = Phase::ended;
+  write(row);
+  CHECK(found(running) == 0);
+  CHECK(found(completed) == 1);
+  CHECK(s->count_by_status()[InstanceStatus::completed] == 1);
+  CHECK(s->count_by_status()[InstanceStatus::running] == 0);
+  CHECK(found(by_key) == 1);
+}
+
 TEST_CASE("Store.Commit.TimersSetClearAndDueOrder") {
   TempDir dir;
   auto s = open_sqlite_store(dir.file("timers.db"));
