@@ -14,8 +14,7 @@ namespace {
 
 // Inserts `rows` rows of `count` columns each, their parameters numbered one row after the
 // other.
-std::string insert_sql(const char* table, const char* columns, int count,
-                       const char* verb = "INSERT", int rows = 1) {
+std::string insert_sql(const char* table, const char* columns, int count, int rows = 1) {
   std::string values;
   for (int row = 0; row < rows; ++row) {
     values += row == 0 ? "(" : ", (";
@@ -24,7 +23,7 @@ std::string insert_sql(const char* table, const char* columns, int count,
     }
     values += ")";
   }
-  return fmt::format("{} INTO {} ({}) VALUES {}", verb, table, columns, values);
+  return fmt::format("INSERT INTO {} ({}) VALUES {}", table, columns, values);
 }
 
 // A batch's events go in this many to a statement (the rest one by one): a step's few
@@ -85,7 +84,7 @@ BatchWriter::BatchWriter(SQLite::Database& db, std::string path)
       upsert_instance_(db, upsert_instance_sql()),
       upsert_context_(db, kUpsertContextSql),
       insert_event_(db, insert_sql("events", kEventColumns, kEventColumnCount)),
-      insert_events_(db, insert_sql("events", kEventColumns, kEventColumnCount, "INSERT",
+      insert_events_(db, insert_sql("events", kEventColumns, kEventColumnCount,
                                     static_cast<int>(kEventsPerInsert))),
       upsert_timer_(db, upsert_timer_sql()),
       delete_timer_(db, "DELETE FROM timers WHERE instance_id = ?1 AND branch = ?2 AND name = ?3"),

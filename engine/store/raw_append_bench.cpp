@@ -93,8 +93,9 @@ double measure(SQLite::Database& db, const std::string& table, int rows_per_comm
     tx.commit();
     rows += rows_per_commit;
     now = Clock::now();
-    if (took != nullptr)
+    if (took != nullptr) {
       took->push_back(std::chrono::duration<double, std::milli>(now - began).count());
+    }
   }
   const double seconds = std::chrono::duration<double>(now - start).count();
   return seconds > 0 ? static_cast<double>(rows) / seconds : 0;
