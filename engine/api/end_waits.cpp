@@ -1,7 +1,5 @@
 #include "engine/api/end_waits.hpp"
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <map>
 #include <mutex>
 
@@ -9,7 +7,6 @@ namespace rmaflow::api {
 
 struct EndWaits::Shared {
   Render render;
-  boost::asio::thread_pool pool{1};
   std::mutex mu;
   std::map<std::uint64_t, std::pair<std::string, Answer>> open;  // by ticket: instance, answer
   std::uint64_t next = 0;
@@ -62,23 +59,19 @@ bool EndWaits::begin(const std::shared_ptr<Shared>& shared, Engine& engine, cons
     shared->open.emplace(ticket, std::pair{id, std::move(answer)});
   }
   // The engine answers with the instance's committed row (its end, or, at the timeout, the row
-  // as it then stands in the store) or an error; the page is built from that row.
+  // as it then stands in the store) or an error; the page is built from that row on the
+  // connection's thread. It holds the component: the server's I/O threads, which build it,
+  // stop before what the render reads goes.
   engine.await_end(id, timeout,
                    [weak = std::weak_ptr<Shared>(shared), id, ticket](Reply<InstanceRow> reply) {
                      auto shared = weak.lock();
                      if (!shared) return;
-                     boost::asio::post(shared->pool,
-                                       [weak, id, ticket, reply = std::move(reply)]() mutable {
-                                         auto shared = weak.lock();
-                                         if (!shared) return;
-                                         auto answer = shared->take(ticket);
-                                         if (!answer) return;
-                                         if (reply.error) {
-                                           (*answer)(problem_response(problem_for(reply.error)));
-                                           return;
-                                         }
-                                         (*answer)(shared->render(id, std::move(reply.result)));
-                                       });
+                     auto answer = shared->take(ticket);
+                     if (!answer) return;
+                     answer->produce([shared, id, reply = std::move(reply)]() mutable {
+                       if (reply.error) return problem_response(problem_for(reply.error));
+                       return shared->render(id, std::move(reply.result));
+                     });
                    });
   return true;
 }
@@ -91,7 +84,6 @@ void EndWaits::stop() {
     shared_->stopped = true;
     open.swap(shared_->open);
   }
-  shared_->pool.join();  // a page being built is finished and sent
   for (auto& [ticket, waiting] : open) {
     waiting.second(shared_->render(waiting.first, std::nullopt));
   }

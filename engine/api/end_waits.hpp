@@ -4,7 +4,8 @@
 // and waits for its end the same way, in one request.
 //
 // The engine tells (Engine::await_end, on its thread) and hands over the instance's committed
-// row; the answer's page is built from it on this component's own thread, never the engine's.
+// row; the answer's page is built from it on the connection's own I/O thread (Answer::produce),
+// never the engine's, and no thread of this component's own is woken for it.
 // When the server stops, the waits still out are answered at once with the instance as it
 // stands, read from the store, so that stopping never waits on a long poll.
 //
@@ -28,8 +29,8 @@ class EndWaits {
 
  public:
   // `render` builds the answer for an instance (its view, or a problem) from its committed row,
-  // or, without one, from the store; it runs on the component's thread, or on the stopping
-  // thread.
+  // or, without one, from the store; it runs on the connection's I/O thread, or on the
+  // stopping thread, several at a time.
   using Render =
       std::function<net::HttpResponse(const std::string& id, std::optional<InstanceRow> row)>;
   explicit EndWaits(Render render);

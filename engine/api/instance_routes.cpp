@@ -97,9 +97,12 @@ void post_instance(ApiContext& context, ApiRequest& request, const Answer& answe
     }
     const StartResult& r = *reply.result;
     // Its view once it has ended; a problem (it was removed meanwhile) stays as it is.
-    auto on_end = [answer, started, r](net::HttpResponse view) {
-      answer(view.status == 200 ? started(r, std::move(view)) : std::move(view));
-    };
+    Answer on_end([answer, started, r](net::Producer view) {
+      answer.produce([view = std::move(view), started, r] {
+        auto page = view();
+        return page.status == 200 ? started(r, std::move(page)) : page;
+      });
+    });
     if (waits.begin(engine, r.instance_id, Duration(wait * 1000), on_end)) return;
     answer(started(
         r, json_response(200,

@@ -114,21 +114,34 @@ void log_access(const AccessRecord& access, const std::string& route, int status
 
 }  // namespace
 
+void Answer::operator()(net::HttpResponse response) const {
+  deliver_([response = std::move(response)]() mutable { return std::move(response); });
+}
+
 void dispatch(ApiContext& context, net::HttpRequest request, net::Responder respond) {
   auto started = std::chrono::steady_clock::now();
   auto access = std::make_shared<AccessRecord>();
   access->method = request.method;
   access->target = request.target;
   if (auto id = request.headers.find("x-correlation-id")) access->correlation_id = *id;
+  // Every answer is counted, logged and hardened as it is built, on the connection's thread.
   auto observe = [metrics = context.metrics, access, started](const std::string& route,
                                                               net::Responder respond) {
-    return [metrics, access, route, started, respond](net::HttpResponse response) {
-      auto took = std::chrono::steady_clock::now() - started;
-      metrics->observe(access->method, route, response.status, took);
-      log_access(*access, route, response.status, took);
-      harden(response);
-      respond(std::move(response));
-    };
+    return Answer([metrics, access, route, started, respond](net::Producer produce) {
+      respond.produce([metrics, access, route, started, produce = std::move(produce)] {
+        net::HttpResponse response;
+        try {
+          response = produce();
+        } catch (...) {
+          response = problem_response(problem_for(std::current_exception()));
+        }
+        auto took = std::chrono::steady_clock::now() - started;
+        metrics->observe(access->method, route, response.status, took);
+        log_access(*access, route, response.status, took);
+        harden(response);
+        return response;
+      });
+    });
   };
   Answer unmatched = observe("unmatched", respond);
   try {

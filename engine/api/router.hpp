@@ -21,8 +21,21 @@ namespace rmaflow::api {
 
 struct ApiContext;
 
-// How a handler answers; callable from any thread (the engine's commit callbacks).
-using Answer = std::function<void(net::HttpResponse)>;
+// How a handler answers; callable from any thread (the engine's commit callbacks). An answer
+// that takes work to build (a page read from the store) goes as a producer instead, built on
+// the connection's own I/O thread just before it is written (net::Responder::produce): the
+// thread that learns the answer is due need not build it, and no other thread is woken for it.
+class Answer {
+ public:
+  using Deliver = std::function<void(net::Producer)>;
+  explicit Answer(Deliver deliver) : deliver_(std::move(deliver)) {}
+
+  void operator()(net::HttpResponse response) const;
+  void produce(net::Producer produce) const { deliver_(std::move(produce)); }
+
+ private:
+  Deliver deliver_;
+};
 
 struct ApiRequest {
   const net::HttpRequest& http;

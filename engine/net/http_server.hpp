@@ -28,6 +28,8 @@ namespace rmaflow::net {
 
 class Responder;
 using HttpHandler = std::function<void(HttpRequest request, Responder respond)>;
+// An answer built later: run on the connection's own I/O thread just before it is written.
+using Producer = std::function<HttpResponse()>;
 
 // The answer to a request the server refuses before any handler sees it: status 400 (malformed),
 // 408 (header or body deadline passed), 413 (body too large), 431 (header too large) or 503
@@ -97,6 +99,10 @@ class Responder {
   struct State;
   explicit Responder(std::shared_ptr<State> state) : state_(std::move(state)) {}
   void operator()(HttpResponse response) const;
+  // Answers with what `produce` returns, run on the connection's own I/O thread, so that an
+  // answer that takes work to build wakes no other thread; it is not run when the connection
+  // closed meanwhile. A producer that throws answers 500.
+  void produce(Producer produce) const;
 
  private:
   std::shared_ptr<State> state_;

@@ -33,6 +33,10 @@ void Responder::operator()(HttpResponse response) const {
   state_->once([&](HttpSession& session) { session.respond(std::move(response)); });
 }
 
+void Responder::produce(Producer produce) const {
+  state_->once([&](HttpSession& session) { session.respond(std::move(produce)); });
+}
+
 HttpSession::HttpSession(asio::ip::tcp::socket socket, Context context)
     : socket_(std::move(socket)), timer_(socket_.get_executor()), context_(std::move(context)) {}
 
@@ -62,6 +66,20 @@ void HttpSession::respond(HttpResponse response) {
              [self = shared_from_this(), r = std::move(response)]() mutable {
                self->write(std::move(r));
              });
+}
+
+void HttpSession::respond(Producer produce) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), produce = std::move(produce)] {
+    if (self->state_ != State::handling) return;  // closed meanwhile: nothing to build
+    HttpResponse response;
+    try {
+      response = produce();
+    } catch (...) {
+      response =
+          self->context_.options->error_response(500, "the server failed to build the answer");
+    }
+    self->write(std::move(response));
+  });
 }
 
 void HttpSession::abandoned() {

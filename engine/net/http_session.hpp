@@ -49,6 +49,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void force_close();
   // The handler's answer, from any thread; ignored unless the session waits for one.
   void respond(HttpResponse response);
+  // The handler's answer to be built on the strand (Responder::produce), from any thread.
+  void respond(Producer produce);
   // The handler dropped its request unanswered: answers 500. From any thread.
   void abandoned();
   // True while it waits for a request (none begun yet, or between kept-alive requests); then

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -129,6 +130,65 @@ TEST_CASE("Net.Server.AnswersLaterWithoutHoldingItsThread") {
   REQUIRE(late.ok());
   CHECK(late.response.status == 201);
   CHECK(late.response.body == "later");
+}
+
+TEST_CASE("Net.Server.Issue19.AProducedAnswerIsBuiltOnTheConnectionsThread") {
+  // One I/O thread: the handler's thread is the one every connection's work runs on.
+  std::mutex mu;
+  std::condition_variable arrived;
+  std::thread::id io_thread;
+  std::vector<Responder> held;
+  HttpServer server(local(1), [&](HttpRequest, Responder respond) {
+    std::lock_guard lock(mu);
+    io_thread = std::this_thread::get_id();
+    held.push_back(std::move(respond));
+    arrived.notify_all();
+  });
+  server.start();
+  HttpClient client;
+  auto ask = [&](std::promise<HttpResult>& into) {
+    std::size_t before = 0;
+    {
+      std::lock_guard lock(mu);
+      before = held.size();
+    }
+    client.async_request(at(server), HttpRequest{}, 10s,
+                         [&into](HttpResult r) { into.set_value(std::move(r)); });
+    std::unique_lock lock(mu);
+    arrived.wait(lock, [&] { return held.size() > before; });
+    return held.back();
+  };
+
+  std::promise<HttpResult> built;
+  auto respond = ask(built);
+  std::thread::id built_on;
+  std::thread other([&] {
+    respond.produce([&] {
+      built_on = std::this_thread::get_id();
+      return HttpResponse::with_body(200, "built", "text/plain");
+    });
+    respond(HttpResponse::with_body(202, "second", "text/plain"));  // ignored: answered
+  });
+  auto answer = built.get_future().get();
+  auto answering_thread = other.get_id();
+  other.join();
+  REQUIRE(answer.ok());
+  CHECK(answer.response.status == 200);
+  CHECK(answer.response.body == "built");
+  CHECK(built_on == io_thread);
+  CHECK(built_on != answering_thread);
+
+  // A producer that throws answers 500, and the connection serves the next request.
+  std::promise<HttpResult> failed;
+  ask(failed).produce([]() -> HttpResponse { throw std::runtime_error("boom"); });
+  auto refused = failed.get_future().get();
+  REQUIRE(refused.ok());
+  CHECK(refused.response.status == 500);
+  std::promise<HttpResult> next;
+  ask(next)(HttpResponse::with_body(200, "next", "text/plain"));
+  auto after = next.get_future().get();
+  REQUIRE(after.ok());
+  CHECK(after.response.body == "next");
 }
 
 TEST_CASE("Net.Server.KeepsConnectionsAlive") {
