@@ -100,8 +100,9 @@ class Responder {
   explicit Responder(std::shared_ptr<State> state) : state_(std::move(state)) {}
   void operator()(HttpResponse response) const;
   // Answers with what `produce` returns, run on the connection's own I/O thread, so that an
-  // answer that takes work to build wakes no other thread; it is not run when the connection
-  // closed meanwhile. A producer that throws answers 500.
+  // answer that takes work to build wakes no other thread. It runs also when the connection
+  // closed meanwhile (its answer is then dropped), not once the server has stopped. A producer
+  // that throws answers 500.
   void produce(Producer produce) const;
 
  private:

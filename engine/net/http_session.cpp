@@ -70,7 +70,8 @@ void HttpSession::respond(HttpResponse response) {
 
 void HttpSession::respond(Producer produce) {
   asio::post(socket_.get_executor(), [self = shared_from_this(), produce = std::move(produce)] {
-    if (self->state_ != State::handling) return;  // closed meanwhile: nothing to build
+    // Built even when the connection closed meanwhile (write() then drops it): what the
+    // producer counts and logs of the request is kept.
     HttpResponse response;
     try {
       response = produce();
