@@ -5,6 +5,13 @@
 
 namespace rmaflow {
 
+namespace {
+
+// The most events a new batch makes room for in advance.
+constexpr std::size_t kEventsReserved = 8192;
+
+}  // namespace
+
 void Batch::touch(Instance& inst) {
   if (!inst.dirty) {
     inst.dirty = true;
@@ -142,6 +149,9 @@ WriteBatch Batch::take_dirty() {
   dirty_.clear();
   WriteBatch out = std::move(writes_);
   writes_.clear();
+  // The next batch is about as large as this one: room for twice its events, so that they are
+  // not moved at every growth (bounded: a burst's batch may be thousands).
+  writes_.events.reserve(std::min<std::size_t>(2 * out.events.size(), kEventsReserved));
   return out;
 }
 
@@ -155,6 +165,7 @@ void Batch::give_back(WriteBatch& writes, bool keep_writes) {
 std::vector<std::function<void()>> Batch::take_effects() {
   auto out = std::move(effects_);
   effects_.clear();
+  effects_.reserve(out.size());
   return out;
 }
 
