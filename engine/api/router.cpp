@@ -115,7 +115,7 @@ void log_access(const AccessRecord& access, const std::string& route, int status
 }  // namespace
 
 void Answer::operator()(net::HttpResponse response) const {
-  deliver_([response = std::move(response)]() mutable { return std::move(response); });
+  deliver_(net::ready(std::move(response)));
 }
 
 void dispatch(ApiContext& context, net::HttpRequest request, net::Responder respond) {

@@ -30,6 +30,8 @@ class Responder;
 using HttpHandler = std::function<void(HttpRequest request, Responder respond)>;
 // An answer built later: run on the connection's own I/O thread just before it is written.
 using Producer = std::function<HttpResponse()>;
+// A producer of an answer already built.
+Producer ready(HttpResponse response);
 
 // The answer to a request the server refuses before any handler sees it: status 400 (malformed),
 // 408 (header or body deadline passed), 413 (body too large), 431 (header too large) or 503

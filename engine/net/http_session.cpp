@@ -29,8 +29,12 @@ Responder::State::~State() {
   once([](HttpSession& session) { session.abandoned(); });
 }
 
+Producer ready(HttpResponse response) {
+  return [response = std::move(response)]() mutable { return std::move(response); };
+}
+
 void Responder::operator()(HttpResponse response) const {
-  state_->once([&](HttpSession& session) { session.respond(std::move(response)); });
+  produce(ready(std::move(response)));
 }
 
 void Responder::produce(Producer produce) const {
@@ -59,13 +63,6 @@ void HttpSession::shut_down() {
 
 void HttpSession::force_close() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close(); });
-}
-
-void HttpSession::respond(HttpResponse response) {
-  asio::post(socket_.get_executor(),
-             [self = shared_from_this(), r = std::move(response)]() mutable {
-               self->write(std::move(r));
-             });
 }
 
 void HttpSession::respond(Producer produce) {

@@ -47,9 +47,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void shut_down();
   // Closes now, whatever it is doing. Posted to the strand.
   void force_close();
-  // The handler's answer, from any thread; ignored unless the session waits for one.
-  void respond(HttpResponse response);
-  // The handler's answer to be built on the strand (Responder::produce), from any thread.
+  // The handler's answer, built on the strand (Responder::produce), from any thread; written
+  // only while the session waits for one.
   void respond(Producer produce);
   // The handler dropped its request unanswered: answers 500. From any thread.
   void abandoned();

@@ -164,6 +164,7 @@ TEST_CASE("Net.Server.Issue19.AProducedAnswerIsBuiltOnTheConnectionsThread") {
   std::thread::id built_on;
   std::thread other([&] {
     respond.produce([&] {
+      std::lock_guard lock(mu);
       built_on = std::this_thread::get_id();
       return HttpResponse::with_body(200, "built", "text/plain");
     });
@@ -175,8 +176,11 @@ TEST_CASE("Net.Server.Issue19.AProducedAnswerIsBuiltOnTheConnectionsThread") {
   REQUIRE(answer.ok());
   CHECK(answer.response.status == 200);
   CHECK(answer.response.body == "built");
-  CHECK(built_on == io_thread);
-  CHECK(built_on != answering_thread);
+  {
+    std::lock_guard lock(mu);
+    CHECK(built_on == io_thread);
+    CHECK(built_on != answering_thread);
+  }
 
   // A producer that throws answers 500, and the connection serves the next request.
   std::promise<HttpResult> failed;
