@@ -27,6 +27,7 @@
 #include "engine/observe/observability.hpp"
 #include "engine/store/raw_append_bench.hpp"
 #include "engine/store/search_bench.hpp"
+#include "engine/support/threads.hpp"
 #include "rmaflow/engine.hpp"
 
 namespace rmaflow::cli {
@@ -577,6 +578,7 @@ struct RunningEngine {
     engine = Engine::open(std::move(eo));
     engine->deploy(definition);
     runner = std::thread([this] {
+      name_this_thread("rmaflow-engine");
       try {
         engine->run();
       } catch (const std::exception& e) {

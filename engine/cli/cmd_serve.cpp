@@ -1,14 +1,13 @@
 // rmaflow serve: the engine and its HTTP API in one process. Deploys the workflows of a
 // directory, resumes what the database left unfinished, and serves until SIGTERM or SIGINT;
 // then it stops accepting, lets requests in flight get their commits, and stops the engine.
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "adapters/sim/sim_clock.hpp"
 #include "engine/api/api_server.hpp"
@@ -20,6 +19,7 @@
 #include "engine/observe/log.hpp"
 #include "engine/observe/observability.hpp"
 #include "engine/support/stop_signals.hpp"
+#include "engine/support/threads.hpp"
 #include "rmaflow/engine.hpp"
 
 namespace rmaflow::cli {
@@ -141,6 +141,7 @@ int serve(const ServeOptions& opt) {
   std::atomic<bool> engine_running{true};
   std::string engine_failure;
   std::thread engine_thread([&] {
+    name_this_thread("rmaflow-engine");
     try {
       engine->run();
     } catch (const std::exception& e) {

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/support/threads.hpp"
+
 namespace rmaflow::dsl {
 
 struct JqWatchdog::State {
@@ -50,7 +52,10 @@ JqWatchdog& JqWatchdog::instance() {
 }
 
 JqWatchdog::JqWatchdog() : state_(new State) {
-  state_->thread = std::thread([s = state_] { s->run(); });
+  state_->thread = std::thread([s = state_] {
+    name_this_thread("rmaflow-jqwatch");
+    s->run();
+  });
 }
 
 JqWatchdog::~JqWatchdog() {

@@ -10,6 +10,7 @@
 
 #include "engine/net/client_exchange.hpp"
 #include "engine/support/name_table.hpp"
+#include "engine/support/threads.hpp"
 #include "rmaflow/errors.hpp"
 
 namespace rmaflow::net {
@@ -61,7 +62,10 @@ class HttpClient::Impl {
   explicit Impl(HttpClientOptions options)
       : context_{io_, options, ConnectionPool(options.max_idle_per_endpoint), {}, false},
         work_(io_.get_executor()),
-        thread_([this] { io_.run(); }) {}
+        thread_([this] {
+          name_this_thread("rmaflow-client");
+          io_.run();
+        }) {}
 
   ~Impl() {
     asio::post(io_, [this] {

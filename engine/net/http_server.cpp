@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/net/http_session.hpp"
+#include "engine/support/threads.hpp"
 #include "rmaflow/errors.hpp"
 
 namespace rmaflow::net {
@@ -108,7 +109,10 @@ void HttpServer::Impl::start() {
   work_.emplace(io_.get_executor());
   accept();
   for (std::size_t i = 0; i < std::max<std::size_t>(options_.threads, 1); ++i) {
-    threads_.emplace_back([this] { io_.run(); });
+    threads_.emplace_back([this] {
+      name_this_thread("rmaflow-http");
+      io_.run();
+    });
   }
 }
 

@@ -2,13 +2,18 @@
 
 #include <utility>
 
+#include "engine/support/threads.hpp"
+
 namespace rmaflow::observe {
 
 ObservePipeline::ObservePipeline(EngineMetrics& metrics, SpanExporter* exporter,
                                  DefinitionLookup definitions, double sample)
     : metrics_(metrics), exporter_(exporter) {
   if (exporter_ != nullptr) traces_.emplace(*exporter_, std::move(definitions), sample);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("rmaflow-observe");
+    run();
+  });
 }
 
 ObservePipeline::~ObservePipeline() {

@@ -1,10 +1,11 @@
 #include "engine/observe/span_export.hpp"
 
-#include <string_view>
-
 #include <fmt/format.h>
 
+#include <string_view>
+
 #include "engine/net/http_client.hpp"
+#include "engine/support/threads.hpp"
 
 namespace rmaflow::observe {
 
@@ -110,7 +111,10 @@ std::string otlp_json(const std::vector<Span>& spans, const std::string& service
 
 SpanExporter::SpanExporter(SpanExportOptions options) : options_(std::move(options)) {
   net::HttpUrl::parse(options_.endpoint);  // refuses what is not an http:// URL now, not later
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("rmaflow-spans");
+    run();
+  });
 }
 
 SpanExporter::~SpanExporter() {

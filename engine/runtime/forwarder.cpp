@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/support/threads.hpp"
 #include "rmaflow/errors.hpp"
 
 namespace rmaflow {
@@ -14,7 +15,10 @@ constexpr auto kPollEvery = std::chrono::milliseconds(20);
 }  // namespace
 
 Forwarder::Forwarder(std::string location, Duration patience)
-    : location_(std::move(location)), patience_(patience), thread_([this] { run(); }) {}
+    : location_(std::move(location)), patience_(patience), thread_([this] {
+        name_this_thread("rmaflow-forward");
+        run();
+      }) {}
 
 Forwarder::~Forwarder() {
   {

@@ -4,6 +4,7 @@
 #include <cassert>
 
 #include "engine/support/fault_points.hpp"
+#include "engine/support/threads.hpp"
 #include "rmaflow/errors.hpp"
 
 namespace rmaflow {
@@ -21,7 +22,10 @@ GroupCommit::GroupCommit(boost::asio::io_context& io, Store& store, StoreGate& s
       resumed_(std::move(resumed)),
       observer_(std::move(observer)),
       retry_timer_(io),
-      writer_([this] { write_handed_over(); }) {}
+      writer_([this] {
+        name_this_thread("rmaflow-writer");
+        write_handed_over();
+      }) {}
 
 GroupCommit::~GroupCommit() {
   {

@@ -11,6 +11,7 @@
 
 #include "engine/store/connection.hpp"
 #include "engine/support/fault_points.hpp"
+#include "engine/support/threads.hpp"
 
 namespace rmaflow::store {
 
@@ -81,7 +82,13 @@ long long lay_out(SQLite::Database& writer, long long bytes) {
 Checkpointer::Checkpointer(SQLite::Database& writer, const std::string& file, Limits limits)
     : writer_(writer), own_(open_reading(file)), limits_(limits) {
   // Started last: nothing that can throw comes after it.
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("rmaflow-checkpt");
+    // A checkpoint is never urgent (a commit copies the log itself should it grow too long):
+    // it runs when the engine's threads leave a core free.
+    run_this_thread_when_idle();
+    run();
+  });
   sqlite3_wal_hook(writer_.getHandle(), &Checkpointer::on_commit, this);
 }
 

@@ -19,6 +19,10 @@
 // past the last commit as the log's end, as it reads the older commits it leaves there once
 // the log starts over.
 //
+// The thread runs in Linux's idle scheduling class (run_this_thread_when_idle): woken on a core
+// where the checkpointer copies, the engine's threads take it at once rather than wait behind
+// the copy, often while the other core sat idle (docs/decisions.md).
+//
 // Thread-safety: the hook runs on the writer's thread; the rest is internal.
 #pragma once
 

@@ -17,4 +17,5 @@ set(RMAFLOW_SUPPORT_SOURCES
   engine/support/stop_signals.cpp
   engine/support/fault_points.cpp
   engine/support/shared_json.cpp
+  engine/support/threads.cpp
 )

@@ -4,6 +4,10 @@
 // own checkpoint. Each commit here adds a page or more to the log.
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
+#include <linux/ioprio.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -46,6 +50,16 @@ struct Database {
   }
 };
 
+// The id of this process's thread named `name` (0: none).
+pid_t thread_named(const std::string& name) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::string comm = Database::read_bytes(task.path() / "comm");
+    if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+    if (comm == name) return static_cast<pid_t>(std::stoi(task.path().filename().string()));
+  }
+  return 0;
+}
+
 // A log of 40 + 20 pages of 4 KiB: SQLite's header, then each page behind its frame's header.
 constexpr long long kLaidOut = 32 + 60 * (24 + 4096);
 
@@ -65,6 +79,23 @@ TEST_CASE("Store.Checkpoint.Issue19.TheThreadCopiesTheLogAndItStartsOver") {
   CHECK(checkpointer.counts().finished == 0);
   CHECK(checkpointer.counts().inline_ == 0);
   CHECK(d.rows() == n);
+}
+
+TEST_CASE("Store.Checkpoint.Issue19.TheThreadGivesWayToEveryOtherThreadButNotOnTheDisk") {
+  Database d;
+  Checkpointer checkpointer(d.db, d.file, {.pages = 40, .finish = 20, .inline_ = 100000});
+  int n = 0;
+  while (checkpointer.log_pages() < 40) d.commit(++n);
+  checkpointer.wait_idle();
+  REQUIRE(checkpointer.counts().background >= 1);  // the thread has run: it set itself up
+
+  const pid_t thread = thread_named("rmaflow-checkpt");
+  REQUIRE(thread != 0);
+  CHECK(sched_getscheduler(thread) == SCHED_IDLE);
+  // Its disk requests keep the usual class: the idle one would wait for the disk to be free.
+  CHECK(syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, thread) ==
+        IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, IOPRIO_NORM));
+  CHECK(sched_getscheduler(0) == SCHED_OTHER);  // the writer's thread, this one, is untouched
 }
 
 TEST_CASE("Store.Checkpoint.Issue19.WhatTheThreadLeftTheNextCommitCopies") {
