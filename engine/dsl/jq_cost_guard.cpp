@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <vector>
 
 namespace rmaflow::dsl {
@@ -330,9 +331,11 @@ jv jv_string_indexes(jv j, jv k) {
 // with the "time" limit. The answer is oniguruma's: the first position that matches is the
 // leftmost match. (Narrowing a whole search's range of start positions instead does not keep
 // the answers: oniguruma then misses matches that its search for a required literal would find
-// past the range.) A pattern with `\G`, which matches where a search starts, and one compiled to
-// find the longest match (jq's "l" flag), which compares matches from every position, are
-// searched whole. Outside an evaluation the calls only forward.
+// past the range.) A pattern compiled to find the longest match (jq's "l" flag) compares the
+// matches at every start position: one at a time, the longest, the leftmost of equals, as
+// oniguruma answers, worked out once for the successive searches of a global match. A pattern
+// with `\G`, which matches where a search starts, is searched whole. Outside an evaluation the
+// calls only forward.
 namespace rmaflow::dsl {
 
 namespace {
@@ -341,14 +344,36 @@ namespace {
 constexpr std::size_t kWholeSearchBytes = 4096;
 constexpr unsigned long kWholeSearchRetries = 1ul << 22;
 
+// For a pattern that finds the longest match, searched a position at a time: the longest match
+// at each start position of one string from `from` on, worked out once for all the searches of
+// a global match (jq's "gl"), each of which would otherwise try every position to the end
+// again. The match at a position does not depend on where a search started (`\G` aside, which
+// is searched whole).
+struct LongestMatches {
+  const OnigUChar* str = nullptr;
+  const OnigUChar* end = nullptr;
+  const OnigUChar* from = nullptr;
+  OnigOptionType option = ONIG_OPTION_NONE;
+  // Per byte from `from` to `end`: where the longest match at or after it starts (the leftmost
+  // of equals), as an offset from `from`; -1 when no position there matches.
+  std::vector<int> best;
+
+  bool holds(const OnigUChar* s, const OnigUChar* e, const OnigUChar* start,
+             OnigOptionType o) const {
+    return s == str && e == end && o == option && from != nullptr && from <= start;
+  }
+};
+
 // What this thread knows of a pattern libjq compiled: whether it matches where a search starts
-// (`\G`), and the last empty match it found (in which string, where). libjq compiles a pattern,
-// searches with it and frees it within one builtin call, on one thread.
+// (`\G`), the last empty match it found (in which string, where), and its longest matches.
+// libjq compiles a pattern, searches with it and frees it within one builtin call, on one
+// thread, on one string.
 struct PatternUse {
   OnigRegex reg;
   bool anchored_at_start;
   const OnigUChar* str = nullptr;
   const OnigUChar* empty_at = nullptr;
+  LongestMatches longest{};
 };
 thread_local std::vector<PatternUse> t_patterns;
 
@@ -369,11 +394,13 @@ bool names_search_start(const OnigUChar* p, const OnigUChar* end) {
 }
 
 // Whether a search must run whole, as oniguruma runs it.
-bool searched_whole(OnigRegex reg, const PatternUse* use, const OnigUChar* start,
-                    const OnigUChar* range, OnigOptionType option) {
+bool searched_whole(const PatternUse* use, const OnigUChar* start, const OnigUChar* range) {
   if (range < start) return true;  // a backward search; libjq searches forward only
-  if (((onig_get_options(reg) | option) & ONIG_OPTION_FIND_LONGEST) != 0) return true;
   return use == nullptr || use->anchored_at_start;
+}
+
+bool finds_longest(OnigRegex reg, OnigOptionType option) {
+  return ((onig_get_options(reg) | option) & ONIG_OPTION_FIND_LONGEST) != 0;
 }
 
 // The first byte at or after `p` (and before `end`) that starts a UTF-8 character.
@@ -435,17 +462,84 @@ int search_by_position(OnigRegex reg, const OnigUChar* str, const OnigUChar* end
   }
 }
 
+// The longest match at every start position from `start` to the end, for `use`'s cache
+// (LongestMatches), the positions tried from the last back. False, the cache left empty, when
+// the deadline passed or oniguruma failed (`failure`: its error, or ONIG_MISMATCH past the
+// deadline).
+bool find_longest_matches(OnigRegex reg, PatternUse& use, const OnigUChar* str,
+                          const OnigUChar* end, const OnigUChar* start, OnigOptionType option,
+                          int& failure) {
+  LongestMatches& cache = use.longest;
+  cache = {};
+  std::unique_ptr<OnigRegion, void (*)(OnigRegion*)> trial(
+      onig_region_new(), [](OnigRegion* r) { onig_region_free(r, 1); });
+  if (trial == nullptr) {
+    failure = ONIGERR_MEMORY;
+    return false;
+  }
+  const auto bytes = static_cast<std::size_t>(end - start);
+  std::vector<int> best(bytes + 1, -1);
+  int longest = -1;  // the length of the match at best's position
+  int found = -1;
+  for (std::size_t i = bytes + 1; i-- > 0;) {
+    // The positions search_by_position tries: `start`, then each character's first byte.
+    if (i == 0 || i == bytes || (start[i] & 0xC0) != 0x80) {
+      if (!in_time()) {
+        failure = ONIG_MISMATCH;
+        return false;
+      }
+      // Told to find the longest match (by the option, not the pattern's), onig_match
+      // answers its length at this position.
+      int matched =
+          onig_match(reg, str, end, start + i, trial.get(), option | ONIG_OPTION_FIND_LONGEST);
+      if (matched >= 0 && matched >= longest) {  // from the last back: the leftmost of equals
+        longest = matched;
+        found = static_cast<int>(i);
+      } else if (matched < 0 && matched != ONIG_MISMATCH) {
+        failure = matched;  // an error: oniguruma's limit, memory
+        return false;
+      }
+    }
+    best[i] = found;
+  }
+  cache = {str, end, start, option, std::move(best)};
+  return true;
+}
+
+// onig_search's answer (the longest match's position, the leftmost of equals) for a pattern
+// that finds the longest match, one start position at a time, searching to the end of the
+// string as libjq does.
+int longest_by_position(OnigRegex reg, PatternUse& use, const OnigUChar* str, const OnigUChar* end,
+                        const OnigUChar* start, OnigRegion* region, OnigOptionType option) {
+  if (!use.longest.holds(str, end, start, option)) {
+    int failure = ONIG_MISMATCH;
+    if (!find_longest_matches(reg, use, str, end, start, option, failure)) return failure;
+  }
+  const LongestMatches& cache = use.longest;
+  const int best = cache.best[static_cast<std::size_t>(start - cache.from)];
+  if (best < 0) return ONIG_MISMATCH;
+  const OnigUChar* at = cache.from + best;
+  // Once more, for its groups.
+  int matched = onig_match(reg, str, end, at, region, option | ONIG_OPTION_FIND_LONGEST);
+  if (matched < 0) return matched;
+  return static_cast<int>(at - str);
+}
+
 // onig_search's answer during an evaluation (see above).
-int bounded_search(decltype(&::onig_search) real, OnigRegex reg, const PatternUse* use,
+int bounded_search(decltype(&::onig_search) real, OnigRegex reg, PatternUse* use,
                    const OnigUChar* str, const OnigUChar* end, const OnigUChar* start,
                    const OnigUChar* range, OnigRegion* region, OnigOptionType option) {
   if (!in_time()) return ONIG_MISMATCH;
-  if (searched_whole(reg, use, start, range, option))
-    return real(reg, str, end, start, range, region, option);
+  if (searched_whole(use, start, range)) return real(reg, str, end, start, range, region, option);
   OnigMatchParam* whole = whole_search_param();
   if (whole != nullptr && static_cast<std::size_t>(end - start) <= kWholeSearchBytes) {
     int found = onig_search_with_param(reg, str, end, start, range, region, option, whole);
     if (found != ONIGERR_RETRY_LIMIT_IN_SEARCH_OVER) return found;
+  }
+  if (finds_longest(reg, option)) {
+    // libjq's searches run to the end of the string (a shorter range is searched whole).
+    return range == end ? longest_by_position(reg, *use, str, end, start, region, option)
+                        : real(reg, str, end, start, range, region, option);
   }
   return search_by_position(reg, str, end, start, range, region, option);
 }

@@ -185,6 +185,18 @@ TEST_CASE("Dsl.JqCost.RegularExpressionSearchesStopAtTheDeadline") {
   }
   CHECK(sku.evaluate(json(std::string(3000, 'A'))) == false);
   CHECK(sku.evaluate(json(std::string(6000, 'A') + "-1")) == true);
+  // The longest match ("l") compares the matches at every position: the same bound holds.
+  CHECK(limit_of("\"a\" * 100000 | test(\"(a|aa){0,16}[^ab]\"; \"l\")") == "time");
+  CHECK(limit_of("\"A\" * 100000 | test(\"[A-Z]+-[0-9]+$\"; \"l\")") == "time");
+  // It is the longest, the leftmost of equals, past the length searched whole too.
+  const auto padding = std::string(5000, 'x');
+  auto longest = Expression::compile("[match(\"a+|b+\"; \"l\") | [.offset, .length]]");
+  CHECK(longest.evaluate(json(padding + "ab" + "aaa" + "x" + "bbb" + "aa")) ==
+        json::parse("[[5002, 3]]"));
+  // A global match searches from each match on: the matches at each position are found once,
+  // not again at each search (20 million tries here, seconds).
+  CHECK(Expression::compile("[match(\"\"; \"gl\")] | length")
+            .evaluate(json(std::string(6000, 'a'))) == 6000);  // as libjq: "aaaa" gives 4
 }
 
 TEST_CASE("Dsl.JqCost.GlobalMatchesGoOnFromTheCharacterAfterAnEmptyMatch") {
