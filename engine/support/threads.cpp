@@ -18,14 +18,16 @@ void name_this_thread(std::string_view name) {
 }
 
 bool run_this_thread_when_idle() {
-  sched_param param{};
-  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) != 0) return false;
-  // Linux would take the idle class for the thread's disk requests too, which a disk
-  // scheduler serves only when no one else is using the disk: they keep the usual class.
+  // Linux would take the idle class for the thread's disk requests too, which a disk scheduler
+  // serves only when no one else is using the disk: they are given the usual class first, and
+  // the thread stays as it is unless they can be.
   constexpr int kCallingThread = 0;
-  (void)syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, kCallingThread,
-                IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, IOPRIO_NORM));
-  return true;
+  if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, kCallingThread,
+              IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, IOPRIO_NORM)) != 0) {
+    return false;
+  }
+  sched_param param{};
+  return pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0;
 }
 
 }  // namespace rmaflow
