@@ -22,8 +22,7 @@
 // search (`index`, `indices` on strings) are rmaflow's own here: libjq 1.6's array search leaks
 // every element it looks at, and its string search never ends on an empty string.
 // Regular expression searches (oniguruma's onig_search, which jq's regex builtins call) are
-// bounded the same way, by the deadline between start positions: see the second part of
-// jq_cost_guard.cpp.
+// bounded the same way, by the deadline between start positions: see jq_regex_guard.cpp.
 // Outside an evaluation they only forward. Tests (tests/dsl/jq_cost_tests.cpp) fail if the
 // binding ever stops taking effect.
 #pragma once

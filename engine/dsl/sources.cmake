@@ -12,6 +12,7 @@ set(RMAFLOW_DSL_SOURCES
   engine/dsl/graph_checks.cpp
   engine/dsl/jq_bounds.cpp
   engine/dsl/jq_cost_guard.cpp
+  engine/dsl/jq_regex_guard.cpp
   engine/dsl/jq_lexer.cpp
   engine/dsl/jq_watchdog.cpp
   engine/dsl/jq_references.cpp

@@ -3,6 +3,7 @@
 // cannot stop it; each must now end at once with the size limit. If the executable's definitions
 // ever stopped binding libjq's calls, these would hang or fail instead. Programs that ask for
 // many walks, each within the bound, end at the evaluation's deadline with the time limit.
+#include <dlfcn.h>
 #include <doctest/doctest.h>
 
 extern "C" {
@@ -32,6 +33,14 @@ std::string doubled(int times, std::string_view then) {
   return program;
 }
 
+// The file that defines the function found first under `name`, as libjq's calls find it.
+std::string definer_of(const char* name) {
+  Dl_info info{};
+  void* found = dlsym(RTLD_DEFAULT, name);
+  if (found == nullptr || dladdr(found, &info) == 0 || info.dli_fname == nullptr) return "";
+  return info.dli_fname;
+}
+
 const json kCostContext = {{"input", {{"rma_id", "RMA-1"}, {"n", 3}}}};
 
 std::string limit_of(const std::string& program) {
@@ -49,6 +58,21 @@ std::string limit_of(const std::string& program) {
 }
 
 }  // namespace
+
+TEST_CASE("Dsl.JqCost.LibjqsCallsFindTheExecutablesDefinitions") {
+  Dl_info self{};
+  REQUIRE(dladdr(reinterpret_cast<void*>(&definer_of), &self) != 0);
+  // Every function jq_cost_guard.cpp and jq_regex_guard.cpp define in libjq's and oniguruma's
+  // place: a linker that left one out, or did not export it, leaves the library's in its place.
+  for (const char* name :
+       {"jv_dump_string", "jv_dump_string_trunc", "jv_equal", "jv_cmp", "jv_contains", "jv_sort",
+        "jv_group", "jv_object_merge_recursive", "jv_string_concat", "jv_string_append_buf",
+        "jv_array_concat", "jv_array_indexes", "jv_string_indexes", "onig_new", "onig_free",
+        "onig_search"}) {
+    INFO(name);
+    CHECK(definer_of(name) == std::string(self.dli_fname));
+  }
+}
 
 TEST_CASE("Dsl.JqCost.WalkingBuiltinsStopAtTheBound") {
   for (std::string then :
