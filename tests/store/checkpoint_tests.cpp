@@ -41,6 +41,11 @@ struct Database {
     insert.exec();
     tx.commit();
   }
+  // Commits numbered from n + 1 until the log holds `pages`; the last one's number.
+  int commit_until(const Checkpointer& checkpointer, int pages, int n = 0) {
+    while (checkpointer.log_pages() < pages) commit(++n);
+    return n;
+  }
   int rows() { return db.execAndGet("SELECT count(*) FROM t").getInt(); }
   std::string log() const { return read_bytes(file + "-wal"); }
 
@@ -60,6 +65,9 @@ pid_t thread_named(const std::string& name) {
   return 0;
 }
 
+// The thread copies past 40 pages, a commit finishes past 20 left; no commit copies on its own.
+constexpr rmaflow::store::CheckpointLimits kThread{.pages = 40, .finish = 20, .inline_ = 100000};
+
 // A log of 40 + 20 pages of 4 KiB: SQLite's header, then each page behind its frame's header.
 constexpr long long kLaidOut = 32 + 60 * (24 + 4096);
 
@@ -67,9 +75,8 @@ constexpr long long kLaidOut = 32 + 60 * (24 + 4096);
 
 TEST_CASE("Store.Checkpoint.Issue19.TheThreadCopiesTheLogAndItStartsOver") {
   Database d;
-  Checkpointer checkpointer(d.db, d.file, {.pages = 40, .finish = 20, .inline_ = 100000});
-  int n = 0;
-  while (checkpointer.log_pages() < 40) d.commit(++n);
+  Checkpointer checkpointer(d.db, d.file, kThread);
+  int n = d.commit_until(checkpointer, 40);
   checkpointer.wait_idle();
   CHECK(checkpointer.counts().background >= 1);
   const int before = checkpointer.log_pages();
@@ -83,9 +90,8 @@ TEST_CASE("Store.Checkpoint.Issue19.TheThreadCopiesTheLogAndItStartsOver") {
 
 TEST_CASE("Store.Checkpoint.Issue19.TheThreadGivesWayToEveryOtherThreadButNotOnTheDisk") {
   Database d;
-  Checkpointer checkpointer(d.db, d.file, {.pages = 40, .finish = 20, .inline_ = 100000});
-  int n = 0;
-  while (checkpointer.log_pages() < 40) d.commit(++n);
+  Checkpointer checkpointer(d.db, d.file, kThread);
+  d.commit_until(checkpointer, 40);
   checkpointer.wait_idle();
   REQUIRE(checkpointer.counts().background >= 1);  // the thread has run: it set itself up
 
@@ -100,15 +106,14 @@ TEST_CASE("Store.Checkpoint.Issue19.TheThreadGivesWayToEveryOtherThreadButNotOnT
 
 TEST_CASE("Store.Checkpoint.Issue19.WhatTheThreadLeftTheNextCommitCopies") {
   Database d;
-  Checkpointer checkpointer(d.db, d.file, {.pages = 40, .finish = 20, .inline_ = 100000});
-  int n = 0;
-  while (checkpointer.log_pages() < 30) d.commit(++n);
+  Checkpointer checkpointer(d.db, d.file, kThread);
+  int n = d.commit_until(checkpointer, 30);
   // A reader at this point keeps the thread from copying the commits after it, as commits
   // made while the thread copies are left over.
   SQLite::Database reader(d.file, SQLite::OPEN_READONLY);
   std::optional<SQLite::Transaction> reading(std::in_place, reader);
   CHECK(reader.execAndGet("SELECT count(*) FROM t").getInt() == n);
-  while (checkpointer.log_pages() < 40) d.commit(++n);
+  n = d.commit_until(checkpointer, 40, n);
   checkpointer.wait_idle();
   CHECK(checkpointer.counts().background >= 1);
   reading.reset();  // rolled back: the reader is gone
@@ -143,7 +148,7 @@ TEST_CASE("Store.Checkpoint.Issue19.ALogTheThreadDoesNotKeepUpWithIsBoundedByThe
 
 TEST_CASE("Store.Checkpoint.Issue19.OnceItIsGoneSQLitesOwnCheckpointIsBack") {
   Database d;
-  { Checkpointer checkpointer(d.db, d.file, {.pages = 40, .finish = 20, .inline_ = 100000}); }
+  { Checkpointer checkpointer(d.db, d.file, kThread); }
   for (int n = 1; n <= 200; ++n) d.commit(n);
   // Checkpointed every 40 pages, the log file never grew much past them; without a
   // checkpoint it would hold 200 pages and more.
@@ -157,7 +162,7 @@ TEST_CASE("Store.Checkpoint.Issue19.TheLogIsLaidOutPastItsEndOnly") {
   const std::string before = d.log();
   REQUIRE(before.size() > 5 * 4096);
 
-  Checkpointer checkpointer(d.db, d.file, {.pages = 40, .finish = 20, .inline_ = 100000});
+  Checkpointer checkpointer(d.db, d.file, kThread);
   {
     SQLite::Transaction tx(d.db, SQLite::TransactionBehavior::IMMEDIATE);
     checkpointer.lay_out_log();
