@@ -27,9 +27,10 @@
 // not keep the answers: oniguruma then misses matches that its search for a required literal would
 // find past the range.) A pattern compiled to find the longest match (jq's "l" flag) compares the
 // matches at every start position: one at a time, the longest, the leftmost of equals, as
-// oniguruma answers, worked out once for the successive searches of a global match. A pattern
-// with `\G`, which matches where a search starts, is searched whole. Outside an evaluation the
-// calls only forward.
+// oniguruma answers, worked out once for the successive searches of a global match. `\G`, which
+// matches where a search started, is told not to hold at the positions after it
+// (ONIG_OPTION_NOT_BEGIN_POSITION: onig_match takes the position it tries for the search's
+// start). Outside an evaluation the calls only forward.
 namespace rmaflow::dsl {
 
 namespace {
@@ -41,8 +42,8 @@ constexpr unsigned long kWholeSearchRetries = 1ul << 22;
 // For a pattern that finds the longest match, searched a position at a time: the longest match
 // at each start position of one string from `from` on, worked out once for all the searches of
 // a global match (jq's "gl"), each of which would otherwise try every position to the end
-// again. The match at a position does not depend on where a search started (`\G` aside, which
-// is searched whole).
+// again. These are the matches where `\G` does not hold, which do not depend on where a search
+// started; the search's own start is tried apart.
 struct LongestMatches {
   const OnigUChar* str = nullptr;
   const OnigUChar* end = nullptr;
@@ -58,13 +59,12 @@ struct LongestMatches {
   }
 };
 
-// What this thread knows of a pattern libjq compiled: whether it matches where a search starts
-// (`\G`), the last empty match it found (in which string, where), and its longest matches.
+// What this thread knows of a pattern libjq compiled: the last empty match it found (in which
+// string, where), and its longest matches.
 // libjq compiles a pattern, searches with it and frees it within one builtin call, on one
 // thread, on one string.
 struct PatternUse {
   OnigRegex reg;
-  bool anchored_at_start;
   const OnigUChar* str = nullptr;
   const OnigUChar* empty_at = nullptr;
   LongestMatches longest{};
@@ -77,20 +77,16 @@ PatternUse* use_of(OnigRegex reg) {
   return nullptr;
 }
 
-// Whether a pattern's text holds `\G` (conservatively: inside a class too).
-bool names_search_start(const OnigUChar* p, const OnigUChar* end) {
-  bool escaped = false;
-  for (; p < end; ++p) {
-    if (escaped && *p == 'G') return true;
-    escaped = !escaped && *p == '\\';
-  }
-  return false;
-}
-
 // Whether a search must run whole, as oniguruma runs it.
 bool searched_whole(const PatternUse* use, const OnigUChar* start, const OnigUChar* range) {
   if (range < start) return true;  // a backward search; libjq searches forward only
-  return use == nullptr || use->anchored_at_start;
+  return use == nullptr;
+}
+
+// onig_match's option at `at` for a search from `start`: `\G` holds at the search's start only.
+// (onig_match takes its own start for the search's.)
+OnigOptionType at_position(OnigOptionType option, const OnigUChar* at, const OnigUChar* start) {
+  return at == start ? option : option | ONIG_OPTION_NOT_BEGIN_POSITION;
 }
 
 bool finds_longest(OnigRegex reg, OnigOptionType option) {
@@ -149,17 +145,17 @@ int search_by_position(OnigRegex reg, const OnigUChar* str, const OnigUChar* end
                        OnigOptionType option) {
   for (const OnigUChar* at = start;; at = character_at(at + 1, end)) {
     if (!in_time()) return ONIG_MISMATCH;
-    int matched = onig_match(reg, str, end, at, region, option);
+    int matched = onig_match(reg, str, end, at, region, at_position(option, at, start));
     if (matched >= 0) return static_cast<int>(at - str);
     if (matched != ONIG_MISMATCH) return matched;  // an error: oniguruma's limit, memory
     if (at >= range) return ONIG_MISMATCH;
   }
 }
 
-// The longest match at every start position from `start` to the end, for `use`'s cache
-// (LongestMatches), the positions tried from the last back. False, the cache left empty, when
-// the deadline passed or oniguruma failed (`failure`: its error, or ONIG_MISMATCH past the
-// deadline).
+// The longest match at every start position from `start` to the end, `\G` held at none of
+// them, for `use`'s cache (LongestMatches), the positions tried from the last back. False, the
+// cache left empty, when the deadline passed or oniguruma failed (`failure`: its error, or
+// ONIG_MISMATCH past the deadline).
 bool find_longest_matches(OnigRegex reg, PatternUse& use, const OnigUChar* str,
                           const OnigUChar* end, const OnigUChar* start, OnigOptionType option,
                           int& failure) {
@@ -184,8 +180,8 @@ bool find_longest_matches(OnigRegex reg, PatternUse& use, const OnigUChar* str,
       }
       // Told to find the longest match (by the option, not the pattern's), onig_match
       // answers its length at this position.
-      int matched =
-          onig_match(reg, str, end, start + i, trial.get(), option | ONIG_OPTION_FIND_LONGEST);
+      int matched = onig_match(reg, str, end, start + i, trial.get(),
+                               option | ONIG_OPTION_FIND_LONGEST | ONIG_OPTION_NOT_BEGIN_POSITION);
       if (matched >= 0 && matched >= longest) {  // from the last back: the leftmost of equals
         longest = matched;
         found = static_cast<int>(i);
@@ -211,11 +207,20 @@ int longest_by_position(OnigRegex reg, PatternUse& use, const OnigUChar* str, co
   }
   const LongestMatches& cache = use.longest;
   const int best = cache.best[static_cast<std::size_t>(start - cache.from)];
-  if (best < 0) return ONIG_MISMATCH;
-  const OnigUChar* at = cache.from + best;
+  const OnigOptionType longest = option | ONIG_OPTION_FIND_LONGEST;
+  // At the search's start, where `\G` holds too: its match wins from one as long further on.
+  int here = onig_match(reg, str, end, start, region, longest);
+  if (here < 0 && here != ONIG_MISMATCH) return here;  // an error: oniguruma's limit, memory
+  const OnigUChar* at = best < 0 ? nullptr : cache.from + best;
+  if (at == nullptr || at == start) return here >= 0 ? static_cast<int>(start - str) : here;
   // Once more, for its groups.
-  int matched = onig_match(reg, str, end, at, region, option | ONIG_OPTION_FIND_LONGEST);
-  if (matched < 0) return matched;
+  int there = onig_match(reg, str, end, at, region, at_position(longest, at, start));
+  if (there < 0) return there;
+  if (here >= there) {
+    here = onig_match(reg, str, end, start, region, longest);
+    if (here < 0) return here;
+    return static_cast<int>(start - str);
+  }
   return static_cast<int>(at - str);
 }
 
@@ -252,8 +257,7 @@ int onig_new(OnigRegex* reg, const OnigUChar* pattern, const OnigUChar* pattern_
   if (made == ONIG_NORMAL) {
     // A pattern freed on another thread may have left a record of the same address here.
     std::erase_if(rmaflow::dsl::t_patterns, [&](const auto& use) { return use.reg == *reg; });
-    rmaflow::dsl::t_patterns.push_back(
-        {*reg, rmaflow::dsl::names_search_start(pattern, pattern_end)});
+    rmaflow::dsl::t_patterns.push_back({*reg});
   }
   return made;
 }

@@ -212,6 +212,9 @@ TEST_CASE("Dsl.JqCost.RegularExpressionSearchesStopAtTheDeadline") {
   // The longest match ("l") compares the matches at every position: the same bound holds.
   CHECK(limit_of("\"a\" * 100000 | test(\"(a|aa){0,16}[^ab]\"; \"l\")") == "time");
   CHECK(limit_of("\"A\" * 100000 | test(\"[A-Z]+-[0-9]+$\"; \"l\")") == "time");
+  // `\G` (where the search started) holds at the first position only: the bound holds too.
+  CHECK(limit_of(R"("a" * 100000 | test("\\Gz|(a|aa){0,16}[^ab]"))") == "time");
+  CHECK(limit_of(R"("a" * 100000 | test("\\Gz|(a|aa){0,16}[^ab]"; "l"))") == "time");
   // It is the longest, the leftmost of equals, past the length searched whole too.
   const auto padding = std::string(5000, 'x');
   auto longest = Expression::compile("[match(\"a+|b+\"; \"l\") | [.offset, .length]]");
@@ -311,6 +314,8 @@ TEST_CASE("Dsl.JqCost.RegularExpressionsAnswerAsJqDoes") {
                                              "(a|b)*c",
                                              "\\Ga",
                                              "\\G.",
+                                             "\\Gx|c1",
+                                             "(?<=\\G)a|1",
                                              "\u20ac\U0001d11e|\n ",
                                              "[^ab]{2}",
                                              "(?<n>x)|(?<m>1)",
@@ -345,5 +350,5 @@ TEST_CASE("Dsl.JqCost.RegularExpressionsAnswerAsJqDoes") {
     }
   }
   jq_teardown(&jq);
-  CHECK(compared == 6 * 16 * 6);
+  CHECK(compared == 6 * 18 * 6);
 }
