@@ -135,6 +135,7 @@ struct Emitted {
   jv value = jv_invalid();
   bool overrun = false;
   bool late = false;
+  bool full = false;
   // Set for the evaluation running: how to halt it, and its limits.
   std::uint64_t ticket = 0;
   const dsl::JqCostScope* cost = nullptr;
@@ -151,6 +152,7 @@ void on_emit(void* data, jv value) {
   emitted->value = value;
   emitted->overrun = emitted->cost->overrun();
   emitted->late = emitted->cost->late();
+  emitted->full = emitted->cost->full();
   dsl::JqWatchdog::instance().halt(emitted->ticket);
 }
 
@@ -381,12 +383,14 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
   jq_start(jq, dsl::to_jv(input), 0);
   auto& watchdog = dsl::JqWatchdog::instance();
   auto ticket = watchdog.arm(jq, deadline);
+  cost.watched_as(ticket);
   Emitted& emitted = impl_->emitted;
   emitted.ticket = ticket;
   emitted.cost = &cost;
   jv out = jq_next(jq);
   bool timed_out = watchdog.disarm(ticket) || cost.late();
   bool overrun = cost.overrun();
+  bool full = cost.full();
   emitted.cost = nullptr;
   if (emitted.any) {  // a wrapped program's first output, and the limits as they stood then
     jv_free(out);
@@ -394,11 +398,15 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
     emitted.any = false;
     timed_out = emitted.late;
     overrun = emitted.overrun;
+    full = emitted.full;
   }
   nlohmann::json result;
   std::string failure;
   const char* limit = nullptr;
-  if (overrun) {
+  if (full) {
+    jv_free(out);
+    limit = "memory";
+  } else if (overrun) {
     jv_free(out);
     limit = "size";
   } else if (timed_out) {
@@ -431,16 +439,17 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
   // Where the expression is written, ahead of what went wrong: "<origin>: jq expression ...".
   std::string where = impl_->origin.empty() ? "" : impl_->origin + ": ";
   if (limit != nullptr) {
-    std::string what = overrun
-                           ? fmt::format("built a value too large for jq's builtins (over {} bytes "
-                                         "written out, or over {} levels deep)",
-                                         dsl::kWalkUnits, dsl::kWalkDepth)
-                       : std::string_view(limit) == "time"
-                           ? fmt::format("ran longer than {} ms", kExpressionTimeLimit.count())
-                       : std::string_view(limit) == "size"
-                           ? fmt::format("gave a result larger than {} bytes", kExpressionResultBytes)
-                           : fmt::format("gave a result nested deeper than {} levels",
-                                         kExpressionResultDepth);
+    std::string what =
+        full      ? fmt::format("held more than {} MiB at once", dsl::kEvaluationBytes >> 20)
+        : overrun ? fmt::format(
+                        "built a value too large for jq's builtins (over {} bytes "
+                        "written out, or over {} levels deep)",
+                        dsl::kWalkUnits, dsl::kWalkDepth)
+        : std::string_view(limit) == "time"
+            ? fmt::format("ran longer than {} ms", kExpressionTimeLimit.count())
+        : std::string_view(limit) == "size"
+            ? fmt::format("gave a result larger than {} bytes", kExpressionResultBytes)
+            : fmt::format("gave a result nested deeper than {} levels", kExpressionResultDepth);
     throw ExpressionLimitError(
         limit, fmt::format("{}jq expression \"{}\" {}", where, quote_utf8(impl_->source), what),
         !where.empty());

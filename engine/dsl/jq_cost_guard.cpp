@@ -3,12 +3,28 @@
 #include "engine/dsl/jq_cost_guard.hpp"
 
 #include <dlfcn.h>
+#include <malloc.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 
 #include "engine/dsl/jq_guard_shared.hpp"
+#include "engine/dsl/jq_watchdog.hpp"
+
+// libjq's allocator (its jv_alloc.h, which libjq-dev does not install). Every block of its
+// values and of its interpreter's stacks comes from these.
+extern "C" {
+void* jv_mem_alloc(size_t size);
+void* jv_mem_alloc_unguarded(size_t size);
+void* jv_mem_calloc(size_t count, size_t size);
+void* jv_mem_calloc_unguarded(size_t count, size_t size);
+char* jv_mem_strdup(const char* s);
+char* jv_mem_strdup_unguarded(const char* s);
+void jv_mem_free(void* block);
+void* jv_mem_realloc(void* block, size_t size);
+}
 
 namespace rmaflow::dsl {
 
@@ -18,17 +34,38 @@ struct GuardState {
   bool active = false;   // inside a JqCostScope
   bool overrun = false;  // a builtin was refused a value too large
   bool late = false;     // a builtin was refused after the deadline
+  bool full = false;     // the evaluation came to hold more than kEvaluationBytes
   int inside = 0;        // guarded calls on the stack: only the outermost one measures
   unsigned inner = 0;    // nested calls made, of those that look at the clock now and then
   std::chrono::steady_clock::time_point deadline;
+  std::uint64_t watch = 0;  // the watchdog's ticket for the evaluation (0: not yet armed)
+  // libjq's blocks allocated since the scope began, less those freed, by their usable size.
+  std::int64_t held = 0;
 };
 thread_local GuardState g_guard;
 
 // in_time(), reading the clock once in 1024 calls: for calls too many and too cheap to read it
 // each time.
 bool in_time_now_and_then() {
-  if ((++g_guard.inner & 1023u) != 0) return !g_guard.overrun && !g_guard.late;
+  if ((++g_guard.inner & 1023u) != 0) return !g_guard.overrun && !g_guard.late && !g_guard.full;
   return in_time();
+}
+
+// Counts a block of libjq's allocated (`sign` 1) or about to be freed (-1) during an
+// evaluation; past kEvaluationBytes held, halts the evaluation at its next instruction.
+void count_block(void* block, int sign) {
+  if (!g_guard.active || block == nullptr) return;
+  g_guard.held += sign * static_cast<std::int64_t>(malloc_usable_size(block));
+  if (g_guard.full || g_guard.held <= static_cast<std::int64_t>(kEvaluationBytes)) return;
+  g_guard.full = true;
+  if (g_guard.watch != 0) JqWatchdog::instance().halt(g_guard.watch);
+}
+
+// `block`, just allocated by libjq, counted.
+template <typename Block>
+Block* counted(Block* block) {
+  count_block(block, 1);
+  return block;
 }
 
 // The outermost guarded call of an evaluation, for as long as it runs.
@@ -42,7 +79,7 @@ class Measured {
   // False (and the evaluation marked) when this call must not walk `a` and `b`.
   bool allows(jv a, jv b = jv_null()) const {
     if (!g_guard.active) return true;
-    if (g_guard.overrun || g_guard.late) return false;
+    if (g_guard.overrun || g_guard.late || g_guard.full) return false;
     if (!measures_) return true;
     if (!in_time()) return false;
     std::size_t units = kWalkUnits;
@@ -58,7 +95,7 @@ class Measured {
 // False (and the evaluation marked) when a built string or array would pass `bound`.
 bool may_build(std::size_t length, std::size_t bound) {
   if (!g_guard.active) return true;
-  if (!g_guard.overrun && length <= bound) return true;
+  if (!g_guard.overrun && !g_guard.full && length <= bound) return true;
   g_guard.overrun = true;
   return false;
 }
@@ -85,7 +122,7 @@ bool guarding() {
 }
 
 bool in_time() {
-  if (g_guard.overrun || g_guard.late) return false;
+  if (g_guard.overrun || g_guard.late || g_guard.full) return false;
   if (std::chrono::steady_clock::now() <= g_guard.deadline) return true;
   g_guard.late = true;
   return false;
@@ -101,7 +138,12 @@ void* next_definition(const char* name) {
 }
 
 JqCostScope::JqCostScope(std::chrono::steady_clock::time_point deadline) {
-  g_guard = GuardState{true, false, false, 0, 0, deadline};
+  g_guard = GuardState{.active = true, .deadline = deadline};
+}
+
+void JqCostScope::watched_as(std::uint64_t ticket) {
+  g_guard.watch = ticket;
+  if (g_guard.full) JqWatchdog::instance().halt(ticket);
 }
 
 JqCostScope::~JqCostScope() {
@@ -114,6 +156,10 @@ bool JqCostScope::overrun() const {
 
 bool JqCostScope::late() const {
   return g_guard.late;
+}
+
+bool JqCostScope::full() const {
+  return g_guard.full;
 }
 
 bool jv_within(jv value, std::size_t units) {
@@ -306,6 +352,52 @@ jv jv_string_indexes(jv j, jv k) {
   jv_free(j);
   jv_free(k);
   return jv_array();
+}
+
+// libjq's allocator: each block counted against the evaluation's memory (count_block).
+void* jv_mem_alloc(size_t size) {
+  RMAFLOW_NEXT_DEFINITION(jv_mem_alloc);
+  return rmaflow::dsl::counted(real(size));
+}
+
+void* jv_mem_alloc_unguarded(size_t size) {
+  RMAFLOW_NEXT_DEFINITION(jv_mem_alloc_unguarded);
+  return rmaflow::dsl::counted(real(size));
+}
+
+void* jv_mem_calloc(size_t count, size_t size) {
+  RMAFLOW_NEXT_DEFINITION(jv_mem_calloc);
+  return rmaflow::dsl::counted(real(count, size));
+}
+
+void* jv_mem_calloc_unguarded(size_t count, size_t size) {
+  RMAFLOW_NEXT_DEFINITION(jv_mem_calloc_unguarded);
+  return rmaflow::dsl::counted(real(count, size));
+}
+
+char* jv_mem_strdup(const char* s) {
+  RMAFLOW_NEXT_DEFINITION(jv_mem_strdup);
+  return rmaflow::dsl::counted(real(s));
+}
+
+char* jv_mem_strdup_unguarded(const char* s) {
+  RMAFLOW_NEXT_DEFINITION(jv_mem_strdup_unguarded);
+  return rmaflow::dsl::counted(real(s));
+}
+
+void jv_mem_free(void* block) {
+  RMAFLOW_NEXT_DEFINITION(jv_mem_free);
+  rmaflow::dsl::count_block(block, -1);
+  real(block);
+}
+
+void* jv_mem_realloc(void* block, size_t size) {
+  RMAFLOW_NEXT_DEFINITION(jv_mem_realloc);
+  rmaflow::dsl::count_block(block, -1);
+  void* moved = real(block, size);
+  // On failure libjq's realloc ends the process; the block stays as it was otherwise.
+  rmaflow::dsl::count_block(moved, 1);
+  return moved;
 }
 
 }  // extern "C"

@@ -23,12 +23,19 @@
 // every element it looks at, and its string search never ends on an empty string.
 // Regular expression searches (oniguruma's onig_search, which jq's regex builtins call) are
 // bounded the same way, by the deadline between start positions: see jq_regex_guard.cpp.
+// An evaluation's memory is bounded too: rmaflow defines libjq's allocator functions
+// (jv_mem_alloc and the rest), and during an evaluation counts the blocks they hand out and take
+// back. Once it holds more than kEvaluationBytes, the evaluation is halted at jq's next
+// instruction and refused with the "memory" limit; the builtins refuse from then on. A builtin
+// runs to its end, so what it builds in one go is bounded by the limits above, and many quick
+// copies (`[range(1e5) | $s | ascii_downcase]` on a string of megabytes) by this one.
 // Outside an evaluation they only forward. Tests (tests/dsl/jq_cost_tests.cpp) fail if the
 // binding ever stops taking effect.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 extern "C" {
 #include <jv.h>
@@ -45,6 +52,9 @@ inline constexpr std::size_t kWalkDepth = 1000;
 // `string * n`: each holds its memory for real, and every step copies it.
 inline constexpr std::size_t kBuiltBytes = kWalkUnits;
 inline constexpr std::size_t kBuiltElements = kWalkUnits / 8;
+// What one evaluation may hold at once in libjq's blocks (its values, its interpreter's stacks),
+// beyond what it held as it began.
+inline constexpr std::size_t kEvaluationBytes = std::size_t{256} << 20;
 
 // The guard for this thread's evaluation, from construction to destruction. Not nested.
 class JqCostScope {
@@ -58,6 +68,10 @@ class JqCostScope {
   bool overrun() const;
   // A builtin was refused because the deadline had passed.
   bool late() const;
+  // The evaluation came to hold more than kEvaluationBytes (and was halted).
+  bool full() const;
+  // The evaluation is armed with the watchdog as `ticket`: halted through it when full.
+  void watched_as(std::uint64_t ticket);
 };
 
 // True when `value` (borrowed) costs at most `units` and nests at most kWalkDepth levels. Stops

@@ -31,7 +31,8 @@ class ExpressionError : public Error {
 // Raised when an evaluation passes one of the limits every evaluation runs within (see
 // docs/dsl.md, Limits): it ran longer than kExpressionTimeLimit ("time"), or its result holds
 // more than kExpressionResultBytes ("size") or nests deeper than kExpressionResultDepth
-// ("depth"). The engine fails the step with the non-retryable error ExpressionLimit.
+// ("depth"), or it came to hold more than 256 MiB at once ("memory"). The engine fails the step
+// with the non-retryable error ExpressionLimit.
 class ExpressionLimitError : public ExpressionError {
  public:
   ExpressionLimitError(std::string limit, const std::string& message, bool placed = false)

@@ -10,11 +10,14 @@ extern "C" {
 #include <jq.h>
 }
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "engine/dsl/jq_cost_guard.hpp"
+#include "engine/dsl/jq_watchdog.hpp"
 #include "rmaflow/expression.hpp"
 
 using nlohmann::json;
@@ -47,8 +50,9 @@ std::string limit_of(const std::string& program) {
   try {
     Expression::compile(program).evaluate(kCostContext);
   } catch (const ExpressionLimitError& error) {
-    std::string says = error.limit() == std::string("time") ? "ran longer than 1000 ms"
-                                                            : "too large for jq's builtins";
+    std::string says = error.limit() == std::string("time")     ? "ran longer than 1000 ms"
+                       : error.limit() == std::string("memory") ? "held more than 256 MiB at once"
+                                                                : "too large for jq's builtins";
     CHECK(std::string(error.what()).find(says) != std::string::npos);
     return error.limit();
   } catch (const ExpressionError& error) {
@@ -64,11 +68,30 @@ TEST_CASE("Dsl.JqCost.LibjqsCallsFindTheExecutablesDefinitions") {
   REQUIRE(dladdr(reinterpret_cast<void*>(&definer_of), &self) != 0);
   // Every function jq_cost_guard.cpp and jq_regex_guard.cpp define in libjq's and oniguruma's
   // place: a linker that left one out, or did not export it, leaves the library's in its place.
-  for (const char* name :
-       {"jv_dump_string", "jv_dump_string_trunc", "jv_equal", "jv_cmp", "jv_contains", "jv_sort",
-        "jv_group", "jv_object_merge_recursive", "jv_string_concat", "jv_string_append_buf",
-        "jv_array_concat", "jv_array_indexes", "jv_string_indexes", "onig_new", "onig_free",
-        "onig_search"}) {
+  for (const char* name : {"jv_dump_string",
+                           "jv_dump_string_trunc",
+                           "jv_equal",
+                           "jv_cmp",
+                           "jv_contains",
+                           "jv_sort",
+                           "jv_group",
+                           "jv_object_merge_recursive",
+                           "jv_string_concat",
+                           "jv_string_append_buf",
+                           "jv_array_concat",
+                           "jv_array_indexes",
+                           "jv_string_indexes",
+                           "jv_mem_alloc",
+                           "jv_mem_alloc_unguarded",
+                           "jv_mem_calloc",
+                           "jv_mem_calloc_unguarded",
+                           "jv_mem_strdup",
+                           "jv_mem_strdup_unguarded",
+                           "jv_mem_realloc",
+                           "jv_mem_free",
+                           "onig_new",
+                           "onig_free",
+                           "onig_search"}) {
     INFO(name);
     CHECK(definer_of(name) == std::string(self.dli_fname));
   }
@@ -168,6 +191,43 @@ TEST_CASE("Dsl.JqCost.BuiltStringsAndArraysStopAtTheBound") {
   CHECK(limit_of(".input.rma_id | . + . | . + . | . + . | . + . | . + . | . + . | . + . | . + . "
                  "| . + . | . + . | . + . | . + . | . + . | . + . | . + . | . + . | . + . | . + . "
                  "| . + . | . + . | . + . | length") == "size");
+}
+
+TEST_CASE("Dsl.JqCost.AnEvaluationHoldsAtMost256MiB") {
+  // A string of 2^n bytes, doubled n times from one letter, each copy within the bounds above.
+  auto bytes_2_to_the = [](int n) {
+    std::string program = "\"x\"";
+    for (int i = 0; i < n; ++i) program += " | . + .";
+    return program + " | . as $s";
+  };
+  // Copies of 8 MiB, each within the bounds above, all kept: refused past 256 MiB, long before
+  // the deadline (it copies about 30 of the 100,000 asked for).
+  CHECK(limit_of(bytes_2_to_the(22) + " | [range(100000) | $s + $s] | length") == "memory");
+  // What is freed is counted out: 40 copies of 8 MiB, each dropped once measured.
+  CHECK(Expression::compile(bytes_2_to_the(22) + " | [range(40) | $s + $s | length] | add")
+            .evaluate(kCostContext) == 40 * 8388608);
+  // Halted by the guard, whatever the deadline: a builtin no bound above refuses (an array of
+  // 2^20 numbers from a string of 2^20 letters, 16 MiB), asked for 40 times (640 MiB).
+  jq_state* jq = jq_init();
+  REQUIRE(jq_compile(jq, (bytes_2_to_the(20) + " | [range(40) | $s | explode] | length").c_str()));
+  {
+    const auto far = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    rmaflow::dsl::JqCostScope cost(far);
+    jq_start(jq, jv_null(), 0);
+    auto& watchdog = rmaflow::dsl::JqWatchdog::instance();
+    const auto ticket = watchdog.arm(jq, far);
+    cost.watched_as(ticket);
+    jv out = jq_next(jq);
+    CHECK_FALSE(jv_is_valid(out));
+    CHECK(jq_halted(jq));
+    CHECK(cost.full());
+    CHECK(watchdog.disarm(ticket));
+    jv_free(out);
+  }
+  jq_teardown(&jq);
+  // And the next evaluation starts from nothing held.
+  CHECK(Expression::compile(bytes_2_to_the(22) + " | $s | length").evaluate(kCostContext) ==
+        4194304);
 }
 
 TEST_CASE("Dsl.JqCost.OrdinaryWorkIsUntouched") {
