@@ -44,10 +44,15 @@ struct GuardState {
 };
 thread_local GuardState g_guard;
 
+// The evaluation has been refused (too large, too late or too much held): every builtin refuses.
+bool refused() {
+  return g_guard.overrun || g_guard.late || g_guard.full;
+}
+
 // in_time(), reading the clock once in 1024 calls: for calls too many and too cheap to read it
 // each time.
 bool in_time_now_and_then() {
-  if ((++g_guard.inner & 1023u) != 0) return !g_guard.overrun && !g_guard.late && !g_guard.full;
+  if ((++g_guard.inner & 1023u) != 0) return !refused();
   return in_time();
 }
 
@@ -79,7 +84,7 @@ class Measured {
   // False (and the evaluation marked) when this call must not walk `a` and `b`.
   bool allows(jv a, jv b = jv_null()) const {
     if (!g_guard.active) return true;
-    if (g_guard.overrun || g_guard.late || g_guard.full) return false;
+    if (refused()) return false;
     if (!measures_) return true;
     if (!in_time()) return false;
     std::size_t units = kWalkUnits;
@@ -95,7 +100,8 @@ class Measured {
 // False (and the evaluation marked) when a built string or array would pass `bound`.
 bool may_build(std::size_t length, std::size_t bound) {
   if (!g_guard.active) return true;
-  if (!g_guard.overrun && !g_guard.full && length <= bound) return true;
+  if (refused()) return false;
+  if (length <= bound) return true;
   g_guard.overrun = true;
   return false;
 }
@@ -122,7 +128,7 @@ bool guarding() {
 }
 
 bool in_time() {
-  if (g_guard.overrun || g_guard.late || g_guard.full) return false;
+  if (refused()) return false;
   if (std::chrono::steady_clock::now() <= g_guard.deadline) return true;
   g_guard.late = true;
   return false;
