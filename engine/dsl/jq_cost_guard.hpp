@@ -28,7 +28,7 @@
 // back. Once it holds more than kEvaluationBytes, the evaluation is halted at jq's next
 // instruction and refused with the "memory" limit; the builtins refuse from then on. A builtin
 // runs to its end, so what it builds in one go is bounded by the limits above, and many quick
-// copies (`[range(1e5) | $s | ascii_downcase]` on a string of megabytes) by this one.
+// copies (`[range(1e5) | $s + $s]` on a string of megabytes) by this one.
 // Outside an evaluation they only forward. Tests (tests/dsl/jq_cost_tests.cpp) fail if the
 // binding ever stops taking effect.
 #pragma once
