@@ -34,13 +34,14 @@ struct GuardState {
   bool active = false;   // inside a JqCostScope
   bool overrun = false;  // a builtin was refused a value too large
   bool late = false;     // a builtin was refused after the deadline
-  bool full = false;     // the evaluation came to hold more than kEvaluationBytes
+  bool full = false;     // the evaluation came to hold more than `bound`
   int inside = 0;        // guarded calls on the stack: only the outermost one measures
   unsigned inner = 0;    // nested calls made, of those that look at the clock now and then
   std::chrono::steady_clock::time_point deadline;
   std::uint64_t watch = 0;  // the watchdog's ticket for the evaluation (0: not yet armed)
   // libjq's blocks allocated since the scope began, less those freed, by their usable size.
   std::int64_t held = 0;
+  std::int64_t bound = 0;  // what `held` may reach
 };
 thread_local GuardState g_guard;
 
@@ -57,11 +58,11 @@ bool in_time_now_and_then() {
 }
 
 // Counts a block of libjq's allocated (`sign` 1) or about to be freed (-1) during an
-// evaluation; past kEvaluationBytes held, halts the evaluation at its next instruction.
+// evaluation; past its bound, halts the evaluation at its next instruction.
 void count_block(void* block, int sign) {
   if (!g_guard.active || block == nullptr) return;
   g_guard.held += sign * static_cast<std::int64_t>(malloc_usable_size(block));
-  if (g_guard.full || g_guard.held <= static_cast<std::int64_t>(kEvaluationBytes)) return;
+  if (g_guard.full || g_guard.held <= g_guard.bound) return;
   g_guard.full = true;
   if (g_guard.watch != 0) JqWatchdog::instance().halt(g_guard.watch);
 }
@@ -143,8 +144,9 @@ void* next_definition(const char* name) {
   return found;
 }
 
-JqCostScope::JqCostScope(std::chrono::steady_clock::time_point deadline) {
-  g_guard = GuardState{.active = true, .deadline = deadline};
+JqCostScope::JqCostScope(std::chrono::steady_clock::time_point deadline, std::size_t held_bytes) {
+  g_guard = GuardState{
+      .active = true, .deadline = deadline, .bound = static_cast<std::int64_t>(held_bytes)};
 }
 
 void JqCostScope::watched_as(std::uint64_t ticket) {

@@ -59,7 +59,9 @@ inline constexpr std::size_t kEvaluationBytes = std::size_t{256} << 20;
 // The guard for this thread's evaluation, from construction to destruction. Not nested.
 class JqCostScope {
  public:
-  explicit JqCostScope(std::chrono::steady_clock::time_point deadline);
+  // `held_bytes`: what the evaluation may hold at once (kEvaluationBytes but in tests).
+  explicit JqCostScope(std::chrono::steady_clock::time_point deadline,
+                       std::size_t held_bytes = kEvaluationBytes);
   ~JqCostScope();
   JqCostScope(const JqCostScope&) = delete;
   JqCostScope& operator=(const JqCostScope&) = delete;
@@ -68,7 +70,7 @@ class JqCostScope {
   bool overrun() const;
   // A builtin was refused because the deadline had passed.
   bool late() const;
-  // The evaluation came to hold more than kEvaluationBytes (and was halted).
+  // The evaluation came to hold more than its bound (and was halted).
   bool full() const;
   // The evaluation is armed with the watchdog as `ticket`: halted through it when full.
   void watched_as(std::uint64_t ticket);

@@ -12,6 +12,7 @@ extern "C" {
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -193,38 +194,62 @@ TEST_CASE("Dsl.JqCost.BuiltStringsAndArraysStopAtTheBound") {
                  "| . + . | . + . | . + . | length") == "size");
 }
 
-TEST_CASE("Dsl.JqCost.AnEvaluationHoldsAtMost256MiB") {
-  // A string of 2^n bytes, doubled n times from one letter, each copy within the bounds above.
-  auto bytes_2_to_the = [](int n) {
-    std::string program = "\"x\"";
-    for (int i = 0; i < n; ++i) program += " | . + .";
-    return program + " | . as $s";
-  };
-  // Copies of 8 MiB, each within the bounds above, all kept: refused past 256 MiB, long before
-  // the deadline (it copies about 30 of the 100,000 asked for).
-  CHECK(limit_of(bytes_2_to_the(22) + " | [range(100000) | $s + $s] | length") == "memory");
-  // What is freed is counted out: 40 copies of 8 MiB, each dropped once measured.
-  CHECK(Expression::compile(bytes_2_to_the(22) + " | [range(40) | $s + $s | length] | add")
-            .evaluate(kCostContext) == 40 * 8388608);
-  // Halted by the guard, whatever the deadline: a builtin no bound above refuses (an array of
-  // 2^20 numbers from a string of 2^20 letters, 16 MiB), asked for 40 times (640 MiB).
+namespace {
+
+// A string of 2^n bytes as $s, doubled n times from one letter, each copy within the bounds.
+std::string bytes_2_to_the(int n) {
+  std::string program = "\"x\"";
+  for (int i = 0; i < n; ++i) program += " | . + .";
+  return program + " | . as $s";
+}
+
+// What `program` gave, run by libjq under a JqCostScope that lets it hold `bytes`, its deadline
+// far off: its number (none when it was halted), and whether the guard halted it.
+struct HeldRun {
+  std::optional<double> number;
+  bool halted = false;
+  bool full = false;
+};
+HeldRun run_holding(const std::string& program, std::size_t bytes) {
   jq_state* jq = jq_init();
-  REQUIRE(jq_compile(jq, (bytes_2_to_the(20) + " | [range(40) | $s | explode] | length").c_str()));
+  REQUIRE(jq_compile(jq, program.c_str()) != 0);
+  HeldRun run;
   {
     const auto far = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-    rmaflow::dsl::JqCostScope cost(far);
+    rmaflow::dsl::JqCostScope cost(far, bytes);
     jq_start(jq, jv_null(), 0);
     auto& watchdog = rmaflow::dsl::JqWatchdog::instance();
     const auto ticket = watchdog.arm(jq, far);
     cost.watched_as(ticket);
     jv out = jq_next(jq);
-    CHECK_FALSE(jv_is_valid(out));
-    CHECK(jq_halted(jq));
-    CHECK(cost.full());
-    CHECK(watchdog.disarm(ticket));
+    if (jv_get_kind(out) == JV_KIND_NUMBER) run.number = jv_number_value(out);
+    const bool fired = watchdog.disarm(ticket);
+    run.halted = fired && jq_halted(jq);
+    run.full = cost.full();
     jv_free(out);
   }
   jq_teardown(&jq);
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("Dsl.JqCost.AnEvaluationHoldsAtMost256MiB") {
+  // Copies of 8 MiB, each within the bounds above, all kept: refused past 256 MiB, long before
+  // the deadline (it copies about 30 of the 100,000 asked for).
+  CHECK(limit_of(bytes_2_to_the(22) + " | [range(100000) | $s + $s] | length") == "memory");
+  // The same guard held to 16 MiB, on less memory. What is freed is counted out: 40 copies of
+  // 2 MiB, each dropped once measured, 80 MiB in all.
+  const std::size_t small = std::size_t{16} << 20;
+  auto dropped = run_holding(bytes_2_to_the(20) + " | [range(40) | $s + $s | length] | add", small);
+  CHECK(dropped.number == 40.0 * 2097152);
+  CHECK_FALSE(dropped.halted);
+  // Halted by the guard, whatever the deadline: a builtin no bound above refuses (`explode`, an
+  // array of 2^16 numbers from 2^16 letters, 1 MiB), asked for 40 times (40 MiB).
+  auto kept = run_holding(bytes_2_to_the(16) + " | [range(40) | $s | explode] | length", small);
+  CHECK_FALSE(kept.number.has_value());
+  CHECK(kept.halted);
+  CHECK(kept.full);
   // And the next evaluation starts from nothing held.
   CHECK(Expression::compile(bytes_2_to_the(22) + " | $s | length").evaluate(kCostContext) ==
         4194304);
