@@ -18,6 +18,15 @@ set(RMAFLOW_CLI_SOURCES
   engine/cli/sim_view.cpp
   engine/cli/cmd_queries.cpp
   engine/cli/cmd_bench.cpp
+  engine/cli/bench/bench_report.cpp
+  engine/cli/bench/bench_workflows.cpp
+  engine/cli/bench/run_to_end.cpp
+  engine/cli/bench/bench_resume.cpp
+  engine/cli/bench/bench_observe.cpp
+  engine/cli/bench/bench_search.cpp
+  engine/cli/bench/running_engine.cpp
+  engine/cli/bench/closed_loop.cpp
+  engine/cli/bench/open_loop.cpp
   engine/cli/cmd_report.cpp
   engine/cli/cmd_operator.cpp
   engine/cli/cmd_commands.cpp
