@@ -4,8 +4,11 @@
 #include <fmt/format.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include "engine/cli/bench/bench_modes.hpp"
 #include "engine/cli/bench/bench_options.hpp"
@@ -30,12 +33,53 @@ struct ScratchDir {
   }
 };
 
+// The options that only some modes read, with those modes. Any other mode would run without
+// what the option asks for, and a report that looks as if it had: it is refused instead.
+struct ModeOption {
+  const char* option;
+  std::vector<std::string_view> modes;
+};
+const std::vector<ModeOption>& mode_options() {
+  static const std::vector<ModeOption> options = {
+      {"--instances", {"throughput", "resume", "fanout", "observe", "search", "closed"}},
+      {"--steps", {"throughput", "fanout", "observe", "closed", "open"}},
+      {"--raw-budget-ms", {"throughput", "fanout", "closed", "open"}},
+      {"--rate", {"open"}},
+      {"--seconds", {"open"}},
+      {"--p99-bound", {"open"}},
+      {"--concurrency", {"closed"}},
+      {"--nodes", {"closed"}},
+      {"--via-api", {"closed"}},
+      {"--rounds", {"observe"}},
+      {"--no-trace-export", {"observe"}},
+      {"--trace-sample", {"observe"}},
+      {"--input-lines", {"throughput", "fanout", "observe", "closed", "open"}},
+      {"--results", {"throughput", "fanout", "observe", "closed", "open"}},
+      {"--lines", {"fanout"}},
+      {"--wait-timeout", {"resume"}},
+  };
+  return options;
+}
+
+// Refuses an option given with a mode that does not read it, naming the modes that do.
+void check_options_fit_mode(const CLI::App& cmd, const std::string& mode) {
+  for (const auto& [option, modes] : mode_options()) {
+    if (cmd.count(option) == 0) continue;
+    if (std::find(modes.begin(), modes.end(), mode) != modes.end()) continue;
+    std::string list;
+    for (std::size_t i = 0; i < modes.size(); ++i) {
+      if (i > 0) list += i + 1 == modes.size() ? " or " : ", ";
+      list += modes[i];
+    }
+    throw Error(
+        Errc::invalid_argument,
+        fmt::format("{} goes with --mode {}; --mode {} does not read it", option, list, mode));
+  }
+}
+
 // A PostgreSQL database the benchmark may run on: an empty one, and a mode that runs on one
 // database (the others make several files beside it).
 void check_postgres_bench(const BenchOptions& opt) {
-  if (opt.nodes > 0 && opt.mode != "closed") {
-    throw Error(Errc::invalid_argument, "--nodes goes with --mode closed");
-  }
   if (opt.mode != "throughput" && opt.mode != "closed") {
     throw Error(Errc::invalid_argument,
                 fmt::format("--mode {} runs on SQLite files; a postgresql:// --db goes with the "
@@ -78,9 +122,6 @@ int run_bench(const BenchOptions& opt) {
   if (opt.mode == "search") return bench::search_mode(opt, db_path);
   if (opt.mode == "closed") return bench::closed_loop_mode(opt, db_path, dir);
   if (opt.mode == "open") return bench::open_loop_mode(opt, db_path);
-  if (opt.via_api) {
-    throw Error(Errc::invalid_argument, "--via-api goes with --mode closed");
-  }
   return bench::throughput_mode(opt, db_path, dir);
 }
 
@@ -154,7 +195,10 @@ void register_bench(CLI::App& app, int& exit_code) {
   cmd->add_option("--wait-timeout", opt->wait_timeout,
                   "resume mode: give each wait this timeout (a durable timer), e.g. 30d");
   cmd->add_option("--resume-db", opt->resume_db)->group("");  // the resume mode's child
-  cmd->callback([opt, &exit_code] { exit_code = run_bench(*opt); });
+  cmd->callback([opt, cmd, &exit_code] {
+    if (opt->resume_db.empty()) check_options_fit_mode(*cmd, opt->mode);
+    exit_code = run_bench(*opt);
+  });
 }
 
 }  // namespace rmaflow::cli

@@ -1013,6 +1013,10 @@ TEST_CASE("Cli.Bench.Issue19.OpenLoopOffersTheRateForTheTimeAndRunsEachToItsEnd"
   CHECK(report["mode"] == "open");
   CHECK(report["instances"] == 100);  // 200 a second for half a second
   CHECK(report["offered_rate"] == 200.0);
+  // Over the half second: 100 starts spaced 5 ms apart, the last 4.95 ms after the first,
+  // are no more than 200 a second.
+  CHECK(report["seconds_offered"].get<double>() >= 0.5);
+  CHECK(report["achieved_rate"].get<double>() <= 200.0);
   const auto& overhead = report["step_overhead_ms"];
   CHECK(overhead["samples"].get<int>() >= 100);
   CHECK(overhead["p50"].get<double>() <= overhead["p99"].get<double>());
@@ -1031,6 +1035,42 @@ TEST_CASE("Cli.Bench.Issue19.OpenLoopOffersTheRateForTheTimeAndRunsEachToItsEnd"
       {rmaflow_binary(), "bench", "--mode", "open", "--rate", "10", "--p99-bound", "2"});
   CHECK(both.exit_code != 0);
   CHECK(both.err.find("not both") != std::string::npos);
+  auto none_offered = run_process(
+      {rmaflow_binary(), "bench", "--mode", "open", "--rate", "0.5", "--seconds", "1.5"});
+  CHECK(none_offered.exit_code != 0);
+  CHECK(none_offered.err.find("offers less than one start") != std::string::npos);
+}
+
+// An option that only some modes read is refused with any other, naming the modes that read
+// it: the run would not do what it asks, and its report would look as if it had.
+TEST_CASE("Cli.Bench.OptionsOfAnotherModeAreRefused") {
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"--rate", "10"}, "--rate goes with --mode open; --mode throughput does not read it"},
+      {{"--mode", "open", "--via-api", "--rate", "10"},
+       "--via-api goes with --mode closed; --mode open does not read it"},
+      {{"--mode", "open", "--rate", "10", "--instances", "5"},
+       "--instances goes with --mode throughput, resume, fanout, observe, search or closed"},
+      {{"--mode", "search", "--input-lines", "3"},
+       "--input-lines goes with --mode throughput, fanout, observe, closed or open"},
+      {{"--mode", "closed", "--lines", "4"}, "--lines goes with --mode fanout"},
+      {{"--mode", "fanout", "--no-trace-export"}, "--no-trace-export goes with --mode observe"},
+      {{"--mode", "resume", "--steps", "3"}, "--steps goes with --mode throughput, fanout"},
+      {{"--mode", "closed", "--wait-timeout", "30d"}, "--wait-timeout goes with --mode resume"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {rmaflow_binary(), "bench"};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    auto r = run_process(argv);
+    CAPTURE(c.says);
+    INFO(r.out, r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find(c.says) != std::string::npos);
+    CHECK(r.out.empty());  // refused before anything ran
+  }
 }
 
 // rmaflow bench --mode open --p99-bound: the search for the highest rate whose step overhead

@@ -65,6 +65,9 @@ nlohmann::json open_loop_run(const BenchOptions& opt, double rate, const std::st
           });
     });
   }
+  // The rate achieved is over the whole window, however early in it the last start went out:
+  // timed up to the last start, n starts a second apart would count as n a second over n - 1.
+  std::this_thread::sleep_until(stop_offering);
   double offered_for = std::chrono::duration<double>(SteadyClock::now() - began).count();
   {
     std::unique_lock lock(mu);
@@ -195,6 +198,12 @@ int open_loop_mode(const BenchOptions& opt, const std::string& db_path) {
     throw Error(Errc::invalid_argument,
                 "--mode open needs --rate, starts per second, or --p99-bound, to search for the "
                 "highest rate whose step overhead p99 stays within it");
+  }
+  if (opt.rate > 0 && opt.rate * opt.seconds < 1) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("--rate {} for --seconds {} offers less than one start: give a rate "
+                            "or a time that offers one at the least",
+                            opt.rate, opt.seconds));
   }
   auto dir = fs::absolute(db_path).parent_path().string();
   nlohmann::json report;
