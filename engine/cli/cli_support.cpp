@@ -230,8 +230,15 @@ bool check_actions_reporting(const std::vector<std::shared_ptr<const Definition>
     }
   }
   if (errors == 0) return true;
-  fmt::print(stderr, "rmaflow: {} action(s) name what {} does not configure; nothing was {}\n",
-             errors, adapters_file.empty() ? "the builtin adapters" : adapters_file, done);
+  if (adapters_file.empty()) {
+    fmt::print(stderr,
+               "rmaflow: {} action(s) name adapters other than builtin, the only one there is "
+               "without --adapters FILE; nothing was {}\n",
+               errors, done);
+  } else {
+    fmt::print(stderr, "rmaflow: {} action(s) name what {} does not configure; nothing was {}\n",
+               errors, adapters_file, done);
+  }
   return false;
 }
 

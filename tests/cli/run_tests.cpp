@@ -840,6 +840,14 @@ steps:
   check_failure(deploy, 1, {"2 action(s)", "nothing was deployed"}, 2);
   CHECK_FALSE(fs::exists(db));
 
+  // Without --adapters only the builtin adapter is there: the summary says where the others go.
+  auto bare = Scratch::rmaflow({"run", "--db", db, "--workflows", typo});
+  check_failure(bare, 1,
+                {"3 action(s) name adapters other than builtin, the only one there is without "
+                 "--adapters FILE; nothing was run"},
+                3);
+  CHECK_FALSE(fs::exists(db));
+
   auto validate = Scratch::rmaflow({"validate", "--adapters", adapters, file});
   INFO("validate:\n", validate.out, validate.err);
   CHECK(validate.exit_code == 1);
