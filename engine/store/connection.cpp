@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <fstream>
+#include <string_view>
 
 #include "engine/store/log_vfs.hpp"
 #include "engine/store/schema.hpp"
@@ -88,8 +90,32 @@ SQLite::Database open_read_only(const std::string& file, const std::string& path
 
 }  // namespace
 
+void refuse_foreign_file(const std::string& path) {
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (ec || status.type() == std::filesystem::file_type::not_found) return;
+  if (status.type() == std::filesystem::file_type::directory) {
+    throw Error(Errc::storage, fmt::format("{} is a directory, not a database file", path));
+  }
+  if (status.type() != std::filesystem::file_type::regular) {
+    throw Error(Errc::storage, fmt::format("{} is not a regular file, not a database file", path));
+  }
+  std::ifstream in(path, std::ios::binary);
+  // Every SQLite database file begins with these 16 bytes (its file format's header string).
+  static constexpr std::string_view kMagic{"SQLite format 3\0", 16};
+  char head[16] = {};
+  in.read(head, sizeof head);
+  auto got = static_cast<std::size_t>(in.gcount());
+  if (got == 0) return;  // empty: a new database
+  if (got < kMagic.size() || std::string_view(head, kMagic.size()) != kMagic) {
+    throw Error(Errc::storage,
+                fmt::format("{} is not an rmaflow database (it is not a SQLite file)", path));
+  }
+}
+
 SQLite::Database open_connection(const std::string& path, const StoreOptions& options) {
   // Readers and writers open the file by one name, so they all use the one write-ahead log.
+  refuse_foreign_file(path);
   std::string canonical = canonical_db_path(path);
   return guard(path, "open", [&] {
     return options.read_only ? open_read_only(canonical, path)

@@ -26,4 +26,10 @@ inline constexpr long long kLogSizeLimit = 64LL << 20;
 // Throws rmaflow::Error; never SQLite::Exception.
 SQLite::Database open_connection(const std::string& path, const StoreOptions& options);
 
+// Refuses what plainly is no SQLite database, before anything is made beside it (the engine's
+// lock file): a directory, a device or other special file, a file that does not begin as a
+// SQLite file does. A missing or empty file passes: it is a new database. Throws
+// Error(storage) naming the path.
+void refuse_foreign_file(const std::string& path);
+
 }  // namespace rmaflow::store

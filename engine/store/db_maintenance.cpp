@@ -88,6 +88,7 @@ CheckReport check_database(const std::string& path, std::size_t max_problems) {
   if (!std::filesystem::exists(file, ec)) {
     throw Error(Errc::not_found, fmt::format("no database at {}", path));
   }
+  refuse_foreign_file(path);
   SQLite::Database db = guard(path, "open", [&] {
     return SQLite::Database(file, SQLite::OPEN_READONLY, kBusyTimeoutMs);
   });

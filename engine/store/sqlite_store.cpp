@@ -64,6 +64,7 @@ std::optional<EngineLock> engine_lock(const std::string& path, const StoreOption
     throw Error(Errc::invalid_argument,
                 fmt::format("the engine's store on {} cannot be read-only", path));
   }
+  refuse_foreign_file(path);  // before the lock file is made beside it
   return std::optional<EngineLock>(std::in_place, path);
 }
 

@@ -18,6 +18,7 @@
 
 using namespace rmaflow::testing;
 using json = nlohmann::json;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -231,6 +232,27 @@ TEST_CASE("Cli.Issue18.DbCopyIsVerifiedAndOnlyWhileNothingServes") {
       {rmaflow_binary(), "db", "copy", "--from", db.dir.file("none.db"), "--to", copy + "2"});
   CHECK(missing.exit_code == 1);
   CHECK(missing.err.find("no database at ") != std::string::npos);
+
+  // What is not a database is refused before the engine's lock file is made beside it.
+  auto junk = db.dir.write("junk.db", std::string(4096, 'x'));
+  auto folder = db.dir.file("folder");
+  fs::create_directory(folder);
+  struct Refusal {
+    std::string from, to, says;
+  };
+  for (const auto& r :
+       std::vector<Refusal>{{junk, copy + "3", "junk.db is not an rmaflow database"},
+                            {folder, copy + "3", "folder is a directory, not a database file"},
+                            {db.path, folder, "folder is a directory, not a database file"},
+                            {db.path, junk, "junk.db is not an rmaflow database"}}) {
+    CAPTURE(r.says);
+    auto refused = run_process({rmaflow_binary(), "db", "copy", "--from", r.from, "--to", r.to});
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.find(r.says) != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(junk + ".lock"));
+  CHECK_FALSE(fs::exists(folder + ".lock"));
+  CHECK_FALSE(fs::exists(copy + "3"));
 }
 
 TEST_CASE("Cli.Issue12.DbCheckAndOnlineBackup") {

@@ -82,13 +82,48 @@ TEST_CASE("Store.Open.NotADatabaseRefused") {
   for (char& c : noise) c = static_cast<char>(random());
   const auto path = dir.write("noise.db", noise);
 
+  const std::string not_sqlite = path + " is not an rmaflow database (it is not a SQLite file)";
   auto e = testing::error_from([&] { open_sqlite_store(path); });
   CHECK(e.code() == Errc::storage);
-  CHECK(std::string(e.what()) ==
-        path + " is not an rmaflow database (SQLite: file is not a database)");
+  CHECK(std::string(e.what()) == not_sqlite);
 
   auto ro = testing::error_from([&] { open_sqlite_store(path, testing::read_only_option()); });
   CHECK(ro.code() == Errc::storage);
+  CHECK(std::string(ro.what()) == not_sqlite);
+
+  // A file that begins as SQLite's do but is not one: SQLite itself says so.
+  const auto fake = dir.write("fake.db", std::string("SQLite format 3\0", 16) + noise);
+  auto faked = testing::error_from([&] { open_sqlite_store(fake); });
+  CHECK(std::string(faked.what()) ==
+        fake + " is not an rmaflow database (SQLite: file is not a database)");
+}
+
+// What plainly is no database is refused before the engine's lock file is made beside it: an
+// engine pointed at the wrong path leaves nothing there (not even in /dev).
+TEST_CASE("Store.Open.NoLockFileBesideWhatIsNoDatabase") {
+  TempDir dir;
+  const auto text = dir.write("notes.txt", "not a database\n");
+  const auto folder = dir.file("folder");
+  std::filesystem::create_directory(folder);
+  const StoreOptions engine{.engine = true};
+  struct Case {
+    std::string path, says;
+  };
+  for (const auto& c :
+       std::vector<Case>{{text, text + " is not an rmaflow database (it is not a SQLite file)"},
+                         {folder, folder + " is a directory, not a database file"},
+                         {"/dev/null", "/dev/null is not a regular file, not a database file"}}) {
+    CAPTURE(c.path);
+    bool lock_there = std::filesystem::exists(c.path + ".lock");
+    auto e = testing::error_from([&] { open_sqlite_store(c.path, engine); });
+    CHECK(e.code() == Errc::storage);
+    CHECK(std::string(e.what()) == c.says);
+    CHECK(std::filesystem::exists(c.path + ".lock") == lock_there);
+  }
+  // An empty file is a new database, and the engine's lock is made for it.
+  const auto empty = dir.write("empty.db", "");
+  CHECK(open_sqlite_store(empty, engine) != nullptr);
+  CHECK(std::filesystem::exists(empty + ".lock"));
 }
 
 TEST_CASE("Store.Open.ForeignSqliteRefused") {
