@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/store/connection.hpp"
 #include "rmaflow/errors.hpp"
 #include "rmaflow/store.hpp"
 
@@ -260,20 +261,9 @@ std::unique_ptr<Engine> open_engine(
   return Engine::open(std::move(options));
 }
 
-namespace {
-
-void refuse_directory(const std::string& db_path) {
-  std::error_code ec;
-  if (fs::is_directory(db_path, ec)) {
-    throw Error(Errc::io, fmt::format("{} is a directory, not a database file", db_path));
-  }
-}
-
-}  // namespace
-
 void check_db_path(const std::string& db_path) {
   if (is_postgres_location(db_path)) return;  // the server says what is wrong with it
-  refuse_directory(db_path);
+  store::refuse_foreign_file(db_path);
   auto parent = fs::path(db_path).parent_path();
   std::error_code ec;
   if (!parent.empty() && !fs::is_directory(parent, ec)) {
@@ -291,7 +281,7 @@ void initialise_if_empty(const std::string& db_path) {
 }
 
 std::unique_ptr<Store> open_for_queries(const std::string& db_path) {
-  refuse_directory(db_path);
+  store::refuse_foreign_file(db_path);
   initialise_if_empty(db_path);
   return open_store(db_path, StoreOptions{SyncMode::normal, true});
 }
