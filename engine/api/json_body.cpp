@@ -1,15 +1,16 @@
 #include "engine/api/json_body.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cctype>
 #include <limits>
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
 #include "engine/api/problem.hpp"
 #include "engine/support/json_depth.hpp"
 #include "engine/support/limits.hpp"
+#include "engine/support/strict_json.hpp"
 
 namespace rmaflow::api {
 
@@ -43,37 +44,14 @@ nlohmann::json json_object_body(const net::HttpRequest& request, bool empty_ok) 
                        : fmt::format("the request body is {}; this endpoint takes application/json",
                                      given));
   }
-  // Nesting deeper than the engine takes would only be refused later, after recursive code
-  // had walked it; refuse it while parsing. The body wraps the documents the engine bounds
-  // (input, payload, patch) in one more level. A key given twice in one object is refused
-  // too: "last one wins" would let two readers of the same body see different documents.
-  static constexpr int kMaxDepth = static_cast<int>(kMaxJsonDepth) + 1;
-  std::vector<std::set<std::string>> keys;  // of each object being read
-  auto check = [&keys](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    using Event = nlohmann::json::parse_event_t;
-    if (depth > kMaxDepth) {
-      fail(400, "malformed-json",
-           fmt::format("the request body nests deeper than {} levels", kMaxDepth));
-    }
-    if (event == Event::object_start) keys.emplace_back();
-    if (event == Event::object_end && !keys.empty()) keys.pop_back();
-    if (event == Event::key && !keys.empty() &&
-        !keys.back().insert(parsed.get<std::string>()).second) {
-      fail(400, "malformed-json",
-           fmt::format("the request body gives the key \"{}\" twice in one object",
-                       parsed.get<std::string>()));
-    }
-    return true;
-  };
+  // Nesting deeper than the engine takes, a key given twice and a number out of range are
+  // refused while parsing (strict_json.hpp). The body wraps the documents the engine bounds
+  // (input, payload, patch) in one more level.
   nlohmann::json body;
   try {
-    body = nlohmann::json::parse(request.body, check);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail(400, "malformed-json",
-         fmt::format("the request body is not valid JSON (at byte {})", e.byte));
-  } catch (const nlohmann::json::exception&) {
-    // out_of_range: a number such as 1e400 that no double holds.
-    fail(400, "malformed-json", "the request body holds a number out of range");
+    body = parse_strict_json(request.body, "the request body", kMaxJsonDepth + 1);
+  } catch (const Error& e) {
+    fail(400, "malformed-json", e.what());
   }
   if (!body.is_object()) {
     fail(422, "invalid-field",

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "engine/store/connection.hpp"
+#include "engine/support/strict_json.hpp"
 #include "rmaflow/errors.hpp"
 #include "rmaflow/store.hpp"
 
@@ -35,26 +36,9 @@ std::vector<nlohmann::json> read_inputs(const std::string& path) {
         fmt::format("{} is empty; it must hold a JSON object or an array of objects", path));
   }
   // Deeper nesting than any return needs would exhaust the stack of the recursive code that
-  // later walks the input (jq conversion, hashing), so it is refused while parsing.
-  constexpr int kMaxDepth = 100;
-  auto limit_depth = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-    if (depth > kMaxDepth) {
-      throw Error(
-          Errc::invalid_argument,
-          fmt::format("{} nests objects or arrays more than {} levels deep", path, kMaxDepth));
-    }
-    return true;
-  };
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(text, limit_depth);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(Errc::invalid_argument,
-                fmt::format("{} is not valid JSON (at byte {})", path, e.byte));
-  } catch (const nlohmann::json::exception&) {
-    throw Error(Errc::invalid_argument,
-                fmt::format("{} holds a number out of range (such as 1e400)", path));
-  }
+  // later walks the input (jq conversion, hashing), so it is refused while parsing, with keys
+  // given twice (strict_json.hpp), as the API refuses them.
+  nlohmann::json doc = parse_strict_json(text, path, kMaxJsonDepth);
   if (doc.is_object()) return {doc};
   if (doc.is_array()) {
     for (std::size_t i = 0; i < doc.size(); ++i) {

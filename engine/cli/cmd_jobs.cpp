@@ -9,6 +9,7 @@
 #include "engine/cli/commands.hpp"
 #include "engine/cli/endpoint.hpp"
 #include "engine/cli/table.hpp"
+#include "engine/support/strict_json.hpp"
 #include "rmaflow/engine.hpp"
 
 namespace rmaflow::cli {
@@ -56,11 +57,7 @@ nlohmann::json job_body(const JobOptions& opt) {
   if (!opt.signal.empty()) {
     args["name"] = opt.signal;
     if (!opt.data.empty()) {
-      auto payload = nlohmann::json::parse(opt.data, nullptr, false);
-      if (payload.is_discarded()) {
-        throw Error(Errc::invalid_argument, fmt::format("--data is not valid JSON: {}", opt.data));
-      }
-      args["payload"] = std::move(payload);
+      args["payload"] = parse_strict_json(opt.data, "--data");
     }
   }
   nlohmann::json body = {

@@ -6,12 +6,12 @@
 // runs there (or within a moment, when it is running), and with --wait the command says what
 // the engine did. Either way its outcome (applied, or refused and why) lands in the instance's
 // history; `rmaflow commands` lists the queue and withdraws what is pending.
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "engine/cli/api_client.hpp"
 #include "engine/cli/cli_support.hpp"
@@ -19,8 +19,9 @@
 #include "engine/cli/endpoint.hpp"
 #include "engine/dsl/signal_names.hpp"
 #include "engine/support/json_depth.hpp"
-#include "rmaflow/versions.hpp"
+#include "engine/support/strict_json.hpp"
 #include "rmaflow/engine.hpp"
+#include "rmaflow/versions.hpp"
 
 namespace rmaflow::cli {
 
@@ -57,21 +58,14 @@ constexpr const char* kQueueHelp =
 
 nlohmann::json parse_json_option(const std::string& option, const std::string& text,
                                  std::size_t max_depth = kMaxArgDepth) {
-  nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error&) {
-    throw Error(Errc::invalid_argument, fmt::format("{} is not valid JSON: {}", option, text));
-  } catch (const nlohmann::json::exception&) {
-    throw Error(Errc::invalid_argument,
-                fmt::format("{} holds a number out of range (such as 1e400)", option));
+    return parse_strict_json(text, option, max_depth);
+  } catch (const Error& e) {
+    // What the shell passed, when it is short enough to read: quoting often mangles it.
+    constexpr std::size_t kEchoed = 80;
+    if (text.size() > kEchoed) throw;
+    throw Error(e.code(), fmt::format("{}: {}", e.what(), text));
   }
-  if (json_deeper_than(doc, max_depth)) {
-    throw Error(Errc::invalid_argument,
-                fmt::format("{} nests objects or arrays more than {} levels deep", option,
-                            max_depth));
-  }
-  return doc;
 }
 
 nlohmann::json action_body(const CommandOptions& opt, nlohmann::json args) {

@@ -3,13 +3,14 @@
 // finished, waiting or suspended; then prints what became of them. With --clock virtual it
 // runs in virtual time: waits, retries and simulated latencies pass at once, so weeks of
 // returns run in seconds.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
-
-#include <fmt/format.h>
+#include <unordered_set>
 
 #include "engine/api/views.hpp"
 #include "engine/cli/cli_support.hpp"
@@ -150,14 +151,18 @@ int run(const RunOptions& opt) {
 
   auto until = clock ? clock->now() + *horizon
                      : std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+  // The instances the summary shows, in the order first met: those resumed, those commands
+  // queued for, those started. A run may start hundreds of thousands.
   std::vector<std::string> ids = instances_to_resume(engine->store(), until);
+  std::unordered_set<std::string> listed(ids.begin(), ids.end());
+  auto list = [&](const std::string& id) {
+    if (listed.insert(id).second) ids.push_back(id);
+  };
   std::size_t resumed = ids.size();
   // Commands queued by the offline CLI: the engine applies them as it opens; their outcomes
   // are committed with its first batch.
   auto commands = engine->store().pending_commands(10'000);
-  for (const auto& c : commands) {
-    if (std::find(ids.begin(), ids.end(), c.instance_id) == ids.end()) ids.push_back(c.instance_id);
-  }
+  for (const auto& c : commands) list(c.instance_id);
 
   std::vector<std::pair<std::string, std::future<StartResult>>> starts;
   for (auto& in : inputs) starts.emplace_back(in.name, engine->start(std::move(in.request)));
@@ -172,9 +177,7 @@ int run(const RunOptions& opt) {
   for (auto& [name, future] : starts) {
     try {
       auto result = future.get();
-      if (std::find(ids.begin(), ids.end(), result.instance_id) == ids.end()) {
-        ids.push_back(result.instance_id);
-      }
+      list(result.instance_id);
       created += result.created ? 1 : 0;
       if (!result.created && opt.format == "text") {
         fmt::print("{}: already started as instance {}\n", name, result.instance_id);

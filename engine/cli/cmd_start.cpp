@@ -2,14 +2,15 @@
 // on the workflow's business key: an input already started is reported, not started twice.
 // Files hold what `rmaflow run` takes: bare inputs (for --workflow), or start requests
 // {workflow, input, business_key?} that name their own workflow.
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "engine/cli/api_client.hpp"
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
 #include "engine/cli/endpoint.hpp"
+#include "engine/support/strict_json.hpp"
 
 namespace rmaflow::cli {
 
@@ -31,7 +32,7 @@ struct StartOptions {
 std::vector<StartInput> read_start_requests(const StartOptions& opt) {
   std::vector<StartInput> inputs;
   if (!opt.input.empty()) {
-    auto doc = nlohmann::json::parse(opt.input, nullptr, false);
+    auto doc = parse_strict_json(opt.input, "--input");
     if (!doc.is_object()) throw Error(Errc::invalid_argument, "--input must be a JSON object");
     inputs.push_back(read_start_input("--input", std::move(doc)));
   }

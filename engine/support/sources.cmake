@@ -10,6 +10,7 @@ set(RMAFLOW_SUPPORT_SOURCES
   engine/support/ids.cpp
   engine/support/db_file.cpp
   engine/support/json_depth.cpp
+  engine/support/strict_json.cpp
   engine/support/limits.cpp
   engine/support/utf8.cpp
   engine/support/canonical_json.cpp

@@ -294,6 +294,10 @@ TEST_CASE("Cli.Run.InputNotJson") {
   check_failure(s.run({bad}), 1, {bad, "not valid JSON"});
   auto empty = s.dir.write("empty.json", "\n");
   check_failure(s.run({empty}), 1, {empty + " is empty"});
+  // A key given twice: which one counts would depend on the reader, so the file is refused,
+  // as the API refuses such a body.
+  auto twice = s.dir.write("twice.json", R"([{"rma_id": "RMA-9", "kind": "ok", "kind": "fail"}])");
+  check_failure(s.run({twice}), 1, {twice, "gives the key \"kind\" twice in one object"});
   CHECK(db_contents(s.db) == before);
 }
 
