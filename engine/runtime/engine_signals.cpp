@@ -8,6 +8,7 @@
 #include "engine/runtime/request_checks.hpp"
 #include "engine/runtime/signal_routing.hpp"
 #include "engine/support/json_depth.hpp"
+#include "engine/support/limits.hpp"
 
 namespace rmaflow {
 
@@ -69,6 +70,17 @@ SignalResult EngineImpl::handle_signal(const SignalRequest& request) {
     if (auto refusal = signal_refusal(*inst, request.name, request.match); !refusal.empty()) {
       settle(*inst);
       throw Error(Errc::refused, refusal);
+    }
+    // One a wait takes as it arrives is not kept: the signal an instance waits for gets
+    // through however many others it keeps.
+    load_signals(*inst);
+    if (inst->pending_signals.size() >= kMaxPendingSignals &&
+        !machine_.takes_at_once(*inst, request.name, request.match)) {
+      settle(*inst);
+      throw Error(Errc::refused,
+                  fmt::format("instance {} keeps {} signals that no wait has taken yet, the most "
+                              "it keeps; it takes more once its waits have taken some",
+                              id, kMaxPendingSignals));
     }
     SignalRow row;
     row.instance_id = id;

@@ -331,6 +331,17 @@ bool StepMachine::try_consume(Instance& inst, const std::string& branch) {
   return true;
 }
 
+bool StepMachine::takes_at_once(const Instance& inst, const std::string& name,
+                                const nlohmann::json& match) const {
+  if (inst.row.paused_at) return false;  // kept until it is resumed
+  for (const auto& c : inst.cursors) {
+    if (c.phase != Phase::waiting) continue;
+    const auto* wait = std::get_if<WaitStep>(&inst.step(c).body);
+    if (wait != nullptr && wait->signal == name && (!wait->match || match == c.match)) return true;
+  }
+  return false;
+}
+
 void StepMachine::on_signal(Instance& inst, SignalRow signal) {
   host_.load_signals(inst);
   nlohmann::json data = {{"signal", signal.name},

@@ -94,6 +94,10 @@ class StepMachine {
   // it). It is recorded, and consumed at once when a cursor waits for it; otherwise it stays
   // pending.
   void on_signal(Instance& inst, SignalRow signal);
+  // Whether a signal `name` (with `match`) would be taken as it arrives, by a cursor waiting
+  // for it now, rather than kept for later.
+  bool takes_at_once(const Instance& inst, const std::string& name,
+                     const nlohmann::json& match) const;
   // The child a call step waits for has ended with `status` and `output`.
   void on_child_ended(Instance& parent, const std::string& branch, const InstanceRow& child);
   // Its parent undoes a completed call step: the child compensates its steps, then ends

@@ -16,6 +16,10 @@ inline constexpr std::size_t kMaxNameBytes = 200;
 inline constexpr std::size_t kMaxKeyBytes = 512;
 // Actors and reasons of operator actions.
 inline constexpr std::size_t kMaxTextBytes = 4096;
+// Signals an instance keeps that no wait has taken yet (Temporal's default bound on signals
+// per execution is the same). Each is held in memory while the instance is, and a wait looks
+// through them for its own: past this, a caller sending signals nothing takes is refused.
+inline constexpr std::size_t kMaxPendingSignals = 10'000;
 
 // Why `value`, the `what` of a request ("idempotency_key"), may not be used: it is not valid
 // UTF-8 or is longer than `max_bytes`. nullopt when it is fine.

@@ -1,7 +1,11 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <future>
+#include <string>
+#include <vector>
 
+#include "engine/support/limits.hpp"
 #include "tests/runtime/harness.hpp"
 
 using namespace rmaflow;
@@ -276,4 +280,68 @@ TEST_CASE("Wait.Issue11.SignalNoWaitTakesIsRefused") {
   CHECK(count(h, id, EventType::signal_received) == 0);
   // The right name is taken.
   CHECK_FALSE(send(h, id, "warehouse.received", {{"qty", 1}}).duplicate);
+}
+
+// An instance keeps at most kMaxPendingSignals signals that no wait has taken: a caller
+// sending signals that nothing takes cannot make an instance hold (and each wait look through)
+// without bound. The bound holds across a restart, a repeat of an accepted key is still
+// answered as such, the signal a wait takes as it arrives always gets through, and a wait
+// taking one of those kept makes room for one more.
+TEST_CASE("Waits.Signal.AnInstanceKeepsABoundedNumberOfSignalsNotTaken") {
+  Harness h(R"(
+workflow: scans
+version: 1
+start: gate
+steps:
+  gate:
+    wait: { signal: go }
+    next: take
+  take:
+    wait: { signal: scan }
+    result: scan
+    next: again
+  again:
+    wait: { signal: go }
+    next: done
+  done: { end: completed }
+)");
+  auto id = h.start(json::object()).instance_id;  // at the gate: the scans are kept
+  std::vector<std::future<SignalResult>> sent;
+  for (std::size_t i = 0; i < kMaxPendingSignals; ++i) {
+    SignalRequest request;
+    request.instance_id = id;
+    request.name = "scan";
+    request.payload = i;
+    request.idempotency_key = "scan-" + std::to_string(i);
+    sent.push_back(h.engine->signal(std::move(request)));
+  }
+  h.idle();
+  for (auto& f : sent) CHECK_FALSE(f.get().duplicate);
+  CHECK(count(h, id, EventType::signal_received) == kMaxPendingSignals);
+  auto refusal = [&](const std::string& key) {
+    try {
+      send(h, id, "scan", "one too many", key);
+    } catch (const Error& e) {
+      CHECK(e.code() == Errc::refused);
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  CHECK(refusal("scan-extra") ==
+        "instance " + id +
+            " keeps 10000 signals that no wait has taken yet, the most it keeps; it takes more "
+            "once its waits have taken some");
+  CHECK(send(h, id, "scan", 0, "scan-0").duplicate);  // a repeat is still answered
+  h.close();
+  h.open();
+  CHECK(refusal("scan-extra").find("keeps 10000 signals") != std::string::npos);
+  // The gate takes `go` as it comes, and `take` the oldest scan: room for one more.
+  CHECK_FALSE(send(h, id, "go", nullptr, "go-1").duplicate);
+  CHECK(h.row(id).step == "again");
+  CHECK(h.context(id)["scan"] == 0);
+  CHECK(refusal("scan-extra") == "accepted");
+  CHECK(refusal("scan-extra-2").find("keeps 10000 signals") != std::string::npos);
+  CHECK(count(h, id, EventType::signal_received) == kMaxPendingSignals + 2);
+  send(h, id, "go", nullptr, "go-2");
+  CHECK(h.row(id).status == InstanceStatus::completed);
 }
