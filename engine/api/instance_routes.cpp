@@ -146,6 +146,11 @@ void list_instances(ApiContext& context, ApiRequest& request, const Answer& answ
     } catch (const Error& e) {
       bad_parameter("attr." + name, e.what());
     }
+    if (filter.attributes.size() > kMaxAttributeConditions) {
+      bad_parameter("attr." + name,
+                    fmt::format("a list takes at most {} conditions on search attributes",
+                                kMaxAttributeConditions));
+    }
   }
   auto limit = static_cast<std::size_t>(
       query.integer("limit", 1, static_cast<std::int64_t>(context.max_page)).value_or(100));

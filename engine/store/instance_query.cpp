@@ -84,6 +84,7 @@ std::vector<AttributeGroup> group_attributes(StatementCache& statements,
 }  // namespace
 
 StatementCache::Use select_instances(StatementCache& statements, const InstanceFilter& filter) {
+  check_attribute_count(filter.attributes);
   std::vector<std::string> conditions;
   Binders binders;
   // Search attributes, planned here rather than left to SQLite, which cannot tell a selective
@@ -172,6 +173,14 @@ StatementCache::Use select_instances(StatementCache& statements, const InstanceF
 }  // namespace rmaflow::store
 
 namespace rmaflow {
+
+void check_attribute_count(const std::vector<AttributeCondition>& conditions) {
+  if (conditions.size() <= kMaxAttributeConditions) return;
+  throw Error(Errc::invalid_argument,
+              fmt::format("a filter takes at most {} conditions on search attributes, and this "
+                          "one has {}",
+                          kMaxAttributeConditions, conditions.size()));
+}
 
 AttributeCondition parse_attribute_condition(std::string_view text) {
   auto at = text.find_first_of("<>=");

@@ -125,10 +125,11 @@ InstanceFilter filter_from_json(const nlohmann::json& json) {
   filter.created_before = filter_time(json, "created_before");
   if (json.contains("attributes")) {
     const auto& conditions = json["attributes"];
-    if (!conditions.is_array() || conditions.size() > 16) {
+    if (!conditions.is_array() || conditions.size() > kMaxAttributeConditions) {
       throw Error(Errc::invalid_argument,
-                  "the filter's attributes must be a list of at most 16 conditions such as "
-                  "\"customer_id=C-105\"");
+                  fmt::format("the filter's attributes must be a list of at most {} conditions "
+                              "such as \"customer_id=C-105\"",
+                              kMaxAttributeConditions));
     }
     for (const auto& c : conditions) {
       if (!c.is_string()) {

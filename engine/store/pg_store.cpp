@@ -213,6 +213,7 @@ void PgStore::read_together(const std::function<void()>& reads) {
 }
 
 std::vector<InstanceRow> PgStore::list_instances(const InstanceFilter& filter) {
+  check_attribute_count(filter.attributes);
   return pg_guard(connection_, "read instances from", [&] {
     auto query = pg_select_instances(filter);
     // Planned for its values at each call, as every filtered list here (PgConnection::query).

@@ -223,6 +223,12 @@ struct AttributeCondition {
 // Error(invalid_argument) naming what is wrong.
 AttributeCondition parse_attribute_condition(std::string_view text);
 
+// The most conditions on search attributes one filter takes: each is a subquery of the list's
+// statement, and SQLite refuses a statement past a thousand of them, as an error of its own.
+inline constexpr std::size_t kMaxAttributeConditions = 16;
+// Throws Error(invalid_argument) naming the bound when `conditions` has more.
+void check_attribute_count(const std::vector<AttributeCondition>& conditions);
+
 struct InstanceFilter {
   std::vector<InstanceStatus> statuses;  // any of these; empty = all
   std::string workflow;                  // empty = all

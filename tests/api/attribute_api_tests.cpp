@@ -73,6 +73,13 @@ TEST_CASE("Api.Issue16.ListsFilterOnSearchAttributes") {
   CHECK(listed(api, "attr.customer_id=C-9").empty());
   check_problem(api.get("/v1/instances?attr.Customer=C-1"), 400, "invalid-parameter");
   check_problem(api.get("/v1/instances?attr.value=%3E%3D"), 400, "invalid-parameter");
+  // At most 16 conditions: 17 (however they are spread over parameters) is a 400, not a
+  // statement SQLite refuses.
+  std::string many = "attr.value=%3E%3D1";
+  for (int i = 0; i < 16; ++i) many += "&attr.a" + std::to_string(i) + "=x";
+  auto too_many = api.get("/v1/instances?" + many);
+  check_problem(too_many, 400, "invalid-parameter");
+  CHECK(too_many.body["detail"] == "a list takes at most 16 conditions on search attributes");
 
   // The CLI, through the server and on the file: the same answers.
   std::vector<std::string> online = {"--server", api.server->url(), "--token", api.token("viewer")};

@@ -355,6 +355,15 @@ TEST_CASE_TEMPLATE("Store.Conformance.SearchAttributes", B, RMAFLOW_BACKENDS) {
   CHECK(matching({"value=\"500\""}) == Ids{"i-3"});
   CHECK(matching({"express=true"}) == Ids{"i-1"});
   CHECK(matching({"nothing=1"}).empty());
+  // As many conditions as a filter takes; one more is refused before any statement runs (a
+  // thousand used to reach SQLite, which refused the statement as a failure of its own).
+  std::vector<std::string> most(kMaxAttributeConditions, "value>=1");
+  CHECK(matching(most) == Ids{"i-1", "i-2"});
+  most.push_back("value>=1");
+  auto refused = testing::error_from([&] { matching(most); });
+  CHECK(refused.code() == Errc::invalid_argument);
+  CHECK(std::string(refused.what()) ==
+        "a filter takes at most 16 conditions on search attributes, and this one has 17");
 
   // An update replaces what was indexed.
   WriteBatch update;
