@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/support/utf8.hpp"
 #include "rmaflow/errors.hpp"
 
 namespace rmaflow {
@@ -15,11 +16,12 @@ namespace {
 
 using json = nlohmann::json;
 
-// A key quoted in a message: a hostile one may be megabytes long.
+// A key quoted in a message: a hostile one may be megabytes long, and is cut at a character
+// boundary (the message goes into JSON, which takes only UTF-8).
 std::string quoted_key(const std::string& key) {
   constexpr std::size_t kShown = 64;
   if (key.size() <= kShown) return fmt::format("\"{}\"", key);
-  return fmt::format("\"{}...\" ({} bytes)", key.substr(0, kShown), key.size());
+  return fmt::format("\"{}\" ({} bytes)", quote_utf8(key, kShown), key.size());
 }
 
 // Builds the document as nlohmann's own DOM parser does (a stack of the containers open),

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/support/strict_json.hpp"
+#include "engine/support/utf8.hpp"
 #include "rmaflow/errors.hpp"
 
 using namespace rmaflow;
@@ -72,6 +73,12 @@ TEST_CASE("Support.StrictJson.AKeyGivenTwiceInOneObjectIsRefused") {
   auto said = refusal("{\"" + key + "\":1,\"" + key + "\":2}");
   CHECK(said.size() < 200);
   CHECK(said.find("(100000 bytes)") != std::string::npos);
+  // Cut at a character, never inside one: the message goes into JSON.
+  std::string wide;
+  for (int i = 0; i < 100; ++i) wide += "\xc3\xa9";  // é, two bytes each
+  auto cut = refusal("{\"x" + wide + "\":1,\"x" + wide + "\":2}");
+  CHECK(is_valid_utf8(cut));
+  CHECK(json(cut).dump().size() > cut.size());
 }
 
 TEST_CASE("Support.StrictJson.SyntaxAndRangeAreNamed") {
