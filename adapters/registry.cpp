@@ -1,15 +1,16 @@
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include "adapters/builtin/builtin_adapter.hpp"
 #include "adapters/common/config_reader.hpp"
 #include "adapters/http/http_adapter.hpp"
 #include "adapters/sim/sim_adapter.hpp"
 #include "adapters/sim/sim_set.hpp"
+#include "engine/dsl/yaml_bounds.hpp"
 #include "engine/support/yaml_json.hpp"
 #include "rmaflow/adapter.hpp"
 
@@ -109,6 +110,10 @@ AdapterRegistry AdapterRegistry::from_file(const std::string& path) {
 
 AdapterRegistry AdapterRegistry::from_yaml(const std::string& yaml, const std::string& file,
                                            const std::string& base_dir) {
+  if (auto problem = dsl::check_yaml_bounds(yaml, dsl::data_file_bounds("an adapters file"))) {
+    throw Error(Errc::adapter_config, fmt::format("{}:{}:{}: {}", file, problem->where.line,
+                                                  problem->where.column, problem->message));
+  }
   YAML::Node root;
   try {
     root = YAML::Load(yaml);

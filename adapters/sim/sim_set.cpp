@@ -1,9 +1,11 @@
 #include "adapters/sim/sim_set.hpp"
 
-#include <filesystem>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "adapters/sim/carrier_system.hpp"
 #include "adapters/sim/erp_system.hpp"
@@ -11,6 +13,7 @@
 #include "adapters/sim/payment_system.hpp"
 #include "adapters/sim/vendor_system.hpp"
 #include "adapters/sim/wms_system.hpp"
+#include "engine/dsl/yaml_bounds.hpp"
 #include "engine/support/yaml_json.hpp"
 
 namespace rmaflow::sim {
@@ -63,11 +66,17 @@ std::set<std::string, std::less<>> read_names(const ConfigReader& config, const 
 // data file rather than as an odd refusal later.
 nlohmann::json read_erp_data(const ConfigReader& config, const YAML::Node& at) {
   auto path = config.path(at);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) config.fail(at, fmt::format("cannot read the ERP data file {}", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  if (auto problem = dsl::check_yaml_bounds(text.str(), dsl::data_file_bounds("a data file"))) {
+    throw Error(Errc::adapter_config, fmt::format("{}:{}:{}: {}", path, problem->where.line,
+                                                  problem->where.column, problem->message));
+  }
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    config.fail(at, fmt::format("cannot read the ERP data file {}", path));
+    root = YAML::Load(text.str());
   } catch (const YAML::ParserException& e) {
     throw Error(Errc::adapter_config,
                 fmt::format("{}:{}:{}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));

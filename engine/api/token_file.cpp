@@ -1,7 +1,9 @@
 #include "engine/api/token_file.hpp"
 
+#include <fmt/format.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <array>
@@ -9,10 +11,9 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 
-#include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
-
+#include "engine/dsl/yaml_bounds.hpp"
 #include "rmaflow/errors.hpp"
 
 namespace rmaflow::api {
@@ -84,13 +85,19 @@ std::vector<TokenEntry> load_token_file(const std::string& path) {
   if (!std::filesystem::is_regular_file(path, ec)) {
     throw Error(Errc::io, fmt::format("cannot read the tokens file {}: no such file", path));
   }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(Errc::io, fmt::format("cannot read the tokens file {}", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  if (auto problem = dsl::check_yaml_bounds(text.str(), dsl::data_file_bounds("a tokens file"))) {
+    throw Error(Errc::invalid_argument, fmt::format("{}:{}:{}: {}", path, problem->where.line,
+                                                    problem->where.column, problem->message));
+  }
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
+    root = YAML::Load(text.str());
   } catch (const YAML::ParserException& e) {
     malformed(path, e.mark, "not valid YAML: " + e.msg);
-  } catch (const YAML::BadFile&) {
-    throw Error(Errc::io, fmt::format("cannot read the tokens file {}", path));
   }
   std::vector<TokenEntry> tokens;
   if (root.IsNull()) return tokens;  // an empty file: no tokens yet

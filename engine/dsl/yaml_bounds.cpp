@@ -25,6 +25,7 @@ struct OutOfBounds {
 // Counts nodes and depth as a reader walking the loaded document would meet them.
 class Measure : public YAML::EventHandler {
  public:
+  explicit Measure(const YamlBounds& bounds) : bounds_(bounds) {}
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor); }
@@ -71,17 +72,17 @@ class Measure : public YAML::EventHandler {
   // A node of `nodes` nodes and `depth` levels, met at the current position.
   void add(const YAML::Mark& mark, std::size_t nodes, std::size_t depth) {
     total_ += nodes;
-    if (total_ > kMaxWorkflowNodes) {
+    if (total_ > bounds_.nodes) {
       throw OutOfBounds{{location_of(mark), "yaml-too-large",
                          fmt::format("the document holds more than {} nodes once its aliases are "
-                                     "expanded; a workflow is far smaller",
-                                     kMaxWorkflowNodes)}};
+                                     "expanded, the most {} may hold",
+                                     bounds_.nodes, bounds_.kind)}};
     }
-    if (stack_.size() + depth > kMaxWorkflowDepth) {
+    if (stack_.size() + depth > bounds_.depth) {
       throw OutOfBounds{{location_of(mark), "yaml-too-deep",
                          fmt::format("the document nests deeper than {} levels (aliases "
                                      "expanded)",
-                                     kMaxWorkflowDepth)}};
+                                     bounds_.depth)}};
     }
     if (!stack_.empty()) {
       auto& parent = stack_.back().size;
@@ -108,6 +109,7 @@ class Measure : public YAML::EventHandler {
     if (done.anchor != YAML::NullAnchor) anchors_[done.anchor] = done.size;
   }
 
+  const YamlBounds& bounds_;
   std::vector<Open> stack_;
   std::unordered_map<YAML::anchor_t, Size> anchors_;
   std::size_t total_ = 0;
@@ -128,21 +130,21 @@ SourceLocation location_at(std::string_view text, std::size_t offset) {
 
 }  // namespace
 
-std::optional<YamlBoundsProblem> check_yaml_bounds(std::string_view yaml) {
-  if (yaml.size() > kMaxWorkflowBytes) {
-    return YamlBoundsProblem{{1, 1}, "yaml-too-large",
-                             fmt::format("the file is {} bytes; a workflow file may have at most "
-                                         "{}",
-                                         yaml.size(), kMaxWorkflowBytes)};
+std::optional<YamlBoundsProblem> check_yaml_bounds(std::string_view yaml,
+                                                   const YamlBounds& bounds) {
+  if (yaml.size() > bounds.bytes) {
+    return YamlBoundsProblem{{1, 1},
+                             "yaml-too-large",
+                             fmt::format("the file is {} bytes; {} may have at most {}",
+                                         yaml.size(), bounds.kind, bounds.bytes)};
   }
   if (auto at = invalid_utf8_at(yaml)) {
-    return YamlBoundsProblem{location_at(yaml, *at), "yaml-encoding",
-                             fmt::format("byte {} is not UTF-8; a workflow file must be UTF-8 "
-                                         "text",
-                                         *at)};
+    return YamlBoundsProblem{
+        location_at(yaml, *at), "yaml-encoding",
+        fmt::format("byte {} is not UTF-8; {} must be UTF-8 text", *at, bounds.kind)};
   }
   std::istringstream in{std::string(yaml)};
-  Measure measure;
+  Measure measure(bounds);
   try {
     YAML::Parser parser(in);
     parser.HandleNextDocument(measure);

@@ -1,9 +1,10 @@
-// Bounds a workflow file must keep before any work is done on it. yaml-cpp shares an aliased
-// node instead of copying it, so a few hundred bytes of anchors and aliases ("billion laughs")
-// stand for 10^10 nodes once anything walks the document; a file nested ten thousand levels
-// deep overflows the recursion of every reader. One pass over the parser's events, in time and
-// memory linear in the text, measures the document as a reader would see it, aliases expanded,
-// and refuses it before it is loaded.
+// Bounds a YAML file must keep before any work is done on it: a workflow, and the files beside
+// it that rmaflow reads (scenarios, adapters files, the simulated systems' data, tokens).
+// yaml-cpp shares an aliased node instead of copying it, so a few hundred bytes of anchors and
+// aliases ("billion laughs") stand for 10^10 nodes once anything walks the document; a file
+// nested ten thousand levels deep overflows the recursion of every reader. One pass over the
+// parser's events, in time and memory linear in the text, measures the document as a reader
+// would see it, aliases expanded, and refuses it before it is loaded.
 #pragma once
 
 #include <cstddef>
@@ -19,16 +20,35 @@ inline constexpr std::size_t kMaxWorkflowBytes = 1 << 20;  // the text of one wo
 inline constexpr std::size_t kMaxWorkflowNodes = 100'000;  // nodes, aliases expanded
 inline constexpr std::size_t kMaxWorkflowDepth = 64;       // nesting, aliases expanded
 
+// What one kind of YAML file may hold; `kind` names it in messages ("a workflow file").
+struct YamlBounds {
+  std::string_view kind;
+  std::size_t bytes;
+  std::size_t nodes;  // aliases expanded
+  std::size_t depth;  // aliases expanded
+};
+
+inline constexpr YamlBounds kWorkflowBounds{"a workflow file", kMaxWorkflowBytes, kMaxWorkflowNodes,
+                                            kMaxWorkflowDepth};
+
+// A file of data an analyst or operator writes beside the workflows (a scenario with its
+// inputs, an adapters file, a simulated ERP's customers and invoices, a tokens file): larger
+// than a workflow, bounded the same way. 16 MiB, a million nodes, 128 levels.
+constexpr YamlBounds data_file_bounds(std::string_view kind) {
+  return YamlBounds{kind, std::size_t{16} << 20, 1'000'000, 128};
+}
+
 struct YamlBoundsProblem {
   SourceLocation where;
   std::string code;  // "yaml-encoding", "yaml-too-large", "yaml-too-deep", "yaml-alias"
   std::string message;
 };
 
-// The first bound `yaml` breaks, if any: not UTF-8, more than kMaxWorkflowBytes, more than
-// kMaxWorkflowNodes or deeper than kMaxWorkflowDepth once aliases are expanded, or an alias
-// inside the node it names (a cycle). A syntax error is not reported here: the loader's own
-// parse reports it with its hints.
-std::optional<YamlBoundsProblem> check_yaml_bounds(std::string_view yaml);
+// The first bound `yaml` breaks, if any: not UTF-8, more than `bounds.bytes`, more than
+// `bounds.nodes` or deeper than `bounds.depth` once aliases are expanded, or an alias inside
+// the node it names (a cycle). A syntax error is not reported here: the reader's own parse
+// reports it.
+std::optional<YamlBoundsProblem> check_yaml_bounds(std::string_view yaml,
+                                                   const YamlBounds& bounds = kWorkflowBounds);
 
 }  // namespace rmaflow::dsl

@@ -9,7 +9,9 @@
 #include <sstream>
 
 #include "engine/dsl/map_reader.hpp"
+#include "engine/dsl/yaml_bounds.hpp"
 #include "engine/dsl/yaml_values.hpp"
+#include "engine/support/strict_json.hpp"
 #include "rmaflow/simulation.hpp"
 
 namespace rmaflow {
@@ -84,11 +86,16 @@ class ScenarioReader {
     if (file != nullptr) {
       auto name = r.string(*file);
       if (!name) return;
-      auto text = read_text(resolve(*name));
-      auto doc = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
-      if (!text) r.bad_value(*file, fmt::format("names {}, which cannot be read", resolve(*name)));
-      else if (!doc.is_object()) r.bad_value(*file, "must name a file holding one JSON object");
-      else s.input = std::move(doc);
+      auto path = resolve(*name);
+      auto text = read_text(path);
+      if (!text) return r.bad_value(*file, fmt::format("names {}, which cannot be read", path));
+      try {
+        auto doc = parse_strict_json(*text, path);
+        if (!doc.is_object()) return r.bad_value(*file, "must name a file holding one JSON object");
+        s.input = std::move(doc);
+      } catch (const Error& e) {
+        r.bad_value(*file, e.what());
+      }
     }
   }
 
@@ -328,6 +335,11 @@ ScenarioLoad load_scenario(const std::string& path) {
   auto text = read_text(path);
   if (!text) {
     sink.error({1, 1}, "io", fmt::format("cannot read scenario file \"{}\"", path));
+    out.diagnostics = sink.take();
+    return out;
+  }
+  if (auto problem = dsl::check_yaml_bounds(*text, dsl::data_file_bounds("a scenario file"))) {
+    sink.error(problem->where, problem->code, problem->message);
     out.diagnostics = sink.take();
     return out;
   }

@@ -1,10 +1,10 @@
 // Adapters files with mistakes: each is refused with one sentence naming the file, the line
 // and column, and what is wrong there.
 #include <doctest/doctest.h>
-
 #include <fmt/format.h>
 
 #include "rmaflow/adapter.hpp"
+#include "tests/support/hostile_yaml.hpp"
 #include "tests/support/process.hpp"
 
 using namespace rmaflow;
@@ -73,6 +73,24 @@ TEST_CASE("Sim.Config.ErpDataMistakesNameTheDataFile") {
                 message);
   auto missing = refusal("adapters:\n  erp: { type: sim, system: erp, state: e.db, data: nope.yaml }\n", dir);
   CHECK_MESSAGE(missing.find("adapters.yaml:2:53: cannot read the ERP data file") == 0, missing);
+}
+
+// An adapters file and a simulated ERP's data file are bounded as a workflow file is: aliases
+// that would expand to millions of nodes are refused before anything walks them (it took 3 GB
+// and many seconds before).
+TEST_CASE("Sim.Config.AliasesThatExpandPastTheBoundAreRefused") {
+  TempDir dir;
+  auto adapters = refusal(
+      yaml_alias_bomb() + "adapters:\n  x: { type: builtin, operations: { op: { result: *h } } }\n",
+      dir);
+  CHECK(adapters.rfind("adapters.yaml:", 0) == 0);
+  CHECK(adapters.find("holds more than 1000000 nodes once its aliases are expanded, the most an "
+                      "adapters file may hold") != std::string::npos);
+  dir.write("erp-data.yaml", yaml_alias_bomb() + "customers: *h\n");
+  auto data = refusal(
+      "adapters:\n  erp: { type: sim, system: erp, state: e.db, data: erp-data.yaml }\n", dir);
+  CHECK(data.rfind(dir.path() + "/erp-data.yaml:", 0) == 0);
+  CHECK(data.find("the most a data file may hold") != std::string::npos);
 }
 
 // Issue 16: limits per adapter and per operation, for any type of adapter.

@@ -1,7 +1,6 @@
 // The API's parts on their own: the routing table against docs/openapi.yaml, tokens and their
 // file, times in query parameters, problems.
 #include <doctest/doctest.h>
-
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include "engine/api/router.hpp"
 #include "engine/api/token_file.hpp"
 #include "engine/support/sha256.hpp"
+#include "tests/support/hostile_yaml.hpp"
 #include "tests/support/process.hpp"
 
 using namespace rmaflow;
@@ -107,6 +107,8 @@ TEST_CASE("Api.Tokens.FileRoundTripAndErrors") {
           hash + " }\n",
       "a second token is named a");
   bad("users: []\n", "one key, tokens");
+  // Aliases expanding past a million nodes: refused before anything walks them.
+  bad(testing::yaml_alias_bomb() + "tokens: *h\n", "the most a tokens file may hold");
   CHECK_THROWS_AS(load_token_file(dir.file("missing.yaml")), Error);
 }
 

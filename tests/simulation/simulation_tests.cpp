@@ -2,13 +2,13 @@
 // repeats, latency in virtual time, idempotency), signals at virtual times, the horizon, and
 // expectations reported as readable diffs.
 #include <doctest/doctest.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
 
 #include "rmaflow/simulation.hpp"
+#include "tests/support/hostile_yaml.hpp"
 #include "tests/support/process.hpp"
 
 using namespace rmaflow;
@@ -103,6 +103,28 @@ expect:
   auto missing = load_scenario(dir.file("none.yaml"));
   REQUIRE(missing.diagnostics.size() == 1);
   CHECK(missing.diagnostics[0].code == "io");
+}
+
+// A scenario is bounded as a workflow file is (an input made of aliases took 17 s and 3 GB
+// before it was refused for its other keys), and its input file is parsed as the API parses a
+// body: a key given twice is refused.
+TEST_CASE("Simulation.Scenario.BoundedAsAWorkflowIs") {
+  TempDir dir;
+  auto bombed = dir.write("bomb.yaml", yaml_alias_bomb() + "scenario: bomb\ninput: { junk: *h }\n");
+  auto loaded = load_scenario(bombed);
+  CHECK_FALSE(loaded.scenario.has_value());
+  REQUIRE(loaded.diagnostics.size() == 1);
+  CHECK(loaded.diagnostics[0].code == "yaml-too-large");
+  CHECK(loaded.diagnostics[0].message.find("the most a scenario file may hold") !=
+        std::string::npos);
+
+  dir.write("input.json", R"({"rma_id": "R1", "rma_id": "R2"})");
+  auto twice = load_scenario(
+      dir.write("twice.yaml", "scenario: twice\nworkflow: parcel.yaml\ninput_file: input.json\n"));
+  CHECK_FALSE(twice.scenario.has_value());
+  REQUIRE(twice.diagnostics.size() == 1);
+  CHECK(twice.diagnostics[0].message.find("gives the key \"rma_id\" twice in one object") !=
+        std::string::npos);
 }
 
 TEST_CASE("Simulation.Run.ScriptedOutcomesInOrderWithLatencyInVirtualTime") {
