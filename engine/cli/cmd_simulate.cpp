@@ -17,6 +17,7 @@
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
 #include "engine/cli/sim_view.hpp"
+#include "engine/dsl/yaml_bounds.hpp"
 #include "rmaflow/simulation.hpp"
 
 namespace rmaflow::cli {
@@ -85,11 +86,17 @@ std::vector<std::string> scenario_files(const std::vector<std::string>& paths) {
     for (const auto& entry : fs::recursive_directory_iterator(path, ec)) {
       auto ext = entry.path().extension();
       if (!entry.is_regular_file() || (ext != ".yaml" && ext != ".yml")) continue;
+      // Unreadable, broken, or past a scenario file's bounds: the loader says why.
       try {
-        auto doc = YAML::LoadFile(entry.path().string());
+        auto text = read_file(entry.path().string());
+        if (dsl::check_yaml_bounds(text, dsl::data_file_bounds("a scenario file"))) {
+          found.push_back(entry.path().string());
+          continue;
+        }
+        auto doc = YAML::Load(text);
         if (doc.IsMap() && doc["scenario"]) found.push_back(entry.path().string());
-      } catch (const YAML::Exception&) {
-        found.push_back(entry.path().string());  // broken YAML: let the loader say why
+      } catch (const std::exception&) {
+        found.push_back(entry.path().string());
       }
     }
     std::sort(found.begin(), found.end());

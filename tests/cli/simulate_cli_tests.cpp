@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/hostile_yaml.hpp"
 #include "tests/support/process.hpp"
 
 using namespace rmaflow::testing;
@@ -122,6 +123,8 @@ TEST_CASE("Cli.Test.ScenariosThatCannotRunFail") {
   auto none = dir.write("a-none.yaml", scenario("states nothing", ""));
   auto broken = dir.write("b-broken.yaml", scenario("broken", "until: soon\nexpect: { status: expired }\n"));
   auto lost = dir.write("c-lost.yaml", "scenario: lost\nworkflow: missing.yaml\nexpect: { status: expired }\n");
+  // Aliases that expand to 43 million nodes: found and refused without being walked.
+  auto bomb = dir.write("d-bomb.yaml", yaml_alias_bomb() + "scenario: bomb\ninput: *h\n");
   auto r = cli({"test", dir.path()});
   INFO(r.out, r.err);
   CHECK(r.exit_code == 1);
@@ -131,7 +134,9 @@ TEST_CASE("Cli.Test.ScenariosThatCannotRunFail") {
                    ":3:8: error[bad-duration]") != std::string::npos);
   CHECK(r.out.find("FAIL  " + lost + "  lost\n      " + dir.file("missing.yaml") +
                    ":1:1: error[io]: cannot read workflow file") != std::string::npos);
-  CHECK(r.out.find("3 scenario(s): 0 passed, 3 failed\n") != std::string::npos);
+  CHECK(r.out.find("FAIL  " + bomb + "  (the scenario does not load)\n      " + bomb +
+                   ":7:8: error[yaml-too-large]") != std::string::npos);
+  CHECK(r.out.find("4 scenario(s): 0 passed, 4 failed\n") != std::string::npos);
   auto empty = cli({"test", dir.file("nowhere")});
   CHECK(empty.exit_code == 1);
   CHECK(empty.err == "rmaflow: " + dir.file("nowhere") + " is neither a scenario file nor a directory\n");
