@@ -5,6 +5,11 @@
 
 namespace rmaflow::api {
 
+DefinitionCache::DefinitionCache()
+    : DefinitionCache([](const Definition& definition) { return graph_svg(definition); }) {}
+
+DefinitionCache::DefinitionCache(Drawer draw) : draw_(std::move(draw)) {}
+
 DefinitionCache::Entry& DefinitionCache::entry(const DefinitionRow& row) {
   auto& found = entries_[{row.name, row.version, row.content_hash}];
   if (!found.definition) found.definition = load_deployed(row);
@@ -17,9 +22,17 @@ std::shared_ptr<const Definition> DefinitionCache::get(const DefinitionRow& row)
 }
 
 std::string DefinitionCache::svg(const DefinitionRow& row) {
+  std::shared_ptr<const Definition> definition;
+  {
+    std::lock_guard lock(mu_);
+    auto& found = entry(row);
+    if (!found.svg.empty()) return found.svg;
+    definition = found.definition;
+  }
+  auto drawn = draw_(*definition);
   std::lock_guard lock(mu_);
   auto& found = entry(row);
-  if (found.svg.empty()) found.svg = graph_svg(*found.definition);
+  if (found.svg.empty()) found.svg = std::move(drawn);
   return found.svg;
 }
 

@@ -4,9 +4,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <future>
 #include <set>
 
 #include "engine/api/auth.hpp"
+#include "engine/api/definition_cache.hpp"
 #include "engine/api/problem.hpp"
 #include "engine/api/router.hpp"
 #include "engine/api/token_file.hpp"
@@ -124,4 +126,40 @@ TEST_CASE("Api.Problem.EngineErrorsMapToStatuses") {
   CHECK(body["type"] == "urn:rmaflow:problem:invalid-field");
   CHECK(body["pointer"] == "/reason");
   CHECK(json_pointer({"patch", "a/b~c"}) == "/patch/a~1b~0c");
+}
+
+// A version's drawing is made without the cache held: while one is being laid out (Graphviz
+// takes minutes over some graphs), another thread gets its definitions at once, and the
+// drawing, once made, is kept.
+TEST_CASE("Api.DefinitionCache.ADrawingHoldsUpNoOtherQuery") {
+  auto loaded = load_definition(
+      "workflow: drawn\nversion: 1\nstart: a\nsteps:\n  a: { end: completed }\n", "drawn.yaml");
+  REQUIRE(loaded.ok());
+  std::promise<void> started;
+  std::promise<void> finish;
+  std::shared_future<void> finishing = finish.get_future().share();
+  int drawings = 0;
+  DefinitionCache cache([&](const Definition&) {
+    ++drawings;
+    started.set_value();
+    finishing.wait();
+    return std::string("<svg/>");
+  });
+  cache.add(loaded.definition);
+  DefinitionRow row;
+  row.name = "drawn";
+  row.version = 1;
+  row.content_hash = loaded.definition->content_hash;
+  auto drawing = std::async(std::launch::async, [&] { return cache.svg(row); });
+  started.get_future().wait();
+  // Answered while the drawing is under way (with the cache held through it, this waited for
+  // the drawing: the bound only keeps a failure from hanging the run).
+  auto got = std::async(std::launch::async, [&] { return cache.get(row); });
+  bool answered = got.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  finish.set_value();
+  CHECK(answered);
+  CHECK(got.get() == loaded.definition);
+  CHECK(drawing.get() == "<svg/>");
+  CHECK(cache.svg(row) == "<svg/>");
+  CHECK(drawings == 1);
 }
