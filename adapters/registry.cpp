@@ -110,17 +110,8 @@ AdapterRegistry AdapterRegistry::from_file(const std::string& path) {
 
 AdapterRegistry AdapterRegistry::from_yaml(const std::string& yaml, const std::string& file,
                                            const std::string& base_dir) {
-  if (auto problem = dsl::check_yaml_bounds(yaml, dsl::data_file_bounds("an adapters file"))) {
-    throw Error(Errc::adapter_config, fmt::format("{}:{}:{}: {}", file, problem->where.line,
-                                                  problem->where.column, problem->message));
-  }
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::ParserException& e) {
-    throw Error(Errc::adapter_config, fmt::format("{}:{}:{}: {}", file, e.mark.line + 1,
-                                                  e.mark.column + 1, e.msg));
-  }
+  auto root = dsl::load_bounded_yaml(yaml, file, dsl::data_file_bounds("an adapters file"),
+                                     Errc::adapter_config);
   if (!root.IsMap() || !root["adapters"] || !root["adapters"].IsMap()) {
     throw Error(Errc::adapter_config,
                 fmt::format("{}: an adapters file is a mapping with an \"adapters\" mapping of "

@@ -70,17 +70,8 @@ nlohmann::json read_erp_data(const ConfigReader& config, const YAML::Node& at) {
   if (!in) config.fail(at, fmt::format("cannot read the ERP data file {}", path));
   std::stringstream text;
   text << in.rdbuf();
-  if (auto problem = dsl::check_yaml_bounds(text.str(), dsl::data_file_bounds("a data file"))) {
-    throw Error(Errc::adapter_config, fmt::format("{}:{}:{}: {}", path, problem->where.line,
-                                                  problem->where.column, problem->message));
-  }
-  YAML::Node root;
-  try {
-    root = YAML::Load(text.str());
-  } catch (const YAML::ParserException& e) {
-    throw Error(Errc::adapter_config,
-                fmt::format("{}:{}:{}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
-  }
+  auto root = dsl::load_bounded_yaml(text.str(), path, dsl::data_file_bounds("a data file"),
+                                     Errc::adapter_config);
   ConfigReader data(path, config.base_dir());
   data.expect_map(root, "the ERP data");
   data.check_keys(root, {"customers", "invoices"}, "the ERP data");

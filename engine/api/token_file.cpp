@@ -89,16 +89,8 @@ std::vector<TokenEntry> load_token_file(const std::string& path) {
   if (!in) throw Error(Errc::io, fmt::format("cannot read the tokens file {}", path));
   std::stringstream text;
   text << in.rdbuf();
-  if (auto problem = dsl::check_yaml_bounds(text.str(), dsl::data_file_bounds("a tokens file"))) {
-    throw Error(Errc::invalid_argument, fmt::format("{}:{}:{}: {}", path, problem->where.line,
-                                                    problem->where.column, problem->message));
-  }
-  YAML::Node root;
-  try {
-    root = YAML::Load(text.str());
-  } catch (const YAML::ParserException& e) {
-    malformed(path, e.mark, "not valid YAML: " + e.msg);
-  }
+  auto root = dsl::load_bounded_yaml(text.str(), path, dsl::data_file_bounds("a tokens file"),
+                                     Errc::invalid_argument);
   std::vector<TokenEntry> tokens;
   if (root.IsNull()) return tokens;  // an empty file: no tokens yet
   if (!root.IsMap() || !root["tokens"] || root.size() != 1) {

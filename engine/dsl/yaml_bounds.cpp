@@ -156,4 +156,18 @@ std::optional<YamlBoundsProblem> check_yaml_bounds(std::string_view yaml,
   return std::nullopt;
 }
 
+YAML::Node load_bounded_yaml(std::string_view yaml, const std::string& file,
+                             const YamlBounds& bounds, Errc code) {
+  if (auto problem = check_yaml_bounds(yaml, bounds)) {
+    throw Error(code, fmt::format("{}:{}:{}: {}", file, problem->where.line, problem->where.column,
+                                  problem->message));
+  }
+  try {
+    return YAML::Load(std::string(yaml));
+  } catch (const YAML::ParserException& e) {
+    throw Error(code, fmt::format("{}:{}:{}: not valid YAML: {}", file, e.mark.line + 1,
+                                  e.mark.column + 1, e.msg));
+  }
+}
+
 }  // namespace rmaflow::dsl

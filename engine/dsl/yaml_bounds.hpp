@@ -7,12 +7,15 @@
 // would see it, aliases expanded, and refuses it before it is loaded.
 #pragma once
 
+#include <yaml-cpp/node/node.h>
+
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "rmaflow/definition.hpp"
+#include "rmaflow/errors.hpp"
 
 namespace rmaflow::dsl {
 
@@ -50,5 +53,12 @@ struct YamlBoundsProblem {
 // reports it.
 std::optional<YamlBoundsProblem> check_yaml_bounds(std::string_view yaml,
                                                    const YamlBounds& bounds = kWorkflowBounds);
+
+// `yaml`, the text of `file`, loaded once it keeps `bounds`: what the readers of the files beside
+// the workflows (adapters, a simulated ERP's data, tokens) start with. Throws Error(`code`)
+// "{file}:{line}:{column}: {message}" for the first bound it breaks, or for its syntax error
+// ("not valid YAML: ...").
+YAML::Node load_bounded_yaml(std::string_view yaml, const std::string& file,
+                             const YamlBounds& bounds, Errc code);
 
 }  // namespace rmaflow::dsl

@@ -93,6 +93,17 @@ TEST_CASE("Sim.Config.AliasesThatExpandPastTheBoundAreRefused") {
   CHECK(data.find("the most a data file may hold") != std::string::npos);
 }
 
+// A syntax error in an adapters file or a data file beside it is named with its file and place.
+TEST_CASE("Sim.Config.YamlThatDoesNotParseIsPlaced") {
+  TempDir dir;
+  auto adapters = refusal("adapters:\n  x: { type: builtin\n", dir);
+  CHECK(adapters.rfind("adapters.yaml:3:1: not valid YAML: ", 0) == 0);
+  dir.write("erp-data.yaml", "customers: [C1\n");
+  auto data = refusal(
+      "adapters:\n  erp: { type: sim, system: erp, state: e.db, data: erp-data.yaml }\n", dir);
+  CHECK(data.rfind(dir.path() + "/erp-data.yaml:2:1: not valid YAML: ", 0) == 0);
+}
+
 // Issue 16: limits per adapter and per operation, for any type of adapter.
 TEST_CASE("Adapters.Config.Issue16.LimitsAreReadAndTheirMistakesNamed") {
   TempDir dir;
