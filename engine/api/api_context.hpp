@@ -8,6 +8,7 @@
 
 #include "engine/api/auth.hpp"
 #include "engine/api/definition_cache.hpp"
+#include "engine/api/drawings.hpp"
 #include "engine/api/instance_page.hpp"
 #include "engine/api/metrics.hpp"
 #include "engine/api/read_stores.hpp"
@@ -19,8 +20,12 @@ namespace rmaflow::api {
 class EndWaits;
 
 struct ApiContext {
-  ApiContext(Engine& engine, std::string db_path, std::optional<Authenticator> auth)
-      : engine(engine), reads(std::move(db_path)), auth(std::move(auth)) {}
+  ApiContext(Engine& engine, std::string db_path, std::optional<Authenticator> auth,
+             Drawings::Options drawing)
+      : engine(engine),
+        reads(std::move(db_path)),
+        auth(std::move(auth)),
+        drawings(std::move(drawing)) {}
 
   Engine& engine;
   ReadStores reads;
@@ -28,6 +33,7 @@ struct ApiContext {
   std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
   std::optional<Authenticator> auth;  // none: every caller is "anonymous", an admin
   DefinitionCache definitions;
+  Drawings drawings;                  // graphs as SVG, laid out off the I/O threads
   std::size_t max_page = kMaxPage;    // the largest `limit` a list takes
   std::string workflows_dir = ".";    // where input schema paths of deployed YAML resolve
   std::shared_ptr<const AdapterRegistry> adapters;  // to check a deploy's actions; may be null

@@ -12,7 +12,8 @@ struct ApiServer::State {
   State(Engine& engine, ApiOptions options)
       : context(engine, options.db_path,
                 options.tokens ? std::optional<Authenticator>(Authenticator(*options.tokens))
-                               : std::nullopt),
+                               : std::nullopt,
+                options.drawings),
         http(with_problems(std::move(options.http)),
              [this](net::HttpRequest request, net::Responder respond) {
                dispatch(context, std::move(request), std::move(respond));
@@ -54,6 +55,7 @@ std::uint16_t ApiServer::port() const { return state_->http.port(); }
 
 void ApiServer::stop() {
   state_->end_waits.stop();  // a long poll is answered as it stands, not waited out
+  state_->context.drawings.stop();  // a layout under way is stopped and answered 503
   state_->http.stop();
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/api/auth.hpp"
+#include "engine/api/drawings.hpp"
 #include "engine/api/instance_page.hpp"
 #include "engine/net/http_server.hpp"
 #include "engine/observe/observability.hpp"
@@ -39,6 +40,8 @@ struct ApiOptions {
   // What watches the engine (given to it as EngineOptions::on_commit): /v1/logging steers its
   // transition log, /metrics reads its measurements. Null: neither.
   std::shared_ptr<observe::Observability> observability;
+  // How graphs are laid out as SVG: by this binary's layout-graph command, bounded.
+  Drawings::Options drawings;
 };
 
 class ApiServer {

@@ -1,12 +1,16 @@
 #include "engine/api/graph_svg.hpp"
 
+#include <fmt/format.h>
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
 
+#include <csignal>
 #include <memory>
 #include <mutex>
 
+#include "engine/support/child_process.hpp"
 #include "rmaflow/errors.hpp"
+#include "rmaflow/time.hpp"
 
 namespace rmaflow::api {
 
@@ -46,6 +50,12 @@ void move_edge_labels_out(Agraph_t* graph) {
   }
 }
 
+// The first line of what the child wrote to stderr: its one sentence.
+std::string first_line(const std::string& text) {
+  auto line = text.substr(0, text.find('\n'));
+  return line.empty() ? std::string("it ended without saying why") : line;
+}
+
 }  // namespace
 
 std::string dot_to_svg(const std::string& dot) {
@@ -68,8 +78,50 @@ std::string dot_to_svg(const std::string& dot) {
   return svg;
 }
 
-std::string graph_svg(const Definition& definition, const GraphOverlay* overlay) {
-  return dot_to_svg(render_graph(definition, GraphFormat::dot, overlay));
+std::string graph_svg(const Definition& definition, const GraphOverlay* overlay,
+                      const GraphLayoutOptions& options) {
+  return layout_svg(render_graph(definition, GraphFormat::dot, overlay), options);
+}
+
+std::string layout_svg(const std::string& dot, const GraphLayoutOptions& options) {
+  auto seconds = std::chrono::ceil<std::chrono::seconds>(options.timeout).count();
+  ChildLimits limits;
+  limits.timeout = options.timeout;
+  limits.cancel_fd = options.cancel_fd;
+  auto run =
+      run_child({options.program, "layout-graph", "--cpu-seconds", std::to_string(seconds + 1),
+                 "--memory-mib", std::to_string(options.memory_mib)},
+                dot, limits);
+  using End = ChildRun::End;
+  // Graphviz says "out of memory" and may then crash; the command itself exits with
+  // kLayoutOutOfMemory.
+  bool out_of_memory = run.err.find("out of memory") != std::string::npos ||
+                       (run.end == End::exited && run.status == kLayoutOutOfMemory);
+  if (out_of_memory) {
+    throw LayoutRefused(
+        fmt::format("Graphviz needed more than {} MiB to lay out the graph", options.memory_mib));
+  }
+  switch (run.end) {
+    case End::exited:
+      if (run.status == 0) return std::move(run.out);
+      throw Error(Errc::io,
+                  fmt::format("Graphviz could not draw the graph: {}", first_line(run.err)));
+    case End::timed_out:
+      throw LayoutRefused(fmt::format("Graphviz did not lay out the graph within {}",
+                                      format_duration(options.timeout)));
+    case End::output_too_large:
+      throw LayoutRefused(fmt::format("Graphviz's drawing of the graph is larger than {} MiB",
+                                      limits.max_output >> 20));
+    case End::signalled:
+      if (run.status == SIGXCPU || run.status == SIGKILL) {
+        throw LayoutRefused(
+            fmt::format("Graphviz did not lay out the graph within {} s of CPU", seconds + 1));
+      }
+      throw Error(Errc::io, fmt::format("Graphviz failed on the graph (signal {})", run.status));
+    case End::cancelled:
+      break;
+  }
+  throw Error(Errc::io, "the graph's layout was stopped");
 }
 
 }  // namespace rmaflow::api

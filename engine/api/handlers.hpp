@@ -4,6 +4,8 @@
 #include <optional>
 
 #include "engine/api/router.hpp"
+#include "rmaflow/graph.hpp"
+#include "rmaflow/store.hpp"
 
 namespace rmaflow::api {
 
@@ -57,5 +59,9 @@ void get_workflow(ApiContext& context, ApiRequest& request, const Answer& answer
 void get_workflow_version(ApiContext& context, ApiRequest& request, const Answer& answer);
 void get_workflow_graph(ApiContext& context, ApiRequest& request, const Answer& answer);
 void post_workflow(ApiContext& context, ApiRequest& request, const Answer& answer);
+// A version's graph, with `overlay` (an instance's path) when given, in the request's `format`:
+// svg (the default, laid out by Graphviz off the I/O thread), dot or mermaid (no layout).
+void answer_graph(ApiContext& context, ApiRequest& request, const DefinitionRow& version,
+                  const GraphOverlay* overlay, const Answer& answer);
 
 }  // namespace rmaflow::api

@@ -4,7 +4,6 @@
 
 #include "engine/api/api_context.hpp"
 #include "engine/api/end_waits.hpp"
-#include "engine/api/graph_svg.hpp"
 #include "engine/api/handlers.hpp"
 #include "engine/api/instance_page.hpp"
 #include "engine/api/json_body.hpp"
@@ -244,7 +243,6 @@ net::HttpResponse instance_response(ApiContext& context, const std::string& id,
 }
 
 void get_instance_graph(ApiContext& context, ApiRequest& request, const Answer& answer) {
-  request.query.finish();
   InstanceRow row;
   std::vector<EventRow> history;
   std::optional<DefinitionRow> definition;
@@ -259,7 +257,7 @@ void get_instance_graph(ApiContext& context, ApiRequest& request, const Answer& 
                                      row.id, row.workflow, row.version));
   }
   auto overlay = overlay_of(row, history);
-  answer(svg_response(graph_svg(*context.definitions.get(*definition), &overlay)));
+  answer_graph(context, request, *definition, &overlay, answer);
 }
 
 void get_history(ApiContext& context, ApiRequest& request, const Answer& answer) {

@@ -13,7 +13,7 @@ namespace {
 
 // Every problem type the API answers with, and its title (the same for every occurrence).
 // docs/api.md lists them; the types are part of the API's contract.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 21> kTitles{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 22> kTitles{{
     {"malformed-request", "The request is not valid HTTP"},
     {"invalid-header", "A request header is invalid"},
     {"malformed-json", "The request body is not valid JSON"},
@@ -29,6 +29,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 21> kTitles{
     {"method-not-allowed", "The resource does not take this method"},
     {"conflict", "The request conflicts with what is stored"},
     {"refused", "The instance's state does not allow this"},
+    {"graph-too-large", "The graph is too costly to lay out as SVG"},
     {"body-too-large", "The request body is too large"},
     {"header-too-large", "The request header is too large"},
     {"request-timeout", "The request did not arrive in time"},

@@ -5,6 +5,7 @@ set(RMAFLOW_API_SOURCES
   engine/api/auth.cpp
   engine/api/console_routes.cpp
   engine/api/definition_cache.cpp
+  engine/api/drawings.cpp
   engine/api/graph_svg.cpp
   engine/api/instance_page.cpp
   engine/api/instance_routes.cpp

@@ -116,10 +116,39 @@ void get_workflow_version(ApiContext& context, ApiRequest& request, const Answer
   answer(json_response(200, definition_json(row, loaded.get())));
 }
 
-void get_workflow_graph(ApiContext& context, ApiRequest& request, const Answer& answer) {
+void answer_graph(ApiContext& context, ApiRequest& request, const DefinitionRow& version,
+                  const GraphOverlay* overlay, const Answer& answer) {
+  auto format = request.query.text("format").value_or("svg");
   request.query.finish();
+  if (format != "svg" && format != "dot" && format != "mermaid") {
+    fail(400, "invalid-parameter",
+         fmt::format("format must be svg, dot or mermaid, not \"{}\"", format));
+  }
+  auto definition = context.definitions.get(version);
+  if (format == "dot") {
+    answer(net::HttpResponse::with_body(200, render_graph(*definition, GraphFormat::dot, overlay),
+                                        "text/vnd.graphviz; charset=utf-8"));
+    return;
+  }
+  if (format == "mermaid") {
+    answer(net::HttpResponse::with_body(200,
+                                        render_graph(*definition, GraphFormat::mermaid, overlay),
+                                        "text/plain; charset=utf-8"));
+    return;
+  }
+  context.drawings.draw(version, *definition, overlay,
+                        [answer](std::string svg, std::exception_ptr error) {
+                          if (error) {
+                            answer(problem_response(problem_for(error)));
+                          } else {
+                            answer(svg_response(std::move(svg)));
+                          }
+                        });
+}
+
+void get_workflow_graph(ApiContext& context, ApiRequest& request, const Answer& answer) {
   auto row = stored_version(context, request);
-  answer(svg_response(context.definitions.svg(row)));
+  answer_graph(context, request, row, nullptr, answer);
 }
 
 void post_workflow(ApiContext& context, ApiRequest& request, const Answer& answer) {

@@ -12,6 +12,7 @@
 #include "engine/support/strict_json.hpp"
 #include "rmaflow/errors.hpp"
 #include "rmaflow/store.hpp"
+#include "rmaflow/time.hpp"
 
 namespace rmaflow::cli {
 
@@ -290,6 +291,16 @@ SyncMode parse_sync(const std::string& text) {
   if (text == "normal") return SyncMode::normal;
   throw Error(Errc::invalid_argument,
               fmt::format("--sync must be full or normal, not \"{}\"", text));
+}
+
+std::chrono::milliseconds duration_option(const char* option, const std::string& text) {
+  auto d = parse_duration(text);
+  if (!d || d->count() <= 0) {
+    throw Error(
+        Errc::invalid_argument,
+        fmt::format("{} must be a duration such as 10s or 500ms, not \"{}\"", option, text));
+  }
+  return *d;
 }
 
 }  // namespace rmaflow::cli

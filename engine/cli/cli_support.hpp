@@ -2,14 +2,14 @@
 // engine or a database for queries.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "rmaflow/definition.hpp"
 #include "rmaflow/engine.hpp"
@@ -94,6 +94,9 @@ void initialise_if_empty(const std::string& db_path);
 // An existing database, opened read-only for queries (an empty file becomes an empty database
 // first). Throws Error(not_found) when missing, Error(io) when the path is a directory.
 std::unique_ptr<Store> open_for_queries(const std::string& db_path);
+
+// A positive duration option ("10s", "500ms"). Throws Error(invalid_argument) naming `option`.
+std::chrono::milliseconds duration_option(const char* option, const std::string& text);
 
 // Checks that `db_path` can hold a database the engine opens or creates: not a directory, in
 // a directory that exists. Throws Error(io) naming the path otherwise; creates nothing.

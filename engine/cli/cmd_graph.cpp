@@ -1,10 +1,21 @@
-// rmaflow graph [FILE] [--format mermaid|dot|svg] [--instance ID --db F]
+// rmaflow graph [FILE] [--format mermaid|dot|svg] [--instance ID --db F] [--layout-timeout D]
 //
 // Prints a workflow as a Mermaid flowchart (default), a Graphviz digraph, or that digraph laid
 // out as SVG (as the web console shows it). With --instance the path the instance took is
 // highlighted, its current step and failing step marked; without FILE the version the instance
 // runs on is read from the database.
+//
+// rmaflow layout-graph --cpu-seconds N --memory-mib M (hidden): lays out the Graphviz digraph
+// on stdin as SVG on stdout, within N seconds of CPU and M MiB of address space; what
+// api::layout_svg runs as a child process. Exit code kLayoutOutOfMemory when memory ran out.
 #include <fmt/format.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <iostream>
+#include <iterator>
+#include <new>
 
 #include "engine/api/graph_svg.hpp"
 #include "engine/cli/cli_support.hpp"
@@ -21,6 +32,12 @@ struct GraphOptions {
   std::string format = "mermaid";
   std::string instance;
   std::string db;
+  std::string layout_timeout = "15s";
+};
+
+struct LayoutOptions {
+  std::size_t cpu_seconds = 0;
+  std::size_t memory_mib = 0;
 };
 
 std::shared_ptr<const Definition> stored(Store& store, const InstanceRow& row) {
@@ -36,9 +53,20 @@ int graph(const GraphOptions& opt) {
     throw CLI::ValidationError("a workflow FILE, or --instance ID with --db, is required");
   if (!opt.instance.empty() && opt.db.empty())
     throw CLI::ValidationError("--instance needs --db, the database the instance is in");
+  api::GraphLayoutOptions layout;
+  layout.timeout = duration_option("--layout-timeout", opt.layout_timeout);
   auto draw = [&](const Definition& def, const GraphOverlay* overlay) {
-    if (opt.format == "svg") return api::graph_svg(def, overlay);
-    return render_graph(def, opt.format == "dot" ? GraphFormat::dot : GraphFormat::mermaid, overlay);
+    if (opt.format != "svg") {
+      return render_graph(def, opt.format == "dot" ? GraphFormat::dot : GraphFormat::mermaid,
+                          overlay);
+    }
+    try {
+      return api::graph_svg(def, overlay, layout);
+    } catch (const api::LayoutRefused& e) {
+      throw Error(Errc::refused, fmt::format("{}; --format dot or --format mermaid draw it without "
+                                             "a layout, or a longer --layout-timeout may do",
+                                             e.what()));
+    }
   };
   if (opt.instance.empty()) {
     fmt::print("{}", draw(*load_workflow(opt.file), nullptr));
@@ -60,6 +88,29 @@ int graph(const GraphOptions& opt) {
   return kExitOk;
 }
 
+// The bounds are set before the graph is read: nothing outside them runs. The child dies with
+// the thread that started it, so that a killed server leaves no layout behind.
+int layout_graph(const LayoutOptions& opt) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  rlimit cpu{opt.cpu_seconds, opt.cpu_seconds + 1};
+  if (setrlimit(RLIMIT_CPU, &cpu) != 0) throw Error(Errc::io, "the CPU bound could not be set");
+#if !defined(__SANITIZE_ADDRESS__)
+  // (AddressSanitizer reserves terabytes of address space for itself: no bound fits it.)
+  rlim_t bytes = static_cast<rlim_t>(opt.memory_mib) << 20;
+  rlimit memory{bytes, bytes};
+  if (setrlimit(RLIMIT_AS, &memory) != 0)
+    throw Error(Errc::io, "the memory bound could not be set");
+#endif
+  try {
+    std::string dot{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+    auto svg = api::dot_to_svg(dot);
+    std::fwrite(svg.data(), 1, svg.size(), stdout);
+  } catch (const std::bad_alloc&) {
+    return api::kLayoutOutOfMemory;
+  }
+  return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
+}
+
 }  // namespace
 
 void register_graph(CLI::App& app, int& exit_code) {
@@ -73,7 +124,17 @@ void register_graph(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"mermaid", "dot", "svg"}));
   cmd->add_option("--instance", opt->instance, "Highlight this instance's path and current step");
   cmd->add_option("--db", opt->db, "Database the instance is in");
+  cmd->add_option("--layout-timeout", opt->layout_timeout,
+                  "With --format svg: how long Graphviz may take to lay the graph out (default "
+                  "15s); a graph that takes longer is refused");
   cmd->callback([opt, &exit_code] { exit_code = graph(*opt); });
+
+  auto layout = std::make_shared<LayoutOptions>();
+  auto* hidden = app.add_subcommand("layout-graph", "Lay out a Graphviz digraph (stdin) as SVG");
+  hidden->group("");
+  hidden->add_option("--cpu-seconds", layout->cpu_seconds)->required()->check(CLI::PositiveNumber);
+  hidden->add_option("--memory-mib", layout->memory_mib)->required()->check(CLI::PositiveNumber);
+  hidden->callback([layout, &exit_code] { exit_code = layout_graph(*layout); });
 }
 
 }  // namespace rmaflow::cli

@@ -38,6 +38,7 @@ struct ServeOptions {
   std::size_t max_connections = 256;
   std::string header_timeout = "10s";
   std::string body_timeout = "30s";
+  std::string layout_timeout = "15s";
   std::string log_format = "text";
   std::string log_level = "info";
   std::string otlp_endpoint;
@@ -50,15 +51,6 @@ struct ServeOptions {
 
 bool is_loopback(const std::string& host) {
   return host == "::1" || host.rfind("127.", 0) == 0;
-}
-
-std::chrono::milliseconds duration_option(const char* option, const std::string& text) {
-  auto d = parse_duration(text);
-  if (!d || d->count() <= 0) {
-    throw Error(Errc::invalid_argument,
-                fmt::format("{} must be a duration such as 10s or 500ms, not \"{}\"", option, text));
-  }
-  return *d;
 }
 
 // The simulated systems' state files are shared by the nodes of one database: each node arms
@@ -113,6 +105,7 @@ int serve(const ServeOptions& opt) {
   api_options.http.max_connections = opt.max_connections;
   api_options.http.header_timeout = duration_option("--header-timeout", opt.header_timeout);
   api_options.http.body_timeout = duration_option("--body-timeout", opt.body_timeout);
+  api_options.drawings.layout.timeout = duration_option("--layout-timeout", opt.layout_timeout);
   api_options.db_path = opt.db;
   api_options.workflows_dir = opt.workflows;
 
@@ -220,6 +213,9 @@ void register_serve(CLI::App& app, int& exit_code) {
                   "Time a request's header may take to arrive (default 10s)");
   cmd->add_option("--body-timeout", opt->body_timeout,
                   "Time a request's body may take to arrive (default 30s)");
+  cmd->add_option("--layout-timeout", opt->layout_timeout,
+                  "How long Graphviz may take to lay out a graph the API draws as SVG (default "
+                  "15s); a graph that takes longer is refused with 422, its version for good");
   auto* sim_start = cmd->add_option("--sim-start", opt->sim_start,
                   "Run the simulated systems (adapters of type sim) on a clock of their own that "
                   "reads this time now, e.g. 2025-06-02T08:00:00Z; the events they schedule (a "

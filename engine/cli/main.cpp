@@ -18,7 +18,8 @@ namespace {
 // The names of the subcommands, for the sentence that reports a missing or unknown one.
 std::vector<std::string> command_list(CLI::App& app) {
   std::vector<std::string> names;
-  for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
+  // A command in no group is the binary's own business (layout-graph), never shown.
+  for (const auto* sub : app.get_subcommands([](CLI::App* s) { return !s->get_group().empty(); }))
     names.push_back(sub->get_name());
   return names;
 }
@@ -28,8 +29,9 @@ std::string command_names(CLI::App& app) {
 }
 
 bool is_command(CLI::App& app, const std::string& name) {
-  auto names = command_list(app);
-  return std::find(names.begin(), names.end(), name) != names.end();
+  auto all = app.get_subcommands([](CLI::App*) { return true; });
+  return std::any_of(all.begin(), all.end(),
+                     [&](CLI::App* sub) { return sub->get_name() == name; });
 }
 
 // CLI11 would print its message and a second "Run with --help" line; the product prints one

@@ -14,6 +14,7 @@ set(RMAFLOW_SUPPORT_SOURCES
   engine/support/limits.cpp
   engine/support/utf8.cpp
   engine/support/canonical_json.cpp
+  engine/support/child_process.cpp
   engine/support/yaml_json.cpp
   engine/support/stop_signals.cpp
   engine/support/fault_points.cpp

@@ -12,6 +12,7 @@
 #include "engine/api/console_assets.hpp"
 #include "rmaflow/time.hpp"
 #include "tests/api/api_fixture.hpp"
+#include "tests/support/hostile_yaml.hpp"
 
 using namespace rmaflow;
 using namespace rmaflow::testing;
@@ -235,6 +236,18 @@ TEST_CASE("Api.Graph.InstanceSvgMarksThePathAndTheFailingStep") {
   }
   check_problem(api.get("/v1/instances/nope/graph"), 404, "not-found");
   check_problem(api.get("/v1/workflows/returns/versions/9/graph"), 404, "not-found");
+  // The same graph without a layout, with the instance's marks.
+  auto mermaid = api.get("/v1/instances/" + id + "/graph?format=mermaid");
+  REQUIRE(mermaid.status == 200);
+  CHECK(mermaid.headers.get("content-type") == "text/plain; charset=utf-8");
+  CHECK(mermaid.text.rfind("flowchart TD\n", 0) == 0);
+  CHECK(mermaid.text.find("class s_refund current") != std::string::npos);
+  auto dot = api.get("/v1/workflows/returns/versions/1/graph?format=dot");
+  REQUIRE(dot.status == 200);
+  CHECK(dot.headers.get("content-type") == "text/vnd.graphviz; charset=utf-8");
+  CHECK(dot.text.rfind("digraph \"returns v1\" {\n", 0) == 0);
+  check_problem(api.get("/v1/workflows/returns/versions/1/graph?format=png"), 400,
+                "invalid-parameter");
 
   // What the console reads beside the graph: the version's signals, unfinished counts, the
   // instance's newest event and the input its step was given.
@@ -245,4 +258,34 @@ TEST_CASE("Api.Graph.InstanceSvgMarksThePathAndTheFailingStep") {
   CHECK(view["last_seq"].get<int>() > 3);
   CHECK(view["step_input"] == json{{"code", "ErpDown"}, {"times", 1}, {"retryable", false}});
   CHECK(view["pending_commands"] == json::array());
+}
+
+// A graph whose layout passes --layout-timeout is refused (422), for the version and for every
+// instance's path on it, and the answer says what to ask for instead; other versions draw.
+TEST_CASE("Api.Graph.ALayoutPastItsBoundIsRefused") {
+  ApiFixture api({{"returns.yaml", kReturnsWorkflow},
+                  {"tangle.yaml", testing::slow_layout_workflow("tangle")}},
+                 {"--layout-timeout", "1s"});
+  const std::string detail =
+      "workflow tangle version 1 cannot be drawn as SVG: Graphviz did not lay out the graph "
+      "within 1s; format=dot or format=mermaid give the graph without a layout";
+  for (int i = 0; i < 2; ++i) {
+    auto refused = api.get("/v1/workflows/tangle/versions/1/graph");
+    check_problem(refused, 422, "graph-too-large");
+    CHECK(refused.body["detail"] == detail);
+    CHECK(refused.body["title"] == "The graph is too costly to lay out as SVG");
+  }
+  auto started =
+      api.call("POST", "/v1/instances", R"({"workflow": "tangle", "input": {}})", "submitter");
+  REQUIRE(started.status < 300);
+  auto id = started.body["id"].get<std::string>();
+  auto path = api.get("/v1/instances/" + id + "/graph");
+  check_problem(path, 422, "graph-too-large");
+  CHECK(path.body["detail"] == detail);
+  auto dot = api.get("/v1/instances/" + id + "/graph?format=dot");
+  CHECK(dot.status == 200);
+  CHECK(dot.text.find("\"s149\" -> \"done\"") != std::string::npos);
+  auto other = api.get("/v1/workflows/returns/versions/1/graph");
+  CHECK(other.status == 200);
+  CHECK(other.text.find("<svg") != std::string::npos);
 }

@@ -1,14 +1,16 @@
 // The API's parts on their own: the routing table against docs/openapi.yaml, tokens and their
 // file, times in query parameters, problems.
 #include <doctest/doctest.h>
+#include <poll.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <atomic>
 #include <future>
 #include <set>
 
 #include "engine/api/auth.hpp"
-#include "engine/api/definition_cache.hpp"
+#include "engine/api/drawings.hpp"
 #include "engine/api/problem.hpp"
 #include "engine/api/router.hpp"
 #include "engine/api/token_file.hpp"
@@ -128,38 +130,135 @@ TEST_CASE("Api.Problem.EngineErrorsMapToStatuses") {
   CHECK(json_pointer({"patch", "a/b~c"}) == "/patch/a~1b~0c");
 }
 
-// A version's drawing is made without the cache held: while one is being laid out (Graphviz
-// takes minutes over some graphs), another thread gets its definitions at once, and the
-// drawing, once made, is kept.
-TEST_CASE("Api.DefinitionCache.ADrawingHoldsUpNoOtherQuery") {
-  auto loaded = load_definition(
-      "workflow: drawn\nversion: 1\nstart: a\nsteps:\n  a: { end: completed }\n", "drawn.yaml");
-  REQUIRE(loaded.ok());
-  std::promise<void> started;
-  std::promise<void> finish;
-  std::shared_future<void> finishing = finish.get_future().share();
-  int drawings = 0;
-  DefinitionCache cache([&](const Definition&) {
-    ++drawings;
-    started.set_value();
-    finishing.wait();
-    return std::string("<svg/>");
-  });
-  cache.add(loaded.definition);
+namespace {
+
+struct Drawn {
+  std::string svg;
+  std::exception_ptr error;
+};
+
+// What a drawing answered, waited for (the bound only keeps a failure from hanging the run).
+class Answers {
+ public:
+  Drawings::Done done() {
+    auto promise = std::make_shared<std::promise<Drawn>>();
+    futures_.push_back(promise->get_future());
+    return [promise](std::string svg, std::exception_ptr error) {
+      promise->set_value({std::move(svg), error});
+    };
+  }
+  Drawn get(std::size_t i) {
+    REQUIRE(futures_.at(i).wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+    return futures_.at(i).get();
+  }
+  bool ready(std::size_t i) {
+    return futures_.at(i).wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }
+
+ private:
+  std::vector<std::future<Drawn>> futures_;
+};
+
+Problem problem_of(const Drawn& drawn) {
+  REQUIRE(drawn.error);
+  return problem_for(drawn.error);
+}
+
+DefinitionRow row_of(const Definition& definition) {
   DefinitionRow row;
-  row.name = "drawn";
-  row.version = 1;
-  row.content_hash = loaded.definition->content_hash;
-  auto drawing = std::async(std::launch::async, [&] { return cache.svg(row); });
-  started.get_future().wait();
-  // Answered while the drawing is under way (with the cache held through it, this waited for
-  // the drawing: the bound only keeps a failure from hanging the run).
-  auto got = std::async(std::launch::async, [&] { return cache.get(row); });
-  bool answered = got.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
-  finish.set_value();
-  CHECK(answered);
-  CHECK(got.get() == loaded.definition);
-  CHECK(drawing.get() == "<svg/>");
-  CHECK(cache.svg(row) == "<svg/>");
-  CHECK(drawings == 1);
+  row.name = definition.name;
+  row.version = definition.version;
+  row.content_hash = definition.content_hash;
+  return row;
+}
+
+std::shared_ptr<const Definition> drawn_workflow(const std::string& name) {
+  auto loaded = load_definition(
+      "workflow: " + name + "\nversion: 1\nstart: a\nsteps:\n  a: { end: completed }\n",
+      name + ".yaml");
+  REQUIRE(loaded.ok());
+  return loaded.definition;
+}
+
+}  // namespace
+
+// A version's drawing is laid out once and kept; a version whose layout passed a bound is
+// refused at once after, with its path drawn on it too, naming the bound and what to ask for
+// instead.
+TEST_CASE("Api.Drawings.KeptOnceMadeAndRefusedOnceRefused") {
+  auto small = drawn_workflow("small");
+  auto huge = drawn_workflow("huge");
+  std::atomic<int> layouts = 0;
+  Drawings drawings(
+      [&](const std::string& dot, int) -> std::string {
+        ++layouts;
+        if (dot.find("huge") != std::string::npos) {
+          throw LayoutRefused("Graphviz did not lay out the graph within 15s");
+        }
+        return "<svg/>";
+      },
+      1, 8);
+  Answers answers;
+  drawings.draw(row_of(*small), *small, nullptr, answers.done());
+  CHECK(answers.get(0).svg == "<svg/>");
+  drawings.draw(row_of(*small), *small, nullptr, answers.done());
+  CHECK(answers.get(1).svg == "<svg/>");
+  CHECK(layouts == 1);
+  GraphOverlay path;  // an instance's path is drawn each time
+  drawings.draw(row_of(*small), *small, &path, answers.done());
+  CHECK(answers.get(2).svg == "<svg/>");
+  CHECK(layouts == 2);
+
+  drawings.draw(row_of(*huge), *huge, nullptr, answers.done());
+  auto refused = problem_of(answers.get(3));
+  CHECK(refused.status == 422);
+  CHECK(refused.type == "graph-too-large");
+  CHECK(refused.detail ==
+        "workflow huge version 1 cannot be drawn as SVG: Graphviz did not lay out the graph "
+        "within 15s; format=dot or format=mermaid give the graph without a layout");
+  CHECK(layouts == 3);
+  drawings.draw(row_of(*huge), *huge, nullptr, answers.done());
+  drawings.draw(row_of(*huge), *huge, &path, answers.done());
+  CHECK(answers.ready(4));  // answered on the caller's thread, with no layout
+  CHECK(answers.ready(5));
+  CHECK(problem_of(answers.get(4)).detail == refused.detail);
+  CHECK(problem_of(answers.get(5)).detail == refused.detail);
+  CHECK(layouts == 3);
+}
+
+// Layouts run off the caller's thread, a bounded number waits, and stopping kills the one
+// under way (its cancel descriptor is readable) and answers the rest 503.
+TEST_CASE("Api.Drawings.BoundedAndStopped") {
+  auto definition = drawn_workflow("slow");
+  std::promise<void> started;
+  std::atomic<int> layouts = 0;
+  Drawings drawings(
+      [&](const std::string&, int cancel_fd) -> std::string {
+        if (++layouts == 1) started.set_value();
+        pollfd wait{cancel_fd, POLLIN, 0};
+        REQUIRE(::poll(&wait, 1, 60'000) == 1);  // a layout that ends only when cancelled
+        throw Error(Errc::io, "the graph's layout was stopped");
+      },
+      1, 1);
+  Answers answers;
+  GraphOverlay path;
+  drawings.draw(row_of(*definition), *definition, &path, answers.done());
+  REQUIRE(started.get_future().wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+  CHECK_FALSE(answers.ready(0));  // the caller was not held
+  drawings.draw(row_of(*definition), *definition, &path, answers.done());  // waits
+  drawings.draw(row_of(*definition), *definition, &path, answers.done());  // one too many
+  CHECK(answers.ready(2));
+  auto busy = problem_of(answers.get(2));
+  CHECK(busy.status == 503);
+  CHECK(busy.detail == "too many graphs are being drawn (1 wait for a layout); ask again shortly");
+
+  drawings.stop();
+  for (std::size_t i : {0, 1}) {
+    auto stopped = problem_of(answers.get(i));
+    CHECK(stopped.status == 503);
+    CHECK(stopped.detail == "the server is stopping");
+  }
+  CHECK(layouts == 1);
+  drawings.draw(row_of(*definition), *definition, &path, answers.done());
+  CHECK(problem_of(answers.get(3)).status == 503);
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/hostile_yaml.hpp"
 #include "tests/support/process.hpp"
 
 using namespace rmaflow::testing;
@@ -153,4 +154,31 @@ TEST_CASE("Cli.Graph.Errors") {
   auto unknown = cli({"graph", "--instance", "NOPE", "--db", db});
   CHECK(unknown.exit_code == 1);
   CHECK(unknown.err == "rmaflow: no instance NOPE in " + db + "\n");
+}
+
+// Graphviz's layout runs in a process of its own, killed past --layout-timeout: a workflow whose
+// layout takes half a minute is refused in one sentence that says what draws it instead.
+TEST_CASE("Cli.Graph.ALayoutPastItsTimeIsRefused") {
+  TempDir dir;
+  auto file = dir.write("tangle.yaml", slow_layout_workflow("tangle"));
+  auto svg = cli({"graph", file, "--format", "svg", "--layout-timeout", "1s"});
+  CHECK(svg.exit_code == 1);
+  CHECK(svg.out.empty());
+  CHECK(svg.err ==
+        "rmaflow: Graphviz did not lay out the graph within 1s; --format dot or "
+        "--format mermaid draw it without a layout, or a longer --layout-timeout "
+        "may do\n");
+  auto dot = cli({"graph", file, "--format", "dot"});
+  CHECK(dot.exit_code == 0);
+  CHECK(dot.out.find("\"s149\" -> \"done\"") != std::string::npos);
+  auto never = cli({"graph", file, "--format", "svg", "--layout-timeout", "0s"});
+  CHECK(never.exit_code == 1);
+  CHECK(never.err ==
+        "rmaflow: --layout-timeout must be a duration such as 10s or 500ms, not \"0s\"\n");
+  // The command that lays out is the binary's own business: not offered, not listed.
+  auto help = cli({"--help"});
+  CHECK(help.out.find("graph") != std::string::npos);
+  CHECK(help.out.find("layout-graph") == std::string::npos);
+  auto unknown = cli({"nope"});
+  CHECK(unknown.err.find("layout-graph") == std::string::npos);
 }
