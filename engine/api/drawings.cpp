@@ -64,18 +64,23 @@ void Drawings::draw(const DefinitionRow& row, const Definition& definition,
   {
     std::lock_guard lock(mu_);
     auto kept = kept_.find(job.key);
+    auto drawing = job.plain ? followers_.find(job.key) : followers_.end();
     if (kept != kept_.end() && !kept->second.refusal.empty()) {
       answer = refused(job.version, kept->second.refusal);
     } else if (kept != kept_.end() && job.plain && !kept->second.svg.empty()) {
       svg = kept->second.svg;
     } else if (stopping_) {
       answer = unavailable("the server is stopping");
+    } else if (drawing != followers_.end()) {
+      drawing->second.push_back(std::move(job.done));  // the layout under way answers it too
+      return;
     } else if (waiting_.size() >= max_waiting_) {
       answer = unavailable(
           fmt::format("too many graphs are being drawn ({} wait for a layout); ask again shortly",
                       waiting_.size()));
     } else {
       job.dot = render_graph(definition, GraphFormat::dot, overlay);
+      if (job.plain) followers_[job.key];
       waiting_.push_back(std::move(job));
       wake_.notify_one();
       return;
@@ -98,55 +103,58 @@ void Drawings::work() {
 }
 
 void Drawings::lay_out(Job& job) {
+  std::string refusal;
   {
-    // Another drawing thread may have made it, or refused it, while this job waited.
+    // The version may have been refused (for an instance's path on it) while this job waited.
     std::lock_guard lock(mu_);
-    auto kept = kept_.find(job.key);
-    if (kept != kept_.end() && !kept->second.refusal.empty()) {
-      job.done("", refused(job.version, kept->second.refusal));
-      return;
-    }
-    if (kept != kept_.end() && job.plain && !kept->second.svg.empty()) {
-      job.done(kept->second.svg, nullptr);
-      return;
+    if (auto kept = kept_.find(job.key); kept != kept_.end()) refusal = kept->second.refusal;
+  }
+  std::string svg;
+  std::exception_ptr error;
+  if (refusal.empty()) {
+    try {
+      svg = layout_(job.dot, cancel_fd_);
+    } catch (const LayoutRefused& e) {
+      refusal = e.what();
+    } catch (...) {
+      error = std::current_exception();
     }
   }
-  try {
-    auto svg = layout_(job.dot, cancel_fd_);
-    if (job.plain) {
-      std::lock_guard lock(mu_);
-      kept_[job.key].svg = svg;
+  if (!refusal.empty()) error = refused(job.version, refusal);
+  std::vector<Done> followers;
+  {
+    std::lock_guard lock(mu_);
+    if (error && refusal.empty() && stopping_) error = unavailable("the server is stopping");
+    if (!refusal.empty()) kept_[job.key].refusal = refusal;
+    if (job.plain && !error) kept_[job.key].svg = svg;
+    if (auto drawing = job.plain ? followers_.find(job.key) : followers_.end();
+        drawing != followers_.end()) {
+      followers = std::move(drawing->second);
+      followers_.erase(drawing);
     }
-    job.done(std::move(svg), nullptr);
-  } catch (const LayoutRefused& e) {
-    {
-      std::lock_guard lock(mu_);
-      kept_[job.key].refusal = e.what();
-    }
-    job.done("", refused(job.version, e.what()));
-  } catch (...) {
-    bool stopping = false;
-    {
-      std::lock_guard lock(mu_);
-      stopping = stopping_;
-    }
-    job.done("", stopping ? unavailable("the server is stopping") : std::current_exception());
   }
+  for (auto& done : followers) done(svg, error);
+  job.done(std::move(svg), error);
 }
 
 void Drawings::stop() {
   std::deque<Job> unanswered;
+  std::map<Key, std::vector<Done>> followers;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
     stopping_ = true;
     unanswered.swap(waiting_);
+    followers.swap(followers_);
   }
   std::uint64_t one = 1;
   [[maybe_unused]] auto written = ::write(cancel_fd_, &one, sizeof one);
   wake_.notify_all();
   for (auto& thread : threads_) thread.join();
   for (auto& job : unanswered) job.done("", unavailable("the server is stopping"));
+  for (auto& [_, waiting] : followers) {
+    for (auto& done : waiting) done("", unavailable("the server is stopping"));
+  }
 }
 
 }  // namespace rmaflow::api

@@ -2,7 +2,8 @@
 // layout takes up to its bound (seconds, for a big graph), and a handler that waited for it
 // would hold up every connection of its I/O thread. At most `at_once` layouts run at a time,
 // each a child process (layout_svg); at most `max_waiting` more wait, and past that a drawing
-// is refused at once as busy. A version's drawing, and a version's refusal, are kept for the
+// is refused at once as busy. Requests for a version's drawing while one is under way wait for
+// that one. A version's drawing, and a version's refusal, are kept for the
 // server's life: a graph that passed a bound once is refused at once after, also when an
 // instance's path is drawn on it.
 //
@@ -79,6 +80,9 @@ class Drawings {
   std::condition_variable wake_;
   std::deque<Job> waiting_;
   std::map<Key, Kept> kept_;
+  // The requests for a version's drawing that wait for the one under way (or queued) for it:
+  // a viewer who reloads adds no layout.
+  std::map<Key, std::vector<Done>> followers_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

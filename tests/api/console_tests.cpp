@@ -284,7 +284,7 @@ TEST_CASE("Api.Graph.ALayoutPastItsBoundIsRefused") {
   CHECK(path.body["detail"] == detail);
   auto dot = api.get("/v1/instances/" + id + "/graph?format=dot");
   CHECK(dot.status == 200);
-  CHECK(dot.text.find("\"s149\" -> \"done\"") != std::string::npos);
+  CHECK(dot.text.find("\"s199\" -> \"done\"") != std::string::npos);
   auto other = api.get("/v1/workflows/returns/versions/1/graph");
   CHECK(other.status == 200);
   CHECK(other.text.find("<svg") != std::string::npos);

@@ -3,17 +3,23 @@
 // RMA that was answered 2xx exists, none exists twice, and submitting again the ones that got no
 // answer creates no duplicate.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
-#include <fmt/format.h>
-
 #include "tests/api/api_fixture.hpp"
+#include "tests/support/hostile_yaml.hpp"
 
 using namespace rmaflow;
 using namespace rmaflow::testing;
@@ -149,4 +155,64 @@ TEST_CASE("Api.Crash.KilledAroundACommit") {
       CHECK(committed_unanswered > 0);
     }
   }
+}
+
+namespace {
+
+// The pid of a child of `parent` whose command line holds `word`, once there is one (up to
+// 30 s); 0 if none came.
+pid_t child_running(pid_t parent, const std::string& word) {
+  namespace fs = std::filesystem;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+      auto name = entry.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream stat(entry.path() / "stat");
+      std::string line;
+      std::getline(stat, line);
+      auto close = line.rfind(')');
+      if (close == std::string::npos) continue;
+      std::istringstream fields(line.substr(close + 2));
+      std::string state;
+      pid_t ppid = 0;
+      fields >> state >> ppid;
+      if (ppid != parent) continue;
+      std::ifstream cmdline(entry.path() / "cmdline");
+      std::string args((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+      if (args.find(word) != std::string::npos) return static_cast<pid_t>(std::stoi(name));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling /proc, no event
+  }
+  return 0;
+}
+
+}  // namespace
+
+// Graphviz lays out in a child of the server; the server SIGKILLed in the middle of a layout
+// leaves no layout running (the child dies with the thread that started it).
+TEST_CASE("Api.Graph.AKilledServerLeavesNoLayoutBehind") {
+  ApiFixture api(
+      {{"returns.yaml", kReturnsWorkflow}, {"tangle.yaml", slow_layout_workflow("tangle")}},
+      {"--layout-timeout", "120s"});
+  auto endpoint = net::HttpEndpoint{"127.0.0.1", api.server->port()};
+  std::thread viewer([endpoint, token = api.token("viewer")] {
+    net::HttpClient client;
+    net::HttpRequest request;
+    request.method = "GET";
+    request.target = "/v1/workflows/tangle/versions/1/graph";
+    request.headers.set("Authorization", "Bearer " + token);
+    client.request(endpoint, request, std::chrono::seconds(120));  // no answer: the server dies
+  });
+  pid_t layout = child_running(api.server->pid(), "layout-graph");
+  int watch = layout > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, layout, 0)) : -1;
+  int stopped = api.server->stop(SIGKILL);
+  viewer.join();  // its connection ends with the server
+  REQUIRE(layout > 0);
+  REQUIRE(watch >= 0);
+  CHECK(stopped == -SIGKILL);
+  pollfd ended{watch, POLLIN, 0};
+  // Readable once the layout has ended: at once, where it would lay out for 45 s more.
+  CHECK(::poll(&ended, 1, 10'000) == 1);
+  ::close(watch);
 }

@@ -2,6 +2,8 @@
 // file, times in query parameters, problems.
 #include <doctest/doctest.h>
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -226,39 +228,77 @@ TEST_CASE("Api.Drawings.KeptOnceMadeAndRefusedOnceRefused") {
   CHECK(layouts == 3);
 }
 
-// Layouts run off the caller's thread, a bounded number waits, and stopping kills the one
-// under way (its cancel descriptor is readable) and answers the rest 503.
+// A layout that ends when `release` or the cancel descriptor becomes readable.
+class GatedLayout {
+ public:
+  GatedLayout() : release_(eventfd(0, EFD_CLOEXEC)) { REQUIRE(release_ >= 0); }
+  ~GatedLayout() { ::close(release_); }
+  Drawings::Layout layout() {
+    return [this](const std::string&, int cancel_fd) -> std::string {
+      if (++layouts == 1) started_.set_value();
+      pollfd wait[2] = {{release_, POLLIN, 0}, {cancel_fd, POLLIN, 0}};
+      REQUIRE(::poll(wait, 2, 60'000) >= 1);
+      if (wait[1].revents != 0) throw Error(Errc::io, "the graph's layout was stopped");
+      return "<svg/>";
+    };
+  }
+  void wait_started() {
+    REQUIRE(started_.get_future().wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+  }
+  void release() {
+    std::uint64_t one = 1;
+    REQUIRE(::write(release_, &one, sizeof one) == sizeof one);
+  }
+  std::atomic<int> layouts = 0;
+
+ private:
+  int release_;
+  std::promise<void> started_;
+};
+
+// Layouts run off the caller's thread; requests for a version's drawing under way wait for it
+// rather than lay it out again.
+TEST_CASE("Api.Drawings.OneLayoutAnswersEveryRequestForIt") {
+  auto definition = drawn_workflow("popular");
+  GatedLayout gate;
+  Drawings drawings(gate.layout(), 2, 1);
+  Answers answers;
+  drawings.draw(row_of(*definition), *definition, nullptr, answers.done());
+  gate.wait_started();
+  CHECK_FALSE(answers.ready(0));  // the caller was not held
+  for (int i = 0; i < 5; ++i)
+    drawings.draw(row_of(*definition), *definition, nullptr, answers.done());
+  gate.release();
+  for (std::size_t i = 0; i < 6; ++i) CHECK(answers.get(i).svg == "<svg/>");
+  CHECK(gate.layouts == 1);
+}
+
+// A bounded number of layouts waits; stopping kills the one under way (its cancel descriptor
+// is readable) and answers the rest, and whatever comes after, 503.
 TEST_CASE("Api.Drawings.BoundedAndStopped") {
   auto definition = drawn_workflow("slow");
-  std::promise<void> started;
-  std::atomic<int> layouts = 0;
-  Drawings drawings(
-      [&](const std::string&, int cancel_fd) -> std::string {
-        if (++layouts == 1) started.set_value();
-        pollfd wait{cancel_fd, POLLIN, 0};
-        REQUIRE(::poll(&wait, 1, 60'000) == 1);  // a layout that ends only when cancelled
-        throw Error(Errc::io, "the graph's layout was stopped");
-      },
-      1, 1);
+  GatedLayout gate;
+  Drawings drawings(gate.layout(), 1, 1);
   Answers answers;
   GraphOverlay path;
-  drawings.draw(row_of(*definition), *definition, &path, answers.done());
-  REQUIRE(started.get_future().wait_for(std::chrono::seconds(60)) == std::future_status::ready);
-  CHECK_FALSE(answers.ready(0));  // the caller was not held
-  drawings.draw(row_of(*definition), *definition, &path, answers.done());  // waits
-  drawings.draw(row_of(*definition), *definition, &path, answers.done());  // one too many
-  CHECK(answers.ready(2));
-  auto busy = problem_of(answers.get(2));
+  drawings.draw(row_of(*definition), *definition, nullptr, answers.done());  // under way
+  gate.wait_started();
+  drawings.draw(row_of(*definition), *definition, nullptr, answers.done());  // waits for it
+  drawings.draw(row_of(*definition), *definition, &path, answers.done());    // waits its turn
+  drawings.draw(row_of(*definition), *definition, &path, answers.done());    // one too many
+  CHECK(answers.ready(3));
+  auto busy = problem_of(answers.get(3));
   CHECK(busy.status == 503);
   CHECK(busy.detail == "too many graphs are being drawn (1 wait for a layout); ask again shortly");
 
   drawings.stop();
-  for (std::size_t i : {0, 1}) {
+  for (std::size_t i : {0, 1, 2}) {
+    CAPTURE(i);
     auto stopped = problem_of(answers.get(i));
     CHECK(stopped.status == 503);
     CHECK(stopped.detail == "the server is stopping");
   }
-  CHECK(layouts == 1);
+  CHECK(gate.layouts == 1);
   drawings.draw(row_of(*definition), *definition, &path, answers.done());
-  CHECK(problem_of(answers.get(3)).status == 503);
+  CHECK(problem_of(answers.get(4)).status == 503);
 }
