@@ -7,6 +7,8 @@
 #include "engine/dsl/dsl_names.hpp"
 #include "engine/dsl/step_reader.hpp"
 #include "engine/dsl/yaml_values.hpp"
+#include "engine/support/limits.hpp"
+#include "engine/support/utf8.hpp"
 
 namespace rmaflow::dsl {
 
@@ -97,8 +99,9 @@ ParallelStep StepReader::parallel_step(Step& step, std::vector<Step>& nested) {
       std::string owner = fmt::format("branch \"{}\" of {}", b.key, context_);
       if (!valid_step_name(b.key)) {
         cx_.sink.error(b.key_where, "bad-value",
-                       fmt::format("branch name \"{}\" in {} must match [a-z_][a-z0-9_-]*", b.key,
-                                   context_));
+                       fmt::format("branch name \"{}\" in {} must match [a-z_][a-z0-9_-]* in at "
+                                   "most {} bytes",
+                                   quote_utf8(b.key, 200), context_, kMaxNameBytes));
       }
       if (!b.value.IsMap()) {
         cx_.sink.error(b.where, "wrong-type",

@@ -2,17 +2,22 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <regex>
+#include <string_view>
 
 #define VALIJSON_USE_EXCEPTIONS 1
 #include <fmt/format.h>
+
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include "engine/dsl/schema_references.hpp"
 #include "engine/dsl/schema_walk.hpp"
+#include "engine/support/utf8.hpp"
 
 namespace rmaflow {
 
@@ -87,6 +92,11 @@ std::string list_of(const std::vector<std::string>& items, const char* last) {
   return out;
 }
 
+// An input's value as a violation quotes it: its JSON, cut short.
+std::string shown(const nlohmann::json& value) {
+  return quote_utf8(value.dump(), 200);
+}
+
 // What the schema at the failing place requires, in words, from valijson's description of
 // the failure and the schema itself. `value` is the input's value there (null when absent).
 std::string requirement(const std::string& d, const nlohmann::json* schema,
@@ -113,6 +123,9 @@ std::string requirement(const std::string& d, const nlohmann::json* schema,
        "must have at most {} field(s)"},
   };
   std::smatch m;
+  // valijson's own sentences are short; a long one quotes the input, and std::regex recurses
+  // per character.
+  if (d.size() > 1024) return "is invalid";
   for (const auto& [pattern, words] : kNumeric) {
     if (std::regex_match(d, m, pattern)) return fmt::format(fmt::runtime(words), number_text(m[1]));
   }
@@ -136,14 +149,14 @@ std::string requirement(const std::string& d, const nlohmann::json* schema,
     if (schema != nullptr && schema->contains("enum") && (*schema)["enum"].is_array()) {
       std::vector<std::string> values;
       for (const auto& v : (*schema)["enum"]) values.push_back(v.dump());
-      return fmt::format("must be one of {}, not {}", list_of(values, "or"), value.dump());
+      return fmt::format("must be one of {}, not {}", list_of(values, "or"), shown(value));
     }
     return "is not one of the allowed values";
   }
   if (d.rfind("Failed to match regex", 0) == 0) {
     if (schema != nullptr && schema->contains("pattern") && (*schema)["pattern"].is_string()) {
       return fmt::format("must match the pattern {}, and {} does not",
-                         (*schema)["pattern"].get<std::string>(), value.dump());
+                         (*schema)["pattern"].get<std::string>(), shown(value));
     }
     return "does not match the required pattern";
   }
@@ -167,6 +180,21 @@ std::string requirement(const std::string& d, const nlohmann::json* schema,
   return "is invalid: " + d;  // a check this wording does not know yet: valijson's own words
 }
 
+// The name quoted at the end of valijson's `description`, after `lead` (at its start when
+// `at_start`): "...constraints: 'name'." gives "name". Read without a regex: the name may be
+// a field of the input, of any length, and std::regex recurses per character.
+std::optional<std::string> quoted_after(const std::string& description, std::string_view lead,
+                                        bool at_start) {
+  auto begin =
+      at_start ? (description.rfind(lead, 0) == 0 ? 0 : std::string::npos) : description.find(lead);
+  if (begin == std::string::npos) return std::nullopt;
+  begin += lead.size();
+  auto end = description.size();
+  if (end > begin && description[end - 1] == '.') --end;
+  if (end <= begin || description[end - 1] != '\'') return std::nullopt;
+  return description.substr(begin, end - 1 - begin);
+}
+
 // "/lines/0/qty", or "the input" for the whole of it.
 std::string place(const std::string& pointer) { return pointer.empty() ? "the input" : pointer; }
 
@@ -181,10 +209,30 @@ std::string escape_token(const std::string& token) {
 struct InputSchema::Impl {
   nlohmann::json document;
   valijson::Schema schema;
+  bool matches_strings = false;  // it has a pattern, a date or time format, or key patterns
 };
+
+namespace {
+
+bool matches_strings(const nlohmann::json& node) {
+  if (node.is_array()) return std::any_of(node.begin(), node.end(), matches_strings);
+  if (!node.is_object()) return false;
+  for (const auto& [key, value] : node.items()) {
+    if (key == "pattern" || key == "patternProperties" || key == "propertyNames" || key == "format")
+      return true;
+    if (matches_strings(value)) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 InputSchema::InputSchema(const nlohmann::json& schema) : impl_(std::make_unique<Impl>()) {
   impl_->document = schema;
+  if (auto problem = dsl::schema_reference_problem(schema)) {
+    throw Error(Errc::invalid_definition, "not a usable JSON Schema: " + *problem);
+  }
+  impl_->matches_strings = matches_strings(schema);
   try {
     valijson::SchemaParser parser;
     valijson::adapters::NlohmannJsonAdapter adapter(impl_->document);
@@ -197,25 +245,38 @@ InputSchema::InputSchema(const nlohmann::json& schema) : impl_(std::make_unique<
 InputSchema::~InputSchema() = default;
 
 std::vector<InputViolation> InputSchema::check(const nlohmann::json& input) const {
+  std::vector<InputViolation> too_long;
+  if (impl_->matches_strings) {
+    for (const auto& s : dsl::long_matched_strings(impl_->document, input)) {
+      auto where = place(s.pointer);
+      too_long.push_back(
+          {s.pointer,
+           s.key ? fmt::format("{} has a field name of {} bytes; a name the schema matches against "
+                               "a pattern may hold at most {}",
+                               where, s.bytes, dsl::kMaxMatchedString)
+                 : fmt::format("{} is {} bytes long; a string the schema matches against a "
+                               "pattern may hold at most {}",
+                               where, s.bytes, dsl::kMaxMatchedString)});
+    }
+  }
+  if (!too_long.empty()) return too_long;  // valijson's matcher would overflow the stack
   valijson::Validator validator;
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter target(input);
   std::vector<InputViolation> out;
   if (validator.validate(impl_->schema, target, &results)) return out;
-  static const std::regex kMissing("Missing required property '(.*)'\\.?");
-  static const std::regex kUnknown(".*additionalProperties' constraints: '(.*)'\\.?");
   valijson::ValidationResults::Error error;
   while (results.popError(error)) {
     if (is_wrapper(error.description)) continue;
     std::string pointer = to_pointer(error.context);
-    std::smatch m;
     std::string message;
-    if (std::regex_match(error.description, m, kMissing)) {
-      pointer += "/" + escape_token(m[1]);
-      message = fmt::format("{} is missing; it is required", pointer);
-    } else if (std::regex_match(error.description, m, kUnknown)) {
-      pointer += "/" + escape_token(m[1]);
-      message = fmt::format("{} is not a field the schema allows", pointer);
+    if (auto name = quoted_after(error.description, "Missing required property '", true)) {
+      pointer += "/" + escape_token(*name);
+      message = fmt::format("{} is missing; it is required", quote_utf8(pointer, 200));
+    } else if (auto field =
+                   quoted_after(error.description, "additionalProperties' constraints: '", false)) {
+      pointer += "/" + escape_token(*field);
+      message = fmt::format("{} is not a field the schema allows", quote_utf8(pointer, 200));
     } else {
       const nlohmann::json* schema =
           dsl::subschema_at(impl_->document, dsl::steps_of_pointer(impl_->document, pointer));

@@ -23,6 +23,7 @@ set(RMAFLOW_DSL_SOURCES
   engine/dsl/map_reader.cpp
   engine/dsl/mermaid_writer.cpp
   engine/dsl/policy_reader.cpp
+  engine/dsl/schema_references.cpp
   engine/dsl/schema_walk.cpp
   engine/dsl/signal_names.cpp
   engine/dsl/step_parser.cpp

@@ -5,6 +5,8 @@
 #include "engine/dsl/dsl_names.hpp"
 #include "engine/dsl/step_reader.hpp"
 #include "engine/dsl/yaml_values.hpp"
+#include "engine/support/limits.hpp"
+#include "engine/support/utf8.hpp"
 
 namespace rmaflow::dsl {
 
@@ -37,7 +39,8 @@ bool parse_step(const MapEntry& entry, const FlowScope& scope, ParseContext& cx,
                 std::vector<Step>& out) {
   if (!valid_step_name(entry.key)) {
     cx.sink.error(entry.key_where, "bad-value",
-                  fmt::format("step name \"{}\" must match [a-z_][a-z0-9_-]*", entry.key));
+                  fmt::format("step name \"{}\" must match [a-z_][a-z0-9_-]* in at most {} bytes",
+                              quote_utf8(entry.key, 200), kMaxNameBytes));
   }
   if (!entry.value.IsMap()) {
     cx.sink.error(

@@ -1,7 +1,5 @@
 #include "engine/dsl/workflow_parser.hpp"
 
-#include "engine/dsl/input_schema.hpp"
-
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -10,11 +8,14 @@
 
 #include "engine/dsl/dsl_keys.hpp"
 #include "engine/dsl/dsl_names.hpp"
+#include "engine/dsl/input_schema.hpp"
 #include "engine/dsl/map_reader.hpp"
 #include "engine/dsl/policy_reader.hpp"
 #include "engine/dsl/step_parser.hpp"
 #include "engine/dsl/template_reader.hpp"
+#include "engine/dsl/yaml_bounds.hpp"
 #include "engine/dsl/yaml_values.hpp"
+#include "engine/support/strict_json.hpp"
 
 namespace rmaflow::dsl {
 
@@ -45,12 +46,24 @@ std::optional<nlohmann::json> read_input_schema(const MapEntry& e, const std::st
         fmt::format("input schema \"{}\" cannot be read (looked for {})", path, resolved.string()));
     return std::nullopt;
   }
+  // Bounded as the workflow file that names it, and read as JSON from outside is: the schema
+  // validator recurses through the schema, and a schema nested 80,000 levels deep overflowed
+  // its stack.
+  auto size = std::filesystem::file_size(resolved, ec);
+  if (ec || size > kMaxWorkflowBytes) {
+    sink.error(e.where, "bad-input-schema",
+               fmt::format("input schema \"{}\" is larger than {} bytes, the most a workflow "
+                           "file may hold",
+                           path, kMaxWorkflowBytes));
+    return std::nullopt;
+  }
   std::stringstream text;
   text << in.rdbuf();
-  nlohmann::json schema = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (schema.is_discarded()) {
-    sink.error(e.where, "bad-input-schema",
-               fmt::format("input schema \"{}\" is not valid JSON", path));
+  nlohmann::json schema;
+  try {
+    schema = parse_strict_json(text.str(), fmt::format("input schema \"{}\"", path));
+  } catch (const Error& error) {
+    sink.error(e.where, "bad-input-schema", error.what());
     return std::nullopt;
   }
   if (!schema.is_object()) {

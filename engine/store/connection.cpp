@@ -101,15 +101,28 @@ void refuse_foreign_file(const std::string& path) {
     throw Error(Errc::storage, fmt::format("{} is not a regular file, not a database file", path));
   }
   std::ifstream in(path, std::ios::binary);
-  // Every SQLite database file begins with these 16 bytes (its file format's header string).
+  // Every SQLite database file begins with a 100-byte header: the file format's string, then
+  // fields that take few values (SQLite's "Database File Format", section 1.3).
   static constexpr std::string_view kMagic{"SQLite format 3\0", 16};
-  char head[16] = {};
-  in.read(head, sizeof head);
+  unsigned char head[100] = {};
+  in.read(reinterpret_cast<char*>(head), sizeof head);
   auto got = static_cast<std::size_t>(in.gcount());
   if (got == 0) return;  // empty: a new database
-  if (got < kMagic.size() || std::string_view(head, kMagic.size()) != kMagic) {
+  if (got < kMagic.size() ||
+      std::string_view(reinterpret_cast<char*>(head), kMagic.size()) != kMagic) {
     throw Error(Errc::storage,
                 fmt::format("{} is not an rmaflow database (it is not a SQLite file)", path));
+  }
+  unsigned page_size = (head[16] << 8) | head[17];  // 1 stands for 65536
+  bool page_size_ok = page_size == 1 || (page_size >= 512 && page_size <= 32768 &&
+                                         (page_size & (page_size - 1)) == 0);
+  bool versions_ok = (head[18] == 1 || head[18] == 2) && (head[19] == 1 || head[19] == 2);
+  bool fractions_ok = head[21] == 64 && head[22] == 32 && head[23] == 32;
+  if (got < sizeof head || !page_size_ok || !versions_ok || !fractions_ok) {
+    throw Error(Errc::storage,
+                fmt::format("{} is not an rmaflow database (it begins as a SQLite file, but its "
+                            "header is damaged)",
+                            path));
   }
 }
 

@@ -28,7 +28,8 @@ SQLite::Database open_connection(const std::string& path, const StoreOptions& op
 
 // Refuses what plainly is no SQLite database, before anything is made beside it (the engine's
 // lock file): a directory, a device or other special file, a file that does not begin as a
-// SQLite file does. A missing or empty file passes: it is a new database. Throws
+// SQLite file does or whose header's fixed fields are wrong. A missing or empty file passes:
+// it is a new database. Throws
 // Error(storage) naming the path.
 void refuse_foreign_file(const std::string& path);
 

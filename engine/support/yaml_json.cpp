@@ -1,10 +1,10 @@
 #include "engine/support/yaml_json.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
-#include <regex>
 #include <string_view>
 
 namespace rmaflow {
@@ -36,9 +36,32 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
   return negative ? -value : value;
 }
 
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?, read by a loop: std::regex recurses
+// per character, and a scalar of 300,000 digits overflowed the stack.
 bool looks_like_float(const std::string& text) {
-  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
-  return std::regex_match(text, kFloat);
+  std::size_t i = 0;
+  auto digits = [&] {
+    auto start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    return i - start;
+  };
+  if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  } else {
+    if (digits() == 0) return false;
+    if (i < text.size() && text[i] == '.') {
+      ++i;
+      digits();
+    }
+  }
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == text.size();
 }
 
 }  // namespace
@@ -51,7 +74,10 @@ nlohmann::json yaml_scalar_value(const YAML::Node& scalar) {
   if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL")
     return nullptr;
   if (auto integer = parse_integer(text)) return *integer;
-  if (looks_like_float(text)) return std::strtod(text.c_str(), nullptr);
+  if (looks_like_float(text)) {
+    double value = std::strtod(text.c_str(), nullptr);
+    if (std::isfinite(value)) return value;  // 1e400 stays the text it is: JSON has no infinity
+  }
   return text;
 }
 

@@ -204,3 +204,36 @@ TEST_CASE("Api.Issue12.HostileRequestsAre4xxAndTheServerGoesOn") {
   }
   alive();
 }
+
+// Input checked against a schema's patterns, and schemas that would never finish a check: the
+// server answers 422 and goes on (a 300,000-byte email crashed it through std::regex).
+TEST_CASE("Api.Malformed.SchemasAndPatternsCannotCrashTheServer") {
+  const char* contacts = R"(workflow: contacts
+version: 1
+input:
+  type: object
+  properties:
+    email: { type: string, pattern: "^[^@\\s]+@[^@\\s]+$" }
+start: done
+steps:
+  done: { end: completed }
+)";
+  ApiFixture api(WorkflowFiles{{"contacts.yaml", contacts}});
+  auto long_email = api.submit({{"email", std::string(300'000, 'a') + "@b"}}, "contacts");
+  check_problem(long_email, 422, "invalid-input");
+  CHECK(long_email.body["errors"][0]["pointer"] == "/input/email");
+  CHECK(long_email.body["errors"][0]["message"] ==
+        "/email is 300002 bytes long; a string the schema matches against a pattern may hold at "
+        "most 4096");
+  CHECK(api.submit({{"email", "a@b"}}, "contacts").status == 201);
+
+  // A schema applying itself to the same value without end is refused at deploy.
+  json upload = {{"source",
+                  "workflow: ring\nversion: 1\ninput: ring.json\nstart: done\nsteps:\n  done: { "
+                  "end: completed }\n"},
+                 {"input_schema", {{"allOf", {{{"$ref", "#"}}}}}}};
+  auto ring = api.call("POST", "/v1/workflows", upload.dump(), "admin");
+  check_problem(ring, 422, "invalid-definition");
+  CHECK(ring.text.find("is applied to the same value again through itself") != std::string::npos);
+  CHECK(api.get("/healthz", "").status == 200);
+}

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "tests/dsl/dsl_test_support.hpp"
+#include "tests/support/process.hpp"
 
 using namespace rmaflow;
 using namespace rmaflow::dsl_testing;
@@ -275,7 +276,8 @@ steps:
   for (const auto& d : r.diagnostics)
     if (d.where.line == 1)
       CHECK(d.message ==
-            "\"workflow\" in the workflow must match [a-z][a-z0-9-]*, not \"Standard_Return\"");
+            "\"workflow\" in the workflow must match [a-z][a-z0-9-]* in at most 200 bytes, not "
+            "\"Standard_Return\"");
 
   auto timeout =
       load(with_steps("  a:\n    wait: { duration: 1s, timeout: 2s }\n    next: b\n" + kEnd));
@@ -424,21 +426,54 @@ TEST_CASE("Dsl.Validate.JqUnbounded") {
   CHECK(count(r, "jq-compile") == 0);
 }
 
+namespace {
+
+// A workflow whose input schema is `input` (a path, or a schema inline), read from `base_dir`.
+LoadResult with_schema(const std::string& input, const std::string& base_dir = fixtures_dir()) {
+  return load_definition(
+      "workflow: t\nversion: 1\ninput: " + input + "\nstart: a\nsteps:\n  a: { end: completed }\n",
+      "test.yaml", base_dir);
+}
+
+}  // namespace
+
 TEST_CASE("Dsl.Validate.BadInputSchema") {
-  auto schema = [](const std::string& input) {
-    return load("workflow: t\nversion: 1\ninput: " + input +
-                "\nstart: a\nsteps:\n  a: { end: completed }\n");
-  };
-  auto missing = schema("schemas/nope.json");
+  auto missing = with_schema("schemas/nope.json");
   CHECK_DIAG(missing, "bad-input-schema", 3, 8);
   CHECK(find(missing, "bad-input-schema")->message.find("cannot be read") != std::string::npos);
-  auto not_json = schema("schemas/not_json.txt");
+  auto not_json = with_schema("schemas/not_json.txt");
   CHECK_DIAG(not_json, "bad-input-schema", 3, 8);
   CHECK(find(not_json, "bad-input-schema")->message.find("not valid JSON") != std::string::npos);
-  auto array = schema("schemas/array.json");
+  auto array = with_schema("schemas/array.json");
   CHECK_DIAG(array, "bad-input-schema", 3, 8);
-  auto inline_list = schema("[a, b]");
+  auto inline_list = with_schema("[a, b]");
   CHECK_DIAG(inline_list, "bad-input-schema", 3, 8);
+}
+
+// A schema file is read as JSON from outside is: bounded in depth (the validator recurses,
+// and 80,000 levels, within the size bound, overflowed its stack), in size, and with no key
+// given twice.
+TEST_CASE("Dsl.Validate.InputSchemaFilesAreBounded") {
+  testing::TempDir dir;
+  std::string deep = "{\"type\": \"object\", \"properties\": {\"a\": ";
+  for (int i = 0; i < 80'000; ++i) deep += "{\"items\": ";
+  deep += "{}" + std::string(80'000, '}') + "}}";
+  dir.write("deep.json", deep);
+  dir.write("twice.json", R"({"type": "object", "type": "array"})");
+  dir.write("huge.json", "{\"description\": \"" + std::string(2 << 20, 'x') + "\"}");
+  auto with = [&](const std::string& file) { return with_schema(file, dir.path()); };
+  auto too_deep = with("deep.json");
+  CHECK_DIAG(too_deep, "bad-input-schema", 3, 8);
+  CHECK(find(too_deep, "bad-input-schema")->message ==
+        "input schema \"deep.json\" nests objects or arrays more than 100 levels deep");
+  auto twice = with("twice.json");
+  CHECK_DIAG(twice, "bad-input-schema", 3, 8);
+  CHECK(find(twice, "bad-input-schema")->message.find("\"type\"") != std::string::npos);
+  auto huge = with("huge.json");
+  CHECK_DIAG(huge, "bad-input-schema", 3, 8);
+  CHECK(
+      find(huge, "bad-input-schema")->message ==
+      "input schema \"huge.json\" is larger than 1048576 bytes, the most a workflow file may hold");
 }
 
 TEST_CASE("Dsl.Validate.TemplateInStringIsAWarning") {
@@ -544,4 +579,24 @@ TEST_CASE("Dsl.Validate.Issue11.UnknownNextDoesNotMakeLaterStepsUnreachable") {
   INFO(listing(island));
   CHECK(count(island, "unknown-target") == 1);
   CHECK_DIAG(island, "unreachable-step", 8, 3);
+}
+
+// Names and numbers of any length are checked by loops, not std::regex (which recursed per
+// character: a 300,000-character workflow name or number crashed `validate`), and names are
+// bounded as the engine bounds them.
+TEST_CASE("Dsl.Validate.LongNamesAndNumbers") {
+  const std::string long_name(300'000, 'a');
+  auto named =
+      load("workflow: " + long_name + "\nversion: 1\nstart: a\nsteps:\n  a: { end: completed }\n");
+  CHECK_DIAG(named, "bad-value", 1, 11);
+  auto message = find(named, "bad-value")->message;
+  CHECK(message.size() < 400);
+  CHECK(message.find("must match [a-z][a-z0-9-]* in at most 200 bytes") != std::string::npos);
+  auto step = load("workflow: t\nversion: 1\nstart: a\nsteps:\n  a: { end: completed }\n  " +
+                   std::string(201, 's') + ": { end: completed }\n");
+  CHECK(find(step, "bad-value") != nullptr);
+  auto number =
+      load("workflow: t\nversion: 1\nstart: a\nsteps:\n  a: { action: builtin.noop, with: { x: " +
+           std::string(300'000, '1') + " }, next: b }\n  b: { end: completed }\n");
+  CHECK(number.ok());
 }

@@ -152,7 +152,8 @@ TEST_CASE("Dsl.Validate.Issue13.CallKeys") {
   CHECK(message_at(r, "unknown-key", 6, 42) ==
         "unknown key \"inputs\" in the call of step \"a\"; did you mean \"input\"?");
   CHECK(message_at(r, "bad-value", 6, 23) ==
-        "\"workflow\" in the call of step \"a\" must match [a-z][a-z0-9-]*, not \"Child\"");
+        "\"workflow\" in the call of step \"a\" must match [a-z][a-z0-9-]* in at most 200 bytes, "
+        "not \"Child\"");
 }
 
 TEST_CASE("Dsl.Validate.Issue13.WaitMatch") {

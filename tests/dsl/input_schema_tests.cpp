@@ -83,3 +83,104 @@ TEST_CASE("Dsl.InputSchema.Issue11.NoValidatorInternals") {
   CHECK(error.violations().size() == 2);
   CHECK(std::string(error.what()).rfind("the input of workflow standard-return fails its schema: ", 0) == 0);
 }
+
+// Schemas valijson would recurse through without end are refused before it is given them;
+// recursive schemas that step into the value on the way are not.
+TEST_CASE("Dsl.InputSchema.ReferencesThatWouldNeverEndAreRefused") {
+  auto refusal = [](const char* text) -> std::string {
+    try {
+      InputSchema schema(json::parse(text));
+    } catch (const Error& e) {
+      CHECK(e.code() == Errc::invalid_definition);
+      return e.what();
+    }
+    return "";
+  };
+  const std::string ring =
+      " is applied to the same value again through itself ($ref, allOf, anyOf, oneOf, not, "
+      "if/then/else or dependencies), without end";
+  CHECK(refusal(R"({"$ref": "#"})") == "not a usable JSON Schema: the subschema at #" + ring);
+  CHECK(refusal(R"({"allOf": [{"type": "object"}, {"$ref": "#"}]})").find(ring) !=
+        std::string::npos);
+  CHECK(refusal(R"({"not": {"$ref": "#"}})").find(ring) != std::string::npos);
+  CHECK(refusal(
+            R"({"if": {"$ref": "#/definitions/a"}, "definitions": {"a": {"then": {"$ref": "#"}}}})")
+            .find(ring) != std::string::npos);
+  CHECK(refusal(R"({"properties": {"x": {"$ref": "#/definitions/a"}},
+                    "definitions": {"a": {"$ref": "#/definitions/b"}, "b": {"anyOf": [{"$ref": "#/definitions/a"}]}}})")
+            .find(ring) != std::string::npos);
+  // A $ref to a place that is no schema where it stands is read as one, as valijson reads it.
+  CHECK(refusal(R"({"properties": {"not": {"$ref": "#/properties"}}, "$ref": "#/properties"})")
+            .find(ring) != std::string::npos);
+  // A $ref that names the schema by another name, and an $id that would change what "#" names.
+  CHECK(refusal(R"({"$id": "http://a/b.json", "$ref": "b.json"})") ==
+        "not a usable JSON Schema: $ref \"b.json\" at # is not a JSON Pointer within the schema "
+        "(\"#\", \"#/definitions/name\"); rmaflow reads no other document");
+  CHECK(refusal(R"({"properties": {"a": {"$id": "http://a/c.json", "$ref": "#"}}})") ==
+        "not a usable JSON Schema: \"$id\" at #/properties/a would change what the references "
+        "below it name; give \"$id\" only at the schema's root");
+
+  // Recursive through the value (a tree of parts), chains that end, escaped names: allowed.
+  CHECK(
+      refusal(
+          R"({"type": "object", "properties": {"parts": {"type": "array", "items": {"$ref": "#"}}}})") ==
+      "");
+  CHECK(refusal(R"({"$ref": "#/definitions/a", "definitions": {"a": {"$ref": "#/definitions/b"},
+                    "b": {"type": "object", "properties": {"id": {"type": "string"}}}}})") == "");
+  CHECK(refusal(R"({"$ref": "#/definitions/a%20b", "definitions": {"a b": {"type": "object"}}})") ==
+        "");
+  CHECK(refusal(R"({"$id": "http://example.com/rma.json", "allOf": [{"$ref": "#/definitions/a"}],
+                    "definitions": {"a": {"properties": {"next": {"$ref": "#"}}}}})") == "");
+  InputSchema tree(json::parse(
+      R"({"type": "object", "properties": {"parts": {"type": "array", "items": {"$ref": "#"}}}})"));
+  CHECK(tree.check(json::parse(R"({"parts": [{"parts": []}, {"parts": [{}]}]})")).empty());
+  CHECK_FALSE(tree.check(json::parse(R"({"parts": [{"parts": 3}]})")).empty());
+}
+
+// A string the schema matches against a pattern is bounded before valijson's std::regex sees
+// it: libstdc++'s matcher recurses per character, and the shipped schema's email pattern
+// overflowed the stack on a 30,000-character email. Strings no pattern reaches are not bounded.
+TEST_CASE("Dsl.InputSchema.StringsMatchedAgainstPatternsAreBounded") {
+  InputSchema schema(shipped_schema());
+  auto rma = good_rma();
+  rma["contact"] = {{"email", std::string(300'000, 'a') + "@b"}};
+  CHECK(messages(schema.check(rma)) ==
+        std::vector<std::string>{"/contact/email is 300002 bytes long; a string the schema matches "
+                                 "against a pattern may hold at most 4096"});
+  rma["contact"]["email"] = std::string(4000, 'a') + "@b";  // within the bound: matched
+  CHECK(schema.check(rma).empty());
+  rma["contact"]["email"] = std::string(4000, 'a');
+  CHECK(messages(schema.check(rma)).at(0).rfind("/contact/email ", 0) == 0);
+
+  // Nothing matches what `extensions` holds: a long string there is the workflow's business.
+  rma = good_rma();
+  rma["extensions"] = {{"scan", std::string(200'000, 'x')}};
+  CHECK(schema.check(rma).empty());
+
+  // Reached through a $ref and a branch, and keys matched by patternProperties.
+  InputSchema nested(json::parse(R"({"properties": {"codes": {"type": "array",
+      "items": {"anyOf": [{"$ref": "#/definitions/code"}, {"type": "integer"}]}}},
+      "patternProperties": {"^x-": {}},
+      "definitions": {"code": {"type": "string", "pattern": "^[A-Z]+$"}}})"));
+  json input = {{"codes", {1, std::string(5000, 'A')}}};
+  CHECK(messages(nested.check(input)) ==
+        std::vector<std::string>{"/codes/1 is 5000 bytes long; a string the schema matches "
+                                 "against a pattern may hold at most 4096"});
+  input = {{"x-" + std::string(5000, 'k'), 1}};
+  CHECK(messages(nested.check(input)) ==
+        std::vector<std::string>{"the input has a field name of 5002 bytes; a name the schema "
+                                 "matches against a pattern may hold at most 4096"});
+}
+
+// A field the schema does not allow, of any length, is named (short) without a regex over it.
+TEST_CASE("Dsl.InputSchema.ALongUnknownFieldIsNamedShort") {
+  InputSchema schema(shipped_schema());
+  auto rma = good_rma();
+  rma[std::string(300'000, 'k')] = 1;
+  auto violations = schema.check(rma);
+  REQUIRE(violations.size() == 1);
+  CHECK(violations[0].pointer == "/" + std::string(300'000, 'k'));
+  CHECK(violations[0].message.size() < 300);
+  CHECK(violations[0].message.rfind("/kkkk", 0) == 0);
+  CHECK(violations[0].message.find("... is not a field the schema allows") != std::string::npos);
+}

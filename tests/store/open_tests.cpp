@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "engine/store/schema.hpp"
@@ -91,11 +92,29 @@ TEST_CASE("Store.Open.NotADatabaseRefused") {
   CHECK(ro.code() == Errc::storage);
   CHECK(std::string(ro.what()) == not_sqlite);
 
-  // A file that begins as SQLite's do but is not one: SQLite itself says so.
+  // A file whose header is SQLite's but whose fixed fields are noise: refused before SQLite.
   const auto fake = dir.write("fake.db", std::string("SQLite format 3\0", 16) + noise);
   auto faked = testing::error_from([&] { open_sqlite_store(fake); });
-  CHECK(std::string(faked.what()) ==
-        fake + " is not an rmaflow database (SQLite: file is not a database)");
+  CHECK(std::string(faked.what()) == fake +
+                                         " is not an rmaflow database (it begins as a SQLite "
+                                         "file, but its header is damaged)");
+
+  // A real database's header and noise after it: SQLite itself finds it damaged.
+  const auto real = dir.file("real.db");
+  {
+    SQLite::Database db(real, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE t (x)");
+  }
+  std::ifstream in(real, std::ios::binary);
+  std::string header(100, '\0');
+  in.read(header.data(), 100);
+  const auto damaged = dir.write("damaged.db", header + noise);
+  auto broken = testing::error_from([&] { open_sqlite_store(damaged); });
+  CHECK(broken.code() == Errc::storage);
+  CHECK(std::string(broken.what()) ==
+        damaged +
+            " is corrupt and cannot be used (SQLite: database disk image is malformed); "
+            "rmaflow db check names what is damaged: restore it from a backup");
 }
 
 // What plainly is no database is refused before the engine's lock file is made beside it: an
@@ -103,16 +122,24 @@ TEST_CASE("Store.Open.NotADatabaseRefused") {
 TEST_CASE("Store.Open.NoLockFileBesideWhatIsNoDatabase") {
   TempDir dir;
   const auto text = dir.write("notes.txt", "not a database\n");
+  // SQLite's 16-byte string, then junk where the header's fixed fields stand.
+  const auto junk =
+      dir.write("junk.db", std::string("SQLite format 3\0", 16) + std::string(200, 'x'));
+  const auto short_header = dir.write("short.db", std::string("SQLite format 3\0", 16));
   const auto folder = dir.file("folder");
   std::filesystem::create_directory(folder);
   const StoreOptions engine{.engine = true};
   struct Case {
     std::string path, says;
   };
-  for (const auto& c :
-       std::vector<Case>{{text, text + " is not an rmaflow database (it is not a SQLite file)"},
-                         {folder, folder + " is a directory, not a database file"},
-                         {"/dev/null", "/dev/null is not a regular file, not a database file"}}) {
+  for (const auto& c : std::vector<Case>{
+           {text, text + " is not an rmaflow database (it is not a SQLite file)"},
+           {junk, junk + " is not an rmaflow database (it begins as a SQLite file, "
+                         "but its header is damaged)"},
+           {short_header, short_header + " is not an rmaflow database (it begins "
+                                         "as a SQLite file, but its header is damaged)"},
+           {folder, folder + " is a directory, not a database file"},
+           {"/dev/null", "/dev/null is not a regular file, not a database file"}}) {
     CAPTURE(c.path);
     bool lock_there = std::filesystem::exists(c.path + ".lock");
     auto e = testing::error_from([&] { open_sqlite_store(c.path, engine); });

@@ -1,10 +1,12 @@
 #include <doctest/doctest.h>
+#include <yaml-cpp/yaml.h>
 
 #include <set>
 
 #include "engine/support/ids.hpp"
 #include "engine/support/sha256.hpp"
 #include "engine/support/trace_id.hpp"
+#include "engine/support/yaml_json.hpp"
 #include "rmaflow/status.hpp"
 #include "rmaflow/time.hpp"
 
@@ -115,4 +117,27 @@ TEST_CASE("Support.TraceId.SamplingIsDecidedByTheTraceIdAlone") {
   CHECK(at_10 < 2200);
   CHECK(at_50 > 9600);
   CHECK(at_50 < 10400);
+}
+
+// Plain YAML scalars as JSON: YAML 1.2's core numbers, read by a loop (std::regex recursed per
+// character, and 300,000 digits overflowed the stack), and text for anything else.
+TEST_CASE("Support.YamlJson.PlainScalarsAsNumbersOrText") {
+  auto value = [](const std::string& scalar) {
+    return yaml_scalar_value(YAML::Load("x: " + scalar)["x"]);
+  };
+  for (const char* number : {"1.5", ".5", "-.5", "+1.", "1e3", "1.5E-3", "-2.0e+10", "0.0"}) {
+    CAPTURE(number);
+    auto v = value(number);
+    CHECK(v.is_number_float());
+    CHECK(v.get<double>() == std::strtod(number, nullptr));
+  }
+  CHECK(value("42") == 42);
+  for (const char* text : {"1e", "e3", ".", "1.2.3", "1_000", "1e3x", "+", "1.5e+", "-e"}) {
+    CAPTURE(text);
+    CHECK(value(text) == text);
+  }
+  const std::string digits(300'000, '1');
+  CHECK(value(digits) == digits);  // no double holds it: the text it is
+  CHECK(value("1e400") == "1e400");
+  CHECK(value(digits + ".5e-300000").is_number_float());
 }
