@@ -5,6 +5,7 @@
 #include <optional>
 #include <regex>
 #include <string_view>
+#include <unordered_map>
 
 #define VALIJSON_USE_EXCEPTIONS 1
 #include <fmt/format.h>
@@ -209,6 +210,11 @@ std::string escape_token(const std::string& token) {
 struct InputSchema::Impl {
   nlohmann::json document;
   valijson::Schema schema;
+  // The schema's patterns, compiled for libstdc++'s breadth-first matcher (__polynomial): time
+  // linear in the string at each start position, and a stack that does not grow with it.
+  // valijson compiles a pattern it does not find here for the depth-first one, which
+  // backtracks: "^(a+)+$" against 30 letters and a "!" held the engine's thread for good.
+  std::unordered_map<std::string, std::regex> regexes;
   bool matches_strings = false;  // it has a pattern, a date or time format, or key patterns
 };
 
@@ -233,6 +239,17 @@ InputSchema::InputSchema(const nlohmann::json& schema) : impl_(std::make_unique<
     throw Error(Errc::invalid_definition, "not a usable JSON Schema: " + *problem);
   }
   impl_->matches_strings = matches_strings(schema);
+  for (const auto& pattern : dsl::schema_patterns(schema)) {
+    try {
+      impl_->regexes.emplace(pattern, std::regex(pattern, std::regex::ECMAScript |
+                                                              std::regex_constants::__polynomial));
+    } catch (const std::regex_error& e) {
+      throw Error(Errc::invalid_definition,
+                  fmt::format("not a usable JSON Schema: the pattern \"{}\" is not an ECMAScript "
+                              "regular expression without back-references ({})",
+                              quote_utf8(pattern, 200), e.what()));
+    }
+  }
   try {
     valijson::SchemaParser parser;
     valijson::adapters::NlohmannJsonAdapter adapter(impl_->document);
@@ -260,11 +277,15 @@ std::vector<InputViolation> InputSchema::check(const nlohmann::json& input) cons
     }
   }
   if (!too_long.empty()) return too_long;  // valijson's matcher would overflow the stack
-  valijson::Validator validator;
+  // What valijson::Validator::validate does, with the patterns compiled above (a copy: valijson
+  // adds to the map, and checks run on several threads).
+  auto regexes = impl_->regexes;
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter target(input);
+  valijson::ValidationVisitor<valijson::adapters::NlohmannJsonAdapter> visitor(
+      target, std::vector<std::string>(1, "<root>"), true, &results, regexes);
   std::vector<InputViolation> out;
-  if (validator.validate(impl_->schema, target, &results)) return out;
+  if (visitor.validateSchema(impl_->schema)) return out;
   valijson::ValidationResults::Error error;
   while (results.popError(error)) {
     if (is_wrapper(error.description)) continue;

@@ -54,6 +54,8 @@ class SchemaGraph {
     return problem_;
   }
 
+  std::vector<std::string> patterns;  // every `pattern` at a place read as a schema
+
  private:
   void applies(const Pointer& from, const Pointer& to) {
     same_value_[from.to_string()].push_back(to.to_string());
@@ -72,6 +74,9 @@ class SchemaGraph {
           return;
         }
       }
+    }
+    if (auto pattern = node.find("pattern"); pattern != node.end() && pattern->is_string()) {
+      patterns.push_back(pattern->get<std::string>());
     }
     if (auto ref = node.find("$ref"); ref != node.end() && ref->is_string()) {
       const auto& text = ref->get_ref<const std::string&>();
@@ -296,6 +301,12 @@ class MatchedStrings {
 
 std::optional<std::string> schema_reference_problem(const nlohmann::json& root) {
   return SchemaGraph(root).problem();
+}
+
+std::vector<std::string> schema_patterns(const nlohmann::json& root) {
+  SchemaGraph graph(root);
+  graph.problem();
+  return std::move(graph.patterns);
 }
 
 std::vector<LongMatchedString> long_matched_strings(const nlohmann::json& root,

@@ -28,6 +28,10 @@ namespace rmaflow::dsl {
 // none of these.
 std::optional<std::string> schema_reference_problem(const nlohmann::json& root);
 
+// Every `pattern` of `root` (at the places valijson reads as schemas), for the caller to
+// compile its own way.
+std::vector<std::string> schema_patterns(const nlohmann::json& root);
+
 // The longest string valijson is given to match with std::regex: a few hundred kilobytes of
 // stack, also under AddressSanitizer.
 inline constexpr std::size_t kMaxMatchedString = 4096;

@@ -184,3 +184,27 @@ TEST_CASE("Dsl.InputSchema.ALongUnknownFieldIsNamedShort") {
   CHECK(violations[0].message.rfind("/kkkk", 0) == 0);
   CHECK(violations[0].message.find("... is not a field the schema allows") != std::string::npos);
 }
+
+// A schema's patterns are matched without backtracking: "^(a+)+$" against letters and a "!"
+// held the engine's thread for good (each letter doubles the work of a backtracking matcher).
+// Back-references, which only a backtracking matcher runs, are refused with the schema.
+TEST_CASE("Dsl.InputSchema.PatternsAreMatchedWithoutBacktracking") {
+  InputSchema schema(
+      json::parse(R"({"properties": {"code": {"type": "string", "pattern": "^(a+)+$"}}})"));
+  auto violations = schema.check({{"code", std::string(4000, 'a') + "!"}});
+  REQUIRE(violations.size() == 1);
+  const auto& message = violations[0].message;
+  CHECK(message.rfind("/code must match the pattern ^(a+)+$, and \"aaaa", 0) == 0);
+  CHECK(message.find("... does not") == message.size() - 12);  // the value quoted short
+  CHECK(message.size() < 300);
+  CHECK(schema.check({{"code", std::string(4000, 'a')}}).empty());
+  try {
+    InputSchema refused(json::parse(R"({"pattern": "^(a)\\1$"})"));
+    FAIL("a back-reference was taken");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::invalid_definition);
+    CHECK(std::string(e.what()).rfind("not a usable JSON Schema: the pattern \"^(a)\\1$\" is not "
+                                      "an ECMAScript regular expression without back-references",
+                                      0) == 0);
+  }
+}
