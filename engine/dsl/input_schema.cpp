@@ -215,18 +215,19 @@ struct InputSchema::Impl {
   // valijson compiles a pattern it does not find here for the depth-first one, which
   // backtracks: "^(a+)+$" against 30 letters and a "!" held the engine's thread for good.
   std::unordered_map<std::string, std::regex> regexes;
-  bool matches_strings = false;  // it has a pattern, a date or time format, or key patterns
+  bool costly_checks = false;  // a pattern, a date or time format, key patterns, uniqueItems
 };
 
 namespace {
 
-bool matches_strings(const nlohmann::json& node) {
-  if (node.is_array()) return std::any_of(node.begin(), node.end(), matches_strings);
+bool has_costly_checks(const nlohmann::json& node) {
+  if (node.is_array()) return std::any_of(node.begin(), node.end(), has_costly_checks);
   if (!node.is_object()) return false;
   for (const auto& [key, value] : node.items()) {
-    if (key == "pattern" || key == "patternProperties" || key == "propertyNames" || key == "format")
+    if (key == "pattern" || key == "patternProperties" || key == "propertyNames" ||
+        key == "format" || key == "uniqueItems")
       return true;
-    if (matches_strings(value)) return true;
+    if (has_costly_checks(value)) return true;
   }
   return false;
 }
@@ -238,7 +239,7 @@ InputSchema::InputSchema(const nlohmann::json& schema) : impl_(std::make_unique<
   if (auto problem = dsl::schema_reference_problem(schema)) {
     throw Error(Errc::invalid_definition, "not a usable JSON Schema: " + *problem);
   }
-  impl_->matches_strings = matches_strings(schema);
+  impl_->costly_checks = has_costly_checks(schema);
   for (const auto& pattern : dsl::schema_patterns(schema)) {
     try {
       impl_->regexes.emplace(pattern, std::regex(pattern, std::regex::ECMAScript |
@@ -262,21 +263,28 @@ InputSchema::InputSchema(const nlohmann::json& schema) : impl_(std::make_unique<
 InputSchema::~InputSchema() = default;
 
 std::vector<InputViolation> InputSchema::check(const nlohmann::json& input) const {
-  std::vector<InputViolation> too_long;
-  if (impl_->matches_strings) {
-    for (const auto& s : dsl::long_matched_strings(impl_->document, input)) {
-      auto where = place(s.pointer);
-      too_long.push_back(
-          {s.pointer,
-           s.key ? fmt::format("{} has a field name of {} bytes; a name the schema matches against "
-                               "a pattern may hold at most {}",
-                               where, s.bytes, dsl::kMaxMatchedString)
-                 : fmt::format("{} is {} bytes long; a string the schema matches against a "
-                               "pattern may hold at most {}",
-                               where, s.bytes, dsl::kMaxMatchedString)});
+  std::vector<InputViolation> too_costly;
+  if (impl_->costly_checks) {
+    // By kind (string, key, unique_items): what the place has, what it is, its bound.
+    struct Words {
+      const char* has;
+      const char* what;
+      std::size_t most;
+    };
+    static const Words kWords[] = {
+        {"is {} bytes long", "a string the schema matches against a pattern",
+         dsl::kMaxMatchedString},
+        {"has a field name of {} bytes", "a name the schema matches against a pattern",
+         dsl::kMaxMatchedString},
+        {"holds {} items", "an array the schema checks for unique items", dsl::kMaxUniqueItems}};
+    for (const auto& c : dsl::costly_places(impl_->document, input)) {
+      const auto& w = kWords[static_cast<int>(c.kind)];
+      auto message = fmt::format("{} {}; {} may hold at most {}", place(c.pointer),
+                                 fmt::format(fmt::runtime(w.has), c.size), w.what, w.most);
+      too_costly.push_back({c.pointer, std::move(message)});
     }
   }
-  if (!too_long.empty()) return too_long;  // valijson's matcher would overflow the stack
+  if (!too_costly.empty()) return too_costly;  // valijson would overflow the stack, or stall
   // What valijson::Validator::validate does, with the patterns compiled above (a copy: valijson
   // adds to the map, and checks run on several threads).
   auto regexes = impl_->regexes;

@@ -189,10 +189,9 @@ std::string escaped(const std::string& token) {
 }
 
 // Follows an input through the subschemas that may apply at each of its places.
-class MatchedStrings {
+class CostlyPlaces {
  public:
-  MatchedStrings(const nlohmann::json& root, std::size_t max_bytes)
-      : root_(root), max_bytes_(max_bytes) {}
+  explicit CostlyPlaces(const nlohmann::json& root) : root_(root) {}
 
   void walk(const nlohmann::json& value, const std::vector<const nlohmann::json*>& schemas,
             const std::string& pointer) {
@@ -206,7 +205,9 @@ class MatchedStrings {
                (*format == "date" || *format == "time" || *format == "date-time");
       });
       auto bytes = value.get_ref<const std::string&>().size();
-      if (matched && bytes > max_bytes_) found.push_back({pointer, bytes, false});
+      if (matched && bytes > kMaxMatchedString) {
+        found.push_back({CostlyPlace::Kind::string, pointer, bytes});
+      }
       return;
     }
     if (value.is_object()) {
@@ -215,7 +216,9 @@ class MatchedStrings {
       });
       for (const auto& [key, member] : value.items()) {
         auto at = pointer + "/" + escaped(key);
-        if (keys_matched && key.size() > max_bytes_) found.push_back({pointer, key.size(), true});
+        if (keys_matched && key.size() > kMaxMatchedString) {
+          found.push_back({CostlyPlace::Kind::key, pointer, key.size()});
+        }
         std::vector<const nlohmann::json*> inner;
         for (const auto* s : applied) {
           if (auto props = s->find("properties"); props != s->end() && props->is_object()) {
@@ -233,6 +236,13 @@ class MatchedStrings {
       return;
     }
     if (value.is_array()) {
+      bool unique = std::any_of(applied.begin(), applied.end(), [](const nlohmann::json* s) {
+        auto flag = s->find("uniqueItems");
+        return flag != s->end() && *flag == true;
+      });
+      if (unique && value.size() > kMaxUniqueItems) {
+        found.push_back({CostlyPlace::Kind::unique_items, pointer, value.size()});
+      }
       for (std::size_t i = 0; i < value.size(); ++i) {
         std::vector<const nlohmann::json*> inner;
         for (const auto* s : applied) {
@@ -254,7 +264,7 @@ class MatchedStrings {
     }
   }
 
-  std::vector<LongMatchedString> found;
+  std::vector<CostlyPlace> found;
 
  private:
   // The schemas applied to the same value as `schemas`: through $ref and every branch.
@@ -294,7 +304,6 @@ class MatchedStrings {
   }
 
   const nlohmann::json& root_;
-  std::size_t max_bytes_;
 };
 
 }  // namespace
@@ -309,10 +318,8 @@ std::vector<std::string> schema_patterns(const nlohmann::json& root) {
   return std::move(graph.patterns);
 }
 
-std::vector<LongMatchedString> long_matched_strings(const nlohmann::json& root,
-                                                    const nlohmann::json& input,
-                                                    std::size_t max_bytes) {
-  MatchedStrings walk(root, max_bytes);
+std::vector<CostlyPlace> costly_places(const nlohmann::json& root, const nlohmann::json& input) {
+  CostlyPlaces walk(root);
   walk.walk(input, {&root}, "");
   return std::move(walk.found);
 }

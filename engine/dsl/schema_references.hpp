@@ -1,17 +1,18 @@
 // What must hold before valijson is given an input schema, and an input to check against it.
 //
-// The schema's references: valijson
-// follows a $ref, and applies allOf, anyOf, oneOf, not, if/then/else and dependencies, by
-// recursing; subschemas that apply one another to the same value in a ring, or a $ref that
-// names its own document by another name, recurse without end and overflow the stack
-// ({"$ref": "#"}, {"allOf": [{"$ref": "#"}]}, {"$id": "http://a/b.json", "$ref": "b.json"}).
-// A ring that steps into the value on its way (properties, items, ...) is a recursive schema,
-// bounded by the value's depth, and is allowed.
+// The schema's references: valijson follows a $ref, and applies allOf, anyOf, oneOf, not,
+// if/then/else and dependencies, by recursing; subschemas that apply one another to the same
+// value in a ring, or a $ref that names its own document by another name, recurse without end
+// and overflow the stack ({"$ref": "#"}, {"allOf": [{"$ref": "#"}]},
+// {"$id": "http://a/b.json", "$ref": "b.json"}). A ring that steps into the value on its way
+// (properties, items, ...) is a recursive schema, bounded by the value's depth, and is allowed.
 //
-// The input's strings that valijson matches with std::regex (against a `pattern`, a date or
-// time `format`, or `patternProperties` for an object's keys): libstdc++'s matcher recurses at
-// least once per character, and a 30,000-character email overflowed an 8 MiB stack (the
-// shipped schema's email pattern, a submitter's input: the server crashed).
+// The input's places where valijson's checks cost more than the input's size:
+// - strings it matches with std::regex (a `pattern`, a date or time `format`, or an object's
+//   keys under `patternProperties`): libstdc++'s matcher recurses at least once per character,
+//   and a 30,000-character email overflowed an 8 MiB stack (the shipped schema's email
+//   pattern, a submitter's input: the server crashed);
+// - arrays checked for `uniqueItems`, whose every pair it compares.
 #pragma once
 
 #include <cstddef>
@@ -35,21 +36,24 @@ std::vector<std::string> schema_patterns(const nlohmann::json& root);
 // The longest string valijson is given to match with std::regex: a few hundred kilobytes of
 // stack, also under AddressSanitizer.
 inline constexpr std::size_t kMaxMatchedString = 4096;
+// The most items of an array valijson checks for `uniqueItems`: it compares every pair, and
+// 100,000 numbers would hold the engine's thread for minutes.
+inline constexpr std::size_t kMaxUniqueItems = 1000;
 
-// A string of `input` (or an object's key) that some subschema of `root` may match with a
-// regex and that is longer than `max_bytes`: its pointer and what it holds.
-struct LongMatchedString {
-  std::string pointer;  // RFC 6901: the string's, or for a key the object's
-  std::size_t bytes = 0;
-  bool key = false;
+// A place of an input that a check valijson would run there makes too costly: a string (or an
+// object's key) a regex may match, longer than kMaxMatchedString, or an array checked for
+// unique items, longer than kMaxUniqueItems.
+struct CostlyPlace {
+  enum class Kind { string, key, unique_items };  // in this order (InputSchema::check words them)
+  Kind kind = Kind::string;
+  std::string pointer;   // RFC 6901: the string's or the array's, or for a key the object's
+  std::size_t size = 0;  // bytes, or items
 };
 
-// Every such string, found by following the input through every subschema that may apply to
+// Every such place, found by following the input through every subschema that may apply to
 // each place (all branches of allOf, anyOf, oneOf, if/then/else; every patternProperties
-// entry): a string no pattern can reach is never reported. `root` must have passed
+// entry): a place no such check can reach is never reported. `root` must have passed
 // schema_reference_problem.
-std::vector<LongMatchedString> long_matched_strings(const nlohmann::json& root,
-                                                    const nlohmann::json& input,
-                                                    std::size_t max_bytes = kMaxMatchedString);
+std::vector<CostlyPlace> costly_places(const nlohmann::json& root, const nlohmann::json& input);
 
 }  // namespace rmaflow::dsl

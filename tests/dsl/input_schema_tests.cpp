@@ -208,3 +208,22 @@ TEST_CASE("Dsl.InputSchema.PatternsAreMatchedWithoutBacktracking") {
                                       0) == 0);
   }
 }
+
+// valijson compares every pair of items for uniqueItems: an array checked so is bounded.
+TEST_CASE("Dsl.InputSchema.ArraysCheckedForUniqueItemsAreBounded") {
+  InputSchema schema(
+      json::parse(R"({"properties": {"serials": {"type": "array", "uniqueItems": true},
+                                                    "notes": {"type": "array"}}})"));
+  json many = json::array();
+  for (int i = 0; i < 100'000; ++i) many.push_back(i);
+  CHECK(messages(schema.check({{"serials", many}})) ==
+        std::vector<std::string>{"/serials holds 100000 items; an array the schema checks for "
+                                 "unique items may hold at most 1000"});
+  CHECK(schema.check({{"notes", many}}).empty());  // not checked for unique items
+  many.erase(many.begin() + 1000, many.end());
+  CHECK(schema.check({{"serials", many}}).empty());
+  many.push_back(0);
+  CHECK(messages(schema.check({{"serials", many}})) ==
+        std::vector<std::string>{"/serials holds 1001 items; an array the schema checks for "
+                                 "unique items may hold at most 1000"});
+}
