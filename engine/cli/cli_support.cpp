@@ -18,19 +18,24 @@ namespace rmaflow::cli {
 
 namespace fs = std::filesystem;
 
-std::string read_file(const std::string& path) {
+std::string read_file(const std::string& path, std::size_t max_bytes, std::string_view what) {
   std::error_code ec;
   if (fs::is_directory(path, ec))
     throw Error(Errc::io, fmt::format("{} is a directory, not a file", path));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(Errc::io, fmt::format("cannot read {}: no such file", path));
+  if (auto size = fs::file_size(path, ec); !ec && size > max_bytes) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("{} holds {} bytes, more than the {} MiB {} may hold", path, size,
+                            max_bytes >> 20, what));
+  }
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
 }
 
 std::vector<nlohmann::json> read_inputs(const std::string& path) {
-  auto text = read_file(path);
+  auto text = read_file(path, kMaxInputFileBytes, "an input file");
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
     throw Error(
         Errc::invalid_argument,

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -17,12 +18,17 @@
 
 namespace rmaflow::cli {
 
-// The whole file. Throws Error(io) naming it.
-std::string read_file(const std::string& path);
+// The whole file, refused before it is read when it holds more than `max_bytes`. Throws
+// Error(io) naming it, Error(invalid_argument) naming `what` ("an input file") and the bound.
+std::string read_file(const std::string& path, std::size_t max_bytes, std::string_view what);
+
+// The most an input file may hold: many starts' inputs, each as large as the API takes (1 MiB);
+// parsed whole, in memory, it takes about ten times that.
+inline constexpr std::size_t kMaxInputFileBytes = std::size_t{64} << 20;
 
 // The inputs a file holds: one JSON object, or an array of objects. Throws Error naming the
-// file (and the element) when it is empty, not JSON, not objects, or nested more than 100
-// levels deep.
+// file (and the element) when it is empty, larger than kMaxInputFileBytes, not JSON, not
+// objects, or nested more than 100 levels deep.
 std::vector<nlohmann::json> read_inputs(const std::string& path);
 
 // Loads one workflow file. Throws DefinitionError carrying every diagnostic when it is invalid.

@@ -88,8 +88,9 @@ std::vector<std::string> scenario_files(const std::vector<std::string>& paths) {
       if (!entry.is_regular_file() || (ext != ".yaml" && ext != ".yml")) continue;
       // Unreadable, broken, or past a scenario file's bounds: the loader says why.
       try {
-        auto text = read_file(entry.path().string());
-        if (dsl::check_yaml_bounds(text, dsl::data_file_bounds("a scenario file"))) {
+        auto bounds = dsl::data_file_bounds("a scenario file");
+        auto text = read_file(entry.path().string(), bounds.bytes, bounds.kind);
+        if (dsl::check_yaml_bounds(text, bounds)) {
           found.push_back(entry.path().string());
           continue;
         }

@@ -298,6 +298,12 @@ TEST_CASE("Cli.Run.InputNotJson") {
   // as the API refuses such a body.
   auto twice = s.dir.write("twice.json", R"([{"rma_id": "RMA-9", "kind": "ok", "kind": "fail"}])");
   check_failure(s.run({twice}), 1, {twice, "gives the key \"kind\" twice in one object"});
+  // Past 64 MiB a file is refused before it is read (a sparse file: nothing is written).
+  auto huge = s.dir.file("huge.json");
+  std::ofstream(huge).put('{');
+  std::filesystem::resize_file(huge, (std::size_t{64} << 20) + 1);
+  check_failure(s.run({huge}), 1,
+                {huge + " holds 67108865 bytes, more than the 64 MiB an input file may hold"});
   CHECK(db_contents(s.db) == before);
 }
 
