@@ -1,23 +1,24 @@
 #include "tests/fuzz/harnesses.hpp"
 
+#include <boost/asio/buffer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/asio/buffer.hpp>
-
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "adapters/http/response_mapping.hpp"
 #include "engine/api/json_body.hpp"
 #include "engine/api/problem.hpp"
 #include "engine/api/query.hpp"
+#include "engine/dsl/input_schema.hpp"
 #include "engine/dsl/jq_bounds.hpp"
 #include "engine/runtime/request_checks.hpp"
 #include "engine/support/limits.hpp"
+#include "engine/support/strict_json.hpp"
 #include "rmaflow/definition.hpp"
 #include "rmaflow/expression.hpp"
 
@@ -156,13 +157,37 @@ int response_mapping(const std::uint8_t* data, std::size_t size) {
   return 0;
 }
 
+int input_schema(const std::uint8_t* data, std::size_t size) {
+  auto text = text_of(data, size);
+  auto split = text.find("\n---\n");
+  if (split == std::string::npos) return 0;
+  nlohmann::json schema;
+  nlohmann::json input;
+  try {
+    // As a deploy and a start read them.
+    schema = parse_strict_json(std::string_view(text).substr(0, split), "the schema");
+    input = parse_strict_json(std::string_view(text).substr(split + 5), "the input");
+  } catch (const Error&) {
+    return 0;
+  }
+  std::unique_ptr<InputSchema> compiled;
+  try {
+    compiled = std::make_unique<InputSchema>(schema);
+  } catch (const Error& e) {
+    if (e.code() != Errc::invalid_definition) throw;
+    return 0;  // refused with the schema: the deploy's answer
+  }
+  for (const auto& violation : compiled->check(input)) {
+    must_serialize({{"pointer", violation.pointer}, {"message", violation.message}});
+  }
+  return 0;
+}
+
 const std::vector<NamedHarness>& harnesses() {
   static const std::vector<NamedHarness> all = {
-      {"yaml_loader", yaml_loader},
-      {"jq_template", jq_template},
-      {"http_request", http_request},
-      {"json_body", json_body},
-      {"response_mapping", response_mapping},
+      {"yaml_loader", yaml_loader},           {"jq_template", jq_template},
+      {"http_request", http_request},         {"json_body", json_body},
+      {"response_mapping", response_mapping}, {"input_schema", input_schema},
   };
   return all;
 }
