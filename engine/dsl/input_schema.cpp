@@ -205,6 +205,38 @@ std::string escape_token(const std::string& token) {
   return out;
 }
 
+// `pattern` compiled as ECMAScript (with `extra` flags). Throws Error(invalid_definition) when
+// it does not compile, or repeats a piece more times than an int holds (libstdc++ reads such
+// a count with a signed overflow).
+std::regex compiled_pattern(const std::string& pattern, std::regex::flag_type extra) {
+  auto refuse = [&](const std::string& why) {
+    throw Error(Errc::invalid_definition,
+                fmt::format("not a usable JSON Schema: the pattern \"{}\" is not an ECMAScript "
+                            "regular expression without back-references ({})",
+                            quote_utf8(pattern, 200), why));
+  };
+  std::size_t digits = 0;
+  bool in_count = false;  // within "{n,m}"
+  for (char c : pattern) {
+    if (c == '{') {
+      in_count = true;
+      digits = 0;
+    } else if (in_count && c >= '0' && c <= '9') {
+      if (++digits > 6) refuse("a repetition count past 999999");
+    } else if (in_count && c == ',') {
+      digits = 0;
+    } else {
+      in_count = false;
+    }
+  }
+  try {
+    return std::regex(pattern, std::regex::ECMAScript | extra);
+  } catch (const std::regex_error& e) {
+    refuse(e.what());
+  }
+  return {};
+}
+
 }  // namespace
 
 struct InputSchema::Impl {
@@ -240,17 +272,13 @@ InputSchema::InputSchema(const nlohmann::json& schema) : impl_(std::make_unique<
     throw Error(Errc::invalid_definition, "not a usable JSON Schema: " + *problem);
   }
   impl_->costly_checks = has_costly_checks(schema);
-  for (const auto& pattern : dsl::schema_patterns(schema)) {
-    try {
-      impl_->regexes.emplace(pattern, std::regex(pattern, std::regex::ECMAScript |
-                                                              std::regex_constants::__polynomial));
-    } catch (const std::regex_error& e) {
-      throw Error(Errc::invalid_definition,
-                  fmt::format("not a usable JSON Schema: the pattern \"{}\" is not an ECMAScript "
-                              "regular expression without back-references ({})",
-                              quote_utf8(pattern, 200), e.what()));
-    }
+  auto patterns = dsl::schema_patterns(schema);
+  for (const auto& pattern : patterns.values) {
+    impl_->regexes.emplace(pattern, compiled_pattern(pattern, std::regex_constants::__polynomial));
   }
+  // valijson compiles these itself, for each check: one it cannot compile would fail a start
+  // (an exception out of the engine's thread) rather than the deploy.
+  for (const auto& pattern : patterns.keys) compiled_pattern(pattern, {});
   try {
     valijson::SchemaParser parser;
     valijson::adapters::NlohmannJsonAdapter adapter(impl_->document);
@@ -293,7 +321,13 @@ std::vector<InputViolation> InputSchema::check(const nlohmann::json& input) cons
   valijson::ValidationVisitor<valijson::adapters::NlohmannJsonAdapter> visitor(
       target, std::vector<std::string>(1, "<root>"), true, &results, regexes);
   std::vector<InputViolation> out;
-  if (visitor.validateSchema(impl_->schema)) return out;
+  try {
+    if (visitor.validateSchema(impl_->schema)) return out;
+  } catch (const std::exception& e) {
+    // What the checks at load did not foresee: the start is refused, the engine goes on.
+    return {{"", fmt::format("the input could not be checked against the schema: {}",
+                             quote_utf8(e.what(), 200))}};
+  }
   valijson::ValidationResults::Error error;
   while (results.popError(error)) {
     if (is_wrapper(error.description)) continue;

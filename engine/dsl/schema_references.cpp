@@ -54,7 +54,7 @@ class SchemaGraph {
     return problem_;
   }
 
-  std::vector<std::string> patterns;  // every `pattern` at a place read as a schema
+  SchemaPatterns patterns;  // at the places read as schemas
 
  private:
   void applies(const Pointer& from, const Pointer& to) {
@@ -76,7 +76,10 @@ class SchemaGraph {
       }
     }
     if (auto pattern = node.find("pattern"); pattern != node.end() && pattern->is_string()) {
-      patterns.push_back(pattern->get<std::string>());
+      patterns.values.push_back(pattern->get<std::string>());
+    }
+    if (auto map = node.find("patternProperties"); map != node.end() && map->is_object()) {
+      for (const auto& [key, _] : map->items()) patterns.keys.push_back(key);
     }
     if (auto ref = node.find("$ref"); ref != node.end() && ref->is_string()) {
       const auto& text = ref->get_ref<const std::string&>();
@@ -312,7 +315,7 @@ std::optional<std::string> schema_reference_problem(const nlohmann::json& root) 
   return SchemaGraph(root).problem();
 }
 
-std::vector<std::string> schema_patterns(const nlohmann::json& root) {
+SchemaPatterns schema_patterns(const nlohmann::json& root) {
   SchemaGraph graph(root);
   graph.problem();
   return std::move(graph.patterns);

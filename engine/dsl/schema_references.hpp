@@ -29,9 +29,13 @@ namespace rmaflow::dsl {
 // none of these.
 std::optional<std::string> schema_reference_problem(const nlohmann::json& root);
 
-// Every `pattern` of `root` (at the places valijson reads as schemas), for the caller to
-// compile its own way.
-std::vector<std::string> schema_patterns(const nlohmann::json& root);
+// The regular expressions of `root`, at the places valijson reads as schemas, for the caller
+// to compile (and refuse) before valijson does.
+struct SchemaPatterns {
+  std::vector<std::string> values;  // `pattern`s, matched against strings
+  std::vector<std::string> keys;    // `patternProperties`' names, matched against keys
+};
+SchemaPatterns schema_patterns(const nlohmann::json& root);
 
 // The longest string valijson is given to match with std::regex: a few hundred kilobytes of
 // stack, also under AddressSanitizer.

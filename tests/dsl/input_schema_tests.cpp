@@ -34,6 +34,17 @@ std::vector<std::string> messages(const std::vector<InputViolation>& violations)
   return out;
 }
 
+// Why the schema `text` is refused when loaded; "" when it is taken.
+std::string refusal(const char* text) {
+  try {
+    InputSchema schema(json::parse(text));
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::invalid_definition);
+    return e.what();
+  }
+  return "";
+}
+
 }  // namespace
 
 TEST_CASE("Dsl.InputSchema.Issue11.EveryViolationAsASentence") {
@@ -87,15 +98,6 @@ TEST_CASE("Dsl.InputSchema.Issue11.NoValidatorInternals") {
 // Schemas valijson would recurse through without end are refused before it is given them;
 // recursive schemas that step into the value on the way are not.
 TEST_CASE("Dsl.InputSchema.ReferencesThatWouldNeverEndAreRefused") {
-  auto refusal = [](const char* text) -> std::string {
-    try {
-      InputSchema schema(json::parse(text));
-    } catch (const Error& e) {
-      CHECK(e.code() == Errc::invalid_definition);
-      return e.what();
-    }
-    return "";
-  };
   const std::string ring =
       " is applied to the same value again through itself ($ref, allOf, anyOf, oneOf, not, "
       "if/then/else or dependencies), without end";
@@ -226,4 +228,20 @@ TEST_CASE("Dsl.InputSchema.ArraysCheckedForUniqueItemsAreBounded") {
   CHECK(messages(schema.check({{"serials", many}})) ==
         std::vector<std::string>{"/serials holds 1001 items; an array the schema checks for "
                                  "unique items may hold at most 1000"});
+}
+
+// Every regular expression of a schema is compiled when the schema is loaded, also the ones
+// valijson compiles itself (patternProperties): one that does not compile failed the first
+// start, with an exception out of the engine's thread. A repetition count no int holds is
+// refused (libstdc++ reads it with a signed overflow; found by the input_schema fuzz harness).
+TEST_CASE("Dsl.InputSchema.EveryPatternCompilesAtLoad") {
+  CHECK(refusal(R"({"patternProperties": {"(": {}}})") ==
+        "not a usable JSON Schema: the pattern \"(\" is not an ECMAScript regular expression "
+        "without back-references (Mismatched '(' and ')' in regular expression)");
+  CHECK(refusal(R"({"pattern": "^[0-9]{2777777777777777777777}$"})") ==
+        "not a usable JSON Schema: the pattern \"^[0-9]{2777777777777777777777}$\" is not an "
+        "ECMAScript regular expression without back-references (a repetition count past "
+        "999999)");
+  CHECK(refusal(R"({"pattern": "^[0-9]{2,99}$", "patternProperties": {"^[a,1234567]$": {}}})") ==
+        "");
 }
