@@ -23,6 +23,9 @@ namespace rmaflow::api {
 // The exit code of `layout-graph` when its layout runs out of the memory it may take.
 inline constexpr int kLayoutOutOfMemory = 3;
 
+// The longest --layout-timeout taken: a layout that takes longer helps no one.
+inline constexpr std::chrono::milliseconds kMaxLayoutTimeout = std::chrono::hours(1);
+
 // How a layout is bounded, and what runs it.
 struct GraphLayoutOptions {
   // An rmaflow binary, run as `program layout-graph`: this process's own unless a test says.

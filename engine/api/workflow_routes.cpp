@@ -121,8 +121,7 @@ void answer_graph(ApiContext& context, ApiRequest& request, const DefinitionRow&
   auto format = request.query.text("format").value_or("svg");
   request.query.finish();
   if (format != "svg" && format != "dot" && format != "mermaid") {
-    fail(400, "invalid-parameter",
-         fmt::format("format must be svg, dot or mermaid, not \"{}\"", format));
+    bad_parameter("format", fmt::format("format must be svg, dot or mermaid, not \"{}\"", format));
   }
   auto definition = context.definitions.get(version);
   if (format == "dot") {

@@ -298,12 +298,18 @@ SyncMode parse_sync(const std::string& text) {
               fmt::format("--sync must be full or normal, not \"{}\"", text));
 }
 
-std::chrono::milliseconds duration_option(const char* option, const std::string& text) {
+std::chrono::milliseconds duration_option(const char* option, const std::string& text,
+                                          std::chrono::milliseconds most) {
   auto d = parse_duration(text);
   if (!d || d->count() <= 0) {
     throw Error(
         Errc::invalid_argument,
         fmt::format("{} must be a duration such as 10s or 500ms, not \"{}\"", option, text));
+  }
+  // (Past a bound a deadline computed from it would overflow the clock's nanoseconds.)
+  if (*d > most) {
+    throw Error(Errc::invalid_argument, fmt::format("{} may be at most {}, not \"{}\"", option,
+                                                    format_duration(most), text));
   }
   return *d;
 }

@@ -101,8 +101,11 @@ void initialise_if_empty(const std::string& db_path);
 // first). Throws Error(not_found) when missing, Error(io) when the path is a directory.
 std::unique_ptr<Store> open_for_queries(const std::string& db_path);
 
-// A positive duration option ("10s", "500ms"). Throws Error(invalid_argument) naming `option`.
-std::chrono::milliseconds duration_option(const char* option, const std::string& text);
+// A positive duration option ("10s", "500ms") of at most `most`. Throws Error(invalid_argument)
+// naming `option`.
+std::chrono::milliseconds duration_option(const char* option, const std::string& text,
+                                          std::chrono::milliseconds most = std::chrono::hours(24 *
+                                                                                              365));
 
 // Checks that `db_path` can hold a database the engine opens or creates: not a directory, in
 // a directory that exists. Throws Error(io) naming the path otherwise; creates nothing.

@@ -54,7 +54,7 @@ int graph(const GraphOptions& opt) {
   if (!opt.instance.empty() && opt.db.empty())
     throw CLI::ValidationError("--instance needs --db, the database the instance is in");
   api::GraphLayoutOptions layout;
-  layout.timeout = duration_option("--layout-timeout", opt.layout_timeout);
+  layout.timeout = duration_option("--layout-timeout", opt.layout_timeout, api::kMaxLayoutTimeout);
   auto draw = [&](const Definition& def, const GraphOverlay* overlay) {
     if (opt.format != "svg") {
       return render_graph(def, opt.format == "dot" ? GraphFormat::dot : GraphFormat::mermaid,

@@ -11,6 +11,7 @@
 
 #include "adapters/sim/sim_clock.hpp"
 #include "engine/api/api_server.hpp"
+#include "engine/api/graph_svg.hpp"
 #include "engine/api/token_file.hpp"
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
@@ -105,7 +106,8 @@ int serve(const ServeOptions& opt) {
   api_options.http.max_connections = opt.max_connections;
   api_options.http.header_timeout = duration_option("--header-timeout", opt.header_timeout);
   api_options.http.body_timeout = duration_option("--body-timeout", opt.body_timeout);
-  api_options.drawings.layout.timeout = duration_option("--layout-timeout", opt.layout_timeout);
+  api_options.drawings.layout.timeout =
+      duration_option("--layout-timeout", opt.layout_timeout, api::kMaxLayoutTimeout);
   api_options.db_path = opt.db;
   api_options.workflows_dir = opt.workflows;
 

@@ -246,8 +246,9 @@ TEST_CASE("Api.Graph.InstanceSvgMarksThePathAndTheFailingStep") {
   REQUIRE(dot.status == 200);
   CHECK(dot.headers.get("content-type") == "text/vnd.graphviz; charset=utf-8");
   CHECK(dot.text.rfind("digraph \"returns v1\" {\n", 0) == 0);
-  check_problem(api.get("/v1/workflows/returns/versions/1/graph?format=png"), 400,
-                "invalid-parameter");
+  auto png = api.get("/v1/workflows/returns/versions/1/graph?format=png");
+  check_problem(png, 400, "invalid-parameter");
+  CHECK(png.body["parameter"] == "format");
 
   // What the console reads beside the graph: the version's signals, unfinished counts, the
   // instance's newest event and the input its step was given.

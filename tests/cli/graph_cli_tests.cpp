@@ -175,6 +175,9 @@ TEST_CASE("Cli.Graph.ALayoutPastItsTimeIsRefused") {
   CHECK(never.exit_code == 1);
   CHECK(never.err ==
         "rmaflow: --layout-timeout must be a duration such as 10s or 500ms, not \"0s\"\n");
+  auto forever = cli({"graph", file, "--format", "svg", "--layout-timeout", "100000000d"});
+  CHECK(forever.exit_code == 1);
+  CHECK(forever.err == "rmaflow: --layout-timeout may be at most 1h, not \"100000000d\"\n");
   // The command that lays out is the binary's own business: not offered, not listed.
   auto help = cli({"--help"});
   CHECK(help.out.find("graph") != std::string::npos);
