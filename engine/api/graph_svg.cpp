@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <memory>
@@ -88,10 +89,10 @@ std::string layout_svg(const std::string& dot, const GraphLayoutOptions& options
   ChildLimits limits;
   limits.timeout = options.timeout;
   limits.cancel_fd = options.cancel_fd;
-  auto run =
-      run_child({options.program, "layout-graph", "--cpu-seconds", std::to_string(seconds + 1),
-                 "--memory-mib", std::to_string(options.memory_mib)},
-                dot, limits);
+  auto run = run_child(
+      {options.program, "layout-graph", "--cpu-seconds", std::to_string(seconds + 1),
+       "--memory-mib", std::to_string(options.memory_mib), "--parent", std::to_string(::getpid())},
+      dot, limits);
   using End = ChildRun::End;
   // Graphviz says "out of memory" and may then crash; the command itself exits with
   // kLayoutOutOfMemory.

@@ -22,6 +22,8 @@ namespace rmaflow::api {
 
 // The exit code of `layout-graph` when its layout runs out of the memory it may take.
 inline constexpr int kLayoutOutOfMemory = 3;
+// Its exit code when the process that started it died before it could ask to die with it.
+inline constexpr int kLayoutOrphaned = 4;
 
 // The longest --layout-timeout taken: a layout that takes longer helps no one.
 inline constexpr std::chrono::milliseconds kMaxLayoutTimeout = std::chrono::hours(1);

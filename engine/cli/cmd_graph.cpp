@@ -5,13 +5,15 @@
 // highlighted, its current step and failing step marked; without FILE the version the instance
 // runs on is read from the database.
 //
-// rmaflow layout-graph --cpu-seconds N --memory-mib M (hidden): lays out the Graphviz digraph
-// on stdin as SVG on stdout, within N seconds of CPU and M MiB of address space; what
-// api::layout_svg runs as a child process. Exit code kLayoutOutOfMemory when memory ran out.
+// rmaflow layout-graph --cpu-seconds N --memory-mib M [--parent PID] (hidden): lays out the
+// Graphviz digraph on stdin as SVG on stdout, within N seconds of CPU and M MiB of address
+// space; what api::layout_svg runs as a child process. Exit code kLayoutOutOfMemory when memory
+// ran out; kLayoutOrphaned, at once, when PID is no longer its parent.
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <iostream>
 #include <iterator>
@@ -38,6 +40,7 @@ struct GraphOptions {
 struct LayoutOptions {
   std::size_t cpu_seconds = 0;
   std::size_t memory_mib = 0;
+  pid_t parent = 0;  // 0: not checked
 };
 
 std::shared_ptr<const Definition> stored(Store& store, const InstanceRow& row) {
@@ -89,9 +92,11 @@ int graph(const GraphOptions& opt) {
 }
 
 // The bounds are set before the graph is read: nothing outside them runs. The child dies with
-// the thread that started it, so that a killed server leaves no layout behind.
+// the thread that started it, so that a killed server leaves no layout behind. A parent that
+// died before the signal was asked for (between the spawn and here) is seen as a new parent.
 int layout_graph(const LayoutOptions& opt) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (opt.parent != 0 && ::getppid() != opt.parent) return api::kLayoutOrphaned;
   rlimit cpu{opt.cpu_seconds, opt.cpu_seconds + 1};
   if (setrlimit(RLIMIT_CPU, &cpu) != 0) throw Error(Errc::io, "the CPU bound could not be set");
 #if !defined(__SANITIZE_ADDRESS__)
@@ -134,6 +139,7 @@ void register_graph(CLI::App& app, int& exit_code) {
   hidden->group("");
   hidden->add_option("--cpu-seconds", layout->cpu_seconds)->required()->check(CLI::PositiveNumber);
   hidden->add_option("--memory-mib", layout->memory_mib)->required()->check(CLI::PositiveNumber);
+  hidden->add_option("--parent", layout->parent)->check(CLI::PositiveNumber);
   hidden->callback([layout, &exit_code] { exit_code = layout_graph(*layout); });
 }
 

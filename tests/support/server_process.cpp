@@ -42,6 +42,9 @@ ServerProcess::ServerProcess(const std::vector<std::string>& args,
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    // A group of its own: a server paused by a test (SIGSTOP) is never a stopped member of an
+    // orphaned group, which the kernel would send SIGHUP when the group's other members exit.
+    setpgid(0, 0);
     int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(out[1], 1);
     dup2(err, 2);
