@@ -2,8 +2,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "adapters/builtin/builtin_adapter.hpp"
 #include "adapters/common/config_reader.hpp"
@@ -99,19 +97,12 @@ std::vector<std::shared_ptr<Adapter>> AdapterRegistry::all() const {
   return out;
 }
 
-AdapterRegistry AdapterRegistry::from_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(Errc::io, fmt::format("cannot read the adapters file {}", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  auto base_dir = std::filesystem::path(path).parent_path().string();
-  return from_yaml(text.str(), path, base_dir.empty() ? "." : base_dir);
-}
+namespace {
 
-AdapterRegistry AdapterRegistry::from_yaml(const std::string& yaml, const std::string& file,
-                                           const std::string& base_dir) {
-  auto root = dsl::load_bounded_yaml(yaml, file, dsl::data_file_bounds("an adapters file"),
-                                     Errc::adapter_config);
+constexpr auto kAdaptersFileBounds = dsl::data_file_bounds("an adapters file");
+
+AdapterRegistry registry_of(const YAML::Node& root, const std::string& file,
+                            const std::string& base_dir) {
   if (!root.IsMap() || !root["adapters"] || !root["adapters"].IsMap()) {
     throw Error(Errc::adapter_config,
                 fmt::format("{}: an adapters file is a mapping with an \"adapters\" mapping of "
@@ -151,6 +142,21 @@ AdapterRegistry AdapterRegistry::from_yaml(const std::string& yaml, const std::s
   }
   sims.link();
   return registry;
+}
+
+}  // namespace
+
+AdapterRegistry AdapterRegistry::from_file(const std::string& path) {
+  auto root = dsl::load_bounded_yaml_file(path, "the adapters file", kAdaptersFileBounds,
+                                          Errc::adapter_config);
+  auto base_dir = std::filesystem::path(path).parent_path().string();
+  return registry_of(root, path, base_dir.empty() ? "." : base_dir);
+}
+
+AdapterRegistry AdapterRegistry::from_yaml(const std::string& yaml, const std::string& file,
+                                           const std::string& base_dir) {
+  return registry_of(dsl::load_bounded_yaml(yaml, file, kAdaptersFileBounds, Errc::adapter_config),
+                     file, base_dir);
 }
 
 }  // namespace rmaflow

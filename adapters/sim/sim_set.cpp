@@ -4,8 +4,6 @@
 #include <fmt/ranges.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "adapters/sim/carrier_system.hpp"
 #include "adapters/sim/erp_system.hpp"
@@ -66,12 +64,14 @@ std::set<std::string, std::less<>> read_names(const ConfigReader& config, const 
 // data file rather than as an odd refusal later.
 nlohmann::json read_erp_data(const ConfigReader& config, const YAML::Node& at) {
   auto path = config.path(at);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) config.fail(at, fmt::format("cannot read the ERP data file {}", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  auto root = dsl::load_bounded_yaml(text.str(), path, dsl::data_file_bounds("a data file"),
-                                     Errc::adapter_config);
+  YAML::Node root;
+  try {
+    root = dsl::load_bounded_yaml_file(path, "the ERP data file",
+                                       dsl::data_file_bounds("a data file"), Errc::adapter_config);
+  } catch (const Error& e) {
+    if (e.code() != Errc::io) throw;
+    config.fail(at, e.what());  // placed where the adapters file names it
+  }
   ConfigReader data(path, config.base_dir());
   data.expect_map(root, "the ERP data");
   data.check_keys(root, {"customers", "invoices"}, "the ERP data");

@@ -81,16 +81,8 @@ bool valid_token_name(const std::string& name) {
 }
 
 std::vector<TokenEntry> load_token_file(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    throw Error(Errc::io, fmt::format("cannot read the tokens file {}: no such file", path));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(Errc::io, fmt::format("cannot read the tokens file {}", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  auto root = dsl::load_bounded_yaml(text.str(), path, dsl::data_file_bounds("a tokens file"),
-                                     Errc::invalid_argument);
+  auto root = dsl::load_bounded_yaml_file(
+      path, "the tokens file", dsl::data_file_bounds("a tokens file"), Errc::invalid_argument);
   std::vector<TokenEntry> tokens;
   if (root.IsNull()) return tokens;  // an empty file: no tokens yet
   if (!root.IsMap() || !root["tokens"] || root.size() != 1) {

@@ -5,10 +5,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "engine/store/connection.hpp"
+#include "engine/support/file_text.hpp"
 #include "engine/support/strict_json.hpp"
 #include "rmaflow/errors.hpp"
 #include "rmaflow/store.hpp"
@@ -19,19 +18,14 @@ namespace rmaflow::cli {
 namespace fs = std::filesystem;
 
 std::string read_file(const std::string& path, std::size_t max_bytes, std::string_view what) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec))
-    throw Error(Errc::io, fmt::format("{} is a directory, not a file", path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(Errc::io, fmt::format("cannot read {}: no such file", path));
-  if (auto size = fs::file_size(path, ec); !ec && size > max_bytes) {
+  auto file = read_file_text(path, max_bytes);
+  if (file.fault == FileText::Fault::too_large) {
     throw Error(Errc::invalid_argument,
-                fmt::format("{} holds {} bytes, more than the {} MiB {} may hold", path, size,
+                fmt::format("{} holds {} bytes, more than the {} MiB {} may hold", path, file.size,
                             max_bytes >> 20, what));
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  if (!file.read()) throw Error(Errc::io, unread_sentence(path, file));
+  return std::move(file.text);
 }
 
 std::vector<nlohmann::json> read_inputs(const std::string& path) {

@@ -16,6 +16,7 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include "engine/dsl/key_patterns.hpp"
 #include "engine/dsl/schema_references.hpp"
 #include "engine/dsl/schema_walk.hpp"
 #include "engine/support/utf8.hpp"
@@ -32,12 +33,7 @@ std::string to_pointer(const std::vector<std::string>& context) {
     std::string token = part.size() >= 2 && part.front() == '[' && part.back() == ']'
                             ? part.substr(1, part.size() - 2)
                             : part;
-    out += '/';
-    for (char c : token) {
-      if (c == '~') out += "~0";
-      else if (c == '/') out += "~1";
-      else out += c;
-    }
+    out += '/' + dsl::pointer_token(token);
   }
   return out;
 }
@@ -199,58 +195,26 @@ std::optional<std::string> quoted_after(const std::string& description, std::str
 // "/lines/0/qty", or "the input" for the whole of it.
 std::string place(const std::string& pointer) { return pointer.empty() ? "the input" : pointer; }
 
-std::string escape_token(const std::string& token) {
-  std::string out;
-  for (char c : token) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-  return out;
-}
-
-// `pattern` compiled as ECMAScript (with `extra` flags). Throws Error(invalid_definition) when
-// it does not compile, or repeats a piece more times than an int holds (libstdc++ reads such
-// a count with a signed overflow).
-std::regex compiled_pattern(const std::string& pattern, std::regex::flag_type extra) {
-  auto refuse = [&](const std::string& why) {
-    throw Error(Errc::invalid_definition,
-                fmt::format("not a usable JSON Schema: the pattern \"{}\" is not an ECMAScript "
-                            "regular expression without back-references ({})",
-                            quote_utf8(pattern, 200), why));
-  };
-  std::size_t digits = 0;
-  bool in_count = false;  // within "{n,m}"
-  for (char c : pattern) {
-    if (c == '{') {
-      in_count = true;
-      digits = 0;
-    } else if (in_count && c >= '0' && c <= '9') {
-      if (++digits > 6) refuse("a repetition count past 999999");
-    } else if (in_count && c == ',') {
-      digits = 0;
-    } else {
-      in_count = false;
-    }
-  }
-  try {
-    return std::regex(pattern, std::regex::ECMAScript | extra);
-  } catch (const std::regex_error& e) {
-    refuse(e.what());
-  }
-  return {};
-}
-
 }  // namespace
 
 struct InputSchema::Impl {
   nlohmann::json document;
   valijson::Schema schema;
-  // The schema's patterns, compiled for libstdc++'s breadth-first matcher (__polynomial): time
-  // linear in the string at each start position, and a stack that does not grow with it.
-  // valijson compiles a pattern it does not find here for the depth-first one, which
-  // backtracks: "^(a+)+$" against 30 letters and a "!" held the engine's thread for good.
+  // The schema's patterns, by their text, compiled for a search in linear time (see
+  // key_patterns.hpp): valijson compiles a pattern it does not find here for its depth-first
+  // matcher, which backtracks.
   std::unordered_map<std::string, std::regex> regexes;
+  std::optional<dsl::KeyPatterns> key_patterns;  // when it has patternProperties
   bool costly_checks = false;  // a pattern, a date or time format, key patterns, uniqueItems
 };
 
 namespace {
+
+void parse(const nlohmann::json& document, valijson::Schema& schema) {
+  valijson::SchemaParser parser;
+  valijson::adapters::NlohmannJsonAdapter adapter(document);
+  parser.populateSchema(adapter, schema);
+}
 
 bool has_costly_checks(const nlohmann::json& node) {
   if (node.is_array()) return std::any_of(node.begin(), node.end(), has_costly_checks);
@@ -272,17 +236,13 @@ InputSchema::InputSchema(const nlohmann::json& schema) : impl_(std::make_unique<
     throw Error(Errc::invalid_definition, "not a usable JSON Schema: " + *problem);
   }
   impl_->costly_checks = has_costly_checks(schema);
-  auto patterns = dsl::schema_patterns(schema);
-  for (const auto& pattern : patterns.values) {
-    impl_->regexes.emplace(pattern, compiled_pattern(pattern, std::regex_constants::__polynomial));
+  auto facts = dsl::schema_facts(schema);
+  for (const auto& pattern : facts.values) {
+    impl_->regexes.emplace(pattern, dsl::compiled_pattern(pattern));
   }
-  // valijson compiles these itself, for each check: one it cannot compile would fail a start
-  // (an exception out of the engine's thread) rather than the deploy.
-  for (const auto& pattern : patterns.keys) compiled_pattern(pattern, {});
+  if (!facts.keys.empty()) impl_->key_patterns.emplace(impl_->document, facts);
   try {
-    valijson::SchemaParser parser;
-    valijson::adapters::NlohmannJsonAdapter adapter(impl_->document);
-    parser.populateSchema(adapter, impl_->schema);
+    parse(impl_->key_patterns ? impl_->key_patterns->hidden() : impl_->document, impl_->schema);
   } catch (const std::exception& e) {
     throw Error(Errc::invalid_definition, std::string("not a usable JSON Schema: ") + e.what());
   }
@@ -292,6 +252,7 @@ InputSchema::~InputSchema() = default;
 
 std::vector<InputViolation> InputSchema::check(const nlohmann::json& input) const {
   std::vector<InputViolation> too_costly;
+  dsl::InputPlaces places;
   if (impl_->costly_checks) {
     // By kind (string, key, unique_items): what the place has, what it is, its bound.
     struct Words {
@@ -305,7 +266,8 @@ std::vector<InputViolation> InputSchema::check(const nlohmann::json& input) cons
         {"has a field name of {} bytes", "a name the schema matches against a pattern",
          dsl::kMaxMatchedString},
         {"holds {} items", "an array the schema checks for unique items", dsl::kMaxUniqueItems}};
-    for (const auto& c : dsl::costly_places(impl_->document, input)) {
+    places = dsl::input_places(impl_->document, input);
+    for (const auto& c : places.costly) {
       const auto& w = kWords[static_cast<int>(c.kind)];
       auto message = fmt::format("{} {}; {} may hold at most {}", place(c.pointer),
                                  fmt::format(fmt::runtime(w.has), c.size), w.what, w.most);
@@ -322,7 +284,16 @@ std::vector<InputViolation> InputSchema::check(const nlohmann::json& input) cons
       target, std::vector<std::string>(1, "<root>"), true, &results, regexes);
   std::vector<InputViolation> out;
   try {
-    if (visitor.validateSchema(impl_->schema)) return out;
+    // The patternProperties, stated for this input's keys (see key_patterns.hpp).
+    const valijson::Schema* schema = &impl_->schema;
+    valijson::Schema stated;
+    if (impl_->key_patterns) {
+      if (auto document = impl_->key_patterns->stated(places.pattern_keys)) {
+        parse(*document, stated);
+        schema = &stated;
+      }
+    }
+    if (visitor.validateSchema(*schema)) return out;
   } catch (const std::exception& e) {
     // What the checks at load did not foresee: the start is refused, the engine goes on.
     return {{"", fmt::format("the input could not be checked against the schema: {}",
@@ -334,11 +305,11 @@ std::vector<InputViolation> InputSchema::check(const nlohmann::json& input) cons
     std::string pointer = to_pointer(error.context);
     std::string message;
     if (auto name = quoted_after(error.description, "Missing required property '", true)) {
-      pointer += "/" + escape_token(*name);
+      pointer += "/" + dsl::pointer_token(*name);
       message = fmt::format("{} is missing; it is required", quote_utf8(pointer, 200));
     } else if (auto field =
                    quoted_after(error.description, "additionalProperties' constraints: '", false)) {
-      pointer += "/" + escape_token(*field);
+      pointer += "/" + dsl::pointer_token(*field);
       message = fmt::format("{} is not a field the schema allows", quote_utf8(pointer, 200));
     } else {
       const nlohmann::json* schema =

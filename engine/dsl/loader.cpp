@@ -3,8 +3,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "engine/dsl/context_flow.hpp"
 #include "engine/dsl/diagnostic_sink.hpp"
@@ -14,6 +12,7 @@
 #include "engine/dsl/workflow_parser.hpp"
 #include "engine/dsl/yaml_bounds.hpp"
 #include "engine/dsl/yaml_values.hpp"
+#include "engine/support/file_text.hpp"
 #include "engine/support/sha256.hpp"
 #include "rmaflow/definition.hpp"
 
@@ -122,24 +121,21 @@ LoadResult load_stored_definition(const std::string& yaml, const std::string& fi
 }
 
 LoadResult load_definition_file(const std::string& path, Compilation jq) {
-  std::error_code ec;
-  std::ifstream in(path, std::ios::binary);
-  if (!in || !std::filesystem::is_regular_file(path, ec)) {
+  auto file = read_file_text(path, dsl::kWorkflowBounds.bytes);
+  if (!file.read()) {
     dsl::DiagnosticSink sink(path);
-    std::string why =
-        std::filesystem::exists(path, ec) ? "is not a readable file" : "does not exist";
-    sink.error({1, 1}, "io", fmt::format("cannot read workflow file \"{}\": it {}", path, why));
-    return finish(sink, nullptr);
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) {
-    dsl::DiagnosticSink sink(path);
-    sink.error({1, 1}, "io", fmt::format("cannot read workflow file \"{}\"", path));
+    if (file.fault == FileText::Fault::too_large) {
+      auto problem = dsl::too_large(file.size, dsl::kWorkflowBounds);
+      sink.error(problem.where, problem.code, problem.message);
+    } else {
+      std::string why =
+          file.fault == FileText::Fault::missing ? "does not exist" : "is not a readable file";
+      sink.error({1, 1}, "io", fmt::format("cannot read workflow file \"{}\": it {}", path, why));
+    }
     return finish(sink, nullptr);
   }
   std::string base_dir = std::filesystem::path(path).parent_path().string();
-  return load_definition(text.str(), path, base_dir.empty() ? "." : base_dir, jq);
+  return load_definition(file.text, path, base_dir.empty() ? "." : base_dir, jq);
 }
 
 }  // namespace rmaflow

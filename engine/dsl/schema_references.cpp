@@ -54,7 +54,7 @@ class SchemaGraph {
     return problem_;
   }
 
-  SchemaPatterns patterns;  // at the places read as schemas
+  SchemaFacts facts;  // at the places read as schemas
 
  private:
   void applies(const Pointer& from, const Pointer& to) {
@@ -76,10 +76,12 @@ class SchemaGraph {
       }
     }
     if (auto pattern = node.find("pattern"); pattern != node.end() && pattern->is_string()) {
-      patterns.values.push_back(pattern->get<std::string>());
+      facts.values.push_back(pattern->get<std::string>());
     }
     if (auto map = node.find("patternProperties"); map != node.end() && map->is_object()) {
-      for (const auto& [key, _] : map->items()) patterns.keys.push_back(key);
+      SchemaFacts::KeyPatterns keys{at.to_string(), {}};
+      for (const auto& [key, _] : map->items()) keys.patterns.push_back(key);
+      facts.keys.push_back(std::move(keys));
     }
     if (auto ref = node.find("$ref"); ref != node.end() && ref->is_string()) {
       const auto& text = ref->get_ref<const std::string&>();
@@ -93,6 +95,7 @@ class SchemaGraph {
       }
       try {
         Pointer target(*pointer);
+        facts.references.push_back({at.to_string(), target.to_string()});
         if (root_.contains(target)) {
           applies(at, target);
           if (!read_.count(target.to_string())) unread_.insert(target.to_string());
@@ -185,12 +188,6 @@ class SchemaGraph {
   std::string problem_;
 };
 
-std::string escaped(const std::string& token) {
-  std::string out;
-  for (char c : token) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-  return out;
-}
-
 // Follows an input through the subschemas that may apply at each of its places.
 class CostlyPlaces {
  public:
@@ -217,8 +214,15 @@ class CostlyPlaces {
       bool keys_matched = std::any_of(applied.begin(), applied.end(), [](const nlohmann::json* s) {
         return s->contains("patternProperties") || s->contains("propertyNames");
       });
+      for (const auto* s : applied) {
+        if (auto patterns = s->find("patternProperties");
+            patterns != s->end() && patterns->is_object()) {
+          auto& keys = pattern_keys[s];
+          for (const auto& [key, _] : value.items()) keys.insert(key);
+        }
+      }
       for (const auto& [key, member] : value.items()) {
-        auto at = pointer + "/" + escaped(key);
+        auto at = pointer + "/" + pointer_token(key);
         if (keys_matched && key.size() > kMaxMatchedString) {
           found.push_back({CostlyPlace::Kind::key, pointer, key.size()});
         }
@@ -268,6 +272,7 @@ class CostlyPlaces {
   }
 
   std::vector<CostlyPlace> found;
+  std::map<const nlohmann::json*, std::set<std::string>> pattern_keys;
 
  private:
   // The schemas applied to the same value as `schemas`: through $ref and every branch.
@@ -281,13 +286,8 @@ class CostlyPlaces {
       if (!s->is_object() || !seen.insert(s).second) continue;
       out.push_back(s);
       if (auto ref = s->find("$ref"); ref != s->end() && ref->is_string()) {
-        const auto& text = ref->get_ref<const std::string&>();
-        auto pointer = text.rfind('#', 0) == 0 ? decode_fragment(text.substr(1)) : std::nullopt;
-        try {
-          if (pointer && root_.contains(Pointer(*pointer)))
-            next.push_back(&root_.at(Pointer(*pointer)));
-        } catch (const nlohmann::json::exception&) {
-        }
+        if (const auto* target = referenced(root_, ref->get_ref<const std::string&>()))
+          next.push_back(target);
       }
       for (const char* key : {"allOf", "anyOf", "oneOf"}) {
         if (auto list = s->find(key); list != s->end() && list->is_array()) {
@@ -311,20 +311,37 @@ class CostlyPlaces {
 
 }  // namespace
 
+const nlohmann::json* referenced(const nlohmann::json& root, const std::string& reference) {
+  auto pointer = reference.rfind('#', 0) == 0 ? decode_fragment(reference.substr(1)) : std::nullopt;
+  if (!pointer) return nullptr;
+  try {
+    Pointer at(*pointer);
+    return root.contains(at) ? &root.at(at) : nullptr;
+  } catch (const nlohmann::json::exception&) {
+    return nullptr;  // not a pointer
+  }
+}
+
+std::string pointer_token(const std::string& key) {
+  std::string out;
+  for (char c : key) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+  return out;
+}
+
 std::optional<std::string> schema_reference_problem(const nlohmann::json& root) {
   return SchemaGraph(root).problem();
 }
 
-SchemaPatterns schema_patterns(const nlohmann::json& root) {
+SchemaFacts schema_facts(const nlohmann::json& root) {
   SchemaGraph graph(root);
   graph.problem();
-  return std::move(graph.patterns);
+  return std::move(graph.facts);
 }
 
-std::vector<CostlyPlace> costly_places(const nlohmann::json& root, const nlohmann::json& input) {
+InputPlaces input_places(const nlohmann::json& root, const nlohmann::json& input) {
   CostlyPlaces walk(root);
   walk.walk(input, {&root}, "");
-  return std::move(walk.found);
+  return {std::move(walk.found), std::move(walk.pattern_keys)};
 }
 
 }  // namespace rmaflow::dsl

@@ -9,15 +9,18 @@
 //
 // The input's places where valijson's checks cost more than the input's size:
 // - strings it matches with std::regex (a `pattern`, a date or time `format`, or an object's
-//   keys under `patternProperties`): libstdc++'s matcher recurses at least once per character,
-//   and a 30,000-character email overflowed an 8 MiB stack (the shipped schema's email
-//   pattern, a submitter's input: the server crashed);
+//   keys under `patternProperties`, which key_patterns.hpp matches now): libstdc++'s
+//   depth-first matcher recurses at least once per character, and a 30,000-character email
+//   overflowed an 8 MiB stack (the shipped schema's email pattern, a submitter's input: the
+//   server crashed);
 // - arrays checked for `uniqueItems`, whose every pair it compares.
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,13 +32,30 @@ namespace rmaflow::dsl {
 // none of these.
 std::optional<std::string> schema_reference_problem(const nlohmann::json& root);
 
-// The regular expressions of `root`, at the places valijson reads as schemas, for the caller
-// to compile (and refuse) before valijson does.
-struct SchemaPatterns {
+// The place of `root` that the local $ref `reference` names ("#", "#/definitions/a%20b");
+// null when it names none (another document, a malformed pointer, no such place).
+const nlohmann::json* referenced(const nlohmann::json& root, const std::string& reference);
+
+// `key` as a token of an RFC 6901 JSON Pointer: "~" as "~0", "/" as "~1".
+std::string pointer_token(const std::string& key);
+
+// The regular expressions of `root`, and its references, at the places valijson reads as
+// schemas: for the caller to compile (and refuse) the patterns before valijson does, and to
+// hide the patternProperties from it (see key_patterns.hpp).
+struct SchemaFacts {
   std::vector<std::string> values;  // `pattern`s, matched against strings
-  std::vector<std::string> keys;    // `patternProperties`' names, matched against keys
+  struct KeyPatterns {
+    std::string schema;                 // the pointer of a schema with patternProperties
+    std::vector<std::string> patterns;  // its names, matched against keys
+  };
+  std::vector<KeyPatterns> keys;
+  struct Reference {
+    std::string schema;  // the pointer of a schema with a $ref
+    std::string target;  // the pointer its $ref names, decoded and escaped as RFC 6901 has it
+  };
+  std::vector<Reference> references;
 };
-SchemaPatterns schema_patterns(const nlohmann::json& root);
+SchemaFacts schema_facts(const nlohmann::json& root);
 
 // The longest string valijson is given to match with std::regex: a few hundred kilobytes of
 // stack, also under AddressSanitizer.
@@ -54,10 +74,16 @@ struct CostlyPlace {
   std::size_t size = 0;  // bytes, or items
 };
 
-// Every such place, found by following the input through every subschema that may apply to
-// each place (all branches of allOf, anyOf, oneOf, if/then/else; every patternProperties
-// entry): a place no such check can reach is never reported. `root` must have passed
-// schema_reference_problem.
-std::vector<CostlyPlace> costly_places(const nlohmann::json& root, const nlohmann::json& input);
+// What an input holds at the places its checks reach, found by following the input through
+// every subschema that may apply to each place (all branches of allOf, anyOf, oneOf,
+// if/then/else; every patternProperties entry): a place no such check can reach is never
+// reported. `root` must have passed schema_reference_problem.
+struct InputPlaces {
+  std::vector<CostlyPlace> costly;
+  // The keys of the objects each schema with patternProperties may apply to, by the schema
+  // (a node of `root`).
+  std::map<const nlohmann::json*, std::set<std::string>> pattern_keys;
+};
+InputPlaces input_places(const nlohmann::json& root, const nlohmann::json& input);
 
 }  // namespace rmaflow::dsl

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "engine/dsl/schema_references.hpp"
+
 namespace rmaflow::dsl {
 
 namespace {
@@ -11,14 +13,7 @@ const nlohmann::json* resolve(const nlohmann::json& root, const nlohmann::json* 
   for (int depth = 0; node != nullptr && depth < 16; ++depth) {
     if (!node->is_object() || !node->contains("$ref")) return node;
     const auto& ref = (*node)["$ref"];
-    if (!ref.is_string()) return nullptr;
-    const auto& text = ref.get_ref<const std::string&>();
-    if (text.empty() || text[0] != '#') return nullptr;
-    try {
-      node = &root.at(nlohmann::json::json_pointer(text.substr(1)));
-    } catch (const nlohmann::json::exception&) {
-      return nullptr;
-    }
+    node = ref.is_string() ? referenced(root, ref.get_ref<const std::string&>()) : nullptr;
   }
   return nullptr;
 }
@@ -56,10 +51,13 @@ const nlohmann::json* subschema_at(const nlohmann::json& root, const std::vector
       continue;
     }
     const auto props = node->find("properties");
-    if (props == node->end() || !props->is_object() || !props->contains(step.field)) {
-      return nullptr;
+    if (props != node->end() && props->is_object() && props->contains(step.field)) {
+      node = resolve(root, &(*props)[step.field]);
+      continue;
     }
-    node = resolve(root, &(*props)[step.field]);
+    const auto more = node->find("additionalProperties");
+    if (more == node->end() || !more->is_object()) return nullptr;
+    node = resolve(root, &*more);
   }
   return node != nullptr && node->is_object() ? node : nullptr;
 }

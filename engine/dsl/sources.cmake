@@ -18,6 +18,7 @@ set(RMAFLOW_DSL_SOURCES
   engine/dsl/jq_references.cpp
   engine/dsl/jq_shape.cpp
   engine/dsl/jv_json.cpp
+  engine/dsl/key_patterns.cpp
   engine/dsl/lints.cpp
   engine/dsl/loader.cpp
   engine/dsl/map_reader.cpp

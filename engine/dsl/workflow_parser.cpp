@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "engine/dsl/dsl_keys.hpp"
 #include "engine/dsl/dsl_names.hpp"
@@ -15,6 +13,7 @@
 #include "engine/dsl/template_reader.hpp"
 #include "engine/dsl/yaml_bounds.hpp"
 #include "engine/dsl/yaml_values.hpp"
+#include "engine/support/file_text.hpp"
 #include "engine/support/strict_json.hpp"
 
 namespace rmaflow::dsl {
@@ -38,30 +37,26 @@ std::optional<nlohmann::json> read_input_schema(const MapEntry& e, const std::st
   std::filesystem::path resolved = std::filesystem::path(path).is_absolute()
                                        ? std::filesystem::path(path)
                                        : std::filesystem::path(base_dir) / path;
-  std::ifstream in(resolved, std::ios::binary);
-  std::error_code ec;
-  if (!in || !std::filesystem::is_regular_file(resolved, ec)) {
-    sink.error(
-        e.where, "bad-input-schema",
-        fmt::format("input schema \"{}\" cannot be read (looked for {})", path, resolved.string()));
-    return std::nullopt;
-  }
   // Bounded as the workflow file that names it, and read as JSON from outside is: the schema
   // validator recurses through the schema, and a schema nested 80,000 levels deep overflowed
   // its stack.
-  auto size = std::filesystem::file_size(resolved, ec);
-  if (ec || size > kMaxWorkflowBytes) {
+  auto file = read_file_text(resolved.string(), kMaxWorkflowBytes);
+  if (file.fault == FileText::Fault::too_large) {
     sink.error(e.where, "bad-input-schema",
                fmt::format("input schema \"{}\" is larger than {} bytes, the most a workflow "
                            "file may hold",
                            path, kMaxWorkflowBytes));
     return std::nullopt;
   }
-  std::stringstream text;
-  text << in.rdbuf();
+  if (!file.read()) {
+    sink.error(
+        e.where, "bad-input-schema",
+        fmt::format("input schema \"{}\" cannot be read (looked for {})", path, resolved.string()));
+    return std::nullopt;
+  }
   nlohmann::json schema;
   try {
-    schema = parse_strict_json(text.str(), fmt::format("input schema \"{}\"", path));
+    schema = parse_strict_json(file.text, fmt::format("input schema \"{}\"", path));
   } catch (const Error& error) {
     sink.error(e.where, "bad-input-schema", error.what());
     return std::nullopt;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/dsl/diagnostic_sink.hpp"
+#include "engine/support/file_text.hpp"
 #include "engine/support/utf8.hpp"
 
 namespace rmaflow::dsl {
@@ -130,14 +131,16 @@ SourceLocation location_at(std::string_view text, std::size_t offset) {
 
 }  // namespace
 
+YamlBoundsProblem too_large(std::uintmax_t bytes, const YamlBounds& bounds) {
+  return YamlBoundsProblem{{1, 1},
+                           "yaml-too-large",
+                           fmt::format("the file is {} bytes; {} may have at most {}", bytes,
+                                       bounds.kind, bounds.bytes)};
+}
+
 std::optional<YamlBoundsProblem> check_yaml_bounds(std::string_view yaml,
                                                    const YamlBounds& bounds) {
-  if (yaml.size() > bounds.bytes) {
-    return YamlBoundsProblem{{1, 1},
-                             "yaml-too-large",
-                             fmt::format("the file is {} bytes; {} may have at most {}",
-                                         yaml.size(), bounds.kind, bounds.bytes)};
-  }
+  if (yaml.size() > bounds.bytes) return too_large(yaml.size(), bounds);
   if (auto at = invalid_utf8_at(yaml)) {
     return YamlBoundsProblem{
         location_at(yaml, *at), "yaml-encoding",
@@ -156,18 +159,32 @@ std::optional<YamlBoundsProblem> check_yaml_bounds(std::string_view yaml,
   return std::nullopt;
 }
 
+namespace {
+
+[[noreturn]] void refuse(const std::string& file, const YamlBoundsProblem& problem, Errc code) {
+  throw Error(code, fmt::format("{}:{}:{}: {}", file, problem.where.line, problem.where.column,
+                                problem.message));
+}
+
+}  // namespace
+
 YAML::Node load_bounded_yaml(std::string_view yaml, const std::string& file,
                              const YamlBounds& bounds, Errc code) {
-  if (auto problem = check_yaml_bounds(yaml, bounds)) {
-    throw Error(code, fmt::format("{}:{}:{}: {}", file, problem->where.line, problem->where.column,
-                                  problem->message));
-  }
+  if (auto problem = check_yaml_bounds(yaml, bounds)) refuse(file, *problem, code);
   try {
     return YAML::Load(std::string(yaml));
   } catch (const YAML::ParserException& e) {
     throw Error(code, fmt::format("{}:{}:{}: not valid YAML: {}", file, e.mark.line + 1,
                                   e.mark.column + 1, e.msg));
   }
+}
+
+YAML::Node load_bounded_yaml_file(const std::string& path, std::string_view role,
+                                  const YamlBounds& bounds, Errc code) {
+  auto file = read_file_text(path, bounds.bytes);
+  if (file.fault == FileText::Fault::too_large) refuse(path, too_large(file.size, bounds), code);
+  if (!file.read()) throw Error(Errc::io, unread_sentence(path, file, role));
+  return load_bounded_yaml(file.text, path, bounds, code);
 }
 
 }  // namespace rmaflow::dsl

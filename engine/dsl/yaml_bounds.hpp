@@ -10,6 +10,7 @@
 #include <yaml-cpp/node/node.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,5 +61,14 @@ std::optional<YamlBoundsProblem> check_yaml_bounds(std::string_view yaml,
 // ("not valid YAML: ...").
 YAML::Node load_bounded_yaml(std::string_view yaml, const std::string& file,
                              const YamlBounds& bounds, Errc code);
+
+// The file at `path`, loaded as load_bounded_yaml loads its text, its size checked before a
+// byte of it is read (a file of gigabytes is refused unread). Throws Error(io) "cannot read
+// {role} {path}: no such file" (role: "the tokens file") when it cannot be read.
+YAML::Node load_bounded_yaml_file(const std::string& path, std::string_view role,
+                                  const YamlBounds& bounds, Errc code);
+
+// The problem of a file of `bytes` bytes, past `bounds.bytes`.
+YamlBoundsProblem too_large(std::uintmax_t bytes, const YamlBounds& bounds);
 
 }  // namespace rmaflow::dsl

@@ -5,12 +5,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "engine/dsl/map_reader.hpp"
 #include "engine/dsl/yaml_bounds.hpp"
 #include "engine/dsl/yaml_values.hpp"
+#include "engine/support/file_text.hpp"
 #include "engine/support/strict_json.hpp"
 #include "rmaflow/simulation.hpp"
 
@@ -25,15 +24,7 @@ using dsl::MapReader;
 constexpr Duration kDefaultUntil(365LL * 86'400'000);
 constexpr std::int64_t kDefaultStart = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
 
-std::optional<std::string> read_text(const std::string& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in && !in.eof()) return std::nullopt;
-  return text.str();
-}
+constexpr auto kScenarioBounds = dsl::data_file_bounds("a scenario file");
 
 class ScenarioReader {
  public:
@@ -87,10 +78,16 @@ class ScenarioReader {
       auto name = r.string(*file);
       if (!name) return;
       auto path = resolve(*name);
-      auto text = read_text(path);
-      if (!text) return r.bad_value(*file, fmt::format("names {}, which cannot be read", path));
+      auto input = read_file_text(path, kScenarioBounds.bytes);
+      if (input.fault == FileText::Fault::too_large) {
+        return r.bad_value(*file, fmt::format("names {}, which holds {} bytes; an input file of a "
+                                              "scenario may have at most {}",
+                                              path, input.size, kScenarioBounds.bytes));
+      }
+      if (!input.read())
+        return r.bad_value(*file, fmt::format("names {}, which cannot be read", path));
       try {
-        auto doc = parse_strict_json(*text, path);
+        auto doc = parse_strict_json(input.text, path);
         if (!doc.is_object()) return r.bad_value(*file, "must name a file holding one JSON object");
         s.input = std::move(doc);
       } catch (const Error& e) {
@@ -332,13 +329,20 @@ class ScenarioReader {
 ScenarioLoad load_scenario(const std::string& path) {
   dsl::DiagnosticSink sink(path);
   ScenarioLoad out;
-  auto text = read_text(path);
-  if (!text) {
+  auto file = read_file_text(path, kScenarioBounds.bytes);
+  if (file.fault == FileText::Fault::too_large) {
+    auto problem = dsl::too_large(file.size, kScenarioBounds);
+    sink.error(problem.where, problem.code, problem.message);
+    out.diagnostics = sink.take();
+    return out;
+  }
+  if (!file.read()) {
     sink.error({1, 1}, "io", fmt::format("cannot read scenario file \"{}\"", path));
     out.diagnostics = sink.take();
     return out;
   }
-  if (auto problem = dsl::check_yaml_bounds(*text, dsl::data_file_bounds("a scenario file"))) {
+  const auto* text = &file.text;
+  if (auto problem = dsl::check_yaml_bounds(*text, kScenarioBounds)) {
     sink.error(problem->where, problem->code, problem->message);
     out.diagnostics = sink.take();
     return out;

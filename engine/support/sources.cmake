@@ -2,6 +2,7 @@ set(RMAFLOW_SUPPORT_SOURCES
   engine/support/branch_path.cpp
   engine/support/errors.cpp
   engine/support/failure.cpp
+  engine/support/file_text.cpp
   engine/support/time.cpp
   engine/support/trace_id.cpp
   engine/support/status.cpp

@@ -2,6 +2,7 @@
 // and column, and what is wrong there.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "rmaflow/adapter.hpp"
 #include "tests/support/hostile_yaml.hpp"
@@ -102,6 +103,34 @@ TEST_CASE("Sim.Config.YamlThatDoesNotParseIsPlaced") {
   auto data = refusal(
       "adapters:\n  erp: { type: sim, system: erp, state: e.db, data: erp-data.yaml }\n", dir);
   CHECK(data.rfind(dir.path() + "/erp-data.yaml:2:1: not valid YAML: ", 0) == 0);
+}
+
+// An adapters file and a data file past their bound are refused by their size, unread: a file
+// of gigabytes was read whole into memory before the bound refused it.
+TEST_CASE("Sim.Config.FilesPastTheirBoundAreRefusedUnread") {
+  TempDir dir;
+  auto big = dir.write("big.yaml", "");
+  REQUIRE(::truncate(big.c_str(), off_t{8} << 30) == 0);  // sparse
+  try {
+    AdapterRegistry::from_file(big);
+    FAIL("an 8 GiB adapters file was taken");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::adapter_config);
+    CHECK(std::string(e.what()) == big +
+                                       ":1:1: the file is 8589934592 bytes; an adapters file "
+                                       "may have at most 16777216");
+  }
+  auto data =
+      refusal("adapters:\n  erp: { type: sim, system: erp, state: e.db, data: big.yaml }\n", dir);
+  CHECK(data == big + ":1:1: the file is 8589934592 bytes; a data file may have at most 16777216");
+  try {
+    AdapterRegistry::from_file(dir.path());
+    FAIL("a directory was taken as an adapters file");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::io);
+    CHECK(std::string(e.what()) ==
+          "cannot read the adapters file " + dir.path() + ": it is a directory");
+  }
 }
 
 // Issue 16: limits per adapter and per operation, for any type of adapter.

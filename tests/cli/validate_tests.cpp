@@ -1,10 +1,11 @@
 // `rmaflow validate`, run as a user runs it: exit codes, text and JSON output, several files.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "tests/support/process.hpp"
 
@@ -91,6 +92,22 @@ TEST_CASE("Cli.Validate.MissingFile") {
   auto r = run_process({rmaflow_binary(), "validate", missing});
   CHECK(r.exit_code == 1);
   CHECK(r.out.find(missing + ":1:1: error[io]: ") != std::string::npos);
+}
+
+// A workflow file past its bound is refused by its size, unread (8 GiB were read whole into
+// memory before), and a FIFO is refused unopened (validate waited for a writer for good).
+TEST_CASE("Cli.Validate.FilesThatCannotBeReadWhole") {
+  TempDir dir;
+  auto big = dir.write("big.yaml", "");
+  REQUIRE(::truncate(big.c_str(), off_t{8} << 30) == 0);  // sparse
+  auto fifo = dir.file("fifo.yaml");
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  auto r = run_process({rmaflow_binary(), "validate", big, fifo});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find(big + ":1:1: error[yaml-too-large]: the file is 8589934592 bytes; a workflow "
+                         "file may have at most 1048576") != std::string::npos);
+  CHECK(r.out.find(fifo + ":1:1: error[io]: cannot read workflow file \"" + fifo +
+                   "\": it is not a readable file") != std::string::npos);
 }
 
 TEST_CASE("Cli.Validate.YamlSyntaxError") {

@@ -245,3 +245,73 @@ TEST_CASE("Dsl.InputSchema.EveryPatternCompilesAtLoad") {
   CHECK(refusal(R"({"pattern": "^[0-9]{2,99}$", "patternProperties": {"^[a,1234567]$": {}}})") ==
         "");
 }
+
+// A pattern is searched for anywhere in the string, as ECMAScript searches it, though it is
+// compiled to start once (`^[\s\S]*(?:P)`): a "^" within it still means the string's start.
+TEST_CASE("Dsl.InputSchema.PatternsAreSearchedAnywhere") {
+  InputSchema schema(json::parse(R"({"properties": {"a": {"type": "string", "pattern": "^a|b"},
+      "c": {"type": "string", "pattern": "a*b$"}}})"));
+  for (const char* text : {"a", "ab", "xb", "xxbx"}) {
+    CAPTURE(text);
+    CHECK(schema.check({{"a", text}}).empty());
+  }
+  CHECK(schema.check({{"a", "xa"}}).size() == 1);
+  CHECK(schema.check({{"c", "xxaab"}}).empty());
+  CHECK(schema.check({{"c", "xxaabx"}}).size() == 1);
+  CHECK(schema.check({{"c", std::string(4000, 'a')}}).size() == 1);
+}
+
+// valijson matches patternProperties' names with a backtracking matcher it compiles itself:
+// "^(a+)+$" against a key of 30 letters and a "!" held the engine's thread for good. The names
+// are matched by rmaflow, without backtracking (see engine/dsl/key_patterns.hpp).
+TEST_CASE("Dsl.InputSchema.KeyPatternsAreMatchedWithoutBacktracking") {
+  InputSchema schema(json::parse(
+      R"({"patternProperties": {"^(a+)+$": {"type": "integer"}}, "additionalProperties": false})"));
+  auto key = std::string(30, 'a') + "!";
+  auto violations = schema.check({{key, 1}});
+  REQUIRE(violations.size() == 1);
+  CHECK(violations[0].pointer == "/" + key);
+  CHECK(violations[0].message == "/" + key + " is not a field the schema allows");
+  violations = schema.check({{std::string(4000, 'a'), "x"}});
+  REQUIRE(violations.size() == 1);
+  CHECK(violations[0].pointer == "/" + std::string(4000, 'a'));
+  CHECK(schema.check({{"aaa", 1}, {"a", 2}}).empty());
+}
+
+// What patternProperties means, key by key: every pattern a key matches applies to its value
+// (besides its `properties` entry), and additionalProperties only to keys nothing names. A
+// $ref may point into patternProperties, which may nest.
+TEST_CASE("Dsl.InputSchema.KeyPatternsMeanWhatJsonSchemaSays") {
+  InputSchema schema(json::parse(R"({
+      "properties": {"k1": {"minimum": 1}},
+      "patternProperties": {"^k": {"maximum": 5}, "1$": {"multipleOf": 2},
+                            "^n": {"patternProperties": {"^i": {"type": "integer"}}}},
+      "additionalProperties": {"type": "string"},
+      "definitions": {"via": {"$ref": "#/patternProperties/%5Ek"}},
+      "dependencies": {"z": {"properties": {"w": {"$ref": "#/definitions/via"}}}}})"));
+  auto pointers = [&](const json& input) {
+    std::vector<std::string> out;
+    for (const auto& v : schema.check(input)) out.push_back(v.pointer);
+    return out;
+  };
+  using Pointers = std::vector<std::string>;
+  CHECK(pointers({{"k1", 0}}) == Pointers{"/k1"});   // its properties entry
+  CHECK(pointers({{"k1", 10}}) == Pointers{"/k1"});  // ^k
+  CHECK(pointers({{"k1", 3}}) == Pointers{"/k1"});   // 1$
+  CHECK(pointers({{"k1", 2}, {"k2", 4}, {"other", "s"}}).empty());
+  CHECK(pointers({{"other", 4}}) == Pointers{"/other"});  // additionalProperties
+  CHECK(pointers({{"k2", "s"}}).empty());  // additionalProperties leaves a matched key alone
+  CHECK(pointers({{"z", "s"}, {"w", "t"}}).empty());
+  CHECK(pointers({{"z", "s"}, {"w", 9}}) == Pointers{"/w", "/w"});  // additional, and via ^k
+  CHECK(pointers({{"w", 9}}) == Pointers{"/w"});                    // additional only
+  CHECK(pointers({{"n1", {{"i1", "x"}}}}) == Pointers{"/n1/i1"});
+  CHECK(pointers({{"n1", {{"j", "x"}, {"i1", 1}}}}).empty());
+  auto message = schema.check({{"k1", 10}}).at(0).message;
+  CHECK(message.rfind("/k1 must be at most 5", 0) == 0);
+  // The wording of a field's violation comes from additionalProperties, where nothing else
+  // may apply to it.
+  InputSchema more(
+      json::parse(R"({"properties": {"a": {}}, "additionalProperties": {"type": "string"}})"));
+  CHECK(messages(more.check({{"other", 4}})) ==
+        std::vector<std::string>{"/other must be a string, not an integer"});
+}
