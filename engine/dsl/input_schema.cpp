@@ -192,6 +192,12 @@ std::optional<std::string> quoted_after(const std::string& description, std::str
   return description.substr(begin, end - 1 - begin);
 }
 
+void parse(const nlohmann::json& document, valijson::Schema& schema) {
+  valijson::SchemaParser parser;
+  valijson::adapters::NlohmannJsonAdapter adapter(document);
+  parser.populateSchema(adapter, schema);
+}
+
 // "/lines/0/qty", or "the input" for the whole of it.
 std::string place(const std::string& pointer) { return pointer.empty() ? "the input" : pointer; }
 
@@ -208,35 +214,13 @@ struct InputSchema::Impl {
   bool costly_checks = false;  // a pattern, a date or time format, key patterns, uniqueItems
 };
 
-namespace {
-
-void parse(const nlohmann::json& document, valijson::Schema& schema) {
-  valijson::SchemaParser parser;
-  valijson::adapters::NlohmannJsonAdapter adapter(document);
-  parser.populateSchema(adapter, schema);
-}
-
-bool has_costly_checks(const nlohmann::json& node) {
-  if (node.is_array()) return std::any_of(node.begin(), node.end(), has_costly_checks);
-  if (!node.is_object()) return false;
-  for (const auto& [key, value] : node.items()) {
-    if (key == "pattern" || key == "patternProperties" || key == "propertyNames" ||
-        key == "format" || key == "uniqueItems")
-      return true;
-    if (has_costly_checks(value)) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 InputSchema::InputSchema(const nlohmann::json& schema) : impl_(std::make_unique<Impl>()) {
   impl_->document = schema;
   if (auto problem = dsl::schema_reference_problem(schema)) {
     throw Error(Errc::invalid_definition, "not a usable JSON Schema: " + *problem);
   }
-  impl_->costly_checks = has_costly_checks(schema);
   auto facts = dsl::schema_facts(schema);
+  impl_->costly_checks = facts.costly_checks;
   for (const auto& pattern : facts.values) {
     impl_->regexes.emplace(pattern, dsl::compiled_pattern(pattern));
   }

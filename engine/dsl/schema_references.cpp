@@ -75,6 +75,10 @@ class SchemaGraph {
         }
       }
     }
+    for (const char* key :
+         {"pattern", "patternProperties", "propertyNames", "format", "uniqueItems"}) {
+      if (node.contains(key)) facts.costly_checks = true;
+    }
     if (auto pattern = node.find("pattern"); pattern != node.end() && pattern->is_string()) {
       facts.values.push_back(pattern->get<std::string>());
     }

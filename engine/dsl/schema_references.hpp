@@ -54,6 +54,10 @@ struct SchemaFacts {
     std::string target;  // the pointer its $ref names, decoded and escaped as RFC 6901 has it
   };
   std::vector<Reference> references;
+  // Whether any of its checks costs more than the input's size (a pattern, a date or time
+  // format, key patterns or propertyNames, uniqueItems): only then is an input walked by
+  // input_places before valijson checks it.
+  bool costly_checks = false;
 };
 SchemaFacts schema_facts(const nlohmann::json& root);
 

@@ -48,7 +48,9 @@ workflow: crash-return
 version: 1
 business_key: ${ .input.rma_id }
 defaults:
-  timeout: 10s
+  # Far past any call's time: 6,000 instances under AddressSanitizer on a loaded machine queue
+  # their calls for seconds, and a timed-out attempt is not what these kills are about.
+  timeout: 120s
   retry: { max_attempts: 4, interval: 30ms, backoff: 1.0 }
 start: authorize
 steps:
