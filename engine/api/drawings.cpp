@@ -61,10 +61,12 @@ void Drawings::draw(const DefinitionRow& row, const Definition& definition,
           std::move(done)};
   std::exception_ptr answer;
   std::string svg;
-  {
-    std::lock_guard lock(mu_);
+  std::string dot;  // made without the lock held, once a layout is needed; then looked again
+  for (bool looked = false; !looked;) {
+    std::unique_lock lock(mu_);
     auto kept = kept_.find(job.key);
     auto drawing = job.plain ? followers_.find(job.key) : followers_.end();
+    looked = true;
     if (kept != kept_.end() && !kept->second.refusal.empty()) {
       answer = refused(job.version, kept->second.refusal);
     } else if (kept != kept_.end() && job.plain && !kept->second.svg.empty()) {
@@ -78,8 +80,12 @@ void Drawings::draw(const DefinitionRow& row, const Definition& definition,
       answer = unavailable(
           fmt::format("too many graphs are being drawn ({} wait for a layout); ask again shortly",
                       waiting_.size()));
+    } else if (dot.empty()) {
+      lock.unlock();
+      dot = render_graph(definition, GraphFormat::dot, overlay);
+      looked = false;
     } else {
-      job.dot = render_graph(definition, GraphFormat::dot, overlay);
+      job.dot = std::move(dot);
       if (job.plain) followers_[job.key];
       waiting_.push_back(std::move(job));
       wake_.notify_one();
