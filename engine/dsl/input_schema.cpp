@@ -238,7 +238,8 @@ std::vector<InputViolation> InputSchema::check(const nlohmann::json& input) cons
   std::vector<InputViolation> too_costly;
   dsl::InputPlaces places;
   if (impl_->costly_checks) {
-    // By kind (string, key, unique_items): what the place has, what it is, its bound.
+    // By kind (string, key, unique_items, pattern_keys): what the place has, what it is, its
+    // bound.
     struct Words {
       const char* has;
       const char* what;
@@ -249,7 +250,9 @@ std::vector<InputViolation> InputSchema::check(const nlohmann::json& input) cons
          dsl::kMaxMatchedString},
         {"has a field name of {} bytes", "a name the schema matches against a pattern",
          dsl::kMaxMatchedString},
-        {"holds {} items", "an array the schema checks for unique items", dsl::kMaxUniqueItems}};
+        {"holds {} items", "an array the schema checks for unique items", dsl::kMaxUniqueItems},
+        {"holds {} fields", "an object the schema matches against key patterns",
+         dsl::kMaxPatternKeys}};
     places = dsl::input_places(impl_->document, input);
     for (const auto& c : places.costly) {
       const auto& w = kWords[static_cast<int>(c.kind)];

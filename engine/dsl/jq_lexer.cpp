@@ -1,5 +1,6 @@
 #include "engine/dsl/jq_lexer.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace rmaflow::dsl {
@@ -92,7 +93,8 @@ class Lexer {
         start = pos_;
         continue;
       }
-      pos_ += src_[pos_] == '\\' ? 2 : 1;
+      // A "\\" last in the program escapes nothing: the literal ends with the program.
+      pos_ = std::min(pos_ + (src_[pos_] == '\\' ? 2 : 1), src_.size());
     }
     if (pos_ < src_.size()) ++pos_;
     emit(TokenKind::string, start);

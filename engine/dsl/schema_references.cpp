@@ -221,6 +221,10 @@ class CostlyPlaces {
       for (const auto* s : applied) {
         if (auto patterns = s->find("patternProperties");
             patterns != s->end() && patterns->is_object()) {
+          if (value.size() > kMaxPatternKeys) {
+            found.push_back({CostlyPlace::Kind::pattern_keys, pointer, value.size()});
+            break;
+          }
           auto& keys = pattern_keys[s];
           for (const auto& [key, _] : value.items()) keys.insert(key);
         }

@@ -67,15 +67,21 @@ inline constexpr std::size_t kMaxMatchedString = 4096;
 // The most items of an array valijson checks for `uniqueItems`: it compares every pair, and
 // 100,000 numbers would hold the engine's thread for minutes.
 inline constexpr std::size_t kMaxUniqueItems = 1000;
+// The most fields of an object a schema with patternProperties applies to: each field a name
+// matches costs about 10 us to state and check (key_patterns.hpp), and a 1 MiB body holds
+// 100,000 short fields.
+inline constexpr std::size_t kMaxPatternKeys = 10'000;
 
 // A place of an input that a check valijson would run there makes too costly: a string (or an
-// object's key) a regex may match, longer than kMaxMatchedString, or an array checked for
-// unique items, longer than kMaxUniqueItems.
+// object's key) a regex may match, longer than kMaxMatchedString; an array checked for unique
+// items, longer than kMaxUniqueItems; an object under patternProperties with more than
+// kMaxPatternKeys fields.
 struct CostlyPlace {
-  enum class Kind { string, key, unique_items };  // in this order (InputSchema::check words them)
+  // In this order (InputSchema::check words them).
+  enum class Kind { string, key, unique_items, pattern_keys };
   Kind kind = Kind::string;
-  std::string pointer;   // RFC 6901: the string's or the array's, or for a key the object's
-  std::size_t size = 0;  // bytes, or items
+  std::string pointer;   // RFC 6901: the string's, the array's, or for keys the object's
+  std::size_t size = 0;  // bytes, items or fields
 };
 
 // What an input holds at the places its checks reach, found by following the input through

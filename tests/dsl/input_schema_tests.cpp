@@ -278,6 +278,29 @@ TEST_CASE("Dsl.InputSchema.KeyPatternsAreMatchedWithoutBacktracking") {
   CHECK(schema.check({{"aaa", 1}, {"a", 2}}).empty());
 }
 
+// An object under patternProperties holds at most 10,000 fields: each field a name matches
+// is stated and checked on its own (about 10 us each), and a 1 MiB body holds 100,000 short
+// ones. Objects no key pattern applies to are not bounded by this.
+TEST_CASE("Dsl.InputSchema.ObjectsUnderKeyPatternsAreBounded") {
+  InputSchema schema(json::parse(R"({"properties": {
+      "serials": {"patternProperties": {"^S": {"type": "integer"}}},
+      "notes": {"type": "object"}}})"));
+  json many = json::object();
+  for (int i = 0; i < 10'000; ++i) many["S" + std::to_string(i)] = i;
+  CHECK(schema.check({{"serials", many}}).empty());
+  CHECK(schema.check({{"notes", many}}).empty());
+  many["S-last"] = "not a number";
+  CHECK(messages(schema.check({{"serials", many}})) ==
+        std::vector<std::string>{"/serials holds 10001 fields; an object the schema matches "
+                                 "against key patterns may hold at most 10000"});
+  CHECK(schema.check({{"notes", many}}).empty());
+  many.erase("S-last");
+  many["S0"] = "not a number";
+  auto violations = schema.check({{"serials", many}});
+  REQUIRE(violations.size() == 1);
+  CHECK(violations[0].pointer == "/serials/S0");
+}
+
 // What patternProperties means, key by key: every pattern a key matches applies to its value
 // (besides its `properties` entry), and additionalProperties only to keys nothing names. A
 // $ref may point into patternProperties, which may nest.

@@ -2,7 +2,20 @@
 
 #include "engine/dsl/jq_bounds.hpp"
 
+using rmaflow::dsl::find_environment_access;
 using rmaflow::dsl::find_unbounded_construct;
+
+// A string literal cut off by the program's end right after a backslash, inside an
+// interpolation: the lexer read past the program's end (std::out_of_range out of validate;
+// found by the jq_template fuzz harness in CI).
+TEST_CASE("Dsl.JqBounds.AProgramEndingInAnEscapeIsRead") {
+  for (const char* program : {"\"\\(\"\\", "\"\\", "\"a\\(1 + \"\\(\"\\", "\"\\(env"}) {
+    INFO(program);
+    CHECK_NOTHROW(find_environment_access(program));
+    CHECK_NOTHROW(find_unbounded_construct(program));
+  }
+  CHECK(find_environment_access("\"\\(env").has_value());
+}
 
 TEST_CASE("Dsl.JqBounds.RefusesUnboundedConstructs") {
   for (const char* program : {
