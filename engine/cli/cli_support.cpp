@@ -21,8 +21,7 @@ std::string read_file(const std::string& path, std::size_t max_bytes, std::strin
   auto file = read_file_text(path, max_bytes);
   if (file.fault == FileText::Fault::too_large) {
     throw Error(Errc::invalid_argument,
-                fmt::format("{} holds {} bytes, more than the {} MiB {} may hold", path, file.size,
-                            max_bytes >> 20, what));
+                fmt::format("{} {}", path, past_bound(file.size, max_bytes, what)));
   }
   if (!file.read()) throw Error(Errc::io, unread_sentence(path, file));
   return std::move(file.text);

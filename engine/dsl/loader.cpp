@@ -128,9 +128,7 @@ LoadResult load_definition_file(const std::string& path, Compilation jq) {
       auto problem = dsl::too_large(file.size, dsl::kWorkflowBounds);
       sink.error(problem.where, problem.code, problem.message);
     } else {
-      std::string why =
-          file.fault == FileText::Fault::missing ? "does not exist" : "is not a readable file";
-      sink.error({1, 1}, "io", fmt::format("cannot read workflow file \"{}\": it {}", path, why));
+      sink.error({1, 1}, "io", unread_sentence(path, file, "the workflow file"));
     }
     return finish(sink, nullptr);
   }

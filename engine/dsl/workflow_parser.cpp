@@ -43,15 +43,14 @@ std::optional<nlohmann::json> read_input_schema(const MapEntry& e, const std::st
   auto file = read_file_text(resolved.string(), kMaxWorkflowBytes);
   if (file.fault == FileText::Fault::too_large) {
     sink.error(e.where, "bad-input-schema",
-               fmt::format("input schema \"{}\" is larger than {} bytes, the most a workflow "
-                           "file may hold",
-                           path, kMaxWorkflowBytes));
+               fmt::format("input schema \"{}\" {}", path,
+                           past_bound(file.size, kMaxWorkflowBytes, "an input schema file")));
     return std::nullopt;
   }
   if (!file.read()) {
-    sink.error(
-        e.where, "bad-input-schema",
-        fmt::format("input schema \"{}\" cannot be read (looked for {})", path, resolved.string()));
+    sink.error(e.where, "bad-input-schema",
+               fmt::format("input schema \"{}\" cannot be read (looked for {}): {}", path,
+                           resolved.string(), unread_reason(file)));
     return std::nullopt;
   }
   nlohmann::json schema;

@@ -132,10 +132,8 @@ SourceLocation location_at(std::string_view text, std::size_t offset) {
 }  // namespace
 
 YamlBoundsProblem too_large(std::uintmax_t bytes, const YamlBounds& bounds) {
-  return YamlBoundsProblem{{1, 1},
-                           "yaml-too-large",
-                           fmt::format("the file is {} bytes; {} may have at most {}", bytes,
-                                       bounds.kind, bounds.bytes)};
+  return YamlBoundsProblem{
+      {1, 1}, "yaml-too-large", "the file " + past_bound(bytes, bounds.bytes, bounds.kind)};
 }
 
 std::optional<YamlBoundsProblem> check_yaml_bounds(std::string_view yaml,

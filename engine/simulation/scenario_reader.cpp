@@ -80,12 +80,14 @@ class ScenarioReader {
       auto path = resolve(*name);
       auto input = read_file_text(path, kScenarioBounds.bytes);
       if (input.fault == FileText::Fault::too_large) {
-        return r.bad_value(*file, fmt::format("names {}, which holds {} bytes; an input file of a "
-                                              "scenario may have at most {}",
-                                              path, input.size, kScenarioBounds.bytes));
+        return r.bad_value(*file, fmt::format("names {}, which {}", path,
+                                              past_bound(input.size, kScenarioBounds.bytes,
+                                                         "an input file of a scenario")));
       }
-      if (!input.read())
-        return r.bad_value(*file, fmt::format("names {}, which cannot be read", path));
+      if (!input.read()) {
+        return r.bad_value(
+            *file, fmt::format("names {}, which cannot be read: {}", path, unread_reason(input)));
+      }
       try {
         auto doc = parse_strict_json(input.text, path);
         if (!doc.is_object()) return r.bad_value(*file, "must name a file holding one JSON object");
@@ -337,7 +339,7 @@ ScenarioLoad load_scenario(const std::string& path) {
     return out;
   }
   if (!file.read()) {
-    sink.error({1, 1}, "io", fmt::format("cannot read scenario file \"{}\"", path));
+    sink.error({1, 1}, "io", unread_sentence(path, file, "the scenario file"));
     out.diagnostics = sink.take();
     return out;
   }

@@ -117,12 +117,14 @@ TEST_CASE("Sim.Config.FilesPastTheirBoundAreRefusedUnread") {
   } catch (const Error& e) {
     CHECK(e.code() == Errc::adapter_config);
     CHECK(std::string(e.what()) == big +
-                                       ":1:1: the file is 8589934592 bytes; an adapters file "
-                                       "may have at most 16777216");
+                                       ":1:1: the file holds 8589934592 bytes, more than the "
+                                       "16777216 an adapters file may hold");
   }
   auto data =
       refusal("adapters:\n  erp: { type: sim, system: erp, state: e.db, data: big.yaml }\n", dir);
-  CHECK(data == big + ":1:1: the file is 8589934592 bytes; a data file may have at most 16777216");
+  CHECK(data == big +
+                    ":1:1: the file holds 8589934592 bytes, more than the 16777216 a data "
+                    "file may hold");
   try {
     AdapterRegistry::from_file(dir.path());
     FAIL("a directory was taken as an adapters file");

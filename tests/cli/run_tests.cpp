@@ -303,7 +303,7 @@ TEST_CASE("Cli.Run.InputNotJson") {
   std::ofstream(huge).put('{');
   std::filesystem::resize_file(huge, (std::size_t{64} << 20) + 1);
   check_failure(s.run({huge}), 1,
-                {huge + " holds 67108865 bytes, more than the 64 MiB an input file may hold"});
+                {huge + " holds 67108865 bytes, more than the 67108864 an input file may hold"});
   CHECK(db_contents(s.db) == before);
 }
 

@@ -133,7 +133,7 @@ TEST_CASE("Cli.Test.ScenariosThatCannotRunFail") {
   CHECK(r.out.find("FAIL  " + broken + "  (the scenario does not load)\n      " + broken +
                    ":3:8: error[bad-duration]") != std::string::npos);
   CHECK(r.out.find("FAIL  " + lost + "  lost\n      " + dir.file("missing.yaml") +
-                   ":1:1: error[io]: cannot read workflow file") != std::string::npos);
+                   ":1:1: error[io]: cannot read the workflow file") != std::string::npos);
   CHECK(r.out.find("FAIL  " + bomb + "  (the scenario does not load)\n      " + bomb +
                    ":7:8: error[yaml-too-large]") != std::string::npos);
   CHECK(r.out.find("4 scenario(s): 0 passed, 4 failed\n") != std::string::npos);

@@ -104,10 +104,10 @@ TEST_CASE("Cli.Validate.FilesThatCannotBeReadWhole") {
   REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
   auto r = run_process({rmaflow_binary(), "validate", big, fifo});
   CHECK(r.exit_code == 1);
-  CHECK(r.out.find(big + ":1:1: error[yaml-too-large]: the file is 8589934592 bytes; a workflow "
-                         "file may have at most 1048576") != std::string::npos);
-  CHECK(r.out.find(fifo + ":1:1: error[io]: cannot read workflow file \"" + fifo +
-                   "\": it is not a readable file") != std::string::npos);
+  CHECK(r.out.find(big + ":1:1: error[yaml-too-large]: the file holds 8589934592 bytes, more "
+                         "than the 1048576 a workflow file may hold") != std::string::npos);
+  CHECK(r.out.find(fifo + ":1:1: error[io]: cannot read the workflow file " + fifo +
+                   ": it is not a regular file") != std::string::npos);
 }
 
 TEST_CASE("Cli.Validate.YamlSyntaxError") {

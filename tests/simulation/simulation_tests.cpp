@@ -3,6 +3,7 @@
 // expectations reported as readable diffs.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -103,6 +104,8 @@ expect:
   auto missing = load_scenario(dir.file("none.yaml"));
   REQUIRE(missing.diagnostics.size() == 1);
   CHECK(missing.diagnostics[0].code == "io");
+  CHECK(missing.diagnostics[0].message ==
+        "cannot read the scenario file " + dir.file("none.yaml") + ": no such file");
 }
 
 // A scenario is bounded as a workflow file is (an input made of aliases took 17 s and 3 GB
@@ -125,6 +128,23 @@ TEST_CASE("Simulation.Scenario.BoundedAsAWorkflowIs") {
   REQUIRE(twice.diagnostics.size() == 1);
   CHECK(twice.diagnostics[0].message.find("gives the key \"rma_id\" twice in one object") !=
         std::string::npos);
+
+  // Its input file is refused by its size, unread, or named with why it was not read.
+  auto big = dir.write("big.json", "");
+  REQUIRE(::truncate(big.c_str(), off_t{8} << 30) == 0);  // sparse
+  auto named = [&](const std::string& input) {
+    auto scenario = load_scenario(
+        dir.write("named.yaml", "scenario: named\nworkflow: parcel.yaml\ninput_file: " + input));
+    CHECK_FALSE(scenario.scenario.has_value());
+    REQUIRE(scenario.diagnostics.size() == 1);
+    return scenario.diagnostics[0].message;
+  };
+  CHECK(named("big.json")
+            .ends_with("names " + big +
+                       ", which holds 8589934592 bytes, more than the 16777216 an "
+                       "input file of a scenario may hold"));
+  CHECK(named(".").ends_with("which cannot be read: it is a directory"));
+  CHECK(named("gone.json").ends_with("which cannot be read: no such file"));
 }
 
 TEST_CASE("Simulation.Run.ScriptedOutcomesInOrderWithLatencyInVirtualTime") {

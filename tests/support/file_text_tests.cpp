@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -46,6 +47,8 @@ TEST_CASE("Support.FileText.ReadWithinItsBoundOnly") {
   CHECK(read.fault == Fault::too_large);
   CHECK(read.size == 5);
   CHECK(read.text.empty());
+  CHECK(unread_sentence(small, read, "the tokens file") ==
+        "cannot read the tokens file " + small + ": it holds 5 bytes, more than the 4 it may hold");
   CHECK(read_file_text(folder.file("empty.yaml", ""), 0).read());
 
   // 8 GiB, sparse: refused by its size, unread (reading it would take 8 GiB of memory).
@@ -59,6 +62,7 @@ TEST_CASE("Support.FileText.ReadWithinItsBoundOnly") {
   read = read_file_text("/proc/self/maps", 10);
   CHECK(read.fault == Fault::too_large);
   CHECK(read.size == 11);
+  CHECK(unread_reason(read) == "it holds 11 bytes, more than the 10 it may hold");
   read = read_file_text("/proc/self/maps", 16 << 20);
   CHECK(read.read());
   CHECK(read.text.find("[stack]") != std::string::npos);
@@ -85,4 +89,31 @@ TEST_CASE("Support.FileText.WhatIsNotARegularFileIsRefusedUnread") {
         "cannot read the tokens file " + missing + ": no such file");
   read = read_file_text(folder.file("plain", "x") + "/below", 1 << 20);
   CHECK(read.fault == Fault::missing);
+}
+
+// A terminal named as a file is refused, and the open that finds out does not make it the
+// controlling terminal of a process that has none (a daemon's session, `serve` under systemd),
+// which would let the terminal's hangup end the process.
+TEST_CASE("Support.FileText.ATerminalIsNotMadeTheControllingTerminal") {
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  REQUIRE(master >= 0);
+  REQUIRE(::grantpt(master) == 0);
+  REQUIRE(::unlockpt(master) == 0);
+  std::string terminal = ::ptsname(master);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // A session of its own has no controlling terminal: the first terminal its leader opens
+    // without O_NOCTTY becomes it.
+    if (::setsid() < 0) ::_exit(2);
+    auto read = read_file_text(terminal, 1 << 20);
+    if (read.fault != Fault::not_regular) ::_exit(3);
+    int tty = ::open("/dev/tty", O_RDWR | O_NOCTTY);
+    ::_exit(tty < 0 ? 0 : 1);  // /dev/tty opens only for a process with a controlling terminal
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  ::close(master);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
