@@ -19,6 +19,7 @@
 #include "engine/observe/deployed_definitions.hpp"
 #include "engine/observe/log.hpp"
 #include "engine/observe/observability.hpp"
+#include "engine/support/open_files.hpp"
 #include "engine/support/stop_signals.hpp"
 #include "engine/support/threads.hpp"
 #include "rmaflow/engine.hpp"
@@ -80,7 +81,38 @@ void run_sims_on_own_clock(const ServeOptions& opt, const AdapterRegistry& adapt
 
 using observe::LogLevel;
 
-int serve(const ServeOptions& opt) {
+// Files serve holds besides its connections: the database, its log and lock files, the
+// readers' connections, the I/O threads' and timers' descriptors, the layout children's pipes,
+// an exporter's socket, the simulated systems' state. About 25 when idle; the rest is room.
+constexpr std::size_t kFilesBesideConnections = 64;
+
+// The connections serve may hold with `files` open at most. `given`: --max-connections was
+// given, and a value the limit cannot hold is an error; the default is lowered to fit, with a
+// warning.
+std::size_t connections_within(std::size_t files, std::size_t wanted, bool given) {
+  if (files <= kFilesBesideConnections) {
+    throw Error(Errc::refused,
+                fmt::format("this process may hold only {} files open (ulimit -n), and serve "
+                            "needs at least {}; raise the limit",
+                            files, kFilesBesideConnections + 1));
+  }
+  auto room = files - kFilesBesideConnections;
+  if (wanted <= room) return wanted;
+  if (given) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("--max-connections {} needs {} open files, and this process may hold "
+                            "{} (ulimit -n); give at most {}, or raise the limit",
+                            wanted, wanted + kFilesBesideConnections, files, room));
+  }
+  observe::log(LogLevel::warn, "holding fewer connections than the default",
+               {{"max_connections", room},
+                {"default", wanted},
+                {"open_files_limit", files},
+                {"why", "this process may hold no more files open (ulimit -n)"}});
+  return room;
+}
+
+int serve(const ServeOptions& opt, bool max_connections_given) {
   // CLI11 checked both against the same lists.
   observe::configure_log(*observe::parse_log_format(opt.log_format),
                          *observe::parse_log_level(opt.log_level));
@@ -103,7 +135,13 @@ int serve(const ServeOptions& opt) {
   api_options.http.address = host;
   api_options.http.port = port;
   api_options.http.max_body_bytes = opt.max_body;
-  api_options.http.max_connections = opt.max_connections;
+  auto files = raise_open_files_limit();
+  api_options.http.max_connections =
+      connections_within(files, opt.max_connections, max_connections_given);
+  api_options.http.on_out_of_files = [files](std::string_view why) {
+    observe::log(LogLevel::warn, "a connection waits: this process holds every file it may",
+                 {{"error", why}, {"open_files_limit", files}});
+  };
   api_options.http.header_timeout = duration_option("--header-timeout", opt.header_timeout);
   api_options.http.body_timeout = duration_option("--body-timeout", opt.body_timeout);
   api_options.drawings.layout.timeout =
@@ -208,9 +246,10 @@ void register_serve(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"full", "normal"}));
   cmd->add_option("--max-body", opt->max_body, "Largest request body in bytes (default 1 MiB)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
-  cmd->add_option("--max-connections", opt->max_connections,
-                  "Connections held at once; more are answered 503 (default 256)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  auto* max_connections =
+      cmd->add_option("--max-connections", opt->max_connections,
+                      "Connections held at once; more are answered 503 (default 256)")
+          ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
   cmd->add_option("--header-timeout", opt->header_timeout,
                   "Time a request's header may take to arrive (default 10s)");
   cmd->add_option("--body-timeout", opt->body_timeout,
@@ -243,7 +282,9 @@ void register_serve(CLI::App& app, int& exit_code) {
                   "each trace id so that every node agrees; calls out say whether theirs is")
       ->check(CLI::Range(0.0, 1.0))
       ->needs("--otlp-endpoint");
-  cmd->callback([opt, &exit_code] { exit_code = serve(*opt); });
+  cmd->callback([opt, max_connections, &exit_code] {
+    exit_code = serve(*opt, max_connections->count() > 0);
+  });
 }
 
 }  // namespace rmaflow::cli

@@ -1,10 +1,12 @@
 #include "engine/net/http_server.hpp"
 
 #include <fmt/format.h>
+#include <poll.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <condition_variable>
 #include <thread>
@@ -49,6 +51,16 @@ HttpResponse plain_error(int status, std::string_view detail) {
 
 // How long stop() waits for connections it closed by force to finish closing.
 constexpr std::chrono::milliseconds kForcedCloseWait{5000};
+// How often on_out_of_files may be told.
+constexpr std::chrono::seconds kOutOfFilesTold{60};
+
+// An accept that failed because the process holds every file it may (EMFILE), or the system
+// does (ENFILE): the connection stays in the listen queue, and accepting again at once fails
+// again at once.
+bool out_of_files(const error_code& ec) {
+  return ec == asio::error::no_descriptors ||
+         ec == boost::system::errc::too_many_files_open_in_system;
+}
 
 }  // namespace
 
@@ -66,6 +78,10 @@ class HttpServer::Impl {
  private:
   void accept();
   void on_accept(error_code ec, tcp::socket socket);
+  // After an accept failed for want of a file: with a connection waiting, closes the longest
+  // idle connection and accepts once its file is free, or, with none idle, accepts again after
+  // a pause; with none waiting, accepts when one comes. On accept_strand_.
+  void make_room(const error_code& ec);
   void closed(HttpSession* session);
   // The session that has waited longest for a request, if any waits. Under mu_.
   std::shared_ptr<HttpSession> longest_idle();
@@ -80,6 +96,8 @@ class HttpServer::Impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   asio::strand<asio::io_context::executor_type> accept_strand_ = asio::make_strand(io_);
   tcp::acceptor acceptor_{accept_strand_};
+  asio::steady_timer accept_pause_{accept_strand_};
+  std::optional<std::chrono::steady_clock::time_point> out_of_files_told_;  // on accept_strand_
   std::shared_ptr<ResponderGate> gate_ = std::make_shared<ResponderGate>();
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;
@@ -124,6 +142,7 @@ void HttpServer::Impl::accept() {
 
 void HttpServer::Impl::on_accept(error_code ec, tcp::socket socket) {
   if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+  if (out_of_files(ec)) return make_room(ec);
   if (!ec) {
     std::optional<int> refuse;
     std::shared_ptr<HttpSession> session;
@@ -146,8 +165,43 @@ void HttpServer::Impl::on_accept(error_code ec, tcp::socket socket) {
     if (evicted) evicted->force_close();
     session->start(refuse);
   }
-  // Errors such as running out of file descriptors concern one connection; keep accepting.
+  // Other errors concern one connection (reset before it was taken); keep accepting.
   accept();
+}
+
+void HttpServer::Impl::make_room(const error_code& ec) {
+  // accept() fails for want of a file before it looks at the queue, and asio accepts again as
+  // soon as it has accepted: with no connection waiting, there is nothing to make room for
+  // until one comes.
+  pollfd listening{acceptor_.native_handle(), POLLIN, 0};
+  if (::poll(&listening, 1, 0) <= 0 || (listening.revents & POLLIN) == 0) {
+    acceptor_.async_wait(tcp::acceptor::wait_read, [this](error_code waited) {
+      if (waited != asio::error::operation_aborted && acceptor_.is_open()) accept();
+    });
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (options_.on_out_of_files &&
+      (!out_of_files_told_ || now - *out_of_files_told_ >= kOutOfFilesTold)) {
+    out_of_files_told_ = now;
+    options_.on_out_of_files(ec.message());
+  }
+  std::shared_ptr<HttpSession> idle;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    idle = longest_idle();
+  }
+  if (idle) {
+    // As at the connection cap; accepted again on this strand once the idle one's file is
+    // closed (on its own strand), so that one newcomer closes one idle connection.
+    idle->force_close([this] { asio::post(accept_strand_, [this] { accept(); }); });
+    return;
+  }
+  accept_pause_.expires_after(options_.out_of_files_pause);
+  accept_pause_.async_wait([this](error_code waited) {
+    if (!waited && acceptor_.is_open()) accept();
+  });
 }
 
 std::shared_ptr<HttpSession> HttpServer::Impl::longest_idle() {
@@ -198,6 +252,7 @@ void HttpServer::Impl::stop() {
   asio::post(accept_strand_, [this] {
     error_code ignored;
     acceptor_.close(ignored);
+    accept_pause_.cancel();
   });
   for (const auto& session : snapshot()) session->shut_down();
   auto now = std::chrono::steady_clock::now();

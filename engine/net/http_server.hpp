@@ -5,7 +5,8 @@
 // or later, from any thread (an API handler answers once the engine has committed the change),
 // so no thread is held while a request waits. The server guards itself before any handler runs:
 // it bounds header and body sizes, gives a request a deadline for its header and another for its
-// body, caps the connections it holds (closing idle ones first to make room), keeps
+// body, caps the connections it holds (closing idle ones first to make room, also when the
+// process holds every file it may), keeps
 // connections alive between requests, and answers
 // malformed HTTP with an error instead of failing. stop() is graceful: it stops accepting,
 // closes idle connections and lets requests in progress finish.
@@ -66,6 +67,14 @@ struct HttpServerOptions {
   std::size_t max_connections = 256;
   // stop() waits this long for requests in progress, then closes what is left.
   std::chrono::milliseconds drain_timeout{30'000};
+  // When the process holds every file it may (EMFILE, ENFILE), a connection cannot be
+  // accepted: the one that has waited longest for a request is closed to make room, or, with
+  // none waiting, the server tries again after this pause (the connection waits in the
+  // listen queue) instead of failing again at once on a core of its own.
+  std::chrono::milliseconds out_of_files_pause{100};
+  // Told why (the system's words), on an I/O thread, when a connection could not be accepted
+  // for want of a file: at most once a minute.
+  std::function<void(std::string_view why)> on_out_of_files;
   ErrorResponder error_response;  // default: a plain-text body
 };
 

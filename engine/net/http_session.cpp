@@ -61,8 +61,11 @@ void HttpSession::shut_down() {
   });
 }
 
-void HttpSession::force_close() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close(); });
+void HttpSession::force_close(std::function<void()> then) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), then = std::move(then)] {
+    self->close();
+    if (then) then();
+  });
 }
 
 void HttpSession::respond(Producer produce) {

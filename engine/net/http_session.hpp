@@ -45,8 +45,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // The server is stopping: an idle connection closes now; a request in progress is finished
   // and its connection closes after the answer. Posted to the strand.
   void shut_down();
-  // Closes now, whatever it is doing. Posted to the strand.
-  void force_close();
+  // Closes now, whatever it is doing. Posted to the strand; `then`, when given, runs there
+  // right after the close (its socket's file is free by then).
+  void force_close(std::function<void()> then = {});
   // The handler's answer, built on the strand (Responder::produce), from any thread; written
   // only while the session waits for one.
   void respond(Producer produce);

@@ -3,6 +3,7 @@ set(RMAFLOW_SUPPORT_SOURCES
   engine/support/errors.cpp
   engine/support/failure.cpp
   engine/support/file_text.cpp
+  engine/support/open_files.cpp
   engine/support/time.cpp
   engine/support/trace_id.cpp
   engine/support/status.cpp

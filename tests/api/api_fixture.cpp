@@ -85,7 +85,7 @@ void ApiFixture::start(const std::vector<std::string>& env) {
   server.reset();
   std::vector<std::string> args = {"--db", db, "--workflows", workflows, "--auth", auth};
   args.insert(args.end(), serve_args.begin(), serve_args.end());
-  server = std::make_unique<ServerProcess>(args, env, log);
+  server = std::make_unique<ServerProcess>(args, env, log, files);
 }
 
 std::string ApiFixture::token(const std::string& role) const {

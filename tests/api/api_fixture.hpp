@@ -66,6 +66,7 @@ class ApiFixture {
   std::string auth;
   std::string log;  // the server's stderr
   std::vector<std::string> serve_args;
+  OpenFilesLimit files;  // the server's limit on open files, when set (for the next start)
   std::unique_ptr<ServerProcess> server;
   net::HttpClient client;
 

@@ -2,7 +2,9 @@
 // serve` sets them (slow requests, too many connections), each answered as a problem.
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <vector>
 
 #include "tests/api/api_fixture.hpp"
@@ -45,6 +47,73 @@ TEST_CASE("Api.Ops.HealthAndMetrics") {
   CHECK(text.find(R"(rmaflow_http_request_duration_seconds_count{method="POST",route="/v1/instances"} 2)") !=
         std::string::npos);
   CHECK(text.find("# TYPE rmaflow_engine_commits_total counter") != std::string::npos);
+}
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// "4096 4096": the soft and hard limits on open files of process `pid`.
+std::string open_files_limits(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/limits");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Max open files", 0) != 0) continue;
+    std::istringstream words(line.substr(std::string("Max open files").size()));
+    std::string soft, hard;
+    words >> soft >> hard;
+    return soft + " " + hard;
+  }
+  return "";
+}
+
+}  // namespace
+
+// serve holds a file per connection: it raises its soft limit on open files to the hard one,
+// lowers the default cap on connections to what the limit leaves room for (with a warning),
+// and refuses a --max-connections that the limit cannot hold. Before, a server at its limit
+// could not accept the next connection and tried again at once, a core spinning, until a
+// silent connection timed out.
+TEST_CASE("Api.Ops.ConnectionsFitTheOpenFilesLimit") {
+  ApiFixture api;
+  api.files = {200, 4096};
+  api.start();
+  CHECK(open_files_limits(api.server->pid()) == "4096 4096");
+  CHECK_FALSE(contains(run_process({"/bin/cat", api.log}).out, "holding fewer connections"));
+
+  api.files = {128, 128};  // room for 64 connections beside the server's own files
+  api.start();
+  auto log = run_process({"/bin/cat", api.log}).out;
+  CHECK(contains(log, "holding fewer connections than the default"));
+  CHECK(contains(log, "max_connections=64"));
+  std::vector<std::unique_ptr<RawConnection>> silent;
+  for (int i = 0; i < 200; ++i)
+    silent.push_back(std::make_unique<RawConnection>(api.server->port()));
+  RawConnection health(api.server->port());
+  health.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(health.read_response().rfind("HTTP/1.1 200", 0) == 0);
+  silent.clear();
+  api.server.reset();
+
+  auto serve = [&](std::vector<std::string> extra, OpenFilesLimit files) {
+    std::vector<std::string> argv = {rmaflow_binary(), "serve",       "--db",   api.db,
+                                     "--workflows",    api.workflows, "--auth", api.auth,
+                                     "--listen",       "127.0.0.1:0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run_process(argv, {}, "", files);
+  };
+  auto too_many = serve({"--max-connections", "100"}, {128, 128});
+  CHECK(too_many.exit_code == 1);
+  CHECK(too_many.err ==
+        "rmaflow: --max-connections 100 needs 164 open files, and this process may hold 128 "
+        "(ulimit -n); give at most 64, or raise the limit\n");
+  auto too_few = serve({}, {60, 60});
+  CHECK(too_few.exit_code == 1);
+  CHECK(too_few.err ==
+        "rmaflow: this process may hold only 60 files open (ulimit -n), and serve needs at "
+        "least 65; raise the limit\n");
 }
 
 TEST_CASE("Api.Ops.ServeLimits") {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,8 +30,9 @@ std::string find_program(const std::string& program) {
   return "";
 }
 
-ExecImage::ExecImage(const std::vector<std::string>& argv, const std::vector<std::string>& env)
-    : args_(argv) {
+ExecImage::ExecImage(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                     OpenFilesLimit files)
+    : files_(files), args_(argv) {
   const auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
   for (char** e = environ; *e != nullptr; ++e) env_.emplace_back(*e);
   for (const auto& entry : env) {
@@ -45,15 +47,19 @@ ExecImage::ExecImage(const std::vector<std::string>& argv, const std::vector<std
 }
 
 void ExecImage::exec() const {
+  if (files_.soft != 0) {
+    rlimit limit{static_cast<rlim_t>(files_.soft), static_cast<rlim_t>(files_.hard)};
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(127);
+  }
   execve(argv_[0], argv_.data(), envp_.data());
   _exit(127);
 }
 
 ProcessResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                          const std::string& input) {
+                          const std::string& input, OpenFilesLimit files) {
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (pipe(in_pipe) || pipe(out_pipe) || pipe(err_pipe)) throw std::runtime_error("pipe failed");
-  const ExecImage image(argv, env);
+  const ExecImage image(argv, env, files);
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {

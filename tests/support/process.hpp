@@ -1,6 +1,7 @@
 // Test helper: runs a program (usually the real rmaflow binary) and captures what it did.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -15,8 +16,14 @@ struct ProcessResult {
 
 // Runs argv[0] with the given arguments, extra environment entries ("NAME=value") added to
 // the current environment, and `input` on its standard input. Waits for it to end.
+// `files`, when set, is the process's limit on open files (RLIMIT_NOFILE, soft and hard).
+struct OpenFilesLimit {
+  std::size_t soft = 0;  // 0: the limit is left as it is
+  std::size_t hard = 0;
+};
 ProcessResult run_process(const std::vector<std::string>& argv,
-                          const std::vector<std::string>& env = {}, const std::string& input = "");
+                          const std::vector<std::string>& env = {}, const std::string& input = "",
+                          OpenFilesLimit files = {});
 
 // What a forked child needs to exec argv[0] with the current environment and `env` added
 // ("NAME=value" sets NAME; "NAME" alone removes it), all built before the fork: the child of a
@@ -24,11 +31,14 @@ ProcessResult run_process(const std::vector<std::string>& argv,
 // held the allocator's lock when the process forked, and the child would wait for it forever).
 class ExecImage {
  public:
-  ExecImage(const std::vector<std::string>& argv, const std::vector<std::string>& env);
-  // Async-signal-safe: execve(), then _exit(127) if it failed.
+  ExecImage(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+            OpenFilesLimit files = {});
+  // Async-signal-safe: sets the limit on open files, execve(), then _exit(127) if either
+  // failed.
   [[noreturn]] void exec() const;
 
  private:
+  OpenFilesLimit files_;
   std::vector<std::string> args_;
   std::vector<std::string> env_;
   std::vector<char*> argv_;

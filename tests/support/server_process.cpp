@@ -32,13 +32,14 @@ std::string read_text(const std::string& path) {
 }  // namespace
 
 ServerProcess::ServerProcess(const std::vector<std::string>& args,
-                             const std::vector<std::string>& env, const std::string& stderr_file) {
+                             const std::vector<std::string>& env, const std::string& stderr_file,
+                             OpenFilesLimit files) {
   int out[2];
   if (pipe(out) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> argv = {rmaflow_binary(), "serve"};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
-  const ExecImage image(argv, env);
+  const ExecImage image(argv, env, files);
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {

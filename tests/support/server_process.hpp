@@ -7,15 +7,17 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/process.hpp"
+
 namespace rmaflow::testing {
 
 class ServerProcess {
  public:
   // Runs `rmaflow serve ARGS --listen 127.0.0.1:0` with extra environment entries, and waits
   // (up to 30 s) for the line that names its port. Throws std::runtime_error when it exits
-  // first, with what it wrote to stderr.
+  // first, with what it wrote to stderr. `files`: its limit on open files, when set.
   ServerProcess(const std::vector<std::string>& args, const std::vector<std::string>& env,
-                const std::string& stderr_file);
+                const std::string& stderr_file, OpenFilesLimit files = {});
   // Stops it (SIGTERM, then SIGKILL after 30 s) if it still runs.
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
