@@ -67,9 +67,9 @@ struct HttpServerOptions {
   std::size_t max_connections = 256;
   // stop() waits this long for requests in progress, then closes what is left.
   std::chrono::milliseconds drain_timeout{30'000};
-  // When the process holds every file it may (EMFILE, ENFILE), a connection cannot be
-  // accepted: the one that has waited longest for a request is closed to make room, or, with
-  // none waiting, the server tries again after this pause (the connection waits in the
+  // When the process holds every file it may (EMFILE, ENFILE), a waiting connection cannot be
+  // accepted: the connection that has waited longest for a request is closed to make room,
+  // or, with none idle, the server tries again after this pause (the newcomer waits in the
   // listen queue) instead of failing again at once on a core of its own.
   std::chrono::milliseconds out_of_files_pause{100};
   // Told why (the system's words), on an I/O thread, when a connection could not be accepted
