@@ -237,7 +237,26 @@ constexpr std::string_view kPrelude =
     "| .[0] + $in[$at:] end; "
     "def sub($re; str): sub($re; str; \"\"); "
     "def gsub($re; str; $flags): sub($re; str; $flags + \"g\"); "
-    "def gsub($re; str): sub($re; str; \"g\"); ";
+    "def gsub($re; str): sub($re; str; \"g\"); "
+    "def _rmaflow_times: .[0] * .[1]; "
+    "def _rmaflow_repeat_refused($s; $n): $n > 0 "
+    "and ($n > 8388608 or ([$n, ($s | utf8bytelength)] | _rmaflow_times) > 8388608); "
+    "def _multiply(a; b): b as $b | a as $a "
+    "| if ($a | type) == \"string\" and ($b | type) == \"number\" "
+    "and _rmaflow_repeat_refused($a; $b) "
+    "or ($b | type) == \"string\" and ($a | type) == \"number\" "
+    "and _rmaflow_repeat_refused($b; $a) "
+    "then error(\"a string repeated so many times would be more than the 8388608 bytes \" "
+    "+ \"a value built by jq's builtins may hold\") "
+    "else [$a, $b] | _rmaflow_times end; ";
+// `s * n` (and `n * s`): libjq 1.6 appends s to itself n - 1 times in a loop of its own, which
+// no bound of the evaluation can stop between two instructions: `"a" * 1000000000` held the
+// engine's thread for 26 s (the appends refused past the bound, but each still made). The
+// prelude's `_multiply` stands in for `*`'s builtin in the program (jq binds a call to the
+// nearest definition of its name), evaluates b then a as the builtin does, and refuses a
+// repetition past the bound on built values (or of more than as many times) before the loop.
+static_assert(dsl::kBuiltBytes == 8388608,
+              "the prelude's bound on repeated strings is kBuiltBytes");
 
 // libjq 1.6 aborts the process when it restarts an interpreter that holds work pending from
 // inside a finished `path(...)`: restarting unwinds it without its handlers, and an assertion

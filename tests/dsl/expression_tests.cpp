@@ -39,6 +39,38 @@ TEST_CASE("Dsl.Expression.KeepsJsonTypes") {
   CHECK(Expression::compile(".").evaluate(kContext) == kContext);
 }
 
+// A string times a number repeats it, as in jq; libjq 1.6 does it in a loop no bound of the
+// evaluation stops, so a repetition past the bound on built values is refused before it starts
+// (`"a" * 1000000000` held the engine's thread for 26 s; the same input from an adapter's
+// answer or a start with no schema would too). Everything else multiplies as before, in jq's
+// order (checked against jq 1.6's command line).
+TEST_CASE("Dsl.Expression.StringRepetitionIsBoundedBeforeItRuns") {
+  auto times = [](const char* program, const json& input = json()) {
+    return Expression::compile(program).evaluate(input);
+  };
+  CHECK(times("\"ab\" * 3") == "ababab");
+  CHECK(times("3 * \"ab\"") == "ababab");
+  CHECK(times("\"a\" * 0").is_null());
+  CHECK(times("\"a\" * 0.5") == "a");
+  CHECK(times("[(\"a\", \"b\") * (1, 2)]") == json({"a", "b", "aa", "bb"}));
+  CHECK(times("{x: {y: 1}} * {x: {z: 2}}") == json({{"x", {{"y", 1}, {"z", 2}}}}));
+  CHECK(times(".qty * .unit_price", json{{"qty", 3}, {"unit_price", 2.5}}) == 7.5);
+  CHECK(times("(\"x\" * 8388608) | length") == 8388608);
+  CHECK(times("try (\"a\" * {}) catch .") == "string (\"a\") and object ({}) cannot be multiplied");
+  for (const char* program : {"\"a\" * 1000000000", "1000000000 * \"a\"", "\"\" * 1000000000",
+                              "\"ab\" * 4194305", ".s * .n"}) {
+    INFO(program);
+    try {
+      times(program, json{{"s", "abc"}, {"n", 1e15}});
+      FAIL("the repetition should have been refused");
+    } catch (const ExpressionError& error) {
+      CHECK(std::string(error.what())
+                .find("a string repeated so many times would be more than "
+                      "the 8388608 bytes") != std::string::npos);
+    }
+  }
+}
+
 // indices, index and rindex answer as jq's own (checked against jq 1.6's command line), without
 // the library's array lookup, which leaks (the sanitizer build's leak check would fail here).
 TEST_CASE("Dsl.Expression.IndicesOfArraysAndStrings") {
