@@ -237,26 +237,37 @@ constexpr std::string_view kPrelude =
     "| .[0] + $in[$at:] end; "
     "def sub($re; str): sub($re; str; \"\"); "
     "def gsub($re; str; $flags): sub($re; str; $flags + \"g\"); "
-    "def gsub($re; str): sub($re; str; \"g\"); "
-    "def _rmaflow_times: .[0] * .[1]; "
-    "def _rmaflow_repeat_refused($s; $n): $n > 0 "
-    "and ($n > 8388608 or ([$n, ($s | utf8bytelength)] | _rmaflow_times) > 8388608); "
-    "def _multiply(a; b): b as $b | a as $a "
-    "| if ($a | type) == \"string\" and ($b | type) == \"number\" "
-    "and _rmaflow_repeat_refused($a; $b) "
-    "or ($b | type) == \"string\" and ($a | type) == \"number\" "
-    "and _rmaflow_repeat_refused($b; $a) "
-    "then error(\"a string repeated so many times would be more than the 8388608 bytes \" "
-    "+ \"a value built by jq's builtins may hold\") "
-    "else [$a, $b] | _rmaflow_times end; ";
+    "def gsub($re; str): sub($re; str; \"g\"); ";
+
 // `s * n` (and `n * s`): libjq 1.6 appends s to itself n - 1 times in a loop of its own, which
 // no bound of the evaluation can stop between two instructions: `"a" * 1000000000` held the
 // engine's thread for 26 s (the appends refused past the bound, but each still made). The
 // prelude's `_multiply` stands in for `*`'s builtin in the program (jq binds a call to the
 // nearest definition of its name), evaluates b then a as the builtin does, and refuses a
-// repetition past the bound on built values (or of more than as many times) before the loop.
-static_assert(dsl::kBuiltBytes == 8388608,
-              "the prelude's bound on repeated strings is kBuiltBytes");
+// repetition of more than kRepeatTimes, or into more than the bound on built values, before the
+// loop. Two values that are neither strings nor greater in jq's order (numbers, most often) go
+// to the builtin after two comparisons: the test of types costs a microsecond or two more.
+constexpr std::size_t kRepeatTimes = 1 << 20;
+constexpr std::string_view kMultiply =
+    "def _rmaflow_times(a; b): a * b; "
+    "def _rmaflow_repetition_refusal($s; $n): if ($n | type) != \"number\" then null "
+    "elif $n > _rmaflow_repeat_times "
+    "then \"a string may be repeated at most \\(_rmaflow_repeat_times) times, not \\($n)\" "
+    "else _rmaflow_times($n; $s | utf8bytelength) as $bytes | if $bytes > _rmaflow_built_bytes "
+    "then \"a string repeated \\($n) times would hold \\($bytes) bytes, more than the \" "
+    "+ \"\\(_rmaflow_built_bytes) a value built by jq's builtins may hold\" else null end end; "
+    "def _multiply(a; b): b as $b | a as $a "
+    "| if $a < \"\" and $b < \"\" then _rmaflow_times($a; $b) "
+    "else (if ($a | type) == \"string\" then _rmaflow_repetition_refusal($a; $b) "
+    "elif ($b | type) == \"string\" then _rmaflow_repetition_refusal($b; $a) else null end) "
+    "as $refusal | if $refusal then error($refusal) else _rmaflow_times($a; $b) end end; ";
+
+const std::string& prelude() {
+  static const std::string text =
+      fmt::format("{}def _rmaflow_built_bytes: {}; def _rmaflow_repeat_times: {}; {}", kPrelude,
+                  dsl::kBuiltBytes, kRepeatTimes, kMultiply);
+  return text;
+}
 
 // libjq 1.6 aborts the process when it restarts an interpreter that holds work pending from
 // inside a finished `path(...)`: restarting unwinds it without its handlers, and an assertion
@@ -297,13 +308,13 @@ bool may_track_paths(std::string_view source) {
 // follow), so that a halted interpreter always has a path to restore. Other programs are not
 // wrapped: they cannot leave path tracking pending, and keep the few microseconds it costs.
 std::string program_for(const std::string& source) {
-  if (!may_track_paths(source)) return std::string(kPrelude) + source;
+  if (!may_track_paths(source)) return prelude() + source;
   // A comment (`#`) runs to the end of its line: the wrapper's end goes on a line of its own.
   std::string_view end_of_source = source.find('#') == std::string::npos ? "" : "\n";
   return fmt::format(
       "{}path(({}{}) as $__rmaflow_out | ($__rmaflow_out | _rmaflow_emit) as $__rmaflow_done | "
       "empty)",
-      kPrelude, source, end_of_source);
+      prelude(), source, end_of_source);
 }
 
 // The prelude's and the wrapper's own names start so; a program that named one could reach past
