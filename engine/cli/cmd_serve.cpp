@@ -81,11 +81,6 @@ void run_sims_on_own_clock(const ServeOptions& opt, const AdapterRegistry& adapt
 
 using observe::LogLevel;
 
-// Files serve holds besides its connections: the database, its log and lock files, the
-// readers' connections, the I/O threads' and timers' descriptors, the layout children's pipes,
-// an exporter's socket, the simulated systems' state. About 25 when idle; the rest is room.
-constexpr std::size_t kFilesBesideConnections = 64;
-
 // The connections serve may hold with `files` open at most. `given`: --max-connections was
 // given, and a value the limit cannot hold is an error; the default is lowered to fit, with a
 // warning.

@@ -8,6 +8,11 @@
 
 namespace rmaflow {
 
+// Files a server holds besides its connections: the database, its log and lock files, the
+// readers' connections, the I/O threads' and timers' descriptors, the layout children's pipes,
+// an exporter's socket, the simulated systems' state. About 25 when idle; the rest is room.
+inline constexpr std::size_t kFilesBesideConnections = 64;
+
 // Raises this process's soft limit to its hard one (to the kernel's most, fs.nr_open, when the
 // hard one is unlimited), and returns the soft limit then in force. When the raise is refused,
 // the limit stays as it was and is returned.

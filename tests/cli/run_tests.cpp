@@ -4,6 +4,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <csignal>
@@ -953,6 +954,34 @@ TEST_CASE("Cli.Bench.Issue19.ClosedLoopRunsEveryInstanceToItsEnd") {
   auto misplaced = run_process({rmaflow_binary(), "bench", "--via-api", "--instances", "10"});
   CHECK(misplaced.exit_code != 0);
   CHECK(misplaced.err.find("--via-api goes with --mode closed") != std::string::npos);
+}
+
+// Through the API each client holds a connection: more clients than the server's default cap
+// (256) are served, the limit on open files raised to hold them (two files each in the one
+// process), and a count the limit cannot hold is refused before anything runs. Before, the
+// 257th client was answered 503 and the bench ended with it.
+TEST_CASE("Cli.Bench.ClosedLoopThroughTheApiHoldsAConnectionPerClient") {
+  rlimit own{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &own) == 0);
+  std::vector<std::string> args = {
+      rmaflow_binary(), "bench", "--mode",      "closed", "--via-api",       "--steps", "1",
+      "--concurrency",  "300",   "--instances", "300",    "--raw-budget-ms", "50"};
+  // A child may not have a hard limit above this process's own; 300 clients need 664.
+  if (own.rlim_max >= 1024) {
+    auto r = run_process(args, {}, "", {200, std::min<std::size_t>(own.rlim_max, 4096)});
+    INFO(r.out, r.err);
+    REQUIRE(r.exit_code == 0);
+    auto report = nlohmann::json::parse(r.out);
+    CHECK(report["instances"] == 300);
+    CHECK(report["concurrency"] == 300);
+  }
+  auto refused = run_process(args, {}, "", {512, 512});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err ==
+        "rmaflow: --concurrency 300 through the API needs 664 open files (each client's connection "
+        "is two in this process), and it may hold 512 (ulimit -n); give at most 224, or raise the "
+        "limit\n");
+  CHECK(refused.out.empty());
 }
 
 // rmaflow bench on PostgreSQL (a throwaway cluster): the throughput and closed modes run on an

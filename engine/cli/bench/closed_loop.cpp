@@ -15,6 +15,7 @@
 #include "engine/cli/cli_support.hpp"
 #include "engine/net/http_client.hpp"
 #include "engine/observe/log.hpp"
+#include "engine/support/open_files.hpp"
 
 namespace rmaflow::cli::bench {
 
@@ -76,6 +77,20 @@ void closed_loop_via_api(net::HttpClient& http, std::uint16_t port, int i, int l
   }
 }
 
+// Through the API, each client's connection is two files of this process (the client's end and
+// the server's), beside each engine's own. Raises the limit to fit, or refuses what it cannot.
+void fit_clients_to_open_files(int clients, int engines) {
+  auto files = raise_open_files_limit();
+  auto own = kFilesBesideConnections * static_cast<std::size_t>(engines);
+  auto needed = own + 2 * static_cast<std::size_t>(clients);
+  if (needed <= files) return;
+  throw Error(Errc::invalid_argument,
+              fmt::format("--concurrency {} through the API needs {} open files (each client's "
+                          "connection is two in this process), and it may hold {} (ulimit -n); "
+                          "give at most {}, or raise the limit",
+                          clients, needed, files, files > own ? (files - own) / 2 : 0));
+}
+
 }  // namespace
 
 int closed_loop_mode(const BenchOptions& opt, const std::string& db_path,
@@ -84,6 +99,7 @@ int closed_loop_mode(const BenchOptions& opt, const std::string& db_path,
   // node c % N (a start without a business key stays on the node that takes it).
   std::vector<std::unique_ptr<RunningEngine>> engines;
   const int count = std::max(1, opt.nodes);
+  if (opt.via_api) fit_clients_to_open_files(opt.concurrency, count);
   for (int n = 0; n < count; ++n) {
     engines.push_back(std::make_unique<RunningEngine>(
         opt, db_path, opt.nodes > 0 ? fmt::format("bench-{}", n + 1) : std::string()));
@@ -97,6 +113,7 @@ int closed_loop_mode(const BenchOptions& opt, const std::string& db_path,
       api::ApiOptions ao;
       ao.db_path = db_path;
       ao.definitions = {running->definition};
+      ao.http.max_connections = std::max<std::size_t>(ao.http.max_connections, opt.concurrency);
       servers.push_back(std::make_unique<api::ApiServer>(*running->engine, std::move(ao)));
       servers.back()->start();
     }
