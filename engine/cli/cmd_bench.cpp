@@ -47,6 +47,7 @@ const std::vector<ModeOption>& mode_options() {
       {"--rate", {"open"}},
       {"--seconds", {"open"}},
       {"--p99-bound", {"open"}},
+      {"--max-in-flight", {"open"}},
       {"--concurrency", {"closed"}},
       {"--nodes", {"closed"}},
       {"--via-api", {"closed"}},
@@ -164,6 +165,12 @@ void register_bench(CLI::App& app, int& exit_code) {
                   "open mode without --rate: search for the highest rate whose step overhead "
                   "p99 stays within this many milliseconds, each probe for --seconds")
       ->check(CLI::Range(0.001, 60'000.0));
+  cmd->add_option("--max-in-flight", opt->max_in_flight,
+                  "open mode: instances started and not yet ended past which a run stops "
+                  "offering starts and reports that it fell behind (default 100000; a rate far "
+                  "past what the engine holds would otherwise queue starts in memory without "
+                  "end)")
+      ->check(CLI::Range(1, 10'000'000));
   cmd->add_option("--concurrency", opt->concurrency,
                   "closed mode: clients, each with one instance at a time (default 16)")
       ->check(CLI::Range(1, 1024));

@@ -1074,6 +1074,8 @@ TEST_CASE("Cli.Bench.Issue19.OpenLoopOffersTheRateForTheTimeAndRunsEachToItsEnd"
   CHECK(report["seconds_until_all_ended"].get<double>() >= report["seconds_offered"].get<double>());
   CHECK(report["cpu_ms_per_workflow"].get<double>() > 0);
   CHECK(report["cores_busy"].get<double>() <= std::thread::hardware_concurrency() + 0.5);
+  CHECK(report["fell_behind_after_s"].is_null());
+  CHECK(report["max_in_flight"] == 100000);
 
   auto no_rate = run_process({rmaflow_binary(), "bench", "--mode", "open"});
   CHECK(no_rate.exit_code != 0);
@@ -1086,6 +1088,27 @@ TEST_CASE("Cli.Bench.Issue19.OpenLoopOffersTheRateForTheTimeAndRunsEachToItsEnd"
       {rmaflow_binary(), "bench", "--mode", "open", "--rate", "0.5", "--seconds", "1.5"});
   CHECK(none_offered.exit_code != 0);
   CHECK(none_offered.err.find("offers less than one start") != std::string::npos);
+}
+
+// A rate far past what the engine can hold: the run stops offering once --max-in-flight
+// instances are started and not ended, says when, and ends once those have, rather than
+// queueing starts in memory for its hour (a million a second held 4 GB after 15 s before).
+TEST_CASE("Cli.Bench.OpenLoopPastWhatTheEngineHoldsStopsOffering") {
+  auto r =
+      run_process({rmaflow_binary(), "bench", "--mode", "open", "--rate", "1000000", "--seconds",
+                   "3600", "--max-in-flight", "2000", "--steps", "1", "--raw-budget-ms", "50"});
+  INFO(r.out, r.err);
+  REQUIRE(r.exit_code == 0);
+  auto report = nlohmann::json::parse(r.out);
+  CHECK(report["max_in_flight"] == 2000);
+  REQUIRE(report["fell_behind_after_s"].is_number());
+  auto fell_behind = report["fell_behind_after_s"].get<double>();
+  CHECK(fell_behind < 3600);
+  // The window ended when the run fell behind, and every instance it started ran to its end.
+  CHECK(report["seconds_offered"].get<double>() >= fell_behind);
+  CHECK(report["seconds_offered"].get<double>() < 3600);
+  CHECK(report["instances"].get<int>() >= 2000);
+  CHECK(report["workflow_latency_ms"]["samples"] == report["instances"]);
 }
 
 // An option that only some modes read is refused with any other, naming the modes that read
@@ -1107,6 +1130,8 @@ TEST_CASE("Cli.Bench.OptionsOfAnotherModeAreRefused") {
       {{"--mode", "fanout", "--no-trace-export"}, "--no-trace-export goes with --mode observe"},
       {{"--mode", "resume", "--steps", "3"}, "--steps goes with --mode throughput, fanout"},
       {{"--mode", "closed", "--wait-timeout", "30d"}, "--wait-timeout goes with --mode resume"},
+      {{"--mode", "closed", "--max-in-flight", "10"},
+       "--max-in-flight goes with --mode open; --mode closed does not read it"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> argv = {rmaflow_binary(), "bench"};

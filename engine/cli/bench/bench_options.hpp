@@ -23,6 +23,7 @@ struct BenchOptions {
   double rate = 0;            // open mode: starts per second
   double seconds = 10;        // open mode: for this long
   double p99_bound_ms = 0;    // open mode without --rate: the search's bound on step p99
+  int max_in_flight = 100'000;  // open mode: instances in flight past which offering stops
   int nodes = 0;              // closed mode on PostgreSQL: engines as nodes (0: one, alone)
   int input_lines = 0;        // return lines in each linear instance's start input
   bool results = false;       // the linear workflow's steps keep their results in the context

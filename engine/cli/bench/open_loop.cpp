@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "engine/cli/bench/bench_modes.hpp"
@@ -34,6 +35,12 @@ nlohmann::json open_loop_run(const BenchOptions& opt, double rate, const std::st
   auto began = SteadyClock::now();
   auto stop_offering = began + std::chrono::duration_cast<SteadyClock::duration>(
                                    std::chrono::duration<double>(opt.seconds));
+  // With --max-in-flight instances started and not ended, the run stops offering: a rate far
+  // past what the engine can hold would otherwise queue starts without end (a million a second
+  // held 4 GB after 15 s, and the run had not ended). A rate the engine holds keeps far fewer
+  // in flight (its rate times a workflow's latency: a few hundred).
+  const auto max_in_flight = static_cast<std::size_t>(opt.max_in_flight);
+  std::optional<double> fell_behind_at;  // seconds into the window
   for (std::size_t k = 0;; ++k) {
     auto due = began +
                std::chrono::duration_cast<SteadyClock::duration>(interval * static_cast<double>(k));
@@ -44,6 +51,10 @@ nlohmann::json open_loop_run(const BenchOptions& opt, double rate, const std::st
     request.input = linear_input(static_cast<int>(k), opt.input_lines);
     {
       std::lock_guard lock(mu);
+      if (offered - ended - failed >= max_in_flight) {
+        fell_behind_at = std::chrono::duration<double>(SteadyClock::now() - began).count();
+        break;
+      }
       ++offered;
     }
     // Both answers come on the engine's thread: the start's commit, then the end's.
@@ -67,7 +78,8 @@ nlohmann::json open_loop_run(const BenchOptions& opt, double rate, const std::st
   }
   // The rate achieved is over the whole window, however early in it the last start went out:
   // timed up to the last start, n starts a second apart would count as n a second over n - 1.
-  std::this_thread::sleep_until(stop_offering);
+  // A run that fell behind ends its window then.
+  if (!fell_behind_at) std::this_thread::sleep_until(stop_offering);
   double offered_for = std::chrono::duration<double>(SteadyClock::now() - began).count();
   {
     std::unique_lock lock(mu);
@@ -93,6 +105,10 @@ nlohmann::json open_loop_run(const BenchOptions& opt, double rate, const std::st
       {"instances", offered},
       {"seconds_offered", offered_for},
       {"seconds_until_all_ended", all_ended_after},
+      // The run stopped offering starts, this many seconds into its window, with as many
+      // instances in flight as it may hold; null when it offered them all.
+      {"fell_behind_after_s", fell_behind_at ? nlohmann::json(*fell_behind_at) : nlohmann::json()},
+      {"max_in_flight", max_in_flight},
       {"commits", stats.commits},
       {"step_overhead_ms", percentiles(running.step_ms, /*p999=*/true)},
       {"commit_ms", percentiles(running.commit_ms, /*p999=*/true)},
@@ -103,12 +119,13 @@ nlohmann::json open_loop_run(const BenchOptions& opt, double rate, const std::st
   return report;
 }
 
-// Whether a run kept up with the rate it was offered: the starts went out at nine tenths of
-// the rate or more, and every instance ended within a second (or a tenth of the offering time,
-// if longer) of the last start.
+// Whether a run kept up with the rate it was offered: it did not fall behind, the starts went
+// out at nine tenths of the rate or more, and every instance ended within a second (or a tenth of
+// the offering time, if longer) of the last start.
 bool kept_up(const nlohmann::json& run) {
   double offered = run["seconds_offered"].get<double>();
-  return run["achieved_rate"].get<double>() >= 0.9 * run["offered_rate"].get<double>() &&
+  return run["fell_behind_after_s"].is_null() &&
+         run["achieved_rate"].get<double>() >= 0.9 * run["offered_rate"].get<double>() &&
          run["seconds_until_all_ended"].get<double>() <= offered + std::max(1.0, offered / 10);
 }
 
