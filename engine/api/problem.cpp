@@ -88,6 +88,7 @@ Problem problem_from(const Error& error) {
     case Errc::invalid_definition:
       return make_problem(422, "invalid-definition", detail);
     case Errc::storage:
+    case Errc::busy:
       return make_problem(503, "unavailable", detail);
     case Errc::adapter_config:
     case Errc::io:

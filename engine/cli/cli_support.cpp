@@ -230,9 +230,10 @@ std::unique_ptr<Engine> open_engine(
     const std::string& db_path, const std::string& sync, std::shared_ptr<AdapterRegistry> adapters,
     std::shared_ptr<Clock> clock,
     std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit, double trace_sample,
-    NodeOptions node) {
+    NodeOptions node, std::size_t max_running) {
   check_db_path(db_path);
   EngineOptions options;
+  options.max_running = max_running;
   options.node = std::move(node.name);
   options.lease = node.lease;
   options.on_commit = std::move(on_commit);

@@ -81,7 +81,8 @@ bool check_actions_reporting(const std::vector<std::shared_ptr<const Definition>
 // The engine on `db_path` (checked with check_db_path) with `adapters`, the synchronous mode
 // `sync` ("full" or "normal") and `clock` (default: the system clock); `on_commit` as
 // EngineOptions::on_commit.
-// serve --node and --lease (EngineOptions::node and lease).
+// serve --node and --lease (EngineOptions::node and lease); `max_running` as
+// EngineOptions::max_running.
 struct NodeOptions {
   std::string name;
   Duration lease = Duration(10'000);
@@ -91,7 +92,7 @@ std::unique_ptr<Engine> open_engine(
     const std::string& db_path, const std::string& sync, std::shared_ptr<AdapterRegistry> adapters,
     std::shared_ptr<Clock> clock = nullptr,
     std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit = {},
-    double trace_sample = 1.0, NodeOptions node = {});
+    double trace_sample = 1.0, NodeOptions node = {}, std::size_t max_running = 0);
 
 // Gives an existing empty file the database schema, as every command that opens a database
 // takes an empty file for a new database (a file made with `touch`, or by a deployment tool).

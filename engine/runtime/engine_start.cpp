@@ -98,6 +98,12 @@ StartResult EngineImpl::handle_start(StartRequest request, const std::string& id
     }
   }
   if (!held) throw RoutedElsewhere("", shard);
+  if (id.empty() && options_.max_running > 0 && active_.size() >= options_.max_running) {
+    throw Error(Errc::busy,
+                fmt::format("the engine runs {} instances, as many as it may at once; start "
+                            "{} again shortly",
+                            active_.size(), request.workflow));
+  }
 
   Instance& inst =
       create_instance(id.empty() ? ids_.next(clock_->now(), shard) : id, def,

@@ -13,14 +13,16 @@ std::string_view to_string(Errc code) {
     case Errc::storage: return "storage";
     case Errc::adapter_config: return "adapter-config";
     case Errc::io: return "io";
+    case Errc::busy:
+      return "busy";
   }
   return "unknown";
 }
 
 std::optional<Errc> parse_errc(std::string_view text) {
-  for (auto code :
-       {Errc::invalid_argument, Errc::not_found, Errc::conflict, Errc::invalid_definition,
-        Errc::invalid_input, Errc::refused, Errc::storage, Errc::adapter_config, Errc::io}) {
+  for (auto code : {Errc::invalid_argument, Errc::not_found, Errc::conflict,
+                    Errc::invalid_definition, Errc::invalid_input, Errc::refused, Errc::storage,
+                    Errc::adapter_config, Errc::io, Errc::busy}) {
     if (to_string(code) == text) return code;
   }
   return std::nullopt;

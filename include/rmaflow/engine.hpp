@@ -46,6 +46,13 @@ struct EngineOptions {
   // Durable wait timers are held in memory only when due within this window (refilled as time
   // passes), so an instance waiting for weeks costs nothing but its rows.
   Duration timer_window = Duration(10 * 60 * 1000);
+  // A start that would create an instance while this many run (held in memory: running or
+  // compensating; waiting ones are rows only) is refused with Errc::busy, the same start
+  // answered as before when its business key is already started; 0: no bound. Memory is what
+  // it bounds: a flood of starts while the systems called answer slowly would otherwise hold
+  // every instance begun (about 6 KB each). Starts passed on by another node are not counted
+  // against it: that node took them.
+  std::size_t max_running = 0;
   // Stops the set/switch steps of one instance from looping forever without a task or wait.
   int max_steps_per_turn = 1000;
   // Called on the engine thread with the engine's own time between an adapter's outcome

@@ -15,15 +15,16 @@
 namespace rmaflow {
 
 enum class Errc {
-  invalid_argument,    // the caller passed something malformed (bad JSON, bad name)
-  not_found,           // no such workflow, version, instance or step
-  conflict,            // clashes with what is stored (same key, other input; same version, other content)
+  invalid_argument,  // the caller passed something malformed (bad JSON, bad name)
+  not_found,         // no such workflow, version, instance or step
+  conflict,  // clashes with what is stored (same key, other input; same version, other content)
   invalid_definition,  // a workflow definition does not load or validate (see DefinitionError)
   invalid_input,       // a start input fails the workflow's input schema
   refused,             // the operation makes no sense in the instance's current state
   storage,             // the database failed or is not an rmaflow database
   adapter_config,      // an adapters file is malformed or names an unknown adapter type
   io,                  // a file could not be read or written
+  busy,  // the engine holds as much work as it may: the same request may succeed later
 };
 
 std::string_view to_string(Errc code);

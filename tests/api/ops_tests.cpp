@@ -161,3 +161,40 @@ TEST_CASE("Api.Ops.ServeLimits") {
   }
   CHECK(status == 200);
 }
+
+// serve --max-running: a start that would run more instances at once than that is answered
+// 503 with Retry-After, as problem+json naming the bound; a retried start of a key already
+// begun is answered as before. The instances here hold their calls (a builtin adapter an hour
+// slow), so they run for the whole test.
+TEST_CASE("Api.Ops.StartsPastMaxRunningAreAnsweredBusy") {
+  TempDir adapters_dir;
+  auto adapters = adapters_dir.write("adapters.yaml",
+                                     "adapters:\n  slow:\n    type: builtin\n    latency: 1h\n");
+  const char* held = R"(workflow: held
+version: 1
+business_key: ${ .input.rma_id }
+start: call
+steps:
+  call:
+    action: slow.noop
+    timeout: 2h
+    next: done
+  done: { end: completed }
+)";
+  ApiFixture api({{"held.yaml", held}}, {"--adapters", adapters, "--max-running", "2"});
+  auto first = api.submit({{"rma_id", "R1"}}, "held");
+  REQUIRE(first.status == 201);
+  REQUIRE(api.submit({{"rma_id", "R2"}}, "held").status == 201);
+  auto busy = api.submit({{"rma_id", "R3"}}, "held");
+  CHECK(busy.status == 503);
+  CHECK(busy.headers.get("Content-Type") == "application/problem+json");
+  CHECK(!busy.headers.get("Retry-After").empty());
+  CHECK(busy.body["detail"] ==
+        "the engine runs 2 instances, as many as it may at once; start held again shortly");
+  auto again = api.submit({{"rma_id", "R1"}}, "held");
+  CHECK(again.status == 200);
+  CHECK(again.body["id"] == first.body["id"]);
+  auto listed = api.get("/v1/instances?workflow=held");
+  REQUIRE(listed.status == 200);
+  CHECK(listed.body["items"].size() == 2);
+}

@@ -596,3 +596,33 @@ steps:
   CHECK(reread.cursors.front().incident->team == first.cursors.front().incident->team);
   CHECK(reread.cursors.front().incident->due_at == first.cursors.front().incident->due_at);
 }
+
+// A start past EngineOptions::max_running is refused as busy while the instances begun hold
+// their calls out, and nothing of it is stored; a start of a business key already begun is
+// answered as before; once one of them ends, a start goes in.
+TEST_CASE("Runtime.Start.PastMaxRunningIsBusy") {
+  Harness h(kFlow);
+  h.max_running = 2;
+  h.open();
+  auto first = h.start(rma("R1")).instance_id;
+  h.start(rma("R2"));
+  CHECK(h.ext->held() == 2);
+  try {
+    h.start(rma("R3"));
+    FAIL("the third start should have been refused");
+  } catch (const Error& error) {
+    CHECK(error.code() == Errc::busy);
+    CHECK(std::string(error.what()) ==
+          "the engine runs 2 instances, as many as it may at once; start flow again shortly");
+  }
+  CHECK(h.engine->store().list_instances({}).size() == 2);
+  auto again = h.start(rma("R1"));
+  CHECK(again.instance_id == first);
+  CHECK_FALSE(again.created);
+  h.ext->answer(business("NotEligible"));  // R1 ends rejected
+  h.idle();
+  CHECK(h.row(first).status == InstanceStatus::rejected);
+  auto third = h.start(rma("R3"));
+  CHECK(third.created);
+  CHECK(h.ext->held() == 2);
+}

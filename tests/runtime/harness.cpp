@@ -94,6 +94,7 @@ void Harness::open(std::unique_ptr<Store> store) {
   options.adapters = adapters;
   options.seed = 7;
   if (max_batch_events > 0) options.max_batch_events = max_batch_events;
+  options.max_running = max_running;
   engine = Engine::open(std::move(options));
 }
 
