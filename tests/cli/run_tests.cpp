@@ -1112,7 +1112,8 @@ TEST_CASE("Cli.Bench.OpenLoopPastWhatTheEngineHoldsStopsOffering") {
 }
 
 // An option that only some modes read is refused with any other, naming the modes that read
-// it: the run would not do what it asks, and its report would look as if it had.
+// it: the run would not do what it asks, and its report would look as if it had. A run that
+// would start more at once than memory holds is refused as early.
 TEST_CASE("Cli.Bench.OptionsOfAnotherModeAreRefused") {
   struct Case {
     std::vector<std::string> args;
@@ -1132,6 +1133,15 @@ TEST_CASE("Cli.Bench.OptionsOfAnotherModeAreRefused") {
       {{"--mode", "closed", "--wait-timeout", "30d"}, "--wait-timeout goes with --mode resume"},
       {{"--mode", "closed", "--max-in-flight", "10"},
        "--max-in-flight goes with --mode open; --mode closed does not read it"},
+      // Not an option of another mode, but refused before anything ran as well: a run that
+      // starts more at once than memory holds.
+      {{"--instances", "1000001"},
+       "--mode throughput starts every instance at once, and --instances 1000001 would be held "
+       "in memory together, more than the 1000000 a run may hold; give at most 1000000"},
+      {{"--mode", "fanout", "--instances", "101", "--lines", "10000"},
+       "--mode fanout starts --instances 101 at once with --lines 10000 branches each: 1010000 "
+       "branches held in memory together, more than the 1000000 a run may hold; give fewer "
+       "instances or lines"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> argv = {rmaflow_binary(), "bench"};
