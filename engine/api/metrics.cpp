@@ -39,6 +39,12 @@ std::string Metrics::exposition(const EngineStats& engine, bool engine_running,
   out += fmt::format("rmaflow_engine_invocations_total {}\n", engine.invocations);
   write_family(out, "rmaflow_engine_active_instances", "gauge", "Instances held in memory.");
   out += fmt::format("rmaflow_engine_active_instances {}\n", engine.active_instances);
+  write_family(out, "rmaflow_engine_max_running", "gauge",
+               "Instances the engine may run at once (serve --max-running); 0: no bound.");
+  out += fmt::format("rmaflow_engine_max_running {}\n", engine.max_running);
+  write_family(out, "rmaflow_engine_starts_refused_total", "counter",
+               "Starts answered busy (503): past the instances the engine may run at once.");
+  out += fmt::format("rmaflow_engine_starts_refused_total {}\n", engine.starts_refused);
   write_family(out, "rmaflow_engine_calls_in_flight", "gauge", "Adapter calls not answered yet.");
   out += fmt::format("rmaflow_engine_calls_in_flight {}\n", engine.in_flight);
   write_family(out, "rmaflow_engine_timers_in_memory", "gauge",

@@ -266,6 +266,8 @@ EngineStats EngineImpl::stats() const {
   s.events = commit_->events();
   s.invocations = invocations_;
   s.active_instances = active_count_;
+  s.max_running = options_.max_running;
+  s.starts_refused = starts_refused_;
   s.in_flight = in_flight_count_;
   s.timers_in_memory = timers_ ? timers_->held() : 0;
   health_.describe(s);

@@ -332,6 +332,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   std::atomic<bool> stopping_{false};
 
   std::atomic<std::uint64_t> invocations_{0};
+  std::atomic<std::uint64_t> starts_refused_{0};  // past options_.max_running
   std::atomic<std::size_t> active_count_{0};
   std::atomic<std::size_t> in_flight_count_{0};
 };

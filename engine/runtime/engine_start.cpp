@@ -99,6 +99,7 @@ StartResult EngineImpl::handle_start(StartRequest request, const std::string& id
   }
   if (!held) throw RoutedElsewhere("", shard);
   if (id.empty() && options_.max_running > 0 && active_.size() >= options_.max_running) {
+    ++starts_refused_;
     throw Error(Errc::busy,
                 fmt::format("the engine runs {} instances, as many as it may at once; start "
                             "{} again shortly",

@@ -219,6 +219,8 @@ struct EngineStats {
   std::uint64_t events = 0;
   std::uint64_t invocations = 0;
   std::size_t active_instances = 0;  // held in memory
+  std::size_t max_running = 0;       // EngineOptions::max_running (0: no bound)
+  std::uint64_t starts_refused = 0;  // busy: past max_running, since the engine opened
   std::size_t in_flight = 0;         // adapter calls not yet answered
   // Timers held in memory: the timeouts of calls out, retries, waits due soon, adapters' own.
   std::size_t timers_in_memory = 0;

@@ -197,4 +197,9 @@ steps:
   auto listed = api.get("/v1/instances?workflow=held");
   REQUIRE(listed.status == 200);
   CHECK(listed.body["items"].size() == 2);
+  // What an operator's alert reads.
+  auto metrics = api.get("/metrics").text;
+  CHECK(metrics.find("\nrmaflow_engine_active_instances 2\n") != std::string::npos);
+  CHECK(metrics.find("\nrmaflow_engine_max_running 2\n") != std::string::npos);
+  CHECK(metrics.find("\nrmaflow_engine_starts_refused_total 1\n") != std::string::npos);
 }

@@ -616,6 +616,8 @@ TEST_CASE("Runtime.Start.PastMaxRunningIsBusy") {
           "the engine runs 2 instances, as many as it may at once; start flow again shortly");
   }
   CHECK(h.engine->store().list_instances({}).size() == 2);
+  CHECK(h.engine->stats().starts_refused == 1);
+  CHECK(h.engine->stats().max_running == 2);
   auto again = h.start(rma("R1"));
   CHECK(again.instance_id == first);
   CHECK_FALSE(again.created);
