@@ -34,6 +34,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 22> kTitles{
     {"header-too-large", "The request header is too large"},
     {"request-timeout", "The request did not arrive in time"},
     {"unavailable", "The service is unavailable"},
+    {"busy", "The engine runs as many instances as it may"},
     {"internal", "The server failed"},
 }};
 
@@ -88,8 +89,9 @@ Problem problem_from(const Error& error) {
     case Errc::invalid_definition:
       return make_problem(422, "invalid-definition", detail);
     case Errc::storage:
-    case Errc::busy:
       return make_problem(503, "unavailable", detail);
+    case Errc::busy:
+      return make_problem(503, "busy", detail);
     case Errc::adapter_config:
     case Errc::io:
       break;

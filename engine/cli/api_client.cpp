@@ -1,8 +1,10 @@
 #include "engine/cli/api_client.hpp"
 
-#include <chrono>
-
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
 
 #include "engine/net/http_client.hpp"
 
@@ -27,6 +29,14 @@ Errc errc_for(int status) {
     default:
       return Errc::refused;
   }
+}
+
+// A Retry-After of delay-seconds (the form the server sends), within an hour; zero otherwise.
+std::chrono::seconds retry_after(std::string_view value) {
+  int seconds = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (ec != std::errc() || end != value.data() + value.size() || seconds < 0) return {};
+  return std::chrono::seconds(std::min(seconds, 3600));
 }
 
 }  // namespace
@@ -92,7 +102,10 @@ ApiAnswer ApiClient::call(const std::string& method, const std::string& target,
                              : fmt::format("the server answered {} {}", response.status,
                                            net::reason_phrase(response.status));
     if (response.status == 401) detail = fmt::format("the server refused the token: {}", detail);
-    throw ServerRefusal(errc_for(response.status), detail, json);
+    // Busy: the server ran as many instances as it may, and stored nothing of the request.
+    bool busy = json.is_object() && json.value("type", "") == "urn:rmaflow:problem:busy";
+    throw ServerRefusal(busy ? Errc::busy : errc_for(response.status), detail, json,
+                        retry_after(response.headers.get("Retry-After")));
   }
   if (json.is_discarded()) {
     throw Error(Errc::io, fmt::format("the server at {} answered {} with something that is not JSON",

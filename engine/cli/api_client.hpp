@@ -2,10 +2,10 @@
 // own detail for a refusal (a problem+json answer), or what went wrong reaching it.
 #pragma once
 
+#include <chrono>
 #include <map>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "engine/cli/endpoint.hpp"
 #include "rmaflow/errors.hpp"
@@ -16,12 +16,16 @@ namespace rmaflow::cli {
 // (deploy prints every error of an invalid workflow).
 class ServerRefusal : public Error {
  public:
-  ServerRefusal(Errc code, const std::string& message, nlohmann::json problem)
-      : Error(code, message), problem_(std::move(problem)) {}
+  ServerRefusal(Errc code, const std::string& message, nlohmann::json problem,
+                std::chrono::seconds retry_after = {})
+      : Error(code, message), problem_(std::move(problem)), retry_after_(retry_after) {}
   const nlohmann::json& problem() const { return problem_; }
+  // The answer's Retry-After (a 503's), zero when it gave none.
+  std::chrono::seconds retry_after() const { return retry_after_; }
 
  private:
   nlohmann::json problem_;
+  std::chrono::seconds retry_after_;
 };
 
 struct ApiAnswer {

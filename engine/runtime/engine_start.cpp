@@ -101,9 +101,9 @@ StartResult EngineImpl::handle_start(StartRequest request, const std::string& id
   if (id.empty() && options_.max_running > 0 && active_.size() >= options_.max_running) {
     ++starts_refused_;
     throw Error(Errc::busy,
-                fmt::format("the engine runs {} instances, as many as it may at once; start "
+                fmt::format("the engine runs as many instances at once as it may ({}); start "
                             "{} again shortly",
-                            active_.size(), request.workflow));
+                            options_.max_running, request.workflow));
   }
 
   Instance& inst =

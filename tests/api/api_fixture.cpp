@@ -61,6 +61,23 @@ steps:
   done: { end: completed }
 )";
 
+const char* kHeldWorkflow = R"(workflow: held
+version: 1
+business_key: ${ .input.rma_id }
+start: call
+steps:
+  call:
+    action: slow.noop
+    timeout: 2h
+    next: done
+  done: { end: completed }
+)";
+
+std::string slow_adapter(TempDir& dir, const std::string& latency) {
+  return dir.write("adapters.yaml",
+                   "adapters:\n  slow:\n    type: builtin\n    latency: " + latency + "\n");
+}
+
 ApiFixture::ApiFixture(WorkflowFiles files,
                        std::vector<std::string> extra_args)
     : db(dir.file("returns.db")),

@@ -24,6 +24,12 @@ extern const char* kReturnsWorkflow;
 // and faults create.
 extern const char* kIntakeWorkflow;
 
+// One call to the adapter `slow`, business key rma_id: an instance that runs (is held in memory)
+// for as long as slow_adapter() makes the call take.
+extern const char* kHeldWorkflow;
+// An adapters file in `dir` whose builtin adapter `slow` answers after `latency` ("1h").
+std::string slow_adapter(TempDir& dir, const std::string& latency);
+
 // Workflow files to serve: file name -> YAML.
 using WorkflowFiles = std::map<std::string, std::string>;
 

@@ -168,20 +168,8 @@ TEST_CASE("Api.Ops.ServeLimits") {
 // slow), so they run for the whole test.
 TEST_CASE("Api.Ops.StartsPastMaxRunningAreAnsweredBusy") {
   TempDir adapters_dir;
-  auto adapters = adapters_dir.write("adapters.yaml",
-                                     "adapters:\n  slow:\n    type: builtin\n    latency: 1h\n");
-  const char* held = R"(workflow: held
-version: 1
-business_key: ${ .input.rma_id }
-start: call
-steps:
-  call:
-    action: slow.noop
-    timeout: 2h
-    next: done
-  done: { end: completed }
-)";
-  ApiFixture api({{"held.yaml", held}}, {"--adapters", adapters, "--max-running", "2"});
+  ApiFixture api({{"held.yaml", kHeldWorkflow}},
+                 {"--adapters", slow_adapter(adapters_dir, "1h"), "--max-running", "2"});
   auto first = api.submit({{"rma_id", "R1"}}, "held");
   REQUIRE(first.status == 201);
   REQUIRE(api.submit({{"rma_id", "R2"}}, "held").status == 201);
@@ -189,8 +177,9 @@ steps:
   CHECK(busy.status == 503);
   CHECK(busy.headers.get("Content-Type") == "application/problem+json");
   CHECK(!busy.headers.get("Retry-After").empty());
+  CHECK(busy.body["type"] == "urn:rmaflow:problem:busy");
   CHECK(busy.body["detail"] ==
-        "the engine runs 2 instances, as many as it may at once; start held again shortly");
+        "the engine runs as many instances at once as it may (2); start held again shortly");
   auto again = api.submit({{"rma_id", "R1"}}, "held");
   CHECK(again.status == 200);
   CHECK(again.body["id"] == first.body["id"]);

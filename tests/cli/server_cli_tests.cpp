@@ -330,3 +330,22 @@ TEST_CASE("Cli.Server.Issue16.JobStartShowListCancel") {
   check_sentence(hostile, 1, {"job-\\x1b[2J"});
   CHECK(hostile.err.find('\x1b') == std::string::npos);
 }
+
+// rmaflow start against a server that runs as many instances as it may: the start is answered
+// busy (nothing of it stored), and the CLI sends it again after the answer's Retry-After (5 s)
+// until the server has room, telling each wait on stderr. The instance ahead of it holds its
+// call for 4 s.
+TEST_CASE("Cli.Server.StartWaitsOutABusyServer") {
+  TempDir adapters_dir;
+  ApiFixture api({{"held.yaml", kHeldWorkflow}},
+                 {"--adapters", slow_adapter(adapters_dir, "4s"), "--max-running", "1"});
+  REQUIRE(api.submit({{"rma_id", "R1"}}, "held").status == 201);
+  auto started =
+      cli(api, "submitter", {"start", "--workflow", "held", "--input", R"({"rma_id": "R2"})"});
+  INFO(started.err);
+  CHECK(started.exit_code == 0);
+  CHECK(contains(started.out, "started instance"));
+  CHECK(contains(started.err,
+                 "rmaflow: --input: the engine runs as many instances at once as it "
+                 "may (1); start held again shortly; sending it again in 5 s\n"));
+}

@@ -613,7 +613,7 @@ TEST_CASE("Runtime.Start.PastMaxRunningIsBusy") {
   } catch (const Error& error) {
     CHECK(error.code() == Errc::busy);
     CHECK(std::string(error.what()) ==
-          "the engine runs 2 instances, as many as it may at once; start flow again shortly");
+          "the engine runs as many instances at once as it may (2); start flow again shortly");
   }
   CHECK(h.engine->store().list_instances({}).size() == 2);
   CHECK(h.engine->stats().starts_refused == 1);
