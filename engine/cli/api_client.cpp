@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <thread>
 
 #include "engine/net/http_client.hpp"
 
@@ -14,6 +15,9 @@ namespace {
 
 // Generous: an answer waits for its commit, which may wait out a slow or failing disk.
 constexpr std::chrono::milliseconds kTimeout{10 * 60 * 1000};
+
+// How long a change answered busy is sent again, all waits together.
+constexpr std::chrono::seconds kMostBusyWait{60};
 
 Errc errc_for(int status) {
   switch (status) {
@@ -69,9 +73,22 @@ ApiAnswer ApiClient::get(const std::string& path, const std::map<std::string, st
   return call("GET", target, nullptr);
 }
 
-ApiAnswer ApiClient::post(const std::string& path, const nlohmann::json& body) {
+ApiAnswer ApiClient::post(const std::string& path, const nlohmann::json& body,
+                          std::string_view what) {
   auto text = body.dump();
-  return call("POST", path, &text);
+  std::chrono::seconds waited{0};
+  for (;;) {
+    try {
+      return call("POST", path, &text);
+    } catch (const ServerRefusal& e) {
+      auto pause = std::max(e.retry_after(), std::chrono::seconds(1));
+      if (e.code() != Errc::busy || waited + pause > kMostBusyWait) throw;
+      fmt::print(stderr, "rmaflow: {}{}{}; sending it again in {} s\n", what,
+                 what.empty() ? "" : ": ", e.what(), pause.count());
+      std::this_thread::sleep_for(pause);
+      waited += pause;
+    }
+  }
 }
 
 ApiAnswer ApiClient::call(const std::string& method, const std::string& target,
@@ -102,7 +119,7 @@ ApiAnswer ApiClient::call(const std::string& method, const std::string& target,
                              : fmt::format("the server answered {} {}", response.status,
                                            net::reason_phrase(response.status));
     if (response.status == 401) detail = fmt::format("the server refused the token: {}", detail);
-    // Busy: the server ran as many instances as it may, and stored nothing of the request.
+    // Busy: the server stored nothing of the request, which may be sent again.
     bool busy = json.is_object() && json.value("type", "") == "urn:rmaflow:problem:busy";
     throw ServerRefusal(busy ? Errc::busy : errc_for(response.status), detail, json,
                         retry_after(response.headers.get("Retry-After")));

@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "engine/cli/endpoint.hpp"
 #include "rmaflow/errors.hpp"
@@ -40,7 +41,11 @@ class ApiClient {
 
   // A 2xx answer, or throws ServerRefusal (4xx/5xx) or Error (unreachable, not JSON).
   ApiAnswer get(const std::string& path, const std::map<std::string, std::string>& query = {});
-  ApiAnswer post(const std::string& path, const nlohmann::json& body);
+  // The same for a change. A refusal of type busy (nothing of the request was stored: the
+  // server runs as many instances as it may, or holds a failed commit) is sent again after the
+  // answer's Retry-After, for up to a minute, each wait told on stderr, prefixed by `what`
+  // (which input) when given.
+  ApiAnswer post(const std::string& path, const nlohmann::json& body, std::string_view what = {});
 
   // "a b/c" -> "a%20b%2Fc": for a value placed in a path segment or a query.
   static std::string encode(const std::string& text);

@@ -4,10 +4,6 @@
 // {workflow, input, business_key?} that name their own workflow.
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <chrono>
-#include <thread>
-
 #include "engine/cli/api_client.hpp"
 #include "engine/cli/cli_support.hpp"
 #include "engine/cli/commands.hpp"
@@ -56,27 +52,6 @@ std::vector<StartInput> read_start_requests(const StartOptions& opt) {
   return inputs;
 }
 
-// A server that runs as many instances as it may answers a start busy, having stored nothing of
-// it: the start is sent again after the answer's Retry-After, for up to a minute an input, each
-// wait told on stderr. Any other refusal is the input's answer.
-constexpr std::chrono::seconds kMostBusyWait{60};
-
-nlohmann::json post_start(ApiClient& client, const nlohmann::json& body, const std::string& name) {
-  std::chrono::seconds waited{0};
-  for (;;) {
-    try {
-      return client.post("/v1/instances", body).body;
-    } catch (const ServerRefusal& e) {
-      auto pause = std::max(e.retry_after(), std::chrono::seconds(1));
-      if (e.code() != Errc::busy || waited + pause > kMostBusyWait) throw;
-      fmt::print(stderr, "rmaflow: {}: {}; sending it again in {} s\n", name, e.what(),
-                 pause.count());
-      std::this_thread::sleep_for(pause);
-      waited += pause;
-    }
-  }
-}
-
 int start(StartOptions& opt) {
   resolve(opt.endpoint, /*db_allowed=*/false);
   auto inputs = read_start_requests(opt);
@@ -91,7 +66,7 @@ int start(StartOptions& opt) {
     if (!opt.business_key.empty()) body["business_key"] = opt.business_key;
     if (!opt.correlation_id.empty()) body["correlation_id"] = opt.correlation_id;
     try {
-      auto answer = post_start(client, body, in.name);
+      auto answer = client.post("/v1/instances", body, in.name).body;
       results.push_back(answer);
       if (opt.format == "text") {
         fmt::print("{}: {} instance {} ({} version {})\n", in.name,

@@ -347,10 +347,11 @@ void EngineImpl::submit(Handle handle, ReplyFn<Result> done, Route<Result> route
   auto reply = std::make_shared<PendingReply<Result>>(std::move(done));
   boost::asio::post(io_, [this, handle = std::move(handle), reply,
                           route = std::move(route)]() mutable {
-    if (commit_->holding()) {  // no new work until the kept batch commits
-      reply->fail(std::make_exception_ptr(Error(
-          Errc::storage, "the database refuses writes for now (commits are being retried); "
-                         "try again later")));
+    if (commit_->holding()) {  // no new work until the kept batch commits: nothing stored
+      reply->fail(std::make_exception_ptr(
+          Error(Errc::busy,
+                "the database refuses writes for now (commits are being retried); "
+                "try again shortly")));
       return;
     }
     std::optional<Result> result;

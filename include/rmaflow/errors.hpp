@@ -24,7 +24,10 @@ enum class Errc {
   storage,             // the database failed or is not an rmaflow database
   adapter_config,      // an adapters file is malformed or names an unknown adapter type
   io,                  // a file could not be read or written
-  busy,  // the engine holds as much work as it may: the same request may succeed later
+  // The engine takes no new work for now (it runs as many instances as it may, or holds a
+  // failed commit to retry): nothing of the request was done, and the same request may
+  // succeed later.
+  busy,
 };
 
 std::string_view to_string(Errc code);
