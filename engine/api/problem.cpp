@@ -124,7 +124,8 @@ net::HttpResponse transport_problem(int status, std::string_view detail) {
                      : status == 408 ? "request-timeout"
                      : status == 413 ? "body-too-large"
                      : status == 431 ? "header-too-large"
-                     : status == 503 ? "unavailable"
+                     // every connection busy: the request was not even read
+                     : status == 503 ? "busy"
                                      : "internal";
   return problem_response(make_problem(status, std::move(type), std::string(detail)));
 }

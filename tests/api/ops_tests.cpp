@@ -192,3 +192,35 @@ TEST_CASE("Api.Ops.StartsPastMaxRunningAreAnsweredBusy") {
   CHECK(metrics.find("\nrmaflow_engine_max_running 2\n") != std::string::npos);
   CHECK(metrics.find("\nrmaflow_engine_starts_refused_total 1\n") != std::string::npos);
 }
+
+// Every connection busy with a request: a newcomer is answered 503 busy (its request not even
+// read, so it may be sent as it is again) with Retry-After.
+TEST_CASE("Api.Ops.ANewcomerPastMaxConnectionsIsAnsweredBusy") {
+  TempDir adapters_dir;
+  ApiFixture api({{"held.yaml", kHeldWorkflow}},
+                 {"--adapters", slow_adapter(adapters_dir, "1h"), "--max-connections", "2"});
+  // Two starts that wait for their instances' ends (an hour away) hold both connections.
+  std::vector<std::unique_ptr<RawConnection>> waiting;
+  for (const char* rma : {"R1", "R2"}) {
+    auto body = nlohmann::json{{"workflow", "held"}, {"input", {{"rma_id", rma}}}}.dump();
+    waiting.push_back(std::make_unique<RawConnection>(api.server->port()));
+    waiting.back()->send(fmt::format(
+        "POST /v1/instances?wait=600 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n"
+        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+        api.token("submitter"), body.size(), body));
+  }
+  // Once both are started (committed, now waiting), a third connection is refused.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string answer;
+  while (std::chrono::steady_clock::now() < deadline) {
+    RawConnection newcomer(api.server->port());
+    newcomer.send("GET /v1/instances HTTP/1.1\r\nHost: x\r\n\r\n");
+    answer = newcomer.read_all();
+    if (answer.rfind("HTTP/1.1 503", 0) == 0) break;
+  }
+  INFO(answer);
+  REQUIRE(answer.rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(contains(answer, "Retry-After: 5\r\n"));
+  CHECK(contains(answer, "\"type\":\"urn:rmaflow:problem:busy\""));
+  CHECK(contains(answer, "the server holds as many connections as it may; try again later"));
+}
