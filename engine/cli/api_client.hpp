@@ -41,10 +41,9 @@ class ApiClient {
 
   // A 2xx answer, or throws ServerRefusal (4xx/5xx) or Error (unreachable, not JSON).
   ApiAnswer get(const std::string& path, const std::map<std::string, std::string>& query = {});
-  // The same for a change. A refusal of type busy (nothing of the request was stored: the
-  // server runs as many instances as it may, or holds a failed commit) is sent again after the
-  // answer's Retry-After, for up to a minute, each wait told on stderr, prefixed by `what`
-  // (which input) when given.
+  // The same for a change. A refusal of type busy (the server takes no new work for now, and
+  // stored nothing of the request) is sent again after the answer's Retry-After, for up to a
+  // minute, each wait told on stderr, prefixed by `what` (which input) when given.
   ApiAnswer post(const std::string& path, const nlohmann::json& body, std::string_view what = {});
 
   // "a b/c" -> "a%20b%2Fc": for a value placed in a path segment or a query.
