@@ -12,8 +12,14 @@ namespace rmaflow::api {
 
 namespace {
 
-std::exception_ptr unavailable(std::string detail) {
-  return std::make_exception_ptr(ProblemError(make_problem(503, "unavailable", std::move(detail))));
+// A 503 of problem type `type`: busy (too many layouts wait: ask again as it is) or
+// unavailable (the server is stopping).
+std::exception_ptr service_refusal(const char* type, std::string detail) {
+  return std::make_exception_ptr(ProblemError(make_problem(503, type, std::move(detail))));
+}
+
+std::exception_ptr stopping() {
+  return service_refusal("unavailable", "the server is stopping");
 }
 
 }  // namespace
@@ -72,12 +78,13 @@ void Drawings::draw(const DefinitionRow& row, const Definition& definition,
     } else if (kept != kept_.end() && job.plain && !kept->second.svg.empty()) {
       svg = kept->second.svg;
     } else if (stopping_) {
-      answer = unavailable("the server is stopping");
+      answer = stopping();
     } else if (drawing != followers_.end()) {
       drawing->second.push_back(std::move(job.done));  // the layout under way answers it too
       return;
     } else if (waiting_.size() >= max_waiting_) {
-      answer = unavailable(
+      answer = service_refusal(
+          "busy",
           fmt::format("too many graphs are being drawn ({} wait for a layout); ask again shortly",
                       waiting_.size()));
     } else if (dot.empty()) {
@@ -130,7 +137,7 @@ void Drawings::lay_out(Job& job) {
   std::vector<Done> followers;
   {
     std::lock_guard lock(mu_);
-    if (error && refusal.empty() && stopping_) error = unavailable("the server is stopping");
+    if (error && refusal.empty() && stopping_) error = stopping();
     if (!refusal.empty()) kept_[job.key].refusal = refusal;
     if (job.plain && !error) kept_[job.key].svg = svg;
     if (auto drawing = job.plain ? followers_.find(job.key) : followers_.end();
@@ -157,9 +164,9 @@ void Drawings::stop() {
   [[maybe_unused]] auto written = ::write(cancel_fd_, &one, sizeof one);
   wake_.notify_all();
   for (auto& thread : threads_) thread.join();
-  for (auto& job : unanswered) job.done("", unavailable("the server is stopping"));
+  for (auto& job : unanswered) job.done("", stopping());
   for (auto& [_, waiting] : followers) {
-    for (auto& done : waiting) done("", unavailable("the server is stopping"));
+    for (auto& done : waiting) done("", stopping());
   }
 }
 

@@ -199,18 +199,28 @@ TEST_CASE("Api.Ops.ANewcomerPastMaxConnectionsIsAnsweredBusy") {
   TempDir adapters_dir;
   ApiFixture api({{"held.yaml", kHeldWorkflow}},
                  {"--adapters", slow_adapter(adapters_dir, "1h"), "--max-connections", "2"});
-  // Two starts that wait for their instances' ends (an hour away) hold both connections.
+  // Two starts that wait for their instances' ends (an hour away; a minute, the longest wait
+  // asked) hold both connections.
   std::vector<std::unique_ptr<RawConnection>> waiting;
   for (const char* rma : {"R1", "R2"}) {
     auto body = nlohmann::json{{"workflow", "held"}, {"input", {{"rma_id", rma}}}}.dump();
     waiting.push_back(std::make_unique<RawConnection>(api.server->port()));
-    waiting.back()->send(fmt::format(
-        "POST /v1/instances?wait=600 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n"
-        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
-        api.token("submitter"), body.size(), body));
+    waiting.back()->send(
+        fmt::format("POST /v1/instances?wait=60 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n"
+                    "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+                    api.token("submitter"), body.size(), body));
   }
-  // Once both are started (committed, now waiting), a third connection is refused.
+  // Once both are started (committed, read from the file: a connection would take a place),
+  // both connections are busy with their requests, and a third is refused.
+  auto started = [&] {
+    auto list = run_process({rmaflow_binary(), "list", "--db", api.db, "--format", "json"});
+    auto listed = nlohmann::json::parse(list.out, nullptr, false);
+    return listed.is_object() && listed["items"].size() == 2;
+  };
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!started() && std::chrono::steady_clock::now() < deadline) {
+  }
+  REQUIRE(started());
   std::string answer;
   while (std::chrono::steady_clock::now() < deadline) {
     RawConnection newcomer(api.server->port());

@@ -289,6 +289,7 @@ TEST_CASE("Api.Drawings.BoundedAndStopped") {
   CHECK(answers.ready(3));
   auto busy = problem_of(answers.get(3));
   CHECK(busy.status == 503);
+  CHECK(busy.type == "busy");  // nothing under way for it: it may be asked again as it is
   CHECK(busy.detail == "too many graphs are being drawn (1 wait for a layout); ask again shortly");
 
   drawings.stop();
@@ -296,6 +297,7 @@ TEST_CASE("Api.Drawings.BoundedAndStopped") {
     CAPTURE(i);
     auto stopped = problem_of(answers.get(i));
     CHECK(stopped.status == 503);
+    CHECK(stopped.type == "unavailable");
     CHECK(stopped.detail == "the server is stopping");
   }
   CHECK(gate.layouts == 1);
