@@ -42,8 +42,16 @@ std::string Metrics::exposition(const EngineStats& engine, bool engine_running,
   write_family(out, "rmaflow_engine_max_running", "gauge",
                "Instances the engine may run at once (serve --max-running); 0: no bound.");
   out += fmt::format("rmaflow_engine_max_running {}\n", engine.max_running);
+  write_family(out, "rmaflow_engine_held_bytes", "gauge",
+               "Bytes of context (JSON text) the instances held in memory hold.");
+  out += fmt::format("rmaflow_engine_held_bytes {}\n", engine.held_bytes);
+  write_family(out, "rmaflow_engine_max_running_bytes", "gauge",
+               "Bytes of context the instances running at once may hold (serve "
+               "--max-running-bytes); 0: no bound.");
+  out += fmt::format("rmaflow_engine_max_running_bytes {}\n", engine.max_running_bytes);
   write_family(out, "rmaflow_engine_starts_refused_total", "counter",
-               "Starts answered busy (503): past the instances the engine may run at once.");
+               "Starts answered busy (503): past the instances, or the bytes of context, the "
+               "engine may hold at once.");
   out += fmt::format("rmaflow_engine_starts_refused_total {}\n", engine.starts_refused);
   write_family(out, "rmaflow_engine_calls_in_flight", "gauge", "Adapter calls not answered yet.");
   out += fmt::format("rmaflow_engine_calls_in_flight {}\n", engine.in_flight);

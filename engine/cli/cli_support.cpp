@@ -230,10 +230,11 @@ std::unique_ptr<Engine> open_engine(
     const std::string& db_path, const std::string& sync, std::shared_ptr<AdapterRegistry> adapters,
     std::shared_ptr<Clock> clock,
     std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit, double trace_sample,
-    NodeOptions node, std::size_t max_running) {
+    NodeOptions node, RunningLimits limits) {
   check_db_path(db_path);
   EngineOptions options;
-  options.max_running = max_running;
+  options.max_running = limits.instances;
+  options.max_running_bytes = limits.bytes;
   options.node = std::move(node.name);
   options.lease = node.lease;
   options.on_commit = std::move(on_commit);

@@ -81,18 +81,22 @@ bool check_actions_reporting(const std::vector<std::shared_ptr<const Definition>
 // The engine on `db_path` (checked with check_db_path) with `adapters`, the synchronous mode
 // `sync` ("full" or "normal") and `clock` (default: the system clock); `on_commit` as
 // EngineOptions::on_commit.
-// serve --node and --lease (EngineOptions::node and lease); `max_running` as
-// EngineOptions::max_running.
+// serve --node and --lease (EngineOptions::node and lease); `limits`: serve --max-running and
+// --max-running-bytes (EngineOptions::max_running and max_running_bytes).
 struct NodeOptions {
   std::string name;
   Duration lease = Duration(10'000);
+};
+struct RunningLimits {
+  std::size_t instances = 0;
+  std::uint64_t bytes = 0;
 };
 
 std::unique_ptr<Engine> open_engine(
     const std::string& db_path, const std::string& sync, std::shared_ptr<AdapterRegistry> adapters,
     std::shared_ptr<Clock> clock = nullptr,
     std::function<void(const WriteBatch&, std::chrono::nanoseconds)> on_commit = {},
-    double trace_sample = 1.0, NodeOptions node = {}, std::size_t max_running = 0);
+    double trace_sample = 1.0, NodeOptions node = {}, RunningLimits limits = {});
 
 // Gives an existing empty file the database schema, as every command that opens a database
 // takes an empty file for a new database (a file made with `touch`, or by a deployment tool).

@@ -39,6 +39,7 @@ struct ServeOptions {
   std::size_t max_body = 1 << 20;
   std::size_t max_connections = 256;
   std::size_t max_running = 100'000;
+  std::uint64_t max_running_bytes = std::uint64_t{512} << 20;
   std::string header_timeout = "10s";
   std::string body_timeout = "30s";
   std::string layout_timeout = "15s";
@@ -160,10 +161,11 @@ int serve(const ServeOptions& opt, bool max_connections_given) {
   auto observability = std::make_shared<observe::Observability>(
       [deployed](const std::string& workflow, int version) { return deployed->get(workflow, version); },
       std::move(traces));
-  auto engine = open_engine(
-      opt.db, opt.sync, adapters, nullptr, observe::Observability::commit_observer(observability),
-      opt.otlp_endpoint.empty() ? 1.0 : opt.trace_sample,
-      NodeOptions{opt.node, duration_option("--lease", opt.lease)}, opt.max_running);
+  auto engine = open_engine(opt.db, opt.sync, adapters, nullptr,
+                            observe::Observability::commit_observer(observability),
+                            opt.otlp_endpoint.empty() ? 1.0 : opt.trace_sample,
+                            NodeOptions{opt.node, duration_option("--lease", opt.lease)},
+                            RunningLimits{opt.max_running, opt.max_running_bytes});
   for (const auto& def : *defs) engine->deploy(def);
   api_options.definitions = *defs;
 
@@ -250,6 +252,12 @@ void register_serve(CLI::App& app, int& exit_code) {
                   "Instances running at once (held in memory; waiting ones are not); a start "
                   "past it is answered 503 with Retry-After (default 100000)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
+  cmd->add_option("--max-running-bytes", opt->max_running_bytes,
+                  "Bytes of context (JSON text: the starts' inputs) the instances running at "
+                  "once may hold, e.g. 2GiB; a start past it is answered 503 with Retry-After. "
+                  "They take about 9 times as much memory (default 512MiB)")
+      ->transform(CLI::AsSizeValue(true))
+      ->check(CLI::Range(std::uint64_t{1} << 20, std::uint64_t{1} << 40));
   cmd->add_option("--header-timeout", opt->header_timeout,
                   "Time a request's header may take to arrive (default 10s)");
   cmd->add_option("--body-timeout", opt->body_timeout,

@@ -49,12 +49,13 @@ std::string EngineImpl::create_child(Instance& parent, const std::string& branch
                                               business_key, def->name, holder));
     }
   }
-  std::string hash = sha256_hex(input.dump());
+  const std::string input_text = input.dump();
+  std::string hash = sha256_hex(input_text);
   const LiveCursor& at = parent.at(branch);
   // In its parent's shard: the node that owns the parent owns the child.
-  Instance& child =
-      create_instance(ids_.next(clock_->now(), shard_of(parent.row.id)), std::move(def),
-                      std::move(input), business_key, hash, parent.row.correlation_id);
+  Instance& child = create_instance(ids_.next(clock_->now(), shard_of(parent.row.id)),
+                                    std::move(def), std::move(input), input_text.size(),
+                                    business_key, hash, parent.row.correlation_id);
   child.row.parent = ParentRef{parent.row.id, at.step, branch};
   child.row.context.edit()["instance"]["parent"] = {
       {"id", parent.row.id}, {"step", at.step}, {"branch", branch}};
@@ -103,10 +104,7 @@ bool EngineImpl::compensate_child(const std::string& child_id, const std::string
       row = store_->get_instance(child_id);
     }
     if (!row || row->status != InstanceStatus::completed) return false;
-    auto& slot = active_[child_id];
-    slot = load_instance(std::move(*row));
-    active_count_ = active_.size();
-    child = slot.get();
+    child = &held_.hold_loaded(load_instance(std::move(*row)));
   }
   if (child->row.status != InstanceStatus::completed) return false;
   machine_.compensate_finished(*child, reason);

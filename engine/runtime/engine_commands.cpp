@@ -84,13 +84,11 @@ ActionResult EngineImpl::handle_redrive(const OperatorAction& action) {
     step = action.args["step"].get<std::string>();
   }
   auto plan = plan_redrive(loaded->row, *loaded->definition, history, step);
-  Instance& inst = *(active_[action.instance_id] = std::move(loaded));
-  active_count_ = active_.size();
+  Instance& inst = held_.hold_loaded(std::move(loaded));
   try {
     machine_.redrive(inst, action, plan);
   } catch (const Error&) {
-    active_.erase(action.instance_id);
-    active_count_ = active_.size();
+    held_.drop(action.instance_id);
     throw;
   }
   settle(inst);

@@ -96,7 +96,7 @@ std::unique_ptr<Instance> EngineImpl::load_instance(InstanceRow row) {
 }
 
 Instance* EngineImpl::acquire(const std::string& id) {
-  if (auto it = active_.find(id); it != active_.end()) return it->second.get();
+  if (Instance* inst = held_.find(id)) return inst;
   std::optional<InstanceRow> row;
   {
     std::lock_guard lock(store_mu_);
@@ -104,10 +104,7 @@ Instance* EngineImpl::acquire(const std::string& id) {
   }
   if (!row || is_final(row->status)) return nullptr;
   if (!holds(store_->held_shards(), id)) throw RoutedElsewhere(id, shard_of(id));
-  auto& slot = active_[id];
-  slot = load_instance(std::move(*row));
-  active_count_ = active_.size();
-  return slot.get();
+  return &held_.hold_loaded(load_instance(std::move(*row)));
 }
 
 Instance& EngineImpl::acquire_unfinished(const std::string& id, std::string_view refusal) {
@@ -129,18 +126,12 @@ void EngineImpl::settle(Instance& inst) {
     return;
   }
   // Waiting, suspended or finished: rows (and a timer), not memory, once committed.
-  batch().then([this, id = inst.row.id, epoch = inst.epoch] {
-    auto it = active_.find(id);
-    if (it != active_.end() && it->second->epoch == epoch) {
-      active_.erase(it);
-      active_count_ = active_.size();
-    }
-  });
+  batch().then(
+      [this, id = inst.row.id, epoch = inst.epoch] { held_.drop_if_unchanged(id, epoch); });
 }
 
 Instance* EngineImpl::find_any(const std::string& id) {
-  auto it = active_.find(id);
-  return it == active_.end() ? nullptr : it->second.get();
+  return held_.find(id);
 }
 
 Duration EngineImpl::random_up_to(Duration max) {
@@ -265,8 +256,10 @@ EngineStats EngineImpl::stats() const {
   s.commits = commit_->commits();
   s.events = commit_->events();
   s.invocations = invocations_;
-  s.active_instances = active_count_;
+  s.active_instances = held_.size();
+  s.held_bytes = held_.bytes();
   s.max_running = options_.max_running;
+  s.max_running_bytes = options_.max_running_bytes;
   s.starts_refused = starts_refused_;
   s.in_flight = in_flight_count_;
   s.timers_in_memory = timers_ ? timers_->held() : 0;

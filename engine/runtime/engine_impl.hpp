@@ -47,6 +47,7 @@
 #include "engine/runtime/engine_health.hpp"
 #include "engine/runtime/forwarder.hpp"
 #include "engine/runtime/group_commit.hpp"
+#include "engine/runtime/held_instances.hpp"
 #include "engine/runtime/instance.hpp"
 #include "engine/runtime/pending_reply.hpp"
 #include "engine/runtime/quarantine.hpp"
@@ -196,10 +197,13 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   Route<ActionResult> act_route(const OperatorAction& action);
   // `id`: the instance's id when another node chose it (a start passed on, engine_nodes.cpp).
   StartResult handle_start(StartRequest request, const std::string& id = {});
-  // A new instance of `def` with `input`, in memory, not yet begun.
+  // Refuses (Errc::busy) a start of `workflow` with an input of `input_bytes` (its JSON text)
+  // that would take the instances held past max_running or max_running_bytes.
+  void check_room(const std::string& workflow, std::size_t input_bytes);
+  // A new instance of `def` with `input` (`input_bytes` of JSON text), in memory, not yet begun.
   Instance& create_instance(std::string id, std::shared_ptr<const Definition> def,
-                            nlohmann::json input, std::string business_key, std::string input_hash,
-                            std::string correlation_id);
+                            nlohmann::json input, std::size_t input_bytes, std::string business_key,
+                            std::string input_hash, std::string correlation_id);
   SignalResult handle_signal(const SignalRequest& request);
   // A signal for another node's instance: refused here for what its definition alone decides
   // (as its owner would refuse it), else passed on (RoutedElsewhere).
@@ -317,7 +321,7 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   std::optional<WorkGuard> inflight_guard_;
   std::optional<WorkGuard> run_guard_;
 
-  std::unordered_map<std::string, std::unique_ptr<Instance>> active_;
+  HeldInstances held_;
   struct PendingKey {
     std::string instance_id;
     std::string input_hash;
@@ -332,8 +336,8 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   std::atomic<bool> stopping_{false};
 
   std::atomic<std::uint64_t> invocations_{0};
-  std::atomic<std::uint64_t> starts_refused_{0};  // past options_.max_running
-  std::atomic<std::size_t> active_count_{0};
+  // past options_.max_running or max_running_bytes
+  std::atomic<std::uint64_t> starts_refused_{0};
   std::atomic<std::size_t> in_flight_count_{0};
 };
 

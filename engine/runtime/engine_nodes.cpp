@@ -185,8 +185,7 @@ void EngineImpl::give_up(ShardMask shards) {
   // Dropped from memory. A call of theirs still out, or a timer, finds no instance when it
   // comes back and is ignored; the new owner calls again with the same keys. A caller
   // awaiting one's end is answered when its wait runs out, from the committed row.
-  std::erase_if(active_, [shards](const auto& entry) { return holds(shards, entry.first); });
-  active_count_ = active_.size();
+  held_.drop_where([shards](const std::string& id) { return holds(shards, id); });
   // Their jobs too: the new owner goes on from each one's committed progress.
   std::erase_if(jobs_, [shards](const auto& entry) { return holds(shards, entry.first); });
   std::lock_guard lock(store_mu_);

@@ -66,7 +66,8 @@ StartResult EngineImpl::handle_start(StartRequest request, const std::string& id
   request.input = canonical_json(request.input);
   definitions_->check_input(*def, request.input);
   std::string business_key = business_key_for(*def, request.input, request.business_key);
-  std::string input_hash = sha256_hex(request.input.dump());
+  const std::string input_text = request.input.dump();
+  std::string input_hash = sha256_hex(input_text);
   // Every start with one business key goes to one shard, so that one node decides them all.
   int shard = !id.empty()             ? shard_of(id)
               : !business_key.empty() ? shard_of_key(def->name, business_key)
@@ -98,17 +99,11 @@ StartResult EngineImpl::handle_start(StartRequest request, const std::string& id
     }
   }
   if (!held) throw RoutedElsewhere("", shard);
-  if (id.empty() && options_.max_running > 0 && active_.size() >= options_.max_running) {
-    ++starts_refused_;
-    throw Error(Errc::busy,
-                fmt::format("the engine runs as many instances at once as it may ({}); start "
-                            "{} again shortly",
-                            options_.max_running, request.workflow));
-  }
+  if (id.empty()) check_room(request.workflow, input_text.size());
 
-  Instance& inst =
-      create_instance(id.empty() ? ids_.next(clock_->now(), shard) : id, def,
-                      std::move(request.input), business_key, input_hash, request.correlation_id);
+  Instance& inst = create_instance(id.empty() ? ids_.next(clock_->now(), shard) : id, def,
+                                   std::move(request.input), input_text.size(), business_key,
+                                   input_hash, request.correlation_id);
   StartResult result{inst.row.id, def->version, true};
   auto marked = processing(inst.row.id);
   machine_.begin(inst);
@@ -116,9 +111,30 @@ StartResult EngineImpl::handle_start(StartRequest request, const std::string& id
   return result;
 }
 
+void EngineImpl::check_room(const std::string& workflow, std::size_t input_bytes) {
+  if (options_.max_running > 0 && held_.size() >= options_.max_running) {
+    ++starts_refused_;
+    throw Error(Errc::busy,
+                fmt::format("the engine runs as many instances at once as it may ({}); start "
+                            "{} again shortly",
+                            options_.max_running, workflow));
+  }
+  if (options_.max_running_bytes > 0 && held_.size() > 0 &&
+      held_.bytes() + input_bytes > options_.max_running_bytes) {
+    ++starts_refused_;
+    throw Error(Errc::busy,
+                fmt::format("the instances the engine runs at once hold as much context as "
+                            "they may ({} bytes; {} with this input of {}); start {} again "
+                            "shortly",
+                            options_.max_running_bytes, held_.bytes() + input_bytes, input_bytes,
+                            workflow));
+  }
+}
+
 Instance& EngineImpl::create_instance(std::string id, std::shared_ptr<const Definition> def,
-                                      nlohmann::json input, std::string business_key,
-                                      std::string input_hash, std::string correlation_id) {
+                                      nlohmann::json input, std::size_t input_bytes,
+                                      std::string business_key, std::string input_hash,
+                                      std::string correlation_id) {
   auto now = clock_->now();
   auto inst = std::make_unique<Instance>();
   auto& row = inst->row;
@@ -142,9 +158,7 @@ Instance& EngineImpl::create_instance(std::string id, std::shared_ptr<const Defi
   inst->cursors.push_back(LiveCursor{});  // the main line; begin() enters the start step
   inst->definition = std::move(def);
 
-  Instance& ref = *inst;
-  active_.emplace(row.id, std::move(inst));
-  active_count_ = active_.size();
+  Instance& ref = held_.hold(std::move(inst), input_bytes);
   if (!ref.row.business_key.empty()) {
     auto key = pending_key(ref.row.workflow, ref.row.business_key);
     pending_keys_[key] =

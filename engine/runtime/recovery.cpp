@@ -29,12 +29,9 @@ void EngineImpl::recover() {
 std::vector<std::string> EngineImpl::load_active(std::vector<InstanceRow> rows, ShardMask shards) {
   std::vector<std::string> ids;
   for (auto& row : rows) {
-    if (!holds(shards, row.id) || active_.contains(row.id)) continue;
-    auto id = row.id;
-    active_.emplace(id, load_instance(std::move(row)));
-    ids.push_back(std::move(id));
+    if (!holds(shards, row.id) || held_.contains(row.id)) continue;
+    ids.push_back(held_.hold_loaded(load_instance(std::move(row))).row.id);
   }
-  active_count_ = active_.size();
   return ids;
 }
 
@@ -42,7 +39,7 @@ void EngineImpl::resume_loaded(std::vector<std::string> ids) {
   // Retry timers belong to instances in memory: their due time is the cursor's deadline. Wait
   // timers (of instances that are not in memory) come in through the window.
   for (const auto& id : ids) {
-    for (const auto& c : active_.at(id)->cursors) {
+    for (const auto& c : held_.find(id)->cursors) {
       if (c.phase == Phase::backoff && c.deadline) {
         timers_->push(TimerEntry{*c.deadline, TimerKind::retry, id, c.branch, {}});
       }
@@ -52,12 +49,11 @@ void EngineImpl::resume_loaded(std::vector<std::string> ids) {
   // again as they were made.
   std::sort(ids.begin(), ids.end());
   for (const auto& id : ids) {
-    auto it = active_.find(id);
-    if (it == active_.end()) continue;
+    Instance* inst = held_.find(id);
+    if (inst == nullptr) continue;
     auto marked = processing(id);
-    machine_.resume(*it->second);
+    machine_.resume(*inst);
   }
-  active_count_ = active_.size();
 }
 
 void EngineImpl::quarantine_suspect(ShardMask shards) {

@@ -1,6 +1,7 @@
 // What the operations side sees: health, metrics, and the server's own limits as `rmaflow
 // serve` sets them (slow requests, too many connections), each answered as a problem.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -190,6 +191,33 @@ TEST_CASE("Api.Ops.StartsPastMaxRunningAreAnsweredBusy") {
   auto metrics = api.get("/metrics").text;
   CHECK(metrics.find("\nrmaflow_engine_active_instances 2\n") != std::string::npos);
   CHECK(metrics.find("\nrmaflow_engine_max_running 2\n") != std::string::npos);
+  CHECK(metrics.find("\nrmaflow_engine_starts_refused_total 1\n") != std::string::npos);
+}
+
+// serve --max-running-bytes: a start whose input would take the contexts the running
+// instances hold past it is answered 503 busy, naming the bound; a small one still goes in.
+// The bound takes a size with its unit.
+TEST_CASE("Api.Ops.StartsPastMaxRunningBytesAreAnsweredBusy") {
+  TempDir adapters_dir;
+  ApiFixture api({{"held.yaml", kHeldWorkflow}},
+                 {"--adapters", slow_adapter(adapters_dir, "1h"), "--max-running-bytes", "1MiB"});
+  auto padded = [](const std::string& id) {
+    return nlohmann::json{{"rma_id", id}, {"notes", std::string(600'000, 'x')}};
+  };
+  REQUIRE(api.submit(padded("R1"), "held").status == 201);
+  auto busy = api.submit(padded("R2"), "held");
+  CHECK(busy.status == 503);
+  CHECK(!busy.headers.get("Retry-After").empty());
+  CHECK(busy.body["type"] == "urn:rmaflow:problem:busy");
+  CHECK(busy.body["detail"].get<std::string>().starts_with(
+      "the instances the engine runs at once hold as much context as they may (1048576 bytes; "));
+  REQUIRE(api.submit({{"rma_id", "R3"}}, "held").status == 201);
+  auto listed = api.get("/v1/instances?workflow=held");
+  REQUIRE(listed.status == 200);
+  CHECK(listed.body["items"].size() == 2);
+  auto metrics = api.get("/metrics").text;
+  CHECK(metrics.find("\nrmaflow_engine_max_running_bytes 1048576\n") != std::string::npos);
+  CHECK(metrics.find("\nrmaflow_engine_held_bytes 6") != std::string::npos);  // 600,000 and more
   CHECK(metrics.find("\nrmaflow_engine_starts_refused_total 1\n") != std::string::npos);
 }
 

@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <future>
@@ -627,4 +628,55 @@ TEST_CASE("Runtime.Start.PastMaxRunningIsBusy") {
   auto third = h.start(rma("R3"));
   CHECK(third.created);
   CHECK(h.ext->held() == 2);
+}
+
+// The same for EngineOptions::max_running_bytes: a start whose input would take the contexts of
+// the instances running past it is refused as busy, nothing of it stored, while a smaller one
+// that fits goes in; an instance that ends gives its bytes back; one past the bound on its own
+// runs when nothing else does; an engine opened again counts the contexts it loads.
+TEST_CASE("Runtime.Start.PastMaxRunningBytesIsBusy") {
+  Harness h(kFlow);
+  h.max_running_bytes = 10'000;
+  h.open();
+  auto padded = [](const std::string& id, std::size_t bytes) {
+    auto input = rma(id);
+    input["notes"] = std::string(bytes, 'x');
+    return input;
+  };
+  const auto r1 = padded("R1", 6'000);
+  auto first = h.start(r1).instance_id;
+  CHECK(h.engine->stats().held_bytes == r1.dump().size());
+  try {
+    h.start(padded("R2", 6'000));
+    FAIL("the second start should have been refused");
+  } catch (const Error& error) {
+    CHECK(error.code() == Errc::busy);
+    const auto sum = r1.dump().size() + padded("R2", 6'000).dump().size();
+    CHECK(std::string(error.what()) ==
+          fmt::format("the instances the engine runs at once hold as much context as they may "
+                      "(10000 bytes; {} with this input of {}); start flow again shortly",
+                      sum, padded("R2", 6'000).dump().size()));
+  }
+  CHECK(h.engine->store().list_instances({}).size() == 1);
+  CHECK(h.engine->stats().starts_refused == 1);
+  CHECK(h.engine->stats().max_running_bytes == 10'000);
+  CHECK(h.start(padded("R3", 100)).created);
+  CHECK(h.ext->held() == 2);
+  h.ext->answer(business("NotEligible"));  // R1 ends rejected
+  h.ext->answer(business("NotEligible"));  // R3 too
+  h.idle();
+  CHECK(h.row(first).status == InstanceStatus::rejected);
+  CHECK(h.engine->stats().active_instances == 0);
+  CHECK(h.engine->stats().held_bytes == 0);
+  // Alone past the bound: it runs, and holds the next start off.
+  auto big = h.start(padded("R4", 20'000));
+  CHECK(big.created);
+  CHECK_THROWS_AS(h.start(padded("R5", 10)), Error);
+  // Loaded again, it is counted for its stored context (the input and .instance).
+  h.close();
+  h.open();
+  CHECK(h.engine->stats().active_instances == 1);
+  CHECK(h.engine->stats().held_bytes > padded("R4", 20'000).dump().size());
+  CHECK_THROWS_AS(h.start(padded("R5", 10)), Error);
+  CHECK(h.engine->store().list_instances({}).size() == 3);
 }

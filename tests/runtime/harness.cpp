@@ -95,6 +95,7 @@ void Harness::open(std::unique_ptr<Store> store) {
   options.seed = 7;
   if (max_batch_events > 0) options.max_batch_events = max_batch_events;
   options.max_running = max_running;
+  options.max_running_bytes = max_running_bytes;
   engine = Engine::open(std::move(options));
 }
 

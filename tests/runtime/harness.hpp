@@ -87,6 +87,7 @@ class Harness {
   std::shared_ptr<AdapterRegistry> adapters;
   std::size_t max_batch_events = 0;  // taken by open(); 0: the engine's default
   std::size_t max_running = 0;       // taken by open(); 0: no bound
+  std::uint64_t max_running_bytes = 0;  // taken by open(); 0: no bound
   std::unique_ptr<Engine> engine;
 };
 
