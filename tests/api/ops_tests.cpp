@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <csignal>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -219,6 +220,15 @@ TEST_CASE("Api.Ops.StartsPastMaxRunningBytesAreAnsweredBusy") {
   CHECK(metrics.find("\nrmaflow_engine_max_running_bytes 1048576\n") != std::string::npos);
   CHECK(metrics.find("\nrmaflow_engine_held_bytes 6") != std::string::npos);  // 600,000 and more
   CHECK(metrics.find("\nrmaflow_engine_starts_refused_total 1\n") != std::string::npos);
+  // Killed and started again: the instances it resumes are counted for the contexts it reads
+  // back, so the big start is still refused, and nothing refused was stored.
+  CHECK(api.server->stop(SIGKILL) == -SIGKILL);
+  api.start();
+  CHECK(api.get("/metrics").text.find("\nrmaflow_engine_held_bytes 6") != std::string::npos);
+  check_problem(api.submit(padded("R2"), "held"), 503, "busy");
+  listed = api.get("/v1/instances?workflow=held");
+  REQUIRE(listed.status == 200);
+  CHECK(listed.body["items"].size() == 2);
 }
 
 // Every connection busy with a request: a newcomer is answered 503 busy (its request not even
