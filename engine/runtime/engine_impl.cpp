@@ -52,8 +52,12 @@ EngineImpl::EngineImpl(EngineOptions options)
       io_, *clock_, *store_, store_mu_, options_.timer_window, [this] { fire_due_timers(); },
       [this] { return commit_->holding(); });
   commit_.emplace(
-      io_, *store_, store_mu_, options_.max_batch_events, health_,
-      [this] { timers_->arm_wake(); }, [this] { fire_due_timers(); }, options_.on_commit);
+      io_, *store_, store_mu_, options_.max_batch_events, health_, [this] { timers_->arm_wake(); },
+      [this] { fire_due_timers(); },
+      [this](const WriteBatch& writes, std::chrono::nanoseconds took) {
+        held_.recount(writes.instances);
+        if (options_.on_commit) options_.on_commit(writes, took);
+      });
   if (is_node()) {
     // A node's requests about other nodes' instances wait for their owner this long at most.
     forwarder_ = std::make_unique<Forwarder>(options_.db_path, Duration(30'000));

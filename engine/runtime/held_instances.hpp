@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "engine/runtime/instance.hpp"
 
@@ -24,9 +25,8 @@ class HeldInstances {
   }
   bool contains(const std::string& id) const { return map_.contains(id); }
 
-  // Holds `inst` under its id, in place of any instance held under it. `bytes` is what it is
-  // counted for: its context's text as it came into memory (a start's input, or the stored
-  // context of an instance loaded); that it grows as steps keep their results is not counted.
+  // Holds `inst` under its id, in place of any instance held under it, counted for `bytes`
+  // (a start's input text) until recount() sees its context written.
   Instance& hold(std::unique_ptr<Instance> inst, std::size_t bytes) {
     inst->held_bytes = bytes;
     auto& slot = map_[inst->row.id];
@@ -40,6 +40,21 @@ class HeldInstances {
   Instance& hold_loaded(std::unique_ptr<Instance> inst) {
     auto bytes = inst->row.context.text().size();
     return hold(std::move(inst), bytes);
+  }
+
+  // After a commit of `written`: each instance held whose context it wrote, and which still
+  // holds that very value, is counted for that text from now on (encoded for the commit, so
+  // asking for it costs nothing). One whose context changed since is counted at its next.
+  void recount(const std::vector<InstanceRow>& written) {
+    for (const auto& row : written) {
+      if (row.context_unchanged) continue;
+      Instance* inst = find(row.id);
+      if (inst == nullptr || !inst->row.context.shares(row.context)) continue;
+      const auto bytes = row.context.text().size();
+      bytes_ -= inst->held_bytes;
+      bytes_ += bytes;
+      inst->held_bytes = bytes;
+    }
   }
 
   void drop(const std::string& id) {

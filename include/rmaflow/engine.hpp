@@ -58,9 +58,9 @@ struct EngineOptions {
   // nothing runs (so that no start is refused for ever); 0: no bound. In memory an instance
   // holds several times its context's text (about 9 times for a return's lines), so that a
   // flood of starts with big inputs, which max_running alone lets hold 100,000 inputs of a
-  // megabyte, is bounded by what they hold. An instance is counted for its context as it came
-  // into memory (its input, or its stored context when loaded), not for the results its steps
-  // add; children started by call steps are counted, never refused.
+  // megabyte, is bounded by what they hold. An instance is counted for its context's text as
+  // last committed (its steps' results included), a start for its input until then; children
+  // started by call steps are counted, never refused.
   std::uint64_t max_running_bytes = 0;
   // Stops the set/switch steps of one instance from looping forever without a task or wait.
   int max_steps_per_turn = 1000;

@@ -653,13 +653,16 @@ TEST_CASE("Runtime.Start.PastMaxRunningBytesIsBusy") {
   };
   const auto r1 = padded("R1", 6'000);
   auto first = h.start(r1).instance_id;
-  CHECK(h.engine->stats().held_bytes == r1.dump().size());
+  // Its context as committed: the input and .instance.
+  const auto first_bytes = h.row(first).context.text().size();
+  CHECK(first_bytes > r1.dump().size());
+  CHECK(h.engine->stats().held_bytes == first_bytes);
   try {
     h.start(padded("R2", 6'000));
     FAIL("the second start should have been refused");
   } catch (const Error& error) {
     CHECK(error.code() == Errc::busy);
-    const auto sum = r1.dump().size() + padded("R2", 6'000).dump().size();
+    const auto sum = first_bytes + padded("R2", 6'000).dump().size();
     CHECK(std::string(error.what()) ==
           fmt::format("the instances the engine runs at once hold as much context as they may "
                       "(10000 bytes; {} with this input of {}); start flow again shortly",
@@ -687,4 +690,34 @@ TEST_CASE("Runtime.Start.PastMaxRunningBytesIsBusy") {
   CHECK(h.engine->stats().held_bytes > padded("R4", 20'000).dump().size());
   CHECK(refused_busy(padded("R5", 10)));
   CHECK(h.engine->store().list_instances({}).size() == 3);
+}
+
+// A running instance is counted for its context as last committed, with the results its steps
+// kept: a start that its input alone would let in is refused once an answer has grown the
+// context of one already running.
+TEST_CASE("Runtime.Start.MaxRunningBytesCountsTheResultsKept") {
+  Harness h(kFlow);
+  h.max_running_bytes = 20'000;
+  h.open();
+  h.ext->script("authorize", {ok({{"fast", false}, {"note", std::string(12'000, 'y')}})});
+  auto id = h.start(rma("R1")).instance_id;
+  h.idle();
+  REQUIRE(h.ext->held() == 1);  // the refund's call, with .authorization in the context
+  CHECK(h.row(id).status == InstanceStatus::running);
+  const auto held = h.engine->stats().held_bytes;
+  CHECK(held > 12'000);
+  CHECK(held == h.row(id).context.text().size());
+  json big = rma("R2");
+  big["notes"] = std::string(9'000, 'x');
+  try {
+    h.start(big);
+    FAIL("the start should have been refused");
+  } catch (const Error& error) {
+    CHECK(error.code() == Errc::busy);
+  }
+  h.ext->answer(ok({{"memo_id", "CM-1"}}));
+  h.idle();
+  CHECK(h.row(id).status == InstanceStatus::completed);
+  CHECK(h.engine->stats().held_bytes == 0);
+  CHECK(h.start(big).created);
 }
