@@ -34,7 +34,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 22> kTitles{
     {"header-too-large", "The request header is too large"},
     {"request-timeout", "The request did not arrive in time"},
     {"unavailable", "The service is unavailable"},
-    {"busy", "The engine runs as many instances as it may"},
+    {"busy", "The server takes no new work for now; send it again later"},
     {"internal", "The server failed"},
 }};
 
