@@ -30,9 +30,8 @@ class HeldInstances {
   Instance& hold(std::unique_ptr<Instance> inst, std::size_t bytes) {
     inst->held_bytes = bytes;
     auto& slot = map_[inst->row.id];
-    if (slot) bytes_ -= slot->held_bytes;
+    move_bytes(slot ? slot->held_bytes : 0, bytes);
     slot = std::move(inst);
-    bytes_ += bytes;
     count_ = map_.size();
     return *slot;
   }
@@ -51,8 +50,7 @@ class HeldInstances {
       Instance* inst = find(row.id);
       if (inst == nullptr || !inst->row.context.shares(row.context)) continue;
       const auto bytes = row.context.text().size();
-      bytes_ -= inst->held_bytes;
-      bytes_ += bytes;
+      move_bytes(inst->held_bytes, bytes);
       inst->held_bytes = bytes;
     }
   }
@@ -82,8 +80,14 @@ class HeldInstances {
  private:
   using Map = std::unordered_map<std::string, std::unique_ptr<Instance>>;
 
+  // One instance's count moved from `before` to `after` bytes, in one step, so that a reader
+  // never sees the total without it (unsigned arithmetic wraps: a fall adds its complement).
+  void move_bytes(std::uint64_t before, std::uint64_t after) {
+    bytes_.fetch_add(after - before, std::memory_order_relaxed);
+  }
+
   Map::iterator drop(Map::iterator it) {
-    bytes_ -= it->second->held_bytes;
+    move_bytes(it->second->held_bytes, 0);
     auto next = map_.erase(it);
     count_ = map_.size();
     return next;
