@@ -16,6 +16,7 @@ namespace rmaflow::api {
 
 namespace {
 
+// An instance's view lists at most this many of its pending commands, the newest.
 constexpr std::size_t kPendingCommandsRead = 1000;
 
 // The statuses of a `status=a,b` parameter.
@@ -198,12 +199,8 @@ namespace {
 // transaction, so that they agree with each other).
 nlohmann::json instance_view(ApiContext& context, Store& store, const InstanceRow& row) {
   auto out = instance_detail(store, row, &context.definitions);
-  // The engine applies queued commands within a moment, so the pending ones are few.
-  std::vector<CommandRow> pending;
-  for (auto& command : store.pending_commands(kPendingCommandsRead)) {
-    if (command.instance_id == row.id) pending.push_back(std::move(command));
-  }
-  out["pending_commands"] = commands_json(pending);
+  // The engine applies queued commands within a moment, so an instance's pending ones are few.
+  out["pending_commands"] = commands_json(store.list_commands(row.id, true, kPendingCommandsRead));
   InstanceFilter filter;
   filter.parent_id = row.id;
   filter.limit = kMaxChildrenShown;

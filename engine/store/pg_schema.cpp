@@ -22,7 +22,7 @@ constexpr std::int64_t kMigrationLockKey = 0x726d61666c6f7701;
 // that look inside. Every text key and every text a query orders by is COLLATE "C", so that
 // ids, names and steps sort byte by byte, as SQLite sorts them, whatever the database's locale.
 // clang-format off
-constexpr std::array<Migration, 3> kPgMigrations{{
+constexpr std::array<Migration, 4> kPgMigrations{{
   {1, "the schema of SQLite's version 9", R"sql(
     CREATE TABLE schema_version (
       version    integer PRIMARY KEY,
@@ -193,6 +193,10 @@ constexpr std::array<Migration, 3> kPgMigrations{{
   {3, "jobs.dealt: the instances a job has dealt with", R"sql(
     ALTER TABLE jobs ADD COLUMN dealt bigint NOT NULL DEFAULT 0;
     UPDATE jobs SET dealt = applied + refused;
+  )sql"},
+  // SQLite's migration 14: an instance's commands found by instance.
+  {4, "commands_instance: an instance's commands", R"sql(
+    CREATE INDEX commands_instance ON commands (instance_id, id);
   )sql"},
 }};
 // clang-format on

@@ -401,12 +401,16 @@ std::optional<CommandRow> PgStore::get_command(std::int64_t id) {
 std::vector<CommandRow> PgStore::list_commands(const std::string& instance_id, bool pending_only,
                                                std::size_t limit) {
   return pg_guard(connection_, "read commands from", [&] {
-    // The newest `limit`, returned oldest first.
-    std::string where = std::string("WHERE ($1::text = '' OR instance_id = $1)") +
-                        (pending_only ? " AND outcome = ''" : "") + " ORDER BY id DESC LIMIT $2";
+    // The newest `limit`, returned oldest first; an instance's through commands_instance.
     PgParams params;
-    params.add(instance_id);
+    std::string where = "WHERE true";
+    if (!instance_id.empty()) {
+      params.add(instance_id);
+      where = "WHERE instance_id = $1";
+    }
+    if (pending_only) where += " AND outcome = ''";
     pg_add_limit(params, limit);
+    where += fmt::format(" ORDER BY id DESC LIMIT ${}", instance_id.empty() ? 1 : 2);
     auto r = connection_.exec(
         fmt::format("SELECT * FROM ({}) AS newest ORDER BY id",
                     pg_select_from(kCommandColumns, "commands", where.c_str(), "id")),

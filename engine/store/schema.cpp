@@ -19,7 +19,7 @@ namespace {
 // are the integers of the enums in rmaflow/status.hpp. Text columns hold '' rather than NULL
 // for "none", except the optional times, which are NULL.
 // clang-format off
-constexpr std::array<Migration, 13> kMigrations{{
+constexpr std::array<Migration, 14> kMigrations{{
   {1, "definitions, instances, events, timers", R"sql(
     CREATE TABLE schema_version (
       version    INTEGER PRIMARY KEY,
@@ -281,6 +281,11 @@ constexpr std::array<Migration, 13> kMigrations{{
     INSERT INTO instance_contexts (instance_id, context)
       SELECT id, context FROM instances ORDER BY rowid;
     ALTER TABLE instances DROP COLUMN context;
+  )sql"},
+  // An instance's view lists its pending commands, and `rmaflow commands --instance` all of
+  // them: found by instance rather than by reading the whole queue.
+  {14, "commands_instance: an instance's commands", R"sql(
+    CREATE INDEX commands_instance ON commands (instance_id, id);
   )sql"},
 }};
 // clang-format on

@@ -408,8 +408,10 @@ std::optional<CommandRow> SqliteStore::get_command(std::int64_t id) {
 std::vector<CommandRow> SqliteStore::list_commands(const std::string& instance_id,
                                                    bool pending_only, std::size_t limit) {
   return guard(path_, "read commands from", [&] {
-    // The newest `limit`, returned oldest first.
-    std::string where = std::string("WHERE (?1 = '' OR instance_id = ?1)") +
+    // The newest `limit`, returned oldest first. An instance's are found through the index
+    // commands_instance (`?1` left out of the text when there is no instance, not tested in it,
+    // so that SQLite can use it); `?2` is the limit either way.
+    std::string where = std::string(instance_id.empty() ? "WHERE 1" : "WHERE instance_id = ?1") +
                         (pending_only ? " AND outcome = ''" : "") + " ORDER BY id DESC LIMIT ?2";
     auto use =
         statements_.get(fmt::format("SELECT * FROM ({}) ORDER BY id",

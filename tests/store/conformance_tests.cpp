@@ -637,6 +637,15 @@ TEST_CASE_TEMPLATE("Store.Conformance.Commands", B, RMAFLOW_BACKENDS) {
   CHECK(ids(s->list_commands("i-1", false, 10)) == Numbers{a, c});
   CHECK(ids(s->list_commands("i-1", true, 10)) == Numbers{c});
   CHECK(s->list_commands("i-9", false, 10).empty());
+
+  // An instance's pending commands, however many of other instances' wait before them (an
+  // instance's view lists them).
+  for (int i = 0; i < 300; ++i) s->add_command(command_row("i-2", 1'000 + i));
+  auto d = s->add_command(command_row("i-1", 2'000));
+  CHECK(ids(s->list_commands("i-1", true, 10)) == Numbers{c, d});
+  CHECK(ids(s->list_commands("i-1", true, 1)) == Numbers{d});
+  CHECK(ids(s->list_commands("i-1", false, 10)) == Numbers{a, c, d});
+  CHECK(s->list_commands("i-2", true, 1000).size() == 300);
 }
 
 TEST_CASE_TEMPLATE("Store.Conformance.Jobs", B, RMAFLOW_BACKENDS) {

@@ -494,6 +494,11 @@ TEST_CASE("Store.Schema.IndexesServePendingLookups") {
   const auto command_plan = plan("SELECT * FROM commands WHERE outcome = '' ORDER BY id LIMIT ?");
   CHECK_MESSAGE(contains(command_plan, "commands_pending"), command_plan);
   CHECK_MESSAGE(!contains(command_plan, "TEMP B-TREE"), command_plan);
+  // list_commands() for an instance, as an instance's view asks for its pending ones.
+  const auto instance_plan = plan(
+      "SELECT * FROM commands WHERE instance_id = ?1 AND outcome = '' ORDER BY id DESC LIMIT ?2");
+  CHECK_MESSAGE(contains(instance_plan, "commands_instance"), instance_plan);
+  CHECK_MESSAGE(!contains(instance_plan, "TEMP B-TREE"), instance_plan);
 }
 
 // Schema 4 moved where an instance stands from the row's columns into its cursors: every kind
