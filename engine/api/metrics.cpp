@@ -43,10 +43,10 @@ std::string Metrics::exposition(const EngineStats& engine, bool engine_running,
                "Instances the engine may run at once (serve --max-running); 0: no bound.");
   out += fmt::format("rmaflow_engine_max_running {}\n", engine.max_running);
   write_family(out, "rmaflow_engine_held_bytes", "gauge",
-               "Bytes of context (JSON text) the instances held in memory hold.");
+               "Bytes of text the instances held in memory are stored as (contexts, cursors).");
   out += fmt::format("rmaflow_engine_held_bytes {}\n", engine.held_bytes);
   write_family(out, "rmaflow_engine_max_running_bytes", "gauge",
-               "Bytes of context the instances running at once may hold (serve "
+               "Bytes of text the instances running at once may be stored as (serve "
                "--max-running-bytes); 0: no bound.");
   out += fmt::format("rmaflow_engine_max_running_bytes {}\n", engine.max_running_bytes);
   write_family(out, "rmaflow_engine_starts_refused_total", "counter",

@@ -253,9 +253,10 @@ void register_serve(CLI::App& app, int& exit_code) {
                   "past it is answered 503 with Retry-After (default 100000)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
   cmd->add_option("--max-running-bytes", opt->max_running_bytes,
-                  "Bytes of context (JSON text: the starts' inputs and their steps' results) the "
-                  "instances running at once may hold, e.g. 2GiB, about a ninth of the memory "
-                  "they take; a start past it is answered 503 with Retry-After (default 512MiB)")
+                  "Bytes of text the instances running at once may be stored as (their contexts, "
+                  "with the steps' results, and their cursors), e.g. 2GiB, a tenth to a "
+                  "fourteenth of the memory they take; a start past it is answered 503 with "
+                  "Retry-After (default 512MiB)")
       ->transform(CLI::AsSizeValue(true))
       ->check(CLI::Range(std::uint64_t{1} << 20, std::uint64_t{1} << 40));
   cmd->add_option("--header-timeout", opt->header_timeout,

@@ -54,9 +54,9 @@ EngineImpl::EngineImpl(EngineOptions options)
   commit_.emplace(
       io_, *store_, store_mu_, options_.max_batch_events, health_, [this] { timers_->arm_wake(); },
       [this] { fire_due_timers(); },
-      [this](const WriteBatch& writes, std::chrono::nanoseconds took) {
-        held_.recount(writes.instances);
-        if (options_.on_commit) options_.on_commit(writes, took);
+      [this](const WriteBatch& writes, const CommitDone& done) {
+        held_.recount(writes.instances, done.receipt.state_bytes);
+        if (options_.on_commit) options_.on_commit(writes, done.took);
       });
   if (is_node()) {
     // A node's requests about other nodes' instances wait for their owner this long at most.

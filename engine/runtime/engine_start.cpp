@@ -123,9 +123,8 @@ void EngineImpl::check_room(const std::string& workflow, std::size_t input_bytes
       held_.bytes() + input_bytes > options_.max_running_bytes) {
     ++starts_refused_;
     throw Error(Errc::busy,
-                fmt::format("the instances the engine runs at once hold as much context as "
-                            "they may ({} bytes; {} with this input of {}); start {} again "
-                            "shortly",
+                fmt::format("the instances the engine runs at once hold as many bytes as they "
+                            "may ({} bytes; {} with this input of {}); start {} again shortly",
                             options_.max_running_bytes, held_.bytes() + input_bytes, input_bytes,
                             workflow));
   }

@@ -123,9 +123,9 @@ void GroupCommit::write_handed_over() {
     lock.unlock();
     fault_point("commit.writing");
     std::exception_ptr error;
-    std::chrono::nanoseconds took{};
+    CommitDone result;
     try {
-      took = timed_commit(batch.writes);  // the store is locked since the hand-over
+      result = timed_commit(batch.writes);  // the store is locked since the hand-over
     } catch (...) {
       error = std::current_exception();
     }
@@ -134,7 +134,7 @@ void GroupCommit::write_handed_over() {
     lock.lock();
     batch.done = true;
     batch.error = error;
-    batch.took = took;
+    batch.result = std::move(result);
     boost::asio::post(io_, [this, ticket = batch.ticket] { completed(ticket); });
     changed_.notify_all();
     free_spent(lock);
@@ -185,7 +185,7 @@ void GroupCommit::complete_written(std::optional<std::vector<InstanceRow>> pass_
   if (pass_on && batch_.has_writes() && !kept_.pending()) {
     hand_over(batch_.take_writes(std::move(*pass_on)));
   }
-  committed(written.writes, written.took);
+  committed(written.writes, written.result);
   {
     // Freed by the writer: destroying a batch's rows costs the engine thread a twelfth of
     // its time in a burst.
@@ -203,16 +203,16 @@ void GroupCommit::complete_written(std::optional<std::vector<InstanceRow>> pass_
 
 bool GroupCommit::commit(WriteBatch& writes, std::vector<std::function<void()>>& effects) {
   fault_point("commit.before");
-  std::chrono::nanoseconds took{};
+  CommitDone done;
   try {
-    took = write(writes);
+    done = write(writes);
   } catch (...) {
     // Kept, the rows are written again as they are now: they hold their own copies.
     batch_.give_back(writes, /*keep_writes=*/serving_);
     failed(std::current_exception(), writes, effects);
     return false;
   }
-  committed(writes, took);
+  committed(writes, done);
   return true;
 }
 
@@ -233,9 +233,9 @@ void GroupCommit::failed(std::exception_ptr error, WriteBatch& writes,
 
 bool GroupCommit::retry_kept() {
   auto& kept = kept_.batch();
-  std::chrono::nanoseconds took{};
+  CommitDone done;
   try {
-    took = write(kept.writes);
+    done = write(kept.writes);
   } catch (const LeaseLost&) {
     throw;
   } catch (const Error& e) {
@@ -244,34 +244,35 @@ bool GroupCommit::retry_kept() {
     return false;
   }
   health_.commit_ok();
-  committed(kept.writes, took);
+  committed(kept.writes, done);
   auto effects = kept_.committed();
   for (auto& effect : effects) effect();
   return true;
 }
 
-std::chrono::nanoseconds GroupCommit::write(const WriteBatch& writes) {
+CommitDone GroupCommit::write(const WriteBatch& writes) {
   std::lock_guard lock(store_mu_);
   return timed_commit(writes);
 }
 
-std::chrono::nanoseconds GroupCommit::timed_commit(const WriteBatch& writes) {
+CommitDone GroupCommit::timed_commit(const WriteBatch& writes) {
   auto began = std::chrono::steady_clock::now();
-  store_.commit(writes);
-  return std::chrono::steady_clock::now() - began;
+  CommitDone done{store_.commit(writes), {}};
+  done.took = std::chrono::steady_clock::now() - began;
+  return done;
 }
 
-void GroupCommit::committed(const WriteBatch& writes, std::chrono::nanoseconds took) {
+void GroupCommit::committed(const WriteBatch& writes, const CommitDone& done) {
   ++commits_;
   events_ += writes.events.size();
   fault_point("commit.after");
-  observe(writes, took);
+  observe(writes, done);
 }
 
-void GroupCommit::observe(const WriteBatch& writes, std::chrono::nanoseconds took) {
+void GroupCommit::observe(const WriteBatch& writes, const CommitDone& done) {
   if (!observer_) return;
   try {
-    observer_(writes, took);
+    observer_(writes, done);
   } catch (...) {
     // What watches the engine must never stop it: the commit stands, the observation is lost.
   }

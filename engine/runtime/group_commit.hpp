@@ -43,6 +43,12 @@
 
 namespace rmaflow {
 
+// A batch's commit, as its observer is told of it.
+struct CommitDone {
+  CommitReceipt receipt;            // what the store told of it
+  std::chrono::nanoseconds took{};  // how long the store took
+};
+
 // A batch with the writer thread. `ticket`, `writes` and `effects` are set by the engine
 // thread before the hand-over; the writer sets the rest under mu_.
 struct BatchWithWriter {
@@ -52,13 +58,13 @@ struct BatchWithWriter {
   bool taken = false;  // the writer has it
   bool done = false;
   std::exception_ptr error;
-  std::chrono::nanoseconds took{};
+  CommitDone result;  // when done without an error
 };
 
 class GroupCommit {
  public:
-  // What a commit made durable and how long it took (EngineOptions::on_commit).
-  using CommitObserver = std::function<void(const WriteBatch&, std::chrono::nanoseconds)>;
+  // What a commit made durable, what the store told of it and how long it took.
+  using CommitObserver = std::function<void(const WriteBatch&, const CommitDone&)>;
 
   // `after_flush` runs on the engine thread after each flush's effects; `resumed` once a kept
   // batch has committed (what waited on it may go on); `observer` (may be empty) after each
@@ -126,12 +132,12 @@ class GroupCommit {
   void failed(std::exception_ptr error, WriteBatch& writes,
               std::vector<std::function<void()>>& effects);
   bool retry_kept();
-  // Commits `writes` under the store lock; returns how long it took. Throws Error(storage).
-  std::chrono::nanoseconds write(const WriteBatch& writes);
-  // Commits `writes`, the store already locked; returns how long the commit took.
-  std::chrono::nanoseconds timed_commit(const WriteBatch& writes);
-  void committed(const WriteBatch& writes, std::chrono::nanoseconds took);
-  void observe(const WriteBatch& writes, std::chrono::nanoseconds took);
+  // Commits `writes` under the store lock. Throws Error(storage).
+  CommitDone write(const WriteBatch& writes);
+  // Commits `writes`, the store already locked, timed.
+  CommitDone timed_commit(const WriteBatch& writes);
+  void committed(const WriteBatch& writes, const CommitDone& done);
+  void observe(const WriteBatch& writes, const CommitDone& done);
   void arm_retry(std::chrono::milliseconds delay);
   void run(std::vector<std::function<void()>>& effects);
 

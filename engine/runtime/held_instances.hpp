@@ -1,6 +1,7 @@
 // The instances the engine holds in memory (running or compensating; waiting, suspended and
-// finished ones are rows only), by id, with how many there are and the bytes of context they
-// hold: what EngineOptions::max_running and max_running_bytes bound.
+// finished ones are rows only), by id, with how many there are and the bytes of text they are
+// stored as (their contexts, and their cursors, visits and sagas): what
+// EngineOptions::max_running and max_running_bytes bound.
 //
 // Used on the engine's thread only, except size() and bytes(), which any thread may read (the
 // engine's stats, the metrics).
@@ -25,33 +26,42 @@ class HeldInstances {
   }
   bool contains(const std::string& id) const { return map_.contains(id); }
 
-  // Holds `inst` under its id, in place of any instance held under it, counted for `bytes`
-  // (a start's input text) until recount() sees its context written.
-  Instance& hold(std::unique_ptr<Instance> inst, std::size_t bytes) {
-    inst->held_bytes = bytes;
+  // Holds `inst` under its id, in place of any instance held under it, counted for
+  // `context_bytes` (a start's input text) until recount() sees it written.
+  Instance& hold(std::unique_ptr<Instance> inst, std::size_t context_bytes,
+                 std::size_t state_bytes = 0) {
+    inst->held_context_bytes = context_bytes;
+    inst->held_state_bytes = state_bytes;
     auto& slot = map_[inst->row.id];
-    move_bytes(slot ? slot->held_bytes : 0, bytes);
+    move_bytes(slot ? held_bytes(*slot) : 0, context_bytes + state_bytes);
     slot = std::move(inst);
     count_ = map_.size();
     return *slot;
   }
-  // An instance loaded from its row: counted for the text its context was read from.
+  // An instance loaded from its row: counted for the text its row was read from.
   Instance& hold_loaded(std::unique_ptr<Instance> inst) {
-    auto bytes = inst->row.context.text().size();
-    return hold(std::move(inst), bytes);
+    const auto context = inst->row.context.text().size();
+    const auto state = inst->row.state_bytes;
+    return hold(std::move(inst), context, state);
   }
 
-  // After a commit of `written`: each instance held whose context it wrote, and which still
-  // holds that very value, is counted for that text from now on (encoded for the commit, so
-  // asking for it costs nothing). One whose context changed since is counted at its next.
-  void recount(const std::vector<InstanceRow>& written) {
-    for (const auto& row : written) {
-      if (row.context_unchanged) continue;
+  // After a commit of `written`, whose rows the store stored with `state_bytes` of state
+  // each (CommitReceipt): each instance held is counted for the state written, and, when the
+  // commit wrote its context and it still holds that very value, for that text (encoded for
+  // the commit, so asking for it costs nothing; one whose context changed since is counted
+  // at its next commit).
+  void recount(const std::vector<InstanceRow>& written,
+               const std::vector<std::size_t>& state_bytes) {
+    for (std::size_t i = 0; i < written.size(); ++i) {
+      const auto& row = written[i];
       Instance* inst = find(row.id);
-      if (inst == nullptr || !inst->row.context.shares(row.context)) continue;
-      const auto bytes = row.context.text().size();
-      move_bytes(inst->held_bytes, bytes);
-      inst->held_bytes = bytes;
+      if (inst == nullptr) continue;
+      const auto before = held_bytes(*inst);
+      if (i < state_bytes.size()) inst->held_state_bytes = state_bytes[i];
+      if (!row.context_unchanged && inst->row.context.shares(row.context)) {
+        inst->held_context_bytes = row.context.text().size();
+      }
+      move_bytes(before, held_bytes(*inst));
     }
   }
 
@@ -86,8 +96,12 @@ class HeldInstances {
     bytes_.fetch_add(after - before, std::memory_order_relaxed);
   }
 
+  static std::uint64_t held_bytes(const Instance& inst) {
+    return inst.held_context_bytes + inst.held_state_bytes;
+  }
+
   Map::iterator drop(Map::iterator it) {
-    move_bytes(it->second->held_bytes, 0);
+    move_bytes(held_bytes(*it->second), 0);
     auto next = map_.erase(it);
     count_ = map_.size();
     return next;

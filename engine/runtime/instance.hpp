@@ -148,7 +148,10 @@ struct Instance {
   // Bumped on every transition; an instance is dropped from memory after a commit only if
   // nothing happened to it since the drop was asked for.
   std::uint64_t epoch = 0;
-  std::size_t held_bytes = 0;  // what HeldInstances counts it for: its context's text
+  // What HeldInstances counts it for: its context's text and its state's (cursors, visits and
+  // saga, as last stored).
+  std::size_t held_context_bytes = 0;
+  std::size_t held_state_bytes = 0;
   bool dirty = false;  // has changes in the batch being built
   // The revision of the context the last batch handed to a commit carried (0: none yet).
   // Batches commit in the order they are handed over (a failed one is kept and tried again

@@ -106,9 +106,12 @@ BatchWriter::BatchWriter(SQLite::Database& db, std::string path)
                       " WHERE id = ?1"),
       insert_command_(db, insert_sql("commands", kCommandColumns, kCommandColumnCount)) {}
 
-void BatchWriter::apply(const WriteBatch& batch) {
+CommitReceipt BatchWriter::apply(const WriteBatch& batch) {
+  CommitReceipt receipt;
+  receipt.state_bytes.reserve(batch.instances.size());
   for (const auto& row : batch.instances) {
     auto encoded = encode_instance(row);
+    receipt.state_bytes.push_back(encoded.bytes());
     run(upsert_instance_, row,
         [&](SQLite::Statement& s, const InstanceRow& r) { bind_instance(s, r, encoded); });
     if (row.context_unchanged) continue;
@@ -187,6 +190,7 @@ void BatchWriter::apply(const WriteBatch& batch) {
                                              path_, row.id));
     }
   }
+  return receipt;
 }
 
 }  // namespace rmaflow::store

@@ -24,8 +24,9 @@ class BatchWriter {
   // engine and the database disagree, and the batch must not half-apply.
   // Order: instances, events, timer clears, timer sets, signals added, signals consumed,
   // attribute updates, commands done. So a batch that both clears and sets the same timer ends with
-  // it set, and a batch may consume a signal it adds.
-  void apply(const WriteBatch& batch);
+  // it set, and a batch may consume a signal it adds. Returns the receipt for the caller of
+  // Store::commit.
+  CommitReceipt apply(const WriteBatch& batch);
 
  private:
   std::string path_;

@@ -61,8 +61,8 @@ const PgStatement kFinishCommand{
 
 }  // namespace
 
-void pg_apply_batch(PgConnection& c, const WriteBatch& batch,
-                    const std::function<void(PgPipeline&)>& first) {
+CommitReceipt pg_apply_batch(PgConnection& c, const WriteBatch& batch,
+                             const std::function<void(PgPipeline&)>& first) {
   // Refused before anything is sent: the batch fails whole either way.
   for (const auto& row : batch.commands_done) {
     if (row.outcome.empty()) {
@@ -73,7 +73,13 @@ void pg_apply_batch(PgConnection& c, const WriteBatch& batch,
   }
   PgPipeline p(c);
   if (first) first(p);
-  for (const auto& row : batch.instances) p.send(kUpsertInstance, pg_instance_params(row));
+  CommitReceipt receipt;
+  receipt.state_bytes.reserve(batch.instances.size());
+  for (const auto& row : batch.instances) {
+    auto encoded = encode_instance(row);
+    receipt.state_bytes.push_back(encoded.bytes());
+    p.send(kUpsertInstance, pg_instance_params(row, std::move(encoded)));
+  }
   for (const auto& row : batch.events) p.send(kInsertEvent, pg_event_params(row));
   for (const auto& timer : batch.timers_cleared) {
     p.send(kDeleteTimer, PgParams().add(timer.instance_id).add(timer.branch).add(timer.name));
@@ -116,6 +122,7 @@ void pg_apply_batch(PgConnection& c, const WriteBatch& batch,
            });
   }
   p.finish();
+  return receipt;
 }
 
 }  // namespace rmaflow::store

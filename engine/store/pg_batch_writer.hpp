@@ -16,7 +16,8 @@ class PgPipeline;
 // batch consumes a signal that is not pending or finishes a command that is not pending or
 // without an outcome. Either leaves the batch partly applied, which the caller rolls back.
 // `first` (when given) queues statements ahead of the batch's, in the same transaction.
-void pg_apply_batch(PgConnection& connection, const WriteBatch& batch,
-                    const std::function<void(PgPipeline&)>& first = {});
+// Returns the receipt for the caller of Store::commit.
+CommitReceipt pg_apply_batch(PgConnection& connection, const WriteBatch& batch,
+                             const std::function<void(PgPipeline&)>& first = {});
 
 }  // namespace rmaflow::store

@@ -11,13 +11,13 @@ PgParams pg_definition_params(const DefinitionRow& row) {
   return p;
 }
 
-PgParams pg_instance_params(const InstanceRow& row) {
+PgParams pg_instance_params(const InstanceRow& row, EncodedInstance encoded) {
   PgParams p;
   p.add(row.id).add(row.workflow).add(row.version).add(static_cast<int>(row.status));
-  p.add(row.step).add(encode_visits(row.visits)).add(row.context.text());
+  p.add(row.step).add(std::move(encoded.visits)).add(row.context.text());
   p.add(row.business_key).add(row.correlation_id).add(row.input_hash).add(row.last_seq);
   p.add(row.created_at).add(row.updated_at).add(row.ended_at).add(row.deadline);
-  p.add(encode_saga(row.saga)).add(encode_cursors(row.cursors));
+  p.add(std::move(encoded.saga)).add(std::move(encoded.cursors));
   p.add(row.parent ? row.parent->instance_id : "");
   p.add(row.parent ? row.parent->step : "").add(row.parent ? row.parent->branch : "");
   p.add(row.paused_at);

@@ -25,7 +25,8 @@ struct PgColumns {
 };
 
 PgParams pg_definition_params(const DefinitionRow& row);
-PgParams pg_instance_params(const InstanceRow& row);
+// `encoded` is encode_instance(row).
+PgParams pg_instance_params(const InstanceRow& row, EncodedInstance encoded);
 PgParams pg_event_params(const EventRow& row);
 PgParams pg_timer_params(const TimerRow& row);
 PgParams pg_signal_params(const SignalRow& row);    // seq is left to the database

@@ -154,9 +154,9 @@ std::vector<DefinitionRow> PgStore::list_definitions() {
   });
 }
 
-void PgStore::commit(const WriteBatch& batch) {
+CommitReceipt PgStore::commit(const WriteBatch& batch) {
   require_writable("commit to");
-  if (batch.empty()) return;
+  if (batch.empty()) return {};
   if (fenced_) {
     throw LeaseLost(
         fmt::format("node {} gave its leases on {} up or lost them: it commits "
@@ -164,14 +164,13 @@ void PgStore::commit(const WriteBatch& batch) {
                     options_.node, connection_.display()));
   }
   try {
-    pg_guard(connection_, "commit to", [&] {
+    return pg_guard(connection_, "commit to", [&] {
       PgTransaction tx(connection_);
-      if (is_node()) {
-        pg_apply_batch(connection_, batch, [this](PgPipeline& p) { send_fence(p); });
-      } else {
-        pg_apply_batch(connection_, batch);
-      }
+      auto receipt =
+          is_node() ? pg_apply_batch(connection_, batch, [this](PgPipeline& p) { send_fence(p); })
+                    : pg_apply_batch(connection_, batch);
       tx.commit();
+      return receipt;
     });
   } catch (const LeaseLost&) {
     fenced_ = true;

@@ -29,7 +29,7 @@ class PgStore final : public Store {
   std::optional<DefinitionRow> latest_definition(const std::string& name) override;
   std::vector<DefinitionRow> list_definitions() override;
 
-  void commit(const WriteBatch& batch) override;
+  CommitReceipt commit(const WriteBatch& batch) override;
 
   std::optional<InstanceRow> get_instance(const std::string& id) override;
   std::optional<InstanceRow> find_by_business_key(const std::string& workflow,

@@ -92,11 +92,6 @@ void bind_definition(SQLite::Statement& s, const DefinitionRow& row) {
   bind_time(s, 7, row.deployed_at);
 }
 
-EncodedInstance encode_instance(const InstanceRow& row) {
-  return EncodedInstance{encode_visits(row.visits), encode_saga(row.saga),
-                         encode_cursors(row.cursors)};
-}
-
 void bind_instance(SQLite::Statement& s, const InstanceRow& row, const EncodedInstance& encoded) {
   static const std::string kNone;
   s.bindNoCopy(1, row.id);

@@ -11,6 +11,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "engine/store/row_columns.hpp"
+#include "engine/store/state_codec.hpp"
 #include "rmaflow/store.hpp"
 
 namespace rmaflow::store {
@@ -30,15 +31,6 @@ SignalRow read_signal(const SQLite::Statement& s);    // column 0 is seq
 CommandRow read_command(const SQLite::Statement& s);  // column 0 is id
 JobRow read_job(const SQLite::Statement& s);
 JobItemRow read_job_item(const SQLite::Statement& s);
-
-// An instance row's JSON columns, encoded for binding (the binders do not copy text). The
-// context is not among them: the row's context keeps its own text (SharedJson::text()).
-struct EncodedInstance {
-  std::string visits;
-  std::string saga;
-  std::string cursors;
-};
-EncodedInstance encode_instance(const InstanceRow& row);
 
 void bind_definition(SQLite::Statement& s, const DefinitionRow& row);
 // `encoded` is encode_instance(row); both must outlive the statement's execution. The

@@ -41,7 +41,13 @@ InstanceRow read_instance_columns(const Columns& s) {
   row.version = static_cast<int>(s.int64(2));
   row.status = static_cast<InstanceStatus>(s.int64(3));
   row.step = s.text(4);
-  row.visits = decode_visits(s.text(5), row.id);
+  // The state columns, decoded and counted (InstanceRow::state_bytes).
+  auto state = [&](int column, auto decode) {
+    const auto text = s.text(column);
+    row.state_bytes += text.size();
+    return decode(text, row.id);
+  };
+  row.visits = state(5, decode_visits);
   {
     // Kept with its text: written back unchanged, it is not encoded again.
     std::string text(s.text(6));
@@ -61,8 +67,8 @@ InstanceRow read_instance_columns(const Columns& s) {
   row.updated_at = from_millis(s.int64(12));
   row.ended_at = optional_time(s, 13);
   row.deadline = optional_time(s, 14);
-  row.saga = decode_saga(s.text(15), row.id);
-  row.cursors = decode_cursors(s.text(16), row.id);
+  row.saga = state(15, decode_saga);
+  row.cursors = state(16, decode_cursors);
   if (row.cursors.empty() || !row.cursors.front().branch.empty()) {
     throw Error(
         Errc::storage,

@@ -144,13 +144,14 @@ std::vector<DefinitionRow> SqliteStore::list_definitions() {
   });
 }
 
-void SqliteStore::commit(const WriteBatch& batch) {
+CommitReceipt SqliteStore::commit(const WriteBatch& batch) {
   require_writable("commit to");
-  if (batch.empty()) return;
-  guard(path_, "commit to", [&] {
+  if (batch.empty()) return {};
+  return guard(path_, "commit to", [&] {
     SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
-    writer_->apply(batch);
+    auto receipt = writer_->apply(batch);
     tx.commit();
+    return receipt;
   });
 }
 

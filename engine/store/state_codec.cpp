@@ -336,4 +336,9 @@ std::map<std::string, int> decode_visits(std::string_view stored, const std::str
   });
 }
 
+EncodedInstance encode_instance(const InstanceRow& row) {
+  return EncodedInstance{encode_visits(row.visits), encode_saga(row.saga),
+                         encode_cursors(row.cursors)};
+}
+
 }  // namespace rmaflow::store

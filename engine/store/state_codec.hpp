@@ -26,6 +26,17 @@ Saga decode_saga(std::string_view text, const std::string& instance_id);
 std::string encode_visits(const std::map<std::string, int>& visits);
 std::map<std::string, int> decode_visits(std::string_view text, const std::string& instance_id);
 
+// An instance row's state columns, encoded for writing (the binders do not copy text). The
+// context is not among them: the row's context keeps its own text (SharedJson::text()).
+struct EncodedInstance {
+  std::string visits;
+  std::string saga;
+  std::string cursors;
+  // What InstanceRow::state_bytes and CommitReceipt count.
+  std::size_t bytes() const { return visits.size() + saga.size() + cursors.size(); }
+};
+EncodedInstance encode_instance(const InstanceRow& row);
+
 // An incident as a JSON object (also the data of an incident_opened event).
 nlohmann::json incident_json(const Incident& incident);
 Incident incident_from_json(const nlohmann::json& j);

@@ -53,14 +53,15 @@ struct EngineOptions {
   // every instance begun (about 6 KB each). Starts passed on by another node are not counted
   // against it: that node took them.
   std::size_t max_running = 0;
-  // The same for the bytes of context the instances running at once hold, counted as JSON
-  // text: a start whose input would take the sum past it is refused with Errc::busy, unless
-  // nothing runs (so that no start is refused for ever); 0: no bound. In memory an instance
-  // holds several times its context's text (about 9 times for a return's lines), so that a
-  // flood of starts with big inputs, which max_running alone lets hold 100,000 inputs of a
-  // megabyte, is bounded by what they hold. An instance is counted for its context's text as
-  // last committed (its steps' results included), a start for its input until then; children
-  // started by call steps are counted, never refused.
+  // The same for the bytes of text the instances running at once are stored as (their
+  // contexts, and their cursors, visits and sagas): a start whose input would take the sum past
+  // it is refused with Errc::busy, unless nothing runs (so that no start is refused for ever);
+  // 0: no bound. In memory an instance holds several times that text (10 to 14 times for a
+  // return's lines, held at one call or in a branch each), so that a flood of starts with big
+  // inputs, which max_running alone lets hold 100,000 inputs of a megabyte, is bounded by what
+  // they hold. An instance is counted for its row as last committed (its steps' results and
+  // its branches included) or as loaded, a start for its input until then; children started
+  // by call steps are counted, never refused.
   std::uint64_t max_running_bytes = 0;
   // Stops the set/switch steps of one instance from looping forever without a task or wait.
   int max_steps_per_turn = 1000;
@@ -229,7 +230,7 @@ struct EngineStats {
   std::uint64_t invocations = 0;
   std::size_t active_instances = 0;  // held in memory
   std::size_t max_running = 0;       // EngineOptions::max_running (0: no bound)
-  std::uint64_t held_bytes = 0;  // the contexts of the instances held, as max_running_bytes counts
+  std::uint64_t held_bytes = 0;      // the instances held, as max_running_bytes counts them
   std::uint64_t max_running_bytes = 0;  // EngineOptions::max_running_bytes (0: no bound)
   // busy: past max_running or max_running_bytes, since the engine opened
   std::uint64_t starts_refused = 0;

@@ -130,6 +130,9 @@ struct InstanceRow {
   std::vector<Cursor> cursors;        // the main line first, then branches in creation order
   Saga saga;
   std::optional<ParentRef> parent;    // set for a child started by a call step
+  // The bytes of text its visits, saga and cursors were stored as, as a store read them (0 for
+  // a row not read from a store; a commit tells its own in CommitReceipt).
+  std::size_t state_bytes = 0;
   // Set by the engine on a row it hands to a commit when the row's context is the value an
   // earlier commit of the same instance carried: a store may leave the stored context as it is.
   // A row built or read any other way leaves it false, and its context is written.
@@ -328,6 +331,12 @@ struct WriteBatch {
   }
 };
 
+// What a commit stored, told to its caller: for each of the batch's instance rows, in order,
+// the bytes of text its state beside the context was stored as (InstanceRow::state_bytes).
+struct CommitReceipt {
+  std::vector<std::size_t> state_bytes;
+};
+
 // How many instances of one workflow have one status and started and ended in which interval
 // of a recent window: the counts an overview is drawn from.
 struct InstanceTally {
@@ -427,7 +436,7 @@ class Store {
   virtual std::vector<DefinitionRow> list_definitions() = 0;
 
   // Applies the batch in one transaction, durably per the store's synchronous setting.
-  virtual void commit(const WriteBatch& batch) = 0;
+  virtual CommitReceipt commit(const WriteBatch& batch) = 0;
   // Called by an engine about to commit batches, before its first: makes ready what keeps its
   // commits short (a SQLite store lays its write-ahead log's file out; PostgreSQL needs
   // nothing). A saving only: whatever it cannot do, the commits do without.
@@ -584,7 +593,7 @@ class StoreWrapper : public Store {
     return target_->latest_definition(n);
   }
   std::vector<DefinitionRow> list_definitions() override { return target_->list_definitions(); }
-  void commit(const WriteBatch& b) override { target_->commit(b); }
+  CommitReceipt commit(const WriteBatch& b) override { return target_->commit(b); }
   void prepare_for_commits() override { target_->prepare_for_commits(); }
   std::optional<InstanceRow> get_instance(const std::string& id) override {
     return target_->get_instance(id);

@@ -211,7 +211,7 @@ TEST_CASE("Api.Ops.StartsPastMaxRunningBytesAreAnsweredBusy") {
   CHECK(!busy.headers.get("Retry-After").empty());
   CHECK(busy.body["type"] == "urn:rmaflow:problem:busy");
   CHECK(busy.body["detail"].get<std::string>().starts_with(
-      "the instances the engine runs at once hold as much context as they may (1048576 bytes; "));
+      "the instances the engine runs at once hold as many bytes as they may (1048576 bytes; "));
   // The title says what every busy answer says, whatever the server is short of.
   CHECK(busy.body["title"] == "The server takes no new work for now; send it again later");
   REQUIRE(api.submit({{"rma_id", "R3"}}, "held").status == 201);

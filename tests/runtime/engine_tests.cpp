@@ -630,10 +630,11 @@ TEST_CASE("Runtime.Start.PastMaxRunningIsBusy") {
   CHECK(h.ext->held() == 2);
 }
 
-// The same for EngineOptions::max_running_bytes: a start whose input would take the contexts of
-// the instances running past it is refused as busy, nothing of it stored, while a smaller one
-// that fits goes in; an instance that ends gives its bytes back; one past the bound on its own
-// runs when nothing else does; an engine opened again counts the contexts it loads.
+// The same for EngineOptions::max_running_bytes: a start whose input would take the instances
+// running (their rows' text as stored: contexts, cursors, visits, sagas) past it is refused as
+// busy, nothing of it stored, while a smaller one that fits goes in; an instance that ends
+// gives its bytes back; one past the bound on its own runs when nothing else does; an engine
+// opened again counts the rows it loads.
 TEST_CASE("Runtime.Start.PastMaxRunningBytesIsBusy") {
   Harness h(kFlow);
   h.max_running_bytes = 10'000;
@@ -653,9 +654,11 @@ TEST_CASE("Runtime.Start.PastMaxRunningBytesIsBusy") {
   };
   const auto r1 = padded("R1", 6'000);
   auto first = h.start(r1).instance_id;
-  // Its context as committed: the input and .instance.
-  const auto first_bytes = h.row(first).context.text().size();
-  CHECK(first_bytes > r1.dump().size());
+  // Its row as committed: its context (the input and .instance), and its cursors, visits and
+  // saga.
+  const auto first_bytes = h.stored_bytes(first);
+  CHECK(first_bytes > h.row(first).context.text().size());
+  CHECK(h.row(first).context.text().size() > r1.dump().size());
   CHECK(h.engine->stats().held_bytes == first_bytes);
   try {
     h.start(padded("R2", 6'000));
@@ -664,7 +667,7 @@ TEST_CASE("Runtime.Start.PastMaxRunningBytesIsBusy") {
     CHECK(error.code() == Errc::busy);
     const auto sum = first_bytes + padded("R2", 6'000).dump().size();
     CHECK(std::string(error.what()) ==
-          fmt::format("the instances the engine runs at once hold as much context as they may "
+          fmt::format("the instances the engine runs at once hold as many bytes as they may "
                       "(10000 bytes; {} with this input of {}); start flow again shortly",
                       sum, padded("R2", 6'000).dump().size()));
   }
@@ -683,18 +686,19 @@ TEST_CASE("Runtime.Start.PastMaxRunningBytesIsBusy") {
   auto big = h.start(padded("R4", 20'000));
   CHECK(big.created);
   CHECK(refused_busy(padded("R5", 10)));
-  // Loaded again, it is counted for its stored context (the input and .instance).
+  // Loaded again, it is counted for its row as stored.
   h.close();
   h.open();
   CHECK(h.engine->stats().active_instances == 1);
+  CHECK(h.engine->stats().held_bytes == h.stored_bytes(big.instance_id));
   CHECK(h.engine->stats().held_bytes > padded("R4", 20'000).dump().size());
   CHECK(refused_busy(padded("R5", 10)));
   CHECK(h.engine->store().list_instances({}).size() == 3);
 }
 
-// A running instance is counted for its context as last committed, with the results its steps
-// kept: a start that its input alone would let in is refused once an answer has grown the
-// context of one already running.
+// A running instance is counted for its row as last committed, its context with the results
+// its steps kept: a start that its input alone would let in is refused once an answer has grown
+// the context of one already running.
 TEST_CASE("Runtime.Start.MaxRunningBytesCountsTheResultsKept") {
   Harness h(kFlow);
   h.max_running_bytes = 20'000;
@@ -706,7 +710,7 @@ TEST_CASE("Runtime.Start.MaxRunningBytesCountsTheResultsKept") {
   CHECK(h.row(id).status == InstanceStatus::running);
   const auto held = h.engine->stats().held_bytes;
   CHECK(held > 12'000);
-  CHECK(held == h.row(id).context.text().size());
+  CHECK(held == h.stored_bytes(id));
   json big = rma("R2");
   big["notes"] = std::string(9'000, 'x');
   try {

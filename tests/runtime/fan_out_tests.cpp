@@ -1,6 +1,7 @@
 // Fan-out on a manual clock: foreach and parallel branches, signals to one branch, a branch's
 // failure under either policy, compensation across branches, and child workflows.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -91,6 +92,40 @@ steps:
 )";
 
 }  // namespace
+
+// EngineOptions::max_running_bytes counts a running instance's branches as stored: fifty lines
+// held at their inspections take more text in their cursors than in the context, and a start
+// that the context alone would let in is refused; once the lines are done, it goes in.
+TEST_CASE("FanOut.Foreach.MaxRunningBytesCountsTheBranches") {
+  Harness h(kGrades);
+  h.max_running_bytes = 20'000;
+  h.open();
+  json lines = json::array();
+  for (int i = 0; i < 50; ++i) lines.push_back({{"id", fmt::format("L{:02}", i)}, {"price", 10}});
+  auto id = h.start({{"lines", lines}}).instance_id;
+  h.idle();
+  REQUIRE(h.ext->held() == 50);
+  const auto context = h.row(id).context.text().size();
+  const auto held = h.engine->stats().held_bytes;
+  CHECK(held == h.stored_bytes(id));
+  CHECK(held > 2 * context);
+  REQUIRE(held < 20'000);
+  // Within the bound beside the context alone, past it beside the branches.
+  json big = {{"lines", json::array()}, {"notes", std::string(19'000 - context, 'x')}};
+  try {
+    h.start(big);
+    FAIL("the start should have been refused");
+  } catch (const Error& error) {
+    CHECK(error.code() == Errc::busy);
+  }
+  for (int i = 0; i < 50; ++i) h.ext->answer(ok({{"grade", "D"}}));
+  h.idle();
+  for (int i = 0; i < 50; ++i) h.ext->answer(ok());
+  h.idle();
+  CHECK(h.row(id).status == InstanceStatus::completed);
+  CHECK(h.engine->stats().held_bytes == 0);
+  CHECK(h.start(big).created);
+}
 
 TEST_CASE("FanOut.Foreach.Issue13.FiveLinesWithMixedGrades") {
   Harness h(kGrades);

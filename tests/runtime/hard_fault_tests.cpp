@@ -35,13 +35,13 @@ class FaultyStore final : public StoreWrapper {
  public:
   FaultyStore(std::unique_ptr<Store> target, int fail_at, std::atomic<bool>* failing = nullptr)
       : StoreWrapper(std::move(target)), fail_at_(fail_at), failing_(failing) {}
-  void commit(const WriteBatch& batch) override {
+  CommitReceipt commit(const WriteBatch& batch) override {
     ++commits_;
     if (commits_ == fail_at_ || (failing_ != nullptr && *failing_)) {
       ++failures;
       throw Error(Errc::storage, "cannot commit (SQLite: database or disk is full) (injected)");
     }
-    StoreWrapper::commit(batch);
+    return StoreWrapper::commit(batch);
   }
   std::atomic<int> failures{0};
 

@@ -1,9 +1,9 @@
 #include "tests/runtime/harness.hpp"
 
-#include <algorithm>
-
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 
+#include <algorithm>
 
 namespace rmaflow::testing {
 
@@ -151,6 +151,18 @@ InstanceRow Harness::row(const std::string& id) {
   auto r = engine->store().get_instance(id);
   REQUIRE(r.has_value());
   return *r;
+}
+
+std::size_t Harness::stored_bytes(const std::string& id) {
+  SQLite::Database file(db, SQLite::OPEN_READONLY);
+  SQLite::Statement query(
+      file,
+      "SELECT length(CAST(c.context AS BLOB)) + length(CAST(i.visits AS BLOB)) + "
+      "length(CAST(i.saga AS BLOB)) + length(CAST(i.cursors AS BLOB)) "
+      "FROM instances i JOIN instance_contexts c ON c.instance_id = i.id WHERE i.id = ?");
+  query.bind(1, id);
+  REQUIRE(query.executeStep());
+  return static_cast<std::size_t>(query.getColumn(0).getInt64());
 }
 
 std::vector<EventRow> Harness::history(const std::string& id) {

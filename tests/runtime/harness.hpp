@@ -74,6 +74,9 @@ class Harness {
   void idle() { engine->run_until_idle(); }
 
   InstanceRow row(const std::string& id);
+  // The bytes of text the instance is stored as in the file, read with SQL: its context, and
+  // its visits, saga and cursors (what EngineStats::held_bytes counts it for).
+  std::size_t stored_bytes(const std::string& id);
   std::vector<EventRow> history(const std::string& id);
   std::vector<EventType> event_types(const std::string& id);
   nlohmann::json context(const std::string& id);

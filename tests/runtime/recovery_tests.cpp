@@ -39,9 +39,9 @@ class FailingStore final : public StoreWrapper {
  public:
   FailingStore(std::unique_ptr<Store> target, int fail_at)
       : StoreWrapper(std::move(target)), fail_at_(fail_at) {}
-  void commit(const WriteBatch& batch) override {
+  CommitReceipt commit(const WriteBatch& batch) override {
     if (++commits_ == fail_at_) throw Error(Errc::storage, "disk full (injected)");
-    StoreWrapper::commit(batch);
+    return StoreWrapper::commit(batch);
   }
 
  private:
@@ -258,8 +258,8 @@ namespace {
 class ContextRecordingStore final : public StoreWrapper {
  public:
   using StoreWrapper::StoreWrapper;
-  void commit(const WriteBatch& batch) override {
-    StoreWrapper::commit(batch);
+  CommitReceipt commit(const WriteBatch& batch) override {
+    auto receipt = StoreWrapper::commit(batch);
     std::lock_guard lock(mu_);
     for (const auto& row : batch.instances) {
       if (row.context_unchanged) {
@@ -270,6 +270,7 @@ class ContextRecordingStore final : public StoreWrapper {
         written[row.id] = row.context.text();
       }
     }
+    return receipt;
   }
   int marked = 0;
   int marked_but_changed = 0;

@@ -128,10 +128,10 @@ namespace {
 class LosingStore : public StoreWrapper {
  public:
   using StoreWrapper::StoreWrapper;
-  void commit(const WriteBatch& batch) override {
+  CommitReceipt commit(const WriteBatch& batch) override {
     auto lossy = batch;
     if (!lossy.events.empty()) lossy.events.pop_back();
-    target().commit(lossy);
+    return target().commit(lossy);
   }
 };
 

@@ -261,9 +261,9 @@ namespace {
 class FailNthCommit : public StoreWrapper {
  public:
   FailNthCommit(std::unique_ptr<Store> target, int n) : StoreWrapper(std::move(target)), n_(n) {}
-  void commit(const WriteBatch& batch) override {
+  CommitReceipt commit(const WriteBatch& batch) override {
     if (++commits_ == n_) throw Error(Errc::storage, "injected failure");
-    StoreWrapper::commit(batch);
+    return StoreWrapper::commit(batch);
   }
 
  private:
