@@ -242,7 +242,10 @@ void register_serve(CLI::App& app, int& exit_code) {
       ->needs("--node");
   cmd->add_option("--sync", opt->sync, "SQLite synchronous mode: full (default) or normal")
       ->check(CLI::IsMember({"full", "normal"}));
-  cmd->add_option("--max-body", opt->max_body, "Largest request body in bytes (default 1 MiB)")
+  cmd->add_option("--max-body", opt->max_body,
+                  "Largest request body, e.g. 4MiB; a number alone is bytes (default 1MiB, at "
+                  "most 1GiB)")
+      ->transform(CLI::AsSizeValue(true))
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
   auto* max_connections =
       cmd->add_option("--max-connections", opt->max_connections,

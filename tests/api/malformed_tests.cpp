@@ -9,7 +9,7 @@ using namespace rmaflow::testing;
 using json = nlohmann::json;
 
 TEST_CASE("Api.Malformed.BodiesAreRefusedWithProblems") {
-  ApiFixture api({{"returns.yaml", kReturnsWorkflow}}, {"--max-body", "4096"});
+  ApiFixture api({{"returns.yaml", kReturnsWorkflow}}, {"--max-body", "4KiB"});
   auto id = api.submit({{"rma_id", "RMA-M"}, {"amount", 3}}).body.value("id", "");
   api.await_status(id, "waiting");
   auto action = "/v1/instances/" + id + "/actions/cancel";
