@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench bench-peers clean
+.PHONY: all deps configure build test demo bench bench-peers bench-big-return clean
 
 all: build
 
@@ -30,6 +30,9 @@ bench: build
 # rmaflow, DBOS and Restate side by side (bench/peers/run.sh); installs the peers from npm.
 bench-peers: build
 	./bench/peers/run.sh $(BUILD)/rmaflow
+
+bench-big-return: build
+	./bench/big-return/run.sh $(BUILD)/rmaflow
 
 clean:
 	rm -rf $(BUILD)

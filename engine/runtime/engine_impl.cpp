@@ -44,6 +44,7 @@ EngineImpl::EngineImpl(EngineOptions options)
     quarantine_.emplace(quarantine_record_path(options_.db_path, options_.node));
   }
   store_->prepare_for_commits();
+  held_.keep_waiting(options_.keep_waiting_bytes, options_.keep_waiting_least);
   clock_ = options_.clock ? options_.clock : system_clock();
   adapters_ = options_.adapters ? options_.adapters : std::make_shared<AdapterRegistry>();
   limiter_.emplace(adapters_->limits());
@@ -94,13 +95,27 @@ std::unique_ptr<Instance> EngineImpl::load_instance(InstanceRow row) {
                                            row.id, row.workflow, row.version));
   }
   auto inst = Instance::from_row(std::move(row), std::move(def));
-  const std::uint64_t base = ++loads_ << 32;
-  for (auto& c : inst->cursors) c.generation = base;
+  new_generation(*inst);
   return inst;
+}
+
+void EngineImpl::new_generation(Instance& inst) {
+  const std::uint64_t base = ++loads_ << 32;
+  for (auto& c : inst.cursors) c.generation = base;
 }
 
 Instance* EngineImpl::acquire(const std::string& id) {
   if (Instance* inst = held_.find(id)) return inst;
+  if (auto kept = held_.take_kept(id)) {
+    // As if its row were read back: nothing addressed to it before is taken for its cursors',
+    // and what is not in the row is found again.
+    new_generation(*kept);
+    kept->pending_signals.clear();
+    kept->signals_loaded = false;
+    const auto context_bytes = kept->held_context_bytes;
+    const auto state_bytes = kept->held_state_bytes;
+    return &held_.hold(std::move(kept), context_bytes, state_bytes);
+  }
   std::optional<InstanceRow> row;
   {
     std::lock_guard lock(store_mu_);
@@ -129,9 +144,10 @@ void EngineImpl::settle(Instance& inst) {
       inst.row.status == InstanceStatus::compensating) {
     return;
   }
-  // Waiting, suspended or finished: rows (and a timer), not memory, once committed.
+  // Waiting, suspended or finished: rows (and a timer), not memory, once committed; a big
+  // waiting one kept decoded aside (HeldInstances::let_go_if_unchanged).
   batch().then(
-      [this, id = inst.row.id, epoch = inst.epoch] { held_.drop_if_unchanged(id, epoch); });
+      [this, id = inst.row.id, epoch = inst.epoch] { held_.let_go_if_unchanged(id, epoch); });
 }
 
 Instance* EngineImpl::find_any(const std::string& id) {

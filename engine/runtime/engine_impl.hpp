@@ -173,6 +173,9 @@ class EngineImpl final : public Engine, private MachineHost, private AdapterHost
   // Instances in memory (engine_impl.cpp).
   // An instance rebuilt from its row, on the definition it is pinned to. Throws Error(storage).
   std::unique_ptr<Instance> load_instance(InstanceRow row);
+  // Gives every cursor of an instance loaded (or kept decoded and held again) a generation no
+  // call or timer given out before carries.
+  void new_generation(Instance& inst);
   // The instance, from memory or loaded from the store (then held until it settles); null
   // when there is no such instance or it is finished.
   Instance* acquire(const std::string& id);

@@ -24,31 +24,37 @@ const json& member(const json& j, const char* key) {
   return it == j.end() ? kNull : *it;
 }
 
-std::string text(const json& j, const char* key) {
-  const json& v = member(j, key);
+// A member's value checked for its type, null meaning the type's default. `take_text` moves
+// the text out.
+std::string take_text(json& v, std::string_view key) {
   if (v.is_null()) return {};
   if (!v.is_string()) throw Corrupt{fmt::format("\"{}\" is not a string", key)};
-  return v.get<std::string>();
+  return std::move(*v.get_ptr<std::string*>());
 }
 
-std::int64_t integer(const json& j, const char* key) {
-  const json& v = member(j, key);
+std::int64_t integer_value(const json& v, std::string_view key) {
   if (v.is_null()) return 0;
   if (!v.is_number_integer()) throw Corrupt{fmt::format("\"{}\" is not an integer", key)};
   return v.get<std::int64_t>();
 }
 
-bool flag(const json& j, const char* key) {
-  const json& v = member(j, key);
+bool flag_value(const json& v, std::string_view key) {
   if (v.is_null()) return false;
   if (!v.is_boolean()) throw Corrupt{fmt::format("\"{}\" is not true or false", key)};
   return v.get<bool>();
 }
 
-const json& object(const json& j, const char* key) {
-  const json& v = member(j, key);
-  if (!v.is_null() && !v.is_object()) throw Corrupt{fmt::format("\"{}\" is not an object", key)};
-  return v;
+std::string text(const json& j, const char* key) {
+  json v = member(j, key);
+  return take_text(v, key);
+}
+
+std::int64_t integer(const json& j, const char* key) {
+  return integer_value(member(j, key), key);
+}
+
+bool flag(const json& j, const char* key) {
+  return flag_value(member(j, key), key);
 }
 
 TimePoint time_of(const json& j, const char* key) {
@@ -57,7 +63,8 @@ TimePoint time_of(const json& j, const char* key) {
   return *t;
 }
 
-// Parses `text` as a JSON document of the expected type, or throws Error(storage).
+// Parses `text` as a JSON document of the expected type and hands it to `fn`, which may move
+// values out of it; or throws Error(storage).
 template <class Decode>
 auto decode(std::string_view stored, const std::string& instance_id, const char* column,
             json::value_t type, Decode fn) {
@@ -184,28 +191,51 @@ void write_cursor(std::string& out, const Cursor& c) {
   if (c.pivot) w.add("pivot", true);
 }
 
-Cursor cursor_from_json(const json& j) {
+// A cursor's members, each visited once and its values taken out of the document (its input
+// and scope hold a whole line of a return): looking each field up and copying it was most of
+// the time a signal to a big return took.
+Cursor take_cursor(json& j) {
   if (!j.is_object()) throw Corrupt{"a cursor is not an object"};
   Cursor c;
-  c.branch = text(j, "branch");
-  c.index = static_cast<int>(integer(j, "index"));
-  c.step = text(j, "step");
-  auto phase = integer(j, "phase");
-  if (phase < 0 || phase > static_cast<int>(Phase::held)) throw Corrupt{"unknown phase"};
-  c.phase = static_cast<Phase>(phase);
-  c.attempt = static_cast<int>(integer(j, "attempt"));
-  if (!member(j, "deadline").is_null()) c.deadline = from_millis(integer(j, "deadline"));
-  c.input = member(j, "input");
-  c.scope = member(j, "scope");
-  if (const json& i = object(j, "incident"); !i.is_null()) c.incident = read_incident(i);
-  if (const json& r = object(j, "compensation"); !r.is_null()) {
-    c.compensation = CompensationRun{text(r, "then"), text(r, "reason"), text(r, "from_step")};
+  for (auto& [key, v] : *j.get_ptr<json::object_t*>()) {
+    if (key == "branch") {
+      c.branch = take_text(v, key);
+    } else if (key == "index") {
+      c.index = static_cast<int>(integer_value(v, key));
+    } else if (key == "step") {
+      c.step = take_text(v, key);
+    } else if (key == "phase") {
+      auto phase = integer_value(v, key);
+      if (phase < 0 || phase > static_cast<int>(Phase::held)) throw Corrupt{"unknown phase"};
+      c.phase = static_cast<Phase>(phase);
+    } else if (key == "attempt") {
+      c.attempt = static_cast<int>(integer_value(v, key));
+    } else if (key == "deadline") {
+      if (!v.is_null()) c.deadline = from_millis(integer_value(v, key));
+    } else if (key == "input") {
+      c.input = std::move(v);
+    } else if (key == "scope") {
+      c.scope = std::move(v);
+    } else if (key == "incident") {
+      if (v.is_null()) continue;
+      if (!v.is_object()) throw Corrupt{"\"incident\" is not an object"};
+      c.incident = read_incident(v);
+    } else if (key == "compensation") {
+      if (v.is_null()) continue;
+      if (!v.is_object()) throw Corrupt{"\"compensation\" is not an object"};
+      c.compensation = CompensationRun{text(v, "then"), text(v, "reason"), text(v, "from_step")};
+    } else if (key == "match") {
+      c.match = std::move(v);
+    } else if (key == "child") {
+      c.child = take_text(v, key);
+    } else if (key == "label") {
+      c.label = take_text(v, key);
+    } else if (key == "output") {
+      c.output = std::move(v);
+    } else if (key == "pivot") {
+      c.pivot = flag_value(v, key);
+    }
   }
-  c.match = member(j, "match");
-  c.child = text(j, "child");
-  c.label = text(j, "label");
-  c.output = member(j, "output");
-  c.pivot = flag(j, "pivot");
   return c;
 }
 
@@ -256,10 +286,10 @@ std::string encode_cursors(const std::vector<Cursor>& cursors) {
 }
 
 std::vector<Cursor> decode_cursors(std::string_view stored, const std::string& instance_id) {
-  return decode(stored, instance_id, "cursors", json::value_t::array, [](const json& j) {
+  return decode(stored, instance_id, "cursors", json::value_t::array, [](json& j) {
     std::vector<Cursor> out;
     out.reserve(j.size());
-    for (const auto& c : j) out.push_back(cursor_from_json(c));
+    for (auto& c : j) out.push_back(take_cursor(c));
     return out;
   });
 }
@@ -290,19 +320,19 @@ std::string encode_saga(const Saga& saga) {
 }
 
 Saga decode_saga(std::string_view stored, const std::string& instance_id) {
-  return decode(stored, instance_id, "saga", json::value_t::object, [](const json& j) {
+  return decode(stored, instance_id, "saga", json::value_t::object, [](json& j) {
     Saga saga;
     saga.pivot = flag(j, "pivot");
-    const json& done = member(j, "done");
+    json& done = j["done"];
     if (!done.is_null() && !done.is_array()) throw Corrupt{"\"done\" is not a list"};
     if (done.is_array()) {
-      for (const auto& e : done) {
+      for (auto& e : done) {
         if (!e.is_object()) throw Corrupt{"an entry of \"done\" is not an object"};
         SagaEntry entry;
         entry.step = text(e, "step");
         entry.branch = text(e, "branch");
         entry.visit = static_cast<int>(integer(e, "visit"));
-        entry.input = member(e, "input");
+        if (auto it = e.find("input"); it != e.end()) entry.input = std::move(*it);
         entry.render_error = text(e, "render_error");
         entry.child = text(e, "child");
         entry.outcome_unknown = flag(e, "outcome_unknown");

@@ -63,6 +63,13 @@ struct EngineOptions {
   // its branches included) or as loaded, a start for its input until then; children started
   // by call steps are counted, never refused.
   std::uint64_t max_running_bytes = 0;
+  // Waiting instances whose rows are at least keep_waiting_least bytes (a return of about a
+  // hundred lines or more) are kept decoded after their commits, up to this many bytes of them
+  // counted as max_running_bytes counts (about ten times that in memory), the least recently
+  // used let go first: a signal to one of them then costs its step, not reading and decoding
+  // its whole row again. They are not running, and neither bound counts them. 0 keeps none.
+  std::uint64_t keep_waiting_bytes = 8 << 20;
+  std::uint64_t keep_waiting_least = 64 << 10;
   // Stops the set/switch steps of one instance from looping forever without a task or wait.
   int max_steps_per_turn = 1000;
   // Called on the engine thread with the engine's own time between an adapter's outcome

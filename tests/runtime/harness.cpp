@@ -96,6 +96,8 @@ void Harness::open(std::unique_ptr<Store> store) {
   if (max_batch_events > 0) options.max_batch_events = max_batch_events;
   options.max_running = max_running;
   options.max_running_bytes = max_running_bytes;
+  options.keep_waiting_bytes = keep_waiting_bytes;
+  options.keep_waiting_least = keep_waiting_least;
   engine = Engine::open(std::move(options));
 }
 

@@ -1,0 +1,132 @@
+// The instance state codec: every field of a cursor and of the saga survives being written and
+// read back, and a damaged document is reported with the instance, the column and what is wrong.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "engine/store/state_codec.hpp"
+#include "rmaflow/errors.hpp"
+
+namespace rmaflow::testing {
+namespace {
+
+using nlohmann::json;
+
+Cursor every_field() {
+  Cursor c;
+  c.branch = "inspect[L-7]/parts[\"bolt\"]";
+  c.index = 7;
+  c.step = "grade";
+  c.phase = Phase::waiting;
+  c.attempt = 3;
+  c.deadline = from_millis(1'700'000'123'456);
+  c.input = {{"sku", "SKU-9"}, {"qty", 2}, {"notes", "scuffed\n\"left\" side"}};
+  c.scope = {{"line", {{"line_id", "L-7"}, {"unit_price", 12.5}}}, {"branch", {{"index", 7}}}};
+  Incident incident;
+  incident.step = "grade";
+  incident.error = Failure{"timeout", "no answer in 30s", true, FailureOrigin::engine};
+  incident.attempts = 3;
+  incident.opened_at = from_millis(1'700'000'000'000);
+  incident.compensating = true;
+  incident.team = "returns-ops";
+  incident.due_at = from_millis(1'700'003'600'000);
+  c.incident = incident;
+  c.compensation = CompensationRun{"cancelled", "operator cancel", "restock"};
+  c.match = "L-7";
+  c.child = "01JCHILD";
+  c.label = "refurbished";
+  c.output = json::array({1, "two", nullptr});
+  c.pivot = true;
+  return c;
+}
+
+std::string corrupt_cursors(const std::string& text) {
+  try {
+    store::decode_cursors(text, "01JBROKEN");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::storage);
+    return e.what();
+  }
+  FAIL("decoded: " << text);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("Store.StateCodec.CursorsKeepEveryField") {
+  std::vector<Cursor> cursors{Cursor{}, every_field()};
+  cursors[0].step = "lines";
+  cursors[0].phase = Phase::joining;
+
+  const std::string text = store::encode_cursors(cursors);
+  auto back = store::decode_cursors(text, "01JROUND");
+
+  REQUIRE(back.size() == 2);
+  CHECK(store::encode_cursors(back) == text);
+  const Cursor& c = back[1];
+  CHECK(c.branch == "inspect[L-7]/parts[\"bolt\"]");
+  CHECK(c.index == 7);
+  CHECK(c.phase == Phase::waiting);
+  CHECK(c.attempt == 3);
+  CHECK(c.deadline == from_millis(1'700'000'123'456));
+  CHECK(c.input == every_field().input);
+  CHECK(c.scope == every_field().scope);
+  REQUIRE(c.incident.has_value());
+  CHECK(c.incident->error.origin == FailureOrigin::engine);
+  CHECK(c.incident->team == "returns-ops");
+  CHECK(c.incident->due_at == from_millis(1'700'003'600'000));
+  REQUIRE(c.compensation.has_value());
+  CHECK(c.compensation->from_step == "restock");
+  CHECK(c.match == "L-7");
+  CHECK(c.child == "01JCHILD");
+  CHECK(c.label == "refurbished");
+  CHECK(c.output == json::array({1, "two", nullptr}));
+  CHECK(c.pivot);
+  CHECK(back[0].branch.empty());
+  CHECK_FALSE(back[0].deadline.has_value());
+  CHECK(back[0].input.is_null());
+}
+
+TEST_CASE("Store.StateCodec.SagaKeepsEveryEntry") {
+  Saga saga;
+  saga.pivot = true;
+  saga.done.push_back(SagaEntry{"issue_label", "", 1, json{{"label", "LBL-1"}}, "", "", false});
+  saga.done.push_back(SagaEntry{"restock", "inspect[L-7]", 2, nullptr, "no .bin", "01JC", true});
+
+  const std::string text = store::encode_saga(saga);
+  Saga back = store::decode_saga(text, "01JROUND");
+
+  CHECK(store::encode_saga(back) == text);
+  CHECK(back.pivot);
+  REQUIRE(back.done.size() == 2);
+  CHECK(back.done[0].input == json{{"label", "LBL-1"}});
+  CHECK(back.done[1].branch == "inspect[L-7]");
+  CHECK(back.done[1].visit == 2);
+  CHECK(back.done[1].render_error == "no .bin");
+  CHECK(back.done[1].outcome_unknown);
+}
+
+TEST_CASE("Store.StateCodec.DamagedCursorsNameWhatIsWrong") {
+  const std::string prefix = "instance 01JBROKEN has a corrupt cursors column: ";
+  CHECK(corrupt_cursors("[{\"step\":") == prefix + "it is not valid JSON");
+  CHECK(corrupt_cursors("{}") == prefix + "it is object, not array");
+  CHECK(corrupt_cursors("[7]") == prefix + "a cursor is not an object");
+  CHECK(corrupt_cursors(R"([{"step":4}])") == prefix + "\"step\" is not a string");
+  CHECK(corrupt_cursors(R"([{"step":"a","phase":9}])") == prefix + "unknown phase");
+  CHECK(corrupt_cursors(R"([{"step":"a","phase":"3"}])") == prefix + "\"phase\" is not an integer");
+  CHECK(corrupt_cursors(R"([{"step":"a","deadline":1.5}])") ==
+        prefix + "\"deadline\" is not an integer");
+  CHECK(corrupt_cursors(R"([{"step":"a","pivot":1}])") ==
+        prefix + "\"pivot\" is not true or false");
+  CHECK(corrupt_cursors(R"([{"step":"a","compensation":[]}])") ==
+        prefix + "\"compensation\" is not an object");
+  CHECK(corrupt_cursors(R"([{"step":"a","compensation":{"then":false}}])") ==
+        prefix + "\"then\" is not a string");
+  CHECK(corrupt_cursors(R"([{"step":"a","incident":"x"}])") ==
+        prefix + "\"incident\" is not an object");
+  // Nulls are the fields' defaults, and members this version does not know are passed over.
+  auto read = store::decode_cursors(R"([{"step":"a","attempt":null,"later":{"x":1}}])", "01J");
+  REQUIRE(read.size() == 1);
+  CHECK(read[0].attempt == 0);
+}
+
+}  // namespace rmaflow::testing
