@@ -49,6 +49,10 @@ std::string Metrics::exposition(const EngineStats& engine, bool engine_running,
                "Bytes of text the instances running at once may be stored as (serve "
                "--max-running-bytes); 0: no bound.");
   out += fmt::format("rmaflow_engine_max_running_bytes {}\n", engine.max_running_bytes);
+  write_family(out, "rmaflow_engine_kept_waiting_bytes", "gauge",
+               "Bytes of text the big waiting instances kept decoded are stored as (not "
+               "running, in neither bound).");
+  out += fmt::format("rmaflow_engine_kept_waiting_bytes {}\n", engine.kept_waiting_bytes);
   write_family(out, "rmaflow_engine_starts_refused_total", "counter",
                "Starts answered busy (503): past the instances, or the bytes of context, the "
                "engine may hold at once.");

@@ -9,8 +9,8 @@
 // one is never older than the row: the engine is the only writer of its instances' rows, and
 // writes them from instances it holds.
 //
-// Used on the engine's thread only, except size() and bytes(), which any thread may read (the
-// engine's stats, the metrics).
+// Used on the engine's thread only, except size(), bytes() and kept_bytes(), which any thread
+// may read (the engine's stats, the metrics).
 #pragma once
 
 #include <atomic>
@@ -133,8 +133,7 @@ class HeldInstances {
 
   std::size_t size() const { return count_; }
   std::uint64_t bytes() const { return bytes_; }
-  // The waiting instances kept decoded, and the bytes they are counted for (engine thread).
-  std::size_t kept() const { return kept_.size(); }
+  // The bytes of text the instances kept decoded are stored as.
   std::uint64_t kept_bytes() const { return kept_bytes_; }
 
  private:
@@ -168,7 +167,7 @@ class HeldInstances {
   // Kept decoded, the most recently let go first.
   std::list<std::unique_ptr<Instance>> kept_;
   std::unordered_map<std::string, std::list<std::unique_ptr<Instance>>::iterator> kept_by_id_;
-  std::uint64_t kept_bytes_ = 0;
+  std::atomic<std::uint64_t> kept_bytes_{0};
   std::uint64_t keep_budget_ = 0;
   std::uint64_t keep_least_ = 0;
 };

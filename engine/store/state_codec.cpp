@@ -192,8 +192,8 @@ void write_cursor(std::string& out, const Cursor& c) {
 }
 
 // A cursor's members, each visited once and its values taken out of the document (its input
-// and scope hold a whole line of a return): looking each field up and copying it was most of
-// the time a signal to a big return took.
+// and scope hold a whole line of a return): looking each field up and copying its value took
+// half of the decoder's time.
 Cursor take_cursor(json& j) {
   if (!j.is_object()) throw Corrupt{"a cursor is not an object"};
   Cursor c;

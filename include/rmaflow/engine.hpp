@@ -239,6 +239,9 @@ struct EngineStats {
   std::size_t max_running = 0;       // EngineOptions::max_running (0: no bound)
   std::uint64_t held_bytes = 0;      // the instances held, as max_running_bytes counts them
   std::uint64_t max_running_bytes = 0;  // EngineOptions::max_running_bytes (0: no bound)
+  // The big waiting instances kept decoded (EngineOptions::keep_waiting_bytes), as held_bytes
+  // counts them; neither bound counts them.
+  std::uint64_t kept_waiting_bytes = 0;
   // busy: past max_running or max_running_bytes, since the engine opened
   std::uint64_t starts_refused = 0;
   std::size_t in_flight = 0;         // adapter calls not yet answered

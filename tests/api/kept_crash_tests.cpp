@@ -7,9 +7,12 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <string>
 
+#include "rmaflow/engine.hpp"
 #include "tests/api/api_fixture.hpp"
 
 using namespace rmaflow;
@@ -102,8 +105,20 @@ TEST_CASE("Api.Crash.SignalsToABigReturnKeptDecoded") {
     int answered = 0;
     while (answered < kLines && scan(api, id, answered).status == 202) ++answered;
     CHECK(api.server->wait() == -SIGKILL);
-    REQUIRE(answered > 5);  // it died with the instance kept, signals in, lines still waiting
+    REQUIRE(answered > 5);  // it died with signals in and lines still waiting
     REQUIRE(answered < kLines);
+    {
+      // Its row, as the file holds it, is past the size from which it is kept decoded.
+      SQLite::Database file(api.db, SQLite::OPEN_READONLY);
+      SQLite::Statement row(file,
+                            "SELECT length(cursors) + length(visits) + length(saga) + "
+                            "length(context) FROM instances JOIN instance_contexts ON "
+                            "instance_id = id WHERE id = ?");
+      row.bind(1, id);
+      REQUIRE(row.executeStep());
+      CHECK(row.getColumn(0).getInt64() >
+            static_cast<std::int64_t>(EngineOptions{}.keep_waiting_least));
+    }
 
     api.start();
     // Those answered, sent again, are duplicates; the rest are received now (the one the
@@ -116,6 +131,18 @@ TEST_CASE("Api.Crash.SignalsToABigReturnKeptDecoded") {
         CHECK(reply.body.value("duplicate", false));
       } else {
         CHECK((reply.status == 202 || (i == answered && reply.status == 200)));
+      }
+      if (i == kLines - 2) {
+        // One line still to come: once its line is restocked the return waits, kept decoded,
+        // and the metrics show it (polled: the restock is answered on the server's time).
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        std::string metrics;
+        do {
+          metrics = api.get("/metrics").text;
+        } while (metrics.find("\nrmaflow_engine_kept_waiting_bytes 0\n") != std::string::npos &&
+                 std::chrono::steady_clock::now() < deadline);
+        CHECK(metrics.find("\nrmaflow_engine_kept_waiting_bytes 0\n") == std::string::npos);
+        CHECK(metrics.find("\nrmaflow_engine_kept_waiting_bytes ") != std::string::npos);
       }
     }
     auto done = api.await_status(id, "completed");

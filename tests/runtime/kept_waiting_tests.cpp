@@ -97,6 +97,11 @@ Scanned scanned_return(std::uint64_t keep_bytes) {
     out.reads += store->reads - before;
   };
   for (int i = 0; i < kLines / 2; ++i) scan(i);
+  // Kept, it is counted for its row as the file holds it, and not as running.
+  const auto stats = h.engine->stats();
+  CHECK(stats.kept_waiting_bytes == (keep_bytes >= h.stored_bytes(id) ? h.stored_bytes(id) : 0));
+  CHECK(stats.held_bytes == 0);
+  CHECK(stats.active_instances == 0);
   // Paused and noted at once: the note comes while the pause's commit, after which the
   // instance would be kept, is still to be made.
   auto action = [&](ActionKind kind, json args) {
