@@ -53,6 +53,10 @@ std::string Metrics::exposition(const EngineStats& engine, bool engine_running,
                "Bytes of text the big waiting instances kept decoded are stored as (not "
                "running, in neither bound).");
   out += fmt::format("rmaflow_engine_kept_waiting_bytes {}\n", engine.kept_waiting_bytes);
+  write_family(out, "rmaflow_engine_keep_waiting_bytes", "gauge",
+               "Bytes of text the big waiting instances kept decoded may be stored as (serve "
+               "--keep-waiting-bytes); 0: none kept.");
+  out += fmt::format("rmaflow_engine_keep_waiting_bytes {}\n", engine.keep_waiting_bytes);
   write_family(out, "rmaflow_engine_starts_refused_total", "counter",
                "Starts answered busy (503): past the instances, or the bytes of context, the "
                "engine may hold at once.");

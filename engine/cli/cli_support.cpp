@@ -235,6 +235,7 @@ std::unique_ptr<Engine> open_engine(
   EngineOptions options;
   options.max_running = limits.instances;
   options.max_running_bytes = limits.bytes;
+  options.keep_waiting_bytes = limits.keep_waiting_bytes;
   options.node = std::move(node.name);
   options.lease = node.lease;
   options.on_commit = std::move(on_commit);

@@ -81,8 +81,9 @@ bool check_actions_reporting(const std::vector<std::shared_ptr<const Definition>
 // The engine on `db_path` (checked with check_db_path) with `adapters`, the synchronous mode
 // `sync` ("full" or "normal") and `clock` (default: the system clock); `on_commit` as
 // EngineOptions::on_commit.
-// serve --node and --lease (EngineOptions::node and lease); `limits`: serve --max-running and
-// --max-running-bytes (EngineOptions::max_running and max_running_bytes).
+// serve --node and --lease (EngineOptions::node and lease); `limits`: serve --max-running,
+// --max-running-bytes and --keep-waiting-bytes (EngineOptions::max_running, max_running_bytes
+// and keep_waiting_bytes).
 struct NodeOptions {
   std::string name;
   Duration lease = Duration(10'000);
@@ -90,6 +91,7 @@ struct NodeOptions {
 struct RunningLimits {
   std::size_t instances = 0;
   std::uint64_t bytes = 0;
+  std::uint64_t keep_waiting_bytes = EngineOptions().keep_waiting_bytes;
 };
 
 std::unique_ptr<Engine> open_engine(

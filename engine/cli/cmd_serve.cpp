@@ -40,6 +40,7 @@ struct ServeOptions {
   std::size_t max_connections = 256;
   std::size_t max_running = 100'000;
   std::uint64_t max_running_bytes = std::uint64_t{512} << 20;
+  std::uint64_t keep_waiting_bytes = EngineOptions().keep_waiting_bytes;
   std::string header_timeout = "10s";
   std::string body_timeout = "30s";
   std::string layout_timeout = "15s";
@@ -161,11 +162,11 @@ int serve(const ServeOptions& opt, bool max_connections_given) {
   auto observability = std::make_shared<observe::Observability>(
       [deployed](const std::string& workflow, int version) { return deployed->get(workflow, version); },
       std::move(traces));
-  auto engine = open_engine(opt.db, opt.sync, adapters, nullptr,
-                            observe::Observability::commit_observer(observability),
-                            opt.otlp_endpoint.empty() ? 1.0 : opt.trace_sample,
-                            NodeOptions{opt.node, duration_option("--lease", opt.lease)},
-                            RunningLimits{opt.max_running, opt.max_running_bytes});
+  auto engine = open_engine(
+      opt.db, opt.sync, adapters, nullptr, observe::Observability::commit_observer(observability),
+      opt.otlp_endpoint.empty() ? 1.0 : opt.trace_sample,
+      NodeOptions{opt.node, duration_option("--lease", opt.lease)},
+      RunningLimits{opt.max_running, opt.max_running_bytes, opt.keep_waiting_bytes});
   for (const auto& def : *defs) engine->deploy(def);
   api_options.definitions = *defs;
 
@@ -262,6 +263,13 @@ void register_serve(CLI::App& app, int& exit_code) {
                   "Retry-After (default 512MiB)")
       ->transform(CLI::AsSizeValue(true))
       ->check(CLI::Range(std::uint64_t{1} << 20, std::uint64_t{1} << 40));
+  cmd->add_option("--keep-waiting-bytes", opt->keep_waiting_bytes,
+                  "Bytes of text of the big waiting instances (rows of 64KiB or more: returns of "
+                  "about a hundred lines) kept decoded between their signals, e.g. 64MiB, about "
+                  "a tenth of the memory they take; the least recently used are let go first, "
+                  "and 0 keeps none (default 8MiB)")
+      ->transform(CLI::AsSizeValue(true))
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));
   cmd->add_option("--header-timeout", opt->header_timeout,
                   "Time a request's header may take to arrive (default 10s)");
   cmd->add_option("--body-timeout", opt->body_timeout,

@@ -279,6 +279,7 @@ EngineStats EngineImpl::stats() const {
   s.active_instances = held_.size();
   s.held_bytes = held_.bytes();
   s.kept_waiting_bytes = held_.kept_bytes();
+  s.keep_waiting_bytes = options_.keep_waiting_bytes;
   s.max_running = options_.max_running;
   s.max_running_bytes = options_.max_running_bytes;
   s.starts_refused = starts_refused_;

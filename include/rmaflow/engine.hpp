@@ -242,6 +242,7 @@ struct EngineStats {
   // The big waiting instances kept decoded (EngineOptions::keep_waiting_bytes), as held_bytes
   // counts them; neither bound counts them.
   std::uint64_t kept_waiting_bytes = 0;
+  std::uint64_t keep_waiting_bytes = 0;  // EngineOptions::keep_waiting_bytes (0: none kept)
   // busy: past max_running or max_running_bytes, since the engine opened
   std::uint64_t starts_refused = 0;
   std::size_t in_flight = 0;         // adapter calls not yet answered

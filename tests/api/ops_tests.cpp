@@ -233,6 +233,81 @@ TEST_CASE("Api.Ops.StartsPastMaxRunningBytesAreAnsweredBusy") {
   CHECK(listed.body["items"].size() == 2);
 }
 
+namespace {
+
+const char* kParkedWorkflow = R"(workflow: parked
+version: 1
+business_key: ${ .input.rma_id }
+start: parcel
+steps:
+  parcel:
+    wait: { signal: delivered, timeout: 30d }
+    next: done
+  done: { end: completed }
+)";
+
+// A waiting instance whose row (its context holds the input) is past the 64 KiB from which
+// it may be kept decoded.
+nlohmann::json big_parked(const std::string& rma) {
+  return {{"rma_id", rma}, {"notes", std::string(100'000, 'x')}};
+}
+
+// What /metrics shows for `name`, once a small instance started after everything before it
+// was answered: its answer comes after the effects of every commit before its own, the
+// decision to keep or let go of a big waiting instance among them.
+std::uint64_t gauge_after_a_start(ApiFixture& api, const std::string& name,
+                                  const std::string& rma) {
+  REQUIRE(api.submit({{"rma_id", rma}}, "parked").status == 201);
+  auto text = api.get("/metrics").text;
+  auto at = text.find("\n" + name + " ");
+  REQUIRE(at != std::string::npos);
+  return std::stoull(text.substr(at + name.size() + 2));
+}
+
+}  // namespace
+
+// serve --keep-waiting-bytes: the big waiting instances kept decoded never take more than it,
+// the least recently used let go; 0 keeps none, and they are read back from their rows.
+TEST_CASE("Api.Ops.KeepWaitingBytesBoundsTheBigWaitingInstancesKept") {
+  constexpr std::uint64_t kBudget = 300 * 1024;
+  {
+    ApiFixture api({{"parked.yaml", kParkedWorkflow}}, {"--keep-waiting-bytes", "300KiB"});
+    CHECK(gauge_after_a_start(api, "rmaflow_engine_keep_waiting_bytes", "S0") == kBudget);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 5; ++i) {
+      CAPTURE(i);
+      auto started = api.submit(big_parked(fmt::format("R{}", i)), "parked");
+      REQUIRE(started.status == 201);
+      ids.push_back(started.body.value("id", ""));
+      // One or more kept (each past 100,000 bytes), never past the budget.
+      auto kept =
+          gauge_after_a_start(api, "rmaflow_engine_kept_waiting_bytes", fmt::format("S{}", i + 1));
+      CHECK(kept > 100'000);
+      CHECK(kept <= kBudget);
+    }
+    // Each is delivered, kept or let go, and completes with its input whole.
+    for (const auto& id : ids) {
+      REQUIRE(api.post("/v1/instances/" + id + "/signals/delivered", {{"payload", {}}}, "submitter")
+                  .status == 202);
+      auto done = api.await_status(id, "completed");
+      CHECK(done["context"]["input"]["notes"].get<std::string>().size() == 100'000);
+    }
+  }
+  {
+    ApiFixture api({{"parked.yaml", kParkedWorkflow}}, {"--keep-waiting-bytes", "0"});
+    auto started = api.submit(big_parked("R0"), "parked");
+    REQUIRE(started.status == 201);
+    CHECK(gauge_after_a_start(api, "rmaflow_engine_kept_waiting_bytes", "S0") == 0);
+    CHECK(gauge_after_a_start(api, "rmaflow_engine_keep_waiting_bytes", "S1") == 0);
+    auto id = started.body.value("id", "");
+    REQUIRE(api.post("/v1/instances/" + id + "/signals/delivered", {{"payload", {}}}, "submitter")
+                .status == 202);
+    CHECK(
+        api.await_status(id, "completed")["context"]["input"]["notes"].get<std::string>().size() ==
+        100'000);
+  }
+}
+
 // Every connection busy with a request: a newcomer is answered 503 busy (its request not even
 // read, so it may be sent as it is again) with Retry-After.
 TEST_CASE("Api.Ops.ANewcomerPastMaxConnectionsIsAnsweredBusy") {

@@ -218,6 +218,12 @@ TEST_CASE("Cli.Serve.UsageAndRefusals") {
   check_sentence(serve({"--no-auth", "--listen", "0.0.0.0:0"}), 1, {"loopback", "0.0.0.0"});
   check_sentence(serve({"--no-auth", "--listen", "localhost"}), 1, {"--listen"});
   check_sentence(serve({"--auth", dir.file("missing.yaml")}), 1, {"missing.yaml"});
+  for (const char* bad : {"lots", "2TiB", "-1"}) {
+    CAPTURE(bad);
+    auto refused = serve({"--no-auth", "--keep-waiting-bytes", bad});
+    CHECK(refused.exit_code != 0);
+    CHECK(contains(refused.err, "--keep-waiting-bytes"));
+  }
   dir.write("bad/broken.yaml", "workflow: broken\nversion: 1\n");
   auto broken = run_process({rmaflow_binary(), "serve", "--db", db, "--workflows", dir.path() + "/bad", "--no-auth"});
   CHECK(broken.exit_code == 1);
