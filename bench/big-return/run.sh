@@ -2,15 +2,16 @@
 # A big return received a line at a time, through `rmaflow serve` over loopback HTTP: one
 # instance fans out to LINES branches (2000), each waiting for its line's scan (a signal with
 # the line's id as its match), and one client sends SIGNALS scans (300) one after another, each
-# answered before the next. Prints one JSON line per round (3): scans a second, their answer
-# times and the CPU the server used per scan. Measures what a warehouse scanning a big return
-# costs the engine, which grows with the return's lines.
+# answered before the next, in ORDER (first: from the first line; last: from the last;
+# shuffled). Prints one JSON line per round (3): scans a second, their answer times and the CPU
+# the server used per scan. Measures what a warehouse scanning a big return costs the engine,
+# which grows with the return's lines.
 #   bench/big-return/run.sh build/rmaflow
-#   LINES=10000 SIGNALS=100 ROUNDS=3 bench/big-return/run.sh build/rmaflow
+#   LINES=10000 SIGNALS=100 ROUNDS=3 ORDER=shuffled bench/big-return/run.sh build/rmaflow
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 rmaflow=$(realpath "${1:-$here/../../build/rmaflow}")
-LINES=${LINES:-2000} SIGNALS=${SIGNALS:-300} ROUNDS=${ROUNDS:-3}
+LINES=${LINES:-2000} SIGNALS=${SIGNALS:-300} ROUNDS=${ROUNDS:-3} ORDER=${ORDER:-first}
 
 fail() { echo "big-return: $*" >&2; exit 1; }
 for setting in LINES SIGNALS ROUNDS; do
@@ -19,6 +20,7 @@ for setting in LINES SIGNALS ROUNDS; do
 done
 [ "$SIGNALS" -le "$LINES" ] || fail "SIGNALS ($SIGNALS) must not be more than LINES ($LINES)"
 [ "$LINES" -le 10000 ] || fail "LINES must be at most 10000, the lines a foreach takes"
+case "$ORDER" in first | last | shuffled) ;; *) fail "ORDER must be first, last or shuffled, not \"$ORDER\"" ;; esac
 [ -x "$rmaflow" ] || fail "no rmaflow binary at $rmaflow; run make build first"
 command -v python3 >/dev/null || fail "python3 is missing; run scripts/install-deps.sh"
 
@@ -46,7 +48,7 @@ for round in $(seq "$ROUNDS"); do
     sleep 0.1  # waiting for the server's first line; no event to wait on
   done
   [ -n "$url" ] || fail "the server named no address in 30 s"
-  python3 "$here/client.py" "$url" "$server" "$LINES" "$SIGNALS" "$round"
+  python3 "$here/client.py" "$url" "$server" "$LINES" "$SIGNALS" "$round" "$ORDER"
   kill "$server"
   wait "$server" 2>/dev/null || true
   server=""

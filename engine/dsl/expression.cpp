@@ -18,6 +18,7 @@ extern "C" {
 
 #include "engine/dsl/jq_cost_guard.hpp"
 #include "engine/dsl/jq_lexer.hpp"
+#include "engine/dsl/jq_references.hpp"
 #include "engine/dsl/jq_watchdog.hpp"
 #include "engine/dsl/jv_json.hpp"
 #include "engine/support/utf8.hpp"
@@ -163,6 +164,10 @@ struct Expression::Impl {
   std::string origin;  // where it is written, for run-time errors; may be empty
   jq_state* jq = nullptr;                      // null for a simple path
   std::optional<std::vector<PathStep>> path;  // set for a simple path
+  // The keys of its input the program may read, when it reads it through `.key` alone: an
+  // object input is handed to jq cut down to them (a branch's view holds the whole context,
+  // a return's every line among it, for a program that reads `.line` and `.scan`).
+  std::optional<std::vector<std::string>> keys_read;
   std::once_flag compiled;                    // guards jq and compile_error
   std::string compile_error;                  // why jq did not compile it, when it did not
   Emitted emitted;                            // jq's debug callback writes here
@@ -386,6 +391,7 @@ Expression Expression::compile(const std::string& source, std::string origin, Co
   if (source.find('\0') != std::string::npos) {
     throw ExpressionError("a jq expression may not contain a NUL character");
   }
+  impl->keys_read = dsl::keys_read_only(source);
   if (when == Compilation::now) {
     std::call_once(impl->compiled, [&] { impl->compile_program(); });
     if (impl->jq == nullptr) throw ExpressionError(impl->compile_error);
@@ -410,7 +416,10 @@ nlohmann::json Expression::evaluate(const nlohmann::json& input) const {
   jq_state* jq = impl_->jq;
   auto deadline = std::chrono::steady_clock::now() + kExpressionTimeLimit;
   dsl::JqCostScope cost(deadline);
-  jq_start(jq, dsl::to_jv(input), 0);
+  jq_start(jq,
+           impl_->keys_read && input.is_object() ? dsl::to_jv_members(input, *impl_->keys_read)
+                                                 : dsl::to_jv(input),
+           0);
   auto& watchdog = dsl::JqWatchdog::instance();
   auto ticket = watchdog.arm(jq, deadline);
   cost.watched_as(ticket);

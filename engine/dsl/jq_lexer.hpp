@@ -25,6 +25,11 @@ inline bool is_punct(const Token& t, std::string_view text) {
   return t.kind == TokenKind::punct && t.text == text;
 }
 
+// Two punctuation tokens written side by side ("=" "=" is "==").
+inline bool adjacent(const Token& a, const Token& b) {
+  return a.kind == TokenKind::punct && b.kind == TokenKind::punct && a.offset + 1 == b.offset;
+}
+
 // False for an identifier that is an object key (`{while: 1}`), true for a call or keyword.
 bool is_call(const std::vector<Token>& tokens, std::size_t i);
 

@@ -122,7 +122,85 @@ std::vector<InputRead::Step> path_after(const std::vector<Token>& tokens, std::s
   return path;
 }
 
+// The keywords a program read by keys_read_only() may use: none takes `.` as its input but
+// `not` (whose answer on an object is the same for any object).
+constexpr std::array<std::string_view, 14> kPlainKeywords = {
+    "if",  "then", "elif",  "else", "end",  "and",   "or",
+    "not", "try",  "catch", "as",   "true", "false", "null"};
+
+// The punctuation such a program may use, one character each as lex_jq() splits it: `=` is
+// checked apart (a comparison, never an assignment), and `.` and `..` are not here.
+constexpr std::string_view kPlainPunct = "()[]{},:|+-*/%<>!?;";
+
+// Whether the `=` at `i` is part of `==`, `!=`, `<=` or `>=`, not of an assignment (`=`, `|=`,
+// `+=`, `//=`, ...).
+bool comparison_equals(const std::vector<Token>& tokens, std::size_t i) {
+  if (i > 0 && adjacent(tokens[i - 1], tokens[i])) {
+    const std::string& before = tokens[i - 1].text;
+    if (before == "=" || before == "!" || before == "<" || before == ">") return true;
+    if (before == "|" || before == "+" || before == "-" || before == "*" || before == "/" ||
+        before == "%")
+      return false;
+  }
+  return i + 1 < tokens.size() && is_punct(tokens[i + 1], "=") &&
+         adjacent(tokens[i], tokens[i + 1]);
+}
+
 }  // namespace
+
+std::optional<std::vector<std::string>> keys_read_only(std::string_view program) {
+  std::vector<Token> tokens = lex_jq(program);
+  std::vector<std::string> keys;
+  auto read = [&](std::string key) {
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
+  };
+  std::vector<char> open;  // the brackets open at each token
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const Token& t = tokens[i];
+    // Directly inside `{`, after `{` or `,`: an object's key, or its shorthand (`{key}` reads
+    // `.key`, `{"key"}` and `{"\(...)"}` read a key by their text).
+    bool pair_start = !open.empty() && open.back() == '{' && i > 0 &&
+                      (is_punct(tokens[i - 1], "{") || is_punct(tokens[i - 1], ","));
+    bool shorthand = pair_start && i + 1 < tokens.size() &&
+                     (is_punct(tokens[i + 1], ",") || is_punct(tokens[i + 1], "}"));
+    switch (t.kind) {
+      case TokenKind::field:
+        read(t.text.substr(1));
+        break;
+      case TokenKind::variable:
+      case TokenKind::number:
+        break;
+      case TokenKind::string:
+        if (shorthand || (pair_start && i + 1 < tokens.size() && is_punct(tokens[i + 1], "(")))
+          return std::nullopt;
+        break;
+      case TokenKind::identifier:
+        if (pair_start && i + 1 < tokens.size() && is_punct(tokens[i + 1], ":")) break;  // a key
+        if (shorthand) {
+          read(t.text);
+          break;
+        }
+        if (!one_of(kPlainKeywords, t.text)) return std::nullopt;
+        break;
+      case TokenKind::format:
+        return std::nullopt;
+      case TokenKind::punct:
+        if (t.text == "=") {
+          if (!comparison_equals(tokens, i)) return std::nullopt;
+          break;
+        }
+        if (t.text.size() != 1 || kPlainPunct.find(t.text[0]) == std::string_view::npos)
+          return std::nullopt;
+        if (t.text == "?" && i + 1 < tokens.size() && is_punct(tokens[i + 1], "/") &&
+            adjacent(t, tokens[i + 1]))
+          return std::nullopt;  // `?//`, a destructuring alternative
+        if (t.text == "(" || t.text == "[" || t.text == "{") open.push_back(t.text[0]);
+        if ((t.text == ")" || t.text == "]" || t.text == "}") && !open.empty()) open.pop_back();
+        break;
+    }
+  }
+  return keys;
+}
 
 std::vector<ContextRead> context_reads(std::string_view program) {
   std::vector<Token> tokens = lex_jq(program);

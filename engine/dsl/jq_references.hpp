@@ -1,6 +1,7 @@
 // Which keys of the instance context a jq program reads.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,5 +36,13 @@ struct InputRead {
 
 // Every read of the start input by the context (as context_reads() finds them), in order.
 std::vector<InputRead> input_reads(std::string_view program);
+
+// The top-level keys of its input a program may read, when it reads its input through nothing
+// but `.key` (and `{key}`): then its answers on an object are the same on the object cut down
+// to those keys. Unlike context_reads() it errs towards nothing: every `.key` anywhere is
+// listed (after a pipe too), and a program that may look at its input otherwise (`.`, `..`,
+// `.[...]`, `."key"`, any function or format, which take `.` as their input, an assignment,
+// `reduce`, `foreach`, `def`, `{"key"}`) gets nothing. Each key once, in order.
+std::optional<std::vector<std::string>> keys_read_only(std::string_view program);
 
 }  // namespace rmaflow::dsl

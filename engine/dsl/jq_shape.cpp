@@ -8,11 +8,6 @@ namespace rmaflow::dsl {
 
 namespace {
 
-// Two punctuation tokens written side by side ("=" "=" is "==").
-bool adjacent(const Token& a, const Token& b) {
-  return a.kind == TokenKind::punct && b.kind == TokenKind::punct && a.offset + 1 == b.offset;
-}
-
 bool opens(const Token& t) {
   return is_punct(t, "(") || is_punct(t, "[") || is_punct(t, "{") ||
          (t.kind == TokenKind::identifier && (t.text == "if" || t.text == "reduce" ||

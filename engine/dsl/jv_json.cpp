@@ -56,6 +56,15 @@ jv to_jv(const nlohmann::json& value) {
   return jv_null();
 }
 
+jv to_jv_members(const nlohmann::json& object, const std::vector<std::string>& keys) {
+  jv out = jv_object();
+  for (const auto& key : keys) {
+    if (auto it = object.find(key); it != object.end())
+      out = jv_object_set(out, string_jv(key), to_jv(*it));
+  }
+  return out;
+}
+
 namespace {
 
 // from_jv within a budget; `depth` counts the levels above `value`.

@@ -9,11 +9,16 @@ extern "C" {
 }
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 namespace rmaflow::dsl {
 
 // A new jv holding `value`. Numbers become jq numbers (doubles).
 jv to_jv(const nlohmann::json& value);
+
+// A new jv object holding the members of `object` (an object) named in `keys`, those it has.
+jv to_jv_members(const nlohmann::json& object, const std::vector<std::string>& keys);
 
 // Consumes `value`. Numbers that are integral (and exactly representable) come back as JSON
 // integers, so `.qty * 2` stays an integer; NaN becomes null, as jq prints it. `value` must be

@@ -1,10 +1,9 @@
 #include "engine/runtime/signal_routing.hpp"
 
+#include <fmt/format.h>
+
 #include <set>
 #include <vector>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "engine/dsl/signal_names.hpp"
 
@@ -82,7 +81,14 @@ std::string signal_refusal(const Instance& inst, const std::string& name,
                        "without one",
                        name, def.name);
   }
-  std::vector<std::string> waiting;
+  // The usual case first, without walking the workflow from every branch: one waits for it
+  // with this value (a return may have thousands of branches waiting).
+  for (const auto& c : inst.cursors) {
+    if (c.phase != Phase::waiting || c.match != match) continue;
+    const WaitStep* w = wait_of(inst.step(c));
+    if (w != nullptr && w->signal == name && w->match) return {};
+  }
+  std::vector<const Cursor*> waiting;
   for (const auto& c : inst.cursors) {
     if (c.phase == Phase::ended) continue;
     Reach reach = reach_of(def, c);
@@ -97,8 +103,7 @@ std::string signal_refusal(const Instance& inst, const std::string& name,
       if (!reach.own.contains(s->name)) continue;
       if (c.phase == Phase::waiting && c.step == s->name) {
         if (c.match == match) return {};
-        waiting.push_back(fmt::format("{} ({})", c.branch.empty() ? "the main line" : c.branch,
-                                      c.match.dump()));
+        waiting.push_back(&c);
         continue;
       }
       try {
@@ -108,10 +113,17 @@ std::string signal_refusal(const Instance& inst, const std::string& name,
       }
     }
   }
-  return fmt::format("no branch of instance {} can take signal {} with match {}{}", inst.row.id,
-                     name, match.dump(),
-                     waiting.empty() ? std::string()
-                                     : fmt::format("; waiting for it: {}", fmt::join(waiting, ", ")));
+  std::string refusal = fmt::format("no branch of instance {} can take signal {} with match {}",
+                                    inst.row.id, name, match.dump());
+  // The first few waiting for it, with their values: enough to see a value's shape is wrong.
+  constexpr std::size_t kNamed = 10;
+  for (std::size_t i = 0; i < waiting.size() && i < kNamed; ++i) {
+    const Cursor& c = *waiting[i];
+    refusal += fmt::format("{}{} ({})", i == 0 ? "; waiting for it: " : ", ",
+                           c.branch.empty() ? "the main line" : c.branch, c.match.dump());
+  }
+  if (waiting.size() > kNamed) refusal += fmt::format(" and {} more", waiting.size() - kNamed);
+  return refusal;
 }
 
 }  // namespace rmaflow

@@ -304,18 +304,35 @@ void StepMachine::set_wait_timer(Instance& inst, LiveCursor& c, TimePoint due) {
   host_.arm_after_commit(TimerEntry{due, TimerKind::wait, inst.row.id, c.branch, {}});
 }
 
+namespace {
+
+// The wait for a signal `c` stands at, or null.
+const WaitStep* signal_wait(const Instance& inst, const LiveCursor& c) {
+  if (c.phase != Phase::waiting) return nullptr;
+  const auto* wait = std::get_if<WaitStep>(&inst.step(c).body);
+  return wait != nullptr && !wait->signal.empty() ? wait : nullptr;
+}
+
+// The first pending signal that `wait`, where `c` stands, takes: a wait with a match takes
+// only signals carrying that value; one without takes any.
+std::vector<SignalRow>::iterator pending_for(Instance& inst, const LiveCursor& c,
+                                             const WaitStep& wait) {
+  return std::find_if(inst.pending_signals.begin(), inst.pending_signals.end(),
+                      [&](const SignalRow& s) {
+                        return s.name == wait.signal && (!wait.match || s.match == c.match);
+                      });
+}
+
+}  // namespace
+
 bool StepMachine::try_consume(Instance& inst, const std::string& branch) {
   LiveCursor* c = inst.find(branch);
-  if (c == nullptr || c->phase != Phase::waiting) return false;
+  if (c == nullptr) return false;
+  const WaitStep* wait = signal_wait(inst, *c);
+  if (wait == nullptr) return false;
   const Step& step = inst.step(*c);
-  const auto* wait = std::get_if<WaitStep>(&step.body);
-  if (wait == nullptr || wait->signal.empty()) return false;
   host_.load_signals(inst);
-  // A wait with a match takes only signals carrying that value; one without takes any.
-  auto it = std::find_if(inst.pending_signals.begin(), inst.pending_signals.end(),
-                         [&](const SignalRow& s) {
-                           return s.name == wait->signal && (!wait->match || s.match == c->match);
-                         });
+  auto it = pending_for(inst, *c, *wait);
   if (it == inst.pending_signals.end()) return false;
   SignalRow signal = std::move(*it);
   inst.pending_signals.erase(it);
@@ -352,12 +369,16 @@ void StepMachine::on_signal(Instance& inst, SignalRow signal) {
   host_.batch().add_signal(inst, signal);
   inst.pending_signals.push_back(std::move(signal));
   if (inst.row.paused_at) return;  // kept for the waits until it is resumed (release())
-  // Consuming may add or remove cursors: walk a copy of the names.
-  std::vector<std::string> waiting;
-  for (const auto& c : inst.cursors)
-    if (c.phase == Phase::waiting) waiting.push_back(c.branch);
-  for (const auto& branch : waiting)
-    if (try_consume(inst, branch)) return;
+  // The first waiting branch that takes a pending signal takes it (one: consuming may add or
+  // remove cursors). Found without touching the others: a return may have thousands waiting.
+  for (const auto& c : inst.cursors) {
+    const WaitStep* wait = signal_wait(inst, c);
+    if (wait != nullptr && pending_for(inst, c, *wait) != inst.pending_signals.end()) {
+      std::string branch = c.branch;
+      try_consume(inst, branch);
+      return;
+    }
+  }
 }
 
 void StepMachine::on_wait_due(Instance& inst, const std::string& branch) {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/dsl/jq_references.hpp"
 #include "rmaflow/expression.hpp"
 
 using nlohmann::json;
@@ -463,5 +464,103 @@ TEST_CASE("Dsl.Expression.Issue11.RunTimeErrorsNameStepAndField") {
   } catch (const ExpressionError& e) {
     CHECK(std::string(e.what()) ==
           "jq expression \".input.qty | explode\" failed: explode input must be a string");
+  }
+}
+
+// A program that reads its input through `.key` alone is handed an object input cut down to
+// the keys it names (a branch's view holds the whole context): its answers and its errors are
+// the same as on the whole input. `.whole | (P)` on `{"whole": input}` is the same program
+// handed the whole input, whatever is cut: `.whole` is the key it reads.
+TEST_CASE("Dsl.Expression.ProgramsHandedTheKeysTheyReadAnswerAsOnTheWholeInput") {
+  using rmaflow::dsl::keys_read_only;
+  using Keys = std::vector<std::string>;
+  // Cut down: the keys each may read (every `.key`, after a pipe too, and `{key}`).
+  const std::vector<std::pair<std::string, Keys>> cut = {
+      {"{line_id: .line.line_id, bin: .scan.bin}", {"line", "line_id", "scan", "bin"}},
+      {".a // .b", {"a", "b"}},
+      {".n > 2 and .s == \"str\"", {"n", "s"}},
+      {".n>=2 or .n<=0 or .n!=3 or .n==5", {"n"}},
+      {"if .t then .a else .list[1] end", {"t", "a", "list"}},
+      {"[.list[], .n]", {"list", "n"}},
+      {"\"RMA \\(.a.b.c)-\\(.n)\"", {"a", "b", "c", "n"}},
+      {"1 as $x | {n, s, $x}", {"n", "s"}},
+      {".a as {b: $x} | {x: $x, t}", {"a", "t"}},
+      {"try .s.x catch \"no\"", {"s", "x"}},
+      {".a.list[0] * -1 + .n % 2 - (.n / 5)", {"a", "list", "n"}},
+      {".missing", {"missing"}},
+      {"(.s | not) or .t", {"s", "t"}},
+      {"{(.s): 1, \"k\": .n}", {"s", "n"}},
+      {"[.list[1:]]", {"list"}},
+      {"1 + 2", {}},
+  };
+  // Handed the whole: each may look at its input otherwise, and most would answer otherwise if
+  // cut down.
+  const std::vector<std::string> whole = {
+      "keys",
+      "length",
+      "to_entries",
+      "[paths]",
+      "tostream",
+      ".",
+      "..",
+      ".[\"n\"]",
+      ".\"n\"",
+      "[.[]]",
+      "del(.a)",
+      ".a = 1",
+      ".a |= 1",
+      ".n += 1",
+      ".n //= 1",
+      ".n -= 1",
+      "{\"n\"}",
+      "{\"\\(.s)\"}",
+      "[1, length]",
+      "{a: 1} + . | keys",
+      "@json",
+      "tojson",
+      "\"\\(.)\"",
+      "reduce .list[] as $x (0; . + 1)",
+      "def f: keys; f",
+      "with_entries(.)",
+      ". == {}",
+      "{n} + . | length",
+      "map_values(1)",
+      "has(\"n\")",
+      "[.n, (. | length)]",
+      "if . == {} then 1 else 2 end",
+  };
+  for (const auto& [program, keys] : cut) {
+    CAPTURE(program);
+    auto read = keys_read_only(program);
+    REQUIRE(read.has_value());
+    CHECK(*read == keys);
+  }
+  for (const auto& program : whole) {
+    CAPTURE(program);
+    CHECK(!keys_read_only(program).has_value());
+  }
+  const std::vector<json> inputs = {
+      json::parse(R"({"a":{"b":{"c":3},"list":[7]},"list":[1,{"x":"y"}],"n":5,"s":"str","t":true,
+                      "line":{"line_id":"L1"},"scan":{"bin":"B-3"},"other":[1,2,3]})"),
+      json::parse(R"({"a":[1,2],"n":"five","s":{"x":1},"t":false})"), json::object(), json(nullptr),
+      json(42)};
+  auto run = [](const Expression& e, const json& input) {
+    try {
+      return json{{"value", e.evaluate(input)}};
+    } catch (const ExpressionError& error) {
+      std::string what = error.what();
+      return json{{"error", what.substr(what.find("failed:"))}};
+    }
+  };
+  std::vector<std::string> programs = whole;
+  for (const auto& entry : cut) programs.push_back(entry.first);
+  for (const auto& program : programs) {
+    auto direct = Expression::compile(program);
+    auto on_whole = Expression::compile(".whole | (" + program + ")");
+    for (const auto& input : inputs) {
+      CAPTURE(program);
+      CAPTURE(input.dump());
+      CHECK(run(direct, input) == run(on_whole, json{{"whole", input}}));
+    }
   }
 }

@@ -339,6 +339,51 @@ TEST_CASE("FanOut.Signal.Issue13.BufferedForLine3BeforeItWaits") {
         std::vector<std::string>{"received", "received", "received", "received", "not_received"});
 }
 
+// Thirty lines waiting, scanned from the last to the first: each scan is taken by its own line
+// and no other. A scan no line waits for is refused naming the first ten waiting and how many
+// more, not all of them (a return may have thousands).
+TEST_CASE("FanOut.Signal.ScansInAnyOrderEachTakenByItsLine") {
+  Harness h(kReceipts);
+  auto line = [](int i) { return fmt::format("L{:02}", i); };
+  json lines = json::array();
+  for (int i = 1; i <= 30; ++i) lines.push_back({{"id", line(i)}});
+  auto id = h.start({{"lines", lines}}).instance_id;
+  for (int i = 0; i < 30; ++i) h.ext->answer(ok());
+  h.idle();
+  try {
+    h.signal(id, "warehouse.line_received", nullptr, "L99");
+    FAIL("a scan no line waits for was taken");
+  } catch (const Error& e) {
+    std::string what = e.what();
+    CHECK(what.find("with match \"L99\"; waiting for it: lines[L01] (\"L01\"), lines[L02] "
+                    "(\"L02\"), ") != std::string::npos);
+    CHECK(what.find("lines[L10] (\"L10\") and 20 more") != std::string::npos);
+    CHECK(what.find("L11") == std::string::npos);
+  }
+  for (int i = 30; i > 1; --i) {
+    CAPTURE(i);
+    h.signal(id, "warehouse.line_received", {{"scan", i}}, line(i));
+    auto row = h.row(id);
+    for (int j = 1; j <= 30; ++j) {
+      CAPTURE(j);
+      const Cursor* c = branch(row, "lines[" + line(j) + "]");
+      REQUIRE(c != nullptr);
+      CHECK(c->phase == (j >= i ? Phase::ended : Phase::waiting));
+    }
+    CHECK(branch(row, "lines[" + line(i) + "]")->output == json({{"scan", i}}));
+  }
+  h.signal(id, "warehouse.line_received", {{"scan", 1}}, line(1));
+  auto row = h.row(id);
+  CHECK(row.status == InstanceStatus::completed);
+  const json& results = row.context->at("lines");
+  REQUIRE(results.size() == 30);
+  for (int i = 1; i <= 30; ++i) {
+    CAPTURE(i);
+    CHECK(results[i - 1]["key"] == line(i));
+    CHECK(results[i - 1]["output"] == json({{"scan", i}}));
+  }
+}
+
 TEST_CASE("FanOut.Signal.Issue14.LateLineSignalTakenByAWaitWithoutMatch") {
   // Each line waits 10 days for its parcel; afterwards the main line watches for parcels that
   // turn up late, whatever line they are of.
