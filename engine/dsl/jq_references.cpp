@@ -122,14 +122,19 @@ std::vector<InputRead::Step> path_after(const std::vector<Token>& tokens, std::s
   return path;
 }
 
-// The keywords a program read by keys_read_only() may use: none takes `.` as its input but
-// `not` (whose answer on an object is the same for any object).
-constexpr std::array<std::string_view, 14> kPlainKeywords = {
-    "if",  "then", "elif",  "else", "end",  "and",   "or",
-    "not", "try",  "catch", "as",   "true", "false", "null"};
+// Keywords and builtins that take no input of their own, and `not` (whose answer on an object
+// is the same for any object): keys_read_only() allows them anywhere.
+constexpr std::array<std::string_view, 15> kPlainKeywords = {
+    "if",  "then",  "elif", "else", "end",   "and",  "or",   "not",
+    "try", "catch", "as",   "true", "false", "null", "empty"};
 
-// The punctuation such a program may use, one character each as lex_jq() splits it: `=` is
-// checked apart (a comparison, never an assignment), and `.` and `..` are not here.
+// Names never allowed: they bind `.` or read it in ways the levels below do not follow.
+constexpr std::array<std::string_view, 6> kNeverPlain = {"reduce", "foreach", "def",
+                                                         "label",  "import",  "include"};
+
+// The punctuation keys_read_only() allows, one character each as lex_jq() splits it: `=` is
+// checked apart (a comparison, never an assignment); `.` and `..` only where `.` is not the
+// input.
 constexpr std::string_view kPlainPunct = "()[]{},:|+-*/%<>!?;";
 
 // Whether the `=` at `i` is part of `==`, `!=`, `<=` or `>=`, not of an assignment (`=`, `|=`,
@@ -146,6 +151,15 @@ bool comparison_equals(const std::vector<Token>& tokens, std::size_t i) {
          adjacent(tokens[i], tokens[i + 1]);
 }
 
+// One level of a program as keys_read_only() reads it: a bracket, an `if ... end`, or the
+// whole program.
+struct Level {
+  char kind;             // '(', '[', '{', 'i' (if), or 0 (the program)
+  bool initial;          // whether `.` is the input where the level opens (and after `;`)
+  bool input;            // whether `.` is the input at this point
+  bool binding = false;  // after `as $x`: the next `|` keeps `.`
+};
+
 }  // namespace
 
 std::optional<std::vector<std::string>> keys_read_only(std::string_view program) {
@@ -154,48 +168,88 @@ std::optional<std::vector<std::string>> keys_read_only(std::string_view program)
   auto read = [&](std::string key) {
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
   };
-  std::vector<char> open;  // the brackets open at each token
+  // Where `try` is written, a pipe is not followed: whether `try a | b catch c` pipes inside
+  // the try or after it is the grammar's business, and nothing here depends on it.
+  bool follow_pipes = std::none_of(tokens.begin(), tokens.end(), [](const Token& t) {
+    return t.kind == TokenKind::identifier && t.text == "try";
+  });
+  std::vector<Level> levels = {{0, true, true}};
+  auto close = [&](char kind) {
+    if (levels.size() < 2 || levels.back().kind != kind) return false;
+    levels.pop_back();
+    return true;
+  };
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     const Token& t = tokens[i];
+    Level& level = levels.back();
+    auto next_is = [&](std::string_view text) {
+      return i + 1 < tokens.size() && is_punct(tokens[i + 1], text);
+    };
     // Directly inside `{`, after `{` or `,`: an object's key, or its shorthand (`{key}` reads
     // `.key`, `{"key"}` and `{"\(...)"}` read a key by their text).
-    bool pair_start = !open.empty() && open.back() == '{' && i > 0 &&
+    bool pair_start = level.kind == '{' && i > 0 &&
                       (is_punct(tokens[i - 1], "{") || is_punct(tokens[i - 1], ","));
-    bool shorthand = pair_start && i + 1 < tokens.size() &&
-                     (is_punct(tokens[i + 1], ",") || is_punct(tokens[i + 1], "}"));
+    bool shorthand = pair_start && (next_is(",") || next_is("}"));
     switch (t.kind) {
       case TokenKind::field:
-        read(t.text.substr(1));
+        read(t.text.substr(1));  // wherever it is: a superset of what is read
         break;
       case TokenKind::variable:
       case TokenKind::number:
         break;
       case TokenKind::string:
-        if (shorthand || (pair_start && i + 1 < tokens.size() && is_punct(tokens[i + 1], "(")))
-          return std::nullopt;
+        if ((shorthand || (pair_start && next_is("("))) && level.input) return std::nullopt;
         break;
       case TokenKind::identifier:
-        if (pair_start && i + 1 < tokens.size() && is_punct(tokens[i + 1], ":")) break;  // a key
+        if (pair_start && next_is(":")) break;  // a key
         if (shorthand) {
           read(t.text);
           break;
         }
-        if (!one_of(kPlainKeywords, t.text)) return std::nullopt;
+        if (one_of(kNeverPlain, t.text)) return std::nullopt;
+        if (t.text == "if") {
+          levels.push_back({'i', level.input, level.input});
+        } else if (t.text == "then" || t.text == "elif" || t.text == "else") {
+          if (level.kind != 'i') return std::nullopt;
+          level.input = level.initial;
+        } else if (t.text == "end") {
+          if (!close('i')) return std::nullopt;
+        } else if (t.text == "as") {
+          level.binding = true;
+        } else if (!one_of(kPlainKeywords, t.text) && level.input) {
+          return std::nullopt;  // a function, whose input is the whole input
+        }
         break;
       case TokenKind::format:
-        return std::nullopt;
+        if (level.input) return std::nullopt;
+        break;
       case TokenKind::punct:
         if (t.text == "=") {
           if (!comparison_equals(tokens, i)) return std::nullopt;
           break;
         }
+        if (t.text == "." || t.text == "..") {
+          if (level.input) return std::nullopt;
+          break;
+        }
         if (t.text.size() != 1 || kPlainPunct.find(t.text[0]) == std::string_view::npos)
           return std::nullopt;
-        if (t.text == "?" && i + 1 < tokens.size() && is_punct(tokens[i + 1], "/") &&
-            adjacent(t, tokens[i + 1]))
+        if (t.text == "?" && next_is("/") && adjacent(t, tokens[i + 1]))
           return std::nullopt;  // `?//`, a destructuring alternative
-        if (t.text == "(" || t.text == "[" || t.text == "{") open.push_back(t.text[0]);
-        if ((t.text == ")" || t.text == "]" || t.text == "}") && !open.empty()) open.pop_back();
+        if (t.text == "(" || t.text == "[" || t.text == "{") {
+          levels.push_back({t.text[0], level.input, level.input});
+        } else if (t.text == ")" || t.text == "]" || t.text == "}") {
+          if (!close(t.text == ")" ? '(' : t.text == "]" ? '[' : '{')) return std::nullopt;
+        } else if (t.text == "|") {
+          if (level.binding) {
+            level.binding = false;
+          } else if (follow_pipes) {
+            level.input = false;  // what follows reads what came before the pipe
+          }
+        } else if (t.text == ";" || (t.text == "," && level.kind == '{')) {
+          level.input = level.initial;  // the next argument, or the next pair's value
+          level.binding = false;
+        }
         break;
     }
   }

@@ -39,10 +39,15 @@ std::vector<InputRead> input_reads(std::string_view program);
 
 // The top-level keys of its input a program may read, when it reads its input through nothing
 // but `.key` (and `{key}`): then its answers on an object are the same on the object cut down
-// to those keys. Unlike context_reads() it errs towards nothing: every `.key` anywhere is
-// listed (after a pipe too), and a program that may look at its input otherwise (`.`, `..`,
-// `.[...]`, `."key"`, any function or format, which take `.` as their input, an assignment,
-// `reduce`, `foreach`, `def`, `{"key"}`) gets nothing. Each key once, in order.
+// to those keys. It errs towards nothing, unlike context_reads(): every `.key` anywhere is
+// listed (after a pipe too), and a program that may look at its input otherwise gets nothing:
+// one that applies to its input `.` alone, `..`, `.[...]`, `."key"`, a function or a format
+// (each takes `.` as its input), and one with an assignment, `reduce`, `foreach`, `def` or a
+// `{"key"}` shorthand. After a pipe `.` is what came before it, so functions there are allowed
+// (`(.qty * .price | round)`, `[.lines[] | select(.ok)]`), up to the end of the bracket or the
+// `if` branch, the next argument (`;`) or the next pair of an object (`,` in `{}`); not after
+// the pipe of a binding (`E as $x | ...`, where `.` is the input again), nor in a program that
+// writes `try` anywhere. Each key once, in order.
 std::optional<std::vector<std::string>> keys_read_only(std::string_view program);
 
 }  // namespace rmaflow::dsl

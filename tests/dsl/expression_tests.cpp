@@ -492,6 +492,18 @@ TEST_CASE("Dsl.Expression.ProgramsHandedTheKeysTheyReadAnswerAsOnTheWholeInput")
       {"{(.s): 1, \"k\": .n}", {"s", "n"}},
       {"[.list[1:]]", {"list"}},
       {"1 + 2", {}},
+      // After a pipe `.` is what came before it: functions there take that, not the input.
+      {"(.n * .a.list[0] * 100 | round) / 100", {"n", "a", "list"}},
+      {"[.list[] | numbers | . * 2]", {"list"}},
+      {".a | keys", {"a"}},
+      {".a | .[\"b\"] | length", {"a"}},
+      {"{x: (.s | length), y: .n}", {"s", "n"}},
+      {"if .list | length > 1 then .n else .s end", {"list", "n", "s"}},
+      {".n as $x | [.list[] | select(. == $x)]", {"n", "list"}},
+      {".a | to_entries | map(.key) | join(\",\")", {"a", "key"}},
+      {"\"\\(.s | ascii_upcase)-\\(.n)\"", {"s", "n"}},
+      {".a | (.b | keys), (.list | length)", {"a", "b", "list"}},
+      {"[(if .t then \"yes\" else empty end), .n]", {"t", "n"}},
   };
   // Handed the whole: each may look at its input otherwise, and most would answer otherwise if
   // cut down.
@@ -528,6 +540,20 @@ TEST_CASE("Dsl.Expression.ProgramsHandedTheKeysTheyReadAnswerAsOnTheWholeInput")
       "has(\"n\")",
       "[.n, (. | length)]",
       "if . == {} then 1 else 2 end",
+      // Where `.` is the input again, after a pipe.
+      "{x: .s | length, y: length}",
+      "{x: .s | length, \"k\"}",
+      "[.s | length] + [length]",
+      ".n as $x | length",
+      ".s, length | tostring",
+      "(.s | length), length",
+      "if .s | length > 0 then length else 1 end",
+      "\"\\(.s | length) \\(length)\"",
+      "[limit(1; .list[]), length]",
+      "try (.s | length) catch keys",
+      "try .s catch . | keys",
+      ".a | def f: keys; f",
+      ".list | reduce .[] as $x (0; . + 1)",
   };
   for (const auto& [program, keys] : cut) {
     CAPTURE(program);
