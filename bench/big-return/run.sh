@@ -5,19 +5,23 @@
 # answered before the next, in ORDER (first: from the first line; last: from the last;
 # shuffled). Prints one JSON line per round (3): scans a second, their answer times and the CPU
 # the server used per scan. Measures what a warehouse scanning a big return costs the engine,
-# which grows with the return's lines.
+# which grows with the return's lines. REFUSED (0) more scans then name lines the return does not
+# have (a mistyped id): each is refused, and the round reports what a refusal costs.
 #   bench/big-return/run.sh build/rmaflow
 #   LINES=10000 SIGNALS=100 ROUNDS=3 ORDER=shuffled bench/big-return/run.sh build/rmaflow
+#   LINES=10000 SIGNALS=10 REFUSED=100 bench/big-return/run.sh build/rmaflow
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 rmaflow=$(realpath "${1:-$here/../../build/rmaflow}")
 LINES=${LINES:-2000} SIGNALS=${SIGNALS:-300} ROUNDS=${ROUNDS:-3} ORDER=${ORDER:-first}
+REFUSED=${REFUSED:-0}
 
 fail() { echo "big-return: $*" >&2; exit 1; }
 for setting in LINES SIGNALS ROUNDS; do
   [[ ${!setting} =~ ^[0-9]{1,5}$ ]] && [ "${!setting}" -ge 1 ] ||
     fail "$setting must be a whole number from 1 to 99999, not \"${!setting}\""
 done
+[[ $REFUSED =~ ^[0-9]{1,5}$ ]] || fail "REFUSED must be a whole number from 0 to 99999, not \"$REFUSED\""
 [ "$SIGNALS" -le "$LINES" ] || fail "SIGNALS ($SIGNALS) must not be more than LINES ($LINES)"
 [ "$LINES" -le 10000 ] || fail "LINES must be at most 10000, the lines a foreach takes"
 case "$ORDER" in first | last | shuffled) ;; *) fail "ORDER must be first, last or shuffled, not \"$ORDER\"" ;; esac
@@ -48,7 +52,7 @@ for round in $(seq "$ROUNDS"); do
     sleep 0.1  # waiting for the server's first line; no event to wait on
   done
   [ -n "$url" ] || fail "the server named no address in 30 s"
-  python3 "$here/client.py" "$url" "$server" "$LINES" "$SIGNALS" "$round" "$ORDER"
+  python3 "$here/client.py" "$url" "$server" "$LINES" "$SIGNALS" "$round" "$ORDER" "$REFUSED"
   kill "$server"
   wait "$server" 2>/dev/null || true
   server=""

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "engine/dsl/signal_names.hpp"
@@ -33,13 +35,14 @@ struct Reach {
   std::set<std::string> later;
 };
 
-Reach reach_of(const Definition& def, const Cursor& c) {
+// Where a cursor at `step` can still go: from the step itself, or (`past_it`, a cursor that
+// joins or calls there) from the steps after it.
+Reach reach_from(const Definition& def, const std::string& step, bool past_it) {
   Reach reach;
   std::vector<std::string> todo;
-  bool here_counts = c.phase != Phase::joining && c.phase != Phase::calling;
-  if (here_counts) {
-    todo.push_back(c.step);
-  } else if (const Step* s = def.find(c.step)) {
+  if (!past_it) {
+    todo.push_back(step);
+  } else if (const Step* s = def.find(step)) {
     for (auto& next : s->successors()) todo.push_back(next);
   }
   while (!todo.empty()) {
@@ -53,6 +56,24 @@ Reach reach_of(const Definition& def, const Cursor& c) {
   }
   return reach;
 }
+
+// The walks one check makes, one per step and side of it: the branches of a big return stand
+// at a few steps, and a refusal must not walk the workflow once per branch.
+class Reaches {
+ public:
+  explicit Reaches(const Definition& def) : def_(def) {}
+
+  const Reach& of(const Cursor& c) {
+    bool past_it = c.phase == Phase::joining || c.phase == Phase::calling;
+    auto [it, fresh] = known_.try_emplace({c.step, past_it});
+    if (fresh) it->second = reach_from(def_, c.step, past_it);
+    return it->second;
+  }
+
+ private:
+  const Definition& def_;
+  std::map<std::pair<std::string, bool>, Reach> known_;
+};
 
 }  // namespace
 
@@ -89,9 +110,10 @@ std::string signal_refusal(const Instance& inst, const std::string& name,
     if (w != nullptr && w->signal == name && w->match) return {};
   }
   std::vector<const Cursor*> waiting;
+  Reaches reaches(def);
   for (const auto& c : inst.cursors) {
     if (c.phase == Phase::ended) continue;
-    Reach reach = reach_of(def, c);
+    const Reach& reach = reaches.of(c);
     // A wait without match that the cursor may still reach takes the signal whatever its
     // value (a late parcel of a line whose branch has ended, taken by the main line).
     for (const Step* s : waits) {

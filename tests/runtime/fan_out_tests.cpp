@@ -384,6 +384,64 @@ TEST_CASE("FanOut.Signal.ScansInAnyOrderEachTakenByItsLine") {
   }
 }
 
+// Two orders, one at a time: the first order's lines wait for their scans while the second
+// order stands at the same step, not started. A scan for a line of the second order is kept
+// for it (its lines' branches are yet to be made) and taken once they are: where a branch can
+// still go depends on where it stands at a step (joining there, or yet to enter it), not on the
+// step alone.
+TEST_CASE("FanOut.Signal.KeptForALineOfAnOrderNotStartedYet") {
+  Harness h(R"(
+workflow: orders
+version: 1
+start: orders
+steps:
+  orders:
+    foreach: ${ .input.orders }
+    as: order
+    key: ${ .order.id }
+    concurrency: 1
+    result: orders
+    start: lines
+    steps:
+      lines:
+        foreach: ${ .order.lines }
+        as: line
+        key: ${ .line }
+        result: lines
+        start: await_line
+        steps:
+          await_line:
+            wait: { signal: warehouse.line_received, match: "${ .line }", timeout: 10d }
+            result: receipt
+            next: received
+          received: { end: { status: received, output: "${ .receipt }" } }
+        next: shipped
+      shipped: { end: { status: shipped, output: "${ .lines }" } }
+    next: done
+  done: { end: completed }
+)");
+  json orders = json::array({{{"id", "A"}, {"lines", json::array({"A1", "A2"})}},
+                             {{"id", "B"}, {"lines", json::array({"B1"})}}});
+  auto id = h.start({{"orders", orders}}).instance_id;
+  h.idle();
+  auto row = h.row(id);
+  REQUIRE(branch(row, "orders[A]")->phase == Phase::joining);
+  REQUIRE(branch(row, "orders[B]")->phase == Phase::pending);
+  REQUIRE(branch(row, "orders[B]")->step == "lines");
+
+  CHECK_FALSE(h.signal(id, "warehouse.line_received", {{"scan", "B1"}}, "B1").duplicate);
+  CHECK(branch(h.row(id), "orders[B]")->phase == Phase::pending);
+  h.signal(id, "warehouse.line_received", {{"scan", "A1"}}, "A1");
+  h.signal(id, "warehouse.line_received", {{"scan", "A2"}}, "A2");
+  h.idle();
+  row = h.row(id);
+  CHECK(row.status == InstanceStatus::completed);
+  const json& results = row.context->at("orders");
+  REQUIRE(results.size() == 2);
+  CHECK(results[1]["status"] == "shipped");
+  CHECK(results[1]["output"][0]["output"] == json({{"scan", "B1"}}));
+}
+
 TEST_CASE("FanOut.Signal.Issue14.LateLineSignalTakenByAWaitWithoutMatch") {
   // Each line waits 10 days for its parcel; afterwards the main line watches for parcels that
   // turn up late, whatever line they are of.
