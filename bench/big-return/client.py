@@ -70,11 +70,15 @@ def ms(q):
     return round(took[min(len(took) - 1, int(len(took) * q))] * 1000, 2)
 
 
+with open(f"/proc/{server}/status") as status:
+    peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+
 print(json.dumps({"round": round_, "lines": lines, "signals": signals, "order": order,
                   "start_seconds": round(start_seconds, 3),
                   "signals_per_s": round(signals / seconds, 1),
                   "answer_ms": {"p50": ms(0.5), "p99": ms(0.99), "max": ms(1.0)},
                   "server_cpu_ms_per_signal": round(cpu * 1000 / signals, 2),
+                  "server_peak_mb": round(peak_kb / 1024),
                   **({"refused": refused, "refused_per_s": round(refused / refused_seconds, 1),
                       "server_cpu_ms_per_refused": round(refused_cpu * 1000 / refused, 2)}
                      if refused else {})}))

@@ -3,8 +3,8 @@
 # instance fans out to LINES branches (2000), each waiting for its line's scan (a signal with
 # the line's id as its match), and one client sends SIGNALS scans (300) one after another, each
 # answered before the next, in ORDER (first: from the first line; last: from the last;
-# shuffled). Prints one JSON line per round (3): scans a second, their answer times and the CPU
-# the server used per scan. Measures what a warehouse scanning a big return costs the engine,
+# shuffled). Prints one JSON line per round (3): scans a second, their answer times, the CPU
+# the server used per scan and its peak memory. Measures what a warehouse scanning a big return costs the engine,
 # which grows with the return's lines. REFUSED (0) more scans then name lines the return does not
 # have (a mistyped id): each is refused, and the round reports what a refusal costs.
 #   bench/big-return/run.sh build/rmaflow

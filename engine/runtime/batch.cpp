@@ -115,7 +115,7 @@ WriteBatch Batch::take_writes(Rows rows) {
   writes_.instances.reserve(dirty_.size());
   for (Instance* inst : dirty_) {
     inst->refresh_summary();
-    writes_.instances.push_back(inst->lend_row());
+    writes_.instances.push_back(encodes_cursors(*inst) ? inst->encoded_row() : inst->lend_row());
     lent_.push_back(inst);
   }
   return take_dirty();
@@ -126,7 +126,7 @@ std::vector<InstanceRow> Batch::copy_rows() {
   rows.reserve(dirty_.size());
   for (Instance* inst : dirty_) {
     inst->refresh_summary();
-    rows.push_back(inst->snapshot());
+    rows.push_back(encodes_cursors(*inst) ? inst->encoded_row() : inst->snapshot());
   }
   return rows;
 }

@@ -7,11 +7,12 @@
 // instance made in it.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/runtime/instance.hpp"
 #include "rmaflow/store.hpp"
@@ -62,6 +63,9 @@ class Batch {
   // while the engine goes on. Either way the context is not copied but shared with the
   // instance (SharedJson): deep copies of it, and their destruction, cost a fifth of a commit.
   enum class Rows { lent, copied };
+  // Either way, an instance whose state was last stored as at least `state_bytes` puts its
+  // cursors in already encoded (Instance::encoded_row()). Unset: none does.
+  void encode_cursors_from(std::uint64_t state_bytes) { encode_cursors_from_ = state_bytes; }
   // Puts the dirty instances' rows into the write batch and hands both over; the Batch is
   // empty afterwards.
   WriteBatch take_writes(Rows rows);
@@ -80,7 +84,12 @@ class Batch {
   // Hands the writes over with the rows put in; nothing is dirty afterwards.
   WriteBatch take_dirty();
 
+  bool encodes_cursors(const Instance& inst) const {
+    return inst.held_state_bytes >= encode_cursors_from_;
+  }
+
   WriteBatch writes_;
+  std::uint64_t encode_cursors_from_ = std::numeric_limits<std::uint64_t>::max();
   std::vector<Instance*> dirty_;
   std::vector<Instance*> lent_;  // the instance of each row of the writes handed over
   std::vector<std::function<void()>> effects_;

@@ -59,6 +59,7 @@ EngineImpl::EngineImpl(EngineOptions options)
         held_.recount(writes.instances, done.receipt.state_bytes);
         if (options_.on_commit) options_.on_commit(writes, done.took);
       });
+  batch().encode_cursors_from(options_.keep_cursor_texts_least);
   if (is_node()) {
     // A node's requests about other nodes' instances wait for their owner this long at most.
     forwarder_ = std::make_unique<Forwarder>(options_.db_path, Duration(30'000));

@@ -217,6 +217,21 @@ InstanceRow Instance::lend_row() {
   return out;
 }
 
+InstanceRow Instance::encoded_row() {
+  InstanceRow out = row;
+  std::string text;
+  text.reserve(held_state_bytes);
+  text += '[';
+  for (auto& c : cursors) {
+    if (text.size() > 1) text += ',';
+    if (!c.kept_text) c.kept_text = std::make_unique<store::KeptCursorText>();
+    store::append_cursor(text, c, *c.kept_text);
+  }
+  text += ']';
+  out.encoded_cursors = std::move(text);
+  return out;
+}
+
 void Instance::take_back(InstanceRow& lent, bool keep_row) {
   std::size_t i = 0;
   for (auto& c : cursors) {

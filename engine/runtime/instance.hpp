@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "engine/runtime/timer_queue.hpp"
+#include "engine/store/state_codec.hpp"
 #include "engine/support/branch_path.hpp"
 #include "rmaflow/definition.hpp"
 #include "rmaflow/store.hpp"
@@ -32,6 +33,8 @@ struct LiveCursor : Cursor {
   // Bumped whenever the cursor moves on; an adapter outcome or timer carrying an older
   // generation is stale and ignored.
   std::uint64_t generation = 0;
+  // Its text as last written, in a big instance (Instance::encoded_row()).
+  std::unique_ptr<store::KeptCursorText> kept_text;
   // The timeout of the attempt out, taken out of the timers when its answer comes.
   std::optional<TimerKey> timeout_timer;
 };
@@ -234,6 +237,11 @@ struct Instance {
   // commit that writes them before anything else touches the instance. take_back() returns
   // them (copies them, with `keep_row`, when the row is kept).
   InstanceRow lend_row();
+  // The row with its cursors encoded in their place (InstanceRow::encoded_cursors), each
+  // cursor's text kept from the row before while the cursor is as it was then: for a big
+  // instance, whose commits would otherwise copy and encode thousands of cursors to write the
+  // one that moved.
+  InstanceRow encoded_row();
   void take_back(InstanceRow& row, bool keep_row);
   // Rebuilds an instance from its stored row.
   static std::unique_ptr<Instance> from_row(InstanceRow row,

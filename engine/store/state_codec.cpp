@@ -1,9 +1,12 @@
 #include "engine/store/state_codec.hpp"
 
-#include <algorithm>
-#include <string_view>
-
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <optional>
+#include <string_view>
 
 #include "rmaflow/errors.hpp"
 
@@ -191,6 +194,72 @@ void write_cursor(std::string& out, const Cursor& c) {
   if (c.pivot) w.add("pivot", true);
 }
 
+// Whether two JSON values are written as the same text: nlohmann's == takes 1 and 1.0, or 0.0
+// and -0.0, for equal, but they are written apart. Unsigned and signed integers count as apart
+// (they are written alike, so that costs at most a text encoded again).
+bool written_alike(const json& a, const json& b) {
+  if (a.type() != b.type()) return false;
+  switch (a.type()) {
+    case json::value_t::object: {
+      const auto& x = *a.get_ptr<const json::object_t*>();
+      const auto& y = *b.get_ptr<const json::object_t*>();
+      return x.size() == y.size() &&
+             std::equal(x.begin(), x.end(), y.begin(), [](const auto& l, const auto& r) {
+               return l.first == r.first && written_alike(l.second, r.second);
+             });
+    }
+    case json::value_t::array: {
+      const auto& x = *a.get_ptr<const json::array_t*>();
+      const auto& y = *b.get_ptr<const json::array_t*>();
+      return std::equal(x.begin(), x.end(), y.begin(), y.end(),
+                        [](const json& l, const json& r) { return written_alike(l, r); });
+    }
+    case json::value_t::number_float:
+      return std::bit_cast<std::uint64_t>(a.get<double>()) ==
+             std::bit_cast<std::uint64_t>(b.get<double>());
+    default:
+      return a == b;  // null, boolean, string, integers, binary: equal means written alike
+  }
+}
+
+// Every field of the two, here and below. Each structured binding names every field of its
+// type: a field added to a Cursor, an Incident, a Failure or a CompensationRun stops this
+// compiling until it is compared too.
+bool written_alike(const Failure& a, const Failure& b) {
+  const auto& [code, message, retryable, origin] = a;
+  return code == b.code && message == b.message && retryable == b.retryable && origin == b.origin;
+}
+
+bool written_alike(const Incident& a, const Incident& b) {
+  const auto& [step, error, attempts, opened_at, compensating, team, due_at] = a;
+  return step == b.step && written_alike(error, b.error) && attempts == b.attempts &&
+         opened_at == b.opened_at && compensating == b.compensating && team == b.team &&
+         due_at == b.due_at;
+}
+
+bool written_alike(const CompensationRun& a, const CompensationRun& b) {
+  const auto& [then, reason, from_step] = a;
+  return then == b.then && reason == b.reason && from_step == b.from_step;
+}
+
+template <typename T>
+bool written_alike(const std::optional<T>& a, const std::optional<T>& b) {
+  return a.has_value() == b.has_value() && (!a || written_alike(*a, *b));
+}
+
+bool written_alike(const Cursor& a, const Cursor& b) {
+  const auto& [branch, index, step, phase, attempt, deadline, input, scope, incident, compensation,
+               match, child, label, output, pivot] = a;
+  if (index != b.index || phase != b.phase || attempt != b.attempt || pivot != b.pivot ||
+      deadline != b.deadline || branch != b.branch || step != b.step || child != b.child ||
+      label != b.label) {
+    return false;
+  }
+  return written_alike(incident, b.incident) && written_alike(compensation, b.compensation) &&
+         written_alike(match, b.match) && written_alike(output, b.output) &&
+         written_alike(input, b.input) && written_alike(scope, b.scope);
+}
+
 // A cursor's members, each visited once and its values taken out of the document (its input
 // and scope hold a whole line of a return): looking each field up and copying its value took
 // half of the decoder's time.
@@ -285,6 +354,17 @@ std::string encode_cursors(const std::vector<Cursor>& cursors) {
   return out;
 }
 
+void append_cursor(std::string& out, const Cursor& cursor, KeptCursorText& kept) {
+  if (!kept.text.empty() && written_alike(cursor, kept.as_written)) {
+    out += kept.text;
+    return;
+  }
+  kept.text.clear();
+  write_cursor(kept.text, cursor);
+  kept.as_written = cursor;
+  out += kept.text;
+}
+
 std::vector<Cursor> decode_cursors(std::string_view stored, const std::string& instance_id) {
   return decode(stored, instance_id, "cursors", json::value_t::array, [](json& j) {
     std::vector<Cursor> out;
@@ -368,7 +448,7 @@ std::map<std::string, int> decode_visits(std::string_view stored, const std::str
 
 EncodedInstance encode_instance(const InstanceRow& row) {
   return EncodedInstance{encode_visits(row.visits), encode_saga(row.saga),
-                         encode_cursors(row.cursors)};
+                         row.encoded_cursors ? *row.encoded_cursors : encode_cursors(row.cursors)};
 }
 
 }  // namespace rmaflow::store

@@ -18,6 +18,17 @@
 namespace rmaflow::store {
 
 std::string encode_cursors(const std::vector<Cursor>& cursors);
+
+// A cursor's text as it was last written, with the cursor as it was then: what a big instance
+// keeps between its commits, so that each commit encodes only the cursors that changed.
+struct KeptCursorText {
+  Cursor as_written;
+  std::string text;
+};
+// Appends the cursor's text to `out`, as encode_cursors() writes it: taken from `kept` when
+// the cursor is as it was then (every field compared, JSON values as they are written: 1 and
+// 1.0 differ), encoded afresh and kept otherwise.
+void append_cursor(std::string& out, const Cursor& cursor, KeptCursorText& kept);
 std::vector<Cursor> decode_cursors(std::string_view text, const std::string& instance_id);
 
 std::string encode_saga(const Saga& saga);

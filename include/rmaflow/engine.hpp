@@ -70,6 +70,11 @@ struct EngineOptions {
   // its whole row again. They are not running, and neither bound counts them. 0 keeps none.
   std::uint64_t keep_waiting_bytes = 8 << 20;
   std::uint64_t keep_waiting_least = 64 << 10;
+  // Instances whose state (cursors, visits, saga) was last stored as at least this many bytes
+  // keep each cursor's text between their commits: a commit encodes only the cursors that
+  // changed (a scan of one line of a big return, one of thousands), on the engine thread,
+  // rather than every cursor on the commit's. Smaller ones are copied and encoded as before.
+  std::uint64_t keep_cursor_texts_least = 64 << 10;
   // Stops the set/switch steps of one instance from looping forever without a task or wait.
   int max_steps_per_turn = 1000;
   // Called on the engine thread with the engine's own time between an adapter's outcome

@@ -128,6 +128,9 @@ struct InstanceRow {
   SharedJson context;                 // .input, .instance, results; an object
   std::map<std::string, int> visits;  // "step" or "step[key]..." -> times entered
   std::vector<Cursor> cursors;        // the main line first, then branches in creation order
+  // For a commit: the cursors already encoded (store::append_cursor), written in their place.
+  // A big instance's row carries them so instead of copies of its cursors.
+  std::optional<std::string> encoded_cursors;
   Saga saga;
   std::optional<ParentRef> parent;    // set for a child started by a call step
   // The bytes of text its visits, saga and cursors were stored as, as a store read them (0 for

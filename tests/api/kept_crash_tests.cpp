@@ -108,16 +108,19 @@ TEST_CASE("Api.Crash.SignalsToABigReturnKeptDecoded") {
     REQUIRE(answered > 5);  // it died with signals in and lines still waiting
     REQUIRE(answered < kLines);
     {
-      // Its row, as the file holds it, is past the size from which it is kept decoded.
+      // Its row, as the file holds it, is past the size from which it is kept decoded, and
+      // its state past the size from which its cursors' texts are kept between commits.
       SQLite::Database file(api.db, SQLite::OPEN_READONLY);
       SQLite::Statement row(file,
-                            "SELECT length(cursors) + length(visits) + length(saga) + "
+                            "SELECT length(cursors) + length(visits) + length(saga), "
                             "length(context) FROM instances JOIN instance_contexts ON "
                             "instance_id = id WHERE id = ?");
       row.bind(1, id);
       REQUIRE(row.executeStep());
-      CHECK(row.getColumn(0).getInt64() >
+      const std::int64_t state = row.getColumn(0).getInt64();
+      CHECK(state + row.getColumn(1).getInt64() >
             static_cast<std::int64_t>(EngineOptions{}.keep_waiting_least));
+      CHECK(state > static_cast<std::int64_t>(EngineOptions{}.keep_cursor_texts_least));
     }
 
     api.start();

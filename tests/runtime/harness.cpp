@@ -98,6 +98,7 @@ void Harness::open(std::unique_ptr<Store> store) {
   options.max_running_bytes = max_running_bytes;
   options.keep_waiting_bytes = keep_waiting_bytes;
   options.keep_waiting_least = keep_waiting_least;
+  options.keep_cursor_texts_least = keep_cursor_texts_least;
   engine = Engine::open(std::move(options));
 }
 

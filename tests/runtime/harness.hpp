@@ -91,9 +91,11 @@ class Harness {
   std::size_t max_batch_events = 0;  // taken by open(); 0: the engine's default
   std::size_t max_running = 0;       // taken by open(); 0: no bound
   std::uint64_t max_running_bytes = 0;  // taken by open(); 0: no bound
-  // Taken by open(): EngineOptions::keep_waiting_bytes and keep_waiting_least.
+  // Taken by open(): EngineOptions::keep_waiting_bytes, keep_waiting_least and
+  // keep_cursor_texts_least.
   std::uint64_t keep_waiting_bytes = EngineOptions{}.keep_waiting_bytes;
   std::uint64_t keep_waiting_least = EngineOptions{}.keep_waiting_least;
+  std::uint64_t keep_cursor_texts_least = EngineOptions{}.keep_cursor_texts_least;
   std::unique_ptr<Engine> engine;
 };
 
