@@ -218,7 +218,18 @@ InstanceRow Instance::lend_row() {
 }
 
 InstanceRow Instance::encoded_row() {
-  InstanceRow out = row;
+  // The row copied without the saga, which goes encoded.
+  struct SagaAside {
+    Saga& home;
+    Saga held = std::move(home);
+    ~SagaAside() { home = std::move(held); }
+  };
+  InstanceRow out = [&] {
+    SagaAside aside{row.saga};
+    return row;
+  }();
+  if (!kept_saga) kept_saga = std::make_unique<store::KeptSagaText>();
+  out.encoded_saga = store::encode_saga(row.saga, *kept_saga);
   std::string text;
   text.reserve(held_state_bytes);
   text += '[';

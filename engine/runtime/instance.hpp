@@ -237,11 +237,13 @@ struct Instance {
   // commit that writes them before anything else touches the instance. take_back() returns
   // them (copies them, with `keep_row`, when the row is kept).
   InstanceRow lend_row();
-  // The row with its cursors encoded in their place (InstanceRow::encoded_cursors), each
-  // cursor's text kept from the row before while the cursor is as it was then: for a big
-  // instance, whose commits would otherwise copy and encode thousands of cursors to write the
-  // one that moved.
+  // The row with its cursors and saga encoded in their place (InstanceRow::encoded_cursors,
+  // encoded_saga), each cursor's and saga entry's text kept from the row before while it is as
+  // it was then: for a big instance, whose commits would otherwise copy and encode thousands
+  // of cursors and entries to write the one that moved.
   InstanceRow encoded_row();
+  // Its saga's entries' texts as last written, for encoded_row() (null until then).
+  std::unique_ptr<store::KeptSagaText> kept_saga;
   void take_back(InstanceRow& row, bool keep_row);
   // Rebuilds an instance from its stored row.
   static std::unique_ptr<Instance> from_row(InstanceRow row,

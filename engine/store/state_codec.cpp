@@ -247,6 +247,13 @@ bool written_alike(const std::optional<T>& a, const std::optional<T>& b) {
   return a.has_value() == b.has_value() && (!a || written_alike(*a, *b));
 }
 
+bool written_alike(const SagaEntry& a, const SagaEntry& b) {
+  const auto& [step, branch, visit, input, render_error, child, outcome_unknown] = a;
+  return visit == b.visit && outcome_unknown == b.outcome_unknown && step == b.step &&
+         branch == b.branch && render_error == b.render_error && child == b.child &&
+         written_alike(input, b.input);
+}
+
 bool written_alike(const Cursor& a, const Cursor& b) {
   const auto& [branch, index, step, phase, attempt, deadline, input, scope, incident, compensation,
                match, child, label, output, pivot] = a;
@@ -354,15 +361,19 @@ std::string encode_cursors(const std::vector<Cursor>& cursors) {
   return out;
 }
 
-void append_cursor(std::string& out, const Cursor& cursor, KeptCursorText& kept) {
-  if (!kept.text.empty() && written_alike(cursor, kept.as_written)) {
-    out += kept.text;
-    return;
+// Appends `value`'s text, kept or written afresh by `write` (and kept).
+template <typename T, typename Write>
+void append_kept(std::string& out, const T& value, KeptText<T>& kept, Write write) {
+  if (kept.text.empty() || !written_alike(value, kept.as_written)) {
+    kept.text.clear();
+    write(kept.text, value);
+    kept.as_written = value;
   }
-  kept.text.clear();
-  write_cursor(kept.text, cursor);
-  kept.as_written = cursor;
   out += kept.text;
+}
+
+void append_cursor(std::string& out, const Cursor& cursor, KeptCursorText& kept) {
+  append_kept(out, cursor, kept, write_cursor);
 }
 
 std::vector<Cursor> decode_cursors(std::string_view stored, const std::string& instance_id) {
@@ -374,29 +385,49 @@ std::vector<Cursor> decode_cursors(std::string_view stored, const std::string& i
   });
 }
 
-std::string encode_saga(const Saga& saga) {
+namespace {
+
+void write_saga_entry(std::string& out, const SagaEntry& e) {
+  ObjectWriter entry(out);
+  entry.add("step", e.step);
+  entry.add("visit", std::int64_t{e.visit});
+  entry.add("input", e.input);
+  if (!e.branch.empty()) entry.add("branch", e.branch);
+  if (!e.render_error.empty()) entry.add("render_error", e.render_error);
+  if (!e.child.empty()) entry.add("child", e.child);
+  if (e.outcome_unknown) entry.add("outcome_unknown", true);
+}
+
+// The saga's document, `append_entry(out, i)` writing its i-th entry.
+template <typename AppendEntry>
+std::string saga_document(const Saga& saga, AppendEntry append_entry) {
   std::string out;
   {
     ObjectWriter j(out);
     j.open("done");
     out += '[';
-    bool first = true;
-    for (const auto& e : saga.done) {
-      if (!first) out += ',';
-      first = false;
-      ObjectWriter entry(out);
-      entry.add("step", e.step);
-      entry.add("visit", std::int64_t{e.visit});
-      entry.add("input", e.input);
-      if (!e.branch.empty()) entry.add("branch", e.branch);
-      if (!e.render_error.empty()) entry.add("render_error", e.render_error);
-      if (!e.child.empty()) entry.add("child", e.child);
-      if (e.outcome_unknown) entry.add("outcome_unknown", true);
+    for (std::size_t i = 0; i < saga.done.size(); ++i) {
+      if (i > 0) out += ',';
+      append_entry(out, i);
     }
     out += ']';
     if (saga.pivot) j.add("pivot", true);
   }
   return out;
+}
+
+}  // namespace
+
+std::string encode_saga(const Saga& saga) {
+  return saga_document(
+      saga, [&](std::string& out, std::size_t i) { write_saga_entry(out, saga.done[i]); });
+}
+
+std::string encode_saga(const Saga& saga, KeptSagaText& kept) {
+  kept.entries.resize(saga.done.size());
+  return saga_document(saga, [&](std::string& out, std::size_t i) {
+    append_kept(out, saga.done[i], kept.entries[i], write_saga_entry);
+  });
 }
 
 Saga decode_saga(std::string_view stored, const std::string& instance_id) {
@@ -447,7 +478,8 @@ std::map<std::string, int> decode_visits(std::string_view stored, const std::str
 }
 
 EncodedInstance encode_instance(const InstanceRow& row) {
-  return EncodedInstance{encode_visits(row.visits), encode_saga(row.saga),
+  return EncodedInstance{encode_visits(row.visits),
+                         row.encoded_saga ? *row.encoded_saga : encode_saga(row.saga),
                          row.encoded_cursors ? *row.encoded_cursors : encode_cursors(row.cursors)};
 }
 

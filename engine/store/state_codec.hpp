@@ -19,12 +19,19 @@ namespace rmaflow::store {
 
 std::string encode_cursors(const std::vector<Cursor>& cursors);
 
-// A cursor's text as it was last written, with the cursor as it was then: what a big instance
-// keeps between its commits, so that each commit encodes only the cursors that changed.
-struct KeptCursorText {
-  Cursor as_written;
+// A value's text as it was last written, with the value as it was then: what a big instance
+// keeps of its cursors and of its saga's entries between its commits, so that each commit
+// encodes only those that changed. Empty text: none kept yet.
+template <typename T>
+struct KeptText {
+  T as_written;
   std::string text;
 };
+using KeptCursorText = KeptText<Cursor>;
+struct KeptSagaText {
+  std::vector<KeptText<SagaEntry>> entries;  // by place in Saga::done
+};
+
 // Appends the cursor's text to `out`, as encode_cursors() writes it: taken from `kept` when
 // the cursor is as it was then (every field compared, JSON values as they are written: 1 and
 // 1.0 differ), encoded afresh and kept otherwise.
@@ -32,6 +39,8 @@ void append_cursor(std::string& out, const Cursor& cursor, KeptCursorText& kept)
 std::vector<Cursor> decode_cursors(std::string_view text, const std::string& instance_id);
 
 std::string encode_saga(const Saga& saga);
+// The same, each entry's text taken from `kept` when the entry at its place is as it was.
+std::string encode_saga(const Saga& saga, KeptSagaText& kept);
 Saga decode_saga(std::string_view text, const std::string& instance_id);
 
 std::string encode_visits(const std::map<std::string, int>& visits);

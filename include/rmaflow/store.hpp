@@ -132,6 +132,8 @@ struct InstanceRow {
   // A big instance's row carries them so instead of copies of its cursors.
   std::optional<std::string> encoded_cursors;
   Saga saga;
+  // The same for the saga (store::encode_saga with the entries' texts kept).
+  std::optional<std::string> encoded_saga;
   std::optional<ParentRef> parent;    // set for a child started by a call step
   // The bytes of text its visits, saga and cursors were stored as, as a store read them (0 for
   // a row not read from a store; a commit tells its own in CommitReceipt).
