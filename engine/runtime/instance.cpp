@@ -138,8 +138,8 @@ const nlohmann::json& Instance::view(const Cursor& c) const {
     if (const Cursor* enclosing = find(b)) chain.push_back(enclosing);
   }
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-    if (!(*it)->scope.is_object()) continue;
-    for (const auto& [key, value] : (*it)->scope.items()) {
+    if (!(*it)->scope->is_object()) continue;
+    for (const auto& [key, value] : (*it)->scope->items()) {
       scratch[key] = value;
       scratch_keys.push_back(key);
     }
@@ -152,8 +152,7 @@ void Instance::write(Cursor& c, const std::string& key, nlohmann::json value) {
     row.context.set(key, std::move(value));
     return;
   }
-  if (!c.scope.is_object()) c.scope = nlohmann::json::object();
-  c.scope[key] = std::move(value);
+  c.scope.set(key, std::move(value));
 }
 
 std::optional<Instance::Action> Instance::action(const Cursor& c) const {

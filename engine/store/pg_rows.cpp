@@ -17,7 +17,7 @@ PgParams pg_instance_params(const InstanceRow& row, EncodedInstance encoded) {
   p.add(row.step).add(std::move(encoded.visits)).add(row.context.text());
   p.add(row.business_key).add(row.correlation_id).add(row.input_hash).add(row.last_seq);
   p.add(row.created_at).add(row.updated_at).add(row.ended_at).add(row.deadline);
-  p.add(std::move(encoded.saga)).add(std::move(encoded.cursors));
+  p.add(std::move(encoded.saga).take()).add(std::move(encoded.cursors).take());
   p.add(row.parent ? row.parent->instance_id : "");
   p.add(row.parent ? row.parent->step : "").add(row.parent ? row.parent->branch : "");
   p.add(row.paused_at);

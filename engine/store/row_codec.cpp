@@ -109,8 +109,8 @@ void bind_instance(SQLite::Statement& s, const InstanceRow& row, const EncodedIn
   bind_time(s, 13, row.updated_at);
   bind_optional_time(s, 14, row.ended_at);
   bind_optional_time(s, 15, row.deadline);
-  s.bindNoCopy(16, encoded.saga);
-  s.bindNoCopy(17, encoded.cursors);
+  s.bindNoCopy(16, encoded.saga.get());
+  s.bindNoCopy(17, encoded.cursors.get());
   s.bindNoCopy(18, row.parent ? row.parent->instance_id : kNone);
   s.bindNoCopy(19, row.parent ? row.parent->step : kNone);
   s.bindNoCopy(20, row.parent ? row.parent->branch : kNone);

@@ -178,7 +178,7 @@ void write_cursor(std::string& out, const Cursor& c) {
   if (c.attempt != 0) w.add("attempt", std::int64_t{c.attempt});
   if (c.deadline) w.add("deadline", std::int64_t{to_millis(*c.deadline)});
   if (!c.input.is_null()) w.add("input", c.input);
-  if (!c.scope.is_null()) w.add("scope", c.scope);
+  if (!c.scope->is_null()) w.add("scope", c.scope.get());
   if (c.incident) w.add("incident", incident_json(*c.incident));
   if (c.compensation) {
     w.open("compensation");
@@ -264,7 +264,8 @@ bool written_alike(const Cursor& a, const Cursor& b) {
   }
   return written_alike(incident, b.incident) && written_alike(compensation, b.compensation) &&
          written_alike(match, b.match) && written_alike(output, b.output) &&
-         written_alike(input, b.input) && written_alike(scope, b.scope);
+         written_alike(input, b.input) &&
+         (scope.shares(b.scope) || written_alike(scope.get(), b.scope.get()));
 }
 
 // A cursor's members, each visited once and its values taken out of the document (its input
@@ -361,6 +362,8 @@ std::string encode_cursors(const std::vector<Cursor>& cursors) {
   return out;
 }
 
+namespace {
+
 // Appends `value`'s text, kept or written afresh by `write` (and kept).
 template <typename T, typename Write>
 void append_kept(std::string& out, const T& value, KeptText<T>& kept, Write write) {
@@ -371,6 +374,8 @@ void append_kept(std::string& out, const T& value, KeptText<T>& kept, Write writ
   }
   out += kept.text;
 }
+
+}  // namespace
 
 void append_cursor(std::string& out, const Cursor& cursor, KeptCursorText& kept) {
   append_kept(out, cursor, kept, write_cursor);
@@ -479,8 +484,10 @@ std::map<std::string, int> decode_visits(std::string_view stored, const std::str
 
 EncodedInstance encode_instance(const InstanceRow& row) {
   return EncodedInstance{encode_visits(row.visits),
-                         row.encoded_saga ? *row.encoded_saga : encode_saga(row.saga),
-                         row.encoded_cursors ? *row.encoded_cursors : encode_cursors(row.cursors)};
+                         row.encoded_saga ? EncodedText::the_rows(*row.encoded_saga)
+                                          : EncodedText(encode_saga(row.saga)),
+                         row.encoded_cursors ? EncodedText::the_rows(*row.encoded_cursors)
+                                             : EncodedText(encode_cursors(row.cursors))};
 }
 
 }  // namespace rmaflow::store

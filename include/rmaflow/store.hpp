@@ -73,8 +73,10 @@ struct Cursor {
   std::optional<TimePoint> deadline;  // of the current phase: attempt timeout, retry due, wait end
   nlohmann::json input;               // the current task's rendered input; null when none
   // A branch's own context keys: the element (.<as>), .branch {key, index} and its steps'
-  // results. Null on the main line, whose keys are the instance's context.
-  nlohmann::json scope;
+  // results. Null on the main line, whose keys are the instance's context. Shared by the
+  // cursor's copies until changed, so that a copy kept to compare against is alike at a glance
+  // (SharedJson::shares) while the branch leaves it as it was.
+  SharedJson scope{nlohmann::json()};
   std::optional<Incident> incident;            // set while it waits for an operator
   std::optional<CompensationRun> compensation;  // set while it undoes steps
   nlohmann::json match;   // waiting: the match value a signal must carry; null when none

@@ -34,7 +34,7 @@ TEST_CASE("Store.Commit.RoundTripsEveryField") {
   branch.index = 1;
   branch.step = "await_line";
   branch.phase = Phase::waiting;
-  branch.scope = {{"line", {{"id", "L2"}}}};
+  branch.scope = nlohmann::json{{"line", {{"id", "L2"}}}};
   branch.match = "L2";
   branch.deadline = from_millis(1'700'000'200'000);
   branch.incident = Incident{"await_line", make_failure("Timeout", "no signal"), 1,

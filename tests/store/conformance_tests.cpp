@@ -48,7 +48,7 @@ InstanceRow full_instance(const std::string& id) {
   branch.index = 1;
   branch.step = "inspect";
   branch.phase = Phase::idle;
-  branch.scope = {{"line", {{"sku", "S-1"}}}};
+  branch.scope = nlohmann::json{{"line", {{"sku", "S-1"}}}};
   Incident incident;
   incident.step = "inspect";
   incident.error = Failure{"Timeout", "no answer", true};

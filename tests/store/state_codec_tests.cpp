@@ -110,16 +110,26 @@ TEST_CASE("Store.StateCodec.AKeptCursorTextIsWhatEncodingWrites") {
       {"input member renamed", [](Cursor& c) { c.input.erase("bin"), c.input["bon"] = "B-2"; }},
       {"input member added last", [](Cursor& c) { c.input["zz"] = 1; }},
       {"input member removed", [](Cursor& c) { c.input.erase("zz"); }},
-      {"scope deep", [](Cursor& c) { c.scope["line"]["unit_price"] = 12.75; }},
-      {"scope 0.0", [](Cursor& c) { c.scope["line"]["unit_price"] = 0.0; }},
-      {"scope -0.0", [](Cursor& c) { c.scope["line"]["unit_price"] = -0.0; }},
+      {"scope deep", [](Cursor& c) { c.scope.edit()["line"]["unit_price"] = 12.75; }},
+      {"scope 0.0", [](Cursor& c) { c.scope.edit()["line"]["unit_price"] = 0.0; }},
+      {"scope -0.0", [](Cursor& c) { c.scope.edit()["line"]["unit_price"] = -0.0; }},
       {"scope to an array",
        [](Cursor& c) {
-         c.scope["line"] = json::array({1, 2});
+         c.scope.edit()["line"] = json::array({1, 2});
        }},
-      {"scope array element", [](Cursor& c) { c.scope["line"][1] = 3; }},
-      {"scope array longer", [](Cursor& c) { c.scope["line"].push_back(nullptr); }},
-      {"scope null to false", [](Cursor& c) { c.scope["line"][2] = false; }},
+      {"scope array element", [](Cursor& c) { c.scope.edit()["line"][1] = 3; }},
+      {"scope array longer", [](Cursor& c) { c.scope.edit()["line"].push_back(nullptr); }},
+      {"scope null to false", [](Cursor& c) { c.scope.edit()["line"][2] = false; }},
+      {"scope member set",
+       [](Cursor& c) {
+         c.scope.set("scan", {{"bin", "B-1"}});
+       }},
+      {"scope member set to 1", [](Cursor& c) { c.scope.set("scan", 1); }},
+      {"scope member set to 1.0", [](Cursor& c) { c.scope.set("scan", 1.0); }},
+      {"scope replaced",
+       [](Cursor& c) {
+         c.scope = json{{"line", "L-9"}};
+       }},
       {"incident step", [](Cursor& c) { c.incident->step = "restock"; }},
       {"incident code", [](Cursor& c) { c.incident->error.code = "Transient"; }},
       {"incident message", [](Cursor& c) { c.incident->error.message = "down"; }},
