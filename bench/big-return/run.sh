@@ -6,15 +6,18 @@
 # shuffled). Prints one JSON line per round (3): scans a second, their answer times, the CPU
 # the server used per scan and its peak memory. Measures what a warehouse scanning a big return costs the engine,
 # which grows with the return's lines. REFUSED (0) more scans then name lines the return does not
-# have (a mistyped id): each is refused, and the round reports what a refusal costs.
+# have (a mistyped id): each is refused, and the round reports what a refusal costs. SAGA=1
+# restocks each line after its scan (a call with a compensation), so the return also records a
+# saga entry per line.
 #   bench/big-return/run.sh build/rmaflow
 #   LINES=10000 SIGNALS=100 ROUNDS=3 ORDER=shuffled bench/big-return/run.sh build/rmaflow
 #   LINES=10000 SIGNALS=10 REFUSED=100 bench/big-return/run.sh build/rmaflow
+#   LINES=2000 SIGNALS=2000 SAGA=1 bench/big-return/run.sh build/rmaflow
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 rmaflow=$(realpath "${1:-$here/../../build/rmaflow}")
 LINES=${LINES:-2000} SIGNALS=${SIGNALS:-300} ROUNDS=${ROUNDS:-3} ORDER=${ORDER:-first}
-REFUSED=${REFUSED:-0}
+REFUSED=${REFUSED:-0} SAGA=${SAGA:-0}
 
 fail() { echo "big-return: $*" >&2; exit 1; }
 for setting in LINES SIGNALS ROUNDS; do
@@ -24,6 +27,7 @@ done
 [[ $REFUSED =~ ^[0-9]{1,5}$ ]] || fail "REFUSED must be a whole number from 0 to 99999, not \"$REFUSED\""
 [ "$SIGNALS" -le "$LINES" ] || fail "SIGNALS ($SIGNALS) must not be more than LINES ($LINES)"
 [ "$LINES" -le 10000 ] || fail "LINES must be at most 10000, the lines a foreach takes"
+case "$SAGA" in 0 | 1) ;; *) fail "SAGA must be 0 or 1, not \"$SAGA\"" ;; esac
 case "$ORDER" in first | last | shuffled) ;; *) fail "ORDER must be first, last or shuffled, not \"$ORDER\"" ;; esac
 [ -x "$rmaflow" ] || fail "no rmaflow binary at $rmaflow; run make build first"
 command -v python3 >/dev/null || fail "python3 is missing; run scripts/install-deps.sh"
@@ -37,7 +41,11 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir "$work/workflows"
-cp "$here/big-return.yaml" "$work/workflows/"
+if [ "$SAGA" = 1 ]; then
+  cp "$here/big-return-saga.yaml" "$work/workflows/big-return.yaml"
+else
+  cp "$here/big-return.yaml" "$work/workflows/"
+fi
 
 for round in $(seq "$ROUNDS"); do
   rm -f "$work"/big.db*
