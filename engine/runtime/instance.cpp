@@ -217,16 +217,25 @@ InstanceRow Instance::lend_row() {
 }
 
 InstanceRow Instance::encoded_row() {
-  // The row copied without the saga, which goes encoded.
-  struct SagaAside {
-    Saga& home;
-    Saga held = std::move(home);
-    ~SagaAside() { home = std::move(held); }
+  // The row copied without the saga and the visits, which go encoded.
+  struct Aside {
+    InstanceRow& home;
+    Saga saga = std::move(home.saga);
+    std::map<std::string, int> visits = std::move(home.visits);
+    ~Aside() {
+      home.saga = std::move(saga);
+      home.visits = std::move(visits);
+    }
   };
   InstanceRow out = [&] {
-    SagaAside aside{row.saga};
+    Aside aside{row};
     return row;
   }();
+  out.visits.clear();  // a moved-from map is left valid, not necessarily empty
+  for (const auto& [key, count] : row.visits) {
+    if (on_main_line(key)) out.visits.emplace_hint(out.visits.end(), key, count);
+  }
+  out.encoded_visits = store::encode_visits(row.visits);
   if (!kept_saga) kept_saga = std::make_unique<store::KeptSagaText>();
   out.encoded_saga = store::encode_saga(row.saga, *kept_saga);
   std::string text;

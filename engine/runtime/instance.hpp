@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -191,6 +192,10 @@ struct Instance {
   // The key its visits are counted under: the step, then each enclosing branch's key:
   // "inspect[L1]", nested "check[L1][P2]".
   static std::string visit_key(const Cursor& c, const std::string& step);
+  // Whether a visit key counts a main-line step's entries (a step name has no "[").
+  static bool on_main_line(std::string_view visit_key) {
+    return visit_key.find('[') == std::string_view::npos;
+  }
   int visit(const Cursor& c) const;
   // <instance>:<step>[<branch key>...]:<visit>: stable across retries and restarts, fresh for
   // each entry into the step. While the cursor undoes a step: that step's key + ":compensate".
@@ -237,10 +242,12 @@ struct Instance {
   // commit that writes them before anything else touches the instance. take_back() returns
   // them (copies them, with `keep_row`, when the row is kept).
   InstanceRow lend_row();
-  // The row with its cursors and saga encoded in their place (InstanceRow::encoded_cursors,
-  // encoded_saga), each cursor's and saga entry's text kept from the row before while it is as
-  // it was then: for a big instance, whose commits would otherwise copy and encode thousands
-  // of cursors and entries to write the one that moved.
+  // The row with its cursors, saga and visits encoded in their place
+  // (InstanceRow::encoded_cursors, encoded_saga, encoded_visits), each cursor's and saga
+  // entry's text kept from the row before while it is as it was then: for a big instance,
+  // whose commits would otherwise copy and encode thousands of cursors and entries to write
+  // the one that moved, and copy and free a visit count for each of them. The row's `visits`
+  // keeps the main line's counts, which the commit's observers read (observe::CommitFacts).
   InstanceRow encoded_row();
   // Its saga's entries' texts as last written, for encoded_row() (null until then).
   std::unique_ptr<store::KeptSagaText> kept_saga;

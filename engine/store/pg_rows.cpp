@@ -14,7 +14,7 @@ PgParams pg_definition_params(const DefinitionRow& row) {
 PgParams pg_instance_params(const InstanceRow& row, EncodedInstance encoded) {
   PgParams p;
   p.add(row.id).add(row.workflow).add(row.version).add(static_cast<int>(row.status));
-  p.add(row.step).add(std::move(encoded.visits)).add(row.context.text());
+  p.add(row.step).add(std::move(encoded.visits).take()).add(row.context.text());
   p.add(row.business_key).add(row.correlation_id).add(row.input_hash).add(row.last_seq);
   p.add(row.created_at).add(row.updated_at).add(row.ended_at).add(row.deadline);
   p.add(std::move(encoded.saga).take()).add(std::move(encoded.cursors).take());

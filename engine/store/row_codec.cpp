@@ -99,7 +99,7 @@ void bind_instance(SQLite::Statement& s, const InstanceRow& row, const EncodedIn
   s.bind(3, row.version);
   s.bind(4, static_cast<int>(row.status));
   s.bindNoCopy(5, row.step);
-  s.bindNoCopy(6, encoded.visits);
+  s.bindNoCopy(6, encoded.visits.get());
   // 7: the context, in instance_contexts.
   s.bindNoCopy(8, row.business_key);
   s.bindNoCopy(9, row.correlation_id);

@@ -483,7 +483,8 @@ std::map<std::string, int> decode_visits(std::string_view stored, const std::str
 }
 
 EncodedInstance encode_instance(const InstanceRow& row) {
-  return EncodedInstance{encode_visits(row.visits),
+  return EncodedInstance{row.encoded_visits ? EncodedText::the_rows(*row.encoded_visits)
+                                            : EncodedText(encode_visits(row.visits)),
                          row.encoded_saga ? EncodedText::the_rows(*row.encoded_saga)
                                           : EncodedText(encode_saga(row.saga)),
                          row.encoded_cursors ? EncodedText::the_rows(*row.encoded_cursors)

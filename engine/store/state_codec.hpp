@@ -47,22 +47,20 @@ std::string encode_visits(const std::map<std::string, int>& visits);
 std::map<std::string, int> decode_visits(std::string_view text, const std::string& instance_id);
 
 // A column's text: encoded for the write, or the row's own (InstanceRow::encoded_cursors,
-// encoded_saga: a big instance's, megabytes) referred to rather than copied.
+// encoded_saga, encoded_visits: a big instance's, megabytes) referred to rather than copied.
 class EncodedText {
  public:
   explicit EncodedText(std::string encoded) : encoded_(std::move(encoded)) {}
   // The row's text, which must outlive this.
-  static EncodedText the_rows(const std::string& text) {
-    EncodedText out{std::string()};
-    out.rows_ = &text;
-    return out;
-  }
+  static EncodedText the_rows(const std::string& text) { return EncodedText(&text); }
 
   const std::string& get() const { return rows_ ? *rows_ : encoded_; }
   // The text to keep (a copy of the row's, which stays the row's).
   std::string take() && { return rows_ ? *rows_ : std::move(encoded_); }
 
  private:
+  explicit EncodedText(const std::string* rows) : rows_(rows) {}
+
   std::string encoded_;
   const std::string* rows_ = nullptr;
 };
@@ -71,11 +69,13 @@ class EncodedText {
 // refers to the row, which must outlive it. The context is not among them: the row's context
 // keeps its own text (SharedJson::text()).
 struct EncodedInstance {
-  std::string visits;
+  EncodedText visits;
   EncodedText saga;
   EncodedText cursors;
   // What InstanceRow::state_bytes and CommitReceipt count.
-  std::size_t bytes() const { return visits.size() + saga.get().size() + cursors.get().size(); }
+  std::size_t bytes() const {
+    return visits.get().size() + saga.get().size() + cursors.get().size();
+  }
 };
 EncodedInstance encode_instance(const InstanceRow& row);
 

@@ -129,6 +129,9 @@ struct InstanceRow {
   std::optional<TimePoint> paused_at; // set while an operator has it paused (ActionKind::pause)
   SharedJson context;                 // .input, .instance, results; an object
   std::map<std::string, int> visits;  // "step" or "step[key]..." -> times entered
+  // For a commit: the visits already encoded (store::encode_visits), written in their place. A
+  // big instance's row carries them so, with only the main line's counts ("step") in `visits`.
+  std::optional<std::string> encoded_visits;
   std::vector<Cursor> cursors;        // the main line first, then branches in creation order
   // For a commit: the cursors already encoded (store::append_cursor), written in their place.
   // A big instance's row carries them so instead of copies of its cursors.

@@ -1,6 +1,7 @@
 // Big instances keep each cursor's and saga entry's text between their commits and encode only
-// those that changed (EngineOptions::keep_cursor_texts_least). The file must hold, after every
-// commit, exactly what encoding them all afresh writes: a return taken through scans, retries,
+// those that changed (EngineOptions::keep_cursor_texts_least), and hand their visits to the
+// commit encoded rather than copied. The file must hold, after every commit, exactly what
+// encoding them all afresh writes: a return taken through scans, retries,
 // caught and unhandled failures, a branch undoing its steps, an operator's pause and retry, and
 // a reopened engine, is stored byte for byte alike with texts kept and without.
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -11,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/runtime/instance.hpp"
+#include "engine/store/state_codec.hpp"
 #include "tests/runtime/harness.hpp"
 
 using namespace rmaflow;
@@ -57,7 +60,7 @@ steps:
 
 constexpr int kGradedLines = 12;
 
-// The cursors and saga columns after each step of the return, as the file holds them.
+// The cursors, saga and visits columns after each step of the return, as the file holds them.
 std::vector<std::string> graded_return(std::uint64_t texts_least) {
   Harness h(kGraded);
   h.keep_cursor_texts_least = texts_least;
@@ -72,10 +75,11 @@ std::vector<std::string> graded_return(std::uint64_t texts_least) {
   std::vector<std::string> stored;
   auto keep = [&] {
     SQLite::Database file(h.db, SQLite::OPEN_READONLY);
-    SQLite::Statement row(file, "SELECT cursors, saga FROM instances WHERE id = ?");
+    SQLite::Statement row(file, "SELECT cursors, saga, visits FROM instances WHERE id = ?");
     row.bind(1, id);
     REQUIRE(row.executeStep());
-    stored.push_back(row.getColumn(0).getString() + "\n" + row.getColumn(1).getString());
+    stored.push_back(row.getColumn(0).getString() + "\n" + row.getColumn(1).getString() + "\n" +
+                     row.getColumn(2).getString());
   };
   // Answers the call of line i out.
   auto answer = [&](int i, Outcome outcome) {
@@ -155,4 +159,30 @@ TEST_CASE("Runtime.CursorTexts.StoredAsEncodingEveryCursorAndEntryWrites") {
     if (i > 0 && kept[i] != kept[i - 1]) ++changed;
   }
   CHECK(changed > 3 * kGradedLines);
+}
+
+TEST_CASE("Runtime.CursorTexts.ABigRowCarriesItsVisitsEncodedAndKeepsTheMainLinesCounts") {
+  Instance inst;
+  inst.row.id = "I-1";
+  inst.cursors.push_back(LiveCursor{});  // the main line
+  inst.row.visits = {{"lines", 1}, {"received[L01]", 2}, {"check[L01][P2]", 1}, {"done", 3}};
+  SagaEntry restocked;
+  restocked.step = "restock";
+  restocked.branch = "lines[L01]";
+  restocked.visit = 2;
+  inst.row.saga.done.push_back(restocked);
+  const auto visits = inst.row.visits;
+  const auto saga = store::encode_saga(inst.row.saga);
+
+  InstanceRow out = inst.encoded_row();
+  REQUIRE(out.encoded_visits.has_value());
+  CHECK(*out.encoded_visits == store::encode_visits(visits));
+  CHECK(store::encode_instance(out).visits.get() == store::encode_visits(visits));
+  // The main line's counts, which the commit's observers read, and no branch's.
+  CHECK(out.visits == std::map<std::string, int>{{"done", 3}, {"lines", 1}});
+  // The instance keeps all of them, and its saga, which went encoded too.
+  CHECK(inst.row.visits == visits);
+  REQUIRE(out.encoded_saga.has_value());
+  CHECK(*out.encoded_saga == saga);
+  CHECK(store::encode_saga(inst.row.saga) == saga);
 }
