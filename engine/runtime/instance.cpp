@@ -235,10 +235,11 @@ InstanceRow Instance::encoded_row() {
   for (const auto& [key, count] : row.visits) {
     if (on_main_line(key)) out.visits.emplace_hint(out.visits.end(), key, count);
   }
-  out.encoded_visits = store::encode_visits(row.visits);
+  auto& encoded = out.encoded.emplace();
+  encoded.visits = store::encode_visits(row.visits);
   if (!kept_saga) kept_saga = std::make_unique<store::KeptSagaText>();
-  out.encoded_saga = store::encode_saga(row.saga, *kept_saga);
-  std::string text;
+  encoded.saga = store::encode_saga(row.saga, *kept_saga);
+  std::string& text = encoded.cursors;
   text.reserve(held_state_bytes);
   text += '[';
   for (auto& c : cursors) {
@@ -247,7 +248,6 @@ InstanceRow Instance::encoded_row() {
     store::append_cursor(text, c, *c.kept_text);
   }
   text += ']';
-  out.encoded_cursors = std::move(text);
   return out;
 }
 

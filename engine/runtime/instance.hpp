@@ -242,12 +242,12 @@ struct Instance {
   // commit that writes them before anything else touches the instance. take_back() returns
   // them (copies them, with `keep_row`, when the row is kept).
   InstanceRow lend_row();
-  // The row with its cursors, saga and visits encoded in their place
-  // (InstanceRow::encoded_cursors, encoded_saga, encoded_visits), each cursor's and saga
-  // entry's text kept from the row before while it is as it was then: for a big instance,
-  // whose commits would otherwise copy and encode thousands of cursors and entries to write
-  // the one that moved, and copy and free a visit count for each of them. The row's `visits`
-  // keeps the main line's counts, which the commit's observers read (observe::CommitFacts).
+  // The row with its cursors, saga and visits encoded in their place (InstanceRow::encoded),
+  // each cursor's and saga entry's text kept from the row before while it is as it was then:
+  // for a big instance, whose commits would otherwise copy and encode thousands of cursors and
+  // entries to write the one that moved, and copy and free a visit count for each of them. The
+  // row's `visits` keeps the main line's counts, which the commit's observers read
+  // (observe::CommitFacts).
   InstanceRow encoded_row();
   // Its saga's entries' texts as last written, for encoded_row() (null until then).
   std::unique_ptr<store::KeptSagaText> kept_saga;

@@ -483,12 +483,12 @@ std::map<std::string, int> decode_visits(std::string_view stored, const std::str
 }
 
 EncodedInstance encode_instance(const InstanceRow& row) {
-  return EncodedInstance{row.encoded_visits ? EncodedText::the_rows(*row.encoded_visits)
-                                            : EncodedText(encode_visits(row.visits)),
-                         row.encoded_saga ? EncodedText::the_rows(*row.encoded_saga)
-                                          : EncodedText(encode_saga(row.saga)),
-                         row.encoded_cursors ? EncodedText::the_rows(*row.encoded_cursors)
-                                             : EncodedText(encode_cursors(row.cursors))};
+  if (const auto& done = row.encoded) {
+    return EncodedInstance{EncodedText::the_rows(done->visits), EncodedText::the_rows(done->saga),
+                           EncodedText::the_rows(done->cursors)};
+  }
+  return EncodedInstance{EncodedText(encode_visits(row.visits)), EncodedText(encode_saga(row.saga)),
+                         EncodedText(encode_cursors(row.cursors))};
 }
 
 }  // namespace rmaflow::store

@@ -46,8 +46,8 @@ Saga decode_saga(std::string_view text, const std::string& instance_id);
 std::string encode_visits(const std::map<std::string, int>& visits);
 std::map<std::string, int> decode_visits(std::string_view text, const std::string& instance_id);
 
-// A column's text: encoded for the write, or the row's own (InstanceRow::encoded_cursors,
-// encoded_saga, encoded_visits: a big instance's, megabytes) referred to rather than copied.
+// A column's text: encoded for the write, or the row's own (InstanceRow::encoded: a big
+// instance's, megabytes) referred to rather than copied.
 class EncodedText {
  public:
   explicit EncodedText(std::string encoded) : encoded_(std::move(encoded)) {}

@@ -129,16 +129,17 @@ struct InstanceRow {
   std::optional<TimePoint> paused_at; // set while an operator has it paused (ActionKind::pause)
   SharedJson context;                 // .input, .instance, results; an object
   std::map<std::string, int> visits;  // "step" or "step[key]..." -> times entered
-  // For a commit: the visits already encoded (store::encode_visits), written in their place. A
-  // big instance's row carries them so, with only the main line's counts ("step") in `visits`.
-  std::optional<std::string> encoded_visits;
   std::vector<Cursor> cursors;        // the main line first, then branches in creation order
-  // For a commit: the cursors already encoded (store::append_cursor), written in their place.
-  // A big instance's row carries them so instead of copies of its cursors.
-  std::optional<std::string> encoded_cursors;
   Saga saga;
-  // The same for the saga (store::encode_saga with the entries' texts kept).
-  std::optional<std::string> encoded_saga;
+  // For a commit: the visits, saga and cursors already encoded, written in their place. A big
+  // instance's row carries them so (Instance::encoded_row), with no copies of its cursors and
+  // saga, and only the main line's counts ("step") left in `visits`.
+  struct Encoded {
+    std::string visits;   // store::encode_visits
+    std::string saga;     // store::encode_saga, the entries' texts kept
+    std::string cursors;  // store::append_cursor's, as a JSON array
+  };
+  std::optional<Encoded> encoded;
   std::optional<ParentRef> parent;    // set for a child started by a call step
   // The bytes of text its visits, saga and cursors were stored as, as a store read them (0 for
   // a row not read from a store; a commit tells its own in CommitReceipt).

@@ -175,14 +175,13 @@ TEST_CASE("Runtime.CursorTexts.ABigRowCarriesItsVisitsEncodedAndKeepsTheMainLine
   const auto saga = store::encode_saga(inst.row.saga);
 
   InstanceRow out = inst.encoded_row();
-  REQUIRE(out.encoded_visits.has_value());
-  CHECK(*out.encoded_visits == store::encode_visits(visits));
+  REQUIRE(out.encoded.has_value());
+  CHECK(out.encoded->visits == store::encode_visits(visits));
   CHECK(store::encode_instance(out).visits.get() == store::encode_visits(visits));
   // The main line's counts, which the commit's observers read, and no branch's.
   CHECK(out.visits == std::map<std::string, int>{{"done", 3}, {"lines", 1}});
   // The instance keeps all of them, and its saga, which went encoded too.
   CHECK(inst.row.visits == visits);
-  REQUIRE(out.encoded_saga.has_value());
-  CHECK(*out.encoded_saga == saga);
+  CHECK(out.encoded->saga == saga);
   CHECK(store::encode_saga(inst.row.saga) == saga);
 }
