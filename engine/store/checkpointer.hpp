@@ -10,7 +10,9 @@
 // the while, never lets the thread finish: so once the thread has copied all but at most
 // `Limits::finish`, the writer's next commit copies that little rest itself. Should the writer
 // outrun the thread so far that the log reaches `Limits::inline_`, a commit checkpoints
-// inline as SQLite would, which bounds the log's size.
+// inline as SQLite would, which bounds the log's size. The writer's `journal_size_limit` is
+// raised to twice that bound while the Checkpointer lives, so that SQLite does
+// not cut back a log the thread let grow that long each time it starts over.
 //
 // It also lays the log's file out, when the engine starts, to the size the log reaches
 // between two checkpoints (zeros written and synced past the file's end, never over what
@@ -57,9 +59,10 @@ class Checkpointer {
   };
 
   // `writer` is the store's writing connection to `file`; it must outlive this object.
+  // Throws SQLite::Exception when the writer's `journal_size_limit` cannot be read or set.
   Checkpointer(SQLite::Database& writer, const std::string& file, Limits limits = {});
   // Stops the thread (a checkpoint under way completes first) and gives the writer's
-  // connection SQLite's automatic checkpoint back.
+  // connection SQLite's automatic checkpoint and its `journal_size_limit` back.
   ~Checkpointer();
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
@@ -83,6 +86,8 @@ class Checkpointer {
   SQLite::Database& writer_;
   SQLite::Database own_;
   const Limits limits_;
+  // The writer's `journal_size_limit` before this raised it (-1: not raised).
+  long long size_limit_before_ = -1;
   // The writer's thread only.
   int last_pages_ = 0;
   bool laid_out_ = false;

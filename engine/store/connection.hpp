@@ -14,8 +14,9 @@ inline constexpr int kBusyTimeoutMs = 5000;
 // How long SQLite's write-ahead log grows, in pages, before it is copied back to the database
 // file (a checkpoint): `wal_autocheckpoint`, and the engine's checkpoint thread's threshold.
 inline constexpr int kCheckpointPages = 10000;
-// What a checkpoint that starts the log over cuts its file back to (`journal_size_limit`): an
-// engine's log laid out to its working size (Checkpointer) keeps that size.
+// What a checkpoint that starts the log over cuts its file back to (`journal_size_limit`). An
+// engine's writer has it raised to the bound its Checkpointer keeps the log within, so that
+// its log keeps the size it is laid out to and grows to.
 inline constexpr long long kLogSizeLimit = 64LL << 20;
 
 // Opens `path` and makes it ready for use:

@@ -146,6 +146,34 @@ TEST_CASE("Store.Checkpoint.Issue19.ALogTheThreadDoesNotKeepUpWithIsBoundedByThe
   CHECK(d.rows() == 400);
 }
 
+TEST_CASE("Store.Checkpoint.Issue19.ALogThatGrewToItsBoundIsNotCutBackAsItStartsOver") {
+  Database d;
+  // Below the bound, as the store's 64 MB is below the engine's: SQLite would cut the log's
+  // file back to 4 pages in the first commit after each start over.
+  constexpr long long kSmallLimit = 32 + 4 * (24 + 4096);
+  d.db.exec("PRAGMA journal_size_limit = " + std::to_string(kSmallLimit));
+  {
+    Checkpointer checkpointer(d.db, d.file, {.pages = 100000, .finish = 0, .inline_ = 60});
+    // Twice the bound.
+    CHECK(d.db.execAndGet("PRAGMA journal_size_limit").getInt64() == 32 + 120 * (24 + 4096));
+    int restarts = 0, last = 0;
+    for (int n = 1; n <= 300; ++n) {
+      d.commit(n);
+      if (checkpointer.log_pages() < last) {
+        ++restarts;
+        // This commit started the log over: the file keeps the length it grew to.
+        CHECK(std::filesystem::file_size(d.file + "-wal") >= 32 + 60 * (24 + 4096));
+      }
+      last = checkpointer.log_pages();
+    }
+    CHECK(restarts >= 3);
+    CHECK(checkpointer.counts().inline_ >= 3);
+    CHECK(d.rows() == 300);
+  }
+  // Gone, it gives the writer its limit back.
+  CHECK(d.db.execAndGet("PRAGMA journal_size_limit").getInt64() == kSmallLimit);
+}
+
 TEST_CASE("Store.Checkpoint.Issue19.OnceItIsGoneSQLitesOwnCheckpointIsBack") {
   Database d;
   { Checkpointer checkpointer(d.db, d.file, kThread); }
