@@ -11,8 +11,8 @@
 // `Limits::finish`, the writer's next commit copies that little rest itself. Should the writer
 // outrun the thread so far that the log reaches `Limits::inline_`, a commit checkpoints
 // inline as SQLite would, which bounds the log's size. The writer's `journal_size_limit` is
-// raised to twice that bound while the Checkpointer lives, so that SQLite does
-// not cut back a log the thread let grow that long each time it starts over.
+// raised to twice that bound while the Checkpointer lives, so that SQLite does not cut back a
+// log the thread let grow past it each time the log starts over.
 //
 // It also lays the log's file out, when the engine starts, to the size the log reaches
 // between two checkpoints (zeros written and synced past the file's end, never over what

@@ -38,7 +38,7 @@ void set_pragmas(SQLite::Database& db, const std::string& path, SyncMode sync) {
   // commit after commit; checkpointing every ~40 MB of WAL instead of SQLite's default ~4 MB
   // copies each such page back once instead of many times (about 1.6x the commit rate). The
   // WAL file is cut back to 64 MB after a checkpoint, so it does not keep its peak size (an
-  // engine's writer: to its log's bound, store::Checkpointer).
+  // engine's writer: to twice its log's bound, store::Checkpointer).
   db.exec(fmt::format("PRAGMA wal_autocheckpoint = {}", kCheckpointPages));
   db.exec(fmt::format("PRAGMA journal_size_limit = {}", kLogSizeLimit));
 }

@@ -15,7 +15,7 @@ inline constexpr int kBusyTimeoutMs = 5000;
 // file (a checkpoint): `wal_autocheckpoint`, and the engine's checkpoint thread's threshold.
 inline constexpr int kCheckpointPages = 10000;
 // What a checkpoint that starts the log over cuts its file back to (`journal_size_limit`). An
-// engine's writer has it raised to the bound its Checkpointer keeps the log within, so that
+// engine's writer has it raised to twice the bound its Checkpointer keeps the log to, so that
 // its log keeps the size it is laid out to and grows to.
 inline constexpr long long kLogSizeLimit = 64LL << 20;
 
